@@ -1,0 +1,19 @@
+"""serpens adapters for AWS (boto3); importing it without `serpens[aws]` names the extra."""
+
+from serpens._extras import require
+
+require("boto3", "aws")
+
+# ruff: noqa: E402 - the imports below come after the extra check
+from serpens_aws._dynamodb import DynamoDBDocumentStore
+from serpens_aws._parameters import SecretsManagerStore, SSMParameterStore
+from serpens_aws._sqs import AsyncSQSQueue, SQSQueue, sqs_message_attributes
+
+__all__ = [
+    "AsyncSQSQueue",
+    "DynamoDBDocumentStore",
+    "SQSQueue",
+    "SSMParameterStore",
+    "SecretsManagerStore",
+    "sqs_message_attributes",
+]

@@ -1,0 +1,210 @@
+"""DynamoDB adapter of the DocumentStore port (boto3 low-level client)."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Mapping, Sequence
+from contextlib import AbstractContextManager
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
+
+import boto3
+from boto3.dynamodb.types import Binary, TypeDeserializer, TypeSerializer
+
+from serpens._documents import from_stored, to_stored, validate_key_value
+from serpens.errors import (
+    BackendUnavailableError,
+    ConflictError,
+    NotFoundError,
+    SerpensError,
+    ValidationError,
+)
+from serpens.ports import Item, KeyValue
+from serpens_aws._errors import translate_errors
+
+if TYPE_CHECKING:
+    from types_boto3_dynamodb import DynamoDBClient
+
+__all__ = ["DynamoDBDocumentStore"]
+
+_CODES: dict[str, type[SerpensError]] = {
+    "ResourceNotFoundException": NotFoundError,
+    "ConditionalCheckFailedException": ConflictError,
+    "TransactionConflictException": ConflictError,
+    "ResourceInUseException": ConflictError,
+    "ValidationException": ValidationError,
+    "ProvisionedThroughputExceededException": BackendUnavailableError,
+}
+
+
+def _translate_errors(table: str) -> AbstractContextManager[None]:
+    return translate_errors(
+        f"DynamoDB table {table!r}",
+        _CODES,
+        {
+            "ResourceNotFoundException": f"table {table!r} does not exist",
+            "ConditionalCheckFailedException": f"an item with that key already exists in {table!r}",
+        },
+    )
+
+
+def _plain(value: object) -> object:
+    """Turn boto3's Binary wrappers into bytes, recursively."""
+    if isinstance(value, Binary):
+        return value.__bytes__()
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    if isinstance(value, set):
+        return {_plain(v) for v in value}
+    return value
+
+
+class DynamoDBDocumentStore:
+    """:class:`serpens.ports.DocumentStore` over DynamoDB.
+
+    Takes a ready ``boto3`` DynamoDB client, or builds one on first use from the usual
+    AWS environment (``AWS_ENDPOINT_URL`` points it at a local endpoint). Construction
+    does no I/O. Each table's key schema is read once (``DescribeTable``) and cached.
+    """
+
+    _serializer: ClassVar[TypeSerializer] = TypeSerializer()
+    _deserializer: ClassVar[TypeDeserializer] = TypeDeserializer()
+
+    def __init__(
+        self,
+        client: DynamoDBClient | None = None,
+        *,
+        endpoint_url: str | None = None,
+        region_name: str | None = None,
+    ) -> None:
+        self._client = client
+        self._endpoint_url = endpoint_url
+        self._region_name = region_name
+        self._schemas: dict[str, tuple[str, str | None]] = {}
+        self._lock = threading.Lock()
+
+    @property
+    def client(self) -> DynamoDBClient:
+        """The boto3 client, created on first use."""
+        if self._client is None:
+            with self._lock:
+                if self._client is None:
+                    self._client = boto3.client(
+                        "dynamodb", endpoint_url=self._endpoint_url, region_name=self._region_name
+                    )
+        return self._client
+
+    def create_table(self, table: str, partition_key: str, sort_key: str | None = None) -> None:
+        """Create an on-demand *table* with string keys and wait until it is active."""
+        keys: list[tuple[str, Literal["HASH", "RANGE"]]] = [(partition_key, "HASH")]
+        if sort_key:
+            keys.append((sort_key, "RANGE"))
+        with _translate_errors(table):
+            self.client.create_table(
+                TableName=table,
+                KeySchema=[{"AttributeName": n, "KeyType": t} for n, t in keys],
+                AttributeDefinitions=[{"AttributeName": n, "AttributeType": "S"} for n, _ in keys],
+                BillingMode="PAY_PER_REQUEST",
+            )
+            self.client.get_waiter("table_exists").wait(
+                TableName=table, WaiterConfig={"Delay": 1, "MaxAttempts": 30}
+            )
+        self._schemas[table] = (partition_key, sort_key)
+
+    def _schema(self, table: str) -> tuple[str, str | None]:
+        schema = self._schemas.get(table)
+        if schema is None:
+            with _translate_errors(table):
+                described = self.client.describe_table(TableName=table)["Table"]["KeySchema"]
+            roles = {k["KeyType"]: k["AttributeName"] for k in described}
+            schema = self._schemas[table] = (roles["HASH"], roles.get("RANGE"))
+        return schema
+
+    def _key(self, table: str, values: Mapping[str, object], *, exact: bool) -> dict[str, Any]:
+        partition_key, sort_key = self._schema(table)
+        names = [partition_key] + ([sort_key] if sort_key else [])
+        for name in names:
+            if name not in values:
+                raise ValidationError(f"missing key attribute {name!r}")
+            validate_key_value(name, values[name])
+        if exact and set(values) != set(names):
+            raise ValidationError(f"a key must have exactly the attributes {names}")
+        return {n: self._serializer.serialize(to_stored(values[n])) for n in names}
+
+    def _decode(self, raw: Mapping[str, Any]) -> Item:
+        item = {k: self._deserializer.deserialize(v) for k, v in raw.items()}
+        return from_stored(_plain(item))  # type: ignore[return-value]
+
+    def put(self, table: str, item: Mapping[str, object], *, if_absent: bool = False) -> None:
+        """See :meth:`serpens.ports.DocumentStore.put`."""
+        key = self._key(table, item, exact=False)
+        stored = to_stored(item)
+        assert isinstance(stored, dict)  # noqa: S101 - to_stored maps a Mapping to a dict
+        request: dict[str, Any] = {
+            "TableName": table,
+            "Item": {k: self._serializer.serialize(v) for k, v in stored.items()},
+        }
+        if if_absent:
+            request["ConditionExpression"] = "attribute_not_exists(#pk)"
+            request["ExpressionAttributeNames"] = {"#pk": next(iter(key))}
+        with _translate_errors(table):
+            self.client.put_item(**request)
+
+    def get(self, table: str, key: Mapping[str, KeyValue]) -> Item | None:
+        """See :meth:`serpens.ports.DocumentStore.get`."""
+        request_key = self._key(table, key, exact=True)
+        with _translate_errors(table):
+            raw = self.client.get_item(TableName=table, Key=request_key, ConsistentRead=True)
+        found = raw.get("Item")
+        return None if found is None else self._decode(found)
+
+    def delete(self, table: str, key: Mapping[str, KeyValue]) -> bool:
+        """See :meth:`serpens.ports.DocumentStore.delete`."""
+        request_key = self._key(table, key, exact=True)
+        with _translate_errors(table):
+            raw = self.client.delete_item(TableName=table, Key=request_key, ReturnValues="ALL_OLD")
+        return bool(raw.get("Attributes"))
+
+    def query(
+        self,
+        table: str,
+        partition: KeyValue,
+        *,
+        sort_prefix: str | None = None,
+        descending: bool = False,
+        limit: int | None = None,
+    ) -> Sequence[Item]:
+        """See :meth:`serpens.ports.DocumentStore.query`."""
+        partition_key, sort_key = self._schema(table)
+        validate_key_value(partition_key, partition)
+        if limit is not None and limit < 1:
+            raise ValidationError("limit must be >= 1")
+        if sort_prefix is not None and sort_key is None:
+            raise ValidationError(f"table {table!r} has no sort key to match a prefix on")
+        condition = "#pk = :pk"
+        names = {"#pk": partition_key}
+        values = {":pk": self._serializer.serialize(to_stored(partition))}
+        if sort_prefix is not None and sort_key is not None:
+            condition += " AND begins_with(#sk, :prefix)"
+            names["#sk"] = sort_key
+            values[":prefix"] = {"S": sort_prefix}
+        request: dict[str, Any] = {
+            "TableName": table,
+            "KeyConditionExpression": condition,
+            "ExpressionAttributeNames": names,
+            "ExpressionAttributeValues": values,
+            "ScanIndexForward": not descending,
+            "ConsistentRead": True,
+        }
+        items: list[Item] = []
+        with _translate_errors(table):
+            while True:
+                if limit is not None:
+                    request["Limit"] = limit - len(items)
+                page = self.client.query(**request)
+                items.extend(self._decode(raw) for raw in page.get("Items", []))
+                last = page.get("LastEvaluatedKey")
+                if not last or (limit is not None and len(items) >= limit):
+                    return items
+                request["ExclusiveStartKey"] = last

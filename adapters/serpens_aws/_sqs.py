@@ -1,0 +1,297 @@
+"""Amazon SQS adapters of the Queue and AsyncQueue ports (boto3 low-level client)."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import math
+import threading
+import uuid
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any
+
+import boto3
+from botocore.exceptions import NoCredentialsError, NoRegionError, PartialCredentialsError
+
+from serpens._queues import (
+    AttributeValue,
+    check_receive,
+    check_send,
+    check_visibility,
+    string_attributes,
+)
+from serpens.errors import ConfigurationError, NotFoundError, SerpensError, ValidationError
+from serpens.ports import Message
+from serpens_aws._errors import translate_errors
+
+if TYPE_CHECKING:
+    from types_boto3_sqs import SQSClient
+    from types_boto3_sqs.type_defs import MessageAttributeValueTypeDef, MessageTypeDef
+
+__all__ = ["AsyncSQSQueue", "SQSQueue", "sqs_message_attributes"]
+
+_CODES: Mapping[str, type[SerpensError]] = {
+    "AWS.SimpleQueueService.NonExistentQueue": NotFoundError,
+    "QueueDoesNotExist": NotFoundError,
+    "ReceiptHandleIsInvalid": NotFoundError,
+    "MessageNotInflight": NotFoundError,
+    "InvalidParameterValue": ValidationError,
+    "InvalidParameterValueException": ValidationError,
+    "MissingParameter": ValidationError,
+    "InvalidParameterCombination": ValidationError,
+    "InvalidAttributeValue": ValidationError,
+    "InvalidMessageContents": ValidationError,
+    "UnsupportedOperation": ValidationError,
+}
+_SYSTEM_ATTRIBUTES = ["ApproximateReceiveCount", "SentTimestamp", "MessageGroupId"]
+
+
+@contextmanager
+def _translate(what: str) -> Iterator[None]:
+    """Map botocore failures to serpens errors; missing region or credentials are config."""
+    try:
+        with translate_errors(what, _CODES):
+            yield
+    except (NoRegionError, NoCredentialsError, PartialCredentialsError) as exc:
+        raise ConfigurationError(f"AWS is not configured for {what}: {exc}") from exc
+
+
+def _number_text(name: str, value: float | Decimal) -> str:
+    """Decimal text without exponent, as SQS's Number type wants it."""
+    number = Decimal(repr(value)) if isinstance(value, float) else Decimal(value)
+    if not number.is_finite() or (isinstance(value, float) and not math.isfinite(value)):
+        raise ValidationError(f"attribute {name!r}: NaN and infinity are not numbers SQS takes")
+    return format(number, "f")
+
+
+def sqs_message_attributes(
+    attributes: Mapping[str, AttributeValue] | None,
+) -> dict[str, MessageAttributeValueTypeDef]:
+    """Return SQS ``MessageAttributes`` for *attributes*.
+
+    Strings are sent as ``String``; ``int``, ``float`` and ``Decimal`` as ``Number`` with
+    their decimal text as ``StringValue`` (boto3 rejects a number there); ``bool`` is a
+    :class:`~serpens.errors.ValidationError` rather than a surprising number.
+    """
+    string_attributes(attributes)  # names, types, count
+    out: dict[str, MessageAttributeValueTypeDef] = {}
+    for name, value in (attributes or {}).items():
+        if isinstance(value, str):
+            out[name] = {"DataType": "String", "StringValue": value}
+        else:
+            out[name] = {"DataType": "Number", "StringValue": _number_text(name, value)}
+    return out
+
+
+def _received_attributes(raw: Mapping[str, Any]) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for name, value in raw.items():
+        if "StringValue" in value:
+            out[name] = value["StringValue"]
+        elif "BinaryValue" in value:  # foreign senders: kept, base64 so it stays a string
+            out[name] = base64.b64encode(value["BinaryValue"]).decode("ascii")
+    return out
+
+
+def _to_message(raw: MessageTypeDef) -> Message:
+    system = raw.get("Attributes", {})
+    sent = system.get("SentTimestamp")
+    return Message(
+        id=raw["MessageId"],
+        body=raw.get("Body", ""),
+        receipt=raw["ReceiptHandle"],
+        receive_count=int(system.get("ApproximateReceiveCount", "1")),
+        attributes=_received_attributes(raw.get("MessageAttributes", {})),
+        group_id=system.get("MessageGroupId"),
+        sent_at=datetime.fromtimestamp(int(sent) / 1000, UTC) if sent else None,
+    )
+
+
+class SQSQueue:
+    """:class:`serpens.ports.Queue` over one Amazon SQS queue.
+
+    Takes the queue URL and a ready ``boto3`` SQS client, or builds one on first use
+    from the usual AWS environment (``AWS_ENDPOINT_URL`` points it at a local endpoint).
+    Construction does no I/O. A URL ending in ``.fifo`` is a FIFO queue: a send without
+    ``dedup_id`` gets a fresh random deduplication id, so distinct sends are never
+    dropped, unless ``content_based_dedup=True`` says the queue deduplicates by body.
+    Attribute values may also be numbers, sent with the ``Number`` data type.
+    """
+
+    def __init__(
+        self,
+        queue_url: str,
+        client: SQSClient | None = None,
+        *,
+        endpoint_url: str | None = None,
+        content_based_dedup: bool = False,
+    ) -> None:
+        self.queue_url = queue_url
+        self.fifo = queue_url.endswith(".fifo")
+        self._content_based_dedup = content_based_dedup
+        self._client = client
+        self._endpoint_url = endpoint_url
+        self._lock = threading.Lock()
+        self._what = f"SQS queue {queue_url.rsplit('/', 1)[-1]!r}"
+
+    @classmethod
+    def from_name(cls, name: str, client: SQSClient | None = None) -> SQSQueue:
+        """Look up queue *name* (one ``GetQueueUrl`` call); a missing queue is NotFoundError."""
+        with _translate(f"SQS queue {name!r}"):
+            client = client or boto3.client("sqs")
+            url = client.get_queue_url(QueueName=name)["QueueUrl"]
+        return cls(url, client)
+
+    @property
+    def client(self) -> SQSClient:
+        """The boto3 client, created on first use (boto3 clients are thread-safe)."""
+        if self._client is None:
+            with self._lock:
+                if self._client is None:
+                    with _translate(self._what):
+                        self._client = boto3.client("sqs", endpoint_url=self._endpoint_url)
+        return self._client
+
+    def send(
+        self,
+        body: str,
+        *,
+        attributes: Mapping[str, AttributeValue] | None = None,
+        delay_seconds: int = 0,
+        group_id: str | None = None,
+        dedup_id: str | None = None,
+    ) -> str:
+        """See :meth:`serpens.ports.Queue.send`."""
+        check_send(
+            body, fifo=self.fifo, delay_seconds=delay_seconds, group_id=group_id, dedup_id=dedup_id
+        )
+        request: dict[str, Any] = {
+            "QueueUrl": self.queue_url,
+            "MessageBody": body,
+            "MessageAttributes": sqs_message_attributes(attributes),
+        }
+        if self.fifo:
+            request["MessageGroupId"] = group_id
+            if dedup_id is None and not self._content_based_dedup:
+                dedup_id = uuid.uuid4().hex
+            if dedup_id is not None:
+                request["MessageDeduplicationId"] = dedup_id
+        else:
+            request["DelaySeconds"] = delay_seconds
+        with _translate(self._what):
+            return self.client.send_message(**request)["MessageId"]
+
+    def receive(
+        self,
+        *,
+        max_messages: int = 1,
+        wait_seconds: float = 0,
+        visibility_timeout: int | None = None,
+    ) -> Sequence[Message]:
+        """See :meth:`serpens.ports.Queue.receive`; ``wait_seconds`` rounds up to whole seconds."""
+        check_receive(max_messages, wait_seconds, visibility_timeout)
+        request: dict[str, Any] = {
+            "QueueUrl": self.queue_url,
+            "MaxNumberOfMessages": max_messages,
+            "WaitTimeSeconds": math.ceil(wait_seconds),
+            "MessageAttributeNames": ["All"],
+            "MessageSystemAttributeNames": _SYSTEM_ATTRIBUTES,
+        }
+        if visibility_timeout is not None:
+            request["VisibilityTimeout"] = visibility_timeout
+        with _translate(self._what):
+            answer = self.client.receive_message(**request)
+        return [_to_message(raw) for raw in answer.get("Messages", [])]
+
+    def ack(self, message: Message) -> None:
+        """See :meth:`serpens.ports.Queue.ack`."""
+        with _translate(self._what):
+            self.client.delete_message(QueueUrl=self.queue_url, ReceiptHandle=message.receipt)
+
+    def change_visibility(self, message: Message, timeout: int) -> None:
+        """See :meth:`serpens.ports.Queue.change_visibility`."""
+        check_visibility(timeout)
+        with _translate(self._what):
+            self.client.change_message_visibility(
+                QueueUrl=self.queue_url, ReceiptHandle=message.receipt, VisibilityTimeout=timeout
+            )
+
+
+class AsyncSQSQueue:
+    """:class:`serpens.ports.AsyncQueue` over one Amazon SQS queue.
+
+    boto3 is blocking, so each call runs in the default thread pool through
+    :func:`asyncio.to_thread` on one shared (thread-safe) boto3 client: the event loop
+    never blocks, and no second SDK is needed. Long polls (``wait_seconds``) hold one
+    pool thread each; keep concurrent long polls below the pool size. Arguments are
+    validated on the loop, before any thread is used.
+    """
+
+    def __init__(
+        self,
+        queue_url: str,
+        client: SQSClient | None = None,
+        *,
+        endpoint_url: str | None = None,
+        content_based_dedup: bool = False,
+    ) -> None:
+        self._sync = SQSQueue(
+            queue_url, client, endpoint_url=endpoint_url, content_based_dedup=content_based_dedup
+        )
+        self.queue_url = queue_url
+        self.fifo = self._sync.fifo
+
+    @property
+    def client(self) -> SQSClient:
+        """The boto3 client shared by every call."""
+        return self._sync.client
+
+    async def send(
+        self,
+        body: str,
+        *,
+        attributes: Mapping[str, AttributeValue] | None = None,
+        delay_seconds: int = 0,
+        group_id: str | None = None,
+        dedup_id: str | None = None,
+    ) -> str:
+        """See :meth:`serpens.ports.Queue.send`."""
+        check_send(
+            body, fifo=self.fifo, delay_seconds=delay_seconds, group_id=group_id, dedup_id=dedup_id
+        )
+        return await asyncio.to_thread(
+            self._sync.send,
+            body,
+            attributes=attributes,
+            delay_seconds=delay_seconds,
+            group_id=group_id,
+            dedup_id=dedup_id,
+        )
+
+    async def receive(
+        self,
+        *,
+        max_messages: int = 1,
+        wait_seconds: float = 0,
+        visibility_timeout: int | None = None,
+    ) -> Sequence[Message]:
+        """See :meth:`serpens.ports.Queue.receive`."""
+        check_receive(max_messages, wait_seconds, visibility_timeout)
+        return await asyncio.to_thread(
+            self._sync.receive,
+            max_messages=max_messages,
+            wait_seconds=wait_seconds,
+            visibility_timeout=visibility_timeout,
+        )
+
+    async def ack(self, message: Message) -> None:
+        """See :meth:`serpens.ports.Queue.ack`."""
+        await asyncio.to_thread(self._sync.ack, message)
+
+    async def change_visibility(self, message: Message, timeout: int) -> None:
+        """See :meth:`serpens.ports.Queue.change_visibility`."""
+        check_visibility(timeout)
+        await asyncio.to_thread(self._sync.change_visibility, message, timeout)

@@ -1,0 +1,9 @@
+"""serpens adapter package for httpx; importing it without `serpens[http]` names the extra."""
+
+from serpens._extras import require
+
+require("httpx", "http")
+
+from serpens_httpx._client import HttpxHttpClient, HttpxResponse  # noqa: E402
+
+__all__ = ["HttpxHttpClient", "HttpxResponse"]

@@ -1,0 +1,249 @@
+"""HttpxHttpClient: the HttpClient port over ``httpx.AsyncClient`` with serpens errors."""
+
+from __future__ import annotations
+
+import json as jsonlib
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from types import TracebackType
+from typing import Any, Self
+
+import httpx
+
+from serpens.errors import (
+    BackendError,
+    BackendTimeoutError,
+    BackendUnavailableError,
+    HTTPStatusError,
+    SerializationError,
+    ValidationError,
+    mask_url,
+)
+from serpens.ports._http import Headers, Params
+
+__all__ = ["HttpxHttpClient", "HttpxResponse"]
+
+
+@contextmanager
+def _translate_errors(method: str, url: str) -> Iterator[None]:
+    """Map httpx exceptions to serpens errors, most specific first; URLs are masked."""
+    where = f"{method} {mask_url(url)}"
+    try:
+        yield
+    except httpx.TimeoutException as exc:
+        raise BackendTimeoutError(f"{where} timed out") from exc
+    except httpx.TooManyRedirects as exc:
+        raise BackendError(f"{where}: too many redirects") from exc
+    except (httpx.UnsupportedProtocol, httpx.InvalidURL) as exc:
+        raise ValidationError(f"{where}: invalid URL") from exc
+    except httpx.DecodingError as exc:
+        raise SerializationError(f"{where}: the response body could not be decoded") from exc
+    except httpx.TransportError as exc:  # connect, read, write, protocol and proxy errors
+        raise BackendUnavailableError(f"{where}: {type(exc).__name__}") from exc
+
+
+class HttpxResponse:
+    """An ``HttpResponse`` over ``httpx.Response`` raising serpens errors.
+
+    Attributes:
+        raw: the underlying ``httpx.Response``, for what the port does not cover.
+    """
+
+    def __init__(self, response: httpx.Response) -> None:
+        self.raw = response
+
+    @property
+    def status_code(self) -> int:
+        """The HTTP status code."""
+        return self.raw.status_code
+
+    @property
+    def headers(self) -> Mapping[str, str]:
+        """Response headers, case-insensitive; repeated values join with ``", "``."""
+        return self.raw.headers
+
+    @property
+    def content(self) -> bytes:
+        """The raw body."""
+        return self.raw.content
+
+    @property
+    def text(self) -> str:
+        """The body decoded with the response charset (UTF-8 by default)."""
+        return self.raw.text
+
+    @property
+    def url(self) -> str:
+        """The final request URL (after redirects)."""
+        return str(self.raw.url)
+
+    def json(self, **kwargs: Any) -> Any:
+        """The body parsed as JSON; :class:`SerializationError` when it is not JSON."""
+        try:
+            return jsonlib.loads(self.raw.content, **kwargs)
+        except ValueError as exc:
+            raise SerializationError(f"response from {mask_url(self.url)} is not JSON") from exc
+
+    def raise_for_status(self) -> Self:
+        """Return the response for 2xx; raise :class:`HTTPStatusError` otherwise."""
+        if self.raw.is_success:
+            return self
+        raise HTTPStatusError(self.status_code, self.url)
+
+    def __repr__(self) -> str:
+        return f"<HttpxResponse [{self.status_code}]>"
+
+
+class HttpxHttpClient:
+    """An ``HttpClient`` over ``httpx.AsyncClient`` whose failures are serpens errors.
+
+    Args:
+        client: a ready ``httpx.AsyncClient`` (for example ``serpens.http_client.get_client()``);
+            the caller keeps owning it and :meth:`aclose` leaves it open. When omitted the
+            adapter creates and owns one with *base_url* and *timeout*.
+        base_url: base URL of the client the adapter creates.
+        timeout: default seconds per request of the client the adapter creates.
+    """
+
+    def __init__(
+        self,
+        client: httpx.AsyncClient | None = None,
+        *,
+        base_url: str = "",
+        timeout: float = 30.0,
+    ) -> None:
+        self._owned = client is None
+        self._client = (
+            client if client is not None else httpx.AsyncClient(base_url=base_url, timeout=timeout)
+        )
+
+    @property
+    def client(self) -> httpx.AsyncClient:
+        """The wrapped ``httpx.AsyncClient``."""
+        return self._client
+
+    async def request(
+        self,
+        method: str,
+        url: str,
+        *,
+        content: bytes | None = None,
+        json: Any = None,
+        params: Params = None,
+        headers: Headers = None,
+        timeout: float | None = None,
+        follow_redirects: bool = False,
+    ) -> HttpxResponse:
+        """Send a request (see ``HttpClient``); ``timeout=None`` uses the client's."""
+        with _translate_errors(method.upper(), url):
+            response = await self._client.request(
+                method,
+                url,
+                content=content,
+                json=json,
+                params=params,
+                headers=headers,
+                timeout=httpx.USE_CLIENT_DEFAULT if timeout is None else timeout,
+                follow_redirects=follow_redirects,
+            )
+        return HttpxResponse(response)
+
+    async def get(
+        self,
+        url: str,
+        *,
+        params: Params = None,
+        headers: Headers = None,
+        timeout: float | None = None,
+        follow_redirects: bool = False,
+    ) -> HttpxResponse:
+        """Send a GET request."""
+        return await self.request(
+            "GET",
+            url,
+            params=params,
+            headers=headers,
+            timeout=timeout,
+            follow_redirects=follow_redirects,
+        )
+
+    async def post(
+        self,
+        url: str,
+        *,
+        content: bytes | None = None,
+        json: Any = None,
+        params: Params = None,
+        headers: Headers = None,
+        timeout: float | None = None,
+        follow_redirects: bool = False,
+    ) -> HttpxResponse:
+        """Send a POST request."""
+        return await self.request(
+            "POST",
+            url,
+            content=content,
+            json=json,
+            params=params,
+            headers=headers,
+            timeout=timeout,
+            follow_redirects=follow_redirects,
+        )
+
+    async def put(
+        self,
+        url: str,
+        *,
+        content: bytes | None = None,
+        json: Any = None,
+        params: Params = None,
+        headers: Headers = None,
+        timeout: float | None = None,
+        follow_redirects: bool = False,
+    ) -> HttpxResponse:
+        """Send a PUT request."""
+        return await self.request(
+            "PUT",
+            url,
+            content=content,
+            json=json,
+            params=params,
+            headers=headers,
+            timeout=timeout,
+            follow_redirects=follow_redirects,
+        )
+
+    async def delete(
+        self,
+        url: str,
+        *,
+        params: Params = None,
+        headers: Headers = None,
+        timeout: float | None = None,
+        follow_redirects: bool = False,
+    ) -> HttpxResponse:
+        """Send a DELETE request."""
+        return await self.request(
+            "DELETE",
+            url,
+            params=params,
+            headers=headers,
+            timeout=timeout,
+            follow_redirects=follow_redirects,
+        )
+
+    async def aclose(self) -> None:
+        """Close the client if the adapter created it; a caller's client stays open."""
+        if self._owned:
+            await self._client.aclose()
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.aclose()

@@ -1,0 +1,273 @@
+"""``AsyncRedisCache``: the :class:`serpens.ports.AsyncCache` port over ``redis.asyncio``."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+import uuid
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
+
+from redis import asyncio as aioredis
+
+from serpens.cache._codec import check_key, check_ttl, decode, encode
+from serpens.cache._failopen import FailOpen, logger
+from serpens.cache._flight import AsyncFlight
+from serpens.errors import SerializationError
+from serpens.ports import JSONValue
+from serpens_redis._common import (
+    EXTEND_LOCK,
+    OUTAGE,
+    RELEASE_LOCK,
+    PoolSettings,
+    async_pool,
+    escape_glob,
+    guard_for,
+    plain_async_client,
+    translate,
+)
+
+__all__ = ["AsyncRedisCache"]
+
+T = TypeVar("T")
+_FAILED: Any = object()
+
+
+class AsyncRedisCache:
+    """An :class:`~serpens.ports.AsyncCache` stored in Redis under ``"<prefix>:<key>"``.
+
+    Values are strict JSON (``SET ... PX``, millisecond TTLs). ``get_or_set`` runs the
+    factory once per key across all callers: in this process by single flight, across
+    processes with a short Redis lock (``SET NX PX``) that its holder keeps alive while
+    the factory runs; waiters poll for the value and take over when the lock vanishes
+    without one (the holder died or failed).
+
+    With ``fail_open=True`` an unreachable Redis never raises: reads miss, writes and
+    deletes do nothing, ``get_or_set`` calls the factory; a circuit breaker skips Redis
+    for a short cool-down after repeated failures and warnings are rate-limited. With
+    ``fail_open=False`` (the port's default behaviour) outages raise
+    :class:`~serpens.errors.BackendUnavailableError` / ``BackendTimeoutError``.
+
+    Args:
+        client: a ``redis.asyncio.Redis`` (bytes responses); see :meth:`from_url`.
+        prefix: namespace of every key; :meth:`clear` removes exactly this namespace.
+        default_ttl: seconds used when ``ttl`` is ``None``.
+        fail_open: serve misses instead of raising while Redis is unreachable.
+        lock_ttl: seconds the cross-process fill lock lives without being renewed.
+        owns_client: close the client and its pool in :meth:`aclose`.
+    """
+
+    def __init__(
+        self,
+        client: aioredis.Redis,
+        *,
+        prefix: str = "serpens",
+        default_ttl: float = 300.0,
+        fail_open: bool = False,
+        lock_ttl: float = 2.0,
+        owns_client: bool = False,
+    ) -> None:
+        self.client = client
+        self.prefix = prefix
+        self.default_ttl = check_ttl(default_ttl, default_ttl)
+        self.guard: FailOpen | None = guard_for(client) if fail_open else None
+        self._lock_ms = max(10, round(check_ttl(lock_ttl, lock_ttl) * 1000))
+        self._owns = owns_client
+        self._flight = AsyncFlight()
+
+    @classmethod
+    def from_url(
+        cls,
+        url: str,
+        *,
+        prefix: str = "serpens",
+        default_ttl: float = 300.0,
+        fail_open: bool = False,
+        lock_ttl: float = 2.0,
+        pool: PoolSettings | None = None,
+    ) -> AsyncRedisCache:
+        """Build a cache over a new bounded pool for *url*; :meth:`aclose` closes it."""
+        client = plain_async_client(async_pool(url, pool or PoolSettings()))
+        return cls(
+            client,
+            prefix=prefix,
+            default_ttl=default_ttl,
+            fail_open=fail_open,
+            lock_ttl=lock_ttl,
+            owns_client=True,
+        )
+
+    def __repr__(self) -> str:
+        return f"AsyncRedisCache(prefix={self.prefix!r}, fail_open={self.guard is not None})"
+
+    def key(self, key: str) -> str:
+        """The Redis key of cache key *key*."""
+        return f"{self.prefix}:{check_key(key)}"
+
+    async def _call(self, operation: str, call: Callable[[], Awaitable[T]]) -> T:
+        """Run one Redis call; under fail-open return ``_FAILED`` instead of raising."""
+        guard = self.guard
+        if guard is None:
+            try:
+                return await call()
+            except OUTAGE as exc:
+                raise translate(exc) from exc
+        if not guard.allow():
+            return _FAILED  # type: ignore[no-any-return]
+        try:
+            result = await call()
+        except OUTAGE as exc:
+            guard.failed(operation, exc)
+            return _FAILED  # type: ignore[no-any-return]
+        guard.succeeded()
+        return result
+
+    @staticmethod
+    def _decode(full: str, raw: Any) -> tuple[bool, JSONValue]:
+        if raw is None or raw is _FAILED:
+            return False, None
+        try:
+            return True, decode(raw)
+        except SerializationError:
+            logger.warning("cache entry %r is not JSON (written by another client); a miss", full)
+            return False, None
+
+    async def get(self, key: str) -> JSONValue:
+        """See :meth:`serpens.ports.AsyncCache.get`."""
+        full = self.key(key)
+        return self._decode(full, await self._call("GET", lambda: self.client.get(full)))[1]
+
+    async def set(self, key: str, value: JSONValue, *, ttl: float | None = None) -> None:
+        """See :meth:`serpens.ports.AsyncCache.set`."""
+        full = self.key(key)
+        millis = self._millis(ttl)
+        text = encode(value, what=f"the value of {key!r}")
+        await self._call("SET", lambda: self.client.set(full, text, px=millis))
+
+    async def delete(self, key: str) -> bool:
+        """See :meth:`serpens.ports.AsyncCache.delete`."""
+        full = self.key(key)
+        removed = await self._call("DEL", lambda: self.client.delete(full))
+        return removed is not _FAILED and bool(removed)
+
+    async def clear(self) -> None:
+        """See :meth:`serpens.ports.AsyncCache.clear`: SCAN + UNLINK of ``<prefix>:*``."""
+
+        async def unlink_all() -> None:
+            batch: list[Any] = []
+            async for name in self.client.scan_iter(
+                match=f"{escape_glob(self.prefix)}:*", count=500
+            ):
+                batch.append(name)
+                if len(batch) >= 500:  # noqa: PLR2004 - one round trip per SCAN page
+                    await self.client.unlink(*batch)
+                    batch.clear()
+            if batch:
+                await self.client.unlink(*batch)
+
+        await self._call("SCAN", unlink_all)
+
+    async def get_or_set(
+        self,
+        key: str,
+        factory: Callable[[], Awaitable[JSONValue]],
+        *,
+        ttl: float | None = None,
+        cache_none: bool = False,
+    ) -> JSONValue:
+        """See :meth:`serpens.ports.AsyncCache.get_or_set`.
+
+        Args:
+            key: the cache key.
+            factory: called (once per key across callers) on a miss.
+            ttl: seconds; ``None`` uses the default TTL.
+            cache_none: also store a ``None`` result (as JSON ``null``), so it is a hit.
+        """
+        full = self.key(key)
+        millis = self._millis(ttl)
+        found, value = self._decode(full, await self._call("GET", lambda: self.client.get(full)))
+        if found and (value is not None or cache_none):
+            return value
+        text = await self._flight.run(full, lambda: self._fill(full, factory, millis, cache_none))
+        return None if text is None else decode(text)  # each caller decodes its own copy
+
+    def _millis(self, ttl: float | None) -> int:
+        return max(1, round(check_ttl(ttl, self.default_ttl) * 1000))
+
+    async def _fill(
+        self,
+        full: str,
+        factory: Callable[[], Awaitable[JSONValue]],
+        millis: int,
+        cache_none: bool,
+    ) -> str | None:
+        lock, token = f"{full}\x00lock", uuid.uuid4().hex
+        deadline = time.monotonic() + self._lock_ms / 1000 * 5
+        delay = 0.005
+        while True:
+            raw = await self._call("GET", lambda: self.client.get(full))
+            if raw is _FAILED:
+                break
+            found, value = self._decode(full, raw)
+            if found and (value is not None or cache_none):
+                return raw.decode() if isinstance(raw, bytes) else str(raw)
+            acquired = await self._call(
+                "SET NX", lambda: self.client.set(lock, token, nx=True, px=self._lock_ms)
+            )
+            if acquired is _FAILED:
+                break
+            if acquired:
+                return await self._fill_locked(
+                    full, factory, millis, cache_none, lock=lock, token=token
+                )
+            if time.monotonic() >= deadline:
+                break  # the holder renews but never finishes: stop waiting for it
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, 0.05)
+        return await self._compute(full, factory, millis, cache_none)
+
+    async def _fill_locked(
+        self,
+        full: str,
+        factory: Callable[[], Awaitable[JSONValue]],
+        millis: int,
+        cache_none: bool,
+        *,
+        lock: str,
+        token: str,
+    ) -> str | None:
+        keeper = asyncio.get_running_loop().create_task(self._keep_lock(lock, token))
+        try:
+            return await self._compute(full, factory, millis, cache_none)
+        finally:
+            keeper.cancel()
+            await asyncio.gather(keeper, return_exceptions=True)
+            await self._call("EVAL", lambda: self.client.eval(RELEASE_LOCK, 1, lock, token))
+
+    async def _keep_lock(self, lock: str, token: str) -> None:
+        while True:
+            await asyncio.sleep(self._lock_ms / 3000)
+            renewed = await self._call(
+                "EVAL", lambda: self.client.eval(EXTEND_LOCK, 1, lock, token, self._lock_ms)
+            )
+            if renewed is _FAILED or not renewed:
+                return
+
+    async def _compute(
+        self,
+        full: str,
+        factory: Callable[[], Awaitable[JSONValue]],
+        millis: int,
+        cache_none: bool,
+    ) -> str | None:
+        value = await factory()
+        if value is None and not cache_none:
+            return None
+        text = encode(value, what=f"the value of {full!r}")
+        await self._call("SET", lambda: self.client.set(full, text, px=millis))
+        return text
+
+    async def aclose(self) -> None:
+        """Close the client and disconnect its pool, when this cache owns them."""
+        if self._owns:
+            await self.client.aclose(close_connection_pool=True)

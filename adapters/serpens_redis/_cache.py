@@ -1,0 +1,252 @@
+"""``RedisCache``: the :class:`serpens.ports.Cache` port over the sync ``redis`` client.
+
+The synchronous twin of :class:`serpens_redis.AsyncRedisCache`, line for line: threads
+stand in for tasks and a timer thread keeps the fill lock alive.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+import uuid
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+import redis
+from redis.backoff import NoBackoff
+from redis.retry import Retry
+
+from serpens.cache._codec import check_key, check_ttl, decode, encode
+from serpens.cache._failopen import FailOpen, logger
+from serpens.cache._flight import ThreadFlight
+from serpens.errors import SerializationError
+from serpens.ports import JSONValue
+from serpens_redis._common import (
+    EXTEND_LOCK,
+    OUTAGE,
+    RELEASE_LOCK,
+    PoolSettings,
+    escape_glob,
+    guard_for,
+    sync_pool,
+    translate,
+)
+
+__all__ = ["RedisCache"]
+
+T = TypeVar("T")
+_FAILED: Any = object()
+
+
+class RedisCache:
+    """A :class:`~serpens.ports.Cache` stored in Redis; see :class:`AsyncRedisCache`.
+
+    Args:
+        client: a ``redis.Redis`` (bytes responses); see :meth:`from_url`.
+        prefix: namespace of every key; :meth:`clear` removes exactly this namespace.
+        default_ttl: seconds used when ``ttl`` is ``None``.
+        fail_open: serve misses instead of raising while Redis is unreachable.
+        lock_ttl: seconds the cross-process fill lock lives without being renewed.
+        owns_client: close the client and its pool in :meth:`close`.
+    """
+
+    def __init__(
+        self,
+        client: redis.Redis,
+        *,
+        prefix: str = "serpens",
+        default_ttl: float = 300.0,
+        fail_open: bool = False,
+        lock_ttl: float = 2.0,
+        owns_client: bool = False,
+    ) -> None:
+        self.client = client
+        self.prefix = prefix
+        self.default_ttl = check_ttl(default_ttl, default_ttl)
+        self.guard: FailOpen | None = guard_for(client) if fail_open else None
+        self._lock_ms = max(10, round(check_ttl(lock_ttl, lock_ttl) * 1000))
+        self._owns = owns_client
+        self._flight = ThreadFlight()
+
+    @classmethod
+    def from_url(
+        cls,
+        url: str,
+        *,
+        prefix: str = "serpens",
+        default_ttl: float = 300.0,
+        fail_open: bool = False,
+        lock_ttl: float = 2.0,
+        pool: PoolSettings | None = None,
+    ) -> RedisCache:
+        """Build a cache over a new bounded pool for *url*; :meth:`close` closes it."""
+        client = redis.Redis(
+            connection_pool=sync_pool(url, pool or PoolSettings()), retry=Retry(NoBackoff(), 0)
+        )
+        return cls(
+            client,
+            prefix=prefix,
+            default_ttl=default_ttl,
+            fail_open=fail_open,
+            lock_ttl=lock_ttl,
+            owns_client=True,
+        )
+
+    def __repr__(self) -> str:
+        return f"RedisCache(prefix={self.prefix!r}, fail_open={self.guard is not None})"
+
+    def key(self, key: str) -> str:
+        """The Redis key of cache key *key*."""
+        return f"{self.prefix}:{check_key(key)}"
+
+    def _call(self, operation: str, call: Callable[[], T]) -> T:
+        """Run one Redis call; under fail-open return ``_FAILED`` instead of raising."""
+        guard = self.guard
+        if guard is None:
+            try:
+                return call()
+            except OUTAGE as exc:
+                raise translate(exc) from exc
+        if not guard.allow():
+            return _FAILED  # type: ignore[no-any-return]
+        try:
+            result = call()
+        except OUTAGE as exc:
+            guard.failed(operation, exc)
+            return _FAILED  # type: ignore[no-any-return]
+        guard.succeeded()
+        return result
+
+    @staticmethod
+    def _decode(full: str, raw: Any) -> tuple[bool, JSONValue]:
+        if raw is None or raw is _FAILED:
+            return False, None
+        try:
+            return True, decode(raw)
+        except SerializationError:
+            logger.warning("cache entry %r is not JSON (written by another client); a miss", full)
+            return False, None
+
+    def get(self, key: str) -> JSONValue:
+        """See :meth:`serpens.ports.Cache.get`."""
+        full = self.key(key)
+        return self._decode(full, self._call("GET", lambda: self.client.get(full)))[1]
+
+    def set(self, key: str, value: JSONValue, *, ttl: float | None = None) -> None:
+        """See :meth:`serpens.ports.Cache.set`."""
+        full = self.key(key)
+        millis = self._millis(ttl)
+        text = encode(value, what=f"the value of {key!r}")
+        self._call("SET", lambda: self.client.set(full, text, px=millis))
+
+    def delete(self, key: str) -> bool:
+        """See :meth:`serpens.ports.Cache.delete`."""
+        full = self.key(key)
+        removed = self._call("DEL", lambda: self.client.delete(full))
+        return removed is not _FAILED and bool(removed)
+
+    def clear(self) -> None:
+        """See :meth:`serpens.ports.Cache.clear`: SCAN + UNLINK of ``<prefix>:*``."""
+
+        def unlink_all() -> None:
+            batch: list[Any] = []
+            for name in self.client.scan_iter(match=f"{escape_glob(self.prefix)}:*", count=500):
+                batch.append(name)
+                if len(batch) >= 500:  # noqa: PLR2004 - one round trip per SCAN page
+                    self.client.unlink(*batch)
+                    batch.clear()
+            if batch:
+                self.client.unlink(*batch)
+
+        self._call("SCAN", unlink_all)
+
+    def get_or_set(
+        self,
+        key: str,
+        factory: Callable[[], JSONValue],
+        *,
+        ttl: float | None = None,
+        cache_none: bool = False,
+    ) -> JSONValue:
+        """See :meth:`serpens.ports.Cache.get_or_set` and :meth:`AsyncRedisCache.get_or_set`."""
+        full = self.key(key)
+        millis = self._millis(ttl)
+        found, value = self._decode(full, self._call("GET", lambda: self.client.get(full)))
+        if found and (value is not None or cache_none):
+            return value
+        with self._flight.hold(full):
+            text = self._fill(full, factory, millis, cache_none)
+        return None if text is None else decode(text)
+
+    def _millis(self, ttl: float | None) -> int:
+        return max(1, round(check_ttl(ttl, self.default_ttl) * 1000))
+
+    def _fill(
+        self, full: str, factory: Callable[[], JSONValue], millis: int, cache_none: bool
+    ) -> str | None:
+        lock, token = f"{full}\x00lock", uuid.uuid4().hex
+        deadline = time.monotonic() + self._lock_ms / 1000 * 5
+        delay = 0.005
+        while True:
+            raw = self._call("GET", lambda: self.client.get(full))
+            if raw is _FAILED:
+                break
+            found, value = self._decode(full, raw)
+            if found and (value is not None or cache_none):
+                return raw.decode() if isinstance(raw, bytes) else str(raw)
+            acquired = self._call(
+                "SET NX", lambda: self.client.set(lock, token, nx=True, px=self._lock_ms)
+            )
+            if acquired is _FAILED:
+                break
+            if acquired:
+                return self._fill_locked(full, factory, millis, cache_none, lock=lock, token=token)
+            if time.monotonic() >= deadline:
+                break  # the holder renews but never finishes: stop waiting for it
+            time.sleep(delay)
+            delay = min(delay * 2, 0.05)
+        return self._compute(full, factory, millis, cache_none)
+
+    def _fill_locked(
+        self,
+        full: str,
+        factory: Callable[[], JSONValue],
+        millis: int,
+        cache_none: bool,
+        *,
+        lock: str,
+        token: str,
+    ) -> str | None:
+        stop = threading.Event()
+        keeper = threading.Thread(target=self._keep_lock, args=(lock, token, stop), daemon=True)
+        keeper.start()
+        try:
+            return self._compute(full, factory, millis, cache_none)
+        finally:
+            stop.set()
+            keeper.join()
+            self._call("EVAL", lambda: self.client.eval(RELEASE_LOCK, 1, lock, token))
+
+    def _keep_lock(self, lock: str, token: str, stop: threading.Event) -> None:
+        while not stop.wait(self._lock_ms / 3000):
+            renewed = self._call(
+                "EVAL", lambda: self.client.eval(EXTEND_LOCK, 1, lock, token, self._lock_ms)
+            )
+            if renewed is _FAILED or not renewed:
+                return
+
+    def _compute(
+        self, full: str, factory: Callable[[], JSONValue], millis: int, cache_none: bool
+    ) -> str | None:
+        value = factory()
+        if value is None and not cache_none:
+            return None
+        text = encode(value, what=f"the value of {full!r}")
+        self._call("SET", lambda: self.client.set(full, text, px=millis))
+        return text
+
+    def close(self) -> None:
+        """Close the client and disconnect its pool, when this cache owns them."""
+        if self._owns:
+            self.client.close()
+            self.client.connection_pool.disconnect()

@@ -1,0 +1,123 @@
+"""Pieces shared by the sync and async Redis caches: errors, pools, lock scripts."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import redis
+from redis import asyncio as aioredis
+from redis.backoff import NoBackoff
+
+from serpens.cache._failopen import FailOpen
+from serpens.errors import BackendError, BackendTimeoutError, BackendUnavailableError, mask_url
+
+__all__ = [
+    "EXTEND_LOCK",
+    "OUTAGE",
+    "RELEASE_LOCK",
+    "PoolSettings",
+    "async_pool",
+    "describe",
+    "escape_glob",
+    "guard_for",
+    "plain_async_client",
+    "sync_pool",
+    "translate",
+]
+
+OUTAGE: tuple[type[Exception], ...] = (
+    redis.exceptions.ConnectionError,
+    redis.exceptions.TimeoutError,
+    redis.exceptions.ReadOnlyError,
+    OSError,
+)
+"""Errors meaning "Redis is unreachable or cannot take writes": fail-open catches these.
+
+Other Redis errors (a wrong command, ``WRONGTYPE``) are programming errors and propagate.
+"""
+
+RELEASE_LOCK = """
+if redis.call("get", KEYS[1]) == ARGV[1] then return redis.call("del", KEYS[1]) end
+return 0
+"""
+EXTEND_LOCK = """
+if redis.call("get", KEYS[1]) == ARGV[1] then return redis.call("pexpire", KEYS[1], ARGV[2]) end
+return 0
+"""
+
+
+@dataclass(frozen=True, slots=True)
+class PoolSettings:
+    """Connection pool options.
+
+    The pool is bounded: at most ``max_connections`` connections, and a caller that
+    finds them all busy waits up to ``pool_timeout`` seconds for one instead of
+    failing at once (then it is a connection error: fail-open serves a miss). Short
+    socket timeouts keep an unreachable server from stalling callers; commands are not
+    retried, since a cache miss is cheaper than a retry.
+    """
+
+    max_connections: int = 50
+    pool_timeout: float = 2.0
+    socket_timeout: float = 0.5
+    connect_timeout: float = 0.5
+
+    def connection_kwargs(self, retry_class: Callable[..., Any]) -> dict[str, Any]:
+        """Keyword arguments for the pool's connections."""
+        return {
+            "max_connections": self.max_connections,
+            "timeout": self.pool_timeout,
+            "socket_timeout": self.socket_timeout,
+            "socket_connect_timeout": self.connect_timeout,
+            "retry": retry_class(NoBackoff(), 0),
+            "retry_on_timeout": False,
+        }
+
+
+def async_pool(url: str, settings: PoolSettings) -> aioredis.BlockingConnectionPool:
+    """A bounded, waiting ``redis.asyncio`` pool for *url*."""
+    from redis.asyncio.retry import Retry  # noqa: PLC0415 - keeps module import light
+
+    return aioredis.BlockingConnectionPool.from_url(url, **settings.connection_kwargs(Retry))
+
+
+def plain_async_client(pool: aioredis.ConnectionPool) -> aioredis.Redis:
+    """A ``redis.asyncio.Redis`` over *pool* without client-level retries."""
+    from redis.asyncio.retry import Retry  # noqa: PLC0415 - keeps module import light
+
+    return aioredis.Redis(connection_pool=pool, retry=Retry(NoBackoff(), 0))
+
+
+def sync_pool(url: str, settings: PoolSettings) -> redis.BlockingConnectionPool:
+    """A bounded, waiting ``redis`` pool for *url*."""
+    from redis.retry import Retry  # noqa: PLC0415 - keeps module import light
+
+    return redis.BlockingConnectionPool.from_url(url, **settings.connection_kwargs(Retry))
+
+
+def describe(client: redis.Redis | aioredis.Redis) -> str:
+    """``host:port/db`` of *client*, for logs (never a password)."""
+    kwargs = client.connection_pool.connection_kwargs
+    where = kwargs.get("path") or f"{kwargs.get('host', '?')}:{kwargs.get('port', '?')}"
+    return mask_url(f"redis://{where}/{kwargs.get('db', 0)}")
+
+
+def guard_for(client: redis.Redis | aioredis.Redis) -> FailOpen:
+    """A fresh fail-open guard named after *client*'s server."""
+    return FailOpen(describe(client))
+
+
+def translate(exc: BaseException) -> BackendError:
+    """Map a Redis/socket error to the serpens error of the same meaning."""
+    if isinstance(exc, redis.exceptions.TimeoutError | TimeoutError):
+        return BackendTimeoutError(f"Redis timed out: {exc}")
+    if isinstance(exc, OUTAGE):
+        return BackendUnavailableError(f"Redis is unavailable: {mask_url(str(exc))}")
+    return BackendError(f"Redis failed: {mask_url(str(exc))}")
+
+
+def escape_glob(text: str) -> str:
+    """Escape Redis ``MATCH`` pattern characters in *text*."""
+    return "".join(f"\\{c}" if c in "*?[]\\" else c for c in text)

@@ -1,0 +1,282 @@
+"""A durable PostgreSQL queue with SQS semantics (``FOR UPDATE SKIP LOCKED``).
+
+For services that have PostgreSQL but no SQS. Every queue lives as rows of one table
+(``serpens_queue`` by default), keyed by the queue's name. Time is the database's
+``clock_timestamp()``, so consumers on different hosts agree on visibility. Receives on a
+standard queue lock rows with ``SKIP LOCKED`` and never wait for one another; receives
+on a FIFO queue take a per-queue advisory lock so two consumers cannot split a group.
+"""
+
+# ruff: noqa: S608 - the only interpolated name is the table, checked by _check_identifier
+
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+import uuid
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from datetime import UTC
+
+from sqlalchemy import Connection, Engine, text
+from sqlalchemy.exc import DBAPIError, OperationalError, SQLAlchemyError
+
+from serpens._queues import (
+    DEDUP_WINDOW_SECONDS,
+    DEFAULT_VISIBILITY_TIMEOUT,
+    AttributeValue,
+    check_receive,
+    check_send,
+    check_visibility,
+    string_attributes,
+)
+from serpens.errors import (
+    BackendError,
+    BackendUnavailableError,
+    NotFoundError,
+    ValidationError,
+)
+from serpens.ports import Message
+
+__all__ = ["PostgresQueue"]
+
+_POLL_SECONDS = 0.1
+
+
+def _ddl(table: str) -> list[str]:
+    return [
+        f"""CREATE TABLE IF NOT EXISTS {table} (
+            id uuid PRIMARY KEY,
+            queue text NOT NULL,
+            seq bigserial NOT NULL,
+            body text NOT NULL,
+            attributes jsonb NOT NULL,
+            group_id text,
+            sent_at timestamptz NOT NULL,
+            visible_at timestamptz NOT NULL,
+            receive_count integer NOT NULL DEFAULT 0,
+            receipt text
+        )""",
+        f"CREATE INDEX IF NOT EXISTS {table}_ready ON {table} (queue, visible_at, seq)",
+        f"""CREATE TABLE IF NOT EXISTS {table}_dedup (
+            queue text NOT NULL,
+            dedup_id text NOT NULL,
+            message_id uuid NOT NULL,
+            expires_at timestamptz NOT NULL,
+            PRIMARY KEY (queue, dedup_id)
+        )""",
+    ]
+
+
+def _check_identifier(name: str) -> str:
+    if not name.replace("_", "").isalnum() or not name[0].isalpha() or len(name) > 50:  # noqa: PLR2004
+        raise ValidationError(f"table name {name!r} must be letters, digits and underscores")
+    return name
+
+
+def _message_id(receipt: str) -> uuid.UUID:
+    try:
+        return uuid.UUID(receipt.split(".", 1)[0])
+    except ValueError:
+        raise NotFoundError(f"no message was delivered with receipt {receipt!r}") from None
+
+
+@contextmanager
+def _translate(what: str) -> Iterator[None]:
+    try:
+        yield
+    except DBAPIError as exc:
+        if getattr(exc.orig, "pgcode", None) == "42P01":
+            raise NotFoundError(f"{what}: the queue table does not exist") from exc
+        if isinstance(exc, OperationalError) or exc.connection_invalidated:
+            raise BackendUnavailableError(f"PostgreSQL is unreachable ({what})") from exc
+        raise BackendError(f"PostgreSQL failed on {what}") from exc
+    except SQLAlchemyError as exc:
+        raise BackendError(f"PostgreSQL failed on {what}") from exc
+
+
+class PostgresQueue:
+    """:class:`serpens.ports.Queue` stored in PostgreSQL.
+
+    Args:
+        engine: a SQLAlchemy engine on PostgreSQL (psycopg2).
+        name: the queue's name; many queues share one table.
+        fifo: FIFO semantics (group ids required, per-group order, deduplication).
+        content_based_dedup: FIFO sends without ``dedup_id`` deduplicate by body.
+        visibility_timeout: the default for ``receive`` (seconds).
+        table: the table name (``create_table`` creates it and its dedup table).
+
+    Construction does no I/O; call :meth:`create_table` once (it is idempotent).
+    Receipts are ``<message id>.<token>``; an ``ack`` of a message that is already gone
+    is harmless, a receipt that is not one of ours is :class:`NotFoundError`.
+    """
+
+    def __init__(
+        self,
+        engine: Engine,
+        name: str,
+        *,
+        fifo: bool = False,
+        content_based_dedup: bool = False,
+        visibility_timeout: int = DEFAULT_VISIBILITY_TIMEOUT,
+        table: str = "serpens_queue",
+    ) -> None:
+        check_visibility(visibility_timeout)
+        self._engine = engine
+        self.name = name
+        self.fifo = fifo
+        self._content_based_dedup = content_based_dedup
+        self._visibility_timeout = visibility_timeout
+        self._table = _check_identifier(table)
+        self._what = f"queue {name!r}"
+
+    def create_table(self) -> None:
+        """Create the queue table, its index and its dedup table if they do not exist."""
+        with _translate(self._what), self._engine.begin() as conn:
+            conn.execute(text("SELECT pg_advisory_xact_lock(hashtext(:t))"), {"t": self._table})
+            for statement in _ddl(self._table):
+                conn.execute(text(statement))
+
+    def send(
+        self,
+        body: str,
+        *,
+        attributes: Mapping[str, AttributeValue] | None = None,
+        delay_seconds: int = 0,
+        group_id: str | None = None,
+        dedup_id: str | None = None,
+    ) -> str:
+        """See :meth:`serpens.ports.Queue.send`."""
+        check_send(
+            body, fifo=self.fifo, delay_seconds=delay_seconds, group_id=group_id, dedup_id=dedup_id
+        )
+        attrs = json.dumps(string_attributes(attributes))
+        message_id = uuid.uuid4()
+        key = dedup_id
+        if self.fifo and key is None and self._content_based_dedup:
+            key = hashlib.sha256(body.encode("utf-8")).hexdigest()
+        with _translate(self._what), self._engine.begin() as conn:
+            if key is not None:
+                existing = self._dedup(conn, key, message_id)
+                if existing is not None:
+                    return existing
+            conn.execute(
+                text(
+                    f"INSERT INTO {self._table} (id, queue, body, attributes, group_id, sent_at,"
+                    " visible_at) VALUES (:id, :q, :body, CAST(:attrs AS jsonb), :g,"
+                    " clock_timestamp(), clock_timestamp() + make_interval(secs => :delay))"
+                ),
+                {
+                    "id": message_id,
+                    "q": self.name,
+                    "body": body,
+                    "attrs": attrs,
+                    "g": group_id,
+                    "delay": delay_seconds,
+                },
+            )
+        return str(message_id)
+
+    def _dedup(self, conn: Connection, key: str, message_id: uuid.UUID) -> str | None:
+        """Claim *key* for *message_id*; return the earlier message's id if still claimed."""
+        claimed = conn.execute(
+            text(
+                f"INSERT INTO {self._table}_dedup AS d (queue, dedup_id, message_id, expires_at)"
+                " VALUES (:q, :k, :id, clock_timestamp() + make_interval(secs => :w))"
+                " ON CONFLICT (queue, dedup_id) DO UPDATE SET message_id = EXCLUDED.message_id,"
+                " expires_at = EXCLUDED.expires_at WHERE d.expires_at <= clock_timestamp()"
+                " RETURNING d.message_id"
+            ),
+            {"q": self.name, "k": key, "id": message_id, "w": DEDUP_WINDOW_SECONDS},
+        ).first()
+        if claimed is not None:
+            return None
+        earlier = conn.execute(
+            text(f"SELECT message_id FROM {self._table}_dedup WHERE queue = :q AND dedup_id = :k"),
+            {"q": self.name, "k": key},
+        ).scalar_one()
+        return str(earlier)
+
+    def _receive_once(self, max_messages: int, timeout: int) -> list[Message]:
+        busy = ""
+        if self.fifo:  # a group with a message in flight is held back
+            busy = (
+                f" AND (group_id IS NULL OR group_id NOT IN (SELECT group_id FROM {self._table}"
+                " WHERE queue = :q AND receipt IS NOT NULL AND visible_at > clock_timestamp()))"
+            )
+        statement = text(
+            f"WITH picked AS (SELECT id FROM {self._table} WHERE queue = :q"
+            f" AND visible_at <= clock_timestamp(){busy} ORDER BY seq LIMIT :n"
+            f" FOR UPDATE SKIP LOCKED) UPDATE {self._table} AS m SET"
+            " receive_count = m.receive_count + 1,"
+            " receipt = m.id::text || '.' || md5(random()::text || clock_timestamp()::text),"
+            " visible_at = clock_timestamp() + make_interval(secs => :vt)"
+            " FROM picked WHERE m.id = picked.id RETURNING m.id, m.body, m.attributes,"
+            " m.group_id, m.sent_at, m.receive_count, m.receipt, m.seq"
+        )
+        with _translate(self._what), self._engine.begin() as conn:
+            if self.fifo:
+                conn.execute(
+                    text("SELECT pg_advisory_xact_lock(hashtext(:k))"),
+                    {"k": f"{self._table}:{self.name}"},
+                )
+            rows = conn.execute(statement, {"q": self.name, "n": max_messages, "vt": timeout})
+            found = sorted(rows, key=lambda row: row.seq)
+        return [
+            Message(
+                id=str(row.id),
+                body=row.body,
+                receipt=row.receipt,
+                receive_count=row.receive_count,
+                attributes=dict(row.attributes),
+                group_id=row.group_id,
+                sent_at=row.sent_at.astimezone(UTC),
+            )
+            for row in found
+        ]
+
+    def receive(
+        self,
+        *,
+        max_messages: int = 1,
+        wait_seconds: float = 0,
+        visibility_timeout: int | None = None,
+    ) -> Sequence[Message]:
+        """See :meth:`serpens.ports.Queue.receive`; waiting polls every 0.1 s."""
+        check_receive(max_messages, wait_seconds, visibility_timeout)
+        timeout = self._visibility_timeout if visibility_timeout is None else visibility_timeout
+        deadline = time.monotonic() + wait_seconds
+        got = self._receive_once(max_messages, timeout)
+        while not got and time.monotonic() < deadline:
+            time.sleep(min(_POLL_SECONDS, max(deadline - time.monotonic(), 0)))
+            got = self._receive_once(max_messages, timeout)
+        return got
+
+    def ack(self, message: Message) -> None:
+        """See :meth:`serpens.ports.Queue.ack`."""
+        message_id = _message_id(message.receipt)
+        with _translate(self._what), self._engine.begin() as conn:
+            conn.execute(
+                text(f"DELETE FROM {self._table} WHERE id = :id AND queue = :q"),
+                {"id": message_id, "q": self.name},
+            )
+
+    def change_visibility(self, message: Message, timeout: int) -> None:
+        """See :meth:`serpens.ports.Queue.change_visibility`."""
+        check_visibility(timeout)
+        message_id = _message_id(message.receipt)
+        with _translate(self._what), self._engine.begin() as conn:
+            updated = conn.execute(
+                text(
+                    f"UPDATE {self._table} SET visible_at = clock_timestamp()"
+                    " + make_interval(secs => :t) WHERE id = :id AND queue = :q"
+                    " AND receipt IS NOT NULL"
+                ),
+                {"t": timeout, "id": message_id, "q": self.name},
+            )
+        if not updated.rowcount:
+            raise NotFoundError(f"message {message.id!r} is not in {self._what}")
+
+    def __repr__(self) -> str:
+        return f"PostgresQueue({self.name!r}, fifo={self.fifo})"

@@ -1,0 +1,209 @@
+"""Sans-I/O statement building shared by the sync and async repositories."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any, ClassVar, Generic, TypeVar
+
+import sqlalchemy as sa
+from sqlalchemy.sql.dml import Insert
+
+from serpens._mapped import ModelInfo, OrderTerm, RawOrder, model_info
+from serpens.errors import ConfigurationError
+
+__all__ = ["RepositoryBase"]
+
+T = TypeVar("T")
+
+
+def _dialect_insert(dialect: str, target: Any) -> Any:
+    if dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as pg_insert  # noqa: PLC0415
+
+        return pg_insert(target)
+    if dialect == "sqlite":
+        from sqlalchemy.dialects.sqlite import insert as sqlite_insert  # noqa: PLC0415
+
+        return sqlite_insert(target)
+    raise ConfigurationError(
+        f"upsert supports postgresql and sqlite; this session is bound to {dialect!r}"
+    )
+
+
+class RepositoryBase(Generic[T]):
+    """Everything but I/O: validation and statement building for one mapped model."""
+
+    model: type[Any]
+    max_page_size: ClassVar[int] = 1000
+
+    def __init__(self, model: type[T] | None) -> None:
+        if model is not None:
+            self.model = model
+        elif getattr(type(self), "model", None) is None:
+            raise ConfigurationError(
+                f"{type(self).__name__} needs a model: set `model = X` on the subclass "
+                "or pass model=X"
+            )
+        self._info: ModelInfo = model_info(self.model)
+
+    @property
+    def query(self) -> sa.Select[tuple[T]]:
+        """``select(model)``: compose custom statements on it."""
+        return sa.select(self.model)
+
+    # -- reads ---------------------------------------------------------------------------
+    def _col(self, key: str) -> Any:
+        return self._info.columns[key].column
+
+    def _where(self, filters: Mapping[str, object]) -> list[Any]:
+        checked = self._info.filters(filters)
+        return [
+            self._col(k).is_(None) if v is None else self._col(k) == v for k, v in checked.items()
+        ]
+
+    def _order(self, order_by: object) -> list[Any]:
+        clauses: list[Any] = []
+        for term in self._info.order(order_by):
+            if isinstance(term, RawOrder):
+                clauses.append(term.expression)
+                continue
+            col = self._col(term.key)
+            clause = col.desc() if term.descending else col.asc()
+            if self._info.columns[term.key].nullable:
+                clause = clause.nulls_first() if term.descending else clause.nulls_last()
+            clauses.append(clause)
+        return clauses
+
+    def _get_stmt(self, filters: Mapping[str, object]) -> sa.Select[tuple[T]]:
+        return self.query.where(*self._where(filters)).order_by(*self._order(None)).limit(1)
+
+    def _count_stmt(self, filters: Mapping[str, object]) -> sa.Select[tuple[int]]:
+        table = self._info.table
+        return sa.select(sa.func.count()).select_from(table).where(*self._where(filters))
+
+    def _exists_stmt(self, filters: Mapping[str, object]) -> sa.Select[tuple[bool]]:
+        inner = sa.select(sa.literal(1)).select_from(self._info.table).where(*self._where(filters))
+        return sa.select(inner.exists())
+
+    def _list_stmt(
+        self, order_by: object, limit: int | None, offset: int | None, filters: Mapping[str, object]
+    ) -> sa.Select[tuple[T]]:
+        self._info.check_window(limit, offset)
+        stmt = self.query.where(*self._where(filters)).order_by(*self._order(order_by))
+        if limit is not None:
+            stmt = stmt.limit(limit)
+        if offset:
+            stmt = stmt.offset(offset)
+        return stmt
+
+    def _page_stmts(
+        self, stmt: sa.Select[Any] | None, page: int, size: int, order_by: object
+    ) -> tuple[sa.Select[tuple[int]], sa.Select[Any]]:
+        self._info.check_page(page, size, self.max_page_size)
+        base = self.query if stmt is None else stmt
+        count = sa.select(sa.func.count()).select_from(base.order_by(None).subquery())
+        items = base.order_by(*self._order(order_by)).limit(size).offset((page - 1) * size)
+        return count, items
+
+    def _seek_stmt(
+        self, after: str | None, limit: int, order_by: object
+    ) -> tuple[list[OrderTerm], sa.Select[Any]]:
+        """Rows of ``(obj, *order values)``: cursors use stored values, not stale attributes."""
+        self._info.check_page(1, limit, self.max_page_size)
+        terms = self._info.seek_terms(order_by)
+        stmt = (
+            self.query.add_columns(*(self._col(t.key) for t in terms))
+            .order_by(*self._order([t.label for t in terms]))
+            .limit(limit + 1)
+        )
+        if after is not None:
+            values = self._info.decode_cursor(after, terms)
+            branches = []
+            for i, term in enumerate(terms):
+                col = self._col(term.key)
+                equal = [self._col(t.key) == v for t, v in zip(terms[:i], values[:i], strict=True)]
+                beyond = col < values[i] if term.descending else col > values[i]
+                branches.append(sa.and_(*equal, beyond))
+            stmt = stmt.where(sa.or_(*branches))
+        return terms, stmt
+
+    def _cursor(self, terms: Sequence[OrderTerm], values: Sequence[object]) -> str:
+        return self._info.encode_cursor(
+            terms, {t.key: v for t, v in zip(terms, values, strict=True)}
+        )
+
+    # -- writes ---
+    def _new(self, obj: T) -> T:
+        """Give a new object's unset column attributes an explicit ``None``.
+
+        A never-set attribute stays *unloaded* after the INSERT, so a later query would
+        silently fill it with whatever the row holds then. Explicit ``None`` (which still
+        lets defaults apply) makes the object hold exactly what was written.
+        """
+        state: Any = sa.inspect(obj)
+        if state.transient:
+            for key in self._info.columns:
+                if key not in state.dict:
+                    setattr(obj, key, None)
+        return obj
+
+    def _insert_values(self, values: Mapping[str, object]) -> dict[str, object]:
+        row = dict(values)
+        if self._info.version is not None and row.get(self._info.version) is None:
+            row[self._info.version] = 1
+        return row
+
+    def _on_conflict(
+        self,
+        insert: Any,
+        target: Sequence[str],
+        update_fields: Sequence[str] | None,
+    ) -> Any:
+        index = [self._col(k) for k in target]
+        if update_fields is None:
+            return insert.on_conflict_do_nothing(index_elements=index)
+        set_: dict[str, Any] = {}
+        for key in update_fields:
+            name = self._col(key).name
+            set_[name] = insert.excluded[name]
+        for key, info in self._info.columns.items():
+            onupdate = info.onupdate
+            if key in update_fields or onupdate is None or not hasattr(onupdate, "arg"):
+                continue
+            arg = onupdate.arg
+            set_[info.column.name] = arg(None) if onupdate.is_callable else arg
+        if self._info.version is not None:
+            version = self._col(self._info.version)
+            set_[version.name] = version + 1
+        return insert.on_conflict_do_update(index_elements=index, set_=set_)
+
+    def _upsert_stmt(
+        self,
+        dialect: str,
+        values: Mapping[str, object],
+        conflict_on: Sequence[str],
+        update_fields: Sequence[str] | None,
+    ) -> tuple[Insert, sa.Select[tuple[T]]]:
+        target, fields = self._info.upsert_args(values, conflict_on, update_fields)
+        insert = _dialect_insert(dialect, self.model).values(self._insert_values(values))
+        stmt = self._on_conflict(insert, target, fields).returning(self.model)
+        again = self.query.where(*(self._col(k) == values[k] for k in target))
+        return stmt, again.execution_options(populate_existing=True)
+
+    def _rows(self, rows: Iterable[Mapping[str, object]]) -> list[dict[str, object]]:
+        """Validate a batch and key it by column name, version column included."""
+        batch = [self._insert_values(r) for r in self._info.batch(rows)]
+        return [{self._col(k).name: v for k, v in row.items()} for row in batch]
+
+    def _upsert_many_stmt(
+        self,
+        dialect: str,
+        rows: list[Mapping[str, object]],
+        conflict_on: Sequence[str],
+        update_fields: Sequence[str] | None,
+    ) -> tuple[Any, list[dict[str, object]]]:
+        batch, target, fields = self._info.upsert_many_args(rows, conflict_on, update_fields)
+        if not batch:
+            return None, []
+        insert = _dialect_insert(dialect, self._info.table)
+        return self._on_conflict(insert, target, fields), self._rows(batch)

@@ -1,0 +1,182 @@
+# ruff: noqa: SIM117 - generated: keeps the async twin's nested with-blocks
+"""``Repository[T]``: the Repository port over a ``Session`` (psycopg2, pysqlite).
+
+Generated from ``_async.py`` (``tests/repository/test_twins.py`` checks it).
+"""
+
+from __future__ import annotations
+
+import builtins
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any, Generic, TypeVar
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from serpens.ports import CursorPage, OrderBy, Page
+from serpens_sqlalchemy._bulk import copy_records
+from serpens_sqlalchemy._errors import translate_errors
+from serpens_sqlalchemy._statements import RepositoryBase
+
+__all__ = ["Repository"]
+
+T = TypeVar("T")
+
+
+class Repository(RepositoryBase[T], Generic[T]):
+    """CRUD for one mapped model over a ``Session``: the ``Repository`` port.
+
+    Subclass with ``model = X`` (or pass ``model=X``) and add your own methods; ``query``
+    is ``select(model)`` to compose on. Every write that can conflict runs in a savepoint,
+    so a ``ConflictError`` leaves the caller's transaction usable. There is deliberately
+    no hard delete and no partial update.
+    """
+
+    def __init__(self, sess: Session, model: type[T] | None = None) -> None:
+        super().__init__(model)
+        self.sess = sess
+
+    def _dialect(self) -> str:
+        return self.sess.get_bind().dialect.name
+
+    def get(self, ident: object) -> T | None:
+        """Return the row with primary key *ident*, or ``None``."""
+        key = self._info.ident(ident)
+        with translate_errors():
+            obj: T | None = self.sess.get(self.model, key[0] if len(key) == 1 else key)
+            return obj
+
+    def get_or_raise(self, ident: object) -> T:
+        """Return the row with key *ident*; raise ``NotFound`` ("<Model> id=<repr>")."""
+        obj = self.get(ident)
+        if obj is None:
+            raise self._info.not_found(ident)
+        return obj
+
+    def get_by(self, **filters: object) -> T | None:
+        """Return the first row by primary key matching *filters*, or ``None``."""
+        stmt = self._get_stmt(filters)
+        with translate_errors():
+            return self.sess.scalars(stmt).first()
+
+    def exists(self, **filters: object) -> bool:
+        """Whether any row matches (``SELECT EXISTS``)."""
+        stmt = self._exists_stmt(filters)
+        with translate_errors():
+            return bool(self.sess.scalar(stmt))
+
+    def count(self, **filters: object) -> int:
+        """Number of rows matching *filters*."""
+        stmt = self._count_stmt(filters)
+        with translate_errors():
+            return int(self.sess.scalar(stmt) or 0)
+
+    def list(
+        self,
+        *,
+        order_by: OrderBy = None,
+        limit: int | None = None,
+        offset: int | None = None,
+        **filters: object,
+    ) -> Sequence[T]:
+        """Rows matching *filters* in ``order_by`` order (primary key breaks ties)."""
+        stmt = self._list_stmt(order_by, limit, offset, filters)
+        with translate_errors():
+            return self.sess.scalars(stmt).all()
+
+    def paginate(
+        self,
+        stmt: sa.Select[Any] | None = None,
+        *,
+        page: int = 1,
+        size: int = 50,
+        order_by: OrderBy = None,
+    ) -> Page[T]:
+        """Page *page* of *stmt* (default ``query``) with the true total from a COUNT."""
+        count_stmt, items_stmt = self._page_stmts(stmt, page, size, order_by)
+        with translate_errors():
+            total = int(self.sess.scalar(count_stmt) or 0)
+            past_end = (page - 1) * size >= total
+            items = [] if past_end else self.sess.scalars(items_stmt).all()
+        return Page(items=items, total=total, page=page, size=size)
+
+    def seek(
+        self, *, after: str | None = None, limit: int = 50, order_by: OrderBy = None
+    ) -> CursorPage[T]:
+        """Keyset page: up to *limit* rows after cursor *after*."""
+        terms, stmt = self._seek_stmt(after, limit, order_by)
+        with translate_errors():
+            rows = self.sess.execute(stmt).all()
+        more = len(rows) > limit
+        items = [r[0] for r in rows[:limit]]
+        cursor = self._cursor(terms, rows[limit - 1][1:]) if more else None
+        return CursorPage(items=items, next_cursor=cursor)
+
+    def add(self, obj: T, *, flush: bool = True) -> T:
+        """Add *obj*; with ``flush`` write it now inside a savepoint."""
+        with translate_errors():
+            if not flush:
+                self.sess.add(self._new(obj))
+                return obj
+            with self.sess.begin_nested():
+                self.sess.add(self._new(obj))
+        return obj
+
+    def bulk_add(self, objs: Iterable[T]) -> builtins.list[T]:
+        """Add all *objs* in one savepoint (all or none); return them in input order."""
+        batch = builtins.list(objs)
+        with translate_errors():
+            with self.sess.begin_nested():
+                self.sess.add_all([self._new(obj) for obj in batch])
+        return batch
+
+    def flush(self) -> None:
+        """Write pending objects and changes; a stale version raises ``ConflictError``."""
+        with translate_errors():
+            self.sess.flush()
+
+    def upsert(
+        self,
+        values: Mapping[str, object],
+        *,
+        conflict_on: Sequence[str],
+        update_fields: Sequence[str] | None = None,
+    ) -> T:
+        """``INSERT ... ON CONFLICT`` in a savepoint; return the current row, refreshed."""
+        stmt, again = self._upsert_stmt(self._dialect(), values, conflict_on, update_fields)
+        with translate_errors():
+            with self.sess.begin_nested():
+                opts = {"populate_existing": True}
+                obj = self.sess.scalars(stmt, execution_options=opts).first()
+                if obj is None:  # DO NOTHING hit an existing row: read it in the same savepoint
+                    obj = self.sess.scalars(again).one()
+        return obj
+
+    def upsert_many(
+        self,
+        rows: Iterable[Mapping[str, object]],
+        *,
+        conflict_on: Sequence[str],
+        update_fields: Sequence[str] | None = None,
+    ) -> int:
+        """One executemany ``INSERT ... ON CONFLICT`` for all *rows*; return their count."""
+        batch = builtins.list(rows)
+        stmt, params = self._upsert_many_stmt(self._dialect(), batch, conflict_on, update_fields)
+        if not params:
+            return 0
+        with translate_errors():
+            with self.sess.begin_nested():
+                self.sess.execute(stmt, params)
+        return len(params)
+
+    def bulk_insert(self, rows: Iterable[Mapping[str, object]]) -> int:
+        """Insert row dicts in one savepoint: COPY on asyncpg, executemany elsewhere."""
+        params = self._rows(rows)
+        if not params:
+            return 0
+        with translate_errors():
+            with self.sess.begin_nested():
+                conn = self.sess.connection()
+                if not copy_records(conn, self._info.table, params):
+                    self.sess.execute(sa.insert(self._info.table), params)
+        return len(params)

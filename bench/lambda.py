@@ -1,0 +1,157 @@
+# ruff: noqa: N999 - the module name is fixed by the issue
+"""Per-invocation overhead of ``api.handler`` vs a plain function and Powertools.
+
+All three answer the same API Gateway REST (v1) event: parse the JSON body, read a path
+parameter, return a JSON body with CORS and Content-Type headers. Overhead is the time
+above the hand-written plain function measured in the same run.
+
+Run: ``.venv/bin/python -m bench.lambda``
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from typing import Any
+
+from bench._common import Result, best_of, print_table
+from serpens import _lambda_loop, api
+
+NUMBER = 20_000
+
+EVENT: dict[str, Any] = {
+    "resource": "/users/{user_id}",
+    "path": "/users/42",
+    "httpMethod": "POST",
+    "headers": {"Content-Type": "application/json", "Origin": "https://app.example.com"},
+    "multiValueHeaders": {
+        "Content-Type": ["application/json"],
+        "Origin": ["https://app.example.com"],
+    },
+    "queryStringParameters": {"page": "2"},
+    "multiValueQueryStringParameters": {"page": ["2"]},
+    "pathParameters": {"user_id": "42"},
+    "stageVariables": None,
+    "requestContext": {
+        "resourcePath": "/users/{user_id}",
+        "httpMethod": "POST",
+        "path": "/prod/users/42",
+        "stage": "prod",
+        "requestId": "c6af9ac6-7b61-11e6-9a41-93e8deadbeef",
+        "identity": {"sourceIp": "203.0.113.7", "userAgent": "curl/8.0"},
+    },
+    "body": '{"name": "Mike", "age": 18}',
+    "isBase64Encoded": False,
+}
+
+_HEADERS = {"Access-Control-Allow-Origin": "*", "Content-Type": "application/json"}
+
+
+def plain(event: dict[str, Any], _context: Any) -> dict[str, Any]:
+    body = json.loads(event["body"])
+    payload = {"user": event["pathParameters"]["user_id"], "name": body["name"]}
+    return {"statusCode": 200, "body": json.dumps(payload), "headers": dict(_HEADERS)}
+
+
+@api.handler
+def serpens_handler(request: api.Request) -> Any:
+    return {"user": request.path.user_id, "name": request.body["name"]}
+
+
+@api.async_handler
+async def serpens_async_handler(request: api.Request) -> Any:
+    return {"user": request.path.user_id, "name": request.body["name"]}
+
+
+@api.handler
+def serpens_failing(_request: api.Request) -> Any:
+    raise api.HTTPError(404, "No such user")
+
+
+def _powertools() -> Any:
+    from aws_lambda_powertools.event_handler import APIGatewayRestResolver  # noqa: PLC0415
+
+    app = APIGatewayRestResolver()
+
+    @app.post("/users/<user_id>")
+    def create(user_id: str) -> dict[str, Any]:
+        return {"user": user_id, "name": app.current_event.json_body["name"]}
+
+    def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+        return app.resolve(event, context)
+
+    return handler
+
+
+def _per_call_us(func: Any) -> float:
+    return best_of(lambda: func(EVENT, None), repeat=7, number=NUMBER) * 1e6
+
+
+def _async_per_call_us() -> float:
+    async def many() -> None:
+        for _ in range(NUMBER):
+            await serpens_async_handler.invoke(EVENT, None)
+
+    import time  # noqa: PLC0415
+
+    rounds = []
+    for _ in range(5):
+        start = time.perf_counter()
+        _lambda_loop.run(many())
+        rounds.append((time.perf_counter() - start) / NUMBER)
+    return sorted(rounds)[len(rounds) // 2] * 1e6
+
+
+def _import_ms(statement: str) -> float:
+    def once() -> None:
+        subprocess.run([sys.executable, "-c", statement], check=True)
+
+    return best_of(once, repeat=5) * 1e3
+
+
+def main() -> list[Result]:
+    powertools = _powertools()
+    expected = json.loads(plain(EVENT, None)["body"])
+    for handler in (serpens_handler, serpens_async_handler, powertools):
+        assert json.loads(handler(EVENT, None)["body"]) == expected
+
+    plain_us = _per_call_us(plain)
+    serpens_us = _per_call_us(serpens_handler)
+    powertools_us = _per_call_us(powertools)
+    async_us = _per_call_us(serpens_async_handler)
+    async_invoke_us = _async_per_call_us()
+    error_us = _per_call_us(serpens_failing)
+    stdlib_ms = _import_ms("import json, asyncio, logging, dataclasses, typing")
+    import_ms = _import_ms("import serpens.api")
+    return [
+        Result(
+            "api.handler overhead per request",
+            serpens_us - plain_us,
+            powertools_us - plain_us,
+            "us",
+            "Powertools APIGatewayRestResolver",
+            target=1.0,
+        ),
+        Result("api.handler per request", serpens_us, plain_us, "us", "plain function"),
+        Result(
+            "api.async_handler per Lambda call (process loop)",
+            async_us,
+            serpens_us,
+            "us",
+            "api.handler",
+        ),
+        Result(
+            "api.async_handler.invoke on a running loop",
+            async_invoke_us,
+            serpens_us,
+            "us",
+            "api.handler",
+        ),
+        Result("api.handler 404 error response", error_us, serpens_us, "us", "api.handler 200"),
+        Result("python -c 'import serpens.api'", import_ms, stdlib_ms, "ms", "stdlib imports"),
+    ]
+
+
+if __name__ == "__main__":
+    print_table(main())

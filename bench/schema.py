@@ -1,0 +1,225 @@
+"""``Schema.load``/``dump`` throughput vs pydantic v2 and vs dataclasses + manual checks.
+
+One order-like record (strings, ints, a float, a bool, a ``Decimal``, a tz-aware
+``datetime``, an Enum, an optional nested object and a list of nested objects) is loaded
+from a dict and dumped back to JSON-native data by each contender.
+
+Run: ``.venv/bin/python -m bench.schema``
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+import pydantic
+
+from bench._common import Result, best_of, print_table
+from serpens.schema import Schema
+
+NUMBER = 5_000
+
+DATA: dict[str, Any] = {
+    "id": 1234,
+    "customer": "Mike",
+    "email": "mike@example.com",
+    "created_at": "2024-05-01T12:30:00Z",
+    "status": "paid",
+    "discount": 2.5,
+    "gift": False,
+    "address": {"city": "Recife", "zip": "50000-000"},
+    "items": [
+        {"sku": "A-1", "price": "19.99", "quantity": 2},
+        {"sku": "B-2", "price": "5.50", "quantity": 1},
+        {"sku": "C-3", "price": "100", "quantity": 3},
+    ],
+    "tags": ["new", "promo"],
+}
+
+
+class Status(enum.Enum):
+    OPEN = "open"
+    PAID = "paid"
+
+
+# --- serpens ----------------------------------------------------------------------------
+
+
+@dataclass
+class Address(Schema):
+    city: str
+    zip: str | None = None
+
+
+@dataclass
+class Item(Schema):
+    sku: str
+    price: Decimal
+    quantity: int = 1
+
+
+@dataclass
+class Order(Schema):
+    id: int
+    customer: str
+    email: str
+    created_at: datetime
+    status: Status
+    discount: float
+    gift: bool
+    address: Address | None
+    items: list[Item]
+    tags: list[str] = field(default_factory=list)
+
+
+# --- pydantic v2 --------------------------------------------------------------------------
+
+
+class PAddress(pydantic.BaseModel):
+    model_config = pydantic.ConfigDict(strict=False)
+    city: str
+    zip: str | None = None
+
+
+class PItem(pydantic.BaseModel):
+    sku: str
+    price: Decimal
+    quantity: int = 1
+
+
+class POrder(pydantic.BaseModel):
+    id: int
+    customer: str
+    email: str
+    created_at: datetime
+    status: Status
+    discount: float
+    gift: bool
+    address: PAddress | None
+    items: list[PItem]
+    tags: list[str] = []
+
+
+# --- dataclasses + hand-written checks ----------------------------------------------------
+
+
+def _check(value: Any, kind: type, name: str) -> Any:
+    if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
+        raise TypeError(f"{name} must be {kind.__name__}")
+    return value
+
+
+def manual_load(data: dict[str, Any]) -> Order:
+    address = data.get("address")
+    return Order(
+        id=_check(data["id"], int, "id"),
+        customer=_check(data["customer"], str, "customer"),
+        email=_check(data["email"], str, "email"),
+        created_at=datetime.fromisoformat(_check(data["created_at"], str, "created_at")),
+        status=Status(data["status"]),
+        discount=float(_check(data["discount"], (int, float), "discount")),  # type: ignore[arg-type]
+        gift=_check(data["gift"], bool, "gift"),
+        address=None
+        if address is None
+        else Address(_check(address["city"], str, "city"), address.get("zip")),
+        items=[
+            Item(
+                _check(i["sku"], str, "sku"),
+                Decimal(_check(i["price"], str, "price")),
+                _check(i.get("quantity", 1), int, "quantity"),
+            )
+            for i in _check(data["items"], list, "items")
+        ],
+        tags=[_check(t, str, "tag") for t in data.get("tags", [])],
+    )
+
+
+def manual_dump(order: Order) -> dict[str, Any]:
+    return {
+        "id": order.id,
+        "customer": order.customer,
+        "email": order.email,
+        "created_at": order.created_at.isoformat(),
+        "status": order.status.value,
+        "discount": order.discount,
+        "gift": order.gift,
+        "address": None
+        if order.address is None
+        else {"city": order.address.city, "zip": order.address.zip},
+        "items": [
+            {"sku": i.sku, "price": str(i.price), "quantity": i.quantity} for i in order.items
+        ],
+        "tags": list(order.tags),
+    }
+
+
+def _per_second(func: Any) -> float:
+    return 1.0 / best_of(func, repeat=7, number=NUMBER)
+
+
+def main() -> list[Result]:
+    order = Order.load(DATA)
+    porder = POrder.model_validate(DATA)
+    assert manual_load(DATA) == order
+    assert order.dump()["items"][0]["price"] == 19.99
+    assert Order.load(order.dump()) == order
+
+    serpens_load = _per_second(lambda: Order.load(DATA))
+    pydantic_load = _per_second(lambda: POrder.model_validate(DATA))
+    manual_load_rate = _per_second(lambda: manual_load(DATA))
+    serpens_dump = _per_second(order.dump)
+    pydantic_dump = _per_second(lambda: porder.model_dump(mode="json"))
+    manual_dump_rate = _per_second(lambda: manual_dump(order))
+    serpens_dumps = _per_second(order.dumps)
+    pydantic_dumps = _per_second(porder.model_dump_json)
+    return [
+        Result(
+            "Schema.load",
+            serpens_load,
+            pydantic_load,
+            "objects/s",
+            "pydantic v2",
+            target=3.0,
+            lower_is_better=False,
+        ),
+        Result(
+            "Schema.dump",
+            serpens_dump,
+            pydantic_dump,
+            "objects/s",
+            "pydantic v2 (mode=json)",
+            target=3.0,
+            lower_is_better=False,
+        ),
+        Result(
+            "Schema.dumps",
+            serpens_dumps,
+            pydantic_dumps,
+            "objects/s",
+            "pydantic v2 JSON",
+            lower_is_better=False,
+        ),
+        Result(
+            "Schema.load",
+            serpens_load,
+            manual_load_rate,
+            "objects/s",
+            "dataclass + manual checks",
+            lower_is_better=False,
+        ),
+        Result(
+            "Schema.dump",
+            serpens_dump,
+            manual_dump_rate,
+            "objects/s",
+            "dataclass + manual dict",
+            lower_is_better=False,
+        ),
+    ]
+
+
+if __name__ == "__main__":
+    print_table(main())

@@ -1,0 +1,151 @@
+"""The scenario app of the HttpClient contract: a plain ASGI echo and edge-case server.
+
+Routes (any method unless noted):
+
+- ``/echo``: 200 JSON describing the request: method, path, raw query, query pairs,
+  headers (lower-cased names, repeated values joined with ``", "``), body as hex.
+- ``/status/<code>``: that status with body ``status <code>``.
+- ``/redirect/<code>?to=<url>``: that status with ``Location: <url>``.
+- ``/loop``: 302 to itself, forever.
+- ``/sleep?seconds=<s>``: waits (or until the client disconnects), then 200.
+- ``/headers``: 200 with a repeated ``X-Multi`` header and ``X-Mixed-Case``.
+- ``/latin1``: ``café`` encoded as ISO-8859-1 with ``charset=latin-1``.
+- ``/bytes``: the bytes 0..255 as ``application/octet-stream``.
+- ``/not-json``: 200 ``application/json`` whose body is not JSON.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+from collections.abc import Awaitable, Callable, MutableMapping
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import parse_qsl
+
+__all__ = ["scenario_app"]
+
+_JSON = "application/json"
+Scope = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[MutableMapping[str, Any]]]
+Send = Callable[[MutableMapping[str, Any]], Awaitable[None]]
+
+
+async def _read_body(receive: Receive) -> bytes:
+    chunks = []
+    while True:
+        message = await receive()
+        if message["type"] != "http.request":
+            break
+        chunks.append(message.get("body", b""))
+        if not message.get("more_body", False):
+            break
+    return b"".join(chunks)
+
+
+async def _respond(
+    send: Send,
+    status: int,
+    body: bytes = b"",
+    headers: list[tuple[str, str]] | None = None,
+    content_type: str = "text/plain; charset=utf-8",
+) -> None:
+    raw = [(b"content-type", content_type.encode()), (b"content-length", str(len(body)).encode())]
+    raw += [(k.encode("latin-1"), v.encode("latin-1")) for k, v in headers or []]
+    await send({"type": "http.response.start", "status": status, "headers": raw})
+    await send({"type": "http.response.body", "body": body})
+
+
+def _echo(scope: Scope, body: bytes) -> bytes:
+    headers: dict[str, str] = {}
+    for name, value in scope["headers"]:
+        key = name.decode("latin-1").lower()
+        text = value.decode("latin-1")
+        headers[key] = f"{headers[key]}, {text}" if key in headers else text
+    query = scope["query_string"].decode("latin-1")
+    document = {
+        "method": scope["method"],
+        "path": scope["path"],
+        "query": query,
+        "args": [list(pair) for pair in parse_qsl(query, keep_blank_values=True)],
+        "headers": headers,
+        "body": body.hex(),
+    }
+    return json.dumps(document).encode()
+
+
+async def _sleep(seconds: float, receive: Receive) -> None:
+    """Sleep, but stop early when the client goes away (keeps server shutdown quick)."""
+
+    async def disconnected() -> None:
+        while (await receive())["type"] != "http.disconnect":
+            pass
+
+    waiter = asyncio.ensure_future(disconnected())
+    try:
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(asyncio.shield(waiter), seconds)
+    finally:
+        waiter.cancel()
+
+
+@dataclass(frozen=True)
+class _Call:
+    scope: Scope
+    receive: Receive
+    send: Send
+    parts: list[str]
+    args: dict[str, str]
+    body: bytes
+
+
+async def _status(call: _Call) -> None:
+    code = int(call.parts[1])
+    await _respond(call.send, code, f"status {code}".encode())
+
+
+async def _redirect(call: _Call) -> None:
+    location = call.args.get("to", "/echo")
+    await _respond(call.send, int(call.parts[1]), headers=[("Location", location)])
+
+
+async def _sleeping(call: _Call) -> None:
+    await _sleep(float(call.args.get("seconds", "1")), call.receive)
+    await _respond(call.send, 200, b"awake")
+
+
+async def _headers(call: _Call) -> None:
+    extra = [("X-Multi", "one"), ("X-Multi", "two"), ("X-Mixed-Case", "Value")]
+    await _respond(call.send, 200, b"headers", headers=extra)
+
+
+_ROUTES: dict[str, Callable[[_Call], Awaitable[None]]] = {
+    "echo": lambda c: _respond(c.send, 200, _echo(c.scope, c.body), content_type=_JSON),
+    "status": _status,
+    "redirect": _redirect,
+    "loop": lambda c: _respond(c.send, 302, headers=[("Location", "/loop")]),
+    "sleep": _sleeping,
+    "headers": _headers,
+    "latin1": lambda c: _respond(
+        c.send, 200, "café".encode("latin-1"), content_type="text/plain; charset=latin-1"
+    ),
+    "bytes": lambda c: _respond(
+        c.send, 200, bytes(range(256)), content_type="application/octet-stream"
+    ),
+    "not-json": lambda c: _respond(c.send, 200, b"{not json", content_type=_JSON),
+}
+
+
+async def _not_found(call: _Call) -> None:
+    await _respond(call.send, 404, b"not found")
+
+
+async def scenario_app(scope: Scope, receive: Receive, send: Send) -> None:
+    """ASGI application serving the routes listed in the module docstring."""
+    if scope["type"] != "http":  # lifespan and websockets are not part of the scenario
+        return
+    args = dict(parse_qsl(scope["query_string"].decode("latin-1"), keep_blank_values=True))
+    body = await _read_body(receive)
+    parts = scope["path"].strip("/").split("/")
+    await _ROUTES.get(parts[0], _not_found)(_Call(scope, receive, send, parts, args, body))

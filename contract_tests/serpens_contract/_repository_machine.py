@@ -1,0 +1,219 @@
+"""Hypothesis state machine: an implementation must answer every call like the fake.
+
+Rows are compared as normalised dicts (datetimes in UTC) without the autoincrement key,
+whose values legitimately differ (PostgreSQL sequences burn numbers on conflicts).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from typing import Any
+
+from hypothesis import strategies as st
+from hypothesis.stateful import RuleBasedStateMachine, initialize, rule
+
+from serpens_contract._repository_models import FakeDatabase, Product, RepositoryDatabase
+from serpens_contract.differential import observe
+
+__all__ = ["RepositoryMachine"]
+
+
+class _Keeper:
+    """Proxy recording every object a repository call takes or returns."""
+
+    def __init__(self, repo: Any, kept: list[Any]) -> None:
+        self._repo = repo
+        self._kept = kept
+
+    def __getattr__(self, name: str) -> Any:
+        method = getattr(self._repo, name)
+
+        def call(*args: Any, **kwargs: Any) -> Any:
+            self._kept.extend(a for a in args if isinstance(a, Product))
+            self._kept.extend(a for arg in args if isinstance(arg, list) for a in arg)
+            result = method(*args, **kwargs)
+            if isinstance(result, Product):
+                self._kept.append(result)
+            for attr in ("items",):
+                self._kept.extend(getattr(result, attr, ()))
+            if isinstance(result, list | tuple):
+                self._kept.extend(r for r in result if isinstance(r, Product))
+            return result
+
+        return call
+
+
+_SKUS = st.sampled_from(["a", "b", "c", "d", "e"])
+_NAMES = st.one_of(st.none(), st.sampled_from(["x", "y", "z"]))
+_PRICES = st.one_of(st.none(), st.integers(0, 3))
+_ZONES = st.sampled_from(
+    [dt.UTC, dt.timezone(dt.timedelta(hours=-3)), dt.timezone(dt.timedelta(hours=5, minutes=30))]
+)
+_TIMES = st.one_of(
+    st.none(),
+    st.datetimes(
+        min_value=dt.datetime(2000, 1, 1),  # noqa: DTZ001 - bounds for aware values
+        max_value=dt.datetime(2030, 1, 1),  # noqa: DTZ001
+        timezones=_ZONES,
+    ),
+)
+_VALUES = st.fixed_dictionaries(
+    {"sku": _SKUS}, optional={"name": _NAMES, "price": _PRICES, "seen_at": _TIMES}
+)
+_FULL = {"name": None, "price": None, "seen_at": None}
+_BATCHES = st.one_of(
+    st.lists(_VALUES, max_size=3),  # mixed fields: a ValidationError on every implementation
+    st.lists(_VALUES.map(lambda v: {**_FULL, **v}), max_size=3),
+)
+_ORDERS = st.sampled_from([None, "price", "-price", "name", "-name", ["name", "-price"], "-sku"])
+_FILTERS = st.sampled_from([{}, {"name": None}, {"name": "x"}, {"price": 1}, {"price": None}])
+_UPDATES = st.sampled_from([None, ["name"], ["name", "price"]])
+
+
+def row(obj: Any) -> dict[str, Any] | None:
+    """The comparable state of one product (``None`` stays ``None``)."""
+    if obj is None:
+        return None
+    seen = obj.seen_at.astimezone(dt.UTC) if obj.seen_at is not None else None
+    return {
+        "sku": obj.sku,
+        "name": obj.name,
+        "price": obj.price,
+        "stock": obj.stock,
+        "seen_at": seen,
+        "version": obj.version,
+    }
+
+
+def _fields(values: dict[str, Any]) -> dict[str, Any]:
+    return {k: values[k] for k in ("sku", "name", "price", "seen_at") if k in values}
+
+
+class RepositoryMachine(RuleBasedStateMachine):
+    """Drives the fake and one implementation with the same random calls."""
+
+    def __init__(self, open_database: Callable[[], RepositoryDatabase]) -> None:
+        super().__init__()
+        self.model = FakeDatabase().repository(Product)
+        self.database = open_database()
+        self.impl = self.database.repository(Product)
+        # Keep every object: a Session forgets unreferenced objects, the fake does not.
+        self.kept_model: list[Any] = []
+        self.kept_impl: list[Any] = []
+
+    def teardown(self) -> None:
+        """End the implementation's units of work (returns pooled connections)."""
+        self.database.close()
+
+    @staticmethod
+    def _keep(call: Callable[[Any], Any], kept: list[Any]) -> Callable[[Any], Any]:
+        def run(repo: Any) -> Any:
+            spy = _Keeper(repo, kept)
+            return call(spy)
+
+        return run
+
+    def _both(self, name: str, call: Callable[[Any], Any]) -> None:
+        expected = observe(self._keep(call, self.kept_model), self.model)
+        actual = observe(self._keep(call, self.kept_impl), self.impl)
+        assert actual == expected, f"{name}: {actual} != fake {expected}"
+
+    @initialize(
+        batch=st.lists(
+            _VALUES.map(lambda v: {**_FULL, **v}),
+            min_size=2,
+            max_size=5,
+            unique_by=lambda v: v["sku"],
+        )
+    )
+    def seed(self, batch: list[dict[str, Any]]) -> None:
+        self._both(f"seed({batch})", lambda r: r.bulk_insert(batch))
+
+    @rule(values=_VALUES)
+    def add(self, values: dict[str, Any]) -> None:
+        self._both(f"add({values})", lambda r: row(r.add(Product(**_fields(values)))))
+
+    @rule(batch=st.lists(_VALUES, max_size=3))
+    def bulk_add(self, batch: list[dict[str, Any]]) -> None:
+        self._both(
+            f"bulk_add({batch})",
+            lambda r: [row(o) for o in r.bulk_add([Product(**_fields(v)) for v in batch])],
+        )
+
+    @rule(values=_VALUES, update_fields=_UPDATES)
+    def upsert(self, values: dict[str, Any], update_fields: list[str] | None) -> None:
+        self._both(
+            f"upsert({values}, {update_fields})",
+            lambda r: row(r.upsert(values, conflict_on=["sku"], update_fields=update_fields)),
+        )
+
+    @rule(batch=_BATCHES, update_fields=_UPDATES)
+    def upsert_many(self, batch: list[dict[str, Any]], update_fields: list[str] | None) -> None:
+        self._both(
+            f"upsert_many({batch}, {update_fields})",
+            lambda r: r.upsert_many(batch, conflict_on=["sku"], update_fields=update_fields),
+        )
+
+    @rule(batch=_BATCHES)
+    def bulk_insert(self, batch: list[dict[str, Any]]) -> None:
+        self._both(f"bulk_insert({batch})", lambda r: r.bulk_insert(batch))
+
+    @rule(sku=_SKUS, name=_NAMES)
+    def rename_and_flush(self, sku: str, name: str | None) -> None:
+        def call(r: Any) -> Any:
+            obj = r.upsert({"sku": sku}, conflict_on=["sku"])  # current version, refreshed
+            obj.name = name
+            r.flush()
+            return row(obj)
+
+        self._both(f"rename({sku}, {name})", call)
+
+    @rule(sku=_SKUS)
+    def get(self, sku: str) -> None:
+        def call(r: Any) -> Any:
+            found = r.get_by(sku=sku)
+            return row(found if found is None else r.get(found.id))
+
+        self._both(f"get({sku})", call)
+
+    @rule(
+        order_by=_ORDERS,
+        filters=_FILTERS,
+        limit=st.sampled_from([None, 0, 1, 3]),
+        offset=st.sampled_from([None, 1, 4]),
+    )
+    def list(
+        self, order_by: Any, filters: dict[str, Any], limit: int | None, offset: int | None
+    ) -> None:
+        self._both(
+            f"list({order_by}, {filters}, {limit}, {offset})",
+            lambda r: [
+                row(o) for o in r.list(order_by=order_by, limit=limit, offset=offset, **filters)
+            ],
+        )
+
+    @rule(page=st.integers(1, 4), size=st.integers(1, 3), order_by=_ORDERS)
+    def paginate(self, page: int, size: int, order_by: Any) -> None:
+        def call(r: Any) -> Any:
+            got = r.paginate(page=page, size=size, order_by=order_by)
+            return ([row(o) for o in got.items], got.total, got.page, got.size, got.pages)
+
+        self._both(f"paginate({page}, {size}, {order_by})", call)
+
+    @rule(
+        limit=st.integers(1, 3),
+        order_by=st.sampled_from([None, "sku", "-sku", ["-stock", "-version"]]),
+    )
+    def seek(self, limit: int, order_by: Any) -> None:
+        def call(r: Any) -> Any:
+            pages = [r.seek(limit=limit, order_by=order_by)]
+            while pages[-1].next_cursor is not None:
+                pages.append(r.seek(after=pages[-1].next_cursor, limit=limit, order_by=order_by))
+            return [[row(o) for o in p.items] for p in pages]
+
+        self._both(f"seek({limit}, {order_by})", call)
+
+    @rule(filters=_FILTERS)
+    def count_and_exists(self, filters: dict[str, Any]) -> None:
+        self._both(f"count({filters})", lambda r: (r.count(**filters), r.exists(**filters)))

@@ -1,0 +1,166 @@
+"""Mapped classes the Repository contract runs on, and databases that serve them.
+
+The suite owns its models (on their own ``MetaData``) so every implementation is tested
+on the same tables: an autoincrement key, a unique column, nullable order columns, a
+Python default, an ``onupdate`` timestamp, a UTC datetime and a ``version_id_col``; plus
+a composite-key model. Strings stay lowercase ASCII so collations cannot reorder them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import uuid
+from collections.abc import Callable
+from typing import Any, Protocol, TypeVar
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
+from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
+
+from serpens.fakes import AsyncInMemoryRepository, InMemoryDatabase, InMemoryRepository
+from serpens.ports import Repository
+from serpens_contract.runner import SyncDriver
+from serpens_sqlalchemy import AsyncRepository, UTCDateTime
+from serpens_sqlalchemy import Repository as SQLAlchemyRepository
+
+__all__ = [
+    "ContractBase",
+    "FakeDatabase",
+    "Pair",
+    "Product",
+    "RepositoryDatabase",
+    "SQLAlchemyDatabase",
+    "contract_schema",
+]
+
+M = TypeVar("M")
+
+
+def _now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+class ContractBase(DeclarativeBase):
+    """Declarative base of the contract's tables (its own ``MetaData``)."""
+
+
+class Product(ContractBase):
+    """The main contract model."""
+
+    __tablename__ = "contract_products"
+
+    id: Mapped[int] = mapped_column(sa.Integer, primary_key=True, autoincrement=True)
+    sku: Mapped[str] = mapped_column(sa.String(40), unique=True, nullable=False)
+    name: Mapped[str | None] = mapped_column(sa.String(40))
+    price: Mapped[int | None] = mapped_column(sa.Integer)
+    stock: Mapped[int] = mapped_column(sa.Integer, default=0, nullable=False)
+    seen_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    updated_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, onupdate=_now)
+    version: Mapped[int] = mapped_column(sa.Integer, nullable=False)
+
+    __mapper_args__ = {"version_id_col": version}  # noqa: RUF012 - SQLAlchemy's own API
+
+
+class Pair(ContractBase):
+    """A composite primary key and a composite unique constraint."""
+
+    __tablename__ = "contract_pairs"
+    __table_args__ = (sa.UniqueConstraint("code", "label"),)
+
+    left: Mapped[str] = mapped_column(sa.String(20), primary_key=True)
+    right: Mapped[str] = mapped_column(sa.String(20), primary_key=True)
+    code: Mapped[str] = mapped_column(sa.String(20), nullable=False)
+    label: Mapped[str | None] = mapped_column(sa.String(20))
+
+
+class RepositoryDatabase(Protocol):
+    """One isolated database holding the contract tables, empty when created."""
+
+    def repository(self, model: type[M]) -> Repository[M]:
+        """A repository of *model* in a new unit of work (session) on this database."""
+        ...
+
+    def commit(self, repository: Repository[Any]) -> None:
+        """Commit *repository*'s unit of work so other units of work see its writes."""
+        ...
+
+    def close(self) -> None:
+        """End every unit of work opened on this database (uncommitted work is discarded)."""
+        ...
+
+
+class FakeDatabase:
+    """:class:`RepositoryDatabase` over the in-memory fake (sync, or async via SyncDriver)."""
+
+    def __init__(
+        self,
+        runner: asyncio.Runner | None = None,
+        factory: Callable[..., Any] | None = None,
+    ) -> None:
+        self.database = InMemoryDatabase()
+        self.runner = runner
+        self.factory = factory
+
+    def repository(self, model: type[M]) -> Repository[M]:
+        if self.runner is None:
+            make = self.factory or InMemoryRepository
+            repo: Repository[M] = make(model, database=self.database)
+            return repo
+        make = self.factory or AsyncInMemoryRepository
+        return SyncDriver(make(model, database=self.database), self.runner)
+
+    def commit(self, repository: Repository[Any]) -> None:
+        del repository  # the fake has no transactions: flushed rows are visible at once
+
+    def close(self) -> None:
+        """Nothing to release."""
+
+
+def contract_schema() -> str:
+    """A fresh schema name for one isolated contract database."""
+    return f"contract_{uuid.uuid4().hex[:12]}"
+
+
+class SQLAlchemyDatabase:
+    """:class:`RepositoryDatabase` over a SQLAlchemy engine, sync or async.
+
+    Sessions follow serpens' defaults (``autoflush=False``, ``expire_on_commit=False``).
+    An async engine needs *runner*, the ``asyncio.Runner`` its connections belong to; its
+    repositories are driven through :class:`SyncDriver`. :meth:`close` ends every session.
+    """
+
+    def __init__(
+        self, engine: sa.Engine | AsyncEngine, runner: asyncio.Runner | None = None
+    ) -> None:
+        self.engine = engine
+        self.runner = runner
+        self._sessions: list[Session | AsyncSession] = []
+
+    def repository(self, model: type[M]) -> Repository[M]:
+        if isinstance(self.engine, AsyncEngine):
+            assert self.runner is not None, "an async engine needs its asyncio.Runner"
+            sess = AsyncSession(self.engine, autoflush=False, expire_on_commit=False)
+            self._sessions.append(sess)
+            return SyncDriver(AsyncRepository(sess, model), self.runner)
+        sync = Session(self.engine, autoflush=False, expire_on_commit=False)
+        self._sessions.append(sync)
+        return SQLAlchemyRepository(sync, model)
+
+    def commit(self, repository: Repository[Any]) -> None:
+        target: Any = repository.target if isinstance(repository, SyncDriver) else repository
+        if isinstance(target.sess, AsyncSession):
+            assert self.runner is not None
+            self.runner.run(target.sess.commit())
+        else:
+            target.sess.commit()
+
+    def close(self) -> None:
+        """Close every session this database opened."""
+        for sess in self._sessions:
+            if isinstance(sess, AsyncSession):
+                assert self.runner is not None
+                self.runner.run(sess.close())
+            else:
+                sess.close()
+        self._sessions.clear()

@@ -1,0 +1,553 @@
+"""Contract suites of the Cache ports (``serpens.ports.Cache`` and ``AsyncCache``).
+
+Subclass :class:`CacheContract` (sync) or :class:`AsyncCacheContract` (async), override
+the one factory fixture (``open_cache`` / ``open_async_cache``: a callable
+``namespace -> cache`` whose caches with different namespaces do not see each other's
+keys), and declare :class:`CacheCapabilities`. Implementations that take a clock
+should use the suite's ``clock`` fixture and declare ``clock="injected"``: expiry is
+then tested to the exact boundary without sleeping. The suite clears and closes
+(``close``/``aclose``) every cache it opened.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Any, ClassVar, Literal
+
+import pytest
+from hypothesis import strategies as st
+from hypothesis.stateful import (
+    RuleBasedStateMachine,
+    invariant,
+    precondition,
+    rule,
+    run_state_machine_as_test,
+)
+
+from serpens.errors import SerializationError, ValidationError
+from serpens.fakes import InMemoryCache
+from serpens.ports import AsyncCache, Cache, JSONValue
+from serpens_contract._suite import ContractSuite
+from serpens_contract.capabilities import register_capability, requires
+from serpens_contract.differential import observe
+from serpens_contract.settings import hypothesis_settings
+
+__all__ = [
+    "AsyncCacheContract",
+    "AsyncCacheView",
+    "CacheCapabilities",
+    "CacheContract",
+    "ManualClock",
+]
+
+
+@dataclass(frozen=True)
+class CacheCapabilities:
+    """Honest differences between caches.
+
+    Attributes:
+        clock: ``"injected"`` when the cache reads time from the suite's ``clock``
+            fixture; ``"real"`` when time is the server's or the process's own.
+        ttl_resolution: the smallest TTL step in seconds the cache honours
+            (Redis ``PX``: 0.001; a store with whole-second TTLs: 1.0).
+    """
+
+    clock: Literal["injected", "real"] = "real"
+    ttl_resolution: float = 1.0
+
+
+register_capability(
+    "cache",
+    "injected_clock",
+    lambda c: c.clock == "injected",
+    "expiry follows the suite's ManualClock (boundaries tested without sleeping)",
+)
+register_capability(
+    "cache",
+    "subsecond_ttl",
+    lambda c: c.clock == "real" and c.ttl_resolution <= 0.01,
+    "real-clock TTLs of a fraction of a second are honoured (tested with one short wait)",
+)
+
+
+class ManualClock:
+    """A monotonic clock that moves only when told to."""
+
+    def __init__(self, start: float = 1000.0) -> None:
+        self.now = start
+
+    def __call__(self) -> float:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        """Move time forward by *seconds*."""
+        self.now += seconds
+
+
+class AsyncCacheView:
+    """A synchronous :class:`~serpens.ports.Cache` view of an async cache on one runner."""
+
+    def __init__(self, target: AsyncCache, runner: asyncio.Runner) -> None:
+        self.target = target
+        self.runner = runner
+
+    def get(self, key: str) -> JSONValue:
+        return self.runner.run(self.target.get(key))
+
+    def set(self, key: str, value: JSONValue, *, ttl: float | None = None) -> None:
+        self.runner.run(self.target.set(key, value, ttl=ttl))
+
+    def delete(self, key: str) -> bool:
+        return self.runner.run(self.target.delete(key))
+
+    def get_or_set(
+        self, key: str, factory: Callable[[], JSONValue], *, ttl: float | None = None
+    ) -> JSONValue:
+        async def produce() -> JSONValue:
+            return factory()
+
+        return self.runner.run(self.target.get_or_set(key, produce, ttl=ttl))
+
+    def clear(self) -> None:
+        self.runner.run(self.target.clear())
+
+    def close(self) -> None:
+        """Close the target (``aclose``) if it has a close method."""
+        aclose = getattr(self.target, "aclose", None)
+        if aclose is not None:
+            self.runner.run(aclose())
+
+
+CacheMaker = Callable[[str], Cache]
+
+
+def _namespace() -> str:
+    return f"c{uuid.uuid4().hex[:12]}"
+
+
+class _Unserialisable:
+    def __repr__(self) -> str:
+        return "<unserialisable>"
+
+
+class _CacheTests:
+    """The example tests, written once against the sync port.
+
+    The concrete suites provide the ``make_cache`` fixture (namespace -> sync view).
+    """
+
+    @pytest.fixture
+    def clock(self) -> ManualClock:
+        """The clock implementations with ``clock="injected"`` must read."""
+        return ManualClock()
+
+    @pytest.fixture
+    def cache(self, make_cache: CacheMaker) -> Cache:
+        return make_cache(_namespace())
+
+    def test_get_of_a_missing_key_returns_none(self, cache: Cache) -> None:
+        """A miss returns ``None``."""
+        assert cache.get("missing") is None
+
+    @pytest.mark.parametrize(
+        "value",
+        [
+            pytest.param(True, id="bool"),
+            pytest.param(0, id="zero"),
+            pytest.param(-(2**63), id="big-int"),
+            pytest.param(1.5, id="float"),
+            pytest.param("", id="empty-str"),
+            pytest.param("ação ☃", id="unicode"),
+            pytest.param([], id="empty-list"),
+            pytest.param({"a": [1, {"b": None}], "c": "d"}, id="nested"),
+        ],
+    )
+    def test_set_then_get_round_trips_json_values(self, cache: Cache, value: JSONValue) -> None:
+        """Values round-trip through JSON on every implementation."""
+        cache.set("k", value)
+        got = cache.get("k")
+        assert got == value
+        assert type(got) is type(value)
+
+    def test_tuples_come_back_as_lists(self, cache: Cache) -> None:
+        """A tuple comes back as a list."""
+        cache.set("k", {"t": (1, (2, 3))})  # type: ignore[dict-item]
+        assert cache.get("k") == {"t": [1, [2, 3]]}
+
+    def test_set_replaces_the_previous_value(self, cache: Cache) -> None:
+        cache.set("k", 1)
+        cache.set("k", "two")
+        assert cache.get("k") == "two"
+
+    def test_delete_reports_whether_a_live_entry_was_removed(self, cache: Cache) -> None:
+        """``delete`` returns whether a live entry was removed."""
+        cache.set("k", 1)
+        assert cache.delete("k") is True
+        assert cache.delete("k") is False
+        assert cache.get("k") is None
+        assert cache.delete("never-set") is False
+
+    @pytest.mark.parametrize(
+        "value",
+        [
+            pytest.param(_Unserialisable(), id="object"),
+            pytest.param({1: "int key"}, id="int-dict-key"),
+            pytest.param(float("nan"), id="nan"),
+            pytest.param([float("inf")], id="inf"),
+            pytest.param({"when": b"bytes"}, id="bytes"),
+            pytest.param({1, 2}, id="set"),
+        ],
+    )
+    def test_a_non_json_value_raises_and_stores_nothing(self, cache: Cache, value: Any) -> None:
+        """A value that cannot be encoded raises SerializationError and stores nothing."""
+        cache.set("k", "kept")
+        with pytest.raises(SerializationError):
+            cache.set("k", value)
+        assert cache.get("k") == "kept"
+        with pytest.raises(SerializationError):
+            cache.get_or_set("other", lambda: value)
+        assert cache.get("other") is None
+
+    @pytest.mark.parametrize("ttl", [0, -1, float("nan"), float("inf")])
+    def test_a_non_positive_ttl_is_a_validation_error(self, cache: Cache, ttl: float) -> None:
+        """``ttl <= 0`` raises ValidationError."""
+        with pytest.raises(ValidationError):
+            cache.set("k", 1, ttl=ttl)
+        with pytest.raises(ValidationError):
+            cache.get_or_set("k", lambda: 1, ttl=ttl)
+        assert cache.get("k") is None
+
+    def test_an_empty_key_is_a_validation_error(self, cache: Cache) -> None:
+        """Keys are non-empty strings."""
+        with pytest.raises(ValidationError):
+            cache.set("", 1)
+        with pytest.raises(ValidationError):
+            cache.get("")
+
+    def test_get_or_set_calls_the_factory_once_then_hits(self, cache: Cache) -> None:
+        """On a miss the factory's result is stored and returned; later calls hit."""
+        calls: list[int] = []
+
+        def factory() -> JSONValue:
+            calls.append(1)
+            return {"n": len(calls), "t": (1, 2)}  # type: ignore[dict-item]
+
+        first = cache.get_or_set("k", factory, ttl=60)
+        second = cache.get_or_set("k", factory, ttl=60)
+        assert first == second == {"n": 1, "t": [1, 2]}
+        assert len(calls) == 1
+        assert cache.get("k") == first
+
+    def test_get_or_set_does_not_store_none(self, cache: Cache) -> None:
+        """A ``None`` result is returned but not stored: the next call asks again."""
+        calls: list[int] = []
+
+        def factory() -> JSONValue:
+            calls.append(1)
+            return None
+
+        assert cache.get_or_set("k", factory) is None
+        assert cache.get_or_set("k", factory) is None
+        assert len(calls) == 2
+
+    def test_get_or_set_propagates_factory_errors_and_stores_nothing(self, cache: Cache) -> None:
+        def factory() -> JSONValue:
+            raise LookupError("upstream is down")
+
+        with pytest.raises(LookupError):
+            cache.get_or_set("k", factory)
+        assert cache.get("k") is None
+
+    def test_returned_values_are_copies(self, cache: Cache) -> None:
+        value: Any = {"items": [1]}
+        cache.set("k", value)
+        value["items"].append(2)
+        got: Any = cache.get("k")
+        got["items"].append(3)
+        assert cache.get("k") == {"items": [1]}
+
+    def test_clear_removes_only_this_namespace(self, make_cache: CacheMaker) -> None:
+        """``clear()`` removes only this cache's namespace."""
+        mine, theirs = make_cache(_namespace()), make_cache(_namespace())
+        mine.set("k", "mine")
+        mine.set("j", "mine")
+        theirs.set("k", "theirs")
+        mine.clear()
+        assert mine.get("k") is None
+        assert mine.get("j") is None
+        assert theirs.get("k") == "theirs"
+
+    def test_a_default_ttl_keeps_the_entry(self, cache: Cache) -> None:
+        """``ttl=None`` uses the implementation's default TTL (not "expire at once")."""
+        cache.set("k", 1)
+        assert cache.get("k") == 1
+
+    @requires("injected_clock")
+    def test_an_entry_is_visible_strictly_before_its_ttl(
+        self, cache: Cache, clock: ManualClock
+    ) -> None:
+        """An entry is visible strictly before ``set_time + ttl`` and gone from then on."""
+        cache.set("k", 1, ttl=10)
+        clock.advance(9.5)
+        assert cache.get("k") == 1
+        clock.advance(0.5)
+        assert cache.get("k") is None
+        assert cache.delete("k") is False
+
+    @requires("injected_clock")
+    def test_set_restarts_the_ttl(self, cache: Cache, clock: ManualClock) -> None:
+        cache.set("k", 1, ttl=5)
+        clock.advance(4)
+        cache.set("k", 2, ttl=5)
+        clock.advance(4)
+        assert cache.get("k") == 2
+
+    @requires("injected_clock")
+    def test_get_or_set_calls_the_factory_again_after_expiry(
+        self, cache: Cache, clock: ManualClock
+    ) -> None:
+        calls: list[int] = []
+
+        def factory() -> JSONValue:
+            calls.append(1)
+            return len(calls)
+
+        assert cache.get_or_set("k", factory, ttl=1) == 1
+        clock.advance(1)
+        assert cache.get_or_set("k", factory, ttl=1) == 2
+
+    @requires("subsecond_ttl")
+    def test_a_subsecond_ttl_expires_in_real_time(self, cache: Cache) -> None:
+        """Sub-second TTLs are honoured (one short real wait)."""
+        cache.set("k", 1, ttl=0.15)
+        cache.set("long", 1, ttl=60)
+        assert cache.get("k") == 1
+        time.sleep(0.3)
+        assert cache.get("k") is None
+        assert cache.delete("k") is False
+        assert cache.get("long") == 1
+
+    def test_differential_against_fake(self, make_cache: CacheMaker, clock: ManualClock) -> None:
+        """Random operation sequences answer exactly like the in-memory fake."""
+        capabilities: CacheCapabilities = getattr(self, "capabilities")  # noqa: B009 - on the suite
+        injected = capabilities.clock == "injected"
+
+        class Machine(_CacheMachine):
+            def __init__(self) -> None:
+                super().__init__(make_cache, clock if injected else None)
+
+        run_state_machine_as_test(Machine, settings=hypothesis_settings())
+
+
+class CacheContract(_CacheTests, ContractSuite):
+    """Every :class:`~serpens.ports.Cache` must pass these tests.
+
+    Override ``open_cache`` to return a callable ``namespace -> Cache``.
+    """
+
+    contract = "cache"
+    capabilities: ClassVar[CacheCapabilities] = CacheCapabilities()
+
+    @pytest.fixture
+    def open_cache(self) -> CacheMaker:
+        pytest.fail("override `open_cache`: return a callable namespace -> Cache")
+
+    @pytest.fixture
+    def make_cache(self, open_cache: CacheMaker) -> Iterator[CacheMaker]:
+        opened: list[Cache] = []
+
+        def make(namespace: str) -> Cache:
+            opened.append(cache := open_cache(namespace))
+            return cache
+
+        yield make
+        for cache in opened:
+            _dispose(cache)
+
+
+AsyncCacheMaker = Callable[[str], AsyncCache]
+
+
+class AsyncCacheContract(_CacheTests, ContractSuite):
+    """Every :class:`~serpens.ports.AsyncCache` must pass these tests.
+
+    Override ``open_async_cache`` to return a callable ``namespace -> AsyncCache``; it
+    is called while the suite's event loop runs, so loop-bound clients may be created
+    there. The example tests run through :class:`AsyncCacheView`; the concurrency tests
+    are native.
+    """
+
+    contract = "cache"
+    capabilities: ClassVar[CacheCapabilities] = CacheCapabilities()
+
+    @pytest.fixture
+    def open_async_cache(self) -> AsyncCacheMaker:
+        pytest.fail("override `open_async_cache`: return a callable namespace -> AsyncCache")
+
+    @pytest.fixture
+    def runner(self) -> Iterator[asyncio.Runner]:
+        with asyncio.Runner() as runner:
+            yield runner
+
+    @pytest.fixture
+    def make_cache(
+        self, open_async_cache: AsyncCacheMaker, runner: asyncio.Runner
+    ) -> Iterator[CacheMaker]:
+        opened: list[AsyncCacheView] = []
+
+        async def create(namespace: str) -> AsyncCache:
+            return open_async_cache(namespace)
+
+        def make(namespace: str) -> Cache:
+            opened.append(view := AsyncCacheView(runner.run(create(namespace)), runner))
+            return view
+
+        yield make
+        for view in opened:
+            _dispose(view)
+
+    def test_concurrent_misses_call_the_factory_once(self, cache: AsyncCacheView) -> None:
+        """Concurrent misses on one key call *factory* once."""
+        calls: list[int] = []
+
+        async def factory() -> JSONValue:
+            calls.append(1)
+            await asyncio.sleep(0.05)
+            return "value"
+
+        async def scenario() -> list[JSONValue]:
+            return await asyncio.gather(
+                *(cache.target.get_or_set("k", factory, ttl=60) for _ in range(20))
+            )
+
+        assert cache.runner.run(scenario()) == ["value"] * 20
+        assert len(calls) == 1
+
+    def test_cancelling_the_first_caller_does_not_cancel_the_fill(
+        self, cache: AsyncCacheView
+    ) -> None:
+        """The single flight survives the cancellation of the caller that started it."""
+        calls: list[int] = []
+        started = asyncio.Event()
+
+        async def factory() -> JSONValue:
+            calls.append(1)
+            started.set()
+            await asyncio.sleep(0.05)
+            return "value"
+
+        async def scenario() -> JSONValue:
+            first = asyncio.create_task(cache.target.get_or_set("k", factory, ttl=60))
+            await started.wait()
+            second = asyncio.create_task(cache.target.get_or_set("k", factory, ttl=60))
+            await asyncio.sleep(0.01)
+            first.cancel()
+            result = await second
+            with pytest.raises(asyncio.CancelledError):
+                await first
+            return result
+
+        assert cache.runner.run(scenario()) == "value"
+        assert len(calls) == 1
+        assert cache.get("k") == "value"
+
+
+def _dispose(cache: Any) -> None:
+    cache.clear()
+    close = getattr(cache, "close", None)
+    if close is not None:
+        close()
+
+
+_KEYS = st.sampled_from(["a", "b", "c"])
+_LEAVES = (
+    st.none()
+    | st.booleans()
+    | st.integers(-(2**70), 2**70)
+    | st.floats(allow_nan=False, allow_infinity=False)
+    | st.text(max_size=4)
+)
+_VALUES = st.recursive(
+    _LEAVES,
+    lambda inner: (
+        st.lists(inner, max_size=3)
+        | st.tuples(inner, inner)
+        | st.dictionaries(st.text(max_size=3), inner, max_size=3)
+    ),
+    max_leaves=6,
+)
+_BAD_VALUES = st.sampled_from([_Unserialisable(), {1: "x"}, float("nan"), [b"x"]])
+
+
+class _CacheMachine(RuleBasedStateMachine):
+    """The implementation and the fake see the same operations and must answer alike.
+
+    With an injected clock both share it and time moves; with a real clock TTLs are far
+    longer than a run, so only "not yet expired" is compared.
+    """
+
+    def __init__(self, make: CacheMaker, clock: ManualClock | None) -> None:
+        super().__init__()
+        self.clock = clock
+        self.model = InMemoryCache(clock=clock or time.monotonic)
+        self.impl = make(_namespace())
+
+    def _both(self, call: Callable[[Cache], Any]) -> Any:
+        expected = observe(call, self.model)
+        actual = observe(call, self.impl)
+        assert actual == expected, f"implementation {actual} != fake {expected}"
+        return actual
+
+    def _ttl(self, data: Any) -> float:
+        return float(data) if self.clock is not None else 600.0 + float(data)
+
+    @rule(key=_KEYS, value=_VALUES, ttl=st.sampled_from([1, 2, 5, 30]))
+    def set(self, key: str, value: JSONValue, ttl: int) -> None:
+        self._both(lambda c: c.set(key, value, ttl=self._ttl(ttl)))
+
+    @rule(key=_KEYS, value=_BAD_VALUES)
+    def set_unserialisable(self, key: str, value: Any) -> None:
+        self._both(lambda c: c.set(key, value, ttl=self._ttl(5)))
+
+    @rule(key=_KEYS)
+    def get(self, key: str) -> None:
+        self._both(lambda c: c.get(key))
+
+    @rule(key=_KEYS)
+    def delete(self, key: str) -> None:
+        self._both(lambda c: c.delete(key))
+
+    @rule(key=_KEYS, value=_VALUES, ttl=st.sampled_from([1, 5]))
+    def get_or_set(self, key: str, value: JSONValue, ttl: int) -> None:
+        def call(cache: Cache) -> tuple[JSONValue, int]:
+            calls: list[int] = []
+
+            def factory() -> JSONValue:
+                calls.append(1)
+                return value
+
+            return cache.get_or_set(key, factory, ttl=self._ttl(ttl)), len(calls)
+
+        self._both(call)
+
+    @rule()
+    def clear(self) -> None:
+        self._both(lambda c: c.clear())
+
+    @precondition(lambda self: self.clock is not None)
+    @rule(seconds=st.sampled_from([0.5, 1, 2, 5]))
+    def advance(self, seconds: float) -> None:
+        assert self.clock is not None
+        self.clock.advance(seconds)
+
+    @invariant()
+    def same_entries(self) -> None:
+        for key in ("a", "b", "c"):
+            self._both(lambda c, key=key: c.get(key))  # type: ignore[misc]
+
+    def teardown(self) -> None:
+        self.impl.clear()

@@ -1,0 +1,225 @@
+"""Contract suite of the DocumentStore port (``serpens.ports.DocumentStore``)."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any, ClassVar, Protocol
+
+import pytest
+from hypothesis import strategies as st
+from hypothesis.stateful import RuleBasedStateMachine, rule, run_state_machine_as_test
+
+from serpens.errors import ConflictError, NotFoundError, ValidationError
+from serpens.fakes import InMemoryDocumentStore
+from serpens.ports import DocumentStore
+from serpens_contract._suite import ContractSuite
+from serpens_contract.differential import observe
+from serpens_contract.settings import hypothesis_settings
+
+__all__ = ["DocumentStoreCapabilities", "DocumentStoreContract", "TableCreatingStore"]
+
+
+class TableCreatingStore(DocumentStore, Protocol):
+    """A store the suite can create its tables in."""
+
+    def create_table(self, table: str, partition_key: str, sort_key: str | None = None) -> None:
+        """Create *table*; the suite calls it once per table and namespace."""
+        ...
+
+
+@dataclass(frozen=True)
+class DocumentStoreCapabilities:
+    """Honest differences between document stores (none are known today)."""
+
+
+StoreFactory = Callable[[str], TableCreatingStore]
+
+
+class DocumentStoreContract(ContractSuite):
+    """Every DocumentStore must pass these tests.
+
+    Override ``open_document_store`` to return a callable ``namespace -> store``; each
+    call must give a store in which tables named after the namespace can be created.
+    """
+
+    contract = "document"
+    capabilities: ClassVar[DocumentStoreCapabilities] = DocumentStoreCapabilities()
+
+    @pytest.fixture
+    def open_document_store(self) -> StoreFactory:
+        pytest.fail("override `open_document_store`: return a callable namespace -> store")
+
+    @pytest.fixture
+    def tables(self, open_document_store: StoreFactory) -> tuple[DocumentStore, str, str]:
+        namespace = f"c{uuid.uuid4().hex[:12]}"
+        store = open_document_store(namespace)
+        store.create_table(f"{namespace}-people", "id")
+        store.create_table(f"{namespace}-events", "user", "at")
+        return store, f"{namespace}-people", f"{namespace}-events"
+
+    def test_put_then_get_round_trips_every_value_type(self, tables: Any) -> None:
+        """Numbers read back as int when integral, else Decimal; other types unchanged."""
+        store, people, _ = tables
+        item = {
+            "id": "1",
+            "name": "Ana",
+            "age": 30,
+            "height": 1.62,
+            "balance": Decimal("10.005"),
+            "active": True,
+            "nickname": None,
+            "avatar": b"\x00\x01",
+            "tags": {"a", "b"},
+            "scores": {1, 2},
+            "address": {"city": "Recife", "zip": 50000},
+            "history": [1, "two", [3.5]],
+        }
+        store.put(people, item)
+        assert store.get(people, {"id": "1"}) == {
+            **item,
+            "height": Decimal("1.62"),
+            "history": [1, "two", [Decimal("3.5")]],
+        }
+
+    def test_get_of_a_missing_key_returns_none(self, tables: Any) -> None:
+        store, people, _ = tables
+        assert store.get(people, {"id": "nobody"}) is None
+
+    def test_put_replaces_the_whole_item(self, tables: Any) -> None:
+        store, people, _ = tables
+        store.put(people, {"id": "1", "name": "Ana", "age": 30})
+        store.put(people, {"id": "1", "name": "Bia"})
+        assert store.get(people, {"id": "1"}) == {"id": "1", "name": "Bia"}
+
+    def test_put_if_absent_conflicts_and_keeps_the_existing_item(self, tables: Any) -> None:
+        store, people, _ = tables
+        store.put(people, {"id": "1", "name": "Ana"}, if_absent=True)
+        with pytest.raises(ConflictError):
+            store.put(people, {"id": "1", "name": "Bia"}, if_absent=True)
+        assert store.get(people, {"id": "1"}) == {"id": "1", "name": "Ana"}
+
+    def test_delete_reports_whether_the_item_existed(self, tables: Any) -> None:
+        store, people, _ = tables
+        store.put(people, {"id": "1"})
+        assert store.delete(people, {"id": "1"}) is True
+        assert store.delete(people, {"id": "1"}) is False
+        assert store.get(people, {"id": "1"}) is None
+
+    def test_query_orders_by_sort_key_filters_by_prefix_and_limits(self, tables: Any) -> None:
+        store, _, events = tables
+        for at in ["2024-03", "2024-01", "2023-12", "2024-02"]:
+            store.put(events, {"user": "u1", "at": at, "n": 1})
+        store.put(events, {"user": "u2", "at": "2024-01"})
+        ats = [row["at"] for row in store.query(events, "u1")]
+        assert ats == ["2023-12", "2024-01", "2024-02", "2024-03"]
+        desc = [row["at"] for row in store.query(events, "u1", descending=True, limit=2)]
+        assert desc == ["2024-03", "2024-02"]
+        prefixed = [row["at"] for row in store.query(events, "u1", sort_prefix="2024-0")]
+        assert prefixed == ["2024-01", "2024-02", "2024-03"]
+        assert store.query(events, "nobody") == []
+
+    def test_a_missing_table_is_not_found(self, tables: Any) -> None:
+        store, people, _ = tables
+        with pytest.raises(NotFoundError):
+            store.get(f"{people}-missing", {"id": "1"})
+        with pytest.raises(NotFoundError):
+            store.put(f"{people}-missing", {"id": "1"})
+
+    @pytest.mark.parametrize(
+        "item",
+        [
+            pytest.param({"name": "no key"}, id="missing-key"),
+            pytest.param({"id": ""}, id="empty-key"),
+            pytest.param({"id": True}, id="bool-key"),
+            pytest.param({"id": "1", "x": float("nan")}, id="nan"),
+            pytest.param({"id": "1", "x": set()}, id="empty-set"),
+            pytest.param({"id": "1", "x": {1: "int map key"}}, id="int-map-key"),
+            pytest.param({"id": "1", "x": object()}, id="unsupported-type"),
+        ],
+    )
+    def test_invalid_items_are_validation_errors(self, tables: Any, item: Any) -> None:
+        store, people, _ = tables
+        with pytest.raises(ValidationError):
+            store.put(people, item)
+
+    def test_a_key_with_extra_attributes_is_a_validation_error(self, tables: Any) -> None:
+        store, people, _ = tables
+        with pytest.raises(ValidationError):
+            store.get(people, {"id": "1", "name": "Ana"})
+
+    def test_returned_items_are_copies(self, tables: Any) -> None:
+        store, people, _ = tables
+        item: dict[str, Any] = {"id": "1", "tags": ["a"]}
+        store.put(people, item)
+        item["tags"].append("changed")
+        got = store.get(people, {"id": "1"})
+        got["tags"].append("changed again")
+        assert store.get(people, {"id": "1"}) == {"id": "1", "tags": ["a"]}
+
+    def test_differential_against_fake(self, open_document_store: StoreFactory) -> None:
+        """Random put/get/delete/query sequences answer exactly like the in-memory fake."""
+
+        class Machine(_DocumentMachine):
+            def __init__(self) -> None:
+                super().__init__(open_document_store)
+
+        run_state_machine_as_test(Machine, settings=hypothesis_settings())
+
+
+_KEYS = st.sampled_from(["a", "b", "c"])
+_SORT_KEYS = st.sampled_from(["x1", "x2", "y1"])
+_VALUES = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(-(10**12), 10**12),
+    st.text(max_size=5),
+    st.decimals(allow_nan=False, allow_infinity=False, places=3, min_value=-1000, max_value=1000),
+    st.lists(st.integers(0, 9), max_size=3),
+)
+
+
+class _DocumentMachine(RuleBasedStateMachine):
+    def __init__(self, factory: StoreFactory) -> None:
+        super().__init__()
+        namespace = f"d{uuid.uuid4().hex[:12]}"
+        self.tables = (f"{namespace}-people", f"{namespace}-events")
+        self.model = InMemoryDocumentStore()
+        self.impl = factory(namespace)
+        for store in (self.model, self.impl):
+            store.create_table(self.tables[0], "id")
+            store.create_table(self.tables[1], "user", "at")
+
+    def _both(self, method: str, *args: Any, **kwargs: Any) -> None:
+        expected = observe(getattr(self.model, method), *args, **kwargs)
+        actual = observe(getattr(self.impl, method), *args, **kwargs)
+        assert actual == expected, f"{method}{args}{kwargs}: {actual} != fake {expected}"
+
+    @rule(key=_KEYS, value=_VALUES, if_absent=st.booleans())
+    def put(self, key: str, value: object, if_absent: bool) -> None:
+        self._both("put", self.tables[0], {"id": key, "v": value}, if_absent=if_absent)
+
+    @rule(user=_KEYS, at=_SORT_KEYS, value=_VALUES)
+    def put_event(self, user: str, at: str, value: object) -> None:
+        self._both("put", self.tables[1], {"user": user, "at": at, "v": value})
+
+    @rule(key=_KEYS)
+    def get(self, key: str) -> None:
+        self._both("get", self.tables[0], {"id": key})
+
+    @rule(key=_KEYS)
+    def delete(self, key: str) -> None:
+        self._both("delete", self.tables[0], {"id": key})
+
+    @rule(
+        user=_KEYS,
+        prefix=st.sampled_from([None, "x", "y1", "z"]),
+        descending=st.booleans(),
+        limit=st.sampled_from([None, 1, 2]),
+    )
+    def query(self, user: str, prefix: str | None, descending: bool, limit: int | None) -> None:
+        self._both(
+            "query", self.tables[1], user, sort_prefix=prefix, descending=descending, limit=limit
+        )

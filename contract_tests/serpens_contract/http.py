@@ -1,0 +1,327 @@
+"""Contract suite of the HttpClient port (``serpens.ports.HttpClient``).
+
+The implementation under test talks to :func:`scenario_app`, served wherever the
+implementation needs it: in-process for a fake, behind a real server on 127.0.0.1 for
+an adapter. Override ``http_target`` to return an :class:`HttpTarget`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from serpens.errors import (
+    BackendError,
+    BackendTimeoutError,
+    BackendUnavailableError,
+    HTTPStatusError,
+    SerializationError,
+)
+from serpens.fakes import InMemoryHttpClient
+from serpens.ports import HttpClient
+from serpens_contract._http_app import scenario_app
+from serpens_contract._suite import ContractSuite
+from serpens_contract.settings import hypothesis_settings
+
+__all__ = ["HttpClientCapabilities", "HttpClientContract", "HttpTarget", "scenario_app"]
+
+
+@dataclass(frozen=True)
+class HttpClientCapabilities:
+    """Honest differences between HTTP clients (none are known today)."""
+
+
+@dataclass(frozen=True)
+class HttpTarget:
+    """Where the suite's scenario app is reachable and how to make clients for it.
+
+    Attributes:
+        base_url: origin serving :func:`scenario_app` (``http://127.0.0.1:8123``).
+        unreachable_url: a URL on which connections are refused.
+        make_client: returns a new client; the suite closes it with ``aclose()``.
+    """
+
+    base_url: str
+    unreachable_url: str
+    make_client: Callable[[], HttpClient]
+
+
+_SEGMENT = st.text(st.sampled_from("abcXYZ019-_.~ çé"), min_size=1, max_size=8)
+_JSON = st.recursive(
+    st.none() | st.booleans() | st.integers(-(10**6), 10**6) | st.text(max_size=8),
+    lambda inner: (
+        st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=5), inner, max_size=3)
+    ),
+    max_leaves=8,
+)
+
+
+@st.composite
+def _requests(draw: st.DrawFn) -> dict[str, Any]:
+    method = draw(st.sampled_from(["GET", "POST", "PUT", "DELETE", "PATCH"]))
+    request: dict[str, Any] = {
+        "method": method,
+        "path": "/echo/" + "/".join(draw(st.lists(_SEGMENT, max_size=3))),
+        "params": draw(
+            st.none()
+            | st.dictionaries(
+                st.text(st.sampled_from("abcdef_"), min_size=1, max_size=4),
+                st.none() | st.booleans() | st.integers(-999, 999) | st.text(max_size=8),
+                max_size=4,
+            )
+        ),
+        "headers": draw(
+            st.dictionaries(
+                st.text(st.sampled_from("abcdefgh"), min_size=1, max_size=6).map("x-".__add__),
+                st.text(st.sampled_from("abcXYZ0189-_=/+"), min_size=1, max_size=12),
+                max_size=3,
+            )
+        ),
+    }
+    if method in {"POST", "PUT", "PATCH"}:
+        body = draw(st.sampled_from(["none", "json", "content"]))
+        if body == "json":
+            request["json"] = draw(_JSON.filter(lambda value: value is not None))
+        elif body == "content":
+            request["content"] = draw(st.binary(max_size=64))
+    return request
+
+
+def _observable(response: Any) -> dict[str, Any]:
+    """What must agree: status and the echo minus transport-specific headers."""
+    if response.status_code != 200:
+        return {"status": response.status_code, "content": response.content}
+    echo = response.json()
+    sent = {k: v for k, v in echo["headers"].items() if k.startswith(("x-", "content-"))}
+    return {"status": response.status_code, **echo, "headers": sent}
+
+
+class HttpClientContract(ContractSuite):
+    """Every HttpClient must pass these tests (requests to the scenario app)."""
+
+    contract = "http"
+    capabilities: ClassVar[HttpClientCapabilities] = HttpClientCapabilities()
+
+    @pytest.fixture
+    def http_target(self) -> HttpTarget:
+        pytest.fail("override `http_target`: return an HttpTarget serving `scenario_app`")
+
+    @pytest.fixture
+    async def client(self, http_target: HttpTarget) -> AsyncIterator[HttpClient]:
+        client = http_target.make_client()
+        yield client
+        await client.aclose()
+
+    @pytest.fixture
+    def url(self, http_target: HttpTarget) -> Callable[[str], str]:
+        return lambda path: http_target.base_url.rstrip("/") + path
+
+    async def _echo(self, response: Any) -> dict[str, Any]:
+        assert response.status_code == 200
+        document: dict[str, Any] = response.json()
+        return document
+
+    async def test_params_are_url_encoded_into_the_query(
+        self, client: HttpClient, url: Any
+    ) -> None:
+        params: dict[str, str | float | bool | None] = {
+            "q": "a b&c/ç~",
+            "n": 1,
+            "x": 2.5,
+            "t": True,
+            "f": False,
+            "none": None,
+            "e": "",
+        }
+        echo = await self._echo(await client.get(url("/echo"), params=params))
+        assert echo["query"] == "q=a+b%26c%2F%C3%A7~&n=1&x=2.5&t=true&f=false&none=&e="
+        assert echo["args"] == [
+            ["q", "a b&c/ç~"],
+            ["n", "1"],
+            ["x", "2.5"],
+            ["t", "true"],
+            ["f", "false"],
+            ["none", ""],
+            ["e", ""],
+        ]
+
+    async def test_a_query_in_the_url_is_sent_as_is(self, client: HttpClient, url: Any) -> None:
+        echo = await self._echo(await client.get(url("/echo?a=1&b=x%20y")))
+        assert echo["query"] == "a=1&b=x%20y"
+        assert echo["args"] == [["a", "1"], ["b", "x y"]]
+
+    async def test_path_segments_are_percent_encoded(self, client: HttpClient, url: Any) -> None:
+        echo = await self._echo(await client.get(url("/echo/a b/ç")))
+        assert echo["path"] == "/echo/a b/ç"
+
+    async def test_json_bodies_are_compact_utf8_with_a_content_type(
+        self, client: HttpClient, url: Any
+    ) -> None:
+        payload = {"a": [1, 2.5, "ç"], "b": None, "c": {"d": True}}
+        echo = await self._echo(await client.post(url("/echo"), json=payload))
+        assert echo["method"] == "POST"
+        assert bytes.fromhex(echo["body"]) == '{"a":[1,2.5,"ç"],"b":null,"c":{"d":true}}'.encode()
+        assert echo["headers"]["content-type"] == "application/json"
+        assert echo["headers"]["content-length"] == str(len(bytes.fromhex(echo["body"])))
+
+    async def test_raw_bodies_are_sent_byte_for_byte(self, client: HttpClient, url: Any) -> None:
+        body = bytes(range(256))
+        echo = await self._echo(await client.put(url("/echo"), content=body))
+        assert echo["method"] == "PUT"
+        assert bytes.fromhex(echo["body"]) == body
+        assert echo["headers"]["content-length"] == "256"
+        assert "content-type" not in echo["headers"]
+
+    async def test_delete_and_generic_request_send_their_method(
+        self, client: HttpClient, url: Any
+    ) -> None:
+        assert (await self._echo(await client.delete(url("/echo"))))["method"] == "DELETE"
+        echo = await self._echo(await client.request("patch", url("/echo"), json=[1]))
+        assert echo["method"] == "PATCH"
+        assert bytes.fromhex(echo["body"]) == b"[1]"
+
+    async def test_request_headers_reach_the_server(self, client: HttpClient, url: Any) -> None:
+        headers = {"X-Request-Id": "abc", "Authorization": "Bearer t"}
+        echo = await self._echo(await client.get(url("/echo"), headers=headers))
+        assert echo["headers"]["x-request-id"] == "abc"
+        assert echo["headers"]["authorization"] == "Bearer t"
+        assert echo["headers"]["host"] == url("").split("://", 1)[1]
+
+    async def test_response_headers_are_case_insensitive_and_join_repeats(
+        self, client: HttpClient, url: Any
+    ) -> None:
+        response = await client.get(url("/headers"))
+        assert response.headers["x-mixed-case"] == "Value"
+        assert response.headers["X-MIXED-CASE"] == "Value"
+        assert response.headers.get("X-Mixed-Case") == "Value"
+        assert response.headers["x-multi"] == "one, two"
+        assert "X-Multi" in response.headers
+        assert "x-absent" not in response.headers
+
+    async def test_text_uses_the_response_charset(self, client: HttpClient, url: Any) -> None:
+        assert (await client.get(url("/latin1"))).text == "café"
+        assert (await client.get(url("/status/200"))).text == "status 200"
+
+    async def test_binary_content_is_returned_unchanged(self, client: HttpClient, url: Any) -> None:
+        assert (await client.get(url("/bytes"))).content == bytes(range(256))
+
+    async def test_a_body_that_is_not_json_is_a_serialization_error(
+        self, client: HttpClient, url: Any
+    ) -> None:
+        response = await client.get(url("/not-json"))
+        with pytest.raises(SerializationError):
+            response.json()
+        with pytest.raises(ValueError, match="not JSON"):  # SerializationError is a ValueError
+            response.json()
+
+    @pytest.mark.parametrize("code", [200, 201, 204, 301, 400, 404, 418, 500, 503])
+    async def test_every_status_is_returned_not_raised(
+        self, client: HttpClient, url: Any, code: int
+    ) -> None:
+        response = await client.get(url(f"/status/{code}"))
+        assert response.status_code == code
+
+    @pytest.mark.parametrize("code", [200, 201, 204])
+    async def test_raise_for_status_returns_the_response_for_2xx(
+        self, client: HttpClient, url: Any, code: int
+    ) -> None:
+        response = await client.get(url(f"/status/{code}"))
+        assert response.raise_for_status() is response
+
+    @pytest.mark.parametrize("code", [302, 400, 404, 500, 503])
+    async def test_raise_for_status_raises_http_status_error_otherwise(
+        self, client: HttpClient, url: Any, code: int
+    ) -> None:
+        response = await client.get(url(f"/status/{code}?token=s3cret"))
+        with pytest.raises(HTTPStatusError) as info:
+            response.raise_for_status()
+        assert info.value.status_code == code
+        assert info.value.url.endswith(f"/status/{code}?token=***")
+        assert "s3cret" not in str(info.value)
+
+    async def test_redirects_are_not_followed_by_default(
+        self, client: HttpClient, url: Any
+    ) -> None:
+        response = await client.get(url("/redirect/302?to=/echo"))
+        assert response.status_code == 302
+        assert response.headers["location"] == "/echo"
+
+    @pytest.mark.parametrize(("code", "method"), [(301, "GET"), (302, "GET"), (303, "GET")])
+    async def test_followed_301_302_303_turn_a_post_into_a_get_without_body(
+        self, client: HttpClient, url: Any, code: int, method: str
+    ) -> None:
+        response = await client.post(
+            url(f"/redirect/{code}?to=/echo"), json={"x": 1}, follow_redirects=True
+        )
+        echo = await self._echo(response)
+        assert echo["method"] == method
+        assert echo["body"] == ""
+
+    @pytest.mark.parametrize("code", [307, 308])
+    async def test_followed_307_308_keep_the_method_and_body(
+        self, client: HttpClient, url: Any, code: int
+    ) -> None:
+        target = "/echo?z=1"
+        response = await client.post(
+            url(f"/redirect/{code}?to={target}"), json={"x": 1}, follow_redirects=True
+        )
+        echo = await self._echo(response)
+        assert echo["method"] == "POST"
+        assert json.loads(bytes.fromhex(echo["body"])) == {"x": 1}
+        assert echo["query"] == "z=1"
+
+    async def test_a_redirect_loop_is_a_backend_error(self, client: HttpClient, url: Any) -> None:
+        with pytest.raises(BackendError):
+            await client.get(url("/loop"), follow_redirects=True)
+
+    async def test_a_slow_answer_is_a_backend_timeout_error(
+        self, client: HttpClient, url: Any
+    ) -> None:
+        with pytest.raises(BackendTimeoutError) as info:
+            await client.get(url("/sleep?seconds=2&token=s3cret"), timeout=0.2)
+        assert isinstance(info.value, TimeoutError)
+        assert "s3cret" not in str(info.value)
+        # the client stays usable after a timeout
+        assert (await client.get(url("/status/200"))).status_code == 200
+
+    async def test_a_refused_connection_is_backend_unavailable(
+        self, client: HttpClient, http_target: HttpTarget
+    ) -> None:
+        with pytest.raises(BackendUnavailableError) as info:
+            await client.get(http_target.unreachable_url, timeout=2)
+        assert isinstance(info.value, ConnectionError)
+
+    def test_generated_requests_are_echoed_as_through_the_fake(
+        self, http_target: HttpTarget
+    ) -> None:
+        """Differential: random methods, paths, params, headers and bodies agree with the fake."""
+        fake = InMemoryHttpClient(app=scenario_app, base_url=http_target.base_url)
+        client = http_target.make_client()
+        base = http_target.base_url.rstrip("/")
+
+        async def both(request: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+            options = {k: v for k, v in request.items() if k not in {"method", "path"}}
+            expected = await fake.request(request["method"], base + request["path"], **options)
+            actual = await client.request(request["method"], base + request["path"], **options)
+            return _observable(actual), _observable(expected)
+
+        budget: Callable[[Callable[..., None]], Callable[..., None]] = hypothesis_settings()
+        with asyncio.Runner() as runner:
+
+            @budget
+            @given(request=_requests())
+            def check(request: dict[str, Any]) -> None:
+                actual, expected = runner.run(both(request))
+                assert actual == expected
+
+            try:
+                check()
+            finally:
+                runner.run(client.aclose())

@@ -1,0 +1,170 @@
+"""pytest plugin (entry point ``pytest11``): markers, capability skips and the report.
+
+Loaded by every pytest run in an environment where serpens is installed, so it stays
+light: it imports pytest and nothing else of weight (no Hypothesis, no SDK) and changes
+no global settings. For contract-suite tests it
+
+- turns ``@requires(...)`` capability marks into explicit skips naming the capability,
+- turns a suite's ``known_divergences`` into strict xfails,
+- prints a capability report (suite x implementation: passed, failed, every skip and
+  divergence) and writes it as JSON (``--serpens-contract-report``, default
+  ``.serpens/contract-report.json`` under the rootdir).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from serpens_contract._suite import ContractSuite
+from serpens_contract.capabilities import lookup_capability
+
+__all__ = ["pytest_addoption", "pytest_configure"]
+
+
+@dataclass
+class _Row:
+    suite: str
+    contract: str
+    implementation: str
+    passed: int = 0
+    failed: int = 0
+    skipped: list[dict[str, str]] = field(default_factory=list)
+    divergences: list[dict[str, str]] = field(default_factory=list)
+
+
+def _suite_class(item: pytest.Item) -> type[ContractSuite] | None:
+    cls = getattr(item, "cls", None)
+    if isinstance(cls, type) and issubclass(cls, ContractSuite) and cls.contract:
+        return cls
+    return None
+
+
+def _suite_name(cls: type[ContractSuite]) -> str:
+    for klass in cls.__mro__:
+        if ContractSuite in klass.__bases__:
+            return klass.__name__
+    return cls.__name__  # pragma: no cover - every suite derives from a named contract
+
+
+def _test_name(item: pytest.Item) -> str:
+    return getattr(item, "originalname", None) or item.name
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    """Add ``--serpens-contract-report``."""
+    group = parser.getgroup("serpens-contract", "serpens contract suites")
+    group.addoption(
+        "--serpens-contract-report",
+        default=None,
+        metavar="PATH",
+        help="write the contract capability report as JSON "
+        "(default: .serpens/contract-report.json under the rootdir)",
+    )
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Register the marker and the contract reporter."""
+    config.addinivalue_line(
+        "markers",
+        "serpens_requires(*names): contract test needing these named capabilities",
+    )
+    config.pluginmanager.register(_ContractReporter(config), "serpens-contract-reporter")
+
+
+class _ContractReporter:
+    """Per-session hooks: capability skips, divergences and outcome counting."""
+
+    def __init__(self, config: pytest.Config) -> None:
+        self.config = config
+        self.rows: dict[str, _Row] = {}
+        self.owners: dict[str, str] = {}  # nodeid -> row key
+
+    def pytest_collection_modifyitems(self, items: list[pytest.Item]) -> None:
+        """Validate capability names and mark known divergences as strict xfails."""
+        for item in items:
+            cls = _suite_class(item)
+            if cls is None:
+                continue
+            for mark in item.iter_markers("serpens_requires"):
+                for name in mark.args:
+                    try:
+                        lookup_capability(cls.contract, name)
+                    except LookupError as exc:
+                        raise pytest.UsageError(f"{item.nodeid}: {exc}") from None
+            reason = cls.known_divergences.get(_test_name(item))
+            if reason:
+                item.add_marker(
+                    pytest.mark.xfail(reason=f"known divergence: {reason}", strict=True)
+                )
+            implementation = f"{item.nodeid.split('::')[0]}::{cls.__qualname__}"
+            key = f"{_suite_name(cls)}|{implementation}"
+            self.owners[item.nodeid] = key
+            self.rows.setdefault(key, _Row(_suite_name(cls), cls.contract, implementation))
+
+    def pytest_runtest_setup(self, item: pytest.Item) -> None:
+        """Skip, explicitly, a contract test whose required capabilities are not declared."""
+        cls = _suite_class(item)
+        if cls is None:
+            return
+        for mark in item.iter_markers("serpens_requires"):
+            for name in mark.args:
+                capability = lookup_capability(cls.contract, name)
+                if not capability.predicate(cls.capabilities):
+                    pytest.skip(
+                        f"capability {name!r} not supported by {cls.__name__}: "
+                        f"{capability.description}"
+                    )
+
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        """Count each contract test's outcome once, in the row of its implementation."""
+        key = self.owners.get(report.nodeid)
+        if key is None:
+            return
+        row = self.rows[key]
+        test = report.nodeid.split("::")[-1]
+        if hasattr(report, "wasxfail"):
+            if report.when == "call" or report.skipped:
+                row.divergences.append({"test": test, "reason": str(report.wasxfail)})
+            return
+        if report.skipped:
+            longrepr: Any = report.longrepr
+            reason = longrepr[2] if isinstance(longrepr, tuple) else str(longrepr)
+            row.skipped.append({"test": test, "reason": reason.removeprefix("Skipped: ")})
+        elif report.failed:
+            row.failed += 1
+        elif report.when == "call":
+            row.passed += 1
+
+    def pytest_terminal_summary(self, terminalreporter: Any) -> None:
+        """Print the capability matrix and write it as JSON."""
+        rows = [r for r in self.rows.values() if r.passed or r.failed or r.skipped or r.divergences]
+        if not rows:
+            return
+        write = terminalreporter.write_line
+        terminalreporter.section("serpens contract report")
+        for row in sorted(rows, key=lambda r: (r.contract, r.implementation)):
+            write(
+                f"{row.suite:<26} {row.implementation}: {row.passed} passed, {row.failed} failed, "
+                f"{len(row.skipped)} skipped, {len(row.divergences)} known divergences"
+            )
+            for skip in row.skipped:
+                write(f"    skipped {skip['test']}: {skip['reason']}")
+            for divergence in row.divergences:
+                write(f"    diverges {divergence['test']}: {divergence['reason']}")
+        path = _report_path(self.config)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        payload = {"suites": [asdict(row) for row in rows]}
+        path.write_text(json.dumps(payload, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+        write(f"contract report written to {path}")
+
+
+def _report_path(config: pytest.Config) -> Path:
+    option = config.getoption("--serpens-contract-report")
+    if option:
+        return Path(option)
+    return Path(config.rootpath) / ".serpens" / "contract-report.json"

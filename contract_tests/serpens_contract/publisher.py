@@ -1,0 +1,466 @@
+"""Contract suite of the Publisher port (``serpens.ports.Publisher``).
+
+What a publisher sent is read back the way a consumer sees it: through a
+subscription (:class:`EmulatorRig` pulls from a Pub/Sub emulator), or through the
+fake's record (:class:`FakeRig`). An implementation's author overrides one fixture,
+``open_publisher``, returning a callable ``namespace -> rig``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+import uuid
+import warnings
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass
+from typing import Any, ClassVar, Protocol
+
+import pytest
+from hypothesis import strategies as st
+from hypothesis.stateful import (
+    RuleBasedStateMachine,
+    precondition,
+    rule,
+    run_state_machine_as_test,
+)
+
+from serpens.errors import ConfigurationError, NotFoundError, SerpensError, ValidationError
+from serpens.fakes import InMemoryPublisher
+from serpens.ports import Payload, Publisher
+from serpens_contract._suite import ContractSuite
+from serpens_contract.differential import observe
+from serpens_contract.runner import SyncDriver
+from serpens_contract.settings import hypothesis_settings
+
+__all__ = [
+    "EmulatorRig",
+    "FakeRig",
+    "PublisherCapabilities",
+    "PublisherContract",
+    "PublisherRig",
+    "Received",
+]
+
+PROJECT = "serpens-contract"
+
+
+@dataclass(frozen=True, slots=True)
+class Received:
+    """A message as a subscriber received it."""
+
+    message_id: str
+    data: bytes
+    attributes: Mapping[str, str]
+    ordering_key: str
+
+
+class PublisherRig(Protocol):
+    """What the suite drives: the publisher under test plus a way to see what it sent."""
+
+    publisher: Publisher
+
+    def create_topic(self, topic: str) -> None:
+        """Create *topic* (and whatever the rig needs to read it back, e.g. a subscription)."""
+        ...
+
+    def read(self, topic: str, expected: int) -> list[Received]:
+        """Everything published to *topic* since it was created and not read yet.
+
+        Waits until at least *expected* messages arrived (up to a few seconds), then
+        returns all of them, duplicates included, in delivery order.
+        """
+        ...
+
+    def close(self) -> None:
+        """Release what the rig created."""
+        ...
+
+
+RigFactory = Callable[[str], PublisherRig]
+
+
+@dataclass(frozen=True)
+class PublisherCapabilities:
+    """Honest differences between publishers (none are known today)."""
+
+
+class FakeRig:
+    """A rig over :class:`~serpens.fakes.InMemoryPublisher` (or a subclass of it)."""
+
+    def __init__(self, publisher: InMemoryPublisher | None = None) -> None:
+        self.fake = InMemoryPublisher(topics=()) if publisher is None else publisher
+        self.publisher: Publisher = self.fake
+        self._seen: dict[str, int] = {}
+
+    def create_topic(self, topic: str) -> None:
+        self.fake.create_topic(topic)
+        self._seen[topic] = 0
+
+    def read(self, topic: str, expected: int) -> list[Received]:
+        messages = self.fake.messages(topic)[self._seen.get(topic, 0) :]
+        self._seen[topic] = self._seen.get(topic, 0) + len(messages)
+        return [
+            Received(m.message_id, m.data, dict(m.attributes), m.ordering_key or "")
+            for m in messages
+        ]
+
+    def close(self) -> None:
+        """Nothing to release."""
+
+
+class EmulatorRig:
+    """A rig that reads back through ordered subscriptions on a Pub/Sub emulator.
+
+    Works with gcloud's emulator and ``serpens.testing.pubsub_emulator`` alike;
+    ``PUBSUB_EMULATOR_HOST`` must point at the emulator while the rig is used.
+    """
+
+    def __init__(self, publisher: Publisher, *, wait: float = 5.0) -> None:
+        from google.cloud import pubsub_v1  # noqa: PLC0415 - suites import SDKs lazily
+
+        self.publisher = publisher
+        self._admin = pubsub_v1.PublisherClient()
+        self._subscriber = pubsub_v1.SubscriberClient()
+        self._subscriptions: dict[str, str] = {}
+        self._wait = wait
+
+    def create_topic(self, topic: str) -> None:
+        self._admin.create_topic(name=topic)
+        project, name = topic.split("/")[1], topic.split("/")[3]
+        subscription = f"projects/{project}/subscriptions/{name}-contract"
+        self._subscriber.create_subscription(
+            request={"name": subscription, "topic": topic, "enable_message_ordering": True}
+        )
+        self._subscriptions[topic] = subscription
+
+    def _pull(self, subscription: str) -> list[Received]:
+        with warnings.catch_warnings():
+            # Deprecated for consumers, but the right tool for a read-back that must not
+            # block: both emulators honour it.
+            warnings.filterwarnings("ignore", "The return_immediately flag", DeprecationWarning)
+            response = self._subscriber.pull(
+                request={
+                    "subscription": subscription,
+                    "max_messages": 100,
+                    "return_immediately": True,
+                }
+            )
+        received = response.received_messages
+        if received:
+            self._subscriber.acknowledge(
+                subscription=subscription, ack_ids=[r.ack_id for r in received]
+            )
+        return [
+            Received(
+                r.message.message_id,
+                bytes(r.message.data),
+                dict(r.message.attributes),
+                r.message.ordering_key,
+            )
+            for r in received
+        ]
+
+    def read(self, topic: str, expected: int) -> list[Received]:
+        subscription = self._subscriptions[topic]
+        messages: list[Received] = []
+        deadline = time.monotonic() + self._wait
+        while len(messages) < expected and time.monotonic() < deadline:
+            batch = self._pull(subscription)
+            messages.extend(batch)
+            if not batch:
+                time.sleep(0.02)
+        messages.extend(self._pull(subscription))  # a duplicate would show up here
+        return messages
+
+    def close(self) -> None:
+        for topic, subscription in self._subscriptions.items():
+            self._subscriber.delete_subscription(subscription=subscription)
+            self._admin.delete_topic(topic=topic)
+        self._subscriptions.clear()
+        self._subscriber.close()
+        self._admin.transport.close()
+
+
+class _Session:
+    """One test's view: the rig, a loop driving the async publisher, topic names."""
+
+    def __init__(self, rig: PublisherRig, runner: asyncio.Runner, namespace: str) -> None:
+        self.rig = rig
+        self.runner = runner
+        self.namespace = namespace
+        self.publisher: Any = SyncDriver(rig.publisher, runner)
+
+    def topic(self, name: str = "main", *, create: bool = True) -> str:
+        topic = f"projects/{PROJECT}/topics/{self.namespace}-{name}"
+        if create:
+            self.rig.create_topic(topic)
+        return topic
+
+    def publish_all(self, topic: str, payloads: list[Payload], **options: Any) -> list[str]:
+        """Issue every publish before awaiting any (concurrent publishes)."""
+
+        async def gather() -> list[str]:
+            calls = [self.rig.publisher.publish(topic, p, **options) for p in payloads]
+            return list(await asyncio.gather(*calls))
+
+        result: list[str] = self.runner.run(gather())
+        return result
+
+
+_BAD_TOPICS = [
+    pytest.param("orders", id="short-name"),
+    pytest.param("projects/p/topics/", id="empty-name"),
+    pytest.param("projects/p/topics/ab", id="name-too-short"),
+    pytest.param("projects/p/topics/1orders", id="starts-with-digit"),
+    pytest.param("projects/p/topics/goog-orders", id="goog-prefix"),
+    pytest.param("projects/p/subscriptions/orders", id="subscription-id"),
+    pytest.param("projects/p/topics/orders/extra", id="trailing-segment"),
+    pytest.param("projects//topics/orders", id="empty-project"),
+    pytest.param("projects/p/topics/or ders", id="space"),
+]
+
+
+class PublisherContract(ContractSuite):
+    """Every Publisher must pass these tests.
+
+    Override ``open_publisher`` to return a callable ``namespace -> PublisherRig``; the
+    suite names its topics ``projects/serpens-contract/topics/<namespace>-<name>`` and
+    creates them through the rig before publishing.
+    """
+
+    contract = "publisher"
+    capabilities: ClassVar[PublisherCapabilities] = PublisherCapabilities()
+
+    @pytest.fixture
+    def open_publisher(self) -> RigFactory:
+        pytest.fail("override `open_publisher`: return a callable namespace -> PublisherRig")
+
+    @pytest.fixture
+    def session(self, open_publisher: RigFactory) -> Iterator[_Session]:
+        namespace = f"c{uuid.uuid4().hex[:12]}"
+        with asyncio.Runner() as runner:
+            rig = open_publisher(namespace)
+            try:
+                yield _Session(rig, runner, namespace)
+            finally:
+                runner.run(rig.publisher.close())
+                rig.close()
+
+    def test_a_mapping_payload_is_sent_as_compact_utf8_json(self, session: _Session) -> None:
+        """'a mapping as compact JSON': no spaces, non-ASCII kept as UTF-8, key order kept."""
+        topic = session.topic()
+        payload = {"b": 1, "a": "São Paulo", "nested": {"list": [1, 2.5, None, True]}}
+        session.publisher.publish(topic, payload)
+        (got,) = session.rig.read(topic, 1)
+        assert got.data == json.dumps(payload, separators=(",", ":"), ensure_ascii=False).encode()
+        assert got.data.startswith(b'{"b":1,"a":"S\xc3\xa3o Paulo"')
+
+    def test_str_is_sent_as_utf8_and_bytes_unchanged(self, session: _Session) -> None:
+        topic = session.topic()
+        session.publisher.publish(topic, "ação")
+        session.publisher.publish(topic, b"\x00\xff raw")
+        got = session.rig.read(topic, 2)
+        assert sorted(m.data for m in got) == sorted(["ação".encode(), b"\x00\xff raw"])
+
+    def test_attributes_round_trip_as_strings(self, session: _Session) -> None:
+        """Pins: Attributes are strings; the caller's mappings are never mutated."""
+        topic = session.topic()
+        attributes = {"event": "order.created", "ç": "ü", "empty-ish": " "}
+        snapshot = dict(attributes)
+        session.publisher.publish(topic, {"id": 1}, attributes=attributes)
+        (got,) = session.rig.read(topic, 1)
+        assert got.attributes == snapshot
+        assert attributes == snapshot
+
+    def test_an_empty_payload_with_attributes_is_a_message(self, session: _Session) -> None:
+        topic = session.topic()
+        session.publisher.publish(topic, b"", attributes={"only": "attributes"})
+        (got,) = session.rig.read(topic, 1)
+        assert (got.data, got.attributes) == (b"", {"only": "attributes"})
+
+    def test_returned_ids_are_unique_and_are_the_delivered_ids(self, session: _Session) -> None:
+        """Pins: the returned id is unique per published message."""
+        topic = session.topic()
+        ids = [session.publisher.publish(topic, f"m{i}") for i in range(5)]
+        ids += session.publish_all(topic, [f"c{i}" for i in range(5)])
+        got = session.rig.read(topic, 10)
+        assert len(set(ids)) == 10
+        assert sorted(m.message_id for m in got) == sorted(ids)
+
+    def test_each_publish_is_delivered_once(self, session: _Session) -> None:
+        """At-least-once, and a successful publish is not duplicated by the publisher."""
+        topic = session.topic()
+        sent = session.publish_all(topic, [f"m{i}" for i in range(20)])
+        got = session.rig.read(topic, 20)
+        assert sorted(m.message_id for m in got) == sorted(sent)
+
+    def test_same_ordering_key_is_delivered_in_publish_order(self, session: _Session) -> None:
+        """Pins: Messages with the same ordering_key are delivered in publish order."""
+        topic = session.topic()
+        for i in range(5):
+            session.publisher.publish(topic, f"a{i}", ordering_key="alpha")
+        session.publish_all(topic, [f"b{i}" for i in range(10)], ordering_key="beta")
+        session.publisher.publish(topic, "unordered")
+        got = session.rig.read(topic, 16)
+        for key, prefix, count in [("alpha", "a", 5), ("beta", "b", 10)]:
+            keyed = [m.data.decode() for m in got if m.ordering_key == key]
+            assert keyed == [f"{prefix}{i}" for i in range(count)]
+        assert [m.ordering_key for m in got if m.data == b"unordered"] == [""]
+
+    @pytest.mark.parametrize("topic", _BAD_TOPICS)
+    def test_a_malformed_topic_is_a_validation_error(self, session: _Session, topic: str) -> None:
+        """Pins: a malformed id raises ValidationError before any network call."""
+        with pytest.raises(ValidationError, match="topic"):
+            session.publisher.publish(topic, "payload")
+
+    def test_a_missing_topic_is_not_found(self, session: _Session) -> None:
+        """Pins: a missing topic raises NotFoundError."""
+        missing = session.topic("missing", create=False)
+        with pytest.raises(NotFoundError):
+            session.publisher.publish(missing, "payload")
+        with pytest.raises(NotFoundError):
+            session.publisher.publish(missing, "payload", ordering_key="k")
+
+    def test_an_ordering_key_still_works_after_a_failed_ordered_publish(
+        self, session: _Session
+    ) -> None:
+        topic = session.topic()
+        with pytest.raises(NotFoundError):
+            session.publisher.publish(session.topic("gone", create=False), "x", ordering_key="k")
+        session.publisher.publish(topic, "after", ordering_key="k")
+        assert [m.data for m in session.rig.read(topic, 1)] == [b"after"]
+
+    @pytest.mark.parametrize(
+        ("payload", "options"),
+        [
+            pytest.param(b"", {}, id="empty-message"),
+            pytest.param("x", {"attributes": {"k": None}}, id="none-attribute"),
+            pytest.param("x", {"attributes": {"k": b"bytes"}}, id="bytes-attribute"),
+            pytest.param("x", {"attributes": {"": "v"}}, id="empty-attribute-key"),
+            pytest.param("x", {"attributes": {"googkey": "v"}}, id="goog-attribute-key"),
+            pytest.param("x", {"attributes": {"timeout": "5"}}, id="sdk-reserved-key"),
+            pytest.param("x", {"ordering_key": ""}, id="empty-ordering-key"),
+        ],
+    )
+    def test_invalid_messages_are_validation_errors(
+        self, session: _Session, payload: Payload, options: dict[str, Any]
+    ) -> None:
+        topic = session.topic()
+        with pytest.raises(ValidationError):
+            session.publisher.publish(topic, payload, **options)
+        session.publisher.publish(topic, "valid")
+        assert [m.data for m in session.rig.read(topic, 1)] == [b"valid"]
+
+    def test_publishing_after_close_is_a_configuration_error(self, session: _Session) -> None:
+        """Pins: close(): later publishes raise."""
+        topic = session.topic()
+        session.publisher.publish(topic, "before")
+        session.publisher.close()
+        with pytest.raises(ConfigurationError):
+            session.publisher.publish(topic, "after")
+        assert [m.data for m in session.rig.read(topic, 1)] == [b"before"]
+
+    def test_differential_against_fake(self, open_publisher: RigFactory) -> None:
+        """Random publish sequences succeed or fail like the fake and deliver the same."""
+
+        class Machine(_PublisherMachine):
+            def __init__(self) -> None:
+                super().__init__(open_publisher)
+
+        run_state_machine_as_test(Machine, settings=hypothesis_settings())
+
+
+_TEXT = st.text(st.characters(exclude_categories=["Cs"]), max_size=8)
+_PAYLOADS = st.one_of(
+    st.binary(max_size=16),
+    _TEXT,
+    st.dictionaries(
+        _TEXT, st.one_of(st.integers(-(2**40), 2**40), _TEXT, st.booleans()), max_size=3
+    ),
+)
+_ATTRIBUTES = st.one_of(
+    st.none(),
+    st.dictionaries(
+        st.sampled_from(["a", "kind", "ç", "", "goog", "topic"]),
+        st.one_of(_TEXT, st.integers(-9, 9), st.booleans()),
+        max_size=3,
+    ),
+)
+
+
+class _PublisherMachine(RuleBasedStateMachine):
+    """Publishes to the fake and the implementation; both must agree, message by message."""
+
+    def __init__(self, factory: RigFactory) -> None:
+        super().__init__()
+        namespace = f"d{uuid.uuid4().hex[:12]}"
+        self.runner = asyncio.Runner()
+        self.model = FakeRig()
+        self.rig = factory(namespace)
+        self.topics = [f"projects/{PROJECT}/topics/{namespace}-t{i}" for i in range(2)]
+        for rig in (self.model, self.rig):
+            for topic in self.topics:
+                rig.create_topic(topic)
+        self.missing = f"projects/{PROJECT}/topics/{namespace}-missing"
+        self.unread: dict[str, int] = dict.fromkeys(self.topics, 0)
+        self.ids: set[str] = set()
+
+    def _publish(self, rig: PublisherRig, *args: Any, **kwargs: Any) -> Any:
+        return observe(lambda: self.runner.run(rig.publisher.publish(*args, **kwargs)))
+
+    @rule(
+        index=st.sampled_from([0, 1, "missing", "malformed"]),
+        payload=_PAYLOADS,
+        attributes=_ATTRIBUTES,
+        ordering_key=st.sampled_from([None, "k1", "k2"]),
+    )
+    def publish(
+        self,
+        index: int | str,
+        payload: Payload,
+        attributes: dict[str, Any] | None,
+        ordering_key: str | None,
+    ) -> None:
+        topic = {"missing": self.missing, "malformed": "projects/p/topics/x"}.get(
+            str(index), self.topics[index] if isinstance(index, int) else ""
+        )
+        options = {"attributes": attributes, "ordering_key": ordering_key}
+        expected = self._publish(self.model, topic, payload, **options)
+        actual = self._publish(self.rig, topic, payload, **options)
+        assert (actual.error, actual.value is None) == (expected.error, expected.value is None), (
+            f"publish({topic!r}, {payload!r}, {options}): {actual} != fake {expected}"
+        )
+        if expected.error is None:
+            self.unread[topic] += 1
+            assert actual.value not in self.ids, f"id {actual.value!r} was returned twice"
+            self.ids.add(actual.value)
+
+    @precondition(lambda self: any(self.unread.values()))
+    @rule()
+    def read_back(self) -> None:
+        for topic, count in self.unread.items():
+            expected = self.model.read(topic, count)
+            actual = self.rig.read(topic, count)
+            assert _delivered(actual) == _delivered(expected), topic
+            for key in ("k1", "k2"):
+                assert _keyed(actual, key) == _keyed(expected, key), (topic, key)
+            self.unread[topic] = 0
+
+    def teardown(self) -> None:
+        try:
+            self.runner.run(self.rig.publisher.close())
+        except SerpensError:  # pragma: no cover - a failing close is reported by its own test
+            pass
+        finally:
+            self.rig.close()
+            self.runner.close()
+
+
+def _delivered(messages: list[Received]) -> list[tuple[bytes, list[tuple[str, str]], str]]:
+    return sorted((m.data, sorted(m.attributes.items()), m.ordering_key) for m in messages)
+
+
+def _keyed(messages: list[Received], key: str) -> list[bytes]:
+    return [m.data for m in messages if m.ordering_key == key]

@@ -1,0 +1,436 @@
+"""Contract suites of the Queue and AsyncQueue ports (``serpens.ports.Queue``)."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import UTC
+from typing import Any, ClassVar, Protocol
+
+import pytest
+from hypothesis import strategies as st
+from hypothesis.stateful import (
+    RuleBasedStateMachine,
+    precondition,
+    rule,
+    run_state_machine_as_test,
+)
+
+from serpens.errors import NotFoundError, ValidationError
+from serpens.fakes import InMemoryQueue
+from serpens.ports import AsyncQueue, Message, Queue
+from serpens_contract._suite import ContractSuite
+from serpens_contract.capabilities import register_capability, requires
+from serpens_contract.runner import SyncDriver
+from serpens_contract.settings import hypothesis_settings
+
+__all__ = [
+    "AsyncQueueContract",
+    "AsyncQueueFactory",
+    "QueueCapabilities",
+    "QueueContract",
+    "QueueFactory",
+]
+
+
+class QueueFactory(Protocol):
+    """``(namespace, fifo) -> Queue``: a new, empty queue per call."""
+
+    def __call__(self, namespace: str, fifo: bool) -> Queue: ...
+
+
+class AsyncQueueFactory(Protocol):
+    """``(namespace, fifo) -> AsyncQueue``: a new, empty queue per call."""
+
+    def __call__(self, namespace: str, fifo: bool) -> AsyncQueue: ...
+
+
+@dataclass(frozen=True)
+class QueueCapabilities:
+    """Honest differences between queue implementations.
+
+    Attributes:
+        dedup_after_ack: a FIFO ``dedup_id`` stays remembered for the whole five-minute
+            window even after its message was acknowledged (SQS does; moto forgets it).
+        fifo_redelivery_order: when several in-flight messages of one FIFO group time
+            out, they are redelivered in send order (SQS does; moto can hand the later
+            one over first).
+        injectable_clock: ``advance_clock`` moves the implementation's clock without
+            sleeping, so the differential test also advances time and lets visibility
+            timeouts expire (the fakes; real servers keep a time-free differential).
+    """
+
+    dedup_after_ack: bool = True
+    fifo_redelivery_order: bool = True
+    injectable_clock: bool = False
+
+
+register_capability(
+    "queue",
+    "dedup_after_ack",
+    lambda c: c.dedup_after_ack,
+    "FIFO deduplication ids outlive acknowledgement for the 5-minute window",
+)
+register_capability(
+    "queue",
+    "fifo_redelivery_order",
+    lambda c: c.fifo_redelivery_order,
+    "timed-out messages of a FIFO group are redelivered in send order",
+)
+
+_PAUSE = 1.1  # past a 1-second visibility timeout or delay
+
+
+def _bodies(messages: Any) -> list[str]:
+    return [m.body for m in messages]
+
+
+class QueueContract(ContractSuite):
+    """Every Queue must pass these tests.
+
+    Override ``open_queue`` to return a callable ``(namespace, fifo) -> Queue`` giving
+    a new empty queue per call. Override ``advance_clock`` (``seconds -> None``) when
+    the implementation takes an injectable clock; by default it sleeps for real.
+    """
+
+    contract = "queue"
+    capabilities: ClassVar[QueueCapabilities] = QueueCapabilities()
+
+    @pytest.fixture
+    def open_queue(self) -> QueueFactory:
+        pytest.fail("override `open_queue`: return a callable (namespace, fifo) -> queue")
+
+    @pytest.fixture
+    def advance_clock(self) -> Callable[[float], None]:
+        return time.sleep
+
+    @pytest.fixture
+    def queue(self, open_queue: QueueFactory) -> Queue:
+        return open_queue(f"q{uuid.uuid4().hex[:12]}", fifo=False)
+
+    @pytest.fixture
+    def fifo(self, open_queue: QueueFactory) -> Queue:
+        return open_queue(f"q{uuid.uuid4().hex[:12]}", fifo=True)
+
+    def test_send_and_receive_round_trip_body_attributes_and_metadata(self, queue: Queue) -> None:
+        first = queue.send('{"order": 1}', attributes={"kind": "order", "n": "7"})
+        second = queue.send("plain text")
+        assert first != second
+        got = {m.body: m for m in queue.receive(max_messages=10, visibility_timeout=30)}
+        got.update({m.body: m for m in queue.receive(max_messages=10, visibility_timeout=30)})
+        message = got['{"order": 1}']
+        assert message.id == first
+        assert dict(message.attributes) == {"kind": "order", "n": "7"}
+        assert message.receive_count == 1
+        assert message.group_id is None
+        assert message.sent_at is not None
+        assert message.sent_at.utcoffset() == UTC.utcoffset(None)
+        assert got["plain text"].id == second
+        assert dict(got["plain text"].attributes) == {}
+
+    def test_receive_on_an_empty_queue_returns_nothing(self, queue: Queue) -> None:
+        assert list(queue.receive(max_messages=10)) == []
+
+    def test_an_unacknowledged_message_is_redelivered_after_its_visibility_timeout(
+        self, queue: Queue, advance_clock: Callable[[float], None]
+    ) -> None:
+        queue.send("work")
+        (first,) = queue.receive(visibility_timeout=1)
+        assert list(queue.receive(max_messages=10)) == []
+        advance_clock(_PAUSE)
+        (again,) = queue.receive(visibility_timeout=30)
+        assert (again.id, again.body, again.receive_count) == (first.id, "work", 2)
+        assert again.receipt != first.receipt
+
+    def test_ack_removes_the_message_and_a_second_ack_is_harmless(
+        self, queue: Queue, advance_clock: Callable[[float], None]
+    ) -> None:
+        queue.send("work")
+        (message,) = queue.receive(visibility_timeout=1)
+        queue.ack(message)
+        queue.ack(message)
+        advance_clock(_PAUSE)
+        assert list(queue.receive(max_messages=10)) == []
+
+    def test_change_visibility_zero_redelivers_at_once(self, queue: Queue) -> None:
+        queue.send("work")
+        (first,) = queue.receive(visibility_timeout=60)
+        queue.change_visibility(first, 0)
+        (again,) = queue.receive(visibility_timeout=60)
+        assert (again.id, again.receive_count) == (first.id, 2)
+        queue.change_visibility(again, 60)  # extends: still hidden
+        assert list(queue.receive(max_messages=10)) == []
+
+    def test_max_messages_caps_a_receive_and_nothing_is_lost(self, queue: Queue) -> None:
+        sent = {queue.send(f"m{i}") for i in range(5)}
+        batch = queue.receive(max_messages=3, visibility_timeout=60)
+        assert 1 <= len(batch) <= 3
+        received = [m.id for m in batch]
+        for _ in range(5):
+            received += [m.id for m in queue.receive(max_messages=10, visibility_timeout=60)]
+        assert sorted(received) == sorted(sent)
+
+    def test_delay_seconds_hides_a_new_message(
+        self, queue: Queue, advance_clock: Callable[[float], None]
+    ) -> None:
+        queue.send("later", delay_seconds=1)
+        assert list(queue.receive(max_messages=10)) == []
+        advance_clock(_PAUSE)
+        assert _bodies(queue.receive(max_messages=10)) == ["later"]
+
+    @pytest.mark.parametrize(
+        ("method", "kwargs"),
+        [
+            pytest.param("send", {"body": ""}, id="empty-body"),
+            pytest.param("send", {"body": "x", "delay_seconds": -1}, id="negative-delay"),
+            pytest.param("send", {"body": "x", "delay_seconds": 901}, id="delay-over-max"),
+            pytest.param("send", {"body": "x" * 262_145}, id="body-over-256k"),
+            pytest.param("send", {"body": "x", "group_id": "g"}, id="group-on-standard"),
+            pytest.param("send", {"body": "x", "attributes": {"": "v"}}, id="empty-attr-name"),
+            pytest.param("receive", {"max_messages": 0}, id="zero-messages"),
+            pytest.param("receive", {"max_messages": 11}, id="over-ten-messages"),
+            pytest.param("receive", {"visibility_timeout": -1}, id="negative-visibility"),
+            pytest.param("receive", {"wait_seconds": 21}, id="wait-over-max"),
+        ],
+    )
+    def test_invalid_arguments_are_validation_errors(
+        self, queue: Queue, method: str, kwargs: dict[str, Any]
+    ) -> None:
+        with pytest.raises(ValidationError):
+            getattr(queue, method)(**kwargs)
+
+    def test_a_receipt_the_queue_never_issued_is_not_found(self, queue: Queue) -> None:
+        queue.send("x")
+        bogus = Message(id=str(uuid.uuid4()), body="x", receipt="bogus-receipt", receive_count=1)
+        with pytest.raises(NotFoundError):
+            queue.ack(bogus)
+        with pytest.raises(NotFoundError):
+            queue.change_visibility(bogus, 0)
+
+    def test_fifo_delivers_each_group_in_send_order(self, fifo: Queue) -> None:
+        for i in range(4):
+            fifo.send(f"a{i}", group_id="A")
+            fifo.send(f"b{i}", group_id="B")
+        seen: list[Message] = []
+        for _ in range(20):
+            batch = fifo.receive(max_messages=3, visibility_timeout=60)
+            seen += batch
+            for message in batch:
+                fifo.ack(message)
+        assert [m.body for m in seen if m.group_id == "A"] == ["a0", "a1", "a2", "a3"]
+        assert [m.body for m in seen if m.group_id == "B"] == ["b0", "b1", "b2", "b3"]
+
+    def test_fifo_holds_back_a_group_while_one_of_its_messages_is_in_flight(
+        self, fifo: Queue
+    ) -> None:
+        fifo.send("a1", group_id="A")
+        fifo.send("a2", group_id="A")
+        fifo.send("b1", group_id="B")
+        (first,) = fifo.receive(visibility_timeout=60)
+        assert first.body == "a1"
+        assert _bodies(fifo.receive(max_messages=10, visibility_timeout=60)) == ["b1"]
+        assert list(fifo.receive(max_messages=10)) == []
+        fifo.change_visibility(first, 0)  # released: the group flows again, from a1
+        assert _bodies(fifo.receive(max_messages=10, visibility_timeout=60)) == ["a1", "a2"]
+
+    def test_fifo_dedup_id_enqueues_once_and_sends_without_one_are_never_dropped(
+        self, fifo: Queue
+    ) -> None:
+        fifo.send("same", group_id="g", dedup_id="d1")
+        fifo.send("same", group_id="g", dedup_id="d1")
+        fifo.send("same", group_id="g")
+        fifo.send("same", group_id="g")
+        assert _bodies(fifo.receive(max_messages=10, visibility_timeout=60)) == ["same"] * 3
+
+    @requires("dedup_after_ack")
+    def test_fifo_dedup_id_is_remembered_after_ack(self, fifo: Queue) -> None:
+        fifo.send("once", group_id="g", dedup_id="d1")
+        (message,) = fifo.receive(visibility_timeout=60)
+        fifo.ack(message)
+        fifo.send("once", group_id="g", dedup_id="d1")
+        assert list(fifo.receive(max_messages=10)) == []
+
+    @requires("fifo_redelivery_order")
+    def test_fifo_redelivers_timed_out_messages_of_a_group_in_order(
+        self, fifo: Queue, advance_clock: Callable[[float], None]
+    ) -> None:
+        fifo.send("a1", group_id="A")
+        fifo.send("a2", group_id="A")
+        assert _bodies(fifo.receive(max_messages=10, visibility_timeout=1)) == ["a1", "a2"]
+        advance_clock(_PAUSE)
+        again = fifo.receive(max_messages=10, visibility_timeout=60)
+        assert [(m.body, m.receive_count) for m in again] == [("a1", 2), ("a2", 2)]
+
+    @pytest.mark.parametrize(
+        "kwargs",
+        [
+            pytest.param({}, id="no-group"),
+            pytest.param({"group_id": "g", "delay_seconds": 5}, id="delay"),
+        ],
+    )
+    def test_fifo_rejects_sends_sqs_rejects(self, fifo: Queue, kwargs: dict[str, Any]) -> None:
+        with pytest.raises(ValidationError):
+            fifo.send("x", **kwargs)
+
+    def test_differential_against_fake(
+        self, open_queue: QueueFactory, advance_clock: Callable[[float], None]
+    ) -> None:
+        """Random send/receive/ack/release sequences answer like the in-memory fake.
+
+        One standard and one FIFO queue per run. With ``injectable_clock`` time advances
+        too and visibility timeouts expire; otherwise only time-free operations run, so
+        the test suits real servers.
+        """
+        capabilities = self.capabilities
+
+        class Machine(_QueueMachine):
+            def __init__(self) -> None:
+                super().__init__(open_queue, capabilities, advance_clock)
+
+        run_state_machine_as_test(Machine, settings=hypothesis_settings())
+
+
+class AsyncQueueContract(QueueContract):
+    """Every AsyncQueue must pass the Queue contract, run through a :class:`SyncDriver`.
+
+    Override ``open_async_queue`` to return a callable ``(namespace, fifo) ->
+    AsyncQueue``; it is called on the suite's event loop.
+    """
+
+    @pytest.fixture
+    def open_async_queue(self) -> AsyncQueueFactory:
+        pytest.fail("override `open_async_queue`: return a callable (namespace, fifo) -> queue")
+
+    @pytest.fixture
+    def open_queue(self, open_async_queue: AsyncQueueFactory) -> Iterator[QueueFactory]:
+        with asyncio.Runner() as runner:
+
+            async def make(namespace: str, fifo: bool) -> AsyncQueue:
+                return open_async_queue(namespace, fifo)
+
+            def factory(namespace: str, fifo: bool) -> Queue:
+                target = runner.run(make(namespace, fifo))
+                return SyncDriver(target, runner)
+
+            yield factory
+
+
+_GROUPS = st.sampled_from(["A", "B"])
+
+
+class _ModelClock:
+    def __init__(self) -> None:
+        self.now = 1_600_000_000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+@dataclass
+class _Pair:
+    """One queue kind: the fake, the implementation, and messages in flight in both."""
+
+    fifo: bool
+    model: InMemoryQueue
+    impl: Queue
+    # body -> (model's delivery, implementation's delivery, model time it times out)
+    in_flight: dict[str, tuple[Message, Message, float]]
+
+
+class _QueueMachine(RuleBasedStateMachine):
+    """Compares an implementation with the fake (on a model clock when it has one)."""
+
+    def __init__(
+        self,
+        factory: QueueFactory,
+        capabilities: QueueCapabilities,
+        advance_clock: Callable[[float], None],
+    ) -> None:
+        super().__init__()
+        self.capabilities = capabilities
+        self.advance_clock = advance_clock
+        self.clock = _ModelClock()
+        namespace = f"h{uuid.uuid4().hex[:12]}"
+        self.pairs = {
+            fifo: _Pair(
+                fifo, InMemoryQueue(fifo=fifo, clock=self.clock), factory(namespace, fifo=fifo), {}
+            )
+            for fifo in (False, True)
+        }
+        self.counter = 0
+
+    def _send(self, pair: _Pair, group: str, dedup_id: str | None) -> None:
+        self.counter += 1
+        body = f"m{self.counter}"
+        kwargs: dict[str, Any] = {"group_id": group, "dedup_id": dedup_id} if pair.fifo else {}
+        pair.model.send(body, **kwargs)
+        pair.impl.send(body, **kwargs)
+
+    @rule(fifo=st.booleans(), group=_GROUPS)
+    def send(self, fifo: bool, group: str) -> None:
+        self._send(self.pairs[fifo], group, None)
+
+    @rule(group=_GROUPS, dedup=st.sampled_from(["d1", "d2"]))
+    def send_fifo_with_dedup_id(self, group: str, dedup: str) -> None:
+        if not self.capabilities.dedup_after_ack:
+            dedup = f"{dedup}-{self.counter}"  # never reuse an acknowledged id there
+        self._send(self.pairs[True], group, dedup)
+
+    @rule(
+        fifo=st.booleans(),
+        max_messages=st.integers(1, 10),
+        visibility=st.sampled_from([1, 30]),
+    )
+    def receive(self, fifo: bool, max_messages: int, visibility: int) -> None:
+        if not self.capabilities.injectable_clock:
+            visibility = 300  # no timeout may expire while the test runs
+        pair = self.pairs[fifo]
+        expected = pair.model.receive(max_messages=max_messages, visibility_timeout=visibility)
+        actual = pair.impl.receive(max_messages=max_messages, visibility_timeout=visibility)
+        # standard queues promise no order: compare them as sets
+        key = (lambda _m: 0) if fifo else (lambda m: m.body)
+        shape = [(m.body, m.receive_count, m.group_id) for m in sorted(expected, key=key)]
+        got = [(m.body, m.receive_count, m.group_id) for m in sorted(actual, key=key)]
+        assert got == shape, f"receive({max_messages}, fifo={fifo}): {got} != fake {shape}"
+        by_body = {m.body: m for m in actual}
+        for message in expected:
+            pair.in_flight[message.body] = (
+                message,
+                by_body[message.body],
+                self.clock.now + visibility,
+            )
+
+    @precondition(lambda self: self.capabilities.injectable_clock)
+    @rule(seconds=st.sampled_from([1, 31]))
+    def advance(self, seconds: int) -> None:
+        self.clock.now += seconds
+        self.advance_clock(seconds)
+        for pair in self.pairs.values():  # a timed-out delivery's receipt is no longer ours
+            for body, (_, _, until) in list(pair.in_flight.items()):
+                if until <= self.clock.now:
+                    del pair.in_flight[body]
+        for fifo in (False, True):  # look right away: what became visible must agree
+            self.receive(fifo, 10, 30)
+
+    def _pick(self, data: st.DataObject) -> tuple[_Pair, Message, Message]:
+        pair = data.draw(st.sampled_from([p for p in self.pairs.values() if p.in_flight]))
+        body = data.draw(st.sampled_from(sorted(pair.in_flight)))
+        model, impl, _ = pair.in_flight.pop(body)
+        return pair, model, impl
+
+    @precondition(lambda self: any(p.in_flight for p in self.pairs.values()))
+    @rule(data=st.data())
+    def ack(self, data: st.DataObject) -> None:
+        pair, model, impl = self._pick(data)
+        pair.model.ack(model)
+        pair.impl.ack(impl)
+
+    @precondition(lambda self: any(p.in_flight for p in self.pairs.values()))
+    @rule(data=st.data())
+    def release(self, data: st.DataObject) -> None:
+        pair, model, impl = self._pick(data)
+        pair.model.change_visibility(model, 0)
+        pair.impl.change_visibility(impl, 0)

@@ -1,0 +1,211 @@
+"""Contract suite of the RateLimit port (``serpens.ports.RateLimit``), on the real clock.
+
+Override ``open_rate_limiter`` to return a callable ``(name, rate, per_seconds, burst)
+-> limiter``. Limiters opened with the same *name* within one test share a quota when
+the implementation declares ``shared_quota`` (a distributed limiter); different names
+never do. Timings use generous margins so the suite passes on a loaded CI machine and
+still fails an implementation that admits too much, too soon or unfairly.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import ClassVar
+
+import pytest
+
+from serpens.ports import RateLimit
+from serpens_contract._suite import ContractSuite
+from serpens_contract.capabilities import register_capability, requires
+
+__all__ = ["LimiterFactory", "RateLimitCapabilities", "RateLimitContract"]
+
+LimiterFactory = Callable[[str, float, float, int | None], RateLimit]
+
+
+@dataclass(frozen=True)
+class RateLimitCapabilities:
+    """Honest differences between limiters.
+
+    Attributes:
+        shared_quota: limiters opened with the same name share one quota (distributed).
+    """
+
+    shared_quota: bool = False
+
+
+register_capability(
+    "rate_limit",
+    "shared_quota",
+    lambda c: c.shared_quota,
+    "limiters opened with the same name share one quota",
+)
+
+# Scheduling slack on a busy machine, in seconds.
+_SLACK = 0.06
+
+
+class RateLimitContract(ContractSuite):
+    """Every rate limiter must pass these tests."""
+
+    contract = "rate_limit"
+    capabilities: ClassVar[RateLimitCapabilities] = RateLimitCapabilities()
+
+    @pytest.fixture
+    def open_rate_limiter(self) -> LimiterFactory:
+        pytest.fail("override `open_rate_limiter`: return (name, rate, per, burst) -> limiter")
+
+    @pytest.fixture
+    def make(self, open_rate_limiter: LimiterFactory) -> Callable[..., RateLimit]:
+        prefix = uuid.uuid4().hex[:12]
+
+        def make(
+            rate: float, per_seconds: float = 1.0, burst: int | None = None, name: str = "q"
+        ) -> RateLimit:
+            return open_rate_limiter(f"{prefix}-{name}", rate, per_seconds, burst)
+
+        return make
+
+    async def test_a_burst_is_admitted_at_once(self, make: Callable[..., RateLimit]) -> None:
+        limiter = make(10, burst=5)
+        start = time.monotonic()
+        for _ in range(5):
+            await limiter.acquire()
+        assert time.monotonic() - start < _SLACK
+
+    async def test_after_the_burst_calls_are_spaced_by_the_interval(
+        self, make: Callable[..., RateLimit]
+    ) -> None:
+        limiter = make(20, burst=1)  # one call every 50 ms
+        start = time.monotonic()
+        for _ in range(5):
+            await limiter.acquire()
+        elapsed = time.monotonic() - start
+        assert 0.2 - 0.01 <= elapsed < 0.2 + 3 * _SLACK
+
+    async def test_concurrent_callers_never_exceed_burst_plus_rate_times_window(
+        self, make: Callable[..., RateLimit]
+    ) -> None:
+        rate, burst = 50.0, 3
+        limiter = make(rate, burst=burst)
+        grants: list[float] = []
+        deadline = time.monotonic() + 0.4
+
+        async def worker() -> None:
+            while time.monotonic() < deadline:
+                await limiter.acquire()
+                grants.append(time.monotonic())
+
+        await asyncio.gather(*(worker() for _ in range(4)))
+        grants.sort()
+        for i in range(len(grants)):
+            for j in range(i, len(grants)):
+                # one slot of slack: grants are timed here, after the limiter decided
+                assert j - i + 1 <= burst + rate * (grants[j] - grants[i]) + 1
+        assert len(grants) >= burst + rate * 0.4 * 0.7  # and it does not starve callers
+
+    async def test_waiters_are_served_in_arrival_order(
+        self, make: Callable[..., RateLimit]
+    ) -> None:
+        limiter = make(40, burst=1)
+        order: list[int] = []
+
+        async def worker(n: int) -> None:
+            await limiter.acquire()
+            order.append(n)
+
+        tasks = []
+        for n in range(6):
+            tasks.append(asyncio.create_task(worker(n)))
+            await asyncio.sleep(0.002)
+        await asyncio.gather(*tasks)
+        assert order == list(range(6))
+
+    async def test_a_cancelled_waiter_does_not_consume_a_slot(
+        self, make: Callable[..., RateLimit]
+    ) -> None:
+        limiter = make(5, burst=1)  # one call every 200 ms
+        await limiter.acquire()
+        start = time.monotonic()
+        first = asyncio.create_task(limiter.acquire())
+        await asyncio.sleep(0.01)
+        second = asyncio.create_task(limiter.acquire())
+        await asyncio.sleep(0.05)
+        first.cancel()
+        await second
+        assert time.monotonic() - start < 0.2 + 2 * _SLACK  # not 400 ms
+        with pytest.raises(asyncio.CancelledError):
+            await first
+
+    async def test_a_timed_out_acquire_raises_timeout_error_and_takes_no_slot(
+        self, make: Callable[..., RateLimit]
+    ) -> None:
+        limiter = make(10, burst=1)  # one call every 100 ms
+        await limiter.acquire()
+        with pytest.raises(TimeoutError):
+            await limiter.acquire(timeout=0.02)
+        start = time.monotonic()
+        await limiter.acquire()
+        assert time.monotonic() - start < 0.1 + _SLACK  # the timed-out call took nothing
+
+    async def test_async_with_acquires_a_slot(self, make: Callable[..., RateLimit]) -> None:
+        limiter = make(10, burst=1)
+        start = time.monotonic()
+        async with limiter:
+            pass
+        async with limiter:
+            pass
+        assert time.monotonic() - start >= 0.1 - 0.01
+
+    async def test_it_works_without_start_and_start_stop_are_idempotent(
+        self, make: Callable[..., RateLimit]
+    ) -> None:
+        limiter = make(100)
+        await limiter.acquire()
+        limiter.start()
+        limiter.start()
+        await limiter.acquire()
+        await limiter.stop()
+        await limiter.stop()
+
+    async def test_auth_lock_lets_one_refresh_while_the_others_wait(
+        self, make: Callable[..., RateLimit]
+    ) -> None:
+        limiter = make(100)
+        refreshes: list[int] = []
+        cache: dict[str, str] = {}
+
+        async def fetch_token() -> str:
+            async with limiter.auth_lock:
+                if "token" not in cache:
+                    refreshes.append(1)
+                    await asyncio.sleep(0.01)
+                    cache["token"] = "jwt"  # noqa: S105 - a dummy credential
+                return cache["token"]
+
+        assert await asyncio.gather(*(fetch_token() for _ in range(10))) == ["jwt"] * 10
+        assert refreshes == [1]
+
+    async def test_limiters_with_different_names_do_not_share_a_quota(
+        self, make: Callable[..., RateLimit]
+    ) -> None:
+        one, two = make(2, burst=1, name="one"), make(2, burst=1, name="two")
+        start = time.monotonic()
+        await one.acquire()
+        await two.acquire()
+        assert time.monotonic() - start < _SLACK
+
+    @requires("shared_quota")
+    async def test_limiters_with_the_same_name_share_one_quota(
+        self, make: Callable[..., RateLimit]
+    ) -> None:
+        one, two = make(10, burst=2, name="shared"), make(10, burst=2, name="shared")
+        await one.acquire()
+        await one.acquire()
+        start = time.monotonic()
+        await two.acquire()
+        assert time.monotonic() - start >= 0.1 - 0.01

@@ -1,0 +1,399 @@
+"""Contract suite of the Repository port (``serpens.ports.Repository`` / ``AsyncRepository``).
+
+One suite, no branching on the implementation: an async implementation is driven through
+:class:`~serpens_contract.SyncDriver` by its :class:`RepositoryDatabase`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+import pytest
+from hypothesis.stateful import run_state_machine_as_test
+
+from serpens.errors import ConflictError, NotFoundError, ValidationError
+from serpens_contract._repository_machine import RepositoryMachine
+from serpens_contract._repository_models import (
+    ContractBase,
+    FakeDatabase,
+    Pair,
+    Product,
+    RepositoryDatabase,
+    SQLAlchemyDatabase,
+    contract_schema,
+)
+from serpens_contract._suite import ContractSuite
+from serpens_contract.settings import hypothesis_settings
+
+__all__ = [
+    "ContractBase",
+    "FakeDatabase",
+    "Pair",
+    "Product",
+    "RepositoryCapabilities",
+    "RepositoryContract",
+    "RepositoryDatabase",
+    "SQLAlchemyDatabase",
+    "contract_schema",
+]
+
+OpenDatabase = Callable[[], RepositoryDatabase]
+UTC_MINUS_3 = dt.timezone(dt.timedelta(hours=-3))
+
+
+@dataclass(frozen=True)
+class RepositoryCapabilities:
+    """Honest differences between repositories (none are known today)."""
+
+
+def _skus(rows: Any) -> list[str]:
+    return [r.sku for r in rows]
+
+
+class RepositoryContract(ContractSuite):
+    """Every Repository must pass these tests.
+
+    Override ``open_repository_database`` to return a callable that creates a fresh,
+    empty, isolated :class:`RepositoryDatabase` holding ``ContractBase.metadata``'s tables.
+    """
+
+    contract = "repository"
+    capabilities: ClassVar[RepositoryCapabilities] = RepositoryCapabilities()
+
+    @pytest.fixture
+    def open_repository_database(self) -> OpenDatabase:
+        pytest.fail("override `open_repository_database`: return a callable -> database")
+
+    @pytest.fixture
+    def db(self, open_repository_database: OpenDatabase) -> RepositoryDatabase:
+        return open_repository_database()
+
+    @pytest.fixture
+    def products(self, db: RepositoryDatabase) -> Any:  # Any: tests read optional results
+        return db.repository(Product)
+
+    # -- identity and keys ---------------------------------------------------------------
+    def test_add_makes_the_callers_object_persistent_with_defaults(self, products: Any) -> None:
+        obj = Product(sku="a", price=3)
+        assert products.add(obj) is obj
+        assert isinstance(obj.id, int)
+        assert (obj.stock, obj.version) == (0, 1)
+        second = products.add(Product(sku="b"))
+        assert second.id > obj.id
+
+    def test_reads_return_one_instance_per_key_within_a_unit_of_work(
+        self, db: RepositoryDatabase, products: Any
+    ) -> None:
+        obj = products.add(Product(sku="a", name="x"))
+        assert products.get(obj.id) is obj
+        assert products.get_by(sku="a") is obj
+        assert products.list()[0] is obj
+        assert products.upsert({"sku": "a"}, conflict_on=["sku"]) is obj
+        db.commit(products)
+        other: Any = db.repository(Product)
+        again = other.get(obj.id)
+        assert again is not obj
+        assert (again.sku, again.name) == ("a", "x")
+
+    def test_missing_rows_are_none_or_not_found(self, products: Any) -> None:
+        assert products.get(424242) is None
+        assert products.get_by(sku="nope") is None
+        with pytest.raises(NotFoundError, match=r"^Product id=424242$") as info:
+            products.get_or_raise(424242)
+        assert isinstance(info.value, LookupError)
+
+    def test_composite_keys(self, db: RepositoryDatabase) -> None:
+        pairs: Any = db.repository(Pair)
+        pairs.add(Pair(left="a", right="b", code="c"))
+        assert pairs.get(("a", "b")).code == "c"
+        assert pairs.get(("b", "a")) is None
+        with pytest.raises(ValidationError):
+            pairs.get("a")
+        with pytest.raises(NotFoundError, match=r"^Pair id=\('b', 'a'\)$"):
+            pairs.get_or_raise(("b", "a"))
+
+    # -- conflicts and validation --------------------------------------------------------
+    def test_a_duplicate_add_conflicts_and_the_unit_of_work_stays_usable(
+        self, products: Any
+    ) -> None:
+        products.add(Product(sku="a"))
+        with pytest.raises(ConflictError):
+            products.add(Product(sku="a"))
+        products.add(Product(sku="b"))
+        assert _skus(products.list()) == ["a", "b"]
+
+    def test_bulk_add_is_all_or_nothing_and_keeps_input_order(self, products: Any) -> None:
+        batch = [Product(sku="c"), Product(sku="a"), Product(sku="b")]
+        assert products.bulk_add(batch) == batch
+        assert [p.id for p in batch] == sorted(p.id for p in batch)
+        with pytest.raises(ConflictError):
+            products.bulk_add([Product(sku="d"), Product(sku="e"), Product(sku="d")])
+        assert products.count() == 3
+        assert products.get_by(sku="d") is None
+
+    def test_a_missing_not_null_value_is_a_validation_error(self, products: Any) -> None:
+        with pytest.raises(ValidationError):
+            products.add(Product(name="no sku"))
+        assert products.add(Product(sku="a")).sku == "a"
+
+    def test_unknown_fields_are_validation_errors_before_any_io(self, products: Any) -> None:
+        calls: list[Callable[[], object]] = [
+            lambda: products.list(colour="red"),
+            lambda: products.count(colour="red"),
+            lambda: products.exists(colour="red"),
+            lambda: products.get_by(colour="red"),
+            lambda: products.list(order_by="-colour"),
+            lambda: products.list(order_by=42),
+            lambda: products.paginate(order_by="colour"),
+            lambda: products.upsert({"sku": "a", "colour": 1}, conflict_on=["sku"]),
+            lambda: products.bulk_insert([{"sku": "a", "colour": 1}]),
+        ]
+        for call in calls:
+            with pytest.raises(ValidationError):
+                call()
+        assert products.count() == 0
+
+    # -- filters, ordering and windows ---------------------------------------------------
+    def _seed(self, products: Any) -> None:
+        products.bulk_add(
+            [
+                Product(sku="a", name="x", price=2),
+                Product(sku="b", name=None, price=None),
+                Product(sku="c", name="y", price=1),
+                Product(sku="d", name="x", price=2),
+                Product(sku="e", name="x", price=None),
+            ]
+        )
+
+    def test_filters_are_equality_and_none_means_null(self, products: Any) -> None:
+        self._seed(products)
+        assert _skus(products.list(name="x")) == ["a", "d", "e"]
+        assert _skus(products.list(name=None)) == ["b"]
+        assert _skus(products.list(name="x", price=None)) == ["e"]
+        assert products.get_by(name="x").sku == "a"
+        for filters in ({}, {"name": "x"}, {"price": None}, {"name": "zzz"}):
+            count = products.count(**filters)
+            assert count == len(products.list(**filters))
+            assert products.exists(**filters) is (count > 0)
+
+    def test_order_defaults_to_the_key_and_nulls_sort_last_ascending(self, products: Any) -> None:
+        self._seed(products)
+        assert _skus(products.list()) == ["a", "b", "c", "d", "e"]
+        assert _skus(products.list(order_by="price")) == ["c", "a", "d", "b", "e"]
+        assert _skus(products.list(order_by="-price")) == ["b", "e", "a", "d", "c"]
+        assert _skus(products.list(order_by=["name", "-price"])) == ["e", "a", "d", "c", "b"]
+        assert _skus(products.list(order_by=[Product.price.desc()])) == ["b", "e", "a", "d", "c"]
+        assert _skus(products.list(order_by=Product.name)) == ["a", "d", "e", "c", "b"]
+
+    def test_limit_and_offset_window_the_ordered_rows(self, products: Any) -> None:
+        self._seed(products)
+        assert _skus(products.list(order_by="-sku", limit=2, offset=1)) == ["d", "c"]
+        assert _skus(products.list(limit=0)) == []
+        assert _skus(products.list(offset=4)) == ["e"]
+        assert _skus(products.list(offset=9)) == []
+        for bad in ({"limit": -1}, {"offset": -1}):
+            with pytest.raises(ValidationError):
+                products.list(**bad)
+
+    def test_paginate_reports_the_true_total_on_every_page(self, products: Any) -> None:
+        empty = products.paginate(page=1, size=2)
+        assert (list(empty.items), empty.total, empty.pages) == ([], 0, 0)
+        self._seed(products)
+        page = products.paginate(page=2, size=2, order_by="-sku")
+        assert (_skus(page.items), page.total, page.page, page.size, page.pages) == (
+            ["c", "b"],
+            5,
+            2,
+            2,
+            3,
+        )
+        rows, total = products.paginate(page=3, size=2)
+        assert (_skus(rows), total) == (["e"], 5)
+        past = products.paginate(page=9, size=2)
+        assert (list(past.items), past.total, past.pages) == ([], 5, 3)
+        for bad in ({"page": 0}, {"size": 0}, {"size": 1001}):
+            with pytest.raises(ValidationError):
+                products.paginate(**bad)
+
+    def test_seek_walks_every_row_once_even_with_inserts_in_between(self, products: Any) -> None:
+        self._seed(products)
+        seen: list[str] = []
+        page = products.seek(limit=2, order_by="-sku")
+        seen += _skus(page.items)
+        products.add(Product(sku="bb"))  # lands after the cursor in -sku order
+        products.add(Product(sku="z"))  # lands before it: never returned by this walk
+        while page.next_cursor is not None:
+            page = products.seek(after=page.next_cursor, limit=2, order_by="-sku")
+            seen += _skus(page.items)
+        assert seen == ["e", "d", "c", "bb", "b", "a"]
+        with pytest.raises(ValidationError):
+            products.seek(after="not-a-cursor", limit=2)
+        first = products.seek(limit=1)
+        with pytest.raises(ValidationError):
+            products.seek(after=first.next_cursor, limit=1, order_by="-sku")
+        with pytest.raises(ValidationError):
+            products.seek(order_by="price")  # nullable: no keyset
+
+    # -- upsert --------------------------------------------------------------------------
+    def test_upsert_inserts_then_does_nothing_when_update_fields_is_omitted(
+        self, products: Any
+    ) -> None:
+        created = products.upsert({"sku": "a", "name": "x", "price": 1}, conflict_on=["sku"])
+        assert (created.name, created.price, created.stock, created.version) == ("x", 1, 0, 1)
+        same = products.upsert({"sku": "a", "name": "y", "price": 2}, conflict_on=["sku"])
+        assert same is created
+        assert (same.name, same.price, same.version) == ("x", 1, 1)
+        assert products.count() == 1
+
+    def test_upsert_updates_only_update_fields_and_bumps_version_and_onupdate(
+        self, products: Any
+    ) -> None:
+        products.upsert({"sku": "a", "name": "x", "price": 1}, conflict_on=["sku"])
+        before = dt.datetime.now(dt.UTC) - dt.timedelta(seconds=1)
+        row = products.upsert(
+            {"sku": "a", "name": "y", "price": 2}, conflict_on=["sku"], update_fields=["name"]
+        )
+        assert (row.name, row.price, row.version) == ("y", 1, 2)
+        assert row.updated_at is not None
+        assert row.updated_at >= before
+
+    def test_upsert_returns_the_row_refreshed_from_the_store(self, db: RepositoryDatabase) -> None:
+        mine: Any = db.repository(Product)
+        loaded = mine.upsert({"sku": "a", "name": "x"}, conflict_on=["sku"])
+        db.commit(mine)
+        theirs: Any = db.repository(Product)
+        theirs.upsert({"sku": "a", "name": "y"}, conflict_on=["sku"], update_fields=["name"])
+        db.commit(theirs)
+        assert mine.get_by(sku="a").name == "x"  # identity map: no refresh on plain reads
+        again = mine.upsert({"sku": "a", "name": "ignored"}, conflict_on=["sku"])
+        assert again is loaded
+        assert (again.name, again.version) == ("y", 2)
+
+    def test_upsert_validates_its_conflict_target_and_fields(self, products: Any) -> None:
+        bad_calls: list[dict[str, Any]] = [
+            {"values": {"sku": "a", "name": "x"}, "conflict_on": ["name"]},
+            {"values": {"sku": "a"}, "conflict_on": ["sku", "name"]},
+            {"values": {"name": "x"}, "conflict_on": ["sku"]},
+            {"values": {"sku": "a"}, "conflict_on": ["sku"], "update_fields": ["name"]},
+        ]
+        for call in bad_calls:
+            with pytest.raises(ValidationError):
+                products.upsert(**call)
+        assert products.count() == 0
+
+    def test_upsert_conflicting_on_another_constraint_raises_and_leaves_work_usable(
+        self, products: Any
+    ) -> None:
+        a = products.add(Product(sku="a"))
+        products.add(Product(sku="b"))
+        with pytest.raises(ConflictError):
+            products.upsert({"id": a.id, "sku": "b"}, conflict_on=["id"], update_fields=["sku"])
+        with pytest.raises(ConflictError):
+            products.upsert({"id": a.id, "sku": "new"}, conflict_on=["sku"])
+        assert _skus(products.list()) == ["a", "b"]
+        products.add(Product(sku="c"))
+        assert products.count() == 3
+
+    def test_upsert_on_a_composite_unique_constraint(self, db: RepositoryDatabase) -> None:
+        pairs: Any = db.repository(Pair)
+        pairs.add(Pair(left="a", right="b", code="c", label="l"))
+        row = pairs.upsert(
+            {"left": "x", "right": "y", "code": "c", "label": "l"},
+            conflict_on=["label", "code"],
+        )
+        assert (row.left, row.right) == ("a", "b")
+        assert pairs.count() == 1
+
+    def test_upsert_many_applies_every_row_atomically(self, products: Any) -> None:
+        kept = products.add(Product(sku="a", name="old", price=1))
+        count = products.upsert_many(
+            [{"sku": "a", "name": "new", "price": 5}, {"sku": "b", "name": "n", "price": 2}],
+            conflict_on=["sku"],
+            update_fields=["name"],
+        )
+        assert count == 2
+        rows = products.list()
+        assert [(r.sku, r.name, r.price, r.version) for r in rows] == [
+            ("a", "old", 1, 1),  # identity map: the loaded instance is not refreshed
+            ("b", "n", 2, 1),
+        ]
+        assert rows[0] is kept
+        assert products.upsert({"sku": "a"}, conflict_on=["sku"]).name == "new"
+        assert products.upsert_many([], conflict_on=["sku"]) == 0
+        with pytest.raises(ValidationError):
+            products.upsert_many([{"sku": "c"}, {"sku": "c"}], conflict_on=["sku"])
+        with pytest.raises(ValidationError):
+            products.upsert_many([{"sku": "c"}, {"sku": "d", "name": "x"}], conflict_on=["sku"])
+        assert products.count() == 2
+
+    # -- bulk insert ---------------------------------------------------------------------
+    def test_bulk_insert_applies_defaults_and_is_all_or_nothing(self, products: Any) -> None:
+        at = dt.datetime(2024, 1, 2, 3, 4, 5, tzinfo=UTC_MINUS_3)
+        rows = [{"sku": f"s{i}", "price": i, "seen_at": at} for i in range(3)]
+        assert products.bulk_insert(rows) == 3
+        assert products.bulk_insert([]) == 0
+        got = products.get_by(sku="s1")
+        assert (got.price, got.stock, got.version) == (1, 0, 1)
+        assert got.seen_at == at
+        assert got.seen_at.utcoffset() == dt.timedelta(0)
+        with pytest.raises(ConflictError):
+            products.bulk_insert([{"sku": "new"}, {"sku": "s0"}])
+        assert products.count() == 3
+
+    # -- writes through objects ----------------------------------------------------------
+    def test_unflushed_adds_are_written_by_flush(self, products: Any) -> None:
+        obj = products.add(Product(sku="a"), flush=False)
+        assert products.count() == 0
+        products.flush()
+        assert products.count() == 1
+        assert isinstance(obj.id, int)
+
+    def test_changed_objects_are_written_by_flush_with_a_version_bump(
+        self, db: RepositoryDatabase, products: Any
+    ) -> None:
+        obj = products.add(Product(sku="a", name="x"))
+        obj.name = "y"
+        products.flush()
+        assert (obj.version, obj.updated_at is not None) == (2, True)
+        db.commit(products)
+        fresh: Any = db.repository(Product)
+        assert fresh.get(obj.id).name == "y"
+
+    def test_a_stale_version_is_a_conflict(self, db: RepositoryDatabase) -> None:
+        mine: Any = db.repository(Product)
+        obj = mine.add(Product(sku="a", name="x"))
+        db.commit(mine)
+        theirs: Any = db.repository(Product)
+        theirs.get(obj.id).name = "theirs"
+        theirs.flush()
+        db.commit(theirs)
+        obj.name = "mine"
+        with pytest.raises(ConflictError):
+            mine.flush()
+
+    def test_datetimes_round_trip_as_utc_aware(self, db: RepositoryDatabase) -> None:
+        products: Any = db.repository(Product)
+        at = dt.datetime(2024, 5, 6, 12, 0, tzinfo=UTC_MINUS_3)
+        obj = products.add(Product(sku="a", seen_at=at))
+        db.commit(products)
+        other: Any = db.repository(Product)
+        got = other.get(obj.id)
+        assert got.seen_at == at
+        assert got.seen_at.tzinfo is not None
+        assert got.seen_at.utcoffset() == dt.timedelta(0)
+        assert got.seen_at.hour == 15
+        with pytest.raises(ValidationError):
+            db.repository(Product).add(Product(sku="b", seen_at=dt.datetime(2024, 1, 1)))  # noqa: DTZ001
+
+    # -- differential --------------------------------------------------------------------
+    def test_differential_against_fake(self, open_repository_database: OpenDatabase) -> None:
+        """Random add/bulk_add/upsert/get/list/paginate/count sequences answer like the fake."""
+
+        class Machine(RepositoryMachine):
+            def __init__(self) -> None:
+                super().__init__(open_repository_database)
+
+        run_state_machine_as_test(Machine, settings=hypothesis_settings())

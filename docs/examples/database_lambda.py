@@ -1,0 +1,46 @@
+import os
+from typing import Any
+
+from sqlalchemy import Integer, String, select
+from sqlalchemy.orm import Mapped, mapped_column
+
+from serpens.database import Base, bind, db_session, get_engine
+
+# On Lambda, AWS_LAMBDA_FUNCTION_NAME is set: the pool defaults to 1 connection and no
+# overflow, application_name is the function name, and pool_pre_ping revives the
+# connection after the execution environment thaws.
+
+
+class Event(Base):
+    __tablename__ = "events"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(50))
+
+
+_bound = False
+
+
+def _ensure_bound() -> None:
+    global _bound  # noqa: PLW0603 - one engine per execution environment
+    if not _bound:
+        bind()
+        _bound = True
+
+
+def handler(event: dict[str, Any], _context: object) -> dict[str, Any]:
+    _ensure_bound()
+    with db_session() as sess:
+        sess.add(Event(kind=event["kind"]))
+    with db_session() as sess:
+        total = len(sess.scalars(select(Event)).all())
+    return {"statusCode": 200, "body": str(total)}
+
+
+if __name__ == "__main__":
+    os.environ.setdefault("DATABASE_URL", "sqlite:///lambda.db")
+    os.environ.setdefault("AWS_LAMBDA_FUNCTION_NAME", "events-fn")
+    _ensure_bound()
+    engine = get_engine()
+    assert engine.pool.size() == 1  # type: ignore[attr-defined]
+    Base.metadata.create_all(engine)
+    print(handler({"kind": "signup"}, None))

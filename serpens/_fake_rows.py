@@ -1,0 +1,268 @@
+"""Row-level rules of the in-memory repository: defaults, keys, uniqueness, versions, order.
+
+Pure functions over row dicts (attribute key -> value), so a whole write can be applied to
+a copy of a table and swapped in only when every row passed: writes are all or nothing.
+"""
+
+from __future__ import annotations
+
+import copy
+import datetime as dt
+import uuid
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from decimal import Decimal
+from typing import Any
+
+from serpens._mapped import ModelInfo, OrderTerm
+from serpens.errors import ConfigurationError, ConflictError, FieldError, ValidationError
+
+__all__ = ["RowRules", "TableRows", "copy_row", "sort_rows"]
+
+Row = dict[str, object]
+_IMMUTABLE = (str, int, float, bool, type(None), Decimal, dt.date, dt.time, uuid.UUID, bytes)
+_NOW_NAMES = {"now", "current_timestamp", "localtimestamp", "now()", "current_timestamp()"}
+
+
+def _copy(value: object) -> object:
+    return value if isinstance(value, _IMMUTABLE) else copy.deepcopy(value)
+
+
+def copy_row(row: Row) -> Row:
+    """A copy of *row* sharing immutable values (deep-copying only mutable ones)."""
+    return {k: v if isinstance(v, _IMMUTABLE) else copy.deepcopy(v) for k, v in row.items()}
+
+
+class TableRows:
+    """Stored rows of one table keyed by primary-key tuple, with unique indexes.
+
+    Writes go through :meth:`write` inside :meth:`atomic`, which undoes every write of
+    the block when it raises: a batch is stored completely or not at all.
+    """
+
+    def __init__(self) -> None:
+        self.rows: dict[tuple[object, ...], Row] = {}
+        self.last_id = 0
+        self._indexes: dict[tuple[str, ...], dict[tuple[object, ...], tuple[object, ...]]] = {}
+        self._undo: list[tuple[tuple[object, ...], Row | None]] | None = None
+
+    def index(self, unique: tuple[str, ...]) -> dict[tuple[object, ...], tuple[object, ...]]:
+        """Values -> primary key for one unique column set (rows with a NULL are left out)."""
+        found = self._indexes.get(unique)
+        if found is None:
+            found = self._indexes[unique] = {}
+            for pk, row in self.rows.items():
+                self._link(unique, found, row, pk)
+        return found
+
+    @staticmethod
+    def _link(unique: tuple[str, ...], index: dict[Any, Any], row: Row, pk: Any) -> None:
+        values = tuple(row[k] for k in unique)
+        if None not in values:
+            index[values] = pk
+
+    def write(self, pk: tuple[object, ...], row: Row) -> None:
+        """Store *row* under *pk*, keeping the indexes and the undo log current."""
+        old = self.rows.get(pk)
+        if self._undo is not None:
+            self._undo.append((pk, old))
+        self._put(pk, old, row)
+
+    def _put(self, pk: tuple[object, ...], old: Row | None, row: Row | None) -> None:
+        for unique, index in self._indexes.items():
+            if old is not None:
+                index.pop(tuple(old[k] for k in unique), None)
+            if row is not None:
+                self._link(unique, index, row, pk)
+        if row is None:
+            self.rows.pop(pk, None)
+        else:
+            self.rows[pk] = row
+
+    @contextmanager
+    def atomic(self) -> Iterator[None]:
+        """Undo every write of the block if it raises."""
+        if self._undo is not None:  # nested: the outer block owns the log
+            yield
+            return
+        self._undo, last_id = [], self.last_id
+        try:
+            yield
+        except BaseException:
+            for pk, old in reversed(self._undo):
+                self._put(pk, self.rows.get(pk), old)
+            self.last_id = last_id
+            raise
+        finally:
+            self._undo = None
+
+
+def sort_rows(rows: list[Row], terms: Sequence[OrderTerm]) -> list[Row]:
+    """Sort by *terms*: NULLs last ascending and first descending, stable per key."""
+    out = list(rows)
+    for term in reversed(terms):
+        out.sort(key=lambda r, k=term.key: (r[k] is None, r[k]), reverse=term.descending)  # type: ignore[misc]
+    return out
+
+
+def _evaluator(info: ModelInfo, key: str, default: Any, clock: Callable[[], dt.datetime]) -> Any:
+    """A zero-argument callable for a column default, or ``None`` when there is none."""
+    if default is None:
+        return None
+    if getattr(default, "is_sequence", False) or getattr(default, "is_identity", False):
+        return None  # the autoincrement counter stands in for sequences
+    if getattr(default, "is_scalar", False):
+        value = default.arg
+        return lambda: _copy(value)
+    if getattr(default, "is_callable", False):
+        return lambda: default.arg(None)
+    arg = getattr(default, "arg", None)
+    text = str(getattr(arg, "text", None) or getattr(arg, "name", "") or arg).strip().lower()
+    if text in _NOW_NAMES:
+        return clock
+    raise ConfigurationError(
+        f"the in-memory repository cannot emulate the default of {info.name}.{key} "
+        f"({arg!r}); use a Python-side default or now()"
+    )
+
+
+class RowRules:
+    """How one model's rows are inserted, updated and compared."""
+
+    def __init__(self, info: ModelInfo, clock: Callable[[], dt.datetime]) -> None:
+        self.info = info
+        self.defaults: dict[str, Any] = {}
+        self.onupdates: dict[str, Any] = {}
+        for key, col in info.columns.items():
+            if getattr(col.column, "computed", None) is not None:
+                raise ConfigurationError(
+                    f"the in-memory repository cannot emulate computed column {info.name}.{key}"
+                )
+            default = _evaluator(info, key, col.default, clock) or _evaluator(
+                info, key, col.server_default, clock
+            )
+            if default is not None:
+                self.defaults[key] = default
+            onupdate = _evaluator(info, key, col.onupdate, clock)
+            if onupdate is not None:
+                self.onupdates[key] = onupdate
+        self.autoincrement = next((k for k, c in info.columns.items() if c.autoincrement), None)
+
+    def pk(self, row: Row) -> tuple[object, ...]:
+        """The primary-key tuple of *row*."""
+        return tuple(row[k] for k in self.info.pk)
+
+    def _normalise(self, row: Row) -> Row:
+        for key, value in row.items():
+            if self.info.columns[key].aware_datetime and value is not None:
+                if not isinstance(value, dt.datetime) or value.tzinfo is None:
+                    raise ValidationError(
+                        "UTCDateTime needs a timezone-aware datetime",
+                        [FieldError(key, f"got {value!r}")],
+                    )
+                row[key] = value.astimezone(dt.UTC)
+            else:
+                row[key] = _copy(value)
+        missing = [k for k, c in self.info.columns.items() if row.get(k) is None and not c.nullable]
+        if missing:
+            raise ValidationError(
+                f"{self.info.name} needs a value for every NOT NULL column",
+                [FieldError(k, "must not be null") for k in missing],
+            )
+        return row
+
+    def _check_unique(self, work: TableRows, row: Row, own: tuple[object, ...] | None) -> None:
+        for unique in self.info.unique_sets[1:]:
+            values = tuple(row[k] for k in unique)
+            if None in values:
+                continue  # NULLs never conflict, as in SQL
+            holder = work.index(unique).get(values)
+            if holder is not None and holder != own:
+                raise ConflictError(
+                    f"duplicate key: {self.info.name} ({', '.join(unique)})={values!r} exists"
+                )
+
+    def find(self, work: TableRows, target: tuple[str, ...], values: Row) -> Row | None:
+        """The stored row whose *target* columns equal those of *values*, if any."""
+        wanted = tuple(values[k] for k in target)
+        if target == self.info.pk:
+            return work.rows.get(wanted)
+        pk = work.index(target).get(wanted)
+        return None if pk is None else work.rows[pk]
+
+    def insert(self, work: TableRows, values: Row, *, none_is_default: bool) -> Row:
+        """Build the full row for *values*, check it and store it in *work*."""
+        row: Row = dict.fromkeys(self.info.columns)
+        for key, value in values.items():
+            if value is not None or not none_is_default:
+                row[key] = value
+        for key, default in self.defaults.items():
+            if key not in values or (none_is_default and values[key] is None):
+                row[key] = default()
+        if self.info.version is not None and row[self.info.version] is None:
+            row[self.info.version] = 1
+        if self.autoincrement is not None and row[self.autoincrement] is None:
+            work.last_id += 1
+            while (work.last_id,) in work.rows:  # explicit keys were inserted meanwhile
+                work.last_id += 1
+            row[self.autoincrement] = work.last_id
+        row = self._normalise(row)
+        ident = self.pk(row)
+        if ident in work.rows:
+            raise ConflictError(f"duplicate key: {self.info.name} id={ident!r} exists")
+        self._check_unique(work, row, None)
+        work.write(ident, row)
+        return row
+
+    def _store_update(self, work: TableRows, old: Row, changes: Row) -> Row:
+        row = dict(old)
+        row.update(changes)
+        for key, onupdate in self.onupdates.items():
+            if key not in changes:
+                row[key] = onupdate()
+        if self.info.version is not None:
+            row[self.info.version] = int(old[self.info.version]) + 1  # type: ignore[call-overload]
+        row = self._normalise(row)
+        own = self.pk(old)
+        if self.pk(row) != own:
+            raise ValidationError(f"the primary key of {self.info.name} cannot change")
+        self._check_unique(work, row, own)
+        work.write(own, row)
+        return row
+
+    def update(self, work: TableRows, before: Row, state: Row) -> Row:
+        """Write an object's changed attributes, checking its version is still current."""
+        own = self.pk(before)
+        stored = work.rows.get(own)
+        version = self.info.version
+        if stored is None or (version is not None and stored[version] != before[version]):
+            raise ConflictError(f"stale version: {self.info.name} id={own!r} changed meanwhile")
+        changes = {k: v for k, v in state.items() if v != before[k] and k != version}
+        return self._store_update(work, stored, changes)
+
+    def upsert(
+        self,
+        work: TableRows,
+        values: Row,
+        target: Sequence[str],
+        fields: Sequence[str] | None,
+    ) -> Row:
+        """``INSERT ... ON CONFLICT (target) DO NOTHING/UPDATE``; return the stored row."""
+        existing = self.find(work, tuple(target), values)
+        if existing is None:
+            return self.insert(work, values, none_is_default=False)
+        if fields is None:
+            return existing
+        return self._store_update(work, existing, {k: values[k] for k in fields})
+
+    def after(self, row: Row, cursor: list[object], terms: Sequence[OrderTerm]) -> bool:
+        """Whether *row* sorts strictly after the cursor position (no NULLs in seek keys)."""
+        for term, raw in zip(terms, cursor, strict=True):
+            mine: Any = row[term.key]
+            value: Any = raw
+            if isinstance(value, dt.datetime) and value.tzinfo is not None:
+                value = value.astimezone(dt.UTC)
+            if mine == value:
+                continue
+            return bool(mine < value) if term.descending else bool(mine > value)
+        return False

@@ -1,0 +1,169 @@
+"""JSON encoding shared by :mod:`serpens.schema` and :mod:`serpens.api`.
+
+One encoder, one set of rules, so a Schema's ``dumps()`` and a Lambda response body
+agree byte for byte:
+
+- ``datetime``/``date``/``time``: ISO 8601 (``isoformat()``; aware datetimes keep their
+  offset).
+- ``Decimal``: an exact JSON number when one exists (integral values, and values whose
+  shortest float spelling is the same number, such as ``19.99``); otherwise a string, so
+  ``Decimal("12345678901234567890.5")`` is never rounded through a float. NaN and
+  infinities are rejected.
+- ``UUID``, ``PurePath``: ``str``; ``Enum``: its value; ``bytes``: base64; ``timedelta``:
+  total seconds; ``set``/``frozenset``: a list (sorted when the items sort); dataclass
+  instances: an object of their fields.
+- Non-finite floats are rejected (JSON has no NaN).
+
+Anything else raises :class:`~serpens.errors.SerializationError`.
+"""
+
+from __future__ import annotations
+
+import base64
+import dataclasses
+import enum
+import json
+import uuid
+from collections.abc import Callable, Mapping
+from datetime import date, datetime, time, timedelta
+from decimal import Decimal
+from pathlib import PurePath
+from typing import Any
+
+from serpens.errors import SerializationError
+
+__all__ = ["SchemaEncoder", "decimal_to_json", "dumps", "to_jsonable"]
+
+_MAX_INT_EXPONENT = 64
+"""Integral decimals up to 10**64 become JSON integers; larger ones stay strings."""
+
+
+def decimal_to_json(value: Decimal) -> int | float | str:
+    """Return *value* as an exact JSON number when one exists, else as a string."""
+    if not value.is_finite():
+        raise SerializationError(f"cannot encode non-finite Decimal {value} as JSON")
+    text = str(value)
+    as_float = float(text)
+    if repr(as_float) == text:  # fast path: the float prints exactly as the decimal
+        return as_float
+    if value == value.to_integral_value() and value.adjusted() < _MAX_INT_EXPONENT:
+        return int(value)
+    if Decimal(repr(as_float)) == value:
+        return as_float
+    return text
+
+
+def _sorted_list(items: set[Any] | frozenset[Any]) -> list[Any]:
+    try:
+        return sorted(items)
+    except TypeError:
+        return list(items)
+
+
+def _dataclass(value: Any) -> dict[str, Any]:
+    return {f.name: getattr(value, f.name) for f in dataclasses.fields(value)}
+
+
+# Exact-type fast path; subclasses fall through to _convert_slow.
+_CONVERTERS: dict[type, Callable[[Any], Any]] = {
+    datetime: datetime.isoformat,
+    date: date.isoformat,
+    time: time.isoformat,
+    Decimal: decimal_to_json,
+    uuid.UUID: str,
+    set: _sorted_list,
+    frozenset: _sorted_list,
+    bytes: lambda v: base64.b64encode(v).decode("ascii"),
+    timedelta: timedelta.total_seconds,
+}
+
+
+def _convert(value: Any) -> Any:  # noqa: PLR0911 - one exit per supported type
+    """Return a JSON-native stand-in for *value* (one level; the encoder recurses)."""
+    convert = _CONVERTERS.get(type(value))
+    if convert is not None:
+        return convert(value)
+    if isinstance(value, enum.Enum):
+        return value.value
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return _dataclass(value)
+    for kind, convert in _CONVERTERS.items():
+        if isinstance(value, kind):
+            return convert(value)
+    if isinstance(value, PurePath):
+        return str(value)
+    if isinstance(value, Mapping):
+        return dict(value)
+    if isinstance(value, bytearray | memoryview):
+        return base64.b64encode(bytes(value)).decode("ascii")
+    raise SerializationError(f"cannot encode {type(value).__name__} as JSON")
+
+
+class SchemaEncoder(json.JSONEncoder):
+    """``json.JSONEncoder`` that understands the types listed in the module docstring.
+
+    Use it as ``json.dumps(value, cls=SchemaEncoder)``; :func:`dumps` is the faster
+    shortcut that also rejects NaN.
+    """
+
+    def default(self, o: Any) -> Any:
+        """Convert one non-JSON value; raise ``TypeError`` (the encoder contract) otherwise."""
+        try:
+            return _convert(o)
+        except SerializationError as exc:
+            raise TypeError(str(exc)) from exc
+
+
+_ENCODER = SchemaEncoder(allow_nan=False)
+
+_SCALARS = frozenset({str, int, float, bool, type(None)})
+
+
+def _key(key: Any) -> str:
+    if type(key) is str:
+        return key
+    if isinstance(key, bool):
+        return "true" if key else "false"
+    if key is None:
+        return "null"
+    converted = to_jsonable(key)
+    return converted if isinstance(converted, str) else json.dumps(converted)
+
+
+def to_jsonable(value: Any) -> Any:
+    """Return *value* as JSON-native data (dict, list, str, int, float, bool, None).
+
+    Tuples and sets become lists and mapping keys become strings, exactly as a JSON round
+    trip would produce them.
+
+    Raises:
+        SerializationError: a value has no JSON form.
+    """
+    kind = type(value)
+    if kind in _SCALARS:
+        return value
+    if kind is dict:
+        return {_key(k): to_jsonable(v) for k, v in value.items()}
+    if kind is list or kind is tuple:
+        return [to_jsonable(v) for v in value]
+    converted = _convert(value)
+    return converted if type(converted) in _SCALARS else to_jsonable(converted)
+
+
+def dumps(value: Any) -> str:
+    """Encode *value* as JSON text with :class:`SchemaEncoder` (``", "``/``": "`` separators).
+
+    Raises:
+        SerializationError: a value has no JSON form, or a float is NaN or infinite.
+    """
+    try:
+        return _ENCODER.encode(value)
+    except (TypeError, ValueError):
+        pass
+    # Slow path: non-string keys (UUID, Enum, date) or an error to report precisely.
+    try:
+        return _ENCODER.encode(to_jsonable(value))
+    except SerializationError:
+        raise
+    except ValueError as exc:
+        raise SerializationError(f"cannot encode value as JSON: {exc}") from None

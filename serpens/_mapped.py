@@ -1,0 +1,365 @@
+"""Sans-I/O knowledge about one SQLAlchemy-mapped model, shared by the fake and the adapter.
+
+Both :class:`serpens.fakes.InMemoryRepository` and ``serpens_sqlalchemy.Repository`` validate
+field names, ``order_by``, conflict targets, pages and cursors here, so they reject bad input
+with the same :class:`~serpens.errors.ValidationError` before any I/O. SQLAlchemy is imported
+lazily: importing this module needs no SDK.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import datetime as dt
+import json
+import uuid
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from serpens.errors import FieldError, NotFoundError, ValidationError
+
+__all__ = ["ColumnInfo", "ModelInfo", "OrderTerm", "RawOrder", "model_info"]
+
+MAX_PAGE_SIZE = 1000
+"""Largest ``size`` accepted by ``paginate`` and ``limit`` accepted by ``seek``."""
+
+
+@dataclass(frozen=True, slots=True)
+class ColumnInfo:
+    """One mapped column attribute."""
+
+    key: str
+    column: Any
+    nullable: bool
+    primary_key: bool
+    autoincrement: bool
+    default: Any
+    onupdate: Any
+    server_default: Any
+    aware_datetime: bool
+
+
+@dataclass(frozen=True, slots=True)
+class OrderTerm:
+    """Sort by attribute *key*, descending when *descending*; NULLs last ascending."""
+
+    key: str
+    descending: bool = False
+
+    @property
+    def label(self) -> str:
+        """The ``"-key"`` spelling used in cursors."""
+        return f"-{self.key}" if self.descending else self.key
+
+
+@dataclass(frozen=True, slots=True)
+class RawOrder:
+    """An arbitrary SQL ordering expression only a SQL backend can evaluate."""
+
+    expression: Any
+
+
+def _bad(message: str, path: str, detail: str) -> ValidationError:
+    return ValidationError(message, [FieldError(path, detail)])
+
+
+class ModelInfo:
+    """Columns, keys, unique constraints and version column of one mapped class."""
+
+    def __init__(self, model: type[Any]) -> None:
+        import sqlalchemy as sa  # noqa: PLC0415 - keep serpens importable without the SDK
+
+        try:
+            mapper = sa.inspect(model)
+        except sa.exc.NoInspectionAvailable as exc:
+            raise ValidationError(f"{model!r} is not a SQLAlchemy-mapped class") from exc
+        self.model = model
+        self.name = model.__name__
+        self.mapper = mapper
+        self.table = mapper.local_table
+        self.columns: dict[str, ColumnInfo] = {}
+        self._key_of: dict[Any, str] = {}
+        for prop in mapper.column_attrs:
+            if len(prop.columns) != 1:  # pragma: no cover - multi-column properties are rare
+                continue
+            col = prop.columns[0]
+            impl = getattr(col.type, "impl", col.type)
+            self.columns[prop.key] = ColumnInfo(
+                key=prop.key,
+                column=col,
+                nullable=bool(col.nullable),
+                primary_key=bool(col.primary_key),
+                autoincrement=col is self.table.autoincrement_column,
+                default=col.default,
+                onupdate=col.onupdate,
+                server_default=col.server_default,
+                aware_datetime=isinstance(impl, sa.DateTime) and bool(impl.timezone),
+            )
+            self._key_of[col] = prop.key
+        self.pk: tuple[str, ...] = tuple(self._key_of[c] for c in mapper.primary_key)
+        uniques: list[tuple[str, ...]] = [self.pk]
+        uniques.extend(
+            tuple(self._key_of[c] for c in constraint.columns)
+            for constraint in self.table.constraints
+            if isinstance(constraint, sa.UniqueConstraint)
+        )
+        uniques.extend(
+            tuple(self._key_of[c] for c in index.columns)
+            for index in self.table.indexes
+            if index.unique and all(c in self._key_of for c in index.columns)
+        )
+        uniques.extend(
+            (self._key_of[col],) for col in self.table.columns if col.unique and col in self._key_of
+        )
+        self.unique_sets: tuple[tuple[str, ...], ...] = tuple(dict.fromkeys(uniques))
+        version_col = mapper.version_id_col
+        self.version: str | None = (
+            self._key_of.get(version_col) if version_col is not None else None
+        )
+
+    # -- names ---------------------------------------------------------------------------
+    def key_of(self, column: Any) -> str | None:
+        """Return the attribute key mapped to *column*, or ``None``."""
+        return self._key_of.get(column)
+
+    def check_fields(self, names: Iterable[str], what: str) -> None:
+        """Raise ``ValidationError`` naming every name in *names* that is not a column."""
+        unknown = [n for n in names if n not in self.columns]
+        if unknown:
+            raise ValidationError(
+                f"unknown {what} for {self.name}",
+                [FieldError(n, f"not a column of {self.name}") for n in unknown],
+            )
+
+    def filters(self, filters: Mapping[str, object]) -> dict[str, object]:
+        """Validate equality filters (``None`` means IS NULL) and return them as a dict."""
+        self.check_fields(filters, "filter")
+        return dict(filters)
+
+    def ident(self, ident: object) -> tuple[object, ...]:
+        """Return the primary-key tuple for *ident* (a scalar, or a tuple for composite keys)."""
+        values = tuple(ident) if isinstance(ident, tuple | list) else (ident,)
+        if len(values) != len(self.pk):
+            raise _bad(f"bad primary key for {self.name}", "ident", f"expected {self.pk}")
+        return values
+
+    def not_found(self, ident: object) -> NotFoundError:
+        """The documented ``"<Model> id=<repr>"`` error."""
+        return NotFoundError(f"{self.name} id={ident!r}")
+
+    # -- ordering ------------------------------------------------------------------------
+    def order(self, order_by: object) -> list[OrderTerm | RawOrder]:
+        """Resolve ``order_by`` and append the primary key as the final tiebreaker.
+
+        Accepts names, ``"-name"``, mapped attributes, their ``.asc()``/``.desc()``, or
+        other SQL expressions (kept as :class:`RawOrder` for SQL backends).
+        """
+        if order_by is None:
+            items: Sequence[object] = ()
+        elif isinstance(order_by, str) or not isinstance(order_by, Sequence):
+            items = (order_by,)
+        else:
+            items = order_by
+        terms: list[OrderTerm | RawOrder] = [self._term(item) for item in items]
+        named = {t.key for t in terms if isinstance(t, OrderTerm)}
+        terms.extend(OrderTerm(k) for k in self.pk if k not in named)
+        return terms
+
+    def _term(self, item: object) -> OrderTerm | RawOrder:
+        if isinstance(item, str):
+            descending = item.startswith("-")
+            key = item.removeprefix("-")
+            self.check_fields([key], "order_by field")
+            return OrderTerm(key, descending)
+        descending = False
+        element: Any = item
+        modifier = getattr(getattr(item, "modifier", None), "__name__", None)
+        if modifier in {"desc_op", "asc_op"}:
+            descending = modifier == "desc_op"
+            element = item.element  # type: ignore[attr-defined]
+        if getattr(element, "class_", None) is self.model and element.key in self.columns:
+            return OrderTerm(element.key, descending)
+        for column in getattr(element, "proxy_set", ()):
+            found = self.key_of(column)
+            if found is not None:
+                return OrderTerm(found, descending)
+        if not (hasattr(item, "__clause_element__") or hasattr(item, "compile")):
+            raise _bad(f"bad order_by for {self.name}", "order_by", f"cannot order by {item!r}")
+        return RawOrder(item)
+
+    def seek_terms(self, order_by: object) -> list[OrderTerm]:
+        """Ordering usable for keyset pagination: mapped, non-nullable columns only."""
+        terms = self.order(order_by)
+        out: list[OrderTerm] = []
+        for term in terms:
+            if isinstance(term, RawOrder) or self.columns[term.key].nullable:
+                what = term.key if isinstance(term, OrderTerm) else repr(term.expression)
+                raise _bad(
+                    f"keyset pagination of {self.name} needs non-nullable columns",
+                    "order_by",
+                    f"{what} cannot be used",
+                )
+            out.append(term)
+        return out
+
+    # -- writes --------------------------------------------------------------------------
+    def conflict_target(self, conflict_on: Sequence[str]) -> tuple[str, ...]:
+        """Return *conflict_on* when it names the primary key or one unique constraint/index."""
+        if isinstance(conflict_on, str):
+            conflict_on = [conflict_on]
+        self.check_fields(conflict_on, "conflict_on field")
+        wanted = set(conflict_on)
+        for unique in self.unique_sets:
+            if set(unique) == wanted:
+                return unique
+        raise _bad(
+            f"conflict_on must name the primary key or a unique constraint of {self.name}",
+            "conflict_on",
+            f"{sorted(wanted)} is not one of {[list(u) for u in self.unique_sets]}",
+        )
+
+    def upsert_args(
+        self,
+        values: Mapping[str, object],
+        conflict_on: Sequence[str],
+        update_fields: Sequence[str] | None,
+    ) -> tuple[tuple[str, ...], tuple[str, ...] | None]:
+        """Validate upsert arguments; return (conflict columns, update fields or None)."""
+        target = self.conflict_target(conflict_on)
+        self.check_fields(values, "value")
+        missing = [k for k in target if k not in values]
+        if missing:
+            raise ValidationError(
+                f"upsert of {self.name} needs every conflict_on value",
+                [FieldError(k, "missing") for k in missing],
+            )
+        if update_fields is None:
+            return target, None
+        if isinstance(update_fields, str):
+            update_fields = [update_fields]
+        self.check_fields(update_fields, "update field")
+        absent = [f for f in update_fields if f not in values]
+        if absent:
+            raise ValidationError(
+                f"update_fields of {self.name} must be present in values",
+                [FieldError(f, "missing from values") for f in absent],
+            )
+        return target, tuple(update_fields)
+
+    def batch(self, rows: Iterable[Mapping[str, object]]) -> list[dict[str, object]]:
+        """Validate a batch of row dicts: known fields, the same fields in every row."""
+        batch = [dict(r) for r in rows]
+        if not batch:
+            return []
+        keys = set(batch[0])
+        self.check_fields(keys, "value")
+        for i, row in enumerate(batch):
+            if set(row) != keys:
+                raise ValidationError(
+                    f"every row of a batch of {self.name} needs the same fields",
+                    [FieldError(f"rows[{i}]", f"has {sorted(row)}, expected {sorted(keys)}")],
+                )
+        return batch
+
+    def upsert_many_args(
+        self,
+        rows: Iterable[Mapping[str, object]],
+        conflict_on: Sequence[str],
+        update_fields: Sequence[str] | None,
+    ) -> tuple[list[dict[str, object]], tuple[str, ...], tuple[str, ...] | None]:
+        """Validate an ``upsert_many`` batch: rows, conflict columns, update fields."""
+        batch = self.batch(rows)
+        if not batch:
+            self.conflict_target(conflict_on)
+            return [], (), None
+        seen: dict[tuple[object, ...], int] = {}
+        target: tuple[str, ...] = ()
+        fields: tuple[str, ...] | None = None
+        for i, row in enumerate(batch):
+            target, fields = self.upsert_args(row, conflict_on, update_fields)
+            key = tuple(row[k] for k in target)
+            if key in seen:
+                raise ValidationError(
+                    f"upsert_many of {self.name} got one conflict key twice",
+                    [FieldError(f"rows[{i}]", f"same {list(target)} as rows[{seen[key]}]")],
+                )
+            seen[key] = i
+        return batch, target, fields
+
+    # -- windows -------------------------------------------------------------------------
+    @staticmethod
+    def check_window(limit: int | None, offset: int | None) -> None:
+        """``limit`` and ``offset`` must be non-negative integers when given."""
+        for name, value in (("limit", limit), ("offset", offset)):
+            if value is not None and (not isinstance(value, int) or value < 0):
+                raise _bad("bad list window", name, f"must be an integer >= 0, got {value!r}")
+
+    @staticmethod
+    def check_page(page: int, size: int, max_size: int = MAX_PAGE_SIZE) -> None:
+        """``page >= 1`` and ``1 <= size <= max_size``."""
+        if not isinstance(page, int) or page < 1:
+            raise _bad("bad page", "page", f"must be an integer >= 1, got {page!r}")
+        if not isinstance(size, int) or not 1 <= size <= max_size:
+            raise _bad("bad page size", "size", f"must be in 1..{max_size}, got {size!r}")
+
+    # -- cursors -------------------------------------------------------------------------
+    def encode_cursor(self, terms: Sequence[OrderTerm], row: Mapping[str, object]) -> str:
+        """Opaque cursor holding the order values of *row* (and the ordering it belongs to)."""
+        payload = {"o": [t.label for t in terms], "v": [_dump(row[t.key]) for t in terms]}
+        raw = json.dumps(payload, separators=(",", ":")).encode()
+        return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+    def decode_cursor(self, cursor: str, terms: Sequence[OrderTerm]) -> list[object]:
+        """Return the order values in *cursor*; ``ValidationError`` when it is not ours."""
+        try:
+            raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+            payload = json.loads(raw)
+            labels, values = payload["o"], payload["v"]
+        except (binascii.Error, ValueError, TypeError, KeyError) as exc:
+            raise _bad("bad cursor", "after", "not a cursor returned by seek") from exc
+        if labels != [t.label for t in terms] or len(values) != len(terms):
+            raise _bad("bad cursor", "after", "the cursor belongs to a different order_by")
+        return [_load(v) for v in values]
+
+
+_TAGS: dict[str, Callable[[str], object]] = {
+    "dt": dt.datetime.fromisoformat,
+    "d": dt.date.fromisoformat,
+    "dec": Decimal,
+    "uuid": uuid.UUID,
+}
+
+
+def _dump(value: object) -> object:
+    if isinstance(value, dt.datetime):
+        return {"dt": value.isoformat()}
+    if isinstance(value, dt.date):
+        return {"d": value.isoformat()}
+    if isinstance(value, Decimal):
+        return {"dec": str(value)}
+    if isinstance(value, uuid.UUID):
+        return {"uuid": str(value)}
+    if value is None or isinstance(value, str | int | float | bool):
+        return value
+    raise _bad("cannot build a cursor", "order_by", f"unsupported value type {type(value)}")
+
+
+def _load(value: object) -> object:
+    if isinstance(value, dict) and len(value) == 1:
+        ((tag, text),) = value.items()
+        if tag in _TAGS:
+            return _TAGS[tag](text)
+    return value
+
+
+_CACHE: dict[type[Any], ModelInfo] = {}
+
+
+def model_info(model: type[Any]) -> ModelInfo:
+    """Return the (cached) :class:`ModelInfo` of *model*."""
+    info = _CACHE.get(model)
+    if info is None:
+        info = _CACHE[model] = ModelInfo(model)
+    return info

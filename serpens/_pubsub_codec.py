@@ -1,0 +1,219 @@
+"""Sans-I/O rules of Pub/Sub publishing, shared by ``serpens.pubsub``, the fake and the adapter.
+
+Everything here runs before any network call, so a malformed topic, payload or
+attribute is a :class:`~serpens.errors.ValidationError` (or, for a payload that
+cannot be encoded, a :class:`~serpens.errors.SerializationError`) raised in the
+caller's frame, identically by every :class:`~serpens.ports.Publisher`.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+
+from serpens.errors import FieldError, SerializationError, ValidationError
+from serpens.ports import Payload
+
+__all__ = [
+    "MAX_ATTRIBUTES",
+    "OutgoingMessage",
+    "encode_attributes",
+    "encode_payload",
+    "prepare",
+    "validate_topic",
+]
+
+MAX_ATTRIBUTES = 100
+"""Pub/Sub's limit on attributes per message."""
+_MAX_KEY_BYTES = 256
+_MAX_VALUE_BYTES = 1024
+_MAX_ORDERING_KEY_BYTES = 1024
+# google-cloud-pubsub's Client.publish(topic, data, ordering_key, retry, timeout, **attrs)
+# cannot carry attributes named like its own parameters.
+_RESERVED_KEYS = frozenset({"data", "ordering_key", "retry", "self", "timeout", "topic"})
+
+# Google's resource-name rules: the topic starts with a letter, is 3-255 characters of
+# letters, digits and ``-_.~+%``, and does not start with ``goog``. The project is
+# anything without ``/`` or whitespace (``example.com:my-project`` included).
+_TOPIC = re.compile(r"projects/([^/\s]+)/topics/([A-Za-z][A-Za-z0-9\-_.~+%]{2,254})")
+
+
+@dataclass(frozen=True, slots=True)
+class OutgoingMessage:
+    """A validated message ready for the wire: bytes, string attributes, ordering key."""
+
+    topic: str
+    data: bytes
+    attributes: Mapping[str, str]
+    ordering_key: str
+
+
+def validate_topic(topic: object) -> str:
+    """Return *topic* if it is a full id ``projects/<project>/topics/<name>``.
+
+    Raises:
+        ValidationError: the id is not a string, is a short name, or breaks Google's
+            naming rules; the message shows the expected shape.
+    """
+    if not isinstance(topic, str):
+        raise ValidationError(
+            "invalid topic", [FieldError("topic", f"expected a str, got {type(topic).__name__}")]
+        )
+    match = _TOPIC.fullmatch(topic)
+    if match is None or match[2].lower().startswith("goog"):
+        raise ValidationError(
+            "invalid topic",
+            [
+                FieldError(
+                    "topic",
+                    f"{topic!r} is not a full topic id 'projects/<project>/topics/<name>' "
+                    "(name: 3-255 of letters, digits, -_.~+%, starting with a letter, not 'goog')",
+                )
+            ],
+        )
+    return topic
+
+
+def _json_default(value: object) -> object:
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if isinstance(value, uuid.UUID | Decimal):
+        return str(value)
+    if isinstance(value, set | frozenset | tuple):
+        return list(value)
+    raise TypeError(f"{type(value).__name__} is not JSON serialisable")
+
+
+def encode_payload(payload: Payload) -> bytes:
+    """Return the wire bytes of *payload*.
+
+    ``bytes`` are sent as is, ``str`` as UTF-8 and a mapping as compact JSON
+    (``separators=(",", ":")``, non-ASCII kept as UTF-8, NaN and infinities refused;
+    datetimes and dates as ISO 8601, UUIDs and Decimals as strings, sets and tuples as
+    lists).
+
+    Raises:
+        SerializationError: the payload is another type or holds a value JSON cannot encode.
+    """
+    if isinstance(payload, bytes):
+        return payload
+    if isinstance(payload, str):
+        return payload.encode("utf-8")
+    if isinstance(payload, Mapping):
+        try:
+            text = json.dumps(
+                payload,
+                separators=(",", ":"),
+                ensure_ascii=False,
+                allow_nan=False,
+                default=_json_default,
+            )
+        except (TypeError, ValueError) as exc:
+            raise SerializationError(f"payload cannot be encoded as JSON: {exc}") from exc
+        return text.encode("utf-8")
+    raise SerializationError(
+        f"payload must be bytes, str or a mapping, got {type(payload).__name__}"
+    )
+
+
+def _attribute_value(key: str, value: object) -> str:
+    if isinstance(value, str):
+        text = value
+    elif isinstance(value, bool):
+        text = "true" if value else "false"
+    elif isinstance(value, int | float | Decimal | uuid.UUID):
+        text = str(value)
+    else:
+        raise ValidationError(
+            "invalid attributes",
+            [
+                FieldError(
+                    f"attributes[{key!r}]",
+                    f"expected str, int, float, bool, Decimal or UUID, got {type(value).__name__}",
+                )
+            ],
+        )
+    if len(text.encode("utf-8")) > _MAX_VALUE_BYTES:
+        raise ValidationError(
+            "invalid attributes",
+            [FieldError(f"attributes[{key!r}]", f"longer than {_MAX_VALUE_BYTES} bytes")],
+        )
+    return text
+
+
+def encode_attributes(attributes: Mapping[str, object] | None) -> dict[str, str]:
+    """Return a new dict of string attributes; the caller's mapping is never mutated.
+
+    ``str`` values are kept, ``bool`` becomes ``"true"``/``"false"``, and ``int``,
+    ``float``, ``Decimal`` and ``UUID`` become ``str(value)``. Any other value (``None``,
+    bytes, containers) is a :class:`ValidationError` naming the attribute, as are empty
+    keys, keys starting with ``goog``, keys the SDK's ``publish()`` reserves (``data``,
+    ``ordering_key``, ``retry``, ``self``, ``timeout``, ``topic``), over-long keys or
+    values and more than 100 attributes.
+    """
+    if not attributes:
+        return {}
+    if len(attributes) > MAX_ATTRIBUTES:
+        raise ValidationError(
+            "invalid attributes",
+            [FieldError("attributes", f"at most {MAX_ATTRIBUTES} attributes per message")],
+        )
+    encoded: dict[str, str] = {}
+    for key, value in attributes.items():
+        if not isinstance(key, str) or not key or key.lower().startswith("goog"):
+            raise ValidationError(
+                "invalid attributes",
+                [FieldError(f"attributes[{key!r}]", "keys are non-empty str not starting 'goog'")],
+            )
+        if key in _RESERVED_KEYS:
+            raise ValidationError(
+                "invalid attributes",
+                [
+                    FieldError(
+                        f"attributes[{key!r}]",
+                        f"reserved by google-cloud-pubsub's publish(): {sorted(_RESERVED_KEYS)}",
+                    )
+                ],
+            )
+        if len(key.encode("utf-8")) > _MAX_KEY_BYTES:
+            raise ValidationError(
+                "invalid attributes",
+                [FieldError(f"attributes[{key!r}]", f"key longer than {_MAX_KEY_BYTES} bytes")],
+            )
+        encoded[key] = _attribute_value(key, value)
+    return encoded
+
+
+def prepare(
+    topic: str,
+    payload: Payload,
+    attributes: Mapping[str, object] | None = None,
+    ordering_key: str | None = None,
+) -> OutgoingMessage:
+    """Validate and encode one message, or raise before any network call.
+
+    A message needs a non-empty payload or at least one attribute (Pub/Sub rejects
+    empty messages); the ordering key, when given, is a non-empty str of at most 1024 bytes.
+    """
+    validate_topic(topic)
+    data = encode_payload(payload)
+    attrs = encode_attributes(attributes)
+    if not data and not attrs:
+        raise ValidationError(
+            "invalid message", [FieldError("payload", "empty payload needs at least one attribute")]
+        )
+    if ordering_key is not None and (
+        not isinstance(ordering_key, str)
+        or not ordering_key
+        or len(ordering_key.encode("utf-8")) > _MAX_ORDERING_KEY_BYTES
+    ):
+        raise ValidationError(
+            "invalid ordering key",
+            [FieldError("ordering_key", "a non-empty str of at most 1024 bytes, or None")],
+        )
+    return OutgoingMessage(topic, data, attrs, ordering_key or "")

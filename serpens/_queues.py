@@ -1,0 +1,105 @@
+"""Sans-I/O argument rules shared by every Queue (fake, SQS and PostgreSQL adapters).
+
+The limits are Amazon SQS's, so code tested against the fake does not fail on SQS.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from decimal import Decimal
+
+from serpens.errors import ValidationError
+
+__all__ = [
+    "DEDUP_WINDOW_SECONDS",
+    "DEFAULT_VISIBILITY_TIMEOUT",
+    "MAX_BODY_BYTES",
+    "MAX_DELAY_SECONDS",
+    "MAX_MESSAGES",
+    "MAX_VISIBILITY_TIMEOUT",
+    "MAX_WAIT_SECONDS",
+    "AttributeValue",
+    "check_receive",
+    "check_send",
+    "check_visibility",
+    "string_attributes",
+]
+
+MAX_MESSAGES = 10
+MAX_DELAY_SECONDS = 900
+MAX_VISIBILITY_TIMEOUT = 43_200
+MAX_WAIT_SECONDS = 20
+MAX_BODY_BYTES = 262_144
+DEFAULT_VISIBILITY_TIMEOUT = 30
+DEDUP_WINDOW_SECONDS = 300
+
+AttributeValue = str | int | float | Decimal
+"""An attribute value a Queue accepts: strings, and numbers that read back as strings."""
+
+
+def string_attributes(attributes: Mapping[str, AttributeValue] | None) -> dict[str, str]:
+    """Return *attributes* as strings (numbers in decimal form), validating names and types.
+
+    ``bool`` is rejected rather than silently sent as a number or as ``"True"``.
+    """
+    out: dict[str, str] = {}
+    for name, value in (attributes or {}).items():
+        if not isinstance(name, str) or not name or len(name) > 256:  # noqa: PLR2004 - SQS limit
+            raise ValidationError(f"attribute name {name!r} must be 1 to 256 characters")
+        if isinstance(value, bool) or not isinstance(value, str | int | float | Decimal):
+            raise ValidationError(
+                f"attribute {name!r} must be a string or a number, got {type(value).__name__}"
+            )
+        text = value if isinstance(value, str) else str(value)
+        if not text:
+            raise ValidationError(f"attribute {name!r} must not be empty")
+        out[name] = text
+    if len(out) > 10:  # noqa: PLR2004 - SQS limit
+        raise ValidationError(f"at most 10 attributes per message, got {len(out)}")
+    return out
+
+
+def check_send(
+    body: str,
+    *,
+    fifo: bool,
+    delay_seconds: int,
+    group_id: str | None,
+    dedup_id: str | None,
+) -> None:
+    """Raise ValidationError for a send SQS would reject."""
+    if not isinstance(body, str) or not body:
+        raise ValidationError("a message body must be a non-empty string")
+    if len(body.encode("utf-8")) > MAX_BODY_BYTES:
+        raise ValidationError(f"a message body must be at most {MAX_BODY_BYTES} bytes")
+    if isinstance(delay_seconds, bool) or not 0 <= delay_seconds <= MAX_DELAY_SECONDS:
+        raise ValidationError(f"delay_seconds must be 0 to {MAX_DELAY_SECONDS}")
+    if fifo:
+        if not group_id:
+            raise ValidationError("a FIFO queue needs a group_id on every message")
+        if delay_seconds:
+            raise ValidationError("FIFO queues take no per-message delay_seconds")
+        if dedup_id is not None and not 1 <= len(dedup_id) <= 128:  # noqa: PLR2004 - SQS limit
+            raise ValidationError("dedup_id must be 1 to 128 characters")
+    elif group_id is not None or dedup_id is not None:
+        raise ValidationError("group_id and dedup_id apply to FIFO queues only")
+
+
+def check_receive(max_messages: int, wait_seconds: float, visibility_timeout: int | None) -> None:
+    """Raise ValidationError for a receive SQS would reject."""
+    if isinstance(max_messages, bool) or not 1 <= max_messages <= MAX_MESSAGES:
+        raise ValidationError(f"max_messages must be 1 to {MAX_MESSAGES}")
+    if not 0 <= wait_seconds <= MAX_WAIT_SECONDS:
+        raise ValidationError(f"wait_seconds must be 0 to {MAX_WAIT_SECONDS}")
+    if visibility_timeout is not None:
+        check_visibility(visibility_timeout)
+
+
+def check_visibility(timeout: int) -> None:
+    """Raise ValidationError unless *timeout* is a whole number of seconds SQS accepts."""
+    if (
+        isinstance(timeout, bool)
+        or not isinstance(timeout, int)
+        or not 0 <= timeout <= MAX_VISIBILITY_TIMEOUT
+    ):
+        raise ValidationError(f"a visibility timeout must be 0 to {MAX_VISIBILITY_TIMEOUT} seconds")

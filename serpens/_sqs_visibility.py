@@ -1,0 +1,54 @@
+"""``ChangeMessageVisibility`` for a Lambda SQS record, behind ``sqs.RetryLater``.
+
+boto3 is imported on first use only, so ``serpens.sqs`` stays free of it at import
+time and costs nothing to handlers that never back off.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Mapping
+from typing import Any
+
+from serpens._extras import require
+from serpens.errors import ValidationError
+
+__all__ = ["change_visibility", "queue_url_from_arn"]
+
+_lock = threading.Lock()
+_clients: dict[str, Any] = {}  # region -> boto3 SQS client, one per process
+
+
+def _client(region: str) -> Any:
+    with _lock:
+        client = _clients.get(region)
+        if client is None:
+            require("boto3", "aws")
+            import boto3  # noqa: PLC0415 - lazy: only handlers that back off need boto3
+
+            client = _clients[region] = boto3.client("sqs", region_name=region)
+        return client
+
+
+def queue_url_from_arn(arn: str, endpoint_url: str) -> str:
+    """Return the queue URL of ``arn:aws:sqs:REGION:ACCOUNT:NAME`` at *endpoint_url*."""
+    parts = arn.split(":")
+    if len(parts) != 6 or parts[0] != "arn" or parts[2] != "sqs":  # noqa: PLR2004 - ARN fields
+        raise ValidationError(f"not an SQS queue ARN: {arn!r}")
+    return f"{endpoint_url.rstrip('/')}/{parts[4]}/{parts[5]}"
+
+
+def change_visibility(record: Mapping[str, Any], timeout: int) -> None:
+    """Set the visibility timeout of the message behind Lambda SQS *record*.
+
+    The queue URL is derived from the record's ``eventSourceARN`` and the client's
+    endpoint (``AWS_ENDPOINT_URL`` is honoured), the region from the ARN.
+    """
+    arn = record.get("eventSourceARN") or ""
+    region = record.get("awsRegion") or (arn.split(":")[3] if arn.count(":") == 5 else "")  # noqa: PLR2004 - ARN fields
+    client = _client(region)
+    client.change_message_visibility(
+        QueueUrl=queue_url_from_arn(arn, client.meta.endpoint_url),
+        ReceiptHandle=record["receiptHandle"],
+        VisibilityTimeout=timeout,
+    )

@@ -1,0 +1,38 @@
+"""Lambda API handlers: ``@api.handler`` and ``@api.async_handler`` share one contract.
+
+::
+
+    from serpens import api
+
+    @api.handler
+    def lambda_handler(request: api.Request):
+        return {"user": request.path.user_id}
+
+Events from API Gateway REST (v1), HTTP API (v2) and ALB are accepted. A handler returns
+a body, ``(status, body)``, ``(status, body, headers)`` or :class:`Response`; bodies are
+JSON-encoded with :class:`SchemaEncoder`. Errors map to responses: ``HTTPError`` -> its
+status and message, malformed JSON -> 400, ``ValidationError`` -> 422 with field paths,
+``NotFoundError`` -> 404, ``ConflictError`` -> 409, an upstream ``HTTPStatusError`` ->
+502, anything else -> 500 with a generic ``{"message": ...}`` body. Every response has
+CORS and ``Content-Type: application/json`` headers; every error is logged and captured in
+elastic-apm when the application configured a client.
+"""
+
+from serpens._json import SchemaEncoder
+from serpens.api._errors import HTTPError
+from serpens.api._handler import AsyncLambdaHandler, LambdaHandler, async_handler, handler
+from serpens.api._request import AttrDict, Headers, Request
+from serpens.api._response import Response
+
+__all__ = [
+    "AsyncLambdaHandler",
+    "AttrDict",
+    "HTTPError",
+    "Headers",
+    "LambdaHandler",
+    "Request",
+    "Response",
+    "SchemaEncoder",
+    "async_handler",
+    "handler",
+]

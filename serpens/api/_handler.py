@@ -1,0 +1,125 @@
+"""``api.handler`` and ``api.async_handler``: Lambda entry points over one response contract."""
+
+from __future__ import annotations
+
+import functools
+import inspect
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from typing import Any, overload
+
+from serpens.api._request import Request
+from serpens.api._response import (
+    Cors,
+    build_response,
+    error_response,
+    is_preflight,
+    preflight_response,
+)
+
+__all__ = ["AsyncLambdaHandler", "LambdaHandler", "async_handler", "handler"]
+
+SyncFunc = Callable[[Request], Any]
+AsyncFunc = Callable[[Request], Awaitable[Any]]
+
+
+class LambdaHandler:
+    """The Lambda entry point ``@api.handler`` returns: ``handler(event, context)``."""
+
+    def __init__(self, func: SyncFunc, cors: Cors) -> None:
+        if inspect.iscoroutinefunction(func):
+            raise TypeError(f"{func.__qualname__} is async: decorate it with @api.async_handler")
+        self._func = func
+        self._cors = cors
+        functools.update_wrapper(self, func)
+
+    def __call__(self, event: Mapping[str, Any], context: Any = None) -> dict[str, Any]:
+        """Handle one invocation and return the proxy response; never raises ``Exception``."""
+        request = None
+        try:
+            request = Request(event, context)
+            if is_preflight(request, self._cors):
+                return preflight_response(request, self._cors)
+            result = self._func(request)
+            return build_response(result, request, self._cors)
+        except Exception as exc:  # noqa: BLE001 - every failure becomes an error response
+            return error_response(exc, request, self._cors)
+
+
+class AsyncLambdaHandler:
+    """The entry point ``@api.async_handler`` returns.
+
+    Calling it is synchronous, as the Lambda runtime expects: it runs the coroutine on the
+    process-wide loop of :mod:`serpens._lambda_loop`, so clients created on that loop at
+    cold start keep working on warm invocations. Inside a running event loop (tests, an
+    ASGI bridge) await :meth:`invoke` instead.
+    """
+
+    def __init__(self, func: AsyncFunc, cors: Cors) -> None:
+        if not inspect.iscoroutinefunction(func):
+            raise TypeError(f"{func.__qualname__} is not async: decorate it with @api.handler")
+        self._func = func
+        self._cors = cors
+        functools.update_wrapper(self, func)
+
+    def __call__(self, event: Mapping[str, Any], context: Any = None) -> dict[str, Any]:
+        """Handle one invocation on the process-wide loop and return the proxy response."""
+        # Imported here so a sync-only Lambda never pays for importing asyncio at cold start.
+        from serpens import _lambda_loop  # noqa: PLC0415
+
+        return _lambda_loop.run(self.invoke(event, context))
+
+    async def invoke(self, event: Mapping[str, Any], context: Any = None) -> dict[str, Any]:
+        """Handle one invocation on the running loop; the same response as ``__call__``."""
+        request = None
+        try:
+            request = Request(event, context)
+            if is_preflight(request, self._cors):
+                return preflight_response(request, self._cors)
+            result = await self._func(request)
+            return build_response(result, request, self._cors)
+        except Exception as exc:  # noqa: BLE001 - every failure becomes an error response
+            return error_response(exc, request, self._cors)
+
+
+CorsOrigins = str | Sequence[str] | None
+
+
+@overload
+def handler(func: SyncFunc, /) -> LambdaHandler: ...
+@overload
+def handler(*, cors_origins: CorsOrigins = "*") -> Callable[[SyncFunc], LambdaHandler]: ...
+def handler(
+    func: SyncFunc | None = None, /, *, cors_origins: CorsOrigins = "*"
+) -> LambdaHandler | Callable[[SyncFunc], LambdaHandler]:
+    """Decorate ``def f(request: api.Request)`` into a Lambda API entry point.
+
+    Args:
+        func: the handler; it may return a body (dict, list, Schema, dataclass, str,
+            bytes, ...), ``(status, body)``, ``(status, body, headers)`` or an
+            :class:`~serpens.api.Response`.
+        cors_origins: ``"*"`` (default), an allow-list of origins echoed back with
+            ``Vary: Origin``, or ``None`` for no CORS header.
+    """
+    cors = Cors(cors_origins)
+    if func is None:
+        return lambda f: LambdaHandler(f, cors)
+    return LambdaHandler(func, cors)
+
+
+@overload
+def async_handler(func: AsyncFunc, /) -> AsyncLambdaHandler: ...
+@overload
+def async_handler(
+    *, cors_origins: CorsOrigins = "*"
+) -> Callable[[AsyncFunc], AsyncLambdaHandler]: ...
+def async_handler(
+    func: AsyncFunc | None = None, /, *, cors_origins: CorsOrigins = "*"
+) -> AsyncLambdaHandler | Callable[[AsyncFunc], AsyncLambdaHandler]:
+    """Decorate ``async def f(request: api.Request)``; same contract as :func:`handler`.
+
+    The result is a *synchronous* Lambda entry point (see :class:`AsyncLambdaHandler`).
+    """
+    cors = Cors(cors_origins)
+    if func is None:
+        return lambda f: AsyncLambdaHandler(f, cors)
+    return AsyncLambdaHandler(func, cors)

@@ -1,0 +1,167 @@
+"""In-process caching decorators: ``cached`` (sync) and ``acached`` (async), by bucket.
+
+Entries live in named buckets so related functions can be cleared together
+(``clear_cache("secrets_manager")``). Values are kept as the objects the function
+returned (no copy, no serialisation: an ORM row is fine), for ``ttl`` seconds of a
+monotonic clock. ``None`` results are not cached unless ``cache_none=True``, so a
+lookup that found nothing is retried. Arguments that cannot be hashed even after
+freezing lists, dicts and sets make that call bypass the cache instead of failing.
+"""
+
+from __future__ import annotations
+
+import functools
+import inspect
+import threading
+from collections.abc import Awaitable, Callable
+from typing import ParamSpec, TypeVar
+
+from serpens.cache._codec import check_ttl
+from serpens.cache._flight import AsyncFlight, ThreadFlight
+from serpens.cache._keys import KeyBuilder
+from serpens.cache._store import MISS, TTLStore
+
+__all__ = ["acached", "cached", "clear_acache", "clear_cache"]
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+_SYNC: dict[str, TTLStore] = {}
+_ASYNC: dict[str, TTLStore] = {}
+_REGISTRY_LOCK = threading.Lock()
+_THREAD_FLIGHT = ThreadFlight()
+_ASYNC_FLIGHT = AsyncFlight()
+
+
+def _bucket(registry: dict[str, TTLStore], name: str) -> TTLStore:
+    if not isinstance(name, str) or not name:
+        raise TypeError(f"a cache bucket name must be a non-empty str, got {name!r}")
+    with _REGISTRY_LOCK:
+        store = registry.get(name)
+        if store is None:
+            store = registry[name] = TTLStore()
+        return store
+
+
+def cached(
+    bucket: str, ttl: float, *, cache_none: bool = False, skip_self: bool = False
+) -> Callable[[Callable[P, R]], Callable[P, R]]:
+    """Cache a sync function's results in process memory for *ttl* seconds.
+
+    Keys are the call's arguments, independent of keyword order. Concurrent misses on
+    one key from several threads call the function once. ``self`` is part of the key
+    unless *skip_self* (each instance has its own entries).
+
+    Args:
+        bucket: name of the bucket, for :func:`clear_cache`.
+        ttl: seconds an entry lives (monotonic clock).
+        cache_none: also cache ``None`` results (off: ``None`` means "look again").
+        skip_self: leave the first positional argument out of the key.
+
+    Example:
+        >>> @cached("squares", 60)
+        ... def square(n: int) -> int:
+        ...     return n * n
+        >>> square(4)
+        16
+        >>> clear_cache("squares")
+    """
+    seconds = check_ttl(ttl, ttl)
+    store = _bucket(_SYNC, bucket)
+
+    def decorate(func: Callable[P, R]) -> Callable[P, R]:
+        if inspect.iscoroutinefunction(func):
+            raise TypeError(f"@cached is for sync functions; use @acached for {func.__qualname__}")
+        keys = KeyBuilder(func, skip_first=skip_self)
+
+        @functools.wraps(func)
+        def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+            key = keys.local(args, kwargs)
+            if key is None:
+                return func(*args, **kwargs)
+            full = (keys, key)
+            hit = store.get(full)
+            if hit is not MISS:
+                return hit  # type: ignore[no-any-return]
+            with _THREAD_FLIGHT.hold(full):
+                hit = store.get(full)
+                if hit is not MISS:
+                    return hit  # type: ignore[no-any-return]
+                value = func(*args, **kwargs)
+                if value is not None or cache_none:
+                    store.set(full, value, seconds)
+                return value
+
+        return wrapper
+
+    return decorate
+
+
+def clear_cache(bucket: str) -> None:
+    """Drop every entry of the sync bucket *bucket* (unknown buckets are ignored)."""
+    store = _SYNC.get(bucket)
+    if store is not None:
+        store.clear()
+
+
+def acached(
+    bucket: str,
+    ttl_seconds: float = 300,
+    *,
+    cache_none: bool = False,
+    skip_self: bool | None = None,
+) -> Callable[[Callable[P, Awaitable[R]]], Callable[P, Awaitable[R]]]:
+    """Cache an async function's results in process memory for *ttl_seconds*.
+
+    For methods (defined in a class body with ``self``/``cls`` first) the first
+    positional argument is left out of the key, so every instance pointing at the same
+    store shares entries; plain functions keep all their arguments. Concurrent misses
+    on one key await a single call, which survives the cancellation of the first caller.
+
+    Args:
+        bucket: name of the bucket, for :func:`clear_acache`.
+        ttl_seconds: seconds an entry lives (monotonic clock).
+        cache_none: also cache ``None`` results.
+        skip_self: force (``True``) or prevent (``False``) dropping the first argument;
+            ``None`` detects methods.
+    """
+    seconds = check_ttl(ttl_seconds, ttl_seconds)
+    store = _bucket(_ASYNC, bucket)
+
+    def decorate(func: Callable[P, Awaitable[R]]) -> Callable[P, Awaitable[R]]:
+        if not inspect.iscoroutinefunction(func):
+            raise TypeError(f"@acached is for async functions; use @cached for {func.__qualname__}")
+        keys = KeyBuilder(func, skip_first=skip_self)
+
+        @functools.wraps(func)
+        async def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+            key = keys.local(args, kwargs)
+            if key is None:
+                return await func(*args, **kwargs)
+            full = (keys, key)
+            hit = store.get(full)
+            if hit is not MISS:
+                return hit  # type: ignore[no-any-return]
+
+            async def fill() -> R:
+                again = store.get(full)
+                if again is not MISS:
+                    return again  # type: ignore[no-any-return]
+                value = await func(*args, **kwargs)
+                if value is not None or cache_none:
+                    store.set(full, value, seconds)
+                return value
+
+            return await _ASYNC_FLIGHT.run(full, fill)
+
+        return wrapper
+
+    return decorate
+
+
+def clear_acache(bucket: str | None = None) -> None:
+    """Drop every entry of the async bucket *bucket*, or of every async bucket."""
+    stores = list(_ASYNC.values()) if bucket is None else [_ASYNC.get(bucket)]
+    for store in stores:
+        if store is not None:
+            store.clear()

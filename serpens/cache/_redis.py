@@ -1,0 +1,325 @@
+"""The Redis flavour: a process-wide, fail-open, JSON cache shared across workers.
+
+``redis_init`` reads ``REDIS_URL``, ``CACHE_PREFIX`` (default ``serpens``) and
+``CACHE_TTL`` (default 300 s) when it is called, never at import, and builds one
+bounded connection pool (``BlockingConnectionPool``: at most ``max_connections``
+connections; a caller waits up to ``pool_timeout`` seconds for a free one). Calling it
+again with a different URL closes the old pool and connects to the new server.
+Everything here fails open: a Redis outage reads as a miss, writes and deletes do
+nothing, decorated functions are simply called; warnings are rate-limited and a
+circuit breaker skips Redis for a short cool-down. Using any of it before
+``redis_init`` raises ``RuntimeError``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import inspect
+import weakref
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
+
+from serpens._config import env_float, env_str
+from serpens._extras import require
+from serpens.cache._codec import check_ttl
+from serpens.cache._failopen import logger
+from serpens.cache._keys import KeyBuilder
+from serpens.errors import ConfigurationError, mask_url
+from serpens.ports import JSONValue
+
+if TYPE_CHECKING:
+    from serpens_redis import AsyncRedisCache, FailOpenRedis
+
+__all__ = [
+    "RedisPool",
+    "redis_cached",
+    "redis_cached_get_or_set",
+    "redis_close",
+    "redis_delete",
+    "redis_get",
+    "redis_get_client",
+    "redis_init",
+    "redis_pool",
+    "redis_set",
+]
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+REDIS_URL = "REDIS_URL"
+CACHE_PREFIX = "CACHE_PREFIX"
+CACHE_TTL = "CACHE_TTL"
+DEFAULT_PREFIX = "serpens"
+DEFAULT_TTL = 300.0
+DEFAULT_MAX_CONNECTIONS = 50
+DEFAULT_POOL_TIMEOUT = 2.0
+
+
+def _adapter() -> Any:
+    require("redis", "redis")
+    import serpens_redis  # noqa: PLC0415 - the SDK is optional; imported on first use
+
+    return serpens_redis
+
+
+@dataclass
+class _State:
+    url: str
+    max_connections: int
+    pool_timeout: float
+    cache: AsyncRedisCache
+    client: FailOpenRedis
+    loop: weakref.ref[asyncio.AbstractEventLoop]
+
+
+_state: _State | None = None
+
+
+def _connect(
+    url: str, prefix: str, ttl: float, max_connections: int, pool_timeout: float
+) -> _State:
+    adapter = _adapter()
+    pool = adapter.async_pool(
+        url, adapter.PoolSettings(max_connections=max_connections, pool_timeout=pool_timeout)
+    )
+    cache = adapter.AsyncRedisCache(
+        adapter.plain_async_client(pool), prefix=prefix, default_ttl=ttl, fail_open=True
+    )
+    client = adapter.FailOpenRedis.over(pool, cache.guard)  # one breaker for both
+    loop = weakref.ref(asyncio.get_running_loop())
+    return _State(url, max_connections, pool_timeout, cache, client, loop)
+
+
+async def redis_init(
+    url: str | None = None,
+    *,
+    prefix: str | None = None,
+    ttl: float | None = None,
+    max_connections: int = DEFAULT_MAX_CONNECTIONS,
+    pool_timeout: float = DEFAULT_POOL_TIMEOUT,
+) -> None:
+    """Connect the process-wide Redis cache (idempotent; a new URL reconnects).
+
+    Args:
+        url: Redis URL; default ``REDIS_URL``.
+        prefix: key prefix (keys are ``"<prefix>:<key>"``); default ``CACHE_PREFIX`` or ``serpens``.
+        ttl: default TTL in seconds; default ``CACHE_TTL`` or 300.
+        max_connections: pool bound; callers beyond it wait for a free connection.
+        pool_timeout: seconds a caller waits for a free connection before a miss.
+
+    Raises:
+        ConfigurationError: no URL is given and ``REDIS_URL`` is unset, or a setting is malformed.
+        MissingExtraError: ``serpens[redis]`` is not installed.
+    """
+    global _state  # noqa: PLW0603 - the documented process-wide singleton
+    target = url or env_str(REDIS_URL)
+    if not target:
+        raise ConfigurationError(f"{REDIS_URL} is not set and redis_init() got no url")
+    key_prefix = prefix if prefix is not None else env_str(CACHE_PREFIX, DEFAULT_PREFIX)
+    if not key_prefix:
+        raise ConfigurationError(f"{CACHE_PREFIX} must not be empty")
+    seconds = ttl if ttl is not None else env_float(CACHE_TTL, DEFAULT_TTL)
+    if seconds <= 0:
+        raise ConfigurationError(f"{CACHE_TTL} must be > 0")
+    state = _state
+    if (
+        state is not None
+        and state.url == target
+        and state.max_connections == max_connections
+        and state.pool_timeout == pool_timeout
+        and state.loop() is asyncio.get_running_loop()
+    ):
+        state.cache.prefix, state.cache.default_ttl = str(key_prefix), float(seconds)
+        return
+    if state is not None:
+        await _close(state)
+    _state = _connect(target, str(key_prefix), float(seconds), max_connections, pool_timeout)
+
+
+async def _close(state: _State) -> None:
+    if state.loop() is asyncio.get_running_loop():
+        await state.client.connection_pool.aclose()
+
+
+async def redis_close() -> None:
+    """Disconnect every pooled connection and forget the settings (idempotent)."""
+    global _state
+    state, _state = _state, None
+    if state is not None:
+        await _close(state)
+
+
+def _current() -> _State:
+    global _state  # noqa: PLW0603 - the documented process-wide singleton
+    state = _state
+    if state is None:
+        raise RuntimeError("the Redis cache is not initialised: await redis_init() at startup")
+    if state.loop() is not asyncio.get_running_loop():
+        # A new event loop (a Lambda runtime or a test runner replaced it): connections
+        # belong to their loop, so reconnect with the same settings.
+        cache = state.cache
+        _state = state = _connect(
+            state.url, cache.prefix, cache.default_ttl, state.max_connections, state.pool_timeout
+        )
+    return state
+
+
+def redis_get_client() -> FailOpenRedis:
+    """The fail-open ``redis.asyncio.Redis`` behind the functions (keys are not prefixed).
+
+    Raises:
+        RuntimeError: :func:`redis_init` has not run.
+    """
+    return _current().client
+
+
+async def redis_get(key: str) -> JSONValue:
+    """Return the JSON value at ``"<prefix>:<key>"``; ``None`` on a miss or outage."""
+    return await _current().cache.get(key)
+
+
+async def redis_set(key: str, value: JSONValue, ttl: float | None = None) -> None:
+    """Store *value* as JSON for *ttl* seconds (default ``CACHE_TTL``); no-op on outage.
+
+    Raises:
+        SerializationError: *value* is not JSON (nothing is stored).
+    """
+    await _current().cache.set(key, value, ttl=ttl)
+
+
+async def redis_delete(key: str) -> bool:
+    """Delete *key*; return whether an entry was removed (``False`` on outage)."""
+    return await _current().cache.delete(key)
+
+
+async def _call(factory: Callable[..., Any], args: Any, kwargs: Any) -> Any:
+    result = factory(*args, **kwargs)
+    if inspect.isawaitable(result):
+        result = await result
+    return result
+
+
+async def redis_cached_get_or_set(
+    key: str, ttl: float | None, factory: Callable[..., Any], /, *args: Any, **kwargs: Any
+) -> Any:
+    """Return the value cached at *key*, or ``factory(*args, **kwargs)`` stored for *ttl* s.
+
+    *factory* may be sync or async. Concurrent misses run it once: once per process
+    (single flight) and once across processes (a short Redis lock, taken over if its
+    holder dies). A ``None`` result is returned but not stored. On a Redis outage the
+    factory is simply called. The result is what a later hit returns (JSON round trip).
+    """
+    return await _current().cache.get_or_set(key, lambda: _call(factory, args, kwargs), ttl=ttl)
+
+
+def redis_cached(
+    bucket: str,
+    ttl: float | None = None,
+    *,
+    cache_none: bool = False,
+    skip_self: bool | None = None,
+) -> Callable[[Callable[P, Awaitable[R]]], Callable[P, Awaitable[R]]]:
+    """Cache an async function's JSON result in Redis under ``"<prefix>:<bucket>:<digest>"``.
+
+    The digest covers the function's qualified name and its bound arguments (keyword
+    order does not matter; a method's ``self`` is left out, see ``acached``), so keys are
+    short, collision-free and equal across processes. Arguments that cannot be keyed
+    (arbitrary objects) make that call bypass the cache. The result comes back as a
+    later hit would (JSON round trip: tuples become lists); a non-JSON result raises
+    :class:`~serpens.errors.SerializationError`.
+
+    Args:
+        bucket: key namespace under the prefix.
+        ttl: seconds; ``None`` uses ``CACHE_TTL`` as read by :func:`redis_init`.
+        cache_none: also cache ``None`` results.
+        skip_self: force or prevent dropping the first argument (``None``: methods only).
+    """
+    if not isinstance(bucket, str) or not bucket:
+        raise TypeError(f"a cache bucket name must be a non-empty str, got {bucket!r}")
+    if ttl is not None:
+        check_ttl(ttl, ttl)
+
+    def decorate(func: Callable[P, Awaitable[R]]) -> Callable[P, Awaitable[R]]:
+        if not inspect.iscoroutinefunction(func):
+            raise TypeError(f"@redis_cached is for async functions, not {func.__qualname__}")
+        keys = KeyBuilder(func, skip_first=skip_self)
+
+        @functools.wraps(func)
+        async def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+            cache = _current().cache
+            digest = keys.portable(args, kwargs)
+            if digest is None:
+                logger.debug("%s: arguments cannot form a cache key; calling through", keys.name)
+                return await func(*args, **kwargs)
+            return await cache.get_or_set(
+                f"{bucket}:{digest}",
+                lambda: func(*args, **kwargs),  # type: ignore[arg-type,return-value]
+                ttl=ttl,
+                cache_none=cache_none,
+            )
+
+        return wrapper
+
+    return decorate
+
+
+class RedisPool:
+    """FastAPI ``Depends`` factory yielding a fail-open ``redis.asyncio.Redis``.
+
+    One bounded pool per event loop, created on first use and shared by every request;
+    the yielded client is a :class:`serpens_redis.FailOpenRedis`. Call :meth:`aclose`
+    at shutdown to disconnect it.
+    """
+
+    def __init__(
+        self,
+        url: str,
+        *,
+        max_connections: int = DEFAULT_MAX_CONNECTIONS,
+        pool_timeout: float = DEFAULT_POOL_TIMEOUT,
+    ) -> None:
+        self._url = url
+        self._max_connections = max_connections
+        self._pool_timeout = pool_timeout
+        self._clients: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, FailOpenRedis] = (
+            weakref.WeakKeyDictionary()
+        )
+
+    def __repr__(self) -> str:
+        return f"RedisPool({mask_url(self._url)!r})"
+
+    def client(self) -> FailOpenRedis:
+        """The shared fail-open client of the running event loop."""
+        loop = asyncio.get_running_loop()
+        client = self._clients.get(loop)
+        if client is None:
+            adapter = _adapter()
+            settings = adapter.PoolSettings(
+                max_connections=self._max_connections, pool_timeout=self._pool_timeout
+            )
+            client = self._clients[loop] = adapter.FailOpenRedis.over(
+                adapter.async_pool(self._url, settings)
+            )
+        return client
+
+    async def __call__(self) -> AsyncIterator[FailOpenRedis]:
+        """Yield the client for one request (the dependency FastAPI calls)."""
+        yield self.client()
+
+    async def aclose(self) -> None:
+        """Disconnect the running loop's pool (idempotent)."""
+        client = self._clients.pop(asyncio.get_running_loop(), None)
+        if client is not None:
+            await client.connection_pool.aclose()
+
+
+def redis_pool(
+    url: str,
+    *,
+    max_connections: int = DEFAULT_MAX_CONNECTIONS,
+    pool_timeout: float = DEFAULT_POOL_TIMEOUT,
+) -> RedisPool:
+    """Return a FastAPI ``Depends`` factory yielding a fail-open client for *url*."""
+    return RedisPool(url, max_connections=max_connections, pool_timeout=pool_timeout)

@@ -1,0 +1,195 @@
+"""Engine construction: driver-specific connection arguments, pool tuning and checks.
+
+PostgreSQL timeouts travel through each driver's own mechanism so they survive
+rollbacks and pool check-ins (a ``SET`` inside an implicit transaction would be
+undone by the first ``ROLLBACK``):
+
+- psycopg2: libpq ``options="-c statement_timeout=..."`` plus client-side
+  ``keepalives*``, ``connect_timeout`` and ``application_name``;
+- asyncpg: ``server_settings`` (strings) including the server-side
+  ``tcp_keepalives_*`` GUCs (asyncpg has no client-side keepalive option), and
+  ``timeout`` for connecting.
+
+With ``DB_TIMEOUT_MODE=set`` the timeouts are ``SET`` (one statement each, then
+committed) when a connection opens instead, and asyncpg's statement caches are off.
+Either way the first connection of an engine compares the server's values with the
+configured ones and raises :class:`~serpens.errors.ConfigurationError` when a
+pooler silently dropped them.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import Connection, Engine, create_engine, event
+from sqlalchemy.engine import URL
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+from sqlalchemy.pool import Pool, QueuePool
+
+from serpens.database._settings import DatabaseSettings, TimeoutMode
+from serpens.database._url import is_memory_sqlite, is_postgres, is_sqlite
+from serpens.errors import ConfigurationError
+
+__all__ = ["build_async_engine", "build_sync_engine", "engine_options"]
+
+_KEEPALIVES = {"keepalives_idle": 30, "keepalives_interval": 10, "keepalives_count": 3}
+
+
+def engine_options(
+    url: URL, settings: DatabaseSettings, *, poolclass: type[Pool] | None = None
+) -> dict[str, Any]:
+    """Return the ``create_engine``/``create_async_engine`` keyword arguments for *url*."""
+    options: dict[str, Any] = {
+        "echo": settings.echo,
+        "pool_pre_ping": True,
+        "connect_args": _connect_args(url, settings),
+    }
+    if poolclass is not None:
+        options["poolclass"] = poolclass
+    pooled = poolclass is None or issubclass(poolclass, QueuePool)
+    # In-memory SQLite uses a single-connection pool that takes no sizing options.
+    if pooled and not is_memory_sqlite(url):
+        options.update(
+            pool_size=settings.pool_size,
+            max_overflow=settings.max_overflow,
+            pool_timeout=settings.pool_timeout,
+            pool_recycle=settings.pool_recycle,
+            pool_use_lifo=settings.pool_use_lifo,
+        )
+    return options
+
+
+def _connect_args(url: URL, settings: DatabaseSettings) -> dict[str, Any]:
+    if is_sqlite(url):
+        # SQLite's only analogue of a lock timeout: how long to wait on a busy database.
+        return {"timeout": max(settings.lock_timeout_ms, 1000) / 1000}
+    if not is_postgres(url):
+        return {}
+    startup = settings.timeout_mode is TimeoutMode.STARTUP
+    gucs = settings.postgres_timeouts() if startup else {}
+    if settings.search_path and settings.timeout_mode is not TimeoutMode.SET:
+        gucs["search_path"] = settings.search_path
+    if url.get_driver_name() == "asyncpg":
+        server_settings = {"application_name": settings.application_name, **gucs}
+        if startup:
+            server_settings.update({f"tcp_{name}": str(v) for name, v in _KEEPALIVES.items()})
+        args: dict[str, Any] = {"server_settings": server_settings}
+        args["timeout"] = settings.connect_timeout
+        if settings.timeout_mode is TimeoutMode.SET:
+            # Transaction-mode poolers break prepared statements; SQLAlchemy and asyncpg
+            # each keep a cache, and both must be off.
+            args["statement_cache_size"] = 0
+            args["prepared_statement_cache_size"] = 0
+        return args
+    # libpq drivers (psycopg2, psycopg 3): client-side keepalives and startup options.
+    args = {
+        "application_name": settings.application_name,
+        "connect_timeout": settings.connect_timeout,
+        "keepalives": 1,
+        **_KEEPALIVES,
+    }
+    if gucs:
+        args["options"] = " ".join(
+            f"-c {name}={_escape_option(value)}" for name, value in gucs.items()
+        )
+    return args
+
+
+def _escape_option(value: str) -> str:
+    # libpq splits ``options`` on whitespace; a backslash keeps a space in a value.
+    return value.replace("\\", "\\\\").replace(" ", "\\ ")
+
+
+def _set_statements(settings: DatabaseSettings) -> list[str]:
+    statements = [f"SET {name} = {int(ms)}" for name, ms in settings.postgres_timeouts().items()]
+    if settings.search_path:
+        statements.append(f"SET search_path TO {settings.search_path}")
+    return statements
+
+
+def _install_listeners(engine: Engine, url: URL, settings: DatabaseSettings) -> None:
+    """Attach the connect-time hooks (SET mode, SQLite pragmas, the settings check)."""
+    if is_sqlite(url):
+        event.listen(engine, "connect", _sqlite_connect)
+        event.listen(engine, "begin", _sqlite_begin)
+        return
+    if not is_postgres(url) or settings.timeout_mode is TimeoutMode.OFF:
+        return
+    statements = _set_statements(settings) if settings.timeout_mode is TimeoutMode.SET else []
+    expected = settings.postgres_timeouts()
+    verified = False
+
+    def on_connect(dbapi_connection: Any, _record: object) -> None:
+        nonlocal verified
+        if statements:
+            cursor = dbapi_connection.cursor()
+            try:
+                # asyncpg cannot run several commands in one prepared statement.
+                for statement in statements:
+                    cursor.execute(statement)
+            finally:
+                cursor.close()
+            # A session-level SET is kept only once its transaction commits.
+            dbapi_connection.commit()
+        if not verified:
+            _verify_timeouts(dbapi_connection, expected, settings.timeout_mode)
+            verified = True
+
+    event.listen(engine, "connect", on_connect)
+
+
+def _sqlite_connect(dbapi_connection: Any, _record: object) -> None:
+    # pysqlite opens transactions lazily and never before SAVEPOINT, so a savepoint
+    # released first thing would commit for real. SQLAlchemy's documented recipe: the
+    # driver stops managing transactions and SQLAlchemy emits BEGIN itself.
+    dbapi_connection.isolation_level = None
+    cursor = dbapi_connection.cursor()
+    try:
+        cursor.execute("PRAGMA foreign_keys=ON")
+    finally:
+        cursor.close()
+
+
+def _sqlite_begin(connection: Connection) -> None:
+    connection.exec_driver_sql("BEGIN")
+
+
+def _verify_timeouts(dbapi_connection: Any, expected: dict[str, str], mode: TimeoutMode) -> None:
+    cursor = dbapi_connection.cursor()
+    try:
+        cursor.execute(
+            "SELECT name, setting FROM pg_settings WHERE name IN "
+            "('statement_timeout', 'lock_timeout', 'idle_in_transaction_session_timeout')"
+        )
+        actual = {str(name): str(value) for name, value in cursor.fetchall()}
+    finally:
+        cursor.close()
+    dbapi_connection.rollback()
+    wrong = sorted(name for name, value in expected.items() if actual.get(name) != value)
+    if wrong:
+        detail = ", ".join(f"{n}={actual.get(n)!r} (expected {expected[n]})" for n in wrong)
+        hint = (
+            "a connection pooler may drop startup options; set DB_TIMEOUT_MODE=set"
+            if mode is TimeoutMode.STARTUP
+            else "the SET statements did not take effect; check the pooler's mode"
+        )
+        message = f"PostgreSQL did not apply the configured timeouts: {detail}; {hint}"
+        raise ConfigurationError(message)
+
+
+def build_sync_engine(
+    url: URL, settings: DatabaseSettings, *, poolclass: type[Pool] | None = None
+) -> Engine:
+    """Create the synchronous engine for *url* with *settings*."""
+    engine = create_engine(url, **engine_options(url, settings, poolclass=poolclass))
+    _install_listeners(engine, url, settings)
+    return engine
+
+
+def build_async_engine(
+    url: URL, settings: DatabaseSettings, *, poolclass: type[Pool] | None = None
+) -> AsyncEngine:
+    """Create the asynchronous engine for *url* with *settings*."""
+    engine = create_async_engine(url, **engine_options(url, settings, poolclass=poolclass))
+    _install_listeners(engine.sync_engine, url, settings)
+    return engine

@@ -1,0 +1,281 @@
+"""Process-wide engines, the stable session factories, and the session helpers.
+
+``SessionLocal`` and ``AsyncSessionLocal`` are created once, at import, unbound;
+``bind()``/``async_bind()`` reconfigure them in place. So
+``from serpens.database import SessionLocal`` works whether it runs before or
+after ``bind()``, and opening a session before binding raises a
+:class:`~serpens.errors.ConfigurationError` saying what to call.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import logging
+import threading
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
+from typing import Any
+
+from sqlalchemy import Connection, Engine, event
+from sqlalchemy.engine import URL
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+from sqlalchemy.orm import Session, SessionTransaction, sessionmaker
+from sqlalchemy.pool import Pool
+
+from serpens.database._engine import build_async_engine, build_sync_engine
+from serpens.database._settings import DatabaseSettings, validate_search_path
+from serpens.database._url import normalize_url, resolve_url
+from serpens.errors import ConfigurationError
+
+__all__ = [
+    "AsyncSessionLocal",
+    "SessionLocal",
+    "async_bind",
+    "async_db_session",
+    "async_dispose",
+    "bind",
+    "db_session",
+    "dispose",
+    "fastapi_async_session",
+    "fastapi_session",
+    "get_async_engine",
+    "get_engine",
+]
+
+logger = logging.getLogger("serpens.database")
+
+_SYNC_HINT = (
+    "serpens.database is not bound: call serpens.database.bind() "
+    "(it reads DATABASE_URL) before opening a session"
+)
+_ASYNC_HINT = (
+    "serpens.database is not bound for async use: call serpens.database.async_bind() "
+    "(it reads DATABASE_URL) before opening an async session"
+)
+
+
+class _SessionFactory(sessionmaker[Session]):
+    """A sessionmaker that refuses to open a session before ``bind()``."""
+
+    def __call__(self, **local_kw: Any) -> Session:
+        if self.kw.get("bind") is None and local_kw.get("bind") is None:
+            raise ConfigurationError(_SYNC_HINT)
+        return super().__call__(**local_kw)
+
+
+class _AsyncSessionFactory(async_sessionmaker[AsyncSession]):
+    """An async_sessionmaker that refuses to open a session before ``async_bind()``."""
+
+    def __call__(self, **local_kw: Any) -> AsyncSession:
+        if self.kw.get("bind") is None and local_kw.get("bind") is None:
+            raise ConfigurationError(_ASYNC_HINT)
+        return super().__call__(**local_kw)
+
+
+SessionLocal: sessionmaker[Session] = _SessionFactory(autoflush=False, expire_on_commit=False)
+"""Synchronous session factory; bound by :func:`bind`. The caller owns commit/rollback."""
+
+AsyncSessionLocal: async_sessionmaker[AsyncSession] = _AsyncSessionFactory(
+    autoflush=False, expire_on_commit=False
+)
+"""Asynchronous session factory; bound by :func:`async_bind`. The caller owns commit/rollback."""
+
+
+@dataclasses.dataclass
+class _Engines:
+    sync: Engine | None = None
+    asynchronous: AsyncEngine | None = None
+
+
+_engines = _Engines()
+_lock = threading.Lock()
+# Disposals of replaced async engines scheduled on the running loop (kept referenced).
+_pending_disposals: set[asyncio.Task[None]] = set()
+
+
+def _settings(
+    pool_use_lifo: bool | None, echo: bool | None, search_path: str | None
+) -> DatabaseSettings:
+    settings = DatabaseSettings.from_env()
+    changes: dict[str, Any] = {}
+    if pool_use_lifo is not None:
+        changes["pool_use_lifo"] = pool_use_lifo
+    if echo is not None:
+        changes["echo"] = echo
+    if search_path is not None:
+        changes["search_path"] = validate_search_path(search_path)
+    return dataclasses.replace(settings, **changes) if changes else settings
+
+
+def bind(
+    url: str | URL | None = None,
+    *,
+    pool_use_lifo: bool | None = None,
+    echo: bool | None = None,
+    search_path: str | None = None,
+    poolclass: type[Pool] | None = None,
+) -> Engine:
+    """Create the process's synchronous engine and bind :data:`SessionLocal` to it.
+
+    Args:
+        url: the database URL; ``DATABASE_URL`` when omitted. ``postgres://`` and
+            ``postgresql://`` become ``postgresql+psycopg2://``.
+        pool_use_lifo: overrides ``DB_POOL_USE_LIFO``.
+        echo: overrides ``DB_ECHO``.
+        search_path: overrides ``DB_SEARCH_PATH`` (comma-separated schemas, PostgreSQL).
+        poolclass: a SQLAlchemy pool class, e.g. ``NullPool`` for tests and proxies.
+
+    Calling it again replaces (and disposes) the previous engine with the new options.
+    """
+    settings = _settings(pool_use_lifo, echo, search_path)
+    engine_url = normalize_url(resolve_url(url), asynchronous=False)
+    engine = build_sync_engine(engine_url, settings, poolclass=poolclass)
+    with _lock:
+        previous, _engines.sync = _engines.sync, engine
+        SessionLocal.configure(bind=engine)
+    if previous is not None:
+        previous.dispose()
+    logger.info("serpens.database bound to %s", engine_url.render_as_string(hide_password=True))
+    return engine
+
+
+def async_bind(
+    url: str | URL | None = None,
+    *,
+    pool_use_lifo: bool | None = None,
+    echo: bool | None = None,
+    search_path: str | None = None,
+    poolclass: type[Pool] | None = None,
+) -> AsyncEngine:
+    """Create the process's async engine and bind :data:`AsyncSessionLocal` to it.
+
+    The async twin of :func:`bind`: ``postgres(ql)://`` becomes
+    ``postgresql+asyncpg://`` and ``sqlite://`` becomes ``sqlite+aiosqlite://``. It
+    does no I/O, so it can run at any point, inside or outside an event loop; a
+    replaced engine is disposed on the running loop, or released when none runs.
+    """
+    settings = _settings(pool_use_lifo, echo, search_path)
+    engine_url = normalize_url(resolve_url(url), asynchronous=True)
+    engine = build_async_engine(engine_url, settings, poolclass=poolclass)
+    with _lock:
+        previous, _engines.asynchronous = _engines.asynchronous, engine
+        AsyncSessionLocal.configure(bind=engine)
+    if previous is not None:
+        _release_async_engine(previous)
+    logger.info("serpens.database bound to %s", engine_url.render_as_string(hide_password=True))
+    return engine
+
+
+def _release_async_engine(engine: AsyncEngine) -> None:
+    try:
+        loop = asyncio.get_running_loop()
+    except RuntimeError:
+        # No loop to close the connections on: drop the pool; the sockets close when collected.
+        engine.sync_engine.dispose(close=False)
+        return
+    task = loop.create_task(engine.dispose())
+    _pending_disposals.add(task)
+    task.add_done_callback(_pending_disposals.discard)
+
+
+def get_engine() -> Engine:
+    """Return the engine :func:`bind` created; raise ConfigurationError before it."""
+    engine = _engines.sync
+    if engine is None:
+        raise ConfigurationError(_SYNC_HINT)
+    return engine
+
+
+def get_async_engine() -> AsyncEngine:
+    """Return the engine :func:`async_bind` created; raise ConfigurationError before it."""
+    engine = _engines.asynchronous
+    if engine is None:
+        raise ConfigurationError(_ASYNC_HINT)
+    return engine
+
+
+def dispose() -> None:
+    """Close the synchronous engine's connections and unbind :data:`SessionLocal`."""
+    with _lock:
+        engine, _engines.sync = _engines.sync, None
+        SessionLocal.configure(bind=None)
+    if engine is not None:
+        engine.dispose()
+
+
+async def async_dispose() -> None:
+    """Close the async engine's connections and unbind :data:`AsyncSessionLocal`."""
+    with _lock:
+        engine, _engines.asynchronous = _engines.asynchronous, None
+        AsyncSessionLocal.configure(bind=None)
+    if engine is not None:
+        await engine.dispose()
+
+
+def _local_statement_timeout(session: Session, statement_timeout_ms: int) -> None:
+    """Apply ``SET LOCAL statement_timeout`` at the start of every transaction of *session*."""
+    if isinstance(statement_timeout_ms, bool) or not isinstance(statement_timeout_ms, int):
+        raise ConfigurationError("statement_timeout_ms must be an integer number of milliseconds")
+    if statement_timeout_ms < 0:
+        raise ConfigurationError("statement_timeout_ms must be >= 0")
+    statement = f"SET LOCAL statement_timeout = {statement_timeout_ms}"
+
+    def after_begin(_session: Session, _tx: SessionTransaction, connection: Connection) -> None:
+        # SET LOCAL lasts until the transaction ends, so the engine default comes back.
+        if connection.dialect.name == "postgresql":
+            connection.exec_driver_sql(statement)
+
+    event.listen(session, "after_begin", after_begin)
+
+
+@contextmanager
+def db_session(statement_timeout_ms: int | None = None) -> Iterator[Session]:
+    """Open a session that commits on success, rolls back on error and always closes.
+
+    Args:
+        statement_timeout_ms: a PostgreSQL ``statement_timeout`` for this session's
+            transactions only (``SET LOCAL``); the engine default otherwise.
+    """
+    session = SessionLocal()
+    try:
+        if statement_timeout_ms is not None:
+            _local_statement_timeout(session, statement_timeout_ms)
+        yield session
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
+    finally:
+        session.close()
+
+
+@asynccontextmanager
+async def async_db_session(statement_timeout_ms: int | None = None) -> AsyncIterator[AsyncSession]:
+    """Async twin of :func:`db_session`: commit on success, roll back on error, always close."""
+    session = AsyncSessionLocal()
+    try:
+        if statement_timeout_ms is not None:
+            _local_statement_timeout(session.sync_session, statement_timeout_ms)
+        yield session
+        await session.commit()
+    except BaseException:
+        await session.rollback()
+        raise
+    finally:
+        await session.close()
+
+
+def fastapi_session() -> Iterator[Session]:
+    """FastAPI dependency: one session per request, closed (and rolled back) afterwards.
+
+    Use with ``Depends(fastapi_session)``; the handler commits what it wants kept.
+    """
+    with SessionLocal() as session:
+        yield session
+
+
+async def fastapi_async_session() -> AsyncIterator[AsyncSession]:
+    """FastAPI dependency: one async session per request, closed afterwards."""
+    async with AsyncSessionLocal() as session:
+        yield session

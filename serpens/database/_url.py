@@ -1,0 +1,70 @@
+"""Database URL parsing and scheme normalisation (sync psycopg2, async asyncpg/aiosqlite)."""
+
+from __future__ import annotations
+
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import ArgumentError
+
+from serpens._config import env_str
+from serpens.errors import ConfigurationError, mask_url
+
+__all__ = ["is_memory_sqlite", "is_postgres", "is_sqlite", "normalize_url", "resolve_url"]
+
+_POSTGRES_NAMES = frozenset({"postgres", "postgresql"})
+# Drivers that work on both sides and are therefore kept as the user wrote them.
+_DUAL_POSTGRES_DRIVERS = frozenset({"psycopg"})
+
+
+def resolve_url(url: str | URL | None) -> str | URL:
+    """Return *url*, or ``DATABASE_URL`` when *url* is ``None``; raise when neither is set."""
+    if url is not None:
+        return url
+    from_env = env_str("DATABASE_URL")
+    if from_env is None:
+        raise ConfigurationError(
+            "DATABASE_URL is not set: set it, or pass the URL to bind()/async_bind()"
+        )
+    return from_env
+
+
+def normalize_url(raw: str | URL, *, asynchronous: bool) -> URL:
+    """Parse *raw* and pick the driver: psycopg2/pysqlite when sync, asyncpg/aiosqlite when async.
+
+    ``postgres://`` and ``postgresql://`` (with no driver, or the other side's driver)
+    are rewritten; ``postgresql+psycopg://`` (psycopg 3) serves both sides and is
+    kept. Other databases pass through unchanged. A malformed URL raises
+    :class:`~serpens.errors.ConfigurationError` with the password masked.
+    """
+    try:
+        url = raw if isinstance(raw, URL) else make_url(raw)
+    except (ArgumentError, ValueError):
+        shown = mask_url(raw) if isinstance(raw, str) else "<URL>"
+        raise ConfigurationError(f"invalid database URL: {shown}") from None
+    backend, _, driver = url.drivername.partition("+")
+    if backend in _POSTGRES_NAMES:
+        if driver in _DUAL_POSTGRES_DRIVERS:
+            return url.set(drivername=f"postgresql+{driver}")
+        return url.set(drivername="postgresql+asyncpg" if asynchronous else "postgresql+psycopg2")
+    if backend == "sqlite":
+        return url.set(drivername="sqlite+aiosqlite" if asynchronous else "sqlite+pysqlite")
+    return url
+
+
+def is_postgres(url: URL) -> bool:
+    """Return whether *url* points at PostgreSQL."""
+    return url.get_backend_name() == "postgresql"
+
+
+def is_sqlite(url: URL) -> bool:
+    """Return whether *url* points at SQLite."""
+    return url.get_backend_name() == "sqlite"
+
+
+def is_memory_sqlite(url: URL) -> bool:
+    """Return whether *url* is an in-memory SQLite database (its own single-connection pool)."""
+    database = url.database or ""
+    return is_sqlite(url) and (
+        database in {"", ":memory:"}
+        or database.startswith("file::memory:")
+        or url.query.get("mode") == "memory"
+    )

@@ -1,0 +1,221 @@
+"""Alembic glue: a one-line ``env.py`` and a one-line stairway test.
+
+``alembic/env.py``::
+
+    from myapp.models import Base
+    from serpens.database.alembic import run_migrations
+
+    run_migrations(target_metadata=Base.metadata)
+
+Migrations always run on the synchronous driver (``postgres://`` and
+``postgresql+asyncpg://`` become psycopg2) with ``NullPool``, so a migration job
+never keeps pool slots and never needs an event loop. Called from a thread that
+already runs one (pytest-asyncio, an async Lambda handler), the work moves to a
+worker thread. On PostgreSQL an advisory lock serialises concurrent runs (two
+Lambdas deploying at once).
+
+The URL comes from, in order: the ``url=`` argument, a ``connection`` placed in
+``config.attributes`` by the caller, ``sqlalchemy.url`` in the Alembic config (or
+``config.attributes["sqlalchemy.url"]``), then ``DATABASE_URL``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import threading
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from serpens._extras import require
+
+require("alembic", "migrations")
+
+from alembic import command  # noqa: E402 - after the extra check on purpose
+from alembic.config import Config  # noqa: E402
+from alembic.script import ScriptDirectory  # noqa: E402
+from sqlalchemy import Connection, MetaData, create_engine, text  # noqa: E402
+from sqlalchemy.engine import URL  # noqa: E402
+from sqlalchemy.pool import NullPool  # noqa: E402
+
+from serpens.database._url import normalize_url, resolve_url  # noqa: E402
+from serpens.errors import ConfigurationError  # noqa: E402
+
+__all__ = ["assert_single_head", "migration_url", "run_migrations", "stairway"]
+
+_URL_ATTRIBUTE = "sqlalchemy.url"
+
+
+def migration_url(config: Config, url: str | URL | None = None) -> URL:
+    """Return the synchronous URL migrations use for *config* (see the module docstring)."""
+    chosen: str | URL | None = url
+    if chosen is None:
+        chosen = config.attributes.get(_URL_ATTRIBUTE) or config.get_main_option(_URL_ATTRIBUTE)
+    return normalize_url(resolve_url(chosen or None), asynchronous=False)
+
+
+def _advisory_key(version_table: str) -> int:
+    digest = hashlib.blake2b(f"serpens.alembic:{version_table}".encode(), digest_size=8).digest()
+    return int.from_bytes(digest, "big", signed=True)
+
+
+def _migrate_online(
+    connection: Connection,
+    target_metadata: MetaData | list[MetaData] | None,
+    options: dict[str, Any],
+) -> None:
+    from alembic import context  # noqa: PLC0415 - the proxy exists only inside an Alembic run
+
+    locked = connection.dialect.name == "postgresql"
+    key = _advisory_key(str(options.get("version_table", "alembic_version")))
+    if locked:
+        connection.execute(text("SELECT pg_advisory_lock(:key)"), {"key": key})
+        connection.commit()
+    try:
+        context.configure(connection=connection, target_metadata=target_metadata, **options)
+        with context.begin_transaction():
+            context.run_migrations()
+        connection.commit()
+    finally:
+        if locked:
+            connection.rollback()
+            connection.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": key})
+            connection.commit()
+
+
+def run_migrations(
+    target_metadata: MetaData | list[MetaData] | None = None,
+    *,
+    url: str | URL | None = None,
+    compare_type: bool = True,
+    include_schemas: bool = False,
+    version_table_schema: str | None = None,
+    render_as_batch: bool | None = None,
+) -> None:
+    """Run the migrations Alembic asked for, offline (SQL script) or online. Call it from env.py.
+
+    Args:
+        target_metadata: your ``Base.metadata`` (for ``--autogenerate``).
+        url: overrides every other URL source.
+        compare_type: let autogenerate notice column type changes.
+        include_schemas: let autogenerate look at every schema, not just the default.
+        version_table_schema: the schema of ``alembic_version``.
+        render_as_batch: batch mode (needed for ALTERs on SQLite); default on for SQLite.
+    """
+    from alembic import context  # noqa: PLC0415 - the proxy exists only inside an Alembic run
+
+    config = context.config
+    options: dict[str, Any] = {
+        "compare_type": compare_type,
+        "include_schemas": include_schemas,
+        "version_table_schema": version_table_schema,
+    }
+    given: Connection | None = config.attributes.get("connection")
+    if given is not None and url is None:
+        options["render_as_batch"] = (
+            given.dialect.name == "sqlite" if render_as_batch is None else render_as_batch
+        )
+        # The caller owns this connection and its transaction (Alembic's cookbook pattern).
+        context.configure(connection=given, target_metadata=target_metadata, **options)
+        with context.begin_transaction():
+            context.run_migrations()
+        return
+    sync_url = migration_url(config, url)
+    options["render_as_batch"] = (
+        sync_url.get_backend_name() == "sqlite" if render_as_batch is None else render_as_batch
+    )
+    if context.is_offline_mode():
+        context.configure(
+            url=sync_url,
+            target_metadata=target_metadata,
+            literal_binds=True,
+            dialect_opts={"paramstyle": "named"},
+            **options,
+        )
+        with context.begin_transaction():
+            context.run_migrations()
+        return
+
+    def online() -> None:
+        engine = create_engine(sync_url, poolclass=NullPool)
+        try:
+            with engine.connect() as connection:
+                _migrate_online(connection, target_metadata, options)
+        finally:
+            engine.dispose()
+
+    _in_plain_thread(online)
+
+
+def _in_plain_thread(work: Callable[[], None]) -> None:
+    """Run *work* here, or in a worker thread when this thread runs an event loop."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        work()
+        return
+    errors: list[BaseException] = []
+
+    def target() -> None:
+        try:
+            work()
+        except BaseException as exc:  # noqa: BLE001 - re-raised in the calling thread
+            errors.append(exc)
+
+    worker = threading.Thread(target=target, name="serpens-alembic")
+    worker.start()
+    worker.join()
+    if errors:
+        raise errors[0]
+
+
+def _config_for(config_or_dir: Config | str | Path, url: str | URL | None) -> Config:
+    if isinstance(config_or_dir, Config):
+        config = config_or_dir
+    else:
+        path = Path(config_or_dir)
+        if path.is_file():
+            config = Config(str(path))
+        else:
+            config = Config()
+            config.set_main_option("script_location", str(path))
+    if url is not None:
+        rendered = url.render_as_string(hide_password=False) if isinstance(url, URL) else url
+        config.attributes[_URL_ATTRIBUTE] = rendered
+    return config
+
+
+def assert_single_head(config_or_dir: Config | str | Path) -> str:
+    """Return the only head revision; raise ConfigurationError when there are several."""
+    heads = ScriptDirectory.from_config(_config_for(config_or_dir, None)).get_heads()
+    if len(heads) != 1:
+        raise ConfigurationError(f"expected one migration head, found {sorted(heads)}")
+    return heads[0]
+
+
+def stairway(config_or_dir: Config | str | Path, url: str | URL | None = None) -> list[str]:
+    """Walk every revision up, down and up again; return the revisions in order.
+
+    For each revision from the first to the head: ``upgrade`` to it, ``downgrade`` one
+    step, ``upgrade`` again. A downgrade that forgets to drop something, or an
+    upgrade that cannot run twice, fails here instead of in production. The
+    database ends at head.
+
+    Args:
+        config_or_dir: an Alembic ``Config``, the path of an ``alembic.ini``, or the
+            migration scripts directory (the one holding ``env.py``).
+        url: the database to run against; otherwise the config's URL or ``DATABASE_URL``.
+    """
+    config = _config_for(config_or_dir, url)
+    script = ScriptDirectory.from_config(config)
+    revisions = list(reversed(list(script.walk_revisions("base", "heads"))))
+    done: list[str] = []
+    for revision in revisions:
+        command.upgrade(config, revision.revision)
+        down = revision.down_revision
+        target = "base" if down is None else ("-1" if not isinstance(down, str) else down)
+        command.downgrade(config, target)
+        command.upgrade(config, revision.revision)
+        done.append(revision.revision)
+    return done

@@ -1,0 +1,256 @@
+"""Dataclass documents stored in DynamoDB (or any :class:`serpens.ports.DocumentStore`).
+
+Subclass :class:`BaseDocument` in a ``@dataclass`` and name the table::
+
+    @dataclass
+    class PersonDocument(BaseDocument):
+        _table_name_ = "person"
+        id: str
+        name: str
+
+    PersonDocument(id="1", name="Ana").save()
+    PersonDocument.get_by_key({"id": "1"})
+
+Reads convert values back to the field types (DynamoDB returns every number as
+``Decimal``; an ``int`` or ``float`` field gets an ``int`` or ``float`` back), so a
+document loaded from the table equals the one saved. All documents share one store per
+process: a :class:`serpens_aws.DynamoDBDocumentStore` created on first use, or the store
+given to :func:`set_store` / :func:`use_store` (an
+:class:`serpens.fakes.InMemoryDocumentStore` in unit tests).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import enum
+import threading
+import types
+import typing
+import uuid
+from collections.abc import Mapping
+from contextlib import AbstractContextManager
+from datetime import date, datetime
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any, ClassVar, Self
+
+from serpens._slot import Slot
+from serpens.errors import ConfigurationError, ValidationError
+
+if TYPE_CHECKING:
+    from serpens.ports import DocumentStore, KeyValue
+
+__all__ = ["BaseDocument", "get_store", "set_store", "use_store"]
+
+
+def _dynamodb_store() -> DocumentStore:
+    from serpens_aws import DynamoDBDocumentStore  # noqa: PLC0415 - needs serpens[aws]
+
+    return DynamoDBDocumentStore()
+
+
+# one store (and so one boto3 client) per process, not one per document
+_store: Slot[DocumentStore] = Slot(_dynamodb_store)
+
+
+def get_store() -> DocumentStore:
+    """Return the process-wide document store, creating the DynamoDB one on first use."""
+    return _store.get()
+
+
+def set_store(store: DocumentStore | None) -> None:
+    """Use *store* for every document from now on (``None``: back to DynamoDB on next use)."""
+    _store.set(store)
+
+
+def use_store(store: DocumentStore) -> AbstractContextManager[DocumentStore]:
+    """Use *store* inside the ``with`` block, then restore the previous store."""
+    return _store.use(store)
+
+
+class BaseDocument:
+    """Mix-in for ``@dataclass`` documents kept in the table named by ``_table_name_``.
+
+    Class attributes:
+        _table_name_: the table's name (required).
+        _key_: the key attribute names, partition key first then the optional sort key.
+            Defaults to the first field. Used by :meth:`delete`.
+    """
+
+    _table_name_: ClassVar[str]
+    _key_: ClassVar[tuple[str, ...]] = ()
+
+    @classmethod
+    def _table(cls) -> str:
+        name = getattr(cls, "_table_name_", None)
+        if not isinstance(name, str) or not name:
+            raise ConfigurationError(f"{cls.__name__} must set _table_name_ to the table's name")
+        if getattr(cls, "__dataclass_fields__", None) is None:
+            raise ConfigurationError(f"{cls.__name__} must be decorated with @dataclass")
+        return name
+
+    @classmethod
+    def _key_names(cls) -> tuple[str, ...]:
+        if cls._key_:
+            return cls._key_
+        return (dataclasses.fields(cls)[0].name,)  # type: ignore[arg-type]
+
+    def to_item(self) -> dict[str, object]:
+        """Return the document as a storable item (enums, dates and UUIDs as strings)."""
+        self._table()
+        return {f.name: _dump(getattr(self, f.name)) for f in dataclasses.fields(self)}  # type: ignore[arg-type]
+
+    @classmethod
+    def from_item(cls, item: Mapping[str, object]) -> Self:
+        """Build a document from a stored item, converting values to the field types.
+
+        Attributes that are not fields are ignored (other writers may add them); a
+        missing field without a default is a :class:`serpens.errors.ValidationError`.
+        """
+        table = cls._table()
+        hints = _field_types(cls)
+        values: dict[str, Any] = {}
+        for field in dataclasses.fields(cls):  # type: ignore[arg-type]
+            if not field.init:
+                continue
+            if field.name in item:
+                try:
+                    values[field.name] = _load(item[field.name], hints[field.name], field.name)
+                except (TypeError, ValueError) as exc:
+                    raise ValidationError(
+                        f"{table}: stored {field.name!r} does not fit {cls.__name__}: {exc}"
+                    ) from exc
+            elif (
+                field.default is dataclasses.MISSING
+                and field.default_factory is dataclasses.MISSING
+            ):
+                raise ValidationError(
+                    f"{table}: stored item has no {field.name!r}, a required field of "
+                    f"{cls.__name__}"
+                )
+        return cls(**values)
+
+    def save(self, *, if_absent: bool = False) -> Self:
+        """Store the document, replacing the item with the same key.
+
+        With ``if_absent=True`` an existing item is kept and
+        :class:`serpens.errors.ConflictError` is raised instead.
+        """
+        get_store().put(self._table(), self.to_item(), if_absent=if_absent)
+        return self
+
+    def delete(self) -> bool:
+        """Delete this document's item; return whether it existed."""
+        key = {
+            name: typing.cast("KeyValue", _dump(getattr(self, name))) for name in self._key_names()
+        }
+        return get_store().delete(self._table(), key)
+
+    @classmethod
+    def get_by_key(cls, key: Mapping[str, KeyValue]) -> Self | None:
+        """Return the document stored under *key* (every key attribute), or ``None``."""
+        item = get_store().get(cls._table(), key)
+        return None if item is None else cls.from_item(item)
+
+    @classmethod
+    def query(
+        cls,
+        partition: KeyValue,
+        *,
+        sort_prefix: str | None = None,
+        descending: bool = False,
+        limit: int | None = None,
+    ) -> list[Self]:
+        """Return the documents of one partition, ordered by sort key."""
+        items = get_store().query(
+            cls._table(), partition, sort_prefix=sort_prefix, descending=descending, limit=limit
+        )
+        return [cls.from_item(item) for item in items]
+
+    @classmethod
+    def get_table(cls) -> Any:
+        """Return the boto3 ``Table`` resource, an escape hatch for what the store lacks.
+
+        Always DynamoDB (needs ``serpens[aws]``), whichever store :func:`use_store` set.
+        """
+        return _boto3_table(cls._table())
+
+
+_resource_lock = threading.Lock()
+_resource: Any = None
+
+
+def _boto3_table(name: str) -> Any:
+    global _resource  # noqa: PLW0603 - one boto3 resource per process, not per document
+    with _resource_lock:
+        if _resource is None:
+            from serpens._extras import require  # noqa: PLC0415
+
+            _resource = require("boto3", "aws").resource("dynamodb")
+        return _resource.Table(name)
+
+
+_HINTS: dict[type, dict[str, Any]] = {}
+
+
+def _field_types(cls: type) -> dict[str, Any]:
+    hints = _HINTS.get(cls)
+    if hints is None:
+        hints = _HINTS[cls] = typing.get_type_hints(cls)
+    return hints
+
+
+def _dump(value: object) -> object:  # noqa: PLR0911 - one return per stored type
+    if isinstance(value, enum.Enum):
+        return _dump(value.value)
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if isinstance(value, uuid.UUID):
+        return str(value)
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {f.name: _dump(getattr(value, f.name)) for f in dataclasses.fields(value)}
+    if isinstance(value, Mapping):
+        return {k: _dump(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_dump(v) for v in value]
+    if isinstance(value, set | frozenset):
+        return {_dump(v) for v in value}
+    return value
+
+
+def _load(value: object, hint: Any, path: str) -> Any:  # noqa: C901, PLR0911 - one branch per type
+    """Convert a stored *value* to the type *hint* describes (numbers, containers, ...)."""
+    origin = typing.get_origin(hint)
+    args = typing.get_args(hint)
+    if hint is Any or value is None:
+        return value
+    if origin in (typing.Union, types.UnionType):
+        options = [a for a in args if a is not type(None)]
+        return _load(value, options[0], path) if len(options) == 1 else value
+    if hint is float and isinstance(value, int | Decimal):
+        return float(value)
+    if hint is Decimal and isinstance(value, int):
+        return Decimal(value)
+    if hint is datetime and isinstance(value, str):
+        return datetime.fromisoformat(value)
+    if hint is date and isinstance(value, str):
+        return date.fromisoformat(value)
+    if hint is uuid.UUID and isinstance(value, str):
+        return uuid.UUID(value)
+    if isinstance(hint, type) and issubclass(hint, enum.Enum):
+        return hint(value)
+    if isinstance(hint, type) and dataclasses.is_dataclass(hint) and isinstance(value, Mapping):
+        nested = _field_types(hint)
+        return hint(
+            **{
+                f.name: _load(value[f.name], nested[f.name], f"{path}.{f.name}")
+                for f in dataclasses.fields(hint)
+                if f.init and f.name in value
+            }
+        )
+    if origin in (list, tuple, set, frozenset) and isinstance(value, list | set | tuple):
+        item_hint = args[0] if args else Any
+        items = [_load(v, item_hint, f"{path}[{i}]") for i, v in enumerate(value)]
+        return origin(items)
+    if origin is dict and isinstance(value, Mapping) and len(args) == 2:  # noqa: PLR2004
+        return {k: _load(v, args[1], f"{path}.{k}") for k, v in value.items()}
+    return value

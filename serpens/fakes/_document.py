@@ -1,0 +1,105 @@
+"""In-memory DocumentStore with DynamoDB's observable semantics."""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from serpens._documents import from_stored, to_stored, validate_key_value
+from serpens.errors import ConflictError, NotFoundError, ValidationError
+from serpens.ports import Item, KeyValue
+
+__all__ = ["InMemoryDocumentStore"]
+
+
+@dataclass
+class _Table:
+    partition_key: str
+    sort_key: str | None
+    items: dict[tuple[object, ...], dict[str, object]] = field(default_factory=dict)
+
+    def key_of(self, values: Mapping[str, object], *, exact: bool) -> tuple[object, ...]:
+        names = [self.partition_key] + ([self.sort_key] if self.sort_key else [])
+        for name in names:
+            if name not in values:
+                raise ValidationError(f"missing key attribute {name!r}")
+            validate_key_value(name, values[name])
+        if exact and set(values) != set(names):
+            raise ValidationError(f"a key must have exactly the attributes {names}")
+        return tuple(to_stored(values[n]) for n in names)
+
+
+class InMemoryDocumentStore:
+    """A :class:`serpens.ports.DocumentStore` kept in a dict, for unit tests.
+
+    Tables must be created first with :meth:`create_table`, as on DynamoDB. Items are
+    stored as normalised copies, so mutating what you put or got changes nothing here.
+    """
+
+    def __init__(self) -> None:
+        self._tables: dict[str, _Table] = {}
+
+    def create_table(self, table: str, partition_key: str, sort_key: str | None = None) -> None:
+        """Create *table* keyed by *partition_key* (and *sort_key*); existing -> ConflictError."""
+        if table in self._tables:
+            raise ConflictError(f"table {table!r} already exists")
+        self._tables[table] = _Table(partition_key, sort_key)
+
+    def _table(self, table: str) -> _Table:
+        try:
+            return self._tables[table]
+        except KeyError:
+            raise NotFoundError(f"table {table!r} does not exist") from None
+
+    def put(self, table: str, item: Mapping[str, object], *, if_absent: bool = False) -> None:
+        """See :meth:`serpens.ports.DocumentStore.put`."""
+        target = self._table(table)
+        key = target.key_of(item, exact=False)
+        stored = to_stored(item)
+        if if_absent and key in target.items:
+            raise ConflictError(f"an item with key {key!r} already exists in {table!r}")
+        target.items[key] = stored  # type: ignore[assignment] # to_stored of a Mapping is a dict
+
+    def get(self, table: str, key: Mapping[str, KeyValue]) -> Item | None:
+        """See :meth:`serpens.ports.DocumentStore.get`."""
+        target = self._table(table)
+        stored = target.items.get(target.key_of(key, exact=True))
+        return None if stored is None else from_stored(copy.deepcopy(stored))  # type: ignore[return-value]
+
+    def delete(self, table: str, key: Mapping[str, KeyValue]) -> bool:
+        """See :meth:`serpens.ports.DocumentStore.delete`."""
+        target = self._table(table)
+        return target.items.pop(target.key_of(key, exact=True), None) is not None
+
+    def query(
+        self,
+        table: str,
+        partition: KeyValue,
+        *,
+        sort_prefix: str | None = None,
+        descending: bool = False,
+        limit: int | None = None,
+    ) -> Sequence[Item]:
+        """See :meth:`serpens.ports.DocumentStore.query`."""
+        target = self._table(table)
+        validate_key_value(target.partition_key, partition)
+        if limit is not None and limit < 1:
+            raise ValidationError("limit must be >= 1")
+        if sort_prefix is not None and target.sort_key is None:
+            raise ValidationError(f"table {table!r} has no sort key to match a prefix on")
+        wanted = to_stored(partition)
+        rows = [(key, item) for key, item in target.items.items() if key[0] == wanted]
+        if sort_prefix is not None:
+            if any(not isinstance(key[1], str) for key, _ in rows):
+                raise ValidationError("sort_prefix needs a string sort key")
+            rows = [(key, item) for key, item in rows if str(key[1]).startswith(sort_prefix)]
+        rows.sort(key=lambda row: _sort_value(row[0]), reverse=descending)
+        selected = rows if limit is None else rows[:limit]
+        return [from_stored(copy.deepcopy(item)) for _, item in selected]  # type: ignore[misc]
+
+
+def _sort_value(key: tuple[object, ...]) -> Any:
+    """Order like DynamoDB: strings by UTF-8 bytes (code points), numbers numerically."""
+    return key[1] if len(key) > 1 else 0

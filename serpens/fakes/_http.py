@@ -1,0 +1,263 @@
+"""InMemoryHttpClient: an HttpClient that serves requests from an in-process app.
+
+Requests go to an ASGI application (``app=``) or a plain callable (``handler=``) in the
+same event loop, without sockets, and are recorded. Behaviour follows the serpens
+httpx adapter (``serpens_httpx.HttpxHttpClient``); the ``HttpClientContract`` suite
+runs one scenario app through both and checks that they agree.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+from collections.abc import Awaitable, Callable
+from typing import Any, Self
+from urllib.parse import quote, urlencode, urljoin, urlsplit, urlunsplit
+
+from serpens.errors import BackendError, BackendTimeoutError, BackendUnavailableError, mask_url
+from serpens.fakes._asgi import ASGIApp, call_asgi
+from serpens.fakes._http_types import (
+    CaseInsensitiveHeaders,
+    InMemoryResponse,
+    RecordedRequest,
+    compact_json,
+)
+from serpens.ports._http import Headers, Params
+
+__all__ = ["Handler", "InMemoryHttpClient"]
+
+_PATH_SAFE = "/%:@!$&'()*+,;=-._~"
+_REDIRECTS = frozenset({301, 302, 303, 307, 308})
+
+Handler = Callable[[RecordedRequest], "InMemoryResponse | Awaitable[InMemoryResponse]"]
+
+
+def _remove_dot_segments(path: str) -> str:
+    """Resolve ``.`` and ``..`` segments the way httpx does before sending."""
+    if "." not in path:
+        return path
+    output: list[str] = []
+    for segment in path.split("/"):
+        if segment == "..":
+            if len(output) > 1:
+                output.pop()
+        elif segment != ".":
+            output.append(segment)
+    return "/".join(output) or "/"
+
+
+def _query_value(value: str | float | bool | None) -> str:
+    if value is True:
+        return "true"
+    if value is False:
+        return "false"
+    return "" if value is None else str(value)
+
+
+class InMemoryHttpClient:
+    """An ``HttpClient`` whose requests are served by an in-process ASGI app or callable.
+
+    Args:
+        handler: ``RecordedRequest -> InMemoryResponse`` (sync or async).
+        app: an ASGI application (exactly one of *handler* and *app*).
+        base_url: the origin the app is served at; a request to another origin fails
+            with :class:`BackendUnavailableError`, as a refused connection would.
+        timeout: default seconds per request (including redirects).
+        max_redirects: redirects followed before :class:`BackendError`.
+    """
+
+    def __init__(
+        self,
+        handler: Handler | None = None,
+        *,
+        app: ASGIApp | None = None,
+        base_url: str = "http://testserver",
+        timeout: float = 5.0,
+        max_redirects: int = 20,
+    ) -> None:
+        if (handler is None) == (app is None):
+            raise TypeError("pass exactly one of handler= or app=")
+        self._handler, self._app = handler, app
+        self._base_url = base_url.rstrip("/") + "/"
+        self._origin = urlsplit(self._base_url)[:2]
+        self._timeout = timeout
+        self._max_redirects = max_redirects
+        self._requests: list[RecordedRequest] = []
+        self._closed = False
+
+    @property
+    def requests(self) -> list[RecordedRequest]:
+        """Every request received so far (redirect hops included), oldest first."""
+        return list(self._requests)
+
+    def _url(self, url: str, params: Params) -> str:
+        if not urlsplit(url).scheme:
+            url = self._base_url + url.lstrip("/")
+        parts = urlsplit(url)
+        parts = parts._replace(path=quote(_remove_dot_segments(parts.path), safe=_PATH_SAFE))
+        if params is not None:  # params replace the URL's query, as httpx does
+            query = urlencode([(k, _query_value(v)) for k, v in params.items()])
+            parts = parts._replace(query=query)
+        return urlunsplit(parts)
+
+    async def request(
+        self,
+        method: str,
+        url: str,
+        *,
+        content: bytes | None = None,
+        json: Any = None,
+        params: Params = None,
+        headers: Headers = None,
+        timeout: float | None = None,
+        follow_redirects: bool = False,
+    ) -> InMemoryResponse:
+        """Send a request to the app and return its response (see ``HttpClient``)."""
+        if self._closed:
+            raise BackendUnavailableError("the HTTP client is closed")
+        pairs = list((headers or {}).items())
+        body = content or b""
+        if json is not None:
+            body = compact_json(json)
+            pairs.append(("content-type", "application/json"))
+        full = self._url(url, params)
+        limit = self._timeout if timeout is None else timeout
+        try:
+            async with asyncio.timeout(limit):
+                return await self._send(method.upper(), full, pairs, body, follow_redirects)
+        except TimeoutError as exc:
+            raise BackendTimeoutError(f"{method.upper()} {mask_url(full)} timed out") from exc
+
+    async def _send(
+        self,
+        method: str,
+        url: str,
+        headers: list[tuple[str, str]],
+        body: bytes,
+        follow: bool,
+    ) -> InMemoryResponse:
+        for _ in range(self._max_redirects + 1):
+            response = await self._dispatch(method, url, headers, body)
+            location = response.headers.get("location")
+            if not follow or response.status_code not in _REDIRECTS or location is None:
+                return response
+            url = urljoin(url, location)
+            code = response.status_code
+            if code == 303 or (code in {301, 302} and method != "HEAD"):  # noqa: PLR2004
+                method = "GET" if method != "HEAD" else method
+                body = b""
+        raise BackendError(f"more than {self._max_redirects} redirects from {mask_url(url)}")
+
+    async def _dispatch(
+        self, method: str, url: str, headers: list[tuple[str, str]], body: bytes
+    ) -> InMemoryResponse:
+        parts = urlsplit(url)
+        if parts[:2] != self._origin:
+            raise BackendUnavailableError(f"connection refused: {mask_url(url)}")
+        sent = [("host", parts.netloc)]
+        if body or method in {"POST", "PUT", "PATCH"}:
+            sent.append(("content-length", str(len(body))))
+        sent += headers
+        recorded = RecordedRequest(method, url, CaseInsensitiveHeaders(sent), body)
+        self._requests.append(recorded)
+        if self._handler is not None:
+            result = self._handler(recorded)
+            response = await result if inspect.isawaitable(result) else result
+            response.url = url
+            return response
+        assert self._app is not None  # noqa: S101 - checked in __init__
+        return await call_asgi(self._app, recorded)
+
+    async def get(
+        self,
+        url: str,
+        *,
+        params: Params = None,
+        headers: Headers = None,
+        timeout: float | None = None,
+        follow_redirects: bool = False,
+    ) -> InMemoryResponse:
+        """Send a GET request."""
+        return await self.request(
+            "GET",
+            url,
+            params=params,
+            headers=headers,
+            timeout=timeout,
+            follow_redirects=follow_redirects,
+        )
+
+    async def post(
+        self,
+        url: str,
+        *,
+        content: bytes | None = None,
+        json: Any = None,
+        params: Params = None,
+        headers: Headers = None,
+        timeout: float | None = None,
+        follow_redirects: bool = False,
+    ) -> InMemoryResponse:
+        """Send a POST request."""
+        return await self.request(
+            "POST",
+            url,
+            content=content,
+            json=json,
+            params=params,
+            headers=headers,
+            timeout=timeout,
+            follow_redirects=follow_redirects,
+        )
+
+    async def put(
+        self,
+        url: str,
+        *,
+        content: bytes | None = None,
+        json: Any = None,
+        params: Params = None,
+        headers: Headers = None,
+        timeout: float | None = None,
+        follow_redirects: bool = False,
+    ) -> InMemoryResponse:
+        """Send a PUT request."""
+        return await self.request(
+            "PUT",
+            url,
+            content=content,
+            json=json,
+            params=params,
+            headers=headers,
+            timeout=timeout,
+            follow_redirects=follow_redirects,
+        )
+
+    async def delete(
+        self,
+        url: str,
+        *,
+        params: Params = None,
+        headers: Headers = None,
+        timeout: float | None = None,
+        follow_redirects: bool = False,
+    ) -> InMemoryResponse:
+        """Send a DELETE request."""
+        return await self.request(
+            "DELETE",
+            url,
+            params=params,
+            headers=headers,
+            timeout=timeout,
+            follow_redirects=follow_redirects,
+        )
+
+    async def aclose(self) -> None:
+        """Close the client; later requests fail with :class:`BackendUnavailableError`."""
+        self._closed = True
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.aclose()

@@ -1,0 +1,134 @@
+"""One shared ``httpx.AsyncClient`` per process, wired through an app's lifespan.
+
+A new ``AsyncClient`` per request opens and tears down TCP (and TLS) connections on
+every call; one client per process keeps its connection pool warm: await
+:func:`init_client` in the app's lifespan startup, :func:`close_client` at shutdown,
+and take the client in handlers with ``Depends(get_client)`` (see ``docs/http.md``).
+
+Semantics:
+
+- The timeout is ``HTTP_CLIENT_TIMEOUT`` (seconds, default 30), read when
+  :func:`init_client` runs; an explicit ``timeout=`` keyword wins. Every other keyword
+  passes through to ``httpx.AsyncClient``.
+- :func:`init_client` is idempotent for the same options; calling it again with
+  different options (or after ``HTTP_CLIENT_TIMEOUT`` changed) raises
+  :class:`~serpens.errors.ConfigurationError` instead of silently keeping the old
+  client: call :func:`close_client` first.
+- :func:`get_client` before :func:`init_client` raises ``ConfigurationError``.
+- The client's connection pool belongs to the event loop that created it. When that
+  loop has been closed (``asyncio.run`` per invocation, test loops), :func:`get_client`
+  builds a fresh client with the same options on the running loop instead of handing
+  out one whose connections are dead.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Any
+
+from serpens._config import env_float
+from serpens._extras import require
+from serpens.errors import ConfigurationError
+
+require("httpx", "http")
+
+import httpx  # noqa: E402 - after the extra check so a missing SDK names `serpens[http]`
+
+__all__ = ["HTTP_CLIENT_TIMEOUT", "close_client", "get_client", "init_client"]
+
+HTTP_CLIENT_TIMEOUT = "HTTP_CLIENT_TIMEOUT"
+"""Environment variable: timeout of the shared client in seconds (default 30)."""
+
+_DEFAULT_TIMEOUT = 30.0
+_logger = logging.getLogger(__name__)
+
+
+class _State:
+    """The process's client, the options it was built with and the loop it belongs to."""
+
+    client: httpx.AsyncClient | None = None
+    options: dict[str, Any] | None = None
+    loop: asyncio.AbstractEventLoop | None = None
+
+
+_state = _State()
+
+
+def _timeout_from_env() -> float:
+    timeout = env_float(HTTP_CLIENT_TIMEOUT, _DEFAULT_TIMEOUT)
+    if timeout <= 0:
+        raise ConfigurationError(f"{HTTP_CLIENT_TIMEOUT} must be a number of seconds > 0")
+    return timeout
+
+
+def _running_loop() -> asyncio.AbstractEventLoop | None:
+    try:
+        return asyncio.get_running_loop()
+    except RuntimeError:
+        return None
+
+
+def _build(options: dict[str, Any]) -> httpx.AsyncClient:
+    client = httpx.AsyncClient(**options)
+    _state.client, _state.options, _state.loop = client, options, _running_loop()
+    return client
+
+
+async def init_client(**kwargs: Any) -> httpx.AsyncClient:
+    """Create the process's shared ``httpx.AsyncClient`` and return it.
+
+    Args:
+        **kwargs: passed to ``httpx.AsyncClient``; ``timeout`` defaults to
+            ``HTTP_CLIENT_TIMEOUT`` seconds (30 when unset).
+
+    Raises:
+        ConfigurationError: ``HTTP_CLIENT_TIMEOUT`` is not a positive number, or a client
+            already exists with different options.
+    """
+    options = dict(kwargs)
+    if "timeout" not in options:
+        options["timeout"] = _timeout_from_env()
+    stale = _state.loop is not None and _state.loop.is_closed()
+    if _state.client is not None and not _state.client.is_closed and not stale:
+        if options == _state.options:
+            return _state.client
+        raise ConfigurationError(
+            "the shared HTTP client is already initialised with different options; "
+            "call close_client() before init_client() with new ones"
+        )
+    return _build(options)
+
+
+def get_client() -> httpx.AsyncClient:
+    """Return the shared client; usable directly or as a FastAPI ``Depends`` dependency.
+
+    Raises:
+        ConfigurationError: :func:`init_client` has not been called (or the client was
+            closed with :func:`close_client`).
+    """
+    client, options = _state.client, _state.options
+    if client is None or options is None or client.is_closed:
+        raise ConfigurationError(
+            "the shared HTTP client is not initialised: await init_client() first "
+            "(for example in the FastAPI lifespan)"
+        )
+    loop = _state.loop
+    if loop is not None and loop.is_closed():
+        _logger.debug("event loop of the shared HTTP client was closed; building a new client")
+        return _build(options)
+    return client
+
+
+async def close_client() -> None:
+    """Close the shared client and forget it; a no-op when there is none.
+
+    A client whose event loop is already closed is dropped without awaiting (its
+    connections died with the loop).
+    """
+    client, loop = _state.client, _state.loop
+    _state.client, _state.options, _state.loop = None, None, None
+    if client is None or client.is_closed:
+        return
+    if loop is None or not loop.is_closed():
+        await client.aclose()

@@ -1,0 +1,38 @@
+"""Ports: the protocols every serpens fake and adapter implements.
+
+Each protocol's docstrings pin the semantics that all implementations share; the
+suites in ``serpens_contract`` check them against every fake and adapter. Importing
+this package needs no SDK.
+"""
+
+from serpens.ports._cache import AsyncCache, Cache, JSONValue
+from serpens.ports._document import DocumentStore, Item, KeyValue
+from serpens.ports._http import HttpClient, HttpResponse
+from serpens.ports._messaging import AsyncQueue, Message, Payload, Publisher, Queue
+from serpens.ports._parameters import ParameterStore, SecretStore
+from serpens.ports._rate_limit import RateLimit
+from serpens.ports._repository import AsyncRepository, CursorPage, OrderBy, Page, Repository
+
+__all__ = [
+    "AsyncCache",
+    "AsyncQueue",
+    "AsyncRepository",
+    "Cache",
+    "CursorPage",
+    "DocumentStore",
+    "HttpClient",
+    "HttpResponse",
+    "Item",
+    "JSONValue",
+    "KeyValue",
+    "Message",
+    "OrderBy",
+    "Page",
+    "ParameterStore",
+    "Payload",
+    "Publisher",
+    "Queue",
+    "RateLimit",
+    "Repository",
+    "SecretStore",
+]

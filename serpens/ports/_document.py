@@ -1,0 +1,57 @@
+"""The DocumentStore port: key-addressed items in named tables (DynamoDB semantics)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from decimal import Decimal
+from typing import Protocol, TypeAlias
+
+__all__ = ["DocumentStore", "Item", "KeyValue"]
+
+KeyValue: TypeAlias = str | int | Decimal | bytes
+Item: TypeAlias = dict[str, object]
+"""A stored item. Numbers read back as ``int`` when integral, else ``Decimal``."""
+
+
+class DocumentStore(Protocol):
+    """Tables of items addressed by a partition key and an optional sort key.
+
+    Shared semantics (pinned by ``serpens_contract.DocumentStoreContract``):
+
+    - Values: str, bool, None, bytes, int, float, Decimal, lists, string-keyed dicts and
+      sets. Numbers are stored exactly (a float is stored as its shortest ``repr``) and
+      read back as ``int`` when integral, else ``Decimal``. Empty-string key values and
+      NaN/infinity are rejected with :class:`serpens.errors.ValidationError`.
+    - ``put`` replaces the whole item; ``if_absent=True`` raises
+      :class:`serpens.errors.ConflictError` when an item with that key exists.
+    - ``query`` returns the items of one partition ordered by sort key (ascending, or
+      descending with ``descending=True``), optionally only sort keys starting with
+      ``sort_prefix``; ``limit`` caps the count.
+    - An item whose key attributes are missing raises ``ValidationError``; a table that
+      does not exist raises :class:`serpens.errors.NotFoundError`; an unreachable
+      service raises :class:`serpens.errors.BackendUnavailableError`.
+    """
+
+    def put(self, table: str, item: Mapping[str, object], *, if_absent: bool = False) -> None:
+        """Store *item* (which contains its key attributes), replacing any existing one."""
+        ...
+
+    def get(self, table: str, key: Mapping[str, KeyValue]) -> Item | None:
+        """Return the item with *key*, or ``None``."""
+        ...
+
+    def delete(self, table: str, key: Mapping[str, KeyValue]) -> bool:
+        """Delete the item with *key*; return whether it existed."""
+        ...
+
+    def query(
+        self,
+        table: str,
+        partition: KeyValue,
+        *,
+        sort_prefix: str | None = None,
+        descending: bool = False,
+        limit: int | None = None,
+    ) -> Sequence[Item]:
+        """Return items whose partition key equals *partition*, ordered by sort key."""
+        ...

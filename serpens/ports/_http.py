@@ -1,0 +1,145 @@
+"""The HttpClient port: the slice of ``httpx.AsyncClient`` services use.
+
+``httpx.AsyncClient`` satisfies :class:`HttpClient` structurally (checked by mypy in
+``tests/typing``), so production code can type against the port and receive either
+the real client, ``serpens_httpx.HttpxHttpClient`` (httpx with serpens errors) or
+``serpens.fakes.InMemoryHttpClient`` in tests.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, Protocol
+
+__all__ = ["HttpClient", "HttpResponse"]
+
+Params = Mapping[str, str | int | float | bool | None] | None
+Headers = Mapping[str, str] | None
+
+
+class HttpResponse(Protocol):
+    """A received response; header lookup is case-insensitive."""
+
+    @property
+    def status_code(self) -> int:
+        """The HTTP status code."""
+        ...
+
+    @property
+    def headers(self) -> Mapping[str, str]:
+        """Response headers, case-insensitive."""
+        ...
+
+    @property
+    def content(self) -> bytes:
+        """The raw body."""
+        ...
+
+    @property
+    def text(self) -> str:
+        """The body decoded with the response charset (UTF-8 by default)."""
+        ...
+
+    def json(self, **kwargs: Any) -> Any:
+        """The body parsed as JSON."""
+        ...
+
+    def raise_for_status(self) -> HttpResponse:
+        """Return the response when the status is 2xx; raise otherwise (see ``HttpClient``)."""
+        ...
+
+
+class HttpClient(Protocol):
+    """An asynchronous HTTP client.
+
+    Shared semantics (pinned by ``serpens_contract.HttpClientContract``):
+
+    - ``params`` are form-encoded into the query string (spaces as ``+``, ``True`` as
+      ``true``, ``None`` as an empty value) and replace any query already in *url*;
+      ``json`` sends compact UTF-8 JSON with ``Content-Type: application/json``;
+      ``content`` sends raw bytes with no content type.
+    - Redirects are not followed unless ``follow_redirects=True``; followed 301/302/303
+      turn the request into a body-less GET, 307/308 keep method and body.
+    - Any status is returned, not raised; ``raise_for_status()`` returns the response
+      for 2xx and raises for anything else (like httpx).
+    - Response headers are case-insensitive; repeated values join with ``", "``.
+    - ``timeout`` is seconds for this request; omitted, the client's default applies.
+    - Through the serpens adapter and the fake, failures are serpens errors: a timeout
+      is :class:`~serpens.errors.BackendTimeoutError`, a refused or dropped connection
+      :class:`~serpens.errors.BackendUnavailableError`, a redirect loop
+      :class:`~serpens.errors.BackendError`, ``raise_for_status()``
+      :class:`~serpens.errors.HTTPStatusError` (URL masked), ``json()`` of a non-JSON
+      body :class:`~serpens.errors.SerializationError`. A bare ``httpx.AsyncClient``
+      also satisfies this protocol but raises httpx's own exceptions.
+    """
+
+    async def request(
+        self,
+        method: str,
+        url: str,
+        *,
+        content: bytes | None = None,
+        json: Any = None,
+        params: Params = None,
+        headers: Headers = None,
+        timeout: float | None = None,
+        follow_redirects: bool = False,
+    ) -> HttpResponse:
+        """Send a request with *method* to *url* and return the response."""
+        ...
+
+    async def get(
+        self,
+        url: str,
+        *,
+        params: Params = None,
+        headers: Headers = None,
+        timeout: float | None = None,
+        follow_redirects: bool = False,
+    ) -> HttpResponse:
+        """Send a GET request."""
+        ...
+
+    async def post(
+        self,
+        url: str,
+        *,
+        content: bytes | None = None,
+        json: Any = None,
+        params: Params = None,
+        headers: Headers = None,
+        timeout: float | None = None,
+        follow_redirects: bool = False,
+    ) -> HttpResponse:
+        """Send a POST request."""
+        ...
+
+    async def put(
+        self,
+        url: str,
+        *,
+        content: bytes | None = None,
+        json: Any = None,
+        params: Params = None,
+        headers: Headers = None,
+        timeout: float | None = None,
+        follow_redirects: bool = False,
+    ) -> HttpResponse:
+        """Send a PUT request."""
+        ...
+
+    async def delete(
+        self,
+        url: str,
+        *,
+        params: Params = None,
+        headers: Headers = None,
+        timeout: float | None = None,
+        follow_redirects: bool = False,
+    ) -> HttpResponse:
+        """Send a DELETE request."""
+        ...
+
+    async def aclose(self) -> None:
+        """Close pooled connections; the client cannot be used afterwards."""
+        ...

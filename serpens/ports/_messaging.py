@@ -1,0 +1,164 @@
+"""Messaging ports: a topic :class:`Publisher` and a point-to-point :class:`Queue`."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Protocol
+
+__all__ = ["AsyncQueue", "Message", "Payload", "Publisher", "Queue"]
+
+Payload = bytes | str | Mapping[str, object]
+"""A message body: bytes as is, str as UTF-8, a mapping as compact JSON."""
+
+
+class Publisher(Protocol):
+    """Publishes messages to topics (Google Pub/Sub semantics).
+
+    Shared semantics (pinned by ``serpens_contract.PublisherContract``):
+
+    - ``topic`` is the full id ``projects/<project>/topics/<name>``; a malformed id raises
+      :class:`serpens.errors.ValidationError` before any network call.
+    - Delivery is at-least-once; the returned id is unique per published message.
+    - The payload is sent as bytes unchanged, a str as UTF-8, a mapping as compact JSON
+      (``{"a":1}``); a payload that cannot be encoded raises
+      :class:`serpens.errors.SerializationError`.
+    - Attributes are strings; the caller's mappings are never mutated. An empty message
+      (no payload, no attributes), an invalid attribute or an empty ordering key raises
+      :class:`serpens.errors.ValidationError` before any network call.
+    - Messages with the same ``ordering_key`` are delivered in publish order.
+    - An unreachable broker raises :class:`serpens.errors.BackendUnavailableError`; a
+      missing topic raises :class:`serpens.errors.NotFoundError`; publishing after
+      ``close()`` raises :class:`serpens.errors.ConfigurationError`.
+
+    The port is asynchronous because publishing is I/O that must not block an event loop;
+    the sync helpers in ``serpens.pubsub`` cover one-shot scripts.
+    """
+
+    async def publish(
+        self,
+        topic: str,
+        payload: Payload,
+        *,
+        attributes: Mapping[str, str] | None = None,
+        ordering_key: str | None = None,
+    ) -> str:
+        """Publish *payload* to *topic* and return the broker-assigned message id."""
+        ...
+
+    async def close(self) -> None:
+        """Flush pending messages and release the client; later publishes raise."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class Message:
+    """A message received from a :class:`Queue`.
+
+    ``receipt`` identifies this delivery (it changes on redelivery); ``receive_count``
+    starts at 1 and grows with each delivery.
+    """
+
+    id: str
+    body: str
+    receipt: str
+    receive_count: int
+    attributes: Mapping[str, str] = field(default_factory=dict)
+    group_id: str | None = None
+    sent_at: datetime | None = None
+
+
+class Queue(Protocol):
+    """A point-to-point queue with visibility timeouts (Amazon SQS semantics).
+
+    Shared semantics (pinned by ``serpens_contract.QueueContract``):
+
+    - At-least-once: a received message stays invisible for its visibility timeout
+      (the queue's default when ``visibility_timeout`` is ``None``) and is delivered
+      again, with ``receive_count`` + 1 and a new ``receipt``, unless acknowledged first.
+    - ``ack`` deletes the delivered message; acknowledging twice is harmless. ``ack`` or
+      ``change_visibility`` with a receipt this queue never issued raises
+      :class:`serpens.errors.NotFoundError`.
+    - ``change_visibility(message, 0)`` makes the message receivable again at once.
+    - ``delay_seconds`` (standard queues only) keeps a new message invisible that long.
+    - FIFO queues (``group_id`` required) deliver in send order within a group and hold
+      back every message of a group while one of it is in flight; one ``receive`` may
+      return several messages of the same group, in order. A repeated ``dedup_id``
+      within five minutes is accepted but not enqueued twice; a send without
+      ``dedup_id`` is never dropped as a duplicate (unless the queue deduplicates by
+      content, an adapter option).
+    - Standard queues promise no order.
+    - Attributes round-trip as strings (adapters may also accept numbers, which read
+      back in decimal form); message ids are unique.
+    - Limits are SQS's: ``max_messages`` 1-10, ``wait_seconds`` 0-20, visibility 0-43200 s,
+      ``delay_seconds`` 0-900, a non-empty body of at most 256 KiB, at most 10
+      attributes; anything else raises :class:`serpens.errors.ValidationError`, as does
+      a FIFO argument on a standard queue or a delay on a FIFO queue.
+    - An unreachable broker raises :class:`serpens.errors.BackendUnavailableError`; a
+      missing queue raises :class:`serpens.errors.NotFoundError`.
+    """
+
+    def send(
+        self,
+        body: str,
+        *,
+        attributes: Mapping[str, str] | None = None,
+        delay_seconds: int = 0,
+        group_id: str | None = None,
+        dedup_id: str | None = None,
+    ) -> str:
+        """Enqueue *body* and return its message id."""
+        ...
+
+    def receive(
+        self,
+        *,
+        max_messages: int = 1,
+        wait_seconds: float = 0,
+        visibility_timeout: int | None = None,
+    ) -> Sequence[Message]:
+        """Return up to *max_messages* visible messages, waiting up to *wait_seconds* for one."""
+        ...
+
+    def ack(self, message: Message) -> None:
+        """Delete the delivered *message* so it is never delivered again."""
+        ...
+
+    def change_visibility(self, message: Message, timeout: int) -> None:
+        """Make *message* visible again after *timeout* seconds (0: immediately)."""
+        ...
+
+
+class AsyncQueue(Protocol):
+    """Asynchronous twin of :class:`Queue`; every method has the same semantics."""
+
+    async def send(
+        self,
+        body: str,
+        *,
+        attributes: Mapping[str, str] | None = None,
+        delay_seconds: int = 0,
+        group_id: str | None = None,
+        dedup_id: str | None = None,
+    ) -> str:
+        """See :meth:`Queue.send`."""
+        ...
+
+    async def receive(
+        self,
+        *,
+        max_messages: int = 1,
+        wait_seconds: float = 0,
+        visibility_timeout: int | None = None,
+    ) -> Sequence[Message]:
+        """See :meth:`Queue.receive`."""
+        ...
+
+    async def ack(self, message: Message) -> None:
+        """See :meth:`Queue.ack`."""
+        ...
+
+    async def change_visibility(self, message: Message, timeout: int) -> None:
+        """See :meth:`Queue.change_visibility`."""
+        ...

@@ -1,0 +1,48 @@
+"""Ports for configuration held outside the process: parameters and secrets."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Protocol
+
+__all__ = ["ParameterStore", "SecretStore"]
+
+
+class ParameterStore(Protocol):
+    """Named string parameters in a hierarchy (AWS SSM Parameter Store semantics).
+
+    Names are absolute paths (``/app/db/host``) or plain names. Values are strings
+    (a ``StringList`` stays comma-separated). Errors: an unreachable service raises
+    :class:`serpens.errors.BackendUnavailableError`; a timeout
+    :class:`serpens.errors.BackendTimeoutError`. Messages name parameters, never values.
+    """
+
+    def get_parameters(self, names: Sequence[str], *, decrypt: bool = True) -> dict[str, str]:
+        """Return ``{name: value}`` for the *names* that exist; missing ones are left out.
+
+        ``decrypt`` decrypts ``SecureString`` values (otherwise their ciphertext returns).
+        """
+        ...
+
+    def get_parameters_by_path(
+        self, path: str, *, recursive: bool = True, decrypt: bool = True
+    ) -> dict[str, str]:
+        """Return ``{full name: value}`` for the parameters under *path*, sorted by name.
+
+        Without ``recursive`` only the direct children of *path* are returned. An empty
+        result is not an error.
+        """
+        ...
+
+
+class SecretStore(Protocol):
+    """Secrets addressed by name or ARN (AWS Secrets Manager semantics).
+
+    Errors: a secret that does not exist raises :class:`serpens.errors.NotFoundError`
+    naming it; an unreachable service :class:`serpens.errors.BackendUnavailableError`.
+    Messages never contain a secret's value.
+    """
+
+    def get_secret(self, secret_id: str) -> str | bytes:
+        """Return the current value: the string, or the bytes of a binary secret."""
+        ...

@@ -1,0 +1,265 @@
+"""The Repository port: typed CRUD over one mapped model, sync and async."""
+
+from __future__ import annotations
+
+import builtins
+import math
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Generic, Protocol, TypeVar
+
+__all__ = ["AsyncRepository", "CursorPage", "OrderBy", "Page", "Repository"]
+
+T = TypeVar("T")
+T_co = TypeVar("T_co", covariant=True)
+
+OrderBy = str | Sequence[object] | object | None
+"""What to sort by: field names (``"-price"`` sorts descending), or, for SQL adapters, column
+expressions such as ``Product.price.desc()``. The primary key always breaks ties."""
+
+
+@dataclass(frozen=True, slots=True)
+class Page(Generic[T_co]):
+    """One page of results with the true total.
+
+    ``rows, total = page`` unpacks like the original ``(rows, total)`` tuple.
+    """
+
+    items: Sequence[T_co]
+    total: int
+    page: int
+    size: int
+    pages: int = field(init=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "pages", math.ceil(self.total / self.size) if self.size else 0)
+
+    def __iter__(self) -> Iterator[object]:
+        """Yield ``items`` then ``total`` so the legacy tuple unpacking keeps working."""
+        yield self.items
+        yield self.total
+
+
+@dataclass(frozen=True, slots=True)
+class CursorPage(Generic[T_co]):
+    """One keyset (cursor) page: ``items`` and the opaque cursor of the next page.
+
+    ``next_cursor`` is ``None`` on the last page. Pass it back as ``seek(after=...)`` with
+    the same ``order_by``; rows inserted between calls never cause repeats or gaps among
+    the rows that already existed.
+    """
+
+    items: Sequence[T_co]
+    next_cursor: str | None
+
+
+class Repository(Protocol[T]):
+    """Synchronous repository of one mapped model ``T``, bound to one unit of work (session).
+
+    Shared semantics (pinned by ``serpens_contract.RepositoryContract``):
+
+    - Identity: within one repository/session, reads of the same primary key return the
+      same instance; ``add`` makes the caller's object persistent and sets its key.
+    - Ordering: results are ordered by ``order_by`` (default: primary key ascending) with
+      the primary key appended as the final tiebreaker, so every listing is deterministic.
+      ``None`` sorts last ascending and first descending.
+    - Filters: equality only; ``field=None`` matches NULL. An unknown field name raises
+      :class:`serpens.errors.ValidationError` before any I/O.
+    - Errors: a duplicate key raises :class:`serpens.errors.ConflictError` and leaves the
+      unit of work usable; a statement timeout raises
+      :class:`serpens.errors.BackendTimeoutError`; an unreachable database raises
+      :class:`serpens.errors.BackendUnavailableError`.
+    - There is deliberately no hard delete and no partial update.
+    """
+
+    def get(self, ident: object) -> T | None:
+        """Return the row with primary key *ident*, or ``None`` when there is none."""
+        ...
+
+    def get_or_raise(self, ident: object) -> T:
+        """Return the row with key *ident*; raise ``NotFoundError`` ("<Model> id=<repr>")."""
+        ...
+
+    def get_by(self, **filters: object) -> T | None:
+        """Return the first row (by primary key) matching all *filters*, or ``None``."""
+        ...
+
+    def exists(self, **filters: object) -> bool:
+        """Return whether any row matches; equals ``count(**filters) > 0``."""
+        ...
+
+    def count(self, **filters: object) -> int:
+        """Return the number of rows matching; equals ``len(list(**filters))``."""
+        ...
+
+    def list(
+        self,
+        *,
+        order_by: OrderBy = None,
+        limit: int | None = None,
+        offset: int | None = None,
+        **filters: object,
+    ) -> Sequence[T]:
+        """Return matching rows in the documented order, skipping *offset* and capped at *limit*."""
+        ...
+
+    def paginate(self, *, page: int = 1, size: int = 50, order_by: OrderBy = None) -> Page[T]:
+        """Return page *page* (1-based) of *size* rows with the true ``total``.
+
+        ``total`` comes from a separate count, so a page past the end has no items but the
+        real total; ``pages = ceil(total/size)`` (0 rows: 0 pages). ``page < 1`` or a size
+        outside ``1..1000`` raises ``ValidationError``.
+        """
+        ...
+
+    def seek(
+        self, *, after: str | None = None, limit: int = 50, order_by: OrderBy = None
+    ) -> CursorPage[T]:
+        """Keyset pagination for deep pages: up to *limit* rows after cursor *after*.
+
+        Ordering as in :meth:`list`; every ``order_by`` column must be non-nullable, and a
+        cursor from another ordering is a ``ValidationError``.
+        """
+        ...
+
+    def add(self, obj: T, *, flush: bool = True) -> T:
+        """Add *obj*; with ``flush`` it is written now (key assigned, conflicts raised here).
+
+        Python-side defaults are applied and a ``version_id_col`` starts at 1. Re-adding a
+        persistent object writes its changed attributes (see :meth:`flush`).
+        """
+        ...
+
+    def bulk_add(self, objs: Iterable[T]) -> builtins.list[T]:
+        """Add all *objs* atomically (all or none) and return them in input order with keys set."""
+        ...
+
+    def flush(self) -> None:
+        """Write pending objects and changes to loaded objects now.
+
+        A changed object whose ``version_id_col`` no longer matches the stored row (another
+        unit of work updated it) raises ``ConflictError``; the version is bumped and
+        ``onupdate`` columns are set on every update.
+        """
+        ...
+
+    def upsert(
+        self,
+        values: Mapping[str, object],
+        *,
+        conflict_on: Sequence[str],
+        update_fields: Sequence[str] | None = None,
+    ) -> T:
+        """Insert *values*, or on a conflict on *conflict_on* update *update_fields*.
+
+        One atomic statement. With ``update_fields`` omitted an existing row is left
+        untouched. Always returns the current row as stored, refreshed from the store.
+        *conflict_on* must name the primary key or a unique constraint, otherwise
+        ``ValidationError``. An update bumps ``version_id_col`` and sets ``onupdate``
+        columns; a conflict on another unique constraint raises ``ConflictError`` and leaves
+        the unit of work usable.
+        """
+        ...
+
+    def upsert_many(
+        self,
+        rows: Iterable[Mapping[str, object]],
+        *,
+        conflict_on: Sequence[str],
+        update_fields: Sequence[str] | None = None,
+    ) -> int:
+        """:meth:`upsert` every row in one atomic batch; return the number of input rows.
+
+        Two rows with the same *conflict_on* values raise ``ValidationError``. Nothing is
+        returned per row: read rows back with :meth:`list` when needed.
+        """
+        ...
+
+    def bulk_insert(self, rows: Iterable[Mapping[str, object]]) -> int:
+        """Insert plain row dicts in one atomic batch (no objects built); return the count.
+
+        The fast path for large loads. Defaults apply as for :meth:`add`; a duplicate key
+        raises ``ConflictError`` and inserts nothing.
+        """
+        ...
+
+
+class AsyncRepository(Protocol[T]):
+    """Asynchronous twin of :class:`Repository`; every method has the same semantics."""
+
+    async def get(self, ident: object) -> T | None:
+        """See :meth:`Repository.get`."""
+        ...
+
+    async def get_or_raise(self, ident: object) -> T:
+        """See :meth:`Repository.get_or_raise`."""
+        ...
+
+    async def get_by(self, **filters: object) -> T | None:
+        """See :meth:`Repository.get_by`."""
+        ...
+
+    async def exists(self, **filters: object) -> bool:
+        """See :meth:`Repository.exists`."""
+        ...
+
+    async def count(self, **filters: object) -> int:
+        """See :meth:`Repository.count`."""
+        ...
+
+    async def list(
+        self,
+        *,
+        order_by: OrderBy = None,
+        limit: int | None = None,
+        offset: int | None = None,
+        **filters: object,
+    ) -> Sequence[T]:
+        """See :meth:`Repository.list`."""
+        ...
+
+    async def paginate(self, *, page: int = 1, size: int = 50, order_by: OrderBy = None) -> Page[T]:
+        """See :meth:`Repository.paginate`."""
+        ...
+
+    async def seek(
+        self, *, after: str | None = None, limit: int = 50, order_by: OrderBy = None
+    ) -> CursorPage[T]:
+        """See :meth:`Repository.seek`."""
+        ...
+
+    async def add(self, obj: T, *, flush: bool = True) -> T:
+        """See :meth:`Repository.add`."""
+        ...
+
+    async def bulk_add(self, objs: Iterable[T]) -> builtins.list[T]:
+        """See :meth:`Repository.bulk_add`."""
+        ...
+
+    async def flush(self) -> None:
+        """See :meth:`Repository.flush`."""
+        ...
+
+    async def upsert(
+        self,
+        values: Mapping[str, object],
+        *,
+        conflict_on: Sequence[str],
+        update_fields: Sequence[str] | None = None,
+    ) -> T:
+        """See :meth:`Repository.upsert`."""
+        ...
+
+    async def upsert_many(
+        self,
+        rows: Iterable[Mapping[str, object]],
+        *,
+        conflict_on: Sequence[str],
+        update_fields: Sequence[str] | None = None,
+    ) -> int:
+        """See :meth:`Repository.upsert_many`."""
+        ...
+
+    async def bulk_insert(self, rows: Iterable[Mapping[str, object]]) -> int:
+        """See :meth:`Repository.bulk_insert`."""
+        ...

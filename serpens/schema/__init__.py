@@ -1,0 +1,152 @@
+"""Dataclasses with static type checks at load and JSON helpers.
+
+Mix :class:`Schema` into a ``@dataclass`` to get ``load``/``loads`` (validate and build
+from a dict or JSON text) and ``dump``/``dumps`` (JSON-native dict or JSON text)::
+
+    @dataclass
+    class Person(Schema):
+        name: str
+        age: int
+
+    person = Person.load({"name": "Mike", "age": 18})
+    person.dump()            # {'name': 'Mike', 'age': 18}
+    Person.dump(person)      # the same, the original spelling
+    Person.dumps([person], many=True)
+
+Loading checks every field against its annotation without silent coercion (``True`` is
+not an ``int``, ``"1"`` is not an ``int``), collects *every* bad field, and raises one
+:class:`SchemaValidationError` whose ``errors`` carry paths such as ``items[2].price``.
+Unknown keys are ignored. A loader is compiled once per class, on first use.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import typing
+from collections.abc import Callable
+from functools import partial
+from typing import Any, Literal, Self, overload
+
+from serpens._json import SchemaEncoder, dumps, to_jsonable
+from serpens.errors import FieldError, ValidationError
+from serpens.schema._dump import dumper_for as _dumper_for
+from serpens.schema._load import build as _build
+from serpens.schema._load import loaders as _loaders
+from serpens.schema._scalars import Invalid as _Invalid
+from serpens.schema._scalars import PathPart
+from serpens.schema._scalars import describe as _describe
+
+__all__ = ["Schema", "SchemaEncoder", "SchemaValidationError"]
+
+
+class SchemaValidationError(ValidationError, TypeError):
+    """Input does not match a Schema.
+
+    A :class:`~serpens.errors.ValidationError` (so a ``ValueError``); also a ``TypeError``
+    because the original ``Schema.load`` raised ``TypeError`` and services catch that.
+
+    Attributes:
+        errors: every invalid field with its path, in input order.
+    """
+
+
+def _raise(cls: type, exc: _Invalid) -> typing.NoReturn:
+    errors: list[FieldError] = exc.field_errors()
+    raise SchemaValidationError(f"invalid {cls.__name__}", errors) from None
+
+
+def _dump_one(instance: Any) -> Any:
+    kind = type(instance)
+    if dataclasses.is_dataclass(kind):
+        return _dumper_for(kind)(instance)
+    return to_jsonable(instance)
+
+
+def _dump(_cls: type, instance: Any, many: bool = False) -> Any:
+    if many:
+        return [_dump_one(item) for item in instance]
+    return _dump_one(instance)
+
+
+def _dumps(cls: type, instance: Any, many: bool = False) -> str:
+    return dumps(_dump(cls, instance, many))
+
+
+class _InstanceOrClassMethod:
+    """``p.dump()`` on an instance and ``Person.dump(p)`` / ``Person.dump(ps, many=True)``."""
+
+    def __init__(self, func: Callable[..., Any]) -> None:
+        self._func = func
+        self.__doc__ = func.__doc__
+
+    def __get__(self, instance: object, owner: type) -> Callable[..., Any]:
+        if instance is None:
+            return partial(self._func, owner)
+        return partial(self._func, owner, instance)
+
+
+class Schema:
+    """Mix-in for ``@dataclass`` classes: typed ``load``/``loads`` and JSON ``dump``/``dumps``."""
+
+    __slots__ = ()
+
+    @overload
+    @classmethod
+    def load(cls, data: Any, many: Literal[False] = False) -> Self: ...
+    @overload
+    @classmethod
+    def load(cls, data: Any, many: Literal[True]) -> list[Self]: ...
+    @classmethod
+    def load(cls, data: Any, many: bool = False) -> Self | list[Self]:
+        """Validate *data* (a dict, or a list of dicts with ``many=True``) and build instances.
+
+        Raises:
+            SchemaValidationError: listing every invalid or missing field with its path.
+            TypeError: the class is not a dataclass or has an unsupported annotation.
+        """
+        loader = _loaders.get(cls) or _build(cls)
+        if not many:
+            try:
+                return typing.cast("Self", loader(data))
+            except _Invalid as exc:
+                _raise(cls, exc)
+        if not isinstance(data, list | tuple):
+            _raise(cls, _Invalid.one(f"must be an array, got {_describe(data)}"))
+        out: list[Self] = []
+        failures: list[tuple[list[PathPart], str]] = []
+        for index, item in enumerate(data):
+            try:
+                out.append(loader(item))
+            except _Invalid as exc:
+                failures.extend(exc.under(index).failures)
+        if failures:
+            _raise(cls, _Invalid(failures))
+        return out
+
+    @overload
+    @classmethod
+    def loads(cls, text: str | bytes, many: Literal[False] = False) -> Self: ...
+    @overload
+    @classmethod
+    def loads(cls, text: str | bytes, many: Literal[True]) -> list[Self]: ...
+    @classmethod
+    def loads(cls, text: str | bytes, many: bool = False) -> Self | list[Self]:
+        """Parse JSON *text* and :meth:`load` it.
+
+        Raises:
+            SchemaValidationError: the text is not JSON, or the data is invalid.
+        """
+        try:
+            data = json.loads(text)
+        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+            _raise(cls, _Invalid.one(f"malformed JSON: {exc}"))
+        if many:
+            return cls.load(data, many=True)
+        return cls.load(data)
+
+    dump = _InstanceOrClassMethod(_dump)
+    """Return JSON-native data (``dict``, or a list with ``many=True``); see SchemaEncoder."""
+
+    dumps = _InstanceOrClassMethod(_dumps)
+    """Return JSON text for the instance (or a list of instances with ``many=True``)."""

@@ -1,0 +1,114 @@
+"""AWS Secrets Manager getters, cached per process.
+
+``get("prod/db")`` returns a secret's value, fetched once and then served from the
+in-process ``serpens.cache.cached`` bucket ``"secrets_manager"`` for 900 s
+(``force_fetch=True`` refreshes it). ``get("prod/db", "password")`` reads one key of a
+JSON secret. The store is AWS Secrets Manager (``serpens[aws]``) by default; tests swap
+in :class:`serpens.fakes.InMemorySecretStore` with :func:`use_store`. Errors name the
+secret and key, never a value.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from contextlib import AbstractContextManager
+from typing import TYPE_CHECKING, Any, Literal
+
+from serpens._slot import Slot
+from serpens.cache import cached, clear_cache
+from serpens.errors import NotFoundError, SerializationError, ValidationError
+
+if TYPE_CHECKING:
+    from serpens.ports import SecretStore
+
+__all__ = ["CACHE_BUCKET", "CACHE_TTL", "aget", "get", "get_store", "set_store", "use_store"]
+
+CACHE_BUCKET = "secrets_manager"
+CACHE_TTL = 900.0
+"""Seconds a fetched secret is served from the process cache."""
+
+
+def _aws_store() -> SecretStore:
+    from serpens_aws import SecretsManagerStore  # noqa: PLC0415 - needs serpens[aws]
+
+    return SecretsManagerStore()
+
+
+def _forget() -> None:
+    clear_cache(CACHE_BUCKET)
+
+
+_store: Slot[SecretStore] = Slot(_aws_store, on_change=_forget)
+
+
+def get_store() -> SecretStore:
+    """Return the process-wide secret store (Secrets Manager unless replaced)."""
+    return _store.get()
+
+
+def set_store(store: SecretStore | None) -> None:
+    """Use *store* from now on (``None``: Secrets Manager again); the cache is cleared."""
+    _store.set(store)
+
+
+def use_store(store: SecretStore) -> AbstractContextManager[SecretStore]:
+    """Use *store* inside the ``with`` block; the cache is cleared on entry and exit."""
+    return _store.use(store)
+
+
+@cached(CACHE_BUCKET, CACHE_TTL)
+def _fetch(secret_id: str) -> str | bytes:
+    return get_store().get_secret(secret_id)
+
+
+def _parsed(secret_id: str, value: str | bytes) -> Any:
+    try:
+        return json.loads(value)
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        # ``from None``: the decode error carries the whole document, i.e. the secret
+        raise SerializationError(f"secret {secret_id!r} is not valid JSON") from None
+
+
+def get(
+    secret_id: str,
+    keyname: str | None = None,
+    *,
+    transform: Literal["json"] | None = None,
+    force_fetch: bool = False,
+) -> Any:
+    """Return the secret's value: a ``str``, or ``bytes`` for a binary secret.
+
+    With *keyname* the secret must be a JSON object and that key's value is returned;
+    with ``transform="json"`` the whole secret is parsed. ``force_fetch=True`` empties
+    the ``"secrets_manager"`` cache bucket first.
+
+    Raises:
+        NotFoundError: the secret, or *keyname* in it, does not exist.
+        SerializationError: the secret is not JSON but *keyname* or ``transform`` needs it.
+        ValidationError: *keyname* was given for a secret that is not a JSON object.
+    """
+    if force_fetch:
+        _forget()
+    value = _fetch(secret_id)
+    if keyname is None:
+        return value if transform is None else _parsed(secret_id, value)
+    document = _parsed(secret_id, value)
+    if not isinstance(document, dict):
+        raise ValidationError(f"secret {secret_id!r} is not a JSON object; cannot read a key")
+    if keyname not in document:
+        raise NotFoundError(f"secret {secret_id!r} has no key {keyname!r}")
+    return document[keyname]
+
+
+async def aget(
+    secret_id: str,
+    keyname: str | None = None,
+    *,
+    transform: Literal["json"] | None = None,
+    force_fetch: bool = False,
+) -> Any:
+    """:func:`get` in a worker thread, so the event loop never waits on AWS."""
+    return await asyncio.to_thread(
+        get, secret_id, keyname, transform=transform, force_fetch=force_fetch
+    )

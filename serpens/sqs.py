@@ -1,0 +1,384 @@
+"""Lambda handlers for SQS events with partial batch failure.
+
+::
+
+    from serpens import sqs
+
+    @sqs.handler
+    def message_processor(record: sqs.Record):
+        print(record.body)
+
+The decorated function is the Lambda entry point: it calls the processor once per
+record and returns ``{"batchItemFailures": [{"itemIdentifier": message_id}, ...]}``
+listing the records to redeliver, or ``None`` when every record succeeded. Enable
+``ReportBatchItemFailures`` on the event source mapping, or Lambda retries the whole
+batch on any failure.
+
+- A processor that raises fails only its record; the rest of the batch still runs.
+- FIFO queues (``.fifo`` source): processing stops at the first failure and every
+  remaining record is reported too, so order within each message group holds.
+  ``skip_group_on_error=True`` reports only the rest of the failed record's group.
+- ``raise RetryLater(seconds)`` reports the record and sets its visibility timeout
+  (``ChangeMessageVisibility``, needs ``sqs:ChangeMessageVisibility`` and ``serpens[aws]``):
+  back-off without a dead-letter round trip.
+- ``async def`` processors (``async_handler``) run with bounded concurrency on one event
+  loop for the life of the process; on FIFO queues each group runs in order and stops
+  at its first failure while other groups continue.
+- Legacy: a processor returning a dict with a ``"messageId"`` key fails that message.
+
+No SDK is imported unless a processor raises :class:`RetryLater`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import inspect
+import json
+import logging
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from datetime import UTC, datetime
+from typing import Any, TypedDict, cast, overload
+
+from serpens import _lambda_loop
+from serpens._queues import MAX_VISIBILITY_TIMEOUT
+from serpens.errors import ValidationError
+
+__all__ = [
+    "BatchItemFailure",
+    "BatchResponse",
+    "LambdaHandler",
+    "Record",
+    "RetryLater",
+    "async_handler",
+    "handler",
+]
+
+logger = logging.getLogger("serpens.sqs")
+
+_UNSET: Any = object()
+
+
+class BatchItemFailure(TypedDict):
+    """One record Lambda must return to the queue."""
+
+    itemIdentifier: str
+
+
+class BatchResponse(TypedDict):
+    """The partial batch response Lambda reads when ``ReportBatchItemFailures`` is on."""
+
+    batchItemFailures: list[BatchItemFailure]
+
+
+LambdaHandler = Callable[[Mapping[str, Any], Any], BatchResponse | None]
+"""A Lambda entry point: ``(event, context) -> batch response or None``."""
+
+
+class RetryLater(Exception):  # noqa: N818 - a signal, not an error; the name reads as intent
+    """Raise from a processor to redeliver this record after *delay* seconds.
+
+    The record is reported as failed and its visibility timeout is set to *delay*
+    (0 to 43200). If the visibility cannot be changed, the record is still reported and
+    comes back after the queue's own visibility timeout.
+    """
+
+    def __init__(self, delay: int, reason: str = "") -> None:
+        if isinstance(delay, bool) or not isinstance(delay, int):
+            raise ValidationError(f"RetryLater delay must be whole seconds, got {delay!r}")
+        if not 0 <= delay <= MAX_VISIBILITY_TIMEOUT:
+            raise ValidationError(f"RetryLater delay must be 0 to {MAX_VISIBILITY_TIMEOUT}")
+        self.delay = delay
+        self.reason = reason
+        super().__init__(f"retry in {delay}s" + (f": {reason}" if reason else ""))
+
+
+class Record:
+    """One SQS message of a Lambda event. Parsing is lazy: unused fields cost nothing.
+
+    ``data`` is the JSON-decoded body, or the raw body when it is not JSON;
+    ``message_attributes`` keeps Lambda's raw shape (``{"k": {"stringValue": ...,
+    "dataType": ...}}``) and ``message_attribute_values`` flattens it to values.
+    """
+
+    __slots__ = ("_data", "raw")
+
+    def __init__(self, raw: Mapping[str, Any]) -> None:
+        self.raw = raw
+        self._data: Any = _UNSET
+
+    @property
+    def body(self) -> str:
+        """The message body as sent ("" when Lambda delivered none)."""
+        return self.raw.get("body") or ""
+
+    @property
+    def data(self) -> Any:
+        """The body decoded as JSON, or the body itself when it is not valid JSON."""
+        if self._data is _UNSET:
+            body = self.body
+            try:
+                self._data = json.loads(body)
+            except ValueError:
+                self._data = body
+        return self._data
+
+    @property
+    def message_id(self) -> str:
+        """SQS's message id (the ``itemIdentifier`` of a batch failure)."""
+        return cast("str", self.raw["messageId"])
+
+    @property
+    def receipt_handle(self) -> str:
+        """This delivery's receipt handle."""
+        return cast("str", self.raw.get("receiptHandle", ""))
+
+    @property
+    def attributes(self) -> Mapping[str, str]:
+        """SQS system attributes (``ApproximateReceiveCount``, ``SentTimestamp``, ...)."""
+        return cast("Mapping[str, str]", self.raw.get("attributes") or {})
+
+    @property
+    def message_attributes(self) -> Mapping[str, Mapping[str, Any]]:
+        """Message attributes in Lambda's raw shape."""
+        return cast("Mapping[str, Mapping[str, Any]]", self.raw.get("messageAttributes") or {})
+
+    @property
+    def message_attribute_values(self) -> dict[str, str | bytes]:
+        """Message attributes flattened to their string (or binary) values."""
+        out: dict[str, str | bytes] = {}
+        for name, value in self.message_attributes.items():
+            if value.get("stringValue") is not None:
+                out[name] = value["stringValue"]
+            elif value.get("binaryValue") is not None:
+                out[name] = value["binaryValue"]
+        return out
+
+    @property
+    def receive_count(self) -> int:
+        """How many times this message has been delivered (1 on first delivery)."""
+        return int(self.attributes.get("ApproximateReceiveCount", "1"))
+
+    @property
+    def sent_datetime(self) -> datetime | None:
+        """When the message was sent, timezone-aware UTC (None if Lambda omitted it)."""
+        sent = self.attributes.get("SentTimestamp")
+        return datetime.fromtimestamp(int(sent) / 1000, UTC) if sent else None
+
+    @property
+    def message_group_id(self) -> str | None:
+        """The FIFO message group, or None on a standard queue."""
+        return self.attributes.get("MessageGroupId")
+
+    @property
+    def dedup_id(self) -> str | None:
+        """The FIFO deduplication id, or None."""
+        return self.attributes.get("MessageDeduplicationId")
+
+    @property
+    def event_source_arn(self) -> str:
+        """The queue's ARN."""
+        return cast("str", self.raw.get("eventSourceARN", ""))
+
+    @property
+    def queue_name(self) -> str:
+        """The queue's name: the last segment of its ARN."""
+        return self.event_source_arn.rsplit(":", 1)[-1]
+
+    def __repr__(self) -> str:  # never the body: it may carry personal data
+        return f"Record(message_id={self.raw.get('messageId')!r}, queue={self.queue_name!r})"
+
+
+def _records(event: Mapping[str, Any]) -> Sequence[Mapping[str, Any]]:
+    try:
+        records = event["Records"]
+    except (KeyError, TypeError):
+        raise ValidationError("not an SQS event: no 'Records' list") from None
+    if not isinstance(records, list):
+        raise ValidationError("not an SQS event: 'Records' is not a list")
+    return records
+
+
+def _is_fifo(records: Sequence[Mapping[str, Any]]) -> bool:
+    return bool(records) and str(records[0].get("eventSourceARN", "")).endswith(".fifo")
+
+
+def _retry_later(raw: Mapping[str, Any], signal: RetryLater) -> None:
+    from serpens._sqs_visibility import change_visibility  # noqa: PLC0415 - boto3 on demand
+
+    try:
+        change_visibility(raw, signal.delay)
+    except Exception:  # the record is reported anyway, so it is never lost
+        logger.exception(
+            "could not delay SQS message %s; it returns after the queue's visibility timeout",
+            raw.get("messageId"),
+        )
+
+
+def _failed(raw: Mapping[str, Any], exc: BaseException) -> None:
+    if isinstance(exc, RetryLater):
+        logger.info("SQS message %s: %s", raw.get("messageId"), exc)
+        _retry_later(raw, exc)
+    else:
+        logger.error("SQS message %s failed", raw.get("messageId"), exc_info=exc)
+
+
+def _signals_failure(raw: Mapping[str, Any], result: object) -> bool:
+    """Whether a sync processor's return value fails its record."""
+    if type(result) is dict and "messageId" in result:
+        logger.info("SQS message %s failed (legacy dict signal)", raw.get("messageId"))
+        return True
+    if inspect.isawaitable(result):  # never count an unawaited coroutine as done
+        if inspect.iscoroutine(result):
+            result.close()
+        logger.error(
+            "SQS message %s: the processor returned an awaitable; decorate it with "
+            "sqs.async_handler (the record is reported for redelivery)",
+            raw.get("messageId"),
+        )
+        return True
+    return False
+
+
+def _response(records: Sequence[Mapping[str, Any]], failed: list[int]) -> BatchResponse | None:
+    if not failed:
+        return None
+    return {"batchItemFailures": [{"itemIdentifier": records[i]["messageId"]} for i in failed]}
+
+
+def _run_sync(
+    event: Mapping[str, Any], processor: Callable[[Record], object], skip_group_on_error: bool
+) -> BatchResponse | None:
+    records = _records(event)
+    failed: list[int] = []
+    fifo = _is_fifo(records)
+    failed_groups: set[str | None] = set()
+    for index, raw in enumerate(records):
+        if fifo and failed_groups:
+            if not skip_group_on_error:
+                failed.extend(range(index, len(records)))
+                break
+            if (raw.get("attributes") or {}).get("MessageGroupId") in failed_groups:
+                failed.append(index)
+                continue
+        try:
+            result = processor(Record(raw))
+        except Exception as exc:  # noqa: BLE001 - one record's failure never aborts the batch
+            _failed(raw, exc)
+        else:
+            if result is None or not _signals_failure(raw, result):
+                continue
+        failed.append(index)
+        if fifo:
+            failed_groups.add((raw.get("attributes") or {}).get("MessageGroupId"))
+    return _response(records, failed)
+
+
+async def _one_async(
+    raw: Mapping[str, Any], processor: Callable[[Record], Awaitable[object]]
+) -> bool:
+    """Process one record; return whether it succeeded."""
+    try:
+        result = await processor(Record(raw))
+    except Exception as exc:  # noqa: BLE001 - one record's failure never aborts the batch
+        if isinstance(exc, RetryLater):
+            await asyncio.to_thread(_failed, raw, exc)  # boto3 blocks: keep it off the loop
+        else:
+            _failed(raw, exc)
+        return False
+    if type(result) is dict and "messageId" in result:
+        logger.info("SQS message %s failed (legacy dict signal)", raw.get("messageId"))
+        return False
+    return True
+
+
+def _by_group(records: Sequence[Mapping[str, Any]]) -> list[list[int]]:
+    groups: dict[str | None, list[int]] = {}
+    for index, raw in enumerate(records):
+        groups.setdefault((raw.get("attributes") or {}).get("MessageGroupId"), []).append(index)
+    return list(groups.values())
+
+
+async def _run_async(
+    event: Mapping[str, Any], processor: Callable[[Record], Awaitable[object]], limit: int
+) -> BatchResponse | None:
+    """Run *limit* workers over the records (FIFO: over whole groups, each in order).
+
+    Workers share one iterator, so no task or semaphore is created per record.
+    """
+    records = _records(event)
+    units: list[list[int]] = (
+        _by_group(records) if _is_fifo(records) else [[i] for i in range(len(records))]
+    )
+    pending = iter(units)
+    failed: list[int] = []
+
+    async def worker() -> None:
+        for indices in pending:
+            for position, index in enumerate(indices):
+                if not await _one_async(records[index], processor):
+                    failed.extend(indices[position:])
+                    break
+
+    workers = min(limit, len(units))
+    if workers == 1:
+        await worker()
+    elif workers:
+        await asyncio.gather(*(worker() for _ in range(workers)))
+    failed.sort()
+    return _response(records, failed)
+
+
+def async_handler(
+    func: Callable[[Record], Awaitable[object]] | None = None, *, max_concurrency: int = 10
+) -> Any:
+    """Decorate an ``async def`` processor into a synchronous Lambda entry point.
+
+    At most *max_concurrency* records are processed at once. Every invocation runs on
+    the process-wide loop of :mod:`serpens._lambda_loop`, so clients created on it at
+    cold start keep working on warm invocations. Usable bare or with arguments.
+    """
+    if isinstance(max_concurrency, bool) or max_concurrency < 1:
+        raise ValidationError("max_concurrency must be at least 1")
+
+    def decorate(processor: Callable[[Record], Awaitable[object]]) -> LambdaHandler:
+        @functools.wraps(processor)
+        def lambda_handler(event: Mapping[str, Any], context: Any = None) -> BatchResponse | None:  # noqa: ARG001 - Lambda's signature
+            return _lambda_loop.run(_run_async(event, processor, max_concurrency))
+
+        return lambda_handler
+
+    return decorate if func is None else decorate(func)
+
+
+@overload
+def handler(func: Callable[[Record], object], /) -> LambdaHandler: ...
+@overload
+def handler(
+    *, skip_group_on_error: bool = False, max_concurrency: int = 10
+) -> Callable[[Callable[[Record], object]], LambdaHandler]: ...
+def handler(
+    func: Callable[[Record], object] | None = None,
+    /,
+    *,
+    skip_group_on_error: bool = False,
+    max_concurrency: int = 10,
+) -> Any:
+    """Decorate a per-record processor into a Lambda SQS entry point (see the module doc).
+
+    Usable bare (``@sqs.handler``) or with options. An ``async def`` processor is
+    handed to :func:`async_handler` with *max_concurrency*, never called without being
+    awaited (which would silently acknowledge every record).
+    """
+
+    def decorate(processor: Callable[[Record], object]) -> LambdaHandler:
+        if inspect.iscoroutinefunction(processor):
+            return cast("LambdaHandler", async_handler(processor, max_concurrency=max_concurrency))
+
+        @functools.wraps(processor)
+        def lambda_handler(event: Mapping[str, Any], context: Any = None) -> BatchResponse | None:  # noqa: ARG001 - Lambda's signature
+            return _run_sync(event, processor, skip_group_on_error)
+
+        return lambda_handler
+
+    return decorate if func is None else decorate(func)

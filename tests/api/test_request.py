@@ -1,0 +1,138 @@
+from __future__ import annotations
+
+import pytest
+
+from serpens import api
+from tests.api.events import ORIGIN, alb_event, http_event, rest_event
+
+ALL_SOURCES = [
+    pytest.param(rest_event, "rest", id="rest-v1"),
+    pytest.param(http_event, "http", id="http-v2"),
+    pytest.param(alb_event, "alb", id="alb"),
+]
+
+
+class TestAttrDict:
+    def test_keys_are_attributes_and_nested_dicts_too(self) -> None:
+        data = api.AttrDict({"user": {"id": 1, "roles": [{"name": "admin"}]}})
+        assert data.user.id == 1
+        assert data.user.roles[0].name == "admin"
+        assert data["user"]["id"] == 1
+
+    def test_missing_key_is_key_error_and_missing_attribute_is_attribute_error(self) -> None:
+        data = api.AttrDict({"a": 1})
+        with pytest.raises(KeyError):
+            data["b"]
+        with pytest.raises(AttributeError):
+            _ = data.b
+        assert getattr(data, "b", None) is None
+        assert not hasattr(data, "b")
+
+    def test_equals_a_dict_iterates_and_keeps_dict_methods(self) -> None:
+        data = api.AttrDict({"get": "value", "a": 1})
+        assert data == {"get": "value", "a": 1}
+        assert list(data) == ["get", "a"]
+        assert data.get("a") == 1
+        assert data["get"] == "value"
+
+    def test_headers_are_case_insensitive(self) -> None:
+        headers = api.Headers({"Content-Type": "application/json", "X-Api-Key": "k"})
+        assert headers["content-type"] == headers["CONTENT-TYPE"] == "application/json"
+        assert headers.get("x-API-key") == "k"
+        assert headers.x_api_key == "k"
+        assert "Content-type" in headers
+        assert headers.get("missing", "d") == "d"
+        with pytest.raises(KeyError):
+            headers["missing"]
+
+
+class TestRequest:
+    @pytest.mark.parametrize(("build", "source"), ALL_SOURCES)
+    def test_every_source_exposes_the_same_request(self, build, source) -> None:
+        request = api.Request(build())
+        assert request.source == source
+        assert request.method == "POST"
+        assert request.raw_path == "/users/42"
+        assert request.body == {"name": "Mike", "age": 18}
+        assert request.headers["Content-Type"] == "application/json"
+        assert request.headers.origin == ORIGIN
+        assert request.query.page == "2"
+        assert request.query.q == "a b"
+        assert request.multi_headers["x-api-key"] == ["k1"]
+
+    @pytest.mark.parametrize(
+        "event",
+        [
+            pytest.param(rest_event(), id="rest-v1"),
+            pytest.param(http_event(), id="http-v2"),
+            pytest.param(alb_event(multi_value=True), id="alb-multi-value"),
+        ],
+    )
+    def test_repeated_query_parameters_keep_every_value(self, event) -> None:
+        assert api.Request(event).multi_query.page == ["1", "2"]
+
+    @pytest.mark.parametrize(("build", "source"), ALL_SOURCES)
+    def test_base64_bodies_are_decoded(self, build, source) -> None:
+        request = api.Request(build(body='{"ok": true}', base64_body=True))
+        assert request.body == {"ok": True}
+
+    @pytest.mark.parametrize(("build", "source"), ALL_SOURCES)
+    def test_binary_base64_bodies_stay_bytes(self, build, source) -> None:
+        payload = bytes(range(256))
+        request = api.Request(build(body=payload, headers={}, base64_body=True))
+        assert request.body == payload
+
+    def test_alb_multi_value_mode_is_decoded(self) -> None:
+        request = api.Request(alb_event(multi_value=True))
+        assert request.headers["content-type"] == "application/json"
+        assert request.query.q == "a b"
+        assert request.multi_query.page == ["1", "2"]
+
+    def test_rest_path_identity_and_authorizer_are_attr_dicts(self) -> None:
+        request = api.Request(rest_event())
+        assert request.path.user_id == "42"
+        assert request.identity.sourceIp == "203.0.113.7"
+        assert request.authorizer.claims.sub == "user-1"
+        assert request.request_id == "c6af9ac6-7b61-11e6-9a41-93e8deadbeef"
+
+    def test_http_api_identity_and_jwt_authorizer(self) -> None:
+        request = api.Request(http_event())
+        assert request.path.user_id == "42"
+        assert request.identity.sourceIp == "203.0.113.7"
+        assert request.identity.userAgent == "curl/8.0"
+        assert request.authorizer.jwt.claims.sub == "user-1"
+
+    def test_missing_parts_are_empty(self) -> None:
+        request = api.Request({"httpMethod": "GET"})
+        assert request.path == {}
+        assert request.query == {}
+        assert request.headers == {}
+        assert request.identity == {}
+        assert request.authorizer == {}
+        assert request.body == ""
+
+    def test_non_json_text_body_without_json_content_type_stays_text(self) -> None:
+        request = api.Request(
+            rest_event(body="plain words", headers={"Content-Type": "text/plain"})
+        )
+        assert request.body == "plain words"
+
+    def test_json_body_with_text_content_type_is_still_parsed(self) -> None:
+        request = api.Request(rest_event(body='{"a": 1}', headers={"Content-Type": "text/plain"}))
+        assert request.body == {"a": 1}
+
+    def test_malformed_json_with_json_content_type_is_a_400(self) -> None:
+        request = api.Request(rest_event(body="{not json"))
+        with pytest.raises(api.HTTPError) as info:
+            _ = request.body
+        assert info.value.status == 400
+
+    def test_direct_invocation_with_a_dict_body(self) -> None:
+        request = api.Request({"body": {"name": "Mike"}})
+        assert request.body == {"name": "Mike"}
+
+    def test_request_id_falls_back_to_the_lambda_context(self) -> None:
+        class Context:
+            aws_request_id = "lambda-req-1"
+
+        assert api.Request({}, Context()).request_id == "lambda-req-1"

@@ -1,0 +1,40 @@
+"""The cache documentation examples that need Redis, run against the harness's server."""
+
+from __future__ import annotations
+
+import runpy
+import subprocess
+import sys
+from pathlib import Path
+
+import httpx
+import pytest
+
+from serpens.testing import serve_asgi
+
+EXAMPLES = Path(__file__).resolve().parents[2] / "docs" / "examples"
+
+pytestmark = pytest.mark.redis
+
+
+def test_cache_redis_example_runs(redis_url: str, prefix: str, tmp_path: Path) -> None:
+    result = subprocess.run(
+        [sys.executable, str(EXAMPLES / "cache_redis.py")],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=60,
+        env={"REDIS_URL": redis_url, "CACHE_PREFIX": prefix, "PATH": "/usr/bin:/bin"},
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "ok"
+
+
+def test_cache_fastapi_example_serves_requests(
+    redis_url: str, prefix: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("REDIS_URL", redis_url)
+    app = runpy.run_path(str(EXAMPLES / "cache_fastapi.py"))["app"]
+    with serve_asgi(app) as base_url, httpx.Client(base_url=base_url) as http:
+        assert http.get(f"/users/{prefix}").json() == {"user": None}

@@ -1,0 +1,168 @@
+"""Stampede protection: one factory call per key, in a process and across processes."""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+import sys
+import textwrap
+import threading
+import time
+
+import pytest
+from redis import asyncio as aioredis
+
+from serpens.cache import redis_cached_get_or_set, redis_init
+from serpens_redis import AsyncRedisCache, RedisCache
+
+pytestmark = pytest.mark.redis
+
+WORKER = textwrap.dedent(
+    """
+    import asyncio, sys, time
+    from redis import asyncio as aioredis
+    from serpens_redis import AsyncRedisCache
+
+    url, prefix, mode = sys.argv[1:4]
+
+    async def main():
+        cache = AsyncRedisCache.from_url(url, prefix=prefix, lock_ttl=0.3)
+        raw = aioredis.Redis.from_url(url)
+        print("ready", flush=True)
+        while not await raw.exists(f"{prefix}:go"):
+            await asyncio.sleep(0.005)
+
+        async def factory():
+            await raw.incr(f"{prefix}:calls")
+            print("started", flush=True)
+            await asyncio.sleep(60 if mode == "hang" else 0.3)
+            return {"by": "worker"}
+
+        print(await cache.get_or_set("hot", factory, ttl=60), flush=True)
+        await cache.aclose()
+        await raw.aclose()
+
+    asyncio.run(main())
+    """
+)
+
+
+@pytest.fixture
+async def raw(redis_url: str) -> aioredis.Redis:
+    client = aioredis.Redis.from_url(redis_url)
+    yield client
+    await client.aclose()
+
+
+async def _spawn(redis_url: str, prefix: str, mode: str) -> asyncio.subprocess.Process:
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-c", WORKER, redis_url, prefix, mode, stdout=asyncio.subprocess.PIPE
+    )
+    assert process.stdout is not None
+    assert (await asyncio.wait_for(process.stdout.readline(), 30)).strip() == b"ready"
+    return process
+
+
+async def test_concurrent_misses_in_one_process_call_the_factory_once(
+    redis_url: str, prefix: str
+) -> None:
+    await redis_init(redis_url, prefix=prefix)
+    calls: list[int] = []
+
+    async def factory() -> str:
+        calls.append(1)
+        await asyncio.sleep(0.05)
+        return "value"
+
+    results = await asyncio.gather(
+        *(redis_cached_get_or_set("hot", 60, factory) for _ in range(50))
+    )
+    assert results == ["value"] * 50
+    assert calls == [1]
+
+
+async def test_independent_clients_share_one_fill_through_the_redis_lock(
+    redis_url: str, prefix: str
+) -> None:
+    caches = [AsyncRedisCache.from_url(redis_url, prefix=prefix) for _ in range(3)]
+    calls: list[int] = []
+
+    async def factory() -> str:
+        calls.append(1)
+        await asyncio.sleep(0.1)
+        return "value"
+
+    try:
+        results = await asyncio.gather(
+            *(cache.get_or_set("hot", factory, ttl=60) for cache in caches for _ in range(5))
+        )
+    finally:
+        for cache in caches:
+            await cache.aclose()
+    assert results == ["value"] * 15
+    assert calls == [1]
+
+
+def test_sync_clients_in_threads_share_one_fill(redis_url: str, prefix: str) -> None:
+    caches = [RedisCache.from_url(redis_url, prefix=prefix) for _ in range(3)]
+    calls: list[int] = []
+    results: list[object] = []
+    barrier = threading.Barrier(9)
+
+    def factory() -> str:
+        calls.append(1)
+        time.sleep(0.1)
+        return "value"
+
+    def worker(cache: RedisCache) -> None:
+        barrier.wait()
+        results.append(cache.get_or_set("hot", factory, ttl=60))
+
+    threads = [threading.Thread(target=worker, args=(c,)) for c in caches for _ in range(3)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    for cache in caches:
+        cache.close()
+    assert results == ["value"] * 9
+    assert calls == [1]
+
+
+async def test_processes_racing_for_one_key_call_the_factory_once(
+    redis_url: str, prefix: str, raw: aioredis.Redis
+) -> None:
+    workers = [await _spawn(redis_url, prefix, "normal") for _ in range(3)]
+    await raw.set(f"{prefix}:go", 1)
+    outputs = [(await w.communicate())[0].decode().split() for w in workers]
+    assert all(w.returncode == 0 for w in workers)
+    assert await raw.get(f"{prefix}:calls") == b"1"
+    assert sum(out.count("started") for out in outputs) == 1
+
+
+async def test_a_dead_lock_holder_is_taken_over(
+    redis_url: str, prefix: str, raw: aioredis.Redis
+) -> None:
+    holder = await _spawn(redis_url, prefix, "hang")
+    await raw.set(f"{prefix}:go", 1)
+    assert holder.stdout is not None
+    assert (await asyncio.wait_for(holder.stdout.readline(), 10)).strip() == b"started"
+    cache = AsyncRedisCache.from_url(redis_url, prefix=prefix, lock_ttl=0.3)
+    calls: list[int] = []
+
+    async def factory() -> str:
+        calls.append(1)
+        return "mine"
+
+    try:
+        waiter = asyncio.create_task(cache.get_or_set("hot", factory, ttl=60))
+        await asyncio.sleep(0.4)
+        assert not waiter.done()  # the live holder keeps its lock alive
+        holder.send_signal(signal.SIGKILL)
+        await holder.wait()
+        began = time.monotonic()
+        assert await asyncio.wait_for(waiter, 5) == "mine"
+        assert time.monotonic() - began < 1.0
+        assert calls == [1]
+    finally:
+        await cache.aclose()

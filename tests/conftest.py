@@ -1,0 +1,127 @@
+"""Session-scoped real servers for the whole test suite (see docs/testing.md).
+
+Each server starts lazily, the first time a test asks for its fixture, and is stopped at
+the end of the session. The terminal summary names the tier each backend came from.
+A backend that cannot start errors the tests that need it; nothing is skipped.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import TypeVar
+
+import pytest
+
+from serpens.errors import mask_url
+from serpens.testing import (
+    MotoServer,
+    PostgresServer,
+    PubSubEmulator,
+    RedisServer,
+    ServerHandle,
+    start_moto,
+    start_postgres,
+    start_pubsub_emulator,
+    start_redis,
+)
+
+_STARTED: list[ServerHandle] = []
+_H = TypeVar("_H", bound=ServerHandle)
+
+
+def _track(handle: _H) -> _H:
+    _STARTED.append(handle)
+    return handle
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[PostgresServer]:
+    """The session's PostgreSQL server (tier chosen by ``SERPENS_TEST_POSTGRES_TIER``)."""
+    with _track(start_postgres()) as server:
+        yield server
+
+
+@pytest.fixture(scope="session")
+def postgres_url(postgres_server: PostgresServer) -> str:
+    """``postgresql://postgres@127.0.0.1:PORT/postgres`` (add the driver suffix yourself)."""
+    return postgres_server.url
+
+
+@pytest.fixture(scope="session")
+def redis_server() -> Iterator[RedisServer]:
+    """The session's Redis server (tier chosen by ``SERPENS_TEST_REDIS_TIER``)."""
+    with _track(start_redis()) as server:
+        yield server
+
+
+@pytest.fixture(scope="session")
+def redis_url(redis_server: RedisServer) -> str:
+    """``redis://127.0.0.1:PORT/0``."""
+    return redis_server.url
+
+
+@pytest.fixture(scope="session")
+def moto_server() -> Iterator[MotoServer]:
+    """moto's server; while the session runs, boto3 and aiobotocore clients point at it."""
+    with _track(start_moto()) as server, pytest.MonkeyPatch.context() as patch:
+        patch.setenv("AWS_ENDPOINT_URL", server.url)
+        patch.setenv("AWS_ACCESS_KEY_ID", "testing")
+        patch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+        patch.setenv("AWS_DEFAULT_REGION", "us-east-1")
+        patch.setenv("AWS_EC2_METADATA_DISABLED", "true")
+        patch.delenv("AWS_SESSION_TOKEN", raising=False)
+        patch.delenv("AWS_PROFILE", raising=False)
+        yield server
+
+
+@pytest.fixture(scope="session")
+def moto_endpoint(moto_server: MotoServer) -> str:
+    """``http://127.0.0.1:PORT``; ``AWS_ENDPOINT_URL`` and test credentials are set."""
+    return moto_server.url
+
+
+@pytest.fixture(scope="session")
+def pubsub_emulator() -> Iterator[PubSubEmulator]:
+    """The session's Pub/Sub emulator; ``PUBSUB_EMULATOR_HOST`` points at it meanwhile."""
+    with _track(start_pubsub_emulator()) as emulator, pytest.MonkeyPatch.context() as patch:
+        patch.setenv("PUBSUB_EMULATOR_HOST", emulator.host)
+        yield emulator
+
+
+@pytest.fixture(scope="session")
+def pubsub_emulator_host(pubsub_emulator: PubSubEmulator) -> str:
+    """``127.0.0.1:PORT``, also set as ``PUBSUB_EMULATOR_HOST`` for the session."""
+    return pubsub_emulator.host
+
+
+# fixture -> marker, so `-m "not postgres"` deselects every test that needs that server
+_MARKERS = {
+    "postgres_server": "postgres",
+    "postgres_url": "postgres",
+    "redis_server": "redis",
+    "redis_url": "redis",
+    "moto_server": "aws",
+    "moto_endpoint": "aws",
+    "pubsub_emulator": "pubsub",
+    "pubsub_emulator_host": "pubsub",
+}
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark each test with the backends its fixtures need (``-m "not pubsub"`` works)."""
+    for item in items:
+        names = getattr(item, "fixturenames", ())
+        for marker in sorted({_MARKERS[name] for name in names if name in _MARKERS}):
+            item.add_marker(marker)
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """Say which tier each backend used, where, and how long it took to start."""
+    if not _STARTED:
+        return
+    terminalreporter.section("serpens test servers")
+    for handle in _STARTED:
+        terminalreporter.write_line(
+            f"{handle.backend}: tier={handle.tier} {mask_url(handle.address)} "
+            f"started in {handle.start_seconds:.2f} s"
+        )

@@ -1,0 +1,134 @@
+"""Mutant caches: the Cache suite must fail when behaviour drifts.
+
+Each mutant is the in-memory fake with one deliberate bug. All mutants run in one
+pytester sandbox, and for each the tests that pin the broken behaviour must fail
+(including the differential test, which compares with the genuine fake).
+"""
+
+import pytest
+
+SUITE = """
+import asyncio
+import pytest
+from serpens.fakes import AsyncInMemoryCache, InMemoryCache
+from serpens_contract import AsyncCacheContract, CacheCapabilities, CacheContract
+
+INJECTED = CacheCapabilities(clock="injected", ttl_resolution=0.0)
+
+
+class TtlOffByOne(InMemoryCache):
+    # visible at exactly set_time + ttl (">" instead of ">=")
+    def get(self, key):
+        entry = self._entries.get(key)
+        if entry is not None and self._clock() == entry[1]:
+            return __import__("json").loads(entry[0])
+        return super().get(key)
+
+
+class DeleteAlwaysTrue(InMemoryCache):
+    def delete(self, key):
+        super().delete(key)
+        return True
+
+
+class KeepsTuples(InMemoryCache):
+    # stores Python objects instead of JSON: "more capable" than Redis
+    def set(self, key, value, *, ttl=None):
+        super().set(key, value, ttl=ttl)
+        self._raw = getattr(self, "_raw", {})
+        self._raw[key] = value
+
+    def get(self, key):
+        value = super().get(key)
+        return self.__dict__.get("_raw", {}).get(key, value) if value is not None else None
+
+
+class CachesNone(InMemoryCache):
+    def get_or_set(self, key, factory, *, ttl=None):
+        if key in self._entries:
+            return self.get(key)
+        value = factory()
+        self._entries[key] = ("null", self._clock() + (ttl or 300))
+        if value is not None:
+            self.set(key, value, ttl=ttl)
+        return value
+
+
+class ClearsEverything(InMemoryCache):
+    shared = {}
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self._entries = ClearsEverything.shared
+
+
+class NoSingleFlight(AsyncInMemoryCache):
+    async def get_or_set(self, key, factory, *, ttl=None):
+        hit = await self.get(key)
+        if hit is not None:
+            return hit
+        value = await factory()
+        if value is not None:
+            await self.set(key, value, ttl=ttl)
+        return value
+
+
+def _suite(mutant):
+    class Suite(CacheContract):
+        capabilities = INJECTED
+
+        @pytest.fixture
+        def open_cache(self, clock):
+            return lambda namespace: mutant(clock=clock)
+
+    return Suite
+
+
+TestTtlOffByOne = _suite(TtlOffByOne)
+TestDeleteAlwaysTrue = _suite(DeleteAlwaysTrue)
+TestKeepsTuples = _suite(KeepsTuples)
+TestCachesNone = _suite(CachesNone)
+TestClearsEverything = _suite(ClearsEverything)
+
+
+class TestNoSingleFlight(AsyncCacheContract):
+    capabilities = INJECTED
+
+    @pytest.fixture
+    def open_async_cache(self, clock):
+        return lambda namespace: NoSingleFlight(clock=clock)
+"""
+
+MUST_FAIL = {
+    "TestTtlOffByOne": {"test_an_entry_is_visible_strictly_before_its_ttl"},
+    "TestDeleteAlwaysTrue": {
+        "test_delete_reports_whether_a_live_entry_was_removed",
+        "test_differential_against_fake",
+    },
+    "TestKeepsTuples": {"test_tuples_come_back_as_lists", "test_differential_against_fake"},
+    "TestCachesNone": {"test_get_or_set_does_not_store_none"},
+    "TestClearsEverything": {"test_clear_removes_only_this_namespace"},
+    "TestNoSingleFlight": {
+        "test_concurrent_misses_call_the_factory_once",
+        "test_cancelling_the_first_caller_does_not_cancel_the_fill",
+    },
+}
+
+
+def test_the_suite_catches_every_mutant(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("SERPENS_CONTRACT_SHRINK", "0")
+    pytester.makeini("[pytest]\nasyncio_default_fixture_loop_scope = function\n")
+    pytester.makepyfile(test_mutants=SUITE)
+    result = pytester.runpytest(
+        "-p", "no:cacheprovider", "-q", "-k", "not (TtlOffByOne and differential)"
+    )  # fmt: skip
+    failed: dict[str, set[str]] = {}
+    for report in result.reprec.getreports("pytest_runtest_logreport"):  # type: ignore[attr-defined]
+        if report.failed:
+            _, cls, test = report.nodeid.split("::")
+            failed.setdefault(cls, set()).add(test.split("[")[0])
+    for mutant, tests in MUST_FAIL.items():
+        missed = tests - failed.get(mutant, set())
+        assert not missed, f"{mutant} slipped through {sorted(missed)}"

@@ -1,0 +1,150 @@
+"""The contract framework itself: capability skips, divergences and the report."""
+
+import json
+
+import pytest
+
+TOY_SUITE = """
+import pytest
+from dataclasses import dataclass
+from typing import ClassVar
+from serpens_contract import ContractSuite, register_capability, requires
+
+@dataclass(frozen=True)
+class ToyCapabilities:
+    fast: bool = True
+
+register_capability("toy", "fast", lambda c: c.fast, "answers quickly")
+
+class ToyContract(ContractSuite):
+    contract = "toy"
+    capabilities: ClassVar[ToyCapabilities] = ToyCapabilities()
+
+    @pytest.fixture
+    def open_toy(self):
+        pytest.fail("override `open_toy`: return a callable namespace -> implementation")
+
+    def test_answers(self, open_toy):
+        assert open_toy("ns")() == 42
+
+    @requires("fast")
+    def test_fast(self, open_toy):
+        assert open_toy("ns")() == 42
+
+    def test_strict(self, open_toy):
+        assert open_toy("ns")() != 41
+"""
+
+
+@pytest.fixture(name="toy")
+def _toy(pytester: pytest.Pytester) -> pytest.Pytester:
+    pytester.makeini("[pytest]\nasyncio_default_fixture_loop_scope = function\n")
+    pytester.makepyfile(toy_suite=TOY_SUITE)
+    return pytester
+
+
+def test_capability_gap_is_an_explicit_reported_skip(toy: pytest.Pytester) -> None:
+    toy.makepyfile(
+        test_slow_impl="""
+        import pytest
+        from toy_suite import ToyCapabilities, ToyContract
+
+        class TestSlow(ToyContract):
+            capabilities = ToyCapabilities(fast=False)
+
+            @pytest.fixture
+            def open_toy(self):
+                return lambda ns: (lambda: 42)
+        """
+    )
+    result = toy.runpytest("-p", "no:cacheprovider", "-rs")
+    result.assert_outcomes(passed=2, skipped=1)
+    result.stdout.fnmatch_lines(
+        [
+            "*serpens contract report*",
+            "ToyContract*TestSlow: 2 passed, 0 failed, 1 skipped, 0 known divergences",
+            "*skipped test_fast: capability 'fast' not supported by TestSlow: answers quickly",
+        ]
+    )
+    report = json.loads((toy.path / ".serpens" / "contract-report.json").read_text())
+    (row,) = report["suites"]
+    assert row["suite"] == "ToyContract"
+    assert row["skipped"] == [
+        {
+            "test": "test_fast",
+            "reason": "capability 'fast' not supported by TestSlow: answers quickly",
+        }
+    ]
+
+
+def test_known_divergence_is_a_strict_xfail(toy: pytest.Pytester) -> None:
+    toy.makepyfile(
+        test_odd_impl="""
+        import pytest
+        from toy_suite import ToyContract
+
+        class TestOdd(ToyContract):
+            known_divergences = {"test_strict": "always answers 41"}
+
+            @pytest.fixture
+            def open_toy(self):
+                return lambda ns: (lambda: 41)
+        """
+    )
+    result = toy.runpytest("-p", "no:cacheprovider")
+    result.assert_outcomes(failed=2, xfailed=1)
+    result.stdout.fnmatch_lines(["*diverges test_strict: known divergence: always answers 41"])
+
+
+def test_fixed_divergence_fails_the_run(toy: pytest.Pytester) -> None:
+    toy.makepyfile(
+        test_fixed_impl="""
+        import pytest
+        from toy_suite import ToyContract
+
+        class TestFixed(ToyContract):
+            known_divergences = {"test_strict": "was broken once"}
+
+            @pytest.fixture
+            def open_toy(self):
+                return lambda ns: (lambda: 42)
+        """
+    )
+    result = toy.runpytest("-p", "no:cacheprovider")
+    result.assert_outcomes(passed=2, failed=1)
+
+
+def test_forgotten_factory_fixture_fails_with_usage_hint(toy: pytest.Pytester) -> None:
+    toy.makepyfile(
+        test_lazy_impl="""
+        from toy_suite import ToyContract
+
+        class TestLazy(ToyContract):
+            pass
+        """
+    )
+    result = toy.runpytest("-p", "no:cacheprovider")
+    result.assert_outcomes(errors=3)
+    result.stdout.fnmatch_lines(["*override `open_toy`*"])
+
+
+def test_unknown_capability_name_is_a_usage_error(toy: pytest.Pytester) -> None:
+    toy.makepyfile(
+        test_typo_impl="""
+        import pytest
+        from serpens_contract import requires
+        from toy_suite import ToyContract
+
+        class TestTypo(ToyContract):
+            @pytest.fixture
+            def open_toy(self):
+                return lambda ns: (lambda: 42)
+
+            @requires("fsat")
+            def test_extra(self, open_toy):
+                assert open_toy("ns")() == 42
+        """
+    )
+    result = toy.runpytest("-p", "no:cacheprovider")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(["*unknown capability 'fsat' for contract 'toy'*"])

@@ -1,0 +1,148 @@
+"""The HttpClient contract: the fake in-process and the httpx adapter against uvicorn."""
+
+from __future__ import annotations
+
+import socket
+from collections.abc import Iterator
+
+import pytest
+
+from serpens.fakes import InMemoryHttpClient
+from serpens.testing import serve_asgi
+from serpens_contract.http import HttpClientContract, HttpTarget, scenario_app
+from serpens_httpx import HttpxHttpClient
+
+
+@pytest.fixture(name="scenario_server", scope="module")
+def _scenario_server() -> Iterator[str]:
+    with serve_asgi(scenario_app) as base_url:
+        yield base_url
+
+
+@pytest.fixture(name="refused_url", scope="module")
+def _refused_url() -> str:
+    """A loopback port nobody listens on (bound then closed, so it is free and refuses)."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    return f"http://127.0.0.1:{port}/echo"
+
+
+class TestInMemoryHttpClient(HttpClientContract):
+    @pytest.fixture
+    def http_target(self) -> HttpTarget:
+        base = "http://testserver"
+        return HttpTarget(
+            base_url=base,
+            unreachable_url="http://elsewhere:81/echo",
+            make_client=lambda: InMemoryHttpClient(app=scenario_app, base_url=base),
+        )
+
+
+class TestHttpxHttpClient(HttpClientContract):
+    @pytest.fixture
+    def http_target(self, scenario_server: str, refused_url: str) -> HttpTarget:
+        return HttpTarget(
+            base_url=scenario_server,
+            unreachable_url=refused_url,
+            make_client=lambda: HttpxHttpClient(timeout=5),
+        )
+
+
+MUTANTS = """
+import json
+import pytest
+from serpens.fakes import InMemoryHttpClient
+from serpens.fakes._http_types import CaseInsensitiveHeaders
+from serpens_contract.http import HttpClientContract, HttpTarget, scenario_app
+
+
+def target(cls):
+    return HttpTarget("http://testserver", "http://elsewhere/", lambda: cls(app=scenario_app))
+
+
+class FollowsByDefault(InMemoryHttpClient):
+    async def request(self, method, url, **kwargs):
+        kwargs["follow_redirects"] = True
+        return await super().request(method, url, **kwargs)
+
+
+class CaseSensitiveHeaders(InMemoryHttpClient):
+    async def request(self, method, url, **kwargs):
+        response = await super().request(method, url, **kwargs)
+        response.headers = dict(response.headers.raw())
+        return response
+
+
+class BuiltinTimeout(InMemoryHttpClient):
+    async def request(self, method, url, **kwargs):
+        try:
+            return await super().request(method, url, **kwargs)
+        except TimeoutError as exc:
+            raise TimeoutError("timed out") from exc
+
+
+class SpacedJson(InMemoryHttpClient):
+    async def request(self, method, url, *, json=None, content=None, headers=None, **kwargs):
+        if json is not None:
+            content = __import__("json").dumps(json).encode()
+            headers = {**(headers or {}), "content-type": "application/json"}
+        return await super().request(method, url, content=content, headers=headers, **kwargs)
+
+
+class RaisesFor3xx(InMemoryHttpClient):
+    async def request(self, method, url, **kwargs):
+        response = await super().request(method, url, **kwargs)
+        if response.status_code < 400:
+            response.raise_for_status = lambda: response
+        return response
+
+
+class TestFollowsByDefault(HttpClientContract):
+    @pytest.fixture
+    def http_target(self):
+        return target(FollowsByDefault)
+
+
+class TestCaseSensitiveHeaders(HttpClientContract):
+    @pytest.fixture
+    def http_target(self):
+        return target(CaseSensitiveHeaders)
+
+
+class TestBuiltinTimeout(HttpClientContract):
+    @pytest.fixture
+    def http_target(self):
+        return target(BuiltinTimeout)
+
+
+class TestSpacedJson(HttpClientContract):
+    @pytest.fixture
+    def http_target(self):
+        return target(SpacedJson)
+
+
+class TestRaisesFor3xx(HttpClientContract):
+    @pytest.fixture
+    def http_target(self):
+        return target(RaisesFor3xx)
+"""
+
+
+def test_the_suite_catches_each_mutant_fake(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("SERPENS_CONTRACT_SHRINK", "0")
+    pytester.makeini(
+        "[pytest]\nasyncio_mode = auto\nasyncio_default_fixture_loop_scope = function\n"
+    )
+    pytester.makepyfile(test_mutants=MUTANTS)
+    reprec = pytester.inline_run("-p", "no:cacheprovider", "-q")
+    failed = {report.nodeid.split("::")[1] for report in reprec.getfailures()}
+    assert failed == {
+        "TestFollowsByDefault",
+        "TestCaseSensitiveHeaders",
+        "TestBuiltinTimeout",
+        "TestSpacedJson",
+        "TestRaisesFor3xx",
+    }

@@ -1,0 +1,63 @@
+"""The Publisher contract against the fake, and the Pub/Sub adapter over both emulators.
+
+The adapter runs over serpens' in-process emulator and over Google's own emulator, so
+the in-process emulator is itself held to what Google's does.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Callable, Iterator
+
+import pytest
+
+from serpens.testing import PubSubEmulator
+from serpens.testing._pubsub import GCLOUD_EMULATOR
+from serpens.testing.pubsub_emulator import InProcessPubSubEmulator
+from serpens_contract import EmulatorRig, FakeRig, PublisherContract, PublisherRig
+from serpens_pubsub import PubSubPublisher
+
+pytestmark = pytest.mark.pubsub
+
+
+@pytest.fixture(name="inproc_pubsub_host", scope="module")
+def _inproc_pubsub_host() -> Iterator[str]:
+    with InProcessPubSubEmulator() as host:
+        yield host
+
+
+def test_the_session_emulator_is_googles_where_it_is_installed(
+    pubsub_emulator: PubSubEmulator,
+) -> None:
+    """The Google-emulator class below really runs against gcloud's emulator here."""
+    installed = GCLOUD_EMULATOR.is_file() and shutil.which("java") is not None
+    forced = os.environ.get("SERPENS_TEST_PUBSUB_TIER")
+    assert pubsub_emulator.tier != "inproc" or not installed or forced == "inproc"
+
+
+def _adapter_factory(host: str, monkeypatch: pytest.MonkeyPatch) -> Callable[[str], PublisherRig]:
+    monkeypatch.setenv("PUBSUB_EMULATOR_HOST", host)
+    return lambda namespace: EmulatorRig(PubSubPublisher(timeout=10))
+
+
+class TestInMemoryPublisher(PublisherContract):
+    @pytest.fixture
+    def open_publisher(self) -> Callable[[str], PublisherRig]:
+        return lambda namespace: FakeRig()
+
+
+class TestPubSubPublisherOnInProcessEmulator(PublisherContract):
+    @pytest.fixture
+    def open_publisher(
+        self, inproc_pubsub_host: str, monkeypatch: pytest.MonkeyPatch
+    ) -> Callable[[str], PublisherRig]:
+        return _adapter_factory(inproc_pubsub_host, monkeypatch)
+
+
+class TestPubSubPublisherOnGoogleEmulator(PublisherContract):
+    @pytest.fixture
+    def open_publisher(
+        self, pubsub_emulator_host: str, monkeypatch: pytest.MonkeyPatch
+    ) -> Callable[[str], PublisherRig]:
+        return _adapter_factory(pubsub_emulator_host, monkeypatch)

@@ -1,0 +1,141 @@
+"""Mutant queues: the Queue suite must fail when behaviour drifts.
+
+Each mutant is the in-memory fake with one deliberate bug, among them the original
+library's FIFO defect (the group id reused as deduplication id). The suite runs against
+it in a pytester sandbox; the tests pinning the broken behaviour must fail.
+"""
+
+import pytest
+
+HEADER = """
+import dataclasses
+import pytest
+from serpens.fakes import InMemoryQueue
+from serpens_contract import QueueCapabilities, QueueContract
+"""
+
+FOOTER = """
+class Clock:
+    now = 1_700_000_000.0
+    def __call__(self):
+        return self.now
+    def advance(self, seconds):
+        self.now += seconds
+
+class TestMutant(QueueContract):
+    capabilities = QueueCapabilities(injectable_clock=True)
+
+    @pytest.fixture
+    def clock(self):
+        return Clock()
+
+    @pytest.fixture
+    def open_queue(self, clock):
+        return lambda namespace, fifo: Mutant(fifo=fifo, clock=clock)
+
+    @pytest.fixture
+    def advance_clock(self, clock):
+        return clock.advance
+"""
+
+MUTANTS = {
+    "ack_keeps_the_message": (
+        """
+class Mutant(InMemoryQueue):
+    def ack(self, message):
+        pass
+""",
+        ["test_ack_removes_the_message_and_a_second_ack_is_harmless"],
+    ),
+    "fifo_ignores_groups_in_flight": (
+        """
+class Mutant(InMemoryQueue):
+    def receive(self, **kwargs):
+        fifo, self._core.fifo = self._core.fifo, False
+        try:
+            return super().receive(**kwargs)
+        finally:
+            self._core.fifo = fifo
+""",
+        [
+            "test_fifo_holds_back_a_group_while_one_of_its_messages_is_in_flight",
+            "test_differential_against_fake",
+        ],
+    ),
+    "receive_count_stuck_at_one": (
+        """
+class Mutant(InMemoryQueue):
+    def receive(self, **kwargs):
+        return [dataclasses.replace(m, receive_count=1) for m in super().receive(**kwargs)]
+""",
+        [
+            "test_an_unacknowledged_message_is_redelivered_after_its_visibility_timeout",
+            "test_change_visibility_zero_redelivers_at_once",
+            "test_differential_against_fake",
+        ],
+    ),
+    "group_id_reused_as_dedup_id": (
+        """
+class Mutant(InMemoryQueue):
+    def send(self, body, *, attributes=None, delay_seconds=0, group_id=None, dedup_id=None):
+        return super().send(
+            body, attributes=attributes, delay_seconds=delay_seconds, group_id=group_id,
+            dedup_id=dedup_id or group_id,
+        )
+""",
+        [
+            "test_fifo_dedup_id_enqueues_once_and_sends_without_one_are_never_dropped",
+            "test_fifo_delivers_each_group_in_send_order",
+            "test_differential_against_fake",
+        ],
+    ),
+    "attributes_dropped": (
+        """
+class Mutant(InMemoryQueue):
+    def send(self, body, *, attributes=None, **kwargs):
+        return super().send(body, **kwargs)
+""",
+        ["test_send_and_receive_round_trip_body_attributes_and_metadata"],
+    ),
+    "visibility_timeout_doubled": (
+        """
+class Mutant(InMemoryQueue):
+    def receive(self, *, visibility_timeout=None, **kwargs):
+        doubled = None if visibility_timeout is None else visibility_timeout * 2
+        return super().receive(visibility_timeout=doubled, **kwargs)
+""",
+        [
+            "test_an_unacknowledged_message_is_redelivered_after_its_visibility_timeout",
+            "test_differential_against_fake",
+        ],
+    ),
+    "visibility_timeout_ignored": (
+        """
+class Mutant(InMemoryQueue):
+    def receive(self, *, visibility_timeout=None, **kwargs):
+        return super().receive(visibility_timeout=0, **kwargs)
+""",
+        [
+            "test_an_unacknowledged_message_is_redelivered_after_its_visibility_timeout",
+            "test_differential_against_fake",
+        ],
+    ),
+}
+
+
+@pytest.mark.parametrize("mutant", sorted(MUTANTS))
+def test_the_suite_catches_the_mutant(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch, mutant: str
+) -> None:
+    code, must_fail = MUTANTS[mutant]
+    monkeypatch.setenv("SERPENS_CONTRACT_SHRINK", "0")
+    pytester.makeini("[pytest]\nasyncio_default_fixture_loop_scope = function\n")
+    pytester.makepyfile(test_mutant=HEADER + code + FOOTER)
+    # only the tests that must catch this mutant run: the rest would pass and cost time
+    result = pytester.runpytest("-p", "no:cacheprovider", "-q", "-k", " or ".join(must_fail))
+    failed = {
+        report.nodeid.split("::")[-1].split("[")[0]
+        for report in result.reprec.getreports("pytest_runtest_logreport")  # type: ignore[attr-defined]
+        if report.failed
+    }
+    assert set(must_fail) <= failed, f"{mutant} slipped through; failed only {sorted(failed)}"

@@ -1,0 +1,131 @@
+"""Mutant repositories: the Repository suite must fail when behaviour drifts.
+
+Each mutant is the in-memory fake with one deliberate bug (several are the bugs other
+libraries' fakes actually shipped). The suite runs against it in a pytester sandbox, and
+the tests that pin the broken behaviour must fail, the differential test included.
+"""
+
+import pytest
+
+HEADER = """
+import pytest
+from serpens.fakes import InMemoryRepository
+from serpens.ports import Page
+from serpens_contract import RepositoryContract
+from serpens_contract.repository import FakeDatabase
+"""
+
+FOOTER = """
+class Test_{name}(RepositoryContract):
+    @pytest.fixture
+    def open_repository_database(self):
+        return lambda: FakeDatabase(factory={name})
+"""
+
+MUTANTS = {
+    "upsert_updates_when_update_fields_is_omitted": (
+        """
+class {name}(InMemoryRepository):
+    def upsert(self, values, *, conflict_on, update_fields=None):
+        fields = update_fields or [k for k in values if k not in conflict_on]
+        return super().upsert(values, conflict_on=conflict_on, update_fields=fields)
+""",
+        [
+            "test_upsert_inserts_then_does_nothing_when_update_fields_is_omitted",
+            "test_differential_against_fake",
+        ],
+    ),
+    "paginate_total_off_by_one": (
+        """
+class {name}(InMemoryRepository):
+    def paginate(self, *, page=1, size=50, order_by=None):
+        got = super().paginate(page=page, size=size, order_by=order_by)
+        return Page(items=got.items, total=got.total + 1, page=page, size=size)
+""",
+        ["test_paginate_reports_the_true_total_on_every_page", "test_differential_against_fake"],
+    ),
+    "list_ignores_order_by": (
+        """
+class {name}(InMemoryRepository):
+    def list(self, *, order_by=None, limit=None, offset=None, **filters):
+        return super().list(limit=limit, offset=offset, **filters)
+""",
+        [
+            "test_order_defaults_to_the_key_and_nulls_sort_last_ascending",
+            "test_differential_against_fake",
+        ],
+    ),
+    "offset_slices_up_to_limit_instead_of_offset_plus_limit": (
+        """
+class {name}(InMemoryRepository):
+    def list(self, *, order_by=None, limit=None, offset=None, **filters):
+        rows = super().list(order_by=order_by, **filters)
+        return rows[offset or 0 : limit]
+""",
+        ["test_limit_and_offset_window_the_ordered_rows", "test_differential_against_fake"],
+    ),
+    "count_ignores_filters": (
+        """
+class {name}(InMemoryRepository):
+    def count(self, **filters):
+        self.list(**filters)  # still validates names
+        return super().count()
+""",
+        ["test_filters_are_equality_and_none_means_null", "test_differential_against_fake"],
+    ),
+    "only_the_primary_key_is_unique": (
+        """
+class {name}(InMemoryRepository):
+    def __init__(self, model=None, *, database=None):
+        super().__init__(model, database=database)
+        self._info = type(self._info)(self.model)
+        self._info.unique_sets = self._info.unique_sets[:1]
+        self._rules.info = self._info
+""",
+        [
+            "test_a_duplicate_add_conflicts_and_the_unit_of_work_stays_usable",
+            "test_differential_against_fake",
+        ],
+    ),
+    "bulk_add_keeps_the_rows_before_a_failure": (
+        """
+class {name}(InMemoryRepository):
+    def bulk_add(self, objs):
+        done = []
+        for obj in objs:
+            done.append(self.add(obj))
+        return done
+""",
+        ["test_bulk_add_is_all_or_nothing_and_keeps_input_order"],
+    ),
+}
+
+
+def test_the_suite_catches_every_mutant(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """One sandbox run for all mutants (pytester start-up dominates the cost)."""
+    monkeypatch.setenv("SERPENS_CONTRACT_SHRINK", "0")
+    pytester.makeini("[pytest]\nasyncio_default_fixture_loop_scope = function\n")
+    control = "\nclass genuine(InMemoryRepository):\n    pass\n" + FOOTER
+    source = (
+        HEADER
+        + control.replace("{name}", "genuine")
+        + "".join(
+            (code + FOOTER).replace("{name}", name) for name, (code, _) in sorted(MUTANTS.items())
+        )
+    )
+    pytester.makepyfile(test_mutants=source)
+    wanted = " or ".join(sorted({test for _, tests in MUTANTS.values() for test in tests}))
+    result = pytester.runpytest("-p", "no:cacheprovider", "-q", "-k", wanted)
+    failed: set[tuple[str, str]] = set()
+    for report in result.reprec.getreports("pytest_runtest_logreport"):  # type: ignore[attr-defined]
+        if report.failed:
+            _, klass, test = report.nodeid.split("::")
+            failed.add((klass.removeprefix("Test_"), test.split("[")[0]))
+    passed = [r for r in result.reprec.getreports("pytest_runtest_logreport") if r.passed]  # type: ignore[attr-defined]
+    assert passed, "the control run passed nothing: the sandbox is broken"
+    assert not {test for name, test in failed if name == "genuine"}, "the genuine fake failed"
+    for name, (_, must_fail) in MUTANTS.items():
+        missed = [test for test in must_fail if (name, test) not in failed]
+        assert not missed, f"mutant {name} slipped through {missed}"

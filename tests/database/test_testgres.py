@@ -1,0 +1,177 @@
+"""serpens.testgres from unittest and pytest, each in a subprocess of its own (it binds globals)."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from serpens import testgres
+from serpens.database import Base
+
+pytestmark = pytest.mark.postgres
+
+# Models are declared AFTER setup() on purpose: create_all must wait for the first connection.
+SUITE = """
+import asyncio
+import os
+import unittest
+
+from sqlalchemy import Integer, String, select, text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from serpens import database, testgres
+from serpens.database import Base, TimestampMixin
+
+handle = testgres.setup(
+    Base, async_mode=True, redis_mode=REDIS_MODE, default_schema="app,extra", uri=os.environ["PG"]
+)
+
+
+class Widget(TimestampMixin, Base):
+    __tablename__ = "widgets"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(40))
+
+
+class Ledger(Base):
+    __tablename__ = "ledger"
+    __table_args__ = {"schema": "books"}
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+
+
+class TestWithTestgres(unittest.TestCase):
+    def setUp(self):
+        handle.truncate()
+
+    def test_sync_factory_is_bound_and_tables_exist(self):
+        with database.db_session() as session:
+            session.add(Widget(name="sync"))
+        with database.SessionLocal() as session:
+            self.assertEqual(session.scalars(select(Widget.name)).all(), ["sync"])
+            path = session.execute(text("SELECT current_schemas(false)")).scalar_one()
+            self.assertEqual(path, ["app", "extra"])
+            table_schema = session.execute(text(
+                "SELECT table_schema FROM information_schema.tables WHERE table_name = 'widgets'"
+            )).scalar_one()
+            self.assertEqual(table_schema, "app")
+            schemas = set(session.scalars(text("SELECT nspname FROM pg_namespace")))
+            self.assertTrue({"app", "extra", "books"} <= schemas)
+
+    def test_async_factory_is_bound_to_the_same_database(self):
+        async def scenario():
+            async with database.async_db_session() as session:
+                session.add(Widget(name="async"))
+            async with database.AsyncSessionLocal() as session:
+                return (await session.scalars(select(Widget.name))).all()
+
+        self.assertEqual(asyncio.run(scenario()), ["async"])
+        with database.SessionLocal() as session:
+            self.assertEqual(session.scalars(select(Widget.name)).all(), ["async"])
+
+    def test_environment_is_exported(self):
+        self.assertEqual(os.environ["DATABASE_URL"], os.environ["PG"])
+        self.assertEqual(os.environ.get("REDIS_URL"), os.environ.get("EXPECTED_REDIS"))
+"""
+
+
+def _env(pg_url: str, **extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "REDIS_URL"}}
+    env.update(PG=pg_url, **extra)
+    return env
+
+
+def test_unittest_runner(fresh_pg_url: str, tmp_path: Path) -> None:
+    (tmp_path / "test_suite.py").write_text(SUITE.replace("REDIS_MODE", "False"))
+    result = subprocess.run(
+        [sys.executable, "-m", "unittest", "-v", "test_suite"],
+        cwd=tmp_path,
+        env=_env(fresh_pg_url, PYTHONWARNINGS="error"),
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert "Ran 3 tests" in result.stderr
+    assert "OK" in result.stderr
+
+
+def test_pytest_runner_with_redis(
+    fresh_pg_url: str, redis_url: str, pytester: pytest.Pytester
+) -> None:
+    pytester.makeini(
+        "[pytest]\nfilterwarnings = error\nasyncio_default_fixture_loop_scope = function\n"
+    )
+    pytester.makepyfile(test_suite=SUITE.replace("REDIS_MODE", "True"))
+    for name, value in _env(fresh_pg_url, REDIS_URL=redis_url, EXPECTED_REDIS=redis_url).items():
+        pytester._monkeypatch.setenv(name, value)
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "-q")
+    result.assert_outcomes(passed=3)
+
+
+def test_unreachable_server_is_a_clear_runtime_error() -> None:
+    with pytest.raises(RuntimeError, match="did not accept connections") as caught:
+        testgres.setup(Base, uri="postgresql://app:s3cr3t-pw@127.0.0.1:1/app", wait_timeout=0.3)
+    assert "s3cr3t-pw" not in str(caught.value)
+    assert "app:***@127.0.0.1:1" in str(caught.value)
+
+
+START_SCRIPT = """
+import os, socket
+from urllib.parse import urlsplit
+from sqlalchemy import Integer, select
+from sqlalchemy.orm import Mapped, mapped_column
+from serpens import database, testgres
+from serpens.database import Base
+
+handle = testgres.setup(Base)
+
+
+class Thing(Base):
+    __tablename__ = "things"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+
+
+with database.db_session() as session:
+    session.add(Thing())
+with database.SessionLocal() as session:
+    assert session.scalars(select(Thing.id)).all() == [1]
+assert os.environ["DATABASE_URL"] == handle.url
+print(urlsplit(handle.url).port)
+"""
+
+
+def test_starts_a_throwaway_server_without_a_url(tmp_path: Path) -> None:
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in {"DATABASE_URL", "TEST_POSTGRES_URL", "SERPENS_TEST_POSTGRES_TIER"}
+    }
+    result = subprocess.run(
+        [sys.executable, "-c", START_SCRIPT],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=90,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    port = int(result.stdout.strip().splitlines()[-1])
+    with pytest.raises(OSError):  # stopped at exit
+        socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
+
+
+def test_a_server_that_cannot_start_is_a_clear_runtime_error(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.delenv("DATABASE_URL", raising=False)
+    monkeypatch.delenv("TEST_POSTGRES_URL", raising=False)
+    monkeypatch.setenv("SERPENS_TEST_POSTGRES_TIER", "env")
+    with pytest.raises(RuntimeError, match="could not start postgres"):
+        testgres.setup(Base)

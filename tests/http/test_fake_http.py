@@ -1,0 +1,78 @@
+"""InMemoryHttpClient beyond the contract: callable handlers, recording, app crashes."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from serpens.errors import BackendUnavailableError, SerializationError
+from serpens.fakes import InMemoryHttpClient, InMemoryResponse, RecordedRequest
+
+
+async def test_a_callable_handler_serves_and_requests_are_recorded() -> None:
+    def handler(request: RecordedRequest) -> InMemoryResponse:
+        return InMemoryResponse(201, json={"got": request.json(), "path": request.path})
+
+    client = InMemoryHttpClient(handler, base_url="https://api.example")
+    response = await client.post("/v1/items", json={"name": "a"}, headers={"X-Id": "7"})
+    assert response.status_code == 201
+    assert response.json() == {"got": {"name": "a"}, "path": "/v1/items"}
+    assert response.headers["Content-Type"] == "application/json"
+    (recorded,) = client.requests
+    assert recorded.method == "POST"
+    assert recorded.url == "https://api.example/v1/items"
+    assert recorded.headers["x-id"] == "7"
+    assert recorded.headers["HOST"] == "api.example"
+
+
+async def test_an_async_handler_and_text_responses_work() -> None:
+    async def handler(request: RecordedRequest) -> InMemoryResponse:
+        return InMemoryResponse(text=f"q={request.query}")
+
+    client = InMemoryHttpClient(handler)
+    assert (await client.get("/x", params={"a": 1})).text == "q=a=1"
+
+
+async def test_redirect_hops_are_recorded() -> None:
+    def handler(request: RecordedRequest) -> InMemoryResponse:
+        if request.path == "/old":
+            return InMemoryResponse(301, headers={"Location": "/new"})
+        return InMemoryResponse(text="new")
+
+    client = InMemoryHttpClient(handler)
+    assert (await client.get("/old", follow_redirects=True)).text == "new"
+    assert [r.path for r in client.requests] == ["/old", "/new"]
+
+
+async def test_an_app_that_crashes_answers_500_like_a_server(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    async def app(scope: Any, receive: Any, send: Any) -> None:
+        raise RuntimeError("boom")
+
+    client = InMemoryHttpClient(app=app)
+    response = await client.get("/?token=s3cret")
+    assert response.status_code == 500
+    assert "boom" in caplog.text
+    assert "s3cret" not in caplog.text
+
+
+async def test_a_closed_client_refuses_requests() -> None:
+    async with InMemoryHttpClient(lambda request: InMemoryResponse()) as client:
+        assert (await client.get("/")).status_code == 200
+    with pytest.raises(BackendUnavailableError):
+        await client.get("/")
+
+
+async def test_a_body_that_cannot_be_json_encoded_is_a_serialization_error() -> None:
+    client = InMemoryHttpClient(lambda request: InMemoryResponse())
+    with pytest.raises(SerializationError):
+        await client.post("/", json={"x": float("nan")})
+
+
+def test_exactly_one_of_handler_and_app_is_required() -> None:
+    with pytest.raises(TypeError):
+        InMemoryHttpClient()
+    with pytest.raises(TypeError):
+        InMemoryHttpClient(lambda request: InMemoryResponse(), app=lambda *a: None)  # type: ignore[arg-type,return-value]

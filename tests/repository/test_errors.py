@@ -1,0 +1,143 @@
+"""Driver errors become the same serpens errors on psycopg2 and asyncpg (real servers)."""
+
+import threading
+from collections.abc import Iterator
+
+import pytest
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncSession, create_async_engine
+from sqlalchemy.orm import Session
+
+from serpens.errors import (
+    BackendTimeoutError,
+    BackendUnavailableError,
+    ConflictError,
+    ValidationError,
+)
+from serpens_contract.repository import ContractBase, Product, contract_schema
+from serpens_sqlalchemy import AsyncRepository, Repository, sqlstate_error
+
+pytestmark = pytest.mark.postgres
+
+
+def _url(postgres_url: str, driver: str) -> str:
+    return "postgresql+" + driver + "://" + postgres_url.split("://", 1)[1]
+
+
+@pytest.mark.parametrize(
+    ("code", "error"),
+    [
+        ("23505", ConflictError),
+        ("40P01", ConflictError),
+        ("40001", ConflictError),
+        ("23502", ValidationError),
+        ("22001", ValidationError),
+        ("57014", BackendTimeoutError),
+        ("55P03", BackendTimeoutError),
+        ("08006", BackendUnavailableError),
+        ("57P01", BackendUnavailableError),
+        ("SQLITE_CONSTRAINT_UNIQUE", ConflictError),
+        ("SQLITE_BUSY", BackendTimeoutError),
+        ("42P01", None),
+        (None, None),
+    ],
+)
+def test_sqlstates_map_to_serpens_errors(code: str | None, error: type | None) -> None:
+    assert sqlstate_error(code) is error
+
+
+@pytest.fixture(name="schema")
+def _schema(postgres_url: str) -> Iterator[str]:
+    engine = sa.create_engine(_url(postgres_url, "psycopg2"))
+    schema = contract_schema()
+    with engine.begin() as conn:
+        conn.exec_driver_sql(f'CREATE SCHEMA "{schema}"')
+        ContractBase.metadata.create_all(
+            conn.execution_options(schema_translate_map={None: schema})
+        )
+    yield schema
+    with engine.begin() as conn:
+        conn.exec_driver_sql(f'DROP SCHEMA "{schema}" CASCADE')
+    engine.dispose()
+
+
+def _hold_table_lock(
+    postgres_url: str, schema: str, locked: threading.Event, done: threading.Event
+) -> None:
+    engine = sa.create_engine(_url(postgres_url, "psycopg2"))
+    with engine.begin() as conn:
+        conn.exec_driver_sql(f'LOCK TABLE "{schema}".contract_products IN ACCESS EXCLUSIVE MODE')
+        locked.set()
+        done.wait(10)
+    engine.dispose()
+
+
+@pytest.fixture(name="table_lock")
+def _table_lock(postgres_url: str, schema: str) -> Iterator[None]:
+    locked, done = threading.Event(), threading.Event()
+    holder = threading.Thread(target=_hold_table_lock, args=(postgres_url, schema, locked, done))
+    holder.start()
+    assert locked.wait(10)
+    yield
+    done.set()
+    holder.join()
+
+
+def test_statement_timeout_is_a_timeout_on_psycopg2(
+    postgres_url: str, schema: str, table_lock: None
+) -> None:
+    engine = sa.create_engine(_url(postgres_url, "psycopg2"))
+    engine = engine.execution_options(schema_translate_map={None: schema})
+    with Session(engine) as sess:
+        sess.execute(sa.text("SET LOCAL statement_timeout = 100"))
+        with pytest.raises(BackendTimeoutError, match="57014"):
+            Repository(sess, Product).count()
+    engine.dispose()
+
+
+async def test_statement_timeout_is_a_timeout_on_asyncpg(
+    postgres_url: str, schema: str, table_lock: None
+) -> None:
+    engine = create_async_engine(_url(postgres_url, "asyncpg"))
+    engine = engine.execution_options(schema_translate_map={None: schema})
+    async with AsyncSession(engine) as sess:
+        await sess.execute(sa.text("SET LOCAL statement_timeout = 100"))
+        with pytest.raises(BackendTimeoutError, match="57014"):
+            await AsyncRepository(sess, Product).count()
+    await engine.dispose()
+
+
+def test_an_unreachable_server_is_unavailable_without_the_password() -> None:
+    engine = sa.create_engine(
+        "postgresql+psycopg2://app:s3cret-pw@127.0.0.1:1/app", connect_args={"connect_timeout": 2}
+    )
+    with Session(engine) as sess, pytest.raises(BackendUnavailableError) as info:
+        Repository(sess, Product).get(1)
+    assert "s3cret-pw" not in str(info.value)
+    assert "s3cret-pw" not in repr(info.value)
+    engine.dispose()
+
+
+async def test_an_unreachable_server_is_unavailable_on_asyncpg_too() -> None:
+    engine = create_async_engine(
+        "postgresql+asyncpg://app:s3cret-pw@127.0.0.1:1/app", connect_args={"timeout": 2}
+    )
+    async with AsyncSession(engine) as sess:
+        with pytest.raises(BackendUnavailableError) as info:
+            await AsyncRepository(sess, Product).get(1)
+    assert "s3cret-pw" not in str(info.value)
+    await engine.dispose()
+
+
+async def test_a_unique_violation_is_a_conflict_on_asyncpg_copy(
+    postgres_url: str, schema: str
+) -> None:
+    engine = create_async_engine(_url(postgres_url, "asyncpg"))
+    engine = engine.execution_options(schema_translate_map={None: schema})
+    async with AsyncSession(engine) as sess:
+        repo = AsyncRepository(sess, Product)
+        assert await repo.bulk_insert([{"sku": "a"}, {"sku": "b"}]) == 2
+        with pytest.raises(ConflictError, match="23505"):
+            await repo.bulk_insert([{"sku": "c"}, {"sku": "a"}])
+        assert await repo.count() == 2  # the savepoint kept the first batch
+    await engine.dispose()

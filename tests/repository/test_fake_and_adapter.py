@@ -1,0 +1,99 @@
+"""Behaviour outside the shared contract: metadata the fake refuses, adapter-only SQL."""
+
+import datetime as dt
+from collections.abc import Iterator
+
+import pytest
+import sqlalchemy as sa
+from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
+
+from serpens.errors import ConfigurationError, ValidationError
+from serpens.fakes import InMemoryDatabase, InMemoryRepository
+from serpens_sqlalchemy import Repository, configure_sqlite
+
+NOON = dt.datetime(2024, 1, 1, 12, tzinfo=dt.UTC)
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class Stamped(Base):
+    __tablename__ = "stamped"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(sa.String(20))
+    created_at: Mapped[dt.datetime] = mapped_column(
+        sa.DateTime(timezone=True), server_default=sa.func.now()
+    )
+
+
+class Texty(Base):
+    __tablename__ = "texty"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(sa.String(20), server_default=sa.text("'plain'"))
+
+
+class Computed(Base):
+    __tablename__ = "computed"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    a: Mapped[int]
+    twice: Mapped[int] = mapped_column(sa.Computed("a * 2"))
+
+
+class NamedRepo(Repository[Stamped]):
+    model = Stamped
+
+    def named(self, name: str) -> Stamped | None:
+        return self.get_by(name=name)
+
+
+@pytest.fixture(name="sess")
+def _sess() -> Iterator[Session]:
+    engine = sa.create_engine("sqlite://")
+    configure_sqlite(engine)
+    Base.metadata.create_all(engine)
+    with Session(engine, autoflush=False, expire_on_commit=False) as sess:
+        yield sess
+    engine.dispose()
+
+
+def test_the_fake_fills_server_default_now_from_its_clock() -> None:
+    repo = InMemoryRepository(Stamped, database=InMemoryDatabase(clock=lambda: NOON))
+    assert repo.add(Stamped(name="a")).created_at == NOON
+
+
+@pytest.mark.parametrize("model", [Texty, Computed])
+def test_the_fake_refuses_what_it_cannot_emulate(model: type) -> None:
+    with pytest.raises(ConfigurationError, match=model.__name__):
+        InMemoryRepository(model)
+
+
+def test_a_repository_needs_a_model(sess: Session) -> None:
+    with pytest.raises(ConfigurationError, match="model"):
+        Repository(sess)
+    with pytest.raises(ConfigurationError, match="model"):
+        InMemoryRepository()
+
+
+def test_a_subclass_names_its_model_and_adds_lookups(sess: Session) -> None:
+    repo = NamedRepo(sess)
+    repo.add(Stamped(name="a"))
+    found = repo.named("a")
+    assert found is not None
+    assert found.created_at is not None
+
+
+def test_paginate_runs_a_custom_statement_with_its_true_total(sess: Session) -> None:
+    repo = Repository(sess, Stamped)
+    repo.bulk_add([Stamped(name=n) for n in "abcabc"])
+    page = repo.paginate(repo.query.where(Stamped.name != "b"), page=2, size=3, order_by="-name")
+    assert (page.total, page.pages, [s.name for s in page.items]) == (4, 2, ["a"])
+
+
+def test_sql_expressions_order_on_the_adapter_only(sess: Session) -> None:
+    repo = Repository(sess, Stamped)
+    repo.bulk_add([Stamped(name=n) for n in ["b", "C", "a"]])
+    assert [s.name for s in repo.list(order_by=sa.func.lower(Stamped.name))] == ["a", "b", "C"]
+    fake = InMemoryRepository(Stamped)
+    with pytest.raises(ValidationError, match="mapped columns"):
+        fake.list(order_by=sa.func.lower(Stamped.name))

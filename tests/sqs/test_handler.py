@@ -1,0 +1,255 @@
+"""serpens.sqs.handler on Lambda-shaped SQS events (no network)."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+
+from serpens import sqs
+from serpens.errors import ValidationError
+from serpens.testing.sqs_events import sqs_event, sqs_record
+
+FIFO_ARN = "arn:aws:sqs:us-east-1:123456789012:orders.fifo"
+
+
+def _ids(response: sqs.BatchResponse | None) -> list[str]:
+    assert response is not None
+    return [item["itemIdentifier"] for item in response["batchItemFailures"]]
+
+
+class TestRecord:
+    def test_exposes_the_specified_fields(self) -> None:
+        sent = datetime(2024, 5, 1, 12, 30, tzinfo=UTC)
+        raw = sqs_record(
+            '{"order": 7}',
+            message_id="m-1",
+            attributes={"kind": "order", "priority": 3},
+            receive_count=2,
+            sent_at=sent,
+        )
+        record = sqs.Record(raw)
+        assert record.body == '{"order": 7}'
+        assert record.data == {"order": 7}
+        assert record.queue_name == "my-queue"
+        assert record.sent_datetime == sent
+        assert record.sent_datetime.tzinfo is UTC
+        assert record.message_id == "m-1"
+        assert record.receive_count == 2
+        assert record.attributes["ApproximateReceiveCount"] == "2"
+        assert record.message_attributes["kind"]["stringValue"] == "order"
+        assert record.message_attributes["priority"]["dataType"] == "Number"
+        assert record.message_attribute_values == {"kind": "order", "priority": "3"}
+        assert record.receipt_handle == raw["receiptHandle"]
+        assert record.message_group_id is None
+
+    @pytest.mark.parametrize("body", ["plain text", "{not json", "", "[1,"])
+    def test_a_body_that_is_not_json_leaves_data_as_the_raw_body(self, body: str) -> None:
+        assert sqs.Record(sqs_record(body)).data == body
+
+    def test_a_missing_body_and_missing_attributes_do_not_crash(self) -> None:
+        raw = {"messageId": "m", "body": None, "eventSourceARN": "arn:aws:sqs:r:1:q"}
+        record = sqs.Record(raw)
+        assert record.body == ""
+        assert record.data == ""
+        assert record.attributes == {}
+        assert record.sent_datetime is None
+        assert record.receive_count == 1
+        assert record.message_attributes == {}
+
+    def test_fifo_fields(self) -> None:
+        record = sqs.Record(sqs_record("x", queue_arn=FIFO_ARN, group_id="g1"))
+        assert record.message_group_id == "g1"
+        assert record.dedup_id
+        assert record.queue_name == "orders.fifo"
+
+    def test_repr_never_shows_the_body(self) -> None:
+        assert "secret" not in repr(sqs.Record(sqs_record("secret", message_id="m")))
+
+
+class TestHandler:
+    def test_all_successful_returns_none_and_processes_in_order(self) -> None:
+        seen: list[Any] = []
+
+        @sqs.handler
+        def process(record: sqs.Record) -> None:
+            seen.append(record.data)
+
+        event = sqs_event(*(sqs_record(f'{{"n": {i}}}') for i in range(3)))
+        assert process(event, None) is None
+        assert seen == [{"n": 0}, {"n": 1}, {"n": 2}]
+
+    def test_a_failing_record_is_reported_and_the_rest_still_run(
+        self, caplog: pytest.LogCaptureFixture
+    ) -> None:
+        seen: list[str] = []
+
+        @sqs.handler
+        def process(record: sqs.Record) -> None:
+            seen.append(record.body)
+            if record.body in {"b", "d"}:
+                raise RuntimeError("boom")
+
+        event = sqs_event(*(sqs_record(b, message_id=f"id-{b}") for b in "abcde"))
+        with caplog.at_level(logging.ERROR, "serpens.sqs"):
+            response = process(event, None)
+        assert response == {
+            "batchItemFailures": [{"itemIdentifier": "id-b"}, {"itemIdentifier": "id-d"}]
+        }
+        assert seen == list("abcde")
+        assert "id-b" in caplog.text
+        assert "boom" in caplog.text
+
+    def test_legacy_dict_with_message_id_marks_the_record_failed(self) -> None:
+        @sqs.handler
+        def process(record: sqs.Record) -> dict[str, str] | None:
+            return {"messageId": record.message_id} if record.body == "bad" else None
+
+        event = sqs_event(sqs_record("ok", message_id="1"), sqs_record("bad", message_id="2"))
+        assert _ids(process(event, None)) == ["2"]
+
+    def test_base_exceptions_are_not_swallowed(self) -> None:
+        @sqs.handler
+        def process(record: sqs.Record) -> None:
+            raise KeyboardInterrupt
+
+        with pytest.raises(KeyboardInterrupt):
+            process(sqs_event(sqs_record("x")), None)
+
+    def test_fifo_stops_at_the_first_failure_and_reports_the_rest(self) -> None:
+        seen: list[str] = []
+
+        @sqs.handler
+        def process(record: sqs.Record) -> None:
+            seen.append(record.body)
+            if record.body == "a2":
+                raise ValueError("no")
+
+        bodies = [("a1", "A"), ("b1", "B"), ("a2", "A"), ("b2", "B"), ("a3", "A")]
+        event = sqs_event(
+            *(sqs_record(b, message_id=b, group_id=g, queue_arn=FIFO_ARN) for b, g in bodies)
+        )
+        assert _ids(process(event, None)) == ["a2", "b2", "a3"]
+        assert seen == ["a1", "b1", "a2"]
+
+    def test_fifo_skip_group_on_error_reports_only_the_failed_group(self) -> None:
+        seen: list[str] = []
+
+        @sqs.handler(skip_group_on_error=True)
+        def process(record: sqs.Record) -> None:
+            seen.append(record.body)
+            if record.body == "a2":
+                raise ValueError("no")
+
+        bodies = [("a1", "A"), ("b1", "B"), ("a2", "A"), ("b2", "B"), ("a3", "A")]
+        event = sqs_event(
+            *(sqs_record(b, message_id=b, group_id=g, queue_arn=FIFO_ARN) for b, g in bodies)
+        )
+        assert _ids(process(event, None)) == ["a2", "a3"]
+        assert seen == ["a1", "b1", "a2", "b2"]
+
+    def test_an_event_without_records_is_a_validation_error(self) -> None:
+        @sqs.handler
+        def process(record: sqs.Record) -> None:
+            pass
+
+        with pytest.raises(ValidationError, match="not an SQS event"):
+            process({"body": "x"}, None)
+        assert process({"Records": []}, None) is None
+
+    def test_retry_later_validates_its_delay(self) -> None:
+        with pytest.raises(ValidationError):
+            sqs.RetryLater(-1)
+        with pytest.raises(ValidationError):
+            sqs.RetryLater(43_201)
+        with pytest.raises(ValidationError):
+            sqs.RetryLater(1.5)  # type: ignore[arg-type]
+        assert sqs.RetryLater(60, "rate limited").delay == 60
+
+    def test_decorated_function_keeps_the_processor_name(self) -> None:
+        @sqs.handler
+        def message_processor(record: sqs.Record) -> None:
+            pass
+
+        assert message_processor.__name__ == "message_processor"
+
+
+class TestAsyncHandler:
+    def test_processes_concurrently_up_to_the_limit(self) -> None:
+        running = 0
+        peak = 0
+
+        @sqs.async_handler(max_concurrency=3)
+        async def process(record: sqs.Record) -> None:
+            nonlocal running, peak
+            running += 1
+            peak = max(peak, running)
+            await asyncio.sleep(0.01)
+            running -= 1
+            if record.body == "4":
+                raise RuntimeError("boom")
+
+        event = sqs_event(*(sqs_record(str(i), message_id=f"m{i}") for i in range(10)))
+        assert _ids(process(event, None)) == ["m4"]
+        assert peak == 3
+
+    def test_handler_on_an_async_def_awaits_it(self) -> None:
+        seen: list[str] = []
+
+        @sqs.handler
+        async def process(record: sqs.Record) -> None:
+            await asyncio.sleep(0)
+            seen.append(record.body)
+
+        assert process(sqs_event(sqs_record("a"), sqs_record("b")), None) is None
+        assert sorted(seen) == ["a", "b"]
+
+    def test_fifo_groups_run_in_order_and_stop_at_their_first_failure(self) -> None:
+        seen: list[str] = []
+
+        @sqs.async_handler(max_concurrency=4)
+        async def process(record: sqs.Record) -> None:
+            await asyncio.sleep(0.001 * (3 - int(record.body[1])))  # later records finish sooner
+            seen.append(record.body)
+            if record.body == "a2":
+                raise ValueError("no")
+
+        bodies = [("a1", "A"), ("b1", "B"), ("a2", "A"), ("b2", "B"), ("a3", "A"), ("b3", "B")]
+        event = sqs_event(
+            *(sqs_record(b, message_id=b, group_id=g, queue_arn=FIFO_ARN) for b, g in bodies)
+        )
+        assert _ids(process(event, None)) == ["a2", "a3"]
+        assert [b for b in seen if b[0] == "a"] == ["a1", "a2"]
+        assert [b for b in seen if b[0] == "b"] == ["b1", "b2", "b3"]
+
+    def test_warm_invocations_reuse_one_event_loop(self) -> None:
+        loops: list[asyncio.AbstractEventLoop] = []
+
+        @sqs.async_handler
+        async def process(record: sqs.Record) -> None:
+            loops.append(asyncio.get_running_loop())
+
+        process(sqs_event(sqs_record("1")), None)
+        process(sqs_event(sqs_record("2")), None)
+        assert loops[0] is loops[1]
+
+    def test_max_concurrency_must_be_positive(self) -> None:
+        with pytest.raises(ValidationError):
+            sqs.async_handler(max_concurrency=0)
+
+
+def test_a_sync_callable_returning_a_coroutine_never_counts_as_done(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    class Processor:
+        async def __call__(self, record: sqs.Record) -> None:
+            pass
+
+    process = sqs.handler(Processor())  # not detected as async: a callable instance
+    with caplog.at_level(logging.ERROR, "serpens.sqs"):
+        response = process(sqs_event(sqs_record("x", message_id="m")), None)
+    assert response == {"batchItemFailures": [{"itemIdentifier": "m"}]}
+    assert "sqs.async_handler" in caplog.text

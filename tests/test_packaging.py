@@ -1,0 +1,108 @@
+"""Packaging: the wheel's top level, each public module's ``__all__``, and typed markers."""
+
+from __future__ import annotations
+
+import importlib
+import pkgutil
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+from types import ModuleType
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+DISTRIBUTION_PACKAGES = [
+    "serpens",
+    "serpens_contract",
+    "serpens_sqlalchemy",
+    "serpens_redis",
+    "serpens_httpx",
+    "serpens_pubsub",
+    "serpens_aws",
+]
+
+
+def public_modules() -> list[str]:
+    """Every importable module of ours whose dotted path has no private component."""
+    names: list[str] = []
+    for package_name in DISTRIBUTION_PACKAGES:
+        package = importlib.import_module(package_name)
+        names.append(package_name)
+        names.extend(
+            info.name
+            for info in pkgutil.walk_packages(package.__path__, prefix=f"{package_name}.")
+            if not any(part.startswith("_") for part in info.name.split("."))
+        )
+    return sorted(names)
+
+
+@pytest.fixture(scope="module", name="wheel")
+def _wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("wheel")
+    subprocess.run(
+        [sys.executable, "-m", "hatchling", "build", "--target", "wheel", "--directory", str(out)],
+        cwd=ROOT,
+        check=True,
+        capture_output=True,
+    )
+    (wheel,) = out.glob("serpens-*.whl")
+    return wheel
+
+
+def test_wheel_installs_only_serpens_top_level_packages(wheel: Path) -> None:
+    with zipfile.ZipFile(wheel) as archive:
+        top_level = {
+            name.split("/")[0]
+            for name in archive.namelist()
+            if not name.split("/")[0].endswith(".dist-info")
+        }
+    assert "serpens" in top_level
+    assert all(name == "serpens" or name.startswith("serpens_") for name in top_level), top_level
+    assert {"adapters", "contract_tests", "tests", "docs"}.isdisjoint(top_level)
+
+
+def test_wheel_ships_py_typed_for_every_package(wheel: Path) -> None:
+    with zipfile.ZipFile(wheel) as archive:
+        names = set(archive.namelist())
+    for package in DISTRIBUTION_PACKAGES:
+        assert f"{package}/py.typed" in names, package
+
+
+def test_wheel_registers_the_pytest_plugin(wheel: Path) -> None:
+    with zipfile.ZipFile(wheel) as archive:
+        (entry_points,) = [n for n in archive.namelist() if n.endswith("entry_points.txt")]
+        text = archive.read(entry_points).decode()
+    assert "[pytest11]" in text
+    assert "serpens_contract = serpens_contract.plugin" in text
+
+
+def _defined_here(module: ModuleType, obj: object) -> bool:
+    owner = getattr(obj, "__module__", None)
+    return isinstance(owner, str) and (
+        owner == module.__name__ or owner.startswith(f"{module.__name__}._")
+    )
+
+
+@pytest.mark.parametrize("name", public_modules())
+def test_public_module_declares_a_sorted_complete_all(name: str) -> None:
+    module = importlib.import_module(name)
+    exported = getattr(module, "__all__", None)
+    assert exported is not None, f"{name} has no __all__"
+    assert list(exported) == sorted(exported), f"{name}.__all__ is not sorted"
+    assert len(set(exported)) == len(exported), f"{name}.__all__ has duplicates"
+    for attr in exported:
+        assert getattr(module, attr, None) is not None or attr in vars(module), (
+            f"{name}.__all__ names missing {attr}"
+        )
+    undeclared = sorted(
+        attr
+        for attr, obj in vars(module).items()
+        if not attr.startswith("_")
+        and not isinstance(obj, ModuleType)
+        and (callable(obj) or isinstance(obj, type))
+        and _defined_here(module, obj)
+        and attr not in exported
+    )
+    assert undeclared == [], f"{name} defines public names missing from __all__: {undeclared}"
