@@ -20,6 +20,7 @@ NAMES = [
     "database_fastapi.py",
     "database_recipes.py",
     "database_upsert.py",
+    "postgres_queue.py",
     "database_lambda.py",
 ]
 RUNNER = """
@@ -46,19 +47,3 @@ def test_examples_run_on_postgres(fresh_pg_url: str, tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr[-3000:]
     assert result.stdout.count("ran ") == len(NAMES)
     assert list(tmp_path.glob("*.db")) == []  # it really used PostgreSQL
-
-
-@pytest.mark.postgres
-def test_postgres_queue_example_runs(fresh_pg_url: str, tmp_path: Path) -> None:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("DB_")}
-    env.update(DATABASE_URL=fresh_pg_url.replace("postgresql://", "postgresql+psycopg2://"))
-    result = subprocess.run(
-        [sys.executable, "-W", "error", str(EXAMPLES / "postgres_queue.py")],
-        cwd=tmp_path,
-        env=env,
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=60,
-    )
-    assert result.returncode == 0, result.stderr[-3000:]
