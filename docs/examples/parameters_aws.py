@@ -22,16 +22,8 @@ password = secrets_manager.get("orders/db", "password")  # one key of a JSON sec
 raw = secrets_manager.get("orders/tls-key")  # str, or bytes for a binary secret
 fresh = secrets_manager.get("orders/db", "password", force_fetch=True)  # after a rotation
 
-assert (host, settings, password, raw, fresh) == (
-    "db.internal",
-    {"retries": 3},
-    "s3cret",
-    b"\x00key",
-    "s3cret",
-)
-assert (
-    everything
-    == several
-    == {"/orders/db/host": "db.internal", "/orders/settings": '{"retries": 3}'}
-)
+assert (host, settings, raw) == ("db.internal", {"retries": 3}, b"\x00key")
+assert password == fresh == "s3cret"
+both = {"/orders/db/host": "db.internal", "/orders/settings": '{"retries": 3}'}
+assert everything == several == both
 assert asyncio.run(parameters.aget("/orders/db/host")) == "db.internal"  # async: aget
