@@ -299,6 +299,8 @@ class Request:
             return text
         try:
             return json.loads(text)
+        except RecursionError:
+            raise HTTPError(400, "JSON body nested too deeply") from None
         except ValueError:
             mime = str(self.headers.get("content-type") or "").split(";", 1)[0].strip().lower()
             if mime == _JSON_MIME or mime.endswith("+json"):
