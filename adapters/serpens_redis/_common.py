@@ -35,9 +35,12 @@ __all__ = [
 ]
 
 OUTAGE: tuple[type[Exception], ...] = (
-    redis.exceptions.ConnectionError,
+    redis.exceptions.ConnectionError,  # refused, reset, auth, LOADING, max clients
     redis.exceptions.TimeoutError,
-    redis.exceptions.ReadOnlyError,
+    redis.exceptions.ReadOnlyError,  # a replica after a failover
+    redis.exceptions.OutOfMemoryError,  # OOM: maxmemory reached with noeviction
+    redis.exceptions.ClusterDownError,  # CLUSTERDOWN, MASTERDOWN
+    redis.exceptions.TryAgainError,
     OSError,
 )
 """Errors meaning "Redis is unreachable or cannot take writes": fail-open catches these.
