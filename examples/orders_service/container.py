@@ -75,6 +75,7 @@ class Memory:
     publisher: InMemoryPublisher = field(default_factory=InMemoryPublisher)
     queue: AsyncInMemoryQueue = field(default_factory=AsyncInMemoryQueue)
     pricing_app: FastAPI = field(default_factory=create_pricing_app)
+    pricing_origin: str = "http://pricing.local"  # where the fake serves the pricing app
 
     def orders(self) -> AsyncUnitOfWork:
         """A unit of work on the shared in-memory database (no rollback to emulate)."""
@@ -110,7 +111,7 @@ async def open_container(
         yield Container(
             settings=settings,
             orders=fakes.orders(),
-            http=InMemoryHttpClient(app=fakes.pricing_app, base_url=settings.pricing_url),
+            http=InMemoryHttpClient(app=fakes.pricing_app, base_url=fakes.pricing_origin),
             cache=fakes.cache,
             publisher=fakes.publisher,
             queue=fakes.queue,

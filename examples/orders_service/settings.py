@@ -63,8 +63,8 @@ class Settings:
         adapters = environ.get(ORDERS_ADAPTERS, "production")
         if adapters not in ("memory", "production"):
             raise ConfigurationError(f"{ORDERS_ADAPTERS} must be 'memory' or 'production'")
-        ttl = _number(environ, PRODUCT_CACHE_TTL, 300.0)
-        retry = int(_number(environ, PAYMENT_RETRY_SECONDS, 60))
+        ttl = _number(environ, PRODUCT_CACHE_TTL, 300.0, minimum=0.001)
+        retry = int(_number(environ, PAYMENT_RETRY_SECONDS, 60, minimum=0))
         if adapters == "memory":
             return cls(
                 adapters="memory",
@@ -91,7 +91,7 @@ def _required(environ: Mapping[str, str], name: str) -> str:
     return value
 
 
-def _number(environ: Mapping[str, str], name: str, default: float) -> float:
+def _number(environ: Mapping[str, str], name: str, default: float, *, minimum: float) -> float:
     raw = environ.get(name)
     if raw is None:
         return default
@@ -99,6 +99,6 @@ def _number(environ: Mapping[str, str], name: str, default: float) -> float:
         value = float(raw)
     except ValueError:
         raise ConfigurationError(f"{name} must be a number of seconds") from None
-    if value < 0:
-        raise ConfigurationError(f"{name} must be >= 0")
+    if not value >= minimum:  # also rejects NaN
+        raise ConfigurationError(f"{name} must be at least {minimum:g}")
     return value
