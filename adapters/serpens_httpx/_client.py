@@ -10,6 +10,7 @@ from typing import Any, Self
 
 import httpx
 
+from serpens._http_verbs import HttpVerbs
 from serpens.errors import (
     BackendError,
     BackendTimeoutError,
@@ -94,7 +95,7 @@ class HttpxResponse:
         return f"<HttpxResponse [{self.status_code}]>"
 
 
-class HttpxHttpClient:
+class HttpxHttpClient(HttpVerbs[HttpxResponse]):
     """An ``HttpClient`` over ``httpx.AsyncClient`` whose failures are serpens errors.
 
     Args:
@@ -147,90 +148,6 @@ class HttpxHttpClient:
                 follow_redirects=follow_redirects,
             )
         return HttpxResponse(response)
-
-    async def get(
-        self,
-        url: str,
-        *,
-        params: Params = None,
-        headers: Headers = None,
-        timeout: float | None = None,
-        follow_redirects: bool = False,
-    ) -> HttpxResponse:
-        """Send a GET request."""
-        return await self.request(
-            "GET",
-            url,
-            params=params,
-            headers=headers,
-            timeout=timeout,
-            follow_redirects=follow_redirects,
-        )
-
-    async def post(
-        self,
-        url: str,
-        *,
-        content: bytes | None = None,
-        json: Any = None,
-        params: Params = None,
-        headers: Headers = None,
-        timeout: float | None = None,
-        follow_redirects: bool = False,
-    ) -> HttpxResponse:
-        """Send a POST request."""
-        return await self.request(
-            "POST",
-            url,
-            content=content,
-            json=json,
-            params=params,
-            headers=headers,
-            timeout=timeout,
-            follow_redirects=follow_redirects,
-        )
-
-    async def put(
-        self,
-        url: str,
-        *,
-        content: bytes | None = None,
-        json: Any = None,
-        params: Params = None,
-        headers: Headers = None,
-        timeout: float | None = None,
-        follow_redirects: bool = False,
-    ) -> HttpxResponse:
-        """Send a PUT request."""
-        return await self.request(
-            "PUT",
-            url,
-            content=content,
-            json=json,
-            params=params,
-            headers=headers,
-            timeout=timeout,
-            follow_redirects=follow_redirects,
-        )
-
-    async def delete(
-        self,
-        url: str,
-        *,
-        params: Params = None,
-        headers: Headers = None,
-        timeout: float | None = None,
-        follow_redirects: bool = False,
-    ) -> HttpxResponse:
-        """Send a DELETE request."""
-        return await self.request(
-            "DELETE",
-            url,
-            params=params,
-            headers=headers,
-            timeout=timeout,
-            follow_redirects=follow_redirects,
-        )
 
     async def aclose(self) -> None:
         """Close the client if the adapter created it; a caller's client stays open."""

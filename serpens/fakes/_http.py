@@ -14,6 +14,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any, Self
 from urllib.parse import quote, urlencode, urljoin, urlsplit, urlunsplit
 
+from serpens._http_verbs import HttpVerbs
 from serpens.errors import BackendError, BackendTimeoutError, BackendUnavailableError, mask_url
 from serpens.fakes._asgi import ASGIApp, call_asgi
 from serpens.fakes._http_types import (
@@ -54,7 +55,7 @@ def _query_value(value: str | float | bool | None) -> str:
     return "" if value is None else str(value)
 
 
-class InMemoryHttpClient:
+class InMemoryHttpClient(HttpVerbs[InMemoryResponse]):
     """An ``HttpClient`` whose requests are served by an in-process ASGI app or callable.
 
     Args:
@@ -167,90 +168,6 @@ class InMemoryHttpClient:
             return response
         assert self._app is not None  # noqa: S101 - checked in __init__
         return await call_asgi(self._app, recorded)
-
-    async def get(
-        self,
-        url: str,
-        *,
-        params: Params = None,
-        headers: Headers = None,
-        timeout: float | None = None,
-        follow_redirects: bool = False,
-    ) -> InMemoryResponse:
-        """Send a GET request."""
-        return await self.request(
-            "GET",
-            url,
-            params=params,
-            headers=headers,
-            timeout=timeout,
-            follow_redirects=follow_redirects,
-        )
-
-    async def post(
-        self,
-        url: str,
-        *,
-        content: bytes | None = None,
-        json: Any = None,
-        params: Params = None,
-        headers: Headers = None,
-        timeout: float | None = None,
-        follow_redirects: bool = False,
-    ) -> InMemoryResponse:
-        """Send a POST request."""
-        return await self.request(
-            "POST",
-            url,
-            content=content,
-            json=json,
-            params=params,
-            headers=headers,
-            timeout=timeout,
-            follow_redirects=follow_redirects,
-        )
-
-    async def put(
-        self,
-        url: str,
-        *,
-        content: bytes | None = None,
-        json: Any = None,
-        params: Params = None,
-        headers: Headers = None,
-        timeout: float | None = None,
-        follow_redirects: bool = False,
-    ) -> InMemoryResponse:
-        """Send a PUT request."""
-        return await self.request(
-            "PUT",
-            url,
-            content=content,
-            json=json,
-            params=params,
-            headers=headers,
-            timeout=timeout,
-            follow_redirects=follow_redirects,
-        )
-
-    async def delete(
-        self,
-        url: str,
-        *,
-        params: Params = None,
-        headers: Headers = None,
-        timeout: float | None = None,
-        follow_redirects: bool = False,
-    ) -> InMemoryResponse:
-        """Send a DELETE request."""
-        return await self.request(
-            "DELETE",
-            url,
-            params=params,
-            headers=headers,
-            timeout=timeout,
-            follow_redirects=follow_redirects,
-        )
 
     async def aclose(self) -> None:
         """Close the client; later requests fail with :class:`BackendUnavailableError`."""
