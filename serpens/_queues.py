@@ -5,6 +5,7 @@ The limits are Amazon SQS's, so code tested against the fake does not fail on SQ
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Mapping
 from decimal import Decimal
 
@@ -22,6 +23,7 @@ __all__ = [
     "check_receive",
     "check_send",
     "check_visibility",
+    "dedup_key",
     "string_attributes",
 ]
 
@@ -61,13 +63,14 @@ def string_attributes(attributes: Mapping[str, AttributeValue] | None) -> dict[s
 
 def check_send(
     body: str,
+    attributes: Mapping[str, AttributeValue] | None,
     *,
     fifo: bool,
     delay_seconds: int,
     group_id: str | None,
     dedup_id: str | None,
-) -> None:
-    """Raise ValidationError for a send SQS would reject."""
+) -> dict[str, str]:
+    """Raise ValidationError for a send SQS would reject; return the attributes as strings."""
     if not isinstance(body, str) or not body:
         raise ValidationError("a message body must be a non-empty string")
     if len(body.encode("utf-8")) > MAX_BODY_BYTES:
@@ -83,6 +86,18 @@ def check_send(
             raise ValidationError("dedup_id must be 1 to 128 characters")
     elif group_id is not None or dedup_id is not None:
         raise ValidationError("group_id and dedup_id apply to FIFO queues only")
+    return string_attributes(attributes)
+
+
+def dedup_key(body: str, dedup_id: str | None, *, fifo: bool, content_based: bool) -> str | None:
+    """Return the key a send is deduplicated by.
+
+    That is *dedup_id*, else the body's SHA-256 on a FIFO queue that deduplicates by
+    content, else ``None`` (the message is never a duplicate).
+    """
+    if fifo and dedup_id is None and content_based:
+        return hashlib.sha256(body.encode("utf-8")).hexdigest()
+    return dedup_id
 
 
 def check_receive(max_messages: int, wait_seconds: float, visibility_timeout: int | None) -> None:

@@ -162,7 +162,12 @@ class SQSQueue:
     ) -> str:
         """See :meth:`serpens.ports.Queue.send`."""
         check_send(
-            body, fifo=self.fifo, delay_seconds=delay_seconds, group_id=group_id, dedup_id=dedup_id
+            body,
+            attributes,
+            fifo=self.fifo,
+            delay_seconds=delay_seconds,
+            group_id=group_id,
+            dedup_id=dedup_id,
         )
         request: dict[str, Any] = {
             "QueueUrl": self.queue_url,
@@ -256,7 +261,12 @@ class AsyncSQSQueue:
     ) -> str:
         """See :meth:`serpens.ports.Queue.send`."""
         check_send(
-            body, fifo=self.fifo, delay_seconds=delay_seconds, group_id=group_id, dedup_id=dedup_id
+            body,
+            attributes,
+            fifo=self.fifo,
+            delay_seconds=delay_seconds,
+            group_id=group_id,
+            dedup_id=dedup_id,
         )
         return await asyncio.to_thread(
             self._sync.send,

@@ -11,7 +11,6 @@ on a FIFO queue take a per-queue advisory lock so two consumers cannot split a g
 
 from __future__ import annotations
 
-import hashlib
 import json
 import time
 import uuid
@@ -29,7 +28,7 @@ from serpens._queues import (
     check_receive,
     check_send,
     check_visibility,
-    string_attributes,
+    dedup_key,
 )
 from serpens.errors import (
     BackendError,
@@ -148,14 +147,16 @@ class PostgresQueue:
         dedup_id: str | None = None,
     ) -> str:
         """See :meth:`serpens.ports.Queue.send`."""
-        check_send(
-            body, fifo=self.fifo, delay_seconds=delay_seconds, group_id=group_id, dedup_id=dedup_id
+        attrs = check_send(
+            body,
+            attributes,
+            fifo=self.fifo,
+            delay_seconds=delay_seconds,
+            group_id=group_id,
+            dedup_id=dedup_id,
         )
-        attrs = json.dumps(string_attributes(attributes))
         message_id = uuid.uuid4()
-        key = dedup_id
-        if self.fifo and key is None and self._content_based_dedup:
-            key = hashlib.sha256(body.encode("utf-8")).hexdigest()
+        key = dedup_key(body, dedup_id, fifo=self.fifo, content_based=self._content_based_dedup)
         with _translate(self._what), self._engine.begin() as conn:
             if key is not None:
                 existing = self._dedup(conn, key, message_id)
@@ -171,7 +172,7 @@ class PostgresQueue:
                     "id": message_id,
                     "q": self.name,
                     "body": body,
-                    "attrs": attrs,
+                    "attrs": json.dumps(attrs),
                     "g": group_id,
                     "delay": delay_seconds,
                 },

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import threading
 import time
 import uuid
@@ -18,7 +17,7 @@ from serpens._queues import (
     check_receive,
     check_send,
     check_visibility,
-    string_attributes,
+    dedup_key,
 )
 from serpens.errors import NotFoundError
 from serpens.ports import Message
@@ -75,14 +74,16 @@ class _QueueCore:
         group_id: str | None,
         dedup_id: str | None,
     ) -> str:
-        check_send(
-            body, fifo=self.fifo, delay_seconds=delay_seconds, group_id=group_id, dedup_id=dedup_id
+        attrs = check_send(
+            body,
+            attributes,
+            fifo=self.fifo,
+            delay_seconds=delay_seconds,
+            group_id=group_id,
+            dedup_id=dedup_id,
         )
-        attrs = string_attributes(attributes)
         now = self.clock()
-        key = dedup_id
-        if self.fifo and key is None and self.content_based_dedup:
-            key = hashlib.sha256(body.encode("utf-8")).hexdigest()
+        key = dedup_key(body, dedup_id, fifo=self.fifo, content_based=self.content_based_dedup)
         if key is not None:
             seen = self.dedup.get(key)
             if seen is not None and now - seen[0] < DEDUP_WINDOW_SECONDS:
