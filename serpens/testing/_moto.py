@@ -7,14 +7,13 @@ import urllib.request
 from typing import Any
 from urllib.parse import urlsplit
 
-from serpens._config import env_str
 from serpens._extras import require
 from serpens.testing._common import (
     LOOPBACK,
     ServerHandle,
     Tier,
-    TierUnavailableError,
     env_endpoint,
+    env_setting,
     select_tier,
 )
 
@@ -77,10 +76,7 @@ class MotoServer(ServerHandle):
 
 
 def _start_env() -> MotoServer:
-    url = env_str(ENV_URL)
-    if url is None:
-        raise TierUnavailableError(f"{ENV_URL} is not set")
-    return MotoServer("env", url=url).start()
+    return MotoServer("env", url=env_setting(ENV_URL)).start()
 
 
 def start_moto(tier: str | None = None) -> MotoServer:

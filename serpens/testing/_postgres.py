@@ -18,19 +18,21 @@ import stat
 import subprocess
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
-from serpens._config import env_str
 from serpens.testing._common import (
     LOOPBACK,
-    ServerHandle,
     Tier,
     TierUnavailableError,
+    UrlServerHandle,
     env_endpoint,
-    free_port,
+    env_setting,
+    select_tier,
+    start_on_free_port,
+)
+from serpens.testing._process import (
+    log_tail,
     make_scratch_dir,
     remove_tree,
-    select_tier,
     unprivileged_user,
 )
 
@@ -39,11 +41,10 @@ __all__ = ["PostgresServer", "start_postgres"]
 ENV_URL = "TEST_POSTGRES_URL"
 _ORDER: tuple[Tier, ...] = ("env", "local", "embedded")
 _START_TIMEOUT_S = 30
-_PORT_ATTEMPTS = 3
 _SETTINGS = "-c fsync=off -c synchronous_commit=off -c full_page_writes=off"
 
 
-class PostgresServer(ServerHandle):
+class PostgresServer(UrlServerHandle):
     """A PostgreSQL server for tests.
 
     Attributes:
@@ -55,25 +56,17 @@ class PostgresServer(ServerHandle):
     """
 
     backend = "postgres"
+    default_port = 5432
 
     def __init__(self, tier: Tier, *, url: str | None = None, bindir: Path | None = None) -> None:
-        super().__init__(tier)
+        super().__init__(tier, url)
         self.bindir = bindir
-        self.port = free_port() if url is None else (urlsplit(url).port or 5432)
-        self.url = url or f"postgresql://postgres@{LOOPBACK}:{self.port}/postgres"
         self.data_dir: Path | None = None
         self._base: Path | None = None
         self._user = unprivileged_user() if url is None else None
 
-    @property
-    def address(self) -> str:
-        """The connection URL."""
-        return self.url
-
-    @property
-    def host(self) -> str:
-        """The host name clients connect to."""
-        return urlsplit(self.url).hostname or LOOPBACK
+    def _local_url(self, port: int) -> str:
+        return f"postgresql://postgres@{LOOPBACK}:{port}/postgres"
 
     def _startup(self) -> None:
         if not self.owned:
@@ -154,7 +147,7 @@ class PostgresServer(ServerHandle):
         if result.returncode != 0:
             log = ""
             if self._base is not None and (self._base / "postgres.log").exists():
-                log = (self._base / "postgres.log").read_text(errors="replace")[-1500:]
+                log = log_tail(self._base / "postgres.log")
             output = (result.stderr or result.stdout).strip()[-1500:]
             detail = f"{output}\n{log}".strip()
             raise RuntimeError(f"{program} {args[-1]} exited with {result.returncode}: {detail}")
@@ -220,25 +213,11 @@ def _public_copy(pginstall: Path) -> Path:
 
 def _start(tier: Tier, bindir: Path | None = None, url: str | None = None) -> PostgresServer:
     server = PostgresServer(tier, url=url, bindir=bindir)
-    for attempt in range(1, _PORT_ATTEMPTS + 1):
-        try:
-            return server.start()
-        except RuntimeError as exc:
-            if (
-                "could not bind" not in str(exc) or attempt == _PORT_ATTEMPTS
-            ):  # port taken meanwhile: retry
-                server._shutdown()  # noqa: SLF001 - clean the half-made cluster
-                raise
-            server.port = free_port()
-            server.url = f"postgresql://postgres@{LOOPBACK}:{server.port}/postgres"
-    raise AssertionError  # pragma: no cover - the loop returns or raises
-
-
-def _start_env() -> PostgresServer:
-    url = env_str(ENV_URL)
-    if url is None:
-        raise TierUnavailableError(f"{ENV_URL} is not set")
-    return _start("env", url=url)
+    try:
+        return start_on_free_port(server, "could not bind", server._move_to)  # noqa: SLF001
+    except RuntimeError:
+        server._shutdown()  # noqa: SLF001 - clean the half-made cluster
+        raise
 
 
 def start_postgres(tier: str | None = None) -> PostgresServer:
@@ -256,7 +235,7 @@ def start_postgres(tier: str | None = None) -> PostgresServer:
         "postgres",
         _ORDER,
         {
-            "env": _start_env,
+            "env": lambda: _start("env", url=env_setting(ENV_URL)),
             "local": lambda: _start("local", bindir=_local_bindir()),
             "embedded": lambda: _start("embedded", bindir=_embedded_bindir()),
         },

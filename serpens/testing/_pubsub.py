@@ -8,26 +8,27 @@ constructed), so set it to :attr:`PubSubEmulator.host` before creating clients; 
 from __future__ import annotations
 
 import importlib
-import os
 import shutil
-import signal
 import subprocess
 from pathlib import Path
 from typing import Any
 
-from serpens._config import env_str
 from serpens.testing._common import (
     LOOPBACK,
     ServerHandle,
     Tier,
     TierUnavailableError,
     env_endpoint,
+    env_setting,
     free_port,
-    make_scratch_dir,
     port_is_open,
-    remove_tree,
     select_tier,
-    wait_until,
+)
+from serpens.testing._process import (
+    make_scratch_dir,
+    remove_tree,
+    stop_process,
+    wait_for_process,
 )
 
 __all__ = ["GCLOUD_EMULATOR", "PubSubEmulator", "start_pubsub_emulator"]
@@ -103,16 +104,17 @@ class PubSubEmulator(ServerHandle):
             raise
 
     def _wait_ready(self, hostname: str, port: int) -> None:
-        wait_until(
-            lambda: port_is_open(hostname, port) or self._process_exited(),
-            _START_TIMEOUT_S,
+        assert self._process is not None  # noqa: S101 - set just before
+        assert self._dir is not None  # noqa: S101
+        wait_for_process(
+            self._process,
+            lambda: port_is_open(hostname, port),
             f"the Pub/Sub emulator listening on {self.host}",
+            program="cloud-pubsub-emulator",
+            timeout=_START_TIMEOUT_S,
+            log=self._dir / "emulator.log",
             interval=0.05,
         )
-        if self._process_exited():
-            assert self._dir is not None  # noqa: S101 - set before the process starts
-            text = (self._dir / "emulator.log").read_text(errors="replace")[-1500:]
-            raise RuntimeError(f"cloud-pubsub-emulator exited at start: {text.strip()}")
 
     def _start_inproc(self) -> None:
         try:
@@ -130,18 +132,9 @@ class PubSubEmulator(ServerHandle):
         self._inproc = emulator
         self.host = _emulator_host(emulator)
 
-    def _process_exited(self) -> bool:
-        return self._process is None or self._process.poll() is not None
-
     def _shutdown(self) -> None:
         process, self._process = self._process, None
-        if process is not None and process.poll() is None:
-            os.killpg(process.pid, signal.SIGTERM)  # the JVM and its launcher script
-            try:
-                process.wait(timeout=5)
-            except subprocess.TimeoutExpired:
-                os.killpg(process.pid, signal.SIGKILL)
-                process.wait()
+        stop_process(process, group=True)  # the JVM and its launcher script
         emulator, self._inproc = self._inproc, None
         if emulator is not None:
             emulator.stop()
@@ -180,10 +173,7 @@ def _gcloud_executable() -> Path:
 
 
 def _start_env() -> PubSubEmulator:
-    host = env_str(ENV_HOST)
-    if host is None:
-        raise TierUnavailableError(f"{ENV_HOST} is not set")
-    return PubSubEmulator("env", host=host).start()
+    return PubSubEmulator("env", host=env_setting(ENV_HOST)).start()
 
 
 def start_pubsub_emulator(tier: str | None = None) -> PubSubEmulator:

@@ -8,24 +8,25 @@ from __future__ import annotations
 
 import importlib.util
 import shutil
-import signal
 import socket
 import subprocess
 from pathlib import Path
-from urllib.parse import urlsplit
 
-from serpens._config import env_str
 from serpens.testing._common import (
     LOOPBACK,
-    ServerHandle,
     Tier,
     TierUnavailableError,
+    UrlServerHandle,
     env_endpoint,
-    free_port,
+    env_setting,
+    select_tier,
+    start_on_free_port,
+)
+from serpens.testing._process import (
     make_scratch_dir,
     remove_tree,
-    select_tier,
-    wait_until,
+    stop_process,
+    wait_for_process,
 )
 
 __all__ = ["RedisServer", "start_redis"]
@@ -33,7 +34,6 @@ __all__ = ["RedisServer", "start_redis"]
 ENV_URL = "TEST_REDIS_URL"
 _ORDER: tuple[Tier, ...] = ("env", "local", "embedded")
 _START_TIMEOUT_S = 10.0
-_PORT_ATTEMPTS = 3
 
 
 def _answers_ping(host: str, port: int) -> bool:
@@ -45,7 +45,7 @@ def _answers_ping(host: str, port: int) -> bool:
         return False
 
 
-class RedisServer(ServerHandle):
+class RedisServer(UrlServerHandle):
     """A Redis server for tests.
 
     Attributes:
@@ -55,26 +55,18 @@ class RedisServer(ServerHandle):
     """
 
     backend = "redis"
+    default_port = 6379
 
     def __init__(
         self, tier: Tier, *, url: str | None = None, executable: Path | None = None
     ) -> None:
-        super().__init__(tier)
+        super().__init__(tier, url)
         self.executable = executable
-        self.port = free_port() if url is None else (urlsplit(url).port or 6379)
-        self.url = url or f"redis://{LOOPBACK}:{self.port}/0"
         self._process: subprocess.Popen[bytes] | None = None
         self._dir: Path | None = None
 
-    @property
-    def address(self) -> str:
-        """The connection URL."""
-        return self.url
-
-    @property
-    def host(self) -> str:
-        """The host name clients connect to."""
-        return urlsplit(self.url).hostname or LOOPBACK
+    def _local_url(self, port: int) -> str:
+        return f"redis://{LOOPBACK}:{port}/0"
 
     def _startup(self) -> None:
         if not self.owned:
@@ -102,28 +94,20 @@ class RedisServer(ServerHandle):
             raise
 
     def _wait_ready(self) -> None:
-        wait_until(
-            lambda: _answers_ping(LOOPBACK, self.port) or self._process_exited(),
-            _START_TIMEOUT_S,
+        assert self._process is not None  # noqa: S101 - set just before
+        assert self._dir is not None  # noqa: S101
+        wait_for_process(
+            self._process,
+            lambda: _answers_ping(LOOPBACK, self.port),
             f"redis-server answering PING on port {self.port}",
+            program="redis-server",
+            timeout=_START_TIMEOUT_S,
+            log=self._dir / "redis.log",
         )
-        if self._process_exited():
-            assert self._dir is not None  # noqa: S101 - set before the process starts
-            log = (self._dir / "redis.log").read_text(errors="replace")[-1500:]
-            raise RuntimeError(f"redis-server exited at start: {log.strip()}")
-
-    def _process_exited(self) -> bool:
-        return self._process is None or self._process.poll() is not None
 
     def _shutdown(self) -> None:
         process, self._process = self._process, None
-        if process is not None and process.poll() is None:
-            process.send_signal(signal.SIGTERM)
-            try:
-                process.wait(timeout=5)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+        stop_process(process)
         if self._dir is not None:
             remove_tree(self._dir)
             self._dir = None
@@ -153,22 +137,7 @@ def _embedded_executable() -> Path:
 
 def _start(tier: Tier, executable: Path | None = None, url: str | None = None) -> RedisServer:
     server = RedisServer(tier, url=url, executable=executable)
-    for attempt in range(1, _PORT_ATTEMPTS + 1):
-        try:
-            return server.start()
-        except RuntimeError as exc:
-            if "Address already in use" not in str(exc) or attempt == _PORT_ATTEMPTS:
-                raise
-            server.port = free_port()  # the port was taken meanwhile: try another
-            server.url = f"redis://{LOOPBACK}:{server.port}/0"
-    raise AssertionError  # pragma: no cover - the loop returns or raises
-
-
-def _start_env() -> RedisServer:
-    url = env_str(ENV_URL)
-    if url is None:
-        raise TierUnavailableError(f"{ENV_URL} is not set")
-    return _start("env", url=url)
+    return start_on_free_port(server, "Address already in use", server._move_to)  # noqa: SLF001
 
 
 def start_redis(tier: str | None = None) -> RedisServer:
@@ -186,7 +155,7 @@ def start_redis(tier: str | None = None) -> RedisServer:
         "redis",
         _ORDER,
         {
-            "env": _start_env,
+            "env": lambda: _start("env", url=env_setting(ENV_URL)),
             "local": lambda: _start("local", executable=_local_executable()),
             "embedded": lambda: _start("embedded", executable=_embedded_executable()),
         },
