@@ -8,7 +8,7 @@ from decimal import Decimal
 
 from serpens.errors import ValidationError
 
-__all__ = ["from_stored", "to_stored", "validate_key_value"]
+__all__ = ["check_query", "from_stored", "stored_key", "to_stored", "validate_key_value"]
 
 _SCALARS = (str, bool, type(None), bytes)
 
@@ -76,3 +76,39 @@ def validate_key_value(name: str, value: object) -> None:
         raise ValidationError(f"key attribute {name!r} must be a string, number or bytes")
     if value in ("", b""):
         raise ValidationError(f"key attribute {name!r} must not be empty")
+
+
+def stored_key(
+    values: Mapping[str, object], partition_key: str, sort_key: str | None, *, exact: bool
+) -> dict[str, object]:
+    """Return the stored form of the key in *values*, partition key first.
+
+    Raises:
+        ValidationError: a key attribute is missing or invalid, or (*exact*) *values*
+            holds other attributes too.
+    """
+    names = [partition_key] + ([sort_key] if sort_key else [])
+    for name in names:
+        if name not in values:
+            raise ValidationError(f"missing key attribute {name!r}")
+        validate_key_value(name, values[name])
+    if exact and set(values) != set(names):
+        raise ValidationError(f"a key must have exactly the attributes {names}")
+    return {name: to_stored(values[name]) for name in names}
+
+
+def check_query(
+    table: str,
+    partition_key: str,
+    sort_key: str | None,
+    partition: object,
+    *,
+    sort_prefix: str | None,
+    limit: int | None,
+) -> None:
+    """Raise ValidationError for a query the table cannot answer."""
+    validate_key_value(partition_key, partition)
+    if limit is not None and limit < 1:
+        raise ValidationError("limit must be >= 1")
+    if sort_prefix is not None and sort_key is None:
+        raise ValidationError(f"table {table!r} has no sort key to match a prefix on")

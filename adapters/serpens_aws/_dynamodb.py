@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, Literal
 import boto3
 from boto3.dynamodb.types import Binary, TypeDeserializer, TypeSerializer
 
-from serpens._documents import from_stored, to_stored, validate_key_value
+from serpens._documents import check_query, from_stored, stored_key, to_stored
 from serpens.errors import (
     BackendUnavailableError,
     ConflictError,
@@ -122,15 +122,8 @@ class DynamoDBDocumentStore:
         return schema
 
     def _key(self, table: str, values: Mapping[str, object], *, exact: bool) -> dict[str, Any]:
-        partition_key, sort_key = self._schema(table)
-        names = [partition_key] + ([sort_key] if sort_key else [])
-        for name in names:
-            if name not in values:
-                raise ValidationError(f"missing key attribute {name!r}")
-            validate_key_value(name, values[name])
-        if exact and set(values) != set(names):
-            raise ValidationError(f"a key must have exactly the attributes {names}")
-        return {n: self._serializer.serialize(to_stored(values[n])) for n in names}
+        stored = stored_key(values, *self._schema(table), exact=exact)
+        return {name: self._serializer.serialize(value) for name, value in stored.items()}
 
     def _decode(self, raw: Mapping[str, Any]) -> Item:
         item = {k: self._deserializer.deserialize(v) for k, v in raw.items()}
@@ -177,11 +170,7 @@ class DynamoDBDocumentStore:
     ) -> Sequence[Item]:
         """See :meth:`serpens.ports.DocumentStore.query`."""
         partition_key, sort_key = self._schema(table)
-        validate_key_value(partition_key, partition)
-        if limit is not None and limit < 1:
-            raise ValidationError("limit must be >= 1")
-        if sort_prefix is not None and sort_key is None:
-            raise ValidationError(f"table {table!r} has no sort key to match a prefix on")
+        check_query(table, partition_key, sort_key, partition, sort_prefix=sort_prefix, limit=limit)
         condition = "#pk = :pk"
         names = {"#pk": partition_key}
         values = {":pk": self._serializer.serialize(to_stored(partition))}

@@ -7,7 +7,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from serpens._documents import from_stored, to_stored, validate_key_value
+from serpens._documents import check_query, from_stored, stored_key, to_stored
 from serpens.errors import ConflictError, NotFoundError, ValidationError
 from serpens.ports import Item, KeyValue
 
@@ -21,14 +21,7 @@ class _Table:
     items: dict[tuple[object, ...], dict[str, object]] = field(default_factory=dict)
 
     def key_of(self, values: Mapping[str, object], *, exact: bool) -> tuple[object, ...]:
-        names = [self.partition_key] + ([self.sort_key] if self.sort_key else [])
-        for name in names:
-            if name not in values:
-                raise ValidationError(f"missing key attribute {name!r}")
-            validate_key_value(name, values[name])
-        if exact and set(values) != set(names):
-            raise ValidationError(f"a key must have exactly the attributes {names}")
-        return tuple(to_stored(values[n]) for n in names)
+        return tuple(stored_key(values, self.partition_key, self.sort_key, exact=exact).values())
 
 
 class InMemoryDocumentStore:
@@ -84,11 +77,14 @@ class InMemoryDocumentStore:
     ) -> Sequence[Item]:
         """See :meth:`serpens.ports.DocumentStore.query`."""
         target = self._table(table)
-        validate_key_value(target.partition_key, partition)
-        if limit is not None and limit < 1:
-            raise ValidationError("limit must be >= 1")
-        if sort_prefix is not None and target.sort_key is None:
-            raise ValidationError(f"table {table!r} has no sort key to match a prefix on")
+        check_query(
+            table,
+            target.partition_key,
+            target.sort_key,
+            partition,
+            sort_prefix=sort_prefix,
+            limit=limit,
+        )
         wanted = to_stored(partition)
         rows = [(key, item) for key, item in target.items.items() if key[0] == wanted]
         if sort_prefix is not None:
