@@ -53,6 +53,14 @@ class OutgoingMessage:
     ordering_key: str
 
 
+def _invalid(summary: str, path: str, reason: str) -> ValidationError:
+    return ValidationError(summary, [FieldError(path, reason)])
+
+
+def _invalid_attribute(key: object, reason: str) -> ValidationError:
+    return _invalid("invalid attributes", f"attributes[{key!r}]", reason)
+
+
 def validate_topic(topic: object) -> str:
     """Return *topic* if it is a full id ``projects/<project>/topics/<name>``.
 
@@ -61,20 +69,14 @@ def validate_topic(topic: object) -> str:
             naming rules; the message shows the expected shape.
     """
     if not isinstance(topic, str):
-        raise ValidationError(
-            "invalid topic", [FieldError("topic", f"expected a str, got {type(topic).__name__}")]
-        )
+        raise _invalid("invalid topic", "topic", f"expected a str, got {type(topic).__name__}")
     match = _TOPIC.fullmatch(topic)
     if match is None or match[2].lower().startswith("goog"):
-        raise ValidationError(
+        raise _invalid(
             "invalid topic",
-            [
-                FieldError(
-                    "topic",
-                    f"{topic!r} is not a full topic id 'projects/<project>/topics/<name>' "
-                    "(name: 3-255 of letters, digits, -_.~+%, starting with a letter, not 'goog')",
-                )
-            ],
+            "topic",
+            f"{topic!r} is not a full topic id 'projects/<project>/topics/<name>' "
+            "(name: 3-255 of letters, digits, -_.~+%, starting with a letter, not 'goog')",
         )
     return topic
 
@@ -129,20 +131,11 @@ def _attribute_value(key: str, value: object) -> str:
     elif isinstance(value, int | float | Decimal | uuid.UUID):
         text = str(value)
     else:
-        raise ValidationError(
-            "invalid attributes",
-            [
-                FieldError(
-                    f"attributes[{key!r}]",
-                    f"expected str, int, float, bool, Decimal or UUID, got {type(value).__name__}",
-                )
-            ],
+        raise _invalid_attribute(
+            key, f"expected str, int, float, bool, Decimal or UUID, got {type(value).__name__}"
         )
     if len(text.encode("utf-8")) > _MAX_VALUE_BYTES:
-        raise ValidationError(
-            "invalid attributes",
-            [FieldError(f"attributes[{key!r}]", f"longer than {_MAX_VALUE_BYTES} bytes")],
-        )
+        raise _invalid_attribute(key, f"longer than {_MAX_VALUE_BYTES} bytes")
     return text
 
 
@@ -159,32 +152,19 @@ def encode_attributes(attributes: Mapping[str, object] | None) -> dict[str, str]
     if not attributes:
         return {}
     if len(attributes) > MAX_ATTRIBUTES:
-        raise ValidationError(
-            "invalid attributes",
-            [FieldError("attributes", f"at most {MAX_ATTRIBUTES} attributes per message")],
+        raise _invalid(
+            "invalid attributes", "attributes", f"at most {MAX_ATTRIBUTES} attributes per message"
         )
     encoded: dict[str, str] = {}
     for key, value in attributes.items():
         if not isinstance(key, str) or not key or key.lower().startswith("goog"):
-            raise ValidationError(
-                "invalid attributes",
-                [FieldError(f"attributes[{key!r}]", "keys are non-empty str not starting 'goog'")],
-            )
+            raise _invalid_attribute(key, "keys are non-empty str not starting 'goog'")
         if key in _RESERVED_KEYS:
-            raise ValidationError(
-                "invalid attributes",
-                [
-                    FieldError(
-                        f"attributes[{key!r}]",
-                        f"reserved by google-cloud-pubsub's publish(): {sorted(_RESERVED_KEYS)}",
-                    )
-                ],
+            raise _invalid_attribute(
+                key, f"reserved by google-cloud-pubsub's publish(): {sorted(_RESERVED_KEYS)}"
             )
         if len(key.encode("utf-8")) > _MAX_KEY_BYTES:
-            raise ValidationError(
-                "invalid attributes",
-                [FieldError(f"attributes[{key!r}]", f"key longer than {_MAX_KEY_BYTES} bytes")],
-            )
+            raise _invalid_attribute(key, f"key longer than {_MAX_KEY_BYTES} bytes")
         encoded[key] = _attribute_value(key, value)
     return encoded
 
@@ -204,16 +184,13 @@ def prepare(
     data = encode_payload(payload)
     attrs = encode_attributes(attributes)
     if not data and not attrs:
-        raise ValidationError(
-            "invalid message", [FieldError("payload", "empty payload needs at least one attribute")]
-        )
+        raise _invalid("invalid message", "payload", "empty payload needs at least one attribute")
     if ordering_key is not None and (
         not isinstance(ordering_key, str)
         or not ordering_key
         or len(ordering_key.encode("utf-8")) > _MAX_ORDERING_KEY_BYTES
     ):
-        raise ValidationError(
-            "invalid ordering key",
-            [FieldError("ordering_key", "a non-empty str of at most 1024 bytes, or None")],
+        raise _invalid(
+            "invalid ordering key", "ordering_key", "a non-empty str of at most 1024 bytes, or None"
         )
     return OutgoingMessage(topic, data, attrs, ordering_key or "")
