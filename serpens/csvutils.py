@@ -51,7 +51,35 @@ def _sniff_delimiter(sample: str, default: str) -> str:
         return default
 
 
-class CsvReader:
+class _OwnedFile:
+    """A text file the object opens and owns.
+
+    It is closed by :meth:`close`, on leaving a ``with`` block, or when the object is
+    garbage-collected or the interpreter exits.
+    """
+
+    def __init__(self, path: str | Path, mode: str, encoding: str) -> None:
+        self.path = Path(path)
+        self._file: IO[str] = self.path.open(mode, encoding=encoding, newline="")
+        self._finalizer = weakref.finalize(self, self._file.close)
+
+    def close(self) -> None:
+        """Close the file, flushing what was written (idempotent)."""
+        self._finalizer()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+
+class CsvReader(_OwnedFile):
     """Iterator over the rows of a CSV file; closes the file when exhausted or exited."""
 
     def __init__(
@@ -62,10 +90,8 @@ class CsvReader:
         sniff: bool = False,
         encoding: str = "utf-8-sig",
     ) -> None:
-        self.path = Path(path)
+        super().__init__(path, "r", encoding)
         self.encoding = encoding
-        self._file: IO[str] = self.path.open(encoding=encoding, newline="")
-        self._finalizer = weakref.finalize(self, self._file.close)
         if sniff:
             sample = self._file.read(_SNIFF_BYTES)
             self._file.seek(0)
@@ -92,23 +118,8 @@ class CsvReader:
             self.close()
             raise ValidationError(f"{self.path.name}: malformed CSV: {exc}") from exc
 
-    def close(self) -> None:
-        """Close the underlying file (idempotent)."""
-        self._finalizer()
 
-    def __enter__(self) -> Self:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
-
-
-class CsvWriter:
+class CsvWriter(_OwnedFile):
     """CSV writer over a file it owns: usable with ``with`` or plainly.
 
     The file is flushed and closed by ``close()``, on leaving a ``with`` block, or when
@@ -124,9 +135,7 @@ class CsvWriter:
         encoding: str = "utf-8",
         escape_formulas: bool = True,
     ) -> None:
-        self.path = Path(path)
-        self._file: IO[str] = self.path.open("w", encoding=encoding, newline="")
-        self._finalizer = weakref.finalize(self, self._file.close)
+        super().__init__(path, "w", encoding)
         self._writer = csv.writer(self._file, delimiter=delimiter)
         self._escape = escape_formulas
 
@@ -143,25 +152,10 @@ class CsvWriter:
         """Flush buffered rows to the file."""
         self._file.flush()
 
-    def close(self) -> None:
-        """Flush and close the file (idempotent)."""
-        self._finalizer()
-
     @property
     def closed(self) -> bool:
         """Whether the file is closed."""
         return self._file.closed
-
-    def __enter__(self) -> Self:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
 
 
 def open_csv_reader(
