@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import operator
 from typing import Any
 
 import sqlalchemy as sa
@@ -28,6 +29,11 @@ def _copy_plan(
         fill[col.name] = default
     names = given + list(fill)
     processors = [table.columns[n].type.bind_processor(dialect) for n in names]
+    if not fill and not any(processors):  # the common case: plain values, no Python defaults
+        if len(given) == 1:
+            return names, [(row[given[0]],) for row in params]
+        pick = operator.itemgetter(*given)  # one C call per row
+        return names, [pick(row) for row in params]
     records: list[tuple[object, ...]] = []
     for row in params:
         values = [row[n] for n in given]
