@@ -166,6 +166,7 @@ def report(runs: list[ModuleRun], *, quick: bool, environment: list[tuple[str, s
         "## Servers",
         "",
         *(f"- **{key}**: {value}" for key, value in sorted(used.items())),
+        *([] if used else ["- none (the modules run used no server)"]),
         "",
         f"## Results ({summary})",
         "",
