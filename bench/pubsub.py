@@ -104,7 +104,14 @@ def main() -> list[Result]:
         serpens = min(times)
         client.transport.close()
         tier = emulator.tier
-    note_server("Pub/Sub emulator", f"{_EMULATORS.get(tier, tier)} ({tier} tier)")
+        jars = (
+            sorted(emulator.executable.parent.parent.glob("lib/*.jar"))
+            if emulator.executable
+            else []
+        )
+    jar = next((j.stem for j in jars if j.stem.startswith("cloud-pubsub-emulator")), None)
+    name = jar or _EMULATORS.get(tier, tier)
+    note_server("Pub/Sub emulator", f"{name} ({tier} tier)")
 
     return [
         Result(
