@@ -45,7 +45,7 @@ class TestRunAll:
         assert set(modules) == {"schema", "messaging"}
         assert modules == sorted(modules, key=["schema", "messaging"].index)  # --only order
         text = report.read_text(encoding="utf-8")
-        assert "--quick (smoke run: figures are not measurements)" in text
+        assert "--quick` (smoke run: figures are not measurements)" in text
         for heading in ("## Machine", "## Servers", "## Results"):
             assert heading in text
         for key in ("CPU", "Cores", "RAM", "OS", "Python", "Packages", "Date"):
