@@ -9,8 +9,7 @@ from __future__ import annotations
 import copy
 import datetime as dt
 import uuid
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from decimal import Decimal
 from typing import Any
 
@@ -29,9 +28,15 @@ def copy_value(value: object) -> object:
     return value if isinstance(value, _IMMUTABLE) else copy.deepcopy(value)
 
 
-def copy_row(row: Row) -> Row:
-    """A copy of *row* sharing immutable values (deep-copying only mutable ones)."""
-    return {k: v if isinstance(v, _IMMUTABLE) else copy.deepcopy(v) for k, v in row.items()}
+def copy_row(row: Mapping[str, object], keys: Iterable[str] | None = None) -> Row:
+    """A copy of *row* (only *keys*, missing ones ``None``) sharing immutable values."""
+    if keys is None:
+        return {k: v if isinstance(v, _IMMUTABLE) else copy.deepcopy(v) for k, v in row.items()}
+    copied: Row = {}
+    for key in keys:
+        value = row.get(key)
+        copied[key] = value if isinstance(value, _IMMUTABLE) else copy.deepcopy(value)
+    return copied
 
 
 class TableRows:
@@ -46,6 +51,7 @@ class TableRows:
         self.last_id = 0
         self._indexes: dict[tuple[str, ...], dict[tuple[object, ...], tuple[object, ...]]] = {}
         self._undo: list[tuple[tuple[object, ...], Row | None]] | None = None
+        self._undo_last_id = 0
 
     def index(self, unique: tuple[str, ...]) -> dict[tuple[object, ...], tuple[object, ...]]:
         """Values -> primary key for one unique column set (rows with a NULL are left out)."""
@@ -80,22 +86,40 @@ class TableRows:
         else:
             self.rows[pk] = row
 
-    @contextmanager
-    def atomic(self) -> Iterator[None]:
-        """Undo every write of the block if it raises."""
-        if self._undo is not None:  # nested: the outer block owns the log
-            yield
-            return
-        self._undo, last_id = [], self.last_id
-        try:
-            yield
-        except BaseException:
-            for pk, old in reversed(self._undo):
+    def atomic(self) -> _Atomic:
+        """A context manager that undoes every write of its block if the block raises."""
+        return _Atomic(self)
+
+    def _begin(self) -> bool:
+        """Start an undo log; ``False`` when nested (the outer block owns the log)."""
+        if self._undo is not None:
+            return False
+        self._undo, self._undo_last_id = [], self.last_id
+        return True
+
+    def _end(self, *, failed: bool) -> None:
+        undo, self._undo = self._undo or [], None
+        if failed:
+            for pk, old in reversed(undo):
                 self._put(pk, self.rows.get(pk), old)
-            self.last_id = last_id
-            raise
-        finally:
-            self._undo = None
+            self.last_id = self._undo_last_id
+
+
+class _Atomic:
+    """``TableRows.atomic()``: a class, not a generator, since every write enters one."""
+
+    __slots__ = ("_outer", "_rows")
+
+    def __init__(self, rows: TableRows) -> None:
+        self._rows = rows
+        self._outer = False
+
+    def __enter__(self) -> None:
+        self._outer = self._rows._begin()  # noqa: SLF001 - the two halves of one protocol
+
+    def __exit__(self, kind: type[BaseException] | None, *_: object) -> None:
+        if self._outer:
+            self._rows._end(failed=kind is not None)  # noqa: SLF001
 
 
 def sort_rows(rows: list[Row], terms: Sequence[OrderTerm]) -> list[Row]:

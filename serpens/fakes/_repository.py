@@ -91,11 +91,11 @@ class InMemoryRepository(Generic[T]):
     def _sync(self, obj: T, row: Row, *, refresh: bool) -> T:
         if refresh:
             current = obj.__dict__
-            for key, value in copy_row(row).items():
+            for key, value in row.items():
                 if key not in current or current[key] != value:
-                    setattr(obj, key, value)
+                    setattr(obj, key, copy_value(value))
         ident = self._rules.pk(row)
-        self._snapshot[ident] = copy_row(self._state(obj))
+        self._snapshot[ident] = copy_row(obj.__dict__, self._info.columns)
         # SQLAlchemy flags attribute sets on any instance; the flag marks flush candidates.
         state = self._instance_state(obj)
         state.modified = False
