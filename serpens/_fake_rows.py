@@ -175,10 +175,13 @@ class RowRules:
         # looked up on every write: computed once per model
         self._aware = frozenset(k for k, c in info.columns.items() if c.aware_datetime)
         self._required = tuple(k for k, c in info.columns.items() if not c.nullable)
+        self._single_pk = info.pk[0] if len(info.pk) == 1 else None
 
     def pk(self, row: Row) -> tuple[object, ...]:
         """The primary-key tuple of *row*."""
-        return tuple(row[k] for k in self.info.pk)
+        if self._single_pk is not None:  # the common case, on every write and load
+            return (row[self._single_pk],)
+        return tuple([row[k] for k in self.info.pk])
 
     def _normalise(self, row: Row) -> Row:
         for key, value in row.items():
