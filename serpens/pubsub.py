@@ -82,8 +82,7 @@ class _Clients:
             if self._closed:
                 raise ConfigurationError("the publisher is closed; create a new one")
             if self._plain is None:
-                pubsub_v1 = _sdk()
-                self._plain = pubsub_v1.PublisherClient()
+                self._plain = _new_client()
                 self._retry = _retry(self.timeout)
             if ordered and self._ordered is None:
                 pubsub_v1 = _sdk()
@@ -171,6 +170,20 @@ def _sdk() -> Any:
     return require("google.cloud.pubsub_v1", "gcp")
 
 
+def _new_client() -> PublisherClient:
+    """A plain ``PublisherClient``; missing Google credentials are a configuration error."""
+    pubsub_v1 = _sdk()
+    from google.auth import exceptions as auth_exceptions  # noqa: PLC0415 - lazy SDK import
+
+    try:
+        return pubsub_v1.PublisherClient()
+    except auth_exceptions.DefaultCredentialsError as exc:
+        raise ConfigurationError(
+            "no Google credentials found for Pub/Sub: set GOOGLE_APPLICATION_CREDENTIALS "
+            "(or run on Google Cloud), or PUBSUB_EMULATOR_HOST to use an emulator"
+        ) from exc
+
+
 def _retry(timeout: float) -> Any:
     from google.api_core import exceptions, retry  # noqa: PLC0415 - lazy SDK import
 
@@ -230,7 +243,7 @@ class AsyncPublisher:
             NotFoundError: the topic does not exist.
             BackendUnavailableError: the broker could not be reached within the timeout.
             BackendTimeoutError: the broker did not answer within the timeout.
-            ConfigurationError: the publisher is closed.
+            ConfigurationError: the publisher is closed, or no Google credentials are found.
         """
         message = prepare(topic, payload, attributes, ordering_key)
         if not self._clients.ready:

@@ -119,7 +119,7 @@ class Record:
             body = self.body
             try:
                 self._data = json.loads(body)
-            except ValueError:
+            except (ValueError, RecursionError):  # not JSON, or JSON nested too deeply
                 self._data = body
         return self._data
 

@@ -10,10 +10,18 @@ from botocore.exceptions import (
     ConnectionClosedError,
     ConnectTimeoutError,
     EndpointConnectionError,
+    NoCredentialsError,
+    NoRegionError,
+    PartialCredentialsError,
     ReadTimeoutError,
 )
 
-from serpens.errors import BackendTimeoutError, BackendUnavailableError, SerpensError
+from serpens.errors import (
+    BackendTimeoutError,
+    BackendUnavailableError,
+    ConfigurationError,
+    SerpensError,
+)
 
 __all__ = ["COMMON_CODES", "translate_errors"]
 
@@ -38,7 +46,8 @@ def translate_errors(
 
     *codes* maps AWS error codes to serpens error classes (``COMMON_CODES`` apply too);
     *messages* optionally gives a code a clearer message than ``"<code> on <what>"``.
-    Messages name the resource, never a value sent or received.
+    A missing region or missing credentials is a :class:`ConfigurationError`. Messages
+    name the resource, never a value sent or received.
     """
     try:
         yield
@@ -51,3 +60,6 @@ def translate_errors(
         raise BackendTimeoutError(f"AWS timed out on {what}") from exc
     except (EndpointConnectionError, ConnectionClosedError) as exc:
         raise BackendUnavailableError(f"AWS is unreachable ({what})") from exc
+    except (NoRegionError, NoCredentialsError, PartialCredentialsError) as exc:
+        # botocore's messages name what is missing (a region, a variable), never a value
+        raise ConfigurationError(f"AWS is not configured for {what}: {exc}") from exc

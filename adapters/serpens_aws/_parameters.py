@@ -72,8 +72,8 @@ class SSMParameterStore:
         if not path.startswith("/"):
             raise ValidationError(f"parameter path {path!r} must start with '/'")
         found: dict[str, str] = {}
-        paginator = self.client.get_paginator("get_parameters_by_path")
         with translate_errors(f"SSM path {path!r}", _SSM_CODES):
+            paginator = self.client.get_paginator("get_parameters_by_path")
             for page in paginator.paginate(Path=path, Recursive=recursive, WithDecryption=decrypt):
                 found.update({p["Name"]: p["Value"] for p in page["Parameters"]})
         return dict(sorted(found.items()))

@@ -14,7 +14,6 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 import boto3
-from botocore.exceptions import NoCredentialsError, NoRegionError, PartialCredentialsError
 
 from serpens._queues import (
     AttributeValue,
@@ -23,7 +22,7 @@ from serpens._queues import (
     check_visibility,
     string_attributes,
 )
-from serpens.errors import ConfigurationError, NotFoundError, SerpensError, ValidationError
+from serpens.errors import NotFoundError, SerpensError, ValidationError
 from serpens.ports import Message
 from serpens_aws._errors import translate_errors
 
@@ -52,11 +51,8 @@ _SYSTEM_ATTRIBUTES = ["ApproximateReceiveCount", "SentTimestamp", "MessageGroupI
 @contextmanager
 def _translate(what: str) -> Iterator[None]:
     """Map botocore failures to serpens errors; missing region or credentials are config."""
-    try:
-        with translate_errors(what, _CODES):
-            yield
-    except (NoRegionError, NoCredentialsError, PartialCredentialsError) as exc:
-        raise ConfigurationError(f"AWS is not configured for {what}: {exc}") from exc
+    with translate_errors(what, _CODES):
+        yield
 
 
 def _number_text(name: str, value: float | Decimal) -> str:

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -11,7 +12,13 @@ from redis import asyncio as aioredis
 from redis.backoff import NoBackoff
 
 from serpens.cache._failopen import FailOpen
-from serpens.errors import BackendError, BackendTimeoutError, BackendUnavailableError, mask_url
+from serpens.errors import (
+    BackendError,
+    BackendTimeoutError,
+    BackendUnavailableError,
+    ConfigurationError,
+    mask_url,
+)
 
 __all__ = [
     "EXTEND_LOCK",
@@ -28,9 +35,12 @@ __all__ = [
 ]
 
 OUTAGE: tuple[type[Exception], ...] = (
-    redis.exceptions.ConnectionError,
+    redis.exceptions.ConnectionError,  # refused, reset, auth, LOADING, max clients
     redis.exceptions.TimeoutError,
-    redis.exceptions.ReadOnlyError,
+    redis.exceptions.ReadOnlyError,  # a replica after a failover
+    redis.exceptions.OutOfMemoryError,  # OOM: maxmemory reached with noeviction
+    redis.exceptions.ClusterDownError,  # CLUSTERDOWN, MASTERDOWN
+    redis.exceptions.TryAgainError,
     OSError,
 )
 """Errors meaning "Redis is unreachable or cannot take writes": fail-open catches these.
@@ -77,10 +87,15 @@ class PoolSettings:
 
 
 def async_pool(url: str, settings: PoolSettings) -> aioredis.BlockingConnectionPool:
-    """A bounded, waiting ``redis.asyncio`` pool for *url*."""
+    """A bounded, waiting ``redis.asyncio`` pool for *url*.
+
+    Raises:
+        ConfigurationError: *url* is not a Redis URL (the message masks its password).
+    """
     from redis.asyncio.retry import Retry  # noqa: PLC0415 - keeps module import light
 
-    return aioredis.BlockingConnectionPool.from_url(url, **settings.connection_kwargs(Retry))
+    with _url_errors(url):
+        return aioredis.BlockingConnectionPool.from_url(url, **settings.connection_kwargs(Retry))
 
 
 def plain_async_client(pool: aioredis.ConnectionPool) -> aioredis.Redis:
@@ -91,10 +106,26 @@ def plain_async_client(pool: aioredis.ConnectionPool) -> aioredis.Redis:
 
 
 def sync_pool(url: str, settings: PoolSettings) -> redis.BlockingConnectionPool:
-    """A bounded, waiting ``redis`` pool for *url*."""
+    """A bounded, waiting ``redis`` pool for *url*.
+
+    Raises:
+        ConfigurationError: *url* is not a Redis URL (the message masks its password).
+    """
     from redis.retry import Retry  # noqa: PLC0415 - keeps module import light
 
-    return redis.BlockingConnectionPool.from_url(url, **settings.connection_kwargs(Retry))
+    with _url_errors(url):
+        return redis.BlockingConnectionPool.from_url(url, **settings.connection_kwargs(Retry))
+
+
+@contextmanager
+def _url_errors(url: str) -> Iterator[None]:
+    """redis-py's ``ValueError`` for a malformed URL, as a configuration error."""
+    try:
+        yield
+    except ValueError as exc:
+        raise ConfigurationError(
+            f"not a valid Redis URL: {mask_url(url)!r} ({mask_url(str(exc))})"
+        ) from exc
 
 
 def describe(client: redis.Redis | aioredis.Redis) -> str:

@@ -197,7 +197,9 @@ class RateLimitContract(ContractSuite):
         start = time.monotonic()
         await one.acquire()
         await two.acquire()
-        assert time.monotonic() - start < _SLACK
+        # A shared quota would make the second caller wait 0.5 s; half of that leaves room
+        # for a loaded machine without blurring the difference.
+        assert time.monotonic() - start < 0.25
 
     @requires("shared_quota")
     async def test_limiters_with_the_same_name_share_one_quota(

@@ -123,6 +123,24 @@ def _multi(values: Mapping[str, Any] | None, *, unquote: bool = False) -> dict[s
 
 _JSON_MIME = "application/json"
 
+# Event keys whose value, when present, must be an object: anything else is not an
+# API Gateway/ALB event and is answered 400 instead of failing inside an accessor.
+_OBJECT_KEYS = (
+    "requestContext",
+    "headers",
+    "multiValueHeaders",
+    "queryStringParameters",
+    "multiValueQueryStringParameters",
+    "pathParameters",
+)
+
+
+def _check_shape(event: Mapping[str, Any]) -> None:
+    for key in _OBJECT_KEYS:
+        value = event.get(key)
+        if value is not None and type(value) is not dict and not isinstance(value, Mapping):
+            raise HTTPError(400, "Unsupported event")
+
 
 class Request:
     """One API request, whatever the event source (API Gateway REST, HTTP API, ALB).
@@ -137,6 +155,7 @@ class Request:
     def __init__(self, event: Mapping[str, Any], context: Any = None) -> None:
         if type(event) is not dict and not isinstance(event, Mapping):
             raise HTTPError(400, "Unsupported event")
+        _check_shape(event)
         self.data = event
         """The raw Lambda event."""
         self.context = context
@@ -280,6 +299,8 @@ class Request:
             return text
         try:
             return json.loads(text)
+        except RecursionError:
+            raise HTTPError(400, "JSON body nested too deeply") from None
         except ValueError:
             mime = str(self.headers.get("content-type") or "").split(";", 1)[0].strip().lower()
             if mime == _JSON_MIME or mime.endswith("+json"):

@@ -220,7 +220,7 @@ def preflight_response(request: Request, cors: Cors) -> dict[str, Any]:
     return _shape(204, "", headers, request)
 
 
-def _classify(exc: Exception, request: Request | None) -> tuple[int, dict[str, Any]]:
+def _classify(exc: Exception, request_id: str | None) -> tuple[int, dict[str, Any]]:
     if isinstance(exc, HTTPError):
         return exc.status, exc.body()
     if isinstance(exc, ValidationError):
@@ -233,8 +233,8 @@ def _classify(exc: Exception, request: Request | None) -> tuple[int, dict[str, A
     body: dict[str, Any] = {
         "message": "Bad gateway" if isinstance(exc, HTTPStatusError) else _INTERNAL
     }
-    if request is not None and request.request_id:
-        body["request_id"] = request.request_id
+    if request_id:
+        body["request_id"] = request_id
     return (502 if isinstance(exc, HTTPStatusError) else 500), body
 
 
@@ -261,13 +261,18 @@ def error_response(exc: Exception, request: Request | None, cors: Cors) -> dict[
     4xx bodies carry the error's own message; 5xx bodies a generic one (and the request id),
     never the exception text or a traceback.
     """
-    status, body = _classify(exc, request)
+    try:
+        request_id = request.request_id if request is not None else None
+        headers = cors.headers(request)
+    except (AttributeError, KeyError, TypeError, ValueError):
+        # A malformed event (a header name that is not text, ...): still answer.
+        request_id, headers = None, cors.headers(None)
+    status, body = _classify(exc, request_id)
     if status >= 500:  # noqa: PLR2004
         logger.error("handler failed with %s", type(exc).__name__, exc_info=exc)
     else:
         logger.info("handler answered %d: %s", status, type(exc).__name__)
     capture_exception(exc, handled=status < 500)  # noqa: PLR2004
-    headers = cors.headers(request)
     headers["Content-Type"] = JSON
     if isinstance(exc, HTTPError):
         headers.update(exc.headers)

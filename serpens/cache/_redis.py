@@ -110,7 +110,8 @@ async def redis_init(
         pool_timeout: seconds a caller waits for a free connection before a miss.
 
     Raises:
-        ConfigurationError: no URL is given and ``REDIS_URL`` is unset, or a setting is malformed.
+        ConfigurationError: no URL is given and ``REDIS_URL`` is unset, or a setting (the
+            URL included) is malformed.
         MissingExtraError: ``serpens[redis]`` is not installed.
     """
     global _state  # noqa: PLW0603 - the documented process-wide singleton
@@ -135,7 +136,12 @@ async def redis_init(
         return
     if state is not None:
         await _close(state)
-    _state = _connect(target, str(key_prefix), float(seconds), max_connections, pool_timeout)
+        _state = None
+    try:
+        _state = _connect(target, str(key_prefix), float(seconds), max_connections, pool_timeout)
+    except ConfigurationError as exc:
+        where = "the url given to redis_init()" if url else REDIS_URL
+        raise ConfigurationError(f"{where} is invalid: {exc}") from exc
 
 
 async def _close(state: _State) -> None:

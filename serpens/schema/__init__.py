@@ -40,6 +40,9 @@ from serpens.schema._scalars import describe as _describe
 __all__ = ["Schema", "SchemaEncoder", "SchemaValidationError"]
 
 
+_TOO_DEEP = "is nested too deeply"
+
+
 class SchemaValidationError(ValidationError, TypeError):
     """Input does not match a Schema.
 
@@ -111,6 +114,8 @@ class Schema:
                 return typing.cast("Self", loader(data))
             except _Invalid as exc:
                 _raise(cls, exc)
+            except RecursionError:
+                _raise(cls, _Invalid.one(_TOO_DEEP))
         if not isinstance(data, list | tuple):
             _raise(cls, _Invalid.one(f"must be an array, got {_describe(data)}"))
         out: list[Self] = []
@@ -120,6 +125,8 @@ class Schema:
                 out.append(loader(item))
             except _Invalid as exc:
                 failures.extend(exc.under(index).failures)
+            except RecursionError:
+                failures.extend(_Invalid.one(_TOO_DEEP).under(index).failures)
         if failures:
             _raise(cls, _Invalid(failures))
         return out
@@ -141,6 +148,8 @@ class Schema:
             data = json.loads(text)
         except (json.JSONDecodeError, UnicodeDecodeError) as exc:
             _raise(cls, _Invalid.one(f"malformed JSON: {exc}"))
+        except RecursionError:
+            _raise(cls, _Invalid.one(_TOO_DEEP))
         if many:
             return cls.load(data, many=True)
         return cls.load(data)

@@ -237,6 +237,44 @@ class TestErrorResponses:
 
         assert lambda_handler("not an event", None)["statusCode"] == 400  # type: ignore[arg-type]
 
+    @pytest.mark.parametrize(
+        "key",
+        [
+            "requestContext",
+            "headers",
+            "multiValueHeaders",
+            "queryStringParameters",
+            "multiValueQueryStringParameters",
+            "pathParameters",
+        ],
+    )
+    @pytest.mark.parametrize("decorator", [api.handler, api.async_handler], ids=["sync", "async"])
+    def test_an_event_part_that_is_not_an_object_is_a_400(self, key, decorator) -> None:
+        calls = []
+
+        async def async_func(request: api.Request):
+            calls.append(request)
+
+        def sync_func(request: api.Request):
+            calls.append(request)
+
+        entry = decorator(sync_func if decorator is api.handler else async_func)
+        response = entry({**rest_event(), key: ["not", "an", "object"]}, None)
+        assert response["statusCode"] == 400
+        assert json.loads(response["body"]) == {"message": "Unsupported event"}
+        assert response["headers"] == CORS_JSON
+        assert calls == []
+
+    def test_an_event_the_error_path_cannot_read_still_gets_an_answer(self) -> None:
+        @api.handler(cors_origins=[ORIGIN])
+        def lambda_handler(request: api.Request):
+            return {}
+
+        response = lambda_handler({**rest_event(), "headers": {1: "not a header name"}}, None)
+        assert response["statusCode"] == 500
+        assert json.loads(response["body"]) == {"message": "Internal server error"}
+        assert response["headers"] == {"Vary": "Origin", "Content-Type": "application/json"}
+
 
 class TestCookies:
     def test_request_cookies_from_http_api_list_and_cookie_header(self) -> None:

@@ -127,6 +127,12 @@ class TestRequest:
             _ = request.body
         assert info.value.status == 400
 
+    def test_json_nested_too_deeply_is_a_400(self) -> None:
+        request = api.Request(rest_event(body="[" * 100_000 + "]" * 100_000))
+        with pytest.raises(api.HTTPError) as info:
+            _ = request.body
+        assert (info.value.status, info.value.message) == (400, "JSON body nested too deeply")
+
     def test_direct_invocation_with_a_dict_body(self) -> None:
         request = api.Request({"body": {"name": "Mike"}})
         assert request.body == {"name": "Mike"}

@@ -24,6 +24,7 @@ from serpens.cache import (
     redis_set,
 )
 from serpens.errors import ConfigurationError, SerializationError
+from serpens_redis import RedisCache
 
 pytestmark = pytest.mark.redis
 
@@ -85,6 +86,17 @@ async def test_missing_or_malformed_settings_name_the_variable(
     monkeypatch.setenv("CACHE_TTL", "soon")
     with pytest.raises(ConfigurationError, match="CACHE_TTL"):
         await redis_init(redis_url)
+    monkeypatch.delenv("CACHE_TTL")
+    monkeypatch.setenv("REDIS_URL", "http://app:s3cret@cache:6379/0")
+    with pytest.raises(ConfigurationError, match="REDIS_URL") as bad_scheme:
+        await redis_init()
+    assert "s3cret" not in str(bad_scheme.value)
+    with pytest.raises(ConfigurationError, match="redis_init"):
+        await redis_init("redis://127.0.0.1:notaport/0")
+    with pytest.raises(ConfigurationError, match="not a valid Redis URL"):
+        redis_pool("localhost:6379").client()
+    with pytest.raises(ConfigurationError, match="not a valid Redis URL"):
+        RedisCache.from_url("localhost:6379")
 
 
 async def test_redis_init_with_a_new_url_reconnects(

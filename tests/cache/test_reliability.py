@@ -9,6 +9,7 @@ import time
 from collections.abc import Iterator
 
 import pytest
+from redis import asyncio as aioredis
 
 from serpens.cache import (
     redis_cached,
@@ -138,3 +139,24 @@ async def test_a_strict_adapter_raises_typed_errors(running: RedisServer, prefix
             await cache.get("k")
     finally:
         await cache.aclose()
+
+
+async def test_a_full_redis_degrades_writes_without_raising(
+    running: RedisServer, prefix: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    """maxmemory reached under ``noeviction``: writes answer OOM, callers see no error."""
+    await redis_init(running.url, prefix=prefix)
+    admin = aioredis.Redis.from_url(running.url)
+    await redis_set("before", 1, ttl=60)
+    await admin.config_set("maxmemory-policy", "noeviction")
+    await admin.config_set("maxmemory", "1")
+    try:
+        with caplog.at_level(logging.WARNING, logger="serpens.cache"):
+            await redis_set("k", {"v": 1}, ttl=60)
+            assert await redis_cached_get_or_set("token", 60, lambda: "fresh") == "fresh"
+            assert await redis_get("k") is None
+        assert "OutOfMemoryError" in caplog.text
+    finally:
+        await admin.config_set("maxmemory", "0")
+        await admin.aclose()
+    assert await _until_works(1.0) < 1.0

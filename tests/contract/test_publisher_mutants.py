@@ -85,7 +85,9 @@ class Mutant(InMemoryPublisher):
             topic, payload, attributes=attributes, ordering_key=ordering_key
         )
 """,
-        ["test_invalid_messages_are_validation_errors", "test_differential_against_fake"],
+        # The differential test may or may not draw a non-string attribute in its budget, so
+        # only the deterministic case is required to catch this one.
+        ["test_invalid_messages_are_validation_errors"],
     ),
 }
 

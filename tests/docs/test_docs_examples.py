@@ -3,13 +3,18 @@
 A python block in ``docs/*.md`` preceded by ``<!-- example: NAME.py -->`` must be the
 exact content of ``docs/examples/NAME.py``; examples that need no server run here, in a
 temporary directory, and the others run in their area's ``test_examples_*`` module.
+Every python block is tagged, so every code example of the docs is executed; a block that
+is not Python says what it is (``text`` for output, diagrams and signatures, ``json``, ...).
 """
 
 from __future__ import annotations
 
+import ast
+import json
 import re
 import subprocess
 import sys
+import textwrap
 from pathlib import Path
 
 import pytest
@@ -26,8 +31,10 @@ STANDALONE = [
     "database_lambda.py",
     "database_recipes.py",
     "database_sync.py",
+    "database_upsert.py",
     "documents_basic.py",
     "http_fake.py",
+    "http_shared_transport.py",
     "lambda_async.py",
     "lambda_cors.py",
     "lambda_handler.py",
@@ -43,6 +50,7 @@ STANDALONE = [
     "repository_fake.py",
     "schema_basic.py",
     "sqs_handler.py",
+    "sqs_minimal.py",
     "testing_servers.py",
 ]
 
@@ -73,3 +81,65 @@ def test_standalone_example_runs(name: str, tmp_path: Path) -> None:
         timeout=60,
     )
     assert result.returncode == 0, result.stderr
+
+
+# Languages of fenced blocks that are not Python, each checked for what it claims to be.
+NOT_PYTHON = {"text", "json", "bash", "toml"}
+FENCE = re.compile(r"^ *```(?P<lang>\S*) *$")
+TAG = re.compile(r"^<!-- example: [\w.]+ -->$")
+
+
+def _fenced_blocks() -> list[tuple[str, str, bool, str]]:
+    """(page:line, language, tagged, body) of every fenced block in docs/*.md."""
+    blocks = []
+    for page in sorted(DOCS.glob("*.md")):
+        lines = page.read_text(encoding="utf-8").splitlines()
+        number = 0
+        while number < len(lines):
+            opening = FENCE.match(lines[number])
+            if opening is None:
+                number += 1
+                continue
+            end = next(i for i in range(number + 1, len(lines)) if lines[i].strip() == "```")
+            tagged = number > 0 and TAG.match(lines[number - 1]) is not None
+            body = textwrap.dedent("\n".join(lines[number + 1 : end]))
+            blocks.append((f"{page.name}:{number + 1}", opening["lang"], tagged, body))
+            number = end + 1
+    return blocks
+
+
+def test_every_python_block_is_a_tagged_example() -> None:
+    untagged = [
+        where for where, lang, tagged, _ in _fenced_blocks() if lang == "python" and not tagged
+    ]
+    assert untagged == [], "tag these blocks as examples: <!-- example: NAME.py -->"
+
+
+def test_every_other_block_names_a_language_that_is_not_python() -> None:
+    for where, lang, _, body in _fenced_blocks():
+        if lang == "python":
+            continue
+        assert lang in NOT_PYTHON, f"{where}: unknown block language {lang!r}"
+        if lang == "json":
+            json.loads(body)
+        if lang == "text":  # Python in disguise would escape the example tests
+            try:
+                tree = ast.parse(body)
+            except SyntaxError:
+                continue
+            assert all(isinstance(node, ast.Expr) for node in tree.body), f"{where} is Python"
+
+
+def test_every_example_file_is_shown_and_run() -> None:
+    shown = {name for _, name, _ in _tagged_blocks()}
+    this = Path(__file__).resolve()
+    tests = [
+        path.read_text(encoding="utf-8")
+        for path in (DOCS.parent / "tests").rglob("*.py")
+        if path.resolve() != this
+    ]
+    for path in sorted(EXAMPLES.glob("*.py")):
+        assert path.name in shown, f"{path.name} is not shown on any page"
+        assert path.name in STANDALONE or any(path.name in text for text in tests), (
+            f"{path.name} is neither STANDALONE nor run by an area test"
+        )

@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 import uuid
 from collections.abc import Callable, Iterator
+from pathlib import Path
 
 import boto3
 import pytest
@@ -168,3 +172,61 @@ async def test_secret_aget(put_secret: PutSecret) -> None:
     secret_id = f"s{uuid.uuid4().hex[:8]}"
     put_secret(secret_id, "v")
     assert await secrets_manager.aget(secret_id) == "v"
+
+
+MISCONFIGURED = """
+from dataclasses import dataclass
+from serpens import document, parameters, secrets_manager
+from serpens.errors import ConfigurationError
+
+@dataclass
+class Order(document.BaseDocument):
+    _table_name_ = "orders"
+    id: str
+
+for call in (
+    lambda: parameters.get("/orders/db/host"),
+    lambda: parameters.get_by_path("/orders"),
+    lambda: secrets_manager.get("orders/db"),
+    lambda: Order.get_by_key({"id": "1"}),
+):
+    try:
+        call()
+    except ConfigurationError as exc:
+        print(exc)
+"""
+
+
+@pytest.mark.parametrize(
+    ("missing", "expected"),
+    [
+        pytest.param({"AWS_DEFAULT_REGION", "AWS_REGION"}, "region", id="no-region"),
+        pytest.param({"AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"}, "credentials", id="no-keys"),
+    ],
+)
+def test_missing_aws_region_or_credentials_are_configuration_errors(
+    missing: set[str], expected: str, tmp_path: Path
+) -> None:
+    env = {k: v for k, v in os.environ.items() if k not in missing and k != "AWS_PROFILE"}
+    env |= {
+        "AWS_CONFIG_FILE": str(tmp_path / "config"),
+        "AWS_SHARED_CREDENTIALS_FILE": str(tmp_path / "credentials"),
+        "AWS_EC2_METADATA_DISABLED": "true",
+        "AWS_ENDPOINT_URL": "http://127.0.0.1:9",  # never reached: configuration fails first
+    }
+    if "AWS_DEFAULT_REGION" not in missing:
+        env["AWS_DEFAULT_REGION"] = "us-east-1"
+    else:
+        env |= {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing"}
+    result = subprocess.run(
+        [sys.executable, "-c", MISCONFIGURED],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+        check=False,
+    )
+    lines = result.stdout.splitlines()
+    assert len(lines) == 4, result.stderr
+    assert all(line.startswith("AWS is not configured for") for line in lines)
+    assert all(expected in line for line in lines)

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import socket
 import subprocess
 import sys
 from collections.abc import Callable
+from pathlib import Path
 
 import pytest
 
@@ -152,3 +154,42 @@ except ImportError as exc:
         [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60
     )
     assert "pip install 'serpens[gcp]'" in result.stdout
+
+
+def test_missing_google_credentials_are_a_configuration_error(tmp_path: Path) -> None:
+    code = """
+import asyncio
+from serpens.errors import ConfigurationError
+from serpens.pubsub import AsyncPublisher, publish_message
+
+async def main():
+    try:
+        await AsyncPublisher(timeout=2).publish("projects/p-1/topics/orders", "x")
+    except ConfigurationError as exc:
+        print("async:", exc)
+
+asyncio.run(main())
+try:
+    publish_message("projects/p-1/topics/orders", "x", timeout=2)
+except ConfigurationError as exc:
+    print("sync:", exc)
+"""
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if key not in {"PUBSUB_EMULATOR_HOST", "GOOGLE_APPLICATION_CREDENTIALS"}
+    }
+    # no gcloud config, no metadata server: nowhere to find credentials
+    env |= {"CLOUDSDK_CONFIG": str(tmp_path), "NO_GCE_CHECK": "true"}
+    env |= {"GCE_METADATA_HOST": _closed_port(), "GCE_METADATA_IP": _closed_port()}
+    result = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+        check=False,
+    )
+    lines = result.stdout.splitlines()
+    assert [line.split(":", 1)[0] for line in lines] == ["async", "sync"], result.stderr
+    assert all("GOOGLE_APPLICATION_CREDENTIALS" in line for line in lines)

@@ -212,6 +212,21 @@ class TestValidationErrors:
         with pytest.raises(SchemaValidationError, match="malformed JSON"):
             Person.loads('{"name": ')
 
+    def test_input_nested_too_deeply_is_a_validation_error(self) -> None:
+        with pytest.raises(SchemaValidationError, match="nested too deeply"):
+            Person.loads("[" * 100_000 + "]" * 100_000)
+        deep: dict[str, object] = {"name": "root", "children": []}
+        leaf = deep
+        for _ in range(5_000):
+            child: dict[str, object] = {"name": "n", "children": []}
+            leaf["children"] = [child]
+            leaf = child
+        with pytest.raises(SchemaValidationError, match="nested too deeply"):
+            Node.load(deep)
+        with pytest.raises(SchemaValidationError) as info:
+            Node.load([{"name": "ok"}, deep], many=True)
+        assert paths(info) == {"[1]": "is nested too deeply"}
+
     def test_post_init_value_errors_become_validation_errors(self) -> None:
         @dataclass
         class Positive(Schema):

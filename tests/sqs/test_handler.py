@@ -50,6 +50,10 @@ class TestRecord:
     def test_a_body_that_is_not_json_leaves_data_as_the_raw_body(self, body: str) -> None:
         assert sqs.Record(sqs_record(body)).data == body
 
+    def test_json_nested_too_deeply_leaves_data_as_the_raw_body(self) -> None:
+        body = "[" * 100_000 + "]" * 100_000
+        assert sqs.Record(sqs_record(body)).data == body
+
     def test_a_missing_body_and_missing_attributes_do_not_crash(self) -> None:
         raw = {"messageId": "m", "body": None, "eventSourceARN": "arn:aws:sqs:r:1:q"}
         record = sqs.Record(raw)

@@ -1,0 +1,180 @@
+"""The composition root: the one place that picks in-memory fakes or production adapters.
+
+Everything else in the service is typed against ports (``serpens.ports``) and receives
+its implementations from here. ``Settings.adapters`` decides which:
+
+========== ======================================= ==========================================
+port       ``memory`` (serpens.fakes)              ``production``
+========== ======================================= ==========================================
+orders     ``AsyncInMemoryRepository``             ``serpens.database.AsyncRepository``
+                                                   (``async_bind``, ``async_db_session``)
+HTTP       ``InMemoryHttpClient`` + pricing app    ``HttpxHttpClient`` over ``init_client()``
+cache      ``AsyncInMemoryCache``                  ``AsyncRedisCache`` over ``redis_init()``
+publisher  ``InMemoryPublisher``                   ``PubSubPublisher`` over ``AsyncPublisher``
+queue      ``AsyncInMemoryQueue``                  ``AsyncSQSQueue``
+========== ======================================= ==========================================
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
+from dataclasses import dataclass, field
+
+from fastapi import FastAPI
+
+from orders_service.messaging import FulfilmentRequests, OrderEvents
+from orders_service.models import Order
+from orders_service.pricing import Catalog, PricingClient
+from orders_service.service import AsyncUnitOfWork, OrderService, UnitOfWork
+from orders_service.settings import Settings
+from orders_service.upstream import create_pricing_app
+from serpens.fakes import (
+    AsyncInMemoryCache,
+    AsyncInMemoryQueue,
+    AsyncInMemoryRepository,
+    InMemoryDatabase,
+    InMemoryHttpClient,
+    InMemoryPublisher,
+    InMemoryRepository,
+)
+from serpens.ports import AsyncCache, AsyncQueue, AsyncRepository, HttpClient, Publisher, Repository
+
+__all__ = ["Container", "Memory", "bind_worker", "open_container"]
+
+
+@dataclass(frozen=True, slots=True)
+class Container:
+    """The service's ports, wired, and the use cases built on them."""
+
+    settings: Settings
+    orders: AsyncUnitOfWork
+    http: HttpClient
+    cache: AsyncCache
+    publisher: Publisher
+    queue: AsyncQueue
+    service: OrderService = field(init=False)
+
+    def __post_init__(self) -> None:
+        pricing = PricingClient(self.http, self.settings.pricing_url)
+        service = OrderService(
+            orders=self.orders,
+            catalog=Catalog(pricing, self.cache, ttl=self.settings.product_cache_ttl),
+            events=OrderEvents(self.publisher, self.settings.orders_topic),
+            fulfilment=FulfilmentRequests(self.queue),
+        )
+        object.__setattr__(self, "service", service)
+
+
+@dataclass(slots=True)
+class Memory:
+    """The in-memory fakes behind ``adapters="memory"``; tests look inside them."""
+
+    database: InMemoryDatabase = field(default_factory=InMemoryDatabase)
+    cache: AsyncInMemoryCache = field(default_factory=AsyncInMemoryCache)
+    publisher: InMemoryPublisher = field(default_factory=InMemoryPublisher)
+    queue: AsyncInMemoryQueue = field(default_factory=AsyncInMemoryQueue)
+    pricing_app: FastAPI = field(default_factory=create_pricing_app)
+    pricing_origin: str = "http://pricing.local"  # where the fake serves the pricing app
+
+    def orders(self) -> AsyncUnitOfWork:
+        """A unit of work on the shared in-memory database (no rollback to emulate)."""
+
+        @asynccontextmanager
+        async def unit_of_work() -> AsyncIterator[AsyncRepository[Order]]:
+            yield AsyncInMemoryRepository(Order, database=self.database)
+
+        return unit_of_work
+
+    def sync_orders(self) -> UnitOfWork:
+        """The synchronous twin of :meth:`orders`, for the consumer."""
+
+        @contextmanager
+        def unit_of_work() -> Iterator[Repository[Order]]:
+            yield InMemoryRepository(Order, database=self.database)
+
+        return unit_of_work
+
+
+@asynccontextmanager
+async def open_container(
+    settings: Settings, *, memory: Memory | None = None
+) -> AsyncIterator[Container]:
+    """Wire the service for *settings* and release everything on exit.
+
+    Production wiring is the FastAPI lifespan of the serpens docs: ``async_bind``,
+    ``init_client``, ``redis_init`` and one ``AsyncPublisher`` per process, each closed
+    on shutdown. *memory* lets a test share fakes between the app and the consumer.
+    """
+    if settings.adapters == "memory":
+        fakes = memory or Memory()
+        yield Container(
+            settings=settings,
+            orders=fakes.orders(),
+            http=InMemoryHttpClient(app=fakes.pricing_app, base_url=fakes.pricing_origin),
+            cache=fakes.cache,
+            publisher=fakes.publisher,
+            queue=fakes.queue,
+        )
+        return
+    async with _production(settings) as container:
+        yield container
+
+
+@asynccontextmanager
+async def _production(settings: Settings) -> AsyncIterator[Container]:
+    # Imported here: the memory wiring (unit tests) never loads an SDK client library.
+    from serpens import database  # noqa: PLC0415
+    from serpens.cache import redis_close, redis_get_client, redis_init  # noqa: PLC0415
+    from serpens.http_client import close_client, init_client  # noqa: PLC0415
+    from serpens.pubsub import AsyncPublisher  # noqa: PLC0415
+    from serpens_aws import AsyncSQSQueue  # noqa: PLC0415
+    from serpens_httpx import HttpxHttpClient  # noqa: PLC0415
+    from serpens_pubsub import PubSubPublisher  # noqa: PLC0415
+    from serpens_redis import AsyncRedisCache  # noqa: PLC0415
+
+    database.async_bind(settings.database_url)
+    shared_http = await init_client()
+    await redis_init(settings.redis_url)
+    publisher = AsyncPublisher()
+
+    @asynccontextmanager
+    async def orders() -> AsyncIterator[AsyncRepository[Order]]:
+        async with database.async_db_session() as session:
+            yield database.AsyncRepository(session, Order)
+
+    try:
+        yield Container(
+            settings=settings,
+            orders=orders,
+            http=HttpxHttpClient(shared_http),  # serpens errors; leaves the shared client open
+            cache=AsyncRedisCache(redis_get_client(), prefix="orders"),
+            publisher=PubSubPublisher(publisher),  # shares the process's publisher
+            queue=AsyncSQSQueue(settings.fulfilment_queue_url),
+        )
+    finally:
+        await publisher.aclose()
+        await redis_close()
+        await close_client()
+        await database.async_dispose()
+
+
+def bind_worker(settings: Settings, *, memory: Memory | None = None) -> UnitOfWork:
+    """The consumer's unit of work; in production binds ``serpens.database`` (sync).
+
+    The consumer runs on Lambda, where handlers are synchronous: it uses ``bind()`` and
+    ``db_session()``. Call ``serpens.database.dispose()`` when a long-lived process is done.
+    """
+    if settings.adapters == "memory":
+        return (memory or Memory()).sync_orders()
+
+    from serpens import database  # noqa: PLC0415 - SQLAlchemy only for production wiring
+
+    database.bind(settings.database_url)
+
+    @contextmanager
+    def orders() -> Iterator[Repository[Order]]:
+        with database.db_session() as session:
+            yield database.Repository(session, Order)
+
+    return orders

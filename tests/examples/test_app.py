@@ -1,0 +1,77 @@
+"""Unit tests of the HTTP API, served in-process on the fakes."""
+
+from __future__ import annotations
+
+import httpx
+
+from orders_service.app import create_app
+from orders_service.container import Memory
+from orders_service.settings import Settings
+
+
+async def test_post_order_returns_it_with_the_messages_it_sent(api: httpx.AsyncClient) -> None:
+    response = await api.post("/orders", json={"customer": "ana", "sku": "kettle", "quantity": 2})
+
+    assert response.status_code == 201
+    body = response.json()
+    assert body["order"] == {
+        "id": 1,
+        "customer": "ana",
+        "sku": "kettle",
+        "quantity": 2,
+        "unit_price_cents": 3490,
+        "total_cents": 6980,
+        "status": "paid",
+    }
+    assert body["price_cached"] is False
+    assert body["event_id"]
+    assert body["fulfilment_id"]
+    assert (await api.get("/orders/1")).json() == body["order"]
+
+
+async def test_pay_later_then_payment(api: httpx.AsyncClient) -> None:
+    new = {"customer": "cleo", "sku": "tea", "quantity": 1, "pay_now": False}
+    created = (await api.post("/orders", json=new)).json()["order"]
+    assert created["status"] == "awaiting_payment"
+
+    paid = await api.post(f"/orders/{created['id']}/payment")
+
+    assert paid.json()["status"] == "paid"
+
+
+async def test_product_lookup_reports_cache_hits(api: httpx.AsyncClient, memory: Memory) -> None:
+    first = (await api.get("/products/mug")).json()
+    second = (await api.get("/products/mug")).json()
+
+    assert (first["cached"], second["cached"]) == (False, True)
+    assert (
+        first["product"]
+        == second["product"]
+        == {
+            "sku": "mug",
+            "name": "Stoneware mug",
+            "unit_price_cents": 1200,
+        }
+    )
+    assert memory.pricing_app.state.lookups == ["mug"]
+
+
+async def test_serpens_errors_become_http_statuses(api: httpx.AsyncClient) -> None:
+    missing = await api.get("/orders/99")
+    unknown = await api.post("/orders", json={"customer": "a", "sku": "nope"})
+    invalid = await api.post("/orders", json={"customer": "", "sku": "tea", "quantity": 0})
+
+    assert (missing.status_code, missing.json()) == (404, {"error": "Order id=99"})
+    assert unknown.status_code == 404
+    assert invalid.status_code == 422
+    assert [f["field"] for f in invalid.json()["fields"]] == ["quantity", "customer"]
+
+
+async def test_unreachable_pricing_service_is_503(memory: Memory) -> None:
+    app = create_app(Settings(pricing_url="http://elsewhere.local"), memory=memory)
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://orders") as client:
+            response = await client.post("/orders", json={"customer": "a", "sku": "tea"})
+
+    assert response.status_code == 503

@@ -1,0 +1,40 @@
+"""docs/parameters.md's AWS example, against a moto server of its own.
+
+The example creates fixed names (``/orders/...``), so it gets a private server rather
+than the session's shared one.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from serpens.testing import start_moto
+
+EXAMPLE = Path(__file__).resolve().parents[2] / "docs" / "examples" / "parameters_aws.py"
+
+
+@pytest.mark.aws
+def test_parameters_aws_example_runs(tmp_path: Path) -> None:
+    with start_moto() as server:
+        env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
+        env.update(
+            AWS_ENDPOINT_URL=server.url,
+            AWS_ACCESS_KEY_ID="testing",
+            AWS_SECRET_ACCESS_KEY="testing",
+            AWS_DEFAULT_REGION="us-east-1",
+        )
+        result = subprocess.run(
+            [sys.executable, "-W", "error", str(EXAMPLE)],
+            cwd=tmp_path,
+            env=env,
+            capture_output=True,
+            text=True,
+            check=False,
+            timeout=60,
+        )
+    assert result.returncode == 0, result.stderr[-3000:]

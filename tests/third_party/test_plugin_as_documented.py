@@ -1,0 +1,86 @@
+"""A third party runs a serpens contract suite exactly as docs/contract-tests.md shows.
+
+The sandbox is a project of its own: the "acme" adapter (``acme_cache.py``) and, as its
+test module, the documentation's tagged example file itself, so the page and this test
+cannot drift. pytest runs in a fresh process with no conftest and no ``-p`` option: the
+suite's skips and its report come from the plugin that pip installed (entry point
+``pytest11``).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+HERE = Path(__file__).resolve().parent
+DOC_EXAMPLE = HERE.parents[1] / "docs" / "examples" / "contract_acme_cache.py"
+# The third party's own pytest configuration, as strict as ours.
+INI = """\
+[pytest]
+asyncio_default_fixture_loop_scope = function
+filterwarnings = error
+"""
+
+
+@pytest.fixture(name="project")
+def _project(tmp_path: Path) -> Path:
+    shutil.copy(HERE / "acme_cache.py", tmp_path / "acme_cache.py")
+    shutil.copy(DOC_EXAMPLE, tmp_path / "test_acme_cache.py")
+    (tmp_path / "pytest.ini").write_text(INI, encoding="utf-8")
+    return tmp_path
+
+
+def _pytest(project: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if k != "PYTEST_DISABLE_PLUGIN_AUTOLOAD"}
+    return subprocess.run(
+        [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", *args],
+        cwd=project,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=120,
+    )
+
+
+def test_the_documented_module_runs_the_cache_suite_on_the_acme_adapter(project: Path) -> None:
+    result = _pytest(project, "--serpens-contract-report=report.json")
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    assert "serpens contract report" in result.stdout
+    (row,) = json.loads((project / "report.json").read_text(encoding="utf-8"))["suites"]
+    assert row["suite"] == "CacheContract"
+    assert row["implementation"] == "test_acme_cache.py::TestAcmeCache"
+    assert row["failed"] == 0
+    assert row["passed"] >= 30  # every example test and the differential one
+    # The honest difference declared by the capabilities is an explicit, reported skip.
+    assert [skip["test"] for skip in row["skipped"]] == [
+        "test_a_subsecond_ttl_expires_in_real_time"
+    ]
+    assert "capability 'subsecond_ttl'" in row["skipped"][0]["reason"]
+
+
+def test_the_suite_fails_an_acme_cache_that_clears_every_namespace(
+    project: Path, pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Same project with one bug, run in this process (quicker; the plugin loads the same)."""
+    monkeypatch.setenv("SERPENS_CONTRACT_SHRINK", "0")
+    for path in project.iterdir():
+        shutil.copy(path, pytester.path / path.name)
+    adapter = pytester.path / "acme_cache.py"
+    source = adapter.read_text(encoding="utf-8")
+    scoped = 'db.execute("DELETE FROM acme_cache WHERE namespace = ?", (self._namespace,))'
+    assert scoped in source
+    adapter.write_text(source.replace(scoped, 'db.execute("DELETE FROM acme_cache")'))
+    result = pytester.runpytest("-p", "no:cacheprovider", "-k", "clear")
+    failed = {
+        report.nodeid.rsplit("::", 1)[-1]
+        for report in result.reprec.getreports("pytest_runtest_logreport")  # type: ignore[attr-defined]
+        if report.failed
+    }
+    assert failed == {"test_clear_removes_only_this_namespace"}
