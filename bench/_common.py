@@ -1,19 +1,65 @@
 """Shared plumbing for the benchmarks: timing, one result row type, one table format.
 
 Every benchmark module exposes ``main() -> list[Result]`` and, when run as a script,
-prints its table with :func:`print_table`. ``bench/run_all.py`` imports each module and
-collects the rows into one table. Figures are measured in the same run as their
-baseline, so a ratio is meaningful even on a noisy machine.
+prints its table with :func:`print_table`. ``bench/run_all.py`` runs each module in its
+own process and collects the rows into one table. Figures are measured in the same run
+as their baseline, so a ratio is meaningful even on a noisy machine.
+
+``SERPENS_BENCH_QUICK=1`` (set by ``run_all.py --quick``) shrinks every iteration count
+through :func:`scaled`: a smoke test of the plumbing, not a measurement.
 """
 
 from __future__ import annotations
 
+import os
 import statistics
 import time
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 
-__all__ = ["Result", "best_of", "best_of_async", "print_table"]
+__all__ = [
+    "QUICK_ENV",
+    "TABLE_HEADER",
+    "Result",
+    "best_of",
+    "best_of_async",
+    "format_row",
+    "format_table",
+    "note_server",
+    "print_table",
+    "quick",
+    "scaled",
+    "scaled_seconds",
+    "servers",
+]
+
+QUICK_ENV = "SERPENS_BENCH_QUICK"
+_SERVERS: dict[str, str] = {}
+
+
+def quick() -> bool:
+    """Whether this run is a quick smoke run (``SERPENS_BENCH_QUICK=1``)."""
+    return os.environ.get(QUICK_ENV, "") not in {"", "0"}
+
+
+def scaled(n: int, *, minimum: int = 1) -> int:
+    """*n* iterations, or a twentieth of them (at least *minimum*) in a quick run."""
+    return max(minimum, n // 20) if quick() else n
+
+
+def scaled_seconds(seconds: float) -> float:
+    """A measuring window of *seconds*, or a tenth of it in a quick run."""
+    return seconds / 10 if quick() else seconds
+
+
+def note_server(backend: str, description: str) -> None:
+    """Record which server (version, tier) a benchmark ran against, for the report."""
+    _SERVERS[backend] = description
+
+
+def servers() -> dict[str, str]:
+    """The servers recorded by :func:`note_server` in this process."""
+    return dict(_SERVERS)
 
 
 @dataclass(frozen=True, slots=True)
@@ -22,7 +68,9 @@ class Result:
 
     ``ratio`` is serpens / baseline when ``lower_is_better`` (times, overheads), else
     baseline / serpens (throughputs), so a ratio below 1 always means serpens wins.
-    ``target`` is the highest acceptable ratio, or ``None`` when the figure is informative.
+    ``target`` is the highest acceptable ratio, or ``None`` when the figure is informative;
+    ``target_min`` adds a lower bound for figures that must sit inside a band (an achieved
+    rate against the configured one).
     """
 
     figure: str
@@ -32,6 +80,7 @@ class Result:
     baseline_name: str
     target: float | None = None
     lower_is_better: bool = True
+    target_min: float | None = None
 
     @property
     def ratio(self) -> float:
@@ -41,7 +90,22 @@ class Result:
 
     @property
     def passed(self) -> bool | None:
-        return None if self.target is None else self.ratio <= self.target
+        if self.target is None:
+            return None
+        low = self.target_min if self.target_min is not None else float("-inf")
+        return low <= self.ratio <= self.target
+
+    @property
+    def target_text(self) -> str:
+        if self.target is None:
+            return "-"
+        if self.target_min is not None:
+            return f"{self.target_min:g}x - {self.target:g}x"
+        return f"<= {self.target:g}x"
+
+    @property
+    def verdict(self) -> str:
+        return {None: "info", True: "pass", False: "FAIL"}[self.passed]
 
 
 def best_of(func: Callable[[], object], *, repeat: int = 5, number: int = 1) -> float:
@@ -68,23 +132,31 @@ async def best_of_async(
     return statistics.median(rounds)
 
 
-def _fmt(value: float) -> str:
-    return f"{value:.4g}"
+def _fmt(value: float, unit: str) -> str:
+    return f"{value:.4g} {unit}"
+
+
+TABLE_HEADER = (
+    "| figure | serpens | baseline | ratio | target | pass/fail |\n|---|---|---|---|---|---|"
+)
+
+
+def format_row(r: Result, *, prefix: str = "") -> str:
+    """One Markdown table row; *prefix* (a module name) goes before the figure."""
+    figure = f"{prefix}: {r.figure}" if prefix else r.figure
+    return (
+        f"| {figure} | {_fmt(r.serpens, r.unit)} | {_fmt(r.baseline, r.unit)} "
+        f"({r.baseline_name}) | {r.ratio:.3f}x | {r.target_text} | {r.verdict} |"
+    )
+
+
+def format_table(results: Iterable[Result]) -> str:
+    """The results as a Markdown table (figure, serpens, baseline, ratio, target, pass/fail)."""
+    return "\n".join([TABLE_HEADER, *(format_row(r) for r in results)])
 
 
 def print_table(results: Iterable[Result]) -> str:
     """Print (and return) the results as a Markdown table."""
-    lines = [
-        "| figure | serpens | baseline | unit | ratio | target | result |",
-        "|---|---|---|---|---|---|---|",
-    ]
-    for r in results:
-        verdict = {None: "info", True: "pass", False: "FAIL"}[r.passed]
-        target = "-" if r.target is None else f"<= {r.target:g}x"
-        lines.append(
-            f"| {r.figure} | {_fmt(r.serpens)} | {_fmt(r.baseline)} ({r.baseline_name}) "
-            f"| {r.unit} | {r.ratio:.3f}x | {target} | {verdict} |"
-        )
-    table = "\n".join(lines)
+    table = format_table(results)
     print(table)
     return table

@@ -15,10 +15,10 @@ import subprocess
 import sys
 from typing import Any
 
-from bench._common import Result, best_of, print_table
+from bench._common import Result, best_of, print_table, scaled
 from serpens import _lambda_loop, api
 
-NUMBER = 20_000
+NUMBER = scaled(20_000)
 
 EVENT: dict[str, Any] = {
     "resource": "/users/{user_id}",
@@ -96,7 +96,7 @@ def _async_per_call_us() -> float:
     import time  # noqa: PLC0415
 
     rounds = []
-    for _ in range(5):
+    for _ in range(scaled(5)):
         start = time.perf_counter()
         _lambda_loop.run(many())
         rounds.append((time.perf_counter() - start) / NUMBER)
@@ -107,7 +107,7 @@ def _import_ms(statement: str) -> float:
     def once() -> None:
         subprocess.run([sys.executable, "-c", statement], check=True)
 
-    return best_of(once, repeat=5) * 1e3
+    return best_of(once, repeat=scaled(5)) * 1e3
 
 
 def main() -> list[Result]:

@@ -16,7 +16,7 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from bench._common import Result, best_of, print_table
+from bench._common import Result, best_of, print_table, scaled
 from serpens import _lambda_loop, sqs
 from serpens.testing.sqs_events import sqs_event, sqs_record
 
@@ -67,7 +67,7 @@ def _per_record_us(func: Any, event: dict[str, Any], number: int) -> float:
 def _sync_results(n: int) -> list[Result]:
     event = _event(n)
     handler = sqs.handler(_noop)
-    number = max(1, 20_000 // n)
+    number = scaled(max(1, 20_000 // n))
     plain = _per_record_us(_plain_loop, event, number)
     serpens = _per_record_us(handler, event, number)
     assert handler(event, None) is None
@@ -87,7 +87,7 @@ def _sync_results(n: int) -> list[Result]:
 def _async_results(n: int) -> list[Result]:
     event = _event(n)
     handler = sqs.async_handler(_anoop, max_concurrency=10)
-    number = max(1, 2_000 // n)
+    number = scaled(max(1, 2_000 // n))
     plain = (
         best_of(lambda: _lambda_loop.run(_plain_async(event, 10)), repeat=7, number=number)
         / n
@@ -129,8 +129,8 @@ def _data_result() -> Result:
     handler = sqs.handler(lambda record: record.data)
     return Result(
         "sqs.handler reading record.data, 10 records",
-        _per_record_us(handler, event, 2_000),
-        _per_record_us(plain, event, 2_000),
+        _per_record_us(handler, event, scaled(2_000)),
+        _per_record_us(plain, event, scaled(2_000)),
         "us/record",
         "loop + json.loads",
     )

@@ -22,12 +22,17 @@ import uuid
 
 from google.cloud import pubsub_v1
 
-from bench._common import Result, print_table
+from bench._common import Result, note_server, print_table, scaled
 from serpens.pubsub import AsyncPublisher
 from serpens.testing import start_pubsub_emulator
 
-N = 1000
-N_BLOCKING = 200  # each blocking publish waits out the SDK's 10 ms batch window
+N = scaled(1000, minimum=50)
+N_BLOCKING = scaled(200, minimum=10)  # each blocking publish waits out the SDK's 10 ms batch window
+_EMULATORS = {
+    "local": "gcloud cloud-pubsub-emulator",
+    "inproc": "serpens in-process gRPC emulator",
+    "env": "PUBSUB_EMULATOR_HOST",
+}
 PAYLOAD = {"order_id": 123, "status": "created", "items": [1, 2, 3]}
 
 
@@ -99,6 +104,14 @@ def main() -> list[Result]:
         serpens = min(times)
         client.transport.close()
         tier = emulator.tier
+        jars = (
+            sorted(emulator.executable.parent.parent.glob("lib/*.jar"))
+            if emulator.executable
+            else []
+        )
+    jar = next((j.stem for j in jars if j.stem.startswith("cloud-pubsub-emulator")), None)
+    name = jar or _EMULATORS.get(tier, tier)
+    note_server("Pub/Sub emulator", f"{name} ({tier} tier)")
 
     return [
         Result(

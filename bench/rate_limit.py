@@ -16,13 +16,13 @@ import uuid
 
 from aiolimiter import AsyncLimiter
 
-from bench._common import Result, best_of_async, print_table
+from bench._common import Result, best_of_async, note_server, print_table, scaled, scaled_seconds
 from serpens.rate_limit import RateLimiter
 from serpens.testing import start_redis
 
 RATE = 1000.0
-WINDOW = 5.0
-CALLS = 20_000
+WINDOW = scaled_seconds(5.0)
+CALLS = scaled(20_000)
 
 
 async def _achieved_rate() -> float:
@@ -68,7 +68,7 @@ async def _cost_per_acquire() -> tuple[float, float]:
     return serpens_time / CALLS * 1e9, baseline_time / CALLS * 1e9
 
 
-async def _redis_cost(url: str, per_acquire_ns: float) -> Result | None:
+async def _redis_cost(url: str, tier: str, per_acquire_ns: float) -> Result | None:
     try:
         import redis.asyncio as aioredis  # noqa: PLC0415
 
@@ -83,7 +83,9 @@ async def _redis_cost(url: str, per_acquire_ns: float) -> Result | None:
         await client.aclose()
         return None
     limiter = RedisRateLimiter(client, key, 1e9, 1.0, burst=10**9)
-    calls = 2000
+    calls = scaled(2000)
+    info = await client.info("server")
+    note_server("Redis", f"{info['redis_version']} ({tier} tier)")
 
     async def run() -> None:
         for _ in range(calls):
@@ -113,6 +115,7 @@ async def _measure() -> list[Result]:
             "acquire/s",
             "configured rate",
             target=1.02,
+            target_min=0.98,
         ),
         Result(
             f"aiolimiter achieved rate at {RATE:g}/s (same run, informative)",
@@ -131,7 +134,7 @@ async def _measure() -> list[Result]:
         ),
     ]
     with start_redis() as server:  # TEST_REDIS_URL, else a private redis-server
-        redis_row = await _redis_cost(server.url, ours_ns)
+        redis_row = await _redis_cost(server.url, server.tier, ours_ns)
     if redis_row is not None:
         results.append(redis_row)
     return results

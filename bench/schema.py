@@ -17,10 +17,10 @@ from typing import Any
 
 import pydantic
 
-from bench._common import Result, best_of, print_table
+from bench._common import Result, best_of, print_table, scaled
 from serpens.schema import Schema
 
-NUMBER = 5_000
+NUMBER = scaled(5_000)
 
 DATA: dict[str, Any] = {
     "id": 1234,

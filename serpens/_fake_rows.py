@@ -9,28 +9,34 @@ from __future__ import annotations
 import copy
 import datetime as dt
 import uuid
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from decimal import Decimal
 from typing import Any
 
 from serpens._mapped import ModelInfo, OrderTerm
 from serpens.errors import ConfigurationError, ConflictError, FieldError, ValidationError
 
-__all__ = ["RowRules", "TableRows", "copy_row", "sort_rows"]
+__all__ = ["RowRules", "TableRows", "copy_row", "copy_value", "sort_rows"]
 
 Row = dict[str, object]
 _IMMUTABLE = (str, int, float, bool, type(None), Decimal, dt.date, dt.time, uuid.UUID, bytes)
 _NOW_NAMES = {"now", "current_timestamp", "localtimestamp", "now()", "current_timestamp()"}
 
 
-def _copy(value: object) -> object:
+def copy_value(value: object) -> object:
+    """*value* itself when immutable, else a deep copy."""
     return value if isinstance(value, _IMMUTABLE) else copy.deepcopy(value)
 
 
-def copy_row(row: Row) -> Row:
-    """A copy of *row* sharing immutable values (deep-copying only mutable ones)."""
-    return {k: v if isinstance(v, _IMMUTABLE) else copy.deepcopy(v) for k, v in row.items()}
+def copy_row(row: Mapping[str, object], keys: Iterable[str] | None = None) -> Row:
+    """A copy of *row* (only *keys*, missing ones ``None``) sharing immutable values."""
+    if keys is None:
+        return {k: v if isinstance(v, _IMMUTABLE) else copy.deepcopy(v) for k, v in row.items()}
+    copied: Row = {}
+    for key in keys:
+        value = row.get(key)
+        copied[key] = value if isinstance(value, _IMMUTABLE) else copy.deepcopy(value)
+    return copied
 
 
 class TableRows:
@@ -45,6 +51,7 @@ class TableRows:
         self.last_id = 0
         self._indexes: dict[tuple[str, ...], dict[tuple[object, ...], tuple[object, ...]]] = {}
         self._undo: list[tuple[tuple[object, ...], Row | None]] | None = None
+        self._undo_last_id = 0
 
     def index(self, unique: tuple[str, ...]) -> dict[tuple[object, ...], tuple[object, ...]]:
         """Values -> primary key for one unique column set (rows with a NULL are left out)."""
@@ -79,22 +86,40 @@ class TableRows:
         else:
             self.rows[pk] = row
 
-    @contextmanager
-    def atomic(self) -> Iterator[None]:
-        """Undo every write of the block if it raises."""
-        if self._undo is not None:  # nested: the outer block owns the log
-            yield
-            return
-        self._undo, last_id = [], self.last_id
-        try:
-            yield
-        except BaseException:
-            for pk, old in reversed(self._undo):
+    def atomic(self) -> _Atomic:
+        """A context manager that undoes every write of its block if the block raises."""
+        return _Atomic(self)
+
+    def _begin(self) -> bool:
+        """Start an undo log; ``False`` when nested (the outer block owns the log)."""
+        if self._undo is not None:
+            return False
+        self._undo, self._undo_last_id = [], self.last_id
+        return True
+
+    def _end(self, *, failed: bool) -> None:
+        undo, self._undo = self._undo or [], None
+        if failed:
+            for pk, old in reversed(undo):
                 self._put(pk, self.rows.get(pk), old)
-            self.last_id = last_id
-            raise
-        finally:
-            self._undo = None
+            self.last_id = self._undo_last_id
+
+
+class _Atomic:
+    """``TableRows.atomic()``: a class, not a generator, since every write enters one."""
+
+    __slots__ = ("_outer", "_rows")
+
+    def __init__(self, rows: TableRows) -> None:
+        self._rows = rows
+        self._outer = False
+
+    def __enter__(self) -> None:
+        self._outer = self._rows._begin()  # noqa: SLF001 - the two halves of one protocol
+
+    def __exit__(self, kind: type[BaseException] | None, *_: object) -> None:
+        if self._outer:
+            self._rows._end(failed=kind is not None)  # noqa: SLF001
 
 
 def sort_rows(rows: list[Row], terms: Sequence[OrderTerm]) -> list[Row]:
@@ -113,7 +138,7 @@ def _evaluator(info: ModelInfo, key: str, default: Any, clock: Callable[[], dt.d
         return None  # the autoincrement counter stands in for sequences
     if getattr(default, "is_scalar", False):
         value = default.arg
-        return lambda: _copy(value)
+        return lambda: copy_value(value)
     if getattr(default, "is_callable", False):
         return lambda: default.arg(None)
     arg = getattr(default, "arg", None)
@@ -147,14 +172,22 @@ class RowRules:
             if onupdate is not None:
                 self.onupdates[key] = onupdate
         self.autoincrement = next((k for k, c in info.columns.items() if c.autoincrement), None)
+        # looked up on every write: computed once per model
+        self._aware = frozenset(k for k, c in info.columns.items() if c.aware_datetime)
+        self._required = tuple(k for k, c in info.columns.items() if not c.nullable)
+        self._single_pk = info.pk[0] if len(info.pk) == 1 else None
 
     def pk(self, row: Row) -> tuple[object, ...]:
         """The primary-key tuple of *row*."""
-        return tuple(row[k] for k in self.info.pk)
+        if self._single_pk is not None:  # the common case, on every write and load
+            return (row[self._single_pk],)
+        return tuple([row[k] for k in self.info.pk])
 
     def _normalise(self, row: Row) -> Row:
         for key, value in row.items():
-            if self.info.columns[key].aware_datetime and value is not None:
+            if value is None or (isinstance(value, _IMMUTABLE) and key not in self._aware):
+                continue  # stored as is
+            if key in self._aware:
                 if not isinstance(value, dt.datetime) or value.tzinfo is None:
                     raise ValidationError(
                         "UTCDateTime needs a timezone-aware datetime",
@@ -162,8 +195,8 @@ class RowRules:
                     )
                 row[key] = value.astimezone(dt.UTC)
             else:
-                row[key] = _copy(value)
-        missing = [k for k, c in self.info.columns.items() if row.get(k) is None and not c.nullable]
+                row[key] = copy.deepcopy(value)
+        missing = [k for k in self._required if row.get(k) is None]
         if missing:
             raise ValidationError(
                 f"{self.info.name} needs a value for every NOT NULL column",

@@ -256,7 +256,7 @@ class ModelInfo:
         keys = set(batch[0])
         self.check_fields(keys, "value")
         for i, row in enumerate(batch):
-            if set(row) != keys:
+            if row.keys() != keys:  # a keys view compares with a set without copying
                 raise ValidationError(
                     f"every row of a batch of {self.name} needs the same fields",
                     [FieldError(f"rows[{i}]", f"has {sorted(row)}, expected {sorted(keys)}")],
@@ -274,12 +274,11 @@ class ModelInfo:
         if not batch:
             self.conflict_target(conflict_on)
             return [], (), None
+        # every row has the first row's fields (batch() checked), so validate once
+        target, fields = self.upsert_args(batch[0], conflict_on, update_fields)
         seen: dict[tuple[object, ...], int] = {}
-        target: tuple[str, ...] = ()
-        fields: tuple[str, ...] | None = None
         for i, row in enumerate(batch):
-            target, fields = self.upsert_args(row, conflict_on, update_fields)
-            key = tuple(row[k] for k in target)
+            key = tuple([row[k] for k in target])
             if key in seen:
                 raise ValidationError(
                     f"upsert_many of {self.name} got one conflict key twice",

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json as jsonlib
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from types import TracebackType
 from typing import Any, Self
@@ -27,20 +27,32 @@ __all__ = ["HttpxHttpClient", "HttpxResponse"]
 
 @contextmanager
 def _translate_errors(method: str, url: str) -> Iterator[None]:
-    """Map httpx exceptions to serpens errors, most specific first; URLs are masked."""
-    where = f"{method} {mask_url(url)}"
+    """Map httpx exceptions to serpens errors, most specific first; URLs are masked.
+
+    The masked ``METHOD url`` prefix is built only when an error is raised: masking
+    costs two regex passes that a successful request should not pay.
+    """
     try:
         yield
-    except httpx.TimeoutException as exc:
-        raise BackendTimeoutError(f"{where} timed out") from exc
-    except httpx.TooManyRedirects as exc:
-        raise BackendError(f"{where}: too many redirects") from exc
-    except (httpx.UnsupportedProtocol, httpx.InvalidURL) as exc:
-        raise ValidationError(f"{where}: invalid URL") from exc
-    except httpx.DecodingError as exc:
-        raise SerializationError(f"{where}: the response body could not be decoded") from exc
-    except httpx.TransportError as exc:  # connect, read, write, protocol and proxy errors
-        raise BackendUnavailableError(f"{where}: {type(exc).__name__}") from exc
+    except (httpx.HTTPError, httpx.InvalidURL) as exc:  # InvalidURL is no HTTPError
+        mapped = _translate(exc, lambda: f"{method.upper()} {mask_url(url)}")
+        if mapped is None:
+            raise
+        raise mapped from exc
+
+
+def _translate(exc: Exception, where: Callable[[], str]) -> Exception | None:
+    if isinstance(exc, httpx.TimeoutException):
+        return BackendTimeoutError(f"{where()} timed out")
+    if isinstance(exc, httpx.TooManyRedirects):
+        return BackendError(f"{where()}: too many redirects")
+    if isinstance(exc, httpx.UnsupportedProtocol | httpx.InvalidURL):
+        return ValidationError(f"{where()}: invalid URL")
+    if isinstance(exc, httpx.DecodingError):
+        return SerializationError(f"{where()}: the response body could not be decoded")
+    if isinstance(exc, httpx.TransportError):  # connect, read, write, protocol and proxy
+        return BackendUnavailableError(f"{where()}: {type(exc).__name__}")
+    return None
 
 
 class HttpxResponse:
@@ -136,7 +148,7 @@ class HttpxHttpClient(HttpVerbs[HttpxResponse]):
         follow_redirects: bool = False,
     ) -> HttpxResponse:
         """Send a request (see ``HttpClient``); ``timeout=None`` uses the client's."""
-        with _translate_errors(method.upper(), url):
+        with _translate_errors(method, url):
             response = await self._client.request(
                 method,
                 url,

@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from serpens.ports import CursorPage, OrderBy, Page
-from serpens_sqlalchemy._bulk import acopy_records
+from serpens_sqlalchemy._bulk import acopy_records, aexecute_many
 from serpens_sqlalchemy._errors import translate_errors
 from serpens_sqlalchemy._statements import RepositoryBase
 
@@ -158,14 +158,20 @@ class AsyncRepository(RepositoryBase[T], Generic[T]):
         conflict_on: Sequence[str],
         update_fields: Sequence[str] | None = None,
     ) -> int:
-        """One executemany ``INSERT ... ON CONFLICT`` for all *rows*; return their count."""
+        """One executemany ``INSERT ... ON CONFLICT`` for all *rows*; return their count.
+
+        On asyncpg the rows go to the driver's own ``executemany`` when no column type
+        needs Python-side processing (the SQLAlchemy path otherwise).
+        """
         batch = builtins.list(rows)
         stmt, params = self._upsert_many_stmt(self._dialect(), batch, conflict_on, update_fields)
         if not params:
             return 0
         with translate_errors():
             async with self.sess.begin_nested():
-                await self.sess.execute(stmt, params)
+                conn = await self.sess.connection()
+                if not await aexecute_many(conn, stmt, params):
+                    await self.sess.execute(stmt, params)
         return len(params)
 
     async def bulk_insert(self, rows: Iterable[Mapping[str, object]]) -> int:

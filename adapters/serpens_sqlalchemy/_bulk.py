@@ -1,13 +1,20 @@
-"""The fast path of ``bulk_insert``: binary COPY on asyncpg."""
+"""The fast paths of ``bulk_insert`` (binary COPY) and ``upsert_many`` on asyncpg.
+
+Both hand plain tuples to the asyncpg connection under the session's transaction (and
+savepoint), skipping SQLAlchemy's per-row parameter processing. Each applies only where
+that processing would change nothing (no bind processors, no schema translation) and
+says so by returning ``False``, so the caller takes the ordinary SQLAlchemy path.
+"""
 
 from __future__ import annotations
 
+import operator
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-__all__ = ["acopy_records", "copy_records"]
+__all__ = ["acopy_records", "aexecute_many", "copy_records", "execute_many"]
 
 
 def _copy_plan(
@@ -28,6 +35,11 @@ def _copy_plan(
         fill[col.name] = default
     names = given + list(fill)
     processors = [table.columns[n].type.bind_processor(dialect) for n in names]
+    if not fill and not any(processors):  # the common case: plain values, no Python defaults
+        if len(given) == 1:
+            return names, [(row[given[0]],) for row in params]
+        pick = operator.itemgetter(*given)  # one C call per row
+        return names, [pick(row) for row in params]
     records: list[tuple[object, ...]] = []
     for row in params:
         values = [row[n] for n in given]
@@ -60,4 +72,64 @@ async def acopy_records(
 def copy_records(conn: sa.Connection, table: sa.Table, params: list[dict[str, object]]) -> bool:
     """Sync twin: psycopg2 has no binary COPY of Python values, so executemany is used."""
     del conn, table, params
+    return False
+
+
+def _executemany_plan(
+    dialect: sa.Dialect, stmt: Any, params: list[dict[str, object]]
+) -> tuple[str, list[tuple[object, ...]]] | None:
+    """The SQL and positional records for *stmt* over *params*; ``None`` if SA must bind."""
+    keys = list(params[0])
+    compiled: Any = stmt.compile(dialect=dialect, column_keys=keys, for_executemany=True)
+    order = compiled.positiontup
+    if (
+        order is None
+        or compiled.insert_prefetch  # Python-side column defaults, computed per row by SA
+        or compiled.update_prefetch
+        or compiled.literal_execute_params
+        or compiled.post_compile_params
+    ):
+        return None
+    for bind in compiled.binds.values():
+        if bind.type.dialect_impl(dialect).bind_processor(dialect) is not None:
+            return None
+    fixed = compiled.construct_params(params=params[0])  # statement-level values too
+    if not set(keys) <= set(order):
+        return None
+    if order == keys:
+        pick = operator.itemgetter(*keys)
+        records = (
+            [(row[keys[0]],) for row in params] if len(keys) == 1 else [pick(row) for row in params]
+        )
+        return compiled.string, records
+    constants = {name: fixed[name] for name in order if name not in keys}
+    return compiled.string, [
+        tuple([row[name] if name in row else constants[name] for name in order]) for row in params
+    ]
+
+
+async def aexecute_many(conn: AsyncConnection, stmt: Any, params: list[dict[str, object]]) -> bool:
+    """Run *stmt* for every row of *params* through asyncpg's ``executemany``.
+
+    ``False`` (nothing run) off asyncpg, under a ``schema_translate_map``, or when a
+    column type processes its values in Python.
+    """
+    if conn.dialect.driver != "asyncpg":
+        return False
+    sync_conn: Any = conn.sync_connection
+    if sync_conn.get_execution_options().get("schema_translate_map"):
+        return False
+    plan = _executemany_plan(conn.dialect, stmt, params)
+    if plan is None:
+        return False
+    sql, records = plan
+    raw = await conn.get_raw_connection()
+    driver: Any = raw.driver_connection
+    await driver.executemany(sql, records)
+    return True
+
+
+def execute_many(conn: sa.Connection, stmt: Any, params: list[dict[str, object]]) -> bool:
+    """Sync twin: psycopg2's executemany is SQLAlchemy's own path, so nothing to skip."""
+    del conn, stmt, params
     return False

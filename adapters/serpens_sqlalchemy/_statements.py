@@ -192,8 +192,21 @@ class RepositoryBase(Generic[T]):
 
     def _rows(self, rows: Iterable[Mapping[str, object]]) -> list[dict[str, object]]:
         """Validate a batch and key it by column name, version column included."""
-        batch = [self._insert_values(r) for r in self._info.batch(rows)]
-        return [{self._col(k).name: v for k, v in row.items()} for row in batch]
+        return self._complete(self._info.batch(rows))
+
+    def _complete(self, batch: list[dict[str, object]]) -> list[dict[str, object]]:
+        """Key a validated batch of fresh dicts by column name, version column included."""
+        if not batch:
+            return batch
+        version = self._info.version
+        if version is not None:
+            for row in batch:
+                if row.get(version) is None:
+                    row[version] = 1
+        names = {k: self._col(k).name for k in batch[0]}
+        if all(k == name for k, name in names.items()):
+            return batch
+        return [{names[k]: v for k, v in row.items()} for row in batch]
 
     def _upsert_many_stmt(
         self,
@@ -206,4 +219,4 @@ class RepositoryBase(Generic[T]):
         if not batch:
             return None, []
         insert = _dialect_insert(dialect, self._info.table)
-        return self._on_conflict(insert, target, fields), self._rows(batch)
+        return self._on_conflict(insert, target, fields), self._complete(batch)

@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from serpens.ports import CursorPage, OrderBy, Page
-from serpens_sqlalchemy._bulk import copy_records
+from serpens_sqlalchemy._bulk import copy_records, execute_many
 from serpens_sqlalchemy._errors import translate_errors
 from serpens_sqlalchemy._statements import RepositoryBase
 
@@ -159,14 +159,20 @@ class Repository(RepositoryBase[T], Generic[T]):
         conflict_on: Sequence[str],
         update_fields: Sequence[str] | None = None,
     ) -> int:
-        """One executemany ``INSERT ... ON CONFLICT`` for all *rows*; return their count."""
+        """One executemany ``INSERT ... ON CONFLICT`` for all *rows*; return their count.
+
+        On asyncpg the rows go to the driver's own ``executemany`` when no column type
+        needs Python-side processing (the SQLAlchemy path otherwise).
+        """
         batch = builtins.list(rows)
         stmt, params = self._upsert_many_stmt(self._dialect(), batch, conflict_on, update_fields)
         if not params:
             return 0
         with translate_errors():
             with self.sess.begin_nested():
-                self.sess.execute(stmt, params)
+                conn = self.sess.connection()
+                if not execute_many(conn, stmt, params):
+                    self.sess.execute(stmt, params)
         return len(params)
 
     def bulk_insert(self, rows: Iterable[Mapping[str, object]]) -> int:

@@ -13,12 +13,11 @@ fake never drifts silently. SQLAlchemy is imported lazily.
 from __future__ import annotations
 
 import builtins
-import copy
 import datetime as dt
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any, ClassVar, Generic, TypeVar
 
-from serpens._fake_rows import RowRules, TableRows, copy_row, sort_rows
+from serpens._fake_rows import RowRules, TableRows, copy_row, copy_value, sort_rows
 from serpens._mapped import OrderTerm, RawOrder, model_info
 from serpens.errors import ConfigurationError, FieldError, ValidationError
 from serpens.ports import CursorPage, OrderBy, Page
@@ -81,6 +80,7 @@ class InMemoryRepository(Generic[T]):
         # reference may see an older state here than on a real session.
         self._identity: dict[tuple[object, ...], T] = {}
         self._snapshot: dict[tuple[object, ...], Row] = {}
+        self._states: dict[tuple[object, ...], Any] = {}  # InstanceState per identity key
         self._pending: builtins.list[T] = []
 
     # -- identity ------------------------------------------------------------------------
@@ -91,20 +91,22 @@ class InMemoryRepository(Generic[T]):
     def _sync(self, obj: T, row: Row, *, refresh: bool) -> T:
         if refresh:
             current = obj.__dict__
-            for key, value in copy_row(row).items():
+            for key, value in row.items():
                 if key not in current or current[key] != value:
-                    setattr(obj, key, value)
+                    setattr(obj, key, copy_value(value))
         ident = self._rules.pk(row)
-        self._snapshot[ident] = copy_row(self._state(obj))
+        self._snapshot[ident] = copy_row(obj.__dict__, self._info.columns)
         # SQLAlchemy flags attribute sets on any instance; the flag marks flush candidates.
         state = self._instance_state(obj)
         state.modified = False
         state.committed_state.clear()
         self._identity[ident] = obj
+        self._states[ident] = state
         return obj
 
     def _tracked(self, obj: T) -> bool:
-        key = tuple(getattr(obj, k) for k in self._info.pk)
+        values = obj.__dict__  # an unset key reads as None, as getattr would
+        key = tuple([values.get(k) for k in self._info.pk])
         return self._identity.get(key) is obj or any(o is obj for o in self._pending)
 
     def _load(self, row: Row, *, refresh: bool = False) -> T:
@@ -208,9 +210,9 @@ class InMemoryRepository(Generic[T]):
         new = [*self._pending, *extra]
         updates: builtins.list[tuple[T, Row]] = []
         with work.atomic():
-            for key, obj in builtins.list(self._identity.items()):
-                if not obj.__dict__["_sa_instance_state"].modified:
-                    continue
+            dirty = [key for key, state in self._states.items() if state.modified]
+            for key in dirty:
+                obj = self._identity[key]
                 before = self._snapshot[key]
                 state = self._state(obj)
                 if state != before:
@@ -223,9 +225,10 @@ class InMemoryRepository(Generic[T]):
         for obj, row in updates:
             self._sync(obj, row, refresh=True)
         for obj, row in inserted:
+            current = obj.__dict__
             for name, value in row.items():
-                if getattr(obj, name) is None:
-                    setattr(obj, name, copy.deepcopy(value))
+                if current.get(name) is None and (value is not None or name not in current):
+                    setattr(obj, name, copy_value(value))
             self._sync(obj, row, refresh=False)
 
     def add(self, obj: T, *, flush: bool = True) -> T:

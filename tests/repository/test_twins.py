@@ -24,6 +24,7 @@ _RULES: list[tuple[str, str]] = [
     (r"await ", ""),
     (r"\((self\.sess\.(?:scalars|execute)\([^()]*\))\)\.", r"\1."),
     (r"acopy_records", "copy_records"),
+    (r"aexecute_many", "execute_many"),
     (r"AsyncRepository", "Repository"),
     (r"AsyncSession", "Session"),
     (r"\A", "# ruff: noqa: SIM117 - generated: keeps the async twin's nested with-blocks\n"),

@@ -1,0 +1,106 @@
+"""The asyncpg fast path of ``upsert_many``: the driver's executemany, same results.
+
+The contract suite's models take the SQLAlchemy path (Python-side defaults, a
+``UTCDateTime`` onupdate, a ``schema_translate_map``); these plain models take the fast
+one, on a real PostgreSQL server.
+"""
+
+from collections.abc import AsyncIterator
+
+import pytest
+import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, create_async_engine
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from serpens.errors import ValidationError
+from serpens_sqlalchemy import AsyncRepository
+from serpens_sqlalchemy._bulk import aexecute_many
+
+pytestmark = pytest.mark.postgres
+
+
+class _Base(DeclarativeBase):
+    pass
+
+
+class Stock(_Base):
+    __tablename__ = "fastpath_stock"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    sku: Mapped[str] = mapped_column(sa.String(20), unique=True)
+    name: Mapped[str] = mapped_column(sa.String(20))
+    qty: Mapped[int | None]
+    version: Mapped[int] = mapped_column(nullable=False)
+    __mapper_args__ = {"version_id_col": version}  # noqa: RUF012 - SQLAlchemy's API
+
+
+class Defaulted(_Base):
+    __tablename__ = "fastpath_defaulted"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    sku: Mapped[str] = mapped_column(sa.String(20), unique=True)
+    qty: Mapped[int] = mapped_column(default=7)
+
+
+@pytest.fixture(name="engine")
+async def _engine(postgres_url: str) -> AsyncIterator[AsyncEngine]:
+    engine = create_async_engine("postgresql+asyncpg://" + postgres_url.split("://", 1)[1])
+    async with engine.begin() as conn:
+        await conn.run_sync(_Base.metadata.drop_all)
+        await conn.run_sync(_Base.metadata.create_all)
+    yield engine
+    async with engine.begin() as conn:
+        await conn.run_sync(_Base.metadata.drop_all)
+    await engine.dispose()
+
+
+class TestUpsertManyOnAsyncpg:
+    async def test_inserts_updates_and_bumps_the_version(self, engine: AsyncEngine) -> None:
+        async with AsyncSession(engine) as sess:
+            repo = AsyncRepository(sess, Stock)
+            await repo.bulk_insert([{"sku": "a", "name": "old", "qty": 1}])
+            count = await repo.upsert_many(
+                [{"sku": "a", "name": "new", "qty": 5}, {"sku": "b", "name": "n", "qty": None}],
+                conflict_on=["sku"],
+                update_fields=["name"],
+            )
+            await sess.commit()
+        async with AsyncSession(engine) as sess:
+            rows = (await sess.execute(sa.select(Stock).order_by(Stock.sku))).scalars().all()
+        assert count == 2
+        assert [(r.sku, r.name, r.qty, r.version) for r in rows] == [
+            ("a", "new", 1, 2),
+            ("b", "n", None, 1),
+        ]
+
+    async def test_the_driver_path_is_the_one_taken(self, engine: AsyncEngine) -> None:
+        stmt = pg_insert(Stock.__table__)
+        stmt = stmt.on_conflict_do_update(
+            index_elements=["sku"], set_={"name": stmt.excluded.name, "version": Stock.version + 1}
+        )
+        rows: list[dict[str, object]] = [{"sku": "x", "name": "n", "qty": 1, "version": 1}]
+        async with engine.begin() as conn:
+            assert await aexecute_many(conn, stmt, rows) is True
+            assert await aexecute_many(conn, stmt, rows) is True
+            got = (await conn.execute(sa.select(Stock.version))).scalar_one()
+        assert got == 2
+
+    async def test_python_side_defaults_take_the_sqlalchemy_path(self, engine: AsyncEngine) -> None:
+        rows: list[dict[str, object]] = [{"sku": "a"}]
+        async with engine.begin() as conn:
+            assert await aexecute_many(conn, pg_insert(Defaulted.__table__), rows) is False
+        async with AsyncSession(engine) as sess:
+            repo = AsyncRepository(sess, Defaulted)
+            await repo.upsert_many([{"sku": "a"}, {"sku": "b"}], conflict_on=["sku"])
+            assert [d.qty for d in await repo.list()] == [7, 7]
+
+    async def test_a_driver_error_is_a_serpens_error_and_the_session_survives(
+        self, engine: AsyncEngine
+    ) -> None:
+        async with AsyncSession(engine) as sess:
+            repo = AsyncRepository(sess, Stock)
+            await repo.bulk_insert([{"sku": "kept", "name": "n", "qty": 1}])
+            with pytest.raises(ValidationError, match="23502"):
+                await repo.upsert_many(
+                    [{"sku": "bad", "name": None, "qty": 1}], conflict_on=["sku"]
+                )
+            assert await repo.count() == 1  # the savepoint kept the earlier write
