@@ -39,6 +39,25 @@ class ColumnInfo:
     onupdate: Any
     server_default: Any
     aware_datetime: bool
+    accepts: tuple[type, ...] | None = None
+    """Python types a filter or key value must have; ``None`` when the type is not known."""
+
+    def check_value(self, value: object, path: str) -> None:
+        """Raise ``ValidationError`` when *value* cannot be a value of this column.
+
+        Backends disagree on mismatches (PostgreSQL rejects ``price = 'abc'``, SQLite and
+        the fake match nothing), so reads refuse them before any I/O on every backend.
+        """
+        if value is None or self.accepts is None:
+            return
+        bad_bool = isinstance(value, bool) and bool not in self.accepts
+        if bad_bool or not isinstance(value, self.accepts):
+            wanted = " or ".join(t.__name__ for t in self.accepts)
+            raise _bad(
+                f"bad value for {self.key}", path, f"expected {wanted}, got {type(value).__name__}"
+            )
+        if self.aware_datetime and getattr(value, "tzinfo", None) is None:
+            raise _bad(f"bad value for {self.key}", path, "expected a timezone-aware datetime")
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,6 +82,39 @@ class RawOrder:
 
 def _bad(message: str, path: str, detail: str) -> ValidationError:
     return ValidationError(message, [FieldError(path, detail)])
+
+
+def _is_int(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _accepted_types(column_type: Any) -> tuple[type, ...] | None:  # noqa: PLR0911 - one per type
+    """The Python types equality filters on *column_type* accept, or ``None`` (unchecked)."""
+    import sqlalchemy as sa  # noqa: PLC0415
+
+    if isinstance(column_type, sa.TypeDecorator):
+        impl = column_type.impl_instance
+        # Only our UTCDateTime is known to take what its DateTime impl takes.
+        known = type(column_type).__name__ == "UTCDateTime" and isinstance(impl, sa.DateTime)
+        return (dt.datetime,) if known else None
+    if isinstance(column_type, sa.Boolean):
+        return (bool,)
+    if isinstance(column_type, sa.Integer):
+        return (int,)
+    if isinstance(column_type, sa.Numeric):  # Float too
+        return (int, float, Decimal)
+    if isinstance(column_type, sa.Enum):
+        enum_class = column_type.enum_class
+        return (str,) if enum_class is None else (str, enum_class)
+    if isinstance(column_type, sa.String):
+        return (str,)
+    if isinstance(column_type, sa.DateTime):
+        return (dt.datetime,)
+    if isinstance(column_type, sa.Date):
+        return (dt.date,)
+    if isinstance(column_type, sa.Uuid):
+        return (uuid.UUID,) if column_type.as_uuid else (uuid.UUID, str)
+    return None
 
 
 class ModelInfo:
@@ -96,6 +148,7 @@ class ModelInfo:
                 onupdate=col.onupdate,
                 server_default=col.server_default,
                 aware_datetime=isinstance(impl, sa.DateTime) and bool(impl.timezone),
+                accepts=_accepted_types(col.type),
             )
             self._key_of[col] = prop.key
         self.pk: tuple[str, ...] = tuple(self._key_of[c] for c in mapper.primary_key)
@@ -136,6 +189,8 @@ class ModelInfo:
     def filters(self, filters: Mapping[str, object]) -> dict[str, object]:
         """Validate equality filters (``None`` means IS NULL) and return them as a dict."""
         self.check_fields(filters, "filter")
+        for key, value in filters.items():
+            self.columns[key].check_value(value, key)
         return dict(filters)
 
     def ident(self, ident: object) -> tuple[object, ...]:
@@ -143,6 +198,8 @@ class ModelInfo:
         values = tuple(ident) if isinstance(ident, tuple | list) else (ident,)
         if len(values) != len(self.pk):
             raise _bad(f"bad primary key for {self.name}", "ident", f"expected {self.pk}")
+        for key, value in zip(self.pk, values, strict=True):
+            self.columns[key].check_value(value, "ident")
         return values
 
     def not_found(self, ident: object) -> NotFoundError:
@@ -293,15 +350,15 @@ class ModelInfo:
     def check_window(limit: int | None, offset: int | None) -> None:
         """``limit`` and ``offset`` must be non-negative integers when given."""
         for name, value in (("limit", limit), ("offset", offset)):
-            if value is not None and (not isinstance(value, int) or value < 0):
+            if value is not None and (not _is_int(value) or value < 0):
                 raise _bad("bad list window", name, f"must be an integer >= 0, got {value!r}")
 
     @staticmethod
     def check_page(page: int, size: int, max_size: int = MAX_PAGE_SIZE) -> None:
         """``page >= 1`` and ``1 <= size <= max_size``."""
-        if not isinstance(page, int) or page < 1:
+        if not _is_int(page) or page < 1:
             raise _bad("bad page", "page", f"must be an integer >= 1, got {page!r}")
-        if not isinstance(size, int) or not 1 <= size <= max_size:
+        if not _is_int(size) or not 1 <= size <= max_size:
             raise _bad("bad page size", "size", f"must be in 1..{max_size}, got {size!r}")
 
     # -- cursors -------------------------------------------------------------------------

@@ -156,6 +156,30 @@ class RepositoryContract(ContractSuite):
                 call()
         assert products.count() == 0
 
+    def test_values_of_the_wrong_type_are_validation_errors_before_any_io(
+        self, db: RepositoryDatabase, products: Any
+    ) -> None:
+        products.add(Product(sku="a", price=1))
+        naive = dt.datetime(2024, 1, 1)  # noqa: DTZ001 - the point of the test
+        calls: list[Callable[[], object]] = [
+            lambda: products.get("1"),
+            lambda: products.get(True),
+            lambda: products.get_or_raise(1.5),
+            lambda: products.list(price="1"),
+            lambda: products.list(price=Product.stock),  # never SQL through a filter value
+            lambda: products.count(sku=["a"]),
+            lambda: products.exists(name=1),
+            lambda: products.get_by(seen_at=naive),
+            lambda: products.list(limit=True),
+            lambda: products.paginate(size=True),
+            lambda: db.repository(Pair).get(("a", 1)),
+        ]
+        for call in calls:
+            with pytest.raises(ValidationError):
+                call()
+        assert products.get_by(price=1, sku="a", seen_at=None).sku == "a"
+        assert products.count() == 1
+
     # -- filters, ordering and windows ---------------------------------------------------
     def _seed(self, products: Any) -> None:
         products.bulk_add(
