@@ -6,7 +6,8 @@
 from __future__ import annotations
 
 import builtins
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
+from contextlib import asynccontextmanager
 from typing import Any, Generic, TypeVar
 
 import sqlalchemy as sa
@@ -15,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from serpens.ports import CursorPage, OrderBy, Page
 from serpens_sqlalchemy._bulk import acopy_records
 from serpens_sqlalchemy._errors import translate_errors
-from serpens_sqlalchemy._statements import RepositoryBase
+from serpens_sqlalchemy._statements import RepositoryBase, untouched
 
 __all__ = ["AsyncRepository"]
 
@@ -37,6 +38,27 @@ class AsyncRepository(RepositoryBase[T], Generic[T]):
 
     def _dialect(self) -> str:
         return self.sess.get_bind().dialect.name
+
+    @asynccontextmanager
+    async def _atomic(self) -> AsyncIterator[None]:
+        """Run a write so that its failure leaves the caller's session usable.
+
+        In a savepoint; or, when the session has begun no transaction and holds no
+        objects, in the transaction the write itself begins, rolled back on failure.
+        Both end the same way (the failed write is gone, earlier work is kept), and
+        the second saves the SAVEPOINT and RELEASE round trips.
+        """
+        with translate_errors():
+            if not untouched(self.sess):
+                async with self.sess.begin_nested():
+                    yield
+                return
+            try:
+                yield
+                await self.sess.flush()
+            except BaseException:
+                await self.sess.rollback()
+                raise
 
     async def get(self, ident: object) -> T | None:
         """Return the row with primary key *ident*, or ``None``."""
@@ -113,20 +135,18 @@ class AsyncRepository(RepositoryBase[T], Generic[T]):
 
     async def add(self, obj: T, *, flush: bool = True) -> T:
         """Add *obj*; with ``flush`` write it now inside a savepoint."""
-        with translate_errors():
-            if not flush:
-                self.sess.add(self._new(obj))
-                return obj
-            async with self.sess.begin_nested():
-                self.sess.add(self._new(obj))
+        if not flush:
+            self.sess.add(self._new(obj))
+            return obj
+        async with self._atomic():
+            self.sess.add(self._new(obj))
         return obj
 
     async def bulk_add(self, objs: Iterable[T]) -> builtins.list[T]:
         """Add all *objs* in one savepoint (all or none); return them in input order."""
         batch = builtins.list(objs)
-        with translate_errors():
-            async with self.sess.begin_nested():
-                self.sess.add_all([self._new(obj) for obj in batch])
+        async with self._atomic():
+            self.sess.add_all([self._new(obj) for obj in batch])
         return batch
 
     async def flush(self) -> None:
@@ -143,12 +163,11 @@ class AsyncRepository(RepositoryBase[T], Generic[T]):
     ) -> T:
         """``INSERT ... ON CONFLICT`` in a savepoint; return the current row, refreshed."""
         stmt, again = self._upsert_stmt(self._dialect(), values, conflict_on, update_fields)
-        with translate_errors():
-            async with self.sess.begin_nested():
-                opts = {"populate_existing": True}
-                obj = (await self.sess.scalars(stmt, execution_options=opts)).first()
-                if obj is None:  # DO NOTHING hit an existing row: read it in the same savepoint
-                    obj = (await self.sess.scalars(again)).one()
+        async with self._atomic():
+            opts = {"populate_existing": True}
+            obj = (await self.sess.scalars(stmt, execution_options=opts)).first()
+            if obj is None:  # DO NOTHING hit an existing row: read it in the same transaction
+                obj = (await self.sess.scalars(again)).one()
         return obj
 
     async def upsert_many(
@@ -163,9 +182,8 @@ class AsyncRepository(RepositoryBase[T], Generic[T]):
         stmt, params = self._upsert_many_stmt(self._dialect(), batch, conflict_on, update_fields)
         if not params:
             return 0
-        with translate_errors():
-            async with self.sess.begin_nested():
-                await self.sess.execute(stmt, params)
+        async with self._atomic():
+            await self.sess.execute(stmt, params)
         return len(params)
 
     async def bulk_insert(self, rows: Iterable[Mapping[str, object]]) -> int:
@@ -173,9 +191,8 @@ class AsyncRepository(RepositoryBase[T], Generic[T]):
         params = self._rows(rows)
         if not params:
             return 0
-        with translate_errors():
-            async with self.sess.begin_nested():
-                conn = await self.sess.connection()
-                if not await acopy_records(conn, self._info.table, params):
-                    await self.sess.execute(sa.insert(self._info.table), params)
+        async with self._atomic():
+            conn = await self.sess.connection()
+            if not await acopy_records(conn, self._info.table, params):
+                await self.sess.execute(sa.insert(self._info.table), params)
         return len(params)

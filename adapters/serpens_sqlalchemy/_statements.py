@@ -11,7 +11,7 @@ from sqlalchemy.sql.dml import Insert
 from serpens._mapped import ModelInfo, OrderTerm, RawOrder, model_info
 from serpens.errors import ConfigurationError
 
-__all__ = ["RepositoryBase"]
+__all__ = ["RepositoryBase", "untouched"]
 
 T = TypeVar("T")
 
@@ -28,6 +28,16 @@ def _dialect_insert(dialect: str, target: Any) -> Any:
     raise ConfigurationError(
         f"upsert supports postgresql and sqlite; this session is bound to {dialect!r}"
     )
+
+
+def untouched(session: Any) -> bool:
+    """Whether *session* (sync or async) has no transaction and holds no objects yet.
+
+    A failed write there can be undone by rolling the whole session back: there is
+    no earlier work to lose and no loaded object to expire.
+    """
+    sync = getattr(session, "sync_session", session)
+    return not (sync.in_transaction() or sync.identity_map or sync.new or sync.deleted)
 
 
 class RepositoryBase(Generic[T]):

@@ -1,4 +1,3 @@
-# ruff: noqa: SIM117 - generated: keeps the async twin's nested with-blocks
 """``Repository[T]``: the Repository port over a ``Session`` (psycopg2, pysqlite).
 
 Generated from ``_async.py`` (``tests/repository/test_twins.py`` checks it).
@@ -7,7 +6,8 @@ Generated from ``_async.py`` (``tests/repository/test_twins.py`` checks it).
 from __future__ import annotations
 
 import builtins
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from typing import Any, Generic, TypeVar
 
 import sqlalchemy as sa
@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from serpens.ports import CursorPage, OrderBy, Page
 from serpens_sqlalchemy._bulk import copy_records
 from serpens_sqlalchemy._errors import translate_errors
-from serpens_sqlalchemy._statements import RepositoryBase
+from serpens_sqlalchemy._statements import RepositoryBase, untouched
 
 __all__ = ["Repository"]
 
@@ -38,6 +38,27 @@ class Repository(RepositoryBase[T], Generic[T]):
 
     def _dialect(self) -> str:
         return self.sess.get_bind().dialect.name
+
+    @contextmanager
+    def _atomic(self) -> Iterator[None]:
+        """Run a write so that its failure leaves the caller's session usable.
+
+        In a savepoint; or, when the session has begun no transaction and holds no
+        objects, in the transaction the write itself begins, rolled back on failure.
+        Both end the same way (the failed write is gone, earlier work is kept), and
+        the second saves the SAVEPOINT and RELEASE round trips.
+        """
+        with translate_errors():
+            if not untouched(self.sess):
+                with self.sess.begin_nested():
+                    yield
+                return
+            try:
+                yield
+                self.sess.flush()
+            except BaseException:
+                self.sess.rollback()
+                raise
 
     def get(self, ident: object) -> T | None:
         """Return the row with primary key *ident*, or ``None``."""
@@ -114,20 +135,18 @@ class Repository(RepositoryBase[T], Generic[T]):
 
     def add(self, obj: T, *, flush: bool = True) -> T:
         """Add *obj*; with ``flush`` write it now inside a savepoint."""
-        with translate_errors():
-            if not flush:
-                self.sess.add(self._new(obj))
-                return obj
-            with self.sess.begin_nested():
-                self.sess.add(self._new(obj))
+        if not flush:
+            self.sess.add(self._new(obj))
+            return obj
+        with self._atomic():
+            self.sess.add(self._new(obj))
         return obj
 
     def bulk_add(self, objs: Iterable[T]) -> builtins.list[T]:
         """Add all *objs* in one savepoint (all or none); return them in input order."""
         batch = builtins.list(objs)
-        with translate_errors():
-            with self.sess.begin_nested():
-                self.sess.add_all([self._new(obj) for obj in batch])
+        with self._atomic():
+            self.sess.add_all([self._new(obj) for obj in batch])
         return batch
 
     def flush(self) -> None:
@@ -144,12 +163,11 @@ class Repository(RepositoryBase[T], Generic[T]):
     ) -> T:
         """``INSERT ... ON CONFLICT`` in a savepoint; return the current row, refreshed."""
         stmt, again = self._upsert_stmt(self._dialect(), values, conflict_on, update_fields)
-        with translate_errors():
-            with self.sess.begin_nested():
-                opts = {"populate_existing": True}
-                obj = self.sess.scalars(stmt, execution_options=opts).first()
-                if obj is None:  # DO NOTHING hit an existing row: read it in the same savepoint
-                    obj = self.sess.scalars(again).one()
+        with self._atomic():
+            opts = {"populate_existing": True}
+            obj = self.sess.scalars(stmt, execution_options=opts).first()
+            if obj is None:  # DO NOTHING hit an existing row: read it in the same transaction
+                obj = self.sess.scalars(again).one()
         return obj
 
     def upsert_many(
@@ -164,9 +182,8 @@ class Repository(RepositoryBase[T], Generic[T]):
         stmt, params = self._upsert_many_stmt(self._dialect(), batch, conflict_on, update_fields)
         if not params:
             return 0
-        with translate_errors():
-            with self.sess.begin_nested():
-                self.sess.execute(stmt, params)
+        with self._atomic():
+            self.sess.execute(stmt, params)
         return len(params)
 
     def bulk_insert(self, rows: Iterable[Mapping[str, object]]) -> int:
@@ -174,9 +191,8 @@ class Repository(RepositoryBase[T], Generic[T]):
         params = self._rows(rows)
         if not params:
             return 0
-        with translate_errors():
-            with self.sess.begin_nested():
-                conn = self.sess.connection()
-                if not copy_records(conn, self._info.table, params):
-                    self.sess.execute(sa.insert(self._info.table), params)
+        with self._atomic():
+            conn = self.sess.connection()
+            if not copy_records(conn, self._info.table, params):
+                self.sess.execute(sa.insert(self._info.table), params)
         return len(params)

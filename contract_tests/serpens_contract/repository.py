@@ -125,6 +125,27 @@ class RepositoryContract(ContractSuite):
         products.add(Product(sku="b"))
         assert _skus(products.list()) == ["a", "b"]
 
+    def test_a_conflict_as_the_first_write_of_a_unit_of_work_leaves_it_usable(
+        self, db: RepositoryDatabase
+    ) -> None:
+        first: Any = db.repository(Product)
+        taken = first.add(Product(sku="a")).id
+        db.commit(first)
+        writes: list[Callable[[Any], object]] = [
+            lambda r: r.add(Product(sku="a")),
+            lambda r: r.bulk_add([Product(sku="b"), Product(sku="a")]),
+            lambda r: r.bulk_insert([{"sku": "b"}, {"sku": "a"}]),
+            lambda r: r.upsert({"id": taken, "sku": "b"}, conflict_on=["sku"]),
+            lambda r: r.upsert_many([{"id": taken, "sku": "b"}], conflict_on=["sku"]),
+        ]
+        for i, write in enumerate(writes):
+            fresh: Any = db.repository(Product)
+            with pytest.raises(ConflictError):
+                write(fresh)
+            fresh.add(Product(sku=f"ok{i}"))
+            db.commit(fresh)
+        assert _skus(db.repository(Product).list()) == ["a", "ok0", "ok1", "ok2", "ok3", "ok4"]
+
     def test_bulk_add_is_all_or_nothing_and_keeps_input_order(self, products: Any) -> None:
         batch = [Product(sku="c"), Product(sku="a"), Product(sku="b")]
         assert products.bulk_add(batch) == batch

@@ -18,6 +18,9 @@ _RULES: list[tuple[str, str]] = [
     ),
     (r"``_sync.py`` is generated from this file", "Generated from ``_async.py``"),
     (r"from sqlalchemy.ext.asyncio import AsyncSession", "from sqlalchemy.orm import Session"),
+    (r"AsyncIterator, Iterable, ", "Iterable, Iterator, "),
+    (r"AsyncIterator", "Iterator"),
+    (r"asynccontextmanager", "contextmanager"),
     (r"an ``AsyncSession``", "a ``Session``"),
     (r"async def ", "def "),
     (r"async with ", "with "),
@@ -26,7 +29,6 @@ _RULES: list[tuple[str, str]] = [
     (r"acopy_records", "copy_records"),
     (r"AsyncRepository", "Repository"),
     (r"AsyncSession", "Session"),
-    (r"\A", "# ruff: noqa: SIM117 - generated: keeps the async twin's nested with-blocks\n"),
 ]
 
 
