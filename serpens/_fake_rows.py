@@ -17,14 +17,15 @@ from typing import Any
 from serpens._mapped import ModelInfo, OrderTerm
 from serpens.errors import ConfigurationError, ConflictError, FieldError, ValidationError
 
-__all__ = ["RowRules", "TableRows", "copy_row", "sort_rows"]
+__all__ = ["RowRules", "TableRows", "copy_row", "copy_value", "sort_rows"]
 
 Row = dict[str, object]
 _IMMUTABLE = (str, int, float, bool, type(None), Decimal, dt.date, dt.time, uuid.UUID, bytes)
 _NOW_NAMES = {"now", "current_timestamp", "localtimestamp", "now()", "current_timestamp()"}
 
 
-def _copy(value: object) -> object:
+def copy_value(value: object) -> object:
+    """*value* itself when immutable, else a deep copy."""
     return value if isinstance(value, _IMMUTABLE) else copy.deepcopy(value)
 
 
@@ -113,7 +114,7 @@ def _evaluator(info: ModelInfo, key: str, default: Any, clock: Callable[[], dt.d
         return None  # the autoincrement counter stands in for sequences
     if getattr(default, "is_scalar", False):
         value = default.arg
-        return lambda: _copy(value)
+        return lambda: copy_value(value)
     if getattr(default, "is_callable", False):
         return lambda: default.arg(None)
     arg = getattr(default, "arg", None)
@@ -147,6 +148,8 @@ class RowRules:
             if onupdate is not None:
                 self.onupdates[key] = onupdate
         self.autoincrement = next((k for k, c in info.columns.items() if c.autoincrement), None)
+        self._aware = frozenset(k for k, c in info.columns.items() if c.aware_datetime)
+        self._not_null = tuple(k for k, c in info.columns.items() if not c.nullable)
 
     def pk(self, row: Row) -> tuple[object, ...]:
         """The primary-key tuple of *row*."""
@@ -154,7 +157,14 @@ class RowRules:
 
     def _normalise(self, row: Row) -> Row:
         for key, value in row.items():
-            if self.info.columns[key].aware_datetime and value is not None:
+            if isinstance(value, _IMMUTABLE) and not isinstance(value, dt.datetime):
+                if value is not None and key in self._aware:
+                    raise ValidationError(
+                        "UTCDateTime needs a timezone-aware datetime",
+                        [FieldError(key, f"got {value!r}")],
+                    )
+                continue  # stored as is
+            if key in self._aware:
                 if not isinstance(value, dt.datetime) or value.tzinfo is None:
                     raise ValidationError(
                         "UTCDateTime needs a timezone-aware datetime",
@@ -162,8 +172,8 @@ class RowRules:
                     )
                 row[key] = value.astimezone(dt.UTC)
             else:
-                row[key] = _copy(value)
-        missing = [k for k, c in self.info.columns.items() if row.get(k) is None and not c.nullable]
+                row[key] = copy_value(value)
+        missing = [k for k in self._not_null if row.get(k) is None]
         if missing:
             raise ValidationError(
                 f"{self.info.name} needs a value for every NOT NULL column",

@@ -13,12 +13,11 @@ fake never drifts silently. SQLAlchemy is imported lazily.
 from __future__ import annotations
 
 import builtins
-import copy
 import datetime as dt
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any, ClassVar, Generic, TypeVar
 
-from serpens._fake_rows import RowRules, TableRows, copy_row, sort_rows
+from serpens._fake_rows import RowRules, TableRows, copy_row, copy_value, sort_rows
 from serpens._mapped import OrderTerm, RawOrder, model_info
 from serpens.errors import ConfigurationError, FieldError, ValidationError
 from serpens.ports import CursorPage, OrderBy, Page
@@ -208,7 +207,7 @@ class InMemoryRepository(Generic[T]):
         new = [*self._pending, *extra]
         updates: builtins.list[tuple[T, Row]] = []
         with work.atomic():
-            for key, obj in builtins.list(self._identity.items()):
+            for key, obj in self._identity.items():
                 if not obj.__dict__["_sa_instance_state"].modified:
                     continue
                 before = self._snapshot[key]
@@ -223,9 +222,10 @@ class InMemoryRepository(Generic[T]):
         for obj, row in updates:
             self._sync(obj, row, refresh=True)
         for obj, row in inserted:
+            current = obj.__dict__  # instrumented attributes keep their values here
             for name, value in row.items():
-                if getattr(obj, name) is None:
-                    setattr(obj, name, copy.deepcopy(value))
+                if current.get(name) is None:
+                    setattr(obj, name, copy_value(value))
             self._sync(obj, row, refresh=False)
 
     def add(self, obj: T, *, flush: bool = True) -> T:
