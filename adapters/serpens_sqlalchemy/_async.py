@@ -35,9 +35,10 @@ class AsyncRepository(RepositoryBase[T], Generic[T]):
     def __init__(self, sess: AsyncSession, model: type[T] | None = None) -> None:
         super().__init__(model)
         self.sess = sess
+        self._check_bind(sess)
 
     def _dialect(self) -> str:
-        return self.sess.get_bind().dialect.name
+        return self.sess.get_bind(self._info.mapper).dialect.name
 
     @asynccontextmanager
     async def _atomic(self) -> AsyncIterator[None]:

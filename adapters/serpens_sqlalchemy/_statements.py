@@ -11,23 +11,38 @@ from sqlalchemy.sql.dml import Insert
 from serpens._mapped import ModelInfo, OrderTerm, RawOrder, model_info
 from serpens.errors import ConfigurationError
 
-__all__ = ["RepositoryBase", "untouched"]
+__all__ = ["SUPPORTED_DIALECTS", "RepositoryBase", "check_dialect", "untouched"]
 
 T = TypeVar("T")
 
 
+SUPPORTED_DIALECTS = ("postgresql", "sqlite")
+
+
+def check_dialect(dialect: str) -> None:
+    """Raise ``ConfigurationError`` unless the repository supports *dialect*.
+
+    MySQL and MariaDB are refused: ``ON DUPLICATE KEY UPDATE`` fires on *any* unique
+    key and has no conflict target, so ``upsert(conflict_on=...)`` could not keep its
+    contract, and they have no ``NULLS LAST`` for the pinned ordering.
+    """
+    if dialect not in SUPPORTED_DIALECTS:
+        raise ConfigurationError(
+            "serpens repositories support PostgreSQL and SQLite; this session is bound to "
+            f"{dialect!r}. Use the session directly (MySQL/MariaDB: ON DUPLICATE KEY "
+            "cannot honour upsert's conflict_on)"
+        )
+
+
 def _dialect_insert(dialect: str, target: Any) -> Any:
+    check_dialect(dialect)
     if dialect == "postgresql":
         from sqlalchemy.dialects.postgresql import insert as pg_insert  # noqa: PLC0415
 
         return pg_insert(target)
-    if dialect == "sqlite":
-        from sqlalchemy.dialects.sqlite import insert as sqlite_insert  # noqa: PLC0415
+    from sqlalchemy.dialects.sqlite import insert as sqlite_insert  # noqa: PLC0415
 
-        return sqlite_insert(target)
-    raise ConfigurationError(
-        f"upsert supports postgresql and sqlite; this session is bound to {dialect!r}"
-    )
+    return sqlite_insert(target)
 
 
 def untouched(session: Any) -> bool:
@@ -55,6 +70,14 @@ class RepositoryBase(Generic[T]):
                 "or pass model=X"
             )
         self._info: ModelInfo = model_info(self.model)
+
+    def _check_bind(self, sess: Any) -> None:
+        """Refuse a session bound to a database the repository does not support (no I/O)."""
+        try:
+            bind = sess.get_bind(self._info.mapper)
+        except sa.exc.UnboundExecutionError:
+            return  # the session says so itself on first use
+        check_dialect(bind.dialect.name)
 
     @property
     def query(self) -> sa.Select[tuple[T]]:

@@ -136,3 +136,16 @@ def test_a_first_write_skips_the_savepoint_and_later_writes_use_one(postgres_url
         with engine.begin() as conn:
             conn.exec_driver_sql("DROP TABLE stamped")
         engine.dispose()
+
+
+@pytest.mark.parametrize("url", ["mysql://", "mariadb://"])
+def test_a_session_on_mysql_or_mariadb_is_refused_up_front(url: str) -> None:
+    sess = Session(bind=sa.create_mock_engine(url, None))  # type: ignore[arg-type]
+    with pytest.raises(ConfigurationError, match=r"PostgreSQL and SQLite.*ON DUPLICATE KEY"):
+        Repository(sess, Stamped)
+
+
+def test_a_repository_on_an_unbound_session_fails_on_use_not_construction() -> None:
+    repo = Repository(Session(), Stamped)
+    with pytest.raises(sa.exc.UnboundExecutionError):
+        repo.get(1)
