@@ -225,8 +225,28 @@ class RepositoryBase(Generic[T]):
 
     def _rows(self, rows: Iterable[Mapping[str, object]]) -> list[dict[str, object]]:
         """Validate a batch and key it by column name, version column included."""
-        batch = [self._insert_values(r) for r in self._info.batch(rows)]
-        return [{self._col(k).name: v for k, v in row.items()} for row in batch]
+        return self._column_rows(self._info.batch(rows))
+
+    def _column_rows(self, batch: list[dict[str, object]]) -> list[dict[str, object]]:
+        """Validated rows keyed by column name, version column set; new dicts when needed.
+
+        The caller's dicts are never changed; they are passed on as they are when their
+        keys already are column names and no version needs filling in.
+        """
+        if not batch:
+            return batch
+        names = {k: self._col(k).name for k in batch[0]}
+        rename = any(k != name for k, name in names.items())
+        version = self._col(self._info.version).name if self._info.version else None
+        if not rename and (version is None or all(r.get(version) is not None for r in batch)):
+            return batch
+        out = []
+        for row in batch:
+            new = {names[k]: v for k, v in row.items()} if rename else dict(row)
+            if version is not None and new.get(version) is None:
+                new[version] = 1
+            out.append(new)
+        return out
 
     def _upsert_many_stmt(
         self,
@@ -239,4 +259,4 @@ class RepositoryBase(Generic[T]):
         if not batch:
             return None, []
         insert = _dialect_insert(dialect, self._info.table)
-        return self._on_conflict(insert, target, fields), self._rows(batch)
+        return self._on_conflict(insert, target, fields), self._column_rows(batch)

@@ -352,7 +352,9 @@ class RepositoryContract(ContractSuite):
         assert (row.left, row.right) == ("a", "b")
         assert pairs.count() == 1
 
-    def test_upsert_many_applies_every_row_atomically(self, products: Any) -> None:
+    def test_upsert_many_applies_every_row_atomically(
+        self, db: RepositoryDatabase, products: Any
+    ) -> None:
         kept = products.add(Product(sku="a", name="old", price=1))
         count = products.upsert_many(
             [{"sku": "a", "name": "new", "price": 5}, {"sku": "b", "name": "n", "price": 2}],
@@ -373,12 +375,21 @@ class RepositoryContract(ContractSuite):
         with pytest.raises(ValidationError):
             products.upsert_many([{"sku": "c"}, {"sku": "d", "name": "x"}], conflict_on=["sku"])
         assert products.count() == 2
+        db.commit(products)  # SQLite has one writer at a time
+        pairs: Any = db.repository(Pair)
+        twice = [{"left": "a", "right": "b", "code": "c", "label": "l"}] * 2
+        with pytest.raises(ValidationError):
+            pairs.upsert_many(twice, conflict_on=["code", "label"])
+        mine = [{"left": "a", "right": "b", "code": "c", "label": "l"}]
+        assert pairs.upsert_many(mine, conflict_on=["left", "right"]) == 1
+        assert mine == [{"left": "a", "right": "b", "code": "c", "label": "l"}]  # untouched
 
     # -- bulk insert ---------------------------------------------------------------------
     def test_bulk_insert_applies_defaults_and_is_all_or_nothing(self, products: Any) -> None:
         at = dt.datetime(2024, 1, 2, 3, 4, 5, tzinfo=UTC_MINUS_3)
         rows = [{"sku": f"s{i}", "price": i, "seen_at": at} for i in range(3)]
         assert products.bulk_insert(rows) == 3
+        assert rows[0] == {"sku": "s0", "price": 0, "seen_at": at}  # the caller's dicts: as given
         assert products.bulk_insert([]) == 0
         got = products.get_by(sku="s1")
         assert (got.price, got.stock, got.version) == (1, 0, 1)
