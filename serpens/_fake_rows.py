@@ -153,7 +153,8 @@ class RowRules:
 
     def pk(self, row: Row) -> tuple[object, ...]:
         """The primary-key tuple of *row*."""
-        return tuple(row[k] for k in self.info.pk)
+        keys = self.info.pk
+        return (row[keys[0]],) if len(keys) == 1 else tuple(row[k] for k in keys)
 
     def _normalise(self, row: Row) -> Row:
         for key, value in row.items():

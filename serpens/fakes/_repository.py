@@ -79,6 +79,7 @@ class InMemoryRepository(Generic[T]):
         # modified objects): the fake never forgets an object, so a test holding no
         # reference may see an older state here than on a real session.
         self._identity: dict[tuple[object, ...], T] = {}
+        self._states: dict[tuple[object, ...], Any] = {}  # their InstanceStates, same keys
         self._snapshot: dict[tuple[object, ...], Row] = {}
         self._pending: builtins.list[T] = []
 
@@ -100,6 +101,7 @@ class InMemoryRepository(Generic[T]):
         state.modified = False
         state.committed_state.clear()
         self._identity[ident] = obj
+        self._states[ident] = state
         return obj
 
     def _tracked(self, obj: T) -> bool:
@@ -207,9 +209,10 @@ class InMemoryRepository(Generic[T]):
         new = [*self._pending, *extra]
         updates: builtins.list[tuple[T, Row]] = []
         with work.atomic():
-            for key, obj in self._identity.items():
-                if not obj.__dict__["_sa_instance_state"].modified:
+            for key, instance in self._states.items():
+                if not instance.modified:
                     continue
+                obj = self._identity[key]
                 before = self._snapshot[key]
                 state = self._state(obj)
                 if state != before:
