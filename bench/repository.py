@@ -18,16 +18,14 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, create_async_engine
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-from bench._common import Result, best_of_async, print_table
+from bench._common import Result, print_table
 from serpens.fakes import AsyncInMemoryRepository, InMemoryDatabase
 from serpens.testing import start_postgres
 from serpens_sqlalchemy import AsyncRepository
 
 BULK = 10_000
-ROUNDS = 5
-# Point operations take ~1 ms each on a shared machine: many short interleaved rounds
-# (median) keep a neighbour's burst from landing on one side only.
-POINT_ROUNDS = 15
+ROUNDS = 7
+POINT_ROUNDS = 3  # x the figure's number of calls, each timed alone
 
 
 class Base(DeclarativeBase):
@@ -46,28 +44,41 @@ def _rows(prefix: str = "s") -> list[dict[str, object]]:
     return [{"sku": f"{prefix}{i}", "name": "n", "price": i} for i in range(BULK)]
 
 
-async def _timed(
-    setup: Callable[[], Awaitable[None]], op: Callable[[], Awaitable[object]]
-) -> float:
-    """Median seconds of *op*, with untimed *setup* (a fresh table) before each round."""
-    rounds = []
+Op = Callable[[], Awaitable[object]]
+
+
+async def _timed(*cases: tuple[Op, Op]) -> list[float]:
+    """Median seconds of each ``(setup, op)`` case; setup is untimed.
+
+    The cases take turns round by round, so a neighbour's burst of load on this shared
+    machine hits every case alike instead of one case's whole series.
+    """
+    rounds: list[list[float]] = [[] for _ in cases]
     for _ in range(ROUNDS):
-        await setup()
-        start = time.perf_counter()
-        await op()
-        rounds.append(time.perf_counter() - start)
-    return statistics.median(rounds)
+        for times, (setup, op) in zip(rounds, cases, strict=True):
+            await setup()
+            start = time.perf_counter()
+            await op()
+            times.append(time.perf_counter() - start)
+    return [statistics.median(times) for times in rounds]
 
 
-async def _interleaved(
-    theirs: Callable[[], Awaitable[object]], mine: Callable[[], Awaitable[object]], number: int
-) -> tuple[float, float]:
-    """Median seconds per call of each, alternating rounds so drift hits both equally."""
+async def _interleaved(theirs: Op, mine: Op, number: int) -> tuple[float, float]:
+    """Median seconds per call of each, alternating call by call.
+
+    A point operation takes about a millisecond: timing single calls in turn and taking
+    the median keeps the other processes' bursts out of the ratio.
+    """
     base: list[float] = []
     ours: list[float] = []
-    for _ in range(POINT_ROUNDS):
-        base.append(await best_of_async(theirs, repeat=1, number=number))
-        ours.append(await best_of_async(mine, repeat=1, number=number))
+    pair = ((theirs, base), (mine, ours))
+    for i in range(POINT_ROUNDS * number):
+        # ABBA order: whatever the first call of a pair leaves behind (garbage to
+        # collect, a warm cache) falls on each side equally often.
+        for func, times in pair if i % 2 else pair[::-1]:
+            start = time.perf_counter()
+            await func()
+            times.append(time.perf_counter() - start)
     return statistics.median(base), statistics.median(ours)
 
 
@@ -189,14 +200,16 @@ async def _bulk_ops(engine: AsyncEngine, dsn: str) -> list[Result]:
         finally:
             await conn.close()
 
-    add_all = await _timed(truncate, raw_add_all)
-    bulk_add = await _timed(truncate, serpens_bulk_add)
-    copy = await _timed(truncate, raw_copy)
-    executemany = await _timed(truncate, raw_executemany)
-    bulk_insert = await _timed(truncate, serpens_bulk_insert)
-    upsert = await _timed(seeded, serpens_upsert_many)
-    raw_sa_upsert = await _timed(seeded, raw_upsert)
-    raw_pg_upsert = await _timed(seeded, raw_asyncpg_upsert)
+    add_all, bulk_add, copy, executemany, bulk_insert = await _timed(
+        (truncate, raw_add_all),
+        (truncate, serpens_bulk_add),
+        (truncate, raw_copy),
+        (truncate, raw_executemany),
+        (truncate, serpens_bulk_insert),
+    )
+    upsert, raw_sa_upsert, raw_pg_upsert = await _timed(
+        (seeded, serpens_upsert_many), (seeded, raw_upsert), (seeded, raw_asyncpg_upsert)
+    )
     ms = 1e3
     fastest_insert = min(copy, executemany)
     fastest_upsert = min(raw_sa_upsert, raw_pg_upsert)
@@ -243,8 +256,7 @@ async def _fake_vs_postgres(engine: AsyncEngine) -> list[Result]:
     async def nothing() -> None:
         return None
 
-    pg = await _timed(truncate, on_postgres)
-    fake = await _timed(nothing, on_fake)
+    pg, fake = await _timed((truncate, on_postgres), (nothing, on_fake))
     return [Result("mixed workload (152 calls)", fake * 1e3, pg * 1e3, "ms", "PostgreSQL", 0.01)]
 
 
