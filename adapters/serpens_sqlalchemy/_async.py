@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import builtins
 from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import Any, Generic, TypeVar
 
 import sqlalchemy as sa
@@ -15,12 +15,43 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from serpens.ports import CursorPage, OrderBy, Page
 from serpens_sqlalchemy._bulk import acopy_records
-from serpens_sqlalchemy._errors import translate_errors
+from serpens_sqlalchemy._errors import translate_errors, translated
 from serpens_sqlalchemy._statements import RepositoryBase, untouched
 
 __all__ = ["AsyncRepository"]
 
 T = TypeVar("T")
+
+
+class _FirstWrite:
+    """The first write of an untouched session: flushed, or the session rolled back whole.
+
+    A class, not a generator: it runs on every ``add`` of a request-sized session.
+    """
+
+    __slots__ = ("_sess",)
+
+    def __init__(self, sess: AsyncSession) -> None:
+        self._sess = sess
+
+    async def __aenter__(self) -> None:
+        return None
+
+    async def __aexit__(self, _type: object, exc: BaseException | None, _tb: object) -> None:
+        failure = exc
+        if failure is None:
+            try:
+                await self._sess.flush()
+            except BaseException as error:  # noqa: BLE001 - rolled back, then re-raised
+                failure = error
+            else:
+                return
+        await self._sess.rollback()
+        mapped = translated(failure)
+        if mapped is not None:
+            raise mapped from failure
+        if failure is not exc:
+            raise failure
 
 
 class AsyncRepository(RepositoryBase[T], Generic[T]):
@@ -40,8 +71,7 @@ class AsyncRepository(RepositoryBase[T], Generic[T]):
     def _dialect(self) -> str:
         return self.sess.get_bind(self._info.mapper).dialect.name
 
-    @asynccontextmanager
-    async def _atomic(self) -> AsyncIterator[None]:
+    def _atomic(self) -> AbstractAsyncContextManager[None]:
         """Run a write so that its failure leaves the caller's session usable.
 
         In a savepoint; or, when the session has begun no transaction and holds no
@@ -49,17 +79,13 @@ class AsyncRepository(RepositoryBase[T], Generic[T]):
         Both end the same way (the failed write is gone, earlier work is kept), and
         the second saves the SAVEPOINT and RELEASE round trips.
         """
+        return _FirstWrite(self.sess) if untouched(self.sess) else self._savepoint()
+
+    @asynccontextmanager
+    async def _savepoint(self) -> AsyncIterator[None]:
         with translate_errors():
-            if not untouched(self.sess):
-                async with self.sess.begin_nested():
-                    yield
-                return
-            try:
+            async with self.sess.begin_nested():
                 yield
-                await self.sess.flush()
-            except BaseException:
-                await self.sess.rollback()
-                raise
 
     async def get(self, ident: object) -> T | None:
         """Return the row with primary key *ident*, or ``None``."""

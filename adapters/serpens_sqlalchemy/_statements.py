@@ -175,9 +175,12 @@ class RepositoryBase(Generic[T]):
         """
         state: Any = sa.inspect(obj)
         if state.transient:
+            values = state.dict
             for key in self._info.columns:
-                if key not in state.dict:
-                    setattr(obj, key, None)
+                if key not in values:
+                    # Straight into the instance dict: an INSERT reads values from there,
+                    # and no attribute event or validator should fire for "not given".
+                    values[key] = None
         return obj
 
     def _insert_values(self, values: Mapping[str, object]) -> dict[str, object]:

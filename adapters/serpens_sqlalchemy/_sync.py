@@ -1,3 +1,4 @@
+# ruff: noqa: SIM117 - generated: keeps the async twin's nested with-blocks
 """``Repository[T]``: the Repository port over a ``Session`` (psycopg2, pysqlite).
 
 Generated from ``_async.py`` (``tests/repository/test_twins.py`` checks it).
@@ -7,7 +8,7 @@ from __future__ import annotations
 
 import builtins
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from typing import Any, Generic, TypeVar
 
 import sqlalchemy as sa
@@ -15,12 +16,43 @@ from sqlalchemy.orm import Session
 
 from serpens.ports import CursorPage, OrderBy, Page
 from serpens_sqlalchemy._bulk import copy_records
-from serpens_sqlalchemy._errors import translate_errors
+from serpens_sqlalchemy._errors import translate_errors, translated
 from serpens_sqlalchemy._statements import RepositoryBase, untouched
 
 __all__ = ["Repository"]
 
 T = TypeVar("T")
+
+
+class _FirstWrite:
+    """The first write of an untouched session: flushed, or the session rolled back whole.
+
+    A class, not a generator: it runs on every ``add`` of a request-sized session.
+    """
+
+    __slots__ = ("_sess",)
+
+    def __init__(self, sess: Session) -> None:
+        self._sess = sess
+
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, _type: object, exc: BaseException | None, _tb: object) -> None:
+        failure = exc
+        if failure is None:
+            try:
+                self._sess.flush()
+            except BaseException as error:  # noqa: BLE001 - rolled back, then re-raised
+                failure = error
+            else:
+                return
+        self._sess.rollback()
+        mapped = translated(failure)
+        if mapped is not None:
+            raise mapped from failure
+        if failure is not exc:
+            raise failure
 
 
 class Repository(RepositoryBase[T], Generic[T]):
@@ -40,8 +72,7 @@ class Repository(RepositoryBase[T], Generic[T]):
     def _dialect(self) -> str:
         return self.sess.get_bind(self._info.mapper).dialect.name
 
-    @contextmanager
-    def _atomic(self) -> Iterator[None]:
+    def _atomic(self) -> AbstractContextManager[None]:
         """Run a write so that its failure leaves the caller's session usable.
 
         In a savepoint; or, when the session has begun no transaction and holds no
@@ -49,17 +80,13 @@ class Repository(RepositoryBase[T], Generic[T]):
         Both end the same way (the failed write is gone, earlier work is kept), and
         the second saves the SAVEPOINT and RELEASE round trips.
         """
+        return _FirstWrite(self.sess) if untouched(self.sess) else self._savepoint()
+
+    @contextmanager
+    def _savepoint(self) -> Iterator[None]:
         with translate_errors():
-            if not untouched(self.sess):
-                with self.sess.begin_nested():
-                    yield
-                return
-            try:
+            with self.sess.begin_nested():
                 yield
-                self.sess.flush()
-            except BaseException:
-                self.sess.rollback()
-                raise
 
     def get(self, ident: object) -> T | None:
         """Return the row with primary key *ident*, or ``None``."""

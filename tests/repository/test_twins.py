@@ -20,7 +20,10 @@ _RULES: list[tuple[str, str]] = [
     (r"from sqlalchemy.ext.asyncio import AsyncSession", "from sqlalchemy.orm import Session"),
     (r"AsyncIterator, Iterable, ", "Iterable, Iterator, "),
     (r"AsyncIterator", "Iterator"),
+    (r"AbstractAsyncContextManager", "AbstractContextManager"),
     (r"asynccontextmanager", "contextmanager"),
+    (r"__aenter__", "__enter__"),
+    (r"__aexit__", "__exit__"),
     (r"an ``AsyncSession``", "a ``Session``"),
     (r"async def ", "def "),
     (r"async with ", "with "),
@@ -29,6 +32,7 @@ _RULES: list[tuple[str, str]] = [
     (r"acopy_records", "copy_records"),
     (r"AsyncRepository", "Repository"),
     (r"AsyncSession", "Session"),
+    (r"\A", "# ruff: noqa: SIM117 - generated: keeps the async twin's nested with-blocks\n"),
 ]
 
 
