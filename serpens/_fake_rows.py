@@ -9,8 +9,7 @@ from __future__ import annotations
 import copy
 import datetime as dt
 import uuid
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Sequence
 from decimal import Decimal
 from typing import Any
 
@@ -80,22 +79,40 @@ class TableRows:
         else:
             self.rows[pk] = row
 
-    @contextmanager
-    def atomic(self) -> Iterator[None]:
+    def atomic(self) -> _Atomic:
         """Undo every write of the block if it raises."""
+        return _Atomic(self)
+
+    def _begin(self) -> int | None:
         if self._undo is not None:  # nested: the outer block owns the log
-            yield
+            return None
+        self._undo = []
+        return self.last_id
+
+    def _end(self, last_id: int | None, *, failed: bool) -> None:
+        if last_id is None:
             return
-        self._undo, last_id = [], self.last_id
-        try:
-            yield
-        except BaseException:
-            for pk, old in reversed(self._undo):
+        undo, self._undo = self._undo or [], None
+        if failed:
+            for pk, old in reversed(undo):
                 self._put(pk, self.rows.get(pk), old)
             self.last_id = last_id
-            raise
-        finally:
-            self._undo = None
+
+
+class _Atomic:
+    """Context of :meth:`TableRows.atomic` (a class: it runs on every fake write)."""
+
+    __slots__ = ("_last_id", "_rows")
+
+    def __init__(self, rows: TableRows) -> None:
+        self._rows = rows
+        self._last_id: int | None = None
+
+    def __enter__(self) -> None:
+        self._last_id = self._rows._begin()  # noqa: SLF001 - its own helper
+
+    def __exit__(self, _type: object, exc: BaseException | None, _tb: object) -> None:
+        self._rows._end(self._last_id, failed=exc is not None)  # noqa: SLF001
 
 
 def sort_rows(rows: list[Row], terms: Sequence[OrderTerm]) -> list[Row]:

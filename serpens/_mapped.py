@@ -167,6 +167,7 @@ class ModelInfo:
             (self._key_of[col],) for col in self.table.columns if col.unique and col in self._key_of
         )
         self.unique_sets: tuple[tuple[str, ...], ...] = tuple(dict.fromkeys(uniques))
+        self._targets: dict[tuple[str, ...], tuple[str, ...]] = {}  # conflict_on -> unique set
         version_col = mapper.version_id_col
         self.version: str | None = (
             self._key_of.get(version_col) if version_col is not None else None
@@ -266,10 +267,15 @@ class ModelInfo:
         """Return *conflict_on* when it names the primary key or one unique constraint/index."""
         if isinstance(conflict_on, str):
             conflict_on = [conflict_on]
-        self.check_fields(conflict_on, "conflict_on field")
-        wanted = set(conflict_on)
+        asked = tuple(conflict_on)
+        known = self._targets.get(asked)
+        if known is not None:
+            return known
+        self.check_fields(asked, "conflict_on field")
+        wanted = set(asked)
         for unique in self.unique_sets:
             if set(unique) == wanted:
+                self._targets[asked] = unique
                 return unique
         raise _bad(
             f"conflict_on must name the primary key or a unique constraint of {self.name}",

@@ -90,10 +90,12 @@ class InMemoryRepository(Generic[T]):
 
     def _sync(self, obj: T, row: Row, *, refresh: bool) -> T:
         if refresh:
+            # Straight into the instance dict, as SQLAlchemy's own loading does: loading a
+            # row fires no attribute events.
             current = obj.__dict__
             for key, value in copy_row(row).items():
                 if key not in current or current[key] != value:
-                    setattr(obj, key, value)
+                    current[key] = value
         ident = self._rules.pk(row)
         self._snapshot[ident] = copy_row(self._state(obj))
         # SQLAlchemy flags attribute sets on any instance; the flag marks flush candidates.
@@ -228,7 +230,7 @@ class InMemoryRepository(Generic[T]):
             current = obj.__dict__  # instrumented attributes keep their values here
             for name, value in row.items():
                 if current.get(name) is None:
-                    setattr(obj, name, copy_value(value))
+                    current[name] = copy_value(value)  # generated values, as a flush sets them
             self._sync(obj, row, refresh=False)
 
     def add(self, obj: T, *, flush: bool = True) -> T:
