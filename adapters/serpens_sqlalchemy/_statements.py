@@ -55,6 +55,10 @@ def untouched(session: Any) -> bool:
     return not (sync.in_transaction() or sync.identity_map or sync.new or sync.deleted)
 
 
+# Default (primary key) ORDER BY clauses per model; SQL expressions are immutable.
+_KEY_ORDER: dict[ModelInfo, list[Any]] = {}
+
+
 class RepositoryBase(Generic[T]):
     """Everything but I/O: validation and statement building for one mapped model."""
 
@@ -95,6 +99,14 @@ class RepositoryBase(Generic[T]):
         ]
 
     def _order(self, order_by: object) -> list[Any]:
+        if order_by is None:  # the primary key: the same clauses every time, built once
+            cached = _KEY_ORDER.get(self._info)
+            if cached is None:
+                cached = _KEY_ORDER[self._info] = self._build_order(None)
+            return cached
+        return self._build_order(order_by)
+
+    def _build_order(self, order_by: object) -> list[Any]:
         clauses: list[Any] = []
         for term in self._info.order(order_by):
             if isinstance(term, RawOrder):
@@ -107,8 +119,12 @@ class RepositoryBase(Generic[T]):
             clauses.append(clause)
         return clauses
 
+    def _filtered(self, filters: Mapping[str, object]) -> sa.Select[tuple[T]]:
+        stmt = self.query
+        return stmt.where(*self._where(filters)) if filters else stmt
+
     def _get_stmt(self, filters: Mapping[str, object]) -> sa.Select[tuple[T]]:
-        return self.query.where(*self._where(filters)).order_by(*self._order(None)).limit(1)
+        return self._filtered(filters).order_by(*self._order(None)).limit(1)
 
     def _count_stmt(self, filters: Mapping[str, object]) -> sa.Select[tuple[int]]:
         table = self._info.table
@@ -122,7 +138,7 @@ class RepositoryBase(Generic[T]):
         self, order_by: object, limit: int | None, offset: int | None, filters: Mapping[str, object]
     ) -> sa.Select[tuple[T]]:
         self._info.check_window(limit, offset)
-        stmt = self.query.where(*self._where(filters)).order_by(*self._order(order_by))
+        stmt = self._filtered(filters).order_by(*self._order(order_by))
         if limit is not None:
             stmt = stmt.limit(limit)
         if offset:
