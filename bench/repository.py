@@ -8,6 +8,7 @@ in-memory fake with PostgreSQL on the same workload.
 from __future__ import annotations
 
 import asyncio
+import gc
 import statistics
 import time
 from collections.abc import Awaitable, Callable
@@ -25,7 +26,7 @@ from serpens_sqlalchemy import AsyncRepository
 
 BULK = 10_000
 ROUNDS = 7
-POINT_ROUNDS = 3  # x the figure's number of calls, each timed alone
+POINT_ROUNDS = 5  # x the figure's number of calls, each timed alone
 
 
 class Base(DeclarativeBase):
@@ -57,6 +58,7 @@ async def _timed(*cases: tuple[Op, Op]) -> list[float]:
     for _ in range(ROUNDS):
         for times, (setup, op) in zip(rounds, cases, strict=True):
             await setup()
+            gc.collect()  # every case starts with the previous case's garbage gone
             start = time.perf_counter()
             await op()
             times.append(time.perf_counter() - start)
