@@ -97,7 +97,9 @@ class InMemoryRepository(Generic[T]):
                 if key not in current or current[key] != value:
                     current[key] = value
         ident = self._rules.pk(row)
-        self._snapshot[ident] = copy_row(self._state(obj))
+        # The object now equals *row* column by column (written back, or the input the row
+        # was built from), so the row serves as the snapshot dirty checks compare against.
+        self._snapshot[ident] = copy_row(row)
         # SQLAlchemy flags attribute sets on any instance; the flag marks flush candidates.
         state = self._instance_state(obj)
         state.modified = False
@@ -107,7 +109,8 @@ class InMemoryRepository(Generic[T]):
         return obj
 
     def _tracked(self, obj: T) -> bool:
-        key = tuple(getattr(obj, k) for k in self._info.pk)
+        values = obj.__dict__
+        key = tuple(values.get(k) for k in self._info.pk)
         return self._identity.get(key) is obj or any(o is obj for o in self._pending)
 
     def _load(self, row: Row, *, refresh: bool = False) -> T:
