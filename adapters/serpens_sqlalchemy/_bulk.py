@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import operator
 from typing import Any
 
 import sqlalchemy as sa
@@ -28,6 +29,12 @@ def _copy_plan(
         fill[col.name] = default
     names = given + list(fill)
     processors = [table.columns[n].type.bind_processor(dialect) for n in names]
+    if not fill and not any(processors):
+        # The common case (plain values, nothing to fill in): one C-level getter per row.
+        getter = operator.itemgetter(*given)
+        if len(given) == 1:
+            return names, [(getter(row),) for row in params]
+        return names, [getter(row) for row in params]
     records: list[tuple[object, ...]] = []
     for row in params:
         values = [row[n] for n in given]
