@@ -25,7 +25,7 @@ from serpens.testing import start_postgres
 from serpens_sqlalchemy import AsyncRepository
 
 BULK = 10_000
-ROUNDS = 7
+ROUNDS = 11
 POINT_ROUNDS = 5  # x the figure's number of calls, each timed alone
 
 
