@@ -9,7 +9,7 @@ from __future__ import annotations
 import copy
 import datetime as dt
 import uuid
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from decimal import Decimal
 from typing import Any
 
@@ -28,15 +28,9 @@ def copy_value(value: object) -> object:
     return value if isinstance(value, _IMMUTABLE) else copy.deepcopy(value)
 
 
-def copy_row(row: Mapping[str, object], keys: Iterable[str] | None = None) -> Row:
-    """A copy of *row* (only *keys*, missing ones ``None``) sharing immutable values."""
-    if keys is None:
-        return {k: v if isinstance(v, _IMMUTABLE) else copy.deepcopy(v) for k, v in row.items()}
-    copied: Row = {}
-    for key in keys:
-        value = row.get(key)
-        copied[key] = value if isinstance(value, _IMMUTABLE) else copy.deepcopy(value)
-    return copied
+def copy_row(row: Row) -> Row:
+    """A copy of *row* sharing immutable values (deep-copying only mutable ones)."""
+    return {k: v if isinstance(v, _IMMUTABLE) else copy.deepcopy(v) for k, v in row.items()}
 
 
 class TableRows:
@@ -51,7 +45,6 @@ class TableRows:
         self.last_id = 0
         self._indexes: dict[tuple[str, ...], dict[tuple[object, ...], tuple[object, ...]]] = {}
         self._undo: list[tuple[tuple[object, ...], Row | None]] | None = None
-        self._undo_last_id = 0
 
     def index(self, unique: tuple[str, ...]) -> dict[tuple[object, ...], tuple[object, ...]]:
         """Values -> primary key for one unique column set (rows with a NULL are left out)."""
@@ -87,39 +80,39 @@ class TableRows:
             self.rows[pk] = row
 
     def atomic(self) -> _Atomic:
-        """A context manager that undoes every write of its block if the block raises."""
+        """Undo every write of the block if it raises."""
         return _Atomic(self)
 
-    def _begin(self) -> bool:
-        """Start an undo log; ``False`` when nested (the outer block owns the log)."""
-        if self._undo is not None:
-            return False
-        self._undo, self._undo_last_id = [], self.last_id
-        return True
+    def _begin(self) -> int | None:
+        if self._undo is not None:  # nested: the outer block owns the log
+            return None
+        self._undo = []
+        return self.last_id
 
-    def _end(self, *, failed: bool) -> None:
+    def _end(self, last_id: int | None, *, failed: bool) -> None:
+        if last_id is None:
+            return
         undo, self._undo = self._undo or [], None
         if failed:
             for pk, old in reversed(undo):
                 self._put(pk, self.rows.get(pk), old)
-            self.last_id = self._undo_last_id
+            self.last_id = last_id
 
 
 class _Atomic:
-    """``TableRows.atomic()``: a class, not a generator, since every write enters one."""
+    """Context of :meth:`TableRows.atomic` (a class: it runs on every fake write)."""
 
-    __slots__ = ("_outer", "_rows")
+    __slots__ = ("_last_id", "_rows")
 
     def __init__(self, rows: TableRows) -> None:
         self._rows = rows
-        self._outer = False
+        self._last_id: int | None = None
 
     def __enter__(self) -> None:
-        self._outer = self._rows._begin()  # noqa: SLF001 - the two halves of one protocol
+        self._last_id = self._rows._begin()  # noqa: SLF001 - its own helper
 
-    def __exit__(self, kind: type[BaseException] | None, *_: object) -> None:
-        if self._outer:
-            self._rows._end(failed=kind is not None)  # noqa: SLF001
+    def __exit__(self, _type: object, exc: BaseException | None, _tb: object) -> None:
+        self._rows._end(self._last_id, failed=exc is not None)  # noqa: SLF001
 
 
 def sort_rows(rows: list[Row], terms: Sequence[OrderTerm]) -> list[Row]:
@@ -172,20 +165,22 @@ class RowRules:
             if onupdate is not None:
                 self.onupdates[key] = onupdate
         self.autoincrement = next((k for k, c in info.columns.items() if c.autoincrement), None)
-        # looked up on every write: computed once per model
         self._aware = frozenset(k for k, c in info.columns.items() if c.aware_datetime)
-        self._required = tuple(k for k, c in info.columns.items() if not c.nullable)
-        self._single_pk = info.pk[0] if len(info.pk) == 1 else None
+        self._not_null = tuple(k for k, c in info.columns.items() if not c.nullable)
 
     def pk(self, row: Row) -> tuple[object, ...]:
         """The primary-key tuple of *row*."""
-        if self._single_pk is not None:  # the common case, on every write and load
-            return (row[self._single_pk],)
-        return tuple([row[k] for k in self.info.pk])
+        keys = self.info.pk
+        return (row[keys[0]],) if len(keys) == 1 else tuple(row[k] for k in keys)
 
     def _normalise(self, row: Row) -> Row:
         for key, value in row.items():
-            if value is None or (isinstance(value, _IMMUTABLE) and key not in self._aware):
+            if isinstance(value, _IMMUTABLE) and not isinstance(value, dt.datetime):
+                if value is not None and key in self._aware:
+                    raise ValidationError(
+                        "UTCDateTime needs a timezone-aware datetime",
+                        [FieldError(key, f"got {value!r}")],
+                    )
                 continue  # stored as is
             if key in self._aware:
                 if not isinstance(value, dt.datetime) or value.tzinfo is None:
@@ -195,8 +190,8 @@ class RowRules:
                     )
                 row[key] = value.astimezone(dt.UTC)
             else:
-                row[key] = copy.deepcopy(value)
-        missing = [k for k in self._required if row.get(k) is None]
+                row[key] = copy_value(value)
+        missing = [k for k in self._not_null if row.get(k) is None]
         if missing:
             raise ValidationError(
                 f"{self.info.name} needs a value for every NOT NULL column",

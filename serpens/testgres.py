@@ -70,6 +70,14 @@ class TestDatabase:
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
     _stoppers: list[Callable[[], None]] = field(default_factory=list, repr=False)
 
+    def __repr__(self) -> str:
+        """The URLs with their passwords masked."""
+        redis = None if self.redis_url is None else mask_url(self.redis_url)
+        return (
+            f"TestDatabase(url={mask_url(self.url)!r}, redis_url={redis!r}, "
+            f"schemas={self.schemas!r})"
+        )
+
     def create_all(self) -> None:
         """Create the schemas and every table of :attr:`metadata` now (idempotent)."""
         with self._lock:

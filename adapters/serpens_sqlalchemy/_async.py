@@ -6,7 +6,8 @@
 from __future__ import annotations
 
 import builtins
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import Any, Generic, TypeVar
 
 import sqlalchemy as sa
@@ -14,12 +15,43 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from serpens.ports import CursorPage, OrderBy, Page
 from serpens_sqlalchemy._bulk import acopy_records, aexecute_many
-from serpens_sqlalchemy._errors import translate_errors
-from serpens_sqlalchemy._statements import RepositoryBase
+from serpens_sqlalchemy._errors import translate_errors, translated
+from serpens_sqlalchemy._statements import RepositoryBase, untouched
 
 __all__ = ["AsyncRepository"]
 
 T = TypeVar("T")
+
+
+class _FirstWrite:
+    """The first write of an untouched session: flushed, or the session rolled back whole.
+
+    A class, not a generator: it runs on every ``add`` of a request-sized session.
+    """
+
+    __slots__ = ("_sess",)
+
+    def __init__(self, sess: AsyncSession) -> None:
+        self._sess = sess
+
+    async def __aenter__(self) -> None:
+        return None
+
+    async def __aexit__(self, _type: object, exc: BaseException | None, _tb: object) -> None:
+        failure = exc
+        if failure is None:
+            try:
+                await self._sess.flush()
+            except BaseException as error:  # noqa: BLE001 - rolled back, then re-raised
+                failure = error
+            else:
+                return
+        await self._sess.rollback()
+        mapped = translated(failure)
+        if mapped is not None:
+            raise mapped from failure
+        if failure is not exc:
+            raise failure
 
 
 class AsyncRepository(RepositoryBase[T], Generic[T]):
@@ -34,9 +66,26 @@ class AsyncRepository(RepositoryBase[T], Generic[T]):
     def __init__(self, sess: AsyncSession, model: type[T] | None = None) -> None:
         super().__init__(model)
         self.sess = sess
+        self._check_bind(sess)
 
     def _dialect(self) -> str:
-        return self.sess.get_bind().dialect.name
+        return self.sess.get_bind(self._info.mapper).dialect.name
+
+    def _atomic(self) -> AbstractAsyncContextManager[None]:
+        """Run a write so that its failure leaves the caller's session usable.
+
+        In a savepoint; or, when the session has begun no transaction and holds no
+        objects, in the transaction the write itself begins, rolled back on failure.
+        Both end the same way (the failed write is gone, earlier work is kept), and
+        the second saves the SAVEPOINT and RELEASE round trips.
+        """
+        return _FirstWrite(self.sess) if untouched(self.sess) else self._savepoint()
+
+    @asynccontextmanager
+    async def _savepoint(self) -> AsyncIterator[None]:
+        with translate_errors():
+            async with self.sess.begin_nested():
+                yield
 
     async def get(self, ident: object) -> T | None:
         """Return the row with primary key *ident*, or ``None``."""
@@ -113,20 +162,18 @@ class AsyncRepository(RepositoryBase[T], Generic[T]):
 
     async def add(self, obj: T, *, flush: bool = True) -> T:
         """Add *obj*; with ``flush`` write it now inside a savepoint."""
-        with translate_errors():
-            if not flush:
-                self.sess.add(self._new(obj))
-                return obj
-            async with self.sess.begin_nested():
-                self.sess.add(self._new(obj))
+        if not flush:
+            self.sess.add(self._new(obj))
+            return obj
+        async with self._atomic():
+            self.sess.add(self._new(obj))
         return obj
 
     async def bulk_add(self, objs: Iterable[T]) -> builtins.list[T]:
         """Add all *objs* in one savepoint (all or none); return them in input order."""
         batch = builtins.list(objs)
-        with translate_errors():
-            async with self.sess.begin_nested():
-                self.sess.add_all([self._new(obj) for obj in batch])
+        async with self._atomic():
+            self.sess.add_all([self._new(obj) for obj in batch])
         return batch
 
     async def flush(self) -> None:
@@ -143,12 +190,11 @@ class AsyncRepository(RepositoryBase[T], Generic[T]):
     ) -> T:
         """``INSERT ... ON CONFLICT`` in a savepoint; return the current row, refreshed."""
         stmt, again = self._upsert_stmt(self._dialect(), values, conflict_on, update_fields)
-        with translate_errors():
-            async with self.sess.begin_nested():
-                opts = {"populate_existing": True}
-                obj = (await self.sess.scalars(stmt, execution_options=opts)).first()
-                if obj is None:  # DO NOTHING hit an existing row: read it in the same savepoint
-                    obj = (await self.sess.scalars(again)).one()
+        async with self._atomic():
+            opts = {"populate_existing": True}
+            obj = (await self.sess.scalars(stmt, execution_options=opts)).first()
+            if obj is None:  # DO NOTHING hit an existing row: read it in the same transaction
+                obj = (await self.sess.scalars(again)).one()
         return obj
 
     async def upsert_many(
@@ -167,11 +213,10 @@ class AsyncRepository(RepositoryBase[T], Generic[T]):
         stmt, params = self._upsert_many_stmt(self._dialect(), batch, conflict_on, update_fields)
         if not params:
             return 0
-        with translate_errors():
-            async with self.sess.begin_nested():
-                conn = await self.sess.connection()
-                if not await aexecute_many(conn, stmt, params):
-                    await self.sess.execute(stmt, params)
+        async with self._atomic():
+            conn = await self.sess.connection()
+            if not await aexecute_many(conn, stmt, params):
+                await self.sess.execute(stmt, params)
         return len(params)
 
     async def bulk_insert(self, rows: Iterable[Mapping[str, object]]) -> int:
@@ -179,9 +224,8 @@ class AsyncRepository(RepositoryBase[T], Generic[T]):
         params = self._rows(rows)
         if not params:
             return 0
-        with translate_errors():
-            async with self.sess.begin_nested():
-                conn = await self.sess.connection()
-                if not await acopy_records(conn, self._info.table, params):
-                    await self.sess.execute(sa.insert(self._info.table), params)
+        async with self._atomic():
+            conn = await self.sess.connection()
+            if not await acopy_records(conn, self._info.table, params):
+                await self.sess.execute(sa.insert(self._info.table), params)
         return len(params)

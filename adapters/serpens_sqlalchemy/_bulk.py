@@ -35,11 +35,12 @@ def _copy_plan(
         fill[col.name] = default
     names = given + list(fill)
     processors = [table.columns[n].type.bind_processor(dialect) for n in names]
-    if not fill and not any(processors):  # the common case: plain values, no Python defaults
+    if not fill and not any(processors):
+        # The common case (plain values, nothing to fill in): one C-level getter per row.
+        getter = operator.itemgetter(*given)
         if len(given) == 1:
-            return names, [(row[given[0]],) for row in params]
-        pick = operator.itemgetter(*given)  # one C call per row
-        return names, [pick(row) for row in params]
+            return names, [(getter(row),) for row in params]
+        return names, [getter(row) for row in params]
     records: list[tuple[object, ...]] = []
     for row in params:
         values = [row[n] for n in given]

@@ -23,7 +23,7 @@ from serpens.errors import (
     mask_url,
 )
 
-__all__ = ["sqlstate_error", "translate_errors"]
+__all__ = ["sqlstate_error", "translate_errors", "translated"]
 
 _EXACT: dict[str, type[SerpensError]] = {
     "23505": ConflictError,  # unique_violation
@@ -112,19 +112,25 @@ def _translate(exc: BaseException) -> SerpensError | None:  # noqa: C901, PLR091
     return None
 
 
+def translated(exc: BaseException) -> SerpensError | None:
+    """The serpens error *exc* maps to (what :func:`translate_errors` raises), or ``None``."""
+    if isinstance(exc, sa.exc.SQLAlchemyError | OSError | TimeoutError):
+        return _translate(exc)
+    if isinstance(exc, Exception):
+        # Raw driver errors (asyncpg's COPY) carry a SQLSTATE but no SQLAlchemy wrapper.
+        klass = sqlstate_error(_code(exc))
+        if klass is not None:
+            return klass(f"[{_code(exc)}] {type(exc).__name__}: {_message(exc)}")
+    return None
+
+
 @contextmanager
 def translate_errors() -> Iterator[None]:
     """Re-raise driver and SQLAlchemy errors as serpens errors (``raise ... from exc``)."""
     try:
         yield
-    except (sa.exc.SQLAlchemyError, OSError, TimeoutError) as exc:
-        mapped = _translate(exc)
+    except Exception as exc:
+        mapped = translated(exc)
         if mapped is None:
             raise
         raise mapped from exc
-    except Exception as exc:
-        # Raw driver errors (asyncpg's COPY) carry a SQLSTATE but no SQLAlchemy wrapper.
-        klass = sqlstate_error(_code(exc))
-        if klass is None:
-            raise
-        raise klass(f"[{_code(exc)}] {type(exc).__name__}: {_message(exc)}") from exc

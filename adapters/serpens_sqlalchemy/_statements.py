@@ -11,23 +11,52 @@ from sqlalchemy.sql.dml import Insert
 from serpens._mapped import ModelInfo, OrderTerm, RawOrder, model_info
 from serpens.errors import ConfigurationError
 
-__all__ = ["RepositoryBase"]
+__all__ = ["SUPPORTED_DIALECTS", "RepositoryBase", "check_dialect", "untouched"]
 
 T = TypeVar("T")
 
 
+SUPPORTED_DIALECTS = ("postgresql", "sqlite")
+
+
+def check_dialect(dialect: str) -> None:
+    """Raise ``ConfigurationError`` unless the repository supports *dialect*.
+
+    MySQL and MariaDB are refused: ``ON DUPLICATE KEY UPDATE`` fires on *any* unique
+    key and has no conflict target, so ``upsert(conflict_on=...)`` could not keep its
+    contract, and they have no ``NULLS LAST`` for the pinned ordering.
+    """
+    if dialect not in SUPPORTED_DIALECTS:
+        raise ConfigurationError(
+            "serpens repositories support PostgreSQL and SQLite; this session is bound to "
+            f"{dialect!r}. Use the session directly (MySQL/MariaDB: ON DUPLICATE KEY "
+            "cannot honour upsert's conflict_on)"
+        )
+
+
 def _dialect_insert(dialect: str, target: Any) -> Any:
+    check_dialect(dialect)
     if dialect == "postgresql":
         from sqlalchemy.dialects.postgresql import insert as pg_insert  # noqa: PLC0415
 
         return pg_insert(target)
-    if dialect == "sqlite":
-        from sqlalchemy.dialects.sqlite import insert as sqlite_insert  # noqa: PLC0415
+    from sqlalchemy.dialects.sqlite import insert as sqlite_insert  # noqa: PLC0415
 
-        return sqlite_insert(target)
-    raise ConfigurationError(
-        f"upsert supports postgresql and sqlite; this session is bound to {dialect!r}"
-    )
+    return sqlite_insert(target)
+
+
+def untouched(session: Any) -> bool:
+    """Whether *session* (sync or async) has no transaction and holds no objects yet.
+
+    A failed write there can be undone by rolling the whole session back: there is
+    no earlier work to lose and no loaded object to expire.
+    """
+    sync = getattr(session, "sync_session", session)
+    return not (sync.in_transaction() or sync.identity_map or sync.new or sync.deleted)
+
+
+# Default (primary key) ORDER BY clauses per model; SQL expressions are immutable.
+_KEY_ORDER: dict[ModelInfo, list[Any]] = {}
 
 
 class RepositoryBase(Generic[T]):
@@ -46,6 +75,14 @@ class RepositoryBase(Generic[T]):
             )
         self._info: ModelInfo = model_info(self.model)
 
+    def _check_bind(self, sess: Any) -> None:
+        """Refuse a session bound to a database the repository does not support (no I/O)."""
+        try:
+            bind = sess.get_bind(self._info.mapper)
+        except sa.exc.UnboundExecutionError:
+            return  # the session says so itself on first use
+        check_dialect(bind.dialect.name)
+
     @property
     def query(self) -> sa.Select[tuple[T]]:
         """``select(model)``: compose custom statements on it."""
@@ -62,6 +99,14 @@ class RepositoryBase(Generic[T]):
         ]
 
     def _order(self, order_by: object) -> list[Any]:
+        if order_by is None:  # the primary key: the same clauses every time, built once
+            cached = _KEY_ORDER.get(self._info)
+            if cached is None:
+                cached = _KEY_ORDER[self._info] = self._build_order(None)
+            return cached
+        return self._build_order(order_by)
+
+    def _build_order(self, order_by: object) -> list[Any]:
         clauses: list[Any] = []
         for term in self._info.order(order_by):
             if isinstance(term, RawOrder):
@@ -74,8 +119,12 @@ class RepositoryBase(Generic[T]):
             clauses.append(clause)
         return clauses
 
+    def _filtered(self, filters: Mapping[str, object]) -> sa.Select[tuple[T]]:
+        stmt = self.query
+        return stmt.where(*self._where(filters)) if filters else stmt
+
     def _get_stmt(self, filters: Mapping[str, object]) -> sa.Select[tuple[T]]:
-        return self.query.where(*self._where(filters)).order_by(*self._order(None)).limit(1)
+        return self._filtered(filters).order_by(*self._order(None)).limit(1)
 
     def _count_stmt(self, filters: Mapping[str, object]) -> sa.Select[tuple[int]]:
         table = self._info.table
@@ -89,7 +138,7 @@ class RepositoryBase(Generic[T]):
         self, order_by: object, limit: int | None, offset: int | None, filters: Mapping[str, object]
     ) -> sa.Select[tuple[T]]:
         self._info.check_window(limit, offset)
-        stmt = self.query.where(*self._where(filters)).order_by(*self._order(order_by))
+        stmt = self._filtered(filters).order_by(*self._order(order_by))
         if limit is not None:
             stmt = stmt.limit(limit)
         if offset:
@@ -142,9 +191,12 @@ class RepositoryBase(Generic[T]):
         """
         state: Any = sa.inspect(obj)
         if state.transient:
+            values = state.dict
             for key in self._info.columns:
-                if key not in state.dict:
-                    setattr(obj, key, None)
+                if key not in values:
+                    # Straight into the instance dict: an INSERT reads values from there,
+                    # and no attribute event or validator should fire for "not given".
+                    values[key] = None
         return obj
 
     def _insert_values(self, values: Mapping[str, object]) -> dict[str, object]:
@@ -192,21 +244,28 @@ class RepositoryBase(Generic[T]):
 
     def _rows(self, rows: Iterable[Mapping[str, object]]) -> list[dict[str, object]]:
         """Validate a batch and key it by column name, version column included."""
-        return self._complete(self._info.batch(rows))
+        return self._column_rows(self._info.batch(rows))
 
-    def _complete(self, batch: list[dict[str, object]]) -> list[dict[str, object]]:
-        """Key a validated batch of fresh dicts by column name, version column included."""
+    def _column_rows(self, batch: list[dict[str, object]]) -> list[dict[str, object]]:
+        """Validated rows keyed by column name, version column set; new dicts when needed.
+
+        The caller's dicts are never changed; they are passed on as they are when their
+        keys already are column names and no version needs filling in.
+        """
         if not batch:
             return batch
-        version = self._info.version
-        if version is not None:
-            for row in batch:
-                if row.get(version) is None:
-                    row[version] = 1
         names = {k: self._col(k).name for k in batch[0]}
-        if all(k == name for k, name in names.items()):
+        rename = any(k != name for k, name in names.items())
+        version = self._col(self._info.version).name if self._info.version else None
+        if not rename and (version is None or all(r.get(version) is not None for r in batch)):
             return batch
-        return [{names[k]: v for k, v in row.items()} for row in batch]
+        out = []
+        for row in batch:
+            new = {names[k]: v for k, v in row.items()} if rename else dict(row)
+            if version is not None and new.get(version) is None:
+                new[version] = 1
+            out.append(new)
+        return out
 
     def _upsert_many_stmt(
         self,
@@ -219,4 +278,4 @@ class RepositoryBase(Generic[T]):
         if not batch:
             return None, []
         insert = _dialect_insert(dialect, self._info.table)
-        return self._on_conflict(insert, target, fields), self._complete(batch)
+        return self._on_conflict(insert, target, fields), self._column_rows(batch)

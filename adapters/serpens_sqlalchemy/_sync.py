@@ -7,7 +7,8 @@ Generated from ``_async.py`` (``tests/repository/test_twins.py`` checks it).
 from __future__ import annotations
 
 import builtins
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import AbstractContextManager, contextmanager
 from typing import Any, Generic, TypeVar
 
 import sqlalchemy as sa
@@ -15,12 +16,43 @@ from sqlalchemy.orm import Session
 
 from serpens.ports import CursorPage, OrderBy, Page
 from serpens_sqlalchemy._bulk import copy_records, execute_many
-from serpens_sqlalchemy._errors import translate_errors
-from serpens_sqlalchemy._statements import RepositoryBase
+from serpens_sqlalchemy._errors import translate_errors, translated
+from serpens_sqlalchemy._statements import RepositoryBase, untouched
 
 __all__ = ["Repository"]
 
 T = TypeVar("T")
+
+
+class _FirstWrite:
+    """The first write of an untouched session: flushed, or the session rolled back whole.
+
+    A class, not a generator: it runs on every ``add`` of a request-sized session.
+    """
+
+    __slots__ = ("_sess",)
+
+    def __init__(self, sess: Session) -> None:
+        self._sess = sess
+
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, _type: object, exc: BaseException | None, _tb: object) -> None:
+        failure = exc
+        if failure is None:
+            try:
+                self._sess.flush()
+            except BaseException as error:  # noqa: BLE001 - rolled back, then re-raised
+                failure = error
+            else:
+                return
+        self._sess.rollback()
+        mapped = translated(failure)
+        if mapped is not None:
+            raise mapped from failure
+        if failure is not exc:
+            raise failure
 
 
 class Repository(RepositoryBase[T], Generic[T]):
@@ -35,9 +67,26 @@ class Repository(RepositoryBase[T], Generic[T]):
     def __init__(self, sess: Session, model: type[T] | None = None) -> None:
         super().__init__(model)
         self.sess = sess
+        self._check_bind(sess)
 
     def _dialect(self) -> str:
-        return self.sess.get_bind().dialect.name
+        return self.sess.get_bind(self._info.mapper).dialect.name
+
+    def _atomic(self) -> AbstractContextManager[None]:
+        """Run a write so that its failure leaves the caller's session usable.
+
+        In a savepoint; or, when the session has begun no transaction and holds no
+        objects, in the transaction the write itself begins, rolled back on failure.
+        Both end the same way (the failed write is gone, earlier work is kept), and
+        the second saves the SAVEPOINT and RELEASE round trips.
+        """
+        return _FirstWrite(self.sess) if untouched(self.sess) else self._savepoint()
+
+    @contextmanager
+    def _savepoint(self) -> Iterator[None]:
+        with translate_errors():
+            with self.sess.begin_nested():
+                yield
 
     def get(self, ident: object) -> T | None:
         """Return the row with primary key *ident*, or ``None``."""
@@ -114,20 +163,18 @@ class Repository(RepositoryBase[T], Generic[T]):
 
     def add(self, obj: T, *, flush: bool = True) -> T:
         """Add *obj*; with ``flush`` write it now inside a savepoint."""
-        with translate_errors():
-            if not flush:
-                self.sess.add(self._new(obj))
-                return obj
-            with self.sess.begin_nested():
-                self.sess.add(self._new(obj))
+        if not flush:
+            self.sess.add(self._new(obj))
+            return obj
+        with self._atomic():
+            self.sess.add(self._new(obj))
         return obj
 
     def bulk_add(self, objs: Iterable[T]) -> builtins.list[T]:
         """Add all *objs* in one savepoint (all or none); return them in input order."""
         batch = builtins.list(objs)
-        with translate_errors():
-            with self.sess.begin_nested():
-                self.sess.add_all([self._new(obj) for obj in batch])
+        with self._atomic():
+            self.sess.add_all([self._new(obj) for obj in batch])
         return batch
 
     def flush(self) -> None:
@@ -144,12 +191,11 @@ class Repository(RepositoryBase[T], Generic[T]):
     ) -> T:
         """``INSERT ... ON CONFLICT`` in a savepoint; return the current row, refreshed."""
         stmt, again = self._upsert_stmt(self._dialect(), values, conflict_on, update_fields)
-        with translate_errors():
-            with self.sess.begin_nested():
-                opts = {"populate_existing": True}
-                obj = self.sess.scalars(stmt, execution_options=opts).first()
-                if obj is None:  # DO NOTHING hit an existing row: read it in the same savepoint
-                    obj = self.sess.scalars(again).one()
+        with self._atomic():
+            opts = {"populate_existing": True}
+            obj = self.sess.scalars(stmt, execution_options=opts).first()
+            if obj is None:  # DO NOTHING hit an existing row: read it in the same transaction
+                obj = self.sess.scalars(again).one()
         return obj
 
     def upsert_many(
@@ -168,11 +214,10 @@ class Repository(RepositoryBase[T], Generic[T]):
         stmt, params = self._upsert_many_stmt(self._dialect(), batch, conflict_on, update_fields)
         if not params:
             return 0
-        with translate_errors():
-            with self.sess.begin_nested():
-                conn = self.sess.connection()
-                if not execute_many(conn, stmt, params):
-                    self.sess.execute(stmt, params)
+        with self._atomic():
+            conn = self.sess.connection()
+            if not execute_many(conn, stmt, params):
+                self.sess.execute(stmt, params)
         return len(params)
 
     def bulk_insert(self, rows: Iterable[Mapping[str, object]]) -> int:
@@ -180,9 +225,8 @@ class Repository(RepositoryBase[T], Generic[T]):
         params = self._rows(rows)
         if not params:
             return 0
-        with translate_errors():
-            with self.sess.begin_nested():
-                conn = self.sess.connection()
-                if not copy_records(conn, self._info.table, params):
-                    self.sess.execute(sa.insert(self._info.table), params)
+        with self._atomic():
+            conn = self.sess.connection()
+            if not copy_records(conn, self._info.table, params):
+                self.sess.execute(sa.insert(self._info.table), params)
         return len(params)

@@ -125,6 +125,27 @@ class RepositoryContract(ContractSuite):
         products.add(Product(sku="b"))
         assert _skus(products.list()) == ["a", "b"]
 
+    def test_a_conflict_as_the_first_write_of_a_unit_of_work_leaves_it_usable(
+        self, db: RepositoryDatabase
+    ) -> None:
+        first: Any = db.repository(Product)
+        taken = first.add(Product(sku="a")).id
+        db.commit(first)
+        writes: list[Callable[[Any], object]] = [
+            lambda r: r.add(Product(sku="a")),
+            lambda r: r.bulk_add([Product(sku="b"), Product(sku="a")]),
+            lambda r: r.bulk_insert([{"sku": "b"}, {"sku": "a"}]),
+            lambda r: r.upsert({"id": taken, "sku": "b"}, conflict_on=["sku"]),
+            lambda r: r.upsert_many([{"id": taken, "sku": "b"}], conflict_on=["sku"]),
+        ]
+        for i, write in enumerate(writes):
+            fresh: Any = db.repository(Product)
+            with pytest.raises(ConflictError):
+                write(fresh)
+            fresh.add(Product(sku=f"ok{i}"))
+            db.commit(fresh)
+        assert _skus(db.repository(Product).list()) == ["a", "ok0", "ok1", "ok2", "ok3", "ok4"]
+
     def test_bulk_add_is_all_or_nothing_and_keeps_input_order(self, products: Any) -> None:
         batch = [Product(sku="c"), Product(sku="a"), Product(sku="b")]
         assert products.bulk_add(batch) == batch
@@ -155,6 +176,30 @@ class RepositoryContract(ContractSuite):
             with pytest.raises(ValidationError):
                 call()
         assert products.count() == 0
+
+    def test_values_of_the_wrong_type_are_validation_errors_before_any_io(
+        self, db: RepositoryDatabase, products: Any
+    ) -> None:
+        products.add(Product(sku="a", price=1))
+        naive = dt.datetime(2024, 1, 1)  # noqa: DTZ001 - the point of the test
+        calls: list[Callable[[], object]] = [
+            lambda: products.get("1"),
+            lambda: products.get(True),
+            lambda: products.get_or_raise(1.5),
+            lambda: products.list(price="1"),
+            lambda: products.list(price=Product.stock),  # never SQL through a filter value
+            lambda: products.count(sku=["a"]),
+            lambda: products.exists(name=1),
+            lambda: products.get_by(seen_at=naive),
+            lambda: products.list(limit=True),
+            lambda: products.paginate(size=True),
+            lambda: db.repository(Pair).get(("a", 1)),
+        ]
+        for call in calls:
+            with pytest.raises(ValidationError):
+                call()
+        assert products.get_by(price=1, sku="a", seen_at=None).sku == "a"
+        assert products.count() == 1
 
     # -- filters, ordering and windows ---------------------------------------------------
     def _seed(self, products: Any) -> None:
@@ -307,7 +352,9 @@ class RepositoryContract(ContractSuite):
         assert (row.left, row.right) == ("a", "b")
         assert pairs.count() == 1
 
-    def test_upsert_many_applies_every_row_atomically(self, products: Any) -> None:
+    def test_upsert_many_applies_every_row_atomically(
+        self, db: RepositoryDatabase, products: Any
+    ) -> None:
         kept = products.add(Product(sku="a", name="old", price=1))
         count = products.upsert_many(
             [{"sku": "a", "name": "new", "price": 5}, {"sku": "b", "name": "n", "price": 2}],
@@ -328,12 +375,21 @@ class RepositoryContract(ContractSuite):
         with pytest.raises(ValidationError):
             products.upsert_many([{"sku": "c"}, {"sku": "d", "name": "x"}], conflict_on=["sku"])
         assert products.count() == 2
+        db.commit(products)  # SQLite has one writer at a time
+        pairs: Any = db.repository(Pair)
+        twice = [{"left": "a", "right": "b", "code": "c", "label": "l"}] * 2
+        with pytest.raises(ValidationError):
+            pairs.upsert_many(twice, conflict_on=["code", "label"])
+        mine = [{"left": "a", "right": "b", "code": "c", "label": "l"}]
+        assert pairs.upsert_many(mine, conflict_on=["left", "right"]) == 1
+        assert mine == [{"left": "a", "right": "b", "code": "c", "label": "l"}]  # untouched
 
     # -- bulk insert ---------------------------------------------------------------------
     def test_bulk_insert_applies_defaults_and_is_all_or_nothing(self, products: Any) -> None:
         at = dt.datetime(2024, 1, 2, 3, 4, 5, tzinfo=UTC_MINUS_3)
         rows = [{"sku": f"s{i}", "price": i, "seen_at": at} for i in range(3)]
         assert products.bulk_insert(rows) == 3
+        assert rows[0] == {"sku": "s0", "price": 0, "seen_at": at}  # the caller's dicts: as given
         assert products.bulk_insert([]) == 0
         got = products.get_by(sku="s1")
         assert (got.price, got.stock, got.version) == (1, 0, 1)

@@ -9,6 +9,8 @@ from sqlalchemy import DateTime, Dialect, MetaData, func
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
 
+from serpens.errors import FieldError, ValidationError
+
 __all__ = [
     "NAMING_CONVENTION",
     "Base",
@@ -38,7 +40,9 @@ class UTCDateTime(TypeDecorator[datetime]):
 
     PostgreSQL keeps the instant in ``timestamptz``; SQLite and MySQL have no zone
     storage, so the value is converted to UTC and stored naive, then read back as
-    UTC. Naive input is rejected: its zone is unknowable.
+    UTC (plain ``DateTime(timezone=True)`` on SQLite keeps the wall clock and drops the
+    offset). Naive input is rejected with ``ValidationError`` (a ``ValueError``): its
+    zone is unknowable.
     """
 
     impl = DateTime(timezone=True)
@@ -48,8 +52,10 @@ class UTCDateTime(TypeDecorator[datetime]):
         """Convert an aware *value* to UTC (naive UTC where the backend has no zones)."""
         if value is None:
             return None
-        if value.tzinfo is None or value.utcoffset() is None:
-            raise ValueError(f"UTCDateTime needs a timezone-aware datetime, got naive {value!r}")
+        if not isinstance(value, datetime) or value.tzinfo is None or value.utcoffset() is None:
+            raise ValidationError(
+                "UTCDateTime needs a timezone-aware datetime", [FieldError("", f"got {value!r}")]
+            )
         value = value.astimezone(UTC)
         return value if dialect.name == "postgresql" else value.replace(tzinfo=None)
 

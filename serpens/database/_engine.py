@@ -30,7 +30,12 @@ from serpens.database._settings import DatabaseSettings, TimeoutMode
 from serpens.database._url import is_memory_sqlite, is_postgres, is_sqlite
 from serpens.errors import ConfigurationError
 
-__all__ = ["build_async_engine", "build_sync_engine", "engine_options"]
+__all__ = [
+    "build_async_engine",
+    "build_sync_engine",
+    "engine_options",
+    "install_sqlite_listeners",
+]
 
 _KEEPALIVES = {"keepalives_idle": 30, "keepalives_interval": 10, "keepalives_count": 3}
 
@@ -110,8 +115,7 @@ def _set_statements(settings: DatabaseSettings) -> list[str]:
 def _install_listeners(engine: Engine, url: URL, settings: DatabaseSettings) -> None:
     """Attach the connect-time hooks (SET mode, SQLite pragmas, the settings check)."""
     if is_sqlite(url):
-        event.listen(engine, "connect", _sqlite_connect)
-        event.listen(engine, "begin", _sqlite_begin)
+        install_sqlite_listeners(engine)
         return
     if not is_postgres(url) or settings.timeout_mode is TimeoutMode.OFF:
         return
@@ -136,6 +140,15 @@ def _install_listeners(engine: Engine, url: URL, settings: DatabaseSettings) -> 
             verified = True
 
     event.listen(engine, "connect", on_connect)
+
+
+def install_sqlite_listeners(engine: Engine) -> None:
+    """SQLAlchemy's savepoint recipe and ``PRAGMA foreign_keys=ON`` (idempotent)."""
+    # The same function objects each time: SQLAlchemy ignores a listener already there.
+    if not event.contains(engine, "connect", _sqlite_connect):
+        event.listen(engine, "connect", _sqlite_connect)
+    if not event.contains(engine, "begin", _sqlite_begin):
+        event.listen(engine, "begin", _sqlite_begin)
 
 
 def _sqlite_connect(dbapi_connection: Any, _record: object) -> None:

@@ -79,8 +79,8 @@ class InMemoryRepository(Generic[T]):
         # modified objects): the fake never forgets an object, so a test holding no
         # reference may see an older state here than on a real session.
         self._identity: dict[tuple[object, ...], T] = {}
+        self._states: dict[tuple[object, ...], Any] = {}  # their InstanceStates, same keys
         self._snapshot: dict[tuple[object, ...], Row] = {}
-        self._states: dict[tuple[object, ...], Any] = {}  # InstanceState per identity key
         self._pending: builtins.list[T] = []
 
     # -- identity ------------------------------------------------------------------------
@@ -90,12 +90,16 @@ class InMemoryRepository(Generic[T]):
 
     def _sync(self, obj: T, row: Row, *, refresh: bool) -> T:
         if refresh:
+            # Straight into the instance dict, as SQLAlchemy's own loading does: loading a
+            # row fires no attribute events.
             current = obj.__dict__
-            for key, value in row.items():
+            for key, value in copy_row(row).items():
                 if key not in current or current[key] != value:
-                    setattr(obj, key, copy_value(value))
+                    current[key] = value
         ident = self._rules.pk(row)
-        self._snapshot[ident] = copy_row(obj.__dict__, self._info.columns)
+        # The object now equals *row* column by column (written back, or the input the row
+        # was built from), so the row serves as the snapshot dirty checks compare against.
+        self._snapshot[ident] = copy_row(row)
         # SQLAlchemy flags attribute sets on any instance; the flag marks flush candidates.
         state = self._instance_state(obj)
         state.modified = False
@@ -105,8 +109,8 @@ class InMemoryRepository(Generic[T]):
         return obj
 
     def _tracked(self, obj: T) -> bool:
-        values = obj.__dict__  # an unset key reads as None, as getattr would
-        key = tuple([values.get(k) for k in self._info.pk])
+        values = obj.__dict__
+        key = tuple(values.get(k) for k in self._info.pk)
         return self._identity.get(key) is obj or any(o is obj for o in self._pending)
 
     def _load(self, row: Row, *, refresh: bool = False) -> T:
@@ -210,8 +214,9 @@ class InMemoryRepository(Generic[T]):
         new = [*self._pending, *extra]
         updates: builtins.list[tuple[T, Row]] = []
         with work.atomic():
-            dirty = [key for key, state in self._states.items() if state.modified]
-            for key in dirty:
+            for key, instance in self._states.items():
+                if not instance.modified:
+                    continue
                 obj = self._identity[key]
                 before = self._snapshot[key]
                 state = self._state(obj)
@@ -225,10 +230,10 @@ class InMemoryRepository(Generic[T]):
         for obj, row in updates:
             self._sync(obj, row, refresh=True)
         for obj, row in inserted:
-            current = obj.__dict__
+            current = obj.__dict__  # instrumented attributes keep their values here
             for name, value in row.items():
-                if current.get(name) is None and (value is not None or name not in current):
-                    setattr(obj, name, copy_value(value))
+                if current.get(name) is None:
+                    current[name] = copy_value(value)  # generated values, as a flush sets them
             self._sync(obj, row, refresh=False)
 
     def add(self, obj: T, *, flush: bool = True) -> T:

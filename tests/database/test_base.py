@@ -11,8 +11,11 @@ from sqlalchemy.exc import StatementError
 from sqlalchemy.orm import Mapped, Session, mapped_column
 from sqlalchemy.pool import NullPool
 
+import serpens_sqlalchemy
+from serpens import database
 from serpens.database import Base, TimestampMixin, UTCDateTime, declarative_base
 from serpens.database._url import normalize_url
+from serpens.errors import ValidationError
 
 
 class Gadget(TimestampMixin, Base):
@@ -84,8 +87,28 @@ class TestTimestampMixin:
     def test_naive_datetimes_are_rejected(self, engine) -> None:  # type: ignore[no-untyped-def]
         with Session(engine) as session:
             session.add(Gadget(name="naive", seen_at=datetime(2024, 1, 1)))  # noqa: DTZ001
-            with pytest.raises(StatementError, match="timezone-aware"):
+            with pytest.raises(StatementError, match="timezone-aware") as caught:
                 session.commit()
+        assert isinstance(caught.value.orig, ValidationError)
+
+    def test_the_adapter_exports_the_same_type(self) -> None:
+        assert serpens_sqlalchemy.UTCDateTime is UTCDateTime
+
+
+class TestSQLiteRecipe:
+    def test_configure_sqlite_on_a_bound_engine_changes_nothing(self, tmp_path: Path) -> None:
+        engine = database.bind(f"sqlite:///{tmp_path / 'recipe.db'}")
+        serpens_sqlalchemy.configure_sqlite(engine)  # already applied by bind(): no second BEGIN
+        Base.metadata.create_all(engine)
+        with Session(engine) as session:
+            session.add(Gadget(name="kept"))
+            session.flush()
+            with session.begin_nested():
+                session.add(Gadget(name="released"))
+            session.rollback()  # a released savepoint must not have committed anything
+            session.add(Gadget(name="saved"))
+            session.commit()
+            assert session.scalars(select(Gadget.name)).all() == ["saved"]
 
     def test_timestamp_columns_come_last(self) -> None:
         assert [c.name for c in Gadget.__table__.columns][-2:] == ["created_at", "updated_at"]

@@ -19,7 +19,6 @@ NAMES = [
     "database_async.py",
     "database_fastapi.py",
     "database_recipes.py",
-    "database_upsert.py",
     "postgres_queue.py",
     "database_lambda.py",
 ]

@@ -114,6 +114,19 @@ def test_pytest_runner_with_redis(
     result.assert_outcomes(passed=3)
 
 
+def test_the_handle_repr_masks_passwords() -> None:
+    handle = testgres.TestDatabase(
+        url="postgresql://app:s3cr3t-pw@db:5432/app",
+        redis_url="redis://:r3dis-pw@cache:6379/0",
+        metadata=Base.metadata,
+        schemas=["app"],
+    )
+    shown = repr(handle)
+    assert "s3cr3t-pw" not in shown
+    assert "r3dis-pw" not in shown
+    assert "app:***@db:5432" in shown
+
+
 def test_unreachable_server_is_a_clear_runtime_error() -> None:
     with pytest.raises(RuntimeError, match="did not accept connections") as caught:
         testgres.setup(Base, uri="postgresql://app:s3cr3t-pw@127.0.0.1:1/app", wait_timeout=0.3)

@@ -31,7 +31,6 @@ STANDALONE = [
     "database_lambda.py",
     "database_recipes.py",
     "database_sync.py",
-    "database_upsert.py",
     "documents_basic.py",
     "http_fake.py",
     "http_shared_transport.py",

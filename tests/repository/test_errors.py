@@ -14,7 +14,7 @@ from serpens.errors import (
     ConflictError,
     ValidationError,
 )
-from serpens_contract.repository import ContractBase, Product, contract_schema
+from serpens_contract.repository import ContractBase, Pair, Product, contract_schema
 from serpens_sqlalchemy import AsyncRepository, Repository, sqlstate_error
 
 pytestmark = pytest.mark.postgres
@@ -141,3 +141,32 @@ async def test_a_unique_violation_is_a_conflict_on_asyncpg_copy(
             await repo.bulk_insert([{"sku": "c"}, {"sku": "a"}])
         assert await repo.count() == 2  # the savepoint kept the first batch
     await engine.dispose()
+
+
+@pytest.mark.parametrize(
+    "rows",
+    [
+        pytest.param([{"left": "a", "right": "b", "code": "c"}], id="several-columns"),
+        pytest.param([{"left": "a"}], id="one-column"),
+    ],
+)
+async def test_copy_of_plain_values_stores_exactly_the_given_columns(
+    postgres_url: str, schema: str, rows: list[dict[str, str]]
+) -> None:
+    """COPY's fast record building (no defaults to fill, no bind processing) on asyncpg."""
+    engine = create_async_engine(_url(postgres_url, "asyncpg"))
+    try:
+        async with AsyncSession(
+            engine.execution_options(schema_translate_map={None: schema})
+        ) as sess:
+            repo = AsyncRepository(sess, Pair)
+            if len(rows[0]) == 1:  # one column: NOT NULL right/code reject it, by SQLSTATE
+                with pytest.raises(ValidationError, match="23502"):
+                    await repo.bulk_insert(rows)
+                return
+            assert await repo.bulk_insert(rows) == 1
+            got = await repo.get(("a", "b"))
+            assert got is not None
+            assert (got.code, got.label) == ("c", None)
+    finally:
+        await engine.dispose()

@@ -7,7 +7,7 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
 
-from serpens.errors import ConfigurationError, ValidationError
+from serpens.errors import ConfigurationError, ConflictError, ValidationError
 from serpens.fakes import InMemoryDatabase, InMemoryRepository
 from serpens_sqlalchemy import Repository, configure_sqlite
 
@@ -97,3 +97,55 @@ def test_sql_expressions_order_on_the_adapter_only(sess: Session) -> None:
     fake = InMemoryRepository(Stamped)
     with pytest.raises(ValidationError, match="mapped columns"):
         fake.list(order_by=sa.func.lower(Stamped.name))
+
+
+def _record(engine: sa.Engine, statements: list[str]) -> None:
+    def record(*args: object) -> None:
+        statements.append(str(args[2]))
+
+    sa.event.listen(engine, "before_cursor_execute", record)
+
+
+def test_a_first_write_skips_the_savepoint_and_later_writes_use_one(postgres_url: str) -> None:
+    """The first write of a fresh session needs no savepoint: rolling back loses nothing."""
+    engine = sa.create_engine(postgres_url.replace("postgresql://", "postgresql+psycopg2://"))
+    with engine.begin() as conn:
+        conn.exec_driver_sql("DROP TABLE IF EXISTS stamped")
+        Base.metadata.create_all(conn, tables=[Stamped.__table__])  # type: ignore[list-item]
+    statements: list[str] = []
+    _record(engine, statements)
+    try:
+        with Session(engine, autoflush=False, expire_on_commit=False) as fresh:
+            first = Repository(fresh, Stamped).add(Stamped(name="a"))
+            assert not [s for s in statements if "SAVEPOINT" in s]
+            Repository(fresh, Stamped).add(Stamped(name="b"))
+            assert [s.split()[0] for s in statements if "SAVEPOINT" in s] == [
+                "SAVEPOINT",
+                "RELEASE",
+            ]
+            fresh.commit()
+        with Session(engine, autoflush=False, expire_on_commit=False) as again:
+            repo = Repository(again, Stamped)
+            with pytest.raises(ConflictError):
+                repo.add(Stamped(id=first.id, name="dup"))
+            assert not again.in_transaction()  # rolled back whole: nothing else was there
+            repo.add(Stamped(name="c"))
+            again.commit()
+            assert [s.name for s in repo.list()] == ["a", "b", "c"]
+    finally:
+        with engine.begin() as conn:
+            conn.exec_driver_sql("DROP TABLE stamped")
+        engine.dispose()
+
+
+@pytest.mark.parametrize("url", ["mysql://", "mariadb://"])
+def test_a_session_on_mysql_or_mariadb_is_refused_up_front(url: str) -> None:
+    sess = Session(bind=sa.create_mock_engine(url, None))  # type: ignore[arg-type]
+    with pytest.raises(ConfigurationError, match=r"PostgreSQL and SQLite.*ON DUPLICATE KEY"):
+        Repository(sess, Stamped)
+
+
+def test_a_repository_on_an_unbound_session_fails_on_use_not_construction() -> None:
+    repo = Repository(Session(), Stamped)
+    with pytest.raises(sa.exc.UnboundExecutionError):
+        repo.get(1)
