@@ -49,6 +49,19 @@ def _copy_plan(
     return names, records
 
 
+async def _driver(conn: AsyncConnection) -> Any:
+    """The asyncpg connection, inside the session's transaction.
+
+    SQLAlchemy's asyncpg adapter sends BEGIN lazily, with its first statement; a write
+    sent straight to the driver before that would commit on its own and survive a
+    rollback.
+    """
+    raw = await conn.get_raw_connection()
+    if not getattr(raw.dbapi_connection, "_started", False):
+        await conn.exec_driver_sql("SELECT 1")
+    return raw.driver_connection
+
+
 async def acopy_records(
     conn: AsyncConnection, table: sa.Table, params: list[dict[str, object]]
 ) -> bool:
@@ -62,8 +75,7 @@ async def acopy_records(
     sync_conn: Any = conn.sync_connection
     translate = sync_conn.get_execution_options().get("schema_translate_map") or {}
     schema = translate.get(table.schema, table.schema)
-    raw = await conn.get_raw_connection()
-    driver: Any = raw.driver_connection
+    driver = await _driver(conn)
     await driver.copy_records_to_table(
         table.name, records=records, columns=names, schema_name=schema
     )
@@ -124,8 +136,7 @@ async def aexecute_many(conn: AsyncConnection, stmt: Any, params: list[dict[str,
     if plan is None:
         return False
     sql, records = plan
-    raw = await conn.get_raw_connection()
-    driver: Any = raw.driver_connection
+    driver = await _driver(conn)
     await driver.executemany(sql, records)
     return True
 

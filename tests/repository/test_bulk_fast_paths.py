@@ -104,3 +104,21 @@ class TestUpsertManyOnAsyncpg:
                     [{"sku": "bad", "name": None, "qty": 1}], conflict_on=["sku"]
                 )
             assert await repo.count() == 1  # the savepoint kept the earlier write
+
+
+class TestDriverWritesStayInTheTransaction:
+    async def test_a_rollback_undoes_every_fast_path_as_the_first_write(
+        self, engine: AsyncEngine
+    ) -> None:
+        writes = {
+            "bulk_insert": lambda repo: repo.bulk_insert([{"sku": "a", "name": "n"}]),
+            "upsert_many": lambda repo: repo.upsert_many(
+                [{"sku": "b", "name": "n", "qty": 1}], conflict_on=["sku"]
+            ),
+        }
+        for write in writes.values():
+            async with AsyncSession(engine) as sess:
+                await write(AsyncRepository(sess, Stock))
+                await sess.rollback()
+        async with AsyncSession(engine) as sess:
+            assert await AsyncRepository(sess, Stock).count() == 0
