@@ -3,28 +3,21 @@
 from __future__ import annotations
 
 import runpy
-import subprocess
-import sys
 from pathlib import Path
 
 import httpx
 import pytest
 
 from serpens.testing import serve_asgi
-
-EXAMPLES = Path(__file__).resolve().parents[2] / "docs" / "examples"
+from tests._examples import EXAMPLES, run_example
 
 pytestmark = pytest.mark.redis
 
 
 def test_cache_redis_example_runs(redis_url: str, prefix: str, tmp_path: Path) -> None:
-    result = subprocess.run(
-        [sys.executable, str(EXAMPLES / "cache_redis.py")],
+    result = run_example(
+        str(EXAMPLES / "cache_redis.py"),
         cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=60,
         env={"REDIS_URL": redis_url, "CACHE_PREFIX": prefix, "PATH": "/usr/bin:/bin"},
     )
     assert result.returncode == 0, result.stderr

@@ -6,13 +6,12 @@ All of them run in one interpreter (their tables have distinct names) to pay the
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
-EXAMPLES = Path(__file__).resolve().parents[2] / "docs" / "examples"
+from tests._examples import EXAMPLES, run_example
+
 # The Lambda example sets AWS_LAMBDA_FUNCTION_NAME for itself, so it runs last.
 NAMES = [
     "database_sync.py",
@@ -34,14 +33,8 @@ for path in sys.argv[1:]:
 def test_examples_run_on_postgres(fresh_pg_url: str, tmp_path: Path) -> None:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("DB_", "AWS_LAMBDA"))}
     env.update(DATABASE_URL=fresh_pg_url.replace("postgresql://", "postgres://"))
-    result = subprocess.run(
-        [sys.executable, "-W", "error", "-c", RUNNER, *(str(EXAMPLES / n) for n in NAMES)],
-        cwd=tmp_path,
-        env=env,
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=60,
+    result = run_example(
+        "-c", RUNNER, *(str(EXAMPLES / n) for n in NAMES), cwd=tmp_path, env=env, strict=True
     )
     assert result.returncode == 0, result.stderr[-3000:]
     assert result.stdout.count("ran ") == len(NAMES)

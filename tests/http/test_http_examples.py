@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import importlib.util
 import os
-import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -14,8 +12,7 @@ import pytest
 
 from serpens.testing import serve_asgi
 from serpens_contract.http import scenario_app
-
-EXAMPLES = Path(__file__).resolve().parents[2] / "docs" / "examples"
+from tests._examples import EXAMPLES, run_example
 
 
 @pytest.fixture(name="upstream")
@@ -46,14 +43,10 @@ async def test_http_fastapi_example_proxies_through_the_shared_client(
 
 
 def test_rate_limit_redis_example_shares_one_quota(redis_url: str, tmp_path: Path) -> None:
-    result = subprocess.run(
-        [sys.executable, str(EXAMPLES / "rate_limit_redis.py")],
+    result = run_example(
+        str(EXAMPLES / "rate_limit_redis.py"),
         cwd=tmp_path,
         env={**os.environ, "REDIS_URL": redis_url},
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=60,
     )
     assert result.returncode == 0, result.stderr
     assert "6 shared calls" in result.stdout

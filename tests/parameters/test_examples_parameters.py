@@ -7,13 +7,12 @@ than the session's shared one.
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from serpens.testing import start_moto
+from tests._examples import run_example
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "docs" / "examples" / "parameters_aws.py"
 
@@ -28,13 +27,5 @@ def test_parameters_aws_example_runs(tmp_path: Path) -> None:
             AWS_SECRET_ACCESS_KEY="testing",
             AWS_DEFAULT_REGION="us-east-1",
         )
-        result = subprocess.run(
-            [sys.executable, "-W", "error", str(EXAMPLE)],
-            cwd=tmp_path,
-            env=env,
-            capture_output=True,
-            text=True,
-            check=False,
-            timeout=60,
-        )
+        result = run_example(str(EXAMPLE), cwd=tmp_path, env=env, strict=True)
     assert result.returncode == 0, result.stderr[-3000:]
