@@ -14,7 +14,7 @@ from __future__ import annotations
 import os
 import statistics
 import time
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass
 
 __all__ = [
@@ -25,6 +25,7 @@ __all__ = [
     "best_of_async",
     "format_row",
     "format_table",
+    "interleaved_medians_async",
     "note_server",
     "print_table",
     "quick",
@@ -130,6 +131,29 @@ async def best_of_async(
             await func()
         rounds.append((time.perf_counter() - start) / number)
     return statistics.median(rounds)
+
+
+async def interleaved_medians_async(
+    funcs: Sequence[Callable[[], Awaitable[object]]], *, calls: int
+) -> dict[Callable[[], Awaitable[object]], float]:
+    """Median seconds per call of each of *funcs*, called in turn *calls* times each.
+
+    Each call is timed on its own and the order rotates every turn, so the contenders
+    share every load spike and none always runs first; the median then discards the
+    occasional slow round trip that a mean (or a best-of-rounds) would let decide.
+    For network round trips, where run-to-run noise is larger than the differences
+    being measured.
+    """
+    clock = time.perf_counter
+    samples: dict[Callable[[], Awaitable[object]], list[float]] = {f: [] for f in funcs}
+    order = list(funcs)
+    for turn in range(calls):
+        shift = turn % len(order)
+        for func in order[shift:] + order[:shift]:
+            start = clock()
+            await func()
+            samples[func].append(clock() - start)
+    return {func: statistics.median(times) for func, times in samples.items()}
 
 
 def _fmt(value: float, unit: str) -> str:

@@ -20,6 +20,7 @@ from serpens_redis._common import (
     OUTAGE,
     RELEASE_LOCK,
     PoolSettings,
+    async_executor,
     async_pool,
     escape_glob,
     guard_for,
@@ -41,6 +42,10 @@ class AsyncRedisCache:
     processes with a short Redis lock (``SET NX PX``) that its holder keeps alive while
     the factory runs; waiters poll for the value and take over when the lock vanishes
     without one (the holder died or failed).
+
+    Commands go straight to a pooled connection (send, read, give back), skipping
+    redis-py's ``execute_command`` layers; a client that is not a plain pooled one uses
+    its own ``execute_command``.
 
     With ``fail_open=True`` an unreachable Redis never raises: reads miss, writes and
     deletes do nothing, ``get_or_set`` calls the factory; a circuit breaker skips Redis
@@ -68,6 +73,7 @@ class AsyncRedisCache:
         owns_client: bool = False,
     ) -> None:
         self.client = client
+        self._execute = async_executor(client)
         self.prefix = prefix
         self.default_ttl = check_ttl(default_ttl, default_ttl)
         self.guard: FailOpen | None = guard_for(client) if fail_open else None
@@ -104,20 +110,23 @@ class AsyncRedisCache:
         """The Redis key of cache key *key*."""
         return f"{self.prefix}:{check_key(key)}"
 
-    async def _call(self, operation: str, call: Callable[[], Awaitable[T]]) -> T:
-        """Run one Redis call; under fail-open return ``_FAILED`` instead of raising."""
+    async def _call(self, call: Callable[..., Awaitable[T]], *args: Any, operation: str = "") -> T:
+        """Return ``await call(*args)``; under fail-open ``_FAILED`` instead of raising.
+
+        *operation* names the call in warnings; by default the command (``args[0]``).
+        """
         guard = self.guard
         if guard is None:
             try:
-                return await call()
+                return await call(*args)
             except OUTAGE as exc:
                 raise translate(exc) from exc
         if not guard.allow():
             return _FAILED  # type: ignore[no-any-return]
         try:
-            result = await call()
+            result = await call(*args)
         except OUTAGE as exc:
-            guard.failed(operation, exc)
+            guard.failed(operation or str(args[0]), exc)
             return _FAILED  # type: ignore[no-any-return]
         guard.succeeded()
         return result
@@ -135,19 +144,19 @@ class AsyncRedisCache:
     async def get(self, key: str) -> JSONValue:
         """See :meth:`serpens.ports.AsyncCache.get`."""
         full = self.key(key)
-        return self._decode(full, await self._call("GET", lambda: self.client.get(full)))[1]
+        return self._decode(full, await self._call(self._execute, "GET", full))[1]
 
     async def set(self, key: str, value: JSONValue, *, ttl: float | None = None) -> None:
         """See :meth:`serpens.ports.AsyncCache.set`."""
         full = self.key(key)
         millis = self._millis(ttl)
-        text = encode(value, what=f"the value of {key!r}")
-        await self._call("SET", lambda: self.client.set(full, text, px=millis))
+        text = encode(value, key=key)
+        await self._call(self._execute, "SET", full, text, "PX", millis)
 
     async def delete(self, key: str) -> bool:
         """See :meth:`serpens.ports.AsyncCache.delete`."""
         full = self.key(key)
-        removed = await self._call("DEL", lambda: self.client.delete(full))
+        removed = await self._call(self._execute, "DEL", full)
         return removed is not _FAILED and bool(removed)
 
     async def clear(self) -> None:
@@ -165,7 +174,7 @@ class AsyncRedisCache:
             if batch:
                 await self.client.unlink(*batch)
 
-        await self._call("SCAN", unlink_all)
+        await self._call(unlink_all, operation="SCAN")
 
     async def get_or_set(
         self,
@@ -185,7 +194,7 @@ class AsyncRedisCache:
         """
         full = self.key(key)
         millis = self._millis(ttl)
-        found, value = self._decode(full, await self._call("GET", lambda: self.client.get(full)))
+        found, value = self._decode(full, await self._call(self._execute, "GET", full))
         if found and (value is not None or cache_none):
             return value
         text = await self._flight.run(full, lambda: self._fill(full, factory, millis, cache_none))
@@ -205,14 +214,14 @@ class AsyncRedisCache:
         deadline = time.monotonic() + self._lock_ms / 1000 * 5
         delay = 0.005
         while True:
-            raw = await self._call("GET", lambda: self.client.get(full))
+            raw = await self._call(self._execute, "GET", full)
             if raw is _FAILED:
                 break
             found, value = self._decode(full, raw)
             if found and (value is not None or cache_none):
                 return raw.decode() if isinstance(raw, bytes) else str(raw)
             acquired = await self._call(
-                "SET NX", lambda: self.client.set(lock, token, nx=True, px=self._lock_ms)
+                self._execute, "SET", lock, token, "NX", "PX", self._lock_ms
             )
             if acquired is _FAILED:
                 break
@@ -242,13 +251,13 @@ class AsyncRedisCache:
         finally:
             keeper.cancel()
             await asyncio.gather(keeper, return_exceptions=True)
-            await self._call("EVAL", lambda: self.client.eval(RELEASE_LOCK, 1, lock, token))
+            await self._call(self._execute, "EVAL", RELEASE_LOCK, 1, lock, token)
 
     async def _keep_lock(self, lock: str, token: str) -> None:
         while True:
             await asyncio.sleep(self._lock_ms / 3000)
             renewed = await self._call(
-                "EVAL", lambda: self.client.eval(EXTEND_LOCK, 1, lock, token, self._lock_ms)
+                self._execute, "EVAL", EXTEND_LOCK, 1, lock, token, self._lock_ms
             )
             if renewed is _FAILED or not renewed:
                 return
@@ -263,8 +272,8 @@ class AsyncRedisCache:
         value = await factory()
         if value is None and not cache_none:
             return None
-        text = encode(value, what=f"the value of {full!r}")
-        await self._call("SET", lambda: self.client.set(full, text, px=millis))
+        text = encode(value, key=full)
+        await self._call(self._execute, "SET", full, text, "PX", millis)
         return text
 
     async def aclose(self) -> None:

@@ -28,6 +28,7 @@ from serpens_redis._common import (
     PoolSettings,
     escape_glob,
     guard_for,
+    sync_executor,
     sync_pool,
     translate,
 )
@@ -61,6 +62,7 @@ class RedisCache:
         owns_client: bool = False,
     ) -> None:
         self.client = client
+        self._execute = sync_executor(client)
         self.prefix = prefix
         self.default_ttl = check_ttl(default_ttl, default_ttl)
         self.guard: FailOpen | None = guard_for(client) if fail_open else None
@@ -99,20 +101,23 @@ class RedisCache:
         """The Redis key of cache key *key*."""
         return f"{self.prefix}:{check_key(key)}"
 
-    def _call(self, operation: str, call: Callable[[], T]) -> T:
-        """Run one Redis call; under fail-open return ``_FAILED`` instead of raising."""
+    def _call(self, call: Callable[..., T], *args: Any, operation: str = "") -> T:
+        """Return ``call(*args)``; under fail-open ``_FAILED`` instead of raising.
+
+        *operation* names the call in warnings; by default the command (``args[0]``).
+        """
         guard = self.guard
         if guard is None:
             try:
-                return call()
+                return call(*args)
             except OUTAGE as exc:
                 raise translate(exc) from exc
         if not guard.allow():
             return _FAILED  # type: ignore[no-any-return]
         try:
-            result = call()
+            result = call(*args)
         except OUTAGE as exc:
-            guard.failed(operation, exc)
+            guard.failed(operation or str(args[0]), exc)
             return _FAILED  # type: ignore[no-any-return]
         guard.succeeded()
         return result
@@ -130,19 +135,19 @@ class RedisCache:
     def get(self, key: str) -> JSONValue:
         """See :meth:`serpens.ports.Cache.get`."""
         full = self.key(key)
-        return self._decode(full, self._call("GET", lambda: self.client.get(full)))[1]
+        return self._decode(full, self._call(self._execute, "GET", full))[1]
 
     def set(self, key: str, value: JSONValue, *, ttl: float | None = None) -> None:
         """See :meth:`serpens.ports.Cache.set`."""
         full = self.key(key)
         millis = self._millis(ttl)
-        text = encode(value, what=f"the value of {key!r}")
-        self._call("SET", lambda: self.client.set(full, text, px=millis))
+        text = encode(value, key=key)
+        self._call(self._execute, "SET", full, text, "PX", millis)
 
     def delete(self, key: str) -> bool:
         """See :meth:`serpens.ports.Cache.delete`."""
         full = self.key(key)
-        removed = self._call("DEL", lambda: self.client.delete(full))
+        removed = self._call(self._execute, "DEL", full)
         return removed is not _FAILED and bool(removed)
 
     def clear(self) -> None:
@@ -158,7 +163,7 @@ class RedisCache:
             if batch:
                 self.client.unlink(*batch)
 
-        self._call("SCAN", unlink_all)
+        self._call(unlink_all, operation="SCAN")
 
     def get_or_set(
         self,
@@ -171,7 +176,7 @@ class RedisCache:
         """See :meth:`serpens.ports.Cache.get_or_set` and :meth:`AsyncRedisCache.get_or_set`."""
         full = self.key(key)
         millis = self._millis(ttl)
-        found, value = self._decode(full, self._call("GET", lambda: self.client.get(full)))
+        found, value = self._decode(full, self._call(self._execute, "GET", full))
         if found and (value is not None or cache_none):
             return value
         with self._flight.hold(full):
@@ -188,15 +193,13 @@ class RedisCache:
         deadline = time.monotonic() + self._lock_ms / 1000 * 5
         delay = 0.005
         while True:
-            raw = self._call("GET", lambda: self.client.get(full))
+            raw = self._call(self._execute, "GET", full)
             if raw is _FAILED:
                 break
             found, value = self._decode(full, raw)
             if found and (value is not None or cache_none):
                 return raw.decode() if isinstance(raw, bytes) else str(raw)
-            acquired = self._call(
-                "SET NX", lambda: self.client.set(lock, token, nx=True, px=self._lock_ms)
-            )
+            acquired = self._call(self._execute, "SET", lock, token, "NX", "PX", self._lock_ms)
             if acquired is _FAILED:
                 break
             if acquired:
@@ -225,13 +228,11 @@ class RedisCache:
         finally:
             stop.set()
             keeper.join()
-            self._call("EVAL", lambda: self.client.eval(RELEASE_LOCK, 1, lock, token))
+            self._call(self._execute, "EVAL", RELEASE_LOCK, 1, lock, token)
 
     def _keep_lock(self, lock: str, token: str, stop: threading.Event) -> None:
         while not stop.wait(self._lock_ms / 3000):
-            renewed = self._call(
-                "EVAL", lambda: self.client.eval(EXTEND_LOCK, 1, lock, token, self._lock_ms)
-            )
+            renewed = self._call(self._execute, "EVAL", EXTEND_LOCK, 1, lock, token, self._lock_ms)
             if renewed is _FAILED or not renewed:
                 return
 
@@ -241,8 +242,8 @@ class RedisCache:
         value = factory()
         if value is None and not cache_none:
             return None
-        text = encode(value, what=f"the value of {full!r}")
-        self._call("SET", lambda: self.client.set(full, text, px=millis))
+        text = encode(value, key=full)
+        self._call(self._execute, "SET", full, text, "PX", millis)
         return text
 
     def close(self) -> None:

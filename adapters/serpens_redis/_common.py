@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
@@ -25,11 +25,13 @@ __all__ = [
     "OUTAGE",
     "RELEASE_LOCK",
     "PoolSettings",
+    "async_executor",
     "async_pool",
     "describe",
     "escape_glob",
     "guard_for",
     "plain_async_client",
+    "sync_executor",
     "sync_pool",
     "translate",
 ]
@@ -147,6 +149,49 @@ def translate(exc: BaseException) -> BackendError:
     if isinstance(exc, OUTAGE):
         return BackendUnavailableError(f"Redis is unavailable: {mask_url(str(exc))}")
     return BackendError(f"Redis failed: {mask_url(str(exc))}")
+
+
+def async_executor(client: aioredis.Redis) -> Callable[..., Awaitable[Any]]:
+    """A function running one command on *client* and returning the raw reply.
+
+    For a plain pooled client it borrows a connection, sends, reads and gives the
+    connection back: ``execute_command`` minus the layers a cache call does not use
+    (retries, which serpens turns off, per-command observability hooks, reply
+    callbacks), which is most of redis-py's per-call cost. The connection itself still
+    handles timeouts and disconnects on a socket error or a cancelled read, exactly as
+    under ``execute_command``. Other clients (single-connection, cluster, subclasses)
+    go through their own ``execute_command``.
+    """
+    if type(client) is not aioredis.Redis or client.single_connection_client:
+        return client.execute_command
+    pool = client.connection_pool
+
+    async def execute(*args: Any) -> Any:
+        conn = await pool.get_connection()  # type: ignore[no-untyped-call]
+        try:
+            await conn.send_command(*args)
+            return await conn.read_response()
+        finally:
+            await pool.release(conn)
+
+    return execute
+
+
+def sync_executor(client: redis.Redis) -> Callable[..., Any]:
+    """Sync twin of :func:`async_executor`."""
+    if type(client) is not redis.Redis or client.connection is not None:
+        return client.execute_command
+    pool = client.connection_pool
+
+    def execute(*args: Any) -> Any:
+        conn = pool.get_connection()
+        try:
+            conn.send_command(*args)  # type: ignore[no-untyped-call]
+            return conn.read_response()
+        finally:
+            pool.release(conn)
+
+    return execute
 
 
 def escape_glob(text: str) -> str:

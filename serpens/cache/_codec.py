@@ -71,7 +71,7 @@ def _valid(value: Any) -> bool:  # noqa: PLR0911 - one early return per JSON typ
     return True
 
 
-def encode(value: object, *, what: str = "value") -> str:
+def encode(value: object, *, key: str | None = None) -> str:
     """Return the compact JSON text of *value*.
 
     Raises:
@@ -79,7 +79,8 @@ def encode(value: object, *, what: str = "value") -> str:
             a finite JSON value or has a non-str dict key.
     """
     if not _valid(value):
-        _check(value, what)  # raises, naming the offending path
+        # raises, naming the offending path (built only now: the happy path stays cheap)
+        _check(value, "value" if key is None else f"the value of {key!r}")
     return _DUMPS(value)
 
 

@@ -113,13 +113,13 @@ class _LocalBase:
     def _set(self, key: str, value: JSONValue, ttl: float | None) -> None:
         check_key(key)
         seconds = check_ttl(ttl, self._default_ttl)
-        self._store.set(key, encode(value, what=f"the value of {key!r}"), seconds)
+        self._store.set(key, encode(value, key=key), seconds)
 
     def _store_result(self, key: str, value: JSONValue, ttl: float) -> str | None:
         """Store a factory's result (never ``None``); return its JSON text."""
         if value is None:
             return None
-        text = encode(value, what=f"the value of {key!r}")
+        text = encode(value, key=key)
         self._store.set(key, text, ttl)
         return text
 
@@ -132,7 +132,7 @@ class _LocalBase:
         return len(self._store)
 
 
-_NULL = encode(None, what="null")
+_NULL = encode(None)
 
 
 class LocalCache(_LocalBase):

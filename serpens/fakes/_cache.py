@@ -50,7 +50,7 @@ class InMemoryCache:
         """See :meth:`serpens.ports.Cache.set`."""
         check_key(key)
         seconds = check_ttl(ttl, self._default_ttl)
-        self._entries[key] = (encode(value, what=f"the value of {key!r}"), self._clock() + seconds)
+        self._entries[key] = (encode(value, key=key), self._clock() + seconds)
 
     def delete(self, key: str) -> bool:
         """See :meth:`serpens.ports.Cache.delete`."""
