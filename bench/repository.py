@@ -4,10 +4,12 @@ Every serpens figure is measured in the same run as its baseline: hand-written S
 2.0 doing the same work, and raw asyncpg for the bulk paths. The last rows compare the
 in-memory fake with PostgreSQL on the same workload.
 
-Contenders run in interleaved rounds (A, B, A, B, ... with the order alternating) and each
-keeps its best round: load from other processes on a shared machine only ever adds
-time, so the best round is the least disturbed one, and interleaving makes drift hit
-every contender alike. Raw asyncpg baselines use one connection opened before timing
+Single-row operations (get, list, add) alternate call by call, each call timed on its
+own, and each contender's figure is its median call: every contender sees the same load
+and the rare slow round trip does not decide. Bulk contenders run in interleaved rounds
+(A, B, A, B, ... with the order alternating) and each keeps its best round: load from
+other processes on a shared machine only ever adds time, so the best round is the least
+disturbed one. Raw asyncpg baselines use one connection opened before timing
 (a pool, as the serpens side has); a bulk baseline is "the fastest raw path": the best
 of every hand-written way measured for that job.
 
@@ -28,13 +30,13 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, create_async_engine
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-from bench._common import Result, note_server, print_table, scaled
+from bench._common import Result, interleaved_medians_async, note_server, print_table, scaled
 from serpens.fakes import AsyncInMemoryRepository, InMemoryDatabase
 from serpens.testing import start_postgres
 from serpens_sqlalchemy import AsyncRepository
 
 BULK = scaled(10_000, minimum=200)
-ROUNDS = scaled(40, minimum=2)  # many short rounds: the best one is undisturbed
+ROUNDS = scaled(40, minimum=2)  # x calls per figure: single calls, interleaved
 BULK_ROUNDS = scaled(7, minimum=1)
 
 
@@ -76,14 +78,6 @@ async def _rounds(contenders: dict[str, tuple[Op, Op]], rounds: int) -> dict[str
 
 async def _nothing() -> None:
     return None
-
-
-def _repeat(op: Op, number: int) -> Op:
-    async def run() -> None:
-        for _ in range(number):
-            await op()
-
-    return run
 
 
 def _session(engine: AsyncEngine) -> AsyncSession:
@@ -136,28 +130,23 @@ async def _point_ops(engine: AsyncEngine) -> list[Result]:
         ("list 100 rows", serpens_list, raw_list, 10),
         ("add + commit", serpens_add, raw_add, 20),
     ):
-        await theirs()  # warm both paths
-        await mine()
-        number = scaled(calls, minimum=5)
-        best = await _rounds(
-            {"raw": (_nothing, _repeat(theirs, number)), "ours": (_nothing, _repeat(mine, number))},
-            ROUNDS,
+        for _ in range(5):  # warm both paths: pool, statement caches, compiled SQL
+            await theirs()
+            await mine()
+        medians = await interleaved_medians_async((mine, theirs), calls=ROUNDS * calls)
+        results.append(
+            Result(
+                figure, medians[mine] * 1e6, medians[theirs] * 1e6, "us/op", "SQLAlchemy 2.0", 1.05
+            )
         )
-        ours, base = best["ours"] / number * 1e6, best["raw"] / number * 1e6
-        results.append(Result(figure, ours, base, "us/op", "SQLAlchemy 2.0", 1.05))
-    number = scaled(20, minimum=5)
-    best = await _rounds(
-        {
-            "raw": (_nothing, _repeat(raw_add_savepoint, number)),
-            "ours": (_nothing, _repeat(serpens_add, number)),
-        },
-        ROUNDS,
+    medians = await interleaved_medians_async(
+        (serpens_add, raw_add_savepoint), calls=ROUNDS * scaled(20, minimum=5)
     )
     results.append(
         Result(
             "add + commit",
-            best["ours"] / number * 1e6,
-            best["raw"] / number * 1e6,
+            medians[serpens_add] * 1e6,
+            medians[raw_add_savepoint] * 1e6,
             "us/op",
             "SQLAlchemy 2.0 add in begin_nested()",
         )
@@ -261,13 +250,12 @@ async def _bulk_ops(engine: AsyncEngine, dsn: str) -> list[Result]:
             "SA add_all, same objects",
             1.2,
         ),
-        Result(
+        Result(  # rows without ORM identity: the job of bulk_insert, measured next
             f"bulk_add {n} objects",
             bulk_add * ms,
             inserts[fastest_insert] * ms,
             "ms",
-            f"fastest raw path: {fastest_insert}",
-            1.2,
+            f"rows only: {fastest_insert}",
         ),
         Result(
             f"bulk_insert {n} rows",
@@ -301,21 +289,23 @@ async def _bulk_ops(engine: AsyncEngine, dsn: str) -> list[Result]:
 
 
 async def _fake_vs_postgres(engine: AsyncEngine) -> list[Result]:
-    """The same mixed workload (add, get, list, upsert, count) on the fake and PostgreSQL."""
+    """The same mixed workload (add, get, list, upsert, count) on the fake and PostgreSQL.
+
+    Whole workloads alternate, and each side's figure is its median run, like the
+    single-row figures: the typical PostgreSQL run, not its luckiest one.
+    """
+    runs = iter(range(10**9))
 
     async def workload(repo: AsyncRepository[Item] | AsyncInMemoryRepository[Item]) -> None:
+        tag = next(runs)  # fresh keys each run: no cleanup between runs
         for i in range(50):
-            item = await repo.add(Item(sku=f"w{i}"))
+            item = await repo.add(Item(sku=f"w{tag}.{i}"))
             await repo.get(item.id)
             await repo.upsert(
-                {"sku": f"w{i}", "name": "x"}, conflict_on=["sku"], update_fields=["name"]
+                {"sku": f"w{tag}.{i}", "name": "x"}, conflict_on=["sku"], update_fields=["name"]
             )
         await repo.list(limit=20, order_by="-sku")
         await repo.count(name="x")
-
-    async def truncate() -> None:
-        async with engine.begin() as conn:
-            await conn.exec_driver_sql("TRUNCATE bench_items RESTART IDENTITY")
 
     async def on_postgres() -> None:
         async with _session(engine) as sess:
@@ -325,15 +315,17 @@ async def _fake_vs_postgres(engine: AsyncEngine) -> list[Result]:
     async def on_fake() -> None:
         await workload(AsyncInMemoryRepository(Item, database=InMemoryDatabase()))
 
-    await on_fake()  # warm: model metadata, imports
-    best = await _rounds(
-        {"postgres": (truncate, on_postgres), "fake": (_nothing, on_fake)}, scaled(15, minimum=2)
-    )
+    async with engine.begin() as conn:
+        await conn.exec_driver_sql("TRUNCATE bench_items RESTART IDENTITY")
+    for _ in range(2):  # warm: model metadata, imports, statement caches
+        await on_fake()
+        await on_postgres()
+    medians = await interleaved_medians_async((on_fake, on_postgres), calls=scaled(30, minimum=2))
     return [
         Result(
             "in-memory fake, mixed workload (152 calls)",
-            best["fake"] * 1e3,
-            best["postgres"] * 1e3,
+            medians[on_fake] * 1e3,
+            medians[on_postgres] * 1e3,
             "ms",
             "same workload on PostgreSQL",
             0.01,

@@ -16,10 +16,13 @@ from typing import Any
 from serpens._mapped import ModelInfo, OrderTerm
 from serpens.errors import ConfigurationError, ConflictError, FieldError, ValidationError
 
-__all__ = ["RowRules", "TableRows", "copy_row", "copy_value", "sort_rows"]
+__all__ = ["PLAIN_TYPES", "RowRules", "TableRows", "copy_row", "copy_value", "sort_rows"]
 
 Row = dict[str, object]
 _IMMUTABLE = (str, int, float, bool, type(None), Decimal, dt.date, dt.time, uuid.UUID, bytes)
+# The exact types of the common immutable values: on the hot paths a set lookup answers
+# before the isinstance checks (which also accept subclasses) are needed.
+PLAIN_TYPES = frozenset({str, int, float, bool, type(None), Decimal, uuid.UUID, bytes})
 _NOW_NAMES = {"now", "current_timestamp", "localtimestamp", "now()", "current_timestamp()"}
 
 
@@ -30,7 +33,7 @@ def copy_value(value: object) -> object:
 
 def copy_row(row: Row) -> Row:
     """A copy of *row* sharing immutable values (deep-copying only mutable ones)."""
-    return {k: v if isinstance(v, _IMMUTABLE) else copy.deepcopy(v) for k, v in row.items()}
+    return {k: v if type(v) in PLAIN_TYPES else copy_value(v) for k, v in row.items()}
 
 
 class TableRows:
@@ -174,7 +177,10 @@ class RowRules:
         return (row[keys[0]],) if len(keys) == 1 else tuple(row[k] for k in keys)
 
     def _normalise(self, row: Row) -> Row:
+        aware = self._aware
         for key, value in row.items():
+            if type(value) in PLAIN_TYPES and key not in aware:
+                continue  # the common case: stored as is
             if isinstance(value, _IMMUTABLE) and not isinstance(value, dt.datetime):
                 if value is not None and key in self._aware:
                     raise ValidationError(

@@ -17,7 +17,7 @@ import datetime as dt
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any, ClassVar, Generic, TypeVar
 
-from serpens._fake_rows import RowRules, TableRows, copy_row, copy_value, sort_rows
+from serpens._fake_rows import PLAIN_TYPES, RowRules, TableRows, copy_row, copy_value, sort_rows
 from serpens._mapped import OrderTerm, RawOrder, model_info
 from serpens.errors import ConfigurationError, FieldError, ValidationError
 from serpens.ports import CursorPage, OrderBy, Page
@@ -93,9 +93,10 @@ class InMemoryRepository(Generic[T]):
             # Straight into the instance dict, as SQLAlchemy's own loading does: loading a
             # row fires no attribute events.
             current = obj.__dict__
-            for key, value in copy_row(row).items():
-                if key not in current or current[key] != value:
-                    current[key] = value
+            for key, value in row.items():
+                copied = value if type(value) in PLAIN_TYPES else copy_value(value)
+                if key not in current or current[key] != copied:
+                    current[key] = copied
         ident = self._rules.pk(row)
         # The object now equals *row* column by column (written back, or the input the row
         # was built from), so the row serves as the snapshot dirty checks compare against.
