@@ -17,7 +17,7 @@ import datetime as dt
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any, ClassVar, Generic, TypeVar
 
-from serpens._fake_rows import PLAIN_TYPES, RowRules, TableRows, copy_row, copy_value, sort_rows
+from serpens._fake_rows import PLAIN_TYPES, RowRules, TableRows, copy_value, sort_rows
 from serpens._mapped import OrderTerm, RawOrder, model_info
 from serpens.errors import ConfigurationError, FieldError, ValidationError
 from serpens.ports import CursorPage, OrderBy, Page
@@ -100,7 +100,10 @@ class InMemoryRepository(Generic[T]):
         ident = self._rules.pk(row)
         # The object now equals *row* column by column (written back, or the input the row
         # was built from), so the row serves as the snapshot dirty checks compare against.
-        self._snapshot[ident] = copy_row(row)
+        # *row* is the stored row itself: stored rows are replaced, never changed in place,
+        # and their mutable values are never handed out (objects get copies), so sharing
+        # it is safe and saves a copy per write and load.
+        self._snapshot[ident] = row
         # SQLAlchemy flags attribute sets on any instance; the flag marks flush candidates.
         state = self._instance_state(obj)
         state.modified = False
@@ -111,7 +114,8 @@ class InMemoryRepository(Generic[T]):
 
     def _tracked(self, obj: T) -> bool:
         values = obj.__dict__
-        key = tuple(values.get(k) for k in self._info.pk)
+        pk = self._info.pk
+        key = (values.get(pk[0]),) if len(pk) == 1 else tuple(values.get(k) for k in pk)
         return self._identity.get(key) is obj or any(o is obj for o in self._pending)
 
     def _load(self, row: Row, *, refresh: bool = False) -> T:
