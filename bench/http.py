@@ -14,7 +14,7 @@ from typing import Any
 
 import httpx
 
-from bench._common import Result, note_server, print_table, scaled
+from bench._common import Result, interleaved_medians_async, note_server, print_table, scaled
 from serpens.http_client import close_client, get_client, init_client
 from serpens.testing import serve_asgi
 from serpens_httpx import HttpxHttpClient
@@ -63,15 +63,12 @@ async def _measure(url: str) -> list[Result]:
     fresh = max([await _rps(per_request, scaled(200, minimum=10)) for _ in range(2)])
     # Adapter overhead: one request at a time, so the figure is the per-request cost
     # (with 10 concurrent callers the server thread's scheduling dominates the spread).
-    # Many short interleaved rounds, order alternating, best of each.
-    best = {shared: float("inf"), through_adapter: float("inf")}
-    number = scaled(100, minimum=10)
-    for i in range(scaled(30, minimum=2)):
-        for func in (shared, through_adapter) if i % 2 else (through_adapter, shared):
-            start = time.perf_counter()
-            for _ in range(number):
-                await func()
-            best[func] = min(best[func], (time.perf_counter() - start) / number)
+    # Single requests alternate and each side's figure is its median request.
+    for _ in range(scaled(50, minimum=5)):
+        await through_adapter()
+    medians = await interleaved_medians_async(
+        (through_adapter, shared), calls=scaled(3000, minimum=100)
+    )
     await close_client()
     return [
         Result(
@@ -85,8 +82,8 @@ async def _measure(url: str) -> list[Result]:
         ),
         Result(
             "one request through the serpens_httpx adapter",
-            best[through_adapter] * 1e6,
-            best[shared] * 1e6,
+            medians[through_adapter] * 1e6,
+            medians[shared] * 1e6,
             "us/request",
             "raw httpx.AsyncClient",
             target=1.05,
