@@ -7,8 +7,8 @@ driver's first line only (never SQL parameters) and pass through ``mask_url``.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
+from typing import Literal
 
 import sqlalchemy as sa
 from sqlalchemy.orm.exc import StaleDataError
@@ -124,13 +124,26 @@ def translated(exc: BaseException) -> SerpensError | None:
     return None
 
 
-@contextmanager
-def translate_errors() -> Iterator[None]:
-    """Re-raise driver and SQLAlchemy errors as serpens errors (``raise ... from exc``)."""
-    try:
-        yield
-    except Exception as exc:
+class _TranslateErrors:
+    """The context manager of :func:`translate_errors` (a class: it wraps every query)."""
+
+    __slots__ = ()
+
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, _type: object, exc: BaseException | None, _tb: object) -> Literal[False]:
+        if not isinstance(exc, Exception):
+            return False  # no error, or a cancellation / KeyboardInterrupt: let it through
         mapped = translated(exc)
         if mapped is None:
-            raise
+            return False
         raise mapped from exc
+
+
+_TRANSLATE_ERRORS = _TranslateErrors()
+
+
+def translate_errors() -> AbstractContextManager[None]:
+    """Re-raise driver and SQLAlchemy errors as serpens errors (``raise ... from exc``)."""
+    return _TRANSLATE_ERRORS
