@@ -259,15 +259,7 @@ class AsyncSQSQueue:
         group_id: str | None = None,
         dedup_id: str | None = None,
     ) -> str:
-        """See :meth:`serpens.ports.Queue.send`."""
-        check_send(
-            body,
-            attributes,
-            fifo=self.fifo,
-            delay_seconds=delay_seconds,
-            group_id=group_id,
-            dedup_id=dedup_id,
-        )
+        """See :meth:`serpens.ports.Queue.send` (the sync queue validates the send)."""
         return await asyncio.to_thread(
             self._sync.send,
             body,
@@ -284,8 +276,7 @@ class AsyncSQSQueue:
         wait_seconds: float = 0,
         visibility_timeout: int | None = None,
     ) -> Sequence[Message]:
-        """See :meth:`serpens.ports.Queue.receive`."""
-        check_receive(max_messages, wait_seconds, visibility_timeout)
+        """See :meth:`serpens.ports.Queue.receive` (the sync queue validates it)."""
         return await asyncio.to_thread(
             self._sync.receive,
             max_messages=max_messages,
