@@ -115,10 +115,8 @@ MUST_FAIL = {
 }
 
 
-def test_the_suite_catches_every_mutant(
-    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setenv("SERPENS_CONTRACT_SHRINK", "0")
+@pytest.mark.usefixtures("mutant_settings")
+def test_the_suite_catches_every_mutant(pytester: pytest.Pytester) -> None:
     pytester.makeini("[pytest]\nasyncio_default_fixture_loop_scope = function\n")
     pytester.makepyfile(test_mutants=SUITE)
     result = pytester.runpytest(

@@ -61,11 +61,9 @@ class Mutant(InMemoryDocumentStore):
 
 
 @pytest.mark.parametrize("mutant", sorted(MUTANTS))
-def test_the_suite_catches_the_mutant(
-    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch, mutant: str
-) -> None:
+@pytest.mark.usefixtures("mutant_settings")
+def test_the_suite_catches_the_mutant(pytester: pytest.Pytester, mutant: str) -> None:
     code, must_fail = MUTANTS[mutant]
-    monkeypatch.setenv("SERPENS_CONTRACT_SHRINK", "0")
     pytester.makeini("[pytest]\nasyncio_default_fixture_loop_scope = function\n")
     pytester.makepyfile(test_mutant=HEADER + code + FOOTER)
     result = pytester.runpytest("-p", "no:cacheprovider", "-q")

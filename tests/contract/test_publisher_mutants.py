@@ -103,7 +103,7 @@ def _failures(tmp_path_factory: pytest.TempPathFactory) -> dict[str, set[str]]:
     subprocess.run(
         [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-q", f"--junitxml={report}"],
         cwd=root,
-        env={**os.environ, "SERPENS_CONTRACT_SHRINK": "0"},
+        env={**os.environ, "SERPENS_CONTRACT_PROFILE": "ci", "SERPENS_CONTRACT_SHRINK": "0"},
         capture_output=True,
         check=False,
         timeout=300,

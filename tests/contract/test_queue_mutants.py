@@ -124,11 +124,9 @@ class Mutant(InMemoryQueue):
 
 
 @pytest.mark.parametrize("mutant", sorted(MUTANTS))
-def test_the_suite_catches_the_mutant(
-    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch, mutant: str
-) -> None:
+@pytest.mark.usefixtures("mutant_settings")
+def test_the_suite_catches_the_mutant(pytester: pytest.Pytester, mutant: str) -> None:
     code, must_fail = MUTANTS[mutant]
-    monkeypatch.setenv("SERPENS_CONTRACT_SHRINK", "0")
     pytester.makeini("[pytest]\nasyncio_default_fixture_loop_scope = function\n")
     pytester.makepyfile(test_mutant=HEADER + code + FOOTER)
     # only the tests that must catch this mutant run: the rest would pass and cost time

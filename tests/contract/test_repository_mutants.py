@@ -101,11 +101,9 @@ class {name}(InMemoryRepository):
 }
 
 
-def test_the_suite_catches_every_mutant(
-    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
-) -> None:
+@pytest.mark.usefixtures("mutant_settings")
+def test_the_suite_catches_every_mutant(pytester: pytest.Pytester) -> None:
     """One sandbox run for all mutants (pytester start-up dominates the cost)."""
-    monkeypatch.setenv("SERPENS_CONTRACT_SHRINK", "0")
     pytester.makeini("[pytest]\nasyncio_default_fixture_loop_scope = function\n")
     control = "\nclass genuine(InMemoryRepository):\n    pass\n" + FOOTER
     source = (
