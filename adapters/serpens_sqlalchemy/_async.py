@@ -1,6 +1,6 @@
 """``AsyncRepository[T]``: the Repository port over an ``AsyncSession`` (asyncpg, aiosqlite).
 
-``_sync.py`` is generated from this file (``tests/repository/test_twins.py`` checks it).
+``_sync.py`` is generated from this file (``scripts/unasync.py --check`` checks it).
 """
 
 from __future__ import annotations

@@ -1,7 +1,8 @@
-# ruff: noqa: SIM117 - generated: keeps the async twin's nested with-blocks
+# Generated from adapters/serpens_sqlalchemy/_async.py by scripts/unasync.py: do not edit.
+# ruff: noqa: SIM117 - keeps the async source's nested with-blocks
 """``Repository[T]``: the Repository port over a ``Session`` (psycopg2, pysqlite).
 
-Generated from ``_async.py`` (``tests/repository/test_twins.py`` checks it).
+Generated from ``_async.py`` (``scripts/unasync.py --check`` checks it).
 """
 
 from __future__ import annotations

@@ -1,0 +1,136 @@
+"""Generate the synchronous twins from their asynchronous sources.
+
+serpens writes an adapter once, against the async SDK, and derives the sync twin
+mechanically, as httpcore does: each pair below names its async source, the generated
+file, and the rewrite rules (regular expressions, applied in order after the common
+ones). The result is formatted with ``ruff format`` and starts with a "generated, do not
+edit" header, so a hand edit of a generated file shows up at once.
+
+Usage::
+
+    python scripts/unasync.py           # rewrite every generated twin
+    python scripts/unasync.py --check   # exit 1 and name the stale twins (CI runs this)
+
+A regular-expression table rather than the ``unasync`` package: that package maps
+whole directories (``_async/`` to ``_sync/``) and rewrites names only, while serpens'
+twins sit side by side and need their docstrings and a few calls rewritten too.
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+Rule = tuple[str, str]
+
+#: Rewrites every pair shares: the async keywords and the standard library's async names.
+COMMON_RULES: tuple[Rule, ...] = (
+    (r"\bAsyncIterator\b", "Iterator"),
+    (r"\bAsyncIterable\b", "Iterable"),
+    (r"\bAsyncGenerator\b", "Generator"),
+    (r"\bAbstractAsyncContextManager\b", "AbstractContextManager"),
+    (r"\basynccontextmanager\b", "contextmanager"),
+    (r"\b__aenter__\b", "__enter__"),
+    (r"\b__aexit__\b", "__exit__"),
+    (r"\b__aiter__\b", "__iter__"),
+    (r"\b__anext__\b", "__next__"),
+    (r"\basync def ", "def "),
+    (r"\basync with ", "with "),
+    (r"\basync for ", "for "),
+    (r"\bawait ", ""),
+)
+
+
+@dataclass(frozen=True)
+class Pair:
+    """One generated twin: *target* is produced from *source* by the rules."""
+
+    source: str
+    target: str
+    rules: tuple[Rule, ...]
+
+    def generate(self) -> str:
+        """The target's text, formatted, with the generated-file header."""
+        text = (ROOT / self.source).read_text(encoding="utf-8")
+        for pattern, replacement in (*COMMON_RULES, *self.rules):
+            text = re.sub(pattern, replacement, text)
+        header = (
+            f"# Generated from {self.source} by scripts/unasync.py: do not edit.\n"
+            "# ruff: noqa: SIM117 - keeps the async source's nested with-blocks\n"
+        )
+        return _ruff_format(header + text, self.target)
+
+
+PAIRS: tuple[Pair, ...] = (
+    Pair(
+        source="adapters/serpens_sqlalchemy/_async.py",
+        target="adapters/serpens_sqlalchemy/_sync.py",
+        rules=(
+            (
+                (
+                    r"``AsyncRepository\[T\]``: the Repository port over an ``AsyncSession`` "
+                    r"\(asyncpg, aiosqlite\)"
+                ),
+                "``Repository[T]``: the Repository port over a ``Session`` (psycopg2, pysqlite)",
+            ),
+            (r"``_sync.py`` is generated from this file", "Generated from ``_async.py``"),
+            (
+                r"from sqlalchemy.ext.asyncio import AsyncSession",
+                "from sqlalchemy.orm import Session",
+            ),
+            (r"Iterator, Iterable, ", "Iterable, Iterator, "),
+            (r"an ``AsyncSession``", "a ``Session``"),
+            (r"\((self\.sess\.(?:scalars|execute)\([^()]*\))\)\.", r"\1."),
+            (r"\bacopy_records\b", "copy_records"),
+            (r"\baexecute_many\b", "execute_many"),
+            (r"\bAsyncRepository\b", "Repository"),
+            (r"\bAsyncSession\b", "Session"),
+        ),
+    ),
+)
+
+
+def _ruff_format(text: str, filename: str) -> str:
+    result = subprocess.run(  # noqa: S603 - our own interpreter running ruff on our own text
+        [sys.executable, "-m", "ruff", "format", "--stdin-filename", filename, "-"],
+        input=text,
+        capture_output=True,
+        text=True,
+        check=False,
+        cwd=ROOT,
+    )
+    if result.returncode != 0:
+        raise SystemExit(f"ruff format failed on the generated {filename}:\n{result.stderr}")
+    return result.stdout
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Regenerate the twins, or with ``--check`` report the stale ones."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--check", action="store_true", help="report stale twins, write nothing")
+    args = parser.parse_args(argv)
+    stale = []
+    for pair in PAIRS:
+        expected = pair.generate()
+        target = ROOT / pair.target
+        current = target.read_text(encoding="utf-8") if target.exists() else ""
+        if current == expected:
+            continue
+        stale.append(pair.target)
+        if not args.check:
+            target.write_text(expected, encoding="utf-8")
+    if args.check and stale:
+        names = "\n  ".join(stale)
+        sys.stderr.write(f"stale generated twins (run python scripts/unasync.py):\n  {names}\n")
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
