@@ -2,6 +2,12 @@
 
 from __future__ import annotations
 
+# Imported before any pytester run: an inline run snapshots sys.modules and drops what it
+# imported on exit, so an SDK first imported inside one would be imported a second time
+# afterwards, and httpx (which imports httpcore lazily) would no longer recognise the
+# second httpcore's exception classes.
+import httpcore  # noqa: F401
+import httpx  # noqa: F401
 import pytest
 
 
