@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import ClassVar
 
+import pytest
+
 __all__ = ["ContractSuite"]
 
 
@@ -20,8 +22,27 @@ class ContractSuite:
         capabilities: the port's capability dataclass describing honest differences.
         known_divergences: test name -> reason; each becomes a strict xfail, reported.
             serpens' own adapters keep this empty.
+        backend: what the implementation runs on, for the capability report's rows
+            (``"in-process"`` by default); a cell that learns its server's version only at
+            run time overrides the :meth:`contract_backend` fixture instead.
     """
 
     contract: ClassVar[str] = ""
     capabilities: ClassVar[object] = None
     known_divergences: ClassVar[Mapping[str, str]] = {}
+    backend: ClassVar[str] = "in-process"
+
+    @pytest.fixture(autouse=True)
+    def _contract_backend_in_report(self, contract_backend: str) -> str:
+        # Autouse, so every test requests ``contract_backend`` (which the report reads),
+        # while a subclass may still override ``contract_backend`` with a plain fixture.
+        return contract_backend
+
+    @pytest.fixture
+    def contract_backend(self) -> str:
+        """The backend and server version this cell runs on (``"PostgreSQL 15.19 (local)"``).
+
+        The report shows it on the cell's row; override this fixture to name a server
+        whose version is only known once it runs.
+        """
+        return self.backend

@@ -6,8 +6,9 @@ no global settings. For contract-suite tests it
 
 - turns ``@requires(...)`` capability marks into explicit skips naming the capability,
 - turns a suite's ``known_divergences`` into strict xfails,
-- prints a capability report (suite x implementation: passed, failed, every skip and
-  divergence) and writes it as JSON (``--serpens-contract-report``, default
+- prints a capability report (suite x implementation, with the backend and server
+  version each ran on: passed, failed, every skip and divergence, each test counted
+  once whatever phase failed) and writes it as JSON (``--serpens-contract-report``, default
   ``.serpens/contract-report.json`` under the rootdir).
 """
 
@@ -31,10 +32,19 @@ class _Row:
     suite: str
     contract: str
     implementation: str
+    backends: list[str] = field(default_factory=list)
     passed: int = 0
     failed: int = 0
     skipped: list[dict[str, str]] = field(default_factory=list)
     divergences: list[dict[str, str]] = field(default_factory=list)
+    # nodeid -> "passed" | "failed" | "skipped" | "diverged": one outcome per test
+    outcomes: dict[str, str] = field(default_factory=dict)
+
+    def settle(self) -> None:
+        """Count each test once from its outcome (a failure in any phase is a failure)."""
+        counted = list(self.outcomes.values())
+        self.passed = counted.count("passed")
+        self.failed = counted.count("failed")
 
 
 def _suite_class(item: pytest.Item) -> type[ContractSuite] | None:
@@ -120,37 +130,53 @@ class _ContractReporter:
                         f"{capability.description}"
                     )
 
+    def pytest_runtest_call(self, item: pytest.Item) -> None:
+        """Note the backend the contract test runs on (its ``contract_backend`` fixture)."""
+        key = self.owners.get(item.nodeid)
+        backend = getattr(item, "funcargs", {}).get("contract_backend")
+        if key is not None and isinstance(backend, str):
+            backends = self.rows[key].backends
+            if backend not in backends:
+                backends.append(backend)
+
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
-        """Count each contract test's outcome once, in the row of its implementation."""
+        """Record each contract test's outcome once, in the row of its implementation."""
         key = self.owners.get(report.nodeid)
         if key is None:
             return
         row = self.rows[key]
         test = report.nodeid.split("::")[-1]
+        previous = row.outcomes.get(report.nodeid)
         if hasattr(report, "wasxfail"):
-            if report.when == "call" or report.skipped:
+            if previous is None and (report.when == "call" or report.skipped):
+                row.outcomes[report.nodeid] = "diverged"
                 row.divergences.append({"test": test, "reason": str(report.wasxfail)})
             return
-        if report.skipped:
+        if report.failed:
+            row.outcomes[report.nodeid] = "failed"  # a teardown error fails a passed test
+        elif report.skipped and previous is None:
+            row.outcomes[report.nodeid] = "skipped"
             longrepr: Any = report.longrepr
             reason = longrepr[2] if isinstance(longrepr, tuple) else str(longrepr)
             row.skipped.append({"test": test, "reason": reason.removeprefix("Skipped: ")})
-        elif report.failed:
-            row.failed += 1
-        elif report.when == "call":
-            row.passed += 1
+        elif report.when == "call" and report.passed and previous is None:
+            row.outcomes[report.nodeid] = "passed"
 
     def pytest_terminal_summary(self, terminalreporter: Any) -> None:
         """Print the capability matrix and write it as JSON."""
-        rows = [r for r in self.rows.values() if r.passed or r.failed or r.skipped or r.divergences]
+        for row in self.rows.values():
+            row.settle()
+        rows = [r for r in self.rows.values() if r.outcomes]
         if not rows:
             return
         write = terminalreporter.write_line
         terminalreporter.section("serpens contract report")
         for row in sorted(rows, key=lambda r: (r.contract, r.implementation)):
+            on = f" on {', '.join(row.backends)}" if row.backends else ""
             write(
-                f"{row.suite:<26} {row.implementation}: {row.passed} passed, {row.failed} failed, "
-                f"{len(row.skipped)} skipped, {len(row.divergences)} known divergences"
+                f"{row.suite:<26} {row.implementation}{on}: {row.passed} passed, "
+                f"{row.failed} failed, {len(row.skipped)} skipped, "
+                f"{len(row.divergences)} known divergences"
             )
             for skip in row.skipped:
                 write(f"    skipped {skip['test']}: {skip['reason']}")
@@ -158,9 +184,14 @@ class _ContractReporter:
                 write(f"    diverges {divergence['test']}: {divergence['reason']}")
         path = _report_path(self.config)
         path.parent.mkdir(parents=True, exist_ok=True)
-        payload = {"suites": [asdict(row) for row in rows]}
+        payload = {"suites": [_public(asdict(row)) for row in rows]}
         path.write_text(json.dumps(payload, indent=2, sort_keys=True) + "\n", encoding="utf-8")
         write(f"contract report written to {path}")
+
+
+def _public(row: dict[str, Any]) -> dict[str, Any]:
+    row.pop("outcomes")
+    return row
 
 
 def _report_path(config: pytest.Config) -> Path:

@@ -62,19 +62,47 @@ def test_capability_gap_is_an_explicit_reported_skip(toy: pytest.Pytester) -> No
     result.stdout.fnmatch_lines(
         [
             "*serpens contract report*",
-            "ToyContract*TestSlow: 2 passed, 0 failed, 1 skipped, 0 known divergences",
+            "ToyContract*TestSlow on in-process: 2 passed, 0 failed, 1 skipped, 0 known*",
             "*skipped test_fast: capability 'fast' not supported by TestSlow: answers quickly",
         ]
     )
     report = json.loads((toy.path / ".serpens" / "contract-report.json").read_text())
     (row,) = report["suites"]
     assert row["suite"] == "ToyContract"
+    assert row["backends"] == ["in-process"]
     assert row["skipped"] == [
         {
             "test": "test_fast",
             "reason": "capability 'fast' not supported by TestSlow: answers quickly",
         }
     ]
+
+
+def test_each_row_names_its_backend_and_counts_a_test_once(toy: pytest.Pytester) -> None:
+    toy.makepyfile(
+        test_leaky_impl="""
+        import pytest
+        from toy_suite import ToyContract
+
+        class TestLeaky(ToyContract):
+            @pytest.fixture
+            def contract_backend(self):
+                return "Toy 1.2.3 (local)"
+
+            @pytest.fixture
+            def open_toy(self):
+                yield lambda ns: (lambda: 42)
+                raise RuntimeError("teardown fails after the test passed")
+        """
+    )
+    result = toy.runpytest("-p", "no:cacheprovider")
+    result.assert_outcomes(passed=3, errors=3)
+    report = json.loads((toy.path / ".serpens" / "contract-report.json").read_text())
+    (row,) = report["suites"]
+    assert row["backends"] == ["Toy 1.2.3 (local)"]
+    # Three tests: each failed in teardown once, so each counts once, as a failure.
+    assert (row["passed"], row["failed"]) == (0, 3)
+    result.stdout.fnmatch_lines(["*TestLeaky on Toy 1.2.3 (local): 0 passed, 3 failed*"])
 
 
 def test_known_divergence_is_a_strict_xfail(toy: pytest.Pytester) -> None:
