@@ -10,7 +10,7 @@ from typing import Any, Self
 
 import httpx
 
-from serpens._http_verbs import HttpVerbs
+from serpens._rules.http import HttpVerbs
 from serpens.errors import (
     BackendError,
     BackendTimeoutError,

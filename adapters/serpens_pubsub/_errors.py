@@ -1,8 +1,15 @@
-"""Map google-cloud-pubsub failures to serpens errors (most specific first)."""
+"""google-cloud-pubsub failures mapped to serpens errors: one table, most specific first.
+
+Messages name the topic and the SDK's error, never a payload or an attribute.
+"""
 
 from __future__ import annotations
 
-import concurrent.futures
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Final
+
+from google.api_core import exceptions as gexc
 
 from serpens.errors import (
     BackendError,
@@ -13,37 +20,67 @@ from serpens.errors import (
     ValidationError,
 )
 
-__all__ = ["translate_error"]
+__all__ = ["translate", "translate_errors"]
+
+_Factory = Callable[[BaseException, str], SerpensError]
 
 
-def translate_error(exc: BaseException, topic: str) -> SerpensError | None:
-    """Return the serpens error for *exc*, or ``None`` when it is not a broker failure.
+def _timed_out(_exc: BaseException, topic: str) -> SerpensError:
+    return BackendTimeoutError(f"publish to {topic} did not complete in time")
 
-    ``RetryError`` (the SDK gave up retrying) is judged by its last cause: an
-    unreachable broker stays :class:`BackendUnavailableError`, anything else timed out.
+
+def _gave_up(exc: BaseException, topic: str) -> SerpensError:
+    """``RetryError``: an unreachable broker stays unavailable, anything else timed out."""
+    cause, message = getattr(exc, "cause", None), getattr(exc, "message", exc)
+    unavailable = isinstance(cause, gexc.ServiceUnavailable)
+    kind: type[SerpensError] = BackendUnavailableError if unavailable else BackendTimeoutError
+    return kind(f"publish to {topic} gave up retrying: {message}; last error: {cause}")
+
+
+def _failed(kind: type[SerpensError], template: str) -> _Factory:
+    def make(exc: BaseException, topic: str) -> SerpensError:
+        detail = f"{type(exc).__name__}: {getattr(exc, 'message', exc)}"
+        return kind(f"{template.format(topic=topic)}: {detail}")
+
+    return make
+
+
+# most specific first: api_core's classes form a hierarchy (RetryError is a GoogleAPIError)
+_TABLE: Final[tuple[tuple[type[BaseException], _Factory], ...]] = (
+    (TimeoutError, _timed_out),  # concurrent.futures.TimeoutError is TimeoutError
+    (gexc.RetryError, _gave_up),
+    (gexc.NotFound, _failed(NotFoundError, "topic {topic} does not exist")),
+    (gexc.InvalidArgument, _failed(ValidationError, "Pub/Sub rejected the message for {topic}")),
+    (
+        gexc.DeadlineExceeded,
+        _failed(BackendTimeoutError, "publish to {topic} exceeded its deadline"),
+    ),
+    (gexc.ServiceUnavailable, _failed(BackendUnavailableError, "Pub/Sub is unreachable ({topic})")),
+    (gexc.GoogleAPIError, _failed(BackendError, "publish to {topic} failed")),
+)
+
+
+def translate(exc: BaseException, topic: str) -> SerpensError | None:
+    """Return the serpens error for *exc* raised publishing to *topic*.
+
+    A serpens error is returned as is; ``None`` means *exc* is no broker failure and
+    should propagate unchanged.
     """
     if isinstance(exc, SerpensError):
         return exc
-    if isinstance(exc, concurrent.futures.TimeoutError | TimeoutError):
-        return BackendTimeoutError(f"publish to {topic} did not complete in time")
-    try:
-        from google.api_core import exceptions as gexc  # noqa: PLC0415 - lazy SDK import
-    except ModuleNotFoundError:  # pragma: no cover - only SDK futures reach here
-        return None
-    if isinstance(exc, gexc.RetryError):
-        unavailable = isinstance(exc.cause, gexc.ServiceUnavailable)
-        kind: type[SerpensError] = BackendUnavailableError if unavailable else BackendTimeoutError
-        return kind(f"publish to {topic} gave up retrying: {exc.message}; last error: {exc.cause}")
-    # most specific first: api_core's classes form a hierarchy
-    table: list[tuple[type[BaseException], type[SerpensError], str]] = [
-        (gexc.NotFound, NotFoundError, "topic {topic} does not exist"),
-        (gexc.InvalidArgument, ValidationError, "Pub/Sub rejected the message for {topic}"),
-        (gexc.DeadlineExceeded, BackendTimeoutError, "publish to {topic} exceeded its deadline"),
-        (gexc.ServiceUnavailable, BackendUnavailableError, "Pub/Sub is unreachable ({topic})"),
-        (gexc.GoogleAPIError, BackendError, "publish to {topic} failed"),
-    ]
-    for sdk_kind, serpens_kind, template in table:
+    for sdk_kind, factory in _TABLE:
         if isinstance(exc, sdk_kind):
-            detail = f"{type(exc).__name__}: {getattr(exc, 'message', exc)}"
-            return serpens_kind(f"{template.format(topic=topic)}: {detail}")
+            return factory(exc, topic)
     return None
+
+
+@contextmanager
+def translate_errors(topic: str) -> Iterator[None]:
+    """Re-raise SDK failures of a publish to *topic* as serpens errors (``raise ... from exc``)."""
+    try:
+        yield
+    except Exception as exc:
+        mapped = translate(exc, topic)
+        if mapped is None or mapped is exc:
+            raise
+        raise mapped from exc
