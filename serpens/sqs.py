@@ -41,7 +41,7 @@ from datetime import UTC, datetime
 from typing import Any, TypedDict, cast, overload
 
 from serpens import _lambda_loop
-from serpens._queues import MAX_VISIBILITY_TIMEOUT
+from serpens._rules.queue import MAX_VISIBILITY_TIMEOUT
 from serpens.errors import ValidationError
 
 __all__ = [
@@ -204,9 +204,9 @@ def _is_fifo(records: Sequence[Mapping[str, Any]]) -> bool:
 
 
 def _retry_later(raw: Mapping[str, Any], signal: RetryLater) -> None:
-    from serpens._sqs_visibility import change_visibility  # noqa: PLC0415 - boto3 on demand
-
     try:
+        from serpens_aws._visibility import change_visibility  # noqa: PLC0415 - boto3 on demand
+
         change_visibility(raw, signal.delay)
     except Exception:  # the record is reported anyway, so it is never lost
         logger.exception(

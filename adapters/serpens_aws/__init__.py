@@ -5,9 +5,9 @@ from serpens._extras import require
 require("boto3", "aws")
 
 # ruff: noqa: E402 - the imports below come after the extra check
-from serpens_aws._dynamodb import DynamoDBDocumentStore
+from serpens_aws._document import DynamoDBDocumentStore
 from serpens_aws._parameters import SecretsManagerStore, SSMParameterStore
-from serpens_aws._sqs import AsyncSQSQueue, SQSQueue, sqs_message_attributes
+from serpens_aws._queue import AsyncSQSQueue, SQSQueue, sqs_message_attributes
 
 __all__ = [
     "AsyncSQSQueue",

@@ -1,9 +1,15 @@
-"""botocore failures mapped to serpens errors, shared by every AWS adapter."""
+"""botocore failures mapped to serpens errors, shared by every AWS adapter.
+
+One table of (botocore exception, serpens error factory) pairs, most specific first;
+:func:`translate` looks an exception up, :func:`translate_errors` re-raises with
+``raise ... from exc``. Messages name the resource, never a value sent or received.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
+from typing import Final
 
 from botocore.exceptions import (
     ClientError,
@@ -23,7 +29,7 @@ from serpens.errors import (
     SerpensError,
 )
 
-__all__ = ["COMMON_CODES", "translate_errors"]
+__all__ = ["COMMON_CODES", "translate", "translate_errors"]
 
 # error codes every AWS service may return
 COMMON_CODES: Mapping[str, type[SerpensError]] = {
@@ -35,6 +41,64 @@ COMMON_CODES: Mapping[str, type[SerpensError]] = {
     "InternalFailure": BackendUnavailableError,
 }
 
+_Factory = Callable[
+    [BaseException, str, Mapping[str, type[SerpensError]], Mapping[str, str]], SerpensError
+]
+
+
+def _client_error(
+    exc: BaseException,
+    what: str,
+    codes: Mapping[str, type[SerpensError]],
+    messages: Mapping[str, str],
+) -> SerpensError:
+    response = exc.response if isinstance(exc, ClientError) else {}
+    code = response.get("Error", {}).get("Code", "")
+    error = codes.get(code) or COMMON_CODES.get(code, SerpensError)
+    return error(messages.get(code) or f"AWS {code or 'error'} on {what}")
+
+
+def _timed_out(_exc: BaseException, what: str, *_: object) -> SerpensError:
+    return BackendTimeoutError(f"AWS timed out on {what}")
+
+
+def _unreachable(_exc: BaseException, what: str, *_: object) -> SerpensError:
+    return BackendUnavailableError(f"AWS is unreachable ({what})")
+
+
+def _not_configured(exc: BaseException, what: str, *_: object) -> SerpensError:
+    # botocore's messages name what is missing (a region, a variable), never a value
+    return ConfigurationError(f"AWS is not configured for {what}: {exc}")
+
+
+# most specific first
+_TABLE: Final[
+    tuple[tuple[type[BaseException] | tuple[type[BaseException], ...], _Factory], ...]
+] = (
+    (ClientError, _client_error),
+    ((ReadTimeoutError, ConnectTimeoutError), _timed_out),
+    ((EndpointConnectionError, ConnectionClosedError), _unreachable),
+    ((NoRegionError, NoCredentialsError, PartialCredentialsError), _not_configured),
+)
+
+
+def translate(
+    exc: BaseException,
+    what: str,
+    codes: Mapping[str, type[SerpensError]],
+    messages: Mapping[str, str] | None = None,
+) -> SerpensError | None:
+    """Return the serpens error for botocore failure *exc* while doing *what*, else ``None``.
+
+    *codes* maps AWS error codes to serpens error classes (``COMMON_CODES`` apply too);
+    *messages* optionally gives a code a clearer message than ``"<code> on <what>"``.
+    A missing region or missing credentials is a :class:`ConfigurationError`.
+    """
+    for sdk_kind, factory in _TABLE:
+        if isinstance(exc, sdk_kind):
+            return factory(exc, what, codes, messages or {})
+    return None
+
 
 @contextmanager
 def translate_errors(
@@ -42,24 +106,11 @@ def translate_errors(
     codes: Mapping[str, type[SerpensError]],
     messages: Mapping[str, str] | None = None,
 ) -> Iterator[None]:
-    """Raise the serpens error for a botocore failure while doing *what*.
-
-    *codes* maps AWS error codes to serpens error classes (``COMMON_CODES`` apply too);
-    *messages* optionally gives a code a clearer message than ``"<code> on <what>"``.
-    A missing region or missing credentials is a :class:`ConfigurationError`. Messages
-    name the resource, never a value sent or received.
-    """
+    """Raise the serpens error for a botocore failure while doing *what* (see :func:`translate`)."""
     try:
         yield
-    except ClientError as exc:
-        code = exc.response.get("Error", {}).get("Code", "")
-        error = codes.get(code) or COMMON_CODES.get(code, SerpensError)
-        message = (messages or {}).get(code) or f"AWS {code or 'error'} on {what}"
-        raise error(message) from exc
-    except (ReadTimeoutError, ConnectTimeoutError) as exc:
-        raise BackendTimeoutError(f"AWS timed out on {what}") from exc
-    except (EndpointConnectionError, ConnectionClosedError) as exc:
-        raise BackendUnavailableError(f"AWS is unreachable ({what})") from exc
-    except (NoRegionError, NoCredentialsError, PartialCredentialsError) as exc:
-        # botocore's messages name what is missing (a region, a variable), never a value
-        raise ConfigurationError(f"AWS is not configured for {what}: {exc}") from exc
+    except Exception as exc:
+        mapped = translate(exc, what, codes, messages)
+        if mapped is None:
+            raise
+        raise mapped from exc

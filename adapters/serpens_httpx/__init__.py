@@ -4,6 +4,6 @@ from serpens._extras import require
 
 require("httpx", "http")
 
-from serpens_httpx._client import HttpxHttpClient, HttpxResponse  # noqa: E402
+from serpens_httpx._http import HttpxHttpClient, HttpxResponse  # noqa: E402
 
 __all__ = ["HttpxHttpClient", "HttpxResponse"]

@@ -21,7 +21,7 @@ from datetime import UTC
 from sqlalchemy import Connection, Engine, text
 from sqlalchemy.exc import DBAPIError, OperationalError, SQLAlchemyError
 
-from serpens._queues import (
+from serpens._rules.queue import (
     DEDUP_WINDOW_SECONDS,
     DEFAULT_VISIBILITY_TIMEOUT,
     AttributeValue,

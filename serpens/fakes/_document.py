@@ -7,7 +7,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from serpens._documents import check_query, from_stored, stored_key, to_stored
+from serpens._rules.document import check_query, from_stored, stored_key, to_stored
 from serpens.errors import ConflictError, NotFoundError, ValidationError
 from serpens.ports import Item, KeyValue
 

@@ -14,7 +14,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any, Self
 from urllib.parse import quote, urlencode, urljoin, urlsplit, urlunsplit
 
-from serpens._http_verbs import HttpVerbs
+from serpens._rules.http import HttpVerbs
 from serpens.errors import BackendError, BackendTimeoutError, BackendUnavailableError, mask_url
 from serpens.fakes._asgi import ASGIApp, call_asgi
 from serpens.fakes._http_types import (

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from serpens._pubsub_codec import prepare, validate_topic
+from serpens._rules.publisher import prepare, validate_topic
 from serpens.errors import ConfigurationError, NotFoundError, SerpensError
 from serpens.ports import Payload
 

@@ -10,7 +10,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from serpens._queues import (
+from serpens._rules.queue import (
     DEDUP_WINDOW_SECONDS,
     DEFAULT_VISIBILITY_TIMEOUT,
     AttributeValue,

@@ -8,8 +8,9 @@ this package needs no SDK.
 from serpens.ports._cache import AsyncCache, Cache, JSONValue
 from serpens.ports._document import DocumentStore, Item, KeyValue
 from serpens.ports._http import HttpClient, HttpResponse
-from serpens.ports._messaging import AsyncQueue, Message, Payload, Publisher, Queue
 from serpens.ports._parameters import ParameterStore, SecretStore
+from serpens.ports._publisher import Payload, Publisher
+from serpens.ports._queue import AsyncQueue, Message, Queue
 from serpens.ports._rate_limit import RateLimit
 from serpens.ports._repository import AsyncRepository, CursorPage, OrderBy, Page, Repository
 

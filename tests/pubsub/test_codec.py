@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from serpens._pubsub_codec import encode_attributes, encode_payload, prepare, validate_topic
+from serpens._rules.publisher import encode_attributes, encode_payload, prepare, validate_topic
 from serpens.errors import SerializationError, ValidationError
 
 TOPIC = "projects/my-project/topics/orders"

@@ -1,7 +1,7 @@
-"""``ChangeMessageVisibility`` for a Lambda SQS record, behind ``sqs.RetryLater``.
+"""``ChangeMessageVisibility`` for a Lambda SQS record, behind ``serpens.sqs.RetryLater``.
 
-boto3 is imported on first use only, so ``serpens.sqs`` stays free of it at import
-time and costs nothing to handlers that never back off.
+``serpens.sqs`` imports this module on first use only, so it stays free of boto3 at
+import time and costs nothing to handlers that never back off.
 """
 
 from __future__ import annotations
@@ -10,7 +10,8 @@ import threading
 from collections.abc import Mapping
 from typing import Any
 
-from serpens._extras import require
+import boto3
+
 from serpens.errors import ValidationError
 
 __all__ = ["change_visibility", "queue_url_from_arn"]
@@ -23,9 +24,6 @@ def _client(region: str) -> Any:
     with _lock:
         client = _clients.get(region)
         if client is None:
-            require("boto3", "aws")
-            import boto3  # noqa: PLC0415 - lazy: only handlers that back off need boto3
-
             client = _clients[region] = boto3.client("sqs", region_name=region)
         return client
 

@@ -3,56 +3,18 @@
 from __future__ import annotations
 
 import json as jsonlib
-from collections.abc import Callable, Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Mapping
 from types import TracebackType
 from typing import Any, Self
 
 import httpx
 
-from serpens._http_verbs import HttpVerbs
-from serpens.errors import (
-    BackendError,
-    BackendTimeoutError,
-    BackendUnavailableError,
-    HTTPStatusError,
-    SerializationError,
-    ValidationError,
-    mask_url,
-)
+from serpens._rules.http import HttpVerbs
+from serpens.errors import HTTPStatusError, SerializationError, mask_url
 from serpens.ports._http import Headers, Params
+from serpens_httpx._errors import translate_errors
 
 __all__ = ["HttpxHttpClient", "HttpxResponse"]
-
-
-@contextmanager
-def _translate_errors(method: str, url: str) -> Iterator[None]:
-    """Map httpx exceptions to serpens errors, most specific first; URLs are masked.
-
-    The masked ``METHOD url`` prefix is built only when an error is raised: masking
-    costs two regex passes that a successful request should not pay.
-    """
-    try:
-        yield
-    except (httpx.HTTPError, httpx.InvalidURL) as exc:  # InvalidURL is no HTTPError
-        mapped = _translate(exc, lambda: f"{method.upper()} {mask_url(url)}")
-        if mapped is None:
-            raise
-        raise mapped from exc
-
-
-def _translate(exc: Exception, where: Callable[[], str]) -> Exception | None:
-    if isinstance(exc, httpx.TimeoutException):
-        return BackendTimeoutError(f"{where()} timed out")
-    if isinstance(exc, httpx.TooManyRedirects):
-        return BackendError(f"{where()}: too many redirects")
-    if isinstance(exc, httpx.UnsupportedProtocol | httpx.InvalidURL):
-        return ValidationError(f"{where()}: invalid URL")
-    if isinstance(exc, httpx.DecodingError):
-        return SerializationError(f"{where()}: the response body could not be decoded")
-    if isinstance(exc, httpx.TransportError):  # connect, read, write, protocol and proxy
-        return BackendUnavailableError(f"{where()}: {type(exc).__name__}")
-    return None
 
 
 class HttpxResponse:
@@ -148,7 +110,7 @@ class HttpxHttpClient(HttpVerbs[HttpxResponse]):
         follow_redirects: bool = False,
     ) -> HttpxResponse:
         """Send a request (see ``HttpClient``); ``timeout=None`` uses the client's."""
-        with _translate_errors(method, url):
+        with translate_errors(method, url):
             response = await self._client.request(
                 method,
                 url,

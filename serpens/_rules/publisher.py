@@ -16,17 +16,27 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 
-from serpens.errors import FieldError, SerializationError, ValidationError
+from serpens._config import env_float
+from serpens.errors import ConfigurationError, FieldError, SerializationError, ValidationError
 from serpens.ports import Payload
 
 __all__ = [
+    "DEFAULT_PUBLISH_TIMEOUT",
     "MAX_ATTRIBUTES",
+    "AttributeValue",
     "OutgoingMessage",
     "encode_attributes",
     "encode_payload",
     "prepare",
+    "publish_timeout",
     "validate_topic",
 ]
+
+AttributeValue = str | int | float | bool
+"""Attribute values accepted on publish; non-str values are converted (bools to true/false)."""
+
+DEFAULT_PUBLISH_TIMEOUT = 60.0
+"""Seconds a publish may take, retries included (``PUBSUB_PUBLISH_TIMEOUT`` overrides)."""
 
 MAX_ATTRIBUTES = 100
 """Pub/Sub's limit on attributes per message."""
@@ -41,6 +51,19 @@ _RESERVED_KEYS = frozenset({"data", "ordering_key", "retry", "self", "timeout", 
 # letters, digits and ``-_.~+%``, and does not start with ``goog``. The project is
 # anything without ``/`` or whitespace (``example.com:my-project`` included).
 _TOPIC = re.compile(r"projects/([^/\s]+)/topics/([A-Za-z][A-Za-z0-9\-_.~+%]{2,254})")
+
+
+def publish_timeout(timeout: float | None) -> float:
+    """Seconds one publish may take: *timeout*, else ``PUBSUB_PUBLISH_TIMEOUT``, else 60.
+
+    Raises:
+        ConfigurationError: *timeout* or the variable is not a positive number.
+    """
+    if timeout is not None:
+        if not timeout > 0:
+            raise ConfigurationError("timeout must be a positive number of seconds")
+        return float(timeout)
+    return env_float("PUBSUB_PUBLISH_TIMEOUT", DEFAULT_PUBLISH_TIMEOUT, minimum=0.001)
 
 
 @dataclass(frozen=True, slots=True)

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 import boto3
 
-from serpens._queues import (
+from serpens._rules.queue import (
     AttributeValue,
     check_receive,
     check_send,

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, Literal
 import boto3
 from boto3.dynamodb.types import Binary, TypeDeserializer, TypeSerializer
 
-from serpens._documents import check_query, from_stored, stored_key, to_stored
+from serpens._rules.document import check_query, from_stored, stored_key, to_stored
 from serpens.errors import (
     BackendUnavailableError,
     ConflictError,

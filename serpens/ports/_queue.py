@@ -1,4 +1,4 @@
-"""Messaging ports: a topic :class:`Publisher` and a point-to-point :class:`Queue`."""
+"""The :class:`Queue` port and its async twin: point-to-point queues with SQS semantics."""
 
 from __future__ import annotations
 
@@ -7,49 +7,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Protocol
 
-__all__ = ["AsyncQueue", "Message", "Payload", "Publisher", "Queue"]
-
-Payload = bytes | str | Mapping[str, object]
-"""A message body: bytes as is, str as UTF-8, a mapping as compact JSON."""
-
-
-class Publisher(Protocol):
-    """Publishes messages to topics (Google Pub/Sub semantics).
-
-    Shared semantics (pinned by ``serpens_contract.PublisherContract``):
-
-    - ``topic`` is the full id ``projects/<project>/topics/<name>``; a malformed id raises
-      :class:`serpens.errors.ValidationError` before any network call.
-    - Delivery is at-least-once; the returned id is unique per published message.
-    - The payload is sent as bytes unchanged, a str as UTF-8, a mapping as compact JSON
-      (``{"a":1}``); a payload that cannot be encoded raises
-      :class:`serpens.errors.SerializationError`.
-    - Attributes are strings; the caller's mappings are never mutated. An empty message
-      (no payload, no attributes), an invalid attribute or an empty ordering key raises
-      :class:`serpens.errors.ValidationError` before any network call.
-    - Messages with the same ``ordering_key`` are delivered in publish order.
-    - An unreachable broker raises :class:`serpens.errors.BackendUnavailableError`; a
-      missing topic raises :class:`serpens.errors.NotFoundError`; publishing after
-      ``close()`` raises :class:`serpens.errors.ConfigurationError`.
-
-    The port is asynchronous because publishing is I/O that must not block an event loop;
-    the sync helpers in ``serpens.pubsub`` cover one-shot scripts.
-    """
-
-    async def publish(
-        self,
-        topic: str,
-        payload: Payload,
-        *,
-        attributes: Mapping[str, str] | None = None,
-        ordering_key: str | None = None,
-    ) -> str:
-        """Publish *payload* to *topic* and return the broker-assigned message id."""
-        ...
-
-    async def close(self) -> None:
-        """Flush pending messages and release the client; later publishes raise."""
-        ...
+__all__ = ["AsyncQueue", "Message", "Queue"]
 
 
 @dataclass(frozen=True, slots=True)
