@@ -17,7 +17,7 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import RedisError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
-from serpens._fifo import FifoLimiter, validate_limits
+from serpens._rules.rate_limit import FifoLimiter, validate_limits
 from serpens.errors import BackendError, BackendTimeoutError, BackendUnavailableError
 
 __all__ = ["RedisRateLimiter"]
