@@ -141,6 +141,20 @@ async def test_a_strict_adapter_raises_typed_errors(running: RedisServer, prefix
         await cache.aclose()
 
 
+def test_a_strict_sync_adapter_raises_the_same_typed_errors(
+    running: RedisServer, prefix: str
+) -> None:
+    cache = RedisCache.from_url(running.url, prefix=prefix)
+    try:
+        running.stop()
+        with pytest.raises(BackendUnavailableError, match="Redis is unavailable"):
+            cache.get("k")
+        with pytest.raises(BackendUnavailableError):
+            cache.get_or_set("k", lambda: 1)
+    finally:
+        cache.close()
+
+
 async def test_a_full_redis_degrades_writes_without_raising(
     running: RedisServer, prefix: str, caplog: pytest.LogCaptureFixture
 ) -> None:
