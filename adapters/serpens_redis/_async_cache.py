@@ -284,4 +284,4 @@ class AsyncRedisCache:
         """Close the client and disconnect its pool, when this cache owns them."""
         if self._owns:
             await self.client.aclose()
-            await self.client.connection_pool.disconnect()
+            await self.client.connection_pool.aclose()

@@ -276,4 +276,4 @@ class RedisCache:
         """Close the client and disconnect its pool, when this cache owns them."""
         if self._owns:
             self.client.close()
-            self.client.connection_pool.disconnect()
+            self.client.connection_pool.close()
