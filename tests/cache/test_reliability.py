@@ -21,9 +21,9 @@ from serpens.cache import (
     redis_pool,
     redis_set,
 )
-from serpens.errors import BackendUnavailableError
+from serpens.errors import BackendTimeoutError, BackendUnavailableError
 from serpens.testing import RedisServer
-from serpens_redis import AsyncRedisCache, RedisCache
+from serpens_redis import AsyncRedisCache, PoolSettings, RedisCache
 
 pytestmark = pytest.mark.redis
 
@@ -138,6 +138,25 @@ async def test_a_strict_adapter_raises_typed_errors(running: RedisServer, prefix
         with pytest.raises(BackendUnavailableError):
             await cache.get("k")
     finally:
+        await cache.aclose()
+
+
+async def test_a_strict_adapter_raises_a_timeout_error_while_redis_stalls(
+    running: RedisServer, prefix: str
+) -> None:
+    cache = AsyncRedisCache.from_url(
+        running.url, prefix=prefix, pool=PoolSettings(socket_timeout=0.1)
+    )
+    admin = aioredis.Redis.from_url(running.url)
+    try:
+        await cache.set("k", 1)
+        await admin.client_pause(400)  # the server holds every command for 0.4 s
+        with pytest.raises(BackendTimeoutError, match="Redis timed out"):
+            await cache.get("k")
+        await asyncio.sleep(0.4)
+        assert await cache.get("k") == 1
+    finally:
+        await admin.aclose()
         await cache.aclose()
 
 
