@@ -49,21 +49,24 @@ COMMON_RULES: tuple[Rule, ...] = (
 
 @dataclass(frozen=True)
 class Pair:
-    """One generated twin: *target* is produced from *source* by the rules."""
+    """One generated twin: *target* is produced from *source* by the rules.
+
+    *noqa* is a file-level ruff exemption the generated text needs (``None``: none).
+    """
 
     source: str
     target: str
     rules: tuple[Rule, ...]
+    noqa: str | None = "SIM117 - keeps the async source's nested with-blocks"
 
     def generate(self) -> str:
         """The target's text, formatted, with the generated-file header."""
         text = (ROOT / self.source).read_text(encoding="utf-8")
         for pattern, replacement in (*COMMON_RULES, *self.rules):
             text = re.sub(pattern, replacement, text)
-        header = (
-            f"# Generated from {self.source} by scripts/unasync.py: do not edit.\n"
-            "# ruff: noqa: SIM117 - keeps the async source's nested with-blocks\n"
-        )
+        header = f"# Generated from {self.source} by scripts/unasync.py: do not edit.\n"
+        if self.noqa is not None:
+            header += f"# ruff: noqa: {self.noqa}\n"
         return _ruff_format(header + text, self.target)
 
 
@@ -92,6 +95,32 @@ PAIRS: tuple[Pair, ...] = (
             (r"\bAsyncRepository\b", "Repository"),
             (r"\bAsyncSession\b", "Session"),
         ),
+    ),
+    Pair(
+        source="adapters/serpens_redis/_async_cache.py",
+        target="adapters/serpens_redis/_cache.py",
+        rules=(
+            (r"over ``redis\.asyncio``", "over the sync ``redis`` client"),
+            (r"``_cache.py`` is generated from this file", "Generated from ``_async_cache.py``"),
+            (r"import asyncio\n", ""),
+            (r"\basyncio\.sleep\b", "time.sleep"),
+            (r"from redis import asyncio as aioredis", "import redis"),
+            (r"\bredis\.asyncio\.Redis\b", "redis.Redis"),
+            (r"\baioredis\.", "redis."),
+            (r"\bAwaitable, ", ""),
+            (r"\bAwaitable\[([^\[\]]*)\]", r"\1"),
+            (r"\bAn (:class:`~serpens\.ports\.)AsyncCache`", r"A \1Cache`"),
+            (r"\bAsyncCache\b", "Cache"),
+            (r"\bAsync(Flight|LockKeeper|RedisCache)\b", r"\1"),
+            (r"\bplain_async_client\b", "plain_sync_client"),
+            (r"\basync_(executor|pool)\b", r"sync_\1"),
+            (
+                r"PoolSettings, sync_executor, sync_pool, plain_sync_client",
+                "PoolSettings, plain_sync_client, sync_executor, sync_pool",
+            ),
+            (r"\baclose\b", "close"),
+        ),
+        noqa=None,
     ),
 )
 

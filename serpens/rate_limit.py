@@ -36,7 +36,7 @@ import math
 import time
 from collections.abc import Awaitable, Callable
 
-from serpens._fifo import FifoLimiter, validate_limits
+from serpens._rules.rate_limit import FifoLimiter, validate_limits
 
 __all__ = ["RateLimiter"]
 

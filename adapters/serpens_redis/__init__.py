@@ -12,8 +12,8 @@ require("redis", "redis")
 
 from serpens_redis._async_cache import AsyncRedisCache  # noqa: E402
 from serpens_redis._cache import RedisCache  # noqa: E402
-from serpens_redis._client import FailOpenPipeline, FailOpenRedis  # noqa: E402
-from serpens_redis._common import PoolSettings, async_pool, plain_async_client, sync_pool  # noqa: E402
+from serpens_redis._fail_open_client import FailOpenPipeline, FailOpenRedis  # noqa: E402
+from serpens_redis._pool import PoolSettings, async_pool, plain_async_client, sync_pool  # noqa: E402
 from serpens_redis._rate_limit import RedisRateLimiter  # noqa: E402
 
 __all__ = [

@@ -1,4 +1,7 @@
-"""``AsyncRedisCache``: the :class:`serpens.ports.AsyncCache` port over ``redis.asyncio``."""
+"""``AsyncRedisCache``: the :class:`serpens.ports.AsyncCache` port over ``redis.asyncio``.
+
+``_cache.py`` is generated from this file (``scripts/unasync.py --check`` checks it).
+"""
 
 from __future__ import annotations
 
@@ -10,28 +13,31 @@ from typing import Any, TypeVar
 
 from redis import asyncio as aioredis
 
-from serpens.cache._codec import check_key, check_ttl, decode, encode
-from serpens.cache._failopen import FailOpen, logger
-from serpens.cache._flight import AsyncFlight
+from serpens._rules.cache import AsyncFlight, AsyncLockKeeper, check_key, check_ttl, decode, encode
 from serpens.errors import SerializationError
 from serpens.ports import JSONValue
-from serpens_redis._common import (
-    EXTEND_LOCK,
-    OUTAGE,
-    RELEASE_LOCK,
-    PoolSettings,
-    async_executor,
-    async_pool,
-    escape_glob,
-    guard_for,
-    plain_async_client,
-    translate,
-)
+from serpens_redis._errors import OUTAGE, translate
+from serpens_redis._failopen import FailOpen, guard_for, logger
+from serpens_redis._pool import PoolSettings, async_executor, async_pool, plain_async_client
 
 __all__ = ["AsyncRedisCache"]
 
 T = TypeVar("T")
 _FAILED: Any = object()
+
+_RELEASE_LOCK = """
+if redis.call("get", KEYS[1]) == ARGV[1] then return redis.call("del", KEYS[1]) end
+return 0
+"""
+_EXTEND_LOCK = """
+if redis.call("get", KEYS[1]) == ARGV[1] then return redis.call("pexpire", KEYS[1], ARGV[2]) end
+return 0
+"""
+
+
+def _escape_glob(text: str) -> str:
+    """Escape Redis ``MATCH`` pattern characters in *text*."""
+    return "".join(f"\\{c}" if c in "*?[]\\" else c for c in text)
 
 
 class AsyncRedisCache:
@@ -165,7 +171,7 @@ class AsyncRedisCache:
         async def unlink_all() -> None:
             batch: list[Any] = []
             async for name in self.client.scan_iter(
-                match=f"{escape_glob(self.prefix)}:*", count=500
+                match=f"{_escape_glob(self.prefix)}:*", count=500
             ):
                 batch.append(name)
                 if len(batch) >= 500:  # noqa: PLR2004 - one round trip per SCAN page
@@ -245,22 +251,20 @@ class AsyncRedisCache:
         lock: str,
         token: str,
     ) -> str | None:
-        keeper = asyncio.get_running_loop().create_task(self._keep_lock(lock, token))
+        keeper = AsyncLockKeeper(lambda: self._renew_lock(lock, token), self._lock_ms / 3000)
+        keeper.start()
         try:
             return await self._compute(full, factory, millis, cache_none)
         finally:
-            keeper.cancel()
-            await asyncio.gather(keeper, return_exceptions=True)
-            await self._call(self._execute, "EVAL", RELEASE_LOCK, 1, lock, token)
+            await keeper.stop()
+            await self._call(self._execute, "EVAL", _RELEASE_LOCK, 1, lock, token)
 
-    async def _keep_lock(self, lock: str, token: str) -> None:
-        while True:
-            await asyncio.sleep(self._lock_ms / 3000)
-            renewed = await self._call(
-                self._execute, "EVAL", EXTEND_LOCK, 1, lock, token, self._lock_ms
-            )
-            if renewed is _FAILED or not renewed:
-                return
+    async def _renew_lock(self, lock: str, token: str) -> bool:
+        """Extend *lock* if it is still ours; whether it is (``False`` also on an outage)."""
+        renewed = await self._call(
+            self._execute, "EVAL", _EXTEND_LOCK, 1, lock, token, self._lock_ms
+        )
+        return renewed is not _FAILED and bool(renewed)
 
     async def _compute(
         self,
@@ -279,4 +283,5 @@ class AsyncRedisCache:
     async def aclose(self) -> None:
         """Close the client and disconnect its pool, when this cache owns them."""
         if self._owns:
-            await self.client.aclose(close_connection_pool=True)
+            await self.client.aclose()
+            await self.client.connection_pool.aclose()

@@ -1,46 +1,63 @@
+# Generated from adapters/serpens_redis/_async_cache.py by scripts/unasync.py: do not edit.
 """``RedisCache``: the :class:`serpens.ports.Cache` port over the sync ``redis`` client.
 
-The synchronous twin of :class:`serpens_redis.AsyncRedisCache`, line for line: threads
-stand in for tasks and a timer thread keeps the fill lock alive.
+Generated from ``_async_cache.py`` (``scripts/unasync.py --check`` checks it).
 """
 
 from __future__ import annotations
 
-import threading
 import time
 import uuid
 from collections.abc import Callable
 from typing import Any, TypeVar
 
 import redis
-from redis.backoff import NoBackoff
-from redis.retry import Retry
 
-from serpens.cache._codec import check_key, check_ttl, decode, encode
-from serpens.cache._failopen import FailOpen, logger
-from serpens.cache._flight import ThreadFlight
+from serpens._rules.cache import Flight, LockKeeper, check_key, check_ttl, decode, encode
 from serpens.errors import SerializationError
 from serpens.ports import JSONValue
-from serpens_redis._common import (
-    EXTEND_LOCK,
-    OUTAGE,
-    RELEASE_LOCK,
-    PoolSettings,
-    escape_glob,
-    guard_for,
-    sync_executor,
-    sync_pool,
-    translate,
-)
+from serpens_redis._errors import OUTAGE, translate
+from serpens_redis._failopen import FailOpen, guard_for, logger
+from serpens_redis._pool import PoolSettings, plain_sync_client, sync_executor, sync_pool
 
 __all__ = ["RedisCache"]
 
 T = TypeVar("T")
 _FAILED: Any = object()
 
+_RELEASE_LOCK = """
+if redis.call("get", KEYS[1]) == ARGV[1] then return redis.call("del", KEYS[1]) end
+return 0
+"""
+_EXTEND_LOCK = """
+if redis.call("get", KEYS[1]) == ARGV[1] then return redis.call("pexpire", KEYS[1], ARGV[2]) end
+return 0
+"""
+
+
+def _escape_glob(text: str) -> str:
+    """Escape Redis ``MATCH`` pattern characters in *text*."""
+    return "".join(f"\\{c}" if c in "*?[]\\" else c for c in text)
+
 
 class RedisCache:
-    """A :class:`~serpens.ports.Cache` stored in Redis; see :class:`AsyncRedisCache`.
+    """A :class:`~serpens.ports.Cache` stored in Redis under ``"<prefix>:<key>"``.
+
+    Values are strict JSON (``SET ... PX``, millisecond TTLs). ``get_or_set`` runs the
+    factory once per key across all callers: in this process by single flight, across
+    processes with a short Redis lock (``SET NX PX``) that its holder keeps alive while
+    the factory runs; waiters poll for the value and take over when the lock vanishes
+    without one (the holder died or failed).
+
+    Commands go straight to a pooled connection (send, read, give back), skipping
+    redis-py's ``execute_command`` layers; a client that is not a plain pooled one uses
+    its own ``execute_command``.
+
+    With ``fail_open=True`` an unreachable Redis never raises: reads miss, writes and
+    deletes do nothing, ``get_or_set`` calls the factory; a circuit breaker skips Redis
+    for a short cool-down after repeated failures and warnings are rate-limited. With
+    ``fail_open=False`` (the port's default behaviour) outages raise
+    :class:`~serpens.errors.BackendUnavailableError` / ``BackendTimeoutError``.
 
     Args:
         client: a ``redis.Redis`` (bytes responses); see :meth:`from_url`.
@@ -68,7 +85,7 @@ class RedisCache:
         self.guard: FailOpen | None = guard_for(client) if fail_open else None
         self._lock_ms = max(10, round(check_ttl(lock_ttl, lock_ttl) * 1000))
         self._owns = owns_client
-        self._flight = ThreadFlight()
+        self._flight = Flight()
 
     @classmethod
     def from_url(
@@ -82,9 +99,7 @@ class RedisCache:
         pool: PoolSettings | None = None,
     ) -> RedisCache:
         """Build a cache over a new bounded pool for *url*; :meth:`close` closes it."""
-        client = redis.Redis(
-            connection_pool=sync_pool(url, pool or PoolSettings()), retry=Retry(NoBackoff(), 0)
-        )
+        client = plain_sync_client(sync_pool(url, pool or PoolSettings()))
         return cls(
             client,
             prefix=prefix,
@@ -155,7 +170,7 @@ class RedisCache:
 
         def unlink_all() -> None:
             batch: list[Any] = []
-            for name in self.client.scan_iter(match=f"{escape_glob(self.prefix)}:*", count=500):
+            for name in self.client.scan_iter(match=f"{_escape_glob(self.prefix)}:*", count=500):
                 batch.append(name)
                 if len(batch) >= 500:  # noqa: PLR2004 - one round trip per SCAN page
                     self.client.unlink(*batch)
@@ -173,21 +188,31 @@ class RedisCache:
         ttl: float | None = None,
         cache_none: bool = False,
     ) -> JSONValue:
-        """See :meth:`serpens.ports.Cache.get_or_set` and :meth:`AsyncRedisCache.get_or_set`."""
+        """See :meth:`serpens.ports.Cache.get_or_set`.
+
+        Args:
+            key: the cache key.
+            factory: called (once per key across callers) on a miss.
+            ttl: seconds; ``None`` uses the default TTL.
+            cache_none: also store a ``None`` result (as JSON ``null``), so it is a hit.
+        """
         full = self.key(key)
         millis = self._millis(ttl)
         found, value = self._decode(full, self._call(self._execute, "GET", full))
         if found and (value is not None or cache_none):
             return value
-        with self._flight.hold(full):
-            text = self._fill(full, factory, millis, cache_none)
-        return None if text is None else decode(text)
+        text = self._flight.run(full, lambda: self._fill(full, factory, millis, cache_none))
+        return None if text is None else decode(text)  # each caller decodes its own copy
 
     def _millis(self, ttl: float | None) -> int:
         return max(1, round(check_ttl(ttl, self.default_ttl) * 1000))
 
     def _fill(
-        self, full: str, factory: Callable[[], JSONValue], millis: int, cache_none: bool
+        self,
+        full: str,
+        factory: Callable[[], JSONValue],
+        millis: int,
+        cache_none: bool,
     ) -> str | None:
         lock, token = f"{full}\x00lock", uuid.uuid4().hex
         deadline = time.monotonic() + self._lock_ms / 1000 * 5
@@ -220,24 +245,25 @@ class RedisCache:
         lock: str,
         token: str,
     ) -> str | None:
-        stop = threading.Event()
-        keeper = threading.Thread(target=self._keep_lock, args=(lock, token, stop), daemon=True)
+        keeper = LockKeeper(lambda: self._renew_lock(lock, token), self._lock_ms / 3000)
         keeper.start()
         try:
             return self._compute(full, factory, millis, cache_none)
         finally:
-            stop.set()
-            keeper.join()
-            self._call(self._execute, "EVAL", RELEASE_LOCK, 1, lock, token)
+            keeper.stop()
+            self._call(self._execute, "EVAL", _RELEASE_LOCK, 1, lock, token)
 
-    def _keep_lock(self, lock: str, token: str, stop: threading.Event) -> None:
-        while not stop.wait(self._lock_ms / 3000):
-            renewed = self._call(self._execute, "EVAL", EXTEND_LOCK, 1, lock, token, self._lock_ms)
-            if renewed is _FAILED or not renewed:
-                return
+    def _renew_lock(self, lock: str, token: str) -> bool:
+        """Extend *lock* if it is still ours; whether it is (``False`` also on an outage)."""
+        renewed = self._call(self._execute, "EVAL", _EXTEND_LOCK, 1, lock, token, self._lock_ms)
+        return renewed is not _FAILED and bool(renewed)
 
     def _compute(
-        self, full: str, factory: Callable[[], JSONValue], millis: int, cache_none: bool
+        self,
+        full: str,
+        factory: Callable[[], JSONValue],
+        millis: int,
+        cache_none: bool,
     ) -> str | None:
         value = factory()
         if value is None and not cache_none:
@@ -250,4 +276,4 @@ class RedisCache:
         """Close the client and disconnect its pool, when this cache owns them."""
         if self._owns:
             self.client.close()
-            self.client.connection_pool.disconnect()
+            self.client.connection_pool.close()

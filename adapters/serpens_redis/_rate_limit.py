@@ -13,12 +13,10 @@ import asyncio
 from collections.abc import Awaitable, Callable
 
 import redis.asyncio as aioredis
-from redis.exceptions import ConnectionError as RedisConnectionError
-from redis.exceptions import RedisError
-from redis.exceptions import TimeoutError as RedisTimeoutError
 
-from serpens._fifo import FifoLimiter, validate_limits
-from serpens.errors import BackendError, BackendTimeoutError, BackendUnavailableError
+from serpens._rules.rate_limit import FifoLimiter, validate_limits
+from serpens.errors import BackendError
+from serpens_redis._errors import translate_errors
 
 __all__ = ["RedisRateLimiter"]
 
@@ -99,16 +97,8 @@ class RedisRateLimiter(FifoLimiter):
         return self._burst
 
     async def _call(self, script: object, *args: str) -> int:
-        try:
+        with translate_errors(context=f"rate limiter key {self._key!r}"):
             result = await script(keys=[self._key], args=list(args))  # type: ignore[operator]
-        except RedisTimeoutError as exc:
-            raise BackendTimeoutError(f"rate limiter key {self._key!r}: Redis timed out") from exc
-        except RedisConnectionError as exc:
-            raise BackendUnavailableError(
-                f"rate limiter key {self._key!r}: Redis is unreachable"
-            ) from exc
-        except RedisError as exc:
-            raise BackendError(f"rate limiter key {self._key!r}: {type(exc).__name__}") from exc
         return int(result)
 
     async def _attempt(self) -> float:

@@ -16,8 +16,7 @@ import threading
 from collections.abc import Awaitable, Callable
 from typing import ParamSpec, TypeVar
 
-from serpens.cache._codec import check_ttl
-from serpens.cache._flight import AsyncFlight, ThreadFlight
+from serpens._rules.cache import AsyncFlight, Flight, check_ttl
 from serpens.cache._keys import KeyBuilder
 from serpens.cache._store import MISS, TTLStore
 
@@ -29,7 +28,7 @@ R = TypeVar("R")
 _SYNC: dict[str, TTLStore] = {}
 _ASYNC: dict[str, TTLStore] = {}
 _REGISTRY_LOCK = threading.Lock()
-_THREAD_FLIGHT = ThreadFlight()
+_THREAD_FLIGHT = Flight()
 _ASYNC_FLIGHT = AsyncFlight()
 
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import functools
 import inspect
+import logging
 import weakref
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
@@ -23,8 +24,7 @@ from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
 
 from serpens._config import env_float, env_str
 from serpens._extras import require
-from serpens.cache._codec import check_ttl
-from serpens.cache._failopen import logger
+from serpens._rules.cache import check_ttl
 from serpens.cache._keys import KeyBuilder
 from serpens.errors import ConfigurationError, mask_url
 from serpens.ports import JSONValue
@@ -55,6 +55,8 @@ DEFAULT_PREFIX = "serpens"
 DEFAULT_TTL = 300.0
 DEFAULT_MAX_CONNECTIONS = 50
 DEFAULT_POOL_TIMEOUT = 2.0
+
+logger = logging.getLogger("serpens.cache")  # the fail-open warnings of serpens_redis use it too
 
 
 def _adapter() -> Any:

@@ -15,8 +15,7 @@ import time
 from collections.abc import Awaitable, Callable, Hashable
 from typing import Any, Final
 
-from serpens.cache._codec import check_key, check_ttl, decode, encode
-from serpens.cache._flight import AsyncFlight, ThreadFlight
+from serpens._rules.cache import AsyncFlight, Flight, check_key, check_ttl, decode, encode
 from serpens.errors import ValidationError
 from serpens.ports import JSONValue
 
@@ -156,7 +155,7 @@ class LocalCache(_LocalBase):
         max_entries: int | None = None,
     ) -> None:
         super().__init__(default_ttl=default_ttl, clock=clock, max_entries=max_entries)
-        self._flight = ThreadFlight()
+        self._flight = Flight()
 
     def get(self, key: str) -> JSONValue:
         """See :meth:`serpens.ports.Cache.get`."""

@@ -5,8 +5,7 @@ from __future__ import annotations
 import time
 from collections.abc import Awaitable, Callable
 
-from serpens.cache._codec import check_key, check_ttl, decode, encode
-from serpens.cache._flight import AsyncFlight
+from serpens._rules.cache import AsyncFlight, check_key, check_ttl, decode, encode
 from serpens.ports import JSONValue
 
 __all__ = ["AsyncInMemoryCache", "InMemoryCache"]

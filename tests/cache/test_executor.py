@@ -19,7 +19,7 @@ from redis import asyncio as aioredis
 
 from serpens.testing import RedisServer
 from serpens_redis import AsyncRedisCache, PoolSettings, RedisCache, async_pool, sync_pool
-from serpens_redis._common import async_executor, plain_async_client, sync_executor
+from serpens_redis._pool import async_executor, plain_async_client, sync_executor
 
 pytestmark = pytest.mark.redis
 

@@ -8,8 +8,8 @@ import uuid
 
 import pytest
 
-from serpens.cache._failopen import FailOpen
 from serpens.cache._keys import KeyBuilder, is_method
+from serpens_redis._failopen import FailOpen
 
 
 class TestFailOpen:

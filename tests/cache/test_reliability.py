@@ -21,9 +21,9 @@ from serpens.cache import (
     redis_pool,
     redis_set,
 )
-from serpens.errors import BackendUnavailableError
+from serpens.errors import BackendTimeoutError, BackendUnavailableError
 from serpens.testing import RedisServer
-from serpens_redis import AsyncRedisCache, RedisCache
+from serpens_redis import AsyncRedisCache, PoolSettings, RedisCache
 
 pytestmark = pytest.mark.redis
 
@@ -139,6 +139,39 @@ async def test_a_strict_adapter_raises_typed_errors(running: RedisServer, prefix
             await cache.get("k")
     finally:
         await cache.aclose()
+
+
+async def test_a_strict_adapter_raises_a_timeout_error_while_redis_stalls(
+    running: RedisServer, prefix: str
+) -> None:
+    cache = AsyncRedisCache.from_url(
+        running.url, prefix=prefix, pool=PoolSettings(socket_timeout=0.1)
+    )
+    admin = aioredis.Redis.from_url(running.url)
+    try:
+        await cache.set("k", 1)
+        await admin.client_pause(400)  # the server holds every command for 0.4 s
+        with pytest.raises(BackendTimeoutError, match="Redis timed out"):
+            await cache.get("k")
+        await asyncio.sleep(0.4)
+        assert await cache.get("k") == 1
+    finally:
+        await admin.aclose()
+        await cache.aclose()
+
+
+def test_a_strict_sync_adapter_raises_the_same_typed_errors(
+    running: RedisServer, prefix: str
+) -> None:
+    cache = RedisCache.from_url(running.url, prefix=prefix)
+    try:
+        running.stop()
+        with pytest.raises(BackendUnavailableError, match="Redis is unavailable"):
+            cache.get("k")
+        with pytest.raises(BackendUnavailableError):
+            cache.get_or_set("k", lambda: 1)
+    finally:
+        cache.close()
 
 
 async def test_a_full_redis_degrades_writes_without_raising(

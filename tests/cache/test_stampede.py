@@ -129,6 +129,38 @@ def test_sync_clients_in_threads_share_one_fill(redis_url: str, prefix: str) -> 
     assert calls == [1]
 
 
+def test_a_sync_holder_keeps_its_fill_lock_alive_past_lock_ttl(redis_url: str, prefix: str) -> None:
+    holder = RedisCache.from_url(redis_url, prefix=prefix, lock_ttl=0.2)
+    waiter = RedisCache.from_url(redis_url, prefix=prefix, lock_ttl=0.2)
+    calls: list[str] = []
+    started = threading.Event()
+    results: dict[str, object] = {}
+
+    def slow() -> str:
+        calls.append("holder")
+        started.set()
+        time.sleep(0.5)  # 2.5 lock TTLs: only the renewals keep the lock
+        return "held"
+
+    def fast() -> str:
+        calls.append("waiter")
+        return "taken over"
+
+    thread = threading.Thread(target=lambda: results.update(holder=holder.get_or_set("hot", slow)))
+    try:
+        thread.start()
+        assert started.wait(5)
+        results["waiter"] = waiter.get_or_set("hot", fast)
+        thread.join()
+        assert calls == ["holder"]
+        assert results == {"holder": "held", "waiter": "held"}
+        assert holder.client.exists(f"{prefix}:hot\x00lock") == 0  # released after the fill
+    finally:
+        thread.join()
+        holder.close()
+        waiter.close()
+
+
 async def test_processes_racing_for_one_key_call_the_factory_once(
     redis_url: str, prefix: str, raw: aioredis.Redis
 ) -> None:

@@ -9,6 +9,7 @@ from collections.abc import AsyncIterator
 
 import pytest
 import redis.asyncio as aioredis
+from redis.exceptions import ConnectionError as RedisConnectionError
 
 from serpens.errors import BackendUnavailableError, ValidationError
 from serpens_redis import RedisRateLimiter
@@ -60,6 +61,17 @@ async def test_an_unreachable_redis_is_backend_unavailable() -> None:
             await limiter.acquire()
     finally:
         await client.aclose()
+
+
+async def test_an_outage_error_names_the_key_and_chains_the_redis_error() -> None:
+    client = aioredis.Redis.from_url("redis://127.0.0.1:1/0", socket_connect_timeout=1)
+    limiter = RedisRateLimiter(client, "quota-k", 10)
+    try:
+        with pytest.raises(BackendUnavailableError, match="rate limiter key 'quota-k'") as caught:
+            await limiter.acquire()
+    finally:
+        await client.aclose()
+    assert isinstance(caught.value.__cause__, RedisConnectionError)
 
 
 def test_bad_numbers_are_validation_errors(client: aioredis.Redis) -> None:

@@ -9,8 +9,8 @@ from redis.asyncio.client import Pipeline
 from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
 
-from serpens.cache._failopen import FailOpen
-from serpens_redis._common import OUTAGE, guard_for
+from serpens_redis._errors import OUTAGE
+from serpens_redis._failopen import FailOpen, guard_for
 
 __all__ = ["FailOpenPipeline", "FailOpenRedis"]
 

@@ -1,6 +1,6 @@
 """Fail-open bookkeeping for a remote cache: circuit breaker and rate-limited warnings.
 
-Sans-I/O, so the sync and async Redis adapters and the raw fail-open client share it.
+Sans-I/O, so the sync and async Redis caches and the raw fail-open client share it.
 After ``threshold`` consecutive failures the breaker opens and calls skip the backend
 for ``cooldown`` seconds (a dead server then costs a clock read, not a timeout); then one
 caller probes, and a success closes the breaker again. Under an outage the first
@@ -15,9 +15,13 @@ import threading
 import time
 from collections.abc import Callable
 
-from serpens.errors import mask_url
+import redis
+from redis import asyncio as aioredis
 
-__all__ = ["FailOpen"]
+from serpens.errors import mask_url
+from serpens_redis._pool import describe
+
+__all__ = ["FailOpen", "guard_for", "logger"]
 
 logger = logging.getLogger("serpens.cache")
 
@@ -104,3 +108,8 @@ class FailOpen:
             suppressed,
             bypassed,
         )
+
+
+def guard_for(client: redis.Redis | aioredis.Redis) -> FailOpen:
+    """A fresh fail-open guard named after *client*'s server."""
+    return FailOpen(describe(client))

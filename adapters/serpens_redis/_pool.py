@@ -1,4 +1,4 @@
-"""Pieces shared by the sync and async Redis caches: errors, pools, lock scripts."""
+"""Bounded connection pools, plain clients and fast command executors, in both flavours."""
 
 from __future__ import annotations
 
@@ -11,53 +11,18 @@ import redis
 from redis import asyncio as aioredis
 from redis.backoff import NoBackoff
 
-from serpens.cache._failopen import FailOpen
-from serpens.errors import (
-    BackendError,
-    BackendTimeoutError,
-    BackendUnavailableError,
-    ConfigurationError,
-    mask_url,
-)
+from serpens.errors import ConfigurationError, mask_url
 
 __all__ = [
-    "EXTEND_LOCK",
-    "OUTAGE",
-    "RELEASE_LOCK",
     "PoolSettings",
     "async_executor",
     "async_pool",
     "describe",
-    "escape_glob",
-    "guard_for",
     "plain_async_client",
+    "plain_sync_client",
     "sync_executor",
     "sync_pool",
-    "translate",
 ]
-
-OUTAGE: tuple[type[Exception], ...] = (
-    redis.exceptions.ConnectionError,  # refused, reset, auth, LOADING, max clients
-    redis.exceptions.TimeoutError,
-    redis.exceptions.ReadOnlyError,  # a replica after a failover
-    redis.exceptions.OutOfMemoryError,  # OOM: maxmemory reached with noeviction
-    redis.exceptions.ClusterDownError,  # CLUSTERDOWN, MASTERDOWN
-    redis.exceptions.TryAgainError,
-    OSError,
-)
-"""Errors meaning "Redis is unreachable or cannot take writes": fail-open catches these.
-
-Other Redis errors (a wrong command, ``WRONGTYPE``) are programming errors and propagate.
-"""
-
-RELEASE_LOCK = """
-if redis.call("get", KEYS[1]) == ARGV[1] then return redis.call("del", KEYS[1]) end
-return 0
-"""
-EXTEND_LOCK = """
-if redis.call("get", KEYS[1]) == ARGV[1] then return redis.call("pexpire", KEYS[1], ARGV[2]) end
-return 0
-"""
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,6 +72,13 @@ def plain_async_client(pool: aioredis.ConnectionPool) -> aioredis.Redis:
     return aioredis.Redis(connection_pool=pool, retry=Retry(NoBackoff(), 0))
 
 
+def plain_sync_client(pool: redis.ConnectionPool) -> redis.Redis:
+    """A ``redis.Redis`` over *pool* without client-level retries."""
+    from redis.retry import Retry  # noqa: PLC0415 - keeps module import light
+
+    return redis.Redis(connection_pool=pool, retry=Retry(NoBackoff(), 0))
+
+
 def sync_pool(url: str, settings: PoolSettings) -> redis.BlockingConnectionPool:
     """A bounded, waiting ``redis`` pool for *url*.
 
@@ -135,20 +107,6 @@ def describe(client: redis.Redis | aioredis.Redis) -> str:
     kwargs = client.connection_pool.connection_kwargs
     where = kwargs.get("path") or f"{kwargs.get('host', '?')}:{kwargs.get('port', '?')}"
     return mask_url(f"redis://{where}/{kwargs.get('db', 0)}")
-
-
-def guard_for(client: redis.Redis | aioredis.Redis) -> FailOpen:
-    """A fresh fail-open guard named after *client*'s server."""
-    return FailOpen(describe(client))
-
-
-def translate(exc: BaseException) -> BackendError:
-    """Map a Redis/socket error to the serpens error of the same meaning."""
-    if isinstance(exc, redis.exceptions.TimeoutError | TimeoutError):
-        return BackendTimeoutError(f"Redis timed out: {exc}")
-    if isinstance(exc, OUTAGE):
-        return BackendUnavailableError(f"Redis is unavailable: {mask_url(str(exc))}")
-    return BackendError(f"Redis failed: {mask_url(str(exc))}")
 
 
 def async_executor(client: aioredis.Redis) -> Callable[..., Awaitable[Any]]:
@@ -192,8 +150,3 @@ def sync_executor(client: redis.Redis) -> Callable[..., Any]:
             pool.release(conn)
 
     return execute
-
-
-def escape_glob(text: str) -> str:
-    """Escape Redis ``MATCH`` pattern characters in *text*."""
-    return "".join(f"\\{c}" if c in "*?[]\\" else c for c in text)

@@ -1,0 +1,289 @@
+"""Rules of the Cache port shared by the in-process caches, the fake and the Redis adapter.
+
+- Strict JSON encoding (:func:`encode`, :func:`decode`), so types round-trip alike in
+  every cache. Python's :mod:`json` silently turns ``{1: "a"}`` into ``{"1": "a"}`` and
+  accepts ``NaN``; both would make Redis answer differently from the in-memory caches.
+  :func:`encode` checks the value first and raises
+  :class:`~serpens.errors.SerializationError` naming the offending path, so nothing
+  half-valid is ever stored. :func:`check_key` and :func:`check_ttl` validate arguments.
+- Single flight: concurrent misses on one key run the factory once.
+  :class:`AsyncFlight` runs the fill in its own task and every caller awaits it through
+  :func:`asyncio.shield`, so cancelling the first caller (a client that disconnected)
+  neither cancels the fill nor fails the callers still waiting. Tasks are kept per event
+  loop, so a process that runs several loops (tests, Lambda) never awaits across loops.
+  :class:`Flight` is the blocking twin: one lock per key; waiters re-check the store.
+- Lock keeping: :class:`AsyncLockKeeper` / :class:`LockKeeper` renew a cross-process
+  fill lock in the background (a task / a daemon thread) while its holder computes.
+
+The async and sync helpers have the same method names, so the sync Redis cache is a
+mechanical rewrite of the async one (``scripts/unasync.py``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import math
+import threading
+import weakref
+from collections.abc import Awaitable, Callable, Hashable, Iterator
+from contextlib import contextmanager
+from typing import Any, TypeVar
+
+from serpens.errors import FieldError, SerializationError, ValidationError
+from serpens.ports import JSONValue
+
+__all__ = [
+    "AsyncFlight",
+    "AsyncLockKeeper",
+    "Flight",
+    "LockKeeper",
+    "check_key",
+    "check_ttl",
+    "decode",
+    "encode",
+]
+
+T = TypeVar("T")
+
+_SCALARS = (str, int, bool)
+_DUMPS = json.JSONEncoder(ensure_ascii=False, allow_nan=False, separators=(",", ":")).encode
+
+
+def _check(value: Any, path: str) -> None:
+    if value is None or isinstance(value, _SCALARS):
+        return
+    if isinstance(value, float):
+        if not math.isfinite(value):
+            raise SerializationError(f"cannot cache {path}: {value!r} is not valid JSON")
+        return
+    if isinstance(value, list | tuple):
+        for index, item in enumerate(value):
+            _check(item, f"{path}[{index}]")
+        return
+    if isinstance(value, dict):
+        for key, item in value.items():
+            if not isinstance(key, str):
+                raise SerializationError(
+                    f"cannot cache {path}: dict key {key!r} has type {type(key).__name__}; "
+                    "JSON object keys must be str"
+                )
+            _check(item, f"{path}[{key!r}]")
+        return
+    raise SerializationError(
+        f"cannot cache {path}: type {type(value).__name__} is not a JSON value "
+        "(use None, bool, int, float, str, list, tuple or dict with str keys)"
+    )
+
+
+_LEAF_TYPES = frozenset({str, int, bool, type(None)})
+
+
+def _valid(value: Any) -> bool:  # noqa: PLR0911 - one early return per JSON type
+    """Fast check without building paths; subclasses take the thorough path."""
+    kind = type(value)
+    if kind in _LEAF_TYPES:
+        return True
+    if kind is float:
+        return math.isfinite(value)
+    if kind is list or kind is tuple:
+        return all(type(item) in _LEAF_TYPES or _valid(item) for item in value)
+    if kind is dict:
+        for key, item in value.items():
+            if type(key) is not str or (type(item) not in _LEAF_TYPES and not _valid(item)):
+                return False
+        return True
+    try:
+        _check(value, "value")
+    except SerializationError:
+        return False
+    return True
+
+
+def encode(value: object, *, key: str | None = None) -> str:
+    """Return the compact JSON text of *value*.
+
+    Raises:
+        SerializationError: *value* (or something inside it, named by its path) is not
+            a finite JSON value or has a non-str dict key.
+    """
+    if not _valid(value):
+        # raises, naming the offending path (built only now: the happy path stays cheap)
+        _check(value, "value" if key is None else f"the value of {key!r}")
+    return _DUMPS(value)
+
+
+def decode(text: str | bytes) -> JSONValue:
+    """Parse JSON text stored by :func:`encode`.
+
+    Raises:
+        SerializationError: *text* is not valid JSON (written by something else).
+    """
+    try:
+        return json.loads(text)  # type: ignore[no-any-return]
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise SerializationError("the stored cache entry is not valid JSON") from exc
+
+
+def check_key(key: object) -> str:
+    """Return *key* if it is a non-empty str.
+
+    Raises:
+        ValidationError: *key* is not a str or is empty.
+    """
+    if not isinstance(key, str) or not key:
+        raise ValidationError(
+            "invalid cache key", [FieldError("key", f"must be a non-empty str, got {key!r}")]
+        )
+    return key
+
+
+def check_ttl(ttl: float | None, default: float) -> float:
+    """Return *ttl*, or *default* when it is ``None``, as a positive finite number of seconds.
+
+    Raises:
+        ValidationError: the TTL is not a positive finite number.
+    """
+    value = default if ttl is None else ttl
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, int | float)
+        or not math.isfinite(value)
+        or value <= 0
+    ):
+        raise ValidationError(
+            "invalid cache TTL", [FieldError("ttl", f"must be > 0 seconds, got {value!r}")]
+        )
+    return float(value)
+
+
+class AsyncFlight:
+    """Deduplicates concurrent async fills per key (and per event loop)."""
+
+    def __init__(self) -> None:
+        self._tasks: weakref.WeakKeyDictionary[
+            asyncio.AbstractEventLoop, dict[Hashable, asyncio.Task[Any]]
+        ] = weakref.WeakKeyDictionary()
+
+    def in_flight(self) -> int:
+        """Number of fills running on the current loop (for tests and diagnostics)."""
+        return len(self._tasks.get(asyncio.get_running_loop(), {}))
+
+    async def run(self, key: Hashable, fill: Callable[[], Awaitable[T]]) -> T:
+        """Return ``await fill()``, sharing one running fill among concurrent callers."""
+        loop = asyncio.get_running_loop()
+        tasks = self._tasks.get(loop)
+        if tasks is None:
+            tasks = self._tasks[loop] = {}
+        task = tasks.get(key)
+        if task is None:
+            task = loop.create_task(_as_coroutine(fill))
+            tasks[key] = task
+            task.add_done_callback(lambda done: _finished(tasks, key, done))
+        return await asyncio.shield(task)
+
+
+async def _as_coroutine(fill: Callable[[], Awaitable[T]]) -> T:
+    return await fill()
+
+
+def _finished(
+    tasks: dict[Hashable, asyncio.Task[Any]], key: Hashable, done: asyncio.Task[Any]
+) -> None:
+    if tasks.get(key) is done:
+        del tasks[key]
+    if not done.cancelled():
+        done.exception()  # retrieved: no "never retrieved" noise when every caller left
+
+
+class Flight:
+    """One lock per key while a fill runs; waiters re-check the store when they get it."""
+
+    def __init__(self) -> None:
+        self._guard = threading.Lock()
+        self._locks: dict[Hashable, list[Any]] = {}
+
+    @contextmanager
+    def hold(self, key: Hashable) -> Iterator[None]:
+        """Hold *key*'s lock for the duration of the block."""
+        with self._guard:
+            entry = self._locks.get(key)
+            if entry is None:
+                entry = self._locks[key] = [threading.Lock(), 0]
+            entry[1] += 1
+        try:
+            with entry[0]:
+                yield
+        finally:
+            with self._guard:
+                entry[1] -= 1
+                if entry[1] == 0:
+                    del self._locks[key]
+
+    def run(self, key: Hashable, fill: Callable[[], T]) -> T:
+        """Return ``fill()``, run while holding *key*'s lock (twin of :meth:`AsyncFlight.run`)."""
+        with self.hold(key):
+            return fill()
+
+
+class AsyncLockKeeper:
+    """Calls ``renew()`` every *interval* seconds in a task until it returns ``False`` or stops.
+
+    Args:
+        renew: extends the lock; returns whether the lock is still held.
+        interval: seconds between two renewals.
+    """
+
+    def __init__(self, renew: Callable[[], Awaitable[bool]], interval: float) -> None:
+        self._renew = renew
+        self._interval = interval
+        self._task: asyncio.Task[None] | None = None
+
+    def start(self) -> None:
+        """Start renewing in a task of the running loop."""
+        self._task = asyncio.get_running_loop().create_task(self._keep())
+
+    async def stop(self) -> None:
+        """Stop renewing and wait until the task has finished (idempotent)."""
+        task, self._task = self._task, None
+        if task is not None:
+            task.cancel()
+            await asyncio.gather(task, return_exceptions=True)
+
+    async def _keep(self) -> None:
+        while True:
+            await asyncio.sleep(self._interval)
+            if not await self._renew():
+                return
+
+
+class LockKeeper:
+    """Calls ``renew()`` every *interval* seconds in a thread until it returns ``False`` or stops.
+
+    Args:
+        renew: extends the lock; returns whether the lock is still held.
+        interval: seconds between two renewals.
+    """
+
+    def __init__(self, renew: Callable[[], bool], interval: float) -> None:
+        self._renew = renew
+        self._interval = interval
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def start(self) -> None:
+        """Start renewing in a daemon thread."""
+        self._thread = threading.Thread(target=self._keep, daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        """Stop renewing and wait until the thread has finished (idempotent)."""
+        thread, self._thread = self._thread, None
+        if thread is not None:
+            self._stop.set()
+            thread.join()
+
+    def _keep(self) -> None:
+        while not self._stop.wait(self._interval):
+            if not self._renew():
+                return
