@@ -1,6 +1,8 @@
-"""``AsyncRepository[T]``: the Repository port over an ``AsyncSession`` (asyncpg, aiosqlite).
+"""``AsyncSQLAlchemyRepository[T]``: the Repository port over an ``AsyncSession``.
 
-``_sync.py`` is generated from this file (``scripts/unasync.py --check`` checks it).
+Drivers: asyncpg, aiosqlite.
+
+``_repository.py`` is generated from this file (``scripts/unasync.py --check`` checks it).
 """
 
 from __future__ import annotations
@@ -14,11 +16,11 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from serpens.ports import CursorPage, OrderBy, Page
-from serpens_sqlalchemy._bulk import acopy_records, aexecute_many
 from serpens_sqlalchemy._errors import translate_errors, translated
-from serpens_sqlalchemy._statements import RepositoryBase, untouched
+from serpens_sqlalchemy._repository_bulk import acopy_records, aexecute_many
+from serpens_sqlalchemy._repository_statements import RepositoryBase, untouched
 
-__all__ = ["AsyncRepository"]
+__all__ = ["AsyncSQLAlchemyRepository"]
 
 T = TypeVar("T")
 
@@ -54,7 +56,7 @@ class _FirstWrite:
             raise failure
 
 
-class AsyncRepository(RepositoryBase[T], Generic[T]):
+class AsyncSQLAlchemyRepository(RepositoryBase[T], Generic[T]):
     """CRUD for one mapped model over an ``AsyncSession``: the ``AsyncRepository`` port.
 
     Subclass with ``model = X`` (or pass ``model=X``) and add your own methods; ``query``

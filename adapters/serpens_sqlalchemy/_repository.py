@@ -1,8 +1,11 @@
-# Generated from adapters/serpens_sqlalchemy/_async.py by scripts/unasync.py: do not edit.
+# Generated from adapters/serpens_sqlalchemy/_async_repository.py
+# by scripts/unasync.py: do not edit.
 # ruff: noqa: SIM117 - keeps the async source's nested with-blocks
-"""``Repository[T]``: the Repository port over a ``Session`` (psycopg2, pysqlite).
+"""``SQLAlchemyRepository[T]``: the Repository port over a ``Session``.
 
-Generated from ``_async.py`` (``scripts/unasync.py --check`` checks it).
+Drivers: psycopg2, pysqlite.
+
+Generated from ``_async_repository.py`` (``scripts/unasync.py --check`` checks it).
 """
 
 from __future__ import annotations
@@ -16,11 +19,11 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from serpens.ports import CursorPage, OrderBy, Page
-from serpens_sqlalchemy._bulk import copy_records, execute_many
 from serpens_sqlalchemy._errors import translate_errors, translated
-from serpens_sqlalchemy._statements import RepositoryBase, untouched
+from serpens_sqlalchemy._repository_bulk import copy_records, execute_many
+from serpens_sqlalchemy._repository_statements import RepositoryBase, untouched
 
-__all__ = ["Repository"]
+__all__ = ["SQLAlchemyRepository"]
 
 T = TypeVar("T")
 
@@ -56,7 +59,7 @@ class _FirstWrite:
             raise failure
 
 
-class Repository(RepositoryBase[T], Generic[T]):
+class SQLAlchemyRepository(RepositoryBase[T], Generic[T]):
     """CRUD for one mapped model over a ``Session``: the ``Repository`` port.
 
     Subclass with ``model = X`` (or pass ``model=X``) and add your own methods; ``query``
