@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from serpens.ports import CursorPage, OrderBy, Page
-from serpens_sqlalchemy._errors import translate_errors, translated
+from serpens_sqlalchemy._errors import translate, translate_errors
 from serpens_sqlalchemy._repository_bulk import acopy_records, aexecute_many
 from serpens_sqlalchemy._repository_statements import RepositoryBase, untouched
 
@@ -49,7 +49,7 @@ class _FirstWrite:
             else:
                 return
         await self._sess.rollback()
-        mapped = translated(failure)
+        mapped = translate(failure)
         if mapped is not None:
             raise mapped from failure
         if failure is not exc:

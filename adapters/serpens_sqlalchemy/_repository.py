@@ -19,7 +19,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from serpens.ports import CursorPage, OrderBy, Page
-from serpens_sqlalchemy._errors import translate_errors, translated
+from serpens_sqlalchemy._errors import translate, translate_errors
 from serpens_sqlalchemy._repository_bulk import copy_records, execute_many
 from serpens_sqlalchemy._repository_statements import RepositoryBase, untouched
 
@@ -52,7 +52,7 @@ class _FirstWrite:
             else:
                 return
         self._sess.rollback()
-        mapped = translated(failure)
+        mapped = translate(failure)
         if mapped is not None:
             raise mapped from failure
         if failure is not exc:
