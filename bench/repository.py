@@ -33,7 +33,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from bench._common import Result, interleaved_medians_async, note_server, print_table, scaled
 from serpens.fakes import AsyncInMemoryRepository, InMemoryDatabase
 from serpens.testing import start_postgres
-from serpens_sqlalchemy import AsyncRepository
+from serpens_sqlalchemy import AsyncSQLAlchemyRepository
 
 BULK = scaled(10_000, minimum=200)
 ROUNDS = scaled(40, minimum=2)  # x calls per figure: single calls, interleaved
@@ -86,13 +86,13 @@ def _session(engine: AsyncEngine) -> AsyncSession:
 
 async def _point_ops(engine: AsyncEngine) -> list[Result]:
     async with _session(engine) as sess:
-        await AsyncRepository(sess, Item).bulk_insert(_rows("p"))
+        await AsyncSQLAlchemyRepository(sess, Item).bulk_insert(_rows("p"))
         await sess.commit()
     ids = iter(range(1, 10**9))
 
     async def serpens_get() -> None:
         async with _session(engine) as sess:
-            await AsyncRepository(sess, Item).get(next(ids) % BULK + 1)
+            await AsyncSQLAlchemyRepository(sess, Item).get(next(ids) % BULK + 1)
 
     async def raw_get() -> None:
         async with _session(engine) as sess:
@@ -100,7 +100,7 @@ async def _point_ops(engine: AsyncEngine) -> list[Result]:
 
     async def serpens_list() -> None:
         async with _session(engine) as sess:
-            await AsyncRepository(sess, Item).list(limit=100, offset=500)
+            await AsyncSQLAlchemyRepository(sess, Item).list(limit=100, offset=500)
 
     async def raw_list() -> None:
         async with _session(engine) as sess:
@@ -109,7 +109,7 @@ async def _point_ops(engine: AsyncEngine) -> list[Result]:
 
     async def serpens_add() -> None:
         async with _session(engine) as sess:
-            await AsyncRepository(sess, Item).add(Item(sku=f"a{next(ids)}"))
+            await AsyncSQLAlchemyRepository(sess, Item).add(Item(sku=f"a{next(ids)}"))
             await sess.commit()
 
     async def raw_add() -> None:
@@ -162,12 +162,12 @@ async def _bulk_ops(engine: AsyncEngine, dsn: str) -> list[Result]:
     async def seeded() -> None:
         await truncate()
         async with _session(engine) as sess:
-            await AsyncRepository(sess, Item).bulk_insert(_rows())
+            await AsyncSQLAlchemyRepository(sess, Item).bulk_insert(_rows())
             await sess.commit()
 
     async def serpens_bulk_add() -> None:
         async with _session(engine) as sess:
-            await AsyncRepository(sess, Item).bulk_add([Item(**r) for r in _rows()])
+            await AsyncSQLAlchemyRepository(sess, Item).bulk_add([Item(**r) for r in _rows()])
             await sess.commit()
 
     async def raw_add_all() -> None:
@@ -177,7 +177,7 @@ async def _bulk_ops(engine: AsyncEngine, dsn: str) -> list[Result]:
 
     async def serpens_bulk_insert() -> None:
         async with _session(engine) as sess:
-            await AsyncRepository(sess, Item).bulk_insert(_rows())
+            await AsyncSQLAlchemyRepository(sess, Item).bulk_insert(_rows())
             await sess.commit()
 
     async def raw_copy() -> None:
@@ -193,7 +193,7 @@ async def _bulk_ops(engine: AsyncEngine, dsn: str) -> list[Result]:
 
     async def serpens_upsert_many() -> None:
         async with _session(engine) as sess:
-            repo = AsyncRepository(sess, Item)
+            repo = AsyncSQLAlchemyRepository(sess, Item)
             await repo.upsert_many(_rows(), conflict_on=["sku"], update_fields=["name", "price"])
             await sess.commit()
 
@@ -296,7 +296,9 @@ async def _fake_vs_postgres(engine: AsyncEngine) -> list[Result]:
     """
     runs = iter(range(10**9))
 
-    async def workload(repo: AsyncRepository[Item] | AsyncInMemoryRepository[Item]) -> None:
+    async def workload(
+        repo: AsyncSQLAlchemyRepository[Item] | AsyncInMemoryRepository[Item],
+    ) -> None:
         tag = next(runs)  # fresh keys each run: no cleanup between runs
         for i in range(50):
             item = await repo.add(Item(sku=f"w{tag}.{i}"))
@@ -309,7 +311,7 @@ async def _fake_vs_postgres(engine: AsyncEngine) -> list[Result]:
 
     async def on_postgres() -> None:
         async with _session(engine) as sess:
-            await workload(AsyncRepository(sess, Item))
+            await workload(AsyncSQLAlchemyRepository(sess, Item))
             await sess.commit()
 
     async def on_fake() -> None:

@@ -64,7 +64,7 @@ class Pair:
         text = (ROOT / self.source).read_text(encoding="utf-8")
         for pattern, replacement in (*COMMON_RULES, *self.rules):
             text = re.sub(pattern, replacement, text)
-        header = f"# Generated from {self.source} by scripts/unasync.py: do not edit.\n"
+        header = f"# Generated from {self.source}\n# by scripts/unasync.py: do not edit.\n"
         if self.noqa is not None:
             header += f"# ruff: noqa: {self.noqa}\n"
         return _ruff_format(header + text, self.target)
@@ -72,17 +72,18 @@ class Pair:
 
 PAIRS: tuple[Pair, ...] = (
     Pair(
-        source="adapters/serpens_sqlalchemy/_async.py",
-        target="adapters/serpens_sqlalchemy/_sync.py",
+        source="adapters/serpens_sqlalchemy/_async_repository.py",
+        target="adapters/serpens_sqlalchemy/_repository.py",
         rules=(
             (
-                (
-                    r"``AsyncRepository\[T\]``: the Repository port over an ``AsyncSession`` "
-                    r"\(asyncpg, aiosqlite\)"
-                ),
-                "``Repository[T]``: the Repository port over a ``Session`` (psycopg2, pysqlite)",
+                r"``AsyncSQLAlchemyRepository\[T\]``: the Repository port over an ``AsyncSession``",
+                "``SQLAlchemyRepository[T]``: the Repository port over a ``Session``",
             ),
-            (r"``_sync.py`` is generated from this file", "Generated from ``_async.py``"),
+            (r"Drivers: asyncpg, aiosqlite\.", "Drivers: psycopg2, pysqlite."),
+            (
+                r"``_repository.py`` is generated from this file",
+                "Generated from ``_async_repository.py``",
+            ),
             (
                 r"from sqlalchemy.ext.asyncio import AsyncSession",
                 "from sqlalchemy.orm import Session",
@@ -92,6 +93,7 @@ PAIRS: tuple[Pair, ...] = (
             (r"\((self\.sess\.(?:scalars|execute)\([^()]*\))\)\.", r"\1."),
             (r"\bacopy_records\b", "copy_records"),
             (r"\baexecute_many\b", "execute_many"),
+            (r"\bAsyncSQLAlchemyRepository\b", "SQLAlchemyRepository"),
             (r"\bAsyncRepository\b", "Repository"),
             (r"\bAsyncSession\b", "Session"),
         ),

@@ -13,7 +13,7 @@ from collections.abc import Callable, Sequence
 from decimal import Decimal
 from typing import Any
 
-from serpens._mapped import ModelInfo, OrderTerm
+from serpens._rules.repository import ModelInfo, OrderTerm
 from serpens.errors import ConfigurationError, ConflictError, FieldError, ValidationError
 
 __all__ = ["PLAIN_TYPES", "RowRules", "TableRows", "copy_row", "copy_value", "sort_rows"]

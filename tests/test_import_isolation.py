@@ -7,6 +7,7 @@ raise an ImportError that names the extra to install.
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 
@@ -80,12 +81,16 @@ def allowed_extras(module: str) -> frozenset[str]:
 
 
 def _import_with_blocked(module: str, blocked: set[str]) -> subprocess.CompletedProcess[str]:
+    env = {"PATH": "/usr/bin:/bin", "PYTHONWARNINGS": "ignore"}
+    if "PYTHONPATH" in os.environ:
+        # The checkout under test, not another one an editable install may point at.
+        env["PYTHONPATH"] = os.environ["PYTHONPATH"]
     return subprocess.run(
         [sys.executable, "-c", _BLOCKER, module, ",".join(sorted(blocked))],
         capture_output=True,
         text=True,
         check=False,
-        env={"PATH": "/usr/bin:/bin", "PYTHONWARNINGS": "ignore"},
+        env=env,
     )
 
 

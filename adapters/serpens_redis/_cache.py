@@ -1,4 +1,5 @@
-# Generated from adapters/serpens_redis/_async_cache.py by scripts/unasync.py: do not edit.
+# Generated from adapters/serpens_redis/_async_cache.py
+# by scripts/unasync.py: do not edit.
 """``RedisCache``: the :class:`serpens.ports.Cache` port over the sync ``redis`` client.
 
 Generated from ``_async_cache.py`` (``scripts/unasync.py --check`` checks it).

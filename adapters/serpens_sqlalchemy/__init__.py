@@ -1,24 +1,61 @@
 """SQLAlchemy adapter of the Repository port (``serpens.database`` re-exports it).
 
+``SQLAlchemyRepository``/``AsyncSQLAlchemyRepository`` are named for their backend;
+``Repository``/``AsyncRepository`` are the same classes under their earlier names.
 Without ``serpens[postgres]`` (or ``serpens[sqlite]``) importing it names the extra.
+
+The repositories and the queue load on first use: ``serpens.database`` imports
+``UTCDateTime`` from here, and a service that only binds sessions does not pay for them
+at cold start.
 """
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
 
 from serpens._extras import require
 
 require("sqlalchemy", "postgres")
 
-from serpens_sqlalchemy._async import AsyncRepository  # noqa: E402
 from serpens_sqlalchemy._errors import sqlstate_error, translate_errors  # noqa: E402
-from serpens_sqlalchemy._queue import PostgresQueue  # noqa: E402
-from serpens_sqlalchemy._sync import Repository  # noqa: E402
 from serpens_sqlalchemy._types import UTCDateTime, configure_sqlite  # noqa: E402
+
+if TYPE_CHECKING:
+    from serpens_sqlalchemy._async_repository import AsyncSQLAlchemyRepository
+    from serpens_sqlalchemy._queue import PostgresQueue
+    from serpens_sqlalchemy._repository import SQLAlchemyRepository
+
+    AsyncRepository = AsyncSQLAlchemyRepository
+    Repository = SQLAlchemyRepository
 
 __all__ = [
     "AsyncRepository",
+    "AsyncSQLAlchemyRepository",
     "PostgresQueue",
     "Repository",
+    "SQLAlchemyRepository",
     "UTCDateTime",
     "configure_sqlite",
     "sqlstate_error",
     "translate_errors",
 ]
+
+# public name -> (module, class); the earlier names are aliases of the same classes
+_LAZY: dict[str, tuple[str, str]] = {
+    "AsyncRepository": ("_async_repository", "AsyncSQLAlchemyRepository"),
+    "AsyncSQLAlchemyRepository": ("_async_repository", "AsyncSQLAlchemyRepository"),
+    "PostgresQueue": ("_queue", "PostgresQueue"),
+    "Repository": ("_repository", "SQLAlchemyRepository"),
+    "SQLAlchemyRepository": ("_repository", "SQLAlchemyRepository"),
+}
+
+
+def __getattr__(name: str) -> Any:
+    """Import the repositories and the queue on first access."""
+    if name in _LAZY:
+        module, attr = _LAZY[name]
+        value = getattr(importlib.import_module(f"serpens_sqlalchemy.{module}"), attr)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

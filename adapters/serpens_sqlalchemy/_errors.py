@@ -1,14 +1,19 @@
 """Map driver and SQLAlchemy errors to serpens errors by SQLSTATE, identically per driver.
 
-psycopg2 exposes the SQLSTATE as ``pgcode``, asyncpg as ``sqlstate`` (SQLAlchemy's asyncpg
-adapter copies it to ``pgcode`` too), and SQLite as ``sqlite_errorname``. Messages keep the
-driver's first line only (never SQL parameters) and pass through ``mask_url``.
+The shape every adapter's ``_errors.py`` shares: tables, most specific first, one
+:func:`translate` and the :func:`translate_errors` context manager that does
+``raise translate(exc) from exc``. The error code decides first: psycopg2 exposes the
+SQLSTATE as ``pgcode``, asyncpg as ``sqlstate`` (SQLAlchemy's asyncpg adapter copies it to
+``pgcode`` too), and SQLite as ``sqlite_errorname``; then the exception's type does
+(:data:`_BY_TYPE`). Messages keep the driver's first line only (never SQL parameters)
+and pass through ``mask_url``.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from contextlib import AbstractContextManager
-from typing import Literal
+from typing import Any, Literal
 
 import sqlalchemy as sa
 from sqlalchemy.orm.exc import StaleDataError
@@ -23,7 +28,7 @@ from serpens.errors import (
     mask_url,
 )
 
-__all__ = ["sqlstate_error", "translate_errors", "translated"]
+__all__ = ["sqlstate_error", "translate", "translate_errors"]
 
 _EXACT: dict[str, type[SerpensError]] = {
     "23505": ConflictError,  # unique_violation
@@ -72,6 +77,10 @@ def _message(exc: BaseException) -> str:
     return mask_url(text[0] if text else type(exc).__name__)
 
 
+def _described(exc: BaseException) -> str:
+    return f"{type(exc).__name__}: {_message(exc)}"
+
+
 def sqlstate_error(code: str | None) -> type[SerpensError] | None:
     """Return the serpens error class for a SQLSTATE or SQLite error name, if one applies."""
     if code is None:
@@ -79,48 +88,79 @@ def sqlstate_error(code: str | None) -> type[SerpensError] | None:
     return _EXACT.get(code) or _SQLITE.get(code) or _CLASSES.get(code[:2])
 
 
-def _translate(exc: BaseException) -> SerpensError | None:  # noqa: C901, PLR0911 - one branch per kind
-    orig = getattr(exc, "orig", None) or exc
-    if isinstance(exc, SerpensError):
+def _invalidated(exc: Any, orig: BaseException) -> SerpensError | None:
+    if exc.connection_invalidated:
+        return BackendUnavailableError(f"connection lost: {_message(orig)}")
+    return None  # not a lost connection: a later row decides
+
+
+def _dbapi(_exc: Any, orig: BaseException) -> SerpensError:
+    code = _code(orig) or _code(orig.__cause__)
+    label = f"[{code}] " if code else ""
+    return BackendError(f"{label}{_described(orig)}")
+
+
+_Types = type[BaseException] | tuple[type[BaseException], ...]
+_Factory = Callable[[Any, BaseException], SerpensError | None]
+
+#: Errors without a known code: (type of the raised exception, type of the driver's ``orig``
+#: (the exception itself when it wraps none), factory), most specific first; the first row
+#: whose types match and whose factory does not decline (``None``) decides.
+_BY_TYPE: tuple[tuple[_Types, _Types, _Factory], ...] = (
+    # A type's bind processor rejected a value (e.g. a naive datetime): bad input.
+    (sa.exc.StatementError, (ValueError, TypeError), lambda _e, o: ValidationError(_described(o))),
+    (StaleDataError, BaseException, lambda e, _o: ConflictError(f"stale version: {_message(e)}")),
+    (
+        sa.exc.TimeoutError,
+        BaseException,
+        lambda e, _o: BackendTimeoutError(f"connection pool timeout: {_message(e)}"),
+    ),
+    (sa.exc.DBAPIError, BaseException, _invalidated),
+    (
+        (sa.exc.OperationalError, sa.exc.InterfaceError),
+        BaseException,
+        lambda _e, o: BackendUnavailableError(_described(o)),
+    ),
+    (
+        BaseException,
+        (OSError, ConnectionError),
+        lambda _e, o: BackendUnavailableError(_described(o)),
+    ),
+    (TimeoutError, BaseException, lambda e, _o: BackendTimeoutError(f"timed out: {_message(e)}")),
+    (
+        (sa.exc.IntegrityError, sa.exc.DataError),
+        BaseException,
+        lambda _e, o: ValidationError(_described(o)),
+    ),
+    (sa.exc.DBAPIError, BaseException, _dbapi),
+)
+
+
+def translate(exc: BaseException) -> SerpensError | None:
+    """The serpens error *exc* maps to (what :func:`translate_errors` raises), or ``None``.
+
+    ``None`` means "not a database failure this adapter knows": the caller lets *exc*
+    propagate unchanged (a serpens error, a bug in the caller's code, a cancellation).
+    """
+    if isinstance(exc, SerpensError) or not isinstance(exc, Exception):
         return None
+    if not isinstance(exc, sa.exc.SQLAlchemyError | OSError | TimeoutError):
+        # Raw driver errors (asyncpg's COPY) carry a SQLSTATE but no SQLAlchemy wrapper.
+        code = _code(exc)
+        raw = sqlstate_error(code)
+        return None if raw is None else raw(f"[{code}] {_described(exc)}")
+    orig = getattr(exc, "orig", None) or exc
     if isinstance(orig, SerpensError):  # raised by our own TypeDecorator during binding
         return orig
     code = _code(orig) or _code(getattr(orig, "__cause__", None))
     klass = sqlstate_error(code)
-    label = f"[{code}] " if code else ""
     if klass is not None:
-        return klass(f"{label}{type(orig).__name__}: {_message(orig)}")
-    if isinstance(exc, sa.exc.StatementError) and isinstance(orig, ValueError | TypeError):
-        # A type's bind processor rejected a value (e.g. a naive datetime): bad input.
-        return ValidationError(f"{type(orig).__name__}: {_message(orig)}")
-    if isinstance(exc, StaleDataError):
-        return ConflictError(f"stale version: {_message(exc)}")
-    if isinstance(exc, sa.exc.TimeoutError):
-        return BackendTimeoutError(f"connection pool timeout: {_message(exc)}")
-    if isinstance(exc, sa.exc.DBAPIError) and exc.connection_invalidated:
-        return BackendUnavailableError(f"connection lost: {_message(orig)}")
-    if isinstance(exc, sa.exc.OperationalError | sa.exc.InterfaceError):
-        return BackendUnavailableError(f"{type(orig).__name__}: {_message(orig)}")
-    if isinstance(orig, OSError | ConnectionError):
-        return BackendUnavailableError(f"{type(orig).__name__}: {_message(orig)}")
-    if isinstance(exc, TimeoutError):
-        return BackendTimeoutError(f"timed out: {_message(exc)}")
-    if isinstance(exc, sa.exc.IntegrityError | sa.exc.DataError):
-        return ValidationError(f"{type(orig).__name__}: {_message(orig)}")
-    if isinstance(exc, sa.exc.DBAPIError):
-        return BackendError(f"{label}{type(orig).__name__}: {_message(orig)}")
-    return None
-
-
-def translated(exc: BaseException) -> SerpensError | None:
-    """The serpens error *exc* maps to (what :func:`translate_errors` raises), or ``None``."""
-    if isinstance(exc, sa.exc.SQLAlchemyError | OSError | TimeoutError):
-        return _translate(exc)
-    if isinstance(exc, Exception):
-        # Raw driver errors (asyncpg's COPY) carry a SQLSTATE but no SQLAlchemy wrapper.
-        klass = sqlstate_error(_code(exc))
-        if klass is not None:
-            return klass(f"[{_code(exc)}] {type(exc).__name__}: {_message(exc)}")
+        return klass(f"[{code}] {_described(orig)}")
+    for raised, driver, factory in _BY_TYPE:
+        if isinstance(exc, raised) and isinstance(orig, driver):
+            error = factory(exc, orig)
+            if error is not None:
+                return error
     return None
 
 
@@ -133,9 +173,9 @@ class _TranslateErrors:
         return None
 
     def __exit__(self, _type: object, exc: BaseException | None, _tb: object) -> Literal[False]:
-        if not isinstance(exc, Exception):
-            return False  # no error, or a cancellation / KeyboardInterrupt: let it through
-        mapped = translated(exc)
+        if exc is None:
+            return False
+        mapped = translate(exc)  # None for a cancellation / KeyboardInterrupt: let it through
         if mapped is None:
             return False
         raise mapped from exc
@@ -145,5 +185,8 @@ _TRANSLATE_ERRORS = _TranslateErrors()
 
 
 def translate_errors() -> AbstractContextManager[None]:
-    """Re-raise driver and SQLAlchemy errors as serpens errors (``raise ... from exc``)."""
+    """Re-raise driver and SQLAlchemy errors as serpens errors (``raise translate(exc) from exc``).
+
+    The exceptions :func:`translate` returns ``None`` for propagate unchanged.
+    """
     return _TRANSLATE_ERRORS

@@ -21,8 +21,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
 from serpens.fakes import AsyncInMemoryRepository, InMemoryDatabase, InMemoryRepository
 from serpens.ports import Repository
 from serpens_contract.runner import SyncDriver
-from serpens_sqlalchemy import AsyncRepository, UTCDateTime
-from serpens_sqlalchemy import Repository as SQLAlchemyRepository
+from serpens_sqlalchemy import AsyncSQLAlchemyRepository, SQLAlchemyRepository, UTCDateTime
 
 __all__ = [
     "ContractBase",
@@ -142,7 +141,7 @@ class SQLAlchemyDatabase:
             assert self.runner is not None, "an async engine needs its asyncio.Runner"
             sess = AsyncSession(self.engine, autoflush=False, expire_on_commit=False)
             self._sessions.append(sess)
-            return SyncDriver(AsyncRepository(sess, model), self.runner)
+            return SyncDriver(AsyncSQLAlchemyRepository(sess, model), self.runner)
         sync = Session(self.engine, autoflush=False, expire_on_commit=False)
         self._sessions.append(sync)
         return SQLAlchemyRepository(sync, model)

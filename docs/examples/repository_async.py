@@ -4,7 +4,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession, create_async_engine
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-from serpens_sqlalchemy import AsyncRepository, configure_sqlite
+from serpens_sqlalchemy import AsyncSQLAlchemyRepository, configure_sqlite
 
 
 class Base(DeclarativeBase):
@@ -24,7 +24,7 @@ async def main() -> None:
     async with engine.begin() as conn:
         await conn.run_sync(Base.metadata.create_all)
     async with AsyncSession(engine, autoflush=False, expire_on_commit=False) as sess:
-        events = AsyncRepository(sess, Event)
+        events = AsyncSQLAlchemyRepository(sess, Event)
         # bulk_insert: plain dicts, one statement (COPY on asyncpg); no objects built
         assert await events.bulk_insert([{"key": f"e{i}"} for i in range(1000)]) == 1000
         changed = await events.upsert_many(

@@ -5,7 +5,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
 
 from serpens.errors import ConflictError, NotFoundError
-from serpens_sqlalchemy import Repository, UTCDateTime, configure_sqlite
+from serpens_sqlalchemy import SQLAlchemyRepository, UTCDateTime, configure_sqlite
 
 
 class Base(DeclarativeBase):
@@ -24,7 +24,7 @@ class Product(Base):
     __mapper_args__ = {"version_id_col": version}  # noqa: RUF012
 
 
-class ProductRepo(Repository[Product]):
+class ProductRepo(SQLAlchemyRepository[Product]):
     model = Product
 
     def by_slug(self, slug: str) -> Product | None:  # a custom lookup

@@ -1,15 +1,14 @@
-"""Declarative bases, the timezone-aware ``UTCDateTime`` type and ``TimestampMixin``."""
+"""Declarative bases and ``TimestampMixin``; ``UTCDateTime`` comes from ``serpens_sqlalchemy``."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import DateTime, Dialect, MetaData, func
+from sqlalchemy import MetaData, func
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
-from sqlalchemy.types import TypeDecorator
 
-from serpens.errors import FieldError, ValidationError
+from serpens_sqlalchemy._types import UTCDateTime
 
 __all__ = [
     "NAMING_CONVENTION",
@@ -33,43 +32,6 @@ NAMING_CONVENTION: dict[str, str] = {
 def utcnow() -> datetime:
     """Return the current time as a timezone-aware UTC datetime."""
     return datetime.now(UTC)
-
-
-class UTCDateTime(TypeDecorator[datetime]):
-    """A ``DateTime(timezone=True)`` that always stores UTC and always returns aware UTC values.
-
-    PostgreSQL keeps the instant in ``timestamptz``; SQLite and MySQL have no zone
-    storage, so the value is converted to UTC and stored naive, then read back as
-    UTC (plain ``DateTime(timezone=True)`` on SQLite keeps the wall clock and drops the
-    offset). Naive input is rejected with ``ValidationError`` (a ``ValueError``): its
-    zone is unknowable.
-    """
-
-    impl = DateTime(timezone=True)
-    cache_ok = True
-
-    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
-        """Convert an aware *value* to UTC (naive UTC where the backend has no zones)."""
-        if value is None:
-            return None
-        if not isinstance(value, datetime) or value.tzinfo is None or value.utcoffset() is None:
-            raise ValidationError(
-                "UTCDateTime needs a timezone-aware datetime", [FieldError("", f"got {value!r}")]
-            )
-        value = value.astimezone(UTC)
-        return value if dialect.name == "postgresql" else value.replace(tzinfo=None)
-
-    def process_result_value(
-        self,
-        value: datetime | None,
-        dialect: Dialect,  # noqa: ARG002 - the TypeDecorator signature
-    ) -> datetime | None:
-        """Return *value* as an aware UTC datetime."""
-        if value is None:
-            return None
-        if value.tzinfo is None:
-            return value.replace(tzinfo=UTC)
-        return value.astimezone(UTC)
 
 
 class Base(DeclarativeBase):

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Connection, Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import URL
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlalchemy.pool import Pool, QueuePool
@@ -29,6 +29,7 @@ from sqlalchemy.pool import Pool, QueuePool
 from serpens.database._settings import DatabaseSettings, TimeoutMode
 from serpens.database._url import is_memory_sqlite, is_postgres, is_sqlite
 from serpens.errors import ConfigurationError
+from serpens_sqlalchemy._types import install_sqlite_listeners
 
 __all__ = [
     "build_async_engine",
@@ -140,31 +141,6 @@ def _install_listeners(engine: Engine, url: URL, settings: DatabaseSettings) -> 
             verified = True
 
     event.listen(engine, "connect", on_connect)
-
-
-def install_sqlite_listeners(engine: Engine) -> None:
-    """SQLAlchemy's savepoint recipe and ``PRAGMA foreign_keys=ON`` (idempotent)."""
-    # The same function objects each time: SQLAlchemy ignores a listener already there.
-    if not event.contains(engine, "connect", _sqlite_connect):
-        event.listen(engine, "connect", _sqlite_connect)
-    if not event.contains(engine, "begin", _sqlite_begin):
-        event.listen(engine, "begin", _sqlite_begin)
-
-
-def _sqlite_connect(dbapi_connection: Any, _record: object) -> None:
-    # pysqlite opens transactions lazily and never before SAVEPOINT, so a savepoint
-    # released first thing would commit for real. SQLAlchemy's documented recipe: the
-    # driver stops managing transactions and SQLAlchemy emits BEGIN itself.
-    dbapi_connection.isolation_level = None
-    cursor = dbapi_connection.cursor()
-    try:
-        cursor.execute("PRAGMA foreign_keys=ON")
-    finally:
-        cursor.close()
-
-
-def _sqlite_begin(connection: Connection) -> None:
-    connection.exec_driver_sql("BEGIN")
 
 
 def _verify_timeouts(dbapi_connection: Any, expected: dict[str, str], mode: TimeoutMode) -> None:

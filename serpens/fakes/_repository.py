@@ -18,7 +18,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any, ClassVar, Generic, TypeVar
 
 from serpens._fake_rows import PLAIN_TYPES, RowRules, TableRows, copy_value, sort_rows
-from serpens._mapped import OrderTerm, RawOrder, model_info
+from serpens._rules.repository import OrderTerm, RawOrder, model_info
 from serpens.errors import ConfigurationError, FieldError, ValidationError
 from serpens.ports import CursorPage, OrderBy, Page
 

@@ -95,6 +95,14 @@ class TestTimestampMixin:
         assert serpens_sqlalchemy.UTCDateTime is UTCDateTime
 
 
+def test_the_repository_keeps_its_spec_and_earlier_names() -> None:
+    """``serpens.database`` names the adapter's classes as the spec does; old imports still work."""
+    assert database.Repository is serpens_sqlalchemy.SQLAlchemyRepository
+    assert database.AsyncRepository is serpens_sqlalchemy.AsyncSQLAlchemyRepository
+    assert serpens_sqlalchemy.Repository is serpens_sqlalchemy.SQLAlchemyRepository
+    assert serpens_sqlalchemy.AsyncRepository is serpens_sqlalchemy.AsyncSQLAlchemyRepository
+
+
 class TestSQLiteRecipe:
     def test_configure_sqlite_on_a_bound_engine_changes_nothing(self, tmp_path: Path) -> None:
         engine = database.bind(f"sqlite:///{tmp_path / 'recipe.db'}")

@@ -15,7 +15,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from serpens.errors import ValidationError
 from serpens_sqlalchemy import AsyncRepository
-from serpens_sqlalchemy._bulk import aexecute_many
+from serpens_sqlalchemy._repository_bulk import aexecute_many
 
 pytestmark = pytest.mark.postgres
 

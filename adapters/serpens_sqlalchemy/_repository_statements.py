@@ -8,7 +8,7 @@ from typing import Any, ClassVar, Generic, TypeVar
 import sqlalchemy as sa
 from sqlalchemy.sql.dml import Insert
 
-from serpens._mapped import ModelInfo, OrderTerm, RawOrder, model_info
+from serpens._rules.repository import ModelInfo, OrderTerm, RawOrder, model_info
 from serpens.errors import ConfigurationError
 
 __all__ = ["SUPPORTED_DIALECTS", "RepositoryBase", "check_dialect", "untouched"]

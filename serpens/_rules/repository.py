@@ -1,9 +1,9 @@
 """Sans-I/O knowledge about one SQLAlchemy-mapped model, shared by the fake and the adapter.
 
-Both :class:`serpens.fakes.InMemoryRepository` and ``serpens_sqlalchemy.Repository`` validate
-field names, ``order_by``, conflict targets, pages and cursors here, so they reject bad input
-with the same :class:`~serpens.errors.ValidationError` before any I/O. SQLAlchemy is imported
-lazily: importing this module needs no SDK.
+Both :class:`serpens.fakes.InMemoryRepository` and ``serpens_sqlalchemy.SQLAlchemyRepository``
+validate field names, ``order_by``, conflict targets, pages and cursors here, so they reject
+bad input with the same :class:`~serpens.errors.ValidationError` before any I/O. SQLAlchemy
+is imported lazily: importing this module needs no SDK.
 """
 
 from __future__ import annotations

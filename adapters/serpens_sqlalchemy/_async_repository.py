@@ -1,26 +1,26 @@
-# Generated from adapters/serpens_sqlalchemy/_async.py by scripts/unasync.py: do not edit.
-# ruff: noqa: SIM117 - keeps the async source's nested with-blocks
-"""``Repository[T]``: the Repository port over a ``Session`` (psycopg2, pysqlite).
+"""``AsyncSQLAlchemyRepository[T]``: the Repository port over an ``AsyncSession``.
 
-Generated from ``_async.py`` (``scripts/unasync.py --check`` checks it).
+Drivers: asyncpg, aiosqlite.
+
+``_repository.py`` is generated from this file (``scripts/unasync.py --check`` checks it).
 """
 
 from __future__ import annotations
 
 import builtins
-from collections.abc import Iterable, Iterator, Mapping, Sequence
-from contextlib import AbstractContextManager, contextmanager
+from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import Any, Generic, TypeVar
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Session
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from serpens.ports import CursorPage, OrderBy, Page
-from serpens_sqlalchemy._bulk import copy_records, execute_many
-from serpens_sqlalchemy._errors import translate_errors, translated
-from serpens_sqlalchemy._statements import RepositoryBase, untouched
+from serpens_sqlalchemy._errors import translate, translate_errors
+from serpens_sqlalchemy._repository_bulk import acopy_records, aexecute_many
+from serpens_sqlalchemy._repository_statements import RepositoryBase, untouched
 
-__all__ = ["Repository"]
+__all__ = ["AsyncSQLAlchemyRepository"]
 
 T = TypeVar("T")
 
@@ -33,31 +33,31 @@ class _FirstWrite:
 
     __slots__ = ("_sess",)
 
-    def __init__(self, sess: Session) -> None:
+    def __init__(self, sess: AsyncSession) -> None:
         self._sess = sess
 
-    def __enter__(self) -> None:
+    async def __aenter__(self) -> None:
         return None
 
-    def __exit__(self, _type: object, exc: BaseException | None, _tb: object) -> None:
+    async def __aexit__(self, _type: object, exc: BaseException | None, _tb: object) -> None:
         failure = exc
         if failure is None:
             try:
-                self._sess.flush()
+                await self._sess.flush()
             except BaseException as error:  # noqa: BLE001 - rolled back, then re-raised
                 failure = error
             else:
                 return
-        self._sess.rollback()
-        mapped = translated(failure)
+        await self._sess.rollback()
+        mapped = translate(failure)
         if mapped is not None:
             raise mapped from failure
         if failure is not exc:
             raise failure
 
 
-class Repository(RepositoryBase[T], Generic[T]):
-    """CRUD for one mapped model over a ``Session``: the ``Repository`` port.
+class AsyncSQLAlchemyRepository(RepositoryBase[T], Generic[T]):
+    """CRUD for one mapped model over an ``AsyncSession``: the ``AsyncRepository`` port.
 
     Subclass with ``model = X`` (or pass ``model=X``) and add your own methods; ``query``
     is ``select(model)`` to compose on. Every write that can conflict runs in a savepoint,
@@ -65,7 +65,7 @@ class Repository(RepositoryBase[T], Generic[T]):
     no hard delete and no partial update.
     """
 
-    def __init__(self, sess: Session, model: type[T] | None = None) -> None:
+    def __init__(self, sess: AsyncSession, model: type[T] | None = None) -> None:
         super().__init__(model)
         self.sess = sess
         self._check_bind(sess)
@@ -73,7 +73,7 @@ class Repository(RepositoryBase[T], Generic[T]):
     def _dialect(self) -> str:
         return self.sess.get_bind(self._info.mapper).dialect.name
 
-    def _atomic(self) -> AbstractContextManager[None]:
+    def _atomic(self) -> AbstractAsyncContextManager[None]:
         """Run a write so that its failure leaves the caller's session usable.
 
         In a savepoint; or, when the session has begun no transaction and holds no
@@ -83,45 +83,45 @@ class Repository(RepositoryBase[T], Generic[T]):
         """
         return _FirstWrite(self.sess) if untouched(self.sess) else self._savepoint()
 
-    @contextmanager
-    def _savepoint(self) -> Iterator[None]:
+    @asynccontextmanager
+    async def _savepoint(self) -> AsyncIterator[None]:
         with translate_errors():
-            with self.sess.begin_nested():
+            async with self.sess.begin_nested():
                 yield
 
-    def get(self, ident: object) -> T | None:
+    async def get(self, ident: object) -> T | None:
         """Return the row with primary key *ident*, or ``None``."""
         key = self._info.ident(ident)
         with translate_errors():
-            obj: T | None = self.sess.get(self.model, key[0] if len(key) == 1 else key)
+            obj: T | None = await self.sess.get(self.model, key[0] if len(key) == 1 else key)
             return obj
 
-    def get_or_raise(self, ident: object) -> T:
+    async def get_or_raise(self, ident: object) -> T:
         """Return the row with key *ident*; raise ``NotFound`` ("<Model> id=<repr>")."""
-        obj = self.get(ident)
+        obj = await self.get(ident)
         if obj is None:
             raise self._info.not_found(ident)
         return obj
 
-    def get_by(self, **filters: object) -> T | None:
+    async def get_by(self, **filters: object) -> T | None:
         """Return the first row by primary key matching *filters*, or ``None``."""
         stmt = self._get_stmt(filters)
         with translate_errors():
-            return self.sess.scalars(stmt).first()
+            return (await self.sess.scalars(stmt)).first()
 
-    def exists(self, **filters: object) -> bool:
+    async def exists(self, **filters: object) -> bool:
         """Whether any row matches (``SELECT EXISTS``)."""
         stmt = self._exists_stmt(filters)
         with translate_errors():
-            return bool(self.sess.scalar(stmt))
+            return bool(await self.sess.scalar(stmt))
 
-    def count(self, **filters: object) -> int:
+    async def count(self, **filters: object) -> int:
         """Number of rows matching *filters*."""
         stmt = self._count_stmt(filters)
         with translate_errors():
-            return int(self.sess.scalar(stmt) or 0)
+            return int(await self.sess.scalar(stmt) or 0)
 
-    def list(
+    async def list(
         self,
         *,
         order_by: OrderBy = None,
@@ -132,9 +132,9 @@ class Repository(RepositoryBase[T], Generic[T]):
         """Rows matching *filters* in ``order_by`` order (primary key breaks ties)."""
         stmt = self._list_stmt(order_by, limit, offset, filters)
         with translate_errors():
-            return self.sess.scalars(stmt).all()
+            return (await self.sess.scalars(stmt)).all()
 
-    def paginate(
+    async def paginate(
         self,
         stmt: sa.Select[Any] | None = None,
         *,
@@ -145,45 +145,45 @@ class Repository(RepositoryBase[T], Generic[T]):
         """Page *page* of *stmt* (default ``query``) with the true total from a COUNT."""
         count_stmt, items_stmt = self._page_stmts(stmt, page, size, order_by)
         with translate_errors():
-            total = int(self.sess.scalar(count_stmt) or 0)
+            total = int(await self.sess.scalar(count_stmt) or 0)
             past_end = (page - 1) * size >= total
-            items = [] if past_end else self.sess.scalars(items_stmt).all()
+            items = [] if past_end else (await self.sess.scalars(items_stmt)).all()
         return Page(items=items, total=total, page=page, size=size)
 
-    def seek(
+    async def seek(
         self, *, after: str | None = None, limit: int = 50, order_by: OrderBy = None
     ) -> CursorPage[T]:
         """Keyset page: up to *limit* rows after cursor *after*."""
         terms, stmt = self._seek_stmt(after, limit, order_by)
         with translate_errors():
-            rows = self.sess.execute(stmt).all()
+            rows = (await self.sess.execute(stmt)).all()
         more = len(rows) > limit
         items = [r[0] for r in rows[:limit]]
         cursor = self._cursor(terms, rows[limit - 1][1:]) if more else None
         return CursorPage(items=items, next_cursor=cursor)
 
-    def add(self, obj: T, *, flush: bool = True) -> T:
+    async def add(self, obj: T, *, flush: bool = True) -> T:
         """Add *obj*; with ``flush`` write it now inside a savepoint."""
         if not flush:
             self.sess.add(self._new(obj))
             return obj
-        with self._atomic():
+        async with self._atomic():
             self.sess.add(self._new(obj))
         return obj
 
-    def bulk_add(self, objs: Iterable[T]) -> builtins.list[T]:
+    async def bulk_add(self, objs: Iterable[T]) -> builtins.list[T]:
         """Add all *objs* in one savepoint (all or none); return them in input order."""
         batch = builtins.list(objs)
-        with self._atomic():
+        async with self._atomic():
             self.sess.add_all([self._new(obj) for obj in batch])
         return batch
 
-    def flush(self) -> None:
+    async def flush(self) -> None:
         """Write pending objects and changes; a stale version raises ``ConflictError``."""
         with translate_errors():
-            self.sess.flush()
+            await self.sess.flush()
 
-    def upsert(
+    async def upsert(
         self,
         values: Mapping[str, object],
         *,
@@ -192,14 +192,14 @@ class Repository(RepositoryBase[T], Generic[T]):
     ) -> T:
         """``INSERT ... ON CONFLICT`` in a savepoint; return the current row, refreshed."""
         stmt, again = self._upsert_stmt(self._dialect(), values, conflict_on, update_fields)
-        with self._atomic():
+        async with self._atomic():
             opts = {"populate_existing": True}
-            obj = self.sess.scalars(stmt, execution_options=opts).first()
+            obj = (await self.sess.scalars(stmt, execution_options=opts)).first()
             if obj is None:  # DO NOTHING hit an existing row: read it in the same transaction
-                obj = self.sess.scalars(again).one()
+                obj = (await self.sess.scalars(again)).one()
         return obj
 
-    def upsert_many(
+    async def upsert_many(
         self,
         rows: Iterable[Mapping[str, object]],
         *,
@@ -215,19 +215,19 @@ class Repository(RepositoryBase[T], Generic[T]):
         stmt, params = self._upsert_many_stmt(self._dialect(), batch, conflict_on, update_fields)
         if not params:
             return 0
-        with self._atomic():
-            conn = self.sess.connection()
-            if not execute_many(conn, stmt, params):
-                self.sess.execute(stmt, params)
+        async with self._atomic():
+            conn = await self.sess.connection()
+            if not await aexecute_many(conn, stmt, params):
+                await self.sess.execute(stmt, params)
         return len(params)
 
-    def bulk_insert(self, rows: Iterable[Mapping[str, object]]) -> int:
+    async def bulk_insert(self, rows: Iterable[Mapping[str, object]]) -> int:
         """Insert row dicts in one savepoint: COPY on asyncpg, executemany elsewhere."""
         params = self._rows(rows)
         if not params:
             return 0
-        with self._atomic():
-            conn = self.sess.connection()
-            if not copy_records(conn, self._info.table, params):
-                self.sess.execute(sa.insert(self._info.table), params)
+        async with self._atomic():
+            conn = await self.sess.connection()
+            if not await acopy_records(conn, self._info.table, params):
+                await self.sess.execute(sa.insert(self._info.table), params)
         return len(params)

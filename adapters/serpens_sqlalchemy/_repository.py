@@ -1,24 +1,29 @@
-"""``AsyncRepository[T]``: the Repository port over an ``AsyncSession`` (asyncpg, aiosqlite).
+# Generated from adapters/serpens_sqlalchemy/_async_repository.py
+# by scripts/unasync.py: do not edit.
+# ruff: noqa: SIM117 - keeps the async source's nested with-blocks
+"""``SQLAlchemyRepository[T]``: the Repository port over a ``Session``.
 
-``_sync.py`` is generated from this file (``scripts/unasync.py --check`` checks it).
+Drivers: psycopg2, pysqlite.
+
+Generated from ``_async_repository.py`` (``scripts/unasync.py --check`` checks it).
 """
 
 from __future__ import annotations
 
 import builtins
-from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
-from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import AbstractContextManager, contextmanager
 from typing import Any, Generic, TypeVar
 
 import sqlalchemy as sa
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Session
 
 from serpens.ports import CursorPage, OrderBy, Page
-from serpens_sqlalchemy._bulk import acopy_records, aexecute_many
-from serpens_sqlalchemy._errors import translate_errors, translated
-from serpens_sqlalchemy._statements import RepositoryBase, untouched
+from serpens_sqlalchemy._errors import translate, translate_errors
+from serpens_sqlalchemy._repository_bulk import copy_records, execute_many
+from serpens_sqlalchemy._repository_statements import RepositoryBase, untouched
 
-__all__ = ["AsyncRepository"]
+__all__ = ["SQLAlchemyRepository"]
 
 T = TypeVar("T")
 
@@ -31,31 +36,31 @@ class _FirstWrite:
 
     __slots__ = ("_sess",)
 
-    def __init__(self, sess: AsyncSession) -> None:
+    def __init__(self, sess: Session) -> None:
         self._sess = sess
 
-    async def __aenter__(self) -> None:
+    def __enter__(self) -> None:
         return None
 
-    async def __aexit__(self, _type: object, exc: BaseException | None, _tb: object) -> None:
+    def __exit__(self, _type: object, exc: BaseException | None, _tb: object) -> None:
         failure = exc
         if failure is None:
             try:
-                await self._sess.flush()
+                self._sess.flush()
             except BaseException as error:  # noqa: BLE001 - rolled back, then re-raised
                 failure = error
             else:
                 return
-        await self._sess.rollback()
-        mapped = translated(failure)
+        self._sess.rollback()
+        mapped = translate(failure)
         if mapped is not None:
             raise mapped from failure
         if failure is not exc:
             raise failure
 
 
-class AsyncRepository(RepositoryBase[T], Generic[T]):
-    """CRUD for one mapped model over an ``AsyncSession``: the ``AsyncRepository`` port.
+class SQLAlchemyRepository(RepositoryBase[T], Generic[T]):
+    """CRUD for one mapped model over a ``Session``: the ``Repository`` port.
 
     Subclass with ``model = X`` (or pass ``model=X``) and add your own methods; ``query``
     is ``select(model)`` to compose on. Every write that can conflict runs in a savepoint,
@@ -63,7 +68,7 @@ class AsyncRepository(RepositoryBase[T], Generic[T]):
     no hard delete and no partial update.
     """
 
-    def __init__(self, sess: AsyncSession, model: type[T] | None = None) -> None:
+    def __init__(self, sess: Session, model: type[T] | None = None) -> None:
         super().__init__(model)
         self.sess = sess
         self._check_bind(sess)
@@ -71,7 +76,7 @@ class AsyncRepository(RepositoryBase[T], Generic[T]):
     def _dialect(self) -> str:
         return self.sess.get_bind(self._info.mapper).dialect.name
 
-    def _atomic(self) -> AbstractAsyncContextManager[None]:
+    def _atomic(self) -> AbstractContextManager[None]:
         """Run a write so that its failure leaves the caller's session usable.
 
         In a savepoint; or, when the session has begun no transaction and holds no
@@ -81,45 +86,45 @@ class AsyncRepository(RepositoryBase[T], Generic[T]):
         """
         return _FirstWrite(self.sess) if untouched(self.sess) else self._savepoint()
 
-    @asynccontextmanager
-    async def _savepoint(self) -> AsyncIterator[None]:
+    @contextmanager
+    def _savepoint(self) -> Iterator[None]:
         with translate_errors():
-            async with self.sess.begin_nested():
+            with self.sess.begin_nested():
                 yield
 
-    async def get(self, ident: object) -> T | None:
+    def get(self, ident: object) -> T | None:
         """Return the row with primary key *ident*, or ``None``."""
         key = self._info.ident(ident)
         with translate_errors():
-            obj: T | None = await self.sess.get(self.model, key[0] if len(key) == 1 else key)
+            obj: T | None = self.sess.get(self.model, key[0] if len(key) == 1 else key)
             return obj
 
-    async def get_or_raise(self, ident: object) -> T:
+    def get_or_raise(self, ident: object) -> T:
         """Return the row with key *ident*; raise ``NotFound`` ("<Model> id=<repr>")."""
-        obj = await self.get(ident)
+        obj = self.get(ident)
         if obj is None:
             raise self._info.not_found(ident)
         return obj
 
-    async def get_by(self, **filters: object) -> T | None:
+    def get_by(self, **filters: object) -> T | None:
         """Return the first row by primary key matching *filters*, or ``None``."""
         stmt = self._get_stmt(filters)
         with translate_errors():
-            return (await self.sess.scalars(stmt)).first()
+            return self.sess.scalars(stmt).first()
 
-    async def exists(self, **filters: object) -> bool:
+    def exists(self, **filters: object) -> bool:
         """Whether any row matches (``SELECT EXISTS``)."""
         stmt = self._exists_stmt(filters)
         with translate_errors():
-            return bool(await self.sess.scalar(stmt))
+            return bool(self.sess.scalar(stmt))
 
-    async def count(self, **filters: object) -> int:
+    def count(self, **filters: object) -> int:
         """Number of rows matching *filters*."""
         stmt = self._count_stmt(filters)
         with translate_errors():
-            return int(await self.sess.scalar(stmt) or 0)
+            return int(self.sess.scalar(stmt) or 0)
 
-    async def list(
+    def list(
         self,
         *,
         order_by: OrderBy = None,
@@ -130,9 +135,9 @@ class AsyncRepository(RepositoryBase[T], Generic[T]):
         """Rows matching *filters* in ``order_by`` order (primary key breaks ties)."""
         stmt = self._list_stmt(order_by, limit, offset, filters)
         with translate_errors():
-            return (await self.sess.scalars(stmt)).all()
+            return self.sess.scalars(stmt).all()
 
-    async def paginate(
+    def paginate(
         self,
         stmt: sa.Select[Any] | None = None,
         *,
@@ -143,45 +148,45 @@ class AsyncRepository(RepositoryBase[T], Generic[T]):
         """Page *page* of *stmt* (default ``query``) with the true total from a COUNT."""
         count_stmt, items_stmt = self._page_stmts(stmt, page, size, order_by)
         with translate_errors():
-            total = int(await self.sess.scalar(count_stmt) or 0)
+            total = int(self.sess.scalar(count_stmt) or 0)
             past_end = (page - 1) * size >= total
-            items = [] if past_end else (await self.sess.scalars(items_stmt)).all()
+            items = [] if past_end else self.sess.scalars(items_stmt).all()
         return Page(items=items, total=total, page=page, size=size)
 
-    async def seek(
+    def seek(
         self, *, after: str | None = None, limit: int = 50, order_by: OrderBy = None
     ) -> CursorPage[T]:
         """Keyset page: up to *limit* rows after cursor *after*."""
         terms, stmt = self._seek_stmt(after, limit, order_by)
         with translate_errors():
-            rows = (await self.sess.execute(stmt)).all()
+            rows = self.sess.execute(stmt).all()
         more = len(rows) > limit
         items = [r[0] for r in rows[:limit]]
         cursor = self._cursor(terms, rows[limit - 1][1:]) if more else None
         return CursorPage(items=items, next_cursor=cursor)
 
-    async def add(self, obj: T, *, flush: bool = True) -> T:
+    def add(self, obj: T, *, flush: bool = True) -> T:
         """Add *obj*; with ``flush`` write it now inside a savepoint."""
         if not flush:
             self.sess.add(self._new(obj))
             return obj
-        async with self._atomic():
+        with self._atomic():
             self.sess.add(self._new(obj))
         return obj
 
-    async def bulk_add(self, objs: Iterable[T]) -> builtins.list[T]:
+    def bulk_add(self, objs: Iterable[T]) -> builtins.list[T]:
         """Add all *objs* in one savepoint (all or none); return them in input order."""
         batch = builtins.list(objs)
-        async with self._atomic():
+        with self._atomic():
             self.sess.add_all([self._new(obj) for obj in batch])
         return batch
 
-    async def flush(self) -> None:
+    def flush(self) -> None:
         """Write pending objects and changes; a stale version raises ``ConflictError``."""
         with translate_errors():
-            await self.sess.flush()
+            self.sess.flush()
 
-    async def upsert(
+    def upsert(
         self,
         values: Mapping[str, object],
         *,
@@ -190,14 +195,14 @@ class AsyncRepository(RepositoryBase[T], Generic[T]):
     ) -> T:
         """``INSERT ... ON CONFLICT`` in a savepoint; return the current row, refreshed."""
         stmt, again = self._upsert_stmt(self._dialect(), values, conflict_on, update_fields)
-        async with self._atomic():
+        with self._atomic():
             opts = {"populate_existing": True}
-            obj = (await self.sess.scalars(stmt, execution_options=opts)).first()
+            obj = self.sess.scalars(stmt, execution_options=opts).first()
             if obj is None:  # DO NOTHING hit an existing row: read it in the same transaction
-                obj = (await self.sess.scalars(again)).one()
+                obj = self.sess.scalars(again).one()
         return obj
 
-    async def upsert_many(
+    def upsert_many(
         self,
         rows: Iterable[Mapping[str, object]],
         *,
@@ -213,19 +218,19 @@ class AsyncRepository(RepositoryBase[T], Generic[T]):
         stmt, params = self._upsert_many_stmt(self._dialect(), batch, conflict_on, update_fields)
         if not params:
             return 0
-        async with self._atomic():
-            conn = await self.sess.connection()
-            if not await aexecute_many(conn, stmt, params):
-                await self.sess.execute(stmt, params)
+        with self._atomic():
+            conn = self.sess.connection()
+            if not execute_many(conn, stmt, params):
+                self.sess.execute(stmt, params)
         return len(params)
 
-    async def bulk_insert(self, rows: Iterable[Mapping[str, object]]) -> int:
+    def bulk_insert(self, rows: Iterable[Mapping[str, object]]) -> int:
         """Insert row dicts in one savepoint: COPY on asyncpg, executemany elsewhere."""
         params = self._rows(rows)
         if not params:
             return 0
-        async with self._atomic():
-            conn = await self.sess.connection()
-            if not await acopy_records(conn, self._info.table, params):
-                await self.sess.execute(sa.insert(self._info.table), params)
+        with self._atomic():
+            conn = self.sess.connection()
+            if not copy_records(conn, self._info.table, params):
+                self.sess.execute(sa.insert(self._info.table), params)
         return len(params)
