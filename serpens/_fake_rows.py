@@ -13,6 +13,7 @@ from collections.abc import Callable, Sequence
 from decimal import Decimal
 from typing import Any
 
+from serpens._fake_index import EqualityIndex, OrderedIndex, OrderKey
 from serpens._mapped import ModelInfo, OrderTerm
 from serpens.errors import ConfigurationError, ConflictError, FieldError, ValidationError
 
@@ -47,6 +48,8 @@ class TableRows:
         self.rows: dict[tuple[object, ...], Row] = {}
         self.last_id = 0
         self._indexes: dict[tuple[str, ...], dict[tuple[object, ...], tuple[object, ...]]] = {}
+        self._ordered: dict[OrderKey, OrderedIndex] = {}
+        self._equal: dict[str, EqualityIndex | None] = {}  # None: a value is unhashable
         self._undo: list[tuple[tuple[object, ...], Row | None]] | None = None
 
     def index(self, unique: tuple[str, ...]) -> dict[tuple[object, ...], tuple[object, ...]]:
@@ -56,6 +59,24 @@ class TableRows:
             found = self._indexes[unique] = {}
             for pk, row in self.rows.items():
                 self._link(unique, found, row, pk)
+        return found
+
+    def ordered(self, order: OrderKey) -> OrderedIndex:
+        """The keys in *order* (a total order: the primary key is its last term)."""
+        found = self._ordered.get(order)
+        if found is None:
+            found = self._ordered[order] = OrderedIndex(self.rows, order)
+        return found
+
+    def equal(self, column: str) -> EqualityIndex | None:
+        """Values of *column* -> keys; ``None`` when a value cannot be hashed (JSON)."""
+        if column in self._equal:
+            return self._equal[column]
+        try:
+            found: EqualityIndex | None = EqualityIndex(self.rows, column)
+        except TypeError:
+            found = None
+        self._equal[column] = found
         return found
 
     @staticmethod
@@ -74,13 +95,29 @@ class TableRows:
     def _put(self, pk: tuple[object, ...], old: Row | None, row: Row | None) -> None:
         for unique, index in self._indexes.items():
             if old is not None:
-                index.pop(tuple(old[k] for k in unique), None)
+                values = tuple(old[k] for k in unique)
+                if index.get(values) == pk:  # another row may hold them by now
+                    del index[values]
             if row is not None:
                 self._link(unique, index, row, pk)
+        if old is not None:  # the ordered indexes still find *old* stored under pk
+            for ordered in self._ordered.values():
+                ordered.remove(self.rows, pk, old)
+            for equal in self._equal.values():
+                if equal is not None:
+                    equal.discard(pk, old)
         if row is None:
             self.rows.pop(pk, None)
-        else:
-            self.rows[pk] = row
+            return
+        self.rows[pk] = row
+        for ordered in self._ordered.values():
+            ordered.insert(self.rows, pk, row)
+        for column, equal in self._equal.items():
+            if equal is not None:
+                try:
+                    equal.add(pk, row)
+                except TypeError:
+                    self._equal[column] = None
 
     def atomic(self) -> _Atomic:
         """Undo every write of the block if it raises."""
