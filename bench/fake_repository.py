@@ -121,7 +121,7 @@ async def _load(engine: AsyncEngine, database: InMemoryDatabase, n: int) -> None
 async def _size(engine: AsyncEngine, n: int) -> list[Result]:
     database = InMemoryDatabase()
     await _load(engine, database, n)
-    target = 0.01 if n < 10_000 else 0.1  # noqa: PLR2004 - the 1k target is 100x
+    target = 0.01 if n < 10_000 else 0.1
     results = []
     for figure, operation in _operations(n).items():
 

@@ -11,13 +11,21 @@ import datetime as dt
 import uuid
 from collections.abc import Callable, Sequence
 from decimal import Decimal
-from typing import Any
+from typing import Any, Protocol
 
 from serpens._fake_index import EqualityIndex, OrderedIndex, OrderKey
 from serpens._mapped import ModelInfo, OrderTerm
 from serpens.errors import ConfigurationError, ConflictError, FieldError, ValidationError
 
-__all__ = ["PLAIN_TYPES", "RowRules", "TableRows", "copy_row", "copy_value", "sort_rows"]
+__all__ = [
+    "PLAIN_TYPES",
+    "RowRules",
+    "RowStore",
+    "TableRows",
+    "copy_row",
+    "copy_value",
+    "sort_rows",
+]
 
 Row = dict[str, object]
 _IMMUTABLE = (str, int, float, bool, type(None), Decimal, dt.date, dt.time, uuid.UUID, bytes)
@@ -100,23 +108,31 @@ class TableRows:
                     del index[values]
             if row is not None:
                 self._link(unique, index, row, pk)
-        if old is not None:  # the ordered indexes still find *old* stored under pk
-            for ordered in self._ordered.values():
-                ordered.remove(self.rows, pk, old)
-            for equal in self._equal.values():
-                if equal is not None:
-                    equal.discard(pk, old)
+        if old is not None:
+            self._unindex(pk, old)
         if row is None:
             self.rows.pop(pk, None)
             return
         self.rows[pk] = row
+        self._reindex(pk, row)
+
+    def _unindex(self, pk: tuple[object, ...], old: Row) -> None:
+        """Drop *old* from the secondary indexes (it is still stored under *pk*)."""
+        for ordered in self._ordered.values():
+            ordered.remove(self.rows, pk, old)
+        for equal in self._equal.values():
+            if equal is not None:
+                equal.discard(pk, old)
+
+    def _reindex(self, pk: tuple[object, ...], row: Row) -> None:
+        """Add *row*, now stored under *pk*, to the secondary indexes."""
         for ordered in self._ordered.values():
             ordered.insert(self.rows, pk, row)
         for column, equal in self._equal.items():
             if equal is not None:
                 try:
                     equal.add(pk, row)
-                except TypeError:
+                except TypeError:  # an unhashable value: this column goes unindexed
                     self._equal[column] = None
 
     def atomic(self) -> _Atomic:
@@ -137,6 +153,25 @@ class TableRows:
             for pk, old in reversed(undo):
                 self._put(pk, self.rows.get(pk), old)
             self.last_id = last_id
+
+
+class RowStore(Protocol):
+    """Where :class:`RowRules` writes: committed ``TableRows`` or a unit of work's pending rows."""
+
+    last_id: int
+
+    @property
+    def rows(self) -> Any:
+        """Stored rows by key (``get``, ``in``, ``[]``)."""
+        ...
+
+    def index(self, unique: tuple[str, ...]) -> Any:
+        """Values -> key for one unique column set (``get``)."""
+        ...
+
+    def write(self, pk: tuple[object, ...], row: Row) -> None:
+        """Store *row* under *pk*."""
+        ...
 
 
 class _Atomic:
@@ -242,7 +277,7 @@ class RowRules:
             )
         return row
 
-    def _check_unique(self, work: TableRows, row: Row, own: tuple[object, ...] | None) -> None:
+    def _check_unique(self, work: RowStore, row: Row, own: tuple[object, ...] | None) -> None:
         for unique in self.info.unique_sets[1:]:
             values = tuple(row[k] for k in unique)
             if None in values:
@@ -253,15 +288,16 @@ class RowRules:
                     f"duplicate key: {self.info.name} ({', '.join(unique)})={values!r} exists"
                 )
 
-    def find(self, work: TableRows, target: tuple[str, ...], values: Row) -> Row | None:
+    def find(self, work: RowStore, target: tuple[str, ...], values: Row) -> Row | None:
         """The stored row whose *target* columns equal those of *values*, if any."""
         wanted = tuple(values[k] for k in target)
         if target == self.info.pk:
-            return work.rows.get(wanted)
+            found: Row | None = work.rows.get(wanted)
+            return found
         pk = work.index(target).get(wanted)
         return None if pk is None else work.rows[pk]
 
-    def insert(self, work: TableRows, values: Row, *, none_is_default: bool) -> Row:
+    def insert(self, work: RowStore, values: Row, *, none_is_default: bool) -> Row:
         """Build the full row for *values*, check it and store it in *work*."""
         row: Row = dict.fromkeys(self.info.columns)
         for key, value in values.items():
@@ -285,7 +321,7 @@ class RowRules:
         work.write(ident, row)
         return row
 
-    def _store_update(self, work: TableRows, old: Row, changes: Row) -> Row:
+    def _store_update(self, work: RowStore, old: Row, changes: Row) -> Row:
         row = dict(old)
         row.update(changes)
         for key, onupdate in self.onupdates.items():
@@ -301,7 +337,7 @@ class RowRules:
         work.write(own, row)
         return row
 
-    def update(self, work: TableRows, before: Row, state: Row) -> Row:
+    def update(self, work: RowStore, before: Row, state: Row) -> Row:
         """Write an object's changed attributes, checking its version is still current."""
         own = self.pk(before)
         stored = work.rows.get(own)
@@ -313,7 +349,7 @@ class RowRules:
 
     def upsert(
         self,
-        work: TableRows,
+        work: RowStore,
         values: Row,
         target: Sequence[str],
         fields: Sequence[str] | None,

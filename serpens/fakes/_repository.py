@@ -110,6 +110,7 @@ class InMemoryRepository(Generic[T]):
 
         self._instance_state = instance_state
         self._info = model_info(self.model)
+        self._new_instance = self._info.mapper.class_manager.new_instance
         self._rules = self.database.rules(self._info)
         self._rows = PendingRows(self.database.table(self._info.table), self._info)
         # Strong, unlike a Session's weak identity map (which keeps only referenced or
@@ -148,7 +149,7 @@ class InMemoryRepository(Generic[T]):
         state = self._instance_state(obj)
         state.modified = False
         state.committed_state.clear()
-        state._instance_dict = self._dirty_ref  # noqa: SLF001 - SQLAlchemy's dirty hook
+        state._instance_dict = self._dirty_ref  # type: ignore[assignment]  # noqa: SLF001 - SQLAlchemy's dirty hook
         self._dirty._modified.discard(state)  # noqa: SLF001
         self._identity[ident] = obj
         self._keys[state] = ident
@@ -161,11 +162,22 @@ class InMemoryRepository(Generic[T]):
         return self._identity.get(key) is obj or id(obj) in self._pending
 
     def _load(self, row: Row, *, refresh: bool = False) -> T:
-        existing = self._identity.get(self._rules.pk(row))
+        ident = self._rules.pk(row)
+        existing = self._identity.get(ident)
         if existing is not None:
             return self._sync(existing, row, refresh=True) if refresh else existing
-        obj: T = self._info.mapper.class_manager.new_instance()
-        return self._sync(obj, row, refresh=True)
+        # A new instance, as SQLAlchemy's loading builds one: values straight into the
+        # instance dict (immutable ones shared, others copied), a fresh unmodified state.
+        obj: T = self._new_instance()
+        obj.__dict__.update(
+            {k: v if type(v) in PLAIN_TYPES else copy_value(v) for k, v in row.items()}
+        )
+        state = self._instance_state(obj)
+        state._instance_dict = self._dirty_ref  # type: ignore[assignment]  # noqa: SLF001 - SQLAlchemy's dirty hook
+        self._snapshot[ident] = row
+        self._identity[ident] = obj
+        self._keys[state] = ident
+        return obj
 
     def _order(self, order_by: object) -> OrderKey:
         terms = self._info.order(order_by)
@@ -313,10 +325,11 @@ class InMemoryRepository(Generic[T]):
         with work.atomic():
             for instance in builtins.list(dirty):
                 key = self._keys.get(instance)
-                obj = instance.obj()
-                if key is None or obj is None or self._identity.get(key) is not obj:
+                held = None if key is None else self._identity.get(key)
+                if key is None or held is None or held is not instance.obj():
                     dirty.discard(instance)  # no longer ours
                     continue
+                obj = held
                 before = self._snapshot[key]
                 state = self._state(obj)
                 if state != before:
