@@ -13,6 +13,10 @@ PostgreSQL; the target is at most 0.01 (100x faster) at 1k rows and at most 0.1 
 of an ordering and kept current by every commit, as a database keeps its indexes: the
 warm-up calls build them. PostgreSQL's rows are loaded with ``bulk_insert`` (COPY).
 
+What bounds the fake on reads returning many rows is SQLAlchemy itself: every returned row
+is a new mapped instance with its ``InstanceState``, as the ORM builds it. The last row
+times that floor (100 bare ``new_instance`` calls) next to the fake's ``list(limit=100)``.
+
 PostgreSQL is this machine's own binary (``local`` tier) unless ``TEST_POSTGRES_URL`` or
 ``SERPENS_TEST_POSTGRES_TIER`` says otherwise.
 """
@@ -28,8 +32,15 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, create_async_engine
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-from bench._common import Result, interleaved_medians_async, note_server, print_table, scaled
-from serpens.fakes import AsyncInMemoryRepository, InMemoryDatabase
+from bench._common import (
+    Result,
+    best_of,
+    interleaved_medians_async,
+    note_server,
+    print_table,
+    scaled,
+)
+from serpens.fakes import AsyncInMemoryRepository, InMemoryDatabase, InMemoryRepository
 from serpens.testing import start_postgres
 from serpens_sqlalchemy import AsyncRepository
 
@@ -151,6 +162,39 @@ async def _size(engine: AsyncEngine, n: int) -> list[Result]:
     return results
 
 
+def _loading_floor() -> Result:
+    """What bounds ``list``/``paginate``/``seek``: SQLAlchemy building the mapped instances.
+
+    Every row a repository returns is a new instance with its ``InstanceState`` (a new unit
+    of work has an empty identity map), built by SQLAlchemy's ``new_instance``. The fake
+    builds them the way the ORM's loading does; this times 100 of them bare, next to the
+    fake's ``list(limit=100)``, so the share of the fake's own work is visible.
+    """
+    database = InMemoryDatabase()
+    seed = InMemoryRepository(Item, database=database)
+    seed.bulk_insert(_rows(1_000))
+    seed.commit()
+    rows = [dict(r) for r in _rows(100)]
+    new_instance = Item.__mapper__.class_manager.new_instance
+
+    def bare() -> None:
+        for row in rows:
+            new_instance().__dict__.update(row)
+
+    def fake() -> None:
+        InMemoryRepository(Item, database=database).list(limit=100, order_by="-price")
+
+    fake()
+    rounds = scaled(200, minimum=5)
+    return Result(
+        "list(limit=100) on the fake vs building 100 bare mapped instances",
+        best_of(fake, repeat=7, number=rounds) * 1e6,
+        best_of(bare, repeat=7, number=rounds) * 1e6,
+        "us/op",
+        "SQLAlchemy new_instance x100",
+    )
+
+
 async def _main(url: str, tier: str) -> list[Result]:
     engine = create_async_engine("postgresql+asyncpg://" + url.split("://", 1)[1])
     async with engine.begin() as conn:
@@ -162,6 +206,7 @@ async def _main(url: str, tier: str) -> list[Result]:
         results: list[Result] = []
         for n in SIZES:
             results += await _size(engine, n)
+        results.append(_loading_floor())
     finally:
         async with engine.begin() as conn:
             await conn.run_sync(Base.metadata.drop_all)

@@ -242,6 +242,9 @@ class RowRules:
         self.autoincrement = next((k for k, c in info.columns.items() if c.autoincrement), None)
         self._aware = frozenset(k for k, c in info.columns.items() if c.aware_datetime)
         self._not_null = tuple(k for k, c in info.columns.items() if not c.nullable)
+        self.mutable_values = False
+        """Whether a mutable value (a list, a dict) was ever stored: until then, loading
+        shares every stored value with the objects it builds instead of copying."""
 
     def pk(self, row: Row) -> tuple[object, ...]:
         """The primary-key tuple of *row*."""
@@ -268,6 +271,8 @@ class RowRules:
                     )
                 row[key] = value.astimezone(dt.UTC)
             else:
+                if not isinstance(value, _IMMUTABLE):
+                    self.mutable_values = True
                 row[key] = copy_value(value)
         missing = [k for k in self._not_null if row.get(k) is None]
         if missing:

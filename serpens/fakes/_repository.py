@@ -111,6 +111,7 @@ class InMemoryRepository(Generic[T]):
         self._instance_state = instance_state
         self._info = model_info(self.model)
         self._new_instance = self._info.mapper.class_manager.new_instance
+        self._pk = self._info.pk
         self._rules = self.database.rules(self._info)
         self._rows = PendingRows(self.database.table(self._info.table), self._info)
         # Strong, unlike a Session's weak identity map (which keeps only referenced or
@@ -162,16 +163,20 @@ class InMemoryRepository(Generic[T]):
         return self._identity.get(key) is obj or id(obj) in self._pending
 
     def _load(self, row: Row, *, refresh: bool = False) -> T:
-        ident = self._rules.pk(row)
+        pk = self._pk
+        ident = (row[pk[0]],) if len(pk) == 1 else tuple(row[k] for k in pk)
         existing = self._identity.get(ident)
         if existing is not None:
             return self._sync(existing, row, refresh=True) if refresh else existing
         # A new instance, as SQLAlchemy's loading builds one: values straight into the
         # instance dict (immutable ones shared, others copied), a fresh unmodified state.
         obj: T = self._new_instance()
-        obj.__dict__.update(
-            {k: v if type(v) in PLAIN_TYPES else copy_value(v) for k, v in row.items()}
-        )
+        if self._rules.mutable_values:
+            obj.__dict__.update(
+                {k: v if type(v) in PLAIN_TYPES else copy_value(v) for k, v in row.items()}
+            )
+        else:
+            obj.__dict__.update(row)
         state = self._instance_state(obj)
         state._instance_dict = self._dirty_ref  # type: ignore[assignment]  # noqa: SLF001 - SQLAlchemy's dirty hook
         self._snapshot[ident] = row
@@ -294,17 +299,18 @@ class InMemoryRepository(Generic[T]):
         """
         self._rows.discard()
         self._pending.clear()
-        self._dirty._modified.clear()  # noqa: SLF001
+        changed = self._dirty._modified  # noqa: SLF001 - changed but not flushed
         stored = self._rows.base.rows
         for key, obj in builtins.list(self._identity.items()):
             row = stored.get(key)
+            state = self._instance_state(obj)
             if row is None:
-                state = self._instance_state(obj)
                 state._instance_dict = _no_identity_map  # noqa: SLF001
                 self._keys.pop(state, None)
                 del self._identity[key], self._snapshot[key]
-            elif self._snapshot[key] is not row:
+            elif self._snapshot[key] is not row or state in changed:
                 self._sync(obj, row, refresh=True)
+        changed.clear()
 
     def close(self) -> None:
         """Roll back and forget every object, as ``session.close()`` does; reusable after."""

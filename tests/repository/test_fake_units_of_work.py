@@ -183,6 +183,24 @@ def test_changes_to_loaded_objects_are_found_without_walking_them() -> None:
     assert (other.get_by(sku="s7").version, other.get_by(sku="s8").version) == (2, 1)
 
 
+def test_rollback_restores_loaded_objects_to_their_committed_values() -> None:
+    db = InMemoryDatabase()
+    repo = InMemoryRepository(Product, database=db)
+    flushed = repo.add(Product(sku="a", name="committed"))
+    unflushed = repo.add(Product(sku="b", name="committed"))
+    repo.commit()
+    flushed.name = "flushed"
+    repo.flush()
+    unflushed.name = "not flushed"
+    repo.rollback()
+    assert (flushed.name, flushed.version) == ("committed", 1)
+    assert unflushed.name == "committed"
+    repo.flush()  # nothing left to write
+    repo.commit()
+    names = [p.name for p in InMemoryRepository(Product, database=db).list()]
+    assert names == ["committed", "committed"]
+
+
 async def test_the_async_fake_commits_rolls_back_and_closes() -> None:
     db = InMemoryDatabase()
     mine = AsyncInMemoryRepository(Product, database=db)
