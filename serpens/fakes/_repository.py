@@ -3,7 +3,10 @@
 The committed store (:class:`InMemoryDatabase`) holds row dicts, never caller objects.
 Each repository is one unit of work with its own identity map, like a ``Session``:
 reads of one key return one instance, ``upsert`` refreshes it, and mutating a returned
-object changes nothing stored until :meth:`InMemoryRepository.flush`. Keys, unique
+object changes nothing stored until :meth:`InMemoryRepository.flush`. Flushed writes stay
+private to the unit of work until :meth:`InMemoryRepository.commit` publishes them all at
+once; ``rollback``/``close`` discard them, as PostgreSQL does. Reads use indexes kept on
+the committed rows (unique, ordered per ``order_by``, equality per filtered column). Keys, unique
 constraints, nullability, Python-side ``default``/``onupdate`` and ``version_id_col`` are
 read from the model's metadata; anything the fake cannot emulate (a server default other
 than ``now()``, computed columns) raises ``ConfigurationError`` at construction, so the
