@@ -24,7 +24,6 @@ __all__ = [
     "TableRows",
     "copy_row",
     "copy_value",
-    "sort_rows",
 ]
 
 Row = dict[str, object]
@@ -188,14 +187,6 @@ class _Atomic:
 
     def __exit__(self, _type: object, exc: BaseException | None, _tb: object) -> None:
         self._rows._end(self._last_id, failed=exc is not None)  # noqa: SLF001
-
-
-def sort_rows(rows: list[Row], terms: Sequence[OrderTerm]) -> list[Row]:
-    """Sort by *terms*: NULLs last ascending and first descending, stable per key."""
-    out = list(rows)
-    for term in reversed(terms):
-        out.sort(key=lambda r, k=term.key: (r[k] is None, r[k]), reverse=term.descending)  # type: ignore[misc]
-    return out
 
 
 def _evaluator(info: ModelInfo, key: str, default: Any, clock: Callable[[], dt.datetime]) -> Any:
