@@ -53,12 +53,28 @@ class OrderedIndex:
         self.keys = sorted_keys(rows, order)
 
     def position(self, rows: Mapping[Key, Row], row: Row) -> int:
-        """The first position whose row does not sort before *row* (binary search)."""
-        keys, order = self.keys, self.order
+        """The first position whose row does not sort before *row* (binary search).
+
+        The first term is compared inline (it decides almost every step); only ties on
+        it go through :func:`precedes` for the remaining terms.
+        """
+        keys = self.keys
+        (first, descending), rest = self.order[0], self.order[1:]
+        mine: Any = row[first]
         lo, hi = 0, len(keys)
         while lo < hi:
             mid = (lo + hi) // 2
-            if precedes(rows[keys[mid]], row, order):
+            other = rows[keys[mid]]
+            theirs: Any = other[first]
+            if theirs == mine:
+                before = precedes(other, row, rest)
+            elif theirs is None:
+                before = descending
+            elif mine is None:
+                before = not descending
+            else:
+                before = bool(theirs > mine) if descending else bool(theirs < mine)
+            if before:
                 lo = mid + 1
             else:
                 hi = mid
