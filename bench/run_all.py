@@ -36,7 +36,17 @@ from pathlib import Path
 
 from bench._common import QUICK_ENV, TABLE_HEADER, Result, format_row, servers
 
-MODULES = ("repository", "cache", "pubsub", "messaging", "http", "rate_limit", "lambda", "schema")
+MODULES = (
+    "repository",
+    "fake_repository",
+    "cache",
+    "pubsub",
+    "messaging",
+    "http",
+    "rate_limit",
+    "lambda",
+    "schema",
+)
 PACKAGES = (
     "serpens",
     "SQLAlchemy",

@@ -84,6 +84,14 @@ class RepositoryDatabase(Protocol):
         """Commit *repository*'s unit of work so other units of work see its writes."""
         ...
 
+    def rollback(self, repository: Repository[Any]) -> None:
+        """Roll back *repository*'s unit of work: its uncommitted writes are discarded."""
+        ...
+
+    def close_unit_of_work(self, repository: Repository[Any]) -> None:
+        """End *repository*'s unit of work without committing (a session's ``close()``)."""
+        ...
+
     def close(self) -> None:
         """End every unit of work opened on this database (uncommitted work is discarded)."""
         ...
@@ -100,20 +108,43 @@ class FakeDatabase:
         self.database = InMemoryDatabase()
         self.runner = runner
         self.factory = factory
+        self._opened: list[Any] = []
 
     def repository(self, model: type[M]) -> Repository[M]:
         if self.runner is None:
             make = self.factory or InMemoryRepository
             repo: Repository[M] = make(model, database=self.database)
+            self._opened.append(repo)
             return repo
         make = self.factory or AsyncInMemoryRepository
-        return SyncDriver(make(model, database=self.database), self.runner)
+        target = make(model, database=self.database)
+        self._opened.append(target)
+        return SyncDriver(target, self.runner)
 
     def commit(self, repository: Repository[Any]) -> None:
-        del repository  # the fake has no transactions: flushed rows are visible at once
+        self._end(repository, "commit")
+
+    def _end(self, repository: Repository[Any], how: str) -> None:
+        target: Any = repository.target if isinstance(repository, SyncDriver) else repository
+        if self.runner is None:
+            getattr(target, how)()
+        else:
+            self.runner.run(getattr(target, how)())
+
+    def rollback(self, repository: Repository[Any]) -> None:
+        self._end(repository, "rollback")
+
+    def close_unit_of_work(self, repository: Repository[Any]) -> None:
+        self._end(repository, "close")
 
     def close(self) -> None:
-        """Nothing to release."""
+        """Close every unit of work this database opened (uncommitted work is discarded)."""
+        for target in self._opened:
+            if self.runner is None:
+                target.close()
+            else:
+                self.runner.run(target.close())
+        self._opened.clear()
 
 
 def contract_schema() -> str:
@@ -146,13 +177,22 @@ class SQLAlchemyDatabase:
         self._sessions.append(sync)
         return SQLAlchemyRepository(sync, model)
 
-    def commit(self, repository: Repository[Any]) -> None:
+    def _end(self, repository: Repository[Any], how: str) -> None:
         target: Any = repository.target if isinstance(repository, SyncDriver) else repository
         if isinstance(target.sess, AsyncSession):
             assert self.runner is not None
-            self.runner.run(target.sess.commit())
+            self.runner.run(getattr(target.sess, how)())
         else:
-            target.sess.commit()
+            getattr(target.sess, how)()
+
+    def commit(self, repository: Repository[Any]) -> None:
+        self._end(repository, "commit")
+
+    def rollback(self, repository: Repository[Any]) -> None:
+        self._end(repository, "rollback")
+
+    def close_unit_of_work(self, repository: Repository[Any]) -> None:
+        self._end(repository, "close")
 
     def close(self) -> None:
         """Close every session this database opened."""

@@ -444,6 +444,86 @@ class RepositoryContract(ContractSuite):
         with pytest.raises(ValidationError):
             db.repository(Product).add(Product(sku="b", seen_at=dt.datetime(2024, 1, 1)))  # noqa: DTZ001
 
+    # -- units of work (transactions) ---------------------------------------------------
+    def test_an_uncommitted_write_is_invisible_to_other_units_of_work(
+        self, db: RepositoryDatabase
+    ) -> None:
+        mine: Any = db.repository(Product)
+        obj = mine.add(Product(sku="a"))
+        mine.bulk_insert([{"sku": "b"}])
+        assert (mine.get(obj.id), _skus(mine.list(order_by="sku"))) == (obj, ["a", "b"])
+        theirs: Any = db.repository(Product)
+        assert theirs.get(obj.id) is None
+        assert theirs.get_by(sku="a") is None
+        assert (theirs.count(), theirs.exists(), list(theirs.list())) == (0, False, [])
+        assert theirs.paginate(size=10).total == 0
+        assert list(theirs.seek(limit=10).items) == []
+        db.close_unit_of_work(theirs)
+
+    def test_commit_publishes_every_write_of_the_unit_of_work(self, db: RepositoryDatabase) -> None:
+        mine: Any = db.repository(Product)
+        mine.bulk_add([Product(sku="a", name="x"), Product(sku="b")])
+        mine.upsert({"sku": "c", "price": 3}, conflict_on=["sku"])
+        db.commit(mine)
+        theirs: Any = db.repository(Product)
+        assert _skus(theirs.list(order_by="sku")) == ["a", "b", "c"]
+        assert (theirs.get_by(sku="a").name, theirs.get_by(sku="c").price) == ("x", 3)
+        assert theirs.count() == 3
+
+    def test_rollback_discards_uncommitted_writes(self, db: RepositoryDatabase) -> None:
+        mine: Any = db.repository(Product)
+        mine.add(Product(sku="kept"))
+        db.commit(mine)
+        mine.add(Product(sku="gone"))
+        mine.bulk_insert([{"sku": "gone2"}])
+        mine.upsert({"sku": "kept", "name": "changed"}, conflict_on=["sku"], update_fields=["name"])
+        db.rollback(mine)
+        assert mine.get_by(sku="gone") is None
+        assert _skus(mine.list(order_by="sku")) == ["kept"]
+        assert mine.get_by(sku="kept").name is None
+        mine.add(Product(sku="gone"))  # still usable, and the key is free again
+        db.commit(mine)
+        theirs: Any = db.repository(Product)
+        assert _skus(theirs.list(order_by="sku")) == ["gone", "kept"]
+        assert theirs.get_by(sku="kept").name is None
+
+    def test_closing_without_commit_discards_uncommitted_writes(
+        self, db: RepositoryDatabase
+    ) -> None:
+        mine: Any = db.repository(Product)
+        mine.add(Product(sku="a"))
+        mine.bulk_insert([{"sku": "b"}])
+        db.close_unit_of_work(mine)
+        theirs: Any = db.repository(Product)
+        assert theirs.count() == 0
+        theirs.add(Product(sku="a"))  # the key is free
+        db.commit(theirs)
+        assert _skus(db.repository(Product).list()) == ["a"]
+
+    def test_an_uncommitted_update_shows_the_old_row_to_other_units_of_work(
+        self, db: RepositoryDatabase
+    ) -> None:
+        setup: Any = db.repository(Product)
+        setup.add(Product(sku="a", name="old", price=1))
+        db.commit(setup)
+        db.close_unit_of_work(setup)
+        mine: Any = db.repository(Product)
+        row = mine.get_by(sku="a")
+        row.name = "new"
+        mine.flush()
+        mine.upsert({"sku": "a", "price": 2}, conflict_on=["sku"], update_fields=["price"])
+        assert (mine.get_by(sku="a").name, mine.count(name="new")) == ("new", 1)
+        theirs: Any = db.repository(Product)
+        seen = theirs.get_by(sku="a")
+        assert (seen.name, seen.price, seen.version) == ("old", 1, 1)
+        assert (theirs.count(name="new"), theirs.count(name="old")) == (0, 1)
+        assert [r.name for r in theirs.list(order_by="-price")] == ["old"]
+        db.close_unit_of_work(theirs)
+        db.commit(mine)
+        fresh: Any = db.repository(Product)
+        got = fresh.get_by(sku="a")
+        assert (got.name, got.price, got.version) == ("new", 2, 3)
+
     # -- differential --------------------------------------------------------------------
     def test_differential_against_fake(self, open_repository_database: OpenDatabase) -> None:
         """Random add/bulk_add/upsert/get/list/paginate/count sequences answer like the fake."""

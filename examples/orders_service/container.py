@@ -78,11 +78,17 @@ class Memory:
     pricing_origin: str = "http://pricing.local"  # where the fake serves the pricing app
 
     def orders(self) -> AsyncUnitOfWork:
-        """A unit of work on the shared in-memory database (no rollback to emulate)."""
+        """A unit of work on the shared in-memory database, as ``async_db_session``:
+        committed on success, rolled back on error, always closed."""
 
         @asynccontextmanager
         async def unit_of_work() -> AsyncIterator[AsyncRepository[Order]]:
-            yield AsyncInMemoryRepository(Order, database=self.database)
+            orders = AsyncInMemoryRepository(Order, database=self.database)
+            try:
+                yield orders
+                await orders.commit()
+            finally:
+                await orders.close()  # after a commit: nothing left to discard
 
         return unit_of_work
 
@@ -91,7 +97,12 @@ class Memory:
 
         @contextmanager
         def unit_of_work() -> Iterator[Repository[Order]]:
-            yield InMemoryRepository(Order, database=self.database)
+            orders = InMemoryRepository(Order, database=self.database)
+            try:
+                yield orders
+                orders.commit()
+            finally:
+                orders.close()
 
         return unit_of_work
 

@@ -168,6 +168,7 @@ class ModelInfo:
         )
         self.unique_sets: tuple[tuple[str, ...], ...] = tuple(dict.fromkeys(uniques))
         self._targets: dict[tuple[str, ...], tuple[str, ...]] = {}  # conflict_on -> unique set
+        self._orders: dict[str | None, tuple[OrderTerm | RawOrder, ...]] = {}  # order_by -> terms
         version_col = mapper.version_id_col
         self.version: str | None = (
             self._key_of.get(version_col) if version_col is not None else None
@@ -214,6 +215,14 @@ class ModelInfo:
         Accepts names, ``"-name"``, mapped attributes, their ``.asc()``/``.desc()``, or
         other SQL expressions (kept as :class:`RawOrder` for SQL backends).
         """
+        if order_by is None or isinstance(order_by, str):  # resolved once per model
+            known = self._orders.get(order_by)
+            if known is None:
+                known = self._orders[order_by] = tuple(self._resolve(order_by))
+            return list(known)
+        return self._resolve(order_by)
+
+    def _resolve(self, order_by: object) -> list[OrderTerm | RawOrder]:
         if order_by is None:
             items: Sequence[object] = ()
         elif isinstance(order_by, str) or not isinstance(order_by, Sequence):

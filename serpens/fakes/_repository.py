@@ -3,7 +3,10 @@
 The committed store (:class:`InMemoryDatabase`) holds row dicts, never caller objects.
 Each repository is one unit of work with its own identity map, like a ``Session``:
 reads of one key return one instance, ``upsert`` refreshes it, and mutating a returned
-object changes nothing stored until :meth:`InMemoryRepository.flush`. Keys, unique
+object changes nothing stored until :meth:`InMemoryRepository.flush`. Flushed writes stay
+private to the unit of work until :meth:`InMemoryRepository.commit` publishes them all at
+once; ``rollback``/``close`` discard them, as PostgreSQL does. Reads use indexes kept on
+the committed rows (unique, ordered per ``order_by``, equality per filtered column). Keys, unique
 constraints, nullability, Python-side ``default``/``onupdate`` and ``version_id_col`` are
 read from the model's metadata; anything the fake cannot emulate (a server default other
 than ``now()``, computed columns) raises ``ConfigurationError`` at construction, so the
@@ -14,12 +17,15 @@ from __future__ import annotations
 
 import builtins
 import datetime as dt
+import weakref
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any, ClassVar, Generic, TypeVar
 
-from serpens._fake_rows import PLAIN_TYPES, RowRules, TableRows, copy_value, sort_rows
-from serpens._rules.repository import OrderTerm, RawOrder, model_info
-from serpens.errors import ConfigurationError, FieldError, ValidationError
+from serpens._rules.repository import ModelInfo, RawOrder, model_info
+from serpens.errors import ConfigurationError, ConflictError, FieldError, ValidationError
+from serpens.fakes._repository_index import OrderKey, order_key
+from serpens.fakes._repository_rows import PLAIN_TYPES, RowRules, TableRows, copy_value
+from serpens.fakes._repository_work import PendingRows
 from serpens.ports import CursorPage, OrderBy, Page
 
 __all__ = ["AsyncInMemoryRepository", "InMemoryDatabase", "InMemoryRepository"]
@@ -28,8 +34,15 @@ T = TypeVar("T")
 Row = dict[str, object]
 
 
+def _no_identity_map() -> None:
+    """The ``_instance_dict`` of an object in no identity map (SQLAlchemy's default)."""
+
+
 class InMemoryDatabase:
     """The committed rows of every table, shared by the repositories opened on it.
+
+    The "database server" of the fake: each repository opened on it is one unit of work
+    (a session) whose writes other repositories see only once it commits.
 
     Args:
         clock: returns the current time for ``server_default=func.now()`` columns
@@ -39,21 +52,48 @@ class InMemoryDatabase:
     def __init__(self, *, clock: Callable[[], dt.datetime] | None = None) -> None:
         self.clock = clock or (lambda: dt.datetime.now(dt.UTC))
         self._tables: dict[object, TableRows] = {}
+        self._rules: dict[type[Any], RowRules] = {}
 
     def table(self, table: object) -> TableRows:
-        """The rows of *table* (a SQLAlchemy ``Table``), created empty on first use."""
+        """The committed rows of *table* (a SQLAlchemy ``Table``), created empty on first use."""
         rows = self._tables.get(table)
         if rows is None:
             rows = self._tables[table] = TableRows()
         return rows
+
+    def rules(self, info: ModelInfo) -> RowRules:
+        """The (cached) row rules of one model on this database's clock."""
+        rules = self._rules.get(info.model)
+        if rules is None:
+            rules = self._rules[info.model] = RowRules(info, self.clock)
+        return rules
+
+
+class _Dirty:
+    """Stands in for a ``Session``'s identity map in SQLAlchemy's dirty tracking.
+
+    SQLAlchemy's attribute events add the state of every object changed after loading to
+    ``_modified``, so a flush visits only changed objects instead of walking every loaded
+    one (which made loading then adding n objects quadratic).
+    """
+
+    __slots__ = ("__weakref__", "_modified")
+
+    def __init__(self) -> None:
+        self._modified: set[Any] = set()
+
+    def _fast_discard(self, state: object) -> None:
+        """Called by SQLAlchemy when a tracked object is garbage collected."""
+        self._modified.discard(state)
 
 
 class InMemoryRepository(Generic[T]):
     """The Repository port over an :class:`InMemoryDatabase`, for unit tests.
 
     Subclass with ``model = X`` or pass the model. Every repository is its own unit of
-    work (identity map) on *database*; repositories sharing a database see each other's
-    flushed rows at once (there is no transaction isolation to emulate).
+    work (a session) on *database*: its flushed writes are visible to itself at once and
+    to other repositories only after :meth:`commit`; :meth:`rollback` and :meth:`close`
+    discard them, as PostgreSQL does with an uncommitted transaction.
     """
 
     model: type[Any]
@@ -73,15 +113,19 @@ class InMemoryRepository(Generic[T]):
 
         self._instance_state = instance_state
         self._info = model_info(self.model)
-        self._rules = RowRules(self._info, self.database.clock)
-        self._rows = self.database.table(self._info.table)
+        self._new_instance = self._info.mapper.class_manager.new_instance
+        self._pk = self._info.pk
+        self._rules = self.database.rules(self._info)
+        self._rows = PendingRows(self.database.table(self._info.table), self._info)
         # Strong, unlike a Session's weak identity map (which keeps only referenced or
         # modified objects): the fake never forgets an object, so a test holding no
         # reference may see an older state here than on a real session.
         self._identity: dict[tuple[object, ...], T] = {}
-        self._states: dict[tuple[object, ...], Any] = {}  # their InstanceStates, same keys
+        self._keys: dict[Any, tuple[object, ...]] = {}  # InstanceState -> key
         self._snapshot: dict[tuple[object, ...], Row] = {}
-        self._pending: builtins.list[T] = []
+        self._pending: dict[int, T] = {}  # id() -> object added without flush
+        self._dirty = _Dirty()
+        self._dirty_ref = weakref.ref(self._dirty)
 
     # -- identity ------------------------------------------------------------------------
     def _state(self, obj: T) -> Row:
@@ -104,41 +148,89 @@ class InMemoryRepository(Generic[T]):
         # and their mutable values are never handed out (objects get copies), so sharing
         # it is safe and saves a copy per write and load.
         self._snapshot[ident] = row
-        # SQLAlchemy flags attribute sets on any instance; the flag marks flush candidates.
+        # SQLAlchemy flags attribute sets on any instance and reports the first one to
+        # the state's identity map: ours, so the next flush visits it.
         state = self._instance_state(obj)
         state.modified = False
         state.committed_state.clear()
+        state._instance_dict = self._dirty_ref  # type: ignore[assignment]  # noqa: SLF001 - SQLAlchemy's dirty hook
+        self._dirty._modified.discard(state)  # noqa: SLF001
         self._identity[ident] = obj
-        self._states[ident] = state
+        self._keys[state] = ident
         return obj
 
     def _tracked(self, obj: T) -> bool:
         values = obj.__dict__
         pk = self._info.pk
         key = (values.get(pk[0]),) if len(pk) == 1 else tuple(values.get(k) for k in pk)
-        return self._identity.get(key) is obj or any(o is obj for o in self._pending)
+        return self._identity.get(key) is obj or id(obj) in self._pending
 
     def _load(self, row: Row, *, refresh: bool = False) -> T:
-        existing = self._identity.get(self._rules.pk(row))
+        pk = self._pk
+        ident = (row[pk[0]],) if len(pk) == 1 else tuple(row[k] for k in pk)
+        existing = self._identity.get(ident)
         if existing is not None:
             return self._sync(existing, row, refresh=True) if refresh else existing
-        obj: T = self._info.mapper.class_manager.new_instance()
-        return self._sync(obj, row, refresh=True)
+        # A new instance, as SQLAlchemy's loading builds one: values straight into the
+        # instance dict (immutable ones shared, others copied), a fresh unmodified state.
+        obj: T = self._new_instance()
+        if self._rules.mutable_values:
+            obj.__dict__.update(
+                {k: v if type(v) in PLAIN_TYPES else copy_value(v) for k, v in row.items()}
+            )
+        else:
+            obj.__dict__.update(row)
+        state = self._instance_state(obj)
+        state._instance_dict = self._dirty_ref  # type: ignore[assignment]  # noqa: SLF001 - SQLAlchemy's dirty hook
+        self._snapshot[ident] = row
+        self._identity[ident] = obj
+        self._keys[state] = ident
+        return obj
 
-    def _select(self, filters: Mapping[str, object], order_by: object = None) -> builtins.list[Row]:
-        checked = self._info.filters(filters)
-        rows = [
-            r
-            for r in self._rows.rows.values()
-            if all(r[k] is None if v is None else r[k] == v for k, v in checked.items())
-        ]
+    def _load_many(self, rows: Sequence[Row]) -> builtins.list[T]:
+        """:meth:`_load` for a window of rows: the same steps, with the lookups hoisted.
+
+        Listing is bound by building instances (SQLAlchemy's ``new_instance`` is about
+        half of it), so the per-row work around it stays minimal here.
+        """
+        identity, snapshot, keys = self._identity, self._snapshot, self._keys
+        manager = self._info.mapper.class_manager
+        cls = manager.class_
+        make_state = manager._state_constructor  # noqa: SLF001 - what new_instance() calls
+        set_state = manager._state_setter  # noqa: SLF001
+        dirty_ref = self._dirty_ref
+        pk = self._pk
+        single = pk[0] if len(pk) == 1 else None
+        share = not self._rules.mutable_values
+        out: builtins.list[T] = []
+        for row in rows:
+            ident = (row[single],) if single is not None else tuple(row[k] for k in pk)
+            obj = identity.get(ident)
+            if obj is None:
+                obj = cls.__new__(cls)
+                state = make_state(obj, manager)
+                set_state(obj, state)
+                if share:
+                    obj.__dict__.update(row)
+                else:
+                    obj.__dict__.update(
+                        {k: v if type(v) in PLAIN_TYPES else copy_value(v) for k, v in row.items()}
+                    )
+                state._instance_dict = dirty_ref  # noqa: SLF001 - SQLAlchemy's dirty hook
+                snapshot[ident] = row
+                identity[ident] = obj
+                keys[state] = ident
+            out.append(obj)
+        return out
+
+    def _order(self, order_by: object) -> OrderKey:
         terms = self._info.order(order_by)
         if any(isinstance(t, RawOrder) for t in terms):
             raise ValidationError(
                 f"the in-memory repository of {self._info.name} orders by mapped columns only",
                 [FieldError("order_by", "SQL expressions need a SQL backend")],
             )
-        return sort_rows(rows, [t for t in terms if isinstance(t, OrderTerm)])
+        return order_key(terms)
 
     # -- reads ---------------------------------------------------------------------------
     @property
@@ -153,7 +245,7 @@ class InMemoryRepository(Generic[T]):
         key = self._info.ident(ident)
         if key in self._identity:
             return self._identity[key]
-        row = self._rows.rows.get(key)
+        row = self._rows.get(key)
         return None if row is None else self._load(row)
 
     def get_or_raise(self, ident: object) -> T:
@@ -164,9 +256,16 @@ class InMemoryRepository(Generic[T]):
         return obj
 
     def get_by(self, **filters: object) -> T | None:
-        """Return the first row by primary key matching *filters*, or ``None``."""
-        rows = self._select(filters)
-        return self._load(rows[0]) if rows else None
+        """Return the first row by primary key matching *filters*, or ``None``.
+
+        Filters naming a whole unique constraint are answered from its index.
+        """
+        checked = self._info.filters(filters)
+        found = self._rows.find_unique(checked)
+        if found is False:
+            rows = self._rows.window(self._order(None), checked, limit=1)
+            found = rows[0] if rows else None
+        return None if found is None or found is True else self._load(found)
 
     def exists(self, **filters: object) -> bool:
         """Whether any row matches."""
@@ -174,7 +273,7 @@ class InMemoryRepository(Generic[T]):
 
     def count(self, **filters: object) -> int:
         """Number of rows matching *filters*."""
-        return len(self._select(filters))
+        return self._rows.count(self._info.filters(filters))
 
     def list(
         self,
@@ -186,16 +285,17 @@ class InMemoryRepository(Generic[T]):
     ) -> Sequence[T]:
         """Rows matching *filters* in ``order_by`` order (primary key breaks ties)."""
         self._info.check_window(limit, offset)
-        rows = self._select(filters, order_by)[offset or 0 :]
-        return [self._load(r) for r in (rows if limit is None else rows[:limit])]
+        checked = self._info.filters(filters)
+        rows = self._rows.window(self._order(order_by), checked, offset=offset or 0, limit=limit)
+        return self._load_many(rows)
 
     def paginate(self, *, page: int = 1, size: int = 50, order_by: OrderBy = None) -> Page[T]:
         """Page *page* of all rows with the true total."""
         self._info.check_page(page, size, self.max_page_size)
-        rows = self._select({}, order_by)
-        start = (page - 1) * size
-        items = [self._load(r) for r in rows[start : start + size]]
-        return Page(items=items, total=len(rows), page=page, size=size)
+        order = self._order(order_by)
+        rows = self._rows.window(order, {}, offset=(page - 1) * size, limit=size)
+        items = self._load_many(rows)
+        return Page(items=items, total=self._rows.count({}), page=page, size=size)
 
     def seek(
         self, *, after: str | None = None, limit: int = 50, order_by: OrderBy = None
@@ -203,26 +303,78 @@ class InMemoryRepository(Generic[T]):
         """Keyset page: up to *limit* rows after cursor *after*."""
         self._info.check_page(1, limit, self.max_page_size)
         terms = self._info.seek_terms(order_by)
-        rows = sort_rows(builtins.list(self._rows.rows.values()), terms)
+        test = None
         if after is not None:
             cursor = self._info.decode_cursor(after, terms)
-            rows = [r for r in rows if self._rules.after(r, cursor, terms)]
-        items = [self._load(r) for r in rows[:limit]]
+            rules = self._rules
+            test = lambda r: rules.after(r, cursor, terms)  # noqa: E731 - a one-line predicate
+        rows = self._rows.window(order_key(terms), {}, limit=limit + 1, after=test)
+        items = self._load_many(rows[:limit])
         more = len(rows) > limit
         next_cursor = self._info.encode_cursor(terms, rows[limit - 1]) if more else None
         return CursorPage(items=items, next_cursor=next_cursor)
+
+    # -- the unit of work ----------------------------------------------------------------
+    def commit(self) -> None:
+        """Flush, then publish this unit of work's writes to the database at once.
+
+        The equivalent of ``session.commit()``: other repositories on the database see the
+        writes from now on. A row another unit of work committed meanwhile with the same
+        key, unique values or (with ``version_id_col``) a newer version raises
+        ``ConflictError``; the unit of work is then rolled back, like a failed transaction.
+        """
+        self._flush()
+        try:
+            self._rows.publish()
+        except ConflictError:
+            self.rollback()
+            raise
+
+    def rollback(self) -> None:
+        """Discard every uncommitted write, as ``session.rollback()`` does.
+
+        Objects this unit of work inserted are forgotten; the others are refreshed from
+        the committed rows (a ``Session`` expires them and reloads on access).
+        """
+        self._rows.discard()
+        self._pending.clear()
+        changed = self._dirty._modified  # noqa: SLF001 - changed but not flushed
+        stored = self._rows.base.rows
+        for key, obj in builtins.list(self._identity.items()):
+            row = stored.get(key)
+            state = self._instance_state(obj)
+            if row is None:
+                state._instance_dict = _no_identity_map  # noqa: SLF001
+                self._keys.pop(state, None)
+                del self._identity[key], self._snapshot[key]
+            elif self._snapshot[key] is not row or state in changed:
+                self._sync(obj, row, refresh=True)
+        changed.clear()
+
+    def close(self) -> None:
+        """Roll back and forget every object, as ``session.close()`` does; reusable after."""
+        self.rollback()
+        for obj in self._identity.values():
+            self._instance_state(obj)._instance_dict = _no_identity_map  # noqa: SLF001
+        self._identity.clear()
+        self._keys.clear()
+        self._snapshot.clear()
 
     # -- writes --------------------------------------------------------------------------
     def _flush(self, extra: Sequence[T] = ()) -> None:
         """Write pending objects and dirty loaded objects atomically (all or nothing)."""
         work = self._rows
-        new = [*self._pending, *extra]
+        new = [*self._pending.values(), *extra]
         updates: builtins.list[tuple[T, Row]] = []
+        dirty = self._dirty._modified  # noqa: SLF001 - states changed since loading
         with work.atomic():
-            for key, instance in self._states.items():
-                if not instance.modified:
+            for instance in builtins.list(dirty):
+                key = self._keys.get(instance)
+                held = None if key is None else self._identity.get(key)
+                if key is None or held is None or held is not instance.obj():
+                    dirty.discard(instance)  # no longer ours
                     continue
-                obj = self._identity[key]
+                obj = held
                 before = self._snapshot[key]
                 state = self._state(obj)
                 if state != before:
@@ -231,6 +383,7 @@ class InMemoryRepository(Generic[T]):
                 (obj, self._rules.insert(work, self._state(obj), none_is_default=True))
                 for obj in new
             ]
+        dirty.clear()
         self._pending.clear()
         for obj, row in updates:
             self._sync(obj, row, refresh=True)
@@ -246,7 +399,7 @@ class InMemoryRepository(Generic[T]):
         tracked = self._tracked(obj)
         if not flush:
             if not tracked:
-                self._pending.append(obj)
+                self._pending[id(obj)] = obj
             return obj
         self._flush(() if tracked else [obj])
         return obj
@@ -368,6 +521,18 @@ class AsyncInMemoryRepository(Generic[T]):
     async def flush(self) -> None:
         """See :meth:`InMemoryRepository.flush`."""
         self._sync_repo.flush()
+
+    async def commit(self) -> None:
+        """See :meth:`InMemoryRepository.commit`."""
+        self._sync_repo.commit()
+
+    async def rollback(self) -> None:
+        """See :meth:`InMemoryRepository.rollback`."""
+        self._sync_repo.rollback()
+
+    async def close(self) -> None:
+        """See :meth:`InMemoryRepository.close`."""
+        self._sync_repo.close()
 
     async def upsert(
         self,

@@ -87,6 +87,30 @@ class {name}(InMemoryRepository):
             "test_differential_against_fake",
         ],
     ),
+    "flushed_writes_are_published_at_once": (
+        """
+class {name}(InMemoryRepository):
+    def _flush(self, extra=()):
+        super()._flush(extra)
+        self._rows.publish()  # no transactions: what the fake did before units of work
+""",
+        [
+            "test_an_uncommitted_write_is_invisible_to_other_units_of_work",
+            "test_an_uncommitted_update_shows_the_old_row_to_other_units_of_work",
+        ],
+    ),
+    "rollback_keeps_the_writes": (
+        """
+class {name}(InMemoryRepository):
+    def rollback(self):
+        self._flush()
+        self._rows.publish()
+""",
+        [
+            "test_rollback_discards_uncommitted_writes",
+            "test_closing_without_commit_discards_uncommitted_writes",
+        ],
+    ),
     "bulk_add_keeps_the_rows_before_a_failure": (
         """
 class {name}(InMemoryRepository):

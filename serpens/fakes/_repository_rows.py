@@ -11,12 +11,20 @@ import datetime as dt
 import uuid
 from collections.abc import Callable, Sequence
 from decimal import Decimal
-from typing import Any
+from typing import Any, Protocol
 
 from serpens._rules.repository import ModelInfo, OrderTerm
 from serpens.errors import ConfigurationError, ConflictError, FieldError, ValidationError
+from serpens.fakes._repository_index import EqualityIndex, OrderedIndex, OrderKey
 
-__all__ = ["PLAIN_TYPES", "RowRules", "TableRows", "copy_row", "copy_value", "sort_rows"]
+__all__ = [
+    "PLAIN_TYPES",
+    "RowRules",
+    "RowStore",
+    "TableRows",
+    "copy_row",
+    "copy_value",
+]
 
 Row = dict[str, object]
 _IMMUTABLE = (str, int, float, bool, type(None), Decimal, dt.date, dt.time, uuid.UUID, bytes)
@@ -47,6 +55,8 @@ class TableRows:
         self.rows: dict[tuple[object, ...], Row] = {}
         self.last_id = 0
         self._indexes: dict[tuple[str, ...], dict[tuple[object, ...], tuple[object, ...]]] = {}
+        self._ordered: dict[OrderKey, OrderedIndex] = {}
+        self._equal: dict[str, EqualityIndex | None] = {}  # None: a value is unhashable
         self._undo: list[tuple[tuple[object, ...], Row | None]] | None = None
 
     def index(self, unique: tuple[str, ...]) -> dict[tuple[object, ...], tuple[object, ...]]:
@@ -56,6 +66,24 @@ class TableRows:
             found = self._indexes[unique] = {}
             for pk, row in self.rows.items():
                 self._link(unique, found, row, pk)
+        return found
+
+    def ordered(self, order: OrderKey) -> OrderedIndex:
+        """The keys in *order* (a total order: the primary key is its last term)."""
+        found = self._ordered.get(order)
+        if found is None:
+            found = self._ordered[order] = OrderedIndex(self.rows, order)
+        return found
+
+    def equal(self, column: str) -> EqualityIndex | None:
+        """Values of *column* -> keys; ``None`` when a value cannot be hashed (JSON)."""
+        if column in self._equal:
+            return self._equal[column]
+        try:
+            found: EqualityIndex | None = EqualityIndex(self.rows, column)
+        except TypeError:
+            found = None
+        self._equal[column] = found
         return found
 
     @staticmethod
@@ -74,13 +102,37 @@ class TableRows:
     def _put(self, pk: tuple[object, ...], old: Row | None, row: Row | None) -> None:
         for unique, index in self._indexes.items():
             if old is not None:
-                index.pop(tuple(old[k] for k in unique), None)
+                values = tuple(old[k] for k in unique)
+                if index.get(values) == pk:  # another row may hold them by now
+                    del index[values]
             if row is not None:
                 self._link(unique, index, row, pk)
+        if old is not None:
+            self._unindex(pk, old)
         if row is None:
             self.rows.pop(pk, None)
-        else:
-            self.rows[pk] = row
+            return
+        self.rows[pk] = row
+        self._reindex(pk, row)
+
+    def _unindex(self, pk: tuple[object, ...], old: Row) -> None:
+        """Drop *old* from the secondary indexes (it is still stored under *pk*)."""
+        for ordered in self._ordered.values():
+            ordered.remove(self.rows, pk, old)
+        for equal in self._equal.values():
+            if equal is not None:
+                equal.discard(pk, old)
+
+    def _reindex(self, pk: tuple[object, ...], row: Row) -> None:
+        """Add *row*, now stored under *pk*, to the secondary indexes."""
+        for ordered in self._ordered.values():
+            ordered.insert(self.rows, pk, row)
+        for column, equal in self._equal.items():
+            if equal is not None:
+                try:
+                    equal.add(pk, row)
+                except TypeError:  # an unhashable value: this column goes unindexed
+                    self._equal[column] = None
 
     def atomic(self) -> _Atomic:
         """Undo every write of the block if it raises."""
@@ -102,6 +154,25 @@ class TableRows:
             self.last_id = last_id
 
 
+class RowStore(Protocol):
+    """Where :class:`RowRules` writes: committed ``TableRows`` or a unit of work's pending rows."""
+
+    last_id: int
+
+    @property
+    def rows(self) -> Any:
+        """Stored rows by key (``get``, ``in``, ``[]``)."""
+        ...
+
+    def index(self, unique: tuple[str, ...]) -> Any:
+        """Values -> key for one unique column set (``get``)."""
+        ...
+
+    def write(self, pk: tuple[object, ...], row: Row) -> None:
+        """Store *row* under *pk*."""
+        ...
+
+
 class _Atomic:
     """Context of :meth:`TableRows.atomic` (a class: it runs on every fake write)."""
 
@@ -116,14 +187,6 @@ class _Atomic:
 
     def __exit__(self, _type: object, exc: BaseException | None, _tb: object) -> None:
         self._rows._end(self._last_id, failed=exc is not None)  # noqa: SLF001
-
-
-def sort_rows(rows: list[Row], terms: Sequence[OrderTerm]) -> list[Row]:
-    """Sort by *terms*: NULLs last ascending and first descending, stable per key."""
-    out = list(rows)
-    for term in reversed(terms):
-        out.sort(key=lambda r, k=term.key: (r[k] is None, r[k]), reverse=term.descending)  # type: ignore[misc]
-    return out
 
 
 def _evaluator(info: ModelInfo, key: str, default: Any, clock: Callable[[], dt.datetime]) -> Any:
@@ -170,6 +233,9 @@ class RowRules:
         self.autoincrement = next((k for k, c in info.columns.items() if c.autoincrement), None)
         self._aware = frozenset(k for k, c in info.columns.items() if c.aware_datetime)
         self._not_null = tuple(k for k, c in info.columns.items() if not c.nullable)
+        self.mutable_values = False
+        """Whether a mutable value (a list, a dict) was ever stored: until then, loading
+        shares every stored value with the objects it builds instead of copying."""
 
     def pk(self, row: Row) -> tuple[object, ...]:
         """The primary-key tuple of *row*."""
@@ -196,6 +262,8 @@ class RowRules:
                     )
                 row[key] = value.astimezone(dt.UTC)
             else:
+                if not isinstance(value, _IMMUTABLE):
+                    self.mutable_values = True
                 row[key] = copy_value(value)
         missing = [k for k in self._not_null if row.get(k) is None]
         if missing:
@@ -205,7 +273,7 @@ class RowRules:
             )
         return row
 
-    def _check_unique(self, work: TableRows, row: Row, own: tuple[object, ...] | None) -> None:
+    def _check_unique(self, work: RowStore, row: Row, own: tuple[object, ...] | None) -> None:
         for unique in self.info.unique_sets[1:]:
             values = tuple(row[k] for k in unique)
             if None in values:
@@ -216,15 +284,16 @@ class RowRules:
                     f"duplicate key: {self.info.name} ({', '.join(unique)})={values!r} exists"
                 )
 
-    def find(self, work: TableRows, target: tuple[str, ...], values: Row) -> Row | None:
+    def find(self, work: RowStore, target: tuple[str, ...], values: Row) -> Row | None:
         """The stored row whose *target* columns equal those of *values*, if any."""
         wanted = tuple(values[k] for k in target)
         if target == self.info.pk:
-            return work.rows.get(wanted)
+            found: Row | None = work.rows.get(wanted)
+            return found
         pk = work.index(target).get(wanted)
         return None if pk is None else work.rows[pk]
 
-    def insert(self, work: TableRows, values: Row, *, none_is_default: bool) -> Row:
+    def insert(self, work: RowStore, values: Row, *, none_is_default: bool) -> Row:
         """Build the full row for *values*, check it and store it in *work*."""
         row: Row = dict.fromkeys(self.info.columns)
         for key, value in values.items():
@@ -248,7 +317,7 @@ class RowRules:
         work.write(ident, row)
         return row
 
-    def _store_update(self, work: TableRows, old: Row, changes: Row) -> Row:
+    def _store_update(self, work: RowStore, old: Row, changes: Row) -> Row:
         row = dict(old)
         row.update(changes)
         for key, onupdate in self.onupdates.items():
@@ -264,7 +333,7 @@ class RowRules:
         work.write(own, row)
         return row
 
-    def update(self, work: TableRows, before: Row, state: Row) -> Row:
+    def update(self, work: RowStore, before: Row, state: Row) -> Row:
         """Write an object's changed attributes, checking its version is still current."""
         own = self.pk(before)
         stored = work.rows.get(own)
@@ -276,7 +345,7 @@ class RowRules:
 
     def upsert(
         self,
-        work: TableRows,
+        work: RowStore,
         values: Row,
         target: Sequence[str],
         fields: Sequence[str] | None,
