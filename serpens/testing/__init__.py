@@ -13,7 +13,8 @@ pubsub    PUBSUB_EMULATOR_HOST   gcloud ``cloud-pubsub-emulator``  in-process gR
 ========  =====================  ===============================  ===========================
 
 moto and ``serve_asgi`` always run in-process. :class:`FaultProxy` sits in front of any of
-them and injects network faults (latency, trickle, freeze, black hole, reset, refuse). A backend that cannot start raises
+them and injects network faults (latency, trickle, freeze, black hole, reset, refuse). A
+backend that cannot start raises
 :class:`~serpens.errors.BackendUnavailableError` naming every tier tried and why it failed;
 nothing is skipped silently. Importing this package imports no SDK. See ``docs/testing.md``.
 """

@@ -36,7 +36,7 @@ _RST = struct.pack("ii", 1, 0)  # SO_LINGER on, 0 s: close() sends RST
 class Fault(enum.StrEnum):
     """The fault a :class:`FaultProxy` applies to its connections."""
 
-    PASS = "pass"
+    PASS = "pass"  # noqa: S105 - a fault name, not a password
     LATENCY = "latency"
     TRICKLE = "trickle"
     FREEZE = "freeze"
@@ -73,7 +73,7 @@ class _Mode:
     size: int = _CHUNK  # trickle: bytes per slice
 
 
-class _Aborted(Exception):
+class _AbortedError(Exception):
     """A link was told to stop while a pump waited."""
 
 
@@ -129,13 +129,13 @@ class _Link:
         except OSError:
             self.rst = True  # the server is down: the client sees its connection reset
         else:
-            self.client.setblocking(False)
-            self.upstream.setblocking(False)
+            self.client.setblocking(False)  # noqa: FBT003 - the stdlib signature
+            self.upstream.setblocking(False)  # noqa: FBT003 - the stdlib signature
             down = threading.Thread(
-                target=self._pump, args=(self.upstream, self.client, False), daemon=True
+                target=self._pump, args=(self.upstream, self.client, "down"), daemon=True
             )
             down.start()
-            self._pump(self.client, self.upstream, True)
+            self._pump(self.client, self.upstream, "up")
             down.join()
         self._close()
 
@@ -152,7 +152,7 @@ class _Link:
         self.proxy._forget(self)  # noqa: SLF001
 
     def _wait(self, seconds: float | None, *, until_thawed: bool = False) -> None:
-        """Sleep *seconds* (or while the proxy is frozen); raise ``_Aborted`` on abort."""
+        """Sleep *seconds* (or while the proxy is frozen); raise ``_AbortedError`` on abort."""
         cond = self.proxy._cond  # noqa: SLF001
         with cond:
             if until_thawed:
@@ -162,17 +162,17 @@ class _Link:
             elif seconds:
                 cond.wait_for(lambda: self.aborted, timeout=seconds)
             if self.aborted:
-                raise _Aborted
+                raise _AbortedError
 
     def _poll(self, sock: socket.socket, events: int) -> None:
-        """Block until *sock* is ready for *events*; raise ``_Aborted`` on abort."""
+        """Block until *sock* is ready for *events*; raise ``_AbortedError`` on abort."""
         poller = select.poll()
         poller.register(sock, events)
         poller.register(self._wake_r, _READ)
         while True:
             ready = dict(poller.poll(_POLL_MS))
             if self.aborted or self._wake_r.fileno() in ready:
-                raise _Aborted
+                raise _AbortedError
             if sock.fileno() in ready:
                 return
 
@@ -186,7 +186,7 @@ class _Link:
                 continue
             view = view[sent:]
 
-    def _pump(self, src: socket.socket, dst: socket.socket, to_upstream: bool) -> None:  # noqa: FBT001
+    def _pump(self, src: socket.socket, dst: socket.socket, direction: str) -> None:
         try:
             while True:
                 self._poll(src, _READ)
@@ -209,10 +209,10 @@ class _Link:
                 if mode.fault is Fault.LATENCY:
                     self._wait(mode.delay)
                 self._send(dst, data)
-                self.proxy._count(**{"up" if to_upstream else "down": len(data)})  # noqa: SLF001
+                self.proxy._count(**{direction: len(data)})  # noqa: SLF001
                 if mode.fault is Fault.TRICKLE:
                     self._wait(mode.delay)
-        except _Aborted:
+        except _AbortedError:
             return
         except OSError:  # a peer reset its side: reset the other one too
             self.abort(rst=True)
@@ -448,7 +448,7 @@ class FaultProxy:
             sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
             sock.bind((LOOPBACK, port))
             sock.listen(self.max_connections)
-            sock.setblocking(False)
+            sock.setblocking(False)  # noqa: FBT003 - the stdlib signature
         except OSError:
             sock.close()
             raise
