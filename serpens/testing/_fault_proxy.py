@@ -208,8 +208,9 @@ class _Link:
                     continue
                 if mode.fault is Fault.LATENCY:
                     self._wait(mode.delay)
-                self._send(dst, data)
+                # counted first, so a client that got the bytes always sees them counted
                 self.proxy._count(**{direction: len(data)})  # noqa: SLF001
+                self._send(dst, data)
                 if mode.fault is Fault.TRICKLE:
                     self._wait(mode.delay)
         except _AbortedError:
