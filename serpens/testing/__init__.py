@@ -23,13 +23,14 @@ from __future__ import annotations
 
 from serpens.testing._asgi import serve_asgi
 from serpens.testing._common import ServerHandle, Tier
-from serpens.testing._fault_proxy import Fault, FaultProxy, FaultScope, FaultStats
+from serpens.testing._fault_proxy import Direction, Fault, FaultProxy, FaultScope, FaultStats
 from serpens.testing._moto import MotoServer, start_moto
 from serpens.testing._postgres import PostgresServer, start_postgres
 from serpens.testing._pubsub import PubSubEmulator, start_pubsub_emulator
 from serpens.testing._redis import RedisServer, start_redis
 
 __all__ = [
+    "Direction",
     "Fault",
     "FaultProxy",
     "FaultScope",

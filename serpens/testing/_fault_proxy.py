@@ -16,13 +16,13 @@ import struct
 import threading
 from dataclasses import dataclass
 from types import TracebackType
-from typing import Self
+from typing import Literal, Self
 from urllib.parse import urlsplit, urlunsplit
 
 from serpens.errors import BackendUnavailableError, ValidationError
 from serpens.testing._common import LOOPBACK
 
-__all__ = ["Fault", "FaultProxy", "FaultScope", "FaultStats"]
+__all__ = ["Direction", "Fault", "FaultProxy", "FaultScope", "FaultStats"]
 
 _CHUNK = 65536
 _POLL_MS = 500  # safety net only: every wait is woken explicitly
@@ -31,6 +31,9 @@ _CONNECT_S = 2.0
 _READ = select.POLLIN | select.POLLPRI | select.POLLERR | select.POLLHUP
 _WRITE = select.POLLOUT | select.POLLERR | select.POLLHUP
 _RST = struct.pack("ii", 1, 0)  # SO_LINGER on, 0 s: close() sends RST
+
+Direction = Literal["both", "upstream", "downstream"]
+"""Which way a latency or trickle fault slows: client to server (``upstream``), back, or both."""
 
 
 class Fault(enum.StrEnum):
@@ -71,6 +74,10 @@ class _Mode:
     fault: Fault
     delay: float = 0.0  # latency: seconds per chunk; trickle: seconds between slices
     size: int = _CHUNK  # trickle: bytes per slice
+    direction: Direction = "both"  # latency and trickle: which way is slowed
+
+
+_PASS = _Mode(Fault.PASS)
 
 
 class _AbortedError(Exception):
@@ -186,37 +193,55 @@ class _Link:
                 continue
             view = view[sent:]
 
+    def _mode_for(self, direction: str) -> _Mode:
+        mode = self.proxy._mode  # noqa: SLF001
+        if mode.direction in ("both", f"{direction}stream"):
+            return mode
+        return _PASS  # latency or trickle of the other direction only
+
+    def _forward(self, data: bytes, dst: socket.socket, mode: _Mode, direction: str) -> None:
+        if mode.fault is Fault.BLACKHOLE:
+            self.proxy._count(swallowed=len(data))  # noqa: SLF001
+            return
+        if mode.fault is Fault.LATENCY:
+            self._wait(mode.delay)
+        # counted first, so a client that got the bytes always sees them counted
+        self.proxy._count(**{direction: len(data)})  # noqa: SLF001
+        self._send(dst, data)
+        if mode.fault is Fault.TRICKLE:
+            self._wait(mode.delay)
+
     def _pump(self, src: socket.socket, dst: socket.socket, direction: str) -> None:
         try:
             while True:
                 self._poll(src, _READ)
-                mode = self.proxy._mode  # noqa: SLF001
+                mode = self._mode_for(direction)
                 if mode.fault is Fault.FREEZE:
                     self._wait(None, until_thawed=True)
                     continue
-                size = mode.size if mode.fault is Fault.TRICKLE else _CHUNK
                 try:
-                    data = src.recv(size)
+                    data = src.recv(mode.size if mode.fault is Fault.TRICKLE else _CHUNK)
                 except BlockingIOError:
                     continue
                 if not data:  # EOF: pass the half-close on
                     with contextlib.suppress(OSError):
                         dst.shutdown(socket.SHUT_WR)
                     return
-                if mode.fault is Fault.BLACKHOLE:
-                    self.proxy._count(swallowed=len(data))  # noqa: SLF001
-                    continue
-                if mode.fault is Fault.LATENCY:
-                    self._wait(mode.delay)
-                # counted first, so a client that got the bytes always sees them counted
-                self.proxy._count(**{direction: len(data)})  # noqa: SLF001
-                self._send(dst, data)
-                if mode.fault is Fault.TRICKLE:
-                    self._wait(mode.delay)
+                self._forward(data, dst, mode, direction)
         except _AbortedError:
             return
         except OSError:  # a peer reset its side: reset the other one too
             self.abort(rst=True)
+
+
+def _checked(direction: str) -> Direction:
+    if direction == "both":
+        return "both"
+    if direction == "upstream":
+        return "upstream"
+    if direction == "downstream":
+        return "downstream"
+    raise ValidationError("direction must be 'both', 'upstream' or 'downstream'")
 
 
 class FaultProxy:
@@ -228,8 +253,9 @@ class FaultProxy:
     restore the previous fault), and the proxy starts in pass-through mode:
 
     - :meth:`heal`: forward everything (pass-through).
-    - :meth:`latency`: add *ms* milliseconds before each chunk, in each direction.
-    - :meth:`trickle`: forward at most *nbytes* every *every* seconds, in each direction.
+    - :meth:`latency`: add *ms* milliseconds before each chunk, in each direction (or
+      one: ``direction="upstream"`` or ``"downstream"``).
+    - :meth:`trickle`: forward at most *nbytes* every *every* seconds, likewise.
     - :meth:`freeze`: forward nothing either way; connections stay open, new ones are
       accepted and never answered. Clients block until their own timeout.
     - :meth:`blackhole`: read everything and drop it silently, in both directions.
@@ -369,17 +395,23 @@ class FaultProxy:
         """Pass everything through (and listen again after :meth:`refuse`)."""
         return self._set(_Mode(Fault.PASS))
 
-    def latency(self, ms: float) -> FaultScope:
-        """Delay each chunk by *ms* milliseconds, in each direction."""
+    def latency(self, ms: float, *, direction: Direction = "both") -> FaultScope:
+        """Delay each chunk by *ms* milliseconds, in *direction* (default both ways)."""
         if ms < 0:
             raise ValidationError("latency must be >= 0 ms")
-        return self._set(_Mode(Fault.LATENCY, delay=ms / 1000))
+        return self._set(_Mode(Fault.LATENCY, delay=ms / 1000, direction=_checked(direction)))
 
-    def trickle(self, nbytes: int, every: float) -> FaultScope:
-        """Forward at most *nbytes* bytes every *every* seconds, in each direction."""
+    def trickle(self, nbytes: int, every: float, *, direction: Direction = "both") -> FaultScope:
+        """Forward at most *nbytes* bytes every *every* seconds, in *direction*.
+
+        ``direction="downstream"`` slows responses only, like a server trickling its
+        answer; the default slows both ways.
+        """
         if nbytes < 1 or every < 0:
             raise ValidationError("trickle needs nbytes >= 1 and every >= 0 seconds")
-        return self._set(_Mode(Fault.TRICKLE, delay=every, size=nbytes))
+        return self._set(
+            _Mode(Fault.TRICKLE, delay=every, size=nbytes, direction=_checked(direction))
+        )
 
     def freeze(self) -> FaultScope:
         """Stop forwarding both ways; connections stay open and new ones hang."""
