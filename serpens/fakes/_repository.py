@@ -20,6 +20,8 @@ from typing import Any, ClassVar, Generic, TypeVar
 from serpens._fake_rows import PLAIN_TYPES, RowRules, TableRows, copy_value, sort_rows
 from serpens._mapped import OrderTerm, RawOrder, model_info
 from serpens.errors import ConfigurationError, FieldError, ValidationError
+from serpens.fakes._outage import OutageSwitch
+from serpens.fakes._repository_outage import RepositoryOutage
 from serpens.ports import CursorPage, OrderBy, Page
 
 __all__ = ["AsyncInMemoryRepository", "InMemoryDatabase", "InMemoryRepository"]
@@ -28,7 +30,7 @@ T = TypeVar("T")
 Row = dict[str, object]
 
 
-class InMemoryDatabase:
+class InMemoryDatabase(OutageSwitch):
     """The committed rows of every table, shared by the repositories opened on it.
 
     Args:
@@ -48,7 +50,7 @@ class InMemoryDatabase:
         return rows
 
 
-class InMemoryRepository(Generic[T]):
+class InMemoryRepository(RepositoryOutage, Generic[T]):
     """The Repository port over an :class:`InMemoryDatabase`, for unit tests.
 
     Subclass with ``model = X`` or pass the model. Every repository is its own unit of
@@ -298,7 +300,7 @@ class InMemoryRepository(Generic[T]):
         return len(batch)
 
 
-class AsyncInMemoryRepository(Generic[T]):
+class AsyncInMemoryRepository(RepositoryOutage, Generic[T]):
     """The ``AsyncRepository`` port over an :class:`InMemoryDatabase`; see the sync fake."""
 
     model: type[Any]
