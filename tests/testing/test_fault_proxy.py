@@ -6,6 +6,7 @@ import socket
 import threading
 import time
 from collections.abc import Iterator
+from pathlib import Path
 
 import psycopg2
 import pytest
@@ -310,3 +311,11 @@ def test_postgres_through_the_proxy(postgres_proxy: FaultProxy, postgres_url: st
         assert cur.fetchone() == (2,)
     finally:
         healed.close()
+
+
+def test_the_docs_fixture_example_passes_in_a_user_suite(pytester: pytest.Pytester) -> None:
+    example = Path(__file__).resolve().parents[2] / "docs" / "examples" / "testing_fault_fixture.py"
+    pytester.makeini("[pytest]\nasyncio_default_fixture_loop_scope = function\n")
+    pytester.makepyfile(test_outages=example.read_text(encoding="utf-8"))
+    result = pytester.runpytest("-p", "no:cacheprovider")
+    result.assert_outcomes(passed=2)
