@@ -567,4 +567,4 @@ class FaultProxy:
                 return
             link = _Link(self, client)
             self._links.add(link)
-        link.thread.start()
+            link.thread.start()  # under the lock: a snapshot never holds an unstarted link

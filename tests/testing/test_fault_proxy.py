@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import socket
 import threading
 import time
@@ -11,6 +13,7 @@ from pathlib import Path
 import psycopg2
 import pytest
 import redis
+import redis.asyncio as aioredis
 
 from serpens.errors import BackendUnavailableError, ValidationError
 from serpens.testing import Fault, FaultProxy, PostgresServer, RedisServer
@@ -319,3 +322,31 @@ def test_the_docs_fixture_example_passes_in_a_user_suite(pytester: pytest.Pytest
     pytester.makepyfile(test_outages=example.read_text(encoding="utf-8"))
     result = pytester.runpytest("-p", "no:cacheprovider")
     result.assert_outcomes(passed=2)
+
+
+async def test_async_clients_time_out_while_the_event_loop_keeps_running(
+    redis_proxy: FaultProxy, redis_url: str
+) -> None:
+    client = aioredis.Redis.from_url(redis_proxy.url_for(redis_url), socket_timeout=0.3)
+    ticks = 0
+
+    async def ticker() -> None:
+        nonlocal ticks
+        while True:
+            await asyncio.sleep(0.01)
+            ticks += 1
+
+    task = asyncio.create_task(ticker())
+    try:
+        assert await client.ping() is True
+        with redis_proxy.freeze():
+            with pytest.raises(redis.TimeoutError):
+                await client.ping()
+            assert ticks >= 10
+        await client.connection_pool.disconnect()
+        assert await client.ping() is True
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+        await client.aclose()
