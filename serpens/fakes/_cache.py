@@ -37,10 +37,15 @@ class InMemoryCache(OutageSwitch):
         default_ttl: float = 300.0,
         fail_open: bool = False,
     ) -> None:
-        self.fail_open = fail_open
+        self._fail_open = fail_open
         self._clock = clock
         self._default_ttl = check_ttl(default_ttl, default_ttl)
         self._entries: dict[str, tuple[str, float]] = {}
+
+    @property
+    def fail_open(self) -> bool:
+        """Whether a simulated outage serves misses instead of raising."""
+        return self._fail_open
 
     def keys(self) -> list[str]:
         """The live keys, sorted (an inspection helper, not part of the port)."""
