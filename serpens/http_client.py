@@ -14,7 +14,8 @@ Semantics:
   different options (or after ``HTTP_CLIENT_TIMEOUT`` changed) raises
   :class:`~serpens.errors.ConfigurationError` instead of silently keeping the old
   client: call :func:`close_client` first.
-- :func:`get_client` before :func:`init_client` raises ``ConfigurationError``.
+- :func:`get_client` before :func:`init_client` raises ``NotInitializedError`` (a
+  ``ConfigurationError`` and, as in serpens 2.9, a ``RuntimeError``).
 - The client's connection pool belongs to the event loop that created it. When that
   loop has been closed (``asyncio.run`` per invocation, test loops), :func:`get_client`
   builds a fresh client with the same options on the running loop instead of handing
@@ -29,7 +30,7 @@ from typing import Any
 
 from serpens._config import env_float
 from serpens._extras import require
-from serpens.errors import ConfigurationError
+from serpens.errors import ConfigurationError, NotInitializedError
 
 require("httpx", "http")
 
@@ -104,12 +105,12 @@ def get_client() -> httpx.AsyncClient:
     """Return the shared client; usable directly or as a FastAPI ``Depends`` dependency.
 
     Raises:
-        ConfigurationError: :func:`init_client` has not been called (or the client was
-            closed with :func:`close_client`).
+        NotInitializedError: :func:`init_client` has not been called (or the client was
+            closed with :func:`close_client`); also a ``RuntimeError``.
     """
     client, options = _state.client, _state.options
     if client is None or options is None or client.is_closed:
-        raise ConfigurationError(
+        raise NotInitializedError(
             "the shared HTTP client is not initialised: await init_client() first "
             "(for example in the FastAPI lifespan)"
         )

@@ -27,7 +27,7 @@ from serpens._config import env_float, env_str
 from serpens._pubsub_apm import async_publish_span, publish_span
 from serpens._pubsub_codec import OutgoingMessage, prepare
 from serpens._pubsub_errors import translate_error
-from serpens.errors import ConfigurationError, SerpensError
+from serpens.errors import ConfigurationError, NotInitializedError, SerpensError
 from serpens.ports import Payload
 
 if TYPE_CHECKING:
@@ -80,7 +80,7 @@ class _Clients:
     def _client(self, *, ordered: bool) -> PublisherClient:
         with self._lock:
             if self._closed:
-                raise ConfigurationError("the publisher is closed; create a new one")
+                raise NotInitializedError("the publisher is closed; create a new one")
             if self._plain is None:
                 self._plain = _new_client()
                 self._retry = _retry(self.timeout)
@@ -132,7 +132,7 @@ class _Clients:
                     **message.attributes,
                 )
         except RuntimeError as exc:  # the SDK's "Cannot publish on a stopped publisher."
-            raise ConfigurationError("the publisher is closed; create a new one") from exc
+            raise NotInitializedError("the publisher is closed; create a new one") from exc
         with self._lock:
             self._pending.add(future)
         future.add_done_callback(self._forget)

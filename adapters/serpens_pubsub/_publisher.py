@@ -7,7 +7,7 @@ from types import TracebackType
 from typing import Self
 
 from serpens._pubsub_codec import prepare
-from serpens.errors import ConfigurationError
+from serpens.errors import NotInitializedError
 from serpens.ports import Payload
 from serpens.pubsub import AsyncPublisher, AttributeValue
 
@@ -44,7 +44,7 @@ class PubSubPublisher:
         """See :meth:`serpens.ports.Publisher.publish` and :meth:`AsyncPublisher.publish`."""
         if self._closed:
             prepare(topic, payload, attributes, ordering_key)  # bad input reports first
-            raise ConfigurationError("the publisher is closed; create a new one")
+            raise NotInitializedError("the publisher is closed; create a new one")
         return await self._publisher.publish(
             topic, payload, attributes=attributes, ordering_key=ordering_key
         )

@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from serpens._pubsub_codec import prepare, validate_topic
-from serpens.errors import ConfigurationError, NotFoundError, SerpensError
+from serpens.errors import NotFoundError, NotInitializedError, SerpensError
 from serpens.ports import Payload
 
 __all__ = ["InMemoryPublisher", "PublishedMessage"]
@@ -86,7 +86,7 @@ class InMemoryPublisher:
         """Record the message and return its id; validates exactly like the adapter."""
         message = prepare(topic, payload, attributes, ordering_key)
         if self._closed:
-            raise ConfigurationError("the publisher is closed; create a new one")
+            raise NotInitializedError("the publisher is closed; create a new one")
         if self._topics is not None and topic not in self._topics:
             raise NotFoundError(f"topic {topic} does not exist")
         if self._failures:
