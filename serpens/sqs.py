@@ -29,7 +29,11 @@ batch on any failure.
   that has no partial batch response): a processor's exception propagates, as in
   serpens 2.9, so the caller sees the failure and the message is redelivered.
 
-No SDK is imported unless a processor raises :class:`RetryLater`.
+Publishing, as in serpens 2.9: ``publish_message(queue_url, body, message_group_id=None,
+attributes=None)``, ``publish_message_batch(queue_url, messages, order_key=None)`` and
+``build_message_attributes(attributes)`` (see :mod:`serpens._sqs_publish`).
+
+No SDK is imported unless a processor raises :class:`RetryLater` or a message is published.
 """
 
 from __future__ import annotations
@@ -46,6 +50,11 @@ from typing import Any, TypedDict, cast, overload
 
 from serpens import _lambda_loop
 from serpens._queues import MAX_VISIBILITY_TIMEOUT
+from serpens._sqs_publish import (
+    build_message_attributes,
+    publish_message,
+    publish_message_batch,
+)
 from serpens.errors import ValidationError
 
 __all__ = [
@@ -55,7 +64,10 @@ __all__ = [
     "Record",
     "RetryLater",
     "async_handler",
+    "build_message_attributes",
     "handler",
+    "publish_message",
+    "publish_message_batch",
 ]
 
 logger = logging.getLogger("serpens.sqs")
