@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -10,6 +11,7 @@ from sqlalchemy.pool import NullPool
 
 from serpens import migrations
 from serpens.errors import ConfigurationError, NotFoundError
+from tests._examples import EXAMPLES, run_example
 
 
 @pytest.fixture(name="folder")
@@ -91,3 +93,13 @@ def test_configuration_errors_are_clear(tmp_path: Path, monkeypatch: pytest.Monk
     with pytest.raises(ConfigurationError) as raised:
         migrations.migrate("postgresql://u:secret@127.0.0.1:1/db", tmp_path / "migrations")
     assert "secret" not in str(raised.value)
+
+
+def test_the_documented_example_runs(fresh_pg_url: str, tmp_path: Path) -> None:
+    result = run_example(
+        str(EXAMPLES / "migrations_yoyo.py"),
+        cwd=tmp_path,
+        env={**os.environ, "DATABASE_URL": fresh_pg_url},
+        strict=True,
+    )
+    assert result.returncode == 0, result.stderr
