@@ -299,16 +299,35 @@ async def test_redis_cache_readme_calls(redis_url: str) -> None:
 # --------------------------------------------------------------------------- migrations
 
 
-def test_the_legacy_yoyo_runner_is_kept(postgres_url: str, tmp_path: Path) -> None:
+@pytest.fixture(name="own_database")
+def _own_database(postgres_url: str) -> Iterator[str]:
+    """A database of its own, so yoyo's bookkeeping tables never reach other tests."""
+    from sqlalchemy import create_engine  # noqa: PLC0415
+    from sqlalchemy.engine import make_url  # noqa: PLC0415
+    from sqlalchemy.pool import NullPool  # noqa: PLC0415
+
+    name = f"compat_{uuid.uuid4().hex[:10]}"
+    admin = create_engine(postgres_url, poolclass=NullPool, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.exec_driver_sql(f'CREATE DATABASE "{name}"')
+    try:
+        yield make_url(postgres_url).set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as connection:
+            connection.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        admin.dispose()
+
+
+def test_the_legacy_yoyo_runner_is_kept(own_database: str, tmp_path: Path) -> None:
     from serpens import migrations  # noqa: PLC0415
 
     folder = tmp_path / "migrations"
     folder.mkdir()
-    table = f"compat_{uuid.uuid4().hex[:8]}"
-    (folder / f"0001.{table}.sql").write_text(f"CREATE TABLE {table} (id int);\n")
-    (folder / f"0001.{table}.rollback.sql").write_text(f"DROP TABLE {table};\n")
-    assert migrations.migrate(postgres_url, folder) == [f"0001.{table}"]
-    assert migrations.rollback(postgres_url, folder) == [f"0001.{table}"]
+    (folder / "0001.users.sql").write_text("CREATE TABLE users (id int);\n")
+    (folder / "0001.users.rollback.sql").write_text("DROP TABLE users;\n")
+    assert migrations.migrate(own_database, folder) == ["0001.users"]
+    assert migrations.migrate(own_database, folder) == []
+    assert migrations.rollback(own_database, folder) == ["0001.users"]
 
 
 def test_validation_errors_are_value_errors() -> None:
