@@ -210,7 +210,7 @@ def fulfil(api: httpx.Client, orders: list[dict[str, Any]], env: Mapping[str, st
         for raw in event["Records"]:
             record = sqs.Record(raw)
             outcome = "reported in batchItemFailures" if record.message_id in failed else "done"
-            say(f"  order {record.data['order_id']} delivery {record.receive_count}: {outcome}")
+            say(f"  order {record.body['order_id']} delivery {record.receive_count}: {outcome}")
         return response
 
     failed = poll_once(lambda_runtime, sqs_client, queue_url)  # what Lambda's SQS poller does

@@ -1,27 +1,34 @@
 """CSV reading and writing that closes its files and defuses spreadsheet formulas.
 
-``open_csv_reader`` yields rows from a UTF-8 file with or without a byte-order mark,
-optionally sniffing the delimiter; ``open_csv_writer`` returns a writer that works with
-or without ``with`` and always flushes and closes its file. Written cells that a
-spreadsheet would evaluate as a formula (``=``, ``+``, ``-``, ``@``, tab, carriage
-return) are prefixed with ``'`` unless ``escape_formulas=False``.
+As in serpens 2.9, ``open_csv_reader`` yields each row as a dict keyed by the header
+(a :class:`csv.DictReader` with ``.fieldnames``), sniffing the dialect (``;``, ``,``, tab)
+and reading UTF-8 with or without a byte-order mark, falling back to ISO-8859-1 when the
+file is not UTF-8. ``open_csv_writer(path, dialect)`` returns a writer that works with or
+without ``with`` and always flushes and closes its file. Written cells that a spreadsheet
+would evaluate as a formula (``=``, ``+``, ``-``, ``@``, tab, carriage return) are
+prefixed with ``'`` unless ``escape_formulas=False``; plain numbers (``-12.50``,
+``+5511999999999``) are never rewritten.
 """
 
 from __future__ import annotations
 
+import codecs
 import csv
 import io
+import re
 import weakref
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
+from decimal import Decimal
 from pathlib import Path
 from types import TracebackType
-from typing import IO, Self
+from typing import IO, Any, Self
 
 from serpens.errors import ValidationError
 
 __all__ = [
     "CsvReader",
     "CsvWriter",
+    "Dialect",
     "escape_formula",
     "open_csv_reader",
     "open_csv_writer",
@@ -29,26 +36,59 @@ __all__ = [
 ]
 
 _FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+_PLAIN_NUMBER = re.compile(r"[+-]?(?:\d+(?:[.,]\d*)?|[.,]\d+)(?:[eE][+-]?\d+)?")
 _SNIFF_BYTES = 64 * 1024
 _SNIFF_DELIMITERS = ",;\t|"
+_FALLBACK_ENCODING = "iso-8859-1"
+_CHUNK = 1024 * 1024
+
+Dialect = str | csv.Dialect | type[csv.Dialect]
+"""A registered dialect name (``"excel"``, ``"excel-tab"``, ``"unix"``) or a Dialect."""
 
 
 def escape_formula(value: object) -> object:
-    """Return *value* with a leading ``'`` if it is a string a spreadsheet would evaluate.
+    """Return *value* with a leading ``'`` if a spreadsheet would evaluate its text.
 
-    Numbers are left alone: only text can smuggle a formula (``=HYPERLINK(...)``).
+    Any cell is judged by the text the CSV writer would write (``str(value)``), so a
+    ``Path`` or an object whose ``str`` starts with ``=`` is escaped too. Numbers, and
+    text that is a plain number (``-12.50``, ``+5511999999999``), are left alone: only
+    text can smuggle a formula (``=HYPERLINK(...)``).
     """
-    if isinstance(value, str) and value.startswith(_FORMULA_PREFIXES):
-        return "'" + value
+    if value is None or isinstance(value, int | float | Decimal):
+        return value
+    text = value if isinstance(value, str) else str(value)
+    if text.startswith(_FORMULA_PREFIXES) and not _PLAIN_NUMBER.fullmatch(text):
+        return "'" + text
     return value
 
 
-def _sniff_delimiter(sample: str, default: str) -> str:
+def _sniff_dialect(sample: str, delimiter: str) -> Any:
     try:
-        return csv.Sniffer().sniff(sample, delimiters=_SNIFF_DELIMITERS).delimiter
+        return csv.Sniffer().sniff(sample, delimiters=_SNIFF_DELIMITERS)
     except csv.Error:
         # Single-column files and tiny samples have no detectable delimiter.
-        return default
+        class Fallback(csv.excel):
+            pass
+
+        Fallback.delimiter = delimiter
+        return Fallback
+
+
+def _detect_encoding(path: Path) -> str:
+    """``utf-8-sig`` when the whole file is UTF-8 (BOM or not), else ISO-8859-1.
+
+    The file is scanned in chunks with an incremental decoder, so memory stays bounded
+    and a non-UTF-8 byte anywhere (not only in the first buffer) is noticed.
+    """
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    try:
+        with path.open("rb") as raw:
+            while chunk := raw.read(_CHUNK):
+                decoder.decode(chunk)
+            decoder.decode(b"", final=True)
+    except UnicodeDecodeError:
+        return _FALLBACK_ENCODING
+    return "utf-8-sig"
 
 
 class _OwnedFile:
@@ -80,29 +120,62 @@ class _OwnedFile:
 
 
 class CsvReader(_OwnedFile):
-    """Iterator over the rows of a CSV file; closes the file when exhausted or exited."""
+    """Iterator of dict rows keyed by the header; closes the file when exhausted or exited.
+
+    ``fieldnames`` is the header row, ``dialect`` the (sniffed) dialect, ``delimiter``
+    its delimiter and ``encoding`` the encoding the file was read with.
+    """
 
     def __init__(
         self,
         path: str | Path,
         *,
-        delimiter: str = ",",
-        sniff: bool = False,
-        encoding: str = "utf-8-sig",
+        delimiter: str | None = None,
+        sniff: bool = True,
+        encoding: str | None = None,
     ) -> None:
-        super().__init__(path, "r", encoding)
-        self.encoding = encoding
-        if sniff:
-            sample = self._file.read(_SNIFF_BYTES)
+        path = Path(path)
+        self.encoding = encoding or _detect_encoding(path)
+        super().__init__(path, "r", self.encoding)
+        dialect: Any = csv.excel
+        if delimiter is None and sniff:
+            try:
+                sample = self._file.read(_SNIFF_BYTES)
+            except UnicodeDecodeError as exc:
+                self.close()
+                raise self._not_text(1) from exc
             self._file.seek(0)
-            delimiter = _sniff_delimiter(sample, delimiter)
-        self.delimiter = delimiter
-        self._rows = csv.reader(self._file, delimiter=delimiter)
+            dialect = _sniff_dialect(sample, ",")
+        self.dialect = dialect
+        self.delimiter: str = delimiter or dialect.delimiter
+        self._rows = csv.DictReader(self._file, dialect=dialect, delimiter=self.delimiter)
 
-    def __iter__(self) -> Iterator[list[str]]:
+    def _not_text(self, line: int) -> ValidationError:
+        return ValidationError(
+            f"{self.path.name} is not valid {self.encoding} text near line {line}"
+        )
+
+    @property
+    def fieldnames(self) -> Sequence[str] | None:
+        """The header row (read on first access), or None for an empty file."""
+        try:
+            return self._rows.fieldnames
+        except UnicodeDecodeError as exc:
+            self.close()
+            raise self._not_text(1) from exc
+        except csv.Error as exc:
+            self.close()
+            raise ValidationError(f"{self.path.name}: malformed CSV: {exc}") from exc
+
+    @property
+    def line_num(self) -> int:
+        """Lines read so far (as :attr:`csv.DictReader.line_num`)."""
+        return self._rows.line_num
+
+    def __iter__(self) -> Iterator[dict[str, Any]]:
         return self
 
-    def __next__(self) -> list[str]:
+    def __next__(self) -> dict[str, Any]:
         try:
             return next(self._rows)
         except StopIteration:
@@ -111,9 +184,7 @@ class CsvReader(_OwnedFile):
         except UnicodeDecodeError as exc:
             line = self._rows.line_num + 1
             self.close()
-            raise ValidationError(
-                f"{self.path.name} is not valid {self.encoding} text near line {line}"
-            ) from exc
+            raise self._not_text(line) from exc
         except csv.Error as exc:
             self.close()
             raise ValidationError(f"{self.path.name}: malformed CSV: {exc}") from exc
@@ -130,13 +201,21 @@ class CsvWriter(_OwnedFile):
     def __init__(
         self,
         path: str | Path,
+        dialect: Dialect = "excel",
         *,
-        delimiter: str = ",",
+        delimiter: str | None = None,
         encoding: str = "utf-8",
         escape_formulas: bool = True,
     ) -> None:
         super().__init__(path, "w", encoding)
-        self._writer = csv.writer(self._file, delimiter=delimiter)
+        try:
+            if delimiter is None:
+                self._writer = csv.writer(self._file, dialect)
+            else:
+                self._writer = csv.writer(self._file, dialect, delimiter=delimiter)
+        except (csv.Error, TypeError) as exc:
+            self.close()
+            raise ValidationError(f"invalid CSV dialect {dialect!r}: {exc}") from None
         self._escape = escape_formulas
 
     def writerow(self, row: Iterable[object]) -> None:
@@ -161,28 +240,32 @@ class CsvWriter(_OwnedFile):
 def open_csv_reader(
     path: str | Path,
     *,
-    delimiter: str = ",",
-    sniff: bool = False,
-    encoding: str = "utf-8-sig",
+    delimiter: str | None = None,
+    sniff: bool = True,
+    encoding: str | None = None,
 ) -> CsvReader:
-    """Open *path* and return an iterator of rows (lists of strings).
+    """Open *path* and return an iterator of rows, each a dict keyed by the header.
 
     Args:
-        path: the CSV file.
-        delimiter: the field separator, or the fallback when sniffing finds none.
-        sniff: detect the delimiter among ``, ; tab |`` from the first 64 KiB.
-        encoding: ``utf-8-sig`` reads UTF-8 with or without a byte-order mark.
+        path: the CSV file; its first row is the header (``reader.fieldnames``).
+        delimiter: the field separator; given, no sniffing happens.
+        sniff: detect the dialect (delimiter ``;`` ``,`` tab ``|``, quoting) from the
+            first 64 KiB; a single-column file falls back to ``,``.
+        encoding: ``None`` reads UTF-8 with or without a byte-order mark and falls back
+            to ISO-8859-1 when the file is not UTF-8 anywhere; or name one.
 
     Raises:
-        ValidationError: the file is not valid text in *encoding*, or not valid CSV.
+        ValidationError: the file is not valid text in the given *encoding*, or not
+            valid CSV.
     """
     return CsvReader(path, delimiter=delimiter, sniff=sniff, encoding=encoding)
 
 
 def open_csv_writer(
     path: str | Path,
+    dialect: Dialect = "excel",
     *,
-    delimiter: str = ",",
+    delimiter: str | None = None,
     encoding: str = "utf-8",
     escape_formulas: bool = True,
 ) -> CsvWriter:
@@ -190,12 +273,20 @@ def open_csv_writer(
 
     Args:
         path: the CSV file to write.
-        delimiter: the field separator.
+        dialect: a dialect name (``"excel"``, ``"excel-tab"``, ``"unix"``) or a
+            :class:`csv.Dialect`, positional as in serpens 2.9.
+        delimiter: overrides the dialect's field separator.
         encoding: the file encoding (``utf-8-sig`` adds a BOM for Excel).
-        escape_formulas: prefix text cells starting with ``= + - @``, tab or CR with
-            ``'`` so spreadsheets show them instead of evaluating them (CSV injection).
+        escape_formulas: prefix cells starting with ``= + - @``, tab or CR with ``'``
+            so spreadsheets show them instead of evaluating them (CSV injection);
+            plain numbers are never rewritten.
+
+    Raises:
+        ValidationError: *dialect* is not a known dialect.
     """
-    return CsvWriter(path, delimiter=delimiter, encoding=encoding, escape_formulas=escape_formulas)
+    return CsvWriter(
+        path, dialect, delimiter=delimiter, encoding=encoding, escape_formulas=escape_formulas
+    )
 
 
 def rows_to_csv(rows: Iterable[Iterable[object]], *, escape_formulas: bool = True) -> str:

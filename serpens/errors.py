@@ -6,7 +6,8 @@ common ones also derive from the matching builtin, so ``except LookupError`` or
 
     SerpensError
     ├── ConfigurationError              a setting is missing or malformed
-    │   └── MissingExtraError (+ImportError)   an optional SDK is not installed
+    │   ├── MissingExtraError (+ImportError)   an optional SDK is not installed
+    │   └── NotInitializedError (+RuntimeError)  used before init/bind or after close
     ├── NotFoundError (+LookupError)    alias NotFound; the requested item does not exist
     ├── ConflictError                   a uniqueness or concurrency conflict
     ├── ValidationError (+ValueError)   input failed validation; carries field paths
@@ -36,6 +37,7 @@ __all__ = [
     "MissingExtraError",
     "NotFound",
     "NotFoundError",
+    "NotInitializedError",
     "SerializationError",
     "SerpensError",
     "ValidationError",
@@ -60,6 +62,17 @@ class MissingExtraError(ConfigurationError, ImportError):
         super().__init__(
             f"{module!r} is not installed; install it with: pip install 'serpens[{extra}]'"
         )
+
+
+class NotInitializedError(ConfigurationError, RuntimeError):
+    """A client was used before its init or bind call, or after it was closed.
+
+    A ``RuntimeError`` as in serpens 2.9 (``except RuntimeError`` keeps working) and a
+    :class:`ConfigurationError` (a call-order mistake). Raised by
+    ``http_client.get_client`` before ``init_client``, the Redis cache before
+    ``redis_init``, ``serpens.database`` sessions and engines before a bind, and a
+    Pub/Sub publisher after ``close()`` (the Google SDK raised ``RuntimeError`` there).
+    """
 
 
 class NotFoundError(SerpensError, LookupError):

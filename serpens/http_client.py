@@ -14,7 +14,8 @@ Semantics:
   different options (or after ``HTTP_CLIENT_TIMEOUT`` changed) raises
   :class:`~serpens.errors.ConfigurationError` instead of silently keeping the old
   client: call :func:`close_client` first.
-- :func:`get_client` before :func:`init_client` raises ``ConfigurationError``.
+- :func:`get_client` before :func:`init_client` raises ``NotInitializedError`` (a
+  ``ConfigurationError`` and, as in serpens 2.9, a ``RuntimeError``).
 - Every request has a **total deadline** equal to its timeout (the largest part of
   ``timeout=``, per request or the client's): httpx's timeouts bound each read, so a
   server trickling a byte every half second would otherwise hold a ``timeout=1``
@@ -36,7 +37,7 @@ from typing import Any
 
 from serpens._config import env_float
 from serpens._extras import require
-from serpens.errors import ConfigurationError
+from serpens.errors import ConfigurationError, NotInitializedError
 
 require("httpx", "http")
 
@@ -122,12 +123,12 @@ def get_client() -> httpx.AsyncClient:
     """Return the shared client; usable directly or as a FastAPI ``Depends`` dependency.
 
     Raises:
-        ConfigurationError: :func:`init_client` has not been called (or the client was
-            closed with :func:`close_client`).
+        NotInitializedError: :func:`init_client` has not been called (or the client was
+            closed with :func:`close_client`); also a ``RuntimeError``.
     """
     client, options = _state.client, _state.options
     if client is None or options is None or client.is_closed:
-        raise ConfigurationError(
+        raise NotInitializedError(
             "the shared HTTP client is not initialised: await init_client() first "
             "(for example in the FastAPI lifespan)"
         )

@@ -34,7 +34,7 @@ from serpens._rules.publisher import (
     prepare,
     publish_timeout,
 )
-from serpens.errors import ConfigurationError, SerpensError
+from serpens.errors import NotInitializedError, SerpensError
 from serpens.ports import Payload
 
 if TYPE_CHECKING:
@@ -83,7 +83,7 @@ class AsyncPublisher:
         with self._lock:
             if self._clients is None:
                 if self._closed:
-                    raise ConfigurationError("the publisher is closed; create a new one")
+                    raise NotInitializedError("the publisher is closed; create a new one")
                 self._clients = _new_clients(self._timeout)
             return self._clients
 
@@ -104,7 +104,8 @@ class AsyncPublisher:
             NotFoundError: the topic does not exist.
             BackendUnavailableError: the broker could not be reached within the timeout.
             BackendTimeoutError: the broker did not answer within the timeout.
-            ConfigurationError: the publisher is closed, or no Google credentials are found.
+            NotInitializedError: the publisher is closed.
+            ConfigurationError: no Google credentials are found.
         """
         message = prepare(topic, payload, attributes, ordering_key)
         return await self._sdk_clients().publish(message)
@@ -112,7 +113,7 @@ class AsyncPublisher:
     def close(self) -> None:
         """Send what is queued, wait for it (up to the timeout) and release the channel.
 
-        Later publishes raise :class:`~serpens.errors.ConfigurationError`. Blocks while
+        Later publishes raise :class:`~serpens.errors.NotInitializedError`. Blocks while
         flushing: from async code prefer ``await aclose()``.
         """
         with self._lock:

@@ -1,6 +1,7 @@
 """AWS Secrets Manager getters, cached per process.
 
-``get("prod/db")`` returns a secret's value, fetched once and then served from the
+``get("prod/db")`` returns a secret's value (parsed when it is JSON, as serpens 2.9
+did), fetched once and then served from the
 in-process ``serpens.cache.cached`` bucket ``"secrets_manager"`` for 900 s
 (``force_fetch=True`` refreshes it). ``get("prod/db", "password")`` reads one key of a
 JSON secret. The store is AWS Secrets Manager (``serpens[aws]``) by default; tests swap
@@ -62,6 +63,16 @@ def _fetch(secret_id: str) -> str | bytes:
     return get_store().get_secret(secret_id)
 
 
+def _json_or_raw(value: str | bytes) -> Any:
+    """2.9.0's rule: a JSON secret string comes back parsed, anything else as stored."""
+    if isinstance(value, bytes):
+        return value
+    try:
+        return json.loads(value)
+    except (ValueError, RecursionError):  # not JSON: the plain string itself
+        return value
+
+
 def _parsed(secret_id: str, value: str | bytes) -> Any:
     try:
         return json.loads(value)
@@ -74,14 +85,17 @@ def get(
     secret_id: str,
     keyname: str | None = None,
     *,
-    transform: Literal["json"] | None = None,
+    transform: Literal["json", "raw"] | None = None,
     force_fetch: bool = False,
 ) -> Any:
-    """Return the secret's value: a ``str``, or ``bytes`` for a binary secret.
+    """Return the secret's value, as serpens 2.9 did.
 
+    A secret string holding JSON comes back parsed (``{"user": ..., "password": ...}``
+    is a dict); any other string comes back as is, and a binary secret as ``bytes``.
     With *keyname* the secret must be a JSON object and that key's value is returned;
-    with ``transform="json"`` the whole secret is parsed. ``force_fetch=True`` empties
-    the ``"secrets_manager"`` cache bucket first.
+    ``transform="json"`` insists on JSON (an error otherwise) and ``transform="raw"``
+    returns the stored string unparsed. ``force_fetch=True`` empties the
+    ``"secrets_manager"`` cache bucket first.
 
     Raises:
         NotFoundError: the secret, or *keyname* in it, does not exist.
@@ -92,7 +106,9 @@ def get(
         _forget()
     value = _fetch(secret_id)
     if keyname is None:
-        return value if transform is None else _parsed(secret_id, value)
+        if transform == "raw":
+            return value
+        return _json_or_raw(value) if transform is None else _parsed(secret_id, value)
     document = _parsed(secret_id, value)
     if not isinstance(document, dict):
         raise ValidationError(f"secret {secret_id!r} is not a JSON object; cannot read a key")
@@ -105,7 +121,7 @@ async def aget(
     secret_id: str,
     keyname: str | None = None,
     *,
-    transform: Literal["json"] | None = None,
+    transform: Literal["json", "raw"] | None = None,
     force_fetch: bool = False,
 ) -> Any:
     """:func:`get` in a worker thread, so the event loop never waits on AWS."""

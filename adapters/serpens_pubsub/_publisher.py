@@ -21,7 +21,7 @@ from google.cloud import pubsub_v1
 
 from serpens._apm import async_publish_span
 from serpens._rules.publisher import AttributeValue, OutgoingMessage, prepare, publish_timeout
-from serpens.errors import ConfigurationError
+from serpens.errors import ConfigurationError, NotInitializedError
 from serpens.ports import Payload
 from serpens_pubsub._errors import translate_errors
 
@@ -64,7 +64,7 @@ class PublisherClients:
     def _client(self, *, ordered: bool) -> pubsub_v1.PublisherClient:
         with self._lock:
             if self._closed:
-                raise ConfigurationError("the publisher is closed; create a new one")
+                raise NotInitializedError("the publisher is closed; create a new one")
             if self._plain is None:
                 self._plain = _new_client()
                 self._retry = _retry(self.timeout)
@@ -115,7 +115,7 @@ class PublisherClients:
                     **message.attributes,
                 )
         except RuntimeError as exc:  # the SDK's "Cannot publish on a stopped publisher."
-            raise ConfigurationError("the publisher is closed; create a new one") from exc
+            raise NotInitializedError("the publisher is closed; create a new one") from exc
         with self._lock:
             self._pending.add(future)
         future.add_done_callback(self._forget)
@@ -234,7 +234,7 @@ class PubSubPublisher:
             )
         message = prepare(topic, payload, attributes, ordering_key)  # bad input reports first
         if self._closed or self._clients is None:
-            raise ConfigurationError("the publisher is closed; create a new one")
+            raise NotInitializedError("the publisher is closed; create a new one")
         return await self._clients.publish(message)
 
     async def close(self) -> None:

@@ -358,8 +358,9 @@ class PublisherContract(ContractSuite):
         topic = session.topic()
         session.publisher.publish(topic, "before")
         session.publisher.close()
-        with pytest.raises(ConfigurationError):
+        with pytest.raises(ConfigurationError) as raised:
             session.publisher.publish(topic, "after")
+        assert isinstance(raised.value, RuntimeError)  # as the Google SDK's was
         assert [m.data for m in session.rig.read(topic, 1)] == [b"before"]
 
     def test_differential_against_fake(self, open_publisher: RigFactory) -> None:

@@ -19,11 +19,12 @@ everything = parameters.get_by_path("/orders")  # {full name: value}
 several = parameters.get_many(["/orders/db/host", "/orders/settings"])  # ten names per call
 
 password = secrets_manager.get("orders/db", "password")  # one key of a JSON secret
+db = secrets_manager.get("orders/db")  # a JSON secret comes back parsed: a dict
 raw = secrets_manager.get("orders/tls-key")  # str, or bytes for a binary secret
 fresh = secrets_manager.get("orders/db", "password", force_fetch=True)  # after a rotation
 
 assert (host, settings, raw) == ("db.internal", {"retries": 3}, b"\x00key")
-assert password == fresh == "s3cret"
+assert password == fresh == db["password"] == "s3cret"
 both = {"/orders/db/host": "db.internal", "/orders/settings": '{"retries": 3}'}
 assert everything == several == both
 assert asyncio.run(parameters.aget("/orders/db/host")) == "db.internal"  # async: aget

@@ -44,7 +44,7 @@ assert order.dump()["items"] == [{"sku": "A-1", "price": 19.99, "quantity": 2}]
 assert Order.dump(order) == order.dump()  # the original class-method spelling
 assert Order.loads(order.dumps()) == order  # dumps() -> JSON text, round-trips
 
-errors = []
+errors, message = [], ""
 try:
     Order.load(
         {
@@ -54,10 +54,21 @@ try:
         }
     )
 except SchemaValidationError as exc:  # also a ValueError and a TypeError
-    errors = [(e.path, e.message) for e in exc.errors]
+    errors, message = [(e.path, e.message) for e in exc.errors], str(exc)
 assert errors == [
     ("customer", "must be of type str, got integer"),
     ("created_at", "is not an ISO 8601 datetime: 'yesterday'"),
     ("items[0].price", "is a required field"),
     ("items[1].quantity", "must be of type int, got boolean"),
 ]
+assert message == (  # the original wording, with paths
+    "invalid Order: 'customer' must be of type str; "
+    "'created_at' is not an ISO 8601 datetime: 'yesterday'; "
+    "'items[0].price' is a required field; 'items[1].quantity' must be of type int"
+)
+
+try:  # constructing checks types too, as the original serpens did
+    Item(sku="A-1", price="19.99")  # type: ignore[arg-type]
+except TypeError as exc:
+    message = str(exc)
+assert message == "'price' must be of type Decimal"

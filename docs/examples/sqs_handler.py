@@ -9,7 +9,7 @@ def charge(order: dict[str, int]) -> None:
 
 @sqs.handler
 def lambda_handler(record: sqs.Record) -> None:
-    charge(record.data)  # record.data is the JSON body; a non-JSON body stays a string
+    charge(record.body)  # record.body is the decoded JSON body; a non-JSON body stays a string
 
 
 event = sqs_event(

@@ -20,7 +20,7 @@ for amount in (10, -1, 5):
 
 @sqs.handler
 def lambda_handler(record: sqs.Record) -> None:
-    if record.data["amount"] < 0:
+    if record.body["amount"] < 0:
         raise ValueError("negative amount")
 
 

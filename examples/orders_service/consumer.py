@@ -41,7 +41,7 @@ def make_handler(orders: UnitOfWork, *, retry_seconds: int) -> sqs.LambdaHandler
 
 
 def _order_id(record: sqs.Record) -> int:
-    data = record.data
+    data = record.body
     order_id = data.get("order_id") if isinstance(data, dict) else None
     if isinstance(order_id, bool) or not isinstance(order_id, int):
         raise SerializationError(f"message {record.message_id} carries no integer order_id")

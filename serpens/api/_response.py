@@ -15,6 +15,7 @@ from collections.abc import Mapping, Sequence
 from http import HTTPStatus
 from typing import Any
 
+from serpens._config import env_str
 from serpens._json import dumps
 from serpens.api._errors import HTTPError
 from serpens.api._request import Request
@@ -42,18 +43,23 @@ _BINARY = "application/octet-stream"
 _INTERNAL = "Internal server error"
 _MIN_STATUS = 100
 _MAX_STATUS = 599
+_ORIGIN = "Access-Control-Allow-Origin"
+_CAPTURE_BODY = frozenset({"all", "transaction", "transactions"})  # elasticapm: "transaction"
 
 
 class Response:
     """An explicit response: status, body (encoded like a plain return value) and headers.
 
-    ``statusCode=`` is accepted as the original spelling of ``status_code=``. ``cookies``
+    ``statusCode=`` is accepted as the original spelling of ``status_code=``. As in
+    serpens 2.9, ``headers`` starts with ``Access-Control-Allow-Origin: *`` unless the
+    caller set that header; the handler's ``cors_origins`` still decides what is sent
+    (the default ``*`` is replaced by the handler's CORS policy). ``cookies``
     are ``Set-Cookie`` values: HTTP APIs get them in ``cookies``, REST APIs and ALB targets
     in multi-value mode as several ``Set-Cookie`` headers; an ALB target without
     multi-value mode can only send the last one.
     """
 
-    __slots__ = ("body", "cookies", "headers", "status_code")
+    __slots__ = ("_default_origin", "body", "cookies", "headers", "status_code")
 
     def __init__(
         self,
@@ -66,8 +72,16 @@ class Response:
     ) -> None:
         self.status_code = status_code if statusCode is None else statusCode
         self.body = body
-        self.headers = dict(headers or {})
+        given = dict(headers or {})
+        self._default_origin = not any(key.lower() == _ORIGIN.lower() for key in given)
+        self.headers = {_ORIGIN: "*", **given} if self._default_origin else given
         self.cookies = list(cookies)
+
+    def _own_headers(self) -> dict[str, str]:
+        """The headers to merge: without the default CORS header the constructor added."""
+        if self._default_origin and self.headers.get(_ORIGIN) == "*":
+            return {k: v for k, v in self.headers.items() if k != _ORIGIN}
+        return self.headers
 
     @property
     def statusCode(self) -> int:  # noqa: N802 - the original attribute name
@@ -128,7 +142,7 @@ def _encode(body: Any) -> tuple[str, bool, str]:
 
 def _split(result: Any) -> tuple[int, Any, Mapping[str, str] | None]:
     if isinstance(result, Response):
-        return result.status_code, result.body, result.headers
+        return result.status_code, result.body, result._own_headers()  # noqa: SLF001
     if type(result) is tuple and 2 <= len(result) <= 3:  # noqa: PLR2004 - (status, body[, headers])
         status = result[0]
         if isinstance(status, int) and not isinstance(status, bool):
@@ -190,7 +204,32 @@ def build_response(result: Any, request: Request | None, cors: Cors) -> dict[str
             else:
                 headers[key] = str(value)
     cookies = result.cookies if isinstance(result, Response) else None
+    capture_body(text)
     return _shape(status, text, headers, request, base64_body=base64_body, cookies=cookies)
+
+
+def capture_body(text: str) -> None:
+    """Put the response body in the current elastic-apm transaction's custom context.
+
+    As serpens 2.9 did, only when the application configured a client that captures
+    bodies (``ELASTIC_APM_CAPTURE_BODY`` / ``capture_body`` is ``all`` or
+    ``transactions``); the body lands under ``response_body``. A failing APM client is
+    logged and never changes the response.
+    """
+    apm = sys.modules.get("elasticapm")
+    if apm is None:
+        return
+    try:
+        client = apm.get_client()
+        if client is None:
+            return
+        mode = getattr(client.config, "capture_body", None) or env_str(
+            "ELASTIC_APM_CAPTURE_BODY", "off"
+        )
+        if str(mode).lower() in _CAPTURE_BODY:
+            apm.set_custom_context({"response_body": text})
+    except Exception:
+        logger.warning("elastic-apm failed to capture the response body", exc_info=True)
 
 
 _PREFLIGHT_MAX_AGE = "600"

@@ -8,7 +8,7 @@ again with a different URL closes the old pool and connects to the new server.
 Everything here fails open: a Redis outage reads as a miss, writes and deletes do
 nothing, decorated functions are simply called; warnings are rate-limited and a
 circuit breaker skips Redis for a short cool-down. Using any of it before
-``redis_init`` raises ``RuntimeError``.
+``redis_init`` raises ``NotInitializedError`` (a ``RuntimeError``).
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ from serpens._config import env_float, env_str
 from serpens._extras import require
 from serpens._rules.cache import check_ttl
 from serpens.cache._keys import KeyBuilder
-from serpens.errors import ConfigurationError, mask_url
+from serpens.errors import ConfigurationError, NotInitializedError, mask_url
 from serpens.ports import JSONValue
 
 if TYPE_CHECKING:
@@ -163,7 +163,9 @@ def _current() -> _State:
     global _state  # noqa: PLW0603 - the documented process-wide singleton
     state = _state
     if state is None:
-        raise RuntimeError("the Redis cache is not initialised: await redis_init() at startup")
+        raise NotInitializedError(
+            "the Redis cache is not initialised: await redis_init() at startup"
+        )
     if state.loop() is not asyncio.get_running_loop():
         # A new event loop (a Lambda runtime or a test runner replaced it): connections
         # belong to their loop, so reconnect with the same settings.
@@ -178,7 +180,7 @@ def redis_get_client() -> FailOpenRedis:
     """The fail-open ``redis.asyncio.Redis`` behind the functions (keys are not prefixed).
 
     Raises:
-        RuntimeError: :func:`redis_init` has not run.
+        NotInitializedError: :func:`redis_init` has not run (a ``RuntimeError``).
     """
     return _current().client
 

@@ -26,7 +26,7 @@ from sqlalchemy.pool import Pool
 from serpens.database._engine import build_async_engine, build_sync_engine
 from serpens.database._settings import DatabaseSettings, validate_search_path
 from serpens.database._url import normalize_url, resolve_url
-from serpens.errors import ConfigurationError
+from serpens.errors import ConfigurationError, NotInitializedError
 
 __all__ = [
     "AsyncSessionLocal",
@@ -60,7 +60,7 @@ class _SessionFactory(sessionmaker[Session]):
 
     def __call__(self, **local_kw: Any) -> Session:
         if self.kw.get("bind") is None and local_kw.get("bind") is None:
-            raise ConfigurationError(_SYNC_HINT)
+            raise NotInitializedError(_SYNC_HINT)
         return super().__call__(**local_kw)
 
 
@@ -69,7 +69,7 @@ class _AsyncSessionFactory(async_sessionmaker[AsyncSession]):
 
     def __call__(self, **local_kw: Any) -> AsyncSession:
         if self.kw.get("bind") is None and local_kw.get("bind") is None:
-            raise ConfigurationError(_ASYNC_HINT)
+            raise NotInitializedError(_ASYNC_HINT)
         return super().__call__(**local_kw)
 
 
@@ -180,18 +180,18 @@ def _release_async_engine(engine: AsyncEngine) -> None:
 
 
 def get_engine() -> Engine:
-    """Return the engine :func:`bind` created; raise ConfigurationError before it."""
+    """Return the engine :func:`bind` created; raise NotInitializedError before it."""
     engine = _engines.sync
     if engine is None:
-        raise ConfigurationError(_SYNC_HINT)
+        raise NotInitializedError(_SYNC_HINT)
     return engine
 
 
 def get_async_engine() -> AsyncEngine:
-    """Return the engine :func:`async_bind` created; raise ConfigurationError before it."""
+    """Return the engine :func:`async_bind` created; raise NotInitializedError before it."""
     engine = _engines.asynchronous
     if engine is None:
-        raise ConfigurationError(_ASYNC_HINT)
+        raise NotInitializedError(_ASYNC_HINT)
     return engine
 
 

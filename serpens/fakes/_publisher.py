@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from serpens._rules.publisher import prepare, validate_topic
-from serpens.errors import ConfigurationError, NotFoundError, SerpensError
+from serpens.errors import NotFoundError, NotInitializedError, SerpensError
 from serpens.fakes._outage import OutageSwitch
 from serpens.ports import Payload
 
@@ -87,7 +87,7 @@ class InMemoryPublisher(OutageSwitch):
         """Record the message and return its id; validates exactly like the adapter."""
         message = prepare(topic, payload, attributes, ordering_key)
         if self._closed:
-            raise ConfigurationError("the publisher is closed; create a new one")
+            raise NotInitializedError("the publisher is closed; create a new one")
         self._check_outage()
         if self._topics is not None and topic not in self._topics:
             raise NotFoundError(f"topic {topic} does not exist")
@@ -105,7 +105,7 @@ class InMemoryPublisher(OutageSwitch):
         return published.message_id
 
     async def close(self) -> None:
-        """Refuse later publishes with :class:`~serpens.errors.ConfigurationError`."""
+        """Refuse later publishes with :class:`~serpens.errors.NotInitializedError`."""
         self._closed = True
 
     @property

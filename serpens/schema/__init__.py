@@ -15,8 +15,15 @@ from a dict or JSON text) and ``dump``/``dumps`` (JSON-native dict or JSON text)
 
 Loading checks every field against its annotation without silent coercion (``True`` is
 not an ``int``, ``"1"`` is not an ``int``), collects *every* bad field, and raises one
-:class:`SchemaValidationError` whose ``errors`` carry paths such as ``items[2].price``.
-Unknown keys are ignored. A loader is compiled once per class, on first use.
+:class:`SchemaValidationError` whose ``errors`` carry paths such as ``items[2].price``;
+its message keeps serpens 2.9's wording (``'age' must be of type int``, ``'name' is a
+required field``). Unknown keys are ignored. A loader is compiled once per class, on
+first use.
+
+Constructing an instance checks types too, as serpens 2.9 did: ``Person("Mike", "18")``
+raises ``TypeError("'age' must be of type int")`` (every field annotated with a class is
+checked with ``isinstance``). A subclass that defines ``__post_init__`` calls
+``super().__post_init__()`` to keep the check.
 """
 
 from __future__ import annotations
@@ -30,6 +37,7 @@ from typing import Any, Literal, Self, overload
 
 from serpens._json import SchemaEncoder, dumps, to_jsonable
 from serpens.errors import FieldError, ValidationError
+from serpens.schema._construct import check_fields as _check_fields
 from serpens.schema._dump import dumper_for as _dumper_for
 from serpens.schema._load import build as _build
 from serpens.schema._load import loaders as _loaders
@@ -54,9 +62,22 @@ class SchemaValidationError(ValidationError, TypeError):
     """
 
 
+def _wording(error: FieldError) -> str:
+    """Word *error* as serpens 2.9 did (``'age' must be of type int``); errors keep detail."""
+    if not error.path:
+        return error.message
+    return f"'{error.path}' {error.message.split(', got ', 1)[0]}"
+
+
 def _raise(cls: type, exc: _Invalid) -> typing.NoReturn:
     errors: list[FieldError] = exc.field_errors()
-    raise SchemaValidationError(f"invalid {cls.__name__}", errors) from None
+    if len(errors) == 1 and errors[0].path:
+        message = _wording(errors[0])
+    else:
+        message = f"invalid {cls.__name__}: " + "; ".join(_wording(e) for e in errors)
+    failure = SchemaValidationError(message)
+    failure.errors = errors
+    raise failure from None
 
 
 def _dump_one(instance: Any) -> Any:
@@ -93,6 +114,10 @@ class Schema:
     """Mix-in for ``@dataclass`` classes: typed ``load``/``loads`` and JSON ``dump``/``dumps``."""
 
     __slots__ = ()
+
+    def __post_init__(self) -> None:
+        """Check every field annotated with a class (``TypeError`` as in serpens 2.9)."""
+        _check_fields(self)
 
     @overload
     @classmethod

@@ -13,9 +13,8 @@ from serpens.errors import NotFoundError
 from tests.api.events import http_event
 
 
-@pytest.fixture(name="apm_events")
-def _apm_events() -> Iterator[list]:
-    client = elasticapm.Client(
+def _client(**options: object) -> elasticapm.Client:
+    return elasticapm.Client(
         service_name="serpens-tests",
         server_url="http://127.0.0.1:9",
         transport_class="tests.api.apm_transport.MemoryTransport",
@@ -24,7 +23,13 @@ def _apm_events() -> Iterator[list]:
         cloud_provider="none",
         disable_log_record_factory=True,
         include_process_args=False,
+        **options,
     )
+
+
+@pytest.fixture(name="apm_events")
+def _apm_events() -> Iterator[list]:
+    client = _client()
     assert elasticapm.get_client() is client
     yield client._transport.events
     client.close()
@@ -72,3 +77,39 @@ def test_without_a_configured_client_errors_still_answer() -> None:
         raise RuntimeError("boom")
 
     assert lambda_handler(http_event(), None)["statusCode"] == 500
+
+
+def _transactions(events: list) -> list[dict]:
+    return [data for kind, data in events if kind == "transaction"]
+
+
+@pytest.mark.parametrize("mode", ["all", "transactions", "errors", "off"])
+@pytest.mark.parametrize("decorator", [api.handler, api.async_handler], ids=["sync", "async"])
+def test_the_response_body_goes_to_the_transaction_when_bodies_are_captured(
+    monkeypatch: pytest.MonkeyPatch, mode: str, decorator
+) -> None:
+    monkeypatch.setenv("ELASTIC_APM_CAPTURE_BODY", mode)
+    client = _client()
+    try:
+        if decorator is api.handler:
+
+            def func(request: api.Request):
+                return {"order": 7}
+        else:
+
+            async def func(request: api.Request):
+                return {"order": 7}
+
+        client.begin_transaction("request")
+        response = decorator(func)(http_event(), None)
+        client.end_transaction("GET /orders", "HTTP 2xx")
+        (transaction,) = _transactions(client._transport.events)
+    finally:
+        client.close()
+        elasticapm.base.CLIENT_SINGLETON = None
+    assert response["body"] == '{"order": 7}'
+    custom = transaction.get("context", {}).get("custom", {})
+    if mode in {"all", "transactions"}:
+        assert custom == {"response_body": '{"order": 7}'}
+    else:
+        assert "response_body" not in custom

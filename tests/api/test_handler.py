@@ -96,6 +96,29 @@ class TestSuccessResponses:
             "headers": {"Access-Control-Allow-Origin": "*", "Content-Type": "application/hal+json"},
         }
 
+    def test_response_headers_include_cors_as_in_2_9(self) -> None:
+        assert api.Response(200, {"a": 1}).headers == {"Access-Control-Allow-Origin": "*"}
+        own = api.Response(200, "", {"access-control-allow-origin": "https://a.example"})
+        assert own.headers == {"access-control-allow-origin": "https://a.example"}
+        extra = api.Response(201, "", {"X-Trace": "t1"}).headers
+        assert extra == {"Access-Control-Allow-Origin": "*", "X-Trace": "t1"}
+
+    def test_the_default_cors_header_of_a_response_yields_to_the_handler_policy(self) -> None:
+        @api.handler(cors_origins=["https://app.example"])
+        def allow_listed(request: api.Request) -> api.Response:
+            return api.Response(200, {"ok": True})
+
+        @api.handler(cors_origins=None)
+        def no_cors(request: api.Request) -> api.Response:
+            return api.Response(200, {"ok": True})
+
+        other = {"httpMethod": "GET", "headers": {"Origin": "https://evil.example"}}
+        assert "Access-Control-Allow-Origin" not in allow_listed(other, None)["headers"]
+        assert "Access-Control-Allow-Origin" not in no_cors(other, None)["headers"]
+        mine = {"httpMethod": "GET", "headers": {"Origin": "https://app.example"}}
+        sent = allow_listed(mine, None)["headers"]
+        assert sent["Access-Control-Allow-Origin"] == "https://app.example"
+
     def test_response_accepts_the_original_status_code_keyword(self) -> None:
         legacy = api.Response(statusCode=204, body="")
         assert legacy.statusCode == 204

@@ -23,7 +23,7 @@ from serpens.cache import (
     redis_pool,
     redis_set,
 )
-from serpens.errors import ConfigurationError, SerializationError
+from serpens.errors import ConfigurationError, NotInitializedError, SerializationError
 from serpens_redis import RedisCache
 
 pytestmark = pytest.mark.redis
@@ -49,7 +49,7 @@ async def test_using_the_cache_before_redis_init_is_a_runtime_error() -> None:
     ):
         with pytest.raises(RuntimeError, match="redis_init"):
             await call()
-    with pytest.raises(RuntimeError, match="redis_init"):
+    with pytest.raises(NotInitializedError, match="redis_init"):
         redis_get_client()
 
     @redis_cached("early", ttl=1)

@@ -30,7 +30,7 @@ from serpens.database import (
     get_async_engine,
     get_engine,
 )
-from serpens.errors import ConfigurationError
+from serpens.errors import ConfigurationError, NotInitializedError
 
 
 class Model(DeclarativeBase):
@@ -108,6 +108,13 @@ class TestUnbound:
             pass
         with pytest.raises(ConfigurationError, match=r"bind\(\)"):
             get_engine()
+
+    def test_use_before_bind_is_a_runtime_error_as_in_2_9(self) -> None:
+        for call in (SessionLocal, AsyncSessionLocal, get_engine, get_async_engine):
+            with pytest.raises(RuntimeError) as raised:
+                call()
+            assert isinstance(raised.value, NotInitializedError)
+            assert isinstance(raised.value, ConfigurationError)
 
     async def test_opening_an_async_session_before_bind_says_to_call_async_bind(self) -> None:
         with pytest.raises(ConfigurationError, match=r"call serpens\.database\.async_bind\(\)"):

@@ -11,7 +11,7 @@ import pytest
 from fastapi import Depends, FastAPI
 
 from serpens import http_client
-from serpens.errors import ConfigurationError
+from serpens.errors import ConfigurationError, NotInitializedError, SerpensError
 from serpens.http_client import close_client, get_client, init_client
 from serpens.testing import serve_asgi
 
@@ -96,6 +96,12 @@ class TestGetClient:
     def test_get_client_before_init_is_a_clear_configuration_error(self) -> None:
         with pytest.raises(ConfigurationError, match="init_client"):
             get_client()
+
+    def test_get_client_before_init_is_a_runtime_error_as_in_2_9(self) -> None:
+        with pytest.raises(RuntimeError, match="init_client") as raised:
+            get_client()
+        assert isinstance(raised.value, NotInitializedError)
+        assert isinstance(raised.value, SerpensError)
 
     async def test_get_client_after_close_is_an_error_and_the_client_is_closed(self) -> None:
         client = await init_client()

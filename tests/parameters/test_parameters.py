@@ -137,6 +137,19 @@ def test_secret_value_key_and_cache(put_secret: PutSecret) -> None:
     assert secrets_manager.get(secret_id, "user", force_fetch=True) == "rotated"
 
 
+def test_a_json_secret_comes_back_parsed_as_in_2_9(put_secret: PutSecret) -> None:
+    secret_id, plain, number = (f"{k}{uuid.uuid4().hex[:8]}" for k in "spn")
+    document = {"user": "app", "password": SECRET_VALUE, "port": 5432}
+    put_secret(secret_id, json.dumps(document))
+    put_secret(plain, "not {json")
+    put_secret(number, "5432")
+    assert secrets_manager.get(secret_id) == document
+    assert secrets_manager.get(secret_id)["password"] == SECRET_VALUE
+    assert secrets_manager.get(secret_id, transform="raw") == json.dumps(document)
+    assert secrets_manager.get(plain) == "not {json"
+    assert secrets_manager.get(number) == 5432  # json.loads, as 2.9.0 did
+
+
 def test_binary_secrets_return_bytes(put_secret: PutSecret) -> None:
     secret_id = f"s{uuid.uuid4().hex[:8]}"
     put_secret(secret_id, b"\x00\x01key")
@@ -170,8 +183,8 @@ def test_a_key_of_a_json_secret_that_is_not_an_object(put_secret: PutSecret) -> 
 
 async def test_secret_aget(put_secret: PutSecret) -> None:
     secret_id = f"s{uuid.uuid4().hex[:8]}"
-    put_secret(secret_id, "v")
-    assert await secrets_manager.aget(secret_id) == "v"
+    put_secret(secret_id, '{"v": 1}')
+    assert await secrets_manager.aget(secret_id) == {"v": 1}
 
 
 MISCONFIGURED = """

@@ -29,3 +29,14 @@ def test_sqs_queue_example_runs(moto_endpoint: str, tmp_path: Path) -> None:
         strict=True,
     )
     assert result.returncode == 0, result.stderr
+
+
+@pytest.mark.aws
+def test_sqs_publish_example_runs(moto_endpoint: str, tmp_path: Path) -> None:
+    result = run_example(
+        str(EXAMPLES / "sqs_publish.py"),
+        cwd=tmp_path,
+        env={**os.environ, "AWS_ENDPOINT_URL": moto_endpoint},
+        strict=True,
+    )
+    assert result.returncode == 0, result.stderr

@@ -32,8 +32,8 @@ class TestRecord:
             sent_at=sent,
         )
         record = sqs.Record(raw)
-        assert record.body == '{"order": 7}'
-        assert record.data == {"order": 7}
+        assert record.raw_body == '{"order": 7}'
+        assert record.body == {"order": 7}
         assert record.queue_name == "my-queue"
         assert record.sent_datetime == sent
         assert record.sent_datetime.tzinfo is UTC
@@ -45,20 +45,22 @@ class TestRecord:
         assert record.message_attribute_values == {"kind": "order", "priority": "3"}
         assert record.receipt_handle == raw["receiptHandle"]
         assert record.message_group_id is None
+        assert record.data is raw  # 2.9.0: data is the raw record
+        assert record.data["messageId"] == "m-1"
 
     @pytest.mark.parametrize("body", ["plain text", "{not json", "", "[1,"])
     def test_a_body_that_is_not_json_leaves_data_as_the_raw_body(self, body: str) -> None:
-        assert sqs.Record(sqs_record(body)).data == body
+        assert sqs.Record(sqs_record(body)).body == body
 
-    def test_json_nested_too_deeply_leaves_data_as_the_raw_body(self) -> None:
+    def test_json_nested_too_deeply_leaves_body_as_the_raw_body(self) -> None:
         body = "[" * 100_000 + "]" * 100_000
-        assert sqs.Record(sqs_record(body)).data == body
+        assert sqs.Record(sqs_record(body)).body == body
 
     def test_a_missing_body_and_missing_attributes_do_not_crash(self) -> None:
         raw = {"messageId": "m", "body": None, "eventSourceARN": "arn:aws:sqs:r:1:q"}
         record = sqs.Record(raw)
+        assert record.raw_body == ""
         assert record.body == ""
-        assert record.data == ""
         assert record.attributes == {}
         assert record.sent_datetime is None
         assert record.receive_count == 1
@@ -80,7 +82,7 @@ class TestHandler:
 
         @sqs.handler
         def process(record: sqs.Record) -> None:
-            seen.append(record.data)
+            seen.append(record.body)
 
         event = sqs_event(*(sqs_record(f'{{"n": {i}}}') for i in range(3)))
         assert process(event, None) is None
@@ -93,8 +95,8 @@ class TestHandler:
 
         @sqs.handler
         def process(record: sqs.Record) -> None:
-            seen.append(record.body)
-            if record.body in {"b", "d"}:
+            seen.append(record.raw_body)
+            if record.raw_body in {"b", "d"}:
                 raise RuntimeError("boom")
 
         event = sqs_event(*(sqs_record(b, message_id=f"id-{b}") for b in "abcde"))
@@ -110,7 +112,7 @@ class TestHandler:
     def test_legacy_dict_with_message_id_marks_the_record_failed(self) -> None:
         @sqs.handler
         def process(record: sqs.Record) -> dict[str, str] | None:
-            return {"messageId": record.message_id} if record.body == "bad" else None
+            return {"messageId": record.message_id} if record.raw_body == "bad" else None
 
         event = sqs_event(sqs_record("ok", message_id="1"), sqs_record("bad", message_id="2"))
         assert _ids(process(event, None)) == ["2"]
@@ -128,8 +130,8 @@ class TestHandler:
 
         @sqs.handler
         def process(record: sqs.Record) -> None:
-            seen.append(record.body)
-            if record.body == "a2":
+            seen.append(record.raw_body)
+            if record.raw_body == "a2":
                 raise ValueError("no")
 
         bodies = [("a1", "A"), ("b1", "B"), ("a2", "A"), ("b2", "B"), ("a3", "A")]
@@ -144,8 +146,8 @@ class TestHandler:
 
         @sqs.handler(skip_group_on_error=True)
         def process(record: sqs.Record) -> None:
-            seen.append(record.body)
-            if record.body == "a2":
+            seen.append(record.raw_body)
+            if record.raw_body == "a2":
                 raise ValueError("no")
 
         bodies = [("a1", "A"), ("b1", "B"), ("a2", "A"), ("b2", "B"), ("a3", "A")]
@@ -193,7 +195,7 @@ class TestAsyncHandler:
             peak = max(peak, running)
             await asyncio.sleep(0.01)
             running -= 1
-            if record.body == "4":
+            if record.raw_body == "4":
                 raise RuntimeError("boom")
 
         event = sqs_event(*(sqs_record(str(i), message_id=f"m{i}") for i in range(10)))
@@ -206,7 +208,7 @@ class TestAsyncHandler:
         @sqs.handler
         async def process(record: sqs.Record) -> None:
             await asyncio.sleep(0)
-            seen.append(record.body)
+            seen.append(record.raw_body)
 
         assert process(sqs_event(sqs_record("a"), sqs_record("b")), None) is None
         assert sorted(seen) == ["a", "b"]
@@ -216,9 +218,10 @@ class TestAsyncHandler:
 
         @sqs.async_handler(max_concurrency=4)
         async def process(record: sqs.Record) -> None:
-            await asyncio.sleep(0.001 * (3 - int(record.body[1])))  # later records finish sooner
-            seen.append(record.body)
-            if record.body == "a2":
+            # later records finish sooner
+            await asyncio.sleep(0.001 * (3 - int(record.raw_body[1])))
+            seen.append(record.raw_body)
+            if record.raw_body == "a2":
                 raise ValueError("no")
 
         bodies = [("a1", "A"), ("b1", "B"), ("a2", "A"), ("b2", "B"), ("a3", "A"), ("b3", "B")]
@@ -257,3 +260,48 @@ def test_a_sync_callable_returning_a_coroutine_never_counts_as_done(
         response = process(sqs_event(sqs_record("x", message_id="m")), None)
     assert response == {"batchItemFailures": [{"itemIdentifier": "m"}]}
     assert "sqs.async_handler" in caplog.text
+
+
+class TestOutsideAws:
+    """``CLOUD_PROVIDER`` other than aws (Pub/Sub push): a failure propagates, as in 2.9.0."""
+
+    def test_a_failing_record_raises_to_the_caller(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        monkeypatch.setenv("CLOUD_PROVIDER", "gcp")
+        seen: list[Any] = []
+
+        @sqs.handler
+        def process(record: sqs.Record) -> None:
+            seen.append(record.body)
+            if record.body == {"n": 2}:
+                raise KeyError("n")
+
+        event = sqs_event(sqs_record('{"n": 1}'), sqs_record('{"n": 2}'), sqs_record('{"n": 3}'))
+        with pytest.raises(KeyError):
+            process(event, None)
+        assert seen == [{"n": 1}, {"n": 2}]  # stopped where it failed
+
+    def test_an_async_processor_failure_raises_too(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        monkeypatch.setenv("CLOUD_PROVIDER", "GCP")
+
+        @sqs.handler
+        async def process(record: sqs.Record) -> None:
+            raise ValueError(record.raw_body)
+
+        with pytest.raises(ValueError, match="boom"):
+            process(sqs_event(sqs_record("boom")), None)
+
+    @pytest.mark.parametrize("provider", ["aws", "AWS", ""])
+    def test_on_aws_failures_are_reported_per_record(
+        self, monkeypatch: pytest.MonkeyPatch, provider: str
+    ) -> None:
+        monkeypatch.setenv("CLOUD_PROVIDER", provider)
+
+        @sqs.handler
+        def process(record: sqs.Record) -> None:
+            raise ValueError(record.raw_body)
+
+        assert _ids(process(sqs_event(sqs_record("x", message_id="m1")), None)) == ["m1"]
+
+    def test_success_returns_none_outside_aws(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        monkeypatch.setenv("CLOUD_PROVIDER", "gcp")
+        assert sqs.handler(lambda record: None)(sqs_event(sqs_record("x")), None) is None

@@ -63,8 +63,8 @@ def test_failed_records_come_back_and_successful_ones_are_deleted(
 
     @sqs.handler
     def process(record: sqs.Record) -> None:
-        calls.append(record.data["n"])
-        if record.data["n"] % 3 == 0:
+        calls.append(record.body["n"])
+        if record.body["n"] % 3 == 0:
             raise RuntimeError("downstream refused")
 
     failed = poll_once(process, client, queue_url, visibility_timeout=2)
@@ -85,7 +85,7 @@ def test_retry_later_changes_the_visibility_of_its_record(client: Any, queue_url
 
     @sqs.handler
     def process(record: sqs.Record) -> None:
-        raise sqs.RetryLater(0 if record.body == "now" else 30)
+        raise sqs.RetryLater(0 if record.raw_body == "now" else 30)
 
     failed = poll_once(process, client, queue_url, visibility_timeout=60)
     assert len(failed) == 2
@@ -103,8 +103,8 @@ def test_async_handler_on_a_fifo_queue_loses_nothing(client: Any, fifo_url: str)
 
     @sqs.async_handler(max_concurrency=2)
     async def process(record: sqs.Record) -> None:
-        seen.append(record.body)
-        if record.body == "a2":
+        seen.append(record.raw_body)
+        if record.raw_body == "a2":
             raise RuntimeError("no")
 
     failed = poll_once(process, client, fifo_url)
@@ -136,7 +136,7 @@ def test_async_retry_later_changes_visibility_off_the_loop(client: Any, queue_ur
 
     @sqs.async_handler
     async def process(record: sqs.Record) -> None:
-        if record.body == "again":
+        if record.raw_body == "again":
             raise sqs.RetryLater(0)
 
     failed = poll_once(process, client, queue_url, visibility_timeout=60)

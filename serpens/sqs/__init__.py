@@ -25,8 +25,15 @@ batch on any failure.
   loop for the life of the process; on FIFO queues each group runs in order and stops
   at its first failure while other groups continue.
 - Legacy: a processor returning a dict with a ``"messageId"`` key fails that message.
+- ``CLOUD_PROVIDER`` set to anything but ``aws`` (e.g. ``gcp``, a Pub/Sub push endpoint
+  that has no partial batch response): a processor's exception propagates, as in
+  serpens 2.9, so the caller sees the failure and the message is redelivered.
 
-No SDK is imported unless a processor raises :class:`RetryLater`.
+Publishing, as in serpens 2.9: ``publish_message(queue_url, body, message_group_id=None,
+attributes=None)``, ``publish_message_batch(queue_url, messages, order_key=None)`` and
+``build_message_attributes(attributes)`` (see :mod:`serpens.sqs._publish`).
+
+No SDK is imported unless a processor raises :class:`RetryLater` or a message is published.
 """
 
 from __future__ import annotations
@@ -41,8 +48,14 @@ from datetime import UTC, datetime
 from typing import Any, TypedDict, cast, overload
 
 from serpens import _lambda_loop
+from serpens._config import env_str
 from serpens._rules.queue import MAX_VISIBILITY_TIMEOUT
 from serpens.errors import ValidationError
+from serpens.sqs._publish import (
+    build_message_attributes,
+    publish_message,
+    publish_message_batch,
+)
 
 __all__ = [
     "BatchItemFailure",
@@ -51,7 +64,10 @@ __all__ = [
     "Record",
     "RetryLater",
     "async_handler",
+    "build_message_attributes",
     "handler",
+    "publish_message",
+    "publish_message_batch",
 ]
 
 logger = logging.getLogger("serpens.sqs")
@@ -96,32 +112,39 @@ class RetryLater(Exception):  # noqa: N818 - a signal, not an error; the name re
 class Record:
     """One SQS message of a Lambda event. Parsing is lazy: unused fields cost nothing.
 
-    ``data`` is the JSON-decoded body, or the raw body when it is not JSON;
-    ``message_attributes`` keeps Lambda's raw shape (``{"k": {"stringValue": ...,
-    "dataType": ...}}``) and ``message_attribute_values`` flattens it to values.
+    As in serpens 2.9: ``data`` is the raw SQS record (the dict Lambda delivered) and
+    ``body`` the message body decoded as JSON, or the raw string when it is not JSON;
+    ``raw_body`` is the body exactly as sent. ``message_attributes`` keeps Lambda's raw
+    shape (``{"k": {"stringValue": ..., "dataType": ...}}``) and
+    ``message_attribute_values`` flattens it to values.
     """
 
-    __slots__ = ("_data", "raw")
+    __slots__ = ("_body", "raw")
 
     def __init__(self, raw: Mapping[str, Any]) -> None:
         self.raw = raw
-        self._data: Any = _UNSET
+        self._body: Any = _UNSET
 
     @property
-    def body(self) -> str:
+    def data(self) -> Mapping[str, Any]:
+        """The raw SQS record as Lambda delivered it (the same object as ``raw``)."""
+        return self.raw
+
+    @property
+    def raw_body(self) -> str:
         """The message body as sent ("" when Lambda delivered none)."""
         return self.raw.get("body") or ""
 
     @property
-    def data(self) -> Any:
+    def body(self) -> Any:
         """The body decoded as JSON, or the body itself when it is not valid JSON."""
-        if self._data is _UNSET:
-            body = self.body
+        if self._body is _UNSET:
+            body = self.raw_body
             try:
-                self._data = json.loads(body)
+                self._body = json.loads(body)
             except (ValueError, RecursionError):  # not JSON, or JSON nested too deeply
-                self._data = body
-        return self._data
+                self._body = body
+        return self._body
 
     @property
     def message_id(self) -> str:
@@ -189,6 +212,11 @@ class Record:
         return f"Record(message_id={self.raw.get('messageId')!r}, queue={self.queue_name!r})"
 
 
+def _propagates() -> bool:
+    """Whether failures propagate: ``CLOUD_PROVIDER`` (read per call) is set and not aws."""
+    return (env_str("CLOUD_PROVIDER") or "aws").strip().lower() not in {"", "aws"}
+
+
 def _records(event: Mapping[str, Any]) -> Sequence[Mapping[str, Any]]:
     try:
         records = event["Records"]
@@ -253,6 +281,7 @@ def _run_sync(
     failed: list[int] = []
     fifo = _is_fifo(records)
     failed_groups: set[str | None] = set()
+    propagate = _propagates()
     for index, raw in enumerate(records):
         if fifo and failed_groups:
             if not skip_group_on_error:
@@ -263,7 +292,9 @@ def _run_sync(
                 continue
         try:
             result = processor(Record(raw))
-        except Exception as exc:  # noqa: BLE001 - one record's failure never aborts the batch
+        except Exception as exc:
+            if propagate:  # no partial batch response outside AWS: the caller must see it
+                raise
             _failed(raw, exc)
         else:
             if result is None or not _signals_failure(raw, result):
@@ -275,12 +306,14 @@ def _run_sync(
 
 
 async def _one_async(
-    raw: Mapping[str, Any], processor: Callable[[Record], Awaitable[object]]
+    raw: Mapping[str, Any], processor: Callable[[Record], Awaitable[object]], propagate: bool
 ) -> bool:
     """Process one record; return whether it succeeded."""
     try:
         result = await processor(Record(raw))
-    except Exception as exc:  # noqa: BLE001 - one record's failure never aborts the batch
+    except Exception as exc:
+        if propagate:  # no partial batch response outside AWS: the caller must see it
+            raise
         if isinstance(exc, RetryLater):
             await asyncio.to_thread(_failed, raw, exc)  # boto3 blocks: keep it off the loop
         else:
@@ -312,11 +345,12 @@ async def _run_async(
     )
     pending = iter(units)
     failed: list[int] = []
+    propagate = _propagates()
 
     async def worker() -> None:
         for indices in pending:
             for position, index in enumerate(indices):
-                if not await _one_async(records[index], processor):
+                if not await _one_async(records[index], processor, propagate):
                     failed.extend(indices[position:])
                     break
 

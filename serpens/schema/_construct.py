@@ -1,0 +1,109 @@
+"""Construction-time type checks of a Schema, as serpens 2.9 made them.
+
+``Person("Mike", "18")`` raises ``TypeError("'age' must be of type int")``: every field
+annotated with a class is checked with ``isinstance`` when the instance is built. The
+checks are compiled once per class from its resolved annotations:
+
+- a class (``int``, ``Decimal``, a nested Schema, any user class): ``isinstance``, except
+  that ``bool`` is no ``int``/``float`` and an ``int`` is a valid ``float`` (the rules
+  :meth:`Schema.load` applies);
+- ``X | None`` / ``Optional[X]`` / ``Union[X, Y]``: ``None`` where allowed, else one of
+  the classes;
+- a parametrised container (``list[int]``, ``dict[str, X]``): its container class only;
+- anything else (``Any``, ``Literal``, type variables, ...): not checked.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import threading
+import types
+import typing
+from typing import Any
+
+from serpens.errors import FieldError
+
+__all__ = ["check_fields"]
+
+_Check = tuple[str, tuple[type, ...], bool, str]
+"""Field name, accepted classes, whether None is accepted, and the type's name."""
+
+_checks: dict[type, list[_Check]] = {}
+_lock = threading.Lock()
+
+
+def _union(members: tuple[Any, ...]) -> tuple[tuple[type, ...], bool] | None:
+    found: list[type] = []
+    nullable = False
+    for member in members:
+        inner = _classes(member)
+        if inner is None:
+            return None
+        found.extend(inner[0])
+        nullable = nullable or inner[1]
+    return tuple(found), nullable
+
+
+def _classes(hint: Any) -> tuple[tuple[type, ...], bool] | None:
+    """Return the classes *hint* admits and whether it admits None; None: not checkable."""
+    if hint is type(None):
+        return (), True
+    if hint is Any:  # a class on Python 3.11, but not one isinstance accepts
+        return None
+    if isinstance(hint, type):
+        return (hint,), False
+    origin = typing.get_origin(hint)
+    if origin is typing.Annotated:
+        return _classes(typing.get_args(hint)[0])
+    if origin is typing.Union or origin is types.UnionType:
+        return _union(typing.get_args(hint))
+    return ((origin,), False) if isinstance(origin, type) else None
+
+
+def _name(classes: tuple[type, ...]) -> str:
+    return " | ".join(c.__name__ for c in classes)
+
+
+def _compile(cls: type) -> list[_Check]:
+    try:
+        hints = typing.get_type_hints(cls)
+    except (NameError, TypeError):  # unresolvable annotations: load reports them
+        return []
+    checks: list[_Check] = []
+    for field in dataclasses.fields(cls):
+        admitted = _classes(hints.get(field.name, Any))
+        if admitted is None or not admitted[0]:
+            continue
+        classes, nullable = admitted
+        if float in classes and int not in classes:
+            classes = (*classes, int)
+        checks.append((field.name, classes, nullable, _name(admitted[0])))
+    return checks
+
+
+def _fits(value: Any, classes: tuple[type, ...]) -> bool:
+    if isinstance(value, bool) and bool not in classes:
+        return False  # True is no int, as Schema.load rules
+    return isinstance(value, classes)
+
+
+def check_fields(instance: Any) -> None:
+    """Raise ``TypeError("'<field>' must be of type <T>")`` for the first mistyped field.
+
+    The error is a :class:`~serpens.schema.SchemaValidationError` (a ``TypeError`` and
+    a ``ValidationError``) whose ``errors`` carry the field path.
+    """
+    cls = type(instance)
+    checks = _checks.get(cls)
+    if checks is None:
+        with _lock:
+            checks = _checks[cls] = _compile(cls)
+    for name, classes, nullable, type_name in checks:
+        value = getattr(instance, name)
+        if (value is None and nullable) or _fits(value, classes):
+            continue
+        from serpens.schema import SchemaValidationError  # noqa: PLC0415 - import cycle
+
+        error = SchemaValidationError(f"'{name}' must be of type {type_name}")
+        error.errors = [FieldError(name, f"must be of type {type_name}")]
+        raise error

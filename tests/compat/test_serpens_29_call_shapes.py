@@ -1,0 +1,363 @@
+"""Code written for serpens 2.9.0, as its README shows it, keeps running unchanged.
+
+Each test is a 2.9.0 call site taken from the specification's examples (or from the
+behaviour services observed on 2.9.0), run against real servers: moto for SQS and
+Secrets Manager, PostgreSQL and Redis from ``serpens.testing``. A failure here means a
+service pinned to 2.9.0 breaks on upgrade; change the library, not this module (the
+deliberate differences are listed in docs/migrating-from-2.9.md and pinned at the end).
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC
+from pathlib import Path
+from typing import Any
+
+import boto3
+import pytest
+
+from serpens import api, csvutils, secrets_manager, sqs
+from serpens.errors import SerpensError, ValidationError
+from serpens.schema import Schema
+from serpens.testing.sqs_events import poll_once, sqs_event, sqs_record
+
+# --------------------------------------------------------------------------- SQS
+
+
+@pytest.fixture(name="sqs_client")
+def _sqs_client(moto_endpoint: str) -> Any:
+    return boto3.client("sqs", endpoint_url=moto_endpoint)
+
+
+@pytest.fixture(name="queue_url")
+def _queue_url(sqs_client: Any) -> Iterator[str]:
+    url = sqs_client.create_queue(QueueName=f"compat-{uuid.uuid4().hex[:10]}")["QueueUrl"]
+    yield url
+    sqs_client.delete_queue(QueueUrl=url)
+
+
+class TestSqs:
+    def test_the_readme_handler_reads_record_body_as_decoded_json(
+        self, sqs_client: Any, queue_url: str
+    ) -> None:
+        seen: list[dict[str, Any]] = []
+
+        @sqs.handler
+        def message_processor(record: sqs.Record):
+            seen.append(
+                {
+                    "id": record.body["id"],  # 2.9.0: body is the decoded JSON
+                    "message_id": record.data["messageId"],  # 2.9.0: data is the raw record
+                    "attributes": record.message_attributes["kind"]["stringValue"],
+                    "queue": record.queue_name,
+                    "sent": record.sent_datetime,
+                }
+            )
+
+        sqs.publish_message(queue_url, {"id": 7}, None, {"kind": "order"})
+        assert poll_once(message_processor, sqs_client, queue_url) == []
+        (one,) = seen
+        assert one["id"] == 7
+        assert one["message_id"]
+        assert one["attributes"] == "order"
+        assert one["queue"] == queue_url.rsplit("/", 1)[-1]
+        assert one["sent"].tzinfo is UTC  # deliberate: aware, was naive local time
+
+    def test_a_body_that_is_not_json_stays_a_string(self) -> None:
+        assert sqs.Record(sqs_record("plain text")).body == "plain text"
+
+    def test_the_batch_response_reports_failed_records(self) -> None:
+        @sqs.handler
+        def message_processor(record: sqs.Record) -> None:
+            if record.body["amount"] < 0:
+                raise ValueError("negative")
+
+        event = sqs_event(
+            sqs_record('{"amount": 1}', message_id="ok"),
+            sqs_record('{"amount": -1}', message_id="bad"),
+        )
+        assert message_processor(event, None) == {"batchItemFailures": [{"itemIdentifier": "bad"}]}
+
+    def test_outside_aws_the_exception_propagates(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        monkeypatch.setenv("CLOUD_PROVIDER", "gcp")
+
+        @sqs.handler
+        def message_processor(record: sqs.Record) -> None:
+            raise LookupError(record.body)
+
+        with pytest.raises(LookupError):
+            message_processor(sqs_event(sqs_record("x")), None)
+
+    def test_publish_helpers_take_the_2_9_positional_shapes(
+        self, sqs_client: Any, queue_url: str
+    ) -> None:
+        answer = sqs.publish_message(queue_url, "hello", None, {"n": 1})
+        assert answer["MessageId"]
+        sqs.publish_message_batch(
+            queue_url, [{"body": {"i": i}, "attributes": {}} for i in range(3)]
+        )
+        attributes = sqs.build_message_attributes({"s": "x", "n": 2, "b": b"\x01"})
+        assert [v["DataType"] for v in attributes.values()] == ["String", "Number", "Binary"]
+        with pytest.raises(ValueError):
+            sqs.build_message_attributes({"bad": object()})
+        received = sqs_client.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10)
+        assert len(received["Messages"]) >= 1
+
+
+# --------------------------------------------------------------------------- Lambda API
+
+
+def _event(body: str = '{"name": "Mike"}') -> dict[str, Any]:
+    return {
+        "httpMethod": "POST",
+        "path": "/users/42",
+        "headers": {"Content-Type": "application/json"},
+        "queryStringParameters": {"page": "2"},
+        "pathParameters": {"user_id": "42"},
+        "requestContext": {
+            "authorizer": {"claims": {"sub": "u1"}},
+            "identity": {"sourceIp": "10.0.0.1"},
+        },
+        "body": body,
+    }
+
+
+class TestLambdaApi:
+    def test_the_readme_handler_and_request_fields(self) -> None:
+        seen: dict[str, Any] = {}
+
+        @api.handler
+        def lambda_handler(request: api.Request):
+            seen["body"] = request.body
+            seen["user_id"] = request.path.user_id  # AttrDict shortcut
+            seen["page"] = request.query["page"]
+            seen["authorizer"] = request.authorizer
+            seen["identity"] = request.identity
+            seen["headers"] = request.headers
+            return {"ok": True}
+
+        response = lambda_handler(_event(), None)
+        assert list(response) == ["statusCode", "body", "headers"]
+        assert response["statusCode"] == 200
+        assert json.loads(response["body"]) == {"ok": True}
+        assert response["headers"]["Access-Control-Allow-Origin"] == "*"
+        assert seen["body"] == {"name": "Mike"}
+        assert (seen["user_id"], seen["page"]) == ("42", "2")
+
+    def test_status_body_tuples_and_response_objects(self) -> None:
+        @api.handler
+        def created(request: api.Request):
+            return 201, {"id": 1}
+
+        @api.handler
+        def explicit(request: api.Request):
+            return api.Response(statusCode=202, body={"queued": True})
+
+        assert created(_event(), None)["statusCode"] == 201
+        assert explicit(_event(), None)["statusCode"] == 202
+        response = api.Response(200, {"a": 1})
+        assert response.headers["Access-Control-Allow-Origin"] == "*"  # 2.9.0's headers
+
+    def test_async_handler(self) -> None:
+        @api.async_handler
+        async def lambda_handler(request: api.Request):
+            return {"echo": request.body}
+
+        assert json.loads(lambda_handler(_event(), None)["body"]) == {"echo": {"name": "Mike"}}
+
+    def test_errors_answer_500_with_a_message_key(self) -> None:
+        @api.handler
+        def lambda_handler(request: api.Request):
+            raise RuntimeError("database password is hunter2")
+
+        response = lambda_handler(_event(), None)
+        assert response["statusCode"] == 500
+        body = json.loads(response["body"])
+        assert "message" in body
+        assert "hunter2" not in response["body"]  # deliberate: no exception text
+
+
+# --------------------------------------------------------------------------- Schema
+
+
+@dataclass
+class Person(Schema):
+    name: str
+    age: int
+
+
+class TestSchema:
+    def test_the_readme_calls(self) -> None:
+        assert Person.load({"name": "Mike", "age": 18}) == Person("Mike", 18)
+        assert Person.loads('{"name": "Mike", "age": 18}') == Person("Mike", 18)
+        assert Person("Mike", 18).dump() == {"name": "Mike", "age": 18}
+        assert json.loads(Person("Mike", 18).dumps()) == {"name": "Mike", "age": 18}
+        assert Person.dump([Person("Mike", 18)], many=True) == [{"name": "Mike", "age": 18}]
+
+    def test_wrong_types_raise_type_error_with_the_2_9_wording(self) -> None:
+        with pytest.raises(TypeError) as constructed:
+            Person("Mike", "18")  # type: ignore[arg-type]
+        assert constructed.value.args == ("'age' must be of type int",)
+        with pytest.raises(TypeError) as loaded:
+            Person.load({"name": "Mike", "age": "18"})
+        assert loaded.value.args == ("'age' must be of type int",)
+        with pytest.raises(TypeError) as missing:
+            Person.load({"name": "Mike"})
+        assert missing.value.args == ("'age' is a required field",)
+
+
+# --------------------------------------------------------------------------- CSV
+
+
+class TestCsv:
+    def test_the_readme_calls(self, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+        monkeypatch.chdir(tmp_path)
+        Path("fruits.csv").write_bytes("id;name;price\n1;Açaí;-12.50\n".encode("iso-8859-1"))
+        rows = list(csvutils.open_csv_reader("fruits.csv"))
+        assert rows == [{"id": "1", "name": "Açaí", "price": "-12.50"}]
+
+        w = csvutils.open_csv_writer("out.csv")
+        w.writerow(["id", "name", "phone"])
+        w.writerow(["1", "Açaí", "+5511999999999"])
+        w.close()
+        reader = csvutils.open_csv_reader("out.csv")
+        assert reader.fieldnames == ["id", "name", "phone"]
+        assert list(reader) == [{"id": "1", "name": "Açaí", "phone": "+5511999999999"}]
+
+        tabbed = csvutils.open_csv_writer("out.tsv", "excel-tab")
+        tabbed.writerow(["a", "b"])
+        tabbed.close()
+        assert Path("out.tsv").read_bytes() == b"a\tb\r\n"
+
+
+# --------------------------------------------------------------------------- Secrets
+
+
+def test_secrets_manager_get_returns_a_json_secret_parsed(moto_endpoint: str) -> None:
+    client = boto3.client("secretsmanager", endpoint_url=moto_endpoint)
+    name = f"compat/{uuid.uuid4().hex[:8]}"
+    client.create_secret(Name=name, SecretString=json.dumps({"user": "app", "password": "pw"}))
+    secrets_manager.set_store(None)  # Secrets Manager, as in production
+    try:
+        assert secrets_manager.get(name) == {"user": "app", "password": "pw"}
+        assert secrets_manager.get(name, "password") == "pw"
+    finally:
+        secrets_manager.set_store(None)
+
+
+# --------------------------------------------------------------------------- use before init
+
+
+class TestUseBeforeInit:
+    def test_http_client_get_client_before_init_client(self) -> None:
+        from serpens.http_client import get_client  # noqa: PLC0415
+
+        with pytest.raises(RuntimeError) as raised:
+            get_client()
+        assert isinstance(raised.value, SerpensError)
+
+    async def test_redis_cache_before_redis_init(self) -> None:
+        from serpens.cache import redis_get, redis_get_client  # noqa: PLC0415
+
+        with pytest.raises(RuntimeError):
+            redis_get_client()
+        with pytest.raises(RuntimeError):
+            await redis_get("k")
+
+    def test_database_session_before_bind(self) -> None:
+        from serpens.database import SessionLocal  # noqa: PLC0415
+
+        with pytest.raises(RuntimeError) as raised:
+            SessionLocal()
+        assert isinstance(raised.value, SerpensError)
+
+
+async def test_redis_cache_readme_calls(redis_url: str) -> None:
+    from serpens.cache import redis_cached, redis_close, redis_get, redis_init, redis_set  # noqa: PLC0415
+
+    await redis_init(redis_url)
+    try:
+        await redis_set("user:42", {"name": "Ana"}, ttl=60)
+        assert await redis_get("user:42") == {"name": "Ana"}
+        calls: list[str] = []
+
+        @redis_cached("products", ttl=600)
+        async def get_product(slug: str) -> dict[str, str]:
+            calls.append(slug)
+            return {"slug": slug}
+
+        assert await get_product("a") == await get_product("a") == {"slug": "a"}
+        assert calls == ["a"]
+    finally:
+        await redis_close()
+
+
+# --------------------------------------------------------------------------- migrations
+
+
+@pytest.fixture(name="own_database")
+def _own_database(postgres_url: str) -> Iterator[str]:
+    """A database of its own, so yoyo's bookkeeping tables never reach other tests."""
+    from sqlalchemy import create_engine  # noqa: PLC0415
+    from sqlalchemy.engine import make_url  # noqa: PLC0415
+    from sqlalchemy.pool import NullPool  # noqa: PLC0415
+
+    name = f"compat_{uuid.uuid4().hex[:10]}"
+    admin = create_engine(postgres_url, poolclass=NullPool, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.exec_driver_sql(f'CREATE DATABASE "{name}"')
+    try:
+        yield make_url(postgres_url).set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as connection:
+            connection.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        admin.dispose()
+
+
+def test_the_legacy_yoyo_runner_is_kept(own_database: str, tmp_path: Path) -> None:
+    from serpens import migrations  # noqa: PLC0415
+
+    folder = tmp_path / "migrations"
+    folder.mkdir()
+    (folder / "0001.users.sql").write_text("CREATE TABLE users (id int);\n")
+    (folder / "0001.users.rollback.sql").write_text("DROP TABLE users;\n")
+    assert migrations.migrate(own_database, folder) == ["0001.users"]
+    assert migrations.migrate(own_database, folder) == []
+    assert migrations.rollback(own_database, folder) == ["0001.users"]
+
+
+def test_validation_errors_are_value_errors() -> None:
+    assert issubclass(ValidationError, ValueError)
+
+
+# --------------------------------------------------------------------------- deliberate differences
+
+
+class TestDeliberateDifferences:
+    """Changed on purpose (docs/migrating-from-2.9.md); pinned so they stay changed."""
+
+    def test_responses_default_to_a_json_content_type(self) -> None:
+        @api.handler
+        def lambda_handler(request: api.Request):
+            return {"ok": True}
+
+        assert lambda_handler(_event(), None)["headers"]["Content-Type"] == "application/json"
+
+    async def test_acached_keeps_the_first_argument_of_plain_functions(self) -> None:
+        from serpens.cache import acached, clear_acache  # noqa: PLC0415
+
+        bucket = f"compat-{uuid.uuid4().hex[:6]}"
+
+        @acached(bucket, ttl_seconds=60)
+        async def price(sku: str) -> str:
+            return f"price of {sku}"
+
+        try:
+            assert await price("a") == "price of a"
+            assert await price("b") == "price of b"  # 2.9.0 answered "price of a"
+        finally:
+            clear_acache(bucket)

@@ -1,0 +1,105 @@
+"""serpens.migrations (the legacy yoyo runner) applies real migrations to PostgreSQL."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, inspect, text
+from sqlalchemy.pool import NullPool
+
+from serpens import migrations
+from serpens.errors import ConfigurationError, NotFoundError
+from tests._examples import EXAMPLES, run_example
+
+
+@pytest.fixture(name="folder")
+def _folder(tmp_path: Path) -> Path:
+    folder = tmp_path / "migrations"
+    folder.mkdir()
+    (folder / "0001.create-users.sql").write_text(
+        "-- depends:\nCREATE TABLE users (id serial PRIMARY KEY, name text NOT NULL);\n"
+    )
+    (folder / "0001.create-users.rollback.sql").write_text("DROP TABLE users;\n")
+    (folder / "0002.add-email.py").write_text(
+        "from yoyo import step\n"
+        "__depends__ = {'0001.create-users'}\n"
+        "steps = [step('ALTER TABLE users ADD COLUMN email text',"
+        " 'ALTER TABLE users DROP COLUMN email')]\n"
+    )
+    return folder
+
+
+def _columns(url: str) -> list[str]:
+    engine = create_engine(url, poolclass=NullPool)
+    try:
+        tables = inspect(engine)
+        if not tables.has_table("users"):
+            return []
+        return [c["name"] for c in tables.get_columns("users")]
+    finally:
+        engine.dispose()
+
+
+def test_migrate_applies_pending_migrations_once(fresh_pg_url: str, folder: Path) -> None:
+    assert fresh_pg_url.startswith("postgresql://")
+    url = fresh_pg_url.replace("postgresql://", "postgres://", 1)  # the Heroku-era spelling
+    assert migrations.pending(url, folder) == ["0001.create-users", "0002.add-email"]
+    assert migrations.migrate(url, folder) == ["0001.create-users", "0002.add-email"]
+    assert _columns(fresh_pg_url) == ["id", "name", "email"]
+    assert migrations.migrate(url, folder) == []  # idempotent
+    assert migrations.rollback(url, folder) == ["0002.add-email"]
+    assert _columns(fresh_pg_url) == ["id", "name"]
+
+
+def test_the_lambda_handler_reads_the_environment(
+    fresh_pg_url: str, folder: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("DATABASE_URL", fresh_pg_url.replace("://", "+psycopg2://", 1))
+    monkeypatch.setenv("MIGRATIONS_PATH", str(folder))
+    assert migrations.migrate_handler({}, None) == {
+        "applied": ["0001.create-users", "0002.add-email"]
+    }
+    assert "email" in _columns(fresh_pg_url)
+
+
+def test_a_failing_migration_is_rolled_back_and_raises(fresh_pg_url: str, tmp_path: Path) -> None:
+    folder = tmp_path / "bad"
+    folder.mkdir()
+    (folder / "0001.ok.sql").write_text("CREATE TABLE ok_table (id int);\n")
+    (folder / "0002.bad.sql").write_text(
+        "-- depends: 0001.ok\nCREATE TABLE half (id int);\nSELECT * FROM no_such_table;\n"
+    )
+    with pytest.raises(Exception, match="no_such_table"):
+        migrations.migrate(fresh_pg_url, folder)
+    engine = create_engine(fresh_pg_url, poolclass=NullPool)
+    try:
+        with engine.connect() as connection:
+            names = set(connection.scalars(text("SELECT tablename FROM pg_tables")))
+    finally:
+        engine.dispose()
+    assert "ok_table" in names
+    assert "half" not in names
+
+
+def test_configuration_errors_are_clear(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("DATABASE_URL", raising=False)
+    (tmp_path / "migrations").mkdir()
+    with pytest.raises(ConfigurationError, match="DATABASE_URL"):
+        migrations.migrate(path=tmp_path / "migrations")
+    with pytest.raises(NotFoundError, match="nowhere"):
+        migrations.migrate("postgresql://u:secret@127.0.0.1:1/db", tmp_path / "nowhere")
+    with pytest.raises(ConfigurationError) as raised:
+        migrations.migrate("postgresql://u:secret@127.0.0.1:1/db", tmp_path / "migrations")
+    assert "secret" not in str(raised.value)
+
+
+def test_the_documented_example_runs(fresh_pg_url: str, tmp_path: Path) -> None:
+    result = run_example(
+        str(EXAMPLES / "migrations_yoyo.py"),
+        cwd=tmp_path,
+        env={**os.environ, "DATABASE_URL": fresh_pg_url},
+        strict=True,
+    )
+    assert result.returncode == 0, result.stderr
