@@ -206,8 +206,14 @@ def _embedded_bindir() -> Path:
     if unprivileged_user() is None:
         return bindir
     pginstall = bindir.parent
-    needed = [bindir, *sibling_library_dirs(pginstall)]
+    needed = [bindir, *_library_dirs(pginstall)]
     return bindir if all(map(_usable_by_others, needed)) else _public_copy(pginstall) / "bin"
+
+
+@functools.cache
+def _library_dirs(pginstall: Path) -> tuple[Path, ...]:
+    """The directories outside *pginstall* its binaries load libraries from (scanned once)."""
+    return tuple(sibling_library_dirs(pginstall))
 
 
 def _usable_by_others(directory: Path) -> bool:
