@@ -17,7 +17,7 @@ import re
 import shutil
 import struct
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
@@ -59,7 +59,7 @@ class ElfInfo:
 
     interpreter: str | None = None
     needed: tuple[str, ...] = ()
-    search_path: tuple[str, ...] = field(default_factory=tuple)
+    search_path: tuple[str, ...] = ()
 
 
 def elf_info(path: Path) -> ElfInfo | None:
