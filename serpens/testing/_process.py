@@ -15,6 +15,7 @@ import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
+from serpens.testing._binaries import cannot_start
 from serpens.testing._common import TierUnavailableError, wait_until
 
 __all__ = [
@@ -49,15 +50,28 @@ def wait_for_process(
     timeout: float,
     log: Path,
     interval: float = 0.01,
+    tier: str = "",
+    binary: Path | None = None,
+    output: Path | None = None,
 ) -> None:
     """Wait until *ready* or *process* (*program*) exits; when it exited, raise with *log*'s tail.
 
+    *output* is where the process's own stdout/stderr went (default *log*): when the dynamic
+    loader refused *binary*, the error names the *tier*, the program and the missing library.
+
     Raises:
+        BinaryCannotStartError: the loader could not start *binary* (a missing shared library).
         RuntimeError: the process exited, or neither happened within *timeout* seconds.
     """
     wait_until(lambda: ready() or process_exited(process), timeout, what, interval)
     if process_exited(process):
-        raise RuntimeError(f"{program} exited at start: {log_tail(log).strip()}")
+        printed = log_tail(output) if output is not None and output.exists() else ""
+        logged = log_tail(log) if log.exists() else ""
+        if binary is not None:
+            error = cannot_start(tier or "?", program, binary, f"{printed}\n{logged}")
+            if error is not None:
+                raise error
+        raise RuntimeError(f"{program} exited at start: {(printed + logged).strip()}")
 
 
 def stop_process(process: subprocess.Popen[bytes] | None, *, group: bool = False) -> None:

@@ -13,6 +13,7 @@ import subprocess
 from pathlib import Path
 from typing import Any
 
+from serpens.testing._binaries import launch_failure
 from serpens.testing._common import (
     LOOPBACK,
     ServerHandle,
@@ -89,14 +90,18 @@ class PubSubEmulator(ServerHandle):
         hostname, _, port = self.host.rpartition(":")
         self._dir = make_scratch_dir("serpens-pubsub-")
         log = (self._dir / "emulator.log").open("wb")
-        with log:
-            self._process = subprocess.Popen(  # noqa: S603 - a fixed, known executable
-                [str(self.executable), f"--host={hostname}", f"--port={port}"],
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                cwd=self._dir,
-                start_new_session=True,  # its own process group: the JVM is stopped with it
-            )
+        try:
+            with log:
+                self._process = subprocess.Popen(  # noqa: S603 - a fixed, known executable
+                    [str(self.executable), f"--host={hostname}", f"--port={port}"],
+                    stdout=log,
+                    stderr=subprocess.STDOUT,
+                    cwd=self._dir,
+                    start_new_session=True,  # its own process group: the JVM is stopped with it
+                )
+        except (PermissionError, FileNotFoundError) as exc:
+            self._shutdown()
+            raise launch_failure(self.tier, "cloud-pubsub-emulator", self.executable, exc) from exc
         try:
             self._wait_ready(hostname, int(port))
         except BaseException:
@@ -114,6 +119,8 @@ class PubSubEmulator(ServerHandle):
             timeout=_START_TIMEOUT_S,
             log=self._dir / "emulator.log",
             interval=0.05,
+            tier=self.tier,
+            binary=self.executable,
         )
 
     def _start_inproc(self) -> None:

@@ -12,6 +12,7 @@ import socket
 import subprocess
 from pathlib import Path
 
+from serpens.testing._binaries import launch_failure
 from serpens.testing._common import (
     LOOPBACK,
     Tier,
@@ -86,7 +87,15 @@ class RedisServer(UrlServerHandle):
             "--loglevel", "warning",
             "--logfile", str(self._dir / "redis.log"),
         ]  # fmt: skip
-        self._process = subprocess.Popen(command, stdout=subprocess.DEVNULL)  # noqa: S603
+        # what redis-server prints itself (a loader error, say) goes to redis.out
+        try:
+            with (self._dir / "redis.out").open("wb") as out:
+                self._process = subprocess.Popen(  # noqa: S603 - a fixed, known executable
+                    command, stdout=out, stderr=subprocess.STDOUT
+                )
+        except (PermissionError, FileNotFoundError) as exc:
+            self._shutdown()
+            raise launch_failure(self.tier, "redis-server", self.executable, exc) from exc
         try:
             self._wait_ready()
         except BaseException:
@@ -103,6 +112,9 @@ class RedisServer(UrlServerHandle):
             program="redis-server",
             timeout=_START_TIMEOUT_S,
             log=self._dir / "redis.log",
+            tier=self.tier,
+            binary=self.executable,
+            output=self._dir / "redis.out",
         )
 
     def _shutdown(self) -> None:

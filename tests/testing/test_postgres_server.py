@@ -86,6 +86,7 @@ def test_stop_closes_the_port_and_removes_the_directory_and_start_comes_back() -
 def test_env_tier_uses_the_url_and_never_stops_that_server(
     server: PostgresServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    monkeypatch.delenv("SERPENS_TEST_POSTGRES_TIER", raising=False)  # the tiers in order
     monkeypatch.setenv("TEST_POSTGRES_URL", server.url)
     with start_postgres() as env_server:
         assert env_server.tier == "env"
@@ -99,6 +100,7 @@ def test_env_tier_uses_the_url_and_never_stops_that_server(
 def test_unreachable_env_url_fails_clearly_without_the_password(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
+    monkeypatch.delenv("SERPENS_TEST_POSTGRES_TIER", raising=False)
     monkeypatch.setenv("TEST_POSTGRES_URL", "postgresql://app:hunter2@127.0.0.1:1/app")
     with pytest.raises(BackendUnavailableError) as caught:
         start_postgres()
