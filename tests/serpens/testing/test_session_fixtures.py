@@ -9,7 +9,7 @@ import pytest
 
 from serpens.testing import RedisServer, start_redis
 
-CONFTEST = Path(__file__).resolve().parents[1] / "conftest.py"
+CONFTEST = Path(__file__).resolve().parents[2] / "conftest.py"
 
 USES_REDIS = """
 import redis
@@ -79,7 +79,7 @@ def test_a_backend_that_cannot_start_errors_the_test_never_skips(
     result.stdout.fnmatch_lines(["*BackendUnavailableError: cannot start a redis server*"])
 
 
-DOCS_EXAMPLES = Path(__file__).resolve().parents[2] / "docs" / "examples"
+DOCS_EXAMPLES = Path(__file__).resolve().parents[3] / "docs" / "examples"
 
 USES_DOCS_CONFTEST = """
 import os

@@ -12,7 +12,7 @@ import pytest
 import serpens.schema
 from serpens.errors import ValidationError
 from serpens.schema import Schema, SchemaEncoder, SchemaValidationError
-from tests.schema.models import Address, Item, Level, Money, Node, Order, Status
+from tests.serpens.schema.models import Address, Item, Level, Money, Node, Order, Status
 
 ORDER_ID = "12345678-1234-5678-1234-567812345678"
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 import pytest
 
 from serpens import api
-from tests.api.events import ORIGIN, alb_event, http_event, rest_event
+from tests.serpens.api.events import ORIGIN, alb_event, http_event, rest_event
 
 ALL_SOURCES = [
     pytest.param(rest_event, "rest", id="rest-v1"),

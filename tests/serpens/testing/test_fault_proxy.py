@@ -317,7 +317,7 @@ def test_postgres_through_the_proxy(postgres_proxy: FaultProxy, postgres_url: st
 
 
 def test_the_docs_fixture_example_passes_in_a_user_suite(pytester: pytest.Pytester) -> None:
-    example = Path(__file__).resolve().parents[2] / "docs" / "examples" / "testing_fault_fixture.py"
+    example = Path(__file__).resolve().parents[3] / "docs" / "examples" / "testing_fault_fixture.py"
     pytester.makeini("[pytest]\nasyncio_default_fixture_loop_scope = function\n")
     pytester.makepyfile(test_outages=example.read_text(encoding="utf-8"))
     result = pytester.runpytest("-p", "no:cacheprovider")

@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 
 HERE = Path(__file__).resolve().parent
-DOC_EXAMPLE = HERE.parents[1] / "docs" / "examples" / "contract_acme_cache.py"
+DOC_EXAMPLE = HERE.parents[2] / "docs" / "examples" / "contract_acme_cache.py"
 # The third party's own pytest configuration, as strict as ours.
 INI = """\
 [pytest]

@@ -14,7 +14,7 @@ import pytest
 from serpens import api
 from serpens.errors import ConflictError, HTTPStatusError, NotFoundError
 from serpens.schema import Schema
-from tests.api.events import ORIGIN, alb_event, http_event, rest_event
+from tests.serpens.api.events import ORIGIN, alb_event, http_event, rest_event
 
 CORS_JSON = {"Access-Control-Allow-Origin": "*", "Content-Type": "application/json"}
 

@@ -14,7 +14,7 @@ from serpens import _lambda_loop, api
 from serpens.errors import NotFoundError
 from serpens.schema import Schema
 from serpens.testing import serve_asgi
-from tests.api.events import alb_event, http_event, rest_event
+from tests.serpens.api.events import alb_event, http_event, rest_event
 
 
 @dataclass

@@ -10,7 +10,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from serpens.schema import SchemaValidationError
-from tests.schema.models import Address, Item, Level, Node, Order, Status
+from tests.serpens.schema.models import Address, Item, Level, Node, Order, Status
 
 SETTINGS = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 

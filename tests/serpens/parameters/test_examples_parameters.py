@@ -14,7 +14,7 @@ import pytest
 from serpens.testing import start_moto
 from tests._examples import run_example
 
-EXAMPLE = Path(__file__).resolve().parents[2] / "docs" / "examples" / "parameters_aws.py"
+EXAMPLE = Path(__file__).resolve().parents[3] / "docs" / "examples" / "parameters_aws.py"
 
 
 @pytest.mark.aws
