@@ -43,6 +43,7 @@ class ContractSuite:
         """The backend and server version this cell runs on (``"PostgreSQL 15.19 (local)"``).
 
         The report shows it on the cell's row; override this fixture to name a server
-        whose version is only known once it runs.
+        whose version is only known once it runs, or record it from any fixture with
+        ``request.node.user_properties.append(("serpens_backend", "..."))``.
         """
         return self.backend

@@ -93,6 +93,7 @@ class _ContractReporter:
         self.config = config
         self.rows: dict[str, _Row] = {}
         self.owners: dict[str, str] = {}  # nodeid -> row key
+        self.backends: dict[str, str] = {}  # nodeid -> what it ran on
 
     def pytest_collection_modifyitems(self, items: list[pytest.Item]) -> None:
         """Validate capability names and mark known divergences as strict xfails."""
@@ -132,12 +133,9 @@ class _ContractReporter:
 
     def pytest_runtest_call(self, item: pytest.Item) -> None:
         """Note the backend the contract test runs on (its ``contract_backend`` fixture)."""
-        key = self.owners.get(item.nodeid)
         backend = getattr(item, "funcargs", {}).get("contract_backend")
-        if key is not None and isinstance(backend, str):
-            backends = self.rows[key].backends
-            if backend not in backends:
-                backends.append(backend)
+        if item.nodeid in self.owners and isinstance(backend, str):
+            self.backends.setdefault(item.nodeid, backend)
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         """Record each contract test's outcome once, in the row of its implementation."""
@@ -145,6 +143,9 @@ class _ContractReporter:
         if key is None:
             return
         row = self.rows[key]
+        for name, value in report.user_properties:  # recorded by the cell: wins
+            if name == "serpens_backend" and isinstance(value, str):
+                self.backends[report.nodeid] = value
         test = report.nodeid.split("::")[-1]
         previous = row.outcomes.get(report.nodeid)
         if hasattr(report, "wasxfail"):
@@ -164,6 +165,10 @@ class _ContractReporter:
 
     def pytest_terminal_summary(self, terminalreporter: Any) -> None:
         """Print the capability matrix and write it as JSON."""
+        for nodeid, backend in self.backends.items():
+            backends = self.rows[self.owners[nodeid]].backends
+            if backend not in backends:
+                backends.append(backend)
         for row in self.rows.values():
             row.settle()
         rows = [r for r in self.rows.values() if r.outcomes]

@@ -6,9 +6,62 @@ from __future__ import annotations
 # imported on exit, so an SDK first imported inside one would be imported a second time
 # afterwards, and httpx (which imports httpcore lazily) would no longer recognise the
 # second httpcore's exception classes.
+import sqlite3
+from functools import cache
+
 import httpcore  # noqa: F401
 import httpx  # noqa: F401
 import pytest
+
+
+@cache
+def _postgres_version(url: str) -> str:
+    import psycopg2  # noqa: PLC0415 - only where a PostgreSQL cell runs
+
+    with psycopg2.connect(url) as connection, connection.cursor() as cursor:
+        cursor.execute("SHOW server_version")
+        (version,) = cursor.fetchone() or ("?",)
+    connection.close()
+    return str(version).split()[0]
+
+
+@cache
+def _redis_version(url: str) -> str:
+    import redis  # noqa: PLC0415 - only where a Redis cell runs
+
+    with redis.Redis.from_url(url) as client:
+        return str(client.info("server")["redis_version"])
+
+
+def _backend(request: pytest.FixtureRequest) -> str | None:
+    """What the cell's server is, from the session fixtures it uses."""
+    names = set(request.fixturenames)
+    cls = request.cls.__name__ if request.cls is not None else ""
+    if {"postgres_url", "postgres_server"} & names:
+        server = request.getfixturevalue("postgres_server")
+        return f"PostgreSQL {_postgres_version(server.url)} ({server.tier} tier)"
+    if {"redis_url", "redis_server"} & names:
+        server = request.getfixturevalue("redis_server")
+        return f"Redis {_redis_version(server.url)} ({server.tier} tier)"
+    if {"moto_endpoint", "moto_server"} & names:
+        import moto  # noqa: PLC0415
+
+        server = request.getfixturevalue("moto_server")
+        return f"moto {moto.__version__} server ({server.tier} tier)"
+    if {"pubsub_emulator_host", "pubsub_emulator"} & names:
+        emulator = request.getfixturevalue("pubsub_emulator")
+        return f"Pub/Sub emulator ({emulator.tier} tier)"
+    if "sqlite" in cls.lower():
+        return f"SQLite {sqlite3.sqlite_version}"
+    return None
+
+
+@pytest.fixture(autouse=True)
+def _server_in_contract_report(request: pytest.FixtureRequest) -> None:
+    """Name the server and its version on the contract report's row of each cell."""
+    backend = _backend(request)
+    if backend is not None:
+        request.node.user_properties.append(("serpens_backend", backend))
 
 
 @pytest.fixture
