@@ -55,7 +55,12 @@ class AsyncRedisCache:
 
     With ``fail_open=True`` an unreachable Redis never raises: reads miss, writes and
     deletes do nothing, ``get_or_set`` calls the factory; a circuit breaker skips Redis
-    for a short cool-down after repeated failures and warnings are rate-limited. With
+    for a short cool-down after repeated failures and warnings are rate-limited. One
+    ``get_or_set`` waits for at most one failed command: after a timeout or a refused
+    connection it calls the factory and stores nothing, so a frozen Redis costs one
+    socket timeout per call, not three. Writes that Redis rejects while it still
+    answers (``OOM`` at ``maxmemory`` under ``noeviction``, a read-only replica) do not
+    open the breaker, so reads keep hitting while the cache is full. With
     ``fail_open=False`` (the port's default behaviour) outages raise
     :class:`~serpens.errors.BackendUnavailableError` / ``BackendTimeoutError``.
 
@@ -200,10 +205,18 @@ class AsyncRedisCache:
         """
         full = self.key(key)
         millis = self._millis(ttl)
-        found, value = self._decode(full, await self._call(self._execute, "GET", full))
+        raw = await self._call(self._execute, "GET", full)
+        found, value = self._decode(full, raw)
         if found and (value is not None or cache_none):
             return value
-        text = await self._flight.run(full, lambda: self._fill(full, factory, millis, cache_none))
+        if raw is _FAILED:  # one failed round trip is this call's whole Redis budget
+            text = await self._flight.run(
+                full, lambda: self._compute(full, factory, millis, cache_none, store=False)
+            )
+        else:
+            text = await self._flight.run(
+                full, lambda: self._fill(full, factory, millis, cache_none)
+            )
         return None if text is None else decode(text)  # each caller decodes its own copy
 
     def _millis(self, ttl: float | None) -> int:
@@ -222,7 +235,7 @@ class AsyncRedisCache:
         while True:
             raw = await self._call(self._execute, "GET", full)
             if raw is _FAILED:
-                break
+                return await self._compute(full, factory, millis, cache_none, store=False)
             found, value = self._decode(full, raw)
             if found and (value is not None or cache_none):
                 return raw.decode() if isinstance(raw, bytes) else str(raw)
@@ -230,7 +243,7 @@ class AsyncRedisCache:
                 self._execute, "SET", lock, token, "NX", "PX", self._lock_ms
             )
             if acquired is _FAILED:
-                break
+                return await self._compute(full, factory, millis, cache_none, store=False)
             if acquired:
                 return await self._fill_locked(
                     full, factory, millis, cache_none, lock=lock, token=token
@@ -253,11 +266,16 @@ class AsyncRedisCache:
     ) -> str | None:
         keeper = AsyncLockKeeper(lambda: self._renew_lock(lock, token), self._lock_ms / 3000)
         keeper.start()
+        reachable = True
         try:
-            return await self._compute(full, factory, millis, cache_none)
+            text = await self._compute(full, factory, millis, cache_none, store=False)
+            if text is not None:
+                reachable = await self._store(full, text, millis)
+            return text
         finally:
             await keeper.stop()
-            await self._call(self._execute, "EVAL", _RELEASE_LOCK, 1, lock, token)
+            if reachable:  # after a failed SET the release would only wait for a timeout too
+                await self._call(self._execute, "EVAL", _RELEASE_LOCK, 1, lock, token)
 
     async def _renew_lock(self, lock: str, token: str) -> bool:
         """Extend *lock* if it is still ours; whether it is (``False`` also on an outage)."""
@@ -272,13 +290,21 @@ class AsyncRedisCache:
         factory: Callable[[], Awaitable[JSONValue]],
         millis: int,
         cache_none: bool,
+        *,
+        store: bool = True,
     ) -> str | None:
+        """Run *factory*; return its JSON text (``None``: not cached), stored if *store*."""
         value = await factory()
         if value is None and not cache_none:
             return None
         text = encode(value, key=full)
-        await self._call(self._execute, "SET", full, text, "PX", millis)
+        if store:
+            await self._store(full, text, millis)
         return text
+
+    async def _store(self, full: str, text: str, millis: int) -> bool:
+        """``SET`` *text* at *full*; whether Redis took it (``False`` only under fail-open)."""
+        return await self._call(self._execute, "SET", full, text, "PX", millis) is not _FAILED
 
     async def aclose(self) -> None:
         """Close the client and disconnect its pool, when this cache owns them."""

@@ -13,7 +13,8 @@
   loop, so a process that runs several loops (tests, Lambda) never awaits across loops.
   :class:`Flight` is the blocking twin: one lock per key; waiters re-check the store.
 - Lock keeping: :class:`AsyncLockKeeper` / :class:`LockKeeper` renew a cross-process
-  fill lock in the background (a task / a daemon thread) while its holder computes.
+  fill lock in the background while its holder computes: a task per fill / one daemon
+  thread shared by every sync fill of the process (no thread start per miss).
 
 The async and sync helpers have the same method names, so the sync Redis cache is a
 mechanical rewrite of the async one (``scripts/unasync.py``).
@@ -22,9 +23,11 @@ mechanical rewrite of the async one (``scripts/unasync.py``).
 from __future__ import annotations
 
 import asyncio
+import heapq
 import json
 import math
 import threading
+import time
 import weakref
 from collections.abc import Awaitable, Callable, Hashable, Iterator
 from contextlib import contextmanager
@@ -258,7 +261,11 @@ class AsyncLockKeeper:
 
 
 class LockKeeper:
-    """Calls ``renew()`` every *interval* seconds in a thread until it returns ``False`` or stops.
+    """Calls ``renew()`` every *interval* seconds until it returns ``False`` or stops.
+
+    Every keeper of the process shares one daemon thread (started on first use), so a
+    cache miss costs a heap push, not a thread start; a renewal is a short Redis call,
+    and the shared thread runs the due ones in turn.
 
     Args:
         renew: extends the lock; returns whether the lock is still held.
@@ -268,22 +275,68 @@ class LockKeeper:
     def __init__(self, renew: Callable[[], bool], interval: float) -> None:
         self._renew = renew
         self._interval = interval
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
+        self._busy = threading.Lock()  # held while a renewal runs
+        self._active = False
 
     def start(self) -> None:
-        """Start renewing in a daemon thread."""
-        self._thread = threading.Thread(target=self._keep, daemon=True)
-        self._thread.start()
+        """Schedule the first renewal *interval* seconds from now."""
+        self._active = True
+        _RENEWALS.schedule(self, self._interval)
 
     def stop(self) -> None:
-        """Stop renewing and wait until the thread has finished (idempotent)."""
-        thread, self._thread = self._thread, None
-        if thread is not None:
-            self._stop.set()
-            thread.join()
+        """Stop renewing; returns once no renewal of this keeper is running (idempotent)."""
+        self._active = False
+        with self._busy:
+            pass
 
-    def _keep(self) -> None:
-        while not self._stop.wait(self._interval):
-            if not self._renew():
-                return
+    def _tick(self) -> float | None:
+        """Run one renewal; seconds until the next one, or ``None`` when done."""
+        with self._busy:
+            if not self._active:
+                return None
+            try:
+                held = self._renew()
+            except Exception:  # noqa: BLE001 - a failed renewal only ends the keeping
+                held = False
+            if not held:
+                self._active = False
+                return None
+            return self._interval
+
+
+class _Renewals:
+    """One daemon thread running every :class:`LockKeeper`'s renewals when they are due."""
+
+    def __init__(self) -> None:
+        self._wake = threading.Condition()
+        self._due: list[tuple[float, int, LockKeeper]] = []
+        self._seq = 0
+        self._thread: threading.Thread | None = None
+
+    def schedule(self, keeper: LockKeeper, delay: float) -> None:
+        with self._wake:
+            self._seq += 1
+            heapq.heappush(self._due, (time.monotonic() + delay, self._seq, keeper))
+            if self._thread is None or not self._thread.is_alive():
+                self._thread = threading.Thread(
+                    target=self._run, name="serpens-lock-keeper", daemon=True
+                )
+                self._thread.start()
+            self._wake.notify()
+
+    def _run(self) -> None:
+        while True:
+            with self._wake:
+                while not self._due or self._due[0][0] > time.monotonic():
+                    if self._due and not self._due[0][2]._active:  # noqa: SLF001 - stopped
+                        heapq.heappop(self._due)
+                        continue
+                    timeout = self._due[0][0] - time.monotonic() if self._due else None
+                    self._wake.wait(timeout)
+                keeper = heapq.heappop(self._due)[2]
+            again = keeper._tick()  # noqa: SLF001 - the scheduler of LockKeeper
+            if again is not None:
+                self.schedule(keeper, again)
+
+
+_RENEWALS = _Renewals()
