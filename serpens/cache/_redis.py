@@ -66,7 +66,7 @@ def _adapter() -> Any:
     return serpens_redis
 
 
-@dataclass
+@dataclass(repr=False)
 class _State:
     url: str
     max_connections: int
@@ -74,6 +74,12 @@ class _State:
     cache: AsyncRedisCache
     client: FailOpenRedis
     loop: weakref.ref[asyncio.AbstractEventLoop]
+
+    def __repr__(self) -> str:  # the URL may carry a password: never show it
+        return (
+            f"_State(url={mask_url(self.url)!r}, max_connections={self.max_connections}, "
+            f"pool_timeout={self.pool_timeout}, cache={self.cache!r})"
+        )
 
 
 _state: _State | None = None
