@@ -58,11 +58,9 @@ async def test_the_state_repr_masks_the_password(own_redis: RedisServer, prefix:
         await redis_init(url, prefix=prefix)
         await redis_set("k", 1, ttl=60)
         assert await redis_get_client().get(f"{prefix}:k") == b"1"  # the password works
-        shown = " ".join(
-            [repr(_redis._state), str(_redis._state), repr(redis_get_client())]  # noqa: SLF001
-        )
+        shown = " ".join([repr(_redis._state), str(_redis._state), repr(redis_get_client())])
         assert "s3cret-pw" not in shown
-        assert ":***@" in repr(_redis._state)  # noqa: SLF001 - the object the issue names
+        assert ":***@" in repr(_redis._state)
     finally:
         await admin.execute_command("AUTH", "s3cret-pw")
         await admin.config_set("requirepass", "")
