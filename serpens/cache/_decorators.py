@@ -155,6 +155,8 @@ def acached(
     positional argument is left out of the key, so every instance pointing at the same
     store shares entries; plain functions keep all their arguments. Concurrent misses
     on one key await a single call, which survives the cancellation of the first caller.
+    Sharing is wrong when the result depends on the instance (a repository bound to one
+    tenant): pass ``skip_self=False`` there, or tenants get each other's results.
 
     Args:
         bucket: name of the bucket, for :func:`clear_acache`.

@@ -4,6 +4,10 @@ Two calls that bind the same arguments get the same key whatever the keyword ord
 Methods (functions defined in a class body whose first parameter is ``self`` or
 ``cls``) leave that first argument out, so instances pointing at the same store share
 entries and no ``repr(self)`` ever reaches a key. Plain functions keep every argument.
+
+Redis keys must be equal across processes, so an arbitrary object cannot be part of
+one: it makes the call bypass the cache, unless it defines ``__cache_key__()``
+returning a JSON-able value that identifies it (such as a tenant id).
 """
 
 from __future__ import annotations
@@ -65,6 +69,9 @@ def _portable(value: Any) -> Any:
         return {"__enum__": f"{type(value).__qualname__}.{value.name}"}
     if isinstance(value, bytes):
         return {"__bytes__": value.hex()}
+    hook = getattr(value, "__cache_key__", None)
+    if callable(hook):  # an object that says what identifies it (a tenant's repository)
+        return {"__object__": type(value).__qualname__, "key": hook()}
     raise _Unkeyable
 
 

@@ -249,6 +249,10 @@ def redis_cached(
         ttl: seconds; ``None`` uses ``CACHE_TTL`` as read by :func:`redis_init`.
         cache_none: also cache ``None`` results.
         skip_self: force or prevent dropping the first argument (``None``: methods only).
+            The default shares entries between instances: two tenant objects get each
+            other's results. ``skip_self=False`` keeps ``self`` in the key; it must then
+            define ``__cache_key__()`` (a JSON-able value such as the tenant id),
+            otherwise each call bypasses the cache.
     """
     if not isinstance(bucket, str) or not bucket:
         raise TypeError(f"a cache bucket name must be a non-empty str, got {bucket!r}")

@@ -31,3 +31,13 @@ def test_cache_fastapi_example_serves_requests(
     app = runpy.run_path(str(EXAMPLES / "cache_fastapi.py"))["app"]
     with serve_asgi(app) as base_url, httpx.Client(base_url=base_url) as http:
         assert http.get(f"/users/{prefix}").json() == {"user": None}
+
+
+def test_cache_tenants_example_runs(redis_url: str, prefix: str, tmp_path: Path) -> None:
+    result = run_example(
+        str(EXAMPLES / "cache_tenants.py"),
+        cwd=tmp_path,
+        env={"REDIS_URL": redis_url, "CACHE_PREFIX": prefix, "PATH": "/usr/bin:/bin"},
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "ok"

@@ -65,3 +65,57 @@ async def test_the_state_repr_masks_the_password(own_redis: RedisServer, prefix:
         await admin.execute_command("AUTH", "s3cret-pw")
         await admin.config_set("requirepass", "")
         await admin.aclose()
+
+
+class _TenantRepo:
+    """A repository bound to one tenant: what it returns depends on ``self``."""
+
+    def __init__(self, tenant: str) -> None:
+        self.tenant = tenant
+        self.calls = 0
+
+    @redis_cached("shared", ttl=60)  # the specified default: self is not in the key
+    async def shared_plan(self, account: int) -> str:
+        self.calls += 1
+        return f"{self.tenant}:{account}"
+
+    @redis_cached("per-tenant", ttl=60, skip_self=False)
+    async def plan(self, account: int) -> str:
+        self.calls += 1
+        return f"{self.tenant}:{account}"
+
+    def __cache_key__(self) -> str:
+        return self.tenant
+
+
+class _Anonymous:
+    def __init__(self, tenant: str) -> None:
+        self.tenant = tenant
+
+    @redis_cached("anonymous", ttl=60, skip_self=False)
+    async def plan(self, account: int) -> str:
+        return f"{self.tenant}:{account}"
+
+
+async def test_skip_self_false_keeps_tenants_apart(
+    redis_url: str, raw: aioredis.Redis, prefix: str
+) -> None:
+    await redis_init(redis_url, prefix=prefix)
+    acme, globex = _TenantRepo("acme"), _TenantRepo("globex")
+
+    # The default (as specified) shares entries between instances: the documented bleed.
+    assert await acme.shared_plan(1) == "acme:1"
+    assert await globex.shared_plan(1) == "acme:1"
+
+    assert await acme.plan(1) == "acme:1"
+    assert await globex.plan(1) == "globex:1"
+    assert await acme.plan(1) == "acme:1"
+    assert await globex.plan(1) == "globex:1"
+    assert (acme.calls, globex.calls) == (2, 1)  # shared_plan once, plan once each: hits
+    assert len(await raw.keys(f"{prefix}:per-tenant:*")) == 2
+
+    # Without __cache_key__ an instance cannot be keyed across processes: no caching,
+    # and above all no bleed.
+    assert await _Anonymous("acme").plan(1) == "acme:1"
+    assert await _Anonymous("globex").plan(1) == "globex:1"
+    assert await raw.keys(f"{prefix}:anonymous:*") == []
