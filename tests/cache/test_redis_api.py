@@ -7,12 +7,21 @@ the ``redis_pool`` client, the value types the API encodes, the key helper, and 
 
 from __future__ import annotations
 
+import asyncio
+import time
 from collections.abc import AsyncIterator
 
 import pytest
 from redis import asyncio as aioredis
 
-from serpens.cache import _redis, redis_cached, redis_get_client, redis_init, redis_set
+from serpens.cache import (
+    _redis,
+    redis_cached,
+    redis_get_client,
+    redis_init,
+    redis_pool,
+    redis_set,
+)
 from serpens.testing import RedisServer
 
 pytestmark = pytest.mark.redis
@@ -119,3 +128,38 @@ async def test_skip_self_false_keeps_tenants_apart(
     assert await _Anonymous("acme").plan(1) == "acme:1"
     assert await _Anonymous("globex").plan(1) == "globex:1"
     assert await raw.keys(f"{prefix}:anonymous:*") == []
+
+
+async def test_the_redis_pool_client_answers_like_2_9_during_an_outage(
+    own_redis: RedisServer, prefix: str
+) -> None:
+    own_redis.start()
+    dependency = redis_pool(own_redis.url)
+    client = dependency.client()
+    key = f"{prefix}:k"
+    try:
+        assert await client.set(key, "v") is True
+        assert await client.exists(key) == 1
+        own_redis.stop()
+        for _ in range(5):  # refused connections, then the open breaker: same answers
+            assert await client.get(key) is None
+            assert await client.hgetall(key) is None
+            assert await client.set(key, "w") is None
+            assert await client.delete(key) == 0
+            assert await client.unlink(key) == 0
+            assert await client.exists(key) == 0
+            pipe = client.pipeline()
+            pipe.get(key)
+            pipe.delete(key)
+            pipe.exists(key)
+            assert await pipe.execute() == [None, 0, 0]
+        own_redis.start()
+        began = time.monotonic()
+        while await client.exists(key) != 1:  # persisted? no: a fresh server, so set again
+            await client.set(key, "again")
+            await asyncio.sleep(0.01)
+            assert time.monotonic() - began < 2.0
+        assert await client.delete(key) == 1
+    finally:
+        own_redis.start()
+        await dependency.aclose()
