@@ -3,6 +3,9 @@
 - Strict JSON encoding (:func:`encode`, :func:`decode`), so types round-trip alike in
   every cache. Python's :mod:`json` silently turns ``{1: "a"}`` into ``{"1": "a"}`` and
   accepts ``NaN``; both would make Redis answer differently from the in-memory caches.
+  ``Decimal``, ``date``, ``datetime`` and ``UUID`` are accepted and stored in the JSON
+  form the API gives them (:mod:`serpens._json`: ISO 8601, ``str``, an exact number or a
+  string), so they read back in that form, not as the original type.
   :func:`encode` checks the value first and raises
   :class:`~serpens.errors.SerializationError` naming the offending path, so nothing
   half-valid is ever stored. :func:`check_key` and :func:`check_ttl` validate arguments.
@@ -28,11 +31,15 @@ import json
 import math
 import threading
 import time
+import uuid
 import weakref
 from collections.abc import Awaitable, Callable, Hashable, Iterator
 from contextlib import contextmanager
+from datetime import date
+from decimal import Decimal
 from typing import Any, TypeVar
 
+from serpens._json import decimal_to_json
 from serpens.errors import FieldError, SerializationError, ValidationError
 from serpens.ports import JSONValue
 
@@ -50,11 +57,32 @@ __all__ = [
 T = TypeVar("T")
 
 _SCALARS = (str, int, bool)
-_DUMPS = json.JSONEncoder(ensure_ascii=False, allow_nan=False, separators=(",", ":")).encode
+_API_TYPES = (Decimal, date, uuid.UUID)  # datetime is a date
+"""Stored in the JSON form the API gives them (:mod:`serpens._json`), read back as such."""
 
 
-def _check(value: Any, path: str) -> None:
+def _api_form(value: object) -> object:
+    """JSON ``default``: ISO 8601 for dates and datetimes, ``str`` for UUIDs, Decimals exact."""
+    if isinstance(value, Decimal):
+        return decimal_to_json(value)
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, uuid.UUID):
+        return str(value)
+    raise TypeError(f"{type(value).__name__} is not JSON")  # unreachable: values are checked
+
+
+_DUMPS = json.JSONEncoder(
+    ensure_ascii=False, allow_nan=False, separators=(",", ":"), default=_api_form
+).encode
+
+
+def _check(value: Any, path: str) -> None:  # noqa: C901 - one branch per JSON type
     if value is None or isinstance(value, _SCALARS):
+        return
+    if isinstance(value, _API_TYPES):
+        if isinstance(value, Decimal) and not value.is_finite():
+            raise SerializationError(f"cannot cache {path}: {value!r} is not valid JSON")
         return
     if isinstance(value, float):
         if not math.isfinite(value):
@@ -75,7 +103,8 @@ def _check(value: Any, path: str) -> None:
         return
     raise SerializationError(
         f"cannot cache {path}: type {type(value).__name__} is not a JSON value "
-        "(use None, bool, int, float, str, list, tuple or dict with str keys)"
+        "(use None, bool, int, float, str, list, tuple, dict with str keys, "
+        "or Decimal, date, datetime, UUID: stored in their JSON form)"
     )
 
 

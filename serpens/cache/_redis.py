@@ -26,7 +26,7 @@ from serpens._config import env_float, env_str
 from serpens._extras import require
 from serpens._rules.cache import check_ttl
 from serpens.cache._keys import KeyBuilder
-from serpens.errors import ConfigurationError, mask_url
+from serpens.errors import ConfigurationError, ValidationError, mask_url
 from serpens.ports import JSONValue
 
 if TYPE_CHECKING:
@@ -36,6 +36,7 @@ __all__ = [
     "RedisPool",
     "redis_cached",
     "redis_cached_get_or_set",
+    "redis_cached_key",
     "redis_close",
     "redis_delete",
     "redis_get",
@@ -264,6 +265,10 @@ def redis_cached(
             raise TypeError(f"@redis_cached is for async functions, not {func.__qualname__}")
         keys = KeyBuilder(func, skip_first=skip_self)
 
+        def key_of(args: tuple[Any, ...], kwargs: dict[str, Any]) -> str | None:
+            digest = keys.portable(args, kwargs)
+            return None if digest is None else f"{bucket}:{digest}"
+
         @functools.wraps(func)
         async def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
             cache = _current().cache
@@ -278,9 +283,33 @@ def redis_cached(
                 cache_none=cache_none,
             )
 
+        wrapper.__serpens_redis_key__ = key_of  # type: ignore[attr-defined]
         return wrapper
 
     return decorate
+
+
+def redis_cached_key(func: Callable[..., Any], /, *args: Any, **kwargs: Any) -> str | None:
+    """The key at which ``@redis_cached`` stores ``func(*args, **kwargs)``.
+
+    Pass the decorated function and the arguments of the call, exactly as the call
+    takes them (a method's ``self`` included: it is dropped or kept as the decorator
+    does). The result is the key that :func:`redis_get` and :func:`redis_delete` take
+    (the prefix is added by them), so one entry can be invalidated::
+
+        await redis_delete(redis_cached_key(get_product, "shoe"))
+
+    Returns ``None`` when the arguments cannot be keyed (such a call bypasses the cache,
+    so there is nothing to invalidate). Needs no connection.
+
+    Raises:
+        ValidationError: *func* is not decorated with ``@redis_cached``.
+    """
+    key_of = getattr(func, "__serpens_redis_key__", None)
+    if key_of is None:
+        name = getattr(func, "__qualname__", repr(func))
+        raise ValidationError(f"{name} is not decorated with @redis_cached")
+    return key_of(args, kwargs)  # type: ignore[no-any-return]
 
 
 class RedisPool:

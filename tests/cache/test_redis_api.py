@@ -8,20 +8,29 @@ the ``redis_pool`` client, the value types the API encodes, the key helper, and 
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
+import json
 import time
+import uuid
 from collections.abc import AsyncIterator
+from decimal import Decimal
 
 import pytest
 from redis import asyncio as aioredis
 
+from serpens._json import dumps
 from serpens.cache import (
     _redis,
     redis_cached,
+    redis_cached_key,
+    redis_delete,
+    redis_get,
     redis_get_client,
     redis_init,
     redis_pool,
     redis_set,
 )
+from serpens.errors import SerializationError, ValidationError
 from serpens.testing import RedisServer
 
 pytestmark = pytest.mark.redis
@@ -163,3 +172,76 @@ async def test_the_redis_pool_client_answers_like_2_9_during_an_outage(
     finally:
         own_redis.start()
         await dependency.aclose()
+
+
+async def test_decimal_datetime_date_and_uuid_are_stored_in_the_api_json_form(
+    redis_url: str, raw: aioredis.Redis, prefix: str
+) -> None:
+    await redis_init(redis_url, prefix=prefix)
+    when = dt.datetime(2024, 1, 2, 3, 4, 5, tzinfo=dt.UTC)
+    ident = uuid.UUID(int=7)
+    value = {
+        "price": Decimal("19.99"),
+        "big": Decimal("12345678901234567890.5"),
+        "when": when,
+        "day": dt.date(2024, 1, 2),
+        "id": ident,
+    }
+    await redis_set("typed", value, ttl=60)
+    expected = {
+        "price": 19.99,
+        "big": "12345678901234567890.5",  # never rounded through a float
+        "when": "2024-01-02T03:04:05+00:00",
+        "day": "2024-01-02",
+        "id": "00000000-0000-0000-0000-000000000007",
+    }
+    assert await redis_get("typed") == expected
+    assert json.loads(await raw.get(f"{prefix}:typed")) == json.loads(dumps(value))  # as the API
+
+    @redis_cached("typed", ttl=60)
+    async def order(number: int) -> dict[str, object]:
+        return {"number": number, "total": Decimal("10.50"), "at": when, "id": ident}
+
+    first = await order(1)
+    assert first == {
+        "number": 1,
+        "total": 10.5,
+        "at": "2024-01-02T03:04:05+00:00",
+        "id": str(ident),
+    }
+    assert await order(1) == first  # a hit answers the same
+    with pytest.raises(SerializationError, match="not valid JSON"):
+        await redis_set("nan", Decimal("NaN"))
+
+
+async def test_redis_cached_key_invalidates_one_entry(redis_url: str, prefix: str) -> None:
+    await redis_init(redis_url, prefix=prefix)
+    calls: list[str] = []
+
+    @redis_cached("products", ttl=60)
+    async def product(slug: str, *, currency: str = "BRL") -> dict[str, str]:
+        calls.append(slug)
+        return {"slug": slug, "currency": currency, "version": str(len(calls))}
+
+    shoe = await product("shoe", currency="USD")
+    boot = await product("boot", currency="USD")
+    key = redis_cached_key(product, slug="shoe", currency="USD")  # keyword order, names: same
+    assert key == redis_cached_key(product, "shoe", currency="USD")
+    assert key is not None
+    assert key.startswith("products:")
+    assert await redis_get(key) == shoe
+    assert await redis_delete(key) is True
+    assert await product("shoe", currency="USD") == {**shoe, "version": "3"}  # recomputed
+    assert await product("boot", currency="USD") == boot  # the other entry is untouched
+    assert calls == ["shoe", "boot", "shoe"]
+
+    repo = _TenantRepo("acme")
+    await repo.plan(7)
+    assert await redis_get(redis_cached_key(_TenantRepo.plan, repo, 7) or "") == "acme:7"
+    assert redis_cached_key(product, {1: "a", "b": 2}) is None  # unkeyable: bypassed
+    with pytest.raises(ValidationError, match="not decorated with @redis_cached"):
+        redis_cached_key(_value, 1)
+
+
+async def _value(number: int) -> int:
+    return number
