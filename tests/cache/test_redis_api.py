@@ -10,6 +10,8 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import json
+import subprocess
+import sys
 import time
 import uuid
 from collections.abc import AsyncIterator
@@ -245,3 +247,35 @@ async def test_redis_cached_key_invalidates_one_entry(redis_url: str, prefix: st
 
 async def _value(number: int) -> int:
     return number
+
+
+async def test_serpens_cache_async_is_the_async_redis_api(redis_url: str, prefix: str) -> None:
+    from serpens import cache, cache_async  # noqa: PLC0415 - the import is what is tested
+
+    assert sorted(cache_async.__all__) == cache_async.__all__
+    for name in cache_async.__all__:
+        assert getattr(cache_async, name) is getattr(cache, name), name
+    await cache_async.redis_init(redis_url, prefix=prefix)  # one singleton for both names
+    await cache_async.redis_set("k", {"v": 1}, ttl=60)
+    assert await redis_get("k") == {"v": 1}
+
+    @cache_async.redis_cached("via-alias", ttl=60)
+    async def double(n: int) -> int:
+        return 2 * n
+
+    assert await double(21) == 42
+    assert await cache_async.redis_get(cache_async.redis_cached_key(double, 21) or "") == 42
+    await cache_async.redis_close()
+
+
+def test_importing_serpens_cache_async_needs_no_redis_sdk() -> None:
+    code = (
+        "import sys; sys.modules['redis'] = None\n"
+        "import serpens.cache_async as c\n"
+        "print(sorted(n for n in ('redis_init', 'redis_cached') if hasattr(c, n)))"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=False
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "['redis_cached', 'redis_init']"
