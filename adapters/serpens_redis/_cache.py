@@ -53,7 +53,9 @@ class RedisCache:
     redis-py's ``execute_command`` layers; a client that is not a plain pooled one uses
     its own ``execute_command``.
 
-    With ``fail_open=True`` an unreachable Redis never raises: reads miss, writes and
+    With ``fail_open=True`` (the default, as for the ``serpens.cache`` functions and
+    decorators, so a cache object and ``redis_*`` behave alike) an unreachable Redis
+    never raises: reads miss, writes and
     deletes do nothing, ``get_or_set`` calls the factory; a circuit breaker skips Redis
     for a short cool-down after repeated failures and warnings are rate-limited. One
     ``get_or_set`` waits for at most one failed command: after a timeout or a refused
@@ -61,14 +63,16 @@ class RedisCache:
     socket timeout per call, not three. Writes that Redis rejects while it still
     answers (``OOM`` at ``maxmemory`` under ``noeviction``, a read-only replica) do not
     open the breaker, so reads keep hitting while the cache is full. With
-    ``fail_open=False`` (the port's default behaviour) outages raise
+    ``fail_open=False`` (strict, the port's behaviour for backends that are not
+    documented as fail-open) outages raise
     :class:`~serpens.errors.BackendUnavailableError` / ``BackendTimeoutError``.
 
     Args:
         client: a ``redis.Redis`` (bytes responses); see :meth:`from_url`.
         prefix: namespace of every key; :meth:`clear` removes exactly this namespace.
         default_ttl: seconds used when ``ttl`` is ``None``.
-        fail_open: serve misses instead of raising while Redis is unreachable.
+        fail_open: serve misses instead of raising while Redis is unreachable
+            (default); ``False`` raises typed backend errors instead.
         lock_ttl: seconds the cross-process fill lock lives without being renewed.
         owns_client: close the client and its pool in :meth:`close`.
     """
@@ -79,7 +83,7 @@ class RedisCache:
         *,
         prefix: str = "serpens",
         default_ttl: float = 300.0,
-        fail_open: bool = False,
+        fail_open: bool = True,
         lock_ttl: float = 2.0,
         owns_client: bool = False,
     ) -> None:
@@ -99,7 +103,7 @@ class RedisCache:
         *,
         prefix: str = "serpens",
         default_ttl: float = 300.0,
-        fail_open: bool = False,
+        fail_open: bool = True,
         lock_ttl: float = 2.0,
         pool: PoolSettings | None = None,
     ) -> RedisCache:

@@ -148,6 +148,7 @@ def acached(
     cache_none: bool = False,
     skip_self: bool | None = None,
     maxsize: int | None = None,
+    ttl: float | None = None,
 ) -> Callable[[Callable[P, Awaitable[R]]], Callable[P, Awaitable[R]]]:
     """Cache an async function's results in process memory for *ttl_seconds*.
 
@@ -165,12 +166,15 @@ def acached(
         skip_self: force (``True``) or prevent (``False``) dropping the first argument;
             ``None`` detects methods.
         maxsize: bound on the bucket's entries, as for :func:`cached`.
+        ttl: the same as *ttl_seconds*, under the name every other cache API uses
+            (``cached``, ``redis_cached``, the ``Cache`` ports); it wins when given.
 
     Raises:
         ValidationError: *ttl_seconds* or *maxsize* is invalid.
         ConfigurationError: ``CACHE_MAXSIZE`` is not an int >= 0.
     """
-    seconds = check_ttl(ttl_seconds, ttl_seconds)
+    chosen = ttl_seconds if ttl is None else ttl
+    seconds = check_ttl(chosen, chosen)
     store = _bucket(_ASYNC, bucket, maxsize)
 
     def decorate(func: Callable[P, Awaitable[R]]) -> Callable[P, Awaitable[R]]:

@@ -27,7 +27,7 @@ from serpens._extras import require
 from serpens._rules.cache import check_ttl
 from serpens.cache._keys import KeyBuilder
 from serpens.errors import ConfigurationError, ValidationError, mask_url
-from serpens.ports import JSONValue
+from serpens.ports import AsyncCache, JSONValue
 
 if TYPE_CHECKING:
     from serpens_redis import AsyncRedisCache, FailOpenRedis
@@ -235,6 +235,7 @@ def redis_cached(
     *,
     cache_none: bool = False,
     skip_self: bool | None = None,
+    cache: AsyncCache | None = None,
 ) -> Callable[[Callable[P, Awaitable[R]]], Callable[P, Awaitable[R]]]:
     """Cache an async function's JSON result in Redis under ``"<prefix>:<bucket>:<digest>"``.
 
@@ -254,11 +255,27 @@ def redis_cached(
             other's results. ``skip_self=False`` keeps ``self`` in the key; it must then
             define ``__cache_key__()`` (a JSON-able value such as the tenant id),
             otherwise each call bypasses the cache.
+        cache: an :class:`~serpens.ports.AsyncCache` to use instead of the process-wide
+            Redis cache (then :func:`redis_init` is not needed): an ``AsyncInMemoryCache``
+            fake in unit tests, an ``AsyncRedisCache`` of your own. Entries live at
+            ``"<bucket>:<digest>"`` in it; ``ttl=None`` uses its default TTL.
+
+    Raises:
+        ValidationError: *cache_none* with an injected cache whose ``get_or_set`` does
+            not take ``cache_none`` (the port's does not store ``None``).
     """
     if not isinstance(bucket, str) or not bucket:
         raise TypeError(f"a cache bucket name must be a non-empty str, got {bucket!r}")
     if ttl is not None:
         check_ttl(ttl, ttl)
+    options: dict[str, Any] = {"ttl": ttl}
+    if cache is None or cache_none:
+        options["cache_none"] = cache_none
+    if cache is not None and cache_none and not _takes_cache_none(cache):
+        raise ValidationError(
+            f"cache_none=True needs a cache whose get_or_set takes cache_none; "
+            f"{type(cache).__name__} does not (the Cache port never stores None)"
+        )
 
     def decorate(func: Callable[P, Awaitable[R]]) -> Callable[P, Awaitable[R]]:
         if not inspect.iscoroutinefunction(func):
@@ -271,22 +288,26 @@ def redis_cached(
 
         @functools.wraps(func)
         async def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
-            cache = _current().cache
+            store: Any = cache if cache is not None else _current().cache
             digest = keys.portable(args, kwargs)
             if digest is None:
                 logger.debug("%s: arguments cannot form a cache key; calling through", keys.name)
                 return await func(*args, **kwargs)
-            return await cache.get_or_set(
-                f"{bucket}:{digest}",
-                lambda: func(*args, **kwargs),  # type: ignore[arg-type,return-value]
-                ttl=ttl,
-                cache_none=cache_none,
+            return await store.get_or_set(  # type: ignore[no-any-return]
+                f"{bucket}:{digest}", lambda: func(*args, **kwargs), **options
             )
 
         wrapper.__serpens_redis_key__ = key_of  # type: ignore[attr-defined]
         return wrapper
 
     return decorate
+
+
+def _takes_cache_none(cache: AsyncCache) -> bool:
+    try:
+        return "cache_none" in inspect.signature(cache.get_or_set).parameters
+    except (TypeError, ValueError):
+        return False
 
 
 def redis_cached_key(func: Callable[..., Any], /, *args: Any, **kwargs: Any) -> str | None:

@@ -119,7 +119,7 @@ async def test_a_strict_cache_raises_a_timeout_within_one_budget(
     running: RedisServer, admin: aioredis.Redis, prefix: str
 ) -> None:
     cache = AsyncRedisCache.from_url(
-        running.url, prefix=prefix, pool=PoolSettings(socket_timeout=TIMEOUT)
+        running.url, prefix=prefix, pool=PoolSettings(socket_timeout=TIMEOUT), fail_open=False
     )
     try:
         await cache.get("warm")
@@ -176,7 +176,7 @@ def test_a_full_redis_keeps_serving_a_sync_cache(running: RedisServer, prefix: s
 
 
 def test_sync_misses_share_one_lock_keeper_thread(redis_url: str, prefix: str) -> None:
-    cache = RedisCache.from_url(redis_url, prefix=prefix, lock_ttl=0.1)
+    cache = RedisCache.from_url(redis_url, prefix=prefix, lock_ttl=0.1, fail_open=False)
     seen: set[int] = set()
 
     def factory(n: int) -> int:

@@ -109,7 +109,7 @@ class TestRedisCache(CacheContract):
     @pytest.fixture
     def open_cache(self, redis_url: str) -> Iterator[Callable[[str], RedisCache]]:
         client = redis.Redis.from_url(redis_url)
-        yield lambda namespace: RedisCache(client, prefix=f"contract:{namespace}")
+        yield lambda namespace: RedisCache(client, prefix=f"contract:{namespace}", fail_open=False)
         client.close()
 
     @pytest.fixture
@@ -118,14 +118,16 @@ class TestRedisCache(CacheContract):
     ) -> Iterator[Callable[[str, float], RedisCache]]:
         client = redis.Redis.from_url(redis_url)
         yield lambda namespace, ttl: RedisCache(
-            client, prefix=f"contract:{namespace}", default_ttl=ttl
+            client, prefix=f"contract:{namespace}", default_ttl=ttl, fail_open=False
         )
         client.close()
 
     @pytest.fixture
     def open_unreachable_cache(self) -> Callable[[str], RedisCache]:
         url = _unreachable_url()
-        return lambda namespace: RedisCache.from_url(url, prefix=f"contract:{namespace}")
+        return lambda namespace: RedisCache.from_url(
+            url, prefix=f"contract:{namespace}", fail_open=False
+        )
 
 
 @pytest.mark.redis
@@ -190,17 +192,21 @@ class TestStrictAsyncRedisCache(AsyncCacheContract):
 
     @pytest.fixture
     def open_async_cache(self, redis_url: str) -> Callable[[str], AsyncRedisCache]:
-        return lambda namespace: AsyncRedisCache.from_url(redis_url, prefix=f"contract:{namespace}")
+        return lambda namespace: AsyncRedisCache.from_url(
+            redis_url, prefix=f"contract:{namespace}", fail_open=False
+        )
 
     @pytest.fixture
     def open_async_cache_with_default_ttl(
         self, redis_url: str
     ) -> Callable[[str, float], AsyncRedisCache]:
         return lambda namespace, ttl: AsyncRedisCache.from_url(
-            redis_url, prefix=f"contract:{namespace}", default_ttl=ttl
+            redis_url, prefix=f"contract:{namespace}", default_ttl=ttl, fail_open=False
         )
 
     @pytest.fixture
     def open_unreachable_async_cache(self) -> Callable[[str], AsyncRedisCache]:
         url = _unreachable_url()
-        return lambda namespace: AsyncRedisCache.from_url(url, prefix=f"contract:{namespace}")
+        return lambda namespace: AsyncRedisCache.from_url(
+            url, prefix=f"contract:{namespace}", fail_open=False
+        )
