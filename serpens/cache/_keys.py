@@ -75,6 +75,27 @@ def _portable(value: Any) -> Any:
     raise _Unkeyable
 
 
+def _distinct(value: Any) -> Any:
+    """*value* with every dict whose keys are not str tagged with its key type.
+
+    JSON object keys are text, so ``{1: "a"}`` and ``{"1": "a"}`` would otherwise dump
+    alike and share an entry. Dicts with str keys, and everything else, dump as before
+    (existing keys do not change). Keys of mixed types are unkeyable: that call bypasses
+    the cache.
+    """
+    if isinstance(value, dict):
+        kinds = {type(key) for key in value}
+        items = {key: _distinct(item) for key, item in value.items()}
+        if kinds <= {str}:
+            return items
+        if len(kinds) > 1:
+            raise _Unkeyable
+        return {"__dict__": kinds.pop().__qualname__, "items": items}
+    if isinstance(value, list | tuple):
+        return [_distinct(item) for item in value]
+    return value
+
+
 class _BoundKey:
     """A frozen key that never equals a plain argument tuple."""
 
@@ -138,7 +159,7 @@ class KeyBuilder:
         positional, named = self._canonical(args, kwargs)
         try:
             text = json.dumps(
-                [self.name, positional, named],
+                [self.name, _distinct(positional), _distinct(named)],
                 default=_portable,
                 sort_keys=True,
                 ensure_ascii=False,

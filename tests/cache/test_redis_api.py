@@ -69,6 +69,23 @@ async def test_dict_arguments_with_mixed_key_types_bypass_the_cache(
     assert len(await _keys(raw, prefix)) == 1
 
 
+async def test_int_and_str_dict_keys_never_share_an_entry(
+    redis_url: str, raw: aioredis.Redis, prefix: str
+) -> None:
+    """JSON writes ``{1: x}`` and ``{"1": x}`` alike; their cache keys must still differ."""
+    await redis_init(redis_url, prefix=prefix)
+
+    @redis_cached("kinds", ttl=60)
+    async def describe(mapping: dict[object, str]) -> str:
+        return ",".join(type(key).__name__ for key in mapping)
+
+    assert await describe({1: "a"}) == "int"
+    assert await describe({"1": "a"}) == "str"
+    assert await describe({True: "a"}) == "bool"
+    assert await describe({1: "a"}) == "int"  # a hit, of its own entry
+    assert len(await _keys(raw, prefix)) == 3
+
+
 async def test_the_state_repr_masks_the_password(own_redis: RedisServer, prefix: str) -> None:
     own_redis.start()
     admin = aioredis.Redis.from_url(own_redis.url)
