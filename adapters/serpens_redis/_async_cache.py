@@ -53,17 +53,26 @@ class AsyncRedisCache:
     redis-py's ``execute_command`` layers; a client that is not a plain pooled one uses
     its own ``execute_command``.
 
-    With ``fail_open=True`` an unreachable Redis never raises: reads miss, writes and
+    With ``fail_open=True`` (the default, as for the ``serpens.cache`` functions and
+    decorators, so a cache object and ``redis_*`` behave alike) an unreachable Redis
+    never raises: reads miss, writes and
     deletes do nothing, ``get_or_set`` calls the factory; a circuit breaker skips Redis
-    for a short cool-down after repeated failures and warnings are rate-limited. With
-    ``fail_open=False`` (the port's default behaviour) outages raise
+    for a short cool-down after repeated failures and warnings are rate-limited. One
+    ``get_or_set`` waits for at most one failed command: after a timeout or a refused
+    connection it calls the factory and stores nothing, so a frozen Redis costs one
+    socket timeout per call, not three. Writes that Redis rejects while it still
+    answers (``OOM`` at ``maxmemory`` under ``noeviction``, a read-only replica) do not
+    open the breaker, so reads keep hitting while the cache is full. With
+    ``fail_open=False`` (strict, the port's behaviour for backends that are not
+    documented as fail-open) outages raise
     :class:`~serpens.errors.BackendUnavailableError` / ``BackendTimeoutError``.
 
     Args:
         client: a ``redis.asyncio.Redis`` (bytes responses); see :meth:`from_url`.
         prefix: namespace of every key; :meth:`clear` removes exactly this namespace.
         default_ttl: seconds used when ``ttl`` is ``None``.
-        fail_open: serve misses instead of raising while Redis is unreachable.
+        fail_open: serve misses instead of raising while Redis is unreachable
+            (default); ``False`` raises typed backend errors instead.
         lock_ttl: seconds the cross-process fill lock lives without being renewed.
         owns_client: close the client and its pool in :meth:`aclose`.
     """
@@ -74,7 +83,7 @@ class AsyncRedisCache:
         *,
         prefix: str = "serpens",
         default_ttl: float = 300.0,
-        fail_open: bool = False,
+        fail_open: bool = True,
         lock_ttl: float = 2.0,
         owns_client: bool = False,
     ) -> None:
@@ -94,7 +103,7 @@ class AsyncRedisCache:
         *,
         prefix: str = "serpens",
         default_ttl: float = 300.0,
-        fail_open: bool = False,
+        fail_open: bool = True,
         lock_ttl: float = 2.0,
         pool: PoolSettings | None = None,
     ) -> AsyncRedisCache:
@@ -200,10 +209,18 @@ class AsyncRedisCache:
         """
         full = self.key(key)
         millis = self._millis(ttl)
-        found, value = self._decode(full, await self._call(self._execute, "GET", full))
+        raw = await self._call(self._execute, "GET", full)
+        found, value = self._decode(full, raw)
         if found and (value is not None or cache_none):
             return value
-        text = await self._flight.run(full, lambda: self._fill(full, factory, millis, cache_none))
+        if raw is _FAILED:  # one failed round trip is this call's whole Redis budget
+            text = await self._flight.run(
+                full, lambda: self._compute(full, factory, millis, cache_none, store=False)
+            )
+        else:
+            text = await self._flight.run(
+                full, lambda: self._fill(full, factory, millis, cache_none)
+            )
         return None if text is None else decode(text)  # each caller decodes its own copy
 
     def _millis(self, ttl: float | None) -> int:
@@ -222,7 +239,7 @@ class AsyncRedisCache:
         while True:
             raw = await self._call(self._execute, "GET", full)
             if raw is _FAILED:
-                break
+                return await self._compute(full, factory, millis, cache_none, store=False)
             found, value = self._decode(full, raw)
             if found and (value is not None or cache_none):
                 return raw.decode() if isinstance(raw, bytes) else str(raw)
@@ -230,7 +247,7 @@ class AsyncRedisCache:
                 self._execute, "SET", lock, token, "NX", "PX", self._lock_ms
             )
             if acquired is _FAILED:
-                break
+                return await self._compute(full, factory, millis, cache_none, store=False)
             if acquired:
                 return await self._fill_locked(
                     full, factory, millis, cache_none, lock=lock, token=token
@@ -253,11 +270,16 @@ class AsyncRedisCache:
     ) -> str | None:
         keeper = AsyncLockKeeper(lambda: self._renew_lock(lock, token), self._lock_ms / 3000)
         keeper.start()
+        reachable = True
         try:
-            return await self._compute(full, factory, millis, cache_none)
+            text = await self._compute(full, factory, millis, cache_none, store=False)
+            if text is not None:
+                reachable = await self._store(full, text, millis)
+            return text
         finally:
             await keeper.stop()
-            await self._call(self._execute, "EVAL", _RELEASE_LOCK, 1, lock, token)
+            if reachable:  # after a failed SET the release would only wait for a timeout too
+                await self._call(self._execute, "EVAL", _RELEASE_LOCK, 1, lock, token)
 
     async def _renew_lock(self, lock: str, token: str) -> bool:
         """Extend *lock* if it is still ours; whether it is (``False`` also on an outage)."""
@@ -272,13 +294,21 @@ class AsyncRedisCache:
         factory: Callable[[], Awaitable[JSONValue]],
         millis: int,
         cache_none: bool,
+        *,
+        store: bool = True,
     ) -> str | None:
+        """Run *factory*; return its JSON text (``None``: not cached), stored if *store*."""
         value = await factory()
         if value is None and not cache_none:
             return None
         text = encode(value, key=full)
-        await self._call(self._execute, "SET", full, text, "PX", millis)
+        if store:
+            await self._store(full, text, millis)
         return text
+
+    async def _store(self, full: str, text: str, millis: int) -> bool:
+        """``SET`` *text* at *full*; whether Redis took it (``False`` only under fail-open)."""
+        return await self._call(self._execute, "SET", full, text, "PX", millis) is not _FAILED
 
     async def aclose(self) -> None:
         """Close the client and disconnect its pool, when this cache owns them."""

@@ -19,7 +19,7 @@ from serpens.errors import (
     mask_url,
 )
 
-__all__ = ["OUTAGE", "translate", "translate_errors"]
+__all__ = ["OUTAGE", "WRITE_REJECTED", "translate", "translate_errors"]
 
 OUTAGE: tuple[type[Exception], ...] = (
     redis.exceptions.ConnectionError,  # refused, reset, auth, LOADING, max clients
@@ -33,6 +33,16 @@ OUTAGE: tuple[type[Exception], ...] = (
 """Errors meaning "Redis is unreachable or cannot take writes": fail-open catches these.
 
 Other Redis errors (a wrong command, ``WRONGTYPE``) are programming errors and propagate.
+"""
+
+WRITE_REJECTED: tuple[type[Exception], ...] = (
+    redis.exceptions.OutOfMemoryError,
+    redis.exceptions.ReadOnlyError,
+)
+"""Outages of writes only: Redis answers, and still serves reads.
+
+A fail-open breaker must not count these, or a full cache (``OOM`` under
+``noeviction``) would turn its reads off exactly when it holds the most entries.
 """
 
 _TABLE: tuple[tuple[tuple[type[BaseException], ...], type[BackendError], str], ...] = (

@@ -12,7 +12,19 @@ from redis.backoff import NoBackoff
 from serpens_redis._errors import OUTAGE
 from serpens_redis._failopen import FailOpen, guard_for
 
-__all__ = ["FailOpenPipeline", "FailOpenRedis"]
+__all__ = ["OUTAGE_REPLIES", "FailOpenPipeline", "FailOpenRedis"]
+
+OUTAGE_REPLIES: dict[str, Any] = {"DEL": 0, "UNLINK": 0, "EXISTS": 0, "TOUCH": 0}
+"""What a command answers while Redis is down, when not ``None`` (as serpens 2.9.0 did).
+
+Counting commands answer ``0`` ("nothing deleted", "does not exist"), so code such as
+``if await client.exists(key)`` or ``removed = await client.delete(key)`` keeps its
+types; every other command answers ``None`` (reads miss, writes do nothing).
+"""
+
+
+def _outage_reply(args: tuple[Any, ...]) -> Any:
+    return OUTAGE_REPLIES.get(str(args[0]).upper()) if args else None
 
 
 class FailOpenRedis(aioredis.Redis):
@@ -20,9 +32,10 @@ class FailOpenRedis(aioredis.Redis):
 
     Every command (``get``, ``set``, ``delete``, ``incr``, ``hgetall``, ... all go through
     ``execute_command``) returns ``None`` instead of raising when Redis is unreachable
-    or times out, logging rate-limited warnings; a circuit breaker skips Redis for a
-    short cool-down after repeated failures. Pipelines return ``None`` per queued
-    command. Programming errors (``ResponseError`` such as ``WRONGTYPE``) still raise.
+    or times out (``delete``, ``unlink``, ``exists`` and ``touch`` return ``0``),
+    logging rate-limited warnings; a circuit breaker skips Redis for a short cool-down
+    after repeated failures. Pipelines answer the same per queued command. Programming
+    errors (``ResponseError`` such as ``WRONGTYPE``) still raise.
     Pub/Sub and blocking commands are not covered: use a plain client for those.
     """
 
@@ -39,12 +52,12 @@ class FailOpenRedis(aioredis.Redis):
         """Run one command; ``None`` when Redis is unreachable."""
         guard = self.serpens_guard
         if not guard.allow():
-            return None
+            return _outage_reply(args)
         try:
             result = await super().execute_command(*args, **options)  # type: ignore[no-untyped-call]
         except OUTAGE as exc:
             guard.failed(str(args[0]) if args else "command", exc)
-            return None
+            return _outage_reply(args)
         guard.succeeded()
         return result
 
@@ -58,21 +71,25 @@ class FailOpenRedis(aioredis.Redis):
 
 
 class FailOpenPipeline(Pipeline):
-    """Pipeline of :class:`FailOpenRedis`: ``execute`` answers ``None`` per command on outage."""
+    """Pipeline of :class:`FailOpenRedis`: ``execute`` answers per command on outage.
+
+    Each queued command gets what :class:`FailOpenRedis` would answer: ``None``, or
+    ``0`` for the counting commands of :data:`OUTAGE_REPLIES`.
+    """
 
     serpens_guard: FailOpen
 
     async def execute(self, raise_on_error: bool = True) -> list[Any]:
-        """Send the queued commands; ``[None, ...]`` when Redis is unreachable."""
-        count = len(self.command_stack)
+        """Send the queued commands; the outage replies when Redis is unreachable."""
+        replies = [_outage_reply(args) for args, _ in self.command_stack]
         if not self.serpens_guard.allow():
             await self.reset()  # type: ignore[no-untyped-call]
-            return [None] * count
+            return replies
         try:
             result = await super().execute(raise_on_error)
         except OUTAGE as exc:
             self.serpens_guard.failed("pipeline", exc)
             await self.reset()  # type: ignore[no-untyped-call]
-            return [None] * count
+            return replies
         self.serpens_guard.succeeded()
         return result

@@ -5,7 +5,9 @@ After ``threshold`` consecutive failures the breaker opens and calls skip the ba
 for ``cooldown`` seconds (a dead server then costs a clock read, not a timeout); then one
 caller probes, and a success closes the breaker again. Under an outage the first
 failure logs a warning at once and later ones are summarised at most once per
-``warn_interval``, with the count of calls that bypassed the cache meanwhile.
+``warn_interval``, with the count of calls that bypassed the cache meanwhile. Writes
+that Redis rejects while it answers (out of memory, read-only replica) are warned about
+but never open the breaker: reads still work.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ import redis
 from redis import asyncio as aioredis
 
 from serpens.errors import mask_url
+from serpens_redis._errors import WRITE_REJECTED
 from serpens_redis._pool import describe
 
 __all__ = ["FailOpen", "guard_for", "logger"]
@@ -86,12 +89,18 @@ class FailOpen:
                 logger.warning("cache backend %s is reachable again", self.name)
 
     def failed(self, operation: str, error: BaseException) -> None:
-        """Record a failed call and log (or count) the warning."""
+        """Record a failed call and log (or count) the warning.
+
+        A write that Redis rejected while answering (:data:`WRITE_REJECTED`: out of
+        memory, read-only replica) is logged but does not count towards opening the
+        breaker: reads still work and must keep hitting.
+        """
         now = self._clock()
         with self._lock:
-            self._failures += 1
-            if self._failures >= self.threshold:
-                self._open_until = now + self.cooldown
+            if not isinstance(error, WRITE_REJECTED):
+                self._failures += 1
+                if self._failures >= self.threshold:
+                    self._open_until = now + self.cooldown
             if now - self._last_warning < self.warn_interval:
                 self._suppressed += 1
                 return

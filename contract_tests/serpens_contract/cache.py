@@ -5,7 +5,14 @@ the one factory fixture (``open_cache`` / ``open_async_cache``: a callable
 ``namespace -> cache`` whose caches with different namespaces do not see each other's
 keys), and declare :class:`CacheCapabilities`. Implementations that take a clock
 should use the suite's ``clock`` fixture and declare ``clock="injected"``: expiry is
-then tested to the exact boundary without sleeping. The suite clears and closes
+then tested to the exact boundary without sleeping. Expiry is also tested on every
+cell in real time (set restarts the TTL, ``get_or_set`` stores with the TTL it is given,
+the default TTL expires), each with one short wait sized by ``ttl_resolution``;
+injected-clock cells advance their clock instead. Two optional fixtures open more
+tests: ``open_cache_with_default_ttl`` (``(namespace, default_ttl) -> cache``) and,
+with ``outage`` declared, ``open_unreachable_cache`` (a cache whose backend cannot be
+reached: fail-open caches miss and never raise, strict ones raise
+``BackendUnavailableError``/``BackendTimeoutError``). The suite clears and closes
 (``close``/``aclose``) every cache it opened.
 """
 
@@ -28,7 +35,12 @@ from hypothesis.stateful import (
     run_state_machine_as_test,
 )
 
-from serpens.errors import SerializationError, ValidationError
+from serpens.errors import (
+    BackendTimeoutError,
+    BackendUnavailableError,
+    SerializationError,
+    ValidationError,
+)
 from serpens.fakes import InMemoryCache
 from serpens.ports import AsyncCache, Cache, JSONValue
 from serpens_contract._suite import ContractSuite
@@ -54,10 +66,15 @@ class CacheCapabilities:
             fixture; ``"real"`` when time is the server's or the process's own.
         ttl_resolution: the smallest TTL step in seconds the cache honours
             (Redis ``PX``: 0.001; a store with whole-second TTLs: 1.0).
+        outage: what the cache does when its backend is unreachable: ``"fail_open"``
+            (misses, no-ops, never raises) or ``"strict"`` (typed backend errors);
+            ``None`` (in-process caches) runs no outage test. Declaring it requires the
+            ``open_unreachable_cache`` fixture.
     """
 
     clock: Literal["injected", "real"] = "real"
     ttl_resolution: float = 1.0
+    outage: Literal["fail_open", "strict"] | None = None
 
 
 register_capability(
@@ -71,6 +88,20 @@ register_capability(
     "subsecond_ttl",
     lambda c: c.clock == "real" and c.ttl_resolution <= 0.01,
     "real-clock TTLs of a fraction of a second are honoured (tested with one short wait)",
+)
+
+
+register_capability(
+    "cache",
+    "fails_open",
+    lambda c: c.outage == "fail_open",
+    "an unreachable backend reads as misses; writes and deletes do nothing; never raises",
+)
+register_capability(
+    "cache",
+    "strict_outage",
+    lambda c: c.outage == "strict",
+    "an unreachable backend raises BackendUnavailableError / BackendTimeoutError",
 )
 
 
@@ -331,6 +362,106 @@ class _CacheTests:
         assert cache.delete("k") is False
         assert cache.get("long") == 1
 
+    @pytest.fixture
+    def wait(self, clock: ManualClock) -> Callable[[float], None]:
+        """Let *seconds* pass: the injected clock advances, real time is slept."""
+        capabilities: CacheCapabilities = getattr(self, "capabilities")  # noqa: B009 - on the suite
+        return clock.advance if capabilities.clock == "injected" else time.sleep
+
+    @pytest.fixture
+    def ttl_unit(self) -> float:
+        """A short TTL the cache honours: 1 s of the injected clock, else >= 0.2 s real."""
+        capabilities: CacheCapabilities = getattr(self, "capabilities")  # noqa: B009 - on the suite
+        return 1.0 if capabilities.clock == "injected" else max(0.2, capabilities.ttl_resolution)
+
+    def test_set_restarts_the_ttl_with_the_new_one(
+        self, cache: Cache, wait: Callable[[float], None], ttl_unit: float
+    ) -> None:
+        """A ``set`` replaces the entry's TTL, both longer and shorter (one short wait)."""
+        cache.set("longer", 1, ttl=ttl_unit)
+        cache.set("longer", 2, ttl=120)
+        cache.set("shorter", 1, ttl=120)
+        cache.set("shorter", 2, ttl=ttl_unit)
+        wait(2 * ttl_unit)
+        assert cache.get("longer") == 2
+        assert cache.get("shorter") is None
+
+    def test_get_or_set_stores_with_the_ttl_it_is_given(
+        self, cache: Cache, wait: Callable[[float], None], ttl_unit: float
+    ) -> None:
+        """``get_or_set(ttl=...)`` stores for that TTL, not the default (one short wait)."""
+        calls: list[str] = []
+
+        def factory(name: str) -> Callable[[], JSONValue]:
+            def produce() -> JSONValue:
+                calls.append(name)
+                return len(calls)
+
+            return produce
+
+        assert cache.get_or_set("short", factory("short"), ttl=ttl_unit) == 1
+        assert cache.get_or_set("long", factory("long"), ttl=120) == 2
+        wait(2 * ttl_unit)
+        assert cache.get("short") is None
+        assert cache.get_or_set("short", factory("short"), ttl=ttl_unit) == 3
+        assert cache.get_or_set("long", factory("long"), ttl=120) == 2
+        assert calls == ["short", "long", "short"]
+
+    def test_the_default_ttl_expires(
+        self,
+        make_default_ttl_cache: Callable[[str, float], Cache] | None,
+        wait: Callable[[float], None],
+        ttl_unit: float,
+    ) -> None:
+        """``ttl=None`` stores for the default TTL, and then the entry is gone."""
+        if make_default_ttl_cache is None:
+            pytest.skip("the suite defines no open_cache_with_default_ttl fixture")
+        cache = make_default_ttl_cache(_namespace(), ttl_unit)
+        cache.set("k", 1)
+        assert cache.get_or_set("g", lambda: 2) == 2
+        cache.set("long", 3, ttl=120)
+        wait(2 * ttl_unit)
+        assert cache.get("k") is None
+        assert cache.get("g") is None
+        assert cache.get("long") == 3
+
+    @requires("fails_open")
+    def test_an_unreachable_backend_reads_as_misses_and_never_raises(
+        self, make_unreachable_cache: CacheMaker
+    ) -> None:
+        """Fail-open: reads miss, writes and deletes do nothing, get_or_set calls through."""
+        cache = make_unreachable_cache(_namespace())
+        assert cache.get("k") is None
+        cache.set("k", 1, ttl=60)
+        assert cache.get("k") is None
+        assert cache.delete("k") is False
+        assert cache.get_or_set("k", lambda: "computed", ttl=60) == "computed"
+        assert cache.get_or_set("k", lambda: "again", ttl=60) == "again"
+        cache.clear()
+
+    @requires("strict_outage")
+    def test_an_unreachable_backend_raises_typed_errors(
+        self, make_unreachable_cache: CacheMaker
+    ) -> None:
+        """Strict: every operation raises a typed backend error; the factory is not called."""
+        cache = make_unreachable_cache(_namespace())
+        calls: list[int] = []
+
+        def factory() -> JSONValue:
+            calls.append(1)
+            return 1
+
+        operations: list[Callable[[], object]] = [
+            lambda: cache.get("k"),
+            lambda: cache.set("k", 1, ttl=60),
+            lambda: cache.delete("k"),
+            lambda: cache.get_or_set("k", factory, ttl=60),
+        ]
+        for operation in operations:
+            with pytest.raises((BackendUnavailableError, BackendTimeoutError)):
+                operation()
+        assert calls == []
+
     def test_differential_against_fake(self, make_cache: CacheMaker, clock: ManualClock) -> None:
         """Random operation sequences answer exactly like the in-memory fake."""
         capabilities: CacheCapabilities = getattr(self, "capabilities")  # noqa: B009 - on the suite
@@ -367,6 +498,47 @@ class CacheContract(_CacheTests, ContractSuite):
         yield make
         for cache in opened:
             _dispose(cache)
+
+    @pytest.fixture
+    def open_cache_with_default_ttl(self) -> Callable[[str, float], Cache] | None:
+        """Override to test default-TTL expiry: ``(namespace, default_ttl) -> Cache``."""
+        return None
+
+    @pytest.fixture
+    def make_default_ttl_cache(
+        self, open_cache_with_default_ttl: Callable[[str, float], Cache] | None
+    ) -> Iterator[Callable[[str, float], Cache] | None]:
+        if open_cache_with_default_ttl is None:
+            yield None
+            return
+        opened: list[Cache] = []
+
+        def make(namespace: str, default_ttl: float) -> Cache:
+            opened.append(cache := open_cache_with_default_ttl(namespace, default_ttl))
+            return cache
+
+        yield make
+        for cache in opened:
+            _dispose(cache)
+
+    @pytest.fixture
+    def open_unreachable_cache(self) -> CacheMaker:
+        """Override when ``outage`` is declared: a cache whose backend cannot be reached."""
+        pytest.fail("override `open_unreachable_cache`: the suite declares an outage mode")
+
+    @pytest.fixture
+    def make_unreachable_cache(self, open_unreachable_cache: CacheMaker) -> Iterator[CacheMaker]:
+        opened: list[Cache] = []
+
+        def make(namespace: str) -> Cache:
+            opened.append(cache := open_unreachable_cache(namespace))
+            return cache
+
+        yield make
+        for cache in opened:
+            close = getattr(cache, "close", None)
+            if close is not None:
+                close()
 
 
 AsyncCacheMaker = Callable[[str], AsyncCache]
@@ -409,6 +581,59 @@ class AsyncCacheContract(_CacheTests, ContractSuite):
         yield make
         for view in opened:
             _dispose(view)
+
+    @pytest.fixture
+    def open_async_cache_with_default_ttl(
+        self,
+    ) -> Callable[[str, float], AsyncCache] | None:
+        """Override to test default-TTL expiry: ``(namespace, default_ttl) -> AsyncCache``."""
+        return None
+
+    @pytest.fixture
+    def make_default_ttl_cache(
+        self,
+        open_async_cache_with_default_ttl: Callable[[str, float], AsyncCache] | None,
+        runner: asyncio.Runner,
+    ) -> Iterator[Callable[[str, float], Cache] | None]:
+        opener = open_async_cache_with_default_ttl
+        if opener is None:
+            yield None
+            return
+        opened: list[AsyncCacheView] = []
+
+        async def create(namespace: str, default_ttl: float) -> AsyncCache:
+            return opener(namespace, default_ttl)
+
+        def make(namespace: str, default_ttl: float) -> Cache:
+            view = AsyncCacheView(runner.run(create(namespace, default_ttl)), runner)
+            opened.append(view)
+            return view
+
+        yield make
+        for view in opened:
+            _dispose(view)
+
+    @pytest.fixture
+    def open_unreachable_async_cache(self) -> AsyncCacheMaker:
+        """Override when ``outage`` is declared: a cache whose backend cannot be reached."""
+        pytest.fail("override `open_unreachable_async_cache`: the suite declares an outage mode")
+
+    @pytest.fixture
+    def make_unreachable_cache(
+        self, open_unreachable_async_cache: AsyncCacheMaker, runner: asyncio.Runner
+    ) -> Iterator[CacheMaker]:
+        opened: list[AsyncCacheView] = []
+
+        async def create(namespace: str) -> AsyncCache:
+            return open_unreachable_async_cache(namespace)
+
+        def make(namespace: str) -> Cache:
+            opened.append(view := AsyncCacheView(runner.run(create(namespace)), runner))
+            return view
+
+        yield make
+        for view in opened:
+            view.close()
 
     def test_concurrent_misses_call_the_factory_once(self, cache: AsyncCacheView) -> None:
         """Concurrent misses on one key call *factory* once."""

@@ -3,6 +3,9 @@
 - Strict JSON encoding (:func:`encode`, :func:`decode`), so types round-trip alike in
   every cache. Python's :mod:`json` silently turns ``{1: "a"}`` into ``{"1": "a"}`` and
   accepts ``NaN``; both would make Redis answer differently from the in-memory caches.
+  ``Decimal``, ``date``, ``datetime`` and ``UUID`` are accepted and stored in the JSON
+  form the API gives them (:mod:`serpens._json`: ISO 8601, ``str``, an exact number or a
+  string), so they read back in that form, not as the original type.
   :func:`encode` checks the value first and raises
   :class:`~serpens.errors.SerializationError` naming the offending path, so nothing
   half-valid is ever stored. :func:`check_key` and :func:`check_ttl` validate arguments.
@@ -13,7 +16,8 @@
   loop, so a process that runs several loops (tests, Lambda) never awaits across loops.
   :class:`Flight` is the blocking twin: one lock per key; waiters re-check the store.
 - Lock keeping: :class:`AsyncLockKeeper` / :class:`LockKeeper` renew a cross-process
-  fill lock in the background (a task / a daemon thread) while its holder computes.
+  fill lock in the background while its holder computes: a task per fill / one daemon
+  thread shared by every sync fill of the process (no thread start per miss).
 
 The async and sync helpers have the same method names, so the sync Redis cache is a
 mechanical rewrite of the async one (``scripts/unasync.py``).
@@ -22,14 +26,20 @@ mechanical rewrite of the async one (``scripts/unasync.py``).
 from __future__ import annotations
 
 import asyncio
+import heapq
 import json
 import math
 import threading
+import time
+import uuid
 import weakref
 from collections.abc import Awaitable, Callable, Hashable, Iterator
 from contextlib import contextmanager
+from datetime import date
+from decimal import Decimal
 from typing import Any, TypeVar
 
+from serpens._json import decimal_to_json
 from serpens.errors import FieldError, SerializationError, ValidationError
 from serpens.ports import JSONValue
 
@@ -47,11 +57,32 @@ __all__ = [
 T = TypeVar("T")
 
 _SCALARS = (str, int, bool)
-_DUMPS = json.JSONEncoder(ensure_ascii=False, allow_nan=False, separators=(",", ":")).encode
+_API_TYPES = (Decimal, date, uuid.UUID)  # datetime is a date
+"""Stored in the JSON form the API gives them (:mod:`serpens._json`), read back as such."""
 
 
-def _check(value: Any, path: str) -> None:
+def _api_form(value: object) -> object:
+    """JSON ``default``: ISO 8601 for dates and datetimes, ``str`` for UUIDs, Decimals exact."""
+    if isinstance(value, Decimal):
+        return decimal_to_json(value)
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, uuid.UUID):
+        return str(value)
+    raise TypeError(f"{type(value).__name__} is not JSON")  # unreachable: values are checked
+
+
+_DUMPS = json.JSONEncoder(
+    ensure_ascii=False, allow_nan=False, separators=(",", ":"), default=_api_form
+).encode
+
+
+def _check(value: Any, path: str) -> None:  # noqa: C901 - one branch per JSON type
     if value is None or isinstance(value, _SCALARS):
+        return
+    if isinstance(value, _API_TYPES):
+        if isinstance(value, Decimal) and not value.is_finite():
+            raise SerializationError(f"cannot cache {path}: {value!r} is not valid JSON")
         return
     if isinstance(value, float):
         if not math.isfinite(value):
@@ -72,7 +103,8 @@ def _check(value: Any, path: str) -> None:
         return
     raise SerializationError(
         f"cannot cache {path}: type {type(value).__name__} is not a JSON value "
-        "(use None, bool, int, float, str, list, tuple or dict with str keys)"
+        "(use None, bool, int, float, str, list, tuple, dict with str keys, "
+        "or Decimal, date, datetime, UUID: stored in their JSON form)"
     )
 
 
@@ -258,7 +290,11 @@ class AsyncLockKeeper:
 
 
 class LockKeeper:
-    """Calls ``renew()`` every *interval* seconds in a thread until it returns ``False`` or stops.
+    """Calls ``renew()`` every *interval* seconds until it returns ``False`` or stops.
+
+    Every keeper of the process shares one daemon thread (started on first use), so a
+    cache miss costs a heap push, not a thread start; a renewal is a short Redis call,
+    and the shared thread runs the due ones in turn.
 
     Args:
         renew: extends the lock; returns whether the lock is still held.
@@ -268,22 +304,68 @@ class LockKeeper:
     def __init__(self, renew: Callable[[], bool], interval: float) -> None:
         self._renew = renew
         self._interval = interval
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
+        self._busy = threading.Lock()  # held while a renewal runs
+        self._active = False
 
     def start(self) -> None:
-        """Start renewing in a daemon thread."""
-        self._thread = threading.Thread(target=self._keep, daemon=True)
-        self._thread.start()
+        """Schedule the first renewal *interval* seconds from now."""
+        self._active = True
+        _RENEWALS.schedule(self, self._interval)
 
     def stop(self) -> None:
-        """Stop renewing and wait until the thread has finished (idempotent)."""
-        thread, self._thread = self._thread, None
-        if thread is not None:
-            self._stop.set()
-            thread.join()
+        """Stop renewing; returns once no renewal of this keeper is running (idempotent)."""
+        self._active = False
+        with self._busy:
+            pass
 
-    def _keep(self) -> None:
-        while not self._stop.wait(self._interval):
-            if not self._renew():
-                return
+    def _tick(self) -> float | None:
+        """Run one renewal; seconds until the next one, or ``None`` when done."""
+        with self._busy:
+            if not self._active:
+                return None
+            try:
+                held = self._renew()
+            except Exception:  # noqa: BLE001 - a failed renewal only ends the keeping
+                held = False
+            if not held:
+                self._active = False
+                return None
+            return self._interval
+
+
+class _Renewals:
+    """One daemon thread running every :class:`LockKeeper`'s renewals when they are due."""
+
+    def __init__(self) -> None:
+        self._wake = threading.Condition()
+        self._due: list[tuple[float, int, LockKeeper]] = []
+        self._seq = 0
+        self._thread: threading.Thread | None = None
+
+    def schedule(self, keeper: LockKeeper, delay: float) -> None:
+        with self._wake:
+            self._seq += 1
+            heapq.heappush(self._due, (time.monotonic() + delay, self._seq, keeper))
+            if self._thread is None or not self._thread.is_alive():
+                self._thread = threading.Thread(
+                    target=self._run, name="serpens-lock-keeper", daemon=True
+                )
+                self._thread.start()
+            self._wake.notify()
+
+    def _run(self) -> None:
+        while True:
+            with self._wake:
+                while not self._due or self._due[0][0] > time.monotonic():
+                    if self._due and not self._due[0][2]._active:  # noqa: SLF001 - stopped
+                        heapq.heappop(self._due)
+                        continue
+                    timeout = self._due[0][0] - time.monotonic() if self._due else None
+                    self._wake.wait(timeout)
+                keeper = heapq.heappop(self._due)[2]
+            again = keeper._tick()  # noqa: SLF001 - the scheduler of LockKeeper
+            if again is not None:
+                self.schedule(keeper, again)
+
+
+_RENEWALS = _Renewals()

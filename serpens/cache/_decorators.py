@@ -3,9 +3,11 @@
 Entries live in named buckets so related functions can be cleared together
 (``clear_cache("secrets_manager")``). Values are kept as the objects the function
 returned (no copy, no serialisation: an ORM row is fine), for ``ttl`` seconds of a
-monotonic clock. ``None`` results are not cached unless ``cache_none=True``, so a
-lookup that found nothing is retried. Arguments that cannot be hashed even after
-freezing lists, dicts and sets make that call bypass the cache instead of failing.
+monotonic clock, at most ``maxsize`` per bucket (least recently used evicted first;
+``CACHE_MAXSIZE``, default 10,000). ``None`` results are not cached unless
+``cache_none=True``, so a lookup that found nothing is retried. Arguments that cannot
+be hashed even after freezing lists, dicts and sets make that call bypass the cache
+instead of failing.
 """
 
 from __future__ import annotations
@@ -16,9 +18,11 @@ import threading
 from collections.abc import Awaitable, Callable
 from typing import ParamSpec, TypeVar
 
+from serpens._config import env_int
 from serpens._rules.cache import AsyncFlight, Flight, check_ttl
 from serpens.cache._keys import KeyBuilder
 from serpens.cache._store import MISS, TTLStore
+from serpens.errors import ValidationError
 
 __all__ = ["acached", "cached", "clear_acache", "clear_cache"]
 
@@ -32,18 +36,45 @@ _THREAD_FLIGHT = Flight()
 _ASYNC_FLIGHT = AsyncFlight()
 
 
-def _bucket(registry: dict[str, TTLStore], name: str) -> TTLStore:
+CACHE_MAXSIZE = "CACHE_MAXSIZE"
+DEFAULT_MAXSIZE = 10_000
+"""Entries per bucket unless ``maxsize=`` or ``CACHE_MAXSIZE`` say otherwise (~8 MiB)."""
+
+
+def _maxsize(maxsize: int | None) -> int | None:
+    """The bound a decorator asks for: *maxsize*, else ``CACHE_MAXSIZE``, else the default.
+
+    ``0`` (argument or variable) means unbounded.
+    """
+    value = env_int(CACHE_MAXSIZE, DEFAULT_MAXSIZE, minimum=0) if maxsize is None else maxsize
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise ValidationError(f"maxsize must be an int >= 0 (0: unbounded), got {value!r}")
+    return value or None
+
+
+def _bucket(registry: dict[str, TTLStore], name: str, maxsize: int | None) -> TTLStore:
     if not isinstance(name, str) or not name:
         raise TypeError(f"a cache bucket name must be a non-empty str, got {name!r}")
+    bound = _maxsize(maxsize)
     with _REGISTRY_LOCK:
         store = registry.get(name)
         if store is None:
-            store = registry[name] = TTLStore()
-        return store
+            return registry.setdefault(name, TTLStore(max_entries=bound))
+    current = store.max_entries
+    if current is not None and (bound is None or bound > current):
+        return store  # a bucket keeps the smallest bound any of its decorators asked for
+    if bound is not None:
+        store.bound(bound)
+    return store
 
 
 def cached(
-    bucket: str, ttl: float, *, cache_none: bool = False, skip_self: bool = False
+    bucket: str,
+    ttl: float,
+    *,
+    cache_none: bool = False,
+    skip_self: bool = False,
+    maxsize: int | None = None,
 ) -> Callable[[Callable[P, R]], Callable[P, R]]:
     """Cache a sync function's results in process memory for *ttl* seconds.
 
@@ -56,6 +87,13 @@ def cached(
         ttl: seconds an entry lives (monotonic clock).
         cache_none: also cache ``None`` results (off: ``None`` means "look again").
         skip_self: leave the first positional argument out of the key.
+        maxsize: bound on the bucket's entries, the least recently used evicted first;
+            ``None`` reads ``CACHE_MAXSIZE`` (default 10,000), ``0`` means unbounded.
+            A bucket shared by several functions keeps the smallest bound asked for.
+
+    Raises:
+        ValidationError: *ttl* or *maxsize* is invalid.
+        ConfigurationError: ``CACHE_MAXSIZE`` is not an int >= 0.
 
     Example:
         >>> @cached("squares", 60)
@@ -66,7 +104,7 @@ def cached(
         >>> clear_cache("squares")
     """
     seconds = check_ttl(ttl, ttl)
-    store = _bucket(_SYNC, bucket)
+    store = _bucket(_SYNC, bucket, maxsize)
 
     def decorate(func: Callable[P, R]) -> Callable[P, R]:
         if inspect.iscoroutinefunction(func):
@@ -109,6 +147,8 @@ def acached(
     *,
     cache_none: bool = False,
     skip_self: bool | None = None,
+    maxsize: int | None = None,
+    ttl: float | None = None,
 ) -> Callable[[Callable[P, Awaitable[R]]], Callable[P, Awaitable[R]]]:
     """Cache an async function's results in process memory for *ttl_seconds*.
 
@@ -116,6 +156,8 @@ def acached(
     positional argument is left out of the key, so every instance pointing at the same
     store shares entries; plain functions keep all their arguments. Concurrent misses
     on one key await a single call, which survives the cancellation of the first caller.
+    Sharing is wrong when the result depends on the instance (a repository bound to one
+    tenant): pass ``skip_self=False`` there, or tenants get each other's results.
 
     Args:
         bucket: name of the bucket, for :func:`clear_acache`.
@@ -123,9 +165,17 @@ def acached(
         cache_none: also cache ``None`` results.
         skip_self: force (``True``) or prevent (``False``) dropping the first argument;
             ``None`` detects methods.
+        maxsize: bound on the bucket's entries, as for :func:`cached`.
+        ttl: the same as *ttl_seconds*, under the name every other cache API uses
+            (``cached``, ``redis_cached``, the ``Cache`` ports); it wins when given.
+
+    Raises:
+        ValidationError: *ttl_seconds* or *maxsize* is invalid.
+        ConfigurationError: ``CACHE_MAXSIZE`` is not an int >= 0.
     """
-    seconds = check_ttl(ttl_seconds, ttl_seconds)
-    store = _bucket(_ASYNC, bucket)
+    chosen = ttl_seconds if ttl is None else ttl
+    seconds = check_ttl(chosen, chosen)
+    store = _bucket(_ASYNC, bucket, maxsize)
 
     def decorate(func: Callable[P, Awaitable[R]]) -> Callable[P, Awaitable[R]]:
         if not inspect.iscoroutinefunction(func):

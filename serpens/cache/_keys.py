@@ -4,6 +4,10 @@ Two calls that bind the same arguments get the same key whatever the keyword ord
 Methods (functions defined in a class body whose first parameter is ``self`` or
 ``cls``) leave that first argument out, so instances pointing at the same store share
 entries and no ``repr(self)`` ever reaches a key. Plain functions keep every argument.
+
+Redis keys must be equal across processes, so an arbitrary object cannot be part of
+one: it makes the call bypass the cache, unless it defines ``__cache_key__()``
+returning a JSON-able value that identifies it (such as a tenant id).
 """
 
 from __future__ import annotations
@@ -65,7 +69,31 @@ def _portable(value: Any) -> Any:
         return {"__enum__": f"{type(value).__qualname__}.{value.name}"}
     if isinstance(value, bytes):
         return {"__bytes__": value.hex()}
+    hook = getattr(value, "__cache_key__", None)
+    if callable(hook):  # an object that says what identifies it (a tenant's repository)
+        return {"__object__": type(value).__qualname__, "key": hook()}
     raise _Unkeyable
+
+
+def _distinct(value: Any) -> Any:
+    """*value* with every dict whose keys are not str tagged with its key type.
+
+    JSON object keys are text, so ``{1: "a"}`` and ``{"1": "a"}`` would otherwise dump
+    alike and share an entry. Dicts with str keys, and everything else, dump as before
+    (existing keys do not change). Keys of mixed types are unkeyable: that call bypasses
+    the cache.
+    """
+    if isinstance(value, dict):
+        kinds = {type(key) for key in value}
+        items = {key: _distinct(item) for key, item in value.items()}
+        if kinds <= {str}:
+            return items
+        if len(kinds) > 1:
+            raise _Unkeyable
+        return {"__dict__": kinds.pop().__qualname__, "items": items}
+    if isinstance(value, list | tuple):
+        return [_distinct(item) for item in value]
+    return value
 
 
 class _BoundKey:
@@ -131,12 +159,13 @@ class KeyBuilder:
         positional, named = self._canonical(args, kwargs)
         try:
             text = json.dumps(
-                [self.name, positional, named],
+                [self.name, _distinct(positional), _distinct(named)],
                 default=_portable,
                 sort_keys=True,
                 ensure_ascii=False,
                 separators=(",", ":"),
             )
-        except (_Unkeyable, ValueError):
+        except (_Unkeyable, ValueError, TypeError):
+            # TypeError: a dict whose keys do not sort together ({1: "a", "b": 2})
             return None
         return hashlib.sha256(text.encode()).hexdigest()[:40]

@@ -26,8 +26,8 @@ from serpens._config import env_float, env_str
 from serpens._extras import require
 from serpens._rules.cache import check_ttl
 from serpens.cache._keys import KeyBuilder
-from serpens.errors import ConfigurationError, NotInitializedError, mask_url
-from serpens.ports import JSONValue
+from serpens.errors import ConfigurationError, NotInitializedError, ValidationError, mask_url
+from serpens.ports import AsyncCache, JSONValue
 
 if TYPE_CHECKING:
     from serpens_redis import AsyncRedisCache, FailOpenRedis
@@ -36,6 +36,7 @@ __all__ = [
     "RedisPool",
     "redis_cached",
     "redis_cached_get_or_set",
+    "redis_cached_key",
     "redis_close",
     "redis_delete",
     "redis_get",
@@ -66,7 +67,7 @@ def _adapter() -> Any:
     return serpens_redis
 
 
-@dataclass
+@dataclass(repr=False)
 class _State:
     url: str
     max_connections: int
@@ -74,6 +75,12 @@ class _State:
     cache: AsyncRedisCache
     client: FailOpenRedis
     loop: weakref.ref[asyncio.AbstractEventLoop]
+
+    def __repr__(self) -> str:  # the URL may carry a password: never show it
+        return (
+            f"_State(url={mask_url(self.url)!r}, max_connections={self.max_connections}, "
+            f"pool_timeout={self.pool_timeout}, cache={self.cache!r})"
+        )
 
 
 _state: _State | None = None
@@ -230,6 +237,7 @@ def redis_cached(
     *,
     cache_none: bool = False,
     skip_self: bool | None = None,
+    cache: AsyncCache | None = None,
 ) -> Callable[[Callable[P, Awaitable[R]]], Callable[P, Awaitable[R]]]:
     """Cache an async function's JSON result in Redis under ``"<prefix>:<bucket>:<digest>"``.
 
@@ -245,34 +253,86 @@ def redis_cached(
         ttl: seconds; ``None`` uses ``CACHE_TTL`` as read by :func:`redis_init`.
         cache_none: also cache ``None`` results.
         skip_self: force or prevent dropping the first argument (``None``: methods only).
+            The default shares entries between instances: two tenant objects get each
+            other's results. ``skip_self=False`` keeps ``self`` in the key; it must then
+            define ``__cache_key__()`` (a JSON-able value such as the tenant id),
+            otherwise each call bypasses the cache.
+        cache: an :class:`~serpens.ports.AsyncCache` to use instead of the process-wide
+            Redis cache (then :func:`redis_init` is not needed): an ``AsyncInMemoryCache``
+            fake in unit tests, an ``AsyncRedisCache`` of your own. Entries live at
+            ``"<bucket>:<digest>"`` in it; ``ttl=None`` uses its default TTL.
+
+    Raises:
+        ValidationError: *cache_none* with an injected cache whose ``get_or_set`` does
+            not take ``cache_none`` (the port's does not store ``None``).
     """
     if not isinstance(bucket, str) or not bucket:
         raise TypeError(f"a cache bucket name must be a non-empty str, got {bucket!r}")
     if ttl is not None:
         check_ttl(ttl, ttl)
+    options: dict[str, Any] = {"ttl": ttl}
+    if cache is None or cache_none:
+        options["cache_none"] = cache_none
+    if cache is not None and cache_none and not _takes_cache_none(cache):
+        raise ValidationError(
+            f"cache_none=True needs a cache whose get_or_set takes cache_none; "
+            f"{type(cache).__name__} does not (the Cache port never stores None)"
+        )
 
     def decorate(func: Callable[P, Awaitable[R]]) -> Callable[P, Awaitable[R]]:
         if not inspect.iscoroutinefunction(func):
             raise TypeError(f"@redis_cached is for async functions, not {func.__qualname__}")
         keys = KeyBuilder(func, skip_first=skip_self)
 
+        def key_of(args: tuple[Any, ...], kwargs: dict[str, Any]) -> str | None:
+            digest = keys.portable(args, kwargs)
+            return None if digest is None else f"{bucket}:{digest}"
+
         @functools.wraps(func)
         async def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
-            cache = _current().cache
+            store: Any = cache if cache is not None else _current().cache
             digest = keys.portable(args, kwargs)
             if digest is None:
                 logger.debug("%s: arguments cannot form a cache key; calling through", keys.name)
                 return await func(*args, **kwargs)
-            return await cache.get_or_set(
-                f"{bucket}:{digest}",
-                lambda: func(*args, **kwargs),  # type: ignore[arg-type,return-value]
-                ttl=ttl,
-                cache_none=cache_none,
+            return await store.get_or_set(  # type: ignore[no-any-return]
+                f"{bucket}:{digest}", lambda: func(*args, **kwargs), **options
             )
 
+        wrapper.__serpens_redis_key__ = key_of  # type: ignore[attr-defined]
         return wrapper
 
     return decorate
+
+
+def _takes_cache_none(cache: AsyncCache) -> bool:
+    try:
+        return "cache_none" in inspect.signature(cache.get_or_set).parameters
+    except (TypeError, ValueError):
+        return False
+
+
+def redis_cached_key(func: Callable[..., Any], /, *args: Any, **kwargs: Any) -> str | None:
+    """The key at which ``@redis_cached`` stores ``func(*args, **kwargs)``.
+
+    Pass the decorated function and the arguments of the call, exactly as the call
+    takes them (a method's ``self`` included: it is dropped or kept as the decorator
+    does). The result is the key that :func:`redis_get` and :func:`redis_delete` take
+    (the prefix is added by them), so one entry can be invalidated::
+
+        await redis_delete(redis_cached_key(get_product, "shoe"))
+
+    Returns ``None`` when the arguments cannot be keyed (such a call bypasses the cache,
+    so there is nothing to invalidate). Needs no connection.
+
+    Raises:
+        ValidationError: *func* is not decorated with ``@redis_cached``.
+    """
+    key_of = getattr(func, "__serpens_redis_key__", None)
+    if key_of is None:
+        name = getattr(func, "__qualname__", repr(func))
+        raise ValidationError(f"{name} is not decorated with @redis_cached")
+    return key_of(args, kwargs)  # type: ignore[no-any-return]
 
 
 class RedisPool:

@@ -12,6 +12,7 @@ import heapq
 import itertools
 import threading
 import time
+from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Hashable
 from typing import Any, Final
 
@@ -32,15 +33,15 @@ class TTLStore:
 
     Args:
         clock: seconds from a monotonic source; ``time.monotonic`` unless injected.
-        max_entries: optional bound; when exceeded, the entries nearest to expiry go first.
+        max_entries: optional bound; when exceeded, the least recently used entries go
+            first (a read or a write makes an entry the most recently used).
     """
 
     def __init__(self, *, clock: Clock = time.monotonic, max_entries: int | None = None) -> None:
-        if max_entries is not None and max_entries < 1:
-            raise ValidationError("max_entries must be at least 1")
         self._clock = clock
-        self._max = max_entries
-        self._entries: dict[Hashable, tuple[Any, float, int]] = {}
+        self._max: int | None = None
+        self.bound(max_entries)
+        self._entries: OrderedDict[Hashable, tuple[Any, float, int]] = OrderedDict()
         self._heap: list[tuple[float, int, Hashable]] = []
         self._seq = itertools.count()
         self._lock = threading.Lock()
@@ -48,12 +49,37 @@ class TTLStore:
     def __len__(self) -> int:
         return len(self._entries)
 
+    @property
+    def max_entries(self) -> int | None:
+        """The bound on entries (``None``: unbounded)."""
+        return self._max
+
+    def bound(self, max_entries: int | None) -> None:
+        """Set the bound; the least recently used entries go when it is exceeded.
+
+        Raises:
+            ValidationError: *max_entries* is not ``None`` nor an int of at least 1.
+        """
+        if max_entries is not None and (
+            isinstance(max_entries, bool) or not isinstance(max_entries, int) or max_entries < 1
+        ):
+            raise ValidationError(f"max_entries must be an int of at least 1, got {max_entries!r}")
+        self._max = max_entries
+        if max_entries is not None and hasattr(self, "_entries"):
+            with self._lock:
+                self._evict(self._clock())
+
     def get(self, key: Hashable) -> Any:
         """Return the live value under *key*, or :data:`MISS` (evicting an expired entry)."""
         entry = self._entries.get(key)
         if entry is None:
             return MISS
         if self._clock() < entry[1]:
+            if self._max is not None:
+                try:  # noqa: SIM105 - contextlib.suppress would cost more than the hit
+                    self._entries.move_to_end(key)  # most recently used
+                except KeyError:  # deleted meanwhile by another thread: still a hit
+                    pass
             return entry[0]
         with self._lock:
             if self._entries.get(key) is entry:
@@ -67,6 +93,7 @@ class TTLStore:
             seq = next(self._seq)
             expires = now + ttl
             self._entries[key] = (value, expires, seq)
+            self._entries.move_to_end(key)
             heapq.heappush(self._heap, (expires, seq, key))
             self._evict(now)
 
@@ -84,11 +111,14 @@ class TTLStore:
 
     def _evict(self, now: float) -> None:
         heap, entries = self._heap, self._entries
-        while heap and (heap[0][0] <= now or (self._max is not None and len(entries) > self._max)):
+        while heap and heap[0][0] <= now:
             _, seq, key = heapq.heappop(heap)
             entry = entries.get(key)
             if entry is not None and entry[2] == seq:
                 del entries[key]
+        if self._max is not None:
+            while len(entries) > self._max:
+                entries.popitem(last=False)  # the least recently used
         if len(heap) > 2 * len(entries) + 64:  # overwritten keys left stale heap rows
             heap[:] = [(e[1], e[2], k) for k, e in entries.items()]
             heapq.heapify(heap)
@@ -144,7 +174,7 @@ class LocalCache(_LocalBase):
     Args:
         default_ttl: seconds used when ``ttl`` is ``None``.
         clock: monotonic seconds; inject one to test expiry without sleeping.
-        max_entries: optional bound on live entries.
+        max_entries: optional bound on entries; the least recently used go first.
     """
 
     def __init__(

@@ -9,6 +9,7 @@
 
 from __future__ import annotations
 
+import socket
 from collections.abc import Callable, Iterator
 
 import pytest
@@ -21,7 +22,16 @@ from serpens_contract.cache import ManualClock
 from serpens_redis import AsyncRedisCache, RedisCache
 
 INJECTED = CacheCapabilities(clock="injected", ttl_resolution=0.0)
-REDIS = CacheCapabilities(clock="real", ttl_resolution=0.001)
+REDIS = CacheCapabilities(clock="real", ttl_resolution=0.001, outage="strict")
+FAIL_OPEN_REDIS = CacheCapabilities(clock="real", ttl_resolution=0.001, outage="fail_open")
+
+
+def _unreachable_url() -> str:
+    """A Redis URL nothing listens on: connections are refused (a real outage)."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    return f"redis://127.0.0.1:{port}/0"
 
 
 class TestInMemoryCache(CacheContract):
@@ -31,6 +41,12 @@ class TestInMemoryCache(CacheContract):
     def open_cache(self, clock: ManualClock) -> Callable[[str], InMemoryCache]:
         return lambda namespace: InMemoryCache(clock=clock)
 
+    @pytest.fixture
+    def open_cache_with_default_ttl(
+        self, clock: ManualClock
+    ) -> Callable[[str, float], InMemoryCache]:
+        return lambda namespace, ttl: InMemoryCache(clock=clock, default_ttl=ttl)
+
 
 class TestAsyncInMemoryCache(AsyncCacheContract):
     capabilities = INJECTED
@@ -38,6 +54,12 @@ class TestAsyncInMemoryCache(AsyncCacheContract):
     @pytest.fixture
     def open_async_cache(self, clock: ManualClock) -> Callable[[str], AsyncInMemoryCache]:
         return lambda namespace: AsyncInMemoryCache(clock=clock)
+
+    @pytest.fixture
+    def open_async_cache_with_default_ttl(
+        self, clock: ManualClock
+    ) -> Callable[[str, float], AsyncInMemoryCache]:
+        return lambda namespace, ttl: AsyncInMemoryCache(clock=clock, default_ttl=ttl)
 
 
 class TestLocalCache(CacheContract):
@@ -47,6 +69,10 @@ class TestLocalCache(CacheContract):
     def open_cache(self, clock: ManualClock) -> Callable[[str], LocalCache]:
         return lambda namespace: LocalCache(clock=clock)
 
+    @pytest.fixture
+    def open_cache_with_default_ttl(self, clock: ManualClock) -> Callable[[str, float], LocalCache]:
+        return lambda namespace, ttl: LocalCache(clock=clock, default_ttl=ttl)
+
 
 class TestAsyncLocalCache(AsyncCacheContract):
     capabilities = INJECTED
@@ -54,6 +80,12 @@ class TestAsyncLocalCache(AsyncCacheContract):
     @pytest.fixture
     def open_async_cache(self, clock: ManualClock) -> Callable[[str], AsyncLocalCache]:
         return lambda namespace: AsyncLocalCache(clock=clock)
+
+    @pytest.fixture
+    def open_async_cache_with_default_ttl(
+        self, clock: ManualClock
+    ) -> Callable[[str, float], AsyncLocalCache]:
+        return lambda namespace, ttl: AsyncLocalCache(clock=clock, default_ttl=ttl)
 
 
 class TestRealClockLocalCache(CacheContract):
@@ -65,6 +97,10 @@ class TestRealClockLocalCache(CacheContract):
     def open_cache(self) -> Callable[[str], LocalCache]:
         return lambda namespace: LocalCache()
 
+    @pytest.fixture
+    def open_cache_with_default_ttl(self) -> Callable[[str, float], LocalCache]:
+        return lambda namespace, ttl: LocalCache(default_ttl=ttl)
+
 
 @pytest.mark.redis
 class TestRedisCache(CacheContract):
@@ -73,36 +109,104 @@ class TestRedisCache(CacheContract):
     @pytest.fixture
     def open_cache(self, redis_url: str) -> Iterator[Callable[[str], RedisCache]]:
         client = redis.Redis.from_url(redis_url)
-        yield lambda namespace: RedisCache(client, prefix=f"contract:{namespace}")
+        yield lambda namespace: RedisCache(client, prefix=f"contract:{namespace}", fail_open=False)
         client.close()
+
+    @pytest.fixture
+    def open_cache_with_default_ttl(
+        self, redis_url: str
+    ) -> Iterator[Callable[[str, float], RedisCache]]:
+        client = redis.Redis.from_url(redis_url)
+        yield lambda namespace, ttl: RedisCache(
+            client, prefix=f"contract:{namespace}", default_ttl=ttl, fail_open=False
+        )
+        client.close()
+
+    @pytest.fixture
+    def open_unreachable_cache(self) -> Callable[[str], RedisCache]:
+        url = _unreachable_url()
+        return lambda namespace: RedisCache.from_url(
+            url, prefix=f"contract:{namespace}", fail_open=False
+        )
 
 
 @pytest.mark.redis
 class TestFailOpenRedisCache(CacheContract):
-    """Fail-open changes nothing while Redis is healthy."""
+    """Fail-open changes nothing while Redis is healthy, and never raises when it is down."""
 
-    capabilities = REDIS
+    capabilities = FAIL_OPEN_REDIS
 
     @pytest.fixture
-    def open_cache(self, redis_url: str) -> Iterator[Callable[[str], RedisCache]]:
-        opened: list[RedisCache] = []
+    def open_cache(self, redis_url: str) -> Callable[[str], RedisCache]:
+        return lambda namespace: RedisCache.from_url(
+            redis_url, prefix=f"contract:{namespace}", fail_open=True
+        )
 
-        def make(namespace: str) -> RedisCache:
-            cache = RedisCache.from_url(redis_url, prefix=f"contract:{namespace}", fail_open=True)
-            opened.append(cache)
-            return cache
+    @pytest.fixture
+    def open_cache_with_default_ttl(self, redis_url: str) -> Callable[[str, float], RedisCache]:
+        return lambda namespace, ttl: RedisCache.from_url(
+            redis_url, prefix=f"contract:{namespace}", fail_open=True, default_ttl=ttl
+        )
 
-        yield make
-        for cache in opened:
-            cache.close()
+    @pytest.fixture
+    def open_unreachable_cache(self) -> Callable[[str], RedisCache]:
+        url = _unreachable_url()
+        return lambda namespace: RedisCache.from_url(
+            url, prefix=f"contract:{namespace}", fail_open=True
+        )
 
 
 @pytest.mark.redis
 class TestAsyncRedisCache(AsyncCacheContract):
-    capabilities = REDIS
+    """The fail-open async cell (what ``redis_init`` builds)."""
+
+    capabilities = FAIL_OPEN_REDIS
 
     @pytest.fixture
     def open_async_cache(self, redis_url: str) -> Callable[[str], AsyncRedisCache]:
         return lambda namespace: AsyncRedisCache.from_url(
             redis_url, prefix=f"contract:{namespace}", fail_open=True
+        )
+
+    @pytest.fixture
+    def open_async_cache_with_default_ttl(
+        self, redis_url: str
+    ) -> Callable[[str, float], AsyncRedisCache]:
+        return lambda namespace, ttl: AsyncRedisCache.from_url(
+            redis_url, prefix=f"contract:{namespace}", fail_open=True, default_ttl=ttl
+        )
+
+    @pytest.fixture
+    def open_unreachable_async_cache(self) -> Callable[[str], AsyncRedisCache]:
+        url = _unreachable_url()
+        return lambda namespace: AsyncRedisCache.from_url(
+            url, prefix=f"contract:{namespace}", fail_open=True
+        )
+
+
+@pytest.mark.redis
+class TestStrictAsyncRedisCache(AsyncCacheContract):
+    """The strict async cell: outages raise typed errors."""
+
+    capabilities = REDIS
+
+    @pytest.fixture
+    def open_async_cache(self, redis_url: str) -> Callable[[str], AsyncRedisCache]:
+        return lambda namespace: AsyncRedisCache.from_url(
+            redis_url, prefix=f"contract:{namespace}", fail_open=False
+        )
+
+    @pytest.fixture
+    def open_async_cache_with_default_ttl(
+        self, redis_url: str
+    ) -> Callable[[str, float], AsyncRedisCache]:
+        return lambda namespace, ttl: AsyncRedisCache.from_url(
+            redis_url, prefix=f"contract:{namespace}", default_ttl=ttl, fail_open=False
+        )
+
+    @pytest.fixture
+    def open_unreachable_async_cache(self) -> Callable[[str], AsyncRedisCache]:
+        url = _unreachable_url()
+        return lambda namespace: AsyncRedisCache.from_url(
+            url, prefix=f"contract:{namespace}", fail_open=False
         )

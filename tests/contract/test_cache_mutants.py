@@ -1,8 +1,10 @@
 """Mutant caches: the Cache suite must fail when behaviour drifts.
 
-Each mutant is the in-memory fake with one deliberate bug. All mutants run in one
-pytester sandbox, and for each the tests that pin the broken behaviour must fail
-(including the differential test, which compares with the genuine fake).
+Each mutant is the in-memory fake, or the Redis adapter, with one deliberate bug. All
+mutants of a kind run in one pytester sandbox, and for each the tests that pin the
+broken behaviour must fail (including the differential test, which compares with the
+genuine fake). The adapter mutants run on the harness's Redis and, for outages, on a
+port nothing listens on.
 """
 
 import pytest
@@ -128,5 +130,86 @@ def test_the_suite_catches_every_mutant(pytester: pytest.Pytester) -> None:
             _, cls, test = report.nodeid.split("::")
             failed.setdefault(cls, set()).add(test.split("[")[0])
     for mutant, tests in MUST_FAIL.items():
+        missed = tests - failed.get(mutant, set())
+        assert not missed, f"{mutant} slipped through {sorted(missed)}"
+
+
+ADAPTER_SUITE = """
+import os
+import socket
+
+import pytest
+import redis
+from serpens_contract import CacheCapabilities, CacheContract
+from serpens_redis import RedisCache
+
+URL = os.environ["MUTANT_REDIS_URL"]
+
+
+def _unreachable_url():
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return f"redis://127.0.0.1:{probe.getsockname()[1]}/0"
+
+
+class DeleteNotFailOpen(RedisCache):
+    # DEL sent on the raw client: an outage raises instead of answering False
+    def delete(self, key):
+        return bool(self.client.delete(self.key(key)))
+
+
+class GetOrSetDefaultTtl(RedisCache):
+    # the filled entry is stored with the default TTL, not the one given
+    def get_or_set(self, key, factory, *, ttl=None, cache_none=False):
+        return super().get_or_set(key, factory, ttl=None, cache_none=cache_none)
+
+
+def _suite(mutant):
+    class Suite(CacheContract):
+        capabilities = CacheCapabilities(clock="real", ttl_resolution=0.001, outage="fail_open")
+
+        @pytest.fixture
+        def open_cache(self):
+            return lambda namespace: mutant.from_url(
+                URL, prefix=f"mutant:{namespace}", fail_open=True
+            )
+
+        @pytest.fixture
+        def open_unreachable_cache(self):
+            url = _unreachable_url()
+            return lambda namespace: mutant.from_url(
+                url, prefix=f"mutant:{namespace}", fail_open=True
+            )
+
+    return Suite
+
+
+TestGenuine = _suite(RedisCache)
+TestDeleteNotFailOpen = _suite(DeleteNotFailOpen)
+TestGetOrSetDefaultTtl = _suite(GetOrSetDefaultTtl)
+"""
+
+ADAPTER_MUST_FAIL = {
+    "TestDeleteNotFailOpen": {"test_an_unreachable_backend_reads_as_misses_and_never_raises"},
+    "TestGetOrSetDefaultTtl": {"test_get_or_set_stores_with_the_ttl_it_is_given"},
+}
+
+
+@pytest.mark.redis
+@pytest.mark.usefixtures("mutant_settings")
+def test_the_suite_catches_every_adapter_mutant(
+    pytester: pytest.Pytester, redis_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("MUTANT_REDIS_URL", redis_url)
+    pytester.makeini("[pytest]\nasyncio_default_fixture_loop_scope = function\n")
+    pytester.makepyfile(test_adapter_mutants=ADAPTER_SUITE)
+    result = pytester.runpytest("-p", "no:cacheprovider", "-q", "-k", "not differential")
+    failed: dict[str, set[str]] = {}
+    for report in result.reprec.getreports("pytest_runtest_logreport"):  # type: ignore[attr-defined]
+        if report.failed:
+            _, cls, test = report.nodeid.split("::")
+            failed.setdefault(cls, set()).add(test.split("[")[0])
+    assert "TestGenuine" not in failed, failed.get("TestGenuine")  # the suite is sound
+    for mutant, tests in ADAPTER_MUST_FAIL.items():
         missed = tests - failed.get(mutant, set())
         assert not missed, f"{mutant} slipped through {sorted(missed)}"

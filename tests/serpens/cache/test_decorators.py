@@ -10,8 +10,9 @@ from dataclasses import dataclass
 import pytest
 
 from serpens.cache import acached, cached, clear_acache, clear_cache
-from serpens.cache._decorators import _ASYNC, _SYNC
+from serpens.cache._decorators import _ASYNC, _SYNC, DEFAULT_MAXSIZE
 from serpens.cache._store import MISS, TTLStore
+from serpens.errors import ConfigurationError, ValidationError
 
 
 class TestCached:
@@ -284,3 +285,89 @@ class TestTTLStore:
         now[0] = 10.0
         assert store.get("same") is MISS
         assert store.delete(4) is False  # expired: not a live entry
+
+
+class TestBounds:
+    """Each bucket holds at most ``maxsize`` entries, least recently used evicted first."""
+
+    def test_cached_evicts_the_least_recently_used_beyond_maxsize(self) -> None:
+        calls: list[int] = []
+
+        @cached("bounded-sync", 60, maxsize=100)
+        def square(n: int) -> int:
+            calls.append(n)
+            return n * n
+
+        try:
+            for n in range(100):
+                square(n)
+            square(0)  # 0 is now the most recently used; 1 the least
+            square(1000)  # one over the bound: 1 goes
+            assert len(_SYNC["bounded-sync"]) == 100
+            calls.clear()
+            square(0)
+            square(1)
+            assert calls == [1]
+            for n in range(5000):
+                square(n)
+            assert len(_SYNC["bounded-sync"]) == 100  # memory follows the bound, not the keys
+        finally:
+            clear_cache("bounded-sync")
+
+    async def test_acached_is_bounded_by_default_and_by_the_environment(
+        self, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        @acached("bounded-default", 60)
+        async def ident(n: int) -> int:
+            return n
+
+        for n in range(DEFAULT_MAXSIZE + 50):
+            await ident(n)
+        assert len(_ASYNC["bounded-default"]) == DEFAULT_MAXSIZE == 10_000
+        clear_acache("bounded-default")
+
+        monkeypatch.setenv("CACHE_MAXSIZE", "20")
+
+        @acached("bounded-env", 60)
+        async def double(n: int) -> int:
+            return 2 * n
+
+        for n in range(100):
+            await double(n)
+        assert len(_ASYNC["bounded-env"]) == 20
+        clear_acache("bounded-env")
+
+        monkeypatch.setenv("CACHE_MAXSIZE", "0")  # 0: unbounded
+
+        @acached("unbounded", 60)
+        async def triple(n: int) -> int:
+            return 3 * n
+
+        for n in range(DEFAULT_MAXSIZE + 10):
+            await triple(n)
+        assert len(_ASYNC["unbounded"]) == DEFAULT_MAXSIZE + 10
+        clear_acache("unbounded")
+
+    def test_invalid_bounds_are_typed_errors(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        with pytest.raises(ValidationError, match="maxsize"):
+            cached("bad-bound", 60, maxsize=-1)
+        monkeypatch.setenv("CACHE_MAXSIZE", "many")
+        with pytest.raises(ConfigurationError, match="CACHE_MAXSIZE"):
+            cached("bad-env", 60)
+
+    def test_a_shared_bucket_keeps_the_smallest_bound(self) -> None:
+        @cached("shared-bound", 60, maxsize=50)
+        def left(n: int) -> int:
+            return n
+
+        @cached("shared-bound", 60, maxsize=500)
+        def right(n: int) -> int:
+            return n
+
+        try:
+            for n in range(200):
+                left(n)
+                right(n)
+            assert len(_SYNC["shared-bound"]) == 50
+        finally:
+            clear_cache("shared-bound")

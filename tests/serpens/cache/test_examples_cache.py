@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import runpy
 from pathlib import Path
 
@@ -12,6 +13,16 @@ from serpens.testing import serve_asgi
 from tests._examples import EXAMPLES, run_example
 
 pytestmark = pytest.mark.redis
+
+
+def _env(redis_url: str, prefix: str) -> dict[str, str]:
+    """A minimal environment; ``PYTHONPATH`` kept so the checkout under test is imported."""
+    return {
+        "REDIS_URL": redis_url,
+        "CACHE_PREFIX": prefix,
+        "PATH": "/usr/bin:/bin",
+        "PYTHONPATH": os.environ.get("PYTHONPATH", ""),
+    }
 
 
 def test_cache_redis_example_runs(redis_url: str, prefix: str, tmp_path: Path) -> None:
@@ -31,3 +42,23 @@ def test_cache_fastapi_example_serves_requests(
     app = runpy.run_path(str(EXAMPLES / "cache_fastapi.py"))["app"]
     with serve_asgi(app) as base_url, httpx.Client(base_url=base_url) as http:
         assert http.get(f"/users/{prefix}").json() == {"user": None}
+
+
+def test_cache_tenants_example_runs(redis_url: str, prefix: str, tmp_path: Path) -> None:
+    result = run_example(
+        str(EXAMPLES / "cache_tenants.py"),
+        cwd=tmp_path,
+        env=_env(redis_url, prefix),
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "ok"
+
+
+def test_cache_invalidate_example_runs(redis_url: str, prefix: str, tmp_path: Path) -> None:
+    result = run_example(
+        str(EXAMPLES / "cache_invalidate.py"),
+        cwd=tmp_path,
+        env=_env(redis_url, prefix),
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "ok"

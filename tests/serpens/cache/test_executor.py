@@ -90,7 +90,7 @@ async def test_other_clients_use_their_own_execute_command(own_redis: RedisServe
     try:
         assert async_executor(single) == single.execute_command
         assert async_executor(traced) == traced.execute_command
-        cache = AsyncRedisCache(single, prefix=_key())
+        cache = AsyncRedisCache(single, prefix=_key(), fail_open=False)
         await cache.set("k", [1, "a"])
         assert await cache.get("k") == [1, "a"]
     finally:
@@ -138,7 +138,7 @@ def test_sync_twin_is_thread_safe(sync_client: redis.Redis) -> None:
     other = redis.Redis.from_url(sync_client_url(sync_client), single_connection_client=True)
     try:
         assert sync_executor(other) == other.execute_command
-        cache = RedisCache(other, prefix=_key())
+        cache = RedisCache(other, prefix=_key(), fail_open=False)
         cache.set("k", {"a": 1})
         assert cache.get("k") == {"a": 1}
     finally:

@@ -26,7 +26,7 @@ WORKER = textwrap.dedent(
     url, prefix, mode = sys.argv[1:4]
 
     async def main():
-        cache = AsyncRedisCache.from_url(url, prefix=prefix, lock_ttl=0.3)
+        cache = AsyncRedisCache.from_url(url, prefix=prefix, lock_ttl=0.3, fail_open=False)
         raw = aioredis.Redis.from_url(url)
         print("ready", flush=True)
         while not await raw.exists(f"{prefix}:go"):
@@ -84,7 +84,7 @@ async def test_concurrent_misses_in_one_process_call_the_factory_once(
 async def test_independent_clients_share_one_fill_through_the_redis_lock(
     redis_url: str, prefix: str
 ) -> None:
-    caches = [AsyncRedisCache.from_url(redis_url, prefix=prefix) for _ in range(3)]
+    caches = [AsyncRedisCache.from_url(redis_url, prefix=prefix, fail_open=False) for _ in range(3)]
     calls: list[int] = []
 
     async def factory() -> str:
@@ -104,7 +104,7 @@ async def test_independent_clients_share_one_fill_through_the_redis_lock(
 
 
 def test_sync_clients_in_threads_share_one_fill(redis_url: str, prefix: str) -> None:
-    caches = [RedisCache.from_url(redis_url, prefix=prefix) for _ in range(3)]
+    caches = [RedisCache.from_url(redis_url, prefix=prefix, fail_open=False) for _ in range(3)]
     calls: list[int] = []
     results: list[object] = []
     barrier = threading.Barrier(9)
@@ -130,8 +130,8 @@ def test_sync_clients_in_threads_share_one_fill(redis_url: str, prefix: str) -> 
 
 
 def test_a_sync_holder_keeps_its_fill_lock_alive_past_lock_ttl(redis_url: str, prefix: str) -> None:
-    holder = RedisCache.from_url(redis_url, prefix=prefix, lock_ttl=0.2)
-    waiter = RedisCache.from_url(redis_url, prefix=prefix, lock_ttl=0.2)
+    holder = RedisCache.from_url(redis_url, prefix=prefix, lock_ttl=0.2, fail_open=False)
+    waiter = RedisCache.from_url(redis_url, prefix=prefix, lock_ttl=0.2, fail_open=False)
     calls: list[str] = []
     started = threading.Event()
     results: dict[str, object] = {}
@@ -179,7 +179,7 @@ async def test_a_dead_lock_holder_is_taken_over(
     await raw.set(f"{prefix}:go", 1)
     assert holder.stdout is not None
     assert (await asyncio.wait_for(holder.stdout.readline(), 10)).strip() == b"started"
-    cache = AsyncRedisCache.from_url(redis_url, prefix=prefix, lock_ttl=0.3)
+    cache = AsyncRedisCache.from_url(redis_url, prefix=prefix, lock_ttl=0.3, fail_open=False)
     calls: list[int] = []
 
     async def factory() -> str:
