@@ -190,6 +190,21 @@ class QueueContract(ContractSuite):
             pytest.param("send", {"body": "x" * 262_145}, id="body-over-256k"),
             pytest.param("send", {"body": "x", "group_id": "g"}, id="group-on-standard"),
             pytest.param("send", {"body": "x", "attributes": {"": "v"}}, id="empty-attr-name"),
+            pytest.param(
+                "send",
+                {"body": "x", "attributes": {f"a{i}": "v" for i in range(11)}},
+                id="eleven-attributes",
+            ),
+            pytest.param(
+                "send",
+                {"body": "x" * 262_100, "attributes": {"big": "v" * 2048}},
+                id="body-and-attributes-over-256k",
+            ),
+            pytest.param(
+                "send",
+                {"body": "é" * 131_072 + "x"},
+                id="body-over-256k-in-utf8-bytes",
+            ),
             pytest.param("receive", {"max_messages": 0}, id="zero-messages"),
             pytest.param("receive", {"max_messages": 11}, id="over-ten-messages"),
             pytest.param("receive", {"visibility_timeout": -1}, id="negative-visibility"),
@@ -202,13 +217,59 @@ class QueueContract(ContractSuite):
         with pytest.raises(ValidationError):
             getattr(queue, method)(**kwargs)
 
+    def test_a_message_of_exactly_256k_counting_its_attributes_is_accepted(
+        self, queue: Queue
+    ) -> None:
+        # 262,144 bytes = body + ("a" + "String" + "v") + ("n" + "String" + "7")
+        body = "x" * (262_144 - len("aStringv") - len("nString7"))
+        queue.send(body, attributes={"a": "v", "n": "7"})
+        (message,) = queue.receive(visibility_timeout=30)
+        assert (len(message.body), dict(message.attributes)) == (len(body), {"a": "v", "n": "7"})
+
+    def test_visibility_runs_from_the_receive_and_a_stale_receipt_is_accepted(
+        self, queue: Queue, advance_clock: Callable[[float], None]
+    ) -> None:
+        """One real wait on real servers: the message waits longer than the timeout first."""
+        queue.send("work")
+        advance_clock(_PAUSE)
+        (first,) = queue.receive(visibility_timeout=1)
+        assert list(queue.receive(max_messages=10)) == [], "redelivered within its timeout"
+        advance_clock(_PAUSE)
+        (again,) = queue.receive(visibility_timeout=30)
+        assert (again.id, again.receive_count) == (first.id, 2)
+        queue.ack(first)  # stale receipt: the request succeeds
+        queue.ack(again)
+        queue.ack(again)  # already acknowledged: harmless
+        with pytest.raises(NotFoundError):
+            queue.change_visibility(again, 0)
+        assert list(queue.receive(max_messages=10)) == []
+
+    def test_a_receipt_from_another_queue_is_not_found(
+        self, queue: Queue, open_queue: QueueFactory
+    ) -> None:
+        other = open_queue(f"q{uuid.uuid4().hex[:12]}", fifo=False)
+        other.send("theirs")
+        queue.send("ours")
+        (foreign,) = other.receive(visibility_timeout=60)
+        with pytest.raises(NotFoundError):
+            queue.ack(foreign)
+        with pytest.raises(NotFoundError):
+            queue.change_visibility(foreign, 0)
+        (ours,) = queue.receive(visibility_timeout=60)
+        assert ours.body == "ours"
+        other.ack(foreign)  # the receipt still works where it was issued
+        assert list(other.receive(max_messages=10)) == []
+
     def test_a_receipt_the_queue_never_issued_is_not_found(self, queue: Queue) -> None:
         queue.send("x")
-        bogus = Message(id=str(uuid.uuid4()), body="x", receipt="bogus-receipt", receive_count=1)
-        with pytest.raises(NotFoundError):
-            queue.ack(bogus)
-        with pytest.raises(NotFoundError):
-            queue.change_visibility(bogus, 0)
+        for receipt in ("bogus-receipt", f"{uuid.uuid4()}.{uuid.uuid4().hex}"):
+            bogus = Message(id=str(uuid.uuid4()), body="x", receipt=receipt, receive_count=1)
+            with pytest.raises(NotFoundError):
+                queue.ack(bogus)
+            with pytest.raises(NotFoundError):
+                queue.change_visibility(bogus, 0)
+        (message,) = queue.receive(visibility_timeout=60)
+        assert message.body == "x"
 
     def test_fifo_delivers_each_group_in_send_order(self, fifo: Queue) -> None:
         for i in range(4):
@@ -269,6 +330,10 @@ class QueueContract(ContractSuite):
         [
             pytest.param({}, id="no-group"),
             pytest.param({"group_id": "g", "delay_seconds": 5}, id="delay"),
+            pytest.param({"group_id": "a b"}, id="group-id-with-a-space"),
+            pytest.param({"group_id": "g" * 129}, id="group-id-over-128"),
+            pytest.param({"group_id": "g", "dedup_id": "d" * 129}, id="dedup-id-over-128"),
+            pytest.param({"group_id": "g", "dedup_id": "é"}, id="dedup-id-not-ascii"),
         ],
     )
     def test_fifo_rejects_sends_sqs_rejects(self, fifo: Queue, kwargs: dict[str, Any]) -> None:

@@ -109,6 +109,23 @@ class Mutant(InMemoryQueue):
             "test_differential_against_fake",
         ],
     ),
+    "visibility_counted_from_the_send": (
+        # a message that waited longer than its timeout is delivered twice within it
+        """
+class Mutant(InMemoryQueue):
+    def receive(self, *, visibility_timeout=None, **kwargs):
+        core = self._core
+        with core.lock:
+            before = {m.id: m.visible_at for m in core.messages.values()}
+        got = super().receive(visibility_timeout=visibility_timeout, **kwargs)
+        timeout = core.visibility_timeout if visibility_timeout is None else visibility_timeout
+        with core.lock:
+            for message in got:
+                core.messages[message.id].visible_at = before[message.id] + timeout
+        return got
+""",
+        ["test_visibility_runs_from_the_receive_and_a_stale_receipt_is_accepted"],
+    ),
     "visibility_timeout_ignored": (
         """
 class Mutant(InMemoryQueue):
