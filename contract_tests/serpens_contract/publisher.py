@@ -15,6 +15,8 @@ import uuid
 import warnings
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from decimal import Decimal
 from typing import Any, ClassVar, Protocol
 
 import pytest
@@ -274,6 +276,66 @@ class PublisherContract(ContractSuite):
         assert got.attributes == snapshot
         assert attributes == snapshot
 
+    def test_non_string_attributes_have_fixed_wire_spellings(self, session: _Session) -> None:
+        """Golden wire strings, written out here rather than computed by the shared codec.
+
+        Booleans are spelled as the JSON literals ``true``/``false`` (what a JSON payload,
+        an HTTP query parameter and a Pub/Sub subscription filter such as
+        ``attributes.flag = "true"`` all use), not Python's ``True``; numbers in decimal
+        form, Decimals with their digits kept, UUIDs in canonical lower-case form.
+        """
+        topic = session.topic()
+        attributes: dict[str, Any] = {
+            "flag": True,
+            "off": False,
+            "n": 7,
+            "neg": -3,
+            "big": 10**20,
+            "x": 2.5,
+            "amount": Decimal("1.10"),
+            "id": uuid.UUID("12345678-1234-5678-1234-56781234abcd"),
+        }
+        session.publisher.publish(topic, b"", attributes=attributes)
+        (got,) = session.rig.read(topic, 1)
+        assert got.attributes == {
+            "flag": "true",
+            "off": "false",
+            "n": "7",
+            "neg": "-3",
+            "big": "100000000000000000000",
+            "x": "2.5",
+            "amount": "1.10",
+            "id": "12345678-1234-5678-1234-56781234abcd",
+        }
+
+    def test_a_mapping_payload_has_fixed_wire_bytes(self, session: _Session) -> None:
+        """Golden bytes for the JSON extensions: ISO 8601, UUIDs and Decimals as strings."""
+        topic = session.topic()
+        payload = {
+            "at": datetime(2024, 1, 2, 3, 4, 5, tzinfo=UTC),
+            "day": date(2024, 1, 2),
+            "id": uuid.UUID("12345678-1234-5678-1234-56781234abcd"),
+            "amount": Decimal("1.10"),
+            "tags": ("a", "b"),
+            "ok": True,
+            "none": None,
+        }
+        session.publisher.publish(topic, payload)
+        (got,) = session.rig.read(topic, 1)
+        assert got.data == (
+            b'{"at":"2024-01-02T03:04:05+00:00","day":"2024-01-02",'
+            b'"id":"12345678-1234-5678-1234-56781234abcd","amount":"1.10",'
+            b'"tags":["a","b"],"ok":true,"none":null}'
+        )
+
+    def test_attributes_at_pub_sub_limits_are_accepted(self, session: _Session) -> None:
+        """100 attributes, a 256-byte key and a 1024-byte value: Pub/Sub's own limits."""
+        topic = session.topic()
+        attributes = {f"k{i:02}": "v" for i in range(99)} | {"k" * 256: "é" * 512}
+        session.publisher.publish(topic, "at the limits", attributes=attributes)
+        (got,) = session.rig.read(topic, 1)
+        assert got.attributes == attributes
+
     def test_an_empty_payload_with_attributes_is_a_message(self, session: _Session) -> None:
         topic = session.topic()
         session.publisher.publish(topic, b"", attributes={"only": "attributes"})
@@ -342,6 +404,12 @@ class PublisherContract(ContractSuite):
             pytest.param("x", {"attributes": {"googkey": "v"}}, id="goog-attribute-key"),
             pytest.param("x", {"attributes": {"timeout": "5"}}, id="sdk-reserved-key"),
             pytest.param("x", {"ordering_key": ""}, id="empty-ordering-key"),
+            pytest.param("x", {"ordering_key": "o" * 1025}, id="ordering-key-over-1024-bytes"),
+            pytest.param("x", {"attributes": {"k": "v" * 1025}}, id="value-over-1024-bytes"),
+            pytest.param("x", {"attributes": {"k" * 257: "v"}}, id="key-over-256-bytes"),
+            pytest.param(
+                "x", {"attributes": {f"k{i}": "v" for i in range(101)}}, id="101-attributes"
+            ),
         ],
     )
     def test_invalid_messages_are_validation_errors(
