@@ -61,14 +61,19 @@ class Mutant(InMemoryDocumentStore):
         ["test_put_then_get_round_trips_every_value_type"],
     ),
     "item_size_unchecked": (
-        # the shared rule patched inside the sandbox: the fake stores what DynamoDB refuses
+        # the shared rule, patched only while this mutant stores an item: the fake then
+        # stores what DynamoDB refuses
         """
-import serpens.fakes._document
-
-serpens.fakes._document.check_item_size = lambda stored: None
+import serpens.fakes._document as module
 
 class Mutant(InMemoryDocumentStore):
-    pass
+    def put(self, table, item, *, if_absent=False):
+        genuine = module.check_item_size
+        module.check_item_size = lambda stored: None
+        try:
+            super().put(table, item, if_absent=if_absent)
+        finally:
+            module.check_item_size = genuine
 """,
         ["test_invalid_items_are_validation_errors"],
     ),
