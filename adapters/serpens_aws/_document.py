@@ -10,7 +10,16 @@ from typing import TYPE_CHECKING, Any, ClassVar, Literal
 import boto3
 from boto3.dynamodb.types import Binary, TypeDeserializer, TypeSerializer
 
-from serpens._rules.document import check_query, from_stored, stored_key, to_stored
+from serpens._rules.document import (
+    KEY_TYPES,
+    KeyType,
+    check_item_size,
+    check_query,
+    from_stored,
+    key_type_code,
+    stored_key,
+    to_stored,
+)
 from serpens.errors import (
     BackendUnavailableError,
     ConflictError,
@@ -25,6 +34,9 @@ if TYPE_CHECKING:
     from types_boto3_dynamodb import DynamoDBClient
 
 __all__ = ["DynamoDBDocumentStore"]
+
+_Schema = tuple[str, str | None, dict[str, KeyType]]
+_TYPES_BY_CODE: dict[str, KeyType] = {code: kind for kind, code in KEY_TYPES.items()}
 
 _CODES: dict[str, type[SerpensError]] = {
     "ResourceNotFoundException": NotFoundError,
@@ -65,7 +77,10 @@ class DynamoDBDocumentStore:
 
     Takes a ready ``boto3`` DynamoDB client, or builds one on first use from the usual
     AWS environment (``AWS_ENDPOINT_URL`` points it at a local endpoint). Construction
-    does no I/O. Each table's key schema is read once (``DescribeTable``) and cached.
+    does no I/O. Each table's key schema and key types are read once (``DescribeTable``)
+    and cached, so keys of the wrong type and items over 400 KB fail before any request.
+    ``query`` follows DynamoDB's 1 MB pages (``LastEvaluatedKey``) until it has every
+    item or ``limit`` of them.
     """
 
     _serializer: ClassVar[TypeSerializer] = TypeSerializer()
@@ -81,7 +96,7 @@ class DynamoDBDocumentStore:
         self._client = client
         self._endpoint_url = endpoint_url
         self._region_name = region_name
-        self._schemas: dict[str, tuple[str, str | None]] = {}
+        self._schemas: dict[str, _Schema] = {}
         self._lock = threading.Lock()
 
     @property
@@ -95,34 +110,56 @@ class DynamoDBDocumentStore:
                     )
         return self._client
 
-    def create_table(self, table: str, partition_key: str, sort_key: str | None = None) -> None:
-        """Create an on-demand *table* with string keys and wait until it is active."""
-        keys: list[tuple[str, Literal["HASH", "RANGE"]]] = [(partition_key, "HASH")]
+    def create_table(
+        self,
+        table: str,
+        partition_key: str,
+        sort_key: str | None = None,
+        *,
+        partition_type: KeyType = str,
+        sort_type: KeyType = str,
+    ) -> None:
+        """Create an on-demand *table* and wait until it is active.
+
+        *partition_type* and *sort_type* (``str``, ``int`` or ``bytes``) declare the key
+        attribute types (DynamoDB ``S``, ``N``, ``B``); ``int`` sort keys order numerically.
+        """
+        keys: list[tuple[str, Literal["HASH", "RANGE"], KeyType]] = [
+            (partition_key, "HASH", partition_type)
+        ]
         if sort_key:
-            keys.append((sort_key, "RANGE"))
+            keys.append((sort_key, "RANGE", sort_type))
         with _translate_errors(table):
             self.client.create_table(
                 TableName=table,
-                KeySchema=[{"AttributeName": n, "KeyType": t} for n, t in keys],
-                AttributeDefinitions=[{"AttributeName": n, "AttributeType": "S"} for n, _ in keys],
+                KeySchema=[{"AttributeName": n, "KeyType": t} for n, t, _ in keys],
+                AttributeDefinitions=[
+                    {"AttributeName": n, "AttributeType": key_type_code(k)} for n, _, k in keys
+                ],
                 BillingMode="PAY_PER_REQUEST",
             )
             self.client.get_waiter("table_exists").wait(
                 TableName=table, WaiterConfig={"Delay": 1, "MaxAttempts": 30}
             )
-        self._schemas[table] = (partition_key, sort_key)
+        self._schemas[table] = (partition_key, sort_key, {n: k for n, _, k in keys})
 
-    def _schema(self, table: str) -> tuple[str, str | None]:
+    def _schema(self, table: str) -> _Schema:
         schema = self._schemas.get(table)
         if schema is None:
             with _translate_errors(table):
-                described = self.client.describe_table(TableName=table)["Table"]["KeySchema"]
-            roles = {k["KeyType"]: k["AttributeName"] for k in described}
-            schema = self._schemas[table] = (roles["HASH"], roles.get("RANGE"))
+                described = self.client.describe_table(TableName=table)["Table"]
+            roles = {k["KeyType"]: k["AttributeName"] for k in described["KeySchema"]}
+            types = {
+                d["AttributeName"]: _TYPES_BY_CODE[d["AttributeType"]]
+                for d in described["AttributeDefinitions"]
+                if d["AttributeName"] in roles.values()
+            }
+            schema = self._schemas[table] = (roles["HASH"], roles.get("RANGE"), types)
         return schema
 
     def _key(self, table: str, values: Mapping[str, object], *, exact: bool) -> dict[str, Any]:
-        stored = stored_key(values, *self._schema(table), exact=exact)
+        partition_key, sort_key, types = self._schema(table)
+        stored = stored_key(values, partition_key, sort_key, exact=exact, types=types)
         return {name: self._serializer.serialize(value) for name, value in stored.items()}
 
     def _decode(self, raw: Mapping[str, Any]) -> Item:
@@ -134,6 +171,7 @@ class DynamoDBDocumentStore:
         key = self._key(table, item, exact=False)
         stored = to_stored(item)
         assert isinstance(stored, dict)  # noqa: S101 - to_stored maps a Mapping to a dict
+        check_item_size(stored)
         request: dict[str, Any] = {
             "TableName": table,
             "Item": {k: self._serializer.serialize(v) for k, v in stored.items()},
@@ -169,8 +207,16 @@ class DynamoDBDocumentStore:
         limit: int | None = None,
     ) -> Sequence[Item]:
         """See :meth:`serpens.ports.DocumentStore.query`."""
-        partition_key, sort_key = self._schema(table)
-        check_query(table, partition_key, sort_key, partition, sort_prefix=sort_prefix, limit=limit)
+        partition_key, sort_key, types = self._schema(table)
+        check_query(
+            table,
+            partition_key,
+            sort_key,
+            partition,
+            sort_prefix=sort_prefix,
+            limit=limit,
+            types=types,
+        )
         condition = "#pk = :pk"
         names = {"#pk": partition_key}
         values = {":pk": self._serializer.serialize(to_stored(partition))}

@@ -14,6 +14,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 import boto3
+from botocore.exceptions import ClientError
 
 from serpens._rules.queue import (
     AttributeValue,
@@ -53,6 +54,19 @@ def _translate(what: str) -> Iterator[None]:
     """Map botocore failures to serpens errors; missing region or credentials are config."""
     with translate_errors(what, _CODES):
         yield
+
+
+def _receipt_refused(exc: ClientError) -> bool:
+    """SQS answers a change of visibility on a deleted message with InvalidParameterValue.
+
+    Its message names the ``ReceiptHandle`` ("Message does not exist or is not available
+    for visibility timeout change"); the port promises NotFoundError there, while other
+    invalid parameters stay ValidationError.
+    """
+    error = exc.response.get("Error", {})
+    return error.get("Code") == "InvalidParameterValue" and "ReceiptHandle" in error.get(
+        "Message", ""
+    )
 
 
 def _number_text(name: str, value: float | Decimal) -> str:
@@ -216,9 +230,18 @@ class SQSQueue:
         """See :meth:`serpens.ports.Queue.change_visibility`."""
         check_visibility(timeout)
         with _translate(self._what):
-            self.client.change_message_visibility(
-                QueueUrl=self.queue_url, ReceiptHandle=message.receipt, VisibilityTimeout=timeout
-            )
+            try:
+                self.client.change_message_visibility(
+                    QueueUrl=self.queue_url,
+                    ReceiptHandle=message.receipt,
+                    VisibilityTimeout=timeout,
+                )
+            except ClientError as exc:
+                if _receipt_refused(exc):
+                    raise NotFoundError(
+                        f"message {message.id!r} is not in flight in {self._what}"
+                    ) from exc
+                raise
 
 
 class AsyncSQSQueue:

@@ -24,6 +24,7 @@ from sqlalchemy.exc import DBAPIError, OperationalError, SQLAlchemyError
 from serpens._rules.queue import (
     DEDUP_WINDOW_SECONDS,
     DEFAULT_VISIBILITY_TIMEOUT,
+    MAX_VISIBILITY_TIMEOUT,
     AttributeValue,
     check_receive,
     check_send,
@@ -41,6 +42,12 @@ from serpens.ports import Message
 __all__ = ["PostgresQueue"]
 
 _POLL_SECONDS = 0.1
+# An acknowledged message leaves a tombstone in the dedup table, so acknowledging it
+# again is harmless while a receipt this queue never issued is NotFoundError. The key
+# holds a space, which no FIFO deduplication id may contain, and it lives as long as a
+# receipt can (the longest visibility timeout).
+_ACKED = "acked "
+_TOMBSTONE_SECONDS = MAX_VISIBILITY_TIMEOUT
 
 
 def _ddl(table: str) -> list[str]:
@@ -107,8 +114,9 @@ class PostgresQueue:
         table: the table name (``create_table`` creates it and its dedup table).
 
     Construction does no I/O; call :meth:`create_table` once (it is idempotent).
-    Receipts are ``<message id>.<token>``; an ``ack`` of a message that is already gone
-    is harmless, a receipt that is not one of ours is :class:`NotFoundError`.
+    Receipts are ``<message id>.<token>``; an ``ack`` of a message this queue already
+    acknowledged is harmless (for 12 hours, the longest a receipt lives), a receipt
+    that is not one of ours is :class:`NotFoundError`, as on SQS.
     """
 
     def __init__(
@@ -257,11 +265,42 @@ class PostgresQueue:
     def ack(self, message: Message) -> None:
         """See :meth:`serpens.ports.Queue.ack`."""
         message_id = _message_id(message.receipt)
+        tombstone = {"q": self.name, "k": f"{_ACKED}{message_id}", "id": message_id}
         with _translate(self._what), self._engine.begin() as conn:
-            conn.execute(
-                text(f"DELETE FROM {self._table} WHERE id = :id AND queue = :q"),
+            deleted = conn.execute(
+                text(
+                    f"DELETE FROM {self._table} WHERE id = :id AND queue = :q"
+                    " AND receipt IS NOT NULL"
+                ),
                 {"id": message_id, "q": self.name},
             )
+            if deleted.rowcount:
+                conn.execute(
+                    text(
+                        f"INSERT INTO {self._table}_dedup (queue, dedup_id, message_id,"
+                        " expires_at) VALUES (:q, :k, :id, clock_timestamp()"
+                        " + make_interval(secs => :life)) ON CONFLICT (queue, dedup_id)"
+                        " DO UPDATE SET expires_at = EXCLUDED.expires_at"
+                    ),
+                    {**tombstone, "life": _TOMBSTONE_SECONDS},
+                )
+                conn.execute(
+                    text(
+                        f"DELETE FROM {self._table}_dedup WHERE queue = :q"
+                        " AND expires_at <= clock_timestamp()"
+                    ),
+                    {"q": self.name},
+                )
+                return
+            acked = conn.execute(
+                text(
+                    f"SELECT 1 FROM {self._table}_dedup WHERE queue = :q AND dedup_id = :k"
+                    " AND expires_at > clock_timestamp()"
+                ),
+                tombstone,
+            ).first()
+        if acked is None:
+            raise NotFoundError(f"no message was delivered with receipt {message.receipt!r}")
 
     def change_visibility(self, message: Message, timeout: int) -> None:
         """See :meth:`serpens.ports.Queue.change_visibility`."""

@@ -22,6 +22,17 @@ if TYPE_CHECKING:
     from serpens_contract.cache import AsyncCacheContract, CacheCapabilities, CacheContract
     from serpens_contract.document import DocumentStoreCapabilities, DocumentStoreContract
     from serpens_contract.http import HttpClientCapabilities, HttpClientContract, HttpTarget
+    from serpens_contract.parameters import (
+        FakeParameterRig,
+        FakeSecretRig,
+        ParameterKind,
+        ParameterRig,
+        ParameterStoreCapabilities,
+        ParameterStoreContract,
+        SecretRig,
+        SecretStoreCapabilities,
+        SecretStoreContract,
+    )
     from serpens_contract.publisher import (
         EmulatorRig,
         FakeRig,
@@ -43,11 +54,17 @@ __all__ = [
     "DocumentStoreCapabilities",
     "DocumentStoreContract",
     "EmulatorRig",
+    "FakeParameterRig",
     "FakeRig",
+    "FakeSecretRig",
     "HttpClientCapabilities",
     "HttpClientContract",
     "HttpTarget",
     "Outcome",
+    "ParameterKind",
+    "ParameterRig",
+    "ParameterStoreCapabilities",
+    "ParameterStoreContract",
     "PublisherCapabilities",
     "PublisherContract",
     "PublisherRig",
@@ -57,6 +74,9 @@ __all__ = [
     "RateLimitContract",
     "RepositoryCapabilities",
     "RepositoryContract",
+    "SecretRig",
+    "SecretStoreCapabilities",
+    "SecretStoreContract",
     "SyncDriver",
     "hypothesis_settings",
     "observe",
@@ -88,6 +108,15 @@ _LAZY: dict[str, str] = {
     "HttpTarget": "http",
     "RateLimitCapabilities": "rate_limit",
     "RateLimitContract": "rate_limit",
+    "FakeParameterRig": "parameters",
+    "ParameterKind": "parameters",
+    "FakeSecretRig": "parameters",
+    "ParameterRig": "parameters",
+    "ParameterStoreCapabilities": "parameters",
+    "ParameterStoreContract": "parameters",
+    "SecretRig": "parameters",
+    "SecretStoreCapabilities": "parameters",
+    "SecretStoreContract": "parameters",
 }
 
 

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import copy
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, ClassVar, Protocol
@@ -12,9 +13,9 @@ import pytest
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, rule, run_state_machine_as_test
 
+from serpens._rules.document import KeyType
 from serpens.errors import ConflictError, NotFoundError, ValidationError
-from serpens.fakes import InMemoryDocumentStore
-from serpens.ports import DocumentStore
+from serpens.ports import DocumentStore, Item
 from serpens_contract._suite import ContractSuite
 from serpens_contract.differential import observe
 from serpens_contract.settings import hypothesis_settings
@@ -25,8 +26,16 @@ __all__ = ["DocumentStoreCapabilities", "DocumentStoreContract", "TableCreatingS
 class TableCreatingStore(DocumentStore, Protocol):
     """A store the suite can create its tables in."""
 
-    def create_table(self, table: str, partition_key: str, sort_key: str | None = None) -> None:
-        """Create *table*; the suite calls it once per table and namespace."""
+    def create_table(
+        self,
+        table: str,
+        partition_key: str,
+        sort_key: str | None = None,
+        *,
+        partition_type: KeyType = str,
+        sort_type: KeyType = str,
+    ) -> None:
+        """Create *table* with keys of the given types; called once per table and namespace."""
         ...
 
 
@@ -138,12 +147,66 @@ class DocumentStoreContract(ContractSuite):
             pytest.param({"id": "1", "x": set()}, id="empty-set"),
             pytest.param({"id": "1", "x": {1: "int map key"}}, id="int-map-key"),
             pytest.param({"id": "1", "x": object()}, id="unsupported-type"),
+            pytest.param({"id": 1}, id="int-key-on-a-string-key-table"),
+            pytest.param({"id": "k" * 2049}, id="partition-key-over-2048-bytes"),
+            pytest.param({"id": "1", "blob": "x" * 500_000}, id="item-over-400kb"),
+            # the value alone is under 409,600 bytes; with its 1,000-byte name it is over
+            pytest.param({"id": "1", "n" * 1000: "x" * 408_700}, id="names-count-toward-400kb"),
+            pytest.param(
+                {"id": "1", **{f"a{i:03}": "x" * 4096 for i in range(100)}},
+                id="many-attributes-over-400kb",
+            ),
         ],
     )
     def test_invalid_items_are_validation_errors(self, tables: Any, item: Any) -> None:
         store, people, _ = tables
         with pytest.raises(ValidationError):
             store.put(people, item)
+
+    def test_an_item_under_400kb_round_trips(self, tables: Any) -> None:
+        store, people, _ = tables
+        item = {"id": "1", "blob": "x" * 400_000, "n": 12345678901234567890, "ok": True}
+        store.put(people, item)
+        assert store.get(people, {"id": "1"}) == item
+
+    def test_a_sort_key_over_1024_bytes_is_a_validation_error(self, tables: Any) -> None:
+        store, _, events = tables
+        with pytest.raises(ValidationError):
+            store.put(events, {"user": "u1", "at": "t" * 1025})
+        store.put(events, {"user": "u1", "at": "t" * 1024})
+        assert [len(row["at"]) for row in store.query(events, "u1")] == [1024]
+
+    def test_numeric_sort_keys_order_numerically(self, tables: Any) -> None:
+        store, people, _ = tables
+        scores = people.removesuffix("-people") + "-scores"
+        store.create_table(scores, "player", "round", sort_type=int)
+        for n in (10, 9, 100, 2):
+            store.put(scores, {"player": "p", "round": n, "points": n * 3})
+        assert [row["round"] for row in store.query(scores, "p")] == [2, 9, 10, 100]
+        assert [row["round"] for row in store.query(scores, "p", descending=True, limit=2)] == [
+            100,
+            10,
+        ]
+        assert store.get(scores, {"player": "p", "round": 10}) == {
+            "player": "p",
+            "round": 10,
+            "points": 30,
+        }
+        with pytest.raises(ValidationError):
+            store.put(scores, {"player": "p", "round": "3"})
+        with pytest.raises(ValidationError):
+            store.query(scores, "p", sort_prefix="1")
+
+    def test_query_follows_pages_past_1mb(self, tables: Any) -> None:
+        """DynamoDB answers one Query with at most 1 MB; the port returns every item."""
+        store, _, events = tables
+        for i in range(12):  # ~1.2 MB in one partition
+            store.put(events, {"user": "big", "at": f"{i:02}", "blob": "x" * 100_000})
+        rows = store.query(events, "big")
+        assert [row["at"] for row in rows] == [f"{i:02}" for i in range(12)]
+        assert all(len(row["blob"]) == 100_000 for row in rows)
+        assert len(store.query(events, "big", limit=11)) == 11
+        assert store.query(events, "big", descending=True)[-1]["at"] == "00"
 
     def test_a_key_with_extra_attributes_is_a_validation_error(self, tables: Any) -> None:
         store, people, _ = tables
@@ -160,7 +223,11 @@ class DocumentStoreContract(ContractSuite):
         assert store.get(people, {"id": "1"}) == {"id": "1", "tags": ["a"]}
 
     def test_differential_against_fake(self, open_document_store: StoreFactory) -> None:
-        """Random put/get/delete/query sequences answer exactly like the in-memory fake."""
+        """Random put/get/delete/query sequences answer like the suite's reference model.
+
+        The model is written here, independently of the fake and of the shared rules, so
+        a failure blames the implementation under test, the fake included.
+        """
 
         class Machine(_DocumentMachine):
             def __init__(self) -> None:
@@ -181,12 +248,70 @@ _VALUES = st.one_of(
 )
 
 
+def _read_back(value: object) -> object:
+    """A stored value as DynamoDB gives it back: integral numbers as int, copies."""
+    if isinstance(value, Decimal):
+        return int(value) if value == value.to_integral_value() else value
+    if isinstance(value, list):
+        return [_read_back(v) for v in value]
+    return value
+
+
+class _DocumentModel:
+    """The suite's reference model of the two tables the differential test uses.
+
+    Plain dicts, written from DynamoDB's documented behaviour for the values the test
+    draws; it shares no code with the fake or the shared rules.
+    """
+
+    def __init__(self) -> None:
+        self.tables: dict[str, tuple[tuple[str, ...], dict[tuple[object, ...], Item]]] = {}
+
+    def create_table(self, table: str, partition_key: str, sort_key: str | None = None) -> None:
+        keys = (partition_key, sort_key) if sort_key else (partition_key,)
+        self.tables[table] = (keys, {})
+
+    def put(self, table: str, item: Mapping[str, object], *, if_absent: bool = False) -> None:
+        keys, rows = self.tables[table]
+        key = tuple(item[k] for k in keys)
+        if if_absent and key in rows:
+            raise ConflictError("exists")
+        rows[key] = {k: _read_back(v) for k, v in item.items()}
+
+    def get(self, table: str, key: Mapping[str, object]) -> Item | None:
+        keys, rows = self.tables[table]
+        found = rows.get(tuple(key[k] for k in keys))
+        return None if found is None else copy.deepcopy(found)
+
+    def delete(self, table: str, key: Mapping[str, object]) -> bool:
+        keys, rows = self.tables[table]
+        return rows.pop(tuple(key[k] for k in keys), None) is not None
+
+    def query(
+        self,
+        table: str,
+        partition: object,
+        *,
+        sort_prefix: str | None = None,
+        descending: bool = False,
+        limit: int | None = None,
+    ) -> list[Item]:
+        _, rows = self.tables[table]
+        hits = sorted(
+            (key[1], item)
+            for key, item in rows.items()
+            if key[0] == partition and str(key[1]).startswith(sort_prefix or "")
+        )
+        ordered = [copy.deepcopy(item) for _, item in (reversed(hits) if descending else hits)]
+        return ordered[:limit]
+
+
 class _DocumentMachine(RuleBasedStateMachine):
     def __init__(self, factory: StoreFactory) -> None:
         super().__init__()
         namespace = f"d{uuid.uuid4().hex[:12]}"
         self.tables = (f"{namespace}-people", f"{namespace}-events")
-        self.model = InMemoryDocumentStore()
+        self.model = _DocumentModel()
         self.impl = factory(namespace)
         for store in (self.model, self.impl):
             store.create_table(self.tables[0], "id")
@@ -195,7 +320,10 @@ class _DocumentMachine(RuleBasedStateMachine):
     def _both(self, method: str, *args: Any, **kwargs: Any) -> None:
         expected = observe(getattr(self.model, method), *args, **kwargs)
         actual = observe(getattr(self.impl, method), *args, **kwargs)
-        assert actual == expected, f"{method}{args}{kwargs}: {actual} != fake {expected}"
+        assert actual == expected, (
+            f"{method}{args}{kwargs}: the store under test answered {actual},"
+            f" the suite's reference model {expected}"
+        )
 
     @rule(key=_KEYS, value=_VALUES, if_absent=st.booleans())
     def put(self, key: str, value: object, if_absent: bool) -> None:

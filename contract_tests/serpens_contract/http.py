@@ -46,11 +46,15 @@ class HttpTarget:
         base_url: origin serving :func:`scenario_app` (``http://127.0.0.1:8123``).
         unreachable_url: a URL on which connections are refused.
         make_client: returns a new client; the suite closes it with ``aclose()``.
+        other_base_url: another origin serving the same app (``http://localhost:8123``
+            for the server above), for redirects that leave the origin; the test that
+            needs it fails while it is ``None``.
     """
 
     base_url: str
     unreachable_url: str
     make_client: Callable[[], HttpClient]
+    other_base_url: str | None = None
 
 
 _SEGMENT = st.text(st.sampled_from("abcXYZ019-_.~ çé"), min_size=1, max_size=8)
@@ -193,6 +197,57 @@ class HttpClientContract(ContractSuite):
         assert echo["headers"]["x-request-id"] == "abc"
         assert echo["headers"]["authorization"] == "Bearer t"
         assert echo["headers"]["host"] == url("").split("://", 1)[1]
+
+    async def test_default_request_headers_are_sent_and_a_callers_replace_them(
+        self, client: HttpClient, url: Any
+    ) -> None:
+        sent = (await self._echo(await client.get(url("/echo"))))["headers"]
+        assert sent["accept"] == "*/*"
+        assert "gzip" in sent["accept-encoding"].split(", ")
+        assert sent["connection"] == "keep-alive"
+        assert sent["user-agent"]
+        assert "content-length" not in sent
+        mine = {"Accept": "application/json", "User-Agent": "svc/1.0"}
+        sent = (await self._echo(await client.get(url("/echo"), headers=mine)))["headers"]
+        assert (sent["accept"], sent["user-agent"]) == ("application/json", "svc/1.0")
+
+    @pytest.mark.parametrize("path", ["/status/200", "/echo", "/bytes"])
+    async def test_a_head_response_has_no_body(
+        self, client: HttpClient, url: Any, path: str
+    ) -> None:
+        response = await client.request("HEAD", url(path))
+        assert response.status_code == 200
+        assert (response.content, response.text) == (b"", "")
+
+    async def test_a_redirect_within_the_origin_keeps_authorization_and_drops_cookie(
+        self, client: HttpClient, url: Any
+    ) -> None:
+        headers = {"Authorization": "Bearer t", "Cookie": "session=s", "X-Keep": "1"}
+        response = await client.get(
+            url("/redirect/302"), params={"to": "/echo"}, headers=headers, follow_redirects=True
+        )
+        sent = (await self._echo(response))["headers"]
+        assert (sent["authorization"], sent["x-keep"]) == ("Bearer t", "1")
+        assert "cookie" not in sent
+
+    @pytest.mark.parametrize("code", [302, 307])
+    async def test_a_redirect_to_another_origin_drops_authorization(
+        self, client: HttpClient, url: Any, http_target: HttpTarget, code: int
+    ) -> None:
+        if http_target.other_base_url is None:
+            pytest.fail("set HttpTarget.other_base_url: another origin serving the scenario app")
+        other = http_target.other_base_url.rstrip("/")
+        headers = {"Authorization": "Bearer t", "X-Keep": "1"}
+        response = await client.get(
+            url(f"/redirect/{code}"),
+            params={"to": f"{other}/echo"},
+            headers=headers,
+            follow_redirects=True,
+        )
+        sent = (await self._echo(response))["headers"]
+        assert "authorization" not in sent
+        assert sent["x-keep"] == "1"
+        assert sent["host"] == other.split("://", 1)[1]
 
     async def test_response_headers_are_case_insensitive_and_join_repeats(
         self, client: HttpClient, url: Any

@@ -20,7 +20,6 @@ from hypothesis.stateful import (
 )
 
 from serpens.errors import NotFoundError, ValidationError
-from serpens.fakes import InMemoryQueue
 from serpens.ports import AsyncQueue, Message, Queue
 from serpens_contract._suite import ContractSuite
 from serpens_contract.capabilities import register_capability, requires
@@ -190,6 +189,21 @@ class QueueContract(ContractSuite):
             pytest.param("send", {"body": "x" * 262_145}, id="body-over-256k"),
             pytest.param("send", {"body": "x", "group_id": "g"}, id="group-on-standard"),
             pytest.param("send", {"body": "x", "attributes": {"": "v"}}, id="empty-attr-name"),
+            pytest.param(
+                "send",
+                {"body": "x", "attributes": {f"a{i}": "v" for i in range(11)}},
+                id="eleven-attributes",
+            ),
+            pytest.param(
+                "send",
+                {"body": "x" * 262_100, "attributes": {"big": "v" * 2048}},
+                id="body-and-attributes-over-256k",
+            ),
+            pytest.param(
+                "send",
+                {"body": "é" * 131_072 + "x"},
+                id="body-over-256k-in-utf8-bytes",
+            ),
             pytest.param("receive", {"max_messages": 0}, id="zero-messages"),
             pytest.param("receive", {"max_messages": 11}, id="over-ten-messages"),
             pytest.param("receive", {"visibility_timeout": -1}, id="negative-visibility"),
@@ -202,13 +216,59 @@ class QueueContract(ContractSuite):
         with pytest.raises(ValidationError):
             getattr(queue, method)(**kwargs)
 
+    def test_a_message_of_exactly_256k_counting_its_attributes_is_accepted(
+        self, queue: Queue
+    ) -> None:
+        # 262,144 bytes = body + ("a" + "String" + "v") + ("n" + "String" + "7")
+        body = "x" * (262_144 - len("aStringv") - len("nString7"))
+        queue.send(body, attributes={"a": "v", "n": "7"})
+        (message,) = queue.receive(visibility_timeout=30)
+        assert (len(message.body), dict(message.attributes)) == (len(body), {"a": "v", "n": "7"})
+
+    def test_visibility_runs_from_the_receive_and_a_stale_receipt_is_accepted(
+        self, queue: Queue, advance_clock: Callable[[float], None]
+    ) -> None:
+        """One real wait on real servers: the message waits longer than the timeout first."""
+        queue.send("work")
+        advance_clock(_PAUSE)
+        (first,) = queue.receive(visibility_timeout=1)
+        assert list(queue.receive(max_messages=10)) == [], "redelivered within its timeout"
+        advance_clock(_PAUSE)
+        (again,) = queue.receive(visibility_timeout=30)
+        assert (again.id, again.receive_count) == (first.id, 2)
+        queue.ack(first)  # stale receipt: the request succeeds
+        queue.ack(again)
+        queue.ack(again)  # already acknowledged: harmless
+        with pytest.raises(NotFoundError):
+            queue.change_visibility(again, 0)
+        assert list(queue.receive(max_messages=10)) == []
+
+    def test_a_receipt_from_another_queue_is_not_found(
+        self, queue: Queue, open_queue: QueueFactory
+    ) -> None:
+        other = open_queue(f"q{uuid.uuid4().hex[:12]}", fifo=False)
+        other.send("theirs")
+        queue.send("ours")
+        (foreign,) = other.receive(visibility_timeout=60)
+        with pytest.raises(NotFoundError):
+            queue.ack(foreign)
+        with pytest.raises(NotFoundError):
+            queue.change_visibility(foreign, 0)
+        (ours,) = queue.receive(visibility_timeout=60)
+        assert ours.body == "ours"
+        other.ack(foreign)  # the receipt still works where it was issued
+        assert list(other.receive(max_messages=10)) == []
+
     def test_a_receipt_the_queue_never_issued_is_not_found(self, queue: Queue) -> None:
         queue.send("x")
-        bogus = Message(id=str(uuid.uuid4()), body="x", receipt="bogus-receipt", receive_count=1)
-        with pytest.raises(NotFoundError):
-            queue.ack(bogus)
-        with pytest.raises(NotFoundError):
-            queue.change_visibility(bogus, 0)
+        for receipt in ("bogus-receipt", f"{uuid.uuid4()}.{uuid.uuid4().hex}"):
+            bogus = Message(id=str(uuid.uuid4()), body="x", receipt=receipt, receive_count=1)
+            with pytest.raises(NotFoundError):
+                queue.ack(bogus)
+            with pytest.raises(NotFoundError):
+                queue.change_visibility(bogus, 0)
+        (message,) = queue.receive(visibility_timeout=60)
+        assert message.body == "x"
 
     def test_fifo_delivers_each_group_in_send_order(self, fifo: Queue) -> None:
         for i in range(4):
@@ -269,6 +329,10 @@ class QueueContract(ContractSuite):
         [
             pytest.param({}, id="no-group"),
             pytest.param({"group_id": "g", "delay_seconds": 5}, id="delay"),
+            pytest.param({"group_id": "a b"}, id="group-id-with-a-space"),
+            pytest.param({"group_id": "g" * 129}, id="group-id-over-128"),
+            pytest.param({"group_id": "g", "dedup_id": "d" * 129}, id="dedup-id-over-128"),
+            pytest.param({"group_id": "g", "dedup_id": "é"}, id="dedup-id-not-ascii"),
         ],
     )
     def test_fifo_rejects_sends_sqs_rejects(self, fifo: Queue, kwargs: dict[str, Any]) -> None:
@@ -278,7 +342,9 @@ class QueueContract(ContractSuite):
     def test_differential_against_fake(
         self, open_queue: QueueFactory, advance_clock: Callable[[float], None]
     ) -> None:
-        """Random send/receive/ack/release sequences answer like the in-memory fake.
+        """Random send/receive/ack/release sequences answer like the suite's reference model.
+
+        The model is the suite's own, not the fake, so the fake's cells test the fake.
 
         One standard and one FIFO queue per run. With ``injectable_clock`` time advances
         too and visibility timeouts expire; otherwise only time-free operations run, so
@@ -330,18 +396,84 @@ class _ModelClock:
 
 
 @dataclass
+class _ModelRow:
+    body: str
+    group_id: str | None
+    sent_at: float
+    visible_at: float
+    receive_count: int = 0
+    receipt: str | None = None
+
+
+class _ModelQueue:
+    """The suite's reference model of a queue, for what the differential test does.
+
+    Written from SQS's documented behaviour (visibility, receive counts, FIFO groups held
+    back while in flight, the five-minute deduplication window), sharing no code with the
+    fake or ``serpens._rules.queue``, so a failure blames the queue under test, the fake
+    included. Messages are offered in send order.
+    """
+
+    def __init__(self, *, fifo: bool, clock: Callable[[], float]) -> None:
+        self.fifo = fifo
+        self.clock = clock
+        self.rows: dict[str, _ModelRow] = {}
+        self.dedup: dict[str, float] = {}
+        self.receipts: dict[str, str] = {}
+
+    def send(self, body: str, *, group_id: str | None = None, dedup_id: str | None = None) -> str:
+        now = self.clock()
+        if dedup_id is not None:
+            seen = self.dedup.get(dedup_id)
+            if seen is not None and now - seen < 300:
+                return ""
+            self.dedup[dedup_id] = now
+        message_id = uuid.uuid4().hex
+        self.rows[message_id] = _ModelRow(body, group_id, now, now)
+        return message_id
+
+    def receive(self, *, max_messages: int, visibility_timeout: int) -> list[Message]:
+        now = self.clock()
+        busy = {
+            row.group_id
+            for row in self.rows.values()
+            if self.fifo and row.receipt is not None and row.visible_at > now
+        }
+        out: list[Message] = []
+        for message_id, row in self.rows.items():
+            if len(out) == max_messages:
+                break
+            if row.visible_at > now or (self.fifo and row.group_id in busy):
+                continue
+            row.receive_count += 1
+            row.receipt = uuid.uuid4().hex
+            row.visible_at = now + visibility_timeout
+            self.receipts[row.receipt] = message_id
+            out.append(
+                Message(message_id, row.body, row.receipt, row.receive_count, {}, row.group_id)
+            )
+        return out
+
+    def ack(self, message: Message) -> None:
+        self.rows.pop(self.receipts[message.receipt], None)
+
+    def change_visibility(self, message: Message, timeout: int) -> None:
+        self.rows[self.receipts[message.receipt]].visible_at = self.clock() + timeout
+
+
+@dataclass
 class _Pair:
-    """One queue kind: the fake, the implementation, and messages in flight in both."""
+    """One queue kind: the reference model, the implementation, messages in flight in both."""
 
     fifo: bool
-    model: InMemoryQueue
+    model: _ModelQueue
     impl: Queue
     # body -> (model's delivery, implementation's delivery, model time it times out)
     in_flight: dict[str, tuple[Message, Message, float]]
 
 
 class _QueueMachine(RuleBasedStateMachine):
-    """Compares an implementation with the fake (on a model clock when it has one)."""
+    """Compares an implementation with the suite's reference model (on a model clock)."""
 
     def __init__(
         self,
@@ -356,7 +488,7 @@ class _QueueMachine(RuleBasedStateMachine):
         namespace = f"h{uuid.uuid4().hex[:12]}"
         self.pairs = {
             fifo: _Pair(
-                fifo, InMemoryQueue(fifo=fifo, clock=self.clock), factory(namespace, fifo=fifo), {}
+                fifo, _ModelQueue(fifo=fifo, clock=self.clock), factory(namespace, fifo=fifo), {}
             )
             for fifo in (False, True)
         }
@@ -394,7 +526,10 @@ class _QueueMachine(RuleBasedStateMachine):
         key = (lambda _m: 0) if fifo else (lambda m: m.body)
         shape = [(m.body, m.receive_count, m.group_id) for m in sorted(expected, key=key)]
         got = [(m.body, m.receive_count, m.group_id) for m in sorted(actual, key=key)]
-        assert got == shape, f"receive({max_messages}, fifo={fifo}): {got} != fake {shape}"
+        assert got == shape, (
+            f"receive({max_messages}, fifo={fifo}): the queue under test delivered {got},"
+            f" the suite's reference model {shape}"
+        )
         by_body = {m.body: m for m in actual}
         for message in expected:
             pair.in_flight[message.body] = (

@@ -1,14 +1,49 @@
-"""Sans-I/O value rules shared by every DocumentStore (fake and DynamoDB adapter)."""
+"""Sans-I/O value rules shared by every DocumentStore (fake and DynamoDB adapter).
+
+The limits are DynamoDB's, counted as DynamoDB counts them, so an item the fake accepts
+is one DynamoDB accepts.
+"""
 
 from __future__ import annotations
 
 import math
 from collections.abc import Mapping
 from decimal import Decimal
+from typing import Literal
 
 from serpens.errors import ValidationError
 
-__all__ = ["check_query", "from_stored", "stored_key", "to_stored", "validate_key_value"]
+__all__ = [
+    "KEY_TYPES",
+    "MAX_ITEM_BYTES",
+    "MAX_PARTITION_KEY_BYTES",
+    "MAX_SORT_KEY_BYTES",
+    "QUERY_PAGE_BYTES",
+    "KeyType",
+    "KeyTypeCode",
+    "check_item_size",
+    "check_query",
+    "from_stored",
+    "item_size",
+    "key_type_code",
+    "stored_key",
+    "to_stored",
+    "validate_key_value",
+]
+
+MAX_ITEM_BYTES = 409_600
+"""DynamoDB's item size limit (400 KB), attribute names and values together."""
+MAX_PARTITION_KEY_BYTES = 2048
+MAX_SORT_KEY_BYTES = 1024
+QUERY_PAGE_BYTES = 1_048_576
+"""DynamoDB returns at most 1 MB per ``Query`` call; a query follows the further pages."""
+
+KeyType = type[str] | type[int] | type[bytes]
+"""The type of a key attribute: ``str`` (DynamoDB ``S``), ``int`` (``N``), ``bytes`` (``B``)."""
+
+KeyTypeCode = Literal["S", "N", "B"]
+KEY_TYPES: Mapping[type, KeyTypeCode] = {str: "S", int: "N", bytes: "B"}
+"""Key attribute types and their DynamoDB attribute type codes."""
 
 _SCALARS = (str, bool, type(None), bytes)
 
@@ -70,28 +105,119 @@ def from_stored(value: object) -> object:
     return value
 
 
-def validate_key_value(name: str, value: object) -> None:
-    """Raise ValidationError unless *value* is a valid key: non-empty str or bytes, or a number."""
+def key_type_code(key_type: object) -> KeyTypeCode:
+    """Return DynamoDB's attribute type code (``S``, ``N``, ``B``) of *key_type*."""
+    code = KEY_TYPES.get(key_type) if isinstance(key_type, type) else None
+    if code is None:
+        raise ValidationError("a key attribute's type must be str, int or bytes")
+    return code
+
+
+def _value_type(value: object) -> type:
+    return int if isinstance(value, int | Decimal) else type(value)
+
+
+def validate_key_value(
+    name: str,
+    value: object,
+    key_type: KeyType | None = None,
+    *,
+    max_bytes: int = MAX_PARTITION_KEY_BYTES,
+) -> None:
+    """Raise ValidationError unless *value* is a valid key of *key_type* (any when ``None``).
+
+    A key is a non-empty str or bytes, or a number; a declared type must match (a
+    number for ``int``), and a string or bytes key is at most *max_bytes* long (2048 for
+    a partition key, 1024 for a sort key), as on DynamoDB.
+    """
     if isinstance(value, bool) or not isinstance(value, str | int | Decimal | bytes):
         raise ValidationError(f"key attribute {name!r} must be a string, number or bytes")
     if value in ("", b""):
         raise ValidationError(f"key attribute {name!r} must not be empty")
+    if key_type is not None and _value_type(value) is not key_type:
+        raise ValidationError(
+            f"key attribute {name!r} must be of type {key_type.__name__},"
+            f" got {type(value).__name__}"
+        )
+    if isinstance(value, str | bytes):
+        size = len(value.encode("utf-8")) if isinstance(value, str) else len(value)
+        if size > max_bytes:
+            raise ValidationError(f"key attribute {name!r} must be at most {max_bytes} bytes")
+
+
+def _number_size(number: Decimal) -> int:
+    """DynamoDB: 1 byte per two significant digits, plus 1 byte."""
+    digits = number.normalize().as_tuple().digits if number else (0,)
+    return (len(digits) + 1) // 2 + 1
+
+
+def _scalar_size(value: object) -> int | None:
+    if isinstance(value, str):
+        return len(value.encode("utf-8"))
+    if isinstance(value, bytes):
+        return len(value)
+    if isinstance(value, bool) or value is None:
+        return 1
+    if isinstance(value, int | Decimal):
+        return _number_size(Decimal(value))
+    return None
+
+
+def _value_size(value: object) -> int:
+    scalar = _scalar_size(value)
+    if scalar is not None:
+        return scalar
+    if isinstance(value, dict):  # 3 bytes, and 1 per element with its name and value
+        return 3 + sum(1 + len(k.encode("utf-8")) + _value_size(v) for k, v in value.items())
+    if isinstance(value, list):
+        return 3 + sum(1 + _value_size(v) for v in value)
+    if isinstance(value, set | frozenset):
+        return sum(_value_size(v) for v in value)
+    raise ValidationError(f"cannot size a value of type {type(value).__name__}")
+
+
+def item_size(stored: Mapping[str, object]) -> int:
+    """Return the size of a stored item as DynamoDB counts it.
+
+    The UTF-8 bytes of every attribute name plus the size of its value: strings their
+    UTF-8 bytes, binary its length, numbers 1 byte per two significant digits plus 1,
+    booleans and nulls 1, lists and maps 3 bytes plus 1 per element (and a map
+    element's name), sets the sum of their elements.
+    """
+    return sum(len(name.encode("utf-8")) + _value_size(v) for name, v in stored.items())
+
+
+def check_item_size(stored: Mapping[str, object]) -> None:
+    """Raise ValidationError when *stored* is larger than DynamoDB's 400 KB item limit."""
+    size = item_size(stored)
+    if size > MAX_ITEM_BYTES:
+        raise ValidationError(
+            f"an item must be at most {MAX_ITEM_BYTES} bytes (names and values), got {size}"
+        )
 
 
 def stored_key(
-    values: Mapping[str, object], partition_key: str, sort_key: str | None, *, exact: bool
+    values: Mapping[str, object],
+    partition_key: str,
+    sort_key: str | None,
+    *,
+    exact: bool,
+    types: Mapping[str, KeyType] | None = None,
 ) -> dict[str, object]:
     """Return the stored form of the key in *values*, partition key first.
 
+    *types* maps key attribute names to their declared types (checked when given).
+
     Raises:
-        ValidationError: a key attribute is missing or invalid, or (*exact*) *values*
-            holds other attributes too.
+        ValidationError: a key attribute is missing, invalid or of the wrong type, or
+            (*exact*) *values* holds other attributes too.
     """
     names = [partition_key] + ([sort_key] if sort_key else [])
     for name in names:
         if name not in values:
             raise ValidationError(f"missing key attribute {name!r}")
-        validate_key_value(name, values[name])
+        limit = MAX_PARTITION_KEY_BYTES if name == partition_key else MAX_SORT_KEY_BYTES
+        validate_key_value(name, values[name], (types or {}).get(name), max_bytes=limit)
     if exact and set(values) != set(names):
         raise ValidationError(f"a key must have exactly the attributes {names}")
     return {name: to_stored(values[name]) for name in names}
@@ -105,10 +231,21 @@ def check_query(
     *,
     sort_prefix: str | None,
     limit: int | None,
+    types: Mapping[str, KeyType] | None = None,
 ) -> None:
-    """Raise ValidationError for a query the table cannot answer."""
-    validate_key_value(partition_key, partition)
+    """Raise ValidationError for a query the table cannot answer.
+
+    *types* maps key attribute names to their declared types (checked when given): a
+    ``sort_prefix`` needs a string sort key.
+    """
+    validate_key_value(partition_key, partition, (types or {}).get(partition_key))
     if limit is not None and limit < 1:
         raise ValidationError("limit must be >= 1")
     if sort_prefix is not None and sort_key is None:
         raise ValidationError(f"table {table!r} has no sort key to match a prefix on")
+    if (
+        sort_prefix is not None
+        and sort_key is not None
+        and (types or {}).get(sort_key, str) is not str
+    ):
+        raise ValidationError(f"sort_prefix needs a string sort key; {sort_key!r} is not one")

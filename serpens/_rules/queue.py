@@ -14,9 +14,11 @@ from serpens.errors import ValidationError
 __all__ = [
     "DEDUP_WINDOW_SECONDS",
     "DEFAULT_VISIBILITY_TIMEOUT",
+    "MAX_ATTRIBUTES",
     "MAX_BODY_BYTES",
     "MAX_DELAY_SECONDS",
     "MAX_MESSAGES",
+    "MAX_MESSAGE_BYTES",
     "MAX_VISIBILITY_TIMEOUT",
     "MAX_WAIT_SECONDS",
     "AttributeValue",
@@ -24,6 +26,7 @@ __all__ = [
     "check_send",
     "check_visibility",
     "dedup_key",
+    "message_size",
     "string_attributes",
 ]
 
@@ -31,7 +34,9 @@ MAX_MESSAGES = 10
 MAX_DELAY_SECONDS = 900
 MAX_VISIBILITY_TIMEOUT = 43_200
 MAX_WAIT_SECONDS = 20
-MAX_BODY_BYTES = 262_144
+MAX_MESSAGE_BYTES = 262_144
+MAX_BODY_BYTES = MAX_MESSAGE_BYTES
+MAX_ATTRIBUTES = 10
 DEFAULT_VISIBILITY_TIMEOUT = 30
 DEDUP_WINDOW_SECONDS = 300
 
@@ -56,9 +61,33 @@ def string_attributes(attributes: Mapping[str, AttributeValue] | None) -> dict[s
         if not text:
             raise ValidationError(f"attribute {name!r} must not be empty")
         out[name] = text
-    if len(out) > 10:  # noqa: PLR2004 - SQS limit
-        raise ValidationError(f"at most 10 attributes per message, got {len(out)}")
+    if len(out) > MAX_ATTRIBUTES:
+        raise ValidationError(f"at most {MAX_ATTRIBUTES} attributes per message, got {len(out)}")
     return out
+
+
+def message_size(body: str, attributes: Mapping[str, AttributeValue] | None) -> int:
+    """Return the size of a message as SQS counts it against its 256 KiB limit.
+
+    SQS counts the UTF-8 bytes of the body plus, for every message attribute, those of
+    its name, its data type (``String`` for strings, ``Number`` for numbers) and its
+    value. A 262,100-byte body with a 2 KB attribute is therefore too large.
+    """
+    size = len(body.encode("utf-8"))
+    for name, value in (attributes or {}).items():
+        data_type = "String" if isinstance(value, str) else "Number"
+        size += len(name.encode("utf-8")) + len(data_type) + len(str(value).encode("utf-8"))
+    return size
+
+
+_FIFO_ID_CHARACTERS = frozenset(chr(c) for c in range(0x21, 0x7F))  # letters, digits, punctuation
+_MAX_FIFO_ID_LENGTH = 128
+
+
+def _check_fifo_id(what: str, value: str) -> None:
+    """SQS takes 1 to 128 alphanumeric or ASCII punctuation characters for FIFO ids."""
+    if not 1 <= len(value) <= _MAX_FIFO_ID_LENGTH or not set(value) <= _FIFO_ID_CHARACTERS:
+        raise ValidationError(f"{what} must be 1 to 128 ASCII letters, digits or punctuation")
 
 
 def check_send(
@@ -73,8 +102,6 @@ def check_send(
     """Raise ValidationError for a send SQS would reject; return the attributes as strings."""
     if not isinstance(body, str) or not body:
         raise ValidationError("a message body must be a non-empty string")
-    if len(body.encode("utf-8")) > MAX_BODY_BYTES:
-        raise ValidationError(f"a message body must be at most {MAX_BODY_BYTES} bytes")
     if isinstance(delay_seconds, bool) or not 0 <= delay_seconds <= MAX_DELAY_SECONDS:
         raise ValidationError(f"delay_seconds must be 0 to {MAX_DELAY_SECONDS}")
     if fifo:
@@ -82,11 +109,17 @@ def check_send(
             raise ValidationError("a FIFO queue needs a group_id on every message")
         if delay_seconds:
             raise ValidationError("FIFO queues take no per-message delay_seconds")
-        if dedup_id is not None and not 1 <= len(dedup_id) <= 128:  # noqa: PLR2004 - SQS limit
-            raise ValidationError("dedup_id must be 1 to 128 characters")
+        _check_fifo_id("group_id", group_id)
+        if dedup_id is not None:
+            _check_fifo_id("dedup_id", dedup_id)
     elif group_id is not None or dedup_id is not None:
         raise ValidationError("group_id and dedup_id apply to FIFO queues only")
-    return string_attributes(attributes)
+    strings = string_attributes(attributes)
+    if message_size(body, attributes) > MAX_MESSAGE_BYTES:
+        raise ValidationError(
+            f"a message (body and attributes) must be at most {MAX_MESSAGE_BYTES} bytes"
+        )
+    return strings
 
 
 def dedup_key(body: str, dedup_id: str | None, *, fifo: bool, content_based: bool) -> str | None:

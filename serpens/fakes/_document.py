@@ -7,7 +7,15 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from serpens._rules.document import check_query, from_stored, stored_key, to_stored
+from serpens._rules.document import (
+    KeyType,
+    check_item_size,
+    check_query,
+    from_stored,
+    key_type_code,
+    stored_key,
+    to_stored,
+)
 from serpens.errors import ConflictError, NotFoundError, ValidationError
 from serpens.fakes._outage import OutageSwitch
 from serpens.ports import Item, KeyValue
@@ -19,10 +27,12 @@ __all__ = ["InMemoryDocumentStore"]
 class _Table:
     partition_key: str
     sort_key: str | None
+    types: dict[str, KeyType]
     items: dict[tuple[object, ...], dict[str, object]] = field(default_factory=dict)
 
     def key_of(self, values: Mapping[str, object], *, exact: bool) -> tuple[object, ...]:
-        return tuple(stored_key(values, self.partition_key, self.sort_key, exact=exact).values())
+        key = stored_key(values, self.partition_key, self.sort_key, exact=exact, types=self.types)
+        return tuple(key.values())
 
 
 class InMemoryDocumentStore(OutageSwitch):
@@ -30,16 +40,37 @@ class InMemoryDocumentStore(OutageSwitch):
 
     Tables must be created first with :meth:`create_table`, as on DynamoDB. Items are
     stored as normalised copies, so mutating what you put or got changes nothing here.
+    DynamoDB's limits hold here too: key attributes of their declared type, an item of at
+    most 400 KB counted as DynamoDB counts it (see :func:`serpens.ports.DocumentStore`).
+    A query returns every matching item at once (DynamoDB's 1 MB pages are followed by
+    the adapter).
     """
 
     def __init__(self) -> None:
         self._tables: dict[str, _Table] = {}
 
-    def create_table(self, table: str, partition_key: str, sort_key: str | None = None) -> None:
-        """Create *table* keyed by *partition_key* (and *sort_key*); existing -> ConflictError."""
+    def create_table(
+        self,
+        table: str,
+        partition_key: str,
+        sort_key: str | None = None,
+        *,
+        partition_type: KeyType = str,
+        sort_type: KeyType = str,
+    ) -> None:
+        """Create *table* keyed by *partition_key* (and *sort_key*); existing -> ConflictError.
+
+        *partition_type* and *sort_type* (``str``, ``int`` or ``bytes``) are the key
+        attributes' types: a key of another type is a ValidationError, as on DynamoDB.
+        """
+        types = {partition_key: partition_type}
+        key_type_code(partition_type)
+        if sort_key is not None:
+            key_type_code(sort_type)
+            types[sort_key] = sort_type
         if table in self._tables:
             raise ConflictError(f"table {table!r} already exists")
-        self._tables[table] = _Table(partition_key, sort_key)
+        self._tables[table] = _Table(partition_key, sort_key, types)
 
     def _table(self, table: str) -> _Table:
         self._check_outage()  # every port operation starts here
@@ -53,6 +84,7 @@ class InMemoryDocumentStore(OutageSwitch):
         target = self._table(table)
         key = target.key_of(item, exact=False)
         stored = to_stored(item)
+        check_item_size(stored)  # type: ignore[arg-type] # to_stored of a Mapping is a dict
         if if_absent and key in target.items:
             raise ConflictError(f"an item with key {key!r} already exists in {table!r}")
         target.items[key] = stored  # type: ignore[assignment] # to_stored of a Mapping is a dict
@@ -86,6 +118,7 @@ class InMemoryDocumentStore(OutageSwitch):
             partition,
             sort_prefix=sort_prefix,
             limit=limit,
+            types=target.types,
         )
         wanted = to_stored(partition)
         rows = [(key, item) for key, item in target.items.items() if key[0] == wanted]

@@ -9,8 +9,9 @@ runs one scenario app through both and checks that they agree.
 from __future__ import annotations
 
 import asyncio
+import copy
 import inspect
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any, Self
 from urllib.parse import quote, urlencode, urljoin, urlsplit, urlunsplit
 
@@ -26,10 +27,43 @@ from serpens.fakes._http_types import (
 from serpens.fakes._outage import OutageSwitch
 from serpens.ports._http import Headers, Params
 
-__all__ = ["Handler", "InMemoryHttpClient"]
+__all__ = ["DEFAULT_HEADERS", "Handler", "InMemoryHttpClient"]
 
 _PATH_SAFE = "/%:@!$&'()*+,;=-._~"
 _REDIRECTS = frozenset({301, 302, 303, 307, 308})
+DEFAULT_HEADERS: tuple[tuple[str, str], ...] = (
+    ("accept", "*/*"),
+    ("accept-encoding", "gzip, deflate"),
+    ("connection", "keep-alive"),
+    ("user-agent", "serpens-inmemory-http"),
+)
+"""Sent with every request unless the caller gives the same header (as httpx does)."""
+_DEFAULT_PORTS = {"http": "80", "https": "443"}
+
+
+def _origin(url: str) -> tuple[str, str, str]:
+    parts = urlsplit(url)
+    host, _, port = parts.netloc.rpartition("@")[2].partition(":")
+    return parts.scheme, host.lower(), port or _DEFAULT_PORTS.get(parts.scheme, "")
+
+
+def _redirect_headers(
+    headers: list[tuple[str, str]], old: str, new: str, *, to_get: bool
+) -> list[tuple[str, str]]:
+    """The headers of a redirect hop, as httpx builds them.
+
+    ``Authorization`` is dropped when the redirect leaves the origin (except a plain
+    upgrade from http to https on the same host); ``Cookie`` always; ``Content-Length``
+    when the hop became a GET.
+    """
+    before, after = _origin(old), _origin(new)
+    upgrade = before[0] == "http" and after[:2] == ("https", before[1]) and before[2] == "80"
+    upgrade = upgrade and after[2] == "443"
+    dropped = {"cookie"} | ({"content-length"} if to_get else set())
+    if before != after and not upgrade:
+        dropped.add("authorization")
+    return [(k, v) for k, v in headers if k.lower() not in dropped]
+
 
 Handler = Callable[[RecordedRequest], "InMemoryResponse | Awaitable[InMemoryResponse]"]
 
@@ -66,6 +100,13 @@ class InMemoryHttpClient(OutageSwitch, HttpVerbs[InMemoryResponse]):
             with :class:`BackendUnavailableError`, as a refused connection would.
         timeout: default seconds per request (including redirects).
         max_redirects: redirects followed before :class:`BackendError`.
+        other_origins: more origins (``http://other.test``) the same app answers on,
+            to test redirects that leave the origin.
+
+    As through httpx and a real server: every request carries :data:`DEFAULT_HEADERS`
+    unless the caller sets the same header; a ``HEAD`` response has no body; a followed
+    redirect that leaves the origin drops ``Authorization``, and every redirect drops
+    ``Cookie``.
     """
 
     def __init__(
@@ -76,12 +117,13 @@ class InMemoryHttpClient(OutageSwitch, HttpVerbs[InMemoryResponse]):
         base_url: str = "http://testserver",
         timeout: float = 5.0,
         max_redirects: int = 20,
+        other_origins: Sequence[str] = (),
     ) -> None:
         if (handler is None) == (app is None):
             raise TypeError("pass exactly one of handler= or app=")
         self._handler, self._app = handler, app
         self._base_url = base_url.rstrip("/") + "/"
-        self._origin = urlsplit(self._base_url)[:2]
+        self._origins = {_origin(url) for url in [self._base_url, *other_origins]}
         self._timeout = timeout
         self._max_redirects = max_redirects
         self._requests: list[RecordedRequest] = []
@@ -118,7 +160,9 @@ class InMemoryHttpClient(OutageSwitch, HttpVerbs[InMemoryResponse]):
         if self._closed:
             raise BackendUnavailableError("the HTTP client is closed")
         self._check_outage()
-        pairs = list((headers or {}).items())
+        given = list((headers or {}).items())
+        names = {name.lower() for name, _ in given}
+        pairs = [(k, v) for k, v in DEFAULT_HEADERS if k not in names] + given
         body = content or b""
         if json is not None:
             body = compact_json(json)
@@ -144,18 +188,22 @@ class InMemoryHttpClient(OutageSwitch, HttpVerbs[InMemoryResponse]):
             location = response.headers.get("location")
             if not follow or response.status_code not in _REDIRECTS or location is None:
                 return response
-            url = urljoin(url, location)
+            target = urljoin(url, location)
             code = response.status_code
+            to_get = False
             if code == 303 or (code in {301, 302} and method != "HEAD"):  # noqa: PLR2004
+                to_get = method not in {"GET", "HEAD"}
                 method = "GET" if method != "HEAD" else method
                 body = b""
+            headers = _redirect_headers(headers, url, target, to_get=to_get)
+            url = target
         raise BackendError(f"more than {self._max_redirects} redirects from {mask_url(url)}")
 
     async def _dispatch(
         self, method: str, url: str, headers: list[tuple[str, str]], body: bytes
     ) -> InMemoryResponse:
         parts = urlsplit(url)
-        if parts[:2] != self._origin:
+        if _origin(url) not in self._origins:
             raise BackendUnavailableError(f"connection refused: {mask_url(url)}")
         sent = [("host", parts.netloc)]
         if body or method in {"POST", "PUT", "PATCH"}:
@@ -167,9 +215,13 @@ class InMemoryHttpClient(OutageSwitch, HttpVerbs[InMemoryResponse]):
             result = self._handler(recorded)
             response = await result if inspect.isawaitable(result) else result
             response.url = url
-            return response
-        assert self._app is not None  # noqa: S101 - checked in __init__
-        return await call_asgi(self._app, recorded)
+        else:
+            assert self._app is not None  # noqa: S101 - checked in __init__
+            response = await call_asgi(self._app, recorded)
+        if method == "HEAD":  # a server sends no body for HEAD, whatever the app wrote
+            response = copy.copy(response)
+            response.content = b""
+        return response
 
     async def aclose(self) -> None:
         """Close the client; later requests fail with :class:`BackendUnavailableError`."""

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import secrets
 from collections.abc import Mapping, Sequence
 
 from serpens.errors import NotFoundError, ValidationError
@@ -16,56 +19,91 @@ def _check_path(path: str) -> str:
     return path.rstrip("/") + "/"
 
 
+def _ciphertext(name: str, value: str) -> str:
+    """An opaque stand-in for KMS ciphertext: it never reveals the value."""
+    digest = hashlib.sha256(f"{name}\0{value}".encode()).digest()
+    return base64.b64encode(b"serpens-fake-kms" + digest).decode("ascii")
+
+
 class InMemoryParameterStore(OutageSwitch):
-    """A :class:`serpens.ports.ParameterStore` kept in a dict, for unit tests."""
+    """A :class:`serpens.ports.ParameterStore` kept in a dict, for unit tests.
+
+    ``put(name, value, secure=True)`` stores a ``SecureString``: read with
+    ``decrypt=False`` it comes back as opaque ciphertext, never the value, as on SSM.
+    """
 
     def __init__(self, parameters: Mapping[str, str] | None = None) -> None:
         self._values: dict[str, str] = {}
+        self._secure: set[str] = set()
         for name, value in (parameters or {}).items():
             self.put(name, value)
 
-    def put(self, name: str, value: str) -> None:
-        """Create or overwrite parameter *name*."""
+    def put(self, name: str, value: str, *, secure: bool = False) -> None:
+        """Create or overwrite parameter *name* (a ``SecureString`` when *secure*)."""
         if not name or not isinstance(value, str) or not value:
             raise ValidationError(f"parameter {name!r} needs a non-empty name and string value")
         self._values[name] = value
+        if secure:
+            self._secure.add(name)
+        else:
+            self._secure.discard(name)
 
-    def get_parameters(self, names: Sequence[str], *, decrypt: bool = True) -> dict[str, str]:  # noqa: ARG002 - stored in clear
+    def _read(self, name: str, decrypt: bool) -> str:
+        value = self._values[name]
+        return _ciphertext(name, value) if name in self._secure and not decrypt else value
+
+    def get_parameters(self, names: Sequence[str], *, decrypt: bool = True) -> dict[str, str]:
         """See :meth:`serpens.ports.ParameterStore.get_parameters`."""
         self._check_outage()
-        return {name: self._values[name] for name in names if name in self._values}
+        return {name: self._read(name, decrypt) for name in names if name in self._values}
 
     def get_parameters_by_path(
-        self,
-        path: str,
-        *,
-        recursive: bool = True,
-        decrypt: bool = True,  # noqa: ARG002 - stored in clear
+        self, path: str, *, recursive: bool = True, decrypt: bool = True
     ) -> dict[str, str]:
         """See :meth:`serpens.ports.ParameterStore.get_parameters_by_path`."""
         prefix = _check_path(path)
         self._check_outage()
         return {
-            name: value
-            for name, value in sorted(self._values.items())
+            name: self._read(name, decrypt)
+            for name in sorted(self._values)
             if name.startswith(prefix) and (recursive or "/" not in name[len(prefix) :])
         }
 
 
 class InMemorySecretStore(OutageSwitch):
-    """A :class:`serpens.ports.SecretStore` kept in a dict, for unit tests."""
+    """A :class:`serpens.ports.SecretStore` kept in a dict, for unit tests.
 
-    def __init__(self, secrets: Mapping[str, str | bytes] | None = None) -> None:
-        self._values: dict[str, str | bytes] = dict(secrets or {})
+    Secrets are addressed by name or by the ARN :meth:`put` returns, as on Secrets
+    Manager (``arn:aws:secretsmanager:<region>:<account>:secret:<name>-<6 characters>``).
+    """
 
-    def put(self, secret_id: str, value: str | bytes) -> None:
-        """Create or overwrite the secret *secret_id*."""
-        self._values[secret_id] = value
+    def __init__(
+        self,
+        secrets: Mapping[str, str | bytes] | None = None,
+        *,
+        region: str = "us-east-1",
+        account: str = "123456789012",
+    ) -> None:
+        self._values: dict[str, str | bytes] = {}
+        self._arns: dict[str, str] = {}  # ARN -> name
+        self._prefix = f"arn:aws:secretsmanager:{region}:{account}:secret:"
+        for secret_id, value in (secrets or {}).items():
+            self.put(secret_id, value)
+
+    def put(self, secret_id: str, value: str | bytes) -> str:
+        """Create or overwrite the secret *secret_id*; return its ARN."""
+        if not isinstance(value, str | bytes):
+            raise ValidationError(f"secret {secret_id!r} needs a str or bytes value")
+        name = self._arns.get(secret_id, secret_id)
+        if name not in self._values:
+            self._arns[f"{self._prefix}{name}-{secrets.token_hex(3)}"] = name
+        self._values[name] = value
+        return next(arn for arn, owner in self._arns.items() if owner == name)
 
     def get_secret(self, secret_id: str) -> str | bytes:
         """See :meth:`serpens.ports.SecretStore.get_secret`."""
         self._check_outage()
         try:
-            return self._values[secret_id]
+            return self._values[self._arns.get(secret_id, secret_id)]
         except KeyError:
             raise NotFoundError(f"secret {secret_id!r} does not exist") from None

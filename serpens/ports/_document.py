@@ -26,7 +26,17 @@ class DocumentStore(Protocol):
       :class:`serpens.errors.ConflictError` when an item with that key exists.
     - ``query`` returns the items of one partition ordered by sort key (ascending, or
       descending with ``descending=True``), optionally only sort keys starting with
-      ``sort_prefix``; ``limit`` caps the count.
+      ``sort_prefix`` (string sort keys only); ``limit`` caps the count. It returns every
+      matching item however many 1 MB pages DynamoDB needs for them.
+    - Limits are DynamoDB's, counted as DynamoDB counts them, and raise
+      :class:`serpens.errors.ValidationError`: an item is at most 409,600 bytes (400 KB),
+      the UTF-8 bytes of every attribute name plus its value's size (strings their
+      UTF-8 bytes, binary its length, numbers 1 byte per two significant digits plus 1,
+      booleans and nulls 1, lists and maps 3 bytes plus 1 per element, and a map
+      element's name). Key attributes have the type their table declares (``str``,
+      ``int`` or ``bytes``: ``create_table``'s ``partition_type`` and ``sort_type``,
+      ``str`` by default; ``int`` sort keys order numerically); a string or binary
+      partition key is at most 2048 bytes, a sort key at most 1024.
     - An item whose key attributes are missing raises ``ValidationError``; a table that
       does not exist raises :class:`serpens.errors.NotFoundError`; an unreachable
       service raises :class:`serpens.errors.BackendUnavailableError`.

@@ -58,8 +58,16 @@ class HttpClient(Protocol):
       ``true``, ``None`` as an empty value) and replace any query already in *url*;
       ``json`` sends compact UTF-8 JSON with ``Content-Type: application/json``;
       ``content`` sends raw bytes with no content type.
+    - Every request carries httpx's default headers (``Accept: */*``,
+      ``Accept-Encoding`` with ``gzip``, ``Connection: keep-alive``, a ``User-Agent``)
+      unless the caller sets the same header, which then replaces it.
+    - A ``HEAD`` response has no body (``content`` is ``b""``), whatever the server app
+      wrote.
     - Redirects are not followed unless ``follow_redirects=True``; followed 301/302/303
-      turn the request into a body-less GET, 307/308 keep method and body.
+      turn the request into a body-less GET, 307/308 keep method and body. A followed
+      redirect that leaves the origin (scheme, host, port) drops ``Authorization``
+      (except a plain http-to-https upgrade of the same host); every redirect drops
+      ``Cookie``.
     - Any status is returned, not raised; ``raise_for_status()`` returns the response
       for 2xx and raises for anything else (like httpx).
     - Response headers are case-insensitive; repeated values join with ``", "``.

@@ -12,7 +12,12 @@ class ParameterStore(Protocol):
     """Named string parameters in a hierarchy (AWS SSM Parameter Store semantics).
 
     Names are absolute paths (``/app/db/host``) or plain names. Values are strings
-    (a ``StringList`` stays comma-separated). Errors: an unreachable service raises
+    (a ``StringList`` stays comma-separated); a ``SecureString`` read with
+    ``decrypt=False`` is its ciphertext, never its value. Any number of names may be
+    asked for (SSM's ten per call and ten per page are the adapter's business). A path
+    matches whole segments (``/app/a`` does not hold ``/app/ab``); a path that does not
+    start with ``/`` raises :class:`serpens.errors.ValidationError` (pinned by
+    ``serpens_contract.ParameterStoreContract``). Errors: an unreachable service raises
     :class:`serpens.errors.BackendUnavailableError`; a timeout
     :class:`serpens.errors.BackendTimeoutError`. Messages name parameters, never values.
     """
@@ -38,8 +43,10 @@ class ParameterStore(Protocol):
 class SecretStore(Protocol):
     """Secrets addressed by name or ARN (AWS Secrets Manager semantics).
 
-    Errors: a secret that does not exist raises :class:`serpens.errors.NotFoundError`
-    naming it; an unreachable service :class:`serpens.errors.BackendUnavailableError`.
+    The current value is returned: a string secret as ``str``, a binary one as
+    ``bytes`` (pinned by ``serpens_contract.SecretStoreContract``). Errors: a secret
+    that does not exist raises :class:`serpens.errors.NotFoundError` naming it; an
+    unreachable service :class:`serpens.errors.BackendUnavailableError`.
     Messages never contain a secret's value.
     """
 

@@ -22,8 +22,13 @@ class Publisher(Protocol):
     - The payload is sent as bytes unchanged, a str as UTF-8, a mapping as compact JSON
       (``{"a":1}``); a payload that cannot be encoded raises
       :class:`serpens.errors.SerializationError`.
-    - Attributes are strings; the caller's mappings are never mutated. An empty message
-      (no payload, no attributes), an invalid attribute or an empty ordering key raises
+    - Attributes are strings; the caller's mappings are never mutated. Implementations
+      may accept other values and send them with fixed spellings: ``True``/``False`` as
+      ``"true"``/``"false"`` (the JSON literals, as subscription filters compare them),
+      numbers in decimal form, UUIDs canonical. Pub/Sub's limits apply: at most 100
+      attributes, keys of 1-256 bytes, values of at most 1024 bytes, an ordering key of
+      at most 1024 bytes. An empty message (no payload, no attributes), an invalid
+      attribute or an empty ordering key raises
       :class:`serpens.errors.ValidationError` before any network call.
     - Messages with the same ``ordering_key`` are delivered in publish order.
     - An unreachable broker raises :class:`serpens.errors.BackendUnavailableError`; a

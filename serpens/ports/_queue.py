@@ -35,9 +35,16 @@ class Queue(Protocol):
     - At-least-once: a received message stays invisible for its visibility timeout
       (the queue's default when ``visibility_timeout`` is ``None``) and is delivered
       again, with ``receive_count`` + 1 and a new ``receipt``, unless acknowledged first.
-    - ``ack`` deletes the delivered message; acknowledging twice is harmless. ``ack`` or
-      ``change_visibility`` with a receipt this queue never issued raises
-      :class:`serpens.errors.NotFoundError`.
+    - The visibility timeout runs from the receive, however long the message waited
+      before it.
+    - ``ack`` deletes the delivered message. Receipts behave as on SQS: acknowledging
+      twice is harmless; ``change_visibility`` after ``ack`` raises
+      :class:`serpens.errors.NotFoundError`; ``ack`` or ``change_visibility`` with a
+      receipt this queue never issued (another queue's, or made up) raises
+      :class:`serpens.errors.NotFoundError`; ``ack`` with a stale receipt (one whose
+      delivery timed out and was redelivered) succeeds, but whether it deletes the
+      message is unspecified (SQS: "the request succeeds, but the message might not be
+      deleted"), so acknowledge with the latest receipt.
     - ``change_visibility(message, 0)`` makes the message receivable again at once.
     - ``delay_seconds`` (standard queues only) keeps a new message invisible that long.
     - FIFO queues (``group_id`` required) deliver in send order within a group and hold
@@ -49,10 +56,16 @@ class Queue(Protocol):
     - Standard queues promise no order.
     - Attributes round-trip as strings (adapters may also accept numbers, which read
       back in decimal form); message ids are unique.
-    - Limits are SQS's: ``max_messages`` 1-10, ``wait_seconds`` 0-20, visibility 0-43200 s,
-      ``delay_seconds`` 0-900, a non-empty body of at most 256 KiB, at most 10
-      attributes; anything else raises :class:`serpens.errors.ValidationError`, as does
-      a FIFO argument on a standard queue or a delay on a FIFO queue.
+    - Limits are SQS's, counted as SQS counts them: ``max_messages`` 1-10,
+      ``wait_seconds`` 0-20, visibility 0-43200 s, ``delay_seconds`` 0-900, a non-empty
+      body, at most 10 attributes (names 1-256 characters, values non-empty), and a
+      message of at most 262,144 bytes, where the size is the UTF-8 bytes of the body
+      plus, per attribute, those of its name, its data type (``String`` or ``Number``)
+      and its value; FIFO ``group_id`` and ``dedup_id`` are 1-128 ASCII letters, digits
+      or punctuation. Anything else raises :class:`serpens.errors.ValidationError`, as
+      does a FIFO argument on a standard queue or a delay on a FIFO queue. Every
+      implementation checks these before any I/O (shared rules in
+      ``serpens._rules.queue``), so a send the fake accepts is one SQS accepts.
     - An unreachable broker raises :class:`serpens.errors.BackendUnavailableError`; a
       missing queue raises :class:`serpens.errors.NotFoundError`.
     """

@@ -1,15 +1,18 @@
 """Mutant document stores: the DocumentStore suite must fail when behaviour drifts.
 
-Each mutant is the in-memory fake with one deliberate bug. The suite runs against it in
-a pytester sandbox, and the tests that pin the broken behaviour must fail (including
-the differential test, which compares with the genuine fake).
+Each mutant is the in-memory fake, the DynamoDB adapter (on moto's server) or a shared
+rule with one deliberate bug. The suite runs against it in a pytester sandbox, and the
+tests that pin the broken behaviour must fail (including the differential test, which
+compares with the genuine fake).
 """
 
 import pytest
 
 HEADER = """
+import boto3
 import pytest
 from serpens.fakes import InMemoryDocumentStore
+from serpens_aws import DynamoDBDocumentStore
 from serpens_contract import DocumentStoreContract
 """
 
@@ -57,16 +60,69 @@ class Mutant(InMemoryDocumentStore):
 """,
         ["test_put_then_get_round_trips_every_value_type"],
     ),
+    "item_size_unchecked": (
+        # the shared rule, patched only while this mutant stores an item: the fake then
+        # stores what DynamoDB refuses
+        """
+import serpens.fakes._document as module
+
+class Mutant(InMemoryDocumentStore):
+    def put(self, table, item, *, if_absent=False):
+        genuine = module.check_item_size
+        module.check_item_size = lambda stored: None
+        try:
+            super().put(table, item, if_absent=if_absent)
+        finally:
+            module.check_item_size = genuine
+""",
+        ["test_invalid_items_are_validation_errors"],
+    ),
+    "fake_ignores_key_types": (
+        """
+class Mutant(InMemoryDocumentStore):
+    def create_table(self, table, partition_key, sort_key=None, **types):
+        super().create_table(table, partition_key, sort_key, **types)
+        self._tables[table].types.clear()
+""",
+        ["test_numeric_sort_keys_order_numerically", "test_invalid_items_are_validation_errors"],
+    ),
+    "adapter_declares_string_keys_only": (
+        """
+class Mutant(DynamoDBDocumentStore):
+    def create_table(self, table, partition_key, sort_key=None, **types):
+        super().create_table(table, partition_key, sort_key)
+""",
+        ["test_numeric_sort_keys_order_numerically"],
+    ),
+    "adapter_query_returns_only_the_first_page": (
+        """
+class FirstPageOnly:
+    def __init__(self, client):
+        self._client = client
+    def __getattr__(self, name):
+        return getattr(self._client, name)
+    def query(self, **request):
+        page = self._client.query(**request)
+        page.pop("LastEvaluatedKey", None)
+        return page
+
+class Mutant(DynamoDBDocumentStore):
+    def __init__(self):
+        super().__init__(FirstPageOnly(boto3.client("dynamodb")))
+""",
+        ["test_query_follows_pages_past_1mb"],
+    ),
 }
 
 
 @pytest.mark.parametrize("mutant", sorted(MUTANTS))
-@pytest.mark.usefixtures("mutant_settings")
+@pytest.mark.usefixtures("mutant_settings", "moto_endpoint")
 def test_the_suite_catches_the_mutant(pytester: pytest.Pytester, mutant: str) -> None:
     code, must_fail = MUTANTS[mutant]
     pytester.makeini("[pytest]\nasyncio_default_fixture_loop_scope = function\n")
     pytester.makepyfile(test_mutant=HEADER + code + FOOTER)
-    result = pytester.runpytest("-p", "no:cacheprovider", "-q")
+    # only the tests that must catch this mutant run: the rest would pass and cost time
+    result = pytester.runpytest("-p", "no:cacheprovider", "-q", "-k", " or ".join(must_fail))
     failed = {
         report.nodeid.split("::")[-1].split("[")[0]
         for report in result.reprec.getreports("pytest_runtest_logreport")  # type: ignore[attr-defined]

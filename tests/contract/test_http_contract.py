@@ -32,10 +32,14 @@ class TestInMemoryHttpClient(HttpClientContract):
     @pytest.fixture
     def http_target(self) -> HttpTarget:
         base = "http://testserver"
+        other = "http://other.test"
         return HttpTarget(
             base_url=base,
             unreachable_url="http://elsewhere:81/echo",
-            make_client=lambda: InMemoryHttpClient(app=scenario_app, base_url=base),
+            make_client=lambda: InMemoryHttpClient(
+                app=scenario_app, base_url=base, other_origins=[other]
+            ),
+            other_base_url=other,
         )
 
 
@@ -46,6 +50,8 @@ class TestHttpxHttpClient(HttpClientContract):
             base_url=scenario_server,
             unreachable_url=refused_url,
             make_client=lambda: HttpxHttpClient(timeout=5),
+            # the same server under another host name is another origin
+            other_base_url=scenario_server.replace("127.0.0.1", "localhost", 1),
         )
 
 
@@ -57,8 +63,40 @@ from serpens.fakes._http_types import CaseInsensitiveHeaders
 from serpens_contract.http import HttpClientContract, HttpTarget, scenario_app
 
 
+OTHER = "http://other.test"
+
+
 def target(cls):
-    return HttpTarget("http://testserver", "http://elsewhere/", lambda: cls(app=scenario_app))
+    return HttpTarget(
+        "http://testserver",
+        "http://elsewhere/",
+        lambda: cls(app=scenario_app, other_origins=[OTHER]),
+        OTHER,
+    )
+
+
+class HeadWithBody(InMemoryHttpClient):
+    async def _dispatch(self, method, url, headers, body):
+        method = "GET" if method == "HEAD" else method
+        return await super()._dispatch(method, url, headers, body)
+
+
+class NoDefaultHeaders(InMemoryHttpClient):
+    async def _dispatch(self, method, url, headers, body):
+        defaults = {"accept", "accept-encoding", "connection", "user-agent"}
+        headers = [(k, v) for k, v in headers if k not in defaults]
+        return await super()._dispatch(method, url, headers, body)
+
+
+class KeepsAuthorization(InMemoryHttpClient):
+    async def request(self, method, url, *, headers=None, **kwargs):
+        self.auth = (headers or {}).get("Authorization")
+        return await super().request(method, url, headers=headers, **kwargs)
+
+    async def _dispatch(self, method, url, headers, body):
+        if self.auth and all(k.lower() != "authorization" for k, _ in headers):
+            headers = [*headers, ("Authorization", self.auth)]
+        return await super()._dispatch(method, url, headers, body)
 
 
 class FollowsByDefault(InMemoryHttpClient):
@@ -126,6 +164,30 @@ class TestRaisesFor3xx(HttpClientContract):
     @pytest.fixture
     def http_target(self):
         return target(RaisesFor3xx)
+
+
+class TestHeadWithBody(HttpClientContract):
+    @pytest.fixture
+    def http_target(self):
+        return target(HeadWithBody)
+
+
+class TestNoDefaultHeaders(HttpClientContract):
+    @pytest.fixture
+    def http_target(self):
+        return target(NoDefaultHeaders)
+
+
+class TestKeepsAuthorization(HttpClientContract):
+    @pytest.fixture
+    def http_target(self):
+        return target(KeepsAuthorization)
+
+
+class TestGenuineFake(HttpClientContract):
+    @pytest.fixture
+    def http_target(self):
+        return target(InMemoryHttpClient)
 """
 
 
@@ -145,4 +207,7 @@ def test_the_suite_catches_each_mutant_fake(
         "TestBuiltinTimeout",
         "TestSpacedJson",
         "TestRaisesFor3xx",
+        "TestHeadWithBody",
+        "TestNoDefaultHeaders",
+        "TestKeepsAuthorization",
     }

@@ -76,6 +76,25 @@ class Mutant(InMemoryPublisher):
 """,
         ["test_a_malformed_topic_is_a_validation_error"],
     ),
+    "codec_writes_true_as_title_case": (
+        # the shared codec (serpens._rules.publisher), patched only while this mutant
+        # publishes: fake and adapter share it, so no differential can see the bug
+        """
+import serpens._rules.publisher as rules
+
+class Mutant(InMemoryPublisher):
+    async def publish(self, topic, payload, **options):
+        genuine = rules._attribute_value
+        def python_spelling(key, value):
+            return str(value) if isinstance(value, bool) else genuine(key, value)
+        rules._attribute_value = python_spelling
+        try:
+            return await super().publish(topic, payload, **options)
+        finally:
+            rules._attribute_value = genuine
+""",
+        ["test_non_string_attributes_have_fixed_wire_spellings"],
+    ),
     "attributes_stringified_blindly": (
         """
 class Mutant(InMemoryPublisher):

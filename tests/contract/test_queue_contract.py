@@ -1,4 +1,4 @@
-"""The Queue contract: the fakes (on a settable clock) and SQS on moto's server, sync and async."""
+"""The Queue contract: the fakes (settable and real clock), SQS on moto, PostgreSQL."""
 
 from __future__ import annotations
 
@@ -59,6 +59,14 @@ class TestAsyncInMemoryQueue(AsyncQueueContract):
     @pytest.fixture
     def advance_clock(self, clock: ManualClock) -> Callable[[float], None]:
         return clock.advance
+
+
+class TestInMemoryQueueOnTheRealClock(QueueContract):
+    """The fake on ``time.time``: visibility and delays expire after real waits."""
+
+    @pytest.fixture
+    def open_queue(self) -> Callable[[str, bool], InMemoryQueue]:
+        return lambda namespace, fifo: InMemoryQueue(fifo=fifo)
 
 
 # moto forgets deduplication ids of deleted messages, and hands over timed-out FIFO

@@ -1,8 +1,10 @@
 """Mutant queues: the Queue suite must fail when behaviour drifts.
 
-Each mutant is the in-memory fake with one deliberate bug, among them the original
-library's FIFO defect (the group id reused as deduplication id). The suite runs against
-it in a pytester sandbox; the tests pinning the broken behaviour must fail.
+Each mutant is the in-memory fake, the PostgreSQL adapter (on the session's server) or
+a shared rule with one deliberate bug, among them the original library's FIFO defect
+(the group id reused as deduplication id). The suite runs against it in a pytester
+sandbox; the tests pinning the broken behaviour must fail. A shared rule is patched
+only while the mutant calls it, and restored, never to stand in for a backend.
 """
 
 import pytest
@@ -109,6 +111,39 @@ class Mutant(InMemoryQueue):
             "test_differential_against_fake",
         ],
     ),
+    "visibility_counted_from_the_send": (
+        # a message that waited longer than its timeout is delivered twice within it
+        """
+class Mutant(InMemoryQueue):
+    def receive(self, *, visibility_timeout=None, **kwargs):
+        core = self._core
+        with core.lock:
+            before = {m.id: m.visible_at for m in core.messages.values()}
+        got = super().receive(visibility_timeout=visibility_timeout, **kwargs)
+        timeout = core.visibility_timeout if visibility_timeout is None else visibility_timeout
+        with core.lock:
+            for message in got:
+                core.messages[message.id].visible_at = before[message.id] + timeout
+        return got
+""",
+        ["test_visibility_runs_from_the_receive_and_a_stale_receipt_is_accepted"],
+    ),
+    "message_size_counts_the_body_only": (
+        # the shared rule (serpens._rules.queue), patched only while this mutant sends
+        """
+import serpens._rules.queue as rules
+
+class Mutant(InMemoryQueue):
+    def send(self, body, **kwargs):
+        genuine = rules.message_size
+        rules.message_size = lambda body, attributes: len(body.encode("utf-8"))
+        try:
+            return super().send(body, **kwargs)
+        finally:
+            rules.message_size = genuine
+""",
+        ["test_invalid_arguments_are_validation_errors"],
+    ),
     "visibility_timeout_ignored": (
         """
 class Mutant(InMemoryQueue):
@@ -121,6 +156,88 @@ class Mutant(InMemoryQueue):
         ],
     ),
 }
+
+
+POSTGRES_HEADER = """
+import os
+import uuid
+import pytest
+from sqlalchemy import create_engine
+from serpens.errors import NotFoundError
+from serpens_contract import QueueContract
+from serpens_sqlalchemy import PostgresQueue
+"""
+
+POSTGRES_FOOTER = """
+class TestMutant(QueueContract):
+    @pytest.fixture(scope="class")
+    def engine(self):
+        engine = create_engine(os.environ["MUTANT_POSTGRES_URL"], pool_size=2)
+        PostgresQueue(engine, "setup").create_table()
+        yield engine
+        engine.dispose()
+
+    @pytest.fixture
+    def open_queue(self, engine):
+        return lambda namespace, fifo: Mutant(engine, f"{namespace}-{uuid.uuid4().hex}", fifo=fifo)
+"""
+
+# mutants of the PostgreSQL adapter, run on the session's PostgreSQL server
+POSTGRES_MUTANTS = {
+    "postgres_ack_accepts_foreign_receipts": (
+        # the adapter's original defect: a well-formed receipt it never issued is acked
+        """
+class Mutant(PostgresQueue):
+    def ack(self, message):
+        try:
+            super().ack(message)
+        except NotFoundError:
+            pass
+""",
+        [
+            "test_a_receipt_the_queue_never_issued_is_not_found",
+            "test_a_receipt_from_another_queue_is_not_found",
+        ],
+    ),
+    "postgres_visibility_from_the_send": (
+        """
+from sqlalchemy import text
+
+class Mutant(PostgresQueue):
+    def receive(self, *, visibility_timeout=None, **kwargs):
+        got = super().receive(visibility_timeout=visibility_timeout, **kwargs)
+        timeout = self._visibility_timeout if visibility_timeout is None else visibility_timeout
+        with self._engine.begin() as conn:
+            for message in got:
+                conn.execute(
+                    text("UPDATE serpens_queue SET visible_at = sent_at"
+                         " + make_interval(secs => :t) WHERE id = CAST(:id AS uuid)"),
+                    {"t": timeout, "id": message.id},
+                )
+        return got
+""",
+        ["test_visibility_runs_from_the_receive_and_a_stale_receipt_is_accepted"],
+    ),
+}
+
+
+@pytest.mark.parametrize("mutant", sorted(POSTGRES_MUTANTS))
+@pytest.mark.usefixtures("mutant_settings")
+def test_the_suite_catches_the_postgres_mutant(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch, postgres_url: str, mutant: str
+) -> None:
+    code, must_fail = POSTGRES_MUTANTS[mutant]
+    url = postgres_url.replace("postgresql://", "postgresql+psycopg2://", 1)
+    monkeypatch.setenv("MUTANT_POSTGRES_URL", url)
+    pytester.makeini("[pytest]\nasyncio_default_fixture_loop_scope = function\n")
+    pytester.makepyfile(test_mutant=POSTGRES_HEADER + code + POSTGRES_FOOTER)
+    result = pytester.runpytest("-p", "no:cacheprovider", "-q", "-k", " or ".join(must_fail))
+    failed = {
+        report.nodeid.split("::")[-1].split("[")[0]
+        for report in result.reprec.getreports("pytest_runtest_logreport")  # type: ignore[attr-defined]
+        if report.failed
+    }
+    assert set(must_fail) <= failed, f"{mutant} slipped through; failed only {sorted(failed)}"
 
 
 @pytest.mark.parametrize("mutant", sorted(MUTANTS))

@@ -1,0 +1,120 @@
+"""Mutant parameter and secret stores: the suites must fail when behaviour drifts.
+
+Each mutant is one of the in-memory fakes with one deliberate bug, run through the
+suite in a pytester sandbox; the tests pinning the broken behaviour must fail.
+"""
+
+import pytest
+
+HEADER = """
+import pytest
+from serpens.fakes import InMemoryParameterStore, InMemorySecretStore
+from serpens_contract import (
+    FakeParameterRig, FakeSecretRig, ParameterStoreContract, SecretStoreContract,
+)
+"""
+
+INI = "[pytest]\nasyncio_default_fixture_loop_scope = function\n"
+
+PARAMETERS = """
+class TestMutant(ParameterStoreContract):
+    @pytest.fixture
+    def open_parameter_store(self):
+        return lambda namespace: FakeParameterRig(Mutant())
+"""
+
+SECRETS = """
+class TestMutant(SecretStoreContract):
+    @pytest.fixture
+    def open_secret_store(self):
+        return lambda namespace: FakeSecretRig(Mutant())
+"""
+
+MUTANTS = {
+    "only_the_first_ten_names": (
+        """
+class Mutant(InMemoryParameterStore):
+    def get_parameters(self, names, *, decrypt=True):
+        return super().get_parameters(list(dict.fromkeys(names))[:10], decrypt=decrypt)
+""",
+        PARAMETERS,
+        ["test_more_names_than_one_ssm_call_takes_are_all_returned"],
+    ),
+    "by_path_matches_a_bare_prefix": (
+        """
+class Mutant(InMemoryParameterStore):
+    def get_parameters_by_path(self, path, *, recursive=True, decrypt=True):
+        prefix = path.rstrip("/")
+        return {
+            name: value
+            for name, value in sorted(self.get_parameters(list(self._values)).items())
+            if name.startswith(prefix) and (recursive or "/" not in name[len(prefix) + 1 :])
+        }
+""",
+        PARAMETERS,
+        ["test_by_path_is_recursive_or_direct_children_sorted_by_name"],
+    ),
+    "secure_strings_always_decrypted": (
+        """
+class Mutant(InMemoryParameterStore):
+    def get_parameters(self, names, *, decrypt=True):
+        return super().get_parameters(names)
+
+    def get_parameters_by_path(self, path, *, recursive=True, decrypt=True):
+        return super().get_parameters_by_path(path, recursive=recursive)
+""",
+        PARAMETERS,
+        [
+            "test_secure_strings_are_decrypted_unless_asked_not_to",
+            "test_an_undecrypted_secure_string_reveals_nothing_of_its_value",
+        ],
+    ),
+    "secrets_by_name_only": (
+        """
+class Mutant(InMemorySecretStore):
+    def get_secret(self, secret_id):
+        if secret_id.startswith("arn:"):
+            from serpens.errors import NotFoundError
+            raise NotFoundError(f"secret {secret_id!r} does not exist")
+        return super().get_secret(secret_id)
+""",
+        SECRETS,
+        ["test_a_secret_is_found_by_its_arn_too"],
+    ),
+    "binary_secrets_decoded": (
+        """
+class Mutant(InMemorySecretStore):
+    def get_secret(self, secret_id):
+        value = super().get_secret(secret_id)
+        return value.decode("latin-1") if isinstance(value, bytes) else value
+""",
+        SECRETS,
+        ["test_a_binary_secret_is_returned_as_bytes"],
+    ),
+}
+
+
+@pytest.mark.parametrize("mutant", sorted(MUTANTS))
+def test_the_suite_catches_the_mutant(pytester: pytest.Pytester, mutant: str) -> None:
+    code, footer, must_fail = MUTANTS[mutant]
+    pytester.makeini(INI)
+    pytester.makepyfile(test_mutant=HEADER + code + footer)
+    result = pytester.runpytest("-p", "no:cacheprovider", "-q", "-k", " or ".join(must_fail))
+    failed = {
+        report.nodeid.split("::")[-1].split("[")[0]
+        for report in result.reprec.getreports("pytest_runtest_logreport")  # type: ignore[attr-defined]
+        if report.failed
+    }
+    assert set(must_fail) <= failed, f"{mutant} slipped through; failed only {sorted(failed)}"
+
+
+def test_the_genuine_fakes_pass(pytester: pytest.Pytester) -> None:
+    genuine = (
+        "\nclass Mutant(InMemoryParameterStore):\n    pass\n"
+        + PARAMETERS.replace("TestMutant", "TestP")
+        + "\nclass Mutant2(InMemorySecretStore):\n    pass\n"
+        + SECRETS.replace("TestMutant", "TestS").replace("Mutant()", "Mutant2()")
+    )
+    pytester.makeini(INI)
+    pytester.makepyfile(test_genuine=HEADER + genuine)
+    pytester.runpytest("-p", "no:cacheprovider", "-q").assert_outcomes(passed=15)
