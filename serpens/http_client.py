@@ -15,6 +15,13 @@ Semantics:
   :class:`~serpens.errors.ConfigurationError` instead of silently keeping the old
   client: call :func:`close_client` first.
 - :func:`get_client` before :func:`init_client` raises ``ConfigurationError``.
+- Every request has a **total deadline** equal to its timeout (the largest part of
+  ``timeout=``, per request or the client's): httpx's timeouts bound each read, so a
+  server trickling a byte every half second would otherwise hold a ``timeout=1``
+  request forever. Past the deadline the request is cancelled and
+  :class:`~serpens._http_deadline.HttpDeadlineError` is raised, both an
+  ``httpx.TimeoutException`` and a :class:`~serpens.errors.BackendTimeoutError`.
+  With ``stream=True`` the deadline covers the response headers only.
 - The client's connection pool belongs to the event loop that created it. When that
   loop has been closed (``asyncio.run`` per invocation, test loops), :func:`get_client`
   builds a fresh client with the same options on the running loop instead of handing
@@ -35,7 +42,15 @@ require("httpx", "http")
 
 import httpx  # noqa: E402 - after the extra check so a missing SDK names `serpens[http]`
 
-__all__ = ["HTTP_CLIENT_TIMEOUT", "close_client", "get_client", "init_client"]
+from serpens._http_deadline import DeadlineAsyncClient, HttpDeadlineError  # noqa: E402
+
+__all__ = [
+    "HTTP_CLIENT_TIMEOUT",
+    "HttpDeadlineError",
+    "close_client",
+    "get_client",
+    "init_client",
+]
 
 HTTP_CLIENT_TIMEOUT = "HTTP_CLIENT_TIMEOUT"
 """Environment variable: timeout of the shared client in seconds (default 30)."""
@@ -70,13 +85,16 @@ def _running_loop() -> asyncio.AbstractEventLoop | None:
 
 
 def _build(options: dict[str, Any]) -> httpx.AsyncClient:
-    client = httpx.AsyncClient(**options)
+    client = DeadlineAsyncClient(**options)
     _state.client, _state.options, _state.loop = client, options, _running_loop()
     return client
 
 
 async def init_client(**kwargs: Any) -> httpx.AsyncClient:
     """Create the process's shared ``httpx.AsyncClient`` and return it.
+
+    The client bounds every request by a total deadline equal to its timeout (see the
+    module docstring); it is an ``httpx.AsyncClient`` subclass.
 
     Args:
         **kwargs: passed to ``httpx.AsyncClient``; ``timeout`` defaults to

@@ -9,6 +9,7 @@ from typing import Any, Self
 
 import httpx
 
+from serpens._http_deadline import DeadlineAsyncClient, run_within, total_seconds
 from serpens._rules.http import HttpVerbs
 from serpens.errors import HTTPStatusError, SerializationError, mask_url
 from serpens.ports._http import Headers, Params
@@ -78,6 +79,12 @@ class HttpxHttpClient(HttpVerbs[HttpxResponse]):
             adapter creates and owns one with *base_url* and *timeout*.
         base_url: base URL of the client the adapter creates.
         timeout: default seconds per request of the client the adapter creates.
+
+    Every request has a total deadline, its timeout (``timeout=`` of the call, else the
+    client's, the largest of its parts): connecting, sending and reading the whole body
+    must end within it, or the request is cancelled with :class:`BackendTimeoutError`.
+    httpx's own timeouts bound each read only, so a server trickling bytes slowly would
+    otherwise keep a request alive forever.
     """
 
     def __init__(
@@ -89,7 +96,9 @@ class HttpxHttpClient(HttpVerbs[HttpxResponse]):
     ) -> None:
         self._owned = client is None
         self._client = (
-            client if client is not None else httpx.AsyncClient(base_url=base_url, timeout=timeout)
+            client
+            if client is not None
+            else DeadlineAsyncClient(base_url=base_url, timeout=timeout)
         )
 
     @property
@@ -109,9 +118,13 @@ class HttpxHttpClient(HttpVerbs[HttpxResponse]):
         timeout: float | None = None,
         follow_redirects: bool = False,
     ) -> HttpxResponse:
-        """Send a request (see ``HttpClient``); ``timeout=None`` uses the client's."""
+        """Send a request (see ``HttpClient``); ``timeout=None`` uses the client's.
+
+        The whole request must end within its timeout (a total deadline, not per read).
+        """
+        deadline = total_seconds(self._client.timeout if timeout is None else timeout)
         with translate_errors(method, url):
-            response = await self._client.request(
+            call = self._client.request(
                 method,
                 url,
                 content=content,
@@ -121,6 +134,7 @@ class HttpxHttpClient(HttpVerbs[HttpxResponse]):
                 timeout=httpx.USE_CLIENT_DEFAULT if timeout is None else timeout,
                 follow_redirects=follow_redirects,
             )
+            response = await run_within(call, deadline, lambda: f"{method.upper()} {mask_url(url)}")
         return HttpxResponse(response)
 
     async def aclose(self) -> None:

@@ -1,7 +1,8 @@
 """In-memory fakes: full implementations of every port for fast unit tests.
 
 Each fake keeps state per instance, takes an injectable clock where time matters,
-and raises the same serpens errors as the production adapters.
+and raises the same serpens errors as the production adapters. ``fake.outage()``
+simulates an unreachable backend (see ``docs/testing.md``).
 """
 
 from serpens.fakes._cache import AsyncInMemoryCache, InMemoryCache

@@ -6,26 +6,38 @@ import time
 from collections.abc import Awaitable, Callable
 
 from serpens._rules.cache import AsyncFlight, check_key, check_ttl, decode, encode
+from serpens.fakes._outage import OutageSwitch
 from serpens.ports import JSONValue
 
 __all__ = ["AsyncInMemoryCache", "InMemoryCache"]
 
 
-class InMemoryCache:
+class InMemoryCache(OutageSwitch):
     """A :class:`serpens.ports.Cache` in a dict, for unit tests and as the contract model.
 
     Values are kept as JSON text, exactly as Redis keeps them, so a tuple reads back as
     a list and a non-JSON value raises :class:`~serpens.errors.SerializationError` here
     too. Time comes from *clock*; pass a controllable one to test expiry without sleeping.
 
+    Under :meth:`outage` every call raises
+    :class:`~serpens.errors.BackendUnavailableError`, like a strict Redis cache; with
+    ``fail_open=True`` reads miss, writes do nothing, ``get_or_set`` returns the factory's
+    value without storing it, and nothing raises, like ``RedisCache(fail_open=True)``.
+
     Args:
         clock: seconds, monotonic (``time.monotonic`` unless injected).
         default_ttl: seconds used when ``ttl`` is ``None``.
+        fail_open: serve misses instead of raising during a simulated outage.
     """
 
     def __init__(
-        self, *, clock: Callable[[], float] = time.monotonic, default_ttl: float = 300.0
+        self,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+        default_ttl: float = 300.0,
+        fail_open: bool = False,
     ) -> None:
+        self.fail_open = fail_open
         self._clock = clock
         self._default_ttl = check_ttl(default_ttl, default_ttl)
         self._entries: dict[str, tuple[str, float]] = {}
@@ -35,9 +47,20 @@ class InMemoryCache:
         now = self._clock()
         return sorted(k for k, (_, expires) in self._entries.items() if now < expires)
 
+    def _down(self) -> bool:
+        """True in a fail-open outage; raises in a strict one; False otherwise."""
+        if self._outage_kind is None:
+            return False
+        if self.fail_open:
+            return True
+        raise self._outage_error()
+
     def get(self, key: str) -> JSONValue:
         """See :meth:`serpens.ports.Cache.get`."""
-        entry = self._entries.get(check_key(key))
+        check_key(key)
+        if self._down():
+            return None
+        entry = self._entries.get(key)
         if entry is None:
             return None
         if self._clock() >= entry[1]:
@@ -49,11 +72,17 @@ class InMemoryCache:
         """See :meth:`serpens.ports.Cache.set`."""
         check_key(key)
         seconds = check_ttl(ttl, self._default_ttl)
-        self._entries[key] = (encode(value, key=key), self._clock() + seconds)
+        text = encode(value, key=key)
+        if self._down():
+            return
+        self._entries[key] = (text, self._clock() + seconds)
 
     def delete(self, key: str) -> bool:
         """See :meth:`serpens.ports.Cache.delete`."""
-        entry = self._entries.pop(check_key(key), None)
+        check_key(key)
+        if self._down():
+            return False
+        entry = self._entries.pop(key, None)
         return entry is not None and self._clock() < entry[1]
 
     def get_or_set(
@@ -65,6 +94,8 @@ class InMemoryCache:
         if hit is not None:
             return hit
         value = factory()
+        if self._down():  # fail-open: the fresh value, as it would read back, not stored
+            return None if value is None else decode(encode(value, key=key))
         if value is None:
             return None
         self.set(key, value, ttl=ttl)
@@ -72,21 +103,46 @@ class InMemoryCache:
 
     def clear(self) -> None:
         """See :meth:`serpens.ports.Cache.clear`."""
+        if self._down():
+            return
         self._entries.clear()
 
 
-class AsyncInMemoryCache:
+class AsyncInMemoryCache(OutageSwitch):
     """The :class:`serpens.ports.AsyncCache` twin of :class:`InMemoryCache`.
 
     Concurrent ``get_or_set`` misses on one key await a single factory call, which
-    survives the cancellation of the caller that started it.
+    survives the cancellation of the caller that started it. :meth:`outage` and
+    *fail_open* behave as on :class:`InMemoryCache`.
     """
 
     def __init__(
-        self, *, clock: Callable[[], float] = time.monotonic, default_ttl: float = 300.0
+        self,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+        default_ttl: float = 300.0,
+        fail_open: bool = False,
     ) -> None:
-        self._sync = InMemoryCache(clock=clock, default_ttl=default_ttl)
+        self._sync = InMemoryCache(clock=clock, default_ttl=default_ttl, fail_open=fail_open)
         self._flight = AsyncFlight()
+
+    @property
+    def fail_open(self) -> bool:
+        """Whether a simulated outage serves misses instead of raising."""
+        return self._sync.fail_open
+
+    def start_outage(self, *, timeout: bool = False) -> None:
+        """Start a simulated outage (until :meth:`end_outage`); see :meth:`outage`."""
+        self._sync.start_outage(timeout=timeout)
+
+    def end_outage(self) -> None:
+        """End the simulated outage: calls reach the stored state again."""
+        self._sync.end_outage()
+
+    @property
+    def in_outage(self) -> bool:
+        """Whether a simulated outage is on."""
+        return self._sync.in_outage
 
     def keys(self) -> list[str]:
         """The live keys, sorted (an inspection helper, not part of the port)."""
@@ -112,6 +168,9 @@ class AsyncInMemoryCache:
         hit = self._sync.get(key)
         if hit is not None:
             return hit
+        if self._sync._down():  # noqa: SLF001 - fail-open outage: nothing to share or store
+            value = await factory()
+            return None if value is None else decode(encode(value, key=key))
 
         async def fill() -> None:
             if self._sync.get(key) is None:

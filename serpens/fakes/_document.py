@@ -9,6 +9,7 @@ from typing import Any
 
 from serpens._rules.document import check_query, from_stored, stored_key, to_stored
 from serpens.errors import ConflictError, NotFoundError, ValidationError
+from serpens.fakes._outage import OutageSwitch
 from serpens.ports import Item, KeyValue
 
 __all__ = ["InMemoryDocumentStore"]
@@ -24,7 +25,7 @@ class _Table:
         return tuple(stored_key(values, self.partition_key, self.sort_key, exact=exact).values())
 
 
-class InMemoryDocumentStore:
+class InMemoryDocumentStore(OutageSwitch):
     """A :class:`serpens.ports.DocumentStore` kept in a dict, for unit tests.
 
     Tables must be created first with :meth:`create_table`, as on DynamoDB. Items are
@@ -41,6 +42,7 @@ class InMemoryDocumentStore:
         self._tables[table] = _Table(partition_key, sort_key)
 
     def _table(self, table: str) -> _Table:
+        self._check_outage()  # every port operation starts here
         try:
             return self._tables[table]
         except KeyError:

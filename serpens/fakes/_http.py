@@ -23,6 +23,7 @@ from serpens.fakes._http_types import (
     RecordedRequest,
     compact_json,
 )
+from serpens.fakes._outage import OutageSwitch
 from serpens.ports._http import Headers, Params
 
 __all__ = ["Handler", "InMemoryHttpClient"]
@@ -55,7 +56,7 @@ def _query_value(value: str | float | bool | None) -> str:
     return "" if value is None else str(value)
 
 
-class InMemoryHttpClient(HttpVerbs[InMemoryResponse]):
+class InMemoryHttpClient(OutageSwitch, HttpVerbs[InMemoryResponse]):
     """An ``HttpClient`` whose requests are served by an in-process ASGI app or callable.
 
     Args:
@@ -116,6 +117,7 @@ class InMemoryHttpClient(HttpVerbs[InMemoryResponse]):
         """Send a request to the app and return its response (see ``HttpClient``)."""
         if self._closed:
             raise BackendUnavailableError("the HTTP client is closed")
+        self._check_outage()
         pairs = list((headers or {}).items())
         body = content or b""
         if json is not None:

