@@ -27,6 +27,7 @@ from serpens.errors import (
     ValidationError,
     mask_url,
 )
+from serpens_sqlalchemy._deadline import TIMED_OUT
 
 __all__ = ["sqlstate_error", "translate", "translate_errors"]
 
@@ -94,6 +95,17 @@ def _invalidated(exc: Any, orig: BaseException) -> SerpensError | None:
     return None  # not a lost connection: a later row decides
 
 
+def _timed_out(_exc: Any, orig: BaseException) -> SerpensError | None:
+    deadline = getattr(orig, TIMED_OUT, None)
+    if deadline is None:
+        return None
+    # the client-side deadline (serpens_sqlalchemy._deadline) shut the connection down
+    return BackendTimeoutError(
+        f"the database did not answer within {deadline:g} s (client-side deadline); "
+        "the connection was dropped"
+    )
+
+
 def _dbapi(_exc: Any, orig: BaseException) -> SerpensError:
     code = _code(orig) or _code(orig.__cause__)
     label = f"[{code}] " if code else ""
@@ -150,8 +162,10 @@ def translate(exc: BaseException) -> SerpensError | None:
         raw = sqlstate_error(code)
         return None if raw is None else raw(f"[{code}] {_described(exc)}")
     orig = getattr(exc, "orig", None) or exc
-    if isinstance(orig, SerpensError):  # raised by our own TypeDecorator during binding
-        return orig
+    # raised by our own TypeDecorator during binding, or past the client-side deadline
+    early = orig if isinstance(orig, SerpensError) else _timed_out(exc, orig)
+    if early is not None:
+        return early
     code = _code(orig) or _code(getattr(orig, "__cause__", None))
     klass = sqlstate_error(code)
     if klass is not None:

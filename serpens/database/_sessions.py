@@ -27,6 +27,7 @@ from serpens.database._engine import build_async_engine, build_sync_engine
 from serpens.database._settings import DatabaseSettings, validate_search_path
 from serpens.database._url import normalize_url, resolve_url
 from serpens.errors import ConfigurationError
+from serpens_sqlalchemy._deadline import override_transaction
 
 __all__ = [
     "AsyncSessionLocal",
@@ -44,6 +45,9 @@ __all__ = [
 ]
 
 logger = logging.getLogger("serpens.database")
+
+# A session's own statement_timeout_ms gets this much more on the client-side deadline.
+_CLIENT_GRACE_S = 2.0
 
 _SYNC_HINT = (
     "serpens.database is not bound: call serpens.database.bind() "
@@ -221,9 +225,13 @@ def _local_statement_timeout(session: Session, statement_timeout_ms: int) -> Non
         raise ConfigurationError("statement_timeout_ms must be >= 0")
     statement = f"SET LOCAL statement_timeout = {statement_timeout_ms}"
 
+    client_s = statement_timeout_ms / 1000 + _CLIENT_GRACE_S if statement_timeout_ms else 0.0
+
     def after_begin(_session: Session, _tx: SessionTransaction, connection: Connection) -> None:
         # SET LOCAL lasts until the transaction ends, so the engine default comes back.
         if connection.dialect.name == "postgresql":
+            # the client-side deadline follows, for this transaction only
+            override_transaction(connection.connection.dbapi_connection, client_s)
             connection.exec_driver_sql(statement)
 
     event.listen(session, "after_begin", after_begin)
