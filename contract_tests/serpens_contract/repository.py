@@ -7,14 +7,22 @@ One suite, no branching on the implementation: an async implementation is driven
 from __future__ import annotations
 
 import datetime as dt
+import time
 from collections.abc import Callable
-from dataclasses import dataclass
-from typing import Any, ClassVar
+from contextlib import AbstractContextManager
+from dataclasses import dataclass, field
+from typing import Any, ClassVar, Literal
 
 import pytest
 from hypothesis.stateful import run_state_machine_as_test
 
-from serpens.errors import ConflictError, NotFoundError, ValidationError
+from serpens.errors import (
+    BackendTimeoutError,
+    BackendUnavailableError,
+    ConflictError,
+    NotFoundError,
+    ValidationError,
+)
 from serpens_contract._repository_machine import RepositoryMachine
 from serpens_contract._repository_models import (
     ContractBase,
@@ -26,11 +34,14 @@ from serpens_contract._repository_models import (
     contract_schema,
 )
 from serpens_contract._suite import ContractSuite
+from serpens_contract.capabilities import register_capability, requires
 from serpens_contract.settings import hypothesis_settings
 
 __all__ = [
     "ContractBase",
     "FakeDatabase",
+    "Outage",
+    "OutageFault",
     "Pair",
     "Product",
     "RepositoryCapabilities",
@@ -43,10 +54,45 @@ __all__ = [
 OpenDatabase = Callable[[], RepositoryDatabase]
 UTC_MINUS_3 = dt.timezone(dt.timedelta(hours=-3))
 
+OutageFault = Literal["unreachable", "frozen", "reset"]
+"""A backend outage the suite asks for: connects refused, no answer at all, connections reset."""
+
+Outage = Callable[[OutageFault], AbstractContextManager[object]]
+"""The ``repository_outage`` fixture: *fault* in force inside the returned ``with`` block."""
+
+OUTAGE_MARGIN_S = 1.0
+"""How much later than ``outage_deadline_s`` a call may end (scheduling, the error's path)."""
+
 
 @dataclass(frozen=True)
 class RepositoryCapabilities:
-    """Honest differences between repositories (none are known today)."""
+    """Honest differences between repositories.
+
+    Attributes:
+        outages: the faults the implementation's ``repository_outage`` fixture can inject
+            (``"unreachable"``, ``"frozen"``, ``"reset"``); none for a backend the suite
+            cannot put behind a proxy (SQLite is a file). Each missing one is a reported skip.
+        outage_deadline_s: the configured bound of one call against a dead backend (for
+            the SQL adapters ``max(DB_CLIENT_TIMEOUT_MS, DB_PING_TIMEOUT_MS +
+            DB_CONNECT_TIMEOUT)``); every call must end within it plus
+            :data:`OUTAGE_MARGIN_S`.
+    """
+
+    outages: frozenset[str] = field(default_factory=frozenset)
+    outage_deadline_s: float = 0.0
+
+
+for _fault, _meaning in (
+    ("unreachable", "connects are refused (server down, port closed)"),
+    ("frozen", "the backend accepts and never answers, mid-request"),
+    ("reset", "open connections are reset (TCP RST)"),
+):
+    register_capability(
+        "repository",
+        f"outage_{_fault}",
+        lambda c, f=_fault: f in c.outages,
+        f"the cell can inject the {_fault!r} outage: {_meaning}",
+    )
 
 
 def _skus(rows: Any) -> list[str]:
@@ -70,6 +116,11 @@ class RepositoryContract(ContractSuite):
     @pytest.fixture
     def db(self, open_repository_database: OpenDatabase) -> RepositoryDatabase:
         return open_repository_database()
+
+    @pytest.fixture
+    def repository_outage(self, db: RepositoryDatabase) -> Outage:
+        """Override when ``capabilities.outages`` is not empty: a fault -> context manager."""
+        pytest.fail("override `repository_outage`: return a callable fault -> context manager")
 
     @pytest.fixture
     def products(self, db: RepositoryDatabase) -> Any:  # Any: tests read optional results
@@ -523,6 +574,73 @@ class RepositoryContract(ContractSuite):
         fresh: Any = db.repository(Product)
         got = fresh.get_by(sku="a")
         assert (got.name, got.price, got.version) == ("new", 2, 3)
+
+    # -- outages: strict, bounded, recovering ---------------------------------------------
+    def _outage_call(
+        self, call: Callable[[], object], expected: tuple[type[Exception], ...]
+    ) -> Exception:
+        started = time.monotonic()
+        with pytest.raises(expected) as info:
+            call()
+        elapsed = time.monotonic() - started
+        limit = self.capabilities.outage_deadline_s + OUTAGE_MARGIN_S
+        assert elapsed < limit, f"the call took {elapsed:.2f} s, more than {limit:.2f} s"
+        return info.value
+
+    def _recovered(self, db: RepositoryDatabase, sku: str) -> None:
+        after: Any = db.repository(Product)
+        assert after.get_by(sku=sku) is not None
+        after.add(Product(sku=f"{sku}-after"))
+        db.commit(after)
+        db.close_unit_of_work(after)
+
+    def _warm(self, db: RepositoryDatabase, sku: str) -> Any:
+        setup: Any = db.repository(Product)
+        setup.add(Product(sku=sku))
+        db.commit(setup)
+        db.close_unit_of_work(setup)
+        held: Any = db.repository(Product)
+        assert held.get_by(sku=sku) is not None  # a unit of work that has talked to the backend
+        return held
+
+    @requires("outage_unreachable")
+    def test_an_unreachable_backend_raises_unavailable_then_recovers(
+        self, db: RepositoryDatabase, repository_outage: Outage
+    ) -> None:
+        db.close_unit_of_work(self._warm(db, "u"))  # its connection idles in the pool
+        with repository_outage("unreachable"):
+            fresh: Any = db.repository(Product)
+            self._outage_call(lambda: fresh.get_by(sku="u"), (BackendUnavailableError,))
+            self._outage_call(lambda: fresh.add(Product(sku="lost")), (BackendUnavailableError,))
+        db.close_unit_of_work(fresh)
+        self._recovered(db, "u")
+        assert db.repository(Product).get_by(sku="lost") is None
+
+    @requires("outage_frozen")
+    def test_a_frozen_backend_mid_request_ends_within_the_deadline(
+        self, db: RepositoryDatabase, repository_outage: Outage
+    ) -> None:
+        held = self._warm(db, "f")
+        strict = (BackendTimeoutError, BackendUnavailableError)
+        with repository_outage("frozen"):
+            self._outage_call(lambda: held.get_by(sku="g"), strict)
+            fresh: Any = db.repository(Product)
+            self._outage_call(fresh.count, strict)
+        db.close_unit_of_work(fresh)
+        db.close_unit_of_work(held)
+        self._recovered(db, "f")
+
+    @requires("outage_reset")
+    def test_a_reset_connection_raises_unavailable_then_recovers(
+        self, db: RepositoryDatabase, repository_outage: Outage
+    ) -> None:
+        held = self._warm(db, "r")
+        with repository_outage("reset"):
+            self._outage_call(
+                lambda: held.upsert({"sku": "r"}, conflict_on=["sku"]), (BackendUnavailableError,)
+            )
+        db.close_unit_of_work(held)
+        self._recovered(db, "r")
 
     # -- differential --------------------------------------------------------------------
     def test_differential_against_fake(self, open_repository_database: OpenDatabase) -> None:
