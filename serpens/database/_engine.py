@@ -36,7 +36,6 @@ from sqlalchemy.pool import Pool, QueuePool
 from serpens.database._settings import DatabaseSettings, TimeoutMode
 from serpens.database._url import is_memory_sqlite, is_postgres, is_sqlite
 from serpens.errors import ConfigurationError
-from serpens_sqlalchemy._deadline import bound_round_trips, connection_socket
 from serpens_sqlalchemy._types import install_sqlite_listeners
 
 __all__ = [
@@ -131,6 +130,8 @@ def _install_listeners(engine: Engine, url: URL, settings: DatabaseSettings) -> 
         return
     if not is_postgres(url):
         return
+    from serpens_sqlalchemy._deadline import bound_round_trips  # noqa: PLC0415 - adapter glue
+
     bound_round_trips(
         engine,
         statement_s=settings.client_timeout_ms / 1000,
@@ -165,6 +166,7 @@ def _install_listeners(engine: Engine, url: URL, settings: DatabaseSettings) -> 
 
 def _asyncpg_keepalives(settings: DatabaseSettings) -> Any:
     """A ``connect`` hook setting TCP keepalives and ``TCP_USER_TIMEOUT`` on asyncpg's socket."""
+    from serpens_sqlalchemy._deadline import connection_socket  # noqa: PLC0415 - adapter glue
 
     def on_connect(dbapi_connection: Any, _record: object) -> None:
         fd = connection_socket(dbapi_connection)
