@@ -232,7 +232,15 @@ def build_sync_engine(
 def build_async_engine(
     url: URL, settings: DatabaseSettings, *, poolclass: type[Pool] | None = None
 ) -> AsyncEngine:
-    """Create the asynchronous engine for *url* with *settings*."""
+    """Create the asynchronous engine for *url* with *settings*.
+
+    Its default pool replaces connections opened on another event loop, so scripts and
+    workers running one ``asyncio.run`` per job share the engine safely.
+    """
+    if poolclass is None and not is_memory_sqlite(url):
+        from serpens_sqlalchemy._pool import LoopBoundAsyncPool  # noqa: PLC0415 - adapter glue
+
+        poolclass = LoopBoundAsyncPool
     engine = create_async_engine(url, **engine_options(url, settings, poolclass=poolclass))
     _install_listeners(engine.sync_engine, url, settings)
     return engine
