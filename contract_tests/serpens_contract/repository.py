@@ -6,7 +6,9 @@ One suite, no branching on the implementation: an async implementation is driven
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
+import json
 import time
 from collections.abc import Callable
 from contextlib import AbstractContextManager
@@ -97,6 +99,35 @@ for _fault, _meaning in (
 
 def _skus(rows: Any) -> list[str]:
     return [r.sku for r in rows]
+
+
+def _cursor(payload: object) -> str:
+    """A cursor as a client could forge it (seek's own format: base64 of JSON)."""
+    raw = payload if isinstance(payload, str) else json.dumps(payload)
+    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+
+
+# Cursors travel in query strings: each of these must be a ValidationError, on every
+# backend, before any I/O (key: what is wrong with it; default order: ``id``).
+TAMPERED_CURSORS: dict[str, object] = {
+    "not base64": "!!not a cursor!!",
+    "not a string": 12345,
+    "a JSON list": _cursor([]),
+    "a JSON number": _cursor(5),
+    "values not a list": _cursor({"o": ["id"], "v": 5}),
+    "labels not a list": _cursor({"o": "id", "v": [1]}),
+    "a string for an integer column": _cursor({"o": ["id"], "v": ["abc"]}),
+    "a boolean for an integer column": _cursor({"o": ["id"], "v": [True]}),
+    "a float for an integer column": _cursor({"o": ["id"], "v": [1.5]}),
+    "a decimal for an integer column": _cursor({"o": ["id"], "v": [{"dec": "1"}]}),
+    "a bad decimal": _cursor({"o": ["id"], "v": [{"dec": "abc"}]}),
+    "a bad datetime": _cursor({"o": ["id"], "v": [{"dt": "yesterday"}]}),
+    "a uuid tag holding a number": _cursor({"o": ["id"], "v": [{"uuid": 5}]}),
+    "a nested list": _cursor({"o": ["id"], "v": [[1]]}),
+    "an unknown tag": _cursor({"o": ["id"], "v": [{"x": "1"}]}),
+    "deeply nested JSON": _cursor("[" * 20000 + "]" * 20000),
+    "too long": "A" * 70000,
+}
 
 
 class RepositoryContract(ContractSuite):
@@ -332,6 +363,15 @@ class RepositoryContract(ContractSuite):
             products.seek(after=first.next_cursor, limit=1, order_by="-sku")
         with pytest.raises(ValidationError):
             products.seek(order_by="price")  # nullable: no keyset
+
+    @pytest.mark.parametrize("tampered", sorted(TAMPERED_CURSORS))
+    def test_a_tampered_cursor_is_a_validation_error(self, products: Any, tampered: str) -> None:
+        self._seed(products)
+        with pytest.raises(ValidationError) as info:
+            products.seek(after=TAMPERED_CURSORS[tampered], limit=2)
+        assert [e.path for e in info.value.errors] == ["after"]
+        with pytest.raises(ValidationError):  # a number where the sku order wants a string
+            products.seek(after=_cursor({"o": ["sku"], "v": [5]}), limit=2, order_by="sku")
 
     # -- upsert --------------------------------------------------------------------------
     def test_upsert_inserts_then_does_nothing_when_update_fields_is_omitted(

@@ -393,16 +393,43 @@ class ModelInfo:
         return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
     def decode_cursor(self, cursor: str, terms: Sequence[OrderTerm]) -> list[object]:
-        """Return the order values in *cursor*; ``ValidationError`` when it is not ours."""
+        """Return the order values in *cursor*; ``ValidationError`` when it is not ours.
+
+        Cursors travel in query strings, so anything may come back: every failure to
+        decode is a ``ValidationError`` (never ``ValueError``, ``InvalidOperation``,
+        ``RecursionError``...), and each value is checked against its column before any
+        backend sees it.
+        """
+        not_ours = _bad("bad cursor", "after", "not a cursor returned by seek")
+        if not isinstance(cursor, str) or len(cursor) > MAX_CURSOR_LENGTH:
+            raise not_ours
         try:
             raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
             payload = json.loads(raw)
-            labels, values = payload["o"], payload["v"]
-        except (binascii.Error, ValueError, TypeError, KeyError) as exc:
-            raise _bad("bad cursor", "after", "not a cursor returned by seek") from exc
+        except (binascii.Error, ValueError, TypeError, RecursionError) as exc:
+            raise not_ours from exc
+        labels = payload.get("o") if isinstance(payload, dict) else None
+        values = payload.get("v") if isinstance(payload, dict) else None
+        if not isinstance(labels, list) or not isinstance(values, list):
+            raise not_ours
         if labels != [t.label for t in terms] or len(values) != len(terms):
             raise _bad("bad cursor", "after", "the cursor belongs to a different order_by")
-        return [_load(v) for v in values]
+        decoded: list[object] = []
+        for term, value in zip(terms, values, strict=True):
+            loaded = _load(value)
+            if loaded is _INVALID:
+                raise not_ours
+            column = self.columns.get(term.key)
+            if column is not None:
+                column.check_value(loaded, "after")
+            decoded.append(loaded)
+        return decoded
+
+
+MAX_CURSOR_LENGTH = 65536
+"""Longest cursor ``seek`` decodes (a bound on the work a tampered one can cause)."""
+
+_INVALID = object()
 
 
 _TAGS: dict[str, Callable[[str], object]] = {
@@ -428,11 +455,17 @@ def _dump(value: object) -> object:
 
 
 def _load(value: object) -> object:
+    """The value a cursor entry stands for, or ``_INVALID`` when no cursor holds it."""
+    if value is None or isinstance(value, str | int | float | bool):
+        return value
     if isinstance(value, dict) and len(value) == 1:
         ((tag, text),) = value.items()
-        if tag in _TAGS:
-            return _TAGS[tag](text)
-    return value
+        if tag in _TAGS and isinstance(text, str):
+            try:
+                return _TAGS[tag](text)
+            except (ValueError, ArithmeticError):  # Decimal's InvalidOperation included
+                return _INVALID
+    return _INVALID
 
 
 _CACHE: dict[type[Any], ModelInfo] = {}
