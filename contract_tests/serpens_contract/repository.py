@@ -364,6 +364,31 @@ class RepositoryContract(ContractSuite):
         with pytest.raises(ValidationError):
             products.seek(order_by="price")  # nullable: no keyset
 
+    def test_upsert_with_no_update_fields_inserts_or_leaves_the_row_alone(
+        self, products: Any
+    ) -> None:
+        created = products.upsert({"sku": "a", "name": "x"}, conflict_on=["sku"], update_fields=[])
+        assert (created.sku, created.name, created.version) == ("a", "x", 1)
+        again = products.upsert({"sku": "a", "name": "y"}, conflict_on=["sku"], update_fields=[])
+        assert (again.name, again.version) == ("x", 1)  # an empty update changes nothing
+        count = products.upsert_many(
+            [{"sku": "a", "name": "z"}, {"sku": "b", "name": "new"}],
+            conflict_on=["sku"],
+            update_fields=(),
+        )
+        assert count == 2
+        rows = products.list(order_by="sku")
+        assert [(r.sku, r.name, r.version) for r in rows] == [("a", "x", 1), ("b", "new", 1)]
+
+    def test_upsert_with_no_update_fields_on_a_model_without_version(
+        self, db: RepositoryDatabase
+    ) -> None:
+        pairs: Any = db.repository(Pair)
+        values = {"left": "l", "right": "r", "code": "c"}
+        assert pairs.upsert(values, conflict_on=["left", "right"], update_fields=[]).code == "c"
+        changed = {**values, "code": "d"}
+        assert pairs.upsert(changed, conflict_on=["left", "right"], update_fields=[]).code == "c"
+
     @pytest.mark.parametrize("tampered", sorted(TAMPERED_CURSORS))
     def test_a_tampered_cursor_is_a_validation_error(self, products: Any, tampered: str) -> None:
         self._seed(products)

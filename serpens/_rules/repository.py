@@ -298,7 +298,12 @@ class ModelInfo:
         conflict_on: Sequence[str],
         update_fields: Sequence[str] | None,
     ) -> tuple[tuple[str, ...], tuple[str, ...] | None]:
-        """Validate upsert arguments; return (conflict columns, update fields or None)."""
+        """Validate upsert arguments; return (conflict columns, update fields or None).
+
+        ``None`` means "insert or do nothing", and so does an empty ``update_fields``:
+        updating no field leaves an existing row as it is (no version bump, no
+        ``onupdate``), and a new row is inserted either way.
+        """
         target = self.conflict_target(conflict_on)
         self.check_fields(values, "value")
         missing = [k for k in target if k not in values]
@@ -312,6 +317,8 @@ class ModelInfo:
         if isinstance(update_fields, str):
             update_fields = [update_fields]
         self.check_fields(update_fields, "update field")
+        if not update_fields:
+            return target, None
         absent = [f for f in update_fields if f not in values]
         if absent:
             raise ValidationError(
