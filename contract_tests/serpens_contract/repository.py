@@ -515,6 +515,30 @@ class RepositoryContract(ContractSuite):
             products.bulk_insert([{"sku": "new"}, {"sku": "s0"}])
         assert products.count() == 3
 
+    @pytest.mark.parametrize(
+        ("field", "value"),
+        [
+            ("price", "12"),  # a string for an integer
+            ("price", 1.5),  # a float for an integer
+            ("price", True),  # a boolean for an integer
+            ("sku", 42),  # a number for a string
+            ("seen_at", "2024-01-02T03:04:05+00:00"),  # a string for a datetime
+            ("seen_at", dt.datetime(2024, 1, 2, 3, 4, 5)),  # noqa: DTZ001 - naive, on purpose
+        ],
+    )
+    def test_bulk_writes_with_a_wrong_type_are_validation_errors(
+        self, products: Any, field: str, value: object
+    ) -> None:
+        good = {"sku": "ok", "price": 1, "seen_at": None}
+        bad = {**good, "sku": "bad", field: value}
+        with pytest.raises(ValidationError) as info:
+            products.bulk_insert([good, bad])
+        assert [e.path for e in info.value.errors] == [f"rows[1].{field}"]
+        with pytest.raises(ValidationError):
+            products.upsert_many([good, bad], conflict_on=["sku"], update_fields=["price"])
+        assert products.count() == 0  # nothing stored, and the unit of work is usable
+        assert products.bulk_insert([good]) == 1
+
     # -- writes through objects ----------------------------------------------------------
     def test_unflushed_adds_are_written_by_flush(self, products: Any) -> None:
         obj = products.add(Product(sku="a"), flush=False)

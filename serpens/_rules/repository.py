@@ -344,7 +344,28 @@ class ModelInfo:
                     f"every row of a batch of {self.name} needs the same fields",
                     [FieldError(f"rows[{i}]", f"has {sorted(row)}, expected {sorted(keys)}")],
                 )
+        self.check_batch_types(batch, keys)
         return batch
+
+    def check_batch_types(self, batch: list[dict[str, object]], keys: Iterable[str]) -> None:
+        """Each value of each row has its column's type, or ``ValidationError`` (``rows[i].k``).
+
+        Drivers disagree on a mismatch (asyncpg raises ``TypeError``, psycopg2 lets the
+        server reject it, the fake would store it), so every backend checks it here first.
+        One set of the value types per column decides the common case at C speed; rows
+        are walked one by one only to name an offending value (or check time zones).
+        """
+        for key in keys:
+            column = self.columns.get(key)
+            if column is None or column.accepts is None:
+                continue
+            exact = _EXACT_TYPES.get(column.accepts)
+            if exact is None:
+                exact = _EXACT_TYPES[column.accepts] = frozenset((*column.accepts, type(None)))
+            if not column.aware_datetime and {type(row[key]) for row in batch} <= exact:
+                continue
+            for i, row in enumerate(batch):
+                column.check_value(row[key], f"rows[{i}].{key}")
 
     def upsert_many_args(
         self,
@@ -432,6 +453,8 @@ class ModelInfo:
             decoded.append(loaded)
         return decoded
 
+
+_EXACT_TYPES: dict[tuple[type, ...], frozenset[type]] = {}
 
 MAX_CURSOR_LENGTH = 65536
 """Longest cursor ``seek`` decodes (a bound on the work a tampered one can cause)."""
