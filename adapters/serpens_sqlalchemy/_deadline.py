@@ -25,7 +25,7 @@ import itertools
 import socket
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any, Final
 
 import sqlalchemy as sa
@@ -33,6 +33,7 @@ import sqlalchemy as sa
 __all__ = [
     "TIMED_OUT",
     "Watchdog",
+    "bound_driver_call",
     "bound_round_trips",
     "connection_socket",
     "override_transaction",
@@ -50,8 +51,10 @@ def connection_socket(dbapi_connection: Any) -> int | None:
         with contextlib.suppress(Exception):
             return int(fileno())
         return None
-    raw = getattr(dbapi_connection, "_connection", None)  # SQLAlchemy's asyncpg adapter
-    transport = getattr(raw, "_transport", None)
+    transport = getattr(dbapi_connection, "_transport", None)  # an asyncpg connection
+    if transport is None:  # SQLAlchemy's asyncpg adapter around one
+        raw = getattr(dbapi_connection, "_connection", None)
+        transport = getattr(raw, "_transport", None)
     sock = transport.get_extra_info("socket") if transport is not None else None
     return None if sock is None else int(sock.fileno())
 
@@ -178,12 +181,42 @@ def _first(args: tuple[Any, ...]) -> Any:
     return args[0]
 
 
+_DIALECT_DEADLINE = "serpens_deadline_s"
+
+
+@contextlib.contextmanager
+def bound_driver_call(
+    dialect: sa.Dialect, dbapi_connection: Any, driver_connection: Any
+) -> Iterator[None]:
+    """Bound a call made on the driver itself (asyncpg COPY, ``unnest``), as statements are.
+
+    The deadline is the engine's (see :func:`bound_round_trips`, none when unbounded) or
+    the transaction's own (:func:`override_transaction`).
+    """
+    seconds = float(getattr(dialect, _DIALECT_DEADLINE, 0.0))
+    seconds = _overrides.get(id(dbapi_connection), seconds) if _overrides else seconds
+    fd = connection_socket(driver_connection) if seconds > 0 else None
+    if fd is None:
+        yield
+        return
+    armed = watchdog.arm(fd, seconds)
+    try:
+        yield
+    except BaseException as exc:
+        if watchdog.disarm(armed):
+            with contextlib.suppress(AttributeError, TypeError):
+                setattr(exc, TIMED_OUT, seconds)
+        raise
+    watchdog.disarm(armed)
+
+
 def bound_round_trips(engine: sa.Engine, *, statement_s: float, ping_s: float) -> None:
     """Bound *engine*'s statements, commits and rollbacks to *statement_s*, pings to *ping_s*.
 
     ``0`` leaves that kind of call unbounded. Only this engine's dialect instance changes.
     """
     dialect: Any = engine.dialect
+    setattr(dialect, _DIALECT_DEADLINE, statement_s)
     if statement_s > 0:
         for name in ("do_execute", "do_executemany", "do_execute_no_params"):
             setattr(

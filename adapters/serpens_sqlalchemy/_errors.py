@@ -106,6 +106,16 @@ def _timed_out(_exc: Any, orig: BaseException) -> SerpensError | None:
     )
 
 
+def _raw_driver_error(exc: Exception) -> SerpensError | None:
+    """Raw driver errors (asyncpg's COPY) carry a SQLSTATE but no SQLAlchemy wrapper."""
+    timed_out = _timed_out(exc, exc)
+    if timed_out is not None:
+        return timed_out
+    code = _code(exc)
+    raw = sqlstate_error(code)
+    return None if raw is None else raw(f"[{code}] {_described(exc)}")
+
+
 def _dbapi(_exc: Any, orig: BaseException) -> SerpensError:
     code = _code(orig) or _code(orig.__cause__)
     label = f"[{code}] " if code else ""
@@ -157,10 +167,7 @@ def translate(exc: BaseException) -> SerpensError | None:
     if isinstance(exc, SerpensError) or not isinstance(exc, Exception):
         return None
     if not isinstance(exc, sa.exc.SQLAlchemyError | OSError | TimeoutError):
-        # Raw driver errors (asyncpg's COPY) carry a SQLSTATE but no SQLAlchemy wrapper.
-        code = _code(exc)
-        raw = sqlstate_error(code)
-        return None if raw is None else raw(f"[{code}] {_described(exc)}")
+        return _raw_driver_error(exc)
     orig = getattr(exc, "orig", None) or exc
     # raised by our own TypeDecorator during binding, or past the client-side deadline
     early = orig if isinstance(orig, SerpensError) else _timed_out(exc, orig)

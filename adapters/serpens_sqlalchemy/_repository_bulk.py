@@ -10,10 +10,13 @@ from __future__ import annotations
 
 import operator
 import re
+from contextlib import AbstractContextManager
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
+
+from serpens_sqlalchemy._deadline import bound_driver_call
 
 __all__ = ["acopy_records", "aexecute_many", "copy_records", "execute_many"]
 
@@ -50,17 +53,18 @@ def _copy_plan(
     return names, records
 
 
-async def _driver(conn: AsyncConnection) -> Any:
-    """The asyncpg connection, inside the session's transaction.
+async def _driver(conn: AsyncConnection) -> tuple[Any, AbstractContextManager[None]]:
+    """The asyncpg connection, inside the session's transaction, and its call's deadline.
 
     SQLAlchemy's asyncpg adapter sends BEGIN lazily, with its first statement; a write
     sent straight to the driver before that would commit on its own and survive a
-    rollback.
+    rollback. The deadline bounds the driver call as the engine bounds its statements.
     """
     raw = await conn.get_raw_connection()
     if not getattr(raw.dbapi_connection, "_started", False):
         await conn.exec_driver_sql("SELECT 1")
-    return raw.driver_connection
+    driver = raw.driver_connection
+    return driver, bound_driver_call(conn.dialect, raw.dbapi_connection, driver)
 
 
 async def acopy_records(
@@ -76,10 +80,11 @@ async def acopy_records(
     sync_conn: Any = conn.sync_connection
     translate = sync_conn.get_execution_options().get("schema_translate_map") or {}
     schema = translate.get(table.schema, table.schema)
-    driver = await _driver(conn)
-    await driver.copy_records_to_table(
-        table.name, records=records, columns=names, schema_name=schema
-    )
+    driver, deadline = await _driver(conn)
+    with deadline:
+        await driver.copy_records_to_table(
+            table.name, records=records, columns=names, schema_name=schema
+        )
     return True
 
 
@@ -157,12 +162,13 @@ async def aexecute_many(conn: AsyncConnection, stmt: Any, params: list[dict[str,
     if plan is None:
         return False
     sql, order, keys, constants = plan
-    driver = await _driver(conn)
+    driver, deadline = await _driver(conn)
     unnest = _unnest_plan(sql, order, keys, constants, params)
-    if unnest is None:
-        await driver.executemany(sql, _records(order, keys, constants, params))
-    else:  # one statement, one round trip, whatever the number of rows
-        await driver.execute(unnest[0], *unnest[1])
+    with deadline:
+        if unnest is None:
+            await driver.executemany(sql, _records(order, keys, constants, params))
+        else:  # one statement, one round trip, whatever the number of rows
+            await driver.execute(unnest[0], *unnest[1])
     return True
 
 

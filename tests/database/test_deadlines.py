@@ -150,3 +150,29 @@ def test_a_session_allowed_a_longer_statement_timeout_keeps_it(proxied_url: str)
         started = time.monotonic()
         session.execute(text("SELECT pg_sleep(2.5)"))  # past the engine's 2 s client deadline
         assert time.monotonic() - started >= 2.5
+
+
+@pytest.mark.parametrize("write", ["bulk_insert (COPY)", "upsert_many (unnest)"])
+async def test_asyncpg_driver_fast_paths_end_within_the_deadline(
+    write: str, proxy: FaultProxy, proxied_url: str
+) -> None:
+    """COPY and the unnest upsert go to asyncpg directly: the same client deadline holds."""
+    database.async_bind(proxied_url)
+    async with database.AsyncSessionLocal() as held:
+        repo = AsyncSQLAlchemyRepository(held, Gadget)
+        assert await repo.get(1) is not None  # a transaction open
+        rows = [{"id": i, "name": f"g{i}"} for i in range(10, 20)]
+
+        async def call() -> int:
+            if write.startswith("bulk_insert"):
+                return await repo.bulk_insert(rows)
+            return await repo.upsert_many(rows, conflict_on=["id"], update_fields=["name"])
+
+        proxy.freeze()
+        started = time.monotonic()
+        with pytest.raises(BackendTimeoutError):
+            await call()
+        elapsed = time.monotonic() - started
+        _report("asyncpg", "freeze", write, elapsed, BackendTimeoutError())
+        assert elapsed < STATEMENT_TIMEOUT_S + CLIENT_GRACE_S + MARGIN_S
+    proxy.heal()
