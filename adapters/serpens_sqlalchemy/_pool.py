@@ -47,7 +47,8 @@ class LoopBoundAsyncPool(AsyncAdaptedQueuePool):
         if record.dbapi_connection is not None and owner is not None and owner() is not loop:
             # Of another loop: forget it (no I/O on a loop that cannot run it); the
             # record opens a new connection on this loop at checkout.
-            record.dbapi_connection = None
+            forget: Any = record  # a _ConnectionRecord: its connection attribute is settable
+            forget.dbapi_connection = None
         return record
 
 

@@ -84,6 +84,10 @@ class RepositoryCapabilities:
     outage_deadline_s: float = 0.0
 
 
+def _has_outage(fault: str) -> Callable[[Any], bool]:
+    return lambda capabilities: fault in capabilities.outages
+
+
 for _fault, _meaning in (
     ("unreachable", "connects are refused (server down, port closed)"),
     ("frozen", "the backend accepts and never answers, mid-request"),
@@ -92,7 +96,7 @@ for _fault, _meaning in (
     register_capability(
         "repository",
         f"outage_{_fault}",
-        lambda c, f=_fault: f in c.outages,
+        _has_outage(_fault),
         f"the cell can inject the {_fault!r} outage: {_meaning}",
     )
 
