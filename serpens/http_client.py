@@ -19,7 +19,7 @@ Semantics:
   ``timeout=``, per request or the client's): httpx's timeouts bound each read, so a
   server trickling a byte every half second would otherwise hold a ``timeout=1``
   request forever. Past the deadline the request is cancelled and
-  :class:`~serpens._http_deadline.HttpDeadlineError` is raised, both an
+  :class:`HttpDeadlineError` is raised, both an
   ``httpx.TimeoutException`` and a :class:`~serpens.errors.BackendTimeoutError`.
   With ``stream=True`` the deadline covers the response headers only.
 - The client's connection pool belongs to the event loop that created it. When that

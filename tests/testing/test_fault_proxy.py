@@ -350,3 +350,16 @@ async def test_async_clients_time_out_while_the_event_loop_keeps_running(
         with contextlib.suppress(asyncio.CancelledError):
             await task
         await client.aclose()
+
+
+def test_latency_can_slow_one_direction_only(proxy: FaultProxy, client: socket.socket) -> None:
+    assert _roundtrip(client) == b"ping"
+    with proxy.latency(200, direction="downstream"):
+        started = time.monotonic()
+        assert _roundtrip(client) == b"ping"
+        assert 0.19 <= time.monotonic() - started < 0.35  # one 200 ms leg, not two
+    with pytest.raises(ValidationError):
+        proxy.latency(10, direction="sideways")  # type: ignore[arg-type]
+    with pytest.raises(ValidationError):
+        proxy.trickle(0, 0.1)
+    assert proxy.fault is Fault.PASS
