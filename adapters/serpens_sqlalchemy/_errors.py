@@ -27,6 +27,7 @@ from serpens.errors import (
     ValidationError,
     mask_url,
 )
+from serpens_sqlalchemy._deadline import TIMED_OUT
 
 __all__ = ["sqlstate_error", "translate", "translate_errors"]
 
@@ -94,6 +95,27 @@ def _invalidated(exc: Any, orig: BaseException) -> SerpensError | None:
     return None  # not a lost connection: a later row decides
 
 
+def _timed_out(_exc: Any, orig: BaseException) -> SerpensError | None:
+    deadline = getattr(orig, TIMED_OUT, None)
+    if deadline is None:
+        return None
+    # the client-side deadline (serpens_sqlalchemy._deadline) shut the connection down
+    return BackendTimeoutError(
+        f"the database did not answer within {deadline:g} s (client-side deadline); "
+        "the connection was dropped"
+    )
+
+
+def _raw_driver_error(exc: Exception) -> SerpensError | None:
+    """Raw driver errors (asyncpg's COPY) carry a SQLSTATE but no SQLAlchemy wrapper."""
+    timed_out = _timed_out(exc, exc)
+    if timed_out is not None:
+        return timed_out
+    code = _code(exc)
+    raw = sqlstate_error(code)
+    return None if raw is None else raw(f"[{code}] {_described(exc)}")
+
+
 def _dbapi(_exc: Any, orig: BaseException) -> SerpensError:
     code = _code(orig) or _code(orig.__cause__)
     label = f"[{code}] " if code else ""
@@ -145,13 +167,12 @@ def translate(exc: BaseException) -> SerpensError | None:
     if isinstance(exc, SerpensError) or not isinstance(exc, Exception):
         return None
     if not isinstance(exc, sa.exc.SQLAlchemyError | OSError | TimeoutError):
-        # Raw driver errors (asyncpg's COPY) carry a SQLSTATE but no SQLAlchemy wrapper.
-        code = _code(exc)
-        raw = sqlstate_error(code)
-        return None if raw is None else raw(f"[{code}] {_described(exc)}")
+        return _raw_driver_error(exc)
     orig = getattr(exc, "orig", None) or exc
-    if isinstance(orig, SerpensError):  # raised by our own TypeDecorator during binding
-        return orig
+    # raised by our own TypeDecorator during binding, or past the client-side deadline
+    early = orig if isinstance(orig, SerpensError) else _timed_out(exc, orig)
+    if early is not None:
+        return early
     code = _code(orig) or _code(getattr(orig, "__cause__", None))
     klass = sqlstate_error(code)
     if klass is not None:

@@ -82,9 +82,11 @@ class SQLAlchemyRepository(RepositoryBase[T], Generic[T]):
         In a savepoint; or, when the session has begun no transaction and holds no
         objects, in the transaction the write itself begins, rolled back on failure.
         Both end the same way (the failed write is gone, earlier work is kept), and
-        the second saves the SAVEPOINT and RELEASE round trips.
+        the second saves the SAVEPOINT and RELEASE round trips. A session bound to a
+        ``Connection`` always takes the savepoint: the caller's transaction is not ours.
         """
-        return _FirstWrite(self.sess) if untouched(self.sess) else self._savepoint()
+        first = untouched(self.sess, self._info.mapper)
+        return _FirstWrite(self.sess) if first else self._savepoint()
 
     @contextmanager
     def _savepoint(self) -> Iterator[None]:

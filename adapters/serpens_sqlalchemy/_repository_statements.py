@@ -45,14 +45,19 @@ def _dialect_insert(dialect: str, target: Any) -> Any:
     return sqlite_insert(target)
 
 
-def untouched(session: Any) -> bool:
+def untouched(session: Any, mapper: Any = None) -> bool:
     """Whether *session* (sync or async) has no transaction and holds no objects yet.
 
     A failed write there can be undone by rolling the whole session back: there is
-    no earlier work to lose and no loaded object to expire.
+    no earlier work to lose and no loaded object to expire. Not so for a session bound
+    to a ``Connection`` (for *mapper*): the connection may be in the caller's own
+    transaction, which the session's rollback would roll back (earlier work lost).
     """
     sync = getattr(session, "sync_session", session)
-    return not (sync.in_transaction() or sync.identity_map or sync.new or sync.deleted)
+    if sync.in_transaction() or sync.identity_map or sync.new or sync.deleted:
+        return False
+    bind = sync.bind if mapper is None else sync.get_bind(mapper)
+    return not isinstance(bind, sa.Connection)
 
 
 # Default (primary key) ORDER BY clauses per model; SQL expressions are immutable.

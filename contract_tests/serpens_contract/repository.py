@@ -6,15 +6,25 @@ One suite, no branching on the implementation: an async implementation is driven
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
+import json
+import time
 from collections.abc import Callable
-from dataclasses import dataclass
-from typing import Any, ClassVar
+from contextlib import AbstractContextManager
+from dataclasses import dataclass, field
+from typing import Any, ClassVar, Literal
 
 import pytest
 from hypothesis.stateful import run_state_machine_as_test
 
-from serpens.errors import ConflictError, NotFoundError, ValidationError
+from serpens.errors import (
+    BackendTimeoutError,
+    BackendUnavailableError,
+    ConflictError,
+    NotFoundError,
+    ValidationError,
+)
 from serpens_contract._repository_machine import RepositoryMachine
 from serpens_contract._repository_models import (
     ContractBase,
@@ -26,11 +36,14 @@ from serpens_contract._repository_models import (
     contract_schema,
 )
 from serpens_contract._suite import ContractSuite
+from serpens_contract.capabilities import register_capability, requires
 from serpens_contract.settings import hypothesis_settings
 
 __all__ = [
     "ContractBase",
     "FakeDatabase",
+    "Outage",
+    "OutageFault",
     "Pair",
     "Product",
     "RepositoryCapabilities",
@@ -43,14 +56,82 @@ __all__ = [
 OpenDatabase = Callable[[], RepositoryDatabase]
 UTC_MINUS_3 = dt.timezone(dt.timedelta(hours=-3))
 
+OutageFault = Literal["unreachable", "frozen", "reset"]
+"""A backend outage the suite asks for: connects refused, no answer at all, connections reset."""
+
+Outage = Callable[[OutageFault], AbstractContextManager[object]]
+"""The ``repository_outage`` fixture: *fault* in force inside the returned ``with`` block."""
+
+OUTAGE_MARGIN_S = 1.0
+"""How much later than ``outage_deadline_s`` a call may end (scheduling, the error's path)."""
+
 
 @dataclass(frozen=True)
 class RepositoryCapabilities:
-    """Honest differences between repositories (none are known today)."""
+    """Honest differences between repositories.
+
+    Attributes:
+        outages: the faults the implementation's ``repository_outage`` fixture can inject
+            (``"unreachable"``, ``"frozen"``, ``"reset"``); none for a backend the suite
+            cannot put behind a proxy (SQLite is a file). Each missing one is a reported skip.
+        outage_deadline_s: the configured bound of one call against a dead backend (for
+            the SQL adapters ``max(DB_CLIENT_TIMEOUT_MS, DB_PING_TIMEOUT_MS +
+            DB_CONNECT_TIMEOUT)``); every call must end within it plus
+            :data:`OUTAGE_MARGIN_S`.
+    """
+
+    outages: frozenset[str] = field(default_factory=frozenset)
+    outage_deadline_s: float = 0.0
+
+
+def _has_outage(fault: str) -> Callable[[Any], bool]:
+    return lambda capabilities: fault in capabilities.outages
+
+
+for _fault, _meaning in (
+    ("unreachable", "connects are refused (server down, port closed)"),
+    ("frozen", "the backend accepts and never answers, mid-request"),
+    ("reset", "open connections are reset (TCP RST)"),
+):
+    register_capability(
+        "repository",
+        f"outage_{_fault}",
+        _has_outage(_fault),
+        f"the cell can inject the {_fault!r} outage: {_meaning}",
+    )
 
 
 def _skus(rows: Any) -> list[str]:
     return [r.sku for r in rows]
+
+
+def _cursor(payload: object) -> str:
+    """A cursor as a client could forge it (seek's own format: base64 of JSON)."""
+    raw = payload if isinstance(payload, str) else json.dumps(payload)
+    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+
+
+# Cursors travel in query strings: each of these must be a ValidationError, on every
+# backend, before any I/O (key: what is wrong with it; default order: ``id``).
+TAMPERED_CURSORS: dict[str, object] = {
+    "not base64": "!!not a cursor!!",
+    "not a string": 12345,
+    "a JSON list": _cursor([]),
+    "a JSON number": _cursor(5),
+    "values not a list": _cursor({"o": ["id"], "v": 5}),
+    "labels not a list": _cursor({"o": "id", "v": [1]}),
+    "a string for an integer column": _cursor({"o": ["id"], "v": ["abc"]}),
+    "a boolean for an integer column": _cursor({"o": ["id"], "v": [True]}),
+    "a float for an integer column": _cursor({"o": ["id"], "v": [1.5]}),
+    "a decimal for an integer column": _cursor({"o": ["id"], "v": [{"dec": "1"}]}),
+    "a bad decimal": _cursor({"o": ["id"], "v": [{"dec": "abc"}]}),
+    "a bad datetime": _cursor({"o": ["id"], "v": [{"dt": "yesterday"}]}),
+    "a uuid tag holding a number": _cursor({"o": ["id"], "v": [{"uuid": 5}]}),
+    "a nested list": _cursor({"o": ["id"], "v": [[1]]}),
+    "an unknown tag": _cursor({"o": ["id"], "v": [{"x": "1"}]}),
+    "deeply nested JSON": _cursor("[" * 20000 + "]" * 20000),
+    "too long": "A" * 70000,
+}
 
 
 class RepositoryContract(ContractSuite):
@@ -70,6 +151,11 @@ class RepositoryContract(ContractSuite):
     @pytest.fixture
     def db(self, open_repository_database: OpenDatabase) -> RepositoryDatabase:
         return open_repository_database()
+
+    @pytest.fixture
+    def repository_outage(self, db: RepositoryDatabase) -> Outage:
+        """Override when ``capabilities.outages`` is not empty: a fault -> context manager."""
+        pytest.fail("override `repository_outage`: return a callable fault -> context manager")
 
     @pytest.fixture
     def products(self, db: RepositoryDatabase) -> Any:  # Any: tests read optional results
@@ -282,6 +368,40 @@ class RepositoryContract(ContractSuite):
         with pytest.raises(ValidationError):
             products.seek(order_by="price")  # nullable: no keyset
 
+    def test_upsert_with_no_update_fields_inserts_or_leaves_the_row_alone(
+        self, products: Any
+    ) -> None:
+        created = products.upsert({"sku": "a", "name": "x"}, conflict_on=["sku"], update_fields=[])
+        assert (created.sku, created.name, created.version) == ("a", "x", 1)
+        again = products.upsert({"sku": "a", "name": "y"}, conflict_on=["sku"], update_fields=[])
+        assert (again.name, again.version) == ("x", 1)  # an empty update changes nothing
+        count = products.upsert_many(
+            [{"sku": "a", "name": "z"}, {"sku": "b", "name": "new"}],
+            conflict_on=["sku"],
+            update_fields=(),
+        )
+        assert count == 2
+        rows = products.list(order_by="sku")
+        assert [(r.sku, r.name, r.version) for r in rows] == [("a", "x", 1), ("b", "new", 1)]
+
+    def test_upsert_with_no_update_fields_on_a_model_without_version(
+        self, db: RepositoryDatabase
+    ) -> None:
+        pairs: Any = db.repository(Pair)
+        values = {"left": "l", "right": "r", "code": "c"}
+        assert pairs.upsert(values, conflict_on=["left", "right"], update_fields=[]).code == "c"
+        changed = {**values, "code": "d"}
+        assert pairs.upsert(changed, conflict_on=["left", "right"], update_fields=[]).code == "c"
+
+    @pytest.mark.parametrize("tampered", sorted(TAMPERED_CURSORS))
+    def test_a_tampered_cursor_is_a_validation_error(self, products: Any, tampered: str) -> None:
+        self._seed(products)
+        with pytest.raises(ValidationError) as info:
+            products.seek(after=TAMPERED_CURSORS[tampered], limit=2)
+        assert [e.path for e in info.value.errors] == ["after"]
+        with pytest.raises(ValidationError):  # a number where the sku order wants a string
+            products.seek(after=_cursor({"o": ["sku"], "v": [5]}), limit=2, order_by="sku")
+
     # -- upsert --------------------------------------------------------------------------
     def test_upsert_inserts_then_does_nothing_when_update_fields_is_omitted(
         self, products: Any
@@ -398,6 +518,30 @@ class RepositoryContract(ContractSuite):
         with pytest.raises(ConflictError):
             products.bulk_insert([{"sku": "new"}, {"sku": "s0"}])
         assert products.count() == 3
+
+    @pytest.mark.parametrize(
+        ("field", "value"),
+        [
+            ("price", "12"),  # a string for an integer
+            ("price", 1.5),  # a float for an integer
+            ("price", True),  # a boolean for an integer
+            ("sku", 42),  # a number for a string
+            ("seen_at", "2024-01-02T03:04:05+00:00"),  # a string for a datetime
+            ("seen_at", dt.datetime(2024, 1, 2, 3, 4, 5)),  # noqa: DTZ001 - naive, on purpose
+        ],
+    )
+    def test_bulk_writes_with_a_wrong_type_are_validation_errors(
+        self, products: Any, field: str, value: object
+    ) -> None:
+        good = {"sku": "ok", "price": 1, "seen_at": None}
+        bad = {**good, "sku": "bad", field: value}
+        with pytest.raises(ValidationError) as info:
+            products.bulk_insert([good, bad])
+        assert [e.path for e in info.value.errors] == [f"rows[1].{field}"]
+        with pytest.raises(ValidationError):
+            products.upsert_many([good, bad], conflict_on=["sku"], update_fields=["price"])
+        assert products.count() == 0  # nothing stored, and the unit of work is usable
+        assert products.bulk_insert([good]) == 1
 
     # -- writes through objects ----------------------------------------------------------
     def test_unflushed_adds_are_written_by_flush(self, products: Any) -> None:
@@ -523,6 +667,73 @@ class RepositoryContract(ContractSuite):
         fresh: Any = db.repository(Product)
         got = fresh.get_by(sku="a")
         assert (got.name, got.price, got.version) == ("new", 2, 3)
+
+    # -- outages: strict, bounded, recovering ---------------------------------------------
+    def _outage_call(
+        self, call: Callable[[], object], expected: tuple[type[Exception], ...]
+    ) -> Exception:
+        started = time.monotonic()
+        with pytest.raises(expected) as info:
+            call()
+        elapsed = time.monotonic() - started
+        limit = self.capabilities.outage_deadline_s + OUTAGE_MARGIN_S
+        assert elapsed < limit, f"the call took {elapsed:.2f} s, more than {limit:.2f} s"
+        return info.value
+
+    def _recovered(self, db: RepositoryDatabase, sku: str) -> None:
+        after: Any = db.repository(Product)
+        assert after.get_by(sku=sku) is not None
+        after.add(Product(sku=f"{sku}-after"))
+        db.commit(after)
+        db.close_unit_of_work(after)
+
+    def _warm(self, db: RepositoryDatabase, sku: str) -> Any:
+        setup: Any = db.repository(Product)
+        setup.add(Product(sku=sku))
+        db.commit(setup)
+        db.close_unit_of_work(setup)
+        held: Any = db.repository(Product)
+        assert held.get_by(sku=sku) is not None  # a unit of work that has talked to the backend
+        return held
+
+    @requires("outage_unreachable")
+    def test_an_unreachable_backend_raises_unavailable_then_recovers(
+        self, db: RepositoryDatabase, repository_outage: Outage
+    ) -> None:
+        db.close_unit_of_work(self._warm(db, "u"))  # its connection idles in the pool
+        with repository_outage("unreachable"):
+            fresh: Any = db.repository(Product)
+            self._outage_call(lambda: fresh.get_by(sku="u"), (BackendUnavailableError,))
+            self._outage_call(lambda: fresh.add(Product(sku="lost")), (BackendUnavailableError,))
+        db.close_unit_of_work(fresh)
+        self._recovered(db, "u")
+        assert db.repository(Product).get_by(sku="lost") is None
+
+    @requires("outage_frozen")
+    def test_a_frozen_backend_mid_request_ends_within_the_deadline(
+        self, db: RepositoryDatabase, repository_outage: Outage
+    ) -> None:
+        held = self._warm(db, "f")
+        strict = (BackendTimeoutError, BackendUnavailableError)
+        with repository_outage("frozen"):
+            self._outage_call(lambda: held.get_by(sku="g"), strict)
+            fresh: Any = db.repository(Product)
+            self._outage_call(fresh.count, strict)
+        db.close_unit_of_work(fresh)
+        db.close_unit_of_work(held)
+        self._recovered(db, "f")
+
+    @requires("outage_reset")
+    def test_a_reset_connection_raises_unavailable_then_recovers(
+        self, db: RepositoryDatabase, repository_outage: Outage
+    ) -> None:
+        held = self._warm(db, "r")
+        with repository_outage("reset"):
+            self._outage_call(
+                lambda: held.upsert({"sku": "r"}, conflict_on=["sku"]), (BackendUnavailableError,)
+            )
+        db.close_unit_of_work(held)
+        self._recovered(db, "r")
 
     # -- differential --------------------------------------------------------------------
     def test_differential_against_fake(self, open_repository_database: OpenDatabase) -> None:

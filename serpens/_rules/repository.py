@@ -298,7 +298,12 @@ class ModelInfo:
         conflict_on: Sequence[str],
         update_fields: Sequence[str] | None,
     ) -> tuple[tuple[str, ...], tuple[str, ...] | None]:
-        """Validate upsert arguments; return (conflict columns, update fields or None)."""
+        """Validate upsert arguments; return (conflict columns, update fields or None).
+
+        ``None`` means "insert or do nothing", and so does an empty ``update_fields``:
+        updating no field leaves an existing row as it is (no version bump, no
+        ``onupdate``), and a new row is inserted either way.
+        """
         target = self.conflict_target(conflict_on)
         self.check_fields(values, "value")
         missing = [k for k in target if k not in values]
@@ -312,6 +317,8 @@ class ModelInfo:
         if isinstance(update_fields, str):
             update_fields = [update_fields]
         self.check_fields(update_fields, "update field")
+        if not update_fields:
+            return target, None
         absent = [f for f in update_fields if f not in values]
         if absent:
             raise ValidationError(
@@ -337,7 +344,28 @@ class ModelInfo:
                     f"every row of a batch of {self.name} needs the same fields",
                     [FieldError(f"rows[{i}]", f"has {sorted(row)}, expected {sorted(keys)}")],
                 )
+        self.check_batch_types(batch, keys)
         return batch
+
+    def check_batch_types(self, batch: list[dict[str, object]], keys: Iterable[str]) -> None:
+        """Each value of each row has its column's type, or ``ValidationError`` (``rows[i].k``).
+
+        Drivers disagree on a mismatch (asyncpg raises ``TypeError``, psycopg2 lets the
+        server reject it, the fake would store it), so every backend checks it here first.
+        One set of the value types per column decides the common case at C speed; rows
+        are walked one by one only to name an offending value (or check time zones).
+        """
+        for key in keys:
+            column = self.columns.get(key)
+            if column is None or column.accepts is None:
+                continue
+            exact = _EXACT_TYPES.get(column.accepts)
+            if exact is None:
+                exact = _EXACT_TYPES[column.accepts] = frozenset((*column.accepts, type(None)))
+            if not column.aware_datetime and {type(row[key]) for row in batch} <= exact:
+                continue
+            for i, row in enumerate(batch):
+                column.check_value(row[key], f"rows[{i}].{key}")
 
     def upsert_many_args(
         self,
@@ -393,16 +421,45 @@ class ModelInfo:
         return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
     def decode_cursor(self, cursor: str, terms: Sequence[OrderTerm]) -> list[object]:
-        """Return the order values in *cursor*; ``ValidationError`` when it is not ours."""
+        """Return the order values in *cursor*; ``ValidationError`` when it is not ours.
+
+        Cursors travel in query strings, so anything may come back: every failure to
+        decode is a ``ValidationError`` (never ``ValueError``, ``InvalidOperation``,
+        ``RecursionError``...), and each value is checked against its column before any
+        backend sees it.
+        """
+        not_ours = _bad("bad cursor", "after", "not a cursor returned by seek")
+        if not isinstance(cursor, str) or len(cursor) > MAX_CURSOR_LENGTH:
+            raise not_ours
         try:
             raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
             payload = json.loads(raw)
-            labels, values = payload["o"], payload["v"]
-        except (binascii.Error, ValueError, TypeError, KeyError) as exc:
-            raise _bad("bad cursor", "after", "not a cursor returned by seek") from exc
+        except (binascii.Error, ValueError, TypeError, RecursionError) as exc:
+            raise not_ours from exc
+        labels = payload.get("o") if isinstance(payload, dict) else None
+        values = payload.get("v") if isinstance(payload, dict) else None
+        if not isinstance(labels, list) or not isinstance(values, list):
+            raise not_ours
         if labels != [t.label for t in terms] or len(values) != len(terms):
             raise _bad("bad cursor", "after", "the cursor belongs to a different order_by")
-        return [_load(v) for v in values]
+        decoded: list[object] = []
+        for term, value in zip(terms, values, strict=True):
+            loaded = _load(value)
+            if loaded is _INVALID:
+                raise not_ours
+            column = self.columns.get(term.key)
+            if column is not None:
+                column.check_value(loaded, "after")
+            decoded.append(loaded)
+        return decoded
+
+
+_EXACT_TYPES: dict[tuple[type, ...], frozenset[type]] = {}
+
+MAX_CURSOR_LENGTH = 65536
+"""Longest cursor ``seek`` decodes (a bound on the work a tampered one can cause)."""
+
+_INVALID = object()
 
 
 _TAGS: dict[str, Callable[[str], object]] = {
@@ -428,11 +485,17 @@ def _dump(value: object) -> object:
 
 
 def _load(value: object) -> object:
+    """The value a cursor entry stands for, or ``_INVALID`` when no cursor holds it."""
+    if value is None or isinstance(value, str | int | float | bool):
+        return value
     if isinstance(value, dict) and len(value) == 1:
         ((tag, text),) = value.items()
-        if tag in _TAGS:
-            return _TAGS[tag](text)
-    return value
+        if tag in _TAGS and isinstance(text, str):
+            try:
+                return _TAGS[tag](text)
+            except (ValueError, ArithmeticError):  # Decimal's InvalidOperation included
+                return _INVALID
+    return _INVALID
 
 
 _CACHE: dict[type[Any], ModelInfo] = {}

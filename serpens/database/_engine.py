@@ -10,6 +10,12 @@ undone by the first ``ROLLBACK``):
   ``tcp_keepalives_*`` GUCs (asyncpg has no client-side keepalive option), and
   ``timeout`` for connecting.
 
+Those are the server's bounds. A server or network that freezes never answers, so the
+client bounds every round trip too (``serpens_sqlalchemy._deadline``):
+``DB_CLIENT_TIMEOUT_MS`` for statements, commits and rollbacks, ``DB_PING_TIMEOUT_MS`` for
+the pool's pre-ping, libpq ``tcp_user_timeout`` and TCP keepalives on every socket
+(asyncpg's set on the socket once connected, as asyncpg has no option for them).
+
 With ``DB_TIMEOUT_MODE=set`` the timeouts are ``SET`` (one statement each, then
 committed) when a connection opens instead, and asyncpg's statement caches are off.
 Either way the first connection of an engine compares the server's values with the
@@ -19,6 +25,7 @@ pooler silently dropped them.
 
 from __future__ import annotations
 
+import socket
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
@@ -94,6 +101,9 @@ def _connect_args(url: URL, settings: DatabaseSettings) -> dict[str, Any]:
         "keepalives": 1,
         **_KEEPALIVES,
     }
+    if settings.client_timeout_ms:
+        # Unacknowledged data past this drops the connection (a dead peer or route).
+        args["tcp_user_timeout"] = settings.client_timeout_ms
     if gucs:
         args["options"] = " ".join(
             f"-c {name}={_escape_option(value)}" for name, value in gucs.items()
@@ -118,7 +128,18 @@ def _install_listeners(engine: Engine, url: URL, settings: DatabaseSettings) -> 
     if is_sqlite(url):
         install_sqlite_listeners(engine)
         return
-    if not is_postgres(url) or settings.timeout_mode is TimeoutMode.OFF:
+    if not is_postgres(url):
+        return
+    from serpens_sqlalchemy._deadline import bound_round_trips  # noqa: PLC0415 - adapter glue
+
+    bound_round_trips(
+        engine,
+        statement_s=settings.client_timeout_ms / 1000,
+        ping_s=settings.ping_timeout_ms / 1000,
+    )
+    if url.get_driver_name() == "asyncpg":
+        event.listen(engine, "connect", _asyncpg_keepalives(settings))
+    if settings.timeout_mode is TimeoutMode.OFF:
         return
     statements = _set_statements(settings) if settings.timeout_mode is TimeoutMode.SET else []
     expected = settings.postgres_timeouts()
@@ -141,6 +162,39 @@ def _install_listeners(engine: Engine, url: URL, settings: DatabaseSettings) -> 
             verified = True
 
     event.listen(engine, "connect", on_connect)
+
+
+def _asyncpg_keepalives(settings: DatabaseSettings) -> Any:
+    """A ``connect`` hook setting TCP keepalives and ``TCP_USER_TIMEOUT`` on asyncpg's socket."""
+    from serpens_sqlalchemy._deadline import connection_socket  # noqa: PLC0415 - adapter glue
+
+    def on_connect(dbapi_connection: Any, _record: object) -> None:
+        fd = connection_socket(dbapi_connection)
+        if fd is None:
+            return
+        sock = socket.socket(fileno=fd)
+        try:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_KEEPALIVE, 1)
+            for option, name in _TCP_OPTIONS:
+                if hasattr(socket, option):
+                    sock.setsockopt(socket.IPPROTO_TCP, getattr(socket, option), _KEEPALIVES[name])
+            if settings.client_timeout_ms and hasattr(socket, "TCP_USER_TIMEOUT"):
+                sock.setsockopt(
+                    socket.IPPROTO_TCP, socket.TCP_USER_TIMEOUT, settings.client_timeout_ms
+                )
+        except OSError:  # not TCP (a Unix socket): nothing to keep alive
+            pass
+        finally:
+            sock.detach()  # asyncpg owns the descriptor
+
+    return on_connect
+
+
+_TCP_OPTIONS = (
+    ("TCP_KEEPIDLE", "keepalives_idle"),
+    ("TCP_KEEPINTVL", "keepalives_interval"),
+    ("TCP_KEEPCNT", "keepalives_count"),
+)
 
 
 def _verify_timeouts(dbapi_connection: Any, expected: dict[str, str], mode: TimeoutMode) -> None:
@@ -178,7 +232,15 @@ def build_sync_engine(
 def build_async_engine(
     url: URL, settings: DatabaseSettings, *, poolclass: type[Pool] | None = None
 ) -> AsyncEngine:
-    """Create the asynchronous engine for *url* with *settings*."""
+    """Create the asynchronous engine for *url* with *settings*.
+
+    Its default pool replaces connections opened on another event loop, so scripts and
+    workers running one ``asyncio.run`` per job share the engine safely.
+    """
+    if poolclass is None and not is_memory_sqlite(url):
+        from serpens_sqlalchemy._pool import LoopBoundAsyncPool  # noqa: PLC0415 - adapter glue
+
+        poolclass = LoopBoundAsyncPool
     engine = create_async_engine(url, **engine_options(url, settings, poolclass=poolclass))
     _install_listeners(engine.sync_engine, url, settings)
     return engine

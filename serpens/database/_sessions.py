@@ -45,6 +45,9 @@ __all__ = [
 
 logger = logging.getLogger("serpens.database")
 
+# A session's own statement_timeout_ms gets this much more on the client-side deadline.
+_CLIENT_GRACE_S = 2.0
+
 _SYNC_HINT = (
     "serpens.database is not bound: call serpens.database.bind() "
     "(it reads DATABASE_URL) before opening a session"
@@ -221,17 +224,41 @@ def _local_statement_timeout(session: Session, statement_timeout_ms: int) -> Non
         raise ConfigurationError("statement_timeout_ms must be >= 0")
     statement = f"SET LOCAL statement_timeout = {statement_timeout_ms}"
 
+    from serpens_sqlalchemy._deadline import override_transaction  # noqa: PLC0415 - adapter glue
+
+    client_s = statement_timeout_ms / 1000 + _CLIENT_GRACE_S if statement_timeout_ms else 0.0
+
     def after_begin(_session: Session, _tx: SessionTransaction, connection: Connection) -> None:
         # SET LOCAL lasts until the transaction ends, so the engine default comes back.
         if connection.dialect.name == "postgresql":
+            # the client-side deadline follows, for this transaction only
+            override_transaction(connection.connection.dbapi_connection, client_s)
             connection.exec_driver_sql(statement)
 
     event.listen(session, "after_begin", after_begin)
 
 
+def _raise_translated(exc: Exception) -> None:
+    """Raise the serpens error of a commit-time failure (``ConflictError``, ...), if any.
+
+    Writes left pending (``add(flush=False)``, changed objects) are flushed by the commit,
+    so a duplicate key surfaces here: the same error a repository call would raise.
+    """
+    from serpens_sqlalchemy._errors import translate  # noqa: PLC0415 - adapter glue
+
+    mapped = translate(exc)
+    if mapped is not None:
+        raise mapped from exc
+
+
 @contextmanager
 def db_session(statement_timeout_ms: int | None = None) -> Iterator[Session]:
     """Open a session that commits on success, rolls back on error and always closes.
+
+    A failure of the commit itself (a duplicate key of an object added with
+    ``flush=False``, a stale version, a lost connection) raises the serpens error a
+    repository call would (``ConflictError``, ``BackendUnavailableError``, ...), from the
+    driver's error.
 
     Args:
         statement_timeout_ms: a PostgreSQL ``statement_timeout`` for this session's
@@ -242,9 +269,16 @@ def db_session(statement_timeout_ms: int | None = None) -> Iterator[Session]:
         if statement_timeout_ms is not None:
             _local_statement_timeout(session, statement_timeout_ms)
         yield session
-        session.commit()
+        try:
+            session.commit()
+        except Exception as exc:
+            _raise_translated(exc)
+            raise
     except BaseException:
-        session.rollback()
+        try:
+            session.rollback()
+        except Exception:  # a lost connection: the error that got us here matters more
+            logger.warning("rollback failed after an error in db_session", exc_info=True)
         raise
     finally:
         session.close()
@@ -252,15 +286,25 @@ def db_session(statement_timeout_ms: int | None = None) -> Iterator[Session]:
 
 @asynccontextmanager
 async def async_db_session(statement_timeout_ms: int | None = None) -> AsyncIterator[AsyncSession]:
-    """Async twin of :func:`db_session`: commit on success, roll back on error, always close."""
+    """Async twin of :func:`db_session`: commit on success, roll back on error, always close.
+
+    Commit-time failures raise serpens errors, as in :func:`db_session`.
+    """
     session = AsyncSessionLocal()
     try:
         if statement_timeout_ms is not None:
             _local_statement_timeout(session.sync_session, statement_timeout_ms)
         yield session
-        await session.commit()
+        try:
+            await session.commit()
+        except Exception as exc:
+            _raise_translated(exc)
+            raise
     except BaseException:
-        await session.rollback()
+        try:
+            await session.rollback()
+        except Exception:  # a lost connection: the error that got us here matters more
+            logger.warning("rollback failed after an error in async_db_session", exc_info=True)
         raise
     finally:
         await session.close()

@@ -69,6 +69,14 @@ class DatabaseSettings:
         timeout_mode: ``DB_TIMEOUT_MODE``, see :class:`TimeoutMode`.
         connect_timeout: ``DB_CONNECT_TIMEOUT`` seconds to open a connection.
         search_path: ``DB_SEARCH_PATH``, a comma-separated PostgreSQL ``search_path``.
+        client_timeout_ms: ``DB_CLIENT_TIMEOUT_MS``: the client-side deadline of every
+            round trip (statement, commit, rollback) to PostgreSQL, enforced even when the
+            server or the network freezes; past it the connection is dropped and the call
+            raises ``BackendTimeoutError``. Default ``statement_timeout_ms + 2000`` (the
+            server's own timeout answers first); 0 disables it (0 when
+            ``statement_timeout_ms`` is 0, unless set).
+        ping_timeout_ms: ``DB_PING_TIMEOUT_MS`` (2000): the deadline of the pool's
+            pre-ping; a ping past it counts as a dead connection (0: unbounded).
         on_lambda: whether ``AWS_LAMBDA_FUNCTION_NAME`` is set.
     """
 
@@ -86,6 +94,8 @@ class DatabaseSettings:
     connect_timeout: int = 5
     search_path: str | None = None
     on_lambda: bool = False
+    client_timeout_ms: int = 7000
+    ping_timeout_ms: int = 2000
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> DatabaseSettings:
@@ -100,13 +110,15 @@ class DatabaseSettings:
             or "serpens"
         )
         search_path = env_str("DB_SEARCH_PATH", None, env)
+        statement_timeout_ms = env_int("DB_STATEMENT_TIMEOUT_MS", 5000, env, minimum=0)
+        client_default = statement_timeout_ms + 2000 if statement_timeout_ms else 0
         return cls(
             application_name=_truncate_utf8(app_name, _APP_NAME_MAX_BYTES),
             pool_size=env_int("DB_POOL_SIZE", 1 if on_lambda else 10, env, minimum=1),
             max_overflow=env_int("DB_MAX_OVERFLOW", 0 if on_lambda else 20, env, minimum=-1),
             pool_timeout=env_float("DB_POOL_TIMEOUT", 10.0, env, minimum=0),
             pool_recycle=env_int("DB_POOL_RECYCLE", 1800, env, minimum=-1),
-            statement_timeout_ms=env_int("DB_STATEMENT_TIMEOUT_MS", 5000, env, minimum=0),
+            statement_timeout_ms=statement_timeout_ms,
             lock_timeout_ms=env_int("DB_LOCK_TIMEOUT_MS", 2000, env, minimum=0),
             idle_in_tx_timeout_ms=env_int("DB_IDLE_IN_TX_TIMEOUT_MS", 10000, env, minimum=0),
             pool_use_lifo=env_bool("DB_POOL_USE_LIFO", default=True, env=env),
@@ -115,6 +127,8 @@ class DatabaseSettings:
             connect_timeout=env_int("DB_CONNECT_TIMEOUT", 5, env, minimum=1),
             search_path=validate_search_path(search_path) if search_path else None,
             on_lambda=on_lambda,
+            client_timeout_ms=env_int("DB_CLIENT_TIMEOUT_MS", client_default, env, minimum=0),
+            ping_timeout_ms=env_int("DB_PING_TIMEOUT_MS", 2000, env, minimum=0),
         )
 
     def postgres_timeouts(self) -> dict[str, str]:

@@ -152,8 +152,9 @@ class Repository(Protocol[T]):
     ) -> T:
         """Insert *values*, or on a conflict on *conflict_on* update *update_fields*.
 
-        One atomic statement. With ``update_fields`` omitted an existing row is left
-        untouched. Always returns the current row as stored, refreshed from the store.
+        One atomic statement. With ``update_fields`` omitted (or empty: no field to
+        update) an existing row is left untouched. Always returns the current row as
+        stored, refreshed from the store.
         *conflict_on* must name the primary key or a unique constraint, otherwise
         ``ValidationError``. An update bumps ``version_id_col`` and sets ``onupdate``
         columns; a conflict on another unique constraint raises ``ConflictError`` and leaves

@@ -15,7 +15,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from serpens.errors import ValidationError
 from serpens_sqlalchemy import AsyncRepository
-from serpens_sqlalchemy._repository_bulk import aexecute_many
+from serpens_sqlalchemy._repository_bulk import _unnest_plan, aexecute_many
 
 pytestmark = pytest.mark.postgres
 
@@ -122,3 +122,41 @@ class TestDriverWritesStayInTheTransaction:
                 await sess.rollback()
         async with AsyncSession(engine) as sess:
             assert await AsyncRepository(sess, Stock).count() == 0
+
+
+class TestUnnest:
+    """A batch is one ``INSERT ... SELECT * FROM unnest(...)`` statement on asyncpg."""
+
+    def test_the_statement_takes_one_array_per_column(self) -> None:
+        sql = (
+            "INSERT INTO t (sku, qty) VALUES ($1::VARCHAR, $2::INTEGER) "
+            "ON CONFLICT (sku) DO UPDATE SET version = (t.version + $3::INTEGER)"
+        )
+        order, keys = ["sku", "qty", "version_1"], ["sku", "qty"]
+        rows: list[dict[str, object]] = [{"sku": "a", "qty": 1}, {"sku": "b", "qty": None}]
+        plan = _unnest_plan(sql, order, keys, {"version_1": 1}, rows)
+        expected = (
+            "INSERT INTO t (sku, qty) SELECT * FROM unnest($1::VARCHAR[], $2::INTEGER[]) "
+            "ON CONFLICT (sku) DO UPDATE SET version = (t.version + $3::INTEGER)"
+        )
+        assert plan == (expected, [["a", "b"], [1, None], 1])
+        assert _unnest_plan(sql, order, keys, {"version_1": 1}, rows[:1]) is None  # one row
+        shaped = "INSERT INTO t (a) VALUES (lower($1::VARCHAR))"
+        assert _unnest_plan(shaped, ["a"], ["a"], {}, [{"a": "x"}, {"a": "y"}]) is None
+
+    async def test_a_large_mixed_batch_lands_exactly(self, engine: AsyncEngine) -> None:
+        async with AsyncSession(engine) as sess:
+            repo = AsyncRepository(sess, Stock)
+            await repo.bulk_insert([{"sku": f"s{i}", "name": "old", "qty": i} for i in range(500)])
+            rows = [{"sku": f"s{i}", "name": "new", "qty": None} for i in range(250, 1000)]
+            assert await repo.upsert_many(rows, conflict_on=["sku"], update_fields=["name"]) == 750
+            await sess.commit()
+        async with AsyncSession(engine) as sess:
+            got = {
+                s.sku: (s.name, s.qty, s.version)
+                for s in (await sess.execute(sa.select(Stock))).scalars()
+            }
+        assert len(got) == 1000
+        assert got["s0"] == ("old", 0, 1)
+        assert got["s300"] == ("new", 300, 2)  # updated: name only, version bumped
+        assert got["s900"] == ("new", None, 1)  # inserted

@@ -10,6 +10,7 @@ import httpx
 import pytest
 from fastapi import Depends, FastAPI
 from sqlalchemy import Integer, String, select, text
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
 
@@ -30,7 +31,7 @@ from serpens.database import (
     get_async_engine,
     get_engine,
 )
-from serpens.errors import ConfigurationError, NotInitializedError
+from serpens.errors import ConfigurationError, ConflictError, NotInitializedError
 
 
 class Model(DeclarativeBase):
@@ -305,3 +306,45 @@ class TestSQLiteTransactions:
             session.flush()
             savepoint.rollback()
         assert _bodies() == ["outer"]
+
+
+class UniqueNote(Model):
+    __tablename__ = "unique_notes"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    body: Mapped[str] = mapped_column(String(50), unique=True)
+
+
+class TestCommitTimeErrors:
+    """Writes left pending are flushed by the commit: its failures are serpens errors too."""
+
+    def test_db_session_commit_conflict_is_a_conflict_error(self, sync_db: str) -> None:
+        from serpens_sqlalchemy import SQLAlchemyRepository  # noqa: PLC0415
+
+        with db_session() as session:
+            session.add(UniqueNote(id=1, body="taken"))
+        with pytest.raises(ConflictError) as info, db_session() as session:
+            SQLAlchemyRepository(session, UniqueNote).add(
+                UniqueNote(id=2, body="taken"), flush=False
+            )
+        assert isinstance(info.value.__cause__, IntegrityError)
+        with SessionLocal() as session:  # rolled back: nothing half-written, the pool is fine
+            assert session.scalars(select(UniqueNote.body)).all() == ["taken"]
+        assert get_engine().pool.checkedout() == 0  # type: ignore[attr-defined]
+
+    async def test_async_db_session_commit_conflict_is_a_conflict_error(
+        self, async_db: str
+    ) -> None:
+        from serpens_sqlalchemy import AsyncSQLAlchemyRepository  # noqa: PLC0415
+
+        async with async_db_session() as session:
+            session.add(UniqueNote(id=1, body="taken"))
+
+        async def add_unflushed() -> None:
+            async with async_db_session() as session:
+                repo = AsyncSQLAlchemyRepository(session, UniqueNote)
+                await repo.add(UniqueNote(id=2, body="taken"), flush=False)
+
+        with pytest.raises(ConflictError):
+            await add_unflushed()
+        async with AsyncSessionLocal() as session:
+            assert (await session.scalars(select(UniqueNote.body))).all() == ["taken"]

@@ -216,7 +216,7 @@ def test_a_database_outage_hits_every_repository_on_it() -> None:
     repo = InMemoryRepository(Item, database=database)
     other = InMemoryRepository(Item, database=database)
     repo.add(Item(id=1, name="a"))
-    repo.commit()
+    repo.commit()  # other units of work see committed rows only
     calls: list[Callable[[], object]] = [
         lambda: other.get(1),
         lambda: other.get_by(name="a"),

@@ -1,0 +1,229 @@
+"""Client-side deadlines for every round trip of an engine: no call waits on a dead server.
+
+PostgreSQL's ``statement_timeout`` is enforced by the server: when the network or the
+server freezes after the pool is warm (a partition, a black-holed route, a stuck
+proxy), the query never arrives and the driver waits forever, as does
+``pool_pre_ping``'s ``SELECT 1``. TCP keepalives and libpq's ``tcp_user_timeout`` catch a
+dead peer, not a middlebox that acknowledges and never answers.
+
+:func:`bound_round_trips` wraps the round trips of one engine's dialect (execute,
+executemany, commit, rollback, ping) with a deadline kept by one watchdog thread per
+process. When a deadline passes, the watchdog shuts the connection's socket down: the
+blocked driver call (psycopg2's ``poll()`` or asyncpg's protocol on its event loop) sees
+the connection closed at once, SQLAlchemy invalidates it (the pool never hands it out
+again), and the error is marked so that :func:`~serpens_sqlalchemy._errors.translate`
+raises :class:`~serpens.errors.BackendTimeoutError`. A call that ends in time costs a
+heap push and a lock; no thread starts per call.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import heapq
+import itertools
+import socket
+import threading
+import time
+from collections.abc import Callable, Iterator
+from typing import Any, Final
+
+import sqlalchemy as sa
+
+__all__ = [
+    "TIMED_OUT",
+    "Watchdog",
+    "bound_driver_call",
+    "bound_round_trips",
+    "connection_socket",
+    "override_transaction",
+    "watchdog",
+]
+
+TIMED_OUT: Final = "serpens_deadline_s"
+"""Attribute set on a driver error raised because its deadline passed (the deadline in s)."""
+
+
+def connection_socket(dbapi_connection: Any) -> int | None:
+    """The file descriptor of a DBAPI connection's socket (psycopg2, asyncpg), or ``None``."""
+    fileno = getattr(dbapi_connection, "fileno", None)
+    if callable(fileno):  # psycopg2 / libpq
+        with contextlib.suppress(Exception):
+            return int(fileno())
+        return None
+    transport = getattr(dbapi_connection, "_transport", None)  # an asyncpg connection
+    if transport is None:  # SQLAlchemy's asyncpg adapter around one
+        raw = getattr(dbapi_connection, "_connection", None)
+        transport = getattr(raw, "_transport", None)
+    sock = transport.get_extra_info("socket") if transport is not None else None
+    return None if sock is None else int(sock.fileno())
+
+
+class _Armed:
+    __slots__ = ("fd", "fired", "seconds")
+
+    def __init__(self, fd: int, seconds: float) -> None:
+        self.fd = fd
+        self.seconds = seconds
+        self.fired = False
+
+
+class Watchdog:
+    """One daemon thread that shuts down the sockets of calls past their deadline."""
+
+    def __init__(self) -> None:
+        self._cond = threading.Condition()
+        self._heap: list[tuple[float, int, _Armed]] = []
+        self._order = itertools.count()
+        self._thread: threading.Thread | None = None
+
+    def arm(self, fd: int, seconds: float) -> _Armed:
+        """Start the deadline of one call on socket *fd*; :meth:`disarm` it when it ends."""
+        armed = _Armed(fd, seconds)
+        entry = (time.monotonic() + seconds, next(self._order), armed)
+        with self._cond:
+            heapq.heappush(self._heap, entry)
+            if self._thread is None or not self._thread.is_alive():
+                self._thread = threading.Thread(
+                    target=self._run, name="serpens-db-deadline", daemon=True
+                )
+                self._thread.start()
+            elif self._heap[0] is entry:
+                self._cond.notify()
+        return armed
+
+    def disarm(self, armed: _Armed) -> bool:
+        """End a call's deadline; return whether it had fired (the socket is shut)."""
+        with self._cond:
+            fired = armed.fired
+            armed.fd = -1
+        return fired
+
+    def _run(self) -> None:
+        with self._cond:
+            while True:
+                while self._heap and self._heap[0][2].fd < 0:
+                    heapq.heappop(self._heap)  # ended in time
+                if not self._heap:
+                    self._cond.wait(60.0)
+                    if not self._heap:
+                        self._thread = None
+                        return
+                    continue
+                due, _, armed = self._heap[0]
+                left = due - time.monotonic()
+                if left > 0:
+                    self._cond.wait(left)
+                    continue
+                heapq.heappop(self._heap)
+                armed.fired = True
+                # Under the lock: the call has not ended, so its connection (and fd) is open.
+                with contextlib.suppress(OSError):
+                    sock = socket.socket(fileno=armed.fd)
+                    try:
+                        sock.shutdown(socket.SHUT_RDWR)
+                    finally:
+                        sock.detach()  # the driver owns the descriptor
+
+
+watchdog: Final = Watchdog()
+"""The process's watchdog."""
+
+
+# The deadline of the current transaction of a DBAPI connection (by id), when a session
+# set its own statement_timeout (``db_session(statement_timeout_ms=...)``); until it ends.
+_overrides: dict[int, float] = {}
+
+
+def override_transaction(dbapi_connection: Any, seconds: float) -> None:
+    """Use *seconds* (0: unbounded) as the deadline until this transaction ends."""
+    _overrides[id(dbapi_connection)] = seconds
+
+
+def _bounded(
+    call: Callable[..., Any],
+    seconds: float,
+    conn_arg: Callable[[Any], Any],
+    *,
+    ends_transaction: bool = False,
+) -> Any:
+    @functools.wraps(call)
+    def bounded(*args: Any, **kwargs: Any) -> Any:
+        dbapi_connection = conn_arg(args)
+        key = id(dbapi_connection)
+        limit = _overrides.get(key, seconds) if _overrides else seconds
+        if ends_transaction:
+            _overrides.pop(key, None)
+        fd = connection_socket(dbapi_connection) if limit > 0 else None
+        if fd is None:
+            return call(*args, **kwargs)
+        armed = watchdog.arm(fd, limit)
+        try:
+            result = call(*args, **kwargs)
+        except BaseException as exc:
+            if watchdog.disarm(armed):
+                with contextlib.suppress(AttributeError, TypeError):
+                    setattr(exc, TIMED_OUT, limit)
+            raise
+        watchdog.disarm(armed)
+        return result
+
+    return bounded
+
+
+def _cursor_connection(args: tuple[Any, ...]) -> Any:
+    # psycopg2's cursor knows its connection; asyncpg's adapted cursor its adapted one
+    cursor = args[0]
+    return getattr(cursor, "_adapt_connection", None) or cursor.connection
+
+
+def _first(args: tuple[Any, ...]) -> Any:
+    return args[0]
+
+
+_DIALECT_DEADLINE = "serpens_deadline_s"
+
+
+@contextlib.contextmanager
+def bound_driver_call(
+    dialect: sa.Dialect, dbapi_connection: Any, driver_connection: Any
+) -> Iterator[None]:
+    """Bound a call made on the driver itself (asyncpg COPY, ``unnest``), as statements are.
+
+    The deadline is the engine's (see :func:`bound_round_trips`, none when unbounded) or
+    the transaction's own (:func:`override_transaction`).
+    """
+    seconds = float(getattr(dialect, _DIALECT_DEADLINE, 0.0))
+    seconds = _overrides.get(id(dbapi_connection), seconds) if _overrides else seconds
+    fd = connection_socket(driver_connection) if seconds > 0 else None
+    if fd is None:
+        yield
+        return
+    armed = watchdog.arm(fd, seconds)
+    try:
+        yield
+    except BaseException as exc:
+        if watchdog.disarm(armed):
+            with contextlib.suppress(AttributeError, TypeError):
+                setattr(exc, TIMED_OUT, seconds)
+        raise
+    watchdog.disarm(armed)
+
+
+def bound_round_trips(engine: sa.Engine, *, statement_s: float, ping_s: float) -> None:
+    """Bound *engine*'s statements, commits and rollbacks to *statement_s*, pings to *ping_s*.
+
+    ``0`` leaves that kind of call unbounded. Only this engine's dialect instance changes.
+    """
+    dialect: Any = engine.dialect
+    setattr(dialect, _DIALECT_DEADLINE, statement_s)
+    if statement_s > 0:
+        for name in ("do_execute", "do_executemany", "do_execute_no_params"):
+            setattr(
+                dialect, name, _bounded(getattr(dialect, name), statement_s, _cursor_connection)
+            )
+        for name in ("do_commit", "do_rollback"):
+            bounded = _bounded(getattr(dialect, name), statement_s, _first, ends_transaction=True)
+            setattr(dialect, name, bounded)
+    if ping_s > 0:
+        dialect.do_ping = _bounded(dialect.do_ping, ping_s, _first)

@@ -1,0 +1,178 @@
+"""No repository call blocks past its deadline when PostgreSQL freezes after the pool is warm.
+
+A :class:`~serpens.testing.FaultProxy` sits between the engine (built by ``bind`` /
+``async_bind`` with the proxy's URL) and the test PostgreSQL. Frozen (accepts, never
+answers) or black-holed (reads and drops everything), the server's ``statement_timeout``
+never fires: only the client-side bounds do. Each call must raise
+``BackendTimeoutError``/``BackendUnavailableError`` within ``statement_timeout`` + the
+client grace + a small margin, on psycopg2 and asyncpg, mid-transaction (a connection
+held) and from a warm pool (the bounded pre-ping, then a bounded reconnect).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator
+
+import pytest
+from sqlalchemy import Integer, String, create_engine, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.pool import NullPool
+
+from serpens import database
+from serpens.errors import BackendTimeoutError, BackendUnavailableError
+from serpens.testing import FaultProxy, PostgresServer
+from serpens_sqlalchemy import AsyncSQLAlchemyRepository, SQLAlchemyRepository
+
+STATEMENT_TIMEOUT_S = 1.0
+CLIENT_GRACE_S = 1.0  # DB_CLIENT_TIMEOUT_MS = statement timeout + this
+PING_S = 0.5
+CONNECT_S = 2  # libpq's minimum connect_timeout
+MARGIN_S = 1.0
+# the worst path: a ping past its deadline, then a reconnect past connect_timeout
+BUDGET_S = max(STATEMENT_TIMEOUT_S + CLIENT_GRACE_S, PING_S + CONNECT_S) + MARGIN_S
+OUTAGE = (BackendTimeoutError, BackendUnavailableError)
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class Gadget(Base):
+    __tablename__ = "deadline_gadgets"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(40))
+
+
+@pytest.fixture(name="proxy")
+def _proxy(postgres_server: PostgresServer) -> Iterator[FaultProxy]:
+    with FaultProxy(upstream=(postgres_server.host, postgres_server.port)) as proxy:
+        yield proxy
+
+
+@pytest.fixture(name="proxied_url")
+def _proxied_url(proxy: FaultProxy, pg_url: str, monkeypatch: pytest.MonkeyPatch) -> str:
+    sync_url = make_url(pg_url).set(drivername="postgresql+psycopg2")
+    admin = create_engine(sync_url, poolclass=NullPool)
+    Base.metadata.create_all(admin)
+    with admin.begin() as conn:
+        conn.execute(Gadget.__table__.delete())
+        rows = [{"id": 1, "name": "one"}, {"id": 2, "name": "two"}]
+        conn.execute(Gadget.__table__.insert(), rows)
+    admin.dispose()
+    monkeypatch.setenv("DB_STATEMENT_TIMEOUT_MS", str(int(STATEMENT_TIMEOUT_S * 1000)))
+    monkeypatch.setenv(
+        "DB_CLIENT_TIMEOUT_MS", str(int((STATEMENT_TIMEOUT_S + CLIENT_GRACE_S) * 1000))
+    )
+    monkeypatch.setenv("DB_PING_TIMEOUT_MS", str(int(PING_S * 1000)))
+    monkeypatch.setenv("DB_CONNECT_TIMEOUT", str(CONNECT_S))
+    return proxy.url_for(pg_url)
+
+
+FAULTS: dict[str, Callable[[FaultProxy], object]] = {
+    "freeze": FaultProxy.freeze,
+    "blackhole": FaultProxy.blackhole,
+}
+
+
+def _report(driver: str, fault: str, where: str, seconds: float, error: BaseException) -> None:
+    print(f"\ndeadline {driver} {fault} {where}: {seconds:.2f} s -> {type(error).__name__}")
+
+
+@pytest.mark.parametrize("fault", sorted(FAULTS))
+def test_psycopg2_calls_end_within_the_deadline(
+    fault: str, proxy: FaultProxy, proxied_url: str
+) -> None:
+    database.bind(proxied_url)
+    held = database.SessionLocal()
+    try:
+        assert SQLAlchemyRepository(held, Gadget).get(1) is not None  # a transaction open
+        with database.SessionLocal() as warm:  # and one idle connection in the pool
+            assert SQLAlchemyRepository(warm, Gadget).get(1) is not None
+        FAULTS[fault](proxy)
+        started = time.monotonic()  # a new session: the pool's pre-ping, then a reconnect
+        with pytest.raises(OUTAGE) as pooled, database.SessionLocal() as session:
+            SQLAlchemyRepository(session, Gadget).get(1)
+        elapsed = time.monotonic() - started
+        _report("psycopg2", fault, "pre-ping", elapsed, pooled.value)
+        assert elapsed < BUDGET_S
+        started = time.monotonic()  # the held connection: the statement's deadline
+        with pytest.raises(OUTAGE) as mid_tx:
+            SQLAlchemyRepository(held, Gadget).get(2)
+        elapsed = time.monotonic() - started
+        _report("psycopg2", fault, "mid-transaction", elapsed, mid_tx.value)
+        assert isinstance(mid_tx.value, BackendTimeoutError)
+        assert elapsed < BUDGET_S
+    finally:
+        held.close()
+    proxy.heal()
+    with database.SessionLocal() as session:  # recovered: new connections work
+        assert SQLAlchemyRepository(session, Gadget).get(1) is not None
+
+
+@pytest.mark.parametrize("fault", sorted(FAULTS))
+async def test_asyncpg_calls_end_within_the_deadline(
+    fault: str, proxy: FaultProxy, proxied_url: str
+) -> None:
+    database.async_bind(proxied_url)
+    held = database.AsyncSessionLocal()
+    try:
+        assert await AsyncSQLAlchemyRepository(held, Gadget).get(1) is not None
+        async with database.AsyncSessionLocal() as warm:
+            assert await AsyncSQLAlchemyRepository(warm, Gadget).get(1) is not None
+        FAULTS[fault](proxy)
+        started = time.monotonic()
+        with pytest.raises(OUTAGE) as pooled:
+            async with database.AsyncSessionLocal() as session:
+                await AsyncSQLAlchemyRepository(session, Gadget).get(1)
+        elapsed = time.monotonic() - started
+        _report("asyncpg", fault, "pre-ping", elapsed, pooled.value)
+        assert elapsed < BUDGET_S
+        started = time.monotonic()
+        with pytest.raises(OUTAGE) as mid_tx:
+            await AsyncSQLAlchemyRepository(held, Gadget).get(2)
+        elapsed = time.monotonic() - started
+        _report("asyncpg", fault, "mid-transaction", elapsed, mid_tx.value)
+        assert isinstance(mid_tx.value, BackendTimeoutError)
+        assert elapsed < BUDGET_S
+    finally:
+        await held.close()
+    proxy.heal()
+    async with database.AsyncSessionLocal() as session:
+        assert await AsyncSQLAlchemyRepository(session, Gadget).get(1) is not None
+
+
+def test_a_session_allowed_a_longer_statement_timeout_keeps_it(proxied_url: str) -> None:
+    """``db_session(statement_timeout_ms=...)`` moves the client deadline with it."""
+    database.bind(proxied_url)
+    with database.db_session(statement_timeout_ms=4000) as session:
+        started = time.monotonic()
+        session.execute(text("SELECT pg_sleep(2.5)"))  # past the engine's 2 s client deadline
+        assert time.monotonic() - started >= 2.5
+
+
+@pytest.mark.parametrize("write", ["bulk_insert (COPY)", "upsert_many (unnest)"])
+async def test_asyncpg_driver_fast_paths_end_within_the_deadline(
+    write: str, proxy: FaultProxy, proxied_url: str
+) -> None:
+    """COPY and the unnest upsert go to asyncpg directly: the same client deadline holds."""
+    database.async_bind(proxied_url)
+    async with database.AsyncSessionLocal() as held:
+        repo = AsyncSQLAlchemyRepository(held, Gadget)
+        assert await repo.get(1) is not None  # a transaction open
+        rows = [{"id": i, "name": f"g{i}"} for i in range(10, 20)]
+
+        async def call() -> int:
+            if write.startswith("bulk_insert"):
+                return await repo.bulk_insert(rows)
+            return await repo.upsert_many(rows, conflict_on=["id"], update_fields=["name"])
+
+        proxy.freeze()
+        started = time.monotonic()
+        with pytest.raises(BackendTimeoutError):
+            await call()
+        elapsed = time.monotonic() - started
+        _report("asyncpg", "freeze", write, elapsed, BackendTimeoutError())
+        assert elapsed < STATEMENT_TIMEOUT_S + CLIENT_GRACE_S + MARGIN_S
+    proxy.heal()

@@ -1,0 +1,72 @@
+"""One ``asyncio.run`` per job on the process's async engine: every job works.
+
+Scripts and workers run a new event loop per job while ``async_bind()``'s engine (and its
+pool) lives for the process. Connections opened on an earlier loop must never be handed
+to a later one; before the fix, half of 30 jobs failed with a raw ``RuntimeError``.
+Real servers: PostgreSQL through asyncpg, SQLite through aiosqlite.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Integer, String, select
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from serpens import database
+from serpens_sqlalchemy import AsyncSQLAlchemyRepository
+
+JOBS = 30
+
+
+class _Base(DeclarativeBase):
+    pass
+
+
+class Job(_Base):
+    __tablename__ = "loop_jobs"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(20))
+
+
+@pytest.fixture(name="url", params=["asyncpg", "aiosqlite"])
+def _url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    if request.param == "aiosqlite":
+        return f"sqlite:///{tmp_path / 'jobs.db'}"
+    return str(request.getfixturevalue("fresh_pg_url"))
+
+
+@pytest.mark.filterwarnings(
+    # a connection of a closed loop is dropped without I/O; its socket closes when collected
+    "ignore:unclosed:ResourceWarning",
+    "ignore::pytest.PytestUnraisableExceptionWarning",
+)
+def test_every_job_on_its_own_loop_succeeds(url: str) -> None:
+    engine = database.async_bind(url)
+
+    async def create() -> None:
+        async with engine.begin() as conn:
+            await conn.run_sync(_Base.metadata.create_all)
+
+    async def job(number: int) -> int:
+        # two sessions at once: the pool holds several connections of this loop
+        async with database.async_db_session() as one, database.async_db_session() as two:
+            await AsyncSQLAlchemyRepository(one, Job).add(Job(id=number, name=f"job{number}"))
+            return len((await two.scalars(select(Job.id))).all())
+
+    asyncio.run(create())
+    failures: list[BaseException] = []
+    for number in range(1, JOBS + 1):
+        try:
+            asyncio.run(job(number))
+        except Exception as exc:
+            failures.append(exc)
+    assert failures == []
+
+    async def stored() -> int:
+        async with database.async_db_session() as session:
+            return await AsyncSQLAlchemyRepository(session, Job).count()
+
+    assert asyncio.run(stored()) == JOBS
