@@ -29,7 +29,7 @@ from sqlalchemy.pool import Pool
 from serpens._config import env_str
 from serpens.database._engine import build_async_engine, build_sync_engine
 from serpens.database._settings import DatabaseSettings, validate_search_path
-from serpens.database._url import normalize_url, resolve_url
+from serpens.database._url import normalize_url, resolve_url, shown_url
 from serpens.errors import ConfigurationError
 
 __all__ = [
@@ -148,7 +148,7 @@ def bind(
         SessionLocal.configure(bind=engine)
     if previous is not None:
         previous.dispose()
-    logger.info("serpens.database bound to %s", engine_url.render_as_string(hide_password=True))
+    logger.info("serpens.database bound to %s", shown_url(engine_url))
     return engine
 
 
@@ -180,7 +180,7 @@ def async_bind(
         AsyncSessionLocal.configure(bind=engine)
     if previous is not None:
         _release_async_engine(previous)
-    logger.info("serpens.database bound to %s", engine_url.render_as_string(hide_password=True))
+    logger.info("serpens.database bound to %s", shown_url(engine_url))
     return engine
 
 
