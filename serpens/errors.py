@@ -164,6 +164,9 @@ def _mask_userinfo(url: str) -> str:
     return "".join(pieces)
 
 
+_PORT_THEN_QUERY = re.compile(r":\d+(?:/[^?#@]*)?[?#][^@]*@")
+
+
 def _mask_authority(segment: str) -> str:
     colon = segment.find(":")
     if colon < 0:
@@ -180,6 +183,9 @@ def _mask_authority(segment: str) -> str:
         at = segment.rfind("@")
         if at < colon:
             return segment
+    if _PORT_THEN_QUERY.match(segment, colon) and "@" not in segment[:at].split("?", 1)[0]:
+        # "host:8080/path?email=a@b.com": a port, and the "@" sits in the query string.
+        return segment
     return f"{user}:***{segment[at:]}"
 
 

@@ -83,7 +83,7 @@ class TestDatabase:
     schemas: list[str]
     owned: bool = False
     allow_truncate: bool = False
-    _created: frozenset[str] = field(default=frozenset(), repr=False)
+    _created: frozenset[str] | None = field(default=None, repr=False)  # table keys done
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
     _stoppers: list[Callable[[], None]] = field(default_factory=list, repr=False)
 
@@ -102,7 +102,7 @@ class TestDatabase:
         """
         with self._lock:
             tables = frozenset(self.metadata.tables)
-            if tables <= self._created and self._created:
+            if self._created is not None and tables <= self._created:
                 return
             engine = create_engine(normalize_url(self.url, asynchronous=False), poolclass=NullPool)
             try:
@@ -118,7 +118,7 @@ class TestDatabase:
                     self.metadata.create_all(connection)
             finally:
                 engine.dispose()
-            self._created = tables or frozenset({""})
+            self._created = tables
 
     def truncate(self) -> None:
         """Empty every table of :attr:`metadata` and reset sequences (call between tests).

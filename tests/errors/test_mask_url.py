@@ -100,3 +100,22 @@ def test_a_doubtful_at_sign_masks_too_much_rather_than_too_little() -> None:
 )
 def test_a_malformed_url_still_hides_its_password(raw: str) -> None:
     assert SECRET not in mask_url(raw)
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        "https://api.example.com:443/users?email=a@b.com",
+        "http://127.0.0.1:8080/x/y?to=ops@example.com&n=1",
+        "http://h:80?who=a@b",
+    ],
+)
+def test_an_at_sign_in_the_query_after_a_port_is_no_password(raw: str) -> None:
+    assert mask_url(raw) == raw
+
+
+def test_a_numeric_password_before_a_path_like_part_is_still_masked() -> None:
+    assert mask_url("postgresql://app:1234/S3cr3t@db/x") == "postgresql://app:***@db/x"
+    assert mask_url("postgresql://app:1234@db:5432/x?email=a@b.com").startswith(
+        "postgresql://app:***@"
+    )
