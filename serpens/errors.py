@@ -141,20 +141,79 @@ class BackendTimeoutError(BackendError, TimeoutError):
     """The backing service did not answer in time, or cancelled a statement for time."""
 
 
-_USERINFO = re.compile(
-    r"(?P<scheme>[a-zA-Z][a-zA-Z0-9+.\-]*://)(?P<user>[^:/@\s]*):(?P<pw>[^@/\s]*)@"
+_SCHEME = re.compile(r"[a-zA-Z][a-zA-Z0-9+.\-]*://")
+# What may follow the userinfo's "@": a host (name, IPv4, [IPv6], %-escapes), a port,
+# then the end of the authority.
+_HOST = re.compile(
+    r"(?:\[[0-9A-Fa-f:.%]*\]|[A-Za-z0-9.\-_~%!$'()*+,;]*)(?::[^/?#@\s]*)?(?=[/?#]|$)"
 )
-_QUERY_SECRET = re.compile(
-    r"(?P<key>[?&](?:password|passwd|pwd|token|secret|api[_-]?key|access[_-]?token)=)[^&#\s]*",
-    re.IGNORECASE,
+# Keys whose value is a secret, as a URL query parameter or a libpq keyword: any key
+# ending in one of these words (sslpassword, client_secret, x-api-key, auth_token, ...).
+_HIDDEN_KEYS = r"[A-Za-z0-9_.\-]*(?:password|passwd|pwd|secret|token|api[_-]?key|access[_-]?key)"
+_QUERY_SECRET = re.compile(rf"(?P<key>[?&;]{_HIDDEN_KEYS}=)[^&#;\s]*", re.IGNORECASE)
+# libpq keyword/value DSN: ``host=db password='p w' sslpassword=x``; a value is a single
+# quoted string (backslash escapes) or runs to the next whitespace.
+_KEYWORD_SECRET = re.compile(
+    rf"(?P<key>(?:^|(?<=\s)){_HIDDEN_KEYS}\s*=\s*)(?:'(?:[^'\\]|\\.)*'?|\S*)", re.IGNORECASE
 )
+
+
+def _mask_userinfo(url: str) -> str:
+    """Mask the password of every ``scheme://user:password@host`` in *url*.
+
+    The password may hold ``@``, ``/``, ``?``, ``#`` or spaces (unescaped, as people
+    write them): the userinfo ends at the *last* ``@`` that is followed by a host, so a
+    doubtful case masks too much rather than too little.
+    """
+    starts = [m.end() for m in _SCHEME.finditer(url)]
+    if not starts:
+        return url
+    pieces = [url[: starts[0]]]
+    for index, begin in enumerate(starts):
+        end = starts[index + 1] if index + 1 < len(starts) else len(url)
+        # The next URL's scheme is part of this segment's tail; find where it starts.
+        segment = url[begin:end]
+        pieces.append(_mask_authority(segment))
+    return "".join(pieces)
+
+
+_PORT_THEN_QUERY = re.compile(r":\d+(?:/[^?#@]*)?[?#][^@]*@")
+
+
+def _mask_authority(segment: str) -> str:
+    colon = segment.find(":")
+    if colon < 0:
+        return segment
+    user = segment[:colon]
+    if any(c in user for c in "/?#@ \t\n"):  # no "user:" here: host:port, or a path
+        return segment
+    at = -1
+    for pos in range(len(segment) - 1, colon, -1):
+        if segment[pos] == "@" and _HOST.match(segment, pos + 1):
+            at = pos
+            break
+    if at < 0:  # no host-like text after any "@": hide up to the last one
+        at = segment.rfind("@")
+        if at < colon:
+            return segment
+    if _PORT_THEN_QUERY.match(segment, colon) and "@" not in segment[:at].split("?", 1)[0]:
+        # "host:8080/path?email=a@b.com": a port, and the "@" sits in the query string.
+        return segment
+    return f"{user}:***{segment[at:]}"
 
 
 def mask_url(url: str) -> str:
-    """Return *url* with its password and secret-looking query values replaced by ``***``.
+    """Return *url* with its password and secret-looking values replaced by ``***``.
+
+    Handles URLs whose password holds ``@``, ``/`` or spaces, secret query parameters
+    (``password``, ``sslpassword``, ``token``, ``*_secret``, ``api_key``, ...) and libpq
+    keyword DSNs (``host=db user=app password='s3 cret'``).
 
     >>> mask_url("postgresql://app:s3cret@db:5432/app?sslmode=require&password=x")
     'postgresql://app:***@db:5432/app?sslmode=require&password=***'
+    >>> mask_url("host=db user=app password=s3cret dbname=app")
+    'host=db user=app password=*** dbname=app'
     """
-    masked = _USERINFO.sub(lambda m: f"{m['scheme']}{m['user']}:***@", url)
-    return _QUERY_SECRET.sub(lambda m: f"{m['key']}***", masked)
+    masked = _mask_userinfo(url)
+    masked = _QUERY_SECRET.sub(lambda m: f"{m['key']}***", masked)
+    return _KEYWORD_SECRET.sub(lambda m: f"{m['key']}***", masked)

@@ -67,6 +67,7 @@ class AsyncSQLAlchemyRepository(RepositoryBase[T], Generic[T]):
 
     def __init__(self, sess: AsyncSession, model: type[T] | None = None) -> None:
         super().__init__(model)
+        self._check_session(sess, AsyncSession)
         self.sess = sess
         self._check_bind(sess)
 

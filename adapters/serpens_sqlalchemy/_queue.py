@@ -34,6 +34,7 @@ from serpens._rules.queue import (
 from serpens.errors import (
     BackendError,
     BackendUnavailableError,
+    ConfigurationError,
     NotFoundError,
     ValidationError,
 )
@@ -102,6 +103,28 @@ def _translate(what: str) -> Iterator[None]:
         raise BackendError(f"PostgreSQL failed on {what}") from exc
 
 
+def _check_engine(engine: object) -> None:
+    """Refuse anything but a synchronous PostgreSQL engine (no I/O)."""
+    if isinstance(engine, Engine):
+        if engine.dialect.name != "postgresql":
+            raise ConfigurationError(
+                "PostgresQueue needs a PostgreSQL engine (it relies on FOR UPDATE SKIP "
+                f"LOCKED); this engine is {engine.dialect.name!r}: use InMemoryQueue in tests"
+            )
+        return
+    from sqlalchemy.ext.asyncio import AsyncEngine  # noqa: PLC0415 - the error path only
+
+    if isinstance(engine, AsyncEngine):
+        hint = (
+            "it was given an AsyncEngine; PostgresQueue is synchronous: give it a sync "
+            "engine (serpens.database.bind()/get_engine()) and call it from a worker thread "
+            "(asyncio.to_thread) in async code"
+        )
+    else:
+        hint = f"it was given a {type(engine).__name__}"
+    raise ConfigurationError(f"PostgresQueue needs a sqlalchemy Engine on PostgreSQL; {hint}")
+
+
 class PostgresQueue:
     """:class:`serpens.ports.Queue` stored in PostgreSQL.
 
@@ -130,6 +153,7 @@ class PostgresQueue:
         table: str = "serpens_queue",
     ) -> None:
         check_visibility(visibility_timeout)
+        _check_engine(engine)
         self._engine = engine
         self.name = name
         self.fifo = fifo

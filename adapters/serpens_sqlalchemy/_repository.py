@@ -70,6 +70,7 @@ class SQLAlchemyRepository(RepositoryBase[T], Generic[T]):
 
     def __init__(self, sess: Session, model: type[T] | None = None) -> None:
         super().__init__(model)
+        self._check_session(sess, Session)
         self.sess = sess
         self._check_bind(sess)
 

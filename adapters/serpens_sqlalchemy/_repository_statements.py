@@ -60,6 +60,37 @@ def untouched(session: Any, mapper: Any = None) -> bool:
     return not isinstance(bind, sa.Connection)
 
 
+def _describe(value: object) -> str:
+    """Name what a caller passed instead of a session, for the error message."""
+    from sqlalchemy.ext.asyncio import (  # noqa: PLC0415 - the error path only
+        AsyncConnection,
+        AsyncEngine,
+        AsyncSession,
+        async_scoped_session,
+        async_sessionmaker,
+    )
+    from sqlalchemy.orm import Session, scoped_session, sessionmaker  # noqa: PLC0415
+
+    kinds: tuple[tuple[type[Any], str], ...] = (
+        (async_scoped_session, "an async_scoped_session"),
+        (scoped_session, "a scoped_session"),
+        (AsyncSession, "an AsyncSession"),
+        (Session, "a Session"),
+        (async_sessionmaker, "a session factory (async_sessionmaker)"),
+        (sessionmaker, "a session factory (sessionmaker)"),
+        (AsyncEngine, "an AsyncEngine"),
+        (sa.Engine, "an Engine"),
+        (AsyncConnection, "an AsyncConnection"),
+        (sa.Connection, "a Connection"),
+    )
+    for kind, text in kinds:
+        if isinstance(value, kind):
+            return text
+    if isinstance(value, type):
+        return f"the class {value.__name__} (not a session)"
+    return f"a {type(value).__name__}"
+
+
 # Default (primary key) ORDER BY clauses per model; SQL expressions are immutable.
 _KEY_ORDER: dict[ModelInfo, list[Any]] = {}
 
@@ -79,6 +110,40 @@ class RepositoryBase(Generic[T]):
                 "or pass model=X"
             )
         self._info: ModelInfo = model_info(self.model)
+
+    def _check_session(self, sess: object, expected: type[Any]) -> None:
+        """Refuse anything but a session of the *expected* kind (no I/O).
+
+        A sync repository given an ``AsyncSession`` would build coroutines nobody awaits
+        (``add`` would write nothing, silently); an async one given a ``Session`` would
+        fail later with an unrelated ``TypeError``. Both, and an engine, a connection or
+        a session factory passed by mistake, raise ``ConfigurationError`` here.
+        """
+        if isinstance(sess, expected):
+            return
+        asynchronous = expected.__name__.startswith("Async")
+        name = type(self).__name__
+        wanted = "an AsyncSession" if asynchronous else "a sqlalchemy.orm.Session"
+        got = _describe(sess)
+        if got in {"an AsyncSession", "a Session"}:
+            use = (
+                "use Repository (serpens.database.Repository) for a Session"
+                if asynchronous
+                else "use AsyncRepository (serpens.database.AsyncRepository) for an "
+                "AsyncSession, whose writes a synchronous repository could never await"
+            )
+        elif "scoped" in got:
+            use = "pass the session it holds for this scope: `Repo(scoped())`"
+        elif "factory" in got:
+            use = (
+                "open a session first: `async with AsyncSessionLocal() as sess`"
+                if asynchronous
+                else "open a session first: `with SessionLocal() as sess`"
+            )
+        else:
+            use = "pass the session of the unit of work (db_session()/async_db_session())"
+        message = f"{name} needs {wanted}, but was given {got}: {use}"
+        raise ConfigurationError(message)
 
     def _check_bind(self, sess: Any) -> None:
         """Refuse a session bound to a database the repository does not support (no I/O)."""

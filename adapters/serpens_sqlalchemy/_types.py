@@ -16,7 +16,7 @@ from sqlalchemy import Connection, DateTime, Dialect, event
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlalchemy.types import TypeDecorator
 
-from serpens.errors import FieldError, ValidationError
+from serpens.errors import ConfigurationError, FieldError, ValidationError
 
 __all__ = ["UTCDateTime", "configure_sqlite", "install_sqlite_listeners"]
 
@@ -66,8 +66,18 @@ def configure_sqlite(engine: sa.Engine | AsyncEngine) -> None:
     transaction. This applies SQLAlchemy's documented recipe: the driver's own
     transaction handling off, ``BEGIN`` emitted by SQLAlchemy, ``PRAGMA foreign_keys=ON``.
     Engines from ``serpens.database.bind()`` already have it; calling it again is harmless.
+    Any other engine (or object) raises ``ConfigurationError``: the listeners would
+    break a PostgreSQL connection.
     """
-    install_sqlite_listeners(engine.sync_engine if isinstance(engine, AsyncEngine) else engine)
+    sync_engine = engine.sync_engine if isinstance(engine, AsyncEngine) else engine
+    if not isinstance(sync_engine, sa.Engine) or sync_engine.dialect.name != "sqlite":
+        what = (
+            f"a {sync_engine.dialect.name!r} engine"
+            if isinstance(sync_engine, sa.Engine)
+            else f"a {type(engine).__name__}"
+        )
+        raise ConfigurationError(f"configure_sqlite needs a SQLite engine; it was given {what}")
+    install_sqlite_listeners(sync_engine)
 
 
 def install_sqlite_listeners(engine: sa.Engine) -> None:

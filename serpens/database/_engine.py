@@ -220,11 +220,26 @@ def _verify_timeouts(dbapi_connection: Any, expected: dict[str, str], mode: Time
         raise ConfigurationError(message)
 
 
+# Query parameters that are secrets: passed to the driver as connect arguments (the same
+# keyword arguments SQLAlchemy would build from the query), so ``repr(engine)`` and
+# ``engine.url`` never show them.
+_SECRET_QUERY = frozenset({"password", "sslpassword"})
+
+
+def _without_query_secrets(url: URL, options: dict[str, Any]) -> URL:
+    secrets = {k: v for k, v in url.query.items() if k.lower() in _SECRET_QUERY}
+    if not secrets:
+        return url
+    options["connect_args"] = {**options.get("connect_args", {}), **secrets}
+    return url.difference_update_query(secrets)
+
+
 def build_sync_engine(
     url: URL, settings: DatabaseSettings, *, poolclass: type[Pool] | None = None
 ) -> Engine:
     """Create the synchronous engine for *url* with *settings*."""
-    engine = create_engine(url, **engine_options(url, settings, poolclass=poolclass))
+    options = engine_options(url, settings, poolclass=poolclass)
+    engine = create_engine(_without_query_secrets(url, options), **options)
     _install_listeners(engine, url, settings)
     return engine
 
@@ -241,6 +256,7 @@ def build_async_engine(
         from serpens_sqlalchemy._pool import LoopBoundAsyncPool  # noqa: PLC0415 - adapter glue
 
         poolclass = LoopBoundAsyncPool
-    engine = create_async_engine(url, **engine_options(url, settings, poolclass=poolclass))
+    options = engine_options(url, settings, poolclass=poolclass)
+    engine = create_async_engine(_without_query_secrets(url, options), **options)
     _install_listeners(engine.sync_engine, url, settings)
     return engine

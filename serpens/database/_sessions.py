@@ -3,8 +3,10 @@
 ``SessionLocal`` and ``AsyncSessionLocal`` are created once, at import, unbound;
 ``bind()``/``async_bind()`` reconfigure them in place. So
 ``from serpens.database import SessionLocal`` works whether it runs before or
-after ``bind()``, and opening a session before binding raises a
+after ``bind()``, and opening a session from an unbound factory raises a
 :class:`~serpens.errors.ConfigurationError` saying what to call.
+``db_session()``/``async_db_session()`` bind from ``DATABASE_URL`` on first use, as
+serpens 2.9 did, so a script or handler that never calls ``bind()`` still works.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import logging
+import math
 import threading
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager, contextmanager
@@ -23,9 +26,10 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from sqlalchemy.orm import Session, SessionTransaction, sessionmaker
 from sqlalchemy.pool import Pool
 
+from serpens._config import env_str
 from serpens.database._engine import build_async_engine, build_sync_engine
 from serpens.database._settings import DatabaseSettings, validate_search_path
-from serpens.database._url import normalize_url, resolve_url
+from serpens.database._url import normalize_url, resolve_url, shown_url
 from serpens.errors import ConfigurationError, NotInitializedError
 
 __all__ = [
@@ -95,6 +99,8 @@ _engines = _Engines()
 _lock = threading.Lock()
 # Disposals of replaced async engines scheduled on the running loop (kept referenced).
 _pending_disposals: set[asyncio.Task[None]] = set()
+# Serialises the bind-on-first-use of db_session()/async_db_session() (one engine per side).
+_first_use_lock = threading.Lock()
 
 
 def _settings(
@@ -129,8 +135,14 @@ def bind(
         search_path: overrides ``DB_SEARCH_PATH`` (comma-separated schemas, PostgreSQL).
         poolclass: a SQLAlchemy pool class, e.g. ``NullPool`` for tests and proxies.
 
-    Calling it again replaces (and disposes) the previous engine with the new options.
+    Without a URL and without options, an engine already bound is returned as it is
+    (serpens 2.9's behaviour: ``bind()`` anywhere means "the process's engine"). Given
+    a URL or an option, it replaces (and disposes) the previous engine.
     """
+    if url is None and pool_use_lifo is None and echo is None and search_path is None:
+        bound = _engines.sync
+        if bound is not None and poolclass is None:
+            return bound
     settings = _settings(pool_use_lifo, echo, search_path)
     engine_url = normalize_url(resolve_url(url), asynchronous=False)
     engine = build_sync_engine(engine_url, settings, poolclass=poolclass)
@@ -139,7 +151,7 @@ def bind(
         SessionLocal.configure(bind=engine)
     if previous is not None:
         previous.dispose()
-    logger.info("serpens.database bound to %s", engine_url.render_as_string(hide_password=True))
+    logger.info("serpens.database bound to %s", shown_url(engine_url))
     return engine
 
 
@@ -157,7 +169,12 @@ def async_bind(
     ``postgresql+asyncpg://`` and ``sqlite://`` becomes ``sqlite+aiosqlite://``. It
     does no I/O, so it can run at any point, inside or outside an event loop; a
     replaced engine is disposed on the running loop, or released when none runs.
+    Without a URL and without options, an engine already bound is returned as it is.
     """
+    if url is None and pool_use_lifo is None and echo is None and search_path is None:
+        bound = _engines.asynchronous
+        if bound is not None and poolclass is None:
+            return bound
     settings = _settings(pool_use_lifo, echo, search_path)
     engine_url = normalize_url(resolve_url(url), asynchronous=True)
     engine = build_async_engine(engine_url, settings, poolclass=poolclass)
@@ -166,7 +183,7 @@ def async_bind(
         AsyncSessionLocal.configure(bind=engine)
     if previous is not None:
         _release_async_engine(previous)
-    logger.info("serpens.database bound to %s", engine_url.render_as_string(hide_password=True))
+    logger.info("serpens.database bound to %s", shown_url(engine_url))
     return engine
 
 
@@ -216,13 +233,38 @@ async def async_dispose() -> None:
         await engine.dispose()
 
 
+def _timeout_ms(statement_timeout_ms: object) -> int | None:
+    """Return the ``SET LOCAL`` value for *statement_timeout_ms*, or ``None`` for the default.
+
+    ``None`` and values ``<= 0`` keep the engine's ``statement_timeout`` (serpens 2.9's
+    rule; ``0`` must never turn the timeout off for one session); numeric strings
+    (``"300"``, from a config file or an environment variable) are accepted.
+    """
+    if statement_timeout_ms is None:
+        return None
+    value: object = statement_timeout_ms
+    if isinstance(value, str):
+        text = value.strip()
+        try:
+            value = int(text)
+        except ValueError:
+            try:
+                value = float(text)
+            except ValueError:
+                value = None
+    if isinstance(value, float) and math.isfinite(value):
+        value = int(value)
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ConfigurationError(
+            "statement_timeout_ms must be a number of milliseconds "
+            f"(an int or a numeric string), got {type(statement_timeout_ms).__name__}"
+        )
+    return value if value > 0 else None
+
+
 def _local_statement_timeout(session: Session, statement_timeout_ms: int) -> None:
     """Apply ``SET LOCAL statement_timeout`` at the start of every transaction of *session*."""
-    if isinstance(statement_timeout_ms, bool) or not isinstance(statement_timeout_ms, int):
-        raise ConfigurationError("statement_timeout_ms must be an integer number of milliseconds")
-    if statement_timeout_ms < 0:
-        raise ConfigurationError("statement_timeout_ms must be >= 0")
-    statement = f"SET LOCAL statement_timeout = {statement_timeout_ms}"
+    statement = f"SET LOCAL statement_timeout = {int(statement_timeout_ms)}"
 
     from serpens_sqlalchemy._deadline import override_transaction  # noqa: PLC0415 - adapter glue
 
@@ -251,8 +293,40 @@ def _raise_translated(exc: Exception) -> None:
         raise mapped from exc
 
 
+def _bound_session() -> Session:
+    """Open a ``SessionLocal`` session, binding from ``DATABASE_URL`` first when unbound."""
+    if SessionLocal.kw.get("bind") is None:
+        with _first_use_lock:
+            if SessionLocal.kw.get("bind") is None:
+                _bind_on_first_use(asynchronous=False)
+    return SessionLocal()
+
+
+def _bound_async_session() -> AsyncSession:
+    """Open an ``AsyncSessionLocal`` session, binding from ``DATABASE_URL`` first when unbound."""
+    if AsyncSessionLocal.kw.get("bind") is None:
+        with _first_use_lock:
+            if AsyncSessionLocal.kw.get("bind") is None:
+                _bind_on_first_use(asynchronous=True)
+    return AsyncSessionLocal()
+
+
+def _bind_on_first_use(*, asynchronous: bool) -> None:
+    if env_str("DATABASE_URL") is None:
+        name = "async_db_session" if asynchronous else "db_session"
+        call = "async_bind" if asynchronous else "bind"
+        raise NotInitializedError(
+            f"serpens.database is not bound and DATABASE_URL is not set: set DATABASE_URL "
+            f"({name}() binds from it on first use) or call serpens.database.{call}(url)"
+        )
+    if asynchronous:
+        async_bind()
+    else:
+        bind()
+
+
 @contextmanager
-def db_session(statement_timeout_ms: int | None = None) -> Iterator[Session]:
+def db_session(statement_timeout_ms: int | str | None = None) -> Iterator[Session]:
     """Open a session that commits on success, rolls back on error and always closes.
 
     A failure of the commit itself (a duplicate key of an object added with
@@ -260,14 +334,23 @@ def db_session(statement_timeout_ms: int | None = None) -> Iterator[Session]:
     repository call would (``ConflictError``, ``BackendUnavailableError``, ...), from the
     driver's error.
 
+    When nothing is bound yet, the first call binds from ``DATABASE_URL`` (as
+    :func:`bind` with no arguments would).
+
     Args:
         statement_timeout_ms: a PostgreSQL ``statement_timeout`` for this session's
-            transactions only (``SET LOCAL``); the engine default otherwise.
+            transactions only (``SET LOCAL``). ``None`` or a value ``<= 0`` keeps the
+            engine default; numeric strings are accepted.
+
+    Raises:
+        NotInitializedError: nothing is bound and ``DATABASE_URL`` is not set.
+        ConfigurationError: *statement_timeout_ms* is not a number.
     """
-    session = SessionLocal()
+    timeout = _timeout_ms(statement_timeout_ms)
+    session = _bound_session()
     try:
-        if statement_timeout_ms is not None:
-            _local_statement_timeout(session, statement_timeout_ms)
+        if timeout is not None:
+            _local_statement_timeout(session, timeout)
         yield session
         try:
             session.commit()
@@ -285,15 +368,20 @@ def db_session(statement_timeout_ms: int | None = None) -> Iterator[Session]:
 
 
 @asynccontextmanager
-async def async_db_session(statement_timeout_ms: int | None = None) -> AsyncIterator[AsyncSession]:
+async def async_db_session(
+    statement_timeout_ms: int | str | None = None,
+) -> AsyncIterator[AsyncSession]:
     """Async twin of :func:`db_session`: commit on success, roll back on error, always close.
 
-    Commit-time failures raise serpens errors, as in :func:`db_session`.
+    Binds from ``DATABASE_URL`` on first use when nothing is bound; *statement_timeout_ms*
+    follows :func:`db_session`'s rules; commit-time failures raise serpens errors, as in
+    :func:`db_session`.
     """
-    session = AsyncSessionLocal()
+    timeout = _timeout_ms(statement_timeout_ms)
+    session = _bound_async_session()
     try:
-        if statement_timeout_ms is not None:
-            _local_statement_timeout(session.sync_session, statement_timeout_ms)
+        if timeout is not None:
+            _local_statement_timeout(session.sync_session, timeout)
         yield session
         try:
             await session.commit()

@@ -8,7 +8,14 @@ from sqlalchemy.exc import ArgumentError
 from serpens._config import env_str
 from serpens.errors import ConfigurationError, mask_url
 
-__all__ = ["is_memory_sqlite", "is_postgres", "is_sqlite", "normalize_url", "resolve_url"]
+__all__ = [
+    "is_memory_sqlite",
+    "is_postgres",
+    "is_sqlite",
+    "normalize_url",
+    "resolve_url",
+    "shown_url",
+]
 
 _POSTGRES_NAMES = frozenset({"postgres", "postgresql"})
 # Drivers that work on both sides and are therefore kept as the user wrote them.
@@ -39,7 +46,20 @@ def normalize_url(raw: str | URL, *, asynchronous: bool) -> URL:
         url = raw if isinstance(raw, URL) else make_url(raw)
     except (ArgumentError, ValueError):
         shown = mask_url(raw) if isinstance(raw, str) else "<URL>"
+        if isinstance(raw, str) and "://" not in raw and "=" in raw:
+            raise ConfigurationError(
+                "the database setting is a libpq keyword DSN (host=... dbname=...), not a URL: "
+                f"write it as postgresql://user:password@host:5432/dbname ({shown})"
+            ) from None
         raise ConfigurationError(f"invalid database URL: {shown}") from None
+    if url.password is not None and "@" in f"{url.host or ''}{url.database or ''}":
+        # "user:p@ss@host": the parser stops the password at the first "@", so part of
+        # the password would become the host (and show up in connection errors).
+        raise ConfigurationError(
+            "the password in the database URL contains '@' (or the URL has two userinfo "
+            "parts): percent-encode it ('@' is %40, '/' is %2F, a space %20), e.g. with "
+            f"urllib.parse.quote(password, safe=''): {shown_url(raw)}"
+        )
     backend, _, driver = url.drivername.partition("+")
     if backend in _POSTGRES_NAMES:
         if driver in _DUAL_POSTGRES_DRIVERS:
@@ -48,6 +68,12 @@ def normalize_url(raw: str | URL, *, asynchronous: bool) -> URL:
     if backend == "sqlite":
         return url.set(drivername="sqlite+aiosqlite" if asynchronous else "sqlite+pysqlite")
     return url
+
+
+def shown_url(url: str | URL) -> str:
+    """Return *url* as text safe for messages and logs (password and secrets masked)."""
+    text = url.render_as_string(hide_password=True) if isinstance(url, URL) else url
+    return mask_url(text)
 
 
 def is_postgres(url: URL) -> bool:

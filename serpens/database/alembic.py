@@ -17,6 +17,12 @@ Lambdas deploying at once).
 The URL comes from, in order: the ``url=`` argument, a ``connection`` placed in
 ``config.attributes`` by the caller, ``sqlalchemy.url`` in the Alembic config (or
 ``config.attributes["sqlalchemy.url"]``), then ``DATABASE_URL``.
+
+``alembic revision --autogenerate`` renders serpens' column types (``UTCDateTime``,
+which ``TimestampMixin`` uses) as the plain SQLAlchemy type they store
+(``sa.DateTime(timezone=True)``) through :func:`render_item`, so a generated migration
+needs nothing but ``sqlalchemy`` and never an import path inside serpens. A custom
+``env.py`` passes ``render_item=render_item`` to ``context.configure`` for the same.
 """
 
 from __future__ import annotations
@@ -26,7 +32,7 @@ import hashlib
 import threading
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from serpens._extras import require
 
@@ -38,11 +44,14 @@ from alembic.script import ScriptDirectory  # noqa: E402
 from sqlalchemy import Connection, MetaData, create_engine, text  # noqa: E402
 from sqlalchemy.engine import URL  # noqa: E402
 from sqlalchemy.pool import NullPool  # noqa: E402
+from sqlalchemy.types import TypeDecorator  # noqa: E402
 
 from serpens.database._url import normalize_url, resolve_url  # noqa: E402
 from serpens.errors import ConfigurationError  # noqa: E402
 
-__all__ = ["assert_single_head", "migration_url", "run_migrations", "stairway"]
+__all__ = ["assert_single_head", "migration_url", "render_item", "run_migrations", "stairway"]
+
+RenderItem = Callable[[str, Any, Any], "str | Literal[False]"]
 
 _URL_ATTRIBUTE = "sqlalchemy.url"
 
@@ -53,6 +62,27 @@ def migration_url(config: Config, url: str | URL | None = None) -> URL:
     if chosen is None:
         chosen = config.attributes.get(_URL_ATTRIBUTE) or config.get_main_option(_URL_ATTRIBUTE)
     return normalize_url(resolve_url(chosen or None), asynchronous=False)
+
+
+def render_item(type_: str, obj: Any, autogen_context: Any) -> str | Literal[False]:
+    """Alembic ``render_item`` hook: a serpens column type renders as the type it stores.
+
+    ``UTCDateTime`` (and any other ``TypeDecorator`` defined by serpens) becomes its
+    implementation type, e.g. ``sa.DateTime(timezone=True)``: the DDL is the same, the
+    UTC conversion is Python-side and belongs to the models, not to the migration, and
+    the migration imports only ``sqlalchemy`` (Alembic's default rendering named a
+    module inside serpens that the migration did not import: ``NameError`` at upgrade).
+    Everything else is left to Alembic (``False``).
+    """
+    if type_ == "type" and isinstance(obj, TypeDecorator) and _is_serpens_type(obj):
+        prefix = autogen_context.opts.get("sqlalchemy_module_prefix") or "sa."
+        return f"{prefix}{obj.impl_instance!r}"
+    return False
+
+
+def _is_serpens_type(obj: object) -> bool:
+    module = type(obj).__module__
+    return module.split(".", 1)[0] in {"serpens", "serpens_sqlalchemy"}
 
 
 def _advisory_key(version_table: str) -> int:
@@ -92,6 +122,7 @@ def run_migrations(
     include_schemas: bool = False,
     version_table_schema: str | None = None,
     render_as_batch: bool | None = None,
+    render_item: RenderItem | None = render_item,
 ) -> None:
     """Run the migrations Alembic asked for, offline (SQL script) or online. Call it from env.py.
 
@@ -102,6 +133,10 @@ def run_migrations(
         include_schemas: let autogenerate look at every schema, not just the default.
         version_table_schema: the schema of ``alembic_version``.
         render_as_batch: batch mode (needed for ALTERs on SQLite); default on for SQLite.
+        render_item: Alembic's autogenerate rendering hook; the default,
+            :func:`render_item`, renders serpens' column types as plain SQLAlchemy types.
+            A hook of your own can return ``serpens.database.alembic.render_item(...)``
+            for the items it does not handle.
     """
     from alembic import context  # noqa: PLC0415 - the proxy exists only inside an Alembic run
 
@@ -110,6 +145,7 @@ def run_migrations(
         "compare_type": compare_type,
         "include_schemas": include_schemas,
         "version_table_schema": version_table_schema,
+        "render_item": render_item,
     }
     given: Connection | None = config.attributes.get("connection")
     if given is not None and url is None:

@@ -104,6 +104,17 @@ class InMemoryRepository(RepositoryOutage, Generic[T]):
     def __init__(
         self, model: type[T] | None = None, *, database: InMemoryDatabase | None = None
     ) -> None:
+        if model is not None and not isinstance(model, type):
+            # InMemoryRepository(sess): code written for the adapter, a session passed in.
+            raise ConfigurationError(
+                f"{type(self).__name__} takes the model class (and database=), not a "
+                f"{type(model).__name__}: the fake needs no session"
+            )
+        if database is not None and not isinstance(database, InMemoryDatabase):
+            raise ConfigurationError(
+                f"{type(self).__name__}(database=...) needs an InMemoryDatabase, "
+                f"not a {type(database).__name__}"
+            )
         if model is not None:
             self.model = model
         elif getattr(type(self), "model", None) is None:

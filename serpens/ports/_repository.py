@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import builtins
 import math
-from collections.abc import Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
-from typing import Generic, Protocol, TypeVar
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import FrozenInstanceError, dataclass
+from typing import Generic, Protocol, Self, TypeVar
 
 __all__ = ["AsyncRepository", "CursorPage", "OrderBy", "Page", "Repository"]
 
@@ -18,26 +18,81 @@ OrderBy = str | Sequence[object] | object | None
 expressions such as ``Product.price.desc()``. The primary key always breaks ties."""
 
 
-@dataclass(frozen=True, slots=True)
-class Page(Generic[T_co]):
-    """One page of results with the true total.
+# A tuple subclass cannot have non-empty __slots__: page, size and pages live in __dict__.
+class Page(tuple[Sequence[T_co], int], Generic[T_co]):  # noqa: SLOT001
+    """One page of results with the true total: the ``(items, total)`` pair, with attributes.
 
-    ``rows, total = page`` unpacks like the original ``(rows, total)`` tuple.
+    serpens 2.9's ``paginate`` returned the tuple ``(rows, total)``; a ``Page`` still is
+    that 2-tuple, so ``rows, total = repo.paginate()`` unpacks with ``rows`` typed
+    ``Sequence[T]`` and ``total`` typed ``int`` (a type checker sees the tuple), and
+    ``page[0]``, ``len(page) == 2`` and ``page == (rows, total)`` behave as before. It
+    adds ``items``, ``total``, ``page``, ``size`` and ``pages`` (``ceil(total / size)``),
+    all read-only. Two pages are equal when items, total, page and size are.
+
+    Attributes:
+        items: the rows of this page (``page[0]``).
+        total: the number of rows over all pages (``page[1]``).
+        page: the 1-based page number.
+        size: the page size asked for.
+        pages: the number of pages, ``ceil(total / size)`` (0 when there are no rows).
     """
 
-    items: Sequence[T_co]
-    total: int
     page: int
     size: int
-    pages: int = field(init=False)
+    pages: int
 
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "pages", math.ceil(self.total / self.size) if self.size else 0)
+    def __new__(cls, items: Sequence[T_co], total: int, page: int, size: int) -> Self:
+        """Build the page; ``pages`` is computed."""
+        self = super().__new__(cls, (items, total))
+        pages = math.ceil(total / size) if size else 0
+        # A tuple subclass cannot use __slots__ for extra fields; __setattr__ is closed.
+        object.__setattr__(self, "page", page)
+        object.__setattr__(self, "size", size)
+        object.__setattr__(self, "pages", pages)
+        return self
 
-    def __iter__(self) -> Iterator[object]:
-        """Yield ``items`` then ``total`` so the legacy tuple unpacking keeps working."""
-        yield self.items
-        yield self.total
+    @property
+    def items(self) -> Sequence[T_co]:
+        """The rows of this page."""
+        return self[0]
+
+    @property
+    def total(self) -> int:
+        """The number of rows over all pages."""
+        return self[1]
+
+    def __setattr__(self, name: str, value: object) -> None:
+        """Refuse changes: a page is a value."""
+        raise FrozenInstanceError(f"cannot assign to field {name!r}")
+
+    def __delattr__(self, name: str) -> None:
+        """Refuse changes: a page is a value."""
+        raise FrozenInstanceError(f"cannot delete field {name!r}")
+
+    def __eq__(self, other: object) -> bool:
+        """Pages compare items, total, page and size; a plain tuple compares ``(items, total)``."""
+        if isinstance(other, Page):
+            return tuple.__eq__(self, other) and (self.page, self.size) == (other.page, other.size)
+        return tuple.__eq__(self, other)
+
+    def __ne__(self, other: object) -> bool:
+        """The negation of :meth:`__eq__`."""
+        return not self == other
+
+    def __hash__(self) -> int:
+        """Hash of the fields (a ``TypeError`` when the items are a list, as for a dataclass)."""
+        return hash((tuple(self), self.page, self.size))
+
+    def __repr__(self) -> str:
+        """``Page(items=..., total=..., page=..., size=..., pages=...)``."""
+        return (
+            f"Page(items={self.items!r}, total={self.total!r}, page={self.page!r}, "
+            f"size={self.size!r}, pages={self.pages!r})"
+        )
+
+    def __getnewargs__(self) -> tuple[Sequence[T_co], int, int, int]:
+        """Pickle (and copy) through ``__new__`` with every field."""
+        return (self.items, self.total, self.page, self.size)
 
 
 @dataclass(frozen=True, slots=True)

@@ -126,5 +126,11 @@ def test_the_documented_env_py_and_stairway_test_migrate_to_head(
 def test_the_documented_testgres_setup_wires_postgres_and_redis(
     project: Path, fresh_pg_url: str, redis_url: str
 ) -> None:
-    out = _run(project, TESTGRES_RUN, DATABASE_URL=fresh_pg_url, REDIS_URL=redis_url)
+    out = _run(
+        project,
+        TESTGRES_RUN,
+        DATABASE_URL=fresh_pg_url,
+        REDIS_URL=redis_url,
+        TESTGRES_ALLOW_TRUNCATE="1",  # a database of its own: the documented CI opt-in
+    )
     assert out.strip() == "ok"

@@ -127,11 +127,12 @@ class TestTimeouts:
         assert caught.value.orig.pgcode == "57014"  # type: ignore[union-attr]
         assert (await _show_async())["statement_timeout"] == "5s"
 
-    def test_a_bad_statement_timeout_override_is_a_configuration_error(self, pg_url: str) -> None:
+    def test_a_non_numeric_statement_timeout_is_a_configuration_error(self, pg_url: str) -> None:
         database.bind(pg_url)
-        with pytest.raises(ConfigurationError, match="statement_timeout_ms"):  # noqa: SIM117
-            with database.db_session(statement_timeout_ms=-5):
-                pass
+        for bad in ("soon", [300], True):
+            with pytest.raises(ConfigurationError, match="statement_timeout_ms"):  # noqa: SIM117
+                with database.db_session(statement_timeout_ms=bad):  # type: ignore[arg-type]
+                    pass
 
     def test_timeouts_a_pooler_dropped_are_reported(self, pg_url: str) -> None:
         url = make_url(pg_url)

@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from sqlalchemy.engine import make_url
 
 from serpens import testgres
 from serpens.database import Base
@@ -28,7 +29,12 @@ from serpens import database, testgres
 from serpens.database import Base, TimestampMixin
 
 handle = testgres.setup(
-    Base, async_mode=True, redis_mode=REDIS_MODE, default_schema="app,extra", uri=os.environ["PG"]
+    Base,
+    async_mode=True,
+    redis_mode=REDIS_MODE,
+    default_schema="app,extra",
+    uri=os.environ["PG"],
+    allow_truncate=True,  # a database of its own, created by the test
 )
 
 
@@ -155,6 +161,10 @@ with database.db_session() as session:
 with database.SessionLocal() as session:
     assert session.scalars(select(Thing.id)).all() == [1]
 assert os.environ["DATABASE_URL"] == handle.url
+assert handle.owned
+handle.truncate()  # its own throw-away server: no opt-in needed
+with database.SessionLocal() as session:
+    assert session.scalars(select(Thing.id)).all() == []
 print(urlsplit(handle.url).port)
 """
 
@@ -188,3 +198,183 @@ def test_a_server_that_cannot_start_is_a_clear_runtime_error(
     monkeypatch.setenv("SERPENS_TEST_POSTGRES_TIER", "env")
     with pytest.raises(RuntimeError, match="could not start postgres"):
         testgres.setup(Base)
+
+
+# -- 2.9's positional order; tables before the first test; truncation only when safe ----
+
+POSITIONAL = """
+import os
+from serpens import database, testgres
+from serpens.database import Base
+
+handle = testgres.setup(Base, os.environ["PG"], "app", True, False)
+assert handle.url == os.environ["PG"]
+assert handle.schemas == ["app"]
+assert handle.redis_url is None
+database.get_async_engine()  # async_mode=True, the fourth positional parameter
+print("ok")
+"""
+
+
+def test_the_positional_order_is_2_9s(fresh_pg_url: str, tmp_path: Path) -> None:
+    result = subprocess.run(
+        [sys.executable, "-c", POSITIONAL],
+        cwd=tmp_path,
+        env=_env(fresh_pg_url),
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert result.stdout.strip() == "ok"
+
+
+# The first thing the tests do is a raw psycopg2 connection, never serpens' engines; the
+# model is declared after setup(), in the test module.
+RAW_CONFTEST = """
+import os
+from serpens import testgres
+from serpens.database import Base
+
+handle = testgres.setup(Base, uri=os.environ["PG"])
+"""
+
+EARLY_MODELS = """
+from sqlalchemy import Integer
+from sqlalchemy.orm import Mapped, mapped_column
+from serpens.database import Base
+
+
+class Early(Base):
+    __tablename__ = "early"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+"""
+
+RAW_TESTS = """
+import os
+import unittest
+
+import psycopg2
+from sqlalchemy import Integer
+from sqlalchemy.orm import Mapped, mapped_column
+
+from serpens.database import Base
+
+
+class Late(Base):
+    __tablename__ = "late"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+
+
+class TestRawConnection(unittest.TestCase):
+    def test_tables_exist_for_a_raw_connection(self):
+        with psycopg2.connect(os.environ["PG"]) as connection, connection.cursor() as cursor:
+            cursor.execute("INSERT INTO late (id) VALUES (1)")
+            cursor.execute("INSERT INTO early (id) VALUES (1)")
+            cursor.execute("SELECT count(*) FROM late")
+            self.assertEqual(cursor.fetchone(), (1,))
+"""
+
+
+def test_tables_exist_before_the_first_test_under_unittest(
+    fresh_pg_url: str, tmp_path: Path
+) -> None:
+    # unittest: the package __init__ calls setup() (with a model imported before it), and
+    # the test module declares another model afterwards.
+    package = tmp_path / "suite"
+    package.mkdir()
+    (package / "models.py").write_text(EARLY_MODELS)
+    (package / "__init__.py").write_text("from suite import models\n" + RAW_CONFTEST)
+    (package / "test_raw.py").write_text(RAW_TESTS)
+    result = subprocess.run(
+        [sys.executable, "-m", "unittest", "-v", "suite.test_raw"],
+        cwd=tmp_path,
+        env=_env(fresh_pg_url, PYTHONWARNINGS="error"),
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert "Ran 1 test" in result.stderr
+
+
+def test_tables_exist_before_the_first_test_under_pytest(
+    fresh_pg_url: str, pytester: pytest.Pytester
+) -> None:
+    pytester.makeini(
+        "[pytest]\nfilterwarnings = error\nasyncio_default_fixture_loop_scope = function\n"
+    )
+    pytester.makepyfile(
+        conftest="import models\n" + RAW_CONFTEST, models=EARLY_MODELS, test_raw=RAW_TESTS
+    )
+    for name, value in _env(fresh_pg_url).items():
+        pytester._monkeypatch.setenv(name, value)
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "-q")
+    result.assert_outcomes(passed=1)
+
+
+TRUNCATE = """
+import os, sys
+from sqlalchemy import Integer, select
+from sqlalchemy.orm import Mapped, mapped_column
+from serpens import database, testgres
+from serpens.database import Base
+from serpens.errors import ConfigurationError
+
+
+class Row(Base):
+    __tablename__ = "rows"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+
+
+handle = testgres.setup(Base, **eval(sys.argv[1]))
+with database.db_session() as session:
+    session.add(Row(id=1))
+try:
+    handle.truncate()
+except ConfigurationError as exc:
+    print("refused:", exc)
+with database.SessionLocal() as session:
+    print("rows:", len(session.scalars(select(Row.id)).all()))
+"""
+
+
+def _truncate(pg_url: str, tmp_path: Path, kwargs: str, **env: str) -> str:
+    result = subprocess.run(
+        [sys.executable, "-c", TRUNCATE, kwargs],
+        cwd=tmp_path,
+        env=_env(pg_url, **env),
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    return result.stdout
+
+
+@pytest.mark.parametrize("source", ["uri", "DATABASE_URL"])
+def test_a_database_it_did_not_start_is_never_truncated_without_opt_in(
+    fresh_pg_url: str, tmp_path: Path, source: str
+) -> None:
+    url = make_url(fresh_pg_url).set(password="s3cr3t-pw").render_as_string(hide_password=False)
+    if source == "uri":
+        out = _truncate(url, tmp_path, "{'uri': os.environ['PG']}")
+    else:
+        out = _truncate(url, tmp_path, "{}", DATABASE_URL=url)
+    assert "refused: serpens.testgres will not truncate" in out
+    assert "allow_truncate=True" in out
+    assert "TESTGRES_ALLOW_TRUNCATE=1" in out
+    assert "s3cr3t-pw" not in out
+    assert "rows: 1" in out  # the data is still there
+
+
+def test_the_opt_in_truncates(fresh_pg_url: str, tmp_path: Path) -> None:
+    out = _truncate(fresh_pg_url, tmp_path, "{'uri': os.environ['PG'], 'allow_truncate': True}")
+    assert (out.strip(), "refused" in out) == ("rows: 0", False)
+    out = _truncate(
+        fresh_pg_url, tmp_path, "{'uri': os.environ['PG']}", TESTGRES_ALLOW_TRUNCATE="1"
+    )
+    assert out.strip() == "rows: 0"
