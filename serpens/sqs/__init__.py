@@ -47,7 +47,7 @@ import functools
 import inspect
 import json
 import logging
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any, TypedDict, cast, overload
 
@@ -309,6 +309,14 @@ def _run_sync(
     return _response(records, failed)
 
 
+async def _report(raw: Mapping[str, Any], exc: Exception) -> None:
+    """Log a failed record; a :class:`RetryLater` also sets its visibility timeout."""
+    if isinstance(exc, RetryLater):
+        await asyncio.to_thread(_failed, raw, exc)  # boto3 blocks: keep it off the loop
+    else:
+        _failed(raw, exc)
+
+
 async def _one_async(
     raw: Mapping[str, Any], processor: Callable[[Record], Awaitable[object]], propagate: bool
 ) -> bool:
@@ -318,10 +326,7 @@ async def _one_async(
     except Exception as exc:
         if propagate:  # no partial batch response outside AWS: the caller must see it
             raise
-        if isinstance(exc, RetryLater):
-            await asyncio.to_thread(_failed, raw, exc)  # boto3 blocks: keep it off the loop
-        else:
-            _failed(raw, exc)
+        await _report(raw, exc)
         return False
     if type(result) is dict and "messageId" in result:
         logger.info("SQS message %s failed (legacy dict signal)", raw.get("messageId"))
@@ -361,6 +366,7 @@ class _AsyncBatch:
 
     __slots__ = (
         "failed",
+        "fifo",
         "pending",
         "processor",
         "propagate",
@@ -374,13 +380,15 @@ class _AsyncBatch:
         self, event: Mapping[str, Any], processor: Callable[[Record], Awaitable[object]]
     ) -> None:
         self.records = _records(event)
-        units: list[list[int]] = (
-            _by_group(self.records)
-            if _is_fifo(self.records)
-            else [[i] for i in range(len(self.records))]
-        )
-        self.units = len(units)
-        self.pending = iter(units)
+        self.fifo = _is_fifo(self.records)
+        self.pending: Iterator[int] | Iterator[list[int]]
+        if self.fifo:
+            groups = _by_group(self.records)
+            self.units = len(groups)
+            self.pending = iter(groups)
+        else:
+            self.units = len(self.records)
+            self.pending = iter(range(self.units))
         self.processor = processor
         self.propagate = _propagates()
         self.failed: list[int] = []
@@ -396,15 +404,58 @@ class _AsyncBatch:
             if task is not current:
                 task.cancel()
 
-    async def _worker(self) -> None:
+    def _interrupted(self, raw: Mapping[str, Any], exc: BaseException) -> bool:
+        """Handle a worker's BaseException; return whether the worker must re-raise it."""
+        task = asyncio.current_task()
+        if isinstance(exc, asyncio.CancelledError) and task is not None and task.cancelling():
+            return not self.workers  # the inline worker: this call itself is cancelled
+        _stopped(raw, exc)
+        self._halt(exc)
+        return False
+
+    async def _record_worker(self) -> None:
+        """Standard queue: one record at a time, the hot path kept free of extra frames."""
         records, processor, propagate, failed = (
             self.records,
             self.processor,
             self.propagate,
             self.failed,
         )
+        pending = cast("Iterator[int]", self.pending)
         while self.stop is None:
-            indices = next(self.pending, None)
+            index = next(pending, None)
+            if index is None:
+                return
+            raw = records[index]
+            try:
+                try:
+                    result = await processor(Record(raw))
+                except Exception as exc:
+                    if propagate:  # no partial batch response outside AWS
+                        raise
+                    failed.append(index)
+                    await _report(raw, exc)
+                    continue
+                if type(result) is dict and "messageId" in result:
+                    logger.info("SQS message %s failed (legacy dict signal)", raw.get("messageId"))
+                    failed.append(index)
+            except BaseException as exc:
+                failed.append(index)
+                if self._interrupted(raw, exc):
+                    raise
+                return
+
+    async def _group_worker(self) -> None:
+        """FIFO queue: one message group at a time, in order, up to its first failure."""
+        records, processor, propagate, failed = (
+            self.records,
+            self.processor,
+            self.propagate,
+            self.failed,
+        )
+        pending = cast("Iterator[list[int]]", self.pending)
+        while self.stop is None:
+            indices = next(pending, None)
             if indices is None:
                 return
             for position, index in enumerate(indices):
@@ -412,13 +463,8 @@ class _AsyncBatch:
                     ok = await _one_async(records[index], processor, propagate)
                 except BaseException as exc:
                     failed.extend(indices[position:])
-                    task = asyncio.current_task()
-                    if isinstance(exc, asyncio.CancelledError) and task and task.cancelling():
-                        if not self.workers:  # the inline worker: this call is cancelled
-                            raise
-                        return  # a sibling stopped the batch
-                    _stopped(records[index], exc)
-                    self._halt(exc)
+                    if self._interrupted(records[index], exc):
+                        raise
                     return
                 if not ok:
                     failed.extend(indices[position:])
@@ -426,22 +472,26 @@ class _AsyncBatch:
 
     async def run(self, limit: int) -> BatchResponse | None:
         count = min(limit, self.units)
+        worker = self._group_worker if self.fifo else self._record_worker
         if count == 1:
-            await self._worker()
+            await worker()
         elif count:
             loop = asyncio.get_running_loop()
             workers = self.workers
-            workers.extend(loop.create_task(self._worker()) for _ in range(count))
+            workers.extend(loop.create_task(worker()) for _ in range(count))
             try:
                 await asyncio.wait(workers)
             finally:  # this call itself was cancelled or interrupted: so are the workers
                 await _cancel_and_wait(workers)
-        for indices in self.pending:  # never started
-            self.failed.extend(indices)
+        failed = self.failed
+        for unit in self.pending:  # never started
+            if isinstance(unit, int):
+                failed.append(unit)
+            else:
+                failed.extend(unit)
         if self.stop is not None and not isinstance(self.stop, asyncio.CancelledError):
             raise self.stop
-        self.failed.sort()
-        return _response(self.records, self.failed)
+        return _response(self.records, sorted(set(failed)) if failed else failed)
 
 
 async def _cancel_and_wait(tasks: list[asyncio.Task[None]]) -> None:
