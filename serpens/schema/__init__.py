@@ -173,6 +173,8 @@ class Schema:
             data = json.loads(text)
         except (json.JSONDecodeError, UnicodeDecodeError) as exc:
             _raise(cls, _Invalid.one(f"malformed JSON: {exc}"))
+        except ValueError:  # an integer past the interpreter's digit limit (4,300 by default)
+            _raise(cls, _Invalid.one("malformed JSON: a number has too many digits"))
         except RecursionError:
             _raise(cls, _Invalid.one(_TOO_DEEP))
         if many:
