@@ -1,4 +1,8 @@
-"""``Schema.load``/``dump`` throughput vs pydantic v2 and vs dataclasses + manual checks.
+"""``Schema.load``/``dump`` throughput vs msgspec, pydantic v2 and dataclasses + checks.
+
+msgspec (``msgspec.convert``/``to_builtins``/``json.encode`` on ``Struct`` types) is the
+fastest validator a user can pick, so it is the baseline with the target (at most 3x);
+pydantic v2 and hand-written dataclass checks are shown beside it.
 
 One order-like record (strings, ints, a float, a bool, a ``Decimal``, a tz-aware
 ``datetime``, an Enum, an optional nested object and a list of nested objects) is loaded
@@ -15,6 +19,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
+import msgspec
 import pydantic
 
 from bench._common import Result, best_of, print_table, scaled
@@ -103,6 +108,36 @@ class POrder(pydantic.BaseModel):
     tags: list[str] = []
 
 
+# --- msgspec -------------------------------------------------------------------------------
+
+
+class MAddress(msgspec.Struct):
+    city: str
+    zip: str | None = None
+
+
+class MItem(msgspec.Struct):
+    sku: str
+    price: Decimal
+    quantity: int = 1
+
+
+class MOrder(msgspec.Struct):
+    id: int
+    customer: str
+    email: str
+    created_at: datetime
+    status: Status
+    discount: float
+    gift: bool
+    address: MAddress | None
+    items: list[MItem]
+    tags: list[str] = []
+
+
+_MSGSPEC_JSON = msgspec.json.Encoder(decimal_format="number")  # numbers, as Schema writes
+
+
 # --- dataclasses + hand-written checks ----------------------------------------------------
 
 
@@ -163,11 +198,16 @@ def _per_second(func: Any) -> float:
 def main() -> list[Result]:
     order = Order.load(DATA)
     porder = POrder.model_validate(DATA)
+    morder = msgspec.convert(DATA, MOrder)
+    assert msgspec.to_builtins(morder)["items"][0]["sku"] == order.dump()["items"][0]["sku"]
     assert manual_load(DATA) == order
     assert order.dump()["items"][0]["price"] == 19.99
     assert Order.load(order.dump()) == order
 
     serpens_load = _per_second(lambda: Order.load(DATA))
+    msgspec_load = _per_second(lambda: msgspec.convert(DATA, MOrder))
+    msgspec_dump = _per_second(lambda: msgspec.to_builtins(morder))
+    msgspec_dumps = _per_second(lambda: _MSGSPEC_JSON.encode(morder))
     pydantic_load = _per_second(lambda: POrder.model_validate(DATA))
     manual_load_rate = _per_second(lambda: manual_load(DATA))
     serpens_dump = _per_second(order.dump)
@@ -176,6 +216,32 @@ def main() -> list[Result]:
     serpens_dumps = _per_second(order.dumps)
     pydantic_dumps = _per_second(porder.model_dump_json)
     return [
+        Result(
+            "Schema.load",
+            serpens_load,
+            msgspec_load,
+            "objects/s",
+            "msgspec.convert",
+            target=3.0,
+            lower_is_better=False,
+        ),
+        Result(
+            "Schema.dump",
+            serpens_dump,
+            msgspec_dump,
+            "objects/s",
+            "msgspec.to_builtins",
+            target=3.0,
+            lower_is_better=False,
+        ),
+        Result(
+            "Schema.dumps",
+            serpens_dumps,
+            msgspec_dumps,
+            "objects/s",
+            "msgspec.json.encode",
+            lower_is_better=False,
+        ),
         Result(
             "Schema.load",
             serpens_load,
