@@ -38,6 +38,7 @@ from typing import Any, Literal, Self, overload
 from serpens._json import SchemaEncoder, dumps, to_jsonable
 from serpens.errors import FieldError, ValidationError
 from serpens.schema._construct import check_fields as _check_fields
+from serpens.schema._dump import COMPILED as _DUMPERS
 from serpens.schema._dump import dumper_for as _dumper_for
 from serpens.schema._load import build as _build
 from serpens.schema._load import loaders as _loaders
@@ -82,6 +83,9 @@ def _raise(cls: type, exc: _Invalid) -> typing.NoReturn:
 
 def _dump_one(instance: Any) -> Any:
     kind = type(instance)
+    dumper = _DUMPERS.get(kind)
+    if dumper is not None:
+        return dumper(instance)
     if dataclasses.is_dataclass(kind):
         return _dumper_for(kind)(instance)
     return to_jsonable(instance)
