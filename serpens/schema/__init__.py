@@ -37,6 +37,7 @@ from typing import Any, Literal, Self, overload
 
 from serpens._json import SchemaEncoder, dumps, to_jsonable
 from serpens.errors import FieldError, ValidationError
+from serpens.schema._construct import CHECKS as _CHECKS
 from serpens.schema._construct import check_fields as _check_fields
 from serpens.schema._dump import COMPILED as _DUMPERS
 from serpens.schema._dump import dumper_for as _dumper_for
@@ -121,7 +122,11 @@ class Schema:
 
     def __post_init__(self) -> None:
         """Check every field annotated with a class (``TypeError`` as in serpens 2.9)."""
-        _check_fields(self)
+        check = _CHECKS.get(type(self))
+        if check is None:
+            _check_fields(self)
+        else:
+            check(self)
 
     @overload
     @classmethod

@@ -24,12 +24,14 @@ from typing import Any
 
 from serpens.errors import FieldError
 
-__all__ = ["check_fields"]
+__all__ = ["CHECKS", "check_fields"]
 
 _Check = tuple[str, tuple[type, ...], bool, str]
 """Field name, accepted classes, whether None is accepted, and the type's name."""
 
 _checks: dict[type, Callable[[Any], None]] = {}
+CHECKS: typing.Mapping[type, Callable[[Any], None]] = _checks
+"""The checks generated so far, by class (read-only view for a lock-free fast path)."""
 _lock = threading.Lock()
 
 
