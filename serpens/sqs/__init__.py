@@ -421,10 +421,9 @@ class _AsyncBatch:
             self.propagate,
             self.failed,
         )
-        pending = cast("Iterator[int]", self.pending)
-        while self.stop is None:
-            index = next(pending, None)
-            if index is None:
+        for index in cast("Iterator[int]", self.pending):
+            if self.stop is not None:  # not started: reported with the rest
+                failed.append(index)
                 return
             raw = records[index]
             try:
