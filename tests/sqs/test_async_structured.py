@@ -175,3 +175,25 @@ def test_outside_aws_an_exception_propagates_after_the_siblings_are_awaited(
     assert sorted(probe.cancelled) == ["b0", "b2"]
     monkeypatch.setenv("CLOUD_PROVIDER", "aws")
     _next_invocation_is_clean(probe)
+
+
+def test_an_interrupt_from_a_loop_callback_still_cleans_the_batch_up() -> None:
+    """KeyboardInterrupt raised by a callback on the loop (not in a processor's frame)."""
+    probe = _Probe("never", RuntimeError())
+
+    def interrupt() -> None:
+        raise KeyboardInterrupt
+
+    @sqs.async_handler(max_concurrency=3)
+    async def process(record: sqs.Record) -> None:
+        if record.raw_body == "b1":
+            asyncio.get_running_loop().call_later(0.005, interrupt)
+        await probe(record)
+
+    with pytest.raises(KeyboardInterrupt):
+        process(_event(8), None)
+
+    assert not _batch_tasks()
+    assert sorted(probe.cancelled) == ["b0", "b1", "b2"]
+    assert probe.finished == []
+    _next_invocation_is_clean(probe)
