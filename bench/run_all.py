@@ -59,6 +59,7 @@ PACKAGES = (
     "grpcio",
     "boto3",
     "pydantic",
+    "msgspec",
     "aws-lambda-powertools",
     "aiolimiter",
 )

@@ -1,4 +1,18 @@
-"""``Schema.load``/``dump`` throughput vs pydantic v2 and vs dataclasses + manual checks.
+"""``Schema.load``/``dump`` throughput vs msgspec, pydantic v2 and dataclasses + checks.
+
+msgspec (``msgspec.convert``/``to_builtins``/``json.encode`` on ``Struct`` types) is the
+fastest validator a user can pick, so it is the baseline with the target (at most 3x);
+pydantic v2 and hand-written dataclass checks are shown beside it.
+
+The 3x target is not met (about 6x on load and dump on the shared 2-core machine), and
+the hand-written rows show what bounds it: msgspec builds its ``Struct`` objects in C,
+while a ``Schema`` is a plain dataclass built by its Python ``__init__`` (and the
+construction-time type checks of serpens 2.9's ``__post_init__``). Hand-written Python
+that only checks types and calls the dataclass constructor is itself about 4.5x msgspec
+on load, and a hand-written dict display about 2x on dump (without the exact-number
+``Decimal`` encoding and tz-aware datetimes ``Schema.dump`` guarantees). Serpens' loaders,
+dumpers and construction checks are already generated per class; going under 3x would
+need msgspec underneath, converting its errors to identical ``SchemaValidationError``s.
 
 One order-like record (strings, ints, a float, a bool, a ``Decimal``, a tz-aware
 ``datetime``, an Enum, an optional nested object and a list of nested objects) is loaded
@@ -10,14 +24,16 @@ Run: ``.venv/bin/python -m bench.schema``
 from __future__ import annotations
 
 import enum
+import time
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
+import msgspec
 import pydantic
 
-from bench._common import Result, best_of, print_table, scaled
+from bench._common import Result, print_table, scaled
 from serpens.schema import Schema
 
 NUMBER = scaled(5_000)
@@ -103,6 +119,36 @@ class POrder(pydantic.BaseModel):
     tags: list[str] = []
 
 
+# --- msgspec -------------------------------------------------------------------------------
+
+
+class MAddress(msgspec.Struct):
+    city: str
+    zip: str | None = None
+
+
+class MItem(msgspec.Struct):
+    sku: str
+    price: Decimal
+    quantity: int = 1
+
+
+class MOrder(msgspec.Struct):
+    id: int
+    customer: str
+    email: str
+    created_at: datetime
+    status: Status
+    discount: float
+    gift: bool
+    address: MAddress | None
+    items: list[MItem]
+    tags: list[str] = []
+
+
+_MSGSPEC_JSON = msgspec.json.Encoder(decimal_format="number")  # numbers, as Schema writes
+
+
 # --- dataclasses + hand-written checks ----------------------------------------------------
 
 
@@ -156,26 +202,91 @@ def manual_dump(order: Order) -> dict[str, Any]:
     }
 
 
-def _per_second(func: Any) -> float:
-    return 1.0 / best_of(func, repeat=7, number=NUMBER)
+def _rates(funcs: dict[str, Any]) -> dict[str, float]:
+    """Calls per second of each of *funcs*, timed in interleaved rounds (best round).
+
+    The machine is shared: rounds alternate between the contenders so a load spike hits
+    them all, and the fastest round of each is the figure (CPU-bound work only gets
+    slower under noise, never faster).
+    """
+    best = dict.fromkeys(funcs, float("inf"))
+    number = max(1, NUMBER // 10)
+    for _ in range(15):
+        for name, func in funcs.items():
+            start = time.perf_counter()
+            for _ in range(number):
+                func()
+            best[name] = min(best[name], (time.perf_counter() - start) / number)
+    return {name: 1.0 / seconds for name, seconds in best.items()}
 
 
 def main() -> list[Result]:
     order = Order.load(DATA)
     porder = POrder.model_validate(DATA)
+    morder = msgspec.convert(DATA, MOrder)
+    assert msgspec.to_builtins(morder)["items"][0]["sku"] == order.dump()["items"][0]["sku"]
     assert manual_load(DATA) == order
     assert order.dump()["items"][0]["price"] == 19.99
     assert Order.load(order.dump()) == order
 
-    serpens_load = _per_second(lambda: Order.load(DATA))
-    pydantic_load = _per_second(lambda: POrder.model_validate(DATA))
-    manual_load_rate = _per_second(lambda: manual_load(DATA))
-    serpens_dump = _per_second(order.dump)
-    pydantic_dump = _per_second(lambda: porder.model_dump(mode="json"))
-    manual_dump_rate = _per_second(lambda: manual_dump(order))
-    serpens_dumps = _per_second(order.dumps)
-    pydantic_dumps = _per_second(porder.model_dump_json)
+    rates = _rates(
+        {
+            "serpens_load": lambda: Order.load(DATA),
+            "msgspec_load": lambda: msgspec.convert(DATA, MOrder),
+            "pydantic_load": lambda: POrder.model_validate(DATA),
+            "manual_load": lambda: manual_load(DATA),
+            "serpens_dump": order.dump,
+            "msgspec_dump": lambda: msgspec.to_builtins(morder),
+            "pydantic_dump": lambda: porder.model_dump(mode="json"),
+            "manual_dump": lambda: manual_dump(order),
+            "serpens_dumps": order.dumps,
+            "msgspec_dumps": lambda: _MSGSPEC_JSON.encode(morder),
+            "pydantic_dumps": porder.model_dump_json,
+        }
+    )
+    serpens_load, msgspec_load, pydantic_load = (
+        rates["serpens_load"],
+        rates["msgspec_load"],
+        rates["pydantic_load"],
+    )
+    serpens_dump, msgspec_dump, pydantic_dump = (
+        rates["serpens_dump"],
+        rates["msgspec_dump"],
+        rates["pydantic_dump"],
+    )
+    serpens_dumps, msgspec_dumps, pydantic_dumps = (
+        rates["serpens_dumps"],
+        rates["msgspec_dumps"],
+        rates["pydantic_dumps"],
+    )
+    manual_load_rate, manual_dump_rate = rates["manual_load"], rates["manual_dump"]
     return [
+        Result(
+            "Schema.load",
+            serpens_load,
+            msgspec_load,
+            "objects/s",
+            "msgspec.convert",
+            target=3.0,
+            lower_is_better=False,
+        ),
+        Result(
+            "Schema.dump",
+            serpens_dump,
+            msgspec_dump,
+            "objects/s",
+            "msgspec.to_builtins",
+            target=3.0,
+            lower_is_better=False,
+        ),
+        Result(
+            "Schema.dumps",
+            serpens_dumps,
+            msgspec_dumps,
+            "objects/s",
+            "msgspec.json.encode",
+            lower_is_better=False,
+        ),
         Result(
             "Schema.load",
             serpens_load,

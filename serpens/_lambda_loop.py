@@ -10,6 +10,7 @@ as the process.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import threading
 from collections.abc import Coroutine
 from typing import Any, TypeVar
@@ -50,7 +51,16 @@ def run(coro: Coroutine[Any, Any, T]) -> T:
         )
     loop = get_loop()
     asyncio.set_event_loop(loop)
+    task = loop.create_task(coro)
     try:
-        return loop.run_until_complete(coro)
+        return loop.run_until_complete(task)
+    except BaseException:
+        # Interrupted outside the coroutine (KeyboardInterrupt in the loop itself): cancel
+        # it and let it clean up now, so nothing it started runs in the next invocation.
+        if not task.done():
+            task.cancel()
+            with contextlib.suppress(BaseException):
+                loop.run_until_complete(task)
+        raise
     finally:
         asyncio.set_event_loop(None)

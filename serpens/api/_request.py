@@ -142,6 +142,33 @@ def _check_shape(event: Mapping[str, Any]) -> None:
             raise HTTPError(400, "Unsupported event")
 
 
+_MALFORMED_HEADERS = "Unsupported event: header names and values must be strings"
+
+
+def _text_headers(values: Mapping[str, Any]) -> Mapping[str, Any]:
+    """*values* when every name and value is a string, else a 400.
+
+    API Gateway and ALB always send header values as strings; anything else (a number, a
+    list) is not their event, and guessing a string for it could change what a check
+    (an allow-listed Origin, a cookie) decides.
+    """
+    for name, value in values.items():
+        if not isinstance(name, str) or not isinstance(value, str):
+            raise HTTPError(400, _MALFORMED_HEADERS)
+    return values
+
+
+def _text_multi_headers(values: Mapping[str, Any]) -> Mapping[str, Any]:
+    """*values* when every name is a string and every value a list of strings, else a 400."""
+    for name, value in values.items():
+        if not isinstance(name, str) or type(value) is not list:
+            raise HTTPError(400, _MALFORMED_HEADERS)
+        for item in value:
+            if not isinstance(item, str):
+                raise HTTPError(400, _MALFORMED_HEADERS)
+    return values
+
+
 class Request:
     """One API request, whatever the event source (API Gateway REST, HTTP API, ALB).
 
@@ -195,8 +222,9 @@ class Request:
         """Request headers, case-insensitive (repeated headers: the last value, or joined)."""
         single = self.data.get("headers")
         if single is None and self.data.get("multiValueHeaders"):
-            return Headers({k: v[-1] for k, v in self.data["multiValueHeaders"].items() if v})
-        return Headers(single)
+            multi = _text_multi_headers(self.data["multiValueHeaders"])
+            return Headers({k: v[-1] for k, v in multi.items() if v})
+        return Headers(_text_headers(single) if single else None)
 
     @_lazy
     def multi_headers(self) -> Headers:
@@ -206,7 +234,7 @@ class Request:
         """
         multi = self.data.get("multiValueHeaders")
         if multi:
-            return Headers(_multi(multi))
+            return Headers(_multi(_text_multi_headers(multi)))
         if self.source == "http":
             return Headers(
                 {k: [p.strip() for p in str(v).split(",")] for k, v in self.headers.items()}
@@ -241,6 +269,10 @@ class Request:
     def cookies(self) -> AttrDict:
         """Request cookies by name (HTTP API's ``cookies`` list, else the Cookie header)."""
         pairs = self.data.get("cookies") if self.source == "http" else None
+        if pairs is not None and (
+            type(pairs) is not list or not all(isinstance(p, str) for p in pairs)
+        ):
+            raise HTTPError(400, "Unsupported event: 'cookies' must be a list of strings")
         if pairs is None:
             header = self.headers.get("cookie") or ""
             pairs = header.split(";")

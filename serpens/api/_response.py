@@ -268,7 +268,8 @@ def _classify(exc: Exception, request_id: str | None) -> tuple[int, dict[str, An
     if isinstance(exc, NotFoundError):
         return 404, {"message": str(exc) or "Not found"}
     if isinstance(exc, ConflictError):
-        return 409, {"message": str(exc) or "Conflict"}
+        # Its text comes from the database (constraint, table, column names): logged, not sent.
+        return 409, {"message": "Conflict"}
     body: dict[str, Any] = {
         "message": "Bad gateway" if isinstance(exc, HTTPStatusError) else _INTERNAL
     }
@@ -303,12 +304,14 @@ def error_response(exc: Exception, request: Request | None, cors: Cors) -> dict[
     try:
         request_id = request.request_id if request is not None else None
         headers = cors.headers(request)
-    except (AttributeError, KeyError, TypeError, ValueError):
-        # A malformed event (a header name that is not text, ...): still answer.
+    except (AttributeError, KeyError, TypeError, ValueError, HTTPError):
+        # A malformed event (a header that is not text, ...): still answer.
         request_id, headers = None, cors.headers(None)
     status, body = _classify(exc, request_id)
     if status >= 500:  # noqa: PLR2004
         logger.error("handler failed with %s", type(exc).__name__, exc_info=exc)
+    elif isinstance(exc, ConflictError):  # the detail the 409 body leaves out
+        logger.info("handler answered 409: %s", exc)
     else:
         logger.info("handler answered %d: %s", status, type(exc).__name__)
     capture_exception(exc, handled=status < 500)  # noqa: PLR2004

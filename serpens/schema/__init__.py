@@ -37,7 +37,9 @@ from typing import Any, Literal, Self, overload
 
 from serpens._json import SchemaEncoder, dumps, to_jsonable
 from serpens.errors import FieldError, ValidationError
+from serpens.schema._construct import CHECKS as _CHECKS
 from serpens.schema._construct import check_fields as _check_fields
+from serpens.schema._dump import COMPILED as _DUMPERS
 from serpens.schema._dump import dumper_for as _dumper_for
 from serpens.schema._load import build as _build
 from serpens.schema._load import loaders as _loaders
@@ -82,6 +84,9 @@ def _raise(cls: type, exc: _Invalid) -> typing.NoReturn:
 
 def _dump_one(instance: Any) -> Any:
     kind = type(instance)
+    dumper = _DUMPERS.get(kind)
+    if dumper is not None:
+        return dumper(instance)
     if dataclasses.is_dataclass(kind):
         return _dumper_for(kind)(instance)
     return to_jsonable(instance)
@@ -117,7 +122,11 @@ class Schema:
 
     def __post_init__(self) -> None:
         """Check every field annotated with a class (``TypeError`` as in serpens 2.9)."""
-        _check_fields(self)
+        check = _CHECKS.get(type(self))
+        if check is None:
+            _check_fields(self)
+        else:
+            check(self)
 
     @overload
     @classmethod
@@ -173,6 +182,8 @@ class Schema:
             data = json.loads(text)
         except (json.JSONDecodeError, UnicodeDecodeError) as exc:
             _raise(cls, _Invalid.one(f"malformed JSON: {exc}"))
+        except ValueError:  # an integer past the interpreter's digit limit (4,300 by default)
+            _raise(cls, _Invalid.one("malformed JSON: a number has too many digits"))
         except RecursionError:
             _raise(cls, _Invalid.one(_TOO_DEEP))
         if many:

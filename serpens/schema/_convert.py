@@ -99,6 +99,11 @@ def _items(value: Any, item: Converter) -> list[Any]:
 
 def _list(item: Converter) -> Converter:
     def convert(value: Any) -> list[Any]:
+        if type(value) is list:  # the common case, without the _items frame
+            try:
+                return [item(element) for element in value]
+            except Invalid:
+                return _items(value, item)
         if isinstance(value, list | tuple):
             return _items(value, item)
         raise wrong("list", value)

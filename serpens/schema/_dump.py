@@ -22,12 +22,14 @@ from typing import Any
 
 from serpens._json import decimal_to_json, to_jsonable
 
-__all__ = ["dumper_for"]
+__all__ = ["COMPILED", "dumper_for"]
 
 Dumper = Callable[[Any], Any]
 
 _dumpers: dict[type, Dumper] = {}
-_lock = threading.Lock()
+COMPILED: typing.Mapping[type, Dumper] = _dumpers
+"""The dumpers compiled so far, by class (read-only view for a lock-free fast path)."""
+_lock = threading.RLock()  # compiling a class compiles its nested classes
 _SCALARS = (str, int, float, bool)
 
 
@@ -123,32 +125,66 @@ def _scalar_kind(hint: Any) -> tuple[type | None, bool]:
     return None, False
 
 
+_compiling: set[type] = set()
+
+
+class _Source:
+    """Names bound into one generated dumper's namespace."""
+
+    def __init__(self) -> None:
+        self.namespace: dict[str, Any] = {"J": to_jsonable}
+        self.count = 0
+
+    def bind(self, value: Any) -> str:
+        self.count += 1
+        name = f"N{self.count}"
+        self.namespace[name] = value
+        return name
+
+    def expr(self, hint: Any, value: str, depth: int = 0) -> str:
+        """An expression dumping *value* (a simple name) declared as *hint*, inlined."""
+        kind, optional = _scalar_kind(hint)
+        if kind is not None:
+            expr = f"({value} if type({value}) is {self.bind(kind)} else J({value}))"
+            return f"(None if {value} is None else {expr})" if optional else expr
+        origin = typing.get_origin(hint)
+        args = typing.get_args(hint)
+        if origin is typing.Union or origin is types.UnionType:
+            members = [a for a in args if a is not type(None)]
+            if len(members) == 1:
+                return f"(None if {value} is None else {self.expr(members[0], value, depth)})"
+            return f"J({value})"
+        if origin is list and args and depth < 4:  # noqa: PLR2004 - deeper lists call
+            item = f"x{depth}"
+            inner = self.expr(args[0], item, depth + 1)
+            return f"([{inner} for {item} in {value}] if type({value}) is list else J({value}))"
+        if isinstance(hint, type) and dataclasses.is_dataclass(hint) and hint not in _compiling:
+            nested = self.bind(dumper_for(hint))
+            return f"({nested}({value}) if type({value}) is {self.bind(hint)} else J({value}))"
+        return f"{self.bind(_field_dumper(hint))}({value})"
+
+
 def _compile(cls: type) -> Dumper:
-    """Generate ``dump(o)`` for *cls*: one dict display, scalars inline, no loop."""
+    """Generate ``dump(o)`` for *cls*: one dict display, fields and nesting inline."""
     try:
         hints = typing.get_type_hints(cls)
     except (NameError, TypeError):
         return to_jsonable
-    namespace: dict[str, Any] = {"J": to_jsonable}
+    source = _Source()
     lines = ["def dump(o):"]
     entries = []
-    for index, field in enumerate(dataclasses.fields(cls)):
-        hint = hints.get(field.name, Any)
-        value = f"v{index}"
-        lines.append(f"    {value} = o.{field.name}")
-        kind, optional = _scalar_kind(hint)
-        if kind is not None:
-            namespace[f"K{index}"] = kind
-            expr = f"({value} if type({value}) is K{index} else J({value}))"
-            if optional:
-                expr = f"(None if {value} is None else {expr})"
-        else:
-            namespace[f"C{index}"] = _field_dumper(hint)
-            expr = f"C{index}({value})"
-        entries.append(f"{field.name!r}: {expr}")
+    _compiling.add(cls)
+    try:
+        for index, field in enumerate(dataclasses.fields(cls)):
+            value = f"v{index}"
+            lines.append(f"    {value} = o.{field.name}")
+            expr = source.expr(hints.get(field.name, Any), value)
+            entries.append(f"{field.name!r}: {expr}")
+    finally:
+        _compiling.discard(cls)
     lines.append("    return {" + ", ".join(entries) + "}")
-    exec("\n".join(lines), namespace)  # noqa: S102 - source built from dataclass field names
-    return typing.cast("Dumper", namespace["dump"])
+    exec("\n".join(lines), source.namespace)  # noqa: S102 - source built from field names
+    return typing.cast("Dumper", source.namespace["dump"])
 
 
 def dumper_for(cls: type) -> Dumper:

@@ -23,7 +23,10 @@ batch on any failure.
   back-off without a dead-letter round trip.
 - ``async def`` processors (``async_handler``) run with bounded concurrency on one event
   loop for the life of the process; on FIFO queues each group runs in order and stops
-  at its first failure while other groups continue.
+  at its first failure while other groups continue. Nothing of a batch outlives its
+  invocation: a processor raising ``CancelledError`` stops the batch (the in-flight records
+  are cancelled and awaited; they and every record not started are reported), and
+  ``KeyboardInterrupt``/``SystemExit`` propagate once that clean-up is done.
 - Legacy: a processor returning a dict with a ``"messageId"`` key fails that message.
 - ``CLOUD_PROVIDER`` set to anything but ``aws`` (e.g. ``gcp``, a Pub/Sub push endpoint
   that has no partial batch response): a processor's exception propagates, as in
@@ -39,11 +42,12 @@ No SDK is imported unless a processor raises :class:`RetryLater` or a message is
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import functools
 import inspect
 import json
 import logging
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any, TypedDict, cast, overload
 
@@ -305,6 +309,14 @@ def _run_sync(
     return _response(records, failed)
 
 
+async def _report(raw: Mapping[str, Any], exc: Exception) -> None:
+    """Log a failed record; a :class:`RetryLater` also sets its visibility timeout."""
+    if isinstance(exc, RetryLater):
+        await asyncio.to_thread(_failed, raw, exc)  # boto3 blocks: keep it off the loop
+    else:
+        _failed(raw, exc)
+
+
 async def _one_async(
     raw: Mapping[str, Any], processor: Callable[[Record], Awaitable[object]], propagate: bool
 ) -> bool:
@@ -314,15 +326,22 @@ async def _one_async(
     except Exception as exc:
         if propagate:  # no partial batch response outside AWS: the caller must see it
             raise
-        if isinstance(exc, RetryLater):
-            await asyncio.to_thread(_failed, raw, exc)  # boto3 blocks: keep it off the loop
-        else:
-            _failed(raw, exc)
+        await _report(raw, exc)
         return False
     if type(result) is dict and "messageId" in result:
         logger.info("SQS message %s failed (legacy dict signal)", raw.get("messageId"))
         return False
     return True
+
+
+def _stopped(raw: Mapping[str, Any], exc: BaseException) -> None:
+    if not isinstance(exc, Exception):  # an Exception here propagates to the caller as is
+        logger.error(
+            "SQS message %s: the processor raised %s; the batch stops and the records "
+            "not processed are reported",
+            raw.get("messageId"),
+            type(exc).__name__,
+        )
 
 
 def _by_group(records: Sequence[Mapping[str, Any]]) -> list[list[int]]:
@@ -332,35 +351,162 @@ def _by_group(records: Sequence[Mapping[str, Any]]) -> list[list[int]]:
     return list(groups.values())
 
 
-async def _run_async(
-    event: Mapping[str, Any], processor: Callable[[Record], Awaitable[object]], limit: int
-) -> BatchResponse | None:
-    """Run *limit* workers over the records (FIFO: over whole groups, each in order).
+class _AsyncBatch:
+    """One invocation's records, run by a bounded pool of workers on one loop.
 
-    Workers share one iterator, so no task or semaphore is created per record.
+    Workers share one iterator over the units of work (a record, or a whole FIFO group
+    processed in order), so no task or semaphore is created per record. Nothing of the
+    batch outlives :meth:`run` (structured concurrency, like ``asyncio.TaskGroup``): when
+    a processor raises ``CancelledError``, ``KeyboardInterrupt``, ``SystemExit`` (or any
+    exception outside AWS, where failures propagate) the batch stops, the other workers
+    are cancelled and awaited, and every record not processed is reported. A
+    ``CancelledError`` then ends in the batch response; anything else is re-raised once
+    the workers are done.
     """
-    records = _records(event)
-    units: list[list[int]] = (
-        _by_group(records) if _is_fifo(records) else [[i] for i in range(len(records))]
-    )
-    pending = iter(units)
-    failed: list[int] = []
-    propagate = _propagates()
 
-    async def worker() -> None:
-        for indices in pending:
+    __slots__ = (
+        "failed",
+        "fifo",
+        "pending",
+        "processor",
+        "propagate",
+        "records",
+        "stop",
+        "units",
+        "workers",
+    )
+
+    def __init__(
+        self, event: Mapping[str, Any], processor: Callable[[Record], Awaitable[object]]
+    ) -> None:
+        self.records = _records(event)
+        self.fifo = _is_fifo(self.records)
+        self.pending: Iterator[int] | Iterator[list[int]]
+        if self.fifo:
+            groups = _by_group(self.records)
+            self.units = len(groups)
+            self.pending = iter(groups)
+        else:
+            self.units = len(self.records)
+            self.pending = iter(range(self.units))
+        self.processor = processor
+        self.propagate = _propagates()
+        self.failed: list[int] = []
+        self.workers: list[asyncio.Task[None]] = []
+        self.stop: BaseException | None = None  # the first error that stopped the batch
+
+    def _halt(self, exc: BaseException) -> None:
+        if self.stop is not None:
+            return
+        self.stop = exc
+        current = asyncio.current_task()
+        for task in self.workers:
+            if task is not current:
+                task.cancel()
+
+    def _interrupted(self, raw: Mapping[str, Any], exc: BaseException) -> bool:
+        """Handle a worker's BaseException; return whether the worker must re-raise it."""
+        task = asyncio.current_task()
+        if isinstance(exc, asyncio.CancelledError) and task is not None and task.cancelling():
+            return not self.workers  # the inline worker: this call itself is cancelled
+        _stopped(raw, exc)
+        self._halt(exc)
+        return False
+
+    async def _record_worker(self) -> None:
+        """Standard queue: one record at a time, the hot path kept free of extra frames."""
+        records, processor, propagate, failed = (
+            self.records,
+            self.processor,
+            self.propagate,
+            self.failed,
+        )
+        for index in cast("Iterator[int]", self.pending):
+            if self.stop is not None:  # not started: reported with the rest
+                failed.append(index)
+                return
+            raw = records[index]
+            try:
+                try:
+                    result = await processor(Record(raw))
+                except Exception as exc:
+                    if propagate:  # no partial batch response outside AWS
+                        raise
+                    failed.append(index)
+                    await _report(raw, exc)
+                    continue
+                if type(result) is dict and "messageId" in result:
+                    logger.info("SQS message %s failed (legacy dict signal)", raw.get("messageId"))
+                    failed.append(index)
+            except BaseException as exc:
+                failed.append(index)
+                if self._interrupted(raw, exc):
+                    raise
+                return
+
+    async def _group_worker(self) -> None:
+        """FIFO queue: one message group at a time, in order, up to its first failure."""
+        records, processor, propagate, failed = (
+            self.records,
+            self.processor,
+            self.propagate,
+            self.failed,
+        )
+        pending = cast("Iterator[list[int]]", self.pending)
+        while self.stop is None:
+            indices = next(pending, None)
+            if indices is None:
+                return
             for position, index in enumerate(indices):
-                if not await _one_async(records[index], processor, propagate):
+                try:
+                    ok = await _one_async(records[index], processor, propagate)
+                except BaseException as exc:
+                    failed.extend(indices[position:])
+                    if self._interrupted(records[index], exc):
+                        raise
+                    return
+                if not ok:
                     failed.extend(indices[position:])
                     break
 
-    workers = min(limit, len(units))
-    if workers == 1:
-        await worker()
-    elif workers:
-        await asyncio.gather(*(worker() for _ in range(workers)))
-    failed.sort()
-    return _response(records, failed)
+    async def run(self, limit: int) -> BatchResponse | None:
+        count = min(limit, self.units)
+        worker = self._group_worker if self.fifo else self._record_worker
+        if count == 1:
+            await worker()
+        elif count:
+            loop = asyncio.get_running_loop()
+            workers = self.workers
+            workers.extend(loop.create_task(worker()) for _ in range(count))
+            try:
+                await asyncio.wait(workers)
+            finally:  # this call itself was cancelled or interrupted: so are the workers
+                await _cancel_and_wait(workers)
+        failed = self.failed
+        for unit in self.pending:  # never started
+            if isinstance(unit, int):
+                failed.append(unit)
+            else:
+                failed.extend(unit)
+        if self.stop is not None and not isinstance(self.stop, asyncio.CancelledError):
+            raise self.stop
+        return _response(self.records, sorted(set(failed)) if failed else failed)
+
+
+async def _cancel_and_wait(tasks: list[asyncio.Task[None]]) -> None:
+    """Cancel *tasks* still running and wait until every one is done."""
+    for task in tasks:
+        task.cancel()
+    while not all(task.done() for task in tasks):
+        with contextlib.suppress(asyncio.CancelledError):  # a pending error re-raises after
+            await asyncio.wait(tasks)
+
+
+async def _run_async(
+    event: Mapping[str, Any], processor: Callable[[Record], Awaitable[object]], limit: int
+) -> BatchResponse | None:
+    """Run *limit* workers over the records (FIFO: over whole groups, each in order)."""
+    return await _AsyncBatch(event, processor).run(limit)
 
 
 def async_handler(

@@ -294,8 +294,10 @@ class TestErrorResponses:
             return {}
 
         response = lambda_handler({**rest_event(), "headers": {1: "not a header name"}}, None)
-        assert response["statusCode"] == 500
-        assert json.loads(response["body"]) == {"message": "Internal server error"}
+        assert response["statusCode"] == 400  # not an API Gateway event: a client error
+        assert json.loads(response["body"]) == {
+            "message": "Unsupported event: header names and values must be strings"
+        }
         assert response["headers"] == {"Vary": "Origin", "Content-Type": "application/json"}
 
 

@@ -212,6 +212,30 @@ class TestValidationErrors:
         with pytest.raises(SchemaValidationError, match="malformed JSON"):
             Person.loads('{"name": ')
 
+    def test_a_json_integer_past_the_digit_limit_is_a_validation_error(self) -> None:
+        text = '{"name": "a", "age": ' + "9" * 5_000 + "}"
+        with pytest.raises(SchemaValidationError, match="too many digits") as info:
+            Person.loads(text)
+        assert isinstance(info.value, ValidationError)
+        assert len(str(info.value)) < 200  # never the 5,000 digits back
+
+    def test_a_request_body_with_such_an_integer_is_a_400(self) -> None:
+        from serpens import api  # noqa: PLC0415 - only this test needs the api
+
+        @api.handler
+        def lambda_handler(request: api.Request) -> object:
+            return Person.load(request.body)
+
+        event = {
+            "httpMethod": "POST",
+            "path": "/people",
+            "headers": {"Content-Type": "application/json"},
+            "body": '{"name": "a", "age": ' + "9" * 5_000 + "}",
+        }
+        response = lambda_handler(event, None)
+        assert response["statusCode"] == 400
+        assert json.loads(response["body"]) == {"message": "Malformed JSON body"}
+
     def test_input_nested_too_deeply_is_a_validation_error(self) -> None:
         with pytest.raises(SchemaValidationError, match="nested too deeply"):
             Person.loads("[" * 100_000 + "]" * 100_000)

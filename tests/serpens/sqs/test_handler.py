@@ -56,6 +56,10 @@ class TestRecord:
         body = "[" * 100_000 + "]" * 100_000
         assert sqs.Record(sqs_record(body)).body == body
 
+    def test_an_integer_past_the_digit_limit_leaves_body_as_the_raw_body(self) -> None:
+        body = '{"n": ' + "9" * 5_000 + "}"
+        assert sqs.Record(sqs_record(body)).body == body  # never a raw ValueError
+
     def test_a_missing_body_and_missing_attributes_do_not_crash(self) -> None:
         raw = {"messageId": "m", "body": None, "eventSourceARN": "arn:aws:sqs:r:1:q"}
         record = sqs.Record(raw)
