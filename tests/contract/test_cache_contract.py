@@ -16,28 +16,80 @@ import redis
 
 from serpens.cache import AsyncLocalCache, LocalCache
 from serpens.fakes import AsyncInMemoryCache, InMemoryCache
+from serpens.testing import FaultProxy
 from serpens_contract import AsyncCacheContract, CacheCapabilities, CacheContract
 from serpens_contract.cache import ManualClock
+from serpens_contract.outage import (
+    ALL_KINDS,
+    FakeOutages,
+    OutageCapabilities,
+    OutageHook,
+    proxy_outage,
+)
 from serpens_redis import AsyncRedisCache, RedisCache
 
 INJECTED = CacheCapabilities(clock="injected", ttl_resolution=0.0)
 REDIS = CacheCapabilities(clock="real", ttl_resolution=0.001)
+# Outages: fakes fail at once; Redis cells go through a FaultProxy with 0.5 s socket
+# timeouts (PoolSettings' default), and a fail-open breaker cools down in 0.5 s.
+FAKE_STRICT = OutageCapabilities(mode="strict", kinds=ALL_KINDS, deadline=0.0)
+FAKE_FAIL_OPEN = OutageCapabilities(mode="fail_open", kinds=ALL_KINDS, deadline=0.0)
+REDIS_STRICT = OutageCapabilities(mode="strict", kinds=ALL_KINDS, deadline=0.5)
+REDIS_FAIL_OPEN = OutageCapabilities(mode="fail_open", kinds=ALL_KINDS, deadline=0.5)
 
 
 class TestInMemoryCache(CacheContract):
     capabilities = INJECTED
+    outage_capabilities = FAKE_STRICT
 
     @pytest.fixture
-    def open_cache(self, clock: ManualClock) -> Callable[[str], InMemoryCache]:
-        return lambda namespace: InMemoryCache(clock=clock)
+    def open_cache(
+        self, clock: ManualClock, fake_outages: FakeOutages
+    ) -> Callable[[str], InMemoryCache]:
+        return lambda namespace: fake_outages.track(InMemoryCache(clock=clock))
+
+    @pytest.fixture
+    def outage(self, fake_outages: FakeOutages) -> OutageHook:
+        return fake_outages.outage
+
+
+class TestFailOpenInMemoryCache(TestInMemoryCache):
+    """The fail-open fake: like ``RedisCache(fail_open=True)`` during an outage."""
+
+    outage_capabilities = FAKE_FAIL_OPEN
+
+    @pytest.fixture
+    def open_cache(
+        self, clock: ManualClock, fake_outages: FakeOutages
+    ) -> Callable[[str], InMemoryCache]:
+        return lambda namespace: fake_outages.track(InMemoryCache(clock=clock, fail_open=True))
 
 
 class TestAsyncInMemoryCache(AsyncCacheContract):
     capabilities = INJECTED
+    outage_capabilities = FAKE_STRICT
 
     @pytest.fixture
-    def open_async_cache(self, clock: ManualClock) -> Callable[[str], AsyncInMemoryCache]:
-        return lambda namespace: AsyncInMemoryCache(clock=clock)
+    def open_async_cache(
+        self, clock: ManualClock, fake_outages: FakeOutages
+    ) -> Callable[[str], AsyncInMemoryCache]:
+        return lambda namespace: fake_outages.track(AsyncInMemoryCache(clock=clock))
+
+    @pytest.fixture
+    def outage(self, fake_outages: FakeOutages) -> OutageHook:
+        return fake_outages.outage
+
+
+class TestFailOpenAsyncInMemoryCache(TestAsyncInMemoryCache):
+    outage_capabilities = FAKE_FAIL_OPEN
+
+    @pytest.fixture
+    def open_async_cache(
+        self, clock: ManualClock, fake_outages: FakeOutages
+    ) -> Callable[[str], AsyncInMemoryCache]:
+        return lambda namespace: fake_outages.track(
+            AsyncInMemoryCache(clock=clock, fail_open=True)
+        )
 
 
 class TestLocalCache(CacheContract):
@@ -68,13 +120,24 @@ class TestRealClockLocalCache(CacheContract):
 
 @pytest.mark.redis
 class TestRedisCache(CacheContract):
+    """A client of your own (with socket timeouts), through a FaultProxy."""
+
     capabilities = REDIS
+    outage_capabilities = REDIS_STRICT
 
     @pytest.fixture
-    def open_cache(self, redis_url: str) -> Iterator[Callable[[str], RedisCache]]:
-        client = redis.Redis.from_url(redis_url)
+    def open_cache(
+        self, redis_url: str, redis_proxy: FaultProxy
+    ) -> Iterator[Callable[[str], RedisCache]]:
+        client = redis.Redis.from_url(
+            redis_proxy.url_for(redis_url), socket_timeout=0.5, socket_connect_timeout=0.5
+        )
         yield lambda namespace: RedisCache(client, prefix=f"contract:{namespace}")
         client.close()
+
+    @pytest.fixture
+    def outage(self, redis_proxy: FaultProxy) -> OutageHook:
+        return proxy_outage(redis_proxy)
 
 
 @pytest.mark.redis
@@ -82,13 +145,18 @@ class TestFailOpenRedisCache(CacheContract):
     """Fail-open changes nothing while Redis is healthy."""
 
     capabilities = REDIS
+    outage_capabilities = REDIS_FAIL_OPEN
 
     @pytest.fixture
-    def open_cache(self, redis_url: str) -> Iterator[Callable[[str], RedisCache]]:
+    def open_cache(
+        self, redis_url: str, redis_proxy: FaultProxy
+    ) -> Iterator[Callable[[str], RedisCache]]:
         opened: list[RedisCache] = []
 
         def make(namespace: str) -> RedisCache:
-            cache = RedisCache.from_url(redis_url, prefix=f"contract:{namespace}", fail_open=True)
+            cache = RedisCache.from_url(
+                redis_proxy.url_for(redis_url), prefix=f"contract:{namespace}", fail_open=True
+            )
             opened.append(cache)
             return cache
 
@@ -96,13 +164,37 @@ class TestFailOpenRedisCache(CacheContract):
         for cache in opened:
             cache.close()
 
+    @pytest.fixture
+    def outage(self, redis_proxy: FaultProxy) -> OutageHook:
+        return proxy_outage(redis_proxy)
+
 
 @pytest.mark.redis
 class TestAsyncRedisCache(AsyncCacheContract):
     capabilities = REDIS
+    outage_capabilities = REDIS_FAIL_OPEN
 
     @pytest.fixture
-    def open_async_cache(self, redis_url: str) -> Callable[[str], AsyncRedisCache]:
+    def open_async_cache(
+        self, redis_url: str, redis_proxy: FaultProxy
+    ) -> Callable[[str], AsyncRedisCache]:
         return lambda namespace: AsyncRedisCache.from_url(
-            redis_url, prefix=f"contract:{namespace}", fail_open=True
+            redis_proxy.url_for(redis_url), prefix=f"contract:{namespace}", fail_open=True
+        )
+
+    @pytest.fixture
+    def outage(self, redis_proxy: FaultProxy) -> OutageHook:
+        return proxy_outage(redis_proxy)
+
+
+@pytest.mark.redis
+class TestStrictAsyncRedisCache(TestAsyncRedisCache):
+    outage_capabilities = REDIS_STRICT
+
+    @pytest.fixture
+    def open_async_cache(
+        self, redis_url: str, redis_proxy: FaultProxy
+    ) -> Callable[[str], AsyncRedisCache]:
+        return lambda namespace: AsyncRedisCache.from_url(
+            redis_proxy.url_for(redis_url), prefix=f"contract:{namespace}"
         )
