@@ -200,10 +200,18 @@ class AsyncRedisCache:
         """
         full = self.key(key)
         millis = self._millis(ttl)
-        found, value = self._decode(full, await self._call(self._execute, "GET", full))
+        raw = await self._call(self._execute, "GET", full)
+        found, value = self._decode(full, raw)
         if found and (value is not None or cache_none):
             return value
-        text = await self._flight.run(full, lambda: self._fill(full, factory, millis, cache_none))
+        if raw is _FAILED:  # fail-open and Redis is down: no more round trips to wait for
+            text = await self._flight.run(
+                full, lambda: self._compute(full, factory, millis, cache_none, store=False)
+            )
+        else:
+            text = await self._flight.run(
+                full, lambda: self._fill(full, factory, millis, cache_none)
+            )
         return None if text is None else decode(text)  # each caller decodes its own copy
 
     def _millis(self, ttl: float | None) -> int:
@@ -222,7 +230,7 @@ class AsyncRedisCache:
         while True:
             raw = await self._call(self._execute, "GET", full)
             if raw is _FAILED:
-                break
+                return await self._compute(full, factory, millis, cache_none, store=False)
             found, value = self._decode(full, raw)
             if found and (value is not None or cache_none):
                 return raw.decode() if isinstance(raw, bytes) else str(raw)
@@ -230,7 +238,7 @@ class AsyncRedisCache:
                 self._execute, "SET", lock, token, "NX", "PX", self._lock_ms
             )
             if acquired is _FAILED:
-                break
+                return await self._compute(full, factory, millis, cache_none, store=False)
             if acquired:
                 return await self._fill_locked(
                     full, factory, millis, cache_none, lock=lock, token=token
@@ -272,12 +280,20 @@ class AsyncRedisCache:
         factory: Callable[[], Awaitable[JSONValue]],
         millis: int,
         cache_none: bool,
+        *,
+        store: bool = True,
     ) -> str | None:
+        """Call *factory*; store its value unless *store* is false (fail-open, Redis down).
+
+        Under fail-open a failed read ends the Redis round trips of one ``get_or_set``:
+        each would wait its own socket timeout, so the call would take a multiple of it.
+        """
         value = await factory()
         if value is None and not cache_none:
             return None
         text = encode(value, key=full)
-        await self._call(self._execute, "SET", full, text, "PX", millis)
+        if store:
+            await self._call(self._execute, "SET", full, text, "PX", millis)
         return text
 
     async def aclose(self) -> None:

@@ -199,10 +199,16 @@ class RedisCache:
         """
         full = self.key(key)
         millis = self._millis(ttl)
-        found, value = self._decode(full, self._call(self._execute, "GET", full))
+        raw = self._call(self._execute, "GET", full)
+        found, value = self._decode(full, raw)
         if found and (value is not None or cache_none):
             return value
-        text = self._flight.run(full, lambda: self._fill(full, factory, millis, cache_none))
+        if raw is _FAILED:  # fail-open and Redis is down: no more round trips to wait for
+            text = self._flight.run(
+                full, lambda: self._compute(full, factory, millis, cache_none, store=False)
+            )
+        else:
+            text = self._flight.run(full, lambda: self._fill(full, factory, millis, cache_none))
         return None if text is None else decode(text)  # each caller decodes its own copy
 
     def _millis(self, ttl: float | None) -> int:
@@ -221,13 +227,13 @@ class RedisCache:
         while True:
             raw = self._call(self._execute, "GET", full)
             if raw is _FAILED:
-                break
+                return self._compute(full, factory, millis, cache_none, store=False)
             found, value = self._decode(full, raw)
             if found and (value is not None or cache_none):
                 return raw.decode() if isinstance(raw, bytes) else str(raw)
             acquired = self._call(self._execute, "SET", lock, token, "NX", "PX", self._lock_ms)
             if acquired is _FAILED:
-                break
+                return self._compute(full, factory, millis, cache_none, store=False)
             if acquired:
                 return self._fill_locked(full, factory, millis, cache_none, lock=lock, token=token)
             if time.monotonic() >= deadline:
@@ -265,12 +271,20 @@ class RedisCache:
         factory: Callable[[], JSONValue],
         millis: int,
         cache_none: bool,
+        *,
+        store: bool = True,
     ) -> str | None:
+        """Call *factory*; store its value unless *store* is false (fail-open, Redis down).
+
+        Under fail-open a failed read ends the Redis round trips of one ``get_or_set``:
+        each would wait its own socket timeout, so the call would take a multiple of it.
+        """
         value = factory()
         if value is None and not cache_none:
             return None
         text = encode(value, key=full)
-        self._call(self._execute, "SET", full, text, "PX", millis)
+        if store:
+            self._call(self._execute, "SET", full, text, "PX", millis)
         return text
 
     def close(self) -> None:
