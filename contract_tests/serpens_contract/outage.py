@@ -435,6 +435,9 @@ class QueueOutageCases(_OutageCases):
         with _down(outage, kind, capabilities) as probe:
             probe.raises("send", lambda: queue.send("during"))
             probe.raises("receive", lambda: queue.receive(max_messages=1))
+        _recovers(lambda: bool(queue.send("after")), capabilities, "send")
+        if kind == "frozen":  # a receive held by the freeze may still take messages on thaw
+            return
         seen: list[str] = []
 
         def delivered() -> bool:
@@ -442,7 +445,6 @@ class QueueOutageCases(_OutageCases):
             return "before" in seen
 
         _recovers(delivered, capabilities, "receive of a message sent before the outage")
-        _recovers(lambda: bool(queue.send("after")), capabilities, "send")
 
     @requires("strict_outage", "outage_refused")
     def test_a_refused_backend_raises_unavailable_in_time(
