@@ -32,9 +32,9 @@ from serpens.errors import SerializationError, ValidationError
 from serpens.fakes import InMemoryCache
 from serpens.ports import AsyncCache, Cache, JSONValue
 from serpens_contract._suite import ContractSuite
-from serpens_contract.outage import CacheOutageCases
 from serpens_contract.capabilities import register_capability, requires
 from serpens_contract.differential import observe
+from serpens_contract.outage import CacheOutageCases
 from serpens_contract.settings import hypothesis_settings
 
 __all__ = [

@@ -16,8 +16,8 @@ from serpens.errors import ConflictError, NotFoundError, ValidationError
 from serpens.fakes import InMemoryDocumentStore
 from serpens.ports import DocumentStore
 from serpens_contract._suite import ContractSuite
-from serpens_contract.outage import DocumentOutageCases
 from serpens_contract.differential import observe
+from serpens_contract.outage import DocumentOutageCases
 from serpens_contract.settings import hypothesis_settings
 
 __all__ = ["DocumentStoreCapabilities", "DocumentStoreContract", "TableCreatingStore"]

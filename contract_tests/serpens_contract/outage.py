@@ -103,12 +103,15 @@ class OutageCapabilities:
             return f"{self.mode.replace('_', '-')}, no outage hook"
         kinds = ", ".join(kind for kind in OUTAGE_KINDS if kind in self.kinds)
         return (
-            f"{self.mode.replace('_', '-')}; {kinds} within {self.deadline:g} s "
-            f"+ {self.margin:g} s"
+            f"{self.mode.replace('_', '-')}; {kinds} within {self.deadline:g} s + {self.margin:g} s"
         )
 
 
 ALL_KINDS: frozenset[OutageKind] = frozenset(OUTAGE_KINDS)
+
+def _injects(kind: OutageKind) -> Callable[[OutageCapabilities | None], bool]:
+    return lambda c: c is not None and kind in c.kinds
+
 
 _CONTRACTS = ("cache", "queue", "publisher", "document", "http", "rate_limit")
 for _contract in _CONTRACTS:
@@ -130,7 +133,7 @@ for _contract in _CONTRACTS:
         register_capability(
             _contract,
             f"outage_{_kind}",
-            lambda c, kind=_kind: c is not None and kind in c.kinds,
+            _injects(_kind),
             f"the cell's `outage` hook injects a {_kind} backend",
             source="outage_capabilities",
         )
@@ -236,7 +239,7 @@ class _Probe:
         if error is None:
             pytest.fail(f"{label} during a {self.kind} outage returned {value!r}, not an error")
         if not isinstance(error, expected):
-            raise AssertionError(
+            raise AssertionError(  # noqa: TRY004 - a failed expectation, reported as such
                 f"{label} during a {self.kind} outage raised {type(error).__name__}: "
                 f"{error}; expected {expected.__name__}"
             ) from error
@@ -308,7 +311,7 @@ async def _araises(
     except BackendError as exc:
         expected = _expected(kind)
         if not isinstance(exc, expected):
-            raise AssertionError(
+            raise AssertionError(  # noqa: TRY004 - a failed expectation, reported as such
                 f"{label} during a {kind} outage raised {type(exc).__name__}: {exc}; "
                 f"expected {expected.__name__}"
             ) from exc
@@ -346,7 +349,9 @@ def _ns() -> str:
 class CacheOutageCases(_OutageCases):
     """Outage cases of ``CacheContract`` and ``AsyncCacheContract`` (fixture ``make_cache``)."""
 
-    def _strict(self, make_cache: Callable[[str], Any], outage: OutageHook, kind: OutageKind) -> None:
+    def _strict(
+        self, make_cache: Callable[[str], Any], outage: OutageHook, kind: OutageKind
+    ) -> None:
         capabilities = self.outage_capabilities
         cache = make_cache(_ns())
         cache.set("kept", "before")
@@ -450,21 +455,21 @@ class QueueOutageCases(_OutageCases):
     def test_a_refused_backend_raises_unavailable_in_time(
         self, open_queue: Callable[..., Any], outage: OutageHook
     ) -> None:
-        """send and receive raise BackendUnavailableError in time; messages survive."""
+        """Send and receive raise BackendUnavailableError in time; messages survive."""
         self._strict(open_queue, outage, "refused")
 
     @requires("strict_outage", "outage_frozen")
     def test_a_frozen_backend_raises_timeout_in_time(
         self, open_queue: Callable[..., Any], outage: OutageHook
     ) -> None:
-        """send and receive raise BackendTimeoutError in time; messages survive."""
+        """Send and receive raise BackendTimeoutError in time; messages survive."""
         self._strict(open_queue, outage, "frozen")
 
     @requires("strict_outage", "outage_reset")
     def test_a_reset_backend_raises_unavailable_in_time(
         self, open_queue: Callable[..., Any], outage: OutageHook
     ) -> None:
-        """send and receive raise BackendUnavailableError in time; messages survive."""
+        """Send and receive raise BackendUnavailableError in time; messages survive."""
         self._strict(open_queue, outage, "reset")
 
 
@@ -480,9 +485,7 @@ class PublisherOutageCases(_OutageCases):
         session.publisher.publish(topic, b"before")
         with _down(outage, kind, capabilities) as probe:
             probe.raises("publish", lambda: session.publisher.publish(topic, b"during"))
-        _recovers(
-            lambda: bool(session.publisher.publish(topic, b"after")), capabilities, "publish"
-        )
+        _recovers(lambda: bool(session.publisher.publish(topic, b"after")), capabilities, "publish")
         data = {message.data for message in session.rig.read(topic, 2)}
         assert {b"before", b"after"} <= data
 
@@ -490,21 +493,21 @@ class PublisherOutageCases(_OutageCases):
     def test_a_refused_backend_raises_unavailable_in_time(
         self, session: Any, outage: OutageHook
     ) -> None:
-        """publish raises BackendUnavailableError in time; then it publishes again."""
+        """Publish raises BackendUnavailableError in time; then it publishes again."""
         self._strict(session, outage, "refused")
 
     @requires("strict_outage", "outage_frozen")
     def test_a_frozen_backend_raises_timeout_in_time(
         self, session: Any, outage: OutageHook
     ) -> None:
-        """publish raises BackendTimeoutError in time; then it publishes again."""
+        """Publish raises BackendTimeoutError in time; then it publishes again."""
         self._strict(session, outage, "frozen")
 
     @requires("strict_outage", "outage_reset")
     def test_a_reset_backend_raises_unavailable_in_time(
         self, session: Any, outage: OutageHook
     ) -> None:
-        """publish raises BackendUnavailableError in time; then it publishes again."""
+        """Publish raises BackendUnavailableError in time; then it publishes again."""
         self._strict(session, outage, "reset")
 
 
@@ -543,9 +546,7 @@ class DocumentOutageCases(_OutageCases):
         self._strict(tables, outage, "refused")
 
     @requires("strict_outage", "outage_frozen")
-    def test_a_frozen_backend_raises_timeout_in_time(
-        self, tables: Any, outage: OutageHook
-    ) -> None:
+    def test_a_frozen_backend_raises_timeout_in_time(self, tables: Any, outage: OutageHook) -> None:
         """get, put and delete raise BackendTimeoutError in time; then it recovers."""
         self._strict(tables, outage, "frozen")
 
@@ -632,20 +633,19 @@ class RateLimitOutageCases(_OutageCases):
     async def test_a_refused_backend_raises_unavailable_in_time(
         self, make: Callable[..., Any], outage: OutageHook
     ) -> None:
-        """acquire raises BackendUnavailableError in time; then it grants again."""
+        """Acquire raises BackendUnavailableError in time; then it grants again."""
         await self._strict(make, outage, "refused")
 
     @requires("strict_outage", "outage_frozen")
     async def test_a_frozen_backend_raises_timeout_in_time(
         self, make: Callable[..., Any], outage: OutageHook
     ) -> None:
-        """acquire raises BackendTimeoutError in time; then it grants again."""
+        """Acquire raises BackendTimeoutError in time; then it grants again."""
         await self._strict(make, outage, "frozen")
 
     @requires("strict_outage", "outage_reset")
     async def test_a_reset_backend_raises_unavailable_in_time(
         self, make: Callable[..., Any], outage: OutageHook
     ) -> None:
-        """acquire raises BackendUnavailableError in time; then it grants again."""
+        """Acquire raises BackendUnavailableError in time; then it grants again."""
         await self._strict(make, outage, "reset")
-

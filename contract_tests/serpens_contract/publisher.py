@@ -30,8 +30,8 @@ from serpens.errors import ConfigurationError, NotFoundError, SerpensError, Vali
 from serpens.fakes import InMemoryPublisher
 from serpens.ports import Payload, Publisher
 from serpens_contract._suite import ContractSuite
-from serpens_contract.outage import PublisherOutageCases
 from serpens_contract.differential import observe
+from serpens_contract.outage import PublisherOutageCases
 from serpens_contract.runner import SyncDriver
 from serpens_contract.settings import hypothesis_settings
 

@@ -23,8 +23,8 @@ from serpens.errors import NotFoundError, ValidationError
 from serpens.fakes import InMemoryQueue
 from serpens.ports import AsyncQueue, Message, Queue
 from serpens_contract._suite import ContractSuite
-from serpens_contract.outage import QueueOutageCases
 from serpens_contract.capabilities import register_capability, requires
+from serpens_contract.outage import QueueOutageCases
 from serpens_contract.runner import SyncDriver
 from serpens_contract.settings import hypothesis_settings
 

@@ -20,8 +20,8 @@ import pytest
 
 from serpens.ports import RateLimit
 from serpens_contract._suite import ContractSuite
-from serpens_contract.outage import RateLimitOutageCases
 from serpens_contract.capabilities import register_capability, requires
+from serpens_contract.outage import RateLimitOutageCases
 
 __all__ = ["LimiterFactory", "RateLimitCapabilities", "RateLimitContract"]
 

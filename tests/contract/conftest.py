@@ -50,4 +50,3 @@ def moto_proxy(moto_endpoint: str) -> Iterator[FaultProxy]:
     assert address.port is not None
     with FaultProxy(upstream=(address.hostname, address.port)) as proxy:
         yield proxy
-

@@ -87,9 +87,7 @@ class TestFailOpenAsyncInMemoryCache(TestAsyncInMemoryCache):
     def open_async_cache(
         self, clock: ManualClock, fake_outages: FakeOutages
     ) -> Callable[[str], AsyncInMemoryCache]:
-        return lambda namespace: fake_outages.track(
-            AsyncInMemoryCache(clock=clock, fail_open=True)
-        )
+        return lambda namespace: fake_outages.track(AsyncInMemoryCache(clock=clock, fail_open=True))
 
 
 class TestLocalCache(CacheContract):

@@ -66,7 +66,9 @@ class TestHttpxHttpClient(HttpClientContract):
     outage_capabilities = OutageCapabilities(kinds=ALL_KINDS, deadline=0.5)
 
     @pytest.fixture
-    def http_target(self, http_proxy: FaultProxy, scenario_server: str, refused_url: str) -> HttpTarget:
+    def http_target(
+        self, http_proxy: FaultProxy, scenario_server: str, refused_url: str
+    ) -> HttpTarget:
         return HttpTarget(
             base_url=http_proxy.url_for(scenario_server),
             unreachable_url=refused_url,
