@@ -26,15 +26,18 @@ from serpens_contract.outage import (
     OutageHook,
     proxy_outage,
 )
-from serpens_redis import AsyncRedisCache, RedisCache
+from serpens_redis import AsyncRedisCache, PoolSettings, RedisCache
 
 INJECTED = CacheCapabilities(clock="injected", ttl_resolution=0.0)
 REDIS = CacheCapabilities(clock="real", ttl_resolution=0.001)
-# Outages: fakes fail at once; Redis cells go through a FaultProxy with 0.5 s socket
-# timeouts (PoolSettings' default), and a fail-open breaker cools down in 0.5 s.
+# Outages: fakes fail at once; Redis cells go through a FaultProxy. Fail-open cells keep
+# PoolSettings' 0.5 s socket timeouts (a slow answer on a loaded machine is a miss);
+# strict cells use 1 s, so that a loaded CI machine does not turn a slow answer into an
+# error in the rest of the suite.
 FAKE_STRICT = OutageCapabilities(mode="strict", kinds=ALL_KINDS, deadline=0.0)
 FAKE_FAIL_OPEN = OutageCapabilities(mode="fail_open", kinds=ALL_KINDS, deadline=0.0)
-REDIS_STRICT = OutageCapabilities(mode="strict", kinds=ALL_KINDS, deadline=0.5)
+REDIS_STRICT = OutageCapabilities(mode="strict", kinds=ALL_KINDS, deadline=1.0)
+STRICT_POOL = PoolSettings(socket_timeout=1.0, connect_timeout=1.0)
 REDIS_FAIL_OPEN = OutageCapabilities(mode="fail_open", kinds=ALL_KINDS, deadline=0.5)
 
 
@@ -128,7 +131,7 @@ class TestRedisCache(CacheContract):
         self, redis_url: str, redis_proxy: FaultProxy
     ) -> Iterator[Callable[[str], RedisCache]]:
         client = redis.Redis.from_url(
-            redis_proxy.url_for(redis_url), socket_timeout=0.5, socket_connect_timeout=0.5
+            redis_proxy.url_for(redis_url), socket_timeout=1.0, socket_connect_timeout=1.0
         )
         yield lambda namespace: RedisCache(client, prefix=f"contract:{namespace}")
         client.close()
@@ -194,5 +197,5 @@ class TestStrictAsyncRedisCache(TestAsyncRedisCache):
         self, redis_url: str, redis_proxy: FaultProxy
     ) -> Callable[[str], AsyncRedisCache]:
         return lambda namespace: AsyncRedisCache.from_url(
-            redis_proxy.url_for(redis_url), prefix=f"contract:{namespace}"
+            redis_proxy.url_for(redis_url), prefix=f"contract:{namespace}", pool=STRICT_POOL
         )

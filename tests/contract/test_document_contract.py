@@ -34,15 +34,15 @@ class TestInMemoryDocumentStore(DocumentStoreContract):
 
 
 class TestDynamoDBDocumentStore(DocumentStoreContract):
-    # boto3 through a FaultProxy: 0.5 s connect, 1 s read, one attempt (no retries).
-    outage_capabilities = OutageCapabilities(kinds=ALL_KINDS, deadline=1.0)
+    # boto3 through a FaultProxy: 0.5 s connect, 2 s read (moto on a loaded machine), one attempt.
+    outage_capabilities = OutageCapabilities(kinds=ALL_KINDS, deadline=2.0)
 
     @pytest.fixture
     def open_document_store(self, moto_proxy: FaultProxy) -> Callable[[str], DynamoDBDocumentStore]:
         client = boto3.client(
             "dynamodb",
             endpoint_url=f"http://{moto_proxy.host}:{moto_proxy.port}",
-            config=Config(connect_timeout=0.5, read_timeout=1.0, retries={"total_max_attempts": 1}),
+            config=Config(connect_timeout=0.5, read_timeout=2.0, retries={"total_max_attempts": 1}),
         )
         store = DynamoDBDocumentStore(client)  # one client for the whole test; tables namespaced
         return lambda namespace: store

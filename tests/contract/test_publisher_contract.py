@@ -69,16 +69,16 @@ def _pubsub_proxy(inproc_pubsub_host: str) -> Iterator[FaultProxy]:
 
 
 class TestPubSubPublisherOnInProcessEmulator(PublisherContract):
-    """gRPC through a FaultProxy; a publish may take 1 s, retries included."""
+    """gRPC through a FaultProxy; a publish may take 2 s, retries included."""
 
-    outage_capabilities = OutageCapabilities(kinds=ALL_KINDS, deadline=1.0)
+    outage_capabilities = OutageCapabilities(kinds=ALL_KINDS, deadline=2.0)
 
     @pytest.fixture
     def open_publisher(
         self, pubsub_proxy: FaultProxy, monkeypatch: pytest.MonkeyPatch
     ) -> Callable[[str], PublisherRig]:
         monkeypatch.setenv("PUBSUB_EMULATOR_HOST", f"{pubsub_proxy.host}:{pubsub_proxy.port}")
-        return lambda namespace: EmulatorRig(PubSubPublisher(timeout=1))
+        return lambda namespace: EmulatorRig(PubSubPublisher(timeout=2))
 
     @pytest.fixture
     def outage(self, pubsub_proxy: FaultProxy) -> OutageHook:

@@ -25,9 +25,9 @@ from serpens_contract.outage import (
 from serpens_sqlalchemy import PostgresQueue
 
 FAKE_OUTAGE = OutageCapabilities(kinds=ALL_KINDS, deadline=0.0)
-# boto3 through a FaultProxy: 0.5 s connect, 1 s read, one attempt (no retries).
-SQS_OUTAGE = OutageCapabilities(kinds=ALL_KINDS, deadline=1.0)
-SQS_CONFIG = Config(connect_timeout=0.5, read_timeout=1.0, retries={"total_max_attempts": 1})
+# boto3 through a FaultProxy: 0.5 s connect, 2 s read (moto on a loaded machine), one attempt.
+SQS_OUTAGE = OutageCapabilities(kinds=ALL_KINDS, deadline=2.0)
+SQS_CONFIG = Config(connect_timeout=0.5, read_timeout=2.0, retries={"total_max_attempts": 1})
 
 
 class ManualClock:

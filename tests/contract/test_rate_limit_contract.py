@@ -24,8 +24,8 @@ class TestRateLimiter(RateLimitContract):
 
 class TestRedisRateLimiter(RateLimitContract):
     capabilities = RateLimitCapabilities(shared_quota=True)
-    # a client of your own through a FaultProxy: 0.5 s socket timeouts, no retries
-    outage_capabilities = OutageCapabilities(kinds=ALL_KINDS, deadline=0.5)
+    # a client of your own through a FaultProxy: 1 s socket timeouts, no retries
+    outage_capabilities = OutageCapabilities(kinds=ALL_KINDS, deadline=1.0)
 
     @pytest.fixture
     def outage(self, redis_proxy: FaultProxy) -> OutageHook:
@@ -37,8 +37,8 @@ class TestRedisRateLimiter(RateLimitContract):
     ) -> AsyncIterator[Callable[[str, float, float, int | None], RedisRateLimiter]]:
         client = aioredis.Redis.from_url(
             redis_proxy.url_for(redis_url),
-            socket_timeout=0.5,
-            socket_connect_timeout=0.5,
+            socket_timeout=1.0,
+            socket_connect_timeout=1.0,
             retry=Retry(NoBackoff(), 0),
         )
         names: list[str] = []
