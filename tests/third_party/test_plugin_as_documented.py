@@ -58,11 +58,19 @@ def test_the_documented_module_runs_the_cache_suite_on_the_acme_adapter(project:
     assert row["implementation"] == "test_acme_cache.py::TestAcmeCache"
     assert row["failed"] == 0
     assert row["passed"] >= 30  # every example test and the differential one
-    # The honest difference declared by the capabilities is an explicit, reported skip.
-    assert [skip["test"] for skip in row["skipped"]] == [
-        "test_a_subsecond_ttl_expires_in_real_time"
+    # The honest differences declared by the capabilities are explicit, reported skips:
+    # whole-second TTLs, and no outage hook (a SQLite file has no server to take down).
+    skipped = {skip["test"]: skip["reason"] for skip in row["skipped"]}
+    assert sorted(skipped) == [
+        "test_a_frozen_backend_raises_timeout_or_misses_in_time",
+        "test_a_refused_backend_raises_unavailable_or_misses_in_time",
+        "test_a_reset_backend_raises_unavailable_or_misses_in_time",
+        "test_a_subsecond_ttl_expires_in_real_time",
     ]
-    assert "capability 'subsecond_ttl'" in row["skipped"][0]["reason"]
+    assert "capability 'subsecond_ttl'" in skipped["test_a_subsecond_ttl_expires_in_real_time"]
+    refused = skipped["test_a_refused_backend_raises_unavailable_or_misses_in_time"]
+    assert "capability 'outage_refused'" in refused
+    assert row["outage"] == "strict, no outage hook"
 
 
 def test_the_suite_fails_an_acme_cache_that_clears_every_namespace(
