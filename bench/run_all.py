@@ -44,6 +44,7 @@ MODULES = (
     "messaging",
     "http",
     "rate_limit",
+    "outage",
     "lambda",
     "schema",
 )

@@ -46,6 +46,7 @@ from serpens.ports import AsyncCache, Cache, JSONValue
 from serpens_contract._suite import ContractSuite
 from serpens_contract.capabilities import register_capability, requires
 from serpens_contract.differential import observe
+from serpens_contract.outage import CacheOutageCases
 from serpens_contract.settings import hypothesis_settings
 
 __all__ = [
@@ -474,7 +475,7 @@ class _CacheTests:
         run_state_machine_as_test(Machine, settings=hypothesis_settings())
 
 
-class CacheContract(_CacheTests, ContractSuite):
+class CacheContract(_CacheTests, CacheOutageCases, ContractSuite):
     """Every :class:`~serpens.ports.Cache` must pass these tests.
 
     Override ``open_cache`` to return a callable ``namespace -> Cache``.
@@ -544,7 +545,7 @@ class CacheContract(_CacheTests, ContractSuite):
 AsyncCacheMaker = Callable[[str], AsyncCache]
 
 
-class AsyncCacheContract(_CacheTests, ContractSuite):
+class AsyncCacheContract(_CacheTests, CacheOutageCases, ContractSuite):
     """Every :class:`~serpens.ports.AsyncCache` must pass these tests.
 
     Override ``open_async_cache`` to return a callable ``namespace -> AsyncCache``; it

@@ -21,22 +21,41 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 @dataclass(frozen=True, slots=True)
 class Capability:
-    """A named predicate over a port's capabilities object."""
+    """A named predicate over a port's capabilities object.
+
+    ``source`` names the suite's class attribute the predicate reads: ``"capabilities"``
+    (the port's dataclass) or ``"outage_capabilities"`` (how the implementation behaves
+    during an outage, see :mod:`serpens_contract.outage`).
+    """
 
     contract: str
     name: str
     predicate: Callable[[Any], bool]
     description: str
+    source: str = "capabilities"
+
+    def satisfied_by(self, suite: type) -> bool:
+        """Whether the *suite* class's declared capabilities satisfy this one."""
+        return self.predicate(getattr(suite, self.source, None))
 
 
 _REGISTRY: dict[tuple[str, str], Capability] = {}
 
 
 def register_capability(
-    contract: str, name: str, predicate: Callable[[Any], bool], description: str
+    contract: str,
+    name: str,
+    predicate: Callable[[Any], bool],
+    description: str,
+    *,
+    source: str = "capabilities",
 ) -> Capability:
-    """Register capability *name* for the *contract* port; re-registering replaces it."""
-    capability = Capability(contract, name, predicate, description)
+    """Register capability *name* for the *contract* port; re-registering replaces it.
+
+    The *predicate* is called with the suite's ``source`` class attribute
+    (``capabilities`` by default).
+    """
+    capability = Capability(contract, name, predicate, description, source)
     _REGISTRY[contract, name] = capability
     return capability
 

@@ -18,6 +18,7 @@ from serpens.errors import ConflictError, NotFoundError, ValidationError
 from serpens.ports import DocumentStore, Item
 from serpens_contract._suite import ContractSuite
 from serpens_contract.differential import observe
+from serpens_contract.outage import DocumentOutageCases
 from serpens_contract.settings import hypothesis_settings
 
 __all__ = ["DocumentStoreCapabilities", "DocumentStoreContract", "TableCreatingStore"]
@@ -47,7 +48,7 @@ class DocumentStoreCapabilities:
 StoreFactory = Callable[[str], TableCreatingStore]
 
 
-class DocumentStoreContract(ContractSuite):
+class DocumentStoreContract(DocumentOutageCases, ContractSuite):
     """Every DocumentStore must pass these tests.
 
     Override ``open_document_store`` to return a callable ``namespace -> store``; each

@@ -28,6 +28,7 @@ from serpens.fakes import InMemoryHttpClient
 from serpens.ports import HttpClient
 from serpens_contract._http_app import scenario_app
 from serpens_contract._suite import ContractSuite
+from serpens_contract.outage import HttpOutageCases
 from serpens_contract.settings import hypothesis_settings
 
 __all__ = ["HttpClientCapabilities", "HttpClientContract", "HttpTarget", "scenario_app"]
@@ -107,7 +108,7 @@ def _observable(response: Any) -> dict[str, Any]:
     return {"status": response.status_code, **echo, "headers": sent}
 
 
-class HttpClientContract(ContractSuite):
+class HttpClientContract(HttpOutageCases, ContractSuite):
     """Every HttpClient must pass these tests (requests to the scenario app)."""
 
     contract = "http"

@@ -7,8 +7,9 @@ no global settings. For contract-suite tests it
 - turns ``@requires(...)`` capability marks into explicit skips naming the capability,
 - turns a suite's ``known_divergences`` into strict xfails,
 - prints a capability report (suite x implementation, with the backend and server
-  version each ran on: passed, failed, every skip and divergence, each test counted
-  once whatever phase failed) and writes it as JSON (``--serpens-contract-report``, default
+  version each ran on, how it meets an outage (strict or fail-open, which faults were
+  injected): passed, failed, every skip and divergence, each test counted once whatever
+  phase failed) and writes it as JSON (``--serpens-contract-report``, default
   ``.serpens/contract-report.json`` under the rootdir).
 """
 
@@ -37,6 +38,8 @@ class _Row:
     failed: int = 0
     skipped: list[dict[str, str]] = field(default_factory=list)
     divergences: list[dict[str, str]] = field(default_factory=list)
+    # how the implementation meets an outage ("strict: refused, frozen, reset; ..."), or None
+    outage: str | None = None
     # nodeid -> "passed" | "failed" | "skipped" | "diverged": one outcome per test
     outcomes: dict[str, str] = field(default_factory=dict)
 
@@ -115,7 +118,10 @@ class _ContractReporter:
             implementation = f"{item.nodeid.split('::')[0]}::{cls.__qualname__}"
             key = f"{_suite_name(cls)}|{implementation}"
             self.owners[item.nodeid] = key
-            self.rows.setdefault(key, _Row(_suite_name(cls), cls.contract, implementation))
+            row = self.rows.setdefault(key, _Row(_suite_name(cls), cls.contract, implementation))
+            outage = getattr(cls, "outage_capabilities", None)
+            if outage is not None:
+                row.outage = str(outage)
 
     def pytest_runtest_setup(self, item: pytest.Item) -> None:
         """Skip, explicitly, a contract test whose required capabilities are not declared."""
@@ -125,7 +131,7 @@ class _ContractReporter:
         for mark in item.iter_markers("serpens_requires"):
             for name in mark.args:
                 capability = lookup_capability(cls.contract, name)
-                if not capability.predicate(cls.capabilities):
+                if not capability.satisfied_by(cls):
                     pytest.skip(
                         f"capability {name!r} not supported by {cls.__name__}: "
                         f"{capability.description}"
@@ -183,6 +189,8 @@ class _ContractReporter:
                 f"{row.failed} failed, {len(row.skipped)} skipped, "
                 f"{len(row.divergences)} known divergences"
             )
+            if row.outage is not None:
+                write(f"    outage: {row.outage}")
             for skip in row.skipped:
                 write(f"    skipped {skip['test']}: {skip['reason']}")
             for divergence in row.divergences:

@@ -33,6 +33,7 @@ from serpens.fakes import InMemoryPublisher
 from serpens.ports import Payload, Publisher
 from serpens_contract._suite import ContractSuite
 from serpens_contract.differential import observe
+from serpens_contract.outage import PublisherOutageCases
 from serpens_contract.runner import SyncDriver
 from serpens_contract.settings import hypothesis_settings
 
@@ -224,7 +225,7 @@ _BAD_TOPICS = [
 ]
 
 
-class PublisherContract(ContractSuite):
+class PublisherContract(PublisherOutageCases, ContractSuite):
     """Every Publisher must pass these tests.
 
     Override ``open_publisher`` to return a callable ``namespace -> PublisherRig``; the

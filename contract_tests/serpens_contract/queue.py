@@ -23,6 +23,7 @@ from serpens.errors import NotFoundError, ValidationError
 from serpens.ports import AsyncQueue, Message, Queue
 from serpens_contract._suite import ContractSuite
 from serpens_contract.capabilities import register_capability, requires
+from serpens_contract.outage import QueueOutageCases
 from serpens_contract.runner import SyncDriver
 from serpens_contract.settings import hypothesis_settings
 
@@ -87,7 +88,7 @@ def _bodies(messages: Any) -> list[str]:
     return [m.body for m in messages]
 
 
-class QueueContract(ContractSuite):
+class QueueContract(QueueOutageCases, ContractSuite):
     """Every Queue must pass these tests.
 
     Override ``open_queue`` to return a callable ``(namespace, fifo) -> Queue`` giving

@@ -21,6 +21,7 @@ import pytest
 from serpens.ports import RateLimit
 from serpens_contract._suite import ContractSuite
 from serpens_contract.capabilities import register_capability, requires
+from serpens_contract.outage import RateLimitOutageCases
 
 __all__ = ["LimiterFactory", "RateLimitCapabilities", "RateLimitContract"]
 
@@ -49,7 +50,7 @@ register_capability(
 _SLACK = 0.06
 
 
-class RateLimitContract(ContractSuite):
+class RateLimitContract(RateLimitOutageCases, ContractSuite):
     """Every rate limiter must pass these tests."""
 
     contract = "rate_limit"

@@ -7,11 +7,16 @@ from __future__ import annotations
 # afterwards, and httpx (which imports httpcore lazily) would no longer recognise the
 # second httpcore's exception classes.
 import sqlite3
+from collections.abc import Iterator
 from functools import cache
+from urllib.parse import urlsplit
 
 import httpcore  # noqa: F401
 import httpx  # noqa: F401
 import pytest
+
+from serpens.testing import FaultProxy, RedisServer
+from serpens_contract.outage import FakeOutages
 
 
 @cache
@@ -74,3 +79,26 @@ def mutant_settings(monkeypatch: pytest.MonkeyPatch) -> None:
     """
     monkeypatch.setenv("SERPENS_CONTRACT_PROFILE", "ci")
     monkeypatch.setenv("SERPENS_CONTRACT_SHRINK", "0")
+
+
+@pytest.fixture
+def fake_outages() -> FakeOutages:
+    """The outage hook of a cell of fakes: track each fake it opens, return ``.outage``."""
+    return FakeOutages()
+
+
+@pytest.fixture
+def redis_proxy(redis_server: RedisServer) -> Iterator[FaultProxy]:
+    """A FaultProxy in front of the session's Redis, for one test."""
+    with FaultProxy(upstream=(redis_server.host, redis_server.port)) as proxy:
+        yield proxy
+
+
+@pytest.fixture
+def moto_proxy(moto_endpoint: str) -> Iterator[FaultProxy]:
+    """A FaultProxy in front of moto's server, for one test (build clients on its URL)."""
+    address = urlsplit(moto_endpoint)
+    assert address.hostname is not None
+    assert address.port is not None
+    with FaultProxy(upstream=(address.hostname, address.port)) as proxy:
+        yield proxy

@@ -17,13 +17,30 @@ import redis
 
 from serpens.cache import AsyncLocalCache, LocalCache
 from serpens.fakes import AsyncInMemoryCache, InMemoryCache
+from serpens.testing import FaultProxy
 from serpens_contract import AsyncCacheContract, CacheCapabilities, CacheContract
 from serpens_contract.cache import ManualClock
-from serpens_redis import AsyncRedisCache, RedisCache
+from serpens_contract.outage import (
+    ALL_KINDS,
+    FakeOutages,
+    OutageCapabilities,
+    OutageHook,
+    proxy_outage,
+)
+from serpens_redis import AsyncRedisCache, PoolSettings, RedisCache
 
 INJECTED = CacheCapabilities(clock="injected", ttl_resolution=0.0)
 REDIS = CacheCapabilities(clock="real", ttl_resolution=0.001, outage="strict")
 FAIL_OPEN_REDIS = CacheCapabilities(clock="real", ttl_resolution=0.001, outage="fail_open")
+# Outages: fakes fail at once; Redis cells go through a FaultProxy. Fail-open cells keep
+# PoolSettings' 0.5 s socket timeouts (a slow answer on a loaded machine is a miss);
+# strict cells use 1 s, so that a loaded CI machine does not turn a slow answer into an
+# error in the rest of the suite.
+FAKE_STRICT = OutageCapabilities(mode="strict", kinds=ALL_KINDS, deadline=0.0)
+FAKE_FAIL_OPEN = OutageCapabilities(mode="fail_open", kinds=ALL_KINDS, deadline=0.0)
+REDIS_STRICT = OutageCapabilities(mode="strict", kinds=ALL_KINDS, deadline=1.0)
+STRICT_POOL = PoolSettings(socket_timeout=1.0, connect_timeout=1.0)
+REDIS_FAIL_OPEN = OutageCapabilities(mode="fail_open", kinds=ALL_KINDS, deadline=0.5)
 
 
 def _unreachable_url() -> str:
@@ -36,10 +53,29 @@ def _unreachable_url() -> str:
 
 class TestInMemoryCache(CacheContract):
     capabilities = INJECTED
+    outage_capabilities = FAKE_STRICT
 
     @pytest.fixture
-    def open_cache(self, clock: ManualClock) -> Callable[[str], InMemoryCache]:
-        return lambda namespace: InMemoryCache(clock=clock)
+    def open_cache(
+        self, clock: ManualClock, fake_outages: FakeOutages
+    ) -> Callable[[str], InMemoryCache]:
+        return lambda namespace: fake_outages.track(InMemoryCache(clock=clock))
+
+    @pytest.fixture
+    def outage(self, fake_outages: FakeOutages) -> OutageHook:
+        return fake_outages.outage
+
+
+class TestFailOpenInMemoryCache(TestInMemoryCache):
+    """The fail-open fake: like ``RedisCache(fail_open=True)`` during an outage."""
+
+    outage_capabilities = FAKE_FAIL_OPEN
+
+    @pytest.fixture
+    def open_cache(
+        self, clock: ManualClock, fake_outages: FakeOutages
+    ) -> Callable[[str], InMemoryCache]:
+        return lambda namespace: fake_outages.track(InMemoryCache(clock=clock, fail_open=True))
 
     @pytest.fixture
     def open_cache_with_default_ttl(
@@ -50,10 +86,27 @@ class TestInMemoryCache(CacheContract):
 
 class TestAsyncInMemoryCache(AsyncCacheContract):
     capabilities = INJECTED
+    outage_capabilities = FAKE_STRICT
 
     @pytest.fixture
-    def open_async_cache(self, clock: ManualClock) -> Callable[[str], AsyncInMemoryCache]:
-        return lambda namespace: AsyncInMemoryCache(clock=clock)
+    def open_async_cache(
+        self, clock: ManualClock, fake_outages: FakeOutages
+    ) -> Callable[[str], AsyncInMemoryCache]:
+        return lambda namespace: fake_outages.track(AsyncInMemoryCache(clock=clock))
+
+    @pytest.fixture
+    def outage(self, fake_outages: FakeOutages) -> OutageHook:
+        return fake_outages.outage
+
+
+class TestFailOpenAsyncInMemoryCache(TestAsyncInMemoryCache):
+    outage_capabilities = FAKE_FAIL_OPEN
+
+    @pytest.fixture
+    def open_async_cache(
+        self, clock: ManualClock, fake_outages: FakeOutages
+    ) -> Callable[[str], AsyncInMemoryCache]:
+        return lambda namespace: fake_outages.track(AsyncInMemoryCache(clock=clock, fail_open=True))
 
     @pytest.fixture
     def open_async_cache_with_default_ttl(
@@ -104,11 +157,18 @@ class TestRealClockLocalCache(CacheContract):
 
 @pytest.mark.redis
 class TestRedisCache(CacheContract):
+    """A strict cache on a client of your own (with socket timeouts), through a FaultProxy."""
+
     capabilities = REDIS
+    outage_capabilities = REDIS_STRICT
 
     @pytest.fixture
-    def open_cache(self, redis_url: str) -> Iterator[Callable[[str], RedisCache]]:
-        client = redis.Redis.from_url(redis_url)
+    def open_cache(
+        self, redis_url: str, redis_proxy: FaultProxy
+    ) -> Iterator[Callable[[str], RedisCache]]:
+        client = redis.Redis.from_url(
+            redis_proxy.url_for(redis_url), socket_timeout=1.0, socket_connect_timeout=1.0
+        )
         yield lambda namespace: RedisCache(client, prefix=f"contract:{namespace}", fail_open=False)
         client.close()
 
@@ -129,18 +189,34 @@ class TestRedisCache(CacheContract):
             url, prefix=f"contract:{namespace}", fail_open=False
         )
 
+    @pytest.fixture
+    def outage(self, redis_proxy: FaultProxy) -> OutageHook:
+        return proxy_outage(redis_proxy)
+
 
 @pytest.mark.redis
 class TestFailOpenRedisCache(CacheContract):
     """Fail-open changes nothing while Redis is healthy, and never raises when it is down."""
 
     capabilities = FAIL_OPEN_REDIS
+    outage_capabilities = REDIS_FAIL_OPEN
 
     @pytest.fixture
-    def open_cache(self, redis_url: str) -> Callable[[str], RedisCache]:
-        return lambda namespace: RedisCache.from_url(
-            redis_url, prefix=f"contract:{namespace}", fail_open=True
-        )
+    def open_cache(
+        self, redis_url: str, redis_proxy: FaultProxy
+    ) -> Iterator[Callable[[str], RedisCache]]:
+        opened: list[RedisCache] = []
+
+        def make(namespace: str) -> RedisCache:
+            cache = RedisCache.from_url(
+                redis_proxy.url_for(redis_url), prefix=f"contract:{namespace}", fail_open=True
+            )
+            opened.append(cache)
+            return cache
+
+        yield make
+        for cache in opened:
+            cache.close()
 
     @pytest.fixture
     def open_cache_with_default_ttl(self, redis_url: str) -> Callable[[str, float], RedisCache]:
@@ -155,17 +231,24 @@ class TestFailOpenRedisCache(CacheContract):
             url, prefix=f"contract:{namespace}", fail_open=True
         )
 
+    @pytest.fixture
+    def outage(self, redis_proxy: FaultProxy) -> OutageHook:
+        return proxy_outage(redis_proxy)
+
 
 @pytest.mark.redis
 class TestAsyncRedisCache(AsyncCacheContract):
     """The fail-open async cell (what ``redis_init`` builds)."""
 
     capabilities = FAIL_OPEN_REDIS
+    outage_capabilities = REDIS_FAIL_OPEN
 
     @pytest.fixture
-    def open_async_cache(self, redis_url: str) -> Callable[[str], AsyncRedisCache]:
+    def open_async_cache(
+        self, redis_url: str, redis_proxy: FaultProxy
+    ) -> Callable[[str], AsyncRedisCache]:
         return lambda namespace: AsyncRedisCache.from_url(
-            redis_url, prefix=f"contract:{namespace}", fail_open=True
+            redis_proxy.url_for(redis_url), prefix=f"contract:{namespace}", fail_open=True
         )
 
     @pytest.fixture
@@ -183,17 +266,27 @@ class TestAsyncRedisCache(AsyncCacheContract):
             url, prefix=f"contract:{namespace}", fail_open=True
         )
 
+    @pytest.fixture
+    def outage(self, redis_proxy: FaultProxy) -> OutageHook:
+        return proxy_outage(redis_proxy)
+
 
 @pytest.mark.redis
 class TestStrictAsyncRedisCache(AsyncCacheContract):
     """The strict async cell: outages raise typed errors."""
 
     capabilities = REDIS
+    outage_capabilities = REDIS_STRICT
 
     @pytest.fixture
-    def open_async_cache(self, redis_url: str) -> Callable[[str], AsyncRedisCache]:
+    def open_async_cache(
+        self, redis_url: str, redis_proxy: FaultProxy
+    ) -> Callable[[str], AsyncRedisCache]:
         return lambda namespace: AsyncRedisCache.from_url(
-            redis_url, prefix=f"contract:{namespace}", fail_open=False
+            redis_proxy.url_for(redis_url),
+            prefix=f"contract:{namespace}",
+            pool=STRICT_POOL,
+            fail_open=False,
         )
 
     @pytest.fixture
@@ -210,3 +303,7 @@ class TestStrictAsyncRedisCache(AsyncCacheContract):
         return lambda namespace: AsyncRedisCache.from_url(
             url, prefix=f"contract:{namespace}", fail_open=False
         )
+
+    @pytest.fixture
+    def outage(self, redis_proxy: FaultProxy) -> OutageHook:
+        return proxy_outage(redis_proxy)

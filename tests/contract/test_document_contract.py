@@ -2,21 +2,51 @@
 
 from collections.abc import Callable
 
+import boto3
 import pytest
+from botocore.config import Config
 
 from serpens.fakes import InMemoryDocumentStore
+from serpens.testing import FaultProxy
 from serpens_aws import DynamoDBDocumentStore
 from serpens_contract import DocumentStoreContract
+from serpens_contract.outage import (
+    ALL_KINDS,
+    FakeOutages,
+    OutageCapabilities,
+    OutageHook,
+    proxy_outage,
+)
 
 
 class TestInMemoryDocumentStore(DocumentStoreContract):
+    outage_capabilities = OutageCapabilities(kinds=ALL_KINDS, deadline=0.0)
+
     @pytest.fixture
-    def open_document_store(self) -> Callable[[str], InMemoryDocumentStore]:
-        return lambda namespace: InMemoryDocumentStore()
+    def open_document_store(
+        self, fake_outages: FakeOutages
+    ) -> Callable[[str], InMemoryDocumentStore]:
+        return lambda namespace: fake_outages.track(InMemoryDocumentStore())
+
+    @pytest.fixture
+    def outage(self, fake_outages: FakeOutages) -> OutageHook:
+        return fake_outages.outage
 
 
 class TestDynamoDBDocumentStore(DocumentStoreContract):
+    # boto3 through a FaultProxy: 0.5 s connect, 2 s read (moto on a loaded machine), one attempt.
+    outage_capabilities = OutageCapabilities(kinds=ALL_KINDS, deadline=2.0)
+
     @pytest.fixture
-    def open_document_store(self, moto_endpoint: str) -> Callable[[str], DynamoDBDocumentStore]:
-        store = DynamoDBDocumentStore()  # one client for the whole test; tables are namespaced
+    def open_document_store(self, moto_proxy: FaultProxy) -> Callable[[str], DynamoDBDocumentStore]:
+        client = boto3.client(
+            "dynamodb",
+            endpoint_url=f"http://{moto_proxy.host}:{moto_proxy.port}",
+            config=Config(connect_timeout=0.5, read_timeout=2.0, retries={"total_max_attempts": 1}),
+        )
+        store = DynamoDBDocumentStore(client)  # one client for the whole test; tables namespaced
         return lambda namespace: store
+
+    @pytest.fixture
+    def outage(self, moto_proxy: FaultProxy) -> OutageHook:
+        return proxy_outage(moto_proxy)

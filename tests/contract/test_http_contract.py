@@ -8,8 +8,15 @@ from collections.abc import Iterator
 import pytest
 
 from serpens.fakes import InMemoryHttpClient
-from serpens.testing import serve_asgi
+from serpens.testing import FaultProxy, serve_asgi
 from serpens_contract.http import HttpClientContract, HttpTarget, scenario_app
+from serpens_contract.outage import (
+    ALL_KINDS,
+    FakeOutages,
+    OutageCapabilities,
+    OutageHook,
+    proxy_outage,
+)
 from serpens_httpx import HttpxHttpClient
 
 
@@ -29,30 +36,52 @@ def _refused_url() -> str:
 
 
 class TestInMemoryHttpClient(HttpClientContract):
+    outage_capabilities = OutageCapabilities(kinds=ALL_KINDS, deadline=0.0)
+
     @pytest.fixture
-    def http_target(self) -> HttpTarget:
+    def http_target(self, fake_outages: FakeOutages) -> HttpTarget:
         base = "http://testserver"
         other = "http://other.test"
         return HttpTarget(
             base_url=base,
             unreachable_url="http://elsewhere:81/echo",
-            make_client=lambda: InMemoryHttpClient(
-                app=scenario_app, base_url=base, other_origins=[other]
+            make_client=lambda: fake_outages.track(
+                InMemoryHttpClient(app=scenario_app, base_url=base, other_origins=[other])
             ),
             other_base_url=other,
         )
 
+    @pytest.fixture
+    def outage(self, fake_outages: FakeOutages) -> OutageHook:
+        return fake_outages.outage
+
+
+@pytest.fixture(name="http_proxy")
+def _http_proxy(scenario_server: str) -> Iterator[FaultProxy]:
+    host, port = scenario_server.removeprefix("http://").rsplit(":", 1)
+    with FaultProxy(upstream=(host, int(port))) as proxy:
+        yield proxy
+
 
 class TestHttpxHttpClient(HttpClientContract):
+    # the outage cases pass timeout=0.5 per request: a total deadline in this adapter
+    outage_capabilities = OutageCapabilities(kinds=ALL_KINDS, deadline=0.5)
+
     @pytest.fixture
-    def http_target(self, scenario_server: str, refused_url: str) -> HttpTarget:
+    def http_target(
+        self, http_proxy: FaultProxy, scenario_server: str, refused_url: str
+    ) -> HttpTarget:
         return HttpTarget(
-            base_url=scenario_server,
+            base_url=http_proxy.url_for(scenario_server),
             unreachable_url=refused_url,
             make_client=lambda: HttpxHttpClient(timeout=5),
             # the same server under another host name is another origin
             other_base_url=scenario_server.replace("127.0.0.1", "localhost", 1),
         )
+
+    @pytest.fixture
+    def outage(self, http_proxy: FaultProxy) -> OutageHook:
+        return proxy_outage(http_proxy)
 
 
 MUTANTS = """

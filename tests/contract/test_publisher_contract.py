@@ -12,10 +12,18 @@ from collections.abc import Callable, Iterator
 
 import pytest
 
-from serpens.testing import PubSubEmulator
+from serpens.fakes import InMemoryPublisher
+from serpens.testing import FaultProxy, PubSubEmulator
 from serpens.testing._pubsub import GCLOUD_EMULATOR
 from serpens.testing.pubsub_emulator import InProcessPubSubEmulator
 from serpens_contract import EmulatorRig, FakeRig, PublisherContract, PublisherRig
+from serpens_contract.outage import (
+    ALL_KINDS,
+    FakeOutages,
+    OutageCapabilities,
+    OutageHook,
+    proxy_outage,
+)
 from serpens_pubsub import PubSubPublisher
 
 pytestmark = pytest.mark.pubsub
@@ -42,17 +50,39 @@ def _adapter_factory(host: str, monkeypatch: pytest.MonkeyPatch) -> Callable[[st
 
 
 class TestInMemoryPublisher(PublisherContract):
+    outage_capabilities = OutageCapabilities(kinds=ALL_KINDS, deadline=0.0)
+
     @pytest.fixture
-    def open_publisher(self) -> Callable[[str], PublisherRig]:
-        return lambda namespace: FakeRig()
+    def open_publisher(self, fake_outages: FakeOutages) -> Callable[[str], PublisherRig]:
+        return lambda namespace: FakeRig(fake_outages.track(InMemoryPublisher(topics=())))
+
+    @pytest.fixture
+    def outage(self, fake_outages: FakeOutages) -> OutageHook:
+        return fake_outages.outage
+
+
+@pytest.fixture(name="pubsub_proxy")
+def _pubsub_proxy(inproc_pubsub_host: str) -> Iterator[FaultProxy]:
+    host, port = inproc_pubsub_host.rsplit(":", 1)
+    with FaultProxy(upstream=(host, int(port))) as proxy:
+        yield proxy
 
 
 class TestPubSubPublisherOnInProcessEmulator(PublisherContract):
+    """gRPC through a FaultProxy; a publish may take 2 s, retries included."""
+
+    outage_capabilities = OutageCapabilities(kinds=ALL_KINDS, deadline=2.0)
+
     @pytest.fixture
     def open_publisher(
-        self, inproc_pubsub_host: str, monkeypatch: pytest.MonkeyPatch
+        self, pubsub_proxy: FaultProxy, monkeypatch: pytest.MonkeyPatch
     ) -> Callable[[str], PublisherRig]:
-        return _adapter_factory(inproc_pubsub_host, monkeypatch)
+        monkeypatch.setenv("PUBSUB_EMULATOR_HOST", f"{pubsub_proxy.host}:{pubsub_proxy.port}")
+        return lambda namespace: EmulatorRig(PubSubPublisher(timeout=2))
+
+    @pytest.fixture
+    def outage(self, pubsub_proxy: FaultProxy) -> OutageHook:
+        return proxy_outage(pubsub_proxy)
 
 
 class TestPubSubPublisherOnGoogleEmulator(PublisherContract):

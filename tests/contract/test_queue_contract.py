@@ -8,12 +8,26 @@ from typing import Any, ClassVar
 
 import boto3
 import pytest
+from botocore.config import Config
 from sqlalchemy import Engine, create_engine
 
 from serpens.fakes import AsyncInMemoryQueue, InMemoryQueue
+from serpens.testing import FaultProxy, PostgresServer
 from serpens_aws import AsyncSQSQueue, SQSQueue
 from serpens_contract import AsyncQueueContract, QueueCapabilities, QueueContract
+from serpens_contract.outage import (
+    ALL_KINDS,
+    FakeOutages,
+    OutageCapabilities,
+    OutageHook,
+    proxy_outage,
+)
 from serpens_sqlalchemy import PostgresQueue
+
+FAKE_OUTAGE = OutageCapabilities(kinds=ALL_KINDS, deadline=0.0)
+# boto3 through a FaultProxy: 0.5 s connect, 2 s read (moto on a loaded machine), one attempt.
+SQS_OUTAGE = OutageCapabilities(kinds=ALL_KINDS, deadline=2.0)
+SQS_CONFIG = Config(connect_timeout=0.5, read_timeout=2.0, retries={"total_max_attempts": 1})
 
 
 class ManualClock:
@@ -39,10 +53,17 @@ FAKE = QueueCapabilities(injectable_clock=True)
 
 class TestInMemoryQueue(QueueContract):
     capabilities: ClassVar[QueueCapabilities] = FAKE
+    outage_capabilities = FAKE_OUTAGE
 
     @pytest.fixture
-    def open_queue(self, clock: ManualClock) -> Callable[[str, bool], InMemoryQueue]:
-        return lambda namespace, fifo: InMemoryQueue(fifo=fifo, clock=clock)
+    def open_queue(
+        self, clock: ManualClock, fake_outages: FakeOutages
+    ) -> Callable[[str, bool], InMemoryQueue]:
+        return lambda namespace, fifo: fake_outages.track(InMemoryQueue(fifo=fifo, clock=clock))
+
+    @pytest.fixture
+    def outage(self, fake_outages: FakeOutages) -> OutageHook:
+        return fake_outages.outage
 
     @pytest.fixture
     def advance_clock(self, clock: ManualClock) -> Callable[[float], None]:
@@ -51,10 +72,19 @@ class TestInMemoryQueue(QueueContract):
 
 class TestAsyncInMemoryQueue(AsyncQueueContract):
     capabilities: ClassVar[QueueCapabilities] = FAKE
+    outage_capabilities = FAKE_OUTAGE
 
     @pytest.fixture
-    def open_async_queue(self, clock: ManualClock) -> Callable[[str, bool], AsyncInMemoryQueue]:
-        return lambda namespace, fifo: AsyncInMemoryQueue(fifo=fifo, clock=clock)
+    def open_async_queue(
+        self, clock: ManualClock, fake_outages: FakeOutages
+    ) -> Callable[[str, bool], AsyncInMemoryQueue]:
+        return lambda namespace, fifo: fake_outages.track(
+            AsyncInMemoryQueue(fifo=fifo, clock=clock)
+        )
+
+    @pytest.fixture
+    def outage(self, fake_outages: FakeOutages) -> OutageHook:
+        return fake_outages.outage
 
     @pytest.fixture
     def advance_clock(self, clock: ManualClock) -> Callable[[float], None]:
@@ -83,27 +113,47 @@ def _create(client: Any, namespace: str, fifo: bool) -> str:
 @pytest.mark.aws
 class TestSQSQueue(QueueContract):
     capabilities: ClassVar[QueueCapabilities] = MOTO
+    outage_capabilities = SQS_OUTAGE
 
     @pytest.fixture
-    def open_queue(self, moto_endpoint: str) -> Callable[[str, bool], SQSQueue]:
-        client = boto3.client("sqs", endpoint_url=moto_endpoint)
+    def open_queue(self, moto_proxy: FaultProxy) -> Callable[[str, bool], SQSQueue]:
+        url = f"http://{moto_proxy.host}:{moto_proxy.port}"
+        client = boto3.client("sqs", endpoint_url=url, config=SQS_CONFIG)
         return lambda namespace, fifo: SQSQueue(_create(client, namespace, fifo), client)
+
+    @pytest.fixture
+    def outage(self, moto_proxy: FaultProxy) -> OutageHook:
+        return proxy_outage(moto_proxy)
 
 
 @pytest.mark.aws
 class TestAsyncSQSQueue(AsyncQueueContract):
     capabilities: ClassVar[QueueCapabilities] = MOTO
+    outage_capabilities = SQS_OUTAGE
 
     @pytest.fixture
-    def open_async_queue(self, moto_endpoint: str) -> Callable[[str, bool], AsyncSQSQueue]:
-        client = boto3.client("sqs", endpoint_url=moto_endpoint)
+    def open_async_queue(self, moto_proxy: FaultProxy) -> Callable[[str, bool], AsyncSQSQueue]:
+        url = f"http://{moto_proxy.host}:{moto_proxy.port}"
+        client = boto3.client("sqs", endpoint_url=url, config=SQS_CONFIG)
         return lambda namespace, fifo: AsyncSQSQueue(_create(client, namespace, fifo), client)
+
+    @pytest.fixture
+    def outage(self, moto_proxy: FaultProxy) -> OutageHook:
+        return proxy_outage(moto_proxy)
+
+
+@pytest.fixture(name="postgres_proxy", scope="module")
+def _postgres_proxy(postgres_server: PostgresServer) -> Iterator[FaultProxy]:
+    with FaultProxy(upstream=(postgres_server.host, postgres_server.port)) as proxy:
+        yield proxy
 
 
 @pytest.fixture(name="postgres_engine", scope="module")
-def _postgres_engine(postgres_url: str) -> Iterator[Engine]:
-    url = postgres_url.replace("postgresql://", "postgresql+psycopg2://", 1)
-    engine = create_engine(url, pool_size=2)
+def _postgres_engine(postgres_url: str, postgres_proxy: FaultProxy) -> Iterator[Engine]:
+    url = postgres_proxy.url_for(postgres_url).replace("postgresql://", "postgresql+psycopg2://", 1)
+    engine = create_engine(
+        url, pool_size=2, pool_pre_ping=True, connect_args={"connect_timeout": 1}
+    )
     PostgresQueue(engine, "setup").create_table()
     yield engine
     engine.dispose()
@@ -111,6 +161,20 @@ def _postgres_engine(postgres_url: str) -> Iterator[Engine]:
 
 @pytest.mark.postgres
 class TestPostgresQueue(QueueContract):
+    # psycopg2 has no client-side read timeout: a frozen server blocks a statement until
+    # the connection dies (see docs/reliability.md); connect is bounded by connect_timeout.
+    outage_capabilities = OutageCapabilities(kinds=ALL_KINDS, deadline=1.0)
+    known_divergences: ClassVar[dict[str, str]] = {
+        "test_a_frozen_backend_raises_timeout_in_time": (
+            "psycopg2 waits forever on a frozen server once connected (no client-side "
+            "statement deadline yet)"
+        )
+    }
+
+    @pytest.fixture
+    def outage(self, postgres_proxy: FaultProxy) -> OutageHook:
+        return proxy_outage(postgres_proxy)
+
     @pytest.fixture
     def open_queue(self, postgres_engine: Engine) -> Callable[[str, bool], PostgresQueue]:
         return lambda namespace, fifo: PostgresQueue(

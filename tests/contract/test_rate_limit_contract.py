@@ -6,8 +6,12 @@ from collections.abc import AsyncIterator, Callable
 
 import pytest
 import redis.asyncio as aioredis
+from redis.asyncio.retry import Retry
+from redis.backoff import NoBackoff
 
 from serpens.rate_limit import RateLimiter
+from serpens.testing import FaultProxy
+from serpens_contract.outage import ALL_KINDS, OutageCapabilities, OutageHook, proxy_outage
 from serpens_contract.rate_limit import RateLimitCapabilities, RateLimitContract
 from serpens_redis import RedisRateLimiter
 
@@ -20,12 +24,23 @@ class TestRateLimiter(RateLimitContract):
 
 class TestRedisRateLimiter(RateLimitContract):
     capabilities = RateLimitCapabilities(shared_quota=True)
+    # a client of your own through a FaultProxy: 1 s socket timeouts, no retries
+    outage_capabilities = OutageCapabilities(kinds=ALL_KINDS, deadline=1.0)
+
+    @pytest.fixture
+    def outage(self, redis_proxy: FaultProxy) -> OutageHook:
+        return proxy_outage(redis_proxy)
 
     @pytest.fixture
     async def open_rate_limiter(
-        self, redis_url: str
+        self, redis_url: str, redis_proxy: FaultProxy
     ) -> AsyncIterator[Callable[[str, float, float, int | None], RedisRateLimiter]]:
-        client = aioredis.Redis.from_url(redis_url)
+        client = aioredis.Redis.from_url(
+            redis_proxy.url_for(redis_url),
+            socket_timeout=1.0,
+            socket_connect_timeout=1.0,
+            retry=Retry(NoBackoff(), 0),
+        )
         names: list[str] = []
 
         def open_limiter(name: str, rate: float, per: float, burst: int | None) -> RedisRateLimiter:

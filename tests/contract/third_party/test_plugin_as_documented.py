@@ -58,17 +58,24 @@ def test_the_documented_module_runs_the_cache_suite_on_the_acme_adapter(project:
     assert row["implementation"] == "test_acme_cache.py::TestAcmeCache"
     assert row["failed"] == 0
     assert row["passed"] >= 30  # every example test and the differential one
-    # The honest differences declared by the capabilities (an in-process store has no
-    # backend outage), and an optional fixture it does not define, are reported skips.
-    assert sorted(skip["test"] for skip in row["skipped"]) == [
+    # The honest differences declared by the capabilities are explicit, reported skips:
+    # whole-second TTLs, no backend outage in an in-process store, no outage hook (a SQLite
+    # file has no server to take down), and an optional fixture it does not define.
+    skipped = {skip["test"]: skip["reason"] for skip in row["skipped"]}
+    assert sorted(skipped) == [
+        "test_a_frozen_backend_raises_timeout_or_misses_in_time",
+        "test_a_refused_backend_raises_unavailable_or_misses_in_time",
+        "test_a_reset_backend_raises_unavailable_or_misses_in_time",
         "test_a_subsecond_ttl_expires_in_real_time",
         "test_an_unreachable_backend_raises_typed_errors",
         "test_an_unreachable_backend_reads_as_misses_and_never_raises",
         "test_the_default_ttl_expires",
     ]
-    reasons = {skip["test"]: skip["reason"] for skip in row["skipped"]}
-    assert "capability 'subsecond_ttl'" in reasons["test_a_subsecond_ttl_expires_in_real_time"]
-    assert "open_cache_with_default_ttl" in reasons["test_the_default_ttl_expires"]
+    assert "capability 'subsecond_ttl'" in skipped["test_a_subsecond_ttl_expires_in_real_time"]
+    assert "open_cache_with_default_ttl" in skipped["test_the_default_ttl_expires"]
+    refused = skipped["test_a_refused_backend_raises_unavailable_or_misses_in_time"]
+    assert "capability 'outage_refused'" in refused
+    assert row["outage"] == "strict, no outage hook"
 
 
 def test_the_suite_fails_an_acme_cache_that_clears_every_namespace(
