@@ -37,6 +37,7 @@ STANDALONE = [
     "lambda_async.py",
     "lambda_cors.py",
     "lambda_handler.py",
+    "lambda_pydantic.py",
     "parameters_fake.py",
     "pubsub_emulator.py",
     "pubsub_fake.py",
