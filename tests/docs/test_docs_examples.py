@@ -32,6 +32,8 @@ STANDALONE = [
     "database_recipes.py",
     "database_sync.py",
     "documents_basic.py",
+    "fastapi_errors.py",
+    "fastapi_fakes.py",
     "http_fake.py",
     "http_shared_transport.py",
     "lambda_async.py",
