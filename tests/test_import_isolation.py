@@ -7,6 +7,7 @@ raise an ImportError that names the extra to install.
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 
@@ -86,7 +87,12 @@ def _import_with_blocked(module: str, blocked: set[str]) -> subprocess.Completed
         capture_output=True,
         text=True,
         check=False,
-        env={"PATH": "/usr/bin:/bin", "PYTHONWARNINGS": "ignore"},
+        # PYTHONPATH kept: the checkout under test, not another install, is imported.
+        env={
+            "PATH": "/usr/bin:/bin",
+            "PYTHONWARNINGS": "ignore",
+            "PYTHONPATH": os.environ.get("PYTHONPATH", ""),
+        },
     )
 
 
@@ -108,3 +114,23 @@ def test_module_without_its_extra_names_the_extra_to_install(module: str) -> Non
     result = _import_with_blocked(module, set(SDK_EXTRAS))
     assert result.returncode != 0, f"{module} imported although every SDK was missing"
     assert "pip install 'serpens[" in result.stderr, result.stderr[-2000:]
+
+
+@pytest.mark.parametrize(
+    ("module", "missing"),
+    [
+        ("serpens_contract", "pytest"),
+        ("serpens_contract.plugin", "pytest"),
+        *(
+            (f"serpens_contract.{suite}", "hypothesis")
+            for suite in ("cache", "document", "http", "publisher", "queue", "repository")
+        ),
+    ],
+)
+def test_contract_suites_without_pytest_or_hypothesis_name_the_contract_extra(
+    module: str, missing: str
+) -> None:
+    result = _import_with_blocked(module, {missing})
+    assert result.returncode != 0, f"{module} imported although {missing} was missing"
+    assert f"{missing!r} is not installed" in result.stderr, result.stderr[-2000:]
+    assert "pip install 'serpens[contract]'" in result.stderr, result.stderr[-2000:]

@@ -12,7 +12,13 @@ from dataclasses import dataclass
 from typing import Any, ClassVar
 
 import pytest
-from hypothesis.stateful import run_state_machine_as_test
+
+try:
+    from hypothesis.stateful import run_state_machine_as_test
+except ModuleNotFoundError as exc:  # pragma: no cover - depends on the environment
+    from serpens.errors import MissingExtraError
+
+    raise MissingExtraError("hypothesis", "contract") from exc
 
 from serpens.errors import ConflictError, NotFoundError, ValidationError
 from serpens_contract._repository_machine import RepositoryMachine
