@@ -36,6 +36,7 @@ STANDALONE = [
     "fastapi_fakes.py",
     "http_fake.py",
     "http_shared_transport.py",
+    "index_cache.py",
     "lambda_async.py",
     "lambda_cors.py",
     "lambda_handler.py",
