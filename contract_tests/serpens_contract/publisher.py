@@ -20,13 +20,19 @@ from decimal import Decimal
 from typing import Any, ClassVar, Protocol
 
 import pytest
-from hypothesis import strategies as st
-from hypothesis.stateful import (
-    RuleBasedStateMachine,
-    precondition,
-    rule,
-    run_state_machine_as_test,
-)
+
+try:
+    from hypothesis import strategies as st
+    from hypothesis.stateful import (
+        RuleBasedStateMachine,
+        precondition,
+        rule,
+        run_state_machine_as_test,
+    )
+except ModuleNotFoundError as exc:  # pragma: no cover - depends on the environment
+    from serpens.errors import MissingExtraError
+
+    raise MissingExtraError("hypothesis", "contract") from exc
 
 from serpens.errors import ConfigurationError, NotFoundError, SerpensError, ValidationError
 from serpens.fakes import InMemoryPublisher

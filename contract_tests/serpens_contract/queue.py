@@ -11,13 +11,19 @@ from datetime import UTC
 from typing import Any, ClassVar, Protocol
 
 import pytest
-from hypothesis import strategies as st
-from hypothesis.stateful import (
-    RuleBasedStateMachine,
-    precondition,
-    rule,
-    run_state_machine_as_test,
-)
+
+try:
+    from hypothesis import strategies as st
+    from hypothesis.stateful import (
+        RuleBasedStateMachine,
+        precondition,
+        rule,
+        run_state_machine_as_test,
+    )
+except ModuleNotFoundError as exc:  # pragma: no cover - depends on the environment
+    from serpens.errors import MissingExtraError
+
+    raise MissingExtraError("hypothesis", "contract") from exc
 
 from serpens.errors import NotFoundError, ValidationError
 from serpens.ports import AsyncQueue, Message, Queue

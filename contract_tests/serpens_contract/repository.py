@@ -16,7 +16,13 @@ from dataclasses import dataclass, field
 from typing import Any, ClassVar, Literal
 
 import pytest
-from hypothesis.stateful import run_state_machine_as_test
+
+try:
+    from hypothesis.stateful import run_state_machine_as_test
+except ModuleNotFoundError as exc:  # pragma: no cover - depends on the environment
+    from serpens.errors import MissingExtraError
+
+    raise MissingExtraError("hypothesis", "contract") from exc
 
 from serpens.errors import (
     BackendTimeoutError,

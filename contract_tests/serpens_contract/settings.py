@@ -34,7 +34,9 @@ def hypothesis_settings(**overrides: Any) -> Any:
     try:
         import hypothesis  # noqa: PLC0415 - the plugin must import without hypothesis
     except ModuleNotFoundError as exc:  # pragma: no cover - depends on the environment
-        raise ImportError("contract suites need hypothesis: pip install 'serpens[test]'") from exc
+        from serpens.errors import MissingExtraError  # noqa: PLC0415 - only when failing
+
+        raise MissingExtraError("hypothesis", "contract") from exc
 
     profile = _profile()
     examples, steps = _PROFILES[profile]

@@ -10,10 +10,11 @@
 
 Events from API Gateway REST (v1), HTTP API (v2) and ALB are accepted. A handler returns
 a body, ``(status, body)``, ``(status, body, headers)`` or :class:`Response`; bodies are
-JSON-encoded with :class:`SchemaEncoder`. Errors map to responses: ``HTTPError`` -> its
-status and message, malformed JSON or a header that is not text -> 400,
-``ValidationError`` -> 422 with field paths, ``NotFoundError`` -> 404, ``ConflictError`` ->
-409 (a generic message: its text names database constraints), an upstream ``HTTPStatusError`` ->
+JSON-encoded with :class:`SchemaEncoder` (pydantic models with ``model_dump(mode="json")``).
+Errors map to responses: ``HTTPError`` -> its status and message, malformed JSON or a
+header that is not text -> 400, ``ValidationError`` (serpens' or pydantic's) -> 422 with
+field paths, ``NotFoundError`` -> 404, ``ConflictError`` -> 409 (a generic message: its
+text names database constraints), an upstream ``HTTPStatusError`` ->
 502, anything else -> 500 with a generic ``{"message": ...}`` body. Every response has
 CORS and ``Content-Type: application/json`` headers; every error is logged and captured in
 elastic-apm when the application configured a client.

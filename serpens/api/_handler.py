@@ -7,6 +7,7 @@ import inspect
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Any, overload
 
+from serpens._pydantic import as_validation_error
 from serpens.api._request import Request
 from serpens.api._response import (
     Cors,
@@ -42,7 +43,7 @@ class LambdaHandler:
             result = self._func(request)
             return build_response(result, request, self._cors)
         except Exception as exc:  # noqa: BLE001 - every failure becomes an error response
-            return error_response(exc, request, self._cors)
+            return error_response(as_validation_error(exc), request, self._cors)
 
 
 class AsyncLambdaHandler:
@@ -78,7 +79,7 @@ class AsyncLambdaHandler:
             result = await self._func(request)
             return build_response(result, request, self._cors)
         except Exception as exc:  # noqa: BLE001 - every failure becomes an error response
-            return error_response(exc, request, self._cors)
+            return error_response(as_validation_error(exc), request, self._cors)
 
 
 CorsOrigins = str | Sequence[str] | None
@@ -94,8 +95,8 @@ def handler(
     """Decorate ``def f(request: api.Request)`` into a Lambda API entry point.
 
     Args:
-        func: the handler; it may return a body (dict, list, Schema, dataclass, str,
-            bytes, ...), ``(status, body)``, ``(status, body, headers)`` or an
+        func: the handler; it may return a body (dict, list, Schema, dataclass, pydantic
+            model, str, bytes, ...), ``(status, body)``, ``(status, body, headers)`` or an
             :class:`~serpens.api.Response`.
         cors_origins: ``"*"`` (default), an allow-list of origins echoed back with
             ``Vary: Origin``, or ``None`` for no CORS header.

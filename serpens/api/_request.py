@@ -9,6 +9,7 @@ from collections.abc import Callable, Mapping
 from typing import Any, Generic, Literal, Self, TypeVar, overload
 from urllib.parse import parse_qs, unquote_plus
 
+from serpens.api._bodies import load_body
 from serpens.api._errors import HTTPError
 
 __all__ = ["AttrDict", "Headers", "Request", "Source"]
@@ -338,3 +339,18 @@ class Request:
             if mime == _JSON_MIME or mime.endswith("+json"):
                 raise HTTPError(400, "Malformed JSON body") from None
             return text
+
+    def body_as(self, model: type[T]) -> T:
+        """The body validated into *model*: a ``Schema`` dataclass or a pydantic model.
+
+        ``request.body_as(NewUser)`` is ``NewUser.load(request.body)`` for a Schema and
+        ``NewUser.model_validate(request.body)`` for a pydantic model, with one error type
+        for both, so a handler answers a bad body with the same 422 whichever it uses.
+
+        Raises:
+            ValidationError: the body does not match *model* (422 in a handler); for a
+                pydantic model the pydantic error is chained as ``__cause__``.
+            HTTPError: the body is declared JSON and does not parse (400).
+            TypeError: *model* is neither a Schema class nor a pydantic model class.
+        """
+        return load_body(model, self.body)
