@@ -117,7 +117,7 @@ def test_outage_cases_catch_each_bug_and_the_report_shows_the_mode(
     pytester.makeini("[pytest]\nasyncio_default_fixture_loop_scope = function\n")
     pytester.makepyfile(test_cells=CELLS)
     reprec = pytester.inline_run(
-        "-p", "no:cacheprovider", "-k", "backend_raises or misses_in_time",
+        "-p", "no:cacheprovider", "-k", "or_misses_in_time",
         "--serpens-contract-report=report.json",
     )  # fmt: skip
     failed = {tuple(r.nodeid.split("::")[1:3]) for r in reprec.getfailures()}

@@ -30,9 +30,6 @@ Shape = tuple[tuple[str, str, str], ...]
 #: Differences a pair is known to have, each with its reason. The test fails when one
 #: appears that is not listed here, and also when a listed one disappears (shrink the list).
 KNOWN_DIFFERENCES: dict[tuple[str, str], tuple[str, ...]] = {
-    # Both expose ``fail_open``: an instance attribute on the sync fake (not seen on its
-    # class), a read-only property on the async one, which delegates to a sync fake.
-    ("serpens.fakes", "AsyncInMemoryCache"): ("only in AsyncInMemoryCache: fail_open",),
     # ``invoke`` awaits the handler inside a running loop (tests, ASGI bridges); a sync
     # handler has nothing to await.
     ("serpens.api", "AsyncLambdaHandler"): ("only in AsyncLambdaHandler: invoke",),
