@@ -44,11 +44,11 @@ from serpens_contract.capabilities import register_capability, requires
 
 __all__ = [
     "ALL_KINDS",
+    "OUTAGE_KINDS",
     "CacheOutageCases",
     "DocumentOutageCases",
     "FakeOutages",
     "HttpOutageCases",
-    "OUTAGE_KINDS",
     "OutageCapabilities",
     "OutageHook",
     "OutageKind",
