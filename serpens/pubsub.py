@@ -13,6 +13,14 @@ JSON, and maps SDK failures to serpens errors: an unreachable broker becomes
 transaction is active, each publish is recorded as a ``messaging`` span labelled with
 the topic.
 
+serpens 2.9's call shapes keep working: ``publish_message(topic, data, ordering_key="",
+attributes=None)`` (``""`` means no key; a value that is not bytes, str or a mapping is
+sent as JSON), ``publish_message_batch(topic, [{"body": ..., "attributes": {...}}],
+ordering_key="")``, a ``topic:endpoint`` suffix published as the attribute
+``endpoint=<suffix>``, ``AsyncPublisher(ordering_key=...)`` as the default key, and a
+missing topic raising ``serpens_pubsub.TopicNotFoundError``, which both
+``except NotFoundError`` and ``except google.api_core.exceptions.NotFound`` catch.
+
 This module is the facade of the specification; the SDK client pair and its error
 map live in the ``serpens_pubsub`` adapter, imported on the first publish.
 """
@@ -24,17 +32,19 @@ import concurrent.futures
 import threading
 from collections.abc import Iterable, Mapping
 from types import TracebackType
-from typing import TYPE_CHECKING, Self
+from typing import TYPE_CHECKING, Any, Self
 
 from serpens._apm import publish_span
 from serpens._config import env_str
 from serpens._rules.publisher import (
     DEFAULT_PUBLISH_TIMEOUT,
     AttributeValue,
+    OutgoingMessage,
+    encode_json,
     prepare,
     publish_timeout,
 )
-from serpens.errors import NotInitializedError, SerpensError
+from serpens.errors import FieldError, NotInitializedError, SerpensError, ValidationError
 from serpens.ports import Payload
 
 if TYPE_CHECKING:
@@ -46,6 +56,37 @@ __all__ = [
     "publish_message",
     "publish_message_batch",
 ]
+
+
+_TOPICS = "/topics/"
+
+
+def _split_endpoint(topic: str) -> tuple[str, str | None]:
+    """Split serpens 2.9's ``projects/P/topics/T:endpoint`` into the topic and the endpoint.
+
+    Topic names cannot contain ``:``, so only a ``:`` after ``/topics/`` starts the
+    suffix; a domain-scoped project (``projects/example.com:p/topics/T``) is kept whole.
+    Returns ``(topic, None)`` when there is no suffix.
+    """
+    head, sep, name = topic.rpartition(_TOPICS) if isinstance(topic, str) else ("", "", "")
+    if not sep or ":" not in name:
+        return topic, None
+    name, _, endpoint = name.partition(":")
+    return f"{head}{sep}{name}", endpoint
+
+
+def _message(
+    topic: str,
+    data: Any,
+    attributes: Mapping[str, AttributeValue] | None,
+    ordering_key: str | None,
+) -> OutgoingMessage:
+    """Validate one message the 2.9 way: endpoint suffix, JSON for other values, ``""`` key."""
+    topic, endpoint = _split_endpoint(topic)
+    if endpoint is not None:
+        attributes = {**(attributes or {}), "endpoint": endpoint}
+    payload: Payload = data if isinstance(data, bytes | str | Mapping) else encode_json(data)
+    return prepare(topic, payload, attributes, ordering_key or None)
 
 
 def _new_clients(timeout: float) -> PublisherClients:
@@ -66,9 +107,14 @@ class AsyncPublisher:
     Args:
         timeout: seconds one publish may take, retries included; default
             ``PUBSUB_PUBLISH_TIMEOUT`` or 60.
+        ordering_key: the key of every publish that does not pass its own (as in serpens
+            2.9); default none. A publish passing ``ordering_key=""`` sends no key.
     """
 
-    def __init__(self, *, timeout: float | None = None) -> None:
+    def __init__(self, *, timeout: float | None = None, ordering_key: str | None = None) -> None:
+        if ordering_key:  # validated now, not at the first publish
+            prepare("projects/p/topics/default-key", b"", {"k": "v"}, ordering_key)
+        self._ordering_key = ordering_key or None
         self._timeout = publish_timeout(timeout)
         self._lock = threading.Lock()
         self._clients: PublisherClients | None = None
@@ -78,6 +124,11 @@ class AsyncPublisher:
     def timeout(self) -> float:
         """Seconds one publish may take, retries included."""
         return self._timeout
+
+    @property
+    def ordering_key(self) -> str | None:
+        """The key of publishes that do not pass their own; ``None``: no key."""
+        return self._ordering_key
 
     def _sdk_clients(self) -> PublisherClients:
         with self._lock:
@@ -97,17 +148,22 @@ class AsyncPublisher:
     ) -> str:
         """Publish *payload* to *topic* (``projects/P/topics/T``) and return the message id.
 
+        *ordering_key* ``None`` uses the publisher's default key, ``""`` sends none. A
+        ``topic:endpoint`` suffix is sent as the attribute ``endpoint``, as in serpens 2.9.
+
         Raises:
             ValidationError: malformed topic, attributes, ordering key or empty message,
                 before any network call.
             SerializationError: the payload cannot be encoded.
-            NotFoundError: the topic does not exist.
+            NotFoundError: the topic does not exist (a ``serpens_pubsub.TopicNotFoundError``,
+                also ``google.api_core.exceptions.NotFound``).
             BackendUnavailableError: the broker could not be reached within the timeout.
             BackendTimeoutError: the broker did not answer within the timeout.
             NotInitializedError: the publisher is closed.
             ConfigurationError: no Google credentials are found.
         """
-        message = prepare(topic, payload, attributes, ordering_key)
+        key = self._ordering_key if ordering_key is None else ordering_key
+        message = _message(topic, payload, attributes, key)
         return await self._sdk_clients().publish(message)
 
     def close(self) -> None:
@@ -163,49 +219,98 @@ def _wait(future: concurrent.futures.Future[str], topic: str, timeout: float) ->
 
 def publish_message(
     topic: str,
-    payload: Payload,
-    *,
+    data: Any,
+    ordering_key: str | None = "",
     attributes: Mapping[str, AttributeValue] | None = None,
-    ordering_key: str | None = None,
+    *,
     timeout: float | None = None,
 ) -> str:
     """Publish one message and wait for its id; the sync twin of :meth:`AsyncPublisher.publish`.
 
-    Uses a process-wide client (one per ``PUBSUB_EMULATOR_HOST`` value) instead of
-    building one per call. Raises the errors :meth:`AsyncPublisher.publish` documents.
+    serpens 2.9's signature: *data* that is not bytes, str or a mapping is sent as JSON;
+    *ordering_key* ``""`` (or ``None``) sends no key; a ``topic:endpoint`` suffix is sent
+    as the attribute ``endpoint``. Uses a process-wide client (one per
+    ``PUBSUB_EMULATOR_HOST`` value) instead of building one per call. Raises the errors
+    :meth:`AsyncPublisher.publish` documents.
     """
-    message = prepare(topic, payload, attributes, ordering_key)
+    message = _message(topic, data, attributes, ordering_key)
     seconds = publish_timeout(timeout)
     clients = _default_clients()
-    with publish_span(topic):
-        return _wait(clients.submit(message, seconds), topic, seconds + _BATCH_SLACK)
+    with publish_span(message.topic):
+        return _wait(clients.submit(message, seconds), message.topic, seconds + _BATCH_SLACK)
+
+
+def _batch_item(
+    index: int,
+    item: object,
+    topic: str,
+    attributes: Mapping[str, AttributeValue] | None,
+    ordering_key: str | None,
+) -> OutgoingMessage:
+    """One message of a batch: ``{"body": ..., "attributes": {...}}``, or a bytes/str body."""
+    if isinstance(item, bytes | str):
+        return _message(topic, item, attributes, ordering_key)
+    if not isinstance(item, Mapping) or "body" not in item:
+        raise ValidationError(
+            "invalid batch",
+            [
+                FieldError(
+                    f"messages[{index}]",
+                    "expected {'body': ..., 'attributes': {...}} (or a str/bytes body), "
+                    f"got {type(item).__name__}"
+                    + (f" with keys {sorted(map(str, item))}" if isinstance(item, Mapping) else ""),
+                )
+            ],
+        )
+    own = item.get("attributes")
+    if own is not None and not isinstance(own, Mapping):
+        raise ValidationError(
+            "invalid batch",
+            [FieldError(f"messages[{index}].attributes", "expected a mapping")],
+        )
+    merged = {**(attributes or {}), **(own or {})}
+    return _message(topic, item["body"], merged, ordering_key)
 
 
 def publish_message_batch(
     topic: str,
-    payloads: Iterable[Payload],
+    messages: Iterable[Mapping[str, Any] | bytes | str],
+    ordering_key: str | None = "",
     *,
     attributes: Mapping[str, AttributeValue] | None = None,
-    ordering_key: str | None = None,
     timeout: float | None = None,
 ) -> list[str]:
-    """Publish many messages (sent in SDK batches) and return their ids in input order.
+    """Publish ``[{"body": ..., "attributes": {...}}, ...]`` and return the ids in input order.
+
+    serpens 2.9's shape: each item's ``body`` is published (JSON unless bytes or str) with
+    that item's ``attributes`` (optional; they override *attributes*, which apply to
+    every item). Other keys of an item are ignored, as in 2.9. A bare str or bytes item
+    is a body without attributes of its own. A mapping without ``body`` is a
+    :class:`~serpens.errors.ValidationError`: publishing it as the body would send the
+    wrapper and drop its attributes. *ordering_key* and a ``topic:endpoint`` suffix apply
+    to every message, as in :func:`publish_message`.
 
     Every message is validated before the first is sent, so bad input publishes
-    nothing. If some publishes fail, the first failure is raised after all have
-    settled, with a note listing the ids that were published.
+    nothing. Messages are sent in SDK batches; if some publishes fail, the first failure
+    is raised after all have settled, with a note listing the ids that were published.
     """
-    messages = [prepare(topic, payload, attributes, ordering_key) for payload in payloads]
+    outgoing = [
+        _batch_item(index, item, topic, attributes, ordering_key)
+        for index, item in enumerate(messages)
+    ]
+    if not outgoing:
+        return []
+    target = outgoing[0].topic
     seconds = publish_timeout(timeout)
     clients = _default_clients()
-    with publish_span(topic):
-        futures = [clients.submit(message, seconds) for message in messages]
+    with publish_span(target):
+        futures = [clients.submit(message, seconds) for message in outgoing]
         concurrent.futures.wait(futures, timeout=seconds + _BATCH_SLACK)
         ids: list[str] = []
         failure: Exception | None = None
         for future in futures:
             try:
-                ids.append(_wait(future, topic, 0.0))
+                ids.append(_wait(future, target, 0.0))
             except SerpensError as exc:
                 failure = failure or exc
         if failure is not None:

@@ -4,6 +4,7 @@ from serpens._extras import require
 
 require("google.cloud.pubsub_v1", "gcp")
 
+from serpens_pubsub._errors import TopicNotFoundError  # noqa: E402 - after the extra check
 from serpens_pubsub._publisher import PubSubPublisher  # noqa: E402 - after the extra check
 
-__all__ = ["PubSubPublisher"]
+__all__ = ["PubSubPublisher", "TopicNotFoundError"]

@@ -20,9 +20,24 @@ from serpens.errors import (
     ValidationError,
 )
 
-__all__ = ["translate", "translate_errors"]
+__all__ = ["TopicNotFoundError", "translate", "translate_errors"]
 
 _Factory = Callable[[BaseException, str], SerpensError]
+
+
+class TopicNotFoundError(NotFoundError, gexc.NotFound):
+    """The topic of a publish does not exist.
+
+    Both a :class:`serpens.errors.NotFoundError` and the SDK's
+    ``google.api_core.exceptions.NotFound``, so ``except NotFound`` written for serpens
+    2.9 (which let the SDK's error through) and ``except NotFoundError`` both catch it.
+    """
+
+    def __init__(self, message: str) -> None:
+        gexc.NotFound.__init__(self, message)  # type: ignore[no-untyped-call]  # untyped SDK
+
+    def __str__(self) -> str:
+        return str(self.message)
 
 
 def _timed_out(_exc: BaseException, topic: str) -> SerpensError:
@@ -49,7 +64,7 @@ def _failed(kind: type[SerpensError], template: str) -> _Factory:
 _TABLE: Final[tuple[tuple[type[BaseException], _Factory], ...]] = (
     (TimeoutError, _timed_out),  # concurrent.futures.TimeoutError is TimeoutError
     (gexc.RetryError, _gave_up),
-    (gexc.NotFound, _failed(NotFoundError, "topic {topic} does not exist")),
+    (gexc.NotFound, _failed(TopicNotFoundError, "topic {topic} does not exist")),
     (gexc.InvalidArgument, _failed(ValidationError, "Pub/Sub rejected the message for {topic}")),
     (
         gexc.DeadlineExceeded,

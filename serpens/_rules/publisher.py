@@ -26,6 +26,7 @@ __all__ = [
     "AttributeValue",
     "OutgoingMessage",
     "encode_attributes",
+    "encode_json",
     "encode_payload",
     "prepare",
     "publish_timeout",
@@ -114,6 +115,25 @@ def _json_default(value: object) -> object:
     raise TypeError(f"{type(value).__name__} is not JSON serialisable")
 
 
+def encode_json(value: object) -> bytes:
+    """Return *value* as compact UTF-8 JSON, with the value rules of :func:`encode_payload`.
+
+    Raises:
+        SerializationError: *value* holds something JSON cannot encode.
+    """
+    try:
+        text = json.dumps(
+            value,
+            separators=(",", ":"),
+            ensure_ascii=False,
+            allow_nan=False,
+            default=_json_default,
+        )
+    except (TypeError, ValueError) as exc:
+        raise SerializationError(f"payload cannot be encoded as JSON: {exc}") from exc
+    return text.encode("utf-8")
+
+
 def encode_payload(payload: Payload) -> bytes:
     """Return the wire bytes of *payload*.
 
@@ -130,17 +150,7 @@ def encode_payload(payload: Payload) -> bytes:
     if isinstance(payload, str):
         return payload.encode("utf-8")
     if isinstance(payload, Mapping):
-        try:
-            text = json.dumps(
-                payload,
-                separators=(",", ":"),
-                ensure_ascii=False,
-                allow_nan=False,
-                default=_json_default,
-            )
-        except (TypeError, ValueError) as exc:
-            raise SerializationError(f"payload cannot be encoded as JSON: {exc}") from exc
-        return text.encode("utf-8")
+        return encode_json(payload)
     raise SerializationError(
         f"payload must be bytes, str or a mapping, got {type(payload).__name__}"
     )

@@ -110,7 +110,8 @@ class TestSyncHelpers:
         self, rig: EmulatorRig, new_topic: Callable[[], str]
     ) -> None:
         topic = new_topic()
-        ids = publish_message_batch(topic, [{"n": i} for i in range(30)], ordering_key="k")
+        messages = [{"body": {"n": i}} for i in range(30)]
+        ids = publish_message_batch(topic, messages, ordering_key="k")
         got = rig.read(topic, 30)
         assert [m.message_id for m in got] == ids
         assert [json.loads(m.data)["n"] for m in got] == list(range(30))
@@ -120,6 +121,8 @@ class TestSyncHelpers:
     ) -> None:
         topic = new_topic()
         with pytest.raises(SerializationError):
+            publish_message_batch(topic, ["ok", {"body": {"x": object()}}, "ok"])
+        with pytest.raises(ValidationError, match=r"messages\[1\]"):
             publish_message_batch(topic, ["ok", 42, "ok"])  # type: ignore[list-item]
         assert rig.read(topic, 0) == []
 
