@@ -173,7 +173,6 @@ def _defined_here(module: ModuleType, obj: object) -> bool:
     )
 
 
-@pytest.mark.parametrize("name", public_modules())
 def _isort_style(name: str) -> tuple[int, str]:
     """ruff's RUF022 order: SCREAMING_CASE constants, then CamelCase classes, then the rest."""
     if name.isupper():
@@ -181,6 +180,7 @@ def _isort_style(name: str) -> tuple[int, str]:
     return (1, name) if name[:1].isupper() else (2, name)
 
 
+@pytest.mark.parametrize("name", public_modules())
 def test_public_module_declares_a_sorted_complete_all(name: str) -> None:
     module = importlib.import_module(name)
     exported = getattr(module, "__all__", None)
