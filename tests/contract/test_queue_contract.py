@@ -154,22 +154,17 @@ def _postgres_engine(postgres_url: str, postgres_proxy: FaultProxy) -> Iterator[
     engine = create_engine(
         url, pool_size=2, pool_pre_ping=True, connect_args={"connect_timeout": 1}
     )
-    PostgresQueue(engine, "setup").create_table()
+    PostgresQueue(engine, "setup", deadline=1.0).create_table()  # the engine's ping: 1 s
     yield engine
     engine.dispose()
 
 
 @pytest.mark.postgres
 class TestPostgresQueue(QueueContract):
-    # psycopg2 has no client-side read timeout: a frozen server blocks a statement until
-    # the connection dies (see docs/reliability.md); connect is bounded by connect_timeout.
-    outage_capabilities = OutageCapabilities(kinds=ALL_KINDS, deadline=1.0)
-    known_divergences: ClassVar[dict[str, str]] = {
-        "test_a_frozen_backend_raises_timeout_in_time": (
-            "psycopg2 waits forever on a frozen server once connected (no client-side "
-            "statement deadline yet)"
-        )
-    }
+    # PostgresQueue(deadline=1.0) bounds every round trip on the client (psycopg2 has no
+    # read timeout), connect_timeout the connect. The worst call on a frozen server: the
+    # pool's pre-ping times out (1 s), then the reconnect does (1 s).
+    outage_capabilities = OutageCapabilities(kinds=ALL_KINDS, deadline=2.0)
 
     @pytest.fixture
     def outage(self, postgres_proxy: FaultProxy) -> OutageHook:
@@ -178,5 +173,5 @@ class TestPostgresQueue(QueueContract):
     @pytest.fixture
     def open_queue(self, postgres_engine: Engine) -> Callable[[str, bool], PostgresQueue]:
         return lambda namespace, fifo: PostgresQueue(
-            postgres_engine, f"{namespace}-{uuid.uuid4().hex[:8]}", fifo=fifo
+            postgres_engine, f"{namespace}-{uuid.uuid4().hex[:8]}", fifo=fifo, deadline=1.0
         )
