@@ -166,8 +166,8 @@ def _check_engine(engine: object) -> None:
     if isinstance(engine, AsyncEngine):
         hint = (
             "it was given an AsyncEngine; PostgresQueue is synchronous: give it a sync "
-            "engine (serpens.database.bind()/get_engine()) and call it from a worker thread "
-            "(asyncio.to_thread) in async code"
+            "engine (serpens.database.bind()/get_engine()), or use AsyncPostgresQueue "
+            "with the AsyncEngine"
         )
     else:
         hint = f"it was given a {type(engine).__name__}"
