@@ -22,6 +22,7 @@ from serpens_sqlalchemy._errors import sqlstate_error, translate_errors  # noqa:
 from serpens_sqlalchemy._types import UTCDateTime, configure_sqlite  # noqa: E402
 
 if TYPE_CHECKING:
+    from serpens_sqlalchemy._async_queue import AsyncPostgresQueue
     from serpens_sqlalchemy._async_repository import AsyncSQLAlchemyRepository
     from serpens_sqlalchemy._queue import PostgresQueue
     from serpens_sqlalchemy._repository import SQLAlchemyRepository
@@ -30,6 +31,7 @@ if TYPE_CHECKING:
     Repository = SQLAlchemyRepository
 
 __all__ = [
+    "AsyncPostgresQueue",
     "AsyncRepository",
     "AsyncSQLAlchemyRepository",
     "PostgresQueue",
@@ -43,6 +45,7 @@ __all__ = [
 
 # public name -> (module, class); the earlier names are aliases of the same classes
 _LAZY: dict[str, tuple[str, str]] = {
+    "AsyncPostgresQueue": ("_async_queue", "AsyncPostgresQueue"),
     "AsyncRepository": ("_async_repository", "AsyncSQLAlchemyRepository"),
     "AsyncSQLAlchemyRepository": ("_async_repository", "AsyncSQLAlchemyRepository"),
     "PostgresQueue": ("_queue", "PostgresQueue"),

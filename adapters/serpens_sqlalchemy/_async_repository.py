@@ -183,6 +183,7 @@ class AsyncSQLAlchemyRepository(RepositoryBase[T], Generic[T]):
 
     async def flush(self) -> None:
         """Write pending objects and changes; a stale version raises ``ConflictError``."""
+        self._check_pending([*self.sess.new, *self.sess.dirty])
         with translate_errors():
             await self.sess.flush()
 

@@ -36,6 +36,7 @@ __all__ = [
     "bound_driver_call",
     "bound_round_trips",
     "connection_socket",
+    "has_deadlines",
     "override_transaction",
     "watchdog",
 ]
@@ -208,6 +209,11 @@ def bound_driver_call(
                 setattr(exc, TIMED_OUT, seconds)
         raise
     watchdog.disarm(armed)
+
+
+def has_deadlines(engine: sa.Engine) -> bool:
+    """Whether :func:`bound_round_trips` already ran on *engine* (``0`` included)."""
+    return hasattr(engine.dialect, _DIALECT_DEADLINE)
 
 
 def bound_round_trips(engine: sa.Engine, *, statement_s: float, ping_s: float) -> None:

@@ -33,16 +33,26 @@ from serpens._rules.queue import (
 )
 from serpens.errors import (
     BackendError,
+    BackendTimeoutError,
     BackendUnavailableError,
     ConfigurationError,
     NotFoundError,
     ValidationError,
 )
 from serpens.ports import Message
+from serpens_sqlalchemy._deadline import (
+    TIMED_OUT,
+    bound_round_trips,
+    has_deadlines,
+    override_transaction,
+)
 
 __all__ = ["PostgresQueue"]
 
 _POLL_SECONDS = 0.1
+_CONNECT_TIMED_OUT = "timeout expired"  # libpq's message when connect_timeout passes
+DEFAULT_DEADLINE_SECONDS = 7.0
+"""A round trip's deadline on an engine that has none (``DB_CLIENT_TIMEOUT_MS``'s default)."""
 # An acknowledged message leaves a tombstone in the dedup table, so acknowledging it
 # again is harmless while a receipt this queue never issued is NotFoundError. The key
 # holds a space, which no FIFO deduplication id may contain, and it lives as long as a
@@ -94,6 +104,17 @@ def _translate(what: str) -> Iterator[None]:
     try:
         yield
     except DBAPIError as exc:
+        deadline = _timed_out(exc)
+        if deadline is not None:
+            raise BackendTimeoutError(
+                f"PostgreSQL did not answer within {deadline:g} s ({what}); "
+                "the connection was dropped"
+            ) from exc
+        if isinstance(exc, OperationalError) and _CONNECT_TIMED_OUT in str(exc.orig):
+            # libpq's connect_timeout: the server accepted nothing, or never answered
+            raise BackendTimeoutError(
+                f"PostgreSQL did not answer the connection in time ({what})"
+            ) from exc
         if getattr(exc.orig, "pgcode", None) == "42P01":
             raise NotFoundError(f"{what}: the queue table does not exist") from exc
         if isinstance(exc, OperationalError) or exc.connection_invalidated:
@@ -101,6 +122,34 @@ def _translate(what: str) -> Iterator[None]:
         raise BackendError(f"PostgreSQL failed on {what}") from exc
     except SQLAlchemyError as exc:
         raise BackendError(f"PostgreSQL failed on {what}") from exc
+
+
+def _timed_out(exc: BaseException) -> float | None:
+    """The client-side deadline that ended *exc* (or the error it replaced), if one did.
+
+    A pooled connection's pre-ping that hit its deadline is replaced by a reconnect; when
+    that fails too, the ping's error is the reconnect's context.
+    """
+    seen: BaseException | None = exc
+    for _ in range(8):
+        if seen is None:
+            return None
+        for candidate in (seen, getattr(seen, "orig", None)):
+            deadline = getattr(candidate, TIMED_OUT, None)
+            if isinstance(deadline, float | int):
+                return float(deadline)
+        seen = seen.__cause__ or seen.__context__
+    return None
+
+
+def _bound(engine: Engine, deadline: float) -> None:
+    """Give *engine* client-side deadlines unless it has its own (``bind()`` gives them).
+
+    psycopg2 has no read timeout: without a deadline a statement on a connection to a
+    frozen server (or through a black-holed route) waits forever.
+    """
+    if not has_deadlines(engine):
+        bound_round_trips(engine, statement_s=deadline, ping_s=deadline)
 
 
 def _check_engine(engine: object) -> None:
@@ -117,8 +166,8 @@ def _check_engine(engine: object) -> None:
     if isinstance(engine, AsyncEngine):
         hint = (
             "it was given an AsyncEngine; PostgresQueue is synchronous: give it a sync "
-            "engine (serpens.database.bind()/get_engine()) and call it from a worker thread "
-            "(asyncio.to_thread) in async code"
+            "engine (serpens.database.bind()/get_engine()), or use AsyncPostgresQueue "
+            "with the AsyncEngine"
         )
     else:
         hint = f"it was given a {type(engine).__name__}"
@@ -135,8 +184,15 @@ class PostgresQueue:
         content_based_dedup: FIFO sends without ``dedup_id`` deduplicate by body.
         visibility_timeout: the default for ``receive`` (seconds).
         table: the table name (``create_table`` creates it and its dedup table).
+        deadline: the client-side deadline of each of this queue's round trips (statements,
+            commit) in seconds; ``None``: the engine's. An engine without deadlines (not
+            from :func:`serpens.database.bind`, which sets ``DB_CLIENT_TIMEOUT_MS``) gets
+            this one, or 7 s, for every round trip including the pool's pre-ping. Past it
+            the connection is dropped and the call raises ``BackendTimeoutError``; so does
+            a connect that passes libpq's ``connect_timeout``.
 
-    Construction does no I/O; call :meth:`create_table` once (it is idempotent).
+    Construction does no I/O (it may install client-side deadlines on *engine*); call
+    :meth:`create_table` once (it is idempotent).
     Receipts are ``<message id>.<token>``; an ``ack`` of a message this queue already
     acknowledged is harmless (for 12 hours, the longest a receipt lives), a receipt
     that is not one of ours is :class:`NotFoundError`, as on SQS.
@@ -151,9 +207,16 @@ class PostgresQueue:
         content_based_dedup: bool = False,
         visibility_timeout: int = DEFAULT_VISIBILITY_TIMEOUT,
         table: str = "serpens_queue",
+        deadline: float | None = None,
     ) -> None:
         check_visibility(visibility_timeout)
         _check_engine(engine)
+        if deadline is not None and not deadline > 0:
+            raise ValidationError(
+                f"deadline must be a positive number of seconds, got {deadline!r}"
+            )
+        _bound(engine, DEFAULT_DEADLINE_SECONDS if deadline is None else deadline)
+        self._deadline = deadline
         self._engine = engine
         self.name = name
         self.fifo = fifo
@@ -162,9 +225,17 @@ class PostgresQueue:
         self._table = _check_identifier(table)
         self._what = f"queue {name!r}"
 
+    @contextmanager
+    def _begin(self) -> Iterator[Connection]:
+        """A transaction whose round trips are bounded by this queue's deadline, if it has one."""
+        with self._engine.begin() as conn:
+            if self._deadline is not None:
+                override_transaction(conn.connection.dbapi_connection, self._deadline)
+            yield conn
+
     def create_table(self) -> None:
         """Create the queue table, its index and its dedup table if they do not exist."""
-        with _translate(self._what), self._engine.begin() as conn:
+        with _translate(self._what), self._begin() as conn:
             conn.execute(text("SELECT pg_advisory_xact_lock(hashtext(:t))"), {"t": self._table})
             for statement in _ddl(self._table):
                 conn.execute(text(statement))
@@ -189,7 +260,7 @@ class PostgresQueue:
         )
         message_id = uuid.uuid4()
         key = dedup_key(body, dedup_id, fifo=self.fifo, content_based=self._content_based_dedup)
-        with _translate(self._what), self._engine.begin() as conn:
+        with _translate(self._what), self._begin() as conn:
             if key is not None:
                 existing = self._dedup(conn, key, message_id)
                 if existing is not None:
@@ -248,7 +319,7 @@ class PostgresQueue:
             " FROM picked WHERE m.id = picked.id RETURNING m.id, m.body, m.attributes,"
             " m.group_id, m.sent_at, m.receive_count, m.receipt, m.seq"
         )
-        with _translate(self._what), self._engine.begin() as conn:
+        with _translate(self._what), self._begin() as conn:
             if self.fifo:
                 conn.execute(
                     text("SELECT pg_advisory_xact_lock(hashtext(:k))"),
@@ -290,7 +361,7 @@ class PostgresQueue:
         """See :meth:`serpens.ports.Queue.ack`."""
         message_id = _message_id(message.receipt)
         tombstone = {"q": self.name, "k": f"{_ACKED}{message_id}", "id": message_id}
-        with _translate(self._what), self._engine.begin() as conn:
+        with _translate(self._what), self._begin() as conn:
             deleted = conn.execute(
                 text(
                     f"DELETE FROM {self._table} WHERE id = :id AND queue = :q"
@@ -330,7 +401,7 @@ class PostgresQueue:
         """See :meth:`serpens.ports.Queue.change_visibility`."""
         check_visibility(timeout)
         message_id = _message_id(message.receipt)
-        with _translate(self._what), self._engine.begin() as conn:
+        with _translate(self._what), self._begin() as conn:
             updated = conn.execute(
                 text(
                     f"UPDATE {self._table} SET visible_at = clock_timestamp()"

@@ -186,6 +186,7 @@ class SQLAlchemyRepository(RepositoryBase[T], Generic[T]):
 
     def flush(self) -> None:
         """Write pending objects and changes; a stale version raises ``ConflictError``."""
+        self._check_pending([*self.sess.new, *self.sess.dirty])
         with translate_errors():
             self.sess.flush()
 

@@ -267,7 +267,21 @@ class RepositoryBase(Generic[T]):
                     # Straight into the instance dict: an INSERT reads values from there,
                     # and no attribute event or validator should fire for "not given".
                     values[key] = None
+            self._info.check_lengths(values)  # String(n): SQLite would store it whole
         return obj
+
+    def _check_pending(self, pending: Iterable[object]) -> None:
+        """Check the string lengths of this model's new and changed objects before a flush.
+
+        PostgreSQL rejects a value longer than its ``String(n)``, SQLite stores it: the
+        shared rule makes both reject it, with the attribute as the error's path.
+        """
+        if not self._info.bounded:
+            return
+        model = self._info.model
+        for obj in pending:
+            if isinstance(obj, model):
+                self._info.check_lengths(sa.inspect(obj).dict)
 
     def _insert_values(self, values: Mapping[str, object]) -> dict[str, object]:
         row = dict(values)

@@ -252,6 +252,29 @@ class RepositoryContract(ContractSuite):
             products.add(Product(name="no sku"))
         assert products.add(Product(sku="a")).sku == "a"
 
+    def test_a_string_longer_than_its_column_is_a_validation_error(self, products: Any) -> None:
+        # PostgreSQL rejects 41 characters in String(40); SQLite and the fake must too.
+        fits, over = "é" * 40, "é" * 41  # characters are counted, not bytes
+        with pytest.raises(ValidationError) as info:
+            products.add(Product(sku="a", name=over))
+        assert [e.path for e in info.value.errors] == ["name"]
+        with pytest.raises(ValidationError):
+            products.upsert({"sku": "a", "name": over}, conflict_on=["sku"])
+        row = {"sku": "b", "price": None, "name": over}
+        with pytest.raises(ValidationError) as info:
+            products.bulk_insert([{**row, "sku": "a", "name": fits}, row])
+        assert [e.path for e in info.value.errors] == ["rows[1].name"]
+        with pytest.raises(ValidationError):
+            products.upsert_many([row], conflict_on=["sku"], update_fields=["name"])
+        assert products.count() == 0  # nothing stored, and the unit of work is usable
+        obj = products.add(Product(sku="a", name=fits))
+        obj.name = over
+        with pytest.raises(ValidationError):
+            products.flush()
+        obj.name = fits
+        products.flush()
+        assert products.get(obj.id).name == fits
+
     def test_unknown_fields_are_validation_errors_before_any_io(self, products: Any) -> None:
         calls: list[Callable[[], object]] = [
             lambda: products.list(colour="red"),

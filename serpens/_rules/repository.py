@@ -41,6 +41,22 @@ class ColumnInfo:
     aware_datetime: bool
     accepts: tuple[type, ...] | None = None
     """Python types a filter or key value must have; ``None`` when the type is not known."""
+    length: int | None = None
+    """Most characters a stored string may have (``String(n)``); ``None`` when unbounded."""
+
+    def check_length(self, value: object, path: str) -> None:
+        """Raise ``ValidationError`` when *value* is a string longer than the column allows.
+
+        PostgreSQL rejects a 41-character value in ``String(40)`` (SQLSTATE 22001), while
+        SQLite and a dictionary would store it; every backend checks it here before any
+        I/O, counting characters as PostgreSQL does.
+        """
+        if self.length is not None and isinstance(value, str) and len(value) > self.length:
+            raise _bad(
+                f"value too long for {self.key}",
+                path,
+                f"at most {self.length} characters, got {len(value)}",
+            )
 
     def check_value(self, value: object, path: str) -> None:
         """Raise ``ValidationError`` when *value* cannot be a value of this column.
@@ -117,6 +133,17 @@ def _accepted_types(column_type: Any) -> tuple[type, ...] | None:  # noqa: PLR09
     return None
 
 
+def _length(column_type: Any) -> int | None:
+    """The character limit of a ``String(n)``-like column type, or ``None``."""
+    import sqlalchemy as sa  # noqa: PLC0415
+
+    impl = column_type.impl_instance if isinstance(column_type, sa.TypeDecorator) else column_type
+    if isinstance(impl, sa.String) and not isinstance(impl, sa.Enum):
+        length = impl.length
+        return length if isinstance(length, int) and length > 0 else None
+    return None
+
+
 class ModelInfo:
     """Columns, keys, unique constraints and version column of one mapped class."""
 
@@ -149,6 +176,7 @@ class ModelInfo:
                 server_default=col.server_default,
                 aware_datetime=isinstance(impl, sa.DateTime) and bool(impl.timezone),
                 accepts=_accepted_types(col.type),
+                length=_length(col.type),
             )
             self._key_of[col] = prop.key
         self.pk: tuple[str, ...] = tuple(self._key_of[c] for c in mapper.primary_key)
@@ -167,6 +195,10 @@ class ModelInfo:
             (self._key_of[col],) for col in self.table.columns if col.unique and col in self._key_of
         )
         self.unique_sets: tuple[tuple[str, ...], ...] = tuple(dict.fromkeys(uniques))
+        self.bounded: tuple[ColumnInfo, ...] = tuple(
+            c for c in self.columns.values() if c.length is not None
+        )
+        """The columns whose stored strings have a length limit."""
         self._targets: dict[tuple[str, ...], tuple[str, ...]] = {}  # conflict_on -> unique set
         self._orders: dict[str | None, tuple[OrderTerm | RawOrder, ...]] = {}  # order_by -> terms
         version_col = mapper.version_id_col
@@ -187,6 +219,13 @@ class ModelInfo:
                 f"unknown {what} for {self.name}",
                 [FieldError(n, f"not a column of {self.name}") for n in unknown],
             )
+
+    def check_lengths(self, values: Mapping[str, object], prefix: str = "") -> None:
+        """Raise ``ValidationError`` (path ``prefix + key``) for a string over its limit."""
+        for column in self.bounded:
+            value = values.get(column.key)
+            if value is not None:
+                column.check_length(value, prefix + column.key)
 
     def filters(self, filters: Mapping[str, object]) -> dict[str, object]:
         """Validate equality filters (``None`` means IS NULL) and return them as a dict."""
@@ -306,6 +345,7 @@ class ModelInfo:
         """
         target = self.conflict_target(conflict_on)
         self.check_fields(values, "value")
+        self.check_lengths(values)
         missing = [k for k in target if k not in values]
         if missing:
             raise ValidationError(
@@ -345,6 +385,10 @@ class ModelInfo:
                     [FieldError(f"rows[{i}]", f"has {sorted(row)}, expected {sorted(keys)}")],
                 )
         self.check_batch_types(batch, keys)
+        for column in self.bounded:
+            if column.key in keys:
+                for i, row in enumerate(batch):
+                    column.check_length(row[column.key], f"rows[{i}].{column.key}")
         return batch
 
     def check_batch_types(self, batch: list[dict[str, object]], keys: Iterable[str]) -> None:

@@ -265,6 +265,7 @@ class RowRules:
                 if not isinstance(value, _IMMUTABLE):
                     self.mutable_values = True
                 row[key] = copy_value(value)
+        self.info.check_lengths(row)  # PostgreSQL's VARCHAR(n) limit, on every backend
         missing = [k for k in self._not_null if row.get(k) is None]
         if missing:
             raise ValidationError(

@@ -124,6 +124,11 @@ class Repository(Protocol[T]):
       unit of work usable; a statement timeout raises
       :class:`serpens.errors.BackendTimeoutError`; an unreachable database raises
       :class:`serpens.errors.BackendUnavailableError`.
+    - Limits: a string longer than its column's ``String(n)``/``VARCHAR(n)`` (counted in
+      characters, as PostgreSQL counts them) raises :class:`serpens.errors.ValidationError`
+      whose path names the field (``name``, or ``rows[i].name`` in a batch), on every
+      backend: SQLite and the fake enforce what PostgreSQL does. Objects are checked when
+      added and when the repository flushes them; nothing is stored.
     - There is deliberately no hard delete and no partial update.
     """
 

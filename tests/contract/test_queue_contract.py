@@ -10,6 +10,8 @@ import boto3
 import pytest
 from botocore.config import Config
 from sqlalchemy import Engine, create_engine
+from sqlalchemy.ext.asyncio import create_async_engine
+from sqlalchemy.pool import NullPool
 
 from serpens.fakes import AsyncInMemoryQueue, InMemoryQueue
 from serpens.testing import FaultProxy, PostgresServer
@@ -22,7 +24,7 @@ from serpens_contract.outage import (
     OutageHook,
     proxy_outage,
 )
-from serpens_sqlalchemy import PostgresQueue
+from serpens_sqlalchemy import AsyncPostgresQueue, PostgresQueue
 
 FAKE_OUTAGE = OutageCapabilities(kinds=ALL_KINDS, deadline=0.0)
 # boto3 through a FaultProxy: 0.5 s connect, 2 s read (moto on a loaded machine), one attempt.
@@ -154,22 +156,17 @@ def _postgres_engine(postgres_url: str, postgres_proxy: FaultProxy) -> Iterator[
     engine = create_engine(
         url, pool_size=2, pool_pre_ping=True, connect_args={"connect_timeout": 1}
     )
-    PostgresQueue(engine, "setup").create_table()
+    PostgresQueue(engine, "setup", deadline=1.0).create_table()  # the engine's ping: 1 s
     yield engine
     engine.dispose()
 
 
 @pytest.mark.postgres
 class TestPostgresQueue(QueueContract):
-    # psycopg2 has no client-side read timeout: a frozen server blocks a statement until
-    # the connection dies (see docs/reliability.md); connect is bounded by connect_timeout.
-    outage_capabilities = OutageCapabilities(kinds=ALL_KINDS, deadline=1.0)
-    known_divergences: ClassVar[dict[str, str]] = {
-        "test_a_frozen_backend_raises_timeout_in_time": (
-            "psycopg2 waits forever on a frozen server once connected (no client-side "
-            "statement deadline yet)"
-        )
-    }
+    # PostgresQueue(deadline=1.0) bounds every round trip on the client (psycopg2 has no
+    # read timeout), connect_timeout the connect. The worst call on a frozen server: the
+    # pool's pre-ping times out (1 s), then the reconnect does (1 s).
+    outage_capabilities = OutageCapabilities(kinds=ALL_KINDS, deadline=2.0)
 
     @pytest.fixture
     def outage(self, postgres_proxy: FaultProxy) -> OutageHook:
@@ -178,5 +175,33 @@ class TestPostgresQueue(QueueContract):
     @pytest.fixture
     def open_queue(self, postgres_engine: Engine) -> Callable[[str, bool], PostgresQueue]:
         return lambda namespace, fifo: PostgresQueue(
-            postgres_engine, f"{namespace}-{uuid.uuid4().hex[:8]}", fifo=fifo
+            postgres_engine, f"{namespace}-{uuid.uuid4().hex[:8]}", fifo=fifo, deadline=1.0
         )
+
+
+@pytest.mark.postgres
+class TestAsyncPostgresQueue(AsyncQueueContract):
+    # asyncpg through the proxy; each test runs its own event loop, so the engine opens a
+    # connection per call (NullPool) and no pooled connection outlives its loop. Frozen:
+    # a statement ends at the 1 s deadline, a connect at asyncpg's 1 s connect timeout.
+    outage_capabilities = OutageCapabilities(kinds=ALL_KINDS, deadline=1.0)
+
+    @pytest.fixture
+    def outage(self, postgres_proxy: FaultProxy) -> OutageHook:
+        return proxy_outage(postgres_proxy)
+
+    @pytest.fixture
+    def open_async_queue(
+        self, postgres_engine: Engine, postgres_proxy: FaultProxy, postgres_url: str
+    ) -> Callable[[str, bool], AsyncPostgresQueue]:
+        assert postgres_engine is not None  # its fixture created the queue table
+        url = postgres_proxy.url_for(postgres_url).replace(
+            "postgresql://", "postgresql+asyncpg://", 1
+        )
+
+        def open_queue(namespace: str, fifo: bool) -> AsyncPostgresQueue:
+            engine = create_async_engine(url, poolclass=NullPool, connect_args={"timeout": 1})
+            name = f"{namespace}-{uuid.uuid4().hex[:8]}"
+            return AsyncPostgresQueue(engine, name, fifo=fifo, deadline=1.0)
+
+        return open_queue

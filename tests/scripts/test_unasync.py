@@ -149,6 +149,7 @@ def test_the_pairs_users_switch_between_are_all_found() -> None:
         ("serpens_sqlalchemy", "SQLAlchemyRepository", "AsyncSQLAlchemyRepository"),
         ("serpens_redis", "RedisCache", "AsyncRedisCache"),
         ("serpens_aws", "SQSQueue", "AsyncSQSQueue"),
+        ("serpens_sqlalchemy", "PostgresQueue", "AsyncPostgresQueue"),
         ("serpens.ports", "Repository", "AsyncRepository"),
     }
     assert expected <= found, sorted(expected - found)

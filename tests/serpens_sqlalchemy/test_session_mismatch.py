@@ -32,9 +32,15 @@ from sqlalchemy.orm import (
     sessionmaker,
 )
 
-from serpens.errors import ConfigurationError
+from serpens.errors import ConfigurationError, ValidationError
 from serpens.fakes import AsyncInMemoryRepository, InMemoryRepository
-from serpens_sqlalchemy import AsyncRepository, PostgresQueue, Repository, configure_sqlite
+from serpens_sqlalchemy import (
+    AsyncPostgresQueue,
+    AsyncRepository,
+    PostgresQueue,
+    Repository,
+    configure_sqlite,
+)
 
 
 class Base(DeclarativeBase):
@@ -194,9 +200,33 @@ class TestQueueAndSqliteHelpers:
     def test_postgres_queue_refuses_an_async_engine(self, postgres_url: str) -> None:
         url = sa.engine.make_url(postgres_url).set(drivername="postgresql+asyncpg")
         engine = create_async_engine(url)
-        with pytest.raises(ConfigurationError, match=r"given an AsyncEngine.*asyncio\.to_thread"):
+        with pytest.raises(ConfigurationError, match=r"given an AsyncEngine.*AsyncPostgresQueue"):
             PostgresQueue(engine, "jobs")  # type: ignore[arg-type]
         asyncio.run(engine.dispose())
+
+    def test_async_postgres_queue_refuses_sync_and_sqlite_engines(self, tmp_path: Path) -> None:
+        engine = sa.create_engine(f"sqlite:///{tmp_path / 'q.db'}")
+        with pytest.raises(ConfigurationError, match=r"needs a sqlalchemy AsyncEngine.*Engine"):
+            AsyncPostgresQueue(engine, "jobs")  # type: ignore[arg-type]
+        engine.dispose()
+        async_engine = create_async_engine(f"sqlite+aiosqlite:///{tmp_path / 'q.db'}")
+        with pytest.raises(ConfigurationError, match=r"needs a PostgreSQL engine.*'sqlite'"):
+            AsyncPostgresQueue(async_engine, "jobs")
+        asyncio.run(async_engine.dispose())
+
+    @pytest.mark.postgres
+    def test_postgres_queues_refuse_a_deadline_that_is_not_positive(
+        self, postgres_url: str
+    ) -> None:
+        url = sa.engine.make_url(postgres_url)
+        engine = sa.create_engine(url.set(drivername="postgresql+psycopg2"))
+        async_engine = create_async_engine(url.set(drivername="postgresql+asyncpg"))
+        with pytest.raises(ValidationError, match="deadline must be a positive"):
+            PostgresQueue(engine, "jobs", deadline=0)
+        with pytest.raises(ValidationError, match="deadline must be a positive"):
+            AsyncPostgresQueue(async_engine, "jobs", deadline=-1.0)
+        engine.dispose()
+        asyncio.run(async_engine.dispose())
 
     def test_postgres_queue_refuses_sqlite_and_sessions(self, tmp_path: Path) -> None:
         engine = sa.create_engine(f"sqlite:///{tmp_path / 'q.db'}")
