@@ -36,9 +36,9 @@ import uuid
 import weakref
 from collections.abc import Awaitable, Callable, Hashable, Iterator
 from contextlib import contextmanager
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
-from itertools import compress, repeat
+from itertools import compress
 from typing import Any, TypeVar
 
 from serpens._json import decimal_to_json
@@ -134,26 +134,32 @@ def _valid(value: Any) -> bool:  # noqa: PLR0911 - one early return per JSON typ
     return True
 
 
-_CONTAINERS = (list, tuple, dict)
+_KNOWN_TYPES = frozenset({str, int, float, bool, type(None), list, tuple, dict, Decimal, date})
+_KNOWN_TYPES |= {datetime, uuid.UUID}
+_CONTAINER_TYPES: dict[type, bool] = {list: True, tuple: True, dict: True}
 _MAX_DEPTH = 200
 _referents = gc.get_referents
 
 
 def _str_keyed(value: Any) -> bool:
-    """Whether every dict in *value* has only ``str`` keys, walked level by level in C.
+    """Whether *value* is made of known types only and its dicts have only ``str`` keys.
 
-    ``gc.get_referents`` of a list or tuple returns its items, and of a dict whose keys
-    are all exact ``str`` (CPython's "unicode" key table) its values only; any other
-    key makes the dict report keys and values. So a level whose referents number
-    exactly the lengths of its containers holds no dict with a non-str key, and the
-    next level is those referents. Leaves (str, numbers, Decimal, date, UUID, ...) are
-    not walked: the encoder itself rejects what is not JSON. ``False`` (the thorough
-    check decides) for container subclasses, a dict that once held a non-str key,
-    nesting deeper than ``_MAX_DEPTH`` levels, or a cycle.
+    Walked level by level in C: one ``type()`` per node, then ``gc.get_referents`` of
+    the level's containers, which returns a list's or tuple's items and, for a dict
+    whose keys are all exact ``str`` (CPython's "unicode" key table), its values only;
+    any other key makes the dict report keys and values. So a level whose referents
+    number exactly the lengths of its containers holds no dict with a non-str key, and
+    the next level is those referents. ``False`` (the thorough check decides) for any
+    other type (subclasses included), a dict that once held a non-str key, nesting
+    deeper than ``_MAX_DEPTH`` levels, or a cycle. Leaves are not checked further:
+    the encoder rejects a non-finite float or Decimal itself.
     """
     level = [value]
     for _ in range(_MAX_DEPTH):
-        containers = list(compress(level, map(isinstance, level, repeat(_CONTAINERS))))
+        types = list(map(type, level))
+        if not _KNOWN_TYPES.issuperset(types):
+            return False
+        containers = list(compress(level, map(_CONTAINER_TYPES.get, types)))
         if not containers:
             return True
         level = _referents(*containers)
