@@ -138,6 +138,7 @@ _KNOWN_TYPES = frozenset({str, int, float, bool, type(None), list, tuple, dict, 
 _KNOWN_TYPES |= {datetime, uuid.UUID}
 _CONTAINER_TYPES: dict[type, bool] = {list: True, tuple: True, dict: True}
 _MAX_DEPTH = 200
+_SMALL = 8  # top-level items below which the recursive check is the cheaper one
 _referents = gc.get_referents
 
 
@@ -201,6 +202,8 @@ def encode(value: object, *, key: str | None = None) -> str:
         SerializationError: *value* (or something inside it, named by its path) is not
             a finite JSON value or has a non-str dict key.
     """
+    if type(value) in _CONTAINER_TYPES and len(value) <= _SMALL and _valid(value):  # type: ignore[arg-type]
+        return _DUMPS(value)  # a small value: the recursive check costs less than the walk's setup
     if _WALKABLE and _str_keyed(value):
         try:
             return _FAST_DUMPS(value)
