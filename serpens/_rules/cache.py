@@ -26,6 +26,7 @@ mechanical rewrite of the async one (``scripts/unasync.py``).
 from __future__ import annotations
 
 import asyncio
+import gc
 import heapq
 import json
 import math
@@ -35,8 +36,9 @@ import uuid
 import weakref
 from collections.abc import Awaitable, Callable, Hashable, Iterator
 from contextlib import contextmanager
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
+from itertools import compress
 from typing import Any, TypeVar
 
 from serpens._json import decimal_to_json
@@ -132,13 +134,81 @@ def _valid(value: Any) -> bool:  # noqa: PLR0911 - one early return per JSON typ
     return True
 
 
+_KNOWN_TYPES = frozenset({str, int, float, bool, type(None), list, tuple, dict, Decimal, date})
+_KNOWN_TYPES |= {datetime, uuid.UUID}
+_CONTAINER_TYPES: dict[type, bool] = {list: True, tuple: True, dict: True}
+_MAX_DEPTH = 200
+_SMALL = 8  # top-level items below which the recursive check is the cheaper one
+_referents = gc.get_referents
+
+
+def _str_keyed(value: Any) -> bool:
+    """Whether *value* is made of known types only and its dicts have only ``str`` keys.
+
+    Walked level by level in C: one ``type()`` per node, then ``gc.get_referents`` of
+    the level's containers, which returns a list's or tuple's items and, for a dict
+    whose keys are all exact ``str`` (CPython's "unicode" key table), its values only;
+    any other key makes the dict report keys and values. So a level whose referents
+    number exactly the lengths of its containers holds no dict with a non-str key, and
+    the next level is those referents. ``False`` (the thorough check decides) for any
+    other type (subclasses included), a dict that once held a non-str key, nesting
+    deeper than ``_MAX_DEPTH`` levels, or a cycle. Leaves are not checked further:
+    the encoder rejects a non-finite float or Decimal itself.
+    """
+    level = [value]
+    for _ in range(_MAX_DEPTH):
+        types = list(map(type, level))
+        if not _KNOWN_TYPES.issuperset(types):
+            return False
+        containers = list(compress(level, map(_CONTAINER_TYPES.get, types)))
+        if not containers:
+            return True
+        level = _referents(*containers)
+        if len(level) != sum(map(len, containers)):
+            return False
+    return False
+
+
+# CPython reports referents as relied on above; elsewhere every value takes the thorough check
+_WALKABLE = (
+    len(_referents({"a": 1})) == 1
+    and len(_referents({1: 1})) == 2  # noqa: PLR2004 - key and value
+    and len(_referents([1, [2]])) == 2  # noqa: PLR2004 - the items
+    and len(_referents((1, "a"))) == 2  # noqa: PLR2004 - the items
+)
+
+
+def _fast_form(value: object) -> object:
+    """JSON ``default`` of the fast path: :func:`_api_form` for finite API values only."""
+    if isinstance(value, _API_TYPES) and not (isinstance(value, Decimal) and not value.is_finite()):
+        return _api_form(value)
+    raise TypeError(type(value).__name__)  # the thorough path names the offending path
+
+
+_FAST_DUMPS = json.JSONEncoder(
+    ensure_ascii=False, allow_nan=False, separators=(",", ":"), default=_fast_form
+).encode
+
+
 def encode(value: object, *, key: str | None = None) -> str:
     """Return the compact JSON text of *value*.
+
+    The usual value (plain JSON, dicts with ``str`` keys) is checked by a walk over its
+    containers in C (:func:`_str_keyed`) and encoded at once; the encoder rejects a
+    non-finite float or a non-JSON leaf, and only then the thorough check runs to name
+    the offending path. Both paths give the same text (the same encoder settings).
 
     Raises:
         SerializationError: *value* (or something inside it, named by its path) is not
             a finite JSON value or has a non-str dict key.
     """
+    if type(value) in _CONTAINER_TYPES and len(value) <= _SMALL and _valid(value):  # type: ignore[arg-type]
+        return _DUMPS(value)  # a small value: the recursive check costs less than the walk's setup
+    if _WALKABLE and _str_keyed(value):
+        try:
+            return _FAST_DUMPS(value)
+        except (TypeError, ValueError, RecursionError):
+            pass  # not JSON, or a cycle: the thorough check below raises with the path
     if not _valid(value):
         # raises, naming the offending path (built only now: the happy path stays cheap)
         _check(value, "value" if key is None else f"the value of {key!r}")

@@ -1,0 +1,109 @@
+"""The cache encoder's fast path stores exactly the text the thorough path stores.
+
+``encode`` checks plain JSON values with a walk in C and encodes them at once; every
+other value takes the thorough check. A user reading an entry written by an older
+serpens (or by the other path) must get identical bytes, and a bad value must still
+raise the named ``SerializationError`` whichever path met it first.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import re
+import uuid
+from collections import OrderedDict, namedtuple
+from decimal import Decimal
+from typing import Any
+
+import pytest
+
+from serpens._rules import cache
+from serpens._rules.cache import encode
+from serpens.errors import SerializationError
+
+Point = namedtuple("Point", "x y")  # noqa: PYI024 - a tuple subclass on purpose
+
+
+def _thorough(value: Any) -> str:
+    """The text of the path every value took before the fast path existed."""
+    cache._check(value, "value")
+    return cache._DUMPS(value)
+
+
+def _deleted_int_key() -> dict[Any, Any]:
+    value: dict[Any, Any] = {1: "gone", "kept": 2}
+    del value[1]
+    return value
+
+
+CORPUS: list[Any] = [
+    None,
+    True,
+    0,
+    -(2**70),
+    1.5,
+    1e16,
+    -0.0,
+    5e-324,
+    "",
+    "plain",
+    'ünïcødé ✓ 𝄞 \u2028 \x00 "quoted" \\ back',
+    [],
+    {},
+    (),
+    [1, "a", None, True, 2.5],
+    (1, (2, (3,))),
+    {"a": 1, "b": [1, 2, {"c": None}], "d": {"e": {"f": [[], {}]}}},
+    {"ключ": "значение", "": 0, "k": [True, False]},
+    [
+        {"id": i, "name": f"user {i}", "price": i * 1.25, "tags": ["x"] * (i % 4)}
+        for i in range(300)
+    ],
+    {"nested": [[[[[[[[[["deep"]]]]]]]]]]},
+    Decimal("12.50"),
+    {"when": dt.datetime(2026, 1, 2, 3, 4, 5, tzinfo=dt.UTC), "day": dt.date(2026, 1, 2)},
+    [uuid.UUID(int=7), Decimal("1e30"), Decimal("0.1")],
+    OrderedDict([("b", 1), ("a", 2)]),
+    Point(1, 2),
+    {"point": Point(1, [2])},
+    _deleted_int_key(),
+    [True, 1, 1.0],
+]
+
+
+@pytest.mark.parametrize("value", CORPUS, ids=lambda v: type(v).__name__)
+def test_the_fast_path_writes_the_same_text_as_the_thorough_path(value: Any) -> None:
+    assert encode(value) == _thorough(value)
+
+
+def test_plain_values_take_the_fast_walk() -> None:
+    # the walk says yes for plain values and no for what the thorough path must see
+    assert cache._str_keyed(CORPUS[18])
+    assert not cache._str_keyed({"a": [{1: "x"}]})
+    assert not cache._str_keyed(_deleted_int_key())
+
+
+@pytest.mark.parametrize(
+    ("value", "path"),
+    [
+        ({1: "a"}, "value"),
+        ([{"ok": 1}, {"a": {2.5: "x"}}], "value[1]['a']"),
+        ({"a": [1, math.nan]}, "value['a'][1]"),
+        ({"a": [math.inf]}, "value['a'][0]"),
+        ({"a": {"b": {1, 2}}}, "value['a']['b']"),
+        ([Decimal("NaN")], "value[0]"),
+        ({"a": b"bytes"}, "value['a']"),
+        ({None: 1}, "value"),
+    ],
+)
+def test_bad_values_raise_naming_their_path(value: Any, path: str) -> None:
+    with pytest.raises(SerializationError, match=re.escape(f"cannot cache {path}:")):
+        encode(value)
+
+
+def test_a_cycle_is_still_refused() -> None:
+    value: list[Any] = [1]
+    value.append(value)
+    with pytest.raises((SerializationError, RecursionError, ValueError)):
+        encode(value)
