@@ -78,7 +78,10 @@ def enabled() -> bool:
     """
     global _installed  # noqa: PLW0603 - looked up once per process
     if _installed is None:
-        _installed = importlib.util.find_spec("opentelemetry.trace") is not None
+        try:
+            _installed = importlib.util.find_spec("opentelemetry.trace") is not None
+        except ModuleNotFoundError:  # no ``opentelemetry`` namespace package at all
+            _installed = False
     return _installed
 
 

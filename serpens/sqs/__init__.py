@@ -249,11 +249,12 @@ def _retry_later(raw: Mapping[str, Any], signal: RetryLater) -> None:
 
 
 def _failed(raw: Mapping[str, Any], exc: BaseException) -> None:
+    fields = {"message_id": raw.get("messageId")}
     if isinstance(exc, RetryLater):
-        logger.info("SQS message %s: %s", raw.get("messageId"), exc)
+        logger.info("SQS message %s: %s", raw.get("messageId"), exc, extra=fields)
         _retry_later(raw, exc)
     else:
-        logger.error("SQS message %s failed", raw.get("messageId"), exc_info=exc)
+        logger.error("SQS message %s failed", raw.get("messageId"), exc_info=exc, extra=fields)
 
 
 def _signals_failure(raw: Mapping[str, Any], result: object) -> bool:
