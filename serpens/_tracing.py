@@ -4,6 +4,8 @@ serpens never requires OpenTelemetry: ``pip install 'serpens[otel]'`` adds the A
 package, and an application that installs an SDK ``TracerProvider`` sees the spans.
 Without the package, :func:`span` returns one shared ``nullcontext`` and the inject and
 extract helpers return at once, so the call sites cost a function call and a global read.
+With the API but no SDK provider set, serpens skips its spans too (they would be
+non-recording); trace context is then not forwarded either.
 opentelemetry is looked up once per process (``importlib.util.find_spec``) and imported
 only on the first span, never at ``import serpens``.
 """
@@ -32,6 +34,7 @@ __all__ = [
     "inject",
     "log_context",
     "record_status",
+    "recording",
     "span",
 ]
 
@@ -54,6 +57,17 @@ class _Otel:
         self.propagate = importlib.import_module("opentelemetry.propagate")
         self.tracer = self.trace.get_tracer("serpens")
         self.kinds = {name: getattr(self.trace.SpanKind, name) for name in _KIND_NAMES}
+        self._noop = (self.trace.ProxyTracerProvider, self.trace.NoOpTracerProvider)
+        self._sdk = False
+
+    def active(self) -> bool:
+        """Whether a real provider (an SDK) is set: without one every span is a no-op.
+
+        The API only lets a provider be set once, so a positive answer is kept.
+        """
+        if not self._sdk:
+            self._sdk = not isinstance(self.trace.get_tracer_provider(), self._noop)
+        return self._sdk
 
 
 _KIND_NAMES = (INTERNAL, CLIENT, SERVER, PRODUCER, CONSUMER)
@@ -85,6 +99,12 @@ def enabled() -> bool:
     return _installed
 
 
+def recording() -> bool:
+    """Return whether spans are recorded: opentelemetry installed and an SDK provider set."""
+    otel = _state if _state is not _UNKNOWN else _otel()
+    return otel is not None and otel.active()
+
+
 def span(
     name: str, kind: str = INTERNAL, attributes: Mapping[str, Any] | None = None
 ) -> contextlib.AbstractContextManager[Any]:
@@ -100,7 +120,7 @@ def span(
         attributes: semantic-convention attributes; never secrets (mask URLs first).
     """
     otel = _state if _state is not _UNKNOWN else _otel()
-    if otel is None:
+    if otel is None or not otel.active():
         return _NULL
     return otel.tracer.start_as_current_span(  # type: ignore[no-any-return]
         name, kind=otel.kinds[kind], attributes=_clean(attributes)
@@ -117,7 +137,7 @@ def _clean(attributes: Mapping[str, Any] | None) -> dict[str, Any] | None:
 def inject(carrier: MutableMapping[str, str]) -> MutableMapping[str, str]:
     """Write the current trace context (``traceparent``...) into *carrier* and return it."""
     otel = _state if _state is not _UNKNOWN else _otel()
-    if otel is not None:
+    if otel is not None and otel.active():
         otel.propagate.inject(carrier)
     return carrier
 
@@ -135,7 +155,7 @@ def consumer_span(
     strings are ignored. Without opentelemetry this is a plain ``yield``.
     """
     otel = _state if _state is not _UNKNOWN else _otel()
-    if otel is None:
+    if otel is None or not otel.active():
         yield
         return
     strings = {str(key).lower(): value for key, value in carrier.items() if isinstance(value, str)}

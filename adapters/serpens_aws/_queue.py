@@ -230,7 +230,8 @@ class SQSQueue:
             request["MessageAttributes"] = with_trace_context(request["MessageAttributes"])
             with _translate(self._what):
                 message_id = self.client.send_message(**request)["MessageId"]
-            current.set_attribute("messaging.message.id", message_id)
+            if current is not None:  # None without an SDK provider
+                current.set_attribute("messaging.message.id", message_id)
             return message_id
 
     def receive(

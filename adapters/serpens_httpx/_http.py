@@ -162,7 +162,8 @@ class HttpxHttpClient(HttpVerbs[HttpxResponse]):
         with _tracing.span(verb, _tracing.CLIENT, attributes) as current:
             outgoing = _tracing.inject(dict(headers or {}))
             response = await self._send(method, url, headers=outgoing, **kwargs)
-            current.set_attribute("http.response.status_code", response.status_code)
+            if current is not None:  # None without an SDK provider
+                current.set_attribute("http.response.status_code", response.status_code)
             return response
 
     async def _send(

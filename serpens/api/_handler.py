@@ -37,7 +37,7 @@ class LambdaHandler:
 
     def __call__(self, event: Mapping[str, Any], context: Any = None) -> dict[str, Any]:
         """Handle one invocation and return the proxy response; never raises ``Exception``."""
-        if _tracing.enabled():
+        if _tracing.recording():
             with _server_span(event, context) as done:
                 return done(self._handle(event, context))
         return self._handle(event, context)
@@ -79,7 +79,7 @@ class AsyncLambdaHandler:
 
     async def invoke(self, event: Mapping[str, Any], context: Any = None) -> dict[str, Any]:
         """Handle one invocation on the running loop; the same response as ``__call__``."""
-        if _tracing.enabled():
+        if _tracing.recording():
             with _server_span(event, context) as done:
                 return done(await self._handle(event, context))
         return await self._handle(event, context)

@@ -292,8 +292,11 @@ def _traced(processor: Callable[[Record], object]) -> Callable[[Record], object]
 
     @functools.wraps(processor)
     def run(record: Record) -> object:
-        with _consumer(record), _tracing.log_context(message_id=record.message_id):
-            return processor(record)
+        with _tracing.log_context(message_id=record.message_id):
+            if not _tracing.recording():
+                return processor(record)
+            with _consumer(record):
+                return processor(record)
 
     return run
 
@@ -305,8 +308,11 @@ def _async_traced(
 
     @functools.wraps(processor)
     async def run(record: Record) -> object:
-        with _consumer(record), _tracing.log_context(message_id=record.message_id):
-            return await processor(record)
+        with _tracing.log_context(message_id=record.message_id):
+            if not _tracing.recording():
+                return await processor(record)
+            with _consumer(record):
+                return await processor(record)
 
     return run
 
