@@ -47,6 +47,7 @@ MODULES = (
     "outage",
     "lambda",
     "schema",
+    "otel",
 )
 PACKAGES = (
     "serpens",
@@ -63,6 +64,8 @@ PACKAGES = (
     "msgspec",
     "aws-lambda-powertools",
     "aiolimiter",
+    "opentelemetry-api",
+    "opentelemetry-sdk",
 )
 RESULTS = Path(__file__).with_name("RESULTS.md")
 

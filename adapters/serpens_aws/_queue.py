@@ -8,7 +8,7 @@ import math
 import threading
 import uuid
 from collections.abc import Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 import boto3
 from botocore.exceptions import ClientError
 
+from serpens import _tracing
 from serpens._rules.queue import (
     AttributeValue,
     check_receive,
@@ -31,7 +32,9 @@ if TYPE_CHECKING:
     from types_boto3_sqs import SQSClient
     from types_boto3_sqs.type_defs import MessageAttributeValueTypeDef, MessageTypeDef
 
-__all__ = ["AsyncSQSQueue", "SQSQueue", "sqs_message_attributes"]
+__all__ = ["AsyncSQSQueue", "SQSQueue", "send_span", "sqs_message_attributes", "with_trace_context"]
+
+_MAX_ATTRIBUTES = 10  # SQS refuses a message with more message attributes
 
 _CODES: Mapping[str, type[SerpensError]] = {
     "AWS.SimpleQueueService.NonExistentQueue": NotFoundError,
@@ -94,6 +97,26 @@ def sqs_message_attributes(
         else:
             out[name] = {"DataType": "Number", "StringValue": _number_text(name, value)}
     return out
+
+
+def send_span(queue_url: str) -> AbstractContextManager[Any]:
+    """Return the OpenTelemetry ``PRODUCER`` span of a send to *queue_url*."""
+    name = queue_url.rsplit("/", 1)[-1]
+    attributes = {
+        "messaging.system": "aws_sqs",
+        "messaging.operation.type": "send",
+        "messaging.destination.name": name,
+    }
+    return _tracing.span(f"{name} send", _tracing.PRODUCER, attributes)
+
+
+def with_trace_context(attributes: dict[str, Any]) -> dict[str, Any]:
+    """Add the current trace context to SQS *attributes* while SQS's limit of 10 allows."""
+    carrier = _tracing.inject({})
+    if carrier and len(attributes) + len(carrier) <= _MAX_ATTRIBUTES:
+        for key, value in carrier.items():
+            attributes.setdefault(key, {"DataType": "String", "StringValue": value})
+    return attributes
 
 
 def _received_attributes(raw: Mapping[str, Any]) -> dict[str, str]:
@@ -196,8 +219,20 @@ class SQSQueue:
                 request["MessageDeduplicationId"] = dedup_id
         else:
             request["DelaySeconds"] = delay_seconds
+        if _tracing.enabled():
+            return self._traced_send(request)
         with _translate(self._what):
             return self.client.send_message(**request)["MessageId"]
+
+    def _traced_send(self, request: dict[str, Any]) -> str:
+        """Send inside a ``PRODUCER`` span, its context in the message attributes."""
+        with send_span(self.queue_url) as current:
+            request["MessageAttributes"] = with_trace_context(request["MessageAttributes"])
+            with _translate(self._what):
+                message_id = self.client.send_message(**request)["MessageId"]
+            if current is not None:  # None without an SDK provider
+                current.set_attribute("messaging.message.id", message_id)
+            return message_id
 
     def receive(
         self,

@@ -8,10 +8,11 @@ the Queue port does not model) still work.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
+from serpens import _tracing
 from serpens.errors import BackendUnavailableError, ValidationError
-from serpens_aws._queue import SQSQueue, _translate
+from serpens_aws._queue import SQSQueue, _translate, send_span, with_trace_context
 
 if TYPE_CHECKING:
     from types_boto3_sqs.type_defs import (
@@ -28,6 +29,14 @@ _RETRIES = 3
 
 def send_raw(queue: SQSQueue, request: Mapping[str, Any]) -> SendMessageResultTypeDef:
     """``SendMessage`` with *request* (``QueueUrl`` is the queue's); return SQS's answer."""
+    if _tracing.enabled():
+        with send_span(queue.queue_url):
+            attributes = with_trace_context(dict(request.get("MessageAttributes") or {}))
+            return _send(queue, {**request, "MessageAttributes": attributes})
+    return _send(queue, request)
+
+
+def _send(queue: SQSQueue, request: Mapping[str, Any]) -> SendMessageResultTypeDef:
     with _translate(f"SQS queue {queue.queue_url.rsplit('/', 1)[-1]!r}"):
         return queue.client.send_message(QueueUrl=queue.queue_url, **request)
 
@@ -41,6 +50,24 @@ def send_raw_batch(
     failing on SQS's side after a few rounds raise :class:`BackendUnavailableError`. The
     error names the entry ids and codes, never a body. Returns the merged answer.
     """
+    if _tracing.enabled():
+        with send_span(queue.queue_url):
+            traced = [
+                {
+                    **entry,
+                    "MessageAttributes": with_trace_context(
+                        dict(entry.get("MessageAttributes") or {})
+                    ),
+                }
+                for entry in entries
+            ]
+            return _send_batch(queue, cast("list[SendMessageBatchRequestEntryTypeDef]", traced))
+    return _send_batch(queue, entries)
+
+
+def _send_batch(
+    queue: SQSQueue, entries: Sequence[SendMessageBatchRequestEntryTypeDef]
+) -> SendMessageBatchResultTypeDef:
     what = f"SQS queue {queue.queue_url.rsplit('/', 1)[-1]!r}"
     pending = list(entries)
     successful: list[Any] = []

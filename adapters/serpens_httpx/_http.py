@@ -9,6 +9,7 @@ from typing import Any, Self
 
 import httpx
 
+from serpens import _tracing
 from serpens._rules.http import HttpVerbs
 from serpens.errors import HTTPStatusError, SerializationError, mask_url
 from serpens.ports._http import Headers, Params
@@ -122,6 +123,61 @@ class HttpxHttpClient(HttpVerbs[HttpxResponse]):
 
         The whole request must end within its timeout (a total deadline, not per read).
         """
+        if _tracing.enabled():
+            return await self._traced(
+                method,
+                url,
+                content=content,
+                json=json,
+                params=params,
+                headers=headers,
+                timeout=timeout,
+                follow_redirects=follow_redirects,
+            )
+        return await self._send(
+            method,
+            url,
+            content=content,
+            json=json,
+            params=params,
+            headers=headers,
+            timeout=timeout,
+            follow_redirects=follow_redirects,
+        )
+
+    async def _traced(
+        self, method: str, url: str, *, headers: Headers, **kwargs: Any
+    ) -> HttpxResponse:
+        """Send the request inside an OpenTelemetry ``CLIENT`` span, the context in its headers."""
+        verb = method.upper()
+        try:
+            host = httpx.URL(url).host or None
+        except httpx.InvalidURL:
+            host = None
+        attributes = {
+            "http.request.method": verb,
+            "url.full": mask_url(url),
+            "server.address": host,
+        }
+        with _tracing.span(verb, _tracing.CLIENT, attributes) as current:
+            outgoing = _tracing.inject(dict(headers or {}))
+            response = await self._send(method, url, headers=outgoing, **kwargs)
+            if current is not None:  # None without an SDK provider
+                current.set_attribute("http.response.status_code", response.status_code)
+            return response
+
+    async def _send(
+        self,
+        method: str,
+        url: str,
+        *,
+        content: bytes | None,
+        json: Any,
+        params: Params,
+        headers: Headers,
+        timeout: float | None,
+        follow_redirects: bool,
+    ) -> HttpxResponse:
         deadline = total_seconds(self._client.timeout if timeout is None else timeout)
         with translate_errors(method, url):
             call = self._client.request(

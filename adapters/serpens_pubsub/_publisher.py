@@ -19,6 +19,7 @@ from google.api_core import retry as gretry
 from google.auth import exceptions as auth_exceptions
 from google.cloud import pubsub_v1
 
+from serpens import _tracing
 from serpens._apm import async_publish_span
 from serpens._rules.publisher import AttributeValue, OutgoingMessage, prepare, publish_timeout
 from serpens.errors import ConfigurationError, NotInitializedError
@@ -93,6 +94,28 @@ class PublisherClients:
         """
         ordered = bool(message.ordering_key)
         client = self._client(ordered=ordered)
+        if not _tracing.enabled():
+            return self._submit(client, message, message.attributes, ordered, timeout)
+        with _tracing.span(
+            f"{message.topic.rsplit('/', 1)[-1]} publish",
+            _tracing.PRODUCER,
+            {
+                "messaging.system": "gcp_pubsub",
+                "messaging.operation.type": "send",
+                "messaging.destination.name": message.topic,
+            },
+        ):
+            attributes = _tracing.inject(dict(message.attributes))
+            return self._submit(client, message, attributes, ordered, timeout)
+
+    def _submit(
+        self,
+        client: pubsub_v1.PublisherClient,
+        message: OutgoingMessage,
+        attributes: Mapping[str, str],
+        ordered: bool,
+        timeout: float | None,
+    ) -> concurrent.futures.Future[str]:
         timeout = self.timeout if timeout is None else timeout
         retry = self._retry if timeout == self.timeout else self._retry.with_timeout(timeout)
         try:
@@ -103,7 +126,7 @@ class PublisherClients:
                     ordering_key=message.ordering_key,
                     retry=None,
                     timeout=timeout,
-                    **message.attributes,
+                    **attributes,
                 )
                 future.add_done_callback(lambda f: self._resume_on_failure(client, message, f))
             else:
@@ -112,7 +135,7 @@ class PublisherClients:
                     message.data,
                     retry=retry,
                     timeout=timeout,
-                    **message.attributes,
+                    **attributes,
                 )
         except RuntimeError as exc:  # the SDK's "Cannot publish on a stopped publisher."
             raise NotInitializedError("the publisher is closed; create a new one") from exc

@@ -20,6 +20,7 @@ from collections.abc import Callable
 import redis
 from redis import asyncio as aioredis
 
+from serpens import _tracing
 from serpens.errors import mask_url
 from serpens_redis._errors import WRITE_REJECTED
 from serpens_redis._pool import describe
@@ -27,6 +28,7 @@ from serpens_redis._pool import describe
 __all__ = ["FailOpen", "guard_for", "logger"]
 
 logger = logging.getLogger("serpens.cache")
+logger.addFilter(_tracing.LOG_FIELDS)
 
 
 class FailOpen:

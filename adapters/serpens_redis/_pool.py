@@ -11,6 +11,7 @@ import redis
 from redis import asyncio as aioredis
 from redis.backoff import NoBackoff
 
+from serpens import _tracing
 from serpens.errors import ConfigurationError, mask_url
 
 __all__ = [
@@ -172,7 +173,32 @@ def async_executor(client: aioredis.Redis) -> Callable[..., Awaitable[Any]]:
         finally:
             await pool.release(conn)
 
-    return execute
+    if not _tracing.enabled():
+        return execute
+    attributes = _span_attributes(pool.connection_kwargs)
+
+    async def traced(*args: Any) -> Any:
+        with _tracing.span(str(args[0]), _tracing.CLIENT, _command(attributes, args)):
+            return await execute(*args)
+
+    return traced
+
+
+def _span_attributes(kwargs: dict[str, Any]) -> dict[str, Any]:
+    """Semantic-convention attributes of a pool's server: no password, no key, no value."""
+    attributes: dict[str, Any] = {"db.system": "redis", "db.system.name": "redis"}
+    if kwargs.get("path"):
+        attributes["server.address"] = str(kwargs["path"])
+    else:
+        attributes["server.address"] = str(kwargs.get("host", "localhost"))
+        attributes["server.port"] = int(kwargs.get("port", 6379))
+    attributes["db.namespace"] = str(kwargs.get("db", 0))
+    return attributes
+
+
+def _command(attributes: dict[str, Any], args: tuple[Any, ...]) -> dict[str, Any]:
+    """The span attributes of one command: the command name only (keys may be personal)."""
+    return {**attributes, "db.operation.name": str(args[0]), "db.operation": str(args[0])}
 
 
 def sync_executor(client: redis.Redis) -> Callable[..., Any]:
@@ -189,4 +215,12 @@ def sync_executor(client: redis.Redis) -> Callable[..., Any]:
         finally:
             pool.release(conn)
 
-    return execute
+    if not _tracing.enabled():
+        return execute
+    attributes = _span_attributes(pool.connection_kwargs)
+
+    def traced(*args: Any) -> Any:
+        with _tracing.span(str(args[0]), _tracing.CLIENT, _command(attributes, args)):
+            return execute(*args)
+
+    return traced

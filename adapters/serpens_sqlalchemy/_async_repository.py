@@ -19,6 +19,7 @@ from serpens.ports import CursorPage, OrderBy, Page
 from serpens_sqlalchemy._errors import translate, translate_errors
 from serpens_sqlalchemy._repository_bulk import acopy_records, aexecute_many
 from serpens_sqlalchemy._repository_statements import RepositoryBase, untouched
+from serpens_sqlalchemy._tracing import traced_methods
 
 __all__ = ["AsyncSQLAlchemyRepository"]
 
@@ -56,6 +57,7 @@ class _FirstWrite:
             raise failure
 
 
+@traced_methods
 class AsyncSQLAlchemyRepository(RepositoryBase[T], Generic[T]):
     """CRUD for one mapped model over an ``AsyncSession``: the ``AsyncRepository`` port.
 

@@ -22,6 +22,7 @@ from serpens.ports import CursorPage, OrderBy, Page
 from serpens_sqlalchemy._errors import translate, translate_errors
 from serpens_sqlalchemy._repository_bulk import copy_records, execute_many
 from serpens_sqlalchemy._repository_statements import RepositoryBase, untouched
+from serpens_sqlalchemy._tracing import traced_methods
 
 __all__ = ["SQLAlchemyRepository"]
 
@@ -59,6 +60,7 @@ class _FirstWrite:
             raise failure
 
 
+@traced_methods
 class SQLAlchemyRepository(RepositoryBase[T], Generic[T]):
     """CRUD for one mapped model over a ``Session``: the ``Repository`` port.
 

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import inspect
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
 from typing import Any, overload
 
+from serpens import _tracing
 from serpens._pydantic import as_validation_error
 from serpens.api._request import Request
 from serpens.api._response import (
@@ -35,6 +37,12 @@ class LambdaHandler:
 
     def __call__(self, event: Mapping[str, Any], context: Any = None) -> dict[str, Any]:
         """Handle one invocation and return the proxy response; never raises ``Exception``."""
+        if _tracing.recording():
+            with _server_span(event, context) as done:
+                return done(self._handle(event, context))
+        return self._handle(event, context)
+
+    def _handle(self, event: Mapping[str, Any], context: Any) -> dict[str, Any]:
         request = None
         try:
             request = Request(event, context)
@@ -71,6 +79,12 @@ class AsyncLambdaHandler:
 
     async def invoke(self, event: Mapping[str, Any], context: Any = None) -> dict[str, Any]:
         """Handle one invocation on the running loop; the same response as ``__call__``."""
+        if _tracing.recording():
+            with _server_span(event, context) as done:
+                return done(await self._handle(event, context))
+        return await self._handle(event, context)
+
+    async def _handle(self, event: Mapping[str, Any], context: Any) -> dict[str, Any]:
         request = None
         try:
             request = Request(event, context)
@@ -80,6 +94,39 @@ class AsyncLambdaHandler:
             return build_response(result, request, self._cors)
         except Exception as exc:  # noqa: BLE001 - every failure becomes an error response
             return error_response(as_validation_error(exc), request, self._cors)
+
+
+@contextlib.contextmanager
+def _server_span(
+    event: Mapping[str, Any], context: Any
+) -> Iterator[Callable[[dict[str, Any]], dict[str, Any]]]:
+    """A ``SERVER`` span continuing the trace in the request headers, and the log context.
+
+    Yields a function that records the response's status on the span and returns it.
+    """
+    request_context = event.get("requestContext") if isinstance(event, Mapping) else None
+    request_context = request_context if isinstance(request_context, Mapping) else {}
+    http = request_context.get("http")
+    method = event.get("httpMethod") or (http.get("method") if isinstance(http, Mapping) else None)
+    route = event.get("resource") or str(event.get("routeKey") or "").partition(" ")[2] or None
+    request_id = request_context.get("requestId") or getattr(context, "aws_request_id", None)
+    headers = event.get("headers")
+    attributes = {
+        "http.request.method": method if isinstance(method, str) else None,
+        "http.route": route if isinstance(route, str) else None,
+        "faas.invocation_id": request_id if isinstance(request_id, str) else None,
+    }
+    name = " ".join(str(part) for part in (attributes["http.request.method"], route) if part)
+    with (
+        _tracing.consumer_span(
+            name or "lambda invoke",
+            headers if isinstance(headers, Mapping) else {},
+            kind=_tracing.SERVER,
+            attributes=attributes,
+        ),
+        _tracing.log_context(request_id=attributes["faas.invocation_id"]),
+    ):
+        yield _tracing.record_status
 
 
 CorsOrigins = str | Sequence[str] | None

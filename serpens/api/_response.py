@@ -15,6 +15,7 @@ from collections.abc import Mapping, Sequence
 from http import HTTPStatus
 from typing import Any
 
+from serpens import _tracing
 from serpens._config import env_str
 from serpens._json import dumps
 from serpens.api._errors import HTTPError
@@ -37,6 +38,7 @@ __all__ = [
 ]
 
 logger = logging.getLogger("serpens.api")
+logger.addFilter(_tracing.LOG_FIELDS)
 
 JSON = "application/json"
 _BINARY = "application/octet-stream"

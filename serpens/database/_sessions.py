@@ -26,6 +26,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from sqlalchemy.orm import Session, SessionTransaction, sessionmaker
 from sqlalchemy.pool import Pool
 
+from serpens import _tracing
 from serpens._config import env_str
 from serpens.database._engine import build_async_engine, build_sync_engine
 from serpens.database._settings import DatabaseSettings, validate_search_path
@@ -48,6 +49,7 @@ __all__ = [
 ]
 
 logger = logging.getLogger("serpens.database")
+logger.addFilter(_tracing.LOG_FIELDS)
 
 # A session's own statement_timeout_ms gets this much more on the client-side deadline.
 _CLIENT_GRACE_S = 2.0

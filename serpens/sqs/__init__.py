@@ -51,7 +51,7 @@ from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any, TypedDict, cast, overload
 
-from serpens import _lambda_loop
+from serpens import _lambda_loop, _tracing
 from serpens._config import env_str
 from serpens._rules.queue import MAX_VISIBILITY_TIMEOUT
 from serpens.errors import ValidationError
@@ -75,6 +75,7 @@ __all__ = [
 ]
 
 logger = logging.getLogger("serpens.sqs")
+logger.addFilter(_tracing.LOG_FIELDS)
 
 _UNSET: Any = object()
 
@@ -248,11 +249,12 @@ def _retry_later(raw: Mapping[str, Any], signal: RetryLater) -> None:
 
 
 def _failed(raw: Mapping[str, Any], exc: BaseException) -> None:
+    fields = {"message_id": raw.get("messageId")}
     if isinstance(exc, RetryLater):
-        logger.info("SQS message %s: %s", raw.get("messageId"), exc)
+        logger.info("SQS message %s: %s", raw.get("messageId"), exc, extra=fields)
         _retry_later(raw, exc)
     else:
-        logger.error("SQS message %s failed", raw.get("messageId"), exc_info=exc)
+        logger.error("SQS message %s failed", raw.get("messageId"), exc_info=exc, extra=fields)
 
 
 def _signals_failure(raw: Mapping[str, Any], result: object) -> bool:
@@ -270,6 +272,49 @@ def _signals_failure(raw: Mapping[str, Any], result: object) -> bool:
         )
         return True
     return False
+
+
+def _consumer(record: Record) -> contextlib.AbstractContextManager[None]:
+    """The ``CONSUMER`` span of one record, continuing the trace in its message attributes."""
+    queue = record.queue_name
+    attributes = {
+        "messaging.system": "aws_sqs",
+        "messaging.operation.type": "process",
+        "messaging.destination.name": queue,
+        "messaging.message.id": record.message_id,
+    }
+    carrier = record.message_attribute_values
+    return _tracing.consumer_span(f"{queue} process", carrier, attributes=attributes)
+
+
+def _traced(processor: Callable[[Record], object]) -> Callable[[Record], object]:
+    """Run *processor* inside the record's span and log context (opentelemetry installed)."""
+
+    @functools.wraps(processor)
+    def run(record: Record) -> object:
+        with _tracing.log_context(message_id=record.message_id):
+            if not _tracing.recording():
+                return processor(record)
+            with _consumer(record):
+                return processor(record)
+
+    return run
+
+
+def _async_traced(
+    processor: Callable[[Record], Awaitable[object]],
+) -> Callable[[Record], Awaitable[object]]:
+    """Async twin of :func:`_traced`."""
+
+    @functools.wraps(processor)
+    async def run(record: Record) -> object:
+        with _tracing.log_context(message_id=record.message_id):
+            if not _tracing.recording():
+                return await processor(record)
+            with _consumer(record):
+                return await processor(record)
+
+    return run
 
 
 def _response(records: Sequence[Mapping[str, Any]], failed: list[int]) -> BatchResponse | None:
@@ -522,9 +567,11 @@ def async_handler(
         raise ValidationError("max_concurrency must be at least 1")
 
     def decorate(processor: Callable[[Record], Awaitable[object]]) -> LambdaHandler:
+        run = _async_traced(processor) if _tracing.enabled() else processor
+
         @functools.wraps(processor)
         def lambda_handler(event: Mapping[str, Any], context: Any = None) -> BatchResponse | None:  # noqa: ARG001 - Lambda's signature
-            return _lambda_loop.run(_run_async(event, processor, max_concurrency))
+            return _lambda_loop.run(_run_async(event, run, max_concurrency))
 
         return lambda_handler
 
@@ -555,9 +602,11 @@ def handler(
         if inspect.iscoroutinefunction(processor):
             return cast("LambdaHandler", async_handler(processor, max_concurrency=max_concurrency))
 
+        run = _traced(processor) if _tracing.enabled() else processor
+
         @functools.wraps(processor)
         def lambda_handler(event: Mapping[str, Any], context: Any = None) -> BatchResponse | None:  # noqa: ARG001 - Lambda's signature
-            return _run_sync(event, processor, skip_group_on_error)
+            return _run_sync(event, run, skip_group_on_error)
 
         return lambda_handler
 

@@ -42,6 +42,7 @@ STANDALONE = [
     "lambda_cors.py",
     "lambda_handler.py",
     "lambda_pydantic.py",
+    "otel_tracing.py",
     "parameters_fake.py",
     "pubsub_29_shapes.py",
     "pubsub_emulator.py",
