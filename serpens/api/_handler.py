@@ -104,7 +104,9 @@ def _server_span(
 
     Yields a function that records the response's status on the span and returns it.
     """
-    request_context = event.get("requestContext") if isinstance(event, Mapping) else None
+    given: object = event  # typed as a Mapping, but Lambda can hand over anything
+    event = given if isinstance(given, Mapping) else {}  # a malformed one: a span and a 400
+    request_context = event.get("requestContext")
     request_context = request_context if isinstance(request_context, Mapping) else {}
     http = request_context.get("http")
     method = event.get("httpMethod") or (http.get("method") if isinstance(http, Mapping) else None)
