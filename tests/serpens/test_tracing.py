@@ -157,6 +157,17 @@ def test_an_api_handler_without_incoming_context_starts_a_trace(
     assert logged[0].trace_id == f"{server.context.trace_id:032x}"  # type: ignore[attr-defined]
 
 
+def test_a_malformed_event_is_a_400_with_its_span(spans: InMemorySpanExporter) -> None:
+    @api.handler
+    def handler(request: api.Request) -> dict[str, str]:
+        return {"ok": "yes"}
+
+    assert handler("not an event", None)["statusCode"] == 400  # type: ignore[arg-type]
+    invoke = _named(spans, "lambda invoke")
+    assert invoke.attributes is not None
+    assert invoke.attributes["http.response.status_code"] == 400
+
+
 # ---------------------------------------------------------------------- SQS -> sqs.handler
 
 
