@@ -25,6 +25,7 @@ from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from opentelemetry.trace import SpanKind
+from opentelemetry.util._once import Once
 from sqlalchemy import create_engine
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
 
@@ -41,13 +42,27 @@ from serpens_sqlalchemy import SQLAlchemyRepository
 _EXPORTER = InMemorySpanExporter()
 
 
+@pytest.fixture(autouse=True, scope="module")
+def _sdk_provider() -> Iterator[None]:
+    """An SDK provider for this module, and none left behind for the rest of the suite.
+
+    The API lets a process set its provider once; the teardown resets that global (as
+    opentelemetry's own test utilities do) and serpens' cached view of it, so that the
+    other modules, which assert exact message attributes and headers, run untraced.
+    """
+    provider = TracerProvider()
+    provider.add_span_processor(SimpleSpanProcessor(_EXPORTER))
+    trace.set_tracer_provider(provider)
+    yield
+    provider.shutdown()
+    trace._TRACER_PROVIDER_SET_ONCE = Once()
+    trace._TRACER_PROVIDER = None
+    _tracing._state = _tracing._UNKNOWN
+
+
 @pytest.fixture(name="spans")
 def _spans() -> Iterator[InMemorySpanExporter]:
-    """The process-wide SDK provider (set once) and an exporter emptied per test."""
-    if not isinstance(trace.get_tracer_provider(), TracerProvider):
-        provider = TracerProvider()
-        provider.add_span_processor(SimpleSpanProcessor(_EXPORTER))
-        trace.set_tracer_provider(provider)
+    """The module's exporter, emptied before and after each test."""
     _EXPORTER.clear()
     yield _EXPORTER
     _EXPORTER.clear()
