@@ -369,8 +369,14 @@ def _own_database(postgres_url: str) -> Iterator[str]:
     from sqlalchemy.engine import make_url  # noqa: PLC0415
     from sqlalchemy.pool import NullPool  # noqa: PLC0415
 
+    from serpens.database._url import normalize_url  # noqa: PLC0415
+
     name = f"compat_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(postgres_url, poolclass=NullPool, isolation_level="AUTOCOMMIT")
+    admin = create_engine(
+        normalize_url(postgres_url, asynchronous=False),
+        poolclass=NullPool,
+        isolation_level="AUTOCOMMIT",
+    )
     with admin.connect() as connection:
         connection.exec_driver_sql(f'CREATE DATABASE "{name}"')
     try:

@@ -16,8 +16,9 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import create_engine, inspect
-from sqlalchemy.engine import make_url
 from sqlalchemy.pool import NullPool
+
+from serpens.database._url import normalize_url
 
 EXAMPLES = Path(__file__).resolve().parents[3] / "docs" / "examples"
 
@@ -137,7 +138,7 @@ def test_autogenerate_then_upgrade_head(tmp_path: Path, url: str, env_py: str | 
 
     _alembic(project, url, "upgrade", "head")  # was NameError: serpens_sqlalchemy
 
-    engine = create_engine(make_url(url), poolclass=NullPool)
+    engine = create_engine(normalize_url(url, asynchronous=False), poolclass=NullPool)
     try:
         with engine.connect() as connection:
             columns = {c["name"]: c for c in inspect(connection).get_columns("users")}

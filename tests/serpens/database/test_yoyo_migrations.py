@@ -10,6 +10,7 @@ from sqlalchemy import create_engine, inspect, text
 from sqlalchemy.pool import NullPool
 
 from serpens import migrations
+from serpens.database._url import normalize_url
 from serpens.errors import ConfigurationError, NotFoundError
 from tests._examples import EXAMPLES, run_example
 
@@ -32,7 +33,7 @@ def _folder(tmp_path: Path) -> Path:
 
 
 def _columns(url: str) -> list[str]:
-    engine = create_engine(url, poolclass=NullPool)
+    engine = create_engine(normalize_url(url, asynchronous=False), poolclass=NullPool)
     try:
         tables = inspect(engine)
         if not tables.has_table("users"):
@@ -73,7 +74,7 @@ def test_a_failing_migration_is_rolled_back_and_raises(fresh_pg_url: str, tmp_pa
     )
     with pytest.raises(Exception, match="no_such_table"):
         migrations.migrate(fresh_pg_url, folder)
-    engine = create_engine(fresh_pg_url, poolclass=NullPool)
+    engine = create_engine(normalize_url(fresh_pg_url, asynchronous=False), poolclass=NullPool)
     try:
         with engine.connect() as connection:
             names = set(connection.scalars(text("SELECT tablename FROM pg_tables")))
