@@ -27,6 +27,7 @@ from serpens.testing import (
 
 _STARTED: list[ServerHandle] = []
 _NOTES: list[str] = []
+_WORKER_LINES: list[str] = []  # pytest-xdist: what the workers reported
 _H = TypeVar("_H", bound=ServerHandle)
 
 
@@ -122,15 +123,36 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             item.add_marker(marker)
 
 
+def _summary_lines() -> list[str]:
+    lines = [
+        f"{handle.backend}: tier={handle.tier} {mask_url(handle.address)} "
+        f"started in {handle.start_seconds:.2f} s"
+        for handle in _STARTED
+    ]
+    return lines + _NOTES
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    """On a pytest-xdist worker, hand this worker's summary lines to the controller."""
+    output = getattr(session.config, "workeroutput", None)
+    if output is not None:
+        output["serpens_test_servers"] = _summary_lines()
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodedown(node: object, error: object) -> None:
+    """On pytest-xdist's controller, gather each worker's servers and notes."""
+    del error
+    lines = getattr(node, "workeroutput", {}).get("serpens_test_servers", [])
+    worker = getattr(getattr(node, "gateway", None), "id", "?")
+    _WORKER_LINES.extend(f"{line} [{worker}]" for line in lines)
+
+
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
     """Say which tier each backend used, where, how long it took to start, and test notes."""
-    if not (_STARTED or _NOTES):
+    lines = _summary_lines() + _WORKER_LINES
+    if not lines:
         return
     terminalreporter.section("serpens test servers")
-    for handle in _STARTED:
-        terminalreporter.write_line(
-            f"{handle.backend}: tier={handle.tier} {mask_url(handle.address)} "
-            f"started in {handle.start_seconds:.2f} s"
-        )
-    for note in _NOTES:
-        terminalreporter.write_line(note)
+    for line in lines:
+        terminalreporter.write_line(line)

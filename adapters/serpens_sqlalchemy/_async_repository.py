@@ -200,7 +200,7 @@ class AsyncSQLAlchemyRepository(RepositoryBase[T], Generic[T]):
         stmt, again = self._upsert_stmt(self._dialect(), values, conflict_on, update_fields)
         async with self._atomic():
             opts = {"populate_existing": True}
-            obj = (await self.sess.scalars(stmt, execution_options=opts)).first()
+            obj: T | None = (await self.sess.scalars(stmt, execution_options=opts)).first()
             if obj is None:  # DO NOTHING hit an existing row: read it in the same transaction
                 obj = (await self.sess.scalars(again)).one()
         return obj

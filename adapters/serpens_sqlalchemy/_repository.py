@@ -203,7 +203,7 @@ class SQLAlchemyRepository(RepositoryBase[T], Generic[T]):
         stmt, again = self._upsert_stmt(self._dialect(), values, conflict_on, update_fields)
         with self._atomic():
             opts = {"populate_existing": True}
-            obj = self.sess.scalars(stmt, execution_options=opts).first()
+            obj: T | None = self.sess.scalars(stmt, execution_options=opts).first()
             if obj is None:  # DO NOTHING hit an existing row: read it in the same transaction
                 obj = self.sess.scalars(again).one()
         return obj

@@ -154,7 +154,7 @@ class RepositoryBase(Generic[T]):
         check_dialect(bind.dialect.name)
 
     @property
-    def query(self) -> sa.Select[tuple[T]]:
+    def query(self) -> sa.Select[Any]:
         """``select(model)``: compose custom statements on it."""
         return sa.select(self.model)
 
@@ -189,24 +189,24 @@ class RepositoryBase(Generic[T]):
             clauses.append(clause)
         return clauses
 
-    def _filtered(self, filters: Mapping[str, object]) -> sa.Select[tuple[T]]:
+    def _filtered(self, filters: Mapping[str, object]) -> sa.Select[Any]:
         stmt = self.query
         return stmt.where(*self._where(filters)) if filters else stmt
 
-    def _get_stmt(self, filters: Mapping[str, object]) -> sa.Select[tuple[T]]:
+    def _get_stmt(self, filters: Mapping[str, object]) -> sa.Select[Any]:
         return self._filtered(filters).order_by(*self._order(None)).limit(1)
 
-    def _count_stmt(self, filters: Mapping[str, object]) -> sa.Select[tuple[int]]:
+    def _count_stmt(self, filters: Mapping[str, object]) -> sa.Select[Any]:
         table = self._info.table
         return sa.select(sa.func.count()).select_from(table).where(*self._where(filters))
 
-    def _exists_stmt(self, filters: Mapping[str, object]) -> sa.Select[tuple[bool]]:
+    def _exists_stmt(self, filters: Mapping[str, object]) -> sa.Select[Any]:
         inner = sa.select(sa.literal(1)).select_from(self._info.table).where(*self._where(filters))
         return sa.select(inner.exists())
 
     def _list_stmt(
         self, order_by: object, limit: int | None, offset: int | None, filters: Mapping[str, object]
-    ) -> sa.Select[tuple[T]]:
+    ) -> sa.Select[Any]:
         self._info.check_window(limit, offset)
         stmt = self._filtered(filters).order_by(*self._order(order_by))
         if limit is not None:
@@ -217,7 +217,7 @@ class RepositoryBase(Generic[T]):
 
     def _page_stmts(
         self, stmt: sa.Select[Any] | None, page: int, size: int, order_by: object
-    ) -> tuple[sa.Select[tuple[int]], sa.Select[Any]]:
+    ) -> tuple[sa.Select[Any], sa.Select[Any]]:
         self._info.check_page(page, size, self.max_page_size)
         base = self.query if stmt is None else stmt
         count = sa.select(sa.func.count()).select_from(base.order_by(None).subquery())
@@ -319,7 +319,7 @@ class RepositoryBase(Generic[T]):
         values: Mapping[str, object],
         conflict_on: Sequence[str],
         update_fields: Sequence[str] | None,
-    ) -> tuple[Insert, sa.Select[tuple[T]]]:
+    ) -> tuple[Insert, sa.Select[Any]]:
         target, fields = self._info.upsert_args(values, conflict_on, update_fields)
         insert = _dialect_insert(dialect, self.model).values(self._insert_values(values))
         stmt = self._on_conflict(insert, target, fields).returning(self.model)

@@ -121,12 +121,28 @@ class _ContractReporter:
                     pytest.mark.xfail(reason=f"known divergence: {reason}", strict=True)
                 )
             implementation = f"{item.nodeid.split('::')[0]}::{cls.__qualname__}"
-            key = f"{_suite_name(cls)}|{implementation}"
-            self.owners[item.nodeid] = key
-            row = self.rows.setdefault(key, _Row(_suite_name(cls), cls.contract, implementation))
             outage = getattr(cls, "outage_capabilities", None)
-            if outage is not None:
-                row.outage = str(outage)
+            described = {
+                "suite": _suite_name(cls),
+                "contract": cls.contract,
+                "implementation": implementation,
+                "outage": None if outage is None else str(outage),
+            }
+            self._own(item.nodeid, described)
+            # Carried by every report of the test, so that the process that prints the
+            # report (pytest-xdist's controller, which collects nothing) can place it.
+            item.user_properties.append((_ROW, json.dumps(described)))
+
+    def _own(self, nodeid: str, described: dict[str, Any]) -> str:
+        key = f"{described['suite']}|{described['implementation']}"
+        self.owners[nodeid] = key
+        row = self.rows.get(key)
+        if row is None:
+            row = _Row(described["suite"], described["contract"], described["implementation"])
+            self.rows[key] = row
+        if described["outage"] is not None:
+            row.outage = described["outage"]
+        return key
 
     def pytest_runtest_setup(self, item: pytest.Item) -> None:
         """Skip, explicitly, a contract test whose required capabilities are not declared."""
@@ -147,16 +163,14 @@ class _ContractReporter:
         backend = getattr(item, "funcargs", {}).get("contract_backend")
         if item.nodeid in self.owners and isinstance(backend, str):
             self.backends.setdefault(item.nodeid, backend)
+            item.user_properties.append((_FIXTURE_BACKEND, backend))
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         """Record each contract test's outcome once, in the row of its implementation."""
-        key = self.owners.get(report.nodeid)
+        key = self._place(report)
         if key is None:
             return
         row = self.rows[key]
-        for name, value in report.user_properties:  # recorded by the cell: wins
-            if name == "serpens_backend" and isinstance(value, str):
-                self.backends[report.nodeid] = value
         test = report.nodeid.split("::")[-1]
         previous = row.outcomes.get(report.nodeid)
         if hasattr(report, "wasxfail"):
@@ -174,8 +188,27 @@ class _ContractReporter:
         elif report.when == "call" and report.passed and previous is None:
             row.outcomes[report.nodeid] = "passed"
 
+    def _place(self, report: pytest.TestReport) -> str | None:
+        """The row key of a contract test's report (``None`` for other tests); its backend."""
+        properties = dict(report.user_properties)
+        key = self.owners.get(report.nodeid)
+        described = properties.get(_ROW)
+        if key is None and isinstance(described, str):
+            key = self._own(report.nodeid, json.loads(described))
+        if key is None:
+            return None
+        backend = properties.get(_FIXTURE_BACKEND)
+        if isinstance(backend, str):
+            self.backends.setdefault(report.nodeid, backend)
+        backend = properties.get("serpens_backend")  # recorded by the cell: wins
+        if isinstance(backend, str):
+            self.backends[report.nodeid] = backend
+        return key
+
     def pytest_terminal_summary(self, terminalreporter: Any) -> None:
-        """Print the capability matrix and write it as JSON."""
+        """Print the capability matrix and write it as JSON (once, by the controller)."""
+        if hasattr(self.config, "workerinput"):  # a pytest-xdist worker: its reports go up
+            return
         for nodeid, backend in self.backends.items():
             backends = self.rows[self.owners[nodeid]].backends
             if backend not in backends:
@@ -205,6 +238,10 @@ class _ContractReporter:
         payload = {"suites": [_public(asdict(row)) for row in rows]}
         path.write_text(json.dumps(payload, indent=2, sort_keys=True) + "\n", encoding="utf-8")
         write(f"contract report written to {path}")
+
+
+_ROW = "serpens_contract_row"
+_FIXTURE_BACKEND = "serpens_contract_backend"
 
 
 def _public(row: dict[str, Any]) -> dict[str, Any]:
