@@ -1,29 +1,47 @@
-"""Elastic APM ``messaging`` spans around publishes; no-ops without elasticapm or a transaction."""
+"""Elastic APM spans where serpens bypasses what elastic-apm instruments; no-ops without it.
+
+Two kinds: a ``messaging`` span around each publish, and the ``db``/``redis`` span of a
+command on the Redis caches' fast path (which skips redis-py's ``execute_command``,
+the method elastic-apm's redis instrumentation wraps), shaped like the one elastic-apm
+records for redis-py so the two look the same in Kibana.
+
+serpens never imports elasticapm: a transaction can only be active in a process that
+imported it, so each span looks the module up in ``sys.modules`` and reads the current
+transaction (a dictionary lookup and a context variable read). Call sites on a hot path
+first ask :func:`installed` once, and keep their plain code when it is false.
+"""
 
 from __future__ import annotations
 
 import contextlib
-import importlib
+import importlib.util
+import sys
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
-__all__ = ["async_publish_span", "publish_span"]
+__all__ = ["async_publish_span", "installed", "publish_span", "redis_span"]
 
-_MISSING = object()
-_apm: Any = None
+_NULL = contextlib.nullcontext()
+_installed: bool | None = None
+
+
+def installed() -> bool:
+    """Return whether elasticapm is installed, without importing it (looked up once)."""
+    global _installed  # noqa: PLW0603 - looked up once per process
+    if _installed is None:
+        try:
+            _installed = importlib.util.find_spec("elasticapm") is not None
+        except ModuleNotFoundError:  # an import hook that hides it
+            _installed = False
+    return _installed
 
 
 def _elasticapm() -> Any:
-    """Return the elasticapm module when installed and a transaction is active, else None."""
-    global _apm  # noqa: PLW0603 - the import is looked up once per process
-    if _apm is None:
-        try:
-            _apm = importlib.import_module("elasticapm")
-        except ModuleNotFoundError:
-            _apm = _MISSING
-    if _apm is _MISSING or _apm.get_transaction_id() is None:
+    """Return the elasticapm module when imported and a transaction is active, else None."""
+    apm = sys.modules.get("elasticapm")
+    if apm is None or apm.get_transaction_id() is None:
         return None
-    return _apm
+    return apm
 
 
 def _span_options(topic: str) -> dict[str, Any]:
@@ -61,3 +79,30 @@ async def async_publish_span(topic: str) -> AsyncIterator[None]:
 
     async with async_capture_span(**_span_options(topic)):
         yield
+
+
+def redis_span(
+    command: str, address: str | None, port: int | None, *, sync: bool | None
+) -> contextlib.AbstractContextManager[Any]:
+    """Return a context manager recording the enclosed Redis *command* as elastic-apm would.
+
+    The span is the one elastic-apm's redis instrumentation records around redis-py's
+    ``execute_command``: named by the command (never the key), type ``db``, subtype
+    ``redis``, action ``query``, a leaf, with ``destination.address`` and
+    ``destination.port`` (elastic-apm fills in ``destination.service`` and
+    ``service.target``). *sync* is ``False`` for ``redis.asyncio`` (as elastic-apm marks
+    its async spans) and ``None`` for the sync client. Without an active transaction it
+    is one shared ``nullcontext``.
+    """
+    apm = _elasticapm()
+    if apm is None:
+        return _NULL
+    return apm.capture_span(  # type: ignore[no-any-return]
+        command,
+        span_type="db",
+        span_subtype="redis",
+        span_action="query",
+        extra={"destination": {"address": address, "port": port}},  # a new dict: spans fill it
+        leaf=True,
+        sync=sync,
+    )

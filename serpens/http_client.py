@@ -23,6 +23,12 @@ Semantics:
   :class:`HttpDeadlineError` is raised, both an
   ``httpx.TimeoutException`` and a :class:`~serpens.errors.BackendTimeoutError`.
   With ``stream=True`` the deadline covers the response headers only.
+- With opentelemetry installed and an SDK ``TracerProvider`` set, every request (``get``,
+  ``post``, ``request``, ``stream``, ``send``) is a ``CLIENT`` span named by its method,
+  and its trace context (``traceparent``) goes in the request headers, exactly as for
+  ``serpens_httpx.HttpxHttpClient`` (see ``docs/observability.md``). elastic-apm's
+  httpx instrumentation records its ``external``/``http`` span and ``traceparent`` as
+  for any ``httpx.AsyncClient``.
 - The client's connection pool belongs to the event loop that created it. When that
   loop has been closed (``asyncio.run`` per invocation, test loops), :func:`get_client`
   builds a fresh client with the same options on the running loop instead of handing
@@ -94,8 +100,8 @@ def _build(options: dict[str, Any]) -> httpx.AsyncClient:
 async def init_client(**kwargs: Any) -> httpx.AsyncClient:
     """Create the process's shared ``httpx.AsyncClient`` and return it.
 
-    The client bounds every request by a total deadline equal to its timeout (see the
-    module docstring); it is an ``httpx.AsyncClient`` subclass.
+    The client bounds every request by a total deadline equal to its timeout and traces
+    it (see the module docstring); it is an ``httpx.AsyncClient`` subclass.
 
     Args:
         **kwargs: passed to ``httpx.AsyncClient``; ``timeout`` defaults to

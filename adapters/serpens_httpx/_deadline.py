@@ -14,7 +14,9 @@ from typing import Any, TypeVar
 
 import httpx
 
+from serpens import _tracing
 from serpens.errors import BackendTimeoutError, mask_url
+from serpens_httpx._spans import traced_send
 
 __all__ = ["DeadlineAsyncClient", "HttpDeadlineError", "run_within", "total_seconds"]
 
@@ -67,16 +69,25 @@ async def run_within(call: Awaitable[_T], seconds: float | None, where: Callable
 
 
 class DeadlineAsyncClient(httpx.AsyncClient):
-    """An ``httpx.AsyncClient`` whose every request has a total deadline.
+    """An ``httpx.AsyncClient`` whose every request has a total deadline and a span.
 
     The deadline of a request is its timeout (the largest part of ``timeout=``, per
     request or the client's); the whole exchange (connect, upload, headers and, unless
     ``stream=True``, the body) must end within it. Per-operation timeouts still apply.
     With ``stream=True`` the deadline covers the response headers only.
+
+    With opentelemetry installed and an SDK provider set, every request is a ``CLIENT``
+    span whose trace context goes in the request headers (see
+    :func:`serpens_httpx._spans.traced_send`); the span covers what the deadline covers.
     """
 
     async def send(self, request: httpx.Request, **kwargs: Any) -> httpx.Response:
         """Send *request* like ``httpx.AsyncClient.send``, bounded by its total deadline."""
+        if _tracing.enabled():
+            return await traced_send(request, lambda: self._send_within(request, kwargs))
+        return await self._send_within(request, kwargs)
+
+    async def _send_within(self, request: httpx.Request, kwargs: dict[str, Any]) -> httpx.Response:
         seconds = total_seconds(request.extensions.get("timeout"))
         return await run_within(
             super().send(request, **kwargs),

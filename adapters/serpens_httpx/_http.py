@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json as jsonlib
-from collections.abc import Mapping
+from collections.abc import Awaitable, Mapping
 from types import TracebackType
 from typing import Any, Self
 
@@ -15,6 +15,7 @@ from serpens.errors import HTTPStatusError, SerializationError, mask_url
 from serpens.ports._http import Headers, Params
 from serpens_httpx._deadline import DeadlineAsyncClient, run_within, total_seconds
 from serpens_httpx._errors import translate_errors
+from serpens_httpx._spans import traced_send
 
 __all__ = ["HttpxHttpClient", "HttpxResponse"]
 
@@ -86,6 +87,12 @@ class HttpxHttpClient(HttpVerbs[HttpxResponse]):
     must end within it, or the request is cancelled with :class:`BackendTimeoutError`.
     httpx's own timeouts bound each read only, so a server trickling bytes slowly would
     otherwise keep a request alive forever.
+
+    With opentelemetry and an SDK provider, every request is a ``CLIENT`` span and its
+    trace context goes in the request headers (``traceparent``), recorded by the
+    client's ``send`` for a ``DeadlineAsyncClient`` (the shared one of
+    ``serpens.http_client``, the one created here), else by the adapter: one span per
+    request either way.
     """
 
     def __init__(
@@ -101,6 +108,8 @@ class HttpxHttpClient(HttpVerbs[HttpxResponse]):
             if client is not None
             else DeadlineAsyncClient(base_url=base_url, timeout=timeout)
         )
+        # a DeadlineAsyncClient records the span of each request itself
+        self._traces = _tracing.enabled() and not isinstance(self._client, DeadlineAsyncClient)
 
     @property
     def client(self) -> httpx.AsyncClient:
@@ -123,64 +132,10 @@ class HttpxHttpClient(HttpVerbs[HttpxResponse]):
 
         The whole request must end within its timeout (a total deadline, not per read).
         """
-        if _tracing.enabled():
-            return await self._traced(
-                method,
-                url,
-                content=content,
-                json=json,
-                params=params,
-                headers=headers,
-                timeout=timeout,
-                follow_redirects=follow_redirects,
-            )
-        return await self._send(
-            method,
-            url,
-            content=content,
-            json=json,
-            params=params,
-            headers=headers,
-            timeout=timeout,
-            follow_redirects=follow_redirects,
-        )
-
-    async def _traced(
-        self, method: str, url: str, *, headers: Headers, **kwargs: Any
-    ) -> HttpxResponse:
-        """Send the request inside an OpenTelemetry ``CLIENT`` span, the context in its headers."""
-        verb = method.upper()
-        try:
-            host = httpx.URL(url).host or None
-        except httpx.InvalidURL:
-            host = None
-        attributes = {
-            "http.request.method": verb,
-            "url.full": mask_url(url),
-            "server.address": host,
-        }
-        with _tracing.span(verb, _tracing.CLIENT, attributes) as current:
-            outgoing = _tracing.inject(dict(headers or {}))
-            response = await self._send(method, url, headers=outgoing, **kwargs)
-            if current is not None:  # None without an SDK provider
-                current.set_attribute("http.response.status_code", response.status_code)
-            return response
-
-    async def _send(
-        self,
-        method: str,
-        url: str,
-        *,
-        content: bytes | None,
-        json: Any,
-        params: Params,
-        headers: Headers,
-        timeout: float | None,
-        follow_redirects: bool,
-    ) -> HttpxResponse:
-        deadline = total_seconds(self._client.timeout if timeout is None else timeout)
+        client = self._client
+        deadline = total_seconds(client.timeout if timeout is None else timeout)
         with translate_errors(method, url):
-            call = self._client.request(
+            request = client.build_request(
                 method,
                 url,
                 content=content,
@@ -188,9 +143,16 @@ class HttpxHttpClient(HttpVerbs[HttpxResponse]):
                 params=params,
                 headers=headers,
                 timeout=httpx.USE_CLIENT_DEFAULT if timeout is None else timeout,
-                follow_redirects=follow_redirects,
             )
-            response = await run_within(call, deadline, lambda: f"{method.upper()} {mask_url(url)}")
+
+            def send() -> Awaitable[httpx.Response]:
+                return run_within(
+                    client.send(request, follow_redirects=follow_redirects),
+                    deadline,
+                    lambda: f"{method.upper()} {mask_url(url)}",
+                )
+
+            response = await (traced_send(request, send) if self._traces else send())
         return HttpxResponse(response)
 
     async def aclose(self) -> None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass
 from typing import Any
 
@@ -11,7 +11,7 @@ import redis
 from redis import asyncio as aioredis
 from redis.backoff import NoBackoff
 
-from serpens import _tracing
+from serpens import _apm, _tracing
 from serpens.errors import ConfigurationError, mask_url
 
 __all__ = [
@@ -24,6 +24,8 @@ __all__ = [
     "sync_executor",
     "sync_pool",
 ]
+
+_NULL = nullcontext()
 
 
 @dataclass(frozen=True, slots=True)
@@ -160,6 +162,11 @@ def async_executor(client: aioredis.Redis) -> Callable[..., Awaitable[Any]]:
     handles timeouts and disconnects on a socket error or a cancelled read, exactly as
     under ``execute_command``. Other clients (single-connection, cluster, subclasses)
     go through their own ``execute_command``.
+
+    Commands keep the spans instrumentations record around ``execute_command``: an
+    OpenTelemetry ``CLIENT`` span and elastic-apm's ``db``/``redis`` span (see
+    :class:`_Spans`). Without opentelemetry and elasticapm installed the function is
+    the bare one.
     """
     if type(client) is not aioredis.Redis or client.single_connection_client:
         return client.execute_command
@@ -173,32 +180,64 @@ def async_executor(client: aioredis.Redis) -> Callable[..., Awaitable[Any]]:
         finally:
             await pool.release(conn)
 
-    if not _tracing.enabled():
+    spans = _Spans.of(pool.connection_kwargs, sync=False)
+    if spans is None:
         return execute
-    attributes = _span_attributes(pool.connection_kwargs)
 
     async def traced(*args: Any) -> Any:
-        with _tracing.span(str(args[0]), _tracing.CLIENT, _command(attributes, args)):
+        command = str(args[0])
+        with spans.otel(command), spans.apm(command):
             return await execute(*args)
 
     return traced
 
 
-def _span_attributes(kwargs: dict[str, Any]) -> dict[str, Any]:
-    """Semantic-convention attributes of a pool's server: no password, no key, no value."""
-    attributes: dict[str, Any] = {"db.system": "redis", "db.system.name": "redis"}
-    if kwargs.get("path"):
-        attributes["server.address"] = str(kwargs["path"])
-    else:
-        attributes["server.address"] = str(kwargs.get("host", "localhost"))
-        attributes["server.port"] = int(kwargs.get("port", 6379))
-    attributes["db.namespace"] = str(kwargs.get("db", 0))
-    return attributes
+class _Spans:
+    """The spans of one pool's commands: OpenTelemetry's and elastic-apm's, each when on.
 
+    The fast path skips ``execute_command``, which instrumentations wrap, so it records
+    what they would: an OpenTelemetry ``CLIENT`` span (semantic-convention attributes)
+    and the elastic-apm ``db``/``redis`` span. Whether each package is installed is
+    decided once, here; whether a span is recorded (an SDK provider, an active
+    transaction) once per command. Spans name the command, never a key or a value.
+    """
 
-def _command(attributes: dict[str, Any], args: tuple[Any, ...]) -> dict[str, Any]:
-    """The span attributes of one command: the command name only (keys may be personal)."""
-    return {**attributes, "db.operation.name": str(args[0]), "db.operation": str(args[0])}
+    __slots__ = ("_address", "_apm", "_attributes", "_otel", "_port", "_sync")
+
+    def __init__(self, kwargs: dict[str, Any], *, sync: bool, otel: bool, apm: bool) -> None:
+        self._otel, self._apm = otel, apm
+        self._sync: bool | None = None if sync else False  # as elastic-apm marks its spans
+        self._attributes: dict[str, Any] = {"db.system": "redis", "db.system.name": "redis"}
+        path = kwargs.get("path")
+        if path:
+            self._attributes["server.address"] = str(path)
+            self._address, self._port = f"unix://{path}", None
+        else:
+            host, port = str(kwargs.get("host", "localhost")), int(kwargs.get("port", 6379))
+            self._attributes["server.address"], self._attributes["server.port"] = host, port
+            self._address, self._port = host, port
+        self._attributes["db.namespace"] = str(kwargs.get("db", 0))
+
+    @classmethod
+    def of(cls, kwargs: dict[str, Any], *, sync: bool) -> _Spans | None:
+        """The spans of a pool with connection *kwargs*; ``None`` when no tracer is installed."""
+        otel, apm = _tracing.enabled(), _apm.installed()
+        if not (otel or apm):
+            return None
+        return cls(kwargs, sync=sync, otel=otel, apm=apm)
+
+    def otel(self, command: str) -> AbstractContextManager[Any]:
+        """The OpenTelemetry span of *command*, or a no-op without an SDK provider."""
+        if not self._otel or not _tracing.recording():
+            return _NULL
+        attributes = {**self._attributes, "db.operation.name": command, "db.operation": command}
+        return _tracing.span(command, _tracing.CLIENT, attributes)
+
+    def apm(self, command: str) -> AbstractContextManager[Any]:
+        """The elastic-apm span of *command*, or a no-op without an active transaction."""
+        if not self._apm:
+            return _NULL
+        return _apm.redis_span(command, self._address, self._port, sync=self._sync)
 
 
 def sync_executor(client: redis.Redis) -> Callable[..., Any]:
@@ -215,12 +254,13 @@ def sync_executor(client: redis.Redis) -> Callable[..., Any]:
         finally:
             pool.release(conn)
 
-    if not _tracing.enabled():
+    spans = _Spans.of(pool.connection_kwargs, sync=True)
+    if spans is None:
         return execute
-    attributes = _span_attributes(pool.connection_kwargs)
 
     def traced(*args: Any) -> Any:
-        with _tracing.span(str(args[0]), _tracing.CLIENT, _command(attributes, args)):
+        command = str(args[0])
+        with spans.otel(command), spans.apm(command):
             return execute(*args)
 
     return traced

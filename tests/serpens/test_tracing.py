@@ -19,6 +19,7 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import boto3
+import httpx
 import pytest
 from opentelemetry import trace
 from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
@@ -29,15 +30,17 @@ from opentelemetry.util._once import Once
 from sqlalchemy import create_engine
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
 
-from serpens import _tracing, api, sqs
+from serpens import _tracing, api, http_client, sqs
 from serpens.errors import ConflictError
 from serpens.pubsub import AsyncPublisher
+from serpens.testing import FaultProxy
 from serpens.testing.pubsub_emulator import InProcessPubSubEmulator
 from serpens_aws import SQSQueue
 from serpens_contract import EmulatorRig
 from serpens_httpx import HttpxHttpClient
 from serpens_redis import AsyncRedisCache, RedisCache
 from serpens_sqlalchemy import SQLAlchemyRepository
+from tests._apm import recorded_apm
 
 _EXPORTER = InMemorySpanExporter()
 
@@ -401,6 +404,89 @@ async def test_http_requests_are_client_spans_with_masked_urls(
     assert response.json()["traceparent"] == _traceparent(span)
 
 
+async def test_the_shared_client_records_the_same_span_and_carries_the_trace(
+    spans: InMemorySpanExporter, echo_url: str
+) -> None:
+    client = await http_client.init_client(base_url=echo_url, timeout=5)
+    try:
+        response = await client.get("/orders?token=abc", headers={"X-Id": "1"})
+        async with client.stream("GET", "/stream") as streamed:
+            await streamed.aread()
+    finally:
+        await http_client.close_client()
+    get, stream = spans.get_finished_spans()
+    assert (get.name, get.kind) == ("GET", SpanKind.CLIENT)
+    port = int(echo_url.rsplit(":", 1)[1])
+    assert dict(get.attributes or {}) == {
+        "http.request.method": "GET",
+        "url.full": f"{echo_url}/orders?token=***",
+        "server.address": "127.0.0.1",
+        "server.port": port,
+        "http.response.status_code": 200,
+    }
+    assert response.json()["traceparent"] == _traceparent(get)
+    assert streamed.json()["traceparent"] == _traceparent(stream)
+    assert stream.name == "GET"
+
+
+async def test_the_adapter_over_the_shared_client_records_one_span_per_request(
+    spans: InMemorySpanExporter, echo_url: str
+) -> None:
+    shared = await http_client.init_client(timeout=5)
+    try:
+        response = await HttpxHttpClient(shared).get(f"{echo_url}/x")
+    finally:
+        await http_client.close_client()
+    (span,) = spans.get_finished_spans()
+    assert response.json()["traceparent"] == _traceparent(span)
+
+
+async def test_the_adapter_over_a_plain_httpx_client_records_the_span_itself(
+    spans: InMemorySpanExporter, echo_url: str
+) -> None:
+    async with httpx.AsyncClient(base_url=echo_url) as raw:
+        response = await HttpxHttpClient(raw).get("/x", params={"api_key": "k1"})
+    span = _named(spans, "GET")
+    assert response.json()["traceparent"] == _traceparent(span)
+    attributes = dict(span.attributes or {})
+    assert attributes["url.full"] == f"{echo_url}/x?api_key=***"
+    assert attributes["http.response.status_code"] == 200
+
+
+async def test_a_refused_request_is_a_failed_span(
+    spans: InMemorySpanExporter, echo_url: str
+) -> None:
+    host, port = echo_url.removeprefix("http://").split(":")
+    with FaultProxy(upstream=(host, int(port))) as proxy:
+        client = await http_client.init_client(timeout=5)
+        try:
+            with proxy.refuse(), pytest.raises(httpx.ConnectError):
+                await client.get(proxy.url_for(echo_url))
+        finally:
+            await http_client.close_client()
+    span = _named(spans, "GET")
+    assert span.status.is_ok is False
+    assert span.events[0].name == "exception"
+
+
+# ------------------------------------------------------------------ with elastic-apm too
+
+
+async def test_a_cache_command_is_a_span_of_both_tracers(
+    spans: InMemorySpanExporter, redis_url: str
+) -> None:
+    cache = AsyncRedisCache.from_url(redis_url, prefix=f"otel{uuid.uuid4().hex[:6]}")
+    with recorded_apm() as apm:
+        apm.client.begin_transaction("request")
+        try:
+            assert await cache.get("missing") is None
+        finally:
+            await cache.aclose()
+        apm.client.end_transaction("GET /orders", "success")
+    assert [s.name for s in spans.get_finished_spans()] == ["GET"]
+    assert [(s["name"], s["subtype"]) for s in apm.spans()] == [("GET", "redis")]
+
+
 # ------------------------------------------------------------------------ no opentelemetry
 
 
@@ -416,7 +502,7 @@ def test_without_opentelemetry_nothing_imports_it_and_handlers_run(tmp_path: Any
                 return None
 
         sys.meta_path.insert(0, Absent())
-        from serpens import _tracing, api, sqs
+        from serpens import _tracing, api, http_client, sqs
 
         assert _tracing.enabled() is False
         with _tracing.span("x") as s:
