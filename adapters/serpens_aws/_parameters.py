@@ -1,4 +1,14 @@
-"""SSM Parameter Store and Secrets Manager adapters (boto3)."""
+"""SSM Parameter Store and Secrets Manager adapters (boto3).
+
+Both read configuration, usually while a process starts, so the client an adapter builds
+for itself waits a bounded time instead of botocore's 60 s: a 2 s connect and a 5 s read
+timeout per attempt. botocore's retries apply on top, as ``AWS_RETRY_MODE`` and
+``AWS_MAX_ATTEMPTS`` set them (standard mode: three attempts), so an endpoint that
+accepts and never answers ends in about three read timeouts plus back-off, with
+:class:`~serpens.errors.BackendTimeoutError`. ``config=`` is merged over these
+defaults; a ready ``client=`` keeps its own configuration (passing both is a
+:class:`~serpens.errors.ConfigurationError`).
+"""
 
 from __future__ import annotations
 
@@ -7,8 +17,9 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 import boto3
+from botocore.config import Config
 
-from serpens.errors import NotFoundError, ValidationError
+from serpens.errors import ConfigurationError, NotFoundError, ValidationError
 from serpens_aws._errors import translate_errors
 
 if TYPE_CHECKING:
@@ -24,30 +35,58 @@ _SECRETS_CODES = {
     "InvalidRequestException": ValidationError,
 }
 _BATCH = 10  # GetParameters takes at most ten names
+_CLIENT_CONFIG = Config(connect_timeout=2, read_timeout=5)
+"""The deadlines of a client the adapter builds; retries stay botocore's (``AWS_*``)."""
 
 
 class _LazyClient:
     """One boto3 client per adapter, created on first use from the AWS environment."""
 
-    def __init__(self, service: str, client: Any, endpoint_url: str | None) -> None:
+    def __init__(
+        self, service: str, client: Any, endpoint_url: str | None, config: Config | None
+    ) -> None:
+        if client is not None and config is not None:
+            raise ConfigurationError(
+                f"{service}: config= applies to the client the adapter builds; "
+                "configure the client you pass instead"
+            )
         self._service = service
         self._client = client
         self._endpoint_url = endpoint_url
+        self._config = _CLIENT_CONFIG if config is None else _CLIENT_CONFIG.merge(config)
         self._lock = threading.Lock()
 
     def get(self) -> Any:
         if self._client is None:
             with self._lock:
                 if self._client is None:
-                    self._client = boto3.client(self._service, endpoint_url=self._endpoint_url)  # type: ignore[call-overload]
+                    self._client = boto3.client(  # type: ignore[call-overload]
+                        self._service, endpoint_url=self._endpoint_url, config=self._config
+                    )
         return self._client
 
 
 class SSMParameterStore:
-    """:class:`serpens.ports.ParameterStore` over AWS Systems Manager Parameter Store."""
+    """:class:`serpens.ports.ParameterStore` over AWS Systems Manager Parameter Store.
 
-    def __init__(self, client: SSMClient | None = None, *, endpoint_url: str | None = None) -> None:
-        self._client = _LazyClient("ssm", client, endpoint_url)
+    Takes a ready boto3 SSM *client*, or builds one on first use from the AWS
+    environment (``endpoint_url`` or ``AWS_ENDPOINT_URL`` for a local endpoint) with a
+    2 s connect and 5 s read timeout per attempt; *config* (a ``botocore`` ``Config``,
+    only without *client*) is merged over those, e.g. ``Config(read_timeout=1,
+    retries={"total_max_attempts": 1})`` for a one-second deadline. Construction does
+    no I/O. A refused or reset
+    connection raises :class:`~serpens.errors.BackendUnavailableError`, an attempt past
+    its timeout :class:`~serpens.errors.BackendTimeoutError` (after botocore's retries).
+    """
+
+    def __init__(
+        self,
+        client: SSMClient | None = None,
+        *,
+        endpoint_url: str | None = None,
+        config: Config | None = None,
+    ) -> None:
+        self._client = _LazyClient("ssm", client, endpoint_url, config)
 
     @property
     def client(self) -> SSMClient:
@@ -80,12 +119,24 @@ class SSMParameterStore:
 
 
 class SecretsManagerStore:
-    """:class:`serpens.ports.SecretStore` over AWS Secrets Manager."""
+    """:class:`serpens.ports.SecretStore` over AWS Secrets Manager.
+
+    Takes a ready boto3 Secrets Manager *client*, or builds one on first use as
+    :class:`SSMParameterStore` does (2 s connect, 5 s read timeout per attempt, *config*
+    merged over them). A refused or reset connection raises
+    :class:`~serpens.errors.BackendUnavailableError`, an attempt past its timeout
+    :class:`~serpens.errors.BackendTimeoutError`, a missing secret
+    :class:`~serpens.errors.NotFoundError`.
+    """
 
     def __init__(
-        self, client: SecretsManagerClient | None = None, *, endpoint_url: str | None = None
+        self,
+        client: SecretsManagerClient | None = None,
+        *,
+        endpoint_url: str | None = None,
+        config: Config | None = None,
     ) -> None:
-        self._client = _LazyClient("secretsmanager", client, endpoint_url)
+        self._client = _LazyClient("secretsmanager", client, endpoint_url, config)
 
     @property
     def client(self) -> SecretsManagerClient:

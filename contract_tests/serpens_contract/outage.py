@@ -6,8 +6,8 @@ refuses or resets the connection) or :class:`~serpens.errors.BackendTimeoutError
 accepts and never answers), and they do it within their configured timeout; fail-open
 caches miss on read, do nothing on write and never raise. Once the backend is back, the
 same implementation object works again. The mixins here (``CacheOutageCases``,
-``QueueOutageCases``, ...) turn those sentences into tests, and each port's suite
-inherits its mixin.
+``QueueOutageCases``, ``ParametersOutageCases``, ...) turn those sentences into tests,
+and each port's suite inherits its mixin.
 
 A cell wires them with two class-level declarations:
 
@@ -52,9 +52,11 @@ __all__ = [
     "OutageCapabilities",
     "OutageHook",
     "OutageKind",
+    "ParametersOutageCases",
     "PublisherOutageCases",
     "QueueOutageCases",
     "RateLimitOutageCases",
+    "SecretsOutageCases",
     "proxy_outage",
 ]
 
@@ -114,7 +116,16 @@ def _injects(kind: OutageKind) -> Callable[[OutageCapabilities | None], bool]:
     return lambda c: c is not None and kind in c.kinds
 
 
-_CONTRACTS = ("cache", "queue", "publisher", "document", "http", "rate_limit")
+_CONTRACTS = (
+    "cache",
+    "queue",
+    "publisher",
+    "document",
+    "http",
+    "rate_limit",
+    "parameters",
+    "secrets",
+)
 for _contract in _CONTRACTS:
     register_capability(
         _contract,
@@ -559,6 +570,105 @@ class DocumentOutageCases(_OutageCases):
     ) -> None:
         """get, put and delete raise BackendUnavailableError in time; then it recovers."""
         self._strict(tables, outage, "reset")
+
+
+# ---------------------------------------------------------------------- parameters
+
+
+class ParametersOutageCases(_OutageCases):
+    """Outage cases of ``ParameterStoreContract`` (fixture ``rig``; names under ``base``).
+
+    The port only reads: parameters are created through the rig (as a deployment would)
+    before the outage and after it. During the outage a read of names that exist, and of
+    one that does not, must raise: an empty answer would pass for "no such parameter".
+    """
+
+    def _strict(self, rig: Any, base: str, outage: OutageHook, kind: OutageKind) -> None:
+        capabilities = self.outage_capabilities
+        kept = {f"{base}/db/host": "db.internal", f"{base}/db/password": "hunter2"}
+        rig.put(f"{base}/db/host", "db.internal")
+        rig.put(f"{base}/db/password", "hunter2", "SecureString")
+        names = [*kept, f"{base}/missing"]
+        with _down(outage, kind, capabilities) as probe:
+            probe.raises("get_parameters", lambda: rig.store.get_parameters(names))
+            if kind != "frozen":  # frozen, each call waits its deadline: one call
+                probe.raises(
+                    "get_parameters_by_path", lambda: rig.store.get_parameters_by_path(base)
+                )
+        _recovers(
+            lambda: rig.store.get_parameters(names) == kept,
+            capabilities,
+            "get_parameters of parameters stored before the outage",
+        )
+        assert rig.store.get_parameters_by_path(base) == kept
+        rig.put(f"{base}/db/host", "db.replaced")
+        assert rig.store.get_parameters([f"{base}/db/host"]) == {f"{base}/db/host": "db.replaced"}
+
+    @requires("strict_outage", "outage_refused")
+    def test_a_refused_backend_raises_unavailable_in_time(
+        self, rig: Any, base: str, outage: OutageHook
+    ) -> None:
+        """Reads raise BackendUnavailableError in time; then they return what was stored."""
+        self._strict(rig, base, outage, "refused")
+
+    @requires("strict_outage", "outage_frozen")
+    def test_a_frozen_backend_raises_timeout_in_time(
+        self, rig: Any, base: str, outage: OutageHook
+    ) -> None:
+        """A read raises BackendTimeoutError in time; then reads return what was stored."""
+        self._strict(rig, base, outage, "frozen")
+
+    @requires("strict_outage", "outage_reset")
+    def test_a_reset_backend_raises_unavailable_in_time(
+        self, rig: Any, base: str, outage: OutageHook
+    ) -> None:
+        """Reads raise BackendUnavailableError in time; then they return what was stored."""
+        self._strict(rig, base, outage, "reset")
+
+
+class SecretsOutageCases(_OutageCases):
+    """Outage cases of ``SecretStoreContract`` (fixture ``rig``; names under ``base``).
+
+    During the outage a secret that does not exist must raise the outage's error, not
+    ``NotFoundError``: the store cannot know, and "missing" is a different answer.
+    """
+
+    def _strict(self, rig: Any, base: str, outage: OutageHook, kind: OutageKind) -> None:
+        capabilities = self.outage_capabilities
+        arn = rig.put(f"{base}/db", "hunter2")
+        with _down(outage, kind, capabilities) as probe:
+            probe.raises("get_secret", lambda: rig.store.get_secret(f"{base}/db"))
+            if kind != "frozen":  # frozen, each call waits its deadline: one call
+                probe.raises("get_secret (missing)", lambda: rig.store.get_secret(f"{base}/no"))
+        _recovers(
+            lambda: rig.store.get_secret(f"{base}/db") == "hunter2",
+            capabilities,
+            "get_secret of a secret stored before the outage",
+        )
+        assert rig.store.get_secret(arn) == "hunter2"
+        assert rig.put(f"{base}/db", "rotated") == arn
+        assert rig.store.get_secret(f"{base}/db") == "rotated"
+
+    @requires("strict_outage", "outage_refused")
+    def test_a_refused_backend_raises_unavailable_in_time(
+        self, rig: Any, base: str, outage: OutageHook
+    ) -> None:
+        """get_secret raises BackendUnavailableError in time; then it returns what was stored."""
+        self._strict(rig, base, outage, "refused")
+
+    @requires("strict_outage", "outage_frozen")
+    def test_a_frozen_backend_raises_timeout_in_time(
+        self, rig: Any, base: str, outage: OutageHook
+    ) -> None:
+        """get_secret raises BackendTimeoutError in time; then it returns what was stored."""
+        self._strict(rig, base, outage, "frozen")
+
+    @requires("strict_outage", "outage_reset")
+    def test_a_reset_backend_raises_unavailable_in_time(
+        self, rig: Any, base: str, outage: OutageHook
+    ) -> None:
+        """get_secret raises BackendUnavailableError in time; then it returns what was stored."""
+        self._strict(rig, base, outage, "reset")
 
 
 # ---------------------------------------------------------------------------- http

@@ -4,7 +4,9 @@ The ports are read-only, so each suite drives a *rig*: the store under test plus
 way to create what a deployment would have created (SSM parameters, Secrets Manager
 secrets). Override ``open_parameter_store`` or ``open_secret_store`` to return a
 callable ``namespace -> rig``; :class:`FakeParameterRig` and :class:`FakeSecretRig`
-are the rigs of serpens' fakes.
+are the rigs of serpens' fakes. The outage cases (``ParametersOutageCases``,
+``SecretsOutageCases`` in :mod:`serpens_contract.outage`) need ``outage_capabilities``
+and an ``outage`` fixture on the cell; without them they are reported skips.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from serpens.fakes import InMemoryParameterStore, InMemorySecretStore
 from serpens.ports import ParameterStore, SecretStore
 from serpens_contract._suite import ContractSuite
 from serpens_contract.capabilities import register_capability, requires
+from serpens_contract.outage import ParametersOutageCases, SecretsOutageCases
 
 __all__ = [
     "FakeParameterRig",
@@ -112,7 +115,7 @@ def _namespace() -> str:
     return f"c{uuid.uuid4().hex[:12]}"
 
 
-class ParameterStoreContract(ContractSuite):
+class ParameterStoreContract(ParametersOutageCases, ContractSuite):
     """Every ParameterStore must pass these tests (SSM Parameter Store semantics).
 
     Override ``open_parameter_store`` to return a callable ``namespace -> rig``; the
@@ -243,7 +246,7 @@ class ParameterStoreContract(ContractSuite):
             rig.store.get_parameters_by_path(base.lstrip("/"))
 
 
-class SecretStoreContract(ContractSuite):
+class SecretStoreContract(SecretsOutageCases, ContractSuite):
     """Every SecretStore must pass these tests (AWS Secrets Manager semantics).
 
     Override ``open_secret_store`` to return a callable ``namespace -> rig``; the suite

@@ -19,7 +19,8 @@ class ParameterStore(Protocol):
     start with ``/`` raises :class:`serpens.errors.ValidationError` (pinned by
     ``serpens_contract.ParameterStoreContract``). Errors: an unreachable service raises
     :class:`serpens.errors.BackendUnavailableError`; a timeout
-    :class:`serpens.errors.BackendTimeoutError`. Messages name parameters, never values.
+    :class:`serpens.errors.BackendTimeoutError` (never an empty answer, which would pass
+    for missing parameters). Messages name parameters, never values.
     """
 
     def get_parameters(self, names: Sequence[str], *, decrypt: bool = True) -> dict[str, str]:
@@ -46,8 +47,9 @@ class SecretStore(Protocol):
     The current value is returned: a string secret as ``str``, a binary one as
     ``bytes`` (pinned by ``serpens_contract.SecretStoreContract``). Errors: a secret
     that does not exist raises :class:`serpens.errors.NotFoundError` naming it; an
-    unreachable service :class:`serpens.errors.BackendUnavailableError`.
-    Messages never contain a secret's value.
+    unreachable service :class:`serpens.errors.BackendUnavailableError`; a timeout
+    :class:`serpens.errors.BackendTimeoutError`. During an outage a missing secret raises
+    the outage's error, not ``NotFoundError``. Messages never contain a secret's value.
     """
 
     def get_secret(self, secret_id: str) -> str | bytes:

@@ -1,4 +1,9 @@
-"""The ParameterStore and SecretStore contracts: the fakes, SSM and Secrets Manager on moto."""
+"""The ParameterStore and SecretStore contracts: the fakes, SSM and Secrets Manager on moto.
+
+The adapters build their own clients (with the cells' deadlines) on a FaultProxy in front
+of moto's server, so the outage cases take that server down for real; the rigs create
+parameters and secrets straight on moto, as a deployment would, with botocore's waits.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +12,11 @@ from typing import Any, ClassVar
 
 import boto3
 import pytest
+from botocore.config import Config
 
+from serpens.fakes import InMemoryParameterStore, InMemorySecretStore
+from serpens.ports import ParameterStore, SecretStore
+from serpens.testing import FaultProxy
 from serpens_aws import SecretsManagerStore, SSMParameterStore
 from serpens_contract import (
     FakeParameterRig,
@@ -19,14 +28,27 @@ from serpens_contract import (
     SecretRig,
     SecretStoreContract,
 )
+from serpens_contract.outage import (
+    ALL_KINDS,
+    FakeOutages,
+    OutageCapabilities,
+    OutageHook,
+    proxy_outage,
+)
+
+FAKE_OUTAGE = OutageCapabilities(kinds=ALL_KINDS, deadline=0.0)
+# the adapters' own client through a FaultProxy: 0.5 s connect, 2 s read (moto on a loaded
+# machine), one attempt
+AWS_OUTAGE = OutageCapabilities(kinds=ALL_KINDS, deadline=2.0)
+AWS_CONFIG = Config(connect_timeout=0.5, read_timeout=2.0, retries={"total_max_attempts": 1})
 
 
 class SSMRig:
     """SSMParameterStore, with parameters created through boto3 as a deployment would."""
 
-    def __init__(self, client: Any) -> None:
+    def __init__(self, store: SSMParameterStore, client: Any) -> None:
+        self.store: ParameterStore = store
         self._client = client
-        self.store = SSMParameterStore(client)
 
     def put(self, name: str, value: str, kind: ParameterKind = "String") -> None:
         self._client.put_parameter(Name=name, Value=value, Type=kind, Overwrite=True)
@@ -35,9 +57,9 @@ class SSMRig:
 class SecretsManagerRig:
     """SecretsManagerStore, with secrets created through boto3 as a deployment would."""
 
-    def __init__(self, client: Any) -> None:
+    def __init__(self, store: SecretsManagerStore, client: Any) -> None:
+        self.store: SecretStore = store
         self._client = client
-        self.store = SecretsManagerStore(client)
 
     def put(self, name: str, value: str | bytes) -> str:
         field = "SecretString" if isinstance(value, str) else "SecretBinary"
@@ -48,10 +70,20 @@ class SecretsManagerRig:
         return str(created["ARN"])
 
 
+def _proxied(proxy: FaultProxy) -> str:
+    return f"http://{proxy.host}:{proxy.port}"
+
+
 class TestInMemoryParameterStore(ParameterStoreContract):
+    outage_capabilities = FAKE_OUTAGE
+
     @pytest.fixture
-    def open_parameter_store(self) -> Callable[[str], ParameterRig]:
-        return lambda namespace: FakeParameterRig()
+    def open_parameter_store(self, fake_outages: FakeOutages) -> Callable[[str], ParameterRig]:
+        return lambda namespace: FakeParameterRig(fake_outages.track(InMemoryParameterStore()))
+
+    @pytest.fixture
+    def outage(self, fake_outages: FakeOutages) -> OutageHook:
+        return fake_outages.outage
 
 
 # moto "encrypts" a SecureString as kms:<key>:<value>; SSM returns opaque ciphertext
@@ -61,22 +93,45 @@ MOTO_SSM = ParameterStoreCapabilities(opaque_ciphertext=False)
 @pytest.mark.aws
 class TestSSMParameterStore(ParameterStoreContract):
     capabilities: ClassVar[ParameterStoreCapabilities] = MOTO_SSM
+    outage_capabilities = AWS_OUTAGE
 
     @pytest.fixture
-    def open_parameter_store(self, moto_endpoint: str) -> Callable[[str], ParameterRig]:
+    def open_parameter_store(
+        self, moto_endpoint: str, moto_proxy: FaultProxy
+    ) -> Callable[[str], ParameterRig]:
+        store = SSMParameterStore(endpoint_url=_proxied(moto_proxy), config=AWS_CONFIG)
         client = boto3.client("ssm", endpoint_url=moto_endpoint)
-        return lambda namespace: SSMRig(client)
+        return lambda namespace: SSMRig(store, client)
+
+    @pytest.fixture
+    def outage(self, moto_proxy: FaultProxy) -> OutageHook:
+        return proxy_outage(moto_proxy)
 
 
 class TestInMemorySecretStore(SecretStoreContract):
+    outage_capabilities = FAKE_OUTAGE
+
     @pytest.fixture
-    def open_secret_store(self) -> Callable[[str], SecretRig]:
-        return lambda namespace: FakeSecretRig()
+    def open_secret_store(self, fake_outages: FakeOutages) -> Callable[[str], SecretRig]:
+        return lambda namespace: FakeSecretRig(fake_outages.track(InMemorySecretStore()))
+
+    @pytest.fixture
+    def outage(self, fake_outages: FakeOutages) -> OutageHook:
+        return fake_outages.outage
 
 
 @pytest.mark.aws
 class TestSecretsManagerStore(SecretStoreContract):
+    outage_capabilities = AWS_OUTAGE
+
     @pytest.fixture
-    def open_secret_store(self, moto_endpoint: str) -> Callable[[str], SecretRig]:
+    def open_secret_store(
+        self, moto_endpoint: str, moto_proxy: FaultProxy
+    ) -> Callable[[str], SecretRig]:
+        store = SecretsManagerStore(endpoint_url=_proxied(moto_proxy), config=AWS_CONFIG)
         client = boto3.client("secretsmanager", endpoint_url=moto_endpoint)
-        return lambda namespace: SecretsManagerRig(client)
+        return lambda namespace: SecretsManagerRig(store, client)
+
+    @pytest.fixture
+    def outage(self, moto_proxy: FaultProxy) -> OutageHook:
+        return proxy_outage(moto_proxy)

@@ -44,11 +44,6 @@ def test_the_session_emulator_is_googles_where_it_is_installed(
     assert pubsub_emulator.tier != "inproc" or not installed or forced == "inproc"
 
 
-def _adapter_factory(host: str, monkeypatch: pytest.MonkeyPatch) -> Callable[[str], PublisherRig]:
-    monkeypatch.setenv("PUBSUB_EMULATOR_HOST", host)
-    return lambda namespace: EmulatorRig(PubSubPublisher(timeout=10))
-
-
 class TestInMemoryPublisher(PublisherContract):
     outage_capabilities = OutageCapabilities(kinds=ALL_KINDS, deadline=0.0)
 
@@ -85,9 +80,27 @@ class TestPubSubPublisherOnInProcessEmulator(PublisherContract):
         return proxy_outage(pubsub_proxy)
 
 
+@pytest.fixture(name="gcloud_pubsub_proxy")
+def _gcloud_pubsub_proxy(pubsub_emulator_host: str) -> Iterator[FaultProxy]:
+    """A FaultProxy in front of the session's emulator (gcloud's where it is installed)."""
+    host, port = pubsub_emulator_host.rsplit(":", 1)
+    with FaultProxy(upstream=(host, int(port))) as proxy:
+        yield proxy
+
+
 class TestPubSubPublisherOnGoogleEmulator(PublisherContract):
+    """gRPC through a FaultProxy in front of gcloud's emulator; a publish may take 2 s."""
+
+    outage_capabilities = OutageCapabilities(kinds=ALL_KINDS, deadline=2.0)
+
     @pytest.fixture
     def open_publisher(
-        self, pubsub_emulator_host: str, monkeypatch: pytest.MonkeyPatch
+        self, gcloud_pubsub_proxy: FaultProxy, monkeypatch: pytest.MonkeyPatch
     ) -> Callable[[str], PublisherRig]:
-        return _adapter_factory(pubsub_emulator_host, monkeypatch)
+        proxy = gcloud_pubsub_proxy
+        monkeypatch.setenv("PUBSUB_EMULATOR_HOST", f"{proxy.host}:{proxy.port}")
+        return lambda namespace: EmulatorRig(PubSubPublisher(timeout=2))
+
+    @pytest.fixture
+    def outage(self, gcloud_pubsub_proxy: FaultProxy) -> OutageHook:
+        return proxy_outage(gcloud_pubsub_proxy)

@@ -43,6 +43,7 @@ STANDALONE = [
     "lambda_handler.py",
     "lambda_pydantic.py",
     "otel_tracing.py",
+    "parameters_deadline.py",
     "parameters_fake.py",
     "pubsub_29_shapes.py",
     "pubsub_emulator.py",
