@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 import boto3
 from boto3.dynamodb.types import Binary, TypeDeserializer, TypeSerializer
+from botocore.config import Config
 
 from serpens._rules.document import (
     KEY_TYPES,
@@ -72,6 +73,10 @@ def _plain(value: object) -> object:
     return value
 
 
+_CLIENT_CONFIG = Config(connect_timeout=2, read_timeout=5)
+"""Deadlines of a client the store builds; retries stay botocore's (``AWS_*``)."""
+
+
 class DynamoDBDocumentStore:
     """:class:`serpens.ports.DocumentStore` over DynamoDB.
 
@@ -80,7 +85,9 @@ class DynamoDBDocumentStore:
     does no I/O. Each table's key schema and key types are read once (``DescribeTable``)
     and cached, so keys of the wrong type and items over 400 KB fail before any request.
     ``query`` follows DynamoDB's 1 MB pages (``LastEvaluatedKey``) until it has every
-    item or ``limit`` of them.
+    item or ``limit`` of them. A client the store builds itself waits at most 2 s to
+    connect and 5 s to read per attempt, not botocore's 60 s; botocore's retries apply on
+    top (``AWS_RETRY_MODE``, ``AWS_MAX_ATTEMPTS``).
     """
 
     _serializer: ClassVar[TypeSerializer] = TypeSerializer()
@@ -106,7 +113,10 @@ class DynamoDBDocumentStore:
             with self._lock:
                 if self._client is None:
                     self._client = boto3.client(
-                        "dynamodb", endpoint_url=self._endpoint_url, region_name=self._region_name
+                        "dynamodb",
+                        endpoint_url=self._endpoint_url,
+                        region_name=self._region_name,
+                        config=_CLIENT_CONFIG,
                     )
         return self._client
 

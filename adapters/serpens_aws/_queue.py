@@ -14,6 +14,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 import boto3
+from botocore.config import Config
 from botocore.exceptions import ClientError
 
 from serpens import _tracing
@@ -143,6 +144,10 @@ def _to_message(raw: MessageTypeDef) -> Message:
     )
 
 
+_CLIENT_CONFIG = Config(connect_timeout=2, read_timeout=25)
+"""Deadlines of a client the queue builds: a long poll waits up to 20 s for messages."""
+
+
 class SQSQueue:
     """:class:`serpens.ports.Queue` over one Amazon SQS queue.
 
@@ -152,6 +157,11 @@ class SQSQueue:
     ``dedup_id`` gets a fresh random deduplication id, so distinct sends are never
     dropped, unless ``content_based_dedup=True`` says the queue deduplicates by body.
     Attribute values may also be numbers, sent with the ``Number`` data type.
+
+    A client the queue builds itself waits at most 2 s to connect and 25 s to read per
+    attempt (the longest long poll, 20 s, plus 5 s), not botocore's 60 s; botocore's
+    retries apply on top (``AWS_RETRY_MODE``, ``AWS_MAX_ATTEMPTS``). Pass a configured
+    client for other deadlines.
     """
 
     def __init__(
@@ -174,7 +184,7 @@ class SQSQueue:
     def from_name(cls, name: str, client: SQSClient | None = None) -> SQSQueue:
         """Look up queue *name* (one ``GetQueueUrl`` call); a missing queue is NotFoundError."""
         with _translate(f"SQS queue {name!r}"):
-            client = client or boto3.client("sqs")
+            client = client or boto3.client("sqs", config=_CLIENT_CONFIG)
             url = client.get_queue_url(QueueName=name)["QueueUrl"]
         return cls(url, client)
 
@@ -185,7 +195,9 @@ class SQSQueue:
             with self._lock:
                 if self._client is None:
                     with _translate(self._what):
-                        self._client = boto3.client("sqs", endpoint_url=self._endpoint_url)
+                        self._client = boto3.client(
+                            "sqs", endpoint_url=self._endpoint_url, config=_CLIENT_CONFIG
+                        )
         return self._client
 
     def send(
