@@ -122,7 +122,12 @@ def _aws(results: list[Result]) -> None:
     from botocore.config import Config  # noqa: PLC0415
 
     from serpens.testing import start_moto  # noqa: PLC0415
-    from serpens_aws import DynamoDBDocumentStore, SQSQueue  # noqa: PLC0415
+    from serpens_aws import (  # noqa: PLC0415
+        DynamoDBDocumentStore,
+        SecretsManagerStore,
+        SQSQueue,
+        SSMParameterStore,
+    )
 
     config = Config(connect_timeout=0.5, read_timeout=1.0, retries={"total_max_attempts": 1})
     with start_moto() as server:
@@ -150,6 +155,30 @@ def _aws(results: list[Result]) -> None:
                 1.0,
                 proxy,
                 lambda: store.get(table, {"id": "1"}),
+            )
+            admin_ssm = boto3.client("ssm", endpoint_url=server.url, **keys)
+            admin_ssm.put_parameter(Name="/bench/flag", Value="on", Type="String", Overwrite=True)
+            parameters = SSMParameterStore(
+                boto3.client("ssm", endpoint_url=endpoint, config=config, **keys)
+            )
+            results += _rows(
+                "ParameterStore (SSM on moto)",
+                1.0,
+                proxy,
+                lambda: parameters.get_parameters(["/bench/flag"]),
+            )
+            secret = f"bench-{uuid.uuid4().hex[:6]}"
+            boto3.client("secretsmanager", endpoint_url=server.url, **keys).create_secret(
+                Name=secret, SecretString="s3cr3t"
+            )
+            secrets = SecretsManagerStore(
+                boto3.client("secretsmanager", endpoint_url=endpoint, config=config, **keys)
+            )
+            results += _rows(
+                "SecretStore (Secrets Manager on moto)",
+                1.0,
+                proxy,
+                lambda: secrets.get_secret(secret),
             )
 
 

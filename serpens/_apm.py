@@ -19,7 +19,13 @@ import sys
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
-__all__ = ["async_publish_span", "installed", "publish_span", "redis_span"]
+__all__ = [
+    "async_publish_span",
+    "installed",
+    "publish_span",
+    "redis_span",
+    "writes_http_trace_context",
+]
 
 _NULL = contextlib.nullcontext()
 _installed: bool | None = None
@@ -42,6 +48,24 @@ def _elasticapm() -> Any:
     if apm is None or apm.get_transaction_id() is None:
         return None
     return apm
+
+
+def writes_http_trace_context() -> bool:
+    """Whether elastic-apm writes the ``traceparent`` of an httpx request made now.
+
+    True with a transaction active and elastic-apm's httpcore instrumentation applied
+    (``elasticapm.instrument()``): it appends its own header at the connection, so an
+    OpenTelemetry header written before would make two, which W3C Trace Context makes
+    invalid. The caller then leaves the header to elastic-apm (the OpenTelemetry span is
+    still recorded).
+    """
+    if _elasticapm() is None:
+        return False
+    connection = sys.modules.get("httpcore._async.connection")
+    method = getattr(getattr(connection, "AsyncHTTPConnection", None), "handle_async_request", None)
+    wrapper = getattr(method, "_self_wrapper", None)  # wrapt's; elastic-apm's is a partial
+    owner = getattr(getattr(wrapper, "func", wrapper), "__self__", None)
+    return type(owner).__module__.startswith("elasticapm.")
 
 
 def _span_options(topic: str) -> dict[str, Any]:

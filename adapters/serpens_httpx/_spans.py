@@ -5,7 +5,8 @@
 passes, whatever the method called (``get``, ``request``, ``stream``, ``send``);
 ``HttpxHttpClient`` over any other ``httpx.AsyncClient`` records it around its own
 ``send``. elastic-apm needs nothing from serpens here: its httpx instrumentation wraps
-``httpx.AsyncClient.send``, which both reach.
+``httpx.AsyncClient.send``, which both reach, and writes its own ``traceparent``; when
+it does, the OpenTelemetry context is not written too, so a request carries one.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from collections.abc import Awaitable, Callable
 
 import httpx
 
-from serpens import _tracing
+from serpens import _apm, _tracing
 from serpens.errors import mask_url
 
 __all__ = ["traced_send"]
@@ -31,7 +32,8 @@ async def traced_send(
     (masked: no password, no query value), ``server.address``, ``server.port`` and
     ``http.response.status_code``; an exception escaping *send* is recorded on it. The
     trace context (``traceparent``, ``tracestate``) goes into *request*'s headers, so
-    the server continues the trace. Without an SDK provider it is a plain ``await``.
+    the server continues the trace, unless elastic-apm writes its own (one header, not
+    two). Without an SDK provider it is a plain ``await``.
     """
     url = request.url
     attributes = {
@@ -41,7 +43,8 @@ async def traced_send(
         "server.port": url.port or _DEFAULT_PORTS.get(url.scheme),
     }
     with _tracing.span(request.method, _tracing.CLIENT, attributes) as current:
-        _tracing.inject(request.headers)
+        if current is not None and not _apm.writes_http_trace_context():
+            _tracing.inject(request.headers)
         response = await send()
         if current is not None:  # None without an SDK provider
             current.set_attribute("http.response.status_code", response.status_code)

@@ -40,7 +40,7 @@ from serpens_contract import EmulatorRig
 from serpens_httpx import HttpxHttpClient
 from serpens_redis import AsyncRedisCache, RedisCache
 from serpens_sqlalchemy import SQLAlchemyRepository
-from tests._apm import recorded_apm
+from tests._apm import instrumented, recorded_apm
 
 _EXPORTER = InMemorySpanExporter()
 
@@ -540,3 +540,37 @@ def test_the_helpers_are_typed_for_both_paths(spans: InMemorySpanExporter) -> No
     inner = _named(spans, "inner")
     assert inner.parent is not None
     assert inner.parent.span_id == outer.context.span_id
+
+
+class _EchoAll(_Echo):
+    def do_GET(self) -> None:
+        body = json.dumps({"traceparent": self.headers.get_all("traceparent") or []}).encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+
+async def test_with_elastic_apm_tracing_the_request_it_carries_one_traceparent(
+    spans: InMemorySpanExporter,
+) -> None:
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _EchoAll)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    url = f"http://127.0.0.1:{server.server_address[1]}/x"
+    httpcore = "elasticapm.instrumentation.packages.httpx.async.httpcore"
+    try:
+        with recorded_apm() as apm, instrumented(f"{httpcore}.HTTPCoreAsyncInstrumentation"):
+            async with HttpxHttpClient(timeout=5) as client:
+                apm.client.begin_transaction("request")
+                traced = (await client.get(url)).json()["traceparent"]
+                apm.client.end_transaction("GET /", "success")
+                untraced = (await client.get(url)).json()["traceparent"]
+    finally:
+        server.shutdown()
+        server.server_close()
+    first, second = spans.get_finished_spans()  # the OpenTelemetry spans are still recorded
+    assert len(traced) == 1  # elastic-apm's, not a second one beside OpenTelemetry's
+    assert traced != [_traceparent(first)]
+    assert untraced == [_traceparent(second)]  # no transaction: OpenTelemetry's
