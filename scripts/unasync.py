@@ -124,6 +124,29 @@ PAIRS: tuple[Pair, ...] = (
         ),
         noqa=None,
     ),
+    Pair(
+        source="adapters/serpens_sqlalchemy/_async_queue.py",
+        target="adapters/serpens_sqlalchemy/_queue.py",
+        rules=(
+            (r"PostgreSQL \(asyncpg\)", "PostgreSQL (psycopg2)"),
+            (r"``_queue.py`` is generated from this file", "Generated from ``_async_queue.py``"),
+            (r"\n\n    An ``AsyncEngine``'s pool belongs to one event loop[^\n]*", ""),
+            (r"import asyncio\n", ""),
+            (r"\basyncio\.sleep\b", "time.sleep"),
+            (
+                r"from sqlalchemy\.ext\.asyncio import AsyncConnection, AsyncEngine",
+                "from sqlalchemy import Connection, Engine",
+            ),
+            # the sync Connection holds its pooled connection; asyncpg's is fetched
+            (r"\bconn\.get_raw_connection\(\)", "conn.connection"),
+            (r"\bengine\.sync_engine\b", "engine"),
+            (r"\bcheck_async_engine\b", "check_engine"),
+            (r"\bAsyncPostgresQueue\b", "PostgresQueue"),
+            (r"\bAsyncQueue\b", "Queue"),
+            (r"\bAsyncConnection\b", "Connection"),
+            (r"\bAsyncEngine\b", "Engine"),
+        ),
+    ),
 )
 
 

@@ -1,10 +1,16 @@
-"""The PostgreSQL queue over an ``AsyncEngine`` (asyncpg): the ``AsyncQueue`` port.
+"""``AsyncPostgresQueue``: the :class:`serpens.ports.AsyncQueue` port in PostgreSQL (asyncpg).
 
-A hand-written twin of :class:`~serpens_sqlalchemy._queue.PostgresQueue`: the same table,
-the same SQL and the same rules, so sync and async producers and consumers share queues.
+A durable queue with SQS semantics (``FOR UPDATE SKIP LOCKED``), for services that have
+PostgreSQL but no SQS. Every queue lives as rows of one table (``serpens_queue`` by
+default), keyed by the queue's name. Time is the database's ``clock_timestamp()``, so
+consumers on different hosts agree on visibility. Receives on a standard queue lock rows
+with ``SKIP LOCKED`` and never wait for one another; receives on a FIFO queue take a
+per-queue advisory lock so two consumers cannot split a group. The sync and async queues
+share the table, the SQL and the rules (``_queue_statements.py``), so sync and async
+producers and consumers share queues.
+
+``_queue.py`` is generated from this file (``scripts/unasync.py --check`` checks it).
 """
-
-# ruff: noqa: S608 - the only interpolated name is the table, checked by _check_identifier
 
 from __future__ import annotations
 
@@ -12,12 +18,9 @@ import asyncio
 import json
 import time
 import uuid
-from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
-from contextlib import asynccontextmanager, contextmanager
-from datetime import UTC
-from typing import Any
+from collections.abc import AsyncIterator, Mapping, Sequence
+from contextlib import asynccontextmanager
 
-from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from serpens._rules.queue import (
@@ -29,74 +32,49 @@ from serpens._rules.queue import (
     check_visibility,
     dedup_key,
 )
-from serpens.errors import (
-    BackendTimeoutError,
-    BackendUnavailableError,
-    ConfigurationError,
-    NotFoundError,
-    ValidationError,
-)
+from serpens.errors import NotFoundError
 from serpens.ports import Message
 from serpens_sqlalchemy._deadline import override_transaction
-from serpens_sqlalchemy._queue import (
-    _ACKED,
-    _POLL_SECONDS,
-    _TOMBSTONE_SECONDS,
-    DEFAULT_DEADLINE_SECONDS,
-    _bound,
-    _check_identifier,
-    _ddl,
-    _message_id,
-    _translate,
+from serpens_sqlalchemy._queue_statements import (
+    ACKED,
+    POLL_SECONDS,
+    TOMBSTONE_SECONDS,
+    QueueStatements,
+    bound_engine,
+    check_async_engine,
+    decode_messages,
+    message_id,
+    translate_queue_errors,
 )
 
 __all__ = ["AsyncPostgresQueue"]
 
 
-@contextmanager
-def _translate_raw(what: str) -> Iterator[None]:
-    """Translate asyncpg's connect errors, which arrive unwrapped (timeout, refused, reset)."""
-    try:
-        yield
-    except TimeoutError as exc:
-        raise BackendTimeoutError(f"PostgreSQL did not answer in time ({what})") from exc
-    except OSError as exc:
-        raise BackendUnavailableError(f"PostgreSQL is unreachable ({what})") from exc
-
-
-def _check_async_engine(engine: object) -> None:
-    """Refuse anything but an ``AsyncEngine`` on PostgreSQL (no I/O)."""
-    if not isinstance(engine, AsyncEngine):
-        raise ConfigurationError(
-            "AsyncPostgresQueue needs a sqlalchemy AsyncEngine on PostgreSQL (asyncpg); "
-            f"it was given a {type(engine).__name__}: use PostgresQueue with a sync Engine"
-        )
-    if engine.dialect.name != "postgresql":
-        raise ConfigurationError(
-            "AsyncPostgresQueue needs a PostgreSQL engine (it relies on FOR UPDATE SKIP "
-            f"LOCKED); this engine is {engine.dialect.name!r}: use AsyncInMemoryQueue in tests"
-        )
-
-
-def _attributes(value: Any) -> dict[str, Any]:
-    return dict(json.loads(value) if isinstance(value, str) else value)
-
-
 class AsyncPostgresQueue:
-    """:class:`serpens.ports.AsyncQueue` stored in PostgreSQL, through asyncpg.
+    """:class:`serpens.ports.AsyncQueue` stored in PostgreSQL.
 
     Args:
         engine: a SQLAlchemy ``AsyncEngine`` on PostgreSQL (asyncpg).
-        name: the queue's name; many queues share one table (with ``PostgresQueue`` too).
+        name: the queue's name; many queues share one table, sync and async alike.
         fifo: FIFO semantics (group ids required, per-group order, deduplication).
         content_based_dedup: FIFO sends without ``dedup_id`` deduplicate by body.
         visibility_timeout: the default for ``receive`` (seconds).
         table: the table name (``create_table`` creates it and its dedup table).
-        deadline: the client-side deadline of each round trip, as for ``PostgresQueue``.
+        deadline: the client-side deadline of each of this queue's round trips (statements,
+            commit) in seconds; ``None``: the engine's. An engine without deadlines (not
+            from :func:`serpens.database.bind`, which sets ``DB_CLIENT_TIMEOUT_MS``) gets
+            this one, or 7 s, for every round trip including the pool's pre-ping. Past it
+            the connection is dropped and the call raises ``BackendTimeoutError``; so does
+            a connect that passes the driver's connect timeout (libpq's ``connect_timeout``,
+            asyncpg's ``timeout``).
 
-    Construction does no I/O (it may install client-side deadlines on *engine*). An
-    ``AsyncEngine``'s pool belongs to one event loop: use the engine on the loop that
-    created its connections.
+    Construction does no I/O (it may install client-side deadlines on *engine*); call
+    :meth:`create_table` once (it is idempotent).
+    Receipts are ``<message id>.<token>``; an ``ack`` of a message this queue already
+    acknowledged is harmless (for 12 hours, the longest a receipt lives), a receipt
+    that is not one of ours is :class:`NotFoundError`, as on SQS.
+
+    An ``AsyncEngine``'s pool belongs to one event loop: use it on the loop that made it.
     """
 
     def __init__(
@@ -111,25 +89,21 @@ class AsyncPostgresQueue:
         deadline: float | None = None,
     ) -> None:
         check_visibility(visibility_timeout)
-        _check_async_engine(engine)
-        if deadline is not None and not deadline > 0:
-            raise ValidationError(
-                f"deadline must be a positive number of seconds, got {deadline!r}"
-            )
-        _bound(engine.sync_engine, DEFAULT_DEADLINE_SECONDS if deadline is None else deadline)
-        self._engine = engine
+        check_async_engine(engine)
+        bound_engine(engine.sync_engine, deadline)
         self._deadline = deadline
+        self._engine = engine
         self.name = name
         self.fifo = fifo
         self._content_based_dedup = content_based_dedup
         self._visibility_timeout = visibility_timeout
-        self._table = _check_identifier(table)
+        self._sql = QueueStatements(table)
         self._what = f"queue {name!r}"
 
     @asynccontextmanager
     async def _begin(self) -> AsyncIterator[AsyncConnection]:
         """A translated transaction bounded by this queue's deadline, if it has one."""
-        with _translate(self._what), _translate_raw(self._what):
+        with translate_queue_errors(self._what):
             async with self._engine.begin() as conn:
                 if self._deadline is not None:
                     raw = await conn.get_raw_connection()
@@ -139,11 +113,9 @@ class AsyncPostgresQueue:
     async def create_table(self) -> None:
         """Create the queue table, its index and its dedup table if they do not exist."""
         async with self._begin() as conn:
-            await conn.execute(
-                text("SELECT pg_advisory_xact_lock(hashtext(:t))"), {"t": self._table}
-            )
-            for statement in _ddl(self._table):
-                await conn.execute(text(statement))
+            await conn.execute(self._sql.lock, {"k": self._sql.table})
+            for statement in self._sql.create:
+                await conn.execute(statement)
 
     async def send(
         self,
@@ -163,21 +135,17 @@ class AsyncPostgresQueue:
             group_id=group_id,
             dedup_id=dedup_id,
         )
-        message_id = uuid.uuid4()
+        new_id = uuid.uuid4()
         key = dedup_key(body, dedup_id, fifo=self.fifo, content_based=self._content_based_dedup)
         async with self._begin() as conn:
             if key is not None:
-                existing = await self._dedup(conn, key, message_id)
+                existing = await self._dedup(conn, key, new_id)
                 if existing is not None:
                     return existing
             await conn.execute(
-                text(
-                    f"INSERT INTO {self._table} (id, queue, body, attributes, group_id, sent_at,"
-                    " visible_at) VALUES (:id, :q, :body, CAST(:attrs AS jsonb), :g,"
-                    " clock_timestamp(), clock_timestamp() + make_interval(secs => :delay))"
-                ),
+                self._sql.send,
                 {
-                    "id": message_id,
+                    "id": new_id,
                     "q": self.name,
                     "body": body,
                     "attrs": json.dumps(attrs),
@@ -185,73 +153,25 @@ class AsyncPostgresQueue:
                     "delay": float(delay_seconds),
                 },
             )
-        return str(message_id)
+        return str(new_id)
 
-    async def _dedup(self, conn: AsyncConnection, key: str, message_id: uuid.UUID) -> str | None:
-        """Claim *key* for *message_id*; return the earlier message's id if still claimed."""
-        claimed = (
-            await conn.execute(
-                text(
-                    f"INSERT INTO {self._table}_dedup AS d (queue, dedup_id, message_id,"
-                    " expires_at) VALUES (:q, :k, :id, clock_timestamp()"
-                    " + make_interval(secs => :w)) ON CONFLICT (queue, dedup_id) DO UPDATE"
-                    " SET message_id = EXCLUDED.message_id, expires_at = EXCLUDED.expires_at"
-                    " WHERE d.expires_at <= clock_timestamp() RETURNING d.message_id"
-                ),
-                {"q": self.name, "k": key, "id": message_id, "w": float(DEDUP_WINDOW_SECONDS)},
-            )
-        ).first()
-        if claimed is not None:
+    async def _dedup(self, conn: AsyncConnection, key: str, new_id: uuid.UUID) -> str | None:
+        """Claim *key* for *new_id*; return the earlier message's id if still claimed."""
+        params = {"q": self.name, "k": key, "id": new_id, "w": float(DEDUP_WINDOW_SECONDS)}
+        claimed = await conn.execute(self._sql.dedup_claim, params)
+        if claimed.first() is not None:
             return None
-        earlier = (
-            await conn.execute(
-                text(
-                    f"SELECT message_id FROM {self._table}_dedup WHERE queue = :q AND dedup_id = :k"
-                ),
-                {"q": self.name, "k": key},
-            )
-        ).scalar_one()
-        return str(earlier)
+        earlier = await conn.execute(self._sql.dedup_earlier, {"q": self.name, "k": key})
+        return str(earlier.scalar_one())
 
     async def _receive_once(self, max_messages: int, timeout: int) -> list[Message]:
-        busy = ""
-        if self.fifo:  # a group with a message in flight is held back
-            busy = (
-                f" AND (group_id IS NULL OR group_id NOT IN (SELECT group_id FROM {self._table}"
-                " WHERE queue = :q AND receipt IS NOT NULL AND visible_at > clock_timestamp()))"
-            )
-        statement = text(
-            f"WITH picked AS (SELECT id FROM {self._table} WHERE queue = :q"
-            f" AND visible_at <= clock_timestamp(){busy} ORDER BY seq LIMIT :n"
-            f" FOR UPDATE SKIP LOCKED) UPDATE {self._table} AS m SET"
-            " receive_count = m.receive_count + 1,"
-            " receipt = m.id::text || '.' || md5(random()::text || clock_timestamp()::text),"
-            " visible_at = clock_timestamp() + make_interval(secs => :vt)"
-            " FROM picked WHERE m.id = picked.id RETURNING m.id, m.body, m.attributes,"
-            " m.group_id, m.sent_at, m.receive_count, m.receipt, m.seq"
-        )
+        params = {"q": self.name, "n": max_messages, "vt": float(timeout)}
         async with self._begin() as conn:
-            if self.fifo:
-                await conn.execute(
-                    text("SELECT pg_advisory_xact_lock(hashtext(:k))"),
-                    {"k": f"{self._table}:{self.name}"},
-                )
-            rows = await conn.execute(
-                statement, {"q": self.name, "n": max_messages, "vt": float(timeout)}
-            )
-            found = sorted(rows, key=lambda row: row.seq)
-        return [
-            Message(
-                id=str(row.id),
-                body=row.body,
-                receipt=row.receipt,
-                receive_count=row.receive_count,
-                attributes=_attributes(row.attributes),
-                group_id=row.group_id,
-                sent_at=row.sent_at.astimezone(UTC),
-            )
-            for row in found
-        ]
+            if self.fifo:  # a group with a message in flight is held back
+                await conn.execute(self._sql.lock, {"k": f"{self._sql.table}:{self.name}"})
+            rows = await conn.execute(self._sql.receive(fifo=self.fifo), params)
+            found = rows.all()
+        return decode_messages(found)
 
     async def receive(
         self,
@@ -266,65 +186,32 @@ class AsyncPostgresQueue:
         deadline = time.monotonic() + wait_seconds
         got = await self._receive_once(max_messages, timeout)
         while not got and time.monotonic() < deadline:
-            await asyncio.sleep(min(_POLL_SECONDS, max(deadline - time.monotonic(), 0)))
+            await asyncio.sleep(min(POLL_SECONDS, max(deadline - time.monotonic(), 0)))
             got = await self._receive_once(max_messages, timeout)
         return got
 
     async def ack(self, message: Message) -> None:
         """See :meth:`serpens.ports.AsyncQueue.ack`."""
-        message_id = _message_id(message.receipt)
-        tombstone = {"q": self.name, "k": f"{_ACKED}{message_id}", "id": message_id}
+        acked_id = message_id(message.receipt)
+        tombstone = {"q": self.name, "k": f"{ACKED}{acked_id}", "id": acked_id}
         async with self._begin() as conn:
-            deleted = await conn.execute(
-                text(
-                    f"DELETE FROM {self._table} WHERE id = :id AND queue = :q"
-                    " AND receipt IS NOT NULL"
-                ),
-                {"id": message_id, "q": self.name},
-            )
+            deleted = await conn.execute(self._sql.ack_delete, {"id": acked_id, "q": self.name})
             if deleted.rowcount:
-                await conn.execute(
-                    text(
-                        f"INSERT INTO {self._table}_dedup (queue, dedup_id, message_id,"
-                        " expires_at) VALUES (:q, :k, :id, clock_timestamp()"
-                        " + make_interval(secs => :life)) ON CONFLICT (queue, dedup_id)"
-                        " DO UPDATE SET expires_at = EXCLUDED.expires_at"
-                    ),
-                    {**tombstone, "life": float(_TOMBSTONE_SECONDS)},
-                )
-                await conn.execute(
-                    text(
-                        f"DELETE FROM {self._table}_dedup WHERE queue = :q"
-                        " AND expires_at <= clock_timestamp()"
-                    ),
-                    {"q": self.name},
-                )
+                life = float(TOMBSTONE_SECONDS)
+                await conn.execute(self._sql.ack_tombstone, {**tombstone, "life": life})
+                await conn.execute(self._sql.ack_purge, {"q": self.name})
                 return
-            acked = (
-                await conn.execute(
-                    text(
-                        f"SELECT 1 FROM {self._table}_dedup WHERE queue = :q AND dedup_id = :k"
-                        " AND expires_at > clock_timestamp()"
-                    ),
-                    tombstone,
-                )
-            ).first()
-        if acked is None:
+            acked = await conn.execute(self._sql.acked, tombstone)
+            known = acked.first()
+        if known is None:
             raise NotFoundError(f"no message was delivered with receipt {message.receipt!r}")
 
     async def change_visibility(self, message: Message, timeout: int) -> None:
         """See :meth:`serpens.ports.AsyncQueue.change_visibility`."""
         check_visibility(timeout)
-        message_id = _message_id(message.receipt)
+        params = {"t": float(timeout), "id": message_id(message.receipt), "q": self.name}
         async with self._begin() as conn:
-            updated = await conn.execute(
-                text(
-                    f"UPDATE {self._table} SET visible_at = clock_timestamp()"
-                    " + make_interval(secs => :t) WHERE id = :id AND queue = :q"
-                    " AND receipt IS NOT NULL"
-                ),
-                {"t": float(timeout), "id": message_id, "q": self.name},
-            )
+            updated = await conn.execute(self._sql.change_visibility, params)
         if not updated.rowcount:
             raise NotFoundError(f"message {message.id!r} is not in {self._what}")
 

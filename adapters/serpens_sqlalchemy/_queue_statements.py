@@ -1,0 +1,329 @@
+"""Sans-I/O pieces shared by the sync and async PostgreSQL queues.
+
+``PostgresQueue`` (psycopg2) and ``AsyncPostgresQueue`` (asyncpg) keep their messages in
+the same table, with the same SQL, so sync and async producers and consumers share
+queues. What the two must agree on lives here: the table's DDL and statements, the
+decoding of a received row, the checks of their arguments and engines, the engine's
+client-side deadlines and the translation of driver errors into serpens errors.
+"""
+
+# ruff: noqa: S608 - the only interpolated name is the table, checked by check_identifier
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from datetime import UTC
+from typing import Any
+
+from sqlalchemy import Engine, Row, TextClause, text
+from sqlalchemy.exc import DBAPIError, OperationalError, SQLAlchemyError
+
+from serpens._rules.queue import MAX_VISIBILITY_TIMEOUT
+from serpens.errors import (
+    BackendError,
+    BackendTimeoutError,
+    BackendUnavailableError,
+    ConfigurationError,
+    NotFoundError,
+    ValidationError,
+)
+from serpens.ports import Message
+from serpens_sqlalchemy._deadline import TIMED_OUT, bound_round_trips, has_deadlines
+
+__all__ = [
+    "ACKED",
+    "DEFAULT_DEADLINE_SECONDS",
+    "POLL_SECONDS",
+    "TOMBSTONE_SECONDS",
+    "QueueStatements",
+    "bound_engine",
+    "check_async_engine",
+    "check_engine",
+    "check_identifier",
+    "decode_messages",
+    "message_id",
+    "translate_queue_errors",
+]
+
+POLL_SECONDS = 0.1
+"""How often a waiting ``receive`` polls."""
+DEFAULT_DEADLINE_SECONDS = 7.0
+"""A round trip's deadline on an engine that has none (``DB_CLIENT_TIMEOUT_MS``'s default)."""
+# An acknowledged message leaves a tombstone in the dedup table, so acknowledging it
+# again is harmless while a receipt this queue never issued is NotFoundError. The key
+# holds a space, which no FIFO deduplication id may contain, and it lives as long as a
+# receipt can (the longest visibility timeout).
+ACKED = "acked "
+TOMBSTONE_SECONDS = MAX_VISIBILITY_TIMEOUT
+_CONNECT_TIMED_OUT = "timeout expired"  # libpq's message when connect_timeout passes
+_MAX_TABLE_NAME = 50
+
+
+def check_identifier(name: str) -> str:
+    """Return *name* if it can be a table name (letters, digits, underscores), else raise."""
+    if not name.replace("_", "").isalnum() or not name[0].isalpha() or len(name) > _MAX_TABLE_NAME:
+        raise ValidationError(f"table name {name!r} must be letters, digits and underscores")
+    return name
+
+
+def message_id(receipt: str) -> uuid.UUID:
+    """The id of the message a receipt (``<message id>.<token>``) was issued for."""
+    try:
+        return uuid.UUID(receipt.split(".", 1)[0])
+    except ValueError:
+        raise NotFoundError(f"no message was delivered with receipt {receipt!r}") from None
+
+
+def check_engine(engine: object) -> None:
+    """Refuse anything but a synchronous PostgreSQL engine (no I/O)."""
+    if isinstance(engine, Engine):
+        if engine.dialect.name != "postgresql":
+            raise ConfigurationError(
+                "PostgresQueue needs a PostgreSQL engine (it relies on FOR UPDATE SKIP "
+                f"LOCKED); this engine is {engine.dialect.name!r}: use InMemoryQueue in tests"
+            )
+        return
+    from sqlalchemy.ext.asyncio import AsyncEngine  # noqa: PLC0415 - the error path only
+
+    if isinstance(engine, AsyncEngine):
+        hint = (
+            "it was given an AsyncEngine; PostgresQueue is synchronous: give it a sync "
+            "engine (serpens.database.bind()/get_engine()), or use AsyncPostgresQueue "
+            "with the AsyncEngine"
+        )
+    else:
+        hint = f"it was given a {type(engine).__name__}"
+    raise ConfigurationError(f"PostgresQueue needs a sqlalchemy Engine on PostgreSQL; {hint}")
+
+
+def check_async_engine(engine: object) -> None:
+    """Refuse anything but an ``AsyncEngine`` on PostgreSQL (no I/O)."""
+    # not at the top: the sync queue imports this module, and has no use for asyncio's API
+    from sqlalchemy.ext.asyncio import AsyncEngine  # noqa: PLC0415
+
+    if not isinstance(engine, AsyncEngine):
+        raise ConfigurationError(
+            "AsyncPostgresQueue needs a sqlalchemy AsyncEngine on PostgreSQL (asyncpg); "
+            f"it was given a {type(engine).__name__}: use PostgresQueue with a sync Engine"
+        )
+    if engine.dialect.name != "postgresql":
+        raise ConfigurationError(
+            "AsyncPostgresQueue needs a PostgreSQL engine (it relies on FOR UPDATE SKIP "
+            f"LOCKED); this engine is {engine.dialect.name!r}: use AsyncInMemoryQueue in tests"
+        )
+
+
+def bound_engine(engine: Engine, deadline: float | None) -> None:
+    """Check *deadline*; give *engine* client-side deadlines unless it has its own.
+
+    ``bind()`` gives its engines theirs (``DB_CLIENT_TIMEOUT_MS``); any other engine gets
+    *deadline*, or :data:`DEFAULT_DEADLINE_SECONDS`, for every round trip including the
+    pool's pre-ping. psycopg2 has no read timeout: without a deadline a statement on a
+    connection to a frozen server (or through a black-holed route) waits forever. The
+    async queue passes its ``AsyncEngine``'s ``sync_engine``, whose dialect asyncpg's
+    calls go through.
+    """
+    if deadline is not None and not deadline > 0:
+        raise ValidationError(f"deadline must be a positive number of seconds, got {deadline!r}")
+    if not has_deadlines(engine):
+        seconds = DEFAULT_DEADLINE_SECONDS if deadline is None else deadline
+        bound_round_trips(engine, statement_s=seconds, ping_s=seconds)
+
+
+def _timed_out(exc: BaseException) -> float | None:
+    """The client-side deadline that ended *exc* (or the error it replaced), if one did.
+
+    A pooled connection's pre-ping that hit its deadline is replaced by a reconnect; when
+    that fails too, the ping's error is the reconnect's context.
+    """
+    seen: BaseException | None = exc
+    for _ in range(8):
+        if seen is None:
+            return None
+        for candidate in (seen, getattr(seen, "orig", None)):
+            deadline = getattr(candidate, TIMED_OUT, None)
+            if isinstance(deadline, float | int):
+                return float(deadline)
+        seen = seen.__cause__ or seen.__context__
+    return None
+
+
+@contextmanager
+def translate_queue_errors(what: str) -> Iterator[None]:
+    """Re-raise the driver's and SQLAlchemy's errors of a queue call as serpens errors.
+
+    Not :func:`serpens_sqlalchemy._errors.translate_errors`: a queue's outages are told
+    apart by more than the SQLSTATE. A client-side deadline found anywhere on the chain
+    (a pre-ping past it, then a failed reconnect) and libpq's ``connect_timeout`` are
+    ``BackendTimeoutError``; a missing table is ``NotFoundError``; any other operational
+    error or lost connection is ``BackendUnavailableError``, the rest ``BackendError``.
+    asyncpg's connect errors arrive unwrapped: ``TimeoutError`` is a timeout, another
+    ``OSError`` (refused, reset) unavailable; psycopg2 raises neither.
+    """
+    try:
+        yield
+    except DBAPIError as exc:
+        deadline = _timed_out(exc)
+        if deadline is not None:
+            raise BackendTimeoutError(
+                f"PostgreSQL did not answer within {deadline:g} s ({what}); "
+                "the connection was dropped"
+            ) from exc
+        if isinstance(exc, OperationalError) and _CONNECT_TIMED_OUT in str(exc.orig):
+            # libpq's connect_timeout: the server accepted nothing, or never answered
+            raise BackendTimeoutError(
+                f"PostgreSQL did not answer the connection in time ({what})"
+            ) from exc
+        if getattr(exc.orig, "pgcode", None) == "42P01":
+            raise NotFoundError(f"{what}: the queue table does not exist") from exc
+        if isinstance(exc, OperationalError) or exc.connection_invalidated:
+            raise BackendUnavailableError(f"PostgreSQL is unreachable ({what})") from exc
+        raise BackendError(f"PostgreSQL failed on {what}") from exc
+    except SQLAlchemyError as exc:
+        raise BackendError(f"PostgreSQL failed on {what}") from exc
+    except TimeoutError as exc:
+        raise BackendTimeoutError(f"PostgreSQL did not answer in time ({what})") from exc
+    except OSError as exc:
+        raise BackendUnavailableError(f"PostgreSQL is unreachable ({what})") from exc
+
+
+def _attributes(value: Any) -> dict[str, Any]:
+    # psycopg2 decodes jsonb into a dict; asyncpg hands over its text
+    return dict(json.loads(value) if isinstance(value, str) else value)
+
+
+def decode_messages(rows: Iterable[Row[Any]]) -> list[Message]:
+    """The messages of the rows :meth:`QueueStatements.receive` returned, in send order."""
+    return [
+        Message(
+            id=str(row.id),
+            body=row.body,
+            receipt=row.receipt,
+            receive_count=row.receive_count,
+            attributes=_attributes(row.attributes),
+            group_id=row.group_id,
+            sent_at=row.sent_at.astimezone(UTC),
+        )
+        for row in sorted(rows, key=lambda row: row.seq)
+    ]
+
+
+class QueueStatements:
+    """The statements of the queues kept in one table (built once per queue, no I/O).
+
+    Time is the database's ``clock_timestamp()``, so consumers on different hosts agree
+    on visibility; intervals are ``make_interval(secs => ...)`` of a float parameter.
+    """
+
+    __slots__ = (
+        "_receive",
+        "ack_delete",
+        "ack_purge",
+        "ack_tombstone",
+        "acked",
+        "change_visibility",
+        "create",
+        "dedup_claim",
+        "dedup_earlier",
+        "lock",
+        "send",
+        "table",
+    )
+
+    def __init__(self, table: str) -> None:
+        self.table = t = check_identifier(table)
+        #: a transaction-scoped advisory lock on ``:k``: one ``create`` per table, one
+        #: FIFO receive per queue (two consumers cannot split a group)
+        self.lock = text("SELECT pg_advisory_xact_lock(hashtext(:k))")
+        self.create = tuple(text(statement) for statement in _ddl(t))
+        self.send = text(
+            f"INSERT INTO {t} (id, queue, body, attributes, group_id, sent_at, visible_at)"
+            " VALUES (:id, :q, :body, CAST(:attrs AS jsonb), :g, clock_timestamp(),"
+            " clock_timestamp() + make_interval(secs => :delay))"
+        )
+        #: claims dedup id ``:k`` for message ``:id`` unless a live claim holds it
+        self.dedup_claim = text(
+            f"INSERT INTO {t}_dedup AS d (queue, dedup_id, message_id, expires_at)"
+            " VALUES (:q, :k, :id, clock_timestamp() + make_interval(secs => :w))"
+            " ON CONFLICT (queue, dedup_id) DO UPDATE SET message_id = EXCLUDED.message_id,"
+            " expires_at = EXCLUDED.expires_at WHERE d.expires_at <= clock_timestamp()"
+            " RETURNING d.message_id"
+        )
+        self.dedup_earlier = text(
+            f"SELECT message_id FROM {t}_dedup WHERE queue = :q AND dedup_id = :k"
+        )
+        self._receive = (self._receive_statement(fifo=False), self._receive_statement(fifo=True))
+        self.ack_delete = text(
+            f"DELETE FROM {t} WHERE id = :id AND queue = :q AND receipt IS NOT NULL"
+        )
+        self.ack_tombstone = text(
+            f"INSERT INTO {t}_dedup (queue, dedup_id, message_id, expires_at)"
+            " VALUES (:q, :k, :id, clock_timestamp() + make_interval(secs => :life))"
+            " ON CONFLICT (queue, dedup_id) DO UPDATE SET expires_at = EXCLUDED.expires_at"
+        )
+        self.ack_purge = text(
+            f"DELETE FROM {t}_dedup WHERE queue = :q AND expires_at <= clock_timestamp()"
+        )
+        self.acked = text(
+            f"SELECT 1 FROM {t}_dedup WHERE queue = :q AND dedup_id = :k"
+            " AND expires_at > clock_timestamp()"
+        )
+        self.change_visibility = text(
+            f"UPDATE {t} SET visible_at = clock_timestamp() + make_interval(secs => :t)"
+            " WHERE id = :id AND queue = :q AND receipt IS NOT NULL"
+        )
+
+    def receive(self, *, fifo: bool) -> TextClause:
+        """Take up to ``:n`` visible messages of queue ``:q`` for ``:vt`` seconds.
+
+        ``SKIP LOCKED``: receives never wait for one another. On a FIFO queue a group with
+        a message in flight is held back (take :attr:`lock` first).
+        """
+        return self._receive[fifo]
+
+    def _receive_statement(self, *, fifo: bool) -> TextClause:
+        t = self.table
+        busy = ""
+        if fifo:
+            busy = (
+                f" AND (group_id IS NULL OR group_id NOT IN (SELECT group_id FROM {t}"
+                " WHERE queue = :q AND receipt IS NOT NULL AND visible_at > clock_timestamp()))"
+            )
+        return text(
+            f"WITH picked AS (SELECT id FROM {t} WHERE queue = :q"
+            f" AND visible_at <= clock_timestamp(){busy} ORDER BY seq LIMIT :n"
+            f" FOR UPDATE SKIP LOCKED) UPDATE {t} AS m SET"
+            " receive_count = m.receive_count + 1,"
+            " receipt = m.id::text || '.' || md5(random()::text || clock_timestamp()::text),"
+            " visible_at = clock_timestamp() + make_interval(secs => :vt)"
+            " FROM picked WHERE m.id = picked.id RETURNING m.id, m.body, m.attributes,"
+            " m.group_id, m.sent_at, m.receive_count, m.receipt, m.seq"
+        )
+
+
+def _ddl(table: str) -> list[str]:
+    return [
+        f"""CREATE TABLE IF NOT EXISTS {table} (
+            id uuid PRIMARY KEY,
+            queue text NOT NULL,
+            seq bigserial NOT NULL,
+            body text NOT NULL,
+            attributes jsonb NOT NULL,
+            group_id text,
+            sent_at timestamptz NOT NULL,
+            visible_at timestamptz NOT NULL,
+            receive_count integer NOT NULL DEFAULT 0,
+            receipt text
+        )""",
+        f"CREATE INDEX IF NOT EXISTS {table}_ready ON {table} (queue, visible_at, seq)",
+        f"""CREATE TABLE IF NOT EXISTS {table}_dedup (
+            queue text NOT NULL,
+            dedup_id text NOT NULL,
+            message_id uuid NOT NULL,
+            expires_at timestamptz NOT NULL,
+            PRIMARY KEY (queue, dedup_id)
+        )""",
+    ]
