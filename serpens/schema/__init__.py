@@ -31,12 +31,10 @@ from __future__ import annotations
 
 import json
 import typing
-from collections.abc import Callable
-from functools import partial
-from types import MethodType
 from typing import Any, Literal, Self, overload
 
-from serpens._json import SchemaEncoder, dumps
+from serpens._json import SchemaEncoder
+from serpens._json import dumps as _json_dumps
 from serpens.errors import FieldError, ValidationError
 from serpens.schema._construct import CHECKS as _CHECKS
 from serpens.schema._construct import check_fields as _check_fields
@@ -112,40 +110,6 @@ def _load_many(cls: type, fast: Converter | None, data: Any) -> list[Any]:
     return out
 
 
-def _dump(_cls: type, instance: Any, many: bool = False) -> Any:
-    if many:
-        return [_dump_any(item) for item in instance]
-    return _dump_any(instance)
-
-
-def _dumps(cls: type, instance: Any, many: bool = False) -> str:
-    return dumps(_dump(cls, instance, many))
-
-
-class _InstanceOrClassMethod:
-    """``p.dump()`` on an instance and ``Person.dump(p)`` / ``Person.dump(ps, many=True)``."""
-
-    def __init__(self, func: Callable[..., Any]) -> None:
-        self._func = func
-        self.__doc__ = func.__doc__
-
-    def __get__(self, instance: object, owner: type) -> Callable[..., Any]:
-        if instance is None:
-            return partial(self._func, owner)
-        return partial(self._func, owner, instance)
-
-
-class _DumpMethod(_InstanceOrClassMethod):
-    """``dump``: on an instance whose dumper exists, that dumper bound to it (one call less)."""
-
-    def __get__(self, instance: object, owner: type) -> Callable[..., Any]:
-        if instance is not None:
-            dumper = _DUMPERS.get(type(instance))
-            if dumper is not None:
-                return MethodType(dumper, instance)
-        return super().__get__(instance, owner)
-
-
 class Schema:
     """Mix-in for ``@dataclass`` classes: typed ``load``/``loads`` and JSON ``dump``/``dumps``."""
 
@@ -218,8 +182,19 @@ class Schema:
             return cls.load(data, many=True)
         return cls.load(data)
 
-    dump = _DumpMethod(_dump)
-    """Return JSON-native data (``dict``, or a list with ``many=True``); see SchemaEncoder."""
+    def dump(instance: Any, many: bool = False) -> Any:  # noqa: N805 - Person.dump(p) too
+        """Return JSON-native data (``dict``, or a list with ``many=True``); see SchemaEncoder.
 
-    dumps = _InstanceOrClassMethod(_dumps)
-    """Return JSON text for the instance (or a list of instances with ``many=True``)."""
+        ``p.dump()``, ``Person.dump(p)`` and ``Person.dump(people, many=True)`` all work:
+        called on the class, the first argument is the instance (or the list).
+        """
+        if many:
+            return [_dump_any(item) for item in instance]
+        dumper = _DUMPERS.get(type(instance))
+        if dumper is not None:
+            return dumper(instance)
+        return _dump_any(instance)
+
+    def dumps(instance: Any, many: bool = False) -> str:  # noqa: N805 - Person.dumps(p) too
+        """Return JSON text for the instance (or a list of instances with ``many=True``)."""
+        return _json_dumps(Schema.dump(instance, many))

@@ -32,7 +32,7 @@ from serpens._json import decimal_to_json, to_jsonable
 
 __all__ = ["COMPILED", "dump_any", "dumper_for"]
 
-Dumper = Callable[..., Any]
+Dumper = Callable[[Any], Any]
 
 _dumpers: dict[type, Dumper] = {}
 COMPILED: typing.Mapping[type, Dumper] = _dumpers
@@ -303,21 +303,13 @@ class _Source:
 
 
 def _compile(cls: type) -> Dumper:
-    """Generate ``dump(o, many=False)`` for *cls*: one dict display, nesting inline.
-
-    ``many`` lets ``Schema.dump`` bind the dumper itself to an instance (``p.dump()``,
-    ``p.dump(many=False)``); ``many=True`` dumps each item of ``o``, as before.
-    """
+    """Generate ``dump(o)`` for *cls*: one dict display, fields and nesting inline."""
     try:
         hints = typing.get_type_hints(cls)
     except (NameError, TypeError):
-        return _generic
+        return to_jsonable
     source = _Source()
-    lines = [
-        "def dump(o, many=False):",
-        "    if many:",
-        f"        return [{source.bind(dump_any)}(x) for x in o]",
-    ]
+    lines = ["def dump(o):"]
     entries = []
     _compiling.add(cls)
     try:
@@ -331,13 +323,6 @@ def _compile(cls: type) -> Dumper:
     lines.append("    return {" + ", ".join(entries) + "}")
     exec("\n".join(lines), source.namespace)  # noqa: S102 - source built from field names
     return typing.cast("Dumper", source.namespace["dump"])
-
-
-def _generic(o: Any, many: bool = False) -> Any:
-    """The dumper of a class whose annotations do not resolve: the generic encoder."""
-    if many:
-        return [dump_any(x) for x in o]
-    return to_jsonable(o)
 
 
 def dumper_for(cls: type) -> Dumper:
