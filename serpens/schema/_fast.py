@@ -190,8 +190,8 @@ class _Source:
     def convert(self, hint: Any, indent: int) -> type | None:  # noqa: C901, PLR0911, PLR0912
         """Emit code turning the raw value ``v`` into the field's value (or raising).
 
-        Returns the exact type the code guarantees (``type(None)`` included for an
-        optional), or None when the value comes from a reference converter.
+        Returns a class every value the code produces is an instance of (``None`` aside,
+        for an optional), or None when that is not known here.
         """
         hint = _unwrap(hint)
         inner = _optional(hint)
@@ -309,12 +309,10 @@ class _Source:
 
 
 def _admits(produced: type | None, rule: tuple[tuple[type, ...], bool], *, optional: bool) -> bool:
-    """Whether every value of the exact type *produced* passes *rule*."""
+    """Whether every instance of *produced* (and None, when *optional*) passes *rule*."""
     classes, nullable = rule
     if produced is None or (optional and not nullable):
         return False
-    if produced is type(None):
-        return nullable
     if produced is bool and bool not in classes:
         return False
     return issubclass(produced, classes)
