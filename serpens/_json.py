@@ -38,19 +38,31 @@ __all__ = ["SchemaEncoder", "decimal_to_json", "dumps", "to_jsonable"]
 
 _MAX_INT_EXPONENT = 64
 """Integral decimals up to 10**64 become JSON integers; larger ones stay strings."""
+_SHORT_TEXT = 16
+"""A decimal's text this short (with its point) has at most 15 significant digits."""
 
 
-def decimal_to_json(value: Decimal) -> int | float | str:
+def decimal_to_json(value: Decimal) -> int | float | str:  # noqa: PLR0911 - one exit per case
     """Return *value* as an exact JSON number when one exists, else as a string."""
     if not value.is_finite():
         raise SerializationError(f"cannot encode non-finite Decimal {value} as JSON")
     text = str(value)
+    if text.isdigit() and len(text) <= _MAX_INT_EXPONENT:
+        return int(text)  # a natural number's text: adjusted() is len(text) - 1
     as_float = float(text)
-    if repr(as_float) == text:  # fast path: the float prints exactly as the decimal
+    if len(text) <= _SHORT_TEXT and "." in text and "E" not in text and text.rstrip("0")[-1] != ".":
+        # Not integral (a digit after the point is not 0) and at most 15 significant
+        # digits, which a double always keeps: the float is exactly this number's
+        # shortest spelling, so the rules below would answer the float too (19.99, 5.50).
+        return as_float
+    shortest = repr(as_float)
+    if shortest == text:  # the float prints exactly as the decimal (19.99)
+        return as_float
+    if "." in text and text.rstrip("0") == shortest:  # 5.50: the float 5.5 (not integral)
         return as_float
     if value == value.to_integral_value() and value.adjusted() < _MAX_INT_EXPONENT:
         return int(value)
-    if Decimal(repr(as_float)) == value:
+    if Decimal(shortest) == value:
         return as_float
     return text
 

@@ -24,7 +24,7 @@ from typing import Any
 
 from serpens.errors import FieldError
 
-__all__ = ["CHECKS", "check_fields"]
+__all__ = ["CHECKS", "check_fields", "field_rules", "fits"]
 
 _Check = tuple[str, tuple[type, ...], bool, str]
 """Field name, accepted classes, whether None is accepted, and the type's name."""
@@ -84,10 +84,20 @@ def _compile(cls: type) -> list[_Check]:
     return checks
 
 
-def _fits(value: Any, classes: tuple[type, ...]) -> bool:
+def fits(value: Any, classes: tuple[type, ...]) -> bool:
+    """Whether *value* passes a field's check against its admitted *classes*."""
     if isinstance(value, bool) and bool not in classes:
         return False  # True is no int, as Schema.load rules
     return isinstance(value, classes)
+
+
+def field_rules(cls: type) -> dict[str, tuple[tuple[type, ...], bool]]:
+    """The checked fields of *cls*: name -> (admitted classes, whether None is admitted).
+
+    :mod:`serpens.schema._load` builds instances without ``__init__`` when it can prove
+    every value passes these rules, so both must read the same table.
+    """
+    return {name: (classes, nullable) for name, classes, nullable, _ in _compile(cls)}
 
 
 def _fail(name: str, type_name: str) -> None:
@@ -106,12 +116,12 @@ def _generate(cls: type) -> Callable[[Any], None]:
     """Generate ``check(o)`` for *cls*: per field, an exact-type test before ``isinstance``.
 
     ``type(v) is C`` (C the first admitted class) settles the common case without a call;
-    anything else takes the full rule (:func:`_fits`), so the outcome is unchanged.
+    anything else takes the full rule (:func:`fits`), so the outcome is unchanged.
     """
     checks = _compile(cls)
     if not checks:
         return _no_check
-    namespace: dict[str, Any] = {"fits": _fits, "fail": _fail}
+    namespace: dict[str, Any] = {"fits": fits, "fail": _fail}
     lines = ["def check(o):"]
     for index, (name, classes, nullable, type_name) in enumerate(checks):
         namespace[f"K{index}"] = classes[0]

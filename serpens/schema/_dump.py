@@ -1,10 +1,18 @@
 """Per-class dumpers for :meth:`Schema.dump`, compiled once from the field annotations.
 
 Each class gets one generated function (as attrs and dataclasses generate ``__init__``):
-scalar fields are copied inline, other fields call a converter specialised to their
-declared type, and every path falls back to the generic
-:func:`serpens._json.to_jsonable` when the actual value has another type, so the output
-is exactly what the generic encoder would produce, only faster.
+one dict display in which scalars are copied, nested dataclasses (and lists of them)
+are dict displays too, and ``Decimal``, ``datetime``, ``date``, ``time``, ``UUID`` and
+enum values are converted inline; every value is tested for its exact declared type
+first and takes the generic :func:`serpens._json.to_jsonable` when it has another, so
+the output is exactly what the generic encoder would produce, only faster
+(``tests/serpens/schema/test_fast_path.py`` compares the two on generated instances).
+
+When msgspec is installed (``serpens[fast]``), it writes naive and UTC datetimes and
+UUIDs, in C: the same text as ``isoformat()``/``str()`` (``+00:00``, not msgspec's
+``Z``), checked against the standard library when first imported (see
+:func:`_builtins`). A field's value must be one of these exact types for this, as for
+every inline conversion, and any other value is dumped as before.
 """
 
 from __future__ import annotations
@@ -16,13 +24,13 @@ import types
 import typing
 import uuid
 from collections.abc import Callable
-from datetime import date, datetime, time
+from datetime import UTC, date, datetime, time
 from decimal import Decimal
 from typing import Any
 
 from serpens._json import decimal_to_json, to_jsonable
 
-__all__ = ["COMPILED", "dumper_for"]
+__all__ = ["COMPILED", "dump_any", "dumper_for"]
 
 Dumper = Callable[[Any], Any]
 
@@ -125,7 +133,68 @@ def _scalar_kind(hint: Any) -> tuple[type | None, bool]:
     return None, False
 
 
+_MSGSPEC: list[Callable[[Any], Any] | None] = []
+
+
+def _builtins() -> Callable[[Any], Any] | None:
+    """``msgspec.to_builtins`` when msgspec is installed and writes serpens' exact text.
+
+    msgspec formats a datetime (naive, or UTC with ``Z`` for ``+00:00``) and a UUID in C,
+    several times faster than ``isoformat()`` and ``str()``. It is optional (the
+    ``serpens[fast]`` extra), imported on the first dumper that needs it, and used only
+    after it wrote the same text as the standard library for a set of probes.
+    """
+    if not _MSGSPEC:
+        _MSGSPEC.append(_probe())
+    return _MSGSPEC[0]
+
+
+def _probe() -> Callable[[Any], Any] | None:
+    try:
+        from msgspec import to_builtins  # noqa: PLC0415 - optional, imported on first use
+    except ImportError:
+        return None
+    moments = [
+        datetime(1, 1, 1),  # noqa: DTZ001 - naive values are formatted too
+        datetime(999, 12, 31, 23, 59, 59, 999999),  # noqa: DTZ001
+        datetime(2024, 5, 1, 12, 30, 0, 100),  # noqa: DTZ001
+        datetime(2024, 5, 1, 12, 30, tzinfo=UTC),
+        datetime(9999, 12, 31, 23, 59, 59, 120000, tzinfo=UTC),
+    ]
+    ids = [
+        uuid.UUID(int=0),
+        uuid.UUID(int=2**128 - 1),
+        uuid.UUID("12345678-9abc-4def-8123-456789abcdef"),
+    ]
+    try:
+        same = all(
+            (to_builtins(m)[:-1] + "+00:00" if m.tzinfo else to_builtins(m)) == m.isoformat()
+            for m in moments
+        ) and all(to_builtins(u) == str(u) for u in ids)
+    except Exception:  # noqa: BLE001 - any surprise: the standard library formats
+        return None
+    return to_builtins if same else None
+
+
 _compiling: set[type] = set()
+_MAX_DEPTH = 4  # lists and nested dataclasses deeper than this call their dumpers
+
+
+def _plain_enum(kind: type[enum.Enum]) -> bool:
+    """Whether every member's ``.value`` is its ``_value_`` and a JSON scalar."""
+    if _class_attribute(kind, "value") is not enum.Enum.__dict__["value"]:
+        return False
+    return all(type(m._value_) in _JSON_SCALARS for m in kind.__members__.values())
+
+
+def _class_attribute(cls: type, name: str) -> Any:
+    for klass in cls.__mro__:
+        if name in klass.__dict__:
+            return klass.__dict__[name]
+    return None
+
+
+_JSON_SCALARS = frozenset({str, int, float, bool, type(None)})
 
 
 class _Source:
@@ -141,27 +210,96 @@ class _Source:
         self.namespace[name] = value
         return name
 
-    def expr(self, hint: Any, value: str, depth: int = 0) -> str:
-        """An expression dumping *value* (a simple name) declared as *hint*, inlined."""
+    def fresh(self) -> str:
+        """A new local name (for ``:=`` inside the expression)."""
+        self.count += 1
+        return f"w{self.count}"
+
+    def expr(self, hint: Any, value: str, depth: int = 0, source: str | None = None) -> str:  # noqa: C901, PLR0911
+        """An expression dumping *value* (a simple name) declared as *hint*, inlined.
+
+        With *source*, the expression binds *value* to it (``:=``) where it is first
+        evaluated, so nested objects need no statements.
+        """
+        first = f"({value} := {source})" if source else value
         kind, optional = _scalar_kind(hint)
         if kind is not None:
-            expr = f"({value} if type({value}) is {self.bind(kind)} else J({value}))"
-            return f"(None if {value} is None else {expr})" if optional else expr
+            if optional:
+                scalar = f"({value} if type({value}) is {self.bind(kind)} else J({value}))"
+                return f"(None if {first} is None else {scalar})"
+            return f"({value} if type({first}) is {self.bind(kind)} else J({value}))"
         origin = typing.get_origin(hint)
         args = typing.get_args(hint)
         if origin is typing.Union or origin is types.UnionType:
             members = [a for a in args if a is not type(None)]
             if len(members) == 1:
-                return f"(None if {value} is None else {self.expr(members[0], value, depth)})"
-            return f"J({value})"
-        if origin is list and args and depth < 4:  # noqa: PLR2004 - deeper lists call
+                return f"(None if {first} is None else {self.expr(members[0], value, depth)})"
+            return f"J({first})"
+        if origin is list and args and depth < _MAX_DEPTH:
             item = f"x{depth}"
-            inner = self.expr(args[0], item, depth + 1)
-            return f"([{inner} for {item} in {value}] if type({value}) is list else J({value}))"
+            inner = f"[{self.expr(args[0], item, depth + 1)} for {item} in {value}]"
+            if _scalar_kind(args[0])[0] is not None:  # items that are JSON scalars: a copy
+                scalars = self.bind(_JSON_SCALARS)
+                inner = f"({value}[:] if {scalars}.issuperset(map(type, {value})) else {inner})"
+            return f"({inner} if type({first}) is list else J({value}))"
+        typed = self._typed(hint, value, first)
+        if typed is not None:
+            return typed
         if isinstance(hint, type) and dataclasses.is_dataclass(hint) and hint not in _compiling:
+            if depth < _MAX_DEPTH:
+                display = self._display(hint, value, depth + 1)
+                if display is not None:
+                    kind_name = self.bind(hint)
+                    return f"({display} if type({first}) is {kind_name} else J({value}))"
             nested = self.bind(dumper_for(hint))
-            return f"({nested}({value}) if type({value}) is {self.bind(hint)} else J({value}))"
-        return f"{self.bind(_field_dumper(hint))}({value})"
+            return f"({nested}({value}) if type({first}) is {self.bind(hint)} else J({value}))"
+        return f"{self.bind(_field_dumper(hint))}({first})"
+
+    def _typed(self, hint: Any, value: str, first: str) -> str | None:
+        """The inline form of a Decimal, datetime, date, time, UUID or plain enum value."""
+        if hint is Decimal:
+            convert = self.bind(decimal_to_json)
+            return f"({convert}({value}) if type({first}) is {self.bind(hint)} else J({value}))"
+        if hint is datetime:
+            return (
+                f"({self._datetime(value)} if type({first}) is {self.bind(hint)} else J({value}))"
+            )
+        if hint is uuid.UUID:
+            text = f"{self.bind(_builtins())}({value})" if _builtins() else f"str({value})"
+            return f"({text} if type({first}) is {self.bind(hint)} else J({value}))"
+        if hint is date or hint is time:
+            return f"({value}.isoformat() if type({first}) is {self.bind(hint)} else J({value}))"
+        if isinstance(hint, type) and issubclass(hint, enum.Enum) and _plain_enum(hint):
+            return f"({value}._value_ if type({first}) is {self.bind(hint)} else J({value}))"
+        return None
+
+    def _datetime(self, value: str) -> str:
+        """``value.isoformat()``, or the same text from msgspec for naive and UTC values."""
+        to_builtins = _builtins()
+        if to_builtins is None:
+            return f"{value}.isoformat()"
+        zone, text = self.fresh(), self.bind(to_builtins)
+        return (
+            f"({text}({value})[:-1] + '+00:00' if ({zone} := {value}.tzinfo) is {self.bind(UTC)} "
+            f"else {text}({value}) if {zone} is None else {value}.isoformat())"
+        )
+
+    def _display(self, cls: type, value: str, depth: int) -> str | None:
+        """A dict display of the dataclass instance *value*, as its own dumper builds it."""
+        try:
+            hints = typing.get_type_hints(cls)
+        except (NameError, TypeError):
+            return None  # its dumper is to_jsonable
+        entries = []
+        _compiling.add(cls)
+        try:
+            for field in dataclasses.fields(cls):
+                name = self.fresh()
+                dumped = self.expr(hints.get(field.name, Any), name, depth, f"{value}.{field.name}")
+                entries.append(f"{field.name!r}: {dumped}")
+        finally:
+            _compiling.discard(cls)
+        return "{" + ", ".join(entries) + "}"
 
 
 def _compile(cls: type) -> Dumper:
@@ -196,3 +334,14 @@ def dumper_for(cls: type) -> Dumper:
             if dumper is None:
                 dumper = _dumpers[cls] = _compile(cls)
     return dumper
+
+
+def dump_any(value: Any) -> Any:
+    """Dump one value as ``Schema.dump`` does: a dataclass by its dumper, else generically."""
+    kind = type(value)
+    dumper = _dumpers.get(kind)
+    if dumper is not None:
+        return dumper(value)
+    if dataclasses.is_dataclass(kind):
+        return dumper_for(kind)(value)
+    return to_jsonable(value)

@@ -4,6 +4,10 @@ Each class gets one generated function (as attrs and dataclasses generate ``__in
 one unrolled block per field, a type-identity fast path for ``str``/``int``/``bool``
 fields (optional or not), and a compiled converter for everything else. Failures are
 collected across every field before raising one :class:`Invalid`.
+
+These are the reference loaders: :meth:`Schema.load` tries the fast function of
+:mod:`serpens.schema._fast` first and runs them when it declines, so their results and
+errors are the ones users see.
 """
 
 from __future__ import annotations
