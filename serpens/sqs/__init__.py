@@ -287,16 +287,31 @@ def _consumer(record: Record) -> contextlib.AbstractContextManager[None]:
     return _tracing.consumer_span(f"{queue} process", carrier, attributes=attributes)
 
 
-def _traced(processor: Callable[[Record], object]) -> Callable[[Record], object]:
-    """Run *processor* inside the record's span and log context (opentelemetry installed)."""
+def _tagged(processor: Callable[[Record], object]) -> Callable[[Record], object]:
+    """Run *processor* with the record's message id on serpens' log records."""
 
     @functools.wraps(processor)
     def run(record: Record) -> object:
-        with _tracing.log_context(message_id=record.message_id):
-            if not _tracing.recording():
-                return processor(record)
+        token = _tracing.tag_log(message_id=record.message_id)
+        try:
+            return processor(record)
+        finally:
+            _tracing.untag_log(token)
+
+    return run
+
+
+def _traced(processor: Callable[[Record], object]) -> Callable[[Record], object]:
+    """:func:`_tagged`, inside the record's consumer span (an SDK provider records)."""
+
+    @functools.wraps(processor)
+    def run(record: Record) -> object:
+        token = _tracing.tag_log(message_id=record.message_id)
+        try:
             with _consumer(record):
                 return processor(record)
+        finally:
+            _tracing.untag_log(token)
 
     return run
 
@@ -304,15 +319,12 @@ def _traced(processor: Callable[[Record], object]) -> Callable[[Record], object]
 def _async_traced(
     processor: Callable[[Record], Awaitable[object]],
 ) -> Callable[[Record], Awaitable[object]]:
-    """Async twin of :func:`_traced`."""
+    """Run *processor* inside the record's consumer span (the workers tag the log records)."""
 
     @functools.wraps(processor)
     async def run(record: Record) -> object:
-        with _tracing.log_context(message_id=record.message_id):
-            if not _tracing.recording():
-                return await processor(record)
-            with _consumer(record):
-                return await processor(record)
+        with _consumer(record):
+            return await processor(record)
 
     return run
 
@@ -365,18 +377,23 @@ async def _report(raw: Mapping[str, Any], exc: Exception) -> None:
 async def _one_async(
     raw: Mapping[str, Any], processor: Callable[[Record], Awaitable[object]], propagate: bool
 ) -> bool:
-    """Process one record; return whether it succeeded."""
+    """Process one record (its message id on serpens' log records); return whether it succeeded."""
+    record = Record(raw)
+    token = _tracing.tag_log(message_id=record.message_id)
     try:
-        result = await processor(Record(raw))
-    except Exception as exc:
-        if propagate:  # no partial batch response outside AWS: the caller must see it
-            raise
-        await _report(raw, exc)
-        return False
-    if type(result) is dict and "messageId" in result:
-        logger.info("SQS message %s failed (legacy dict signal)", raw.get("messageId"))
-        return False
-    return True
+        try:
+            result = await processor(record)
+        except Exception as exc:
+            if propagate:  # no partial batch response outside AWS: the caller must see it
+                raise
+            await _report(raw, exc)
+            return False
+        if type(result) is dict and "messageId" in result:
+            logger.info("SQS message %s failed (legacy dict signal)", raw.get("messageId"))
+            return False
+        return True
+    finally:
+        _tracing.untag_log(token)
 
 
 def _stopped(raw: Mapping[str, Any], exc: BaseException) -> None:
@@ -466,14 +483,17 @@ class _AsyncBatch:
             self.propagate,
             self.failed,
         )
+        tag_log, untag_log = _tracing.tag_log, _tracing.untag_log
         for index in cast("Iterator[int]", self.pending):
             if self.stop is not None:  # not started: reported with the rest
                 failed.append(index)
                 return
             raw = records[index]
+            record = Record(raw)
+            token = tag_log(message_id=record.message_id)  # on serpens' log records
             try:
                 try:
-                    result = await processor(Record(raw))
+                    result = await processor(record)
                 except Exception as exc:
                     if propagate:  # no partial batch response outside AWS
                         raise
@@ -488,6 +508,8 @@ class _AsyncBatch:
                 if self._interrupted(raw, exc):
                     raise
                 return
+            finally:
+                untag_log(token)
 
     async def _group_worker(self) -> None:
         """FIFO queue: one message group at a time, in order, up to its first failure."""
@@ -567,10 +589,12 @@ def async_handler(
         raise ValidationError("max_concurrency must be at least 1")
 
     def decorate(processor: Callable[[Record], Awaitable[object]]) -> LambdaHandler:
-        run = _async_traced(processor) if _tracing.enabled() else processor
+        # the workers put each record's message id on serpens' log records themselves
+        traced = _async_traced(processor) if _tracing.enabled() else processor
 
         @functools.wraps(processor)
         def lambda_handler(event: Mapping[str, Any], context: Any = None) -> BatchResponse | None:  # noqa: ARG001 - Lambda's signature
+            run = traced if _tracing.recording() else processor  # once per invocation
             return _lambda_loop.run(_run_async(event, run, max_concurrency))
 
         return lambda_handler
@@ -602,10 +626,12 @@ def handler(
         if inspect.iscoroutinefunction(processor):
             return cast("LambdaHandler", async_handler(processor, max_concurrency=max_concurrency))
 
-        run = _traced(processor) if _tracing.enabled() else processor
+        tagged = _tagged(processor)
+        traced = _traced(processor) if _tracing.enabled() else tagged
 
         @functools.wraps(processor)
         def lambda_handler(event: Mapping[str, Any], context: Any = None) -> BatchResponse | None:  # noqa: ARG001 - Lambda's signature
+            run = traced if _tracing.recording() else tagged  # once per invocation
             return _run_sync(event, run, skip_group_on_error)
 
         return lambda_handler
