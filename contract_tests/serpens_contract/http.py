@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from typing import Any, ClassVar
@@ -190,6 +191,45 @@ class HttpClientContract(HttpOutageCases, ContractSuite):
         assert echo["headers"]["content-length"] == "256"
         assert "content-type" not in echo["headers"]
 
+    @pytest.mark.parametrize("verb", ["get", "post", "put", "delete"])
+    async def test_each_verb_shortcut_passes_every_argument_on(
+        self, client: HttpClient, url: Any, verb: str
+    ) -> None:
+        """``get``, ``post``, ``put``, ``delete``: ``request`` with their method, all else as is."""
+        send = getattr(client, verb)
+        body: dict[str, Any] = {"json": {"k": 1}} if verb in {"post", "put"} else {}
+        echo = await self._echo(
+            await send(url("/echo"), params={"a": "1"}, headers={"X-Verb": verb}, timeout=5, **body)
+        )
+        assert (echo["method"], echo["query"]) == (verb.upper(), "a=1")
+        assert echo["headers"]["x-verb"] == verb
+        assert bytes.fromhex(echo["body"]) == (b'{"k":1}' if body else b"")
+        if body:
+            echo = await self._echo(await send(url("/echo"), content=b"raw"))
+            assert bytes.fromhex(echo["body"]) == b"raw"
+        assert (await send(url("/redirect/307?to=/echo"))).status_code == 307
+        followed = await send(url("/redirect/307?to=/echo"), follow_redirects=True)
+        assert (await self._echo(followed))["method"] == verb.upper()
+        with pytest.raises(BackendTimeoutError):
+            await send(url("/sleep?seconds=2"), timeout=0.2)
+
+    async def test_the_server_sees_an_http_1_1_request_as_sent(
+        self, client: HttpClient, url: Any
+    ) -> None:
+        """An HTTP/1.1 request over the URL's scheme, with its raw path and query, no root path."""
+        seen = await self._echo(await client.get(url("/scope/a%20b?x=1&y=%C3%A7")))
+        assert seen["type"] == "http"
+        assert seen["asgi"]["version"] == "3.0"
+        assert re.fullmatch(r"2\.\d+", seen["asgi"]["spec_version"])
+        assert seen["http_version"] == "1.1"
+        assert seen["scheme"] == url("").split("://", 1)[0]
+        assert (seen["raw_path"], seen["query_string"]) == ("/scope/a%20b", "x=1&y=%C3%A7")
+        assert seen["root_path"] == ""
+        host, port = seen["client"]
+        assert isinstance(host, str)
+        assert host
+        assert isinstance(port, int)
+
     async def test_delete_and_generic_request_send_their_method(
         self, client: HttpClient, url: Any
     ) -> None:
@@ -325,6 +365,7 @@ class HttpClientContract(HttpOutageCases, ContractSuite):
         echo = await self._echo(response)
         assert echo["method"] == method
         assert echo["body"] == ""
+        assert "content-length" not in echo["headers"]
 
     @pytest.mark.parametrize("code", [307, 308])
     async def test_followed_307_308_keep_the_method_and_body(
@@ -342,6 +383,22 @@ class HttpClientContract(HttpOutageCases, ContractSuite):
     async def test_a_redirect_loop_is_a_backend_error(self, client: HttpClient, url: Any) -> None:
         with pytest.raises(BackendError):
             await client.get(url("/loop"), follow_redirects=True)
+
+    async def test_twenty_redirects_are_followed_and_a_twenty_first_is_a_backend_error(
+        self, client: HttpClient, url: Any
+    ) -> None:
+        landed = await client.get(url("/hops/20"), follow_redirects=True)
+        assert (landed.status_code, landed.text) == (200, "landed")
+        with pytest.raises(BackendError):
+            await client.get(url("/hops/21"), follow_redirects=True)
+
+    @pytest.mark.parametrize("method", ["POST", "PUT", "PATCH"])
+    async def test_a_body_less_post_put_or_patch_sends_a_zero_content_length(
+        self, client: HttpClient, url: Any, method: str
+    ) -> None:
+        echo = await self._echo(await client.request(method, url("/echo")))
+        assert echo["headers"]["content-length"] == "0"
+        assert "content-type" not in echo["headers"]
 
     async def test_a_slow_answer_is_a_backend_timeout_error(
         self, client: HttpClient, url: Any
