@@ -11,6 +11,7 @@ Routes (any method unless noted):
 - ``/sleep?seconds=<s>``: waits (or until the client disconnects), then 200.
 - ``/headers``: 200 with a repeated ``X-Multi`` header and ``X-Mixed-Case``.
 - ``/latin1``: ``café`` encoded as ISO-8859-1 with ``charset=latin-1``.
+- ``/latin1-params``: the same, its content type ``text/plain;format=flowed;charset="latin-1"``.
 - ``/bytes``: the bytes 0..255 as ``application/octet-stream``.
 - ``/not-json``: 200 ``application/json`` whose body is not JSON.
 - ``/scope``: 200 JSON of the request's transport as the server saw it: ASGI and HTTP
@@ -156,6 +157,12 @@ _ROUTES: dict[str, Callable[[_Call], Awaitable[None]]] = {
     "headers": _headers,
     "latin1": lambda c: _respond(
         c.send, 200, "café".encode("latin-1"), content_type="text/plain; charset=latin-1"
+    ),
+    "latin1-params": lambda c: _respond(
+        c.send,
+        200,
+        "café".encode("latin-1"),
+        content_type='text/plain;format=flowed;charset="latin-1"',
     ),
     "bytes": lambda c: _respond(
         c.send, 200, bytes(range(256)), content_type="application/octet-stream"
