@@ -125,7 +125,7 @@ def _sorted_skus(rows: Any, order: list[str]) -> list[str]:
             if x is None or y is None:
                 return (1 if x is None else -1) * (-1 if descending else 1)
             return (1 if x > y else -1) * (-1 if descending else 1)
-        return (a.id > b.id) - (a.id < b.id)
+        return int(a.id > b.id) - int(a.id < b.id)
 
     return _skus(sorted(rows, key=functools.cmp_to_key(compare)))
 
