@@ -8,6 +8,7 @@ to ``mutants/`` (ignored by git; delete it for a run from scratch).
     python scripts/mutation.py run                 # every mutant not yet checked
     python scripts/mutation.py run --package rules # (re)check one package: rules or fakes
     python scripts/mutation.py run --survivors     # re-check the survivors only
+    python scripts/mutation.py run 'serpens.fakes._http*'  # (re)check mutants by name glob
     python scripts/mutation.py report              # counts per package and the score
     python scripts/mutation.py report --survivors  # ... and the name of each survivor
 
@@ -70,11 +71,11 @@ def _package(name: str) -> str:
     return next((short for short, dotted in PACKAGES.items() if name.startswith(dotted)), "?")
 
 
-def run(package: str | None, *, survivors: bool) -> int:
-    """Run mutmut over *package* (all when ``None``), or over the survivors only."""
-    names: list[str] = []
+def run(package: str | None, *, survivors: bool, globs: list[str]) -> int:
+    """Run mutmut over *globs*, *package* (all when ``None``), or the survivors only."""
+    names: list[str] = list(globs)
     if survivors:
-        names = [
+        names += [
             name
             for name, code in _results().items()
             if STATUS.get(code) == "survived" and (package is None or _package(name) == package)
@@ -83,7 +84,7 @@ def run(package: str | None, *, survivors: bool) -> int:
             _say("no survivors to re-check")
             return 0
     elif package is not None:
-        names = [f"{PACKAGES[package]}*"]
+        names.append(f"{PACKAGES[package]}*")
     command = ["nice", "-n", "19", sys.executable, "-m", "mutmut", "run", "--max-children", "1"]
     return subprocess.call([*command, *names], cwd=ROOT, env=_environment())  # noqa: S603
 
@@ -123,11 +124,12 @@ def main() -> int:
     run_parser = commands.add_parser("run", help="run mutmut (niced, one worker)")
     run_parser.add_argument("--package", choices=sorted(PACKAGES))
     run_parser.add_argument("--survivors", action="store_true", help="re-check survivors only")
+    run_parser.add_argument("globs", nargs="*", help="mutant names or globs to (re)check")
     report_parser = commands.add_parser("report", help="counts per package and the score")
     report_parser.add_argument("--survivors", action="store_true", help="name every survivor")
     args = parser.parse_args()
     if args.command == "run":
-        return run(args.package, survivors=args.survivors)
+        return run(args.package, survivors=args.survivors, globs=args.globs)
     return report(list_survivors=args.survivors)
 
 
