@@ -34,7 +34,13 @@ except ModuleNotFoundError as exc:  # pragma: no cover - depends on the environm
 
     raise MissingExtraError("hypothesis", "contract") from exc
 
-from serpens.errors import ConfigurationError, NotFoundError, SerpensError, ValidationError
+from serpens.errors import (
+    ConfigurationError,
+    NotFoundError,
+    SerializationError,
+    SerpensError,
+    ValidationError,
+)
 from serpens.fakes import InMemoryPublisher
 from serpens.ports import Payload, Publisher
 from serpens_contract._suite import ContractSuite
@@ -265,6 +271,21 @@ class PublisherContract(PublisherOutageCases, ContractSuite):
         (got,) = session.rig.read(topic, 1)
         assert got.data == json.dumps(payload, separators=(",", ":"), ensure_ascii=False).encode()
         assert got.data.startswith(b'{"b":1,"a":"S\xc3\xa3o Paulo"')
+
+    def test_tuples_and_sets_in_a_payload_are_arrays_and_nan_is_refused(
+        self, session: _Session
+    ) -> None:
+        """JSON payloads: tuples and sets become arrays; NaN is a SerializationError."""
+        topic = session.topic()
+        session.publisher.publish(topic, {"t": (1, "ü"), "s": frozenset({3})})
+        (got,) = session.rig.read(topic, 1)
+        assert got.data == '{"t":[1,"ü"],"s":[3]}'.encode()
+        for bad in ({"x": float("nan")}, {"x": object()}):
+            with pytest.raises(SerializationError):
+                session.publisher.publish(topic, bad)
+        with pytest.raises(ValidationError) as raised:
+            session.publisher.publish(topic, "x", attributes={"GOOGkey": "v"})
+        assert [error.path for error in raised.value.errors] == ["attributes['GOOGkey']"]
 
     def test_str_is_sent_as_utf8_and_bytes_unchanged(self, session: _Session) -> None:
         topic = session.topic()

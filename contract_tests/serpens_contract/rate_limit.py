@@ -187,6 +187,29 @@ class RateLimitContract(RateLimitOutageCases, ContractSuite):
         with pytest.raises(asyncio.CancelledError):
             await first
 
+    async def test_a_waiter_cancelled_mid_line_leaves_the_others_in_order(
+        self, make: Callable[..., RateLimit]
+    ) -> None:
+        limiter = make(10, burst=1)  # one call every 100 ms
+        await limiter.acquire()
+        start = time.monotonic()
+        order: list[int] = []
+
+        async def worker(n: int) -> None:
+            await limiter.acquire()
+            order.append(n)
+
+        tasks = []
+        for n in range(3):
+            tasks.append(asyncio.create_task(worker(n)))
+            await asyncio.sleep(0.005)
+        tasks[1].cancel()
+        await asyncio.gather(tasks[0], tasks[2])
+        assert order == [0, 2]
+        assert time.monotonic() - start < 0.2 + 2 * _SLACK  # the cancelled one took no slot
+        with pytest.raises(asyncio.CancelledError):
+            await tasks[1]
+
     async def test_a_timed_out_acquire_raises_timeout_error_and_takes_no_slot(
         self, make: Callable[..., RateLimit]
     ) -> None:
