@@ -15,7 +15,12 @@ Routes (any method unless noted):
 - ``/bytes``: the bytes 0..255 as ``application/octet-stream``.
 - ``/not-json``: 200 ``application/json`` whose body is not JSON.
 - ``/scope``: 200 JSON of the request's transport as the server saw it: ASGI and HTTP
-  versions, scheme, raw path and query (latin-1), root path, client address.
+  versions, scheme, raw path and query (latin-1), root path, client address, header names.
+- ``/chunks``: 200 ``onetwothree``, sent as three body messages.
+- ``/silent``: returns without sending anything (a server answers 500).
+- ``/crash``: raises before responding (a server answers 500).
+- ``/crash-midway``: starts a 200 response of 100 bytes, sends 3, then raises (a server
+  drops the connection).
 """
 
 from __future__ import annotations
@@ -90,8 +95,32 @@ def _transport(scope: Scope) -> bytes:
         "query_string": scope["query_string"].decode("latin-1"),
         "root_path": scope.get("root_path"),
         "client": list(client) if client is not None else None,
+        "header_names": [name.decode("latin-1") for name, _ in scope["headers"]],
     }
     return json.dumps(document).encode()
+
+
+async def _chunks(call: _Call) -> None:
+    start = [(b"content-type", b"text/plain; charset=utf-8")]
+    await call.send({"type": "http.response.start", "status": 200, "headers": start})
+    for part in (b"one", b"two"):
+        await call.send({"type": "http.response.body", "body": part, "more_body": True})
+    await call.send({"type": "http.response.body", "body": b"three"})
+
+
+async def _silent(_call: _Call) -> None:
+    return
+
+
+async def _crash(_call: _Call) -> None:
+    raise RuntimeError("the scenario app crashed")
+
+
+async def _crash_midway(call: _Call) -> None:
+    start = [(b"content-type", b"text/plain"), (b"content-length", b"100")]
+    await call.send({"type": "http.response.start", "status": 200, "headers": start})
+    await call.send({"type": "http.response.body", "body": b"abc", "more_body": True})
+    raise RuntimeError("the scenario app crashed mid-response")
 
 
 async def _sleep(seconds: float, receive: Receive) -> None:
@@ -169,6 +198,10 @@ _ROUTES: dict[str, Callable[[_Call], Awaitable[None]]] = {
     ),
     "not-json": lambda c: _respond(c.send, 200, b"{not json", content_type=_JSON),
     "scope": lambda c: _respond(c.send, 200, _transport(c.scope), content_type=_JSON),
+    "chunks": _chunks,
+    "silent": _silent,
+    "crash": _crash,
+    "crash-midway": _crash_midway,
 }
 
 

@@ -229,6 +229,27 @@ class HttpClientContract(HttpOutageCases, ContractSuite):
         assert isinstance(host, str)
         assert host
         assert isinstance(port, int)
+        assert seen["header_names"] == [name.lower() for name in seen["header_names"]]
+        assert "host" in seen["header_names"]
+
+    async def test_a_body_sent_in_parts_arrives_whole(self, client: HttpClient, url: Any) -> None:
+        assert (await client.get(url("/chunks"))).content == b"onetwothree"
+
+    @pytest.mark.parametrize("path", ["/crash", "/silent"])
+    async def test_a_server_app_that_fails_before_answering_gives_a_500(
+        self, client: HttpClient, url: Any, path: str
+    ) -> None:
+        """The server, not the client, answers: ``500 Internal Server Error``."""
+        response = await client.get(url(path))
+        assert response.status_code == 500
+        assert response.text == "Internal Server Error"
+
+    async def test_a_server_app_that_fails_mid_response_is_backend_unavailable(
+        self, client: HttpClient, url: Any
+    ) -> None:
+        with pytest.raises(BackendUnavailableError):
+            await client.get(url("/crash-midway"))
+        assert (await client.get(url("/status/200"))).status_code == 200
 
     async def test_delete_and_generic_request_send_their_method(
         self, client: HttpClient, url: Any
