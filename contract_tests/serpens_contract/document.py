@@ -217,6 +217,11 @@ class DocumentStoreContract(DocumentOutageCases, ContractSuite):
         for bad in (True, None, 1.5):
             with pytest.raises(ValidationError):
                 store.get(people, {"id": bad})
+        with pytest.raises(ValidationError):
+            store.delete(people, {"id": "1", "name": "Ana"})  # a key has its attributes only
+        with pytest.raises(ValidationError):
+            store.query(people, "1", limit=0)
+        assert store.get(people, {"id": "1"}) == {"id": "1", "name": "Ana"}
 
     def test_an_item_under_400kb_round_trips(self, tables: Any) -> None:
         store, people, _ = tables
