@@ -331,6 +331,7 @@ class HttpClientContract(HttpOutageCases, ContractSuite):
     async def test_text_uses_the_response_charset(self, client: HttpClient, url: Any) -> None:
         assert (await client.get(url("/latin1"))).text == "café"
         assert (await client.get(url("/latin1-params"))).text == "café"  # quoted, among others
+        assert (await client.get(url("/not-json"))).text == "{not json"  # no charset: UTF-8
         assert (await client.get(url("/status/200"))).text == "status 200"
 
     async def test_binary_content_is_returned_unchanged(self, client: HttpClient, url: Any) -> None:
