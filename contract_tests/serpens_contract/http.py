@@ -173,6 +173,20 @@ class HttpClientContract(HttpOutageCases, ContractSuite):
         echo = await self._echo(await client.get(url("/echo/a b/ç")))
         assert echo["path"] == "/echo/a b/ç"
 
+    @pytest.mark.parametrize(
+        ("path", "sent"),
+        [
+            ("/echo/a/./b/../c", "/echo/a/c"),
+            ("/echo/../../echo/x", "/echo/x"),
+            ("/echo/a/b/..", "/echo/a"),
+            ("/echo/v1.2/./x.json", "/echo/v1.2/x.json"),
+        ],
+    )
+    async def test_dot_segments_are_resolved_before_sending(
+        self, client: HttpClient, url: Any, path: str, sent: str
+    ) -> None:
+        assert (await self._echo(await client.get(url(path))))["path"] == sent
+
     async def test_json_bodies_are_compact_utf8_with_a_content_type(
         self, client: HttpClient, url: Any
     ) -> None:
