@@ -7,11 +7,20 @@ Routes (any method unless noted):
 - ``/status/<code>``: that status with body ``status <code>``.
 - ``/redirect/<code>?to=<url>``: that status with ``Location: <url>``.
 - ``/loop``: 302 to itself, forever.
+- ``/hops/<n>``: 302 to ``/hops/<n-1>``; ``/hops/0`` answers 200 ``landed``.
 - ``/sleep?seconds=<s>``: waits (or until the client disconnects), then 200.
 - ``/headers``: 200 with a repeated ``X-Multi`` header and ``X-Mixed-Case``.
 - ``/latin1``: ``café`` encoded as ISO-8859-1 with ``charset=latin-1``.
+- ``/latin1-params``: the same, its content type ``text/plain;format=flowed;charset="latin-1"``.
 - ``/bytes``: the bytes 0..255 as ``application/octet-stream``.
 - ``/not-json``: 200 ``application/json`` whose body is not JSON.
+- ``/scope``: 200 JSON of the request's transport as the server saw it: ASGI and HTTP
+  versions, scheme, raw path and query (latin-1), root path, client address, header names.
+- ``/chunks``: 200 ``onetwothree``, sent as three body messages.
+- ``/silent``: returns without sending anything (a server answers 500).
+- ``/crash``: raises before responding (a server answers 500).
+- ``/crash-midway``: starts a 200 response of 100 bytes, sends 3, then raises (a server
+  drops the connection).
 """
 
 from __future__ import annotations
@@ -75,6 +84,45 @@ def _echo(scope: Scope, body: bytes) -> bytes:
     return json.dumps(document).encode()
 
 
+def _transport(scope: Scope) -> bytes:
+    client = scope.get("client")
+    document = {
+        "type": scope["type"],
+        "asgi": scope.get("asgi", {}),
+        "http_version": scope.get("http_version"),
+        "scheme": scope.get("scheme"),
+        "raw_path": scope["raw_path"].decode("latin-1") if "raw_path" in scope else None,
+        "query_string": scope["query_string"].decode("latin-1"),
+        "root_path": scope.get("root_path"),
+        "client": list(client) if client is not None else None,
+        "header_names": [name.decode("latin-1") for name, _ in scope["headers"]],
+    }
+    return json.dumps(document).encode()
+
+
+async def _chunks(call: _Call) -> None:
+    start = [(b"content-type", b"text/plain; charset=utf-8")]
+    await call.send({"type": "http.response.start", "status": 200, "headers": start})
+    for part in (b"one", b"two"):
+        await call.send({"type": "http.response.body", "body": part, "more_body": True})
+    await call.send({"type": "http.response.body", "body": b"three"})
+
+
+async def _silent(_call: _Call) -> None:
+    return
+
+
+async def _crash(_call: _Call) -> None:
+    raise RuntimeError("the scenario app crashed")
+
+
+async def _crash_midway(call: _Call) -> None:
+    start = [(b"content-type", b"text/plain"), (b"content-length", b"100")]
+    await call.send({"type": "http.response.start", "status": 200, "headers": start})
+    await call.send({"type": "http.response.body", "body": b"abc", "more_body": True})
+    raise RuntimeError("the scenario app crashed mid-response")
+
+
 async def _sleep(seconds: float, receive: Receive) -> None:
     """Sleep, but stop early when the client goes away (keeps server shutdown quick)."""
 
@@ -110,6 +158,14 @@ async def _redirect(call: _Call) -> None:
     await _respond(call.send, int(call.parts[1]), headers=[("Location", location)])
 
 
+async def _hops(call: _Call) -> None:
+    left = int(call.parts[1])
+    if left == 0:
+        await _respond(call.send, 200, b"landed")
+    else:
+        await _respond(call.send, 302, headers=[("Location", f"/hops/{left - 1}")])
+
+
 async def _sleeping(call: _Call) -> None:
     await _sleep(float(call.args.get("seconds", "1")), call.receive)
     await _respond(call.send, 200, b"awake")
@@ -125,15 +181,27 @@ _ROUTES: dict[str, Callable[[_Call], Awaitable[None]]] = {
     "status": _status,
     "redirect": _redirect,
     "loop": lambda c: _respond(c.send, 302, headers=[("Location", "/loop")]),
+    "hops": _hops,
     "sleep": _sleeping,
     "headers": _headers,
     "latin1": lambda c: _respond(
         c.send, 200, "café".encode("latin-1"), content_type="text/plain; charset=latin-1"
     ),
+    "latin1-params": lambda c: _respond(
+        c.send,
+        200,
+        "café".encode("latin-1"),
+        content_type='text/plain;format=flowed;charset="latin-1"',
+    ),
     "bytes": lambda c: _respond(
         c.send, 200, bytes(range(256)), content_type="application/octet-stream"
     ),
     "not-json": lambda c: _respond(c.send, 200, b"{not json", content_type=_JSON),
+    "scope": lambda c: _respond(c.send, 200, _transport(c.scope), content_type=_JSON),
+    "chunks": _chunks,
+    "silent": _silent,
+    "crash": _crash,
+    "crash-midway": _crash_midway,
 }
 
 

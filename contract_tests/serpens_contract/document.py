@@ -23,6 +23,7 @@ from serpens._rules.document import KeyType
 from serpens.errors import ConflictError, NotFoundError, ValidationError
 from serpens.ports import DocumentStore, Item
 from serpens_contract._suite import ContractSuite
+from serpens_contract.capabilities import register_capability, requires
 from serpens_contract.differential import observe
 from serpens_contract.outage import DocumentOutageCases
 from serpens_contract.settings import hypothesis_settings
@@ -48,7 +49,23 @@ class TableCreatingStore(DocumentStore, Protocol):
 
 @dataclass(frozen=True)
 class DocumentStoreCapabilities:
-    """Honest differences between document stores (none are known today)."""
+    """Honest differences between document stores.
+
+    Attributes:
+        exact_item_size: an item of exactly 409,600 bytes, counted as DynamoDB documents
+            its item size, is accepted (DynamoDB and the fake; moto counts more and
+            refuses it). An item one byte larger is refused everywhere.
+    """
+
+    exact_item_size: bool = True
+
+
+register_capability(
+    "document",
+    "exact_item_size",
+    lambda c: c.exact_item_size,
+    "an item of exactly 400 KB, counted as DynamoDB documents, is accepted",
+)
 
 
 StoreFactory = Callable[[str], TableCreatingStore]
@@ -169,6 +186,42 @@ class DocumentStoreContract(DocumentOutageCases, ContractSuite):
         store, people, _ = tables
         with pytest.raises(ValidationError):
             store.put(people, item)
+
+    @requires("exact_item_size")
+    def test_an_item_of_exactly_400kb_counted_as_dynamodb_counts_is_accepted(
+        self, tables: Any
+    ) -> None:
+        """Golden sizes: names, a map (3 + 1 per element), a list, a bool, a null, a number."""
+        store, people, _ = tables
+
+        def item(filler: int) -> dict[str, Any]:
+            return {"id": "1", "doc": {"n": 12345, "flags": [True, None], "s": "x" * filler}}
+
+        # "id" 2 + "1" 1 + "doc" 3 + map 3 + ("n" 1+1 + 12345: 5 digits -> 4)
+        # + ("flags" 1+5 + list 3 + (1+1) + (1+1)) + ("s" 1+1 + filler) = 30 + filler
+        store.put(people, item(409_600 - 30))
+        assert store.get(people, {"id": "1"}) == item(409_600 - 30)
+
+    def test_an_item_one_byte_over_400kb_is_a_validation_error(self, tables: Any) -> None:
+        store, people, _ = tables
+        item = {"id": "1", "doc": {"n": 12345, "flags": [True, None], "s": "x" * 409_571}}
+        with pytest.raises(ValidationError):
+            store.put(people, item)  # 30 + 409,571 = 409,601 bytes (see the test above)
+
+    def test_a_table_without_a_sort_key_is_queried_by_partition_only(self, tables: Any) -> None:
+        store, people, _ = tables
+        store.put(people, {"id": "1", "name": "Ana"})
+        assert store.query(people, "1") == [{"id": "1", "name": "Ana"}]
+        with pytest.raises(ValidationError):
+            store.query(people, "1", sort_prefix="A")
+        for bad in (True, None, 1.5):
+            with pytest.raises(ValidationError):
+                store.get(people, {"id": bad})
+        with pytest.raises(ValidationError):
+            store.delete(people, {"id": "1", "name": "Ana"})  # a key has its attributes only
+        with pytest.raises(ValidationError):
+            store.query(people, "1", limit=0)
+        assert store.get(people, {"id": "1"}) == {"id": "1", "name": "Ana"}
 
     def test_an_item_under_400kb_round_trips(self, tables: Any) -> None:
         store, people, _ = tables

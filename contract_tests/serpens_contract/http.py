@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from typing import Any, ClassVar
@@ -172,6 +173,20 @@ class HttpClientContract(HttpOutageCases, ContractSuite):
         echo = await self._echo(await client.get(url("/echo/a b/ç")))
         assert echo["path"] == "/echo/a b/ç"
 
+    @pytest.mark.parametrize(
+        ("path", "sent"),
+        [
+            ("/echo/a/./b/../c", "/echo/a/c"),
+            ("/echo/../../echo/x", "/echo/x"),
+            ("/echo/a/b/..", "/echo/a"),
+            ("/echo/v1.2/./x.json", "/echo/v1.2/x.json"),
+        ],
+    )
+    async def test_dot_segments_are_resolved_before_sending(
+        self, client: HttpClient, url: Any, path: str, sent: str
+    ) -> None:
+        assert (await self._echo(await client.get(url(path))))["path"] == sent
+
     async def test_json_bodies_are_compact_utf8_with_a_content_type(
         self, client: HttpClient, url: Any
     ) -> None:
@@ -189,6 +204,66 @@ class HttpClientContract(HttpOutageCases, ContractSuite):
         assert bytes.fromhex(echo["body"]) == body
         assert echo["headers"]["content-length"] == "256"
         assert "content-type" not in echo["headers"]
+
+    @pytest.mark.parametrize("verb", ["get", "post", "put", "delete"])
+    async def test_each_verb_shortcut_passes_every_argument_on(
+        self, client: HttpClient, url: Any, verb: str
+    ) -> None:
+        """``get``, ``post``, ``put``, ``delete``: ``request`` with their method, all else as is."""
+        send = getattr(client, verb)
+        body: dict[str, Any] = {"json": {"k": 1}} if verb in {"post", "put"} else {}
+        echo = await self._echo(
+            await send(url("/echo"), params={"a": "1"}, headers={"X-Verb": verb}, timeout=5, **body)
+        )
+        assert (echo["method"], echo["query"]) == (verb.upper(), "a=1")
+        assert echo["headers"]["x-verb"] == verb
+        assert bytes.fromhex(echo["body"]) == (b'{"k":1}' if body else b"")
+        if body:
+            echo = await self._echo(await send(url("/echo"), content=b"raw"))
+            assert bytes.fromhex(echo["body"]) == b"raw"
+        assert (await send(url("/redirect/307?to=/echo"))).status_code == 307
+        followed = await send(url("/redirect/307?to=/echo"), follow_redirects=True)
+        assert (await self._echo(followed))["method"] == verb.upper()
+        with pytest.raises(BackendTimeoutError):
+            await send(url("/sleep?seconds=2"), timeout=0.2)
+
+    async def test_the_server_sees_an_http_1_1_request_as_sent(
+        self, client: HttpClient, url: Any
+    ) -> None:
+        """An HTTP/1.1 request over the URL's scheme, with its raw path and query, no root path."""
+        seen = await self._echo(await client.get(url("/scope/a%20b?x=1&y=%C3%A7")))
+        assert seen["type"] == "http"
+        assert seen["asgi"]["version"] == "3.0"
+        assert re.fullmatch(r"2\.\d+", seen["asgi"]["spec_version"])
+        assert seen["http_version"] == "1.1"
+        assert seen["scheme"] == url("").split("://", 1)[0]
+        assert (seen["raw_path"], seen["query_string"]) == ("/scope/a%20b", "x=1&y=%C3%A7")
+        assert seen["root_path"] == ""
+        host, port = seen["client"]
+        assert isinstance(host, str)
+        assert host
+        assert isinstance(port, int)
+        assert seen["header_names"] == [name.lower() for name in seen["header_names"]]
+        assert "host" in seen["header_names"]
+
+    async def test_a_body_sent_in_parts_arrives_whole(self, client: HttpClient, url: Any) -> None:
+        assert (await client.get(url("/chunks"))).content == b"onetwothree"
+
+    @pytest.mark.parametrize("path", ["/crash", "/silent"])
+    async def test_a_server_app_that_fails_before_answering_gives_a_500(
+        self, client: HttpClient, url: Any, path: str
+    ) -> None:
+        """The server, not the client, answers: ``500 Internal Server Error``."""
+        response = await client.get(url(path))
+        assert response.status_code == 500
+        assert response.text == "Internal Server Error"
+
+    async def test_a_server_app_that_fails_mid_response_is_backend_unavailable(
+        self, client: HttpClient, url: Any
+    ) -> None:
+        with pytest.raises(BackendUnavailableError):
+            await client.get(url("/crash-midway"))
+        assert (await client.get(url("/status/200"))).status_code == 200
 
     async def test_delete_and_generic_request_send_their_method(
         self, client: HttpClient, url: Any
@@ -269,6 +344,8 @@ class HttpClientContract(HttpOutageCases, ContractSuite):
 
     async def test_text_uses_the_response_charset(self, client: HttpClient, url: Any) -> None:
         assert (await client.get(url("/latin1"))).text == "café"
+        assert (await client.get(url("/latin1-params"))).text == "café"  # quoted, among others
+        assert (await client.get(url("/not-json"))).text == "{not json"  # no charset: UTF-8
         assert (await client.get(url("/status/200"))).text == "status 200"
 
     async def test_binary_content_is_returned_unchanged(self, client: HttpClient, url: Any) -> None:
@@ -290,14 +367,14 @@ class HttpClientContract(HttpOutageCases, ContractSuite):
         response = await client.get(url(f"/status/{code}"))
         assert response.status_code == code
 
-    @pytest.mark.parametrize("code", [200, 201, 204])
+    @pytest.mark.parametrize("code", [200, 201, 204, 299])
     async def test_raise_for_status_returns_the_response_for_2xx(
         self, client: HttpClient, url: Any, code: int
     ) -> None:
         response = await client.get(url(f"/status/{code}"))
         assert response.raise_for_status() is response
 
-    @pytest.mark.parametrize("code", [302, 400, 404, 500, 503])
+    @pytest.mark.parametrize("code", [300, 302, 400, 404, 500, 503])
     async def test_raise_for_status_raises_http_status_error_otherwise(
         self, client: HttpClient, url: Any, code: int
     ) -> None:
@@ -325,6 +402,7 @@ class HttpClientContract(HttpOutageCases, ContractSuite):
         echo = await self._echo(response)
         assert echo["method"] == method
         assert echo["body"] == ""
+        assert "content-length" not in echo["headers"]
 
     @pytest.mark.parametrize("code", [307, 308])
     async def test_followed_307_308_keep_the_method_and_body(
@@ -342,6 +420,22 @@ class HttpClientContract(HttpOutageCases, ContractSuite):
     async def test_a_redirect_loop_is_a_backend_error(self, client: HttpClient, url: Any) -> None:
         with pytest.raises(BackendError):
             await client.get(url("/loop"), follow_redirects=True)
+
+    async def test_twenty_redirects_are_followed_and_a_twenty_first_is_a_backend_error(
+        self, client: HttpClient, url: Any
+    ) -> None:
+        landed = await client.get(url("/hops/20"), follow_redirects=True)
+        assert (landed.status_code, landed.text) == (200, "landed")
+        with pytest.raises(BackendError):
+            await client.get(url("/hops/21"), follow_redirects=True)
+
+    @pytest.mark.parametrize("method", ["POST", "PUT", "PATCH"])
+    async def test_a_body_less_post_put_or_patch_sends_a_zero_content_length(
+        self, client: HttpClient, url: Any, method: str
+    ) -> None:
+        echo = await self._echo(await client.request(method, url("/echo")))
+        assert echo["headers"]["content-length"] == "0"
+        assert "content-type" not in echo["headers"]
 
     async def test_a_slow_answer_is_a_backend_timeout_error(
         self, client: HttpClient, url: Any

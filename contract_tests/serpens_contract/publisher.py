@@ -34,7 +34,13 @@ except ModuleNotFoundError as exc:  # pragma: no cover - depends on the environm
 
     raise MissingExtraError("hypothesis", "contract") from exc
 
-from serpens.errors import ConfigurationError, NotFoundError, SerpensError, ValidationError
+from serpens.errors import (
+    ConfigurationError,
+    NotFoundError,
+    SerializationError,
+    SerpensError,
+    ValidationError,
+)
 from serpens.fakes import InMemoryPublisher
 from serpens.ports import Payload, Publisher
 from serpens_contract._suite import ContractSuite
@@ -266,6 +272,21 @@ class PublisherContract(PublisherOutageCases, ContractSuite):
         assert got.data == json.dumps(payload, separators=(",", ":"), ensure_ascii=False).encode()
         assert got.data.startswith(b'{"b":1,"a":"S\xc3\xa3o Paulo"')
 
+    def test_tuples_and_sets_in_a_payload_are_arrays_and_nan_is_refused(
+        self, session: _Session
+    ) -> None:
+        """JSON payloads: tuples and sets become arrays; NaN is a SerializationError."""
+        topic = session.topic()
+        session.publisher.publish(topic, {"t": (1, "ü"), "s": frozenset({3})})
+        (got,) = session.rig.read(topic, 1)
+        assert got.data == '{"t":[1,"ü"],"s":[3]}'.encode()
+        for bad in ({"x": float("nan")}, {"x": object()}):
+            with pytest.raises(SerializationError):
+                session.publisher.publish(topic, bad)
+        with pytest.raises(ValidationError) as raised:
+            session.publisher.publish(topic, "x", attributes={"GOOGkey": "v"})
+        assert [error.path for error in raised.value.errors] == ["attributes['GOOGkey']"]
+
     def test_str_is_sent_as_utf8_and_bytes_unchanged(self, session: _Session) -> None:
         topic = session.topic()
         session.publisher.publish(topic, "ação")
@@ -381,8 +402,9 @@ class PublisherContract(PublisherOutageCases, ContractSuite):
     @pytest.mark.parametrize("topic", _BAD_TOPICS)
     def test_a_malformed_topic_is_a_validation_error(self, session: _Session, topic: str) -> None:
         """Pins: a malformed id raises ValidationError before any network call."""
-        with pytest.raises(ValidationError, match="topic"):
+        with pytest.raises(ValidationError, match="topic") as raised:
             session.publisher.publish(topic, "payload")
+        assert [error.path for error in raised.value.errors] == ["topic"]
 
     def test_a_missing_topic_is_not_found(self, session: _Session) -> None:
         """Pins: a missing topic raises NotFoundError."""
@@ -402,29 +424,60 @@ class PublisherContract(PublisherOutageCases, ContractSuite):
         assert [m.data for m in session.rig.read(topic, 1)] == [b"after"]
 
     @pytest.mark.parametrize(
-        ("payload", "options"),
+        ("payload", "options", "path"),
         [
-            pytest.param(b"", {}, id="empty-message"),
-            pytest.param("x", {"attributes": {"k": None}}, id="none-attribute"),
-            pytest.param("x", {"attributes": {"k": b"bytes"}}, id="bytes-attribute"),
-            pytest.param("x", {"attributes": {"": "v"}}, id="empty-attribute-key"),
-            pytest.param("x", {"attributes": {"googkey": "v"}}, id="goog-attribute-key"),
-            pytest.param("x", {"attributes": {"timeout": "5"}}, id="sdk-reserved-key"),
-            pytest.param("x", {"ordering_key": ""}, id="empty-ordering-key"),
-            pytest.param("x", {"ordering_key": "o" * 1025}, id="ordering-key-over-1024-bytes"),
-            pytest.param("x", {"attributes": {"k": "v" * 1025}}, id="value-over-1024-bytes"),
-            pytest.param("x", {"attributes": {"k" * 257: "v"}}, id="key-over-256-bytes"),
+            pytest.param(b"", {}, "payload", id="empty-message"),
+            pytest.param("x", {"attributes": {"k": None}}, "attributes['k']", id="none-attribute"),
             pytest.param(
-                "x", {"attributes": {f"k{i}": "v" for i in range(101)}}, id="101-attributes"
+                "x", {"attributes": {"k": b"bytes"}}, "attributes['k']", id="bytes-attribute"
+            ),
+            pytest.param(
+                "x", {"attributes": {"": "v"}}, "attributes['']", id="empty-attribute-key"
+            ),
+            pytest.param(
+                "x",
+                {"attributes": {"googkey": "v"}},
+                "attributes['googkey']",
+                id="goog-attribute-key",
+            ),
+            pytest.param(
+                "x",
+                {"attributes": {"timeout": "5"}},
+                "attributes['timeout']",
+                id="sdk-reserved-key",
+            ),
+            pytest.param("x", {"ordering_key": ""}, "ordering_key", id="empty-ordering-key"),
+            pytest.param(
+                "x", {"ordering_key": "o" * 1025}, "ordering_key", id="ordering-key-over-1024-bytes"
+            ),
+            pytest.param(
+                "x",
+                {"attributes": {"k": "v" * 1025}},
+                "attributes['k']",
+                id="value-over-1024-bytes",
+            ),
+            pytest.param(
+                "x",
+                {"attributes": {"k" * 257: "v"}},
+                "attributes['" + "k" * 257 + "']",
+                id="key-over-256-bytes",
+            ),
+            pytest.param(
+                "x",
+                {"attributes": {f"k{i}": "v" for i in range(101)}},
+                "attributes",
+                id="101-attributes",
             ),
         ],
     )
     def test_invalid_messages_are_validation_errors(
-        self, session: _Session, payload: Payload, options: dict[str, Any]
+        self, session: _Session, payload: Payload, options: dict[str, Any], path: str
     ) -> None:
+        """Pins: a ValidationError naming the offending field; the publisher stays usable."""
         topic = session.topic()
-        with pytest.raises(ValidationError):
+        with pytest.raises(ValidationError) as raised:
             session.publisher.publish(topic, payload, **options)
+        assert [error.path for error in raised.value.errors] == [path]
         session.publisher.publish(topic, "valid")
         assert [m.data for m in session.rig.read(topic, 1)] == [b"valid"]
 

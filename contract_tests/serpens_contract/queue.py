@@ -140,6 +140,17 @@ class QueueContract(QueueOutageCases, ContractSuite):
     def test_receive_on_an_empty_queue_returns_nothing(self, queue: Queue) -> None:
         assert list(queue.receive(max_messages=10)) == []
 
+    def test_receive_waits_up_to_wait_seconds_and_a_visible_message_ends_the_wait(
+        self, queue: Queue
+    ) -> None:
+        start = time.monotonic()
+        assert list(queue.receive(wait_seconds=1)) == []
+        assert time.monotonic() - start >= 0.9
+        queue.send("here")
+        start = time.monotonic()
+        assert _bodies(queue.receive(wait_seconds=5)) == ["here"]
+        assert time.monotonic() - start < 2.5
+
     def test_an_unacknowledged_message_is_redelivered_after_its_visibility_timeout(
         self, queue: Queue, advance_clock: Callable[[float], None]
     ) -> None:

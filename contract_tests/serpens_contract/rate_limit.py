@@ -18,6 +18,7 @@ from typing import ClassVar
 
 import pytest
 
+from serpens.errors import ValidationError
 from serpens.ports import RateLimit
 from serpens_contract._suite import ContractSuite
 from serpens_contract.capabilities import register_capability, requires
@@ -48,6 +49,24 @@ register_capability(
 
 # Scheduling slack on a busy machine, in seconds.
 _SLACK = 0.06
+_NAN, _INF = float("nan"), float("inf")
+# (rate, per_seconds, burst) -> the fields a ValidationError names, in that order
+_INVALID_LIMITS = [
+    (0, 1.0, None, ["rate"]),
+    (-1, 1.0, None, ["rate"]),
+    (_NAN, 1.0, None, ["rate"]),
+    (_INF, 1.0, None, ["rate"]),
+    ("5", 1.0, None, ["rate"]),
+    (5, 0, None, ["per_seconds"]),
+    (5, -1.0, None, ["per_seconds"]),
+    (5, _NAN, None, ["per_seconds"]),
+    (5, _INF, None, ["per_seconds"]),
+    (5, "1", None, ["per_seconds"]),
+    (5, 1.0, 0, ["burst"]),
+    (5, 1.0, True, ["burst"]),
+    (5, 1.0, 1.5, ["burst"]),
+    (0, 0, 0, ["rate", "per_seconds", "burst"]),
+]
 
 
 class RateLimitContract(RateLimitOutageCases, ContractSuite):
@@ -77,6 +96,32 @@ class RateLimitContract(RateLimitOutageCases, ContractSuite):
         for _ in range(5):
             await limiter.acquire()
         assert time.monotonic() - start < _SLACK
+
+    @pytest.mark.parametrize(("rate", "per_seconds", "burst", "fields"), _INVALID_LIMITS)
+    async def test_invalid_limits_raise_a_validation_error_naming_each_field(
+        self,
+        open_rate_limiter: LimiterFactory,
+        rate: object,
+        per_seconds: object,
+        burst: object,
+        fields: list[str],
+    ) -> None:
+        """A rate or window that is not a finite number > 0, a burst not an integer >= 1."""
+        with pytest.raises(ValidationError) as caught:
+            open_rate_limiter(f"invalid-{uuid.uuid4().hex[:12]}", rate, per_seconds, burst)  # type: ignore[arg-type]
+        assert [error.path for error in caught.value.errors] == fields
+
+    @pytest.mark.parametrize(("rate", "burst"), [(3.7, 3), (0.5, 1), (1.5, 1)])
+    async def test_the_burst_defaults_to_the_whole_rate_and_at_least_one(
+        self, make: Callable[..., RateLimit], rate: float, burst: int
+    ) -> None:
+        limiter = make(rate, per_seconds=rate / 10)  # one call every 100 ms after the burst
+        start = time.monotonic()
+        for _ in range(burst):
+            await limiter.acquire()
+        assert time.monotonic() - start < _SLACK
+        await limiter.acquire()
+        assert time.monotonic() - start >= 0.1 - 0.01
 
     async def test_after_the_burst_calls_are_spaced_by_the_interval(
         self, make: Callable[..., RateLimit]
@@ -141,6 +186,29 @@ class RateLimitContract(RateLimitOutageCases, ContractSuite):
         assert time.monotonic() - start < 0.2 + 2 * _SLACK  # not 400 ms
         with pytest.raises(asyncio.CancelledError):
             await first
+
+    async def test_a_waiter_cancelled_mid_line_leaves_the_others_in_order(
+        self, make: Callable[..., RateLimit]
+    ) -> None:
+        limiter = make(10, burst=1)  # one call every 100 ms
+        await limiter.acquire()
+        start = time.monotonic()
+        order: list[int] = []
+
+        async def worker(n: int) -> None:
+            await limiter.acquire()
+            order.append(n)
+
+        tasks = []
+        for n in range(3):
+            tasks.append(asyncio.create_task(worker(n)))
+            await asyncio.sleep(0.005)
+        tasks[1].cancel()
+        await asyncio.gather(tasks[0], tasks[2])
+        assert order == [0, 2]
+        assert time.monotonic() - start < 0.2 + 2 * _SLACK  # the cancelled one took no slot
+        with pytest.raises(asyncio.CancelledError):
+            await tasks[1]
 
     async def test_a_timed_out_acquire_raises_timeout_error_and_takes_no_slot(
         self, make: Callable[..., RateLimit]

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
+import functools
 import json
 import time
 from collections.abc import Callable
@@ -109,6 +110,24 @@ for _fault, _meaning in (
 
 def _skus(rows: Any) -> list[str]:
     return [r.sku for r in rows]
+
+
+def _sorted_skus(rows: Any, order: list[str]) -> list[str]:
+    """*rows* sorted as the port promises: NULLs last ascending, first descending, key last."""
+
+    def compare(a: Any, b: Any) -> int:
+        for term in order:
+            name = term.lstrip("-")
+            descending = term.startswith("-")
+            x, y = getattr(a, name), getattr(b, name)
+            if x == y:
+                continue
+            if x is None or y is None:
+                return (1 if x is None else -1) * (-1 if descending else 1)
+            return (1 if x > y else -1) * (-1 if descending else 1)
+        return int(a.id > b.id) - int(a.id < b.id)
+
+    return _skus(sorted(rows, key=functools.cmp_to_key(compare)))
 
 
 def _cursor(payload: object) -> str:
@@ -347,6 +366,46 @@ class RepositoryContract(ContractSuite):
         assert _skus(products.list(order_by=["name", "-price"])) == ["e", "a", "d", "c", "b"]
         assert _skus(products.list(order_by=[Product.price.desc()])) == ["b", "e", "a", "d", "c"]
         assert _skus(products.list(order_by=Product.name)) == ["a", "d", "e", "c", "b"]
+
+    def test_order_holds_over_committed_and_pending_rows_as_they_change(
+        self, db: RepositoryDatabase
+    ) -> None:
+        """Committed rows and a unit's own pending writes come back in one order.
+
+        Rows committed before and after a first ordered read, then the unit's own pending
+        adds and changes: NULLs last ascending, first descending, the key breaking ties.
+        """
+        orders = [["price"], ["-price"], ["name", "-price"], ["-sku"], ["-name", "price"]]
+        seed: Any = db.repository(Product)
+        self._seed(seed)
+        db.commit(seed)
+        reader: Any = db.repository(Product)
+        for order in orders:  # a first ordered read of the committed rows
+            assert _skus(reader.list(order_by=order)) == _sorted_skus(reader.list(), order)
+        db.commit(reader)  # ends its read (SQLite locks the file for writers meanwhile)
+        later: Any = db.repository(Product)
+        later.bulk_add([Product(sku="f", name="y", price=2), Product(sku="g", price=0)])
+        later.get_by(sku="a").price = None
+        later.get_by(sku="e").name = "w"
+        later.flush()
+        db.commit(later)
+        products: Any = db.repository(Product)
+        for order in orders:
+            assert _skus(products.list(order_by=order)) == _sorted_skus(products.list(), order)
+        products.bulk_add([Product(sku="h", name="x", price=1), Product(sku="i", price=5)])
+        products.get_by(sku="c").price = 9
+        products.get_by(sku="b").name = "a"
+        products.flush()
+        for order in orders:
+            assert _skus(products.list(order_by=order)) == _sorted_skus(products.list(), order)
+        seen: list[str] = []
+        page = products.seek(limit=2, order_by="-sku")
+        while True:
+            seen += _skus(page.items)
+            if page.next_cursor is None:
+                break
+            page = products.seek(after=page.next_cursor, limit=2, order_by="-sku")
+        assert seen == ["i", "h", "g", "f", "e", "d", "c", "b", "a"]
 
     def test_limit_and_offset_window_the_ordered_rows(self, products: Any) -> None:
         self._seed(products)

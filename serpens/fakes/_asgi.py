@@ -78,6 +78,9 @@ async def call_asgi(app: ASGIApp, request: RecordedRequest) -> InMemoryResponse:
         return InMemoryResponse(500, text="Internal Server Error", url=request.url)
     finally:
         done.set()
+    if not state.get("started"):
+        # The app returned without answering: a server sends its own 500, as for a crash.
+        return InMemoryResponse(500, text="Internal Server Error", url=request.url)
     return InMemoryResponse(
         state["status"],
         content=b"".join(state["body"]),

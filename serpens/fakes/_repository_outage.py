@@ -25,7 +25,11 @@ _WRAPPED = "__serpens_outage__"
 def _guarded(method: Callable[..., Any]) -> Callable[..., Any]:
     @functools.wraps(method)
     def guarded(self: Any, *args: Any, **kwargs: Any) -> Any:
-        self.database._check_outage()  # noqa: SLF001 - the switch of the repository's database
+        # A method that __init__ runs before the database is attached has no switch to
+        # check yet (tools that rewrite methods, such as mutmut's trampolines, do this).
+        database = getattr(self, "database", None)
+        if database is not None:
+            database._check_outage()  # noqa: SLF001 - the switch of the repository's database
         return method(self, *args, **kwargs)
 
     setattr(guarded, _WRAPPED, True)

@@ -67,7 +67,8 @@ class HttpClient(Protocol):
       turn the request into a body-less GET, 307/308 keep method and body. A followed
       redirect that leaves the origin (scheme, host, port) drops ``Authorization``
       (except a plain http-to-https upgrade of the same host); every redirect drops
-      ``Cookie``.
+      ``Cookie``. At most 20 redirects are followed (httpx's default).
+    - A body-less ``POST``, ``PUT`` or ``PATCH`` sends ``Content-Length: 0``.
     - Any status is returned, not raised; ``raise_for_status()`` returns the response
       for 2xx and raises for anything else (like httpx).
     - Response headers are case-insensitive; repeated values join with ``", "``.

@@ -23,6 +23,9 @@ class RateLimit(Protocol):
     - ``start()`` / ``await stop()`` bracket the limiter's life (e.g. in a lifespan);
       ``acquire()`` also works without ``start()``.
     - ``auth_lock`` is an ``asyncio.Lock`` for serialising credential refreshes.
+    - Built with a rate or window that is not a finite number > 0, or a burst that is
+      not an integer >= 1, a limiter raises ``ValidationError`` naming each bad field;
+      the burst defaults to the whole part of the rate, at least 1.
     """
 
     @property

@@ -1,0 +1,137 @@
+"""Mutation testing of the fakes and the shared per-port rules, driven by the contract suites.
+
+mutmut (``pip install -e '.[mutation]'``) mutates ``serpens/fakes`` and ``serpens/_rules``
+(``[tool.mutmut]`` in pyproject.toml) and runs, for each mutant, the in-process cells of
+the contract suites that cover the mutated function: no server starts. Generated files go
+to ``mutants/`` (ignored by git; delete it for a run from scratch).
+
+    python scripts/mutation.py run                 # every mutant not yet checked
+    python scripts/mutation.py run --package rules # (re)check one package: rules or fakes
+    python scripts/mutation.py run --survivors     # re-check the survivors only
+    python scripts/mutation.py run 'serpens.fakes._http*'  # (re)check mutants by name glob
+    python scripts/mutation.py report              # counts per package and the score
+    python scripts/mutation.py report --survivors  # ... and the name of each survivor
+
+The run is niced and uses one worker: the mutants run one after another.
+"""
+
+from __future__ import annotations
+
+import argparse
+import collections
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+PACKAGES = {"fakes": "serpens.fakes", "rules": "serpens._rules"}
+# mutmut's exit codes per mutant (mutmut.stats.status_by_exit_code), in report columns
+STATUS = {
+    1: "killed",
+    3: "killed",
+    0: "survived",
+    5: "no tests",
+    33: "no tests",
+    34: "skipped",
+    36: "timeout",
+    -24: "timeout",
+    24: "timeout",
+    152: "timeout",
+    255: "timeout",
+    None: "not checked",
+}
+COLUMNS = ["total", "killed", "timeout", "survived", "no tests", "not checked", "other"]
+
+
+def _say(line: str = "") -> None:
+    sys.stdout.write(line + "\n")
+
+
+def _environment() -> dict[str, str]:
+    env = dict(os.environ)
+    # the mutated serpens comes from mutants/ (mutmut puts it first on sys.path); the
+    # adapters and the contract suites are the work tree's own, unmutated
+    env["PYTHONPATH"] = os.pathsep.join([str(ROOT / "adapters"), str(ROOT / "contract_tests")])
+    env["SERPENS_CONTRACT_PROFILE"] = "ci"  # derandomised: a mutant is caught always or never
+    env["SERPENS_CONTRACT_SHRINK"] = "0"  # a failure is enough, no need to explain it
+    return env
+
+
+def _results() -> dict[str, int | None]:
+    """Exit code per mutant name, from mutmut's files under mutants/."""
+    codes: dict[str, int | None] = {}
+    for meta in sorted((ROOT / "mutants" / "serpens").rglob("*.py.meta")):
+        codes.update(json.loads(meta.read_text(encoding="utf-8"))["exit_code_by_key"])
+    return codes
+
+
+def _package(name: str) -> str:
+    return next((short for short, dotted in PACKAGES.items() if name.startswith(dotted)), "?")
+
+
+def run(package: str | None, *, survivors: bool, globs: list[str]) -> int:
+    """Run mutmut over *globs*, *package* (all when ``None``), or the survivors only."""
+    names: list[str] = list(globs)
+    if survivors:
+        names += [
+            name
+            for name, code in _results().items()
+            if STATUS.get(code) == "survived" and (package is None or _package(name) == package)
+        ]
+        if not names:
+            _say("no survivors to re-check")
+            return 0
+    elif package is not None:
+        names.append(f"{PACKAGES[package]}*")
+    command = ["nice", "-n", "19", sys.executable, "-m", "mutmut", "run", "--max-children", "1"]
+    return subprocess.call([*command, *names], cwd=ROOT, env=_environment())  # noqa: S603
+
+
+def report(*, list_survivors: bool) -> int:
+    """Print the counts per package, the score, and optionally every survivor."""
+    codes = _results()
+    if not codes:
+        _say("no results under mutants/: run `python scripts/mutation.py run` first")
+        return 1
+    counts: dict[str, collections.Counter[str]] = collections.defaultdict(collections.Counter)
+    for name, code in codes.items():
+        status = STATUS.get(code, "other")
+        for key in (_package(name), "all"):
+            counts[key][status] += 1
+            counts[key]["total"] += 1
+    _say("| package | " + " | ".join(COLUMNS) + " | score |")
+    _say("|---" * (len(COLUMNS) + 2) + "|")
+    for key in [*PACKAGES, "all"]:
+        row = counts[key]
+        checked = row["total"] - row["not checked"]
+        score = (row["killed"] + row["timeout"]) / checked if checked else 0.0
+        cells = " | ".join(str(row[column]) for column in COLUMNS)
+        _say(f"| {key} | {cells} | {score:.1%} |")
+    if list_survivors:
+        _say()
+        for name, code in sorted(codes.items()):
+            if STATUS.get(code) in {"survived", "no tests"}:
+                _say(f"{STATUS[code]}: {name}")
+    return 0
+
+
+def main() -> int:
+    """Parse the command line (see the module docstring)."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    commands = parser.add_subparsers(dest="command", required=True)
+    run_parser = commands.add_parser("run", help="run mutmut (niced, one worker)")
+    run_parser.add_argument("--package", choices=sorted(PACKAGES))
+    run_parser.add_argument("--survivors", action="store_true", help="re-check survivors only")
+    run_parser.add_argument("globs", nargs="*", help="mutant names or globs to (re)check")
+    report_parser = commands.add_parser("report", help="counts per package and the score")
+    report_parser.add_argument("--survivors", action="store_true", help="name every survivor")
+    args = parser.parse_args()
+    if args.command == "run":
+        return run(args.package, survivors=args.survivors, globs=args.globs)
+    return report(list_survivors=args.survivors)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
