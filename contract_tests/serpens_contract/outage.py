@@ -575,7 +575,35 @@ class DocumentOutageCases(_OutageCases):
 # ---------------------------------------------------------------------- parameters
 
 
-class ParametersOutageCases(_OutageCases):
+class _StoreOutageCases(_OutageCases):
+    """The strict outage cases of a read-only store, one per kind, through ``_strict``."""
+
+    def _strict(self, rig: Any, base: str, outage: OutageHook, kind: OutageKind) -> None:
+        raise NotImplementedError
+
+    @requires("strict_outage", "outage_refused")
+    def test_a_refused_backend_raises_unavailable_in_time(
+        self, rig: Any, base: str, outage: OutageHook
+    ) -> None:
+        """Reads raise BackendUnavailableError in time; then they return what was stored."""
+        self._strict(rig, base, outage, "refused")
+
+    @requires("strict_outage", "outage_frozen")
+    def test_a_frozen_backend_raises_timeout_in_time(
+        self, rig: Any, base: str, outage: OutageHook
+    ) -> None:
+        """A read raises BackendTimeoutError in time; then reads return what was stored."""
+        self._strict(rig, base, outage, "frozen")
+
+    @requires("strict_outage", "outage_reset")
+    def test_a_reset_backend_raises_unavailable_in_time(
+        self, rig: Any, base: str, outage: OutageHook
+    ) -> None:
+        """Reads raise BackendUnavailableError in time; then they return what was stored."""
+        self._strict(rig, base, outage, "reset")
+
+
+class ParametersOutageCases(_StoreOutageCases):
     """Outage cases of ``ParameterStoreContract`` (fixture ``rig``; names under ``base``).
 
     The port only reads: parameters are created through the rig (as a deployment would)
@@ -604,29 +632,8 @@ class ParametersOutageCases(_OutageCases):
         rig.put(f"{base}/db/host", "db.replaced")
         assert rig.store.get_parameters([f"{base}/db/host"]) == {f"{base}/db/host": "db.replaced"}
 
-    @requires("strict_outage", "outage_refused")
-    def test_a_refused_backend_raises_unavailable_in_time(
-        self, rig: Any, base: str, outage: OutageHook
-    ) -> None:
-        """Reads raise BackendUnavailableError in time; then they return what was stored."""
-        self._strict(rig, base, outage, "refused")
 
-    @requires("strict_outage", "outage_frozen")
-    def test_a_frozen_backend_raises_timeout_in_time(
-        self, rig: Any, base: str, outage: OutageHook
-    ) -> None:
-        """A read raises BackendTimeoutError in time; then reads return what was stored."""
-        self._strict(rig, base, outage, "frozen")
-
-    @requires("strict_outage", "outage_reset")
-    def test_a_reset_backend_raises_unavailable_in_time(
-        self, rig: Any, base: str, outage: OutageHook
-    ) -> None:
-        """Reads raise BackendUnavailableError in time; then they return what was stored."""
-        self._strict(rig, base, outage, "reset")
-
-
-class SecretsOutageCases(_OutageCases):
+class SecretsOutageCases(_StoreOutageCases):
     """Outage cases of ``SecretStoreContract`` (fixture ``rig``; names under ``base``).
 
     During the outage a secret that does not exist must raise the outage's error, not
@@ -648,27 +655,6 @@ class SecretsOutageCases(_OutageCases):
         assert rig.store.get_secret(arn) == "hunter2"
         assert rig.put(f"{base}/db", "rotated") == arn
         assert rig.store.get_secret(f"{base}/db") == "rotated"
-
-    @requires("strict_outage", "outage_refused")
-    def test_a_refused_backend_raises_unavailable_in_time(
-        self, rig: Any, base: str, outage: OutageHook
-    ) -> None:
-        """get_secret raises BackendUnavailableError in time; then it returns what was stored."""
-        self._strict(rig, base, outage, "refused")
-
-    @requires("strict_outage", "outage_frozen")
-    def test_a_frozen_backend_raises_timeout_in_time(
-        self, rig: Any, base: str, outage: OutageHook
-    ) -> None:
-        """get_secret raises BackendTimeoutError in time; then it returns what was stored."""
-        self._strict(rig, base, outage, "frozen")
-
-    @requires("strict_outage", "outage_reset")
-    def test_a_reset_backend_raises_unavailable_in_time(
-        self, rig: Any, base: str, outage: OutageHook
-    ) -> None:
-        """get_secret raises BackendUnavailableError in time; then it returns what was stored."""
-        self._strict(rig, base, outage, "reset")
 
 
 # ---------------------------------------------------------------------------- http

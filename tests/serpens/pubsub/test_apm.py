@@ -3,57 +3,29 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from typing import Any
 
-import elasticapm
 import pytest
 
 from serpens.pubsub import AsyncPublisher, publish_message
 from serpens_contract import EmulatorRig
-
-
-class RecordingClient(elasticapm.Client):  # type: ignore[misc]
-    """A real APM client whose events stay in memory instead of going to a server."""
-
-    def __init__(self, **config: Any) -> None:
-        self.events: list[tuple[str, dict[str, Any]]] = []
-        super().__init__(**config)
-
-    def queue(self, event_type: str, data: dict[str, Any], flush: bool = False) -> None:
-        self.events.append((event_type, data))
-
-    def spans(self) -> list[dict[str, Any]]:
-        return [data for kind, data in self.events if kind == "span"]
+from tests._apm import RecordedApm, recorded_apm
 
 
 @pytest.fixture(name="apm")
-def _apm() -> Iterator[RecordingClient]:
-    client = RecordingClient(
-        service_name="serpens-tests",
-        central_config=False,
-        cloud_provider="none",
-        metrics_interval="0ms",
-        disable_log_record_factory=True,
-        instrument=False,
-        breakdown_metrics=False,
-        skip_server_info=True,
-        server_version=(8, 0, 0),
-        # exact-match exit spans would be compressed into one composite span
-        span_compression_enabled=False,
-    )
-    yield client
-    client.close()
+def _apm() -> Iterator[RecordedApm]:
+    with recorded_apm() as recorded:
+        yield recorded
 
 
 async def test_each_publish_is_a_messaging_span_labelled_with_the_topic(
-    apm: RecordingClient, rig: EmulatorRig, new_topic: Callable[[], str]
+    apm: RecordedApm, rig: EmulatorRig, new_topic: Callable[[], str]
 ) -> None:
     topic = new_topic()
-    apm.begin_transaction("request")
+    apm.client.begin_transaction("request")
     async with AsyncPublisher(timeout=5) as publisher:
         await publisher.publish(topic, {"n": 1})
         await publisher.publish(topic, {"n": 2})
-    apm.end_transaction("POST /orders", "success")
+    apm.client.end_transaction("POST /orders", "success")
     spans = apm.spans()
     assert len(spans) == 2
     for span in spans:
@@ -64,17 +36,17 @@ async def test_each_publish_is_a_messaging_span_labelled_with_the_topic(
 
 
 def test_the_sync_helper_records_a_span_too(
-    apm: RecordingClient, rig: EmulatorRig, new_topic: Callable[[], str]
+    apm: RecordedApm, rig: EmulatorRig, new_topic: Callable[[], str]
 ) -> None:
     topic = new_topic()
-    apm.begin_transaction("task")
+    apm.client.begin_transaction("task")
     publish_message(topic, "x", timeout=5)
-    apm.end_transaction("job", "success")
+    apm.client.end_transaction("job", "success")
     assert [s["context"]["tags"]["queue_name"] for s in apm.spans()] == [topic]
 
 
 async def test_without_a_transaction_nothing_is_recorded(
-    apm: RecordingClient, rig: EmulatorRig, new_topic: Callable[[], str]
+    apm: RecordedApm, rig: EmulatorRig, new_topic: Callable[[], str]
 ) -> None:
     topic = new_topic()
     async with AsyncPublisher(timeout=5) as publisher:
