@@ -34,13 +34,13 @@ from serpens import _tracing, api, http_client, sqs
 from serpens.errors import ConflictError
 from serpens.pubsub import AsyncPublisher
 from serpens.testing import FaultProxy
-from serpens.testing.pubsub_emulator import InProcessPubSubEmulator
 from serpens_aws import SQSQueue
 from serpens_contract import EmulatorRig
 from serpens_httpx import HttpxHttpClient
 from serpens_redis import AsyncRedisCache, RedisCache
 from serpens_sqlalchemy import SQLAlchemyRepository
 from tests._apm import instrumented, recorded_apm
+from tests._pubsub_rig import _emulator, _rig  # noqa: F401 - fixtures
 
 _EXPORTER = InMemorySpanExporter()
 
@@ -84,24 +84,6 @@ def _traceparent(span: ReadableSpan) -> str:
 
 
 # ----------------------------------------------------------------- Pub/Sub -> api.handler
-
-
-@pytest.fixture(name="emulator", scope="module")
-def _emulator() -> Iterator[InProcessPubSubEmulator]:
-    emulator = InProcessPubSubEmulator()
-    emulator.start()
-    yield emulator
-    emulator.stop()
-
-
-@pytest.fixture(name="rig")
-def _rig(
-    emulator: InProcessPubSubEmulator, monkeypatch: pytest.MonkeyPatch
-) -> Iterator[EmulatorRig]:
-    monkeypatch.setenv("PUBSUB_EMULATOR_HOST", emulator.host)
-    rig = EmulatorRig(publisher=None)  # type: ignore[arg-type]  # only the read-back is used
-    yield rig
-    rig.close()
 
 
 async def test_a_publish_carries_its_trace_to_the_api_handler(

@@ -3,31 +3,14 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 
 import pytest
 
-from serpens.testing.pubsub_emulator import InProcessPubSubEmulator
 from serpens_contract import EmulatorRig
+from tests._pubsub_rig import _emulator, _rig
 
-
-@pytest.fixture(name="emulator", scope="module")
-def _emulator() -> Iterator[InProcessPubSubEmulator]:
-    emulator = InProcessPubSubEmulator()
-    emulator.start()
-    yield emulator
-    emulator.stop()
-
-
-@pytest.fixture(name="rig")
-def _rig(
-    emulator: InProcessPubSubEmulator, monkeypatch: pytest.MonkeyPatch
-) -> Iterator[EmulatorRig]:
-    """Clients created during the test talk to this module's emulator."""
-    monkeypatch.setenv("PUBSUB_EMULATOR_HOST", emulator.host)
-    rig = EmulatorRig(publisher=None)  # type: ignore[arg-type]  # only the read-back is used
-    yield rig
-    rig.close()
+__all__ = ["_emulator", "_rig"]
 
 
 @pytest.fixture(name="new_topic")
