@@ -8,6 +8,7 @@ import sys
 import textwrap
 import threading
 import time
+from collections.abc import AsyncIterator, Awaitable, Callable
 
 import pytest
 from redis import asyncio as aioredis
@@ -19,11 +20,12 @@ pytestmark = pytest.mark.redis
 
 WORKER = textwrap.dedent(
     """
-    import asyncio, sys, time
+    import asyncio, signal, sys, time
     from redis import asyncio as aioredis
     from serpens_redis import AsyncRedisCache
 
     url, prefix, mode = sys.argv[1:4]
+    signal.alarm(30)  # never outlive the test that started it, whatever happens to the test
 
     async def main():
         cache = AsyncRedisCache.from_url(url, prefix=prefix, lock_ttl=0.3, fail_open=False)
@@ -47,6 +49,9 @@ WORKER = textwrap.dedent(
 )
 
 
+Spawn = Callable[[str], Awaitable[asyncio.subprocess.Process]]
+
+
 @pytest.fixture
 async def raw(redis_url: str) -> aioredis.Redis:
     client = aioredis.Redis.from_url(redis_url)
@@ -54,13 +59,25 @@ async def raw(redis_url: str) -> aioredis.Redis:
     await client.aclose()
 
 
-async def _spawn(redis_url: str, prefix: str, mode: str) -> asyncio.subprocess.Process:
-    process = await asyncio.create_subprocess_exec(
-        sys.executable, "-c", WORKER, redis_url, prefix, mode, stdout=asyncio.subprocess.PIPE
-    )
-    assert process.stdout is not None
-    assert (await asyncio.wait_for(process.stdout.readline(), 30)).strip() == b"ready"
-    return process
+@pytest.fixture
+async def spawn(redis_url: str, prefix: str) -> AsyncIterator[Spawn]:
+    """Start worker processes; every one still running at teardown is killed and reaped."""
+    started: list[asyncio.subprocess.Process] = []
+
+    async def _spawn(mode: str) -> asyncio.subprocess.Process:
+        process = await asyncio.create_subprocess_exec(
+            sys.executable, "-c", WORKER, redis_url, prefix, mode, stdout=asyncio.subprocess.PIPE
+        )
+        started.append(process)
+        assert process.stdout is not None
+        assert (await asyncio.wait_for(process.stdout.readline(), 30)).strip() == b"ready"
+        return process
+
+    yield _spawn
+    for process in started:
+        if process.returncode is None:
+            process.kill()
+        await asyncio.wait_for(process.wait(), 10)
 
 
 async def test_concurrent_misses_in_one_process_call_the_factory_once(
@@ -164,20 +181,20 @@ def test_a_sync_holder_keeps_its_fill_lock_alive_past_lock_ttl(redis_url: str, p
 
 
 async def test_processes_racing_for_one_key_call_the_factory_once(
-    redis_url: str, prefix: str, raw: aioredis.Redis
+    prefix: str, raw: aioredis.Redis, spawn: Spawn
 ) -> None:
-    workers = [await _spawn(redis_url, prefix, "normal") for _ in range(3)]
+    workers = [await spawn("normal") for _ in range(3)]
     await raw.set(f"{prefix}:go", 1)
-    outputs = [(await w.communicate())[0].decode().split() for w in workers]
+    outputs = [(await asyncio.wait_for(w.communicate(), 20))[0].decode().split() for w in workers]
     assert all(w.returncode == 0 for w in workers)
     assert await raw.get(f"{prefix}:calls") == b"1"
     assert sum(out.count("started") for out in outputs) == 1
 
 
 async def test_a_dead_lock_holder_is_taken_over(
-    redis_url: str, prefix: str, raw: aioredis.Redis
+    redis_url: str, prefix: str, raw: aioredis.Redis, spawn: Spawn
 ) -> None:
-    holder = await _spawn(redis_url, prefix, "hang")
+    holder = await spawn("hang")
     await raw.set(f"{prefix}:go", 1)
     assert holder.stdout is not None
     assert (await asyncio.wait_for(holder.stdout.readline(), 10)).strip() == b"started"
@@ -193,7 +210,7 @@ async def test_a_dead_lock_holder_is_taken_over(
         await asyncio.sleep(0.4)
         assert not waiter.done()  # the live holder keeps its lock alive
         holder.send_signal(signal.SIGKILL)
-        await holder.wait()
+        await asyncio.wait_for(holder.wait(), 10)
         began = time.monotonic()
         assert await asyncio.wait_for(waiter, 5) == "mine"
         assert time.monotonic() - began < 1.0
