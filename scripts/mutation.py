@@ -12,7 +12,8 @@ to ``mutants/`` (ignored by git; delete it for a run from scratch).
     python scripts/mutation.py report              # counts per package and the score
     python scripts/mutation.py report --survivors  # ... and the name of each survivor
 
-The run is niced and uses one worker: the mutants run one after another.
+The run is niced and uses one worker unless ``--workers N`` says otherwise. Mutants that
+``mypy --strict`` rejects are caught by the type checker (CI runs it) and never run.
 """
 
 from __future__ import annotations
@@ -36,13 +37,23 @@ STATUS = {
     33: "no tests",
     34: "skipped",
     36: "timeout",
+    37: "type check",
     -24: "timeout",
     24: "timeout",
     152: "timeout",
-    255: "timeout",
+    255: "other",  # the runner itself raised: no verdict, never counted as caught
     None: "not checked",
 }
-COLUMNS = ["total", "killed", "timeout", "survived", "no tests", "not checked", "other"]
+COLUMNS = [
+    "total",
+    "killed",
+    "timeout",
+    "type check",
+    "survived",
+    "no tests",
+    "not checked",
+    "other",
+]
 
 
 def _say(line: str = "") -> None:
@@ -54,6 +65,8 @@ def _environment() -> dict[str, str]:
     # the mutated serpens comes from mutants/ (mutmut puts it first on sys.path); the
     # adapters and the contract suites are the work tree's own, unmutated
     env["PYTHONPATH"] = os.pathsep.join([str(ROOT / "adapters"), str(ROOT / "contract_tests")])
+    # mypy (mutmut's type check) from the environment running this script
+    env["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), env.get("PATH", "")])
     env["SERPENS_CONTRACT_PROFILE"] = "ci"  # derandomised: a mutant is caught always or never
     env["SERPENS_CONTRACT_SHRINK"] = "0"  # a failure is enough, no need to explain it
     return env
@@ -71,7 +84,7 @@ def _package(name: str) -> str:
     return next((short for short, dotted in PACKAGES.items() if name.startswith(dotted)), "?")
 
 
-def run(package: str | None, *, survivors: bool, globs: list[str]) -> int:
+def run(package: str | None, *, survivors: bool, globs: list[str], workers: int) -> int:
     """Run mutmut over *globs*, *package* (all when ``None``), or the survivors only."""
     names: list[str] = list(globs)
     if survivors:
@@ -85,7 +98,17 @@ def run(package: str | None, *, survivors: bool, globs: list[str]) -> int:
             return 0
     elif package is not None:
         names.append(f"{PACKAGES[package]}*")
-    command = ["nice", "-n", "19", sys.executable, "-m", "mutmut", "run", "--max-children", "1"]
+    command = [
+        "nice",
+        "-n",
+        "19",
+        sys.executable,
+        "-m",
+        "mutmut",
+        "run",
+        "--max-children",
+        str(workers),
+    ]
     return subprocess.call([*command, *names], cwd=ROOT, env=_environment())  # noqa: S603
 
 
@@ -106,7 +129,8 @@ def report(*, list_survivors: bool) -> int:
     for key in [*PACKAGES, "all"]:
         row = counts[key]
         checked = row["total"] - row["not checked"]
-        score = (row["killed"] + row["timeout"]) / checked if checked else 0.0
+        caught = row["killed"] + row["timeout"] + row["type check"]
+        score = caught / checked if checked else 0.0
         cells = " | ".join(str(row[column]) for column in COLUMNS)
         _say(f"| {key} | {cells} | {score:.1%} |")
     if list_survivors:
@@ -121,7 +145,8 @@ def main() -> int:
     """Parse the command line (see the module docstring)."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     commands = parser.add_subparsers(dest="command", required=True)
-    run_parser = commands.add_parser("run", help="run mutmut (niced, one worker)")
+    run_parser = commands.add_parser("run", help="run mutmut (niced)")
+    run_parser.add_argument("--workers", type=int, default=1, help="mutants run at once")
     run_parser.add_argument("--package", choices=sorted(PACKAGES))
     run_parser.add_argument("--survivors", action="store_true", help="re-check survivors only")
     run_parser.add_argument("globs", nargs="*", help="mutant names or globs to (re)check")
@@ -129,7 +154,7 @@ def main() -> int:
     report_parser.add_argument("--survivors", action="store_true", help="name every survivor")
     args = parser.parse_args()
     if args.command == "run":
-        return run(args.package, survivors=args.survivors, globs=args.globs)
+        return run(args.package, survivors=args.survivors, globs=args.globs, workers=args.workers)
     return report(list_survivors=args.survivors)
 
 

@@ -13,11 +13,12 @@ from typing import Any, TypeVar
 
 from redis import asyncio as aioredis
 
-from serpens._rules.cache import AsyncFlight, AsyncLockKeeper, check_key, check_ttl, decode, encode
+from serpens._rules.cache import AsyncFlight, check_key, check_ttl, decode, encode
 from serpens.errors import SerializationError
 from serpens.ports import JSONValue
 from serpens_redis._errors import OUTAGE, translate
 from serpens_redis._failopen import FailOpen, guard_for, logger
+from serpens_redis._lock_keeper import AsyncLockKeeper
 from serpens_redis._pool import PoolSettings, async_executor, async_pool, plain_async_client
 
 __all__ = ["AsyncRedisCache"]

@@ -14,11 +14,12 @@ from typing import Any, TypeVar
 
 import redis
 
-from serpens._rules.cache import Flight, LockKeeper, check_key, check_ttl, decode, encode
+from serpens._rules.cache import Flight, check_key, check_ttl, decode, encode
 from serpens.errors import SerializationError
 from serpens.ports import JSONValue
 from serpens_redis._errors import OUTAGE, translate
 from serpens_redis._failopen import FailOpen, guard_for, logger
+from serpens_redis._lock_keeper import LockKeeper
 from serpens_redis._pool import PoolSettings, plain_sync_client, sync_executor, sync_pool
 
 __all__ = ["RedisCache"]

@@ -23,6 +23,8 @@ import time
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from decimal import Decimal
 from typing import Any, ClassVar, Literal
 
 import pytest
@@ -215,6 +217,47 @@ class _CacheTests:
         """A tuple comes back as a list."""
         cache.set("k", {"t": (1, (2, 3))})  # type: ignore[dict-item]
         assert cache.get("k") == {"t": [1, [2, 3]]}
+
+    @pytest.mark.parametrize("size", [1, 12], ids=["small", "large"])
+    def test_api_values_are_stored_in_their_json_form(self, cache: Cache, size: int) -> None:
+        """Decimal, date, datetime and UUID are stored as the API's JSON gives them.
+
+        Read back as JSON: an exact Decimal as a number (else its string), a date or
+        datetime as ISO 8601 text, a UUID as its canonical text. A small value and a
+        large one take different encoding paths; both give the same.
+        """
+        ident = uuid.UUID("12345678-1234-5678-1234-567812345678")
+        when = datetime(2026, 1, 2, 3, 4, 5, 600000, tzinfo=UTC)
+        value = {
+            "price": Decimal("19.99"),
+            "count": Decimal(10),
+            "exact": Decimal("0.10000000000000000001"),
+            "day": date(2026, 1, 2),
+            "at": when,
+            "id": ident,
+        }
+        cache.set("k", [value] * size)  # type: ignore[list-item]
+        expected = {
+            "price": 19.99,
+            "count": 10,
+            "exact": "0.10000000000000000001",
+            "day": "2026-01-02",
+            "at": "2026-01-02T03:04:05.600000+00:00",
+            "id": "12345678-1234-5678-1234-567812345678",
+        }
+        assert cache.get("k") == [expected] * size
+        assert cache.get_or_set("other", lambda: [value] * size) == [expected] * size  # type: ignore[list-item]
+
+    @pytest.mark.parametrize("size", [1, 12], ids=["small", "large"])
+    @pytest.mark.parametrize("bad", ["NaN", "Infinity", "-Infinity", "sNaN"])
+    def test_a_non_finite_decimal_raises_and_stores_nothing(
+        self, cache: Cache, size: int, bad: str
+    ) -> None:
+        """A Decimal with no JSON number (NaN, infinities) is a SerializationError."""
+        value: list[Any] = [1] * (size - 1) + [Decimal(bad)]
+        with pytest.raises(SerializationError):
+            cache.set("k", value)
+        assert cache.get("k") is None
 
     def test_set_replaces_the_previous_value(self, cache: Cache) -> None:
         cache.set("k", 1)
