@@ -41,7 +41,7 @@ async def call_asgi(app: ASGIApp, request: RecordedRequest) -> InMemoryResponse:
         "server": (host, int(port or (443 if parts.scheme == "https" else 80))),
         "client": ("127.0.0.1", 50000),
     }
-    state: dict[str, Any] = {"sent": False, "status": 500, "headers": [], "body": []}
+    state: dict[str, Any] = {"sent": False, "body": []}  # status and headers: on start
     done = asyncio.Event()
 
     async def receive() -> dict[str, Any]:

@@ -6,6 +6,7 @@ from __future__ import annotations
 # imported on exit, so an SDK first imported inside one would be imported a second time
 # afterwards, and httpx (which imports httpcore lazily) would no longer recognise the
 # second httpcore's exception classes.
+import os
 import sqlite3
 from collections.abc import Iterator
 from functools import cache
@@ -17,6 +18,21 @@ import pytest
 
 from serpens.testing import FaultProxy, RedisServer
 from serpens_contract.outage import FakeOutages
+
+
+@pytest.fixture(autouse=True)
+def _fresh_model_info() -> None:
+    """Under mutation testing, every test builds the repository rules' model info afresh.
+
+    ``model_info`` caches what it reads off a mapped class per process, so only the first
+    test of a run would call the column rules (types, lengths, keys) and mutmut, which
+    maps each function to the tests that call it, would check their mutants against that
+    one test. Outside a mutation run (mutmut sets ``MUTANT_UNDER_TEST``) this does nothing.
+    """
+    if "MUTANT_UNDER_TEST" in os.environ:
+        from serpens._rules import repository  # noqa: PLC0415 - only in a mutation run
+
+        repository._CACHE.clear()
 
 
 @cache
