@@ -12,6 +12,7 @@ Routes (any method unless noted):
 - ``/headers``: 200 with a repeated ``X-Multi`` header and ``X-Mixed-Case``.
 - ``/latin1``: ``café`` encoded as ISO-8859-1 with ``charset=latin-1``.
 - ``/latin1-params``: the same, its content type ``text/plain;format=flowed;charset="latin-1"``.
+- ``/cafe?type=<content type>``: ``café`` encoded as ISO-8859-1 under that content type.
 - ``/bytes``: the bytes 0..255 as ``application/octet-stream``.
 - ``/not-json``: 200 ``application/json`` whose body is not JSON.
 - ``/scope``: 200 JSON of the request's transport as the server saw it: ASGI and HTTP
@@ -192,6 +193,9 @@ _ROUTES: dict[str, Callable[[_Call], Awaitable[None]]] = {
         200,
         "café".encode("latin-1"),
         content_type='text/plain;format=flowed;charset="latin-1"',
+    ),
+    "cafe": lambda c: _respond(
+        c.send, 200, "café".encode("latin-1"), content_type=c.args.get("type", "text/plain")
     ),
     "bytes": lambda c: _respond(
         c.send, 200, bytes(range(256)), content_type="application/octet-stream"

@@ -3,13 +3,15 @@
 The suite owns its models (on their own ``MetaData``) so every implementation is tested
 on the same tables: an autoincrement key, a unique column, nullable order columns, a
 Python default, an ``onupdate`` timestamp, a UTC datetime and a ``version_id_col``; plus
-a composite-key model. Strings stay lowercase ASCII so collations cannot reorder them.
+a composite-key model; and a model with one column of each other filterable type.
+Strings stay lowercase ASCII so collations cannot reorder them.
 """
 
 from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import enum
 import uuid
 from collections.abc import Callable
 from typing import Any, Protocol, TypeVar
@@ -29,8 +31,11 @@ from serpens_contract.runner import SyncDriver
 from serpens_sqlalchemy import AsyncSQLAlchemyRepository, SQLAlchemyRepository, UTCDateTime
 
 __all__ = [
+    "Code",
+    "Color",
     "ContractBase",
     "FakeDatabase",
+    "Kind",
     "Pair",
     "Product",
     "RepositoryDatabase",
@@ -76,6 +81,50 @@ class Pair(ContractBase):
     right: Mapped[str] = mapped_column(sa.String(20), primary_key=True)
     code: Mapped[str] = mapped_column(sa.String(20), nullable=False)
     label: Mapped[str | None] = mapped_column(sa.String(20))
+
+
+class Color(enum.Enum):
+    """The Python enum behind :attr:`Kind.color` (stored by member name)."""
+
+    RED = "red"
+    GREEN = "green"
+
+
+class Code(sa.TypeDecorator[str]):
+    """A decorated ``String(8)``: its length limit must hold as the bare ``String(8)``'s does.
+
+    A user-defined ``TypeDecorator`` whose value types the repository rules do not know:
+    filters on it go unchecked, but the limit of the string it stores is still enforced.
+    """
+
+    impl = sa.String(8)
+    cache_ok = True
+
+
+class Kind(ContractBase):
+    """One nullable column of each column type the other models lack.
+
+    Boolean, Date, Float, an ``Enum`` over a Python enum and one over plain strings (both
+    stored as ``VARCHAR``), ``Uuid`` as :class:`uuid.UUID` and as ``str``, a decorated
+    ``String(8)``, the shortest bounded string (``String(1)``) and a ``UTCDateTime``: the
+    contract pins which filter values each takes, and the limits of the bounded strings.
+    """
+
+    __tablename__ = "contract_kinds"
+
+    id: Mapped[int] = mapped_column(sa.Integer, primary_key=True, autoincrement=True)
+    flag: Mapped[bool | None] = mapped_column(sa.Boolean)
+    day: Mapped[dt.date | None] = mapped_column(sa.Date)
+    ratio: Mapped[float | None] = mapped_column(sa.Float)  # Numeric: SQLite warns on Decimal
+    color: Mapped[Color | None] = mapped_column(sa.Enum(Color, native_enum=False))
+    size: Mapped[str | None] = mapped_column(
+        sa.Enum("s", "m", "l", native_enum=False, name="contract_size")
+    )
+    ref: Mapped[uuid.UUID | None] = mapped_column(sa.Uuid(as_uuid=True))
+    ref_text: Mapped[str | None] = mapped_column(sa.Uuid(as_uuid=False))
+    code: Mapped[str | None] = mapped_column(Code)
+    letter: Mapped[str | None] = mapped_column(sa.String(1))
+    at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
 
 
 class RepositoryDatabase(Protocol):

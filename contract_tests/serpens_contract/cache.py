@@ -21,7 +21,7 @@ from __future__ import annotations
 import asyncio
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from decimal import Decimal
@@ -79,11 +79,15 @@ class CacheCapabilities:
             (misses, no-ops, never raises) or ``"strict"`` (typed backend errors);
             ``None`` (in-process caches) runs no outage test. Declaring it requires the
             ``open_unreachable_cache`` fixture.
+        api_values: the cache also takes ``Decimal``, ``date``, ``datetime`` and
+            ``UUID`` and stores them in the JSON form the API gives them, as serpens'
+            caches do (beyond the port's JSON values, so a third party opts in).
     """
 
     clock: Literal["injected", "real"] = "real"
     ttl_resolution: float = 1.0
     outage: Literal["fail_open", "strict"] | None = None
+    api_values: bool = False
 
 
 register_capability(
@@ -100,6 +104,12 @@ register_capability(
 )
 
 
+register_capability(
+    "cache",
+    "api_values",
+    lambda c: c.api_values,
+    "Decimal, date, datetime and UUID are stored in their API JSON form",
+)
 register_capability(
     "cache",
     "fails_open",
@@ -218,6 +228,7 @@ class _CacheTests:
         cache.set("k", {"t": (1, (2, 3))})  # type: ignore[dict-item]
         assert cache.get("k") == {"t": [1, [2, 3]]}
 
+    @requires("api_values")
     @pytest.mark.parametrize("size", [1, 12], ids=["small", "large"])
     def test_api_values_are_stored_in_their_json_form(self, cache: Cache, size: int) -> None:
         """Decimal, date, datetime and UUID are stored as the API's JSON gives them.
@@ -248,6 +259,7 @@ class _CacheTests:
         assert cache.get("k") == [expected] * size
         assert cache.get_or_set("other", lambda: [value] * size) == [expected] * size  # type: ignore[list-item]
 
+    @requires("api_values")
     @pytest.mark.parametrize("size", [1, 12], ids=["small", "large"])
     @pytest.mark.parametrize("bad", ["NaN", "Infinity", "-Infinity", "sNaN"])
     def test_a_non_finite_decimal_raises_and_stores_nothing(
@@ -301,6 +313,24 @@ class _CacheTests:
         with pytest.raises(ValidationError):
             cache.get_or_set("k", lambda: 1, ttl=ttl)
         assert cache.get("k") is None
+
+    def test_get_or_set_checks_its_ttl_on_a_hit_too(self, cache: Cache) -> None:
+        """A bad ``ttl`` is a ValidationError even when the key is cached: input is checked first.
+
+        The factory is not called and the cached value is left as it was.
+        """
+        cache.set("k", "cached", ttl=60)
+        calls: list[int] = []
+
+        def factory() -> JSONValue:
+            calls.append(1)
+            return "fresh"
+
+        for ttl in (0, -1.5):
+            with pytest.raises(ValidationError):
+                cache.get_or_set("k", factory, ttl=ttl)
+        assert calls == []
+        assert cache.get("k") == "cached"
 
     def test_an_empty_key_is_a_validation_error(self, cache: Cache) -> None:
         """Keys are non-empty strings."""
@@ -701,6 +731,33 @@ class AsyncCacheContract(_CacheTests, CacheOutageCases, ContractSuite):
 
         assert cache.runner.run(scenario()) == ["value"] * 20
         assert len(calls) == 1
+
+    def test_concurrent_misses_on_different_keys_fill_each_key(self, cache: AsyncCacheView) -> None:
+        """The single flight is per key: concurrent misses on other keys get their own fill."""
+        calls: list[str] = []
+
+        def factory(key: str) -> Callable[[], Awaitable[JSONValue]]:
+            async def produce() -> JSONValue:
+                calls.append(key)
+                await asyncio.sleep(0.05)
+                return f"value of {key}"
+
+            return produce
+
+        async def scenario() -> list[JSONValue]:
+            keys = ["a", "b", "a", "c"]
+            return await asyncio.gather(
+                *(cache.target.get_or_set(key, factory(key), ttl=60) for key in keys)
+            )
+
+        assert cache.runner.run(scenario()) == [
+            "value of a",
+            "value of b",
+            "value of a",
+            "value of c",
+        ]
+        assert sorted(calls) == ["a", "b", "c"]
+        assert [cache.get(key) for key in "abc"] == ["value of a", "value of b", "value of c"]
 
     def test_cancelling_the_first_caller_does_not_cancel_the_fill(
         self, cache: AsyncCacheView

@@ -169,6 +169,10 @@ class DocumentStoreContract(DocumentOutageCases, ContractSuite):
             pytest.param({"id": True}, id="bool-key"),
             pytest.param({"id": "1", "x": float("nan")}, id="nan"),
             pytest.param({"id": "1", "x": set()}, id="empty-set"),
+            pytest.param({"id": "1", "x": {1, "a"}}, id="set-mixing-numbers-and-strings"),
+            pytest.param({"id": "1", "x": {"a", b"a"}}, id="set-mixing-strings-and-bytes"),
+            pytest.param({"id": "1", "x": {True, False}}, id="set-of-booleans"),
+            pytest.param({"id": "1", "x": {None}}, id="set-of-null"),
             pytest.param({"id": "1", "x": {1: "int map key"}}, id="int-map-key"),
             pytest.param({"id": "1", "x": object()}, id="unsupported-type"),
             pytest.param({"id": 1}, id="int-key-on-a-string-key-table"),
@@ -180,12 +184,40 @@ class DocumentStoreContract(DocumentOutageCases, ContractSuite):
                 {"id": "1", **{f"a{i:03}": "x" * 4096 for i in range(100)}},
                 id="many-attributes-over-400kb",
             ),
+            # every element of a list or a set counts, not only the container
+            pytest.param(
+                {"id": "1", "l": ["x" * 205_000, "y" * 205_000]}, id="list-elements-over-400kb"
+            ),
+            pytest.param(
+                {"id": "1", "s": {"x" * 205_000, "y" * 205_000}}, id="set-elements-over-400kb"
+            ),
         ],
     )
     def test_invalid_items_are_validation_errors(self, tables: Any, item: Any) -> None:
         store, people, _ = tables
         with pytest.raises(ValidationError):
             store.put(people, item)
+
+    @pytest.mark.parametrize(
+        ("attributes", "path"),
+        [
+            pytest.param({"doc": {"l": [1, float("nan")]}}, "item.doc.l[1]", id="list-element"),
+            pytest.param({"x": [{"k": object()}]}, "item.x[0].k", id="map-in-a-list"),
+            pytest.param({"x": {"m": {1: "v"}}}, "item.x.m", id="non-string-map-key"),
+            pytest.param({"x": (1, set())}, "item.x[1]", id="tuple-element"),
+            pytest.param({"doc": {"s": {1, "a"}}}, "item.doc.s", id="mixed-set"),
+            pytest.param({"s": {1.5, float("inf")}}, "item.s", id="set-element"),
+        ],
+    )
+    def test_a_validation_error_names_the_path_of_the_invalid_value(
+        self, tables: Any, attributes: dict[str, Any], path: str
+    ) -> None:
+        """``errors`` holds one FieldError locating the bad value from ``item``."""
+        store, people, _ = tables
+        with pytest.raises(ValidationError) as caught:
+            store.put(people, {"id": "1", **attributes})
+        assert [e.path for e in caught.value.errors] == [path]
+        assert store.get(people, {"id": "1"}) is None
 
     @requires("exact_item_size")
     def test_an_item_of_exactly_400kb_counted_as_dynamodb_counts_is_accepted(
@@ -281,6 +313,132 @@ class DocumentStoreContract(DocumentOutageCases, ContractSuite):
         got = store.get(people, {"id": "1"})
         got["tags"].append("changed again")
         assert store.get(people, {"id": "1"}) == {"id": "1", "tags": ["a"]}
+
+    def test_integral_numbers_read_back_as_int_and_others_as_decimal(self, tables: Any) -> None:
+        """The type is pinned, not only equality: ``Decimal(30) == 30`` would hide a bug."""
+        store, people, _ = tables
+        store.put(
+            people,
+            {
+                "id": "1",
+                "int": 30,
+                "float": 2.0,
+                "decimal": Decimal("5.00"),
+                "fraction": 1.5,
+                "doc": {"n": 7, "l": [8, Decimal("8.25")]},
+                "set": {1, 2},
+            },
+        )
+        got = store.get(people, {"id": "1"})
+        assert got is not None
+        integral = [got["int"], got["float"], got["decimal"], got["doc"]["n"], got["doc"]["l"][0]]
+        assert integral == [30, 2, 5, 7, 8]
+        assert all(type(n) is int for n in integral)
+        assert all(type(n) is int for n in got["set"])
+        assert got["set"] == {1, 2}
+        assert type(got["fraction"]) is Decimal
+        assert got["fraction"] == Decimal("1.5")
+        assert type(got["doc"]["l"][1]) is Decimal
+        assert got["doc"]["l"][1] == Decimal("8.25")
+
+    def test_string_number_and_binary_sets_round_trip(self, tables: Any) -> None:
+        """A set holds only strings, only numbers (int or Decimal) or only bytes."""
+        store, people, _ = tables
+        item = {
+            "id": "1",
+            "strings": {"a", "b"},
+            "numbers": {1, Decimal("2.5"), 3.0},
+            "blobs": frozenset({b"\x00", b"\x01"}),
+        }
+        store.put(people, item)
+        got = store.get(people, {"id": "1"})
+        assert got == {
+            "id": "1",
+            "strings": {"a", "b"},
+            "numbers": {1, Decimal("2.5"), 3},
+            "blobs": {b"\x00", b"\x01"},
+        }
+        assert sorted(type(n).__name__ for n in got["numbers"]) == ["Decimal", "int", "int"]
+
+    @requires("exact_item_size")
+    def test_even_digit_numbers_and_set_elements_count_exactly_at_400kb(self, tables: Any) -> None:
+        """Golden sizes: a 4-digit number takes 3 bytes, a set the sum of its elements."""
+        store, people, _ = tables
+
+        def item(filler: int) -> dict[str, Any]:
+            return {"id": "1", "doc": {"n": 1234, "tags": {"ab", "cde"}, "s": "x" * filler}}
+
+        # "id" 2 + "1" 1 + "doc" 3 + map 3 + ("n" 1+1 + 1234: 4 digits -> 3)
+        # + ("tags" 1+4 + set 2+3) + ("s" 1+1 + filler) = 26 + filler
+        store.put(people, item(409_600 - 26))
+        assert store.get(people, {"id": "1"}) == item(409_600 - 26)
+        with pytest.raises(ValidationError):
+            store.put(people, item(409_600 - 25))
+
+    def test_key_byte_limits_count_utf8_bytes_per_key_role(self, tables: Any) -> None:
+        """A partition key may take 2048 UTF-8 bytes, a sort key 1024; not characters."""
+        store, people, events = tables
+        store.put(people, {"id": "k" * 2048})  # over the sort key limit, fine for a partition
+        store.put(people, {"id": "é" * 1024})  # 2048 bytes
+        assert store.get(people, {"id": "k" * 2048}) == {"id": "k" * 2048}
+        assert store.get(people, {"id": "é" * 1024}) == {"id": "é" * 1024}
+        with pytest.raises(ValidationError):
+            store.put(people, {"id": "é" * 1025})  # 1025 characters, 2050 bytes
+        store.put(events, {"user": "é" * 1024, "at": "é" * 512})  # 2048 and 1024 bytes
+        assert [row["at"] for row in store.query(events, "é" * 1024)] == ["é" * 512]
+        with pytest.raises(ValidationError):
+            store.put(events, {"user": "u", "at": "é" * 513})  # 513 characters, 1026 bytes
+
+    def test_binary_keys_are_non_empty_and_at_most_2048_bytes(self, tables: Any) -> None:
+        store, people, _ = tables
+        blobs = people.removesuffix("-people") + "-blobs"
+        store.create_table(blobs, "digest", partition_type=bytes)
+        store.put(blobs, {"digest": b"\x00" * 2048, "n": 1})
+        assert store.get(blobs, {"digest": b"\x00" * 2048}) == {"digest": b"\x00" * 2048, "n": 1}
+        for bad in (b"", b"\x00" * 2049, "text"):
+            with pytest.raises(ValidationError):
+                store.put(blobs, {"digest": bad})
+        with pytest.raises(ValidationError):
+            store.get(blobs, {"digest": b""})
+
+    def test_numeric_keys_accept_numbers_and_refuse_booleans_and_strings(self, tables: Any) -> None:
+        """An ``int`` key takes an int or an integral Decimal; a bool is not a number."""
+        store, people, _ = tables
+        counters = people.removesuffix("-people") + "-counters"
+        store.create_table(counters, "shard", "seq", partition_type=int, sort_type=int)
+        store.put(counters, {"shard": Decimal("7.0"), "seq": Decimal("1.00"), "v": "a"})
+        store.put(counters, {"shard": 7, "seq": 2, "v": "b"})
+        got = store.get(counters, {"shard": 7, "seq": 1})
+        assert got == {"shard": 7, "seq": 1, "v": "a"}
+        assert type(got["shard"]) is int
+        assert type(got["seq"]) is int
+        rows = store.query(counters, Decimal("7.0"))
+        assert [row["seq"] for row in rows] == [1, 2]
+        assert all(type(row["seq"]) is int for row in rows)
+        for bad in ({"shard": True, "seq": 1}, {"shard": 7, "seq": False}):
+            with pytest.raises(ValidationError):
+                store.put(counters, bad)
+            with pytest.raises(ValidationError):
+                store.get(counters, bad)
+        for partition in ("7", True, b"7"):
+            with pytest.raises(ValidationError):
+                store.query(counters, partition)
+        with pytest.raises(ValidationError):
+            store.query(counters, 8, sort_prefix="1")  # an empty partition too
+        assert [row["v"] for row in store.query(counters, 7)] == ["a", "b"]
+
+    def test_nested_values_of_returned_items_are_copies(self, tables: Any) -> None:
+        """Mutating a nested list, map or set of a returned item changes nothing stored."""
+        store, _, events = tables
+        store.put(events, {"user": "u", "at": "1", "doc": {"l": [1], "m": {"k": "v"}, "s": {"a"}}})
+        for got in (store.get(events, {"user": "u", "at": "1"}), store.query(events, "u")[0]):
+            assert got is not None
+            got["doc"]["l"].append(2)
+            got["doc"]["m"]["k"] = "changed"
+            got["doc"]["s"].add("b")
+        expected = {"user": "u", "at": "1", "doc": {"l": [1], "m": {"k": "v"}, "s": {"a"}}}
+        assert store.get(events, {"user": "u", "at": "1"}) == expected
+        assert store.query(events, "u") == [expected]
 
     def test_differential_against_fake(self, open_document_store: StoreFactory) -> None:
         """Random put/get/delete/query sequences answer like the suite's reference model.

@@ -232,6 +232,16 @@ class ParameterStoreContract(ParametersOutageCases, ContractSuite):
             f"{base}/a/y": "4",
         }
 
+    def test_by_path_matches_the_path_as_given_to_its_last_character(
+        self, rig: ParameterRig, base: str
+    ) -> None:
+        """``/TAX`` is not ``/TA``: names are case-sensitive; only a trailing ``/`` is dropped."""
+        rig.put(f"{base}/TAX/rate", "0.2")
+        rig.put(f"{base}/TA/other", "x")
+        rig.put(f"{base}/tax/lower", "y")
+        assert rig.store.get_parameters_by_path(f"{base}/TAX") == {f"{base}/TAX/rate": "0.2"}
+        assert rig.store.get_parameters_by_path(f"{base}/TAX/") == {f"{base}/TAX/rate": "0.2"}
+
     def test_by_path_returns_every_page(self, rig: ParameterRig, base: str) -> None:
         """SSM answers at most ten parameters per call; the port returns them all."""
         for i in range(25):

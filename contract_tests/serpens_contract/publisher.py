@@ -406,6 +406,36 @@ class PublisherContract(PublisherOutageCases, ContractSuite):
             session.publisher.publish(topic, "payload")
         assert [error.path for error in raised.value.errors] == ["topic"]
 
+    @pytest.mark.parametrize(
+        "topic",
+        [
+            pytest.param(None, id="none"),
+            pytest.param(b"projects/p/topics/orders", id="bytes"),
+            pytest.param(42, id="int"),
+        ],
+    )
+    def test_a_topic_that_is_not_a_str_is_a_validation_error(
+        self, session: _Session, topic: object
+    ) -> None:
+        """Pins: a non-str topic (bytes included) is a ValidationError on the ``topic`` field."""
+        with pytest.raises(ValidationError) as raised:
+            session.publisher.publish(topic, "payload")
+        assert [error.path for error in raised.value.errors] == ["topic"]
+
+    def test_an_ordering_key_of_exactly_1024_bytes_is_accepted(self, session: _Session) -> None:
+        """Pins: the ordering key is at most 1024 bytes, counted in UTF-8, the limit included."""
+        topic = session.topic()
+        ascii_key, accented_key = "o" * 1024, "é" * 512
+        session.publisher.publish(topic, "ascii", ordering_key=ascii_key)
+        session.publisher.publish(topic, "accented", ordering_key=accented_key)
+        with pytest.raises(ValidationError) as raised:
+            session.publisher.publish(topic, "over", ordering_key="é" * 512 + "o")
+        assert [error.path for error in raised.value.errors] == ["ordering_key"]
+        got = session.rig.read(topic, 2)
+        assert sorted((m.data, m.ordering_key) for m in got) == sorted(
+            [(b"ascii", ascii_key), (b"accented", accented_key)]
+        )
+
     def test_a_missing_topic_is_not_found(self, session: _Session) -> None:
         """Pins: a missing topic raises NotFoundError."""
         missing = session.topic("missing", create=False)

@@ -11,9 +11,11 @@ import datetime as dt
 import functools
 import json
 import time
+import uuid
 from collections.abc import Callable
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Any, ClassVar, Literal
 
 import pytest
@@ -34,8 +36,10 @@ from serpens.errors import (
 )
 from serpens_contract._repository_machine import RepositoryMachine
 from serpens_contract._repository_models import (
+    Color,
     ContractBase,
     FakeDatabase,
+    Kind,
     Pair,
     Product,
     RepositoryDatabase,
@@ -47,8 +51,10 @@ from serpens_contract.capabilities import register_capability, requires
 from serpens_contract.settings import hypothesis_settings
 
 __all__ = [
+    "Color",
     "ContractBase",
     "FakeDatabase",
+    "Kind",
     "Outage",
     "OutageFault",
     "Pair",
@@ -334,6 +340,105 @@ class RepositoryContract(ContractSuite):
                 call()
         assert products.get_by(price=1, sku="a", seen_at=None).sku == "a"
         assert products.count() == 1
+
+    def test_each_column_type_checks_its_filter_values(self, db: RepositoryDatabase) -> None:
+        """Each column type takes filter values of its own Python types, and only those.
+
+        A value of the column's type finds the row on every backend. Any other value is a
+        ``ValidationError`` naming the column, raised by the shared rules before any I/O:
+        backends disagree on a mismatch (PostgreSQL rejects ``flag = 1``, SQLite compares
+        it, the fake matches nothing), so none may reach one. A ``UTCDateTime`` also refuses
+        a naive datetime, whose instant is unknowable.
+        """
+        kinds: Any = db.repository(Kind)
+        ref = uuid.UUID("12345678-1234-5678-1234-567812345678")
+        at = dt.datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC_MINUS_3)
+        kinds.add(
+            Kind(
+                flag=True,
+                day=dt.date(2026, 1, 2),
+                ratio=1.5,
+                color=Color.RED,
+                size="s",
+                ref=ref,
+                ref_text=str(ref),
+                code="abcdefgh",
+                at=at,
+            )
+        )
+        right: list[tuple[str, object]] = [
+            ("flag", True),
+            ("day", dt.date(2026, 1, 2)),
+            ("ratio", 1.5),
+            ("ratio", Decimal("1.5")),  # a Float column compares a Decimal by value
+            ("color", Color.RED),
+            ("size", "s"),
+            ("ref", ref),
+            ("ref_text", str(ref)),
+            ("code", "abcdefgh"),  # a decorated type's values pass unchecked
+            ("at", at),
+            ("at", at.astimezone(dt.UTC)),  # the same instant in another zone
+        ]
+        for key, value in right:
+            assert kinds.count(**{key: value}) == 1, (key, value)
+        wrong: list[tuple[str, object]] = [
+            ("flag", 1),  # an int for a boolean
+            ("day", "2026-01-02"),  # a string for a date
+            ("ratio", "1.5"),  # a string for a float
+            ("color", 1),  # a number for an enum
+            ("size", 1),  # a number for a string enum
+            ("ref", str(ref)),  # a string where the column holds uuid.UUID (as_uuid=True)
+            ("ref_text", 1),  # a number for a uuid
+            ("at", "2026-01-02T00:00:00+00:00"),  # a string for a datetime
+            ("at", dt.datetime(2026, 1, 2)),  # noqa: DTZ001 - naive, on purpose
+        ]
+        for key, value in wrong:
+            with pytest.raises(ValidationError) as info:
+                kinds.count(**{key: value})
+            assert [e.path for e in info.value.errors] == [key], (key, value)
+        assert kinds.count() == 1
+
+    def test_a_string_longer_than_a_decorated_columns_length_is_a_validation_error(
+        self, db: RepositoryDatabase
+    ) -> None:
+        """A ``TypeDecorator`` over ``String(8)`` keeps the limit of its ``String(8)``.
+
+        PostgreSQL rejects nine characters in the column natively; SQLite and the fake
+        must reject them as well, through the limit the rules read off the decorated type.
+        """
+        kinds: Any = db.repository(Kind)
+        fits, over = "é" * 8, "é" * 9  # characters are counted, not bytes
+        with pytest.raises(ValidationError) as info:
+            kinds.add(Kind(code=over))
+        assert [e.path for e in info.value.errors] == ["code"]
+        with pytest.raises(ValidationError) as info:
+            kinds.bulk_insert([{"code": fits}, {"code": over}])
+        assert [e.path for e in info.value.errors] == ["rows[1].code"]
+        assert kinds.count() == 0  # nothing stored, and the unit of work is usable
+        obj = kinds.add(Kind(code=fits))
+        with pytest.raises(ValidationError):
+            kinds.upsert({"id": obj.id, "code": over}, conflict_on=["id"], update_fields=["code"])
+        obj.code = over
+        with pytest.raises(ValidationError):
+            kinds.flush()
+        obj.code = fits
+        kinds.flush()
+        assert kinds.get(obj.id).code == fits
+
+    def test_a_one_character_string_column_holds_one_character(
+        self, db: RepositoryDatabase
+    ) -> None:
+        """``String(1)``, the shortest limit, is a limit: two characters are refused.
+
+        PostgreSQL rejects them natively; SQLite and the fake must reject them as well.
+        """
+        kinds: Any = db.repository(Kind)
+        with pytest.raises(ValidationError) as info:
+            kinds.add(Kind(letter="ab"))
+        assert [e.path for e in info.value.errors] == ["letter"]
+        assert kinds.count() == 0
+        assert kinds.add(Kind(letter="a")).letter == "a"
+        assert kinds.count(letter="a") == 1
 
     # -- filters, ordering and windows ---------------------------------------------------
     def _seed(self, products: Any) -> None:

@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from decimal import Decimal
 from typing import Literal
 
-from serpens.errors import ValidationError
+from serpens.errors import FieldError, ValidationError
 
 __all__ = [
     "KEY_TYPES",
@@ -48,18 +48,27 @@ KEY_TYPES: Mapping[type, KeyTypeCode] = {str: "S", int: "N", bytes: "B"}
 _SCALARS = (str, bool, type(None), bytes)
 
 
+def _invalid(path: str, reason: str) -> ValidationError:
+    """A ValidationError naming the invalid value's path (``item.doc.tags[2]``)."""
+    return ValidationError("invalid item", [FieldError(path, reason)])
+
+
 def _number(value: float | Decimal, path: str) -> Decimal:
     if isinstance(value, float):
         if not math.isfinite(value):
-            raise ValidationError(f"{path}: NaN and infinity cannot be stored")
+            raise _invalid(path, "NaN and infinity cannot be stored")
         return Decimal(repr(value))
     if not value.is_finite():
-        raise ValidationError(f"{path}: NaN and infinity cannot be stored")
+        raise _invalid(path, "NaN and infinity cannot be stored")
     return value
 
 
 def to_stored(value: object, path: str = "item") -> object:
-    """Return *value* in stored form (floats as exact Decimals), or raise ValidationError."""
+    """Return *value* in stored form (floats as exact Decimals), or raise ValidationError.
+
+    The error's ``errors`` holds one FieldError whose path locates the invalid value
+    below *path* (``item.doc.tags[2]``).
+    """
     if isinstance(value, _SCALARS) or (isinstance(value, int) and not isinstance(value, bool)):
         return value
     if isinstance(value, bytearray):
@@ -70,25 +79,25 @@ def to_stored(value: object, path: str = "item") -> object:
         out: dict[str, object] = {}
         for key, item in value.items():
             if not isinstance(key, str):
-                raise ValidationError(f"{path}: map keys must be strings, got {type(key).__name__}")
+                raise _invalid(path, f"map keys must be strings, got {type(key).__name__}")
             out[key] = to_stored(item, f"{path}.{key}")
         return out
     if isinstance(value, list | tuple):
         return [to_stored(item, f"{path}[{i}]") for i, item in enumerate(value)]
     if isinstance(value, set | frozenset):
         return _stored_set(value, path)
-    raise ValidationError(f"{path}: cannot store a value of type {type(value).__name__}")
+    raise _invalid(path, f"cannot store a value of type {type(value).__name__}")
 
 
 def _stored_set(value: set[object] | frozenset[object], path: str) -> set[object]:
     if not value:
-        raise ValidationError(f"{path}: empty sets cannot be stored")
+        raise _invalid(path, "empty sets cannot be stored")
     kinds = {
         "number" if isinstance(v, int | float | Decimal) and not isinstance(v, bool) else type(v)
         for v in value
     }
     if len(kinds) != 1 or not kinds <= {"number", str, bytes}:
-        raise ValidationError(f"{path}: a set must hold only strings, only numbers or only bytes")
+        raise _invalid(path, "a set must hold only strings, only numbers or only bytes")
     return {to_stored(v, path) for v in value}
 
 

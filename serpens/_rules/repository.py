@@ -117,7 +117,7 @@ def _accepted_types(column_type: Any) -> tuple[type, ...] | None:  # noqa: PLR09
         return (bool,)
     if isinstance(column_type, sa.Integer):
         return (int,)
-    if isinstance(column_type, sa.Numeric):  # Float too
+    if isinstance(column_type, sa.Numeric | sa.Float):  # Float is not a Numeric on 2.1
         return (int, float, Decimal)
     if isinstance(column_type, sa.Enum):
         enum_class = column_type.enum_class

@@ -117,8 +117,11 @@ class InMemoryResponse:
 
     @property
     def text(self) -> str:
-        """The body decoded with the response charset (UTF-8 by default)."""
-        return self.content.decode(_charset(self.headers.get("content-type")), errors="replace")
+        """The body decoded with the response charset (UTF-8 when absent or unknown)."""
+        try:
+            return self.content.decode(_charset(self.headers.get("content-type")), errors="replace")
+        except LookupError:  # a charset Python has no codec for reads as UTF-8, as in httpx
+            return self.content.decode("utf-8", errors="replace")
 
     def json(self, **kwargs: Any) -> Any:
         """The body parsed as JSON; :class:`SerializationError` when it is not JSON."""

@@ -37,7 +37,7 @@ class HttpResponse(Protocol):
 
     @property
     def text(self) -> str:
-        """The body decoded with the response charset (UTF-8 by default)."""
+        """The body decoded with the response charset (UTF-8 when absent or unknown)."""
         ...
 
     def json(self, **kwargs: Any) -> Any:

@@ -29,9 +29,11 @@ from serpens_contract.outage import (
 )
 from serpens_redis import AsyncRedisCache, PoolSettings, RedisCache
 
-INJECTED = CacheCapabilities(clock="injected", ttl_resolution=0.0)
-REDIS = CacheCapabilities(clock="real", ttl_resolution=0.001, outage="strict")
-FAIL_OPEN_REDIS = CacheCapabilities(clock="real", ttl_resolution=0.001, outage="fail_open")
+INJECTED = CacheCapabilities(clock="injected", ttl_resolution=0.0, api_values=True)
+REDIS = CacheCapabilities(clock="real", ttl_resolution=0.001, outage="strict", api_values=True)
+FAIL_OPEN_REDIS = CacheCapabilities(
+    clock="real", ttl_resolution=0.001, outage="fail_open", api_values=True
+)
 # Outages: fakes fail at once; Redis cells go through a FaultProxy. Fail-open cells keep
 # PoolSettings' 0.5 s socket timeouts (a slow answer on a loaded machine is a miss);
 # strict cells use 1 s, so that a loaded CI machine does not turn a slow answer into an
@@ -144,7 +146,7 @@ class TestAsyncLocalCache(AsyncCacheContract):
 class TestRealClockLocalCache(CacheContract):
     """The in-process cache on its own monotonic clock: the real-time tests apply."""
 
-    capabilities = CacheCapabilities(clock="real", ttl_resolution=0.0)
+    capabilities = CacheCapabilities(clock="real", ttl_resolution=0.0, api_values=True)
 
     @pytest.fixture
     def open_cache(self) -> Callable[[str], LocalCache]:

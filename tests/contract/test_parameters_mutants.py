@@ -208,4 +208,4 @@ def test_the_genuine_fakes_pass(pytester: pytest.Pytester) -> None:
     )
     pytester.makeini(INI)
     pytester.makepyfile(test_genuine=HEADER + genuine)
-    pytester.runpytest("-p", "no:cacheprovider", "-q").assert_outcomes(passed=21)
+    pytester.runpytest("-p", "no:cacheprovider", "-q").assert_outcomes(passed=22)

@@ -259,3 +259,41 @@ def test_a_users_subclass_is_covered_through_the_fakes_methods() -> None:
     with repo.outage(), pytest.raises(BackendUnavailableError):
         repo.names()
     assert repo.names() == ["a"]
+
+
+class TestInMemoryOutageKinds:
+    """``start_outage()`` without arguments is a refused backend; ``timeout=True`` a silent one.
+
+    The two kinds are different exceptions (``ConnectionError`` vs ``TimeoutError``), as an
+    adapter raises them, so retry and fallback code can be tested against each.
+    """
+
+    def test_start_outage_defaults_to_an_unreachable_backend(self) -> None:
+        store = InMemoryParameterStore({"/app/a": "1"})
+        store.start_outage()
+        with pytest.raises(BackendUnavailableError) as raised:
+            store.get_parameters(["/app/a"])
+        assert not isinstance(raised.value, TimeoutError)
+        assert isinstance(raised.value, ConnectionError)
+        store.end_outage()
+        store.start_outage(timeout=True)
+        with pytest.raises(BackendTimeoutError) as timed_out:
+            store.get_parameters(["/app/a"])
+        assert not isinstance(timed_out.value, ConnectionError)
+        store.end_outage()
+        assert store.get_parameters(["/app/a"]) == {"/app/a": "1"}
+
+    async def test_the_async_cache_start_outage_defaults_to_an_unreachable_backend(
+        self,
+    ) -> None:
+        cache = AsyncInMemoryCache()
+        cache.start_outage()
+        with pytest.raises(BackendUnavailableError) as raised:
+            await cache.get("k")
+        assert not isinstance(raised.value, TimeoutError)
+        cache.end_outage()
+        cache.start_outage(timeout=True)
+        with pytest.raises(BackendTimeoutError):
+            await cache.get("k")
+        cache.end_outage()
+        assert await cache.get("k") is None
