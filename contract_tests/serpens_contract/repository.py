@@ -165,6 +165,16 @@ TAMPERED_CURSORS: dict[str, object] = {
 }
 
 
+def _flush_refuses_then_stores(repo: Any, obj: Any, field: str, over: str, fits: str) -> None:
+    """An over-long value set on a loaded object fails its flush; a fitting one is stored."""
+    setattr(obj, field, over)
+    with pytest.raises(ValidationError):
+        repo.flush()
+    setattr(obj, field, fits)
+    repo.flush()
+    assert getattr(repo.get(obj.id), field) == fits
+
+
 class RepositoryContract(ContractSuite):
     """Every Repository must pass these tests.
 
@@ -293,12 +303,7 @@ class RepositoryContract(ContractSuite):
             products.upsert_many([row], conflict_on=["sku"], update_fields=["name"])
         assert products.count() == 0  # nothing stored, and the unit of work is usable
         obj = products.add(Product(sku="a", name=fits))
-        obj.name = over
-        with pytest.raises(ValidationError):
-            products.flush()
-        obj.name = fits
-        products.flush()
-        assert products.get(obj.id).name == fits
+        _flush_refuses_then_stores(products, obj, "name", over, fits)
 
     def test_unknown_fields_are_validation_errors_before_any_io(self, products: Any) -> None:
         calls: list[Callable[[], object]] = [
@@ -418,12 +423,7 @@ class RepositoryContract(ContractSuite):
         obj = kinds.add(Kind(code=fits))
         with pytest.raises(ValidationError):
             kinds.upsert({"id": obj.id, "code": over}, conflict_on=["id"], update_fields=["code"])
-        obj.code = over
-        with pytest.raises(ValidationError):
-            kinds.flush()
-        obj.code = fits
-        kinds.flush()
-        assert kinds.get(obj.id).code == fits
+        _flush_refuses_then_stores(kinds, obj, "code", over, fits)
 
     def test_a_one_character_string_column_holds_one_character(
         self, db: RepositoryDatabase
