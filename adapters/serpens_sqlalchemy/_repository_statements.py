@@ -267,21 +267,21 @@ class RepositoryBase(Generic[T]):
                     # Straight into the instance dict: an INSERT reads values from there,
                     # and no attribute event or validator should fire for "not given".
                     values[key] = None
-            self._info.check_lengths(values)  # String(n): SQLite would store it whole
+            self._info.check_row(values)  # types and String(n), as every backend checks them
         return obj
 
     def _check_pending(self, pending: Iterable[object]) -> None:
-        """Check the string lengths of this model's new and changed objects before a flush.
+        """Check the values of this model's new and changed objects before a flush.
 
-        PostgreSQL rejects a value longer than its ``String(n)``, SQLite stores it: the
-        shared rule makes both reject it, with the attribute as the error's path.
+        Drivers and servers disagree on a value of the wrong type or a string over its
+        ``String(n)`` (PostgreSQL rejects it, SQLite stores it, a failed flush leaves the
+        session needing a rollback): the shared rule rejects it first, on every backend,
+        with the attribute as the error's path, and the unit of work stays usable.
         """
-        if not self._info.bounded:
-            return
         model = self._info.model
         for obj in pending:
             if isinstance(obj, model):
-                self._info.check_lengths(sa.inspect(obj).dict)
+                self._info.check_row(sa.inspect(obj).dict)
 
     def _insert_values(self, values: Mapping[str, object]) -> dict[str, object]:
         row = dict(values)

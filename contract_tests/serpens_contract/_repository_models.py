@@ -3,7 +3,8 @@
 The suite owns its models (on their own ``MetaData``) so every implementation is tested
 on the same tables: an autoincrement key, a unique column, nullable order columns, a
 Python default, an ``onupdate`` timestamp, a UTC datetime and a ``version_id_col``; plus
-a composite-key model; and a model with one column of each other filterable type.
+a composite-key model; a model with one column of each other filterable type; and one
+whose values come from the server's defaults (an identity key, ``now()``).
 Strings stay lowercase ASCII so collations cannot reorder them.
 """
 
@@ -14,6 +15,7 @@ import datetime as dt
 import enum
 import uuid
 from collections.abc import Callable
+from decimal import Decimal
 from typing import Any, Protocol, TypeVar
 
 try:
@@ -40,6 +42,7 @@ __all__ = [
     "Product",
     "RepositoryDatabase",
     "SQLAlchemyDatabase",
+    "Stamp",
     "contract_schema",
 ]
 
@@ -106,8 +109,9 @@ class Kind(ContractBase):
 
     Boolean, Date, Float, an ``Enum`` over a Python enum and one over plain strings (both
     stored as ``VARCHAR``), ``Uuid`` as :class:`uuid.UUID` and as ``str``, a decorated
-    ``String(8)``, the shortest bounded string (``String(1)``) and a ``UTCDateTime``: the
-    contract pins which filter values each takes, and the limits of the bounded strings.
+    ``String(8)``, the shortest bounded string (``String(1)``), a ``UTCDateTime`` and a
+    ``JSON`` list: the contract pins which filter values each takes, the limits of the
+    bounded strings, and that a mutable value is never shared between units of work.
     """
 
     __tablename__ = "contract_kinds"
@@ -125,6 +129,37 @@ class Kind(ContractBase):
     code: Mapped[str | None] = mapped_column(Code)
     letter: Mapped[str | None] = mapped_column(sa.String(1))
     at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    tags: Mapped[list[str] | None] = mapped_column(sa.JSON)
+
+
+class Stamp(ContractBase):
+    """Columns filled by server-side defaults, which every backend (the fake too) applies.
+
+    An ``Identity()`` key, a ``server_default`` of ``func.now()`` and one of the SQL text
+    ``CURRENT_TIMESTAMP``, literal server defaults of each common form (a Python string,
+    SQL text of a number, a quoted string with a quote in it, ``sa.true()``), next to a
+    plain nullable column an insert can leave out.
+    """
+
+    __tablename__ = "contract_stamps"
+
+    id: Mapped[int] = mapped_column(sa.Integer, sa.Identity(), primary_key=True)
+    note: Mapped[str | None] = mapped_column(sa.String(20))
+    made_at: Mapped[dt.datetime] = mapped_column(
+        UTCDateTime, server_default=sa.func.now(), nullable=False
+    )
+    seen_at: Mapped[dt.datetime] = mapped_column(
+        UTCDateTime, server_default=sa.text("CURRENT_TIMESTAMP"), nullable=False
+    )
+    state: Mapped[str] = mapped_column(sa.String(10), server_default="new", nullable=False)
+    tries: Mapped[int] = mapped_column(sa.Integer, server_default=sa.text("0"), nullable=False)
+    owner: Mapped[str] = mapped_column(
+        sa.String(10), server_default=sa.text("'o''neil'"), nullable=False
+    )
+    ratio: Mapped[Decimal] = mapped_column(
+        sa.Numeric(6, 2), server_default=sa.text("-1.25"), nullable=False
+    )
+    active: Mapped[bool] = mapped_column(sa.Boolean, server_default=sa.true(), nullable=False)
 
 
 class RepositoryDatabase(Protocol):

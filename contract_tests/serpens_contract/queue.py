@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -150,6 +151,32 @@ class QueueContract(QueueOutageCases, ContractSuite):
         start = time.monotonic()
         assert _bodies(queue.receive(wait_seconds=5)) == ["here"]
         assert time.monotonic() - start < 2.5
+
+    def test_a_message_that_turns_visible_during_a_long_poll_gets_the_polls_timeout(
+        self, queue: Queue, advance_clock: Callable[[float], None]
+    ) -> None:
+        """A message turning visible mid-wait ends the wait and gets that receive's timeout.
+
+        A delayed message becomes visible while a long poll waits: the poll returns it,
+        hidden for as long as its ``visibility_timeout`` says (not the queue's default).
+        """
+
+        def later() -> None:
+            time.sleep(0.2)  # the receive is waiting by now
+            advance_clock(_PAUSE)
+
+        queue.send("later", delay_seconds=1)
+        mover = threading.Thread(target=later)
+        mover.start()
+        try:
+            got = queue.receive(wait_seconds=5, visibility_timeout=1)
+        finally:
+            mover.join()
+        assert _bodies(got) == ["later"]
+        assert list(queue.receive(max_messages=10)) == []
+        advance_clock(_PAUSE)
+        (again,) = queue.receive(visibility_timeout=30)
+        assert (again.body, again.receive_count) == ("later", 2)
 
     def test_an_unacknowledged_message_is_redelivered_after_its_visibility_timeout(
         self, queue: Queue, advance_clock: Callable[[float], None]

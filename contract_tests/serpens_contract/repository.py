@@ -44,6 +44,7 @@ from serpens_contract._repository_models import (
     Product,
     RepositoryDatabase,
     SQLAlchemyDatabase,
+    Stamp,
     contract_schema,
 )
 from serpens_contract._suite import ContractSuite
@@ -63,6 +64,7 @@ __all__ = [
     "RepositoryContract",
     "RepositoryDatabase",
     "SQLAlchemyDatabase",
+    "Stamp",
     "contract_schema",
 ]
 
@@ -165,9 +167,23 @@ TAMPERED_CURSORS: dict[str, object] = {
 }
 
 
-def _flush_refuses_then_stores(repo: Any, obj: Any, field: str, over: str, fits: str) -> None:
-    """An over-long value set on a loaded object fails its flush; a fitting one is stored."""
-    setattr(obj, field, over)
+WRONG_TYPES: list[tuple[str, object]] = [
+    ("price", "12"),  # a string for an integer
+    ("price", 1.5),  # a float for an integer
+    ("price", True),  # a boolean for an integer
+    ("sku", 42),  # a number for a string
+    ("seen_at", "2024-01-02T03:04:05+00:00"),  # a string for a datetime
+    ("seen_at", dt.date(2024, 1, 2)),  # a date for a datetime
+    ("seen_at", dt.datetime(2024, 1, 2, 3, 4, 5)),  # noqa: DTZ001 - naive, on purpose
+]
+"""A value of the wrong type for a ``Product`` column: every write path refuses each."""
+
+
+def _flush_refuses_then_stores(
+    repo: Any, obj: Any, field: str, refused: object, fits: object
+) -> None:
+    """A refused value set on a loaded object fails its flush; a fitting one is stored."""
+    setattr(obj, field, refused)
     with pytest.raises(ValidationError):
         repo.flush()
     setattr(obj, field, fits)
@@ -241,6 +257,68 @@ class RepositoryContract(ContractSuite):
             pairs.get("a")
         with pytest.raises(NotFoundError, match=r"^Pair id=\('b', 'a'\)$"):
             pairs.get_or_raise(("b", "a"))
+
+    def test_adding_an_object_the_unit_of_work_holds_again_writes_nothing_new(
+        self, db: RepositoryDatabase, products: Any
+    ) -> None:
+        """``add()`` of a pending or loaded object is no second row (``Session.add`` twice).
+
+        Composite keys included: the unit of work knows the object by its whole key.
+        """
+        pending = products.add(Product(sku="a"), flush=False)
+        assert products.add(pending) is pending
+        loaded = products.add(Product(sku="b"))
+        assert products.add(loaded) is loaded
+        assert products.bulk_add([loaded, pending]) == [loaded, pending]
+        assert _skus(products.list()) == ["a", "b"]
+        db.commit(products)  # SQLite: one writer at a time
+        pairs: Any = db.repository(Pair)
+        pair = pairs.add(Pair(left="a", right="b", code="c"))
+        assert pairs.add(pair) is pair
+        assert pairs.get(("a", "b")) is pair
+        db.commit(pairs)
+        other: Any = db.repository(Pair)
+        again = other.get(("a", "b"))
+        assert other.list()[0] is again
+        assert other.get_by(code="c") is again
+        again.code = "d"
+        assert other.add(again) is again
+        assert other.count() == 1
+        assert other.get(("a", "b")).code == "d"
+
+    def test_mutable_values_are_never_shared_between_units_of_work(
+        self, db: RepositoryDatabase
+    ) -> None:
+        """A ``JSON`` list is copied in and out: changing one in place changes nothing stored.
+
+        SQLAlchemy's plain ``JSON`` type does not see in-place changes (no ``MutableList``),
+        so the caller's list after ``add()`` and a loaded list changed in place stay
+        unwritten; another unit of work reads what was written.
+        """
+        kinds: Any = db.repository(Kind)
+        tags = ["a"]
+        obj = kinds.add(Kind(tags=tags))
+        tags.append("after add")
+        db.commit(kinds)
+        loaded: Any = db.repository(Kind)
+        got = loaded.get(obj.id)  # loaded by key
+        assert got.tags == ["a"]
+        got.tags.append("in place")
+        assert loaded.list()[0].tags == ["a", "in place"]  # the one instance, as changed
+        db.commit(loaded)
+        listed: Any = db.repository(Kind)
+        first = listed.list()[0]  # loaded by a query
+        assert first.tags == ["a"]
+        first.tags.append("listed")
+        db.commit(listed)
+        fresh: Any = db.repository(Kind)
+        assert [k.tags for k in fresh.list()] == [["a"]]
+        replaced = fresh.get(obj.id)
+        replaced.tags = [*replaced.tags, "set"]  # a new list is a change, as in SQLAlchemy
+        fresh.flush()
+        db.commit(fresh)
+        last: Any = db.repository(Kind)
+        assert last.get(obj.id).tags == ["a", "set"]
 
     # -- conflicts and validation --------------------------------------------------------
     def test_a_duplicate_add_conflicts_and_the_unit_of_work_stays_usable(
@@ -403,6 +481,45 @@ class RepositoryContract(ContractSuite):
             assert [e.path for e in info.value.errors] == [key], (key, value)
         assert kinds.count() == 1
 
+    def test_an_enum_column_takes_its_members_and_their_names_and_nothing_else(
+        self, db: RepositoryDatabase
+    ) -> None:
+        """An ``Enum`` over a Python enum stores member names: a name is its member.
+
+        Written or filtered by name (``"RED"``) or by member, the row reads back holding
+        the member on every backend. A string that is not one of the column's values is a
+        ``ValidationError`` naming the column: SQLAlchemy would send it as it is and the
+        row would then fail to load (or PostgreSQL reject it as too long).
+        """
+        kinds: Any = db.repository(Kind)
+        by_name = kinds.add(Kind(color="RED", size="m"))
+        kinds.bulk_insert([{"color": "GREEN", "size": "l"}])
+        kinds.upsert({"id": 99, "color": Color.RED, "size": "s"}, conflict_on=["id"])
+        assert kinds.count(color="RED") == kinds.count(color=Color.RED) == 2
+        assert kinds.count(color="GREEN", size="l") == 1
+        db.commit(kinds)
+        fresh: Any = db.repository(Kind)
+        assert fresh.get(by_name.id).color is Color.RED
+        assert [(k.color, k.size) for k in fresh.list(order_by="size")] == [
+            (Color.GREEN, "l"),
+            (Color.RED, "m"),
+            (Color.RED, "s"),
+        ]
+        bad: list[Callable[[], object]] = [
+            lambda: fresh.add(Kind(color="BLUE")),
+            lambda: fresh.add(Kind(color="red")),  # the member's value, not its name
+            lambda: fresh.add(Kind(size="xl")),
+            lambda: fresh.bulk_insert([{"color": "RED", "size": "m"}, {"color": "X", "size": "m"}]),
+            lambda: fresh.count(color="BLUE"),
+            lambda: fresh.count(size="xl"),
+        ]
+        paths = ["color", "color", "size", "rows[1].color", "color", "size"]
+        for call, path in zip(bad, paths, strict=True):
+            with pytest.raises(ValidationError) as info:
+                call()
+            assert [e.path for e in info.value.errors] == [path]
+        assert fresh.count() == 3
+
     def test_a_string_longer_than_a_decorated_columns_length_is_a_validation_error(
         self, db: RepositoryDatabase
     ) -> None:
@@ -439,6 +556,43 @@ class RepositoryContract(ContractSuite):
         assert kinds.count() == 0
         assert kinds.add(Kind(letter="a")).letter == "a"
         assert kinds.count(letter="a") == 1
+
+    def test_server_defaults_fill_the_columns_an_insert_leaves_out(
+        self, db: RepositoryDatabase
+    ) -> None:
+        """An ``Identity()`` key numbers rows; ``now()`` and ``CURRENT_TIMESTAMP`` stamp them.
+
+        Literal server defaults read back as values of their column's type.
+
+        The values are read back in a new unit of work (a server default is the database's,
+        not the object's, until it is loaded); both stamps are the insert's time in UTC, to
+        the second (SQLite keeps whole seconds).
+        """
+        stamps: Any = db.repository(Stamp)
+        before = dt.datetime.now(dt.UTC).replace(microsecond=0)
+        first = stamps.add(Stamp(note="a"))
+        stamps.bulk_insert([{"note": "b"}, {"note": None}])
+        db.commit(stamps)
+        after = dt.datetime.now(dt.UTC) + dt.timedelta(seconds=1)
+        fresh: Any = db.repository(Stamp)
+        rows = fresh.list(order_by="id")
+        assert [r.note for r in rows] == ["a", "b", None]
+        for row in rows:
+            assert (row.state, row.tries, row.owner, row.ratio, row.active) == (
+                "new",
+                0,
+                "o'neil",
+                Decimal("-1.25"),
+                True,
+            )
+            assert type(row.tries) is int
+            assert type(row.active) is bool
+        assert rows[0].id == first.id
+        assert rows[0].id < rows[1].id < rows[2].id
+        for row in rows:
+            for stamp in (row.made_at, row.seen_at):
+                assert stamp.utcoffset() == dt.timedelta(0)
+                assert before <= stamp <= after, (before, stamp, after)
 
     # -- filters, ordering and windows ---------------------------------------------------
     def _seed(self, products: Any) -> None:
@@ -560,6 +714,26 @@ class RepositoryContract(ContractSuite):
             products.seek(after=first.next_cursor, limit=1, order_by="-sku")
         with pytest.raises(ValidationError):
             products.seek(order_by="price")  # nullable: no keyset
+
+    def test_page_sizes_default_to_50_and_a_last_full_page_has_no_cursor(
+        self, products: Any
+    ) -> None:
+        """``seek`` and ``paginate`` take 50 rows unless told; a walk ends exactly at its end.
+
+        A page that takes the last rows, however many, carries no ``next_cursor``.
+        """
+        products.bulk_insert([{"sku": f"s{i:03}"} for i in range(53)])
+        first = products.seek()
+        assert len(first.items) == 50
+        assert first.next_cursor is not None
+        rest = products.seek(after=first.next_cursor)
+        assert (_skus(rest.items), rest.next_cursor) == (["s050", "s051", "s052"], None)
+        exact = products.seek(after=first.next_cursor, limit=3)
+        assert (len(exact.items), exact.next_cursor) == (3, None)
+        short = products.seek(after=first.next_cursor, limit=2)
+        assert short.next_cursor is not None
+        page = products.paginate()
+        assert (len(page.items), page.size, page.pages, page.total) == (50, 50, 2, 53)
 
     def test_upsert_with_no_update_fields_inserts_or_leaves_the_row_alone(
         self, products: Any
@@ -712,17 +886,7 @@ class RepositoryContract(ContractSuite):
             products.bulk_insert([{"sku": "new"}, {"sku": "s0"}])
         assert products.count() == 3
 
-    @pytest.mark.parametrize(
-        ("field", "value"),
-        [
-            ("price", "12"),  # a string for an integer
-            ("price", 1.5),  # a float for an integer
-            ("price", True),  # a boolean for an integer
-            ("sku", 42),  # a number for a string
-            ("seen_at", "2024-01-02T03:04:05+00:00"),  # a string for a datetime
-            ("seen_at", dt.datetime(2024, 1, 2, 3, 4, 5)),  # noqa: DTZ001 - naive, on purpose
-        ],
-    )
+    @pytest.mark.parametrize(("field", "value"), WRONG_TYPES)
     def test_bulk_writes_with_a_wrong_type_are_validation_errors(
         self, products: Any, field: str, value: object
     ) -> None:
@@ -737,6 +901,31 @@ class RepositoryContract(ContractSuite):
         assert products.bulk_insert([good]) == 1
 
     # -- writes through objects ----------------------------------------------------------
+    @pytest.mark.parametrize(("field", "value"), WRONG_TYPES)
+    def test_object_writes_with_a_wrong_type_are_validation_errors(
+        self, db: RepositoryDatabase, products: Any, field: str, value: object
+    ) -> None:
+        """``add()``, ``upsert()`` and a flush check types as the bulk writes do, before any I/O.
+
+        The error names the attribute; nothing is stored and the unit of work stays usable
+        (a value a driver refuses mid-flush would leave a SQL session needing a rollback).
+        """
+        with pytest.raises(ValidationError) as info:
+            products.add(Product(**{"sku": "bad", field: value}))
+        assert [e.path for e in info.value.errors] == [field]
+        with pytest.raises(ValidationError) as info:
+            products.upsert({"sku": "bad", field: value}, conflict_on=["sku"])
+        assert [e.path for e in info.value.errors] == [field]
+        assert products.count() == 0
+        at = dt.datetime(2024, 1, 2, 3, 4, 5, tzinfo=UTC_MINUS_3)
+        good = {"sku": "ok", "price": 1, "seen_at": at}
+        obj = products.add(Product(**good))
+        _flush_refuses_then_stores(products, obj, field, value, good[field])
+        db.commit(products)
+        got: Any = db.repository(Product).get(obj.id)
+        assert (got.sku, got.price, got.seen_at) == ("ok", 1, at)
+        assert got.seen_at.utcoffset() == dt.timedelta(0)
+
     def test_unflushed_adds_are_written_by_flush(self, products: Any) -> None:
         obj = products.add(Product(sku="a"), flush=False)
         assert products.count() == 0

@@ -43,6 +43,9 @@ class ColumnInfo:
     """Python types a filter or key value must have; ``None`` when the type is not known."""
     length: int | None = None
     """Most characters a stored string may have (``String(n)``); ``None`` when unbounded."""
+    choices: Mapping[object, object] | None = None
+    """An ``Enum`` column's values, each mapped to the one it stands for (a member's name
+    to the member); ``None`` for other columns."""
 
     def check_length(self, value: object, path: str) -> None:
         """Raise ``ValidationError`` when *value* is a string longer than the column allows.
@@ -74,6 +77,9 @@ class ColumnInfo:
             )
         if self.aware_datetime and getattr(value, "tzinfo", None) is None:
             raise _bad(f"bad value for {self.key}", path, "expected a timezone-aware datetime")
+        if self.choices is not None and value not in self.choices:
+            # SQLAlchemy sends an unknown string as it is, and the row then fails to load
+            raise _bad(f"bad value for {self.key}", path, f"{value!r} is not one of its values")
 
 
 @dataclass(frozen=True, slots=True)
@@ -133,6 +139,23 @@ def _accepted_types(column_type: Any) -> tuple[type, ...] | None:  # noqa: PLR09
     return None
 
 
+def _choices(column_type: Any) -> dict[object, object] | None:
+    """An ``Enum`` type's values, each mapped to what it stands for; ``None`` otherwise.
+
+    For an enum class: each member and the string SQLAlchemy stores for it (its name, or
+    what ``values_callable`` gives), both mapped to the member; plain strings map to
+    themselves.
+    """
+    import sqlalchemy as sa  # noqa: PLC0415
+
+    if not isinstance(column_type, sa.Enum):
+        return None
+    if column_type.enum_class is None:
+        return {value: value for value in column_type.enums}
+    members = list(column_type.enum_class.__members__.values())
+    return {**{m: m for m in members}, **dict(zip(column_type.enums, members, strict=True))}
+
+
 def _length(column_type: Any) -> int | None:
     """The character limit of a ``String(n)``-like column type, or ``None``."""
     import sqlalchemy as sa  # noqa: PLC0415
@@ -142,6 +165,22 @@ def _length(column_type: Any) -> int | None:
         length = impl.length
         return length if isinstance(length, int) and length > 0 else None
     return None
+
+
+def _written_as_is(column: ColumnInfo) -> frozenset[type]:
+    """The value types *column* stores with no check: accepted, unbounded, zone-free."""
+    if column.accepts is None or column.choices is not None:
+        return frozenset()  # a type the rules do not know: its length is still checked
+    return frozenset(
+        t
+        for t in column.accepts
+        if not (t is str and column.length) and not (t is dt.datetime and column.aware_datetime)
+    )
+
+
+def _is_sql(value: object) -> bool:
+    """Whether *value* is a SQL expression (``Product.stock + 1``), not a Python value."""
+    return any(cls.__module__.startswith("sqlalchemy.") for cls in type(value).__mro__)
 
 
 class ModelInfo:
@@ -177,6 +216,7 @@ class ModelInfo:
                 aware_datetime=isinstance(impl, sa.DateTime) and bool(impl.timezone),
                 accepts=_accepted_types(col.type),
                 length=_length(col.type),
+                choices=_choices(col.type),
             )
             self._key_of[col] = prop.key
         self.pk: tuple[str, ...] = tuple(self._key_of[c] for c in mapper.primary_key)
@@ -199,6 +239,10 @@ class ModelInfo:
             c for c in self.columns.values() if c.length is not None
         )
         """The columns whose stored strings have a length limit."""
+        self._written: tuple[tuple[ColumnInfo, frozenset[type]], ...] = tuple(
+            (c, _written_as_is(c)) for c in self.columns.values() if c.accepts or c.length
+        )
+        """The columns :meth:`check_row` checks, each with the value types it stores unchecked."""
         self._targets: dict[tuple[str, ...], tuple[str, ...]] = {}  # conflict_on -> unique set
         self._orders: dict[str | None, tuple[OrderTerm | RawOrder, ...]] = {}  # order_by -> terms
         version_col = mapper.version_id_col
@@ -220,19 +264,37 @@ class ModelInfo:
                 [FieldError(n, f"not a column of {self.name}") for n in unknown],
             )
 
-    def check_lengths(self, values: Mapping[str, object], prefix: str = "") -> None:
-        """Raise ``ValidationError`` (path ``prefix + key``) for a string over its limit."""
-        for column in self.bounded:
+    def check_row(self, values: Mapping[str, object], prefix: str = "") -> None:
+        """Raise ``ValidationError`` (path ``prefix + key``) for a value its column cannot store.
+
+        What :meth:`batch` checks for the bulk writes, for one object's writes (``add``, a
+        flush): a value of another type (``price="12"``: psycopg2 lets the server cast it,
+        asyncpg raises, SQLite stores the string, the fake would keep it), a naive datetime
+        in a timezone-aware column, a string over its limit. A SQL expression assigned to an
+        attribute passes: only a SQL backend evaluates it.
+        """
+        for column, as_is in self._written:
             value = values.get(column.key)
-            if value is not None:
-                column.check_length(value, prefix + column.key)
+            if value is None or type(value) in as_is or _is_sql(value):
+                continue
+            path = prefix + column.key
+            column.check_value(value, path)
+            column.check_length(value, path)
 
     def filters(self, filters: Mapping[str, object]) -> dict[str, object]:
-        """Validate equality filters (``None`` means IS NULL) and return them as a dict."""
+        """Validate equality filters (``None`` means IS NULL) and return them as a dict.
+
+        An ``Enum`` column's value comes back as what it stands for (``"RED"`` as
+        ``Color.RED``), so every backend compares the same thing.
+        """
         self.check_fields(filters, "filter")
+        out = dict(filters)
         for key, value in filters.items():
-            self.columns[key].check_value(value, key)
-        return dict(filters)
+            column = self.columns[key]
+            column.check_value(value, key)
+            if column.choices is not None and value is not None:
+                out[key] = column.choices[value]
+        return out
 
     def ident(self, ident: object) -> tuple[object, ...]:
         """Return the primary-key tuple for *ident* (a scalar, or a tuple for composite keys)."""
@@ -345,7 +407,7 @@ class ModelInfo:
         """
         target = self.conflict_target(conflict_on)
         self.check_fields(values, "value")
-        self.check_lengths(values)
+        self.check_row(values)
         missing = [k for k in target if k not in values]
         if missing:
             raise ValidationError(
@@ -406,7 +468,8 @@ class ModelInfo:
             exact = _EXACT_TYPES.get(column.accepts)
             if exact is None:
                 exact = _EXACT_TYPES[column.accepts] = frozenset((*column.accepts, type(None)))
-            if not column.aware_datetime and {type(row[key]) for row in batch} <= exact:
+            unchecked = not column.aware_datetime and column.choices is None
+            if unchecked and {type(row[key]) for row in batch} <= exact:
                 continue
             for i, row in enumerate(batch):
                 column.check_value(row[key], f"rows[{i}].{key}")

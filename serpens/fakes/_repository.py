@@ -8,9 +8,10 @@ private to the unit of work until :meth:`InMemoryRepository.commit` publishes th
 once; ``rollback``/``close`` discard them, as PostgreSQL does. Reads use indexes kept on
 the committed rows (unique, ordered per ``order_by``, equality per filtered column). Keys, unique
 constraints, nullability, Python-side ``default``/``onupdate`` and ``version_id_col`` are
-read from the model's metadata; anything the fake cannot emulate (a server default other
-than ``now()``, computed columns) raises ``ConfigurationError`` at construction, so the
-fake never drifts silently. SQLAlchemy is imported lazily.
+read from the model's metadata, and so are server defaults of ``now()`` and of literals
+(``server_default="new"``, ``text("0")``, ``sa.true()``); anything the fake cannot emulate
+(another server expression, computed columns) raises ``ConfigurationError`` at
+construction, so the fake never drifts silently. SQLAlchemy is imported lazily.
 """
 
 from __future__ import annotations
@@ -390,6 +391,9 @@ class InMemoryRepository(RepositoryOutage, Generic[T]):
                 obj = held
                 before = self._snapshot[key]
                 state = self._state(obj)
+                # checked even when equal to the row (True == 1), as the SQL adapter checks
+                # every object a flush visits
+                self._rules.info.check_row(state)
                 if state != before:
                     updates.append((obj, self._rules.update(work, before, state)))
             inserted = [

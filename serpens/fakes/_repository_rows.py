@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import copy
 import datetime as dt
+import enum
+import re
 import uuid
 from collections.abc import Callable, Sequence
 from decimal import Decimal
@@ -190,7 +192,13 @@ class _Atomic:
 
 
 def _evaluator(info: ModelInfo, key: str, default: Any, clock: Callable[[], dt.datetime]) -> Any:
-    """A zero-argument callable for a column default, or ``None`` when there is none."""
+    """A zero-argument callable for a column default, or ``None`` when there is none.
+
+    Python-side defaults are called or copied; of server defaults, ``now()`` (by any of
+    its SQL names) reads the fake's clock and a literal (``server_default="new"``,
+    ``text("0")``, ``sa.true()``) becomes the value the column reads back. Anything else
+    is a ``ConfigurationError``: the fake never guesses what a server would compute.
+    """
     if default is None:
         return None
     if getattr(default, "is_sequence", False) or getattr(default, "is_identity", False):
@@ -201,12 +209,49 @@ def _evaluator(info: ModelInfo, key: str, default: Any, clock: Callable[[], dt.d
     if getattr(default, "is_callable", False):
         return lambda: default.arg(None)
     arg = getattr(default, "arg", None)
-    text = str(getattr(arg, "text", None) or getattr(arg, "name", "") or arg).strip().lower()
-    if text in _NOW_NAMES:
-        return clock
-    raise ConfigurationError(
+    if isinstance(arg, str):  # server_default="new": the literal itself, SQL-quoted by DDL
+        literal: Any = _literal(info, key, arg)
+    else:
+        sql = str(getattr(arg, "text", None) or getattr(arg, "name", "") or arg).strip()
+        if sql.lower() in _NOW_NAMES:
+            return clock
+        literal = _sql_literal(info, key, sql)
+    return lambda: literal
+
+
+def _sql_literal(info: ModelInfo, key: str, sql: str) -> object:
+    """The value of the SQL literal *sql* (``'o''neil'``, ``-1.25``, ``true``) in *key*."""
+    if len(sql) >= 2 and sql[0] == sql[-1] == "'":  # noqa: PLR2004 - the two quotes
+        return _literal(info, key, sql[1:-1].replace("''", "'"))
+    if _SQL_WORD.fullmatch(sql):
+        return _literal(info, key, sql)
+    raise _cannot_emulate(info, key, sql)
+
+
+_SQL_WORD = re.compile(r"[+-]?[0-9]+(\.[0-9]+)?|true|false", re.IGNORECASE)
+_TRUE = {"true": True, "t": True, "1": True, "false": False, "f": False, "0": False}
+
+
+def _literal(info: ModelInfo, key: str, text: str) -> object:
+    """The value a column of *key*'s type reads back for the SQL literal *text*."""
+    column_type = info.columns[key].column.type
+    try:
+        python_type = column_type.python_type
+        if python_type is bool:
+            return _TRUE[text.lower()]
+        if python_type in (str, int, float, Decimal):
+            return python_type(text)
+        if isinstance(python_type, type) and issubclass(python_type, enum.Enum):
+            return python_type[text]  # SQLAlchemy's Enum stores member names
+    except (KeyError, ValueError, ArithmeticError, NotImplementedError) as exc:
+        raise _cannot_emulate(info, key, text) from exc
+    raise _cannot_emulate(info, key, text)
+
+
+def _cannot_emulate(info: ModelInfo, key: str, default: object) -> ConfigurationError:
+    return ConfigurationError(
         f"the in-memory repository cannot emulate the default of {info.name}.{key} "
-        f"({arg!r}); use a Python-side default or now()"
+        f"({default!r}); use a Python-side default, now() or a literal"
     )
 
 
@@ -232,6 +277,7 @@ class RowRules:
                 self.onupdates[key] = onupdate
         self.autoincrement = next((k for k, c in info.columns.items() if c.autoincrement), None)
         self._aware = frozenset(k for k, c in info.columns.items() if c.aware_datetime)
+        self._choices = tuple((k, c.choices) for k, c in info.columns.items() if c.choices)
         self._not_null = tuple(k for k, c in info.columns.items() if not c.nullable)
         self.mutable_values = False
         """Whether a mutable value (a list, a dict) was ever stored: until then, loading
@@ -243,29 +289,25 @@ class RowRules:
         return (row[keys[0]],) if len(keys) == 1 else tuple(row[k] for k in keys)
 
     def _normalise(self, row: Row) -> Row:
+        self.info.check_row(row)  # types, zones and lengths, as the SQL adapter checks them
         aware = self._aware
         for key, value in row.items():
-            if type(value) in PLAIN_TYPES and key not in aware:
+            if type(value) in PLAIN_TYPES and (key not in aware or value is None):
                 continue  # the common case: stored as is
-            if isinstance(value, _IMMUTABLE) and not isinstance(value, dt.datetime):
-                if value is not None and key in self._aware:
-                    raise ValidationError(
-                        "UTCDateTime needs a timezone-aware datetime",
-                        [FieldError(key, f"got {value!r}")],
-                    )
-                continue  # stored as is
-            if key in self._aware:
+            if key in aware:
                 if not isinstance(value, dt.datetime) or value.tzinfo is None:
-                    raise ValidationError(
-                        "UTCDateTime needs a timezone-aware datetime",
+                    raise ValidationError(  # a user's zone-aware TypeDecorator: unchecked above
+                        "a timezone-aware column needs a timezone-aware datetime",
                         [FieldError(key, f"got {value!r}")],
                     )
                 row[key] = value.astimezone(dt.UTC)
-            else:
-                if not isinstance(value, _IMMUTABLE):
-                    self.mutable_values = True
+            elif not isinstance(value, _IMMUTABLE):
+                self.mutable_values = True
                 row[key] = copy_value(value)
-        self.info.check_lengths(row)  # PostgreSQL's VARCHAR(n) limit, on every backend
+        for key, choices in self._choices:  # stored as what they stand for, as SQL reads them
+            value = row.get(key)
+            if value is not None:
+                row[key] = choices[value]
         missing = [k for k in self._not_null if row.get(k) is None]
         if missing:
             raise ValidationError(

@@ -101,6 +101,14 @@ class TestInMemoryQueueOnTheRealClock(QueueContract):
         return lambda namespace, fifo: InMemoryQueue(fifo=fifo)
 
 
+class TestAsyncInMemoryQueueOnTheRealClock(AsyncQueueContract):
+    """The async fake on ``time.time``: its long poll waits for real."""
+
+    @pytest.fixture
+    def open_async_queue(self) -> Callable[[str, bool], AsyncInMemoryQueue]:
+        return lambda namespace, fifo: AsyncInMemoryQueue(fifo=fifo)
+
+
 # moto forgets deduplication ids of deleted messages, and hands over timed-out FIFO
 # messages of one group out of order (see QueueCapabilities); SQS does neither.
 MOTO = QueueCapabilities(dedup_after_ack=False, fifo_redelivery_order=False)
