@@ -425,7 +425,7 @@ class RepositoryContract(ContractSuite):
         assert products.count() == 1
 
     def test_each_column_type_checks_its_filter_values(self, db: RepositoryDatabase) -> None:
-        """Each column type takes filter values of its own Python types, and only those.
+        """Each column type takes filter (and written) values of its own Python types only.
 
         A value of the column's type finds the row on every backend. Any other value is a
         ``ValidationError`` naming the column, raised by the shared rules before any I/O:
@@ -467,17 +467,22 @@ class RepositoryContract(ContractSuite):
         wrong: list[tuple[str, object]] = [
             ("flag", 1),  # an int for a boolean
             ("day", "2026-01-02"),  # a string for a date
+            ("day", dt.datetime(2026, 1, 2, tzinfo=dt.UTC)),  # a datetime for a date
             ("ratio", "1.5"),  # a string for a float
             ("color", 1),  # a number for an enum
             ("size", 1),  # a number for a string enum
             ("ref", str(ref)),  # a string where the column holds uuid.UUID (as_uuid=True)
             ("ref_text", 1),  # a number for a uuid
+            ("ref_text", ref),  # a UUID where the column holds str (as_uuid=False)
             ("at", "2026-01-02T00:00:00+00:00"),  # a string for a datetime
             ("at", dt.datetime(2026, 1, 2)),  # noqa: DTZ001 - naive, on purpose
         ]
         for key, value in wrong:
             with pytest.raises(ValidationError) as info:
                 kinds.count(**{key: value})
+            assert [e.path for e in info.value.errors] == [key], (key, value)
+            with pytest.raises(ValidationError) as info:
+                kinds.add(Kind(**{key: value}))  # and no write stores it either
             assert [e.path for e in info.value.errors] == [key], (key, value)
         assert kinds.count() == 1
 

@@ -70,7 +70,9 @@ class ColumnInfo:
         if value is None or self.accepts is None:
             return
         bad_bool = isinstance(value, bool) and bool not in self.accepts
-        if bad_bool or not isinstance(value, self.accepts):
+        # a datetime is a date to isinstance(): PostgreSQL truncates it, the fake compares it
+        bad_datetime = isinstance(value, dt.datetime) and dt.datetime not in self.accepts
+        if bad_bool or bad_datetime or not isinstance(value, self.accepts):
             wanted = " or ".join(t.__name__ for t in self.accepts)
             raise _bad(
                 f"bad value for {self.key}", path, f"expected {wanted}, got {type(value).__name__}"
@@ -135,7 +137,8 @@ def _accepted_types(column_type: Any) -> tuple[type, ...] | None:  # noqa: PLR09
     if isinstance(column_type, sa.Date):
         return (dt.date,)
     if isinstance(column_type, sa.Uuid):
-        return (uuid.UUID,) if column_type.as_uuid else (uuid.UUID, str)
+        # as_uuid=False holds str: SQLite refuses a UUID object there (PostgreSQL takes it)
+        return (uuid.UUID,) if column_type.as_uuid else (str,)
     return None
 
 
