@@ -47,8 +47,9 @@ STATUS = {
     255: "other",  # the runner itself raised: no verdict, never counted as caught
     None: "not checked",
 }
-# what --survivors re-checks: survivors, mutants no test reached, and those reset by a change
-RECHECK = {"survived", "no tests", "not checked", "other"}
+# what --survivors re-checks: survivors, mutants no test reached, those reset by a change,
+# and timeouts (a loaded machine can time out a mutant that a quiet one would judge)
+RECHECK = {"survived", "no tests", "not checked", "other", "timeout"}
 COLUMNS = [
     "total",
     "killed",

@@ -190,12 +190,13 @@ class InMemoryHttpClient(OutageSwitch, HttpVerbs[InMemoryResponse]):
                 return response
             target = urljoin(url, location)
             code = response.status_code
-            to_get = False
-            if code == 303 or (code in {301, 302} and method != "HEAD"):  # noqa: PLR2004
-                to_get = method not in {"GET", "HEAD"}
-                method = "GET" if method != "HEAD" else method
-                body = b""
-            headers = _redirect_headers(headers, url, target, to_get=to_get)
+            # as httpx (and browsers): 302 and 303 make anything but HEAD a GET, 301 a POST
+            became_get = method not in {"GET", "HEAD"} and (
+                code in {302, 303} or (code == 301 and method == "POST")  # noqa: PLR2004
+            )
+            if became_get:
+                method, body = "GET", b""
+            headers = _redirect_headers(headers, url, target, to_get=became_get)
             url = target
         raise BackendError(f"more than {self._max_redirects} redirects from {mask_url(url)}")
 

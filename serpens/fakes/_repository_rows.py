@@ -24,7 +24,6 @@ __all__ = [
     "RowRules",
     "RowStore",
     "TableRows",
-    "copy_row",
     "copy_value",
 ]
 
@@ -41,16 +40,11 @@ def copy_value(value: object) -> object:
     return value if isinstance(value, _IMMUTABLE) else copy.deepcopy(value)
 
 
-def copy_row(row: Row) -> Row:
-    """A copy of *row* sharing immutable values (deep-copying only mutable ones)."""
-    return {k: v if type(v) in PLAIN_TYPES else copy_value(v) for k, v in row.items()}
-
-
 class TableRows:
-    """Stored rows of one table keyed by primary-key tuple, with unique indexes.
+    """Committed rows of one table keyed by primary-key tuple, with their indexes.
 
-    Writes go through :meth:`write` inside :meth:`atomic`, which undoes every write of
-    the block when it raises: a batch is stored completely or not at all.
+    Written only by a unit of work's commit (``PendingRows.publish``), which checks every
+    row before it writes any: a commit is stored completely or not at all.
     """
 
     def __init__(self) -> None:
@@ -59,7 +53,6 @@ class TableRows:
         self._indexes: dict[tuple[str, ...], dict[tuple[object, ...], tuple[object, ...]]] = {}
         self._ordered: dict[OrderKey, OrderedIndex] = {}
         self._equal: dict[str, EqualityIndex | None] = {}  # None: a value is unhashable
-        self._undo: list[tuple[tuple[object, ...], Row | None]] | None = None
 
     def index(self, unique: tuple[str, ...]) -> dict[tuple[object, ...], tuple[object, ...]]:
         """Values -> primary key for one unique column set (rows with a NULL are left out)."""
@@ -95,25 +88,16 @@ class TableRows:
             index[values] = pk
 
     def write(self, pk: tuple[object, ...], row: Row) -> None:
-        """Store *row* under *pk*, keeping the indexes and the undo log current."""
+        """Store *row* under *pk*, keeping the indexes current."""
         old = self.rows.get(pk)
-        if self._undo is not None:
-            self._undo.append((pk, old))
-        self._put(pk, old, row)
-
-    def _put(self, pk: tuple[object, ...], old: Row | None, row: Row | None) -> None:
         for unique, index in self._indexes.items():
             if old is not None:
                 values = tuple(old[k] for k in unique)
                 if index.get(values) == pk:  # another row may hold them by now
                     del index[values]
-            if row is not None:
-                self._link(unique, index, row, pk)
+            self._link(unique, index, row, pk)
         if old is not None:
             self._unindex(pk, old)
-        if row is None:
-            self.rows.pop(pk, None)
-            return
         self.rows[pk] = row
         self._reindex(pk, row)
 
@@ -136,25 +120,6 @@ class TableRows:
                 except TypeError:  # an unhashable value: this column goes unindexed
                     self._equal[column] = None
 
-    def atomic(self) -> _Atomic:
-        """Undo every write of the block if it raises."""
-        return _Atomic(self)
-
-    def _begin(self) -> int | None:
-        if self._undo is not None:  # nested: the outer block owns the log
-            return None
-        self._undo = []
-        return self.last_id
-
-    def _end(self, last_id: int | None, *, failed: bool) -> None:
-        if last_id is None:
-            return
-        undo, self._undo = self._undo or [], None
-        if failed:
-            for pk, old in reversed(undo):
-                self._put(pk, self.rows.get(pk), old)
-            self.last_id = last_id
-
 
 class RowStore(Protocol):
     """Where :class:`RowRules` writes: committed ``TableRows`` or a unit of work's pending rows."""
@@ -173,22 +138,6 @@ class RowStore(Protocol):
     def write(self, pk: tuple[object, ...], row: Row) -> None:
         """Store *row* under *pk*."""
         ...
-
-
-class _Atomic:
-    """Context of :meth:`TableRows.atomic` (a class: it runs on every fake write)."""
-
-    __slots__ = ("_last_id", "_rows")
-
-    def __init__(self, rows: TableRows) -> None:
-        self._rows = rows
-        self._last_id: int | None = None
-
-    def __enter__(self) -> None:
-        self._last_id = self._rows._begin()  # noqa: SLF001 - its own helper
-
-    def __exit__(self, _type: object, exc: BaseException | None, _tb: object) -> None:
-        self._rows._end(self._last_id, failed=exc is not None)  # noqa: SLF001
 
 
 def _evaluator(info: ModelInfo, key: str, default: Any, clock: Callable[[], dt.datetime]) -> Any:

@@ -8,9 +8,13 @@ parts is put together.
 
 from __future__ import annotations
 
+import asyncio
 import json
+import logging
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
+
+import pytest
 
 from serpens.fakes import InMemoryHttpClient
 
@@ -90,3 +94,56 @@ class TestInMemoryHttpClientASGI:
         response = await InMemoryHttpClient(app=bare).get("/")
         assert (response.status_code, response.content) == (204, b"")
         assert "content-type" not in response.headers
+
+    async def test_the_path_of_a_bare_origin_is_the_root(self) -> None:
+        client = InMemoryHttpClient(app=_echo_scope, base_url="http://api.test")
+        scope = (await client.get("http://api.test")).json()  # an absolute URL, no path
+        assert (scope["path"], scope["raw_path"]) == ("/", "/")
+
+    async def test_receive_waits_while_the_response_streams(self) -> None:
+        """Mid-response, ``receive()`` blocks until the client goes: it is not a disconnect.
+
+        An app that polls for a disconnect between chunks (server-sent events do) must
+        see none while the client is still reading.
+        """
+        polled: list[str] = []
+
+        async def streaming(scope: MutableMapping[str, Any], receive: Receive, send: Send) -> None:
+            await receive()
+            await send({"type": "http.response.start", "status": 200})
+            await send({"type": "http.response.body", "body": b"a", "more_body": True})
+            try:
+                polled.append((await asyncio.wait_for(receive(), 0.05))["type"])
+            except TimeoutError:
+                polled.append("still connected")
+            await send({"type": "http.response.body", "body": b"b"})
+            polled.append((await receive())["type"])
+
+        response = await InMemoryHttpClient(app=streaming).get("/")
+        assert response.content == b"ab"
+        assert polled == ["still connected", "http.disconnect"]
+
+    async def test_a_crash_is_logged_with_the_request_its_secrets_masked(
+        self, caplog: pytest.LogCaptureFixture
+    ) -> None:
+        """The 500 answers the request's URL; the log names method and URL, never a secret."""
+
+        async def crash(scope: MutableMapping[str, Any], receive: Receive, send: Send) -> None:
+            raise RuntimeError
+
+        client = InMemoryHttpClient(app=crash, base_url="http://api.test")
+        with caplog.at_level(logging.ERROR):
+            response = await client.get("/x", params={"token": "s3cret"})
+        assert (response.status_code, response.url) == (500, "http://api.test/x?token=s3cret")
+        (record,) = [r for r in caplog.records if r.exc_info]
+        logged = record.getMessage()
+        assert "GET" in logged
+        assert "http://api.test/x?token=***" in logged
+        assert "s3cret" not in logged
+
+    async def test_an_app_that_never_answers_gets_a_500_for_its_url(self) -> None:
+        async def silent(scope: MutableMapping[str, Any], receive: Receive, send: Send) -> None:
+            await receive()
+
+        response = await InMemoryHttpClient(app=silent, base_url="http://api.test").get("/q")
+        assert (response.status_code, response.url) == (500, "http://api.test/q")

@@ -26,7 +26,7 @@ HOPS = [
     ("http://a.test/x", "http://b.test/y"),
     ("http://a.test/x", "http://a.test/y"),  # the same origin
 ]
-SENT = {"Authorization": "Bearer t", "Cookie": "s=1", "X-Keep": "k"}
+SENT = {"Authorization": "Bearer t", "Cookie": "s=1", "X-Keep": "k", "Content-Length": "3"}
 
 
 def _origin(url: str) -> str:
@@ -79,3 +79,54 @@ class TestInMemoryHttpClientRedirectHeaders:
         self, old: str, new: str, status: int
     ) -> None:
         assert await _fake_hop(old, new, status) == await _httpx_hop(old, new, status)
+
+
+async def _httpx_method_hop(method: str, status: int) -> tuple[str, dict[str, str], bytes]:
+    seen: list[httpx.Request] = []
+
+    def serve(request: httpx.Request) -> httpx.Response:
+        seen.append(request)
+        if len(seen) == 1:
+            return httpx.Response(status, headers={"Location": "/y"})
+        return httpx.Response(200)
+
+    content = None if method in {"GET", "HEAD"} else b"abc"
+    async with httpx.AsyncClient(transport=httpx.MockTransport(serve)) as client:
+        await client.request(
+            method, "http://a.test/x", content=content, headers=SENT, follow_redirects=True
+        )
+    hop = seen[1]
+    return hop.method, _kept(hop.headers), hop.read()
+
+
+async def _fake_method_hop(method: str, status: int) -> tuple[str, dict[str, str], bytes]:
+    seen: list[RecordedRequest] = []
+
+    def serve(request: RecordedRequest) -> InMemoryResponse:
+        seen.append(request)
+        if len(seen) == 1:
+            return InMemoryResponse(status, headers={"Location": "/y"})
+        return InMemoryResponse(200)
+
+    content = None if method in {"GET", "HEAD"} else b"abc"
+    client = InMemoryHttpClient(serve, base_url="http://a.test")
+    await client.request(method, "/x", content=content, headers=SENT, follow_redirects=True)
+    hop = seen[1]
+    return hop.method, _kept(dict(hop.headers.raw())), hop.content
+
+
+class TestInMemoryHttpClientRedirectMethods:
+    """Which method and body each redirect status gives the next hop, as in httpx.
+
+    303 turns anything but ``HEAD`` into a body-less ``GET``, so does 302 (as browsers
+    do); 301 does it to ``POST`` only; 307 and 308 repeat the request as it was. A
+    ``Content-Length`` the caller set goes with the body.
+    """
+
+    @pytest.mark.parametrize("status", [301, 302, 303, 307, 308])
+    @pytest.mark.parametrize("method", ["GET", "HEAD", "POST", "PUT", "DELETE"])
+    async def test_a_hop_has_the_method_and_body_httpx_sends(
+        self, method: str, status: int
+    ) -> None:
+        fake = await _fake_method_hop(method, status)
+        assert fake == await _httpx_method_hop(method, status)
