@@ -384,45 +384,79 @@ class RepositoryContract(ContractSuite):
         _flush_refuses_then_stores(products, obj, "name", over, fits)
 
     def test_unknown_fields_are_validation_errors_before_any_io(self, products: Any) -> None:
-        calls: list[Callable[[], object]] = [
-            lambda: products.list(colour="red"),
-            lambda: products.count(colour="red"),
-            lambda: products.exists(colour="red"),
-            lambda: products.get_by(colour="red"),
-            lambda: products.list(order_by="-colour"),
-            lambda: products.list(order_by=42),
-            lambda: products.paginate(order_by="colour"),
-            lambda: products.upsert({"sku": "a", "colour": 1}, conflict_on=["sku"]),
-            lambda: products.bulk_insert([{"sku": "a", "colour": 1}]),
+        """Each names the offending field (or ``order_by`` for a term that is no name)."""
+        calls: list[tuple[Callable[[], object], str]] = [
+            (lambda: products.list(colour="red"), "colour"),
+            (lambda: products.count(colour="red"), "colour"),
+            (lambda: products.exists(colour="red"), "colour"),
+            (lambda: products.get_by(colour="red"), "colour"),
+            (lambda: products.list(order_by="-colour"), "colour"),
+            (lambda: products.list(order_by=42), "order_by"),
+            (lambda: products.paginate(order_by="colour"), "colour"),
+            (lambda: products.upsert({"sku": "a", "colour": 1}, conflict_on=["sku"]), "colour"),
+            (lambda: products.upsert({"sku": "a"}, conflict_on=["nope"]), "nope"),
+            (lambda: products.bulk_insert([{"sku": "a", "colour": 1}]), "colour"),
         ]
-        for call in calls:
-            with pytest.raises(ValidationError):
+        for call, path in calls:
+            with pytest.raises(ValidationError) as info:
                 call()
+            assert [e.path for e in info.value.errors] == [path]
         assert products.count() == 0
 
     def test_values_of_the_wrong_type_are_validation_errors_before_any_io(
         self, db: RepositoryDatabase, products: Any
     ) -> None:
+        """Each names the offending argument: the key (``ident``), a filter, a page size."""
         products.add(Product(sku="a", price=1))
         naive = dt.datetime(2024, 1, 1)  # noqa: DTZ001 - the point of the test
-        calls: list[Callable[[], object]] = [
-            lambda: products.get("1"),
-            lambda: products.get(True),
-            lambda: products.get_or_raise(1.5),
-            lambda: products.list(price="1"),
-            lambda: products.list(price=Product.stock),  # never SQL through a filter value
-            lambda: products.count(sku=["a"]),
-            lambda: products.exists(name=1),
-            lambda: products.get_by(seen_at=naive),
-            lambda: products.list(limit=True),
-            lambda: products.paginate(size=True),
-            lambda: db.repository(Pair).get(("a", 1)),
+        pairs: Any = db.repository(Pair)
+        calls: list[tuple[Callable[[], object], str]] = [
+            (lambda: products.get("1"), "ident"),
+            (lambda: products.get(True), "ident"),
+            (lambda: products.get_or_raise(1.5), "ident"),
+            (lambda: products.list(price="1"), "price"),
+            (lambda: products.list(price=Product.stock), "price"),  # never SQL through a filter
+            (lambda: products.count(sku=["a"]), "sku"),
+            (lambda: products.exists(name=1), "name"),
+            (lambda: products.get_by(seen_at=naive), "seen_at"),
+            (lambda: products.list(limit=True), "limit"),
+            (lambda: products.paginate(size=True), "size"),
+            (lambda: pairs.get(("a", 1)), "ident"),
+            (lambda: pairs.get("a"), "ident"),  # one value for a two-column key
+            (lambda: pairs.get(("a", "b", "c")), "ident"),
         ]
-        for call in calls:
-            with pytest.raises(ValidationError):
+        for call, path in calls:
+            with pytest.raises(ValidationError) as info:
                 call()
+            assert [e.path for e in info.value.errors] == [path]
         assert products.get_by(price=1, sku="a", seen_at=None).sku == "a"
         assert products.count() == 1
+
+    def test_upsert_arguments_that_cannot_work_name_the_field(self, products: Any) -> None:
+        """Each argument that cannot work is a ``ValidationError`` naming it.
+
+        A missing conflict value, an update field with no value, a target that is not
+        unique, two rows with one key in a batch, a nullable keyset order.
+        """
+        calls: list[tuple[Callable[[], object], str]] = [
+            (lambda: products.upsert({"name": "x"}, conflict_on=["sku"]), "sku"),
+            (
+                lambda: products.upsert({"sku": "a"}, conflict_on=["sku"], update_fields=["name"]),
+                "name",
+            ),
+            (lambda: products.upsert({"sku": "a"}, conflict_on=["name"]), "conflict_on"),
+            (
+                lambda: products.upsert_many([{"sku": "a"}, {"sku": "a"}], conflict_on=["sku"]),
+                "rows[1]",
+            ),
+            (lambda: products.bulk_insert([{"sku": "a"}, {"name": "b"}]), "rows[1]"),
+            (lambda: products.seek(order_by="price"), "order_by"),  # nullable: no keyset
+        ]
+        for call, path in calls:
+            with pytest.raises(ValidationError) as info:
+                call()
+            assert [e.path for e in info.value.errors] == [path]
+        assert products.count() == 0
 
     def test_each_column_type_checks_its_filter_values(self, db: RepositoryDatabase) -> None:
         """Each column type takes filter (and written) values of its own Python types only.
@@ -739,6 +773,39 @@ class RepositoryContract(ContractSuite):
         assert short.next_cursor is not None
         page = products.paginate()
         assert (len(page.items), page.size, page.pages, page.total) == (50, 50, 2, 53)
+
+    @pytest.mark.parametrize("order", ["made_at", "-ratio", "day", "-ref", "state"])
+    def test_seek_walks_an_order_of_each_value_type(
+        self, db: RepositoryDatabase, order: str
+    ) -> None:
+        """Keyset cursors carry datetimes, decimals, dates, UUIDs and strings exactly.
+
+        Walking two rows at a time returns what ``list`` returns in that order, every row
+        once, on equal values too (the key breaks ties).
+        """
+        stamps: Any = db.repository(Stamp)
+        base = dt.datetime(2026, 1, 2, 3, 4, 5, 123456, tzinfo=dt.UTC)
+        stamps.bulk_insert(
+            [
+                {
+                    "made_at": base + dt.timedelta(microseconds=i % 3),
+                    "ratio": Decimal(f"{i % 4}.25"),
+                    "day": dt.date(2026, 1, 1 + i % 2),
+                    "ref": uuid.UUID(int=i * 7919 % 11),
+                    "state": f"s{i % 3}",
+                }
+                for i in range(7)
+            ]
+        )
+        expected = [row.id for row in stamps.list(order_by=order)]
+        seen: list[int] = []
+        page = stamps.seek(limit=2, order_by=order)
+        seen += [row.id for row in page.items]
+        while page.next_cursor is not None:
+            page = stamps.seek(after=page.next_cursor, limit=2, order_by=order)
+            seen += [row.id for row in page.items]
+        assert seen == expected
+        assert sorted(seen) == sorted({row.id for row in stamps.list()})
 
     def test_upsert_with_no_update_fields_inserts_or_leaves_the_row_alone(
         self, products: Any
