@@ -369,6 +369,22 @@ class QueueContract(QueueOutageCases, ContractSuite):
         again = fifo.receive(max_messages=10, visibility_timeout=60)
         assert [(m.body, m.receive_count) for m in again] == [("a1", 2), ("a2", 2)]
 
+    def test_fifo_ids_of_128_characters_from_the_whole_allowed_set_are_accepted(
+        self, fifo: Queue
+    ) -> None:
+        """SQS allows group and deduplication ids of 1 to 128 characters, each of ``!`` to ``~``.
+
+        The longest ids, and one holding every allowed character, are sent and received.
+        """
+        every = "".join(chr(c) for c in range(0x21, 0x7F))  # all 94 printable ASCII characters
+        fifo.send("long", group_id="g" * 128, dedup_id="d" * 128)
+        fifo.send("every", group_id=every, dedup_id=every)
+        got = fifo.receive(max_messages=10, visibility_timeout=60)
+        received = {m.body: m.group_id for m in got}
+        for _ in range(3):
+            received |= {m.body: m.group_id for m in fifo.receive(max_messages=10)}
+        assert received == {"long": "g" * 128, "every": every}
+
     @pytest.mark.parametrize(
         "kwargs",
         [
