@@ -228,7 +228,7 @@ class RepositoryBase(Generic[T]):
         self, after: str | None, limit: int, order_by: object
     ) -> tuple[list[OrderTerm], sa.Select[Any]]:
         """Rows of ``(obj, *order values)``: cursors use stored values, not stale attributes."""
-        self._info.check_page(1, limit, self.max_page_size)
+        self._info.check_limit(limit, self.max_page_size)
         terms = self._info.seek_terms(order_by)
         stmt = (
             self.query.add_columns(*(self._col(t.key) for t in terms))

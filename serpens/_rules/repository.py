@@ -11,6 +11,7 @@ from __future__ import annotations
 import base64
 import binascii
 import datetime as dt
+import enum
 import json
 import uuid
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -361,18 +362,27 @@ class ModelInfo:
         return RawOrder(item)
 
     def seek_terms(self, order_by: object) -> list[OrderTerm]:
-        """Ordering usable for keyset pagination: mapped, non-nullable columns only."""
+        """Ordering usable for keyset pagination: mapped, non-nullable columns only.
+
+        And only of types a cursor carries (strings, numbers, booleans, ``Decimal``,
+        dates and datetimes, UUIDs): a ``LargeBinary`` or ``Enum`` order would fail only
+        when a page needed a next cursor, so it is refused up front.
+        """
         terms = self.order(order_by)
         out: list[OrderTerm] = []
         for term in terms:
-            if isinstance(term, RawOrder) or self.columns[term.key].nullable:
-                what = term.key if isinstance(term, OrderTerm) else repr(term.expression)
-                raise _bad(
-                    f"keyset pagination of {self.name} needs non-nullable columns",
-                    "order_by",
-                    f"{what} cannot be used",
-                )
-            out.append(term)
+            if isinstance(term, RawOrder):
+                what = str(term.expression)
+            elif self.columns[term.key].nullable or not _in_cursors(self.columns[term.key]):
+                what = term.key
+            else:
+                out.append(term)
+                continue
+            raise _bad(
+                f"keyset pagination of {self.name} needs non-nullable columns a cursor holds",
+                "order_by",
+                f"{what} cannot be used",
+            )
         return out
 
     # -- writes --------------------------------------------------------------------------
@@ -523,6 +533,12 @@ class ModelInfo:
         if not _is_int(size) or not 1 <= size <= max_size:
             raise _bad("bad page size", "size", f"must be in 1..{max_size}, got {size!r}")
 
+    @staticmethod
+    def check_limit(limit: int, max_size: int = MAX_PAGE_SIZE) -> None:
+        """``1 <= limit <= max_size``: the page of a ``seek``."""
+        if not _is_int(limit) or not 1 <= limit <= max_size:
+            raise _bad("bad page size", "limit", f"must be in 1..{max_size}, got {limit!r}")
+
     # -- cursors -------------------------------------------------------------------------
     def encode_cursor(self, terms: Sequence[OrderTerm], row: Mapping[str, object]) -> str:
         """Opaque cursor holding the order values of *row* (and the ordering it belongs to)."""
@@ -578,6 +594,20 @@ _TAGS: dict[str, Callable[[str], object]] = {
     "dec": Decimal,
     "uuid": uuid.UUID,
 }
+
+
+_CURSOR_TYPES = (str, int, float, Decimal, dt.date, uuid.UUID)  # bool is an int, datetime a date
+
+
+def _in_cursors(column: ColumnInfo) -> bool:
+    """Whether a cursor can carry *column*'s values (``True`` when its type is unknown)."""
+    try:
+        python_type = column.column.type.python_type
+    except NotImplementedError:
+        return True
+    if not isinstance(python_type, type) or issubclass(python_type, enum.Enum):
+        return False
+    return issubclass(python_type, _CURSOR_TYPES)
 
 
 def _dump(value: object) -> object:

@@ -315,7 +315,7 @@ class InMemoryRepository(RepositoryOutage, Generic[T]):
         self, *, after: str | None = None, limit: int = 50, order_by: OrderBy = None
     ) -> CursorPage[T]:
         """Keyset page: up to *limit* rows after cursor *after*."""
-        self._info.check_page(1, limit, self.max_page_size)
+        self._info.check_limit(limit, self.max_page_size)
         terms = self._info.seek_terms(order_by)
         test = None
         if after is not None:

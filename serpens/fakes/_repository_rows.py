@@ -193,8 +193,15 @@ def _literal(info: ModelInfo, key: str, text: str) -> object:
         if isinstance(python_type, type) and issubclass(python_type, enum.Enum):
             return python_type[text]  # SQLAlchemy's Enum stores member names
     except (KeyError, ValueError, ArithmeticError, NotImplementedError) as exc:
-        raise _cannot_emulate(info, key, text) from exc
-    raise _cannot_emulate(info, key, text)
+        raise _not_a_value(info, key, text) from exc
+    raise _not_a_value(info, key, text)
+
+
+def _not_a_value(info: ModelInfo, key: str, text: str) -> ConfigurationError:
+    return ConfigurationError(
+        f"the in-memory repository cannot read the server default {text!r} of "
+        f"{info.name}.{key} as a value of its column type"
+    )
 
 
 def _cannot_emulate(info: ModelInfo, key: str, default: object) -> ConfigurationError:
