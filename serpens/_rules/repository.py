@@ -601,9 +601,13 @@ _CURSOR_TYPES = (str, int, float, Decimal, dt.date, uuid.UUID)  # bool is an int
 
 def _in_cursors(column: ColumnInfo) -> bool:
     """Whether a cursor can carry *column*'s values (``True`` when its type is unknown)."""
+    column_type = column.column.type
+    impl = getattr(column_type, "impl_instance", column_type)  # a TypeDecorator's own type
     try:
-        python_type = column.column.type.python_type
+        python_type = impl.python_type
     except NotImplementedError:
+        return True
+    if python_type is object:
         return True
     if not isinstance(python_type, type) or issubclass(python_type, enum.Enum):
         return False

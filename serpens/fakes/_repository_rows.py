@@ -185,7 +185,7 @@ def _literal(info: ModelInfo, key: str, text: str) -> object:
     """The value a column of *key*'s type reads back for the SQL literal *text*."""
     column_type = info.columns[key].column.type
     try:
-        python_type = column_type.python_type
+        python_type = getattr(column_type, "impl_instance", column_type).python_type
         if python_type is bool:
             return _TRUE[text.lower()]
         if python_type in (str, int, float, Decimal):
