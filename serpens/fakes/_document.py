@@ -15,7 +15,7 @@ from serpens._rules.document import (
     stored_key,
     to_stored,
 )
-from serpens.errors import ConflictError, NotFoundError, ValidationError
+from serpens.errors import ConflictError, NotFoundError
 from serpens.fakes._outage import OutageSwitch
 from serpens.ports import Item, KeyValue
 
