@@ -38,6 +38,7 @@ from serpens.errors import (
     ValidationError,
 )
 from serpens.fakes import (
+    AsyncInMemoryCache,
     AsyncInMemoryQueue,
     InMemoryCache,
     InMemoryDatabase,
@@ -59,6 +60,11 @@ _TOPIC = "projects/demo/topics/orders"
 _LONG_KEY = "k" * 257
 """An attribute key one byte over Pub/Sub's limit."""
 _S = TypeVar("_S", bound="_Switch")
+
+
+async def _not_json() -> Any:
+    """An async cache factory returning a value no cache can store."""
+    return object()
 
 
 def _untyped(value: object) -> Any:
@@ -1082,6 +1088,28 @@ CACHE_CASES = [
         ),
         [],
         id="cache-value-not-json",
+    ),
+    pytest.param(
+        lambda: _down(InMemoryCache(fail_open=True)).get_or_set("k", lambda: _untyped(object())),
+        SerializationError,
+        (
+            "cannot cache the value of 'k': "
+            "type object is not a JSON value (use None, bool, int, float, str, list, tuple, "
+            "dict with str keys, or Decimal, date, datetime, UUID: stored in their JSON form)"
+        ),
+        [],
+        id="cache-fail-open-outage-value-not-json",
+    ),
+    pytest.param(
+        lambda: _down(AsyncInMemoryCache(fail_open=True)).get_or_set("k", _not_json),
+        SerializationError,
+        (
+            "cannot cache the value of 'k': "
+            "type object is not a JSON value (use None, bool, int, float, str, list, tuple, "
+            "dict with str keys, or Decimal, date, datetime, UUID: stored in their JSON form)"
+        ),
+        [],
+        id="async-cache-fail-open-outage-value-not-json",
     ),
     pytest.param(
         lambda: InMemoryCache().set("k", {"rows": [{"at": _untyped({1, 2})}]}),
