@@ -30,7 +30,7 @@ class Stamped(Base):
 class Texty(Base):
     __tablename__ = "texty"
     id: Mapped[int] = mapped_column(primary_key=True)
-    kind: Mapped[str] = mapped_column(sa.String(20), server_default=sa.text("lower('PLAIN')"))
+    kind: Mapped[str] = mapped_column(sa.String(20), server_default=sa.text("(lower('PLAIN'))"))
 
 
 class Computed(Base):
