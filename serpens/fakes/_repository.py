@@ -391,8 +391,8 @@ class InMemoryRepository(RepositoryOutage, Generic[T]):
                 obj = held
                 before = self._snapshot[key]
                 state = self._state(obj)
-                # checked even when equal to the row (True == 1), as the SQL adapter checks
-                # every object a flush visits
+                # every attribute, as the SQL adapter checks every object a flush visits:
+                # the update below writes only values unequal to the row (True == 1 is not)
                 self._rules.info.check_row(state)
                 if state != before:
                     updates.append((obj, self._rules.update(work, before, state)))
