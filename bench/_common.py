@@ -23,6 +23,7 @@ __all__ = [
     "Result",
     "best_of",
     "best_of_async",
+    "block_medians_async",
     "format_row",
     "format_table",
     "interleaved_medians_async",
@@ -153,6 +154,31 @@ async def interleaved_medians_async(
             start = clock()
             await func()
             samples[func].append(clock() - start)
+    return {func: statistics.median(times) for func, times in samples.items()}
+
+
+async def block_medians_async(
+    funcs: Sequence[Callable[[], Awaitable[object]]], *, blocks: int, block: int
+) -> dict[Callable[[], Awaitable[object]], float]:
+    """Median seconds per call of each of *funcs*, each run in blocks of consecutive calls.
+
+    Every turn runs *block* calls of each function back to back (each call timed on its
+    own), the functions taking turns in a rotating order for *blocks* turns: each side is
+    measured warm, as a test suite or a request handler calls it, and both still share the
+    machine's load spikes. For in-process work timed against a server, where alternating
+    call by call would time the fast side mostly on caches the slow side just evicted.
+    """
+    clock = time.perf_counter
+    samples: dict[Callable[[], Awaitable[object]], list[float]] = {f: [] for f in funcs}
+    order = list(funcs)
+    for turn in range(blocks):
+        shift = turn % len(order)
+        for func in order[shift:] + order[:shift]:
+            times = samples[func]
+            for _ in range(block):
+                start = clock()
+                await func()
+                times.append(clock() - start)
     return {func: statistics.median(times) for func, times in samples.items()}
 
 

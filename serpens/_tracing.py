@@ -17,7 +17,7 @@ import contextvars
 import importlib
 import importlib.util
 import logging
-from collections.abc import Iterator, Mapping, MutableMapping
+from collections.abc import Callable, Iterator, Mapping, MutableMapping
 from typing import Any
 
 __all__ = [
@@ -211,6 +211,17 @@ def tag_log(
     Return the token to hand to :func:`untag_log` in a ``finally``.
     """
     return _LOG_CONTEXT.set((request_id, message_id))
+
+
+def log_tag_setter() -> Callable[
+    [tuple[str | None, str | None]], contextvars.Token[tuple[str | None, str | None]]
+]:
+    """The ``set`` of the log tags ``(request_id, message_id)``, for per-record hot loops.
+
+    A worker that runs records one after another sets the tags per record and hands the
+    first token to :func:`untag_log` once, when it ends.
+    """
+    return _LOG_CONTEXT.set
 
 
 def untag_log(token: contextvars.Token[tuple[str | None, str | None]]) -> None:

@@ -476,22 +476,29 @@ class _AsyncBatch:
         return False
 
     async def _record_worker(self) -> None:
-        """Standard queue: one record at a time, the hot path kept free of extra frames."""
+        """Standard queue: one record at a time, the hot path kept free of extra frames.
+
+        The worker tags serpens' log records with the current record's message id by
+        setting the tag once per record and restoring the previous tag once, when the
+        worker ends (a worker runs its records one after another, never two at once).
+        """
         records, processor, propagate, failed = (
             self.records,
             self.processor,
             self.propagate,
             self.failed,
         )
-        tag_log, untag_log = _tracing.tag_log, _tracing.untag_log
-        for index in cast("Iterator[int]", self.pending):
-            if self.stop is not None:  # not started: reported with the rest
-                failed.append(index)
-                return
-            raw = records[index]
-            record = Record(raw)
-            token = tag_log(message_id=record.message_id)  # on serpens' log records
-            try:
+        set_tags = _tracing.log_tag_setter()
+        token = set_tags((None, None))
+        index, raw = -1, cast("Mapping[str, Any]", {})  # bound before the first await
+        try:
+            for index in cast("Iterator[int]", self.pending):
+                if self.stop is not None:  # not started: reported with the rest
+                    failed.append(index)
+                    return
+                raw = records[index]
+                set_tags((None, raw["messageId"]))  # Record.message_id, without the frame
+                record = Record(raw)
                 try:
                     result = await processor(record)
                 except Exception as exc:
@@ -503,13 +510,12 @@ class _AsyncBatch:
                 if type(result) is dict and "messageId" in result:
                     logger.info("SQS message %s failed (legacy dict signal)", raw.get("messageId"))
                     failed.append(index)
-            except BaseException as exc:
-                failed.append(index)
-                if self._interrupted(raw, exc):
-                    raise
-                return
-            finally:
-                untag_log(token)
+        except BaseException as exc:
+            failed.append(index)
+            if self._interrupted(raw, exc):
+                raise
+        finally:
+            _tracing.untag_log(token)
 
     async def _group_worker(self) -> None:
         """FIFO queue: one message group at a time, in order, up to its first failure."""
