@@ -44,7 +44,7 @@ def _copy_plan(
         getter = operator.itemgetter(*given)
         if len(given) == 1:
             return names, [(getter(row),) for row in params]
-        return names, [getter(row) for row in params]
+        return names, list(map(getter, params))
     records: list[tuple[object, ...]] = []
     for row in params:
         values = [row[n] for n in given]
@@ -141,7 +141,7 @@ def _records(
         pick = operator.itemgetter(*keys)
         if len(keys) == 1:
             return [(row[keys[0]],) for row in params]
-        return [pick(row) for row in params]
+        return list(map(pick, params))
     return [
         tuple([row[name] if name in row else constants[name] for name in order]) for row in params
     ]
@@ -206,7 +206,9 @@ def _unnest_plan(
     select = f" SELECT * FROM unnest({', '.join(arrays)})"  # noqa: S608
     rewritten = sql[: match.start()] + select + sql[match.end() :]
     args: list[object] = [
-        [row[name] for row in params] if name in present else [constants[name]] * len(params)
+        list(map(operator.itemgetter(name), params))
+        if name in present
+        else [constants[name]] * len(params)
         for name in order[: len(in_values)]
     ]
     args.extend(constants[name] for name in order[len(in_values) :])
