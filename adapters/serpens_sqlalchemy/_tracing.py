@@ -55,10 +55,13 @@ def _attributes(repo: Any, method: str) -> tuple[str, dict[str, Any]]:
 
 
 def _wrap(method: str, func: Callable[..., Any]) -> Callable[..., Any]:
+    recording = _tracing.recording
     if inspect.iscoroutinefunction(func):
 
         @functools.wraps(func)
         async def traced_async(self: Any, *args: Any, **kwargs: Any) -> Any:
+            if not recording():  # no SDK provider: no span, no attributes to build
+                return await func(self, *args, **kwargs)
             name, attributes = _attributes(self, method)
             with _tracing.span(name, _tracing.CLIENT, attributes):
                 return await func(self, *args, **kwargs)
@@ -67,6 +70,8 @@ def _wrap(method: str, func: Callable[..., Any]) -> Callable[..., Any]:
 
     @functools.wraps(func)
     def traced(self: Any, *args: Any, **kwargs: Any) -> Any:
+        if not recording():
+            return func(self, *args, **kwargs)
         name, attributes = _attributes(self, method)
         with _tracing.span(name, _tracing.CLIENT, attributes):
             return func(self, *args, **kwargs)
