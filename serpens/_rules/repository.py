@@ -184,9 +184,17 @@ def _written_as_is(column: ColumnInfo) -> frozenset[type]:
     )
 
 
+_SQL_TYPES: dict[type, bool] = {}
+"""Whether each type met so far is a SQLAlchemy type (values are checked per write)."""
+
+
 def _is_sql(value: object) -> bool:
     """Whether *value* is a SQL expression (``Product.stock + 1``), not a Python value."""
-    return any(cls.__module__.startswith("sqlalchemy.") for cls in type(value).__mro__)
+    kind = type(value)
+    sql = _SQL_TYPES.get(kind)
+    if sql is None:
+        sql = _SQL_TYPES[kind] = any(c.__module__.startswith("sqlalchemy.") for c in kind.__mro__)
+    return sql
 
 
 class ModelInfo:
