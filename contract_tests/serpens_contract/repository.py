@@ -592,6 +592,9 @@ class RepositoryContract(ContractSuite):
         with pytest.raises(ValidationError) as info:
             kinds.add(Kind(letter="ab"))
         assert [e.path for e in info.value.errors] == ["letter"]
+        with pytest.raises(ValidationError) as info:  # the other bounded column left out
+            kinds.bulk_insert([{"letter": "a"}, {"letter": "ab"}])
+        assert [e.path for e in info.value.errors] == ["rows[1].letter"]
         assert kinds.count() == 0
         assert kinds.add(Kind(letter="a")).letter == "a"
         assert kinds.count(letter="a") == 1
@@ -971,6 +974,19 @@ class RepositoryContract(ContractSuite):
             products.upsert_many([good, bad], conflict_on=["sku"], update_fields=["price"])
         assert products.count() == 0  # nothing stored, and the unit of work is usable
         assert products.bulk_insert([good]) == 1
+
+    def test_bulk_writes_check_the_columns_after_one_of_unknown_type(
+        self, db: RepositoryDatabase
+    ) -> None:
+        """A column whose value types the rules cannot know (a ``TypeDecorator``) is skipped.
+
+        The columns after it in the row are still checked.
+        """
+        kinds: Any = db.repository(Kind)
+        with pytest.raises(ValidationError) as info:
+            kinds.bulk_insert([{"code": "a", "flag": True}, {"code": "b", "flag": "yes"}])
+        assert [e.path for e in info.value.errors] == ["rows[1].flag"]
+        assert kinds.count() == 0
 
     # -- writes through objects ----------------------------------------------------------
     @pytest.mark.parametrize(("field", "value"), WRONG_TYPES)

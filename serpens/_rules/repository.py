@@ -23,7 +23,7 @@ from typing import Any
 
 from serpens.errors import FieldError, NotFoundError, ValidationError
 
-__all__ = ["ColumnInfo", "ModelInfo", "OrderTerm", "RawOrder", "model_info"]
+__all__ = ["ColumnInfo", "ModelInfo", "OrderTerm", "RawOrder", "is_sql_expression", "model_info"]
 
 MAX_PAGE_SIZE = 1000
 """Largest ``size`` accepted by ``paginate`` and ``limit`` accepted by ``seek``."""
@@ -188,7 +188,7 @@ _SQL_TYPES: dict[type, bool] = {}
 """Whether each type met so far is a SQLAlchemy type (values are checked per write)."""
 
 
-def _is_sql(value: object) -> bool:
+def is_sql_expression(value: object) -> bool:
     """Whether *value* is a SQL expression (``Product.stock + 1``), not a Python value."""
     kind = type(value)
     sql = _SQL_TYPES.get(kind)
@@ -289,7 +289,7 @@ class ModelInfo:
         """
         for column, as_is in self._written:
             value = values.get(column.key)
-            if value is None or type(value) in as_is or _is_sql(value):
+            if value is None or type(value) in as_is or is_sql_expression(value):
                 continue
             path = prefix + column.key
             column.check_value(value, path)
@@ -471,7 +471,7 @@ class ModelInfo:
                         f"every row of a batch of {self.name} needs the same fields",
                         [FieldError(f"rows[{i}]", f"has {sorted(row)}, expected {sorted(keys)}")],
                     )
-        self.check_batch_types(batch, keys)
+        self.check_batch_types(batch, batch[0])  # in the row's order: the first bad named
         for column in self.bounded:
             key = column.key
             if key not in keys:

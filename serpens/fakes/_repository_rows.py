@@ -15,7 +15,7 @@ from collections.abc import Callable, Sequence
 from decimal import Decimal
 from typing import Any, Protocol
 
-from serpens._rules.repository import ModelInfo, OrderTerm
+from serpens._rules.repository import ModelInfo, OrderTerm, is_sql_expression
 from serpens.errors import ConfigurationError, ConflictError, FieldError, ValidationError
 from serpens.fakes._repository_index import EqualityIndex, OrderedIndex, OrderKey
 
@@ -250,6 +250,11 @@ class RowRules:
         for key, value in row.items():
             if type(value) in PLAIN_TYPES and (key not in aware or value is None):
                 continue  # the common case: stored as is
+            if is_sql_expression(value):  # Product.stock - 1: only a database evaluates it
+                raise ValidationError(
+                    f"the in-memory fake cannot store a SQL expression in {key}",
+                    [FieldError(key, "SQL expressions need a SQL backend")],
+                )
             if key in aware:
                 if not isinstance(value, dt.datetime) or value.tzinfo is None:
                     raise ValidationError(  # a user's zone-aware TypeDecorator: unchecked above

@@ -477,6 +477,29 @@ REPOSITORY_CASES = [
         id="repository-batch-rows-with-different-fields",
     ),
     pytest.param(
+        lambda: _products().add(Product(sku="a", price=Product.price + 1)),
+        ValidationError,
+        "the in-memory fake cannot store a SQL expression in price: price: "
+        "SQL expressions need a SQL backend",
+        [("price", "SQL expressions need a SQL backend")],
+        id="repository-add-sql-expression",
+    ),
+    pytest.param(
+        lambda: _products().upsert({"sku": "a", "name": sa.func.lower("X")}, conflict_on=["sku"]),
+        ValidationError,
+        "the in-memory fake cannot store a SQL expression in name: name: "
+        "SQL expressions need a SQL backend",
+        [("name", "SQL expressions need a SQL backend")],
+        id="repository-upsert-sql-expression",
+    ),
+    pytest.param(
+        lambda: _products().bulk_insert([{"sku": "a", "colour": "red"}]),
+        ValidationError,
+        "unknown value for Product: colour: not a column of Product",
+        [("colour", "not a column of Product")],
+        id="repository-batch-unknown-value",
+    ),
+    pytest.param(
         lambda: _products().bulk_insert([{"sku": "a"}, {"sku": "x" * 41}]),
         ValidationError,
         "value too long for sku: rows[1].sku: at most 40 characters, got 41",
