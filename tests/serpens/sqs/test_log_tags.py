@@ -40,3 +40,19 @@ def test_each_log_record_names_its_own_message(
     )
     after = [r for r in caplog.records if r.getMessage() == "after the batch"]
     assert [r.__dict__["message_id"] for r in after] == [None]
+
+
+@pytest.mark.parametrize("concurrency", [1, 4])
+def test_a_record_without_a_message_id_is_never_reported_as_processed(concurrency: int) -> None:
+    """Not an SQS record: its error stops the batch instead of vanishing in a worker."""
+    records = [sqs_record(f"b{i}", message_id=f"m{i}") for i in range(6)]
+    del records[3]["messageId"]
+    done: list[str] = []
+
+    @sqs.async_handler(max_concurrency=concurrency)
+    async def process(record: sqs.Record) -> None:
+        done.append(record.raw_body)
+
+    with pytest.raises(KeyError, match="messageId"):
+        process(sqs_event(*records), None)
+    assert "b3" not in done
