@@ -145,16 +145,7 @@ async def interleaved_medians_async(
     For network round trips, where run-to-run noise is larger than the differences
     being measured.
     """
-    clock = time.perf_counter
-    samples: dict[Callable[[], Awaitable[object]], list[float]] = {f: [] for f in funcs}
-    order = list(funcs)
-    for turn in range(calls):
-        shift = turn % len(order)
-        for func in order[shift:] + order[:shift]:
-            start = clock()
-            await func()
-            samples[func].append(clock() - start)
-    return {func: statistics.median(times) for func, times in samples.items()}
+    return await block_medians_async(funcs, blocks=calls, block=1)
 
 
 async def block_medians_async(
