@@ -375,11 +375,17 @@ async def _report(raw: Mapping[str, Any], exc: Exception) -> None:
 
 
 async def _one_async(
-    raw: Mapping[str, Any], processor: Callable[[Record], Awaitable[object]], propagate: bool
+    raw: Mapping[str, Any],
+    processor: Callable[[Record], Awaitable[object]],
+    propagate: bool,
+    index: int,
 ) -> bool:
     """Process one record (its message id on serpens' log records); return whether it succeeded."""
     record = Record(raw)
-    token = _tracing.tag_log(message_id=record.message_id)
+    try:
+        token = _tracing.tag_log(message_id=record.message_id)
+    except KeyError:
+        raise _no_message_id(index) from None
     try:
         try:
             result = await processor(record)
@@ -394,6 +400,11 @@ async def _one_async(
         return True
     finally:
         _tracing.untag_log(token)
+
+
+def _no_message_id(index: int) -> ValidationError:
+    """A record Lambda would never deliver: it stops the batch (nothing can report it)."""
+    return ValidationError(f"not an SQS event: Records[{index}] has no 'messageId'")
 
 
 def _stopped(raw: Mapping[str, Any], exc: BaseException) -> None:
@@ -497,7 +508,10 @@ class _AsyncBatch:
                     failed.append(index)
                     return
                 raw = records[index]
-                set_tags((None, raw["messageId"]))  # Record.message_id, without the frame
+                try:  # Record.message_id, without the frame
+                    set_tags((None, raw["messageId"]))
+                except KeyError:
+                    raise _no_message_id(index) from None
                 record = Record(raw)
                 try:
                     result = await processor(record)
@@ -532,7 +546,7 @@ class _AsyncBatch:
                 return
             for position, index in enumerate(indices):
                 try:
-                    ok = await _one_async(records[index], processor, propagate)
+                    ok = await _one_async(records[index], processor, propagate, index)
                 except BaseException as exc:
                     failed.extend(indices[position:])
                     if self._interrupted(records[index], exc):

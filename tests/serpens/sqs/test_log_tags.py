@@ -12,6 +12,7 @@ import logging
 import pytest
 
 from serpens import sqs
+from serpens.errors import ValidationError
 from serpens.testing.sqs_events import sqs_event, sqs_record
 
 
@@ -42,10 +43,16 @@ def test_each_log_record_names_its_own_message(
     assert [r.__dict__["message_id"] for r in after] == [None]
 
 
-@pytest.mark.parametrize("concurrency", [1, 4])
-def test_a_record_without_a_message_id_is_never_reported_as_processed(concurrency: int) -> None:
+@pytest.mark.parametrize(("concurrency", "fifo"), [(1, False), (4, False), (4, True)])
+def test_a_record_without_a_message_id_is_never_reported_as_processed(
+    concurrency: int, fifo: bool
+) -> None:
     """Not an SQS record: its error stops the batch instead of vanishing in a worker."""
-    records = [sqs_record(f"b{i}", message_id=f"m{i}") for i in range(6)]
+    arn = "arn:aws:sqs:eu-west-1:123456789012:orders" + (".fifo" if fifo else "")
+    records = [
+        sqs_record(f"b{i}", message_id=f"m{i}", group_id=f"g{i % 2}", queue_arn=arn)
+        for i in range(6)
+    ]
     del records[3]["messageId"]
     done: list[str] = []
 
@@ -53,6 +60,6 @@ def test_a_record_without_a_message_id_is_never_reported_as_processed(concurrenc
     async def process(record: sqs.Record) -> None:
         done.append(record.raw_body)
 
-    with pytest.raises(KeyError, match="messageId"):
+    with pytest.raises(ValidationError, match=r"Records\[3\] has no 'messageId'"):
         process(sqs_event(*records), None)
     assert "b3" not in done
