@@ -18,7 +18,6 @@ import uuid
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
-from itertools import repeat
 from typing import Any
 
 from serpens.errors import FieldError, NotFoundError, ValidationError
@@ -463,39 +462,47 @@ class ModelInfo:
             return []
         keys = set(batch[0])
         self.check_fields(keys, "value")
-        # at C speed; the rows are walked one by one only to name the first offender
-        if not all(map(operator.eq, map(dict.keys, batch), repeat(keys))):
+        # One list of values per field, at C speed: it proves every row has the first
+        # row's fields (a missing one is a KeyError, an extra one a different length) and
+        # feeds the type and length checks. Rows are walked one by one only to name the
+        # first offender.
+        try:
+            values = {key: list(map(operator.itemgetter(key), batch)) for key in batch[0]}
+        except KeyError:
+            values = {}
+        if not values or set(map(len, batch)) != {len(keys)}:
             for i, row in enumerate(batch):
                 if row.keys() != keys:
                     raise ValidationError(
                         f"every row of a batch of {self.name} needs the same fields",
                         [FieldError(f"rows[{i}]", f"has {sorted(row)}, expected {sorted(keys)}")],
                     )
-        self.check_batch_types(batch, batch[0])  # in the row's order: the first bad named
+        self.check_batch_types(values)
         for column in self.bounded:
             key = column.key
-            if key not in keys:
+            if key not in values:
                 continue
-            values = list(map(operator.itemgetter(key), batch))
             if (
                 column.length is not None
-                and set(map(type, values)) <= _STR_OR_NONE
-                and max(map(len, filter(None, values)), default=0) <= column.length
+                and set(map(type, values[key])) <= _STR_OR_NONE
+                and max(map(len, filter(None, values[key])), default=0) <= column.length
             ):
                 continue
-            for i, value in enumerate(values):
+            for i, value in enumerate(values[key]):
                 column.check_length(value, f"rows[{i}].{key}")
         return batch
 
-    def check_batch_types(self, batch: list[dict[str, object]], keys: Iterable[str]) -> None:
-        """Each value of each row has its column's type, or ``ValidationError`` (``rows[i].k``).
+    def check_batch_types(self, values: Mapping[str, list[object]]) -> None:
+        """Each value of each field has its column's type, or ``ValidationError`` (``rows[i].k``).
 
-        Drivers disagree on a mismatch (asyncpg raises ``TypeError``, psycopg2 lets the
-        server reject it, the fake would store it), so every backend checks it here first.
-        One set of the value types per column decides the common case at C speed; rows
-        are walked one by one only to name an offending value (or check time zones).
+        *values* holds each field's values in row order, the fields in the first row's
+        order (so the first bad one is named). Drivers disagree on a mismatch (asyncpg
+        raises ``TypeError``, psycopg2 lets the server reject it, the fake would store it),
+        so every backend checks it here first. One set of the value types per column
+        decides the common case at C speed; values are walked one by one only to name an
+        offending one (or check time zones).
         """
-        for key in keys:
+        for key, column_values in values.items():
             column = self.columns.get(key)
             if column is None or column.accepts is None:
                 continue
@@ -503,10 +510,10 @@ class ModelInfo:
             if exact is None:
                 exact = _EXACT_TYPES[column.accepts] = frozenset((*column.accepts, type(None)))
             unchecked = not column.aware_datetime and column.choices is None
-            if unchecked and set(map(type, map(operator.itemgetter(key), batch))) <= exact:
+            if unchecked and set(map(type, column_values)) <= exact:
                 continue
-            for i, row in enumerate(batch):
-                column.check_value(row[key], f"rows[{i}].{key}")
+            for i, value in enumerate(column_values):
+                column.check_value(value, f"rows[{i}].{key}")
 
     def upsert_many_args(
         self,
