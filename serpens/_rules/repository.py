@@ -172,15 +172,20 @@ def _length(column_type: Any) -> int | None:
     return None
 
 
-def _written_as_is(column: ColumnInfo) -> frozenset[type]:
-    """The value types *column* stores with no check: accepted, unbounded, zone-free."""
+def _written_as_is(column: ColumnInfo) -> tuple[frozenset[type], int | None]:
+    """The value types *column* stores with no check, and the limit of an unchecked ``str``.
+
+    The types are the accepted ones, unbounded and zone-free; an exact ``str`` no longer
+    than the limit needs no check either (``None``: no such limit).
+    """
     if column.accepts is None or column.choices is not None:
-        return frozenset()  # a type the rules do not know: its length is still checked
-    return frozenset(
+        return frozenset(), None  # a type the rules do not know: its length is still checked
+    as_is = frozenset(
         t
         for t in column.accepts
         if not (t is str and column.length) and not (t is dt.datetime and column.aware_datetime)
     )
+    return as_is, column.length if str in column.accepts else None
 
 
 _SQL_TYPES: dict[type, bool] = {}
@@ -252,10 +257,11 @@ class ModelInfo:
             c for c in self.columns.values() if c.length is not None
         )
         """The columns whose stored strings have a length limit."""
-        self._written: tuple[tuple[ColumnInfo, frozenset[type]], ...] = tuple(
-            (c, _written_as_is(c)) for c in self.columns.values() if c.accepts or c.length
+        self._written: tuple[tuple[ColumnInfo, frozenset[type], int | None], ...] = tuple(
+            (c, *_written_as_is(c)) for c in self.columns.values() if c.accepts or c.length
         )
-        """The columns :meth:`check_row` checks, each with the value types it stores unchecked."""
+        """The columns :meth:`check_row` checks, each with the value types it stores unchecked
+        and the length an exact ``str`` may have unchecked."""
         self._targets: dict[tuple[str, ...], tuple[str, ...]] = {}  # conflict_on -> unique set
         self._orders: dict[str | None, tuple[OrderTerm | RawOrder, ...]] = {}  # order_by -> terms
         version_col = mapper.version_id_col
@@ -286,9 +292,14 @@ class ModelInfo:
         in a timezone-aware column, a string over its limit. A SQL expression assigned to an
         attribute passes: only a SQL backend evaluates it.
         """
-        for column, as_is in self._written:
+        for column, as_is, bound in self._written:
             value = values.get(column.key)
-            if value is None or type(value) in as_is or is_sql_expression(value):
+            kind = type(value)
+            if value is None or kind in as_is:
+                continue
+            if kind is str and bound and len(value) <= bound:  # type: ignore[arg-type] # a str
+                continue
+            if is_sql_expression(value):
                 continue
             path = prefix + column.key
             column.check_value(value, path)
@@ -470,29 +481,38 @@ class ModelInfo:
             values = {key: list(map(operator.itemgetter(key), batch)) for key in batch[0]}
         except KeyError:
             values = {}
-        if not values or set(map(len, batch)) != {len(keys)}:
+        # every row has the first row's fields: equal sizes leave no room for another one
+        if not values or sum(map(len, batch)) != len(keys) * len(batch):
             for i, row in enumerate(batch):
                 if row.keys() != keys:
                     raise ValidationError(
                         f"every row of a batch of {self.name} needs the same fields",
                         [FieldError(f"rows[{i}]", f"has {sorted(row)}, expected {sorted(keys)}")],
                     )
-        self.check_batch_types(values)
+        self._check_batch_lengths(values, self.check_batch_types(values))
+        return batch
+
+    def _check_batch_lengths(
+        self, values: Mapping[str, list[object]], kinds: Mapping[str, set[type]]
+    ) -> None:
+        """Each string of a bounded column fits it, or ``ValidationError`` (``rows[i].k``)."""
         for column in self.bounded:
             key = column.key
             if key not in values:
                 continue
-            if (
-                column.length is not None
-                and set(map(type, values[key])) <= _STR_OR_NONE
-                and max(map(len, filter(None, values[key])), default=0) <= column.length
-            ):
-                continue
+            found = kinds.get(key)
+            if found is None:
+                found = set(map(type, values[key]))
+            if column.length is not None and found <= _STR_OR_NONE:
+                strings: Iterable[Any] = values[key]
+                if type(None) in found:
+                    strings = filter(None, strings)
+                if max(map(len, strings), default=0) <= column.length:
+                    continue
             for i, value in enumerate(values[key]):
                 column.check_length(value, f"rows[{i}].{key}")
-        return batch
 
-    def check_batch_types(self, values: Mapping[str, list[object]]) -> None:
+    def check_batch_types(self, values: Mapping[str, list[object]]) -> dict[str, set[type]]:
         """Each value of each field has its column's type, or ``ValidationError`` (``rows[i].k``).
 
         *values* holds each field's values in row order, the fields in the first row's
@@ -501,7 +521,11 @@ class ModelInfo:
         so every backend checks it here first. One set of the value types per column
         decides the common case at C speed; values are walked one by one only to name an
         offending one (or check time zones).
+
+        Returns the set of value types of each field it took at C speed, for the length
+        checks to reuse.
         """
+        kinds: dict[str, set[type]] = {}
         for key, column_values in values.items():
             column = self.columns.get(key)
             if column is None or column.accepts is None:
@@ -509,11 +533,13 @@ class ModelInfo:
             exact = _EXACT_TYPES.get(column.accepts)
             if exact is None:
                 exact = _EXACT_TYPES[column.accepts] = frozenset((*column.accepts, type(None)))
-            unchecked = not column.aware_datetime and column.choices is None
-            if unchecked and set(map(type, column_values)) <= exact:
-                continue
+            if not column.aware_datetime and column.choices is None:
+                found = kinds[key] = set(map(type, column_values))
+                if found <= exact:
+                    continue
             for i, value in enumerate(column_values):
                 column.check_value(value, f"rows[{i}].{key}")
+        return kinds
 
     def upsert_many_args(
         self,

@@ -91,6 +91,7 @@ class PendingRows:
         self.origins: dict[Key, Row | None] = {}  # the committed row when first written
         self.rows = _Merged(self.writes, base.rows)
         self._indexes: dict[tuple[str, ...], dict[Key, Key]] = {}
+        self._views: dict[tuple[str, ...], _MergedIndex] = {}  # one view per index, kept
         self._undo: list[tuple[Key, Row | None, bool]] | None = None
 
     # -- the TableRows interface RowRules writes through ---------------------------------
@@ -105,14 +106,15 @@ class PendingRows:
 
     def index(self, unique: tuple[str, ...]) -> _MergedIndex:
         """The unique index of *unique* as this unit of work sees it."""
-        mine = self._indexes.get(unique)
-        if mine is None:
+        merged = self._views.get(unique)
+        if merged is None:
             mine = self._indexes[unique] = {}
             for pk, row in self.writes.items():
                 values = tuple(row[k] for k in unique)
                 if None not in values:
                     mine[values] = pk
-        return _MergedIndex(mine, self.base.index(unique), self.writes)
+            merged = self._views[unique] = _MergedIndex(mine, self.base.index(unique), self.writes)
+        return merged
 
     def write(self, pk: Key, row: Row) -> None:
         """Record *row* as this unit of work's version of *pk*."""
@@ -311,6 +313,7 @@ class PendingRows:
         self.writes.clear()
         self.origins.clear()
         self._indexes.clear()
+        self._views.clear()
 
 
 def _sort(rows: list[Row], order: OrderKey) -> list[Row]:
