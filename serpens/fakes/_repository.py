@@ -407,8 +407,8 @@ class InMemoryRepository(RepositoryOutage, Generic[T]):
         for obj, row in inserted:
             current = obj.__dict__  # instrumented attributes keep their values here
             for name, value in row.items():
-                if current.get(name) is None:
-                    current[name] = copy_value(value)  # generated values, as a flush sets them
+                if current.get(name) is None:  # generated values, as a flush sets them
+                    current[name] = value if type(value) in PLAIN_TYPES else copy_value(value)
             self._sync(obj, row, refresh=False)
 
     def add(self, obj: T, *, flush: bool = True) -> T:

@@ -300,9 +300,7 @@ class RowRules:
     def insert(self, work: RowStore, values: Row, *, none_is_default: bool) -> Row:
         """Build the full row for *values*, check it and store it in *work*."""
         row: Row = dict.fromkeys(self.info.columns)
-        for key, value in values.items():
-            if value is not None or not none_is_default:
-                row[key] = value
+        row.update(values)  # a None left out would be None all the same
         for key, default in self.defaults.items():
             if key not in values or (none_is_default and values[key] is None):
                 row[key] = default()
