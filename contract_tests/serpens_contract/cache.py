@@ -184,6 +184,21 @@ class _Unserialisable:
         return "<unserialisable>"
 
 
+def _containing_itself(size: int) -> list[Any]:
+    """A list of *size* items whose last item is a dict holding the list itself."""
+    value: list[Any] = list(range(size - 1))
+    value.append({"parent": value})
+    return value
+
+
+def _nested(depth: int) -> list[Any]:
+    """A list nested *depth* levels deep (past any recursion limit JSON encoders have)."""
+    value: list[Any] = []
+    for _ in range(depth):
+        value = [value]
+    return value
+
+
 class _CacheTests:
     """The example tests, written once against the sync port.
 
@@ -293,6 +308,9 @@ class _CacheTests:
             pytest.param([float("inf")], id="inf"),
             pytest.param({"when": b"bytes"}, id="bytes"),
             pytest.param({1, 2}, id="set"),
+            pytest.param(_containing_itself(1), id="cycle-small"),
+            pytest.param(_containing_itself(40), id="cycle-large"),
+            pytest.param(_nested(100_000), id="too-deep"),
         ],
     )
     def test_a_non_json_value_raises_and_stores_nothing(self, cache: Cache, value: Any) -> None:

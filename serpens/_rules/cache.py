@@ -151,12 +151,15 @@ def _str_keyed(value: Any) -> bool:
     """
     level = [value]
     for _ in range(_MAX_DEPTH):
-        types = list(map(type, level))
-        if not _KNOWN_TYPES.issuperset(types):
+        types = set(map(type, level))
+        if not types <= _KNOWN_TYPES:
             return False
-        containers = list(compress(level, map(_CONTAINER_TYPES.get, types)))
-        if not containers:
-            return True
+        if types.isdisjoint(_CONTAINER_TYPES):
+            return True  # leaves only
+        if types <= _CONTAINER_TYPES.keys():
+            containers = level  # containers only (a list of dicts, say): nothing to pick
+        else:
+            containers = list(compress(level, map(_CONTAINER_TYPES.get, map(type, level))))
         level = _referents(*containers)
         if len(level) != sum(map(len, containers)):
             return False
@@ -180,7 +183,11 @@ def _fast_form(value: object) -> object:
 
 
 _FAST_DUMPS = json.JSONEncoder(
-    ensure_ascii=False, allow_nan=False, separators=(",", ":"), default=_fast_form
+    ensure_ascii=False,
+    allow_nan=False,
+    separators=(",", ":"),
+    default=_fast_form,
+    check_circular=False,  # the walk ended within _MAX_DEPTH levels: no cycle to look for
 ).encode
 
 
@@ -194,19 +201,28 @@ def encode(value: object, *, key: str | None = None) -> str:
 
     Raises:
         SerializationError: *value* (or something inside it, named by its path) is not
-            a finite JSON value or has a non-str dict key.
+            a finite JSON value or has a non-str dict key, or it contains itself.
     """
-    if type(value) in _CONTAINER_TYPES and len(value) <= _SMALL and _valid(value):  # type: ignore[arg-type]
-        return _DUMPS(value)  # a small value: the recursive check costs less than the walk's setup
-    if _WALKABLE and _str_keyed(value):
-        try:
-            return _FAST_DUMPS(value)
-        except (TypeError, ValueError, RecursionError):
-            pass  # not JSON, or a cycle: the thorough check below raises with the path
-    if not _valid(value):
-        # raises, naming the offending path (built only now: the happy path stays cheap)
-        _check(value, "value" if key is None else f"the value of {key!r}")
+    try:
+        if type(value) in _CONTAINER_TYPES and len(value) <= _SMALL and _valid(value):  # type: ignore[arg-type]
+            return _DUMPS(value)  # a small value: the recursive check costs less than the walk
+        if _WALKABLE and _str_keyed(value):
+            try:
+                return _FAST_DUMPS(value)
+            except (TypeError, ValueError):
+                pass  # not JSON: the thorough check below raises with the path
+        if not _valid(value):
+            # raises, naming the offending path (built only now: the happy path stays cheap)
+            _check(value, _where(key))
+    except RecursionError:  # from the recursive checks: a cycle, or nesting past the limit
+        raise SerializationError(
+            f"cannot cache {_where(key)}: it contains itself or nests too deeply for JSON"
+        ) from None
     return _DUMPS(value)
+
+
+def _where(key: str | None) -> str:
+    return "value" if key is None else f"the value of {key!r}"
 
 
 def decode(text: str | bytes) -> JSONValue:
