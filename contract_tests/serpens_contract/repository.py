@@ -286,6 +286,23 @@ class RepositoryContract(ContractSuite):
         assert other.count() == 1
         assert other.get(("a", "b")).code == "d"
 
+    def test_get_by_a_unique_set_with_a_null_scans_instead_of_the_index(
+        self, db: RepositoryDatabase
+    ) -> None:
+        """NULLs never conflict, so a unique set holding a NULL may match several rows.
+
+        ``get_by`` then returns the first match by primary key, and a second unique set
+        in the same filters (the primary key here) still finds its one row.
+        """
+        pairs: Any = db.repository(Pair)
+        pairs.bulk_add([Pair(left="a", right=r, code="c") for r in ("c", "b")])
+        pairs.add(Pair(left="z", right="z", code="c", label="x"))
+        assert (pairs.get_by(code="c", label=None).right, pairs.count(code="c")) == ("b", 3)
+        assert pairs.get_by(code="c", label=None, left="a", right="c").right == "c"
+        assert pairs.get_by(code="c", label="x").left == "z"
+        assert pairs.get_by(code="c", label="y") is None
+        assert pairs.get_by(code="d", label=None) is None
+
     def test_mutable_values_are_never_shared_between_units_of_work(
         self, db: RepositoryDatabase
     ) -> None:

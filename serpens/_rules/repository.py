@@ -263,6 +263,7 @@ class ModelInfo:
         """The columns :meth:`check_row` checks, each with the value types it stores unchecked
         and the length an exact ``str`` may have unchecked."""
         self._targets: dict[tuple[str, ...], tuple[str, ...]] = {}  # conflict_on -> unique set
+        self._within: dict[tuple[str, ...], tuple[tuple[str, ...], ...]] = {}  # see unique_within
         self._orders: dict[str | None, tuple[OrderTerm | RawOrder, ...]] = {}  # order_by -> terms
         version_col = mapper.version_id_col
         self.version: str | None = (
@@ -404,6 +405,17 @@ class ModelInfo:
                 f"{what} cannot be used",
             )
         return out
+
+    def unique_within(self, names: tuple[str, ...]) -> tuple[tuple[str, ...], ...]:
+        """The unique column sets (primary key first) whose columns are all among *names*.
+
+        Cached per tuple of names: equality filters on them can match one row at most.
+        """
+        found = self._within.get(names)
+        if found is None:
+            given = set(names)
+            found = self._within[names] = tuple(u for u in self.unique_sets if given.issuperset(u))
+        return found
 
     # -- writes --------------------------------------------------------------------------
     def conflict_target(self, conflict_on: Sequence[str]) -> tuple[str, ...]:

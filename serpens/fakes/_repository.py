@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import builtins
 import datetime as dt
+import functools
 import weakref
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any, ClassVar, Generic, TypeVar
@@ -72,6 +73,14 @@ class InMemoryDatabase(OutageSwitch):
         return rules
 
 
+@functools.cache
+def _instance_state() -> Callable[[object], Any]:
+    """SQLAlchemy's ``instance_state``, imported once, on the first repository built."""
+    from sqlalchemy.orm.attributes import instance_state  # noqa: PLC0415 - lazy SDK import
+
+    return instance_state
+
+
 class _Dirty:
     """Stands in for a ``Session``'s identity map in SQLAlchemy's dirty tracking.
 
@@ -123,9 +132,7 @@ class InMemoryRepository(RepositoryOutage, Generic[T]):
                 f"{type(self).__name__} needs a model: set `model = X` or pass model=X"
             )
         self.database = database or InMemoryDatabase()
-        from sqlalchemy.orm.attributes import instance_state  # noqa: PLC0415 - lazy SDK import
-
-        self._instance_state = instance_state
+        self._instance_state = _instance_state()
         self._info = model_info(self.model)
         self._new_instance = self._info.mapper.class_manager.new_instance
         self._pk = self._info.pk
@@ -167,7 +174,7 @@ class InMemoryRepository(RepositoryOutage, Generic[T]):
         state = self._instance_state(obj)
         state.modified = False
         state.committed_state.clear()
-        state._instance_dict = self._dirty_ref  # type: ignore[assignment]  # noqa: SLF001 - SQLAlchemy's dirty hook
+        state._instance_dict = self._dirty_ref  # noqa: SLF001 - SQLAlchemy's dirty hook
         self._dirty._modified.discard(state)  # noqa: SLF001
         self._identity[ident] = obj
         self._keys[state] = ident
@@ -195,7 +202,7 @@ class InMemoryRepository(RepositoryOutage, Generic[T]):
         else:
             obj.__dict__.update(row)
         state = self._instance_state(obj)
-        state._instance_dict = self._dirty_ref  # type: ignore[assignment]  # noqa: SLF001 - SQLAlchemy's dirty hook
+        state._instance_dict = self._dirty_ref  # noqa: SLF001 - SQLAlchemy's dirty hook
         self._snapshot[ident] = row
         self._identity[ident] = obj
         self._keys[state] = ident

@@ -153,9 +153,9 @@ class PendingRows:
 
     def find_unique(self, filters: Mapping[str, object]) -> Row | bool | None:
         """The only row that can match *filters*, via a unique index; ``False`` if none applies."""
-        for unique in self.info.unique_sets:
-            if all(k in filters and filters[k] is not None for k in unique):
-                values = tuple(filters[k] for k in unique)
+        for unique in self.info.unique_within(tuple(filters)):
+            values = tuple([filters[k] for k in unique])
+            if None not in values:  # NULL matches no unique value: try the next set
                 if unique == self.info.pk:
                     row = self.get(values)
                 else:
