@@ -28,6 +28,7 @@ import importlib.metadata
 import json
 import os
 import platform
+import re
 import subprocess
 import sys
 import tempfile
@@ -159,6 +160,54 @@ def table(runs: list[ModuleRun]) -> str:
     return "\n".join(lines)
 
 
+# "1,000 rows", "10000 records", "100 callers": the size a scaling figure was measured at
+_SIZE = re.compile(r"\b(\d{1,3}(?:,\d{3})+|\d+) (rows|records|entries|callers|items)\b")
+_MIN_SIZES = 3  # a figure measured at fewer sizes shows no growth
+
+
+def _size_label(size: int) -> str:
+    for step, suffix in ((1_000_000, "M"), (1_000, "k")):
+        if size >= step and size % step == 0:
+            return f"{size // step}{suffix}"
+    return str(size)
+
+
+def scaling(runs: list[ModuleRun]) -> str:
+    """Figures measured at several sizes, one line each, a column per size.
+
+    A figure naming its size (``..., 10,000 rows``) is grouped with the same figure at
+    other sizes and the same baseline; each cell is serpens' cost, the baseline's and
+    their ratio, so growth with the size shows at a glance on both sides. Empty when no
+    figure was measured at three sizes or more.
+    """
+    groups: dict[tuple[str, str, str, str], dict[int, Result]] = {}
+    for run in runs:
+        for row in run.rows:
+            found = _SIZE.search(row.figure)
+            if found is None:
+                continue
+            figure = f"{row.figure[: found.start()]}n {found[2]}{row.figure[found.end() :]}"
+            key = (run.name, figure, row.baseline_name, row.unit)
+            groups.setdefault(key, {})[int(found[1].replace(",", ""))] = row
+    groups = {key: cells for key, cells in groups.items() if len(cells) >= _MIN_SIZES}
+    if not groups:
+        return ""
+    sizes = sorted({size for cells in groups.values() for size in cells})
+    lines = [
+        "| figure (baseline) | " + " | ".join(_size_label(n) for n in sizes) + " |",
+        "|---|" + "---|" * len(sizes),
+    ]
+    for (module, figure, baseline, unit), cells in groups.items():
+        row = [f"{module}: {figure} ({baseline}, {unit})"]
+        for size in sizes:
+            got = cells.get(size)
+            row.append(
+                "-" if got is None else f"{got.serpens:.4g} / {got.baseline:.4g} ({got.ratio:.3f}x)"
+            )
+        lines.append("| " + " | ".join(row) + " |")
+    return "\n".join(lines)
+
+
 def report(runs: list[ModuleRun], *, quick: bool, environment: list[tuple[str, str]]) -> str:
     """The whole ``RESULTS.md``: how it was made, the machine, the servers, the table."""
     used: dict[str, str] = {}
@@ -200,6 +249,19 @@ def report(runs: list[ModuleRun], *, quick: bool, environment: list[tuple[str, s
         f"Wall time per module: {modules}.",
         "",
     ]
+    growth = scaling(runs)
+    if growth:
+        parts += [
+            "## Scaling",
+            "",
+            (
+                "The figures above that were measured at several sizes, per unit of work at "
+                "each size: serpens' cost / the baseline's cost (their ratio)."
+            ),
+            "",
+            growth,
+            "",
+        ]
     return "\n".join(parts)
 
 

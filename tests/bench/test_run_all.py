@@ -11,6 +11,9 @@ import subprocess
 import sys
 from pathlib import Path
 
+from bench._common import Result
+from bench.run_all import ModuleRun, scaling
+
 ROOT = Path(__file__).resolve().parents[2]
 HEADER = "| figure | serpens | baseline | ratio | target | pass/fail |"
 NUMBER = r"-?[0-9.]+(?:e[+-]?[0-9]+)?"
@@ -46,7 +49,7 @@ class TestRunAll:
         assert modules == sorted(modules, key=["schema", "messaging"].index)  # --only order
         text = report.read_text(encoding="utf-8")
         assert "--quick` (smoke run: figures are not measurements)" in text
-        for heading in ("## Machine", "## Servers", "## Results"):
+        for heading in ("## Machine", "## Servers", "## Results", "## Scaling"):
             assert heading in text
         for key in ("CPU", "Cores", "RAM", "OS", "Python", "Packages", "Date"):
             assert f"- **{key}**: " in text
@@ -57,3 +60,45 @@ class TestRunAll:
 
         assert done.returncode == 2
         assert "invalid choice" in done.stderr
+
+
+class TestScaling:
+    def test_figures_at_three_sizes_or_more_become_one_line_each(self) -> None:
+        rows = [
+            Result(f"get, {n:,} rows", n / 1000, 2.0, "us/op", "PostgreSQL")
+            for n in (1_000, 10_000, 100_000)
+        ]
+        rows += [Result(f"hit, {n} entries", 1.0, 4.0, "us", "dict") for n in (10, 100, 10_000)]
+        rows += [Result(f"list {n} rows", 1.0, 1.0, "us", "SQL") for n in (10, 100)]  # 2 sizes
+        rows.append(Result("get by key", 1.0, 1.0, "us", "SQL"))  # no size
+        lines = scaling([ModuleRun("fake", rows[:3], {}, 0), ModuleRun("cache", rows[3:], {}, 0)])
+
+        assert lines.splitlines() == [
+            "| figure (baseline) | 10 | 100 | 1k | 10k | 100k |",
+            "|---|---|---|---|---|---|",
+            (
+                "| fake: get, n rows (PostgreSQL, us/op) "
+                "| - | - | 1 / 2 (0.500x) | 10 / 2 (5.000x) | 100 / 2 (50.000x) |"
+            ),
+            (
+                "| cache: hit, n entries (dict, us) | 1 / 4 (0.250x) | 1 / 4 (0.250x) | - "
+                "| 1 / 4 (0.250x) | - |"
+            ),
+        ]
+
+    def test_a_figure_with_other_baselines_is_a_line_per_baseline(self) -> None:
+        rows = [
+            Result(f"echo {n} items", 1.0, base, "us", name)
+            for n in (10, 100, 1000)
+            for name, base in (("plain", 0.5), ("peer", 2.0))
+        ]
+        lines = scaling([ModuleRun("lambda", rows, {}, 0)]).splitlines()
+
+        assert [line.split(" |")[0] for line in lines[2:]] == [
+            "| lambda: echo n items (plain, us)",
+            "| lambda: echo n items (peer, us)",
+        ]
+
+    def test_nothing_measured_at_several_sizes_gives_no_table(self) -> None:
+        rows = [Result("get, 10 rows", 1.0, 1.0, "us", "SQL"), Result("get", 1.0, 1.0, "us", "x")]
+        assert scaling([ModuleRun("repository", rows, {}, 0)]) == ""
