@@ -486,12 +486,14 @@ class _AsyncBatch:
         self._halt(exc)
         return False
 
-    async def _record_worker(self) -> None:
+    async def _record_worker(self, *, restore: bool = False) -> None:
         """Standard queue: one record at a time, the hot path kept free of extra frames.
 
         The worker tags serpens' log records with the current record's message id by
-        setting the tag once per record and restoring the previous tag once, when the
-        worker ends (a worker runs its records one after another, never two at once).
+        setting the tag once per record (a worker runs its records one after another,
+        never two at once). A worker task runs in its own copy of the context, which ends
+        with it; the worker run inline (*restore*) gives the caller its tags back once,
+        when it ends.
         """
         records, processor, propagate, failed = (
             self.records,
@@ -500,7 +502,7 @@ class _AsyncBatch:
             self.failed,
         )
         set_tags = _tracing.log_tag_setter()
-        token = set_tags((None, None))
+        token = set_tags((None, None)) if restore else None
         index, raw = -1, cast("Mapping[str, Any]", {})  # bound before the first await
         try:
             for index in cast("Iterator[int]", self.pending):
@@ -529,7 +531,8 @@ class _AsyncBatch:
             if self._interrupted(raw, exc):
                 raise
         finally:
-            _tracing.untag_log(token)
+            if token is not None:
+                _tracing.untag_log(token)
 
     async def _group_worker(self) -> None:
         """FIFO queue: one message group at a time, in order, up to its first failure."""
@@ -560,15 +563,16 @@ class _AsyncBatch:
         count = min(limit, self.units)
         worker = self._group_worker if self.fifo else self._record_worker
         if count == 1:
-            await worker()
+            await (self._group_worker() if self.fifo else self._record_worker(restore=True))
         elif count:
             loop = asyncio.get_running_loop()
             workers = self.workers
             workers.extend(loop.create_task(worker()) for _ in range(count))
             try:
-                await asyncio.wait(workers)
-            finally:  # this call itself was cancelled or interrupted: so are the workers
-                await _cancel_and_wait(workers)
+                await asyncio.wait(workers)  # returns once every worker is done
+            except BaseException:  # this call itself was cancelled or interrupted
+                await _cancel_and_wait(workers)  # so are the workers, and awaited
+                raise
         failed = self.failed
         for unit in self.pending:  # never started
             if isinstance(unit, int):

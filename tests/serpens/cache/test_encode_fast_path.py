@@ -102,8 +102,37 @@ def test_bad_values_raise_naming_their_path(value: Any, path: str) -> None:
         encode(value)
 
 
-def test_a_cycle_is_still_refused() -> None:
-    value: list[Any] = [1]
-    value.append(value)
-    with pytest.raises((SerializationError, RecursionError, ValueError)):
-        encode(value)
+def _cycle(size: int) -> list[Any]:
+    value: list[Any] = list(range(size - 1))
+    value.append({"self": value})
+    return value
+
+
+def _deep(depth: int) -> list[Any]:
+    value: list[Any] = []
+    for _ in range(depth):
+        value = [value]
+    return value
+
+
+@pytest.mark.parametrize(
+    "value",
+    [_cycle(1), _cycle(40), _deep(100_000)],
+    ids=["small-cycle", "large-cycle", "too-deep"],
+)
+@pytest.mark.parametrize(("key", "where"), [(None, "value"), ("k", "the value of 'k'")])
+def test_a_cycle_or_too_deep_a_value_is_a_serialization_error(
+    value: Any, key: str | None, where: str
+) -> None:
+    """Not a ``RecursionError``: a value that contains itself is bad input, named as such."""
+    with pytest.raises(SerializationError) as info:
+        encode(value, key=key)
+    assert str(info.value) == (
+        f"cannot cache {where}: it contains itself or nests too deeply for JSON"
+    )
+
+
+def test_deep_nesting_within_the_walk_and_past_it_is_encoded() -> None:
+    """Nesting is refused only past the recursion limit: 300 levels are stored as JSON."""
+    for depth in (5, 150, 300):  # the walk covers 200 levels; the recursive check the rest
+        assert encode(_deep(depth)) == "[" * (depth + 1) + "]" * (depth + 1)
