@@ -1031,6 +1031,16 @@ class RepositoryContract(ContractSuite):
         assert (got.sku, got.price, got.seen_at) == ("ok", 1, at)
         assert got.seen_at.utcoffset() == dt.timedelta(0)
 
+    def test_a_sql_expression_does_not_hide_a_wrong_type_after_it(self, products: Any) -> None:
+        """The attributes after a SQL expression (only a database evaluates it) are checked."""
+        wrong: Any = "12"
+        obj = Product(sku="a", stock=0, price=wrong)
+        obj.name = Product.sku + "-x"  # a SQL expression, written before price is checked
+        with pytest.raises(ValidationError) as info:
+            products.add(obj)
+        assert [e.path for e in info.value.errors] == ["price"]
+        assert products.count() == 0
+
     def test_unflushed_adds_are_written_by_flush(self, products: Any) -> None:
         obj = products.add(Product(sku="a"), flush=False)
         assert products.count() == 0
