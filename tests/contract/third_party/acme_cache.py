@@ -96,7 +96,10 @@ class AcmeCache:
     def set(self, key: str, value: JSONValue, *, ttl: float | None = None) -> None:
         """See :meth:`serpens.ports.Cache.set`."""
         expires = self._clock() + self._ttl(ttl)
-        _check_json(value)
+        try:
+            _check_json(value)
+        except RecursionError:  # a value that contains itself, or nests past the limit
+            raise SerializationError("acme cannot cache value: it nests too deeply") from None
         with self._sql() as db:
             db.execute(
                 "INSERT OR REPLACE INTO acme_cache VALUES (?, ?, ?, ?)",
