@@ -21,6 +21,7 @@ import pytest
 from serpens._rules import cache
 from serpens._rules.cache import encode
 from serpens.errors import SerializationError
+from serpens_contract.cache import _containing_itself, _nested  # the suite's own bad values
 
 Point = namedtuple("Point", "x y")  # noqa: PYI024 - a tuple subclass on purpose
 
@@ -102,22 +103,9 @@ def test_bad_values_raise_naming_their_path(value: Any, path: str) -> None:
         encode(value)
 
 
-def _cycle(size: int) -> list[Any]:
-    value: list[Any] = list(range(size - 1))
-    value.append({"self": value})
-    return value
-
-
-def _deep(depth: int) -> list[Any]:
-    value: list[Any] = []
-    for _ in range(depth):
-        value = [value]
-    return value
-
-
 @pytest.mark.parametrize(
     "value",
-    [_cycle(1), _cycle(40), _deep(100_000)],
+    [_containing_itself(1), _containing_itself(40), _nested(100_000)],
     ids=["small-cycle", "large-cycle", "too-deep"],
 )
 @pytest.mark.parametrize(("key", "where"), [(None, "value"), ("k", "the value of 'k'")])
@@ -135,4 +123,4 @@ def test_a_cycle_or_too_deep_a_value_is_a_serialization_error(
 def test_deep_nesting_within_the_walk_and_past_it_is_encoded() -> None:
     """Nesting is refused only past the recursion limit: 300 levels are stored as JSON."""
     for depth in (5, 150, 300):  # the walk covers 200 levels; the recursive check the rest
-        assert encode(_deep(depth)) == "[" * (depth + 1) + "]" * (depth + 1)
+        assert encode(_nested(depth)) == "[" * (depth + 1) + "]" * (depth + 1)
