@@ -561,10 +561,10 @@ class _AsyncBatch:
 
     async def run(self, limit: int) -> BatchResponse | None:
         count = min(limit, self.units)
-        worker = self._group_worker if self.fifo else self._record_worker
-        if count == 1:
+        if count == 1:  # inline, in the caller's context
             await (self._group_worker() if self.fifo else self._record_worker(restore=True))
         elif count:
+            worker = self._group_worker if self.fifo else self._record_worker
             loop = asyncio.get_running_loop()
             workers = self.workers
             workers.extend(loop.create_task(worker()) for _ in range(count))
