@@ -21,6 +21,7 @@ from __future__ import annotations
 import asyncio
 import time
 import uuid
+from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
@@ -199,6 +200,20 @@ def _nested(depth: int) -> list[Any]:
     return value
 
 
+def _records_with(bad: Any, *, beside: Any = None) -> list[Any]:
+    """Twenty records of mixed JSON values, the last holding *bad* deep inside.
+
+    Large enough that no encoder takes a small-value shortcut: the bad part sits among
+    plain leaves and containers (and *beside*, if given), where a check that inspects
+    only some levels or only exact dicts would miss it.
+    """
+    records: list[Any] = [
+        {"id": i, "name": f"n{i}", "tags": ["a"], "dims": {"w": i}, "at": beside} for i in range(20)
+    ]
+    records[-1]["dims"] = {"w": 0, "more": [bad]}
+    return records
+
+
 class _CacheTests:
     """The example tests, written once against the sync port.
 
@@ -304,6 +319,11 @@ class _CacheTests:
         [
             pytest.param(_Unserialisable(), id="object"),
             pytest.param({1: "int key"}, id="int-dict-key"),
+            pytest.param(_records_with({2: "x"}), id="int-dict-key-deep"),
+            pytest.param(_records_with(OrderedDict({3: "x"})), id="int-key-in-a-dict-subclass"),
+            pytest.param(
+                _records_with({"ok": {4: "x"}}, beside=uuid.UUID(int=1)), id="int-key-beside-uuids"
+            ),
             pytest.param(float("nan"), id="nan"),
             pytest.param([float("inf")], id="inf"),
             pytest.param({"when": b"bytes"}, id="bytes"),

@@ -34,7 +34,6 @@ from collections.abc import Awaitable, Callable, Hashable, Iterator
 from contextlib import contextmanager
 from datetime import date, datetime
 from decimal import Decimal
-from itertools import compress
 from typing import Any, TypeVar
 
 from serpens._json import decimal_to_json
@@ -137,32 +136,38 @@ _referents = gc.get_referents
 
 
 def _str_keyed(value: Any) -> bool:
-    """Whether *value* is made of known types only and its dicts have only ``str`` keys.
+    """Whether *value*'s containers are plain lists, tuples and dicts with only ``str`` keys.
 
-    Walked level by level in C: one ``type()`` per node, then ``gc.get_referents`` of
-    the level's containers, which returns a list's or tuple's items and, for a dict
-    whose keys are all exact ``str`` (CPython's "unicode" key table), its values only;
-    any other key makes the dict report keys and values. So a level whose referents
-    number exactly the lengths of its containers holds no dict with a non-str key, and
-    the next level is those referents. ``False`` (the thorough check decides) for any
-    other type (subclasses included), a dict that once held a non-str key, nesting
-    deeper than ``_MAX_DEPTH`` levels, or a cycle. Leaves are not checked further:
-    the encoder rejects a non-finite float or Decimal itself.
+    Walked level by level in C with ``gc.get_referents``, which returns a list's or
+    tuple's items and, for a dict whose keys are all exact ``str`` (CPython's "unicode"
+    key table), its values only; any other key makes the dict report keys and values.
+    Leaves (``str``, numbers, ``None``, ``Decimal``, dates) report nothing. So:
+
+    - a level whose nodes report nothing is the last one (leaves, or empty containers);
+    - the referents of the level's plain containers number exactly their lengths, or a
+      dict holds a non-str key;
+    - every referent of the level comes from those containers, unless the level holds
+      a subclass or an unknown type (a ``UUID``, known, holds its fields: allowed).
+
+    The next level is the containers' referents. ``False`` (the thorough check decides)
+    for a dict that once held a non-str key, a container subclass or unknown object that
+    holds references, nesting deeper than ``_MAX_DEPTH`` levels, or a cycle. Leaves are
+    not checked here: the encoder rejects a non-finite float, a non-finite Decimal or a
+    non-JSON leaf itself, and writes an empty container of any kind as the thorough
+    path does.
     """
     level = [value]
     for _ in range(_MAX_DEPTH):
-        types = set(map(type, level))
-        if not types <= _KNOWN_TYPES:
-            return False
-        if types.isdisjoint(_CONTAINER_TYPES):
-            return True  # leaves only
-        if types <= _CONTAINER_TYPES.keys():
-            containers = level  # containers only (a list of dicts, say): nothing to pick
-        else:
-            containers = list(compress(level, map(_CONTAINER_TYPES.get, map(type, level))))
-        level = _referents(*containers)
-        if len(level) != sum(map(len, containers)):
-            return False
+        below = _referents(*level)
+        if not below:
+            return True  # nothing inside any node: leaves and empty containers
+        containers = [node for node in level if type(node) in _CONTAINER_TYPES]
+        inside = below if len(containers) == len(level) else _referents(*containers)
+        if len(inside) != sum(map(len, containers)):
+            return False  # a dict reported its keys: one is not a str
+        if len(inside) != len(below) and not set(map(type, level)) <= _KNOWN_TYPES:
+            return False  # a subclass or unknown object holds references: not walked here
+        level = inside
     return False
 
 
@@ -172,6 +177,7 @@ _WALKABLE = (
     and len(_referents({1: 1})) == 2  # noqa: PLR2004 - key and value
     and len(_referents([1, [2]])) == 2  # noqa: PLR2004 - the items
     and len(_referents((1, "a"))) == 2  # noqa: PLR2004 - the items
+    and not _referents("a", 1, 1.5, None, Decimal(1), date(2026, 1, 1))  # leaves report nothing
 )
 
 

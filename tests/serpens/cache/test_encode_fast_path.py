@@ -9,6 +9,7 @@ raise the named ``SerializationError`` whichever path met it first.
 from __future__ import annotations
 
 import datetime as dt
+import enum
 import math
 import re
 import uuid
@@ -24,6 +25,20 @@ from serpens.errors import SerializationError
 from serpens_contract.cache import _containing_itself, _nested  # the suite's own bad values
 
 Point = namedtuple("Point", "x y")  # noqa: PYI024 - a tuple subclass on purpose
+
+
+class Tag(str):
+    """A str subclass: its instances refer to their class, so the walk hands them over."""
+
+    __slots__ = ()
+
+
+class Level(enum.IntEnum):
+    LOW = 1
+
+
+class Record(dict[Any, Any]):
+    """A dict subclass: the walk hands it to the thorough check."""
 
 
 def _thorough(value: Any) -> str:
@@ -70,6 +85,11 @@ CORPUS: list[Any] = [
     {"point": Point(1, [2])},
     _deleted_int_key(),
     [True, 1, 1.0],
+    {"ids": [uuid.UUID(int=1), {"more": [uuid.UUID(int=2), "x"]}], "n": 3},
+    {"tag": Tag("red"), "level": Level.LOW, "tags": [Tag("a"), Tag("b")]},
+    [OrderedDict(), Record(), (), Point(1, 2)[:0]],
+    {"record": Record(a=1, b=[2])},
+    [OrderedDict(a=[1, {"b": 2}]), uuid.UUID(int=3)],
 ]
 
 
@@ -83,6 +103,11 @@ def test_plain_values_take_the_fast_walk() -> None:
     assert cache._str_keyed(CORPUS[18])
     assert not cache._str_keyed({"a": [{1: "x"}]})
     assert not cache._str_keyed(_deleted_int_key())
+    assert cache._str_keyed({"id": uuid.UUID(int=1), "on": [dt.date(2026, 1, 2), Decimal(1)]})
+    assert not cache._str_keyed([Tag("a"), {"b": Tag("c")}])  # a subclass: thorough path
+    assert not cache._str_keyed([uuid.UUID(int=1), {1: "x"}])
+    assert not cache._str_keyed({"a": [Record(b=1)]})  # a subclass with references
+    assert not cache._str_keyed([uuid.UUID(int=1), OrderedDict(a=1)])
 
 
 @pytest.mark.parametrize(
@@ -96,6 +121,10 @@ def test_plain_values_take_the_fast_walk() -> None:
         ([Decimal("NaN")], "value[0]"),
         ({"a": b"bytes"}, "value['a']"),
         ({None: 1}, "value"),
+        ({"a": OrderedDict(b={1: "x"})}, "value['a']['b']"),
+        ([uuid.UUID(int=1), {"a": Record({2: "x"})}], "value[1]['a']"),
+        ([Point(1, {3: "x"})], "value[0][1]"),
+        ([uuid.UUID(int=1), {"a": [{4: "x"}]}], "value[1]['a'][0]"),
     ],
 )
 def test_bad_values_raise_naming_their_path(value: Any, path: str) -> None:
