@@ -28,8 +28,8 @@ def _guarded(method: Callable[..., Any]) -> Callable[..., Any]:
         # A method that __init__ runs before the database is attached has no switch to
         # check yet (tools that rewrite methods, such as mutmut's trampolines, do this).
         database = getattr(self, "database", None)
-        if database is not None:
-            database._check_outage()  # noqa: SLF001 - the switch of the repository's database
+        if database is not None and database._outage_kind is not None:  # noqa: SLF001
+            raise database._outage_error()  # noqa: SLF001 - the switch's own error
         return method(self, *args, **kwargs)
 
     setattr(guarded, _WRAPPED, True)

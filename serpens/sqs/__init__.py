@@ -569,7 +569,7 @@ class _AsyncBatch:
             workers = self.workers
             workers.extend(loop.create_task(worker()) for _ in range(count))
             try:
-                await asyncio.wait(workers)  # returns once every worker is done
+                await _all_done(workers)
             except BaseException:  # this call itself was cancelled or interrupted
                 await _cancel_and_wait(workers)  # so are the workers, and awaited
                 raise
@@ -582,6 +582,27 @@ class _AsyncBatch:
         if self.stop is not None and not isinstance(self.stop, asyncio.CancelledError):
             raise self.stop
         return _response(self.records, sorted(set(failed)) if failed else failed)
+
+
+async def _all_done(tasks: list[asyncio.Task[None]]) -> None:
+    """Return once every task is done: ``asyncio.wait`` without its bookkeeping.
+
+    One done-callback per task counts them down to a single future; ``asyncio.wait``
+    also builds the done and pending sets and removes its callbacks afterwards, which
+    costs as much as running ten no-op records.
+    """
+    waiter = asyncio.get_running_loop().create_future()
+    left = len(tasks)
+
+    def one_done(_task: object) -> None:
+        nonlocal left
+        left -= 1
+        if not left and not waiter.done():  # done already: this call was cancelled
+            waiter.set_result(None)
+
+    for task in tasks:
+        task.add_done_callback(one_done)
+    await waiter
 
 
 async def _cancel_and_wait(tasks: list[asyncio.Task[None]]) -> None:

@@ -197,3 +197,26 @@ def test_an_interrupt_from_a_loop_callback_still_cleans_the_batch_up() -> None:
     assert sorted(probe.cancelled) == ["b0", "b1", "b2"]
     assert probe.finished == []
     _next_invocation_is_clean(probe)
+
+
+def test_a_cancelled_invocation_cancels_and_awaits_every_worker() -> None:
+    """The call itself cancelled (a deadline around it): no worker outlives it."""
+    probe = _Probe("never", asyncio.CancelledError())
+
+    errors: list[dict[str, Any]] = []
+
+    async def main() -> None:
+        asyncio.get_running_loop().set_exception_handler(lambda _loop, ctx: errors.append(ctx))
+        call = asyncio.ensure_future(sqs._run_async(_event(6), probe, 3))
+        await asyncio.sleep(0.01)  # three records in flight
+        call.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await call
+        assert {t for t in asyncio.all_tasks() if t is not asyncio.current_task()} == set()
+        assert sorted(probe.cancelled) == ["b0", "b1", "b2"]
+        await asyncio.sleep(0.06)  # nothing left to finish later, nothing to call back
+        assert probe.finished == []
+
+    asyncio.run(main())
+    assert probe.started == ["b0", "b1", "b2"]
+    assert errors == []  # no callback failed once the call was gone
