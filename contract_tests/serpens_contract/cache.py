@@ -192,9 +192,12 @@ def _containing_itself(size: int) -> list[Any]:
     return value
 
 
-def _nested(depth: int) -> list[Any]:
-    """A list nested *depth* levels deep (past any recursion limit JSON encoders have)."""
-    value: list[Any] = []
+def _nested(depth: int, *bottom: Any) -> list[Any]:
+    """A list nested *depth* levels deep (past any recursion limit JSON encoders have).
+
+    The innermost list holds *bottom* (nothing by default).
+    """
+    value: list[Any] = list(bottom)
     for _ in range(depth):
         value = [value]
     return value
@@ -324,6 +327,7 @@ class _CacheTests:
             pytest.param(
                 _records_with({"ok": {4: "x"}}, beside=uuid.UUID(int=1)), id="int-key-beside-uuids"
             ),
+            pytest.param(_nested(250, {5: "x"}), id="int-dict-key-250-levels-down"),
             pytest.param(float("nan"), id="nan"),
             pytest.param([float("inf")], id="inf"),
             pytest.param({"when": b"bytes"}, id="bytes"),
