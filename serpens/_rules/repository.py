@@ -172,6 +172,18 @@ def _length(column_type: Any) -> int | None:
     return None
 
 
+def _plain_types(column: ColumnInfo) -> frozenset[type]:
+    """The exact types of the values *column* accepts with no further check, ``None``'s too.
+
+    Its accepted types, except a zone-aware column's ``datetime`` (its zone is checked);
+    none for an ``Enum`` column (its values are mapped) or a type the rules do not know.
+    """
+    if column.accepts is None or column.choices is not None:
+        return frozenset()
+    kinds = {t for t in column.accepts if not (t is dt.datetime and column.aware_datetime)}
+    return frozenset((*kinds, type(None)))
+
+
 def _written_as_is(column: ColumnInfo) -> tuple[frozenset[type], int | None]:
     """The value types *column* stores with no check, and the limit of an unchecked ``str``.
 
@@ -264,6 +276,12 @@ class ModelInfo:
         and the length an exact ``str`` may have unchecked."""
         self._targets: dict[tuple[str, ...], tuple[str, ...]] = {}  # conflict_on -> unique set
         self._within: dict[tuple[str, ...], tuple[tuple[str, ...], ...]] = {}  # see unique_within
+        self._plain: dict[str, frozenset[type]] = {
+            c.key: _plain_types(c) for c in self.columns.values()
+        }
+        """Per column, the exact value types :meth:`ColumnInfo.check_value` accepts as they
+        are (``None`` included): a filter or key of one of them needs no further check."""
+        self._pk_plain = self._plain[self.pk[0]] if len(self.pk) == 1 else frozenset()
         self._orders: dict[str | None, tuple[OrderTerm | RawOrder, ...]] = {}  # order_by -> terms
         version_col = mapper.version_id_col
         self.version: str | None = (
@@ -312,6 +330,9 @@ class ModelInfo:
         An ``Enum`` column's value comes back as what it stands for (``"RED"`` as
         ``Color.RED``), so every backend compares the same thing.
         """
+        plain = self._plain
+        if all(type(value) in plain.get(key, ()) for key, value in filters.items()):
+            return dict(filters)  # known columns, values of their own types: nothing to map
         self.check_fields(filters, "filter")
         out = dict(filters)
         for key, value in filters.items():
@@ -323,6 +344,8 @@ class ModelInfo:
 
     def ident(self, ident: object) -> tuple[object, ...]:
         """Return the primary-key tuple for *ident* (a scalar, or a tuple for composite keys)."""
+        if type(ident) in self._pk_plain:
+            return (ident,)  # one key column, a value of its own type
         values = tuple(ident) if isinstance(ident, tuple | list) else (ident,)
         if len(values) != len(self.pk):
             raise _bad(f"bad primary key for {self.name}", "ident", f"expected {self.pk}")
