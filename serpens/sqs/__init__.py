@@ -591,8 +591,10 @@ async def _all_done(tasks: list[asyncio.Task[None]]) -> None:
     also builds the done and pending sets and removes its callbacks afterwards, which
     costs as much as running ten no-op records.
     """
-    waiter = asyncio.get_running_loop().create_future()
     left = len(tasks)
+    if not left:
+        return
+    waiter = asyncio.get_running_loop().create_future()
 
     def one_done(_task: object) -> None:
         nonlocal left

@@ -220,3 +220,15 @@ def test_a_cancelled_invocation_cancels_and_awaits_every_worker() -> None:
     asyncio.run(main())
     assert probe.started == ["b0", "b1", "b2"]
     assert errors == []  # no callback failed once the call was gone
+
+
+def test_waiting_for_workers_returns_once_all_are_done_even_none() -> None:
+    async def main() -> list[bool]:
+        await asyncio.wait_for(sqs._all_done([]), 1)  # no worker: nothing to wait for
+        loop = asyncio.get_running_loop()
+        tasks = [loop.create_task(asyncio.sleep(delay)) for delay in (0, 0.02, 0.01)]
+        await asyncio.sleep(0.005)  # the first is done before the wait starts
+        await asyncio.wait_for(sqs._all_done(tasks), 1)
+        return [task.done() for task in tasks]
+
+    assert asyncio.run(main()) == [True, True, True]
