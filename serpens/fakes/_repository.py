@@ -357,29 +357,36 @@ class InMemoryRepository(RepositoryOutage, Generic[T]):
         Objects this unit of work inserted are forgotten; the others are refreshed from
         the committed rows (a ``Session`` expires them and reloads on access).
         """
+        self._discard(forget=False)
+
+    def close(self) -> None:
+        """Roll back and forget every object, as ``session.close()`` does; reusable after."""
+        self._discard(forget=True)
+        self._identity.clear()
+        self._keys.clear()
+        self._snapshot.clear()
+
+    def _discard(self, *, forget: bool) -> None:
+        """:meth:`rollback`, in one pass over the objects; *forget* detaches every one."""
         self._rows.discard()
         self._pending.clear()
         changed = self._dirty._modified  # noqa: SLF001 - changed but not flushed
         stored = self._rows.base.rows
+        snapshot = self._snapshot
+        state_of = self._instance_state
         for key, obj in builtins.list(self._identity.items()):
             row = stored.get(key)
-            state = self._instance_state(obj)
+            state = state_of(obj)
             if row is None:
                 state._instance_dict = _no_identity_map  # noqa: SLF001
                 self._keys.pop(state, None)
-                del self._identity[key], self._snapshot[key]
-            elif self._snapshot[key] is not row or state in changed:
+                del self._identity[key], snapshot[key]
+                continue
+            if snapshot[key] is not row or state in changed:
                 self._sync(obj, row, refresh=True)
+            if forget:
+                state._instance_dict = _no_identity_map  # noqa: SLF001
         changed.clear()
-
-    def close(self) -> None:
-        """Roll back and forget every object, as ``session.close()`` does; reusable after."""
-        self.rollback()
-        for obj in self._identity.values():
-            self._instance_state(obj)._instance_dict = _no_identity_map  # noqa: SLF001
-        self._identity.clear()
-        self._keys.clear()
-        self._snapshot.clear()
 
     # -- writes --------------------------------------------------------------------------
     def _flush(self, extra: Sequence[T] = ()) -> None:

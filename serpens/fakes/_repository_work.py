@@ -159,7 +159,9 @@ class PendingRows:
                 if unique == self.info.pk:
                     row = self.get(values)
                 else:
-                    pk = self.index(unique).get(values)
+                    # nothing written here yet: the committed index as it is, no merged view
+                    index = self.index(unique) if self.writes else self.base.index(unique)
+                    pk = index.get(values)
                     row = None if pk is None else self.get(pk)
                 return row if row is not None and _matches(row, filters) else None
         return False
