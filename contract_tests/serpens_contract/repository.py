@@ -303,6 +303,20 @@ class RepositoryContract(ContractSuite):
         assert pairs.get_by(code="c", label="y") is None
         assert pairs.get_by(code="d", label=None) is None
 
+    def test_get_by_a_unique_column_and_another_that_differs_finds_nothing(
+        self, db: RepositoryDatabase
+    ) -> None:
+        """Every filter must match: the unique column finding its row is not enough."""
+        products: Any = db.repository(Product)
+        products.add(Product(sku="a", name="x"))
+        assert products.get_by(sku="a", name="x").sku == "a"
+        assert products.get_by(sku="a", name="y") is None  # a write pending here
+        assert products.get_by(sku="a", name=None) is None
+        db.commit(products)
+        theirs: Any = db.repository(Product)
+        assert theirs.get_by(sku="a", name="y") is None  # nothing written there yet
+        assert theirs.get_by(sku="a", name="x").sku == "a"
+
     def test_mutable_values_are_never_shared_between_units_of_work(
         self, db: RepositoryDatabase
     ) -> None:
@@ -1127,6 +1141,33 @@ class RepositoryContract(ContractSuite):
         theirs: Any = db.repository(Product)
         assert _skus(theirs.list(order_by="sku")) == ["gone", "kept"]
         assert theirs.get_by(sku="kept").name is None
+
+    def test_rollback_refreshes_every_loaded_object_and_keeps_tracking_it(
+        self, db: RepositoryDatabase
+    ) -> None:
+        """A rollback refreshes every loaded object and keeps it in the unit of work.
+
+        Objects loaded before it show the committed row, whatever the order they joined
+        the unit of work in, and a change made after it is written by the next commit.
+        """
+        setup: Any = db.repository(Product)
+        setup.bulk_add([Product(sku="a", name="old"), Product(sku="b", name="old")])
+        db.commit(setup)
+        db.close_unit_of_work(setup)
+        mine: Any = db.repository(Product)
+        mine.add(Product(sku="new"))  # joined first; the rollback drops it
+        a, b = mine.get_by(sku="a"), mine.get_by(sku="b")
+        a.name = b.name = "changed"
+        mine.flush()
+        db.rollback(mine)
+        # read back through the repository: an async session loads nothing on attribute access
+        assert (mine.get_by(sku="a"), mine.get_by(sku="b")) == (a, b)
+        assert (a.name, b.name) == ("old", "old")
+        assert mine.get_by(sku="new") is None
+        a.name = "after"
+        db.commit(mine)
+        theirs: Any = db.repository(Product)
+        assert (theirs.get_by(sku="a").name, theirs.get_by(sku="b").name) == ("after", "old")
 
     def test_closing_without_commit_discards_uncommitted_writes(
         self, db: RepositoryDatabase
