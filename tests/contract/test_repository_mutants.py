@@ -102,7 +102,7 @@ class {name}(InMemoryRepository):
     "rollback_keeps_the_writes": (
         """
 class {name}(InMemoryRepository):
-    def rollback(self):
+    def _discard(self, *, forget):  # what rollback() and close() both run
         self._flush()
         self._rows.publish()
 """,
