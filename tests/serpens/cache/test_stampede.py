@@ -14,9 +14,13 @@ import pytest
 from redis import asyncio as aioredis
 
 from serpens.cache import redis_cached_get_or_set, redis_init
-from serpens_redis import AsyncRedisCache, RedisCache
+from serpens_redis import AsyncRedisCache, PoolSettings, RedisCache
 
 pytestmark = pytest.mark.redis
+
+# Several clients connect at once while the suite runs in parallel: these tests are about
+# one fill per key, not deadlines, so a loaded machine's slow connect must not fail them.
+PATIENT = PoolSettings(connect_timeout=5.0, socket_timeout=5.0)
 
 WORKER = textwrap.dedent(
     """
@@ -101,7 +105,10 @@ async def test_concurrent_misses_in_one_process_call_the_factory_once(
 async def test_independent_clients_share_one_fill_through_the_redis_lock(
     redis_url: str, prefix: str
 ) -> None:
-    caches = [AsyncRedisCache.from_url(redis_url, prefix=prefix, fail_open=False) for _ in range(3)]
+    caches = [
+        AsyncRedisCache.from_url(redis_url, prefix=prefix, fail_open=False, pool=PATIENT)
+        for _ in range(3)
+    ]
     calls: list[int] = []
 
     async def factory() -> str:
@@ -121,7 +128,10 @@ async def test_independent_clients_share_one_fill_through_the_redis_lock(
 
 
 def test_sync_clients_in_threads_share_one_fill(redis_url: str, prefix: str) -> None:
-    caches = [RedisCache.from_url(redis_url, prefix=prefix, fail_open=False) for _ in range(3)]
+    caches = [
+        RedisCache.from_url(redis_url, prefix=prefix, fail_open=False, pool=PATIENT)
+        for _ in range(3)
+    ]
     calls: list[int] = []
     results: list[object] = []
     barrier = threading.Barrier(9)

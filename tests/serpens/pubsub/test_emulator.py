@@ -92,10 +92,16 @@ class TestStatusCodes:
 class TestDelivery:
     def test_pull_waits_for_a_message_published_meanwhile(self, clients: Clients) -> None:
         topic, subscription = clients.topic_and_subscription()
-        threading.Timer(0.2, lambda: clients.publisher.publish(topic, b"late")).start()
+        futures: list[Any] = []
+        threading.Timer(
+            0.2, lambda: futures.append(clients.publisher.publish(topic, b"late"))
+        ).start()
         (got,) = clients.pull(subscription)
         assert got.message.data == b"late"
         assert got.message.publish_time.year >= 2024
+        # the publisher's commit thread may still be answering (or retrying) the publish:
+        # it must be done before the fixture closes its channel
+        assert futures[0].result(timeout=5)
 
     def test_only_messages_published_after_the_subscription_are_delivered(
         self, clients: Clients
