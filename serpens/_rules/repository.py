@@ -187,17 +187,13 @@ def _plain_types(column: ColumnInfo) -> frozenset[type]:
 def _written_as_is(column: ColumnInfo) -> tuple[frozenset[type], int | None]:
     """The value types *column* stores with no check, and the limit of an unchecked ``str``.
 
-    The types are the accepted ones, unbounded and zone-free; an exact ``str`` no longer
-    than the limit needs no check either (``None``: no such limit).
+    Its :func:`_plain_types`, but a bounded column's ``str`` (its length is checked); an
+    exact ``str`` no longer than the limit needs no check either (``None``: no such limit).
     """
-    if column.accepts is None or column.choices is not None:
-        return frozenset(), None  # a type the rules do not know: its length is still checked
-    as_is = frozenset(
-        t
-        for t in column.accepts
-        if not (t is str and column.length) and not (t is dt.datetime and column.aware_datetime)
-    )
-    return as_is, column.length if str in column.accepts else None
+    plain = _plain_types(column)
+    if str not in plain or not column.length:
+        return plain, None
+    return plain - {str}, column.length
 
 
 _SQL_TYPES: dict[type, bool] = {}
@@ -565,13 +561,9 @@ class ModelInfo:
             column = self.columns.get(key)
             if column is None or column.accepts is None:
                 continue
-            exact = _EXACT_TYPES.get(column.accepts)
-            if exact is None:
-                exact = _EXACT_TYPES[column.accepts] = frozenset((*column.accepts, type(None)))
-            if not column.aware_datetime and column.choices is None:
-                found = kinds[key] = set(map(type, column_values))
-                if found <= exact:
-                    continue
+            found = kinds[key] = set(map(type, column_values))
+            if found <= self._plain[key]:  # no zone-aware datetime, no Enum name to check
+                continue
             for i, value in enumerate(column_values):
                 column.check_value(value, f"rows[{i}].{key}")
         return kinds
@@ -667,7 +659,6 @@ class ModelInfo:
         return decoded
 
 
-_EXACT_TYPES: dict[tuple[type, ...], frozenset[type]] = {}
 _STR_OR_NONE = frozenset((str, type(None)))
 
 MAX_CURSOR_LENGTH = 65536

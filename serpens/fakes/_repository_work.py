@@ -104,10 +104,17 @@ class PendingRows:
     def last_id(self, value: int) -> None:
         self.base.last_id = value
 
-    def index(self, unique: tuple[str, ...]) -> _MergedIndex:
-        """The unique index of *unique* as this unit of work sees it."""
+    def index(self, unique: tuple[str, ...]) -> _MergedIndex | dict[Key, Key]:
+        """The unique index of *unique* as this unit of work sees it.
+
+        Until this unit of work writes, that is the committed index itself (no view to
+        build); a view merging its own rows is built, and kept current, from the first
+        write on.
+        """
         merged = self._views.get(unique)
         if merged is None:
+            if not self.writes:
+                return self.base.index(unique)
             mine = self._indexes[unique] = {}
             for pk, row in self.writes.items():
                 values = tuple(row[k] for k in unique)
@@ -159,9 +166,7 @@ class PendingRows:
                 if unique == self.info.pk:
                     row = self.get(values)
                 else:
-                    # nothing written here yet: the committed index as it is, no merged view
-                    index = self.index(unique) if self.writes else self.base.index(unique)
-                    pk = index.get(values)
+                    pk = self.index(unique).get(values)
                     row = None if pk is None else self.get(pk)
                 return row if row is not None and _matches(row, filters) else None
         return False
