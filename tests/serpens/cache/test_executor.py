@@ -27,7 +27,9 @@ pytestmark = pytest.mark.redis
 @pytest.fixture
 async def client(own_redis: RedisServer) -> AsyncIterator[aioredis.Redis]:
     own_redis.start()
-    client = plain_async_client(async_pool(own_redis.url, PoolSettings(socket_timeout=5)))
+    client = plain_async_client(
+        async_pool(own_redis.url, PoolSettings(socket_timeout=5, connect_timeout=5))
+    )
     yield client
     await client.aclose(close_connection_pool=True)
 
@@ -35,7 +37,9 @@ async def client(own_redis: RedisServer) -> AsyncIterator[aioredis.Redis]:
 @pytest.fixture
 def sync_client(own_redis: RedisServer) -> Iterator[redis.Redis]:
     own_redis.start()
-    client = redis.Redis(connection_pool=sync_pool(own_redis.url, PoolSettings(socket_timeout=5)))
+    client = redis.Redis(
+        connection_pool=sync_pool(own_redis.url, PoolSettings(socket_timeout=5, connect_timeout=5))
+    )
     yield client
     client.close()
     client.connection_pool.disconnect()
