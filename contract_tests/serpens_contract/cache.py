@@ -407,6 +407,12 @@ class _CacheTests:
         assert cache.get_or_set("k", factory) is None
         assert len(calls) == 2
 
+    def test_get_or_set_over_a_stored_null_calls_the_factory(self, cache: Cache) -> None:
+        """A stored JSON ``null`` is a miss for ``get_or_set`` too: the factory fills it."""
+        cache.set("k", None)
+        assert cache.get_or_set("k", lambda: "made", ttl=60) == "made"
+        assert cache.get("k") == "made"
+
     def test_get_or_set_propagates_factory_errors_and_stores_nothing(self, cache: Cache) -> None:
         def factory() -> JSONValue:
             raise LookupError("upstream is down")
@@ -433,6 +439,26 @@ class _CacheTests:
         assert mine.get("k") is None
         assert mine.get("j") is None
         assert theirs.get("k") == "theirs"
+
+    def test_clear_reads_pattern_characters_in_the_namespace_literally(
+        self, make_cache: CacheMaker
+    ) -> None:
+        r"""``clear()`` of a namespace holding ``*``, ``?``, ``[]`` or ``\`` removes only it.
+
+        A backend that deletes by key pattern must escape the namespace: ``a*`` is not
+        "every namespace that starts with a".
+        """
+        base = _namespace()
+        pairs = [("*", "x"), ("?", "y"), ("[xz]", "x"), ("\\x", "x")]
+        for mine_suffix, their_suffix in pairs:
+            mine = make_cache(base + mine_suffix)
+            theirs = make_cache(base + their_suffix)
+            mine.set("k", "mine")
+            theirs.set("k", "theirs")
+            mine.clear()
+            assert mine.get("k") is None
+            assert theirs.get("k") == "theirs", f"clear() of {base + mine_suffix!r}"
+            theirs.clear()
 
     def test_a_default_ttl_keeps_the_entry(self, cache: Cache) -> None:
         """``ttl=None`` uses the implementation's default TTL (not "expire at once")."""
@@ -800,6 +826,29 @@ class AsyncCacheContract(_CacheTests, CacheOutageCases, ContractSuite):
         ]
         assert sorted(calls) == ["a", "b", "c"]
         assert [cache.get(key) for key in "abc"] == ["value of a", "value of b", "value of c"]
+
+    @requires("fails_open")
+    def test_an_unreachable_backend_fills_each_key_with_its_own_factory(
+        self, make_unreachable_cache: CacheMaker
+    ) -> None:
+        """Fail-open: concurrent misses on different keys still get their own factory's value."""
+        view = make_unreachable_cache(_namespace())
+        assert isinstance(view, AsyncCacheView)
+        target = view.target
+
+        def factory(key: str) -> Callable[[], Awaitable[JSONValue]]:
+            async def produce() -> JSONValue:
+                await asyncio.sleep(0.05)
+                return f"value of {key}"
+
+            return produce
+
+        async def scenario() -> list[JSONValue]:
+            return await asyncio.gather(
+                *(target.get_or_set(key, factory(key), ttl=60) for key in "abc")
+            )
+
+        assert view.runner.run(scenario()) == ["value of a", "value of b", "value of c"]
 
     def test_cancelling_the_first_caller_does_not_cancel_the_fill(
         self, cache: AsyncCacheView

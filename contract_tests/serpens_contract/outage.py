@@ -45,6 +45,8 @@ from serpens_contract.capabilities import register_capability, requires
 __all__ = [
     "ALL_KINDS",
     "OUTAGE_KINDS",
+    "TRICKLE_BYTES",
+    "TRICKLE_EVERY",
     "CacheOutageCases",
     "DocumentOutageCases",
     "FakeOutages",
@@ -60,11 +62,16 @@ __all__ = [
     "proxy_outage",
 ]
 
-OutageKind = Literal["refused", "frozen", "reset"]
+OutageKind = Literal["refused", "frozen", "reset", "trickled"]
 """``refused``: the port is closed; ``frozen``: connections are accepted and never answered;
-``reset``: every open and new connection is reset (TCP RST)."""
+``reset``: every open and new connection is reset (TCP RST); ``trickled``: answers arrive a
+byte at a time, each read well within a read timeout, the whole far past any deadline
+(the HTTP suite's case: a call must end by its total deadline, not by a per-read one)."""
 
-OUTAGE_KINDS: tuple[OutageKind, ...] = ("refused", "frozen", "reset")
+OUTAGE_KINDS: tuple[OutageKind, ...] = ("refused", "frozen", "reset", "trickled")
+
+TRICKLE_BYTES, TRICKLE_EVERY = 1, 0.05
+"""A trickled backend forwards 1 byte every 50 ms: a 150-byte HTTP head takes 7.5 s."""
 
 OutageHook = Callable[[OutageKind], AbstractContextManager[object]]
 """``kind -> context manager``: the backend is down in that way inside the ``with`` block."""
@@ -109,7 +116,10 @@ class OutageCapabilities:
         )
 
 
-ALL_KINDS: frozenset[OutageKind] = frozenset(OUTAGE_KINDS)
+ALL_KINDS: frozenset[OutageKind] = frozenset({"refused", "frozen", "reset"})
+"""The connection faults every suite's outage cases inject. The HTTP suite also has a
+``trickled`` case, which its cells declare with ``ALL_KINDS | {"trickled"}``."""
+_TIMING_OUT: frozenset[OutageKind] = frozenset({"frozen", "trickled"})
 
 
 def _injects(kind: OutageKind) -> Callable[[OutageCapabilities | None], bool]:
@@ -163,8 +173,9 @@ _F = TypeVar("_F", bound=_Switchable)
 class FakeOutages:
     """The outage hook of a cell of fakes: every tracked fake is down at once.
 
-    ``"frozen"`` maps to ``outage(timeout=True)`` (``BackendTimeoutError``), the other
-    kinds to ``outage()`` (``BackendUnavailableError``).
+    ``"frozen"`` and ``"trickled"`` map to ``outage(timeout=True)``
+    (``BackendTimeoutError``), the other kinds to ``outage()``
+    (``BackendUnavailableError``).
     """
 
     def __init__(self) -> None:
@@ -180,7 +191,7 @@ class FakeOutages:
         """Every tracked fake is in outage inside the block."""
         fakes = list(self._fakes)
         for fake in fakes:
-            fake.start_outage(timeout=kind == "frozen")
+            fake.start_outage(timeout=kind in _TIMING_OUT)
         try:
             yield
         finally:
@@ -195,6 +206,10 @@ class _FaultSwitch(Protocol):
 
     def reset(self) -> AbstractContextManager[object]: ...
 
+    def trickle(
+        self, nbytes: int, every: float, *, direction: Literal["both", "upstream", "downstream"]
+    ) -> AbstractContextManager[object]: ...
+
 
 def proxy_outage(proxy: _FaultSwitch) -> OutageHook:
     """The outage hook of an adapter cell built on a :class:`serpens.testing.FaultProxy`."""
@@ -202,12 +217,13 @@ def proxy_outage(proxy: _FaultSwitch) -> OutageHook:
         "refused": proxy.refuse,
         "frozen": proxy.freeze,
         "reset": proxy.reset,
+        "trickled": lambda: proxy.trickle(TRICKLE_BYTES, TRICKLE_EVERY, direction="downstream"),
     }
     return lambda kind: faults[kind]()
 
 
 def _expected(kind: OutageKind) -> type[BackendError]:
-    return BackendTimeoutError if kind == "frozen" else BackendUnavailableError
+    return BackendTimeoutError if kind in _TIMING_OUT else BackendUnavailableError
 
 
 class _Probe:
@@ -707,6 +723,17 @@ class HttpOutageCases(_OutageCases):
     ) -> None:
         """Requests raise BackendUnavailableError in time; then they succeed again."""
         await self._strict(client, url, outage, "reset")
+
+    @requires("strict_outage", "outage_trickled")
+    async def test_a_trickling_backend_raises_timeout_by_the_deadline(
+        self, client: Any, url: Callable[[str], str], outage: OutageHook
+    ) -> None:
+        """Requests raise BackendTimeoutError at their timeout; then they succeed again.
+
+        The server answers a byte at a time, each within any read timeout: only a deadline
+        on the whole request ends it.
+        """
+        await self._strict(client, url, outage, "trickled")
 
 
 # ---------------------------------------------------------------------- rate limit

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import socket
 from collections.abc import Iterator
+from typing import Any
 
+import httpx
 import pytest
 
 from serpens.fakes import InMemoryHttpClient
@@ -13,11 +15,14 @@ from serpens_contract.http import HttpClientContract, HttpTarget, scenario_app
 from serpens_contract.outage import (
     ALL_KINDS,
     FakeOutages,
+    HttpOutageCases,
     OutageCapabilities,
     OutageHook,
+    OutageKind,
     proxy_outage,
 )
-from serpens_httpx import HttpxHttpClient
+from serpens_httpx import HttpxHttpClient, HttpxResponse
+from serpens_httpx._errors import translate_errors
 
 
 @pytest.fixture(name="scenario_server", scope="module")
@@ -35,8 +40,12 @@ def _refused_url() -> str:
     return f"http://127.0.0.1:{port}/echo"
 
 
+# every fault, the trickled server too: a request ends by its total deadline
+HTTP_KINDS: frozenset[OutageKind] = ALL_KINDS | {"trickled"}
+
+
 class TestInMemoryHttpClient(HttpClientContract):
-    outage_capabilities = OutageCapabilities(kinds=ALL_KINDS, deadline=0.0)
+    outage_capabilities = OutageCapabilities(kinds=HTTP_KINDS, deadline=0.0)
 
     @pytest.fixture
     def http_target(self, fake_outages: FakeOutages) -> HttpTarget:
@@ -65,7 +74,7 @@ def _http_proxy(scenario_server: str) -> Iterator[FaultProxy]:
 
 class TestHttpxHttpClient(HttpClientContract):
     # the outage cases pass timeout=0.5 per request: a total deadline in this adapter
-    outage_capabilities = OutageCapabilities(kinds=ALL_KINDS, deadline=0.5)
+    outage_capabilities = OutageCapabilities(kinds=HTTP_KINDS, deadline=0.5)
 
     @pytest.fixture
     def http_target(
@@ -240,3 +249,30 @@ def test_the_suite_catches_each_mutant_fake(
         "TestNoDefaultHeaders",
         "TestKeepsAuthorization",
     }
+
+
+class _PerOperationTimeoutsOnly(HttpxHttpClient):
+    """A mutant adapter: httpx's connect, read and write timeouts, no total deadline."""
+
+    async def request(
+        self, method: str, url: str, *, timeout: float | None = None, **kwargs: Any
+    ) -> HttpxResponse:
+        with translate_errors(method, url):
+            return HttpxResponse(await self.client.request(method, url, timeout=timeout, **kwargs))
+
+
+class _TrickleCell(HttpOutageCases):
+    outage_capabilities = OutageCapabilities(kinds=HTTP_KINDS, deadline=0.5)
+
+
+async def test_the_trickle_case_fails_an_adapter_with_per_read_timeouts_only(
+    http_proxy: FaultProxy, scenario_server: str
+) -> None:
+    """Each read of a trickled answer comes within httpx's read timeout: only a deadline on
+    the whole request ends it, and the suite's trickle case fails an adapter without one."""
+    base = http_proxy.url_for(scenario_server)
+    async with _PerOperationTimeoutsOnly(httpx.AsyncClient(timeout=0.5)) as client:
+        with pytest.raises(pytest.fail.Exception, match="still blocked"):
+            await _TrickleCell().test_a_trickling_backend_raises_timeout_by_the_deadline(
+                client, lambda path: base + path, proxy_outage(http_proxy)
+            )

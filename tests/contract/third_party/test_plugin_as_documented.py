@@ -105,4 +105,7 @@ def test_the_suite_fails_an_acme_cache_that_clears_every_namespace(
         for report in result.reprec.getreports("pytest_runtest_logreport")  # type: ignore[attr-defined]
         if report.failed
     }
-    assert failed == {"test_clear_removes_only_this_namespace"}
+    assert failed == {
+        "test_clear_removes_only_this_namespace",
+        "test_clear_reads_pattern_characters_in_the_namespace_literally",
+    }
