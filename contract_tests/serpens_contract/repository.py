@@ -382,6 +382,26 @@ class RepositoryContract(ContractSuite):
             db.commit(fresh)
         assert _skus(db.repository(Product).list()) == ["a", "ok0", "ok1", "ok2", "ok3", "ok4"]
 
+    def test_a_conflict_right_after_a_commit_leaves_the_loaded_objects_loaded(
+        self, db: RepositoryDatabase
+    ) -> None:
+        """A failed write right after a commit undoes only itself: loaded objects stay loaded.
+
+        The unit of work still holds its objects after the commit (on an async session
+        an expired attribute could not even be read); they can be changed and committed.
+        """
+        repo: Any = db.repository(Product)
+        kept = repo.add(Product(sku="a", name="old"))
+        db.commit(repo)
+        with pytest.raises(ConflictError):
+            repo.add(Product(sku="a"))
+        assert (kept.sku, kept.name) == ("a", "old")
+        kept.name = "changed"
+        repo.flush()
+        db.commit(repo)
+        fresh: Any = db.repository(Product)
+        assert fresh.get(kept.id).name == "changed"
+
     def test_bulk_add_is_all_or_nothing_and_keeps_input_order(self, products: Any) -> None:
         batch = [Product(sku="c"), Product(sku="a"), Product(sku="b")]
         assert products.bulk_add(batch) == batch
