@@ -13,6 +13,7 @@ import re
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from typing import Any, ClassVar
+from urllib.parse import quote
 
 import pytest
 
@@ -30,6 +31,7 @@ from serpens.errors import (
     BackendUnavailableError,
     HTTPStatusError,
     SerializationError,
+    ValidationError,
 )
 from serpens.fakes import InMemoryHttpClient
 from serpens.ports import HttpClient
@@ -470,6 +472,21 @@ class HttpClientContract(HttpOutageCases, ContractSuite):
         assert echo["method"] == "POST"
         assert json.loads(bytes.fromhex(echo["body"])) == {"x": 1}
         assert echo["query"] == "z=1"
+
+    async def test_a_url_that_is_not_http_or_names_no_host_is_a_validation_error(
+        self, client: HttpClient, url: Any
+    ) -> None:
+        """``ftp:``, ``mailto:``, ``http:///path``, a redirect there: ValidationError.
+
+        httpx sends nothing to such a URL, so no connection error can stand for it.
+        """
+        for bad in ("ftp://localhost/echo", "mailto:someone@example.com", "http:///echo"):
+            with pytest.raises(ValidationError):
+                await client.get(bad)
+        target = quote("ftp://localhost/echo", safe="")
+        with pytest.raises(ValidationError):
+            await client.get(url(f"/redirect/302?to={target}"), follow_redirects=True)
+        assert (await client.get(url("/echo/after"))).status_code == 200
 
     async def test_a_redirect_loop_is_a_backend_error(self, client: HttpClient, url: Any) -> None:
         with pytest.raises(BackendError):

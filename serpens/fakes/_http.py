@@ -16,7 +16,13 @@ from typing import Any, Self
 from urllib.parse import quote, urlencode, urljoin, urlsplit, urlunsplit
 
 from serpens._rules.http import HttpVerbs
-from serpens.errors import BackendError, BackendTimeoutError, BackendUnavailableError, mask_url
+from serpens.errors import (
+    BackendError,
+    BackendTimeoutError,
+    BackendUnavailableError,
+    ValidationError,
+    mask_url,
+)
 from serpens.fakes._asgi import ASGIApp, call_asgi
 from serpens.fakes._http_types import (
     CaseInsensitiveHeaders,
@@ -90,6 +96,17 @@ def _query_value(value: str | float | bool | None) -> str:
     return "" if value is None else str(value)
 
 
+def _check_url(method: str, url: str) -> None:
+    """An absolute ``http``/``https`` URL naming a host, else ``ValidationError``.
+
+    httpx refuses anything else before any I/O (``UnsupportedProtocol``), redirect
+    targets included, and the adapter raises ``ValidationError`` for it.
+    """
+    parts = urlsplit(url)
+    if parts.scheme not in {"http", "https"} or not parts.hostname:
+        raise ValidationError(f"{method.upper()} {mask_url(url)}: invalid URL")
+
+
 class InMemoryHttpClient(OutageSwitch, HttpVerbs[InMemoryResponse]):
     """An ``HttpClient`` whose requests are served by an in-process ASGI app or callable.
 
@@ -159,6 +176,8 @@ class InMemoryHttpClient(OutageSwitch, HttpVerbs[InMemoryResponse]):
         """Send a request to the app and return its response (see ``HttpClient``)."""
         if self._closed:
             raise BackendUnavailableError("the HTTP client is closed")
+        full = self._url(url, params)
+        _check_url(method, full)
         self._check_outage()
         given = list((headers or {}).items())
         names = {name.lower() for name, _ in given}
@@ -167,7 +186,6 @@ class InMemoryHttpClient(OutageSwitch, HttpVerbs[InMemoryResponse]):
         if json is not None:
             body = compact_json(json)
             pairs.append(("content-type", "application/json"))
-        full = self._url(url, params)
         limit = self._timeout if timeout is None else timeout
         try:
             async with asyncio.timeout(limit):
@@ -189,6 +207,7 @@ class InMemoryHttpClient(OutageSwitch, HttpVerbs[InMemoryResponse]):
             if not follow or response.status_code not in _REDIRECTS or location is None:
                 return response
             target = urljoin(url, location)
+            _check_url(method, target)
             code = response.status_code
             # as httpx (and browsers): 302 and 303 make anything but HEAD a GET, 301 a POST
             became_get = method not in {"GET", "HEAD"} and (

@@ -78,7 +78,9 @@ class HttpClient(Protocol):
       :class:`~serpens.errors.BackendUnavailableError`, a redirect loop
       :class:`~serpens.errors.BackendError`, ``raise_for_status()``
       :class:`~serpens.errors.HTTPStatusError` (URL masked), ``json()`` of a non-JSON
-      body :class:`~serpens.errors.SerializationError`. A bare ``httpx.AsyncClient``
+      body :class:`~serpens.errors.SerializationError`, a URL (or a followed redirect's
+      target) whose scheme is not ``http`` or ``https`` or that names no host
+      :class:`~serpens.errors.ValidationError`, before any I/O. A bare ``httpx.AsyncClient``
       also satisfies this protocol but raises httpx's own exceptions.
     """
 

@@ -174,6 +174,15 @@ class RaisesFor3xx(InMemoryHttpClient):
         return response
 
 
+class RefusesBadUrls(InMemoryHttpClient):
+    # an ftp: or host-less URL answered like an unreachable host, not as bad input
+    async def request(self, method, url, **kwargs):
+        parts = __import__("urllib.parse").parse.urlsplit(url)
+        if parts.scheme and (parts.scheme not in ("http", "https") or not parts.hostname):
+            raise __import__("serpens.errors").errors.BackendUnavailableError("refused")
+        return await super().request(method, url, **kwargs)
+
+
 class TestFollowsByDefault(HttpClientContract):
     @pytest.fixture
     def http_target(self):
@@ -222,6 +231,12 @@ class TestKeepsAuthorization(HttpClientContract):
         return target(KeepsAuthorization)
 
 
+class TestRefusesBadUrls(HttpClientContract):
+    @pytest.fixture
+    def http_target(self):
+        return target(RefusesBadUrls)
+
+
 class TestGenuineFake(HttpClientContract):
     @pytest.fixture
     def http_target(self):
@@ -248,6 +263,7 @@ def test_the_suite_catches_each_mutant_fake(
         "TestHeadWithBody",
         "TestNoDefaultHeaders",
         "TestKeepsAuthorization",
+        "TestRefusesBadUrls",
     }
 
 
