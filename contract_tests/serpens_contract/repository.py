@@ -808,6 +808,14 @@ class RepositoryContract(ContractSuite):
         with pytest.raises(ValidationError):
             products.seek(order_by="price")  # nullable: no keyset
 
+    def test_seek_refuses_a_limit_outside_one_to_the_page_maximum(self, products: Any) -> None:
+        """``limit`` is an integer in ``1..1000`` (``MAX_PAGE_SIZE``), as ``paginate``'s size."""
+        self._seed(products)
+        for bad in (0, -1, 1001, 2.5, "2", True):
+            with pytest.raises(ValidationError):
+                products.seek(limit=bad)
+        assert len(products.seek(limit=1000).items) == 5
+
     def test_page_sizes_default_to_50_and_a_last_full_page_has_no_cursor(
         self, products: Any
     ) -> None:
