@@ -447,6 +447,16 @@ class HttpClientContract(HttpOutageCases, ContractSuite):
         response = await client.get(url("/redirect/302?to=/echo"))
         assert response.status_code == 302
         assert response.headers["location"] == "/echo"
+        direct = await client.request("GET", url("/redirect/302?to=/echo"))
+        assert direct.status_code == 302  # request() itself defaults to not following
+
+    async def test_a_redirect_status_without_location_is_returned_even_when_following(
+        self, client: HttpClient, url: Any
+    ) -> None:
+        """A 3xx without ``Location`` has nowhere to go: it is the response, as in httpx."""
+        for code in (301, 302, 307):
+            response = await client.get(url(f"/status/{code}"), follow_redirects=True)
+            assert (response.status_code, response.text) == (code, f"status {code}")
 
     @pytest.mark.parametrize(("code", "method"), [(301, "GET"), (302, "GET"), (303, "GET")])
     async def test_followed_301_302_303_turn_a_post_into_a_get_without_body(

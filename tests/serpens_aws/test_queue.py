@@ -234,3 +234,34 @@ class TestPostgresQueue:
             PostgresQueue(engine, "q").send("x")
         assert "secret" not in str(caught.value)
         engine.dispose()
+
+
+# Real SQS answers a change of visibility on a deleted message with InvalidParameterValue
+# naming the ReceiptHandle; moto answers with another code, so the contract cells never
+# see this shape. The answer's documented form is built here (no wire call is faked).
+_GONE = (
+    "Value AQEB... for parameter ReceiptHandle is invalid. Reason: Message does not exist "
+    "or is not available for visibility timeout change."
+)
+
+
+@pytest.mark.parametrize(
+    ("code", "message", "refused"),
+    [
+        ("InvalidParameterValue", _GONE, True),
+        ("InvalidParameterValue", "Value 50000 for parameter VisibilityTimeout is invalid.", False),
+        ("ReceiptHandleIsInvalid", "The input receipt handle (ReceiptHandle) is invalid.", False),
+        ("InvalidParameterValue", "", False),
+    ],
+)
+def test_only_sqs_answer_about_a_receipt_counts_as_a_message_not_in_flight(
+    code: str, message: str, refused: bool
+) -> None:
+    from botocore.exceptions import ClientError  # noqa: PLC0415
+
+    from serpens_aws._queue import _receipt_refused  # noqa: PLC0415 - the rule under test
+
+    error = ClientError({"Error": {"Code": code, "Message": message}}, "ChangeMessageVisibility")
+    assert _receipt_refused(error) is refused
+    bare = ClientError({}, "ChangeMessageVisibility")  # no Error at all
+    assert _receipt_refused(bare) is False
