@@ -13,6 +13,7 @@ from redis.backoff import NoBackoff
 
 from serpens import _apm, _tracing
 from serpens.errors import ConfigurationError, mask_url
+from serpens_redis._deadline import DEADLINES
 
 __all__ = [
     "PoolSettings",
@@ -241,17 +242,30 @@ class _Spans:
 
 
 def sync_executor(client: redis.Redis) -> Callable[..., Any]:
-    """Sync twin of :func:`async_executor`."""
+    """Sync twin of :func:`async_executor`.
+
+    redis-py's sync connections bound each socket read, its asyncio ones the whole
+    reply; here each command of a plain pooled client must end within the connection's
+    ``socket_timeout`` as a whole (:mod:`serpens_redis._deadline`), so a trickling
+    server cannot hold it longer. A client of another kind keeps its own timeouts.
+    """
     if type(client) is not redis.Redis or client.connection is not None:
         return client.execute_command
     pool = client.connection_pool
 
     def execute(*args: Any) -> Any:
         conn = pool.get_connection()
+        DEADLINES.start(conn)  # the whole command, not each read (see _deadline)
         try:
             conn.send_command(*args)  # type: ignore[no-untyped-call]
             return conn.read_response()
+        except (redis.ConnectionError, OSError) as exc:
+            if DEADLINES.finish(conn):
+                limit = conn.socket_timeout
+                raise redis.TimeoutError(f"no whole reply within {limit:g} s") from exc
+            raise
         finally:
+            DEADLINES.finish(conn)
             pool.release(conn)
 
     spans = _Spans.of(pool.connection_kwargs, sync=True)

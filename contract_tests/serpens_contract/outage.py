@@ -66,7 +66,7 @@ OutageKind = Literal["refused", "frozen", "reset", "trickled"]
 """``refused``: the port is closed; ``frozen``: connections are accepted and never answered;
 ``reset``: every open and new connection is reset (TCP RST); ``trickled``: answers arrive a
 byte at a time, each read well within a read timeout, the whole far past any deadline
-(the HTTP suite's case: a call must end by its total deadline, not by a per-read one)."""
+(the HTTP and cache suites' case: a call must end by its deadline, not by a per-read one)."""
 
 OUTAGE_KINDS: tuple[OutageKind, ...] = ("refused", "frozen", "reset", "trickled")
 
@@ -117,8 +117,8 @@ class OutageCapabilities:
 
 
 ALL_KINDS: frozenset[OutageKind] = frozenset({"refused", "frozen", "reset"})
-"""The connection faults every suite's outage cases inject. The HTTP suite also has a
-``trickled`` case, which its cells declare with ``ALL_KINDS | {"trickled"}``."""
+"""The connection faults every suite's outage cases inject. The HTTP and cache suites
+also have a ``trickled`` case, which their cells declare with ``ALL_KINDS | {"trickled"}``."""
 _TIMING_OUT: frozenset[OutageKind] = frozenset({"frozen", "trickled"})
 
 
@@ -454,6 +454,27 @@ class CacheOutageCases(_OutageCases):
         Fail-open: reads miss, writes do nothing, nothing raises, in time. Both recover.
         """
         self._case(make_cache, outage, "reset")
+
+    @requires("outage_trickled")
+    def test_a_trickling_backend_ends_a_read_by_its_deadline(
+        self, make_cache: Callable[[str], Any], outage: OutageHook
+    ) -> None:
+        """A large entry trickled back a byte at a time: ``get`` ends within its deadline.
+
+        Strict: it raises BackendTimeoutError; fail-open: it misses. Each read gets data
+        well within a read timeout, so only a deadline on the whole call ends it. The
+        entry reads whole again once the backend is back.
+        """
+        capabilities = self.outage_capabilities
+        cache = make_cache(_ns())
+        big = "x" * 2000  # 100 s at one byte every 50 ms
+        cache.set("big", big)
+        with _down(outage, "trickled", capabilities) as probe:
+            if capabilities.mode == "fail_open":
+                assert probe.returns("get", lambda: cache.get("big")) is None
+            else:
+                probe.raises("get", lambda: cache.get("big"))
+        _recovers(lambda: cache.get("big") == big, capabilities, "get of the large entry")
 
 
 # --------------------------------------------------------------------------- queue

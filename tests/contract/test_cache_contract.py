@@ -25,6 +25,7 @@ from serpens_contract.outage import (
     FakeOutages,
     OutageCapabilities,
     OutageHook,
+    OutageKind,
     proxy_outage,
 )
 from serpens_redis import AsyncRedisCache, PoolSettings, RedisCache
@@ -38,11 +39,13 @@ FAIL_OPEN_REDIS = CacheCapabilities(
 # PoolSettings' 0.5 s socket timeouts (a slow answer on a loaded machine is a miss);
 # strict cells use 1 s, so that a loaded CI machine does not turn a slow answer into an
 # error in the rest of the suite.
-FAKE_STRICT = OutageCapabilities(mode="strict", kinds=ALL_KINDS, deadline=0.0)
-FAKE_FAIL_OPEN = OutageCapabilities(mode="fail_open", kinds=ALL_KINDS, deadline=0.0)
-REDIS_STRICT = OutageCapabilities(mode="strict", kinds=ALL_KINDS, deadline=1.0)
+# every fault, a trickling server too: a read ends by its deadline, not by each recv's
+KINDS: frozenset[OutageKind] = ALL_KINDS | {"trickled"}
+FAKE_STRICT = OutageCapabilities(mode="strict", kinds=KINDS, deadline=0.0)
+FAKE_FAIL_OPEN = OutageCapabilities(mode="fail_open", kinds=KINDS, deadline=0.0)
+REDIS_STRICT = OutageCapabilities(mode="strict", kinds=KINDS, deadline=1.0)
 STRICT_POOL = PoolSettings(socket_timeout=1.0, connect_timeout=1.0)
-REDIS_FAIL_OPEN = OutageCapabilities(mode="fail_open", kinds=ALL_KINDS, deadline=0.5)
+REDIS_FAIL_OPEN = OutageCapabilities(mode="fail_open", kinds=KINDS, deadline=0.5)
 
 
 def _unreachable_url() -> str:

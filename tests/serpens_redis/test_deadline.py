@@ -1,0 +1,105 @@
+"""A sync Redis command ends by its socket timeout as a whole, even when Redis trickles.
+
+redis-py's sync client bounds each socket read, so a reply arriving a byte every 50 ms
+never trips a 0.5 s ``socket_timeout``; the asyncio client bounds the whole read. The
+sync executor (what ``RedisCache`` sends its commands through) now does the same.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+import uuid
+from collections.abc import Iterator
+
+import pytest
+import redis
+
+from serpens.errors import BackendTimeoutError
+from serpens.testing import FaultProxy
+from serpens_redis import PoolSettings, RedisCache
+from serpens_redis._pool import plain_sync_client, sync_executor, sync_pool
+
+pytestmark = pytest.mark.redis
+
+TIMEOUT = 0.5
+BIG = "x" * 2000  # 2 KB: 100 s at one byte every 50 ms
+
+
+@pytest.fixture(name="proxy")
+def _proxy(redis_url: str) -> Iterator[FaultProxy]:
+    host, port = redis_url.removeprefix("redis://").split("/")[0].rsplit(":", 1)
+    with FaultProxy(upstream=(host, int(port))) as proxy:
+        yield proxy
+
+
+@pytest.fixture(name="cache")
+def _cache(proxy: FaultProxy, redis_url: str) -> Iterator[RedisCache]:
+    settings = PoolSettings(socket_timeout=TIMEOUT, connect_timeout=TIMEOUT)
+    cache = RedisCache.from_url(
+        proxy.url_for(redis_url), prefix=f"deadline:{uuid.uuid4().hex}", fail_open=False,
+        pool=settings,
+    )  # fmt: skip
+    yield cache
+    cache.clear()
+    cache.close()
+
+
+def test_a_trickled_reply_ends_by_the_socket_timeout(cache: RedisCache, proxy: FaultProxy) -> None:
+    cache.set("big", BIG, ttl=60)
+    with proxy.trickle(1, 0.05, direction="downstream"):
+        started = time.monotonic()
+        with pytest.raises(BackendTimeoutError):
+            cache.get("big")
+        elapsed = time.monotonic() - started
+    assert TIMEOUT <= elapsed < TIMEOUT + 0.5
+    assert cache.get("big") == BIG  # the cut connection was dropped; a new one answers
+
+
+def test_a_plain_redis_py_client_outlives_its_socket_timeout(
+    proxy: FaultProxy, redis_url: str
+) -> None:
+    """The defect the deadline fixes: per-read timeouts never fire on a trickle."""
+    client = redis.Redis.from_url(proxy.url_for(redis_url), socket_timeout=TIMEOUT)
+    key = f"deadline:{uuid.uuid4().hex}"
+    client.set(key, "x" * 40)
+    try:
+        with proxy.trickle(1, 0.05, direction="downstream"):
+            started = time.monotonic()
+            assert client.get(key) == b"x" * 40
+            assert time.monotonic() - started > 2 * TIMEOUT
+    finally:
+        client.delete(key)
+        client.close()
+
+
+def test_commands_within_their_deadline_are_never_cut(redis_url: str) -> None:
+    """Thousands of quick commands on few connections, from threads: no false timeout."""
+    settings = PoolSettings(max_connections=4, socket_timeout=TIMEOUT, connect_timeout=1.0)
+    client = plain_sync_client(sync_pool(redis_url, settings))
+    execute = sync_executor(client)
+    key = f"deadline:{uuid.uuid4().hex}"
+    errors: list[BaseException] = []
+
+    def hammer() -> None:
+        try:
+            for i in range(500):
+                execute("SET", key, i)
+                execute("GET", key)
+        except BaseException as exc:  # reported by the test thread
+            errors.append(exc)
+
+    threads = [threading.Thread(target=hammer) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    execute("DEL", key)
+    client.close()
+    assert errors == []
+
+
+def test_a_slow_reply_within_the_deadline_is_whole(cache: RedisCache, proxy: FaultProxy) -> None:
+    cache.set("small", "ok", ttl=60)  # "$4\r\n\"ok\"\r\n": 10 bytes, 0.2 s at 20 ms a byte
+    with proxy.trickle(1, 0.02, direction="downstream"):
+        assert cache.get("small") == "ok"
