@@ -12,8 +12,8 @@ from redis import asyncio as aioredis
 from redis.backoff import NoBackoff
 
 from serpens import _apm, _tracing
+from serpens._watchdog import watchdog
 from serpens.errors import ConfigurationError, mask_url
-from serpens_redis._deadline import DEADLINES
 
 __all__ = [
     "PoolSettings",
@@ -246,8 +246,10 @@ def sync_executor(client: redis.Redis) -> Callable[..., Any]:
 
     redis-py's sync connections bound each socket read, its asyncio ones the whole
     reply; here each command of a plain pooled client must end within the connection's
-    ``socket_timeout`` as a whole (:mod:`serpens_redis._deadline`), so a trickling
-    server cannot hold it longer. A client of another kind keeps its own timeouts.
+    ``socket_timeout`` as a whole (the process's :mod:`serpens._watchdog` shuts a late
+    command's socket down and the command raises ``redis.TimeoutError``), so a
+    trickling server cannot hold it longer. A client of another kind keeps its own
+    timeouts.
     """
     if type(client) is not redis.Redis or client.connection is not None:
         return client.execute_command
@@ -255,17 +257,23 @@ def sync_executor(client: redis.Redis) -> Callable[..., Any]:
 
     def execute(*args: Any) -> Any:
         conn = pool.get_connection()
-        DEADLINES.start(conn)  # the whole command, not each read (see _deadline)
         try:
-            conn.send_command(*args)  # type: ignore[no-untyped-call]
-            return conn.read_response()
-        except (redis.ConnectionError, OSError) as exc:
-            if DEADLINES.finish(conn):
-                limit = conn.socket_timeout
-                raise redis.TimeoutError(f"no whole reply within {limit:g} s") from exc
-            raise
+            limit = conn.socket_timeout
+            sock: Any = conn._sock  # noqa: SLF001 - connected by get_connection()
+            if not limit or sock is None:
+                conn.send_command(*args)  # type: ignore[no-untyped-call]
+                return conn.read_response()
+            armed = watchdog.arm(sock.fileno(), limit)  # the whole command, not each read
+            try:
+                conn.send_command(*args)  # type: ignore[no-untyped-call]
+                reply = conn.read_response()
+            except (redis.ConnectionError, OSError) as exc:
+                if watchdog.disarm(armed):
+                    raise redis.TimeoutError(f"no whole reply within {limit:g} s") from exc
+                raise
+            watchdog.disarm(armed)
+            return reply
         finally:
-            DEADLINES.finish(conn)
             pool.release(conn)
 
     spans = _Spans.of(pool.connection_kwargs, sync=True)

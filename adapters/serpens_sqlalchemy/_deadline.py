@@ -20,15 +20,12 @@ from __future__ import annotations
 
 import contextlib
 import functools
-import heapq
-import itertools
-import socket
-import threading
-import time
 from collections.abc import Callable, Iterator
 from typing import Any, Final
 
 import sqlalchemy as sa
+
+from serpens._watchdog import Watchdog, watchdog
 
 __all__ = [
     "TIMED_OUT",
@@ -58,77 +55,6 @@ def connection_socket(dbapi_connection: Any) -> int | None:
         transport = getattr(raw, "_transport", None)
     sock = transport.get_extra_info("socket") if transport is not None else None
     return None if sock is None else int(sock.fileno())
-
-
-class _Armed:
-    __slots__ = ("fd", "fired", "seconds")
-
-    def __init__(self, fd: int, seconds: float) -> None:
-        self.fd = fd
-        self.seconds = seconds
-        self.fired = False
-
-
-class Watchdog:
-    """One daemon thread that shuts down the sockets of calls past their deadline."""
-
-    def __init__(self) -> None:
-        self._cond = threading.Condition()
-        self._heap: list[tuple[float, int, _Armed]] = []
-        self._order = itertools.count()
-        self._thread: threading.Thread | None = None
-
-    def arm(self, fd: int, seconds: float) -> _Armed:
-        """Start the deadline of one call on socket *fd*; :meth:`disarm` it when it ends."""
-        armed = _Armed(fd, seconds)
-        entry = (time.monotonic() + seconds, next(self._order), armed)
-        with self._cond:
-            heapq.heappush(self._heap, entry)
-            if self._thread is None or not self._thread.is_alive():
-                self._thread = threading.Thread(
-                    target=self._run, name="serpens-db-deadline", daemon=True
-                )
-                self._thread.start()
-            elif self._heap[0] is entry:
-                self._cond.notify()
-        return armed
-
-    def disarm(self, armed: _Armed) -> bool:
-        """End a call's deadline; return whether it had fired (the socket is shut)."""
-        with self._cond:
-            fired = armed.fired
-            armed.fd = -1
-        return fired
-
-    def _run(self) -> None:
-        with self._cond:
-            while True:
-                while self._heap and self._heap[0][2].fd < 0:
-                    heapq.heappop(self._heap)  # ended in time
-                if not self._heap:
-                    self._cond.wait(60.0)
-                    if not self._heap:
-                        self._thread = None
-                        return
-                    continue
-                due, _, armed = self._heap[0]
-                left = due - time.monotonic()
-                if left > 0:
-                    self._cond.wait(left)
-                    continue
-                heapq.heappop(self._heap)
-                armed.fired = True
-                # Under the lock: the call has not ended, so its connection (and fd) is open.
-                with contextlib.suppress(OSError):
-                    sock = socket.socket(fileno=armed.fd)
-                    try:
-                        sock.shutdown(socket.SHUT_RDWR)
-                    finally:
-                        sock.detach()  # the driver owns the descriptor
-
-
-watchdog: Final = Watchdog()
-"""The process's watchdog."""
 
 
 # The deadline of the current transaction of a DBAPI connection (by id), when a session
