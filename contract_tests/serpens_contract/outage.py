@@ -66,7 +66,8 @@ OutageKind = Literal["refused", "frozen", "reset", "trickled"]
 """``refused``: the port is closed; ``frozen``: connections are accepted and never answered;
 ``reset``: every open and new connection is reset (TCP RST); ``trickled``: answers arrive a
 byte at a time, each read well within a read timeout, the whole far past any deadline
-(the HTTP and cache suites' case: a call must end by its deadline, not by a per-read one)."""
+(the HTTP, cache and queue suites' case: a call must end by its deadline, not by a
+per-read one)."""
 
 OUTAGE_KINDS: tuple[OutageKind, ...] = ("refused", "frozen", "reset", "trickled")
 
@@ -117,8 +118,9 @@ class OutageCapabilities:
 
 
 ALL_KINDS: frozenset[OutageKind] = frozenset({"refused", "frozen", "reset"})
-"""The connection faults every suite's outage cases inject. The HTTP and cache suites
-also have a ``trickled`` case, which their cells declare with ``ALL_KINDS | {"trickled"}``."""
+"""The connection faults every suite's outage cases inject. The HTTP, cache and queue
+suites also have a ``trickled`` case, which their cells declare with
+``ALL_KINDS | {"trickled"}``."""
 _TIMING_OUT: frozenset[OutageKind] = frozenset({"frozen", "trickled"})
 
 
@@ -521,6 +523,27 @@ class QueueOutageCases(_OutageCases):
     ) -> None:
         """Send and receive raise BackendUnavailableError in time; messages survive."""
         self._strict(open_queue, outage, "reset")
+
+    @requires("strict_outage", "outage_trickled")
+    def test_a_trickling_backend_ends_a_receive_by_its_deadline(
+        self, open_queue: Callable[..., Any], outage: OutageHook
+    ) -> None:
+        """A large message trickled back: receive raises BackendTimeoutError in time.
+
+        Each read gets data well within a read timeout, so only a deadline on the whole
+        call ends it. The message survives.
+        """
+        capabilities = self.outage_capabilities
+        queue = open_queue(_ns(), fifo=False)
+        big = "x" * 2000  # 100 s at one byte every 50 ms
+        queue.send(big)
+        with _down(outage, "trickled", capabilities) as probe:
+            probe.raises("receive", lambda: queue.receive(max_messages=1, visibility_timeout=1))
+
+        def delivered() -> bool:
+            return any(m.body == big for m in queue.receive(max_messages=10, visibility_timeout=30))
+
+        _recovers(delivered, capabilities, "receive of the large message")
 
 
 # ----------------------------------------------------------------------- publisher

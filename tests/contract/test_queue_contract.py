@@ -22,12 +22,18 @@ from serpens_contract.outage import (
     FakeOutages,
     OutageCapabilities,
     OutageHook,
+    OutageKind,
     proxy_outage,
 )
 from serpens_sqlalchemy import AsyncPostgresQueue, PostgresQueue
 
-FAKE_OUTAGE = OutageCapabilities(kinds=ALL_KINDS, deadline=0.0)
+# every fault, a trickling server too: a receive ends by its deadline, not by each read's
+KINDS: frozenset[OutageKind] = ALL_KINDS | {"trickled"}
+FAKE_OUTAGE = OutageCapabilities(kinds=KINDS, deadline=0.0)
 # boto3 through a FaultProxy: 0.5 s connect, 2 s read (moto on a loaded machine), one attempt.
+# Not "trickled": botocore bounds each socket read (read_timeout), not a whole call, so a
+# receive trickled back a byte every 50 ms takes minutes; no hook in botocore gives the
+# call's socket to a deadline (reported, not fixed: docs/reliability.md).
 SQS_OUTAGE = OutageCapabilities(kinds=ALL_KINDS, deadline=2.0)
 SQS_CONFIG = Config(connect_timeout=0.5, read_timeout=2.0, retries={"total_max_attempts": 1})
 
@@ -175,7 +181,7 @@ class TestPostgresQueue(QueueContract):
     # read timeout), connect_timeout the connect. The worst call on a frozen server: the
     # pool's pre-ping times out (1 s), then the reconnect does (1 s with libpq 17; libpq 16
     # and older, as psycopg2-binary 2.9.9 bundles, raise a connect_timeout under 2 s to 2 s).
-    outage_capabilities = OutageCapabilities(kinds=ALL_KINDS, deadline=3.0)
+    outage_capabilities = OutageCapabilities(kinds=KINDS, deadline=3.0)
 
     @pytest.fixture
     def outage(self, postgres_proxy: FaultProxy) -> OutageHook:
@@ -193,7 +199,7 @@ class TestAsyncPostgresQueue(AsyncQueueContract):
     # asyncpg through the proxy; each test runs its own event loop, so the engine opens a
     # connection per call (NullPool) and no pooled connection outlives its loop. Frozen:
     # a statement ends at the 1 s deadline, a connect at asyncpg's 1 s connect timeout.
-    outage_capabilities = OutageCapabilities(kinds=ALL_KINDS, deadline=1.0)
+    outage_capabilities = OutageCapabilities(kinds=KINDS, deadline=1.0)
 
     @pytest.fixture
     def outage(self, postgres_proxy: FaultProxy) -> OutageHook:
