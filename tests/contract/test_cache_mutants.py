@@ -187,43 +187,21 @@ class OneFlightForAllKeys(AsyncRedisCache):
         self._flight.run = lambda key, fill: run("every key", fill)
 
 
-def _suite(mutant):
-    class Suite(CacheContract):
+def _open(mutant, url):
+    return lambda namespace: mutant.from_url(url, prefix=f"mutant:{namespace}", fail_open=True)
+
+
+def _suite(mutant, base=CacheContract):
+    sync = base is CacheContract
+    reachable = "open_cache" if sync else "open_async_cache"
+    unreachable = "open_unreachable_cache" if sync else "open_unreachable_async_cache"
+
+    class Suite(base):
         capabilities = CacheCapabilities(clock="real", ttl_resolution=0.001, outage="fail_open")
 
-        @pytest.fixture
-        def open_cache(self):
-            return lambda namespace: mutant.from_url(
-                URL, prefix=f"mutant:{namespace}", fail_open=True
-            )
-
-        @pytest.fixture
-        def open_unreachable_cache(self):
-            url = _unreachable_url()
-            return lambda namespace: mutant.from_url(
-                url, prefix=f"mutant:{namespace}", fail_open=True
-            )
-
-    return Suite
-
-
-def _async_suite(mutant):
-    class Suite(AsyncCacheContract):
-        capabilities = CacheCapabilities(clock="real", ttl_resolution=0.001, outage="fail_open")
-
-        @pytest.fixture
-        def open_async_cache(self):
-            return lambda namespace: mutant.from_url(
-                URL, prefix=f"mutant:{namespace}", fail_open=True
-            )
-
-        @pytest.fixture
-        def open_unreachable_async_cache(self):
-            url = _unreachable_url()
-            return lambda namespace: mutant.from_url(
-                url, prefix=f"mutant:{namespace}", fail_open=True
-            )
-
+    # set under the base's own fixture names, so that they override them
+    setattr(Suite, reachable, pytest.fixture(lambda self: _open(mutant, URL)))
+    setattr(Suite, unreachable, pytest.fixture(lambda self: _open(mutant, _unreachable_url())))
     return Suite
 
 
@@ -232,8 +210,8 @@ TestDeleteNotFailOpen = _suite(DeleteNotFailOpen)
 TestGetOrSetDefaultTtl = _suite(GetOrSetDefaultTtl)
 TestClearsByRawPattern = _suite(ClearsByRawPattern)
 TestStoredNullIsAHit = _suite(StoredNullIsAHit)
-TestGenuineAsync = _async_suite(AsyncRedisCache)
-TestOneFlightForAllKeys = _async_suite(OneFlightForAllKeys)
+TestGenuineAsync = _suite(AsyncRedisCache, AsyncCacheContract)
+TestOneFlightForAllKeys = _suite(OneFlightForAllKeys, AsyncCacheContract)
 """
 
 ADAPTER_MUST_FAIL = {
