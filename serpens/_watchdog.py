@@ -27,11 +27,12 @@ __all__ = ["Watchdog", "watchdog"]
 
 
 class _Armed:
-    __slots__ = ("fd", "fired", "seconds")
+    __slots__ = ("fd", "fired", "seconds", "sock")
 
-    def __init__(self, fd: int, seconds: float) -> None:
+    def __init__(self, fd: int, seconds: float, sock: socket.socket | None) -> None:
         self.fd = fd
         self.seconds = seconds
+        self.sock = sock
         self.fired = False
 
 
@@ -44,9 +45,19 @@ class Watchdog:
         self._order = itertools.count()
         self._thread: threading.Thread | None = None
 
-    def arm(self, fd: int, seconds: float) -> _Armed:
-        """Start the deadline of one call on socket *fd*; :meth:`disarm` it when it ends."""
-        armed = _Armed(fd, seconds)
+    def arm(self, fd: int | socket.socket, seconds: float) -> _Armed:
+        """Start the deadline of one call on a socket; :meth:`disarm` it when it ends.
+
+        Give the socket object when the caller has it: a driver that closes the socket
+        itself (its own read timeout) may do so before :meth:`disarm`, and a descriptor
+        number could by then belong to another connection; a closed socket object
+        shuts nothing down. A bare descriptor is for drivers that expose only that (and
+        close it only after the call returns).
+        """
+        if isinstance(fd, socket.socket):
+            armed = _Armed(fd.fileno(), seconds, fd)
+        else:
+            armed = _Armed(fd, seconds, None)
         entry = (time.monotonic() + seconds, next(self._order), armed)
         with self._cond:
             heapq.heappush(self._heap, entry)
@@ -84,6 +95,10 @@ class Watchdog:
                     continue
                 heapq.heappop(self._heap)
                 armed.fired = True
+                if armed.sock is not None:  # a closed socket object raises OSError: no harm
+                    with contextlib.suppress(OSError):
+                        armed.sock.shutdown(socket.SHUT_RDWR)
+                    continue
                 # Under the lock: the call has not ended, so its connection (and fd) is open.
                 with contextlib.suppress(OSError):
                     sock = socket.socket(fileno=armed.fd)

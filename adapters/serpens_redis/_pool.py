@@ -263,12 +263,12 @@ def sync_executor(client: redis.Redis) -> Callable[..., Any]:
             if not limit or sock is None:
                 conn.send_command(*args)  # type: ignore[no-untyped-call]
                 return conn.read_response()
-            armed = watchdog.arm(sock.fileno(), limit)  # the whole command, not each read
+            armed = watchdog.arm(sock, limit)  # the whole command, not each read
             try:
                 conn.send_command(*args)  # type: ignore[no-untyped-call]
                 reply = conn.read_response()
-            except (redis.ConnectionError, OSError) as exc:
-                if watchdog.disarm(armed):
+            except BaseException as exc:  # disarmed on every way out
+                if watchdog.disarm(armed) and isinstance(exc, redis.ConnectionError | OSError):
                     raise redis.TimeoutError(f"no whole reply within {limit:g} s") from exc
                 raise
             watchdog.disarm(armed)

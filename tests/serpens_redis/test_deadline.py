@@ -15,6 +15,7 @@ from collections.abc import Iterator
 import pytest
 import redis
 
+from serpens._watchdog import watchdog
 from serpens.errors import BackendTimeoutError
 from serpens.testing import FaultProxy
 from serpens_redis import PoolSettings, RedisCache
@@ -103,3 +104,25 @@ def test_a_slow_reply_within_the_deadline_is_whole(cache: RedisCache, proxy: Fau
     cache.set("small", "ok", ttl=60)  # "$4\r\n\"ok\"\r\n": 10 bytes, 0.2 s at 20 ms a byte
     with proxy.trickle(1, 0.02, direction="downstream"):
         assert cache.get("small") == "ok"
+
+
+def test_a_command_cut_by_its_own_read_timeout_leaves_nothing_armed(redis_url: str) -> None:
+    """Every way out of a command disarms its deadline: a frozen server's read timeout too.
+
+    A deadline left armed would later shut down whatever socket took over its descriptor.
+    """
+    settings = PoolSettings(socket_timeout=0.3, connect_timeout=1.0)
+    client = plain_sync_client(sync_pool(redis_url, settings))
+    execute = sync_executor(client)
+    admin = redis.Redis.from_url(redis_url)
+    try:
+        execute("PING")  # a pooled, connected connection
+        admin.execute_command("CLIENT", "PAUSE", 800, "ALL")
+        with pytest.raises(redis.TimeoutError):
+            execute("GET", f"deadline:{uuid.uuid4().hex}")
+        armed = [entry[2] for entry in watchdog._heap]  # what is still armed
+        assert all(entry.fd < 0 for entry in armed), "a deadline outlived its command"
+    finally:
+        time.sleep(0.8)  # the pause ends
+        admin.close()
+        client.close()
