@@ -21,7 +21,7 @@ class ContractSuite:
         contract: the port's name (``"cache"``); keys the capability registry and the report.
         capabilities: the port's capability dataclass describing honest differences.
         known_divergences: test name -> reason; each becomes a strict xfail, reported.
-            serpens' own adapters keep this empty.
+            serpens' own adapters declare one: the SQS cells' trickled receive.
         backend: what the implementation runs on, for the capability report's rows
             (``"in-process"`` by default); a cell that learns its server's version only at
             run time overrides the :meth:`contract_backend` fixture instead.
