@@ -260,18 +260,18 @@ def sync_executor(client: redis.Redis) -> Callable[..., Any]:
         try:
             limit = conn.socket_timeout
             sock: Any = conn._sock  # noqa: SLF001 - connected by get_connection()
-            if not limit or sock is None:
-                conn.send_command(*args)  # type: ignore[no-untyped-call]
-                return conn.read_response()
-            armed = watchdog.arm(sock, limit)  # the whole command, not each read
+            # the whole command, not each read; disarmed on every way out, before release
+            armed = watchdog.arm(sock, limit) if limit and sock is not None else None
             try:
                 conn.send_command(*args)  # type: ignore[no-untyped-call]
                 reply = conn.read_response()
-            except BaseException as exc:  # disarmed on every way out
-                if watchdog.disarm(armed) and isinstance(exc, redis.ConnectionError | OSError):
+            except BaseException as exc:
+                cut = armed is not None and watchdog.disarm(armed)  # disarm first, always
+                if cut and isinstance(exc, redis.ConnectionError | OSError):
                     raise redis.TimeoutError(f"no whole reply within {limit:g} s") from exc
                 raise
-            watchdog.disarm(armed)
+            if armed is not None:
+                watchdog.disarm(armed)
             return reply
         finally:
             pool.release(conn)
