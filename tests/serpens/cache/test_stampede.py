@@ -26,13 +26,19 @@ WORKER = textwrap.dedent(
     """
     import asyncio, signal, sys, time
     from redis import asyncio as aioredis
-    from serpens_redis import AsyncRedisCache
+    from serpens_redis import AsyncRedisCache, PoolSettings
 
     url, prefix, mode = sys.argv[1:4]
     signal.alarm(30)  # never outlive the test that started it, whatever happens to the test
+    # a short lock only where a test kills the holder and waits for the takeover; racing
+    # workers on a loaded machine keep a long one (a late renewal is not what they test)
+    lock_ttl = 0.3 if mode == "hang" else 10.0
+    patient = PoolSettings(connect_timeout=5.0, socket_timeout=5.0)
 
     async def main():
-        cache = AsyncRedisCache.from_url(url, prefix=prefix, lock_ttl=0.3, fail_open=False)
+        cache = AsyncRedisCache.from_url(
+            url, prefix=prefix, lock_ttl=lock_ttl, fail_open=False, pool=patient
+        )
         raw = aioredis.Redis.from_url(url)
         print("ready", flush=True)
         while not await raw.exists(f"{prefix}:go"):
