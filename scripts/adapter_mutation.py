@@ -109,11 +109,14 @@ def _mutants(source: str, name: str, contexts: dict[int, set[str]]) -> Iterator[
         except SyntaxError:
             continue
         where = positions[mutation.original_node]
-        function = getattr(
-            getattr(mutation.contained_by_top_level_function, "name", None), "value", ""
-        )
+        defining = mutation.contained_by_top_level_function
+        function = getattr(getattr(defining, "name", None), "value", "")
+        first, last = where.start.line, where.end.line
+        if isinstance(defining, cst.FunctionDef) and last < positions[defining.body].start.line:
+            # a default value: evaluated once at import, it counts for every call
+            first, last = positions[defining].start.line, positions[defining].end.line
         covering: set[str] = set()
-        for line in range(where.start.line, where.end.line + 1):
+        for line in range(first, last + 1):
             covering |= contexts.get(line, set())
         tests = ("*",) if not function else _test_names(covering)  # module level: every test
         yield (

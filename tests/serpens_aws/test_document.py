@@ -1,0 +1,52 @@
+"""DynamoDBDocumentStore over a table some other process created.
+
+The contract cells create their tables through the store under test, which then knows
+each table's key schema without asking. A service more often opens tables that Terraform
+or another deployment made: the store reads the key schema and key types once
+(``DescribeTable``) and must enforce them as for its own tables.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+import pytest
+
+from serpens.errors import NotFoundError, ValidationError
+from serpens_aws import DynamoDBDocumentStore
+
+pytestmark = pytest.mark.usefixtures("moto_endpoint")
+
+
+@pytest.fixture
+def table() -> str:
+    name = f"t{uuid.uuid4().hex[:12]}"
+    creator = DynamoDBDocumentStore()
+    creator.create_table(name, "user", "at", partition_type=int, sort_type=int)
+    creator.put(name, {"user": 7, "at": 10, "v": "ten"})
+    creator.put(name, {"user": 7, "at": 2, "v": "two"})
+    return name
+
+
+def test_a_store_reads_the_key_schema_of_a_table_it_did_not_create(table: str) -> None:
+    reader = DynamoDBDocumentStore()
+    assert reader.get(table, {"user": 7, "at": 10}) == {"user": 7, "at": 10, "v": "ten"}
+    assert [item["v"] for item in reader.query(table, 7)] == ["two", "ten"]
+    assert reader.delete(table, {"user": 7, "at": 2}) is True
+    with pytest.raises(ValidationError, match="missing key attribute 'at'"):  # the sort key
+        reader.get(table, {"user": 7})
+
+
+@pytest.mark.parametrize(
+    "key",
+    [{"user": "7", "at": 10}, {"user": 7, "at": "10"}, {"user": True, "at": 10}],
+    ids=["str-partition", "str-sort", "bool-partition"],
+)
+def test_key_types_read_from_the_table_are_enforced(table: str, key: dict[str, object]) -> None:
+    with pytest.raises(ValidationError):
+        DynamoDBDocumentStore().get(table, key)  # type: ignore[arg-type]
+
+
+def test_a_table_that_does_not_exist_is_not_found() -> None:
+    with pytest.raises(NotFoundError, match="does not exist"):
+        DynamoDBDocumentStore().get(f"t{uuid.uuid4().hex[:12]}", {"id": "x"})
