@@ -5,7 +5,10 @@ and the shared rules (``scripts/mutation.py``); an adapter's tests need its serv
 script borrows mutmut's mutation operators, applies one mutant at a time to a copy of
 the adapter package put first on ``PYTHONPATH``, and runs, on the real servers the
 harness starts, only the tests that execute the mutated line (taken from one run under
-``coverage`` with a context per test). String literals (messages) are not mutated.
+``coverage`` with a context per test). A line that runs only on other threads
+(``asyncio.to_thread``, an SDK's workers: coverage names no test there) and a default
+value (evaluated at import) count for every test that runs their function, or for every
+selected test. String literals (messages) are not mutated.
 
     python scripts/adapter_mutation.py serpens_redis/_async_cache.py
         tests/contract/test_cache_contract.py -k "TestAsyncRedisCache"   # (one line)
@@ -81,7 +84,8 @@ def _contexts(module: Path, pytest_args: Sequence[str], scratch: Path) -> dict[i
     lines: dict[int, set[str]] = {}
     for info in json.loads(report.read_text(encoding="utf-8"))["files"].values():
         for line, contexts in info.get("contexts", {}).items():
-            lines.setdefault(int(line), set()).update(c for c in contexts if c)
+            # "" is code run outside any test's thread (asyncio.to_thread, an SDK's worker)
+            lines.setdefault(int(line), set()).update(contexts)
     return lines
 
 
@@ -118,7 +122,10 @@ def _mutants(source: str, name: str, contexts: dict[int, set[str]]) -> Iterator[
         covering: set[str] = set()
         for line in range(first, last + 1):
             covering |= contexts.get(line, set())
-        tests = ("*",) if not function else _test_names(covering)  # module level: every test
+        if not function or covering == {""}:  # module level, or run on another thread only
+            tests: tuple[str, ...] = ("*",) if covering or not function else ()
+        else:
+            tests = _test_names(covering - {""})
         yield (
             Mutant(
                 number,

@@ -83,6 +83,25 @@ async def test_an_outage_fails_the_publish_without_blocking_the_loop_or_duplicat
     )
 
 
+async def test_a_publish_rides_out_an_outage_shorter_than_its_timeout(
+    outage: tuple[InProcessPubSubEmulator, EmulatorRig, str],
+) -> None:
+    """Transient errors are retried until the publish timeout, not raised at once."""
+    emulator, rig, topic = outage
+    async with AsyncPublisher(timeout=10) as publisher:
+        await publisher.publish(topic, "before")
+        emulator.stop()
+        pending = asyncio.ensure_future(publisher.publish(topic, "during"))
+        await asyncio.sleep(0.5)
+        assert not pending.done()  # still retrying: a refused connection is transient
+        emulator.start()  # same port, same state
+        during = await asyncio.wait_for(pending, 15)
+
+    got = rig.read(topic, 2)
+    assert sorted(m.data for m in got) == [b"before", b"during"]
+    assert during in {m.message_id for m in got}
+
+
 def test_the_sync_helper_reports_the_outage_and_recovers(
     outage: tuple[InProcessPubSubEmulator, EmulatorRig, str],
 ) -> None:
