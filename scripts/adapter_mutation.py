@@ -122,10 +122,9 @@ def _mutants(source: str, name: str, contexts: dict[int, set[str]]) -> Iterator[
         covering: set[str] = set()
         for line in range(first, last + 1):
             covering |= contexts.get(line, set())
-        if not function or covering == {""}:  # module level, or run on another thread only
-            tests: tuple[str, ...] = ("*",) if covering or not function else ()
-        else:
-            tests = _test_names(covering - {""})
+        # module level, or run on other threads only: every selected test
+        only_elsewhere = not function or covering == {""}
+        tests = ("*",) if only_elsewhere else _test_names(covering - {""})
         yield (
             Mutant(
                 number,

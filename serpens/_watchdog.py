@@ -45,7 +45,7 @@ class Watchdog:
         self._order = itertools.count()
         self._thread: threading.Thread | None = None
 
-    def arm(self, fd: int | socket.socket, seconds: float) -> _Armed:
+    def arm(self, target: socket.socket | int, seconds: float) -> _Armed:
         """Start the deadline of one call on a socket; :meth:`disarm` it when it ends.
 
         Give the socket object when the caller has it: a driver that closes the socket
@@ -54,10 +54,10 @@ class Watchdog:
         shuts nothing down. A bare descriptor is for drivers that expose only that (and
         close it only after the call returns).
         """
-        if isinstance(fd, socket.socket):
-            armed = _Armed(fd.fileno(), seconds, fd)
+        if isinstance(target, socket.socket):
+            armed = _Armed(target.fileno(), seconds, target)
         else:
-            armed = _Armed(fd, seconds, None)
+            armed = _Armed(target, seconds, None)
         entry = (time.monotonic() + seconds, next(self._order), armed)
         with self._cond:
             heapq.heappush(self._heap, entry)
