@@ -3,7 +3,9 @@
 Every adapter runs through a :class:`serpens.testing.FaultProxy` in front of a real server,
 configured as in the contract cells (0.5 s Redis socket timeouts, boto3 with a 1 s read
 timeout and one attempt, a 1 s Pub/Sub publish timeout, ``timeout=0.5`` HTTP requests).
-Per port and fault (``refused``, ``frozen``, ``reset``): calls/s and p99 latency of one caller while
+Per port and fault (``refused``, ``frozen``, ``reset``, and ``trickled``: the answers
+come back one byte every 50 ms, each read in time, so only a deadline on the whole
+answer ends a call): calls/s and p99 latency of one caller while
 the backend is down (the baseline is the configured deadline: every call should end
 within it), then the seconds from ``heal()`` to the first successful call. Informative
 rows, except p99, whose target is the deadline plus 0.5 s.
@@ -23,16 +25,15 @@ from urllib.parse import urlsplit
 from bench._common import Result, note_server, print_table, scaled
 
 CALLS = scaled(20, minimum=3)
-FAULTS = ("refused", "frozen", "reset")
+FAULTS = ("refused", "frozen", "reset", "trickled")
 
 Call = Callable[[], object]
 
 
 def _fault(proxy: Any, fault: str) -> contextlib.AbstractContextManager[object]:
-    switch: contextlib.AbstractContextManager[object] = getattr(
-        proxy, {"refused": "refuse", "frozen": "freeze", "reset": "reset"}[fault]
-    )()
-    return switch
+    from serpens_contract.outage import proxy_outage  # noqa: PLC0415 - keep import cheap for --help
+
+    return proxy_outage(proxy)(fault)  # type: ignore[arg-type]
 
 
 def _down(call: Call, seconds_cap: float) -> tuple[float, float]:

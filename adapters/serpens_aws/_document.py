@@ -29,6 +29,7 @@ from serpens.errors import (
     ValidationError,
 )
 from serpens.ports import Item, KeyValue
+from serpens_aws._deadline import bound
 from serpens_aws._errors import translate_errors
 
 if TYPE_CHECKING:
@@ -87,7 +88,9 @@ class DynamoDBDocumentStore:
     ``query`` follows DynamoDB's 1 MB pages (``LastEvaluatedKey``) until it has every
     item or ``limit`` of them. A client the store builds itself waits at most 2 s to
     connect and 5 s to read per attempt, not botocore's 60 s; botocore's retries apply on
-    top (``AWS_RETRY_MODE``, ``AWS_MAX_ATTEMPTS``).
+    top (``AWS_RETRY_MODE``, ``AWS_MAX_ATTEMPTS``). Each attempt's whole answer must
+    arrive within the client's read timeout (a client passed in too), so an endpoint
+    trickling its answer cannot hold a call past it.
     """
 
     _serializer: ClassVar[TypeSerializer] = TypeSerializer()
@@ -100,6 +103,8 @@ class DynamoDBDocumentStore:
         endpoint_url: str | None = None,
         region_name: str | None = None,
     ) -> None:
+        if client is not None:
+            bound(client)
         self._client = client
         self._endpoint_url = endpoint_url
         self._region_name = region_name
@@ -112,12 +117,14 @@ class DynamoDBDocumentStore:
         if self._client is None:
             with self._lock:
                 if self._client is None:
-                    self._client = boto3.client(
+                    client = boto3.client(
                         "dynamodb",
                         endpoint_url=self._endpoint_url,
                         region_name=self._region_name,
                         config=_CLIENT_CONFIG,
                     )
+                    bound(client)
+                    self._client = client
         return self._client
 
     def create_table(

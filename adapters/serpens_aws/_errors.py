@@ -28,6 +28,7 @@ from serpens.errors import (
     ConfigurationError,
     SerpensError,
 )
+from serpens_aws._deadline import CALL, Call
 
 __all__ = ["COMMON_CODES", "translate", "translate_errors"]
 
@@ -106,7 +107,13 @@ def translate_errors(
     codes: Mapping[str, type[SerpensError]],
     messages: Mapping[str, str] | None = None,
 ) -> Iterator[None]:
-    """Raise the serpens error for a botocore failure while doing *what* (see :func:`translate`)."""
+    """Raise the serpens error for a botocore failure while doing *what* (see :func:`translate`).
+
+    The block is one adapter call: on a client :func:`~serpens_aws._deadline.bound`
+    prepared, each attempt's response must arrive whole within its read timeout.
+    """
+    call = Call()
+    token = CALL.set(call)
     try:
         yield
     except Exception as exc:
@@ -114,3 +121,6 @@ def translate_errors(
         if mapped is None:
             raise
         raise mapped from exc
+    finally:
+        call.end()
+        CALL.reset(token)

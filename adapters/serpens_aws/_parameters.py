@@ -4,10 +4,11 @@ Both read configuration, usually while a process starts, so the client an adapte
 for itself waits a bounded time instead of botocore's 60 s: a 2 s connect and a 5 s read
 timeout per attempt. botocore's retries apply on top, as ``AWS_RETRY_MODE`` and
 ``AWS_MAX_ATTEMPTS`` set them (standard mode: three attempts), so an endpoint that
-accepts and never answers ends in about three read timeouts plus back-off, with
-:class:`~serpens.errors.BackendTimeoutError`. ``config=`` is merged over these
-defaults; a ready ``client=`` keeps its own configuration (passing both is a
-:class:`~serpens.errors.ConfigurationError`).
+accepts and never answers, or trickles its answer, ends in about three read timeouts
+plus back-off, with :class:`~serpens.errors.BackendTimeoutError` (each attempt's whole
+answer must arrive within the read timeout, whoever built the client). ``config=`` is
+merged over these defaults; a ready ``client=`` keeps its own configuration (passing
+both is a :class:`~serpens.errors.ConfigurationError`).
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ import boto3
 from botocore.config import Config
 
 from serpens.errors import ConfigurationError, NotFoundError, ValidationError
+from serpens_aws._deadline import bound
 from serpens_aws._errors import translate_errors
 
 if TYPE_CHECKING:
@@ -50,6 +52,8 @@ class _LazyClient:
                 f"{service}: config= applies to the client the adapter builds; "
                 "configure the client you pass instead"
             )
+        if client is not None:
+            bound(client)
         self._service = service
         self._client = client
         self._endpoint_url = endpoint_url
@@ -60,9 +64,11 @@ class _LazyClient:
         if self._client is None:
             with self._lock:
                 if self._client is None:
-                    self._client = boto3.client(  # type: ignore[call-overload]
+                    client = boto3.client(  # type: ignore[call-overload]
                         self._service, endpoint_url=self._endpoint_url, config=self._config
                     )
+                    bound(client)
+                    self._client = client
         return self._client
 
 

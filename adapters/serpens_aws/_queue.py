@@ -27,6 +27,7 @@ from serpens._rules.queue import (
 )
 from serpens.errors import NotFoundError, SerpensError, ValidationError
 from serpens.ports import Message
+from serpens_aws._deadline import bound
 from serpens_aws._errors import translate_errors
 
 if TYPE_CHECKING:
@@ -161,7 +162,9 @@ class SQSQueue:
     A client the queue builds itself waits at most 2 s to connect and 25 s to read per
     attempt (the longest long poll, 20 s, plus 5 s), not botocore's 60 s; botocore's
     retries apply on top (``AWS_RETRY_MODE``, ``AWS_MAX_ATTEMPTS``). Pass a configured
-    client for other deadlines.
+    client for other deadlines. Each attempt's whole answer must arrive within the
+    client's read timeout (a client passed in too), so an endpoint trickling its answer
+    cannot hold a call past it.
     """
 
     def __init__(
@@ -175,6 +178,8 @@ class SQSQueue:
         self.queue_url = queue_url
         self.fifo = queue_url.endswith(".fifo")
         self._content_based_dedup = content_based_dedup
+        if client is not None:
+            bound(client)
         self._client = client
         self._endpoint_url = endpoint_url
         self._lock = threading.Lock()
@@ -195,9 +200,11 @@ class SQSQueue:
             with self._lock:
                 if self._client is None:
                     with _translate(self._what):
-                        self._client = boto3.client(
+                        client = boto3.client(
                             "sqs", endpoint_url=self._endpoint_url, config=_CLIENT_CONFIG
                         )
+                    bound(client)
+                    self._client = client
         return self._client
 
     def send(

@@ -118,9 +118,9 @@ class OutageCapabilities:
 
 
 ALL_KINDS: frozenset[OutageKind] = frozenset({"refused", "frozen", "reset"})
-"""The connection faults every suite's outage cases inject. The HTTP, cache and queue
-suites also have a ``trickled`` case, which their cells declare with
-``ALL_KINDS | {"trickled"}``."""
+"""The connection faults every suite's outage cases inject. The HTTP, cache, queue,
+document, parameter and secret suites also have a ``trickled`` case, which their cells
+declare with ``ALL_KINDS | {"trickled"}``."""
 _TIMING_OUT: frozenset[OutageKind] = frozenset({"frozen", "trickled"})
 
 
@@ -608,9 +608,9 @@ class DocumentOutageCases(_OutageCases):
         with _down(outage, kind, capabilities) as probe:
             probe.raises("get", lambda: store.get(people, {"id": "kept"}))
             probe.raises("put", lambda: store.put(people, {"id": "new", "name": "Bo"}))
-            if kind != "frozen":  # frozen, each call waits its deadline: one read, one write
+            if kind not in _TIMING_OUT:  # each call waits its deadline: one read, one write
                 probe.raises("delete", lambda: store.delete(people, {"id": "kept"}))
-        if kind != "frozen":  # a frozen write may still land once the backend thaws
+        if kind not in _TIMING_OUT:  # a late write may still land once the backend thaws
             _recovers(
                 lambda: store.get(people, {"id": "kept"}) == {"id": "kept", "name": "Ana"},
                 capabilities,
@@ -641,6 +641,17 @@ class DocumentOutageCases(_OutageCases):
     ) -> None:
         """get, put and delete raise BackendUnavailableError in time; then it recovers."""
         self._strict(tables, outage, "reset")
+
+    @requires("strict_outage", "outage_trickled")
+    def test_a_trickling_backend_ends_each_call_by_its_deadline(
+        self, tables: Any, outage: OutageHook
+    ) -> None:
+        """Answers trickled back: get and put raise BackendTimeoutError in time.
+
+        Each read gets data well within a read timeout, so only a deadline on the whole
+        answer ends a call (a cut answer must not parse as a short one). It recovers.
+        """
+        self._strict(tables, outage, "trickled")
 
 
 # ---------------------------------------------------------------------- parameters
@@ -673,6 +684,17 @@ class _StoreOutageCases(_OutageCases):
         """Reads raise BackendUnavailableError in time; then they return what was stored."""
         self._strict(rig, base, outage, "reset")
 
+    @requires("strict_outage", "outage_trickled")
+    def test_a_trickling_backend_ends_a_read_by_its_deadline(
+        self, rig: Any, base: str, outage: OutageHook
+    ) -> None:
+        """An answer trickled back: a read raises BackendTimeoutError in time.
+
+        Never a short answer (a missing parameter or secret); then reads return what was
+        stored.
+        """
+        self._strict(rig, base, outage, "trickled")
+
 
 class ParametersOutageCases(_StoreOutageCases):
     """Outage cases of ``ParameterStoreContract`` (fixture ``rig``; names under ``base``).
@@ -690,7 +712,7 @@ class ParametersOutageCases(_StoreOutageCases):
         names = [*kept, f"{base}/missing"]
         with _down(outage, kind, capabilities) as probe:
             probe.raises("get_parameters", lambda: rig.store.get_parameters(names))
-            if kind != "frozen":  # frozen, each call waits its deadline: one call
+            if kind not in _TIMING_OUT:  # each call waits its deadline: one call
                 probe.raises(
                     "get_parameters_by_path", lambda: rig.store.get_parameters_by_path(base)
                 )
@@ -716,7 +738,7 @@ class SecretsOutageCases(_StoreOutageCases):
         arn = rig.put(f"{base}/db", "hunter2")
         with _down(outage, kind, capabilities) as probe:
             probe.raises("get_secret", lambda: rig.store.get_secret(f"{base}/db"))
-            if kind != "frozen":  # frozen, each call waits its deadline: one call
+            if kind not in _TIMING_OUT:  # each call waits its deadline: one call
                 probe.raises("get_secret (missing)", lambda: rig.store.get_secret(f"{base}/no"))
         _recovers(
             lambda: rig.store.get_secret(f"{base}/db") == "hunter2",

@@ -14,7 +14,7 @@ from serpens_contract import (
 )
 from serpens_contract.outage import ALL_KINDS, FakeOutages, OutageCapabilities
 
-OUTAGE = OutageCapabilities(kinds=ALL_KINDS, deadline=0.0, recovery=0.3)
+OUTAGE = OutageCapabilities(kinds=ALL_KINDS | {"trickled"}, deadline=0.0, recovery=0.3)
 
 
 @pytest.fixture
@@ -55,7 +55,11 @@ REFUSED_AND_RESET = [
     "test_a_refused_backend_raises_unavailable_in_time",
     "test_a_reset_backend_raises_unavailable_in_time",
 ]
-EVERY_OUTAGE = [*REFUSED_AND_RESET, "test_a_frozen_backend_raises_timeout_in_time"]
+EVERY_OUTAGE = [
+    *REFUSED_AND_RESET,
+    "test_a_frozen_backend_raises_timeout_in_time",
+    "test_a_trickling_backend_ends_a_read_by_its_deadline",
+]
 
 MUTANTS = {
     "only_the_first_ten_names": (
@@ -149,7 +153,10 @@ class Mutant(InMemoryParameterStore):
         super().start_outage()
 """,
         PARAMETERS,
-        ["test_a_frozen_backend_raises_timeout_in_time"],
+        [
+            "test_a_frozen_backend_raises_timeout_in_time",
+            "test_a_trickling_backend_ends_a_read_by_its_deadline",
+        ],
     ),
     "parameters_lost_after_an_outage": (
         """
@@ -208,4 +215,4 @@ def test_the_genuine_fakes_pass(pytester: pytest.Pytester) -> None:
     )
     pytester.makeini(INI)
     pytester.makepyfile(test_genuine=HEADER + genuine)
-    pytester.runpytest("-p", "no:cacheprovider", "-q").assert_outcomes(passed=22)
+    pytester.runpytest("-p", "no:cacheprovider", "-q").assert_outcomes(passed=24)

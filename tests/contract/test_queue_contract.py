@@ -32,13 +32,6 @@ KINDS: frozenset[OutageKind] = ALL_KINDS | {"trickled"}
 FAKE_OUTAGE = OutageCapabilities(kinds=KINDS, deadline=0.0)
 # boto3 through a FaultProxy: 0.5 s connect, 2 s read (moto on a loaded machine), one attempt.
 SQS_OUTAGE = OutageCapabilities(kinds=KINDS, deadline=2.0)
-# A bug not fixed yet, so a strict xfail in the report (docs/reliability.md, open items).
-SQS_DIVERGENCES = {
-    "test_a_trickling_backend_ends_a_receive_by_its_deadline": (
-        "botocore bounds each socket read (read_timeout), not a whole call, and hands no "
-        "call's socket to a deadline: a receive trickled back a byte every 50 ms takes minutes"
-    ),
-}
 SQS_CONFIG = Config(connect_timeout=0.5, read_timeout=2.0, retries={"total_max_attempts": 1})
 
 
@@ -134,7 +127,6 @@ def _create(client: Any, namespace: str, fifo: bool) -> str:
 class TestSQSQueue(QueueContract):
     capabilities: ClassVar[QueueCapabilities] = MOTO
     outage_capabilities = SQS_OUTAGE
-    known_divergences = SQS_DIVERGENCES
 
     @pytest.fixture
     def open_queue(self, moto_proxy: FaultProxy) -> Callable[[str, bool], SQSQueue]:
@@ -151,7 +143,6 @@ class TestSQSQueue(QueueContract):
 class TestAsyncSQSQueue(AsyncQueueContract):
     capabilities: ClassVar[QueueCapabilities] = MOTO
     outage_capabilities = SQS_OUTAGE
-    known_divergences = SQS_DIVERGENCES
 
     @pytest.fixture
     def open_async_queue(self, moto_proxy: FaultProxy) -> Callable[[str, bool], AsyncSQSQueue]:

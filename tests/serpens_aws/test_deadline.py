@@ -1,0 +1,284 @@
+"""Each response of an AWS adapter's call arrives whole within its read timeout.
+
+botocore's read timeout bounds each socket read, so a server answering a byte at a time
+keeps a bare boto3 call alive for as long as it trickles. A local HTTP/1.1 server (keep
+alive, over TCP or TLS) answers every request with an SQS JSON answer, at once or
+trickled, so the tests choose exactly which part of the answer is late.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import ipaddress
+import socket
+import socketserver
+import ssl
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any, Literal
+
+import boto3
+import pytest
+from botocore.config import Config
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
+
+from serpens.errors import BackendTimeoutError
+from serpens_aws import AsyncSQSQueue, SQSQueue
+from serpens_aws._deadline import bound
+
+Mode = Literal["whole", "trickled", "trickled_body", "trickled_unsized_body"]
+
+READ_TIMEOUT = 0.5
+EVERY = 0.05  # seconds between trickled bytes
+# valid JSON for an empty receive: a body cut anywhere (or read as empty) is not it
+BODY = b'{"Messages": [' + b" " * 120 + b"]}"
+
+
+class _Handler(socketserver.StreamRequestHandler):
+    server: _Server
+
+    def handle(self) -> None:
+        while True:  # keep-alive: one connection, many requests
+            line = self.rfile.readline()
+            if not line:
+                return
+            length = 0
+            while (header := self.rfile.readline()) not in (b"\r\n", b"\n", b""):
+                name, _, value = header.partition(b":")
+                if name.strip().lower() == b"content-length":
+                    length = int(value)
+            self.rfile.read(length)
+            if not self._answer(self.server.mode):
+                return
+
+    def _answer(self, mode: Mode) -> bool:
+        unsized = mode == "trickled_unsized_body"
+        head = b"HTTP/1.1 200 OK\r\nContent-Type: application/x-amz-json-1.0\r\n"
+        length = b"Content-Length: %d\r\n" % len(BODY)
+        head += (b"Connection: close\r\n" if unsized else length) + b"\r\n"
+        try:
+            if mode == "whole":
+                self.wfile.write(head + BODY)
+            elif mode == "trickled":
+                self._trickle(head + BODY)
+            else:
+                self.wfile.write(head)
+                self.wfile.flush()
+                self._trickle(BODY)
+        except OSError:  # the client gave up
+            return False
+        return not unsized
+
+    def _trickle(self, data: bytes) -> None:
+        for i in range(len(data)):
+            self.wfile.write(data[i : i + 1])
+            self.wfile.flush()
+            time.sleep(EVERY)
+
+
+class _Server(socketserver.ThreadingTCPServer):
+    daemon_threads = True
+    allow_reuse_address = True
+
+    def __init__(self, context: ssl.SSLContext | None) -> None:
+        super().__init__(("127.0.0.1", 0), _Handler)
+        self.mode: Mode = "whole"
+        self.accepted = 0
+        self.context = context
+
+    def get_request(self) -> tuple[socket.socket, Any]:
+        sock, address = super().get_request()
+        self.accepted += 1
+        if self.context is not None:
+            sock = self.context.wrap_socket(sock, server_side=True)
+        return sock, address
+
+    @property
+    def url(self) -> str:
+        scheme = "http" if self.context is None else "https"
+        return f"{scheme}://127.0.0.1:{self.server_address[1]}"
+
+
+def _serve(context: ssl.SSLContext | None) -> Iterator[_Server]:
+    server = _Server(context)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield server
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(5)
+
+
+@pytest.fixture
+def server() -> Iterator[_Server]:
+    yield from _serve(None)
+
+
+@pytest.fixture(scope="module")
+def certificate(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    """A self-signed certificate for 127.0.0.1 and its key (PEM files)."""
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
+    now = dt.datetime.now(dt.UTC)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - dt.timedelta(minutes=5))
+        .not_valid_after(now + dt.timedelta(hours=1))
+        .add_extension(
+            x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
+            critical=False,
+        )
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .sign(key, hashes.SHA256())
+    )
+    folder = tmp_path_factory.mktemp("tls")
+    cert_file, key_file = folder / "cert.pem", folder / "key.pem"
+    cert_file.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    key_file.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    return cert_file, key_file
+
+
+@pytest.fixture
+def tls_server(certificate: tuple[Path, Path]) -> Iterator[_Server]:
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(*map(str, certificate))
+    yield from _serve(context)
+
+
+def _client(server: _Server, verify: str | bool = True) -> Any:
+    return boto3.client(
+        "sqs",
+        endpoint_url=server.url,
+        region_name="us-east-1",
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",
+        verify=verify,
+        config=Config(
+            connect_timeout=1, read_timeout=READ_TIMEOUT, retries={"total_max_attempts": 1}
+        ),
+    )
+
+
+def _queue(server: _Server, client: Any) -> SQSQueue:
+    return SQSQueue(f"{server.url}/000000000000/orders", client)
+
+
+def _times_out(queue: SQSQueue) -> float:
+    started = time.monotonic()
+    with pytest.raises(BackendTimeoutError):
+        queue.receive()
+    return time.monotonic() - started
+
+
+@pytest.mark.parametrize("mode", ["trickled", "trickled_body", "trickled_unsized_body"])
+def test_a_trickled_answer_ends_the_call_at_its_read_timeout(server: _Server, mode: Mode) -> None:
+    """The head, a sized body or a body read to the end: a cut answer is never a short one."""
+    queue = _queue(server, _client(server))
+    assert queue.receive() == []  # the whole answer: an empty receive
+    server.mode = mode
+    # 6.5 s trickled; each read gets its byte in 0.05 s, within the read timeout
+    assert READ_TIMEOUT <= _times_out(queue) < READ_TIMEOUT + 0.5
+
+
+def test_a_trickled_answer_over_tls_ends_the_call_at_its_read_timeout(
+    tls_server: _Server, certificate: tuple[Path, Path]
+) -> None:
+    queue = _queue(tls_server, _client(tls_server, verify=str(certificate[0])))
+    assert queue.receive() == []
+    tls_server.mode = "trickled"
+    assert READ_TIMEOUT <= _times_out(queue) < READ_TIMEOUT + 0.5
+
+
+async def test_the_async_queue_ends_a_trickled_answer_at_its_read_timeout(
+    server: _Server,
+) -> None:
+    queue = AsyncSQSQueue(f"{server.url}/000000000000/orders", _client(server))
+    server.mode = "trickled_body"
+    started = time.monotonic()
+    with pytest.raises(BackendTimeoutError):
+        await queue.receive()
+    assert READ_TIMEOUT <= time.monotonic() - started < READ_TIMEOUT + 0.5
+
+
+def test_the_owners_own_calls_on_a_shared_client_keep_botocores_timeouts(server: _Server) -> None:
+    """Only the adapter's calls are bounded: the owner's direct calls read as botocore does."""
+    client = _client(server)
+    queue = _queue(server, client)
+    server.mode = "trickled_body"  # 130 bytes, 6.5 s
+    started = time.monotonic()
+    answer = client.receive_message(QueueUrl=queue.queue_url)
+    assert time.monotonic() - started > 10 * READ_TIMEOUT
+    assert answer.get("Messages", []) == []
+
+
+def test_a_client_used_before_the_adapter_gets_bounded_connections(server: _Server) -> None:
+    """Connections the client pooled before (botocore's own) do not serve the adapter."""
+    client = _client(server)
+    client.receive_message(QueueUrl=f"{server.url}/000000000000/orders")  # pools one
+    queue = _queue(server, client)
+    server.mode = "trickled"
+    assert READ_TIMEOUT <= _times_out(queue) < READ_TIMEOUT + 0.5
+
+
+def test_a_call_in_time_leaves_its_pooled_connection_alive(server: _Server) -> None:
+    """No deadline outlives its call: the idle connection is reused after the timeout."""
+    client = _client(server)
+    queue = _queue(server, client)
+    assert queue.receive() == []
+    time.sleep(READ_TIMEOUT + 0.3)
+    assert queue.receive() == []
+    _queue(server, client)  # a second adapter on the same client keeps its pool too
+    assert queue.receive() == []
+    assert server.accepted == 1
+
+
+def test_a_cut_attempt_is_retried_like_a_read_timeout(server: _Server) -> None:
+    """botocore retries the cut attempt on a fresh connection; every attempt is bounded."""
+    client = boto3.client(
+        "sqs",
+        endpoint_url=server.url,
+        region_name="us-east-1",
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",
+        config=Config(
+            connect_timeout=1,
+            read_timeout=READ_TIMEOUT,
+            retries={"mode": "standard", "total_max_attempts": 2},
+        ),
+    )
+    queue = _queue(server, client)
+    server.mode = "trickled"
+    elapsed = _times_out(queue)
+    # two attempts of 0.5 s each, plus botocore's back-off between them (at most 1 s)
+    assert 2 * READ_TIMEOUT <= elapsed < 2 * READ_TIMEOUT + 1.5
+    assert server.accepted == 2
+
+
+def test_a_client_without_botocores_http_session_is_left_as_it_is() -> None:
+    class Endpoint:
+        http_session = object()
+
+    class Client:
+        _endpoint = Endpoint()
+
+    client = Client()
+    bound(client)
+    assert client._endpoint.http_session is Endpoint.http_session
+    bound(object())  # no endpoint at all: nothing to do, nothing raised
