@@ -190,6 +190,7 @@ class SQSQueue:
         """Look up queue *name* (one ``GetQueueUrl`` call); a missing queue is NotFoundError."""
         with _translate(f"SQS queue {name!r}"):
             client = client or boto3.client("sqs", config=_CLIENT_CONFIG)
+            bound(client)  # before its first call
             url = client.get_queue_url(QueueName=name)["QueueUrl"]
         return cls(url, client)
 

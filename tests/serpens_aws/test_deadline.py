@@ -78,7 +78,7 @@ class _Handler(socketserver.StreamRequestHandler):
         for i in range(len(data)):
             self.wfile.write(data[i : i + 1])
             self.wfile.flush()
-            time.sleep(EVERY)
+            time.sleep(self.server.every)
 
 
 class _Server(socketserver.ThreadingTCPServer):
@@ -88,6 +88,7 @@ class _Server(socketserver.ThreadingTCPServer):
     def __init__(self, context: ssl.SSLContext | None) -> None:
         super().__init__(("127.0.0.1", 0), _Handler)
         self.mode: Mode = "whole"
+        self.every = EVERY
         self.accepted = 0
         self.context = context
 
@@ -106,7 +107,7 @@ class _Server(socketserver.ThreadingTCPServer):
 
 def _serve(context: ssl.SSLContext | None) -> Iterator[_Server]:
     server = _Server(context)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
     thread.start()
     try:
         yield server
@@ -197,6 +198,14 @@ def test_a_trickled_answer_ends_the_call_at_its_read_timeout(server: _Server, mo
     assert READ_TIMEOUT <= _times_out(queue) < READ_TIMEOUT + 0.5
 
 
+def test_looking_a_queue_up_by_name_is_bounded_too(server: _Server) -> None:
+    server.mode = "trickled"
+    started = time.monotonic()
+    with pytest.raises(BackendTimeoutError):
+        SQSQueue.from_name("orders", _client(server))
+    assert READ_TIMEOUT <= time.monotonic() - started < READ_TIMEOUT + 0.5
+
+
 def test_a_trickled_answer_over_tls_ends_the_call_at_its_read_timeout(
     tls_server: _Server, certificate: tuple[Path, Path]
 ) -> None:
@@ -221,10 +230,10 @@ def test_the_owners_own_calls_on_a_shared_client_keep_botocores_timeouts(server:
     """Only the adapter's calls are bounded: the owner's direct calls read as botocore does."""
     client = _client(server)
     queue = _queue(server, client)
-    server.mode = "trickled_body"  # 130 bytes, 6.5 s
+    server.mode, server.every = "trickled_body", 0.015  # 130 bytes, 2 s
     started = time.monotonic()
     answer = client.receive_message(QueueUrl=queue.queue_url)
-    assert time.monotonic() - started > 10 * READ_TIMEOUT
+    assert time.monotonic() - started > 3 * READ_TIMEOUT
     assert answer.get("Messages", []) == []
 
 
