@@ -227,6 +227,13 @@ class AsyncRedisCache:
     def _millis(self, ttl: float | None) -> int:
         return max(1, round(check_ttl(ttl, self.default_ttl) * 1000))
 
+    def _hit(self, full: str, raw: object, cache_none: bool) -> str | None:
+        """The stored text if *raw* (a GET's answer) is a hit for this call, else ``None``."""
+        found, value = self._decode(full, raw)
+        if found and (value is not None or cache_none):
+            return raw.decode() if isinstance(raw, bytes) else str(raw)
+        return None
+
     async def _fill(
         self,
         full: str,
@@ -237,27 +244,53 @@ class AsyncRedisCache:
         lock, token = f"{full}\x00lock", uuid.uuid4().hex
         deadline = time.monotonic() + self._lock_ms / 1000 * 5
         delay = 0.005
-        while True:
-            raw = await self._call(self._execute, "GET", full)
-            if raw is _FAILED:
-                return await self._compute(full, factory, millis, cache_none, store=False)
-            found, value = self._decode(full, raw)
-            if found and (value is not None or cache_none):
-                return raw.decode() if isinstance(raw, bytes) else str(raw)
+        while True:  # the caller has just missed: try for the lock first
             acquired = await self._call(
                 self._execute, "SET", lock, token, "NX", "PX", self._lock_ms
             )
             if acquired is _FAILED:
                 return await self._compute(full, factory, millis, cache_none, store=False)
             if acquired:
-                return await self._fill_locked(
+                return await self._fill_won(
                     full, factory, millis, cache_none, lock=lock, token=token
                 )
             if time.monotonic() >= deadline:
                 break  # the holder renews but never finishes: stop waiting for it
             await asyncio.sleep(delay)
             delay = min(delay * 2, 0.05)
+            raw = await self._call(self._execute, "GET", full)
+            if raw is _FAILED:
+                return await self._compute(full, factory, millis, cache_none, store=False)
+            text = self._hit(full, raw, cache_none)
+            if text is not None:
+                return text
         return await self._compute(full, factory, millis, cache_none)
+
+    async def _fill_won(
+        self,
+        full: str,
+        factory: Callable[[], Awaitable[JSONValue]],
+        millis: int,
+        cache_none: bool,
+        *,
+        lock: str,
+        token: str,
+    ) -> str | None:
+        """Fill under the lock just won, unless the entry is there by now.
+
+        A holder stores before it releases, so a lock won just after another caller's
+        fill finds that fill's value: read it, release the lock, call no factory.
+        """
+        raw = await self._call(self._execute, "GET", full)
+        if raw is _FAILED:
+            return await self._compute(full, factory, millis, cache_none, store=False)
+        text = self._hit(full, raw, cache_none)
+        if text is None:
+            return await self._fill_locked(
+                full, factory, millis, cache_none, lock=lock, token=token
+            )
+        await self._call(self._execute, "EVAL", _RELEASE_LOCK, 1, lock, token)
+        return text
 
     async def _fill_locked(
         self,

@@ -101,8 +101,8 @@ async def test_each_command_of_a_cache_is_a_span_naming_the_command_not_the_key(
     spans = apm.spans()
     assert [span["name"] for span in spans] == [
         *("SET", "GET", "DEL"),
-        # get_or_set: a miss, again under the fill lock, the lock, the value, the release
-        *("GET", "GET", "SET", "SET", "EVAL"),
+        # get_or_set: a miss, the fill lock, the entry again under it, the value, the release
+        *("GET", "SET", "GET", "SET", "EVAL"),
     ]
     assert {(s["type"], s["subtype"], s["action"]) for s in spans} == {("db", "redis", "query")}
     recorded = json.dumps(apm.events)

@@ -14,6 +14,7 @@ import pytest
 from redis import asyncio as aioredis
 
 from serpens.cache import redis_cached_get_or_set, redis_init
+from serpens.testing import FaultProxy, RedisServer
 from serpens_redis import AsyncRedisCache, PoolSettings, RedisCache
 
 pytestmark = pytest.mark.redis
@@ -233,3 +234,73 @@ async def test_a_dead_lock_holder_is_taken_over(
         assert calls == [1]
     finally:
         await cache.aclose()
+
+
+# A fill that ends while another caller's miss is on its way back: that caller wins the
+# lock once it is free, and must read the fill's value instead of computing its own. Its
+# answers come back 300 ms late (its requests reach Redis at once); the other fill lands
+# 450 ms in, after that caller's miss and before it asks for the lock.
+LATE = 300
+OTHER_FILL_AT = 0.45
+
+
+@pytest.fixture
+def late_answers(redis_server: RedisServer) -> AsyncIterator[FaultProxy]:
+    with FaultProxy(upstream=(redis_server.host, redis_server.port)) as proxy:
+        yield proxy
+
+
+async def test_a_lock_won_after_another_fill_reads_its_value(
+    late_answers: FaultProxy, redis_url: str, prefix: str, raw: aioredis.Redis
+) -> None:
+    url = f"redis://{late_answers.host}:{late_answers.port}/0"
+    cache = AsyncRedisCache.from_url(url, prefix=prefix, fail_open=False, pool=PATIENT)
+    calls: list[int] = []
+
+    async def factory() -> str:
+        calls.append(1)
+        return "computed again"
+
+    try:
+        await cache.get("warm")  # the connection is open before the answers slow down
+        with late_answers.latency(LATE, direction="downstream"):
+            call = asyncio.create_task(cache.get_or_set("hot", factory, ttl=60))
+            await asyncio.sleep(OTHER_FILL_AT)
+            await raw.set(cache.key("hot"), '"the other fill"')
+            assert await asyncio.wait_for(call, 10) == "the other fill"
+        assert calls == []
+        assert not await raw.exists(f"{cache.key('hot')}\x00lock")  # released
+    finally:
+        await cache.aclose()
+
+
+def test_a_sync_lock_won_after_another_fill_reads_its_value(
+    late_answers: FaultProxy, redis_server: RedisServer, prefix: str
+) -> None:
+    url = f"redis://{late_answers.host}:{late_answers.port}/0"
+    cache = RedisCache.from_url(url, prefix=prefix, fail_open=False, pool=PATIENT)
+    direct = RedisCache.from_url(
+        f"redis://{redis_server.host}:{redis_server.port}/0", prefix=prefix, pool=PATIENT
+    )
+    calls: list[int] = []
+    result: list[object] = []
+
+    def factory() -> str:
+        calls.append(1)
+        return "computed again"
+
+    try:
+        cache.get("warm")
+        with late_answers.latency(LATE, direction="downstream"):
+            call = threading.Thread(
+                target=lambda: result.append(cache.get_or_set("hot", factory, ttl=60))
+            )
+            call.start()
+            time.sleep(OTHER_FILL_AT)
+            direct.set("hot", "the other fill", ttl=60)
+            call.join(10)
+        assert result == ["the other fill"]
+        assert calls == []
+    finally:
+        cache.close()
+        direct.close()
