@@ -35,17 +35,18 @@ REDIS = CacheCapabilities(clock="real", ttl_resolution=0.001, outage="strict", a
 FAIL_OPEN_REDIS = CacheCapabilities(
     clock="real", ttl_resolution=0.001, outage="fail_open", api_values=True
 )
-# Outages: fakes fail at once; Redis cells go through a FaultProxy. Fail-open cells keep
-# PoolSettings' 0.5 s socket timeouts (a slow answer on a loaded machine is a miss);
-# strict cells use 1 s, so that a loaded CI machine does not turn a slow answer into an
-# error in the rest of the suite.
+# Outages: fakes fail at once; Redis cells go through a FaultProxy (Python threads in the
+# test's process). Every Redis cell uses 1 s socket timeouts, not PoolSettings' 0.5 s, so
+# that a loaded CI machine does not turn a slow answer into an error (strict) or a miss
+# (fail-open: a SET lost to a 0.5 s timeout failed a clear() case) in the rest of the
+# suite.
 # every fault, a trickling server too: a read ends by its deadline, not by each recv's
 KINDS: frozenset[OutageKind] = ALL_KINDS | {"trickled"}
 FAKE_STRICT = OutageCapabilities(mode="strict", kinds=KINDS, deadline=0.0)
 FAKE_FAIL_OPEN = OutageCapabilities(mode="fail_open", kinds=KINDS, deadline=0.0)
 REDIS_STRICT = OutageCapabilities(mode="strict", kinds=KINDS, deadline=1.0)
-STRICT_POOL = PoolSettings(socket_timeout=1.0, connect_timeout=1.0)
-REDIS_FAIL_OPEN = OutageCapabilities(mode="fail_open", kinds=KINDS, deadline=0.5)
+POOL = PoolSettings(socket_timeout=1.0, connect_timeout=1.0)
+REDIS_FAIL_OPEN = OutageCapabilities(mode="fail_open", kinds=KINDS, deadline=1.0)
 
 
 def _unreachable_url() -> str:
@@ -214,7 +215,10 @@ class TestFailOpenRedisCache(CacheContract):
 
         def make(namespace: str) -> RedisCache:
             cache = RedisCache.from_url(
-                redis_proxy.url_for(redis_url), prefix=f"contract:{namespace}", fail_open=True
+                redis_proxy.url_for(redis_url),
+                prefix=f"contract:{namespace}",
+                fail_open=True,
+                pool=POOL,
             )
             opened.append(cache)
             return cache
@@ -253,7 +257,10 @@ class TestAsyncRedisCache(AsyncCacheContract):
         self, redis_url: str, redis_proxy: FaultProxy
     ) -> Callable[[str], AsyncRedisCache]:
         return lambda namespace: AsyncRedisCache.from_url(
-            redis_proxy.url_for(redis_url), prefix=f"contract:{namespace}", fail_open=True
+            redis_proxy.url_for(redis_url),
+            prefix=f"contract:{namespace}",
+            fail_open=True,
+            pool=POOL,
         )
 
     @pytest.fixture
@@ -290,7 +297,7 @@ class TestStrictAsyncRedisCache(AsyncCacheContract):
         return lambda namespace: AsyncRedisCache.from_url(
             redis_proxy.url_for(redis_url),
             prefix=f"contract:{namespace}",
-            pool=STRICT_POOL,
+            pool=POOL,
             fail_open=False,
         )
 

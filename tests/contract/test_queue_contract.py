@@ -195,8 +195,9 @@ class TestPostgresQueue(QueueContract):
 class TestAsyncPostgresQueue(AsyncQueueContract):
     # asyncpg through the proxy; each test runs its own event loop, so the engine opens a
     # connection per call (NullPool) and no pooled connection outlives its loop. Frozen:
-    # a statement ends at the 1 s deadline, a connect at asyncpg's 1 s connect timeout.
-    outage_capabilities = OutageCapabilities(kinds=KINDS, deadline=1.0)
+    # a statement ends at the 1 s deadline, a connect at asyncpg's 2 s connect timeout (a
+    # 1 s one ran out on a loaded machine while the proxy was still resetting it).
+    outage_capabilities = OutageCapabilities(kinds=KINDS, deadline=2.0)
 
     @pytest.fixture
     def outage(self, postgres_proxy: FaultProxy) -> OutageHook:
@@ -212,7 +213,7 @@ class TestAsyncPostgresQueue(AsyncQueueContract):
         )
 
         def open_queue(namespace: str, fifo: bool) -> AsyncPostgresQueue:
-            engine = create_async_engine(url, poolclass=NullPool, connect_args={"timeout": 1})
+            engine = create_async_engine(url, poolclass=NullPool, connect_args={"timeout": 2})
             name = f"{namespace}-{uuid.uuid4().hex[:8]}"
             return AsyncPostgresQueue(engine, name, fifo=fifo, deadline=1.0)
 
