@@ -35,6 +35,8 @@ Mode = Literal["whole", "trickled", "trickled_body", "trickled_unsized_body"]
 
 READ_TIMEOUT = 0.5
 EVERY = 0.05  # seconds between trickled bytes
+# A loaded machine's scheduling; a call not cut would take the whole trickle (6.5 s).
+SLACK = 1.0
 # valid JSON for an empty receive: a body cut anywhere (or read as empty) is not it
 BODY = b'{"Messages": [' + b" " * 120 + b"]}"
 
@@ -195,15 +197,16 @@ def test_a_trickled_answer_ends_the_call_at_its_read_timeout(server: _Server, mo
     assert queue.receive() == []  # the whole answer: an empty receive
     server.mode = mode
     # 6.5 s trickled; each read gets its byte in 0.05 s, within the read timeout
-    assert READ_TIMEOUT <= _times_out(queue) < READ_TIMEOUT + 0.5
+    assert READ_TIMEOUT <= _times_out(queue) < READ_TIMEOUT + SLACK
 
 
 def test_looking_a_queue_up_by_name_is_bounded_too(server: _Server) -> None:
+    client = _client(server)  # built before the clock starts: it costs a loaded machine
     server.mode = "trickled"
     started = time.monotonic()
     with pytest.raises(BackendTimeoutError):
-        SQSQueue.from_name("orders", _client(server))
-    assert READ_TIMEOUT <= time.monotonic() - started < READ_TIMEOUT + 0.5
+        SQSQueue.from_name("orders", client)
+    assert READ_TIMEOUT <= time.monotonic() - started < READ_TIMEOUT + SLACK
 
 
 def test_a_trickled_answer_over_tls_ends_the_call_at_its_read_timeout(
@@ -212,7 +215,7 @@ def test_a_trickled_answer_over_tls_ends_the_call_at_its_read_timeout(
     queue = _queue(tls_server, _client(tls_server, verify=str(certificate[0])))
     assert queue.receive() == []
     tls_server.mode = "trickled"
-    assert READ_TIMEOUT <= _times_out(queue) < READ_TIMEOUT + 0.5
+    assert READ_TIMEOUT <= _times_out(queue) < READ_TIMEOUT + SLACK
 
 
 async def test_the_async_queue_ends_a_trickled_answer_at_its_read_timeout(
@@ -223,7 +226,7 @@ async def test_the_async_queue_ends_a_trickled_answer_at_its_read_timeout(
     started = time.monotonic()
     with pytest.raises(BackendTimeoutError):
         await queue.receive()
-    assert READ_TIMEOUT <= time.monotonic() - started < READ_TIMEOUT + 0.5
+    assert READ_TIMEOUT <= time.monotonic() - started < READ_TIMEOUT + SLACK
 
 
 def test_the_owners_own_calls_on_a_shared_client_keep_botocores_timeouts(server: _Server) -> None:
@@ -243,7 +246,7 @@ def test_a_client_used_before_the_adapter_gets_bounded_connections(server: _Serv
     client.receive_message(QueueUrl=f"{server.url}/000000000000/orders")  # pools one
     queue = _queue(server, client)
     server.mode = "trickled"
-    assert READ_TIMEOUT <= _times_out(queue) < READ_TIMEOUT + 0.5
+    assert READ_TIMEOUT <= _times_out(queue) < READ_TIMEOUT + SLACK
 
 
 def test_a_call_in_time_leaves_its_pooled_connection_alive(server: _Server) -> None:
@@ -276,7 +279,7 @@ def test_a_cut_attempt_is_retried_like_a_read_timeout(server: _Server) -> None:
     server.mode = "trickled"
     elapsed = _times_out(queue)
     # two attempts of 0.5 s each, plus botocore's back-off between them (at most 1 s)
-    assert 2 * READ_TIMEOUT <= elapsed < 2 * READ_TIMEOUT + 1.5
+    assert 2 * READ_TIMEOUT <= elapsed < 2 * READ_TIMEOUT + 1 + SLACK
     assert server.accepted == 2
 
 
