@@ -251,7 +251,7 @@ class AsyncRedisCache:
             if acquired is _FAILED:
                 return await self._compute(full, factory, millis, cache_none, store=False)
             if acquired:
-                return await self._fill_won(
+                return await self._fill_locked(
                     full, factory, millis, cache_none, lock=lock, token=token
                 )
             if time.monotonic() >= deadline:
@@ -266,32 +266,6 @@ class AsyncRedisCache:
                 return text
         return await self._compute(full, factory, millis, cache_none)
 
-    async def _fill_won(
-        self,
-        full: str,
-        factory: Callable[[], Awaitable[JSONValue]],
-        millis: int,
-        cache_none: bool,
-        *,
-        lock: str,
-        token: str,
-    ) -> str | None:
-        """Fill under the lock just won, unless the entry is there by now.
-
-        A holder stores before it releases, so a lock won just after another caller's
-        fill finds that fill's value: read it, release the lock, call no factory.
-        """
-        raw = await self._call(self._execute, "GET", full)
-        if raw is _FAILED:
-            return await self._compute(full, factory, millis, cache_none, store=False)
-        text = self._hit(full, raw, cache_none)
-        if text is None:
-            return await self._fill_locked(
-                full, factory, millis, cache_none, lock=lock, token=token
-            )
-        await self._call(self._execute, "EVAL", _RELEASE_LOCK, 1, lock, token)
-        return text
-
     async def _fill_locked(
         self,
         full: str,
@@ -302,6 +276,15 @@ class AsyncRedisCache:
         lock: str,
         token: str,
     ) -> str | None:
+        # Read again under the lock: a holder stores before it releases, so a lock won
+        # just after another caller's fill finds that fill's value (no factory call).
+        raw = await self._call(self._execute, "GET", full)
+        if raw is _FAILED:
+            return await self._compute(full, factory, millis, cache_none, store=False)
+        text = self._hit(full, raw, cache_none)
+        if text is not None:
+            await self._call(self._execute, "EVAL", _RELEASE_LOCK, 1, lock, token)
+            return text
         keeper = AsyncLockKeeper(lambda: self._renew_lock(lock, token), self._lock_ms / 3000)
         keeper.start()
         reachable = True

@@ -246,7 +246,7 @@ class RedisCache:
             if acquired is _FAILED:
                 return self._compute(full, factory, millis, cache_none, store=False)
             if acquired:
-                return self._fill_won(full, factory, millis, cache_none, lock=lock, token=token)
+                return self._fill_locked(full, factory, millis, cache_none, lock=lock, token=token)
             if time.monotonic() >= deadline:
                 break  # the holder renews but never finishes: stop waiting for it
             time.sleep(delay)
@@ -259,30 +259,6 @@ class RedisCache:
                 return text
         return self._compute(full, factory, millis, cache_none)
 
-    def _fill_won(
-        self,
-        full: str,
-        factory: Callable[[], JSONValue],
-        millis: int,
-        cache_none: bool,
-        *,
-        lock: str,
-        token: str,
-    ) -> str | None:
-        """Fill under the lock just won, unless the entry is there by now.
-
-        A holder stores before it releases, so a lock won just after another caller's
-        fill finds that fill's value: read it, release the lock, call no factory.
-        """
-        raw = self._call(self._execute, "GET", full)
-        if raw is _FAILED:
-            return self._compute(full, factory, millis, cache_none, store=False)
-        text = self._hit(full, raw, cache_none)
-        if text is None:
-            return self._fill_locked(full, factory, millis, cache_none, lock=lock, token=token)
-        self._call(self._execute, "EVAL", _RELEASE_LOCK, 1, lock, token)
-        return text
-
     def _fill_locked(
         self,
         full: str,
@@ -293,6 +269,15 @@ class RedisCache:
         lock: str,
         token: str,
     ) -> str | None:
+        # Read again under the lock: a holder stores before it releases, so a lock won
+        # just after another caller's fill finds that fill's value (no factory call).
+        raw = self._call(self._execute, "GET", full)
+        if raw is _FAILED:
+            return self._compute(full, factory, millis, cache_none, store=False)
+        text = self._hit(full, raw, cache_none)
+        if text is not None:
+            self._call(self._execute, "EVAL", _RELEASE_LOCK, 1, lock, token)
+            return text
         keeper = LockKeeper(lambda: self._renew_lock(lock, token), self._lock_ms / 3000)
         keeper.start()
         reachable = True

@@ -9,6 +9,7 @@ trickled, so the tests choose exactly which part of the answer is late.
 from __future__ import annotations
 
 import datetime as dt
+import io
 import ipaddress
 import socket
 import socketserver
@@ -17,7 +18,8 @@ import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Literal
+from types import SimpleNamespace
+from typing import Any, ClassVar, Literal
 
 import boto3
 import pytest
@@ -29,7 +31,7 @@ from cryptography.x509.oid import NameOID
 
 from serpens.errors import BackendTimeoutError
 from serpens_aws import AsyncSQSQueue, SQSQueue
-from serpens_aws._deadline import bound
+from serpens_aws._deadline import _Cut, bound
 
 Mode = Literal["whole", "trickled", "trickled_body", "trickled_unsized_body"]
 
@@ -165,7 +167,14 @@ def tls_server(certificate: tuple[Path, Path]) -> Iterator[_Server]:
     yield from _serve(context)
 
 
-def _client(server: _Server, verify: str | bool = True) -> Any:
+def _client(server: _Server, verify: str | bool = True, **config: Any) -> Any:
+    """An SQS client of *server*: a 0.5 s read timeout and one attempt unless *config*."""
+    settings: dict[str, Any] = {
+        # a connect timeout apart from the read timeout: the deadline is the read one
+        "connect_timeout": 3,
+        "read_timeout": READ_TIMEOUT,
+        "retries": {"total_max_attempts": 1},
+    }
     return boto3.client(
         "sqs",
         endpoint_url=server.url,
@@ -173,9 +182,7 @@ def _client(server: _Server, verify: str | bool = True) -> Any:
         aws_access_key_id="testing",
         aws_secret_access_key="testing",
         verify=verify,
-        config=Config(
-            connect_timeout=1, read_timeout=READ_TIMEOUT, retries={"total_max_attempts": 1}
-        ),
+        config=Config(**(settings | config)),
     )
 
 
@@ -258,23 +265,22 @@ def test_a_call_in_time_leaves_its_pooled_connection_alive(server: _Server) -> N
     assert queue.receive() == []
     _queue(server, client)  # a second adapter on the same client keeps its pool too
     assert queue.receive() == []
+    for _ in range(2):  # the owner's calls on that connection, after the adapter's
+        assert client.receive_message(QueueUrl=queue.queue_url).get("Messages", []) == []
+    assert queue.receive() == []
     assert server.accepted == 1
+
+
+def test_a_client_without_a_read_timeout_reads_unbounded(server: _Server) -> None:
+    """No read timeout, no deadline to derive: the adapter's calls read as botocore does."""
+    queue = _queue(server, _client(server, read_timeout=None))
+    server.mode, server.every = "trickled_body", 0.01  # 130 bytes, 1.3 s
+    assert queue.receive() == []
 
 
 def test_a_cut_attempt_is_retried_like_a_read_timeout(server: _Server) -> None:
     """botocore retries the cut attempt on a fresh connection; every attempt is bounded."""
-    client = boto3.client(
-        "sqs",
-        endpoint_url=server.url,
-        region_name="us-east-1",
-        aws_access_key_id="testing",
-        aws_secret_access_key="testing",
-        config=Config(
-            connect_timeout=1,
-            read_timeout=READ_TIMEOUT,
-            retries={"mode": "standard", "total_max_attempts": 2},
-        ),
-    )
+    client = _client(server, retries={"mode": "standard", "total_max_attempts": 2})
     queue = _queue(server, client)
     server.mode = "trickled"
     elapsed = _times_out(queue)
@@ -294,3 +300,32 @@ def test_a_client_without_botocores_http_session_is_left_as_it_is() -> None:
     bound(client)
     assert client._endpoint.http_session is Endpoint.http_session
     bound(object())  # no endpoint at all: nothing to do, nothing raised
+
+    class Foreign:  # another HTTP session, with an attribute of the same name
+        _pool_classes_by_scheme: ClassVar[dict[str, type]] = {}
+
+        def close(self) -> None:
+            raise AssertionError("a foreign session is not touched")
+
+    Endpoint.http_session = Foreign()
+    bound(client)
+    assert Foreign._pool_classes_by_scheme == {}
+
+
+def test_each_read_of_an_answer_fails_once_its_deadline_has_passed() -> None:
+    """Every reading method http.client may use passes reads through, then fails."""
+    armed = SimpleNamespace(fired=False)
+    reader = _Cut(io.BufferedReader(io.BytesIO(b"status\nheaders and body")), armed)
+    assert reader.readline(3) == b"sta"
+    assert reader.peek(1)[:1] == b"t"
+    assert reader.read1(3) == b"tus"
+    into = bytearray(2)
+    assert reader.readinto(into) == 2
+    assert into == b"\nh"
+    assert reader.read(4) == b"eade"
+    armed.fired = True  # the watchdog shut the socket: whatever a read returns is suspect
+    for read in (reader.read, reader.read1, reader.readline, reader.peek):
+        with pytest.raises(TimeoutError, match="within its read timeout"):
+            read(1)
+    with pytest.raises(TimeoutError):
+        reader.readinto(bytearray(1))
