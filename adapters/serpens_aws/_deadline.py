@@ -125,12 +125,10 @@ class _Bounded:
             # call has ended: the deadline of that use must not cut this one.
             watchdog.disarm(self._armed)
             self._armed = None
-        call = CALL.get()
-        sock = self.sock
-        if call is None or sock is None:
-            return super().getresponse(*args, **kwargs)  # type: ignore[misc]
-        seconds = self.timeout if _TIMEOUT_ON_CONNECTION else sock.gettimeout()
-        if not isinstance(seconds, int | float) or seconds <= 0:
+        call, sock, seconds = CALL.get(), self.sock, None
+        if call is not None and sock is not None:  # an adapter's call, on an open socket
+            seconds = self.timeout if _TIMEOUT_ON_CONNECTION else sock.gettimeout()
+        if call is None or sock is None or not isinstance(seconds, int | float) or seconds <= 0:
             return super().getresponse(*args, **kwargs)  # type: ignore[misc]
         armed = self._armed = call.arm(sock, float(seconds))
         make = self.response_class
