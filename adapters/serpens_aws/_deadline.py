@@ -20,7 +20,9 @@ botocore's per-read timeouts only.
 from __future__ import annotations
 
 import socket
-from collections.abc import Callable
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from contextvars import ContextVar
 from importlib.metadata import version
 from typing import Any, Final
@@ -35,7 +37,7 @@ from botocore.httpsession import URLLib3Session
 
 from serpens._watchdog import watchdog
 
-__all__ = ["CALL", "Call", "bound"]
+__all__ = ["CALL", "Call", "bound", "one_call"]
 
 # urllib3 2 sets the read timeout as the connection's ``timeout`` before asking for the
 # response; urllib3 1.26 sets it on the socket.
@@ -43,15 +45,22 @@ _TIMEOUT_ON_CONNECTION: Final = not version("urllib3").startswith("1.")
 
 
 class Call:
-    """The deadlines armed during one adapter call, one per attempt's response."""
+    """The deadlines armed during one adapter call, one per attempt's response.
 
-    __slots__ = ("_armed",)
+    *limit*, a :func:`time.monotonic` time, ends every response of the call by then too,
+    whatever the read timeout leaves (a response asked for after it is cut at once).
+    """
 
-    def __init__(self) -> None:
+    __slots__ = ("_armed", "limit")
+
+    def __init__(self, limit: float | None = None) -> None:
         self._armed: list[Any] = []
+        self.limit = limit
 
     def arm(self, sock: socket.socket, seconds: float) -> Any:
-        """Start the deadline of one response on *sock*."""
+        """Start the deadline of one response on *sock*: *seconds*, or less by the limit."""
+        if self.limit is not None:
+            seconds = min(seconds, self.limit - time.monotonic())
         armed = watchdog.arm(sock, seconds)
         self._armed.append(armed)
         return armed
@@ -65,6 +74,21 @@ class Call:
 
 CALL: Final[ContextVar[Call | None]] = ContextVar("serpens_aws_call", default=None)
 """The adapter call in progress on this thread or task, if any."""
+
+
+@contextmanager
+def one_call(limit: float | None = None) -> Iterator[None]:
+    """The block is one call: responses on a :func:`bound` client get their deadline.
+
+    *limit*: see :class:`Call`.
+    """
+    call = Call(limit)
+    token = CALL.set(call)
+    try:
+        yield
+    finally:
+        call.end()
+        CALL.reset(token)
 
 
 class _Cut:

@@ -28,7 +28,7 @@ from serpens.errors import (
     ConfigurationError,
     SerpensError,
 )
-from serpens_aws._deadline import CALL, Call
+from serpens_aws._deadline import one_call
 
 __all__ = ["COMMON_CODES", "translate", "translate_errors"]
 
@@ -112,15 +112,11 @@ def translate_errors(
     The block is one adapter call: on a client :func:`~serpens_aws._deadline.bound`
     prepared, each attempt's response must arrive whole within its read timeout.
     """
-    call = Call()
-    token = CALL.set(call)
     try:
-        yield
+        with one_call():
+            yield
     except Exception as exc:
         mapped = translate(exc, what, codes, messages)
         if mapped is None:
             raise
         raise mapped from exc
-    finally:
-        call.end()
-        CALL.reset(token)

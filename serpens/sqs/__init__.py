@@ -20,7 +20,11 @@ batch on any failure.
   ``skip_group_on_error=True`` reports only the rest of the failed record's group.
 - ``raise RetryLater(seconds)`` reports the record and sets its visibility timeout
   (``ChangeMessageVisibility``, needs ``sqs:ChangeMessageVisibility`` and ``serpens[aws]``):
-  back-off without a dead-letter round trip.
+  back-off without a dead-letter round trip. The change never holds the invocation: one
+  attempt, its answer within 2 s, and ending at least 0.5 s before the invocation times
+  out (``context.get_remaining_time_in_millis()``); with less than 1.5 s left it is not
+  tried. A change that fails or is skipped is logged; its record comes back after the
+  queue's visibility timeout.
 - ``async def`` processors (``async_handler``) run with bounded concurrency on one event
   loop for the life of the process; on FIFO queues each group runs in order and stops
   at its first failure while other groups continue. Nothing of a batch outlives its
@@ -47,7 +51,9 @@ import functools
 import inspect
 import json
 import logging
+import time
 from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
+from contextvars import ContextVar
 from datetime import UTC, datetime
 from typing import Any, TypedDict, cast, overload
 
@@ -78,6 +84,13 @@ logger = logging.getLogger("serpens.sqs")
 logger.addFilter(_tracing.LOG_FIELDS)
 
 _UNSET: Any = object()
+
+_INVOCATION_ENDS: ContextVar[float | None] = ContextVar("serpens_sqs_ends", default=None)
+"""When the running invocation times out (:func:`time.monotonic`), if its context says."""
+
+_SPARE = 1.5
+"""Seconds before the invocation's end that a visibility change must leave: its connect
+(1 s at most) may start just before its limit, and the handler still has to return."""
 
 
 class BatchItemFailure(TypedDict):
@@ -236,11 +249,37 @@ def _is_fifo(records: Sequence[Mapping[str, Any]]) -> bool:
     return bool(records) and str(records[0].get("eventSourceARN", "")).endswith(".fifo")
 
 
+def _ends(context: Any) -> float | None:
+    """When the invocation of *context* times out, or ``None`` if it does not say.
+
+    Tests call handlers with ``None``, a dict or a mock for a context: anything but a
+    number of milliseconds from ``get_remaining_time_in_millis()`` means "not said".
+    """
+    ask = getattr(context, "get_remaining_time_in_millis", None)
+    if ask is None:
+        return None
+    try:
+        remaining = ask()
+    except Exception:  # noqa: BLE001 - a stand-in's own failure: time not said
+        return None
+    if isinstance(remaining, bool) or not isinstance(remaining, int | float):
+        return None
+    return time.monotonic() + remaining / 1000
+
+
 def _retry_later(raw: Mapping[str, Any], signal: RetryLater) -> None:
+    ends = _INVOCATION_ENDS.get()
+    limit = None if ends is None else ends - _SPARE
+    if limit is not None and limit <= time.monotonic():
+        logger.warning(
+            "no time left to delay SQS message %s; it returns after the queue's visibility timeout",
+            raw.get("messageId"),
+        )
+        return
     try:
         from serpens_aws._visibility import change_visibility  # noqa: PLC0415 - boto3 on demand
 
-        change_visibility(raw, signal.delay)
+        change_visibility(raw, signal.delay, limit=limit)
     except Exception:  # the record is reported anyway, so it is never lost
         logger.exception(
             "could not delay SQS message %s; it returns after the queue's visibility timeout",
@@ -640,9 +679,13 @@ def async_handler(
         traced = _async_traced(processor) if _tracing.enabled() else processor
 
         @functools.wraps(processor)
-        def lambda_handler(event: Mapping[str, Any], context: Any = None) -> BatchResponse | None:  # noqa: ARG001 - Lambda's signature
+        def lambda_handler(event: Mapping[str, Any], context: Any = None) -> BatchResponse | None:
             run = traced if _tracing.recording() else processor  # once per invocation
-            return _lambda_loop.run(_run_async(event, run, max_concurrency))
+            token = _INVOCATION_ENDS.set(_ends(context))
+            try:
+                return _lambda_loop.run(_run_async(event, run, max_concurrency))
+            finally:
+                _INVOCATION_ENDS.reset(token)
 
         return lambda_handler
 
@@ -677,9 +720,13 @@ def handler(
         traced = _traced(processor) if _tracing.enabled() else tagged
 
         @functools.wraps(processor)
-        def lambda_handler(event: Mapping[str, Any], context: Any = None) -> BatchResponse | None:  # noqa: ARG001 - Lambda's signature
+        def lambda_handler(event: Mapping[str, Any], context: Any = None) -> BatchResponse | None:
             run = traced if _tracing.recording() else tagged  # once per invocation
-            return _run_sync(event, run, skip_group_on_error)
+            token = _INVOCATION_ENDS.set(_ends(context))
+            try:
+                return _run_sync(event, run, skip_group_on_error)
+            finally:
+                _INVOCATION_ENDS.reset(token)
 
         return lambda_handler
 

@@ -115,13 +115,14 @@ def poll_once(
     *,
     max_messages: int = 10,
     visibility_timeout: int | None = None,
+    context: Any = None,
 ) -> list[str]:
     """Do what Lambda's SQS poller does once; return the ids the handler reported failed.
 
     Receives up to *max_messages* from *queue_url* with the boto3 SQS *client*, invokes
-    *handler* with the Lambda event, then deletes every message it did not report in
-    ``batchItemFailures`` (``ReportBatchItemFailures`` semantics). An exception from the
-    handler deletes nothing, as on Lambda.
+    *handler* with the Lambda event and *context*, then deletes every message it did not
+    report in ``batchItemFailures`` (``ReportBatchItemFailures`` semantics). An exception
+    from the handler deletes nothing, as on Lambda.
     """
     request: dict[str, Any] = {
         "QueueUrl": queue_url,
@@ -135,7 +136,7 @@ def poll_once(
     if not messages:
         return []
     arn = client.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])
-    response = handler(event_from_received(messages, arn["Attributes"]["QueueArn"]), None)
+    response = handler(event_from_received(messages, arn["Attributes"]["QueueArn"]), context)
     failed = [item["itemIdentifier"] for item in (response or {}).get("batchItemFailures", [])]
     for message in messages:
         if message["MessageId"] not in failed:
