@@ -41,7 +41,7 @@ KINDS = ALL_KINDS | {"trickled"}
 FAKE_OUTAGE = OutageCapabilities(kinds=KINDS, deadline=0.0)
 # the adapters' own client through a FaultProxy: 0.5 s connect, 2 s read (moto on a loaded
 # machine), one attempt
-AWS_OUTAGE = OutageCapabilities(kinds=KINDS, deadline=2.0)
+AWS_OUTAGE = OutageCapabilities(kinds=KINDS, deadline=2.0, margin=1.0)
 AWS_CONFIG = Config(connect_timeout=0.5, read_timeout=2.0, retries={"total_max_attempts": 1})
 
 

@@ -31,7 +31,7 @@ from serpens_sqlalchemy import AsyncPostgresQueue, PostgresQueue
 KINDS: frozenset[OutageKind] = ALL_KINDS | {"trickled"}
 FAKE_OUTAGE = OutageCapabilities(kinds=KINDS, deadline=0.0)
 # boto3 through a FaultProxy: 0.5 s connect, 2 s read (moto on a loaded machine), one attempt.
-SQS_OUTAGE = OutageCapabilities(kinds=KINDS, deadline=2.0)
+SQS_OUTAGE = OutageCapabilities(kinds=KINDS, deadline=2.0, margin=1.0)
 SQS_CONFIG = Config(connect_timeout=0.5, read_timeout=2.0, retries={"total_max_attempts": 1})
 
 
