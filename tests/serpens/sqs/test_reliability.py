@@ -12,7 +12,6 @@ import uuid
 from collections.abc import Iterator
 from typing import Any
 
-import boto3
 import pytest
 
 from serpens import sqs
@@ -20,20 +19,6 @@ from serpens.testing.sqs_events import poll_once
 from serpens_aws import SQSQueue
 
 pytestmark = pytest.mark.aws
-
-
-@pytest.fixture(name="client")
-def _client(moto_endpoint: str) -> Any:
-    return boto3.client("sqs", endpoint_url=moto_endpoint)
-
-
-@pytest.fixture(name="queue_url")
-def _queue_url(client: Any) -> Iterator[str]:
-    url = client.create_queue(
-        QueueName=f"rel-{uuid.uuid4().hex[:12]}", Attributes={"VisibilityTimeout": "1"}
-    )["QueueUrl"]
-    yield url
-    client.delete_queue(QueueUrl=url)
 
 
 @pytest.fixture(name="fifo_url")

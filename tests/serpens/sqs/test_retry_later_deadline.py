@@ -11,13 +11,11 @@ from __future__ import annotations
 
 import logging
 import time
-import uuid
 from collections.abc import Iterator
 from typing import Any
 from unittest import mock
 from urllib.parse import urlsplit
 
-import boto3
 import pytest
 
 from serpens import sqs
@@ -41,19 +39,9 @@ class Context:
         return max(0, int((self.ends - time.monotonic()) * 1000))
 
 
-@pytest.fixture(name="client")
-def _client(moto_endpoint: str) -> Any:
-    return boto3.client("sqs", endpoint_url=moto_endpoint)
-
-
-@pytest.fixture(name="queue_url")
-def _queue_url(client: Any) -> Iterator[str]:
-    url = client.create_queue(
-        QueueName=f"later-{uuid.uuid4().hex[:12]}", Attributes={"VisibilityTimeout": "1"}
-    )["QueueUrl"]
-    client.send_message(QueueUrl=url, MessageBody="again")
-    yield url
-    client.delete_queue(QueueUrl=url)
+@pytest.fixture(autouse=True)
+def _queued(client: Any, queue_url: str) -> None:
+    client.send_message(QueueUrl=queue_url, MessageBody="again")
 
 
 @pytest.fixture(name="proxy")
