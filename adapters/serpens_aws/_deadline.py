@@ -96,8 +96,9 @@ class _Cut:
 
     The watchdog shuts the socket down, which a reader sees as the peer closing: a
     status line or header block cut short would parse as a complete answer (http.client
-    ends headers at end of file), a body without a length as an empty one. Reads past the
-    deadline raise :class:`TimeoutError` instead, which urllib3 and botocore report as a
+    ends headers at end of file), a body without a length as an empty one; a peer still
+    sending may get the socket reset instead. Reads past the deadline, and reads failing
+    after it, raise :class:`TimeoutError` instead, which urllib3 and botocore report as a
     read timeout (retried like one, then :class:`~serpens.errors.BackendTimeoutError`).
     """
 
@@ -108,7 +109,12 @@ class _Cut:
         self._armed = armed
 
     def _guard(self, read: Callable[..., Any], *args: Any) -> Any:
-        data = read(*args)  # the shut socket reads as end of file, over TLS too
+        try:
+            data = read(*args)  # the shut socket reads as end of file, over TLS too...
+        except OSError:
+            if self._armed.fired:  # ...or as reset, when the peer still sent: the deadline's
+                raise TimeoutError(_CUT) from None
+            raise
         if self._armed.fired:
             raise TimeoutError(_CUT)
         return data

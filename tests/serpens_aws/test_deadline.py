@@ -14,6 +14,7 @@ import ipaddress
 import socket
 import socketserver
 import ssl
+import struct
 import threading
 import time
 from collections.abc import Iterator
@@ -329,3 +330,23 @@ def test_each_read_of_an_answer_fails_once_its_deadline_has_passed() -> None:
             read(1)
     with pytest.raises(TimeoutError):
         reader.readinto(bytearray(1))
+
+
+@pytest.mark.parametrize(("fired", "error"), [(True, TimeoutError), (False, ConnectionResetError)])
+def test_a_read_reset_after_its_deadline_fails_as_a_timeout(
+    fired: bool, error: type[Exception]
+) -> None:
+    """Shut down while the peer still sends, a socket may read as reset, not end of file.
+
+    Seen on the lowest-direct matrix: a trickled unsized body cut by the deadline failed
+    as a reset (BackendUnavailableError). A reset before the deadline stays a reset.
+    """
+    with socket.create_server(("127.0.0.1", 0)) as server:
+        ours = socket.create_connection(server.getsockname()[:2])
+        peer, _ = server.accept()
+        peer.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        peer.close()  # linger 0: a TCP RST
+        with ours, ours.makefile("rb") as fp:
+            with pytest.raises(error) as raised:
+                _Cut(fp, SimpleNamespace(fired=fired)).read(1)
+            assert fired == isinstance(raised.value, TimeoutError)
