@@ -350,3 +350,4 @@ def test_a_read_reset_after_its_deadline_fails_as_a_timeout(
             with pytest.raises(error) as raised:
                 _Cut(fp, SimpleNamespace(fired=fired)).read(1)
             assert fired == isinstance(raised.value, TimeoutError)
+            assert fired == ("within its read timeout" in str(raised.value))
