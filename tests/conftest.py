@@ -9,11 +9,13 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from typing import TypeVar
+from urllib.parse import urlsplit
 
 import pytest
 
 from serpens.errors import mask_url
 from serpens.testing import (
+    FaultProxy,
     MotoServer,
     PostgresServer,
     PubSubEmulator,
@@ -80,6 +82,16 @@ def moto_server() -> Iterator[MotoServer]:
 def moto_endpoint(moto_server: MotoServer) -> str:
     """``http://127.0.0.1:PORT``; ``AWS_ENDPOINT_URL`` and test credentials are set."""
     return moto_server.url
+
+
+@pytest.fixture
+def moto_proxy(moto_endpoint: str) -> Iterator[FaultProxy]:
+    """A FaultProxy in front of moto's server, for one test (build clients on its URL)."""
+    address = urlsplit(moto_endpoint)
+    assert address.hostname is not None
+    assert address.port is not None
+    with FaultProxy(upstream=(address.hostname, address.port)) as proxy:
+        yield proxy
 
 
 @pytest.fixture(scope="session")

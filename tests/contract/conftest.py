@@ -10,7 +10,6 @@ import os
 import sqlite3
 from collections.abc import Iterator
 from functools import cache
-from urllib.parse import urlsplit
 
 import httpcore  # noqa: F401
 import httpx  # noqa: F401
@@ -107,14 +106,4 @@ def fake_outages() -> FakeOutages:
 def redis_proxy(redis_server: RedisServer) -> Iterator[FaultProxy]:
     """A FaultProxy in front of the session's Redis, for one test."""
     with FaultProxy(upstream=(redis_server.host, redis_server.port)) as proxy:
-        yield proxy
-
-
-@pytest.fixture
-def moto_proxy(moto_endpoint: str) -> Iterator[FaultProxy]:
-    """A FaultProxy in front of moto's server, for one test (build clients on its URL)."""
-    address = urlsplit(moto_endpoint)
-    assert address.hostname is not None
-    assert address.port is not None
-    with FaultProxy(upstream=(address.hostname, address.port)) as proxy:
         yield proxy

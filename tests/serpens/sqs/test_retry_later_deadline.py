@@ -14,7 +14,6 @@ import time
 from collections.abc import Iterator
 from typing import Any
 from unittest import mock
-from urllib.parse import urlsplit
 
 import pytest
 
@@ -45,18 +44,16 @@ def _queued(client: Any, queue_url: str) -> None:
 
 
 @pytest.fixture(name="proxy")
-def _proxy(moto_endpoint: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[FaultProxy]:
+def _proxy(
+    moto_endpoint: str, moto_proxy: FaultProxy, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[FaultProxy]:
     """The visibility changes go through a FaultProxy in front of moto (fresh clients)."""
-    address = urlsplit(moto_endpoint)
-    assert address.hostname is not None
-    assert address.port is not None
     clients: dict[str, Any] = {}
     monkeypatch.setattr(_visibility, "_clients", clients)
-    with FaultProxy(upstream=(address.hostname, address.port)) as proxy:
-        monkeypatch.setenv("AWS_ENDPOINT_URL", proxy.url_for(moto_endpoint))
-        yield proxy
-        for made in clients.values():
-            made.close()
+    monkeypatch.setenv("AWS_ENDPOINT_URL", moto_proxy.url_for(moto_endpoint))
+    yield moto_proxy
+    for made in clients.values():
+        made.close()
 
 
 @sqs.handler
