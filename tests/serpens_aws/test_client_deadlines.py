@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
-from urllib.parse import urlsplit
 
 import pytest
 
@@ -41,13 +40,9 @@ def test_the_document_stores_built_client_waits_2_s_to_connect_and_5_s_per_read(
 
 
 @pytest.fixture
-def frozen_moto(moto_endpoint: str) -> Iterator[str]:
-    address = urlsplit(moto_endpoint)
-    assert address.hostname is not None
-    assert address.port is not None
-    with FaultProxy(upstream=(address.hostname, address.port)) as proxy:
-        proxy.freeze()
-        yield f"http://127.0.0.1:{proxy.port}"
+def frozen_moto(moto_proxy: FaultProxy) -> Iterator[str]:
+    with moto_proxy.freeze():
+        yield f"http://127.0.0.1:{moto_proxy.port}"
 
 
 def test_a_frozen_endpoint_ends_the_document_stores_call_at_its_read_timeout(
