@@ -9,9 +9,7 @@ count stays the AWS environment's.
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
 from typing import Any
-from urllib.parse import urlsplit
 
 import boto3
 import pytest
@@ -29,15 +27,6 @@ def aws_region(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
-
-
-@pytest.fixture
-def moto_proxy(moto_endpoint: str) -> Iterator[FaultProxy]:
-    address = urlsplit(moto_endpoint)
-    assert address.hostname is not None
-    assert address.port is not None
-    with FaultProxy(upstream=(address.hostname, address.port)) as proxy:
-        yield proxy
 
 
 @pytest.mark.usefixtures("aws_region")
