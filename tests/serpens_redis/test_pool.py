@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
+from typing import Any
 
 import pytest
 from redis import asyncio as aioredis
 
 from serpens_redis import PoolSettings, async_pool
-from serpens_redis._pool import async_executor, plain_async_client
+from serpens_redis._pool import async_executor, plain_async_client, sync_pool
 
 pytestmark = pytest.mark.redis
 
@@ -71,3 +72,16 @@ async def test_an_exhausted_pool_times_out_as_a_connection_error(redis_url: str)
         await pool.release(conn)
     assert await async_executor(client)("PING") == b"PONG"
     await client.aclose(close_connection_pool=True)
+
+
+@pytest.mark.parametrize("build", [async_pool, sync_pool])
+def test_the_url_sets_the_socket_timeouts_over_the_defaults(
+    build: Callable[[str, PoolSettings], Any],
+) -> None:
+    """``?socket_timeout=`` in ``REDIS_URL`` (or a URL given) wins over the 0.5 s defaults."""
+    given = build("redis://127.0.0.1:9/0?socket_timeout=2&socket_connect_timeout=1", PoolSettings())
+    assert given.connection_kwargs["socket_timeout"] == 2.0
+    assert given.connection_kwargs["socket_connect_timeout"] == 1.0
+    default = build("redis://127.0.0.1:9/0", PoolSettings())
+    assert default.connection_kwargs["socket_timeout"] == 0.5
+    assert default.connection_kwargs["socket_connect_timeout"] == 0.5
