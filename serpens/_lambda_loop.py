@@ -47,7 +47,7 @@ def run(coro: Coroutine[Any, Any, T]) -> T:
         coro.close()
         raise RuntimeError(
             "an async Lambda handler was called from inside a running event loop; "
-            "await the undecorated coroutine function instead"
+            "await the undecorated coroutine function (for @api.async_handler, its invoke())"
         )
     loop = get_loop()
     asyncio.set_event_loop(loop)

@@ -18,11 +18,17 @@ text names database constraints), an upstream ``HTTPStatusError`` ->
 502, anything else -> 500 with a generic ``{"message": ...}`` body. Every response has
 CORS and ``Content-Type: application/json`` headers; every error is logged and captured in
 elastic-apm when the application configured a client.
+
+``api._build_response(result)`` and ``api._error_response(ex)``, the helpers serpens 2.9
+shared between its handlers, are kept: each returns the response dict the handlers send
+(``*`` CORS, REST shape).
 """
 
 from serpens._json import SchemaEncoder
 from serpens.api._errors import HTTPError
 from serpens.api._handler import AsyncLambdaHandler, LambdaHandler, async_handler, handler
+from serpens.api._handler import _build_response as _build_response
+from serpens.api._handler import _error_response as _error_response
 from serpens.api._request import AttrDict, Headers, Request
 from serpens.api._response import Response
 

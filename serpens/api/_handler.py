@@ -6,7 +6,7 @@ import contextlib
 import functools
 import inspect
 from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
-from typing import Any, overload
+from typing import Any, cast, overload
 
 from serpens import _tracing
 from serpens._pydantic import as_validation_error
@@ -59,8 +59,9 @@ class AsyncLambdaHandler:
 
     Calling it is synchronous, as the Lambda runtime expects: it runs the coroutine on the
     process-wide loop of :mod:`serpens._lambda_loop`, so clients created on that loop at
-    cold start keep working on warm invocations. Inside a running event loop (tests, an
-    ASGI bridge) await :meth:`invoke` instead.
+    cold start keep working on warm invocations. Called from a thread whose event loop is
+    running (an async test, an ASGI bridge), it returns an awaitable instead, as serpens
+    2.9's coroutine function did: ``response = await handler(event, context)``.
     """
 
     def __init__(self, func: AsyncFunc, cors: Cors) -> None:
@@ -71,11 +72,24 @@ class AsyncLambdaHandler:
         functools.update_wrapper(self, func)
 
     def __call__(self, event: Mapping[str, Any], context: Any = None) -> dict[str, Any]:
-        """Handle one invocation on the process-wide loop and return the proxy response."""
+        """Handle one invocation on the process-wide loop and return the proxy response.
+
+        From a thread whose event loop is running, return a coroutine that handles the
+        invocation on that loop and gives the same dict (await it). The annotation names
+        the Lambda runtime's case; typed async code awaits :meth:`invoke`, which is the
+        same coroutine under a precise type.
+        """
         # Imported here so a sync-only Lambda never pays for importing asyncio at cold start.
+        import asyncio  # noqa: PLC0415
+
         from serpens import _lambda_loop  # noqa: PLC0415
 
-        return _lambda_loop.run(self.invoke(event, context))
+        try:
+            asyncio.get_running_loop()
+        except RuntimeError:  # no running loop in this thread: the Lambda runtime's call
+            return _lambda_loop.run(self.invoke(event, context))
+        # serpens 2.9 returned a coroutine function, and its tests await the call.
+        return cast("dict[str, Any]", self.invoke(event, context))
 
     async def invoke(self, event: Mapping[str, Any], context: Any = None) -> dict[str, Any]:
         """Handle one invocation on the running loop; the same response as ``__call__``."""
@@ -173,3 +187,30 @@ def async_handler(
     if func is None:
         return lambda f: AsyncLambdaHandler(f, cors)
     return AsyncLambdaHandler(func, cors)
+
+
+_ANY_ORIGIN = Cors("*")
+
+
+def _build_response(result: Any) -> dict[str, Any]:
+    """The response both handlers send for *result*: serpens 2.9's ``api._build_response``.
+
+    With the default ``*`` CORS policy and no request (so the REST shape). Kept, with its
+    2.9 signature, for code and tests that called it; re-exported by :mod:`serpens.api`.
+
+    Raises:
+        SerializationError: the body has no JSON form.
+        ValueError: the status is not a valid HTTP status.
+        TypeError: a tuple starts with a status but is not ``(status, body[, headers])``.
+    """
+    return build_response(result, None, _ANY_ORIGIN)
+
+
+def _error_response(ex: Exception) -> dict[str, Any]:
+    """The response both handlers send for *ex*: serpens 2.9's ``api._error_response``.
+
+    With the default ``*`` CORS policy and no request; *ex* is logged and captured in
+    elastic-apm like any handler error. Never raises ``Exception``. Kept, with its 2.9
+    signature, for code and tests that called it; re-exported by :mod:`serpens.api`.
+    """
+    return error_response(as_validation_error(ex), None, _ANY_ORIGIN)

@@ -58,10 +58,12 @@ class Response:
     (the default ``*`` is replaced by the handler's CORS policy). ``cookies``
     are ``Set-Cookie`` values: HTTP APIs get them in ``cookies``, REST APIs and ALB targets
     in multi-value mode as several ``Set-Cookie`` headers; an ALB target without
-    multi-value mode can only send the last one.
+    multi-value mode can only send the last one. ``status_code`` (or ``statusCode``),
+    ``body``, ``headers`` and ``cookies`` can be assigned after construction, with the
+    same meaning as passing them to the constructor (serpens 2.9's were plain attributes).
     """
 
-    __slots__ = ("_default_origin", "body", "cookies", "headers", "status_code")
+    __slots__ = ("_default_origin", "_headers", "body", "cookies", "status_code")
 
     def __init__(
         self,
@@ -74,21 +76,34 @@ class Response:
     ) -> None:
         self.status_code = status_code if statusCode is None else statusCode
         self.body = body
+        self.headers = headers
+        self.cookies = list(cookies)
+
+    @property
+    def headers(self) -> dict[str, str]:
+        """The response headers (a dict you may change in place)."""
+        return self._headers
+
+    @headers.setter
+    def headers(self, headers: Mapping[str, str] | None) -> None:
         given = dict(headers or {})
         self._default_origin = not any(key.lower() == _ORIGIN.lower() for key in given)
-        self.headers = {_ORIGIN: "*", **given} if self._default_origin else given
-        self.cookies = list(cookies)
+        self._headers = {_ORIGIN: "*", **given} if self._default_origin else given
 
     def _own_headers(self) -> dict[str, str]:
         """The headers to merge: without the default CORS header the constructor added."""
-        if self._default_origin and self.headers.get(_ORIGIN) == "*":
-            return {k: v for k, v in self.headers.items() if k != _ORIGIN}
-        return self.headers
+        if self._default_origin and self._headers.get(_ORIGIN) == "*":
+            return {k: v for k, v in self._headers.items() if k != _ORIGIN}
+        return self._headers
 
     @property
     def statusCode(self) -> int:  # noqa: N802 - the original attribute name
-        """The status code (original spelling)."""
+        """The status code (original spelling of ``status_code``)."""
         return self.status_code
+
+    @statusCode.setter
+    def statusCode(self, status: int) -> None:  # noqa: N802 - the original attribute name
+        self.status_code = status
 
     def to_dict(self) -> dict[str, Any]:
         """Return a new Lambda proxy response dict (REST shape, ``*`` CORS)."""
@@ -145,9 +160,15 @@ def _encode(body: Any) -> tuple[str, bool, str]:
 def _split(result: Any) -> tuple[int, Any, Mapping[str, str] | None]:
     if isinstance(result, Response):
         return result.status_code, result.body, result._own_headers()  # noqa: SLF001
-    if type(result) is tuple and 2 <= len(result) <= 3:  # noqa: PLR2004 - (status, body[, headers])
+    if type(result) is tuple and result:
         status = result[0]
         if isinstance(status, int) and not isinstance(status, bool):
+            if not 2 <= len(result) <= 3:  # noqa: PLR2004 - (status, body[, headers])
+                # (404,) or a 4-tuple: a slip in the handler, not a body (2.9.0 failed too).
+                raise TypeError(
+                    f"handler returned a {len(result)}-item tuple starting with a status; "
+                    "return (status, body) or (status, body, headers), or a list for an array"
+                )
             return status, result[1], result[2] if len(result) == 3 else None  # noqa: PLR2004
     return 200, result, None
 
@@ -192,6 +213,7 @@ def build_response(result: Any, request: Request | None, cors: Cors) -> dict[str
     Raises:
         SerializationError: the body has no JSON form.
         ValueError: the status is not a valid HTTP status.
+        TypeError: a tuple starts with a status but is not ``(status, body[, headers])``.
     """
     status, body, extra = _split(result)
     if not _MIN_STATUS <= status <= _MAX_STATUS:
@@ -265,6 +287,10 @@ def _classify(exc: Exception, request_id: str | None) -> tuple[int, dict[str, An
     if isinstance(exc, HTTPError):
         return exc.status, exc.body()
     if isinstance(exc, ValidationError):
+        # Generic on purpose, as in serpens.fastapi: a ValidationError's own text can come
+        # from the database (serpens_sqlalchemy maps not-null and check violations to it:
+        # "NOT NULL constraint failed: users.email"); only the field errors, which describe
+        # the client's input, are sent.
         errors = [{"path": e.path, "message": e.message} for e in exc.errors]
         return 422, {"message": "Validation failed", "errors": errors}
     if isinstance(exc, NotFoundError):

@@ -87,13 +87,27 @@ class TestAsyncEntryPoint:
         response = await lambda_handler.invoke(http_event(), None)
         assert response["body"] == '{"ok": true}'
 
-    async def test_calling_the_entry_point_inside_a_running_loop_is_refused(self) -> None:
+    async def test_awaiting_the_entry_point_in_a_running_loop_runs_on_that_loop(self) -> None:
+        """serpens 2.9's tests do ``response = await handler(event, {})``."""
+
         @api.async_handler
         async def lambda_handler(request: api.Request):
-            return {}
+            return 201, {"loop": id(asyncio.get_running_loop()), "user": request.path.user_id}
 
-        with pytest.raises(RuntimeError, match="running event loop"):
-            lambda_handler(http_event(), None)
+        response = await lambda_handler(rest_event(), {})
+        assert response["statusCode"] == 201
+        assert json.loads(response["body"]) == {
+            "loop": id(asyncio.get_running_loop()),
+            "user": "42",
+        }
+
+    async def test_a_thread_without_a_running_loop_gets_the_response_dict(self) -> None:
+        @api.async_handler
+        async def lambda_handler(request: api.Request):
+            return {"ok": True}
+
+        response = await asyncio.to_thread(lambda_handler, http_event(), None)
+        assert response["body"] == '{"ok": true}'
 
     def test_decorating_a_plain_function_is_a_type_error(self) -> None:
         def handler(request: api.Request) -> None: ...
@@ -174,3 +188,22 @@ def test_sync_and_async_handlers_give_byte_identical_responses(
     async_response = async_handler(event, None)
     assert json.dumps(sync_response) == json.dumps(async_response)
     assert sync_response["statusCode"] >= 200
+
+
+@pytest.mark.parametrize("event_name", EVENTS)
+@pytest.mark.parametrize("behaviour_name", BEHAVIOURS)
+async def test_awaiting_the_call_in_a_running_loop_gives_the_sync_response(
+    event_name: str, behaviour_name: str
+) -> None:
+    behaviour = BEHAVIOURS[behaviour_name]
+
+    @api.handler
+    def sync_handler(request: api.Request) -> Any:
+        return behaviour(request)
+
+    @api.async_handler
+    async def async_handler(request: api.Request) -> Any:
+        return behaviour(request)
+
+    event = EVENTS[event_name]
+    assert json.dumps(await async_handler(event, None)) == json.dumps(sync_handler(event, None))

@@ -125,13 +125,41 @@ class TestSuccessResponses:
         assert legacy.to_dict() == {"statusCode": 204, "body": "", "headers": CORS_JSON}
         assert legacy.to_dict() is not legacy.to_dict()
 
+    def test_response_attributes_can_be_assigned_as_in_2_9(self) -> None:
+        response = api.Response(body="x")
+        response.statusCode = 201  # serpens 2.9's own _build_response did this
+        response.body = {"id": 1}
+        response.headers = {"Location": "/users/1"}
+        assert (response.status_code, response.statusCode) == (201, 201)
+        assert response.headers == {"Access-Control-Allow-Origin": "*", "Location": "/users/1"}
+        assert respond(response) == {
+            "statusCode": 201,
+            "body": '{"id": 1}',
+            "headers": {**CORS_JSON, "Location": "/users/1"},
+        }
+
+    def test_assigned_headers_mean_what_constructor_headers_mean(self) -> None:
+        @api.handler(cors_origins=["https://app.example"])
+        def lambda_handler(request: api.Request) -> api.Response:
+            response = api.Response(200, {})
+            response.headers = {"Access-Control-Allow-Origin": "https://mine.example"}
+            return response
+
+        constructed = api.Response(200, {}, {"Access-Control-Allow-Origin": "https://mine.example"})
+        assigned = api.Response(200, {})
+        assigned.headers = {"Access-Control-Allow-Origin": "https://mine.example"}
+        assert assigned.headers == constructed.headers
+        assert respond(assigned) == respond(constructed)
+        sent = lambda_handler({"httpMethod": "GET"}, None)["headers"]
+        assert sent["Access-Control-Allow-Origin"] == "https://mine.example"
+
     def test_strings_pass_through_and_scalars_are_json(self) -> None:
         assert respond('{"raw": true}')["body"] == '{"raw": true}'
         assert respond(None)["body"] == ""
         assert respond(3)["body"] == "3"
         assert respond(True)["body"] == "true"
-        assert respond((1,))["body"] == "[1]"
         assert respond(("a", 1))["body"] == '["a", 1]'
+        assert respond((True, 1))["body"] == "[true, 1]"  # a bool is not a status
 
     def test_bytes_are_base64_encoded(self) -> None:
         response = respond(b"\x00\xff")
@@ -252,6 +280,43 @@ class TestErrorResponses:
 
     def test_invalid_status_is_a_500(self) -> None:
         assert respond((999, {}))["statusCode"] == 500
+
+    @pytest.mark.parametrize(
+        "result",
+        [
+            pytest.param((404,), id="status-only"),
+            pytest.param((200, {}, {}, "extra"), id="four-items"),
+        ],
+    )
+    def test_a_status_tuple_of_the_wrong_length_is_a_logged_500(self, result, caplog) -> None:
+        caplog.set_level(logging.ERROR, logger="serpens.api")
+        response = respond(result)
+        assert response["statusCode"] == 500
+        assert json.loads(response["body"])["message"] == "Internal server error"
+        assert "handler failed with TypeError" in caplog.text
+        assert "(status, body)" in str(caplog.records[0].exc_info[1])
+
+    def test_a_validation_error_s_own_text_is_not_sent(self, tmp_path) -> None:
+        """The database's not-null text reaches the handler as a ValidationError."""
+        sa = pytest.importorskip("sqlalchemy")
+        from serpens_sqlalchemy import translate_errors  # noqa: PLC0415
+
+        engine = sa.create_engine(f"sqlite:///{tmp_path / 'users.db'}")
+        with engine.begin() as connection:
+            connection.exec_driver_sql("CREATE TABLE users (email TEXT NOT NULL)")
+
+        @api.handler
+        def lambda_handler(request: api.Request):
+            with engine.begin() as connection, translate_errors():
+                connection.exec_driver_sql("INSERT INTO users (email) VALUES (NULL)")
+
+        try:
+            response = lambda_handler(rest_event(), None)
+        finally:
+            engine.dispose()
+        assert response["statusCode"] == 422
+        assert json.loads(response["body"]) == {"message": "Validation failed", "errors": []}
+        assert "users" not in response["body"]
 
     def test_non_mapping_event_is_a_400(self) -> None:
         @api.handler
@@ -392,3 +457,36 @@ class TestPreflight:
         )
         assert response["statusCode"] == 204
         assert "Access-Control-Allow-Methods" not in response["headers"]
+
+
+class TestSharedHelpersOf29:
+    """``api._build_response(result)`` and ``api._error_response(ex)``, as serpens 2.9 had."""
+
+    @pytest.mark.parametrize(
+        "result",
+        [
+            pytest.param({"name": "Mike"}, id="dict"),
+            pytest.param((201, [1]), id="pair"),
+            pytest.param((202, {}, {"Location": "/x"}), id="triple"),
+            pytest.param(api.Response(204), id="response"),
+            pytest.param(b"\x00", id="bytes"),
+        ],
+    )
+    def test_build_response_is_what_a_handler_sends(self, result) -> None:
+        assert api._build_response(result) == respond(result, {"httpMethod": "GET"})
+
+    def test_build_response_raises_what_a_handler_turns_into_a_500(self) -> None:
+        with pytest.raises(TypeError):
+            api._build_response((404,))
+
+    @pytest.mark.parametrize(
+        "exc",
+        [
+            pytest.param(RuntimeError("password=hunter2"), id="crash"),
+            pytest.param(NotFoundError("User id=42"), id="not-found"),
+            pytest.param(api.HTTPError(403, "Forbidden"), id="http-error"),
+        ],
+    )
+    def test_error_response_is_what_a_handler_sends(self, exc) -> None:
+        assert api._error_response(exc) == fail(exc, {"httpMethod": "GET"})
+        assert "hunter2" not in api._error_response(exc)["body"]

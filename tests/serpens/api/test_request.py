@@ -1,5 +1,8 @@
 from __future__ import annotations
 
+import copy
+import pickle
+
 import pytest
 
 from serpens import api
@@ -19,21 +22,55 @@ class TestAttrDict:
         assert data.user.roles[0].name == "admin"
         assert data["user"]["id"] == 1
 
-    def test_missing_key_is_key_error_and_missing_attribute_is_attribute_error(self) -> None:
-        data = api.AttrDict({"a": 1})
-        with pytest.raises(KeyError):
-            data["b"]
-        with pytest.raises(AttributeError):
-            _ = data.b
+    @pytest.mark.parametrize(
+        "read",
+        [
+            pytest.param(lambda d: d["b"], id="item"),
+            pytest.param(lambda d: d.b, id="attribute"),
+            pytest.param(lambda d: d.nested["b"], id="nested-item"),
+            pytest.param(lambda d: api.Headers(d).b, id="headers-attribute"),
+            pytest.param(lambda d: api.Headers(d)["B"], id="headers-item"),
+        ],
+    )
+    def test_a_missing_key_is_both_a_key_error_and_an_attribute_error(self, read) -> None:
+        data = api.AttrDict({"a": 1, "nested": {}})
+        with pytest.raises(KeyError) as info:
+            read(data)
+        assert isinstance(info.value, AttributeError)  # serpens 2.9: a plain object
         assert getattr(data, "b", None) is None
         assert not hasattr(data, "b")
 
+    def test_vars_gives_a_plain_dict_of_the_items(self) -> None:
+        data = api.AttrDict({"a": 1, "user": {"id": 2}})
+        assert vars(data) == data.__dict__ == {"a": 1, "user": {"id": 2}}
+        assert type(vars(data)) is dict
+        assert vars(data.user) == {"id": 2}
+
+    def test_attribute_assignment_and_deletion_change_the_items(self) -> None:
+        data = api.AttrDict({"a": 1})
+        data.extra = 2
+        assert data == {"a": 1, "extra": 2}
+        del data.a
+        assert data == {"extra": 2}
+        with pytest.raises(AttributeError):
+            del data.a
+        with pytest.raises(KeyError):
+            del data["a"]
+
     def test_equals_a_dict_iterates_and_keeps_dict_methods(self) -> None:
-        data = api.AttrDict({"get": "value", "a": 1})
-        assert data == {"get": "value", "a": 1}
-        assert list(data) == ["get", "a"]
+        data = api.AttrDict({"get": "value", "items": "5", "a": 1})
+        assert data == {"get": "value", "items": "5", "a": 1}
+        assert list(data) == ["get", "items", "a"]
         assert data.get("a") == 1
         assert data["get"] == "value"
+        assert data["items"] == "5"  # a key named like a dict method: item access only
+        assert callable(data.items)
+
+    def test_copies_and_pickles_stay_attr_dicts(self) -> None:
+        data = api.AttrDict({"user": {"id": 2}})
+        for twin in (copy.copy(data), copy.deepcopy(data), pickle.loads(pickle.dumps(data))):
+            assert type(twin) is api.AttrDict
+            assert twin.user.id == 2
 
     def test_headers_are_case_insensitive(self) -> None:
         headers = api.Headers({"Content-Type": "application/json", "X-Api-Key": "k"})
@@ -44,6 +81,45 @@ class TestAttrDict:
         assert headers.get("missing", "d") == "d"
         with pytest.raises(KeyError):
             headers["missing"]
+
+    @pytest.mark.parametrize(
+        "write",
+        [
+            pytest.param(lambda h: h.__setitem__("X-Trace", "1"), id="setitem"),
+            pytest.param(lambda h: h.setdefault("X-Trace", "1"), id="setdefault"),
+            pytest.param(lambda h: h.update({"X-Trace": "1"}), id="update-mapping"),
+            pytest.param(lambda h: h.update([("X-Trace", "1")]), id="update-pairs"),
+            pytest.param(lambda h: h.update(X_TRACE="1"), id="update-keywords"),
+            pytest.param(lambda h: h.__ior__({"X-TRACE": "1"}), id="ior"),
+            pytest.param(lambda h: setattr(h, "x_trace", "1"), id="attribute"),
+            pytest.param(lambda h: setattr(h, "X_Trace", "1"), id="attribute-mixed-case"),
+        ],
+    )
+    def test_every_header_write_is_case_insensitive(self, write) -> None:
+        headers = api.Headers({"Content-Type": "application/json"})
+        write(headers)
+        key = "x_trace" if "x_trace" in dict(headers) else "x-trace"  # keyword form keeps "_"
+        assert dict(headers) == {"content-type": "application/json", key: "1"}
+        assert headers[key.upper()] == headers.get(key.title()) == "1"
+        assert key.upper() in headers
+        assert headers.x_trace == "1"
+
+    def test_header_removal_is_case_insensitive(self) -> None:
+        headers = api.Headers({"X-Trace": "1", "X-Span": "2", "Content-Type": "text/plain"})
+        del headers["X-TRACE"]
+        assert headers.pop("X-Span") == "2"
+        assert headers.pop("X-Span", None) is None
+        del headers.content_type
+        assert headers == {}
+        with pytest.raises(KeyError):
+            del headers["X-Trace"]
+        with pytest.raises(AttributeError):
+            del headers.x_trace
+
+    def test_header_attribute_assignment_replaces_the_existing_header(self) -> None:
+        headers = api.Headers({"Content-Type": "application/json"})
+        headers.content_type = "text/plain"
+        assert headers == {"content-type": "text/plain"}
 
 
 class TestRequest:
@@ -56,9 +132,30 @@ class TestRequest:
         assert request.body == {"name": "Mike", "age": 18}
         assert request.headers["Content-Type"] == "application/json"
         assert request.headers.origin == ORIGIN
-        assert request.query.page == "2"
         assert request.query.q == "a b"
         assert request.multi_headers["x-api-key"] == ["k1"]
+
+    @pytest.mark.parametrize(
+        ("event", "expected"),
+        [
+            pytest.param(rest_event(), "2", id="rest-v1"),
+            pytest.param(http_event(), "1,2", id="http-v2"),
+            pytest.param(alb_event(), "2", id="alb"),
+            pytest.param(alb_event(multi_value=True), "2", id="alb-multi-value"),
+        ],
+    )
+    def test_a_repeated_query_parameter_is_the_integrations_own_value(
+        self, event, expected
+    ) -> None:
+        """``?page=1&page=2``: HTTP APIs join the values with commas, REST and ALB send the
+        last one; ``query`` gives what the integration sent, as serpens 2.9 did."""
+        assert api.Request(event).query.page == expected
+
+    def test_http_api_query_without_query_string_parameters_joins_like_api_gateway(
+        self,
+    ) -> None:
+        event = {**http_event(raw_query="tag=a&tag=b&q=x+y"), "queryStringParameters": None}
+        assert api.Request(event).query == {"tag": "a,b", "q": "x y"}
 
     @pytest.mark.parametrize(
         "event",
