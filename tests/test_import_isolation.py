@@ -30,6 +30,7 @@ SDK_EXTRAS: dict[str, frozenset[str]] = {
     "boto3": frozenset({"aws"}),
     "botocore": frozenset({"aws"}),
     "elasticapm": frozenset({"apm"}),
+    "sentry_sdk": frozenset({"sentry"}),  # serpens.sentry.setup() imports it, never at import
     "msgspec": frozenset({"fast", "test"}),  # imported on first use only, never at import
     # test-only servers and tools: never needed at import time by library modules
     "moto": frozenset({"test"}),

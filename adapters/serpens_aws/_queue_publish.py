@@ -48,7 +48,8 @@ def send_raw_batch(
 
     Entries SQS refuses (``SenderFault``) raise :class:`ValidationError`; entries still
     failing on SQS's side after a few rounds raise :class:`BackendUnavailableError`. The
-    error names the entry ids and codes, never a body. Returns the merged answer.
+    error names the entry ids and codes, never a body. Returns the merged answer: every
+    entry in ``Successful``, ``Failed`` empty and the last call's ``ResponseMetadata``.
     """
     if _tracing.enabled():
         with send_span(queue.queue_url):
@@ -81,7 +82,11 @@ def _send_batch(
             codes = ", ".join(f"{f['Id']}: {f.get('Code', '?')}" for f in refused)
             raise ValidationError(f"{what} refused batch entries ({codes})")
         if not failed:
-            return {"Successful": successful, "Failed": []}  # type: ignore[typeddict-item]
+            return {
+                "Successful": successful,
+                "Failed": [],
+                "ResponseMetadata": answer["ResponseMetadata"],
+            }
         retry = {f["Id"] for f in failed}
         pending = [entry for entry in pending if entry["Id"] in retry]
     codes = ", ".join(f"{entry['Id']}" for entry in pending)

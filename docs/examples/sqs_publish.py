@@ -21,11 +21,15 @@ answer = sqs.publish_message(
 )
 assert answer["MessageId"]
 
-# Many messages: sent ten per SendMessageBatch call; the ids come back in input order.
-ids = sqs.publish_message_batch(
+# Many messages: sent ten per SendMessageBatch call; SQS's answer to each call comes back.
+answers = sqs.publish_message_batch(
     url, [{"body": {"order_id": n}, "attributes": {"kind": "created"}} for n in range(25)]
 )
-assert len(ids) == 25
+assert [len(answer["Successful"]) for answer in answers] == [10, 10, 5]
+assert answers[0]["Failed"] == []  # an entry that cannot be sent raises instead
+assert answers[0]["ResponseMetadata"]["HTTPStatusCode"] == 200
+ids = [ok["MessageId"] for answer in answers for ok in answer["Successful"]]  # input order
+assert len(set(ids)) == 25
 
 # FIFO: the group id doubles as the deduplication id, as in serpens 2.9 (a second
 # message of the same group within five minutes is dropped unless deduplication_id is set).

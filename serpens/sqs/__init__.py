@@ -31,7 +31,11 @@ batch on any failure.
   invocation: a processor raising ``CancelledError`` stops the batch (the in-flight records
   are cancelled and awaited; they and every record not started are reported), and
   ``KeyboardInterrupt``/``SystemExit`` propagate once that clean-up is done.
-- Legacy: a processor returning a dict with a ``"messageId"`` key fails that message.
+- As in serpens 2.9, a processor fails its record by raising
+  :class:`serpens.sentry.FilteredEvent` (logged as a warning, never sent to Sentry) or by
+  returning a dict (any ``dict`` subclass too) with a ``"messageId"`` key.
+- A record without a ``"messageId"`` (never delivered by Lambda) stops the batch with
+  :class:`~serpens.errors.ValidationError` before any record is processed.
 - ``CLOUD_PROVIDER`` set to anything but ``aws`` (e.g. ``gcp``, a Pub/Sub push endpoint
   that has no partial batch response): a processor's exception propagates, as in
   serpens 2.9, so the caller sees the failure and the message is redelivered.
@@ -51,7 +55,9 @@ import functools
 import inspect
 import json
 import logging
+import operator
 import time
+from collections import deque
 from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
 from contextvars import ContextVar
 from datetime import UTC, datetime
@@ -61,6 +67,7 @@ from serpens import _lambda_loop, _tracing
 from serpens._config import env_str
 from serpens._rules.queue import MAX_VISIBILITY_TIMEOUT
 from serpens.errors import ValidationError
+from serpens.sentry import FilteredEvent
 from serpens.sqs._publish import (
     build_message_attributes,
     publish_message,
@@ -135,18 +142,37 @@ class Record:
     ``raw_body`` is the body exactly as sent. ``message_attributes`` keeps Lambda's raw
     shape (``{"k": {"stringValue": ..., "dataType": ...}}``) and
     ``message_attribute_values`` flattens it to values.
+
+    ``data``, ``body``, ``message_attributes``, ``queue_name`` and ``sent_datetime`` can be
+    assigned, as 2.9's plain attributes could (``record.body =
+    json.loads(record.body["Message"])`` unwraps an SNS envelope); a later read gives the
+    assigned value. Assigning ``data`` replaces ``raw`` too, so the fields not read or
+    assigned yet then come from the new record. The handler reports a failed record by
+    the ``messageId`` Lambda delivered, whatever the processor assigned.
     """
 
-    __slots__ = ("_body", "raw")
+    __slots__ = ("_assigned", "_body", "raw")
 
     def __init__(self, raw: Mapping[str, Any]) -> None:
         self.raw = raw
         self._body: Any = _UNSET
+        # message_attributes, queue_name and sent_datetime once assigned: one slot for the
+        # three (rarely assigned) keeps building a record as cheap as before
+        self._assigned: dict[str, Any] | None = None
+
+    def _assign(self, name: str, value: object) -> None:
+        if self._assigned is None:
+            self._assigned = {}
+        self._assigned[name] = value
 
     @property
     def data(self) -> Mapping[str, Any]:
         """The raw SQS record as Lambda delivered it (the same object as ``raw``)."""
         return self.raw
+
+    @data.setter
+    def data(self, value: Mapping[str, Any]) -> None:
+        self.raw = value
 
     @property
     def raw_body(self) -> str:
@@ -163,6 +189,10 @@ class Record:
             except (ValueError, RecursionError):  # not JSON, or JSON nested too deeply
                 self._body = body
         return self._body
+
+    @body.setter
+    def body(self, value: Any) -> None:
+        self._body = value
 
     @property
     def message_id(self) -> str:
@@ -182,7 +212,14 @@ class Record:
     @property
     def message_attributes(self) -> Mapping[str, Mapping[str, Any]]:
         """Message attributes in Lambda's raw shape."""
+        assigned = self._assigned
+        if assigned is not None and "message_attributes" in assigned:
+            return cast("Mapping[str, Mapping[str, Any]]", assigned["message_attributes"])
         return cast("Mapping[str, Mapping[str, Any]]", self.raw.get("messageAttributes") or {})
+
+    @message_attributes.setter
+    def message_attributes(self, value: Mapping[str, Mapping[str, Any]]) -> None:
+        self._assign("message_attributes", value)
 
     @property
     def message_attribute_values(self) -> dict[str, str | bytes]:
@@ -203,8 +240,15 @@ class Record:
     @property
     def sent_datetime(self) -> datetime | None:
         """When the message was sent, timezone-aware UTC (None if Lambda omitted it)."""
+        assigned = self._assigned
+        if assigned is not None and "sent_datetime" in assigned:
+            return cast("datetime | None", assigned["sent_datetime"])
         sent = self.attributes.get("SentTimestamp")
         return datetime.fromtimestamp(int(sent) / 1000, UTC) if sent else None
+
+    @sent_datetime.setter
+    def sent_datetime(self, value: datetime | None) -> None:
+        self._assign("sent_datetime", value)
 
     @property
     def message_group_id(self) -> str | None:
@@ -224,7 +268,14 @@ class Record:
     @property
     def queue_name(self) -> str:
         """The queue's name: the last segment of its ARN."""
+        assigned = self._assigned
+        if assigned is not None and "queue_name" in assigned:
+            return cast("str", assigned["queue_name"])
         return self.event_source_arn.rsplit(":", 1)[-1]
+
+    @queue_name.setter
+    def queue_name(self, value: str) -> None:
+        self._assign("queue_name", value)
 
     def __repr__(self) -> str:  # never the body: it may carry personal data
         return f"Record(message_id={self.raw.get('messageId')!r}, queue={self.queue_name!r})"
@@ -236,13 +287,31 @@ def _propagates() -> bool:
 
 
 def _records(event: Mapping[str, Any]) -> Sequence[Mapping[str, Any]]:
+    """The event's records, each with a ``messageId`` (checked before any record runs)."""
     try:
         records = event["Records"]
     except (KeyError, TypeError):
         raise ValidationError("not an SQS event: no 'Records' list") from None
     if not isinstance(records, list):
         raise ValidationError("not an SQS event: 'Records' is not a list")
+    try:
+        deque(map(_MESSAGE_ID, records), maxlen=0)  # a loop in C: about 25 ns a record
+    except (KeyError, TypeError):
+        index = next(
+            i
+            for i, raw in enumerate(records)
+            if not isinstance(raw, Mapping) or "messageId" not in raw
+        )
+        raise _no_message_id(index) from None
     return records
+
+
+_MESSAGE_ID = operator.itemgetter("messageId")
+
+
+def _no_message_id(index: int) -> ValidationError:
+    """A record Lambda would never deliver: it stops the batch (nothing can report it)."""
+    return ValidationError(f"not an SQS event: Records[{index}] has no 'messageId'")
 
 
 def _is_fifo(records: Sequence[Mapping[str, Any]]) -> bool:
@@ -292,13 +361,24 @@ def _failed(raw: Mapping[str, Any], exc: BaseException) -> None:
     if isinstance(exc, RetryLater):
         logger.info("SQS message %s: %s", raw.get("messageId"), exc, extra=fields)
         _retry_later(raw, exc)
+    elif isinstance(exc, FilteredEvent):  # an expected failure: a warning, as in serpens 2.9
+        logger.warning(
+            "SQS message %s failed (filtered event): %s",
+            raw.get("messageId"),
+            exc,
+            exc_info=exc,
+            extra=fields,
+        )
     else:
         logger.error("SQS message %s failed", raw.get("messageId"), exc_info=exc, extra=fields)
 
 
 def _signals_failure(raw: Mapping[str, Any], result: object) -> bool:
-    """Whether a sync processor's return value fails its record."""
-    if type(result) is dict and "messageId" in result:
+    """Whether a sync processor's return value fails its record.
+
+    Any ``dict`` (an ``OrderedDict`` too) with a ``"messageId"`` key does, as in serpens 2.9.
+    """
+    if isinstance(result, dict) and "messageId" in result:
         logger.info("SQS message %s failed (legacy dict signal)", raw.get("messageId"))
         return True
     if inspect.isawaitable(result):  # never count an unawaited coroutine as done
@@ -331,7 +411,8 @@ def _tagged(processor: Callable[[Record], object]) -> Callable[[Record], object]
 
     @functools.wraps(processor)
     def run(record: Record) -> object:
-        token = _tracing.tag_log(message_id=record.message_id)
+        # Record.message_id without the frame: _records() checked every record has one
+        token = _tracing.tag_log(message_id=record.raw["messageId"])
         try:
             return processor(record)
         finally:
@@ -417,14 +498,10 @@ async def _one_async(
     raw: Mapping[str, Any],
     processor: Callable[[Record], Awaitable[object]],
     propagate: bool,
-    index: int,
 ) -> bool:
     """Process one record (its message id on serpens' log records); return whether it succeeded."""
     record = Record(raw)
-    try:
-        token = _tracing.tag_log(message_id=record.message_id)
-    except KeyError:
-        raise _no_message_id(index) from None
+    token = _tracing.tag_log(message_id=record.message_id)
     try:
         try:
             result = await processor(record)
@@ -433,17 +510,12 @@ async def _one_async(
                 raise
             await _report(raw, exc)
             return False
-        if type(result) is dict and "messageId" in result:
+        if result is not None and isinstance(result, dict) and "messageId" in result:
             logger.info("SQS message %s failed (legacy dict signal)", raw.get("messageId"))
             return False
         return True
     finally:
         _tracing.untag_log(token)
-
-
-def _no_message_id(index: int) -> ValidationError:
-    """A record Lambda would never deliver: it stops the batch (nothing can report it)."""
-    return ValidationError(f"not an SQS event: Records[{index}] has no 'messageId'")
 
 
 def _stopped(raw: Mapping[str, Any], exc: BaseException) -> None:
@@ -549,10 +621,7 @@ class _AsyncBatch:
                     failed.append(index)
                     return
                 raw = records[index]
-                try:  # Record.message_id, without the frame
-                    set_tags((None, raw["messageId"]))
-                except KeyError:
-                    raise _no_message_id(index) from None
+                set_tags((None, raw["messageId"]))  # Record.message_id, without the frame
                 record = Record(raw)
                 try:
                     result = await processor(record)
@@ -562,7 +631,7 @@ class _AsyncBatch:
                     failed.append(index)
                     await _report(raw, exc)
                     continue
-                if type(result) is dict and "messageId" in result:
+                if result is not None and isinstance(result, dict) and "messageId" in result:
                     logger.info("SQS message %s failed (legacy dict signal)", raw.get("messageId"))
                     failed.append(index)
         except BaseException as exc:
@@ -588,7 +657,7 @@ class _AsyncBatch:
                 return
             for position, index in enumerate(indices):
                 try:
-                    ok = await _one_async(records[index], processor, propagate, index)
+                    ok = await _one_async(records[index], processor, propagate)
                 except BaseException as exc:
                     failed.extend(indices[position:])
                     if self._interrupted(records[index], exc):

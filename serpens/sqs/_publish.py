@@ -149,14 +149,21 @@ def _chunks(entries: list[dict[str, Any]]) -> list[list[dict[str, Any]]]:
 
 def publish_message_batch(
     queue_url: str, messages: Sequence[Mapping[str, Any]], order_key: str | None = None
-) -> list[str]:
-    """Send ``[{"body": ..., "attributes": {...}}, ...]`` in batches of ten; return the ids.
+) -> list[dict[str, Any]]:
+    """Send ``[{"body": ..., "attributes": {...}}, ...]`` ten per call; return SQS's answers.
 
     Each item's ``body`` is sent like :func:`publish_message`'s (``attributes`` is
     optional). On a ``.fifo`` URL *order_key* is every message's group id, and each
     message gets its own deduplication id, so none is dropped as a duplicate of another.
     Every message is validated before the first is sent; entries SQS fails on its side are
-    resent. Message ids come back in input order.
+    resent.
+
+    Returns, as in serpens 2.9, one ``SendMessageBatch`` answer per call of at most ten
+    entries, in input order: ``{"Successful": [{"Id", "MessageId", ...}, ...], "Failed": [],
+    "ResponseMetadata": {...}}``. ``Successful`` lists every entry of that call (resent
+    ones included) and ``Failed`` is always empty, since an entry that cannot be sent
+    raises; ``ResponseMetadata`` is the last answer's. Each entry's ``Id`` is its index in
+    *messages*, as text.
 
     Raises:
         ValidationError: an item without ``body``, a FIFO URL without *order_key*, or an
@@ -184,8 +191,15 @@ def publish_message_batch(
     from serpens_aws._queue_publish import send_raw_batch  # noqa: PLC0415 - needs serpens[aws]
 
     queue = _queue(queue_url)
-    ids: dict[int, str] = {}
+    answers: list[dict[str, Any]] = []
     for chunk in _chunks(entries):
         answer = send_raw_batch(queue, chunk)  # type: ignore[arg-type]
-        ids.update((int(ok["Id"]), ok["MessageId"]) for ok in answer["Successful"])
-    return [ids[index] for index in range(len(entries))]
+        successful = sorted(answer["Successful"], key=lambda ok: int(ok["Id"]))  # resends last
+        answers.append(
+            {
+                "Successful": successful,
+                "Failed": answer["Failed"],
+                "ResponseMetadata": answer["ResponseMetadata"],
+            }
+        )
+    return answers

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import collections
+import json
 import logging
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -11,9 +14,14 @@ import pytest
 
 from serpens import sqs
 from serpens.errors import ValidationError
+from serpens.sentry import FilteredEvent
 from serpens.testing.sqs_events import sqs_event, sqs_record
 
 FIFO_ARN = "arn:aws:sqs:us-east-1:123456789012:orders.fifo"
+
+
+class _Failure(dict[str, str]):
+    """A service's own dict type for the legacy failure signal."""
 
 
 def _ids(response: sqs.BatchResponse | None) -> list[str]:
@@ -76,6 +84,45 @@ class TestRecord:
         assert record.dedup_id
         assert record.queue_name == "orders.fifo"
 
+    def test_the_2_9_attributes_can_be_assigned(self) -> None:
+        """2.9.0 code reassigns them, e.g. to unwrap an SNS envelope."""
+        record = sqs.Record(sqs_record(json.dumps({"Message": '{"a": 1}'}), message_id="m"))
+        record.body = json.loads(record.body["Message"])
+        assert record.body == {"a": 1}
+        sent = datetime(2020, 1, 2, tzinfo=UTC)
+        record.sent_datetime = sent
+        record.queue_name = "orders"
+        record.message_attributes = {"kind": {"stringValue": "x", "dataType": "String"}}
+        assert record.sent_datetime is sent
+        assert record.queue_name == "orders"
+        assert record.message_attribute_values == {"kind": "x"}
+        assert record.message_id == "m"  # the fields not assigned still read the record
+        assert record.raw_body == json.dumps({"Message": '{"a": 1}'})
+
+    def test_assigning_none_is_kept(self) -> None:
+        record = sqs.Record(sqs_record("x"))
+        record.sent_datetime = None
+        record.body = None
+        assert record.sent_datetime is None
+        assert record.body is None
+
+    def test_assigning_data_replaces_the_record_the_unread_fields_come_from(self) -> None:
+        record = sqs.Record(sqs_record('{"v": 1}', message_id="first"))
+        assert record.body == {"v": 1}  # read: kept
+        replacement = sqs_record('{"v": 2}', message_id="second")
+        record.data = replacement
+        assert record.data is replacement
+        assert record.raw is replacement
+        assert record.message_id == "second"
+        assert record.body == {"v": 1}
+
+    def test_assigning_one_field_leaves_the_others_lazy(self) -> None:
+        record = sqs.Record(sqs_record("x", queue_arn=FIFO_ARN))
+        record.queue_name = "renamed"
+        assert record.message_attributes == record.raw["messageAttributes"]
+        assert record.sent_datetime is not None
+        assert "renamed" in repr(record)
+
     def test_repr_never_shows_the_body(self) -> None:
         assert "secret" not in repr(sqs.Record(sqs_record("secret", message_id="m")))
 
@@ -120,6 +167,73 @@ class TestHandler:
 
         event = sqs_event(sqs_record("ok", message_id="1"), sqs_record("bad", message_id="2"))
         assert _ids(process(event, None)) == ["2"]
+
+    @pytest.mark.parametrize(
+        "signal",
+        [
+            pytest.param(lambda mid: collections.OrderedDict(messageId=mid), id="OrderedDict"),
+            pytest.param(lambda mid: collections.defaultdict(str, messageId=mid), id="defaultdict"),
+            pytest.param(lambda mid: _Failure(messageId=mid), id="dict-subclass"),
+        ],
+    )
+    def test_legacy_signal_in_a_dict_subclass_marks_the_record_failed(
+        self, signal: Callable[[str], dict[str, str]], caplog: pytest.LogCaptureFixture
+    ) -> None:
+        @sqs.handler
+        def process(record: sqs.Record) -> dict[str, str] | None:
+            if record.raw_body == "bad":
+                return signal(record.message_id)
+            return None
+
+        event = sqs_event(sqs_record("ok", message_id="1"), sqs_record("bad", message_id="2"))
+        with caplog.at_level(logging.INFO, "serpens.sqs"):
+            assert _ids(process(event, None)) == ["2"]
+        assert "legacy dict signal" in caplog.text  # the signal, not a processor error
+
+    def test_a_dict_without_message_id_is_a_success(self) -> None:
+        @sqs.handler
+        def process(record: sqs.Record) -> dict[str, str]:
+            return collections.OrderedDict(status="done")
+
+        assert process(sqs_event(sqs_record("x")), None) is None
+
+    def test_a_filtered_event_fails_its_record_with_a_warning(
+        self, caplog: pytest.LogCaptureFixture
+    ) -> None:
+        @sqs.handler
+        def process(record: sqs.Record) -> None:
+            if record.raw_body == "test":
+                raise FilteredEvent("a test message")
+
+        event = sqs_event(sqs_record("test", message_id="m1"), sqs_record("ok", message_id="m2"))
+        with caplog.at_level(logging.INFO, "serpens.sqs"):
+            assert _ids(process(event, None)) == ["m1"]
+        (logged,) = caplog.records
+        assert logged.levelno == logging.WARNING
+        assert "m1" in logged.getMessage()
+        assert "a test message" in logged.getMessage()
+        assert logged.exc_info is not None
+        assert isinstance(logged.exc_info[1], FilteredEvent)
+
+    @pytest.mark.parametrize("kind", ["sync", "async"])
+    @pytest.mark.parametrize("bad", [{"body": "no id"}, "not a record", None])
+    def test_a_record_without_message_id_stops_the_batch_before_any_record_runs(
+        self, kind: str, bad: object
+    ) -> None:
+        seen: list[str] = []
+
+        def run(record: sqs.Record) -> None:
+            seen.append(record.raw_body)
+
+        async def arun(record: sqs.Record) -> None:
+            run(record)
+
+        process = sqs.handler(run) if kind == "sync" else sqs.handler(arun)
+        event = sqs_event(sqs_record("a"), sqs_record("b"))
+        event["Records"].insert(1, bad)
+        with pytest.raises(ValidationError, match=r"Records\[1\] has no 'messageId'"):
+            process(event, None)
+        assert seen == []
 
     def test_base_exceptions_are_not_swallowed(self) -> None:
         @sqs.handler
@@ -236,6 +350,31 @@ class TestAsyncHandler:
         assert [b for b in seen if b[0] == "a"] == ["a1", "a2"]
         assert [b for b in seen if b[0] == "b"] == ["b1", "b2", "b3"]
 
+    @pytest.mark.parametrize("arn", ["arn:aws:sqs:us-east-1:123456789012:orders", FIFO_ARN])
+    def test_legacy_signal_in_a_dict_subclass_marks_the_record_failed(self, arn: str) -> None:
+        @sqs.async_handler(max_concurrency=2)
+        async def process(record: sqs.Record) -> dict[str, str] | None:
+            if record.raw_body == "bad":
+                return collections.OrderedDict(messageId=record.message_id)
+            return None
+
+        event = sqs_event(
+            sqs_record("ok", message_id="1", queue_arn=arn, group_id="g1"),
+            sqs_record("bad", message_id="2", queue_arn=arn, group_id="g2"),
+        )
+        assert _ids(process(event, None)) == ["2"]
+
+    def test_a_filtered_event_fails_its_record_with_a_warning(
+        self, caplog: pytest.LogCaptureFixture
+    ) -> None:
+        @sqs.async_handler
+        async def process(record: sqs.Record) -> None:
+            raise FilteredEvent(record.raw_body)
+
+        with caplog.at_level(logging.INFO, "serpens.sqs"):
+            assert _ids(process(sqs_event(sqs_record("x", message_id="m1")), None)) == ["m1"]
+        assert [r.levelno for r in caplog.records] == [logging.WARNING]
+
     def test_warm_invocations_reuse_one_event_loop(self) -> None:
         loops: list[asyncio.AbstractEventLoop] = []
 
@@ -293,6 +432,20 @@ class TestOutsideAws:
 
         with pytest.raises(ValueError, match="boom"):
             process(sqs_event(sqs_record("boom")), None)
+
+    @pytest.mark.parametrize("kind", ["sync", "async"])
+    def test_a_filtered_event_propagates(self, monkeypatch: pytest.MonkeyPatch, kind: str) -> None:
+        monkeypatch.setenv("CLOUD_PROVIDER", "gcp")
+
+        def run(record: sqs.Record) -> None:
+            raise FilteredEvent(record.raw_body)
+
+        async def arun(record: sqs.Record) -> None:
+            run(record)
+
+        process = sqs.handler(run) if kind == "sync" else sqs.handler(arun)
+        with pytest.raises(FilteredEvent, match="expected"):
+            process(sqs_event(sqs_record("expected")), None)
 
     @pytest.mark.parametrize("provider", ["aws", "AWS", ""])
     def test_on_aws_failures_are_reported_per_record(

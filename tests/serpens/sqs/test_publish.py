@@ -155,13 +155,26 @@ class TestPublishMessageBatch:
     ) -> None:
         messages = [{"body": {"n": n}, "attributes": {"n": n}} for n in range(23)]
         messages.append({"body": "raw text"})
-        ids = sqs.publish_message_batch(queue_url, messages)
+        answers = sqs.publish_message_batch(queue_url, messages)
         received = _drain(client, queue_url, 24)
+        ids = [ok["MessageId"] for answer in answers for ok in answer["Successful"]]
         assert len(ids) == len(set(ids)) == 24
         assert {m["MessageId"] for m in received} == set(ids)
         by_body = {m["Body"]: m for m in received}
         assert by_body['{"n": 7}']["MessageAttributes"]["n"]["StringValue"] == "7"
         assert "MessageAttributes" not in by_body["raw text"]
+
+    def test_returns_the_2_9_shape_one_answer_per_call_of_ten(self, queue_url: str) -> None:
+        """serpens 2.9 code reads ``result[0]["Successful"]``, ``["Failed"]``, the status."""
+        answers = sqs.publish_message_batch(queue_url, [{"body": {"n": n}} for n in range(23)])
+        assert [len(answer["Successful"]) for answer in answers] == [10, 10, 3]
+        assert [ok["Id"] for answer in answers for ok in answer["Successful"]] == [
+            str(n) for n in range(23)
+        ]  # input order, each entry's index
+        for answer in answers:
+            assert answer["Failed"] == []
+            assert answer["ResponseMetadata"]["HTTPStatusCode"] == 200
+            assert all(ok["MessageId"] and ok["MD5OfMessageBody"] for ok in answer["Successful"])
 
     def test_falsy_bodies_are_sent_as_their_json(self, client: Any, queue_url: str) -> None:
         sqs.publish_message_batch(queue_url, [{"body": 0}, {"body": []}, {"body": False}])
