@@ -144,7 +144,7 @@ class AsyncSQLAlchemyRepository(RepositoryBase[T], Generic[T]):
         stmt: sa.Select[Any] | None = None,
         *,
         page: int = 1,
-        size: int = 50,
+        size: int = 20,
         order_by: OrderBy = None,
     ) -> Page[T]:
         """Page *page* of *stmt* (default ``query``) with the true total from a COUNT."""
@@ -176,9 +176,16 @@ class AsyncSQLAlchemyRepository(RepositoryBase[T], Generic[T]):
             self.sess.add(self._new(obj))
         return obj
 
-    async def bulk_add(self, objs: Iterable[T]) -> builtins.list[T]:
-        """Add all *objs* in one savepoint (all or none); return them in input order."""
+    async def bulk_add(self, objs: Iterable[T], *, flush: bool = True) -> builtins.list[T]:
+        """Add all *objs* in one savepoint (all or none); return them in input order.
+
+        With ``flush=False`` they are only added to the session (written by the next
+        flush or the commit), as serpens 2.9's ``bulk_add(objs, flush=False)``.
+        """
         batch = builtins.list(objs)
+        if not flush:
+            self.sess.add_all([self._new(obj) for obj in batch])
+            return batch
         async with self._atomic():
             self.sess.add_all([self._new(obj) for obj in batch])
         return batch

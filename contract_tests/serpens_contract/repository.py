@@ -816,12 +816,14 @@ class RepositoryContract(ContractSuite):
                 products.seek(limit=bad)
         assert len(products.seek(limit=1000).items) == 5
 
-    def test_page_sizes_default_to_50_and_a_last_full_page_has_no_cursor(
+    def test_seek_takes_50_rows_and_paginate_20_by_default_and_a_last_page_has_no_cursor(
         self, products: Any
     ) -> None:
-        """``seek`` and ``paginate`` take 50 rows unless told; a walk ends exactly at its end.
+        """``seek`` takes 50 rows unless told; a walk ends exactly at its end.
 
         A page that takes the last rows, however many, carries no ``next_cursor``.
+        ``paginate`` takes 20, serpens 2.9's default (``rows, total = repo.paginate(page=2)``
+        must return the rows it returned).
         """
         products.bulk_insert([{"sku": f"s{i:03}"} for i in range(53)])
         first = products.seek()
@@ -834,7 +836,9 @@ class RepositoryContract(ContractSuite):
         short = products.seek(after=first.next_cursor, limit=2)
         assert short.next_cursor is not None
         page = products.paginate()
-        assert (len(page.items), page.size, page.pages, page.total) == (50, 50, 2, 53)
+        assert (len(page.items), page.size, page.pages, page.total) == (20, 20, 3, 53)
+        rows, total = products.paginate(page=2, order_by="sku")
+        assert (_skus(rows), total) == ([f"s{i:03}" for i in range(20, 40)], 53)
 
     @pytest.mark.parametrize("order", ["made_at", "-ratio", "day", "-ref", "state"])
     def test_seek_walks_an_order_of_each_value_type(
@@ -1089,6 +1093,15 @@ class RepositoryContract(ContractSuite):
         products.flush()
         assert products.count() == 1
         assert isinstance(obj.id, int)
+
+    def test_unflushed_bulk_adds_are_written_by_flush(self, products: Any) -> None:
+        """As serpens 2.9's ``bulk_add(objs, flush=False)``: pending until the next flush."""
+        batch = [Product(sku="b"), Product(sku="a")]
+        assert products.bulk_add(batch, flush=False) == batch
+        assert products.count() == 0
+        products.flush()
+        assert _skus(products.list(order_by="sku")) == ["a", "b"]
+        assert all(isinstance(p.id, int) for p in batch)
 
     def test_changed_objects_are_written_by_flush_with_a_version_bump(
         self, db: RepositoryDatabase, products: Any

@@ -40,7 +40,7 @@ Db = Annotated[AsyncSession, Depends(fastapi_async_session)]
 async def create_item(title: str, db: Db) -> dict[str, int]:
     item = Item(title=title)
     db.add(item)
-    await db.commit()  # the handler decides what is kept
+    await db.flush()  # assigns the id; the dependency commits when the handler returns
     return {"id": item.id}
 
 

@@ -33,8 +33,9 @@ from sqlalchemy.engine import URL
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlalchemy.pool import Pool, QueuePool
 
+from serpens.database._query import asyncpg_query, check_query
 from serpens.database._settings import DatabaseSettings, TimeoutMode
-from serpens.database._url import is_memory_sqlite, is_postgres, is_sqlite
+from serpens.database._url import is_memory_sqlite, is_postgres, is_sqlite, shown_url
 from serpens.errors import ConfigurationError
 from serpens_sqlalchemy._types import install_sqlite_listeners
 
@@ -83,19 +84,9 @@ def _connect_args(url: URL, settings: DatabaseSettings) -> dict[str, Any]:
     if settings.search_path and settings.timeout_mode is not TimeoutMode.SET:
         gucs["search_path"] = settings.search_path
     if url.get_driver_name() == "asyncpg":
-        server_settings = {"application_name": settings.application_name, **gucs}
-        if startup:
-            server_settings.update({f"tcp_{name}": str(v) for name, v in _KEEPALIVES.items()})
-        args: dict[str, Any] = {"server_settings": server_settings}
-        args["timeout"] = settings.connect_timeout
-        if settings.timeout_mode is TimeoutMode.SET:
-            # Transaction-mode poolers break prepared statements; SQLAlchemy and asyncpg
-            # each keep a cache, and both must be off.
-            args["statement_cache_size"] = 0
-            args["prepared_statement_cache_size"] = 0
-        return args
+        return _asyncpg_args(url, settings, gucs)
     # libpq drivers (psycopg2, psycopg 3): client-side keepalives and startup options.
-    args = {
+    args: dict[str, Any] = {
         "application_name": settings.application_name,
         "connect_timeout": settings.connect_timeout,
         "keepalives": 1,
@@ -104,10 +95,37 @@ def _connect_args(url: URL, settings: DatabaseSettings) -> dict[str, Any]:
     if settings.client_timeout_ms:
         # Unacknowledged data past this drops the connection (a dead peer or route).
         args["tcp_user_timeout"] = settings.client_timeout_ms
+    # SQLAlchemy lets connect arguments override the URL's: a value the URL gives wins.
+    for name in url.query.keys() & args.keys():
+        del args[name]
     if gucs:
-        args["options"] = " ".join(
-            f"-c {name}={_escape_option(value)}" for name, value in gucs.items()
-        )
+        # after the URL's own options: the last -c wins, and serpens' timeouts are verified
+        ours = " ".join(f"-c {name}={_escape_option(value)}" for name, value in gucs.items())
+        theirs = url.query.get("options")
+        args["options"] = f"{theirs} {ours}" if isinstance(theirs, str) else ours
+    return args
+
+
+def _asyncpg_args(url: URL, settings: DatabaseSettings, gucs: dict[str, str]) -> dict[str, Any]:
+    """The asyncpg connect arguments: serpens' defaults, the URL's parameters, the timeouts.
+
+    The URL's parameters, translated (:func:`asyncpg_query`), win over serpens' defaults
+    (``application_name``, keepalives, the connect timeout); the configured timeouts and
+    ``search_path`` win over the URL's settings, as on psycopg2 (they are verified).
+    """
+    _, from_url = asyncpg_query(url, shown_url(url))
+    server_settings = {"application_name": settings.application_name}
+    if settings.timeout_mode is TimeoutMode.STARTUP:
+        server_settings.update({f"tcp_{name}": str(v) for name, v in _KEEPALIVES.items()})
+    server_settings.update(from_url.pop("server_settings", {}))
+    server_settings.update(gucs)
+    args: dict[str, Any] = {"server_settings": server_settings, "timeout": settings.connect_timeout}
+    if settings.timeout_mode is TimeoutMode.SET:
+        # Transaction-mode poolers break prepared statements; SQLAlchemy and asyncpg
+        # each keep a cache, and both must be off.
+        args["statement_cache_size"] = 0
+        args["prepared_statement_cache_size"] = 0
+    args.update(from_url)
     return args
 
 
@@ -237,7 +255,13 @@ def _without_query_secrets(url: URL, options: dict[str, Any]) -> URL:
 def build_sync_engine(
     url: URL, settings: DatabaseSettings, *, poolclass: type[Pool] | None = None
 ) -> Engine:
-    """Create the synchronous engine for *url* with *settings*."""
+    """Create the synchronous engine for *url* with *settings*.
+
+    A PostgreSQL URL parameter neither libpq nor asyncpg takes raises
+    ``ConfigurationError`` here, not at the first connection.
+    """
+    if is_postgres(url):
+        check_query(url, shown_url(url))
     options = engine_options(url, settings, poolclass=poolclass)
     engine = create_engine(_without_query_secrets(url, options), **options)
     _install_listeners(engine, url, settings)
@@ -250,13 +274,18 @@ def build_async_engine(
     """Create the asynchronous engine for *url* with *settings*.
 
     Its default pool replaces connections opened on another event loop, so scripts and
-    workers running one ``asyncio.run`` per job share the engine safely.
+    workers running one ``asyncio.run`` per job share the engine safely. On asyncpg the
+    URL's libpq parameters (``sslmode``, ``connect_timeout``, ``application_name``,
+    ``options``, ...) become asyncpg's connect arguments; one it cannot honour raises
+    ``ConfigurationError`` here.
     """
     if poolclass is None and not is_memory_sqlite(url):
         from serpens_sqlalchemy._pool import LoopBoundAsyncPool  # noqa: PLC0415 - adapter glue
 
         poolclass = LoopBoundAsyncPool
     options = engine_options(url, settings, poolclass=poolclass)
+    if url.get_driver_name() == "asyncpg":
+        url, _ = asyncpg_query(url, shown_url(url))  # now in options["connect_args"]
     engine = create_async_engine(_without_query_secrets(url, options), **options)
     _install_listeners(engine.sync_engine, url, settings)
     return engine

@@ -5,8 +5,9 @@
 ``from serpens.database import SessionLocal`` works whether it runs before or
 after ``bind()``, and opening a session from an unbound factory raises a
 :class:`~serpens.errors.ConfigurationError` saying what to call.
-``db_session()``/``async_db_session()`` bind from ``DATABASE_URL`` on first use, as
-serpens 2.9 did, so a script or handler that never calls ``bind()`` still works.
+``db_session()``/``async_db_session()`` (and the FastAPI dependencies built on them) bind
+from ``DATABASE_URL`` on first use, as serpens 2.9 did, so a script or handler that never
+calls ``bind()`` still works.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from sqlalchemy.pool import Pool
 from serpens import _tracing
 from serpens._config import env_str
 from serpens.database._engine import build_async_engine, build_sync_engine
+from serpens.database._errors import commit_error
 from serpens.database._settings import DatabaseSettings, validate_search_path
 from serpens.database._url import normalize_url, resolve_url, shown_url
 from serpens.errors import ConfigurationError, NotInitializedError
@@ -121,8 +123,8 @@ def _settings(
 
 def bind(
     url: str | URL | None = None,
-    *,
     pool_use_lifo: bool | None = None,
+    *,
     echo: bool | None = None,
     search_path: str | None = None,
     poolclass: type[Pool] | None = None,
@@ -132,7 +134,7 @@ def bind(
     Args:
         url: the database URL; ``DATABASE_URL`` when omitted. ``postgres://`` and
             ``postgresql://`` become ``postgresql+psycopg2://``.
-        pool_use_lifo: overrides ``DB_POOL_USE_LIFO``.
+        pool_use_lifo: overrides ``DB_POOL_USE_LIFO`` (positional too, as in serpens 2.9).
         echo: overrides ``DB_ECHO``.
         search_path: overrides ``DB_SEARCH_PATH`` (comma-separated schemas, PostgreSQL).
         poolclass: a SQLAlchemy pool class, e.g. ``NullPool`` for tests and proxies.
@@ -159,8 +161,8 @@ def bind(
 
 def async_bind(
     url: str | URL | None = None,
-    *,
     pool_use_lifo: bool | None = None,
+    *,
     echo: bool | None = None,
     search_path: str | None = None,
     poolclass: type[Pool] | None = None,
@@ -286,11 +288,11 @@ def _raise_translated(exc: Exception) -> None:
     """Raise the serpens error of a commit-time failure (``ConflictError``, ...), if any.
 
     Writes left pending (``add(flush=False)``, changed objects) are flushed by the commit,
-    so a duplicate key surfaces here: the same error a repository call would raise.
+    so a duplicate key surfaces here: the same error a repository call would raise. It is
+    also an instance of SQLAlchemy's error (``IntegrityError``, ``StaleDataError``), which
+    serpens 2.9 raised and its services catch.
     """
-    from serpens_sqlalchemy._errors import translate  # noqa: PLC0415 - adapter glue
-
-    mapped = translate(exc)
+    mapped = commit_error(exc)
     if mapped is not None:
         raise mapped from exc
 
@@ -401,15 +403,16 @@ async def async_db_session(
 
 
 def fastapi_session() -> Iterator[Session]:
-    """FastAPI dependency: one session per request, closed (and rolled back) afterwards.
+    """FastAPI dependency: one :func:`db_session` per request (``Depends(fastapi_session)``).
 
-    Use with ``Depends(fastapi_session)``; the handler commits what it wants kept.
+    As in serpens 2.9: it binds from ``DATABASE_URL`` on first use, commits when the
+    endpoint returns, rolls back when it raises, and always closes.
     """
-    with SessionLocal() as session:
+    with db_session() as session:
         yield session
 
 
 async def fastapi_async_session() -> AsyncIterator[AsyncSession]:
-    """FastAPI dependency: one async session per request, closed afterwards."""
-    async with AsyncSessionLocal() as session:
+    """FastAPI dependency: one :func:`async_db_session` per request, as :func:`fastapi_session`."""
+    async with async_db_session() as session:
         yield session

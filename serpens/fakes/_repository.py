@@ -310,7 +310,7 @@ class InMemoryRepository(RepositoryOutage, Generic[T]):
         rows = self._rows.window(self._order(order_by), checked, offset=offset or 0, limit=limit)
         return self._load_many(rows)
 
-    def paginate(self, *, page: int = 1, size: int = 50, order_by: OrderBy = None) -> Page[T]:
+    def paginate(self, *, page: int = 1, size: int = 20, order_by: OrderBy = None) -> Page[T]:
         """Page *page* of all rows with the true total."""
         self._info.check_page(page, size, self.max_page_size)
         order = self._order(order_by)
@@ -435,10 +435,16 @@ class InMemoryRepository(RepositoryOutage, Generic[T]):
         self._flush(() if tracked else [obj])
         return obj
 
-    def bulk_add(self, objs: Iterable[T]) -> builtins.list[T]:
-        """Add all *objs* atomically; return them in input order with keys set."""
+    def bulk_add(self, objs: Iterable[T], *, flush: bool = True) -> builtins.list[T]:
+        """Add all *objs* atomically; return them in input order with keys set.
+
+        With ``flush=False`` they are only pending, as after ``add(obj, flush=False)``.
+        """
         batch = builtins.list(objs)
         fresh = [o for o in batch if not self._tracked(o)]
+        if not flush:
+            self._pending.update((id(obj), obj) for obj in fresh)
+            return batch
         self._flush(fresh)
         return batch
 
@@ -531,7 +537,7 @@ class AsyncInMemoryRepository(RepositoryOutage, Generic[T]):
         """See :meth:`InMemoryRepository.list`."""
         return self._sync_repo.list(order_by=order_by, limit=limit, offset=offset, **filters)
 
-    async def paginate(self, *, page: int = 1, size: int = 50, order_by: OrderBy = None) -> Page[T]:
+    async def paginate(self, *, page: int = 1, size: int = 20, order_by: OrderBy = None) -> Page[T]:
         """See :meth:`InMemoryRepository.paginate`."""
         return self._sync_repo.paginate(page=page, size=size, order_by=order_by)
 
@@ -545,9 +551,9 @@ class AsyncInMemoryRepository(RepositoryOutage, Generic[T]):
         """See :meth:`InMemoryRepository.add`."""
         return self._sync_repo.add(obj, flush=flush)
 
-    async def bulk_add(self, objs: Iterable[T]) -> builtins.list[T]:
+    async def bulk_add(self, objs: Iterable[T], *, flush: bool = True) -> builtins.list[T]:
         """See :meth:`InMemoryRepository.bulk_add`."""
-        return self._sync_repo.bulk_add(objs)
+        return self._sync_repo.bulk_add(objs, flush=flush)
 
     async def flush(self) -> None:
         """See :meth:`InMemoryRepository.flush`."""

@@ -163,8 +163,8 @@ class Repository(Protocol[T]):
         """Return matching rows in the documented order, skipping *offset* and capped at *limit*."""
         ...
 
-    def paginate(self, *, page: int = 1, size: int = 50, order_by: OrderBy = None) -> Page[T]:
-        """Return page *page* (1-based) of *size* rows with the true ``total``.
+    def paginate(self, *, page: int = 1, size: int = 20, order_by: OrderBy = None) -> Page[T]:
+        """Return page *page* (1-based) of *size* rows (20 by default, as in serpens 2.9).
 
         ``total`` comes from a separate count, so a page past the end has no items but the
         real total; ``pages = ceil(total/size)`` (0 rows: 0 pages). ``page < 1`` or a size
@@ -190,8 +190,12 @@ class Repository(Protocol[T]):
         """
         ...
 
-    def bulk_add(self, objs: Iterable[T]) -> builtins.list[T]:
-        """Add all *objs* atomically (all or none) and return them in input order with keys set."""
+    def bulk_add(self, objs: Iterable[T], *, flush: bool = True) -> builtins.list[T]:
+        """Add all *objs* atomically (all or none) and return them in input order with keys set.
+
+        With ``flush=False`` they are pending, as after ``add(obj, flush=False)``: written
+        (keys set, conflicts raised) by the next :meth:`flush` or the commit.
+        """
         ...
 
     def flush(self) -> None:
@@ -279,7 +283,7 @@ class AsyncRepository(Protocol[T]):
         """See :meth:`Repository.list`."""
         ...
 
-    async def paginate(self, *, page: int = 1, size: int = 50, order_by: OrderBy = None) -> Page[T]:
+    async def paginate(self, *, page: int = 1, size: int = 20, order_by: OrderBy = None) -> Page[T]:
         """See :meth:`Repository.paginate`."""
         ...
 
@@ -293,7 +297,7 @@ class AsyncRepository(Protocol[T]):
         """See :meth:`Repository.add`."""
         ...
 
-    async def bulk_add(self, objs: Iterable[T]) -> builtins.list[T]:
+    async def bulk_add(self, objs: Iterable[T], *, flush: bool = True) -> builtins.list[T]:
         """See :meth:`Repository.bulk_add`."""
         ...
 

@@ -38,11 +38,27 @@ class {name}(InMemoryRepository):
     "paginate_total_off_by_one": (
         """
 class {name}(InMemoryRepository):
-    def paginate(self, *, page=1, size=50, order_by=None):
+    def paginate(self, *, page=1, size=20, order_by=None):
         got = super().paginate(page=page, size=size, order_by=order_by)
         return Page(items=got.items, total=got.total + 1, page=page, size=size)
 """,
         ["test_paginate_reports_the_true_total_on_every_page", "test_differential_against_fake"],
+    ),
+    "paginate_defaults_to_50_rows": (
+        """
+class {name}(InMemoryRepository):
+    def paginate(self, *, page=1, size=50, order_by=None):
+        return super().paginate(page=page, size=size, order_by=order_by)
+""",
+        ["test_seek_takes_50_rows_and_paginate_20_by_default_and_a_last_page_has_no_cursor"],
+    ),
+    "bulk_add_flushes_when_told_not_to": (
+        """
+class {name}(InMemoryRepository):
+    def bulk_add(self, objs, *, flush=True):
+        return super().bulk_add(objs)
+""",
+        ["test_unflushed_bulk_adds_are_written_by_flush"],
     ),
     "seek_clamps_its_limit": (
         """
