@@ -25,7 +25,7 @@ import dataclasses
 import enum
 import json
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from pathlib import PurePath
@@ -34,7 +34,7 @@ from typing import Any
 from serpens._pydantic import dump_model, is_model
 from serpens.errors import SerializationError
 
-__all__ = ["SchemaEncoder", "decimal_to_json", "dumps", "to_jsonable"]
+__all__ = ["SchemaEncoder", "decimal_to_json", "dumps", "dumps_compact", "to_jsonable"]
 
 _MAX_INT_EXPONENT = 64
 """Integral decimals up to 10**64 become JSON integers; larger ones stay strings."""
@@ -119,20 +119,85 @@ class SchemaEncoder(json.JSONEncoder):
     """``json.JSONEncoder`` that understands the types listed in the module docstring.
 
     Use it as ``json.dumps(value, cls=SchemaEncoder)``; :func:`dumps` is the faster
-    shortcut that also rejects NaN.
+    shortcut. NaN and infinities are refused with :class:`SerializationError` whatever
+    ``allow_nan`` says: ``json.dumps`` passes ``allow_nan=True`` to the class, and would
+    write ``NaN``, which is not JSON.
     """
 
+    def __init__(  # json.JSONEncoder's parameters, as json.dumps passes them
+        self,
+        *,
+        skipkeys: bool = False,
+        ensure_ascii: bool = True,
+        check_circular: bool = True,
+        allow_nan: bool = False,  # noqa: ARG002 - accepted and ignored: JSON has no NaN
+        sort_keys: bool = False,
+        indent: int | str | None = None,
+        separators: tuple[str, str] | None = None,
+        default: Callable[[Any], Any] | None = None,
+    ) -> None:
+        super().__init__(
+            skipkeys=skipkeys,
+            ensure_ascii=ensure_ascii,
+            check_circular=check_circular,
+            allow_nan=False,
+            sort_keys=sort_keys,
+            indent=indent,
+            separators=separators,
+            default=default,
+        )
+
     def default(self, o: Any) -> Any:
-        """Convert one non-JSON value; raise ``TypeError`` (the encoder contract) otherwise."""
+        """Convert one non-JSON value; raise ``TypeError`` (the encoder contract) otherwise.
+
+        Raises:
+            SerializationError: a NaN or infinite ``Decimal``, as for a float.
+            TypeError: a type with no JSON form.
+        """
+        if isinstance(o, Decimal):
+            return decimal_to_json(o)
         try:
             return _convert(o)
         except SerializationError as exc:
             raise TypeError(str(exc)) from exc
 
+    def iterencode(self, o: Any, _one_shot: bool = False) -> Iterator[str]:  # the base signature
+        """Encode *o* in chunks, as the base class; a refused value raises SerializationError.
+
+        Raises:
+            SerializationError: a float is NaN or infinite (the encoder's ``ValueError``,
+                translated), a ``Decimal`` is, or the value contains itself.
+            TypeError: a type with no JSON form.
+        """
+        try:
+            chunks = super().iterencode(o, _one_shot)
+        except SerializationError:
+            raise
+        except ValueError as exc:
+            raise _refused(exc) from None
+        if isinstance(chunks, list | tuple):  # the C encoder: already complete
+            return chunks
+        return _translated(chunks)  # json.dump or indent: encoded while written
+
+
+def _refused(exc: ValueError) -> SerializationError:
+    return SerializationError(f"cannot encode value as JSON: {exc}")
+
+
+def _translated(chunks: Iterator[str]) -> Iterator[str]:
+    try:
+        yield from chunks
+    except SerializationError:
+        raise
+    except ValueError as exc:
+        raise _refused(exc) from None
+
 
 _ENCODER = SchemaEncoder(allow_nan=False)
+_COMPACT = SchemaEncoder(allow_nan=False, ensure_ascii=False, separators=(",", ":"))
 
 _SCALARS = frozenset({str, int, float, bool, type(None)})
+_CONVERTED = _SCALARS - {float}  # an enum's float value may be NaN: checked on the way
 
 
 def _key(key: Any) -> str:
@@ -157,13 +222,15 @@ def to_jsonable(value: Any) -> Any:
     """
     kind = type(value)
     if kind in _SCALARS:
+        if kind is float and value - value != 0.0:  # NaN and infinities (inf - inf is NaN)
+            raise SerializationError(f"cannot encode non-finite float {value} as JSON")
         return value
     if kind is dict:
         return {_key(k): to_jsonable(v) for k, v in value.items()}
     if kind is list or kind is tuple:
         return [to_jsonable(v) for v in value]
     converted = _convert(value)
-    return converted if type(converted) in _SCALARS else to_jsonable(converted)
+    return converted if type(converted) in _CONVERTED else to_jsonable(converted)
 
 
 def dumps(value: Any) -> str:
@@ -172,13 +239,26 @@ def dumps(value: Any) -> str:
     Raises:
         SerializationError: a value has no JSON form, or a float is NaN or infinite.
     """
+    return _encode(_ENCODER, value)
+
+
+def dumps_compact(value: Any) -> str:
+    """:func:`dumps` without spaces (``","``/``":"``) and with non-ASCII kept as is.
+
+    Raises:
+        SerializationError: a value has no JSON form, or a float is NaN or infinite.
+    """
+    return _encode(_COMPACT, value)
+
+
+def _encode(encoder: json.JSONEncoder, value: Any) -> str:
     try:
-        return _ENCODER.encode(value)
+        return encoder.encode(value)
     except (TypeError, ValueError):
         pass
     # Slow path: non-string keys (UUID, Enum, date) or an error to report precisely.
     try:
-        return _ENCODER.encode(to_jsonable(value))
+        return encoder.encode(to_jsonable(value))
     except SerializationError:
         raise
     except ValueError as exc:

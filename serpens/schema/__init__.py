@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import json
 import typing
+from collections.abc import Callable
 from typing import Any, Literal, Self, overload
 
 from serpens._json import SchemaEncoder
@@ -43,6 +44,10 @@ from serpens.schema._dump import dump_any as _dump_any
 from serpens.schema._fast import FAST as _FAST
 from serpens.schema._fast import fast_for as _fast_for
 from serpens.schema._load import loaders as _loaders
+from serpens.schema._numbers import close_table as _close_table
+from serpens.schema._numbers import decode as _decode
+from serpens.schema._numbers import needs_literals as _needs_literals
+from serpens.schema._numbers import open_table as _open_table
 from serpens.schema._scalars import Converter, PathPart
 from serpens.schema._scalars import Invalid as _Invalid
 from serpens.schema._scalars import describe as _describe
@@ -110,6 +115,18 @@ def _load_many(cls: type, fast: Converter | None, data: Any) -> list[Any]:
     return out
 
 
+def _parse(cls: type, parse: Callable[[str | bytes], Any], text: str | bytes) -> Any:
+    """``parse(text)``, a malformed text raised as :class:`SchemaValidationError`."""
+    try:
+        return parse(text)
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        _raise(cls, _Invalid.one(f"malformed JSON: {exc}"))
+    except ValueError:  # an integer past the interpreter's digit limit (4,300 by default)
+        _raise(cls, _Invalid.one("malformed JSON: a number has too many digits"))
+    except RecursionError:
+        _raise(cls, _Invalid.one(_TOO_DEEP))
+
+
 class Schema:
     """Mix-in for ``@dataclass`` classes: typed ``load``/``loads`` and JSON ``dump``/``dumps``."""
 
@@ -167,20 +184,21 @@ class Schema:
     def loads(cls, text: str | bytes, many: bool = False) -> Self | list[Self]:
         """Parse JSON *text* and :meth:`load` it.
 
+        A ``Decimal`` field gets every digit of its JSON number (``Decimal(text)``, as
+        ``parse_float=Decimal`` gives); every other field gets what ``json.loads`` gives.
+
         Raises:
             SchemaValidationError: the text is not JSON, or the data is invalid.
         """
+        token = _open_table() if _needs_literals(cls) else None
         try:
-            data = json.loads(text)
-        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-            _raise(cls, _Invalid.one(f"malformed JSON: {exc}"))
-        except ValueError:  # an integer past the interpreter's digit limit (4,300 by default)
-            _raise(cls, _Invalid.one("malformed JSON: a number has too many digits"))
-        except RecursionError:
-            _raise(cls, _Invalid.one(_TOO_DEEP))
-        if many:
-            return cls.load(data, many=True)
-        return cls.load(data)
+            data = _parse(cls, json.loads if token is None else _decode, text)
+            if many:
+                return cls.load(data, many=True)
+            return cls.load(data)
+        finally:
+            if token is not None:
+                _close_table(token)
 
     def dump(instance: Any, many: bool = False) -> Any:  # noqa: N805 - Person.dump(p) too
         """Return JSON-native data (``dict``, or a list with ``many=True``); see SchemaEncoder.

@@ -4,8 +4,10 @@ Each class gets one generated function (as attrs and dataclasses generate ``__in
 one dict display in which scalars are copied, nested dataclasses (and lists of them)
 are dict displays too, and ``Decimal``, ``datetime``, ``date``, ``time``, ``UUID`` and
 enum values are converted inline; every value is tested for its exact declared type
-first and takes the generic :func:`serpens._json.to_jsonable` when it has another, so
-the output is exactly what the generic encoder would produce, only faster
+first (a float for being finite too) and takes the generic
+:func:`serpens._json.to_jsonable` when it has another, which refuses NaN and infinities
+as ``dumps`` does; so the output, or the error, is exactly what the generic encoder
+would produce, only faster
 (``tests/serpens/schema/test_fast_path.py`` compares the two on generated instances).
 
 When msgspec is installed (``serpens[fast]``), it writes naive and UTC datetimes and
@@ -19,6 +21,7 @@ from __future__ import annotations
 
 import dataclasses
 import enum
+import math
 import threading
 import types
 import typing
@@ -39,6 +42,7 @@ COMPILED: typing.Mapping[type, Dumper] = _dumpers
 """The dumpers compiled so far, by class (read-only view for a lock-free fast path)."""
 _lock = threading.RLock()  # compiling a class compiles its nested classes
 _SCALARS = (str, int, float, bool)
+_KEPT = (str, int, bool)  # scalars dumped as they are; a float is checked (NaN is no JSON)
 
 
 def _exact(kind: type, convert: Dumper) -> Dumper:
@@ -55,10 +59,15 @@ def _scalar(kind: type) -> Dumper:
     return dump
 
 
+def _float(value: Any) -> Any:
+    """A finite float as is; NaN, infinities and other types go to the generic rules."""
+    return value if type(value) is float and value - value == 0.0 else to_jsonable(value)
+
+
 def _enum(value: Any) -> Any:
     if isinstance(value, enum.Enum):
         inner = value.value
-        return inner if type(inner) in _SCALARS else to_jsonable(inner)
+        return inner if type(inner) in _KEPT else to_jsonable(inner)
     return to_jsonable(value)
 
 
@@ -97,7 +106,8 @@ _TYPED: dict[Any, Dumper] = {
     time: _exact(time, time.isoformat),
     Decimal: _exact(Decimal, decimal_to_json),
     uuid.UUID: _exact(uuid.UUID, str),
-    **{kind: _scalar(kind) for kind in _SCALARS},
+    **{kind: _scalar(kind) for kind in _KEPT},
+    float: _float,
 }
 
 
@@ -181,10 +191,13 @@ _MAX_DEPTH = 4  # lists and nested dataclasses deeper than this call their dumpe
 
 
 def _plain_enum(kind: type[enum.Enum]) -> bool:
-    """Whether every member's ``.value`` is its ``_value_`` and a JSON scalar."""
+    """Whether every member's ``.value`` is its ``_value_`` and a JSON scalar (not NaN)."""
     if _class_attribute(kind, "value") is not enum.Enum.__dict__["value"]:
         return False
-    return all(type(m._value_) in _JSON_SCALARS for m in kind.__members__.values())
+    return all(
+        type(value) in _JSON_SCALARS and (type(value) is not float or math.isfinite(value))
+        for value in (m._value_ for m in kind.__members__.values())
+    )
 
 
 def _class_attribute(cls: type, name: str) -> Any:
@@ -195,6 +208,8 @@ def _class_attribute(cls: type, name: str) -> Any:
 
 
 _JSON_SCALARS = frozenset({str, int, float, bool, type(None)})
+_COPIED = _JSON_SCALARS - {float}  # a list of these is copied as is; floats are checked
+_FLOATS = frozenset({float})
 
 
 class _Source:
@@ -224,10 +239,12 @@ class _Source:
         first = f"({value} := {source})" if source else value
         kind, optional = _scalar_kind(hint)
         if kind is not None:
+            # A NaN or infinite float goes to J, which refuses it (inf - inf is NaN).
+            finite = f" and {value} - {value} == 0.0" if kind is float else ""
             if optional:
-                scalar = f"({value} if type({value}) is {self.bind(kind)} else J({value}))"
+                scalar = f"({value} if type({value}) is {self.bind(kind)}{finite} else J({value}))"
                 return f"(None if {first} is None else {scalar})"
-            return f"({value} if type({first}) is {self.bind(kind)} else J({value}))"
+            return f"({value} if type({first}) is {self.bind(kind)}{finite} else J({value}))"
         origin = typing.get_origin(hint)
         args = typing.get_args(hint)
         if origin is typing.Union or origin is types.UnionType:
@@ -238,9 +255,16 @@ class _Source:
         if origin is list and args and depth < _MAX_DEPTH:
             item = f"x{depth}"
             inner = f"[{self.expr(args[0], item, depth + 1)} for {item} in {value}]"
-            if _scalar_kind(args[0])[0] is not None:  # items that are JSON scalars: a copy
-                scalars = self.bind(_JSON_SCALARS)
+            item_kind = _scalar_kind(args[0])[0]
+            if item_kind in _KEPT:  # items that are JSON scalars: a copy
+                scalars = self.bind(_COPIED)
                 inner = f"({value}[:] if {scalars}.issuperset(map(type, {value})) else {inner})"
+            elif item_kind is float:  # floats whose sum is finite (so each one is): a copy
+                floats, finite = self.bind(_FLOATS), self.bind(math.isfinite)
+                inner = (
+                    f"({value}[:] if {floats}.issuperset(map(type, {value})) "
+                    f"and {finite}(sum({value})) else {inner})"
+                )
             return f"({inner} if type({first}) is list else J({value}))"
         typed = self._typed(hint, value, first)
         if typed is not None:

@@ -17,6 +17,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from serpens.errors import FieldError
+from serpens.schema._numbers import literal_of
 
 __all__ = ["SCALARS", "Converter", "Invalid", "PathPart", "describe", "identity", "wrong"]
 
@@ -128,7 +129,10 @@ def _decimal(value: Any) -> Decimal:
     elif isinstance(value, int):
         result = Decimal(value)
     elif isinstance(value, float):
-        result = Decimal(repr(value))  # the shortest spelling, never the binary expansion
+        # In Schema.loads, the number's JSON text (every digit); else the float's shortest
+        # spelling, never its binary expansion.
+        literal = literal_of(value)
+        result = Decimal(repr(value) if literal is None else literal)
     else:
         raise wrong("Decimal", value)
     if not result.is_finite():

@@ -1,16 +1,19 @@
 from __future__ import annotations
 
+import enum
+import io
 import json
 import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 from pathlib import PurePosixPath
+from typing import Any
 
 import pytest
 
 import serpens.schema
-from serpens.errors import ValidationError
+from serpens.errors import SerializationError, ValidationError
 from serpens.schema import Schema, SchemaEncoder, SchemaValidationError
 from tests.serpens.schema.models import Address, Item, Level, Money, Node, Order, Status
 
@@ -135,6 +138,99 @@ class TestLoadTypes:
         loader = serpens.schema._loaders[Person]
         Person.load({"name": "b", "age": 2})
         assert serpens.schema._loaders[Person] is loader
+
+
+@dataclass
+class Payment(Schema):
+    amount: Decimal
+    rate: float = 0.0
+    count: int = 0
+    at: datetime | None = None
+    extra: Any = None
+    history: list[Decimal] = field(default_factory=list)
+    by_month: dict[str, Decimal] = field(default_factory=dict)
+    refund: Decimal | None = None
+    item: Item | None = None
+
+
+@dataclass
+class ParsesPayment(Schema):
+    text: str
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        self.payment = Payment.loads(self.text)
+
+
+@dataclass
+class HoldsParsed(Schema):
+    first: ParsesPayment  # loaded, its own loads run, before amount is converted
+    amount: Decimal
+
+
+class TestLoadsNumbers:
+    """``loads`` gives a Decimal field its JSON number's every digit, the others json.loads."""
+
+    def test_a_decimal_field_keeps_every_digit(self) -> None:
+        payment = Payment.loads('{"amount": 12345678901234567.89}')
+        assert payment.amount == Decimal("12345678901234567.89")
+        long = Payment.loads('{"amount": 0.1000000000000000055511151231257827}').amount
+        assert str(long) == "0.1000000000000000055511151231257827"
+
+    def test_the_decimal_is_the_json_text_as_parse_float_decimal_gives_it(self) -> None:
+        for literal in ("2.50", "1e5", "-0.0", "1E-400", "1e400"):
+            amount = Payment.loads(f'{{"amount": {literal}}}').amount
+            assert amount.as_tuple() == Decimal(literal).as_tuple()
+
+    def test_every_decimal_position_keeps_its_digits(self) -> None:
+        digits = "12345678901234567.89"
+        text = (
+            f'{{"amount": 1, "history": [{digits}, 0.5], "by_month": {{"jan": {digits}}}, '
+            f'"refund": {digits}, "item": {{"sku": "a", "price": {digits}}}}}'
+        )
+        for payment in (Payment.loads(text), Payment.loads(text.encode())):
+            assert payment.history == [Decimal(digits), Decimal("0.5")]
+            assert payment.by_month == {"jan": Decimal(digits)}
+            assert payment.refund == Decimal(digits)
+            assert payment.item == Item("a", Decimal(digits))
+        [many] = Payment.loads(f'[{{"amount": {digits}}}]', many=True)
+        assert many.amount == Decimal(digits)
+        assert Item.loads(f'{{"sku": "a", "price": {digits}}}').price == Decimal(digits)
+
+    def test_other_fields_load_what_json_loads_gives(self) -> None:
+        text = '{"amount": 1.5, "rate": 0.1, "count": 3, "at": 0.5, "extra": [2.5, 1]}'
+        payment = Payment.loads(text)
+        assert (type(payment.rate), payment.rate) == (float, 0.1)
+        assert (type(payment.count), payment.count) == (int, 3)
+        assert payment.at == datetime(1970, 1, 1, 0, 0, 0, 500000, tzinfo=UTC)
+        assert payment.extra == [2.5, 1]
+        assert type(payment.extra[0]) is float
+        assert Payment.loads('{"amount": 1, "rate": 1.00000000000000000001}').rate == 1.0
+
+    def test_an_int_field_still_refuses_a_json_number_with_a_fraction(self) -> None:
+        with pytest.raises(SchemaValidationError) as info:
+            Payment.loads('{"amount": 1, "count": 2.0}')
+        assert paths(info) == {"count": "must be of type int, got number"}
+
+    def test_load_of_a_dict_still_takes_a_float_by_its_shortest_repr(self) -> None:
+        assert Payment.load({"amount": 12345678901234567.89}).amount == Decimal(
+            "12345678901234568.0"
+        )
+
+    def test_malformed_text_is_the_same_validation_error_with_or_without_decimals(self) -> None:
+        for text in ('{"amount": ', "\ufeff{}", b'{"amount": \xff}', "9" * 5_000):
+            with pytest.raises(SchemaValidationError, match="malformed JSON"):
+                Payment.loads(text)
+            with pytest.raises(SchemaValidationError, match="malformed JSON"):
+                Person.loads(text)
+
+    def test_a_loads_inside_a_post_init_leaves_the_outer_numbers_intact(self) -> None:
+        inner = json.dumps('{"amount": 0.1000000000000000055511151231257827}')
+        outer = HoldsParsed.loads(
+            f'{{"first": {{"text": {inner}}}, "amount": 0.30000000000000001}}'
+        )
+        assert outer.first.payment.amount == Decimal("0.1000000000000000055511151231257827")
+        assert outer.amount == Decimal("0.30000000000000001")
 
 
 class TestValidationErrors:
@@ -279,6 +375,39 @@ class TestValidationErrors:
             Odd.load({"handler": "x"})
 
 
+class Ratio(enum.Enum):
+    HALF = 0.5
+    UNKNOWN = float("nan")
+
+
+@dataclass
+class Series(Schema):
+    values: list[float]
+    mean: float | None = None
+    ratio: Ratio | None = None
+
+
+def _with(instance: Schema, **values: object) -> Schema:
+    """*instance* with fields set past the construction checks (as code may after load)."""
+    for name, value in values.items():
+        object.__setattr__(instance, name, value)
+    return instance
+
+
+NOT_FINITE = [
+    Payment(Decimal(1), rate=float("nan")),
+    Payment(Decimal(1), rate=float("-inf")),
+    Payment(Decimal(1), extra={"x": [float("inf")]}),
+    _with(Payment(Decimal(1)), count=float("nan")),
+    Payment(Decimal(1), item=_with(Item("a", Decimal(1)), quantity=float("nan"))),  # nested
+    Series([1.0, float("nan")]),
+    Series([float("inf"), float("-inf")]),  # their sum is NaN
+    Series([], mean=float("inf")),
+    Series([], ratio=Ratio.UNKNOWN),
+    _with(Series([]), values=["a", float("nan")]),
+]
+
+
 class TestDump:
     def test_dump_is_json_native_and_dumps_is_its_json(self) -> None:
         order = Order.load(order_data(tags=["b", "a"], by_id={"1": "x"}, point=[1, 2]))
@@ -300,6 +429,28 @@ class TestDump:
     def test_non_finite_values_are_refused(self) -> None:
         with pytest.raises(ValueError, match="non-finite"):
             Money(Decimal("NaN")).dumps()
+
+    @pytest.mark.parametrize("instance", NOT_FINITE, ids=lambda i: type(i).__name__)
+    def test_dump_refuses_nan_and_infinities_as_dumps_does(self, instance: Schema) -> None:
+        calls = (
+            instance.dump,
+            instance.dumps,
+            lambda: type(instance).dump(instance),
+            lambda: type(instance).dump([instance], many=True),
+        )
+        for call in calls:
+            with pytest.raises(SerializationError, match="cannot encode non-finite float"):
+                call()
+
+    def test_finite_floats_still_dump_as_they_are(self) -> None:
+        payment = Payment(Decimal(1), rate=-0.0, extra={"x": [1e308]})
+        assert Series([1.5, 1e308, 1e308], 2.5, Ratio.HALF).dump() == {
+            "values": [1.5, 1e308, 1e308],  # their sum overflows: each is checked, and kept
+            "mean": 2.5,
+            "ratio": 0.5,
+        }
+        assert payment.dump()["rate"] == -0.0
+        assert payment.dump()["extra"] == {"x": [1e308]}
 
 
 class TestSchemaEncoder:
@@ -327,6 +478,33 @@ class TestSchemaEncoder:
     def test_unknown_types_raise_type_error(self) -> None:
         with pytest.raises(TypeError, match="cannot encode object"):
             json.dumps({"x": object()}, cls=SchemaEncoder)
+
+    @pytest.mark.parametrize(
+        "value",
+        [float("nan"), float("inf"), float("-inf"), Decimal("NaN"), Decimal("-Infinity")],
+        ids=repr,
+    )
+    def test_nan_and_infinities_are_refused_whatever_allow_nan_says(self, value: object) -> None:
+        calls = (
+            lambda: json.dumps({"v": value}, cls=SchemaEncoder),  # passes allow_nan=True
+            lambda: json.dumps([value], cls=SchemaEncoder, allow_nan=True),
+            lambda: json.dumps({"v": value}, cls=SchemaEncoder, indent=2),  # the Python encoder
+            lambda: json.dump([value], io.StringIO(), cls=SchemaEncoder),  # chunks, as written
+            lambda: SchemaEncoder(allow_nan=True).encode(value),
+        )
+        for call in calls:
+            with pytest.raises(SerializationError, match=r"non-finite|not JSON compliant") as info:
+                call()
+            assert isinstance(info.value, ValueError)  # what json's own refusal raises
+
+    def test_finite_values_encode_as_before(self) -> None:
+        value = {"f": 1.5, "d": Decimal("19.99"), "big": Decimal("12345678901234567890.5")}
+        expected = {"f": 1.5, "d": 19.99, "big": "12345678901234567890.5"}
+        assert json.loads(json.dumps(value, cls=SchemaEncoder, allow_nan=True)) == expected
+        assert json.loads(json.dumps(value, cls=SchemaEncoder, indent=2)) == expected
+        out = io.StringIO()
+        json.dump(value, out, cls=SchemaEncoder)
+        assert json.loads(out.getvalue()) == expected
 
 
 @dataclass

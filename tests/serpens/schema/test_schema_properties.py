@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import uuid
 from datetime import UTC
+from decimal import Decimal
 from typing import Any
 
 from hypothesis import HealthCheck, given, settings
@@ -95,3 +97,17 @@ def test_random_json_only_raises_validation_errors(data: Any) -> None:
 @given(near_orders)
 def test_random_values_for_real_fields_only_raise_validation_errors(data: Any) -> None:
     _load_or_validation_error(data)
+
+
+@SETTINGS
+@given(st.decimals(allow_nan=False, allow_infinity=False), finite_floats)
+def test_loads_gives_decimal_fields_their_json_text_and_others_what_json_loads_gives(
+    price: Decimal, discount: float
+) -> None:
+    fields = {"customer": "c", "created_at": "2024-05-01", "discount": discount}
+    data = {"id": str(uuid.UUID(int=1)), **fields, "items": [{"sku": "a", "price": "P"}]}
+    text = json.dumps(data).replace('"P"', str(price))  # the Decimal's text as a JSON number
+    order = Order.loads(text)
+    exact = json.loads(text, parse_float=Decimal)["items"][0]["price"]
+    assert order.items[0].price.as_tuple() == Decimal(exact).as_tuple()
+    assert repr(order.discount) == repr(json.loads(text)["discount"])
