@@ -13,9 +13,11 @@ Subclass :class:`BaseDocument` in a ``@dataclass`` and name the table::
 
 Reads convert values back to the field types (DynamoDB returns every number as
 ``Decimal``; an ``int`` or ``float`` field gets an ``int`` or ``float`` back), so a
-document loaded from the table equals the one saved. All documents share one store per
-process: a :class:`serpens_aws.DynamoDBDocumentStore` created on first use, or the store
-given to :func:`set_store` / :func:`use_store` (an
+document loaded from the table equals the one saved; a stored value that does not fit
+its field (another writer's ``"abc"`` or ``1.5`` in an ``int`` field) is a
+:class:`serpens.errors.ValidationError` naming the field and the types, never the value.
+All documents share one store per process: a :class:`serpens_aws.DynamoDBDocumentStore`
+created on first use, or the store given to :func:`set_store` / :func:`use_store` (an
 :class:`serpens.fakes.InMemoryDocumentStore` in unit tests).
 """
 
@@ -104,7 +106,9 @@ class BaseDocument:
         """Build a document from a stored item, converting values to the field types.
 
         Attributes that are not fields are ignored (other writers may add them); a
-        missing field without a default is a :class:`serpens.errors.ValidationError`.
+        missing field without a default, or a value that does not fit its field's type
+        (nested fields and elements included), is a
+        :class:`serpens.errors.ValidationError` naming the field.
         """
         table = cls._table()
         hints = _field_types(cls)
@@ -114,7 +118,9 @@ class BaseDocument:
                 continue
             if field.name in item:
                 try:
-                    values[field.name] = _load(item[field.name], hints[field.name], field.name)
+                    values[field.name] = _load_field(
+                        item[field.name], field, hints[field.name], field.name
+                    )
                 except (TypeError, ValueError) as exc:
                     raise ValidationError(
                         f"{table}: stored {field.name!r} does not fit {cls.__name__}: {exc}"
@@ -217,40 +223,133 @@ def _dump(value: object) -> object:  # noqa: PLR0911 - one return per stored typ
     return value
 
 
+_CHECKED: tuple[type, ...] = (str, bytes, bool, int, float, Decimal, datetime, date, uuid.UUID)
+"""Field types a stored value must be an instance of (after the conversions below)."""
+
+
+class _MismatchError(TypeError):
+    """A stored value's type does not fit its field; names the path and types, not the value."""
+
+    def __init__(self, path: str, hint: Any, value: object) -> None:
+        expected = hint if isinstance(hint, str) else _name(hint)
+        super().__init__(f"{path} must be {expected}, got {type(value).__name__}")
+
+
 def _load(value: object, hint: Any, path: str) -> Any:  # noqa: C901, PLR0911 - one branch per type
-    """Convert a stored *value* to the type *hint* describes (numbers, containers, ...)."""
+    """Convert a stored *value* to the type *hint* describes (numbers, containers, ...).
+
+    Raises:
+        TypeError: the value's type does not fit *hint* (a ``str`` for an ``int`` field,
+            a fraction for an ``int``, a number for a ``str``); the message names *path*
+            and the types, never the value.
+        ValueError: the value does not parse as the field's type (an enum, a date).
+    """
     origin = typing.get_origin(hint)
-    args = typing.get_args(hint)
-    if hint is Any or value is None:
+    if hint is Any:
         return value
     if origin in (typing.Union, types.UnionType):
-        options = [a for a in args if a is not type(None)]
-        return _load(value, options[0], path) if len(options) == 1 else value
-    if hint is float and isinstance(value, int | Decimal):
-        return float(value)
-    if hint is Decimal and isinstance(value, int):
-        return Decimal(value)
-    if hint is datetime and isinstance(value, str):
-        return datetime.fromisoformat(value)
-    if hint is date and isinstance(value, str):
-        return date.fromisoformat(value)
-    if hint is uuid.UUID and isinstance(value, str):
-        return uuid.UUID(value)
+        return _load_union(value, typing.get_args(hint), path)
+    if value is None:
+        if hint in _CHECKED:
+            raise _MismatchError(path, hint, value)
+        return value
+    if hint in _NUMBERS:
+        return _load_number(value, hint, path)
+    if hint in (datetime, date, uuid.UUID) and isinstance(value, str):
+        return hint.fromisoformat(value) if hint is not uuid.UUID else uuid.UUID(value)
     if isinstance(hint, type) and issubclass(hint, enum.Enum):
         return hint(value)
-    if isinstance(hint, type) and dataclasses.is_dataclass(hint) and isinstance(value, Mapping):
-        nested = _field_types(hint)
-        return hint(
-            **{
-                f.name: _load(value[f.name], nested[f.name], f"{path}.{f.name}")
-                for f in dataclasses.fields(hint)
-                if f.init and f.name in value
-            }
-        )
-    if origin in (list, tuple, set, frozenset) and isinstance(value, list | set | tuple):
-        item_hint = args[0] if args else Any
-        items = [_load(v, item_hint, f"{path}[{i}]") for i, v in enumerate(value)]
-        return origin(items)
-    if origin is dict and isinstance(value, Mapping) and len(args) == 2:  # noqa: PLR2004
-        return {k: _load(v, args[1], f"{path}.{k}") for k, v in value.items()}
+    if isinstance(hint, type) and dataclasses.is_dataclass(hint):
+        return _load_dataclass(value, hint, path)
+    if origin in (list, tuple, set, frozenset, dict) or hint is dict:
+        return _load_container(value, origin or dict, typing.get_args(hint), path)
+    if hint in _CHECKED and not isinstance(value, hint):
+        raise _MismatchError(path, hint, value)
     return value
+
+
+def _load_container(value: object, origin: type, args: tuple[Any, ...], path: str) -> Any:
+    """A list, tuple, set or dict field's value, its elements converted to *args*."""
+    if origin is dict:
+        if not isinstance(value, Mapping):
+            raise _MismatchError(path, dict, value)
+        if len(args) != 2:  # noqa: PLR2004 - dict[K, V]
+            return value
+        return {k: _load(v, args[1], f"{path}.{k}") for k, v in value.items()}
+    if not isinstance(value, list | set | tuple | frozenset):
+        raise _MismatchError(path, origin, value)
+    item_hint = args[0] if args else Any
+    return origin([_load(v, item_hint, f"{path}[{i}]") for i, v in enumerate(value)])
+
+
+_NUMBERS = (int, float, Decimal)
+
+
+def _load_number(value: object, hint: type, path: str) -> int | float | Decimal:
+    """An ``int``, ``float`` or ``Decimal`` field's value; DynamoDB reads numbers as Decimal.
+
+    An ``int`` field takes an integral number only (``Decimal("1.5")`` does not fit); a
+    boolean or a string fits no number field.
+    """
+    if isinstance(value, bool) or not isinstance(value, int | float | Decimal):
+        raise _MismatchError(path, hint, value)
+    if hint is float:
+        return float(value)
+    if hint is Decimal:
+        return Decimal(repr(value)) if isinstance(value, float) else Decimal(value)
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float):
+        integral = value.is_integer()
+    else:
+        integral = value.is_finite() and value == value.to_integral_value()
+    if not integral:  # a fraction, infinity or NaN
+        raise _MismatchError(path, hint, value)
+    return int(value)
+
+
+def _load_union(value: object, args: tuple[Any, ...], path: str) -> Any:
+    """A union field's value: kept as it is when already one of the options.
+
+    Otherwise it becomes the first option that takes it (``float | str`` reads a stored
+    number as a float); ``None`` fits when the union holds ``None``.
+    """
+    if value is None and type(None) in args:
+        return None
+    options = [a for a in args if a is not type(None)]
+    if len(options) == 1:
+        return _load(value, options[0], path)
+    if any(type(value) is option for option in options if option in _CHECKED):
+        return value
+    for option in options:
+        try:
+            return _load(value, option, path)
+        except (TypeError, ValueError):
+            continue
+    raise _MismatchError(path, " | ".join(_name(option) for option in options), value)
+
+
+def _name(hint: Any) -> str:
+    """A type's name for a message (``int``, ``list[int]``)."""
+    return hint.__name__ if isinstance(hint, type) else str(hint)
+
+
+def _load_field(value: object, field: dataclasses.Field[Any], hint: Any, path: str) -> Any:
+    """A dataclass field's value; ``None`` also fits a field whose default is ``None``."""
+    if value is None and field.default is None:
+        return None
+    return _load(value, hint, path)
+
+
+def _load_dataclass(value: object, hint: type, path: str) -> Any:
+    """A nested dataclass from a stored map, its fields converted like a document's."""
+    if not isinstance(value, Mapping):
+        raise _MismatchError(path, hint, value)
+    nested = _field_types(hint)
+    return hint(
+        **{
+            f.name: _load_field(value[f.name], f, nested[f.name], f"{path}.{f.name}")
+            for f in dataclasses.fields(hint)
+            if f.init and f.name in value
+        }
+    )

@@ -29,6 +29,9 @@ Semantics:
   ``serpens_httpx.HttpxHttpClient`` (see ``docs/observability.md``). elastic-apm's
   httpx instrumentation records its ``external``/``http`` span and ``traceparent`` as
   for any ``httpx.AsyncClient``.
+- httpx logs every request at INFO on the ``httpx`` logger, URL included; serpens
+  masks its password and secret query values there (``http://svc:***@host/?token=***``,
+  see :func:`serpens.errors.mask_url`) for every httpx client once it built one.
 - The client's connection pool belongs to the event loop that created it. When that
   loop has been closed (``asyncio.run`` per invocation, test loops), :func:`get_client`
   builds a fresh client with the same options on the running loop instead of handing
@@ -50,6 +53,7 @@ require("httpx", "http")
 import httpx  # noqa: E402 - after the extra check so a missing SDK names `serpens[http]`
 
 from serpens_httpx._deadline import DeadlineAsyncClient, HttpDeadlineError  # noqa: E402
+from serpens_httpx._logging import mask_request_logs  # noqa: E402
 
 __all__ = [
     "HTTP_CLIENT_TIMEOUT",
@@ -92,6 +96,7 @@ def _running_loop() -> asyncio.AbstractEventLoop | None:
 
 
 def _build(options: dict[str, Any]) -> httpx.AsyncClient:
+    mask_request_logs()
     client = DeadlineAsyncClient(**options)
     _state.client, _state.options, _state.loop = client, options, _running_loop()
     return client

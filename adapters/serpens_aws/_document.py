@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Mapping, Sequence
 from contextlib import AbstractContextManager
+from decimal import Decimal
 from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 import boto3
@@ -74,6 +75,25 @@ def _plain(value: object) -> object:
     return value
 
 
+class _Serializer(TypeSerializer):
+    """boto3's serializer, writing numbers exactly as the shared rules stored them.
+
+    boto3 checks numbers in a decimal context narrower than DynamoDB: it refuses 38-digit
+    numbers near 1E-130 (``decimal.Underflow``) that DynamoDB stores. ``to_stored``
+    already held every number to DynamoDB's own limits, so it goes out as it is.
+    """
+
+    def _serialize_n(self, value: int | Decimal) -> str:
+        return str(value)
+
+
+class _Deserializer(TypeDeserializer):
+    """boto3's deserializer, reading every number DynamoDB stores without a decimal trap."""
+
+    def _deserialize_n(self, value: str) -> Decimal:
+        return Decimal(value)
+
+
 _CLIENT_CONFIG = Config(connect_timeout=2, read_timeout=5)
 """Deadlines of a client the store builds; retries stay botocore's (``AWS_*``)."""
 
@@ -93,8 +113,8 @@ class DynamoDBDocumentStore:
     trickling its answer cannot hold a call past it.
     """
 
-    _serializer: ClassVar[TypeSerializer] = TypeSerializer()
-    _deserializer: ClassVar[TypeDeserializer] = TypeDeserializer()
+    _serializer: ClassVar[TypeSerializer] = _Serializer()
+    _deserializer: ClassVar[TypeDeserializer] = _Deserializer()
 
     def __init__(
         self,

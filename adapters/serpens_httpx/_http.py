@@ -15,6 +15,7 @@ from serpens.errors import HTTPStatusError, SerializationError, mask_url
 from serpens.ports._http import Headers, Params
 from serpens_httpx._deadline import DeadlineAsyncClient, run_within, total_seconds
 from serpens_httpx._errors import translate_errors
+from serpens_httpx._logging import mask_request_logs
 from serpens_httpx._spans import traced_send
 
 __all__ = ["HttpxHttpClient", "HttpxResponse"]
@@ -93,6 +94,9 @@ class HttpxHttpClient(HttpVerbs[HttpxResponse]):
     client's ``send`` for a ``DeadlineAsyncClient`` (the shared one of
     ``serpens.http_client``, the one created here), else by the adapter: one span per
     request either way.
+
+    httpx's own INFO log line of each request (``HTTP Request: GET <url> ...``) shows the
+    URL with its password and secret query values masked (:func:`serpens.errors.mask_url`).
     """
 
     def __init__(
@@ -102,6 +106,7 @@ class HttpxHttpClient(HttpVerbs[HttpxResponse]):
         base_url: str = "",
         timeout: float = 30.0,
     ) -> None:
+        mask_request_logs()  # httpx logs each URL at INFO; hide its secrets there
         self._owned = client is None
         self._client = (
             client

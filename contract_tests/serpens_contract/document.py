@@ -219,6 +219,78 @@ class DocumentStoreContract(DocumentOutageCases, ContractSuite):
         assert [e.path for e in caught.value.errors] == [path]
         assert store.get(people, {"id": "1"}) is None
 
+    @pytest.mark.parametrize(
+        ("attributes", "path"),
+        [
+            pytest.param({"x": 1e308}, "item.x", id="float-over-9.99e125"),
+            pytest.param({"x": -1e308}, "item.x", id="negative-float-over-9.99e125"),
+            pytest.param({"x": 5e-324}, "item.x", id="float-under-1e-130"),
+            pytest.param({"x": Decimal("1E+126")}, "item.x", id="decimal-1e126"),
+            pytest.param({"x": Decimal("-1E+200")}, "item.x", id="negative-decimal-1e200"),
+            pytest.param({"x": Decimal("1E-131")}, "item.x", id="decimal-1e-131"),
+            pytest.param({"x": Decimal("1." + "2" * 38)}, "item.x", id="decimal-39-digits"),
+            pytest.param({"x": 10**38 + 1}, "item.x", id="int-39-digits"),
+            pytest.param({"x": 10**126}, "item.x", id="int-1e126"),
+            pytest.param({"x": float("inf")}, "item.x", id="float-infinity"),
+            pytest.param({"x": float("-inf")}, "item.x", id="float-minus-infinity"),
+            pytest.param({"x": Decimal("Infinity")}, "item.x", id="decimal-infinity"),
+            pytest.param({"x": Decimal("NaN")}, "item.x", id="decimal-nan"),
+            pytest.param({"doc": {"l": [1, 1e300]}}, "item.doc.l[1]", id="nested-in-a-list"),
+            pytest.param({"doc": {"n": 10**40 + 1}}, "item.doc.n", id="nested-in-a-map"),
+            pytest.param({"s": {1, Decimal("1E-200")}}, "item.s", id="in-a-number-set"),
+        ],
+    )
+    def test_numbers_dynamodb_cannot_store_are_validation_errors(
+        self, tables: Any, attributes: dict[str, Any], path: str
+    ) -> None:
+        """38 significant digits, magnitude 1E-130 to 9.99...E+125, or 0; before any I/O."""
+        store, people, _ = tables
+        with pytest.raises(ValidationError) as caught:
+            store.put(people, {"id": "1", **attributes})
+        assert [e.path for e in caught.value.errors] == [path]
+        assert store.get(people, {"id": "1"}) is None
+
+    def test_numbers_at_dynamodb_s_limits_round_trip(self, tables: Any) -> None:
+        """The edges DynamoDB stores: 38 digits, 1E-130, 9.99...E+125 (38 nines), zeros."""
+        store, people, _ = tables
+        largest = Decimal("9." + "9" * 37 + "E+125")
+        smallest_38_digits = Decimal("1." + "2" * 37 + "E-130")
+        item = {
+            "id": "1",
+            "digits": 10**38 - 1,  # 38 nines
+            "fraction": Decimal("0." + "1" * 38),
+            "smallest": Decimal("1E-130"),
+            "negative_smallest": Decimal("-1E-130"),
+            "smallest_38_digits": smallest_38_digits,
+            "largest": largest,
+            "negative_largest": largest.copy_negate(),  # unary minus would round to 28 digits
+            "trailing_zeros": 10**40,  # one significant digit
+            "zero": Decimal("0E-200"),
+            "doc": {"l": [Decimal("1E-130"), largest], "s": {largest, Decimal("1E-130")}},
+        }
+        store.put(people, item)
+        got = store.get(people, {"id": "1"})
+        assert got == item
+        assert type(got["largest"]) is int  # integral: 99...9 followed by 88 zeros
+        assert type(got["smallest"]) is Decimal
+
+    def test_numeric_keys_dynamodb_cannot_store_are_validation_errors(self, tables: Any) -> None:
+        store, people, _ = tables
+        counters = people.removesuffix("-people") + "-numbered"
+        store.create_table(counters, "n", partition_type=int)
+        for bad in (10**38 + 1, Decimal("1E+126"), Decimal("1E-131"), Decimal("NaN")):
+            with pytest.raises(ValidationError) as caught:
+                store.put(counters, {"n": bad})
+            assert [e.path for e in caught.value.errors] == ["n"]
+            with pytest.raises(ValidationError):
+                store.get(counters, {"n": bad})
+            with pytest.raises(ValidationError):
+                store.query(counters, bad)
+        for good in (10**38 - 1, 10**40):
+            store.put(counters, {"n": good, "v": 1})
+            assert store.get(counters, {"n": good}) == {"n": good, "v": 1}
+            assert store.query(counters, good) == [{"n": good, "v": 1}]
+
     @requires("exact_item_size")
     def test_an_item_of_exactly_400kb_counted_as_dynamodb_counts_is_accepted(
         self, tables: Any

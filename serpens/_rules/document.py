@@ -1,7 +1,7 @@
 """Sans-I/O value rules shared by every DocumentStore (fake and DynamoDB adapter).
 
-The limits are DynamoDB's, counted as DynamoDB counts them, so an item the fake accepts
-is one DynamoDB accepts.
+The limits are DynamoDB's, counted as DynamoDB counts them (item size, key sizes and
+types, number digits and range), so an item the fake accepts is one DynamoDB accepts.
 """
 
 from __future__ import annotations
@@ -53,28 +53,89 @@ def _invalid(path: str, reason: str) -> ValidationError:
     return ValidationError("invalid item", [FieldError(path, reason)])
 
 
-def _number(value: float | Decimal, path: str) -> Decimal:
-    if isinstance(value, float):
+_MAX_DIGITS = 38
+_INT_LIMIT = 10**_MAX_DIGITS
+"""An int of smaller magnitude has at most 38 digits and is 0 or at least 1: storable."""
+_MIN_ADJUSTED = -130
+"""Exponent of the leading digit of DynamoDB's smallest magnitude, 1E-130."""
+_MAX_ADJUSTED = 125
+"""Exponent of the leading digit of DynamoDB's largest magnitude, 9.99...9E+125 (38 nines)."""
+_LARGEST = "9.9999999999999999999999999999999999999E+125"
+_ZERO = Decimal(0)
+
+
+def _number_problem(number: Decimal) -> str | None:
+    """Why DynamoDB refuses the finite, non-zero *number*, or ``None`` when it stores it.
+
+    DynamoDB stores up to 38 significant digits (trailing zeros do not count) with a
+    magnitude from 1E-130 to 9.9999999999999999999999999999999999999E+125.
+    """
+    if len(number.as_tuple().digits) > _MAX_DIGITS and _significant_digits(number) > _MAX_DIGITS:
+        return f"a number has at most {_MAX_DIGITS} significant digits"
+    if not _MIN_ADJUSTED <= number.adjusted() <= _MAX_ADJUSTED:
+        return f"a number must be 0 or of magnitude 1E-130 to {_LARGEST}"
+    return None
+
+
+def _significant_digits(number: Decimal) -> int:
+    """Digits of *number* without its trailing zeros (1 for zero), as DynamoDB counts them."""
+    digits = number.as_tuple().digits
+    kept = len(digits)
+    while kept > 1 and digits[kept - 1] == 0:
+        kept -= 1
+    return kept
+
+
+def _trimmed(number: Decimal) -> Decimal:
+    """*number* without trailing zeros when it has more than 38 digits, else unchanged.
+
+    ``10**40`` has 41 digits but one significant digit: DynamoDB stores it, and what
+    goes to DynamoDB (``1E+40``) never has more digits than it keeps.
+    """
+    sign, digits, _ = number.as_tuple()
+    if len(digits) <= _MAX_DIGITS:
+        return number
+    kept = _significant_digits(number)
+    return Decimal((sign, digits[:kept], number.adjusted() - kept + 1))
+
+
+def _number(value: float | Decimal, path: str) -> int | Decimal:
+    """Return the number *value* in stored form, or raise when DynamoDB cannot store it."""
+    if isinstance(value, int):
+        if -_INT_LIMIT < value < _INT_LIMIT:  # the common case, without Decimal arithmetic
+            return value
+        number = Decimal(value)
+    elif isinstance(value, float):
         if not math.isfinite(value):
             raise _invalid(path, "NaN and infinity cannot be stored")
-        return Decimal(repr(value))
-    if not value.is_finite():
+        number = Decimal(repr(value))
+    else:
+        number = value
+    if not number.is_finite():
         raise _invalid(path, "NaN and infinity cannot be stored")
-    return value
+    if not number:
+        return _ZERO  # any exponent: 0E+200 and -0.00 are 0
+    problem = _number_problem(number)
+    if problem is not None:
+        raise _invalid(path, problem)
+    return _trimmed(number)
 
 
 def to_stored(value: object, path: str = "item") -> object:
     """Return *value* in stored form (floats as exact Decimals), or raise ValidationError.
 
+    Numbers must be ones DynamoDB stores: finite, at most 38 significant digits and 0 or
+    of magnitude 1E-130 to 9.9999999999999999999999999999999999999E+125; one with more
+    than 38 digits that are partly trailing zeros is stored without them (``1E+40``).
     The error's ``errors`` holds one FieldError whose path locates the invalid value
     below *path* (``item.doc.tags[2]``).
     """
-    if isinstance(value, _SCALARS) or (isinstance(value, int) and not isinstance(value, bool)):
+    if isinstance(value, _SCALARS):
         return value
+    if isinstance(value, int | float | Decimal):  # bool is a _SCALARS
+        return _number(value, path)
     if isinstance(value, bytearray):
         return bytes(value)
-    if isinstance(value, float | Decimal):
-        return _number(value, path)
     if isinstance(value, Mapping):
         out: dict[str, object] = {}
         for key, item in value.items():
@@ -135,9 +196,10 @@ def validate_key_value(
 ) -> None:
     """Raise ValidationError unless *value* is a valid key of *key_type* (any when ``None``).
 
-    A key is a non-empty str or bytes, or a number; a declared type must match (a
-    number for ``int``), and a string or bytes key is at most *max_bytes* long (2048 for
-    a partition key, 1024 for a sort key), as on DynamoDB.
+    A key is a non-empty str or bytes, or a number DynamoDB can store (see
+    :func:`to_stored`); a declared type must match (a number for ``int``), and a string
+    or bytes key is at most *max_bytes* long (2048 for a partition key, 1024 for a sort
+    key), as on DynamoDB.
     """
     if isinstance(value, bool) or not isinstance(value, str | int | Decimal | bytes):
         raise ValidationError(f"key attribute {name!r} must be a string, number or bytes")
@@ -152,12 +214,21 @@ def validate_key_value(
         size = len(value.encode("utf-8")) if isinstance(value, str) else len(value)
         if size > max_bytes:
             raise ValidationError(f"key attribute {name!r} must be at most {max_bytes} bytes")
+    else:
+        _check_key_number(name, value)
+
+
+def _check_key_number(name: str, value: int | Decimal) -> None:
+    """Raise ValidationError (path: the key's name) for a number DynamoDB cannot store."""
+    try:
+        _number(value, name)
+    except ValidationError as exc:
+        raise ValidationError("invalid key", exc.errors) from None
 
 
 def _number_size(number: Decimal) -> int:
     """DynamoDB: 1 byte per two significant digits, plus 1 byte."""
-    digits = number.normalize().as_tuple().digits if number else (0,)
-    return (len(digits) + 1) // 2 + 1
+    return (_significant_digits(number) + 1) // 2 + 1
 
 
 def _scalar_size(value: object) -> int | None:

@@ -21,8 +21,11 @@ class DocumentStore(Protocol):
     - Values: str, bool, None, bytes, int, float, Decimal, lists, string-keyed dicts and
       sets. Numbers are stored exactly (a float is stored as its shortest ``repr``) and
       read back as ``int`` when integral, else ``Decimal``. Empty-string key values and
-      NaN/infinity are rejected with :class:`serpens.errors.ValidationError`; an invalid
-      value's error holds one FieldError whose path locates it (``item.doc.tags[2]``).
+      NaN/infinity are rejected with :class:`serpens.errors.ValidationError`, as is a
+      number (attribute, nested element or key) DynamoDB cannot store: more than 38
+      significant digits, or a magnitude outside 1E-130 to 9.99...E+125 (38 nines); an
+      invalid value's error holds one FieldError whose path locates it (``item.doc.tags[2]``,
+      or the key attribute's name).
     - ``put`` replaces the whole item; ``if_absent=True`` raises
       :class:`serpens.errors.ConflictError` when an item with that key exists.
     - ``query`` returns the items of one partition ordered by sort key (ascending, or

@@ -77,6 +77,23 @@ class Mutant(InMemoryDocumentStore):
 """,
         ["test_invalid_items_are_validation_errors"],
     ),
+    "number_limits_unchecked": (
+        # the shared rule, patched only while this mutant stores an item: the fake then
+        # stores numbers DynamoDB refuses (1e308, 39 digits)
+        """
+import serpens._rules.document as rules
+
+class Mutant(InMemoryDocumentStore):
+    def put(self, table, item, *, if_absent=False):
+        genuine = rules._number_problem
+        rules._number_problem = lambda number: None
+        try:
+            super().put(table, item, if_absent=if_absent)
+        finally:
+            rules._number_problem = genuine
+""",
+        ["test_numbers_dynamodb_cannot_store_are_validation_errors"],
+    ),
     "fake_ignores_key_types": (
         """
 class Mutant(InMemoryDocumentStore):

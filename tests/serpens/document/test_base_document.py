@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import enum
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from decimal import Decimal
+from typing import Any
 
+import boto3
 import pytest
 
 from serpens import document
@@ -168,3 +170,143 @@ def test_use_store_restores_the_previous_store() -> None:
         assert document.get_store() is first
     finally:
         document.set_store(None)
+
+
+class TestStoredValuesOfTheWrongType:
+    """Items another writer stored: a value that does not fit its field is refused."""
+
+    @pytest.fixture(name="raw_put")
+    def _raw_put(self, moto_endpoint: str) -> Iterator[Callable[[dict[str, Any]], None]]:
+        """Store items with a plain boto3 client, as a service not using serpens would."""
+        client = boto3.client("dynamodb", endpoint_url=moto_endpoint)
+        store = DynamoDBDocumentStore(client)
+        PersonDocument._table_name_ = f"t{uuid.uuid4().hex[:10]}-person"
+        store.create_table(PersonDocument._table_name_, "id")
+
+        def put(attributes: dict[str, Any]) -> None:
+            item = {"id": {"S": "1"}, "name": {"S": "Ana"}, **attributes}
+            client.put_item(TableName=PersonDocument._table_name_, Item=item)
+
+        with document.use_store(store):
+            yield put
+
+    @pytest.mark.parametrize(
+        ("attributes", "field", "message"),
+        [
+            pytest.param(
+                {"name": {"N": "5"}}, "name", "name must be str, got int", id="number-as-str"
+            ),
+            pytest.param(
+                {"age": {"S": "notint"}}, "age", "age must be int, got str", id="str-as-int"
+            ),
+            pytest.param(
+                {"age": {"N": "1.5"}}, "age", "age must be int, got Decimal", id="fraction-as-int"
+            ),
+            pytest.param(
+                {"age": {"BOOL": True}}, "age", "age must be int, got bool", id="bool-as-int"
+            ),
+            pytest.param(
+                {"height": {"S": "1.5"}},
+                "height",
+                "height must be float, got str",
+                id="str-as-float",
+            ),
+            pytest.param(
+                {"balance": {"S": "9"}},
+                "balance",
+                "balance must be Decimal, got str",
+                id="str-as-decimal",
+            ),
+            pytest.param(
+                {"name": {"NULL": True}}, "name", "name must be str, got NoneType", id="null-as-str"
+            ),
+            pytest.param(
+                {"scores": {"L": [{"N": "1"}, {"S": "2"}]}},
+                "scores",
+                "scores[1] must be float, got str",
+                id="list-element",
+            ),
+            pytest.param(
+                {"scores": {"S": "1,2"}}, "scores", "scores must be list, got str", id="str-as-list"
+            ),
+            pytest.param(
+                {"address": {"M": {"city": {"S": "Recife"}, "number": {"N": "12.5"}}}},
+                "address",
+                "address.number must be int, got Decimal",
+                id="nested-field",
+            ),
+            pytest.param(
+                {"address": {"S": "Recife"}},
+                "address",
+                "address must be Address, got str",
+                id="str-as-dataclass",
+            ),
+            pytest.param(
+                {"born": {"N": "19900517"}},
+                "born",
+                "born must be date, got int",
+                id="number-as-date",
+            ),
+        ],
+    )
+    def test_a_value_that_does_not_fit_its_field_is_a_validation_error(
+        self,
+        raw_put: Callable[[dict[str, Any]], None],
+        attributes: dict[str, Any],
+        field: str,
+        message: str,
+    ) -> None:
+        """The message names the field and the types, never the stored value."""
+        raw_put(attributes)
+        with pytest.raises(ValidationError, match=f"stored '{field}' does not fit") as caught:
+            PersonDocument.get_by_key({"id": "1"})
+        assert str(caught.value).endswith(f"does not fit PersonDocument: {message}")
+
+    def test_numbers_convert_to_the_declared_number_types(
+        self, raw_put: Callable[[dict[str, Any]], None]
+    ) -> None:
+        """DynamoDB returns every number as Decimal: integral for int, any for float."""
+        raw_put(
+            {
+                "age": {"N": "30"},
+                "height": {"N": "1.62"},
+                "balance": {"N": "2"},
+                "scores": {"L": [{"N": "1"}, {"N": "2.5"}]},
+                "address": {"M": {"city": {"S": "Recife"}, "number": {"N": "12.0"}}},
+                "born": {"NULL": True},
+            }
+        )
+        loaded = PersonDocument.get_by_key({"id": "1"})
+        assert loaded == PersonDocument(
+            id="1",
+            name="Ana",
+            age=30,
+            height=1.62,
+            balance=Decimal(2),
+            scores=[1.0, 2.5],
+            address=Address("Recife", 12),
+        )
+        assert loaded is not None
+        assert [type(v) for v in (loaded.age, loaded.height, loaded.balance)] == [
+            int,
+            float,
+            Decimal,
+        ]
+        assert type(loaded.address.number) is int  # type: ignore[union-attr]
+
+
+class TestFromItem:
+    def test_a_union_keeps_a_value_of_one_of_its_types(self) -> None:
+        @dataclass
+        class Tagged(BaseDocument):
+            _table_name_ = "tagged"
+            id: str
+            ref: int | str = 0
+            weight: float | str = 0.0
+            note: str = None  # type: ignore[assignment] # 2.9.0 services declare this
+
+        tagged = Tagged.from_item({"id": "1", "ref": "x", "weight": Decimal("1.5"), "note": None})
+        assert tagged == Tagged(id="1", ref="x", weight=1.5, note=None)  # type: ignore[arg-type]
+        assert Tagged.from_item({"id": "1", "ref": Decimal(7)}).ref == 7
+        with pytest.raises(ValidationError, match=r"ref must be int \| str, got bytes"):
+            Tagged.from_item({"id": "1", "ref": b"x"})
