@@ -36,11 +36,11 @@ from typing import TYPE_CHECKING, Any, Self
 
 from serpens._apm import publish_span
 from serpens._config import env_str
+from serpens._json import dumps_compact
 from serpens._rules.publisher import (
     DEFAULT_PUBLISH_TIMEOUT,
     AttributeValue,
     OutgoingMessage,
-    encode_json,
     prepare,
     publish_timeout,
 )
@@ -59,6 +59,7 @@ __all__ = [
 
 
 _TOPICS = "/topics/"
+_UNSET: Any = object()  # publish() got no payload (or no data=) argument
 
 
 def _split_endpoint(topic: str) -> tuple[str, str | None]:
@@ -83,9 +84,11 @@ def _message(
 ) -> OutgoingMessage:
     """Validate one message the 2.9 way: endpoint suffix, JSON for other values, ``""`` key."""
     topic, endpoint = _split_endpoint(topic)
-    if endpoint is not None:
-        attributes = {**(attributes or {}), "endpoint": endpoint}
-    payload: Payload = data if isinstance(data, bytes | str | Mapping) else encode_json(data)
+    if endpoint is not None and (attributes is None or isinstance(attributes, Mapping)):
+        attributes = {**(attributes or {}), "endpoint": endpoint}  # else prepare() refuses them
+    # JSON as serpens 2.9 sent it (its API encoder: Decimals as numbers, Enums as their
+    # values, times as ISO 8601), without the spaces
+    payload: Payload = data if isinstance(data, bytes | str) else dumps_compact(data).encode()
     return prepare(topic, payload, attributes, ordering_key or None)
 
 
@@ -105,13 +108,14 @@ class AsyncPublisher:
     publish. ``PUBSUB_EMULATOR_HOST`` is honoured at that moment.
 
     Args:
+        ordering_key: the key of every publish that does not pass its own (as in serpens
+            2.9, positional or keyword); default none. A publish passing
+            ``ordering_key=""`` sends no key.
         timeout: seconds one publish may take, retries included; default
             ``PUBSUB_PUBLISH_TIMEOUT`` or 60.
-        ordering_key: the key of every publish that does not pass its own (as in serpens
-            2.9); default none. A publish passing ``ordering_key=""`` sends no key.
     """
 
-    def __init__(self, *, timeout: float | None = None, ordering_key: str | None = None) -> None:
+    def __init__(self, ordering_key: str | None = None, *, timeout: float | None = None) -> None:
         if ordering_key:  # validated now, not at the first publish
             prepare("projects/p/topics/default-key", b"", {"k": "v"}, ordering_key)
         self._ordering_key = ordering_key or None
@@ -141,15 +145,20 @@ class AsyncPublisher:
     async def publish(
         self,
         topic: str,
-        payload: Payload,
-        *,
-        attributes: Mapping[str, AttributeValue] | None = None,
+        payload: Any = _UNSET,
         ordering_key: str | None = None,
+        attributes: Mapping[str, AttributeValue] | None = None,
+        *,
+        data: Any = _UNSET,
     ) -> str:
         """Publish *payload* to *topic* (``projects/P/topics/T``) and return the message id.
 
-        *ordering_key* ``None`` uses the publisher's default key, ``""`` sends none. A
-        ``topic:endpoint`` suffix is sent as the attribute ``endpoint``, as in serpens 2.9.
+        serpens 2.9's signature keeps working: ``publish(topic, data, ordering_key,
+        attributes)``, positional or keyword (``data=`` is another name for *payload*).
+        bytes and str are sent as they are; any other value as compact JSON, encoded as
+        the API encodes it (Decimals as numbers, Enums as their values, dates and times as
+        ISO 8601). *ordering_key* ``None`` uses the publisher's default key, ``""`` sends
+        none. A ``topic:endpoint`` suffix is sent as the attribute ``endpoint``.
 
         Raises:
             ValidationError: malformed topic, attributes, ordering key or empty message,
@@ -162,8 +171,10 @@ class AsyncPublisher:
             NotInitializedError: the publisher is closed.
             ConfigurationError: no Google credentials are found.
         """
+        if (payload is _UNSET) == (data is _UNSET):
+            raise TypeError("publish() takes the message as payload or data, exactly once")
         key = self._ordering_key if ordering_key is None else ordering_key
-        message = _message(topic, payload, attributes, key)
+        message = _message(topic, data if payload is _UNSET else payload, attributes, key)
         return await self._sdk_clients().publish(message)
 
     def close(self) -> None:

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Iterator
+import functools
+import inspect
+from collections.abc import Awaitable, Callable, Iterator, Mapping
 from contextlib import AbstractContextManager, contextmanager, nullcontext
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import redis
@@ -44,6 +46,15 @@ class PoolSettings:
     pool_timeout: float = 2.0
     socket_timeout: float = 0.5
     connect_timeout: float = 0.5
+    options: Mapping[str, Any] = field(default_factory=dict)
+    """Further redis-py connection options (``health_check_interval``, ``ssl_ca_certs``,
+    ``client_name``, ``socket_timeout``...); they win over the fields above, and options in
+    the URL's query win over them, as with ``redis.Redis.from_url(url, **options)``."""
+
+    def __post_init__(self) -> None:
+        unknown = sorted(set(self.options) - _connection_options())
+        if unknown:
+            raise ConfigurationError(f"unknown Redis connection options: {', '.join(unknown)}")
 
     def connection_kwargs(self, retry_class: Callable[..., Any]) -> dict[str, Any]:
         """Keyword arguments for the pool's connections."""
@@ -54,7 +65,28 @@ class PoolSettings:
             "socket_connect_timeout": self.connect_timeout,
             "retry": retry_class(NoBackoff(), 0),
             "retry_on_timeout": False,
+            **self.options,
         }
+
+
+@functools.cache
+def _connection_options() -> frozenset[str]:
+    """The keyword options redis-py's connection classes take (TCP, TLS and Unix socket)."""
+    from redis.asyncio import connection  # noqa: PLC0415 - keeps module import light
+
+    names = set()
+    kinds = (
+        connection.AbstractConnection,
+        connection.Connection,
+        connection.SSLConnection,
+        connection.UnixDomainSocketConnection,
+    )
+    for kind in kinds:
+        for name, parameter in inspect.signature(kind.__init__).parameters.items():
+            if parameter.kind in (parameter.KEYWORD_ONLY, parameter.POSITIONAL_OR_KEYWORD):
+                names.add(name)
+    names.discard("self")
+    return frozenset(names)
 
 
 class _AsyncBoundedPool(aioredis.BlockingConnectionPool):

@@ -286,6 +286,9 @@ class PublisherContract(PublisherOutageCases, ContractSuite):
         with pytest.raises(ValidationError) as raised:
             session.publisher.publish(topic, "x", attributes={"GOOGkey": "v"})
         assert [error.path for error in raised.value.errors] == ["attributes['GOOGkey']"]
+        with pytest.raises(ValidationError) as raised:
+            session.publisher.publish(topic, "x", attributes="kind=a")
+        assert [error.path for error in raised.value.errors] == ["attributes"]
 
     def test_str_is_sent_as_utf8_and_bytes_unchanged(self, session: _Session) -> None:
         topic = session.topic()

@@ -9,7 +9,7 @@ port       ``memory`` (serpens.fakes)              ``production``
 orders     ``AsyncInMemoryRepository``             ``serpens.database.AsyncRepository``
                                                    (``async_bind``, ``async_db_session``)
 HTTP       ``InMemoryHttpClient`` + pricing app    ``HttpxHttpClient`` over ``init_client()``
-cache      ``AsyncInMemoryCache``                  ``AsyncRedisCache`` over ``redis_init()``
+cache      ``AsyncInMemoryCache``                  ``AsyncRedisCache.from_url(REDIS_URL)``
 publisher  ``InMemoryPublisher``                   ``PubSubPublisher`` over ``AsyncPublisher``
 queue      ``AsyncInMemoryQueue``                  ``AsyncSQSQueue``
 ========== ======================================= ==========================================
@@ -114,7 +114,7 @@ async def open_container(
     """Wire the service for *settings* and release everything on exit.
 
     Production wiring is the FastAPI lifespan of the serpens docs: ``async_bind``,
-    ``init_client``, ``redis_init`` and one ``AsyncPublisher`` per process, each closed
+    ``init_client``, one ``AsyncRedisCache`` and one ``AsyncPublisher`` per process, each closed
     on shutdown. *memory* lets a test share fakes between the app and the consumer.
     """
     if settings.adapters == "memory":
@@ -136,7 +136,6 @@ async def open_container(
 async def _production(settings: Settings) -> AsyncIterator[Container]:
     # Imported here: the memory wiring (unit tests) never loads an SDK client library.
     from serpens import database  # noqa: PLC0415
-    from serpens.cache import redis_close, redis_get_client, redis_init  # noqa: PLC0415
     from serpens.http_client import close_client, init_client  # noqa: PLC0415
     from serpens.pubsub import AsyncPublisher  # noqa: PLC0415
     from serpens_aws import AsyncSQSQueue  # noqa: PLC0415
@@ -146,7 +145,7 @@ async def _production(settings: Settings) -> AsyncIterator[Container]:
 
     database.async_bind(settings.database_url)
     shared_http = await init_client()
-    await redis_init(settings.redis_url)
+    cache = AsyncRedisCache.from_url(settings.redis_url, prefix="orders")  # fails open
     publisher = AsyncPublisher()
 
     @asynccontextmanager
@@ -159,13 +158,13 @@ async def _production(settings: Settings) -> AsyncIterator[Container]:
             settings=settings,
             orders=orders,
             http=HttpxHttpClient(shared_http),  # serpens errors; leaves the shared client open
-            cache=AsyncRedisCache(redis_get_client(), prefix="orders"),
+            cache=cache,
             publisher=PubSubPublisher(publisher),  # shares the process's publisher
             queue=AsyncSQSQueue(settings.fulfilment_queue_url),
         )
     finally:
         await publisher.aclose()
-        await redis_close()
+        await cache.aclose()
         await close_client()
         await database.async_dispose()
 

@@ -47,6 +47,7 @@ __all__ = [
     "check_ttl",
     "decode",
     "encode",
+    "ttl_is_off",
 ]
 
 T = TypeVar("T")
@@ -273,6 +274,16 @@ def check_ttl(ttl: float | None, default: float) -> float:
             "invalid cache TTL", [FieldError("ttl", f"must be > 0 seconds, got {value!r}")]
         )
     return float(value)
+
+
+def ttl_is_off(ttl: object) -> bool:
+    """Whether *ttl* is ``0``: serpens 2.9's decorators then stored nothing that could hit.
+
+    The 2.9 toolkit (``cached``, ``acached``, ``redis_cached``, ``redis_set``,
+    ``redis_cached_get_or_set``) keeps that meaning, so a TTL read from configuration
+    can turn caching off; the ports still refuse a TTL that is not positive.
+    """
+    return type(ttl) in {int, float} and ttl == 0
 
 
 class AsyncFlight:

@@ -182,6 +182,14 @@ def encode_attributes(attributes: Mapping[str, object] | None) -> dict[str, str]
     ``ordering_key``, ``retry``, ``self``, ``timeout``, ``topic``), over-long keys or
     values and more than 100 attributes.
     """
+    if attributes is None:
+        return {}
+    if not isinstance(attributes, Mapping):
+        raise _invalid(
+            "invalid attributes",
+            "attributes",
+            f"expected a mapping, got {type(attributes).__name__}",
+        )
     if not attributes:
         return {}
     if len(attributes) > MAX_ATTRIBUTES:

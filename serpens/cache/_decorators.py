@@ -19,7 +19,7 @@ from collections.abc import Awaitable, Callable
 from typing import ParamSpec, TypeVar
 
 from serpens._config import env_int
-from serpens._rules.cache import AsyncFlight, Flight, check_ttl
+from serpens._rules.cache import AsyncFlight, Flight, check_ttl, ttl_is_off
 from serpens.cache._keys import KeyBuilder
 from serpens.cache._store import MISS, TTLStore
 from serpens.errors import ValidationError
@@ -84,7 +84,8 @@ def cached(
 
     Args:
         bucket: name of the bucket, for :func:`clear_cache`.
-        ttl: seconds an entry lives (monotonic clock).
+        ttl: seconds an entry lives (monotonic clock); ``0`` turns caching off (every
+            call runs the function), as in serpens 2.9.
         cache_none: also cache ``None`` results (off: ``None`` means "look again").
         skip_self: leave the first positional argument out of the key.
         maxsize: bound on the bucket's entries, the least recently used evicted first;
@@ -103,12 +104,15 @@ def cached(
         16
         >>> clear_cache("squares")
     """
-    seconds = check_ttl(ttl, ttl)
+    off = ttl_is_off(ttl)
+    seconds = 0.0 if off else check_ttl(ttl, ttl)
     store = _bucket(_SYNC, bucket, maxsize)
 
     def decorate(func: Callable[P, R]) -> Callable[P, R]:
         if inspect.iscoroutinefunction(func):
             raise TypeError(f"@cached is for sync functions; use @acached for {func.__qualname__}")
+        if off:
+            return _uncached(func)
         keys = KeyBuilder(func, skip_first=skip_self)
 
         @functools.wraps(func)
@@ -132,6 +136,16 @@ def cached(
         return wrapper
 
     return decorate
+
+
+def _uncached(func: Callable[P, R]) -> Callable[P, R]:
+    """*func* behind a plain wrapper: what a ``ttl`` of ``0`` (caching off) decorates."""
+
+    @functools.wraps(func)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        return func(*args, **kwargs)
+
+    return wrapper
 
 
 def clear_cache(bucket: str) -> None:
@@ -161,7 +175,8 @@ def acached(
 
     Args:
         bucket: name of the bucket, for :func:`clear_acache`.
-        ttl_seconds: seconds an entry lives (monotonic clock).
+        ttl_seconds: seconds an entry lives (monotonic clock); ``0`` turns caching off,
+            as in serpens 2.9.
         cache_none: also cache ``None`` results.
         skip_self: force (``True``) or prevent (``False``) dropping the first argument;
             ``None`` detects methods.
@@ -174,12 +189,15 @@ def acached(
         ConfigurationError: ``CACHE_MAXSIZE`` is not an int >= 0.
     """
     chosen = ttl_seconds if ttl is None else ttl
-    seconds = check_ttl(chosen, chosen)
+    off = ttl_is_off(chosen)
+    seconds = 0.0 if off else check_ttl(chosen, chosen)
     store = _bucket(_ASYNC, bucket, maxsize)
 
     def decorate(func: Callable[P, Awaitable[R]]) -> Callable[P, Awaitable[R]]:
         if not inspect.iscoroutinefunction(func):
             raise TypeError(f"@acached is for async functions; use @cached for {func.__qualname__}")
+        if off:
+            return _uncached(func)
         keys = KeyBuilder(func, skip_first=skip_self)
 
         @functools.wraps(func)

@@ -19,12 +19,12 @@ import inspect
 import logging
 import weakref
 from collections.abc import AsyncIterator, Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
 
 from serpens._config import env_float, env_str
 from serpens._extras import require
-from serpens._rules.cache import check_ttl
+from serpens._rules.cache import check_ttl, ttl_is_off
 from serpens.cache._keys import KeyBuilder
 from serpens.errors import ConfigurationError, NotInitializedError, ValidationError, mask_url
 from serpens.ports import AsyncCache, JSONValue
@@ -72,6 +72,7 @@ class _State:
     url: str
     max_connections: int
     pool_timeout: float
+    options: dict[str, Any]
     cache: AsyncRedisCache
     client: FailOpenRedis
     loop: weakref.ref[asyncio.AbstractEventLoop]
@@ -86,45 +87,62 @@ class _State:
 _state: _State | None = None
 
 
-def _connect(
-    url: str, prefix: str, ttl: float, max_connections: int, pool_timeout: float
+def _connect(  # noqa: PLR0917 - private: redis_init's settings, passed on as they are
+    url: str,
+    prefix: str,
+    ttl: float,
+    max_connections: int,
+    pool_timeout: float,
+    options: dict[str, Any],
 ) -> _State:
     adapter = _adapter()
-    pool = adapter.async_pool(
-        url, adapter.PoolSettings(max_connections=max_connections, pool_timeout=pool_timeout)
+    settings = adapter.PoolSettings(
+        max_connections=max_connections, pool_timeout=pool_timeout, options=options
     )
+    pool = adapter.async_pool(url, settings)
     cache = adapter.AsyncRedisCache(
         adapter.plain_async_client(pool), prefix=prefix, default_ttl=ttl, fail_open=True
     )
-    client = adapter.FailOpenRedis.over(pool, cache.guard)  # one breaker for both
+    # The raw client answers str, as serpens 2.9's did (decode_responses=True): its own
+    # pool, since decoding is a connection setting and the cache reads bytes.
+    decoding = replace(settings, options={"decode_responses": True, **options})
+    client = adapter.FailOpenRedis.over(adapter.async_pool(url, decoding), cache.guard)
     loop = weakref.ref(asyncio.get_running_loop())
-    return _State(url, max_connections, pool_timeout, cache, client, loop)
+    return _State(url, max_connections, pool_timeout, options, cache, client, loop)
 
 
 async def redis_init(
-    url: str | None = None,
+    url: object = None,
     *,
     prefix: str | None = None,
     ttl: float | None = None,
     max_connections: int = DEFAULT_MAX_CONNECTIONS,
     pool_timeout: float = DEFAULT_POOL_TIMEOUT,
-) -> None:
-    """Connect the process-wide Redis cache (idempotent; a new URL reconnects).
+    **options: Any,
+) -> FailOpenRedis:
+    """Connect the process-wide Redis cache (idempotent; a new URL or setting reconnects).
 
     Args:
-        url: Redis URL; default ``REDIS_URL``.
+        url: Redis URL (a ``str``, or any object whose ``str()`` is one, such as
+            pydantic's ``RedisDsn``); default ``REDIS_URL``.
         prefix: key prefix (keys are ``"<prefix>:<key>"``); default ``CACHE_PREFIX`` or ``serpens``.
         ttl: default TTL in seconds; default ``CACHE_TTL`` or 300.
         max_connections: pool bound; callers beyond it wait for a free connection.
         pool_timeout: seconds a caller waits for a free connection before a miss.
+        **options: redis-py connection options (``socket_timeout``,
+            ``health_check_interval``, ``ssl_ca_certs``, ...), as serpens 2.9 passed its
+            extra arguments to ``Redis.from_url``; options in the URL's query win.
+
+    Returns:
+        :func:`redis_get_client`'s client, as serpens 2.9's ``redis_init`` did.
 
     Raises:
         ConfigurationError: no URL is given and ``REDIS_URL`` is unset, or a setting (the
-            URL included) is malformed.
+            URL or an option name included) is malformed.
         MissingExtraError: ``serpens[redis]`` is not installed.
     """
     global _state  # noqa: PLW0603 - the documented process-wide singleton
-    target = url or env_str(REDIS_URL)
+    target = str(url) if url else env_str(REDIS_URL)
     if not target:
         raise ConfigurationError(f"{REDIS_URL} is not set and redis_init() got no url")
     key_prefix = prefix if prefix is not None else env_str(CACHE_PREFIX, DEFAULT_PREFIX)
@@ -139,22 +157,27 @@ async def redis_init(
         and state.url == target
         and state.max_connections == max_connections
         and state.pool_timeout == pool_timeout
+        and state.options == options
         and state.loop() is asyncio.get_running_loop()
     ):
         state.cache.prefix, state.cache.default_ttl = str(key_prefix), float(seconds)
-        return
+        return state.client
     if state is not None:
         await _close(state)
         _state = None
     try:
-        _state = _connect(target, str(key_prefix), float(seconds), max_connections, pool_timeout)
+        _state = _connect(
+            target, str(key_prefix), float(seconds), max_connections, pool_timeout, options
+        )
     except ConfigurationError as exc:
         where = "the url given to redis_init()" if url else REDIS_URL
         raise ConfigurationError(f"{where} is invalid: {exc}") from exc
+    return _state.client
 
 
 async def _close(state: _State) -> None:
     if state.loop() is asyncio.get_running_loop():
+        await state.cache.client.connection_pool.aclose()
         await state.client.connection_pool.aclose()
 
 
@@ -178,13 +201,22 @@ def _current() -> _State:
         # belong to their loop, so reconnect with the same settings.
         cache = state.cache
         _state = state = _connect(
-            state.url, cache.prefix, cache.default_ttl, state.max_connections, state.pool_timeout
+            state.url,
+            cache.prefix,
+            cache.default_ttl,
+            state.max_connections,
+            state.pool_timeout,
+            state.options,
         )
     return state
 
 
 def redis_get_client() -> FailOpenRedis:
-    """The fail-open ``redis.asyncio.Redis`` behind the functions (keys are not prefixed).
+    """A fail-open ``redis.asyncio.Redis`` on the cache's server (keys are not prefixed).
+
+    It answers ``str`` (``decode_responses=True``), as serpens 2.9's client did, over a
+    pool of its own with the cache's bound and options; it shares the cache's circuit
+    breaker.
 
     Raises:
         NotInitializedError: :func:`redis_init` has not run (a ``RuntimeError``).
@@ -200,10 +232,15 @@ async def redis_get(key: str) -> JSONValue:
 async def redis_set(key: str, value: JSONValue, ttl: float | None = None) -> None:
     """Store *value* as JSON for *ttl* seconds (default ``CACHE_TTL``); no-op on outage.
 
+    A *ttl* of ``0`` stores nothing (the entry would expire at once), as in serpens 2.9.
+
     Raises:
         SerializationError: *value* is not JSON (nothing is stored).
     """
-    await _current().cache.set(key, value, ttl=ttl)
+    state = _current()
+    if ttl_is_off(ttl):
+        return
+    await state.cache.set(key, value, ttl=ttl)
 
 
 async def redis_delete(key: str) -> bool:
@@ -227,8 +264,12 @@ async def redis_cached_get_or_set(
     (single flight) and once across processes (a short Redis lock, taken over if its
     holder dies). A ``None`` result is returned but not stored. On a Redis outage the
     factory is simply called. The result is what a later hit returns (JSON round trip).
+    A *ttl* of ``0`` turns caching off: the factory is called and nothing is read or stored.
     """
-    return await _current().cache.get_or_set(key, lambda: _call(factory, args, kwargs), ttl=ttl)
+    state = _current()
+    if ttl_is_off(ttl):
+        return await _call(factory, args, kwargs)
+    return await state.cache.get_or_set(key, lambda: _call(factory, args, kwargs), ttl=ttl)
 
 
 def redis_cached(
@@ -250,7 +291,8 @@ def redis_cached(
 
     Args:
         bucket: key namespace under the prefix.
-        ttl: seconds; ``None`` uses ``CACHE_TTL`` as read by :func:`redis_init`.
+        ttl: seconds; ``None`` uses ``CACHE_TTL`` as read by :func:`redis_init`; ``0``
+            turns caching off (every call runs the function), as in serpens 2.9.
         cache_none: also cache ``None`` results.
         skip_self: force or prevent dropping the first argument (``None``: methods only).
             The default shares entries between instances: two tenant objects get each
@@ -268,20 +310,14 @@ def redis_cached(
     """
     if not isinstance(bucket, str) or not bucket:
         raise TypeError(f"a cache bucket name must be a non-empty str, got {bucket!r}")
-    if ttl is not None:
-        check_ttl(ttl, ttl)
-    options: dict[str, Any] = {"ttl": ttl}
-    if cache is None or cache_none:
-        options["cache_none"] = cache_none
-    if cache is not None and cache_none and not _takes_cache_none(cache):
-        raise ValidationError(
-            f"cache_none=True needs a cache whose get_or_set takes cache_none; "
-            f"{type(cache).__name__} does not (the Cache port never stores None)"
-        )
+    off = ttl_is_off(ttl)
+    options = _fill_options(ttl, off, cache, cache_none)
 
     def decorate(func: Callable[P, Awaitable[R]]) -> Callable[P, Awaitable[R]]:
         if not inspect.iscoroutinefunction(func):
             raise TypeError(f"@redis_cached is for async functions, not {func.__qualname__}")
+        if off:
+            return _uncached(func)
         keys = KeyBuilder(func, skip_first=skip_self)
 
         def key_of(args: tuple[Any, ...], kwargs: dict[str, Any]) -> str | None:
@@ -303,6 +339,39 @@ def redis_cached(
         return wrapper
 
     return decorate
+
+
+def _fill_options(
+    ttl: float | None, off: bool, cache: AsyncCache | None, cache_none: bool
+) -> dict[str, Any]:
+    """The keyword arguments ``@redis_cached`` passes to ``get_or_set``, checked."""
+    if ttl is not None and not off:
+        check_ttl(ttl, ttl)
+    options: dict[str, Any] = {"ttl": ttl}
+    if cache is None or cache_none:
+        options["cache_none"] = cache_none
+    if cache is not None and cache_none and not _takes_cache_none(cache):
+        raise ValidationError(
+            f"cache_none=True needs a cache whose get_or_set takes cache_none; "
+            f"{type(cache).__name__} does not (the Cache port never stores None)"
+        )
+    return options
+
+
+def _uncached(func: Callable[P, Awaitable[R]]) -> Callable[P, Awaitable[R]]:
+    """What ``@redis_cached`` with a ``ttl`` of ``0`` gives: every call runs *func*."""
+
+    @functools.wraps(func)
+    async def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        return await func(*args, **kwargs)
+
+    wrapper.__serpens_redis_key__ = _no_key  # type: ignore[attr-defined]
+    return wrapper
+
+
+def _no_key(args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
+    """The key of a call with caching off: none (``redis_cached_key`` answers ``None``)."""
+    del args, kwargs
 
 
 def _takes_cache_none(cache: AsyncCache) -> bool:
@@ -345,12 +414,12 @@ class RedisPool:
 
     def __init__(
         self,
-        url: str,
+        url: object,
         *,
         max_connections: int = DEFAULT_MAX_CONNECTIONS,
         pool_timeout: float = DEFAULT_POOL_TIMEOUT,
     ) -> None:
-        self._url = url
+        self._url = str(url)  # pydantic's RedisDsn too, as serpens 2.9 took it
         self._max_connections = max_connections
         self._pool_timeout = pool_timeout
         self._clients: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, FailOpenRedis] = (
@@ -386,10 +455,13 @@ class RedisPool:
 
 
 def redis_pool(
-    url: str,
+    url: object,
     *,
     max_connections: int = DEFAULT_MAX_CONNECTIONS,
     pool_timeout: float = DEFAULT_POOL_TIMEOUT,
 ) -> RedisPool:
-    """Return a FastAPI ``Depends`` factory yielding a fail-open client for *url*."""
+    """Return a FastAPI ``Depends`` factory yielding a fail-open client for *url*.
+
+    *url* is a ``str`` or any object whose ``str()`` is the URL (pydantic's ``RedisDsn``).
+    """
     return RedisPool(url, max_connections=max_connections, pool_timeout=pool_timeout)

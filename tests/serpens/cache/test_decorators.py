@@ -137,10 +137,26 @@ class TestCached:
             @cached("misuse", 1)
             async def coro() -> None: ...
 
-        with pytest.raises(ValueError, match="ttl"):
-            cached("misuse", 0)
+        for bad in (-1, float("nan"), float("inf"), "60", True):
+            with pytest.raises(ValueError, match="ttl"):
+                cached("misuse", bad)  # type: ignore[arg-type]
         with pytest.raises(TypeError, match="bucket"):
             cached("", 1)
+
+    def test_a_ttl_of_0_turns_caching_off_as_in_2_9(self) -> None:
+        """2.9 stored entries that were already expired: a TTL of 0 from configuration
+        meant "no cache", not an error at import time."""
+        calls: list[int] = []
+
+        @cached("off", 0)
+        def lookup(n: int) -> int | None:
+            calls.append(n)
+            return None if n < 0 else n * 2
+
+        assert [lookup(1), lookup(1), lookup(-1), lookup(-1)] == [2, 2, None, None]
+        assert calls == [1, 1, -1, -1]
+        assert lookup.__name__ == "lookup"
+        clear_cache("off")
 
 
 class Repo:

@@ -152,7 +152,7 @@ async def test_a_full_redis_keeps_serving_the_entries_it_holds(
         assert await redis_cached_get_or_set(f"miss:{n}", 60, lambda: "computed") == "computed"
         hits += await redis_get("present") == {"v": 1}
     assert hits == 200  # every read of a present key hit (it was 0.1 % before)
-    assert await redis_get_client().get(f"{prefix}:present") == b'{"v":1}'
+    assert await redis_get_client().get(f"{prefix}:present") == '{"v":1}'
     assert await admin.exists(f"{prefix}:new:0:0", f"{prefix}:miss:0") == 0
 
 

@@ -91,4 +91,27 @@ async def test_acached_takes_ttl_like_the_others() -> None:
     finally:
         clear_acache("ttl-name")
     with pytest.raises(ValidationError):
-        acached("bad-ttl", ttl=0)
+        acached("bad-ttl", ttl=-1)
+    with pytest.raises(ValidationError):
+        acached("bad-ttl", ttl_seconds=float("nan"))
+
+
+async def test_acached_with_a_ttl_of_0_calls_through_as_in_2_9() -> None:
+    calls: list[str] = []
+
+    class Repo:
+        @acached("off-async", 0)
+        async def by_slug(self, slug: str) -> str:
+            calls.append(slug)
+            return slug.upper()
+
+        @acached("off-async", ttl=0)
+        async def by_id(self, item_id: int) -> int:
+            calls.append(str(item_id))
+            return item_id
+
+    repo = Repo()
+    assert [await repo.by_slug("a"), await repo.by_slug("a")] == ["A", "A"]
+    assert [await repo.by_id(1), await repo.by_id(1)] == [1, 1]
+    assert calls == ["a", "a", "1", "1"]
+    clear_acache("off-async")

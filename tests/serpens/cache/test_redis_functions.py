@@ -9,12 +9,15 @@ import sys
 from typing import Any
 
 import pytest
+from pydantic import RedisDsn, TypeAdapter
 from redis import asyncio as aioredis
 
 from serpens.cache import (
+    _redis,
     cached_get_or_set,
     redis_cached,
     redis_cached_get_or_set,
+    redis_cached_key,
     redis_close,
     redis_delete,
     redis_get,
@@ -23,7 +26,12 @@ from serpens.cache import (
     redis_pool,
     redis_set,
 )
-from serpens.errors import ConfigurationError, NotInitializedError, SerializationError
+from serpens.errors import (
+    ConfigurationError,
+    NotInitializedError,
+    SerializationError,
+    ValidationError,
+)
 from serpens_redis import RedisCache
 
 pytestmark = pytest.mark.redis
@@ -117,13 +125,70 @@ async def test_redis_init_with_a_new_url_reconnects(
         await other.aclose()
 
 
+def _cache_pool() -> Any:
+    """The pool behind the module functions (redis_get_client() has a pool of its own)."""
+    state = _redis._state
+    assert state is not None
+    return state.cache.client.connection_pool
+
+
 async def test_redis_close_disconnects_every_pooled_connection(redis_url: str, prefix: str) -> None:
     await redis_init(redis_url, prefix=prefix, max_connections=4)
     await asyncio.gather(*(redis_get(f"k{n}") for n in range(8)))
-    pool = redis_get_client().connection_pool
-    assert any(c.is_connected for c in _connections(pool))
+    client = redis_get_client()
+    await asyncio.gather(*(client.get(f"k{n}") for n in range(8)))
+    pools = [_cache_pool(), client.connection_pool]
+    assert all(any(c.is_connected for c in _connections(pool)) for pool in pools)
     await redis_close()
-    assert not any(c.is_connected for c in _connections(pool))
+    assert not any(c.is_connected for pool in pools for c in _connections(pool))
+
+
+async def test_redis_init_returns_a_client_answering_str_as_2_9s_did(
+    redis_url: str, prefix: str, raw: aioredis.Redis
+) -> None:
+    """2.9's ``redis_init`` returned its ``decode_responses=True`` client; so does this one."""
+    client = await redis_init(redis_url, prefix=prefix)
+    assert client is redis_get_client()
+    assert await redis_init(redis_url, prefix=prefix) is client  # idempotent: the same one
+    await client.set(f"{prefix}:flag", "1", ex=30)
+    assert await client.get(f"{prefix}:flag") == "1"
+    assert await client.incr(f"{prefix}:n") == 1
+    assert await raw.get(f"{prefix}:flag") == b"1"
+    await redis_set("user", {"name": "Ada"}, ttl=30)  # the cache itself is unchanged
+    assert await redis_get("user") == {"name": "Ada"}
+    await raw.delete(f"{prefix}:n")
+
+
+async def test_redis_init_passes_connection_options_as_2_9_did(redis_url: str, prefix: str) -> None:
+    """2.9 passed ``redis_init(url, **kwargs)`` on to ``Redis.from_url``; options reach
+    both pools, the URL's query wins, and an unknown option is a configuration error."""
+    await redis_init(redis_url, prefix=prefix, socket_timeout=3, client_name="svc-a")
+    for pool in (_cache_pool(), redis_get_client().connection_pool):
+        assert pool.connection_kwargs["socket_timeout"] == 3
+        assert pool.connection_kwargs["client_name"] == "svc-a"
+    assert await redis_get_client().client_getname() == "svc-a"
+    query = f"{redis_url}{'&' if '?' in redis_url else '?'}socket_timeout=4"
+    await redis_init(query, prefix=prefix, socket_timeout=3)
+    assert _cache_pool().connection_kwargs["socket_timeout"] == 4.0
+    with pytest.raises(
+        ConfigurationError, match="unknown Redis connection options: sokcet_timeout"
+    ):
+        await redis_init(redis_url, prefix=prefix, sokcet_timeout=3)
+
+
+async def test_the_url_may_be_any_object_whose_str_is_the_url(redis_url: str, prefix: str) -> None:
+    """pydantic's ``RedisDsn`` (what ``settings.REDIS_URL`` often is), as 2.9 took it."""
+    dsn = TypeAdapter(RedisDsn).validate_python(redis_url)  # not a str
+    assert not isinstance(dsn, str)
+    await redis_init(dsn, prefix=prefix)
+    await redis_set("k", 1, ttl=30)
+    assert await redis_get("k") == 1
+    dependency = redis_pool(dsn)
+    assert redis_url.split("//", 1)[1] in repr(dependency)
+    try:
+        assert await dependency.client().ping() is True
+    finally:
+        await dependency.aclose()
 
 
 async def test_a_full_pool_makes_callers_wait_instead_of_failing(
@@ -135,7 +200,7 @@ async def test_a_full_pool_makes_callers_wait_instead_of_failing(
         results = await asyncio.gather(*(redis_get("k") for _ in range(50)))
     assert results == ["v"] * 50
     assert caplog.records == []
-    assert len(_connections(redis_get_client().connection_pool)) <= 2
+    assert len(_connections(_cache_pool())) <= 2
 
 
 async def test_non_json_values_raise_and_foreign_entries_read_as_misses(
@@ -198,6 +263,34 @@ async def test_redis_cached_none_and_ttl_options(
     assert calls == ["a", "a", "cached:a"]
     (key,) = await raw.keys(f"{prefix}:none:*")
     assert 76_000 < await raw.pttl(key) <= 77_000
+
+
+async def test_a_ttl_of_0_stores_nothing_as_in_2_9(
+    redis_url: str, prefix: str, raw: aioredis.Redis
+) -> None:
+    """2.9 sent ``EX 0`` (refused by Redis, so nothing was stored); a TTL of 0 from
+    configuration turns caching off instead of failing at import time."""
+    await redis_init(redis_url, prefix=prefix)
+    calls: list[str] = []
+
+    @redis_cached("off", ttl=0)
+    async def product(slug: str) -> dict[str, str]:
+        calls.append(slug)
+        return {"slug": slug}
+
+    assert [await product("a"), await product("a")] == [{"slug": "a"}] * 2
+    assert calls == ["a", "a"]
+    assert redis_cached_key(product, "a") is None  # nothing stored, nothing to invalidate
+    await redis_set("k", 1, ttl=0)
+    assert await redis_cached_get_or_set("g", 0, lambda: calls.append("g") or 5) == 5
+    assert await redis_cached_get_or_set("g", 0, lambda: calls.append("g") or 5) == 5
+    assert calls == ["a", "a", "g", "g"]
+    assert await raw.keys(f"{prefix}:*") == []
+    for bad in (-1, float("nan")):
+        with pytest.raises(ValidationError, match="TTL"):
+            redis_cached("off", ttl=bad)
+        with pytest.raises(ValidationError, match="TTL"):
+            await redis_set("k", 1, ttl=bad)
 
 
 async def test_redis_cached_get_or_set_passes_arguments_and_accepts_sync_factories(

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import enum
 import json
 import uuid
 from collections.abc import Callable
+from decimal import Decimal
 
 import pytest
 from google.api_core.exceptions import NotFound
@@ -14,6 +17,10 @@ from serpens.pubsub import AsyncPublisher, publish_message, publish_message_batc
 from serpens_contract import EmulatorRig
 
 MISSING = "projects/serpens-test/topics/never-created"
+
+
+class _Status(enum.Enum):
+    PAID = "paid"
 
 
 class TestPublishMessage:
@@ -111,6 +118,66 @@ class TestAsyncPublisherDefaultKey:
         assert got[b"none"].ordering_key == ""
         assert got[b"with-endpoint"].attributes == {"endpoint": "hook"}
         assert got[b"with-endpoint"].ordering_key == "tenant-1"
+
+    async def test_the_positional_shapes_of_2_9(
+        self, rig: EmulatorRig, new_topic: Callable[[], str]
+    ) -> None:
+        """2.9's ``AsyncPublisher(key)`` and ``publish(topic, data, ordering_key, attributes)``."""
+        topic = new_topic()
+        async with AsyncPublisher("tenant-1") as publisher:
+            first = await publisher.publish(topic, {"n": 1}, "tenant-9", {"kind": "a"})
+            second = await publisher.publish(topic, data={"n": 2})
+            third = await publisher.publish(topic=topic, data="three", attributes={"kind": "c"})
+        got = {m.message_id: m for m in rig.read(topic, 3)}
+        assert (json.loads(got[first].data), got[first].ordering_key) == ({"n": 1}, "tenant-9")
+        assert got[first].attributes == {"kind": "a"}
+        assert (json.loads(got[second].data), got[second].ordering_key) == ({"n": 2}, "tenant-1")
+        assert (got[third].data, got[third].attributes) == (b"three", {"kind": "c"})
+
+    async def test_the_message_is_given_once(self) -> None:
+        publisher = AsyncPublisher()
+        with pytest.raises(TypeError, match="payload or data, exactly once"):
+            await publisher.publish("projects/p/topics/t")
+        with pytest.raises(TypeError, match="payload or data, exactly once"):
+            await publisher.publish("projects/p/topics/t", "a", data="b")
+        assert publisher._clients is None
+        publisher.close()
+
+    async def test_values_are_encoded_as_2_9_encoded_them(
+        self, rig: EmulatorRig, new_topic: Callable[[], str]
+    ) -> None:
+        """2.9 sent ``json.dumps(data, cls=SchemaEncoder)``: Decimals as numbers, Enums as
+        values, times as ISO 8601; serpens sends the same values, without the spaces."""
+        topic = new_topic()
+        data = {
+            "amount": Decimal("19.90"),
+            "status": _Status.PAID,
+            "at": dt.time(12, 30),
+            "day": dt.date(2024, 1, 2),
+            "id": uuid.UUID(int=1),
+        }
+        async with AsyncPublisher() as publisher:
+            await publisher.publish(topic, data)
+        publish_message(topic, [data])
+        expected = {
+            "amount": 19.9,
+            "status": "paid",
+            "at": "12:30:00",
+            "day": "2024-01-02",
+            "id": "00000000-0000-0000-0000-000000000001",
+        }
+        bodies = sorted((m.data for m in rig.read(topic, 2)), key=len)
+        assert [json.loads(body) for body in bodies] == [expected, [expected]]
+        assert b", " not in bodies[0]
+
+    def test_attributes_that_are_not_a_mapping_are_refused(self) -> None:
+        topic = "projects/p/topics/orders"
+        for attributes in ("kind=a", [("kind", "a")]):
+            with pytest.raises(ValidationError, match="attributes") as caught:
+                publish_message(topic, "x", "", attributes)  # type: ignore[arg-type]
+            assert "expected a mapping" in str(caught.value.errors)
+            with pytest.raises(ValidationError, match="attributes"):
+                publish_message(f"{topic}:hook", "x", "", attributes)  # type: ignore[arg-type]
 
     def test_a_bad_default_key_fails_at_construction(self) -> None:
         with pytest.raises(ValidationError, match="ordering key"):
