@@ -14,6 +14,7 @@ import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -430,3 +431,375 @@ class TestDeliberateDifferences:
             assert await price("b") == "price of b"  # 2.9.0 answered "price of a"
         finally:
             clear_acache(bucket)
+
+
+class TestSqsResultsSignalsAndRecordFields:
+    """2.9.0 SQS call sites: the batch publish answers, its failure signals, assignable fields."""
+
+    def test_publish_message_batch_returns_one_send_message_batch_answer_per_call(
+        self, sqs_client: Any, queue_url: str
+    ) -> None:
+        result = sqs.publish_message_batch(queue_url, [{"body": {"i": i}} for i in range(12)])
+        assert len(result) == 2  # ten entries per call, as 2.9.0 sent them
+        assert result[0]["ResponseMetadata"]["HTTPStatusCode"] == 200
+        assert not result[0]["Failed"]
+        assert len(result[0]["Successful"]) == 10
+        assert all(ok["MessageId"] for ok in result[1]["Successful"])
+        received = sqs_client.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10)
+        assert len(received["Messages"]) >= 1
+
+    def test_a_dict_subclass_with_message_id_fails_the_record(self) -> None:
+        import collections  # noqa: PLC0415
+
+        @sqs.handler
+        def message_processor(record: sqs.Record):
+            if record.body == "bad":
+                return collections.OrderedDict(messageId=record.data["messageId"])
+            return None
+
+        event = sqs_event(sqs_record("ok", message_id="m1"), sqs_record("bad", message_id="m2"))
+        assert message_processor(event, None) == {"batchItemFailures": [{"itemIdentifier": "m2"}]}
+
+    def test_raising_filtered_event_fails_the_record(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        from serpens.sentry import FilteredEvent  # noqa: PLC0415
+
+        @sqs.handler
+        def message_processor(record: sqs.Record):
+            if record.body["amount"] < 0:
+                raise FilteredEvent("negative amount")
+
+        event = sqs_event(
+            sqs_record('{"amount": 1}', message_id="ok"),
+            sqs_record('{"amount": -1}', message_id="bad"),
+        )
+        assert message_processor(event, None) == {"batchItemFailures": [{"itemIdentifier": "bad"}]}
+        monkeypatch.setenv("CLOUD_PROVIDER", "gcp")
+        with pytest.raises(FilteredEvent):
+            message_processor(event, None)
+
+    def test_sentry_module_keeps_its_2_9_names(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        from serpens import sentry  # noqa: PLC0415
+
+        monkeypatch.delenv("SENTRY_DSN", raising=False)
+        sentry.setup()  # no DSN: nothing to initialise
+        error = sentry.FilteredEvent("x")
+        assert sentry.before_send({"x": 1}, {"exc_info": (type(error), error, None)}) is None
+        assert sentry.before_send({"x": 1}, {}) == {"x": 1}
+
+    def test_record_fields_can_be_reassigned_to_unwrap_an_sns_envelope(self) -> None:
+        seen: list[Any] = []
+
+        @sqs.handler
+        def message_processor(record: sqs.Record):
+            record.body = json.loads(record.body["Message"])
+            seen.append(record.body)
+
+        envelope = json.dumps({"Type": "Notification", "Message": json.dumps({"id": 7})})
+        assert message_processor(sqs_event(sqs_record(envelope)), None) is None
+        assert seen == [{"id": 7}]
+
+    def test_a_record_without_message_id_stops_the_batch_before_processing(self) -> None:
+        seen: list[Any] = []
+
+        @sqs.handler
+        def message_processor(record: sqs.Record):
+            seen.append(record.body)
+
+        bad = sqs_record("bad")
+        del bad["messageId"]
+        event = sqs_event(sqs_record("first"), bad, sqs_record("after"))
+        with pytest.raises(ValidationError, match=r"Records\[1\] has no 'messageId'"):
+            message_processor(event, None)
+        assert seen == []
+
+
+class TestLambdaApiObjects:
+    """2.9.0 call sites on the Lambda API's objects: awaited handlers, AttrDict, Response."""
+
+    async def test_an_async_handler_is_awaited_in_a_running_loop(self) -> None:
+        @api.async_handler
+        async def lambda_handler(request: api.Request):
+            return 201, {"echo": request.body}
+
+        response = await lambda_handler(_event(), {})  # 2.9.0's own tests awaited the call
+        assert response["statusCode"] == 201
+        assert json.loads(response["body"]) == {"echo": {"name": "Mike"}}
+
+    def test_http_api_query_keeps_api_gateway_s_comma_joined_value(self) -> None:
+        event = {
+            "version": "2.0",
+            "rawQueryString": "tag=a&tag=b",
+            "queryStringParameters": {"tag": "a,b"},  # what API Gateway sends
+        }
+        assert api.Request(event).query.tag == "a,b"
+
+    def test_attr_dict_reads_like_2_9_s_plain_object(self) -> None:
+        request = api.Request(_event())
+        assert vars(request.query) == {"page": "2"}
+        assert request.query.__dict__ == {"page": "2"}
+        try:
+            request.query["missing"]
+        except AttributeError:  # 2.9.0: __getitem__ was getattr
+            pass
+        else:
+            pytest.fail("a missing key did not raise")
+        request.path.extra = 1
+        assert request.path.extra == 1
+        del request.path.extra
+        assert "extra" not in request.path
+
+    def test_response_status_body_and_headers_are_assignable(self) -> None:
+        @api.handler
+        def lambda_handler(request: api.Request):
+            response = api.Response()
+            response.statusCode = 201  # as 2.9.0's _build_response did
+            response.body = {"id": 1}
+            response.headers = {"Location": "/users/1"}
+            return response
+
+        response = lambda_handler(_event(), None)
+        assert (response["statusCode"], response["body"]) == (201, '{"id": 1}')
+        assert response["headers"]["Location"] == "/users/1"
+
+    def test_a_one_item_status_tuple_is_a_500(self) -> None:
+        @api.handler
+        def lambda_handler(request: api.Request):
+            return (404,)  # 2.9.0: IndexError, a 500
+
+        assert lambda_handler(_event(), None)["statusCode"] == 500
+
+    def test_the_shared_response_helpers_keep_their_2_9_signatures(self) -> None:
+        built = api._build_response((201, {"id": 1}))
+        assert (built["statusCode"], built["body"]) == (201, '{"id": 1}')
+        failed = api._error_response(RuntimeError("password is hunter2"))
+        assert failed["statusCode"] == 500
+        assert "hunter2" not in failed["body"]  # deliberate: no exception text
+
+
+# --------------------------------------------------------------------------- database sessions
+
+
+@pytest.fixture(name="legacy_db")
+async def _legacy_db(own_database: str, monkeypatch: pytest.MonkeyPatch) -> Any:
+    """``DATABASE_URL`` set to a database with a versioned ``legacy_notes`` table; nothing bound.
+
+    Returns the mapped class; both engines are disposed afterwards.
+    """
+    from sqlalchemy import Column, Integer, String  # noqa: PLC0415
+    from sqlalchemy.orm import DeclarativeBase  # noqa: PLC0415
+
+    from serpens import database  # noqa: PLC0415
+
+    class Model(DeclarativeBase):
+        pass
+
+    class Note(Model):  # no annotations: this module's are strings and these names are local
+        __tablename__ = "legacy_notes"
+        id = Column(Integer, primary_key=True)
+        body = Column(String(20))
+        version = Column(Integer, nullable=False)
+        __mapper_args__ = {"version_id_col": version}  # noqa: RUF012 - SQLAlchemy's spelling
+
+    Model.metadata.create_all(database.bind(own_database))
+    database.dispose()
+    monkeypatch.setenv("DATABASE_URL", own_database)
+    yield Note
+    database.dispose()
+    await database.async_dispose()
+
+
+class TestDatabase:
+    async def test_the_readme_fastapi_dependencies_commit_and_bind_on_first_use(
+        self, legacy_db: Any
+    ) -> None:
+        import httpx  # noqa: PLC0415
+        from fastapi import Depends, FastAPI  # noqa: PLC0415
+        from sqlalchemy import select  # noqa: PLC0415
+
+        from serpens.database import (  # noqa: PLC0415
+            db_session,
+            fastapi_async_session,
+            fastapi_session,
+        )
+
+        app = FastAPI()
+
+        # The README's `db: Session = Depends(fastapi_session)`, unannotated: this module's
+        # annotations are strings FastAPI would resolve in the module, not in this test.
+        @app.post("/notes/{i}")
+        def create(i: int, db=Depends(fastapi_session)):  # noqa: B008 - the README
+            db.add(legacy_db(id=i, body="sync"))
+            return {"ok": True}
+
+        @app.post("/async-notes/{i}")
+        async def acreate(i: int, db=Depends(fastapi_async_session)):  # noqa: B008
+            db.add(legacy_db(id=i, body="async"))
+            return {"ok": True}
+
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+            assert (await client.post("/notes/1")).status_code == 200
+            assert (await client.post("/async-notes/2")).status_code == 200
+        with db_session() as session:  # 2.9.0 committed both: no db.commit() in the handlers
+            assert session.scalars(select(legacy_db.body).order_by(legacy_db.id)).all() == [
+                "sync",
+                "async",
+            ]
+
+    async def test_the_optimistic_locking_recipe_catches_stale_data_error(
+        self, legacy_db: Any
+    ) -> None:
+        from sqlalchemy.exc import IntegrityError  # noqa: PLC0415
+        from sqlalchemy.orm.exc import StaleDataError  # noqa: PLC0415
+
+        from serpens.database import async_db_session, db_session  # noqa: PLC0415
+
+        with db_session() as session:
+            session.add(legacy_db(id=1, body="v1"))
+
+        def handler() -> None:
+            with db_session() as session:
+                note = session.get(legacy_db, 1)
+                with db_session() as other:  # a concurrent update
+                    other.get(legacy_db, 1).body = "other"
+                note.body = "mine"
+
+        async def duplicate() -> None:
+            async with async_db_session() as session:
+                session.add(legacy_db(id=1, body="dup"))
+
+        with pytest.raises(StaleDataError):
+            handler()
+        with pytest.raises(IntegrityError):
+            await duplicate()
+
+    def test_bulk_add_flush_false_and_paginate_s_default_page_of_20(self, legacy_db: Any) -> None:
+        from serpens.database import Repository, db_session  # noqa: PLC0415
+
+        with db_session() as session:
+            repo = Repository(session, legacy_db)
+            batch = [legacy_db(id=i, body="p") for i in range(1, 61)]
+            assert len(repo.bulk_add(batch, flush=False)) == 60
+        with db_session() as session:
+            rows, total = Repository(session, legacy_db).paginate(page=2)
+            assert ([r.id for r in rows], total) == (list(range(21, 41)), 60)
+
+    async def test_bind_and_async_bind_take_pool_use_lifo_positionally(
+        self, legacy_db: Any, own_database: str
+    ) -> None:
+        from serpens import database  # noqa: PLC0415
+
+        assert database.bind(own_database, False).pool._pool.use_lifo is False  # type: ignore[attr-defined]
+        engine = database.async_bind(own_database, False)
+        assert engine.sync_engine.pool._pool.use_lifo is False  # type: ignore[attr-defined]
+
+
+# --------------------------------------------------------------------------- Schema numbers
+
+
+@dataclass
+class Payment(Schema):
+    amount: Decimal
+    rate: float = 0.0
+
+
+class TestSchemaNumbers:
+    """2.9.0 call shapes with numbers: ``Cls.loads`` into a Decimal, ``cls=SchemaEncoder``."""
+
+    def test_loads_gives_a_decimal_field_every_digit_of_its_json_number(self) -> None:
+        payment = Payment.loads('{"amount": 12345678901234567.89, "rate": 0.5}')
+        assert payment == Payment(Decimal("12345678901234567.89"), 0.5)  # 2.9.0: ...68
+        assert type(payment.rate) is float
+
+    def test_json_dumps_with_the_schema_encoder_keeps_working(self) -> None:
+        from serpens.schema import SchemaEncoder  # noqa: PLC0415
+
+        text = json.dumps({"amount": Decimal("19.90"), "rate": 0.5}, cls=SchemaEncoder)
+        assert json.loads(text) == {"amount": 19.9, "rate": 0.5}
+
+    def test_nan_is_refused_where_2_9_wrote_invalid_json(self) -> None:
+        """Deliberate (docs/migrating-from-2.9.md): 2.9.0 wrote ``NaN``, which is not JSON."""
+        from serpens.schema import SchemaEncoder  # noqa: PLC0415
+
+        with pytest.raises(ValueError, match="not JSON compliant"):  # a SerializationError
+            json.dumps({"rate": float("nan")}, cls=SchemaEncoder)
+        with pytest.raises(ValueError, match="non-finite float"):
+            Payment(Decimal(1), float("nan")).dump()
+
+
+# --------------------------------------------------------------------------- documents, HTTP log
+
+
+class TestDocumentsAndHttpLog:
+    """2.9.0's README calls of serpens.document and serpens.http_client, made safe."""
+
+    @pytest.fixture(name="person_table")
+    def _person_table(self, moto_endpoint: str) -> str:
+        table = f"compat-person-{uuid.uuid4().hex[:8]}"
+        boto3.client("dynamodb", endpoint_url=moto_endpoint).create_table(
+            TableName=table,
+            KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
+            AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
+            BillingMode="PAY_PER_REQUEST",
+        )
+        return table
+
+    def test_save_of_a_number_dynamodb_cannot_store_is_a_validation_error(
+        self, person_table: str
+    ) -> None:
+        """2.9.0 let boto3's ``decimal.Overflow`` through; the in-memory store accepted it."""
+        from serpens.document import BaseDocument  # noqa: PLC0415
+
+        @dataclass
+        class PersonDocument(BaseDocument):
+            _table_name_ = person_table
+            id: str
+            height: float = 0.0
+
+        with pytest.raises(ValidationError) as caught:
+            PersonDocument(id="1", height=1e308).save()
+        assert [e.path for e in caught.value.errors] == ["item.height"]
+        PersonDocument(id="1", height=1.62).save()
+        assert PersonDocument.get_by_key({"id": "1"}) == PersonDocument(id="1", height=1.62)
+
+    def test_get_by_key_refuses_a_stored_value_of_the_wrong_type(self, person_table: str) -> None:
+        """2.9.0's Schema check raised TypeError; now a ValidationError naming the field."""
+        from serpens.document import BaseDocument  # noqa: PLC0415
+
+        @dataclass
+        class PersonDocument(BaseDocument):
+            _table_name_ = person_table
+            id: str
+            name: str
+
+        boto3.client("dynamodb").put_item(
+            TableName=person_table, Item={"id": {"S": "1"}, "name": {"N": "5"}}
+        )
+        with pytest.raises(ValidationError, match="'name' does not fit PersonDocument"):
+            PersonDocument.get_by_key({"id": "1"})
+
+    async def test_the_shared_client_logs_request_urls_with_secrets_masked(
+        self, caplog: pytest.LogCaptureFixture
+    ) -> None:
+        import logging  # noqa: PLC0415
+
+        from serpens.http_client import close_client, get_client, init_client  # noqa: PLC0415
+        from serpens.testing import serve_asgi  # noqa: PLC0415
+
+        async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
+            await send({"type": "http.response.start", "status": 200, "headers": []})
+            await send({"type": "http.response.body", "body": b"{}"})
+
+        caplog.set_level(logging.INFO, logger="httpx")
+        with serve_asgi(app, lifespan="off") as url:
+            await close_client()
+            await init_client()
+            try:
+                await get_client().get(url.replace("//", "//svc:S3CRET@") + "/?token=TKN123")
+            finally:
+                await close_client()
+        logged = " ".join(r.getMessage() for r in caplog.records if r.name == "httpx")
+        assert "svc:***@" in logged
+        assert "token=***" in logged
+        assert "S3CRET" not in logged
+        assert "TKN123" not in logged
