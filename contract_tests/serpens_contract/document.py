@@ -244,11 +244,7 @@ class DocumentStoreContract(DocumentOutageCases, ContractSuite):
         self, tables: Any, attributes: dict[str, Any], path: str
     ) -> None:
         """38 significant digits, magnitude 1E-130 to 9.99...E+125, or 0; before any I/O."""
-        store, people, _ = tables
-        with pytest.raises(ValidationError) as caught:
-            store.put(people, {"id": "1", **attributes})
-        assert [e.path for e in caught.value.errors] == [path]
-        assert store.get(people, {"id": "1"}) is None
+        self.test_a_validation_error_names_the_path_of_the_invalid_value(tables, attributes, path)
 
     def test_numbers_at_dynamodb_s_limits_round_trip(self, tables: Any) -> None:
         """The edges DynamoDB stores: 38 digits, 1E-130, 9.99...E+125 (38 nines), zeros."""

@@ -168,12 +168,8 @@ EVENTS: dict[str, dict[str, Any]] = {
 }
 
 
-@pytest.mark.parametrize("event_name", EVENTS)
-@pytest.mark.parametrize("behaviour_name", BEHAVIOURS)
-def test_sync_and_async_handlers_give_byte_identical_responses(
-    event_name: str, behaviour_name: str
-) -> None:
-    behaviour = BEHAVIOURS[behaviour_name]
+def _twins(behaviour: Callable[[api.Request], Any]) -> tuple[Any, Any]:
+    """A sync and an async Lambda handler running *behaviour*."""
 
     @api.handler
     def sync_handler(request: api.Request) -> Any:
@@ -183,6 +179,15 @@ def test_sync_and_async_handlers_give_byte_identical_responses(
     async def async_handler(request: api.Request) -> Any:
         return behaviour(request)
 
+    return sync_handler, async_handler
+
+
+@pytest.mark.parametrize("event_name", EVENTS)
+@pytest.mark.parametrize("behaviour_name", BEHAVIOURS)
+def test_sync_and_async_handlers_give_byte_identical_responses(
+    event_name: str, behaviour_name: str
+) -> None:
+    sync_handler, async_handler = _twins(BEHAVIOURS[behaviour_name])
     event = EVENTS[event_name]
     sync_response = sync_handler(event, None)
     async_response = async_handler(event, None)
@@ -195,15 +200,6 @@ def test_sync_and_async_handlers_give_byte_identical_responses(
 async def test_awaiting_the_call_in_a_running_loop_gives_the_sync_response(
     event_name: str, behaviour_name: str
 ) -> None:
-    behaviour = BEHAVIOURS[behaviour_name]
-
-    @api.handler
-    def sync_handler(request: api.Request) -> Any:
-        return behaviour(request)
-
-    @api.async_handler
-    async def async_handler(request: api.Request) -> Any:
-        return behaviour(request)
-
+    sync_handler, async_handler = _twins(BEHAVIOURS[behaviour_name])
     event = EVENTS[event_name]
     assert json.dumps(await async_handler(event, None)) == json.dumps(sync_handler(event, None))
