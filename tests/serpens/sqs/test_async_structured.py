@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 
 from serpens import _lambda_loop, sqs
+from serpens.sqs._async_batch import _all_done, run_async
 from serpens.testing.sqs_events import sqs_event, sqs_record
 
 FIFO_ARN = "arn:aws:sqs:eu-west-1:123456789012:orders.fifo"
@@ -207,7 +208,7 @@ def test_a_cancelled_invocation_cancels_and_awaits_every_worker() -> None:
 
     async def main() -> None:
         asyncio.get_running_loop().set_exception_handler(lambda _loop, ctx: errors.append(ctx))
-        call = asyncio.ensure_future(sqs._run_async(_event(6), probe, 3))
+        call = asyncio.ensure_future(run_async(_event(6), probe, 3))
         await asyncio.sleep(0.01)  # three records in flight
         call.cancel()
         with pytest.raises(asyncio.CancelledError):
@@ -224,11 +225,11 @@ def test_a_cancelled_invocation_cancels_and_awaits_every_worker() -> None:
 
 def test_waiting_for_workers_returns_once_all_are_done_even_none() -> None:
     async def main() -> list[bool]:
-        await asyncio.wait_for(sqs._all_done([]), 1)  # no worker: nothing to wait for
+        await asyncio.wait_for(_all_done([]), 1)  # no worker: nothing to wait for
         loop = asyncio.get_running_loop()
         tasks = [loop.create_task(asyncio.sleep(delay)) for delay in (0, 0.02, 0.01)]
         await asyncio.sleep(0.005)  # the first is done before the wait starts
-        await asyncio.wait_for(sqs._all_done(tasks), 1)
+        await asyncio.wait_for(_all_done(tasks), 1)
         return [task.done() for task in tasks]
 
     assert asyncio.run(main()) == [True, True, True]
