@@ -31,6 +31,7 @@ from serpens._rules.queue import (
     check_send,
     check_visibility,
     dedup_key,
+    visibility_change_error,
 )
 from serpens.errors import NotFoundError
 from serpens.ports import Message
@@ -211,9 +212,11 @@ class AsyncPostgresQueue:
         check_visibility(timeout)
         params = {"t": float(timeout), "id": message_id(message.receipt), "q": self.name}
         async with self._begin() as conn:
-            updated = await conn.execute(self._sql.change_visibility, params)
-        if not updated.rowcount:
+            result = (await conn.execute(self._sql.change_visibility, params)).one()
+        if not result.found:
             raise NotFoundError(f"message {message.id!r} is not in {self._what}")
+        if not result.changed:
+            raise visibility_change_error(timeout, received_at=result.received_at, now=result.now)
 
     def __repr__(self) -> str:
         return f"AsyncPostgresQueue({self.name!r}, fifo={self.fifo})"

@@ -271,9 +271,22 @@ class QueueStatements:
             f"SELECT 1 FROM {t}_dedup WHERE queue = :q AND dedup_id = :k"
             " AND expires_at > clock_timestamp()"
         )
+        #: one row: whether the message is in flight (``found``), whether its visibility
+        #: changed (``changed``: not past 12 hours from its receive), the receive's and
+        #: the statement's times (POSIX seconds) for the error; rows received before the
+        #: ``received_at`` column existed (NULL) are not held to the 12 hours
         self.change_visibility = text(
-            f"UPDATE {t} SET visible_at = clock_timestamp() + make_interval(secs => :t)"
-            " WHERE id = :id AND queue = :q AND receipt IS NOT NULL"
+            "WITH c AS (SELECT clock_timestamp() AS now),"
+            f" m AS (SELECT id, received_at FROM {t} WHERE id = :id AND queue = :q"
+            " AND receipt IS NOT NULL FOR UPDATE),"
+            f" u AS (UPDATE {t} AS x SET visible_at = c.now + make_interval(secs => :t)"
+            " FROM m, c WHERE x.id = m.id AND (m.received_at IS NULL"
+            " OR c.now + make_interval(secs => :t)"
+            f" <= m.received_at + make_interval(secs => {MAX_VISIBILITY_TIMEOUT}))"
+            " RETURNING x.id)"
+            " SELECT EXISTS (SELECT 1 FROM m) AS found, EXISTS (SELECT 1 FROM u) AS changed,"
+            " (SELECT extract(epoch FROM received_at) FROM m)::float8 AS received_at,"
+            " extract(epoch FROM c.now)::float8 AS now FROM c"
         )
 
     def receive(self, *, fifo: bool) -> TextClause:
@@ -298,7 +311,8 @@ class QueueStatements:
             f" FOR UPDATE SKIP LOCKED) UPDATE {t} AS m SET"
             " receive_count = m.receive_count + 1,"
             " receipt = m.id::text || '.' || md5(random()::text || clock_timestamp()::text),"
-            " visible_at = clock_timestamp() + make_interval(secs => :vt)"
+            " visible_at = clock_timestamp() + make_interval(secs => :vt),"
+            " received_at = clock_timestamp()"
             " FROM picked WHERE m.id = picked.id RETURNING m.id, m.body, m.attributes,"
             " m.group_id, m.sent_at, m.receive_count, m.receipt, m.seq"
         )
@@ -316,8 +330,11 @@ def _ddl(table: str) -> list[str]:
             sent_at timestamptz NOT NULL,
             visible_at timestamptz NOT NULL,
             receive_count integer NOT NULL DEFAULT 0,
-            receipt text
+            receipt text,
+            received_at timestamptz
         )""",
+        # a table made before received_at (the start of the 12-hour visibility window)
+        f"ALTER TABLE {table} ADD COLUMN IF NOT EXISTS received_at timestamptz",
         f"CREATE INDEX IF NOT EXISTS {table}_ready ON {table} (queue, visible_at, seq)",
         f"""CREATE TABLE IF NOT EXISTS {table}_dedup (
             queue text NOT NULL,

@@ -35,8 +35,10 @@ from serpens_contract.runner import SyncDriver
 from serpens_contract.settings import hypothesis_settings
 
 __all__ = [
+    "AsyncContentBasedFifoFactory",
     "AsyncQueueContract",
     "AsyncQueueFactory",
+    "ContentBasedFifoFactory",
     "QueueCapabilities",
     "QueueContract",
     "QueueFactory",
@@ -55,6 +57,18 @@ class AsyncQueueFactory(Protocol):
     def __call__(self, namespace: str, fifo: bool) -> AsyncQueue: ...
 
 
+class ContentBasedFifoFactory(Protocol):
+    """``namespace -> Queue``: a new, empty FIFO queue that deduplicates by body."""
+
+    def __call__(self, namespace: str) -> Queue: ...
+
+
+class AsyncContentBasedFifoFactory(Protocol):
+    """``namespace -> AsyncQueue``: a new, empty FIFO queue that deduplicates by body."""
+
+    def __call__(self, namespace: str) -> AsyncQueue: ...
+
+
 @dataclass(frozen=True)
 class QueueCapabilities:
     """Honest differences between queue implementations.
@@ -68,11 +82,16 @@ class QueueCapabilities:
         injectable_clock: ``advance_clock`` moves the implementation's clock without
             sleeping, so the differential test also advances time and lets visibility
             timeouts expire (the fakes; real servers keep a time-free differential).
+        content_based_dedup: the implementation can open FIFO queues that deduplicate a
+            send without ``dedup_id`` by its body (SQS's ``ContentBasedDeduplication``);
+            the suite opens them with the ``open_content_based_fifo`` fixture. Off by
+            default: an optional feature, not every queue has it.
     """
 
     dedup_after_ack: bool = True
     fifo_redelivery_order: bool = True
     injectable_clock: bool = False
+    content_based_dedup: bool = False
 
 
 register_capability(
@@ -80,6 +99,12 @@ register_capability(
     "dedup_after_ack",
     lambda c: c.dedup_after_ack,
     "FIFO deduplication ids outlive acknowledgement for the 5-minute window",
+)
+register_capability(
+    "queue",
+    "content_based_dedup",
+    lambda c: c.content_based_dedup,
+    "FIFO queues can deduplicate by body (content-based deduplication)",
 )
 register_capability(
     "queue",
@@ -100,7 +125,9 @@ class QueueContract(QueueOutageCases, ContractSuite):
 
     Override ``open_queue`` to return a callable ``(namespace, fifo) -> Queue`` giving
     a new empty queue per call. Override ``advance_clock`` (``seconds -> None``) when
-    the implementation takes an injectable clock; by default it sleeps for real.
+    the implementation takes an injectable clock; by default it sleeps for real. An
+    implementation declaring ``content_based_dedup`` overrides ``open_content_based_fifo``
+    (``namespace -> Queue``, a FIFO queue deduplicating by body) as well.
     """
 
     contract = "queue"
@@ -113,6 +140,13 @@ class QueueContract(QueueOutageCases, ContractSuite):
     @pytest.fixture
     def advance_clock(self) -> Callable[[float], None]:
         return time.sleep
+
+    @pytest.fixture
+    def open_content_based_fifo(self) -> ContentBasedFifoFactory:
+        pytest.fail(
+            "override `open_content_based_fifo`: return a callable namespace -> FIFO queue"
+            " deduplicating by body, or leave the content_based_dedup capability off"
+        )
 
     @pytest.fixture
     def queue(self, open_queue: QueueFactory) -> Queue:
@@ -237,6 +271,35 @@ class QueueContract(QueueOutageCases, ContractSuite):
             pytest.param("send", {"body": "x", "group_id": "g"}, id="group-on-standard"),
             pytest.param("send", {"body": "x", "attributes": {"": "v"}}, id="empty-attr-name"),
             pytest.param(
+                "send", {"body": "x", "attributes": {"n" * 257: "v"}}, id="attr-name-over-256"
+            ),
+            pytest.param(
+                "send", {"body": "x", "attributes": {"a b": "v"}}, id="attr-name-with-a-space"
+            ),
+            pytest.param(
+                "send", {"body": "x", "attributes": {"ação": "v"}}, id="attr-name-not-ascii"
+            ),
+            pytest.param(
+                "send", {"body": "x", "attributes": {"a:b": "v"}}, id="attr-name-with-a-colon"
+            ),
+            pytest.param(
+                "send", {"body": "x", "attributes": {"AWS.trace": "v"}}, id="attr-name-aws-prefix"
+            ),
+            pytest.param(
+                "send",
+                {"body": "x", "attributes": {"amazon.x": "v"}},
+                id="attr-name-amazon-prefix-any-case",
+            ),
+            pytest.param(
+                "send", {"body": "x", "attributes": {".a": "v"}}, id="attr-name-leading-period"
+            ),
+            pytest.param(
+                "send", {"body": "x", "attributes": {"a.": "v"}}, id="attr-name-trailing-period"
+            ),
+            pytest.param(
+                "send", {"body": "x", "attributes": {"a..b": "v"}}, id="attr-name-two-periods"
+            ),
+            pytest.param(
                 "send",
                 {"body": "x", "attributes": {f"a{i}": "v" for i in range(11)}},
                 id="eleven-attributes",
@@ -254,6 +317,8 @@ class QueueContract(QueueOutageCases, ContractSuite):
             pytest.param("receive", {"max_messages": 0}, id="zero-messages"),
             pytest.param("receive", {"max_messages": 11}, id="over-ten-messages"),
             pytest.param("receive", {"visibility_timeout": -1}, id="negative-visibility"),
+            pytest.param("receive", {"visibility_timeout": 43_201}, id="visibility-over-max"),
+            pytest.param("receive", {"visibility_timeout": True}, id="bool-visibility"),
             pytest.param("receive", {"wait_seconds": 21}, id="wait-over-max"),
         ],
     )
@@ -263,14 +328,62 @@ class QueueContract(QueueOutageCases, ContractSuite):
         with pytest.raises(ValidationError):
             getattr(queue, method)(**kwargs)
 
-    def test_a_message_of_exactly_256k_counting_its_attributes_is_accepted(
-        self, queue: Queue
+    @pytest.mark.parametrize("number", ["7", 7], ids=["string-attribute", "number-attribute"])
+    def test_a_message_of_exactly_256k_counting_its_attributes_is_accepted_one_byte_more_not(
+        self, queue: Queue, number: str | int
     ) -> None:
-        # 262,144 bytes = body + ("a" + "String" + "v") + ("n" + "String" + "7")
-        body = "x" * (262_144 - len("aStringv") - len("nString7"))
-        queue.send(body, attributes={"a": "v", "n": "7"})
+        """SQS counts the body and each attribute's name, data type and value.
+
+        The data type is ``String`` for a string and ``Number`` for a number, six bytes
+        either way: ``"7"`` and ``7`` weigh the same, and read back as ``"7"``.
+        """
+        kind = "String" if isinstance(number, str) else "Number"
+        # 262,144 bytes = body + ("a" + "String" + "v") + ("n" + kind + "7")
+        body = "x" * (262_144 - len("aStringv") - len(f"n{kind}7"))
+        with pytest.raises(ValidationError):
+            queue.send(body + "x", attributes={"a": "v", "n": number})
+        queue.send(body, attributes={"a": "v", "n": number})
         (message,) = queue.receive(visibility_timeout=30)
         assert (len(message.body), dict(message.attributes)) == (len(body), {"a": "v", "n": "7"})
+
+    def test_the_largest_arguments_sqs_takes_are_accepted(self, queue: Queue) -> None:
+        """SQS's maximums are inclusive: each is accepted at its value.
+
+        A 900-second delay; ten attributes, one with a 256-character name and one using
+        every kind of character a name may hold; a 20-second long poll (answered at once:
+        a message is visible); a 12-hour visibility timeout.
+        """
+        attributes = {f"a{i}": str(i) for i in range(8)} | {
+            "n" * 256: "v",
+            "Aws-trace_id.v2": "every allowed character kind, and AWS without its period",
+        }
+        queue.send("later", delay_seconds=900)
+        queue.send("now", attributes=attributes)
+        (message,) = queue.receive(max_messages=10, wait_seconds=20, visibility_timeout=43_200)
+        assert (message.body, dict(message.attributes)) == ("now", attributes)
+        assert list(queue.receive(max_messages=10)) == []
+
+    def test_a_message_stays_hidden_at_most_12_hours_from_its_receive(
+        self, queue: Queue, advance_clock: Callable[[float], None]
+    ) -> None:
+        """``change_visibility`` counts from the call; the whole stays within 12 hours.
+
+        SQS refuses a change whose timeout ends more than 43,200 s after the receive
+        that delivered the message, so extending by the maximum after any time has
+        passed is a ValidationError, and the message keeps its visibility.
+        """
+        queue.send("work")
+        (message,) = queue.receive(visibility_timeout=60)
+        queue.change_visibility(message, 40_000)
+        advance_clock(_PAUSE)
+        with pytest.raises(ValidationError):
+            queue.change_visibility(message, 43_200)
+        queue.change_visibility(message, 43_000)
+        assert list(queue.receive(max_messages=10)) == []
+        queue.change_visibility(message, 0)
+        (again,) = queue.receive(visibility_timeout=60)
+        assert (again.id, again.receive_count) == (message.id, 2)
+        queue.change_visibility(again, 43_000)  # a new receive opens a new window
 
     def test_visibility_runs_from_the_receive_and_a_stale_receipt_is_accepted(
         self, queue: Queue, advance_clock: Callable[[float], None]
@@ -351,6 +464,26 @@ class QueueContract(QueueOutageCases, ContractSuite):
         fifo.send("same", group_id="g")
         fifo.send("same", group_id="g")
         assert _bodies(fifo.receive(max_messages=10, visibility_timeout=60)) == ["same"] * 3
+
+    @requires("content_based_dedup")
+    def test_content_based_fifo_dedups_by_body_unless_a_dedup_id_is_given(
+        self, open_content_based_fifo: ContentBasedFifoFactory
+    ) -> None:
+        """A send without ``dedup_id`` is deduplicated by its body's SHA-256.
+
+        An explicit ``dedup_id`` takes precedence, as on SQS: the same body under two ids
+        is two messages, and a body-only send never drops them.
+        """
+        fifo = open_content_based_fifo(f"q{uuid.uuid4().hex[:12]}")
+        fifo.send("same", group_id="g")
+        fifo.send("same", group_id="g")  # same body, no id: a duplicate
+        fifo.send("other", group_id="g", dedup_id="d1")
+        fifo.send("other", group_id="g", dedup_id="d2")  # same body, its own id: enqueued
+        fifo.send("third", group_id="g", dedup_id="d1")  # d1 again: a duplicate
+        received = _bodies(fifo.receive(max_messages=10, visibility_timeout=60))
+        for _ in range(3):
+            received += _bodies(fifo.receive(max_messages=10, visibility_timeout=60))
+        assert received == ["same", "other", "other"]
 
     @requires("dedup_after_ack")
     def test_fifo_dedup_id_is_remembered_after_ack(self, fifo: Queue) -> None:
@@ -434,17 +567,43 @@ class AsyncQueueContract(QueueContract):
         pytest.fail("override `open_async_queue`: return a callable (namespace, fifo) -> queue")
 
     @pytest.fixture
-    def open_queue(self, open_async_queue: AsyncQueueFactory) -> Iterator[QueueFactory]:
+    def open_async_content_based_fifo(self) -> AsyncContentBasedFifoFactory:
+        pytest.fail(
+            "override `open_async_content_based_fifo`: return a callable namespace -> FIFO"
+            " queue deduplicating by body, or leave the content_based_dedup capability off"
+        )
+
+    @pytest.fixture
+    def queue_runner(self) -> Iterator[asyncio.Runner]:
+        """The event loop the suite drives every async queue of one test on."""
         with asyncio.Runner() as runner:
+            yield runner
 
-            async def make(namespace: str, fifo: bool) -> AsyncQueue:
-                return open_async_queue(namespace, fifo)
+    @pytest.fixture
+    def open_queue(
+        self, open_async_queue: AsyncQueueFactory, queue_runner: asyncio.Runner
+    ) -> QueueFactory:
+        async def make(namespace: str, fifo: bool) -> AsyncQueue:
+            return open_async_queue(namespace, fifo)
 
-            def factory(namespace: str, fifo: bool) -> Queue:
-                target = runner.run(make(namespace, fifo))
-                return SyncDriver(target, runner)
+        def factory(namespace: str, fifo: bool) -> Queue:
+            return SyncDriver(queue_runner.run(make(namespace, fifo)), queue_runner)
 
-            yield factory
+        return factory
+
+    @pytest.fixture
+    def open_content_based_fifo(
+        self,
+        open_async_content_based_fifo: AsyncContentBasedFifoFactory,
+        queue_runner: asyncio.Runner,
+    ) -> ContentBasedFifoFactory:
+        async def make(namespace: str) -> AsyncQueue:
+            return open_async_content_based_fifo(namespace)
+
+        def factory(namespace: str) -> Queue:
+            return SyncDriver(queue_runner.run(make(namespace)), queue_runner)
+
+        return factory
 
 
 _GROUPS = st.sampled_from(["A", "B"])

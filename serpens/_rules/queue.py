@@ -6,6 +6,7 @@ The limits are Amazon SQS's, so code tested against the fake does not fail on SQ
 from __future__ import annotations
 
 import hashlib
+import string
 from collections.abc import Mapping
 from decimal import Decimal
 
@@ -25,9 +26,11 @@ __all__ = [
     "check_receive",
     "check_send",
     "check_visibility",
+    "check_visibility_change",
     "dedup_key",
     "message_size",
     "string_attributes",
+    "visibility_change_error",
 ]
 
 MAX_MESSAGES = 10
@@ -44,15 +47,42 @@ AttributeValue = str | int | float | Decimal
 """An attribute value a Queue accepts: strings, and numbers that read back as strings."""
 
 
+_NAME_CHARACTERS = frozenset(string.ascii_letters + string.digits + "_-.")
+_MAX_NAME_LENGTH = 256
+_RESERVED_PREFIXES = ("aws.", "amazon.")
+
+
+def _check_attribute_name(name: object) -> None:
+    """SQS's rules for a message attribute's name (it answers InvalidParameterValue).
+
+    1 to 256 ASCII letters, digits, ``_``, ``-`` and ``.``; no ``.`` first, last or twice
+    in a row; and not ``AWS.`` or ``Amazon.`` first, in any case (reserved by AWS).
+    """
+    if (
+        not isinstance(name, str)
+        or not 1 <= len(name) <= _MAX_NAME_LENGTH
+        or not _NAME_CHARACTERS.issuperset(name)
+        or name[0] == "."
+        or name[-1] == "."
+        or ".." in name
+        or name.lower().startswith(_RESERVED_PREFIXES)
+    ):
+        raise ValidationError(
+            f"attribute name {name!r} must be 1 to 256 ASCII letters, digits, '_', '-' or"
+            " '.', with no '.' first, last or twice in a row, and not start with 'AWS.' or"
+            " 'Amazon.'"
+        )
+
+
 def string_attributes(attributes: Mapping[str, AttributeValue] | None) -> dict[str, str]:
     """Return *attributes* as strings (numbers in decimal form), validating names and types.
 
-    ``bool`` is rejected rather than silently sent as a number or as ``"True"``.
+    Names follow SQS's rules (see ``_check_attribute_name``). ``bool`` is rejected rather
+    than silently sent as a number or as ``"True"``.
     """
     out: dict[str, str] = {}
     for name, value in (attributes or {}).items():
-        if not isinstance(name, str) or not name or len(name) > 256:  # noqa: PLR2004 - SQS limit
-            raise ValidationError(f"attribute name {name!r} must be 1 to 256 characters")
+        _check_attribute_name(name)
         if isinstance(value, bool) or not isinstance(value, str | int | float | Decimal):
             raise ValidationError(
                 f"attribute {name!r} must be a string or a number, got {type(value).__name__}"
@@ -151,3 +181,23 @@ def check_visibility(timeout: int) -> None:
         or not 0 <= timeout <= MAX_VISIBILITY_TIMEOUT
     ):
         raise ValidationError(f"a visibility timeout must be 0 to {MAX_VISIBILITY_TIMEOUT} seconds")
+
+
+def check_visibility_change(timeout: int, *, received_at: float, now: float) -> None:
+    """Raise ValidationError when *timeout* from *now* ends past 12 hours from the receive.
+
+    SQS keeps a message hidden at most ``MAX_VISIBILITY_TIMEOUT`` seconds in total from
+    the receive that delivered it: extending by the maximum right after a receive is
+    refused, and a heartbeat that keeps extending reaches the end of that window.
+    """
+    if now + timeout - received_at > MAX_VISIBILITY_TIMEOUT:
+        raise visibility_change_error(timeout, received_at=received_at, now=now)
+
+
+def visibility_change_error(timeout: int, *, received_at: float, now: float) -> ValidationError:
+    """The error of a visibility change past 12 hours from the receive (for a backend's refusal)."""
+    left = max(0, int(received_at + MAX_VISIBILITY_TIMEOUT - now))
+    return ValidationError(
+        f"a message stays hidden at most {MAX_VISIBILITY_TIMEOUT} seconds from its receive:"
+        f" {timeout} seconds more is past that ({left} seconds are left)"
+    )

@@ -17,6 +17,7 @@ from serpens._rules.queue import (
     check_receive,
     check_send,
     check_visibility,
+    check_visibility_change,
     dedup_key,
 )
 from serpens.errors import NotFoundError
@@ -40,6 +41,7 @@ class _Stored:
     receive_count: int = 0
     receipt: str | None = None
     receipts: set[str] = field(default_factory=set)
+    received_at: float = 0.0
 
     def in_flight(self, now: float) -> bool:
         return self.receipt is not None and now < self.visible_at
@@ -114,6 +116,7 @@ class _QueueCore:
             stored.receipt = uuid.uuid4().hex
             stored.receipts.add(stored.receipt)
             stored.visible_at = now + timeout
+            stored.received_at = now
             self.by_receipt[stored.receipt] = stored.id
             out.append(
                 Message(
@@ -146,7 +149,9 @@ class _QueueCore:
         stored = self._find(message)
         if stored is None:
             raise NotFoundError(f"message {message.id!r} was already acknowledged")
-        stored.visible_at = self.clock() + timeout
+        now = self.clock()
+        check_visibility_change(timeout, received_at=stored.received_at, now=now)
+        stored.visible_at = now + timeout
         self.lock.notify_all()
 
 

@@ -46,6 +46,10 @@ class Queue(Protocol):
       message is unspecified (SQS: "the request succeeds, but the message might not be
       deleted"), so acknowledge with the latest receipt.
     - ``change_visibility(message, 0)`` makes the message receivable again at once.
+      A change counts from the call, and a message stays hidden at most 43,200 s (12
+      hours) from the receive that delivered it: a timeout ending past that raises
+      :class:`serpens.errors.ValidationError` (SQS's rule), so a heartbeat extending
+      by the maximum is refused, even right after the receive.
     - ``delay_seconds`` (standard queues only) keeps a new message invisible that long.
     - FIFO queues (``group_id`` required) deliver in send order within a group and hold
       back every message of a group while one of it is in flight; one ``receive`` may
@@ -56,16 +60,17 @@ class Queue(Protocol):
     - Standard queues promise no order.
     - Attributes round-trip as strings (adapters may also accept numbers, which read
       back in decimal form); message ids are unique.
-    - Limits are SQS's, counted as SQS counts them: ``max_messages`` 1-10,
-      ``wait_seconds`` 0-20, visibility 0-43200 s, ``delay_seconds`` 0-900, a non-empty
-      body, at most 10 attributes (names 1-256 characters, values non-empty), and a
-      message of at most 262,144 bytes, where the size is the UTF-8 bytes of the body
-      plus, per attribute, those of its name, its data type (``String`` or ``Number``)
-      and its value; FIFO ``group_id`` and ``dedup_id`` are 1-128 ASCII letters, digits
-      or punctuation. Anything else raises :class:`serpens.errors.ValidationError`, as
-      does a FIFO argument on a standard queue or a delay on a FIFO queue. Every
-      implementation checks these before any I/O (shared rules in
-      ``serpens._rules.queue``), so a send the fake accepts is one SQS accepts.
+    - Limits are SQS's, counted as SQS counts them: ``max_messages`` 1-10, ``wait_seconds``
+      0-20, visibility 0-43200 s, ``delay_seconds`` 0-900, a non-empty body, at most 10
+      attributes (names of 1-256 ASCII letters, digits, ``_``, ``-`` or ``.``, no ``.``
+      first, last or twice in a row, no ``AWS.``/``Amazon.`` prefix in any case; values
+      non-empty), and a message of at most 262,144 bytes, where the size is the UTF-8 bytes
+      of the body plus, per attribute, those of its name, its data type (``String`` or
+      ``Number``) and its value; FIFO ``group_id`` and ``dedup_id`` are 1-128 ASCII letters,
+      digits or punctuation. Anything else raises :class:`serpens.errors.ValidationError`,
+      as does a FIFO argument on a standard queue or a delay on a FIFO queue. Every
+      implementation checks these before any I/O (shared rules in ``serpens._rules.queue``),
+      so a send the fake accepts is one SQS accepts.
     - An unreachable broker raises :class:`serpens.errors.BackendUnavailableError`; a
       missing queue raises :class:`serpens.errors.NotFoundError`.
     """

@@ -53,7 +53,9 @@ def _clock() -> ManualClock:
     return ManualClock()
 
 
-FAKE = QueueCapabilities(injectable_clock=True)
+FAKE = QueueCapabilities(injectable_clock=True, content_based_dedup=True)
+# every queue here can deduplicate a FIFO queue's sends by body
+CONTENT_BASED = QueueCapabilities(content_based_dedup=True)
 
 
 class TestInMemoryQueue(QueueContract):
@@ -65,6 +67,10 @@ class TestInMemoryQueue(QueueContract):
         self, clock: ManualClock, fake_outages: FakeOutages
     ) -> Callable[[str, bool], InMemoryQueue]:
         return lambda namespace, fifo: fake_outages.track(InMemoryQueue(fifo=fifo, clock=clock))
+
+    @pytest.fixture
+    def open_content_based_fifo(self, clock: ManualClock) -> Callable[[str], InMemoryQueue]:
+        return lambda namespace: InMemoryQueue(fifo=True, content_based_dedup=True, clock=clock)
 
     @pytest.fixture
     def outage(self, fake_outages: FakeOutages) -> OutageHook:
@@ -88,6 +94,14 @@ class TestAsyncInMemoryQueue(AsyncQueueContract):
         )
 
     @pytest.fixture
+    def open_async_content_based_fifo(
+        self, clock: ManualClock
+    ) -> Callable[[str], AsyncInMemoryQueue]:
+        return lambda namespace: AsyncInMemoryQueue(
+            fifo=True, content_based_dedup=True, clock=clock
+        )
+
+    @pytest.fixture
     def outage(self, fake_outages: FakeOutages) -> OutageHook:
         return fake_outages.outage
 
@@ -99,27 +113,43 @@ class TestAsyncInMemoryQueue(AsyncQueueContract):
 class TestInMemoryQueueOnTheRealClock(QueueContract):
     """The fake on ``time.time``: visibility and delays expire after real waits."""
 
+    capabilities: ClassVar[QueueCapabilities] = CONTENT_BASED
+
     @pytest.fixture
     def open_queue(self) -> Callable[[str, bool], InMemoryQueue]:
         return lambda namespace, fifo: InMemoryQueue(fifo=fifo)
+
+    @pytest.fixture
+    def open_content_based_fifo(self) -> Callable[[str], InMemoryQueue]:
+        return lambda namespace: InMemoryQueue(fifo=True, content_based_dedup=True)
 
 
 class TestAsyncInMemoryQueueOnTheRealClock(AsyncQueueContract):
     """The async fake on ``time.time``: its long poll waits for real."""
 
+    capabilities: ClassVar[QueueCapabilities] = CONTENT_BASED
+
     @pytest.fixture
     def open_async_queue(self) -> Callable[[str, bool], AsyncInMemoryQueue]:
         return lambda namespace, fifo: AsyncInMemoryQueue(fifo=fifo)
 
+    @pytest.fixture
+    def open_async_content_based_fifo(self) -> Callable[[str], AsyncInMemoryQueue]:
+        return lambda namespace: AsyncInMemoryQueue(fifo=True, content_based_dedup=True)
+
 
 # moto forgets deduplication ids of deleted messages, and hands over timed-out FIFO
 # messages of one group out of order (see QueueCapabilities); SQS does neither.
-MOTO = QueueCapabilities(dedup_after_ack=False, fifo_redelivery_order=False)
+MOTO = QueueCapabilities(
+    dedup_after_ack=False, fifo_redelivery_order=False, content_based_dedup=True
+)
 
 
-def _create(client: Any, namespace: str, fifo: bool) -> str:
+def _create(client: Any, namespace: str, fifo: bool, *, content_based: bool = False) -> str:
     name = f"{namespace}-{uuid.uuid4().hex[:8]}" + (".fifo" if fifo else "")
     attributes = {"FifoQueue": "true"} if fifo else {}
+    if content_based:
+        attributes["ContentBasedDeduplication"] = "true"
     return str(client.create_queue(QueueName=name, Attributes=attributes)["QueueUrl"])
 
 
@@ -133,6 +163,16 @@ class TestSQSQueue(QueueContract):
         url = f"http://{moto_proxy.host}:{moto_proxy.port}"
         client = boto3.client("sqs", endpoint_url=url, config=SQS_CONFIG)
         return lambda namespace, fifo: SQSQueue(_create(client, namespace, fifo), client)
+
+    @pytest.fixture
+    def open_content_based_fifo(self, moto_proxy: FaultProxy) -> Callable[[str], SQSQueue]:
+        url = f"http://{moto_proxy.host}:{moto_proxy.port}"
+        client = boto3.client("sqs", endpoint_url=url, config=SQS_CONFIG)
+        return lambda namespace: SQSQueue(
+            _create(client, namespace, True, content_based=True),
+            client,
+            content_based_dedup=True,
+        )
 
     @pytest.fixture
     def outage(self, moto_proxy: FaultProxy) -> OutageHook:
@@ -149,6 +189,18 @@ class TestAsyncSQSQueue(AsyncQueueContract):
         url = f"http://{moto_proxy.host}:{moto_proxy.port}"
         client = boto3.client("sqs", endpoint_url=url, config=SQS_CONFIG)
         return lambda namespace, fifo: AsyncSQSQueue(_create(client, namespace, fifo), client)
+
+    @pytest.fixture
+    def open_async_content_based_fifo(
+        self, moto_proxy: FaultProxy
+    ) -> Callable[[str], AsyncSQSQueue]:
+        url = f"http://{moto_proxy.host}:{moto_proxy.port}"
+        client = boto3.client("sqs", endpoint_url=url, config=SQS_CONFIG)
+        return lambda namespace: AsyncSQSQueue(
+            _create(client, namespace, True, content_based=True),
+            client,
+            content_based_dedup=True,
+        )
 
     @pytest.fixture
     def outage(self, moto_proxy: FaultProxy) -> OutageHook:
@@ -178,6 +230,7 @@ class TestPostgresQueue(QueueContract):
     # read timeout), connect_timeout the connect. The worst call on a frozen server: the
     # pool's pre-ping times out (1 s), then the reconnect does (1 s with libpq 17; libpq 16
     # and older, as psycopg2-binary 2.9.9 bundles, raise a connect_timeout under 2 s to 2 s).
+    capabilities: ClassVar[QueueCapabilities] = CONTENT_BASED
     outage_capabilities = OutageCapabilities(kinds=KINDS, deadline=3.0)
 
     @pytest.fixture
@@ -190,6 +243,16 @@ class TestPostgresQueue(QueueContract):
             postgres_engine, f"{namespace}-{uuid.uuid4().hex[:8]}", fifo=fifo, deadline=1.0
         )
 
+    @pytest.fixture
+    def open_content_based_fifo(self, postgres_engine: Engine) -> Callable[[str], PostgresQueue]:
+        return lambda namespace: PostgresQueue(
+            postgres_engine,
+            f"{namespace}-{uuid.uuid4().hex[:8]}",
+            fifo=True,
+            content_based_dedup=True,
+            deadline=1.0,
+        )
+
 
 @pytest.mark.postgres
 class TestAsyncPostgresQueue(AsyncQueueContract):
@@ -197,6 +260,7 @@ class TestAsyncPostgresQueue(AsyncQueueContract):
     # connection per call (NullPool) and no pooled connection outlives its loop. Frozen:
     # a statement ends at the 1 s deadline, a connect at asyncpg's 2 s connect timeout (a
     # 1 s one ran out on a loaded machine while the proxy was still resetting it).
+    capabilities: ClassVar[QueueCapabilities] = CONTENT_BASED
     outage_capabilities = OutageCapabilities(kinds=KINDS, deadline=2.0)
 
     @pytest.fixture
@@ -212,9 +276,19 @@ class TestAsyncPostgresQueue(AsyncQueueContract):
             "postgresql://", "postgresql+asyncpg://", 1
         )
 
-        def open_queue(namespace: str, fifo: bool) -> AsyncPostgresQueue:
+        def open_queue(
+            namespace: str, fifo: bool, content_based: bool = False
+        ) -> AsyncPostgresQueue:
             engine = create_async_engine(url, poolclass=NullPool, connect_args={"timeout": 2})
             name = f"{namespace}-{uuid.uuid4().hex[:8]}"
-            return AsyncPostgresQueue(engine, name, fifo=fifo, deadline=1.0)
+            return AsyncPostgresQueue(
+                engine, name, fifo=fifo, content_based_dedup=content_based, deadline=1.0
+            )
 
         return open_queue
+
+    @pytest.fixture
+    def open_async_content_based_fifo(
+        self, open_async_queue: Callable[..., AsyncPostgresQueue]
+    ) -> Callable[[str], AsyncPostgresQueue]:
+        return lambda namespace: open_async_queue(namespace, True, content_based=True)

@@ -25,7 +25,7 @@ class Clock:
         self.now += seconds
 
 class TestMutant(QueueContract):
-    capabilities = QueueCapabilities(injectable_clock=True)
+    capabilities = QueueCapabilities(injectable_clock=True, content_based_dedup=True)
 
     @pytest.fixture
     def clock(self):
@@ -34,6 +34,10 @@ class TestMutant(QueueContract):
     @pytest.fixture
     def open_queue(self, clock):
         return lambda namespace, fifo: Mutant(fifo=fifo, clock=clock)
+
+    @pytest.fixture
+    def open_content_based_fifo(self, clock):
+        return lambda namespace: Mutant(fifo=True, content_based_dedup=True, clock=clock)
 
     @pytest.fixture
     def advance_clock(self, clock):
@@ -144,6 +148,32 @@ class Mutant(InMemoryQueue):
 """,
         ["test_invalid_arguments_are_validation_errors"],
     ),
+    "content_dedup_overrides_the_dedup_id": (
+        """
+class Mutant(InMemoryQueue):
+    def send(self, body, *, dedup_id=None, **kwargs):
+        if self._core.content_based_dedup:
+            dedup_id = None  # the body decides even when the sender gave an id
+        return super().send(body, dedup_id=dedup_id, **kwargs)
+""",
+        ["test_content_based_fifo_dedups_by_body_unless_a_dedup_id_is_given"],
+    ),
+    "visibility_change_without_the_12_hour_window": (
+        # the shared rule, patched only while this mutant changes a visibility
+        """
+import serpens.fakes._queue as fake
+
+class Mutant(InMemoryQueue):
+    def change_visibility(self, message, timeout):
+        genuine = fake.check_visibility_change
+        fake.check_visibility_change = lambda timeout, **kwargs: None
+        try:
+            return super().change_visibility(message, timeout)
+        finally:
+            fake.check_visibility_change = genuine
+""",
+        ["test_a_message_stays_hidden_at_most_12_hours_from_its_receive"],
+    ),
     "visibility_timeout_ignored": (
         """
 class Mutant(InMemoryQueue):
@@ -198,6 +228,21 @@ class Mutant(PostgresQueue):
             "test_a_receipt_the_queue_never_issued_is_not_found",
             "test_a_receipt_from_another_queue_is_not_found",
         ],
+    ),
+    "postgres_visibility_change_without_the_12_hour_window": (
+        """
+from sqlalchemy import text
+
+class Mutant(PostgresQueue):
+    def change_visibility(self, message, timeout):
+        with self._engine.begin() as conn:
+            conn.execute(
+                text("UPDATE serpens_queue SET visible_at = clock_timestamp()"
+                     " + make_interval(secs => :t) WHERE id = CAST(:id AS uuid)"),
+                {"t": timeout, "id": message.id},
+            )
+""",
+        ["test_a_message_stays_hidden_at_most_12_hours_from_its_receive"],
     ),
     "postgres_visibility_from_the_send": (
         """

@@ -14,7 +14,7 @@ from typing import Any
 import boto3
 import pytest
 from botocore.config import Config
-from sqlalchemy import Engine, create_engine
+from sqlalchemy import Engine, create_engine, text
 
 from serpens.errors import (
     BackendUnavailableError,
@@ -23,6 +23,7 @@ from serpens.errors import (
     ValidationError,
 )
 from serpens.fakes import AsyncInMemoryQueue, InMemoryQueue
+from serpens.ports import Message
 from serpens_aws import AsyncSQSQueue, SQSQueue, sqs_message_attributes
 from serpens_sqlalchemy import PostgresQueue
 
@@ -219,6 +220,41 @@ class TestPostgresQueue:
         for thread in threads:
             thread.join()
         assert Counter(seen) == Counter(sent)  # each exactly once
+
+    def test_create_table_upgrades_a_table_made_before_received_at(self, engine: Engine) -> None:
+        """A table from an earlier build gains ``received_at``; its in-flight rows stay usable.
+
+        A row received before the column existed has no start for the 12-hour window, so
+        its visibility changes are not held to it; a row received since is.
+        """
+        table = f"old_{uuid.uuid4().hex[:8]}"
+        queue = PostgresQueue(engine, "q", table=table)
+        queue.create_table()
+        with engine.begin() as conn:
+            conn.execute(text(f"ALTER TABLE {table} DROP COLUMN received_at"))
+        queue.send("before")
+        with engine.begin() as conn:  # a receive by the earlier build: no received_at
+            conn.execute(
+                text(
+                    f"UPDATE {table} SET receive_count = 1, visible_at = clock_timestamp()"
+                    " + interval '60 seconds', receipt = id::text || '.old'"
+                )
+            )
+            old_receipt = conn.execute(text(f"SELECT receipt FROM {table}")).scalar_one()
+        queue.create_table()  # at deploy time: adds the column
+        queue.send("after")
+        (after,) = queue.receive(visibility_timeout=60)
+        before = Message(
+            id=old_receipt.split(".")[0], body="before", receipt=old_receipt, receive_count=1
+        )
+        queue.change_visibility(before, 43_200)  # no window known: accepted
+        time.sleep(0.01)
+        with pytest.raises(ValidationError):
+            queue.change_visibility(after, 43_200)
+        queue.ack(before)
+        queue.ack(after)
+        with engine.begin() as conn:
+            conn.execute(text(f"DROP TABLE {table}, {table}_dedup"))
 
     def test_a_missing_table_is_not_found(self, engine: Engine) -> None:
         with pytest.raises(NotFoundError):

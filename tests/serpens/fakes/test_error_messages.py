@@ -1330,6 +1330,18 @@ def _change_visibility_out_of_range() -> None:
     queue.change_visibility(message, 43201)
 
 
+def _change_visibility_past_12_hours() -> None:
+    """100 s after the receive, 43,200 s more would end past 12 hours from it."""
+    now = [1_700_000_000.0]
+    queue = InMemoryQueue(clock=lambda: now[0])
+    queue.send("hello")
+    (message,) = queue.receive()
+    queue.change_visibility(message, 43_200)  # exactly 12 hours from the receive: accepted
+    now[0] += 100
+    queue.change_visibility(message, 43_100)  # still exactly 12 hours
+    queue.change_visibility(message, 43_101)
+
+
 _UNKNOWN = Message(id="m-1", body="hello", receipt="r-unknown", receive_count=1)
 
 QUEUE_CASES = [
@@ -1360,6 +1372,22 @@ QUEUE_CASES = [
         "a visibility timeout must be 0 to 43200 seconds",
         [],
         id="queue-change-visibility-out-of-range",
+    ),
+    pytest.param(
+        _change_visibility_past_12_hours,
+        ValidationError,
+        "a message stays hidden at most 43200 seconds from its receive: 43101 seconds more"
+        " is past that (43100 seconds are left)",
+        [],
+        id="queue-change-visibility-past-12-hours",
+    ),
+    pytest.param(
+        lambda: InMemoryQueue().send("hello", attributes={"AWS.trace": "1"}),
+        ValidationError,
+        "attribute name 'AWS.trace' must be 1 to 256 ASCII letters, digits, '_', '-' or '.',"
+        " with no '.' first, last or twice in a row, and not start with 'AWS.' or 'Amazon.'",
+        [],
+        id="queue-send-reserved-attribute-name",
     ),
     pytest.param(
         lambda: InMemoryQueue().send(""),
