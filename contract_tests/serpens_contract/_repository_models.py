@@ -138,8 +138,9 @@ class Stamp(ContractBase):
     An ``Identity()`` key, a ``server_default`` of ``func.now()`` and one of the SQL text
     ``CURRENT_TIMESTAMP``, literal server defaults of each common form (a Python string,
     SQL text of a number, a quoted string with a quote in it, ``sa.true()``), next to a
-    plain nullable column an insert can leave out; and a not-null column of each other
-    type a keyset cursor carries (a date, a UUID), from Python-side defaults.
+    plain nullable column an insert can leave out; a not-null column of each other
+    type a keyset cursor carries (a date, a UUID), and of two types no cursor carries
+    (an ``Enum``, a ``LargeBinary``), from Python-side defaults.
     """
 
     __tablename__ = "contract_stamps"
@@ -163,6 +164,12 @@ class Stamp(ContractBase):
     active: Mapped[bool] = mapped_column(sa.Boolean, server_default=sa.true(), nullable=False)
     day: Mapped[dt.date] = mapped_column(sa.Date, default=dt.date(2026, 1, 1), nullable=False)
     ref: Mapped[uuid.UUID] = mapped_column(sa.Uuid, default=uuid.uuid4, nullable=False)
+    color: Mapped[Color] = mapped_column(
+        sa.Enum(Color, native_enum=False, name="contract_stamp_color"),
+        default=Color.RED,
+        nullable=False,
+    )
+    blob: Mapped[bytes] = mapped_column(sa.LargeBinary, default=b"", nullable=False)
 
 
 class RepositoryDatabase(Protocol):

@@ -347,9 +347,9 @@ class _CacheTests:
             cache.get_or_set("other", lambda: value)
         assert cache.get("other") is None
 
-    @pytest.mark.parametrize("ttl", [0, -1, float("nan"), float("inf")])
+    @pytest.mark.parametrize("ttl", [0, -1, float("nan"), float("inf"), True, "60"])
     def test_a_non_positive_ttl_is_a_validation_error(self, cache: Cache, ttl: float) -> None:
-        """``ttl <= 0`` raises ValidationError."""
+        """``ttl <= 0``, not finite, or not a number (``True`` and ``"60"`` too) raises."""
         with pytest.raises(ValidationError):
             cache.set("k", 1, ttl=ttl)
         with pytest.raises(ValidationError):

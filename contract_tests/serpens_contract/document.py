@@ -230,6 +230,9 @@ class DocumentStoreContract(DocumentOutageCases, ContractSuite):
             pytest.param({"x": Decimal("1E-131")}, "item.x", id="decimal-1e-131"),
             pytest.param({"x": Decimal("1." + "2" * 38)}, "item.x", id="decimal-39-digits"),
             pytest.param({"x": 10**38 + 1}, "item.x", id="int-39-digits"),
+            pytest.param(
+                {"x": int("1" * 39) * 10}, "item.x", id="int-39-significant-digits-then-a-zero"
+            ),
             pytest.param({"x": 10**126}, "item.x", id="int-1e126"),
             pytest.param({"x": float("inf")}, "item.x", id="float-infinity"),
             pytest.param({"x": float("-inf")}, "item.x", id="float-minus-infinity"),
@@ -261,6 +264,7 @@ class DocumentStoreContract(DocumentOutageCases, ContractSuite):
             "largest": largest,
             "negative_largest": largest.copy_negate(),  # unary minus would round to 28 digits
             "trailing_zeros": 10**40,  # one significant digit
+            "digits_then_a_zero": int("1" * 38) * 10,  # 39 digits, 38 significant
             "zero": Decimal("0E-200"),
             "doc": {"l": [Decimal("1E-130"), largest], "s": {largest, Decimal("1E-130")}},
         }

@@ -788,6 +788,8 @@ class RepositoryContract(ContractSuite):
         for bad in ({"page": 0}, {"size": 0}, {"size": 1001}):
             with pytest.raises(ValidationError):
                 products.paginate(**bad)
+        smallest, largest = products.paginate(size=1), products.paginate(size=1000)
+        assert (len(smallest.items), smallest.pages, len(largest.items)) == (1, 5, 5)
 
     def test_seek_walks_every_row_once_even_with_inserts_in_between(self, products: Any) -> None:
         self._seed(products)
@@ -872,6 +874,23 @@ class RepositoryContract(ContractSuite):
             seen += [row.id for row in page.items]
         assert seen == expected
         assert sorted(seen) == sorted({row.id for row in stamps.list()})
+
+    @pytest.mark.parametrize("order", ["color", "-blob", ("day", "color")])
+    def test_seek_refuses_an_order_no_cursor_holds_before_any_page(
+        self, db: RepositoryDatabase, order: str | tuple[str, ...]
+    ) -> None:
+        """An ``Enum`` or binary order is a ``ValidationError`` naming ``order_by``, up front.
+
+        Backends sort an ``Enum`` differently (by name, or by declaration on a native
+        enum) and a cursor holds neither type, so the walk is refused even when every row
+        fits on the first page and no cursor would be needed.
+        """
+        stamps: Any = db.repository(Stamp)
+        stamps.add(Stamp(note="a"))
+        with pytest.raises(ValidationError) as info:
+            stamps.seek(order_by=order)
+        assert [e.path for e in info.value.errors] == ["order_by"]
+        assert [s.note for s in stamps.seek(order_by="day").items] == ["a"]
 
     def test_upsert_with_no_update_fields_inserts_or_leaves_the_row_alone(
         self, products: Any
