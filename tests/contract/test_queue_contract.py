@@ -153,24 +153,27 @@ def _create(client: Any, namespace: str, fifo: bool, *, content_based: bool = Fa
     return str(client.create_queue(QueueName=name, Attributes=attributes)["QueueUrl"])
 
 
+@pytest.fixture(name="sqs_client")
+def _sqs_client(moto_proxy: FaultProxy) -> Any:
+    """A boto3 SQS client through the fault proxy in front of moto."""
+    url = f"http://{moto_proxy.host}:{moto_proxy.port}"
+    return boto3.client("sqs", endpoint_url=url, config=SQS_CONFIG)
+
+
 @pytest.mark.aws
 class TestSQSQueue(QueueContract):
     capabilities: ClassVar[QueueCapabilities] = MOTO
     outage_capabilities = SQS_OUTAGE
 
     @pytest.fixture
-    def open_queue(self, moto_proxy: FaultProxy) -> Callable[[str, bool], SQSQueue]:
-        url = f"http://{moto_proxy.host}:{moto_proxy.port}"
-        client = boto3.client("sqs", endpoint_url=url, config=SQS_CONFIG)
-        return lambda namespace, fifo: SQSQueue(_create(client, namespace, fifo), client)
+    def open_queue(self, sqs_client: Any) -> Callable[[str, bool], SQSQueue]:
+        return lambda namespace, fifo: SQSQueue(_create(sqs_client, namespace, fifo), sqs_client)
 
     @pytest.fixture
-    def open_content_based_fifo(self, moto_proxy: FaultProxy) -> Callable[[str], SQSQueue]:
-        url = f"http://{moto_proxy.host}:{moto_proxy.port}"
-        client = boto3.client("sqs", endpoint_url=url, config=SQS_CONFIG)
+    def open_content_based_fifo(self, sqs_client: Any) -> Callable[[str], SQSQueue]:
         return lambda namespace: SQSQueue(
-            _create(client, namespace, True, content_based=True),
-            client,
+            _create(sqs_client, namespace, True, content_based=True),
+            sqs_client,
             content_based_dedup=True,
         )
 
@@ -185,20 +188,16 @@ class TestAsyncSQSQueue(AsyncQueueContract):
     outage_capabilities = SQS_OUTAGE
 
     @pytest.fixture
-    def open_async_queue(self, moto_proxy: FaultProxy) -> Callable[[str, bool], AsyncSQSQueue]:
-        url = f"http://{moto_proxy.host}:{moto_proxy.port}"
-        client = boto3.client("sqs", endpoint_url=url, config=SQS_CONFIG)
-        return lambda namespace, fifo: AsyncSQSQueue(_create(client, namespace, fifo), client)
+    def open_async_queue(self, sqs_client: Any) -> Callable[[str, bool], AsyncSQSQueue]:
+        return lambda namespace, fifo: AsyncSQSQueue(
+            _create(sqs_client, namespace, fifo), sqs_client
+        )
 
     @pytest.fixture
-    def open_async_content_based_fifo(
-        self, moto_proxy: FaultProxy
-    ) -> Callable[[str], AsyncSQSQueue]:
-        url = f"http://{moto_proxy.host}:{moto_proxy.port}"
-        client = boto3.client("sqs", endpoint_url=url, config=SQS_CONFIG)
+    def open_async_content_based_fifo(self, sqs_client: Any) -> Callable[[str], AsyncSQSQueue]:
         return lambda namespace: AsyncSQSQueue(
-            _create(client, namespace, True, content_based=True),
-            client,
+            _create(sqs_client, namespace, True, content_based=True),
+            sqs_client,
             content_based_dedup=True,
         )
 
