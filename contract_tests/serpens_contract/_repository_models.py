@@ -43,6 +43,7 @@ __all__ = [
     "RepositoryDatabase",
     "SQLAlchemyDatabase",
     "Stamp",
+    "Tone",
     "contract_schema",
 ]
 
@@ -91,6 +92,17 @@ class Color(enum.Enum):
 
     RED = "red"
     GREEN = "green"
+
+
+class Tone(enum.StrEnum):
+    """A ``str`` enum behind :attr:`Stamp.tone`: its members are strings, yet no cursor holds them.
+
+    The column stores member names, ordered by name (or by declaration on a native enum),
+    while the members compare by value: a keyset over them would skip or repeat rows.
+    """
+
+    LIGHT = "z-light"
+    DARK = "a-dark"
 
 
 class Code(sa.TypeDecorator[str]):
@@ -164,9 +176,9 @@ class Stamp(ContractBase):
     active: Mapped[bool] = mapped_column(sa.Boolean, server_default=sa.true(), nullable=False)
     day: Mapped[dt.date] = mapped_column(sa.Date, default=dt.date(2026, 1, 1), nullable=False)
     ref: Mapped[uuid.UUID] = mapped_column(sa.Uuid, default=uuid.uuid4, nullable=False)
-    color: Mapped[Color] = mapped_column(
-        sa.Enum(Color, native_enum=False, name="contract_stamp_color"),
-        default=Color.RED,
+    tone: Mapped[Tone] = mapped_column(
+        sa.Enum(Tone, native_enum=False, name="contract_stamp_tone"),
+        default=Tone.LIGHT,
         nullable=False,
     )
     blob: Mapped[bytes] = mapped_column(sa.LargeBinary, default=b"", nullable=False)

@@ -1342,6 +1342,16 @@ def _change_visibility_past_12_hours() -> None:
     queue.change_visibility(message, 43_101)
 
 
+def _change_visibility_when_12_hours_passed() -> None:
+    """Held for the whole 12 hours, not even one more second is left."""
+    now = [1_700_000_000.0]
+    queue = InMemoryQueue(clock=lambda: now[0])
+    queue.send("hello")
+    (message,) = queue.receive(visibility_timeout=43_200)
+    now[0] += 43_200
+    queue.change_visibility(message, 1)
+
+
 _UNKNOWN = Message(id="m-1", body="hello", receipt="r-unknown", receive_count=1)
 
 QUEUE_CASES = [
@@ -1380,6 +1390,14 @@ QUEUE_CASES = [
         " is past that (43100 seconds are left)",
         [],
         id="queue-change-visibility-past-12-hours",
+    ),
+    pytest.param(
+        _change_visibility_when_12_hours_passed,
+        ValidationError,
+        "a message stays hidden at most 43200 seconds from its receive: 1 seconds more"
+        " is past that (0 seconds are left)",
+        [],
+        id="queue-change-visibility-when-12-hours-passed",
     ),
     pytest.param(
         lambda: InMemoryQueue().send("hello", attributes={"AWS.trace": "1"}),
