@@ -74,6 +74,8 @@ class AcmeCache:
 
     def _ttl(self, ttl: float | None) -> float:
         seconds = self._default_ttl if ttl is None else ttl
+        if isinstance(seconds, bool) or not isinstance(seconds, int | float):
+            raise ValidationError(f"ttl must be a number of seconds, got {ttl!r}")
         if not (math.isfinite(seconds) and seconds > 0):
             raise ValidationError(f"ttl must be a positive number of seconds, got {ttl!r}")
         return seconds
