@@ -5,10 +5,11 @@ and the shared rules (``scripts/mutation.py``); an adapter's tests need its serv
 script borrows mutmut's mutation operators, applies one mutant at a time to a copy of
 the adapter package put first on ``PYTHONPATH``, and runs, on the real servers the
 harness starts, only the tests that execute the mutated line (taken from one run under
-``coverage`` with a context per test). A line that runs only on other threads
-(``asyncio.to_thread``, an SDK's workers: coverage names no test there) and a default
-value (evaluated at import) count for every test that runs their function, or for every
-selected test. String literals (messages) are not mutated.
+``coverage`` with a context per test). A line that also runs outside any test function
+(in a fixture's setup, on another thread such as ``asyncio.to_thread`` or an SDK's
+workers: coverage names no test there) counts for every selected test, and a default
+value (evaluated at import) for the tests of its function. String literals (messages)
+are not mutated.
 
     python scripts/adapter_mutation.py serpens_redis/_async_cache.py
         tests/contract/test_cache_contract.py -k "TestAsyncRedisCache"   # (one line)
@@ -122,9 +123,10 @@ def _mutants(source: str, name: str, contexts: dict[int, set[str]]) -> Iterator[
         covering: set[str] = set()
         for line in range(first, last + 1):
             covering |= contexts.get(line, set())
-        # module level, or run on other threads only: every selected test
-        only_elsewhere = not function or covering == {""}
-        tests = ("*",) if only_elsewhere else _test_names(covering - {""})
+        # module level, or run outside a test function (a fixture building the adapter,
+        # another thread): coverage cannot say which tests need it, so every selected test
+        anywhere = not function or "" in covering
+        tests = ("*",) if anywhere else _test_names(covering)
         yield (
             Mutant(
                 number,

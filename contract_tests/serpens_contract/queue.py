@@ -82,6 +82,9 @@ class QueueCapabilities:
         injectable_clock: ``advance_clock`` moves the implementation's clock without
             sleeping, so the differential test also advances time and lets visibility
             timeouts expire (the fakes; real servers keep a time-free differential).
+        duplicate_answers_original_id: a send deduplicated within the window returns the
+            id of the message first enqueued with that ``dedup_id`` (SQS does; moto
+            answers with a new id that no message has).
         content_based_dedup: the implementation can open FIFO queues that deduplicate a
             send without ``dedup_id`` by its body (SQS's ``ContentBasedDeduplication``);
             the suite opens them with the ``open_content_based_fifo`` fixture. Off by
@@ -89,6 +92,7 @@ class QueueCapabilities:
     """
 
     dedup_after_ack: bool = True
+    duplicate_answers_original_id: bool = True
     fifo_redelivery_order: bool = True
     injectable_clock: bool = False
     content_based_dedup: bool = False
@@ -99,6 +103,12 @@ register_capability(
     "dedup_after_ack",
     lambda c: c.dedup_after_ack,
     "FIFO deduplication ids outlive acknowledgement for the 5-minute window",
+)
+register_capability(
+    "queue",
+    "duplicate_answers_original_id",
+    lambda c: c.duplicate_answers_original_id,
+    "a deduplicated send returns the original message's id",
 )
 register_capability(
     "queue",
@@ -118,6 +128,25 @@ _PAUSE = 1.1  # past a 1-second visibility timeout or delay
 
 def _bodies(messages: Any) -> list[str]:
     return [m.body for m in messages]
+
+
+def _receive_while_time_passes(
+    queue: Queue, advance_clock: Callable[[float], None], *, visibility_timeout: int
+) -> list[Message]:
+    """A 5-second long poll for one message, while another thread moves time past 1 s."""
+
+    def later() -> None:
+        time.sleep(0.2)  # the receive is waiting by now
+        advance_clock(_PAUSE)
+
+    mover = threading.Thread(target=later)
+    mover.start()
+    try:
+        return list(
+            queue.receive(max_messages=1, wait_seconds=5, visibility_timeout=visibility_timeout)
+        )
+    finally:
+        mover.join()
 
 
 class QueueContract(QueueOutageCases, ContractSuite):
@@ -196,23 +225,25 @@ class QueueContract(QueueOutageCases, ContractSuite):
         A delayed message becomes visible while a long poll waits: the poll returns it,
         hidden for as long as its ``visibility_timeout`` says (not the queue's default).
         """
-
-        def later() -> None:
-            time.sleep(0.2)  # the receive is waiting by now
-            advance_clock(_PAUSE)
-
         queue.send("later", delay_seconds=1)
-        mover = threading.Thread(target=later)
-        mover.start()
-        try:
-            got = queue.receive(wait_seconds=5, visibility_timeout=1)
-        finally:
-            mover.join()
+        got = _receive_while_time_passes(queue, advance_clock, visibility_timeout=1)
         assert _bodies(got) == ["later"]
         assert list(queue.receive(max_messages=10)) == []
         advance_clock(_PAUSE)
         (again,) = queue.receive(visibility_timeout=30)
         assert (again.body, again.receive_count) == ("later", 2)
+
+    def test_a_long_poll_takes_at_most_max_messages_of_those_turning_visible(
+        self, queue: Queue, advance_clock: Callable[[float], None]
+    ) -> None:
+        """Two messages turn visible during a long poll for one: it returns one."""
+        queue.send("a", delay_seconds=1)
+        queue.send("b", delay_seconds=1)
+        got = _receive_while_time_passes(queue, advance_clock, visibility_timeout=60)
+        assert len(got) == 1
+        for _ in range(5):
+            got += queue.receive(max_messages=10, visibility_timeout=60)
+        assert sorted(_bodies(got)) == ["a", "b"]
 
     def test_an_unacknowledged_message_is_redelivered_after_its_visibility_timeout(
         self, queue: Queue, advance_clock: Callable[[float], None]
@@ -458,6 +489,14 @@ class QueueContract(QueueOutageCases, ContractSuite):
         fifo.send("same", group_id="g")
         fifo.send("same", group_id="g")
         assert _bodies(fifo.receive(max_messages=10, visibility_timeout=60)) == ["same"] * 3
+
+    @requires("duplicate_answers_original_id")
+    def test_a_duplicate_send_answers_the_original_message_id(self, fifo: Queue) -> None:
+        """SQS accepts a duplicate and answers with the id of the message it enqueued."""
+        first = fifo.send("same", group_id="g", dedup_id="d1")
+        again = fifo.send("other", group_id="g", dedup_id="d1")
+        (message,) = fifo.receive(max_messages=10, visibility_timeout=60)
+        assert (again, message.id, message.body) == (first, first, "same")
 
     @requires("content_based_dedup")
     def test_content_based_fifo_dedups_by_body_unless_a_dedup_id_is_given(

@@ -51,12 +51,12 @@ class Queue(Protocol):
       :class:`serpens.errors.ValidationError` (SQS's rule), so a heartbeat extending
       by the maximum is refused, even right after the receive.
     - ``delay_seconds`` (standard queues only) keeps a new message invisible that long.
-    - FIFO queues (``group_id`` required) deliver in send order within a group and hold
-      back every message of a group while one of it is in flight; one ``receive`` may
-      return several messages of the same group, in order. A repeated ``dedup_id``
-      within five minutes is accepted but not enqueued twice; a send without
-      ``dedup_id`` is never dropped as a duplicate (unless the queue deduplicates by
-      content, an adapter option).
+    - FIFO queues (``group_id`` required) deliver in send order within a group and hold back
+      every message of a group while one of it is in flight; one ``receive`` may return
+      several messages of the same group, in order. A repeated ``dedup_id`` within five
+      minutes is accepted but not enqueued twice (the send returns the first message's id);
+      a send without ``dedup_id`` is never dropped as a duplicate (unless the queue
+      deduplicates by content, an adapter option).
     - Standard queues promise no order.
     - Attributes round-trip as strings (adapters may also accept numbers, which read
       back in decimal form); message ids are unique.

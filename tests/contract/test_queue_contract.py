@@ -138,10 +138,14 @@ class TestAsyncInMemoryQueueOnTheRealClock(AsyncQueueContract):
         return lambda namespace: AsyncInMemoryQueue(fifo=True, content_based_dedup=True)
 
 
-# moto forgets deduplication ids of deleted messages, and hands over timed-out FIFO
-# messages of one group out of order (see QueueCapabilities); SQS does neither.
+# moto forgets deduplication ids of deleted messages, answers a duplicate send with a new
+# message id, and hands over timed-out FIFO messages of one group out of order (see
+# QueueCapabilities); SQS does none of these.
 MOTO = QueueCapabilities(
-    dedup_after_ack=False, fifo_redelivery_order=False, content_based_dedup=True
+    dedup_after_ack=False,
+    duplicate_answers_original_id=False,
+    fifo_redelivery_order=False,
+    content_based_dedup=True,
 )
 
 
