@@ -7,6 +7,7 @@ One table of (botocore exception, serpens error factory) pairs, most specific fi
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from typing import Final
@@ -18,6 +19,7 @@ from botocore.exceptions import (
     EndpointConnectionError,
     NoCredentialsError,
     NoRegionError,
+    ParamValidationError,
     PartialCredentialsError,
     ReadTimeoutError,
 )
@@ -27,6 +29,7 @@ from serpens.errors import (
     BackendUnavailableError,
     ConfigurationError,
     SerpensError,
+    ValidationError,
 )
 from serpens_aws._deadline import one_call
 
@@ -72,6 +75,12 @@ def _not_configured(exc: BaseException, what: str, *_: object) -> SerpensError:
     return ConfigurationError(f"AWS is not configured for {what}: {exc}")
 
 
+def _refused_before_sending(exc: BaseException, what: str, *_: object) -> SerpensError:
+    # botocore's report quotes the values it refused: name the parameters only
+    names = sorted(set(re.findall(r"parameter (\S+?),? ", str(exc))))
+    return ValidationError(f"invalid request for {what}: {', '.join(names) or 'parameters'}")
+
+
 # most specific first
 _TABLE: Final[
     tuple[tuple[type[BaseException] | tuple[type[BaseException], ...], _Factory], ...]
@@ -80,6 +89,7 @@ _TABLE: Final[
     ((ReadTimeoutError, ConnectTimeoutError), _timed_out),
     ((EndpointConnectionError, ConnectionClosedError), _unreachable),
     ((NoRegionError, NoCredentialsError, PartialCredentialsError), _not_configured),
+    (ParamValidationError, _refused_before_sending),
 )
 
 

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 import boto3
 from botocore.config import Config
 
+from serpens._rules.parameters import check_names, check_secret_id
 from serpens.errors import ConfigurationError, NotFoundError, ValidationError
 from serpens_aws._deadline import bound
 from serpens_aws._errors import translate_errors
@@ -102,7 +103,7 @@ class SSMParameterStore:
     def get_parameters(self, names: Sequence[str], *, decrypt: bool = True) -> dict[str, str]:
         """See :meth:`serpens.ports.ParameterStore.get_parameters`."""
         found: dict[str, str] = {}
-        unique = list(dict.fromkeys(names))
+        unique = check_names(names)
         for start in range(0, len(unique), _BATCH):
             batch = unique[start : start + _BATCH]
             with translate_errors(f"SSM parameters {batch}", _SSM_CODES):
@@ -151,6 +152,7 @@ class SecretsManagerStore:
 
     def get_secret(self, secret_id: str) -> str | bytes:
         """See :meth:`serpens.ports.SecretStore.get_secret`."""
+        check_secret_id(secret_id)
         with translate_errors(
             f"secret {secret_id!r}",
             _SECRETS_CODES,

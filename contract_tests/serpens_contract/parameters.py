@@ -154,6 +154,23 @@ class ParameterStoreContract(ParametersOutageCases, ContractSuite):
         assert rig.store.get_parameters([f"{base}/missing"]) == {}
         assert rig.store.get_parameters([]) == {}
 
+    def test_names_ssm_refuses_are_validation_errors_naming_each(
+        self, rig: ParameterRig, base: str
+    ) -> None:
+        """A name is a str of 1 to 2,048 characters (boto3 refuses others before sending).
+
+        Each bad name is a ``FieldError`` at ``names[i]``; a bare ``str`` (a sequence of
+        one-character names) is refused whole. Nothing is read.
+        """
+        rig.put(f"{base}/ok", "v")
+        with pytest.raises(ValidationError) as caught:
+            rig.store.get_parameters([f"{base}/ok", "", "n" * 2049, f"{base}/ok"])
+        assert [e.path for e in caught.value.errors] == ["names[1]", "names[2]"]
+        with pytest.raises(ValidationError):
+            rig.store.get_parameters(f"{base}/ok")
+        longest = "/" + "n" * 2047
+        assert rig.store.get_parameters([longest, f"{base}/ok"]) == {f"{base}/ok": "v"}
+
     def test_more_names_than_one_ssm_call_takes_are_all_returned(
         self, rig: ParameterRig, base: str
     ) -> None:
@@ -304,6 +321,15 @@ class SecretStoreContract(SecretsOutageCases, ContractSuite):
         assert first == second  # a new value, same secret
         assert rig.store.get_secret(f"{base}/rotated") == "v2"
         assert rig.store.get_secret(second) == "v2"
+
+    def test_a_secret_id_secrets_manager_refuses_is_a_validation_error(
+        self, rig: SecretRig, base: str
+    ) -> None:
+        """A secret id is a str of 1 to 2,048 characters; an empty one is not "not found"."""
+        for bad in ("", "s" * 2049):
+            with pytest.raises(ValidationError) as caught:
+                rig.store.get_secret(bad)
+            assert [e.path for e in caught.value.errors] == ["secret_id"]
 
     def test_a_missing_secret_is_not_found_and_named(self, rig: SecretRig, base: str) -> None:
         rig.put(f"{base}/present", "hunter2")

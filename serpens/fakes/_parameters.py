@@ -7,6 +7,7 @@ import hashlib
 import secrets
 from collections.abc import Mapping, Sequence
 
+from serpens._rules.parameters import check_names, check_secret_id
 from serpens.errors import NotFoundError, ValidationError
 from serpens.fakes._outage import OutageSwitch
 
@@ -54,8 +55,9 @@ class InMemoryParameterStore(OutageSwitch):
 
     def get_parameters(self, names: Sequence[str], *, decrypt: bool = True) -> dict[str, str]:
         """See :meth:`serpens.ports.ParameterStore.get_parameters`."""
+        unique = check_names(names)
         self._check_outage()
-        return {name: self._read(name, decrypt) for name in names if name in self._values}
+        return {name: self._read(name, decrypt) for name in unique if name in self._values}
 
     def get_parameters_by_path(
         self, path: str, *, recursive: bool = True, decrypt: bool = True
@@ -102,6 +104,7 @@ class InMemorySecretStore(OutageSwitch):
 
     def get_secret(self, secret_id: str) -> str | bytes:
         """See :meth:`serpens.ports.SecretStore.get_secret`."""
+        check_secret_id(secret_id)
         self._check_outage()
         try:
             return self._values[self._arns.get(secret_id, secret_id)]

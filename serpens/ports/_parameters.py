@@ -27,6 +27,9 @@ class ParameterStore(Protocol):
         """Return ``{name: value}`` for the *names* that exist; missing ones are left out.
 
         ``decrypt`` decrypts ``SecureString`` values (otherwise their ciphertext returns).
+        A name that is not a str of 1 to 2,048 characters raises
+        :class:`serpens.errors.ValidationError` with a ``FieldError`` at ``names[i]``
+        for each, and a bare ``str`` for *names* is refused, before any I/O.
         """
         ...
 
@@ -53,5 +56,9 @@ class SecretStore(Protocol):
     """
 
     def get_secret(self, secret_id: str) -> str | bytes:
-        """Return the current value: the string, or the bytes of a binary secret."""
+        """Return the current value: the string, or the bytes of a binary secret.
+
+        A *secret_id* that is not a str of 1 to 2,048 characters raises
+        :class:`serpens.errors.ValidationError` (field ``secret_id``) before any I/O.
+        """
         ...

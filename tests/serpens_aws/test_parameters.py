@@ -9,6 +9,7 @@ count stays the AWS environment's.
 from __future__ import annotations
 
 import time
+import uuid
 from typing import Any
 
 import boto3
@@ -70,3 +71,41 @@ def test_a_frozen_endpoint_ends_at_the_merged_read_timeout_with_the_environments
         elapsed = time.monotonic() - started
     assert 0.5 <= elapsed < 1.5, elapsed
     assert store.get_parameters(["/deadline/x"]) == {"/deadline/x": "v"}
+
+
+@pytest.mark.parametrize(
+    ("service", "store_class"),
+    [("ssm", SSMParameterStore), ("secretsmanager", SecretsManagerStore)],
+)
+def test_a_store_given_its_client_uses_it_and_bounds_each_whole_answer(
+    moto_endpoint: str, moto_proxy: FaultProxy, service: str, store_class: Any
+) -> None:
+    """The caller's client, not one from the environment, with the adapter's answer deadline.
+
+    A server trickling its answer resets every per-read timeout; the adapter bounds the
+    whole answer by the client's read timeout (1 s here), the caller's client included.
+    """
+    setup = boto3.client(service, endpoint_url=moto_endpoint)
+    name = f"/given-client/{uuid.uuid4().hex}"
+    if service == "ssm":
+        setup.put_parameter(Name=name, Value="v", Type="String", Overwrite=True)
+    else:
+        setup.create_secret(Name=name, SecretString="v")
+    url = f"http://{moto_proxy.host}:{moto_proxy.port}"
+    config = Config(connect_timeout=1, read_timeout=1, retries={"total_max_attempts": 1})
+    store = store_class(boto3.client(service, endpoint_url=url, config=config))
+
+    def read() -> str | None:
+        got: dict[str, str] = (
+            store.get_parameters([name]) if service == "ssm" else {name: store.get_secret(name)}
+        )
+        return got.get(name)
+
+    assert read() == "v"
+    with moto_proxy.trickle(1, 0.05, direction="downstream"):
+        started = time.monotonic()
+        with pytest.raises(BackendTimeoutError):
+            read()
+        elapsed = time.monotonic() - started
+    assert elapsed < 3, elapsed
+    assert read() == "v"
