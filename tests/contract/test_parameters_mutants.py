@@ -62,6 +62,30 @@ EVERY_OUTAGE = [
 ]
 
 MUTANTS = {
+    "empty_names_read_as_missing": (
+        # a store that leaves a bad name out, as a missing one, instead of refusing it
+        """
+class Mutant(InMemoryParameterStore):
+    def get_parameters(self, names, *, decrypt=True):
+        good = [n for n in names if isinstance(n, str) and 0 < len(n) <= 2048]
+        return super().get_parameters(good, decrypt=decrypt)
+""",
+        PARAMETERS,
+        ["test_names_ssm_refuses_are_validation_errors_naming_each"],
+    ),
+    "an_empty_secret_id_is_not_found": (
+        """
+from serpens.errors import NotFoundError
+
+class Mutant(InMemorySecretStore):
+    def get_secret(self, secret_id):
+        if not secret_id:
+            raise NotFoundError("secret '' does not exist")
+        return super().get_secret(secret_id)
+""",
+        SECRETS,
+        ["test_a_secret_id_secrets_manager_refuses_is_a_validation_error"],
+    ),
     "only_the_first_ten_names": (
         """
 class Mutant(InMemoryParameterStore):
@@ -215,4 +239,4 @@ def test_the_genuine_fakes_pass(pytester: pytest.Pytester) -> None:
     )
     pytester.makeini(INI)
     pytester.makepyfile(test_genuine=HEADER + genuine)
-    pytester.runpytest("-p", "no:cacheprovider", "-q").assert_outcomes(passed=24)
+    pytester.runpytest("-p", "no:cacheprovider", "-q").assert_outcomes(passed=26)
