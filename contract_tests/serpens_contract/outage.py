@@ -489,12 +489,19 @@ class QueueOutageCases(_OutageCases):
         capabilities = self.outage_capabilities
         queue = open_queue(_ns(), fifo=False)
         queue.send("before")
+        (held,) = queue.receive(max_messages=1, visibility_timeout=30)
         with _down(outage, kind, capabilities) as probe:
             probe.raises("send", lambda: queue.send("during"))
             probe.raises("receive", lambda: queue.receive(max_messages=1))
+            probe.raises("change_visibility", lambda: queue.change_visibility(held, 0))
+            probe.raises("ack", lambda: queue.ack(held))
         _recovers(lambda: bool(queue.send("after")), capabilities, "send")
-        if kind == "frozen":  # a receive held by the freeze may still take messages on thaw
+        # frozen: a receive held by the freeze may still take messages on thaw, and the
+        # frozen ack may have reached the broker (its outcome is unknown to the caller)
+        if kind == "frozen":
             return
+        # the held message, neither acknowledged nor changed, is released once it is back
+        _recovers(lambda: queue.change_visibility(held, 0) is None, capabilities, "release")
         seen: list[str] = []
 
         def delivered() -> bool:
@@ -507,21 +514,21 @@ class QueueOutageCases(_OutageCases):
     def test_a_refused_backend_raises_unavailable_in_time(
         self, open_queue: Callable[..., Any], outage: OutageHook
     ) -> None:
-        """Send and receive raise BackendUnavailableError in time; messages survive."""
+        """Send, receive, ack and change_visibility raise in time; messages survive."""
         self._strict(open_queue, outage, "refused")
 
     @requires("strict_outage", "outage_frozen")
     def test_a_frozen_backend_raises_timeout_in_time(
         self, open_queue: Callable[..., Any], outage: OutageHook
     ) -> None:
-        """Send and receive raise BackendTimeoutError in time; messages survive."""
+        """Send, receive, ack and change_visibility time out in time; messages survive."""
         self._strict(open_queue, outage, "frozen")
 
     @requires("strict_outage", "outage_reset")
     def test_a_reset_backend_raises_unavailable_in_time(
         self, open_queue: Callable[..., Any], outage: OutageHook
     ) -> None:
-        """Send and receive raise BackendUnavailableError in time; messages survive."""
+        """Send, receive, ack and change_visibility raise in time; messages survive."""
         self._strict(open_queue, outage, "reset")
 
     @requires("strict_outage", "outage_trickled")
