@@ -39,6 +39,7 @@ from bench._common import QUICK_ENV, TABLE_HEADER, Result, format_row, servers
 
 MODULES = (
     "repository",
+    "repository_sync",
     "fake_repository",
     "cache",
     "pubsub",

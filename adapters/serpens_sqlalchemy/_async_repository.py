@@ -219,10 +219,12 @@ class AsyncSQLAlchemyRepository(RepositoryBase[T], Generic[T]):
         conflict_on: Sequence[str],
         update_fields: Sequence[str] | None = None,
     ) -> int:
-        """One executemany ``INSERT ... ON CONFLICT`` for all *rows*; return their count.
+        """One ``INSERT ... ON CONFLICT`` for all *rows* in a savepoint; return their count.
 
-        On asyncpg the rows go to the driver's own ``executemany`` when no column type
-        needs Python-side processing (the SQLAlchemy path otherwise).
+        On PostgreSQL (asyncpg, psycopg2) the rows are one array per column, a single
+        ``INSERT ... SELECT * FROM unnest(...)``, when no left-out column has a Python-side
+        default and no column type processes its values in Python; an executemany
+        otherwise (and on SQLite).
         """
         batch = builtins.list(rows)
         stmt, params = self._upsert_many_stmt(self._dialect(), batch, conflict_on, update_fields)
@@ -235,7 +237,12 @@ class AsyncSQLAlchemyRepository(RepositoryBase[T], Generic[T]):
         return len(params)
 
     async def bulk_insert(self, rows: Iterable[Mapping[str, object]]) -> int:
-        """Insert row dicts in one savepoint: COPY on asyncpg, executemany elsewhere."""
+        """Insert row dicts in one savepoint: COPY on PostgreSQL, executemany on SQLite.
+
+        COPY takes the values as they are, Python-side column defaults filled in; a value
+        COPY cannot carry as it is (a SQL-expression default, a type psycopg2 would
+        adapt itself) sends the batch through SQLAlchemy's executemany instead.
+        """
         params = self._rows(rows)
         if not params:
             return 0

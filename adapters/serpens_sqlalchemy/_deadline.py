@@ -77,7 +77,8 @@ def _bounded(
     @functools.wraps(call)
     def bounded(*args: Any, **kwargs: Any) -> Any:
         dbapi_connection = conn_arg(args)
-        key = id(dbapi_connection)
+        # commit and rollback get the pool's proxy; the override is keyed by the driver's
+        key = id(getattr(dbapi_connection, "dbapi_connection", None) or dbapi_connection)
         limit = _overrides.get(key, seconds) if _overrides else seconds
         if ends_transaction:
             _overrides.pop(key, None)

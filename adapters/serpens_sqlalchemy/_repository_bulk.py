@@ -1,19 +1,30 @@
-"""The fast paths of ``bulk_insert`` (binary COPY) and ``upsert_many`` on asyncpg.
+"""The fast paths of ``bulk_insert`` (COPY) and ``upsert_many`` (one ``unnest`` statement).
 
-Both hand plain tuples to the asyncpg connection under the session's transaction (and
-savepoint), skipping SQLAlchemy's per-row parameter processing. Each applies only where
-that processing would change nothing (no bind processors, no schema translation) and
-says so by returning ``False``, so the caller takes the ordinary SQLAlchemy path.
+On asyncpg both hand plain tuples to the driver under the session's transaction (and
+savepoint), skipping SQLAlchemy's per-row parameter processing: a binary COPY, and one
+``INSERT ... SELECT * FROM unnest($1::t[], ...)``. On psycopg2, ``bulk_insert`` is a text
+COPY (``copy_expert``) and ``upsert_many`` the same ``unnest`` statement, built by
+SQLAlchemy with one array parameter per column: psycopg2's executemany runs one
+statement per row (SQLAlchemy batches plain INSERTs, not ``ON CONFLICT`` ones), 17x the
+unnest statement for 10k rows, and a COPY is 3x faster than SQLAlchemy's batched INSERT.
+Each applies only where the ordinary path would store the same values, and says so by
+returning ``False`` otherwise, so the caller takes the ordinary SQLAlchemy path.
 """
 
 from __future__ import annotations
 
+import datetime as dt
+import io
 import operator
 import re
+import uuid
+from collections.abc import Callable
 from contextlib import AbstractContextManager
-from typing import Any
+from decimal import Decimal
+from typing import Any, Final
 
 import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from serpens_sqlalchemy._deadline import bound_driver_call
@@ -38,7 +49,10 @@ def _copy_plan(
             return None
         fill[col.name] = default
     names = given + list(fill)
-    processors = [table.columns[n].type.bind_processor(dialect) for n in names]
+    # the dialect's own type (a generic Numeric's processor makes floats of Decimals)
+    processors = [
+        table.columns[n].type.dialect_impl(dialect).bind_processor(dialect) for n in names
+    ]
     if not fill and not any(processors):
         # The common case (plain values, nothing to fill in): one C-level getter per row.
         getter = operator.itemgetter(*given)
@@ -77,21 +91,118 @@ async def acopy_records(
     if plan is None:
         return False
     names, records = plan
-    sync_conn: Any = conn.sync_connection
-    translate = sync_conn.get_execution_options().get("schema_translate_map") or {}
-    schema = translate.get(table.schema, table.schema)
     driver, deadline = await _driver(conn)
     with deadline:
         await driver.copy_records_to_table(
-            table.name, records=records, columns=names, schema_name=schema
+            table.name, records=records, columns=names, schema_name=_target(conn, table)
         )
     return True
 
 
+def _target(conn: sa.Connection | AsyncConnection, table: sa.Table) -> str | None:
+    """The schema *table* is in on this connection (its ``schema_translate_map`` applied)."""
+    sync_conn: Any = conn.sync_connection if isinstance(conn, AsyncConnection) else conn
+    translate = sync_conn.get_execution_options().get("schema_translate_map") or {}
+    schema: str | None = translate.get(table.schema, table.schema)
+    return schema
+
+
+# PostgreSQL's COPY text format: tab-separated, one line per row, \N for NULL, and a
+# backslash escape for the characters that would end a field or a line.
+_COPY_ESCAPES: Final = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
+_NEEDS_ESCAPE: Final = re.compile(r"[\\\t\n\r]")
+_NULL: Final = "\\N"
+# The text of each value type as PostgreSQL's input functions read it, the same value
+# psycopg2 would send as a literal; any other type (a subclass, an Enum, the
+# psycopg2.Binary a LargeBinary column's processor makes) sends the batch down the
+# ordinary path.
+_COPY_TEXT: Final[dict[type, Callable[[Any], str]]] = {
+    str: lambda v: v.translate(_COPY_ESCAPES),
+    int: int.__repr__,
+    bool: lambda v: "t" if v else "f",
+    float: float.__repr__,  # the shortest exact text; inf, -inf and nan are read as such
+    Decimal: str,
+    dt.datetime: dt.datetime.isoformat,
+    dt.date: dt.date.isoformat,
+    dt.time: dt.time.isoformat,
+    uuid.UUID: str,
+    type(None): lambda _v: _NULL,
+}
+
+
+def _copy_text(records: list[tuple[object, ...]]) -> str | None:
+    """*records* in COPY's text format; ``None`` when a value has a type it does not take.
+
+    Column by column: a column of plain ``str`` without a character to escape, or of
+    ``int``, is turned into text at C speed; others value by value.
+    """
+    texts: list[Any] = []
+    for values in zip(*records, strict=True):
+        kinds = set(map(type, values))
+        if kinds == {str}:
+            plain = _NEEDS_ESCAPE.search("".join(values)) is None
+            texts.append(values if plain else [v.translate(_COPY_ESCAPES) for v in values])
+        elif kinds == {int}:
+            texts.append(list(map(int.__repr__, values)))
+        elif kinds <= _COPY_TEXT.keys():
+            texts.append([_COPY_TEXT[type(v)](v) for v in values])
+        else:
+            return None
+    return "\n".join(map("\t".join, zip(*texts, strict=True))) + "\n"
+
+
 def copy_records(conn: sa.Connection, table: sa.Table, params: list[dict[str, object]]) -> bool:
-    """Sync twin: psycopg2 has no binary COPY of Python values, so executemany is used."""
-    del conn, table, params
-    return False
+    """COPY *params* into *table* on psycopg2 (text format); ``False`` when it does not apply.
+
+    On SQLite, which has no COPY, the driver's own executemany (:func:`execute_many`).
+    """
+    if conn.dialect.driver == "pysqlite":
+        return execute_many(conn, sa.insert(table), params)
+    if conn.dialect.driver != "psycopg2":
+        return False
+    plan = _copy_plan(conn.dialect, table, params)
+    if plan is None or not plan[0]:
+        return False
+    names, records = plan
+    text = _copy_text(records)
+    if text is None:
+        return False
+    quote = conn.dialect.identifier_preparer.quote
+    schema = _target(conn, table)
+    name = quote(table.name) if schema is None else f"{quote(schema)}.{quote(table.name)}"
+    # only quoted identifiers of the table reach the SQL text, never a value
+    sql = f"COPY {name} ({', '.join(map(quote, names))}) FROM STDIN"
+    dbapi: Any = conn.connection.dbapi_connection
+    try:
+        with bound_driver_call(conn.dialect, dbapi, dbapi), dbapi.cursor() as cursor:
+            cursor.copy_expert(sql, io.StringIO(text), size=_COPY_CHUNK)
+    except Exception as exc:
+        if dbapi.closed:  # as SQLAlchemy does for its own statements: never pooled again
+            conn.invalidate(exc)
+        raise
+    return True
+
+
+_COPY_CHUNK: Final = 1 << 16  # characters per write to the server (psycopg2's default: 8192)
+
+
+def _binds_as_given(dialect: sa.Dialect, compiled: Any, keys: list[str]) -> bool:
+    """Whether *compiled* sends the rows' values as they are, each row's *keys* bound.
+
+    Not when SQLAlchemy computes a value per row (Python-side column defaults), renders
+    one into the SQL, or a column type processes its values in Python.
+    """
+    if (
+        compiled.insert_prefetch  # Python-side column defaults, computed per row by SA
+        or compiled.update_prefetch
+        or compiled.literal_execute_params
+        or compiled.post_compile_params
+    ):
+        return False
+    for bind in compiled.binds.values():
+        if bind.type.dialect_impl(dialect).bind_processor(dialect) is not None:
+            return False
+    return set(keys) <= set(compiled.binds)
 
 
 def _compiled_plan(
@@ -105,18 +216,7 @@ def _compiled_plan(
     keys = list(params[0])
     compiled: Any = stmt.compile(dialect=dialect, column_keys=keys, for_executemany=True)
     order = compiled.positiontup
-    if (
-        order is None
-        or compiled.insert_prefetch  # Python-side column defaults, computed per row by SA
-        or compiled.update_prefetch
-        or compiled.literal_execute_params
-        or compiled.post_compile_params
-    ):
-        return None
-    for bind in compiled.binds.values():
-        if bind.type.dialect_impl(dialect).bind_processor(dialect) is not None:
-            return None
-    if not set(keys) <= set(order):
+    if order is None or not _binds_as_given(dialect, compiled, keys):
         return None
     fixed = compiled.construct_params(params=params[0])  # statement-level values too
     constants = {name: fixed[name] for name in order if name not in keys}
@@ -215,7 +315,75 @@ def _unnest_plan(
     return rewritten, args
 
 
+def _element_type(column_type: sa.types.TypeEngine[Any]) -> sa.types.TypeEngine[Any]:
+    """The array parameter's element type: the column's, without a length or precision.
+
+    A cast to ``VARCHAR(40)[]`` checks every element's length (a third of a 10k-row
+    upsert's time); the column applies its own length and scale as the rows go in, as
+    it does for a plain INSERT.
+    """
+    if isinstance(column_type, sa.String):
+        return sa.String()
+    if isinstance(column_type, sa.Numeric) and not isinstance(column_type, sa.Float):
+        return sa.Numeric()
+    return column_type
+
+
+def _unnest_statement(
+    dialect: sa.Dialect, stmt: Any, params: list[dict[str, object]]
+) -> tuple[Any, dict[str, Any]] | None:
+    """*stmt* as ``INSERT ... SELECT * FROM unnest(...)``, one array parameter per column.
+
+    SQLAlchemy renders each parameter with its array cast (``%(p)s::VARCHAR(40)[]``), so
+    PostgreSQL reads every column as its own type, and binds it with the column type's
+    own processing of each item. The ``ON CONFLICT`` clause stays as it was. ``None``
+    when a column left out has a Python-side default (SQLAlchemy computes those per row)
+    or the statement binds more than the rows' values and its own constants.
+    """
+    if len(params) < 2:  # noqa: PLR2004 - one row: a plain INSERT is as fast
+        return None
+    keys = list(params[0])
+    compiled: Any = stmt.compile(dialect=dialect, column_keys=keys, for_executemany=True)
+    if not _binds_as_given(dialect, compiled, keys):
+        return None
+    columns = {column.name: column for column in stmt.table.columns}
+    arrays = [
+        sa.bindparam(f"serpens_unnest_{i}", type_=ARRAY(_element_type(columns[key].type)))
+        for i, key in enumerate(keys)
+    ]
+    rows: Any = sa.select(sa.literal_column("*")).select_from(sa.func.unnest(*arrays))
+    unnest = stmt.from_select(keys, rows, include_defaults=False)
+    values = {
+        f"serpens_unnest_{i}": list(map(operator.itemgetter(key), params))
+        for i, key in enumerate(keys)
+    }
+    return unnest, values
+
+
 def execute_many(conn: sa.Connection, stmt: Any, params: list[dict[str, object]]) -> bool:
-    """Sync twin: psycopg2's executemany is SQLAlchemy's own path, so nothing to skip."""
-    del conn, stmt, params
-    return False
+    """Run *stmt* for every row of *params* on the driver's fastest path.
+
+    On psycopg2 one ``unnest`` statement; on SQLite ``sqlite3``'s executemany of plain
+    tuples: SQLAlchemy's executemany on SQLite turns each row dict into parameters in Python,
+    half the time of a 10k-row load; the driver binds tuples in C. The statement still
+    goes through the connection (``exec_driver_sql``): its events, error wrapping and
+    transaction are SQLAlchemy's. ``False`` (nothing run) on other drivers, under a
+    ``schema_translate_map`` on SQLite, for one row on psycopg2, or when a left-out column
+    has a Python-side default or a column type processes its values in Python.
+    """
+    driver = conn.dialect.driver
+    if driver == "pysqlite":
+        if conn.get_execution_options().get("schema_translate_map"):
+            return False
+        records = _executemany_plan(conn.dialect, stmt, params)
+        if records is None:
+            return False
+        conn.exec_driver_sql(records[0], records[1])
+        return True
+    if driver != "psycopg2":
+        return False
+    plan = _unnest_statement(conn.dialect, stmt, params)
+    if plan is None:
+        return False
+    conn.execute(*plan)
+    return True

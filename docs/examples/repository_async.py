@@ -25,7 +25,7 @@ async def main() -> None:
         await conn.run_sync(Base.metadata.create_all)
     async with AsyncSession(engine, autoflush=False, expire_on_commit=False) as sess:
         events = AsyncSQLAlchemyRepository(sess, Event)
-        # bulk_insert: plain dicts, one statement (COPY on asyncpg); no objects built
+        # bulk_insert: plain dicts, one statement (COPY on PostgreSQL); no objects built
         assert await events.bulk_insert([{"key": f"e{i}"} for i in range(1000)]) == 1000
         changed = await events.upsert_many(
             [{"key": "e1", "hits": 5}, {"key": "new", "hits": 1}],

@@ -6,6 +6,8 @@ one, on a real PostgreSQL server.
 """
 
 from collections.abc import AsyncIterator
+from datetime import timedelta
+from decimal import Decimal
 
 import pytest
 import sqlalchemy as sa
@@ -32,6 +34,13 @@ class Stock(_Base):
     qty: Mapped[int | None]
     version: Mapped[int] = mapped_column(nullable=False)
     __mapper_args__ = {"version_id_col": version}  # noqa: RUF012 - SQLAlchemy's API
+
+
+class Exact(_Base):
+    __tablename__ = "fastpath_exact"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    amount: Mapped[Decimal] = mapped_column(sa.Numeric(38, 10))
+    span: Mapped[timedelta]
 
 
 class Defaulted(_Base):
@@ -104,6 +113,25 @@ class TestUpsertManyOnAsyncpg:
                     [{"sku": "bad", "name": None, "qty": 1}], conflict_on=["sku"]
                 )
             assert await repo.count() == 1  # the savepoint kept the earlier write
+
+
+class TestCopyOnAsyncpg:
+    async def test_values_reach_copy_as_the_driver_takes_them(self, engine: AsyncEngine) -> None:
+        """The dialect's own types bind: a generic Numeric would make a float of a Decimal."""
+        rows: list[dict[str, object]] = [
+            {
+                "id": 1,
+                "amount": Decimal("1234567890123456789012345678.0123456789"),
+                "span": timedelta(days=2, microseconds=1),
+            },
+            {"id": 2, "amount": Decimal("-0.0000000001"), "span": timedelta(0)},
+        ]
+        async with AsyncSession(engine) as sess:
+            assert await AsyncRepository(sess, Exact).bulk_insert(rows) == 2
+            await sess.commit()
+        async with engine.connect() as conn:
+            got = (await conn.execute(sa.select(Exact.__table__).order_by(Exact.id))).all()
+        assert [tuple(row) for row in got] == [tuple(row.values()) for row in rows]
 
 
 class TestDriverWritesStayInTheTransaction:

@@ -15,7 +15,7 @@ import time
 from collections.abc import Callable, Iterator
 
 import pytest
-from sqlalchemy import Integer, String, create_engine, text
+from sqlalchemy import Engine, Integer, String, create_engine, event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.pool import NullPool
@@ -146,16 +146,69 @@ async def test_asyncpg_calls_end_within_the_deadline(
         assert await AsyncSQLAlchemyRepository(session, Gadget).get(1) is not None
 
 
-def test_a_session_allowed_a_longer_statement_timeout_keeps_it(proxied_url: str) -> None:
-    """``db_session(statement_timeout_ms=...)`` moves the client deadline with it."""
+def test_a_session_allowed_a_longer_statement_timeout_keeps_it(
+    proxy: FaultProxy, proxied_url: str
+) -> None:
+    """``db_session(statement_timeout_ms=...)`` moves the client deadline, for its transaction."""
     database.bind(proxied_url)
     with database.db_session(statement_timeout_ms=4000) as session:
         started = time.monotonic()
         session.execute(text("SELECT pg_sleep(2.5)"))  # past the engine's 2 s client deadline
         assert time.monotonic() - started >= 2.5
+    # the next session on the same pooled connection has the engine's deadline again
+    with database.SessionLocal() as session:
+        repo = SQLAlchemyRepository(session, Gadget)
+        assert repo.count() == 2  # a transaction open on the pooled connection
+        proxy.freeze()
+        started = time.monotonic()
+        with pytest.raises(BackendTimeoutError):
+            repo.count()
+        elapsed = time.monotonic() - started
+    proxy.heal()
+    assert elapsed < STATEMENT_TIMEOUT_S + CLIENT_GRACE_S + MARGIN_S / 2
 
 
-@pytest.mark.parametrize("write", ["bulk_insert (COPY)", "upsert_many (unnest)"])
+def _freeze_after_savepoint(engine: Engine, proxy: FaultProxy) -> None:
+    """Freeze *proxy* once the write's SAVEPOINT is answered: its next round trip is the write."""
+
+    def freeze(_conn: object, _cursor: object, statement: str, *_args: object) -> None:
+        if statement.startswith("SAVEPOINT"):
+            proxy.freeze()
+
+    event.listen(engine, "after_cursor_execute", freeze)
+
+
+WRITES = ["bulk_insert (COPY)", "upsert_many (unnest)"]
+
+
+@pytest.mark.parametrize("write", WRITES)
+def test_psycopg2_fast_paths_end_within_the_deadline(
+    write: str, proxy: FaultProxy, proxied_url: str
+) -> None:
+    """psycopg2's COPY (``copy_expert``, on the driver) and unnest upsert are bounded too."""
+    database.bind(proxied_url)
+    with database.SessionLocal() as held:
+        repo = SQLAlchemyRepository(held, Gadget)
+        assert repo.get(1) is not None  # a transaction open: the write takes a savepoint
+        _freeze_after_savepoint(held.get_bind(), proxy)
+        rows = [{"id": i, "name": f"g{i}"} for i in range(10, 20)]
+
+        def call() -> int:
+            if write.startswith("bulk_insert"):
+                return repo.bulk_insert(rows)
+            return repo.upsert_many(rows, conflict_on=["id"], update_fields=["name"])
+
+        started = time.monotonic()
+        with pytest.raises(BackendTimeoutError):
+            call()
+        elapsed = time.monotonic() - started
+        _report("psycopg2", "freeze", write, elapsed, BackendTimeoutError())
+        assert proxy.fault == "freeze"  # frozen by the savepoint: the write itself timed out
+        assert elapsed < STATEMENT_TIMEOUT_S + CLIENT_GRACE_S + MARGIN_S
+    proxy.heal()
+
+
+@pytest.mark.parametrize("write", WRITES)
 async def test_asyncpg_driver_fast_paths_end_within_the_deadline(
     write: str, proxy: FaultProxy, proxied_url: str
 ) -> None:
@@ -163,7 +216,8 @@ async def test_asyncpg_driver_fast_paths_end_within_the_deadline(
     database.async_bind(proxied_url)
     async with database.AsyncSessionLocal() as held:
         repo = AsyncSQLAlchemyRepository(held, Gadget)
-        assert await repo.get(1) is not None  # a transaction open
+        assert await repo.get(1) is not None  # a transaction open: the write takes a savepoint
+        _freeze_after_savepoint(held.bind.sync_engine, proxy)
         rows = [{"id": i, "name": f"g{i}"} for i in range(10, 20)]
 
         async def call() -> int:
@@ -171,11 +225,11 @@ async def test_asyncpg_driver_fast_paths_end_within_the_deadline(
                 return await repo.bulk_insert(rows)
             return await repo.upsert_many(rows, conflict_on=["id"], update_fields=["name"])
 
-        proxy.freeze()
         started = time.monotonic()
         with pytest.raises(BackendTimeoutError):
             await call()
         elapsed = time.monotonic() - started
         _report("asyncpg", "freeze", write, elapsed, BackendTimeoutError())
+        assert proxy.fault == "freeze"
         assert elapsed < STATEMENT_TIMEOUT_S + CLIENT_GRACE_S + MARGIN_S
     proxy.heal()
