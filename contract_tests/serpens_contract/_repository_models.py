@@ -122,8 +122,9 @@ class Kind(ContractBase):
     Boolean, Date, Float, an ``Enum`` over a Python enum and one over plain strings (both
     stored as ``VARCHAR``), ``Uuid`` as :class:`uuid.UUID` and as ``str``, a decorated
     ``String(8)``, the shortest bounded string (``String(1)``), a ``UTCDateTime`` and a
-    ``JSON`` list: the contract pins which filter values each takes, the limits of the
-    bounded strings, and that a mutable value is never shared between units of work.
+    ``JSON`` list, and a ``Numeric(38, 10)``: the contract pins which filter values each
+    takes, the limits of the bounded strings and numbers, and that a mutable value is never
+    shared between units of work.
     """
 
     __tablename__ = "contract_kinds"
@@ -142,6 +143,7 @@ class Kind(ContractBase):
     letter: Mapped[str | None] = mapped_column(sa.String(1))
     at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     tags: Mapped[list[str] | None] = mapped_column(sa.JSON)
+    amount: Mapped[Decimal | None] = mapped_column(sa.Numeric(38, 10))
 
 
 class Stamp(ContractBase):

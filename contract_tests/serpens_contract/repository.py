@@ -93,10 +93,15 @@ class RepositoryCapabilities:
             the SQL adapters ``max(DB_CLIENT_TIMEOUT_MS, DB_PING_TIMEOUT_MS +
             DB_CONNECT_TIMEOUT)``); every call must end within it plus
             :data:`OUTAGE_MARGIN_S`.
+        exact_decimal: ``Numeric`` columns keep a ``Decimal`` exactly, rounded to the
+            column's scale half away from zero, as PostgreSQL does (38 significant digits
+            in ``Numeric(38, 10)``, ``1.005`` read back as ``1.01`` in ``Numeric(6, 2)``).
+            Off for SQLite, which stores a float; off by default.
     """
 
     outages: frozenset[str] = field(default_factory=frozenset)
     outage_deadline_s: float = 0.0
+    exact_decimal: bool = False
 
 
 def _has_outage(fault: str) -> Callable[[Any], bool]:
@@ -114,6 +119,14 @@ for _fault, _meaning in (
         _has_outage(_fault),
         f"the cell can inject the {_fault!r} outage: {_meaning}",
     )
+
+
+register_capability(
+    "repository",
+    "exact_decimal",
+    lambda capabilities: capabilities.exact_decimal,
+    "Numeric columns keep a Decimal exactly, rounded to their scale as PostgreSQL rounds",
+)
 
 
 def _skus(rows: Any) -> list[str]:
@@ -649,6 +662,78 @@ class RepositoryContract(ContractSuite):
         assert kinds.count() == 0
         assert kinds.add(Kind(letter="a")).letter == "a"
         assert kinds.count(letter="a") == 1
+
+    def test_a_number_past_a_numeric_columns_precision_is_a_validation_error(
+        self, db: RepositoryDatabase
+    ) -> None:
+        """``Numeric(6, 2)`` holds numbers that round to less than 10^4, and no infinity.
+
+        PostgreSQL rounds to the scale, then refuses a fifth digit before the point
+        (``9999.995`` rounds to ``10000.00``) or an infinite value (SQLSTATE 22003);
+        SQLite and the fake must refuse them as well, before any I/O. A number that fits
+        reads back as a ``Decimal`` at the column's scale, an int included.
+        """
+        stamps: Any = db.repository(Stamp)
+        for over in (Decimal("9999.995"), Decimal(-10000), 10**4, Decimal("Infinity")):
+            with pytest.raises(ValidationError) as info:
+                stamps.add(Stamp(ratio=over))
+            assert [e.path for e in info.value.errors] == ["ratio"]
+        with pytest.raises(ValidationError) as info:
+            stamps.bulk_insert([{"ratio": 9999}, {"ratio": 10000}])
+        assert [e.path for e in info.value.errors] == ["rows[1].ratio"]
+        with pytest.raises(ValidationError) as info:
+            stamps.bulk_insert([{"ratio": Decimal("1.5")}, {"ratio": float("-inf")}])
+        assert [e.path for e in info.value.errors] == ["rows[1].ratio"]
+        assert stamps.count() == 0  # nothing stored, and the unit of work is usable
+        obj = stamps.add(Stamp(ratio=-9999))
+        with pytest.raises(ValidationError):
+            stamps.upsert(
+                {"id": obj.id, "ratio": 10**5}, conflict_on=["id"], update_fields=["ratio"]
+            )
+        _flush_refuses_then_stores(stamps, obj, "ratio", Decimal("-9999.995"), 9999)
+        stamps.bulk_insert([{"ratio": 3}])
+        db.commit(stamps)
+        fresh: Any = db.repository(Stamp)
+        got = [row.ratio for row in fresh.list(order_by="id")]
+        assert got == [Decimal("9999.00"), Decimal("3.00")]
+        assert [type(value) for value in got] == [Decimal, Decimal]
+        assert [str(value) for value in got] == ["9999.00", "3.00"]
+
+    @requires("exact_decimal")
+    def test_a_decimal_is_kept_exactly_at_the_columns_scale(self, db: RepositoryDatabase) -> None:
+        """38 significant digits survive every write; a longer scale rounds half away from 0.
+
+        ``Numeric(38, 10)`` keeps ``1234567890123456789012345678.0123456789`` through
+        ``add``, ``bulk_insert`` and ``upsert_many`` (a driver path that made a float of
+        it keeps 17 digits), an eleventh decimal rounded away; ``Numeric(6, 2)`` stores
+        ``1.005`` as ``1.01`` and ``-1.005`` as ``-1.01``, as PostgreSQL rounds.
+        """
+        big = Decimal("1234567890123456789012345678.0123456789")
+        kinds: Any = db.repository(Kind)
+        kinds.add(Kind(id=1, amount=big))
+        kinds.bulk_insert([{"id": 2, "amount": -big}, {"id": 3, "amount": Decimal("1E-10")}])
+        kinds.upsert_many(
+            [
+                {"id": 4, "amount": Decimal("123456789012345678901234567.80123456789")},
+                {"id": 5, "amount": Decimal("0.00000000005")},
+            ],
+            conflict_on=["id"],
+        )
+        stamps: Any = db.repository(Stamp)
+        stamps.bulk_insert([{"ratio": Decimal("1.005")}, {"ratio": Decimal("-1.005")}])
+        stamps.add(Stamp(ratio=Decimal("2.675")))
+        db.commit(kinds)
+        db.commit(stamps)
+        amounts = [k.amount for k in db.repository(Kind).list(order_by="id")]
+        assert amounts == [
+            big,
+            -big,
+            Decimal("1E-10"),
+            Decimal("123456789012345678901234567.8012345679"),
+            Decimal("1E-10"),
+        ]
+        ratios = [s.ratio for s in db.repository(Stamp).list(order_by="id")]
+        assert [str(r) for r in ratios] == ["1.01", "-1.01", "2.68"]
 
     def test_server_defaults_fill_the_columns_an_insert_leaves_out(
         self, db: RepositoryDatabase

@@ -17,7 +17,7 @@ import operator
 import uuid
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Context, Decimal
 from typing import Any
 
 from serpens.errors import FieldError, NotFoundError, ValidationError
@@ -48,6 +48,45 @@ class ColumnInfo:
     choices: Mapping[object, object] | None = None
     """An ``Enum`` column's values, each mapped to the one it stands for (a member's name
     to the member); ``None`` for other columns."""
+    digits: tuple[int, int] | None = None
+    """A ``Numeric(p, s)`` column's precision and scale; ``None`` when unconstrained."""
+    decimal: bool = False
+    """Whether the column reads numbers back as ``Decimal`` (``Numeric``, not ``Float``)."""
+
+    def check_digits(self, value: object, path: str) -> None:
+        """Raise ``ValidationError`` when *value* does not fit the column's ``Numeric(p, s)``.
+
+        PostgreSQL rounds a number to the scale (half away from zero) and refuses it when
+        it then has more than ``p - s`` digits before the point, or is infinite (SQLSTATE
+        22003); SQLite and a dictionary would store it. A NaN fits. A float is read as its
+        shortest text, as psycopg2 sends it.
+        """
+        if self.digits is None or type(value) not in _NUMBERS:
+            return
+        precision, scale = self.digits
+        number = Decimal(repr(value)) if type(value) is float else Decimal(value)  # type: ignore[arg-type]
+        if number.is_nan():
+            return
+        room = precision - scale
+        if number.is_infinite():
+            detail = f"NUMERIC({precision}, {scale}) cannot hold an infinite value"
+        elif number and (
+            number.adjusted() >= room or abs(round_to_scale(number, precision, scale)) >= 10**room
+        ):
+            detail = (
+                f"NUMERIC({precision}, {scale}) must round to an absolute value "
+                f"less than 10^{room}, got {value!r}"
+            )
+        else:
+            return
+        raise _bad(f"numeric field overflow for {self.key}", path, detail)
+
+    def stored_number(self, value: Decimal | int) -> Decimal:
+        """*value* as the column stores it: a ``Decimal`` rounded to its scale, if it has one."""
+        number = Decimal(value)
+        if self.digits is not None and number.is_finite():
+            number = round_to_scale(number, *self.digits)
+        return abs(number) if not number and number.is_finite() else number  # no -0
 
     def check_length(self, value: object, path: str) -> None:
         """Raise ``ValidationError`` when *value* is a string longer than the column allows.
@@ -104,6 +143,19 @@ class RawOrder:
     """An arbitrary SQL ordering expression only a SQL backend can evaluate."""
 
     expression: Any
+
+
+_NUMBERS = frozenset((int, float, Decimal))
+
+
+def round_to_scale(number: Decimal, precision: int, scale: int) -> Decimal:
+    """*number* rounded to *scale* decimal places, half away from zero, as PostgreSQL does.
+
+    Only for a number that fits ``Numeric(precision, scale)`` give or take the rounding:
+    the context holds two digits more than the column, the most a rounded fit needs.
+    """
+    context = Context(prec=max(precision, 1) + 2, rounding=ROUND_HALF_UP)
+    return number.quantize(Decimal(1).scaleb(-scale), context=context)
 
 
 def _bad(message: str, path: str, detail: str) -> ValidationError:
@@ -172,6 +224,27 @@ def _length(column_type: Any) -> int | None:
     return None
 
 
+def _digits(column_type: Any) -> tuple[int, int] | None:
+    """A ``Numeric(p, s)`` column type's precision and scale (scale 0 if unset), or ``None``."""
+    import sqlalchemy as sa  # noqa: PLC0415
+
+    impl = column_type.impl_instance if isinstance(column_type, sa.TypeDecorator) else column_type
+    if not isinstance(impl, sa.Numeric) or isinstance(impl, sa.Float):
+        return None
+    precision, scale = impl.precision, impl.scale
+    if not isinstance(precision, int) or precision <= 0:
+        return None
+    return precision, scale if isinstance(scale, int) else 0
+
+
+def _decimal(column_type: Any) -> bool:
+    """Whether *column_type* reads numbers back as ``Decimal`` (a ``Numeric``, ``asdecimal``)."""
+    import sqlalchemy as sa  # noqa: PLC0415
+
+    impl = column_type.impl_instance if isinstance(column_type, sa.TypeDecorator) else column_type
+    return isinstance(impl, sa.Numeric) and not isinstance(impl, sa.Float) and bool(impl.asdecimal)
+
+
 def _plain_types(column: ColumnInfo) -> frozenset[type]:
     """The exact types of the values *column* accepts with no further check, ``None``'s too.
 
@@ -191,6 +264,8 @@ def _written_as_is(column: ColumnInfo) -> tuple[frozenset[type], int | None]:
     exact ``str`` no longer than the limit needs no check either (``None``: no such limit).
     """
     plain = _plain_types(column)
+    if column.digits is not None:
+        plain -= _NUMBERS  # every number is checked against the precision
     if str not in plain or not column.length:
         return plain, None
     return plain - {str}, column.length
@@ -243,6 +318,8 @@ class ModelInfo:
                 accepts=_accepted_types(col.type),
                 length=_length(col.type),
                 choices=_choices(col.type),
+                digits=_digits(col.type),
+                decimal=_decimal(col.type),
             )
             self._key_of[col] = prop.key
         self.pk: tuple[str, ...] = tuple(self._key_of[c] for c in mapper.primary_key)
@@ -262,11 +339,13 @@ class ModelInfo:
         )
         self.unique_sets: tuple[tuple[str, ...], ...] = tuple(dict.fromkeys(uniques))
         self.bounded: tuple[ColumnInfo, ...] = tuple(
-            c for c in self.columns.values() if c.length is not None
+            c for c in self.columns.values() if c.length is not None or c.digits is not None
         )
-        """The columns whose stored strings have a length limit."""
+        """The columns whose stored values have a limit: a string length, a number's digits."""
         self._written: tuple[tuple[ColumnInfo, frozenset[type], int | None], ...] = tuple(
-            (c, *_written_as_is(c)) for c in self.columns.values() if c.accepts or c.length
+            (c, *_written_as_is(c))
+            for c in self.columns.values()
+            if c.accepts or c.length or c.digits
         )
         """The columns :meth:`check_row` checks, each with the value types it stores unchecked
         and the length an exact ``str`` may have unchecked."""
@@ -319,6 +398,7 @@ class ModelInfo:
             path = prefix + column.key
             column.check_value(value, path)
             column.check_length(value, path)
+            column.check_digits(value, path)
 
     def filters(self, filters: Mapping[str, object]) -> dict[str, object]:
         """Validate equality filters (``None`` means IS NULL) and return them as a dict.
@@ -526,7 +606,10 @@ class ModelInfo:
     def _check_batch_lengths(
         self, values: Mapping[str, list[object]], kinds: Mapping[str, set[type]]
     ) -> None:
-        """Each string of a bounded column fits it, or ``ValidationError`` (``rows[i].k``)."""
+        """Each value of a bounded column fits it, or ``ValidationError`` (``rows[i].k``).
+
+        A string its length, a number its ``Numeric(p, s)``.
+        """
         for column in self.bounded:
             key = column.key
             if key not in values:
@@ -534,14 +617,11 @@ class ModelInfo:
             found = kinds.get(key)
             if found is None:
                 found = set(map(type, values[key]))
-            if column.length is not None and found <= _STR_OR_NONE:
-                strings: Iterable[Any] = values[key]
-                if type(None) in found:
-                    strings = filter(None, strings)
-                if max(map(len, strings), default=0) <= column.length:
-                    continue
+            if _all_fit(column, values[key], found):
+                continue
             for i, value in enumerate(values[key]):
                 column.check_length(value, f"rows[{i}].{key}")
+                column.check_digits(value, f"rows[{i}].{key}")
 
     def check_batch_types(self, values: Mapping[str, list[object]]) -> dict[str, set[type]]:
         """Each value of each field has its column's type, or ``ValidationError`` (``rows[i].k``).
@@ -660,6 +740,23 @@ class ModelInfo:
 
 
 _STR_OR_NONE = frozenset((str, type(None)))
+_INT_OR_NONE = frozenset((int, type(None)))
+
+
+def _all_fit(column: ColumnInfo, values: list[object], found: set[type]) -> bool:
+    """Whether *values* (of the types *found*) all fit *column*, decided at C speed.
+
+    ``True`` for the common cases: strings (or ``None``) within the length, ints (or
+    ``None``) within a ``Numeric(p, s)``. ``False`` means "look one by one".
+    """
+    kept: Iterable[Any] = filter(None, values) if type(None) in found else values
+    if column.length is not None and found <= _STR_OR_NONE:
+        return max(map(len, kept), default=0) <= column.length
+    if column.digits is not None and found <= _INT_OR_NONE:
+        precision, scale = column.digits  # a 0 left out by the filter fits anyway
+        return bool(max(map(abs, kept), default=0) < 10 ** (precision - scale))
+    return False
+
 
 MAX_CURSOR_LENGTH = 65536
 """Longest cursor ``seek`` decodes (a bound on the work a tampered one can cause)."""

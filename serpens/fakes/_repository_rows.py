@@ -234,6 +234,7 @@ class RowRules:
         self.autoincrement = next((k for k, c in info.columns.items() if c.autoincrement), None)
         self._aware = frozenset(k for k, c in info.columns.items() if c.aware_datetime)
         self._choices = tuple((k, c.choices) for k, c in info.columns.items() if c.choices)
+        self._decimals = tuple(c for c in info.columns.values() if c.decimal)
         self._not_null = tuple(k for k, c in info.columns.items() if not c.nullable)
         self.mutable_values = False
         """Whether a mutable value (a list, a dict) was ever stored: until then, loading
@@ -265,10 +266,7 @@ class RowRules:
             elif not isinstance(value, _IMMUTABLE):
                 self.mutable_values = True
                 row[key] = copy_value(value)
-        for key, choices in self._choices:  # stored as what they stand for, as SQL reads them
-            value = row.get(key)
-            if value is not None:
-                row[key] = choices[value]
+        self._as_read_back(row)
         missing = [k for k in self._not_null if row.get(k) is None]
         if missing:
             raise ValidationError(
@@ -276,6 +274,17 @@ class RowRules:
                 [FieldError(k, "must not be null") for k in missing],
             )
         return row
+
+    def _as_read_back(self, row: Row) -> None:
+        """Store *row*'s values as a SQL database reads them back: enums, NUMERIC."""
+        for key, choices in self._choices:  # stored as what they stand for
+            value = row.get(key)
+            if value is not None:
+                row[key] = choices[value]
+        for column in self._decimals:  # a Decimal, at the column's scale
+            value = row.get(column.key)
+            if type(value) is int or type(value) is Decimal:
+                row[column.key] = column.stored_number(value)
 
     def _check_unique(self, work: RowStore, row: Row, own: tuple[object, ...] | None) -> None:
         for unique in self.info.unique_sets[1:]:

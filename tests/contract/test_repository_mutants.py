@@ -147,6 +147,31 @@ class {name}(InMemoryRepository):
 """,
         ["test_bulk_add_is_all_or_nothing_and_keeps_input_order"],
     ),
+    "numbers_stored_as_given": (  # what the fake did before it read NUMERIC as PostgreSQL
+        """
+class {name}(InMemoryRepository):
+    def __init__(self, model=None, *, database=None):
+        super().__init__(model, database=database)
+        self._rules._decimals = ()
+""",
+        # and the exact_decimal case, which these default-capability cells skip
+        ["test_a_number_past_a_numeric_columns_precision_is_a_validation_error"],
+    ),
+    "numeric_precision_unchecked": (  # SQLite's behaviour: any number fits any NUMERIC
+        """
+class {name}(InMemoryRepository):
+    def __init__(self, model=None, *, database=None):
+        super().__init__(model, database=database)
+        info = type(self._info)(self.model)
+        numbers = frozenset((int, float, __import__("decimal").Decimal))
+        info._written = tuple(
+            (c, as_is | numbers if c.digits else as_is, bound) for c, as_is, bound in info._written
+        )
+        info.bounded = tuple(c for c in info.bounded if c.digits is None)
+        self._info = self._rules.info = info
+""",
+        ["test_a_number_past_a_numeric_columns_precision_is_a_validation_error"],
+    ),
 }
 
 
