@@ -18,8 +18,8 @@ import io
 import operator
 import re
 import uuid
-from collections.abc import Callable
-from contextlib import AbstractContextManager
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from decimal import Decimal
 from typing import Any, Final
 
@@ -67,18 +67,28 @@ def _copy_plan(
     return names, records
 
 
-async def _driver(conn: AsyncConnection) -> tuple[Any, AbstractContextManager[None]]:
-    """The asyncpg connection, inside the session's transaction, and its call's deadline.
+@asynccontextmanager
+async def _on_driver(conn: AsyncConnection) -> AsyncIterator[Any]:
+    """The asyncpg connection, inside the session's transaction, for one bounded call.
 
     SQLAlchemy's asyncpg adapter sends BEGIN lazily, with its first statement; a write
     sent straight to the driver before that would commit on its own and survive a
-    rollback. The deadline bounds the driver call as the engine bounds its statements.
+    rollback. The deadline bounds the driver call as the engine bounds its statements;
+    a call that leaves the connection closed (its deadline passed, the server went away)
+    invalidates it, as SQLAlchemy does after its own statements, so the savepoint's
+    rollback does not try the dead connection and hide the call's own error.
     """
     raw = await conn.get_raw_connection()
     if not getattr(raw.dbapi_connection, "_started", False):
         await conn.exec_driver_sql("SELECT 1")
-    driver = raw.driver_connection
-    return driver, bound_driver_call(conn.dialect, raw.dbapi_connection, driver)
+    driver: Any = raw.driver_connection
+    try:
+        with bound_driver_call(conn.dialect, raw.dbapi_connection, driver):
+            yield driver
+    except Exception as exc:
+        if driver.is_closed():
+            await conn.invalidate(exc)
+        raise
 
 
 async def acopy_records(
@@ -91,8 +101,7 @@ async def acopy_records(
     if plan is None:
         return False
     names, records = plan
-    driver, deadline = await _driver(conn)
-    with deadline:
+    async with _on_driver(conn) as driver:
         await driver.copy_records_to_table(
             table.name, records=records, columns=names, schema_name=_target(conn, table)
         )
@@ -177,7 +186,7 @@ def copy_records(conn: sa.Connection, table: sa.Table, params: list[dict[str, ob
         with bound_driver_call(conn.dialect, dbapi, dbapi), dbapi.cursor() as cursor:
             cursor.copy_expert(sql, io.StringIO(text), size=_COPY_CHUNK)
     except Exception as exc:
-        if dbapi.closed:  # as SQLAlchemy does for its own statements: never pooled again
+        if dbapi.closed:  # as in _on_driver: never pooled again, the savepoint not tried
             conn.invalidate(exc)
         raise
     return True
@@ -262,9 +271,8 @@ async def aexecute_many(conn: AsyncConnection, stmt: Any, params: list[dict[str,
     if plan is None:
         return False
     sql, order, keys, constants = plan
-    driver, deadline = await _driver(conn)
     unnest = _unnest_plan(sql, order, keys, constants, params)
-    with deadline:
+    async with _on_driver(conn) as driver:
         if unnest is None:
             await driver.executemany(sql, _records(order, keys, constants, params))
         else:  # one statement, one round trip, whatever the number of rows

@@ -169,6 +169,7 @@ TAMPERED_CURSORS: dict[str, object] = {
     "a string for an integer column": _cursor({"o": ["id"], "v": ["abc"]}),
     "a boolean for an integer column": _cursor({"o": ["id"], "v": [True]}),
     "a float for an integer column": _cursor({"o": ["id"], "v": [1.5]}),
+    "an int past the INTEGER column": _cursor({"o": ["id"], "v": [2**31]}),
     "a decimal for an integer column": _cursor({"o": ["id"], "v": [{"dec": "1"}]}),
     "a bad decimal": _cursor({"o": ["id"], "v": [{"dec": "abc"}]}),
     "a bad datetime": _cursor({"o": ["id"], "v": [{"dt": "yesterday"}]}),
@@ -662,6 +663,79 @@ class RepositoryContract(ContractSuite):
         assert kinds.count() == 0
         assert kinds.add(Kind(letter="a")).letter == "a"
         assert kinds.count(letter="a") == 1
+
+    def test_a_nul_character_in_text_is_a_validation_error(self, db: RepositoryDatabase) -> None:
+        """PostgreSQL's text holds no NUL character (U+0000), written or filtered.
+
+        asyncpg's server answers 22021 and aborts the transaction; psycopg2 raised a bare
+        ``ValueError``; SQLite and the fake stored it. Every backend refuses it before any
+        I/O, and the unit of work stays usable.
+        """
+        products: Any = db.repository(Product)
+        writes: list[tuple[Callable[[], object], str]] = [
+            (lambda: products.add(Product(sku="a", name="x\x00y")), "name"),
+            (lambda: products.bulk_insert([{"sku": "a"}, {"sku": "b\x00"}]), "rows[1].sku"),
+            (lambda: db.repository(Kind).add(Kind(code="\x00")), "code"),  # a decorated String
+        ]
+        for call, path in writes:
+            with pytest.raises(ValidationError) as info:
+                call()
+            assert [e.path for e in info.value.errors] == [path]
+        reads: list[Callable[[], object]] = [
+            lambda: products.count(name="\x00"),
+            lambda: products.get_by(sku="a\x00"),
+        ]
+        for read in reads:
+            with pytest.raises(ValidationError):
+                read()
+        assert products.count() == 0
+        obj = products.add(Product(sku="a", name="ok"))
+        _flush_refuses_then_stores(products, obj, "name", "o\x00k", "fine")
+
+    def test_an_integer_past_its_columns_range_is_a_validation_error(
+        self, db: RepositoryDatabase
+    ) -> None:
+        """``Integer`` holds PostgreSQL's ``INTEGER``: -2^31 to 2^31 - 1, both included.
+
+        PostgreSQL refuses one more (SQLSTATE 22003); SQLite holds 64 bits and the fake
+        any int, so both must refuse it as well, before any I/O, on every write. As a
+        filter or key, asyncpg refuses it and psycopg2, SQLite and a dictionary match
+        nothing: every backend refuses it.
+        """
+        products: Any = db.repository(Product)
+        for over in (2**31, -(2**31) - 1):
+            with pytest.raises(ValidationError) as info:
+                products.add(Product(sku="a", price=over))
+            assert [e.path for e in info.value.errors] == ["price"]
+        with pytest.raises(ValidationError) as info:
+            products.bulk_insert([{"sku": "a", "price": 2**31 - 1}, {"sku": "b", "price": 2**31}])
+        assert [e.path for e in info.value.errors] == ["rows[1].price"]
+        with pytest.raises(ValidationError) as info:
+            products.bulk_insert([{"sku": "a", "price": None}, {"sku": "b", "price": -(2**31) - 1}])
+        assert [e.path for e in info.value.errors] == ["rows[1].price"]
+        assert products.count() == 0  # nothing stored, and the unit of work is usable
+        obj = products.add(Product(sku="a", price=-(2**31), stock=2**31 - 1))
+        with pytest.raises(ValidationError):
+            products.upsert_many(
+                [{"sku": "a", "price": 2**31}], conflict_on=["sku"], update_fields=["price"]
+            )
+        _flush_refuses_then_stores(products, obj, "price", 2**31, 2**31 - 1)
+        db.commit(products)
+        fresh: Any = db.repository(Product)
+        got = fresh.get(obj.id)
+        assert (got.price, got.stock) == (2**31 - 1, 2**31 - 1)
+        # a filter or key no column can hold: asyncpg refuses it, so every backend does
+        assert fresh.count(price=2**31 - 1, stock=2**31 - 1) == 1
+        refused: list[Callable[[], object]] = [
+            lambda: fresh.get(2**31),
+            lambda: fresh.get_by(id=-(2**31) - 1),
+            lambda: fresh.count(price=2**31),
+            lambda: fresh.list(stock=-(2**40)),
+            lambda: fresh.exists(sku="a", price=2**63),
+        ]
+        for call in refused:
+            with pytest.raises(ValidationError):
+                call()
 
     def test_a_number_past_a_numeric_columns_precision_is_a_validation_error(
         self, db: RepositoryDatabase

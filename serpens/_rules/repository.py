@@ -52,15 +52,31 @@ class ColumnInfo:
     """A ``Numeric(p, s)`` column's precision and scale; ``None`` when unconstrained."""
     decimal: bool = False
     """Whether the column reads numbers back as ``Decimal`` (``Numeric``, not ``Float``)."""
+    text: bool = False
+    """A ``String``-like column (``Text`` included, not an ``Enum``): PostgreSQL's text,
+    which holds no NUL character."""
+    int_range: int | None = None
+    """An integer column's bound: its values lie in ``[-int_range, int_range)`` (``2**31``
+    for ``Integer``, PostgreSQL's ``int4``); ``None`` for other columns."""
 
-    def check_digits(self, value: object, path: str) -> None:
-        """Raise ``ValidationError`` when *value* does not fit the column's ``Numeric(p, s)``.
+    def check_number(self, value: object, path: str) -> None:
+        """Raise ``ValidationError`` when *value* does not fit the column's number type.
 
+        An integer column holds what PostgreSQL's ``SMALLINT``, ``INTEGER`` or ``BIGINT``
+        holds (SQLite holds 64 bits in each, a dictionary any int). ``Numeric(p, s)``:
         PostgreSQL rounds a number to the scale (half away from zero) and refuses it when
-        it then has more than ``p - s`` digits before the point, or is infinite (SQLSTATE
-        22003); SQLite and a dictionary would store it. A NaN fits. A float is read as its
-        shortest text, as psycopg2 sends it.
+        it then has more than ``p - s`` digits before the point, or is infinite; SQLite and
+        a dictionary would store it. A NaN fits. A float is read as its shortest text, as
+        psycopg2 sends it. PostgreSQL's SQLSTATE for both is 22003.
         """
+        bound = self.int_range
+        if bound is not None:
+            if type(value) is int and not -bound <= value < bound:
+                bits = bound.bit_length() - 1
+                name = _INT_NAMES.get(bits, "integer")
+                detail = f"{name} holds -2^{bits} to 2^{bits} - 1, got {value}"
+                raise _bad(f"integer out of range for {self.key}", path, detail)
+            return
         if self.digits is None or type(value) not in _NUMBERS:
             return
         precision, scale = self.digits
@@ -89,13 +105,19 @@ class ColumnInfo:
         return abs(number) if not number and number.is_finite() else number  # no -0
 
     def check_length(self, value: object, path: str) -> None:
-        """Raise ``ValidationError`` when *value* is a string longer than the column allows.
+        """Raise ``ValidationError`` when *value* is a string the text column cannot hold.
 
-        PostgreSQL rejects a 41-character value in ``String(40)`` (SQLSTATE 22001), while
-        SQLite and a dictionary would store it; every backend checks it here before any
-        I/O, counting characters as PostgreSQL does.
+        One longer than the column allows: PostgreSQL rejects a 41-character value in
+        ``String(40)`` (SQLSTATE 22001), while SQLite and a dictionary would store it;
+        every backend checks it here before any I/O, counting characters as PostgreSQL
+        does. Or one with a NUL character (U+0000), which PostgreSQL's text cannot hold
+        (asyncpg's server answers 22021, psycopg2 raises a ``ValueError``).
         """
-        if self.length is not None and isinstance(value, str) and len(value) > self.length:
+        if not isinstance(value, str):
+            return
+        if self.text and "\x00" in value:
+            raise _bad(f"bad value for {self.key}", path, _NUL_DETAIL)
+        if self.length is not None and len(value) > self.length:
             raise _bad(
                 f"value too long for {self.key}",
                 path,
@@ -120,6 +142,10 @@ class ColumnInfo:
             )
         if self.aware_datetime and getattr(value, "tzinfo", None) is None:
             raise _bad(f"bad value for {self.key}", path, "expected a timezone-aware datetime")
+        if self.int_range is not None:  # a filter or key too: asyncpg refuses it as well
+            self.check_number(value, path)
+        elif self.text and "\x00" in value:  # type: ignore[operator] # a str, checked above
+            raise _bad(f"bad value for {self.key}", path, _NUL_DETAIL)
         if self.choices is not None and value not in self.choices:
             # SQLAlchemy sends an unknown string as it is, and the row then fails to load
             raise _bad(f"bad value for {self.key}", path, f"{value!r} is not one of its values")
@@ -146,6 +172,9 @@ class RawOrder:
 
 
 _NUMBERS = frozenset((int, float, Decimal))
+_INT_NAMES = {15: "SMALLINT", 31: "INTEGER", 63: "BIGINT"}
+_NUL_DETAIL = "PostgreSQL text cannot hold a NUL character (\\x00)"
+_UNBOUNDED = 2**63  # the "length" of a text column without one: any str fits
 
 
 def round_to_scale(number: Decimal, precision: int, scale: int) -> Decimal:
@@ -237,12 +266,34 @@ def _digits(column_type: Any) -> tuple[int, int] | None:
     return precision, scale if isinstance(scale, int) else 0
 
 
+def _int_range(column_type: Any) -> int | None:
+    """The bound of an integer column type's values, as PostgreSQL stores them, or ``None``."""
+    import sqlalchemy as sa  # noqa: PLC0415
+
+    impl = column_type.impl_instance if isinstance(column_type, sa.TypeDecorator) else column_type
+    if isinstance(impl, sa.SmallInteger):
+        return 2**15
+    if isinstance(impl, sa.BigInteger):
+        return 2**63
+    if isinstance(impl, sa.Integer):
+        return 2**31
+    return None
+
+
 def _decimal(column_type: Any) -> bool:
     """Whether *column_type* reads numbers back as ``Decimal`` (a ``Numeric``, ``asdecimal``)."""
     import sqlalchemy as sa  # noqa: PLC0415
 
     impl = column_type.impl_instance if isinstance(column_type, sa.TypeDecorator) else column_type
     return isinstance(impl, sa.Numeric) and not isinstance(impl, sa.Float) and bool(impl.asdecimal)
+
+
+def _text(column_type: Any) -> bool:
+    """Whether *column_type* is a ``String``-like type (``Text`` too), not an ``Enum``."""
+    import sqlalchemy as sa  # noqa: PLC0415
+
+    impl = column_type.impl_instance if isinstance(column_type, sa.TypeDecorator) else column_type
+    return isinstance(impl, sa.String) and not isinstance(impl, sa.Enum)
 
 
 def _plain_types(column: ColumnInfo) -> frozenset[type]:
@@ -266,9 +317,9 @@ def _written_as_is(column: ColumnInfo) -> tuple[frozenset[type], int | None]:
     plain = _plain_types(column)
     if column.digits is not None:
         plain -= _NUMBERS  # every number is checked against the precision
-    if str not in plain or not column.length:
+    if str not in plain or not (column.length or column.text):
         return plain, None
-    return plain - {str}, column.length
+    return plain - {str}, column.length or _UNBOUNDED
 
 
 _SQL_TYPES: dict[type, bool] = {}
@@ -320,6 +371,8 @@ class ModelInfo:
                 choices=_choices(col.type),
                 digits=_digits(col.type),
                 decimal=_decimal(col.type),
+                int_range=_int_range(col.type),
+                text=_text(col.type),
             )
             self._key_of[col] = prop.key
         self.pk: tuple[str, ...] = tuple(self._key_of[c] for c in mapper.primary_key)
@@ -339,9 +392,13 @@ class ModelInfo:
         )
         self.unique_sets: tuple[tuple[str, ...], ...] = tuple(dict.fromkeys(uniques))
         self.bounded: tuple[ColumnInfo, ...] = tuple(
-            c for c in self.columns.values() if c.length is not None or c.digits is not None
+            c for c in self.columns.values() if c.text or c.length or c.digits or c.int_range
         )
-        """The columns whose stored values have a limit: a string length, a number's digits."""
+        """The columns whose stored values have a limit: a string length, a number's size."""
+        self._ranged: tuple[tuple[str, int, ColumnInfo], ...] = tuple(
+            (c.key, c.int_range, c) for c in self.columns.values() if c.int_range
+        )
+        """The integer columns, each with its bound, for :meth:`check_row`."""
         self._written: tuple[tuple[ColumnInfo, frozenset[type], int | None], ...] = tuple(
             (c, *_written_as_is(c))
             for c in self.columns.values()
@@ -357,6 +414,7 @@ class ModelInfo:
         """Per column, the exact value types :meth:`ColumnInfo.check_value` accepts as they
         are (``None`` included): a filter or key of one of them needs no further check."""
         self._pk_plain = self._plain[self.pk[0]] if len(self.pk) == 1 else frozenset()
+        self._pk_range = self.columns[self.pk[0]].int_range if len(self.pk) == 1 else None
         self._orders: dict[str | None, tuple[OrderTerm | RawOrder, ...]] = {}  # order_by -> terms
         version_col = mapper.version_id_col
         self.version: str | None = (
@@ -391,14 +449,18 @@ class ModelInfo:
             kind = type(value)
             if value is None or kind in as_is:
                 continue
-            if kind is str and bound and len(value) <= bound:  # type: ignore[arg-type] # a str
+            if kind is str and bound and len(value) <= bound and "\x00" not in value:  # type: ignore[arg-type,operator] # a str
                 continue
             if is_sql_expression(value):
                 continue
             path = prefix + column.key
             column.check_value(value, path)
             column.check_length(value, path)
-            column.check_digits(value, path)
+            column.check_number(value, path)
+        for key, bound, column in self._ranged:  # an int is stored as is once in range
+            value = values.get(key)
+            if type(value) is int and not -bound <= value < bound:
+                column.check_number(value, prefix + key)
 
     def filters(self, filters: Mapping[str, object]) -> dict[str, object]:
         """Validate equality filters (``None`` means IS NULL) and return them as a dict.
@@ -407,7 +469,14 @@ class ModelInfo:
         ``Color.RED``), so every backend compares the same thing.
         """
         plain = self._plain
-        if all(type(value) in plain.get(key, ()) for key, value in filters.items()):
+        if (
+            all(type(value) in plain.get(key, ()) for key, value in filters.items())
+            and all(
+                type(value := filters.get(key)) is not int or -bound <= value < bound
+                for key, bound, _ in self._ranged
+            )
+            and not any(type(value) is str and "\x00" in value for value in filters.values())
+        ):
             return dict(filters)  # known columns, values of their own types: nothing to map
         self.check_fields(filters, "filter")
         out = dict(filters)
@@ -420,8 +489,11 @@ class ModelInfo:
 
     def ident(self, ident: object) -> tuple[object, ...]:
         """Return the primary-key tuple for *ident* (a scalar, or a tuple for composite keys)."""
-        if type(ident) in self._pk_plain:
-            return (ident,)  # one key column, a value of its own type
+        kind = type(ident)
+        if kind in self._pk_plain:  # one key column, a value of its own type
+            bound = self._pk_range
+            if bound is None or kind is not int or -bound <= ident < bound:  # type: ignore[operator]
+                return (ident,)
         values = tuple(ident) if isinstance(ident, tuple | list) else (ident,)
         if len(values) != len(self.pk):
             raise _bad(f"bad primary key for {self.name}", "ident", f"expected {self.pk}")
@@ -621,7 +693,7 @@ class ModelInfo:
                 continue
             for i, value in enumerate(values[key]):
                 column.check_length(value, f"rows[{i}].{key}")
-                column.check_digits(value, f"rows[{i}].{key}")
+                column.check_number(value, f"rows[{i}].{key}")
 
     def check_batch_types(self, values: Mapping[str, list[object]]) -> dict[str, set[type]]:
         """Each value of each field has its column's type, or ``ValidationError`` (``rows[i].k``).
@@ -747,14 +819,22 @@ def _all_fit(column: ColumnInfo, values: list[object], found: set[type]) -> bool
     """Whether *values* (of the types *found*) all fit *column*, decided at C speed.
 
     ``True`` for the common cases: strings (or ``None``) within the length, ints (or
-    ``None``) within a ``Numeric(p, s)``. ``False`` means "look one by one".
+    ``None``) within an integer type or a ``Numeric(p, s)``. ``False`` means "look one by
+    one".
     """
     kept: Iterable[Any] = filter(None, values) if type(None) in found else values
-    if column.length is not None and found <= _STR_OR_NONE:
-        return max(map(len, kept), default=0) <= column.length
-    if column.digits is not None and found <= _INT_OR_NONE:
-        precision, scale = column.digits  # a 0 left out by the filter fits anyway
-        return bool(max(map(abs, kept), default=0) < 10 ** (precision - scale))
+    if found <= _STR_OR_NONE and (column.text or column.length is not None):
+        strings = list(kept)
+        if column.text and "\x00" in "".join(strings):
+            return False
+        return column.length is None or max(map(len, strings), default=0) <= column.length
+    if found <= _INT_OR_NONE:  # a 0 left out by the filter fits anyway
+        if column.int_range is not None:
+            ints = list(kept)
+            return not ints or (min(ints) >= -column.int_range and max(ints) < column.int_range)
+        if column.digits is not None:
+            precision, scale = column.digits
+            return bool(max(map(abs, kept), default=0) < 10 ** (precision - scale))
     return False
 
 

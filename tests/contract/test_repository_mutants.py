@@ -172,6 +172,18 @@ class {name}(InMemoryRepository):
 """,
         ["test_a_number_past_a_numeric_columns_precision_is_a_validation_error"],
     ),
+    "integer_range_unchecked": (  # a dictionary's behaviour: any int fits any INTEGER
+        """
+class {name}(InMemoryRepository):
+    def __init__(self, model=None, *, database=None):
+        super().__init__(model, database=database)
+        info = type(self._info)(self.model)
+        info._ranged = ()
+        info.bounded = tuple(c for c in info.bounded if c.int_range is None)
+        self._info = self._rules.info = info
+""",
+        ["test_an_integer_past_its_columns_range_is_a_validation_error"],
+    ),
 }
 
 

@@ -30,7 +30,7 @@ class Stock(_Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     sku: Mapped[str] = mapped_column(sa.String(20), unique=True)
     name: Mapped[str | None] = mapped_column(sa.String(20))
-    qty: Mapped[int | None]
+    qty: Mapped[int | None] = mapped_column(sa.BigInteger)
 
 
 class Processed(_Base):
