@@ -33,6 +33,7 @@ from serpens_contract.runner import SyncDriver
 from serpens_sqlalchemy import AsyncSQLAlchemyRepository, SQLAlchemyRepository, UTCDateTime
 
 __all__ = [
+    "Amount",
     "Code",
     "Color",
     "ContractBase",
@@ -44,6 +45,7 @@ __all__ = [
     "SQLAlchemyDatabase",
     "Stamp",
     "Tone",
+    "Units",
     "contract_schema",
 ]
 
@@ -116,15 +118,30 @@ class Code(sa.TypeDecorator[str]):
     cache_ok = True
 
 
+class Units(sa.TypeDecorator[int]):
+    """A decorated ``Integer``: its values must stay in ``INTEGER``'s range as the bare one's."""
+
+    impl = sa.Integer
+    cache_ok = True
+
+
+class Amount(sa.TypeDecorator[Decimal]):
+    """A decorated ``Numeric(38, 10)``: its precision and scale hold as the bare type's do."""
+
+    impl = sa.Numeric(38, 10)
+    cache_ok = True
+
+
 class Kind(ContractBase):
     """One nullable column of each column type the other models lack.
 
     Boolean, Date, Float, an ``Enum`` over a Python enum and one over plain strings (both
     stored as ``VARCHAR``), ``Uuid`` as :class:`uuid.UUID` and as ``str``, a decorated
     ``String(8)``, the shortest bounded string (``String(1)``), a ``UTCDateTime`` and a
-    ``JSON`` list, and a ``Numeric(38, 10)``: the contract pins which filter values each
-    takes, the limits of the bounded strings and numbers, and that a mutable value is never
-    shared between units of work.
+    ``JSON`` list, a decorated ``Numeric(38, 10)``, a ``SmallInteger``, a ``BigInteger``,
+    a decorated ``Integer`` and an unbounded ``Text``: the contract pins which filter
+    values each takes, the limits of the bounded strings and numbers, and that a mutable
+    value is never shared between units of work.
     """
 
     __tablename__ = "contract_kinds"
@@ -143,7 +160,11 @@ class Kind(ContractBase):
     letter: Mapped[str | None] = mapped_column(sa.String(1))
     at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     tags: Mapped[list[str] | None] = mapped_column(sa.JSON)
-    amount: Mapped[Decimal | None] = mapped_column(sa.Numeric(38, 10))
+    amount: Mapped[Decimal | None] = mapped_column(Amount)
+    small: Mapped[int | None] = mapped_column(sa.SmallInteger)
+    big: Mapped[int | None] = mapped_column(sa.BigInteger)
+    units: Mapped[int | None] = mapped_column(Units)
+    memo: Mapped[str | None] = mapped_column(sa.Text)
 
 
 class Stamp(ContractBase):

@@ -676,6 +676,11 @@ class RepositoryContract(ContractSuite):
             (lambda: products.add(Product(sku="a", name="x\x00y")), "name"),
             (lambda: products.bulk_insert([{"sku": "a"}, {"sku": "b\x00"}]), "rows[1].sku"),
             (lambda: db.repository(Kind).add(Kind(code="\x00")), "code"),  # a decorated String
+            (lambda: db.repository(Kind).add(Kind(memo="\x00" * 9)), "memo"),  # unbounded Text
+            (
+                lambda: db.repository(Kind).bulk_insert([{"memo": "a"}, {"memo": "\x00"}]),
+                "rows[1].memo",
+            ),
         ]
         for call, path in writes:
             with pytest.raises(ValidationError) as info:
@@ -721,6 +726,22 @@ class RepositoryContract(ContractSuite):
             )
         _flush_refuses_then_stores(products, obj, "price", 2**31, 2**31 - 1)
         db.commit(products)
+        kinds: Any = db.repository(Kind)
+        edges = {"small": 2**15, "big": 2**63, "units": 2**31}  # units: a decorated Integer
+        for name, bound in edges.items():
+            for over in (bound, -bound - 1):
+                with pytest.raises(ValidationError) as info:
+                    kinds.add(Kind(**{name: over}))
+                assert [e.path for e in info.value.errors] == [name]
+            with pytest.raises(ValidationError) as info:
+                kinds.bulk_insert([{name: -bound}, {name: bound}])
+            assert [e.path for e in info.value.errors] == [f"rows[1].{name}"]
+        kinds.bulk_insert([{n: -b for n, b in edges.items()}, {n: b - 1 for n, b in edges.items()}])
+        with pytest.raises(ValidationError):
+            kinds.count(small=2**15)
+        db.commit(kinds)
+        stored = [(k.small, k.big, k.units) for k in db.repository(Kind).list(order_by="id")]
+        assert stored == [(-(2**15), -(2**63), -(2**31)), (2**15 - 1, 2**63 - 1, 2**31 - 1)]
         fresh: Any = db.repository(Product)
         got = fresh.get(obj.id)
         assert (got.price, got.stock) == (2**31 - 1, 2**31 - 1)
@@ -747,6 +768,9 @@ class RepositoryContract(ContractSuite):
         SQLite and the fake must refuse them as well, before any I/O. A number that fits
         reads back as a ``Decimal`` at the column's scale, an int included.
         """
+        with pytest.raises(ValidationError) as info:  # a decorated Numeric(38, 10)
+            db.repository(Kind).add(Kind(amount=Decimal("1E28")))
+        assert [e.path for e in info.value.errors] == ["amount"]
         stamps: Any = db.repository(Stamp)
         for over in (Decimal("9999.995"), Decimal(-10000), 10**4, Decimal("Infinity")):
             with pytest.raises(ValidationError) as info:
@@ -780,7 +804,8 @@ class RepositoryContract(ContractSuite):
         ``Numeric(38, 10)`` keeps ``1234567890123456789012345678.0123456789`` through
         ``add``, ``bulk_insert`` and ``upsert_many`` (a driver path that made a float of
         it keeps 17 digits), an eleventh decimal rounded away; ``Numeric(6, 2)`` stores
-        ``1.005`` as ``1.01`` and ``-1.005`` as ``-1.01``, as PostgreSQL rounds.
+        ``1.005`` as ``1.01`` and ``-1.005`` as ``-1.01``, as PostgreSQL rounds, and
+        ``-0.004`` as ``0.00`` (PostgreSQL has no negative zero).
         """
         big = Decimal("1234567890123456789012345678.0123456789")
         kinds: Any = db.repository(Kind)
@@ -796,6 +821,7 @@ class RepositoryContract(ContractSuite):
         stamps: Any = db.repository(Stamp)
         stamps.bulk_insert([{"ratio": Decimal("1.005")}, {"ratio": Decimal("-1.005")}])
         stamps.add(Stamp(ratio=Decimal("2.675")))
+        stamps.add(Stamp(ratio=Decimal("-0.004")))  # rounds to zero: PostgreSQL has no -0
         db.commit(kinds)
         db.commit(stamps)
         amounts = [k.amount for k in db.repository(Kind).list(order_by="id")]
@@ -807,7 +833,7 @@ class RepositoryContract(ContractSuite):
             Decimal("1E-10"),
         ]
         ratios = [s.ratio for s in db.repository(Stamp).list(order_by="id")]
-        assert [str(r) for r in ratios] == ["1.01", "-1.01", "2.68"]
+        assert [str(r) for r in ratios] == ["1.01", "-1.01", "2.68", "0.00"]
 
     def test_server_defaults_fill_the_columns_an_insert_leaves_out(
         self, db: RepositoryDatabase

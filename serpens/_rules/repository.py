@@ -130,22 +130,28 @@ class ColumnInfo:
         Backends disagree on mismatches (PostgreSQL rejects ``price = 'abc'``, SQLite and
         the fake match nothing), so reads refuse them before any I/O on every backend.
         """
-        if value is None or self.accepts is None:
+        if value is None:
             return
-        bad_bool = isinstance(value, bool) and bool not in self.accepts
+        if self.accepts is not None:
+            self._check_type(value, path)
+        if self.int_range is not None:  # a filter or key too: asyncpg refuses it as well
+            self.check_number(value, path)
+        elif self.text and type(value) is str and "\x00" in value:
+            raise _bad(f"bad value for {self.key}", path, _NUL_DETAIL)
+
+    def _check_type(self, value: object, path: str) -> None:
+        """The type, time zone and ``Enum`` checks of :meth:`check_value`."""
+        accepts: tuple[type, ...] = self.accepts or ()
+        bad_bool = isinstance(value, bool) and bool not in accepts
         # a datetime is a date to isinstance(): PostgreSQL truncates it, the fake compares it
-        bad_datetime = isinstance(value, dt.datetime) and dt.datetime not in self.accepts
-        if bad_bool or bad_datetime or not isinstance(value, self.accepts):
-            wanted = " or ".join(t.__name__ for t in self.accepts)
+        bad_datetime = isinstance(value, dt.datetime) and dt.datetime not in accepts
+        if bad_bool or bad_datetime or not isinstance(value, accepts):
+            wanted = " or ".join(t.__name__ for t in accepts)
             raise _bad(
                 f"bad value for {self.key}", path, f"expected {wanted}, got {type(value).__name__}"
             )
         if self.aware_datetime and getattr(value, "tzinfo", None) is None:
             raise _bad(f"bad value for {self.key}", path, "expected a timezone-aware datetime")
-        if self.int_range is not None:  # a filter or key too: asyncpg refuses it as well
-            self.check_number(value, path)
-        elif self.text and "\x00" in value:  # type: ignore[operator] # a str, checked above
-            raise _bad(f"bad value for {self.key}", path, _NUL_DETAIL)
         if self.choices is not None and value not in self.choices:
             # SQLAlchemy sends an unknown string as it is, and the row then fails to load
             raise _bad(f"bad value for {self.key}", path, f"{value!r} is not one of its values")
@@ -402,7 +408,7 @@ class ModelInfo:
         self._written: tuple[tuple[ColumnInfo, frozenset[type], int | None], ...] = tuple(
             (c, *_written_as_is(c))
             for c in self.columns.values()
-            if c.accepts or c.length or c.digits
+            if c.accepts or c.length or c.digits or c.int_range or c.text
         )
         """The columns :meth:`check_row` checks, each with the value types it stores unchecked
         and the length an exact ``str`` may have unchecked."""
