@@ -17,6 +17,7 @@ as in :mod:`bench.repository`.
 
 from __future__ import annotations
 
+import functools
 import io
 import os
 import sqlite3
@@ -24,6 +25,7 @@ import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import psycopg2
 import psycopg2.extras
@@ -77,6 +79,23 @@ def _rounds(contenders: dict[str, tuple[Op, Op]]) -> dict[str, float]:
             op()
             best[name] = min(best[name], time.perf_counter() - start)
     return best
+
+
+def _upsert(stmt: Any) -> Any:
+    """*stmt* (a dialect's INSERT) updating ``name`` and ``price`` on a ``sku`` conflict."""
+    return stmt.on_conflict_do_update(
+        index_elements=["sku"], set_={"name": stmt.excluded.name, "price": stmt.excluded.price}
+    )
+
+
+def _sa_executemany(engine: sa.Engine, stmt: Any) -> Op:
+    """SQLAlchemy's executemany of *stmt* over the rows, in one committed transaction."""
+
+    def run() -> None:
+        with engine.begin() as conn:
+            conn.execute(stmt, _rows())
+
+    return run
 
 
 def _serpens_ops(engine: sa.Engine) -> tuple[Op, Op]:
@@ -171,18 +190,8 @@ def _psycopg2(dsn: str) -> list[Result]:
 
         return run
 
-    def sa_executemany(stmt: sa.Insert) -> Op:
-        def run() -> None:
-            with engine.begin() as conn:
-                conn.execute(stmt, _rows())
-
-        return run
-
-    upsert_stmt = pg_insert(Item.__table__)
-    upsert_stmt = upsert_stmt.on_conflict_do_update(
-        index_elements=["sku"],
-        set_={"name": upsert_stmt.excluded.name, "price": upsert_stmt.excluded.price},
-    )
+    sa_executemany = functools.partial(_sa_executemany, engine)
+    upsert_stmt = _upsert(pg_insert(Item.__table__))
     try:
         with engine.connect() as conn:
             version = conn.exec_driver_sql("SHOW server_version").scalar_one()
@@ -233,18 +242,8 @@ def _sqlite(path: Path) -> list[Result]:
 
         return run
 
-    upsert_stmt = sqlite_insert(Item.__table__)
-    upsert_stmt = upsert_stmt.on_conflict_do_update(
-        index_elements=["sku"],
-        set_={"name": upsert_stmt.excluded.name, "price": upsert_stmt.excluded.price},
-    )
-
-    def sa_executemany(stmt: sa.Insert) -> Op:
-        def run() -> None:
-            with engine.begin() as conn:
-                conn.execute(stmt, _rows())
-
-        return run
+    sa_executemany = functools.partial(_sa_executemany, engine)
+    upsert_stmt = _upsert(sqlite_insert(Item.__table__))
 
     try:
         note_server("SQLite", f"{sqlite3.sqlite_version} (file, pysqlite)")
