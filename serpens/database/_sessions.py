@@ -229,12 +229,21 @@ def dispose() -> None:
 
 
 async def async_dispose() -> None:
-    """Close the async engine's connections and unbind :data:`AsyncSessionLocal`."""
+    """Close the async engine's connections and unbind :data:`AsyncSessionLocal`.
+
+    Also waits for the disposal of engines an earlier :func:`async_bind` replaced on this
+    loop, still closing their connections: once it returns, no connection of theirs is
+    left to finish after the loop closes (aiosqlite's worker threads would report it).
+    """
     with _lock:
         engine, _engines.asynchronous = _engines.asynchronous, None
         AsyncSessionLocal.configure(bind=None)
     if engine is not None:
         await engine.dispose()
+    loop = asyncio.get_running_loop()
+    pending = [task for task in _pending_disposals if task.get_loop() is loop]
+    if pending:
+        await asyncio.gather(*pending, return_exceptions=True)
 
 
 def _timeout_ms(statement_timeout_ms: object) -> int | None:

@@ -20,6 +20,7 @@ from serpens import database
 from serpens.database import (
     AsyncSessionLocal,
     SessionLocal,
+    _sessions,
     async_bind,
     async_db_session,
     async_dispose,
@@ -202,6 +203,8 @@ class TestAsyncSessions:
         await asyncio.sleep(0)  # let the old engine's disposal run
         assert await _async_bodies() == []
         await async_dispose()
+        # it waited for the replaced engine's disposal too: nothing of it outlives the loop
+        assert not [t for t in _sessions._pending_disposals if not t.done()]
 
 
 class TestSQLiteFlavours:
