@@ -37,7 +37,8 @@ def _copy_plan(
 ) -> tuple[list[str], list[tuple[object, ...]]] | None:
     """Column names and records for COPY, with Python defaults and bind processing applied.
 
-    ``None`` when a missing column has a SQL-expression default COPY cannot evaluate.
+    ``None`` when a missing column has a SQL-expression default COPY cannot evaluate, or
+    when the rows name no column at all.
     """
     given = list(params[0])
     fill: dict[str, Any] = {}
@@ -49,6 +50,8 @@ def _copy_plan(
             return None
         fill[col.name] = default
     names = given + list(fill)
+    if not names:  # rows of no column: each takes its server-side defaults (DEFAULT VALUES)
+        return None
     # the dialect's own type (a generic Numeric's processor makes floats of Decimals)
     processors = [
         table.columns[n].type.dialect_impl(dialect).bind_processor(dialect) for n in names
@@ -170,7 +173,7 @@ def copy_records(conn: sa.Connection, table: sa.Table, params: list[dict[str, ob
     if conn.dialect.driver != "psycopg2":
         return False
     plan = _copy_plan(conn.dialect, table, params)
-    if plan is None or not plan[0]:
+    if plan is None:
         return False
     names, records = plan
     text = _copy_text(records)
