@@ -124,6 +124,7 @@ def _target(conn: sa.Connection | AsyncConnection, table: sa.Table) -> str | Non
 _COPY_ESCAPES: Final = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
 _NEEDS_ESCAPE: Final = re.compile(r"[\\\t\n\r]")
 _NULL: Final = "\\N"
+_STR_OR_NONE: Final = frozenset((str, type(None)))
 # The text of each value type as PostgreSQL's input functions read it, the same value
 # psycopg2 would send as a literal; any other type (a subclass, an Enum, the
 # psycopg2.Binary a LargeBinary column's processor makes) sends the batch down the
@@ -145,15 +146,19 @@ _COPY_TEXT: Final[dict[type, Callable[[Any], str]]] = {
 def _copy_text(records: list[tuple[object, ...]]) -> str | None:
     """*records* in COPY's text format; ``None`` when a value has a type it does not take.
 
-    Column by column: a column of plain ``str`` without a character to escape, or of
-    ``int``, is turned into text at C speed; others value by value.
+    Column by column: a column of plain ``str`` (``None`` allowed) without a character to
+    escape, or of ``int``, is turned into text at C speed; others value by value.
     """
     texts: list[Any] = []
     for values in zip(*records, strict=True):
         kinds = set(map(type, values))
-        if kinds == {str}:
-            plain = _NEEDS_ESCAPE.search("".join(values)) is None
-            texts.append(values if plain else [v.translate(_COPY_ESCAPES) for v in values])
+        if str in kinds and kinds <= _STR_OR_NONE:
+            if _NEEDS_ESCAPE.search("".join(filter(None, values))) is not None:
+                texts.append([_NULL if v is None else v.translate(_COPY_ESCAPES) for v in values])
+            elif len(kinds) == 1:
+                texts.append(values)
+            else:
+                texts.append([_NULL if v is None else v for v in values])
         elif kinds == {int}:
             texts.append(list(map(int.__repr__, values)))
         elif kinds <= _COPY_TEXT.keys():
