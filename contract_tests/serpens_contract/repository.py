@@ -10,6 +10,7 @@ import base64
 import datetime as dt
 import functools
 import json
+import math
 import time
 import uuid
 from collections.abc import Callable
@@ -757,6 +758,43 @@ class RepositoryContract(ContractSuite):
         for call in refused:
             with pytest.raises(ValidationError):
                 call()
+
+    def test_a_float_column_reads_numbers_back_as_floats_and_refuses_what_no_double_holds(
+        self, db: RepositoryDatabase
+    ) -> None:
+        """A ``Float`` column reads an int or a ``Decimal`` back as a ``float``.
+
+        ``Float`` is PostgreSQL's double precision (SQLite's REAL): both return floats,
+        where a dictionary would keep what it was given.
+        A number no double holds (an int past 1.8e308, a ``Decimal`` that overflows or a
+        non-zero one that would become 0) is refused by PostgreSQL (SQLSTATE 22003),
+        fails SQLite's driver with ``OverflowError`` and fits a dictionary: every backend
+        refuses it with ``ValidationError``, before any I/O, as a value or a filter.
+        """
+        kinds: Any = db.repository(Kind)
+        first = kinds.add(Kind(ratio=3))
+        kinds.bulk_insert([{"ratio": 4}, {"ratio": Decimal("1.5")}, {"ratio": None}])
+        tiny = Decimal("1E-320")  # a subnormal double: PostgreSQL keeps it
+        kinds.bulk_insert([{"ratio": tiny}, {"ratio": Decimal(0)}, {"ratio": Decimal("-Infinity")}])
+        kinds.upsert({"id": first.id + 10, "ratio": Decimal("-2.25")}, conflict_on=["id"])
+        db.commit(kinds)
+        got = [k.ratio for k in db.repository(Kind).list(order_by="id")]
+        assert got == [3.0, 4.0, 1.5, None, float(tiny), 0.0, -math.inf, -2.25]
+        assert [type(v) for v in got if v is not None] == [float] * 7
+        fresh: Any = db.repository(Kind)
+        assert fresh.count(ratio=4) == 1  # an int filter still matches by value
+        for over in (10**309, -(10**309), Decimal("1E309"), Decimal("-1E-400")):
+            with pytest.raises(ValidationError) as info:
+                fresh.add(Kind(ratio=over))
+            assert [e.path for e in info.value.errors] == ["ratio"]
+            with pytest.raises(ValidationError) as info:
+                fresh.bulk_insert([{"ratio": 1}, {"ratio": over}])
+            assert [e.path for e in info.value.errors] == ["rows[1].ratio"]
+            with pytest.raises(ValidationError):
+                fresh.count(ratio=over)
+        assert fresh.count() == 8  # nothing stored, and the unit of work is usable
+        obj = fresh.get(first.id)
+        _flush_refuses_then_stores(fresh, obj, "ratio", Decimal("1E400"), 2**1000)
 
     def test_a_number_past_a_numeric_columns_precision_is_a_validation_error(
         self, db: RepositoryDatabase

@@ -52,6 +52,9 @@ class ColumnInfo:
     """A ``Numeric(p, s)`` column's precision and scale; ``None`` when unconstrained."""
     decimal: bool = False
     """Whether the column reads numbers back as ``Decimal`` (``Numeric``, not ``Float``)."""
+    floating: bool = False
+    """Whether the column reads numbers back as ``float`` (``Float``, or a ``Numeric`` with
+    ``asdecimal=False``): an int or a ``Decimal`` stored there comes back a float."""
     text: bool = False
     """A ``String``-like column (``Text`` included, not an ``Enum``): PostgreSQL's text,
     which holds no NUL character."""
@@ -67,8 +70,16 @@ class ColumnInfo:
         PostgreSQL rounds a number to the scale (half away from zero) and refuses it when
         it then has more than ``p - s`` digits before the point, or is infinite; SQLite and
         a dictionary would store it. A NaN fits. A float is read as its shortest text, as
-        psycopg2 sends it. PostgreSQL's SQLSTATE for both is 22003.
+        psycopg2 sends it. A float column (double precision) refuses an int or a finite
+        ``Decimal`` that no double holds (one past 1.8e308, or a non-zero one that would
+        become 0), as PostgreSQL does; SQLite's driver would fail with ``OverflowError``
+        and a dictionary store it. PostgreSQL's SQLSTATE for all of them is 22003.
         """
+        if self.floating:
+            if (type(value) is int or type(value) is Decimal) and not _fits_double(value):
+                detail = f"double precision holds about 4.9e-324 to 1.8e308, got {value!r}"
+                raise _bad(f"value out of range for {self.key}", path, detail)
+            return
         bound = self.int_range
         if bound is not None:
             if type(value) is int and not -bound <= value < bound:
@@ -134,7 +145,7 @@ class ColumnInfo:
             return
         if self.accepts is not None:
             self._check_type(value, path)
-        if self.int_range is not None:  # a filter or key too: asyncpg refuses it as well
+        if self.int_range is not None or self.floating:  # a filter or key too (asyncpg)
             self.check_number(value, path)
         elif self.text and type(value) is str and "\x00" in value:
             raise _bad(f"bad value for {self.key}", path, _NUL_DETAIL)
@@ -178,6 +189,24 @@ class RawOrder:
 
 
 _NUMBERS = frozenset((int, float, Decimal))
+_EXACT_NUMBERS = frozenset((int, Decimal))
+
+
+def _fits_double(value: int | Decimal) -> bool:
+    """Whether a double holds *value* (an infinite or NaN ``Decimal`` too, as PostgreSQL's does).
+
+    PostgreSQL reads the number's text with ``strtod`` and refuses a result that
+    overflowed or that underflowed to zero; a subnormal result is kept.
+    """
+    try:
+        as_float = float(value)
+    except OverflowError:  # an int past the largest double
+        return False
+    if isinstance(value, Decimal) and not value.is_finite():
+        return True
+    return as_float - as_float == 0.0 and (as_float != 0.0 or not value)
+
+
 _INT_NAMES = {15: "SMALLINT", 31: "INTEGER", 63: "BIGINT"}
 _NUL_DETAIL = "PostgreSQL text cannot hold a NUL character (\\x00)"
 _UNBOUNDED = 2**63  # the "length" of a text column without one: any str fits
@@ -294,6 +323,14 @@ def _decimal(column_type: Any) -> bool:
     return isinstance(impl, sa.Numeric) and not isinstance(impl, sa.Float) and bool(impl.asdecimal)
 
 
+def _floating(column_type: Any) -> bool:
+    """Whether *column_type* reads numbers back as ``float`` (a ``Float``, or not ``asdecimal``)."""
+    import sqlalchemy as sa  # noqa: PLC0415
+
+    impl = column_type.impl_instance if isinstance(column_type, sa.TypeDecorator) else column_type
+    return isinstance(impl, sa.Numeric | sa.Float) and not impl.asdecimal
+
+
 def _text(column_type: Any) -> bool:
     """Whether *column_type* is a ``String``-like type (``Text`` too), not an ``Enum``."""
     import sqlalchemy as sa  # noqa: PLC0415
@@ -305,12 +342,15 @@ def _text(column_type: Any) -> bool:
 def _plain_types(column: ColumnInfo) -> frozenset[type]:
     """The exact types of the values *column* accepts with no further check, ``None``'s too.
 
-    Its accepted types, except a zone-aware column's ``datetime`` (its zone is checked);
-    none for an ``Enum`` column (its values are mapped) or a type the rules do not know.
+    Its accepted types, except a zone-aware column's ``datetime`` (its zone is checked)
+    and a float column's int and ``Decimal`` (each must fit a double); none for an
+    ``Enum`` column (its values are mapped) or a type the rules do not know.
     """
     if column.accepts is None or column.choices is not None:
         return frozenset()
     kinds = {t for t in column.accepts if not (t is dt.datetime and column.aware_datetime)}
+    if column.floating:
+        kinds -= _EXACT_NUMBERS  # an int or a Decimal must fit a double
     return frozenset((*kinds, type(None)))
 
 
@@ -377,6 +417,7 @@ class ModelInfo:
                 choices=_choices(col.type),
                 digits=_digits(col.type),
                 decimal=_decimal(col.type),
+                floating=_floating(col.type),
                 int_range=_int_range(col.type),
                 text=_text(col.type),
             )
@@ -398,7 +439,9 @@ class ModelInfo:
         )
         self.unique_sets: tuple[tuple[str, ...], ...] = tuple(dict.fromkeys(uniques))
         self.bounded: tuple[ColumnInfo, ...] = tuple(
-            c for c in self.columns.values() if c.text or c.length or c.digits or c.int_range
+            c
+            for c in self.columns.values()
+            if c.text or c.length or c.digits or c.int_range or c.floating
         )
         """The columns whose stored values have a limit: a string length, a number's size."""
         self._ranged: tuple[tuple[str, int, ColumnInfo], ...] = tuple(
@@ -819,9 +862,12 @@ class ModelInfo:
 
 _STR_OR_NONE = frozenset((str, type(None)))
 _INT_OR_NONE = frozenset((int, type(None)))
+_FLOAT_OR_NONE = frozenset((float, type(None)))
+_DOUBLE_INTS = 2**1023
+"""Every int of a smaller magnitude converts to a finite double."""
 
 
-def _all_fit(column: ColumnInfo, values: list[object], found: set[type]) -> bool:
+def _all_fit(column: ColumnInfo, values: list[object], found: set[type]) -> bool:  # noqa: PLR0911 - one exit per case
     """Whether *values* (of the types *found*) all fit *column*, decided at C speed.
 
     ``True`` for the common cases: strings (or ``None``) within the length, ints (or
@@ -841,6 +887,10 @@ def _all_fit(column: ColumnInfo, values: list[object], found: set[type]) -> bool
         if column.digits is not None:
             precision, scale = column.digits
             return bool(max(map(abs, kept), default=0) < 10 ** (precision - scale))
+        if column.floating:
+            return bool(max(map(abs, kept), default=0) < _DOUBLE_INTS)
+    if found <= _FLOAT_OR_NONE:
+        return column.digits is None  # any float fits a float column (PostgreSQL's double)
     return False
 
 

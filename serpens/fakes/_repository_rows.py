@@ -235,6 +235,7 @@ class RowRules:
         self._aware = frozenset(k for k, c in info.columns.items() if c.aware_datetime)
         self._choices = tuple((k, c.choices) for k, c in info.columns.items() if c.choices)
         self._decimals = tuple(c for c in info.columns.values() if c.decimal)
+        self._floats = tuple(k for k, c in info.columns.items() if c.floating)
         self._not_null = tuple(k for k, c in info.columns.items() if not c.nullable)
         self.mutable_values = False
         """Whether a mutable value (a list, a dict) was ever stored: until then, loading
@@ -276,7 +277,7 @@ class RowRules:
         return row
 
     def _as_read_back(self, row: Row) -> None:
-        """Store *row*'s values as a SQL database reads them back: enums, NUMERIC."""
+        """Store *row*'s values as a SQL database reads them back: enums, NUMERIC, FLOAT."""
         for key, choices in self._choices:  # stored as what they stand for
             value = row.get(key)
             if value is not None:
@@ -285,6 +286,10 @@ class RowRules:
             value = row.get(column.key)
             if type(value) is int or type(value) is Decimal:
                 row[column.key] = column.stored_number(value)
+        for key in self._floats:  # a float, as double precision reads back (the rules
+            value = row.get(key)  # refused a number no double holds)
+            if type(value) is int or type(value) is Decimal:
+                row[key] = float(value)
 
     def _check_unique(self, work: RowStore, row: Row, own: tuple[object, ...] | None) -> None:
         for unique in self.info.unique_sets[1:]:

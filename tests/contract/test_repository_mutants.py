@@ -172,6 +172,33 @@ class {name}(InMemoryRepository):
 """,
         ["test_a_number_past_a_numeric_columns_precision_is_a_validation_error"],
     ),
+    "floats_stored_as_given": (  # what the fake did before it read FLOAT as PostgreSQL
+        """
+class {name}(InMemoryRepository):
+    def __init__(self, model=None, *, database=None):
+        super().__init__(model, database=database)
+        self._rules._floats = ()
+""",
+        ["test_a_float_column_reads_numbers_back_as_floats_and_refuses_what_no_double_holds"],
+    ),
+    "float_range_unchecked": (  # a dictionary's behaviour: any number fits a FLOAT
+        """
+class {name}(InMemoryRepository):
+    def __init__(self, model=None, *, database=None):
+        super().__init__(model, database=database)
+        info = type(self._info)(self.model)
+        numbers = frozenset((int, __import__("decimal").Decimal))
+        floating = {k for k, c in info.columns.items() if c.floating}
+        info._written = tuple(
+            (c, as_is | numbers if c.key in floating else as_is, bound)
+            for c, as_is, bound in info._written
+        )
+        info.bounded = tuple(c for c in info.bounded if c.key not in floating)
+        info._plain = {k: p | numbers if k in floating else p for k, p in info._plain.items()}
+        self._info = self._rules.info = info
+""",
+        ["test_a_float_column_reads_numbers_back_as_floats_and_refuses_what_no_double_holds"],
+    ),
     "integer_range_unchecked": (  # a dictionary's behaviour: any int fits any INTEGER
         """
 class {name}(InMemoryRepository):
