@@ -27,6 +27,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from serpens.errors import FieldError, ValidationError
 from serpens_sqlalchemy._deadline import bound_driver_call
 
 __all__ = ["acopy_records", "aexecute_many", "copy_records", "execute_many"]
@@ -63,11 +64,35 @@ def _copy_plan(
             return names, [(getter(row),) for row in params]
         return names, list(map(getter, params))
     records: list[tuple[object, ...]] = []
-    for row in params:
+    for i, row in enumerate(params):
         values = [row[n] for n in given]
         values.extend(d.arg(None) if d.is_callable else d.arg for d in fill.values())
-        records.append(tuple(p(v) if p else v for p, v in zip(processors, values, strict=True)))
+        try:
+            records.append(tuple(p(v) if p else v for p, v in zip(processors, values, strict=True)))
+        except (TypeError, ValueError):
+            _refuse_unbindable(names, processors, values, i)
+            raise  # pragma: no cover - the value that failed fails again
     return names, records
+
+
+def _refuse_unbindable(
+    names: list[str], processors: list[Any], values: list[object], row: int
+) -> None:
+    """Raise ``ValidationError`` naming the value a column type's bind processor refuses.
+
+    SQLAlchemy wraps a processor's ``TypeError`` or ``ValueError`` (a ``JSON`` value with
+    no JSON text, say) in ``StatementError``, which serpens maps to ``ValidationError``;
+    COPY runs the processors itself, so it says the same.
+    """
+    for name, processor, value in zip(names, processors, values, strict=True):
+        if processor is None:
+            continue
+        try:
+            processor(value)
+        except (TypeError, ValueError) as exc:
+            raise ValidationError(
+                f"bad value for {name}", [FieldError(f"rows[{row}].{name}", str(exc))]
+            ) from exc
 
 
 @asynccontextmanager

@@ -759,6 +759,34 @@ class RepositoryContract(ContractSuite):
             with pytest.raises(ValidationError):
                 call()
 
+    def test_a_json_column_reads_back_its_json_text_and_refuses_what_has_none(
+        self, db: RepositoryDatabase
+    ) -> None:
+        """A ``JSON`` column stores its value's JSON text and reads that text back.
+
+        The text is ``json.dumps``'s, SQLAlchemy's default serializer. So an int key comes
+        back a string and a tuple a list, as PostgreSQL and SQLite return them (a
+        dictionary would keep the value as given), and a value with no JSON text (a date, a
+        ``Decimal``, a set, bytes, a tuple key) is a ``ValidationError`` that stores
+        nothing. ``JSON.NULL`` reads back as ``None``.
+        """
+        kinds: Any = db.repository(Kind)
+        kinds.add(Kind(tags={1: "a", "b": (1, 2.0, None, True, "\u00e9")}))
+        kinds.bulk_insert([{"tags": ("x", "y")}, {"tags": None}])
+        json_null: Any = getattr(Kind.__table__.c.tags.type, "NULL")  # noqa: B009 - sa.JSON.NULL
+        kinds.add(Kind(tags=json_null))
+        db.commit(kinds)
+        got: list[Any] = [k.tags for k in db.repository(Kind).list(order_by="id")]
+        assert got == [{"1": "a", "b": [1, 2.0, None, True, "\u00e9"]}, ["x", "y"], None, None]
+        assert type(got[0]["b"][1]) is float
+        fresh: Any = db.repository(Kind)
+        for bad in (dt.date(2024, 1, 1), Decimal("1.5"), {1}, b"x", {(1, 2): "a tuple key"}):
+            with pytest.raises(ValidationError):
+                fresh.add(Kind(tags=["ok", bad]))
+            with pytest.raises(ValidationError):
+                fresh.bulk_insert([{"tags": ["ok"]}, {"tags": [bad]}])
+        assert fresh.count() == 4  # nothing stored, and the unit of work is usable
+
     def test_a_float_column_reads_numbers_back_as_floats_and_refuses_what_no_double_holds(
         self, db: RepositoryDatabase
     ) -> None:

@@ -61,6 +61,8 @@ class ColumnInfo:
     int_range: int | None = None
     """An integer column's bound: its values lie in ``[-int_range, int_range)`` (``2**31``
     for ``Integer``, PostgreSQL's ``int4``); ``None`` for other columns."""
+    json: bool = False
+    """A ``JSON`` column: what it stores is its value's JSON text, read back as JSON."""
 
     def check_number(self, value: object, path: str) -> None:
         """Raise ``ValidationError`` when *value* does not fit the column's number type.
@@ -420,6 +422,7 @@ class ModelInfo:
                 floating=_floating(col.type),
                 int_range=_int_range(col.type),
                 text=_text(col.type),
+                json=isinstance(impl, sa.JSON),
             )
             self._key_of[col] = prop.key
         self.pk: tuple[str, ...] = tuple(self._key_of[c] for c in mapper.primary_key)

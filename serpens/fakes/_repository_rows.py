@@ -9,6 +9,7 @@ from __future__ import annotations
 import copy
 import datetime as dt
 import enum
+import json
 import re
 import uuid
 from collections.abc import Callable, Sequence
@@ -211,6 +212,25 @@ def _cannot_emulate(info: ModelInfo, key: str, default: object) -> Configuration
     )
 
 
+def _as_json(key: str, value: object, null: object) -> object:
+    """*value* as a ``JSON`` column reads it back: its JSON text, read again.
+
+    The text is ``json.dumps``'s, as SQLAlchemy writes it, so int keys come back as
+    strings and tuples as lists.
+    A value with no JSON text (a date, a ``Decimal``, a set) is refused as SQLAlchemy's
+    serializer refuses it; so is a NaN or an infinity, which PostgreSQL's ``json`` refuses.
+    ``JSON.NULL`` is JSON's ``null``.
+    """
+    if value is null:
+        return None
+    try:
+        return json.loads(json.dumps(value, allow_nan=False))
+    except (TypeError, ValueError, RecursionError) as exc:
+        raise ValidationError(
+            f"bad JSON value for {key}", [FieldError(key, f"not JSON: {exc}")]
+        ) from None
+
+
 class RowRules:
     """How one model's rows are inserted, updated and compared."""
 
@@ -236,6 +256,8 @@ class RowRules:
         self._choices = tuple((k, c.choices) for k, c in info.columns.items() if c.choices)
         self._decimals = tuple(c for c in info.columns.values() if c.decimal)
         self._floats = tuple(k for k, c in info.columns.items() if c.floating)
+        self._json = tuple((k, c.column.type.NULL) for k, c in info.columns.items() if c.json)
+        self._json_keys = frozenset(k for k, _ in self._json)
         self._not_null = tuple(k for k, c in info.columns.items() if not c.nullable)
         self.mutable_values = False
         """Whether a mutable value (a list, a dict) was ever stored: until then, loading
@@ -248,6 +270,7 @@ class RowRules:
 
     def _normalise(self, row: Row) -> Row:
         self.info.check_row(row)  # types, zones and lengths, as the SQL adapter checks them
+        self._as_json_text(row)
         aware = self._aware
         for key, value in row.items():
             if type(value) in PLAIN_TYPES and (key not in aware or value is None):
@@ -266,7 +289,8 @@ class RowRules:
                 row[key] = value.astimezone(dt.UTC)
             elif not isinstance(value, _IMMUTABLE):
                 self.mutable_values = True
-                row[key] = copy_value(value)
+                if key not in self._json_keys:  # a JSON value is a new object already
+                    row[key] = copy_value(value)
         self._as_read_back(row)
         missing = [k for k in self._not_null if row.get(k) is None]
         if missing:
@@ -275,6 +299,13 @@ class RowRules:
                 [FieldError(k, "must not be null") for k in missing],
             )
         return row
+
+    def _as_json_text(self, row: Row) -> None:
+        """Store each ``JSON`` column's value as its JSON text reads back (see :func:`_as_json`)."""
+        for key, null in self._json:
+            value = row.get(key)
+            if value is not None:
+                row[key] = _as_json(key, value, null)
 
     def _as_read_back(self, row: Row) -> None:
         """Store *row*'s values as a SQL database reads them back: enums, NUMERIC, FLOAT."""

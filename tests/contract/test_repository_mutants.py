@@ -181,6 +181,16 @@ class {name}(InMemoryRepository):
 """,
         ["test_a_float_column_reads_numbers_back_as_floats_and_refuses_what_no_double_holds"],
     ),
+    "json_stored_as_given": (  # what the fake did before it stored JSON as its text
+        """
+class {name}(InMemoryRepository):
+    def __init__(self, model=None, *, database=None):
+        super().__init__(model, database=database)
+        self._rules._json = ()
+        self._rules._json_keys = frozenset()
+""",
+        ["test_a_json_column_reads_back_its_json_text_and_refuses_what_has_none"],
+    ),
     "float_range_unchecked": (  # a dictionary's behaviour: any number fits a FLOAT
         """
 class {name}(InMemoryRepository):

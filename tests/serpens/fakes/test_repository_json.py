@@ -1,0 +1,57 @@
+"""The fake's ``JSON`` columns beyond the contract: what PostgreSQL's ``json`` refuses.
+
+The repository contract proves on every cell that a JSON column reads back its JSON text
+(int keys as strings, tuples as lists) and refuses a value with no JSON text. A NaN or an
+infinity has a text in Python's ``json`` (``NaN``), which PostgreSQL's ``json`` refuses
+and SQLite stores; the fake is as strict as PostgreSQL, so it refuses them too.
+"""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+import sqlalchemy as sa
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from serpens.errors import ValidationError
+from serpens.fakes import InMemoryDatabase, InMemoryRepository
+
+
+class _Base(DeclarativeBase):
+    pass
+
+
+class Doc(_Base):
+    __tablename__ = "docs"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    body: Mapped[object] = mapped_column(sa.JSON, nullable=True)
+
+
+@pytest.mark.parametrize("value", [math.nan, [math.inf], {"a": -math.inf}])
+def test_a_nan_or_an_infinity_is_refused_as_postgresql_refuses_it(value: object) -> None:
+    database = InMemoryDatabase()
+    docs = InMemoryRepository(Doc, database=database)
+    with pytest.raises(ValidationError) as raised:
+        docs.add(Doc(body=value))
+    assert [e.path for e in raised.value.errors] == ["body"]
+    with pytest.raises(ValidationError):
+        docs.bulk_insert([{"body": value}])
+    assert docs.count() == 0
+
+
+def test_a_stored_value_is_a_copy_the_caller_cannot_change() -> None:
+    database = InMemoryDatabase()
+    docs = InMemoryRepository(Doc, database=database)
+    given = {"items": [1, 2]}
+    doc = docs.add(Doc(body=given))
+    docs.commit()
+    given["items"].append(3)
+    loaded = InMemoryRepository(Doc, database=database).get(doc.id)
+    assert loaded is not None
+    assert loaded.body == {"items": [1, 2]}
+    loaded.body["items"].append(4)  # a loaded value is the caller's own copy too
+    again = InMemoryRepository(Doc, database=database).get(doc.id)
+    assert again is not None
+    assert again.body == {"items": [1, 2]}
