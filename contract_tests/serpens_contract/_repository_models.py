@@ -139,7 +139,8 @@ class Kind(ContractBase):
     stored as ``VARCHAR``), ``Uuid`` as :class:`uuid.UUID` and as ``str``, a decorated
     ``String(8)``, the shortest bounded string (``String(1)``), a ``UTCDateTime`` and a
     ``JSON`` list, a decorated ``Numeric(38, 10)``, a ``SmallInteger``, a ``BigInteger``,
-    a decorated ``Integer`` and an unbounded ``Text``: the contract pins which filter
+    a decorated ``Integer``, an unbounded ``Text``, a ``DateTime`` and a ``Time`` without
+    a time zone and a ``LargeBinary``: the contract pins which filter
     values each takes, the limits of the bounded strings and numbers, and that a mutable
     value is never shared between units of work.
     """
@@ -165,6 +166,9 @@ class Kind(ContractBase):
     big: Mapped[int | None] = mapped_column(sa.BigInteger)
     units: Mapped[int | None] = mapped_column(Units)
     memo: Mapped[str | None] = mapped_column(sa.Text)
+    local: Mapped[dt.datetime | None] = mapped_column(sa.DateTime)  # no time zone
+    clock: Mapped[dt.time | None] = mapped_column(sa.Time)
+    data: Mapped[bytes | None] = mapped_column(sa.LargeBinary)
 
 
 class Stamp(ContractBase):

@@ -759,6 +759,46 @@ class RepositoryContract(ContractSuite):
             with pytest.raises(ValidationError):
                 call()
 
+    def test_zone_less_times_and_binary_values_read_back_as_postgresql_returns_them(
+        self, db: RepositoryDatabase
+    ) -> None:
+        """A ``DateTime`` without a time zone refuses an aware datetime; a ``Time`` drops one.
+
+        PostgreSQL's ``timestamp``: asyncpg refuses an aware value, while psycopg2 stored
+        it converted to the session's zone and SQLite with its offset dropped (two other
+        instants), so every backend refuses it, as a value or a filter. ``time``: every
+        driver drops the ``tzinfo``. A binary column reads ``bytes`` back whatever
+        bytes-like was written, and refuses a ``str`` (psycopg2 raised a bare
+        ``TypeError``, the fake stored it).
+        """
+        kinds: Any = db.repository(Kind)
+        local = dt.datetime(2024, 5, 6, 12, 30, 0, 123456)  # noqa: DTZ001 - naive, on purpose
+        aware = dt.datetime(2024, 5, 6, 12, 30, tzinfo=UTC_MINUS_3)
+        first = kinds.add(Kind(local=local, clock=dt.time(8, 15, 1, 5, tzinfo=dt.UTC)))
+        kinds.add(Kind(data=bytearray(b"\x00\xff")))
+        kinds.bulk_insert([{"data": memoryview(b"ab"), "clock": dt.time(23, 59)}])
+        for bad in ({"local": aware}, {"data": "ab"}):
+            with pytest.raises(ValidationError) as info:
+                kinds.add(Kind(**bad))
+            assert [e.path for e in info.value.errors] == list(bad)
+            with pytest.raises(ValidationError) as info:
+                kinds.bulk_insert([{**bad, "memo": "ok"}, {**bad, "memo": "ok"}])
+            assert info.value.errors[0].path == f"rows[0].{next(iter(bad))}"
+        with pytest.raises(ValidationError):
+            kinds.count(local=aware)
+        assert kinds.count(local=local) == 1
+        db.commit(kinds)
+        got = [(k.local, k.clock, k.data) for k in db.repository(Kind).list(order_by="id")]
+        assert got == [
+            (local, dt.time(8, 15, 1, 5), None),
+            (None, None, b"\x00\xff"),
+            (None, dt.time(23, 59), b"ab"),
+        ]
+        assert [type(data) for _, _, data in got[1:]] == [bytes, bytes]
+        assert got[0][1] is not None
+        assert got[0][1].tzinfo is None
+        _flush_refuses_then_stores(kinds, first, "local", aware, local.replace(hour=13))
+
     def test_a_json_column_reads_back_its_json_text_and_refuses_what_has_none(
         self, db: RepositoryDatabase
     ) -> None:

@@ -63,6 +63,14 @@ class ColumnInfo:
     for ``Integer``, PostgreSQL's ``int4``); ``None`` for other columns."""
     json: bool = False
     """A ``JSON`` column: what it stores is its value's JSON text, read back as JSON."""
+    naive_datetime: bool = False
+    """A ``DateTime`` column without a time zone (PostgreSQL's ``timestamp``): an aware
+    datetime is refused, as asyncpg refuses it (psycopg2 and SQLite stored other instants)."""
+    naive_time: bool = False
+    """A ``Time`` column without a time zone: every driver drops a time's ``tzinfo``."""
+    binary: bool = False
+    """A binary column (``LargeBinary``): it reads ``bytes`` back, whatever bytes-like was
+    written."""
 
     def check_number(self, value: object, path: str) -> None:
         """Raise ``ValidationError`` when *value* does not fit the column's number type.
@@ -165,6 +173,10 @@ class ColumnInfo:
             )
         if self.aware_datetime and getattr(value, "tzinfo", None) is None:
             raise _bad(f"bad value for {self.key}", path, "expected a timezone-aware datetime")
+        if self.naive_datetime and value.utcoffset() is not None:  # type: ignore[attr-defined]
+            raise _bad(
+                f"bad value for {self.key}", path, "expected a naive datetime (no time zone)"
+            )
         if self.choices is not None and value not in self.choices:
             # SQLAlchemy sends an unknown string as it is, and the row then fails to load
             raise _bad(f"bad value for {self.key}", path, f"{value!r} is not one of its values")
@@ -232,7 +244,7 @@ def _is_int(value: object) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
 
 
-def _accepted_types(column_type: Any) -> tuple[type, ...] | None:  # noqa: PLR0911 - one per type
+def _accepted_types(column_type: Any) -> tuple[type, ...] | None:  # noqa: C901, PLR0911 - one per type
     """The Python types equality filters on *column_type* accept, or ``None`` (unchecked)."""
     import sqlalchemy as sa  # noqa: PLC0415
 
@@ -256,6 +268,8 @@ def _accepted_types(column_type: Any) -> tuple[type, ...] | None:  # noqa: PLR09
         return (dt.datetime,)
     if isinstance(column_type, sa.Date):
         return (dt.date,)
+    if isinstance(column_type, sa.LargeBinary | sa.BINARY | sa.VARBINARY):
+        return (bytes, bytearray, memoryview)  # a str: psycopg2 raised a bare TypeError
     if isinstance(column_type, sa.Uuid):
         # as_uuid=False holds str: SQLite refuses a UUID object there (PostgreSQL takes it)
         return (uuid.UUID,) if column_type.as_uuid else (str,)
@@ -344,13 +358,14 @@ def _text(column_type: Any) -> bool:
 def _plain_types(column: ColumnInfo) -> frozenset[type]:
     """The exact types of the values *column* accepts with no further check, ``None``'s too.
 
-    Its accepted types, except a zone-aware column's ``datetime`` (its zone is checked)
+    Its accepted types, except a ``DateTime`` column's ``datetime`` (its zone is checked)
     and a float column's int and ``Decimal`` (each must fit a double); none for an
     ``Enum`` column (its values are mapped) or a type the rules do not know.
     """
     if column.accepts is None or column.choices is not None:
         return frozenset()
-    kinds = {t for t in column.accepts if not (t is dt.datetime and column.aware_datetime)}
+    zoned = column.aware_datetime or column.naive_datetime  # its zone is checked
+    kinds = {t for t in column.accepts if not (t is dt.datetime and zoned)}
     if column.floating:
         kinds -= _EXACT_NUMBERS  # an int or a Decimal must fit a double
     return frozenset((*kinds, type(None)))
@@ -423,6 +438,9 @@ class ModelInfo:
                 int_range=_int_range(col.type),
                 text=_text(col.type),
                 json=isinstance(impl, sa.JSON),
+                naive_datetime=isinstance(col.type, sa.DateTime) and not col.type.timezone,
+                naive_time=isinstance(col.type, sa.Time) and not col.type.timezone,
+                binary=isinstance(col.type, sa.LargeBinary | sa.BINARY | sa.VARBINARY),
             )
             self._key_of[col] = prop.key
         self.pk: tuple[str, ...] = tuple(self._key_of[c] for c in mapper.primary_key)

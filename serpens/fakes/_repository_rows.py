@@ -258,6 +258,8 @@ class RowRules:
         self._floats = tuple(k for k, c in info.columns.items() if c.floating)
         self._json = tuple((k, c.column.type.NULL) for k, c in info.columns.items() if c.json)
         self._json_keys = frozenset(k for k, _ in self._json)
+        self._naive_times = tuple(k for k, c in info.columns.items() if c.naive_time)
+        self._binaries = tuple(k for k, c in info.columns.items() if c.binary)
         self._not_null = tuple(k for k, c in info.columns.items() if not c.nullable)
         self.mutable_values = False
         """Whether a mutable value (a list, a dict) was ever stored: until then, loading
@@ -270,7 +272,7 @@ class RowRules:
 
     def _normalise(self, row: Row) -> Row:
         self.info.check_row(row)  # types, zones and lengths, as the SQL adapter checks them
-        self._as_json_text(row)
+        self._as_stored(row)
         aware = self._aware
         for key, value in row.items():
             if type(value) in PLAIN_TYPES and (key not in aware or value is None):
@@ -300,12 +302,24 @@ class RowRules:
             )
         return row
 
-    def _as_json_text(self, row: Row) -> None:
-        """Store each ``JSON`` column's value as its JSON text reads back (see :func:`_as_json`)."""
+    def _as_stored(self, row: Row) -> None:
+        """Store what a SQL column keeps of a value.
+
+        ``JSON`` its JSON text (see :func:`_as_json`), a binary column ``bytes``, a ``Time``
+        column no ``tzinfo``.
+        """
         for key, null in self._json:
             value = row.get(key)
             if value is not None:
                 row[key] = _as_json(key, value, null)
+        for key in self._binaries:  # a bytearray or a memoryview: bytes, as drivers read
+            value = row.get(key)
+            if value is not None and type(value) is not bytes:
+                row[key] = bytes(value)  # type: ignore[call-overload]
+        for key in self._naive_times:
+            value = row.get(key)
+            if isinstance(value, dt.time) and value.tzinfo is not None:
+                row[key] = value.replace(tzinfo=None)
 
     def _as_read_back(self, row: Row) -> None:
         """Store *row*'s values as a SQL database reads them back: enums, NUMERIC, FLOAT."""

@@ -191,6 +191,24 @@ class {name}(InMemoryRepository):
 """,
         ["test_a_json_column_reads_back_its_json_text_and_refuses_what_has_none"],
     ),
+    "binary_stored_as_given": (  # a bytearray read back as a bytearray, a memoryview failed
+        """
+class {name}(InMemoryRepository):
+    def __init__(self, model=None, *, database=None):
+        super().__init__(model, database=database)
+        self._rules._binaries = ()
+""",
+        ["test_zone_less_times_and_binary_values_read_back_as_postgresql_returns_them"],
+    ),
+    "time_keeps_its_zone": (  # every driver drops a time's tzinfo in a TIME column
+        """
+class {name}(InMemoryRepository):
+    def __init__(self, model=None, *, database=None):
+        super().__init__(model, database=database)
+        self._rules._naive_times = ()
+""",
+        ["test_zone_less_times_and_binary_values_read_back_as_postgresql_returns_them"],
+    ),
     "float_range_unchecked": (  # a dictionary's behaviour: any number fits a FLOAT
         """
 class {name}(InMemoryRepository):
