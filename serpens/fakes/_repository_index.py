@@ -12,12 +12,29 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-__all__ = ["EqualityIndex", "OrderKey", "OrderedIndex", "order_key", "precedes", "sorted_keys"]
+__all__ = [
+    "EqualityIndex",
+    "OrderKey",
+    "OrderedIndex",
+    "order_key",
+    "precedes",
+    "sort_value",
+    "sorted_keys",
+]
 
 Row = dict[str, object]
 Key = tuple[object, ...]
 OrderKey = tuple[tuple[str, bool], ...]
 """An ordering as ``((attribute, descending), ...)``, primary key included."""
+
+
+def sort_value(value: Any) -> tuple[bool, bool, Any]:
+    """*value*'s sort key: NULLs last, then NaNs (above every number), as PostgreSQL sorts."""
+    if value is None:
+        return True, False, 0
+    if value != value:  # noqa: PLR0124 - a NaN
+        return False, True, 0
+    return False, False, value
 
 
 def precedes(a: Row, b: Row, order: OrderKey) -> bool:
@@ -31,6 +48,10 @@ def precedes(a: Row, b: Row, order: OrderKey) -> bool:
             return descending
         if y is None:
             return not descending
+        if x != x or y != y:  # noqa: PLR0124 - a NaN: above every number (PostgreSQL's order)
+            if x != x and y != y:  # noqa: PLR0124 - two NaNs tie: the next term decides
+                continue
+            return (y != y) != descending  # noqa: PLR0124 - ascending, a number comes first
         return bool(x > y) if descending else bool(x < y)
     return False
 
@@ -39,7 +60,7 @@ def sorted_keys(rows: Mapping[Key, Row], order: OrderKey) -> list[Key]:
     """Primary keys of *rows* in *order* (stable C sorts, one per term, last term first)."""
     items = list(rows.items())
     for key, descending in reversed(order):
-        items.sort(key=lambda kv, k=key: (kv[1][k] is None, kv[1][k]), reverse=descending)  # type: ignore[misc]
+        items.sort(key=lambda kv, k=key: sort_value(kv[1][k]), reverse=descending)  # type: ignore[misc]
     return [pk for pk, _ in items]
 
 
@@ -72,6 +93,9 @@ class OrderedIndex:
                 before = descending
             elif mine is None:
                 before = not descending
+            elif theirs != theirs or mine != mine:  # noqa: PLR0124 - a NaN (see precedes)
+                both = theirs != theirs and mine != mine  # noqa: PLR0124
+                before = precedes(other, row, rest) if both else (mine != mine) != descending  # noqa: PLR0124
             else:
                 before = bool(theirs > mine) if descending else bool(theirs < mine)
             if before:

@@ -428,5 +428,9 @@ class RowRules:
                 value = value.astimezone(dt.UTC)
             if mine == value:
                 continue
+            if mine != mine or value != value:  # noqa: PLR0124 - a NaN, above every number
+                if mine != mine and value != value:  # noqa: PLR0124 - two NaNs tie
+                    continue
+                return (mine != mine) != term.descending  # noqa: PLR0124
             return bool(mine < value) if term.descending else bool(mine > value)
         return False

@@ -17,7 +17,7 @@ from typing import Any
 
 from serpens._rules.repository import ModelInfo
 from serpens.errors import ConflictError
-from serpens.fakes._repository_index import OrderKey, precedes
+from serpens.fakes._repository_index import OrderKey, precedes, sort_value
 from serpens.fakes._repository_rows import TableRows
 
 __all__ = ["PendingRows"]
@@ -327,7 +327,7 @@ def _sort(rows: list[Row], order: OrderKey) -> list[Row]:
     """*rows* in *order*: one stable C sort per term, last term first."""
     out = list(rows)
     for key, descending in reversed(order):
-        out.sort(key=lambda r, k=key: (r[k] is None, r[k]), reverse=descending)  # type: ignore[misc]
+        out.sort(key=lambda r, k=key: sort_value(r[k]), reverse=descending)  # type: ignore[misc]
     return out
 
 

@@ -1,0 +1,139 @@
+"""NaN in ordered columns: the fake sorts it where PostgreSQL does, next to the real server.
+
+PostgreSQL sorts a float's or a numeric's NaN above every number and below NULL
+(ascending; the reverse descending), and two NaNs tie. Python's ``<`` answers ``False``
+both ways for a float NaN and raises for a ``Decimal`` one, so the fake compares NaN
+explicitly: in its sorts, its kept-sorted indexes (the NaN rows written after an index
+was built, too) and its keyset cursors. SQLite stores a NaN as NULL, so this is not a
+contract case; it runs here against PostgreSQL itself.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterator
+from decimal import Decimal
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
+
+from serpens.fakes import InMemoryDatabase, InMemoryRepository
+from serpens_sqlalchemy import SQLAlchemyRepository
+
+
+class _Base(DeclarativeBase):
+    pass
+
+
+class Reading(_Base):
+    __tablename__ = "fake_nan_readings"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    value: Mapped[float | None] = mapped_column(sa.Float)
+    exact: Mapped[Decimal | None] = mapped_column(sa.Numeric(10, 2))
+    name: Mapped[str] = mapped_column(sa.String(10), nullable=False)
+
+
+FIRST = [
+    {"value": 2.0, "exact": Decimal("2.00"), "name": "b"},
+    {"value": None, "exact": None, "name": "n"},
+    {"value": 1.0, "exact": Decimal("1.00"), "name": "a"},
+]
+LATER = [  # written after the orderings were read once (their indexes built)
+    {"value": math.nan, "exact": Decimal("NaN"), "name": "x"},
+    {"value": math.inf, "exact": Decimal("3.00"), "name": "i"},
+    {"value": math.nan, "exact": Decimal("NaN"), "name": "y"},
+    {"value": -1.0, "exact": Decimal("-1.00"), "name": "m"},
+]
+ORDERS = ["value", "-value", "exact", "-exact", ("value", "-name"), ("-exact", "name")]
+
+
+@pytest.fixture
+def engine(postgres_url: str) -> Iterator[sa.Engine]:
+    engine = sa.create_engine("postgresql+psycopg2://" + postgres_url.split("://", 1)[1])
+    _Base.metadata.drop_all(engine)
+    _Base.metadata.create_all(engine)
+    try:
+        yield engine
+    finally:
+        _Base.metadata.drop_all(engine)
+        engine.dispose()
+
+
+def _names(repo: Any, order_by: Any) -> list[list[str]]:
+    whole = [r.name for r in repo.list(order_by=order_by)]
+    pages = [
+        [r.name for r in repo.paginate(page=p, size=2, order_by=order_by).items]
+        for p in (1, 2, 3, 4)
+    ]
+    return [whole, [n for page in pages for n in page]]
+
+
+def test_nan_sorts_where_postgresql_sorts_it(engine: sa.Engine) -> None:
+    database = InMemoryDatabase()
+    fake: Any = InMemoryRepository(Reading, database=database)
+    fake.bulk_insert(FIRST)
+    fake.commit()
+    with Session(engine) as sess:
+        SQLAlchemyRepository(sess, Reading).bulk_insert(FIRST)
+        sess.commit()
+    for order_by in ORDERS:  # builds the fake's ordered indexes before the NaN rows exist
+        _names(InMemoryRepository(Reading, database=database), order_by)
+    fake = InMemoryRepository(Reading, database=database)
+    fake.bulk_insert(LATER)
+    fake.commit()
+    with Session(engine) as sess:
+        SQLAlchemyRepository(sess, Reading).bulk_insert(LATER)
+        sess.commit()
+    for order_by in ORDERS:
+        with Session(engine) as sess:
+            expected = _names(SQLAlchemyRepository(sess, Reading), order_by)
+        got = _names(InMemoryRepository(Reading, database=database), order_by)
+        assert got == expected, order_by
+        assert got[0][0] != got[0][-1]  # the order is not trivially one row
+
+
+class Gauge(_Base):
+    __tablename__ = "fake_nan_gauges"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    level: Mapped[float] = mapped_column(sa.Float, nullable=False)
+
+
+def _walk(repo_for: Any, order_by: str) -> list[int]:
+    ids: list[int] = []
+    after = None
+    while True:
+        page = repo_for().seek(after=after, limit=2, order_by=order_by)
+        ids.extend(g.id for g in page.items)
+        if page.next_cursor is None:
+            return ids
+        after = page.next_cursor
+
+
+def test_a_keyset_walk_over_nans_matches_postgresql(engine: sa.Engine) -> None:
+    """Cursors carry a NaN, and rows after it (or before it, descending) are found."""
+    levels = [2.0, math.nan, 1.0, math.inf, math.nan, -math.inf, 0.5]
+    rows = [{"id": i, "level": level} for i, level in enumerate(levels, 1)]
+    database = InMemoryDatabase()
+    fake: Any = InMemoryRepository(Gauge, database=database)
+    fake.bulk_insert(rows)
+    fake.commit()
+    with Session(engine) as sess:
+        SQLAlchemyRepository(sess, Gauge).bulk_insert(rows)
+        sess.commit()
+    sessions: list[Session] = []
+
+    def real() -> Any:
+        sessions.append(Session(engine))
+        return SQLAlchemyRepository(sessions[-1], Gauge)
+
+    for order_by in ("level", "-level"):
+        expected = _walk(real, order_by)
+        for sess in sessions:
+            sess.close()
+        got = _walk(lambda: InMemoryRepository(Gauge, database=database), order_by)
+        assert got == expected, order_by
+        assert sorted(got) == list(range(1, 8))
