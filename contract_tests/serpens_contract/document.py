@@ -174,6 +174,8 @@ class DocumentStoreContract(DocumentOutageCases, ContractSuite):
             pytest.param({"id": "1", "x": {True, False}}, id="set-of-booleans"),
             pytest.param({"id": "1", "x": {None}}, id="set-of-null"),
             pytest.param({"id": "1", "x": {1: "int map key"}}, id="int-map-key"),
+            pytest.param({"id": "1", "": "x"}, id="empty-attribute-name"),
+            pytest.param({"id": "1", "n" * 65_536: 1}, id="attribute-name-over-65535-bytes"),
             pytest.param({"id": "1", "x": object()}, id="unsupported-type"),
             pytest.param({"id": 1}, id="int-key-on-a-string-key-table"),
             pytest.param({"id": "k" * 2049}, id="partition-key-over-2048-bytes"),
@@ -204,6 +206,8 @@ class DocumentStoreContract(DocumentOutageCases, ContractSuite):
             pytest.param({"doc": {"l": [1, float("nan")]}}, "item.doc.l[1]", id="list-element"),
             pytest.param({"x": [{"k": object()}]}, "item.x[0].k", id="map-in-a-list"),
             pytest.param({"x": {"m": {1: "v"}}}, "item.x.m", id="non-string-map-key"),
+            pytest.param({"x": [{"": "v"}]}, "item.x[0]", id="empty-map-key"),
+            pytest.param({"x": {"é" * 32_768: 1}}, "item.x", id="map-key-over-65535-bytes"),
             pytest.param({"x": (1, set())}, "item.x[1]", id="tuple-element"),
             pytest.param({"doc": {"s": {1, "a"}}}, "item.doc.s", id="mixed-set"),
             pytest.param({"s": {1.5, float("inf")}}, "item.s", id="set-element"),
@@ -273,6 +277,14 @@ class DocumentStoreContract(DocumentOutageCases, ContractSuite):
         assert got == item
         assert type(got["largest"]) is int  # integral: 99...9 followed by 88 zeros
         assert type(got["smallest"]) is Decimal
+
+    def test_attribute_names_of_one_and_of_65535_bytes_round_trip(self, tables: Any) -> None:
+        """DynamoDB's attribute names are 1 to 65,535 UTF-8 bytes, a map element's too."""
+        store, people, _ = tables
+        longest = "é" * 32_767 + "n"  # 65,535 bytes in 32,768 characters
+        item = {"id": "1", "a": 1, longest: {"b": 2, longest: "x"}}
+        store.put(people, item)
+        assert store.get(people, {"id": "1"}) == item
 
     def test_numeric_keys_dynamodb_cannot_store_are_validation_errors(self, tables: Any) -> None:
         store, people, _ = tables

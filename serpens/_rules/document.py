@@ -16,6 +16,7 @@ from serpens.errors import FieldError, ValidationError
 __all__ = [
     "KEY_TYPES",
     "MAX_ITEM_BYTES",
+    "MAX_NAME_BYTES",
     "MAX_PARTITION_KEY_BYTES",
     "MAX_SORT_KEY_BYTES",
     "QUERY_PAGE_BYTES",
@@ -121,9 +122,15 @@ def _number(value: float | Decimal, path: str) -> int | Decimal:
     return _trimmed(number)
 
 
+MAX_NAME_BYTES = 65_535
+"""Longest attribute name DynamoDB takes (UTF-8 bytes), a map element's name included;
+the shortest is one character."""
+
+
 def to_stored(value: object, path: str = "item") -> object:
     """Return *value* in stored form (floats as exact Decimals), or raise ValidationError.
 
+    Attribute names, a nested map's keys included, are 1 to 65,535 bytes (UTF-8).
     Numbers must be ones DynamoDB stores: finite, at most 38 significant digits and 0 or
     of magnitude 1E-130 to 9.9999999999999999999999999999999999999E+125; one with more
     than 38 digits that are partly trailing zeros is stored without them (``1E+40``).
@@ -141,6 +148,8 @@ def to_stored(value: object, path: str = "item") -> object:
         for key, item in value.items():
             if not isinstance(key, str):
                 raise _invalid(path, f"map keys must be strings, got {type(key).__name__}")
+            if not key or (len(key) * 4 > MAX_NAME_BYTES and len(key.encode()) > MAX_NAME_BYTES):
+                raise _invalid(path, f"attribute names are 1 to {MAX_NAME_BYTES:,} bytes")
             out[key] = to_stored(item, f"{path}.{key}")
         return out
     if isinstance(value, list | tuple):
