@@ -13,7 +13,7 @@ from typing import Any, TypeVar
 
 from redis import asyncio as aioredis
 
-from serpens._rules.cache import AsyncFlight, check_key, check_ttl, decode, encode
+from serpens._rules.cache import AsyncFlight, check_key, check_ttl, decode, encode, to_wire
 from serpens.errors import SerializationError
 from serpens.ports import JSONValue
 from serpens_redis._errors import OUTAGE, translate
@@ -167,7 +167,7 @@ class AsyncRedisCache:
         full = self.key(key)
         millis = self._millis(ttl)
         text = encode(value, key=key)
-        await self._call(self._execute, "SET", full, text, "PX", millis)
+        await self._call(self._execute, "SET", full, to_wire(text), "PX", millis)
 
     async def delete(self, key: str) -> bool:
         """See :meth:`serpens.ports.AsyncCache.delete`."""
@@ -325,7 +325,8 @@ class AsyncRedisCache:
 
     async def _store(self, full: str, text: str, millis: int) -> bool:
         """``SET`` *text* at *full*; whether Redis took it (``False`` only under fail-open)."""
-        return await self._call(self._execute, "SET", full, text, "PX", millis) is not _FAILED
+        stored = await self._call(self._execute, "SET", full, to_wire(text), "PX", millis)
+        return stored is not _FAILED
 
     async def aclose(self) -> None:
         """Close the client and disconnect its pool, when this cache owns them."""

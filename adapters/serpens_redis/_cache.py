@@ -14,7 +14,7 @@ from typing import Any, TypeVar
 
 import redis
 
-from serpens._rules.cache import Flight, check_key, check_ttl, decode, encode
+from serpens._rules.cache import Flight, check_key, check_ttl, decode, encode, to_wire
 from serpens.errors import SerializationError
 from serpens.ports import JSONValue
 from serpens_redis._errors import OUTAGE, translate
@@ -168,7 +168,7 @@ class RedisCache:
         full = self.key(key)
         millis = self._millis(ttl)
         text = encode(value, key=key)
-        self._call(self._execute, "SET", full, text, "PX", millis)
+        self._call(self._execute, "SET", full, to_wire(text), "PX", millis)
 
     def delete(self, key: str) -> bool:
         """See :meth:`serpens.ports.Cache.delete`."""
@@ -316,7 +316,7 @@ class RedisCache:
 
     def _store(self, full: str, text: str, millis: int) -> bool:
         """``SET`` *text* at *full*; whether Redis took it (``False`` only under fail-open)."""
-        return self._call(self._execute, "SET", full, text, "PX", millis) is not _FAILED
+        return self._call(self._execute, "SET", full, to_wire(text), "PX", millis) is not _FAILED
 
     def close(self) -> None:
         """Close the client and disconnect its pool, when this cache owns them."""

@@ -245,6 +245,7 @@ class _CacheTests:
             pytest.param(1.5, id="float"),
             pytest.param("", id="empty-str"),
             pytest.param("ação ☃", id="unicode"),
+            pytest.param("lone \ud800 surrogate", id="lone-surrogate"),
             pytest.param([], id="empty-list"),
             pytest.param({"a": [1, {"b": None}], "c": "d"}, id="nested"),
         ],
@@ -347,9 +348,15 @@ class _CacheTests:
             cache.get_or_set("other", lambda: value)
         assert cache.get("other") is None
 
-    @pytest.mark.parametrize("ttl", [0, -1, float("nan"), float("inf"), True, "60"])
+    @pytest.mark.parametrize(
+        "ttl", [0, -1, float("nan"), float("inf"), True, "60", 2**62 / 1000 * 1.01]
+    )
     def test_a_non_positive_ttl_is_a_validation_error(self, cache: Cache, ttl: float) -> None:
-        """``ttl <= 0``, not finite, or not a number (``True`` and ``"60"`` too) raises."""
+        """``ttl <= 0``, not finite, or not a number (``True`` and ``"60"`` too) raises.
+
+        So does one past 2^62 milliseconds (about 146 million years): Redis refuses an
+        expiry that, added to its clock, passes 2^63 - 1 milliseconds.
+        """
         with pytest.raises(ValidationError):
             cache.set("k", 1, ttl=ttl)
         with pytest.raises(ValidationError):
@@ -375,11 +382,20 @@ class _CacheTests:
         assert cache.get("k") == "cached"
 
     def test_an_empty_key_is_a_validation_error(self, cache: Cache) -> None:
-        """Keys are non-empty strings."""
-        with pytest.raises(ValidationError):
-            cache.set("", 1)
-        with pytest.raises(ValidationError):
-            cache.get("")
+        """Keys are non-empty strings with a UTF-8 form (a lone surrogate has none)."""
+        for key in ("", "lone \ud800"):
+            with pytest.raises(ValidationError):
+                cache.set(key, 1)
+            with pytest.raises(ValidationError):
+                cache.get(key)
+            with pytest.raises(ValidationError):
+                cache.delete(key)
+
+    def test_the_longest_ttl_keeps_the_entry(self, cache: Cache) -> None:
+        """A TTL of exactly 2^62 milliseconds is accepted."""
+        cache.set("k", 1, ttl=2**62 / 1000)
+        assert cache.get("k") == 1
+        assert cache.get_or_set("k", lambda: 2, ttl=2**62 / 1000) == 1
 
     def test_get_or_set_calls_the_factory_once_then_hits(self, cache: Cache) -> None:
         """On a miss the factory's result is stored and returned; later calls hit."""

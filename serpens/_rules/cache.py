@@ -41,12 +41,14 @@ from serpens.errors import FieldError, SerializationError, ValidationError
 from serpens.ports import JSONValue
 
 __all__ = [
+    "MAX_TTL",
     "AsyncFlight",
     "Flight",
     "check_key",
     "check_ttl",
     "decode",
     "encode",
+    "to_wire",
     "ttl_is_off",
 ]
 
@@ -244,24 +246,52 @@ def decode(text: str | bytes) -> JSONValue:
         raise SerializationError("the stored cache entry is not valid JSON") from exc
 
 
+def to_wire(text: str) -> bytes:
+    """The UTF-8 bytes of JSON *text* from :func:`encode`, as a server stores them.
+
+    A lone surrogate (U+D800 alone: a valid Python string with no UTF-8 form) is
+    written as its JSON escape instead, so it reads back as the same string, as from
+    the in-memory fake; redis-py would fail with a bare ``UnicodeEncodeError``.
+    """
+    try:
+        return text.encode()
+    except UnicodeEncodeError:
+        return json.dumps(json.loads(text), ensure_ascii=True, separators=(",", ":")).encode()
+
+
 def check_key(key: object) -> str:
-    """Return *key* if it is a non-empty str.
+    """Return *key* if it is a non-empty str with a UTF-8 form (no lone surrogate).
 
     Raises:
-        ValidationError: *key* is not a str or is empty.
+        ValidationError: *key* is not a str, is empty, or has no UTF-8 form (Redis keys
+            are bytes: redis-py failed with a bare ``UnicodeEncodeError``).
     """
     if not isinstance(key, str) or not key:
         raise ValidationError(
             "invalid cache key", [FieldError("key", f"must be a non-empty str, got {key!r}")]
         )
+    if not key.isascii():
+        try:
+            key.encode()
+        except UnicodeEncodeError:
+            raise ValidationError(
+                "invalid cache key",
+                [FieldError("key", f"must have a UTF-8 form (no lone surrogate), got {key!r}")],
+            ) from None
     return key
+
+
+MAX_TTL = 2**62 / 1000
+"""Longest TTL in seconds (2^62 ms, about 146 million years): Redis refuses an expiry
+that, added to its clock in milliseconds, passes 2^63 - 1."""
 
 
 def check_ttl(ttl: float | None, default: float) -> float:
     """Return *ttl*, or *default* when it is ``None``, as a positive finite number of seconds.
 
     Raises:
-        ValidationError: the TTL is not a positive finite number.
+        ValidationError: the TTL is not a positive finite number, or is over
+            :data:`MAX_TTL` (Redis answered a bare ``ResponseError``).
     """
     value = default if ttl is None else ttl
     if (
@@ -272,6 +302,11 @@ def check_ttl(ttl: float | None, default: float) -> float:
     ):
         raise ValidationError(
             "invalid cache TTL", [FieldError("ttl", f"must be > 0 seconds, got {value!r}")]
+        )
+    if value > MAX_TTL:
+        raise ValidationError(
+            "invalid cache TTL",
+            [FieldError("ttl", f"must be at most 2^62 ms ({MAX_TTL:.4g} seconds), got {value!r}")],
         )
     return float(value)
 

@@ -51,7 +51,7 @@ def precedes(a: Row, b: Row, order: OrderKey) -> bool:
         if x != x or y != y:  # noqa: PLR0124 - a NaN: above every number (PostgreSQL's order)
             if x != x and y != y:  # noqa: PLR0124 - two NaNs tie: the next term decides
                 continue
-            return (y != y) != descending  # noqa: PLR0124 - ascending, a number comes first
+            return bool(y != y) != descending  # noqa: PLR0124 - ascending, a number comes first
         return bool(x > y) if descending else bool(x < y)
     return False
 

@@ -431,6 +431,6 @@ class RowRules:
             if mine != mine or value != value:  # noqa: PLR0124 - a NaN, above every number
                 if mine != mine and value != value:  # noqa: PLR0124 - two NaNs tie
                     continue
-                return (mine != mine) != term.descending  # noqa: PLR0124
+                return bool(mine != mine) != term.descending  # noqa: PLR0124
             return bool(mine < value) if term.descending else bool(mine > value)
         return False

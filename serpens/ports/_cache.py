@@ -21,9 +21,11 @@ class Cache(Protocol):
       raises :class:`serpens.errors.SerializationError` and stores nothing.
     - ``ttl`` is in seconds (fractions allowed); an entry is visible strictly before
       ``set_time + ttl`` and gone from then on. ``ttl=None`` uses the implementation's
-      default TTL; ``ttl <= 0`` raises :class:`serpens.errors.ValidationError`.
+      default TTL; ``ttl <= 0`` or over 2^62 ms (about 146 million years, past which
+      Redis refuses the expiry) raises :class:`serpens.errors.ValidationError`.
     - A miss returns ``None``; a stored JSON ``null`` is indistinguishable from a miss.
-    - Keys are non-empty strings (else :class:`serpens.errors.ValidationError`);
+    - Keys are non-empty strings with a UTF-8 form, so no lone surrogate (else
+      :class:`serpens.errors.ValidationError`); a value's strings may hold one;
       ``clear()`` removes only this cache's namespace.
     - Reads return fresh copies: mutating a returned value never changes the cache.
     - Backend outages raise :class:`serpens.errors.BackendUnavailableError` or

@@ -1188,6 +1188,20 @@ CACHE_CASES = [
         id="cache-default-ttl-infinite",
     ),
     pytest.param(
+        lambda: InMemoryCache().set("k", 1, ttl=1e16),
+        ValidationError,
+        "invalid cache TTL: ttl: must be at most 2^62 ms (4.612e+15 seconds), got 1e+16",
+        [("ttl", "must be at most 2^62 ms (4.612e+15 seconds), got 1e+16")],
+        id="cache-ttl-past-2-62-ms",
+    ),
+    pytest.param(
+        lambda: InMemoryCache().get("\ud800"),
+        ValidationError,
+        "invalid cache key: key: must have a UTF-8 form (no lone surrogate), got '\\ud800'",
+        [("key", "must have a UTF-8 form (no lone surrogate), got '\\ud800'")],
+        id="cache-key-lone-surrogate",
+    ),
+    pytest.param(
         lambda: _down(InMemoryCache()).get("k"),
         BackendUnavailableError,
         "InMemoryCache: simulated outage, the backend is unreachable",
