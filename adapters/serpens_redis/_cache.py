@@ -316,7 +316,8 @@ class RedisCache:
 
     def _store(self, full: str, text: str, millis: int) -> bool:
         """``SET`` *text* at *full*; whether Redis took it (``False`` only under fail-open)."""
-        return self._call(self._execute, "SET", full, to_wire(text), "PX", millis) is not _FAILED
+        stored = self._call(self._execute, "SET", full, to_wire(text), "PX", millis)
+        return stored is not _FAILED
 
     def close(self) -> None:
         """Close the client and disconnect its pool, when this cache owns them."""

@@ -27,6 +27,9 @@ CREATE TABLE IF NOT EXISTS acme_cache (
 """
 
 
+_MAX_TTL = 2**62 / 1000  # the port's longest TTL: 2^62 milliseconds
+
+
 def _check_json(value: Any, path: str = "value") -> None:
     """Refuse what ``json.dumps`` would silently change (int keys, NaN) or cannot encode."""
     if value is None or isinstance(value, str | int):
@@ -76,7 +79,7 @@ class AcmeCache:
         seconds = self._default_ttl if ttl is None else ttl
         if isinstance(seconds, bool) or not isinstance(seconds, int | float):
             raise ValidationError(f"ttl must be a number of seconds, got {ttl!r}")
-        if not (math.isfinite(seconds) and seconds > 0):
+        if not (math.isfinite(seconds) and 0 < seconds <= _MAX_TTL):
             raise ValidationError(f"ttl must be a positive number of seconds, got {ttl!r}")
         return seconds
 
@@ -84,6 +87,10 @@ class AcmeCache:
     def _key(key: str) -> str:
         if not key:
             raise ValidationError("cache keys must be non-empty strings")
+        try:
+            key.encode()  # the port's keys have a UTF-8 form (no lone surrogate)
+        except UnicodeEncodeError:
+            raise ValidationError("cache keys must have a UTF-8 form") from None
         return key
 
     def get(self, key: str) -> JSONValue:

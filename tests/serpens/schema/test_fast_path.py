@@ -707,6 +707,21 @@ def test_dump_agrees_with_the_generic_encoder(instance: Any) -> None:
         assert text_outcome == dump_outcome(lambda: dumps(reference[1]))
 
 
+def test_the_first_bad_field_raises_when_a_list_of_objects_follows_it() -> None:
+    """Lists of dataclasses are dumped by a loop of their own; fields still go in order."""
+    line = Line("a", Decimal(1))
+    wide = Wide(1, "n", True, 1.0, Decimal(1), datetime(2026, 1, 1, tzinfo=UTC), Color.RED,
+                Size.S, Perm.R, [line])  # fmt: skip
+    object.__setattr__(wide, "ratio", float("nan"))  # before `lines`: this one is named
+    object.__setattr__(line, "price", object())
+    reference = dump_outcome(lambda: to_jsonable(wide))
+    assert reference[0] == "error"
+    assert dump_outcome(wide.dump) == reference
+    object.__setattr__(wide, "ratio", 1.0)  # now the bad line raises, as the encoder says
+    assert dump_outcome(wide.dump) == dump_outcome(lambda: to_jsonable(wide))
+    assert dump_outcome(wide.dump) != reference
+
+
 @SETTINGS
 @given(st.one_of(moments, st.datetimes(), st.datetimes(timezones=st.just(UTC))))
 def test_datetimes_have_the_isoformat_text(moment: datetime) -> None:
