@@ -358,6 +358,37 @@ class QueueContract(QueueOutageCases, ContractSuite):
             queue.send("x", attributes={name: "v"})
         assert list(queue.receive(max_messages=10)) == []
 
+    @pytest.mark.parametrize(
+        "text",
+        [
+            pytest.param("a\x00b", id="nul"),
+            pytest.param("a\x1fb", id="control-character"),
+            pytest.param("a\ud800b", id="lone-surrogate"),
+            pytest.param("a\ufffeb", id="u-fffe"),
+            pytest.param("\uffff", id="u-ffff"),
+        ],
+    )
+    def test_characters_sqs_refuses_are_validation_errors(self, queue: Queue, text: str) -> None:
+        """A body or attribute value holds only characters SQS takes, or it is refused.
+
+        SQS takes tab, newline, carriage return and Unicode from U+0020, without the
+        surrogates, U+FFFE and U+FFFF. It answers ``InvalidMessageContents`` otherwise
+        (moto accepts them, PostgreSQL's text holds no NUL, a lone surrogate has no UTF-8
+        form): every queue refuses them before any I/O.
+        """
+        with pytest.raises(ValidationError):
+            queue.send(text)
+        with pytest.raises(ValidationError):
+            queue.send("x", attributes={"k": text})
+        assert list(queue.receive(max_messages=10)) == []
+
+    def test_every_character_sqs_takes_round_trips(self, queue: Queue) -> None:
+        """The edges of SQS's character ranges, in a body and in an attribute's value."""
+        text = "\t\n\r \x7f\ud7ff\ue000\ufffd\U00010000\U0010ffff é"
+        queue.send(text, attributes={"k": text})
+        (message,) = queue.receive(visibility_timeout=30)
+        assert (message.body, dict(message.attributes)) == (text, {"k": text})
+
     def test_a_message_of_exactly_256k_counting_its_attributes_is_accepted_one_byte_more_not(
         self, queue: Queue
     ) -> None:

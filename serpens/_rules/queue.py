@@ -6,6 +6,7 @@ The limits are Amazon SQS's, so code tested against the fake does not fail on SQ
 from __future__ import annotations
 
 import hashlib
+import re
 import string
 from collections.abc import Mapping
 from decimal import Decimal
@@ -45,6 +46,23 @@ DEDUP_WINDOW_SECONDS = 300
 
 AttributeValue = str | int | float | Decimal
 """An attribute value a Queue accepts: strings, and numbers that read back as strings."""
+
+
+_NOT_SQS_TEXT = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+"""A character SQS refuses in a body or a string attribute value (``InvalidMessageContents``):
+it takes ``#x9 | #xA | #xD | #x20-#xD7FF | #xE000-#xFFFD | #x10000-#x10FFFF`` only, so no
+NUL or other control character, no lone surrogate, no U+FFFE or U+FFFF."""
+
+
+def _check_text(what: str, text: str) -> None:
+    """Raise ValidationError when *text* holds a character SQS refuses (moto takes them)."""
+    found = _NOT_SQS_TEXT.search(text)
+    if found is not None:
+        raise ValidationError(
+            f"{what} holds a character SQS refuses ({ord(found.group()):#06x} at index "
+            f"{found.start()}): only tab, newline, carriage return and Unicode from U+0020 "
+            "(no surrogates, U+FFFE or U+FFFF)"
+        )
 
 
 _NAME_CHARACTERS = frozenset(string.ascii_letters + string.digits + "_-.")
@@ -90,6 +108,7 @@ def string_attributes(attributes: Mapping[str, AttributeValue] | None) -> dict[s
         text = value if isinstance(value, str) else str(value)
         if not text:
             raise ValidationError(f"attribute {name!r} must not be empty")
+        _check_text(f"attribute {name!r}", text)
         out[name] = text
     if len(out) > MAX_ATTRIBUTES:
         raise ValidationError(f"at most {MAX_ATTRIBUTES} attributes per message, got {len(out)}")
@@ -132,6 +151,7 @@ def check_send(
     """Raise ValidationError for a send SQS would reject; return the attributes as strings."""
     if not isinstance(body, str) or not body:
         raise ValidationError("a message body must be a non-empty string")
+    _check_text("a message body", body)
     if isinstance(delay_seconds, bool) or not 0 <= delay_seconds <= MAX_DELAY_SECONDS:
         raise ValidationError(f"delay_seconds must be 0 to {MAX_DELAY_SECONDS}")
     if fifo:

@@ -61,7 +61,9 @@ class Queue(Protocol):
     - Attributes round-trip as strings (adapters may also accept numbers, which read
       back in decimal form); message ids are unique.
     - Limits are SQS's, counted as SQS counts them: ``max_messages`` 1-10, ``wait_seconds``
-      0-20, visibility 0-43200 s, ``delay_seconds`` 0-900, a non-empty body, at most 10
+      0-20, visibility 0-43200 s, ``delay_seconds`` 0-900, a non-empty body and string
+      attribute values of the characters SQS takes (tab, newline, carriage return and
+      Unicode from U+0020, without surrogates, U+FFFE and U+FFFF), at most 10
       attributes (names of 1-256 ASCII letters, digits, ``_``, ``-`` or ``.``, no ``.``
       first, last or twice in a row, no ``AWS.``/``Amazon.`` prefix in any case; values
       non-empty), and a message of at most 262,144 bytes, where the size is the UTF-8 bytes
