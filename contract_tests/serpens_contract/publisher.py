@@ -290,6 +290,31 @@ class PublisherContract(PublisherOutageCases, ContractSuite):
             session.publisher.publish(topic, "x", attributes="kind=a")
         assert [error.path for error in raised.value.errors] == ["attributes"]
 
+    def test_text_with_no_utf8_form_is_refused_before_any_network_call(
+        self, session: _Session
+    ) -> None:
+        """Text with a lone surrogate, which has no UTF-8 form, is refused before I/O.
+
+        A payload holding one is a ``SerializationError``, an attribute key or value or an
+        ordering key a ``ValidationError`` naming it (every implementation leaked
+        ``UnicodeEncodeError``).
+        """
+        topic = session.topic()
+        for payload in ("a\ud800", {"a": "\udfff"}):
+            with pytest.raises(SerializationError):
+                session.publisher.publish(topic, payload)
+        for attributes, path in (({"k": "\ud800"}, "attributes['k']"), ({"\ud800": "v"}, None)):
+            with pytest.raises(ValidationError) as raised:
+                session.publisher.publish(topic, "x", attributes=attributes)
+            assert len(raised.value.errors) == 1
+            assert path is None or raised.value.errors[0].path == path
+        with pytest.raises(ValidationError) as raised:
+            session.publisher.publish(topic, "x", ordering_key="\ud800")
+        assert [error.path for error in raised.value.errors] == ["ordering_key"]
+        session.publisher.publish(topic, "still usable")
+        (got,) = session.rig.read(topic, 1)
+        assert got.data == b"still usable"
+
     def test_str_is_sent_as_utf8_and_bytes_unchanged(self, session: _Session) -> None:
         topic = session.topic()
         session.publisher.publish(topic, "ação")

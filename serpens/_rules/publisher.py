@@ -131,7 +131,26 @@ def encode_json(value: object) -> bytes:
         )
     except (TypeError, ValueError) as exc:
         raise SerializationError(f"payload cannot be encoded as JSON: {exc}") from exc
-    return text.encode("utf-8")
+    return _utf8_payload(text)
+
+
+def _utf8_payload(text: str) -> bytes:
+    try:
+        return text.encode("utf-8")
+    except UnicodeEncodeError as exc:  # a lone surrogate: no UTF-8 form
+        detail = f"{exc.reason} at {exc.start}"
+        raise SerializationError(f"payload has no UTF-8 form: {detail}") from None
+
+
+def _utf8_size(text: str) -> int:
+    """The UTF-8 size of *text*, or past any limit when it has none (a lone surrogate)."""
+    try:
+        return len(text.encode("utf-8"))
+    except UnicodeEncodeError:
+        return _NO_UTF8
+
+
+_NO_UTF8 = 1 << 62  # what _utf8_size answers for a text with no UTF-8 form: over every limit
 
 
 def encode_payload(payload: Payload) -> bytes:
@@ -148,7 +167,7 @@ def encode_payload(payload: Payload) -> bytes:
     if isinstance(payload, bytes):
         return payload
     if isinstance(payload, str):
-        return payload.encode("utf-8")
+        return _utf8_payload(payload)
     if isinstance(payload, Mapping):
         return encode_json(payload)
     raise SerializationError(
@@ -167,7 +186,10 @@ def _attribute_value(key: str, value: object) -> str:
         raise _invalid_attribute(
             key, f"expected str, int, float, bool, Decimal or UUID, got {type(value).__name__}"
         )
-    if len(text.encode("utf-8")) > _MAX_VALUE_BYTES:
+    size = _utf8_size(text)
+    if size == _NO_UTF8:
+        raise _invalid_attribute(key, "the value has no UTF-8 form (a lone surrogate)")
+    if size > _MAX_VALUE_BYTES:
         raise _invalid_attribute(key, f"longer than {_MAX_VALUE_BYTES} bytes")
     return text
 
@@ -204,7 +226,10 @@ def encode_attributes(attributes: Mapping[str, object] | None) -> dict[str, str]
             raise _invalid_attribute(
                 key, f"reserved by google-cloud-pubsub's publish(): {sorted(_RESERVED_KEYS)}"
             )
-        if len(key.encode("utf-8")) > _MAX_KEY_BYTES:
+        size = _utf8_size(key)
+        if size == _NO_UTF8:
+            raise _invalid_attribute(key, "the key has no UTF-8 form (a lone surrogate)")
+        if size > _MAX_KEY_BYTES:
             raise _invalid_attribute(key, f"key longer than {_MAX_KEY_BYTES} bytes")
         encoded[key] = _attribute_value(key, value)
     return encoded
@@ -229,9 +254,11 @@ def prepare(
     if ordering_key is not None and (
         not isinstance(ordering_key, str)
         or not ordering_key
-        or len(ordering_key.encode("utf-8")) > _MAX_ORDERING_KEY_BYTES
+        or _utf8_size(ordering_key) > _MAX_ORDERING_KEY_BYTES
     ):
         raise _invalid(
-            "invalid ordering key", "ordering_key", "a non-empty str of at most 1024 bytes, or None"
+            "invalid ordering key",
+            "ordering_key",
+            "a non-empty str of at most 1024 UTF-8 bytes (no lone surrogate), or None",
         )
     return OutgoingMessage(topic, data, attrs, ordering_key or "")

@@ -775,8 +775,14 @@ PUBLISHER_CASES = [
     pytest.param(
         lambda: InMemoryPublisher().publish(_TOPIC, b"x", ordering_key=""),
         ValidationError,
-        "invalid ordering key: ordering_key: a non-empty str of at most 1024 bytes, or None",
-        [("ordering_key", "a non-empty str of at most 1024 bytes, or None")],
+        "invalid ordering key: ordering_key: a non-empty str of at most 1024 UTF-8 bytes"
+        " (no lone surrogate), or None",
+        [
+            (
+                "ordering_key",
+                "a non-empty str of at most 1024 UTF-8 bytes (no lone surrogate), or None",
+            )
+        ],
         id="publisher-empty-ordering-key",
     ),
     pytest.param(
