@@ -665,21 +665,26 @@ class RepositoryContract(ContractSuite):
         assert kinds.add(Kind(letter="a")).letter == "a"
         assert kinds.count(letter="a") == 1
 
-    def test_a_nul_character_in_text_is_a_validation_error(self, db: RepositoryDatabase) -> None:
+    @pytest.mark.parametrize("bad", ["\x00", "\ud800"], ids=["nul", "lone-surrogate"])
+    def test_a_nul_character_in_text_is_a_validation_error(
+        self, db: RepositoryDatabase, bad: str
+    ) -> None:
         """PostgreSQL's text holds no NUL character (U+0000), written or filtered.
 
         asyncpg's server answers 22021 and aborts the transaction; psycopg2 raised a bare
         ``ValueError``; SQLite and the fake stored it. Every backend refuses it before any
-        I/O, and the unit of work stays usable.
+        I/O, and the unit of work stays usable. So is a lone surrogate (U+D800 to U+DFFF),
+        which has no UTF-8 form: every driver failed with a bare ``UnicodeEncodeError``
+        (psycopg2's COPY with a misleading cancellation) and the fake stored it.
         """
         products: Any = db.repository(Product)
         writes: list[tuple[Callable[[], object], str]] = [
-            (lambda: products.add(Product(sku="a", name="x\x00y")), "name"),
-            (lambda: products.bulk_insert([{"sku": "a"}, {"sku": "b\x00"}]), "rows[1].sku"),
-            (lambda: db.repository(Kind).add(Kind(code="\x00")), "code"),  # a decorated String
-            (lambda: db.repository(Kind).add(Kind(memo="\x00" * 9)), "memo"),  # unbounded Text
+            (lambda: products.add(Product(sku="a", name=f"x{bad}y")), "name"),
+            (lambda: products.bulk_insert([{"sku": "a"}, {"sku": "b" + bad}]), "rows[1].sku"),
+            (lambda: db.repository(Kind).add(Kind(code=bad)), "code"),  # a decorated String
+            (lambda: db.repository(Kind).add(Kind(memo=bad * 9)), "memo"),  # unbounded Text
             (
-                lambda: db.repository(Kind).bulk_insert([{"memo": "a"}, {"memo": "\x00"}]),
+                lambda: db.repository(Kind).bulk_insert([{"memo": "a"}, {"memo": bad}]),
                 "rows[1].memo",
             ),
         ]
@@ -688,15 +693,15 @@ class RepositoryContract(ContractSuite):
                 call()
             assert [e.path for e in info.value.errors] == [path]
         reads: list[Callable[[], object]] = [
-            lambda: products.count(name="\x00"),
-            lambda: products.get_by(sku="a\x00"),
+            lambda: products.count(name=bad),
+            lambda: products.get_by(sku="a" + bad),
         ]
         for read in reads:
             with pytest.raises(ValidationError):
                 read()
         assert products.count() == 0
         obj = products.add(Product(sku="a", name="ok"))
-        _flush_refuses_then_stores(products, obj, "name", "o\x00k", "fine")
+        _flush_refuses_then_stores(products, obj, "name", f"o{bad}k", "fine")
 
     def test_an_integer_past_its_columns_range_is_a_validation_error(
         self, db: RepositoryDatabase

@@ -136,8 +136,8 @@ class ColumnInfo:
         """
         if not isinstance(value, str):
             return
-        if self.text and "\x00" in value:
-            raise _bad(f"bad value for {self.key}", path, _NUL_DETAIL)
+        if self.text and not _storable_text(value):
+            raise _bad(f"bad value for {self.key}", path, _text_problem(value))
         if self.length is not None and len(value) > self.length:
             raise _bad(
                 f"value too long for {self.key}",
@@ -157,8 +157,8 @@ class ColumnInfo:
             self._check_type(value, path)
         if self.int_range is not None or self.floating:  # a filter or key too (asyncpg)
             self.check_number(value, path)
-        elif self.text and type(value) is str and "\x00" in value:
-            raise _bad(f"bad value for {self.key}", path, _NUL_DETAIL)
+        elif self.text and type(value) is str and not _storable_text(value):
+            raise _bad(f"bad value for {self.key}", path, _text_problem(value))
 
     def _check_type(self, value: object, path: str) -> None:
         """The type, time zone and ``Enum`` checks of :meth:`check_value`."""
@@ -223,6 +223,31 @@ def _fits_double(value: int | Decimal) -> bool:
 
 _INT_NAMES = {15: "SMALLINT", 31: "INTEGER", 63: "BIGINT"}
 _NUL_DETAIL = "PostgreSQL text cannot hold a NUL character (\\x00)"
+_SURROGATE_DETAIL = "text must have a UTF-8 form: a lone surrogate (U+D800 to U+DFFF) has none"
+
+
+def _storable_text(value: str) -> bool:
+    """Whether a text column can hold *value*: no NUL character, and a UTF-8 form.
+
+    A lone surrogate has no UTF-8 form: psycopg2, asyncpg and SQLite failed with a bare
+    ``UnicodeEncodeError`` (psycopg2's COPY with a misleading cancellation).
+    """
+    if "\x00" in value:
+        return False
+    if value.isascii():
+        return True
+    try:
+        value.encode()
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def _text_problem(value: str) -> str:
+    """Why a text column cannot hold *value* (see :func:`_storable_text`)."""
+    return _NUL_DETAIL if "\x00" in value else _SURROGATE_DETAIL
+
+
 _UNBOUNDED = 2**63  # the "length" of a text column without one: any str fits
 
 
@@ -519,7 +544,7 @@ class ModelInfo:
             kind = type(value)
             if value is None or kind in as_is:
                 continue
-            if kind is str and bound and len(value) <= bound and "\x00" not in value:  # type: ignore[arg-type,operator] # a str
+            if kind is str and bound and len(value) <= bound and _storable_text(value):  # type: ignore[arg-type] # a str
                 continue
             if is_sql_expression(value):
                 continue
@@ -545,7 +570,7 @@ class ModelInfo:
                 type(value := filters.get(key)) is not int or -bound <= value < bound
                 for key, bound, _ in self._ranged
             )
-            and not any(type(value) is str and "\x00" in value for value in filters.values())
+            and all(type(v) is not str or _storable_text(v) for v in filters.values())
         ):
             return dict(filters)  # known columns, values of their own types: nothing to map
         self.check_fields(filters, "filter")
@@ -562,7 +587,8 @@ class ModelInfo:
         kind = type(ident)
         if kind in self._pk_plain:  # one key column, a value of its own type
             bound = self._pk_range
-            if bound is None or kind is not int or -bound <= ident < bound:  # type: ignore[operator]
+            in_range = bound is None or kind is not int or -bound <= ident < bound  # type: ignore[operator]
+            if in_range and (kind is not str or _storable_text(ident)):  # type: ignore[arg-type]
                 return (ident,)
         values = tuple(ident) if isinstance(ident, tuple | list) else (ident,)
         if len(values) != len(self.pk):
@@ -898,7 +924,7 @@ def _all_fit(column: ColumnInfo, values: list[object], found: set[type]) -> bool
     kept: Iterable[Any] = filter(None, values) if type(None) in found else values
     if found <= _STR_OR_NONE and (column.text or column.length is not None):
         strings = list(kept)
-        if column.text and "\x00" in "".join(strings):
+        if column.text and not _storable_text("".join(strings)):
             return False
         return column.length is None or max(map(len, strings), default=0) <= column.length
     if found <= _INT_OR_NONE:  # a 0 left out by the filter fits anyway
