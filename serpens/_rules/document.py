@@ -122,6 +122,24 @@ def _number(value: float | Decimal, path: str) -> int | Decimal:
     return _trimmed(number)
 
 
+_NO_UTF8 = "a string must have a UTF-8 form (a lone surrogate, U+D800 to U+DFFF, has none)"
+
+
+def _has_utf8(text: str) -> bool:
+    """Whether *text* has a UTF-8 form (no lone surrogate).
+
+    DynamoDB strings are UTF-8; boto3 failed on such a string with a bare
+    ``UnicodeEncodeError``.
+    """
+    if text.isascii():
+        return True
+    try:
+        text.encode()
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 MAX_NAME_BYTES = 65_535
 """Longest attribute name DynamoDB takes (UTF-8 bytes), a map element's name included;
 the shortest is one character."""
@@ -138,6 +156,8 @@ def to_stored(value: object, path: str = "item") -> object:
     below *path* (``item.doc.tags[2]``).
     """
     if isinstance(value, _SCALARS):
+        if isinstance(value, str) and not _has_utf8(value):
+            raise _invalid(path, _NO_UTF8)
         return value
     if isinstance(value, int | float | Decimal):  # bool is a _SCALARS
         return _number(value, path)
@@ -146,10 +166,7 @@ def to_stored(value: object, path: str = "item") -> object:
     if isinstance(value, Mapping):
         out: dict[str, object] = {}
         for key, item in value.items():
-            if not isinstance(key, str):
-                raise _invalid(path, f"map keys must be strings, got {type(key).__name__}")
-            if not key or (len(key) * 4 > MAX_NAME_BYTES and len(key.encode()) > MAX_NAME_BYTES):
-                raise _invalid(path, f"attribute names are 1 to {MAX_NAME_BYTES:,} bytes")
+            _check_name(key, path)
             out[key] = to_stored(item, f"{path}.{key}")
         return out
     if isinstance(value, list | tuple):
@@ -157,6 +174,16 @@ def to_stored(value: object, path: str = "item") -> object:
     if isinstance(value, set | frozenset):
         return _stored_set(value, path)
     raise _invalid(path, f"cannot store a value of type {type(value).__name__}")
+
+
+def _check_name(key: object, path: str) -> None:
+    """An attribute name, or a map element's: a str of 1 to 65,535 UTF-8 bytes."""
+    if not isinstance(key, str):
+        raise _invalid(path, f"map keys must be strings, got {type(key).__name__}")
+    if not key or (len(key) * 4 > MAX_NAME_BYTES and len(key.encode()) > MAX_NAME_BYTES):
+        raise _invalid(path, f"attribute names are 1 to {MAX_NAME_BYTES:,} bytes")
+    if not _has_utf8(key):
+        raise _invalid(path, f"attribute name {key!r}: {_NO_UTF8}")
 
 
 def _stored_set(value: set[object] | frozenset[object], path: str) -> set[object]:
@@ -219,6 +246,8 @@ def validate_key_value(
             f"key attribute {name!r} must be of type {key_type.__name__},"
             f" got {type(value).__name__}"
         )
+    if isinstance(value, str) and not _has_utf8(value):
+        raise ValidationError(f"key attribute {name!r}: {_NO_UTF8}")
     if isinstance(value, str | bytes):
         size = len(value.encode("utf-8")) if isinstance(value, str) else len(value)
         if size > max_bytes:
