@@ -10,7 +10,7 @@ from typing import Any, Self
 import httpx
 
 from serpens import _tracing
-from serpens._rules.http import HttpVerbs
+from serpens._rules.http import HttpVerbs, check_request, compact_json
 from serpens.errors import HTTPStatusError, SerializationError, mask_url
 from serpens.ports._http import Headers, Params
 from serpens_httpx._deadline import DeadlineAsyncClient, run_within, total_seconds
@@ -137,6 +137,11 @@ class HttpxHttpClient(HttpVerbs[HttpxResponse]):
 
         The whole request must end within its timeout (a total deadline, not per read).
         """
+        check_request(method, headers, params)
+        if json is not None and content is None:  # httpx's bytes, serpens' error for non-JSON
+            content = compact_json(json)
+            if not any(name.lower() == "content-type" for name in headers or {}):
+                headers = {**(headers or {}), "Content-Type": "application/json"}
         client = self._client
         deadline = total_seconds(client.timeout if timeout is None else timeout)
         with translate_errors(method, url):
@@ -144,7 +149,6 @@ class HttpxHttpClient(HttpVerbs[HttpxResponse]):
                 method,
                 url,
                 content=content,
-                json=json,
                 params=params,
                 headers=headers,
                 timeout=httpx.USE_CLIENT_DEFAULT if timeout is None else timeout,

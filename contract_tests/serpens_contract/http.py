@@ -502,6 +502,44 @@ class HttpClientContract(HttpOutageCases, ContractSuite):
             await client.get(url(f"/redirect/302?to={target}"), follow_redirects=True)
         assert (await client.get(url("/echo/after"))).status_code == 200
 
+    @pytest.mark.parametrize(
+        ("method", "kwargs", "error"),
+        [
+            pytest.param(
+                "GET", {"headers": {"X-A": "v\r\nX-Injected: 1"}}, ValidationError, id="crlf"
+            ),
+            pytest.param("GET", {"headers": {"X-A": "a\x00"}}, ValidationError, id="nul-value"),
+            pytest.param("GET", {"headers": {"X-A": "ação"}}, ValidationError, id="non-ascii"),
+            pytest.param("GET", {"headers": {"X A": "v"}}, ValidationError, id="name-with-space"),
+            pytest.param("GET", {"headers": {"": "v"}}, ValidationError, id="empty-name"),
+            pytest.param("GE T", {}, ValidationError, id="method-not-a-token"),
+            pytest.param("GET", {"params": {"q": "\ud800"}}, ValidationError, id="lone-surrogate"),
+            pytest.param("POST", {"json": {"a": float("nan")}}, SerializationError, id="json-nan"),
+            pytest.param("POST", {"json": {"a": {1, 2}}}, SerializationError, id="json-set"),
+            pytest.param("POST", {"json": ["\udfff"]}, SerializationError, id="json-surrogate"),
+        ],
+    )
+    async def test_a_request_no_client_may_send_is_refused_before_any_io(
+        self,
+        client: HttpClient,
+        url: Any,
+        method: str,
+        kwargs: dict[str, Any],
+        error: type[Exception],
+    ) -> None:
+        """A request no HTTP/1.1 client may send as given is refused before any I/O.
+
+        Header names and methods are RFC 9110 tokens; header values tab and printable
+        ASCII (a CR or LF would inject a header; httpx encodes values as ASCII); query
+        text has a UTF-8 form; a JSON body is JSON. httpx failed on these with
+        ``LocalProtocolError`` (read as an unreachable server), ``UnicodeEncodeError``,
+        ``ValueError`` or ``TypeError``; the fake sent the headers.
+        """
+        with pytest.raises(error):
+            await client.request(method, url("/echo"), **kwargs)
+        sent = await self._echo(await client.get(url("/echo"), headers={"X-A": "a\tb c"}))
+        assert sent["headers"]["x-a"] == "a\tb c"
+
     async def test_a_redirect_loop_is_a_backend_error(self, client: HttpClient, url: Any) -> None:
         with pytest.raises(BackendError):
             await client.get(url("/loop"), follow_redirects=True)

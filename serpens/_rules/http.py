@@ -8,12 +8,79 @@ the port's.
 
 from __future__ import annotations
 
+import json as jsonlib
+import re
 from abc import ABC, abstractmethod
 from typing import Any, Generic, TypeVar
 
+from serpens.errors import FieldError, SerializationError, ValidationError
 from serpens.ports._http import Headers, HttpResponse, Params
 
-__all__ = ["HttpVerbs"]
+__all__ = ["HttpVerbs", "check_request", "compact_json"]
+
+_TOKEN = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
+"""RFC 9110's token: what a method or a header name is made of."""
+_FIELD_VALUE = re.compile(r"[\t\x20-\x7e]*")
+"""What httpx sends as a header value: ASCII (it encodes ``str`` values as ASCII), with
+no control character but tab: a CR or LF would split the header (h11 refuses them)."""
+
+
+def check_request(method: object, headers: Headers, params: Params) -> None:
+    """Refuse, before any I/O, a request no HTTP/1.1 client may send as given.
+
+    A method or a header name that is not an RFC 9110 token, a header value with a
+    character other than tab and printable ASCII (a CR or LF would inject a header; httpx
+    encodes values as ASCII), or a query value with no UTF-8 form (a lone surrogate).
+    httpx failed on these with its ``LocalProtocolError`` (which read as an unreachable
+    server) or a bare ``UnicodeEncodeError``, and the fake sent them.
+
+    Raises:
+        ValidationError: naming the ``method``, ``headers[name]`` or ``params[name]``.
+    """
+    if not isinstance(method, str) or not _TOKEN.fullmatch(method):
+        raise _invalid("invalid HTTP method", "method", f"not an HTTP token: {method!r}")
+    for name, value in (headers or {}).items():
+        if not isinstance(name, str) or not _TOKEN.fullmatch(name):
+            raise _invalid("invalid header", "headers", f"not an HTTP token: {name!r}")
+        if isinstance(value, str) and not _FIELD_VALUE.fullmatch(value):
+            raise _invalid(
+                "invalid header",
+                f"headers[{name!r}]",
+                "a value is tab and printable ASCII only (no CR, LF or other control"
+                " character; encode other text, e.g. RFC 8187 or base64)",
+            )
+    for key, given in (params or {}).items():
+        if not _has_utf8(key) or (isinstance(given, str) and not _has_utf8(given)):
+            detail = "no UTF-8 form (a lone surrogate)"
+            raise _invalid("invalid query parameter", f"params[{key!r}]", detail)
+
+
+def compact_json(value: Any) -> bytes:
+    """The request body httpx sends for ``json=``: compact UTF-8 JSON, NaN refused.
+
+    Raises:
+        SerializationError: *value* is not JSON (a set, NaN, a lone surrogate...).
+    """
+    try:
+        text = jsonlib.dumps(value, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+        return text.encode("utf-8")
+    except (TypeError, ValueError, RecursionError) as exc:  # UnicodeEncodeError too
+        raise SerializationError(f"request body is not JSON-serialisable: {exc}") from exc
+
+
+def _has_utf8(text: str) -> bool:
+    if text.isascii():
+        return True
+    try:
+        text.encode()
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def _invalid(message: str, path: str, detail: str) -> ValidationError:
+    return ValidationError(message, [FieldError(path, detail)])
+
 
 ResponseT_co = TypeVar("ResponseT_co", bound=HttpResponse, covariant=True)
 

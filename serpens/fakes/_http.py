@@ -15,7 +15,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from typing import Any, Self
 from urllib.parse import quote, urlencode, urljoin, urlsplit, urlunsplit
 
-from serpens._rules.http import HttpVerbs
+from serpens._rules.http import HttpVerbs, check_request, compact_json
 from serpens.errors import (
     BackendError,
     BackendTimeoutError,
@@ -28,7 +28,6 @@ from serpens.fakes._http_types import (
     CaseInsensitiveHeaders,
     InMemoryResponse,
     RecordedRequest,
-    compact_json,
 )
 from serpens.fakes._outage import OutageSwitch
 from serpens.ports._http import Headers, Params
@@ -176,6 +175,7 @@ class InMemoryHttpClient(OutageSwitch, HttpVerbs[InMemoryResponse]):
         """Send a request to the app and return its response (see ``HttpClient``)."""
         if self._closed:
             raise BackendUnavailableError("the HTTP client is closed")
+        check_request(method, headers, params)
         full = self._url(url, params)
         _check_url(method, full)
         self._check_outage()

@@ -8,17 +8,10 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
+from serpens._rules.http import compact_json
 from serpens.errors import HTTPStatusError, SerializationError, mask_url
 
-__all__ = ["CaseInsensitiveHeaders", "InMemoryResponse", "RecordedRequest", "compact_json"]
-
-
-def compact_json(value: Any) -> bytes:
-    try:
-        text = jsonlib.dumps(value, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
-    except (TypeError, ValueError) as exc:
-        raise SerializationError(f"request body is not JSON-serialisable: {exc}") from exc
-    return text.encode("utf-8")
+__all__ = ["CaseInsensitiveHeaders", "InMemoryResponse", "RecordedRequest"]
 
 
 class CaseInsensitiveHeaders(Mapping[str, str]):

@@ -69,6 +69,11 @@ class HttpClient(Protocol):
       (except a plain http-to-https upgrade of the same host); every redirect drops
       ``Cookie``. At most 20 redirects are followed (httpx's default).
     - A body-less ``POST``, ``PUT`` or ``PATCH`` sends ``Content-Length: 0``.
+    - A method or header name that is not an RFC 9110 token, a header value holding
+      anything but tab and printable ASCII (a CR or LF would inject a header), or query
+      text with no UTF-8 form raises :class:`~serpens.errors.ValidationError`, and a
+      ``json`` body that is not JSON :class:`~serpens.errors.SerializationError`, before
+      any I/O (through the serpens adapter and the fake).
     - Any status is returned, not raised; ``raise_for_status()`` returns the response
       for 2xx and raises for anything else (like httpx).
     - Response headers are case-insensitive; repeated values join with ``", "``.
