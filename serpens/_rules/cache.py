@@ -37,6 +37,7 @@ from decimal import Decimal
 from typing import Any, TypeVar
 
 from serpens._json import decimal_to_json
+from serpens._rules.text import has_utf8
 from serpens.errors import FieldError, SerializationError, ValidationError
 from serpens.ports import JSONValue
 
@@ -270,14 +271,11 @@ def check_key(key: object) -> str:
         raise ValidationError(
             "invalid cache key", [FieldError("key", f"must be a non-empty str, got {key!r}")]
         )
-    if not key.isascii():
-        try:
-            key.encode()
-        except UnicodeEncodeError:
-            raise ValidationError(
-                "invalid cache key",
-                [FieldError("key", f"must have a UTF-8 form (no lone surrogate), got {key!r}")],
-            ) from None
+    if not has_utf8(key):
+        raise ValidationError(
+            "invalid cache key",
+            [FieldError("key", f"must have a UTF-8 form (no lone surrogate), got {key!r}")],
+        )
     return key
 
 

@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from decimal import Decimal
 from typing import Literal
 
+from serpens._rules.text import has_utf8
 from serpens.errors import FieldError, ValidationError
 
 __all__ = [
@@ -125,21 +126,6 @@ def _number(value: float | Decimal, path: str) -> int | Decimal:
 _NO_UTF8 = "a string must have a UTF-8 form (a lone surrogate, U+D800 to U+DFFF, has none)"
 
 
-def _has_utf8(text: str) -> bool:
-    """Whether *text* has a UTF-8 form (no lone surrogate).
-
-    DynamoDB strings are UTF-8; boto3 failed on such a string with a bare
-    ``UnicodeEncodeError``.
-    """
-    if text.isascii():
-        return True
-    try:
-        text.encode()
-    except UnicodeEncodeError:
-        return False
-    return True
-
-
 MAX_NAME_BYTES = 65_535
 """Longest attribute name DynamoDB takes (UTF-8 bytes), a map element's name included;
 the shortest is one character."""
@@ -156,7 +142,7 @@ def to_stored(value: object, path: str = "item") -> object:
     below *path* (``item.doc.tags[2]``).
     """
     if isinstance(value, _SCALARS):
-        if isinstance(value, str) and not _has_utf8(value):
+        if isinstance(value, str) and not has_utf8(value):
             raise _invalid(path, _NO_UTF8)
         return value
     if isinstance(value, int | float | Decimal):  # bool is a _SCALARS
@@ -182,7 +168,7 @@ def _check_name(key: object, path: str) -> None:
         raise _invalid(path, f"map keys must be strings, got {type(key).__name__}")
     if not key or (len(key) * 4 > MAX_NAME_BYTES and len(key.encode()) > MAX_NAME_BYTES):
         raise _invalid(path, f"attribute names are 1 to {MAX_NAME_BYTES:,} bytes")
-    if not _has_utf8(key):
+    if not has_utf8(key):
         raise _invalid(path, f"attribute name {key!r}: {_NO_UTF8}")
 
 
@@ -246,7 +232,7 @@ def validate_key_value(
             f"key attribute {name!r} must be of type {key_type.__name__},"
             f" got {type(value).__name__}"
         )
-    if isinstance(value, str) and not _has_utf8(value):
+    if isinstance(value, str) and not has_utf8(value):
         raise ValidationError(f"key attribute {name!r}: {_NO_UTF8}")
     if isinstance(value, str | bytes):
         size = len(value.encode("utf-8")) if isinstance(value, str) else len(value)

@@ -13,6 +13,7 @@ import re
 from abc import ABC, abstractmethod
 from typing import Any, Generic, TypeVar
 
+from serpens._rules.text import has_utf8
 from serpens.errors import FieldError, SerializationError, ValidationError
 from serpens.ports._http import Headers, HttpResponse, Params
 
@@ -50,7 +51,7 @@ def check_request(method: object, headers: Headers, params: Params) -> None:
                 " character; encode other text, e.g. RFC 8187 or base64)",
             )
     for key, given in (params or {}).items():
-        if not _has_utf8(key) or (isinstance(given, str) and not _has_utf8(given)):
+        if not has_utf8(key) or (isinstance(given, str) and not has_utf8(given)):
             detail = "no UTF-8 form (a lone surrogate)"
             raise _invalid("invalid query parameter", f"params[{key!r}]", detail)
 
@@ -66,16 +67,6 @@ def compact_json(value: Any) -> bytes:
         return text.encode("utf-8")
     except (TypeError, ValueError, RecursionError) as exc:  # UnicodeEncodeError too
         raise SerializationError(f"request body is not JSON-serialisable: {exc}") from exc
-
-
-def _has_utf8(text: str) -> bool:
-    if text.isascii():
-        return True
-    try:
-        text.encode()
-    except UnicodeEncodeError:
-        return False
-    return True
 
 
 def _invalid(message: str, path: str, detail: str) -> ValidationError:

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Context, Decimal
 from typing import Any
 
+from serpens._rules.text import has_utf8
 from serpens.errors import FieldError, NotFoundError, ValidationError
 
 __all__ = ["ColumnInfo", "ModelInfo", "OrderTerm", "RawOrder", "is_sql_expression", "model_info"]
@@ -232,15 +233,7 @@ def _storable_text(value: str) -> bool:
     A lone surrogate has no UTF-8 form: psycopg2, asyncpg and SQLite failed with a bare
     ``UnicodeEncodeError`` (psycopg2's COPY with a misleading cancellation).
     """
-    if "\x00" in value:
-        return False
-    if value.isascii():
-        return True
-    try:
-        value.encode()
-    except UnicodeEncodeError:
-        return False
-    return True
+    return "\x00" not in value and has_utf8(value)
 
 
 def _text_problem(value: str) -> str:

@@ -71,22 +71,24 @@ def _names(repo: Any, order_by: Any) -> list[list[str]]:
     return [whole, [n for page in pages for n in page]]
 
 
+def _insert_on_both(
+    database: InMemoryDatabase, engine: sa.Engine, model: type[Any], rows: list[dict[str, Any]]
+) -> None:
+    """Commit *rows* to the fake's database and to PostgreSQL."""
+    fake: Any = InMemoryRepository(model, database=database)
+    fake.bulk_insert(rows)
+    fake.commit()
+    with Session(engine) as sess:
+        SQLAlchemyRepository(sess, model).bulk_insert(rows)
+        sess.commit()
+
+
 def test_nan_sorts_where_postgresql_sorts_it(engine: sa.Engine) -> None:
     database = InMemoryDatabase()
-    fake: Any = InMemoryRepository(Reading, database=database)
-    fake.bulk_insert(FIRST)
-    fake.commit()
-    with Session(engine) as sess:
-        SQLAlchemyRepository(sess, Reading).bulk_insert(FIRST)
-        sess.commit()
+    _insert_on_both(database, engine, Reading, FIRST)
     for order_by in ORDERS:  # builds the fake's ordered indexes before the NaN rows exist
         _names(InMemoryRepository(Reading, database=database), order_by)
-    fake = InMemoryRepository(Reading, database=database)
-    fake.bulk_insert(LATER)
-    fake.commit()
-    with Session(engine) as sess:
-        SQLAlchemyRepository(sess, Reading).bulk_insert(LATER)
-        sess.commit()
+    _insert_on_both(database, engine, Reading, LATER)
     for order_by in ORDERS:
         with Session(engine) as sess:
             expected = _names(SQLAlchemyRepository(sess, Reading), order_by)
@@ -118,12 +120,7 @@ def test_a_keyset_walk_over_nans_matches_postgresql(engine: sa.Engine) -> None:
     levels = [2.0, math.nan, 1.0, math.inf, math.nan, -math.inf, 0.5]
     rows = [{"id": i, "level": level} for i, level in enumerate(levels, 1)]
     database = InMemoryDatabase()
-    fake: Any = InMemoryRepository(Gauge, database=database)
-    fake.bulk_insert(rows)
-    fake.commit()
-    with Session(engine) as sess:
-        SQLAlchemyRepository(sess, Gauge).bulk_insert(rows)
-        sess.commit()
+    _insert_on_both(database, engine, Gauge, rows)
     sessions: list[Session] = []
 
     def real() -> Any:
