@@ -1272,6 +1272,43 @@ HTTP_CASES = [
         id="http-connection-refused-other-origin",
     ),
     pytest.param(
+        lambda: InMemoryHttpClient(_ok).get("/x", headers={"X-A": "v\r\nX-B: 1"}),
+        ValidationError,
+        "invalid header: headers['X-A']: a value is tab and printable ASCII only (no CR, LF"
+        " or other control character; encode other text, e.g. RFC 8187 or base64)",
+        [
+            (
+                "headers['X-A']",
+                (
+                    "a value is tab and printable ASCII only (no CR, LF or other control"
+                    " character; encode other text, e.g. RFC 8187 or base64)"
+                ),
+            )
+        ],
+        id="http-header-injection",
+    ),
+    pytest.param(
+        lambda: InMemoryHttpClient(_ok).get("/x", headers={"X A": "v"}),
+        ValidationError,
+        "invalid header: headers: not an HTTP token: 'X A'",
+        [("headers", "not an HTTP token: 'X A'")],
+        id="http-header-name-not-a-token",
+    ),
+    pytest.param(
+        lambda: InMemoryHttpClient(_ok).request("GE T", "/x"),
+        ValidationError,
+        "invalid HTTP method: method: not an HTTP token: 'GE T'",
+        [("method", "not an HTTP token: 'GE T'")],
+        id="http-method-not-a-token",
+    ),
+    pytest.param(
+        lambda: InMemoryHttpClient(_ok).get("/x", params={"q": "\ud800"}),
+        ValidationError,
+        "invalid query parameter: params['q']: no UTF-8 form (a lone surrogate)",
+        [("params['q']", "no UTF-8 form (a lone surrogate)")],
+        id="http-query-lone-surrogate",
+    ),
+    pytest.param(
         lambda: InMemoryHttpClient(_redirect_forever, max_redirects=2).get(
             "/start", follow_redirects=True
         ),
