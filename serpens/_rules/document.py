@@ -166,10 +166,10 @@ def _check_name(key: object, path: str) -> None:
     """An attribute name, or a map element's: a str of 1 to 65,535 UTF-8 bytes."""
     if not isinstance(key, str):
         raise _invalid(path, f"map keys must be strings, got {type(key).__name__}")
+    if not has_utf8(key):  # first: a long name's size is counted by encoding it
+        raise _invalid(path, f"attribute name {key!r}: {_NO_UTF8}")
     if not key or (len(key) * 4 > MAX_NAME_BYTES and len(key.encode()) > MAX_NAME_BYTES):
         raise _invalid(path, f"attribute names are 1 to {MAX_NAME_BYTES:,} bytes")
-    if not has_utf8(key):
-        raise _invalid(path, f"attribute name {key!r}: {_NO_UTF8}")
 
 
 def _stored_set(value: set[object] | frozenset[object], path: str) -> set[object]:

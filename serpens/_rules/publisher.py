@@ -17,6 +17,7 @@ from datetime import date, datetime
 from decimal import Decimal
 
 from serpens._config import env_float
+from serpens._rules.text import has_utf8
 from serpens.errors import ConfigurationError, FieldError, SerializationError, ValidationError
 from serpens.ports import Payload
 
@@ -142,17 +143,6 @@ def _utf8_payload(text: str) -> bytes:
         raise SerializationError(f"payload has no UTF-8 form: {detail}") from None
 
 
-def _utf8_size(text: str) -> int:
-    """The UTF-8 size of *text*, or past any limit when it has none (a lone surrogate)."""
-    try:
-        return len(text.encode("utf-8"))
-    except UnicodeEncodeError:
-        return _NO_UTF8
-
-
-_NO_UTF8 = 1 << 62  # what _utf8_size answers for a text with no UTF-8 form: over every limit
-
-
 def encode_payload(payload: Payload) -> bytes:
     """Return the wire bytes of *payload*.
 
@@ -186,10 +176,9 @@ def _attribute_value(key: str, value: object) -> str:
         raise _invalid_attribute(
             key, f"expected str, int, float, bool, Decimal or UUID, got {type(value).__name__}"
         )
-    size = _utf8_size(text)
-    if size == _NO_UTF8:
+    if not has_utf8(text):
         raise _invalid_attribute(key, "the value has no UTF-8 form (a lone surrogate)")
-    if size > _MAX_VALUE_BYTES:
+    if len(text.encode("utf-8")) > _MAX_VALUE_BYTES:
         raise _invalid_attribute(key, f"longer than {_MAX_VALUE_BYTES} bytes")
     return text
 
@@ -226,10 +215,9 @@ def encode_attributes(attributes: Mapping[str, object] | None) -> dict[str, str]
             raise _invalid_attribute(
                 key, f"reserved by google-cloud-pubsub's publish(): {sorted(_RESERVED_KEYS)}"
             )
-        size = _utf8_size(key)
-        if size == _NO_UTF8:
+        if not has_utf8(key):
             raise _invalid_attribute(key, "the key has no UTF-8 form (a lone surrogate)")
-        if size > _MAX_KEY_BYTES:
+        if len(key.encode("utf-8")) > _MAX_KEY_BYTES:
             raise _invalid_attribute(key, f"key longer than {_MAX_KEY_BYTES} bytes")
         encoded[key] = _attribute_value(key, value)
     return encoded
@@ -254,7 +242,8 @@ def prepare(
     if ordering_key is not None and (
         not isinstance(ordering_key, str)
         or not ordering_key
-        or _utf8_size(ordering_key) > _MAX_ORDERING_KEY_BYTES
+        or not has_utf8(ordering_key)
+        or len(ordering_key.encode("utf-8")) > _MAX_ORDERING_KEY_BYTES
     ):
         raise _invalid(
             "invalid ordering key",
