@@ -1,4 +1,4 @@
-"""Bulk loads on the sync drivers, psycopg2 and SQLite, against their fastest raw paths.
+"""Bulk loads on psycopg2 and SQLite (pysqlite, aiosqlite), against their fastest raw paths.
 
 ``bulk_insert`` and ``upsert_many`` of 10k rows through ``SQLAlchemyRepository`` (a new
 ``Session`` per call, committed), against every hand-written way measured for the same
@@ -8,7 +8,11 @@ job on the same driver, each on its own connection opened before timing:
   (1,000 rows per statement), one ``INSERT ... SELECT * FROM unnest(%s::t[], ...)``, and
   SQLAlchemy's executemany (which batches plain INSERTs, and runs an ``ON CONFLICT``
   one row by row);
-- SQLite: ``sqlite3``'s ``executemany`` (one prepared statement, the rows bound in C).
+- SQLite: ``sqlite3``'s ``executemany`` (one prepared statement, the rows bound in C);
+- aiosqlite (``AsyncSQLAlchemyRepository``, a new ``AsyncSession`` per call): aiosqlite's
+  own ``executemany``, which runs ``sqlite3``'s in its thread, and SQLAlchemy's
+  executemany on the same async engine. Each async call runs to completion on one event
+  loop, the same for every contender.
 
 The fastest of them is "the fastest raw path", and the repository is held to 1.05x of it.
 Contenders run in interleaved rounds (order alternating), each keeping its best round,
@@ -17,6 +21,7 @@ as in :mod:`bench.repository`.
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import io
 import os
@@ -27,16 +32,18 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import aiosqlite
 import psycopg2
 import psycopg2.extras
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.ext.asyncio import AsyncSession, create_async_engine
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
 
 from bench._common import Result, note_server, print_table, scaled
 from serpens.testing import start_postgres
-from serpens_sqlalchemy import SQLAlchemyRepository
+from serpens_sqlalchemy import AsyncSQLAlchemyRepository, SQLAlchemyRepository
 
 BULK = scaled(10_000, minimum=200)
 ROUNDS = scaled(5, minimum=1)
@@ -267,12 +274,92 @@ def _sqlite(path: Path) -> list[Result]:
     return _results("SQLite", inserts, upserts)
 
 
+def _aiosqlite(path: Path) -> list[Result]:
+    engine = create_async_engine(f"sqlite+aiosqlite:///{path}")
+    insert_sql = f"INSERT INTO {Item.__tablename__} ({COLUMNS}) VALUES (?, ?, ?)"
+    upsert_stmt = _upsert(sqlite_insert(Item.__table__))
+    with asyncio.Runner() as runner:
+        run = runner.run
+
+        async def create() -> aiosqlite.Connection:
+            async with engine.begin() as conn:
+                await conn.run_sync(Base.metadata.create_all)
+            return await aiosqlite.connect(path)  # opened before timing, as the engine's pool is
+
+        raw = run(create())
+
+        async def serpens_insert() -> None:
+            async with AsyncSession(engine) as sess:
+                await AsyncSQLAlchemyRepository(sess, Item).bulk_insert(_rows())
+                await sess.commit()
+
+        async def serpens_upsert() -> None:
+            async with AsyncSession(engine) as sess:
+                repo = AsyncSQLAlchemyRepository(sess, Item)
+                await repo.upsert_many(
+                    _rows(), conflict_on=["sku"], update_fields=["name", "price"]
+                )
+                await sess.commit()
+
+        async def truncate() -> None:
+            async with engine.begin() as conn:
+                await conn.exec_driver_sql(f"DELETE FROM {Item.__tablename__}")
+
+        async def seeded() -> None:
+            await truncate()
+            await serpens_insert()
+
+        def executemany(sql: str) -> Callable[[], Any]:
+            async def op() -> None:
+                await raw.executemany(sql, _tuples())
+                await raw.commit()
+
+            return op
+
+        def sa_executemany(stmt: Any) -> Callable[[], Any]:
+            async def op() -> None:
+                async with engine.begin() as conn:
+                    await conn.execute(stmt, _rows())
+
+            return op
+
+        def on_loop(*ops: Callable[[], Any]) -> tuple[Op, Op]:
+            setup, op = (functools.partial(lambda f: run(f()), f) for f in ops)
+            return setup, op
+
+        try:
+            note_server(
+                "aiosqlite", f"{aiosqlite.__version__} (file, sqlite3 {sqlite3.sqlite_version})"
+            )
+            inserts = _rounds(
+                {
+                    "serpens": on_loop(truncate, serpens_insert),
+                    "aiosqlite executemany": on_loop(truncate, executemany(insert_sql)),
+                    "SA executemany": on_loop(truncate, sa_executemany(sa.insert(Item.__table__))),
+                }
+            )
+            upserts = _rounds(
+                {
+                    "serpens": on_loop(seeded, serpens_upsert),
+                    "aiosqlite executemany": on_loop(seeded, executemany(insert_sql + ON_CONFLICT)),
+                    "SA insert..on_conflict executemany": on_loop(
+                        seeded, sa_executemany(upsert_stmt)
+                    ),
+                }
+            )
+        finally:
+            run(raw.close())
+            run(engine.dispose())
+    return _results("aiosqlite", inserts, upserts)
+
+
 def main() -> list[Result]:
     overridden = os.environ.get("TEST_POSTGRES_URL") or os.environ.get("SERPENS_TEST_POSTGRES_TIER")
     with start_postgres(tier=None if overridden else "embedded") as server:
         results = _psycopg2(server.url)
     with tempfile.TemporaryDirectory() as directory:
         results += _sqlite(Path(directory) / "bench.db")
+        results += _aiosqlite(Path(directory) / "bench-async.db")
     return results
 
 

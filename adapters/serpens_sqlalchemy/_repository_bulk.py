@@ -7,6 +7,7 @@ COPY (``copy_expert``) and ``upsert_many`` the same ``unnest`` statement, built 
 SQLAlchemy with one array parameter per column: psycopg2's executemany runs one
 statement per row (SQLAlchemy batches plain INSERTs, not ``ON CONFLICT`` ones), 17x the
 unnest statement for 10k rows, and a COPY is 3x faster than SQLAlchemy's batched INSERT.
+On SQLite (pysqlite and aiosqlite) both are ``sqlite3``'s executemany of plain tuples.
 Each applies only where the ordinary path would store the same values, and says so by
 returning ``False`` otherwise, so the caller takes the ordinary SQLAlchemy path.
 """
@@ -122,7 +123,12 @@ async def _on_driver(conn: AsyncConnection) -> AsyncIterator[Any]:
 async def acopy_records(
     conn: AsyncConnection, table: sa.Table, params: list[dict[str, object]]
 ) -> bool:
-    """COPY *params* into *table* on asyncpg; ``False`` when COPY does not apply here."""
+    """COPY *params* into *table* on asyncpg; ``False`` when COPY does not apply here.
+
+    On aiosqlite, which has no COPY, the driver's own executemany (:func:`aexecute_many`).
+    """
+    if conn.dialect.driver == "aiosqlite":
+        return await aexecute_many(conn, sa.insert(table), params)
     if conn.dialect.driver != "asyncpg":
         return False
     plan = _copy_plan(conn.dialect, table, params)
@@ -290,16 +296,26 @@ def _records(
 
 
 async def aexecute_many(conn: AsyncConnection, stmt: Any, params: list[dict[str, object]]) -> bool:
-    """Run *stmt* for every row of *params* through asyncpg's ``executemany``.
+    """Run *stmt* for every row of *params* on the driver's fastest path.
 
-    ``False`` (nothing run) off asyncpg, under a ``schema_translate_map``, or when a
-    column type processes its values in Python.
+    On asyncpg one ``unnest`` statement (an executemany for another statement shape); on
+    aiosqlite ``sqlite3``'s executemany of plain tuples, as :func:`execute_many` on
+    SQLite. ``False`` (nothing run) on other drivers, under a ``schema_translate_map``,
+    or when a left-out column has a Python-side default or a column type processes its
+    values in Python.
     """
-    if conn.dialect.driver != "asyncpg":
+    driver_name = conn.dialect.driver
+    if driver_name not in {"asyncpg", "aiosqlite"}:
         return False
     sync_conn: Any = conn.sync_connection
     if sync_conn.get_execution_options().get("schema_translate_map"):
         return False
+    if driver_name == "aiosqlite":
+        records = _executemany_plan(conn.dialect, stmt, params)
+        if records is None:
+            return False
+        await conn.exec_driver_sql(records[0], records[1])
+        return True
     plan = _compiled_plan(conn.dialect, stmt, params)
     if plan is None:
         return False
