@@ -13,6 +13,9 @@ from serpens.errors import ConfigurationError
 
 __all__ = ["SUPPORTED_DIALECTS", "RepositoryBase", "check_dialect", "untouched"]
 
+_EXACT_NUMERIC = sa.Numeric(asdecimal=True)
+"""A filter value's type for a ``Numeric(p, s)`` column: compared as given, not rounded."""
+
 T = TypeVar("T")
 
 
@@ -164,9 +167,21 @@ class RepositoryBase(Generic[T]):
 
     def _where(self, filters: Mapping[str, object]) -> list[Any]:
         checked = self._info.filters(filters)
-        return [
-            self._col(k).is_(None) if v is None else self._col(k) == v for k, v in checked.items()
-        ]
+        return [self._equals(k, v) for k, v in checked.items()]
+
+    def _equals(self, key: str, value: object) -> Any:
+        """``column = value`` (``IS NULL`` for ``None``), comparing numbers exactly.
+
+        A value for ``Numeric(p, s)`` is bound as a bare ``NUMERIC``: SQLAlchemy's asyncpg
+        dialect casts it to the column's ``NUMERIC(p, s)``, which rounds it, so ``1.104``
+        found a stored ``1.10`` there and nowhere else (psycopg2, SQLite, the fake).
+        """
+        column = self._col(key)
+        if value is None:
+            return column.is_(None)
+        if type(column.type) is sa.Numeric and column.type.scale is not None:
+            return column == sa.bindparam(None, value, type_=_EXACT_NUMERIC)
+        return column == value
 
     def _order(self, order_by: object) -> list[Any]:
         if order_by is None:  # the primary key: the same clauses every time, built once

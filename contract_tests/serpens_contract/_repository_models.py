@@ -100,11 +100,13 @@ class Tone(enum.StrEnum):
     """A ``str`` enum behind :attr:`Stamp.tone`: its members are strings, yet no cursor holds them.
 
     The column stores member names, ordered by name (or by declaration on a native enum),
-    while the members compare by value: a keyset over them would skip or repeat rows.
+    while the members compare by value, the other way round here (``"a-light"`` before
+    ``"z-dark"``, ``DARK`` before ``LIGHT``): a keyset over them would skip or repeat rows,
+    and an order by the column must follow the names.
     """
 
-    LIGHT = "z-light"
-    DARK = "a-dark"
+    LIGHT = "a-light"
+    DARK = "z-dark"
 
 
 class Code(sa.TypeDecorator[str]):
@@ -140,7 +142,8 @@ class Kind(ContractBase):
     ``String(8)``, the shortest bounded string (``String(1)``), a ``UTCDateTime`` and a
     ``JSON`` list, a decorated ``Numeric(38, 10)``, a ``SmallInteger``, a ``BigInteger``,
     a decorated ``Integer``, an unbounded ``Text``, a ``DateTime`` and a ``Time`` without
-    a time zone and a ``LargeBinary``: the contract pins which filter
+    a time zone, a ``LargeBinary`` and a unique ``Numeric(6, 2)`` (a conflict target
+    whose keys compare as the column stores them): the contract pins which filter
     values each takes, the limits of the bounded strings and numbers, and that a mutable
     value is never shared between units of work.
     """
@@ -169,6 +172,7 @@ class Kind(ContractBase):
     local: Mapped[dt.datetime | None] = mapped_column(sa.DateTime)  # no time zone
     clock: Mapped[dt.time | None] = mapped_column(sa.Time)
     data: Mapped[bytes | None] = mapped_column(sa.LargeBinary)
+    tally: Mapped[Decimal | None] = mapped_column(sa.Numeric(6, 2), unique=True)
 
 
 class Stamp(ContractBase):

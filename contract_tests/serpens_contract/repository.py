@@ -46,6 +46,7 @@ from serpens_contract._repository_models import (
     RepositoryDatabase,
     SQLAlchemyDatabase,
     Stamp,
+    Tone,
     contract_schema,
 )
 from serpens_contract._suite import ContractSuite
@@ -907,6 +908,140 @@ class RepositoryContract(ContractSuite):
         assert got == [Decimal("9999.00"), Decimal("3.00")]
         assert [type(value) for value in got] == [Decimal, Decimal]
         assert [str(value) for value in got] == ["9999.00", "3.00"]
+
+    def test_a_numeric_filter_compares_exactly_not_at_the_columns_scale(
+        self, db: RepositoryDatabase
+    ) -> None:
+        """A filter on ``Numeric(6, 2)`` finds only the numbers the column holds.
+
+        ``1.10`` is stored; ``1.104`` and ``1.095`` round to it but are not it: no row, as
+        on psycopg2, SQLite and the fake (SQLAlchemy's asyncpg dialect cast the filter to
+        the column's ``NUMERIC(6, 2)``, which rounded it and found the row). A float filter
+        is its shortest text (``1.1``, as psycopg2 sends it: asyncpg sent its binary value
+        and the fake compared a float with a ``Decimal``), and a ``Decimal`` filter on a
+        ``Float`` column is that double (``Decimal("0.1")`` finds ``0.1``, as on PostgreSQL).
+        """
+        kinds: Any = db.repository(Kind)
+        kinds.add(Kind(ratio=0.1))
+        assert kinds.count(ratio=Decimal("0.1")) == kinds.count(ratio=0.1) == 1
+        db.close_unit_of_work(kinds)  # SQLite: one writer at a time
+        stamps: Any = db.repository(Stamp)
+        stamps.add(Stamp(ratio=Decimal("1.10")))
+        db.commit(stamps)
+        fresh: Any = db.repository(Stamp)
+        assert fresh.count(ratio=Decimal("1.1")) == fresh.count(ratio=Decimal("1.100")) == 1
+        assert fresh.count(ratio=1.1) == 1  # a float by its shortest text, as psycopg2 sends it
+        for near in (Decimal("1.104"), Decimal("1.095"), Decimal("1.1049999"), 1.104):
+            assert fresh.count(ratio=near) == 0, near
+            assert fresh.get_by(ratio=near) is None, near
+        assert [s.ratio for s in fresh.list(ratio=Decimal("1.10"))] == [Decimal("1.10")]
+
+    def test_upsert_many_refuses_two_rows_whose_keys_the_column_stores_alike(
+        self, db: RepositoryDatabase
+    ) -> None:
+        """Conflict keys are compared as the column stores them: rounded to its scale.
+
+        ``1.001`` and ``1.004`` are one key of ``Numeric(6, 2)``: the batch is a
+        ``ValidationError`` naming the second row, as for two equal keys. PostgreSQL would
+        update one row twice (psycopg2: SQLSTATE 21000; asyncpg kept one row silently),
+        SQLite stored both, the fake raised ``ConflictError``.
+        """
+        kinds: Any = db.repository(Kind)
+        twins = [{"id": 1, "tally": Decimal("1.001")}, {"id": 2, "tally": 1.004}]
+        for fields in (None, ["id"]):
+            with pytest.raises(ValidationError) as info:
+                kinds.upsert_many(twins, conflict_on=["tally"], update_fields=fields)
+            assert [e.path for e in info.value.errors] == ["rows[1]"]
+        assert kinds.count() == 0  # nothing stored, and the unit of work is usable
+        apart = [twins[0], {"id": 2, "tally": Decimal("1.006")}]
+        assert kinds.upsert_many(apart, conflict_on=["tally"]) == 2
+        assert sorted(k.tally for k in kinds.list()) == [Decimal("1.00"), Decimal("1.01")]
+
+    def test_an_aware_datetime_whose_instant_is_past_year_9999_is_a_validation_error(
+        self, db: RepositoryDatabase
+    ) -> None:
+        """An aware datetime whose instant in UTC is outside years 1 to 9999 is refused.
+
+        ``datetime(9999, 12, 31, 22, tzinfo=-05:00)`` is a valid Python value whose instant
+        is in year 10000: no datetime holds it in UTC. It failed with a bare
+        ``OverflowError`` (the fake, ``UTCDateTime``), and psycopg2 stored it into
+        ``timestamptz`` where no later read could load it. A ``ValidationError`` naming the
+        column, as a value, a filter or a batch row, before any I/O.
+        """
+        late = dt.datetime(9999, 12, 31, 22, tzinfo=dt.timezone(dt.timedelta(hours=-5)))
+        early = dt.datetime(1, 1, 1, 0, 30, tzinfo=dt.timezone(dt.timedelta(hours=1)))
+        kinds: Any = db.repository(Kind)
+        for instant in (late, early):
+            with pytest.raises(ValidationError) as info:
+                kinds.add(Kind(at=instant))
+            assert [e.path for e in info.value.errors] == ["at"]
+            with pytest.raises(ValidationError) as info:
+                kinds.count(at=instant)
+            assert [e.path for e in info.value.errors] == ["at"]
+            with pytest.raises(ValidationError) as info:
+                kinds.bulk_insert([{"at": late.replace(year=2026)}, {"at": instant}])
+            assert [e.path for e in info.value.errors] == ["rows[1].at"]
+        edge = dt.datetime(9999, 12, 31, 23, 59, tzinfo=dt.UTC)  # the last minute still fits
+        kinds.add(Kind(at=edge))
+        assert kinds.count() == 1
+        assert kinds.count(at=edge) == 1
+
+    def test_a_json_column_takes_no_equality_filter_and_no_order(
+        self, db: RepositoryDatabase
+    ) -> None:
+        """Filtering or ordering by a ``JSON`` column is a ``ValidationError``, before any I/O.
+
+        PostgreSQL's ``json`` has no ``=`` and no order (SQLSTATE 42883, and the failed
+        read aborted the transaction), SQLite compared the text, the fake crashed with
+        ``TypeError`` (a list is unhashable, dicts do not order).
+        """
+        kinds: Any = db.repository(Kind)
+        kinds.bulk_insert([{"tags": ["a"]}, {"tags": ["b", "c"]}])
+        refused: list[tuple[Callable[[], object], str]] = [
+            (lambda: kinds.count(tags=["a"]), "tags"),
+            (lambda: kinds.get_by(tags=["a"]), "tags"),
+            (lambda: kinds.list(tags={"a": 1}), "tags"),
+            (lambda: kinds.list(order_by="tags"), "order_by"),
+            (lambda: kinds.paginate(order_by=["-tags"]), "order_by"),
+        ]
+        for call, path in refused:
+            with pytest.raises(ValidationError) as info:
+                call()
+            assert [e.path for e in info.value.errors] == [path]
+        assert kinds.count() == 2  # the unit of work is usable
+
+    def test_an_enum_column_orders_by_what_it_stores_not_as_members_compare(
+        self, db: RepositoryDatabase
+    ) -> None:
+        """A non-native ``Enum`` column sorts by its stored strings (the member names).
+
+        ``Color``'s members do not order at all (the fake crashed with ``TypeError``);
+        ``Tone`` is a ``StrEnum`` whose values sort the other way round from its names
+        (the fake followed the values). Committed and pending rows, both directions,
+        NULLs last ascending.
+        """
+        kinds: Any = db.repository(Kind)
+        kinds.bulk_insert([{"color": Color.RED}, {"color": None}, {"color": Color.GREEN}])
+        db.commit(kinds)
+        kinds = db.repository(Kind)
+        kinds.add(Kind(color=Color.RED))
+        expected = [Color.GREEN, Color.RED, Color.RED, None]
+        assert [k.color for k in kinds.list(order_by="color")] == expected
+        assert [k.color for k in kinds.list(order_by="-color")] == [None, *expected[2::-1]]
+        rows, total = kinds.paginate(page=1, size=2, order_by="color")
+        assert ([k.color for k in rows], total) == (expected[:2], 4)
+        db.close_unit_of_work(kinds)  # SQLite: one writer at a time
+        stamps: Any = db.repository(Stamp)
+        stamps.bulk_insert([{"tone": Tone.LIGHT}, {"tone": Tone.DARK}])
+        db.commit(stamps)
+        stamps = db.repository(Stamp)
+        stamps.add(Stamp(tone=Tone.LIGHT))
+        assert [s.tone for s in stamps.list(order_by="tone")] == [Tone.DARK, Tone.LIGHT, Tone.LIGHT]
+        assert [s.tone for s in stamps.list(order_by="-tone")] == [
+            Tone.LIGHT,
+            Tone.LIGHT,
+            Tone.DARK,
+        ]
 
     @requires("exact_decimal")
     def test_a_decimal_is_kept_exactly_at_the_columns_scale(self, db: RepositoryDatabase) -> None:

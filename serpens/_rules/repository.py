@@ -126,6 +126,18 @@ class ColumnInfo:
             number = round_to_scale(number, *self.digits)
         return abs(number) if not number and number.is_finite() else number  # no -0
 
+    def stored_key(self, value: object) -> object:
+        """*value* as the column stores it, for comparing keys.
+
+        An ``Enum`` name is its member; a number in ``Numeric(p, s)`` is rounded to the scale.
+        """
+        if self.choices is not None:
+            return self.choices.get(value, value)
+        if self.digits is not None and type(value) in _NUMBERS:
+            number = Decimal(repr(value)) if type(value) is float else Decimal(value)  # type: ignore[arg-type]
+            return self.stored_number(number) if number.is_finite() else value
+        return value
+
     def check_length(self, value: object, path: str) -> None:
         """Raise ``ValidationError`` when *value* is a string the text column cannot hold.
 
@@ -172,8 +184,10 @@ class ColumnInfo:
             raise _bad(
                 f"bad value for {self.key}", path, f"expected {wanted}, got {type(value).__name__}"
             )
-        if self.aware_datetime and getattr(value, "tzinfo", None) is None:
-            raise _bad(f"bad value for {self.key}", path, "expected a timezone-aware datetime")
+        if self.aware_datetime:
+            if getattr(value, "tzinfo", None) is None:
+                raise _bad(f"bad value for {self.key}", path, "expected a timezone-aware datetime")
+            _check_instant(value, self.key, path)
         if self.naive_datetime and value.utcoffset() is not None:  # type: ignore[attr-defined]
             raise _bad(
                 f"bad value for {self.key}", path, "expected a naive datetime (no time zone)"
@@ -181,6 +195,21 @@ class ColumnInfo:
         if self.choices is not None and value not in self.choices:
             # SQLAlchemy sends an unknown string as it is, and the row then fails to load
             raise _bad(f"bad value for {self.key}", path, f"{value!r} is not one of its values")
+
+
+def _check_instant(value: object, key: str, path: str) -> None:
+    """Refuse an aware datetime whose instant in UTC falls outside years 1 to 9999.
+
+    ``datetime(9999, 12, 31, 22, tzinfo=-05:00)`` is a valid Python value whose instant
+    is in year 10000: a ``UTCDateTime`` and the fake fail converting it with a bare
+    ``OverflowError``, asyncpg refuses it, and psycopg2 stores it into ``timestamptz``,
+    where no Python datetime can read it back (a bare ``ValueError`` on every later read).
+    """
+    try:
+        value.astimezone(dt.UTC)  # type: ignore[attr-defined]
+    except OverflowError:
+        detail = f"its instant in UTC falls outside years 1 to 9999, got {value!r}"
+        raise _bad(f"bad value for {key}", path, detail) from None
 
 
 @dataclass(frozen=True, slots=True)
@@ -223,6 +252,10 @@ def _fits_double(value: int | Decimal) -> bool:
 
 
 _INT_NAMES = {15: "SMALLINT", 31: "INTEGER", 63: "BIGINT"}
+_JSON_COMPARED = (
+    "a JSON column has no equality or order: PostgreSQL's json has neither (SQLSTATE 42883), "
+    "SQLite compares its text, and a dictionary its objects"
+)
 _NUL_DETAIL = "PostgreSQL text cannot hold a NUL character (\\x00)"
 _SURROGATE_DETAIL = "text must have a UTF-8 form: a lone surrogate (U+D800 to U+DFFF) has none"
 
@@ -501,6 +534,11 @@ class ModelInfo:
         }
         """Per column, the exact value types :meth:`ColumnInfo.check_value` accepts as they
         are (``None`` included): a filter or key of one of them needs no further check."""
+        self._plain_filters: dict[str, frozenset[type]] = {
+            c.key: self._plain[c.key] - {float} if c.decimal else self._plain[c.key]
+            for c in self.columns.values()
+        }
+        """:attr:`_plain` for filters: a float for a ``Numeric`` column is mapped first."""
         self._pk_plain = self._plain[self.pk[0]] if len(self.pk) == 1 else frozenset()
         self._pk_range = self.columns[self.pk[0]].int_range if len(self.pk) == 1 else None
         self._orders: dict[str | None, tuple[OrderTerm | RawOrder, ...]] = {}  # order_by -> terms
@@ -554,9 +592,13 @@ class ModelInfo:
         """Validate equality filters (``None`` means IS NULL) and return them as a dict.
 
         An ``Enum`` column's value comes back as what it stands for (``"RED"`` as
-        ``Color.RED``), so every backend compares the same thing.
+        ``Color.RED``), and a number as the column's kind: a ``Decimal`` of a float's
+        shortest text for a ``Numeric`` column (``1.1`` is ``Decimal("1.1")``, as psycopg2
+        sends it; asyncpg sent its binary value, which no stored number equals), a float
+        for a ``Float`` column (``Decimal("0.1")`` is the double ``0.1`` there, as on
+        PostgreSQL). So every backend compares the same thing.
         """
-        plain = self._plain
+        plain = self._plain_filters
         if (
             all(type(value) in plain.get(key, ()) for key, value in filters.items())
             and all(
@@ -570,9 +612,17 @@ class ModelInfo:
         out = dict(filters)
         for key, value in filters.items():
             column = self.columns[key]
+            if column.json and value is not None:
+                raise _bad(f"bad filter for {self.name}", key, _JSON_COMPARED)
             column.check_value(value, key)
-            if column.choices is not None and value is not None:
+            if value is None:
+                continue
+            if column.choices is not None:
                 out[key] = column.choices[value]
+            elif column.decimal and type(value) is float:
+                out[key] = Decimal(repr(value))
+            elif column.floating and type(value) in _EXACT_NUMBERS:
+                out[key] = float(value)  # type: ignore[arg-type]
         return out
 
     def ident(self, ident: object) -> tuple[object, ...]:
@@ -621,6 +671,12 @@ class ModelInfo:
         return terms
 
     def _term(self, item: object) -> OrderTerm | RawOrder:
+        term = self._mapped_term(item)
+        if isinstance(term, OrderTerm) and self.columns[term.key].json:
+            raise _bad(f"bad order_by for {self.name}", "order_by", _JSON_COMPARED)
+        return term
+
+    def _mapped_term(self, item: object) -> OrderTerm | RawOrder:
         if isinstance(item, str):
             descending = item.startswith("-")
             key = item.removeprefix("-")
@@ -826,6 +882,17 @@ class ModelInfo:
         # gives it): 10k tuples kept alive would cost more in garbage collection than the
         # whole check. Several columns give tuples.
         keys: list[object] = list(map(operator.itemgetter(*target), batch))
+        stored = [self.columns[k] for k in target]
+        if any(c.choices is not None or c.digits is not None for c in stored):
+            # compared as the columns store them: "RED" is Color.RED, 1.001 is 1.00 in
+            # Numeric(6, 2) (PostgreSQL would update one row twice, SQLSTATE 21000)
+            if len(stored) == 1:
+                keys = list(map(stored[0].stored_key, keys))
+            else:
+                keys = [
+                    tuple(c.stored_key(v) for c, v in zip(stored, key, strict=True))  # type: ignore[call-overload]
+                    for key in keys
+                ]
         if len(set(keys)) != len(keys):
             seen: dict[object, int] = {}
             for i, key in enumerate(keys):

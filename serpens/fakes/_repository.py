@@ -251,7 +251,7 @@ class InMemoryRepository(RepositoryOutage, Generic[T]):
                 f"the in-memory repository of {self._info.name} orders by mapped columns only",
                 [FieldError("order_by", "SQL expressions need a SQL backend")],
             )
-        return order_key(terms)
+        return order_key(terms, self._rules.ranks)
 
     # -- reads ---------------------------------------------------------------------------
     @property

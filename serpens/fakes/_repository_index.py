@@ -16,6 +16,7 @@ __all__ = [
     "EqualityIndex",
     "OrderKey",
     "OrderedIndex",
+    "Rank",
     "order_key",
     "precedes",
     "sort_value",
@@ -24,8 +25,11 @@ __all__ = [
 
 Row = dict[str, object]
 Key = tuple[object, ...]
-OrderKey = tuple[tuple[str, bool], ...]
-"""An ordering as ``((attribute, descending), ...)``, primary key included."""
+Rank = Callable[[Any], Any] | None
+"""How an ordering compares a column's values: ``None`` as they are, or a function giving
+each non-NULL value its place (an ``Enum`` column sorts by what the database stores)."""
+OrderKey = tuple[tuple[str, bool, Rank], ...]
+"""An ordering as ``((attribute, descending, rank), ...)``, primary key included."""
 
 
 def sort_value(value: Any) -> tuple[bool, bool, Any]:
@@ -39,9 +43,11 @@ def sort_value(value: Any) -> tuple[bool, bool, Any]:
 
 def precedes(a: Row, b: Row, order: OrderKey) -> bool:
     """Whether row *a* sorts strictly before row *b* (NULLs last ascending, first descending)."""
-    for key, descending in order:
+    for key, descending, rank in order:
         x: Any = a[key]
         y: Any = b[key]
+        if rank is not None:
+            x, y = _ranked(x, rank), _ranked(y, rank)
         if x == y:
             continue
         if x is None:
@@ -59,9 +65,20 @@ def precedes(a: Row, b: Row, order: OrderKey) -> bool:
 def sorted_keys(rows: Mapping[Key, Row], order: OrderKey) -> list[Key]:
     """Primary keys of *rows* in *order* (stable C sorts, one per term, last term first)."""
     items = list(rows.items())
-    for key, descending in reversed(order):
-        items.sort(key=lambda kv, k=key: sort_value(kv[1][k]), reverse=descending)  # type: ignore[misc]
+    for key, descending, rank in reversed(order):
+        if rank is None:
+            items.sort(key=lambda kv, k=key: sort_value(kv[1][k]), reverse=descending)  # type: ignore[misc]
+        else:
+            items.sort(
+                key=lambda kv, k=key, r=rank: sort_value(_ranked(kv[1][k], r)),  # type: ignore[misc]
+                reverse=descending,
+            )
     return [pk for pk, _ in items]
+
+
+def _ranked(value: object, rank: Callable[[Any], Any]) -> object:
+    """*value*'s place under *rank*; NULL stays NULL."""
+    return None if value is None else rank(value)
 
 
 class OrderedIndex:
@@ -80,13 +97,13 @@ class OrderedIndex:
         it go through :func:`precedes` for the remaining terms.
         """
         keys = self.keys
-        (first, descending), rest = self.order[0], self.order[1:]
-        mine: Any = row[first]
+        (first, descending, rank), rest = self.order[0], self.order[1:]
+        mine: Any = row[first] if rank is None else _ranked(row[first], rank)
         lo, hi = 0, len(keys)
         while lo < hi:
             mid = (lo + hi) // 2
             other = rows[keys[mid]]
-            theirs: Any = other[first]
+            theirs: Any = other[first] if rank is None else _ranked(other[first], rank)
             if theirs == mine:
                 before = precedes(other, row, rest)
             elif theirs is None:
@@ -166,6 +183,8 @@ class EqualityIndex:
 _EMPTY: set[Key] = set()
 
 
-def order_key(terms: Sequence[Any]) -> OrderKey:
-    """The :data:`OrderKey` of a sequence of ``OrderTerm``."""
-    return tuple((t.key, t.descending) for t in terms)
+def order_key(terms: Sequence[Any], ranks: Mapping[str, Rank] | None = None) -> OrderKey:
+    """The :data:`OrderKey` of a sequence of ``OrderTerm``, with each column's *ranks*."""
+    if not ranks:
+        return tuple((t.key, t.descending, None) for t in terms)
+    return tuple((t.key, t.descending, ranks.get(t.key)) for t in terms)

@@ -18,7 +18,7 @@ from typing import Any, Protocol
 
 from serpens._rules.repository import ModelInfo, OrderTerm, is_sql_expression
 from serpens.errors import ConfigurationError, ConflictError, FieldError, ValidationError
-from serpens.fakes._repository_index import EqualityIndex, OrderedIndex, OrderKey
+from serpens.fakes._repository_index import EqualityIndex, OrderedIndex, OrderKey, Rank
 
 __all__ = [
     "PLAIN_TYPES",
@@ -231,6 +231,29 @@ def _as_json(key: str, value: object, null: object) -> object:
         ) from None
 
 
+def _enum_rank(column_type: Any) -> Rank:
+    """Each value of an ``Enum`` column -> its place in the order PostgreSQL gives it.
+
+    A native enum (``CREATE TYPE ... AS ENUM``) sorts in declaration order; a non-native
+    one is a ``VARCHAR`` of the stored strings (member names, or what ``values_callable``
+    gives), sorted as text. Either way not as the members compare: a plain ``Enum``'s do
+    not, a ``StrEnum``'s compare by value. SQLite stores every enum as text and sorts a
+    native one by its strings too.
+    """
+    stored: list[str] = list(column_type.enums)
+    enum_class = column_type.enum_class
+    values: list[object] = (
+        list(stored) if enum_class is None else list(enum_class.__members__.values())
+    )
+    places: list[int]
+    if column_type.native_enum:
+        places = list(range(len(stored)))
+    else:
+        by_text = sorted(range(len(stored)), key=stored.__getitem__)
+        places = [by_text.index(i) for i in range(len(stored))]
+    return dict(zip(values, places, strict=True)).__getitem__
+
+
 class RowRules:
     """How one model's rows are inserted, updated and compared."""
 
@@ -254,6 +277,10 @@ class RowRules:
         self.autoincrement = next((k for k, c in info.columns.items() if c.autoincrement), None)
         self._aware = frozenset(k for k, c in info.columns.items() if c.aware_datetime)
         self._choices = tuple((k, c.choices) for k, c in info.columns.items() if c.choices)
+        self.ranks: dict[str, Rank] = {
+            k: _enum_rank(c.column.type) for k, c in info.columns.items() if c.choices
+        }
+        """How each ``Enum`` column's values sort (see :func:`_enum_rank`)."""
         self._decimals = tuple(c for c in info.columns.values() if c.decimal)
         self._floats = tuple(k for k, c in info.columns.items() if c.floating)
         self._json = tuple((k, c.column.type.NULL) for k, c in info.columns.items() if c.json)

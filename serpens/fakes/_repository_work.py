@@ -326,8 +326,14 @@ class PendingRows:
 def _sort(rows: list[Row], order: OrderKey) -> list[Row]:
     """*rows* in *order*: one stable C sort per term, last term first."""
     out = list(rows)
-    for key, descending in reversed(order):
-        out.sort(key=lambda r, k=key: sort_value(r[k]), reverse=descending)  # type: ignore[misc]
+    for key, descending, rank in reversed(order):
+        if rank is None:
+            out.sort(key=lambda r, k=key: sort_value(r[k]), reverse=descending)  # type: ignore[misc]
+        else:
+            out.sort(
+                key=lambda r, k=key, f=rank: sort_value(None if r[k] is None else f(r[k])),  # type: ignore[misc]
+                reverse=descending,
+            )
     return out
 
 
