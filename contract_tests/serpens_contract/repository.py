@@ -99,11 +99,17 @@ class RepositoryCapabilities:
             column's scale half away from zero, as PostgreSQL does (38 significant digits
             in ``Numeric(38, 10)``, ``1.005`` read back as ``1.01`` in ``Numeric(6, 2)``).
             Off for SQLite, which stores a float; off by default.
+        sequence_keys: an autoincrement key comes from a sequence that explicit keys do
+            not advance, as PostgreSQL's ``SERIAL`` and identity columns: after a row
+            written with ``id=2``, the second generated key (2) collides with it
+            (``ConflictError``). Off for SQLite, whose next key passes the largest one;
+            off by default.
     """
 
     outages: frozenset[str] = field(default_factory=frozenset)
     outage_deadline_s: float = 0.0
     exact_decimal: bool = False
+    sequence_keys: bool = False
 
 
 def _has_outage(fault: str) -> Callable[[Any], bool]:
@@ -128,6 +134,12 @@ register_capability(
     "exact_decimal",
     lambda capabilities: capabilities.exact_decimal,
     "Numeric columns keep a Decimal exactly, rounded to their scale as PostgreSQL rounds",
+)
+register_capability(
+    "repository",
+    "sequence_keys",
+    lambda capabilities: capabilities.sequence_keys,
+    "autoincrement keys come from a sequence explicit keys do not advance (PostgreSQL)",
 )
 
 
@@ -1042,6 +1054,28 @@ class RepositoryContract(ContractSuite):
             Tone.LIGHT,
             Tone.DARK,
         ]
+
+    @requires("sequence_keys")
+    def test_a_generated_key_may_collide_with_an_explicit_one_as_on_postgresql(
+        self, products: Any
+    ) -> None:
+        """Generated keys come from a sequence that explicit keys do not advance.
+
+        On PostgreSQL a row written with ``id=2`` leaves the sequence where it was: the
+        next generated keys are 1, then 2, which collides (``ConflictError``; the
+        sequence moved on, so the next add gets 3). The fake skipped keys in use, so a test
+        seeding explicit keys passed there and failed in production.
+        """
+        products.add(Product(id=2, sku="explicit"))
+        assert products.add(Product(sku="first")).id == 1
+        with pytest.raises(ConflictError):
+            products.add(Product(sku="second"))
+        assert products.add(Product(sku="third")).id == 3
+        products.bulk_insert([{"id": 5, "sku": "bulk"}])
+        assert products.add(Product(sku="fourth")).id == 4
+        with pytest.raises(ConflictError):
+            products.add(Product(sku="fifth"))
+        assert sorted(p.id for p in products.list()) == [1, 2, 3, 4, 5]
 
     @requires("exact_decimal")
     def test_a_decimal_is_kept_exactly_at_the_columns_scale(self, db: RepositoryDatabase) -> None:

@@ -393,9 +393,9 @@ class RowRules:
         if self.info.version is not None and row[self.info.version] is None:
             row[self.info.version] = 1
         if self.autoincrement is not None and row[self.autoincrement] is None:
+            # PostgreSQL's sequence: explicit keys do not advance it, so a generated key
+            # may collide with one (ConflictError below); a failed insert still uses it up
             work.last_id += 1
-            while (work.last_id,) in work.rows:  # explicit keys were inserted meanwhile
-                work.last_id += 1
             row[self.autoincrement] = work.last_id
         row = self._normalise(row)
         ident = self.pk(row)

@@ -47,7 +47,9 @@ def _driver_url(url: str, driver: str) -> str:
 
 
 ALL_OUTAGES = frozenset({"unreachable", "frozen", "reset"})
-FAKE = RepositoryCapabilities(outages=ALL_OUTAGES, outage_deadline_s=0.0, exact_decimal=True)
+FAKE = RepositoryCapabilities(
+    outages=ALL_OUTAGES, outage_deadline_s=0.0, exact_decimal=True, sequence_keys=True
+)
 # The engines' bounds: statements 1 s on the server, 2 s on the client; ping 0.5 s;
 # connect 2 s (libpq's minimum). The worst call: a late ping, then a connect timing out.
 PG_SETTINGS = DatabaseSettings(
@@ -58,7 +60,9 @@ PG_SETTINGS = DatabaseSettings(
     connect_timeout=2,
     idle_in_tx_timeout_ms=3000,  # the server ends the sessions of connections a fault cut
 )
-PG = RepositoryCapabilities(outages=ALL_OUTAGES, outage_deadline_s=2.5, exact_decimal=True)
+PG = RepositoryCapabilities(
+    outages=ALL_OUTAGES, outage_deadline_s=2.5, exact_decimal=True, sequence_keys=True
+)
 
 
 def _fake_outage(db: RepositoryDatabase) -> Outage:

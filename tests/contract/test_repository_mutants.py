@@ -227,6 +227,26 @@ class {name}(InMemoryRepository):
 """,
         ["test_a_float_column_reads_numbers_back_as_floats_and_refuses_what_no_double_holds"],
     ),
+    "enums_ordered_as_members_compare": (  # a StrEnum by value, a plain Enum not at all
+        """
+class {name}(InMemoryRepository):
+    def __init__(self, model=None, *, database=None):
+        super().__init__(model, database=database)
+        self._rules.ranks = {}
+""",
+        ["test_an_enum_column_orders_by_what_it_stores_not_as_members_compare"],
+    ),
+    "number_filters_compared_as_given": (  # a float against a stored Decimal: never equal
+        """
+class {name}(InMemoryRepository):
+    def __init__(self, model=None, *, database=None):
+        super().__init__(model, database=database)
+        info = type(self._info)(self.model)
+        info._plain_filters = info._plain
+        self._info = self._rules.info = info
+""",
+        ["test_a_numeric_filter_compares_exactly_not_at_the_columns_scale"],
+    ),
     "integer_range_unchecked": (  # a dictionary's behaviour: any int fits any INTEGER
         """
 class {name}(InMemoryRepository):
