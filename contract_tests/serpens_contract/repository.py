@@ -1055,6 +1055,46 @@ class RepositoryContract(ContractSuite):
             Tone.DARK,
         ]
 
+    def test_a_text_uuid_column_takes_the_canonical_spelling_only(
+        self, db: RepositoryDatabase
+    ) -> None:
+        """A ``Uuid(as_uuid=False)`` column takes a UUID's canonical text, nothing else.
+
+        Backends disagreed on every other spelling: PostgreSQL read uppercase, hyphenless
+        and braced text back canonical, asyncpg refused braces, SQLite stored the case
+        given (a lowercase filter then missed the row) and stored ``"not-a-uuid"`` only to
+        fail every read with a bare ``ValueError``, the fake kept each as given. Each is a
+        ``ValidationError`` naming the column, written or filtered, before any I/O.
+        """
+        canonical = "12345678-1234-5678-1234-56781234abcd"
+        kinds: Any = db.repository(Kind)
+        kinds.add(Kind(ref_text=canonical))
+        kinds.bulk_insert([{"ref_text": str(uuid.UUID(int=7))}])
+        for spelling in (
+            canonical.upper(),
+            canonical.replace("-", ""),
+            "{" + canonical + "}",
+            "urn:uuid:" + canonical,
+            "not-a-uuid",
+            canonical[:-1],
+        ):
+            with pytest.raises(ValidationError) as info:
+                kinds.add(Kind(ref_text=spelling))
+            assert [e.path for e in info.value.errors] == ["ref_text"], spelling
+            with pytest.raises(ValidationError) as info:
+                kinds.count(ref_text=spelling)
+            assert [e.path for e in info.value.errors] == ["ref_text"], spelling
+            with pytest.raises(ValidationError) as info:
+                kinds.bulk_insert([{"ref_text": canonical}, {"ref_text": spelling}])
+            assert [e.path for e in info.value.errors] == ["rows[1].ref_text"], spelling
+        db.commit(kinds)
+        fresh: Any = db.repository(Kind)
+        assert fresh.count(ref_text=canonical) == 1
+        assert sorted(k.ref_text for k in fresh.list()) == [
+            "00000000-0000-0000-0000-000000000007",
+            canonical,
+        ]
+
     @requires("sequence_keys")
     def test_a_generated_key_may_collide_with_an_explicit_one_as_on_postgresql(
         self, products: Any

@@ -14,6 +14,7 @@ import datetime as dt
 import enum
 import json
 import operator
+import re
 import uuid
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -72,6 +73,9 @@ class ColumnInfo:
     binary: bool = False
     """A binary column (``LargeBinary``): it reads ``bytes`` back, whatever bytes-like was
     written."""
+    uuid_text: bool = False
+    """A ``Uuid(as_uuid=False)`` column: its values are ``str``, in the canonical form every
+    backend reads back (lowercase, hyphenated); other spellings are refused."""
 
     def check_number(self, value: object, path: str) -> None:
         """Raise ``ValidationError`` when *value* does not fit the column's number type.
@@ -172,6 +176,8 @@ class ColumnInfo:
             self.check_number(value, path)
         elif self.text and type(value) is str and not _storable_text(value):
             raise _bad(f"bad value for {self.key}", path, _text_problem(value))
+        elif self.uuid_text and isinstance(value, str) and not _UUID_TEXT.fullmatch(value):
+            raise _bad(f"bad value for {self.key}", path, _UUID_DETAIL)
 
     def _check_type(self, value: object, path: str) -> None:
         """The type, time zone and ``Enum`` checks of :meth:`check_value`."""
@@ -251,6 +257,12 @@ def _fits_double(value: int | Decimal) -> bool:
     return as_float - as_float == 0.0 and (as_float != 0.0 or not value)
 
 
+_UUID_TEXT = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
+_UUID_DETAIL = (
+    "expected a UUID's canonical text, lowercase and hyphenated (str(uuid.UUID(value))): "
+    "backends disagree on other spellings (SQLite stores the case given and then compares "
+    "it, asyncpg refuses braces, PostgreSQL reads every spelling back canonical)"
+)
 _INT_NAMES = {15: "SMALLINT", 31: "INTEGER", 63: "BIGINT"}
 _JSON_COMPARED = (
     "a JSON column has no equality or order: PostgreSQL's json has neither (SQLSTATE 42883), "
@@ -409,14 +421,17 @@ def _text(column_type: Any) -> bool:
 def _plain_types(column: ColumnInfo) -> frozenset[type]:
     """The exact types of the values *column* accepts with no further check, ``None``'s too.
 
-    Its accepted types, except a ``DateTime`` column's ``datetime`` (its zone is checked)
-    and a float column's int and ``Decimal`` (each must fit a double); none for an
-    ``Enum`` column (its values are mapped) or a type the rules do not know.
+    Its accepted types, except a ``DateTime`` column's ``datetime`` (its zone is checked),
+    a float column's int and ``Decimal`` (each must fit a double) and a text ``Uuid``
+    column's ``str`` (its spelling is checked); none for an ``Enum`` column (its values
+    are mapped) or a type the rules do not know.
     """
     if column.accepts is None or column.choices is not None:
         return frozenset()
     zoned = column.aware_datetime or column.naive_datetime  # its zone is checked
     kinds = {t for t in column.accepts if not (t is dt.datetime and zoned)}
+    if column.uuid_text:
+        kinds.discard(str)  # its spelling is checked
     if column.floating:
         kinds -= _EXACT_NUMBERS  # an int or a Decimal must fit a double
     return frozenset((*kinds, type(None)))
@@ -492,6 +507,7 @@ class ModelInfo:
                 naive_datetime=isinstance(col.type, sa.DateTime) and not col.type.timezone,
                 naive_time=isinstance(col.type, sa.Time) and not col.type.timezone,
                 binary=isinstance(col.type, sa.LargeBinary | sa.BINARY | sa.VARBINARY),
+                uuid_text=isinstance(col.type, sa.Uuid) and not col.type.as_uuid,
             )
             self._key_of[col] = prop.key
         self.pk: tuple[str, ...] = tuple(self._key_of[c] for c in mapper.primary_key)
