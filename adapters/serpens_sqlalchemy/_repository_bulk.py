@@ -165,7 +165,7 @@ _COPY_TEXT: Final[dict[type, Callable[[Any], str]]] = {
     int: int.__repr__,
     bool: lambda v: "t" if v else "f",
     float: float.__repr__,  # the shortest exact text; inf, -inf and nan are read as such
-    Decimal: str,
+    Decimal: lambda v: "NaN" if v.is_nan() else str(v),  # PostgreSQL reads no -NaN, no sNaN
     dt.datetime: dt.datetime.isoformat,
     dt.date: dt.date.isoformat,
     dt.time: dt.time.isoformat,

@@ -24,7 +24,17 @@ from typing import Any
 from serpens._rules.text import has_utf8
 from serpens.errors import FieldError, NotFoundError, ValidationError
 
-__all__ = ["ColumnInfo", "ModelInfo", "OrderTerm", "RawOrder", "is_sql_expression", "model_info"]
+__all__ = [
+    "DECIMAL_NAN",
+    "FLOAT_NAN",
+    "ColumnInfo",
+    "ModelInfo",
+    "OrderTerm",
+    "RawOrder",
+    "is_sql_expression",
+    "model_info",
+    "same_nan",
+]
 
 MAX_PAGE_SIZE = 1000
 """Largest ``size`` accepted by ``paginate`` and ``limit`` accepted by ``seek``."""
@@ -255,6 +265,26 @@ def _fits_double(value: int | Decimal) -> bool:
     if isinstance(value, Decimal) and not value.is_finite():
         return True
     return as_float - as_float == 0.0 and (as_float != 0.0 or not value)
+
+
+FLOAT_NAN = float("nan")
+"""The one float NaN the fake stores and filters compare with (see :meth:`ModelInfo.filters`).
+
+PostgreSQL holds NaN equal to NaN (a filter finds it, a unique column refuses a second
+one); Python's ``==`` says no, but dictionaries and tuples compare by identity first, so
+one shared object makes the fake's indexes answer as PostgreSQL does."""
+DECIMAL_NAN = Decimal("NaN")
+"""The one ``Decimal`` NaN the fake stores and filters compare with (see :data:`FLOAT_NAN`)."""
+
+
+def same_nan(value: object) -> object:
+    """*value*, or :data:`FLOAT_NAN` / :data:`DECIMAL_NAN` when it is a float or Decimal NaN."""
+    kind = type(value)
+    if kind is float and value != value:  # noqa: PLR0124 - a NaN
+        return FLOAT_NAN
+    if kind is Decimal and value.is_nan():  # type: ignore[attr-defined]
+        return DECIMAL_NAN
+    return value
 
 
 _UUID_TEXT = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
@@ -621,7 +651,10 @@ class ModelInfo:
                 type(value := filters.get(key)) is not int or -bound <= value < bound
                 for key, bound, _ in self._ranged
             )
-            and all(type(v) is not str or _storable_text(v) for v in filters.values())
+            and all(
+                _storable_text(v) if type(v) is str else same_nan(v) is v  # a NaN is mapped
+                for v in filters.values()
+            )
         ):
             return dict(filters)  # known columns, values of their own types: nothing to map
         self.check_fields(filters, "filter")
@@ -639,6 +672,7 @@ class ModelInfo:
                 out[key] = Decimal(repr(value))
             elif column.floating and type(value) in _EXACT_NUMBERS:
                 out[key] = float(value)  # type: ignore[arg-type]
+            out[key] = same_nan(out[key])
         return out
 
     def ident(self, ident: object) -> tuple[object, ...]:

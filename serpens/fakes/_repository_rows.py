@@ -16,7 +16,7 @@ from collections.abc import Callable, Sequence
 from decimal import Decimal
 from typing import Any, Protocol
 
-from serpens._rules.repository import ModelInfo, OrderTerm, is_sql_expression
+from serpens._rules.repository import ModelInfo, OrderTerm, is_sql_expression, same_nan
 from serpens.errors import ConfigurationError, ConflictError, FieldError, ValidationError
 from serpens.fakes._repository_index import EqualityIndex, OrderedIndex, OrderKey, Rank
 
@@ -357,11 +357,15 @@ class RowRules:
         for column in self._decimals:  # a Decimal, at the column's scale
             value = row.get(column.key)
             if type(value) is int or type(value) is Decimal:
-                row[column.key] = column.stored_number(value)
+                row[column.key] = same_nan(column.stored_number(value))
+            elif type(value) is float:
+                row[column.key] = same_nan(value)
         for key in self._floats:  # a float, as double precision reads back (the rules
             value = row.get(key)  # refused a number no double holds)
             if type(value) is int or type(value) is Decimal:
-                row[key] = float(value)
+                row[key] = same_nan(float(value))
+            elif type(value) is float:
+                row[key] = same_nan(value)  # one NaN object: equal to itself, as PostgreSQL's
 
     def _check_unique(self, work: RowStore, row: Row, own: tuple[object, ...] | None) -> None:
         for unique in self.info.unique_sets[1:]:

@@ -33,7 +33,8 @@ _WALK_MIN_ROWS = 256
 def _matches(row: Row, filters: Mapping[str, object]) -> bool:
     for key, value in filters.items():
         got = row[key]
-        if (got is not None) if value is None else (got != value):
+        # identity first, as dicts and tuples compare: the one stored NaN equals itself
+        if (got is not None) if value is None else (got is not value and got != value):
             return False
     return True
 

@@ -1,11 +1,13 @@
-"""NaN in ordered columns: the fake sorts it where PostgreSQL does, next to the real server.
+"""NaN in the fake as in PostgreSQL, next to the real server: its order and its equality.
 
 PostgreSQL sorts a float's or a numeric's NaN above every number and below NULL
 (ascending; the reverse descending), and two NaNs tie. Python's ``<`` answers ``False``
 both ways for a float NaN and raises for a ``Decimal`` one, so the fake compares NaN
 explicitly: in its sorts, its kept-sorted indexes (the NaN rows written after an index
-was built, too) and its keyset cursors. SQLite stores a NaN as NULL, so this is not a
-contract case; it runs here against PostgreSQL itself.
+was built, too) and its keyset cursors. PostgreSQL also holds NaN equal to NaN (a filter
+finds it, a unique column refuses a second), which Python's ``==`` denies: the fake stores
+one NaN object and compares by identity first. SQLite stores a NaN as NULL, so this is
+not a contract case; it runs here against PostgreSQL itself.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
 
+from serpens.errors import ConflictError
 from serpens.fakes import InMemoryDatabase, InMemoryRepository
 from serpens_sqlalchemy import SQLAlchemyRepository
 
@@ -134,3 +137,45 @@ def test_a_keyset_walk_over_nans_matches_postgresql(engine: sa.Engine) -> None:
         got = _walk(lambda: InMemoryRepository(Gauge, database=database), order_by)
         assert got == expected, order_by
         assert sorted(got) == list(range(1, 8))
+
+
+class Meter(_Base):
+    __tablename__ = "fake_nan_meters"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    level: Mapped[float | None] = mapped_column(sa.Float, unique=True)
+    exact: Mapped[Decimal | None] = mapped_column(sa.Numeric(10, 2), unique=True)
+
+
+def _counts(repo: Any) -> list[int]:
+    return [
+        repo.count(level=math.nan),
+        repo.count(level=float("nan")),  # another NaN object
+        repo.count(level=Decimal("NaN")),  # a Decimal for a Float column: its double
+        repo.count(exact=Decimal("NaN")),
+        repo.count(exact=math.nan),  # a float for a Numeric column: its text
+        len(repo.list(level=float("nan"), exact=Decimal("nan"))),
+        int(repo.get_by(level=float("nan")) is not None),
+    ]
+
+
+def test_nan_equals_nan_in_filters_and_unique_columns_as_on_postgresql(
+    engine: sa.Engine,
+) -> None:
+    """PostgreSQL holds NaN equal to NaN: a filter finds it, a unique column takes one."""
+    database = InMemoryDatabase()
+    rows = [
+        {"id": 1, "level": math.nan, "exact": Decimal("NaN")},
+        {"id": 2, "level": 1.0, "exact": None},
+    ]
+    _insert_on_both(database, engine, Meter, rows)
+    with Session(engine) as sess:
+        expected = _counts(SQLAlchemyRepository(sess, Meter))
+    assert expected == [1, 1, 1, 1, 1, 1, 1]
+    assert _counts(InMemoryRepository(Meter, database=database)) == expected
+    for twin in ({"id": 3, "level": float("nan")}, {"id": 3, "exact": Decimal("-NaN")}):
+        with Session(engine) as sess, pytest.raises(ConflictError):
+            SQLAlchemyRepository(sess, Meter).bulk_insert([twin])
+        fake: Any = InMemoryRepository(Meter, database=database)
+        with pytest.raises(ConflictError):
+            fake.bulk_insert([twin])  # the unique index holds the committed NaN
