@@ -8,6 +8,16 @@ entries and no ``repr(self)`` ever reaches a key. Plain functions keep every arg
 Redis keys must be equal across processes, so an arbitrary object cannot be part of
 one: it makes the call bypass the cache, unless it defines ``__cache_key__()``
 returning a JSON-able value that identifies it (such as a tenant id).
+
+``@redis_cached`` keys come in two forms (:meth:`KeyBuilder.redis`). A call whose
+arguments are all plain ``str``/``int`` keeps serpens 2.9's readable key,
+``<bucket>:<arg1>:<arg2>:<name>=<value>``, so services that invalidate with
+``redis_delete("products:shoe")`` keep working; every other call gets
+``<bucket>:#<digest>``. The readable form is used only where the text is unambiguous:
+a ``str`` holds no ``:``, ``=``, control character or lone surrogate and does not
+start with ``#``, so no two calls with different argument lists share a readable key
+(the one exception, kept from 2.9, is ``f(1)`` and ``f("1")``), and no readable key
+can equal a hashed one.
 """
 
 from __future__ import annotations
@@ -18,13 +28,31 @@ import enum
 import hashlib
 import inspect
 import json
+import logging
+import re
 import uuid
 from collections.abc import Callable, Hashable
 from typing import Any
 
-__all__ = ["KeyBuilder", "is_method"]
+from serpens._rules.text import has_utf8
+
+__all__ = ["HASHED", "MAX_READABLE_KEY", "KeyBuilder", "claim_bucket", "is_method"]
 
 _SELF_NAMES = frozenset({"self", "cls"})
+
+HASHED = "#"
+"""Starts the segment of a hashed key (``<bucket>:#<digest>``); no readable segment does."""
+
+MAX_READABLE_KEY = 200
+"""Longest readable key (bucket included), in characters; a longer one is hashed."""
+
+_UNSAFE = re.compile(r"[:=\x00-\x1f\x7f]")  # separators and control characters
+
+_MAX_INT_BITS = 700  # over 200 decimal digits: hashed anyway, and str() would be slow
+
+_BUCKETS: dict[str, str] = {}  # bucket -> the first function keyed under it, for claim_bucket
+
+logger = logging.getLogger("serpens.cache")
 
 
 def is_method(func: Callable[..., Any]) -> bool:
@@ -168,4 +196,93 @@ class KeyBuilder:
         except (_Unkeyable, ValueError, TypeError):
             # TypeError: a dict whose keys do not sort together ({1: "a", "b": 2})
             return None
-        return hashlib.sha256(text.encode()).hexdigest()[:40]
+        # surrogatepass: a lone surrogate ("\ud800") is a str argument like any other
+        return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()[:40]
+
+    def readable(self, bucket: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> str | None:
+        """The serpens 2.9 key text of this call, or ``None`` when it must be hashed.
+
+        The arguments are taken as the call passes them (2.9 did not bind them, so
+        ``f("a")`` and ``f(slug="a")`` are two entries, as they were); keyword
+        arguments are sorted by name, so their order does not matter.
+        """
+        if self.skip_first:
+            if not args:
+                return None  # self passed by keyword: only the hashed form binds it
+            args = args[1:]
+        parts = [bucket]
+        for value in args:
+            text = _segment(value)
+            if text is None:
+                return None
+            parts.append(text)
+        for name in sorted(kwargs):
+            text = _segment(kwargs[name])
+            if text is None or not name.isidentifier():  # **{"a:b": 1}
+                return None
+            parts.append(f"{name}={text}")
+        key = ":".join(parts)
+        return key if len(key) <= MAX_READABLE_KEY else None
+
+    def redis(self, bucket: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> str | None:
+        """The ``@redis_cached`` key of this call: readable if it can be, else hashed.
+
+        ``None`` when the arguments cannot be keyed at all (the call bypasses the cache).
+        """
+        key = self.readable(bucket, args, kwargs)
+        if key is not None:
+            return key
+        digest = self.portable(args, kwargs)
+        return None if digest is None else f"{bucket}:{HASHED}{digest}"
+
+
+def _segment(value: object) -> str | None:
+    """*value* as one readable key segment, or ``None`` when it would be ambiguous.
+
+    Only exact ``str`` and ``int``: ``True`` would read as ``"True"``, ``1.0`` as
+    ``"1.0"``, and an ``Enum`` or ``str`` subclass as whatever its ``__str__`` says, each
+    equal to some ``str`` argument. A ``str`` is refused when it holds the separators
+    (``:`` between arguments, ``=`` in ``name=value``), a control character (NUL starts
+    the stampede lock's key suffix), a lone surrogate (a key needs a UTF-8 form),
+    or starts with :data:`HASHED`.
+    """
+    if isinstance(value, int) and type(value) is int:
+        return str(value) if value.bit_length() <= _MAX_INT_BITS else None
+    if not isinstance(value, str) or type(value) is not str:
+        return None
+    if len(value) > MAX_READABLE_KEY or value.startswith(HASHED) or _UNSAFE.search(value):
+        return None
+    return value if has_utf8(value) else None
+
+
+def claim_bucket(bucket: str, owner: str) -> str | None:
+    """Record that *owner* (a function's qualified name) keys under *bucket*.
+
+    Readable keys, as 2.9's, do not name the function: when another function already
+    keys under *bucket*, or under a bucket that is *bucket* followed by ``:`` (or the
+    other way round), equal arguments share entries. Then log a warning and return that
+    function's name; else ``None``. A function defined inside another (``<locals>``: a
+    test's, a factory's) is neither recorded nor checked: tests reuse bucket names on
+    purpose, each with its own prefix or cache.
+    """
+    if "<locals>" in owner:
+        return None
+    clash = None
+    for other, name in _BUCKETS.items():
+        related = (
+            other == bucket or other.startswith(f"{bucket}:") or bucket.startswith(f"{other}:")
+        )
+        if related and name != owner:
+            clash = name
+            break
+    _BUCKETS.setdefault(bucket, owner)
+    if clash is not None:
+        logger.warning(
+            "@redis_cached(%r) on %s: %s keys under the same or a nested bucket, and "
+            "readable keys do not name the function, so calls with equal arguments share "
+            "entries in one cache; give each function its own bucket",
+            bucket,
+            owner,
+            clash,
+        )
+    return clash

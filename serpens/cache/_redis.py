@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
 from serpens._config import env_float, env_str
 from serpens._extras import require
 from serpens._rules.cache import check_ttl, ttl_is_off
-from serpens.cache._keys import KeyBuilder
+from serpens.cache._keys import KeyBuilder, claim_bucket
 from serpens.errors import ConfigurationError, NotInitializedError, ValidationError, mask_url
 from serpens.ports import AsyncCache, JSONValue
 
@@ -280,11 +280,16 @@ def redis_cached(
     skip_self: bool | None = None,
     cache: AsyncCache | None = None,
 ) -> Callable[[Callable[P, Awaitable[R]]], Callable[P, Awaitable[R]]]:
-    """Cache an async function's JSON result in Redis under ``"<prefix>:<bucket>:<digest>"``.
+    """Cache an async function's JSON result in Redis, keyed by bucket and arguments.
 
-    The digest covers the function's qualified name and its bound arguments (keyword
-    order does not matter; a method's ``self`` is left out, see ``acached``), so keys are
-    short, collision-free and equal across processes. Arguments that cannot be keyed
+    A call whose arguments are all plain ``str``/``int`` keeps serpens 2.9's readable
+    key, ``"<prefix>:<bucket>:<arg1>:<arg2>:<name>=<value>"`` (keyword arguments sorted
+    by name), so ``redis_delete("<bucket>:<arg>")`` invalidates ``f(arg)``; that needs
+    each ``str`` free of ``:``, ``=`` and control characters, not starting with ``#``,
+    and the whole key at most 200 characters. Every other call is stored under
+    ``"<prefix>:<bucket>:#<digest>"``, a digest of the function's qualified name and its
+    bound arguments. A method's ``self`` is left out of both (see ``acached``).
+    :func:`redis_cached_key` gives the key of any call. Arguments that cannot be keyed
     (arbitrary objects) make that call bypass the cache. The result comes back as a
     later hit would (JSON round trip: tuples become lists); a non-JSON result raises
     :class:`~serpens.errors.SerializationError`.
@@ -302,7 +307,7 @@ def redis_cached(
         cache: an :class:`~serpens.ports.AsyncCache` to use instead of the process-wide
             Redis cache (then :func:`redis_init` is not needed): an ``AsyncInMemoryCache``
             fake in unit tests, an ``AsyncRedisCache`` of your own. Entries live at
-            ``"<bucket>:<digest>"`` in it; ``ttl=None`` uses its default TTL.
+            the same keys in it (without the prefix); ``ttl=None`` uses its default TTL.
 
     Raises:
         ValidationError: *cache_none* with an injected cache whose ``get_or_set`` does
@@ -319,20 +324,18 @@ def redis_cached(
         if off:
             return _uncached(func)
         keys = KeyBuilder(func, skip_first=skip_self)
-
-        def key_of(args: tuple[Any, ...], kwargs: dict[str, Any]) -> str | None:
-            digest = keys.portable(args, kwargs)
-            return None if digest is None else f"{bucket}:{digest}"
+        claim_bucket(bucket, keys.name)  # warns when another function keys under it
+        key_of = functools.partial(keys.redis, bucket)
 
         @functools.wraps(func)
         async def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
             store: Any = cache if cache is not None else _current().cache
-            digest = keys.portable(args, kwargs)
-            if digest is None:
+            key = keys.redis(bucket, args, kwargs)
+            if key is None:
                 logger.debug("%s: arguments cannot form a cache key; calling through", keys.name)
                 return await func(*args, **kwargs)
             return await store.get_or_set(  # type: ignore[no-any-return]
-                f"{bucket}:{digest}", lambda: func(*args, **kwargs), **options
+                key, lambda: func(*args, **kwargs), **options
             )
 
         wrapper.__serpens_redis_key__ = key_of  # type: ignore[attr-defined]

@@ -19,6 +19,7 @@ from serpens._extras import require
 require("sqlalchemy", "postgres")
 
 from serpens.database._base import (  # noqa: E402 - after the extra check on purpose
+    NAMING_CONVENTION,
     Base,
     TimestampMixin,
     UTCDateTime,
@@ -46,6 +47,7 @@ if TYPE_CHECKING:
     from serpens_sqlalchemy import AsyncRepository, Repository
 
 __all__ = [
+    "NAMING_CONVENTION",
     "AsyncRepository",
     "AsyncSessionLocal",
     "Base",

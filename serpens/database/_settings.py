@@ -55,8 +55,8 @@ class DatabaseSettings:
     """Engine configuration: pool sizing, PostgreSQL timeouts and identification.
 
     Attributes:
-        application_name: PostgreSQL ``application_name`` (``APP_NAME``, overridden by
-            ``K_SERVICE`` then ``AWS_LAMBDA_FUNCTION_NAME``).
+        application_name: PostgreSQL ``application_name``: ``K_SERVICE``, else
+            ``AWS_LAMBDA_FUNCTION_NAME``, else ``APP_NAME`` (``serpens``), as in serpens 2.9.
         pool_size: ``DB_POOL_SIZE`` (10; 1 on Lambda).
         max_overflow: ``DB_MAX_OVERFLOW`` (20; 0 on Lambda).
         pool_timeout: ``DB_POOL_TIMEOUT`` seconds to wait for a free connection.
@@ -103,9 +103,9 @@ class DatabaseSettings:
         env = environ() if env is None else env
         lambda_name = env_str("AWS_LAMBDA_FUNCTION_NAME", None, env)
         on_lambda = lambda_name is not None
-        app_name = (
-            lambda_name
-            or env_str("K_SERVICE", None, env)
+        app_name = (  # serpens 2.9's order: Cloud Run's name first, then Lambda's
+            env_str("K_SERVICE", None, env)
+            or lambda_name
             or env_str("APP_NAME", "serpens", env)
             or "serpens"
         )

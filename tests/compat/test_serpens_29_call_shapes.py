@@ -341,7 +341,14 @@ class TestUseBeforeInit:
 
 
 async def test_redis_cache_readme_calls(redis_url: str) -> None:
-    from serpens.cache import redis_cached, redis_close, redis_get, redis_init, redis_set  # noqa: PLC0415
+    from serpens.cache import (  # noqa: PLC0415
+        redis_cached,
+        redis_close,
+        redis_delete,
+        redis_get,
+        redis_init,
+        redis_set,
+    )
 
     await redis_init(redis_url)
     try:
@@ -356,6 +363,9 @@ async def test_redis_cache_readme_calls(redis_url: str) -> None:
 
         assert await get_product("a") == await get_product("a") == {"slug": "a"}
         assert calls == ["a"]
+        await redis_delete("products:a")  # how 2.9 services invalidate: the readable key
+        assert await get_product("a") == {"slug": "a"}
+        assert calls == ["a", "a"]
     finally:
         await redis_close()
 

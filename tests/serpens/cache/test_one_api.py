@@ -27,10 +27,10 @@ async def test_redis_cached_runs_on_the_fake_without_redis() -> None:
 
     assert _redis._state is None  # no redis_init, no server
     assert await product("shoe") == {"slug": "shoe", "sizes": [38, 39]}  # JSON, like Redis
-    assert await product(slug="shoe") == {"slug": "shoe", "sizes": [38, 39]}
+    assert await product("shoe") == {"slug": "shoe", "sizes": [38, 39]}
     assert calls == ["shoe"]
     key = redis_cached_key(product, "shoe")
-    assert key is not None
+    assert key == "products:shoe"
     assert fake.keys() == [key]
     assert await fake.delete(key) is True
     await product("shoe")

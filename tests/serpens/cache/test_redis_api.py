@@ -250,10 +250,8 @@ async def test_redis_cached_key_invalidates_one_entry(redis_url: str, prefix: st
 
     shoe = await product("shoe", currency="USD")
     boot = await product("boot", currency="USD")
-    key = redis_cached_key(product, slug="shoe", currency="USD")  # keyword order, names: same
-    assert key == redis_cached_key(product, "shoe", currency="USD")
-    assert key is not None
-    assert key.startswith("products:")
+    key = redis_cached_key(product, "shoe", currency="USD")
+    assert key == "products:shoe:currency=USD"  # serpens 2.9's key
     assert await redis_get(key) == shoe
     assert await redis_delete(key) is True
     assert await product("shoe", currency="USD") == {**shoe, "version": "3"}  # recomputed

@@ -159,3 +159,78 @@ def test_autogenerate_then_upgrade_head(tmp_path: Path, url: str, env_py: str | 
     assert "op." not in upgrade, upgrade
 
     _alembic(project, url, "downgrade", "base")
+
+
+# A database created by serpens 2.9 (or by hand): every constraint has PostgreSQL's
+# default name (accounts_pkey, accounts_email_key, logins_account_id_fkey).
+DATABASE_29 = """
+CREATE TABLE accounts (
+    id SERIAL PRIMARY KEY,
+    email VARCHAR(100) NOT NULL UNIQUE,
+    code VARCHAR(10) NOT NULL,
+    UNIQUE (code, email)
+);
+CREATE TABLE logins (
+    id SERIAL PRIMARY KEY,
+    account_id INTEGER NOT NULL REFERENCES accounts (id)
+);
+CREATE INDEX ix_logins_account_id ON logins (account_id);
+"""
+
+MODELS_29 = """
+from sqlalchemy import ForeignKey, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from serpens.database import {import_base}
+{define_base}
+
+class Account(Base):
+    __tablename__ = "accounts"
+    __table_args__ = (UniqueConstraint("code", "email"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(100), unique=True)
+    code: Mapped[str] = mapped_column(String(10))
+
+
+class Login(Base):
+    __tablename__ = "logins"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"), index=True)
+"""
+
+BASES = {
+    "Base": ("Base", ""),
+    "declarative_base": ("declarative_base", "Base = declarative_base()"),
+    "naming_convention": (
+        "declarative_base\nfrom serpens.database._base import NAMING_CONVENTION",
+        "Base = declarative_base(naming_convention=NAMING_CONVENTION)",
+    ),
+}
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("base", list(BASES))
+def test_autogenerate_against_default_constraint_names(
+    tmp_path: Path, fresh_pg_url: str, base: str
+) -> None:
+    """serpens 2.9's ``Base`` had no naming convention: its databases must diff clean."""
+    engine = create_engine(normalize_url(fresh_pg_url, asynchronous=False), poolclass=NullPool)
+    try:
+        with engine.begin() as connection:
+            connection.exec_driver_sql(DATABASE_29)
+    finally:
+        engine.dispose()
+    project = _project(tmp_path, fresh_pg_url, None)
+    import_base, define_base = BASES[base]
+    (project / "myapp" / "models.py").write_text(
+        MODELS_29.format(import_base=import_base, define_base=define_base)
+    )
+
+    _alembic(project, fresh_pg_url, "revision", "--autogenerate", "-m", "upgrade from 2.9")
+    (revision,) = _migrations(project)
+    upgrade = revision.read_text().split("def upgrade()")[1].split("def downgrade()")[0]
+    if base == "naming_convention":  # the opt-in renames every unique constraint
+        assert "op.drop_constraint(op.f('accounts_email_key')" in upgrade, upgrade
+        assert "op.create_unique_constraint(op.f('uq_accounts_email')" in upgrade, upgrade
+    else:
+        assert "op." not in upgrade, upgrade

@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
-from sqlalchemy import Integer, String, create_engine, insert, select
+from sqlalchemy import Integer, MetaData, String, create_engine, insert, select
 from sqlalchemy.exc import StatementError
 from sqlalchemy.orm import Mapped, Session, mapped_column
 from sqlalchemy.pool import NullPool
@@ -14,6 +14,7 @@ from sqlalchemy.pool import NullPool
 import serpens_sqlalchemy
 from serpens import database
 from serpens.database import Base, TimestampMixin, UTCDateTime, declarative_base
+from serpens.database._base import NAMING_CONVENTION
 from serpens.database._url import normalize_url
 from serpens.errors import ValidationError
 
@@ -133,6 +134,22 @@ class TestDeclarativeBase:
         assert Invoice.__table__.schema == "billing"
         assert scoped_base.metadata is not Base.metadata
 
-    def test_default_base_has_no_schema_and_names_constraints(self) -> None:
+    def test_default_bases_keep_the_database_default_constraint_names_as_in_2_9(self) -> None:
+        plain = MetaData().naming_convention  # SQLAlchemy's default: only indexes are named
         assert declarative_base().metadata.schema is None
-        assert Base.metadata.naming_convention["pk"] == "pk_%(table_name)s"
+        assert Base.metadata.naming_convention == plain
+        assert declarative_base().metadata.naming_convention == plain
+        assert declarative_base(schema="billing").metadata.naming_convention == plain
+
+    def test_the_naming_convention_is_an_opt_in(self) -> None:
+        named = declarative_base("billing", naming_convention=NAMING_CONVENTION)
+        assert named.metadata.schema == "billing"
+        assert named.metadata.naming_convention == NAMING_CONVENTION
+
+        class Account(named):  # type: ignore[valid-type,misc]
+            __tablename__ = "accounts"
+            id: Mapped[int] = mapped_column(Integer, primary_key=True)
+            email: Mapped[str] = mapped_column(String(100), unique=True)
+
+        constraints = {c.name for c in Account.__table__.constraints}
+        assert constraints == {"pk_accounts", "uq_accounts_email"}

@@ -47,10 +47,14 @@ class TestDatabaseSettings:
             pytest.param(
                 {"APP_NAME": "billing", "K_SERVICE": "billing-run"}, "billing-run", id="cloud-run"
             ),
+            pytest.param({"APP_NAME": "a", "AWS_LAMBDA_FUNCTION_NAME": "c"}, "c", id="lambda"),
             pytest.param(
                 {"APP_NAME": "a", "K_SERVICE": "b", "AWS_LAMBDA_FUNCTION_NAME": "c"},
-                "c",
-                id="lambda",
+                "b",
+                id="cloud-run-wins-over-lambda-as-in-2-9",
+            ),
+            pytest.param(
+                {"K_SERVICE": "", "AWS_LAMBDA_FUNCTION_NAME": "c"}, "c", id="empty-k-service"
             ),
             pytest.param({"APP_NAME": "x" * 80}, "x" * 63, id="truncated-to-63-bytes"),
         ],
