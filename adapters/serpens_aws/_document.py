@@ -17,6 +17,8 @@ from serpens._rules.document import (
     KeyType,
     check_item_size,
     check_query,
+    check_table,
+    check_table_name,
     from_stored,
     key_type_code,
     stored_key,
@@ -160,11 +162,13 @@ class DynamoDBDocumentStore:
 
         *partition_type* and *sort_type* (``str``, ``int`` or ``bytes``) declare the key
         attribute types (DynamoDB ``S``, ``N``, ``B``); ``int`` sort keys order numerically.
+        Names DynamoDB refuses are a ValidationError before any request.
         """
+        check_table(table, partition_key, sort_key)
         keys: list[tuple[str, Literal["HASH", "RANGE"], KeyType]] = [
             (partition_key, "HASH", partition_type)
         ]
-        if sort_key:
+        if sort_key is not None:
             keys.append((sort_key, "RANGE", sort_type))
         with _translate_errors(table):
             self.client.create_table(
@@ -181,6 +185,7 @@ class DynamoDBDocumentStore:
         self._schemas[table] = (partition_key, sort_key, {n: k for n, _, k in keys})
 
     def _schema(self, table: str) -> _Schema:
+        check_table_name(table)  # botocore's own refusal would name no table
         schema = self._schemas.get(table)
         if schema is None:
             with _translate_errors(table):

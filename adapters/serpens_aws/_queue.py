@@ -10,7 +10,6 @@ import uuid
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from datetime import UTC, datetime
-from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 import boto3
@@ -74,31 +73,25 @@ def _receipt_refused(exc: ClientError) -> bool:
     )
 
 
-def _number_text(name: str, value: float | Decimal) -> str:
-    """Decimal text without exponent, as SQS's Number type wants it."""
-    number = Decimal(repr(value)) if isinstance(value, float) else Decimal(value)
-    if not number.is_finite() or (isinstance(value, float) and not math.isfinite(value)):
-        raise ValidationError(f"attribute {name!r}: NaN and infinity are not numbers SQS takes")
-    return format(number, "f")
-
-
 def sqs_message_attributes(
     attributes: Mapping[str, AttributeValue] | None,
 ) -> dict[str, MessageAttributeValueTypeDef]:
     """Return SQS ``MessageAttributes`` for *attributes*.
 
     Strings are sent as ``String``; ``int``, ``float`` and ``Decimal`` as ``Number`` with
-    their decimal text as ``StringValue`` (boto3 rejects a number there); ``bool`` is a
-    :class:`~serpens.errors.ValidationError` rather than a surprising number.
+    their decimal text as ``StringValue`` (boto3 rejects a number there), the text the
+    shared rules give every queue (``serpens._rules.queue.number_text``: no exponent, NaN
+    and infinity refused); ``bool`` is a :class:`~serpens.errors.ValidationError` rather
+    than a surprising number.
     """
-    string_attributes(attributes)  # names, types, count
-    out: dict[str, MessageAttributeValueTypeDef] = {}
-    for name, value in (attributes or {}).items():
-        if isinstance(value, str):
-            out[name] = {"DataType": "String", "StringValue": value}
-        else:
-            out[name] = {"DataType": "Number", "StringValue": _number_text(name, value)}
-    return out
+    texts = string_attributes(attributes)  # names, types, values, count
+    return {
+        name: {
+            "DataType": "String" if isinstance(value, str) else "Number",
+            "StringValue": texts[name],
+        }
+        for name, value in (attributes or {}).items()
+    }
 
 
 def send_span(queue_url: str) -> AbstractContextManager[Any]:

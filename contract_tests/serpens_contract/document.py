@@ -7,6 +7,7 @@ import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
+from enum import Enum, IntEnum, StrEnum
 from typing import Any, ClassVar, Protocol
 
 import pytest
@@ -528,6 +529,121 @@ class DocumentStoreContract(DocumentOutageCases, ContractSuite):
         assert store.get(events, {"user": "u", "at": "1"}) == expected
         assert store.query(events, "u") == [expected]
 
+    @pytest.mark.parametrize(
+        ("table", "partition_key", "sort_key"),
+        [
+            pytest.param("", "id", None, id="empty-table-name"),
+            pytest.param("{ns}-tablé", "id", None, id="table-name-not-ascii"),
+            pytest.param("{ns}-a b", "id", None, id="table-name-with-a-space"),
+            pytest.param("{ns}" + "t" * 243, "id", None, id="table-name-over-255"),
+            pytest.param("{ns}-k", "", None, id="empty-partition-key"),
+            pytest.param("{ns}-k", "id", "", id="empty-sort-key"),
+            pytest.param("{ns}-k", "id", "id", id="sort-key-named-like-the-partition-key"),
+            pytest.param("{ns}-k", "k" * 256, None, id="partition-key-over-255"),
+            pytest.param("{ns}-k", "id", "s" * 256, id="sort-key-over-255"),
+            pytest.param("{ns}-k", "a\ud800", None, id="key-name-with-a-lone-surrogate"),
+        ],
+    )
+    def test_tables_dynamodb_refuses_to_create_are_validation_errors(
+        self, tables: Any, table: str, partition_key: str, sort_key: str | None
+    ) -> None:
+        """``CreateTable``'s names: a table of 1-255 of ``[a-zA-Z0-9_.-]``, keys of 1-255.
+
+        A sort key named like the partition key, or ``""`` (not ``None``), is refused
+        too. DynamoDB answers ``ValidationException`` (moto takes most of these); every
+        store refuses them before any I/O, and creates no table.
+        """
+        store, people, _ = tables
+        name = table.format(ns=people.removesuffix("-people"))
+        with pytest.raises(ValidationError):
+            store.create_table(name, partition_key, sort_key)
+        if name:
+            with pytest.raises(NotFoundError):
+                store.get(name, {"id": "1"})
+
+    def test_the_longest_table_and_key_names_dynamodb_takes_are_accepted(self, tables: Any) -> None:
+        """A 255-character table name of every allowed kind, and 255-character key names."""
+        store, people, _ = tables
+        name = (people.removesuffix("-people") + "-A_z.9").ljust(255, "x")
+        partition, sort = "p" * 255, "é" * 255  # characters, not UTF-8 bytes
+        store.create_table(name, partition, sort)
+        store.put(name, {partition: "1", sort: "s", "v": 1})
+        assert store.query(name, "1", sort_prefix="s") == [{partition: "1", sort: "s", "v": 1}]
+
+    def test_an_empty_table_name_is_a_validation_error(self, tables: Any) -> None:
+        """DynamoDB refuses an empty ``TableName`` (botocore, before sending): not NotFound."""
+        store: DocumentStore = tables[0]
+        calls: list[Callable[[], object]] = [
+            lambda: store.put("", {"id": "1"}),
+            lambda: store.get("", {"id": "1"}),
+            lambda: store.delete("", {"id": "1"}),
+            lambda: store.query("", "1"),
+        ]
+        for call in calls:
+            with pytest.raises(ValidationError):
+                call()
+
+    @pytest.mark.parametrize(
+        "kwargs",
+        [
+            pytest.param({"sort_prefix": ""}, id="empty-prefix"),
+            pytest.param({"sort_prefix": 1}, id="int-prefix"),
+            pytest.param({"sort_prefix": b"a"}, id="bytes-prefix"),
+            pytest.param({"sort_prefix": "a\ud800"}, id="prefix-with-a-lone-surrogate"),
+            pytest.param({"limit": 1.5}, id="float-limit"),
+            pytest.param({"limit": 2.0}, id="integral-float-limit"),
+            pytest.param({"limit": "2"}, id="str-limit"),
+            pytest.param({"limit": True}, id="bool-limit"),
+        ],
+    )
+    def test_query_arguments_dynamodb_refuses_are_validation_errors(
+        self, tables: Any, kwargs: dict[str, Any]
+    ) -> None:
+        """A ``sort_prefix`` is a non-empty string; a ``limit`` an ``int``, not a ``bool``.
+
+        DynamoDB refuses an empty key condition value (``None`` matches every sort key)
+        and a ``Limit`` that is no integer; the fake compared or sliced with them.
+        """
+        store, _, events = tables
+        store.put(events, {"user": "u", "at": "a1"})
+        with pytest.raises(ValidationError):
+            store.query(events, "u", **kwargs)
+
+    def test_enum_members_read_back_as_plain_values(self, tables: Any) -> None:
+        """``IntEnum`` and ``StrEnum`` members are stored as their values, read back plain.
+
+        DynamoDB reads back ``int`` and ``str`` in keys, attribute names, nested values
+        and sets; a ``(str, Enum)`` or ``(int, Enum)`` member, whose ``str()`` is
+        ``"_OldKind.B"``, is stored by its value too.
+        """
+        store, _, events = tables
+        store.put(
+            events,
+            {
+                "user": _Kind.A,
+                "at": _OldKind.B,
+                "level": _Level.HIGH,
+                "count": _OldCount.TWO,
+                "kind": _Kind.A,
+                "doc": {_Kind.A: [_Level.HIGH, _OldKind.B]},
+                "tags": {_Kind.A},
+                "levels": {_Level.HIGH},
+            },
+        )
+        expected = {
+            "user": "a",
+            "at": "b",
+            "level": 3,
+            "count": 2,
+            "kind": "a",
+            "doc": {"a": [3, "b"]},
+            "tags": {"a"},
+            "levels": {3},
+        }
+        for got in (store.get(events, {"user": "a", "at": "b"}), *store.query(events, "a")):
+            assert got == expected
+            assert _types(got) == _types(expected)
+
     def test_differential_against_fake(self, open_document_store: StoreFactory) -> None:
         """Random put/get/delete/query sequences answer like the suite's reference model.
 
@@ -540,6 +656,33 @@ class DocumentStoreContract(DocumentOutageCases, ContractSuite):
                 super().__init__(open_document_store)
 
         run_state_machine_as_test(Machine, settings=hypothesis_settings())
+
+
+class _Kind(StrEnum):
+    A = "a"
+
+
+class _OldKind(str, Enum):  # noqa: UP042 - the pre-3.11 spelling, str() is not its value
+    B = "b"
+
+
+class _Level(IntEnum):
+    HIGH = 3
+
+
+class _OldCount(int, Enum):  # the pre-3.11 spelling, str() is not its value
+    TWO = 2
+
+
+def _types(value: object) -> object:
+    """*value*'s exact types, recursively (``Decimal(3) == 3`` and ``_Kind.A == "a"``)."""
+    if isinstance(value, dict):
+        return {(type(k), k): _types(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_types(v) for v in value]
+    if isinstance(value, set):
+        return sorted(repr((type(v), v)) for v in value)
+    return type(value)
 
 
 _KEYS = st.sampled_from(["a", "b", "c"])

@@ -9,6 +9,8 @@ import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC
+from decimal import Decimal
+from enum import Enum, StrEnum
 from typing import Any, ClassVar, Protocol
 
 import pytest
@@ -122,6 +124,19 @@ register_capability(
     lambda c: c.fifo_redelivery_order,
     "timed-out messages of a FIFO group are redelivered in send order",
 )
+
+
+class _Kind(StrEnum):
+    ORDER = "order"
+
+
+class _OldKind(str, Enum):  # noqa: UP042 - the pre-3.11 spelling, str() is not its value
+    PAID = "paid"
+
+
+class _Count(int, Enum):  # the pre-3.11 spelling, str() is not its value
+    TWO = 2
+
 
 _PAUSE = 1.1  # past a 1-second visibility timeout or delay
 
@@ -325,6 +340,12 @@ class QueueContract(QueueOutageCases, ContractSuite):
             pytest.param("receive", {"visibility_timeout": 43_201}, id="visibility-over-max"),
             pytest.param("receive", {"visibility_timeout": True}, id="bool-visibility"),
             pytest.param("receive", {"wait_seconds": 21}, id="wait-over-max"),
+            pytest.param("send", {"body": "x", "delay_seconds": 1.5}, id="float-delay"),
+            pytest.param("send", {"body": "x", "delay_seconds": 0.0}, id="integral-float-delay"),
+            pytest.param("send", {"body": "x", "delay_seconds": True}, id="bool-delay"),
+            pytest.param("receive", {"max_messages": 10.0}, id="integral-float-messages"),
+            pytest.param("receive", {"max_messages": 2.5}, id="float-messages"),
+            pytest.param("receive", {"max_messages": True}, id="bool-messages"),
         ],
     )
     def test_invalid_arguments_are_validation_errors(
@@ -418,6 +439,94 @@ class QueueContract(QueueOutageCases, ContractSuite):
         (message,) = queue.receive(max_messages=10, wait_seconds=20, visibility_timeout=43_200)
         assert (message.body, dict(message.attributes)) == ("now", attributes)
         assert list(queue.receive(max_messages=10)) == []
+
+    def test_number_attributes_read_back_in_decimal_form(self, queue: Queue) -> None:
+        """A number is sent as its decimal text, never in exponent form, as SQS wants it.
+
+        SQS's ``Number`` limits are accepted at their edges: 38 significant digits (trailing
+        zeros do not count), magnitudes 1E-128 and 1E+126. An ``(int, Enum)`` member, whose
+        ``str()`` is ``"_Count.TWO"``, is sent by its value.
+        """
+        attributes: Any = {
+            "big": 1e20,
+            "hundred": Decimal("1E+2"),
+            "small": 1e-7,
+            "price": Decimal("-9.90"),
+            "count": _Count.TWO,
+            "digits": Decimal("1." + "2" * 37),
+            "zeros": Decimal("5" + "0" * 50),
+            "largest": Decimal("1E+126"),
+            "smallest": Decimal("-1E-128"),
+            "zero": Decimal("0E+5"),
+        }
+        queue.send("numbers", attributes=attributes)
+        (message,) = queue.receive(visibility_timeout=30)
+        assert dict(message.attributes) == {
+            "big": "100000000000000000000",
+            "hundred": "100",
+            "small": "0.0000001",
+            "price": "-9.90",
+            "count": "2",
+            "digits": "1." + "2" * 37,
+            "zeros": "5" + "0" * 50,
+            "largest": "1" + "0" * 126,
+            "smallest": "-0." + "0" * 127 + "1",
+            "zero": "0",
+        }
+
+    @pytest.mark.parametrize(
+        "value",
+        [
+            pytest.param(float("nan"), id="float-nan"),
+            pytest.param(float("inf"), id="float-infinity"),
+            pytest.param(float("-inf"), id="float-minus-infinity"),
+            pytest.param(Decimal("NaN"), id="decimal-nan"),
+            pytest.param(Decimal("-Infinity"), id="decimal-minus-infinity"),
+            pytest.param(Decimal("1." + "2" * 38), id="39-significant-digits"),
+            pytest.param(10**38 + 1, id="int-of-39-digits"),
+            pytest.param(Decimal("1.1E+126"), id="over-1e126"),
+            pytest.param(1e200, id="float-1e200"),
+            pytest.param(Decimal("9E-129"), id="under-1e-128"),
+            pytest.param(5e-324, id="smallest-float"),
+        ],
+    )
+    def test_numbers_sqs_cannot_hold_are_validation_errors(
+        self, queue: Queue, value: object
+    ) -> None:
+        """SQS's ``Number``: finite, 38 significant digits, 0 or 1E-128 to 1E+126.
+
+        The SQS adapter always refused NaN and infinity; the fake and the PostgreSQL
+        queue stored them, and moto stores numbers out of SQS's documented range.
+        """
+        attributes: Any = {"n": value}
+        with pytest.raises(ValidationError):
+            queue.send("x", attributes=attributes)
+        assert list(queue.receive(max_messages=10)) == []
+
+    def test_a_number_counts_toward_256k_as_the_text_sent(self, queue: Queue) -> None:
+        """``Decimal("1E+2")`` is sent as ``100`` (3 bytes), ``1e-7`` as ``0.0000001`` (9)."""
+        attributes: Any = {"n": Decimal("1E+2"), "s": 1e-7}
+        body = "x" * (262_144 - len("nNumber100") - len("sNumber0.0000001"))
+        with pytest.raises(ValidationError):
+            queue.send(body + "x", attributes=attributes)
+        queue.send(body, attributes=attributes)
+        (message,) = queue.receive(visibility_timeout=30)
+        assert (len(message.body), dict(message.attributes)) == (
+            len(body),
+            {"n": "100", "s": "0.0000001"},
+        )
+
+    def test_enum_members_are_sent_as_their_plain_values(self, queue: Queue) -> None:
+        """A ``StrEnum`` body or attribute reads back as the plain ``str`` SQS returns."""
+        attributes: Any = {"kind": _Kind.ORDER, "old": _OldKind.PAID}
+        queue.send(_Kind.ORDER, attributes=attributes)
+        (message,) = queue.receive(visibility_timeout=30)
+        assert (message.body, dict(message.attributes)) == (
+            "order",
+            {"kind": "order", "old": "paid"},
+        )
+        assert type(message.body) is str
+        assert all(type(value) is str for value in message.attributes.values())
 
     def test_a_message_stays_hidden_at_most_12_hours_from_its_receive(
         self, queue: Queue, advance_clock: Callable[[float], None]

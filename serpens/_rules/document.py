@@ -7,9 +7,10 @@ types, number digits and range), so an item the fake accepts is one DynamoDB acc
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+import re
+from collections.abc import Callable, Mapping
 from decimal import Decimal
-from typing import Literal
+from typing import Any, Literal
 
 from serpens._rules.text import has_utf8
 from serpens.errors import FieldError, ValidationError
@@ -17,14 +18,18 @@ from serpens.errors import FieldError, ValidationError
 __all__ = [
     "KEY_TYPES",
     "MAX_ITEM_BYTES",
+    "MAX_KEY_NAME_LENGTH",
     "MAX_NAME_BYTES",
     "MAX_PARTITION_KEY_BYTES",
     "MAX_SORT_KEY_BYTES",
+    "MAX_TABLE_NAME_LENGTH",
     "QUERY_PAGE_BYTES",
     "KeyType",
     "KeyTypeCode",
     "check_item_size",
     "check_query",
+    "check_table",
+    "check_table_name",
     "from_stored",
     "item_size",
     "key_type_code",
@@ -48,6 +53,15 @@ KEY_TYPES: Mapping[type, KeyTypeCode] = {str: "S", int: "N", bytes: "B"}
 """Key attribute types and their DynamoDB attribute type codes."""
 
 _SCALARS = (str, bool, type(None), bytes)
+_PLAIN_TYPES = frozenset({str, int, float, Decimal, bytes, bool, type(None)})
+_CONVERSIONS: tuple[tuple[type, Callable[[Any], object]], ...] = (
+    (str, str.__str__),
+    (int, int.__int__),
+    (float, float.__float__),
+    (Decimal, Decimal),
+    (bytes, bytes.__bytes__),
+)
+"""Each built-in's own conversion of its subclasses' values (bool cannot be subclassed)."""
 
 
 def _invalid(path: str, reason: str) -> ValidationError:
@@ -103,6 +117,7 @@ def _trimmed(number: Decimal) -> Decimal:
 
 def _number(value: float | Decimal, path: str) -> int | Decimal:
     """Return the number *value* in stored form, or raise when DynamoDB cannot store it."""
+    value = _plain(value)  # type: ignore[assignment] # an int, float or Decimal still
     if isinstance(value, int):
         if -_INT_LIMIT < value < _INT_LIMIT:  # the common case, without Decimal arithmetic
             return value
@@ -123,6 +138,21 @@ def _number(value: float | Decimal, path: str) -> int | Decimal:
     return _trimmed(number)
 
 
+def _plain(value: object) -> object:
+    """*value* as its plain built-in type: an ``IntEnum`` member as its ``int``, and so on.
+
+    DynamoDB stores the value, never the subclass, and reads back ``int``/``Decimal``,
+    ``str`` and ``bytes``; the fake keeps what the adapter sends. The built-ins' own
+    conversions are used, since a subclass may override ``__str__`` (``str`` of a
+    ``class Kind(str, Enum)`` member is ``"Kind.A"``, not its value).
+    """
+    if type(value) not in _PLAIN_TYPES:
+        for kind, convert in _CONVERSIONS:
+            if isinstance(value, kind):
+                return convert(value)
+    return value
+
+
 _NO_UTF8 = "a string must have a UTF-8 form (a lone surrogate, U+D800 to U+DFFF, has none)"
 
 
@@ -139,12 +169,14 @@ def to_stored(value: object, path: str = "item") -> object:
     of magnitude 1E-130 to 9.9999999999999999999999999999999999999E+125; one with more
     than 38 digits that are partly trailing zeros is stored without them (``1E+40``).
     The error's ``errors`` holds one FieldError whose path locates the invalid value
-    below *path* (``item.doc.tags[2]``).
+    below *path* (``item.doc.tags[2]``). A value of a subclass of ``str``, ``int``,
+    ``float`` or ``bytes`` (an ``IntEnum`` or ``StrEnum`` member) is stored as the plain
+    value, as DynamoDB reads it back.
     """
     if isinstance(value, _SCALARS):
         if isinstance(value, str) and not has_utf8(value):
             raise _invalid(path, _NO_UTF8)
-        return value
+        return _plain(value)
     if isinstance(value, int | float | Decimal):  # bool is a _SCALARS
         return _number(value, path)
     if isinstance(value, bytearray):
@@ -153,7 +185,8 @@ def to_stored(value: object, path: str = "item") -> object:
         out: dict[str, object] = {}
         for key, item in value.items():
             _check_name(key, path)
-            out[key] = to_stored(item, f"{path}.{key}")
+            name = str.__str__(key)  # a StrEnum member's value, as DynamoDB keeps it
+            out[name] = to_stored(item, f"{path}.{name}")
         return out
     if isinstance(value, list | tuple):
         return [to_stored(item, f"{path}[{i}]") for i, item in enumerate(value)]
@@ -176,7 +209,9 @@ def _stored_set(value: set[object] | frozenset[object], path: str) -> set[object
     if not value:
         raise _invalid(path, "empty sets cannot be stored")
     kinds = {
-        "number" if isinstance(v, int | float | Decimal) and not isinstance(v, bool) else type(v)
+        "number"
+        if isinstance(v, int | float | Decimal) and not isinstance(v, bool)
+        else type(_plain(v))  # a StrEnum member is a string
         for v in value
     }
     if len(kinds) != 1 or not kinds <= {"number", str, bytes}:
@@ -206,7 +241,8 @@ def key_type_code(key_type: object) -> KeyTypeCode:
 
 
 def _value_type(value: object) -> type:
-    return int if isinstance(value, int | Decimal) else type(value)
+    """The key type *value* is of: ``int`` for any number, ``str`` for a StrEnum member."""
+    return int if isinstance(value, int | Decimal) else type(_plain(value))
 
 
 def validate_key_value(
@@ -327,29 +363,91 @@ def stored_key(
     return {name: to_stored(values[name]) for name in names}
 
 
+MAX_TABLE_NAME_LENGTH = 255
+"""Longest table name ``CreateTable`` takes; names are ASCII letters, digits, ``_-.``."""
+MAX_KEY_NAME_LENGTH = 255
+"""Longest key attribute name ``CreateTable`` takes (its ``KeySchema``), in characters."""
+_TABLE_NAME = re.compile(r"[a-zA-Z0-9_.-]{1,255}")
+"""DynamoDB's table name characters. DynamoDB also needs at least 3 of them; serpens
+takes shorter names still (existing code and tests create tables named ``"t"``)."""
+
+
+def check_table_name(table: object) -> None:
+    """Raise ValidationError unless *table* names a table: a non-empty string.
+
+    DynamoDB refuses an empty name (botocore before sending); a table never created is
+    a :class:`~serpens.errors.NotFoundError`.
+    """
+    if not isinstance(table, str) or not table:
+        raise ValidationError(f"a table name must be a non-empty string, got {table!r}")
+
+
+def check_table(table: object, partition_key: object, sort_key: object) -> None:
+    """Raise ValidationError for a ``create_table`` DynamoDB refuses, before any I/O.
+
+    The table name is 1 to 255 ASCII letters, digits, ``_``, ``-`` or ``.``; each key
+    attribute name a string of 1 to 255 characters with a UTF-8 form; a sort key, when
+    given (not ``None``), is named unlike the partition key.
+    """
+    check_table_name(table)
+    assert isinstance(table, str)  # noqa: S101 - check_table_name made sure
+    if _TABLE_NAME.fullmatch(table) is None:
+        raise ValidationError(
+            f"table name {table!r} must be 1 to {MAX_TABLE_NAME_LENGTH} ASCII letters,"
+            " digits, '_', '-' or '.'"
+        )
+    _check_key_name("partition_key", partition_key)
+    if sort_key is not None:
+        _check_key_name("sort_key", sort_key)
+        if sort_key == partition_key:
+            raise ValidationError(
+                f"sort_key must differ from partition_key; both are {partition_key!r}"
+            )
+
+
+def _check_key_name(argument: str, name: object) -> None:
+    if not isinstance(name, str):
+        raise ValidationError(f"{argument} must be a string, got {type(name).__name__}")
+    if not 1 <= len(name) <= MAX_KEY_NAME_LENGTH:
+        raise ValidationError(
+            f"{argument} must be 1 to {MAX_KEY_NAME_LENGTH} characters, got {len(name)}"
+        )
+    if not has_utf8(name):
+        raise ValidationError(f"{argument} {name!r}: {_NO_UTF8}")
+
+
 def check_query(
     table: str,
     partition_key: str,
     sort_key: str | None,
     partition: object,
     *,
-    sort_prefix: str | None,
-    limit: int | None,
+    sort_prefix: object,
+    limit: object,
     types: Mapping[str, KeyType] | None = None,
 ) -> None:
     """Raise ValidationError for a query the table cannot answer.
 
     *types* maps key attribute names to their declared types (checked when given): a
-    ``sort_prefix`` needs a string sort key.
+    ``sort_prefix`` needs a string sort key, and is itself a non-empty string with a
+    UTF-8 form (DynamoDB refuses an empty key condition value); ``limit`` is an ``int``
+    (not a ``bool``) of at least 1.
     """
     validate_key_value(partition_key, partition, (types or {}).get(partition_key))
-    if limit is not None and limit < 1:
-        raise ValidationError("limit must be >= 1")
-    if sort_prefix is not None and sort_key is None:
+    if limit is not None:
+        if isinstance(limit, bool) or not isinstance(limit, int):
+            raise ValidationError(f"limit must be an int, got {type(limit).__name__}")
+        if limit < 1:
+            raise ValidationError("limit must be >= 1")
+    if sort_prefix is None:
+        return
+    if sort_key is None:
         raise ValidationError(f"table {table!r} has no sort key to match a prefix on")
-    if (
-        sort_prefix is not None
-        and sort_key is not None
-        and (types or {}).get(sort_key, str) is not str
-    ):
+    if (types or {}).get(sort_key, str) is not str:
         raise ValidationError(f"sort_prefix needs a string sort key; {sort_key!r} is not one")
+    if not isinstance(sort_prefix, str):
+        raise ValidationError(f"sort_prefix must be a string, got {type(sort_prefix).__name__}")
+    if not sort_prefix:
+        raise ValidationError("sort_prefix must not be empty (None matches every sort key)")
+    if not has_utf8(sort_prefix):
+        raise ValidationError(f"sort_prefix: {_NO_UTF8}")

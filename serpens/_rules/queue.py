@@ -30,6 +30,7 @@ __all__ = [
     "check_visibility_change",
     "dedup_key",
     "message_size",
+    "number_text",
     "string_attributes",
     "visibility_change_error",
 ]
@@ -92,24 +93,61 @@ def _check_attribute_name(name: object) -> None:
         )
 
 
-def string_attributes(attributes: Mapping[str, AttributeValue] | None) -> dict[str, str]:
-    """Return *attributes* as strings (numbers in decimal form), validating names and types.
+_MAX_NUMBER_DIGITS = 38
+_SMALLEST_NUMBER = Decimal("1E-128")
+_LARGEST_NUMBER = Decimal("1E+126")
 
-    Names follow SQS's rules (see ``_check_attribute_name``). ``bool`` is rejected rather
-    than silently sent as a number or as ``"True"``.
+
+def number_text(name: str, value: float | Decimal) -> str:
+    """Return the text a Number attribute *value* is sent as: decimal form, no exponent.
+
+    ``1e20`` is ``"100000000000000000000"``, ``Decimal("1E+2")`` is ``"100"`` and ``1e-7``
+    is ``"0.0000001"`` (a float is its shortest ``repr``, exactly). SQS's documented
+    limits hold: finite, at most 38 significant digits (leading and trailing zeros do not
+    count) and 0 or of magnitude 1E-128 to 1E+126; anything else is a ValidationError.
+    """
+    number = Decimal(float.__repr__(value)) if isinstance(value, float) else Decimal(value)
+    if not number.is_finite():
+        raise ValidationError(f"attribute {name!r}: NaN and infinity are not numbers SQS takes")
+    if number:
+        significant = len(bytes(number.as_tuple().digits).rstrip(b"\0"))  # no trailing 0s
+        if significant > _MAX_NUMBER_DIGITS:
+            raise ValidationError(
+                f"attribute {name!r}: a Number has at most {_MAX_NUMBER_DIGITS}"
+                f" significant digits, got {significant}"
+            )
+        if not _SMALLEST_NUMBER <= number.copy_abs() <= _LARGEST_NUMBER:
+            raise ValidationError(
+                f"attribute {name!r}: a Number must be 0 or of magnitude 1E-128 to 1E+126"
+            )
+    return format(number, "f")
+
+
+def _attribute_text(name: str, value: object) -> str:
+    """The text an attribute value is sent as, checked (see :func:`string_attributes`)."""
+    if isinstance(value, bool) or not isinstance(value, str | int | float | Decimal):
+        raise ValidationError(
+            f"attribute {name!r} must be a string or a number, got {type(value).__name__}"
+        )
+    # str.__str__: a StrEnum member's own value, not what its class's __str__ says
+    text = str.__str__(value) if isinstance(value, str) else number_text(name, value)
+    if not text:
+        raise ValidationError(f"attribute {name!r} must not be empty")
+    _check_text(f"attribute {name!r}", text)
+    return text
+
+
+def string_attributes(attributes: Mapping[str, AttributeValue] | None) -> dict[str, str]:
+    """Return *attributes* as the plain strings sent, validating names, types and values.
+
+    Names follow SQS's rules (see ``_check_attribute_name``); numbers are in decimal form
+    (see :func:`number_text`). ``bool`` is rejected rather than silently sent as a number
+    or as ``"True"``.
     """
     out: dict[str, str] = {}
     for name, value in (attributes or {}).items():
         _check_attribute_name(name)
-        if isinstance(value, bool) or not isinstance(value, str | int | float | Decimal):
-            raise ValidationError(
-                f"attribute {name!r} must be a string or a number, got {type(value).__name__}"
-            )
-        text = value if isinstance(value, str) else str(value)
-        if not text:
-            raise ValidationError(f"attribute {name!r} must not be empty")
-        _check_text(f"attribute {name!r}", text)
-        out[name] = text
+        out[name] = _attribute_text(name, value)
     if len(out) > MAX_ATTRIBUTES:
         raise ValidationError(f"at most {MAX_ATTRIBUTES} attributes per message, got {len(out)}")
     return out
@@ -120,12 +158,14 @@ def message_size(body: str, attributes: Mapping[str, AttributeValue] | None) -> 
 
     SQS counts the UTF-8 bytes of the body plus, for every message attribute, those of
     its name, its data type (``String`` for strings, ``Number`` for numbers) and its
-    value. A 262,100-byte body with a 2 KB attribute is therefore too large.
+    value as sent (a number's decimal text, :func:`number_text`). A 262,100-byte body
+    with a 2 KB attribute is therefore too large.
     """
     size = len(body.encode("utf-8"))
     for name, value in (attributes or {}).items():
         data_type = "String" if isinstance(value, str) else "Number"
-        size += len(name.encode("utf-8")) + len(data_type) + len(str(value).encode("utf-8"))
+        text = _attribute_text(name, value)
+        size += len(name.encode("utf-8")) + len(data_type) + len(text.encode("utf-8"))
     return size
 
 
@@ -137,6 +177,15 @@ def _check_fifo_id(what: str, value: str) -> None:
     """SQS takes 1 to 128 alphanumeric or ASCII punctuation characters for FIFO ids."""
     if not 1 <= len(value) <= _MAX_FIFO_ID_LENGTH or not set(value) <= _FIFO_ID_CHARACTERS:
         raise ValidationError(f"{what} must be 1 to 128 ASCII letters, digits or punctuation")
+
+
+def _check_int(argument: str, value: object) -> None:
+    """An ``int`` argument, as botocore takes it: ``1.5`` and ``0.0`` are refused.
+
+    ``bool`` is refused too, rather than sent as 0 or 1.
+    """
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ValidationError(f"{argument} must be an int, got {type(value).__name__}")
 
 
 def check_send(
@@ -152,7 +201,8 @@ def check_send(
     if not isinstance(body, str) or not body:
         raise ValidationError("a message body must be a non-empty string")
     _check_text("a message body", body)
-    if isinstance(delay_seconds, bool) or not 0 <= delay_seconds <= MAX_DELAY_SECONDS:
+    _check_int("delay_seconds", delay_seconds)
+    if not 0 <= delay_seconds <= MAX_DELAY_SECONDS:
         raise ValidationError(f"delay_seconds must be 0 to {MAX_DELAY_SECONDS}")
     if fifo:
         if not group_id:
@@ -185,7 +235,8 @@ def dedup_key(body: str, dedup_id: str | None, *, fifo: bool, content_based: boo
 
 def check_receive(max_messages: int, wait_seconds: float, visibility_timeout: int | None) -> None:
     """Raise ValidationError for a receive SQS would reject."""
-    if isinstance(max_messages, bool) or not 1 <= max_messages <= MAX_MESSAGES:
+    _check_int("max_messages", max_messages)
+    if not 1 <= max_messages <= MAX_MESSAGES:
         raise ValidationError(f"max_messages must be 1 to {MAX_MESSAGES}")
     if not 0 <= wait_seconds <= MAX_WAIT_SECONDS:
         raise ValidationError(f"wait_seconds must be 0 to {MAX_WAIT_SECONDS}")

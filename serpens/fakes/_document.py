@@ -10,6 +10,8 @@ from serpens._rules.document import (
     KeyType,
     check_item_size,
     check_query,
+    check_table,
+    check_table_name,
     from_stored,
     key_type_code,
     stored_key,
@@ -61,7 +63,11 @@ class InMemoryDocumentStore(OutageSwitch):
 
         *partition_type* and *sort_type* (``str``, ``int`` or ``bytes``) are the key
         attributes' types: a key of another type is a ValidationError, as on DynamoDB.
+        Names DynamoDB refuses are a ValidationError too (see
+        :meth:`serpens.ports.DocumentStore`): an empty table or key name, a sort key named
+        like the partition key.
         """
+        check_table(table, partition_key, sort_key)
         types = {partition_key: partition_type}
         key_type_code(partition_type)
         if sort_key is not None:
@@ -72,6 +78,7 @@ class InMemoryDocumentStore(OutageSwitch):
         self._tables[table] = _Table(partition_key, sort_key, types)
 
     def _table(self, table: str) -> _Table:
+        check_table_name(table)  # before any I/O, as the adapter checks it
         self._check_outage()  # every port operation starts here
         try:
             return self._tables[table]

@@ -85,6 +85,7 @@ class _QueueCore:
             group_id=group_id,
             dedup_id=dedup_id,
         )
+        body = str.__str__(body)  # a StrEnum member's text, as a backend reads it back
         now = self.clock()
         key = dedup_key(body, dedup_id, fifo=self.fifo, content_based=self.content_based_dedup)
         if key is not None:

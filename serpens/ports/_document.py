@@ -25,13 +25,17 @@ class DocumentStore(Protocol):
       number (attribute, nested element or key) DynamoDB cannot store: more than 38
       significant digits, or a magnitude outside 1E-130 to 9.99...E+125 (38 nines); an
       invalid value's error holds one FieldError whose path locates it (``item.doc.tags[2]``,
-      or the key attribute's name).
+      or the key attribute's name). A subclass of ``str``, ``int``, ``float`` or ``bytes``
+      (an ``IntEnum`` or ``StrEnum`` member) is stored as its value and read back as the
+      plain type, in keys, names, nested values and sets alike.
     - ``put`` replaces the whole item; ``if_absent=True`` raises
       :class:`serpens.errors.ConflictError` when an item with that key exists.
     - ``query`` returns the items of one partition ordered by sort key (ascending, or
       descending with ``descending=True``), optionally only sort keys starting with
-      ``sort_prefix`` (string sort keys only); ``limit`` caps the count. It returns every
-      matching item however many 1 MB pages DynamoDB needs for them.
+      ``sort_prefix`` (string sort keys only; a non-empty ``str``, since DynamoDB refuses
+      an empty key condition value: ``None`` matches every sort key); ``limit`` (an
+      ``int`` >= 1, not a ``bool``) caps the count. It returns every matching item
+      however many 1 MB pages DynamoDB needs for them.
     - Limits are DynamoDB's, counted as DynamoDB counts them, and raise
       :class:`serpens.errors.ValidationError`: an item is at most 409,600 bytes (400 KB),
       the UTF-8 bytes of every attribute name plus its value's size (strings their
@@ -41,9 +45,16 @@ class DocumentStore(Protocol):
       ``int`` or ``bytes``: ``create_table``'s ``partition_type`` and ``sort_type``,
       ``str`` by default; ``int`` sort keys order numerically); a string or binary
       partition key is at most 2048 bytes, a sort key at most 1024.
-    - An item whose key attributes are missing raises ``ValidationError``; a table that
-      does not exist raises :class:`serpens.errors.NotFoundError`; an unreachable
-      service raises :class:`serpens.errors.BackendUnavailableError`.
+    - An item whose key attributes are missing raises ``ValidationError``, and so does an
+      empty table name; a table that does not exist raises
+      :class:`serpens.errors.NotFoundError`; an unreachable service raises
+      :class:`serpens.errors.BackendUnavailableError`.
+    - ``create_table`` (on the fake and the DynamoDB store, not part of this protocol)
+      refuses with ``ValidationError``, before any I/O, what ``CreateTable`` refuses: a
+      table name that is not 1-255 ASCII letters, digits, ``_``, ``-`` or ``.`` (DynamoDB
+      also wants at least 3; serpens does not check that), a partition or sort key name
+      that is not a string of 1-255 characters, and a sort key named like the partition
+      key. ``sort_key=None`` means no sort key; ``""`` is refused.
     """
 
     def put(self, table: str, item: Mapping[str, object], *, if_absent: bool = False) -> None:

@@ -59,20 +59,27 @@ class Queue(Protocol):
       deduplicates by content, an adapter option).
     - Standard queues promise no order.
     - Attributes round-trip as strings (adapters may also accept numbers, which read
-      back in decimal form); message ids are unique.
+      back in decimal form, never with an exponent: ``1e20`` as
+      ``"100000000000000000000"``, ``Decimal("1E+2")`` as ``"100"``, ``1e-7`` as
+      ``"0.0000001"``; a number is SQS's ``Number``: finite, at most 38 significant
+      digits, 0 or of magnitude 1E-128 to 1E+126, else ``ValidationError``). A
+      ``StrEnum`` body or value reads back as the plain ``str``. Message ids are unique.
     - Limits are SQS's, counted as SQS counts them: ``max_messages`` 1-10, ``wait_seconds``
-      0-20, visibility 0-43200 s, ``delay_seconds`` 0-900, a non-empty body and string
-      attribute values of the characters SQS takes (tab, newline, carriage return and
-      Unicode from U+0020, without surrogates, U+FFFE and U+FFFF), at most 10
-      attributes (names of 1-256 ASCII letters, digits, ``_``, ``-`` or ``.``, no ``.``
-      first, last or twice in a row, no ``AWS.``/``Amazon.`` prefix in any case; values
-      non-empty), and a message of at most 262,144 bytes, where the size is the UTF-8 bytes
-      of the body plus, per attribute, those of its name, its data type (``String`` or
-      ``Number``) and its value; FIFO ``group_id`` and ``dedup_id`` are 1-128 ASCII letters,
-      digits or punctuation. Anything else raises :class:`serpens.errors.ValidationError`,
-      as does a FIFO argument on a standard queue or a delay on a FIFO queue. Every
-      implementation checks these before any I/O (shared rules in ``serpens._rules.queue``),
-      so a send the fake accepts is one SQS accepts.
+      0-20, visibility 0-43200 s, ``delay_seconds`` 0-900 (``max_messages``, visibility
+      and ``delay_seconds`` are ``int``: ``1.5``, ``10.0`` and ``True`` are refused, as
+      botocore refuses a float), a non-empty body and string attribute values of the
+      characters SQS takes (tab, newline, carriage return and Unicode from U+0020,
+      without surrogates, U+FFFE and U+FFFF), at most 10 attributes (names of 1-256
+      ASCII letters, digits, ``_``, ``-`` or ``.``, no ``.`` first, last or twice in a
+      row, no ``AWS.``/``Amazon.`` prefix in any case; values non-empty), and a message
+      of at most 262,144 bytes, where the size is the UTF-8 bytes of the body plus, per
+      attribute, those of its name, its data type (``String`` or ``Number``) and its
+      value as sent (a number's decimal text); FIFO ``group_id`` and ``dedup_id`` are
+      1-128 ASCII letters, digits or punctuation. Anything else raises
+      :class:`serpens.errors.ValidationError`, as does a FIFO argument on a standard
+      queue or a delay on a FIFO queue. Every implementation checks these before any I/O
+      (shared rules in ``serpens._rules.queue``), so a send the fake accepts is one SQS
+      accepts.
     - An unreachable broker raises :class:`serpens.errors.BackendUnavailableError`; a
       missing queue raises :class:`serpens.errors.NotFoundError`.
     """

@@ -10,7 +10,6 @@ encoder the Lambda API uses (:func:`serpens._json.dumps`).
 
 from __future__ import annotations
 
-import math
 import threading
 import uuid
 from collections.abc import Mapping, Sequence
@@ -20,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 from serpens._config import env_str
 from serpens._extras import require
 from serpens._json import dumps
-from serpens._rules.queue import MAX_BODY_BYTES, MAX_MESSAGES
+from serpens._rules.queue import MAX_BODY_BYTES, MAX_MESSAGES, number_text
 from serpens.errors import ValidationError
 
 if TYPE_CHECKING:
@@ -31,13 +30,6 @@ __all__ = ["build_message_attributes", "publish_message", "publish_message_batch
 _MAX_ATTRIBUTES = 10
 _lock = threading.Lock()
 _queues: dict[tuple[str, str | None, str | None], SQSQueue] = {}
-
-
-def _number_text(name: str, value: float | Decimal) -> str:
-    number = Decimal(repr(value)) if isinstance(value, float) else Decimal(value)
-    if (isinstance(value, float) and not math.isfinite(value)) or not number.is_finite():
-        raise ValidationError(f"attribute {name!r}: NaN and infinity are not numbers SQS takes")
-    return format(number, "f")
 
 
 def build_message_attributes(attributes: Mapping[str, Any] | None) -> dict[str, dict[str, Any]]:
@@ -57,7 +49,7 @@ def build_message_attributes(attributes: Mapping[str, Any] | None) -> dict[str, 
         elif isinstance(value, bytes | bytearray):
             out[name] = {"DataType": "Binary", "BinaryValue": bytes(value)}
         elif isinstance(value, int | float | Decimal) and not isinstance(value, bool):
-            out[name] = {"DataType": "Number", "StringValue": _number_text(name, value)}
+            out[name] = {"DataType": "Number", "StringValue": number_text(name, value)}
         else:
             raise ValidationError(
                 f"attribute {name!r}: invalid data type {type(value).__name__} "
