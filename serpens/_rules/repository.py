@@ -134,10 +134,18 @@ class ColumnInfo:
         raise _bad(f"numeric field overflow for {self.key}", path, detail)
 
     def stored_number(self, value: Decimal | int) -> Decimal:
-        """*value* as the column stores it: a ``Decimal`` rounded to its scale, if it has one."""
+        """*value* as the column stores it: a ``Decimal`` rounded to its scale, if it has one.
+
+        Without one (``Numeric()``), as PostgreSQL's ``numeric`` keeps it: its digits at
+        the scale written, never an exponent above the units (``Decimal("1E+3")`` reads
+        back as ``Decimal("1000")``, ``Decimal("1.10")`` as itself).
+        """
         number = Decimal(value)
-        if self.digits is not None and number.is_finite():
-            number = round_to_scale(number, *self.digits)
+        if number.is_finite():
+            if self.digits is not None:
+                number = round_to_scale(number, *self.digits)
+            elif number.as_tuple().exponent > 0:  # type: ignore[operator] # finite: an int
+                number = number.quantize(_UNITS, context=Context(prec=number.adjusted() + 1))
         return abs(number) if not number and number.is_finite() else number  # no -0
 
     def stored_key(self, value: object) -> object:
@@ -249,6 +257,7 @@ class RawOrder:
 
 
 _NUMBERS = frozenset((int, float, Decimal))
+_UNITS = Decimal(1)
 _EXACT_NUMBERS = frozenset((int, Decimal))
 
 
