@@ -61,16 +61,20 @@ def test_a_frozen_endpoint_ends_at_the_merged_read_timeout_with_the_environments
     # straight to moto, with botocore's waits: its first SSM call loads SSM's defaults
     setup = boto3.client("ssm", endpoint_url=moto_endpoint)
     setup.put_parameter(Name="/deadline/x", Value="v", Type="String", Overwrite=True)
+    setup.close()
     monkeypatch.setenv("AWS_MAX_ATTEMPTS", "1")
     url = f"http://{moto_proxy.host}:{moto_proxy.port}"
     store = SSMParameterStore(endpoint_url=url, config=Config(read_timeout=0.5))
-    with moto_proxy.freeze():
-        started = time.monotonic()
-        with pytest.raises(BackendTimeoutError, match="timed out"):
-            store.get_parameters(["/deadline/x"])
-        elapsed = time.monotonic() - started
-    assert 0.5 <= elapsed < 1.5, elapsed
-    assert store.get_parameters(["/deadline/x"]) == {"/deadline/x": "v"}
+    try:
+        with moto_proxy.freeze():
+            started = time.monotonic()
+            with pytest.raises(BackendTimeoutError, match="timed out"):
+                store.get_parameters(["/deadline/x"])
+            elapsed = time.monotonic() - started
+        assert 0.5 <= elapsed < 1.5, elapsed
+        assert store.get_parameters(["/deadline/x"]) == {"/deadline/x": "v"}
+    finally:  # its pooled sockets, the timed-out one too: never left to the collector
+        store.client.close()
 
 
 @pytest.mark.parametrize(
