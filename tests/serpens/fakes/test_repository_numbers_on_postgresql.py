@@ -1,4 +1,4 @@
-"""NaN in the fake as in PostgreSQL, next to the real server: its order and its equality.
+"""Numbers in the fake as in PostgreSQL, next to the real server: NaN, and Numeric's digits.
 
 PostgreSQL sorts a float's or a numeric's NaN above every number and below NULL
 (ascending; the reverse descending), and two NaNs tie. Python's ``<`` answers ``False``
@@ -6,8 +6,11 @@ both ways for a float NaN and raises for a ``Decimal`` one, so the fake compares
 explicitly: in its sorts, its kept-sorted indexes (the NaN rows written after an index
 was built, too) and its keyset cursors. PostgreSQL also holds NaN equal to NaN (a filter
 finds it, a unique column refuses a second), which Python's ``==`` denies: the fake stores
-one NaN object and compares by identity first. SQLite stores a NaN as NULL, so this is
-not a contract case; it runs here against PostgreSQL itself.
+one NaN object and compares by identity first. An unbounded ``Numeric`` keeps a number at
+the scale it was written with and never an exponent above the units: ``Decimal("1E+3")``
+reads back as ``Decimal("1000")`` (equal, but its text differs, and so does any JSON made
+of it). SQLite stores a NaN as NULL and a float in a ``Numeric``, so these are not
+contract cases; they run here against PostgreSQL itself.
 """
 
 from __future__ import annotations
@@ -179,3 +182,46 @@ def test_nan_equals_nan_in_filters_and_unique_columns_as_on_postgresql(
         fake: Any = InMemoryRepository(Meter, database=database)
         with pytest.raises(ConflictError):
             fake.bulk_insert([twin])  # the unique index holds the committed NaN
+
+
+class Sample(_Base):
+    __tablename__ = "fake_numeric_samples"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    amount: Mapped[Decimal | None] = mapped_column(sa.Numeric)
+
+
+VALUES: list[Any] = [
+    Decimal("1E+3"),
+    Decimal("1.0E+3"),
+    Decimal("1.10"),
+    Decimal("-0"),
+    Decimal("0E+2"),
+    Decimal("1.5E-7"),
+    Decimal("123.4500"),
+    Decimal("-7E+30"),
+    12,
+]
+
+
+def _texts(repo: Any) -> list[str]:
+    return [str(s.amount) for s in repo.list(order_by="id")]
+
+
+def test_unbounded_numeric_reads_back_as_postgresql_keeps_it(engine: sa.Engine) -> None:
+    rows = [{"id": i, "amount": value} for i, value in enumerate(VALUES, 1)]
+    with Session(engine) as sess:
+        SQLAlchemyRepository(sess, Sample).bulk_insert(rows[:4])
+        for row in rows[4:]:
+            SQLAlchemyRepository(sess, Sample).add(Sample(**row))
+        sess.commit()
+    with Session(engine) as sess:
+        expected = _texts(SQLAlchemyRepository(sess, Sample))
+    database = InMemoryDatabase()
+    fake: Any = InMemoryRepository(Sample, database=database)
+    fake.bulk_insert(rows[:4])
+    for row in rows[4:]:
+        fake.add(Sample(**row))
+    fake.commit()
+    assert _texts(InMemoryRepository(Sample, database=database)) == expected
+    assert expected[:3] == ["1000", "1000", "1.10"]
