@@ -953,19 +953,20 @@ class RepositoryContract(ContractSuite):
     ) -> None:
         """Conflict keys are compared as the column stores them: rounded to its scale.
 
-        ``1.001`` and ``1.004`` are one key of ``Numeric(6, 2)``: the batch is a
-        ``ValidationError`` naming the second row, as for two equal keys. PostgreSQL would
-        update one row twice (psycopg2: SQLSTATE 21000; asyncpg kept one row silently),
-        SQLite stored both, the fake raised ``ConflictError``.
+        ``1.01`` and ``1.005`` are one key of ``Numeric(6, 2)`` (a float rounds from its
+        shortest text, as psycopg2 sends it, not from its binary value, 1.00499...): the
+        batch is a ``ValidationError`` naming the second row, as for two equal keys.
+        PostgreSQL would update one row twice (psycopg2: SQLSTATE 21000; asyncpg kept one
+        row silently), SQLite stored both, the fake raised ``ConflictError``.
         """
         kinds: Any = db.repository(Kind)
-        twins = [{"id": 1, "tally": Decimal("1.001")}, {"id": 2, "tally": 1.004}]
+        twins = [{"id": 1, "tally": Decimal("1.01")}, {"id": 2, "tally": 1.005}]
         for fields in (None, ["id"]):
             with pytest.raises(ValidationError) as info:
                 kinds.upsert_many(twins, conflict_on=["tally"], update_fields=fields)
             assert [e.path for e in info.value.errors] == ["rows[1]"]
         assert kinds.count() == 0  # nothing stored, and the unit of work is usable
-        apart = [twins[0], {"id": 2, "tally": Decimal("1.006")}]
+        apart = [twins[0], {"id": 2, "tally": Decimal("1.004")}]
         assert kinds.upsert_many(apart, conflict_on=["tally"]) == 2
         assert sorted(k.tally for k in kinds.list()) == [Decimal("1.00"), Decimal("1.01")]
 
