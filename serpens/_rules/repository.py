@@ -286,6 +286,9 @@ DECIMAL_NAN = Decimal("NaN")
 """The one ``Decimal`` NaN the fake stores and filters compare with (see :data:`FLOAT_NAN`)."""
 
 
+_NAN_TYPES = frozenset((float, Decimal))
+
+
 def same_nan(value: object) -> object:
     """*value*, or :data:`FLOAT_NAN` / :data:`DECIMAL_NAN` when it is a float or Decimal NaN."""
     kind = type(value)
@@ -661,7 +664,9 @@ class ModelInfo:
                 for key, bound, _ in self._ranged
             )
             and all(
-                _storable_text(v) if type(v) is str else same_nan(v) is v  # a NaN is mapped
+                _storable_text(v)
+                if type(v) is str
+                else type(v) not in _NAN_TYPES or same_nan(v) is v  # a NaN is mapped
                 for v in filters.values()
             )
         ):

@@ -19,6 +19,7 @@ __all__ = [
     "Rank",
     "order_key",
     "precedes",
+    "row_sort_key",
     "sort_value",
     "sorted_keys",
 ]
@@ -62,17 +63,19 @@ def precedes(a: Row, b: Row, order: OrderKey) -> bool:
     return False
 
 
+def row_sort_key(key: str, rank: Rank) -> Callable[[Row], tuple[bool, bool, Any]]:
+    """The sort key of one order term: :func:`sort_value` of the row's value (ranked)."""
+    if rank is None:
+        return lambda row: sort_value(row[key])
+    return lambda row: sort_value(_ranked(row[key], rank))
+
+
 def sorted_keys(rows: Mapping[Key, Row], order: OrderKey) -> list[Key]:
     """Primary keys of *rows* in *order* (stable C sorts, one per term, last term first)."""
     items = list(rows.items())
     for key, descending, rank in reversed(order):
-        if rank is None:
-            items.sort(key=lambda kv, k=key: sort_value(kv[1][k]), reverse=descending)  # type: ignore[misc]
-        else:
-            items.sort(
-                key=lambda kv, k=key, r=rank: sort_value(_ranked(kv[1][k], r)),  # type: ignore[misc]
-                reverse=descending,
-            )
+        term = row_sort_key(key, rank)
+        items.sort(key=lambda kv, f=term: f(kv[1]), reverse=descending)  # type: ignore[misc]
     return [pk for pk, _ in items]
 
 

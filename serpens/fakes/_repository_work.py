@@ -17,7 +17,7 @@ from typing import Any
 
 from serpens._rules.repository import ModelInfo
 from serpens.errors import ConflictError
-from serpens.fakes._repository_index import OrderKey, precedes, sort_value
+from serpens.fakes._repository_index import OrderKey, precedes, row_sort_key
 from serpens.fakes._repository_rows import TableRows
 
 __all__ = ["PendingRows"]
@@ -328,13 +328,7 @@ def _sort(rows: list[Row], order: OrderKey) -> list[Row]:
     """*rows* in *order*: one stable C sort per term, last term first."""
     out = list(rows)
     for key, descending, rank in reversed(order):
-        if rank is None:
-            out.sort(key=lambda r, k=key: sort_value(r[k]), reverse=descending)  # type: ignore[misc]
-        else:
-            out.sort(
-                key=lambda r, k=key, f=rank: sort_value(None if r[k] is None else f(r[k])),  # type: ignore[misc]
-                reverse=descending,
-            )
+        out.sort(key=row_sort_key(key, rank), reverse=descending)
     return out
 
 
