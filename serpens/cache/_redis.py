@@ -9,6 +9,10 @@ Everything here fails open: a Redis outage reads as a miss, writes and deletes d
 nothing, decorated functions are simply called; warnings are rate-limited and a
 circuit breaker skips Redis for a short cool-down. Using any of it before
 ``redis_init`` raises ``NotInitializedError`` (a ``RuntimeError``).
+
+``RedisPool``/``redis_pool`` live in :mod:`serpens.cache._redis_pool` and the parts of
+``@redis_cached`` that need no connection in :mod:`serpens.cache._redis_decoration`;
+both are re-exported here.
 """
 
 from __future__ import annotations
@@ -18,15 +22,22 @@ import functools
 import inspect
 import logging
 import weakref
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
 
 from serpens._config import env_float, env_str
-from serpens._extras import require
-from serpens._rules.cache import check_ttl, ttl_is_off
+from serpens._rules.cache import ttl_is_off
 from serpens.cache._keys import KeyBuilder, claim_bucket
-from serpens.errors import ConfigurationError, NotInitializedError, ValidationError, mask_url
+from serpens.cache._redis_decoration import _fill_options, _uncached, redis_cached_key
+from serpens.cache._redis_pool import (
+    DEFAULT_MAX_CONNECTIONS,
+    DEFAULT_POOL_TIMEOUT,
+    RedisPool,
+    _adapter,
+    redis_pool,
+)
+from serpens.errors import ConfigurationError, NotInitializedError, mask_url
 from serpens.ports import AsyncCache, JSONValue
 
 if TYPE_CHECKING:
@@ -54,17 +65,8 @@ CACHE_PREFIX = "CACHE_PREFIX"
 CACHE_TTL = "CACHE_TTL"
 DEFAULT_PREFIX = "serpens"
 DEFAULT_TTL = 300.0
-DEFAULT_MAX_CONNECTIONS = 50
-DEFAULT_POOL_TIMEOUT = 2.0
 
 logger = logging.getLogger("serpens.cache")  # the fail-open warnings of serpens_redis use it too
-
-
-def _adapter() -> Any:
-    require("redis", "redis")
-    import serpens_redis  # noqa: PLC0415 - the SDK is optional; imported on first use
-
-    return serpens_redis
 
 
 @dataclass(repr=False)
@@ -342,129 +344,3 @@ def redis_cached(
         return wrapper
 
     return decorate
-
-
-def _fill_options(
-    ttl: float | None, off: bool, cache: AsyncCache | None, cache_none: bool
-) -> dict[str, Any]:
-    """The keyword arguments ``@redis_cached`` passes to ``get_or_set``, checked."""
-    if ttl is not None and not off:
-        check_ttl(ttl, ttl)
-    options: dict[str, Any] = {"ttl": ttl}
-    if cache is None or cache_none:
-        options["cache_none"] = cache_none
-    if cache is not None and cache_none and not _takes_cache_none(cache):
-        raise ValidationError(
-            f"cache_none=True needs a cache whose get_or_set takes cache_none; "
-            f"{type(cache).__name__} does not (the Cache port never stores None)"
-        )
-    return options
-
-
-def _uncached(func: Callable[P, Awaitable[R]]) -> Callable[P, Awaitable[R]]:
-    """What ``@redis_cached`` with a ``ttl`` of ``0`` gives: every call runs *func*."""
-
-    @functools.wraps(func)
-    async def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
-        return await func(*args, **kwargs)
-
-    wrapper.__serpens_redis_key__ = _no_key  # type: ignore[attr-defined]
-    return wrapper
-
-
-def _no_key(args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
-    """The key of a call with caching off: none (``redis_cached_key`` answers ``None``)."""
-    del args, kwargs
-
-
-def _takes_cache_none(cache: AsyncCache) -> bool:
-    try:
-        return "cache_none" in inspect.signature(cache.get_or_set).parameters
-    except (TypeError, ValueError):
-        return False
-
-
-def redis_cached_key(func: Callable[..., Any], /, *args: Any, **kwargs: Any) -> str | None:
-    """The key at which ``@redis_cached`` stores ``func(*args, **kwargs)``.
-
-    Pass the decorated function and the arguments of the call, exactly as the call
-    takes them (a method's ``self`` included: it is dropped or kept as the decorator
-    does). The result is the key that :func:`redis_get` and :func:`redis_delete` take
-    (the prefix is added by them), so one entry can be invalidated::
-
-        await redis_delete(redis_cached_key(get_product, "shoe"))
-
-    Returns ``None`` when the arguments cannot be keyed (such a call bypasses the cache,
-    so there is nothing to invalidate). Needs no connection.
-
-    Raises:
-        ValidationError: *func* is not decorated with ``@redis_cached``.
-    """
-    key_of = getattr(func, "__serpens_redis_key__", None)
-    if key_of is None:
-        name = getattr(func, "__qualname__", repr(func))
-        raise ValidationError(f"{name} is not decorated with @redis_cached")
-    return key_of(args, kwargs)  # type: ignore[no-any-return]
-
-
-class RedisPool:
-    """FastAPI ``Depends`` factory yielding a fail-open ``redis.asyncio.Redis``.
-
-    One bounded pool per event loop, created on first use and shared by every request;
-    the yielded client is a :class:`serpens_redis.FailOpenRedis`. Call :meth:`aclose`
-    at shutdown to disconnect it.
-    """
-
-    def __init__(
-        self,
-        url: object,
-        *,
-        max_connections: int = DEFAULT_MAX_CONNECTIONS,
-        pool_timeout: float = DEFAULT_POOL_TIMEOUT,
-    ) -> None:
-        self._url = str(url)  # pydantic's RedisDsn too, as serpens 2.9 took it
-        self._max_connections = max_connections
-        self._pool_timeout = pool_timeout
-        self._clients: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, FailOpenRedis] = (
-            weakref.WeakKeyDictionary()
-        )
-
-    def __repr__(self) -> str:
-        return f"RedisPool({mask_url(self._url)!r})"
-
-    def client(self) -> FailOpenRedis:
-        """The shared fail-open client of the running event loop."""
-        loop = asyncio.get_running_loop()
-        client = self._clients.get(loop)
-        if client is None:
-            adapter = _adapter()
-            settings = adapter.PoolSettings(
-                max_connections=self._max_connections, pool_timeout=self._pool_timeout
-            )
-            client = self._clients[loop] = adapter.FailOpenRedis.over(
-                adapter.async_pool(self._url, settings)
-            )
-        return client
-
-    async def __call__(self) -> AsyncIterator[FailOpenRedis]:
-        """Yield the client for one request (the dependency FastAPI calls)."""
-        yield self.client()
-
-    async def aclose(self) -> None:
-        """Disconnect the running loop's pool (idempotent)."""
-        client = self._clients.pop(asyncio.get_running_loop(), None)
-        if client is not None:
-            await client.connection_pool.aclose()
-
-
-def redis_pool(
-    url: object,
-    *,
-    max_connections: int = DEFAULT_MAX_CONNECTIONS,
-    pool_timeout: float = DEFAULT_POOL_TIMEOUT,
-) -> RedisPool:
-    """Return a FastAPI ``Depends`` factory yielding a fail-open client for *url*.
-
-    *url* is a ``str`` or any object whose ``str()`` is the URL (pydantic's ``RedisDsn``).
-    """
-    return RedisPool(url, max_connections=max_connections, pool_timeout=pool_timeout)

@@ -6,19 +6,23 @@ a copy of a table and swapped in only when every row passed: writes are all or n
 
 from __future__ import annotations
 
-import copy
 import datetime as dt
-import enum
-import json
-import re
-import uuid
 from collections.abc import Callable, Sequence
 from decimal import Decimal
-from typing import Any, Protocol
+from typing import Any
 
 from serpens._rules.repository import ModelInfo, OrderTerm, is_sql_expression, same_nan
 from serpens.errors import ConfigurationError, ConflictError, FieldError, ValidationError
-from serpens.fakes._repository_index import EqualityIndex, OrderedIndex, OrderKey, Rank
+from serpens.fakes._repository_defaults import _evaluator
+from serpens.fakes._repository_index import Rank
+from serpens.fakes._repository_table import RowStore, TableRows
+from serpens.fakes._repository_values import (
+    _IMMUTABLE,
+    PLAIN_TYPES,
+    _as_json,
+    _enum_rank,
+    copy_value,
+)
 
 __all__ = [
     "PLAIN_TYPES",
@@ -29,229 +33,6 @@ __all__ = [
 ]
 
 Row = dict[str, object]
-_IMMUTABLE = (str, int, float, bool, type(None), Decimal, dt.date, dt.time, uuid.UUID, bytes)
-# The exact types of the common immutable values: on the hot paths a set lookup answers
-# before the isinstance checks (which also accept subclasses) are needed.
-PLAIN_TYPES = frozenset({str, int, float, bool, type(None), Decimal, uuid.UUID, bytes})
-_NOW_NAMES = {"now", "current_timestamp", "localtimestamp", "now()", "current_timestamp()"}
-
-
-def copy_value(value: object) -> object:
-    """*value* itself when immutable, else a deep copy."""
-    return value if isinstance(value, _IMMUTABLE) else copy.deepcopy(value)
-
-
-class TableRows:
-    """Committed rows of one table keyed by primary-key tuple, with their indexes.
-
-    Written only by a unit of work's commit (``PendingRows.publish``), which checks every
-    row before it writes any: a commit is stored completely or not at all.
-    """
-
-    def __init__(self) -> None:
-        self.rows: dict[tuple[object, ...], Row] = {}
-        self.last_id = 0
-        self._indexes: dict[tuple[str, ...], dict[tuple[object, ...], tuple[object, ...]]] = {}
-        self._ordered: dict[OrderKey, OrderedIndex] = {}
-        self._equal: dict[str, EqualityIndex | None] = {}  # None: a value is unhashable
-
-    def index(self, unique: tuple[str, ...]) -> dict[tuple[object, ...], tuple[object, ...]]:
-        """Values -> primary key for one unique column set (rows with a NULL are left out)."""
-        found = self._indexes.get(unique)
-        if found is None:
-            found = self._indexes[unique] = {}
-            for pk, row in self.rows.items():
-                self._link(unique, found, row, pk)
-        return found
-
-    def ordered(self, order: OrderKey) -> OrderedIndex:
-        """The keys in *order* (a total order: the primary key is its last term)."""
-        found = self._ordered.get(order)
-        if found is None:
-            found = self._ordered[order] = OrderedIndex(self.rows, order)
-        return found
-
-    def equal(self, column: str) -> EqualityIndex | None:
-        """Values of *column* -> keys; ``None`` when a value cannot be hashed (JSON)."""
-        if column in self._equal:
-            return self._equal[column]
-        try:
-            found: EqualityIndex | None = EqualityIndex(self.rows, column)
-        except TypeError:
-            found = None
-        self._equal[column] = found
-        return found
-
-    @staticmethod
-    def _link(unique: tuple[str, ...], index: dict[Any, Any], row: Row, pk: Any) -> None:
-        values = tuple(row[k] for k in unique)
-        if None not in values:
-            index[values] = pk
-
-    def write(self, pk: tuple[object, ...], row: Row) -> None:
-        """Store *row* under *pk*, keeping the indexes current."""
-        old = self.rows.get(pk)
-        for unique, index in self._indexes.items():
-            if old is not None:
-                values = tuple(old[k] for k in unique)
-                if index.get(values) == pk:  # another row may hold them by now
-                    del index[values]
-            self._link(unique, index, row, pk)
-        if old is not None:
-            self._unindex(pk, old)
-        self.rows[pk] = row
-        self._reindex(pk, row)
-
-    def _unindex(self, pk: tuple[object, ...], old: Row) -> None:
-        """Drop *old* from the secondary indexes (it is still stored under *pk*)."""
-        for ordered in self._ordered.values():
-            ordered.remove(self.rows, pk, old)
-        for equal in self._equal.values():
-            if equal is not None:
-                equal.discard(pk, old)
-
-    def _reindex(self, pk: tuple[object, ...], row: Row) -> None:
-        """Add *row*, now stored under *pk*, to the secondary indexes."""
-        for ordered in self._ordered.values():
-            ordered.insert(self.rows, pk, row)
-        for column, equal in self._equal.items():
-            if equal is not None:
-                try:
-                    equal.add(pk, row)
-                except TypeError:  # an unhashable value: this column goes unindexed
-                    self._equal[column] = None
-
-
-class RowStore(Protocol):
-    """Where :class:`RowRules` writes: committed ``TableRows`` or a unit of work's pending rows."""
-
-    last_id: int
-
-    @property
-    def rows(self) -> Any:
-        """Stored rows by key (``get``, ``in``, ``[]``)."""
-        ...
-
-    def index(self, unique: tuple[str, ...]) -> Any:
-        """Values -> key for one unique column set (``get``)."""
-        ...
-
-    def write(self, pk: tuple[object, ...], row: Row) -> None:
-        """Store *row* under *pk*."""
-        ...
-
-
-def _evaluator(info: ModelInfo, key: str, default: Any, clock: Callable[[], dt.datetime]) -> Any:
-    """A zero-argument callable for a column default, or ``None`` when there is none.
-
-    Python-side defaults are called or copied; of server defaults, ``now()`` (by any of
-    its SQL names) reads the fake's clock and a literal (``server_default="new"``,
-    ``text("0")``, ``sa.true()``) becomes the value the column reads back. Anything else
-    is a ``ConfigurationError``: the fake never guesses what a server would compute.
-    """
-    if default is None:
-        return None
-    if getattr(default, "is_sequence", False) or getattr(default, "is_identity", False):
-        return None  # the autoincrement counter stands in for sequences
-    if getattr(default, "is_scalar", False):
-        value = default.arg
-        return lambda: copy_value(value)
-    if getattr(default, "is_callable", False):
-        return lambda: default.arg(None)
-    arg = getattr(default, "arg", None)
-    if isinstance(arg, str):  # server_default="new": the literal itself, SQL-quoted by DDL
-        literal: Any = _literal(info, key, arg)
-    else:
-        sql = str(getattr(arg, "text", None) or getattr(arg, "name", "") or arg).strip()
-        if sql.lower() in _NOW_NAMES:
-            return clock
-        literal = _sql_literal(info, key, sql)
-    return lambda: literal
-
-
-def _sql_literal(info: ModelInfo, key: str, sql: str) -> object:
-    """The value of the SQL literal *sql* (``'o''neil'``, ``-1.25``, ``true``) in *key*."""
-    if len(sql) >= 2 and sql[0] == sql[-1] == "'":  # noqa: PLR2004 - the two quotes
-        return _literal(info, key, sql[1:-1].replace("''", "'"))
-    if _SQL_WORD.fullmatch(sql):
-        return _literal(info, key, sql)
-    raise _cannot_emulate(info, key, sql)
-
-
-_SQL_WORD = re.compile(r"[+-]?[0-9]+(\.[0-9]+)?|true|false", re.IGNORECASE)
-_TRUE = {"true": True, "t": True, "1": True, "false": False, "f": False, "0": False}
-
-
-def _literal(info: ModelInfo, key: str, text: str) -> object:
-    """The value a column of *key*'s type reads back for the SQL literal *text*."""
-    column_type = info.columns[key].column.type
-    try:
-        python_type = getattr(column_type, "impl_instance", column_type).python_type
-        if python_type is bool:
-            return _TRUE[text.lower()]
-        if python_type in (str, int, float, Decimal):
-            return python_type(text)
-        if isinstance(python_type, type) and issubclass(python_type, enum.Enum):
-            return python_type[text]  # SQLAlchemy's Enum stores member names
-    except (KeyError, ValueError, ArithmeticError, NotImplementedError) as exc:
-        raise _not_a_value(info, key, text) from exc
-    raise _not_a_value(info, key, text)
-
-
-def _not_a_value(info: ModelInfo, key: str, text: str) -> ConfigurationError:
-    return ConfigurationError(
-        f"the in-memory repository cannot read the server default {text!r} of "
-        f"{info.name}.{key} as a value of its column type"
-    )
-
-
-def _cannot_emulate(info: ModelInfo, key: str, default: object) -> ConfigurationError:
-    return ConfigurationError(
-        f"the in-memory repository cannot emulate the default of {info.name}.{key} "
-        f"({default!r}); use a Python-side default, now() or a literal"
-    )
-
-
-def _as_json(key: str, value: object, null: object) -> object:
-    """*value* as a ``JSON`` column reads it back: its JSON text, read again.
-
-    The text is ``json.dumps``'s, as SQLAlchemy writes it, so int keys come back as
-    strings and tuples as lists.
-    A value with no JSON text (a date, a ``Decimal``, a set) is refused as SQLAlchemy's
-    serializer refuses it; so is a NaN or an infinity, which PostgreSQL's ``json`` refuses.
-    ``JSON.NULL`` is JSON's ``null``.
-    """
-    if value is null:
-        return None
-    try:
-        return json.loads(json.dumps(value, allow_nan=False))
-    except (TypeError, ValueError, RecursionError) as exc:
-        raise ValidationError(
-            f"bad JSON value for {key}", [FieldError(key, f"not JSON: {exc}")]
-        ) from None
-
-
-def _enum_rank(column_type: Any) -> Rank:
-    """Each value of an ``Enum`` column -> its place in the order PostgreSQL gives it.
-
-    A native enum (``CREATE TYPE ... AS ENUM``) sorts in declaration order; a non-native
-    one is a ``VARCHAR`` of the stored strings (member names, or what ``values_callable``
-    gives), sorted as text. Either way not as the members compare: a plain ``Enum``'s do
-    not, a ``StrEnum``'s compare by value. SQLite stores every enum as text and sorts a
-    native one by its strings too.
-    """
-    stored: list[str] = list(column_type.enums)
-    enum_class = column_type.enum_class
-    values: list[object] = (
-        list(stored) if enum_class is None else list(enum_class.__members__.values())
-    )
-    places: list[int]
-    if column_type.native_enum:
-        places = list(range(len(stored)))
-    else:
-        by_text = sorted(range(len(stored)), key=stored.__getitem__)
-        places = [by_text.index(i) for i in range(len(stored))]
-    return dict(zip(values, places, strict=True)).__getitem__
 
 
 class RowRules:

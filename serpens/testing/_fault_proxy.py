@@ -4,84 +4,38 @@ Modelled on Toxiproxy's toxics, without a daemon or a client library: the proxy 
 background threads of the test process, so sync and async clients (psycopg2, asyncpg,
 redis-py, httpx, boto3, ...) all go through it over real sockets, and a test's event loop is
 never blocked. Every fault can be switched while connections are open.
+
+The faults, modes and counters are in :mod:`serpens.testing._fault_modes`, one proxied
+connection and its pumps in :mod:`serpens.testing._fault_link`.
 """
 
 from __future__ import annotations
 
 import contextlib
-import enum
 import select
 import socket
-import struct
 import threading
-from dataclasses import dataclass
 from types import TracebackType
-from typing import Literal, Self
+from typing import Self
 from urllib.parse import urlsplit, urlunsplit
 
 from serpens.errors import BackendUnavailableError, ValidationError
 from serpens.testing._common import LOOPBACK
+from serpens.testing._fault_link import _Link
+from serpens.testing._fault_modes import (
+    _CHUNK,
+    _JOIN_S,
+    _POLL_MS,
+    _READ,
+    _RST,
+    Direction,
+    Fault,
+    FaultStats,
+    _checked,
+    _Mode,
+)
 
 __all__ = ["Direction", "Fault", "FaultProxy", "FaultScope", "FaultStats"]
-
-_CHUNK = 65536
-_POLL_MS = 500  # safety net only: every wait is woken explicitly
-_JOIN_S = 2.0
-_CONNECT_S = 2.0
-_READ = select.POLLIN | select.POLLPRI | select.POLLERR | select.POLLHUP
-_WRITE = select.POLLOUT | select.POLLERR | select.POLLHUP
-_RST = struct.pack("ii", 1, 0)  # SO_LINGER on, 0 s: close() sends RST
-
-Direction = Literal["both", "upstream", "downstream"]
-"""Which way a latency or trickle fault slows: client to server (``upstream``), back, or both."""
-
-
-class Fault(enum.StrEnum):
-    """The fault a :class:`FaultProxy` applies to its connections."""
-
-    PASS = "pass"  # noqa: S105 - a fault name, not a password
-    LATENCY = "latency"
-    TRICKLE = "trickle"
-    FREEZE = "freeze"
-    BLACKHOLE = "blackhole"
-    RESET = "reset"
-    REFUSE = "refuse"
-
-
-@dataclass(frozen=True, slots=True)
-class FaultStats:
-    """Counters of a :class:`FaultProxy` since it started.
-
-    Attributes:
-        accepted: client connections accepted (including those reset at once).
-        open: connections currently open through the proxy.
-        bytes_to_upstream: bytes forwarded from clients to the server.
-        bytes_to_client: bytes forwarded from the server to clients.
-        swallowed: bytes read and dropped by :meth:`FaultProxy.blackhole`.
-        resets: connections closed with a TCP RST.
-    """
-
-    accepted: int
-    open: int
-    bytes_to_upstream: int
-    bytes_to_client: int
-    swallowed: int
-    resets: int
-
-
-@dataclass(frozen=True, slots=True)
-class _Mode:
-    fault: Fault
-    delay: float = 0.0  # latency: seconds per chunk; trickle: seconds between slices
-    size: int = _CHUNK  # trickle: bytes per slice
-    direction: Direction = "both"  # latency and trickle: which way is slowed
-
-
-_PASS = _Mode(Fault.PASS)
-
-
-class _AbortedError(Exception):
-    """A link was told to stop while a pump waited."""
 
 
 class FaultScope:
@@ -106,142 +60,6 @@ class FaultScope:
     ) -> None:
         if self._proxy.running:
             self._proxy._set(self._previous)  # noqa: SLF001 - the scope belongs to the proxy
-
-
-class _Link:
-    """One client connection and its upstream connection, pumped by two threads."""
-
-    def __init__(self, proxy: FaultProxy, client: socket.socket) -> None:
-        self.proxy = proxy
-        self.client = client
-        self.upstream: socket.socket | None = None
-        self.aborted = False
-        self.rst = False
-        self._wake_r, self._wake_w = socket.socketpair()
-        self.thread = threading.Thread(target=self._run, name="serpens-fault-link", daemon=True)
-
-    def abort(self, *, rst: bool) -> None:
-        """Stop both pumps; close with RST when *rst* (else a normal close)."""
-        with self.proxy._cond:  # noqa: SLF001 - link and proxy are one unit
-            if self.aborted:
-                return
-            self.aborted, self.rst = True, rst
-            self.proxy._cond.notify_all()  # noqa: SLF001
-        with contextlib.suppress(OSError):
-            self._wake_w.send(b"x")  # never drained: stays readable for both pumps
-
-    def _run(self) -> None:
-        try:
-            self.upstream = socket.create_connection(self.proxy.upstream, timeout=_CONNECT_S)
-        except OSError:
-            self.rst = True  # the server is down: the client sees its connection reset
-        else:
-            self.client.setblocking(False)  # noqa: FBT003 - the stdlib signature
-            self.upstream.setblocking(False)  # noqa: FBT003 - the stdlib signature
-            down = threading.Thread(
-                target=self._pump, args=(self.upstream, self.client, "down"), daemon=True
-            )
-            down.start()
-            self._pump(self.client, self.upstream, "up")
-            down.join()
-        self._close()
-
-    def _close(self) -> None:
-        for sock in (self.client, self.upstream):
-            if sock is None:
-                continue
-            if self.rst:
-                with contextlib.suppress(OSError):
-                    sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, _RST)
-            sock.close()
-        self._wake_r.close()
-        self._wake_w.close()
-        self.proxy._forget(self)  # noqa: SLF001
-
-    def _wait(self, seconds: float | None, *, until_thawed: bool = False) -> None:
-        """Sleep *seconds* (or while the proxy is frozen); raise ``_AbortedError`` on abort."""
-        cond = self.proxy._cond  # noqa: SLF001
-        with cond:
-            if until_thawed:
-                cond.wait_for(
-                    lambda: self.aborted or self.proxy._mode.fault is not Fault.FREEZE  # noqa: SLF001
-                )
-            elif seconds:
-                cond.wait_for(lambda: self.aborted, timeout=seconds)
-            if self.aborted:
-                raise _AbortedError
-
-    def _poll(self, sock: socket.socket, events: int) -> None:
-        """Block until *sock* is ready for *events*; raise ``_AbortedError`` on abort."""
-        poller = select.poll()
-        poller.register(sock, events)
-        poller.register(self._wake_r, _READ)
-        while True:
-            ready = dict(poller.poll(_POLL_MS))
-            if self.aborted or self._wake_r.fileno() in ready:
-                raise _AbortedError
-            if sock.fileno() in ready:
-                return
-
-    def _send(self, dst: socket.socket, data: bytes) -> None:
-        view = memoryview(data)
-        while view:
-            self._poll(dst, _WRITE)
-            try:
-                sent = dst.send(view)
-            except BlockingIOError:
-                continue
-            view = view[sent:]
-
-    def _mode_for(self, direction: str) -> _Mode:
-        mode = self.proxy._mode  # noqa: SLF001
-        if mode.direction in ("both", f"{direction}stream"):
-            return mode
-        return _PASS  # latency or trickle of the other direction only
-
-    def _forward(self, data: bytes, dst: socket.socket, mode: _Mode, direction: str) -> None:
-        if mode.fault is Fault.BLACKHOLE:
-            self.proxy._count(swallowed=len(data))  # noqa: SLF001
-            return
-        if mode.fault is Fault.LATENCY:
-            self._wait(mode.delay)
-        # counted first, so a client that got the bytes always sees them counted
-        self.proxy._count(**{direction: len(data)})  # noqa: SLF001
-        self._send(dst, data)
-        if mode.fault is Fault.TRICKLE:
-            self._wait(mode.delay)
-
-    def _pump(self, src: socket.socket, dst: socket.socket, direction: str) -> None:
-        try:
-            while True:
-                self._poll(src, _READ)
-                mode = self._mode_for(direction)
-                if mode.fault is Fault.FREEZE:
-                    self._wait(None, until_thawed=True)
-                    continue
-                try:
-                    data = src.recv(mode.size if mode.fault is Fault.TRICKLE else _CHUNK)
-                except BlockingIOError:
-                    continue
-                if not data:  # EOF: pass the half-close on
-                    with contextlib.suppress(OSError):
-                        dst.shutdown(socket.SHUT_WR)
-                    return
-                self._forward(data, dst, mode, direction)
-        except _AbortedError:
-            return
-        except OSError:  # a peer reset its side: reset the other one too
-            self.abort(rst=True)
-
-
-def _checked(direction: str) -> Direction:
-    if direction == "both":
-        return "both"
-    if direction == "upstream":
-        return "upstream"
-    if direction == "downstream":
-        return "downstream"
-    raise ValidationError("direction must be 'both', 'upstream' or 'downstream'")
 
 
 class FaultProxy:

@@ -81,7 +81,7 @@ class Mutant(InMemoryDocumentStore):
         # the shared rule, patched only while this mutant stores an item: the fake then
         # stores numbers DynamoDB refuses (1e308, 39 digits)
         """
-import serpens._rules.document as rules
+import serpens._rules.document._values as rules
 
 class Mutant(InMemoryDocumentStore):
     def put(self, table, item, *, if_absent=False):

@@ -1665,7 +1665,7 @@ PARAMETER_CASES = [
 # Raise sites with no case, because no call through a fake reaches their text:
 # - serpens/_rules/cache.py ``_api_form`` and ``_fast_form``: their TypeErrors are caught
 #   inside ``encode``; users see the SerializationError of ``_check`` (pinned above).
-# - serpens/_rules/document.py ``_value_size``: ``to_stored`` refuses the value first.
+# - serpens/_rules/document/_sizes.py ``_value_size``: ``to_stored`` refuses the value first.
 # - serpens/fakes/_document.py ``query``'s "sort_prefix needs a string sort key": the
 #   declared key types make ``check_query`` refuse it first.
 CASES = [

@@ -1,0 +1,211 @@
+"""``AsyncCacheContract``: the suite every :class:`~serpens.ports.AsyncCache` must pass.
+
+The example tests run through :class:`AsyncCacheView` on the suite's event loop; the
+tests of concurrent ``get_or_set`` calls (one fill per key, surviving cancellation) are
+native and live here.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable, Iterator
+from typing import ClassVar
+
+import pytest
+
+from serpens.ports import AsyncCache, Cache, JSONValue
+from serpens_contract._suite import ContractSuite
+from serpens_contract.cache._capabilities import CacheCapabilities
+from serpens_contract.cache._support import AsyncCacheView, CacheMaker, _dispose, _namespace
+from serpens_contract.cache._tests import _CacheTests
+from serpens_contract.capabilities import requires
+from serpens_contract.outage import CacheOutageCases
+
+AsyncCacheMaker = Callable[[str], AsyncCache]
+
+
+class AsyncCacheContract(_CacheTests, CacheOutageCases, ContractSuite):
+    """Every :class:`~serpens.ports.AsyncCache` must pass these tests.
+
+    Override ``open_async_cache`` to return a callable ``namespace -> AsyncCache``; it
+    is called while the suite's event loop runs, so loop-bound clients may be created
+    there. The example tests run through :class:`AsyncCacheView`; the concurrency tests
+    are native.
+    """
+
+    contract = "cache"
+    capabilities: ClassVar[CacheCapabilities] = CacheCapabilities()
+
+    @pytest.fixture
+    def open_async_cache(self) -> AsyncCacheMaker:
+        pytest.fail("override `open_async_cache`: return a callable namespace -> AsyncCache")
+
+    @pytest.fixture
+    def runner(self) -> Iterator[asyncio.Runner]:
+        with asyncio.Runner() as runner:
+            yield runner
+
+    @pytest.fixture
+    def make_cache(
+        self, open_async_cache: AsyncCacheMaker, runner: asyncio.Runner
+    ) -> Iterator[CacheMaker]:
+        opened: list[AsyncCacheView] = []
+
+        async def create(namespace: str) -> AsyncCache:
+            return open_async_cache(namespace)
+
+        def make(namespace: str) -> Cache:
+            opened.append(view := AsyncCacheView(runner.run(create(namespace)), runner))
+            return view
+
+        yield make
+        for view in opened:
+            _dispose(view)
+
+    @pytest.fixture
+    def open_async_cache_with_default_ttl(
+        self,
+    ) -> Callable[[str, float], AsyncCache] | None:
+        """Override to test default-TTL expiry: ``(namespace, default_ttl) -> AsyncCache``."""
+        return None
+
+    @pytest.fixture
+    def make_default_ttl_cache(
+        self,
+        open_async_cache_with_default_ttl: Callable[[str, float], AsyncCache] | None,
+        runner: asyncio.Runner,
+    ) -> Iterator[Callable[[str, float], Cache] | None]:
+        opener = open_async_cache_with_default_ttl
+        if opener is None:
+            yield None
+            return
+        opened: list[AsyncCacheView] = []
+
+        async def create(namespace: str, default_ttl: float) -> AsyncCache:
+            return opener(namespace, default_ttl)
+
+        def make(namespace: str, default_ttl: float) -> Cache:
+            view = AsyncCacheView(runner.run(create(namespace, default_ttl)), runner)
+            opened.append(view)
+            return view
+
+        yield make
+        for view in opened:
+            _dispose(view)
+
+    @pytest.fixture
+    def open_unreachable_async_cache(self) -> AsyncCacheMaker:
+        """Override when ``outage`` is declared: a cache whose backend cannot be reached."""
+        pytest.fail("override `open_unreachable_async_cache`: the suite declares an outage mode")
+
+    @pytest.fixture
+    def make_unreachable_cache(
+        self, open_unreachable_async_cache: AsyncCacheMaker, runner: asyncio.Runner
+    ) -> Iterator[CacheMaker]:
+        opened: list[AsyncCacheView] = []
+
+        async def create(namespace: str) -> AsyncCache:
+            return open_unreachable_async_cache(namespace)
+
+        def make(namespace: str) -> Cache:
+            opened.append(view := AsyncCacheView(runner.run(create(namespace)), runner))
+            return view
+
+        yield make
+        for view in opened:
+            view.close()
+
+    def test_concurrent_misses_call_the_factory_once(self, cache: AsyncCacheView) -> None:
+        """Concurrent misses on one key call *factory* once."""
+        calls: list[int] = []
+
+        async def factory() -> JSONValue:
+            calls.append(1)
+            await asyncio.sleep(0.05)
+            return "value"
+
+        async def scenario() -> list[JSONValue]:
+            return await asyncio.gather(
+                *(cache.target.get_or_set("k", factory, ttl=60) for _ in range(20))
+            )
+
+        assert cache.runner.run(scenario()) == ["value"] * 20
+        assert len(calls) == 1
+
+    def test_concurrent_misses_on_different_keys_fill_each_key(self, cache: AsyncCacheView) -> None:
+        """The single flight is per key: concurrent misses on other keys get their own fill."""
+        calls: list[str] = []
+
+        def factory(key: str) -> Callable[[], Awaitable[JSONValue]]:
+            async def produce() -> JSONValue:
+                calls.append(key)
+                await asyncio.sleep(0.05)
+                return f"value of {key}"
+
+            return produce
+
+        async def scenario() -> list[JSONValue]:
+            keys = ["a", "b", "a", "c"]
+            return await asyncio.gather(
+                *(cache.target.get_or_set(key, factory(key), ttl=60) for key in keys)
+            )
+
+        assert cache.runner.run(scenario()) == [
+            "value of a",
+            "value of b",
+            "value of a",
+            "value of c",
+        ]
+        assert sorted(calls) == ["a", "b", "c"]
+        assert [cache.get(key) for key in "abc"] == ["value of a", "value of b", "value of c"]
+
+    @requires("fails_open")
+    def test_an_unreachable_backend_fills_each_key_with_its_own_factory(
+        self, make_unreachable_cache: CacheMaker
+    ) -> None:
+        """Fail-open: concurrent misses on different keys still get their own factory's value."""
+        view = make_unreachable_cache(_namespace())
+        assert isinstance(view, AsyncCacheView)
+        target = view.target
+
+        def factory(key: str) -> Callable[[], Awaitable[JSONValue]]:
+            async def produce() -> JSONValue:
+                await asyncio.sleep(0.05)
+                return f"value of {key}"
+
+            return produce
+
+        async def scenario() -> list[JSONValue]:
+            return await asyncio.gather(
+                *(target.get_or_set(key, factory(key), ttl=60) for key in "abc")
+            )
+
+        assert view.runner.run(scenario()) == ["value of a", "value of b", "value of c"]
+
+    def test_cancelling_the_first_caller_does_not_cancel_the_fill(
+        self, cache: AsyncCacheView
+    ) -> None:
+        """The single flight survives the cancellation of the caller that started it."""
+        calls: list[int] = []
+        started = asyncio.Event()
+
+        async def factory() -> JSONValue:
+            calls.append(1)
+            started.set()
+            await asyncio.sleep(0.05)
+            return "value"
+
+        async def scenario() -> JSONValue:
+            first = asyncio.create_task(cache.target.get_or_set("k", factory, ttl=60))
+            await started.wait()
+            second = asyncio.create_task(cache.target.get_or_set("k", factory, ttl=60))
+            await asyncio.sleep(0.01)
+            first.cancel()
+            result = await second
+            with pytest.raises(asyncio.CancelledError):
+                await first
+            return result
+
+        assert cache.runner.run(scenario()) == "value"
+        assert len(calls) == 1
+        assert cache.get("k") == "value"

@@ -1,0 +1,56 @@
+"""What a document store provides and declares to the suite.
+
+:class:`TableCreatingStore` (a store the suite can create its tables in), the factory
+type of the ``open_document_store`` fixture, and :class:`DocumentStoreCapabilities` with
+its capability name, registered on import.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Protocol
+
+from serpens._rules.document import KeyType
+from serpens.ports import DocumentStore
+from serpens_contract.capabilities import register_capability
+
+
+class TableCreatingStore(DocumentStore, Protocol):
+    """A store the suite can create its tables in."""
+
+    def create_table(
+        self,
+        table: str,
+        partition_key: str,
+        sort_key: str | None = None,
+        *,
+        partition_type: KeyType = str,
+        sort_type: KeyType = str,
+    ) -> None:
+        """Create *table* with keys of the given types; called once per table and namespace."""
+        ...
+
+
+@dataclass(frozen=True)
+class DocumentStoreCapabilities:
+    """Honest differences between document stores.
+
+    Attributes:
+        exact_item_size: an item of exactly 409,600 bytes, counted as DynamoDB documents
+            its item size, is accepted (DynamoDB and the fake; moto counts more and
+            refuses it). An item one byte larger is refused everywhere.
+    """
+
+    exact_item_size: bool = True
+
+
+register_capability(
+    "document",
+    "exact_item_size",
+    lambda c: c.exact_item_size,
+    "an item of exactly 400 KB, counted as DynamoDB documents, is accepted",
+)
+
+
+StoreFactory = Callable[[str], TableCreatingStore]

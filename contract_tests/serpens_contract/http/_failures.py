@@ -1,0 +1,123 @@
+"""HTTP client cases about failures: refused requests, failing servers, timeouts, refusals.
+
+One theme of :class:`~serpens_contract.http.HttpClientContract`: a request no client may
+send is refused before any I/O, and a server that fails, is slow or refuses the
+connection gives the port's typed errors. Outages during use are ``HttpOutageCases``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import quote
+
+import pytest
+
+from serpens.errors import (
+    BackendTimeoutError,
+    BackendUnavailableError,
+    SerializationError,
+    ValidationError,
+)
+from serpens.ports import HttpClient
+from serpens_contract.http._base import _HttpCases
+from serpens_contract.http._target import HttpTarget
+
+
+class _HttpFailureCases(_HttpCases):
+    """Invalid URLs and requests, server errors, timeouts and refused connections."""
+
+    @pytest.mark.parametrize("path", ["/crash", "/silent"])
+    async def test_a_server_app_that_fails_before_answering_gives_a_500(
+        self, client: HttpClient, url: Any, path: str
+    ) -> None:
+        """The server, not the client, answers: ``500 Internal Server Error``."""
+        response = await client.get(url(path))
+        assert response.status_code == 500
+        assert response.text == "Internal Server Error"
+
+    async def test_a_server_app_that_fails_mid_response_is_backend_unavailable(
+        self, client: HttpClient, url: Any
+    ) -> None:
+        with pytest.raises(BackendUnavailableError):
+            await client.get(url("/crash-midway"))
+        assert (await client.get(url("/status/200"))).status_code == 200
+
+    async def test_a_url_that_is_not_http_or_names_no_host_is_a_validation_error(
+        self, client: HttpClient, url: Any
+    ) -> None:
+        """``ftp:``, ``mailto:``, ``http:///path``, a redirect there: ValidationError.
+
+        httpx sends nothing to such a URL, so no connection error can stand for it.
+        """
+        for bad in ("ftp://localhost/echo", "mailto:someone@example.com", "http:///echo"):
+            with pytest.raises(ValidationError):
+                await client.get(bad)
+        with pytest.raises(ValidationError) as info:  # the URL in the message is masked
+            await client.get("ftp://user:s3cret@localhost/echo?token=t0ken")
+        assert "s3cret" not in str(info.value)
+        assert "t0ken" not in str(info.value)
+        target = quote("ftp://localhost/echo", safe="")
+        with pytest.raises(ValidationError):
+            await client.get(url(f"/redirect/302?to={target}"), follow_redirects=True)
+        assert (await client.get(url("/echo/after"))).status_code == 200
+
+    @pytest.mark.parametrize(
+        ("method", "kwargs", "path"),
+        [
+            pytest.param(
+                "GET", {"headers": {"X-A": "v\r\nX-Injected: 1"}}, "headers['X-A']", id="crlf"
+            ),
+            pytest.param("GET", {"headers": {"X-A": "a\x00"}}, "headers['X-A']", id="nul-value"),
+            pytest.param("GET", {"headers": {"X-A": "ação"}}, "headers['X-A']", id="non-ascii"),
+            pytest.param("GET", {"headers": {"X A": "v"}}, "headers", id="name-with-space"),
+            pytest.param("GET", {"headers": {"": "v"}}, "headers", id="empty-name"),
+            pytest.param("GE T", {}, "method", id="method-not-a-token"),
+            pytest.param("GET", {"params": {"q": "\ud800"}}, "params['q']", id="lone-surrogate"),
+            pytest.param("POST", {"json": {"a": float("nan")}}, None, id="json-nan"),
+            pytest.param("POST", {"json": {"a": {1, 2}}}, None, id="json-set"),
+            pytest.param("POST", {"json": ["\udfff"]}, None, id="json-surrogate"),
+        ],
+    )
+    async def test_a_request_no_client_may_send_is_refused_before_any_io(
+        self,
+        client: HttpClient,
+        url: Any,
+        method: str,
+        kwargs: dict[str, Any],
+        path: str | None,
+    ) -> None:
+        """A request no HTTP/1.1 client may send as given is refused before any I/O.
+
+        Header names and methods are RFC 9110 tokens; header values tab and printable
+        ASCII (a CR or LF would inject a header; httpx encodes values as ASCII); query
+        text has a UTF-8 form: else a ``ValidationError`` naming the field. A JSON body is
+        JSON: else a ``SerializationError``. httpx failed on these with
+        ``LocalProtocolError`` (read as an unreachable server), ``UnicodeEncodeError``,
+        ``ValueError`` or ``TypeError``; the fake sent the headers.
+        """
+        if path is None:
+            with pytest.raises(SerializationError):
+                await client.request(method, url("/echo"), **kwargs)
+        else:
+            with pytest.raises(ValidationError) as raised:
+                await client.request(method, url("/echo"), **kwargs)
+            assert [error.path for error in raised.value.errors] == [path]
+        sent = await self._echo(await client.get(url("/echo"), headers={"X-A": "a\tb c"}))
+        assert sent["headers"]["x-a"] == "a\tb c"
+
+    async def test_a_slow_answer_is_a_backend_timeout_error(
+        self, client: HttpClient, url: Any
+    ) -> None:
+        with pytest.raises(BackendTimeoutError) as info:
+            await client.get(url("/sleep?seconds=2&token=s3cret"), timeout=0.2)
+        assert isinstance(info.value, TimeoutError)
+        assert "s3cret" not in str(info.value)
+        # the client stays usable after a timeout
+        assert (await client.get(url("/status/200"))).status_code == 200
+
+    async def test_a_refused_connection_is_backend_unavailable(
+        self, client: HttpClient, http_target: HttpTarget
+    ) -> None:
+        with pytest.raises(BackendUnavailableError) as info:
+            await client.get(http_target.unreachable_url, timeout=2)
+        assert isinstance(info.value, ConnectionError)

@@ -1,0 +1,226 @@
+"""PostgreSQL-fidelity cases of the Repository suite: what each backend must do alike.
+
+JSON columns take no filter or order, an ``Enum`` orders by its stored names, a text UUID
+takes its canonical spelling only, keys come from a sequence (``sequence_keys``), decimals
+keep their scale (``exact_decimal``) and server defaults fill what an insert leaves out.
+Mixed into ``RepositoryContract``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from collections.abc import Callable
+from decimal import Decimal
+from typing import Any
+
+import pytest
+
+from serpens.errors import ConflictError, ValidationError
+from serpens_contract._repository_models import (
+    Color,
+    Kind,
+    Product,
+    RepositoryDatabase,
+    Stamp,
+    Tone,
+)
+from serpens_contract.capabilities import requires
+
+
+class ColumnFidelityCases:
+    """Cases on ordering, filtering and defaults that must match PostgreSQL's."""
+
+    def test_a_json_column_takes_no_equality_filter_and_no_order(
+        self, db: RepositoryDatabase
+    ) -> None:
+        """Filtering or ordering by a ``JSON`` column is a ``ValidationError``, before any I/O.
+
+        PostgreSQL's ``json`` has no ``=`` and no order (SQLSTATE 42883, and the failed
+        read aborted the transaction), SQLite compared the text, the fake crashed with
+        ``TypeError`` (a list is unhashable, dicts do not order).
+        """
+        kinds: Any = db.repository(Kind)
+        kinds.bulk_insert([{"tags": ["a"]}, {"tags": ["b", "c"]}])
+        refused: list[tuple[Callable[[], object], str]] = [
+            (lambda: kinds.count(tags=["a"]), "tags"),
+            (lambda: kinds.get_by(tags=["a"]), "tags"),
+            (lambda: kinds.list(tags={"a": 1}), "tags"),
+            (lambda: kinds.list(order_by="tags"), "order_by"),
+            (lambda: kinds.paginate(order_by=["-tags"]), "order_by"),
+        ]
+        for call, path in refused:
+            with pytest.raises(ValidationError) as info:
+                call()
+            assert [e.path for e in info.value.errors] == [path]
+        assert kinds.count() == 2  # the unit of work is usable
+
+    def test_an_enum_column_orders_by_what_it_stores_not_as_members_compare(
+        self, db: RepositoryDatabase
+    ) -> None:
+        """A non-native ``Enum`` column sorts by its stored strings (the member names).
+
+        ``Color``'s members do not order at all (the fake crashed with ``TypeError``);
+        ``Tone`` is a ``StrEnum`` whose values sort the other way round from its names
+        (the fake followed the values). Committed and pending rows, both directions,
+        NULLs last ascending.
+        """
+        kinds: Any = db.repository(Kind)
+        kinds.bulk_insert([{"color": Color.RED}, {"color": None}, {"color": Color.GREEN}])
+        db.commit(kinds)
+        kinds = db.repository(Kind)
+        kinds.add(Kind(color=Color.RED))
+        expected = [Color.GREEN, Color.RED, Color.RED, None]
+        assert [k.color for k in kinds.list(order_by="color")] == expected
+        assert [k.color for k in kinds.list(order_by="-color")] == [None, *expected[2::-1]]
+        rows, total = kinds.paginate(page=1, size=2, order_by="color")
+        assert ([k.color for k in rows], total) == (expected[:2], 4)
+        db.close_unit_of_work(kinds)  # SQLite: one writer at a time
+        stamps: Any = db.repository(Stamp)
+        stamps.bulk_insert([{"tone": Tone.LIGHT}, {"tone": Tone.DARK}])
+        db.commit(stamps)
+        stamps = db.repository(Stamp)
+        stamps.add(Stamp(tone=Tone.LIGHT))
+        assert [s.tone for s in stamps.list(order_by="tone")] == [Tone.DARK, Tone.LIGHT, Tone.LIGHT]
+        assert [s.tone for s in stamps.list(order_by="-tone")] == [
+            Tone.LIGHT,
+            Tone.LIGHT,
+            Tone.DARK,
+        ]
+
+    def test_a_text_uuid_column_takes_the_canonical_spelling_only(
+        self, db: RepositoryDatabase
+    ) -> None:
+        """A ``Uuid(as_uuid=False)`` column takes a UUID's canonical text, nothing else.
+
+        Backends disagreed on every other spelling: PostgreSQL read uppercase, hyphenless
+        and braced text back canonical, asyncpg refused braces, SQLite stored the case
+        given (a lowercase filter then missed the row) and stored ``"not-a-uuid"`` only to
+        fail every read with a bare ``ValueError``, the fake kept each as given. Each is a
+        ``ValidationError`` naming the column, written or filtered, before any I/O.
+        """
+        canonical = "12345678-1234-5678-1234-56781234abcd"
+        kinds: Any = db.repository(Kind)
+        kinds.add(Kind(ref_text=canonical))
+        kinds.bulk_insert([{"ref_text": str(uuid.UUID(int=7))}])
+        for spelling in (
+            canonical.upper(),
+            canonical.replace("-", ""),
+            "{" + canonical + "}",
+            "urn:uuid:" + canonical,
+            "not-a-uuid",
+            canonical[:-1],
+        ):
+            with pytest.raises(ValidationError) as info:
+                kinds.add(Kind(ref_text=spelling))
+            assert [e.path for e in info.value.errors] == ["ref_text"], spelling
+            with pytest.raises(ValidationError) as info:
+                kinds.count(ref_text=spelling)
+            assert [e.path for e in info.value.errors] == ["ref_text"], spelling
+            with pytest.raises(ValidationError) as info:
+                kinds.bulk_insert([{"ref_text": canonical}, {"ref_text": spelling}])
+            assert [e.path for e in info.value.errors] == ["rows[1].ref_text"], spelling
+        db.commit(kinds)
+        fresh: Any = db.repository(Kind)
+        assert fresh.count(ref_text=canonical) == 1
+        assert sorted(k.ref_text for k in fresh.list()) == [
+            "00000000-0000-0000-0000-000000000007",
+            canonical,
+        ]
+
+    @requires("sequence_keys")
+    def test_a_generated_key_may_collide_with_an_explicit_one_as_on_postgresql(
+        self, products: Any
+    ) -> None:
+        """Generated keys come from a sequence that explicit keys do not advance.
+
+        On PostgreSQL a row written with ``id=2`` leaves the sequence where it was: the
+        next generated keys are 1, then 2, which collides (``ConflictError``; the
+        sequence moved on, so the next add gets 3). The fake skipped keys in use, so a test
+        seeding explicit keys passed there and failed in production.
+        """
+        products.add(Product(id=2, sku="explicit"))
+        assert products.add(Product(sku="first")).id == 1
+        with pytest.raises(ConflictError):
+            products.add(Product(sku="second"))
+        assert products.add(Product(sku="third")).id == 3
+        products.bulk_insert([{"id": 5, "sku": "bulk"}])
+        assert products.add(Product(sku="fourth")).id == 4
+        with pytest.raises(ConflictError):
+            products.add(Product(sku="fifth"))
+        assert sorted(p.id for p in products.list()) == [1, 2, 3, 4, 5]
+
+    @requires("exact_decimal")
+    def test_a_decimal_is_kept_exactly_at_the_columns_scale(self, db: RepositoryDatabase) -> None:
+        """38 significant digits survive every write; a longer scale rounds half away from 0.
+
+        ``Numeric(38, 10)`` keeps ``1234567890123456789012345678.0123456789`` through
+        ``add``, ``bulk_insert`` and ``upsert_many`` (a driver path that made a float of
+        it keeps 17 digits), an eleventh decimal rounded away; ``Numeric(6, 2)`` stores
+        ``1.005`` as ``1.01`` and ``-1.005`` as ``-1.01``, as PostgreSQL rounds, and
+        ``-0.004`` as ``0.00`` (PostgreSQL has no negative zero).
+        """
+        big = Decimal("1234567890123456789012345678.0123456789")
+        kinds: Any = db.repository(Kind)
+        kinds.add(Kind(id=1, amount=big))
+        kinds.bulk_insert([{"id": 2, "amount": -big}, {"id": 3, "amount": Decimal("1E-10")}])
+        kinds.upsert_many(
+            [
+                {"id": 4, "amount": Decimal("123456789012345678901234567.80123456789")},
+                {"id": 5, "amount": Decimal("0.00000000005")},
+            ],
+            conflict_on=["id"],
+        )
+        stamps: Any = db.repository(Stamp)
+        stamps.bulk_insert([{"ratio": Decimal("1.005")}, {"ratio": Decimal("-1.005")}])
+        stamps.add(Stamp(ratio=Decimal("2.675")))
+        stamps.add(Stamp(ratio=Decimal("-0.004")))  # rounds to zero: PostgreSQL has no -0
+        db.commit(kinds)
+        db.commit(stamps)
+        amounts = [k.amount for k in db.repository(Kind).list(order_by="id")]
+        assert amounts == [
+            big,
+            -big,
+            Decimal("1E-10"),
+            Decimal("123456789012345678901234567.8012345679"),
+            Decimal("1E-10"),
+        ]
+        ratios = [s.ratio for s in db.repository(Stamp).list(order_by="id")]
+        assert [str(r) for r in ratios] == ["1.01", "-1.01", "2.68", "0.00"]
+
+    def test_server_defaults_fill_the_columns_an_insert_leaves_out(
+        self, db: RepositoryDatabase
+    ) -> None:
+        """An ``Identity()`` key numbers rows; ``now()`` and ``CURRENT_TIMESTAMP`` stamp them.
+
+        Literal server defaults read back as values of their column's type.
+
+        The values are read back in a new unit of work (a server default is the database's,
+        not the object's, until it is loaded); both stamps are the insert's time in UTC, to
+        the second (SQLite keeps whole seconds).
+        """
+        stamps: Any = db.repository(Stamp)
+        before = dt.datetime.now(dt.UTC).replace(microsecond=0)
+        first = stamps.add(Stamp(note="a"))
+        stamps.bulk_insert([{"note": "b"}, {"note": None}])
+        db.commit(stamps)
+        after = dt.datetime.now(dt.UTC) + dt.timedelta(seconds=1)
+        fresh: Any = db.repository(Stamp)
+        rows = fresh.list(order_by="id")
+        assert [r.note for r in rows] == ["a", "b", None]
+        for row in rows:
+            assert (row.state, row.tries, row.owner, row.ratio, row.active) == (
+                "new",
+                0,
+                "o'neil",
+                Decimal("-1.25"),
+                True,
+            )
+            assert type(row.tries) is int
+            assert type(row.active) is bool
+        assert rows[0].id == first.id
+        assert rows[0].id < rows[1].id < rows[2].id
+        for row in rows:
+            for stamp in (row.made_at, row.seen_at):
+                assert stamp.utcoffset() == dt.timedelta(0)
+                assert before <= stamp <= after, (before, stamp, after)

@@ -1,0 +1,180 @@
+"""Conflict and argument-validation cases of the Repository suite.
+
+A conflict leaves the unit of work usable; missing values, over-long strings, unknown
+fields, wrong-typed arguments and upsert arguments that cannot work are each a
+``ValidationError`` naming the field, before any I/O. Mixed into ``RepositoryContract``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+from serpens.errors import ConflictError, ValidationError
+from serpens_contract._repository_models import Pair, Product, RepositoryDatabase
+from serpens_contract.repository._shared import _flush_refuses_then_stores, _skus
+
+
+class ConflictAndValidationCases:
+    """Cases on conflicts and on arguments refused before any I/O."""
+
+    # -- conflicts and validation --------------------------------------------------------
+    def test_a_duplicate_add_conflicts_and_the_unit_of_work_stays_usable(
+        self, products: Any
+    ) -> None:
+        products.add(Product(sku="a"))
+        with pytest.raises(ConflictError):
+            products.add(Product(sku="a"))
+        products.add(Product(sku="b"))
+        assert _skus(products.list()) == ["a", "b"]
+
+    def test_a_conflict_as_the_first_write_of_a_unit_of_work_leaves_it_usable(
+        self, db: RepositoryDatabase
+    ) -> None:
+        first: Any = db.repository(Product)
+        taken = first.add(Product(sku="a")).id
+        db.commit(first)
+        writes: list[Callable[[Any], object]] = [
+            lambda r: r.add(Product(sku="a")),
+            lambda r: r.bulk_add([Product(sku="b"), Product(sku="a")]),
+            lambda r: r.bulk_insert([{"sku": "b"}, {"sku": "a"}]),
+            lambda r: r.upsert({"id": taken, "sku": "b"}, conflict_on=["sku"]),
+            lambda r: r.upsert_many([{"id": taken, "sku": "b"}], conflict_on=["sku"]),
+        ]
+        for i, write in enumerate(writes):
+            fresh: Any = db.repository(Product)
+            with pytest.raises(ConflictError):
+                write(fresh)
+            fresh.add(Product(sku=f"ok{i}"))
+            db.commit(fresh)
+        assert _skus(db.repository(Product).list()) == ["a", "ok0", "ok1", "ok2", "ok3", "ok4"]
+
+    def test_a_conflict_right_after_a_commit_leaves_the_loaded_objects_loaded(
+        self, db: RepositoryDatabase
+    ) -> None:
+        """A failed write right after a commit undoes only itself: loaded objects stay loaded.
+
+        The unit of work still holds its objects after the commit (on an async session
+        an expired attribute could not even be read); they can be changed and committed.
+        """
+        repo: Any = db.repository(Product)
+        kept = repo.add(Product(sku="a", name="old"))
+        db.commit(repo)
+        with pytest.raises(ConflictError):
+            repo.add(Product(sku="a"))
+        assert (kept.sku, kept.name) == ("a", "old")
+        kept.name = "changed"
+        repo.flush()
+        db.commit(repo)
+        fresh: Any = db.repository(Product)
+        assert fresh.get(kept.id).name == "changed"
+
+    def test_bulk_add_is_all_or_nothing_and_keeps_input_order(self, products: Any) -> None:
+        batch = [Product(sku="c"), Product(sku="a"), Product(sku="b")]
+        assert products.bulk_add(batch) == batch
+        assert [p.id for p in batch] == sorted(p.id for p in batch)
+        with pytest.raises(ConflictError):
+            products.bulk_add([Product(sku="d"), Product(sku="e"), Product(sku="d")])
+        assert products.count() == 3
+        assert products.get_by(sku="d") is None
+
+    def test_a_missing_not_null_value_is_a_validation_error(self, products: Any) -> None:
+        with pytest.raises(ValidationError):
+            products.add(Product(name="no sku"))
+        assert products.add(Product(sku="a")).sku == "a"
+
+    def test_a_string_longer_than_its_column_is_a_validation_error(self, products: Any) -> None:
+        # PostgreSQL rejects 41 characters in String(40); SQLite and the fake must too.
+        fits, over = "é" * 40, "é" * 41  # characters are counted, not bytes
+        with pytest.raises(ValidationError) as info:
+            products.add(Product(sku="a", name=over))
+        assert [e.path for e in info.value.errors] == ["name"]
+        with pytest.raises(ValidationError):
+            products.upsert({"sku": "a", "name": over}, conflict_on=["sku"])
+        row = {"sku": "b", "price": None, "name": over}
+        with pytest.raises(ValidationError) as info:
+            products.bulk_insert([{**row, "sku": "a", "name": fits}, row])
+        assert [e.path for e in info.value.errors] == ["rows[1].name"]
+        with pytest.raises(ValidationError):
+            products.upsert_many([row], conflict_on=["sku"], update_fields=["name"])
+        assert products.count() == 0  # nothing stored, and the unit of work is usable
+        obj = products.add(Product(sku="a", name=fits))
+        _flush_refuses_then_stores(products, obj, "name", over, fits)
+
+    def test_unknown_fields_are_validation_errors_before_any_io(self, products: Any) -> None:
+        """Each names the offending field (or ``order_by`` for a term that is no name)."""
+        calls: list[tuple[Callable[[], object], str]] = [
+            (lambda: products.list(colour="red"), "colour"),
+            (lambda: products.count(colour="red"), "colour"),
+            (lambda: products.exists(colour="red"), "colour"),
+            (lambda: products.get_by(colour="red"), "colour"),
+            (lambda: products.list(order_by="-colour"), "colour"),
+            (lambda: products.list(order_by=42), "order_by"),
+            (lambda: products.paginate(order_by="colour"), "colour"),
+            (lambda: products.upsert({"sku": "a", "colour": 1}, conflict_on=["sku"]), "colour"),
+            (lambda: products.upsert({"sku": "a"}, conflict_on=["nope"]), "nope"),
+            (lambda: products.bulk_insert([{"sku": "a", "colour": 1}]), "colour"),
+        ]
+        for call, path in calls:
+            with pytest.raises(ValidationError) as info:
+                call()
+            assert [e.path for e in info.value.errors] == [path]
+        assert products.count() == 0
+
+    def test_values_of_the_wrong_type_are_validation_errors_before_any_io(
+        self, db: RepositoryDatabase, products: Any
+    ) -> None:
+        """Each names the offending argument: the key (``ident``), a filter, a page size."""
+        products.add(Product(sku="a", price=1))
+        naive = dt.datetime(2024, 1, 1)  # noqa: DTZ001 - the point of the test
+        pairs: Any = db.repository(Pair)
+        calls: list[tuple[Callable[[], object], str]] = [
+            (lambda: products.get("1"), "ident"),
+            (lambda: products.get(True), "ident"),
+            (lambda: products.get_or_raise(1.5), "ident"),
+            (lambda: products.list(price="1"), "price"),
+            (lambda: products.list(price=Product.stock), "price"),  # never SQL through a filter
+            (lambda: products.count(sku=["a"]), "sku"),
+            (lambda: products.exists(name=1), "name"),
+            (lambda: products.get_by(seen_at=naive), "seen_at"),
+            (lambda: products.list(limit=True), "limit"),
+            (lambda: products.paginate(size=True), "size"),
+            (lambda: pairs.get(("a", 1)), "ident"),
+            (lambda: pairs.get("a"), "ident"),  # one value for a two-column key
+            (lambda: pairs.get(("a", "b", "c")), "ident"),
+        ]
+        for call, path in calls:
+            with pytest.raises(ValidationError) as info:
+                call()
+            assert [e.path for e in info.value.errors] == [path]
+        assert products.get_by(price=1, sku="a", seen_at=None).sku == "a"
+        assert products.count() == 1
+
+    def test_upsert_arguments_that_cannot_work_name_the_field(self, products: Any) -> None:
+        """Each argument that cannot work is a ``ValidationError`` naming it.
+
+        A missing conflict value, an update field with no value, a target that is not
+        unique, two rows with one key in a batch, a nullable keyset order.
+        """
+        calls: list[tuple[Callable[[], object], str]] = [
+            (lambda: products.upsert({"name": "x"}, conflict_on=["sku"]), "sku"),
+            (
+                lambda: products.upsert({"sku": "a"}, conflict_on=["sku"], update_fields=["name"]),
+                "name",
+            ),
+            (lambda: products.upsert({"sku": "a"}, conflict_on=["name"]), "conflict_on"),
+            (
+                lambda: products.upsert_many([{"sku": "a"}, {"sku": "a"}], conflict_on=["sku"]),
+                "rows[1]",
+            ),
+            (lambda: products.bulk_insert([{"sku": "a"}, {"name": "b"}]), "rows[1]"),
+            (lambda: products.seek(order_by="price"), "order_by"),  # nullable: no keyset
+        ]
+        for call, path in calls:
+            with pytest.raises(ValidationError) as info:
+                call()
+            assert [e.path for e in info.value.errors] == [path]
+        assert products.count() == 0

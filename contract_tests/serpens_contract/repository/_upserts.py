@@ -1,0 +1,190 @@
+"""Upsert and bulk-insert cases of the Repository suite.
+
+``upsert`` inserts or updates only ``update_fields``, ``upsert_many`` applies every row
+atomically, and ``bulk_insert`` applies defaults, all or nothing, refusing wrong-typed
+rows before any I/O. Mixed into ``RepositoryContract``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import pytest
+
+from serpens.errors import ConflictError, ValidationError
+from serpens_contract._repository_models import Kind, Pair, Product, RepositoryDatabase
+from serpens_contract.repository._shared import UTC_MINUS_3, WRONG_TYPES, _skus
+
+
+class UpsertAndBulkInsertCases:
+    """Cases on ``upsert``, ``upsert_many`` and ``bulk_insert``."""
+
+    # -- upsert --------------------------------------------------------------------------
+    def test_upsert_inserts_then_does_nothing_when_update_fields_is_omitted(
+        self, products: Any
+    ) -> None:
+        created = products.upsert({"sku": "a", "name": "x", "price": 1}, conflict_on=["sku"])
+        assert (created.name, created.price, created.stock, created.version) == ("x", 1, 0, 1)
+        same = products.upsert({"sku": "a", "name": "y", "price": 2}, conflict_on=["sku"])
+        assert same is created
+        assert (same.name, same.price, same.version) == ("x", 1, 1)
+        assert products.count() == 1
+
+    def test_upsert_updates_only_update_fields_and_bumps_version_and_onupdate(
+        self, products: Any
+    ) -> None:
+        products.upsert({"sku": "a", "name": "x", "price": 1}, conflict_on=["sku"])
+        before = dt.datetime.now(dt.UTC) - dt.timedelta(seconds=1)
+        row = products.upsert(
+            {"sku": "a", "name": "y", "price": 2}, conflict_on=["sku"], update_fields=["name"]
+        )
+        assert (row.name, row.price, row.version) == ("y", 1, 2)
+        assert row.updated_at is not None
+        assert row.updated_at >= before
+
+    def test_upsert_returns_the_row_refreshed_from_the_store(self, db: RepositoryDatabase) -> None:
+        mine: Any = db.repository(Product)
+        loaded = mine.upsert({"sku": "a", "name": "x"}, conflict_on=["sku"])
+        db.commit(mine)
+        theirs: Any = db.repository(Product)
+        theirs.upsert({"sku": "a", "name": "y"}, conflict_on=["sku"], update_fields=["name"])
+        db.commit(theirs)
+        assert mine.get_by(sku="a").name == "x"  # identity map: no refresh on plain reads
+        again = mine.upsert({"sku": "a", "name": "ignored"}, conflict_on=["sku"])
+        assert again is loaded
+        assert (again.name, again.version) == ("y", 2)
+
+    def test_upsert_validates_its_conflict_target_and_fields(self, products: Any) -> None:
+        bad_calls: list[dict[str, Any]] = [
+            {"values": {"sku": "a", "name": "x"}, "conflict_on": ["name"]},
+            {"values": {"sku": "a"}, "conflict_on": ["sku", "name"]},
+            {"values": {"name": "x"}, "conflict_on": ["sku"]},
+            {"values": {"sku": "a"}, "conflict_on": ["sku"], "update_fields": ["name"]},
+        ]
+        for call in bad_calls:
+            with pytest.raises(ValidationError):
+                products.upsert(**call)
+        assert products.count() == 0
+
+    def test_upsert_conflicting_on_another_constraint_raises_and_leaves_work_usable(
+        self, products: Any
+    ) -> None:
+        a = products.add(Product(sku="a"))
+        products.add(Product(sku="b"))
+        with pytest.raises(ConflictError):
+            products.upsert({"id": a.id, "sku": "b"}, conflict_on=["id"], update_fields=["sku"])
+        with pytest.raises(ConflictError):
+            products.upsert({"id": a.id, "sku": "new"}, conflict_on=["sku"])
+        assert _skus(products.list()) == ["a", "b"]
+        products.add(Product(sku="c"))
+        assert products.count() == 3
+
+    def test_upsert_on_a_composite_unique_constraint(self, db: RepositoryDatabase) -> None:
+        pairs: Any = db.repository(Pair)
+        pairs.add(Pair(left="a", right="b", code="c", label="l"))
+        row = pairs.upsert(
+            {"left": "x", "right": "y", "code": "c", "label": "l"},
+            conflict_on=["label", "code"],
+        )
+        assert (row.left, row.right) == ("a", "b")
+        assert pairs.count() == 1
+
+    def test_upsert_many_applies_every_row_atomically(
+        self, db: RepositoryDatabase, products: Any
+    ) -> None:
+        kept = products.add(Product(sku="a", name="old", price=1))
+        count = products.upsert_many(
+            [{"sku": "a", "name": "new", "price": 5}, {"sku": "b", "name": "n", "price": 2}],
+            conflict_on=["sku"],
+            update_fields=["name"],
+        )
+        assert count == 2
+        rows = products.list()
+        assert [(r.sku, r.name, r.price, r.version) for r in rows] == [
+            ("a", "old", 1, 1),  # identity map: the loaded instance is not refreshed
+            ("b", "n", 2, 1),
+        ]
+        assert rows[0] is kept
+        assert products.upsert({"sku": "a"}, conflict_on=["sku"]).name == "new"
+        assert products.upsert_many([], conflict_on=["sku"]) == 0
+        with pytest.raises(ValidationError):
+            products.upsert_many([{"sku": "c"}, {"sku": "c"}], conflict_on=["sku"])
+        with pytest.raises(ValidationError):
+            products.upsert_many([{"sku": "c"}, {"sku": "d", "name": "x"}], conflict_on=["sku"])
+        assert products.count() == 2
+        db.commit(products)  # SQLite has one writer at a time
+        pairs: Any = db.repository(Pair)
+        twice = [{"left": "a", "right": "b", "code": "c", "label": "l"}] * 2
+        with pytest.raises(ValidationError):
+            pairs.upsert_many(twice, conflict_on=["code", "label"])
+        mine = [{"left": "a", "right": "b", "code": "c", "label": "l"}]
+        assert pairs.upsert_many(mine, conflict_on=["left", "right"]) == 1
+        assert mine == [{"left": "a", "right": "b", "code": "c", "label": "l"}]  # untouched
+
+    def test_upsert_with_no_update_fields_inserts_or_leaves_the_row_alone(
+        self, products: Any
+    ) -> None:
+        created = products.upsert({"sku": "a", "name": "x"}, conflict_on=["sku"], update_fields=[])
+        assert (created.sku, created.name, created.version) == ("a", "x", 1)
+        again = products.upsert({"sku": "a", "name": "y"}, conflict_on=["sku"], update_fields=[])
+        assert (again.name, again.version) == ("x", 1)  # an empty update changes nothing
+        count = products.upsert_many(
+            [{"sku": "a", "name": "z"}, {"sku": "b", "name": "new"}],
+            conflict_on=["sku"],
+            update_fields=(),
+        )
+        assert count == 2
+        rows = products.list(order_by="sku")
+        assert [(r.sku, r.name, r.version) for r in rows] == [("a", "x", 1), ("b", "new", 1)]
+
+    def test_upsert_with_no_update_fields_on_a_model_without_version(
+        self, db: RepositoryDatabase
+    ) -> None:
+        pairs: Any = db.repository(Pair)
+        values = {"left": "l", "right": "r", "code": "c"}
+        assert pairs.upsert(values, conflict_on=["left", "right"], update_fields=[]).code == "c"
+        changed = {**values, "code": "d"}
+        assert pairs.upsert(changed, conflict_on=["left", "right"], update_fields=[]).code == "c"
+
+    # -- bulk insert ---------------------------------------------------------------------
+    def test_bulk_insert_applies_defaults_and_is_all_or_nothing(self, products: Any) -> None:
+        at = dt.datetime(2024, 1, 2, 3, 4, 5, tzinfo=UTC_MINUS_3)
+        rows = [{"sku": f"s{i}", "price": i, "seen_at": at} for i in range(3)]
+        assert products.bulk_insert(rows) == 3
+        assert rows[0] == {"sku": "s0", "price": 0, "seen_at": at}  # the caller's dicts: as given
+        assert products.bulk_insert([]) == 0
+        got = products.get_by(sku="s1")
+        assert (got.price, got.stock, got.version) == (1, 0, 1)
+        assert got.seen_at == at
+        assert got.seen_at.utcoffset() == dt.timedelta(0)
+        with pytest.raises(ConflictError):
+            products.bulk_insert([{"sku": "new"}, {"sku": "s0"}])
+        assert products.count() == 3
+
+    @pytest.mark.parametrize(("field", "value"), WRONG_TYPES)
+    def test_bulk_writes_with_a_wrong_type_are_validation_errors(
+        self, products: Any, field: str, value: object
+    ) -> None:
+        good = {"sku": "ok", "price": 1, "seen_at": None}
+        bad = {**good, "sku": "bad", field: value}
+        with pytest.raises(ValidationError) as info:
+            products.bulk_insert([good, bad])
+        assert [e.path for e in info.value.errors] == [f"rows[1].{field}"]
+        with pytest.raises(ValidationError):
+            products.upsert_many([good, bad], conflict_on=["sku"], update_fields=["price"])
+        assert products.count() == 0  # nothing stored, and the unit of work is usable
+        assert products.bulk_insert([good]) == 1
+
+    def test_bulk_writes_check_the_columns_after_one_of_unknown_type(
+        self, db: RepositoryDatabase
+    ) -> None:
+        """A column whose value types the rules cannot know (a ``TypeDecorator``) is skipped.
+
+        The columns after it in the row are still checked.
+        """
+        kinds: Any = db.repository(Kind)
+        with pytest.raises(ValidationError) as info:
+            kinds.bulk_insert([{"code": "a", "flag": True}, {"code": "b", "flag": "yes"}])
+        assert [e.path for e in info.value.errors] == ["rows[1].flag"]
+        assert kinds.count() == 0

@@ -1,0 +1,239 @@
+"""A mapped class read once, and the checks of its field names and values.
+
+:class:`ModelFields` reads the mapper (columns, primary key, unique sets, version
+column, the value types each column takes unchecked) and validates names, rows, equality
+filters and primary keys against it. It is the base of the other parts of
+:class:`~._model.ModelInfo` (ordering, writes, pages), which read what it stores.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from decimal import Decimal
+from typing import Any
+
+from serpens._rules.repository._column_types import (
+    _accepted_types,
+    _choices,
+    _decimal,
+    _digits,
+    _floating,
+    _int_range,
+    _length,
+    _text,
+)
+from serpens._rules.repository._columns import ColumnInfo, _plain_types, _written_as_is
+from serpens._rules.repository._terms import OrderTerm, RawOrder
+from serpens._rules.repository._values import (
+    _EXACT_NUMBERS,
+    _JSON_COMPARED,
+    _NAN_TYPES,
+    _bad,
+    _storable_text,
+    is_sql_expression,
+    same_nan,
+)
+from serpens.errors import FieldError, NotFoundError, ValidationError
+
+
+class ModelFields:
+    """The columns, keys and unique sets of one mapped class, and its field checks."""
+
+    def __init__(self, model: type[Any]) -> None:
+        import sqlalchemy as sa  # noqa: PLC0415 - keep serpens importable without the SDK
+
+        try:
+            mapper = sa.inspect(model)
+        except sa.exc.NoInspectionAvailable as exc:
+            raise ValidationError(f"{model!r} is not a SQLAlchemy-mapped class") from exc
+        self.model = model
+        self.name = model.__name__
+        self.mapper = mapper
+        self.table = mapper.local_table
+        self.columns: dict[str, ColumnInfo] = {}
+        self._key_of: dict[Any, str] = {}
+        for prop in mapper.column_attrs:
+            if len(prop.columns) != 1:  # pragma: no cover - multi-column properties are rare
+                continue
+            col = prop.columns[0]
+            impl = getattr(col.type, "impl", col.type)
+            self.columns[prop.key] = ColumnInfo(
+                key=prop.key,
+                column=col,
+                nullable=bool(col.nullable),
+                primary_key=bool(col.primary_key),
+                autoincrement=col is self.table.autoincrement_column,
+                default=col.default,
+                onupdate=col.onupdate,
+                server_default=col.server_default,
+                aware_datetime=isinstance(impl, sa.DateTime) and bool(impl.timezone),
+                accepts=_accepted_types(col.type),
+                length=_length(col.type),
+                choices=_choices(col.type),
+                digits=_digits(col.type),
+                decimal=_decimal(col.type),
+                floating=_floating(col.type),
+                int_range=_int_range(col.type),
+                text=_text(col.type),
+                json=isinstance(impl, sa.JSON),
+                naive_datetime=isinstance(col.type, sa.DateTime) and not col.type.timezone,
+                naive_time=isinstance(col.type, sa.Time) and not col.type.timezone,
+                binary=isinstance(col.type, sa.LargeBinary | sa.BINARY | sa.VARBINARY),
+                uuid_text=isinstance(col.type, sa.Uuid) and not col.type.as_uuid,
+            )
+            self._key_of[col] = prop.key
+        self.pk: tuple[str, ...] = tuple(self._key_of[c] for c in mapper.primary_key)
+        uniques: list[tuple[str, ...]] = [self.pk]
+        uniques.extend(
+            tuple(self._key_of[c] for c in constraint.columns)
+            for constraint in self.table.constraints
+            if isinstance(constraint, sa.UniqueConstraint)
+        )
+        uniques.extend(
+            tuple(self._key_of[c] for c in index.columns)
+            for index in self.table.indexes
+            if index.unique and all(c in self._key_of for c in index.columns)
+        )
+        uniques.extend(
+            (self._key_of[col],) for col in self.table.columns if col.unique and col in self._key_of
+        )
+        self.unique_sets: tuple[tuple[str, ...], ...] = tuple(dict.fromkeys(uniques))
+        self.bounded: tuple[ColumnInfo, ...] = tuple(
+            c
+            for c in self.columns.values()
+            if c.text or c.length or c.digits or c.int_range or c.floating
+        )
+        """The columns whose stored values have a limit: a string length, a number's size."""
+        self._ranged: tuple[tuple[str, int, ColumnInfo], ...] = tuple(
+            (c.key, c.int_range, c) for c in self.columns.values() if c.int_range
+        )
+        """The integer columns, each with its bound, for :meth:`check_row`."""
+        self._written: tuple[tuple[ColumnInfo, frozenset[type], int | None], ...] = tuple(
+            (c, *_written_as_is(c))
+            for c in self.columns.values()
+            if c.accepts or c.length or c.digits or c.int_range or c.text
+        )
+        """The columns :meth:`check_row` checks, each with the value types it stores unchecked
+        and the length an exact ``str`` may have unchecked."""
+        self._targets: dict[tuple[str, ...], tuple[str, ...]] = {}  # conflict_on -> unique set
+        self._within: dict[tuple[str, ...], tuple[tuple[str, ...], ...]] = {}  # see unique_within
+        self._plain: dict[str, frozenset[type]] = {
+            c.key: _plain_types(c) for c in self.columns.values()
+        }
+        """Per column, the exact value types :meth:`ColumnInfo.check_value` accepts as they
+        are (``None`` included): a filter or key of one of them needs no further check."""
+        self._plain_filters: dict[str, frozenset[type]] = {
+            c.key: self._plain[c.key] - {float} if c.decimal else self._plain[c.key]
+            for c in self.columns.values()
+        }
+        """:attr:`_plain` for filters: a float for a ``Numeric`` column is mapped first."""
+        self._pk_plain = self._plain[self.pk[0]] if len(self.pk) == 1 else frozenset()
+        self._pk_range = self.columns[self.pk[0]].int_range if len(self.pk) == 1 else None
+        self._orders: dict[str | None, tuple[OrderTerm | RawOrder, ...]] = {}  # order_by -> terms
+        version_col = mapper.version_id_col
+        self.version: str | None = (
+            self._key_of.get(version_col) if version_col is not None else None
+        )
+
+    # -- names ---------------------------------------------------------------------------
+    def key_of(self, column: Any) -> str | None:
+        """Return the attribute key mapped to *column*, or ``None``."""
+        return self._key_of.get(column)
+
+    def check_fields(self, names: Iterable[str], what: str) -> None:
+        """Raise ``ValidationError`` naming every name in *names* that is not a column."""
+        unknown = [n for n in names if n not in self.columns]
+        if unknown:
+            raise ValidationError(
+                f"unknown {what} for {self.name}",
+                [FieldError(n, f"not a column of {self.name}") for n in unknown],
+            )
+
+    def check_row(self, values: Mapping[str, object], prefix: str = "") -> None:
+        """Raise ``ValidationError`` (path ``prefix + key``) for a value its column cannot store.
+
+        What :meth:`batch` checks for the bulk writes, for one object's writes (``add``, a
+        flush): a value of another type (``price="12"``: psycopg2 lets the server cast it,
+        asyncpg raises, SQLite stores the string, the fake would keep it), a naive datetime
+        in a timezone-aware column, a string over its limit. A SQL expression assigned to an
+        attribute passes: only a SQL backend evaluates it.
+        """
+        for column, as_is, bound in self._written:
+            value = values.get(column.key)
+            kind = type(value)
+            if value is None or kind in as_is:
+                continue
+            if kind is str and bound and len(value) <= bound and _storable_text(value):  # type: ignore[arg-type] # a str
+                continue
+            if is_sql_expression(value):
+                continue
+            path = prefix + column.key
+            column.check_value(value, path)
+            column.check_length(value, path)
+            column.check_number(value, path)
+        for key, bound, column in self._ranged:  # an int is stored as is once in range
+            value = values.get(key)
+            if type(value) is int and not -bound <= value < bound:
+                column.check_number(value, prefix + key)
+
+    def filters(self, filters: Mapping[str, object]) -> dict[str, object]:
+        """Validate equality filters (``None`` means IS NULL) and return them as a dict.
+
+        An ``Enum`` column's value comes back as what it stands for (``"RED"`` as
+        ``Color.RED``), and a number as the column's kind: a ``Decimal`` of a float's
+        shortest text for a ``Numeric`` column (``1.1`` is ``Decimal("1.1")``, as psycopg2
+        sends it; asyncpg sent its binary value, which no stored number equals), a float
+        for a ``Float`` column (``Decimal("0.1")`` is the double ``0.1`` there, as on
+        PostgreSQL). So every backend compares the same thing.
+        """
+        plain = self._plain_filters
+        if (
+            all(type(value) in plain.get(key, ()) for key, value in filters.items())
+            and all(
+                type(value := filters.get(key)) is not int or -bound <= value < bound
+                for key, bound, _ in self._ranged
+            )
+            and all(
+                _storable_text(v)
+                if type(v) is str
+                else type(v) not in _NAN_TYPES or same_nan(v) is v  # a NaN is mapped
+                for v in filters.values()
+            )
+        ):
+            return dict(filters)  # known columns, values of their own types: nothing to map
+        self.check_fields(filters, "filter")
+        out = dict(filters)
+        for key, value in filters.items():
+            column = self.columns[key]
+            if column.json and value is not None:
+                raise _bad(f"bad filter for {self.name}", key, _JSON_COMPARED)
+            column.check_value(value, key)
+            if value is None:
+                continue
+            if column.choices is not None:
+                out[key] = column.choices[value]
+            elif column.decimal and type(value) is float:
+                out[key] = Decimal(repr(value))
+            elif column.floating and type(value) in _EXACT_NUMBERS:
+                out[key] = float(value)  # type: ignore[arg-type]
+            out[key] = same_nan(out[key])
+        return out
+
+    def ident(self, ident: object) -> tuple[object, ...]:
+        """Return the primary-key tuple for *ident* (a scalar, or a tuple for composite keys)."""
+        kind = type(ident)
+        if kind in self._pk_plain:  # one key column, a value of its own type
+            bound = self._pk_range
+            in_range = bound is None or kind is not int or -bound <= ident < bound  # type: ignore[operator]
+            if in_range and (kind is not str or _storable_text(ident)):  # type: ignore[arg-type]
+                return (ident,)
+        values = tuple(ident) if isinstance(ident, tuple | list) else (ident,)
+        if len(values) != len(self.pk):
+            raise _bad(f"bad primary key for {self.name}", "ident", f"expected {self.pk}")
+        for key, value in zip(self.pk, values, strict=True):
+            self.columns[key].check_value(value, "ident")
+        return values
+
+    def not_found(self, ident: object) -> NotFoundError:
+        """The documented ``"<Model> id=<repr>"`` error."""
+        return NotFoundError(f"{self.name} id={ident!r}")

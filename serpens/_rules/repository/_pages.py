@@ -1,0 +1,153 @@
+"""List windows, page sizes and the opaque cursors of keyset pagination (``seek``).
+
+:class:`ModelPages` checks ``limit``/``offset``, ``page``/``size`` and a ``seek``'s
+``limit``, and encodes and decodes cursors. Cursors travel in query strings, so decoding
+refuses anything that is not one of ours with a
+:class:`~serpens.errors.ValidationError`. :func:`_in_cursors` says which columns a cursor
+can carry, for :meth:`~._ordering.ModelOrdering.seek_terms`.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import datetime as dt
+import enum
+import json
+import uuid
+from collections.abc import Callable, Mapping, Sequence
+from decimal import Decimal
+
+from serpens._rules.repository._columns import ColumnInfo
+from serpens._rules.repository._fields import ModelFields
+from serpens._rules.repository._terms import OrderTerm
+from serpens._rules.repository._values import _bad, _is_int
+
+MAX_PAGE_SIZE = 1000
+"""Largest ``size`` accepted by ``paginate`` and ``limit`` accepted by ``seek``."""
+
+
+class ModelPages(ModelFields):
+    """The list windows, pages and cursors of one mapped class."""
+
+    # -- windows -------------------------------------------------------------------------
+    @staticmethod
+    def check_window(limit: int | None, offset: int | None) -> None:
+        """``limit`` and ``offset`` must be non-negative integers when given."""
+        for name, value in (("limit", limit), ("offset", offset)):
+            if value is not None and (not _is_int(value) or value < 0):
+                raise _bad("bad list window", name, f"must be an integer >= 0, got {value!r}")
+
+    @staticmethod
+    def check_page(page: int, size: int, max_size: int = MAX_PAGE_SIZE) -> None:
+        """``page >= 1`` and ``1 <= size <= max_size``."""
+        if not _is_int(page) or page < 1:
+            raise _bad("bad page", "page", f"must be an integer >= 1, got {page!r}")
+        if not _is_int(size) or not 1 <= size <= max_size:
+            raise _bad("bad page size", "size", f"must be in 1..{max_size}, got {size!r}")
+
+    @staticmethod
+    def check_limit(limit: int, max_size: int = MAX_PAGE_SIZE) -> None:
+        """``1 <= limit <= max_size``: the page of a ``seek``."""
+        if not _is_int(limit) or not 1 <= limit <= max_size:
+            raise _bad("bad page size", "limit", f"must be in 1..{max_size}, got {limit!r}")
+
+    # -- cursors -------------------------------------------------------------------------
+    def encode_cursor(self, terms: Sequence[OrderTerm], row: Mapping[str, object]) -> str:
+        """Opaque cursor holding the order values of *row* (and the ordering it belongs to)."""
+        payload = {"o": [t.label for t in terms], "v": [_dump(row[t.key]) for t in terms]}
+        raw = json.dumps(payload, separators=(",", ":")).encode()
+        return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+    def decode_cursor(self, cursor: str, terms: Sequence[OrderTerm]) -> list[object]:
+        """Return the order values in *cursor*; ``ValidationError`` when it is not ours.
+
+        Cursors travel in query strings, so anything may come back: every failure to
+        decode is a ``ValidationError`` (never ``ValueError``, ``InvalidOperation``,
+        ``RecursionError``...), and each value is checked against its column before any
+        backend sees it.
+        """
+        not_ours = _bad("bad cursor", "after", "not a cursor returned by seek")
+        if not isinstance(cursor, str) or len(cursor) > MAX_CURSOR_LENGTH:
+            raise not_ours
+        try:
+            raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+            payload = json.loads(raw)
+        except (binascii.Error, ValueError, TypeError, RecursionError) as exc:
+            raise not_ours from exc
+        labels = payload.get("o") if isinstance(payload, dict) else None
+        values = payload.get("v") if isinstance(payload, dict) else None
+        if not isinstance(labels, list) or not isinstance(values, list):
+            raise not_ours
+        if labels != [t.label for t in terms] or len(values) != len(terms):
+            raise _bad("bad cursor", "after", "the cursor belongs to a different order_by")
+        decoded: list[object] = []
+        for term, value in zip(terms, values, strict=True):
+            loaded = _load(value)
+            if loaded is _INVALID:
+                raise not_ours
+            column = self.columns.get(term.key)
+            if column is not None:
+                column.check_value(loaded, "after")
+            decoded.append(loaded)
+        return decoded
+
+
+MAX_CURSOR_LENGTH = 65536
+"""Longest cursor ``seek`` decodes (a bound on the work a tampered one can cause)."""
+
+_INVALID = object()
+
+
+_TAGS: dict[str, Callable[[str], object]] = {
+    "dt": dt.datetime.fromisoformat,
+    "d": dt.date.fromisoformat,
+    "dec": Decimal,
+    "uuid": uuid.UUID,
+}
+
+
+_CURSOR_TYPES = (str, int, float, Decimal, dt.date, uuid.UUID)  # bool is an int, datetime a date
+
+
+def _in_cursors(column: ColumnInfo) -> bool:
+    """Whether a cursor can carry *column*'s values (``True`` when its type is unknown)."""
+    column_type = column.column.type
+    impl = getattr(column_type, "impl_instance", column_type)  # a TypeDecorator's own type
+    try:
+        python_type = impl.python_type
+    except NotImplementedError:
+        return True
+    if python_type is object:
+        return True
+    if not isinstance(python_type, type) or issubclass(python_type, enum.Enum):
+        return False
+    return issubclass(python_type, _CURSOR_TYPES)
+
+
+def _dump(value: object) -> object:
+    if isinstance(value, dt.datetime):
+        return {"dt": value.isoformat()}
+    if isinstance(value, dt.date):
+        return {"d": value.isoformat()}
+    if isinstance(value, Decimal):
+        return {"dec": str(value)}
+    if isinstance(value, uuid.UUID):
+        return {"uuid": str(value)}
+    if value is None or isinstance(value, str | int | float | bool):
+        return value
+    raise _bad("cannot build a cursor", "order_by", f"unsupported value type {type(value)}")
+
+
+def _load(value: object) -> object:
+    """The value a cursor entry stands for, or ``_INVALID`` when no cursor holds it."""
+    if value is None or isinstance(value, str | int | float | bool):
+        return value
+    if isinstance(value, dict) and len(value) == 1:
+        ((tag, text),) = value.items()
+        if tag in _TAGS and isinstance(text, str):
+            try:
+                return _TAGS[tag](text)
+            except (ValueError, ArithmeticError):  # Decimal's InvalidOperation included
+                return _INVALID
+    return _INVALID

@@ -1,0 +1,49 @@
+"""The "database server" of the in-memory repository: every table's committed rows.
+
+:class:`InMemoryDatabase` is shared by the repositories opened on it (each one unit of
+work) and owns their outage switch, as a real database outage hits every session on it.
+Held apart from the repository so the unit of work below it can open one.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from typing import Any
+
+from serpens._rules.repository import ModelInfo
+from serpens.fakes._outage import OutageSwitch
+from serpens.fakes._repository_rows import RowRules, TableRows
+
+__all__ = ["InMemoryDatabase"]
+
+
+class InMemoryDatabase(OutageSwitch):
+    """The committed rows of every table, shared by the repositories opened on it.
+
+    The "database server" of the fake: each repository opened on it is one unit of work
+    (a session) whose writes other repositories see only once it commits.
+
+    Args:
+        clock: returns the current time for ``server_default=func.now()`` columns
+            (default: aware UTC now).
+    """
+
+    def __init__(self, *, clock: Callable[[], dt.datetime] | None = None) -> None:
+        self.clock = clock or (lambda: dt.datetime.now(dt.UTC))
+        self._tables: dict[object, TableRows] = {}
+        self._rules: dict[type[Any], RowRules] = {}
+
+    def table(self, table: object) -> TableRows:
+        """The committed rows of *table* (a SQLAlchemy ``Table``), created empty on first use."""
+        rows = self._tables.get(table)
+        if rows is None:
+            rows = self._tables[table] = TableRows()
+        return rows
+
+    def rules(self, info: ModelInfo) -> RowRules:
+        """The (cached) row rules of one model on this database's clock."""
+        rules = self._rules.get(info.model)
+        if rules is None:
+            rules = self._rules[info.model] = RowRules(info, self.clock)
+        return rules

@@ -1,0 +1,117 @@
+"""The committed rows of one table of the in-memory repository, and where rules write.
+
+:class:`TableRows` is the shared, committed state (with its unique, ordered and equality
+indexes); :class:`RowStore` is what the row rules write through, so the same rules serve
+the committed rows and a unit of work's pending rows
+(:class:`~serpens.fakes._repository_work.PendingRows`).
+"""
+
+from __future__ import annotations
+
+from typing import Any, Protocol
+
+from serpens.fakes._repository_index import EqualityIndex, OrderedIndex, OrderKey
+
+__all__ = ["RowStore", "TableRows"]
+
+Row = dict[str, object]
+
+
+class TableRows:
+    """Committed rows of one table keyed by primary-key tuple, with their indexes.
+
+    Written only by a unit of work's commit (``PendingRows.publish``), which checks every
+    row before it writes any: a commit is stored completely or not at all.
+    """
+
+    def __init__(self) -> None:
+        self.rows: dict[tuple[object, ...], Row] = {}
+        self.last_id = 0
+        self._indexes: dict[tuple[str, ...], dict[tuple[object, ...], tuple[object, ...]]] = {}
+        self._ordered: dict[OrderKey, OrderedIndex] = {}
+        self._equal: dict[str, EqualityIndex | None] = {}  # None: a value is unhashable
+
+    def index(self, unique: tuple[str, ...]) -> dict[tuple[object, ...], tuple[object, ...]]:
+        """Values -> primary key for one unique column set (rows with a NULL are left out)."""
+        found = self._indexes.get(unique)
+        if found is None:
+            found = self._indexes[unique] = {}
+            for pk, row in self.rows.items():
+                self._link(unique, found, row, pk)
+        return found
+
+    def ordered(self, order: OrderKey) -> OrderedIndex:
+        """The keys in *order* (a total order: the primary key is its last term)."""
+        found = self._ordered.get(order)
+        if found is None:
+            found = self._ordered[order] = OrderedIndex(self.rows, order)
+        return found
+
+    def equal(self, column: str) -> EqualityIndex | None:
+        """Values of *column* -> keys; ``None`` when a value cannot be hashed (JSON)."""
+        if column in self._equal:
+            return self._equal[column]
+        try:
+            found: EqualityIndex | None = EqualityIndex(self.rows, column)
+        except TypeError:
+            found = None
+        self._equal[column] = found
+        return found
+
+    @staticmethod
+    def _link(unique: tuple[str, ...], index: dict[Any, Any], row: Row, pk: Any) -> None:
+        values = tuple(row[k] for k in unique)
+        if None not in values:
+            index[values] = pk
+
+    def write(self, pk: tuple[object, ...], row: Row) -> None:
+        """Store *row* under *pk*, keeping the indexes current."""
+        old = self.rows.get(pk)
+        for unique, index in self._indexes.items():
+            if old is not None:
+                values = tuple(old[k] for k in unique)
+                if index.get(values) == pk:  # another row may hold them by now
+                    del index[values]
+            self._link(unique, index, row, pk)
+        if old is not None:
+            self._unindex(pk, old)
+        self.rows[pk] = row
+        self._reindex(pk, row)
+
+    def _unindex(self, pk: tuple[object, ...], old: Row) -> None:
+        """Drop *old* from the secondary indexes (it is still stored under *pk*)."""
+        for ordered in self._ordered.values():
+            ordered.remove(self.rows, pk, old)
+        for equal in self._equal.values():
+            if equal is not None:
+                equal.discard(pk, old)
+
+    def _reindex(self, pk: tuple[object, ...], row: Row) -> None:
+        """Add *row*, now stored under *pk*, to the secondary indexes."""
+        for ordered in self._ordered.values():
+            ordered.insert(self.rows, pk, row)
+        for column, equal in self._equal.items():
+            if equal is not None:
+                try:
+                    equal.add(pk, row)
+                except TypeError:  # an unhashable value: this column goes unindexed
+                    self._equal[column] = None
+
+
+class RowStore(Protocol):
+    """Where :class:`RowRules` writes: committed ``TableRows`` or a unit of work's pending rows."""
+
+    last_id: int
+
+    @property
+    def rows(self) -> Any:
+        """Stored rows by key (``get``, ``in``, ``[]``)."""
+        ...
+
+    def index(self, unique: tuple[str, ...]) -> Any:
+        """Values -> key for one unique column set (``get``)."""
+        ...
+
+    def write(self, pk: tuple[object, ...], row: Row) -> None:
+        """Store *row* under *pk*."""
+        ...
