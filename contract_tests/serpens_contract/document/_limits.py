@@ -147,6 +147,29 @@ class _DocumentLimitCases:
         store.put(people, item)
         assert store.get(people, {"id": "1"}) == item
 
+    def test_values_nested_31_levels_round_trip_and_32_are_validation_errors(
+        self, tables: Any
+    ) -> None:
+        """DynamoDB takes 32 levels, the attribute as level 1: 31 maps or lists inside it.
+
+        One more is refused before any I/O (moto stores any depth), the error naming the
+        map or list one level too deep; a list holding itself is refused the same way.
+        """
+        store, people, _ = tables
+        store.put(people, {"id": "1", "d": _nested(31, lists_first=False)[0]})
+        assert store.get(people, {"id": "1"}) == {"id": "1", "d": _nested(31, lists_first=False)[0]}
+        for lists_first in (False, True):
+            too_deep, path = _nested(32, lists_first=lists_first)
+            with pytest.raises(ValidationError) as caught:
+                store.put(people, {"id": "2", "d": too_deep})
+            assert [e.path for e in caught.value.errors] == [path]
+        cycle: list[object] = []
+        cycle.append(cycle)
+        with pytest.raises(ValidationError):
+            store.put(people, {"id": "3", "d": cycle})
+        assert store.get(people, {"id": "2"}) is None
+        assert store.get(people, {"id": "3"}) is None
+
     def test_numeric_keys_dynamodb_cannot_store_are_validation_errors(self, tables: Any) -> None:
         store, people, _ = tables
         counters = people.removesuffix("-people") + "-numbered"
@@ -205,3 +228,19 @@ class _DocumentLimitCases:
         assert store.get(people, {"id": "1"}) == item(409_600 - 26)
         with pytest.raises(ValidationError):
             store.put(people, item(409_600 - 25))
+
+
+def _nested(levels: int, *, lists_first: bool) -> tuple[object, str]:
+    """*levels* maps and lists, alternating, around a string; and the innermost one's path.
+
+    The path is that of attribute ``d`` of an item (``item.d.n[0].n...``).
+    """
+    value: object = "leaf"
+    steps: list[str] = []
+    for level in reversed(range(levels)):
+        if (level % 2 == 0) == lists_first:
+            value, step = [value], "[0]"
+        else:
+            value, step = {"n": value}, ".n"
+        steps.insert(0, step)
+    return value, "item.d" + "".join(steps[:-1])

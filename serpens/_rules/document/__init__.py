@@ -31,13 +31,14 @@ from serpens._rules.document._tables import (
     check_table,
     check_table_name,
 )
-from serpens._rules.document._values import MAX_NAME_BYTES, from_stored, to_stored
+from serpens._rules.document._values import MAX_NAME_BYTES, MAX_NESTING, from_stored, to_stored
 
 __all__ = [
     "KEY_TYPES",
     "MAX_ITEM_BYTES",
     "MAX_KEY_NAME_LENGTH",
     "MAX_NAME_BYTES",
+    "MAX_NESTING",
     "MAX_PARTITION_KEY_BYTES",
     "MAX_SORT_KEY_BYTES",
     "MAX_TABLE_NAME_LENGTH",

@@ -122,12 +122,19 @@ def _plain(value: object) -> object:
 _NO_UTF8 = "a string must have a UTF-8 form (a lone surrogate, U+D800 to U+DFFF, has none)"
 
 
+MAX_NESTING = 31
+"""Most maps and lists an attribute's value nests (DynamoDB counts the attribute as level
+1 and takes 32 levels); one more is refused. A cycle (a list holding itself) is refused
+by the same rule."""
+_TOO_DEEP = f"an attribute's value nests at most {MAX_NESTING} maps or lists (32 levels)"
+
+
 MAX_NAME_BYTES = 65_535
 """Longest attribute name DynamoDB takes (UTF-8 bytes), a map element's name included;
 the shortest is one character."""
 
 
-def to_stored(value: object, path: str = "item") -> object:
+def to_stored(value: object, path: str = "item", depth: int = 0) -> object:
     """Return *value* in stored form (floats as exact Decimals), or raise ValidationError.
 
     Attribute names, a nested map's keys included, are 1 to 65,535 bytes (UTF-8).
@@ -137,7 +144,9 @@ def to_stored(value: object, path: str = "item") -> object:
     The error's ``errors`` holds one FieldError whose path locates the invalid value
     below *path* (``item.doc.tags[2]``). A value of a subclass of ``str``, ``int``,
     ``float`` or ``bytes`` (an ``IntEnum`` or ``StrEnum`` member) is stored as the plain
-    value, as DynamoDB reads it back.
+    value, as DynamoDB reads it back. An attribute's value nests at most 31 maps or
+    lists (its innermost value is then 32 levels down, DynamoDB's limit); *depth* is the
+    number of maps and lists around *value*, the item itself not counted.
     """
     if isinstance(value, _SCALARS):
         if isinstance(value, str) and not has_utf8(value):
@@ -147,15 +156,17 @@ def to_stored(value: object, path: str = "item") -> object:
         return _number(value, path)
     if isinstance(value, bytearray):
         return bytes(value)
+    if isinstance(value, Mapping | list | tuple) and depth > MAX_NESTING:
+        raise _invalid(path, _TOO_DEEP)
     if isinstance(value, Mapping):
         out: dict[str, object] = {}
         for key, item in value.items():
             _check_name(key, path)
             name = str.__str__(key)  # a StrEnum member's value, as DynamoDB keeps it
-            out[name] = to_stored(item, f"{path}.{name}")
+            out[name] = to_stored(item, f"{path}.{name}", depth + 1)
         return out
     if isinstance(value, list | tuple):
-        return [to_stored(item, f"{path}[{i}]") for i, item in enumerate(value)]
+        return [to_stored(item, f"{path}[{i}]", depth + 1) for i, item in enumerate(value)]
     if isinstance(value, set | frozenset):
         return _stored_set(value, path)
     raise _invalid(path, f"cannot store a value of type {type(value).__name__}")

@@ -108,6 +108,8 @@ class ModelFields:
             (c.key, c.int_range, c) for c in self.columns.values() if c.int_range
         )
         """The integer columns, each with its bound, for :meth:`check_row`."""
+        self._int_bounds: dict[str, int] = {key: bound for key, bound, _ in self._ranged}
+        """The same bounds by column, for :meth:`filters`."""
         self._written: tuple[tuple[ColumnInfo, frozenset[type], int | None], ...] = tuple(
             (c, *_written_as_is(c))
             for c in self.columns.values()
@@ -176,6 +178,29 @@ class ModelFields:
             if type(value) is int and not -bound <= value < bound:
                 column.check_number(value, prefix + key)
 
+    def _as_given(self, filters: Mapping[str, object]) -> bool:
+        """Whether every filter names a column with a value it compares as given.
+
+        One loop over the filters (a ``get_by`` names one or two columns): a known column,
+        a value of a type it stores as is, a storable string, an integer in range, no NaN
+        (those are mapped to one shared NaN).
+        """
+        plain, bounds = self._plain_filters, self._int_bounds
+        for key, value in filters.items():
+            kind = type(value)
+            if kind not in plain.get(key, ()):
+                return False
+            if kind is str:
+                if not _storable_text(value):  # type: ignore[arg-type]
+                    return False
+            elif kind is int:
+                bound = bounds.get(key)
+                if bound is not None and not -bound <= value < bound:  # type: ignore[operator]
+                    return False
+            elif kind in _NAN_TYPES and same_nan(value) is not value:
+                return False
+        return True
+
     def filters(self, filters: Mapping[str, object]) -> dict[str, object]:
         """Validate equality filters (``None`` means IS NULL) and return them as a dict.
 
@@ -186,20 +211,7 @@ class ModelFields:
         for a ``Float`` column (``Decimal("0.1")`` is the double ``0.1`` there, as on
         PostgreSQL). So every backend compares the same thing.
         """
-        plain = self._plain_filters
-        if (
-            all(type(value) in plain.get(key, ()) for key, value in filters.items())
-            and all(
-                type(value := filters.get(key)) is not int or -bound <= value < bound
-                for key, bound, _ in self._ranged
-            )
-            and all(
-                _storable_text(v)
-                if type(v) is str
-                else type(v) not in _NAN_TYPES or same_nan(v) is v  # a NaN is mapped
-                for v in filters.values()
-            )
-        ):
+        if self._as_given(filters):
             return dict(filters)  # known columns, values of their own types: nothing to map
         self.check_fields(filters, "filter")
         out = dict(filters)
