@@ -17,7 +17,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from serpens.errors import ValidationError
 from serpens_sqlalchemy import AsyncRepository
-from serpens_sqlalchemy._repository_bulk import _unnest_plan, aexecute_many
+from serpens_sqlalchemy._repository_executemany import _unnest_plan, aexecute_many
 
 pytestmark = pytest.mark.postgres
 
