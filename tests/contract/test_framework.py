@@ -1,6 +1,8 @@
 """The contract framework itself: capability skips, divergences and the report."""
 
 import json
+import subprocess
+import sys
 
 import pytest
 
@@ -176,3 +178,41 @@ def test_unknown_capability_name_is_a_usage_error(toy: pytest.Pytester) -> None:
     result = toy.runpytest("-p", "no:cacheprovider")
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     result.stderr.fnmatch_lines(["*unknown capability 'fsat' for contract 'toy'*"])
+
+
+SUITES = (
+    "cache",
+    "document",
+    "http",
+    "outage",
+    "parameters",
+    "publisher",
+    "queue",
+    "rate_limit",
+    "repository",
+)
+REGISTRY = """
+import importlib, json, sys
+for name in [sys.argv[1], *{suites!r}]:
+    importlib.import_module("serpens_contract." + name)
+from serpens_contract.capabilities import _REGISTRY
+print(json.dumps(sorted([*key, cap.source, cap.description] for key, cap in _REGISTRY.items())))
+"""
+
+
+def test_the_capabilities_a_suite_sees_do_not_depend_on_which_suite_is_imported_first() -> None:
+    """A name registered twice resolves the same way whichever suite comes first.
+
+    The cache's own ``strict_outage`` replaces the outage cases' one in every order: a
+    third party that imports one suite alone gets the skips this project's run gets.
+    """
+    script = REGISTRY.format(suites=SUITES)
+    registries = {
+        first: subprocess.run(
+            [sys.executable, "-c", script, first], capture_output=True, text=True, check=True
+        ).stdout
+        for first in SUITES
+    }
+    assert len(set(registries.values())) == 1, registries.keys()
+    entries = json.loads(registries["cache"])
+    assert ["cache", "strict_outage", "capabilities"] in [e[:3] for e in entries]

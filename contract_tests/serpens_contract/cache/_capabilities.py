@@ -9,6 +9,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
+# Imported first: the outage cases register a "strict_outage" of every port (read from
+# ``outage_capabilities``), and the cache's own (read from ``capabilities.outage``) must
+# replace it whichever module a process imports first.
+import serpens_contract.outage  # noqa: F401
 from serpens_contract.capabilities import register_capability
 
 
