@@ -8,7 +8,7 @@ first (a float for being finite too) and takes the generic
 :func:`serpens._json.to_jsonable` when it has another, which refuses NaN and infinities
 as ``dumps`` does; so the output, or the error, is exactly what the generic encoder
 would produce, only faster
-(``tests/serpens/schema/test_fast_path.py`` compares the two on generated instances).
+(``tests/serpens/schema/test_fast_path_dump.py`` compares the two on generated instances).
 
 When msgspec is installed (``serpens[fast]``), it writes naive and UTC datetimes and
 UUIDs, in C: the same text as ``isoformat()``/``str()`` (``+00:00``, not msgspec's

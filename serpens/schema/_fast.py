@@ -23,7 +23,7 @@ a class (or any dataclass it reaches) with its own ``__init__``, ``__new__``,
 ``__setattr__``, ``__post_init__``, a data descriptor for a field, an ``InitVar`` or an
 ``init=False`` field, or an enum with its own ``_missing_``, keeps the reference path
 alone. Default factories are the exception: they may run once more when the input turns
-out invalid. ``tests/serpens/schema/test_fast_path.py`` checks the two paths agree on
+out invalid. ``tests/serpens/schema/test_fast_path_load.py`` checks the two paths agree on
 generated valid and invalid input.
 
 msgspec was measured as the fast path and not kept: ``msgspec.convert`` into the same

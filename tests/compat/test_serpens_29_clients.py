@@ -1,0 +1,178 @@
+"""Code written for serpens 2.9.0 keeps running unchanged: its service clients.
+
+Each test is a 2.9.0 call site of Secrets Manager, the Redis cache, the document store
+or the shared HTTP client, run against real servers (moto, Redis), and the errors
+2.9.0 callers catch when they use a client before initialising it.
+
+A failure here means a service pinned to 2.9.0 breaks on upgrade; change the library,
+not this module (the deliberate differences are listed in docs/migrating-from-2.9.md).
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+import boto3
+import pytest
+
+from serpens import secrets_manager
+from serpens.errors import SerpensError, ValidationError
+
+# --------------------------------------------------------------------------- Secrets
+
+
+def test_secrets_manager_get_returns_a_json_secret_parsed(moto_endpoint: str) -> None:
+    client = boto3.client("secretsmanager", endpoint_url=moto_endpoint)
+    name = f"compat/{uuid.uuid4().hex[:8]}"
+    client.create_secret(Name=name, SecretString=json.dumps({"user": "app", "password": "pw"}))
+    secrets_manager.set_store(None)  # Secrets Manager, as in production
+    try:
+        assert secrets_manager.get(name) == {"user": "app", "password": "pw"}
+        assert secrets_manager.get(name, "password") == "pw"
+    finally:
+        secrets_manager.set_store(None)
+
+
+# --------------------------------------------------------------------------- use before init
+
+
+class TestUseBeforeInit:
+    def test_http_client_get_client_before_init_client(self) -> None:
+        from serpens.http_client import get_client  # noqa: PLC0415
+
+        with pytest.raises(RuntimeError) as raised:
+            get_client()
+        assert isinstance(raised.value, SerpensError)
+
+    async def test_redis_cache_before_redis_init(self) -> None:
+        from serpens.cache import redis_get, redis_get_client  # noqa: PLC0415
+
+        with pytest.raises(RuntimeError):
+            redis_get_client()
+        with pytest.raises(RuntimeError):
+            await redis_get("k")
+
+    def test_database_session_before_bind(self) -> None:
+        from serpens.database import SessionLocal  # noqa: PLC0415
+
+        with pytest.raises(RuntimeError) as raised:
+            SessionLocal()
+        assert isinstance(raised.value, SerpensError)
+
+
+async def test_redis_cache_readme_calls(redis_url: str) -> None:
+    from serpens.cache import (  # noqa: PLC0415
+        redis_cached,
+        redis_close,
+        redis_delete,
+        redis_get,
+        redis_init,
+        redis_set,
+    )
+
+    await redis_init(redis_url)
+    try:
+        await redis_set("user:42", {"name": "Ana"}, ttl=60)
+        assert await redis_get("user:42") == {"name": "Ana"}
+        calls: list[str] = []
+
+        @redis_cached("products", ttl=600)
+        async def get_product(slug: str) -> dict[str, str]:
+            calls.append(slug)
+            return {"slug": slug}
+
+        assert await get_product("a") == await get_product("a") == {"slug": "a"}
+        assert calls == ["a"]
+        await redis_delete("products:a")  # how 2.9 services invalidate: the readable key
+        assert await get_product("a") == {"slug": "a"}
+        assert calls == ["a", "a"]
+    finally:
+        await redis_close()
+
+
+# --------------------------------------------------------------------------- errors
+
+
+def test_validation_errors_are_value_errors() -> None:
+    assert issubclass(ValidationError, ValueError)
+
+
+# --------------------------------------------------------------------------- documents, HTTP log
+
+
+class TestDocumentsAndHttpLog:
+    """2.9.0's README calls of serpens.document and serpens.http_client, made safe."""
+
+    @pytest.fixture(name="person_table")
+    def _person_table(self, moto_endpoint: str) -> str:
+        table = f"compat-person-{uuid.uuid4().hex[:8]}"
+        boto3.client("dynamodb", endpoint_url=moto_endpoint).create_table(
+            TableName=table,
+            KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
+            AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
+            BillingMode="PAY_PER_REQUEST",
+        )
+        return table
+
+    def test_save_of_a_number_dynamodb_cannot_store_is_a_validation_error(
+        self, person_table: str
+    ) -> None:
+        """2.9.0 let boto3's ``decimal.Overflow`` through; the in-memory store accepted it."""
+        from serpens.document import BaseDocument  # noqa: PLC0415
+
+        @dataclass
+        class PersonDocument(BaseDocument):
+            _table_name_ = person_table
+            id: str
+            height: float = 0.0
+
+        with pytest.raises(ValidationError) as caught:
+            PersonDocument(id="1", height=1e308).save()
+        assert [e.path for e in caught.value.errors] == ["item.height"]
+        PersonDocument(id="1", height=1.62).save()
+        assert PersonDocument.get_by_key({"id": "1"}) == PersonDocument(id="1", height=1.62)
+
+    def test_get_by_key_refuses_a_stored_value_of_the_wrong_type(self, person_table: str) -> None:
+        """2.9.0's Schema check raised TypeError; now a ValidationError naming the field."""
+        from serpens.document import BaseDocument  # noqa: PLC0415
+
+        @dataclass
+        class PersonDocument(BaseDocument):
+            _table_name_ = person_table
+            id: str
+            name: str
+
+        boto3.client("dynamodb").put_item(
+            TableName=person_table, Item={"id": {"S": "1"}, "name": {"N": "5"}}
+        )
+        with pytest.raises(ValidationError, match="'name' does not fit PersonDocument"):
+            PersonDocument.get_by_key({"id": "1"})
+
+    async def test_the_shared_client_logs_request_urls_with_secrets_masked(
+        self, caplog: pytest.LogCaptureFixture
+    ) -> None:
+        import logging  # noqa: PLC0415
+
+        from serpens.http_client import close_client, get_client, init_client  # noqa: PLC0415
+        from serpens.testing import serve_asgi  # noqa: PLC0415
+
+        async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
+            await send({"type": "http.response.start", "status": 200, "headers": []})
+            await send({"type": "http.response.body", "body": b"{}"})
+
+        caplog.set_level(logging.INFO, logger="httpx")
+        with serve_asgi(app, lifespan="off") as url:
+            await close_client()
+            await init_client()
+            try:
+                await get_client().get(url.replace("//", "//svc:S3CRET@") + "/?token=TKN123")
+            finally:
+                await close_client()
+        logged = " ".join(r.getMessage() for r in caplog.records if r.name == "httpx")
+        assert "svc:***@" in logged
+        assert "token=***" in logged
+        assert "S3CRET" not in logged
+        assert "TKN123" not in logged
