@@ -46,6 +46,7 @@ class ColumnValueCases:
                 ref_text=str(ref),
                 code="abcdefgh",
                 at=at,
+                tally=Decimal("5.00"),
             )
         )
         right: list[tuple[str, object]] = [
@@ -60,9 +61,13 @@ class ColumnValueCases:
             ("code", "abcdefgh"),  # a decorated type's values pass unchecked
             ("at", at),
             ("at", at.astimezone(dt.UTC)),  # the same instant in another zone
+            ("tally", 5),  # an int for a Numeric: 5 is 5.00
+            ("tally", Decimal("5.0")),  # the same number at another scale
         ]
         for key, value in right:
             assert kinds.count(**{key: value}) == 1, (key, value)
+        # each filter is taken as its column takes it, those after a NULL one too
+        assert kinds.count(letter=None, color="RED", tally=5, ratio=Decimal("1.5")) == 1
         wrong: list[tuple[str, object]] = [
             ("flag", 1),  # an int for a boolean
             ("day", "2026-01-02"),  # a string for a date
