@@ -185,7 +185,8 @@ class InMemoryHttpClient(OutageSwitch, HttpVerbs[InMemoryResponse]):
         body = content or b""
         if json is not None:
             body = compact_json(json)
-            pairs.append(("content-type", "application/json"))
+            if "content-type" not in names:  # a caller's own type wins, as in httpx
+                pairs.append(("content-type", "application/json"))
         limit = self._timeout if timeout is None else timeout
         try:
             async with asyncio.timeout(limit):

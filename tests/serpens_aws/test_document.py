@@ -9,6 +9,7 @@ or another deployment made: the store reads the key schema and key types once
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
 import pytest
 
@@ -50,3 +51,33 @@ def test_key_types_read_from_the_table_are_enforced(table: str, key: dict[str, o
 def test_a_table_that_does_not_exist_is_not_found() -> None:
     with pytest.raises(NotFoundError, match="does not exist"):
         DynamoDBDocumentStore().get(f"t{uuid.uuid4().hex[:12]}", {"id": "x"})
+
+
+def test_a_built_client_works_in_the_region_it_is_given() -> None:
+    """``region_name`` picks the region, as on AWS: a table in one is absent from another."""
+    name = f"t{uuid.uuid4().hex[:12]}"
+    DynamoDBDocumentStore(region_name="eu-west-1").create_table(name, "id")
+    assert DynamoDBDocumentStore(region_name="eu-west-1").get(name, {"id": "1"}) is None
+    with pytest.raises(NotFoundError):
+        DynamoDBDocumentStore(region_name="us-east-1").get(name, {"id": "1"})
+
+
+def test_every_read_asks_dynamodb_for_a_consistent_read(table: str) -> None:
+    """``GetItem`` and ``Query`` are strongly consistent: a read sees the writes before it.
+
+    DynamoDB reads are eventually consistent unless asked; moto's never are stale, so the
+    parameters each read sends are what shows it (recorded, the calls still go to moto).
+    """
+    store = DynamoDBDocumentStore()
+    sent: list[tuple[str, object]] = []
+
+    def record(params: dict[str, object], model: Any, **_: object) -> None:
+        sent.append((model.name, params.get("ConsistentRead")))
+
+    store.client.meta.events.register("provide-client-params.dynamodb", record)
+    assert store.get(table, {"user": 7, "at": 10}) is not None
+    assert len(store.query(table, 7)) == 2
+    assert [call for call in sent if call[0] in {"GetItem", "Query"}] == [
+        ("GetItem", True),
+        ("Query", True),
+    ]

@@ -100,6 +100,16 @@ async def test_a_callers_plain_client_is_bounded_by_the_adapter(trickled: str) -
     assert elapsed < _TIMEOUT + _MARGIN
 
 
+async def test_a_per_request_timeout_bounds_a_callers_plain_client(trickled: str) -> None:
+    """The call's ``timeout=``, not the plain client's own, is the adapter's deadline."""
+    async with httpx.AsyncClient(timeout=30) as raw:
+        client = HttpxHttpClient(raw)
+        elapsed = await _elapsed_raising(
+            client.get(trickled, timeout=_TIMEOUT), BackendTimeoutError
+        )
+    assert elapsed < _TIMEOUT + _MARGIN
+
+
 async def test_the_shared_client_has_a_total_deadline(
     shared: httpx.AsyncClient, trickled: str
 ) -> None:

@@ -1,12 +1,13 @@
-"""HttpxHttpClient beyond the contract: ownership and error mapping of bad URLs."""
+"""HttpxHttpClient beyond the contract: owning a client, its own, content types, bad URLs."""
 
 from __future__ import annotations
 
 import httpx
 import pytest
 
-from serpens.errors import ValidationError
+from serpens.errors import BackendTimeoutError, ValidationError
 from serpens.http_client import close_client, get_client, init_client
+from serpens.testing import serve_asgi
 from serpens_contract.http import scenario_app
 from serpens_httpx import HttpxHttpClient
 
@@ -23,6 +24,39 @@ async def test_an_owned_client_is_closed_by_aclose() -> None:
     async with HttpxHttpClient(timeout=1) as adapter:
         raw = adapter.client
     assert raw.is_closed
+
+
+async def test_an_owned_client_resolves_paths_against_its_base_url() -> None:
+    with serve_asgi(scenario_app) as base_url:
+        async with HttpxHttpClient(base_url=base_url, timeout=5) as adapter:
+            response = await adapter.get("/status/201")
+    assert (response.status_code, response.url) == (201, f"{base_url}/status/201")
+
+
+async def test_a_callers_content_type_replaces_the_json_one() -> None:
+    """As in httpx: ``json=`` sets ``Content-Type`` only when the caller gives none."""
+    with serve_asgi(scenario_app) as base_url:
+        async with HttpxHttpClient(base_url=base_url, timeout=5) as adapter:
+            for name in ("Content-Type", "content-type"):
+                headers = {name: "application/merge-patch+json"}
+                echo = (await adapter.post("/echo", json={"a": 1}, headers=headers)).json()
+                assert echo["headers"]["content-type"] == "application/merge-patch+json"
+                assert bytes.fromhex(echo["body"]) == b'{"a":1}'
+
+
+async def test_a_per_request_timeout_longer_than_the_clients_is_waited_out() -> None:
+    """``timeout=`` of the call replaces the client's for every part of the request."""
+    with serve_asgi(scenario_app) as base_url:
+        async with HttpxHttpClient(base_url=base_url, timeout=0.3) as adapter:
+            with pytest.raises(BackendTimeoutError):
+                await adapter.get("/sleep?seconds=0.8")
+            response = await adapter.get("/sleep?seconds=0.8", timeout=5)
+    assert (response.status_code, response.text) == (200, "awake")
+
+
+async def test_an_owned_client_waits_30_s_by_default() -> None:
+    async with HttpxHttpClient() as adapter:
+        assert adapter.client.timeout == httpx.Timeout(30.0)
 
 
 async def test_it_wraps_the_shared_singleton() -> None:

@@ -76,6 +76,21 @@ class _HttpRequestCases(_HttpCases):
         assert echo["headers"]["content-type"] == "application/json"
         assert echo["headers"]["content-length"] == str(len(bytes.fromhex(echo["body"])))
 
+    async def test_a_callers_content_type_replaces_the_json_one(
+        self, client: HttpClient, url: Any
+    ) -> None:
+        """``json=`` sets ``Content-Type: application/json`` only when the caller gives none.
+
+        In any spelling of the name, the caller's type is the only one sent (the fake
+        sent both, joined: ``application/merge-patch+json, application/json``).
+        """
+        for name in ("Content-Type", "content-type"):
+            headers = {name: "application/merge-patch+json"}
+            response = await client.post(url("/echo"), json={"a": 1}, headers=headers)
+            echo = await self._echo(response)
+            assert echo["headers"]["content-type"] == "application/merge-patch+json"
+            assert bytes.fromhex(echo["body"]) == b'{"a":1}'
+
     async def test_raw_bodies_are_sent_byte_for_byte(self, client: HttpClient, url: Any) -> None:
         body = bytes(range(256))
         echo = await self._echo(await client.put(url("/echo"), content=body))
