@@ -67,6 +67,23 @@ def test_a_failed_first_write_keeps_the_callers_transaction(sync_engine: sa.Engi
         session.close()
 
 
+def test_a_model_bound_to_the_callers_connection_keeps_its_transaction(
+    sync_engine: sa.Engine,
+) -> None:
+    """The same through ``Session(binds={Model: conn})``: the model's bind is what counts."""
+    with sync_engine.connect() as conn:
+        outer = conn.begin()
+        conn.execute(sa.insert(Ledger), [{"id": 1, "code": "earlier"}])
+        session = Session(binds={Ledger: conn}, autoflush=False, expire_on_commit=False)
+        repo = SQLAlchemyRepository(session, Ledger)
+        with pytest.raises(ConflictError):
+            repo.add(Ledger(id=2, code="earlier"))
+        assert _codes(conn) == ["earlier"]
+        assert outer.is_active
+        outer.rollback()
+        session.close()
+
+
 @pytest.fixture(name="asyncpg_engine")
 async def _asyncpg_engine(postgres_url: str) -> AsyncIterator[AsyncEngine]:
     engine = create_async_engine("postgresql+asyncpg://" + postgres_url.split("://", 1)[1])
@@ -94,4 +111,22 @@ async def test_async_a_failed_first_write_keeps_the_callers_transaction(
         assert outer.is_active
         await outer.commit()  # the caller commits: its work and the later write, not the failed one
         assert len(await conn.run_sync(_codes)) == 2
+        await session.close()
+
+
+async def test_async_a_model_bound_to_the_callers_connection_keeps_its_transaction(
+    asyncpg_engine: AsyncEngine,
+) -> None:
+    async with asyncpg_engine.connect() as conn:
+        outer = await conn.begin()
+        await conn.execute(sa.insert(Ledger), [{"id": 1, "code": "earlier"}])
+        session = AsyncSession(binds={Ledger: conn}, autoflush=False, expire_on_commit=False)
+        repo = AsyncSQLAlchemyRepository(session, Ledger)
+        with pytest.raises(ConflictError):
+            await repo.add(Ledger(id=2, code="earlier"))
+        assert await conn.run_sync(_codes) == ["earlier"]
+        row = await repo.upsert({"id": 4, "code": "later"}, conflict_on=["code"])
+        assert (row.id, await conn.run_sync(_codes)) == (4, ["earlier", "later"])
+        assert outer.is_active
+        await outer.rollback()
         await session.close()

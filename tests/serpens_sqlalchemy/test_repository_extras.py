@@ -90,6 +90,23 @@ def test_paginate_runs_a_custom_statement_with_its_true_total(sess: Session) -> 
     assert (page.total, page.pages, [s.name for s in page.items]) == (4, 2, ["a"])
 
 
+class SmallPages(Repository[Stamped]):
+    model = Stamped
+    max_page_size = 2
+
+
+def test_a_subclass_lowers_the_largest_page(sess: Session) -> None:
+    """``max_page_size`` set on a subclass bounds ``paginate``'s size and ``seek``'s limit."""
+    repo = SmallPages(sess)
+    repo.bulk_add([Stamped(name=n) for n in "abc"])
+    assert [s.name for s in repo.paginate(size=2).items] == ["a", "b"]
+    assert [s.name for s in repo.seek(limit=2).items] == ["a", "b"]
+    with pytest.raises(ValidationError, match="size"):
+        repo.paginate(size=3)
+    with pytest.raises(ValidationError, match="size"):
+        repo.seek(limit=3)
+
+
 def test_sql_expressions_order_on_the_adapter_only(sess: Session) -> None:
     repo = Repository(sess, Stamped)
     repo.bulk_add([Stamped(name=n) for n in ["b", "C", "a"]])
@@ -97,6 +114,14 @@ def test_sql_expressions_order_on_the_adapter_only(sess: Session) -> None:
     fake = InMemoryRepository(Stamped)
     with pytest.raises(ValidationError, match="mapped columns"):
         fake.list(order_by=sa.func.lower(Stamped.name))
+
+
+def test_terms_after_a_sql_expression_still_order(sess: Session) -> None:
+    """A SQL expression is one term of the ordering: the terms after it still apply."""
+    repo = Repository(sess, Stamped)
+    repo.bulk_add([Stamped(name=n) for n in ["b", "C", "a", "B"]])
+    ordered = repo.list(order_by=[sa.func.lower(Stamped.name), "-id"])
+    assert [s.name for s in ordered] == ["a", "B", "b", "C"]
 
 
 def _record(engine: sa.Engine, statements: list[str]) -> None:
@@ -141,6 +166,14 @@ def test_a_first_write_skips_the_savepoint_and_later_writes_use_one(postgres_url
 @pytest.mark.parametrize("url", ["mysql://", "mariadb://"])
 def test_a_session_on_mysql_or_mariadb_is_refused_up_front(url: str) -> None:
     sess = Session(bind=sa.create_mock_engine(url, None))  # type: ignore[arg-type]
+    with pytest.raises(ConfigurationError, match=r"PostgreSQL and SQLite.*ON DUPLICATE KEY"):
+        Repository(sess, Stamped)
+
+
+@pytest.mark.parametrize("url", ["mysql://", "mariadb://"])
+def test_a_model_bound_to_mysql_or_mariadb_is_refused_up_front(url: str) -> None:
+    """The bind checked is the model's own (``Session(binds=...)``), not the session's default."""
+    sess = Session(binds={Stamped: sa.create_mock_engine(url, None)})  # type: ignore[dict-item]
     with pytest.raises(ConfigurationError, match=r"PostgreSQL and SQLite.*ON DUPLICATE KEY"):
         Repository(sess, Stamped)
 

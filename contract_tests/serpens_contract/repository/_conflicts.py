@@ -52,6 +52,27 @@ class ConflictAndValidationCases:
             db.commit(fresh)
         assert _skus(db.repository(Product).list()) == ["a", "ok0", "ok1", "ok2", "ok3", "ok4"]
 
+    def test_a_conflict_keeps_the_objects_added_without_a_flush(
+        self, db: RepositoryDatabase
+    ) -> None:
+        """A failed write undoes only itself: an object added with ``flush=False`` is kept.
+
+        The unit of work has begun nothing yet, but it holds that pending object: a
+        conflict must not discard it with the failed write.
+        """
+        first: Any = db.repository(Product)
+        first.add(Product(sku="a"))
+        db.commit(first)
+        repo: Any = db.repository(Product)
+        pending = repo.add(Product(sku="p", name="kept"), flush=False)
+        with pytest.raises(ConflictError):
+            repo.add(Product(sku="a"))
+        repo.flush()
+        db.commit(repo)
+        fresh: Any = db.repository(Product)
+        assert _skus(fresh.list(order_by="sku")) == ["a", "p"]
+        assert fresh.get(pending.id).name == "kept"
+
     def test_a_conflict_right_after_a_commit_leaves_the_loaded_objects_loaded(
         self, db: RepositoryDatabase
     ) -> None:

@@ -43,6 +43,24 @@ class UpsertAndBulkInsertCases:
         assert row.updated_at is not None
         assert row.updated_at >= before
 
+    def test_upsert_writes_a_given_onupdate_field_as_given(self, products: Any) -> None:
+        """An ``onupdate`` column named in ``update_fields`` takes the given value, not its default.
+
+        A batch of ``upsert_many`` too; the version still goes up.
+        """
+        products.bulk_insert([{"sku": "a"}, {"sku": "b"}])
+        at = dt.datetime(2024, 1, 2, 3, 4, 5, tzinfo=UTC_MINUS_3)
+        row = products.upsert(
+            {"sku": "a", "updated_at": at}, conflict_on=["sku"], update_fields=["updated_at"]
+        )
+        assert (row.updated_at, row.version) == (at, 2)
+        earlier = at - dt.timedelta(days=1)
+        products.upsert_many(
+            [{"sku": "b", "updated_at": earlier}], conflict_on=["sku"], update_fields=["updated_at"]
+        )
+        got = products.get_by(sku="b")
+        assert (got.updated_at, got.version) == (earlier, 2)
+
     def test_upsert_returns_the_row_refreshed_from_the_store(self, db: RepositoryDatabase) -> None:
         mine: Any = db.repository(Product)
         loaded = mine.upsert({"sku": "a", "name": "x"}, conflict_on=["sku"])
@@ -54,6 +72,18 @@ class UpsertAndBulkInsertCases:
         again = mine.upsert({"sku": "a", "name": "ignored"}, conflict_on=["sku"])
         assert again is loaded
         assert (again.name, again.version) == ("y", 2)
+
+    def test_an_updating_upsert_refreshes_the_loaded_object(self, db: RepositoryDatabase) -> None:
+        """``DO UPDATE`` returns the stored row into the object the unit of work holds."""
+        mine: Any = db.repository(Product)
+        loaded = mine.upsert({"sku": "a", "name": "x"}, conflict_on=["sku"])
+        db.commit(mine)
+        theirs: Any = db.repository(Product)
+        theirs.upsert({"sku": "a", "name": "y"}, conflict_on=["sku"], update_fields=["name"])
+        db.commit(theirs)
+        again = mine.upsert({"sku": "a", "price": 5}, conflict_on=["sku"], update_fields=["price"])
+        assert again is loaded
+        assert (again.name, again.price, again.version) == ("y", 5, 3)
 
     def test_upsert_validates_its_conflict_target_and_fields(self, products: Any) -> None:
         bad_calls: list[dict[str, Any]] = [
@@ -146,6 +176,23 @@ class UpsertAndBulkInsertCases:
         assert pairs.upsert(values, conflict_on=["left", "right"], update_fields=[]).code == "c"
         changed = {**values, "code": "d"}
         assert pairs.upsert(changed, conflict_on=["left", "right"], update_fields=[]).code == "c"
+
+    def test_a_version_given_to_an_insert_is_stored_as_given(self, products: Any) -> None:
+        """A row that names its version keeps it (a migration copying rows); ``None`` is 1."""
+        assert products.upsert({"sku": "a", "version": 7}, conflict_on=["sku"]).version == 7
+        many = [{"sku": "b", "version": 5}, {"sku": "c", "version": None}]
+        assert products.upsert_many(many, conflict_on=["sku"]) == 2
+        assert (
+            products.bulk_insert([{"sku": "d", "version": None}, {"sku": "e", "version": 3}]) == 2
+        )
+        rows = products.list(order_by="sku")
+        assert [(r.sku, r.version) for r in rows] == [
+            ("a", 7),
+            ("b", 5),
+            ("c", 1),
+            ("d", 1),
+            ("e", 3),
+        ]
 
     # -- bulk insert ---------------------------------------------------------------------
     def test_bulk_insert_applies_defaults_and_is_all_or_nothing(self, products: Any) -> None:
