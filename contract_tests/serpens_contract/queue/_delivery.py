@@ -42,6 +42,17 @@ class _QueueDeliveryCases:
     def test_receive_on_an_empty_queue_returns_nothing(self, queue: Queue) -> None:
         assert list(queue.receive(max_messages=10)) == []
 
+    def test_a_receive_without_wait_seconds_answers_at_once(self, queue: Queue) -> None:
+        """``wait_seconds`` defaults to 0: an empty queue answers without a long poll.
+
+        Three receives take well under the three seconds of three 1-second polls (an
+        SQS adapter defaulting to a 1-second wait survived every other case).
+        """
+        start = time.monotonic()
+        for _ in range(3):
+            assert list(queue.receive()) == []
+        assert time.monotonic() - start < 2.5
+
     def test_receive_waits_up_to_wait_seconds_and_a_visible_message_ends_the_wait(
         self, queue: Queue
     ) -> None:
