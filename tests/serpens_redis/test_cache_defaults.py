@@ -1,0 +1,60 @@
+"""``RedisCache(client)`` with nothing else: the defaults its docstring promises.
+
+The contract cells build every cache with explicit arguments, so these pin what a caller
+who passes only a client gets: a 300-second TTL under the ``serpens`` prefix, fail-open
+reads when Redis is unreachable, and a client the cache does not own (``close`` leaves
+it working).
+"""
+
+from __future__ import annotations
+
+import socket
+import uuid
+from collections.abc import Iterator
+
+import pytest
+import redis
+
+from serpens_redis import RedisCache
+
+pytestmark = pytest.mark.redis
+
+
+@pytest.fixture
+def client(redis_url: str) -> Iterator[redis.Redis]:
+    own = redis.Redis.from_url(redis_url)
+    yield own
+    own.close()
+
+
+def test_a_value_set_without_a_ttl_lives_300_seconds_under_the_serpens_prefix(
+    client: redis.Redis,
+) -> None:
+    cache = RedisCache(client)
+    key = f"defaults-{uuid.uuid4().hex}"
+    cache.set(key, {"a": 1})
+    try:
+        assert cache.get(key) == {"a": 1}
+        assert 299_000 < client.pttl(f"serpens:{key}") <= 300_000
+    finally:
+        client.delete(f"serpens:{key}")
+
+
+def test_close_leaves_a_client_the_cache_was_given_connected(client: redis.Redis) -> None:
+    """The same server connection answers after ``close`` (redis-py would reconnect)."""
+    before = client.client_id()
+    RedisCache(client).close()
+    assert client.client_id() == before
+
+
+def test_an_unreachable_redis_reads_as_a_miss_by_default() -> None:
+    with socket.socket() as probe:  # a port nothing listens on once it is closed
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    down = redis.Redis(host="127.0.0.1", port=port, socket_connect_timeout=0.5)
+    try:
+        cache = RedisCache(down)
+        assert cache.get("k") is None
+        assert cache.get_or_set("k", lambda: 7, ttl=60) == 7
+    finally:
+        down.close()
