@@ -19,7 +19,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, create_async_engin
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
 
 from serpens.errors import ConflictError
-from serpens_sqlalchemy import AsyncSQLAlchemyRepository, SQLAlchemyRepository, configure_sqlite
+from serpens_sqlalchemy import AsyncSQLAlchemyRepository, SQLAlchemyRepository
+from tests.serpens_sqlalchemy._engines import engine_with_tables
 
 
 class _Base(DeclarativeBase):
@@ -38,17 +39,7 @@ def _codes(conn: sa.Connection) -> list[str]:
 
 @pytest.fixture(name="sync_engine", params=["psycopg2", "sqlite"])
 def _sync_engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[sa.Engine]:
-    if request.param == "sqlite":
-        engine = sa.create_engine(f"sqlite:///{tmp_path / 'ledger.db'}")
-        configure_sqlite(engine)
-    else:
-        postgres_url: str = request.getfixturevalue("postgres_url")
-        engine = sa.create_engine("postgresql+psycopg2://" + postgres_url.split("://", 1)[1])
-    _Base.metadata.drop_all(engine)
-    _Base.metadata.create_all(engine)
-    yield engine
-    _Base.metadata.drop_all(engine)
-    engine.dispose()
+    yield from engine_with_tables(request, tmp_path, _Base.metadata)
 
 
 def test_a_failed_first_write_keeps_the_callers_transaction(sync_engine: sa.Engine) -> None:

@@ -18,7 +18,8 @@ import sqlalchemy as sa
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
 
 from serpens.fakes import InMemoryRepository
-from serpens_sqlalchemy import SQLAlchemyRepository, configure_sqlite
+from serpens_sqlalchemy import SQLAlchemyRepository
+from tests.serpens_sqlalchemy._engines import engine_with_tables
 
 
 class _Base(DeclarativeBase):
@@ -43,17 +44,7 @@ class Touched(_Base):
 
 @pytest.fixture(name="engine", params=["psycopg2", "sqlite"])
 def _engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[sa.Engine]:
-    if request.param == "sqlite":
-        engine = sa.create_engine(f"sqlite:///{tmp_path / 'renamed.db'}")
-        configure_sqlite(engine)
-    else:
-        postgres_url: str = request.getfixturevalue("postgres_url")
-        engine = sa.create_engine("postgresql+psycopg2://" + postgres_url.split("://", 1)[1])
-    _Base.metadata.drop_all(engine)
-    _Base.metadata.create_all(engine)
-    yield engine
-    _Base.metadata.drop_all(engine)
-    engine.dispose()
+    yield from engine_with_tables(request, tmp_path, _Base.metadata)
 
 
 def _renamed_writes(repo: Any) -> list[tuple[str, str | None, str | None]]:

@@ -77,3 +77,14 @@ async def _raised(call: Callable[[], object]) -> BaseException:
     except Exception as exc:  # the error under test, whatever its type
         return exc
     pytest.fail("the call raised nothing")
+
+
+async def _observed(
+    call: Callable[[], object],
+) -> tuple[type[BaseException], str, list[tuple[str, str]]]:
+    """What *call* raises as one tuple: its exact type, its text and its field errors.
+
+    Compared whole in each table's test, so a failure shows all three together.
+    """
+    raised = await _raised(call)
+    return type(raised), str(raised), _fields(raised)

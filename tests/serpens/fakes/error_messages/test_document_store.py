@@ -14,7 +14,11 @@ import pytest
 
 from serpens.errors import BackendUnavailableError, ConflictError, NotFoundError, ValidationError
 from serpens.fakes import InMemoryDocumentStore
-from tests.serpens.fakes.error_messages._error_cases import _down, _fields, _raised, _untyped
+from tests.serpens.fakes.error_messages._error_cases import (
+    _down,
+    _observed,
+    _untyped,
+)
 
 
 def _documents(
@@ -285,9 +289,5 @@ class TestInMemoryErrorMessages:
         message: str,
         fields: list[tuple[str, str]],
     ) -> None:
-        """The call raises exactly *error* (not a subclass) reading exactly *message*.
-
-        Compared as one tuple, so a failure shows type, text and field errors together.
-        """
-        raised = await _raised(call)
-        assert (type(raised), str(raised), _fields(raised)) == (error, message, fields)
+        """The call raises exactly *error* (not a subclass) reading exactly *message*."""
+        assert await _observed(call) == (error, message, fields)

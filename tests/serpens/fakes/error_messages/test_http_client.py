@@ -22,7 +22,7 @@ from serpens.errors import (
     ValidationError,
 )
 from serpens.fakes import InMemoryHttpClient, InMemoryResponse, RecordedRequest
-from tests.serpens.fakes.error_messages._error_cases import _down, _fields, _raised
+from tests.serpens.fakes.error_messages._error_cases import _down, _observed
 
 
 def _ok(request: RecordedRequest) -> InMemoryResponse:
@@ -179,9 +179,5 @@ class TestInMemoryErrorMessages:
         message: str,
         fields: list[tuple[str, str]],
     ) -> None:
-        """The call raises exactly *error* (not a subclass) reading exactly *message*.
-
-        Compared as one tuple, so a failure shows type, text and field errors together.
-        """
-        raised = await _raised(call)
-        assert (type(raised), str(raised), _fields(raised)) == (error, message, fields)
+        """The call raises exactly *error* (not a subclass) reading exactly *message*."""
+        assert await _observed(call) == (error, message, fields)

@@ -16,7 +16,11 @@ from serpens.errors import (
     ValidationError,
 )
 from serpens.fakes import InMemoryParameterStore, InMemorySecretStore
-from tests.serpens.fakes.error_messages._error_cases import _down, _fields, _raised, _untyped
+from tests.serpens.fakes.error_messages._error_cases import (
+    _down,
+    _observed,
+    _untyped,
+)
 
 PARAMETER_CASES = [
     pytest.param(
@@ -82,9 +86,5 @@ class TestInMemoryErrorMessages:
         message: str,
         fields: list[tuple[str, str]],
     ) -> None:
-        """The call raises exactly *error* (not a subclass) reading exactly *message*.
-
-        Compared as one tuple, so a failure shows type, text and field errors together.
-        """
-        raised = await _raised(call)
-        assert (type(raised), str(raised), _fields(raised)) == (error, message, fields)
+        """The call raises exactly *error* (not a subclass) reading exactly *message*."""
+        assert await _observed(call) == (error, message, fields)

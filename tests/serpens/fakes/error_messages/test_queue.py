@@ -16,7 +16,11 @@ import pytest
 from serpens.errors import BackendUnavailableError, NotFoundError, ValidationError
 from serpens.fakes import AsyncInMemoryQueue, InMemoryQueue
 from serpens.ports import Message
-from tests.serpens.fakes.error_messages._error_cases import _down, _fields, _raised, _untyped
+from tests.serpens.fakes.error_messages._error_cases import (
+    _down,
+    _observed,
+    _untyped,
+)
 
 
 def _change_visibility_after_ack() -> None:
@@ -196,9 +200,5 @@ class TestInMemoryErrorMessages:
         message: str,
         fields: list[tuple[str, str]],
     ) -> None:
-        """The call raises exactly *error* (not a subclass) reading exactly *message*.
-
-        Compared as one tuple, so a failure shows type, text and field errors together.
-        """
-        raised = await _raised(call)
-        assert (type(raised), str(raised), _fields(raised)) == (error, message, fields)
+        """The call raises exactly *error* (not a subclass) reading exactly *message*."""
+        assert await _observed(call) == (error, message, fields)

@@ -11,7 +11,7 @@ import pytest
 
 from serpens.errors import ValidationError
 from serpens.rate_limit import RateLimiter
-from tests.serpens.fakes.error_messages._error_cases import _fields, _raised, _untyped
+from tests.serpens.fakes.error_messages._error_cases import _observed, _untyped
 
 RATE_LIMIT_CASES = [
     pytest.param(
@@ -63,9 +63,5 @@ class TestInMemoryErrorMessages:
         message: str,
         fields: list[tuple[str, str]],
     ) -> None:
-        """The call raises exactly *error* (not a subclass) reading exactly *message*.
-
-        Compared as one tuple, so a failure shows type, text and field errors together.
-        """
-        raised = await _raised(call)
-        assert (type(raised), str(raised), _fields(raised)) == (error, message, fields)
+        """The call raises exactly *error* (not a subclass) reading exactly *message*."""
+        assert await _observed(call) == (error, message, fields)

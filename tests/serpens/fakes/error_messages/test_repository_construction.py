@@ -25,9 +25,8 @@ from serpens.fakes import InMemoryDatabase, InMemoryRepository
 from serpens_contract._repository_models import Product
 from tests.serpens.fakes.error_messages._error_cases import (
     _down,
-    _fields,
+    _observed,
     _products,
-    _raised,
     _untyped,
 )
 
@@ -194,9 +193,5 @@ class TestInMemoryErrorMessages:
         message: str,
         fields: list[tuple[str, str]],
     ) -> None:
-        """The call raises exactly *error* (not a subclass) reading exactly *message*.
-
-        Compared as one tuple, so a failure shows type, text and field errors together.
-        """
-        raised = await _raised(call)
-        assert (type(raised), str(raised), _fields(raised)) == (error, message, fields)
+        """The call raises exactly *error* (not a subclass) reading exactly *message*."""
+        assert await _observed(call) == (error, message, fields)

@@ -16,10 +16,9 @@ from serpens.errors import NotFoundError, ValidationError
 from serpens.fakes import InMemoryDatabase, InMemoryRepository
 from serpens_contract._repository_models import Kind, Product
 from tests.serpens.fakes.error_messages._error_cases import (
-    _fields,
+    _observed,
     _pairs,
     _products,
-    _raised,
     _untyped,
 )
 
@@ -236,9 +235,5 @@ class TestInMemoryErrorMessages:
         message: str,
         fields: list[tuple[str, str]],
     ) -> None:
-        """The call raises exactly *error* (not a subclass) reading exactly *message*.
-
-        Compared as one tuple, so a failure shows type, text and field errors together.
-        """
-        raised = await _raised(call)
-        assert (type(raised), str(raised), _fields(raised)) == (error, message, fields)
+        """The call raises exactly *error* (not a subclass) reading exactly *message*."""
+        assert await _observed(call) == (error, message, fields)

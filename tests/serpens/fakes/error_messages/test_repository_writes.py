@@ -17,7 +17,11 @@ import sqlalchemy as sa
 from serpens.errors import ConflictError, ValidationError
 from serpens.fakes import InMemoryDatabase, InMemoryRepository
 from serpens_contract._repository_models import Product
-from tests.serpens.fakes.error_messages._error_cases import _fields, _pairs, _products, _raised
+from tests.serpens.fakes.error_messages._error_cases import (
+    _observed,
+    _pairs,
+    _products,
+)
 
 
 def _two_units_of_work() -> tuple[InMemoryRepository[Product], InMemoryRepository[Product]]:
@@ -298,9 +302,5 @@ class TestInMemoryErrorMessages:
         message: str,
         fields: list[tuple[str, str]],
     ) -> None:
-        """The call raises exactly *error* (not a subclass) reading exactly *message*.
-
-        Compared as one tuple, so a failure shows type, text and field errors together.
-        """
-        raised = await _raised(call)
-        assert (type(raised), str(raised), _fields(raised)) == (error, message, fields)
+        """The call raises exactly *error* (not a subclass) reading exactly *message*."""
+        assert await _observed(call) == (error, message, fields)
