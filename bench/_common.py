@@ -26,6 +26,7 @@ __all__ = [
     "block_medians_async",
     "format_row",
     "format_table",
+    "interleaved_best",
     "interleaved_medians_async",
     "note_server",
     "print_table",
@@ -119,6 +120,26 @@ def best_of(func: Callable[[], object], *, repeat: int = 5, number: int = 1) -> 
             func()
         rounds.append((time.perf_counter() - start) / number)
     return statistics.median(rounds)
+
+
+def interleaved_best(
+    funcs: Sequence[Callable[[], object]], *, rounds: int, number: int
+) -> dict[Callable[[], object], float]:
+    """Best seconds per call of each of *funcs*: *rounds* rounds of *number* calls each.
+
+    The contenders take turns round by round, the order rotating, so a load spike or a
+    background job (a server's autovacuum after the previous benchmark) falls on both
+    sides alike instead of on whichever ran second; the best round is kept, since for
+    CPU-bound work in one process load only ever adds time (``timeit``'s advice). For
+    in-process contenders; network round trips use :func:`interleaved_medians_async`.
+    """
+    best = dict.fromkeys(funcs, float("inf"))
+    order = list(funcs)
+    for turn in range(rounds):
+        shift = turn % len(order)
+        for func in order[shift:] + order[:shift]:
+            best[func] = min(best[func], best_of(func, repeat=1, number=number))
+    return best
 
 
 async def best_of_async(

@@ -33,6 +33,7 @@ from bench._common import (
     Result,
     best_of,
     best_of_async,
+    interleaved_best,
     interleaved_medians_async,
     note_server,
     print_table,
@@ -229,14 +230,10 @@ def _encoder_figures() -> list[Result]:
             return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
 
         # short interleaved rounds, best round each (CPU-bound: load only adds time)
-        best_ours = best_base = float("inf")
-        for turn in range(scaled(30, minimum=3)):
-            for func in (ours, base) if turn % 2 else (base, ours):
-                took = best_of(func, repeat=1, number=scaled(number, minimum=5))
-                if func is ours:
-                    best_ours = min(best_ours, took)
-                else:
-                    best_base = min(best_base, took)
+        best = interleaved_best(
+            [ours, base], rounds=scaled(30, minimum=3), number=scaled(number, minimum=5)
+        )
+        best_ours, best_base = best[ours], best[base]
         figures.append(
             Result(
                 f"encode, {name} ({len(expected) / 1024:.1f} KB)",

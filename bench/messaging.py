@@ -21,7 +21,7 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from bench._common import Result, best_of, print_table, scaled
+from bench._common import Result, interleaved_best, print_table, scaled
 from serpens import _lambda_loop, sqs
 from serpens.testing.sqs_events import sqs_event, sqs_record
 
@@ -86,17 +86,22 @@ async def _iterator_pool(event: dict[str, Any], limit: int) -> dict[str, Any] | 
     return {"batchItemFailures": failures} if failures else None
 
 
-def _per_record_us(func: Any, event: dict[str, Any], number: int) -> float:
+def _per_record_us(handlers: list[Any], event: dict[str, Any]) -> list[float]:
+    """Microseconds per record of each Lambda handler on *event*, measured in turns.
+
+    About 20,000 records a round, fifteen rounds, the best round each
+    (:func:`~bench._common.interleaved_best`): every contender shares the same load.
+    """
     n = len(event["Records"])
-    return best_of(lambda: func(event, None), repeat=7, number=number) / n * 1e6
+    calls = [lambda handler=handler: handler(event, None) for handler in handlers]
+    best = interleaved_best(calls, rounds=scaled(15, minimum=2), number=scaled(max(1, 20_000 // n)))
+    return [best[call] / n * 1e6 for call in calls]
 
 
 def _sync_results(n: int) -> list[Result]:
     event = _event(n)
     handler = sqs.handler(_noop)
-    number = scaled(max(1, 20_000 // n))
-    plain = _per_record_us(_plain_loop, event, number)
-    serpens = _per_record_us(handler, event, number)
+    plain, serpens = _per_record_us([_plain_loop, handler], event)
     assert handler(event, None) is None
     return [
         Result(f"sqs.handler, {n} records, no-op", serpens, plain, "us/record", "plain loop"),
@@ -114,18 +119,14 @@ def _sync_results(n: int) -> list[Result]:
 def _async_results(n: int) -> list[Result]:
     event = _event(n)
     handler = sqs.async_handler(_anoop, max_concurrency=10)
-    number = scaled(max(1, 20_000 // n))
-    plain = (
-        best_of(lambda: _lambda_loop.run(_worker_pool(event, 10)), repeat=7, number=number)
-        / n
-        * 1e6
+    plain, lean, serpens = _per_record_us(
+        [
+            lambda event, _context: _lambda_loop.run(_worker_pool(event, 10)),
+            lambda event, _context: _lambda_loop.run(_iterator_pool(event, 10)),
+            handler,
+        ],
+        event,
     )
-    lean = (
-        best_of(lambda: _lambda_loop.run(_iterator_pool(event, 10)), repeat=7, number=number)
-        / n
-        * 1e6
-    )
-    serpens = _per_record_us(handler, event, number)
     assert handler(event, None) is None
     return [
         Result(
@@ -166,11 +167,11 @@ def _data_result() -> Result:
             except Exception:
                 pass
 
-    handler = sqs.handler(lambda record: record.data)
+    ours, base = _per_record_us([sqs.handler(lambda record: record.data), plain], event)
     return Result(
         "sqs.handler reading record.data, 10 records",
-        _per_record_us(handler, event, scaled(2_000)),
-        _per_record_us(plain, event, scaled(2_000)),
+        ours,
+        base,
         "us/record",
         "loop + json.loads",
     )
