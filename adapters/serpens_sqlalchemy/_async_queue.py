@@ -44,6 +44,7 @@ from serpens_sqlalchemy._queue_statements import (
     bound_engine,
     check_async_engine,
     decode_messages,
+    issued,
     message_id,
     translate_queue_errors,
 )
@@ -196,6 +197,7 @@ class AsyncPostgresQueue:
         acked_id = message_id(message.receipt)
         tombstone = {"q": self.name, "k": f"{ACKED}{acked_id}", "id": acked_id}
         async with self._begin() as conn:
+            await self._check_receipt(conn, message, acked_id)
             deleted = await conn.execute(self._sql.ack_delete, {"id": acked_id, "q": self.name})
             if deleted.rowcount:
                 life = float(TOMBSTONE_SECONDS)
@@ -210,13 +212,27 @@ class AsyncPostgresQueue:
     async def change_visibility(self, message: Message, timeout: int) -> None:
         """See :meth:`serpens.ports.AsyncQueue.change_visibility`."""
         check_visibility(timeout)
-        params = {"t": float(timeout), "id": message_id(message.receipt), "q": self.name}
+        ident = message_id(message.receipt)
+        params = {"t": float(timeout), "id": ident, "q": self.name}
         async with self._begin() as conn:
+            await self._check_receipt(conn, message, ident)
             result = (await conn.execute(self._sql.change_visibility, params)).one()
         if not result.found:
             raise NotFoundError(f"message {message.id!r} is not in {self._what}")
         if not result.changed:
             raise visibility_change_error(timeout, received_at=result.received_at, now=result.now)
+
+    async def _check_receipt(
+        self, conn: AsyncConnection, message: Message, ident: uuid.UUID
+    ) -> None:
+        """Lock the delivered message *ident*; ``NotFoundError`` if it never had this receipt.
+
+        A message not in the table (acknowledged, or never delivered) is left to the
+        caller: ``ack`` answers from the acknowledgement's tombstone.
+        """
+        row = (await conn.execute(self._sql.delivered, {"id": ident, "q": self.name})).first()
+        if row is not None and not issued(message.receipt, row.receipt, row.receive_count):
+            raise NotFoundError(f"no message was delivered with receipt {message.receipt!r}")
 
     def __repr__(self) -> str:
         return f"AsyncPostgresQueue({self.name!r}, fifo={self.fifo})"

@@ -46,6 +46,7 @@ from serpens_sqlalchemy._queue_statements import (
     bound_engine,
     check_engine,
     decode_messages,
+    issued,
     message_id,
     translate_queue_errors,
 )
@@ -196,6 +197,7 @@ class PostgresQueue:
         acked_id = message_id(message.receipt)
         tombstone = {"q": self.name, "k": f"{ACKED}{acked_id}", "id": acked_id}
         with self._begin() as conn:
+            self._check_receipt(conn, message, acked_id)
             deleted = conn.execute(self._sql.ack_delete, {"id": acked_id, "q": self.name})
             if deleted.rowcount:
                 life = float(TOMBSTONE_SECONDS)
@@ -210,13 +212,25 @@ class PostgresQueue:
     def change_visibility(self, message: Message, timeout: int) -> None:
         """See :meth:`serpens.ports.Queue.change_visibility`."""
         check_visibility(timeout)
-        params = {"t": float(timeout), "id": message_id(message.receipt), "q": self.name}
+        ident = message_id(message.receipt)
+        params = {"t": float(timeout), "id": ident, "q": self.name}
         with self._begin() as conn:
+            self._check_receipt(conn, message, ident)
             result = (conn.execute(self._sql.change_visibility, params)).one()
         if not result.found:
             raise NotFoundError(f"message {message.id!r} is not in {self._what}")
         if not result.changed:
             raise visibility_change_error(timeout, received_at=result.received_at, now=result.now)
+
+    def _check_receipt(self, conn: Connection, message: Message, ident: uuid.UUID) -> None:
+        """Lock the delivered message *ident*; ``NotFoundError`` if it never had this receipt.
+
+        A message not in the table (acknowledged, or never delivered) is left to the
+        caller: ``ack`` answers from the acknowledgement's tombstone.
+        """
+        row = (conn.execute(self._sql.delivered, {"id": ident, "q": self.name})).first()
+        if row is not None and not issued(message.receipt, row.receipt, row.receive_count):
+            raise NotFoundError(f"no message was delivered with receipt {message.receipt!r}")
 
     def __repr__(self) -> str:
         return f"PostgresQueue({self.name!r}, fifo={self.fifo})"

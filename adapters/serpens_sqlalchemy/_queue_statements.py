@@ -11,6 +11,7 @@ client-side deadlines and the translation of driver errors into serpens errors.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import uuid
 from collections.abc import Iterable, Iterator
@@ -44,6 +45,7 @@ __all__ = [
     "check_engine",
     "check_identifier",
     "decode_messages",
+    "issued",
     "message_id",
     "translate_queue_errors",
 ]
@@ -75,6 +77,23 @@ def message_id(receipt: str) -> uuid.UUID:
         return uuid.UUID(receipt.split(".", 1)[0])
     except ValueError:
         raise NotFoundError(f"no message was delivered with receipt {receipt!r}") from None
+
+
+def issued(receipt: str, current: str, receive_count: int) -> bool:
+    """Whether *receipt* is the message's *current* receipt or one it replaced.
+
+    Each receive's token is the MD5 of the one before (the first is random), so hashing a
+    stale token forward reaches the current one within ``receive_count`` steps, while a
+    made-up token (a real message id with any other token) reaches nothing: it is
+    ``NotFoundError``, as on SQS, instead of acting on the message.
+    """
+    token = receipt.partition(".")[2]
+    latest = current.partition(".")[2]
+    for _ in range(receive_count):
+        if token == latest:
+            return True
+        token = hashlib.md5(token.encode(), usedforsecurity=False).hexdigest()
+    return False
 
 
 def check_engine(engine: object) -> None:
@@ -228,6 +247,7 @@ class QueueStatements:
         "create",
         "dedup_claim",
         "dedup_earlier",
+        "delivered",
         "lock",
         "send",
         "table",
@@ -256,6 +276,11 @@ class QueueStatements:
             f"SELECT message_id FROM {t}_dedup WHERE queue = :q AND dedup_id = :k"
         )
         self._receive = (self._receive_statement(fifo=False), self._receive_statement(fifo=True))
+        #: the delivered message a receipt names, locked, to check the receipt (:func:`issued`)
+        self.delivered = text(
+            f"SELECT receipt, receive_count FROM {t} WHERE id = :id AND queue = :q"
+            " AND receipt IS NOT NULL FOR UPDATE"
+        )
         self.ack_delete = text(
             f"DELETE FROM {t} WHERE id = :id AND queue = :q AND receipt IS NOT NULL"
         )
@@ -310,7 +335,8 @@ class QueueStatements:
             f" AND visible_at <= clock_timestamp(){busy} ORDER BY seq LIMIT :n"
             f" FOR UPDATE SKIP LOCKED) UPDATE {t} AS m SET"
             " receive_count = m.receive_count + 1,"
-            " receipt = m.id::text || '.' || md5(random()::text || clock_timestamp()::text),"
+            " receipt = m.id::text || '.' || md5(coalesce(split_part(m.receipt, '.', 2),"
+            " random()::text || clock_timestamp()::text)),"
             " visible_at = clock_timestamp() + make_interval(secs => :vt),"
             " received_at = clock_timestamp()"
             " FROM picked WHERE m.id = picked.id RETURNING m.id, m.body, m.attributes,"

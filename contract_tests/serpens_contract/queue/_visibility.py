@@ -5,6 +5,7 @@ One theme of :class:`~serpens_contract.queue.QueueContract`.
 
 from __future__ import annotations
 
+import dataclasses
 import uuid
 from collections.abc import Callable
 
@@ -84,3 +85,27 @@ class _QueueVisibilityCases:
                 queue.change_visibility(bogus, 0)
         (message,) = queue.receive(visibility_timeout=60)
         assert message.body == "x"
+
+    def test_a_delivered_message_s_receipt_with_another_token_is_not_found(
+        self, queue: Queue
+    ) -> None:
+        """A receipt altered from a real one acts on nothing, though it names a real message.
+
+        SQS refuses a receipt handle it never issued. A queue that read only the message
+        id out of a receipt (``<id>.<token>``) deleted the message for any token.
+        """
+        queue.send("keep")
+        (message,) = queue.receive(visibility_timeout=60)
+        tail = "000000" if not message.receipt.endswith("000000") else "111111"
+        for receipt in (message.receipt[:-6] + tail, message.receipt + "x"):
+            forged = dataclasses.replace(message, receipt=receipt)
+            with pytest.raises(NotFoundError):
+                queue.ack(forged)
+            with pytest.raises(NotFoundError):
+                queue.change_visibility(forged, 0)
+        assert list(queue.receive(max_messages=10)) == []  # still hidden, still there
+        queue.change_visibility(message, 0)
+        (again,) = queue.receive(visibility_timeout=60)
+        assert again.id == message.id
+        queue.ack(message)  # the stale receipt: issued, so the request succeeds
+        queue.ack(again)

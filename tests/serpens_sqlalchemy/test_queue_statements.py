@@ -1,0 +1,186 @@
+"""The PostgreSQL queues' shared pieces (``_queue_statements.py``) beyond the contract.
+
+What the Queue contract cannot see, pinned here from the survivors of a mutation round:
+the table names a queue takes, the errors naming what it was given instead of an engine
+or a receipt, the client-side deadlines an engine gets, how soon a long poll answers,
+that an acknowledgement's tombstone never deduplicates a send, that ``sent_at`` is UTC
+whatever the machine's time zone, and that a statement past the queue's deadline is a
+timeout naming it.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+import uuid
+from collections.abc import Iterator
+
+import pytest
+from sqlalchemy import Engine, create_engine
+from sqlalchemy.ext.asyncio import create_async_engine
+
+from serpens.errors import BackendTimeoutError, ConfigurationError, NotFoundError, ValidationError
+from serpens.ports import Message
+from serpens.testing import FaultProxy, PostgresServer
+from serpens_sqlalchemy import AsyncPostgresQueue, PostgresQueue
+from serpens_sqlalchemy._deadline import bound_round_trips
+
+# construction does no I/O: an engine on a port nothing listens on is enough
+_NOWHERE = "postgresql+psycopg2://nobody@127.0.0.1:9/none"
+_DEADLINE = "serpens_deadline_s"  # the attribute bound_round_trips sets on a dialect
+
+
+@pytest.fixture(name="engine", scope="module")
+def _engine(postgres_url: str) -> Iterator[Engine]:
+    engine = create_engine(postgres_url.replace("postgresql://", "postgresql+psycopg2://", 1))
+    PostgresQueue(engine, "setup", deadline=5.0).create_table()
+    yield engine
+    engine.dispose()
+
+
+def _name() -> str:
+    return f"s-{uuid.uuid4().hex[:8]}"
+
+
+class TestTableNames:
+    @pytest.mark.parametrize("table", ["q" * 50, "queue_1", "Q"])
+    def test_letters_digits_and_underscores_up_to_50_are_taken(self, table: str) -> None:
+        engine = create_engine(_NOWHERE)
+        assert repr(PostgresQueue(engine, "q", table=table)) == "PostgresQueue('q', fifo=False)"
+        engine.dispose()
+
+    @pytest.mark.parametrize("table", ["q" * 51, "1queue", "_queue", "queue-1", ""])
+    def test_longer_names_and_names_not_starting_with_a_letter_are_refused(
+        self, table: str
+    ) -> None:
+        engine = create_engine(_NOWHERE)
+        with pytest.raises(ValidationError, match=f"table name {table!r} must be letters"):
+            PostgresQueue(engine, "q", table=table)
+        engine.dispose()
+
+
+class TestWhatWasGiven:
+    def test_the_sync_queue_names_the_type_it_was_given(self) -> None:
+        with pytest.raises(ConfigurationError, match=r"on PostgreSQL; it was given a str$"):
+            PostgresQueue(_NOWHERE, "q")  # type: ignore[arg-type]
+
+    def test_the_async_queue_names_the_type_it_was_given(self) -> None:
+        engine = create_engine(_NOWHERE)
+        with pytest.raises(ConfigurationError, match="it was given a Engine: use PostgresQueue"):
+            AsyncPostgresQueue(engine, "q")  # type: ignore[arg-type]
+        engine.dispose()
+
+
+def test_a_receipt_naming_no_message_id_is_refused_with_it_before_any_io() -> None:
+    engine = create_engine(_NOWHERE)  # nothing listens: a round trip would be unavailable
+    queue = PostgresQueue(engine, "q")
+    made_up = Message(id="m", body="b", receipt="not-a-receipt.x", receive_count=1)
+    with pytest.raises(NotFoundError, match=r"with receipt 'not-a-receipt\.x'$"):
+        queue.ack(made_up)
+    with pytest.raises(NotFoundError, match=r"with receipt 'not-a-receipt\.x'$"):
+        queue.change_visibility(made_up, 10)
+    engine.dispose()
+
+
+class TestEngineDeadlines:
+    def test_an_engine_without_deadlines_gets_seven_seconds(self) -> None:
+        engine = create_engine(_NOWHERE)
+        assert not hasattr(engine.dialect, _DEADLINE)
+        PostgresQueue(engine, "q")
+        assert getattr(engine.dialect, _DEADLINE) == 7.0
+        engine.dispose()
+
+    def test_an_engine_without_deadlines_gets_the_queues(self) -> None:
+        engine = create_engine(_NOWHERE)
+        PostgresQueue(engine, "q", deadline=2.5)
+        assert getattr(engine.dialect, _DEADLINE) == 2.5
+        async_engine = create_async_engine(_NOWHERE.replace("psycopg2", "asyncpg"))
+        AsyncPostgresQueue(async_engine, "q", deadline=1.5)
+        assert getattr(async_engine.sync_engine.dialect, _DEADLINE) == 1.5
+        engine.dispose()
+
+    def test_an_engine_with_deadlines_keeps_them(self) -> None:
+        engine = create_engine(_NOWHERE)
+        bound_round_trips(engine, statement_s=3.0, ping_s=3.0)  # as bind() does
+        PostgresQueue(engine, "q", deadline=1.0)
+        PostgresQueue(engine, "q")
+        assert getattr(engine.dialect, _DEADLINE) == 3.0
+        engine.dispose()
+
+
+@pytest.mark.postgres
+class TestDelivery:
+    def test_a_long_poll_answers_within_a_poll_of_the_send(self, engine: Engine) -> None:
+        """Waiting polls every 0.1 s: a message sent 0.1 s in arrives well before 1 s."""
+        queue = PostgresQueue(engine, _name(), deadline=5.0)
+        sender = threading.Timer(0.1, queue.send, args=("late",))
+        started = time.monotonic()
+        sender.start()
+        try:
+            got = queue.receive(wait_seconds=10)
+            elapsed = time.monotonic() - started
+        finally:
+            sender.join()
+        assert [m.body for m in got] == ["late"]
+        assert elapsed < 1.0
+
+    def test_an_acknowledgement_never_deduplicates_a_send(self, engine: Engine) -> None:
+        """The tombstone of an ack holds a key no dedup id can be, however alike."""
+        fifo = PostgresQueue(engine, _name(), fifo=True, deadline=5.0)
+        fifo.send("first", group_id="g", dedup_id="d")
+        (first,) = fifo.receive(visibility_timeout=60)
+        fifo.ack(first)
+        lookalikes = [first.id, f"acked{first.id}", f"acked-{first.id}", f"None{first.id}"]
+        sent = [fifo.send(f"b{i}", group_id="g", dedup_id=d) for i, d in enumerate(lookalikes)]
+        assert first.id not in sent
+        got = fifo.receive(max_messages=10, visibility_timeout=60)
+        assert [m.body for m in got] == ["b0", "b1", "b2", "b3"]
+        assert [m.id for m in got] == sent
+
+    def test_sent_at_is_utc_in_any_local_time_zone(
+        self, engine: Engine, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        queue = PostgresQueue(engine, _name(), deadline=5.0)
+        queue.send("x")
+        monkeypatch.setenv("TZ", "America/New_York")
+        time.tzset()
+        try:
+            assert time.localtime().tm_gmtoff != 0  # the zone took
+            (message,) = queue.receive(visibility_timeout=60)
+        finally:
+            monkeypatch.undo()
+            time.tzset()
+        assert message.sent_at is not None
+        offset = message.sent_at.utcoffset()
+        assert offset is not None
+        assert offset.total_seconds() == 0
+        assert abs(message.sent_at.timestamp() - time.time()) < 60
+
+
+@pytest.mark.postgres
+class TestDeadlinePassed:
+    """The contract's frozen server ends calls by libpq's or asyncpg's connect timeout;
+    these end them by the client-side deadline of a round trip on a warm connection."""
+
+    @pytest.fixture(name="proxy")
+    def _proxy(self, postgres_server: PostgresServer) -> Iterator[FaultProxy]:
+        with FaultProxy(upstream=(postgres_server.host, postgres_server.port)) as proxy:
+            yield proxy
+
+    @pytest.fixture(name="queue")
+    def _queue(self, proxy: FaultProxy, postgres_url: str) -> Iterator[PostgresQueue]:
+        url = proxy.url_for(postgres_url).replace("postgresql://", "postgresql+psycopg2://", 1)
+        engine = create_engine(
+            url, pool_size=1, pool_pre_ping=False, connect_args={"connect_timeout": 5}
+        )
+        queue = PostgresQueue(engine, _name(), deadline=0.5)  # the engine's too: 0.5 s
+        queue.create_table()
+        queue.send("warm")  # a pooled connection, open
+        yield queue
+        engine.dispose()
+
+    def test_a_statement_past_its_deadline_is_a_timeout(
+        self, proxy: FaultProxy, queue: PostgresQueue
+    ) -> None:
+        with proxy.freeze(), pytest.raises(BackendTimeoutError, match=r"within 0\.5 s"):
+            queue.send("frozen")
