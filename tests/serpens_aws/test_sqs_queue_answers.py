@@ -1,0 +1,111 @@
+"""How the SQS queue reads answers moto never gives: members left out, SQS's refusals.
+
+Every receive asks for ``SentTimestamp`` and ``ApproximateReceiveCount``, and SQS (and
+moto) answer them, so the contract cells never see a message without them; the queue
+still reads one with the port's defaults rather than failing on the missing member.
+
+SQS answers a change of visibility on a message no longer in flight with
+``InvalidParameterValue`` naming the ``ReceiptHandle``, where moto answers
+``ReceiptHandleIsInvalid``; a local HTTP server gives SQS's answer here.
+"""
+
+from __future__ import annotations
+
+import http.server
+import json
+import threading
+from collections.abc import Iterator
+from typing import Any
+
+import boto3
+import pytest
+from botocore.config import Config
+
+from serpens.errors import NotFoundError, ValidationError
+from serpens.ports import Message
+from serpens_aws import SQSQueue
+from serpens_aws._queue import _to_message
+
+_GONE = (
+    "Value r-1 for parameter ReceiptHandle is invalid. Reason: Message does not exist "
+    "or is not available for visibility timeout change."
+)
+
+
+def test_a_message_without_optional_members_reads_back_with_the_defaults() -> None:
+    message = _to_message({"MessageId": "m-1", "ReceiptHandle": "r-1"})
+    assert (message.id, message.receipt, message.body) == ("m-1", "r-1", "")
+    assert message.receive_count == 1
+    assert dict(message.attributes) == {}
+    assert message.group_id is None
+    assert message.sent_at is None
+
+
+class _Handler(http.server.BaseHTTPRequestHandler):
+    """Answers every call with the ``InvalidParameterValue`` error the server holds."""
+
+    protocol_version = "HTTP/1.1"
+    server: _SQS
+
+    def do_POST(self) -> None:
+        self.rfile.read(int(self.headers["Content-Length"]))
+        body = json.dumps(
+            {"__type": "com.amazonaws.sqs#InvalidParameterValue", "message": self.server.refusal}
+        ).encode()
+        self.send_response(400)
+        self.send_header("Content-Type", "application/x-amz-json-1.0")
+        self.send_header("x-amzn-query-error", "InvalidParameterValue;Sender")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args: Any) -> None:
+        """Quiet."""
+
+
+class _SQS(http.server.ThreadingHTTPServer):
+    daemon_threads = True
+
+    def __init__(self) -> None:
+        super().__init__(("127.0.0.1", 0), _Handler)
+        self.refusal = _GONE
+
+    def queue(self) -> SQSQueue:
+        url = f"http://127.0.0.1:{self.server_address[1]}"
+        client = boto3.client(
+            "sqs",
+            endpoint_url=url,
+            region_name="us-east-1",
+            aws_access_key_id="testing",
+            aws_secret_access_key="testing",
+            config=Config(retries={"total_max_attempts": 1}),
+        )
+        return SQSQueue(f"{url}/000000000000/orders", client)
+
+
+@pytest.fixture(name="sqs")
+def _sqs() -> Iterator[_SQS]:
+    server = _SQS()
+    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
+    thread.start()
+    yield server
+    server.shutdown()
+    server.server_close()
+    thread.join(5)
+
+
+def _message() -> Message:
+    return _to_message({"MessageId": "m-1", "ReceiptHandle": "r-1", "Body": "work"})
+
+
+def test_sqs_refusing_the_receipt_of_a_visibility_change_is_not_found(sqs: _SQS) -> None:
+    with pytest.raises(NotFoundError, match="message 'm-1' is not in flight"):
+        sqs.queue().change_visibility(_message(), 30)
+
+
+def test_sqs_refusing_another_parameter_of_a_visibility_change_is_a_validation_error(
+    sqs: _SQS,
+) -> None:
+    sqs.refusal = "Value 50000 for parameter VisibilityTimeout is invalid."
+    with pytest.raises(ValidationError):
+        sqs.queue().change_visibility(_message(), 30)
