@@ -125,7 +125,8 @@ class IdentityAndKeyCases:
 
         SQLAlchemy's plain ``JSON`` type does not see in-place changes (no ``MutableList``),
         so the caller's list after ``add()`` and a loaded list changed in place stay
-        unwritten; another unit of work reads what was written.
+        unwritten, and so does a list an ``upsert`` refreshed; another unit of work reads
+        what was written.
         """
         kinds: Any = db.repository(Kind)
         tags = ["a"]
@@ -150,4 +151,9 @@ class IdentityAndKeyCases:
         fresh.flush()
         db.commit(fresh)
         last: Any = db.repository(Kind)
-        assert last.get(obj.id).tags == ["a", "set"]
+        held = last.get(obj.id)
+        last.upsert({"id": obj.id, "tags": ["b"]}, conflict_on=["id"], update_fields=["tags"])
+        assert held.tags == ["b"]  # refreshed by the upsert, from what it stored
+        held.tags.append("refreshed")  # in place: not a change, and not the stored list
+        db.commit(last)
+        assert db.repository(Kind).get(obj.id).tags == ["b"]
