@@ -105,6 +105,12 @@ class PublisherOutageCases(_OutageCases):
                 "ordered publish",
                 lambda: session.publisher.publish(topic, b"during", ordering_key="k"),
             )
+            # and a publish without a key after that ordered one: routed through the
+            # ordering-enabled client, Google's SDK would retry it without end as well
+            probe.raises(
+                "publish after an ordered publish",
+                lambda: session.publisher.publish(topic, b"during-again"),
+            )
         _recovers(lambda: bool(session.publisher.publish(topic, b"after")), capabilities, "publish")
         _recovers(
             lambda: bool(session.publisher.publish(topic, b"after-ordered", ordering_key="k")),
