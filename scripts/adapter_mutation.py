@@ -172,8 +172,10 @@ def _verdict(
         return "timeout"
     finally:
         shutil.rmtree(tree, ignore_errors=True)
-    # 2: collection failed (the mutant broke an import); 5: -k selected nothing
-    verdicts = {0: "survived", 1: "killed", 2: "killed", 5: "no tests"}
+    # 2: collection failed (the mutant broke an import); 4: a conftest failed to import (the
+    # mutant broke a module the test harness imports; unmutated, the same run passes);
+    # 5: -k selected nothing
+    verdicts = {0: "survived", 1: "killed", 2: "killed", 4: "killed", 5: "no tests"}
     return verdicts.get(done.returncode, f"exit {done.returncode}")
 
 
