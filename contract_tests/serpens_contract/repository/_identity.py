@@ -156,4 +156,4 @@ class IdentityAndKeyCases:
         assert held.tags == ["b"]  # refreshed by the upsert, from what it stored
         held.tags.append("refreshed")  # in place: not a change, and not the stored list
         db.commit(last)
-        assert db.repository(Kind).get(obj.id).tags == ["b"]
+        assert db.repository(Kind).get_or_raise(obj.id).tags == ["b"]
