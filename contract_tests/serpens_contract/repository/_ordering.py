@@ -40,7 +40,7 @@ class OrderingAndPagingCases:
         assert _skus(products.list(name=None)) == ["b"]
         assert _skus(products.list(name="x", price=None)) == ["e"]
         assert products.get_by(name="x").sku == "a"
-        for filters in ({}, {"name": "x"}, {"price": None}, {"name": "zzz"}):
+        for filters in ({}, {"name": "x"}, {"price": None}, {"name": "zzz"}, {"name": "y"}):
             count = products.count(**filters)
             assert count == len(products.list(**filters))
             assert products.exists(**filters) is (count > 0)
