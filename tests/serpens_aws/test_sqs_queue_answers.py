@@ -13,18 +13,15 @@ from __future__ import annotations
 
 import http.server
 import json
-import threading
 from collections.abc import Iterator
 from typing import Any
 
-import boto3
 import pytest
-from botocore.config import Config
 
 from serpens.errors import NotFoundError, ValidationError
 from serpens.ports import Message
-from serpens_aws import SQSQueue
 from serpens_aws._queue import _to_message
+from tests.serpens_aws._local_sqs import LocalSQS, serving
 
 _GONE = (
     "Value r-1 for parameter ReceiptHandle is invalid. Reason: Message does not exist "
@@ -63,35 +60,16 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         """Quiet."""
 
 
-class _SQS(http.server.ThreadingHTTPServer):
-    daemon_threads = True
-
+class _SQS(LocalSQS):
     def __init__(self) -> None:
-        super().__init__(("127.0.0.1", 0), _Handler)
+        super().__init__(_Handler)
         self.refusal = _GONE
-
-    def queue(self) -> SQSQueue:
-        url = f"http://127.0.0.1:{self.server_address[1]}"
-        client = boto3.client(
-            "sqs",
-            endpoint_url=url,
-            region_name="us-east-1",
-            aws_access_key_id="testing",
-            aws_secret_access_key="testing",
-            config=Config(retries={"total_max_attempts": 1}),
-        )
-        return SQSQueue(f"{url}/000000000000/orders", client)
 
 
 @pytest.fixture(name="sqs")
 def _sqs() -> Iterator[_SQS]:
-    server = _SQS()
-    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
-    thread.start()
-    yield server
-    server.shutdown()
-    server.server_close()
-    thread.join(5)
+    with serving(_SQS()) as server:
+        yield server
 
 
 def _message() -> Message:

@@ -1,0 +1,56 @@
+"""A local HTTP server answering SQS's JSON protocol as a test scripts it.
+
+For answers moto never gives (entries failed on SQS's side, SQS's own error codes): a
+test subclasses :class:`LocalSQS` with its request handler, and :func:`serving` runs it on
+a loopback port for the test's duration, stopping it afterwards.
+"""
+
+from __future__ import annotations
+
+import http.server
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import TypeVar
+
+import boto3
+from botocore.config import Config
+
+from serpens_aws import SQSQueue
+
+ServerT = TypeVar("ServerT", bound="LocalSQS")
+
+
+class LocalSQS(http.server.ThreadingHTTPServer):
+    """A loopback server with *handler*; :meth:`queue` is an ``SQSQueue`` pointed at it."""
+
+    daemon_threads = True
+
+    def __init__(self, handler: type[http.server.BaseHTTPRequestHandler]) -> None:
+        super().__init__(("127.0.0.1", 0), handler)
+
+    def queue(self) -> SQSQueue:
+        """A queue on this server, one attempt per call (botocore retries nothing)."""
+        url = f"http://127.0.0.1:{self.server_address[1]}"
+        client = boto3.client(
+            "sqs",
+            endpoint_url=url,
+            region_name="us-east-1",
+            aws_access_key_id="testing",
+            aws_secret_access_key="testing",
+            config=Config(retries={"total_max_attempts": 1}),
+        )
+        return SQSQueue(f"{url}/000000000000/orders", client)
+
+
+@contextmanager
+def serving(server: ServerT) -> Iterator[ServerT]:
+    """Serve *server* on a thread until the block ends, then stop and close it."""
+    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
+    thread.start()
+    try:
+        yield server
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(5)
