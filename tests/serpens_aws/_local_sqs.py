@@ -2,12 +2,14 @@
 
 For answers moto never gives (entries failed on SQS's side, SQS's own error codes): a
 test subclasses :class:`LocalSQS` with its request handler, and :func:`serving` runs it on
-a loopback port for the test's duration, stopping it afterwards.
+a loopback port for the test's duration, stopping it afterwards (any local server of
+these tests: the deadline tests' trickling server too).
 """
 
 from __future__ import annotations
 
 import http.server
+import socketserver
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -18,7 +20,7 @@ from botocore.config import Config
 
 from serpens_aws import SQSQueue
 
-ServerT = TypeVar("ServerT", bound="LocalSQS")
+ServerT = TypeVar("ServerT", bound=socketserver.BaseServer)
 
 
 class LocalSQS(http.server.ThreadingHTTPServer):

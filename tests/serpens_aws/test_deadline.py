@@ -15,7 +15,6 @@ import socket
 import socketserver
 import ssl
 import struct
-import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -33,6 +32,7 @@ from cryptography.x509.oid import NameOID
 from serpens.errors import BackendTimeoutError
 from serpens_aws import AsyncSQSQueue, SQSQueue
 from serpens_aws._deadline import _Cut, bound
+from tests.serpens_aws._local_sqs import serving
 
 Mode = Literal["whole", "trickled", "trickled_body", "trickled_unsized_body"]
 
@@ -111,15 +111,8 @@ class _Server(socketserver.ThreadingTCPServer):
 
 
 def _serve(context: ssl.SSLContext | None) -> Iterator[_Server]:
-    server = _Server(context)
-    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
-    thread.start()
-    try:
+    with serving(_Server(context)) as server:
         yield server
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(5)
 
 
 @pytest.fixture

@@ -1,16 +1,18 @@
-"""A sync engine on this machine's PostgreSQL (psycopg2) or on a SQLite file, tables made.
+"""An engine on this machine's PostgreSQL or on a SQLite file, with a model's tables made.
 
 Several modules here run one test on both sync drivers; each parametrizes an engine
-fixture over ``["psycopg2", "sqlite"]`` and yields from :func:`engine_with_tables`.
+fixture over ``["psycopg2", "sqlite"]`` and yields from :func:`engine_with_tables`. The
+async fixtures (asyncpg, or aiosqlite) iterate :func:`async_engine_with_tables`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from serpens_sqlalchemy import configure_sqlite
 
@@ -30,3 +32,21 @@ def engine_with_tables(
     yield engine
     metadata.drop_all(engine)
     engine.dispose()
+
+
+async def async_engine_with_tables(
+    metadata: sa.MetaData, *, postgres_url: str | None = None, sqlite_path: Path | None = None
+) -> AsyncIterator[AsyncEngine]:
+    """An asyncpg engine on *postgres_url* (or aiosqlite on *sqlite_path*), tables made fresh."""
+    if postgres_url is not None:
+        engine = create_async_engine("postgresql+asyncpg://" + postgres_url.split("://", 1)[1])
+    else:
+        engine = create_async_engine(f"sqlite+aiosqlite:///{sqlite_path}")
+        configure_sqlite(engine)
+    async with engine.begin() as conn:
+        await conn.run_sync(metadata.drop_all)
+        await conn.run_sync(metadata.create_all)
+    yield engine
+    async with engine.begin() as conn:
+        await conn.run_sync(metadata.drop_all)
+    await engine.dispose()

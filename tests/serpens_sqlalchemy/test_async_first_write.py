@@ -16,10 +16,11 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, create_async_engine
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-from serpens_sqlalchemy import AsyncSQLAlchemyRepository, configure_sqlite
+from serpens_sqlalchemy import AsyncSQLAlchemyRepository
+from tests.serpens_sqlalchemy._engines import async_engine_with_tables
 
 
 class _Base(DeclarativeBase):
@@ -45,18 +46,12 @@ def _refuse_marked(_mapper: Any, _conn: Any, target: Note) -> None:
 @pytest.fixture(name="engine", params=["asyncpg", "aiosqlite"])
 async def _engine(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[AsyncEngine]:
     if request.param == "aiosqlite":
-        engine = create_async_engine(f"sqlite+aiosqlite:///{tmp_path / 'notes.db'}")
-        configure_sqlite(engine)
+        engines = async_engine_with_tables(_Base.metadata, sqlite_path=tmp_path / "notes.db")
     else:
-        postgres_url: str = request.getfixturevalue("postgres_url")
-        engine = create_async_engine("postgresql+asyncpg://" + postgres_url.split("://", 1)[1])
-    async with engine.begin() as conn:
-        await conn.run_sync(_Base.metadata.drop_all)
-        await conn.run_sync(_Base.metadata.create_all)
-    yield engine
-    async with engine.begin() as conn:
-        await conn.run_sync(_Base.metadata.drop_all)
-    await engine.dispose()
+        url: str = request.getfixturevalue("postgres_url")
+        engines = async_engine_with_tables(_Base.metadata, postgres_url=url)
+    async for engine in engines:
+        yield engine
 
 
 async def test_a_first_write_skips_the_savepoint_and_later_writes_use_one(

@@ -15,12 +15,12 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, create_async_engine
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
 
 from serpens.errors import ConflictError
 from serpens_sqlalchemy import AsyncSQLAlchemyRepository, SQLAlchemyRepository
-from tests.serpens_sqlalchemy._engines import engine_with_tables
+from tests.serpens_sqlalchemy._engines import async_engine_with_tables, engine_with_tables
 
 
 class _Base(DeclarativeBase):
@@ -77,14 +77,8 @@ def test_a_model_bound_to_the_callers_connection_keeps_its_transaction(
 
 @pytest.fixture(name="asyncpg_engine")
 async def _asyncpg_engine(postgres_url: str) -> AsyncIterator[AsyncEngine]:
-    engine = create_async_engine("postgresql+asyncpg://" + postgres_url.split("://", 1)[1])
-    async with engine.begin() as conn:
-        await conn.run_sync(_Base.metadata.drop_all)
-        await conn.run_sync(_Base.metadata.create_all)
-    yield engine
-    async with engine.begin() as conn:
-        await conn.run_sync(_Base.metadata.drop_all)
-    await engine.dispose()
+    async for engine in async_engine_with_tables(_Base.metadata, postgres_url=postgres_url):
+        yield engine
 
 
 async def test_async_a_failed_first_write_keeps_the_callers_transaction(

@@ -12,12 +12,13 @@ from decimal import Decimal
 import pytest
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, create_async_engine
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from serpens.errors import ValidationError
 from serpens_sqlalchemy import AsyncRepository
 from serpens_sqlalchemy._repository_executemany import _unnest_plan, aexecute_many
+from tests.serpens_sqlalchemy._engines import async_engine_with_tables
 
 pytestmark = pytest.mark.postgres
 
@@ -52,14 +53,8 @@ class Defaulted(_Base):
 
 @pytest.fixture(name="engine")
 async def _engine(postgres_url: str) -> AsyncIterator[AsyncEngine]:
-    engine = create_async_engine("postgresql+asyncpg://" + postgres_url.split("://", 1)[1])
-    async with engine.begin() as conn:
-        await conn.run_sync(_Base.metadata.drop_all)
-        await conn.run_sync(_Base.metadata.create_all)
-    yield engine
-    async with engine.begin() as conn:
-        await conn.run_sync(_Base.metadata.drop_all)
-    await engine.dispose()
+    async for engine in async_engine_with_tables(_Base.metadata, postgres_url=postgres_url):
+        yield engine
 
 
 class TestUpsertManyOnAsyncpg:
