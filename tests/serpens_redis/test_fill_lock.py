@@ -20,6 +20,7 @@ import time
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 
 import pytest
 import redis
@@ -145,9 +146,9 @@ def test_a_sync_keeper_renews_no_more_once_the_fill_is_done(
         client.delete(cache.key("k"), lock)
 
 
-def test_a_sync_renewal_that_fails_ends_the_keeping(client: redis.Redis, prefix: str) -> None:
-    """A renewal that raises (here: the lock key turned into a hash) is not retried."""
-    cache = RedisCache(client, prefix=prefix, lock_ttl=LOCK_TTL)
+@contextmanager
+def _slow_fill(cache: RedisCache, client: redis.Redis) -> Iterator[bytes]:
+    """A fill of ``"k"`` that lasts until the block ends; yields the lock token it holds."""
     lock, tokens = _lock(cache, "k"), list[bytes]()
     started, release = threading.Event(), threading.Event()
 
@@ -162,17 +163,7 @@ def test_a_sync_renewal_that_fails_ends_the_keeping(client: redis.Redis, prefix:
             held = pool.submit(cache.get_or_set, "k", slow, ttl=60)
             try:
                 assert started.wait(DEADLINE)
-                failed = _wrongtype_errors(client)
-                with client.pipeline() as swap:  # MULTI: no renewal sees the lock gone
-                    swap.delete(lock)
-                    swap.hset(lock, "not", "a lock")  # the next renewal's GET fails
-                    swap.execute()
-                deadline = time.monotonic() + DEADLINE
-                while _wrongtype_errors(client) == failed:
-                    assert time.monotonic() < deadline, "no renewal was tried"
-                    time.sleep(0.01)
-                assert not _renewed_since(client, lock, tokens[0])
-                client.delete(lock)
+                yield tokens[0]
             finally:
                 release.set()
             assert held.result(DEADLINE) == "value"
@@ -180,32 +171,34 @@ def test_a_sync_renewal_that_fails_ends_the_keeping(client: redis.Redis, prefix:
         client.delete(cache.key("k"), lock)
 
 
+def test_a_sync_renewal_that_fails_ends_the_keeping(client: redis.Redis, prefix: str) -> None:
+    """A renewal that raises (here: the lock key turned into a hash) is not retried."""
+    cache = RedisCache(client, prefix=prefix, lock_ttl=LOCK_TTL)
+    lock = _lock(cache, "k")
+    with _slow_fill(cache, client) as token:
+        failed = _wrongtype_errors(client)
+        with client.pipeline() as swap:  # MULTI: no renewal sees the lock gone
+            swap.delete(lock)
+            swap.hset(lock, "not", "a lock")  # the next renewal's GET fails
+            swap.execute()
+        deadline = time.monotonic() + DEADLINE
+        while _wrongtype_errors(client) == failed:
+            assert time.monotonic() < deadline, "no renewal was tried"
+            time.sleep(0.01)
+        assert not _renewed_since(client, lock, token)
+        client.delete(lock)
+
+
 def test_the_renewal_thread_sleeps_between_renewals(client: redis.Redis, prefix: str) -> None:
     """While a fill runs, the shared thread waits for the next renewal: no busy loop."""
     cache = RedisCache(client, prefix=prefix, lock_ttl=LOCK_TTL)
-    started, release = threading.Event(), threading.Event()
-
-    def slow() -> JSONValue:
-        started.set()
-        release.wait(DEADLINE)
-        return "value"
-
-    try:
-        with ThreadPoolExecutor(1) as pool:
-            held = pool.submit(cache.get_or_set, "k", slow, ttl=60)
-            try:
-                assert started.wait(DEADLINE)
-                (renewer,) = [t for t in threading.enumerate() if t.name == "serpens-lock-keeper"]
-                assert renewer.ident is not None
-                clock = time.pthread_getcpuclockid(renewer.ident)
-                before = time.clock_gettime(clock)
-                time.sleep(HOLD)  # nine renewals, each a short Redis call
-                spent = time.clock_gettime(clock) - before
-            finally:
-                release.set()
-            assert held.result(DEADLINE) == "value"
-    finally:
-        client.delete(cache.key("k"))
+    with _slow_fill(cache, client):
+        (renewer,) = [t for t in threading.enumerate() if t.name == "serpens-lock-keeper"]
+        assert renewer.ident is not None
+        clock = time.pthread_getcpuclockid(renewer.ident)
+        before = time.clock_gettime(clock)
+        time.sleep(HOLD)  # nine renewals, each a short Redis call
+        spent = time.clock_gettime(clock) - before
     assert spent < 0.05, f"the renewal thread used {spent:.3f} s of CPU in {HOLD} s"
 
 
