@@ -9,11 +9,12 @@ these tests: the deadline tests' trickling server too).
 from __future__ import annotations
 
 import http.server
+import json
 import socketserver
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import boto3
 from botocore.config import Config
@@ -21,6 +22,30 @@ from botocore.config import Config
 from serpens_aws import SQSQueue
 
 ServerT = TypeVar("ServerT", bound=socketserver.BaseServer)
+
+
+class SQSHandler(http.server.BaseHTTPRequestHandler):
+    """A handler for :class:`LocalSQS`: :meth:`request_json` in, :meth:`answer` out, quiet."""
+
+    protocol_version = "HTTP/1.1"
+
+    def request_json(self) -> Any:
+        """The request's JSON body."""
+        return json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+
+    def answer(self, status: int, payload: object, **headers: str) -> None:
+        """Send *payload* as SQS's JSON protocol does, with extra *headers*."""
+        body = json.dumps(payload).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/x-amz-json-1.0")
+        for name, value in headers.items():
+            self.send_header(name.replace("_", "-"), value)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args: Any) -> None:
+        """Quiet."""
 
 
 class LocalSQS(http.server.ThreadingHTTPServer):

@@ -10,8 +10,6 @@ its side, so those cases run against a local HTTP server that answers each
 from __future__ import annotations
 
 import hashlib
-import http.server
-import json
 import uuid
 from collections.abc import Iterator
 from typing import Any
@@ -22,15 +20,14 @@ import pytest
 from serpens.errors import BackendUnavailableError, ValidationError
 from serpens_aws import SQSQueue
 from serpens_aws._queue_publish import send_raw_batch
-from tests.serpens_aws._local_sqs import LocalSQS, serving
+from tests.serpens_aws._local_sqs import LocalSQS, SQSHandler, serving
 
 
-class _Handler(http.server.BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
+class _Handler(SQSHandler):
     server: _SQS
 
     def do_POST(self) -> None:
-        request = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+        request = self.request_json()
         self.server.requests.append([entry["Id"] for entry in request["Entries"]])
         failing = self.server.failing.pop(0) if self.server.failing else set()
         answer: dict[str, Any] = {"Successful": [], "Failed": []}
@@ -49,16 +46,7 @@ class _Handler(http.server.BaseHTTPRequestHandler):
                         ).hexdigest(),
                     }
                 )
-        body = json.dumps(answer).encode()
-        self.send_response(200)
-        self.send_header("Content-Type", "application/x-amz-json-1.0")
-        self.send_header("x-amzn-RequestId", f"r{len(self.server.requests)}")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, *args: Any) -> None:
-        """Quiet."""
+        self.answer(200, answer, x_amzn_RequestId=f"r{len(self.server.requests)}")
 
 
 class _SQS(LocalSQS):

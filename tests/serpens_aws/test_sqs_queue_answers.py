@@ -11,17 +11,14 @@ SQS answers a change of visibility on a message no longer in flight with
 
 from __future__ import annotations
 
-import http.server
-import json
 from collections.abc import Iterator
-from typing import Any
 
 import pytest
 
 from serpens.errors import NotFoundError, ValidationError
 from serpens.ports import Message
 from serpens_aws._queue import _to_message
-from tests.serpens_aws._local_sqs import LocalSQS, serving
+from tests.serpens_aws._local_sqs import LocalSQS, SQSHandler, serving
 
 _GONE = (
     "Value r-1 for parameter ReceiptHandle is invalid. Reason: Message does not exist "
@@ -38,26 +35,18 @@ def test_a_message_without_optional_members_reads_back_with_the_defaults() -> No
     assert message.sent_at is None
 
 
-class _Handler(http.server.BaseHTTPRequestHandler):
+class _Handler(SQSHandler):
     """Answers every call with the ``InvalidParameterValue`` error the server holds."""
 
-    protocol_version = "HTTP/1.1"
     server: _SQS
 
     def do_POST(self) -> None:
-        self.rfile.read(int(self.headers["Content-Length"]))
-        body = json.dumps(
-            {"__type": "com.amazonaws.sqs#InvalidParameterValue", "message": self.server.refusal}
-        ).encode()
-        self.send_response(400)
-        self.send_header("Content-Type", "application/x-amz-json-1.0")
-        self.send_header("x-amzn-query-error", "InvalidParameterValue;Sender")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, *args: Any) -> None:
-        """Quiet."""
+        self.request_json()
+        refusal = {
+            "__type": "com.amazonaws.sqs#InvalidParameterValue",
+            "message": self.server.refusal,
+        }
+        self.answer(400, refusal, x_amzn_query_error="InvalidParameterValue;Sender")
 
 
 class _SQS(LocalSQS):
