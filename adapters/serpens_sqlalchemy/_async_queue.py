@@ -196,9 +196,11 @@ class AsyncPostgresQueue:
         """See :meth:`serpens.ports.AsyncQueue.ack`."""
         acked_id = message_id(message.receipt)
         tombstone = {"q": self.name, "k": f"{ACKED}{acked_id}", "id": acked_id}
+        params = {"id": acked_id, "q": self.name, "receipt": message.receipt, "stale": False}
         async with self._begin() as conn:
-            await self._check_receipt(conn, message, acked_id)
-            deleted = await conn.execute(self._sql.ack_delete, {"id": acked_id, "q": self.name})
+            deleted = await conn.execute(self._sql.ack_delete, params)
+            if not deleted.rowcount and await self._stale(conn, message, acked_id):
+                deleted = await conn.execute(self._sql.ack_delete, {**params, "stale": True})
             if deleted.rowcount:
                 life = float(TOMBSTONE_SECONDS)
                 await conn.execute(self._sql.ack_tombstone, {**tombstone, "life": life})
@@ -213,26 +215,37 @@ class AsyncPostgresQueue:
         """See :meth:`serpens.ports.AsyncQueue.change_visibility`."""
         check_visibility(timeout)
         ident = message_id(message.receipt)
-        params = {"t": float(timeout), "id": ident, "q": self.name}
+        params = {
+            "t": float(timeout),
+            "id": ident,
+            "q": self.name,
+            "receipt": message.receipt,
+            "stale": False,
+        }
         async with self._begin() as conn:
-            await self._check_receipt(conn, message, ident)
             result = (await conn.execute(self._sql.change_visibility, params)).one()
+            if not result.found and await self._stale(conn, message, ident):
+                stale = {**params, "stale": True}
+                result = (await conn.execute(self._sql.change_visibility, stale)).one()
         if not result.found:
             raise NotFoundError(f"message {message.id!r} is not in {self._what}")
         if not result.changed:
             raise visibility_change_error(timeout, received_at=result.received_at, now=result.now)
 
-    async def _check_receipt(
-        self, conn: AsyncConnection, message: Message, ident: uuid.UUID
-    ) -> None:
-        """Lock the delivered message *ident*; ``NotFoundError`` if it never had this receipt.
+    async def _stale(self, conn: AsyncConnection, message: Message, ident: uuid.UUID) -> bool:
+        """Whether *message*'s receipt is a stale one of the delivered message *ident*.
 
-        A message not in the table (acknowledged, or never delivered) is left to the
-        caller: ``ack`` answers from the acknowledgement's tombstone.
+        Called when the receipt is not the message's current one: ``False`` when the
+        message is not in the table (acknowledged, or never delivered: ``ack`` answers
+        from the acknowledgement's tombstone), ``NotFoundError`` when the message never had
+        this receipt.
         """
         row = (await conn.execute(self._sql.delivered, {"id": ident, "q": self.name})).first()
-        if row is not None and not issued(message.receipt, row.receipt, row.receive_count):
+        if row is None:
+            return False
+        if not issued(message.receipt, row.receipt, row.receive_count):
             raise NotFoundError(f"no message was delivered with receipt {message.receipt!r}")
+        return True
 
     def __repr__(self) -> str:
         return f"AsyncPostgresQueue({self.name!r}, fifo={self.fifo})"

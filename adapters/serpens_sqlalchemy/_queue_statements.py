@@ -60,6 +60,9 @@ DEFAULT_DEADLINE_SECONDS = 7.0
 # receipt can (the longest visibility timeout).
 ACKED = "acked "
 TOMBSTONE_SECONDS = MAX_VISIBILITY_TIMEOUT
+# ack and change_visibility act on the message whose current receipt is :receipt, or,
+# with :stale, on a message whose stale receipt the caller checked with issued()
+_RECEIPT_MATCHES = "(receipt = :receipt OR CAST(:stale AS boolean))"
 _CONNECT_TIMED_OUT = "timeout expired"  # libpq's message when connect_timeout passes
 _MAX_TABLE_NAME = 50
 
@@ -276,13 +279,16 @@ class QueueStatements:
             f"SELECT message_id FROM {t}_dedup WHERE queue = :q AND dedup_id = :k"
         )
         self._receive = (self._receive_statement(fifo=False), self._receive_statement(fifo=True))
-        #: the delivered message a receipt names, locked, to check the receipt (:func:`issued`)
+        #: the delivered message a receipt names, locked, to check a receipt that is not
+        #: its current one (:func:`issued`): the acks and changes above match the current
+        #: receipt in the statement itself, and only a miss pays this round trip
         self.delivered = text(
             f"SELECT receipt, receive_count FROM {t} WHERE id = :id AND queue = :q"
             " AND receipt IS NOT NULL FOR UPDATE"
         )
         self.ack_delete = text(
             f"DELETE FROM {t} WHERE id = :id AND queue = :q AND receipt IS NOT NULL"
+            f" AND {_RECEIPT_MATCHES}"
         )
         self.ack_tombstone = text(
             f"INSERT INTO {t}_dedup (queue, dedup_id, message_id, expires_at)"
@@ -303,7 +309,7 @@ class QueueStatements:
         self.change_visibility = text(
             "WITH c AS (SELECT clock_timestamp() AS now),"
             f" m AS (SELECT id, received_at FROM {t} WHERE id = :id AND queue = :q"
-            " AND receipt IS NOT NULL FOR UPDATE),"
+            f" AND receipt IS NOT NULL AND {_RECEIPT_MATCHES} FOR UPDATE),"
             f" u AS (UPDATE {t} AS x SET visible_at = c.now + make_interval(secs => :t)"
             " FROM m, c WHERE x.id = m.id AND (m.received_at IS NULL"
             " OR c.now + make_interval(secs => :t)"
