@@ -41,6 +41,7 @@ from serpens_sqlalchemy._queue_statements import (
     POLL_SECONDS,
     TOMBSTONE_SECONDS,
     QueueStatements,
+    acknowledged,
     bound_engine,
     check_async_engine,
     decode_messages,
@@ -198,17 +199,18 @@ class AsyncPostgresQueue:
         tombstone = {"q": self.name, "k": f"{ACKED}{acked_id}", "id": acked_id}
         params = {"id": acked_id, "q": self.name, "receipt": message.receipt, "stale": False}
         async with self._begin() as conn:
-            deleted = await conn.execute(self._sql.ack_delete, params)
-            if not deleted.rowcount and await self._stale(conn, message, acked_id):
-                deleted = await conn.execute(self._sql.ack_delete, {**params, "stale": True})
-            if deleted.rowcount:
+            gone = (await conn.execute(self._sql.ack_delete, params)).first()
+            if gone is None and await self._stale(conn, message, acked_id):
+                stale = {**params, "stale": True}
+                gone = (await conn.execute(self._sql.ack_delete, stale)).first()
+            if gone is not None:
+                last = {"receipt": gone.receipt, "n": gone.receive_count}
                 life = float(TOMBSTONE_SECONDS)
-                await conn.execute(self._sql.ack_tombstone, {**tombstone, "life": life})
+                await conn.execute(self._sql.ack_tombstone, {**tombstone, **last, "life": life})
                 await conn.execute(self._sql.ack_purge, {"q": self.name})
                 return
-            acked = await conn.execute(self._sql.acked, tombstone)
-            known = acked.first()
-        if known is None:
+            known = (await conn.execute(self._sql.acked, tombstone)).first()
+        if known is None or not acknowledged(message.receipt, known):
             raise NotFoundError(f"no message was delivered with receipt {message.receipt!r}")
 
     async def change_visibility(self, message: Message, timeout: int) -> None:

@@ -40,6 +40,7 @@ __all__ = [
     "POLL_SECONDS",
     "TOMBSTONE_SECONDS",
     "QueueStatements",
+    "acknowledged",
     "bound_engine",
     "check_async_engine",
     "check_engine",
@@ -55,9 +56,9 @@ POLL_SECONDS = 0.1
 DEFAULT_DEADLINE_SECONDS = 7.0
 """A round trip's deadline on an engine that has none (``DB_CLIENT_TIMEOUT_MS``'s default)."""
 # An acknowledged message leaves a tombstone in the dedup table, so acknowledging it
-# again is harmless while a receipt this queue never issued is NotFoundError. The key
-# holds a space, which no FIFO deduplication id may contain, and it lives as long as a
-# receipt can (the longest visibility timeout).
+# again (with its last receipt or a stale one) is harmless while a receipt this queue
+# never issued is NotFoundError. The key holds a space, which no FIFO deduplication id
+# may contain, and it lives as long as a receipt can (the longest visibility timeout).
 ACKED = "acked "
 TOMBSTONE_SECONDS = MAX_VISIBILITY_TIMEOUT
 # ack and change_visibility act on the message whose current receipt is :receipt, or,
@@ -97,6 +98,17 @@ def issued(receipt: str, current: str, receive_count: int) -> bool:
             return True
         token = hashlib.md5(token.encode(), usedforsecurity=False).hexdigest()
     return False
+
+
+def acknowledged(receipt: str, tombstone: Any) -> bool:
+    """Whether *receipt* is one the acknowledged message's *tombstone* row accepts.
+
+    The tombstone keeps the message's last receipt and receive count, so the receipt that
+    acknowledged it and every stale one are accepted (:func:`issued`) and a made-up token
+    is not. A tombstone an earlier build wrote kept no receipt: any token of the id passes.
+    """
+    last = tombstone.receipt
+    return last is None or issued(receipt, last, tombstone.receive_count)
 
 
 def check_engine(engine: object) -> None:
@@ -286,20 +298,28 @@ class QueueStatements:
             f"SELECT receipt, receive_count FROM {t} WHERE id = :id AND queue = :q"
             " AND receipt IS NOT NULL FOR UPDATE"
         )
+        #: deletes the delivered message, returning its current receipt for the tombstone
         self.ack_delete = text(
             f"DELETE FROM {t} WHERE id = :id AND queue = :q AND receipt IS NOT NULL"
-            f" AND {_RECEIPT_MATCHES}"
+            f" AND {_RECEIPT_MATCHES} RETURNING receipt, receive_count"
         )
+        #: the tombstone keeps the last receipt and its receive count, so a second ack is
+        #: checked by :func:`issued` as an ack of the delivered message is
         self.ack_tombstone = text(
-            f"INSERT INTO {t}_dedup (queue, dedup_id, message_id, expires_at)"
-            " VALUES (:q, :k, :id, clock_timestamp() + make_interval(secs => :life))"
-            " ON CONFLICT (queue, dedup_id) DO UPDATE SET expires_at = EXCLUDED.expires_at"
+            f"INSERT INTO {t}_dedup"
+            " (queue, dedup_id, message_id, expires_at, receipt, receive_count)"
+            " VALUES (:q, :k, :id, clock_timestamp() + make_interval(secs => :life),"
+            " :receipt, :n)"
+            " ON CONFLICT (queue, dedup_id) DO UPDATE SET expires_at = EXCLUDED.expires_at,"
+            " receipt = EXCLUDED.receipt, receive_count = EXCLUDED.receive_count"
         )
         self.ack_purge = text(
             f"DELETE FROM {t}_dedup WHERE queue = :q AND expires_at <= clock_timestamp()"
         )
+        #: the tombstone of an acknowledged message (``receipt`` NULL when an earlier
+        #: build, which kept none, acknowledged it)
         self.acked = text(
-            f"SELECT 1 FROM {t}_dedup WHERE queue = :q AND dedup_id = :k"
+            f"SELECT receipt, receive_count FROM {t}_dedup WHERE queue = :q AND dedup_id = :k"
             " AND expires_at > clock_timestamp()"
         )
         #: one row: whether the message is in flight (``found``), whether its visibility
@@ -373,6 +393,11 @@ def _ddl(table: str) -> list[str]:
             dedup_id text NOT NULL,
             message_id uuid NOT NULL,
             expires_at timestamptz NOT NULL,
+            receipt text,
+            receive_count integer,
             PRIMARY KEY (queue, dedup_id)
         )""",
+        # a table made before tombstones kept the receipt they acknowledged
+        f"ALTER TABLE {table}_dedup ADD COLUMN IF NOT EXISTS receipt text",
+        f"ALTER TABLE {table}_dedup ADD COLUMN IF NOT EXISTS receive_count integer",
     ]

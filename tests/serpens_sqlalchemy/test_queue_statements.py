@@ -4,8 +4,9 @@ What the Queue contract cannot see, pinned here from the survivors of a mutation
 the table names a queue takes, the errors naming what it was given instead of an engine
 or a receipt, the client-side deadlines an engine gets, how soon a long poll answers,
 that an acknowledgement's tombstone never deduplicates a send, that ``sent_at`` is UTC
-whatever the machine's time zone, and that a statement past the queue's deadline is a
-timeout naming it.
+whatever the machine's time zone, that a statement past the queue's deadline is a
+timeout naming it, and that ``create_table()`` brings an earlier build's tables up to
+date (an acknowledgement's tombstone keeps its receipt since 2026-12-04).
 """
 
 from __future__ import annotations
@@ -184,3 +185,79 @@ class TestDeadlinePassed:
     ) -> None:
         with proxy.freeze(), pytest.raises(BackendTimeoutError, match=r"within 0\.5 s"):
             queue.send("frozen")
+
+
+# The tables as an earlier build made them: no received_at, and tombstones that
+# kept only the acknowledged message's id.
+_EARLIER_DDL = (
+    (
+        "CREATE TABLE {t} (id uuid PRIMARY KEY, queue text NOT NULL, seq bigserial NOT NULL,"
+        " body text NOT NULL, attributes jsonb NOT NULL, group_id text,"
+        " sent_at timestamptz NOT NULL, visible_at timestamptz NOT NULL,"
+        " receive_count integer NOT NULL DEFAULT 0, receipt text)"
+    ),
+    (
+        "CREATE TABLE {t}_dedup (queue text NOT NULL, dedup_id text NOT NULL,"
+        " message_id uuid NOT NULL, expires_at timestamptz NOT NULL,"
+        " PRIMARY KEY (queue, dedup_id))"
+    ),
+)
+
+
+@pytest.mark.postgres
+class TestTablesOfAnEarlierBuild:
+    """``create_table()`` brings tables an earlier serpens made up to date, data kept."""
+
+    @pytest.fixture(name="table")
+    def _table(self, engine: Engine) -> Iterator[str]:
+        table = f"old_{uuid.uuid4().hex[:10]}"
+        with engine.begin() as conn:
+            for statement in _EARLIER_DDL:
+                conn.exec_driver_sql(statement.format(t=table))
+        yield table
+        with engine.begin() as conn:
+            conn.exec_driver_sql(f"DROP TABLE {table}, {table}_dedup")
+
+    def test_create_table_adds_the_columns_and_acks_check_the_receipt(
+        self, engine: Engine, table: str
+    ) -> None:
+        queue = PostgresQueue(engine, "jobs", table=table, deadline=5.0)
+        queue.create_table()
+        queue.create_table()  # idempotent
+        with engine.connect() as conn:
+            columns = {
+                (name, column)
+                for name, column in conn.exec_driver_sql(
+                    "SELECT table_name, column_name FROM information_schema.columns"
+                    f" WHERE table_name IN ('{table}', '{table}_dedup')"
+                )
+            }
+        assert {
+            (table, "received_at"),
+            (f"{table}_dedup", "receipt"),
+            (f"{table}_dedup", "receive_count"),
+        } <= columns
+        queue.send("work")
+        (message,) = queue.receive(visibility_timeout=60)
+        queue.ack(message)
+        with pytest.raises(NotFoundError):
+            queue.ack(Message(message.id, "work", f"{message.id}.{'0' * 32}", 1))
+        queue.ack(message)
+
+    def test_a_tombstone_an_earlier_build_wrote_still_answers_by_id(
+        self, engine: Engine, table: str
+    ) -> None:
+        """It kept no receipt to check a token against, so any token of the id passes."""
+        acked = uuid.uuid4()
+        with engine.begin() as conn:
+            conn.exec_driver_sql(
+                f"INSERT INTO {table}_dedup VALUES"
+                " ('jobs', %(k)s, %(id)s, clock_timestamp() + interval '1 hour')",
+                {"k": f"acked {acked}", "id": acked},
+            )
+        queue = PostgresQueue(engine, "jobs", table=table, deadline=5.0)
+        queue.create_table()
+        queue.ack(Message(str(acked), "x", f"{acked}.{'1' * 32}", 1))
+        other = uuid.uuid4()  # a message with no tombstone at all
+        with pytest.raises(NotFoundError):
+            queue.ack(Message(str(other), "x", f"{other}.{'1' * 32}", 1))

@@ -109,3 +109,28 @@ class _QueueVisibilityCases:
         assert again.id == message.id
         queue.ack(message)  # the stale receipt: issued, so the request succeeds
         queue.ack(again)
+
+    def test_an_acknowledged_message_s_receipt_with_another_token_is_not_found(
+        self, queue: Queue
+    ) -> None:
+        """After ``ack``, the message's receipts still answer as its receipts did before.
+
+        SQS accepts a second delete with the last receipt handle or a stale one, and
+        refuses a handle it never issued. A queue that remembered only the acknowledged
+        message's id accepted a second ``ack`` with any token.
+        """
+        queue.send("done")
+        (first,) = queue.receive(visibility_timeout=60)
+        queue.change_visibility(first, 0)
+        (last,) = queue.receive(visibility_timeout=60)
+        assert last.id == first.id
+        queue.ack(last)
+        tail = "000000" if not last.receipt.endswith("000000") else "111111"
+        for receipt in (last.receipt[:-6] + tail, last.receipt + "x"):
+            with pytest.raises(NotFoundError):
+                queue.ack(dataclasses.replace(last, receipt=receipt))
+        queue.ack(last)  # already acknowledged: harmless
+        queue.ack(first)  # a stale receipt of it: issued, so the request succeeds
+        with pytest.raises(NotFoundError):
+            queue.change_visibility(first, 0)
+        assert list(queue.receive(max_messages=10)) == []
