@@ -81,7 +81,12 @@ def _compiled_plan(
     processors, expanding parameters).
     """
     keys = list(params[0])
-    compiled: Any = stmt.compile(dialect=dialect, column_keys=keys, for_executemany=True)
+    if not keys:  # rows of no column: DEFAULT VALUES each, every column its default
+        # (the executemany form is ``(first_column) VALUES (NULL)`` on SQLite), inline:
+        # no RETURNING of a server-made key, which an executemany cannot return
+        compiled: Any = stmt.inline().compile(dialect=dialect, column_keys=keys)
+    else:
+        compiled = stmt.compile(dialect=dialect, column_keys=keys, for_executemany=True)
     order = compiled.positiontup
     if order is None or not _binds_as_given(dialect, compiled, keys):
         return None
@@ -104,6 +109,8 @@ def _executemany_plan(
 def _records(
     order: list[str], keys: list[str], constants: dict[str, object], params: list[dict[str, object]]
 ) -> list[tuple[object, ...]]:
+    if not order:  # DEFAULT VALUES: nothing to bind
+        return [()] * len(params)
     if order == keys:
         pick = operator.itemgetter(*keys)
         if len(keys) == 1:
@@ -212,9 +219,10 @@ def _unnest_statement(
 
     SQLAlchemy renders each parameter with its array cast (``%(p)s::VARCHAR(40)[]``), so
     PostgreSQL reads every column as its own type, and binds it with the column type's
-    own processing of each item. The ``ON CONFLICT`` clause stays as it was. ``None``
-    when a column left out has a Python-side default (SQLAlchemy computes those per row)
-    or the statement binds more than the rows' values and its own constants.
+    own processing of each item; a left-out column's SQL-expression default is selected
+    beside the arrays. The ``ON CONFLICT`` clause stays as it was. ``None`` when a column
+    left out has a Python-side default (SQLAlchemy computes those per row) or the
+    statement binds more than the rows' values and its own constants.
     """
     if len(params) < 2:  # noqa: PLR2004 - one row: a plain INSERT is as fast
         return None
@@ -228,7 +236,9 @@ def _unnest_statement(
         for i, key in enumerate(keys)
     ]
     rows: Any = sa.select(sa.literal_column("*")).select_from(sa.func.unnest(*arrays))
-    unnest = stmt.from_select(keys, rows, include_defaults=False)
+    # a left-out column's SQL-expression default (``default=func.x()``, a sequence) is
+    # selected beside the arrays, as the VALUES of an INSERT would compute it
+    unnest = stmt.from_select(keys, rows, include_defaults=True)
     values = {
         f"serpens_unnest_{i}": list(map(operator.itemgetter(key), params))
         for i, key in enumerate(keys)
