@@ -188,6 +188,22 @@ class ColumnFidelityCases:
         ratios = [s.ratio for s in db.repository(Stamp).list(order_by="id")]
         assert [str(r) for r in ratios] == ["1.01", "-1.01", "2.68", "0.00"]
 
+    def test_bulk_insert_of_rows_naming_no_field_stores_a_row_each(
+        self, db: RepositoryDatabase
+    ) -> None:
+        """``bulk_insert([{}, {}])`` inserts one row per dict, every column its default.
+
+        With no Python-side default to fill in, the batch names no column at all: asyncpg's
+        ``COPY`` path and then SQLite's executemany raised a bare ``TypeError`` on it.
+        """
+        kinds: Any = db.repository(Kind)
+        assert kinds.bulk_insert([{}, {}, {}]) == 3
+        db.commit(kinds)
+        rows = db.repository(Kind).list(order_by="id")
+        assert len(rows) == 3
+        assert len({r.id for r in rows}) == 3  # a key each
+        assert {(r.flag, r.day, r.color, r.memo, r.tally) for r in rows} == {(None,) * 5}
+
     def test_server_defaults_fill_the_columns_an_insert_leaves_out(
         self, db: RepositoryDatabase
     ) -> None:
@@ -197,17 +213,20 @@ class ColumnFidelityCases:
 
         The values are read back in a new unit of work (a server default is the database's,
         not the object's, until it is loaded); both stamps are the insert's time in UTC, to
-        the second (SQLite keeps whole seconds).
+        the second (SQLite keeps whole seconds). Rows naming no field at all take every
+        default too, Python-side ones computed per row.
         """
         stamps: Any = db.repository(Stamp)
         before = dt.datetime.now(dt.UTC).replace(microsecond=0)
         first = stamps.add(Stamp(note="a"))
         stamps.bulk_insert([{"note": "b"}, {"note": None}])
+        assert stamps.bulk_insert([{}, {}]) == 2
         db.commit(stamps)
         after = dt.datetime.now(dt.UTC) + dt.timedelta(seconds=1)
         fresh: Any = db.repository(Stamp)
         rows = fresh.list(order_by="id")
-        assert [r.note for r in rows] == ["a", "b", None]
+        assert [r.note for r in rows] == ["a", "b", None, None, None]
+        assert len({r.ref for r in rows}) == len(rows)  # a Python-side default per row
         for row in rows:
             assert (row.state, row.tries, row.owner, row.ratio, row.active) == (
                 "new",
@@ -219,7 +238,7 @@ class ColumnFidelityCases:
             assert type(row.tries) is int
             assert type(row.active) is bool
         assert rows[0].id == first.id
-        assert rows[0].id < rows[1].id < rows[2].id
+        assert [r.id for r in rows] == sorted({r.id for r in rows})
         for row in rows:
             for stamp in (row.made_at, row.seen_at):
                 assert stamp.utcoffset() == dt.timedelta(0)
