@@ -3,7 +3,7 @@
 The contract cells build every cache with explicit arguments, so these pin what a caller
 who passes only a client gets: a 300-second TTL under the ``serpens`` prefix, fail-open
 reads when Redis is unreachable, and a client the cache does not own (``close`` leaves
-it working).
+it working); and the ``repr`` that shows those settings in logs and debuggers.
 """
 
 from __future__ import annotations
@@ -14,6 +14,8 @@ from collections.abc import Iterator
 
 import pytest
 import redis
+from redis.backoff import NoBackoff
+from redis.retry import Retry
 
 from serpens_redis import RedisCache
 
@@ -51,10 +53,19 @@ def test_an_unreachable_redis_reads_as_a_miss_by_default() -> None:
     with socket.socket() as probe:  # a port nothing listens on once it is closed
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    down = redis.Redis(host="127.0.0.1", port=port, socket_connect_timeout=0.5)
+    # no retries: redis-py's default three, with backoff, would take 7 s to fail
+    down = redis.Redis(
+        host="127.0.0.1", port=port, socket_connect_timeout=0.5, retry=Retry(NoBackoff(), 0)
+    )
     try:
         cache = RedisCache(down)
         assert cache.get("k") is None
         assert cache.get_or_set("k", lambda: 7, ttl=60) == 7
     finally:
         down.close()
+
+
+def test_the_repr_shows_the_prefix_and_whether_the_cache_fails_open(client: redis.Redis) -> None:
+    assert repr(RedisCache(client)) == "RedisCache(prefix='serpens', fail_open=True)"
+    strict = RedisCache(client, prefix="shop", fail_open=False)
+    assert repr(strict) == "RedisCache(prefix='shop', fail_open=False)"
