@@ -149,13 +149,16 @@ class RedisCache:
         return result
 
     @staticmethod
-    def _decode(full: str, raw: Any) -> tuple[bool, JSONValue]:
+    def _decode(full: str, raw: Any, *, warn: bool = True) -> tuple[bool, JSONValue]:
         if raw is None or raw is _FAILED:
             return False, None
         try:
             return True, decode(raw)
         except SerializationError:
-            logger.warning("cache entry %r is not JSON (written by another client); a miss", full)
+            if warn:
+                logger.warning(
+                    "cache entry %r is not JSON (written by another client); a miss", full
+                )
             return False, None
 
     def get(self, key: str) -> JSONValue:
@@ -218,15 +221,20 @@ class RedisCache:
                 full, lambda: self._compute(full, factory, millis, cache_none, store=False)
             )
         else:
-            text = self._flight.run(full, lambda: self._fill(full, factory, millis, cache_none))
+            text = self._flight.run(
+                full, lambda: self._fill(full, factory, millis, cache_none, seen=raw)
+            )
         return None if text is None else decode(text)  # each caller decodes its own copy
 
     def _millis(self, ttl: float | None) -> int:
         return max(1, round(check_ttl(ttl, self.default_ttl) * 1000))
 
-    def _hit(self, full: str, raw: object, cache_none: bool) -> str | None:
-        """The stored text if *raw* (a GET's answer) is a hit for this call, else ``None``."""
-        found, value = self._decode(full, raw)
+    def _hit(self, full: str, raw: object, cache_none: bool, *, warn: bool = True) -> str | None:
+        """The stored text if *raw* (a GET's answer) is a hit for this call, else ``None``.
+
+        *warn* ``False``: an entry that is not JSON is a miss without a warning.
+        """
+        found, value = self._decode(full, raw, warn=warn)
         if found and (value is not None or cache_none):
             return raw.decode() if isinstance(raw, bytes) else str(raw)
         return None
@@ -237,7 +245,15 @@ class RedisCache:
         factory: Callable[[], JSONValue],
         millis: int,
         cache_none: bool,
+        *,
+        seen: object = None,
     ) -> str | None:
+        """Fill *full* under the lock, or wait for the lock's holder to fill it.
+
+        *seen* is the entry the caller's first read found: polls warn about an entry that
+        is not JSON only when it is not the one last read (a wait over a foreign entry
+        logs one warning, not one a poll).
+        """
         lock, token = f"{full}\x00lock", uuid.uuid4().hex
         deadline = time.monotonic() + self._lock_ms / 1000 * 5
         delay = 0.005
@@ -254,9 +270,10 @@ class RedisCache:
             raw = self._call(self._execute, "GET", full)
             if raw is _FAILED:
                 return self._compute(full, factory, millis, cache_none, store=False)
-            text = self._hit(full, raw, cache_none)
+            text = self._hit(full, raw, cache_none, warn=raw != seen)
             if text is not None:
                 return text
+            seen = raw
         return self._compute(full, factory, millis, cache_none)
 
     def _fill_locked(

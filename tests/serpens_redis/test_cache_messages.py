@@ -15,16 +15,19 @@ cached ``None``.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import socket
+import threading
 import uuid
 from collections.abc import Iterator
 
 import pytest
 import redis
+from redis import asyncio as aioredis
 
 from serpens.errors import SerializationError
-from serpens_redis import RedisCache
+from serpens_redis import AsyncRedisCache, RedisCache
 
 pytestmark = pytest.mark.redis
 
@@ -72,25 +75,62 @@ def test_a_foreign_entry_is_a_logged_miss_that_get_or_set_replaces(
         client.delete(full)
 
 
-def test_a_waiter_polling_a_foreign_entry_names_its_key_and_replaces_it(
+def test_a_waiter_polling_a_foreign_entry_warns_once_per_entry_naming_its_key(
     client: redis.Redis, caplog: pytest.LogCaptureFixture
 ) -> None:
-    """Another process holds the fill lock: each poll that reads the entry warns about it.
+    """Another process holds the fill lock: a wait over a foreign entry warns once.
 
-    After five lock TTLs (here 0.25 s) the waiter stops waiting and stores its value.
+    Its polls read the same entry again and again (every 5 to 50 ms): only an entry that
+    differs from the one last read is warned about again, so the log says each foreign
+    entry once instead of once a poll. After five lock TTLs (here 0.5 s) the waiter
+    stops waiting and stores its value.
     """
-    cache = RedisCache(client, prefix=f"cache-messages-{uuid.uuid4().hex}", lock_ttl=0.05)
+    cache = RedisCache(client, prefix=f"cache-messages-{uuid.uuid4().hex}", lock_ttl=0.1)
     full, lock = cache.key("k"), f"{cache.key('k')}\x00lock"
     client.set(full, b"\xff written by another client")
     client.set(lock, b"another process", px=60_000)
+    rewrite = threading.Timer(0.2, client.set, (full, b"\xfe written again"))
     try:
         with caplog.at_level(logging.WARNING, logger="serpens.cache"):
+            rewrite.start()
             assert cache.get_or_set("k", lambda: "fresh", ttl=60) == "fresh"
         warnings = _warnings(caplog)
-        assert len(warnings) > 1  # the first read's, and the polls'
+        assert len(warnings) == 2, warnings  # the first read's, and the rewritten entry's
         assert all(repr(full) in warning for warning in warnings)
         assert client.get(full) == b'"fresh"'
     finally:
+        rewrite.cancel()
+        client.delete(full, lock)
+
+
+async def test_an_async_waiter_polling_a_foreign_entry_warns_once_per_entry(
+    client: redis.Redis, redis_url: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The async cache's wait (the source of the sync one) logs each foreign entry once."""
+    own = aioredis.Redis.from_url(redis_url)
+    cache = AsyncRedisCache(own, prefix=f"cache-messages-{uuid.uuid4().hex}", lock_ttl=0.1)
+    full, lock = cache.key("k"), f"{cache.key('k')}\x00lock"
+    client.set(full, b"\xff written by another client")
+    client.set(lock, b"another process", px=60_000)
+
+    async def fresh() -> str:
+        return "fresh"
+
+    async def rewrite() -> None:
+        await asyncio.sleep(0.2)
+        client.set(full, b"\xfe written again")
+
+    try:
+        with caplog.at_level(logging.WARNING, logger="serpens.cache"):
+            rewriting = asyncio.create_task(rewrite())
+            assert await cache.get_or_set("k", fresh, ttl=60) == "fresh"
+            await rewriting
+        warnings = _warnings(caplog)
+        assert len(warnings) == 2, warnings  # the first read's, and the rewritten entry's
+        assert all(repr(full) in warning for warning in warnings)
+        assert client.get(full) == b'"fresh"'
+    finally:
+        await own.aclose()
         client.delete(full, lock)
 
 
