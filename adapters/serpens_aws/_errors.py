@@ -35,7 +35,8 @@ from serpens_aws._deadline import one_call
 
 __all__ = ["COMMON_CODES", "translate", "translate_errors"]
 
-# error codes every AWS service may return
+# error codes every AWS service may return, and the transient ones of the services the
+# adapters call (throttling, faults on AWS's side) under their own names
 COMMON_CODES: Mapping[str, type[SerpensError]] = {
     "ThrottlingException": BackendUnavailableError,
     "Throttling": BackendUnavailableError,
@@ -43,6 +44,14 @@ COMMON_CODES: Mapping[str, type[SerpensError]] = {
     "ServiceUnavailable": BackendUnavailableError,
     "InternalServerError": BackendUnavailableError,
     "InternalFailure": BackendUnavailableError,
+    "RequestThrottled": BackendUnavailableError,  # SQS
+    "KmsThrottled": BackendUnavailableError,  # SQS: KMS throttling an encrypted queue
+    "InternalServiceError": BackendUnavailableError,  # Secrets Manager
+    # an answer naming no error (a gateway's page): botocore's code is the HTTP status
+    "500": BackendUnavailableError,
+    "502": BackendUnavailableError,
+    "503": BackendUnavailableError,
+    "504": BackendUnavailableError,
 }
 
 _Factory = Callable[

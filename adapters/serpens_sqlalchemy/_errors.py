@@ -62,6 +62,9 @@ _SQLITE: dict[str, type[SerpensError]] = {
     "SQLITE_BUSY": BackendTimeoutError,
     "SQLITE_LOCKED": BackendTimeoutError,
     "SQLITE_CANTOPEN": BackendUnavailableError,
+    # a SQL error (no such table or column, syntax): sqlite3 raises it as an
+    # OperationalError, which would otherwise read as an outage
+    "SQLITE_ERROR": BackendError,
 }
 
 
@@ -143,12 +146,13 @@ _BY_TYPE: tuple[tuple[_Types, _Types, _Factory], ...] = (
         BaseException,
         lambda _e, o: BackendUnavailableError(_described(o)),
     ),
+    # before OSError: TimeoutError is one (asyncpg's connect timeout arrives unwrapped)
+    (TimeoutError, BaseException, lambda e, _o: BackendTimeoutError(f"timed out: {_message(e)}")),
     (
         BaseException,
         (OSError, ConnectionError),
         lambda _e, o: BackendUnavailableError(_described(o)),
     ),
-    (TimeoutError, BaseException, lambda e, _o: BackendTimeoutError(f"timed out: {_message(e)}")),
     (
         (sa.exc.IntegrityError, sa.exc.DataError),
         BaseException,

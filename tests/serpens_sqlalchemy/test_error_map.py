@@ -1,0 +1,587 @@
+"""What a mapped database error tells the caller, provoked on the real servers.
+
+``serpens_sqlalchemy._errors`` keeps the driver's first line of a failure (never the
+second, where PostgreSQL quotes the values) and picks the serpens error by SQLSTATE or
+SQLite error name, then by the exception's type. Each condition here is real:
+
+- a unique violation (psycopg2, asyncpg and its COPY, sqlite3, aiosqlite) is a
+  ConflictError naming the constraint or column, never the duplicated value; a stale
+  version names the table;
+- a missing table is a BackendError on PostgreSQL and SQLite alike, not an outage; a
+  trigger's or a column type's refusal is a ValidationError with its reason (and a
+  serpens error raised while binding reaches the caller as raised);
+- an exhausted pool, a server that accepts the connection and never answers (the outage
+  cases' "frozen"), and a statement or COPY past the client-side deadline are
+  BackendTimeoutError, the deadline named;
+- a refused connection and a connection reset under a session are
+  BackendUnavailableError keeping the driver's reason, no password;
+- a cancellation reaches the caller unchanged.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, create_async_engine
+from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
+
+from serpens.database import DatabaseSettings
+from serpens.database._engine import build_async_engine, build_sync_engine
+from serpens.errors import (
+    BackendError,
+    BackendTimeoutError,
+    BackendUnavailableError,
+    ConflictError,
+    FieldError,
+    ValidationError,
+)
+from serpens.testing import FaultProxy, PostgresServer
+from serpens_contract.repository import ContractBase, Pair, Product, contract_schema
+from serpens_sqlalchemy import AsyncRepository, Repository, configure_sqlite
+
+#: the value written twice: no error message may quote it
+SECRET_SKU = "sku-7f3a-private"
+
+#: what each backend's unique-violation error must name, with its error code
+NAMED = {
+    "postgresql": ("23505", 'unique constraint "contract_products_sku_key"'),
+    "sqlite": ("SQLITE_CONSTRAINT_UNIQUE", "contract_products.sku"),
+}
+
+
+def _driver_url(postgres_url: str, driver: str) -> str:
+    return f"postgresql+{driver}://" + postgres_url.split("://", 1)[1]
+
+
+@pytest.fixture(name="schema")
+def _schema(postgres_url: str) -> Iterator[str]:
+    """A fresh PostgreSQL schema holding the contract tables, dropped afterwards."""
+    engine = sa.create_engine(_driver_url(postgres_url, "psycopg2"))
+    schema = contract_schema()
+    with engine.begin() as conn:
+        conn.exec_driver_sql(f'CREATE SCHEMA "{schema}"')
+        ContractBase.metadata.create_all(
+            conn.execution_options(schema_translate_map={None: schema})
+        )
+    yield schema
+    with engine.begin() as conn:
+        conn.exec_driver_sql(f'DROP SCHEMA "{schema}" CASCADE')
+    engine.dispose()
+
+
+@pytest.fixture(name="sync_engine", params=["psycopg2", "sqlite"])
+def _sync_engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[sa.Engine]:
+    """psycopg2 on its own schema, or sqlite3 on a file, with the contract tables."""
+    if request.param == "sqlite":
+        engine = sa.create_engine(f"sqlite:///{tmp_path / 'errors.db'}")
+        configure_sqlite(engine)
+        ContractBase.metadata.create_all(engine)
+        yield engine
+    else:
+        schema: str = request.getfixturevalue("schema")
+        engine = sa.create_engine(_driver_url(request.getfixturevalue("postgres_url"), "psycopg2"))
+        yield engine.execution_options(schema_translate_map={None: schema})
+    engine.dispose()
+
+
+@pytest.fixture(name="async_engine", params=["asyncpg", "aiosqlite"])
+async def _async_engine(
+    request: pytest.FixtureRequest, tmp_path: Path
+) -> AsyncIterator[AsyncEngine]:
+    """asyncpg on its own schema, or aiosqlite on a file, with the contract tables."""
+    if request.param == "aiosqlite":
+        engine = create_async_engine(f"sqlite+aiosqlite:///{tmp_path / 'errors.db'}")
+        configure_sqlite(engine)
+        async with engine.begin() as conn:
+            await conn.run_sync(ContractBase.metadata.create_all)
+        yield engine
+    else:
+        schema: str = request.getfixturevalue("schema")
+        postgres_url: str = request.getfixturevalue("postgres_url")
+        engine = create_async_engine(_driver_url(postgres_url, "asyncpg"))
+        yield engine.execution_options(schema_translate_map={None: schema})
+    await engine.dispose()
+
+
+def _check_names_the_constraint(error: ConflictError, backend: str) -> None:
+    code, named = NAMED[backend]
+    text = str(error)
+    assert code in text
+    assert named in text  # which constraint or column refused the row
+    assert SECRET_SKU not in text  # PostgreSQL's DETAIL line quotes it: never kept
+    assert SECRET_SKU not in repr(error)
+
+
+def test_a_unique_violation_names_the_constraint_but_not_the_value(
+    sync_engine: sa.Engine,
+) -> None:
+    """psycopg2 and sqlite3: the ConflictError says which constraint, never the value."""
+    with Session(sync_engine) as sess:
+        repo = Repository(sess, Product)
+        repo.add(Product(sku=SECRET_SKU))
+        with pytest.raises(ConflictError) as info:
+            repo.add(Product(sku=SECRET_SKU))
+    _check_names_the_constraint(info.value, sync_engine.dialect.name)
+
+
+async def test_a_unique_violation_names_the_constraint_but_not_the_value_async(
+    async_engine: AsyncEngine,
+) -> None:
+    """asyncpg and aiosqlite: the same ConflictError as their sync twins."""
+    async with AsyncSession(async_engine) as sess:
+        repo = AsyncRepository(sess, Product)
+        await repo.add(Product(sku=SECRET_SKU))
+        with pytest.raises(ConflictError) as info:
+            await repo.add(Product(sku=SECRET_SKU))
+    _check_names_the_constraint(info.value, async_engine.dialect.name)
+
+
+async def test_a_unique_violation_in_asyncpg_copy_names_the_constraint(
+    postgres_url: str, schema: str
+) -> None:
+    """asyncpg's COPY raises the driver's own error (no SQLAlchemy wrapper): the same detail.
+
+    ``Pair`` has no Python-side default, so ``bulk_insert`` goes through COPY.
+    """
+    engine = create_async_engine(_driver_url(postgres_url, "asyncpg"))
+    try:
+        async with AsyncSession(
+            engine.execution_options(schema_translate_map={None: schema})
+        ) as sess:
+            repo = AsyncRepository(sess, Pair)
+            rows = [{"left": SECRET_SKU, "right": str(i), "code": str(i)} for i in range(3)]
+            assert await repo.bulk_insert(rows) == len(rows)
+            with pytest.raises(ConflictError) as info:
+                await repo.bulk_insert(rows[1:])
+        text = str(info.value)
+        assert "23505" in text
+        assert 'unique constraint "contract_pairs_pkey"' in text
+        assert SECRET_SKU not in text
+    finally:
+        await engine.dispose()
+
+
+def test_an_exhausted_pool_is_a_timeout(postgres_url: str, schema: str) -> None:
+    """Every pooled connection busy past ``pool_timeout``: BackendTimeoutError, not a crash.
+
+    SQLAlchemy raises its own ``TimeoutError`` (no driver error behind it); a caller
+    retries later, as after any timeout.
+    """
+    engine = sa.create_engine(
+        _driver_url(postgres_url, "psycopg2"), pool_size=1, max_overflow=0, pool_timeout=0.2
+    )
+    engine = engine.execution_options(schema_translate_map={None: schema})
+    try:
+        with Session(engine) as holder, Session(engine) as waiter:
+            assert Repository(holder, Product).count() == 0  # holds the only connection
+            with pytest.raises(BackendTimeoutError) as info:
+                Repository(waiter, Product).count()
+            assert "QueuePool limit of size 1" in str(info.value)  # which limit was hit
+    finally:
+        engine.dispose()
+
+
+def test_a_stale_version_is_a_conflict_naming_the_table(postgres_url: str, schema: str) -> None:
+    """Optimistic locking on psycopg2: a write over a version another unit of work moved on.
+
+    ``StaleDataError`` names no SQLSTATE; the ConflictError keeps SQLAlchemy's account
+    of which table's row had moved on. (On SQLite the reader's lock blocks the other
+    commit first.)
+    """
+    engine = sa.create_engine(_driver_url(postgres_url, "psycopg2"))
+    translated = engine.execution_options(schema_translate_map={None: schema})
+    try:
+        with Session(translated) as setup:
+            product_id = Repository(setup, Product).add(Product(sku="stale", price=1)).id
+            setup.commit()
+        with Session(translated) as first, Session(translated) as second:
+            mine = Repository(first, Product).get_or_raise(product_id)
+            theirs = Repository(second, Product).get_or_raise(product_id)
+            theirs.price = 2
+            second.commit()  # version 2
+            mine.price = 3  # still at version 1
+            with pytest.raises(ConflictError) as info:
+                Repository(first, Product).flush()
+        assert "contract_products" in str(info.value)
+    finally:
+        engine.dispose()
+
+
+#: what each backend's missing-table error must name, with its error code
+MISSING = {
+    "postgresql": ("42P01", "contract_products"),
+    "sqlite": ("SQLITE_ERROR", "contract_products"),
+}
+
+
+@pytest.fixture(name="bare_sync_engine", params=["psycopg2", "sqlite"])
+def _bare_sync_engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[sa.Engine]:
+    """psycopg2 on a schema with no tables, or sqlite3 on an empty file."""
+    if request.param == "sqlite":
+        engine = sa.create_engine(f"sqlite:///{tmp_path / 'empty.db'}")
+        configure_sqlite(engine)
+        yield engine
+    else:
+        postgres_url: str = request.getfixturevalue("postgres_url")
+        engine = sa.create_engine(_driver_url(postgres_url, "psycopg2"))
+        schema = contract_schema()
+        with engine.begin() as conn:
+            conn.exec_driver_sql(f'CREATE SCHEMA "{schema}"')
+        yield engine.execution_options(schema_translate_map={None: schema})
+        with engine.begin() as conn:
+            conn.exec_driver_sql(f'DROP SCHEMA "{schema}" CASCADE')
+    engine.dispose()
+
+
+def test_a_missing_table_is_a_backend_error_not_an_outage(bare_sync_engine: sa.Engine) -> None:
+    """A table that is not there: BackendError naming it, on PostgreSQL and SQLite alike.
+
+    Not BackendUnavailableError nor BackendTimeoutError: the database answered, and a
+    retry would fail the same way (the schema is missing a migration).
+    """
+    code, table = MISSING[bare_sync_engine.dialect.name]
+    with Session(bare_sync_engine) as sess, pytest.raises(BackendError) as info:
+        Repository(sess, Product).count()
+    assert not isinstance(info.value, BackendUnavailableError | BackendTimeoutError)
+    assert code in str(info.value)
+    assert table in str(info.value)
+
+
+@pytest.fixture(name="closed_port")
+def _closed_port() -> int:
+    """A loopback port nothing listens on (bound, then closed): connects are refused."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+    return port
+
+
+@pytest.fixture(name="silent_port")
+def _silent_port() -> Iterator[int]:
+    """A loopback port that accepts TCP connections and never says a word (a frozen server)."""
+    listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(16)
+    yield listener.getsockname()[1]
+    listener.close()
+
+
+async def test_a_server_that_never_answers_the_connect_is_a_timeout_on_asyncpg(
+    silent_port: int,
+) -> None:
+    """asyncpg's connect timeout raises a bare ``TimeoutError``: BackendTimeoutError.
+
+    The connection was accepted, so the server is not refusing: it did not answer in
+    time, which the outage cases call "frozen" and map to BackendTimeoutError. (Python's
+    ``TimeoutError`` is an ``OSError``: a table checking ``OSError`` first made it
+    BackendUnavailableError.)
+    """
+    engine = create_async_engine(
+        f"postgresql+asyncpg://app:s3cret-pw@127.0.0.1:{silent_port}/app",
+        connect_args={"timeout": 0.5},
+    )
+    try:
+        async with AsyncSession(engine) as sess:
+            with pytest.raises(BackendTimeoutError) as info:
+                await AsyncRepository(sess, Product).get(1)
+        # asyncpg's TimeoutError carries no text: its type is what the error can say
+        assert "TimeoutError" in str(info.value)
+        assert "s3cret-pw" not in str(info.value)
+    finally:
+        await engine.dispose()
+
+
+async def test_a_cancelled_query_stays_cancelled(postgres_url: str, schema: str) -> None:
+    """Cancelling a call mid-query raises CancelledError in the caller; nothing swallows it.
+
+    The call counts a table another session holds locked, so it is inside the driver
+    when the task is cancelled.
+    """
+    engine = create_async_engine(_driver_url(postgres_url, "asyncpg"))
+    engine = engine.execution_options(schema_translate_map={None: schema})
+    try:
+        async with AsyncSession(engine) as holder, AsyncSession(engine) as waiter:
+            await holder.execute(
+                sa.text(f'LOCK TABLE "{schema}".contract_products IN ACCESS EXCLUSIVE MODE')
+            )  # held until the rollback below
+            call = asyncio.create_task(AsyncRepository(waiter, Product).count())
+            done, _ = await asyncio.wait({call}, timeout=0.5)
+            assert not done  # still waiting on the lock, inside the driver
+            call.cancel()
+            with pytest.raises(asyncio.CancelledError):
+                await call
+            assert call.cancelled()
+            await holder.rollback()
+    finally:
+        await engine.dispose()
+
+
+def _driver_first_line(error: BaseException) -> str:
+    """The first line of the driver's own exception at the bottom of *error*'s chain."""
+    cause = error
+    while cause.__cause__ is not None:
+        cause = cause.__cause__
+    assert cause is not error  # a mapped error always chains what it replaced
+    return str(cause).strip().splitlines()[0]
+
+
+@pytest.fixture(name="pg_proxy")
+def _pg_proxy(postgres_server: PostgresServer) -> Iterator[FaultProxy]:
+    with FaultProxy(upstream=(postgres_server.host, postgres_server.port)) as proxy:
+        yield proxy
+
+
+def test_a_connection_reset_under_a_session_is_unavailable_with_the_drivers_reason(
+    postgres_url: str, schema: str, pg_proxy: FaultProxy
+) -> None:
+    """psycopg2: a pooled connection reset mid-session is BackendUnavailableError.
+
+    SQLAlchemy invalidates the connection and libpq gives no SQLSTATE; the error keeps
+    libpq's first line (why the connection went), which is all an operator has.
+    """
+    url = _driver_url(pg_proxy.url_for(postgres_url), "psycopg2")
+    engine = sa.create_engine(url).execution_options(schema_translate_map={None: schema})
+    try:
+        with Session(engine) as sess:
+            repo = Repository(sess, Product)
+            assert repo.count() == 0  # the connection is open and in the session
+            with pg_proxy.reset(), pytest.raises(BackendUnavailableError) as info:
+                repo.count()
+        assert _driver_first_line(info.value) in str(info.value)
+    finally:
+        engine.dispose()
+
+
+async def test_a_connection_reset_under_a_session_is_unavailable_on_asyncpg_too(
+    postgres_url: str, schema: str, pg_proxy: FaultProxy
+) -> None:
+    """asyncpg: the same BackendUnavailableError, with asyncpg's reason."""
+    url = _driver_url(pg_proxy.url_for(postgres_url), "asyncpg")
+    engine = create_async_engine(url).execution_options(schema_translate_map={None: schema})
+    try:
+        async with AsyncSession(engine) as sess:
+            repo = AsyncRepository(sess, Product)
+            assert await repo.count() == 0
+            with pg_proxy.reset():
+                await asyncio.sleep(0.1)  # the loop sees the reset before the next call
+                with pytest.raises(BackendUnavailableError) as info:
+                    await repo.count()
+        assert _driver_first_line(info.value) in str(info.value)
+    finally:
+        await engine.dispose()
+
+
+#: the client-side deadline of every round trip (serpens_sqlalchemy._deadline): 0.5 s
+DEADLINES = DatabaseSettings(
+    pool_size=1, statement_timeout_ms=0, client_timeout_ms=500, ping_timeout_ms=500
+)
+
+
+def test_a_statement_past_the_client_deadline_is_a_timeout_naming_the_deadline(
+    postgres_url: str, schema: str, pg_proxy: FaultProxy
+) -> None:
+    """psycopg2 on a frozen server: BackendTimeoutError saying it waited 0.5 s.
+
+    The deadline is the caller's setting (``client_timeout_ms``), not the server's
+    ``statement_timeout``: the error says which limit ended the call.
+    """
+    url = sa.make_url(_driver_url(pg_proxy.url_for(postgres_url), "psycopg2"))
+    engine = build_sync_engine(url, DEADLINES)
+    try:
+        with Session(engine.execution_options(schema_translate_map={None: schema})) as sess:
+            repo = Repository(sess, Product)
+            assert repo.count() == 0  # a warm connection, in the session
+            with pg_proxy.freeze(), pytest.raises(BackendTimeoutError) as info:
+                repo.count()
+        assert "0.5 s" in str(info.value)
+    finally:
+        engine.dispose()
+
+
+def test_a_psycopg2_copy_past_the_client_deadline_is_a_timeout_naming_the_deadline(
+    postgres_url: str, schema: str, pg_proxy: FaultProxy
+) -> None:
+    """psycopg2's COPY (``copy_expert`` on the driver, its error unwrapped) on a frozen server.
+
+    The driver's own ``OperationalError`` carries no SQLSTATE: only the deadline's mark
+    says it is a timeout; unmarked, it would not be mapped at all.
+    """
+    url = sa.make_url(_driver_url(pg_proxy.url_for(postgres_url), "psycopg2"))
+    engine = build_sync_engine(url, DEADLINES)
+
+    def freeze_after_savepoint(_conn: object, _cursor: object, statement: str, *_: object) -> None:
+        if statement.startswith("SAVEPOINT"):
+            pg_proxy.freeze()
+
+    try:
+        with Session(engine.execution_options(schema_translate_map={None: schema})) as sess:
+            repo = Repository(sess, Pair)  # no Python-side default: COPY applies
+            assert repo.count() == 0  # a transaction open: the write takes a savepoint
+            sa.event.listen(engine, "after_cursor_execute", freeze_after_savepoint)
+            rows = [{"left": "a", "right": str(i), "code": str(i)} for i in range(10)]
+            with pytest.raises(BackendTimeoutError) as info:
+                repo.bulk_insert(rows)
+            assert pg_proxy.fault == "freeze"  # the COPY, not the savepoint, timed out
+            pg_proxy.heal()
+        assert "0.5 s" in str(info.value)
+    finally:
+        pg_proxy.heal()
+        engine.dispose()
+
+
+async def test_a_copy_past_the_client_deadline_is_a_timeout_naming_the_deadline(
+    postgres_url: str, schema: str, pg_proxy: FaultProxy
+) -> None:
+    """asyncpg's COPY (a driver call beside SQLAlchemy's execute) on a frozen server.
+
+    The server freezes once the write's SAVEPOINT is answered, so the COPY itself hits
+    the deadline; the watchdog drops the connection and asyncpg reports it closed: still
+    BackendTimeoutError naming the 0.5 s, not an unreachable server.
+    """
+    url = sa.make_url(_driver_url(pg_proxy.url_for(postgres_url), "asyncpg"))
+    engine = build_async_engine(url, DEADLINES)
+
+    def freeze_after_savepoint(_conn: object, _cursor: object, statement: str, *_: object) -> None:
+        if statement.startswith("SAVEPOINT"):
+            pg_proxy.freeze()
+
+    try:
+        options = engine.execution_options(schema_translate_map={None: schema})
+        async with AsyncSession(options) as sess:
+            repo = AsyncRepository(sess, Pair)  # no Python-side default: COPY applies
+            assert await repo.count() == 0  # a transaction open: the write takes a savepoint
+            sa.event.listen(engine.sync_engine, "after_cursor_execute", freeze_after_savepoint)
+            rows = [{"left": "a", "right": str(i), "code": str(i)} for i in range(10)]
+            with pytest.raises(BackendTimeoutError) as info:
+                await repo.bulk_insert(rows)
+            assert pg_proxy.fault == "freeze"  # the COPY, not the savepoint, timed out
+            pg_proxy.heal()
+        assert "0.5 s" in str(info.value)
+    finally:
+        pg_proxy.heal()
+        await engine.dispose()
+
+
+def test_a_refused_connection_is_unavailable_with_the_drivers_reason(closed_port: int) -> None:
+    """psycopg2, nothing listening: BackendUnavailableError keeping libpq's first line."""
+    engine = sa.create_engine(f"postgresql+psycopg2://app:s3cret-pw@127.0.0.1:{closed_port}/app")
+    try:
+        with Session(engine) as sess, pytest.raises(BackendUnavailableError) as info:
+            Repository(sess, Product).get(1)
+        assert _driver_first_line(info.value) in str(info.value)
+        assert "s3cret-pw" not in str(info.value)
+    finally:
+        engine.dispose()
+
+
+async def test_a_refused_connection_is_unavailable_on_asyncpg_with_its_reason(
+    closed_port: int,
+) -> None:
+    """asyncpg raises the OS's ``ConnectionRefusedError`` itself: the same error, its reason."""
+    engine = create_async_engine(f"postgresql+asyncpg://app:s3cret-pw@127.0.0.1:{closed_port}/app")
+    try:
+        async with AsyncSession(engine) as sess:
+            with pytest.raises(BackendUnavailableError) as info:
+                await AsyncRepository(sess, Product).get(1)
+        assert _driver_first_line(info.value) in str(info.value)
+        assert "s3cret-pw" not in str(info.value)
+    finally:
+        await engine.dispose()
+
+
+class _GuardedBase(DeclarativeBase):
+    pass
+
+
+class Guarded(_GuardedBase):
+    """A table whose trigger refuses a negative quantity (a rule no type or CHECK states)."""
+
+    __tablename__ = "error_map_guarded"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    qty: Mapped[int]
+
+
+sa.event.listen(
+    Guarded.__table__,
+    "after_create",
+    sa.DDL(  # type: ignore[no-untyped-call]
+        "CREATE TRIGGER error_map_guarded_qty BEFORE INSERT ON error_map_guarded "
+        "WHEN NEW.qty < 0 BEGIN SELECT RAISE(ABORT, 'qty must not be negative'); END"
+    ),
+)
+
+
+def test_a_trigger_refusing_a_row_is_a_validation_error_with_its_reason(tmp_path: Path) -> None:
+    """SQLite's ``SQLITE_CONSTRAINT_TRIGGER`` (no table entry): an IntegrityError is bad input.
+
+    The error keeps the trigger's own message, the only place the rule is stated.
+    """
+    engine = sa.create_engine(f"sqlite:///{tmp_path / 'guarded.db'}")
+    configure_sqlite(engine)
+    _GuardedBase.metadata.create_all(engine)
+    try:
+        with Session(engine) as sess, pytest.raises(ValidationError) as info:
+            Repository(sess, Guarded).add(Guarded(id=1, qty=-1))
+        assert "qty must not be negative" in str(info.value)
+    finally:
+        engine.dispose()
+
+
+class Percent(sa.types.TypeDecorator[int]):
+    """A caller's column type that refuses out-of-range values with its own ValidationError."""
+
+    impl = sa.Integer
+    cache_ok = True
+
+    def process_bind_param(self, value: int | None, dialect: sa.Dialect) -> int | None:
+        """Refuse a value outside 0..100, naming the field."""
+        if value is not None and not 0 <= value <= 100:
+            raise ValidationError("a percentage is 0 to 100", [FieldError("share", "too large")])
+        return value
+
+
+class Code(sa.types.TypeDecorator[str]):
+    """A caller's column type whose bind processor raises a plain ValueError."""
+
+    impl = sa.String
+    cache_ok = True
+
+    def process_bind_param(self, value: str | None, dialect: sa.Dialect) -> str | None:
+        """Refuse anything but upper-case letters."""
+        if value is not None and not value.isupper():
+            raise ValueError("a code is upper-case letters")
+        return value
+
+
+class Typed(_GuardedBase):
+    """A model of the caller's own column types, which the repository cannot check first."""
+
+    __tablename__ = "error_map_typed"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    share: Mapped[int | None] = mapped_column(Percent)
+    code: Mapped[str | None] = mapped_column(Code)
+
+
+def test_a_column_types_own_refusal_is_a_validation_error_as_raised(tmp_path: Path) -> None:
+    """Binding fails in the caller's types: their ValidationError as raised, a ValueError mapped.
+
+    A serpens error raised while binding reaches the caller as it was (its field errors
+    intact); a plain ``ValueError`` becomes a ValidationError keeping its reason.
+    """
+    engine = sa.create_engine(f"sqlite:///{tmp_path / 'typed.db'}")
+    configure_sqlite(engine)
+    _GuardedBase.metadata.create_all(engine)
+    try:
+        with Session(engine) as sess, pytest.raises(ValidationError) as info:
+            Repository(sess, Typed).add(Typed(id=1, share=150))
+        assert info.value.errors == [FieldError("share", "too large")]
+        with Session(engine) as sess, pytest.raises(ValidationError) as plain:
+            Repository(sess, Typed).add(Typed(id=2, code="abc"))
+        assert "a code is upper-case letters" in str(plain.value)
+    finally:
+        engine.dispose()
