@@ -47,6 +47,7 @@ _EXACT: dict[str, type[SerpensError]] = {
     "57P03": BackendUnavailableError,  # cannot_connect_now
     "53300": BackendUnavailableError,  # too_many_connections
 }
+_CONNECT_TIMED_OUT = "timeout expired"  # libpq's message when connect_timeout passes
 _CLASSES: dict[str, type[SerpensError]] = {
     "08": BackendUnavailableError,  # connection exceptions
     "28": BackendUnavailableError,  # invalid authorization
@@ -119,6 +120,13 @@ def _raw_driver_error(exc: Exception) -> SerpensError | None:
     return None if raw is None else raw(f"[{code}] {_described(exc)}")
 
 
+def _connect_timed_out(_exc: Any, orig: BaseException) -> SerpensError | None:
+    """A passed ``connect_timeout`` of libpq (psycopg2): a server that never answered."""
+    if _CONNECT_TIMED_OUT in str(orig):
+        return BackendTimeoutError(f"connect timed out: {_message(orig)}")
+    return None  # another operational error: the next row decides
+
+
 def _dbapi(_exc: Any, orig: BaseException) -> SerpensError:
     code = _code(orig) or _code(orig.__cause__)
     label = f"[{code}] " if code else ""
@@ -141,6 +149,7 @@ _BY_TYPE: tuple[tuple[_Types, _Types, _Factory], ...] = (
         lambda e, _o: BackendTimeoutError(f"connection pool timeout: {_message(e)}"),
     ),
     (sa.exc.DBAPIError, BaseException, _invalidated),
+    (sa.exc.OperationalError, BaseException, _connect_timed_out),
     (
         (sa.exc.OperationalError, sa.exc.InterfaceError),
         BaseException,

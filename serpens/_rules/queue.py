@@ -173,8 +173,10 @@ _FIFO_ID_CHARACTERS = frozenset(chr(c) for c in range(0x21, 0x7F))  # letters, d
 _MAX_FIFO_ID_LENGTH = 128
 
 
-def _check_fifo_id(what: str, value: str) -> None:
+def _check_fifo_id(what: str, value: object) -> None:
     """SQS takes 1 to 128 alphanumeric or ASCII punctuation characters for FIFO ids."""
+    if not isinstance(value, str):  # an int has no len(): a bare TypeError before
+        raise ValidationError(f"{what} must be a str, got {type(value).__name__}")
     if not 1 <= len(value) <= _MAX_FIFO_ID_LENGTH or not set(value) <= _FIFO_ID_CHARACTERS:
         raise ValidationError(f"{what} must be 1 to 128 ASCII letters, digits or punctuation")
 

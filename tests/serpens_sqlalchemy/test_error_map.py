@@ -296,6 +296,28 @@ async def test_a_server_that_never_answers_the_connect_is_a_timeout_on_asyncpg(
         await engine.dispose()
 
 
+def test_a_server_that_never_answers_the_connect_is_a_timeout_on_psycopg2(
+    silent_port: int,
+) -> None:
+    """A passed ``connect_timeout`` of libpq ("timeout expired") is BackendTimeoutError too.
+
+    psycopg2 raises it as an ``OperationalError``, which otherwise reads as an outage
+    (BackendUnavailableError): the drivers now agree on a server that accepts the
+    connection and says nothing.
+    """
+    engine = sa.create_engine(
+        f"postgresql+psycopg2://app:s3cret-pw@127.0.0.1:{silent_port}/app",
+        connect_args={"connect_timeout": 1},
+    )
+    try:
+        with Session(engine) as sess, pytest.raises(BackendTimeoutError) as info:
+            Repository(sess, Product).get(1)
+        assert "timeout expired" in str(info.value)
+        assert "s3cret-pw" not in str(info.value)
+    finally:
+        engine.dispose()
+
+
 async def test_a_cancelled_query_stays_cancelled(postgres_url: str, schema: str) -> None:
     """Cancelling a call mid-query raises CancelledError in the caller; nothing swallows it.
 

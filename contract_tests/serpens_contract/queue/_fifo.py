@@ -128,6 +128,8 @@ class _QueueFifoCases:
             pytest.param({"group_id": "g" * 129}, id="group-id-over-128"),
             pytest.param({"group_id": "g", "dedup_id": "d" * 129}, id="dedup-id-over-128"),
             pytest.param({"group_id": "g", "dedup_id": "é"}, id="dedup-id-not-ascii"),
+            pytest.param({"group_id": 5}, id="group-id-not-a-str"),
+            pytest.param({"group_id": "g", "dedup_id": 7}, id="dedup-id-not-a-str"),
         ],
     )
     def test_fifo_rejects_sends_sqs_rejects(self, fifo: Queue, kwargs: dict[str, Any]) -> None:
