@@ -50,3 +50,24 @@ async def async_engine_with_tables(
     async with engine.begin() as conn:
         await conn.run_sync(metadata.drop_all)
     await engine.dispose()
+
+
+def contract_tables_schema(postgres_url: str) -> Iterator[str]:
+    """A fresh PostgreSQL schema holding the contract suite's tables, dropped after.
+
+    Fixtures yield from it (``yield from contract_tables_schema(postgres_url)``); queries
+    reach the tables with ``schema_translate_map={None: schema}``.
+    """
+    from serpens_contract.repository import ContractBase, contract_schema  # noqa: PLC0415
+
+    engine = sa.create_engine("postgresql+psycopg2://" + postgres_url.split("://", 1)[1])
+    schema = contract_schema()
+    with engine.begin() as conn:
+        conn.exec_driver_sql(f'CREATE SCHEMA "{schema}"')
+        ContractBase.metadata.create_all(
+            conn.execution_options(schema_translate_map={None: schema})
+        )
+    yield schema
+    with engine.begin() as conn:
+        conn.exec_driver_sql(f'DROP SCHEMA "{schema}" CASCADE')
+    engine.dispose()

@@ -43,6 +43,7 @@ from serpens.errors import (
 from serpens.testing import FaultProxy, PostgresServer
 from serpens_contract.repository import ContractBase, Pair, Product, contract_schema
 from serpens_sqlalchemy import AsyncRepository, Repository, configure_sqlite
+from tests.serpens_sqlalchemy._engines import contract_tables_schema
 
 #: the value written twice: no error message may quote it
 SECRET_SKU = "sku-7f3a-private"
@@ -61,17 +62,7 @@ def _driver_url(postgres_url: str, driver: str) -> str:
 @pytest.fixture(name="schema")
 def _schema(postgres_url: str) -> Iterator[str]:
     """A fresh PostgreSQL schema holding the contract tables, dropped afterwards."""
-    engine = sa.create_engine(_driver_url(postgres_url, "psycopg2"))
-    schema = contract_schema()
-    with engine.begin() as conn:
-        conn.exec_driver_sql(f'CREATE SCHEMA "{schema}"')
-        ContractBase.metadata.create_all(
-            conn.execution_options(schema_translate_map={None: schema})
-        )
-    yield schema
-    with engine.begin() as conn:
-        conn.exec_driver_sql(f'DROP SCHEMA "{schema}" CASCADE')
-    engine.dispose()
+    yield from contract_tables_schema(postgres_url)
 
 
 @pytest.fixture(name="sync_engine", params=["psycopg2", "sqlite"])

@@ -14,8 +14,9 @@ from serpens.errors import (
     ConflictError,
     ValidationError,
 )
-from serpens_contract.repository import ContractBase, Pair, Product, contract_schema
+from serpens_contract.repository import Pair, Product
 from serpens_sqlalchemy import AsyncRepository, Repository, sqlstate_error
+from tests.serpens_sqlalchemy._engines import contract_tables_schema
 
 pytestmark = pytest.mark.postgres
 
@@ -48,17 +49,7 @@ def test_sqlstates_map_to_serpens_errors(code: str | None, error: type | None) -
 
 @pytest.fixture(name="schema")
 def _schema(postgres_url: str) -> Iterator[str]:
-    engine = sa.create_engine(_url(postgres_url, "psycopg2"))
-    schema = contract_schema()
-    with engine.begin() as conn:
-        conn.exec_driver_sql(f'CREATE SCHEMA "{schema}"')
-        ContractBase.metadata.create_all(
-            conn.execution_options(schema_translate_map={None: schema})
-        )
-    yield schema
-    with engine.begin() as conn:
-        conn.exec_driver_sql(f'DROP SCHEMA "{schema}" CASCADE')
-    engine.dispose()
+    yield from contract_tables_schema(postgres_url)
 
 
 def _hold_table_lock(
