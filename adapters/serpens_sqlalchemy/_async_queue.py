@@ -36,17 +36,19 @@ from serpens._rules.queue import (
 from serpens.errors import NotFoundError
 from serpens.ports import Message
 from serpens_sqlalchemy._deadline import override_transaction
-from serpens_sqlalchemy._queue_statements import (
+from serpens_sqlalchemy._queue_receipts import (
     ACKED,
-    POLL_SECONDS,
     TOMBSTONE_SECONDS,
-    QueueStatements,
     acknowledged,
+    issued,
+    message_id,
+)
+from serpens_sqlalchemy._queue_statements import (
+    POLL_SECONDS,
+    QueueStatements,
     bound_engine,
     check_async_engine,
     decode_messages,
-    issued,
-    message_id,
     translate_queue_errors,
 )
 

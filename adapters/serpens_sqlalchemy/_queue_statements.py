@@ -11,9 +11,7 @@ client-side deadlines and the translation of driver errors into serpens errors.
 
 from __future__ import annotations
 
-import hashlib
 import json
-import uuid
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from datetime import UTC
@@ -35,19 +33,14 @@ from serpens.ports import Message
 from serpens_sqlalchemy._deadline import TIMED_OUT, bound_round_trips, has_deadlines
 
 __all__ = [
-    "ACKED",
     "DEFAULT_DEADLINE_SECONDS",
     "POLL_SECONDS",
-    "TOMBSTONE_SECONDS",
     "QueueStatements",
-    "acknowledged",
     "bound_engine",
     "check_async_engine",
     "check_engine",
     "check_identifier",
     "decode_messages",
-    "issued",
-    "message_id",
     "translate_queue_errors",
 ]
 
@@ -55,14 +48,9 @@ POLL_SECONDS = 0.1
 """How often a waiting ``receive`` polls."""
 DEFAULT_DEADLINE_SECONDS = 7.0
 """A round trip's deadline on an engine that has none (``DB_CLIENT_TIMEOUT_MS``'s default)."""
-# An acknowledged message leaves a tombstone in the dedup table, so acknowledging it
-# again (with its last receipt or a stale one) is harmless while a receipt this queue
-# never issued is NotFoundError. The key holds a space, which no FIFO deduplication id
-# may contain, and it lives as long as a receipt can (the longest visibility timeout).
-ACKED = "acked "
-TOMBSTONE_SECONDS = MAX_VISIBILITY_TIMEOUT
 # ack and change_visibility act on the message whose current receipt is :receipt, or,
-# with :stale, on a message whose stale receipt the caller checked with issued()
+# with :stale, on a message whose stale receipt the caller checked with issued() of
+# serpens_sqlalchemy._queue_receipts
 _RECEIPT_MATCHES = "(receipt = :receipt OR CAST(:stale AS boolean))"
 _CONNECT_TIMED_OUT = "timeout expired"  # libpq's message when connect_timeout passes
 _MAX_TABLE_NAME = 50
@@ -73,42 +61,6 @@ def check_identifier(name: str) -> str:
     if not name.replace("_", "").isalnum() or not name[0].isalpha() or len(name) > _MAX_TABLE_NAME:
         raise ValidationError(f"table name {name!r} must be letters, digits and underscores")
     return name
-
-
-def message_id(receipt: str) -> uuid.UUID:
-    """The id of the message a receipt (``<message id>.<token>``) was issued for."""
-    try:
-        return uuid.UUID(receipt.split(".", 1)[0])
-    except ValueError:
-        raise NotFoundError(f"no message was delivered with receipt {receipt!r}") from None
-
-
-def issued(receipt: str, current: str, receive_count: int) -> bool:
-    """Whether *receipt* is the message's *current* receipt or one it replaced.
-
-    Each receive's token is the MD5 of the one before (the first is random), so hashing a
-    stale token forward reaches the current one within ``receive_count`` steps, while a
-    made-up token (a real message id with any other token) reaches nothing: it is
-    ``NotFoundError``, as on SQS, instead of acting on the message.
-    """
-    token = receipt.partition(".")[2]
-    latest = current.partition(".")[2]
-    for _ in range(receive_count):
-        if token == latest:
-            return True
-        token = hashlib.md5(token.encode(), usedforsecurity=False).hexdigest()
-    return False
-
-
-def acknowledged(receipt: str, tombstone: Any) -> bool:
-    """Whether *receipt* is one the acknowledged message's *tombstone* row accepts.
-
-    The tombstone keeps the message's last receipt and receive count, so the receipt that
-    acknowledged it and every stale one are accepted (:func:`issued`) and a made-up token
-    is not. A tombstone an earlier build wrote kept no receipt: any token of the id passes.
-    """
-    last = tombstone.receipt
-    return last is None or issued(receipt, last, tombstone.receive_count)
 
 
 def check_engine(engine: object) -> None:
