@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import socket
 import uuid
-from collections.abc import Iterator
 
 import pytest
 import redis
@@ -20,13 +19,6 @@ from redis.retry import Retry
 from serpens_redis import RedisCache
 
 pytestmark = pytest.mark.redis
-
-
-@pytest.fixture
-def client(redis_url: str) -> Iterator[redis.Redis]:
-    own = redis.Redis.from_url(redis_url)
-    yield own
-    own.close()
 
 
 def test_a_value_set_without_a_ttl_lives_300_seconds_under_the_serpens_prefix(

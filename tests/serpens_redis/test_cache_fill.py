@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import threading
 import time
-import uuid
 from collections.abc import Callable, Iterator
 from typing import NamedTuple
 
@@ -45,22 +44,6 @@ from tests.serpens_redis._cache_fill_support import (
 )
 
 pytestmark = pytest.mark.redis
-
-
-@pytest.fixture
-def client(redis_url: str) -> Iterator[redis.Redis]:
-    own = redis.Redis.from_url(redis_url)
-    yield own
-    own.close()
-
-
-@pytest.fixture
-def prefix(client: redis.Redis) -> Iterator[str]:
-    """A fresh namespace, emptied after the test (its entries and any lock left)."""
-    name = f"cache-fill-{uuid.uuid4().hex}"
-    yield name
-    for key in client.scan_iter(match=f"{name}:*"):
-        client.delete(key)
 
 
 @pytest.mark.parametrize(

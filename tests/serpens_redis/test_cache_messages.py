@@ -20,7 +20,6 @@ import logging
 import socket
 import threading
 import uuid
-from collections.abc import Iterator
 
 import pytest
 import redis
@@ -30,13 +29,6 @@ from serpens.errors import SerializationError
 from serpens_redis import AsyncRedisCache, RedisCache
 
 pytestmark = pytest.mark.redis
-
-
-@pytest.fixture
-def client(redis_url: str) -> Iterator[redis.Redis]:
-    own = redis.Redis.from_url(redis_url)
-    yield own
-    own.close()
 
 
 @pytest.fixture

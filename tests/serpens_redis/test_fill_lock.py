@@ -64,13 +64,6 @@ def _wrongtype_errors(client: redis.Redis) -> int:
 
 
 @pytest.fixture
-def client(redis_url: str) -> Iterator[redis.Redis]:
-    own = redis.Redis.from_url(redis_url)
-    yield own
-    own.close()
-
-
-@pytest.fixture
 async def async_client(redis_url: str) -> AsyncIterator[aioredis.Redis]:
     own = aioredis.Redis.from_url(redis_url)
     yield own
