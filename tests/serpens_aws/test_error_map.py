@@ -13,7 +13,6 @@ missing credentials are real conditions of the SDK, no server needed.
 
 from __future__ import annotations
 
-import socket
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -29,6 +28,7 @@ from serpens.errors import (
     SerpensError,
     ValidationError,
 )
+from serpens.testing._common import free_port
 from serpens_aws import (
     DynamoDBDocumentStore,
     SecretsManagerStore,
@@ -180,10 +180,7 @@ def test_an_unknown_refusal_is_not_transient_and_names_its_code(aws: _AWS, servi
 @pytest.fixture(name="closed_port")
 def _closed_port() -> int:
     """A loopback port nothing listens on (bound, then closed): connects are refused."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-    return port
+    return free_port()
 
 
 @pytest.mark.parametrize("service", SERVICES)

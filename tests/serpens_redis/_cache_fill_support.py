@@ -7,7 +7,6 @@ daemon thread (:class:`Call`) and time what it does.
 
 from __future__ import annotations
 
-import socket
 import threading
 import time
 from collections.abc import Callable
@@ -15,6 +14,7 @@ from collections.abc import Callable
 import redis
 
 from serpens.ports import JSONValue
+from serpens.testing._common import free_port
 from serpens_redis import PoolSettings, RedisCache
 
 __all__ = [
@@ -100,7 +100,4 @@ class Call:
 
 def unreachable_url() -> str:
     """A Redis URL nothing listens on: connections are refused."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    return f"redis://127.0.0.1:{port}/0"
+    return f"redis://127.0.0.1:{free_port()}/0"

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import socket
 import threading
 import uuid
 
@@ -26,6 +25,7 @@ import redis
 from redis import asyncio as aioredis
 
 from serpens.errors import SerializationError
+from serpens.testing._common import free_port
 from serpens_redis import AsyncRedisCache, RedisCache
 
 pytestmark = pytest.mark.redis
@@ -34,10 +34,7 @@ pytestmark = pytest.mark.redis
 @pytest.fixture
 def unreachable() -> str:
     """The URL of a port nothing listens on: every command is a refused connection."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    return f"redis://127.0.0.1:{port}/0"
+    return f"redis://127.0.0.1:{free_port()}/0"
 
 
 def _warnings(caplog: pytest.LogCaptureFixture) -> list[str]:

@@ -29,6 +29,7 @@ from serpens.errors import (
     BackendUnavailableError,
 )
 from serpens.testing import FaultProxy, PostgresServer
+from serpens.testing._common import free_port
 from serpens_contract.repository import Pair, Product
 from serpens_sqlalchemy import AsyncRepository, Repository
 from tests.serpens_sqlalchemy._engines import contract_tables_schema
@@ -47,10 +48,7 @@ def _schema(postgres_url: str) -> Iterator[str]:
 @pytest.fixture(name="closed_port")
 def _closed_port() -> int:
     """A loopback port nothing listens on (bound, then closed): connects are refused."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-    return port
+    return free_port()
 
 
 @pytest.fixture(name="silent_port")
