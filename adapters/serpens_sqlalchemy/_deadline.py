@@ -28,6 +28,7 @@ import sqlalchemy as sa
 from serpens._watchdog import Watchdog, watchdog
 
 __all__ = [
+    "CONNECT_TIMED_OUT",
     "TIMED_OUT",
     "Watchdog",
     "bound_driver_call",
@@ -40,6 +41,8 @@ __all__ = [
 
 TIMED_OUT: Final = "serpens_deadline_s"
 """Attribute set on a driver error raised because its deadline passed (the deadline in s)."""
+CONNECT_TIMED_OUT: Final = "timeout expired"
+"""libpq's message when a connection's ``connect_timeout`` passes (psycopg2 raises it)."""
 
 
 def connection_socket(dbapi_connection: Any) -> int | None:

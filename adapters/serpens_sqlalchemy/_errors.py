@@ -27,7 +27,7 @@ from serpens.errors import (
     ValidationError,
     mask_url,
 )
-from serpens_sqlalchemy._deadline import TIMED_OUT
+from serpens_sqlalchemy._deadline import CONNECT_TIMED_OUT, TIMED_OUT
 
 __all__ = ["sqlstate_error", "translate", "translate_errors"]
 
@@ -47,7 +47,6 @@ _EXACT: dict[str, type[SerpensError]] = {
     "57P03": BackendUnavailableError,  # cannot_connect_now
     "53300": BackendUnavailableError,  # too_many_connections
 }
-_CONNECT_TIMED_OUT = "timeout expired"  # libpq's message when connect_timeout passes
 _CLASSES: dict[str, type[SerpensError]] = {
     "08": BackendUnavailableError,  # connection exceptions
     "28": BackendUnavailableError,  # invalid authorization
@@ -122,7 +121,7 @@ def _raw_driver_error(exc: Exception) -> SerpensError | None:
 
 def _connect_timed_out(_exc: Any, orig: BaseException) -> SerpensError | None:
     """A passed ``connect_timeout`` of libpq (psycopg2): a server that never answered."""
-    if _CONNECT_TIMED_OUT in str(orig):
+    if CONNECT_TIMED_OUT in str(orig):
         return BackendTimeoutError(f"connect timed out: {_message(orig)}")
     return None  # another operational error: the next row decides
 

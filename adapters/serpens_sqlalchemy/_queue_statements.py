@@ -30,7 +30,12 @@ from serpens.errors import (
     ValidationError,
 )
 from serpens.ports import Message
-from serpens_sqlalchemy._deadline import TIMED_OUT, bound_round_trips, has_deadlines
+from serpens_sqlalchemy._deadline import (
+    CONNECT_TIMED_OUT,
+    TIMED_OUT,
+    bound_round_trips,
+    has_deadlines,
+)
 
 __all__ = [
     "DEFAULT_DEADLINE_SECONDS",
@@ -52,7 +57,6 @@ DEFAULT_DEADLINE_SECONDS = 7.0
 # with :stale, on a message whose stale receipt the caller checked with issued() of
 # serpens_sqlalchemy._queue_receipts
 _RECEIPT_MATCHES = "(receipt = :receipt OR CAST(:stale AS boolean))"
-_CONNECT_TIMED_OUT = "timeout expired"  # libpq's message when connect_timeout passes
 _MAX_TABLE_NAME = 50
 
 
@@ -158,7 +162,7 @@ def translate_queue_errors(what: str) -> Iterator[None]:
                 f"PostgreSQL did not answer within {deadline:g} s ({what}); "
                 "the connection was dropped"
             ) from exc
-        if isinstance(exc, OperationalError) and _CONNECT_TIMED_OUT in str(exc.orig):
+        if isinstance(exc, OperationalError) and CONNECT_TIMED_OUT in str(exc.orig):
             # libpq's connect_timeout: the server accepted nothing, or never answered
             raise BackendTimeoutError(
                 f"PostgreSQL did not answer the connection in time ({what})"
