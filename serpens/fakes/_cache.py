@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Awaitable, Callable
 
@@ -18,6 +19,8 @@ class InMemoryCache(OutageSwitch):
     Values are kept as JSON text, exactly as Redis keeps them, so a tuple reads back as
     a list and a non-JSON value raises :class:`~serpens.errors.SerializationError` here
     too. Time comes from *clock*; pass a controllable one to test expiry without sleeping.
+    Safe to share between threads, as a Redis client is: an entry found expired is removed
+    only if no other thread replaced it meanwhile.
 
     Under :meth:`outage` every call raises
     :class:`~serpens.errors.BackendUnavailableError`, like a strict Redis cache; with
@@ -41,6 +44,7 @@ class InMemoryCache(OutageSwitch):
         self._clock = clock
         self._default_ttl = check_ttl(default_ttl, default_ttl)
         self._entries: dict[str, tuple[str, float]] = {}
+        self._lock = threading.Lock()  # held by every change of the entries
 
     @property
     def fail_open(self) -> bool:
@@ -50,7 +54,8 @@ class InMemoryCache(OutageSwitch):
     def keys(self) -> list[str]:
         """The live keys, sorted (an inspection helper, not part of the port)."""
         now = self._clock()
-        return sorted(k for k, (_, expires) in self._entries.items() if now < expires)
+        with self._lock:
+            return sorted(k for k, (_, expires) in self._entries.items() if now < expires)
 
     def _down(self) -> bool:
         """True in a fail-open outage; raises in a strict one; False otherwise."""
@@ -65,13 +70,25 @@ class InMemoryCache(OutageSwitch):
         check_key(key)
         if self._down():
             return None
+        text = self._live(key)
+        return None if text is None else decode(text)
+
+    def _live(self, key: str) -> str | None:
+        """The text stored under *key* if it has not expired; an expired entry is removed."""
         entry = self._entries.get(key)
         if entry is None:
             return None
-        if self._clock() >= entry[1]:
-            del self._entries[key]
-            return None
-        return decode(entry[0])
+        if self._clock() < entry[1]:
+            return entry[0]
+        with self._lock:  # unless another thread replaced or removed it meanwhile
+            if self._entries.get(key) is entry:
+                del self._entries[key]
+        return None
+
+    def _store(self, key: str, text: str, seconds: float) -> None:
+        expires = self._clock() + seconds
+        with self._lock:
+            self._entries[key] = (text, expires)
 
     def set(self, key: str, value: JSONValue, *, ttl: float | None = None) -> None:
         """See :meth:`serpens.ports.Cache.set`."""
@@ -80,21 +97,22 @@ class InMemoryCache(OutageSwitch):
         text = encode(value, key=key)
         if self._down():
             return
-        self._entries[key] = (text, self._clock() + seconds)
+        self._store(key, text, seconds)
 
     def delete(self, key: str) -> bool:
         """See :meth:`serpens.ports.Cache.delete`."""
         check_key(key)
         if self._down():
             return False
-        entry = self._entries.pop(key, None)
+        with self._lock:
+            entry = self._entries.pop(key, None)
         return entry is not None and self._clock() < entry[1]
 
     def get_or_set(
         self, key: str, factory: Callable[[], JSONValue], *, ttl: float | None = None
     ) -> JSONValue:
         """See :meth:`serpens.ports.Cache.get_or_set`."""
-        check_ttl(ttl, self._default_ttl)
+        seconds = check_ttl(ttl, self._default_ttl)
         hit = self.get(key)
         if hit is not None:
             return hit
@@ -103,14 +121,16 @@ class InMemoryCache(OutageSwitch):
             return None if value is None else decode(encode(value, key=key))
         if value is None:
             return None
-        self.set(key, value, ttl=ttl)
-        return self.get(key)
+        text = encode(value, key=key)
+        self._store(key, text, seconds)
+        return decode(text)  # what was stored, even if another thread deletes it at once
 
     def clear(self) -> None:
         """See :meth:`serpens.ports.Cache.clear`."""
         if self._down():
             return
-        self._entries.clear()
+        with self._lock:
+            self._entries.clear()
 
 
 class AsyncInMemoryCache(OutageSwitch):
@@ -169,22 +189,31 @@ class AsyncInMemoryCache(OutageSwitch):
         self, key: str, factory: Callable[[], Awaitable[JSONValue]], *, ttl: float | None = None
     ) -> JSONValue:
         """See :meth:`serpens.ports.AsyncCache.get_or_set`."""
-        check_ttl(ttl, self._sync._default_ttl)  # noqa: SLF001 - the twin's own setting
-        hit = self._sync.get(key)
+        store = self._sync
+        seconds = check_ttl(ttl, store._default_ttl)  # noqa: SLF001 - the twin's own setting
+        hit = store.get(key)
         if hit is not None:
             return hit
-        if self._sync._down():  # noqa: SLF001 - fail-open outage: nothing to share or store
+        if store._down():  # noqa: SLF001 - fail-open outage: nothing to share or store
             value = await factory()
             return None if value is None else decode(encode(value, key=key))
 
-        async def fill() -> None:
-            if self._sync.get(key) is None:
-                value = await factory()
-                if value is not None:
-                    self._sync.set(key, value, ttl=ttl)
+        async def fill() -> str | None:
+            text = store._live(key)  # noqa: SLF001 - filled while this call waited?
+            if text is not None and decode(text) is not None:  # a stored null is a miss
+                return text
+            value = await factory()
+            if value is None:
+                return None
+            text = encode(value, key=key)
+            if not store._down():  # noqa: SLF001 - an outage begun meanwhile: raise, or not stored
+                store._store(key, text, seconds)  # noqa: SLF001
+            return text
 
-        await self._flight.run(key, fill)
-        return self._sync.get(key)
+        # every caller decodes its own copy of what was stored, even if it is deleted
+        # before a waiter resumes
+        text = await self._flight.run(key, fill)
+        return None if text is None else decode(text)
 
     async def clear(self) -> None:
         """See :meth:`serpens.ports.AsyncCache.clear`."""

@@ -31,6 +31,9 @@ class Cache(Protocol):
     - Backend outages raise :class:`serpens.errors.BackendUnavailableError` or
       :class:`serpens.errors.BackendTimeoutError`, unless the implementation is
       documented as fail-open (then reads miss and writes do nothing).
+    - One cache may be shared between threads: concurrent calls raise nothing of their
+      own, and ``get_or_set`` returns the value it stored (or found), even if another
+      thread deletes the key at once.
     """
 
     def get(self, key: str) -> JSONValue:
@@ -83,7 +86,7 @@ class AsyncCache(Protocol):
         """See :meth:`Cache.get_or_set`; concurrent misses on one key call *factory* once.
 
         The single call runs on even if the caller that started it is cancelled, so the
-        other callers still get its result.
+        other callers still get its result, even if the key is deleted before they resume.
         """
         ...
 

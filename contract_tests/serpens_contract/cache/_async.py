@@ -159,6 +159,29 @@ class AsyncCacheContract(_CacheTests, CacheOutageCases, ContractSuite):
         assert sorted(calls) == ["a", "b", "c"]
         assert [cache.get(key) for key in "abc"] == ["value of a", "value of b", "value of c"]
 
+    def test_every_caller_gets_the_fill_even_if_the_key_is_deleted_at_once(
+        self, cache: AsyncCacheView
+    ) -> None:
+        """Each caller of a shared fill gets its value, not a later read of the key.
+
+        Another task deletes the key as the fill ends, before the waiting callers resume.
+        """
+        deletes: list[asyncio.Task[bool]] = []
+
+        async def factory() -> JSONValue:
+            await asyncio.sleep(0.05)
+            deletes.append(asyncio.create_task(cache.target.delete("k")))
+            return "value"
+
+        async def scenario() -> list[JSONValue]:
+            got = await asyncio.gather(
+                *(cache.target.get_or_set("k", factory, ttl=60) for _ in range(5))
+            )
+            await asyncio.gather(*deletes)
+            return got
+
+        assert cache.runner.run(scenario()) == ["value"] * 5
+
     @requires("fails_open")
     def test_an_unreachable_backend_fills_each_key_with_its_own_factory(
         self, make_unreachable_cache: CacheMaker

@@ -1,7 +1,8 @@
 """``CacheContract``: the suite every sync :class:`~serpens.ports.Cache` must pass.
 
 Its fixtures open, and afterwards clear and close, every cache a test uses; the tests
-are :class:`~serpens_contract.cache._tests._CacheTests` and ``CacheOutageCases``.
+are :class:`~serpens_contract.cache._tests._CacheTests`, ``CacheOutageCases`` and the
+threads' cases of :mod:`serpens_contract.cache._threads`.
 """
 
 from __future__ import annotations
@@ -16,10 +17,11 @@ from serpens_contract._suite import ContractSuite
 from serpens_contract.cache._capabilities import CacheCapabilities
 from serpens_contract.cache._support import CacheMaker, _dispose
 from serpens_contract.cache._tests import _CacheTests
+from serpens_contract.cache._threads import _CacheThreadCases
 from serpens_contract.outage import CacheOutageCases
 
 
-class CacheContract(_CacheTests, CacheOutageCases, ContractSuite):
+class CacheContract(_CacheThreadCases, _CacheTests, CacheOutageCases, ContractSuite):
     """Every :class:`~serpens.ports.Cache` must pass these tests.
 
     Override ``open_cache`` to return a callable ``namespace -> Cache``.
