@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -44,11 +45,13 @@ class InMemoryDocumentStore(OutageSwitch):
     DynamoDB's limits hold here too: key attributes of their declared type, an item of at
     most 400 KB counted as DynamoDB counts it (see :func:`serpens.ports.DocumentStore`).
     A query returns every matching item at once (DynamoDB's 1 MB pages are followed by
-    the adapter).
+    the adapter). Safe to share between threads: a conditional put checks and writes as
+    one step, as DynamoDB does, so of threads racing to create one item exactly one wins.
     """
 
     def __init__(self) -> None:
         self._tables: dict[str, _Table] = {}
+        self._lock = threading.Lock()  # held by every check-then-write and every read of many
 
     def create_table(
         self,
@@ -73,9 +76,10 @@ class InMemoryDocumentStore(OutageSwitch):
         if sort_key is not None:
             key_type_code(sort_type)
             types[sort_key] = sort_type
-        if table in self._tables:
-            raise ConflictError(f"table {table!r} already exists")
-        self._tables[table] = _Table(partition_key, sort_key, types)
+        with self._lock:
+            if table in self._tables:
+                raise ConflictError(f"table {table!r} already exists")
+            self._tables[table] = _Table(partition_key, sort_key, types)
 
     def _table(self, table: str) -> _Table:
         check_table_name(table)  # before any I/O, as the adapter checks it
@@ -91,9 +95,10 @@ class InMemoryDocumentStore(OutageSwitch):
         key = target.key_of(item, exact=False)
         stored = to_stored(item)
         check_item_size(stored)  # type: ignore[arg-type] # to_stored of a Mapping is a dict
-        if if_absent and key in target.items:
-            raise ConflictError(f"an item with key {key!r} already exists in {table!r}")
-        target.items[key] = stored  # type: ignore[assignment] # to_stored of a Mapping is a dict
+        with self._lock:
+            if if_absent and key in target.items:
+                raise ConflictError(f"an item with key {key!r} already exists in {table!r}")
+            target.items[key] = stored  # type: ignore[assignment] # to_stored of a Mapping is a dict
 
     def get(self, table: str, key: Mapping[str, KeyValue]) -> Item | None:
         """See :meth:`serpens.ports.DocumentStore.get`."""
@@ -104,7 +109,9 @@ class InMemoryDocumentStore(OutageSwitch):
     def delete(self, table: str, key: Mapping[str, KeyValue]) -> bool:
         """See :meth:`serpens.ports.DocumentStore.delete`."""
         target = self._table(table)
-        return target.items.pop(target.key_of(key, exact=True), None) is not None
+        wanted = target.key_of(key, exact=True)
+        with self._lock:
+            return target.items.pop(wanted, None) is not None
 
     def query(
         self,
@@ -127,7 +134,8 @@ class InMemoryDocumentStore(OutageSwitch):
             types=target.types,
         )
         wanted = to_stored(partition)
-        rows = [(key, item) for key, item in target.items.items() if key[0] == wanted]
+        with self._lock:  # another thread's put would change the dict under the loop
+            rows = [(key, item) for key, item in target.items.items() if key[0] == wanted]
         if sort_prefix is not None:  # check_query made sure the sort key holds strings
             rows = [(key, item) for key, item in rows if str(key[1]).startswith(sort_prefix)]
         rows.sort(key=lambda row: _sort_value(row[0]), reverse=descending)

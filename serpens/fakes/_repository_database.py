@@ -8,6 +8,7 @@ Held apart from the repository so the unit of work below it can open one.
 from __future__ import annotations
 
 import datetime as dt
+import threading
 from collections.abc import Callable
 from typing import Any
 
@@ -22,7 +23,9 @@ class InMemoryDatabase(OutageSwitch):
     """The committed rows of every table, shared by the repositories opened on it.
 
     The "database server" of the fake: each repository opened on it is one unit of work
-    (a session) whose writes other repositories see only once it commits.
+    (a session) whose writes other repositories see only once it commits. Units of work
+    may run on different threads, as sessions of one engine do: a commit checks and
+    writes as one step, and a read sees another thread's commit whole or not at all.
 
     Args:
         clock: returns the current time for ``server_default=func.now()`` columns
@@ -33,12 +36,14 @@ class InMemoryDatabase(OutageSwitch):
         self.clock = clock or (lambda: dt.datetime.now(dt.UTC))
         self._tables: dict[object, TableRows] = {}
         self._rules: dict[type[Any], RowRules] = {}
+        self._lock = threading.Lock()  # two threads' first use of a table make one
 
     def table(self, table: object) -> TableRows:
         """The committed rows of *table* (a SQLAlchemy ``Table``), created empty on first use."""
         rows = self._tables.get(table)
         if rows is None:
-            rows = self._tables[table] = TableRows()
+            with self._lock:
+                rows = self._tables.setdefault(table, TableRows())
         return rows
 
     def rules(self, info: ModelInfo) -> RowRules:

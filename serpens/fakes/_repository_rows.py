@@ -180,8 +180,7 @@ class RowRules:
         if self.autoincrement is not None and row[self.autoincrement] is None:
             # PostgreSQL's sequence: explicit keys do not advance it, so a generated key
             # may collide with one (ConflictError below); a failed insert still uses it up
-            work.last_id += 1
-            row[self.autoincrement] = work.last_id
+            row[self.autoincrement] = work.next_id()
         row = self._normalise(row)
         ident = self.pk(row)
         if ident in work.rows:

@@ -8,6 +8,7 @@ the committed rows and a unit of work's pending rows
 
 from __future__ import annotations
 
+import threading
 from typing import Any, Protocol
 
 from serpens.fakes._repository_index import EqualityIndex, OrderedIndex, OrderKey
@@ -21,42 +22,62 @@ class TableRows:
     """Committed rows of one table keyed by primary-key tuple, with their indexes.
 
     Written only by a unit of work's commit (``PendingRows.publish``), which checks every
-    row before it writes any: a commit is stored completely or not at all.
+    row before it writes any: a commit is stored completely or not at all. Units of work
+    on other threads share it: :attr:`lock` is held by a commit, by a read of many rows
+    (so it sees a commit whole or not at all, as a SQL statement does) and while an index
+    is built; the key sequence hands out each number once.
     """
 
     def __init__(self) -> None:
         self.rows: dict[tuple[object, ...], Row] = {}
         self.last_id = 0
+        self.lock = threading.RLock()
         self._indexes: dict[tuple[str, ...], dict[tuple[object, ...], tuple[object, ...]]] = {}
         self._ordered: dict[OrderKey, OrderedIndex] = {}
         self._equal: dict[str, EqualityIndex | None] = {}  # None: a value is unhashable
+
+    def next_id(self) -> int:
+        """The key sequence's next number: never the same twice, whatever thread asks."""
+        with self.lock:
+            self.last_id += 1
+            return self.last_id
 
     def index(self, unique: tuple[str, ...]) -> dict[tuple[object, ...], tuple[object, ...]]:
         """Values -> primary key for one unique column set (rows with a NULL are left out)."""
         found = self._indexes.get(unique)
         if found is None:
-            found = self._indexes[unique] = {}
-            for pk, row in self.rows.items():
-                self._link(unique, found, row, pk)
+            with self.lock:  # built from every row: no commit may land halfway
+                found = self._indexes.get(unique)
+                if found is None:
+                    found = {}
+                    for pk, row in self.rows.items():
+                        self._link(unique, found, row, pk)
+                    self._indexes[unique] = found
         return found
 
     def ordered(self, order: OrderKey) -> OrderedIndex:
         """The keys in *order* (a total order: the primary key is its last term)."""
         found = self._ordered.get(order)
         if found is None:
-            found = self._ordered[order] = OrderedIndex(self.rows, order)
+            with self.lock:
+                found = self._ordered.get(order)
+                if found is None:
+                    found = self._ordered[order] = OrderedIndex(self.rows, order)
         return found
 
     def equal(self, column: str) -> EqualityIndex | None:
         """Values of *column* -> keys; ``None`` when a value cannot be hashed (JSON)."""
         if column in self._equal:
             return self._equal[column]
-        try:
-            found: EqualityIndex | None = EqualityIndex(self.rows, column)
-        except TypeError:
-            found = None
-        self._equal[column] = found
-        return found
+        with self.lock:
+            if column in self._equal:
+                return self._equal[column]
+            try:
+                found: EqualityIndex | None = EqualityIndex(self.rows, column)
+            except TypeError:
+                found = None
+            self._equal[column] = found
+            return found
 
     @staticmethod
     def _link(unique: tuple[str, ...], index: dict[Any, Any], row: Row, pk: Any) -> None:
@@ -101,7 +122,9 @@ class TableRows:
 class RowStore(Protocol):
     """Where :class:`RowRules` writes: committed ``TableRows`` or a unit of work's pending rows."""
 
-    last_id: int
+    def next_id(self) -> int:
+        """The table's key sequence's next number."""
+        ...
 
     @property
     def rows(self) -> Any:

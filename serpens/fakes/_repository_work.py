@@ -96,14 +96,9 @@ class PendingRows:
         self._undo: list[tuple[Key, Row | None, bool]] | None = None
 
     # -- the TableRows interface RowRules writes through ---------------------------------
-    @property
-    def last_id(self) -> int:
+    def next_id(self) -> int:
         """The table's key sequence (shared and never rolled back, like a SQL sequence)."""
-        return self.base.last_id
-
-    @last_id.setter
-    def last_id(self, value: int) -> None:
-        self.base.last_id = value
+        return self.base.next_id()
 
     def index(self, unique: tuple[str, ...]) -> _MergedIndex | dict[Key, Key]:
         """The unique index of *unique* as this unit of work sees it.
@@ -196,25 +191,27 @@ class PendingRows:
 
     def matching(self, filters: Mapping[str, object]) -> list[Row]:
         """Every row matching *filters*, in no particular order."""
-        if not filters:
-            if not self.writes:
-                return list(self.base.rows.values())
-            return list(self._candidates(filters))
-        return [r for r in self._candidates(filters) if _matches(r, filters)]
+        with self.base.lock:  # another thread's commit whole or not at all
+            if not filters:
+                if not self.writes:
+                    return list(self.base.rows.values())
+                return list(self._candidates(filters))
+            return [r for r in self._candidates(filters) if _matches(r, filters)]
 
     def count(self, filters: Mapping[str, object]) -> int:
         """How many rows match *filters* (no sorting, one index bucket when filtered)."""
-        base = self.base
-        if not filters:
-            if not self.writes:
-                return len(base.rows)
-            return len(base.rows) + sum(1 for pk in self.writes if pk not in base.rows)
-        if len(filters) == 1 and not self.writes:
-            ((key, value),) = filters.items()
-            index = base.equal(key)
-            if index is not None:
-                return len(index.get(value))
-        return sum(1 for r in self._candidates(filters) if _matches(r, filters))
+        with self.base.lock:  # another thread's commit whole or not at all
+            base = self.base
+            if not filters:
+                if not self.writes:
+                    return len(base.rows)
+                return len(base.rows) + sum(1 for pk in self.writes if pk not in base.rows)
+            if len(filters) == 1 and not self.writes:
+                ((key, value),) = filters.items()
+                index = base.equal(key)
+                if index is not None:
+                    return len(index.get(value))
+            return sum(1 for r in self._candidates(filters) if _matches(r, filters))
 
     def window(
         self,
@@ -226,30 +223,31 @@ class PendingRows:
         after: Callable[[Row], bool] | None = None,
     ) -> list[Row]:
         """Rows matching *filters* (and *after*, monotone along *order*), in *order*, windowed."""
-        stop = None if limit is None else offset + limit
-        base = self.base
-        if filters:
-            found = self.matching(filters)
-            if after is not None:
-                found = [r for r in found if after(r)]
-            walk = (
-                stop is not None
-                and len(base.rows) >= _WALK_MIN_ROWS
-                and len(found) * 4 > len(base.rows)
-            )
-            if not walk:
-                return _sort(found, order)[offset:stop]
-        index = base.ordered(order)
-        rows = base.rows
-        start = 0 if after is None else index.first_true(rows, after)
-        if not self.writes and not filters:
-            keys = index.keys
-            first = start + offset
-            return [rows[k] for k in keys[first : None if stop is None else start + stop]]
-        merged = self._merged(index.keys, start, order, after)
-        if filters:
-            merged = (r for r in merged if _matches(r, filters))
-        return list(itertools.islice(merged, offset, stop))
+        with self.base.lock:  # another thread's commit whole or not at all
+            stop = None if limit is None else offset + limit
+            base = self.base
+            if filters:
+                found = self.matching(filters)
+                if after is not None:
+                    found = [r for r in found if after(r)]
+                walk = (
+                    stop is not None
+                    and len(base.rows) >= _WALK_MIN_ROWS
+                    and len(found) * 4 > len(base.rows)
+                )
+                if not walk:
+                    return _sort(found, order)[offset:stop]
+            index = base.ordered(order)
+            rows = base.rows
+            start = 0 if after is None else index.first_true(rows, after)
+            if not self.writes and not filters:
+                keys = index.keys
+                first = start + offset
+                return [rows[k] for k in keys[first : None if stop is None else start + stop]]
+            merged = self._merged(index.keys, start, order, after)
+            if filters:
+                merged = (r for r in merged if _matches(r, filters))
+            return list(itertools.islice(merged, offset, stop))
 
     def _merged(
         self,
@@ -283,37 +281,40 @@ class PendingRows:
         versioned ``UPDATE`` finds on PostgreSQL); without one, this unit's changed columns
         are applied over the newer row, as a plain ``UPDATE`` does under READ COMMITTED.
         """
-        base, info = self.base, self.info
-        final: list[tuple[Key, Row]] = []
-        for pk, row in self.writes.items():
-            origin = self.origins[pk]
-            current = base.rows.get(pk)
-            if current is not origin:
-                if origin is None:
-                    raise ConflictError(f"duplicate key: {info.name} id={pk!r} exists")
-                if current is None or info.version is not None:
-                    raise ConflictError(f"stale version: {info.name} id={pk!r} changed meanwhile")
-                changes = {k: v for k, v in row.items() if v != origin[k]}
-                row = {**current, **changes}  # noqa: PLW2901 - the row to store
-            final.append((pk, row))
-        for unique in info.unique_sets[1:]:
-            committed = base.index(unique)
-            seen: dict[Key, Key] = {}
-            for pk, row in final:
-                values = tuple(row[k] for k in unique)
-                if None in values:
-                    continue
-                holder = committed.get(values)
-                clash = values in seen or (
-                    holder is not None and holder != pk and holder not in self.writes
-                )
-                if clash:
-                    raise ConflictError(
-                        f"duplicate key: {info.name} ({', '.join(unique)})={values!r} exists"
+        with self.base.lock:  # check and write as one step: no other commit between
+            base, info = self.base, self.info
+            final: list[tuple[Key, Row]] = []
+            for pk, row in self.writes.items():
+                origin = self.origins[pk]
+                current = base.rows.get(pk)
+                if current is not origin:
+                    if origin is None:
+                        raise ConflictError(f"duplicate key: {info.name} id={pk!r} exists")
+                    if current is None or info.version is not None:
+                        raise ConflictError(
+                            f"stale version: {info.name} id={pk!r} changed meanwhile"
+                        )
+                    changes = {k: v for k, v in row.items() if v != origin[k]}
+                    row = {**current, **changes}  # noqa: PLW2901 - the row to store
+                final.append((pk, row))
+            for unique in info.unique_sets[1:]:
+                committed = base.index(unique)
+                seen: dict[Key, Key] = {}
+                for pk, row in final:
+                    values = tuple(row[k] for k in unique)
+                    if None in values:
+                        continue
+                    holder = committed.get(values)
+                    clash = values in seen or (
+                        holder is not None and holder != pk and holder not in self.writes
                     )
-                seen[values] = pk
-        for pk, row in final:
-            base.write(pk, row)
+                    if clash:
+                        raise ConflictError(
+                            f"duplicate key: {info.name} ({', '.join(unique)})={values!r} exists"
+                        )
+                    seen[values] = pk
+            for pk, row in final:
+                base.write(pk, row)
         self.discard()
 
     def discard(self) -> None:

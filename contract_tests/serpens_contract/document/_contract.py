@@ -18,13 +18,15 @@ from serpens_contract.document._differential import _DocumentDifferentialCases
 from serpens_contract.document._limits import _DocumentLimitCases
 from serpens_contract.document._store import DocumentStoreCapabilities, StoreFactory
 from serpens_contract.document._tables_and_keys import _DocumentTableAndKeyCases
+from serpens_contract.document._threads import _DocumentThreadCases
 from serpens_contract.document._value_types import _DocumentValueTypeCases
 from serpens_contract.outage import DocumentOutageCases
 
 
 # pytest collects a class's bases last-first: listed so that the tests run in the order
-# basics, value types, limits, tables and keys, differential.
+# basics, value types, limits, tables and keys, differential, threads.
 class DocumentStoreContract(
+    _DocumentThreadCases,
     _DocumentDifferentialCases,
     _DocumentTableAndKeyCases,
     _DocumentLimitCases,

@@ -40,9 +40,13 @@ class DocumentStoreCapabilities:
         exact_item_size: an item of exactly 409,600 bytes, counted as DynamoDB documents
             its item size, is accepted (DynamoDB and the fake; moto counts more and
             refuses it). An item one byte larger is refused everywhere.
+        atomic_conditional_put: ``put(if_absent=True)`` checks and writes as one step, so
+            of threads racing to create one item exactly one wins (DynamoDB and the fake;
+            moto's threaded server checks and writes without a lock, and lets two win).
     """
 
     exact_item_size: bool = True
+    atomic_conditional_put: bool = True
 
 
 register_capability(
@@ -50,6 +54,12 @@ register_capability(
     "exact_item_size",
     lambda c: c.exact_item_size,
     "an item of exactly 400 KB, counted as DynamoDB documents, is accepted",
+)
+register_capability(
+    "document",
+    "atomic_conditional_put",
+    lambda c: c.atomic_conditional_put,
+    "put(if_absent=True) checks and writes as one step: one of racing creators wins",
 )
 
 
