@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-import sys
-import threading
-from collections.abc import Callable
-
 from serpens.ports import Cache
+from serpens_contract._threads import on_threads
 
 
 class _CacheThreadCases:
@@ -18,7 +15,6 @@ class _CacheThreadCases:
         ``get_or_set`` returns a value every time (its own fill or another thread's),
         even when another thread deletes the key right after the fill.
         """
-        errors: list[Exception] = []
         lost: list[str] = []
 
         def fill() -> None:
@@ -33,20 +29,4 @@ class _CacheThreadCases:
                 cache.delete(f"k{i % 3}")
                 cache.set(f"k{(i + 1) % 3}", "v", ttl=60)
 
-        def run(work: Callable[[], None]) -> None:
-            try:
-                work()
-            except Exception as exc:  # noqa: BLE001 - reported by the test thread
-                errors.append(exc)
-
-        switch = sys.getswitchinterval()
-        sys.setswitchinterval(1e-5)  # threads take turns often: races show in a short run
-        threads = [threading.Thread(target=run, args=(work,)) for work in [fill, delete] * 3]
-        try:
-            for thread in threads:
-                thread.start()
-            for thread in threads:
-                thread.join()
-        finally:
-            sys.setswitchinterval(switch)
-        assert (errors, lost) == ([], [])
+        assert (on_threads([fill, delete] * 3), lost) == ([], [])

@@ -8,47 +8,16 @@ writes lets two of them win.
 
 from __future__ import annotations
 
-import sys
 import threading
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from typing import Any
 
 from serpens.errors import ConflictError
+from serpens_contract._threads import on_threads
 from serpens_contract.capabilities import requires
 
 RACERS = 4
 ROUNDS = 20
-
-
-@contextmanager
-def _frequent_switches() -> Iterator[None]:
-    """Threads take turns often, so that a race shows in a short run."""
-    switch = sys.getswitchinterval()
-    sys.setswitchinterval(1e-5)
-    try:
-        yield
-    finally:
-        sys.setswitchinterval(switch)
-
-
-def _run_all(works: list[Callable[[], None]]) -> list[Exception]:
-    """Run each of *works* on its own thread; return what they raised."""
-    errors: list[Exception] = []
-
-    def run(work: Callable[[], None]) -> None:
-        try:
-            work()
-        except Exception as exc:  # noqa: BLE001 - reported by the test thread
-            errors.append(exc)
-
-    threads = [threading.Thread(target=run, args=(work,)) for work in works]
-    with _frequent_switches():
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join()
-    return errors
 
 
 class _DocumentThreadCases:
@@ -73,7 +42,7 @@ class _DocumentThreadCases:
 
             return race
 
-        assert _run_all([racer(me) for me in range(RACERS)]) == []
+        assert on_threads([racer(me) for me in range(RACERS)]) == []
         assert {key: len(won) for key, won in winners.items()} == dict.fromkeys(winners, 1)
         for key, won in winners.items():
             assert store.get(people, {"id": key}) == {"id": key, "by": won[0]}
@@ -95,6 +64,6 @@ class _DocumentThreadCases:
                 assert all(item["n"] == int(str(item["at"])) for item in items)
                 seen.append(len(items))
 
-        assert _run_all([write, read, read]) == []
+        assert on_threads([write, read, read]) == []
         assert len(seen) == 80
         assert len(store.query(events, "u")) == 100  # 150 written, 50 of them deleted

@@ -11,13 +11,13 @@ when another caller deleted the key between the fill and the read that answered.
 from __future__ import annotations
 
 import asyncio
-import sys
-import threading
+import functools
 from collections.abc import Callable
 
 import pytest
 
 from serpens.fakes import AsyncInMemoryCache, InMemoryCache
+from serpens_contract._threads import on_threads
 
 
 class _Clock:
@@ -67,35 +67,22 @@ def test_a_value_written_over_an_expired_entry_meanwhile_is_kept(
 def test_threads_sharing_the_fake_see_no_error_and_no_lost_fill() -> None:
     """Many threads at once on a few short-lived keys, on the real clock."""
     cache = InMemoryCache()
-    errors: list[BaseException] = []
     lost: list[str] = []
-    switch = sys.getswitchinterval()
-    sys.setswitchinterval(1e-5)  # threads take turns often: the races show in a short run
 
     def hammer(writer: bool) -> None:
-        try:
-            for i in range(4000):
-                key = f"k{i % 3}"
-                if writer:
-                    cache.set(key, i, ttl=0.001)
-                    cache.get(key)
-                    cache.keys()
-                elif cache.get_or_set(key, lambda: "v", ttl=0.001) is None:
-                    lost.append(key)
-                else:
-                    cache.delete(key)
-        except BaseException as exc:  # reported by the test thread
-            errors.append(exc)
+        for i in range(4000):
+            key = f"k{i % 3}"
+            if writer:
+                cache.set(key, i, ttl=0.001)
+                cache.get(key)
+                cache.keys()
+            elif cache.get_or_set(key, lambda: "v", ttl=0.001) is None:
+                lost.append(key)
+            else:
+                cache.delete(key)
 
-    threads = [threading.Thread(target=hammer, args=(n % 2 == 0,)) for n in range(6)]
-    for thread in threads:
-        thread.start()
-    try:
-        for thread in threads:
-            thread.join()
-    finally:
-        sys.setswitchinterval(switch)
-    assert (errors, lost) == ([], [])
+    works = [functools.partial(hammer, n % 2 == 0) for n in range(6)]
+    assert (on_threads(works), lost) == ([], [])
 
 
 async def test_every_async_caller_gets_the_fill_even_if_the_key_is_deleted_first() -> None:

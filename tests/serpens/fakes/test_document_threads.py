@@ -8,10 +8,10 @@ during iteration``).
 
 from __future__ import annotations
 
-import sys
 import threading
 
 from serpens.fakes import InMemoryDocumentStore
+from serpens_contract._threads import on_threads
 
 
 def test_queries_beside_many_writes_never_fail() -> None:
@@ -19,7 +19,6 @@ def test_queries_beside_many_writes_never_fail() -> None:
     store.create_table("events", "user", "at")
     for n in range(2000):  # a query reads the whole table: a long loop for a write to cut
         store.put("events", {"user": "other", "at": f"{n:05}"})
-    errors: list[BaseException] = []
     stop = threading.Event()
 
     def write() -> None:
@@ -29,21 +28,8 @@ def test_queries_beside_many_writes_never_fail() -> None:
         stop.set()
 
     def read() -> None:
-        try:
-            while not stop.is_set():
-                assert len(store.query("events", "u")) <= 2
-        except BaseException as exc:  # reported by the test thread
-            errors.append(exc)
+        while not stop.is_set():
+            assert len(store.query("events", "u")) <= 2
 
-    switch = sys.getswitchinterval()
-    sys.setswitchinterval(1e-5)
-    threads = [threading.Thread(target=work) for work in (write, read, read)]
-    try:
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join()
-    finally:
-        sys.setswitchinterval(switch)
-    assert errors == []
+    assert on_threads([write, read, read]) == []
     assert store.query("events", "u") == [{"user": "u", "at": "00999"}]

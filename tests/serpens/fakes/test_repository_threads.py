@@ -3,49 +3,20 @@
 As sessions of one engine on a threaded web server do. The old fake handed two threads
 the same generated key (the second commit then failed as a duplicate), could build a
 lazily made index while another thread's commit landed (a row missing from ``list``
-ever after), and let a read see half of another thread's commit.
+ever after), and let a read see part of another thread's commit.
 """
 
 from __future__ import annotations
 
-import sys
 import threading
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 
 from serpens.errors import ConflictError
 from serpens.fakes import InMemoryDatabase, InMemoryRepository
 from serpens_contract._repository_models import Product
+from serpens_contract._threads import on_threads
 
 THREADS = 4
-
-
-@contextmanager
-def _frequent_switches() -> Iterator[None]:
-    switch = sys.getswitchinterval()
-    sys.setswitchinterval(1e-5)  # threads take turns often: a race shows in a short run
-    try:
-        yield
-    finally:
-        sys.setswitchinterval(switch)
-
-
-def _run(works: list[Callable[[], None]]) -> list[BaseException]:
-    errors: list[BaseException] = []
-
-    def run(work: Callable[[], None]) -> None:
-        try:
-            work()
-        except BaseException as exc:  # reported by the test thread
-            errors.append(exc)
-
-    threads = [threading.Thread(target=run, args=(work,)) for work in works]
-    with _frequent_switches():
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join()
-    return errors
 
 
 def test_threads_adding_distinct_rows_all_commit_with_keys_of_their_own() -> None:
@@ -60,7 +31,7 @@ def test_threads_adding_distinct_rows_all_commit_with_keys_of_their_own() -> Non
 
         return work
 
-    assert _run([add(me) for me in range(8)]) == []
+    assert on_threads([add(me) for me in range(8)]) == []
     rows = InMemoryRepository(Product, database=db).list()
     assert len({row.id for row in rows}) == len(rows) == 8 * 600
 
@@ -83,7 +54,7 @@ def test_of_threads_committing_one_unique_value_exactly_one_wins() -> None:
 
         return work
 
-    assert _run([add(me) for me in range(THREADS)]) == []
+    assert on_threads([add(me) for me in range(THREADS)]) == []
     assert [len(winners) for winners in won.values()] == [1] * len(won)
 
 
@@ -104,28 +75,29 @@ def test_an_index_first_built_beside_commits_holds_every_row() -> None:
         def read(db: InMemoryDatabase = db) -> None:
             InMemoryRepository(Product, database=db).list(order_by="name", limit=1)
 
-        assert _run([write, read]) == []
+        assert on_threads([write, read]) == []
         final = InMemoryRepository(Product, database=db)
         assert len(final.list(order_by="name")) == final.count() == 350
 
 
 def test_a_read_sees_another_threads_commit_whole_or_not_at_all() -> None:
-    """Each commit adds two rows: a read of every row never sees an odd count."""
+    """Each commit adds ten rows: a read of every row, or a count, sees a multiple of ten."""
     db = InMemoryDatabase()
     seen: list[int] = []
     done = threading.Event()
 
     def write() -> None:
-        for i in range(500):
+        for i in range(200):
             repo = InMemoryRepository(Product, database=db)
-            repo.bulk_add([Product(sku=f"a-{i}"), Product(sku=f"b-{i}")])
+            repo.bulk_add([Product(sku=f"{i}-{n}") for n in range(10)])
             repo.commit()
         done.set()
 
     def read() -> None:
         while not done.is_set():
-            seen.append(len(InMemoryRepository(Product, database=db).list()))
+            repo = InMemoryRepository(Product, database=db)
+            seen.extend((len(repo.list()), repo.count(), len(repo.list(order_by="sku"))))
 
-    assert _run([write, read]) == []
+    assert on_threads([write, read]) == []
     assert seen
-    assert [n for n in seen if n % 2] == []
+    assert [n for n in seen if n % 10] == []
