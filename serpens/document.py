@@ -37,6 +37,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, Self
 
 from serpens._slot import Slot
 from serpens.errors import ConfigurationError, ValidationError
+from serpens.schema import Schema
 
 if TYPE_CHECKING:
     from serpens.ports import DocumentStore, KeyValue
@@ -69,8 +70,12 @@ def use_store(store: DocumentStore) -> AbstractContextManager[DocumentStore]:
     return _store.use(store)
 
 
-class BaseDocument:
+class BaseDocument(Schema):
     """Mix-in for ``@dataclass`` documents kept in the table named by ``_table_name_``.
+
+    A :class:`~serpens.schema.Schema`, as in serpens 2.9: construction checks the field
+    types (``TypeError``), and ``load``/``loads``/``dump``/``dumps`` work on documents
+    (``PersonDocument.load(request.body).save()``).
 
     Class attributes:
         _table_name_: the table's name (required).

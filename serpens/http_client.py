@@ -8,7 +8,8 @@ and take the client in handlers with ``Depends(get_client)`` (see ``docs/http.md
 Semantics:
 
 - The timeout is ``HTTP_CLIENT_TIMEOUT`` (seconds, default 30), read when
-  :func:`init_client` runs; an explicit ``timeout=`` keyword wins. Every other keyword
+  :func:`init_client` runs; an explicit ``timeout`` (positional or keyword, not
+  ``None``) wins. Every other keyword
   passes through to ``httpx.AsyncClient``.
 - :func:`init_client` is idempotent for the same options; calling it again with
   different options (or after ``HTTP_CLIENT_TIMEOUT`` changed) raises
@@ -102,23 +103,26 @@ def _build(options: dict[str, Any]) -> httpx.AsyncClient:
     return client
 
 
-async def init_client(**kwargs: Any) -> httpx.AsyncClient:
+async def init_client(
+    timeout: float | httpx.Timeout | None = None, **kwargs: Any
+) -> httpx.AsyncClient:
     """Create the process's shared ``httpx.AsyncClient`` and return it.
 
     The client bounds every request by a total deadline equal to its timeout and traces
     it (see the module docstring); it is an ``httpx.AsyncClient`` subclass.
 
     Args:
-        **kwargs: passed to ``httpx.AsyncClient``; ``timeout`` defaults to
-            ``HTTP_CLIENT_TIMEOUT`` seconds (30 when unset).
+        timeout: seconds (or an ``httpx.Timeout``), positional or keyword as in serpens
+            2.9; ``None`` (the default) means ``HTTP_CLIENT_TIMEOUT`` seconds (30 when
+            unset), as in 2.9.
+        **kwargs: passed to ``httpx.AsyncClient``.
 
     Raises:
         ConfigurationError: ``HTTP_CLIENT_TIMEOUT`` is not a positive number, or a client
             already exists with different options.
     """
     options = dict(kwargs)
-    if "timeout" not in options:
-        options["timeout"] = _timeout_from_env()
+    options["timeout"] = _timeout_from_env() if timeout is None else timeout
     stale = _state.loop is not None and _state.loop.is_closed()
     if _state.client is not None and not _state.client.is_closed and not stale:
         if options == _state.options:

@@ -69,31 +69,37 @@ def _bucket(registry: dict[str, TTLStore], name: str, maxsize: int | None) -> TT
 
 
 def cached(
-    bucket: str,
-    ttl: float,
+    cache_name: str,
+    ttl_in_seconds: float | None = None,
     *,
     cache_none: bool = False,
     skip_self: bool = False,
     maxsize: int | None = None,
+    ttl: float | None = None,
 ) -> Callable[[Callable[P, R]], Callable[P, R]]:
-    """Cache a sync function's results in process memory for *ttl* seconds.
+    """Cache a sync function's results in process memory for *ttl_in_seconds*.
 
     Keys are the call's arguments, independent of keyword order. Concurrent misses on
     one key from several threads call the function once. ``self`` is part of the key
     unless *skip_self* (each instance has its own entries).
 
     Args:
-        bucket: name of the bucket, for :func:`clear_cache`.
-        ttl: seconds an entry lives (monotonic clock); ``0`` turns caching off (every
-            call runs the function), as in serpens 2.9.
+        cache_name: name of the bucket, for :func:`clear_cache` (2.9's parameter names
+            throughout, so ``cached(cache_name="x", ttl_in_seconds=60)`` works).
+        ttl_in_seconds: seconds an entry lives (monotonic clock); ``0`` turns caching
+            off (every call runs the function), as in serpens 2.9. Required, unless
+            *ttl* is given.
         cache_none: also cache ``None`` results (off: ``None`` means "look again").
         skip_self: leave the first positional argument out of the key.
         maxsize: bound on the bucket's entries, the least recently used evicted first;
             ``None`` reads ``CACHE_MAXSIZE`` (default 10,000), ``0`` means unbounded.
             A bucket shared by several functions keeps the smallest bound asked for.
+        ttl: the same as *ttl_in_seconds*, under the name every other cache API uses;
+            it wins when given.
 
     Raises:
-        ValidationError: *ttl* or *maxsize* is invalid.
+        TypeError: neither *ttl_in_seconds* nor *ttl* is given.
+        ValidationError: the TTL or *maxsize* is invalid.
         ConfigurationError: ``CACHE_MAXSIZE`` is not an int >= 0.
 
     Example:
@@ -104,9 +110,12 @@ def cached(
         16
         >>> clear_cache("squares")
     """
-    off = ttl_is_off(ttl)
-    seconds = 0.0 if off else check_ttl(ttl, ttl)
-    store = _bucket(_SYNC, bucket, maxsize)
+    chosen = ttl_in_seconds if ttl is None else ttl
+    if chosen is None:
+        raise TypeError("cached() needs a TTL: cached(cache_name, ttl_in_seconds)")
+    off = ttl_is_off(chosen)
+    seconds = 0.0 if off else check_ttl(chosen, chosen)
+    store = _bucket(_SYNC, cache_name, maxsize)
 
     def decorate(func: Callable[P, R]) -> Callable[P, R]:
         if inspect.iscoroutinefunction(func):
@@ -148,15 +157,15 @@ def _uncached(func: Callable[P, R]) -> Callable[P, R]:
     return wrapper
 
 
-def clear_cache(bucket: str) -> None:
-    """Drop every entry of the sync bucket *bucket* (unknown buckets are ignored)."""
-    store = _SYNC.get(bucket)
+def clear_cache(cache_name: str) -> None:
+    """Drop every entry of the sync bucket *cache_name* (unknown buckets are ignored)."""
+    store = _SYNC.get(cache_name)
     if store is not None:
         store.clear()
 
 
 def acached(
-    bucket: str,
+    cache_name: str,
     ttl_seconds: float = 300,
     *,
     cache_none: bool = False,
@@ -174,7 +183,7 @@ def acached(
     tenant): pass ``skip_self=False`` there, or tenants get each other's results.
 
     Args:
-        bucket: name of the bucket, for :func:`clear_acache`.
+        cache_name: name of the bucket, for :func:`clear_acache` (2.9's name).
         ttl_seconds: seconds an entry lives (monotonic clock); ``0`` turns caching off,
             as in serpens 2.9.
         cache_none: also cache ``None`` results.
@@ -191,7 +200,7 @@ def acached(
     chosen = ttl_seconds if ttl is None else ttl
     off = ttl_is_off(chosen)
     seconds = 0.0 if off else check_ttl(chosen, chosen)
-    store = _bucket(_ASYNC, bucket, maxsize)
+    store = _bucket(_ASYNC, cache_name, maxsize)
 
     def decorate(func: Callable[P, Awaitable[R]]) -> Callable[P, Awaitable[R]]:
         if not inspect.iscoroutinefunction(func):
@@ -226,9 +235,9 @@ def acached(
     return decorate
 
 
-def clear_acache(bucket: str | None = None) -> None:
-    """Drop every entry of the async bucket *bucket*, or of every async bucket."""
-    stores = list(_ASYNC.values()) if bucket is None else [_ASYNC.get(bucket)]
+def clear_acache(cache_name: str | None = None) -> None:
+    """Drop every entry of the async bucket *cache_name*, or of every async bucket."""
+    stores = list(_ASYNC.values()) if cache_name is None else [_ASYNC.get(cache_name)]
     for store in stores:
         if store is not None:
             store.clear()

@@ -275,7 +275,7 @@ async def redis_cached_get_or_set(
 
 
 def redis_cached(
-    bucket: str,
+    name: str,
     ttl: float | None = None,
     *,
     cache_none: bool = False,
@@ -297,7 +297,7 @@ def redis_cached(
     :class:`~serpens.errors.SerializationError`.
 
     Args:
-        bucket: key namespace under the prefix.
+        name: the bucket, a key namespace under the prefix (2.9's parameter name).
         ttl: seconds; ``None`` uses ``CACHE_TTL`` as read by :func:`redis_init`; ``0``
             turns caching off (every call runs the function), as in serpens 2.9.
         cache_none: also cache ``None`` results.
@@ -315,8 +315,8 @@ def redis_cached(
         ValidationError: *cache_none* with an injected cache whose ``get_or_set`` does
             not take ``cache_none`` (the port's does not store ``None``).
     """
-    if not isinstance(bucket, str) or not bucket:
-        raise TypeError(f"a cache bucket name must be a non-empty str, got {bucket!r}")
+    if not isinstance(name, str) or not name:
+        raise TypeError(f"a cache bucket name must be a non-empty str, got {name!r}")
     off = ttl_is_off(ttl)
     options = _fill_options(ttl, off, cache, cache_none)
 
@@ -326,13 +326,13 @@ def redis_cached(
         if off:
             return _uncached(func)
         keys = KeyBuilder(func, skip_first=skip_self)
-        claim_bucket(bucket, keys.name)  # warns when another function keys under it
-        key_of = functools.partial(keys.redis, bucket)
+        claim_bucket(name, keys.name)  # warns when another function keys under it
+        key_of = functools.partial(keys.redis, name)
 
         @functools.wraps(func)
         async def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
             store: Any = cache if cache is not None else _current().cache
-            key = keys.redis(bucket, args, kwargs)
+            key = keys.redis(name, args, kwargs)
             if key is None:
                 logger.debug("%s: arguments cannot form a cache key; calling through", keys.name)
                 return await func(*args, **kwargs)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError
 
-from serpens._config import env_str
+from serpens.envvars import get_str
 from serpens.errors import ConfigurationError, mask_url
 
 __all__ = [
@@ -23,10 +23,14 @@ _DUAL_POSTGRES_DRIVERS = frozenset({"psycopg"})
 
 
 def resolve_url(url: str | URL | None) -> str | URL:
-    """Return *url*, or ``DATABASE_URL`` when *url* is ``None``; raise when neither is set."""
+    """Return *url*, or ``DATABASE_URL`` when *url* is ``None``; raise when neither is set.
+
+    As in serpens 2.9, ``DATABASE_URL`` may be a reference, ``secrets://ID?KEY`` or
+    ``parameters://NAME``, resolved through :func:`serpens.envvars.get_str`.
+    """
     if url is not None:
         return url
-    from_env = env_str("DATABASE_URL")
+    from_env = get_str("DATABASE_URL")
     if from_env is None:
         raise ConfigurationError(
             "DATABASE_URL is not set: set it, or pass the URL to bind()/async_bind()"

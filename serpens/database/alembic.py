@@ -116,8 +116,8 @@ def _migrate_online(
 
 def run_migrations(
     target_metadata: MetaData | list[MetaData] | None = None,
-    *,
     url: str | URL | None = None,
+    *,
     compare_type: bool = True,
     include_schemas: bool = False,
     version_table_schema: str | None = None,
@@ -128,7 +128,7 @@ def run_migrations(
 
     Args:
         target_metadata: your ``Base.metadata`` (for ``--autogenerate``).
-        url: overrides every other URL source.
+        url: overrides every other URL source (positional too, as in serpens 2.9).
         compare_type: let autogenerate notice column type changes.
         include_schemas: let autogenerate look at every schema, not just the default.
         version_table_schema: the schema of ``alembic_version``.

@@ -69,7 +69,33 @@ class SchemaValidationError(ValidationError, TypeError):
 
     Attributes:
         errors: every invalid field with its path, in input order.
+
+    ``args`` holds one message per invalid field (``("'name' is a required field",
+    "'age' is a required field")``), as serpens 2.9's ``TypeError(*messages)`` did, so
+    tests comparing ``exc.args`` keep passing; ``str(exc)`` stays one line.
     """
+
+    _text: str | None = None
+
+    def __init__(
+        self,
+        message: str,
+        errors: list[FieldError] | None = None,
+        *,
+        field_messages: tuple[str, ...] = (),
+    ) -> None:
+        """Several *field_messages* become ``args`` (2.9's shape); ``str()`` stays *message*."""
+        super().__init__(message, errors)
+        if len(field_messages) > 1:
+            self._text = str(self)
+            self.args = field_messages
+
+    def __str__(self) -> str:
+        return super().__str__() if self._text is None else self._text
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # args may hold one message per field; rebuild from the one-line text instead
+        return (type(self), (str(self),), self.__dict__)
 
 
 def _wording(error: FieldError) -> str:
@@ -82,10 +108,14 @@ def _wording(error: FieldError) -> str:
 def _raise(cls: type, exc: _Invalid) -> typing.NoReturn:
     errors: list[FieldError] = exc.field_errors()
     if len(errors) == 1 and errors[0].path:
-        message = _wording(errors[0])
+        failure = SchemaValidationError(_wording(errors[0]))
     else:
-        message = f"invalid {cls.__name__}: " + "; ".join(_wording(e) for e in errors)
-    failure = SchemaValidationError(message)
+        wordings = tuple(_wording(e) for e in errors)
+        failure = SchemaValidationError(
+            f"invalid {cls.__name__}: " + "; ".join(wordings),
+            # 2.9: TypeError(*messages), one per field
+            field_messages=wordings if all(e.path for e in errors) else (),
+        )
     failure.errors = errors
     raise failure from None
 
@@ -200,12 +230,21 @@ class Schema:
             if token is not None:
                 _close_table(token)
 
-    def dump(instance: Any, many: bool = False) -> Any:  # noqa: N805 - Person.dump(p) too
+    def dump(
+        instance: Any,  # noqa: N805 - Person.dump(p) too
+        many: bool = False,
+        decoder: type[json.JSONDecoder] | None = None,
+    ) -> Any:
         """Return JSON-native data (``dict``, or a list with ``many=True``); see SchemaEncoder.
 
         ``p.dump()``, ``Person.dump(p)`` and ``Person.dump(people, many=True)`` all work:
         called on the class, the first argument is the instance (or the list).
+        *decoder*, as in serpens 2.9, is a ``json.JSONDecoder`` class that reads the
+        dumped JSON back (``decoder=MyDecoder`` with ``parse_float=Decimal`` gives
+        ``Decimal`` numbers, as DynamoDB wants).
         """
+        if decoder is not None:
+            return json.loads(Schema.dumps(instance, many), cls=decoder)
         if many:
             return [_dump_any(item) for item in instance]
         dumper = _DUMPERS.get(type(instance))

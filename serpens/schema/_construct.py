@@ -8,7 +8,8 @@ checks are compiled once per class from its resolved annotations:
   that ``bool`` is no ``int``/``float`` and an ``int`` is a valid ``float`` (the rules
   :meth:`Schema.load` applies);
 - ``X | None`` / ``Optional[X]`` / ``Union[X, Y]``: ``None`` where allowed, else one of
-  the classes;
+  the classes; as in serpens 2.9, a field whose default is ``None`` (``note: str =
+  None``) admits ``None`` too;
 - a parametrised container (``list[int]``, ``dict[str, X]``): its container class only;
 - anything else (``Any``, ``Literal``, type variables, ...): not checked.
 """
@@ -78,6 +79,8 @@ def _compile(cls: type) -> list[_Check]:
         if admitted is None or not admitted[0]:
             continue
         classes, nullable = admitted
+        # serpens 2.9: a field whose default is None admits None (``note: str = None``)
+        nullable = nullable or field.default is None
         if float in classes and int not in classes:
             classes = (*classes, int)
         checks.append((field.name, classes, nullable, _name(admitted[0])))
@@ -100,11 +103,31 @@ def field_rules(cls: type) -> dict[str, tuple[tuple[type, ...], bool]]:
     return {name: (classes, nullable) for name, classes, nullable, _ in _compile(cls)}
 
 
-def _fail(name: str, type_name: str) -> None:
+def _fail(instance: Any) -> None:
+    """Raise for every mistyped field of *instance*, as serpens 2.9 did.
+
+    2.9 raised ``TypeError(*messages)``: one message per mistyped field, in field order,
+    so ``args`` lists them all (``("'name' must be of type str", "'age' must be of type
+    int")``). Only reached once the generated check saw a failure, so it is never on the
+    fast path.
+    """
     from serpens.schema import SchemaValidationError  # noqa: PLC0415 - import cycle
 
-    error = SchemaValidationError(f"'{name}' must be of type {type_name}")
-    error.errors = [FieldError(name, f"must be of type {type_name}")]
+    errors = [
+        FieldError(name, f"must be of type {type_name}")
+        for name, classes, nullable, type_name in _compile(type(instance))
+        if not (nullable and getattr(instance, name) is None)
+        and not fits(getattr(instance, name), classes)
+    ]
+    if not errors:  # the value changed since the check (another thread): it fits now
+        return
+    wordings = tuple(f"'{e.path}' {e.message}" for e in errors)
+    if len(wordings) == 1:
+        error = SchemaValidationError(wordings[0])
+    else:
+        text = f"invalid {type(instance).__name__}: " + "; ".join(wordings)
+        error = SchemaValidationError(text, field_messages=wordings)
+    error.errors = errors
     raise error
 
 
@@ -123,23 +146,21 @@ def _generate(cls: type) -> Callable[[Any], None]:
         return _no_check
     namespace: dict[str, Any] = {"fits": fits, "fail": _fail}
     lines = ["def check(o):"]
-    for index, (name, classes, nullable, type_name) in enumerate(checks):
+    for index, (name, classes, nullable, _type_name) in enumerate(checks):
         namespace[f"K{index}"] = classes[0]
         namespace[f"C{index}"] = classes
-        namespace[f"T{index}"] = type_name
-        namespace[f"F{index}"] = name
         none = f" and v{index} is not None" if nullable else ""
         lines += [
             f"    v{index} = o.{name}",
             f"    if type(v{index}) is not K{index}{none} and not fits(v{index}, C{index}):",
-            f"        fail(F{index}, T{index})",
+            "        fail(o)",
         ]
     exec("\n".join(lines), namespace)  # noqa: S102 - source built from dataclass field names
     return typing.cast("Callable[[Any], None]", namespace["check"])
 
 
 def check_fields(instance: Any) -> None:
-    """Raise ``TypeError("'<field>' must be of type <T>")`` for the first mistyped field.
+    """Raise ``TypeError("'<field>' must be of type <T>", ...)`` naming every mistyped field.
 
     The error is a :class:`~serpens.schema.SchemaValidationError` (a ``TypeError`` and
     a ``ValidationError``) whose ``errors`` carry the field path.

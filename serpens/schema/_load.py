@@ -88,6 +88,8 @@ def _generate(cls: type) -> Converter:
     blocks = []
     for index, field in enumerate(f for f in dataclasses.fields(cls) if f.init):
         hint = hints[field.name]
+        if field.default is None:  # serpens 2.9: `note: str = None` admits None
+            hint = typing.Optional[hint]  # noqa: UP045 - hint is a runtime object
         try:
             namespace[f"C{index}"] = converter_for(hint, loader_for)
         except TypeError as exc:
