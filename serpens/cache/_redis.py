@@ -258,11 +258,14 @@ async def _call(factory: Callable[..., Any], args: Any, kwargs: Any) -> Any:
 
 
 async def redis_cached_get_or_set(
-    key: str, ttl: float | None, factory: Callable[..., Any], /, *args: Any, **kwargs: Any
+    key: str, ttl: float | None, func: Callable[..., Any], *args: Any, **kwargs: Any
 ) -> Any:
-    """Return the value cached at *key*, or ``factory(*args, **kwargs)`` stored for *ttl* s.
+    """Return the value cached at *key*, or ``func(*args, **kwargs)`` stored for *ttl* s.
 
-    *factory* may be sync or async. Concurrent misses run it once: once per process
+    serpens 2.9.0's signature, keywords included (``key=``, ``ttl=``, ``func=``): so
+    *func*'s own keyword arguments cannot be named ``key``, ``ttl`` or ``func``; use
+    :func:`cached_get_or_set` (whose first three are positional-only) for those.
+    *func* may be sync or async. Concurrent misses run it once: once per process
     (single flight) and once across processes (a short Redis lock, taken over if its
     holder dies). A ``None`` result is returned but not stored. On a Redis outage the
     factory is simply called. The result is what a later hit returns (JSON round trip).
@@ -270,8 +273,8 @@ async def redis_cached_get_or_set(
     """
     state = _current()
     if ttl_is_off(ttl):
-        return await _call(factory, args, kwargs)
-    return await state.cache.get_or_set(key, lambda: _call(factory, args, kwargs), ttl=ttl)
+        return await _call(func, args, kwargs)
+    return await state.cache.get_or_set(key, lambda: _call(func, args, kwargs), ttl=ttl)
 
 
 def redis_cached(

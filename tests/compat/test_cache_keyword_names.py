@@ -2,8 +2,10 @@
 
 2.9.0 defined ``cached(cache_name, ttl_in_seconds)``, ``clear_cache(cache_name)``,
 ``acached(cache_name, ttl_seconds)``, ``clear_acache(cache_name=None)`` and
-``redis_cached(name, ttl)``; a service calling them by keyword broke when the first
-parameter was renamed ``bucket`` (and ``cached``'s TTL ``ttl``).
+``redis_cached(name, ttl)`` and ``redis_cached_get_or_set(key, ttl, func, *args,
+**kwargs)``; a service calling them by keyword broke when the first parameter was renamed
+``bucket`` (and ``cached``'s TTL ``ttl``), and when the last took its first three
+positionally only.
 """
 
 from __future__ import annotations
@@ -12,7 +14,16 @@ import uuid
 
 import pytest
 
-from serpens.cache import acached, cached, clear_acache, clear_cache, redis_cached
+from serpens.cache import (
+    acached,
+    cached,
+    clear_acache,
+    clear_cache,
+    redis_cached,
+    redis_cached_get_or_set,
+    redis_close,
+    redis_init,
+)
 from serpens.fakes import AsyncInMemoryCache
 
 
@@ -68,4 +79,24 @@ async def test_redis_cached_by_its_2_9_keywords() -> None:
         return {"sku": sku}
 
     assert await product("shoe") == await product("shoe") == {"sku": "shoe"}
+    assert calls == ["shoe"]
+
+
+async def test_redis_cached_get_or_set_by_its_2_9_keywords(redis_url: str) -> None:
+    calls: list[str] = []
+
+    async def price(sku: str, currency: str = "BRL") -> str:
+        calls.append(sku)
+        return f"{sku} in {currency}"
+
+    key = f"compat:{uuid.uuid4().hex}"
+    await redis_init(redis_url)
+    try:
+        first = await redis_cached_get_or_set(
+            key=key, ttl=60, func=price, sku="shoe", currency="USD"
+        )
+        again = await redis_cached_get_or_set(key, 60, price, "shoe", currency="USD")
+    finally:
+        await redis_close()
+    assert first == again == "shoe in USD"
     assert calls == ["shoe"]
