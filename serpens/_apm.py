@@ -15,12 +15,14 @@ from __future__ import annotations
 
 import contextlib
 import importlib.util
+import logging
 import sys
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
 __all__ = [
     "async_publish_span",
+    "capture_failure",
     "installed",
     "publish_span",
     "redis_span",
@@ -29,6 +31,8 @@ __all__ = [
 
 _NULL = contextlib.nullcontext()
 _installed: bool | None = None
+
+logger = logging.getLogger("serpens")
 
 
 def installed() -> bool:
@@ -130,3 +134,35 @@ def redis_span(
         leaf=True,
         sync=sync,
     )
+
+
+def capture_failure(
+    exc: BaseException, *, handled: bool = False, http_status: int | None = None
+) -> None:
+    """Send *exc* to elastic-apm and mark the current transaction failed, as serpens 2.9 did.
+
+    Only when the application configured a client (elasticapm is never imported here).
+    An unhandled failure sets the transaction's result and outcome unless the application
+    set them already: ``"failure"`` for an SQS record, ``"HTTP 5xx"`` and the status for a
+    Lambda API answer (*http_status*), whose response context gets the status code too.
+    A failing APM client is logged and never changes what the handler answers.
+    """
+    apm = sys.modules.get("elasticapm")
+    if apm is None:
+        return
+    try:
+        client = apm.get_client()
+        if client is None:
+            return
+        client.capture_exception(exc_info=(type(exc), exc, exc.__traceback__), handled=handled)
+        if handled or apm.get_transaction_id() is None:
+            return
+        if http_status is None:
+            apm.set_transaction_result("failure", override=False)
+            apm.set_transaction_outcome(outcome="failure", override=False)
+        else:
+            apm.set_transaction_result(f"HTTP {http_status // 100}xx", override=False)
+            apm.set_transaction_outcome(http_status_code=http_status, override=False)
+            apm.set_context({"status_code": http_status}, "response")
+    except Exception:  # observability must not change the answer
+        logger.warning("elastic-apm failed to capture an exception", exc_info=True)

@@ -15,7 +15,7 @@ from collections.abc import Mapping, Sequence
 from http import HTTPStatus
 from typing import Any
 
-from serpens import _tracing
+from serpens import _apm, _tracing
 from serpens._config import env_str
 from serpens._json import dumps
 from serpens.api._errors import HTTPError
@@ -306,23 +306,6 @@ def _classify(exc: Exception, request_id: str | None) -> tuple[int, dict[str, An
     return (502 if isinstance(exc, HTTPStatusError) else 500), body
 
 
-def capture_exception(exc: BaseException, *, handled: bool) -> None:
-    """Send *exc* to elastic-apm when the application has configured a client.
-
-    elasticapm is only consulted if the application imported it; a failing APM client
-    is logged and never changes the response.
-    """
-    apm = sys.modules.get("elasticapm")
-    if apm is None:
-        return
-    try:
-        client = apm.get_client()
-        if client is not None:
-            client.capture_exception(exc_info=(type(exc), exc, exc.__traceback__), handled=handled)
-    except Exception:
-        logger.warning("elastic-apm failed to capture an exception", exc_info=True)
-
-
 def error_response(exc: Exception, request: Request | None, cors: Cors) -> dict[str, Any]:
     """Turn an exception into the error response; log it and capture it in elastic-apm.
 
@@ -342,7 +325,7 @@ def error_response(exc: Exception, request: Request | None, cors: Cors) -> dict[
         logger.info("handler answered 409: %s", exc)
     else:
         logger.info("handler answered %d: %s", status, type(exc).__name__)
-    capture_exception(exc, handled=status < 500)  # noqa: PLR2004
+    _apm.capture_failure(exc, handled=status < 500, http_status=status)  # noqa: PLR2004
     headers["Content-Type"] = JSON
     if isinstance(exc, HTTPError):
         headers.update(exc.headers)

@@ -15,6 +15,7 @@ from collections.abc import Mapping
 from contextvars import ContextVar
 from typing import Any
 
+from serpens import _apm
 from serpens._config import env_str
 from serpens._rules.queue import MAX_VISIBILITY_TIMEOUT
 from serpens.errors import ValidationError
@@ -94,12 +95,18 @@ def _retry_later(raw: Mapping[str, Any], signal: RetryLater) -> None:
 
 
 def report_failure(raw: Mapping[str, Any], exc: BaseException) -> None:
-    """Log a failed record; a :class:`RetryLater` also sets its visibility timeout."""
+    """Log a failed record; a :class:`RetryLater` also sets its visibility timeout.
+
+    Any other failure also goes to elastic-apm, when the application configured it, and
+    marks the current transaction failed, as serpens 2.9 did.
+    """
     fields = {"message_id": raw.get("messageId")}
     if isinstance(exc, RetryLater):
         logger.info("SQS message %s: %s", raw.get("messageId"), exc, extra=fields)
         _retry_later(raw, exc)
-    elif isinstance(exc, FilteredEvent):  # an expected failure: a warning, as in serpens 2.9
+        return
+    _apm.capture_failure(exc)
+    if isinstance(exc, FilteredEvent):  # an expected failure: a warning, as in serpens 2.9
         logger.warning(
             "SQS message %s failed (filtered event): %s",
             raw.get("messageId"),
