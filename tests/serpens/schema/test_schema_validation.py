@@ -8,6 +8,8 @@ API handler), ``__post_init__`` refusals and schemas that cannot be loaded at al
 from __future__ import annotations
 
 import json
+import sys
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import pytest
@@ -16,6 +18,18 @@ from serpens.errors import ValidationError
 from serpens.schema import Schema, SchemaValidationError
 from tests.serpens.schema._schema_helpers import Person, order_data, paths
 from tests.serpens.schema.models import Node, Order
+
+
+@pytest.fixture(name="default_recursion_limit")
+def _default_recursion_limit() -> Iterator[None]:
+    """Python's default recursion limit for the test: mypy, run in-process by
+    tests/typing, raises the process's to 2**14, deep enough to load 5,000 levels."""
+    before = sys.getrecursionlimit()
+    sys.setrecursionlimit(1000)
+    try:
+        yield
+    finally:
+        sys.setrecursionlimit(before)
 
 
 class TestValidationErrors:
@@ -117,6 +131,7 @@ class TestValidationErrors:
         assert response["statusCode"] == 400
         assert json.loads(response["body"]) == {"message": "Malformed JSON body"}
 
+    @pytest.mark.usefixtures("default_recursion_limit")
     def test_input_nested_too_deeply_is_a_validation_error(self) -> None:
         with pytest.raises(SchemaValidationError, match="nested too deeply"):
             Person.loads("[" * 100_000 + "]" * 100_000)
