@@ -333,7 +333,8 @@ class AsyncRedisCache:
         value = await factory()
         if value is None and not cache_none:
             return None
-        text = encode(value, key=full)
+        caller_key = full[len(self.prefix) + 1 :]  # errors name the key as set() does
+        text = encode(value, key=caller_key)
         if store:
             await self._store(full, text, millis)
         return text

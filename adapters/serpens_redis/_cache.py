@@ -326,7 +326,8 @@ class RedisCache:
         value = factory()
         if value is None and not cache_none:
             return None
-        text = encode(value, key=full)
+        caller_key = full[len(self.prefix) + 1 :]  # errors name the key as set() does
+        text = encode(value, key=caller_key)
         if store:
             self._store(full, text, millis)
         return text
