@@ -149,17 +149,17 @@ def has_deadlines(engine: sa.Engine) -> bool:
 def bound_round_trips(engine: sa.Engine, *, statement_s: float, ping_s: float) -> None:
     """Bound *engine*'s statements, commits and rollbacks to *statement_s*, pings to *ping_s*.
 
-    ``0`` leaves that kind of call unbounded. Only this engine's dialect instance changes.
+    ``0`` leaves that kind of call unbounded, except in a transaction that sets its own
+    deadline (:func:`override_transaction`: a queue's ``deadline``, a session's
+    ``statement_timeout_ms``). Only this engine's dialect instance changes.
     """
     dialect: Any = engine.dialect
     setattr(dialect, _DIALECT_DEADLINE, statement_s)
-    if statement_s > 0:
-        for name in ("do_execute", "do_executemany", "do_execute_no_params"):
-            setattr(
-                dialect, name, _bounded(getattr(dialect, name), statement_s, _cursor_connection)
-            )
-        for name in ("do_commit", "do_rollback"):
-            bounded = _bounded(getattr(dialect, name), statement_s, _first, ends_transaction=True)
-            setattr(dialect, name, bounded)
+    # wrapped at 0 too: an unbounded call goes straight through, an overridden one is bounded
+    for name in ("do_execute", "do_executemany", "do_execute_no_params"):
+        setattr(dialect, name, _bounded(getattr(dialect, name), statement_s, _cursor_connection))
+    for name in ("do_commit", "do_rollback"):
+        bounded = _bounded(getattr(dialect, name), statement_s, _first, ends_transaction=True)
+        setattr(dialect, name, bounded)
     if ping_s > 0:
         dialect.do_ping = _bounded(dialect.do_ping, ping_s, _first)

@@ -65,7 +65,9 @@ def configure_sqlite(engine: sa.Engine | AsyncEngine) -> None:
     ``SAVEPOINT``'s release, so ``begin_nested()`` would silently commit the outer
     transaction. This applies SQLAlchemy's documented recipe: the driver's own
     transaction handling off, ``BEGIN`` emitted by SQLAlchemy, ``PRAGMA foreign_keys=ON``.
-    Engines from ``serpens.database.bind()`` already have it; calling it again is harmless.
+    An ``AUTOCOMMIT`` connection (or engine) gets no ``BEGIN``: its writes commit as they
+    run. Engines from ``serpens.database.bind()`` already have it; calling it again is
+    harmless.
     Any other engine (or object) raises ``ConfigurationError``: the listeners would
     break a PostgreSQL connection.
     """
@@ -102,4 +104,10 @@ def _sqlite_connect(dbapi_connection: Any, _record: object) -> None:
 
 
 def _sqlite_begin(connection: Connection) -> None:
-    connection.exec_driver_sql("BEGIN")
+    # SQLAlchemy never commits an AUTOCOMMIT connection (per connection, or the engine's
+    # isolation_level): a BEGIN there would stay open and its writes be rolled back.
+    level = connection.get_execution_options().get("isolation_level")
+    if level is None:
+        level = getattr(connection.dialect, "_on_connect_isolation_level", None)
+    if level != "AUTOCOMMIT":
+        connection.exec_driver_sql("BEGIN")
