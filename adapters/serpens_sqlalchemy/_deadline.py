@@ -61,13 +61,22 @@ def connection_socket(dbapi_connection: Any) -> int | None:
 
 
 # The deadline of the current transaction of a DBAPI connection (by id), when a session
-# set its own statement_timeout (``db_session(statement_timeout_ms=...)``); until it ends.
-_overrides: dict[int, float] = {}
+# set its own statement_timeout (``db_session(statement_timeout_ms=...)``); until it ends,
+# or the deadline cuts the connection. The entry holds the connection itself: while it
+# lives no other connection can take its id (the drivers' connections take no weak
+# reference), so a connection lost otherwise mid-transaction never lends its deadline.
+_overrides: dict[int, tuple[Any, float]] = {}
 
 
 def override_transaction(dbapi_connection: Any, seconds: float) -> None:
     """Use *seconds* (0: unbounded) as the deadline until this transaction ends."""
-    _overrides[id(dbapi_connection)] = seconds
+    _overrides[id(dbapi_connection)] = (dbapi_connection, seconds)
+
+
+def _deadline(key: int, default: float) -> float:
+    """The transaction's own deadline of the connection with id *key*, else *default*."""
+    entry = _overrides.get(key) if _overrides else None
+    return default if entry is None else entry[1]
 
 
 def _bounded(
@@ -82,7 +91,7 @@ def _bounded(
         dbapi_connection = conn_arg(args)
         # commit and rollback get the pool's proxy; the override is keyed by the driver's
         key = id(getattr(dbapi_connection, "dbapi_connection", None) or dbapi_connection)
-        limit = _overrides.get(key, seconds) if _overrides else seconds
+        limit = _deadline(key, seconds)
         if ends_transaction:
             _overrides.pop(key, None)
         fd = connection_socket(dbapi_connection) if limit > 0 else None
@@ -93,6 +102,7 @@ def _bounded(
             result = call(*args, **kwargs)
         except BaseException as exc:
             if watchdog.disarm(armed):
+                _overrides.pop(key, None)  # cut: the connection and its transaction are gone
                 with contextlib.suppress(AttributeError, TypeError):
                     setattr(exc, TIMED_OUT, limit)
             raise
@@ -125,7 +135,7 @@ def bound_driver_call(
     the transaction's own (:func:`override_transaction`).
     """
     seconds = float(getattr(dialect, _DIALECT_DEADLINE, 0.0))
-    seconds = _overrides.get(id(dbapi_connection), seconds) if _overrides else seconds
+    seconds = _deadline(id(dbapi_connection), seconds)
     fd = connection_socket(driver_connection) if seconds > 0 else None
     if fd is None:
         yield
@@ -135,6 +145,7 @@ def bound_driver_call(
         yield
     except BaseException as exc:
         if watchdog.disarm(armed):
+            _overrides.pop(id(dbapi_connection), None)  # cut: its transaction is gone
             with contextlib.suppress(AttributeError, TypeError):
                 setattr(exc, TIMED_OUT, seconds)
         raise

@@ -23,7 +23,12 @@ from sqlalchemy.ext.asyncio import create_async_engine
 from serpens.errors import BackendTimeoutError
 from serpens.testing import FaultProxy, PostgresServer
 from serpens_sqlalchemy import PostgresQueue
-from serpens_sqlalchemy._deadline import TIMED_OUT, bound_round_trips, override_transaction
+from serpens_sqlalchemy._deadline import (
+    TIMED_OUT,
+    _overrides,
+    bound_round_trips,
+    override_transaction,
+)
 
 ENGINE_S = 1.5  # the engine's deadline (statements, commits, rollbacks)
 OWN_S = 0.5  # a transaction's own
@@ -77,6 +82,21 @@ def test_a_transactions_own_deadline_bounds_each_of_its_statements(
         with _frozen(proxy), pytest.raises(sa.exc.OperationalError) as caught:
             conn.exec_driver_sql("SELECT 2")
     assert _deadline_of(caught.value) == OWN_S
+
+
+def test_a_connection_cut_by_its_transactions_deadline_leaves_no_deadline_behind(
+    engine: sa.Engine, proxy: FaultProxy
+) -> None:
+    """No commit or rollback reaches a cut connection: the cut itself forgets its deadline.
+
+    Left behind, the entry kept the dead connection, and its deadline, for good.
+    """
+    with engine.connect() as conn:
+        dbapi = conn.connection.dbapi_connection
+        override_transaction(dbapi, OWN_S)
+        with _frozen(proxy), pytest.raises(sa.exc.OperationalError):
+            conn.exec_driver_sql("SELECT 2")
+    assert id(dbapi) not in _overrides
 
 
 @pytest.mark.parametrize("end", ["commit", "rollback"])
