@@ -23,6 +23,7 @@ from typing import Any
 __all__ = [
     "async_publish_span",
     "capture_failure",
+    "configured_client",
     "installed",
     "publish_span",
     "redis_span",
@@ -136,6 +137,18 @@ def redis_span(
     )
 
 
+def configured_client() -> tuple[Any, Any] | None:
+    """Elasticapm and the client the application configured, else ``None``.
+
+    Looked up in ``sys.modules``: serpens never imports elasticapm itself.
+    """
+    apm = sys.modules.get("elasticapm")
+    if apm is None:
+        return None
+    client = apm.get_client()
+    return None if client is None else (apm, client)
+
+
 def capture_failure(
     exc: BaseException, *, handled: bool = False, http_status: int | None = None
 ) -> None:
@@ -147,13 +160,11 @@ def capture_failure(
     Lambda API answer (*http_status*), whose response context gets the status code too.
     A failing APM client is logged and never changes what the handler answers.
     """
-    apm = sys.modules.get("elasticapm")
-    if apm is None:
-        return
     try:
-        client = apm.get_client()
-        if client is None:
+        configured = configured_client()
+        if configured is None:
             return
+        apm, client = configured
         client.capture_exception(exc_info=(type(exc), exc, exc.__traceback__), handled=handled)
         if handled or apm.get_transaction_id() is None:
             return

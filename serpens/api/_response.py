@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import base64
 import logging
-import sys
 from collections.abc import Mapping, Sequence
 from http import HTTPStatus
 from typing import Any
@@ -240,13 +239,11 @@ def capture_body(text: str) -> None:
     ``transactions``); the body lands under ``response_body``. A failing APM client is
     logged and never changes the response.
     """
-    apm = sys.modules.get("elasticapm")
-    if apm is None:
-        return
     try:
-        client = apm.get_client()
-        if client is None:
+        configured = _apm.configured_client()
+        if configured is None:
             return
+        apm, client = configured
         mode = getattr(client.config, "capture_body", None) or env_str(
             "ELASTIC_APM_CAPTURE_BODY", "off"
         )

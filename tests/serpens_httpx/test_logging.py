@@ -7,33 +7,14 @@ the record captured here is the real one of a real request to a local uvicorn se
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
-from typing import Any
+from collections.abc import AsyncIterator, Callable
 
 import httpx
 import pytest
 
 from serpens.http_client import close_client, get_client, init_client
-from serpens.testing import serve_asgi
 from serpens_httpx import HttpxHttpClient
 from serpens_httpx._logging import _FILTER, mask_request_logs
-
-
-async def _ok(
-    scope: dict[str, Any],
-    receive: Callable[[], Awaitable[dict[str, Any]]],
-    send: Callable[[dict[str, Any]], Awaitable[None]],
-) -> None:
-    if scope["type"] != "http":
-        return
-    await send({"type": "http.response.start", "status": 200, "headers": []})
-    await send({"type": "http.response.body", "body": b"ok"})
-
-
-@pytest.fixture(name="server_url", scope="module")
-def _server_url() -> Iterator[str]:
-    with serve_asgi(_ok, lifespan="off") as url:
-        yield url
 
 
 @pytest.fixture(name="secret_url")

@@ -10,32 +10,13 @@ logs ``str(url)``) is masked as well.
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable, Iterator
-from typing import Any
+from collections.abc import Callable
 
 import httpx
 import pytest
 
-from serpens.testing import serve_asgi
 from serpens_httpx import HttpxHttpClient
 from serpens_httpx._logging import mask_request_logs
-
-
-async def _ok(
-    scope: dict[str, Any],
-    receive: Callable[[], Awaitable[dict[str, Any]]],
-    send: Callable[[dict[str, Any]], Awaitable[None]],
-) -> None:
-    if scope["type"] != "http":
-        return
-    await send({"type": "http.response.start", "status": 200, "headers": []})
-    await send({"type": "http.response.body", "body": b"ok"})
-
-
-@pytest.fixture(name="server_url", scope="module")
-def _server_url() -> Iterator[str]:
-    with serve_asgi(_ok, lifespan="off") as url:
-        yield url
 
 
 @pytest.fixture(name="httpx_log")
