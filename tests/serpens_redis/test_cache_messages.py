@@ -157,7 +157,7 @@ def test_a_value_that_is_not_json_is_refused_naming_its_key(client: redis.Redis)
     assert "orders-7" in str(refused.value)
     with pytest.raises(SerializationError) as computed:
         cache.get_or_set("orders-8", lambda: {"at": {1, 2}}, ttl=60)  # type: ignore[dict-item]
-    assert "orders-8" in str(computed.value)
+    assert "the value of 'orders-8'" in str(computed.value)  # as given: not the Redis key
     assert client.exists(cache.key("orders-7"), cache.key("orders-8")) == 0
 
 

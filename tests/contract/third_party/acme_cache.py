@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import math
 import sqlite3
+import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -63,17 +64,19 @@ class AcmeCache:
         self._clock = clock
         self._default_ttl = default_ttl
         self._db: sqlite3.Connection | None = None  # opened on first use: no I/O here
+        self._lock = threading.Lock()  # the port's caches serve many threads at once
 
     @contextmanager
     def _sql(self) -> Iterator[sqlite3.Connection]:
-        try:
-            if self._db is None:
-                self._db = sqlite3.connect(self._path)
-                self._db.execute(_SCHEMA)
-            with self._db:  # one transaction per operation
-                yield self._db
-        except sqlite3.OperationalError as exc:
-            raise BackendUnavailableError(f"acme cache at {self._path!r}: {exc}") from exc
+        with self._lock:
+            try:
+                if self._db is None:
+                    self._db = sqlite3.connect(self._path, check_same_thread=False)
+                    self._db.execute(_SCHEMA)
+                with self._db:  # one transaction per operation
+                    yield self._db
+            except sqlite3.OperationalError as exc:
+                raise BackendUnavailableError(f"acme cache at {self._path!r}: {exc}") from exc
 
     def _ttl(self, ttl: float | None) -> float:
         seconds = self._default_ttl if ttl is None else ttl
@@ -139,7 +142,7 @@ class AcmeCache:
         if value is None:
             return None
         self.set(key, value, ttl=ttl)
-        return self.get(key)
+        return json.loads(json.dumps(value))  # what it stored, even if another thread deletes it
 
     def clear(self) -> None:
         """See :meth:`serpens.ports.Cache.clear`."""
@@ -148,6 +151,7 @@ class AcmeCache:
 
     def close(self) -> None:
         """Close the SQLite connection (the suite calls this after each test)."""
-        if self._db is not None:
-            self._db.close()
-            self._db = None
+        with self._lock:
+            if self._db is not None:
+                self._db.close()
+                self._db = None

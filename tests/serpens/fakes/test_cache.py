@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from serpens.errors import SerializationError
 from serpens.fakes import AsyncInMemoryCache, InMemoryCache
 
 
@@ -45,3 +46,21 @@ class TestInMemoryCacheDefaultTtl:
         assert await cache.get("k") == 1
         clock.now = 300.0
         assert await cache.get("k") is None
+
+
+class TestRefusedValuesNameTheirKey:
+    """A value that is not JSON is refused naming the key it was meant for."""
+
+    def test_set_and_get_or_set_name_the_key(self) -> None:
+        cache = InMemoryCache()
+        with pytest.raises(SerializationError, match="the value of 'orders-7'"):
+            cache.set("orders-7", {"at": {1, 2}})  # type: ignore[dict-item]
+        with pytest.raises(SerializationError, match="the value of 'orders-8'"):
+            cache.get_or_set("orders-8", lambda: {"at": {1, 2}})  # type: ignore[dict-item]
+
+    async def test_the_async_get_or_set_names_the_key(self) -> None:
+        async def factory() -> object:
+            return {"at": {1, 2}}
+
+        with pytest.raises(SerializationError, match="the value of 'orders-9'"):
+            await AsyncInMemoryCache().get_or_set("orders-9", factory)  # type: ignore[arg-type]
