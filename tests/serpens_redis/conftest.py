@@ -1,4 +1,5 @@
-"""Fixtures the Redis adapter's tests share: a plain client and a fresh key namespace."""
+"""Fixtures the Redis adapter's tests share: a plain client, a fresh key namespace, and a
+server of a module's own to pause."""
 
 from __future__ import annotations
 
@@ -7,6 +8,9 @@ from collections.abc import Iterator
 
 import pytest
 import redis
+
+from serpens.errors import BackendUnavailableError
+from serpens.testing import RedisServer, start_redis
 
 
 @pytest.fixture
@@ -24,3 +28,18 @@ def prefix(client: redis.Redis) -> Iterator[str]:
     yield name
     for key in client.scan_iter(match=f"{name}:*"):
         client.delete(key)
+
+
+@pytest.fixture(scope="module")
+def pausable() -> Iterator[RedisServer]:
+    """A redis-server of the module's own, so that ``CLIENT PAUSE`` stalls no other test.
+
+    The shared test server may be the machine's own Redis, which every test worker uses
+    at once (the lowest-versions run does so): a pause there times out other tests.
+    """
+    try:
+        server = start_redis("local")
+    except BackendUnavailableError:
+        server = start_redis("embedded")
+    with server:
+        yield server

@@ -17,9 +17,9 @@ from contextlib import contextmanager
 import pytest
 import redis
 
-from serpens.errors import BackendUnavailableError, SerializationError
+from serpens.errors import SerializationError
 from serpens.ports import JSONValue
-from serpens.testing import FaultProxy, RedisServer, start_redis
+from serpens.testing import FaultProxy, RedisServer
 from serpens_redis import PoolSettings, RedisCache
 from tests.serpens_redis._cache_fill_support import (
     DEADLINE,
@@ -33,17 +33,6 @@ from tests.serpens_redis._cache_fill_support import (
 )
 
 pytestmark = pytest.mark.redis
-
-
-@pytest.fixture(scope="module")
-def pausable() -> Iterator[RedisServer]:
-    """A redis-server of this module's own, so that ``CLIENT PAUSE`` stalls no other test."""
-    try:
-        server = start_redis("local")
-    except BackendUnavailableError:
-        server = start_redis("embedded")
-    with server:
-        yield server
 
 
 @pytest.mark.parametrize("paused", ["WRITE", "ALL"])

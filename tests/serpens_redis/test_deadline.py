@@ -17,7 +17,7 @@ import redis
 
 from serpens._watchdog import watchdog
 from serpens.errors import BackendTimeoutError
-from serpens.testing import FaultProxy
+from serpens.testing import FaultProxy, RedisServer
 from serpens_redis import PoolSettings, RedisCache
 from serpens_redis._pool import plain_sync_client, sync_executor, sync_pool
 
@@ -127,15 +127,17 @@ def test_a_slow_reply_within_the_deadline_is_whole(cache: RedisCache, proxy: Fau
         assert cache.get("small") == "ok"
 
 
-def test_a_command_cut_by_its_own_read_timeout_leaves_nothing_armed(redis_url: str) -> None:
+def test_a_command_cut_by_its_own_read_timeout_leaves_nothing_armed(
+    pausable: RedisServer,
+) -> None:
     """Every way out of a command disarms its deadline: a frozen server's read timeout too.
 
     A deadline left armed would later shut down whatever socket took over its descriptor.
     """
     settings = PoolSettings(socket_timeout=0.3, connect_timeout=1.0)
-    client = plain_sync_client(sync_pool(redis_url, settings))
+    client = plain_sync_client(sync_pool(pausable.url, settings))
     execute = sync_executor(client)
-    admin = redis.Redis.from_url(redis_url)
+    admin = redis.Redis.from_url(pausable.url)
     try:
         execute("PING")  # a pooled, connected connection
         admin.execute_command("CLIENT", "PAUSE", 800, "ALL")

@@ -81,6 +81,9 @@ async def test_an_uncontended_call_does_not_enter_the_pools_condition(redis_url:
     client = plain_async_client(async_pool(redis_url, PoolSettings(max_connections=2)))
     pool = client.connection_pool
     assert isinstance(pool, aioredis.BlockingConnectionPool)
+    if not hasattr(pool, "_in_maintenance"):  # redis-py 5.x, as the lowest-versions run has
+        await client.aclose(close_connection_pool=True)
+        pytest.skip("this redis-py's pool keeps no maintenance state: the fast path is off")
     try:
         async with pool._condition:  # held: the blocking pool's own path would wait for it
             reply = await asyncio.wait_for(async_executor(client)("PING"), 2.0)
