@@ -19,12 +19,18 @@ import redis.asyncio as aioredis
 from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
 
-from serpens.testing import FaultProxy
+from serpens.testing import FaultProxy, RedisServer
 from serpens_redis import RedisRateLimiter
 
 pytestmark = pytest.mark.redis
 
 DEADLINE = 10.0  # generous bound on what should happen at once
+
+
+@pytest.fixture(name="redis_url", scope="module")
+def _own_redis_url(pausable: RedisServer) -> str:
+    """A server of this module's own: a test pauses it (``CLIENT PAUSE``) for 2 s."""
+    return pausable.url
 
 
 @pytest.fixture(name="client")
