@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Iterator
 from typing import Any
 
 import httpx
@@ -20,21 +20,14 @@ from serpens.http_client import HttpDeadlineError, close_client, get_client, ini
 from serpens.testing import FaultProxy, serve_asgi
 from serpens_httpx import HttpxHttpClient
 from serpens_httpx._deadline import total_seconds
+from tests.serpens_httpx._apps import answering
 
 _TIMEOUT = 0.5
 _MARGIN = 0.5
 _BODY = b"x" * 400
 
 
-async def _app(
-    scope: dict[str, Any],
-    receive: Callable[[], Awaitable[dict[str, Any]]],
-    send: Callable[[dict[str, Any]], Awaitable[None]],
-) -> None:
-    if scope["type"] != "http":
-        return
-    await send({"type": "http.response.start", "status": 200, "headers": []})
-    await send({"type": "http.response.body", "body": _BODY})
+_app = answering(_BODY)
 
 
 @pytest.fixture(scope="module")

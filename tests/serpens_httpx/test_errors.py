@@ -10,8 +10,7 @@ the contract's slow server ends by the deadline and its scenario sends no encode
 from __future__ import annotations
 
 import socket
-from collections.abc import Awaitable, Callable, Iterator
-from typing import Any
+from collections.abc import Iterator
 
 import httpx
 import pytest
@@ -26,19 +25,12 @@ from serpens.errors import (
 from serpens.testing import serve_asgi
 from serpens_contract.http import scenario_app
 from serpens_httpx import HttpxHttpClient
+from tests.serpens_httpx._apps import answering
 
-
-async def _bad_gzip(
-    scope: dict[str, Any],
-    receive: Callable[[], Awaitable[dict[str, Any]]],
-    send: Callable[[dict[str, Any]], Awaitable[None]],
-) -> None:
-    """Answer a body that claims to be gzip-encoded but is not."""
-    if scope["type"] != "http":
-        return
-    headers = [(b"content-encoding", b"gzip"), (b"content-type", b"text/plain")]
-    await send({"type": "http.response.start", "status": 200, "headers": headers})
-    await send({"type": "http.response.body", "body": b"this is not gzip"})
+# a body that claims to be gzip-encoded but is not
+_bad_gzip = answering(
+    b"this is not gzip", [(b"content-encoding", b"gzip"), (b"content-type", b"text/plain")]
+)
 
 
 @pytest.fixture(name="base_url", scope="module")

@@ -1,16 +1,17 @@
-"""Fixtures the Redis adapter's tests share: a plain client, a fresh key namespace, and a
-server of a module's own to pause."""
+"""Fixtures the Redis adapter's tests share: a plain client, a fresh key namespace, a
+fault proxy in front of the test server, and a server of a module's own to pause."""
 
 from __future__ import annotations
 
 import uuid
 from collections.abc import Iterator
+from urllib.parse import urlsplit
 
 import pytest
 import redis
 
 from serpens.errors import BackendUnavailableError
-from serpens.testing import RedisServer, start_redis
+from serpens.testing import FaultProxy, RedisServer, start_redis
 
 
 @pytest.fixture
@@ -43,3 +44,11 @@ def pausable() -> Iterator[RedisServer]:
         server = start_redis("embedded")
     with server:
         yield server
+
+
+@pytest.fixture(name="proxy")
+def _proxy(redis_url: str) -> Iterator[FaultProxy]:
+    """A :class:`FaultProxy` in front of ``redis_url`` (a module's own, where it overrides it)."""
+    parts = urlsplit(redis_url)
+    with FaultProxy(upstream=(parts.hostname or "127.0.0.1", parts.port or 6379)) as proxy:
+        yield proxy

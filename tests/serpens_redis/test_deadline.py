@@ -27,13 +27,6 @@ TIMEOUT = 0.5
 BIG = "x" * 2000  # 2 KB: 100 s at one byte every 50 ms
 
 
-@pytest.fixture(name="proxy")
-def _proxy(redis_url: str) -> Iterator[FaultProxy]:
-    host, port = redis_url.removeprefix("redis://").split("/")[0].rsplit(":", 1)
-    with FaultProxy(upstream=(host, int(port))) as proxy:
-        yield proxy
-
-
 @pytest.fixture(name="cache")
 def _cache(proxy: FaultProxy, redis_url: str) -> Iterator[RedisCache]:
     settings = PoolSettings(socket_timeout=TIMEOUT, connect_timeout=TIMEOUT)

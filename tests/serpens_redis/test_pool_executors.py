@@ -13,7 +13,6 @@ import asyncio
 import threading
 import time
 import uuid
-from collections.abc import Iterator
 
 import pytest
 import redis
@@ -31,13 +30,6 @@ from serpens_redis._pool import (
 )
 
 pytestmark = pytest.mark.redis
-
-
-@pytest.fixture(name="proxy")
-def _proxy(redis_url: str) -> Iterator[FaultProxy]:
-    host, port = redis_url.removeprefix("redis://").split("/")[0].rsplit(":", 1)
-    with FaultProxy(upstream=(host, int(port))) as proxy:
-        yield proxy
 
 
 def test_a_sync_single_connection_client_runs_commands_on_its_own_connection(

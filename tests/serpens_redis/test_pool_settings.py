@@ -8,7 +8,7 @@ redis-py ignores or chokes on later.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -23,13 +23,6 @@ from serpens_redis._pool import describe, plain_sync_client, sync_executor, sync
 pytestmark = pytest.mark.redis
 
 BUILDERS = [async_pool, sync_pool]
-
-
-@pytest.fixture(name="proxy")
-def _proxy(redis_url: str) -> Iterator[FaultProxy]:
-    host, port = redis_url.removeprefix("redis://").split("/")[0].rsplit(":", 1)
-    with FaultProxy(upstream=(host, int(port))) as proxy:
-        yield proxy
 
 
 @pytest.mark.parametrize("build", BUILDERS)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import time
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
@@ -45,13 +45,6 @@ async def _key(client: aioredis.Redis) -> AsyncIterator[str]:
     key = f"serpens-test:rl:{uuid.uuid4().hex}"
     yield key
     await client.delete(key)
-
-
-@pytest.fixture(name="proxy")
-def _proxy(redis_url: str) -> Iterator[FaultProxy]:
-    host, port = redis_url.removeprefix("redis://").split("/")[0].rsplit(":", 1)
-    with FaultProxy(upstream=(host, int(port))) as proxy:
-        yield proxy
 
 
 async def _cancel_while_in_flight(limiter: RedisRateLimiter) -> None:
