@@ -44,17 +44,22 @@ _SHORT_TEXT = 16
 
 def decimal_to_json(value: Decimal) -> int | float | str:  # noqa: PLR0911 - one exit per case
     """Return *value* as an exact JSON number when one exists, else as a string."""
-    if not value.is_finite():
-        raise SerializationError(f"cannot encode non-finite Decimal {value} as JSON")
-    text = str(value)
-    if text.isdigit() and len(text) <= _MAX_INT_EXPONENT:
-        return int(text)  # a natural number's text: adjusted() is len(text) - 1
-    as_float = float(text)
-    if len(text) <= _SHORT_TEXT and "." in text and "E" not in text and text.rstrip("0")[-1] != ".":
+    text = str(value)  # NaN, sNaN and Infinity have no point: the first test skips them
+    if (
+        "." in text
+        and len(text) <= _SHORT_TEXT
+        and "E" not in text
+        and (text[-1] != "0" or text.rstrip("0")[-1] != ".")
+    ):
         # Not integral (a digit after the point is not 0) and at most 15 significant
         # digits, which a double always keeps: the float is exactly this number's
         # shortest spelling, so the rules below would answer the float too (19.99, 5.50).
-        return as_float
+        return float(text)
+    if not value.is_finite():
+        raise SerializationError(f"cannot encode non-finite Decimal {value} as JSON")
+    if text.isdigit() and len(text) <= _MAX_INT_EXPONENT:
+        return int(text)  # a natural number's text: adjusted() is len(text) - 1
+    as_float = float(text)
     shortest = repr(as_float)
     if shortest == text:  # the float prints exactly as the decimal (19.99)
         return as_float

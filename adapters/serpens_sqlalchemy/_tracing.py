@@ -40,7 +40,9 @@ METHODS = (
 
 
 def _attributes(repo: Any, method: str) -> tuple[str, dict[str, Any]]:
-    table = getattr(repo.model, "__tablename__", None) or repo.model.__name__
+    # The mapped table's own name: a model declared with ``__table__`` (a reflected or
+    # shared ``Table``) has no ``__tablename__``, and its class name is not a table's.
+    table = repo._info.table.name  # noqa: SLF001 - the repository's mapped Table
     try:
         system: str | None = repo._dialect()  # noqa: SLF001 - the repository's own helper
     except Exception:  # noqa: BLE001 - an unbound session fails in the call itself, reported there

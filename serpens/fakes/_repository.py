@@ -124,9 +124,7 @@ class InMemoryRepository(RepositoryOutage, RepositorySession[T]):
         terms = self._info.seek_terms(order_by)
         test = None
         if after is not None:
-            cursor = self._info.decode_cursor(after, terms)
-            rules = self._rules
-            test = lambda r: rules.after(r, cursor, terms)  # noqa: E731 - a one-line predicate
+            test = self._rules.after(self._info.decode_cursor(after, terms), terms)
         rows = self._rows.window(order_key(terms), {}, limit=limit + 1, after=test)
         items = self._load_many(rows[:limit])
         more = len(rows) > limit

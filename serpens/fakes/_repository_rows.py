@@ -230,18 +230,34 @@ class RowRules:
             return existing
         return self._store_update(work, existing, {k: values[k] for k in fields})
 
-    def after(self, row: Row, cursor: list[object], terms: Sequence[OrderTerm]) -> bool:
-        """Whether *row* sorts strictly after the cursor position (no NULLs in seek keys)."""
-        for term, raw in zip(terms, cursor, strict=True):
-            mine: Any = row[term.key]
-            value: Any = raw
-            if isinstance(value, dt.datetime) and value.tzinfo is not None:
-                value = value.astimezone(dt.UTC)
-            if mine == value:
-                continue
-            if mine != mine or value != value:  # noqa: PLR0124 - a NaN, above every number
-                if mine != mine and value != value:  # noqa: PLR0124 - two NaNs tie
+    @staticmethod
+    def after(cursor: list[object], terms: Sequence[OrderTerm]) -> Callable[[Row], bool]:
+        """A test of whether a row sorts strictly after the cursor position.
+
+        Seek keys hold no NULLs. The cursor's aware datetimes are read in UTC once here,
+        not on each of the bisection's probes.
+        """
+        bounds = [
+            (
+                term.key,
+                term.descending,
+                value.astimezone(dt.UTC)
+                if isinstance(value, dt.datetime) and value.tzinfo is not None
+                else value,
+            )
+            for term, value in zip(terms, cursor, strict=True)
+        ]
+
+        def test(row: Row) -> bool:
+            for key, descending, value in bounds:
+                mine: Any = row[key]
+                if mine == value:
                     continue
-                return bool(mine != mine) != term.descending  # noqa: PLR0124
-            return bool(mine < value) if term.descending else bool(mine > value)
-        return False
+                if mine != mine or value != value:  # noqa: PLR0124 - a NaN, above every number
+                    if mine != mine and value != value:  # noqa: PLR0124 - two NaNs tie
+                        continue
+                    return bool(mine != mine) != descending  # noqa: PLR0124
+                return bool(mine < value) if descending else bool(mine > value)
+            return False
+
+        return test

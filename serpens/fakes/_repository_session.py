@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import builtins
 import functools
+import operator
 import weakref
 from collections.abc import Callable, Sequence
 from typing import Any, Generic, TypeVar
@@ -218,6 +219,12 @@ class RepositorySession(Generic[T]):
         changed = self._dirty._modified  # noqa: SLF001 - changed but not flushed
         stored = self._rows.base.rows
         snapshot = self._snapshot
+        if not changed and all(map(operator.is_, map(stored.get, snapshot), snapshot.values())):
+            # No object changed, none inserted here, no row replaced since it was loaded:
+            # nothing to refresh (checked at C speed: close() after reads). Forgotten
+            # objects keep their dirty hook; a flush drops a state it holds no key for
+            # ("no longer ours"), and a collected object leaves the set by itself.
+            return
         state_of = self._instance_state
         for key, obj in builtins.list(self._identity.items()):
             row = stored.get(key)

@@ -11,6 +11,7 @@ it declares no outage capability, and those cases are reported skips.
 """
 
 import asyncio
+import dataclasses
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
@@ -92,7 +93,7 @@ def _runner() -> Iterator[asyncio.Runner]:
 
 
 class TestInMemoryRepository(RepositoryContract):
-    capabilities = FAKE
+    capabilities = dataclasses.replace(FAKE, threads=True)
 
     @pytest.fixture
     def open_repository_database(self) -> OpenDatabase:
@@ -116,6 +117,8 @@ class TestAsyncInMemoryRepository(RepositoryContract):
 
 
 class TestSQLiteRepository(RepositoryContract):
+    capabilities = RepositoryCapabilities(threads=True)
+
     @pytest.fixture
     def open_repository_database(self, tmp_path: Path) -> Iterator[OpenDatabase]:
         opened: list[SQLAlchemyDatabase] = []
@@ -210,7 +213,7 @@ def _schemas(admin_engine: sa.Engine) -> Iterator[Callable[[], str]]:
 
 
 class TestPsycopg2Repository(RepositoryContract):
-    capabilities = PG
+    capabilities = dataclasses.replace(PG, threads=True)
 
     @pytest.fixture
     def repository_outage(self, pg_proxy: FaultProxy) -> Outage:

@@ -43,6 +43,7 @@ from serpens_contract.repository import (
     _object_writes,
     _ordering,
     _outages,
+    _threads,
     _upserts,
 )
 from serpens_contract.repository._capabilities import (
@@ -82,6 +83,7 @@ __all__ = [
 # MRO order, so the suite's tests run identity and keys first, outages last, as written.
 class RepositoryContract(
     _outages.RepositoryOutageCases,
+    _threads.ThreadCases,
     _object_writes.ObjectWriteAndTransactionCases,
     _upserts.UpsertAndBulkInsertCases,
     _ordering.OrderingAndPagingCases,

@@ -46,12 +46,17 @@ class RepositoryCapabilities:
             written with ``id=2``, the second generated key (2) collides with it
             (``ConflictError``). Off for SQLite, whose next key passes the largest one;
             off by default.
+        threads: a synchronous repository whose units of work may run on several threads
+            at once over one database (one engine; one ``InMemoryDatabase``), as a
+            threaded server's workers run them. Off for async repositories, bound to
+            their event loop, and by default.
     """
 
     outages: frozenset[str] = field(default_factory=frozenset)
     outage_deadline_s: float = 0.0
     exact_decimal: bool = False
     sequence_keys: bool = False
+    threads: bool = False
 
 
 def _has_outage(fault: str) -> Callable[[Any], bool]:
@@ -82,4 +87,10 @@ register_capability(
     "sequence_keys",
     lambda capabilities: capabilities.sequence_keys,
     "autoincrement keys come from a sequence explicit keys do not advance (PostgreSQL)",
+)
+register_capability(
+    "repository",
+    "threads",
+    lambda capabilities: capabilities.threads,
+    "units of work run on several threads at once over one database (synchronous)",
 )

@@ -132,6 +132,7 @@ class ModelFields:
         self._pk_plain = self._plain[self.pk[0]] if len(self.pk) == 1 else frozenset()
         self._pk_range = self.columns[self.pk[0]].int_range if len(self.pk) == 1 else None
         self._orders: dict[str | None, tuple[OrderTerm | RawOrder, ...]] = {}  # order_by -> terms
+        self._seeks: dict[str | None, tuple[OrderTerm, ...]] = {}  # order_by -> seek terms
         version_col = mapper.version_id_col
         self.version: str | None = (
             self._key_of.get(version_col) if version_col is not None else None

@@ -81,7 +81,15 @@ class ModelOrdering(ModelFields):
         dates and datetimes, UUIDs): a ``LargeBinary`` or ``Enum`` order would fail only
         when a page needed a next cursor, so it is refused up front.
         """
-        terms = self.order(order_by)
+        if order_by is None or isinstance(order_by, str):  # checked once per model
+            known = self._seeks.get(order_by)
+            if known is None:
+                known = self._seeks[order_by] = tuple(self._seekable(self.order(order_by)))
+            return list(known)
+        return self._seekable(self.order(order_by))
+
+    def _seekable(self, terms: list[OrderTerm | RawOrder]) -> list[OrderTerm]:
+        """*terms*, or ``ValidationError`` naming the first one a keyset page cannot use."""
         out: list[OrderTerm] = []
         for term in terms:
             if isinstance(term, RawOrder):

@@ -22,6 +22,7 @@ from serpens._rules.repository._columns import ColumnInfo
 from serpens._rules.repository._fields import ModelFields
 from serpens._rules.repository._terms import OrderTerm
 from serpens._rules.repository._values import _bad, _is_int
+from serpens.errors import ValidationError
 
 MAX_PAGE_SIZE = 1000
 """Largest ``size`` accepted by ``paginate`` and ``limit`` accepted by ``seek``."""
@@ -56,8 +57,7 @@ class ModelPages(ModelFields):
     def encode_cursor(self, terms: Sequence[OrderTerm], row: Mapping[str, object]) -> str:
         """Opaque cursor holding the order values of *row* (and the ordering it belongs to)."""
         payload = {"o": [t.label for t in terms], "v": [_dump(row[t.key]) for t in terms]}
-        raw = json.dumps(payload, separators=(",", ":")).encode()
-        return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+        return base64.urlsafe_b64encode(_CURSOR_JSON(payload).encode()).decode().rstrip("=")
 
     def decode_cursor(self, cursor: str, terms: Sequence[OrderTerm]) -> list[object]:
         """Return the order values in *cursor*; ``ValidationError`` when it is not ours.
@@ -67,25 +67,24 @@ class ModelPages(ModelFields):
         ``RecursionError``...), and each value is checked against its column before any
         backend sees it.
         """
-        not_ours = _bad("bad cursor", "after", "not a cursor returned by seek")
         if not isinstance(cursor, str) or len(cursor) > MAX_CURSOR_LENGTH:
-            raise not_ours
+            raise _not_ours()
         try:
             raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
-            payload = json.loads(raw)
+            payload = json.loads(raw.decode())  # from str: json.loads skips guessing the encoding
         except (binascii.Error, ValueError, TypeError, RecursionError) as exc:
-            raise not_ours from exc
+            raise _not_ours() from exc
         labels = payload.get("o") if isinstance(payload, dict) else None
         values = payload.get("v") if isinstance(payload, dict) else None
         if not isinstance(labels, list) or not isinstance(values, list):
-            raise not_ours
+            raise _not_ours()
         if labels != [t.label for t in terms] or len(values) != len(terms):
             raise _bad("bad cursor", "after", "the cursor belongs to a different order_by")
         decoded: list[object] = []
         for term, value in zip(terms, values, strict=True):
             loaded = _load(value)
             if loaded is _INVALID:
-                raise not_ours
+                raise _not_ours()
             column = self.columns.get(term.key)
             if column is not None:
                 column.check_value(loaded, "after")
@@ -97,6 +96,13 @@ MAX_CURSOR_LENGTH = 65536
 """Longest cursor ``seek`` decodes (a bound on the work a tampered one can cause)."""
 
 _INVALID = object()
+_CURSOR_JSON = json.JSONEncoder(separators=(",", ":")).encode
+"""``json.dumps(payload, separators=(",", ":"))`` without building an encoder per cursor."""
+
+
+def _not_ours() -> ValidationError:
+    """The error of a cursor ``seek`` never returned (built only when one is refused)."""
+    return _bad("bad cursor", "after", "not a cursor returned by seek")
 
 
 _TAGS: dict[str, Callable[[str], object]] = {

@@ -8,10 +8,13 @@ every index path, with uncommitted writes layered on top.
 
 from __future__ import annotations
 
+import gc
 import random
+import weakref
 from typing import Any
 
 import pytest
+import sqlalchemy
 
 from serpens.errors import ConflictError
 from serpens.fakes import AsyncInMemoryRepository, InMemoryDatabase, InMemoryRepository
@@ -212,3 +215,45 @@ async def test_the_async_fake_commits_rolls_back_and_closes() -> None:
     await mine.close()
     other = AsyncInMemoryRepository(Product, database=db)
     assert [p.sku for p in await other.list()] == ["b"]
+
+
+@pytest.mark.parametrize("changed_first", [False, True])
+def test_objects_a_closed_unit_of_work_read_are_detached(changed_first: bool) -> None:
+    """A change to an object after ``close`` is no write of the reused repository.
+
+    Closing after plain reads takes a shortcut (nothing to refresh); with a change not
+    flushed it refreshes the objects first. Either way they leave the unit of work.
+    """
+    db = InMemoryDatabase()
+    seed = InMemoryRepository(Product, database=db)
+    seed.bulk_insert([{"sku": f"s{i}", "name": "stored"} for i in range(5)])
+    seed.commit()
+    repo = InMemoryRepository(Product, database=db)
+    loaded = list(repo.list())
+    if changed_first:
+        loaded[0].name = "dropped by close"
+    repo.close()
+    assert loaded[0].name == "stored"
+    loaded[1].name = "after close"
+    repo.add(Product(sku="new"))
+    repo.commit()
+    reader = InMemoryRepository(Product, database=db)
+    stored = reader.get_by(sku="s1")
+    assert (stored.name, stored.version) == ("stored", 1)
+    assert reader.count(name="stored") == 5
+
+
+def test_a_closed_unit_of_work_keeps_nothing_of_the_objects_it_read() -> None:
+    """Changing an object after ``close`` does not make the repository hold on to it."""
+    db = InMemoryDatabase()
+    seed = InMemoryRepository(Product, database=db)
+    seed.bulk_insert([{"sku": "a", "name": "stored"}])
+    seed.commit()
+    repo = InMemoryRepository(Product, database=db)
+    obj = repo.get_by(sku="a")
+    repo.close()
+    obj.name = "changed after close"
+    state = weakref.ref(sqlalchemy.inspect(obj))
+    del obj
+    gc.collect()
+    assert state() is None
