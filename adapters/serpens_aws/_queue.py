@@ -299,7 +299,7 @@ class AsyncSQSQueue:
     :func:`asyncio.to_thread` on one shared (thread-safe) boto3 client: the event loop
     never blocks, and no second SDK is needed. Long polls (``wait_seconds``) hold one
     pool thread each; keep concurrent long polls below the pool size. Arguments are
-    validated on the loop, before any thread is used.
+    validated before any request is sent, by the sync queue on its pool thread.
     """
 
     def __init__(
