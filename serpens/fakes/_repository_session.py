@@ -50,14 +50,13 @@ class _Dirty:
     one (which made loading then adding n objects quadratic).
     """
 
-    __slots__ = ("__weakref__", "_modified")
+    __slots__ = ("__weakref__", "_fast_discard", "_modified")
 
     def __init__(self) -> None:
         self._modified: set[Any] = set()
-
-    def _fast_discard(self, state: object) -> None:
-        """Called by SQLAlchemy when a tracked object is garbage collected."""
-        self._modified.discard(state)
+        # Called by SQLAlchemy when a tracked object is garbage collected: the set's own
+        # (C-level) method, as no Python frame is needed for each object collected.
+        self._fast_discard: Callable[[object], None] = self._modified.discard
 
 
 class RepositorySession(Generic[T]):
@@ -89,13 +88,13 @@ class RepositorySession(Generic[T]):
             raise ConfigurationError(
                 f"{type(self).__name__} needs a model: set `model = X` or pass model=X"
             )
-        self.database = database or InMemoryDatabase()
+        database = self.database = database or InMemoryDatabase()
         self._instance_state = _instance_state()
-        self._info = model_info(self.model)
-        self._new_instance = self._info.mapper.class_manager.new_instance
-        self._pk = self._info.pk
-        self._rules = self.database.rules(self._info)
-        self._rows = PendingRows(self.database.table(self._info.table), self._info)
+        info = self._info = model_info(self.model)
+        self._manager = info.mapper.class_manager
+        self._pk = info.pk
+        self._rules = database.rules(info)
+        self._rows = PendingRows(database.table(info.table), info)
         # Strong, unlike a Session's weak identity map (which keeps only referenced or
         # modified objects): the fake never forgets an object, so a test holding no
         # reference may see an older state here than on a real session.
@@ -150,16 +149,20 @@ class RepositorySession(Generic[T]):
         existing = self._identity.get(ident)
         if existing is not None:
             return self._sync(existing, row, refresh=True) if refresh else existing
-        # A new instance, as SQLAlchemy's loading builds one: values straight into the
-        # instance dict (immutable ones shared, others copied), a fresh unmodified state.
-        obj: T = self._new_instance()
+        # A new instance, as SQLAlchemy's loading builds one (the steps of the manager's
+        # new_instance, keeping the state): values straight into the instance dict
+        # (immutable ones shared, others copied), a fresh unmodified state.
+        manager = self._manager
+        cls = manager.class_
+        obj: T = cls.__new__(cls)
+        state = manager._state_constructor(obj, manager)  # noqa: SLF001 - as new_instance()
+        manager._state_setter(obj, state)  # noqa: SLF001
         if self._rules.mutable_values:
             obj.__dict__.update(
                 {k: v if type(v) in PLAIN_TYPES else copy_value(v) for k, v in row.items()}
             )
         else:
             obj.__dict__.update(row)
-        state = self._instance_state(obj)
         state._instance_dict = self._dirty_ref  # noqa: SLF001 - SQLAlchemy's dirty hook
         self._snapshot[ident] = row
         self._identity[ident] = obj
@@ -173,7 +176,7 @@ class RepositorySession(Generic[T]):
         half of it), so the per-row work around it stays minimal here.
         """
         identity, snapshot, keys = self._identity, self._snapshot, self._keys
-        manager = self._info.mapper.class_manager
+        manager = self._manager
         cls = manager.class_
         make_state = manager._state_constructor  # noqa: SLF001 - what new_instance() calls
         set_state = manager._state_setter  # noqa: SLF001

@@ -85,6 +85,8 @@ class _MergedIndex:
 class PendingRows:
     """Pending writes of one unit of work to one table; quacks like ``TableRows`` for writes."""
 
+    __slots__ = ("_indexes", "_undo", "_views", "base", "info", "origins", "rows", "writes")
+
     def __init__(self, base: TableRows, info: ModelInfo) -> None:
         self.base = base
         self.info = info
@@ -156,14 +158,17 @@ class PendingRows:
 
     def find_unique(self, filters: Mapping[str, object]) -> Row | bool | None:
         """The only row that can match *filters*, via a unique index; ``False`` if none applies."""
-        for unique in self.info.unique_within(tuple(filters)):
-            values = tuple([filters[k] for k in unique])
+        info = self.info
+        for unique in info.unique_within(tuple(filters)):
+            values = tuple(map(filters.__getitem__, unique))
             if None not in values:  # NULL matches no unique value: try the next set
-                if unique == self.info.pk:
-                    row = self.get(values)
-                else:
+                if unique == info.pk:
+                    pk: Key | None = values
+                elif self.writes:
                     pk = self.index(unique).get(values)
-                    row = None if pk is None else self.get(pk)
+                else:  # nothing written here: the committed index answers
+                    pk = self.base.index(unique).get(values)
+                row = None if pk is None else self.get(pk)
                 return row if row is not None and _matches(row, filters) else None
         return False
 
@@ -319,6 +324,8 @@ class PendingRows:
 
     def discard(self) -> None:
         """Forget every pending row."""
+        if not self.origins:  # nothing written here (each key written has its origin)
+            return  # a view left by an undone write stays current: _set keeps it so
         self.writes.clear()
         self.origins.clear()
         self._indexes.clear()

@@ -26,6 +26,7 @@ from serpens_contract._repository_models import (
     Tone,
 )
 from serpens_contract.capabilities import requires
+from serpens_contract.repository._shared import UTC_MINUS_3
 
 
 class ColumnFidelityCases:
@@ -187,6 +188,27 @@ class ColumnFidelityCases:
         ]
         ratios = [s.ratio for s in db.repository(Stamp).list(order_by="id")]
         assert [str(r) for r in ratios] == ["1.01", "-1.01", "2.68", "0.00"]
+
+    @requires("exact_decimal")
+    def test_an_added_object_keeps_its_values_until_it_is_loaded_again(
+        self, db: RepositoryDatabase
+    ) -> None:
+        """A flush sends an object's values; it does not read them back as stored.
+
+        The added object keeps ``1.005`` and its ``-03:00`` datetime through ``get`` in its
+        unit of work and through the commit (serpens' sessions keep objects loaded after
+        it, ``expire_on_commit=False``), as SQLAlchemy leaves them; a new unit of work
+        loads what the database stored: ``1.01`` and the same instant in UTC.
+        """
+        at = dt.datetime(2024, 5, 6, 12, 0, tzinfo=UTC_MINUS_3)
+        stamps: Any = db.repository(Stamp)
+        obj = stamps.add(Stamp(note="a", ratio=Decimal("1.005"), made_at=at))
+        assert stamps.get(obj.id) is obj
+        db.commit(stamps)
+        assert (str(obj.ratio), obj.made_at.tzinfo) == ("1.005", UTC_MINUS_3)
+        stored = db.repository(Stamp).get_or_raise(obj.id)
+        assert (str(stored.ratio), stored.made_at) == ("1.01", at)
+        assert stored.made_at.utcoffset() == dt.timedelta(0)
 
     def test_bulk_insert_of_rows_naming_no_field_stores_a_row_each(
         self, db: RepositoryDatabase

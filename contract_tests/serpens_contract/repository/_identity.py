@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+import sqlalchemy
 
 from serpens.errors import NotFoundError, ValidationError
 from serpens_contract._repository_models import Kind, Pair, Product, RepositoryDatabase
@@ -117,6 +118,30 @@ class IdentityAndKeyCases:
         theirs: Any = db.repository(Product)
         assert theirs.get_by(sku="a", name="y") is None  # nothing written there yet
         assert theirs.get_by(sku="a", name="x").sku == "a"
+
+    def test_every_read_hands_out_an_instance_sqlalchemy_can_inspect(
+        self, db: RepositoryDatabase
+    ) -> None:
+        """Objects from ``get_by``, ``list``, ``seek`` and ``upsert`` are full mapped instances.
+
+        ``sqlalchemy.inspect`` names the model's mapper and reads the attributes through it,
+        as for any object a ``Session`` loads: code that inspects its models (a serializer,
+        an audit hook) runs on every backend alike.
+        """
+        products: Any = db.repository(Product)
+        products.bulk_insert([{"sku": "a"}, {"sku": "b"}, {"sku": "c"}])
+        db.commit(products)
+        got: list[Any] = [
+            db.repository(Product).get_by(sku="a"),
+            *db.repository(Product).list(order_by="sku"),
+            *db.repository(Product).seek(limit=2, order_by="-sku").items,
+            db.repository(Product).upsert({"sku": "d"}, conflict_on=["sku"]),
+        ]
+        assert [obj.sku for obj in got] == ["a", "a", "b", "c", "c", "b", "d"]
+        for obj in got:
+            state = sqlalchemy.inspect(obj)
+            assert state.mapper.class_ is Product
+            assert state.attrs.sku.value == obj.sku
 
     def test_mutable_values_are_never_shared_between_units_of_work(
         self, db: RepositoryDatabase
