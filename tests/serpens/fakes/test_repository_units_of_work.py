@@ -243,6 +243,31 @@ def test_objects_a_closed_unit_of_work_read_are_detached(changed_first: bool) ->
     assert reader.count(name="stored") == 5
 
 
+def test_changes_to_detached_objects_hide_no_change_of_the_reused_repository() -> None:
+    """Its flush skips each object a ``close`` detached, one by one, and writes its own.
+
+    Forty objects changed after ``close`` stay unwritten; the one the reused repository
+    loads and changes afterwards is written, wherever the flush meets it among them.
+    """
+    db = InMemoryDatabase()
+    seed = InMemoryRepository(Product, database=db)
+    seed.bulk_insert([{"sku": f"s{i}", "name": "stored"} for i in range(40)])
+    seed.commit()
+    repo = InMemoryRepository(Product, database=db)
+    detached = list(repo.list())
+    repo.close()
+    for obj in detached:
+        obj.name = "after close"
+    mine = repo.get_by(sku="s0")
+    assert mine is not None
+    assert mine is not detached[0]
+    mine.name = "written"
+    repo.commit()
+    reader = InMemoryRepository(Product, database=db)
+    assert [p.name for p in reader.list(order_by="sku", limit=2)] == ["written", "stored"]
+    assert reader.count(name="stored") == 39
+
+
 def test_a_closed_unit_of_work_keeps_nothing_of_the_objects_it_read() -> None:
     """Changing an object after ``close`` does not make the repository hold on to it."""
     db = InMemoryDatabase()
