@@ -162,12 +162,7 @@ class PendingRows:
         for unique in info.unique_within(tuple(filters)):
             values = tuple(map(filters.__getitem__, unique))
             if None not in values:  # NULL matches no unique value: try the next set
-                if unique == info.pk:
-                    pk: Key | None = values
-                elif self.writes:
-                    pk = self.index(unique).get(values)
-                else:  # nothing written here: the committed index answers
-                    pk = self.base.index(unique).get(values)
+                pk = values if unique == info.pk else self.index(unique).get(values)
                 row = None if pk is None else self.get(pk)
                 return row if row is not None and _matches(row, filters) else None
         return False

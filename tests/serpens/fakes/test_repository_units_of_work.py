@@ -40,6 +40,15 @@ def _expected(rows: list[dict[str, Any]], order_by: Any, filters: dict[str, Any]
     return [r["sku"] for r in out]
 
 
+def _stored(skus: list[str]) -> InMemoryDatabase:
+    """A database holding one committed product per SKU, each named "stored"."""
+    db = InMemoryDatabase()
+    seed = InMemoryRepository(Product, database=db)
+    seed.bulk_insert([{"sku": sku, "name": "stored"} for sku in skus])
+    seed.commit()
+    return db
+
+
 def _state(obj: Any) -> dict[str, Any]:
     return {k: getattr(obj, k) for k in ("id", "sku", "name", "price")}
 
@@ -224,10 +233,7 @@ def test_objects_a_closed_unit_of_work_read_are_detached(changed_first: bool) ->
     Closing after plain reads takes a shortcut (nothing to refresh); with a change not
     flushed it refreshes the objects first. Either way they leave the unit of work.
     """
-    db = InMemoryDatabase()
-    seed = InMemoryRepository(Product, database=db)
-    seed.bulk_insert([{"sku": f"s{i}", "name": "stored"} for i in range(5)])
-    seed.commit()
+    db = _stored([f"s{i}" for i in range(5)])
     repo = InMemoryRepository(Product, database=db)
     loaded = list(repo.list())
     if changed_first:
@@ -249,10 +255,7 @@ def test_changes_to_detached_objects_hide_no_change_of_the_reused_repository() -
     Forty objects changed after ``close`` stay unwritten; the one the reused repository
     loads and changes afterwards is written, wherever the flush meets it among them.
     """
-    db = InMemoryDatabase()
-    seed = InMemoryRepository(Product, database=db)
-    seed.bulk_insert([{"sku": f"s{i}", "name": "stored"} for i in range(40)])
-    seed.commit()
+    db = _stored([f"s{i}" for i in range(40)])
     repo = InMemoryRepository(Product, database=db)
     detached = list(repo.list())
     repo.close()
@@ -270,10 +273,7 @@ def test_changes_to_detached_objects_hide_no_change_of_the_reused_repository() -
 
 def test_a_closed_unit_of_work_keeps_nothing_of_the_objects_it_read() -> None:
     """Changing an object after ``close`` does not make the repository hold on to it."""
-    db = InMemoryDatabase()
-    seed = InMemoryRepository(Product, database=db)
-    seed.bulk_insert([{"sku": "a", "name": "stored"}])
-    seed.commit()
+    db = _stored(["a"])
     repo = InMemoryRepository(Product, database=db)
     obj = repo.get_by(sku="a")
     repo.close()
