@@ -14,16 +14,16 @@ from __future__ import annotations
 
 import datetime as dt
 import io
-import operator
 import re
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from decimal import Decimal
 from typing import Any, Final
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from serpens._rules.repository import column_values
 from serpens.errors import FieldError, ValidationError
 from serpens_sqlalchemy._deadline import bound_driver_call
 from serpens_sqlalchemy._repository_executemany import aexecute_many, execute_many, on_driver
@@ -33,8 +33,8 @@ __all__ = ["acopy_records", "aexecute_many", "copy_records", "execute_many"]
 
 def _copy_plan(
     dialect: sa.Dialect, table: sa.Table, params: list[dict[str, object]]
-) -> tuple[list[str], list[tuple[object, ...]]] | None:
-    """Column names and records for COPY, with Python defaults and bind processing applied.
+) -> tuple[list[str], list[Sequence[object]]] | None:
+    """Column names and each column's values for COPY, Python defaults and bind processing applied.
 
     ``None`` when a missing column has a SQL-expression default COPY cannot evaluate, or
     when the rows name no column at all.
@@ -56,11 +56,9 @@ def _copy_plan(
         table.columns[n].type.dialect_impl(dialect).bind_processor(dialect) for n in names
     ]
     if not fill and not any(processors):
-        # The common case (plain values, nothing to fill in): one C-level getter per row.
-        getter = operator.itemgetter(*given)
-        if len(given) == 1:
-            return names, [(getter(row),) for row in params]
-        return names, list(map(getter, params))
+        # The common case (plain values, nothing to fill in): the lists the batch checks
+        # gathered, as they are.
+        return names, [column_values(params, name) for name in given]
     records: list[tuple[object, ...]] = []
     for i, row in enumerate(params):
         values = [row[n] for n in given]
@@ -70,7 +68,7 @@ def _copy_plan(
         except (TypeError, ValueError):
             _refuse_unbindable(names, processors, values, i)
             raise  # pragma: no cover - the value that failed fails again
-    return names, records
+    return names, list(zip(*records, strict=True))
 
 
 def _refuse_unbindable(
@@ -107,10 +105,13 @@ async def acopy_records(
     plan = _copy_plan(conn.dialect, table, params)
     if plan is None:
         return False
-    names, records = plan
+    names, columns = plan
     async with on_driver(conn) as driver:
         await driver.copy_records_to_table(
-            table.name, records=records, columns=names, schema_name=_target(conn, table)
+            table.name,
+            records=zip(*columns, strict=True),
+            columns=names,
+            schema_name=_target(conn, table),
         )
     return True
 
@@ -147,14 +148,14 @@ _COPY_TEXT: Final[dict[type, Callable[[Any], str]]] = {
 }
 
 
-def _copy_text(records: list[tuple[object, ...]]) -> str | None:
-    """*records* in COPY's text format; ``None`` when a value has a type it does not take.
+def _copy_text(columns: list[Sequence[Any]]) -> str | None:
+    """The rows of *columns* in COPY's text format; ``None`` for a type COPY does not take.
 
     Column by column: a column of plain ``str`` (``None`` allowed) without a character to
     escape, or of ``int``, is turned into text at C speed; others value by value.
     """
     texts: list[Any] = []
-    for values in zip(*records, strict=True):
+    for values in columns:
         kinds = set(map(type, values))
         if str in kinds and kinds <= _STR_OR_NONE:
             if _NEEDS_ESCAPE.search("".join(filter(None, values))) is not None:
@@ -184,8 +185,8 @@ def copy_records(conn: sa.Connection, table: sa.Table, params: list[dict[str, ob
     plan = _copy_plan(conn.dialect, table, params)
     if plan is None:
         return False
-    names, records = plan
-    text = _copy_text(records)
+    names, columns = plan
+    text = _copy_text(columns)
     if text is None:
         return False
     quote = conn.dialect.identifier_preparer.quote

@@ -14,7 +14,6 @@ over, inside the session's transaction, to these and to the COPY of
 
 from __future__ import annotations
 
-import operator
 import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -24,6 +23,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from serpens._rules.repository import column_values
 from serpens_sqlalchemy._deadline import bound_driver_call
 
 __all__ = ["aexecute_many", "execute_many", "on_driver"]
@@ -111,11 +111,8 @@ def _records(
 ) -> list[tuple[object, ...]]:
     if not order:  # DEFAULT VALUES: nothing to bind
         return [()] * len(params)
-    if order == keys:
-        pick = operator.itemgetter(*keys)
-        if len(keys) == 1:
-            return [(row[keys[0]],) for row in params]
-        return list(map(pick, params))
+    if order == keys:  # the rows' own values: each column's list, zipped
+        return list(zip(*(column_values(params, key) for key in keys), strict=True))
     return [
         tuple([row[name] if name in row else constants[name] for name in order]) for row in params
     ]
@@ -189,9 +186,7 @@ def _unnest_plan(
     select = f" SELECT * FROM unnest({', '.join(arrays)})"  # noqa: S608
     rewritten = sql[: match.start()] + select + sql[match.end() :]
     args: list[object] = [
-        list(map(operator.itemgetter(name), params))
-        if name in present
-        else [constants[name]] * len(params)
+        column_values(params, name) if name in present else [constants[name]] * len(params)
         for name in order[: len(in_values)]
     ]
     args.extend(constants[name] for name in order[len(in_values) :])
@@ -239,10 +234,7 @@ def _unnest_statement(
     # a left-out column's SQL-expression default (``default=func.x()``, a sequence) is
     # selected beside the arrays, as the VALUES of an INSERT would compute it
     unnest = stmt.from_select(keys, rows, include_defaults=True)
-    values = {
-        f"serpens_unnest_{i}": list(map(operator.itemgetter(key), params))
-        for i, key in enumerate(keys)
-    }
+    values = {f"serpens_unnest_{i}": column_values(params, key) for i, key in enumerate(keys)}
     return unnest, values
 
 

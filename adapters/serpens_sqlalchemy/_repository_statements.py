@@ -8,7 +8,7 @@ from typing import Any, ClassVar, Generic, TypeVar
 import sqlalchemy as sa
 from sqlalchemy.sql.dml import Insert
 
-from serpens._rules.repository import ModelInfo, OrderTerm, RawOrder, model_info
+from serpens._rules.repository import Batch, ModelInfo, OrderTerm, RawOrder, model_info
 from serpens.errors import ConfigurationError
 
 __all__ = ["SUPPORTED_DIALECTS", "RepositoryBase", "check_dialect", "untouched"]
@@ -341,15 +341,16 @@ class RepositoryBase(Generic[T]):
         again = self.query.where(*(self._col(k) == values[k] for k in target))
         return stmt, again.execution_options(populate_existing=True)
 
-    def _rows(self, rows: Iterable[Mapping[str, object]]) -> list[dict[str, object]]:
+    def _rows(self, rows: Iterable[Mapping[str, object]]) -> Batch:
         """Validate a batch and key it by column name, version column included."""
         return self._column_rows(self._info.batch(rows))
 
-    def _column_rows(self, batch: list[dict[str, object]]) -> list[dict[str, object]]:
+    def _column_rows(self, batch: Batch) -> Batch:
         """Validated rows keyed by column name, version column set; new dicts when needed.
 
         The caller's dicts are never changed; they are passed on as they are when their
-        keys already are column names and no version needs filling in.
+        keys already are column names and no version needs filling in. The batch's
+        per-field values are keyed by column name too.
         """
         if not batch:
             return batch
@@ -364,7 +365,10 @@ class RepositoryBase(Generic[T]):
             if version is not None and new.get(version) is None:
                 new[version] = 1
             out.append(new)
-        return out
+        columns = {names[k]: values for k, values in batch.columns.items()}
+        if version is not None:
+            columns[version] = [row[version] for row in out]
+        return Batch(out, columns)
 
     def _upsert_many_stmt(
         self,

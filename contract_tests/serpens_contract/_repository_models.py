@@ -43,6 +43,7 @@ __all__ = [
     "Product",
     "RepositoryDatabase",
     "SQLAlchemyDatabase",
+    "Shelf",
     "Stamp",
     "Tone",
     "Units",
@@ -173,6 +174,23 @@ class Kind(ContractBase):
     clock: Mapped[dt.time | None] = mapped_column(sa.Time)
     data: Mapped[bytes | None] = mapped_column(sa.LargeBinary)
     tally: Mapped[Decimal | None] = mapped_column(sa.Numeric(6, 2), unique=True)
+
+
+class Shelf(ContractBase):
+    """A unique pair of an ``Enum`` and a ``Numeric(6, 2)``: a composite conflict target.
+
+    Its keys compare as the columns store them, each column on its own: ``"RED"`` is
+    ``Color.RED``, ``1.005`` is ``1.01``.
+    """
+
+    __tablename__ = "contract_shelves"
+    __table_args__ = (sa.UniqueConstraint("color", "width"),)
+
+    id: Mapped[int] = mapped_column(sa.Integer, primary_key=True, autoincrement=True)
+    color: Mapped[Color] = mapped_column(
+        sa.Enum(Color, native_enum=False, name="contract_shelf_color"), nullable=False
+    )
+    width: Mapped[Decimal] = mapped_column(sa.Numeric(6, 2), nullable=False)
 
 
 class Stamp(ContractBase):

@@ -191,10 +191,11 @@ class TestCopyOnPsycopg2:
                 conn.exec_driver_sql("DROP SCHEMA copy_elsewhere CASCADE")
 
     def test_the_text_format_escapes_what_would_end_a_field(self) -> None:
-        text = _copy_text([("a\tb", None, True, 1), ("c\\d\ne\rf", "x", False, -2)])
+        # column by column: two rows of four columns
+        text = _copy_text([("a\tb", "c\\d\ne\rf"), (None, "x"), (True, False), (1, -2)])
         assert text == "a\\tb\t\\N\tt\t1\nc\\\\d\\ne\\rf\tx\tf\t-2\n"
         assert _copy_text([(dt.timedelta(1),)]) is None  # a type it does not take
-        assert _copy_text([(True,), (1,)]) == "t\n1\n"  # bool is not written as an int
+        assert _copy_text([(True, 1)]) == "t\n1\n"  # bool is not written as an int
 
 
 class TestUnnestOnPsycopg2:

@@ -26,6 +26,7 @@ from serpens_contract._repository_models import (
     Pair,
     Product,
     RepositoryDatabase,
+    Shelf,
     SQLAlchemyDatabase,
     Stamp,
     contract_schema,
@@ -74,6 +75,7 @@ __all__ = [
     "RepositoryContract",
     "RepositoryDatabase",
     "SQLAlchemyDatabase",
+    "Shelf",
     "Stamp",
     "contract_schema",
 ]

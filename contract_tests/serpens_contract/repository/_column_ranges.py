@@ -16,7 +16,14 @@ from typing import Any
 import pytest
 
 from serpens.errors import ValidationError
-from serpens_contract._repository_models import Kind, Product, RepositoryDatabase, Stamp
+from serpens_contract._repository_models import (
+    Color,
+    Kind,
+    Product,
+    RepositoryDatabase,
+    Shelf,
+    Stamp,
+)
 from serpens_contract.repository._shared import UTC_MINUS_3, _flush_refuses_then_stores
 
 
@@ -276,6 +283,35 @@ class ColumnRangeCases:
         apart = [twins[0], {"id": 2, "tally": Decimal("1.004")}]
         assert kinds.upsert_many(apart, conflict_on=["tally"]) == 2
         assert sorted(k.tally for k in kinds.list()) == [Decimal("1.00"), Decimal("1.01")]
+
+    def test_upsert_many_compares_each_column_of_a_composite_key_as_it_stores_it(
+        self, db: RepositoryDatabase
+    ) -> None:
+        """Every column of a composite conflict key compares as that column stores it.
+
+        ``(Color.RED, 1.01)`` and ``("RED", 1.005)`` are one key of an ``Enum`` and a
+        ``Numeric(6, 2)``: a ``ValidationError`` naming the second row. Rows apart in
+        either column are apart: all of them are stored (as ``Decimal``s: the drivers read
+        a float written to a ``Numeric`` column differently, see the repository guide).
+        """
+        shelves: Any = db.repository(Shelf)
+        twins = [{"color": Color.RED, "width": Decimal("1.01")}, {"color": "RED", "width": 1.005}]
+        with pytest.raises(ValidationError) as info:
+            shelves.upsert_many(twins, conflict_on=["color", "width"])
+        assert [e.path for e in info.value.errors] == ["rows[1]"]
+        assert shelves.count() == 0
+        apart = [
+            twins[0],
+            {"color": "RED", "width": Decimal("1.02")},  # the same color
+            {"color": Color.GREEN, "width": Decimal("1.01")},  # the same width
+        ]
+        assert shelves.upsert_many(apart, conflict_on=["color", "width"]) == 3
+        stored = sorted((s.color.name, s.width) for s in shelves.list())
+        assert stored == [
+            ("GREEN", Decimal("1.01")),
+            ("RED", Decimal("1.01")),
+            ("RED", Decimal("1.02")),
+        ]
 
     def test_an_aware_datetime_whose_instant_is_past_year_9999_is_a_validation_error(
         self, db: RepositoryDatabase

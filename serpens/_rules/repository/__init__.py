@@ -6,12 +6,14 @@ bad input with the same :class:`~serpens.errors.ValidationError` before any I/O.
 is imported lazily: importing this package needs no SDK.
 
 One module per part, each built on those before it: :mod:`._values` (numbers, NaN,
-text), :mod:`._column_types` (what a SQLAlchemy type allows), :mod:`._columns`
-(:class:`ColumnInfo`), :mod:`._terms` (:class:`OrderTerm`, :class:`RawOrder`), then the
-parts of :class:`ModelInfo`: :mod:`._fields`, :mod:`._pages`, :mod:`._ordering` and
-:mod:`._writes`, joined in :mod:`._model`.
+text), :mod:`._batch` (:class:`Batch`, a checked batch of rows), :mod:`._column_types`
+(what a SQLAlchemy type allows), :mod:`._columns` (:class:`ColumnInfo`), :mod:`._terms`
+(:class:`OrderTerm`, :class:`RawOrder`), then the parts of :class:`ModelInfo`:
+:mod:`._fields`, :mod:`._pages`, :mod:`._ordering` and :mod:`._writes`, joined in
+:mod:`._model`.
 """
 
+from serpens._rules.repository._batch import Batch, column_values
 from serpens._rules.repository._columns import ColumnInfo
 from serpens._rules.repository._model import _CACHE as _CACHE
 from serpens._rules.repository._model import ModelInfo, model_info
@@ -29,10 +31,12 @@ from serpens._rules.repository._values import round_to_scale as round_to_scale
 __all__ = [
     "DECIMAL_NAN",
     "FLOAT_NAN",
+    "Batch",
     "ColumnInfo",
     "ModelInfo",
     "OrderTerm",
     "RawOrder",
+    "column_values",
     "is_sql_expression",
     "model_info",
     "same_nan",

@@ -166,7 +166,12 @@ class ModelFields:
             kind = type(value)
             if value is None or kind in as_is:
                 continue
-            if kind is str and bound and len(value) <= bound and _storable_text(value):  # type: ignore[arg-type] # a str
+            if (  # a str within its bound: ASCII without NUL needs no call to prove it storable
+                type(value) is str
+                and bound
+                and len(value) <= bound
+                and (value.isascii() and "\x00" not in value or _storable_text(value))
+            ):
                 continue
             if is_sql_expression(value):
                 continue

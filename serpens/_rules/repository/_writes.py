@@ -12,6 +12,7 @@ import operator
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
+from serpens._rules.repository._batch import Batch
 from serpens._rules.repository._columns import ColumnInfo
 from serpens._rules.repository._fields import ModelFields
 from serpens._rules.repository._values import _bad, _storable_text
@@ -78,15 +79,17 @@ class ModelWrites(ModelFields):
             )
         return target, tuple(update_fields)
 
-    def batch(self, rows: Iterable[Mapping[str, object]]) -> list[dict[str, object]]:
+    def batch(self, rows: Iterable[Mapping[str, object]]) -> Batch:
         """Validate a batch of row dicts: known fields, the same fields in every row.
 
         Dicts are returned as given, not copied (10k copies cost more than the INSERT's
-        own preparation): callers build new dicts rather than change these.
+        own preparation): callers build new dicts rather than change these. The
+        :class:`Batch` keeps each field's values, gathered for the checks, for the SQL
+        adapter's fast paths.
         """
         batch = [r if type(r) is dict else dict(r) for r in rows]
         if not batch:
-            return []
+            return Batch([], {})
         keys = set(batch[0])
         self.check_fields(keys, "value")
         # One list of values per field, at C speed: it proves every row has the first
@@ -106,7 +109,7 @@ class ModelWrites(ModelFields):
                         [FieldError(f"rows[{i}]", f"has {sorted(row)}, expected {sorted(keys)}")],
                     )
         self._check_batch_lengths(values, self.check_batch_types(values))
-        return batch
+        return Batch(batch, values)
 
     def _check_batch_lengths(
         self, values: Mapping[str, list[object]], kinds: Mapping[str, set[type]]
@@ -158,18 +161,19 @@ class ModelWrites(ModelFields):
         rows: Iterable[Mapping[str, object]],
         conflict_on: Sequence[str],
         update_fields: Sequence[str] | None,
-    ) -> tuple[list[dict[str, object]], tuple[str, ...], tuple[str, ...] | None]:
+    ) -> tuple[Batch, tuple[str, ...], tuple[str, ...] | None]:
         """Validate an ``upsert_many`` batch: rows, conflict columns, update fields."""
         batch = self.batch(rows)
         if not batch:
             self.conflict_target(conflict_on)
-            return [], (), None
+            return batch, (), None
         # Every row has the first row's fields (batch() checked), so one check serves all.
         target, fields = self.upsert_args(batch[0], conflict_on, update_fields)
-        # A single-column key is compared as the bare value (an itemgetter of one key
-        # gives it): 10k tuples kept alive would cost more in garbage collection than the
-        # whole check. Several columns give tuples.
-        keys: list[object] = list(map(operator.itemgetter(*target), batch))
+        # A single-column key is compared as the bare value (the checks' own list of it):
+        # 10k tuples kept alive would cost more in garbage collection than the whole
+        # check. Several columns give tuples.
+        columns = [batch.columns[k] for k in target]
+        keys: list[object] = columns[0] if len(columns) == 1 else list(zip(*columns, strict=True))
         stored = [self.columns[k] for k in target]
         if any(c.choices is not None or c.digits is not None for c in stored):
             # compared as the columns store them: "RED" is Color.RED, 1.001 is 1.00 in
