@@ -170,7 +170,7 @@ class ModelFields:
                 type(value) is str
                 and bound
                 and len(value) <= bound
-                and (value.isascii() and "\x00" not in value or _storable_text(value))
+                and ((value.isascii() and "\x00" not in value) or _storable_text(value))
             ):
                 continue
             if is_sql_expression(value):
