@@ -16,7 +16,8 @@ import datetime as dt
 import io
 import re
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, Final
 
@@ -31,10 +32,37 @@ from serpens_sqlalchemy._repository_executemany import aexecute_many, execute_ma
 __all__ = ["acopy_records", "aexecute_many", "copy_records", "execute_many"]
 
 
+@dataclass(frozen=True, slots=True)
+class _CopyPlan:
+    """What COPY sends: the column names, and the values by column or by row.
+
+    The common case holds the batch checks' per-column lists; rows with Python defaults
+    or bind processing are built row by row. Each driver asks for the shape it sends
+    (psycopg2's text is built column by column, asyncpg takes rows), and the other
+    shape is made from the one held only when asked for.
+    """
+
+    names: list[str]
+    columns: list[Sequence[object]] | None = None
+    records: list[tuple[object, ...]] | None = None
+
+    def by_column(self) -> list[Sequence[object]]:
+        """Each column's values, in row order."""
+        if self.columns is not None:
+            return self.columns
+        return list(zip(*self.records or (), strict=True))
+
+    def by_row(self) -> Iterable[tuple[object, ...]]:
+        """Each row's values, in column order."""
+        if self.records is not None:
+            return self.records
+        return zip(*self.columns or (), strict=True)
+
+
 def _copy_plan(
     dialect: sa.Dialect, table: sa.Table, params: list[dict[str, object]]
-) -> tuple[list[str], list[Sequence[object]]] | None:
-    """Column names and each column's values for COPY, Python defaults and bind processing applied.
+) -> _CopyPlan | None:
+    """The column names and values for COPY, Python defaults and bind processing applied.
 
     ``None`` when a missing column has a SQL-expression default COPY cannot evaluate, or
     when the rows name no column at all.
@@ -58,7 +86,7 @@ def _copy_plan(
     if not fill and not any(processors):
         # The common case (plain values, nothing to fill in): the lists the batch checks
         # gathered, as they are.
-        return names, [column_values(params, name) for name in given]
+        return _CopyPlan(names, columns=[column_values(params, name) for name in given])
     records: list[tuple[object, ...]] = []
     for i, row in enumerate(params):
         values = [row[n] for n in given]
@@ -68,7 +96,7 @@ def _copy_plan(
         except (TypeError, ValueError):
             _refuse_unbindable(names, processors, values, i)
             raise  # pragma: no cover - the value that failed fails again
-    return names, list(zip(*records, strict=True))
+    return _CopyPlan(names, records=records)
 
 
 def _refuse_unbindable(
@@ -105,13 +133,9 @@ async def acopy_records(
     plan = _copy_plan(conn.dialect, table, params)
     if plan is None:
         return False
-    names, columns = plan
     async with on_driver(conn) as driver:
         await driver.copy_records_to_table(
-            table.name,
-            records=zip(*columns, strict=True),
-            columns=names,
-            schema_name=_target(conn, table),
+            table.name, records=plan.by_row(), columns=plan.names, schema_name=_target(conn, table)
         )
     return True
 
@@ -185,8 +209,8 @@ def copy_records(conn: sa.Connection, table: sa.Table, params: list[dict[str, ob
     plan = _copy_plan(conn.dialect, table, params)
     if plan is None:
         return False
-    names, columns = plan
-    text = _copy_text(columns)
+    names = plan.names
+    text = _copy_text(plan.by_column())
     if text is None:
         return False
     quote = conn.dialect.identifier_preparer.quote
