@@ -116,10 +116,18 @@ class AsyncPostgresQueue:
                 yield conn
 
     async def create_table(self) -> None:
-        """Create the queue table, its index and its dedup table if they do not exist."""
+        """Create the queue table, its index and its dedup table if they do not exist.
+
+        Idempotent, and safe on a live queue: it reads the catalog and runs only the DDL
+        of what is missing (a table, the index, a column an earlier build did not make),
+        so on a complete schema it takes no table lock and never waits for, nor holds
+        up, sends and receives in flight. Concurrent calls take turns on an advisory lock.
+        """
+        schema = self._sql.schema
         async with self._begin() as conn:
             await conn.execute(self._sql.lock, {"k": self._sql.table})
-            for statement in self._sql.create:
+            found = (await conn.execute(schema.catalog)).one()
+            for statement in schema.missing(*found):
                 await conn.execute(statement)
 
     async def send(

@@ -36,6 +36,7 @@ from serpens_sqlalchemy._deadline import (
     bound_round_trips,
     has_deadlines,
 )
+from serpens_sqlalchemy._queue_ddl import QueueSchema
 
 __all__ = [
     "DEFAULT_DEADLINE_SECONDS",
@@ -215,21 +216,21 @@ class QueueStatements:
         "ack_tombstone",
         "acked",
         "change_visibility",
-        "create",
         "dedup_claim",
         "dedup_earlier",
         "delivered",
         "lock",
+        "schema",
         "send",
         "table",
     )
 
     def __init__(self, table: str) -> None:
         self.table = t = check_identifier(table)
-        #: a transaction-scoped advisory lock on ``:k``: one ``create`` per table, one
-        #: FIFO receive per queue (two consumers cannot split a group)
+        #: a transaction-scoped advisory lock on ``:k``: one ``create_table`` per table,
+        #: one FIFO receive per queue (two consumers cannot split a group)
         self.lock = text("SELECT pg_advisory_xact_lock(hashtext(:k))")
-        self.create = tuple(text(statement) for statement in _ddl(t))
+        self.schema = QueueSchema(t)
         self.send = text(
             f"INSERT INTO {t} (id, queue, body, attributes, group_id, sent_at, visible_at)"
             " VALUES (:id, :q, :body, CAST(:attrs AS jsonb), :g, clock_timestamp(),"
@@ -324,36 +325,3 @@ class QueueStatements:
             " FROM picked WHERE m.id = picked.id RETURNING m.id, m.body, m.attributes,"
             " m.group_id, m.sent_at, m.receive_count, m.receipt, m.seq"
         )
-
-
-def _ddl(table: str) -> list[str]:
-    return [
-        f"""CREATE TABLE IF NOT EXISTS {table} (
-            id uuid PRIMARY KEY,
-            queue text NOT NULL,
-            seq bigserial NOT NULL,
-            body text NOT NULL,
-            attributes jsonb NOT NULL,
-            group_id text,
-            sent_at timestamptz NOT NULL,
-            visible_at timestamptz NOT NULL,
-            receive_count integer NOT NULL DEFAULT 0,
-            receipt text,
-            received_at timestamptz
-        )""",
-        # a table made before received_at (the start of the 12-hour visibility window)
-        f"ALTER TABLE {table} ADD COLUMN IF NOT EXISTS received_at timestamptz",
-        f"CREATE INDEX IF NOT EXISTS {table}_ready ON {table} (queue, visible_at, seq)",
-        f"""CREATE TABLE IF NOT EXISTS {table}_dedup (
-            queue text NOT NULL,
-            dedup_id text NOT NULL,
-            message_id uuid NOT NULL,
-            expires_at timestamptz NOT NULL,
-            receipt text,
-            receive_count integer,
-            PRIMARY KEY (queue, dedup_id)
-        )""",
-        # a table made before tombstones kept the receipt they acknowledged
-        f"ALTER TABLE {table}_dedup ADD COLUMN IF NOT EXISTS receipt text",
-        f"ALTER TABLE {table}_dedup ADD COLUMN IF NOT EXISTS receive_count integer",
-    ]

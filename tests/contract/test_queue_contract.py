@@ -261,8 +261,10 @@ class TestPostgresQueue(QueueContract):
 class TestAsyncPostgresQueue(AsyncQueueContract):
     # asyncpg through the proxy; each test runs its own event loop, so the engine opens a
     # connection per call (NullPool) and no pooled connection outlives its loop. Frozen:
-    # a statement ends at the 1 s deadline, a connect at asyncpg's 2 s connect timeout (a
-    # 1 s one ran out on a loaded machine while the proxy was still resetting it).
+    # a statement ends at the 2 s deadline, a connect at asyncpg's 2 s connect timeout (a
+    # 1 s one ran out on a loaded machine while the proxy was still resetting it). A 1 s
+    # statement deadline cut a healthy INSERT of the differential test in CI (four workers
+    # on two cores); 2 s costs the outage cases nothing, the connect already takes it.
     capabilities: ClassVar[QueueCapabilities] = CONTENT_BASED
     outage_capabilities = OutageCapabilities(kinds=KINDS, deadline=2.0)
 
@@ -285,7 +287,7 @@ class TestAsyncPostgresQueue(AsyncQueueContract):
             engine = create_async_engine(url, poolclass=NullPool, connect_args={"timeout": 2})
             name = f"{namespace}-{uuid.uuid4().hex[:8]}"
             return AsyncPostgresQueue(
-                engine, name, fifo=fifo, content_based_dedup=content_based, deadline=1.0
+                engine, name, fifo=fifo, content_based_dedup=content_based, deadline=2.0
             )
 
         return open_queue

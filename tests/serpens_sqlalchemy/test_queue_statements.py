@@ -6,7 +6,8 @@ or a receipt, the client-side deadlines an engine gets, how soon a long poll ans
 that an acknowledgement's tombstone never deduplicates a send, that ``sent_at`` is UTC
 whatever the machine's time zone, that a statement past the queue's deadline is a
 timeout naming it, and that ``create_table()`` brings an earlier build's tables up to
-date (an acknowledgement's tombstone keeps its receipt since 2026-12-04).
+date (an acknowledgement's tombstone keeps its receipt since 2026-12-04) without
+taking a table lock when there is nothing to add.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ import uuid
 from collections.abc import Iterator
 
 import pytest
-from sqlalchemy import Engine, create_engine
+from sqlalchemy import Engine, TextClause, create_engine
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from serpens.errors import BackendTimeoutError, ConfigurationError, NotFoundError, ValidationError
@@ -25,6 +26,7 @@ from serpens.ports import Message
 from serpens.testing import FaultProxy, PostgresServer
 from serpens_sqlalchemy import AsyncPostgresQueue, PostgresQueue
 from serpens_sqlalchemy._deadline import bound_round_trips
+from serpens_sqlalchemy._queue_ddl import QueueSchema
 
 # construction does no I/O: an engine on a port nothing listens on is enough
 _NOWHERE = "postgresql+psycopg2://nobody@127.0.0.1:9/none"
@@ -261,3 +263,89 @@ class TestTablesOfAnEarlierBuild:
         other = uuid.uuid4()  # a message with no tombstone at all
         with pytest.raises(NotFoundError):
             queue.ack(Message(str(other), "x", f"{other}.{'1' * 32}", 1))
+
+
+@pytest.mark.postgres
+class TestCreateTableOnALiveQueue:
+    """DDL locks its table even when ``IF NOT EXISTS`` makes it a no-op (``ALTER TABLE``
+    exclusively), so ``create_table()`` runs only what the catalog shows missing."""
+
+    @pytest.fixture(name="table")
+    def _table(self, engine: Engine) -> Iterator[str]:
+        table = f"live_{uuid.uuid4().hex[:10]}"
+        PostgresQueue(engine, "jobs", table=table, deadline=5.0).create_table()
+        yield table
+        with engine.begin() as conn:
+            conn.exec_driver_sql(f"DROP TABLE IF EXISTS {table}, {table}_dedup")
+
+    def test_a_complete_schema_waits_for_no_transaction_in_flight(
+        self, engine: Engine, table: str
+    ) -> None:
+        queue = PostgresQueue(engine, "jobs", table=table, deadline=1.0)
+        with engine.connect() as busy, busy.begin():  # a send and an ack, not yet committed
+            busy.exec_driver_sql(f"LOCK TABLE {table}, {table}_dedup IN ROW EXCLUSIVE MODE")
+            queue.create_table()  # an ALTER TABLE would wait past the 1 s deadline
+            queue.send("meanwhile")
+        (message,) = queue.receive(visibility_timeout=60)
+        assert message.body == "meanwhile"
+
+    def test_a_missing_index_and_dedup_table_are_made_again(
+        self, engine: Engine, table: str
+    ) -> None:
+        with engine.begin() as conn:
+            conn.exec_driver_sql(f"DROP INDEX {table}_ready")
+            conn.exec_driver_sql(f"DROP TABLE {table}_dedup")
+        queue = PostgresQueue(engine, "jobs", table=table, fifo=True, deadline=5.0)
+        queue.create_table()
+        with engine.connect() as conn:
+            index = conn.exec_driver_sql(
+                f"SELECT indexdef FROM pg_indexes WHERE indexname = '{table}_ready'"
+            ).scalar_one()
+        assert index.endswith("(queue, visible_at, seq)")
+        first = queue.send("once", group_id="g", dedup_id="k")  # the dedup table answers
+        assert queue.send("twice", group_id="g", dedup_id="k") == first
+
+
+class TestMissingDdl:
+    """``QueueSchema.missing``: what runs for each state of the catalog (no I/O)."""
+
+    _QUEUE = (
+        "id",
+        "queue",
+        "seq",
+        "body",
+        "attributes",
+        "group_id",
+        "sent_at",
+        "visible_at",
+        "receive_count",
+        "receipt",
+        "received_at",
+    )
+    _DEDUP = ("queue", "dedup_id", "message_id", "expires_at", "receipt", "receive_count")
+
+    @staticmethod
+    def _heads(statements: list[TextClause], words: int) -> list[str]:
+        return [" ".join(str(statement).split()[:words]) for statement in statements]
+
+    def test_a_complete_schema_needs_nothing(self) -> None:
+        assert QueueSchema("q").missing(True, self._QUEUE, self._DEDUP) == []
+
+    def test_an_empty_database_gets_each_object_created_whole(self) -> None:
+        assert self._heads(QueueSchema("q").missing(False, [], []), 7) == [
+            "CREATE TABLE IF NOT EXISTS q (",
+            "CREATE INDEX IF NOT EXISTS q_ready ON",
+            "CREATE TABLE IF NOT EXISTS q_dedup (",
+        ]
+
+    def test_an_earlier_build_gains_only_the_columns_it_lacks(self) -> None:
+        queue = [c for c in self._QUEUE if c != "received_at"]
+        dedup = [c for c in self._DEDUP if c not in ("receipt", "receive_count")]
+        assert self._heads(QueueSchema("q").missing(True, queue, dedup), 9) == [
+            "ALTER TABLE q ADD COLUMN IF NOT EXISTS received_at",
+            "ALTER TABLE q_dedup ADD COLUMN IF NOT EXISTS receipt",
+            "ALTER TABLE q_dedup ADD COLUMN IF NOT EXISTS receive_count",
+        ]
+        receipt_only = [c for c in self._DEDUP if c != "receive_count"]
+        (statement,) = QueueSchema("q").missing(True, self._QUEUE, receipt_only)
+        assert str(statement).endswith("ADD COLUMN IF NOT EXISTS receive_count integer")
