@@ -8,8 +8,9 @@ native and live here.
 from __future__ import annotations
 
 import asyncio
+import gc
 from collections.abc import Awaitable, Callable, Iterator
-from typing import ClassVar
+from typing import Any, ClassVar
 
 import pytest
 
@@ -204,6 +205,44 @@ class AsyncCacheContract(_CacheTests, CacheOutageCases, ContractSuite):
             )
 
         assert view.runner.run(scenario()) == ["value of a", "value of b", "value of c"]
+
+    def test_a_fill_failing_after_its_callers_left_reports_nothing_to_the_loop(
+        self, cache: AsyncCacheView
+    ) -> None:
+        """A fill whose every caller was cancelled may still fail: nobody is left to tell.
+
+        The cache retrieves the failure itself, so the event loop's exception handler
+        never hears "Task exception was never retrieved" when the fill is collected,
+        and nothing is stored.
+        """
+        release = asyncio.Event()
+
+        async def factory() -> JSONValue:
+            await release.wait()
+            raise RuntimeError("the fill failed")
+
+        async def scenario() -> list[dict[str, Any]]:
+            loop = asyncio.get_running_loop()
+            reports: list[dict[str, Any]] = []
+            previous = loop.get_exception_handler()
+            loop.set_exception_handler(lambda _loop, context: reports.append(context))
+            try:
+                caller = asyncio.create_task(cache.target.get_or_set("k", factory, ttl=60))
+                await asyncio.sleep(0.01)
+                caller.cancel()
+                with pytest.raises(asyncio.CancelledError):
+                    await caller
+                release.set()
+                for _ in range(5):  # the fill resumes, fails and is let go of
+                    await asyncio.sleep(0.01)
+                gc.collect()
+                await asyncio.sleep(0)
+            finally:
+                loop.set_exception_handler(previous)
+            return reports
+
+        assert cache.runner.run(scenario()) == []
+        assert cache.get("k") is None
 
     def test_cancelling_the_first_caller_does_not_cancel_the_fill(
         self, cache: AsyncCacheView

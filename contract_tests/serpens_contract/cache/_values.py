@@ -10,7 +10,8 @@ import uuid
 from collections import OrderedDict
 from datetime import UTC, date, datetime
 from decimal import Decimal
-from typing import Any
+from enum import IntEnum, StrEnum
+from typing import Any, NamedTuple
 
 import pytest
 
@@ -23,6 +24,21 @@ from serpens_contract.cache._support import (
     _Unserialisable,
 )
 from serpens_contract.capabilities import requires
+
+
+class _Level(IntEnum):
+    LOW = 1
+    HIGH = 3
+
+
+class _Color(StrEnum):
+    RED = "red"
+    BLUE = "blue"
+
+
+class _Point(NamedTuple):
+    x: int
+    y: object
 
 
 class _CacheValueCases:
@@ -57,6 +73,32 @@ class _CacheValueCases:
         """A tuple comes back as a list."""
         cache.set("k", {"t": (1, (2, 3))})  # type: ignore[dict-item]
         assert cache.get("k") == {"t": [1, [2, 3]]}
+
+    @pytest.mark.parametrize("size", [1, 12], ids=["small", "large"])
+    def test_subclasses_of_json_types_are_stored_as_their_base_type(
+        self, cache: Cache, size: int
+    ) -> None:
+        """An ``IntEnum``, a ``StrEnum``, an ``OrderedDict``, a named tuple: plain JSON.
+
+        As ``json.dumps`` writes them: the int, the text, the object, the array; read
+        back as plain JSON. A small value and a large one take different encoding
+        paths, and a subclass at the top of the value a third; all give the same.
+        """
+        value = {
+            "level": _Level.HIGH,
+            "color": _Color.RED,
+            "ordered": OrderedDict([("b", 1), ("a", _Level.LOW)]),
+            "point": _Point(1, _Color.BLUE),
+        }
+        cache.set("k", [value] * size)  # type: ignore[list-item]
+        expected = {"level": 3, "color": "red", "ordered": {"b": 1, "a": 1}, "point": [1, "blue"]}
+        got = cache.get("k")
+        assert got == [expected] * size
+        assert type(got[0]["level"]) is int  # type: ignore[index,call-overload]
+        assert type(got[0]["color"]) is str  # type: ignore[index,call-overload]
+        cache.set("top", _Level.HIGH)
+        assert cache.get("top") == 3
+        assert cache.get_or_set("other", lambda: _Point(2, "x")) == [2, "x"]  # type: ignore[arg-type,return-value]
 
     @requires("api_values")
     @pytest.mark.parametrize("size", [1, 12], ids=["small", "large"])
@@ -125,6 +167,9 @@ class _CacheValueCases:
                 _records_with({"ok": {4: "x"}}, beside=uuid.UUID(int=1)), id="int-key-beside-uuids"
             ),
             pytest.param(_nested(205, {5: "x"}), id="int-dict-key-205-levels-down"),
+            pytest.param(
+                [*range(10), _nested(205, {5: "x"})], id="int-dict-key-205-levels-down-large"
+            ),
             pytest.param(float("nan"), id="nan"),
             pytest.param([float("inf")], id="inf"),
             pytest.param({"when": b"bytes"}, id="bytes"),

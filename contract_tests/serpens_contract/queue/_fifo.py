@@ -120,18 +120,23 @@ class _QueueFifoCases:
         assert received == {"long": "g" * 128, "every": every}
 
     @pytest.mark.parametrize(
-        "kwargs",
+        ("kwargs", "named"),
         [
-            pytest.param({}, id="no-group"),
-            pytest.param({"group_id": "g", "delay_seconds": 5}, id="delay"),
-            pytest.param({"group_id": "a b"}, id="group-id-with-a-space"),
-            pytest.param({"group_id": "g" * 129}, id="group-id-over-128"),
-            pytest.param({"group_id": "g", "dedup_id": "d" * 129}, id="dedup-id-over-128"),
-            pytest.param({"group_id": "g", "dedup_id": "é"}, id="dedup-id-not-ascii"),
-            pytest.param({"group_id": 5}, id="group-id-not-a-str"),
-            pytest.param({"group_id": "g", "dedup_id": 7}, id="dedup-id-not-a-str"),
+            pytest.param({}, "group_id", id="no-group"),
+            pytest.param({"group_id": "g", "delay_seconds": 5}, "delay_seconds", id="delay"),
+            pytest.param({"group_id": "a b"}, "group_id", id="group-id-with-a-space"),
+            pytest.param({"group_id": "g" * 129}, "group_id", id="group-id-over-128"),
+            pytest.param(
+                {"group_id": "g", "dedup_id": "d" * 129}, "dedup_id", id="dedup-id-over-128"
+            ),
+            pytest.param({"group_id": "g", "dedup_id": "é"}, "dedup_id", id="dedup-id-not-ascii"),
+            pytest.param({"group_id": 5}, "group_id", id="group-id-not-a-str"),
+            pytest.param({"group_id": "g", "dedup_id": 7}, "dedup_id", id="dedup-id-not-a-str"),
         ],
     )
-    def test_fifo_rejects_sends_sqs_rejects(self, fifo: Queue, kwargs: dict[str, Any]) -> None:
-        with pytest.raises(ValidationError):
+    def test_fifo_rejects_sends_sqs_rejects(
+        self, fifo: Queue, kwargs: dict[str, Any], named: str
+    ) -> None:
+        """Each refusal names the argument at fault."""
+        with pytest.raises(ValidationError, match=named):
             fifo.send("x", **kwargs)

@@ -107,9 +107,9 @@ class _QueueLimitCases:
         (moto accepts them, PostgreSQL's text holds no NUL, a lone surrogate has no UTF-8
         form): every queue refuses them before any I/O.
         """
-        with pytest.raises(ValidationError):
+        with pytest.raises(ValidationError, match="message body"):
             queue.send(text)
-        with pytest.raises(ValidationError):
+        with pytest.raises(ValidationError, match="'k'"):
             queue.send("x", attributes={"k": text})
         assert list(queue.receive(max_messages=10)) == []
 
