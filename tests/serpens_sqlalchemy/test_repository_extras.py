@@ -116,6 +116,19 @@ def test_sql_expressions_order_on_the_adapter_only(sess: Session) -> None:
         fake.list(order_by=sa.func.lower(Stamped.name))
 
 
+def test_textual_sql_orders_on_the_adapter_only(sess: Session) -> None:
+    """``sa.text(...)`` is an expression too: it has ``compile``, no ``__clause_element__``."""
+    repo = Repository(sess, Stamped)
+    repo.bulk_add([Stamped(name=n) for n in ["b", "c", "a"]])
+    assert [s.name for s in repo.list(order_by=sa.text("name DESC"))] == ["c", "b", "a"]
+    fake = InMemoryRepository(Stamped)
+    with pytest.raises(ValidationError, match="mapped columns"):
+        fake.list(order_by=sa.text("name DESC"))
+    for nonsense in (5, object()):
+        with pytest.raises(ValidationError, match="cannot order by"):
+            repo.list(order_by=nonsense)
+
+
 def test_terms_after_a_sql_expression_still_order(sess: Session) -> None:
     """A SQL expression is one term of the ordering: the terms after it still apply."""
     repo = Repository(sess, Stamped)

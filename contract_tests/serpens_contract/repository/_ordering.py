@@ -52,6 +52,14 @@ class OrderingAndPagingCases:
         assert _skus(products.list(order_by="-price")) == ["b", "e", "a", "d", "c"]
         assert _skus(products.list(order_by=["name", "-price"])) == ["e", "a", "d", "c", "b"]
         assert _skus(products.list(order_by=[Product.price.desc()])) == ["b", "e", "a", "d", "c"]
+        assert _skus(products.list(order_by=Product.price.asc())) == ["c", "a", "d", "b", "e"]
+        assert _skus(products.list(order_by=[Product.name.asc(), Product.price.desc()])) == [
+            "e",
+            "a",
+            "d",
+            "c",
+            "b",
+        ]
         assert _skus(products.list(order_by=Product.name)) == ["a", "d", "e", "c", "b"]
 
     def test_order_holds_over_committed_and_pending_rows_as_they_change(
