@@ -20,6 +20,7 @@ from collections.abc import Iterator
 import pytest
 from sqlalchemy import Engine, TextClause, create_engine
 from sqlalchemy.ext.asyncio import create_async_engine
+from sqlalchemy.pool import NullPool
 
 from serpens.errors import BackendTimeoutError, ConfigurationError, NotFoundError, ValidationError
 from serpens.ports import Message
@@ -288,6 +289,27 @@ class TestCreateTableOnALiveQueue:
             queue.send("meanwhile")
         (message,) = queue.receive(visibility_timeout=60)
         assert message.body == "meanwhile"
+
+    async def test_the_async_queue_creates_its_tables_then_adds_nothing(
+        self, engine: Engine, postgres_url: str
+    ) -> None:
+        """asyncpg reads the catalog's arrays as lists too; a second call takes no lock."""
+        table = f"anew_{uuid.uuid4().hex[:10]}"
+        url = postgres_url.replace("postgresql://", "postgresql+asyncpg://", 1)
+        async_engine = create_async_engine(url, poolclass=NullPool)
+        try:
+            await AsyncPostgresQueue(async_engine, "jobs", table=table, deadline=5.0).create_table()
+            queue = AsyncPostgresQueue(async_engine, "jobs", table=table, deadline=1.0)
+            with engine.connect() as busy, busy.begin():  # a send in flight, not committed
+                busy.exec_driver_sql(f"LOCK TABLE {table}, {table}_dedup IN ROW EXCLUSIVE MODE")
+                await queue.create_table()
+            await queue.send("work")
+            (message,) = await queue.receive(visibility_timeout=60)
+            assert message.body == "work"
+        finally:
+            await async_engine.dispose()
+            with engine.begin() as conn:
+                conn.exec_driver_sql(f"DROP TABLE IF EXISTS {table}, {table}_dedup")
 
     def test_a_missing_index_and_dedup_table_are_made_again(
         self, engine: Engine, table: str

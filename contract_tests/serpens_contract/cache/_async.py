@@ -227,16 +227,19 @@ class AsyncCacheContract(_CacheTests, CacheOutageCases, ContractSuite):
             previous = loop.get_exception_handler()
             loop.set_exception_handler(lambda _loop, context: reports.append(context))
             try:
-                caller = asyncio.create_task(cache.target.get_or_set("k", factory, ttl=60))
-                await asyncio.sleep(0.01)
-                caller.cancel()
-                with pytest.raises(asyncio.CancelledError):
-                    await caller
-                release.set()
-                for _ in range(5):  # the fill resumes, fails and is let go of
+                async with asyncio.timeout(10):  # a fill that never ends fails, not hangs
+                    caller = asyncio.create_task(cache.target.get_or_set("k", factory, ttl=60))
                     await asyncio.sleep(0.01)
-                gc.collect()
-                await asyncio.sleep(0)
+                    caller.cancel()
+                    await asyncio.wait({caller}, timeout=2)  # the caller leaves at once
+                    release.set()  # then the fill fails (it ends even if the caller stayed)
+                    await asyncio.wait({caller}, timeout=5)
+                    with pytest.raises((asyncio.CancelledError, RuntimeError)):
+                        caller.result()  # read: the task lets go of its frames, and the fill
+                    for _ in range(5):  # the fill resumes, fails and is let go of
+                        await asyncio.sleep(0.01)
+                    gc.collect()
+                    await asyncio.sleep(0)
             finally:
                 loop.set_exception_handler(previous)
             return reports
