@@ -42,6 +42,12 @@ def _engine(postgres_url: str) -> Iterator[Engine]:
     engine.dispose()
 
 
+def _drop_tables(engine: Engine, table: str) -> None:
+    """Drop a queue table and its dedup table (a test's own, by its unique name)."""
+    with engine.begin() as conn:
+        conn.exec_driver_sql(f"DROP TABLE IF EXISTS {table}, {table}_dedup")
+
+
 def _name() -> str:
     return f"s-{uuid.uuid4().hex[:8]}"
 
@@ -218,8 +224,7 @@ class TestTablesOfAnEarlierBuild:
             for statement in _EARLIER_DDL:
                 conn.exec_driver_sql(statement.format(t=table))
         yield table
-        with engine.begin() as conn:
-            conn.exec_driver_sql(f"DROP TABLE {table}, {table}_dedup")
+        _drop_tables(engine, table)
 
     def test_create_table_adds_the_columns_and_acks_check_the_receipt(
         self, engine: Engine, table: str
@@ -276,8 +281,7 @@ class TestCreateTableOnALiveQueue:
         table = f"live_{uuid.uuid4().hex[:10]}"
         PostgresQueue(engine, "jobs", table=table, deadline=5.0).create_table()
         yield table
-        with engine.begin() as conn:
-            conn.exec_driver_sql(f"DROP TABLE IF EXISTS {table}, {table}_dedup")
+        _drop_tables(engine, table)
 
     def test_a_complete_schema_waits_for_no_transaction_in_flight(
         self, engine: Engine, table: str
@@ -308,8 +312,7 @@ class TestCreateTableOnALiveQueue:
             assert message.body == "work"
         finally:
             await async_engine.dispose()
-            with engine.begin() as conn:
-                conn.exec_driver_sql(f"DROP TABLE IF EXISTS {table}, {table}_dedup")
+            _drop_tables(engine, table)
 
     def test_a_missing_index_and_dedup_table_are_made_again(
         self, engine: Engine, table: str
