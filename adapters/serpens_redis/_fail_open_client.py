@@ -9,6 +9,7 @@ from redis.asyncio.client import Pipeline
 from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
 
+from serpens_redis._cancels import keeping_cancels
 from serpens_redis._errors import OUTAGE
 from serpens_redis._failopen import FailOpen, guard_for
 
@@ -36,7 +37,9 @@ class FailOpenRedis(aioredis.Redis):
     logging rate-limited warnings; a circuit breaker skips Redis for a short cool-down
     after repeated failures. Pipelines answer the same per queued command. Programming
     errors (``ResponseError`` such as ``WRONGTYPE``) still raise.
-    Pub/Sub and blocking commands are not covered: use a plain client for those.
+    Pub/Sub and blocking commands are not covered: use a plain client for those. A
+    cancelled command ends in ``CancelledError`` even where redis-py drops the cancel
+    (see :mod:`serpens_redis._cancels`).
     """
 
     serpens_guard: FailOpen
@@ -54,7 +57,7 @@ class FailOpenRedis(aioredis.Redis):
         if not guard.allow():
             return _outage_reply(args)
         try:
-            result = await super().execute_command(*args, **options)  # type: ignore[no-untyped-call]
+            result = await keeping_cancels(super().execute_command, *args, **options)
         except OUTAGE as exc:
             guard.failed(str(args[0]) if args else "command", exc)
             return _outage_reply(args)
@@ -86,7 +89,7 @@ class FailOpenPipeline(Pipeline):
             await self.reset()  # type: ignore[no-untyped-call]
             return replies
         try:
-            result = await super().execute(raise_on_error)
+            result = await keeping_cancels(super().execute, raise_on_error)
         except OUTAGE as exc:
             self.serpens_guard.failed("pipeline", exc)
             await self.reset()  # type: ignore[no-untyped-call]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import inspect
 from collections.abc import Awaitable, Callable, Iterator, Mapping
@@ -16,6 +17,7 @@ from redis.backoff import NoBackoff
 from serpens import _apm, _tracing
 from serpens._watchdog import watchdog
 from serpens.errors import ConfigurationError, mask_url
+from serpens_redis._cancels import cancels_asked, keeping_cancels, raise_dropped_cancel
 
 __all__ = [
     "PoolSettings",
@@ -196,22 +198,32 @@ def async_executor(client: aioredis.Redis) -> Callable[..., Awaitable[Any]]:
     under ``execute_command``. Other clients (single-connection, cluster, subclasses)
     go through their own ``execute_command``.
 
+    A cancel that redis-py drops (see :mod:`serpens_redis._cancels`) still ends the call
+    with ``CancelledError``; one dropped by the write ends it before the read, closing
+    the connection, whose reply nobody reads.
+
     Commands keep the spans instrumentations record around ``execute_command``: an
     OpenTelemetry ``CLIENT`` span and elastic-apm's ``db``/``redis`` span (see
     :class:`_Spans`). Without opentelemetry and elasticapm installed the function is
     the bare one.
     """
     if type(client) is not aioredis.Redis or client.single_connection_client:
-        return client.execute_command
+        return functools.partial(keeping_cancels, client.execute_command)
     pool = client.connection_pool
 
     async def execute(*args: Any) -> Any:
+        task, asked = cancels_asked()
         conn = await pool.get_connection()  # type: ignore[no-untyped-call]
         try:
             await conn.send_command(*args)
-            return await conn.read_response()
+            if task is not None and task.cancelling() > asked:  # dropped by the write
+                await conn.disconnect(nowait=True)  # the reply is never read
+                raise asyncio.CancelledError
+            reply = await conn.read_response()
         finally:
             await pool.release(conn)
+        raise_dropped_cancel(task, asked)
+        return reply
 
     spans = _Spans.of(pool.connection_kwargs, sync=False)
     if spans is None:

@@ -20,6 +20,7 @@ import pytest
 
 from serpens.errors import ValidationError
 from serpens.ports import RateLimit
+from serpens_contract._cancels import cancels_not_honoured
 from serpens_contract._suite import ContractSuite
 from serpens_contract.capabilities import register_capability, requires
 from serpens_contract.outage import RateLimitOutageCases
@@ -212,6 +213,19 @@ class RateLimitContract(RateLimitOutageCases, ContractSuite):
         assert time.monotonic() - start < 0.2 + 2 * _SLACK  # the cancelled one took no slot
         with pytest.raises(asyncio.CancelledError):
             await tasks[1]
+
+    async def test_a_cancelled_acquire_ends_cancelled_wherever_the_cancel_lands(
+        self, make: Callable[..., RateLimit]
+    ) -> None:
+        """A ``cancel()`` that finds ``acquire()`` running ends it with ``CancelledError``.
+
+        Cancelled after 0, 1, 2, ... turns of the event loop (see
+        :func:`serpens_contract._cancels.cancels_not_honoured`), with slots to spare:
+        an acquire may finish before its cancel, but one a cancel found running never
+        returns a slot to a caller that is gone.
+        """
+        limiter = make(1000, burst=1000)
+        assert await cancels_not_honoured(limiter.acquire) == []
 
     async def test_a_timed_out_acquire_raises_timeout_error_and_takes_no_slot(
         self, make: Callable[..., RateLimit]

@@ -15,4 +15,9 @@ def scenario_url():
 class TestMyClient(HttpClientContract):
     @pytest.fixture
     def http_target(self, scenario_url):  # where the app runs, a refusing URL, a factory
-        return HttpTarget(scenario_url, "http://127.0.0.1:1/", lambda: HttpxHttpClient(timeout=5))
+        return HttpTarget(
+            scenario_url,
+            "http://127.0.0.1:1/",
+            lambda: HttpxHttpClient(timeout=5),
+            make_timed_client=lambda seconds: HttpxHttpClient(timeout=seconds),
+        )

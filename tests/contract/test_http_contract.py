@@ -58,6 +58,11 @@ class TestInMemoryHttpClient(HttpClientContract):
                 InMemoryHttpClient(app=scenario_app, base_url=base, other_origins=[other])
             ),
             other_base_url=other,
+            make_timed_client=lambda seconds: fake_outages.track(
+                InMemoryHttpClient(
+                    app=scenario_app, base_url=base, other_origins=[other], timeout=seconds
+                )
+            ),
         )
 
     @pytest.fixture
@@ -86,6 +91,7 @@ class TestHttpxHttpClient(HttpClientContract):
             make_client=lambda: HttpxHttpClient(timeout=5),
             # the same server under another host name is another origin
             other_base_url=scenario_server.replace("127.0.0.1", "localhost", 1),
+            make_timed_client=lambda seconds: HttpxHttpClient(timeout=seconds),
         )
 
     @pytest.fixture
@@ -110,6 +116,7 @@ def target(cls):
         "http://elsewhere/",
         lambda: cls(app=scenario_app, other_origins=[OTHER]),
         OTHER,
+        lambda seconds: cls(app=scenario_app, other_origins=[OTHER], timeout=seconds),
     )
 
 
@@ -156,6 +163,12 @@ class BuiltinTimeout(InMemoryHttpClient):
             return await super().request(method, url, **kwargs)
         except TimeoutError as exc:
             raise TimeoutError("timed out") from exc
+
+
+class NoDefaultTimeout(InMemoryHttpClient):
+    # a request given no timeout= waits as long as the app takes
+    async def request(self, method, url, *, timeout=None, **kwargs):
+        return await super().request(method, url, timeout=timeout or 3600, **kwargs)
 
 
 class SpacedJson(InMemoryHttpClient):
@@ -237,6 +250,12 @@ class TestRefusesBadUrls(HttpClientContract):
         return target(RefusesBadUrls)
 
 
+class TestNoDefaultTimeout(HttpClientContract):
+    @pytest.fixture
+    def http_target(self):
+        return target(NoDefaultTimeout)
+
+
 class TestGenuineFake(HttpClientContract):
     @pytest.fixture
     def http_target(self):
@@ -258,6 +277,7 @@ def test_the_suite_catches_each_mutant_fake(
         "TestFollowsByDefault",
         "TestCaseSensitiveHeaders",
         "TestBuiltinTimeout",
+        "TestNoDefaultTimeout",
         "TestSpacedJson",
         "TestRaisesFor3xx",
         "TestHeadWithBody",

@@ -15,6 +15,7 @@ from typing import Any, ClassVar
 import pytest
 
 from serpens.ports import AsyncCache, Cache, JSONValue
+from serpens_contract._cancels import cancels_not_honoured
 from serpens_contract._suite import ContractSuite
 from serpens_contract.cache._capabilities import CacheCapabilities
 from serpens_contract.cache._support import AsyncCacheView, CacheMaker, _dispose, _namespace
@@ -221,7 +222,7 @@ class AsyncCacheContract(_CacheTests, CacheOutageCases, ContractSuite):
             await release.wait()
             raise RuntimeError("the fill failed")
 
-        async def scenario() -> list[dict[str, Any]]:
+        async def scenario() -> tuple[list[dict[str, Any]], bool]:
             loop = asyncio.get_running_loop()
             reports: list[dict[str, Any]] = []
             previous = loop.get_exception_handler()
@@ -232,6 +233,7 @@ class AsyncCacheContract(_CacheTests, CacheOutageCases, ContractSuite):
                     await asyncio.sleep(0.01)
                     caller.cancel()
                     await asyncio.wait({caller}, timeout=2)  # the caller leaves at once
+                    left = caller.cancelled()
                     release.set()  # then the fill fails (it ends even if the caller stayed)
                     await asyncio.wait({caller}, timeout=5)
                     with pytest.raises((asyncio.CancelledError, RuntimeError)):
@@ -242,10 +244,41 @@ class AsyncCacheContract(_CacheTests, CacheOutageCases, ContractSuite):
                     await asyncio.sleep(0)
             finally:
                 loop.set_exception_handler(previous)
-            return reports
+            return reports, left
 
-        assert cache.runner.run(scenario()) == []
+        assert cache.runner.run(scenario()) == ([], True)
         assert cache.get("k") is None
+
+    def test_a_cancelled_call_ends_cancelled_wherever_the_cancel_lands(
+        self, cache: AsyncCacheView
+    ) -> None:
+        """A ``cancel()`` that finds a call running ends it with ``CancelledError``.
+
+        Each call is cancelled after 0, 1, 2, ... turns of the event loop, so the cancel
+        lands at every ``await`` the call makes (taking a connection, writing, reading,
+        waiting for a fill). A call may finish before its cancel, but one that a cancel
+        found running never returns: Python 3.11's ``asyncio.wait_for`` drops a cancel
+        that arrives as the write it waits for completes, and a caller going on past its
+        ``asyncio.timeout`` is a call blocking past its deadline.
+        """
+
+        async def factory() -> JSONValue:
+            await asyncio.sleep(0)
+            return "filled"
+
+        target = cache.target
+        calls: dict[str, Callable[[], Awaitable[Any]]] = {
+            "get": lambda: target.get("k"),
+            "set": lambda: target.set("k", "value", ttl=60),
+            "delete": lambda: target.delete("k"),
+            "get_or_set": lambda: target.get_or_set("k", factory, ttl=60),
+        }
+
+        async def miss() -> None:
+            await target.delete("k")  # get_or_set misses and fills every time
+
+        for name, call in calls.items():
+            assert cache.runner.run(cancels_not_honoured(call, before=miss)) == [], name
 
     def test_cancelling_the_first_caller_does_not_cancel_the_fill(
         self, cache: AsyncCacheView

@@ -7,6 +7,7 @@ connection gives the port's typed errors. Outages during use are ``HttpOutageCas
 
 from __future__ import annotations
 
+import time
 from typing import Any
 from urllib.parse import quote
 
@@ -19,6 +20,7 @@ from serpens.errors import (
     ValidationError,
 )
 from serpens.ports import HttpClient
+from serpens_contract._cancels import cancels_not_honoured
 from serpens_contract.http._base import _HttpCases
 from serpens_contract.http._target import HttpTarget
 
@@ -115,9 +117,40 @@ class _HttpFailureCases(_HttpCases):
         # the client stays usable after a timeout
         assert (await client.get(url("/status/200"))).status_code == 200
 
+    async def test_a_request_given_no_timeout_ends_by_the_clients_default(
+        self, http_target: HttpTarget, url: Any
+    ) -> None:
+        """``timeout`` omitted, the client's default applies; a request's own one wins."""
+        if http_target.make_timed_client is None:
+            pytest.fail("set HttpTarget.make_timed_client: seconds -> a client with that timeout")
+        client = http_target.make_timed_client(0.2)
+        try:
+            start = time.monotonic()
+            with pytest.raises(BackendTimeoutError):
+                await client.get(url("/sleep?seconds=2"))
+            assert time.monotonic() - start < 1.5  # by the default, not by the app's 2 s
+            slow = await client.get(url("/sleep?seconds=0.5"), timeout=5)
+            assert slow.status_code == 200
+        finally:
+            await client.aclose()
+
     async def test_a_refused_connection_is_backend_unavailable(
         self, client: HttpClient, http_target: HttpTarget
     ) -> None:
         with pytest.raises(BackendUnavailableError) as info:
             await client.get(http_target.unreachable_url, timeout=2)
         assert isinstance(info.value, ConnectionError)
+
+    async def test_a_cancelled_request_ends_cancelled_wherever_the_cancel_lands(
+        self, client: HttpClient, url: Any
+    ) -> None:
+        """A ``cancel()`` that finds a request running ends it with ``CancelledError``.
+
+        Cancelled after 0, 1, 2, ... turns of the event loop (see
+        :func:`serpens_contract._cancels.cancels_not_honoured`), so the cancel lands
+        while connecting, sending, and reading the answer; then the client still works.
+        """
+        echo = url("/echo")
+        assert await cancels_not_honoured(lambda: client.get(echo)) == []
+        assert await cancels_not_honoured(lambda: client.post(echo, json={"n": 1})) == []
+        assert (await client.get(url("/status/200"))).status_code == 200

@@ -28,9 +28,13 @@ class HttpTarget:
         other_base_url: another origin serving the same app (``http://localhost:8123``
             for the server above), for redirects that leave the origin; the test that
             needs it fails while it is ``None``.
+        make_timed_client: ``seconds -> client`` whose default timeout (the deadline
+            of a request given no ``timeout=``) is *seconds*; the suite closes it. The
+            test that needs it fails while it is ``None``.
     """
 
     base_url: str
     unreachable_url: str
     make_client: Callable[[], HttpClient]
     other_base_url: str | None = None
+    make_timed_client: Callable[[float], HttpClient] | None = None

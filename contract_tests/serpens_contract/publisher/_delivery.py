@@ -8,6 +8,7 @@ from __future__ import annotations
 import pytest
 
 from serpens.errors import NotFoundError, ValidationError
+from serpens_contract._cancels import cancels_not_honoured
 from serpens_contract.publisher._session import _Session
 
 
@@ -65,3 +66,19 @@ class _PublisherDeliveryCases:
             session.publisher.publish(session.topic("gone", create=False), "x", ordering_key="k")
         session.publisher.publish(topic, "after", ordering_key="k")
         assert [m.data for m in session.rig.read(topic, 1)] == [b"after"]
+
+    def test_a_cancelled_publish_ends_cancelled_wherever_the_cancel_lands(
+        self, session: _Session
+    ) -> None:
+        """A ``cancel()`` that finds ``publish()`` running ends it with ``CancelledError``.
+
+        Cancelled after 0, 1, 2, ... turns of the event loop (see
+        :func:`serpens_contract._cancels.cancels_not_honoured`). A cancelled publish may
+        still be delivered (at least once), but its caller never gets an id, and the
+        publisher goes on publishing.
+        """
+        topic = session.topic()
+        publisher = session.rig.publisher
+        found = session.runner.run(cancels_not_honoured(lambda: publisher.publish(topic, "m")))
+        assert found == []
+        assert session.publisher.publish(topic, "after the cancels")

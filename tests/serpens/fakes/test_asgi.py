@@ -100,6 +100,19 @@ class TestInMemoryHttpClientASGI:
         scope = (await client.get("http://api.test")).json()  # an absolute URL, no path
         assert (scope["path"], scope["raw_path"]) == ("/", "/")
 
+    async def test_dot_segments_that_climb_to_the_root_leave_the_root(self) -> None:
+        """``/x/..`` and ``/.`` resolve to ``/``, as httpx sends them."""
+        client = InMemoryHttpClient(app=_echo_scope, base_url="http://api.test")
+        for url in ("/x/..", "/.", "http://api.test/x/../"):
+            scope = (await client.get(url)).json()
+            assert (scope["path"], scope["raw_path"]) == ("/", "/"), url
+
+    async def test_a_relative_url_is_joined_to_the_base_urls_path(self) -> None:
+        """With or without its leading slash, as httpx joins a ``base_url``."""
+        client = InMemoryHttpClient(app=_echo_scope, base_url="http://api.test/v1")
+        for url in ("X/y", "/X/y"):
+            assert (await client.get(url)).json()["path"] == "/v1/X/y", url
+
     async def test_receive_waits_while_the_response_streams(self) -> None:
         """Mid-response, ``receive()`` blocks until the client goes: it is not a disconnect.
 
