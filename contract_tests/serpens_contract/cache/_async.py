@@ -279,6 +279,8 @@ class AsyncCacheContract(_CacheTests, CacheOutageCases, ContractSuite):
 
         for name, call in calls.items():
             assert cache.runner.run(cancels_not_honoured(call, before=miss)) == [], name
+        # a fill outlives its cancelled callers: this call joins the last one, or fills
+        assert cache.runner.run(target.get_or_set("k", factory, ttl=60)) == "filled"
 
     def test_cancelling_the_first_caller_does_not_cancel_the_fill(
         self, cache: AsyncCacheView

@@ -132,6 +132,28 @@ class AsyncQueueContract(QueueContract):
 
         return factory
 
+    def test_a_long_poll_returns_a_message_sent_meanwhile_promptly(
+        self, open_async_queue: AsyncQueueFactory, queue_runner: asyncio.Runner
+    ) -> None:
+        """A ``receive`` waiting on an empty queue returns a message sent meanwhile.
+
+        Within 0.7 s of the send, not at the end of its wait: SQS answers a long poll
+        as soon as a message arrives, and a poll loop must look often enough to match.
+        """
+
+        async def scenario() -> tuple[list[str], float]:
+            queue = open_async_queue(f"q{uuid.uuid4().hex[:12]}", fifo=False)
+            receiver = asyncio.ensure_future(queue.receive(wait_seconds=5))
+            await asyncio.sleep(0.05)  # the receive is waiting by now
+            sent = time.monotonic()
+            await queue.send("meanwhile")
+            got = await receiver
+            return [m.body for m in got], time.monotonic() - sent
+
+        bodies, after = queue_runner.run(scenario())
+        assert bodies == ["meanwhile"]
+        assert after < 0.7, f"received {after:.2f} s after the send"
+
     def test_a_cancelled_call_ends_cancelled_wherever_the_cancel_lands(
         self, open_async_queue: AsyncQueueFactory, queue_runner: asyncio.Runner
     ) -> None:
