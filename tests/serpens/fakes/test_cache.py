@@ -48,7 +48,7 @@ class TestInMemoryCacheDefaultTtl:
         assert await cache.get("k") is None
 
 
-class TestRefusedValuesNameTheirKey:
+class TestInMemoryCacheRefusedValuesNameTheirKey:
     """A value that is not JSON is refused naming the key it was meant for."""
 
     def test_set_and_get_or_set_name_the_key(self) -> None:
