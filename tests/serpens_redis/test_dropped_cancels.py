@@ -20,6 +20,7 @@ import pytest
 from redis import asyncio as aioredis
 
 from serpens.testing import FaultProxy, RedisServer
+from serpens_contract._cancels import cancels_not_honoured
 from serpens_redis import FailOpenRedis, PoolSettings, async_pool
 from serpens_redis._cancels import keeping_cancels
 from serpens_redis._pool import async_executor, plain_async_client
@@ -34,23 +35,6 @@ async def _pool(redis_url: str) -> AsyncIterator[aioredis.BlockingConnectionPool
     pool = async_pool(redis_url, PoolSettings())
     yield pool
     await pool.disconnect()
-
-
-async def _not_ended_by_their_cancel(call: Call, turns: int = 40) -> list[str]:
-    """Each cancel that found *call* running and did not end it, by the turns it waited."""
-    found = []
-    for waited in range(turns):
-        task = asyncio.ensure_future(call())
-        for _ in range(waited):
-            await asyncio.sleep(0)
-        if task.cancel():
-            await asyncio.wait({task}, timeout=5)
-            if not task.cancelled():
-                state = "still running" if not task.done() else repr(task.exception())
-                found.append(f"{waited} turns: {state}")
-                task.cancel()
-        await asyncio.gather(task, return_exceptions=True)
-    return found
 
 
 async def _answers_each_command_its_own_reply(client: aioredis.Redis) -> None:
@@ -71,8 +55,8 @@ async def test_the_fast_executor_ends_every_cancelled_command(
     execute = async_executor(client)
     key = f"serpens-test:{uuid.uuid4().hex}"
 
-    assert await _not_ended_by_their_cancel(lambda: execute("GET", key)) == []
-    assert await _not_ended_by_their_cancel(lambda: execute("SET", key, "v", "PX", 5000)) == []
+    assert await cancels_not_honoured(lambda: execute("GET", key)) == []
+    assert await cancels_not_honoured(lambda: execute("SET", key, "v", "PX", 5000)) == []
     await _answers_each_command_its_own_reply(client)
 
 
@@ -111,7 +95,7 @@ async def test_a_single_connection_client_ends_every_cancelled_command(
     single = aioredis.Redis(connection_pool=pool, single_connection_client=True)
     execute = async_executor(single)
     try:
-        assert await _not_ended_by_their_cancel(lambda: execute("PING")) == []
+        assert await cancels_not_honoured(lambda: execute("PING")) == []
         await _answers_each_command_its_own_reply(single)
     finally:
         await single.aclose()
@@ -130,8 +114,8 @@ async def test_fail_open_commands_and_pipelines_end_when_cancelled(
             replies: list[Any] = await pipe.execute()
             return replies
 
-    assert await _not_ended_by_their_cancel(lambda: client.get(key)) == []
-    assert await _not_ended_by_their_cancel(pipeline) == []
+    assert await cancels_not_honoured(lambda: client.get(key)) == []
+    assert await cancels_not_honoured(pipeline) == []
     await _answers_each_command_its_own_reply(client)
 
 
