@@ -93,6 +93,49 @@ class ConflictAndValidationCases:
         fresh: Any = db.repository(Product)
         assert fresh.get(kept.id).name == "changed"
 
+    def test_a_unique_value_an_update_gave_up_is_free_in_the_same_unit_of_work(
+        self, db: RepositoryDatabase
+    ) -> None:
+        """A value a committed or an uncommitted row no longer holds conflicts with nothing."""
+        first: Any = db.repository(Product)
+        first.add(Product(sku="a"))
+        db.commit(first)
+        repo: Any = db.repository(Product)
+        committed = repo.get_by(sku="a")
+        repo.add(Product(sku="b"))
+        pending = repo.add(Product(sku="c"))
+        committed.sku, pending.sku = "x", "y"
+        repo.flush()
+        repo.add(Product(sku="a"))
+        repo.add(Product(sku="c"))
+        db.commit(repo)
+        assert _skus(db.repository(Product).list(order_by="sku")) == ["a", "b", "c", "x", "y"]
+
+    def test_a_failed_batch_frees_its_values_and_keeps_the_earlier_writes(
+        self, db: RepositoryDatabase
+    ) -> None:
+        first: Any = db.repository(Product)
+        first.add(Product(sku="a"))
+        db.commit(first)
+        repo: Any = db.repository(Product)
+        kept = repo.add(Product(sku="k", name="before"))
+        with pytest.raises(ConflictError):
+            repo.bulk_insert([{"sku": "b"}, {"sku": "a"}])
+        with pytest.raises(ConflictError):
+            repo.upsert_many(
+                [
+                    {"id": kept.id, "sku": "k", "name": "after"},
+                    {"id": kept.id + 1000, "sku": "a", "name": "clash"},
+                ],
+                conflict_on=["id"],
+                update_fields=["name"],
+            )
+        repo.add(Product(sku="b"))
+        db.commit(repo)
+        fresh: Any = db.repository(Product)
+        assert _skus(fresh.list(order_by="sku")) == ["a", "b", "k"]
+        assert fresh.get(kept.id).name == "before"
+
     def test_bulk_add_is_all_or_nothing_and_keeps_input_order(self, products: Any) -> None:
         batch = [Product(sku="c"), Product(sku="a"), Product(sku="b")]
         assert products.bulk_add(batch) == batch

@@ -55,3 +55,19 @@ def test_a_stored_value_is_a_copy_the_caller_cannot_change() -> None:
     again = InMemoryRepository(Doc, database=database).get(doc.id)
     assert again is not None
     assert again.body == {"items": [1, 2]}
+
+
+class TestInMemoryJsonFilters:
+    def test_a_null_filter_on_an_unindexed_column_sees_this_units_rewrites(self) -> None:
+        database = InMemoryDatabase()
+        seed = InMemoryRepository(Doc, database=database)
+        seed.bulk_insert(
+            [{"id": 1, "body": {"a": 1}}, {"id": 2, "body": None}, {"id": 3, "body": None}]
+        )
+        seed.commit()
+        docs = InMemoryRepository(Doc, database=database)
+        rewritten = docs.get(2)
+        assert rewritten is not None
+        rewritten.body = {"b": 2}
+        docs.flush()
+        assert [d.id for d in docs.list(body=None)] == [3]

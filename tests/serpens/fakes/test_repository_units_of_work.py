@@ -282,3 +282,17 @@ def test_a_closed_unit_of_work_keeps_nothing_of_the_objects_it_read() -> None:
     del obj
     gc.collect()
     assert state() is None
+
+
+class TestInMemoryCommitChecks:
+    def test_a_unique_value_committed_meanwhile_conflicts_after_a_row_with_a_null(self) -> None:
+        db = InMemoryDatabase()
+        first = InMemoryRepository(Pair, database=db)
+        second = InMemoryRepository(Pair, database=db)
+        first.add(Pair(left="1", right="1", code="c", label=None))  # NULL: never a conflict
+        first.add(Pair(left="2", right="2", code="c", label="x"))
+        second.add(Pair(left="3", right="3", code="c", label="x"))
+        second.commit()
+        with pytest.raises(ConflictError, match=r"\(code, label\)"):
+            first.commit()
+        assert InMemoryRepository(Pair, database=db).count() == 1
