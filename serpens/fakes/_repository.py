@@ -179,7 +179,8 @@ class InMemoryRepository(RepositoryOutage, RepositorySession[T]):
         With ``flush=False`` they are only pending, as after ``add(obj, flush=False)``.
         """
         batch = builtins.list(objs)
-        fresh = [o for o in batch if not self._tracked(o)]
+        # an object given twice is one row, as in a Session (dict keeps the first's place)
+        fresh = builtins.list({id(o): o for o in batch if not self._tracked(o)}.values())
         if not flush:
             self._pending.update((id(obj), obj) for obj in fresh)
             return batch

@@ -78,6 +78,15 @@ class ObjectWriteAndTransactionCases:
         assert _skus(products.list(order_by="sku")) == ["a", "b"]
         assert all(isinstance(p.id, int) for p in batch)
 
+    @pytest.mark.parametrize("flush", [True, False])
+    def test_an_object_given_twice_to_bulk_add_is_one_row(self, products: Any, flush: bool) -> None:
+        """A unit of work holds an object once, as a ``Session`` does: one row, one key."""
+        obj, other = Product(sku="a"), Product(sku="b")
+        assert products.bulk_add([obj, other, obj], flush=flush) == [obj, other, obj]
+        products.flush()
+        assert _skus(products.list(order_by="sku")) == ["a", "b"]
+        assert products.count() == 2
+
     def test_changed_objects_are_written_by_flush_with_a_version_bump(
         self, db: RepositoryDatabase, products: Any
     ) -> None:

@@ -45,6 +45,16 @@ class Ticket(_Base):
     weight: Mapped[float] = mapped_column(sa.Float, server_default="2.5")
 
 
+_FIXED = dt.datetime(2026, 1, 2, 3, 4, 5, 6, tzinfo=dt.UTC)
+
+
+class _Tag(sa.types.TypeDecorator[str]):
+    """A user's type over ``String``: a literal default reads back as its ``impl``'s type."""
+
+    impl = sa.String(10)
+    cache_ok = True
+
+
 def _model(column: Any) -> type[Any]:
     """A fresh mapped class with one extra column *column*."""
 
@@ -83,8 +93,36 @@ class TestInMemoryRepositoryDefaults:
             pytest.param(sa.Column(sa.Date, server_default="2026-01-02"), id="a-date"),
             pytest.param(sa.Column(sa.String(10), server_default=sa.text("'x")), id="one-quote"),
             pytest.param(sa.Column(sa.Integer, sa.Computed("id + 1")), id="computed"),
+            pytest.param(sa.Column(sa.Integer, server_default=sa.FetchedValue()), id="fetched"),
         ],
     )
     def test_a_default_it_cannot_emulate_fails_at_construction(self, column: Any) -> None:
         with pytest.raises(ConfigurationError):
             InMemoryRepository(_model(column))
+
+    @pytest.mark.parametrize(
+        ("column", "expected"),
+        [
+            pytest.param(sa.Column(sa.String(10), server_default=sa.text("''")), "", id="empty"),
+            pytest.param(sa.Column(_Tag(), server_default="new"), "new", id="type-decorator"),
+            pytest.param(
+                sa.Column(
+                    sa.DateTime(timezone=True),
+                    server_default=sa.func.current_timestamp(sa.literal_column("6")),
+                ),
+                _FIXED,
+                id="now-with-precision",
+            ),
+        ],
+    )
+    def test_a_server_default_reads_back_as_the_server_stores_it(
+        self, column: Any, expected: object
+    ) -> None:
+        model = _model(column)
+        repo: Any = InMemoryRepository(model, database=InMemoryDatabase(clock=lambda: _FIXED))
+        assert repo.add(model()).x == expected
+
+    def test_an_upsert_stores_an_explicit_none_not_the_default(self) -> None:
+        model = _model(sa.Column(sa.String(10), default="dflt"))
+        repo: Any = InMemoryRepository(model, database=InMemoryDatabase())
+        assert repo.upsert({"id": 1, "x": None}, conflict_on=["id"]).x is None

@@ -206,17 +206,20 @@ def test_indexes_kept_current_answer_as_indexes_built_from_scratch(
         _check(reader, committed)
 
 
-def test_an_update_keeps_the_other_rows_of_its_old_value_findable() -> None:
-    """Moving one row out of a value's bucket leaves the rest of the bucket in place."""
-    database = InMemoryDatabase()
-    seed: Any = InMemoryRepository(Reading, database=database)
-    seed.bulk_insert([{"label": "a"}, {"label": "a"}, {"label": "a"}])
-    seed.commit()
-    reader: Any = InMemoryRepository(Reading, database=database)
-    assert reader.count(label="a") == 3  # the equality index of label, built here
-    writer: Any = InMemoryRepository(Reading, database=database)
-    writer.get(2).label = "b"
-    writer.commit()
-    after: Any = InMemoryRepository(Reading, database=database)
-    assert (_ids(after.list(label="a")), _ids(after.list(label="b"))) == ([1, 3], [2])
-    assert (after.count(label="a"), after.count(label="b")) == (2, 1)
+class TestInMemoryIndexUpkeep:
+    """Selected by the mutation driver (its in-process cells run ``TestInMemory*``)."""
+
+    def test_an_update_keeps_the_other_rows_of_its_old_value_findable(self) -> None:
+        """Moving one row out of a value's bucket leaves the rest of the bucket in place."""
+        database = InMemoryDatabase()
+        seed: Any = InMemoryRepository(Reading, database=database)
+        seed.bulk_insert([{"label": "a"}, {"label": "a"}, {"label": "a"}])
+        seed.commit()
+        reader: Any = InMemoryRepository(Reading, database=database)
+        assert reader.count(label="a") == 3  # the equality index of label, built here
+        writer: Any = InMemoryRepository(Reading, database=database)
+        writer.get(2).label = "b"
+        writer.commit()
+        after: Any = InMemoryRepository(Reading, database=database)
+        assert (_ids(after.list(label="a")), _ids(after.list(label="b"))) == ([1, 3], [2])
+        assert (after.count(label="a"), after.count(label="b")) == (2, 1)

@@ -41,20 +41,41 @@ def test_a_nan_or_an_infinity_is_refused_as_postgresql_refuses_it(value: object)
     assert docs.count() == 0
 
 
-def test_a_stored_value_is_a_copy_the_caller_cannot_change() -> None:
-    database = InMemoryDatabase()
-    docs = InMemoryRepository(Doc, database=database)
-    given = {"items": [1, 2]}
-    doc = docs.add(Doc(body=given))
-    docs.commit()
-    given["items"].append(3)
-    loaded = InMemoryRepository(Doc, database=database).get(doc.id)
-    assert loaded is not None
-    assert loaded.body == {"items": [1, 2]}
-    loaded.body["items"].append(4)  # a loaded value is the caller's own copy too
-    again = InMemoryRepository(Doc, database=database).get(doc.id)
-    assert again is not None
-    assert again.body == {"items": [1, 2]}
+class Tagged(_Base):
+    __tablename__ = "tagged"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    tags: Mapped[object] = mapped_column(sa.JSON, default=lambda: ["new"])
+
+
+class TestInMemoryRepositoryJsonCopies:
+    """Objects and callers never share a mutable value with a stored row."""
+
+    def test_a_stored_value_is_a_copy_the_caller_cannot_change(self) -> None:
+        database = InMemoryDatabase()
+        docs = InMemoryRepository(Doc, database=database)
+        given = {"items": [1, 2]}
+        doc = docs.add(Doc(body=given))
+        docs.commit()
+        given["items"].append(3)
+        loaded = InMemoryRepository(Doc, database=database).get(doc.id)
+        assert loaded is not None
+        assert loaded.body == {"items": [1, 2]}
+        loaded.body["items"].append(4)  # a loaded value is the caller's own copy too
+        again = InMemoryRepository(Doc, database=database).get(doc.id)
+        assert again is not None
+        assert again.body == {"items": [1, 2]}
+
+    def test_a_generated_value_is_the_object_s_own_copy(self) -> None:
+        database = InMemoryDatabase()
+        tagged = InMemoryRepository(Tagged, database=database)
+        obj = tagged.add(Tagged())
+        assert obj.tags == ["new"]
+        obj.tags.append("changed in place")  # no attribute event: nothing to flush
+        tagged.commit()
+        loaded = InMemoryRepository(Tagged, database=database).get(obj.id)
+        assert loaded is not None
+        assert loaded.tags == ["new"]
 
 
 class TestInMemoryJsonFilters:

@@ -11,14 +11,15 @@ from __future__ import annotations
 import gc
 import random
 import weakref
+from decimal import Decimal
 from typing import Any
 
 import pytest
 import sqlalchemy
 
-from serpens.errors import ConflictError
+from serpens.errors import ConflictError, ValidationError
 from serpens.fakes import AsyncInMemoryRepository, InMemoryDatabase, InMemoryRepository
-from serpens_contract.repository import Pair, Product
+from serpens_contract.repository import Kind, Pair, Product
 
 ORDERS: list[Any] = [None, "price", "-price", "name", "-name", ["name", "-price"], "-sku", "-id"]
 FILTERS: list[dict[str, Any]] = [{}, {"name": "x"}, {"name": None}, {"price": 3}, {"name": "y"}]
@@ -296,3 +297,68 @@ class TestInMemoryCommitChecks:
         with pytest.raises(ConflictError, match=r"\(code, label\)"):
             first.commit()
         assert InMemoryRepository(Pair, database=db).count() == 1
+
+
+class SmallPages(InMemoryRepository[Product]):
+    model = Product
+    max_page_size = 2
+
+
+class TestInMemoryRepositoryUnitOfWorkDetails:
+    """What a unit of work does with its objects and rows, down to the fake's own details."""
+
+    def test_a_subclass_lowers_the_largest_page(self) -> None:
+        """``max_page_size`` set on a subclass bounds ``paginate``'s size and ``seek``'s limit."""
+        repo = SmallPages()
+        repo.bulk_add([Product(sku=s) for s in "abc"])
+        assert [p.sku for p in repo.paginate(size=2).items] == ["a", "b"]
+        assert [p.sku for p in repo.seek(limit=2).items] == ["a", "b"]
+        with pytest.raises(ValidationError, match="size"):
+            repo.paginate(size=3)
+        with pytest.raises(ValidationError, match="size"):
+            repo.seek(limit=3)
+
+    def test_bulk_insert_stores_an_explicit_none_not_the_default(self) -> None:
+        """A key given as ``None`` is a NULL, as the adapter's INSERT sends it.
+
+        The column's ``default`` applies only to a key left out (``add`` differs: there an
+        unset attribute takes it).
+        """
+        repo = InMemoryRepository(Product)
+        with pytest.raises(ValidationError, match="NOT NULL"):
+            repo.bulk_insert([{"sku": "a", "stock": None}])
+        assert repo.count() == 0
+
+    def test_a_rollback_keeps_nothing_of_the_objects_it_forgets(self) -> None:
+        """An object inserted and rolled back leaves the unit of work, its state included."""
+        repo = InMemoryRepository(Product)
+        obj = repo.add(Product(sku="a"))
+        repo.rollback()
+        state = weakref.ref(sqlalchemy.inspect(obj))
+        del obj
+        gc.collect()
+        assert state() is None
+
+    def test_a_flush_leaves_values_equal_to_the_stored_ones_as_set(self) -> None:
+        """Only values the row stores differently are written back into the object.
+
+        A ``Session``'s flush does not reload an updated row: ``1.5`` stays ``1.5``, not the
+        stored ``1.50``.
+        """
+        repo = InMemoryRepository(Kind)
+        kind = repo.add(Kind(tally=Decimal("1.25")))
+        kind.tally = Decimal("1.5")
+        repo.flush()
+        assert str(kind.tally) == "1.5"
+
+    def test_an_upsert_leaves_the_object_it_refreshes_clean(self) -> None:
+        """A later flush does not visit it (a ``Session`` reloads it as unmodified)."""
+        repo = InMemoryRepository(Kind)
+        kind = repo.add(Kind(flag=True))
+        kind.flag = 1  # type: ignore[assignment]  # equal to the stored True: left as set
+        repo.upsert({"id": kind.id, "flag": True}, conflict_on=["id"], update_fields=["flag"])
+        repo.flush()  # visiting it would refuse the int
+        repo.commit()
+        stored = InMemoryRepository(Kind, database=repo.database).get(kind.id)
+        assert stored is not None
+        assert stored.flag is True
