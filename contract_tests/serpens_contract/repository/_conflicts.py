@@ -97,10 +97,7 @@ class ConflictAndValidationCases:
         self, db: RepositoryDatabase
     ) -> None:
         """A value a committed or an uncommitted row no longer holds conflicts with nothing."""
-        first: Any = db.repository(Product)
-        first.add(Product(sku="a"))
-        db.commit(first)
-        repo: Any = db.repository(Product)
+        repo = _new_unit_after_committing_a(db)
         committed = repo.get_by(sku="a")
         repo.add(Product(sku="b"))
         pending = repo.add(Product(sku="c"))
@@ -114,10 +111,7 @@ class ConflictAndValidationCases:
     def test_a_failed_batch_frees_its_values_and_keeps_the_earlier_writes(
         self, db: RepositoryDatabase
     ) -> None:
-        first: Any = db.repository(Product)
-        first.add(Product(sku="a"))
-        db.commit(first)
-        repo: Any = db.repository(Product)
+        repo = _new_unit_after_committing_a(db)
         kept = repo.add(Product(sku="k", name="before"))
         with pytest.raises(ConflictError):
             repo.bulk_insert([{"sku": "b"}, {"sku": "a"}])
@@ -242,3 +236,11 @@ class ConflictAndValidationCases:
                 call()
             assert [e.path for e in info.value.errors] == [path]
         assert products.count() == 0
+
+
+def _new_unit_after_committing_a(db: RepositoryDatabase) -> Any:
+    """A new unit of work on *db* once another has committed the product of SKU ``a``."""
+    first: Any = db.repository(Product)
+    first.add(Product(sku="a"))
+    db.commit(first)
+    return db.repository(Product)
