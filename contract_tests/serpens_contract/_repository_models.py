@@ -143,8 +143,9 @@ class Kind(ContractBase):
     ``String(8)``, the shortest bounded string (``String(1)``), a ``UTCDateTime`` and a
     ``JSON`` list, a decorated ``Numeric(38, 10)``, a ``SmallInteger``, a ``BigInteger``,
     a decorated ``Integer``, an unbounded ``Text``, a ``DateTime`` and a ``Time`` without
-    a time zone, a ``LargeBinary`` and a unique ``Numeric(6, 2)`` (a conflict target
-    whose keys compare as the column stores them): the contract pins which filter
+    a time zone, a ``LargeBinary``, a unique ``Numeric(6, 2)`` (a conflict target
+    whose keys compare as the column stores them) and a unique ``PickleType`` (lists and
+    dicts as keys, compared as their pickled bytes): the contract pins which filter
     values each takes, the limits of the bounded strings and numbers, and that a mutable
     value is never shared between units of work.
     """
@@ -174,6 +175,7 @@ class Kind(ContractBase):
     clock: Mapped[dt.time | None] = mapped_column(sa.Time)
     data: Mapped[bytes | None] = mapped_column(sa.LargeBinary)
     tally: Mapped[Decimal | None] = mapped_column(sa.Numeric(6, 2), unique=True)
+    shape: Mapped[Any] = mapped_column(sa.PickleType, unique=True, nullable=True)
 
 
 class Shelf(ContractBase):

@@ -44,7 +44,10 @@ def _evaluator(info: ModelInfo, key: str, default: Any, clock: Callable[[], dt.d
     if isinstance(arg, str):  # server_default="new": the literal itself, SQL-quoted by DDL
         literal: Any = _literal(info, key, arg)
     else:
-        sql = str(getattr(arg, "text", None) or getattr(arg, "name", "") or arg).strip()
+        # a SQL function by its name (now(6) is now); anything else, text() too, as the
+        # SQL it compiles to: text("'a\\:b'") is the literal 'a:b', as the DDL writes it
+        name = getattr(arg, "name", None)
+        sql = (name if isinstance(name, str) and name else str(arg)).strip()
         if sql.lower() in _NOW_NAMES:
             return clock
         literal = _sql_literal(info, key, sql)

@@ -12,6 +12,8 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
+from serpens._rules.repository import hashable
+
 __all__ = [
     "EqualityIndex",
     "OrderKey",
@@ -22,6 +24,7 @@ __all__ = [
     "row_sort_key",
     "sort_value",
     "sorted_keys",
+    "unique_key",
 ]
 
 Row = dict[str, object]
@@ -31,6 +34,14 @@ Rank = Callable[[Any], Any] | None
 each non-NULL value its place (an ``Enum`` column sorts by what the database stores)."""
 OrderKey = tuple[tuple[str, bool, Rank], ...]
 """An ordering as ``((attribute, descending, rank), ...)``, primary key included."""
+
+
+def unique_key(row: Row, unique: tuple[str, ...]) -> Key | None:
+    """*row*'s values of the unique set *unique* as an index key; ``None`` if one is NULL."""
+    values = tuple(row[k] for k in unique)
+    if None in values:
+        return None  # NULLs never conflict, as in SQL
+    return hashable(values)  # type: ignore[no-any-return]
 
 
 def sort_value(value: Any) -> tuple[bool, bool, Any]:
@@ -161,8 +172,8 @@ class EqualityIndex:
             self.add(pk, row)
 
     def add(self, pk: Key, row: Row) -> None:
-        """Index *row* (raises ``TypeError`` for an unhashable value)."""
-        value = row[self.column]
+        """Index *row* (a list or a dict by its :func:`frozen` stand-in)."""
+        value = hashable(row[self.column])
         bucket = self.buckets.get(value)
         if bucket is None:
             self.buckets[value] = {pk}
@@ -171,7 +182,7 @@ class EqualityIndex:
 
     def discard(self, pk: Key, row: Row) -> None:
         """Forget *row*."""
-        value = row[self.column]
+        value = hashable(row[self.column])
         bucket = self.buckets.get(value)
         if bucket is not None:
             bucket.discard(pk)
@@ -180,7 +191,7 @@ class EqualityIndex:
 
     def get(self, value: object) -> set[Key]:
         """The keys of the rows whose value equals *value* (``None``: NULL)."""
-        return self.buckets.get(value, _EMPTY)
+        return self.buckets.get(hashable(value), _EMPTY)
 
 
 _EMPTY: set[Key] = set()

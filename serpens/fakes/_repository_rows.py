@@ -11,10 +11,10 @@ from collections.abc import Callable, Sequence
 from decimal import Decimal
 from typing import Any
 
-from serpens._rules.repository import ModelInfo, OrderTerm, is_sql_expression, same_nan
+from serpens._rules.repository import ModelInfo, OrderTerm, hashable, is_sql_expression, same_nan
 from serpens.errors import ConfigurationError, ConflictError, FieldError, ValidationError
 from serpens.fakes._repository_defaults import _evaluator
-from serpens.fakes._repository_index import Rank
+from serpens.fakes._repository_index import Rank, unique_key
 from serpens.fakes._repository_table import RowStore, TableRows
 from serpens.fakes._repository_values import (
     _IMMUTABLE,
@@ -150,13 +150,14 @@ class RowRules:
 
     def _check_unique(self, work: RowStore, row: Row, own: tuple[object, ...] | None) -> None:
         for unique in self.info.unique_sets[1:]:
-            values = tuple(row[k] for k in unique)
-            if None in values:
+            values = unique_key(row, unique)
+            if values is None:
                 continue  # NULLs never conflict, as in SQL
             holder = work.index(unique).get(values)
             if holder is not None and holder != own:
+                given = tuple(row[k] for k in unique)
                 raise ConflictError(
-                    f"duplicate key: {self.info.name} ({', '.join(unique)})={values!r} exists"
+                    f"duplicate key: {self.info.name} ({', '.join(unique)})={given!r} exists"
                 )
 
     def find(self, work: RowStore, target: tuple[str, ...], values: Row) -> Row | None:
@@ -165,7 +166,7 @@ class RowRules:
         if target == self.info.pk:
             found: Row | None = work.rows.get(wanted)
             return found
-        pk = work.index(target).get(wanted)
+        pk = work.index(target).get(hashable(wanted))
         return None if pk is None else work.rows[pk]
 
     def insert(self, work: RowStore, values: Row, *, none_is_default: bool) -> Row:

@@ -11,7 +11,8 @@ from __future__ import annotations
 import threading
 from typing import Any, Protocol
 
-from serpens.fakes._repository_index import EqualityIndex, OrderedIndex, OrderKey
+from serpens.errors import ValidationError
+from serpens.fakes._repository_index import EqualityIndex, OrderedIndex, OrderKey, unique_key
 
 __all__ = ["RowStore", "TableRows"]
 
@@ -34,7 +35,7 @@ class TableRows:
         self.lock = threading.RLock()
         self._indexes: dict[tuple[str, ...], dict[tuple[object, ...], tuple[object, ...]]] = {}
         self._ordered: dict[OrderKey, OrderedIndex] = {}
-        self._equal: dict[str, EqualityIndex | None] = {}  # None: a value is unhashable
+        self._equal: dict[str, EqualityIndex | None] = {}  # None: a value has no stand-in
 
     def next_id(self) -> int:
         """The key sequence's next number: never the same twice, whatever thread asks."""
@@ -66,7 +67,7 @@ class TableRows:
         return found
 
     def equal(self, column: str) -> EqualityIndex | None:
-        """Values of *column* -> keys; ``None`` when a value cannot be hashed (JSON)."""
+        """Values of *column* -> keys; ``None`` when a value has no hashable stand-in."""
         if column in self._equal:
             return self._equal[column]
         with self.lock:
@@ -74,15 +75,15 @@ class TableRows:
                 return self._equal[column]
             try:
                 found: EqualityIndex | None = EqualityIndex(self.rows, column)
-            except TypeError:
+            except ValidationError:  # neither hashable nor picklable: scanned instead
                 found = None
             self._equal[column] = found
             return found
 
     @staticmethod
     def _link(unique: tuple[str, ...], index: dict[Any, Any], row: Row, pk: Any) -> None:
-        values = tuple(row[k] for k in unique)
-        if None not in values:
+        values = unique_key(row, unique)
+        if values is not None:
             index[values] = pk
 
     def write(self, pk: tuple[object, ...], row: Row) -> None:
@@ -90,8 +91,8 @@ class TableRows:
         old = self.rows.get(pk)
         for unique, index in self._indexes.items():
             if old is not None:
-                values = tuple(old[k] for k in unique)
-                if index.get(values) == pk:  # another row may hold them by now
+                values = unique_key(old, unique)
+                if values is not None and index.get(values) == pk:  # another row may hold them
                     del index[values]
             self._link(unique, index, row, pk)
         if old is not None:
@@ -115,7 +116,7 @@ class TableRows:
             if equal is not None:
                 try:
                     equal.add(pk, row)
-                except TypeError:  # an unhashable value: this column goes unindexed
+                except ValidationError:  # a value with no stand-in: this column is scanned
                     self._equal[column] = None
 
 

@@ -15,9 +15,9 @@ import itertools
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
-from serpens._rules.repository import ModelInfo
+from serpens._rules.repository import ModelInfo, hashable
 from serpens.errors import ConflictError
-from serpens.fakes._repository_index import OrderKey, precedes, row_sort_key
+from serpens.fakes._repository_index import OrderKey, precedes, row_sort_key, unique_key
 from serpens.fakes._repository_rows import TableRows
 
 __all__ = ["PendingRows"]
@@ -115,8 +115,8 @@ class PendingRows:
                 return self.base.index(unique)
             mine = self._indexes[unique] = {}
             for pk, row in self.writes.items():
-                values = tuple(row[k] for k in unique)
-                if None not in values:
+                values = unique_key(row, unique)
+                if values is not None:
                     mine[values] = pk
             merged = self._views[unique] = _MergedIndex(mine, self.base.index(unique), self.writes)
         return merged
@@ -134,12 +134,12 @@ class PendingRows:
     def _set(self, pk: Key, old: Row | None, row: Row | None) -> None:
         for unique, index in self._indexes.items():
             if old is not None:
-                values = tuple(old[k] for k in unique)
-                if index.get(values) == pk:
+                values = unique_key(old, unique)
+                if values is not None and index.get(values) == pk:
                     del index[values]
             if row is not None:
-                values = tuple(row[k] for k in unique)
-                if None not in values:
+                values = unique_key(row, unique)
+                if values is not None:
                     index[values] = pk
         if row is None:
             self.writes.pop(pk, None)
@@ -162,7 +162,7 @@ class PendingRows:
         for unique in info.unique_within(tuple(filters)):
             values = tuple(map(filters.__getitem__, unique))
             if None not in values:  # NULL matches no unique value: try the next set
-                pk = values if unique == info.pk else self.index(unique).get(values)
+                pk = values if unique == info.pk else self.index(unique).get(hashable(values))
                 row = None if pk is None else self.get(pk)
                 return row if row is not None and _matches(row, filters) else None
         return False
@@ -301,16 +301,17 @@ class PendingRows:
                 committed = base.index(unique)
                 seen: dict[Key, Key] = {}
                 for pk, row in final:
-                    values = tuple(row[k] for k in unique)
-                    if None in values:
+                    values = unique_key(row, unique)
+                    if values is None:
                         continue
                     holder = committed.get(values)
                     clash = values in seen or (
                         holder is not None and holder != pk and holder not in self.writes
                     )
                     if clash:
+                        given = tuple(row[k] for k in unique)
                         raise ConflictError(
-                            f"duplicate key: {info.name} ({', '.join(unique)})={values!r} exists"
+                            f"duplicate key: {info.name} ({', '.join(unique)})={given!r} exists"
                         )
                     seen[values] = pk
             for pk, row in final:

@@ -56,6 +56,55 @@ class ColumnFidelityCases:
             assert [e.path for e in info.value.errors] == [path]
         assert kinds.count() == 2  # the unit of work is usable
 
+    def test_a_unique_pickled_column_takes_lists_and_dicts_as_keys(
+        self, db: RepositoryDatabase
+    ) -> None:
+        """A unique ``PickleType`` column's lists and dicts conflict, filter and upsert.
+
+        PostgreSQL and SQLite compare the pickled bytes: an equal list is a duplicate and
+        finds its row, in every write and every filter. The fake indexed the raw values
+        and raised a bare ``TypeError`` (a list is unhashable) on the first insert.
+        """
+        kinds: Any = db.repository(Kind)
+        first = kinds.add(Kind(shape=[1, [2, 3]]))
+        kinds.bulk_add([Kind(shape={"k": [1]}), Kind(shape=(1, 2))])
+        kinds.bulk_insert([{"shape": ["x"]}, {"shape": None}, {"shape": None}])
+        db.commit(kinds)
+        duplicates: list[Callable[[Any], object]] = [
+            lambda r: r.add(Kind(shape=[1, [2, 3]])),
+            lambda r: r.bulk_add([Kind(shape=[9]), Kind(shape={"k": [1]})]),
+            lambda r: r.bulk_insert([{"shape": ["x"]}]),
+            lambda r: r.upsert(
+                {"id": first.id, "shape": ["x"]}, conflict_on=["id"], update_fields=["shape"]
+            ),
+        ]
+        for write in duplicates:
+            with pytest.raises(ConflictError):
+                write(db.repository(Kind))
+        with pytest.raises(ValidationError):  # one batch naming a conflict key twice
+            db.repository(Kind).upsert_many(
+                [{"shape": [7], "memo": "a"}, {"shape": [7], "memo": "b"}], conflict_on=["shape"]
+            )
+        kinds = db.repository(Kind)
+        assert kinds.get_by(shape=[1, [2, 3]]).id == first.id
+        assert (kinds.count(shape={"k": [1]}), kinds.count(shape=[1, 2])) == (1, 0)
+        assert kinds.exists(shape=(1, 2))
+        assert not kinds.exists(shape=[1])
+        kept = kinds.upsert(
+            {"shape": ["x"], "memo": "m"}, conflict_on=["shape"], update_fields=["memo"]
+        )
+        assert (
+            kinds.upsert_many(
+                [{"shape": {"k": [1]}, "memo": "n"}], conflict_on=["shape"], update_fields=["memo"]
+            )
+            == 1
+        )
+        db.commit(kinds)
+        fresh: Any = db.repository(Kind)
+        assert (fresh.get_by(shape=["x"]).id, fresh.get_by(shape=["x"]).memo) == (kept.id, "m")
+        assert fresh.get_by(shape={"k": [1]}).memo == "n"
+        assert fresh.count() == 6
+
     def test_an_enum_column_orders_by_what_it_stores_not_as_members_compare(
         self, db: RepositoryDatabase
     ) -> None:

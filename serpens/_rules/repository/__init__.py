@@ -6,11 +6,11 @@ bad input with the same :class:`~serpens.errors.ValidationError` before any I/O.
 is imported lazily: importing this package needs no SDK.
 
 One module per part, each built on those before it: :mod:`._values` (numbers, NaN,
-text), :mod:`._batch` (:class:`Batch`, a checked batch of rows), :mod:`._column_types`
-(what a SQLAlchemy type allows), :mod:`._columns` (:class:`ColumnInfo`), :mod:`._terms`
-(:class:`OrderTerm`, :class:`RawOrder`), then the parts of :class:`ModelInfo`:
-:mod:`._fields`, :mod:`._pages`, :mod:`._ordering` and :mod:`._writes`, joined in
-:mod:`._model`.
+text, hashable stand-ins), :mod:`._batch` (:class:`Batch`, a checked batch of rows),
+:mod:`._column_types` (what a SQLAlchemy type allows), :mod:`._columns`
+(:class:`ColumnInfo`), :mod:`._terms` (:class:`OrderTerm`, :class:`RawOrder`), then the
+parts of :class:`ModelInfo`: :mod:`._fields`, :mod:`._pages`, :mod:`._ordering` and
+:mod:`._writes`, joined in :mod:`._model`.
 """
 
 from serpens._rules.repository._batch import Batch, column_values
@@ -23,6 +23,8 @@ from serpens._rules.repository._terms import OrderTerm, RawOrder
 from serpens._rules.repository._values import (
     DECIMAL_NAN,
     FLOAT_NAN,
+    frozen,
+    hashable,
     is_sql_expression,
     same_nan,
 )
@@ -37,6 +39,8 @@ __all__ = [
     "OrderTerm",
     "RawOrder",
     "column_values",
+    "frozen",
+    "hashable",
     "is_sql_expression",
     "model_info",
     "same_nan",

@@ -1,4 +1,4 @@
-"""The value rules every column check builds on: numbers, NaN, text, UUID spelling.
+"""The value rules every column check builds on: numbers, NaN, text, UUID spelling, keys.
 
 They hold no knowledge of a model or a column type: how a number rounds to a
 ``Numeric`` scale, whether a double holds an int, which one NaN object the fake stores,
@@ -8,8 +8,10 @@ whether a string is text PostgreSQL can store, and the error every check raises
 
 from __future__ import annotations
 
+import pickle
 import re
 from decimal import ROUND_HALF_UP, Context, Decimal
+from typing import Any
 
 from serpens._rules.text import has_utf8
 from serpens.errors import FieldError, ValidationError
@@ -55,6 +57,52 @@ def same_nan(value: object) -> object:
     if kind is Decimal and value.is_nan():  # type: ignore[attr-defined]
         return DECIMAL_NAN
     return value
+
+
+_LIST, _DICT, _PICKLED = object(), object(), object()  # tags no stored value holds
+
+
+def frozen(value: object) -> object:
+    """A hashable stand-in for *value*, equal to another's exactly when the values are equal.
+
+    A list, a dict (an ``ARRAY``, ``JSON`` or ``PickleType`` column's value) or a set
+    cannot be a dict key, yet PostgreSQL compares such values and enforces uniqueness on
+    them: the fake's indexes and the batch checks key them by this stand-in. Hashable
+    values stand for themselves, so a stored tuple and a list stay apart as Python
+    compares them. Anything else unhashable stands for its pickle, the bytes a
+    ``PickleType`` column compares; a value with no pickle is a ``ValidationError``.
+    """
+    kind = type(value)
+    if kind is list or kind is tuple:
+        items = tuple(map(frozen, value))  # type: ignore[call-overload]
+        return items if kind is tuple else (_LIST, items)
+    if kind is dict:
+        return (_DICT, frozenset((k, frozen(v)) for k, v in value.items()))  # type: ignore[attr-defined]
+    try:
+        hash(value)
+    except TypeError:
+        pass
+    else:
+        return value
+    if isinstance(value, set | frozenset | bytearray):
+        return frozenset(value) if not isinstance(value, bytearray) else bytes(value)
+    try:
+        return (_PICKLED, pickle.dumps(value))
+    except Exception as exc:
+        raise _bad(
+            "a value that cannot be compared",
+            "value",
+            f"{type(value).__name__} is neither hashable nor picklable",
+        ) from exc
+
+
+def hashable(values: Any) -> Any:
+    """*values* (a key tuple or one value) as a dict key: itself, or :func:`frozen`."""
+    try:
+        hash(values)
+    except TypeError:
+        return frozen(values)
+    return values
 
 
 _UUID_TEXT = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")

@@ -15,7 +15,7 @@ from typing import Any
 from serpens._rules.repository._batch import Batch
 from serpens._rules.repository._columns import ColumnInfo
 from serpens._rules.repository._fields import ModelFields
-from serpens._rules.repository._values import _bad, _storable_text
+from serpens._rules.repository._values import _bad, _storable_text, hashable
 from serpens.errors import FieldError, ValidationError
 
 
@@ -185,7 +185,12 @@ class ModelWrites(ModelFields):
                     tuple(c.stored_key(v) for c, v in zip(stored, key, strict=True))  # type: ignore[call-overload]
                     for key in keys
                 ]
-        if len(set(keys)) != len(keys):
+        try:
+            distinct = len(set(keys))
+        except TypeError:  # a list or a dict (an ARRAY or PickleType key): its stand-in
+            keys = list(map(hashable, keys))
+            distinct = len(set(keys))
+        if distinct != len(keys):
             seen: dict[object, int] = {}
             for i, key in enumerate(keys):
                 if key in seen:

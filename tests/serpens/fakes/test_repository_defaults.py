@@ -105,6 +105,9 @@ class TestInMemoryRepositoryDefaults:
         [
             pytest.param(sa.Column(sa.String(10), server_default=sa.text("''")), "", id="empty"),
             pytest.param(sa.Column(_Tag(), server_default="new"), "new", id="type-decorator"),
+            pytest.param(  # text()'s escaped colon: the DDL writes 'a:b', PostgreSQL stores a:b
+                sa.Column(sa.String(10), server_default=sa.text(r"'a\:b'")), "a:b", id="colon"
+            ),
             pytest.param(
                 sa.Column(
                     sa.DateTime(timezone=True),

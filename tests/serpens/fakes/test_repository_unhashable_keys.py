@@ -1,0 +1,132 @@
+"""Lists and dicts as unique keys and filters, in the fake as on PostgreSQL itself.
+
+An ``ARRAY`` or ``JSONB`` column can be unique on PostgreSQL, and any ``ARRAY`` column
+can be filtered by a list. The fake keys its unique and equality indexes by value, and a
+list or a dict is no dict key: it raised a bare ``TypeError`` on the first insert into
+such a unique column, and on a filter by a list once a column's equality index held only
+hashable values (NULLs). It now keys them by a hashable stand-in
+(:func:`serpens._rules.repository.frozen`) that is equal exactly when the values are.
+Neither type exists on SQLite, so these run here against PostgreSQL rather than in the
+contract suite (whose ``PickleType`` case covers the shared part).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB
+from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
+
+from serpens._rules.repository import frozen, hashable
+from serpens.errors import ConflictError, ValidationError
+from serpens.fakes import InMemoryDatabase, InMemoryRepository
+from serpens_sqlalchemy import SQLAlchemyRepository
+
+
+class _Base(DeclarativeBase):
+    pass
+
+
+class Route(_Base):
+    __tablename__ = "fake_unhashable_routes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    stops: Mapped[list[int] | None] = mapped_column(ARRAY(sa.Integer), unique=True)
+    legs: Mapped[list[int] | None] = mapped_column(ARRAY(sa.Integer))
+    meta: Mapped[dict[str, Any] | None] = mapped_column(JSONB, unique=True)
+
+
+@pytest.fixture
+def engine(postgres_url: str) -> Iterator[sa.Engine]:
+    engine = sa.create_engine("postgresql+psycopg2://" + postgres_url.split("://", 1)[1])
+    _Base.metadata.drop_all(engine)
+    _Base.metadata.create_all(engine)
+    try:
+        yield engine
+    finally:
+        _Base.metadata.drop_all(engine)
+        engine.dispose()
+
+
+def _on_both(
+    database: InMemoryDatabase, engine: sa.Engine, step: Callable[[Any], object]
+) -> list[object]:
+    """Run *step* in a new unit of work on the fake, then on PostgreSQL; commit each.
+
+    Each side's outcome is its result, or the type of the serpens error it raised.
+    """
+    outcomes: list[object] = []
+    fake: Any = InMemoryRepository(Route, database=database)
+    with Session(engine) as session:
+        sides: list[tuple[Any, Any]] = [
+            (fake, fake),
+            (SQLAlchemyRepository(session, Route), session),
+        ]
+        for repo, unit in sides:
+            try:
+                outcomes.append(step(repo))
+                unit.commit()
+            except (ConflictError, ValidationError) as exc:
+                outcomes.append(type(exc))
+                unit.rollback()
+    return outcomes
+
+
+class TestInMemoryUnhashableKeys:
+    def test_lists_and_dicts_conflict_filter_and_upsert_as_on_postgresql(
+        self, engine: sa.Engine
+    ) -> None:
+        database = InMemoryDatabase()
+        steps: list[Callable[[Any], object]] = [
+            lambda r: r.count(legs=[1]),  # an equality index of NULLs only, then a list
+            lambda r: r.add(Route(id=1, stops=[1, 2], legs=[1], meta={"a": 1, "b": [2]})).id,
+            lambda r: r.add(Route(id=2, stops=[1, 2])).id,
+            lambda r: r.add(Route(id=3, meta={"b": [2], "a": 1})).id,  # jsonb: key order
+            lambda r: r.bulk_insert([{"id": 4, "stops": [2, 1]}, {"id": 5, "stops": []}]),
+            lambda r: r.bulk_insert([{"id": 6, "stops": []}]),
+            lambda r: r.get_by(stops=[1, 2]).id,
+            lambda r: (r.count(legs=[1]), r.count(legs=[2]), r.exists(stops=[])),
+            lambda r: (
+                r.upsert(
+                    {"id": 7, "stops": [2, 1], "legs": [9]},
+                    conflict_on=["stops"],
+                    update_fields=["legs"],
+                ).id
+            ),
+            lambda r: r.upsert_many(
+                [{"id": 8, "stops": [5]}, {"id": 9, "stops": [5]}], conflict_on=["stops"]
+            ),
+            lambda r: [(x.id, x.stops, x.legs) for x in r.list(order_by="stops")],
+        ]
+        outcomes = [_on_both(database, engine, step) for step in steps]
+        assert [fake for fake, _ in outcomes] == [real for _, real in outcomes]
+        assert outcomes[2] == [ConflictError, ConflictError]
+        assert outcomes[3] == [ConflictError, ConflictError]
+        assert outcomes[-1][0] == [(5, [], None), (1, [1, 2], [1]), (4, [2, 1], [9])]
+
+
+def test_a_stand_in_is_equal_exactly_when_the_values_are() -> None:
+    equal = [([1, [2]], [1, [2]]), ({"a": 1, "b": 2}, {"b": 2, "a": 1}), ({1}, frozenset({1}))]
+    for a, b in equal:
+        assert frozen(a) == frozen(b)
+        assert hash(frozen(a)) == hash(frozen(b))
+    unequal = [([1, 2], (1, 2)), ([1, 2], [2, 1]), ({"a": [1]}, {"a": (1,)}), ([[1]], [1])]
+    for a, b in unequal:
+        assert a != b
+        assert frozen(a) != frozen(b)
+    assert hashable(("x", 1)) == ("x", 1)  # hashable keys are kept as they are
+    assert frozen(bytearray(b"ab")) == b"ab"
+
+
+def test_a_value_neither_hashable_nor_picklable_is_a_typed_error() -> None:
+    class Odd:
+        __hash__ = None  # type: ignore[assignment]
+
+        def __reduce__(self) -> str | tuple[Any, ...]:
+            raise TypeError("no pickle")
+
+    with pytest.raises(ValidationError, match="neither hashable nor picklable"):
+        hashable([Odd()])
