@@ -75,7 +75,7 @@ def _on_both(
     return outcomes
 
 
-class TestInMemoryUnhashableKeys:
+class TestUnhashableKeysBesidePostgreSQL:
     def test_lists_and_dicts_conflict_filter_and_upsert_as_on_postgresql(
         self, engine: sa.Engine
     ) -> None:
@@ -108,25 +108,27 @@ class TestInMemoryUnhashableKeys:
         assert outcomes[-1][0] == [(5, [], None), (1, [1, 2], [1]), (4, [2, 1], [9])]
 
 
-def test_a_stand_in_is_equal_exactly_when_the_values_are() -> None:
-    equal = [([1, [2]], [1, [2]]), ({"a": 1, "b": 2}, {"b": 2, "a": 1}), ({1}, frozenset({1}))]
-    for a, b in equal:
-        assert frozen(a) == frozen(b)
-        assert hash(frozen(a)) == hash(frozen(b))
-    unequal = [([1, 2], (1, 2)), ([1, 2], [2, 1]), ({"a": [1]}, {"a": (1,)}), ([[1]], [1])]
-    for a, b in unequal:
-        assert a != b
-        assert frozen(a) != frozen(b)
-    assert hashable(("x", 1)) == ("x", 1)  # hashable keys are kept as they are
-    assert frozen(bytearray(b"ab")) == b"ab"
+class TestInMemoryStandIns:
+    """The stand-ins themselves (no server: in the mutation driver's selection)."""
 
+    def test_a_stand_in_is_equal_exactly_when_the_values_are(self) -> None:
+        equal = [([1, [2]], [1, [2]]), ({"a": 1, "b": 2}, {"b": 2, "a": 1}), ({1}, frozenset({1}))]
+        for a, b in equal:
+            assert frozen(a) == frozen(b)
+            assert hash(frozen(a)) == hash(frozen(b))
+        unequal = [([1, 2], (1, 2)), ([1, 2], [2, 1]), ({"a": [1]}, {"a": (1,)}), ([[1]], [1])]
+        for a, b in unequal:
+            assert a != b
+            assert frozen(a) != frozen(b)
+        assert hashable(("x", 1)) == ("x", 1)  # hashable keys are kept as they are
+        assert frozen(bytearray(b"ab")) == b"ab"
 
-def test_a_value_neither_hashable_nor_picklable_is_a_typed_error() -> None:
-    class Odd:
-        __hash__ = None  # type: ignore[assignment]
+    def test_a_value_neither_hashable_nor_picklable_is_a_typed_error(self) -> None:
+        class Odd:
+            __hash__ = None  # type: ignore[assignment]
 
-        def __reduce__(self) -> str | tuple[Any, ...]:
-            raise TypeError("no pickle")
+            def __reduce__(self) -> str | tuple[Any, ...]:
+                raise TypeError("no pickle")
 
-    with pytest.raises(ValidationError, match="neither hashable nor picklable"):
-        hashable([Odd()])
+        with pytest.raises(ValidationError, match="neither hashable nor picklable"):
+            hashable([Odd()])
