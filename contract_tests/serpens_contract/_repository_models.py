@@ -3,8 +3,9 @@
 The suite owns its models (on their own ``MetaData``) so every implementation is tested
 on the same tables: an autoincrement key, a unique column, nullable order columns, a
 Python default, an ``onupdate`` timestamp, a UTC datetime and a ``version_id_col``; plus
-a composite-key model; a model with one column of each other filterable type; and one
-whose values come from the server's defaults (an identity key, ``now()``).
+a composite-key model; a model with one column of each other filterable type; one
+whose values come from the server's defaults (an identity key, ``now()``); and one with
+a partial and an expression unique index.
 Strings stay lowercase ASCII so collations cannot reorder them.
 """
 
@@ -33,6 +34,7 @@ from serpens_contract.runner import SyncDriver
 from serpens_sqlalchemy import AsyncSQLAlchemyRepository, SQLAlchemyRepository, UTCDateTime
 
 __all__ = [
+    "Account",
     "Amount",
     "Code",
     "Color",
@@ -233,6 +235,34 @@ class Stamp(ContractBase):
         nullable=False,
     )
     blob: Mapped[bytes] = mapped_column(sa.LargeBinary, default=b"", nullable=False)
+
+
+class Account(ContractBase):
+    """Unique indexes that are no conflict target: a partial one and an expression one.
+
+    An email is unique among live accounts only (the soft-delete pattern: a partial index
+    ``WHERE NOT deleted``), a handle whatever its case (``lower(handle)``). An ``ON
+    CONFLICT`` naming either column fails on PostgreSQL and SQLite alike.
+    """
+
+    __tablename__ = "contract_accounts"
+    __table_args__ = (
+        sa.Index(
+            "contract_accounts_live_email",
+            "email",
+            unique=True,
+            postgresql_where=sa.text("NOT deleted"),
+            sqlite_where=sa.text("NOT deleted"),
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(sa.Integer, primary_key=True, autoincrement=True)
+    email: Mapped[str] = mapped_column(sa.String(40), nullable=False)
+    handle: Mapped[str | None] = mapped_column(sa.String(40))
+    deleted: Mapped[bool] = mapped_column(sa.Boolean, default=False, nullable=False)
+
+
+sa.Index("contract_accounts_handle", sa.func.lower(Account.handle), unique=True)
 
 
 class RepositoryDatabase(Protocol):

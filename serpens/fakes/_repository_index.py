@@ -10,15 +10,19 @@ bucket instead of scanning. Both are built on first use and kept current on ever
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any
+from typing import Any, Protocol
 
 from serpens._rules.repository import hashable
+from serpens.errors import ConflictError
 
 __all__ = [
+    "ComputedKey",
     "EqualityIndex",
     "OrderKey",
     "OrderedIndex",
     "Rank",
+    "Unique",
+    "duplicate",
     "order_key",
     "precedes",
     "row_sort_key",
@@ -36,12 +40,40 @@ OrderKey = tuple[tuple[str, bool, Rank], ...]
 """An ordering as ``((attribute, descending, rank), ...)``, primary key included."""
 
 
-def unique_key(row: Row, unique: tuple[str, ...]) -> Key | None:
-    """*row*'s values of the unique set *unique* as an index key; ``None`` if one is NULL."""
+class ComputedKey(Protocol):
+    """A unique index whose key the fake computes (``ComputedUnique``): partial, expression."""
+
+    name: str
+
+    def key(self, row: Row) -> Key | None:
+        """*row*'s key in the index, or ``None`` when the row has none."""
+        ...
+
+    def given(self, row: Row) -> Key:
+        """*row*'s values of the index's columns, for a conflict's message."""
+        ...
+
+
+Unique = tuple[str, ...] | ComputedKey
+"""One unique set of a table: its columns' attribute keys, or an index computing its key."""
+
+
+def unique_key(row: Row, unique: Unique) -> Key | None:
+    """*row*'s key in the unique set *unique*; ``None`` if a value is NULL (no conflict)."""
+    if type(unique) is not tuple:
+        return unique.key(row)  # type: ignore[union-attr]
     values = tuple(row[k] for k in unique)
     if None in values:
         return None  # NULLs never conflict, as in SQL
     return hashable(values)  # type: ignore[no-any-return]
+
+
+def duplicate(info: Any, unique: Unique, row: Row) -> ConflictError:
+    """The ``ConflictError`` of *row* holding a key of *unique* another row holds."""
+    if type(unique) is tuple:
+        names, given = ", ".join(unique), tuple(row[k] for k in unique)
+        return ConflictError(f"duplicate key: {info.name} ({names})={given!r} exists")
+    return ConflictError(f"duplicate key: {unique.name}: {unique.given(row)!r} exists")  # type: ignore[union-attr]
 
 
 def sort_value(value: Any) -> tuple[bool, bool, Any]:

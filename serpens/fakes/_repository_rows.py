@@ -13,8 +13,9 @@ from typing import Any
 
 from serpens._rules.repository import ModelInfo, OrderTerm, hashable, is_sql_expression, same_nan
 from serpens.errors import ConfigurationError, ConflictError, FieldError, ValidationError
+from serpens.fakes._repository_computed import computed_uniques
 from serpens.fakes._repository_defaults import _evaluator
-from serpens.fakes._repository_index import Rank, unique_key
+from serpens.fakes._repository_index import Rank, Unique, duplicate, unique_key
 from serpens.fakes._repository_table import RowStore, TableRows
 from serpens.fakes._repository_values import (
     _IMMUTABLE,
@@ -55,6 +56,9 @@ class RowRules:
             onupdate = _evaluator(info, key, col.onupdate, clock)
             if onupdate is not None:
                 self.onupdates[key] = onupdate
+        self.uniques: tuple[Unique, ...] = info.unique_sets[1:] + computed_uniques(info)
+        """Every unique set but the primary key: column tuples, then partial and expression
+        indexes (:mod:`~serpens.fakes._repository_computed`)."""
         self.autoincrement = next((k for k, c in info.columns.items() if c.autoincrement), None)
         self._aware = frozenset(k for k, c in info.columns.items() if c.aware_datetime)
         self._choices = tuple((k, c.choices) for k, c in info.columns.items() if c.choices)
@@ -149,16 +153,13 @@ class RowRules:
                 row[key] = same_nan(value)  # one NaN object: equal to itself, as PostgreSQL's
 
     def _check_unique(self, work: RowStore, row: Row, own: tuple[object, ...] | None) -> None:
-        for unique in self.info.unique_sets[1:]:
+        for unique in self.uniques:
             values = unique_key(row, unique)
             if values is None:
                 continue  # NULLs never conflict, as in SQL
             holder = work.index(unique).get(values)
             if holder is not None and holder != own:
-                given = tuple(row[k] for k in unique)
-                raise ConflictError(
-                    f"duplicate key: {self.info.name} ({', '.join(unique)})={given!r} exists"
-                )
+                raise duplicate(self.info, unique, row)
 
     def find(self, work: RowStore, target: tuple[str, ...], values: Row) -> Row | None:
         """The stored row whose *target* columns equal those of *values*, if any."""

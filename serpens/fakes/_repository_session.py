@@ -94,7 +94,7 @@ class RepositorySession(Generic[T]):
         self._manager = info.mapper.class_manager
         self._pk = info.pk
         self._rules = database.rules(info)
-        self._rows = PendingRows(database.table(info.table), info)
+        self._rows = PendingRows(database.table(info.table), info, self._rules.uniques)
         # Strong, unlike a Session's weak identity map (which keeps only referenced or
         # modified objects): the fake never forgets an object, so a test holding no
         # reference may see an older state here than on a real session.

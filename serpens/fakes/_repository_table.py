@@ -12,7 +12,13 @@ import threading
 from typing import Any, Protocol
 
 from serpens.errors import ValidationError
-from serpens.fakes._repository_index import EqualityIndex, OrderedIndex, OrderKey, unique_key
+from serpens.fakes._repository_index import (
+    EqualityIndex,
+    OrderedIndex,
+    OrderKey,
+    Unique,
+    unique_key,
+)
 
 __all__ = ["RowStore", "TableRows"]
 
@@ -33,7 +39,7 @@ class TableRows:
         self.rows: dict[tuple[object, ...], Row] = {}
         self.last_id = 0
         self.lock = threading.RLock()
-        self._indexes: dict[tuple[str, ...], dict[tuple[object, ...], tuple[object, ...]]] = {}
+        self._indexes: dict[Unique, dict[tuple[object, ...], tuple[object, ...]]] = {}
         self._ordered: dict[OrderKey, OrderedIndex] = {}
         self._equal: dict[str, EqualityIndex | None] = {}  # None: a value has no stand-in
 
@@ -43,7 +49,7 @@ class TableRows:
             self.last_id += 1
             return self.last_id
 
-    def index(self, unique: tuple[str, ...]) -> dict[tuple[object, ...], tuple[object, ...]]:
+    def index(self, unique: Unique) -> dict[tuple[object, ...], tuple[object, ...]]:
         """Values -> primary key for one unique column set (rows with a NULL are left out)."""
         found = self._indexes.get(unique)
         if found is None:
@@ -81,7 +87,7 @@ class TableRows:
             return found
 
     @staticmethod
-    def _link(unique: tuple[str, ...], index: dict[Any, Any], row: Row, pk: Any) -> None:
+    def _link(unique: Unique, index: dict[Any, Any], row: Row, pk: Any) -> None:
         values = unique_key(row, unique)
         if values is not None:
             index[values] = pk
@@ -132,7 +138,7 @@ class RowStore(Protocol):
         """Stored rows by key (``get``, ``in``, ``[]``)."""
         ...
 
-    def index(self, unique: tuple[str, ...]) -> Any:
+    def index(self, unique: Unique) -> Any:
         """Values -> key for one unique column set (``get``)."""
         ...
 

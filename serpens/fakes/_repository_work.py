@@ -12,12 +12,19 @@ keys handed out by a discarded unit of work are never reused.
 from __future__ import annotations
 
 import itertools
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any
 
 from serpens._rules.repository import ModelInfo, hashable
 from serpens.errors import ConflictError
-from serpens.fakes._repository_index import OrderKey, precedes, row_sort_key, unique_key
+from serpens.fakes._repository_index import (
+    OrderKey,
+    Unique,
+    duplicate,
+    precedes,
+    row_sort_key,
+    unique_key,
+)
 from serpens.fakes._repository_rows import TableRows
 
 __all__ = ["PendingRows"]
@@ -85,16 +92,28 @@ class _MergedIndex:
 class PendingRows:
     """Pending writes of one unit of work to one table; quacks like ``TableRows`` for writes."""
 
-    __slots__ = ("_indexes", "_undo", "_views", "base", "info", "origins", "rows", "writes")
+    __slots__ = (
+        "_indexes",
+        "_undo",
+        "_views",
+        "base",
+        "info",
+        "origins",
+        "rows",
+        "uniques",
+        "writes",
+    )
 
-    def __init__(self, base: TableRows, info: ModelInfo) -> None:
+    def __init__(self, base: TableRows, info: ModelInfo, uniques: Sequence[Unique]) -> None:
         self.base = base
         self.info = info
+        self.uniques = uniques
+        """Every unique set but the primary key: the row rules' ``uniques``."""
         self.writes: dict[Key, Row] = {}
         self.origins: dict[Key, Row | None] = {}  # the committed row when first written
         self.rows = _Merged(self.writes, base.rows)
-        self._indexes: dict[tuple[str, ...], dict[Key, Key]] = {}
-        self._views: dict[tuple[str, ...], _MergedIndex] = {}  # one view per index, kept
+        self._indexes: dict[Unique, dict[Key, Key]] = {}
+        self._views: dict[Unique, _MergedIndex] = {}  # one view per index, kept
         self._undo: list[tuple[Key, Row | None, bool]] | None = None
 
     # -- the TableRows interface RowRules writes through ---------------------------------
@@ -102,7 +121,7 @@ class PendingRows:
         """The table's key sequence (shared and never rolled back, like a SQL sequence)."""
         return self.base.next_id()
 
-    def index(self, unique: tuple[str, ...]) -> _MergedIndex | dict[Key, Key]:
+    def index(self, unique: Unique) -> _MergedIndex | dict[Key, Key]:
         """The unique index of *unique* as this unit of work sees it.
 
         Until this unit of work writes, that is the committed index itself (no view to
@@ -297,7 +316,7 @@ class PendingRows:
                     changes = {k: v for k, v in row.items() if v != origin[k]}
                     row = {**current, **changes}  # noqa: PLW2901 - the row to store
                 final.append((pk, row))
-            for unique in info.unique_sets[1:]:
+            for unique in self.uniques:
                 committed = base.index(unique)
                 seen: dict[Key, Key] = {}
                 for pk, row in final:
@@ -309,10 +328,7 @@ class PendingRows:
                         holder is not None and holder != pk and holder not in self.writes
                     )
                     if clash:
-                        given = tuple(row[k] for k in unique)
-                        raise ConflictError(
-                            f"duplicate key: {info.name} ({', '.join(unique)})={given!r} exists"
-                        )
+                        raise duplicate(info, unique, row)
                     seen[values] = pk
             for pk, row in final:
                 base.write(pk, row)

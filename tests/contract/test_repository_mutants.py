@@ -106,6 +106,7 @@ class {name}(InMemoryRepository):
         self._info = type(self._info)(self.model)
         self._info.unique_sets = self._info.unique_sets[:1]
         self._rules.info = self._info
+        self._rules.uniques = self._rows.uniques = ()
 """,
         [
             "test_a_duplicate_add_conflicts_and_the_unit_of_work_stays_usable",

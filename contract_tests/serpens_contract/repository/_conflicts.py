@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 from serpens.errors import ConflictError, ValidationError
-from serpens_contract._repository_models import Pair, Product, RepositoryDatabase
+from serpens_contract._repository_models import Account, Pair, Product, RepositoryDatabase
 from serpens_contract.repository._shared import _flush_refuses_then_stores, _skus
 
 
@@ -51,6 +51,52 @@ class ConflictAndValidationCases:
             fresh.add(Product(sku=f"ok{i}"))
             db.commit(fresh)
         assert _skus(db.repository(Product).list()) == ["a", "ok0", "ok1", "ok2", "ok3", "ok4"]
+
+    def test_partial_and_expression_unique_indexes_hold_as_declared(
+        self, db: RepositoryDatabase
+    ) -> None:
+        """Partial and expression unique indexes hold as declared; neither is a target.
+
+        A partial unique index holds among the rows it selects, an expression one compares
+        what its expression gives: ``WHERE NOT deleted`` frees a deleted account's email,
+        ``lower(handle)`` makes ``"BOB"`` a duplicate of ``"Bob"``. The fake read the first
+        as unique over every row and the second as unique on the bare column, and the
+        shared rules took both columns as ``conflict_on``, which PostgreSQL then refused
+        (SQLSTATE 42P10).
+        """
+        accounts: Any = db.repository(Account)
+        old = accounts.add(Account(email="a@x", handle="Bob"))
+        old.deleted = True
+        accounts.flush()
+        accounts.add(Account(email="a@x"))  # the deleted account's email is free
+        db.commit(accounts)
+        writes: list[Callable[[Any], object]] = [
+            lambda r: r.add(Account(email="a@x")),  # a live account holds it
+            lambda r: r.add(Account(email="b@x", handle="BOB")),
+            lambda r: r.bulk_insert([{"email": "c@x", "handle": "bob"}]),
+            lambda r: r.upsert({"id": 99, "email": "d@x", "handle": "bOb"}, conflict_on=["id"]),
+            lambda r: r.bulk_add(
+                [Account(email="e@x", handle="x"), Account(email="f@x", handle="X")]
+            ),
+        ]
+        for write in writes:
+            with pytest.raises(ConflictError):
+                write(db.repository(Account))
+        revived: Any = db.repository(Account)
+        revived.get_or_raise(old.id).deleted = False  # two live accounts with one email
+        with pytest.raises(ConflictError):
+            revived.flush()
+        for target in (["email"], ["handle"]):
+            with pytest.raises(ValidationError) as info:
+                db.repository(Account).upsert({"email": "g@x"}, conflict_on=target)
+            assert [e.path for e in info.value.errors] == ["conflict_on"]
+        fresh: Any = db.repository(Account)
+        fresh.bulk_add([Account(email="h@x"), Account(email="i@x", handle="bobby")])
+        gone = fresh.add(Account(email="a@x", handle="gone", deleted=True))  # a second deleted one
+        db.commit(fresh)
+        emails = [a.email for a in db.repository(Account).list(order_by="id")]
+        assert emails == ["a@x", "a@x", "h@x", "i@x", "a@x"]
+        assert gone.id is not None
 
     def test_a_conflict_keeps_the_objects_added_without_a_flush(
         self, db: RepositoryDatabase

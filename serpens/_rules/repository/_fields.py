@@ -89,11 +89,18 @@ class ModelFields:
             for constraint in self.table.constraints
             if isinstance(constraint, sa.UniqueConstraint)
         )
+        unique_indexes = [i for i in self.table.indexes if i.unique]
         uniques.extend(
             tuple(self._key_of[c] for c in index.columns)
-            for index in self.table.indexes
-            if index.unique and all(c in self._key_of for c in index.columns)
+            for index in unique_indexes
+            if _on_columns(index) and all(c in self._key_of for c in index.columns)
         )
+        self.computed_unique_indexes: tuple[Any, ...] = tuple(
+            i for i in unique_indexes if not _on_columns(i)
+        )
+        """Partial (``WHERE``) and expression unique indexes: no conflict target (an ``ON
+        CONFLICT`` naming their columns fails on PostgreSQL and SQLite), enforced by the
+        database, and by the fake through :mod:`serpens.fakes._repository_computed`."""
         uniques.extend(
             (self._key_of[col],) for col in self.table.columns if col.unique and col in self._key_of
         )
@@ -255,3 +262,12 @@ class ModelFields:
     def not_found(self, ident: object) -> NotFoundError:
         """The documented ``"<Model> id=<repr>"`` error."""
         return NotFoundError(f"{self.name} id={ident!r}")
+
+
+def _on_columns(index: Any) -> bool:
+    """Whether *index* is on bare columns of every row: no expression, no ``WHERE``."""
+    import sqlalchemy as sa  # noqa: PLC0415
+
+    options = index.dialect_options
+    partial = options["postgresql"]["where"] is not None or options["sqlite"]["where"] is not None
+    return not partial and all(isinstance(e, sa.Column | str) for e in index.expressions)

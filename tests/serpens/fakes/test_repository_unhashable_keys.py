@@ -12,18 +12,17 @@ contract suite (whose ``PickleType`` case covers the shared part).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB
-from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from serpens._rules.repository import frozen, hashable
 from serpens.errors import ConflictError, ValidationError
-from serpens.fakes import InMemoryDatabase, InMemoryRepository
-from serpens_sqlalchemy import SQLAlchemyRepository
+from tests.serpens.fakes._beside_postgresql import Step, assert_alike, engine_for
 
 
 class _Base(DeclarativeBase):
@@ -41,46 +40,14 @@ class Route(_Base):
 
 @pytest.fixture
 def engine(postgres_url: str) -> Iterator[sa.Engine]:
-    engine = sa.create_engine("postgresql+psycopg2://" + postgres_url.split("://", 1)[1])
-    _Base.metadata.drop_all(engine)
-    _Base.metadata.create_all(engine)
-    try:
-        yield engine
-    finally:
-        _Base.metadata.drop_all(engine)
-        engine.dispose()
-
-
-def _on_both(
-    database: InMemoryDatabase, engine: sa.Engine, step: Callable[[Any], object]
-) -> list[object]:
-    """Run *step* in a new unit of work on the fake, then on PostgreSQL; commit each.
-
-    Each side's outcome is its result, or the type of the serpens error it raised.
-    """
-    outcomes: list[object] = []
-    fake: Any = InMemoryRepository(Route, database=database)
-    with Session(engine) as session:
-        sides: list[tuple[Any, Any]] = [
-            (fake, fake),
-            (SQLAlchemyRepository(session, Route), session),
-        ]
-        for repo, unit in sides:
-            try:
-                outcomes.append(step(repo))
-                unit.commit()
-            except (ConflictError, ValidationError) as exc:
-                outcomes.append(type(exc))
-                unit.rollback()
-    return outcomes
+    yield from engine_for(_Base, postgres_url)
 
 
 class TestUnhashableKeysBesidePostgreSQL:
     def test_lists_and_dicts_conflict_filter_and_upsert_as_on_postgresql(
         self, engine: sa.Engine
     ) -> None:
-        database = InMemoryDatabase()
-        steps: list[Callable[[Any], object]] = [
+        steps: list[Step] = [
             lambda r: r.count(legs=[1]),  # an equality index of NULLs only, then a list
             lambda r: r.add(Route(id=1, stops=[1, 2], legs=[1], meta={"a": 1, "b": [2]})).id,
             lambda r: r.add(Route(id=2, stops=[1, 2])).id,
@@ -101,8 +68,7 @@ class TestUnhashableKeysBesidePostgreSQL:
             ),
             lambda r: [(x.id, x.stops, x.legs) for x in r.list(order_by="stops")],
         ]
-        outcomes = [_on_both(database, engine, step) for step in steps]
-        assert [fake for fake, _ in outcomes] == [real for _, real in outcomes]
+        outcomes = assert_alike(engine, Route, steps)
         assert outcomes[2] == [ConflictError, ConflictError]
         assert outcomes[3] == [ConflictError, ConflictError]
         assert outcomes[-1][0] == [(5, [], None), (1, [1, 2], [1]), (4, [2, 1], [9])]

@@ -1,0 +1,63 @@
+"""Run one repository step on the fake and on PostgreSQL itself, for tests comparing them."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import DeclarativeBase, Session
+
+from serpens.errors import ConflictError, ValidationError
+from serpens.fakes import InMemoryDatabase, InMemoryRepository
+from serpens_sqlalchemy import SQLAlchemyRepository
+
+Step = Callable[[Any], object]
+
+
+def engine_for(base: type[DeclarativeBase], postgres_url: str) -> Iterator[sa.Engine]:
+    """A psycopg2 engine on *postgres_url* with *base*'s tables, dropped afterwards."""
+    engine = sa.create_engine("postgresql+psycopg2://" + postgres_url.split("://", 1)[1])
+    base.metadata.drop_all(engine)
+    base.metadata.create_all(engine)
+    try:
+        yield engine
+    finally:
+        base.metadata.drop_all(engine)
+        engine.dispose()
+
+
+def on_both(
+    database: InMemoryDatabase, engine: sa.Engine, model: type[Any], step: Step
+) -> list[object]:
+    """Run *step* in a new unit of work on the fake, then on PostgreSQL; commit each.
+
+    Each side's outcome is its result, or the type of the serpens error it raised (and
+    that unit of work is rolled back).
+    """
+    outcomes: list[object] = []
+    fake: Any = InMemoryRepository(model, database=database)
+    with Session(engine) as session:
+        sides: list[tuple[Any, Any]] = [
+            (fake, fake),
+            (SQLAlchemyRepository(session, model), session),
+        ]
+        for repo, unit in sides:
+            try:
+                outcomes.append(step(repo))
+                unit.commit()
+            except (ConflictError, ValidationError) as exc:
+                outcomes.append(type(exc))
+                unit.rollback()
+    return outcomes
+
+
+def assert_alike(engine: sa.Engine, model: type[Any], steps: list[Step]) -> list[list[object]]:
+    """Run *steps* in turn on a new fake database and on PostgreSQL; both answer alike."""
+    database = InMemoryDatabase()
+    outcomes = [on_both(database, engine, model, step) for step in steps]
+    assert [fake for fake, _ in outcomes] == [real for _, real in outcomes], outcomes
+    return outcomes
+
+
+__all__ = ["Step", "assert_alike", "engine_for", "on_both"]
