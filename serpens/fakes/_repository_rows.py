@@ -11,7 +11,15 @@ from collections.abc import Callable, Sequence
 from decimal import Decimal
 from typing import Any
 
-from serpens._rules.repository import ModelInfo, OrderTerm, hashable, is_sql_expression, same_nan
+from serpens._rules.repository import (
+    ModelInfo,
+    OrderTerm,
+    array_rank,
+    as_array,
+    hashable,
+    is_sql_expression,
+    same_nan,
+)
 from serpens.errors import ConfigurationError, ConflictError, FieldError, ValidationError
 from serpens.fakes._repository_computed import computed_uniques
 from serpens.fakes._repository_defaults import _evaluator
@@ -60,12 +68,17 @@ class RowRules:
         """Every unique set but the primary key: column tuples, then partial and expression
         indexes (:mod:`~serpens.fakes._repository_computed`)."""
         self.autoincrement = next((k for k, c in info.columns.items() if c.autoincrement), None)
+        self.key_start, self.key_step = _key_sequence(info, self.autoincrement)
+        """The generated keys' first value and step (``Identity``'s or ``Sequence``'s)."""
         self._aware = frozenset(k for k, c in info.columns.items() if c.aware_datetime)
         self._choices = tuple((k, c.choices) for k, c in info.columns.items() if c.choices)
         self.ranks: dict[str, Rank] = {
             k: _enum_rank(c.column.type) for k, c in info.columns.items() if c.choices
         }
-        """How each ``Enum`` column's values sort (see :func:`_enum_rank`)."""
+        self.ranks.update((k, array_rank) for k, c in info.columns.items() if c.array)
+        """How each ``Enum`` column's values sort (see :func:`_enum_rank`), and each
+        ``ARRAY`` column's (:func:`~serpens._rules.repository.array_rank`)."""
+        self._arrays = tuple(k for k, c in info.columns.items() if c.array)
         self._decimals = tuple(c for c in info.columns.values() if c.decimal)
         self._floats = tuple(k for k, c in info.columns.items() if c.floating)
         self._json = tuple((k, c.column.type.NULL) for k, c in info.columns.items() if c.json)
@@ -117,8 +130,8 @@ class RowRules:
     def _as_stored(self, row: Row) -> None:
         """Store what a SQL column keeps of a value.
 
-        ``JSON`` its JSON text (see :func:`_as_json`), a binary column ``bytes``, a ``Time``
-        column no ``tzinfo``.
+        ``JSON`` its JSON text (see :func:`_as_json`), a binary column ``bytes``, an
+        ``ARRAY`` lists, a ``Time`` column no ``tzinfo``.
         """
         for key, null in self._json:
             value = row.get(key)
@@ -128,6 +141,10 @@ class RowRules:
             value = row.get(key)
             if value is not None and type(value) is not bytes:
                 row[key] = bytes(value)  # type: ignore[call-overload]
+        for key in self._arrays:  # a tuple, as the list every driver reads back
+            value = row.get(key)
+            if isinstance(value, tuple):
+                row[key] = as_array(value)
         for key in self._naive_times:
             value = row.get(key)
             if isinstance(value, dt.time) and value.tzinfo is not None:
@@ -182,7 +199,7 @@ class RowRules:
         if self.autoincrement is not None and row[self.autoincrement] is None:
             # PostgreSQL's sequence: explicit keys do not advance it, so a generated key
             # may collide with one (ConflictError below); a failed insert still uses it up
-            row[self.autoincrement] = work.next_id()
+            row[self.autoincrement] = self.key_start + (work.next_id() - 1) * self.key_step
         row = self._normalise(row)
         ident = self.pk(row)
         if ident in work.rows:
@@ -225,6 +242,11 @@ class RowRules:
         fields: Sequence[str] | None,
     ) -> Row:
         """``INSERT ... ON CONFLICT (target) DO NOTHING/UPDATE``; return the stored row."""
+        if self._arrays:  # a tuple finds the list it is stored as
+            values = {
+                k: as_array(v) if isinstance(v, tuple) and k in self._arrays else v
+                for k, v in values.items()
+            }
         existing = self.find(work, tuple(target), values)
         if existing is None:
             return self.insert(work, values, none_is_default=False)
@@ -263,3 +285,20 @@ class RowRules:
             return False
 
         return test
+
+
+def _key_sequence(info: ModelInfo, key: str | None) -> tuple[int, int]:
+    """``(start, increment)`` of the sequence generating column *key* (``(1, 1)`` if none).
+
+    ``Identity(start=100, increment=10)`` and ``Sequence("s", start=1000)`` start and step
+    there on PostgreSQL.
+    """
+    if key is None:
+        return 1, 1
+    column = info.columns[key].column
+    source = column.identity
+    if source is None and getattr(column.default, "is_sequence", False):
+        source = column.default
+    start = getattr(source, "start", None)
+    step = getattr(source, "increment", None)
+    return (1 if start is None else int(start)), (1 if step is None else int(step))

@@ -248,7 +248,7 @@ class RepositorySession(Generic[T]):
         """Write pending objects and dirty loaded objects atomically (all or nothing)."""
         work = self._rows
         new = [*self._pending.values(), *extra]
-        updates: builtins.list[tuple[T, Row]] = []
+        updates: builtins.list[tuple[T, Row, Row, set[str]]] = []
         dirty = self._dirty._modified  # noqa: SLF001 - states changed since loading
         with work.atomic():
             for instance in builtins.list(dirty):
@@ -259,20 +259,33 @@ class RepositorySession(Generic[T]):
                     continue
                 obj = held
                 before = self._snapshot[key]
-                state = self._state(obj)
+                # only the attributes set since loading, as SQLAlchemy writes them: a list
+                # changed in place (no Mutable type, no flag_modified) is not written
+                assigned = instance.committed_state
+                values = obj.__dict__
+                state = {
+                    k: values.get(k) if k in assigned else before[k] for k in self._info.columns
+                }
                 # every attribute, as the SQL adapter checks every object a flush visits:
                 # the update below writes only values unequal to the row (True == 1 is not)
                 self._rules.info.check_row(state)
                 if state != before:
-                    updates.append((obj, self._rules.update(work, before, state)))
+                    row = self._rules.update(work, before, state)
+                    updates.append((obj, row, before, set(assigned)))
             inserted = [
                 (obj, self._rules.insert(work, self._state(obj), none_is_default=True))
                 for obj in new
             ]
         dirty.clear()
         self._pending.clear()
-        for obj, row in updates:
-            self._sync(obj, row, refresh=True)
+        for obj, row, before, assigned in updates:
+            # a Session's flush sets only what the database generated (the version, an
+            # onupdate value) and keeps the values set on the object as they were set
+            current = obj.__dict__
+            for name, value in row.items():
+                if name not in assigned and value != before[name]:
+                    current[name] = value if type(value) in PLAIN_TYPES else copy_value(value)
+            self._sync(obj, row, refresh=False)
         for obj, row in inserted:
             current = obj.__dict__  # instrumented attributes keep their values here
             for name, value in row.items():

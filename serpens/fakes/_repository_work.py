@@ -12,6 +12,7 @@ keys handed out by a discarded unit of work are never reused.
 from __future__ import annotations
 
 import itertools
+import sys
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any
 
@@ -243,7 +244,10 @@ class PendingRows:
     ) -> list[Row]:
         """Rows matching *filters* (and *after*, monotone along *order*), in *order*, windowed."""
         with self.base.lock:  # another thread's commit whole or not at all
-            stop = None if limit is None else offset + limit
+            # no table holds sys.maxsize rows: a deeper window (paginate's offset is not
+            # bounded by bigint) is empty, and islice takes no larger bound
+            offset = min(offset, sys.maxsize)
+            stop = None if limit is None else min(offset + limit, sys.maxsize)
             base = self.base
             if filters:
                 found = self.matching(filters)

@@ -247,7 +247,8 @@ class ColumnFidelityCases:
         The added object keeps ``1.005`` and its ``-03:00`` datetime through ``get`` in its
         unit of work and through the commit (serpens' sessions keep objects loaded after
         it, ``expire_on_commit=False``), as SQLAlchemy leaves them; a new unit of work
-        loads what the database stored: ``1.01`` and the same instant in UTC.
+        loads what the database stored: ``1.01`` and the same instant in UTC. So does an
+        object updated by a flush (the fake read the stored row back into it).
         """
         at = dt.datetime(2024, 5, 6, 12, 0, tzinfo=UTC_MINUS_3)
         stamps: Any = db.repository(Stamp)
@@ -258,6 +259,13 @@ class ColumnFidelityCases:
         stored = db.repository(Stamp).get_or_raise(obj.id)
         assert (str(stored.ratio), stored.made_at) == ("1.01", at)
         assert stored.made_at.utcoffset() == dt.timedelta(0)
+        updates: Any = db.repository(Stamp)  # an update's flush, likewise
+        loaded = updates.get_or_raise(obj.id)
+        loaded.ratio, loaded.made_at = Decimal("2.345"), at
+        updates.flush()
+        assert (str(loaded.ratio), loaded.made_at.tzinfo) == ("2.345", UTC_MINUS_3)
+        db.commit(updates)
+        assert str(db.repository(Stamp).get_or_raise(obj.id).ratio) == "2.35"
 
     def test_bulk_insert_of_rows_naming_no_field_stores_a_row_each(
         self, db: RepositoryDatabase

@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 from serpens.errors import ConflictError, ValidationError
-from serpens_contract._repository_models import Product, RepositoryDatabase
+from serpens_contract._repository_models import Kind, Product, RepositoryDatabase
 from serpens_contract.repository._shared import (
     UTC_MINUS_3,
     WRONG_TYPES,
@@ -27,6 +27,35 @@ class ObjectWriteAndTransactionCases:
     """Cases on writes through objects and on units of work (transactions)."""
 
     # -- writes through objects ----------------------------------------------------------
+    def test_a_flush_writes_the_attributes_set_and_keeps_them_as_set(
+        self, db: RepositoryDatabase
+    ) -> None:
+        """A flush writes the attributes set since loading; the objects keep their values.
+
+        A list changed in place is not written, even when another attribute of its object
+        is set: SQLAlchemy sees no change without a ``Mutable`` type or ``flag_modified``
+        (a new list is written). The object keeps the list as changed until it is loaded
+        again, and a set value as it was set. The fake wrote the list changed in place,
+        and read the stored row back into the object after the flush.
+        """
+        kinds: Any = db.repository(Kind)
+        first, second = kinds.bulk_add([Kind(tags=["x"]), Kind(tags=["x"])])
+        db.commit(kinds)
+        repo: Any = db.repository(Kind)
+        changed, replaced = repo.get_or_raise(first.id), repo.get_or_raise(second.id)
+        changed.tags.append("y")
+        changed.memo = "set"
+        replaced.tags = [*replaced.tags, "y"]
+        repo.flush()
+        assert (changed.tags, changed.memo) == (["x", "y"], "set")
+        db.commit(repo)
+        fresh: Any = db.repository(Kind)
+        assert (fresh.get_or_raise(first.id).tags, fresh.get_or_raise(first.id).memo) == (
+            ["x"],
+            "set",
+        )
+        assert fresh.get_or_raise(second.id).tags == ["x", "y"]
+
     @pytest.mark.parametrize(("field", "value"), WRONG_TYPES)
     def test_object_writes_with_a_wrong_type_are_validation_errors(
         self, db: RepositoryDatabase, products: Any, field: str, value: object

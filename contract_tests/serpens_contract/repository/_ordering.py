@@ -108,9 +108,13 @@ class OrderingAndPagingCases:
         assert _skus(products.list(limit=0)) == []
         assert _skus(products.list(offset=4)) == ["e"]
         assert _skus(products.list(offset=9)) == []
-        for bad in ({"limit": -1}, {"offset": -1}):
-            with pytest.raises(ValidationError):
+        for bad in ({"limit": -1}, {"offset": -1}, {"limit": 2**63}, {"offset": 2**63}):
+            with pytest.raises(ValidationError):  # past PostgreSQL's bigint: 22003 there
                 products.list(**bad)
+        assert len(products.list(limit=2**63 - 1)) == 5
+        assert products.list(offset=2**63 - 1) == []
+        huge = products.paginate(page=2**62, size=1000)
+        assert (list(huge.items), huge.total) == ([], 5)
 
     def test_paginate_reports_the_true_total_on_every_page(self, products: Any) -> None:
         empty = products.paginate(page=1, size=2)

@@ -23,6 +23,8 @@ from serpens._rules.repository._terms import OrderTerm, RawOrder
 from serpens._rules.repository._values import (
     DECIMAL_NAN,
     FLOAT_NAN,
+    array_rank,
+    as_array,
     frozen,
     hashable,
     is_sql_expression,
@@ -38,6 +40,8 @@ __all__ = [
     "ModelInfo",
     "OrderTerm",
     "RawOrder",
+    "array_rank",
+    "as_array",
     "column_values",
     "frozen",
     "hashable",

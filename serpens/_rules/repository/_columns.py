@@ -77,6 +77,8 @@ class ColumnInfo:
     uuid_text: bool = False
     """A ``Uuid(as_uuid=False)`` column: its values are ``str``, in the canonical form every
     backend reads back (lowercase, hyphenated); other spellings are refused."""
+    array: bool = False
+    """An ``ARRAY`` column: a tuple is stored, and compared, as the list it reads back as."""
 
     def check_number(self, value: object, path: str) -> None:
         """Raise ``ValidationError`` when *value* does not fit the column's number type.

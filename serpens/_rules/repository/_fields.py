@@ -30,6 +30,7 @@ from serpens._rules.repository._values import (
     _NAN_TYPES,
     _bad,
     _storable_text,
+    as_array,
     is_sql_expression,
     same_nan,
 )
@@ -76,6 +77,7 @@ class ModelFields:
                 int_range=_int_range(col.type),
                 text=_text(col.type),
                 json=isinstance(impl, sa.JSON),
+                array=isinstance(impl, sa.ARRAY),
                 naive_datetime=isinstance(col.type, sa.DateTime) and not col.type.timezone,
                 naive_time=isinstance(col.type, sa.Time) and not col.type.timezone,
                 binary=isinstance(col.type, sa.LargeBinary | sa.BINARY | sa.VARBINARY),
@@ -233,6 +235,9 @@ class ModelFields:
             if column.json and value is not None:
                 raise _bad(f"bad filter for {self.name}", key, _JSON_COMPARED)
             column.check_value(value, key)
+            if column.array and isinstance(value, tuple):
+                out[key] = as_array(value)
+                continue  # compared as stored: a list
             if value is None:
                 continue
             if column.choices is not None:

@@ -25,6 +25,7 @@ from serpens._rules.repository._values import _bad, _is_int
 from serpens.errors import ValidationError
 
 MAX_PAGE_SIZE = 1000
+_BIGINT = 2**63
 """Largest ``size`` accepted by ``paginate`` and ``limit`` accepted by ``seek``."""
 
 
@@ -34,10 +35,16 @@ class ModelPages(ModelFields):
     # -- windows -------------------------------------------------------------------------
     @staticmethod
     def check_window(limit: int | None, offset: int | None) -> None:
-        """``limit`` and ``offset`` must be non-negative integers when given."""
+        """``limit`` and ``offset`` must be integers in ``0..2**63 - 1`` when given.
+
+        PostgreSQL's ``LIMIT`` and ``OFFSET`` are ``bigint``: a larger one is its 22003 (the
+        fake and SQLite took it).
+        """
         for name, value in (("limit", limit), ("offset", offset)):
-            if value is not None and (not _is_int(value) or value < 0):
-                raise _bad("bad list window", name, f"must be an integer >= 0, got {value!r}")
+            if value is not None and (not _is_int(value) or not 0 <= value < _BIGINT):
+                raise _bad(
+                    "bad list window", name, f"must be an integer in 0..2**63 - 1, got {value!r}"
+                )
 
     @staticmethod
     def check_page(page: int, size: int, max_size: int = MAX_PAGE_SIZE) -> None:

@@ -96,6 +96,23 @@ def frozen(value: object) -> object:
         ) from exc
 
 
+def as_array(value: list[Any] | tuple[Any, ...]) -> list[Any]:
+    """An ``ARRAY`` value as every driver reads it back: lists all the way down."""
+    return [as_array(v) if isinstance(v, list | tuple) else v for v in value]
+
+
+def array_rank(value: list[Any]) -> tuple[Any, ...]:
+    """An ``ARRAY`` value's place in PostgreSQL's order: element by element, NULLs last.
+
+    Python compares lists element by element too, but a NULL element beside a number
+    raises ``TypeError``; PostgreSQL sorts it above every value.
+    """
+    return tuple(
+        (True, 0) if v is None else (False, array_rank(v) if isinstance(v, list) else v)
+        for v in value
+    )
+
+
 def hashable(values: Any) -> Any:
     """*values* (a key tuple or one value) as a dict key: itself, or :func:`frozen`."""
     try:

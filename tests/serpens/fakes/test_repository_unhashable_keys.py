@@ -74,6 +74,36 @@ class TestUnhashableKeysBesidePostgreSQL:
         assert outcomes[-1][0] == [(5, [], None), (1, [1, 2], [1]), (4, [2, 1], [9])]
 
 
+class TestArraysBesidePostgreSQL:
+    def test_a_tuple_is_stored_and_compared_as_the_list_read_back(self, engine: sa.Engine) -> None:
+        steps: list[Step] = [
+            lambda r: r.add(Route(id=1, stops=(3, 1), legs=(1, None))).id,
+            lambda r: (r.get(1).stops, r.get(1).legs),
+            lambda r: (r.count(stops=(3, 1)), r.count(stops=[3, 1]), r.count(legs=(1, None))),
+            lambda r: r.add(Route(id=2, stops=[3, 1])).id,  # the same array
+            lambda r: (
+                r.upsert(
+                    {"id": 3, "stops": (3, 1), "legs": [7]},
+                    conflict_on=["stops"],
+                    update_fields=["legs"],
+                ).id
+            ),
+            lambda r: r.bulk_insert(
+                [
+                    {"id": 4, "legs": [1, 2]},
+                    {"id": 5, "legs": [None]},
+                    {"id": 6, "legs": [1]},
+                    {"id": 7, "legs": [[1], [2]][0]},
+                ]
+            ),
+            lambda r: [x.id for x in r.list(order_by=["legs", "id"])],
+            lambda r: [x.id for x in r.list(order_by=["-legs", "id"])],
+        ]
+        outcomes = assert_alike(engine, Route, steps)
+        assert outcomes[1][0] == ([3, 1], [1, None])
+        assert outcomes[3][0] is ConflictError
+
+
 class TestInMemoryStandIns:
     """The stand-ins themselves (no server: in the mutation driver's selection)."""
 

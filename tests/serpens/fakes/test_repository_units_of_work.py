@@ -340,10 +340,10 @@ class TestInMemoryRepositoryUnitOfWorkDetails:
         assert state() is None
 
     def test_a_flush_leaves_values_equal_to_the_stored_ones_as_set(self) -> None:
-        """Only values the row stores differently are written back into the object.
+        """No value set on the object is written back into it by the flush.
 
         A ``Session``'s flush does not reload an updated row: ``1.5`` stays ``1.5``, not the
-        stored ``1.50``.
+        stored ``1.50`` (nor ``1.005`` the stored ``1.01``: the contract pins that).
         """
         repo = InMemoryRepository(Kind)
         kind = repo.add(Kind(tally=Decimal("1.25")))
