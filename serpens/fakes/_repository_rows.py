@@ -29,6 +29,7 @@ from serpens.fakes._repository_values import (
     _IMMUTABLE,
     PLAIN_TYPES,
     _as_json,
+    _as_jsonb,
     _enum_rank,
     copy_value,
 )
@@ -83,6 +84,14 @@ class RowRules:
         self._floats = tuple(k for k, c in info.columns.items() if c.floating)
         self._json = tuple((k, c.column.type.NULL) for k, c in info.columns.items() if c.json)
         self._json_keys = frozenset(k for k, _ in self._json)
+        from sqlalchemy.dialects.postgresql import JSONB  # noqa: PLC0415 - lazy SDK import
+
+        self._jsonb = frozenset(
+            k
+            for k, c in info.columns.items()
+            if isinstance(getattr(c.column.type, "impl_instance", c.column.type), JSONB)
+        )
+        """``JSONB`` columns: stored as PostgreSQL's ``jsonb`` reads back (:func:`_as_jsonb`)."""
         self._naive_times = tuple(k for k, c in info.columns.items() if c.naive_time)
         self._binaries = tuple(k for k, c in info.columns.items() if c.binary)
         self._not_null = tuple(k for k, c in info.columns.items() if not c.nullable)
@@ -130,13 +139,16 @@ class RowRules:
     def _as_stored(self, row: Row) -> None:
         """Store what a SQL column keeps of a value.
 
-        ``JSON`` its JSON text (see :func:`_as_json`), a binary column ``bytes``, an
+        ``JSON`` its JSON text (see :func:`_as_json`; ``JSONB`` as :func:`_as_jsonb`), a
+        binary column ``bytes``, an
         ``ARRAY`` lists, a ``Time`` column no ``tzinfo``.
         """
         for key, null in self._json:
             value = row.get(key)
             if value is not None:
-                row[key] = _as_json(key, value, null)
+                value = row[key] = _as_json(key, value, null)
+                if key in self._jsonb and value is not None:
+                    row[key] = _as_jsonb(key, value)
         for key in self._binaries:  # a bytearray or a memoryview: bytes, as drivers read
             value = row.get(key)
             if value is not None and type(value) is not bytes:

@@ -14,6 +14,7 @@ import uuid
 from decimal import Decimal
 from typing import Any
 
+from serpens._rules.text import has_utf8
 from serpens.errors import FieldError, ValidationError
 from serpens.fakes._repository_index import Rank
 
@@ -47,6 +48,37 @@ def _as_json(key: str, value: object, null: object) -> object:
         raise ValidationError(
             f"bad JSON value for {key}", [FieldError(key, f"not JSON: {exc}")]
         ) from None
+
+
+def _as_jsonb(key: str, value: object) -> object:
+    """A JSON value (:func:`_as_json`'s) as PostgreSQL's ``jsonb`` reads it back.
+
+    ``jsonb`` stores a parsed form: an object's keys sorted by length, then bytes
+    (``{"bb": 1, "a": 2}`` reads back as ``{"a": 2, "bb": 1}``), and numbers as
+    ``numeric``, so an integral float written in exponent form reads back as an int
+    (``1e20`` is ``100000000000000000000``). It holds no NUL and no lone surrogate (its
+    22P05 and 22P02): a ``ValidationError``, as the SQL adapters map those.
+    """
+    if isinstance(value, dict):
+        items = [(_jsonb_text(key, k), _as_jsonb(key, v)) for k, v in value.items()]
+        items.sort(key=lambda kv: (len(kv[0].encode()), kv[0].encode()))
+        return dict(items)
+    if isinstance(value, list):
+        return [_as_jsonb(key, v) for v in value]
+    if isinstance(value, str):
+        return _jsonb_text(key, value)
+    if type(value) is float and value.is_integer() and "e" in repr(value):
+        return int(Decimal(repr(value)))
+    return value
+
+
+def _jsonb_text(key: str, text: str) -> str:
+    if "\x00" in text or not has_utf8(text):
+        raise ValidationError(
+            f"bad JSON value for {key}",
+            [FieldError(key, "jsonb holds no NUL character and no lone surrogate")],
+        )
+    return text
 
 
 def _enum_rank(column_type: Any) -> Rank:

@@ -41,10 +41,12 @@ class ModelPages(ModelFields):
         fake and SQLite took it).
         """
         for name, value in (("limit", limit), ("offset", offset)):
-            if value is not None and (not _is_int(value) or not 0 <= value < _BIGINT):
-                raise _bad(
-                    "bad list window", name, f"must be an integer in 0..2**63 - 1, got {value!r}"
-                )
+            if value is None:
+                continue
+            if not _is_int(value) or value < 0:
+                raise _bad("bad list window", name, f"must be an integer >= 0, got {value!r}")
+            if value >= _BIGINT:
+                raise _bad("bad list window", name, f"must be below 2**63, got {value!r}")
 
     @staticmethod
     def check_page(page: int, size: int, max_size: int = MAX_PAGE_SIZE) -> None:

@@ -104,6 +104,24 @@ class TestArraysBesidePostgreSQL:
         assert outcomes[3][0] is ConflictError
 
 
+class TestJsonbBesidePostgreSQL:
+    def test_jsonb_reads_back_as_postgresql_stores_it(self, engine: sa.Engine) -> None:
+        """Keys by length then bytes, integral floats in exponent form as ints, no NUL."""
+        doc = {"bbb": 1, "a": {"zz": 1e20, "y": [1.5, 2e-7]}, "cc": "x", "a2": None}
+        steps: list[Step] = [
+            lambda r: r.add(Route(id=1, meta=doc)).id,
+            lambda r: r.get(1).meta,
+            lambda r: list(r.get(1).meta),
+            lambda r: r.add(Route(id=2, meta={"s": "a\x00b"})).id,
+            lambda r: r.add(Route(id=3, meta={"s": "a\ud800"})).id,
+            lambda r: r.add(Route(id=4, meta={"a\x00": 1})).id,
+        ]
+        outcomes = assert_alike(engine, Route, steps)
+        assert outcomes[2][0] == ["a", "a2", "cc", "bbb"]
+        assert outcomes[1][0]["a"]["zz"] == 10**20  # type: ignore[index]
+        assert [o[0] for o in outcomes[3:]] == [ValidationError] * 3
+
+
 class TestInMemoryStandIns:
     """The stand-ins themselves (no server: in the mutation driver's selection)."""
 

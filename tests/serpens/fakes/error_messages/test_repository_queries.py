@@ -101,6 +101,13 @@ REPOSITORY_QUERY_CASES = [
         [("limit", "must be an integer >= 0, got -1")],
         id="repository-list-negative-limit",
     ),
+    pytest.param(
+        lambda: _products().list(offset=2**63),
+        ValidationError,
+        "bad list window: offset: must be below 2**63, got 9223372036854775808",
+        [("offset", "must be below 2**63, got 9223372036854775808")],
+        id="repository-list-offset-past-bigint",
+    ),
     # ordering
     pytest.param(
         lambda: _products().list(order_by=_untyped(42)),
