@@ -12,6 +12,7 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+from serpens.fakes import InMemoryDatabase, InMemoryRepository
 from tests.serpens.fakes._beside_postgresql import Step, assert_alike, engine_for
 
 
@@ -55,3 +56,16 @@ class TestKeySequencesBesidePostgreSQL:
         ]
         outcomes = assert_alike(engine, model, steps)
         assert [outcomes[0][0], *outcomes[1][0]] == keys  # type: ignore[misc]
+
+
+class TestInMemoryKeySequences:
+    """The same without a server (in the mutation driver's selection)."""
+
+    @pytest.mark.parametrize(
+        ("model", "keys"), [(Ticket, [100, 110, 120]), (Order, [1000, 1001, 1002])]
+    )
+    def test_keys_start_and_step_as_declared(
+        self, model: type[Ticket | Order], keys: list[int]
+    ) -> None:
+        repo = InMemoryRepository(model, database=InMemoryDatabase())
+        assert [repo.add(model(note=str(i))).id for i in range(3)] == keys

@@ -22,6 +22,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from serpens._rules.repository import frozen, hashable
 from serpens.errors import ConflictError, ValidationError
+from serpens.fakes import InMemoryDatabase, InMemoryRepository
 from tests.serpens.fakes._beside_postgresql import Step, assert_alike, engine_for
 
 
@@ -123,7 +124,24 @@ class TestJsonbBesidePostgreSQL:
 
 
 class TestInMemoryStandIns:
-    """The stand-ins themselves (no server: in the mutation driver's selection)."""
+    """The stand-ins and what they serve, without a server (in the mutation driver's selection)."""
+
+    def test_arrays_and_jsonb_as_postgresql_reads_them_back(self) -> None:
+        repo: Any = InMemoryRepository(Route, database=InMemoryDatabase())
+        repo.add(Route(id=1, stops=(3, (1,)), legs=(1, None), meta={"bb": 1e20, "a": [2e-7]}))
+        rows = [{"id": 2, "legs": [1]}, {"id": 3, "legs": [None]}, {"id": 4, "legs": None}]
+        repo.bulk_insert(rows)
+        repo.commit()
+        fresh: Any = InMemoryRepository(Route, database=repo.database)
+        first = fresh.get(1)
+        assert (first.stops, first.legs) == ([3, [1]], [1, None])
+        assert list(first.meta.items()) == [("a", [2e-7]), ("bb", 10**20)]
+        assert fresh.count(stops=(3, (1,))) == 1
+        assert [r.id for r in fresh.list(order_by=["legs", "id"])] == [2, 1, 3, 4]
+        assert [r.id for r in fresh.list(order_by=["-legs", "id"])] == [4, 3, 1, 2]
+        for meta in ({"s": "a\x00"}, {"a\ud800": 1}, ["\x00"]):
+            with pytest.raises(ValidationError):
+                fresh.add(Route(meta=meta))
 
     def test_a_stand_in_is_equal_exactly_when_the_values_are(self) -> None:
         equal = [([1, [2]], [1, [2]]), ({"a": 1, "b": 2}, {"b": 2, "a": 1}), ({1}, frozenset({1}))]
