@@ -27,6 +27,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
 from serpens.errors import ConflictError
 from serpens.fakes import InMemoryDatabase, InMemoryRepository
 from serpens_sqlalchemy import SQLAlchemyRepository
+from tests.serpens.fakes._beside_postgresql import engine_for
 
 
 class _Base(DeclarativeBase):
@@ -58,14 +59,7 @@ ORDERS = ["value", "-value", "exact", "-exact", ("value", "-name"), ("-exact", "
 
 @pytest.fixture
 def engine(postgres_url: str) -> Iterator[sa.Engine]:
-    engine = sa.create_engine("postgresql+psycopg2://" + postgres_url.split("://", 1)[1])
-    _Base.metadata.drop_all(engine)
-    _Base.metadata.create_all(engine)
-    try:
-        yield engine
-    finally:
-        _Base.metadata.drop_all(engine)
-        engine.dispose()
+    yield from engine_for(_Base, postgres_url)
 
 
 def _names(repo: Any, order_by: Any) -> list[list[str]]:
