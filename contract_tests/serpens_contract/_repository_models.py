@@ -146,10 +146,10 @@ class Kind(ContractBase):
     ``JSON`` list, a decorated ``Numeric(38, 10)``, a ``SmallInteger``, a ``BigInteger``,
     a decorated ``Integer``, an unbounded ``Text``, a ``DateTime`` and a ``Time`` without
     a time zone, a ``LargeBinary``, a unique ``Numeric(6, 2)`` (a conflict target
-    whose keys compare as the column stores them) and a unique ``PickleType`` (lists and
-    dicts as keys, compared as their pickled bytes): the contract pins which filter
-    values each takes, the limits of the bounded strings and numbers, and that a mutable
-    value is never shared between units of work.
+    whose keys compare as the column stores them), a unique ``PickleType`` (lists and
+    dicts as keys, compared as their pickled bytes) and an ``Interval``: the contract
+    pins which filter values each takes, the limits of the bounded strings and numbers,
+    and that a mutable value is never shared between units of work.
     """
 
     __tablename__ = "contract_kinds"
@@ -178,6 +178,7 @@ class Kind(ContractBase):
     data: Mapped[bytes | None] = mapped_column(sa.LargeBinary)
     tally: Mapped[Decimal | None] = mapped_column(sa.Numeric(6, 2), unique=True)
     shape: Mapped[Any] = mapped_column(sa.PickleType, unique=True, nullable=True)
+    span: Mapped[dt.timedelta | None] = mapped_column(sa.Interval)
 
 
 class Shelf(ContractBase):

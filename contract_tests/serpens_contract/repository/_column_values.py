@@ -47,6 +47,8 @@ class ColumnValueCases:
                 code="abcdefgh",
                 at=at,
                 tally=Decimal("5.00"),
+                clock=dt.time(8, 15),
+                span=dt.timedelta(days=1),
             )
         )
         right: list[tuple[str, object]] = [
@@ -63,6 +65,8 @@ class ColumnValueCases:
             ("at", at.astimezone(dt.UTC)),  # the same instant in another zone
             ("tally", 5),  # an int for a Numeric: 5 is 5.00
             ("tally", Decimal("5.0")),  # the same number at another scale
+            ("clock", dt.time(8, 15)),
+            ("span", dt.timedelta(hours=24)),
         ]
         for key, value in right:
             assert kinds.count(**{key: value}) == 1, (key, value)
@@ -80,6 +84,9 @@ class ColumnValueCases:
             ("ref_text", ref),  # a UUID where the column holds str (as_uuid=False)
             ("at", "2026-01-02T00:00:00+00:00"),  # a string for a datetime
             ("at", dt.datetime(2026, 1, 2)),  # noqa: DTZ001 - naive, on purpose
+            ("clock", "08:15"),  # a string for a time: psycopg2 cast it, asyncpg refused it
+            ("span", 86400),  # a number for an interval
+            ("span", "1 day"),  # a string for an interval
         ]
         for key, value in wrong:
             with pytest.raises(ValidationError) as info:

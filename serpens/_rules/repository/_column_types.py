@@ -19,6 +19,8 @@ def _accepted_types(column_type: Any) -> tuple[type, ...] | None:  # noqa: C901,
     """The Python types equality filters on *column_type* accept, or ``None`` (unchecked)."""
     import sqlalchemy as sa  # noqa: PLC0415
 
+    if isinstance(column_type, sa.Interval):  # a TypeDecorator of SQLAlchemy's own
+        return (dt.timedelta,)
     if isinstance(column_type, sa.TypeDecorator):
         impl = column_type.impl_instance
         # Only our UTCDateTime is known to take what its DateTime impl takes.
@@ -39,6 +41,8 @@ def _accepted_types(column_type: Any) -> tuple[type, ...] | None:  # noqa: C901,
         return (dt.datetime,)
     if isinstance(column_type, sa.Date):
         return (dt.date,)
+    if isinstance(column_type, sa.Time):
+        return (dt.time,)  # a str: psycopg2 cast it, asyncpg refused it (42883 in a filter)
     if isinstance(column_type, sa.LargeBinary | sa.BINARY | sa.VARBINARY):
         return (bytes, bytearray, memoryview)  # a str: psycopg2 raised a bare TypeError
     if isinstance(column_type, sa.Uuid):
