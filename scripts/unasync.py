@@ -131,6 +131,10 @@ PAIRS: tuple[Pair, ...] = (
             (r"PostgreSQL \(asyncpg\)", "PostgreSQL (psycopg2)"),
             (r"``_queue.py`` is generated from this file", "Generated from ``_async_queue.py``"),
             (r"\n\n    An ``AsyncEngine``'s pool belongs to one event loop[^\n]*", ""),
+            # psycopg2's connect is not cancelled: only asyncpg's opens apart
+            (r"from serpens_sqlalchemy\._connect import open_apart\n", ""),
+            (r"\n        open_apart\(engine\.sync_engine\)[^\n]*", ""),
+            (r", and makes\n    it open each connection in a task[^)]*\)", ")"),
             (r"import asyncio\n", ""),
             (r"\basyncio\.sleep\b", "time.sleep"),
             (

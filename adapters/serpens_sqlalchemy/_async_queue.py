@@ -35,6 +35,7 @@ from serpens._rules.queue import (
 )
 from serpens.errors import NotFoundError
 from serpens.ports import Message
+from serpens_sqlalchemy._connect import open_apart
 from serpens_sqlalchemy._deadline import override_transaction
 from serpens_sqlalchemy._queue_receipts import (
     ACKED,
@@ -73,7 +74,9 @@ class AsyncPostgresQueue:
             a connect that passes the driver's connect timeout (libpq's ``connect_timeout``,
             asyncpg's ``timeout``).
 
-    Construction does no I/O (it may install client-side deadlines on *engine*); call
+    Construction does no I/O (it may install client-side deadlines on *engine*, and makes
+    it open each connection in a task of its own, which a cancelled call leaves to finish
+    in the background and close: ``serpens_sqlalchemy._connect``); call
     :meth:`create_table` once (it is idempotent).
     Receipts are ``<message id>.<token>``; an ``ack`` of a message this queue already
     acknowledged is harmless (for 12 hours, the longest a receipt lives), a receipt
@@ -96,6 +99,7 @@ class AsyncPostgresQueue:
         check_visibility(visibility_timeout)
         check_async_engine(engine)
         bound_engine(engine.sync_engine, deadline)
+        open_apart(engine.sync_engine)  # a cancel never lands inside asyncpg's connect
         self._deadline = deadline
         self._engine = engine
         self.name = name

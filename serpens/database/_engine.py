@@ -277,7 +277,9 @@ def build_async_engine(
     workers running one ``asyncio.run`` per job share the engine safely. On asyncpg the
     URL's libpq parameters (``sslmode``, ``connect_timeout``, ``application_name``,
     ``options``, ...) become asyncpg's connect arguments; one it cannot honour raises
-    ``ConfigurationError`` here.
+    ``ConfigurationError`` here. An asyncpg engine opens each connection in a task of its
+    own, so a cancelled call never cancels asyncpg mid-connect
+    (``serpens_sqlalchemy/_connect.py``).
     """
     if poolclass is None and not is_memory_sqlite(url):
         from serpens_sqlalchemy._pool import LoopBoundAsyncPool  # noqa: PLC0415 - adapter glue
@@ -288,4 +290,8 @@ def build_async_engine(
         url, _ = asyncpg_query(url, shown_url(url))  # now in options["connect_args"]
     engine = create_async_engine(_without_query_secrets(url, options), **options)
     _install_listeners(engine.sync_engine, url, settings)
+    if url.get_driver_name() == "asyncpg":
+        from serpens_sqlalchemy._connect import open_apart  # noqa: PLC0415 - adapter glue
+
+        open_apart(engine.sync_engine)  # a cancel never lands inside asyncpg's connect
     return engine

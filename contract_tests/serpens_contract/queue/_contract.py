@@ -14,7 +14,8 @@ from typing import ClassVar
 
 import pytest
 
-from serpens.ports import AsyncQueue, Queue
+from serpens.ports import AsyncQueue, Message, Queue
+from serpens_contract._cancels import cancels_not_honoured
 from serpens_contract._suite import ContractSuite
 from serpens_contract.outage import QueueOutageCases
 from serpens_contract.queue._capabilities import QueueCapabilities
@@ -152,3 +153,35 @@ class AsyncQueueContract(QueueContract):
         bodies, after = queue_runner.run(scenario())
         assert bodies == ["meanwhile"]
         assert after < 0.7, f"received {after:.2f} s after the send"
+
+    def test_a_cancelled_call_ends_cancelled_wherever_the_cancel_lands(
+        self, open_async_queue: AsyncQueueFactory, queue_runner: asyncio.Runner
+    ) -> None:
+        """A ``cancel()`` that finds ``send``, ``receive`` or ``ack`` running ends it.
+
+        Each call is cancelled after 0, 1, 2, ... turns of the event loop (see
+        :func:`serpens_contract._cancels.cancels_not_honoured`): it may finish before
+        its cancel, but one that a cancel found running never returns.
+        """
+
+        async def scenario() -> dict[str, list[str]]:
+            queue = open_async_queue(f"q{uuid.uuid4().hex[:12]}", fifo=False)
+            held: list[Message] = []
+
+            async def one_sent() -> None:
+                await queue.send("to receive")
+
+            async def one_received() -> None:
+                await queue.send("to ack")
+                held[:] = await queue.receive(wait_seconds=5, visibility_timeout=30)
+                assert held, "a message sent was not received within 5 s"
+
+            return {
+                "send": await cancels_not_honoured(lambda: queue.send("body")),
+                "receive": await cancels_not_honoured(
+                    lambda: queue.receive(wait_seconds=1, visibility_timeout=30), before=one_sent
+                ),
+                "ack": await cancels_not_honoured(lambda: queue.ack(held[0]), before=one_received),
+            }
+
+        assert queue_runner.run(scenario()) == {"send": [], "receive": [], "ack": []}
