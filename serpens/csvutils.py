@@ -17,11 +17,11 @@ import csv
 import io
 import re
 import weakref
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Sequence
 from decimal import Decimal
 from pathlib import Path
 from types import TracebackType
-from typing import IO, Any, Self
+from typing import IO, TYPE_CHECKING, Any, Self
 
 from serpens.errors import ValidationError
 
@@ -119,11 +119,20 @@ class _OwnedFile:
         self.close()
 
 
-class CsvReader(_OwnedFile):
+if TYPE_CHECKING:
+    _DictReader = csv.DictReader[str]
+else:  # not subscriptable at run time before Python 3.12
+    _DictReader = csv.DictReader
+_FIELDNAMES: Any = vars(csv.DictReader)["fieldnames"]  # the property, for its setter
+
+
+class CsvReader(_OwnedFile, _DictReader):
     """Iterator of dict rows keyed by the header; closes the file when exhausted or exited.
 
-    ``fieldnames`` is the header row, ``dialect`` the (sniffed) dialect, ``delimiter``
-    its delimiter and ``encoding`` the encoding the file was read with.
+    A :class:`csv.DictReader`, as serpens 2.9's reader was (``reader``, ``restkey``,
+    ``restval``, ``line_num``). ``fieldnames`` is the header row, ``dialect`` the
+    (sniffed) dialect, ``delimiter`` its delimiter and ``encoding`` the encoding the file
+    was read with.
     """
 
     def __init__(
@@ -136,7 +145,7 @@ class CsvReader(_OwnedFile):
     ) -> None:
         path = Path(path)
         self.encoding = encoding or _detect_encoding(path)
-        super().__init__(path, "r", self.encoding)
+        _OwnedFile.__init__(self, path, "r", self.encoding)
         dialect: Any = csv.excel
         if delimiter is None and sniff:
             try:
@@ -146,9 +155,9 @@ class CsvReader(_OwnedFile):
                 raise self._not_text(1) from exc
             self._file.seek(0)
             dialect = _sniff_dialect(sample, ",")
-        self.dialect = dialect
         self.delimiter: str = delimiter or dialect.delimiter
-        self._rows = csv.DictReader(self._file, dialect=dialect, delimiter=self.delimiter)
+        csv.DictReader.__init__(self, self._file, dialect=dialect, delimiter=self.delimiter)
+        self.dialect = dialect
 
     def _not_text(self, line: int) -> ValidationError:
         return ValidationError(
@@ -159,7 +168,7 @@ class CsvReader(_OwnedFile):
     def fieldnames(self) -> Sequence[str] | None:
         """The header row (read on first access), or None for an empty file."""
         try:
-            return self._rows.fieldnames
+            return super().fieldnames
         except UnicodeDecodeError as exc:
             self.close()
             raise self._not_text(1) from exc
@@ -167,22 +176,21 @@ class CsvReader(_OwnedFile):
             self.close()
             raise ValidationError(f"{self.path.name}: malformed CSV: {exc}") from exc
 
-    @property
-    def line_num(self) -> int:
-        """Lines read so far (as :attr:`csv.DictReader.line_num`)."""
-        return self._rows.line_num
+    @fieldnames.setter
+    def fieldnames(self, value: Sequence[str] | None) -> None:
+        _FIELDNAMES.fset(self, value)
 
-    def __iter__(self) -> Iterator[dict[str, Any]]:
+    def __iter__(self) -> Self:
         return self
 
-    def __next__(self) -> dict[str, Any]:
+    def __next__(self) -> dict[str | Any, str | Any]:
         try:
-            return next(self._rows)
+            return super().__next__()
         except StopIteration:
             self.close()
             raise
         except UnicodeDecodeError as exc:
-            line = self._rows.line_num + 1
+            line = self.line_num + 1
             self.close()
             raise self._not_text(line) from exc
         except csv.Error as exc:
@@ -218,9 +226,14 @@ class CsvWriter(_OwnedFile):
             raise ValidationError(f"invalid CSV dialect {dialect!r}: {exc}") from None
         self._escape = escape_formulas
 
-    def writerow(self, row: Iterable[object]) -> None:
-        """Write one row."""
-        self._writer.writerow([escape_formula(v) for v in row] if self._escape else row)
+    @property
+    def dialect(self) -> Any:
+        """The ``csv.writer``'s dialect (delimiter, quoting, ...), as in serpens 2.9."""
+        return self._writer.dialect
+
+    def writerow(self, row: Iterable[object]) -> Any:
+        """Write one row; return what ``csv.writer.writerow`` does (characters written)."""
+        return self._writer.writerow([escape_formula(v) for v in row] if self._escape else row)
 
     def writerows(self, rows: Iterable[Iterable[object]]) -> None:
         """Write every row of *rows*."""

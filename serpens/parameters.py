@@ -4,7 +4,10 @@
 the in-process ``serpens.cache.cached`` bucket ``"parameters"`` for 15 minutes
 (``force_fetch=True`` refreshes it). The store is AWS SSM (``serpens[aws]``) by default;
 tests swap in :class:`serpens.fakes.InMemoryParameterStore` with :func:`use_store`.
-Errors name the parameter, never its value.
+Errors name the parameter, never its value. With ``serpens[aws]`` installed, :func:`get`
+of a missing parameter raises ``serpens_aws.ParameterNotFoundError``: a ``NotFoundError``
+that is also the botocore ``ClientError`` (code ``ParameterNotFound``) serpens 2.9 let
+through, so its callers' ``except ClientError`` still catches it.
 """
 
 from __future__ import annotations
@@ -83,6 +86,15 @@ def _fetch_path(path: str, recursive: bool, decrypt: bool) -> dict[str, str]:
     return get_store().get_parameters_by_path(path, recursive=recursive, decrypt=decrypt)
 
 
+def _missing_parameter(exc: NotFoundError) -> NotFoundError:
+    """*exc* as ``serpens_aws.ParameterNotFoundError`` (also a ``ClientError``) when it can be."""
+    try:
+        from serpens_aws import ParameterNotFoundError  # noqa: PLC0415 - needs serpens[aws]
+    except ImportError:  # without botocore no 2.9 caller can catch ClientError
+        return exc
+    return ParameterNotFoundError.answer(str(exc))
+
+
 def _transformed(name: str, value: str, transform: Literal["json"] | None) -> Any:
     if transform is None:
         return value
@@ -106,10 +118,19 @@ def get(
     later reads fetch fresh values.
 
     Raises:
-        NotFoundError: the parameter does not exist (the message names it).
+        NotFoundError: the parameter does not exist (the message names it); with
+            ``serpens[aws]`` a ``serpens_aws.ParameterNotFoundError``, also botocore's
+            ``ClientError`` (``ParameterNotFound``), as serpens 2.9 raised.
         SerializationError: ``transform="json"`` and the value is not JSON.
     """
-    return get_many([name], decrypt=decrypt, transform=transform, force_fetch=force_fetch)[name]
+    try:
+        found = get_many([name], decrypt=decrypt, transform=transform, force_fetch=force_fetch)
+    except NotFoundError as exc:
+        error = _missing_parameter(exc)
+        if error is exc:
+            raise
+        raise error from exc
+    return found[name]
 
 
 def get_many(

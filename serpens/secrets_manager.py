@@ -7,6 +7,12 @@ in-process ``serpens.cache.cached`` bucket ``"secrets_manager"`` for 900 s
 JSON secret. The store is AWS Secrets Manager (``serpens[aws]``) by default; tests swap
 in :class:`serpens.fakes.InMemorySecretStore` with :func:`use_store`. Errors name the
 secret and key, never a value.
+
+The errors for something missing are also what serpens 2.9 let through, so its callers'
+``except`` clauses still catch them: a missing secret is a ``serpens_aws.SecretNotFoundError``
+(``NotFoundError`` and botocore's ``ClientError`` with code ``ResourceNotFoundException``;
+with ``serpens[aws]`` installed, whichever store is used), a missing key a
+:class:`KeyNotFoundError` (``NotFoundError`` and ``KeyError``).
 """
 
 from __future__ import annotations
@@ -23,11 +29,50 @@ from serpens.errors import NotFoundError, SerializationError, ValidationError
 if TYPE_CHECKING:
     from serpens.ports import SecretStore
 
-__all__ = ["CACHE_BUCKET", "CACHE_TTL", "aget", "get", "get_store", "set_store", "use_store"]
+__all__ = [
+    "CACHE_BUCKET",
+    "CACHE_TTL",
+    "KeyNotFoundError",
+    "aget",
+    "get",
+    "get_store",
+    "set_store",
+    "use_store",
+]
 
 CACHE_BUCKET = "secrets_manager"
 CACHE_TTL = 900.0
 """Seconds a fetched secret is served from the process cache."""
+
+
+class KeyNotFoundError(NotFoundError, KeyError):
+    """A key that a JSON secret does not hold.
+
+    Also a ``KeyError``, which serpens 2.9 raised there (``except KeyError`` keeps
+    working); ``key`` is the missing key, ``str()`` names the secret and the key.
+    """
+
+    def __init__(self, secret_id: str, key: str) -> None:
+        super().__init__(f"secret {secret_id!r} has no key {key!r}")
+        self.secret_id = secret_id
+        self.key = key
+
+    def __str__(self) -> str:  # KeyError's would quote the message
+        return str(self.args[0])
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return type(self), (self.secret_id, self.key)
+
+
+def _missing_secret(secret_id: str, exc: NotFoundError) -> NotFoundError:
+    """*exc* as ``serpens_aws.SecretNotFoundError`` (also a ``ClientError``) when it can be."""
+    try:
+        from serpens_aws import SecretNotFoundError  # noqa: PLC0415 - needs serpens[aws]
+    except ImportError:  # without botocore no 2.9 caller can catch ClientError
+        return exc
+    if isinstance(exc, SecretNotFoundError):
+        return exc
+    return SecretNotFoundError.answer(f"secret {secret_id!r} does not exist")
 
 
 def _aws_store() -> SecretStore:
@@ -98,13 +143,21 @@ def get(
     ``"secrets_manager"`` cache bucket first.
 
     Raises:
-        NotFoundError: the secret, or *keyname* in it, does not exist.
+        NotFoundError: the secret does not exist (with ``serpens[aws]`` a
+            ``serpens_aws.SecretNotFoundError``, also botocore's ``ClientError``, as 2.9
+            raised), or *keyname* is not in it (:class:`KeyNotFoundError`, a ``KeyError``).
         SerializationError: the secret is not JSON but *keyname* or ``transform`` needs it.
         ValidationError: *keyname* was given for a secret that is not a JSON object.
     """
     if force_fetch:
         _forget()
-    value = _fetch(secret_id)
+    try:
+        value = _fetch(secret_id)
+    except NotFoundError as exc:
+        error = _missing_secret(secret_id, exc)
+        if error is exc:
+            raise
+        raise error from exc
     if keyname is None:
         if transform == "raw":
             return value
@@ -113,7 +166,7 @@ def get(
     if not isinstance(document, dict):
         raise ValidationError(f"secret {secret_id!r} is not a JSON object; cannot read a key")
     if keyname not in document:
-        raise NotFoundError(f"secret {secret_id!r} has no key {keyname!r}")
+        raise KeyNotFoundError(secret_id, keyname)
     return document[keyname]
 
 

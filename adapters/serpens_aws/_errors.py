@@ -32,6 +32,7 @@ from serpens.errors import (
     ValidationError,
 )
 from serpens_aws._deadline import one_call
+from serpens_aws._not_found import AWSNotFoundError
 
 __all__ = ["COMMON_CODES", "translate", "translate_errors"]
 
@@ -68,7 +69,11 @@ def _client_error(
     response = exc.response if isinstance(exc, ClientError) else {}
     code = response.get("Error", {}).get("Code", "")
     error = codes.get(code) or COMMON_CODES.get(code, SerpensError)
-    return error(messages.get(code) or f"AWS {code or 'error'} on {what}")
+    message = messages.get(code) or f"AWS {code or 'error'} on {what}"
+    if issubclass(error, AWSNotFoundError) and isinstance(exc, ClientError):
+        # also the ClientError serpens 2.9 let through, with AWS's own answer
+        return error(message, exc.response, exc.operation_name)
+    return error(message)
 
 
 def _timed_out(_exc: BaseException, what: str, *_: object) -> SerpensError:

@@ -24,6 +24,7 @@ from serpens._rules.parameters import check_names, check_secret_id
 from serpens.errors import ConfigurationError, NotFoundError, ValidationError
 from serpens_aws._deadline import bound
 from serpens_aws._errors import translate_errors
+from serpens_aws._not_found import SecretNotFoundError
 
 if TYPE_CHECKING:
     from types_boto3_secretsmanager import SecretsManagerClient
@@ -33,7 +34,7 @@ __all__ = ["SSMParameterStore", "SecretsManagerStore"]
 
 _SSM_CODES = {"ValidationException": ValidationError, "ParameterNotFound": NotFoundError}
 _SECRETS_CODES = {
-    "ResourceNotFoundException": NotFoundError,
+    "ResourceNotFoundException": SecretNotFoundError,
     "InvalidParameterException": ValidationError,
     "InvalidRequestException": ValidationError,
 }
@@ -133,7 +134,8 @@ class SecretsManagerStore:
     merged over them). A refused or reset connection raises
     :class:`~serpens.errors.BackendUnavailableError`, an attempt past its timeout
     :class:`~serpens.errors.BackendTimeoutError`, a missing secret
-    :class:`~serpens.errors.NotFoundError`.
+    :class:`~serpens_aws.SecretNotFoundError` (a :class:`~serpens.errors.NotFoundError`
+    and botocore's ``ClientError``, as serpens 2.9 raised).
     """
 
     def __init__(

@@ -80,77 +80,122 @@ class AttrDict(dict[str, Any]):
 
 
 class Headers(AttrDict):
-    """Case-insensitive header mapping; keys are stored lower-cased.
+    """Case-insensitive header mapping that keeps the names as given.
 
     ``headers["Content-Type"]``, ``headers.get("content-type")`` and
-    ``headers.content_type`` (underscores stand for hyphens) all find the same header;
-    every write (``headers["X-Trace"] = "1"``, ``update``, ``setdefault``, ``pop``, ``del``,
-    ``headers.x_trace = "1"``) lower-cases the name too.
+    ``headers.content_type`` (underscores stand for hyphens) all find the same header,
+    and so do writes (``headers["X-Trace"] = "1"``, ``update``, ``setdefault``, ``pop``,
+    ``del``, ``headers.x_trace = "1"``). Keys are the names as the event (or the first
+    write) spelled them, so iteration, ``dict(headers)`` and ``vars(headers)`` show
+    ``Content-Type`` as serpens 2.9's ``AttrDict`` did; a write to a header already held
+    keeps its name. Equality is a ``dict``'s (it compares the names as spelled).
     """
 
-    __slots__ = ()
+    __slots__ = ("_names",)
+    _names: dict[str, str]  # lower-cased name -> the name stored
 
     def __init__(self, data: Mapping[str, Any] | None = None) -> None:
-        super().__init__({k.lower(): v for k, v in data.items()} if data else None)
+        object.__setattr__(self, "_names", {})
+        super().__init__()
+        if data:
+            for name, value in data.items():
+                self[name] = _wrap(value)  # nested dicts are AttrDicts, as AttrDict's
+
+    def _key(self, name: str) -> str | None:
+        """The stored key of header *name* (any case), or ``None``."""
+        return self._names.get(name.lower())
 
     def __getitem__(self, name: str) -> Any:
-        return dict.__getitem__(self, name.lower())
+        if dict.__contains__(self, name):  # the name as stored: one C lookup
+            return dict.__getitem__(self, name)
+        key = self._key(name)
+        if key is None:
+            raise MissingKeyError(name)
+        return dict.__getitem__(self, key)
 
     def __setitem__(self, name: str, value: Any) -> None:
-        dict.__setitem__(self, name.lower(), value)
+        key = self._names.setdefault(name.lower(), name)
+        dict.__setitem__(self, key, value)
 
     def __delitem__(self, name: str) -> None:
-        super().__delitem__(name.lower())
+        key = self._names.pop(name.lower(), None)
+        if key is None:
+            raise MissingKeyError(name)
+        dict.__delitem__(self, key)
 
     def __contains__(self, name: object) -> bool:
-        return isinstance(name, str) and dict.__contains__(self, name.lower())
+        return isinstance(name, str) and name.lower() in self._names
 
     def get(self, name: str, default: Any = None) -> Any:
         """Return the header *name* (any case) or *default*."""
-        return dict.get(self, name.lower(), default)
+        key = self._key(name)
+        return default if key is None else dict.__getitem__(self, key)
 
     def pop(self, name: str, /, *default: Any) -> Any:
         """Remove the header *name* (any case) and return its value (or *default*)."""
-        return dict.pop(self, name.lower(), *default)
+        key = self._names.pop(name.lower(), None)
+        if key is None:
+            if default:
+                return default[0]
+            raise MissingKeyError(name)
+        return dict.pop(self, key)
+
+    def popitem(self) -> tuple[str, Any]:
+        """Remove and return the last header written, as ``(name, value)``."""
+        name, value = dict.popitem(self)
+        del self._names[name.lower()]
+        return name, value
+
+    def clear(self) -> None:
+        """Remove every header."""
+        dict.clear(self)
+        self._names.clear()
 
     def setdefault(self, name: str, default: Any = None) -> Any:
         """Return the header *name* (any case), first setting it to *default* if absent."""
-        return dict.setdefault(self, name.lower(), default)
+        key = self._key(name)
+        if key is None:
+            self[name] = default
+            return default
+        return dict.__getitem__(self, key)
 
     def update(self, other: Any = (), /, **more: Any) -> None:
         """Set every header of *other* (a mapping or ``(name, value)`` pairs) and *more*."""
         # dict.update's rule: an object with keys() is a mapping, anything else pairs.
         pairs = ((k, other[k]) for k in other.keys()) if hasattr(other, "keys") else other  # noqa: SIM118
         for name, value in pairs:
-            dict.__setitem__(self, name.lower(), value)
+            self[name] = value
         for name, value in more.items():
-            dict.__setitem__(self, name.lower(), value)
+            self[name] = value
 
     def __ior__(self, other: Any) -> Self:  # type: ignore[override,misc]
         self.update(other)
         return self
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        # copy and pickle rebuild through __init__: _names is not an item
+        return type(self), (dict(self),)
+
     def _attribute_key(self, name: str) -> str:
-        """The key ``headers.<name>`` stands for: the name itself, else with hyphens."""
-        key = name.lower()
-        if dict.__contains__(self, key):
-            return key
-        return key.replace("_", "-")
+        """The name ``headers.<name>`` stands for: the name itself, else with hyphens."""
+        lowered = name.lower()
+        if lowered in self._names:
+            return lowered
+        return lowered.replace("_", "-")
 
     def __getattr__(self, name: str) -> Any:
-        key = name.lower()  # _attribute_key inlined: this is the hot one
-        if dict.__contains__(self, key):
-            return dict.__getitem__(self, key)
-        try:
-            return dict.__getitem__(self, key.replace("_", "-"))
-        except KeyError:
-            raise MissingKeyError(name) from None
+        names = self._names
+        lowered = name.lower()  # _attribute_key inlined: this is the hot one
+        key = names.get(lowered) or names.get(lowered.replace("_", "-"))
+        if key is None:
+            raise MissingKeyError(name)
+        return dict.__getitem__(self, key)
 
     def __setattr__(self, name: str, value: Any) -> None:
-        dict.__setitem__(self, self._attribute_key(name), value)
+        self[self._attribute_key(name)] = value
 
     def __delattr__(self, name: str) -> None:
         try:
-            dict.__delitem__(self, self._attribute_key(name))
-        except KeyError:
+            del self[self._attribute_key(name)]
+        except MissingKeyError:
             raise MissingKeyError(name) from None

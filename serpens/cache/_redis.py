@@ -20,6 +20,7 @@ from __future__ import annotations
 import asyncio
 import functools
 import inspect
+import json
 import logging
 import weakref
 from collections.abc import Awaitable, Callable
@@ -37,7 +38,12 @@ from serpens.cache._redis_pool import (
     _adapter,
     redis_pool,
 )
-from serpens.errors import ConfigurationError, NotInitializedError, mask_url
+from serpens.errors import (
+    ConfigurationError,
+    NotInitializedError,
+    SerializationError,
+    mask_url,
+)
 from serpens.ports import AsyncCache, JSONValue
 
 if TYPE_CHECKING:
@@ -226,23 +232,48 @@ def redis_get_client() -> FailOpenRedis:
     return _current().client
 
 
+_PLAIN = frozenset({str, int, bool, float})
+
+
+def _as_29_json(value: Any) -> JSONValue:
+    """*value* as serpens 2.9 stored it: ``json.dumps(value, default=str)``, read back.
+
+    2.9's functions wrote whatever ``json.dumps`` with ``default=str`` made of a value
+    (``Decimal("0.1")`` the string ``"0.1"``, a datetime ``str(dt)``, an ``Enum``
+    ``"Color.RED"``, a set, ``bytes`` or a dataclass their ``str()``, ``{1: "a"}``
+    ``{"1": "a"}``), so the ``redis_*`` names keep that; the ``Cache`` objects keep their
+    strict encoder. Plain JSON scalars are returned as they are.
+    """
+    if value is None or type(value) in _PLAIN:
+        return value  # type: ignore[no-any-return]
+    try:
+        text = json.dumps(value, default=str)
+    except ValueError:  # a value that contains itself (2.9.0 raised this ValueError)
+        raise SerializationError("cannot cache a value that contains itself") from None
+    return json.loads(text)  # type: ignore[no-any-return]
+
+
 async def redis_get(key: str) -> JSONValue:
     """Return the JSON value at ``"<prefix>:<key>"``; ``None`` on a miss or outage."""
     return await _current().cache.get(key)
 
 
-async def redis_set(key: str, value: JSONValue, ttl: float | None = None) -> None:
+async def redis_set(key: str, value: Any, ttl: float | None = None) -> None:
     """Store *value* as JSON for *ttl* seconds (default ``CACHE_TTL``); no-op on outage.
 
-    A *ttl* of ``0`` stores nothing (the entry would expire at once), as in serpens 2.9.
+    As in serpens 2.9, a value JSON has no form for is stored as its ``str()``
+    (``json.dumps(value, default=str)``: a ``Decimal`` as ``"0.1"``, a datetime as
+    ``"2024-01-02 03:04:05"``, an ``Enum`` as ``"Color.RED"``). A *ttl* of ``0`` stores
+    nothing (the entry would expire at once), as in serpens 2.9.
 
     Raises:
-        SerializationError: *value* is not JSON (nothing is stored).
+        SerializationError: *value* holds a NaN or infinite float, or contains itself
+            (nothing is stored).
     """
     state = _current()
     if ttl_is_off(ttl):
         return
-    await state.cache.set(key, value, ttl=ttl)
+    await state.cache.set(key, _as_29_json(value), ttl=ttl)
 
 
 async def redis_delete(key: str) -> bool:
@@ -268,13 +299,20 @@ async def redis_cached_get_or_set(
     *func* may be sync or async. Concurrent misses run it once: once per process
     (single flight) and once across processes (a short Redis lock, taken over if its
     holder dies). A ``None`` result is returned but not stored. On a Redis outage the
-    factory is simply called. The result is what a later hit returns (JSON round trip).
+    factory is simply called. The result is what a later hit returns (JSON round trip),
+    encoded as serpens 2.9 did (a value JSON has no form for as its ``str()``, see
+    :func:`redis_set`).
     A *ttl* of ``0`` turns caching off: the factory is called and nothing is read or stored.
     """
     state = _current()
     if ttl_is_off(ttl):
         return await _call(func, args, kwargs)
-    return await state.cache.get_or_set(key, lambda: _call(func, args, kwargs), ttl=ttl)
+    return await state.cache.get_or_set(key, lambda: _fill_29(func, args, kwargs), ttl=ttl)
+
+
+async def _fill_29(factory: Callable[..., Any], args: Any, kwargs: Any) -> JSONValue:
+    """Call *factory*; its result as serpens 2.9 stored it (:func:`_as_29_json`)."""
+    return _as_29_json(await _call(factory, args, kwargs))
 
 
 def redis_cached(
@@ -296,8 +334,8 @@ def redis_cached(
     bound arguments. A method's ``self`` is left out of both (see ``acached``).
     :func:`redis_cached_key` gives the key of any call. Arguments that cannot be keyed
     (arbitrary objects) make that call bypass the cache. The result comes back as a
-    later hit would (JSON round trip: tuples become lists); a non-JSON result raises
-    :class:`~serpens.errors.SerializationError`.
+    later hit would (JSON round trip: tuples become lists), encoded as serpens 2.9 did
+    (a value JSON has no form for as its ``str()``, see :func:`redis_set`).
 
     Args:
         name: the bucket, a key namespace under the prefix (2.9's parameter name).
@@ -340,7 +378,7 @@ def redis_cached(
                 logger.debug("%s: arguments cannot form a cache key; calling through", keys.name)
                 return await func(*args, **kwargs)
             return await store.get_or_set(  # type: ignore[no-any-return]
-                key, lambda: func(*args, **kwargs), **options
+                key, lambda: _fill_29(func, args, kwargs), **options
             )
 
         wrapper.__serpens_redis_key__ = key_of  # type: ignore[attr-defined]

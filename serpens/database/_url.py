@@ -22,6 +22,14 @@ _POSTGRES_NAMES = frozenset({"postgres", "postgresql"})
 _DUAL_POSTGRES_DRIVERS = frozenset({"psycopg"})
 
 
+class _URLNotSetError(ConfigurationError, ArgumentError):
+    """No URL given and ``DATABASE_URL`` unset: also SQLAlchemy's ``ArgumentError``.
+
+    serpens 2.9 passed ``None`` to ``create_engine``, which raised ``ArgumentError``, so
+    ``except ArgumentError`` written for it keeps catching this.
+    """
+
+
 def resolve_url(url: str | URL | None) -> str | URL:
     """Return *url*, or ``DATABASE_URL`` when *url* is ``None``; raise when neither is set.
 
@@ -32,7 +40,7 @@ def resolve_url(url: str | URL | None) -> str | URL:
         return url
     from_env = get_str("DATABASE_URL")
     if from_env is None:
-        raise ConfigurationError(
+        raise _URLNotSetError(
             "DATABASE_URL is not set: set it, or pass the URL to bind()/async_bind()"
         )
     return from_env

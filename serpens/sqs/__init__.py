@@ -37,12 +37,15 @@ batch on any failure.
 - A record without a ``"messageId"`` (never delivered by Lambda) stops the batch with
   :class:`~serpens.errors.ValidationError` before any record is processed.
 - ``CLOUD_PROVIDER`` set to anything but ``aws`` (e.g. ``gcp``, a Pub/Sub push endpoint
-  that has no partial batch response): a processor's exception propagates, as in
-  serpens 2.9, so the caller sees the failure and the message is redelivered.
+  that has no partial batch response; :func:`get_cloud_provider` reads it): a
+  processor's exception is logged (``SQS message <id> failed on gcp: <error>``, a
+  warning for ``FilteredEvent``) and propagates, as in serpens 2.9, so the caller sees
+  the failure and the message is redelivered.
 
 Publishing, as in serpens 2.9: ``publish_message(queue_url, body, message_group_id=None,
 attributes=None)``, ``publish_message_batch(queue_url, messages, order_key=None)`` and
-``build_message_attributes(attributes)`` (see :mod:`serpens.sqs._publish`).
+``build_message_attributes(attributes)`` (see :mod:`serpens.sqs._publish`);
+``MAX_BATCH_SIZE`` is the ten messages a batch call sends.
 
 No SDK is imported unless a processor raises :class:`RetryLater` or a message is published.
 """
@@ -57,10 +60,11 @@ from collections.abc import Awaitable, Callable, Mapping
 from typing import Any, cast, overload
 
 from serpens import _lambda_loop, _tracing
+from serpens._rules.queue import MAX_MESSAGES as _MAX_MESSAGES
 from serpens.errors import ValidationError
 from serpens.sqs._async_batch import run_async as _run_async
 from serpens.sqs._failure import INVOCATION_ENDS as _INVOCATION_ENDS
-from serpens.sqs._failure import RetryLater
+from serpens.sqs._failure import RetryLater, get_cloud_provider
 from serpens.sqs._failure import invocation_ends as _ends
 from serpens.sqs._publish import (
     build_message_attributes,
@@ -71,6 +75,7 @@ from serpens.sqs._record import BatchItemFailure, BatchResponse, Record
 from serpens.sqs._sync_batch import run_sync as _run_sync
 
 __all__ = [
+    "MAX_BATCH_SIZE",
     "BatchItemFailure",
     "BatchResponse",
     "LambdaHandler",
@@ -78,6 +83,7 @@ __all__ = [
     "RetryLater",
     "async_handler",
     "build_message_attributes",
+    "get_cloud_provider",
     "handler",
     "publish_message",
     "publish_message_batch",
@@ -85,6 +91,9 @@ __all__ = [
 
 logger = logging.getLogger("serpens.sqs")
 logger.addFilter(_tracing.LOG_FIELDS)
+
+MAX_BATCH_SIZE = _MAX_MESSAGES
+"""Messages per ``SendMessageBatch`` call (10), serpens 2.9's name."""
 
 LambdaHandler = Callable[[Mapping[str, Any], Any], BatchResponse | None]
 """A Lambda entry point: ``(event, context) -> batch response or None``."""

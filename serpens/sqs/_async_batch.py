@@ -16,7 +16,7 @@ from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
 from typing import Any, cast
 
 from serpens import _tracing
-from serpens.sqs._failure import RetryLater, propagates, report_failure
+from serpens.sqs._failure import RetryLater, propagates, report_failure, report_propagated
 from serpens.sqs._record import BatchResponse, Record, batch_response, event_records, is_fifo
 
 __all__ = ["run_async"]
@@ -45,6 +45,7 @@ async def _one_async(
             result = await processor(record)
         except Exception as exc:
             if propagate:  # no partial batch response outside AWS: the caller must see it
+                report_propagated(raw, exc)
                 raise
             await _report(raw, exc)
             return False
@@ -165,6 +166,7 @@ class _AsyncBatch:
                     result = await processor(record)
                 except Exception as exc:
                     if propagate:  # no partial batch response outside AWS
+                        report_propagated(raw, exc)
                         raise
                     failed.append(index)
                     await _report(raw, exc)

@@ -4,7 +4,8 @@
 for, bounded by the invocation's end (:data:`INVOCATION_ENDS`, set by the handlers from
 :func:`invocation_ends`); :func:`report_failure`, which logs a failed record on the
 ``serpens.sqs`` logger; and :func:`propagates`, whether failures propagate instead
-(``CLOUD_PROVIDER`` not aws). The SDK is imported only when a record asks for a delay.
+(``CLOUD_PROVIDER`` not aws), with :func:`report_propagated` logging them first. The SDK
+is imported only when a record asks for a delay.
 """
 
 from __future__ import annotations
@@ -21,7 +22,15 @@ from serpens._rules.queue import MAX_VISIBILITY_TIMEOUT
 from serpens.errors import ValidationError
 from serpens.sentry import FilteredEvent
 
-__all__ = ["INVOCATION_ENDS", "RetryLater", "invocation_ends", "propagates", "report_failure"]
+__all__ = [
+    "INVOCATION_ENDS",
+    "RetryLater",
+    "get_cloud_provider",
+    "invocation_ends",
+    "propagates",
+    "report_failure",
+    "report_propagated",
+]
 
 logger = logging.getLogger("serpens.sqs")
 
@@ -51,9 +60,14 @@ class RetryLater(Exception):  # noqa: N818 - a signal, not an error; the name re
         super().__init__(f"retry in {delay}s" + (f": {reason}" if reason else ""))
 
 
+def get_cloud_provider() -> str:
+    """``CLOUD_PROVIDER`` (read per call), ``"aws"`` when unset or empty: serpens 2.9's name."""
+    return env_str("CLOUD_PROVIDER") or "aws"
+
+
 def propagates() -> bool:
     """Whether failures propagate: ``CLOUD_PROVIDER`` (read per call) is set and not aws."""
-    return (env_str("CLOUD_PROVIDER") or "aws").strip().lower() not in {"", "aws"}
+    return get_cloud_provider().strip().lower() not in {"", "aws"}
 
 
 def invocation_ends(context: Any) -> float | None:
@@ -116,3 +130,37 @@ def report_failure(raw: Mapping[str, Any], exc: BaseException) -> None:
         )
     else:
         logger.error("SQS message %s failed", raw.get("messageId"), exc_info=exc, extra=fields)
+
+
+def report_propagated(raw: Mapping[str, Any], exc: BaseException) -> None:
+    """Log a failed record whose exception propagates (``CLOUD_PROVIDER`` not aws).
+
+    As serpens 2.9 did before re-raising: an error with the traceback (a warning for
+    :class:`~serpens.sentry.FilteredEvent`) naming the record and the provider, and the
+    failure sent to elastic-apm when the application configured it. The record's body
+    is never logged (2.9 logged the whole record).
+    """
+    message_id, provider = raw.get("messageId"), get_cloud_provider()
+    fields = {"message_id": message_id}
+    if isinstance(exc, RetryLater):  # a signal, not an error; there is no visibility to set
+        logger.info("SQS message %s on %s: %s", message_id, provider, exc, extra=fields)
+        return
+    _apm.capture_failure(exc)
+    if isinstance(exc, FilteredEvent):
+        logger.warning(
+            "SQS message %s failed on %s (filtered event): %s",
+            message_id,
+            provider,
+            exc,
+            exc_info=exc,
+            extra=fields,
+        )
+    else:
+        logger.error(
+            "SQS message %s failed on %s: %s",
+            message_id,
+            provider,
+            exc,
+            exc_info=exc,
+            extra=fields,
+        )

@@ -145,7 +145,9 @@ def publish_message_batch(
     """Send ``[{"body": ..., "attributes": {...}}, ...]`` ten per call; return SQS's answers.
 
     Each item's ``body`` is sent like :func:`publish_message`'s (``attributes`` is
-    optional). On a ``.fifo`` URL *order_key* is every message's group id, and each
+    optional), except that ``None`` and ``""`` send ``"{}"``, as serpens 2.9 did (its
+    ``message["body"] or {}``; other falsy bodies, ``0``, ``False``, ``[]``, are sent as
+    their JSON, not as ``{}``). On a ``.fifo`` URL *order_key* is every message's group id, and each
     message gets its own deduplication id, so none is dropped as a duplicate of another.
     Every message is validated before the first is sent; entries SQS fails on its side are
     resent.
@@ -169,9 +171,12 @@ def publish_message_batch(
     for index, message in enumerate(messages):
         if not isinstance(message, Mapping) or "body" not in message:
             raise ValidationError(f"message [{index}] must be a mapping with a 'body'")
+        body = message["body"]
+        empty = body is None or (isinstance(body, str) and not body)
         entry: dict[str, Any] = {
             "Id": str(index),
-            "MessageBody": _body(message["body"]),
+            # as in serpens 2.9, an item with no body (None or "") sends an empty object
+            "MessageBody": "{}" if empty else _body(body),
             "MessageAttributes": build_message_attributes(message.get("attributes")),
         }
         if fifo:

@@ -118,22 +118,26 @@ class Record:
         return cast("Mapping[str, str]", self.raw.get("attributes") or {})
 
     @property
-    def message_attributes(self) -> Mapping[str, Mapping[str, Any]]:
-        """Message attributes in Lambda's raw shape."""
+    def message_attributes(self) -> Mapping[str, Mapping[str, Any]] | None:
+        """Message attributes in Lambda's raw shape; ``None`` when the record has none.
+
+        As in serpens 2.9, the record's ``messageAttributes`` as delivered (``None`` when
+        the key is absent); :attr:`message_attribute_values` is always a dict.
+        """
         assigned = self._assigned
         if assigned is not None and "message_attributes" in assigned:
-            return cast("Mapping[str, Mapping[str, Any]]", assigned["message_attributes"])
-        return cast("Mapping[str, Mapping[str, Any]]", self.raw.get("messageAttributes") or {})
+            return cast("Mapping[str, Mapping[str, Any]] | None", assigned["message_attributes"])
+        return cast("Mapping[str, Mapping[str, Any]] | None", self.raw.get("messageAttributes"))
 
     @message_attributes.setter
-    def message_attributes(self, value: Mapping[str, Mapping[str, Any]]) -> None:
+    def message_attributes(self, value: Mapping[str, Mapping[str, Any]] | None) -> None:
         self._assign("message_attributes", value)
 
     @property
     def message_attribute_values(self) -> dict[str, str | bytes]:
         """Message attributes flattened to their string (or binary) values."""
         out: dict[str, str | bytes] = {}
-        for name, value in self.message_attributes.items():
+        for name, value in (self.message_attributes or {}).items():
             if value.get("stringValue") is not None:
                 out[name] = value["stringValue"]
             elif value.get("binaryValue") is not None:

@@ -13,7 +13,7 @@ import logging
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from serpens.sqs._failure import propagates, report_failure
+from serpens.sqs._failure import propagates, report_failure, report_propagated
 from serpens.sqs._record import BatchResponse, Record, batch_response, event_records, is_fifo
 
 __all__ = ["run_sync"]
@@ -62,6 +62,7 @@ def run_sync(
             result = processor(Record(raw))
         except Exception as exc:
             if propagate:  # no partial batch response outside AWS: the caller must see it
+                report_propagated(raw, exc)
                 raise
             report_failure(raw, exc)
         else:

@@ -10,16 +10,24 @@ not this module (the deliberate differences are listed in docs/migrating-from-2.
 
 from __future__ import annotations
 
+import enum
 import json
 import uuid
 from dataclasses import dataclass
+from datetime import UTC, datetime
+from decimal import Decimal
 from typing import Any
 
 import boto3
 import pytest
 
 from serpens import secrets_manager
-from serpens.errors import SerpensError, ValidationError
+from serpens.errors import NotFoundError, SerpensError, ValidationError
+
+
+class _Color(enum.Enum):
+    RED = "red"
+
 
 # --------------------------------------------------------------------------- Secrets
 
@@ -34,6 +42,56 @@ def test_secrets_manager_get_returns_a_json_secret_parsed(moto_endpoint: str) ->
         assert secrets_manager.get(name, "password") == "pw"
     finally:
         secrets_manager.set_store(None)
+
+
+class TestMissingSecretsAndParameters:
+    """2.9.0 let botocore's ``ClientError`` (and ``KeyError``) through; both still catch."""
+
+    def test_a_missing_secret_is_caught_as_2_9_caught_it(self, moto_endpoint: str) -> None:
+        from botocore.exceptions import ClientError  # noqa: PLC0415
+
+        name = f"compat/{uuid.uuid4().hex[:8]}"
+        secrets_manager.set_store(None)  # Secrets Manager, as in production
+        try:
+            with pytest.raises(ClientError) as raised:  # 2.9.0's except clause
+                secrets_manager.get(name)
+            assert raised.value.response["Error"]["Code"] == "ResourceNotFoundException"
+            assert raised.value.operation_name == "GetSecretValue"
+            assert isinstance(raised.value, NotFoundError)
+            assert name in str(raised.value)
+        finally:
+            secrets_manager.set_store(None)
+
+    def test_a_missing_key_of_a_json_secret_is_a_key_error(self, moto_endpoint: str) -> None:
+        client = boto3.client("secretsmanager", endpoint_url=moto_endpoint)
+        name = f"compat/{uuid.uuid4().hex[:8]}"
+        client.create_secret(Name=name, SecretString=json.dumps({"user": "app", "pw": "S3CRET"}))
+        secrets_manager.set_store(None)
+        try:
+            with pytest.raises(KeyError) as raised:  # 2.9.0: result[keyname]
+                secrets_manager.get(name, "password")
+            assert isinstance(raised.value, NotFoundError)
+            assert "password" in str(raised.value)
+            assert "S3CRET" not in str(raised.value)
+        finally:
+            secrets_manager.set_store(None)
+
+    def test_a_missing_parameter_is_caught_as_2_9_caught_it(self, moto_endpoint: str) -> None:
+        from botocore.exceptions import ClientError  # noqa: PLC0415
+
+        from serpens import parameters  # noqa: PLC0415
+
+        name = f"/compat/{uuid.uuid4().hex[:8]}"
+        parameters.set_store(None)  # SSM, as in production
+        try:
+            with pytest.raises(ClientError) as raised:  # 2.9.0's except clause
+                parameters.get(name)
+            assert raised.value.response["Error"]["Code"] == "ParameterNotFound"
+            assert raised.value.operation_name == "GetParameter"
+            assert isinstance(raised.value, NotFoundError)
+            assert name in str(raised.value)
+        finally:
+            parameters.set_store(None)
 
 
 # --------------------------------------------------------------------------- use before init
@@ -89,6 +147,42 @@ async def test_redis_cache_readme_calls(redis_url: str) -> None:
         await redis_delete("products:a")  # how 2.9 services invalidate: the readable key
         assert await get_product("a") == {"slug": "a"}
         assert calls == ["a", "a"]
+    finally:
+        await redis_close()
+
+
+async def test_redis_values_are_encoded_as_2_9_encoded_them(redis_url: str) -> None:
+    """2.9.0 stored ``json.dumps(value, default=str)``: what JSON has no form for, as text."""
+    from serpens.cache import (  # noqa: PLC0415
+        redis_cached,
+        redis_cached_get_or_set,
+        redis_close,
+        redis_get,
+        redis_init,
+        redis_set,
+    )
+
+    when = datetime(2024, 1, 2, 3, 4, 5, tzinfo=UTC)
+    value = {"price": Decimal("0.1"), "at": when, "color": _Color.RED, "tags": {"a"}, "b": b"x"}
+    expected = json.loads(json.dumps(value, default=str))  # 2.9.0's encoding
+    assert expected["price"] == "0.1"
+    assert expected["at"] == "2024-01-02 03:04:05+00:00"
+    await redis_init(redis_url)
+    try:
+        key = f"compat:{uuid.uuid4().hex}"
+        await redis_set(key, value, ttl=60)  # no SerializationError, as in 2.9.0
+        assert await redis_get(key) == expected
+
+        @redis_cached(f"compat-{uuid.uuid4().hex[:8]}", ttl=60)
+        async def price() -> dict[str, Any]:
+            return value
+
+        assert await price() == await price() == expected
+
+        async def fetch() -> dict[str, Any]:
+            return value
+
+        assert await redis_cached_get_or_set(f"compat:{uuid.uuid4().hex}", 60, fetch) == expected
     finally:
         await redis_close()
 

@@ -174,3 +174,21 @@ class TestDatabase:
         assert database.bind(own_database, False).pool._pool.use_lifo is False  # type: ignore[attr-defined]
         engine = database.async_bind(own_database, False)
         assert engine.sync_engine.pool._pool.use_lifo is False  # type: ignore[attr-defined]
+
+
+def test_bind_without_a_url_is_the_argument_error_2_9_raised(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """2.9.0 passed ``None`` to ``create_engine``: ``except ArgumentError`` caught it."""
+    from sqlalchemy.exc import ArgumentError  # noqa: PLC0415
+
+    from serpens import database  # noqa: PLC0415
+    from serpens.errors import ConfigurationError  # noqa: PLC0415
+
+    monkeypatch.delenv("DATABASE_URL", raising=False)
+    database.dispose()
+    for bind in (database.bind, database.async_bind):
+        with pytest.raises(ArgumentError) as raised:
+            bind()
+        assert isinstance(raised.value, ConfigurationError)
+        assert "DATABASE_URL is not set" in str(raised.value)

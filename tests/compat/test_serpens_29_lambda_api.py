@@ -40,6 +40,23 @@ class TestLambdaApi:
         assert seen["body"] == {"name": "Mike"}
         assert (seen["user_id"], seen["page"]) == ("42", "2")
 
+    def test_vars_of_the_headers_has_the_names_as_sent(self) -> None:
+        seen: dict[str, Any] = {}
+
+        @api.handler
+        def lambda_handler(request: api.Request):
+            seen["vars"] = vars(request.headers)  # 2.9.0: the AttrDict's attributes
+            seen["lookups"] = (request.headers["Content-Type"], request.headers.get("Content-Type"))
+            seen["insensitive"] = (request.headers["content-type"], request.headers.content_type)
+            return {"ok": True}
+
+        event = _event()
+        event["headers"] = {"Content-Type": "application/json", "X-Request-Id": "r1"}
+        assert lambda_handler(event, None)["statusCode"] == 200
+        assert seen["vars"] == {"Content-Type": "application/json", "X-Request-Id": "r1"}
+        assert seen["lookups"] == ("application/json", "application/json")
+        assert seen["insensitive"] == ("application/json", "application/json")
+
     def test_status_body_tuples_and_response_objects(self) -> None:
         @api.handler
         def created(request: api.Request):

@@ -10,6 +10,7 @@ not this module (the deliberate differences are listed in docs/migrating-from-2.
 
 from __future__ import annotations
 
+import csv
 import json
 from dataclasses import dataclass
 from decimal import Decimal
@@ -71,6 +72,23 @@ class TestCsv:
         tabbed.writerow(["a", "b"])
         tabbed.close()
         assert Path("out.tsv").read_bytes() == b"a\tb\r\n"
+
+    def test_the_writer_and_reader_keep_their_2_9_attributes(
+        self, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        """2.9.0 returned a ``csv.writer`` and a ``csv.DictReader``."""
+        monkeypatch.chdir(tmp_path)
+        w = csvutils.open_csv_writer("out.csv")
+        assert w.dialect.delimiter == ","
+        assert w.writerow(["id", "name"]) == len("id,name\r\n")  # characters written
+        w.writerow(["1", "Ana", "extra"])
+        w.close()
+        reader = csvutils.open_csv_reader("out.csv")
+        assert isinstance(reader, csv.DictReader)
+        assert (reader.restkey, reader.restval) == (None, None)
+        reader.restkey = "rest"
+        assert list(reader) == [{"id": "1", "name": "Ana", "rest": ["extra"]}]
+        assert reader.reader.line_num == reader.line_num == 2
 
 
 # --------------------------------------------------------------------------- Schema numbers

@@ -11,6 +11,7 @@ not this module (the deliberate differences are listed in docs/migrating-from-2.
 from __future__ import annotations
 
 import json
+import logging
 import uuid
 from collections.abc import Iterator
 from datetime import UTC
@@ -182,3 +183,57 @@ class TestSqsResultsSignalsAndRecordFields:
         with pytest.raises(ValidationError, match=r"Records\[1\] has no 'messageId'"):
             message_processor(event, None)
         assert seen == []
+
+
+class TestSqsModuleNamesAndLogs:
+    """2.9.0's module names, its logs outside AWS, empty batch bodies and absent attributes."""
+
+    def test_module_keeps_get_cloud_provider_and_max_batch_size(
+        self, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        assert sqs.MAX_BATCH_SIZE == 10
+        monkeypatch.delenv("CLOUD_PROVIDER", raising=False)
+        assert sqs.get_cloud_provider() == "aws"
+        monkeypatch.setenv("CLOUD_PROVIDER", "gcp")
+        assert sqs.get_cloud_provider() == "gcp"
+
+    def test_outside_aws_a_failing_record_is_logged_before_it_propagates(
+        self, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+    ) -> None:
+        from serpens.sentry import FilteredEvent  # noqa: PLC0415
+
+        monkeypatch.setenv("CLOUD_PROVIDER", "gcp")
+
+        @sqs.handler
+        def message_processor(record: sqs.Record) -> None:
+            if record.body == "skip":
+                raise FilteredEvent("filtered out")
+            raise LookupError("no such order")
+
+        caplog.set_level(logging.INFO, logger="serpens.sqs")
+        with pytest.raises(LookupError):
+            message_processor(sqs_event(sqs_record("bad", message_id="m1")), None)
+        with pytest.raises(FilteredEvent):
+            message_processor(sqs_event(sqs_record("skip", message_id="m2")), None)
+        error, warning = caplog.records
+        assert (error.levelno, warning.levelno) == (logging.ERROR, logging.WARNING)
+        assert "m1" in error.getMessage()
+        assert "on gcp: no such order" in error.getMessage()
+        assert error.exc_info is not None
+        assert "m2" in warning.getMessage()
+        assert "on gcp" in warning.getMessage()
+        assert "filtered out" in warning.getMessage()
+        assert warning.exc_info is not None
+
+    def test_batch_items_without_a_body_send_an_empty_object(
+        self, sqs_client: Any, queue_url: str
+    ) -> None:
+        result = sqs.publish_message_batch(queue_url, [{"body": None}, {"body": ""}])
+        assert len(result[0]["Successful"]) == 2
+        received = sqs_client.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10)
+        assert [m["Body"] for m in received["Messages"]] == ["{}", "{}"]
+
+    def test_a_record_without_message_attributes_has_none(self) -> None:
+        raw = sqs_record("x")
+        raw.pop("messageAttributes", None)
+        assert sqs.Record(raw).message_attributes is None  # 2.9.0: data.get(...)
