@@ -22,6 +22,7 @@ import json
 import sqlite3
 import threading
 import uuid
+import weakref
 from decimal import Decimal
 from typing import Any
 
@@ -45,7 +46,16 @@ class ComputedUnique:
     column tuples of the plain unique sets.
     """
 
-    __slots__ = ("_columns", "_connection", "_lock", "_named", "_plain", "_sql", "name")
+    __slots__ = (
+        "__weakref__",
+        "_columns",
+        "_connection",
+        "_lock",
+        "_named",
+        "_plain",
+        "_sql",
+        "name",
+    )
 
     def __init__(self, info: ModelInfo, index: Any) -> None:
         import sqlalchemy as sa  # noqa: PLC0415 - the fake repository needs it anyway
@@ -74,6 +84,8 @@ class ComputedUnique:
         values = ", ".join(f'? AS "{name}"' for name, _ in self._columns)
         self._sql = f"SELECT {', '.join(selected)} FROM (SELECT {values})"  # noqa: S608 - the model's own SQL
         self._connection = sqlite3.connect(":memory:", check_same_thread=False)
+        # closed with this index (Python 3.13 warns of a connection left to the collector)
+        weakref.finalize(self, self._connection.close)
         self._lock = threading.Lock()
         try:
             self._run([None] * len(self._columns))
