@@ -17,7 +17,7 @@ import pytest
 from sqlalchemy import create_engine, event
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from serpens_sqlalchemy._connect import _Apart, _connect_apart, open_apart
+from serpens_sqlalchemy._connect import _OPENING, _Apart, _connect_apart, open_apart
 
 
 class _Connection:
@@ -76,10 +76,13 @@ async def test_a_cancelled_caller_ends_at_once_and_the_connection_is_terminated(
     caller.cancel()
     await asyncio.wait({caller}, timeout=1)
     assert caller.cancelled()  # the connect is still waiting: the caller did not
+    # held strongly meanwhile: the loop keeps only weak references to its tasks
+    assert [f.done() for f in _OPENING] == [False]
     connect.release.set()
     await _settle()
     assert [c.terminated for c in connect.made] == [True]
     assert errors == []
+    assert not _OPENING
 
 
 async def test_a_connect_that_ended_as_the_cancel_came_is_terminated() -> None:
