@@ -93,6 +93,35 @@ class TestMissingSecretsAndParameters:
         finally:
             parameters.set_store(None)
 
+    def test_a_missing_secret_in_a_store_other_than_aws_answers_as_aws_would(self) -> None:
+        """A fake store's missing secret carries the answer Secrets Manager gives.
+
+        What a 2.9.0 handler reads of it (code, operation, HTTP status) is AWS's, and it
+        survives pickling (a worker process re-raising it, for one).
+        """
+        import pickle  # noqa: PLC0415
+
+        from botocore.exceptions import ClientError  # noqa: PLC0415
+
+        from serpens.fakes import InMemorySecretStore  # noqa: PLC0415
+
+        secrets_manager.set_store(InMemorySecretStore())
+        try:
+            with pytest.raises(ClientError) as raised:
+                secrets_manager.get("compat/none")
+        finally:
+            secrets_manager.set_store(None)
+        error = raised.value
+        for seen in (error, pickle.loads(pickle.dumps(error))):
+            assert isinstance(seen, NotFoundError)
+            assert seen.response["Error"] == {
+                "Code": "ResourceNotFoundException",
+                "Message": "Secrets Manager can't find the specified secret.",
+            }
+            assert seen.response["ResponseMetadata"]["HTTPStatusCode"] == 400
+            assert seen.operation_name == "GetSecretValue"
+            assert "compat/none" in str(seen)
+
 
 # --------------------------------------------------------------------------- use before init
 
