@@ -105,6 +105,20 @@ class ColumnFidelityCases:
         assert fresh.get_by(shape={"k": [1]}).memo == "n"
         assert fresh.count() == 6
 
+    def test_a_json_column_keeps_the_text_it_was_given(self, db: RepositoryDatabase) -> None:
+        """A ``JSON`` column reads back its object's keys in the order written, and a NUL.
+
+        PostgreSQL's ``json`` keeps the text (``jsonb`` would sort the keys and refuse the
+        NUL; the fake does that for ``JSONB`` columns only).
+        """
+        kinds: Any = db.repository(Kind)
+        written: Any = {"bb": 1e20, "c": "a\x00"}  # an object in a column of lists
+        kind = kinds.add(Kind(tags=written))
+        db.commit(kinds)
+        stored: Any = db.repository(Kind).get_or_raise(kind.id).tags
+        assert list(stored.items()) == [("bb", 1e20), ("c", "a\x00")]
+        assert type(stored["bb"]) is float
+
     def test_an_enum_column_orders_by_what_it_stores_not_as_members_compare(
         self, db: RepositoryDatabase
     ) -> None:

@@ -13,7 +13,9 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
+import threading
 from collections.abc import Iterator
+from decimal import Decimal
 from typing import Any
 
 import pytest
@@ -53,6 +55,37 @@ sa.Index(
 )
 
 LEFT = dt.datetime(2026, 1, 2, tzinfo=dt.UTC)
+
+
+class Slot(_Base):
+    """Indexes whose predicates and keys go past text: what SQLite is handed must hold."""
+
+    __tablename__ = "fake_computed_slots"
+    __table_args__ = (
+        sa.Index("fake_computed_code", "code", unique=True),  # plain: a conflict target
+        sa.Index(  # SQLite's spelling only: the fake reads it when PostgreSQL's is absent
+            "fake_computed_late", "label", unique=True, sqlite_where=sa.text("due > '2026-06-01'")
+        ),
+        sa.Index(  # char_length is length() in SQLite: compiled for SQLite, not as written
+            "fake_computed_long",
+            "amount",
+            unique=True,
+            postgresql_where=sa.func.char_length(sa.column("code")) > 2,
+        ),
+        sa.Index(
+            "fake_computed_tagged",
+            "label",
+            unique=True,
+            postgresql_where=sa.func.json_array_length(sa.column("tags")) > 1,
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(sa.String(10))
+    label: Mapped[str | None] = mapped_column(sa.String(10))
+    due: Mapped[dt.datetime | None] = mapped_column(sa.DateTime(timezone=True))
+    amount: Mapped[Decimal | None] = mapped_column(sa.Numeric(30, 20))
+    tags: Mapped[list[str] | None] = mapped_column(sa.JSON)
 
 
 @pytest.fixture
@@ -127,3 +160,58 @@ class TestInMemoryComputedUniques:
         repo.bulk_add([Member(id=1, name="ÉCOLE"), Member(id=2, name="école")])
         with pytest.raises(ConflictError):
             repo.add(Member(id=3, name="éCOLE"))
+
+    def test_a_unique_index_on_bare_columns_is_a_conflict_target(self) -> None:
+        repo: Any = InMemoryRepository(Slot, database=InMemoryDatabase())
+        repo.add(Slot(id=1, code="a"))
+        kept = repo.upsert(
+            {"id": 2, "code": "a", "label": "x"}, conflict_on=["code"], update_fields=["label"]
+        )
+        assert (kept.id, kept.label) == (1, "x")
+
+    def test_predicates_and_keys_read_each_value_as_the_database_holds_it(self) -> None:
+        repo: Any = InMemoryRepository(Slot, database=InMemoryDatabase())
+        early, late = dt.datetime(2026, 1, 1, tzinfo=dt.UTC), dt.datetime(2026, 9, 1, tzinfo=dt.UTC)
+        repo.bulk_add(
+            [Slot(id=1, code="a", label="l", due=early), Slot(id=2, code="b", label="l", due=early)]
+        )
+        repo.add(Slot(id=3, code="c", label="m", due=late))
+        with pytest.raises(ConflictError, match="fake_computed_late"):
+            repo.add(Slot(id=4, code="d", label="m", due=late))
+        tiny = Decimal("0.00000000000000000001")  # equal as floats, not as numbers
+        repo.bulk_add(
+            [Slot(id=5, code="eee", amount=1 + tiny), Slot(id=6, code="fff", amount=1 + 2 * tiny)]
+        )
+        with pytest.raises(ConflictError, match="fake_computed_long"):
+            repo.add(Slot(id=7, code="ggg", amount=1 + tiny))
+        repo.add(Slot(id=8, code="h", amount=1 + tiny))  # a short code: outside the index
+        repo.bulk_add(
+            [
+                Slot(id=9, code="i", label="t", tags=["x"]),
+                Slot(id=10, code="j", label="t", tags=["x"]),
+            ]
+        )
+        repo.add(Slot(id=11, code="k", label="u", tags=["x", "y"]))
+        with pytest.raises(ConflictError, match="fake_computed_tagged"):
+            repo.add(Slot(id=12, code="k2", label="u", tags=["x", "y"]))
+        repo.commit()
+        assert repo.count() == 9
+
+    def test_units_of_work_on_other_threads_share_the_index(self) -> None:
+        database = InMemoryDatabase()  # its index is built on this thread, used on another
+        first: Any = InMemoryRepository(Member, database=database)
+        first.add(Member(id=1, name="Ann"))
+        first.commit()
+        outcome: list[object] = []
+
+        def other() -> None:
+            repo: Any = InMemoryRepository(Member, database=database)
+            try:
+                repo.add(Member(id=2, name="ANN"))
+            except ConflictError as exc:
+                outcome.append(type(exc))
+
+        thread = threading.Thread(target=other)
+        thread.start()
+        thread.join()
+        assert outcome == [ConflictError]

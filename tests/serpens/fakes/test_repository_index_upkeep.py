@@ -31,6 +31,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from serpens.database import UTCDateTime
 from serpens.fakes import InMemoryDatabase, InMemoryRepository
+from serpens_contract._repository_models import Product
 
 
 class _Base(DeclarativeBase):
@@ -223,3 +224,20 @@ class TestInMemoryIndexUpkeep:
         after: Any = InMemoryRepository(Reading, database=database)
         assert (_ids(after.list(label="a")), _ids(after.list(label="b"))) == ([1, 3], [2])
         assert (after.count(label="a"), after.count(label="b")) == (2, 1)
+
+    def test_a_unique_value_an_update_gave_up_is_free_in_the_committed_index(self) -> None:
+        """The committed unique index drops a row's old value when its update commits."""
+        database = InMemoryDatabase()
+        first: Any = InMemoryRepository(Product, database=database)
+        moved = first.add(Product(sku="a"))  # the committed index of sku, built by this check
+        first.commit()
+        writer: Any = InMemoryRepository(Product, database=database)
+        writer.get(moved.id).sku = "b"
+        writer.commit()
+        reuse: Any = InMemoryRepository(Product, database=database)
+        reuse.add(Product(sku="a"))
+        reuse.commit()
+        assert sorted(p.sku for p in InMemoryRepository(Product, database=database).list()) == [
+            "a",
+            "b",
+        ]
