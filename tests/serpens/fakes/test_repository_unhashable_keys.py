@@ -152,8 +152,9 @@ class TestInMemoryStandIns:
         )
         assert (kept.id, kept.legs) == (1, [5])
         for meta in ({"s": "a\x00"}, {"a\ud800": 1}, ["\x00"]):
-            with pytest.raises(ValidationError):
+            with pytest.raises(ValidationError) as info:
                 fresh.add(Route(meta=meta))
+            assert [e.path for e in info.value.errors] == ["meta"]
 
     def test_a_stand_in_is_equal_exactly_when_the_values_are(self) -> None:
         equal = [([1, [2]], [1, [2]]), ({"a": 1, "b": 2}, {"b": 2, "a": 1}), ({1}, frozenset({1}))]

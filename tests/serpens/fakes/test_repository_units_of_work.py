@@ -362,3 +362,32 @@ class TestInMemoryRepositoryUnitOfWorkDetails:
         stored = InMemoryRepository(Kind, database=repo.database).get(kind.id)
         assert stored is not None
         assert stored.flag is True
+
+    def test_a_generated_list_set_on_the_object_is_its_own_copy(self) -> None:
+        """A flush sets an ``onupdate`` list on the object as a copy of the stored one.
+
+        Changing the object's list in place (never flushed: SQLAlchemy would not see it)
+        leaves the committed row as it was.
+        """
+
+        class Base(sqlalchemy.orm.DeclarativeBase):
+            pass
+
+        class Note(Base):
+            __tablename__ = "notes"
+            id: sqlalchemy.orm.Mapped[int] = sqlalchemy.orm.mapped_column(primary_key=True)
+            text: sqlalchemy.orm.Mapped[str | None] = sqlalchemy.orm.mapped_column(
+                sqlalchemy.String(10)
+            )
+            marks: sqlalchemy.orm.Mapped[Any] = sqlalchemy.orm.mapped_column(
+                sqlalchemy.PickleType, onupdate=lambda: ["edited"], nullable=True
+            )
+
+        database = InMemoryDatabase()
+        repo: Any = InMemoryRepository(Note, database=database)
+        note = repo.add(Note(id=1, text="a"))
+        note.text = "b"
+        repo.flush()
+        repo.commit()
+        note.marks.append("by hand")
+        assert InMemoryRepository(Note, database=database).get(1).marks == ["edited"]
