@@ -20,6 +20,7 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from serpens.errors import ConfigurationError, ConflictError
@@ -86,6 +87,7 @@ class Slot(_Base):
     due: Mapped[dt.datetime | None] = mapped_column(sa.DateTime(timezone=True))
     amount: Mapped[Decimal | None] = mapped_column(sa.Numeric(30, 20))
     tags: Mapped[list[str] | None] = mapped_column(sa.JSON)
+    days: Mapped[list[dt.date] | None] = mapped_column(ARRAY(sa.Date))
 
 
 @pytest.fixture
@@ -194,8 +196,9 @@ class TestInMemoryComputedUniques:
         repo.add(Slot(id=11, code="k", label="u", tags=["x", "y"]))
         with pytest.raises(ConflictError, match="fake_computed_tagged"):
             repo.add(Slot(id=12, code="k2", label="u", tags=["x", "y"]))
+        repo.add(Slot(id=14, code="n", days=[dt.date(2026, 1, 1)]))  # dates as SQLite text
         repo.commit()
-        assert repo.count() == 9
+        assert repo.count() == 10
 
     def test_units_of_work_on_other_threads_share_the_index(self) -> None:
         database = InMemoryDatabase()  # its index is built on this thread, used on another
