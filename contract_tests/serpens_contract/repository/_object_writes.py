@@ -12,6 +12,7 @@ import datetime as dt
 from typing import Any
 
 import pytest
+from sqlalchemy.orm.attributes import flag_modified
 
 from serpens.errors import ConflictError, ValidationError
 from serpens_contract._repository_models import Kind, Product, RepositoryDatabase
@@ -34,18 +35,22 @@ class ObjectWriteAndTransactionCases:
 
         A list changed in place is not written, even when another attribute of its object
         is set: SQLAlchemy sees no change without a ``Mutable`` type or ``flag_modified``
-        (a new list is written). The object keeps the list as changed until it is loaded
-        again, and a set value as it was set. The fake wrote the list changed in place,
-        and read the stored row back into the object after the flush.
+        (a new list is written, and so is one flagged with ``flag_modified``). The object
+        keeps the list as changed until it is loaded again, and a set value as it was
+        set. The fake wrote the list changed in place, and read the stored row back into
+        the object after the flush.
         """
         kinds: Any = db.repository(Kind)
-        first, second = kinds.bulk_add([Kind(tags=["x"]), Kind(tags=["x"])])
+        first, second, third = kinds.bulk_add([Kind(tags=["x"]) for _ in range(3)])
         db.commit(kinds)
         repo: Any = db.repository(Kind)
         changed, replaced = repo.get_or_raise(first.id), repo.get_or_raise(second.id)
+        flagged = repo.get_or_raise(third.id)
         changed.tags.append("y")
         changed.memo = "set"
         replaced.tags = [*replaced.tags, "y"]
+        flagged.tags.append("y")
+        flag_modified(flagged, "tags")  # SQLAlchemy's way to say so
         repo.flush()
         assert (changed.tags, changed.memo) == (["x", "y"], "set")
         db.commit(repo)
@@ -55,6 +60,7 @@ class ObjectWriteAndTransactionCases:
             "set",
         )
         assert fresh.get_or_raise(second.id).tags == ["x", "y"]
+        assert fresh.get_or_raise(third.id).tags == ["x", "y"]
 
     @pytest.mark.parametrize(("field", "value"), WRONG_TYPES)
     def test_object_writes_with_a_wrong_type_are_validation_errors(
