@@ -13,6 +13,7 @@ from __future__ import annotations
 import enum
 import json
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -44,21 +45,33 @@ def test_secrets_manager_get_returns_a_json_secret_parsed(moto_endpoint: str) ->
         secrets_manager.set_store(None)
 
 
+def _caught_as_2_9_caught_it(
+    call: Callable[[], object], name: str, code: str, operation: str
+) -> None:
+    """*call* raises what 2.9.0's ``except ClientError`` caught, and a ``NotFoundError``."""
+    from botocore.exceptions import ClientError  # noqa: PLC0415
+
+    with pytest.raises(ClientError) as raised:  # 2.9.0's except clause
+        call()
+    assert raised.value.response["Error"]["Code"] == code
+    assert raised.value.operation_name == operation
+    assert isinstance(raised.value, NotFoundError)
+    assert name in str(raised.value)
+
+
 class TestMissingSecretsAndParameters:
     """2.9.0 let botocore's ``ClientError`` (and ``KeyError``) through; both still catch."""
 
     def test_a_missing_secret_is_caught_as_2_9_caught_it(self, moto_endpoint: str) -> None:
-        from botocore.exceptions import ClientError  # noqa: PLC0415
-
         name = f"compat/{uuid.uuid4().hex[:8]}"
         secrets_manager.set_store(None)  # Secrets Manager, as in production
         try:
-            with pytest.raises(ClientError) as raised:  # 2.9.0's except clause
-                secrets_manager.get(name)
-            assert raised.value.response["Error"]["Code"] == "ResourceNotFoundException"
-            assert raised.value.operation_name == "GetSecretValue"
-            assert isinstance(raised.value, NotFoundError)
-            assert name in str(raised.value)
+            _caught_as_2_9_caught_it(
+                lambda: secrets_manager.get(name),
+                name,
+                "ResourceNotFoundException",
+                "GetSecretValue",
+            )
         finally:
             secrets_manager.set_store(None)
 
@@ -77,19 +90,14 @@ class TestMissingSecretsAndParameters:
             secrets_manager.set_store(None)
 
     def test_a_missing_parameter_is_caught_as_2_9_caught_it(self, moto_endpoint: str) -> None:
-        from botocore.exceptions import ClientError  # noqa: PLC0415
-
         from serpens import parameters  # noqa: PLC0415
 
         name = f"/compat/{uuid.uuid4().hex[:8]}"
         parameters.set_store(None)  # SSM, as in production
         try:
-            with pytest.raises(ClientError) as raised:  # 2.9.0's except clause
-                parameters.get(name)
-            assert raised.value.response["Error"]["Code"] == "ParameterNotFound"
-            assert raised.value.operation_name == "GetParameter"
-            assert isinstance(raised.value, NotFoundError)
-            assert name in str(raised.value)
+            _caught_as_2_9_caught_it(
+                lambda: parameters.get(name), name, "ParameterNotFound", "GetParameter"
+            )
         finally:
             parameters.set_store(None)
 
