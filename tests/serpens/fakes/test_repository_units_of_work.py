@@ -17,6 +17,7 @@ from typing import Any
 import pytest
 import sqlalchemy
 
+from serpens._rules.repository import MAX_CURSOR_LENGTH
 from serpens.errors import ConflictError, ValidationError
 from serpens.fakes import AsyncInMemoryRepository, InMemoryDatabase, InMemoryRepository
 from serpens_contract.repository import Kind, Pair, Product
@@ -391,3 +392,26 @@ class TestInMemoryRepositoryUnitOfWorkDetails:
         repo.commit()
         note.marks.append("by hand")
         assert InMemoryRepository(Note, database=database).get(1).marks == ["edited"]
+
+    def test_a_cursor_of_exactly_the_longest_length_is_read(self) -> None:
+        """``seek`` reads a cursor of ``MAX_CURSOR_LENGTH`` characters and refuses a longer one.
+
+        A cursor that ``seek`` itself returned, for a long text key, may be that long.
+        """
+
+        class Base(sqlalchemy.orm.DeclarativeBase):
+            pass
+
+        class Doc(Base):
+            __tablename__ = "docs"
+            id: sqlalchemy.orm.Mapped[int] = sqlalchemy.orm.mapped_column(primary_key=True)
+            body: sqlalchemy.orm.Mapped[str] = sqlalchemy.orm.mapped_column(sqlalchemy.Text)
+
+        repo: Any = InMemoryRepository(Doc, database=InMemoryDatabase())
+        repo.bulk_add([Doc(id=1, body="a" * 49_122), Doc(id=2, body="b")])
+        first = repo.seek(limit=1, order_by="body")
+        assert len(first.next_cursor) == MAX_CURSOR_LENGTH  # the body's length makes it so
+        after = repo.seek(after=first.next_cursor, limit=1, order_by="body")
+        assert [d.id for d in after.items] == [2]
+        with pytest.raises(ValidationError):
+            repo.seek(after=first.next_cursor + "A", limit=1, order_by="body")
