@@ -18,6 +18,7 @@ from collections.abc import Sequence
 from contextlib import AbstractContextManager
 from typing import TYPE_CHECKING, Any, Literal
 
+from serpens._extras import aws_not_found
 from serpens._slot import Slot
 from serpens.cache import cached, clear_cache
 from serpens.errors import NotFoundError, SerializationError
@@ -86,15 +87,6 @@ def _fetch_path(path: str, recursive: bool, decrypt: bool) -> dict[str, str]:
     return get_store().get_parameters_by_path(path, recursive=recursive, decrypt=decrypt)
 
 
-def _missing_parameter(exc: NotFoundError) -> NotFoundError:
-    """*exc* as ``serpens_aws.ParameterNotFoundError`` (also a ``ClientError``) when it can be."""
-    try:
-        from serpens_aws import ParameterNotFoundError  # noqa: PLC0415 - needs serpens[aws]
-    except ImportError:  # without botocore no 2.9 caller can catch ClientError
-        return exc
-    return ParameterNotFoundError.answer(str(exc))
-
-
 def _transformed(name: str, value: str, transform: Literal["json"] | None) -> Any:
     if transform is None:
         return value
@@ -126,7 +118,7 @@ def get(
     try:
         found = get_many([name], decrypt=decrypt, transform=transform, force_fetch=force_fetch)
     except NotFoundError as exc:
-        error = _missing_parameter(exc)
+        error = aws_not_found("ParameterNotFoundError", exc, str(exc))
         if error is exc:
             raise
         raise error from exc

@@ -22,6 +22,7 @@ import json
 from contextlib import AbstractContextManager
 from typing import TYPE_CHECKING, Any, Literal
 
+from serpens._extras import aws_not_found
 from serpens._slot import Slot
 from serpens.cache import cached, clear_cache
 from serpens.errors import NotFoundError, SerializationError, ValidationError
@@ -62,17 +63,6 @@ class KeyNotFoundError(NotFoundError, KeyError):
 
     def __reduce__(self) -> tuple[Any, ...]:
         return type(self), (self.secret_id, self.key)
-
-
-def _missing_secret(secret_id: str, exc: NotFoundError) -> NotFoundError:
-    """*exc* as ``serpens_aws.SecretNotFoundError`` (also a ``ClientError``) when it can be."""
-    try:
-        from serpens_aws import SecretNotFoundError  # noqa: PLC0415 - needs serpens[aws]
-    except ImportError:  # without botocore no 2.9 caller can catch ClientError
-        return exc
-    if isinstance(exc, SecretNotFoundError):
-        return exc
-    return SecretNotFoundError.answer(f"secret {secret_id!r} does not exist")
 
 
 def _aws_store() -> SecretStore:
@@ -154,7 +144,7 @@ def get(
     try:
         value = _fetch(secret_id)
     except NotFoundError as exc:
-        error = _missing_secret(secret_id, exc)
+        error = aws_not_found("SecretNotFoundError", exc, f"secret {secret_id!r} does not exist")
         if error is exc:
             raise
         raise error from exc

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Protocol
 
-from serpens._rules.repository import hashable
+from serpens._rules.repository import frozen, hashable
 from serpens.errors import ConflictError
 
 __all__ = [
@@ -23,6 +23,7 @@ __all__ = [
     "Rank",
     "Unique",
     "duplicate",
+    "lookup",
     "order_key",
     "precedes",
     "row_sort_key",
@@ -66,6 +67,18 @@ def unique_key(row: Row, unique: Unique) -> Key | None:
     if None in values:
         return None  # NULLs never conflict, as in SQL
     return hashable(values)  # type: ignore[no-any-return]
+
+
+def lookup(index: Any, key: object) -> Any:
+    """``index.get(key)``, by *key*'s :func:`frozen` stand-in when it is unhashable.
+
+    Free for the hashable keys of every read (no ``hash()`` beforehand): only a list or a
+    dict takes the second lookup.
+    """
+    try:
+        return index.get(key)
+    except TypeError:
+        return index.get(frozen(key))
 
 
 def duplicate(info: Any, unique: Unique, row: Row) -> ConflictError:
@@ -223,7 +236,8 @@ class EqualityIndex:
 
     def get(self, value: object) -> set[Key]:
         """The keys of the rows whose value equals *value* (``None``: NULL)."""
-        return self.buckets.get(hashable(value), _EMPTY)
+        found: set[Key] | None = lookup(self.buckets, value)
+        return _EMPTY if found is None else found
 
 
 _EMPTY: set[Key] = set()

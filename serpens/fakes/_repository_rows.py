@@ -16,14 +16,13 @@ from serpens._rules.repository import (
     OrderTerm,
     array_rank,
     as_array,
-    hashable,
     is_sql_expression,
     same_nan,
 )
 from serpens.errors import ConfigurationError, ConflictError, FieldError, ValidationError
 from serpens.fakes._repository_computed import computed_uniques
 from serpens.fakes._repository_defaults import _evaluator
-from serpens.fakes._repository_index import Rank, Unique, duplicate, unique_key
+from serpens.fakes._repository_index import Rank, Unique, duplicate, lookup, unique_key
 from serpens.fakes._repository_table import RowStore, TableRows
 from serpens.fakes._repository_values import (
     _IMMUTABLE,
@@ -196,7 +195,7 @@ class RowRules:
         if target == self.info.pk:
             found: Row | None = work.rows.get(wanted)
             return found
-        pk = work.index(target).get(hashable(wanted))
+        pk = lookup(work.index(target), wanted)
         return None if pk is None else work.rows[pk]
 
     def insert(self, work: RowStore, values: Row, *, none_is_default: bool) -> Row:

@@ -16,12 +16,13 @@ import sys
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any
 
-from serpens._rules.repository import ModelInfo, hashable
+from serpens._rules.repository import ModelInfo
 from serpens.errors import ConflictError
 from serpens.fakes._repository_index import (
     OrderKey,
     Unique,
     duplicate,
+    lookup,
     precedes,
     row_sort_key,
     unique_key,
@@ -182,7 +183,7 @@ class PendingRows:
         for unique in info.unique_within(tuple(filters)):
             values = tuple(map(filters.__getitem__, unique))
             if None not in values:  # NULL matches no unique value: try the next set
-                pk = values if unique == info.pk else self.index(unique).get(hashable(values))
+                pk = values if unique == info.pk else lookup(self.index(unique), values)
                 row = None if pk is None else self.get(pk)
                 return row if row is not None and _matches(row, filters) else None
         return False

@@ -114,22 +114,12 @@ def report_failure(raw: Mapping[str, Any], exc: BaseException) -> None:
     Any other failure also goes to elastic-apm, when the application configured it, and
     marks the current transaction failed, as serpens 2.9 did.
     """
-    fields = {"message_id": raw.get("messageId")}
     if isinstance(exc, RetryLater):
-        logger.info("SQS message %s: %s", raw.get("messageId"), exc, extra=fields)
+        message_id = raw.get("messageId")
+        logger.info("SQS message %s: %s", message_id, exc, extra={"message_id": message_id})
         _retry_later(raw, exc)
         return
-    _apm.capture_failure(exc)
-    if isinstance(exc, FilteredEvent):  # an expected failure: a warning, as in serpens 2.9
-        logger.warning(
-            "SQS message %s failed (filtered event): %s",
-            raw.get("messageId"),
-            exc,
-            exc_info=exc,
-            extra=fields,
-        )
-    else:
-        logger.error("SQS message %s failed", raw.get("messageId"), exc_info=exc, extra=fields)
+    _log_failed(raw, exc, provider=None)
 
 
 def report_propagated(raw: Mapping[str, Any], exc: BaseException) -> None:
@@ -140,27 +130,40 @@ def report_propagated(raw: Mapping[str, Any], exc: BaseException) -> None:
     failure sent to elastic-apm when the application configured it. The record's body
     is never logged (2.9 logged the whole record).
     """
-    message_id, provider = raw.get("messageId"), get_cloud_provider()
-    fields = {"message_id": message_id}
     if isinstance(exc, RetryLater):  # a signal, not an error; there is no visibility to set
-        logger.info("SQS message %s on %s: %s", message_id, provider, exc, extra=fields)
+        message_id = raw.get("messageId")
+        logger.info(
+            "SQS message %s on %s: %s",
+            message_id,
+            get_cloud_provider(),
+            exc,
+            extra={"message_id": message_id},
+        )
         return
+    _log_failed(raw, exc, provider=get_cloud_provider())
+
+
+def _log_failed(raw: Mapping[str, Any], exc: BaseException, *, provider: str | None) -> None:
+    """Send a failure to elastic-apm and log it with its traceback.
+
+    A :class:`~serpens.sentry.FilteredEvent` is an expected failure: a warning, as in
+    serpens 2.9. With a *provider* (outside AWS, where the failure propagates) the line
+    names it and the error's text too.
+    """
+    message_id = raw.get("messageId")
+    fields = {"message_id": message_id}
+    on = "" if provider is None else f" on {provider}"
     _apm.capture_failure(exc)
     if isinstance(exc, FilteredEvent):
         logger.warning(
-            "SQS message %s failed on %s (filtered event): %s",
+            "SQS message %s failed%s (filtered event): %s",
             message_id,
-            provider,
+            on,
             exc,
             exc_info=exc,
             extra=fields,
         )
+    elif provider is None:
+        logger.error("SQS message %s failed", message_id, exc_info=exc, extra=fields)
     else:
-        logger.error(
-            "SQS message %s failed on %s: %s",
-            message_id,
-            provider,
-            exc,
-            exc_info=exc,
-            extra=fields,
-        )
+        logger.error("SQS message %s failed%s: %s", message_id, on, exc, exc_info=exc, extra=fields)
