@@ -18,7 +18,8 @@ except ModuleNotFoundError as exc:  # pragma: no cover - depends on the environm
 
     raise MissingExtraError("hypothesis", "contract") from exc
 
-from serpens_contract._repository_models import FakeDatabase, Product, RepositoryDatabase
+from serpens_contract._repository_databases import FakeDatabase, RepositoryDatabase
+from serpens_contract._repository_models import Product
 from serpens_contract.differential import observe
 
 __all__ = ["RepositoryMachine"]

@@ -1,17 +1,23 @@
-"""Unique indexes the in-memory repository computes: partial (``WHERE``) and expression ones.
+"""What the in-memory repository has SQLite compute: CHECK constraints, computed indexes.
 
-``Index("ux_live_email", "email", unique=True, postgresql_where=text("NOT deleted"))``
-(the soft-delete pattern) holds only the rows its predicate selects, and
-``Index("ux_handle", func.lower(handle), unique=True)`` compares what the expression
-gives. The fake cannot read SQL, so it has an in-memory SQLite database evaluate the
-index's expressions and predicate on each written row: the SQL the index was declared
-with, compiled for SQLite. Text compares as in a database with the C locale, as the
-fake's ordering does: ``lower``/``upper`` map ASCII letters only, as PostgreSQL's do
-there (under a UTF-8 locale they map every letter). An index SQLite cannot evaluate is a
-``ConfigurationError`` when the repository is built, never a silent miss. Neither kind
-is a conflict target (an ``ON CONFLICT`` naming its columns fails on PostgreSQL and
-SQLite alike), so the shared rules leave them out of ``unique_sets`` and only the fake
-needs them.
+The fake cannot read SQL, so it has an in-memory SQLite database evaluate, on each
+written row, the SQL a table declares (compiled for SQLite):
+
+- ``CHECK`` constraints (:class:`ComputedCheck`): ``CheckConstraint("price >= 0")``
+  refuses a negative price with ``ValidationError``, as PostgreSQL's 23514 does; a NULL
+  (unknown) result passes, as in SQL.
+- Partial and expression unique indexes (:class:`ComputedUnique`):
+  ``Index("ux_live_email", "email", unique=True, postgresql_where=text("NOT deleted"))``
+  (the soft-delete pattern) holds only the rows its predicate selects, and
+  ``Index("ux_handle", func.lower(handle), unique=True)`` compares what the expression
+  gives. Neither is a conflict target (an ``ON CONFLICT`` naming its columns fails on
+  PostgreSQL and SQLite alike), so the shared rules leave them out of ``unique_sets``
+  and only the fake needs them.
+
+Text compares as in a database with the C locale, as the fake's ordering does:
+``lower``/``upper`` map ASCII letters only, as PostgreSQL's do there (under a UTF-8
+locale they map every letter). SQL that SQLite cannot evaluate is a
+``ConfigurationError`` when the repository is built, never a silent miss.
 """
 
 from __future__ import annotations
@@ -27,9 +33,9 @@ from decimal import Decimal
 from typing import Any
 
 from serpens._rules.repository import ModelInfo, hashable
-from serpens.errors import ConfigurationError
+from serpens.errors import ConfigurationError, ValidationError
 
-__all__ = ["ComputedUnique", "computed_uniques"]
+__all__ = ["ComputedCheck", "ComputedUnique", "computed_checks", "computed_uniques"]
 
 Row = dict[str, object]
 
@@ -39,6 +45,46 @@ def computed_uniques(info: ModelInfo) -> tuple[ComputedUnique, ...]:
     return tuple(ComputedUnique(info, index) for index in info.computed_unique_indexes)
 
 
+def computed_checks(info: ModelInfo) -> tuple[ComputedCheck, ...]:
+    """One :class:`ComputedCheck` per ``CHECK`` constraint of *info*'s table."""
+    return tuple(ComputedCheck(info, check) for check in info.check_constraints)
+
+
+class _RowSql:
+    """One ``SELECT`` over a row's columns, run by an in-memory SQLite database.
+
+    *selected* are SQLite's SQL over the table's column names (see :func:`_compiled`);
+    :meth:`run` gives their values for one row.
+    """
+
+    __slots__ = ("__weakref__", "_columns", "_connection", "_lock", "sql")
+
+    def __init__(self, info: ModelInfo, selected: list[str], what: str, hint: str) -> None:
+        keys = {column: info.key_of(column) for column in info.table.columns}
+        self._columns = [(column.name, key) for column, key in keys.items() if key is not None]
+        values = ", ".join(f'? AS "{name}"' for name, _ in self._columns)
+        self.sql = f"SELECT {', '.join(selected)} FROM (SELECT {values})"  # noqa: S608 - the model's own SQL
+        self._connection = sqlite3.connect(":memory:", check_same_thread=False)
+        # closed with this object (Python 3.13 warns of a connection left to the collector)
+        weakref.finalize(self, self._connection.close)
+        self._lock = threading.Lock()
+        try:
+            self._select([None] * len(self._columns))
+        except sqlite3.Error as exc:
+            raise ConfigurationError(
+                f"the in-memory repository cannot emulate the {what} ({self.sql}): {exc}; {hint}"
+            ) from exc
+
+    def _select(self, params: list[object]) -> tuple[object, ...]:
+        with self._lock:
+            found: tuple[object, ...] = self._connection.execute(self.sql, params).fetchone()
+        return found
+
+    def run(self, row: Row) -> tuple[object, ...]:
+        """The selected values for *row*, its values given as SQLite holds them."""
+        return self._select([_sqlite_value(row[key]) for _, key in self._columns])
+
+
 class ComputedUnique:
     """The key one partial or expression unique index gives a row (``None``: no key).
 
@@ -46,59 +92,25 @@ class ComputedUnique:
     column tuples of the plain unique sets.
     """
 
-    __slots__ = (
-        "__weakref__",
-        "_columns",
-        "_connection",
-        "_lock",
-        "_named",
-        "_plain",
-        "_sql",
-        "name",
-    )
+    __slots__ = ("_named", "_plain", "_select", "name")
 
     def __init__(self, info: ModelInfo, index: Any) -> None:
         import sqlalchemy as sa  # noqa: PLC0415 - the fake repository needs it anyway
-        from sqlalchemy.dialects import sqlite  # noqa: PLC0415
 
         self.name = f"{info.name} index {index.name}"
-        keys = {column: info.key_of(column) for column in index.table.columns}
-        self._columns = [(column.name, key) for column, key in keys.items() if key is not None]
-        self._named = tuple(key for c in index.columns if (key := keys.get(c)) is not None)
-        dialect = sqlite.dialect()
-
-        def compiled(clause: Any) -> str:
-            if isinstance(clause, str):
-                return clause
-            options = {"include_table": False, "literal_binds": True}
-            return str(clause.compile(dialect=dialect, compile_kwargs=options))
-
+        self._named = tuple(key for c in index.columns if (key := info.key_of(c)) is not None)
         expressions = [sa.column(e) if isinstance(e, str) else e for e in index.expressions]
-        self._plain = tuple(keys.get(e) if isinstance(e, sa.Column) else None for e in expressions)
+        self._plain = tuple(
+            info.key_of(e) if isinstance(e, sa.Column) else None for e in expressions
+        )
         """Per expression, the attribute a bare column stands for (its value is the key)."""
         where = index.dialect_options["postgresql"]["where"]
         if where is None:
             where = index.dialect_options["sqlite"]["where"]
-        selected = [compiled(e) for e in expressions]
-        selected.append("1" if where is None else f"CASE WHEN ({compiled(where)}) THEN 1 END")
-        values = ", ".join(f'? AS "{name}"' for name, _ in self._columns)
-        self._sql = f"SELECT {', '.join(selected)} FROM (SELECT {values})"  # noqa: S608 - the model's own SQL
-        self._connection = sqlite3.connect(":memory:", check_same_thread=False)
-        # closed with this index (Python 3.13 warns of a connection left to the collector)
-        weakref.finalize(self, self._connection.close)
-        self._lock = threading.Lock()
-        try:
-            self._run([None] * len(self._columns))
-        except sqlite3.Error as exc:
-            raise ConfigurationError(
-                f"the in-memory repository cannot emulate the unique {self.name} "
-                f"({self._sql}): {exc}"
-            ) from exc
-
-    def _run(self, params: list[object]) -> tuple[object, ...]:
-        with self._lock:
-            found: tuple[object, ...] = self._connection.execute(self._sql, params).fetchone()
-        return found
+        selected = [_compiled(e) for e in expressions]
+        selected.append("1" if where is None else f"CASE WHEN ({_compiled(where)}) THEN 1 END")
+        hint = "write SQL SQLite runs too, or give SQLite's spelling in sqlite_where"
+        self._select = _RowSql(info, selected, f"unique {self.name}", hint)
 
     def key(self, row: Row) -> tuple[object, ...] | None:
         """*row*'s key in this index, or ``None`` (no conflict possible).
@@ -106,7 +118,7 @@ class ComputedUnique:
         ``None`` when the predicate leaves the row out, or a value is NULL (NULLs never
         conflict, as in SQL).
         """
-        *values, selected = self._run([_sqlite_value(row[key]) for _, key in self._columns])
+        *values, selected = self._select.run(row)
         if selected is None:
             return None
         key = tuple(
@@ -120,6 +132,45 @@ class ComputedUnique:
     def given(self, row: Row) -> tuple[object, ...]:
         """The row's values of the columns this index names, for a conflict's message."""
         return tuple(row[key] for key in self._named)
+
+
+class ComputedCheck:
+    """One ``CHECK`` constraint: a row breaks it when its expression is false.
+
+    As in SQL, a NULL (unknown) result passes: ``CHECK (price >= 0)`` holds a NULL price.
+    """
+
+    __slots__ = ("_model", "_select", "name")
+
+    def __init__(self, info: ModelInfo, check: Any) -> None:
+        sql = _compiled(check.sqltext)
+        self.name = check.name if isinstance(check.name, str) else sql
+        self._model = info.name
+        # NOT (expression): 1 when false, NULL when unknown
+        what = f"check constraint {self.name!r} of {info.name}"
+        hint = (
+            "write SQL SQLite runs too, or declare it for PostgreSQL only with "
+            '.ddl_if(dialect="postgresql") and cover it against the database'
+        )
+        self._select = _RowSql(info, [f"NOT ({sql})"], what, hint)
+
+    def check(self, row: Row) -> None:
+        """Raise ``ValidationError`` when *row* breaks this constraint (as PostgreSQL's 23514)."""
+        (broken,) = self._select.run(row)
+        if broken:
+            raise ValidationError(
+                f"a row of {self._model} breaks its check constraint {self.name!r}"
+            )
+
+
+def _compiled(clause: Any) -> str:
+    """*clause* (a SQLAlchemy clause, or SQL text) as SQLite's SQL, values inline."""
+    if isinstance(clause, str):
+        return clause
+    from sqlalchemy.dialects import sqlite  # noqa: PLC0415 - the fake repository needs it
+
+    options = {"include_table": False, "literal_binds": True}
+    return str(clause.compile(dialect=sqlite.dialect(), compile_kwargs=options))
 
 
 def _sqlite_value(value: object) -> object:  # noqa: PLR0911 - one exit per kind

@@ -20,7 +20,7 @@ from serpens._rules.repository import (
     same_nan,
 )
 from serpens.errors import ConfigurationError, ConflictError, FieldError, ValidationError
-from serpens.fakes._repository_computed import computed_uniques
+from serpens.fakes._repository_computed import computed_checks, computed_uniques
 from serpens.fakes._repository_defaults import _evaluator
 from serpens.fakes._repository_index import Rank, Unique, duplicate, lookup, unique_key
 from serpens.fakes._repository_table import RowStore, TableRows
@@ -67,6 +67,8 @@ class RowRules:
         self.uniques: tuple[Unique, ...] = info.unique_sets[1:] + computed_uniques(info)
         """Every unique set but the primary key: column tuples, then partial and expression
         indexes (:mod:`~serpens.fakes._repository_computed`)."""
+        self.checks = computed_checks(info)
+        """The table's ``CHECK`` constraints (:mod:`~serpens.fakes._repository_computed`)."""
         self.autoincrement = next((k for k, c in info.columns.items() if c.autoincrement), None)
         self.key_start, self.key_step = _key_sequence(info, self.autoincrement)
         """The generated keys' first value and step (``Identity``'s or ``Sequence``'s)."""
@@ -94,6 +96,10 @@ class RowRules:
         self._naive_times = tuple(k for k, c in info.columns.items() if c.naive_time)
         self._binaries = tuple(k for k, c in info.columns.items() if c.binary)
         self._not_null = tuple(k for k, c in info.columns.items() if not c.nullable)
+        filled = (self.autoincrement, info.version)  # None there: a key, the first version
+        self._given_not_null = tuple(k for k in self._not_null if k not in filled)
+        self._required = tuple(k for k in self._given_not_null if k not in self.defaults)
+        """The NOT NULL columns an INSERT must be given a value for (nothing fills them)."""
         self.mutable_values = False
         """Whether a mutable value (a list, a dict) was ever stored: until then, loading
         shares every stored value with the objects it builds instead of copying."""
@@ -127,13 +133,17 @@ class RowRules:
                 if key not in self._json_keys:  # a JSON value is a new object already
                     row[key] = copy_value(value)
         self._as_read_back(row)
-        missing = [k for k in self._not_null if row.get(k) is None]
+        self._check_not_null([k for k in self._not_null if row.get(k) is None])
+        for check in self.checks:  # after NOT NULL, before unique: PostgreSQL's order
+            check.check(row)
+        return row
+
+    def _check_not_null(self, missing: list[str]) -> None:
         if missing:
             raise ValidationError(
                 f"{self.info.name} needs a value for every NOT NULL column",
                 [FieldError(k, "must not be null") for k in missing],
             )
-        return row
 
     def _as_stored(self, row: Row) -> None:
         """Store what a SQL column keeps of a value.
@@ -200,13 +210,7 @@ class RowRules:
 
     def insert(self, work: RowStore, values: Row, *, none_is_default: bool) -> Row:
         """Build the full row for *values*, check it and store it in *work*."""
-        row: Row = dict.fromkeys(self.info.columns)
-        row.update(values)  # a None left out would be None all the same
-        for key, default in self.defaults.items():
-            if key not in values or (none_is_default and values[key] is None):
-                row[key] = default()
-        if self.info.version is not None and row[self.info.version] is None:
-            row[self.info.version] = 1
+        row = self._filled(values, none_is_default=none_is_default)
         if self.autoincrement is not None and row[self.autoincrement] is None:
             # PostgreSQL's sequence: explicit keys do not advance it, so a generated key
             # may collide with one (ConflictError below); a failed insert still uses it up
@@ -218,6 +222,34 @@ class RowRules:
         self._check_unique(work, row, None)
         work.write(ident, row)
         return row
+
+    def _filled(self, values: Row, *, none_is_default: bool) -> Row:
+        """*values* with every column: defaults for those left out, the first version."""
+        row: Row = dict.fromkeys(self.info.columns)
+        row.update(values)  # a None left out would be None all the same
+        for key, default in self.defaults.items():
+            if key not in values or (none_is_default and values[key] is None):
+                row[key] = default()
+        if self.info.version is not None and row[self.info.version] is None:
+            row[self.info.version] = 1
+        return row
+
+    def _check_candidate(self, values: Row) -> None:
+        """Check the row an upsert's INSERT proposes, though it conflicts with a stored one.
+
+        PostgreSQL and SQLite check NOT NULL and ``CHECK`` constraints on the proposed row
+        before they look for the conflict, so an upsert that would update a stored row
+        still fails on a value its INSERT lacks or breaks.
+        """
+        self._check_not_null(
+            [k for k in self._given_not_null if k in values and values[k] is None]
+            + [k for k in self._required if k not in values]
+        )
+        if self.checks:
+            row = self._filled(values, none_is_default=False)
+            if self.autoincrement is not None and row[self.autoincrement] is None:
+                row[self.autoincrement] = self.key_start  # stands for the sequence's next key
+            self._normalise(row)
 
     def _store_update(self, work: RowStore, old: Row, changes: Row) -> Row:
         row = dict(old)
@@ -261,6 +293,7 @@ class RowRules:
         existing = self.find(work, tuple(target), values)
         if existing is None:
             return self.insert(work, values, none_is_default=False)
+        self._check_candidate(values)
         if fields is None:
             return existing
         return self._store_update(work, existing, {k: values[k] for k in fields})

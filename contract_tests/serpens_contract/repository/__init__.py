@@ -17,19 +17,21 @@ except ModuleNotFoundError as exc:  # pragma: no cover - depends on the environm
 
     raise MissingExtraError("hypothesis", "contract") from exc
 
+from serpens_contract._repository_databases import (
+    FakeDatabase,
+    RepositoryDatabase,
+    SQLAlchemyDatabase,
+    contract_schema,
+)
 from serpens_contract._repository_machine import RepositoryMachine
 from serpens_contract._repository_models import (
     Color,
     ContractBase,
-    FakeDatabase,
     Kind,
     Pair,
     Product,
-    RepositoryDatabase,
     Shelf,
-    SQLAlchemyDatabase,
     Stamp,
-    contract_schema,
 )
 from serpens_contract._repository_models import Tone as Tone
 from serpens_contract._suite import ContractSuite

@@ -17,14 +17,8 @@ from typing import Any
 import pytest
 
 from serpens.errors import ConflictError, ValidationError
-from serpens_contract._repository_models import (
-    Color,
-    Kind,
-    Product,
-    RepositoryDatabase,
-    Stamp,
-    Tone,
-)
+from serpens_contract._repository_databases import RepositoryDatabase
+from serpens_contract._repository_models import Color, Kind, Product, Stamp, Tone
 from serpens_contract.capabilities import requires
 from serpens_contract.repository._shared import UTC_MINUS_3
 

@@ -16,7 +16,8 @@ from typing import Any
 import pytest
 
 from serpens.errors import ValidationError
-from serpens_contract._repository_models import Color, Kind, Product, RepositoryDatabase
+from serpens_contract._repository_databases import RepositoryDatabase
+from serpens_contract._repository_models import Color, Kind, Product
 from serpens_contract.repository._shared import UTC_MINUS_3, _flush_refuses_then_stores
 
 

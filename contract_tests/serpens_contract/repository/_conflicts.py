@@ -14,7 +14,8 @@ from typing import Any
 import pytest
 
 from serpens.errors import ConflictError, ValidationError
-from serpens_contract._repository_models import Account, Pair, Product, RepositoryDatabase
+from serpens_contract._repository_databases import RepositoryDatabase
+from serpens_contract._repository_models import Account, Pair, Product
 from serpens_contract.repository._shared import _flush_refuses_then_stores, _skus
 
 
@@ -97,6 +98,51 @@ class ConflictAndValidationCases:
         emails = [a.email for a in db.repository(Account).list(order_by="id")]
         assert emails == ["a@x", "a@x", "h@x", "i@x", "a@x"]
         assert gone.id is not None
+
+    def test_check_constraints_hold_on_every_write(self, db: RepositoryDatabase) -> None:
+        """A row that breaks a ``CHECK`` constraint is a ``ValidationError``, on every write.
+
+        PostgreSQL (23514) and SQLite refuse it, a table's constraint and a column's alike;
+        the fake stored it. A NULL result passes (a NULL handle). An upsert's proposed row
+        is checked even when it conflicts with a stored row and only updates other
+        columns, or none: PostgreSQL and SQLite check it before they look for the conflict.
+        """
+        accounts: Any = db.repository(Account)
+        kept = accounts.add(Account(email="a@x"))
+        db.commit(accounts)
+        key = kept.id
+        writes: list[Callable[[Any], object]] = [
+            lambda r: r.add(Account(email="ab")),
+            lambda r: r.add(Account(email="b@x", handle="admin")),
+            lambda r: r.bulk_add([Account(email="c@x"), Account(email="c")]),
+            lambda r: r.bulk_insert([{"email": "d@x"}, {"email": "d@x", "handle": "admin"}]),
+            lambda r: r.upsert({"id": 99, "email": "e"}, conflict_on=["id"]),
+            lambda r: r.upsert(
+                {"id": key, "email": "f"}, conflict_on=["id"], update_fields=["email"]
+            ),
+            lambda r: r.upsert({"id": key, "email": "g"}, conflict_on=["id"]),
+            lambda r: r.upsert(
+                {"id": key, "email": "h", "handle": "h"},
+                conflict_on=["id"],
+                update_fields=["handle"],
+            ),
+            lambda r: r.upsert_many(
+                [{"id": 98, "email": "i@x"}, {"id": key, "email": "i"}], conflict_on=["id"]
+            ),
+        ]
+        for i, write in enumerate(writes):
+            fresh: Any = db.repository(Account)
+            with pytest.raises(ValidationError):
+                write(fresh)
+            fresh.add(Account(email=f"ok{i}@x"))  # the unit of work stays usable
+            db.commit(fresh)
+        loaded: Any = db.repository(Account)
+        loaded.get_or_raise(key).handle = "admin"
+        with pytest.raises(ValidationError):
+            loaded.flush()
+        db.rollback(loaded)
+        stored = [(a.email, a.handle) for a in db.repository(Account).list(order_by="id")]
+        assert stored == [("a@x", None)] + [(f"ok{i}@x", None) for i in range(len(writes))]
 
     def test_a_conflict_keeps_the_objects_added_without_a_flush(
         self, db: RepositoryDatabase

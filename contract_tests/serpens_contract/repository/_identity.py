@@ -13,7 +13,8 @@ import pytest
 import sqlalchemy
 
 from serpens.errors import NotFoundError, ValidationError
-from serpens_contract._repository_models import Kind, Pair, Product, RepositoryDatabase
+from serpens_contract._repository_databases import RepositoryDatabase
+from serpens_contract._repository_models import Kind, Pair, Product
 from serpens_contract.repository._shared import _skus
 
 

@@ -15,7 +15,8 @@ import pytest
 from sqlalchemy.orm.attributes import flag_modified
 
 from serpens.errors import ConflictError, ValidationError
-from serpens_contract._repository_models import Kind, Product, RepositoryDatabase
+from serpens_contract._repository_databases import RepositoryDatabase
+from serpens_contract._repository_models import Kind, Product
 from serpens_contract.repository._shared import (
     UTC_MINUS_3,
     WRONG_TYPES,

@@ -15,7 +15,8 @@ from typing import Any
 import pytest
 
 from serpens.errors import ValidationError
-from serpens_contract._repository_models import Product, RepositoryDatabase, Stamp
+from serpens_contract._repository_databases import RepositoryDatabase
+from serpens_contract._repository_models import Product, Stamp
 from serpens_contract.repository._shared import TAMPERED_CURSORS, _cursor, _skus, _sorted_skus
 
 

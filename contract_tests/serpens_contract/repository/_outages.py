@@ -15,7 +15,8 @@ from typing import Any, ClassVar
 import pytest
 
 from serpens.errors import BackendTimeoutError, BackendUnavailableError
-from serpens_contract._repository_models import Product, RepositoryDatabase
+from serpens_contract._repository_databases import RepositoryDatabase
+from serpens_contract._repository_models import Product
 from serpens_contract.capabilities import requires
 from serpens_contract.repository._capabilities import (
     OUTAGE_MARGIN_S,

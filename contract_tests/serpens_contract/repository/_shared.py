@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 
 from serpens.errors import ValidationError
-from serpens_contract._repository_models import RepositoryDatabase
+from serpens_contract._repository_databases import RepositoryDatabase
 
 OpenDatabase = Callable[[], RepositoryDatabase]
 UTC_MINUS_3 = dt.timezone(dt.timedelta(hours=-3))

@@ -14,7 +14,8 @@ from collections.abc import Callable
 from typing import Any
 
 from serpens.errors import ConflictError
-from serpens_contract._repository_models import Product, RepositoryDatabase
+from serpens_contract._repository_databases import RepositoryDatabase
+from serpens_contract._repository_models import Product
 from serpens_contract._threads import on_threads
 from serpens_contract.capabilities import requires
 

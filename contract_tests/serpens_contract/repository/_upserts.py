@@ -13,7 +13,8 @@ from typing import Any
 import pytest
 
 from serpens.errors import ConflictError, ValidationError
-from serpens_contract._repository_models import Kind, Pair, Product, RepositoryDatabase
+from serpens_contract._repository_databases import RepositoryDatabase
+from serpens_contract._repository_models import Kind, Pair, Product
 from serpens_contract.repository._shared import UTC_MINUS_3, WRONG_TYPES, _skus
 
 
@@ -109,6 +110,38 @@ class UpsertAndBulkInsertCases:
         assert _skus(products.list()) == ["a", "b"]
         products.add(Product(sku="c"))
         assert products.count() == 3
+
+    def test_an_upsert_needs_every_not_null_value_though_it_conflicts(
+        self, db: RepositoryDatabase
+    ) -> None:
+        """An upsert's proposed row needs its NOT NULL values, though it updates a stored row.
+
+        PostgreSQL and SQLite check the row the INSERT proposes before they look for the
+        conflict: an upsert by key that leaves out (or nulls) a NOT NULL column without a
+        default is a ``ValidationError`` even when the key is stored and only ``stock``
+        would change. The fake updated the stored row.
+        """
+        first: Any = db.repository(Product)
+        key = first.add(Product(sku="a", stock=1)).id
+        db.commit(first)
+        for values, fields in [
+            ({"id": key, "stock": 2}, ["stock"]),
+            ({"id": key, "stock": 2}, None),
+            ({"id": key, "sku": None, "stock": 2}, ["stock"]),
+        ]:
+            with pytest.raises(ValidationError):
+                db.repository(Product).upsert(values, conflict_on=["id"], update_fields=fields)
+            with pytest.raises(ValidationError):
+                db.repository(Product).upsert_many(
+                    [values], conflict_on=["id"], update_fields=fields
+                )
+        stored = db.repository(Product).get_or_raise(key)
+        assert (stored.sku, stored.stock, stored.version) == ("a", 1, 1)
+        given = db.repository(Product)
+        given.upsert(
+            {"id": key, "sku": "b", "stock": 2}, conflict_on=["id"], update_fields=["stock"]
+        )
+        assert given.get_or_raise(key).stock == 2  # with every value given, it updates
 
     def test_upsert_on_a_composite_unique_constraint(self, db: RepositoryDatabase) -> None:
         pairs: Any = db.repository(Pair)

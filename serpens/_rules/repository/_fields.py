@@ -8,6 +8,7 @@ filters and primary keys against it. It is the base of the other parts of
 
 from __future__ import annotations
 
+import operator
 from collections.abc import Iterable, Mapping
 from decimal import Decimal
 from typing import Any
@@ -106,6 +107,9 @@ class ModelFields:
         uniques.extend(
             (self._key_of[col],) for col in self.table.columns if col.unique and col in self._key_of
         )
+        self.check_constraints: tuple[Any, ...] = _checks(self.table)
+        """The table's ``CHECK`` constraints, its columns' included: enforced by the
+        database, and by the fake through :mod:`serpens.fakes._repository_computed`."""
         self.unique_sets: tuple[tuple[str, ...], ...] = tuple(dict.fromkeys(uniques))
         self.bounded: tuple[ColumnInfo, ...] = tuple(
             c
@@ -267,6 +271,33 @@ class ModelFields:
     def not_found(self, ident: object) -> NotFoundError:
         """The documented ``"<Model> id=<repr>"`` error."""
         return NotFoundError(f"{self.name} id={ident!r}")
+
+
+def _checks(table: Any) -> tuple[Any, ...]:
+    """*table*'s ``CHECK`` constraints as PostgreSQL and SQLite hold them.
+
+    Left out: those a type creates (``Enum``/``Boolean`` with ``create_constraint=True``:
+    the column's type check refuses those values already) and those declared for other
+    databases only (``.ddl_if(dialect="postgresql")``: SQL that SQLite, and so the fake,
+    cannot run).
+    """
+    import sqlalchemy as sa  # noqa: PLC0415 - only a mapped class gets here
+
+    declared = [*table.constraints, *(c for col in table.columns for c in col.constraints)]
+    checks = [
+        c
+        for c in declared
+        if isinstance(c, sa.CheckConstraint) and not c._type_bound and _for_sqlite(c._ddl_if)  # noqa: SLF001
+    ]
+    return tuple(sorted(checks, key=operator.attrgetter("_creation_order")))  # as declared
+
+
+def _for_sqlite(ddl_if: Any) -> bool:
+    """Whether a constraint's ``ddl_if`` lets SQLite create it (no dialect named, or it)."""
+    dialect = None if ddl_if is None else ddl_if.dialect
+    if dialect is None:
+        return True
+    return "sqlite" in ((dialect,) if isinstance(dialect, str) else dialect)
 
 
 def _on_columns(index: Any) -> bool:
