@@ -5,8 +5,8 @@ on the same tables: an autoincrement key, a unique column, nullable order column
 Python default, an ``onupdate`` timestamp, a UTC datetime and a ``version_id_col``; plus
 a composite-key model; a model with one column of each other filterable type; one
 whose values come from the server's defaults (an identity key, ``now()``); and one with
-partial and expression unique indexes and ``CHECK`` constraints. Strings stay lowercase
-ASCII so collations cannot reorder them.
+partial and expression unique indexes and ``CHECK`` constraints; and one with a foreign
+key. Strings stay lowercase ASCII so collations cannot reorder them.
 """
 
 from __future__ import annotations
@@ -36,6 +36,7 @@ __all__ = [
     "Kind",
     "Pair",
     "Product",
+    "Review",
     "Shelf",
     "Stamp",
     "Tone",
@@ -255,3 +256,13 @@ class Account(ContractBase):
 
 
 sa.Index("contract_accounts_handle", sa.func.lower(Account.handle), unique=True)
+
+
+class Review(ContractBase):
+    """A foreign key to :class:`Product`'s primary key (nullable: a NULL refers to nothing)."""
+
+    __tablename__ = "contract_reviews"
+
+    id: Mapped[int] = mapped_column(sa.Integer, primary_key=True, autoincrement=True)
+    product_id: Mapped[int | None] = mapped_column(sa.ForeignKey("contract_products.id"))
+    stars: Mapped[int] = mapped_column(sa.Integer, default=5, nullable=False)

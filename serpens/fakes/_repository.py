@@ -7,8 +7,9 @@ object changes nothing stored until :meth:`InMemoryRepository.flush`. Flushed wr
 private to the unit of work until :meth:`InMemoryRepository.commit` publishes them all at
 once; ``rollback``/``close`` discard them, as PostgreSQL does. Reads use indexes kept on
 the committed rows (unique, ordered per ``order_by``, equality per filtered column). Keys, unique
-constraints, nullability, Python-side ``default``/``onupdate`` and ``version_id_col`` are
-read from the model's metadata, and so are server defaults of ``now()`` and of literals
+constraints, ``CHECK`` constraints, foreign keys, nullability, Python-side
+``default``/``onupdate`` and ``version_id_col`` are read from the model's metadata, and so
+are server defaults of ``now()`` and of literals
 (``server_default="new"``, ``text("0")``, ``sa.true()``); anything the fake cannot emulate
 (another server expression, computed columns) raises ``ConfigurationError`` at
 construction, so the fake never drifts silently. SQLAlchemy is imported lazily.

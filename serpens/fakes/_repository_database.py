@@ -30,10 +30,16 @@ class InMemoryDatabase(OutageSwitch):
     Args:
         clock: returns the current time for ``server_default=func.now()`` columns
             (default: aware UTC now).
+        foreign_keys: check that a written row's foreign keys name rows that are there
+            (``ConflictError``, as PostgreSQL and SQLite raise), the default; ``False``
+            leaves them unchecked, for tests that store rows without their parents.
     """
 
-    def __init__(self, *, clock: Callable[[], dt.datetime] | None = None) -> None:
+    def __init__(
+        self, *, clock: Callable[[], dt.datetime] | None = None, foreign_keys: bool = True
+    ) -> None:
         self.clock = clock or (lambda: dt.datetime.now(dt.UTC))
+        self.foreign_keys = foreign_keys
         self._tables: dict[object, TableRows] = {}
         self._rules: dict[type[Any], RowRules] = {}
         self._lock = threading.Lock()  # two threads' first use of a table make one
@@ -50,5 +56,6 @@ class InMemoryDatabase(OutageSwitch):
         """The (cached) row rules of one model on this database's clock."""
         rules = self._rules.get(info.model)
         if rules is None:
-            rules = self._rules[info.model] = RowRules(info, self.clock)
+            tables = self.table if self.foreign_keys else None
+            rules = self._rules[info.model] = RowRules(info, self.clock, tables)
         return rules

@@ -23,6 +23,7 @@ from serpens.errors import ConfigurationError, ConflictError, FieldError, Valida
 from serpens.fakes._repository_computed import computed_checks, computed_uniques
 from serpens.fakes._repository_defaults import _evaluator
 from serpens.fakes._repository_index import Rank, Unique, duplicate, lookup, unique_key
+from serpens.fakes._repository_references import foreign_keys
 from serpens.fakes._repository_table import RowStore, TableRows
 from serpens.fakes._repository_values import (
     _IMMUTABLE,
@@ -47,7 +48,12 @@ Row = dict[str, object]
 class RowRules:
     """How one model's rows are inserted, updated and compared."""
 
-    def __init__(self, info: ModelInfo, clock: Callable[[], dt.datetime]) -> None:
+    def __init__(
+        self,
+        info: ModelInfo,
+        clock: Callable[[], dt.datetime],
+        tables: Callable[[object], TableRows] | None = None,
+    ) -> None:
         self.info = info
         self.defaults: dict[str, Any] = {}
         self.onupdates: dict[str, Any] = {}
@@ -68,6 +74,9 @@ class RowRules:
         """Every unique set but the primary key: column tuples, then partial and expression
         indexes (:mod:`~serpens.fakes._repository_computed`)."""
         self.checks = computed_checks(info)
+        self.references = () if tables is None else foreign_keys(info, tables)
+        """The foreign keys a written row is checked against (:mod:`~serpens.fakes.
+        _repository_references`), none when the database does not enforce them."""
         """The table's ``CHECK`` constraints (:mod:`~serpens.fakes._repository_computed`)."""
         self.autoincrement = next((k for k, c in info.columns.items() if c.autoincrement), None)
         self.key_start, self.key_step = _key_sequence(info, self.autoincrement)
@@ -220,6 +229,8 @@ class RowRules:
         if ident in work.rows:
             raise ConflictError(f"duplicate key: {self.info.name} id={ident!r} exists")
         self._check_unique(work, row, None)
+        for reference in self.references:  # last, as PostgreSQL's triggers run after
+            reference.check(work, row, None)
         work.write(ident, row)
         return row
 
@@ -264,6 +275,8 @@ class RowRules:
         if self.pk(row) != own:
             raise ValidationError(f"the primary key of {self.info.name} cannot change")
         self._check_unique(work, row, own)
+        for reference in self.references:
+            reference.check(work, row, old)
         work.write(own, row)
         return row
 

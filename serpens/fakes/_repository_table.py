@@ -9,6 +9,7 @@ the committed rows and a unit of work's pending rows
 from __future__ import annotations
 
 import threading
+import weakref
 from typing import Any, Protocol
 
 from serpens.errors import ValidationError
@@ -42,6 +43,22 @@ class TableRows:
         self._indexes: dict[Unique, dict[tuple[object, ...], tuple[object, ...]]] = {}
         self._ordered: dict[OrderKey, OrderedIndex] = {}
         self._equal: dict[str, EqualityIndex | None] = {}  # None: a value has no stand-in
+        self._units: weakref.WeakSet[Any] = weakref.WeakSet()
+
+    def opened(self, unit: object) -> None:
+        """Note a unit of work that has written to this table and not yet ended."""
+        with self.lock:
+            self._units.add(unit)
+
+    def ended(self, unit: object) -> None:
+        """Forget *unit* (committed or discarded): see :meth:`opened`."""
+        with self.lock:
+            self._units.discard(unit)
+
+    def open_units(self) -> list[Any]:
+        """The units of work with uncommitted writes to this table (a foreign key's look)."""
+        with self.lock:
+            return list(self._units)
 
     def next_id(self) -> int:
         """The key sequence's next number: never the same twice, whatever thread asks."""

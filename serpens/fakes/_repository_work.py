@@ -95,6 +95,7 @@ class PendingRows:
     """Pending writes of one unit of work to one table; quacks like ``TableRows`` for writes."""
 
     __slots__ = (
+        "__weakref__",
         "_indexes",
         "_undo",
         "_views",
@@ -149,6 +150,8 @@ class PendingRows:
         if self._undo is not None:
             self._undo.append((pk, old, first))
         if first:
+            if not self.origins:  # this unit's first write: open until it ends
+                self.base.opened(self)
             self.origins[pk] = self.base.rows.get(pk)
         self._set(pk, old, row)
 
@@ -343,6 +346,7 @@ class PendingRows:
         """Forget every pending row."""
         if not self.origins:  # nothing written here (each key written has its origin)
             return  # a view left by an undone write stays current: _set keeps it so
+        self.base.ended(self)
         self.writes.clear()
         self.origins.clear()
         self._indexes.clear()

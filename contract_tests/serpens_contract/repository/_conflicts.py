@@ -15,7 +15,7 @@ import pytest
 
 from serpens.errors import ConflictError, ValidationError
 from serpens_contract._repository_databases import RepositoryDatabase
-from serpens_contract._repository_models import Account, Pair, Product
+from serpens_contract._repository_models import Account, Pair, Product, Review
 from serpens_contract.repository._shared import _flush_refuses_then_stores, _skus
 
 
@@ -143,6 +143,53 @@ class ConflictAndValidationCases:
         db.rollback(loaded)
         stored = [(a.email, a.handle) for a in db.repository(Account).list(order_by="id")]
         assert stored == [("a@x", None)] + [(f"ok{i}@x", None) for i in range(len(writes))]
+
+    def test_a_row_must_refer_to_a_row_that_is_there(self, db: RepositoryDatabase) -> None:
+        """A foreign key naming no row is a ``ConflictError``, on every write that stores it.
+
+        PostgreSQL (23503) and SQLite (``PRAGMA foreign_keys=ON``) refuse it; the fake
+        stored it. A NULL key refers to nothing; an upsert that conflicts and leaves the
+        stored row alone stores nothing, so nothing is checked (a database checks a key
+        with a trigger on the written row, not on the proposed one).
+        """
+        products: Any = db.repository(Product)
+        product = products.add(Product(sku="a")).id
+        db.commit(products)
+        reviews: Any = db.repository(Review)
+        kept = reviews.add(Review(product_id=product)).id
+        reviews.add(Review(product_id=None))
+        db.commit(reviews)
+        gone = product + 1000
+        writes: list[Callable[[Any], object]] = [
+            lambda r: r.add(Review(product_id=gone)),
+            lambda r: r.bulk_add([Review(product_id=product), Review(product_id=gone)]),
+            lambda r: r.bulk_insert([{"product_id": product}, {"product_id": gone}]),
+            lambda r: r.upsert({"id": 900, "product_id": gone}, conflict_on=["id"]),
+            lambda r: r.upsert(
+                {"id": kept, "product_id": gone}, conflict_on=["id"], update_fields=["product_id"]
+            ),
+            lambda r: r.upsert_many(
+                [{"id": 901, "product_id": product}, {"id": 902, "product_id": gone}],
+                conflict_on=["id"],
+            ),
+        ]
+        for write in writes:
+            fresh: Any = db.repository(Review)
+            with pytest.raises(ConflictError):
+                write(fresh)
+            fresh.add(Review(product_id=product))  # the unit of work stays usable
+            db.commit(fresh)
+        alone: Any = db.repository(Review)
+        left = alone.upsert({"id": kept, "product_id": gone, "stars": 1}, conflict_on=["id"])
+        assert (left.product_id, left.stars) == (product, 5)
+        db.commit(alone)
+        changed: Any = db.repository(Review)
+        changed.get_or_raise(kept).product_id = gone
+        with pytest.raises(ConflictError):
+            changed.flush()
+        db.rollback(changed)
+        stored = [r.product_id for r in db.repository(Review).list(order_by="id")]
+        assert stored == [product, None] + [product] * len(writes)
 
     def test_a_conflict_keeps_the_objects_added_without_a_flush(
         self, db: RepositoryDatabase

@@ -147,21 +147,22 @@ class IdentityAndKeyCases:
     def test_mutable_values_are_never_shared_between_units_of_work(
         self, db: RepositoryDatabase
     ) -> None:
-        """A ``JSON`` list is copied in and out: changing one in place changes nothing stored.
+        """A list is copied in and out: changing one in place changes nothing stored.
 
-        SQLAlchemy's plain ``JSON`` type does not see in-place changes (no ``MutableList``),
-        so the caller's list after ``add()`` and a loaded list changed in place stay
-        unwritten, and so does a list an ``upsert`` refreshed; another unit of work reads
-        what was written.
+        SQLAlchemy's plain ``JSON`` and ``PickleType`` types do not see in-place changes
+        (no ``MutableList``), so the caller's list after ``add()`` and a loaded list
+        changed in place stay unwritten, and so does a list an ``upsert`` refreshed;
+        another unit of work reads what was written.
         """
         kinds: Any = db.repository(Kind)
-        tags = ["a"]
-        obj = kinds.add(Kind(tags=tags))
+        tags, shape = ["a"], ["s"]
+        obj = kinds.add(Kind(tags=tags, shape=shape))
         tags.append("after add")
+        shape.append("after add")
         db.commit(kinds)
         loaded: Any = db.repository(Kind)
         got = loaded.get(obj.id)  # loaded by key
-        assert got.tags == ["a"]
+        assert (got.tags, got.shape) == (["a"], ["s"])
         got.tags.append("in place")
         assert loaded.list()[0].tags == ["a", "in place"]  # the one instance, as changed
         db.commit(loaded)

@@ -108,6 +108,14 @@ class ModelFields:
             (self._key_of[col],) for col in self.table.columns if col.unique and col in self._key_of
         )
         self.check_constraints: tuple[Any, ...] = _checks(self.table)
+        self.foreign_keys: tuple[Any, ...] = tuple(
+            sorted(
+                (c for c in self.table.foreign_key_constraints if c.initially != "DEFERRED"),
+                key=operator.attrgetter("_creation_order"),
+            )
+        )
+        """The table's foreign keys checked at each write (not those checked at commit):
+        enforced by the database, and by the fake (:mod:`serpens.fakes._repository_references`)."""
         """The table's ``CHECK`` constraints, its columns' included: enforced by the
         database, and by the fake through :mod:`serpens.fakes._repository_computed`."""
         self.unique_sets: tuple[tuple[str, ...], ...] = tuple(dict.fromkeys(uniques))
