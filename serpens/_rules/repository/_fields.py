@@ -87,10 +87,11 @@ class ModelFields:
             self._key_of[col] = prop.key
         self.pk: tuple[str, ...] = tuple(self._key_of[c] for c in mapper.primary_key)
         uniques: list[tuple[str, ...]] = [self.pk]
-        uniques.extend(
+        uniques.extend(  # on mapped columns: one no attribute maps is never written here
             tuple(self._key_of[c] for c in constraint.columns)
             for constraint in self.table.constraints
             if isinstance(constraint, sa.UniqueConstraint)
+            and all(c in self._key_of for c in constraint.columns)
         )
         unique_indexes = [i for i in self.table.indexes if i.unique]
         uniques.extend(

@@ -60,4 +60,23 @@ def assert_alike(engine: sa.Engine, model: type[Any], steps: list[Step]) -> list
     return outcomes
 
 
-__all__ = ["Step", "assert_alike", "engine_for", "on_both"]
+def on_fake(model: type[Any], steps: list[Step]) -> list[object]:
+    """Run *steps* as :func:`assert_alike` runs them, on the fake alone; return the outcomes.
+
+    The in-memory twin of a test beside PostgreSQL, which the mutation run (no server) can
+    run: each step in a new unit of work, committed, or rolled back on a serpens error.
+    """
+    database = InMemoryDatabase()
+    outcomes: list[object] = []
+    for step in steps:
+        repo: Any = InMemoryRepository(model, database=database)
+        try:
+            outcomes.append(step(repo))
+            repo.commit()
+        except (ConflictError, ValidationError) as exc:
+            outcomes.append(type(exc))
+            repo.rollback()
+    return outcomes
+
+
+__all__ = ["Step", "assert_alike", "engine_for", "on_both", "on_fake"]

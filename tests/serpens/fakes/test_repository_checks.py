@@ -25,7 +25,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from serpens.errors import ConfigurationError, ValidationError
 from serpens.fakes import InMemoryDatabase, InMemoryRepository
-from tests.serpens.fakes._beside_postgresql import Step, assert_alike, engine_for
+from tests.serpens.fakes._beside_postgresql import Step, assert_alike, engine_for, on_fake
 
 
 class _Base(DeclarativeBase):
@@ -239,11 +239,4 @@ class TestInMemoryChecks:
 
     def test_an_upsert_s_proposed_row_as_given(self) -> None:
         """In memory, the steps pinned beside PostgreSQL above (for the mutation run)."""
-        repo: Any = InMemoryRepository(Coupon, database=InMemoryDatabase())
-        outcomes: list[object] = []
-        for step in COUPON_STEPS:
-            try:
-                outcomes.append(step(repo))
-            except ValidationError as exc:
-                outcomes.append(type(exc))
-        assert outcomes == COUPON_OUTCOMES
+        assert on_fake(Coupon, COUPON_STEPS) == COUPON_OUTCOMES
