@@ -28,6 +28,7 @@ from serpens.fakes._repository_table import RowStore, TableRows
 from serpens.fakes._repository_values import (
     _IMMUTABLE,
     PLAIN_TYPES,
+    _array_as_read_back,
     _as_json,
     _as_jsonb,
     _enum_rank,
@@ -90,6 +91,13 @@ class RowRules:
         """How each ``Enum`` column's values sort (see :func:`_enum_rank`), and each
         ``ARRAY`` column's (:func:`~serpens._rules.repository.array_rank`)."""
         self._arrays = tuple(k for k, c in info.columns.items() if c.array)
+        self._array_items = tuple(
+            (k, c.item)
+            for k, c in info.columns.items()
+            if c.item is not None
+            and (c.item.choices or c.item.decimal or c.item.floating or c.item.aware_datetime)
+        )
+        """``ARRAY`` columns whose elements are stored converted (:func:`_array_as_read_back`)."""
         self._decimals = tuple(c for c in info.columns.values() if c.decimal)
         self._floats = tuple(k for k, c in info.columns.items() if c.floating)
         self._json = tuple((k, c.column.type.NULL) for k, c in info.columns.items() if c.json)
@@ -186,6 +194,13 @@ class RowRules:
             value = row.get(key)
             if value is not None:
                 row[key] = choices[value]
+        for key, item in self._array_items:  # an ARRAY's elements alike
+            value = row.get(key)
+            if value is not None:
+                row[key] = _array_as_read_back(item, value)
+        self._numbers_as_read_back(row)
+
+    def _numbers_as_read_back(self, row: Row) -> None:
         for column in self._decimals:  # a Decimal, at the column's scale
             value = row.get(column.key)
             if type(value) is int or type(value) is Decimal:

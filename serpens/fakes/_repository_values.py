@@ -102,3 +102,26 @@ def _enum_rank(column_type: Any) -> Rank:
         by_text = sorted(range(len(stored)), key=stored.__getitem__)
         places = [by_text.index(i) for i in range(len(stored))]
     return dict(zip(values, places, strict=True)).__getitem__
+
+
+def _array_as_read_back(item: Any, value: object) -> object:  # noqa: PLR0911 - one exit per kind
+    """An ``ARRAY``'s elements as PostgreSQL reads them back (nested arrays alike).
+
+    *item* is the rules' ``ColumnInfo`` of the element type: an ``Enum`` element becomes
+    the member it stands for, a ``Numeric(p, s)`` one a ``Decimal`` at the scale (``1.005``
+    reads back ``1.01``), a float one a float, an aware datetime one the instant in UTC.
+    """
+    if isinstance(value, list):
+        return [_array_as_read_back(item, v) for v in value]
+    if value is None:
+        return None
+    if item.choices is not None:
+        return item.choices[value]
+    if type(value) is int or type(value) is Decimal:
+        if item.decimal:
+            return item.stored_number(value)
+        if item.floating:
+            return float(value)
+    if item.aware_datetime and isinstance(value, dt.datetime):
+        return value.astimezone(dt.UTC)
+    return value

@@ -15,7 +15,7 @@ from decimal import Decimal
 from typing import Any
 
 
-def _accepted_types(column_type: Any) -> tuple[type, ...] | None:  # noqa: C901, PLR0911 - one per type
+def _accepted_types(column_type: Any) -> tuple[type, ...] | None:  # noqa: C901, PLR0911, PLR0912 - one per type
     """The Python types equality filters on *column_type* accept, or ``None`` (unchecked)."""
     import sqlalchemy as sa  # noqa: PLC0415
 
@@ -48,6 +48,8 @@ def _accepted_types(column_type: Any) -> tuple[type, ...] | None:  # noqa: C901,
     if isinstance(column_type, sa.Uuid):
         # as_uuid=False holds str: SQLite refuses a UUID object there (PostgreSQL takes it)
         return (uuid.UUID,) if column_type.as_uuid else (str,)
+    if isinstance(column_type, sa.ARRAY):  # a str: psycopg2 sent it as an array literal
+        return (list, tuple)
     return None
 
 

@@ -79,6 +79,38 @@ class ColumnInfo:
     backend reads back (lowercase, hyphenated); other spellings are refused."""
     array: bool = False
     """An ``ARRAY`` column: a tuple is stored, and compared, as the list it reads back as."""
+    item: ColumnInfo | None = None
+    """An ``ARRAY`` column's element type, as a column of its own: each element is checked
+    against it as a value of that column is (``None`` for other columns)."""
+
+    def _items(self, value: object, path: str) -> list[tuple[object, str]]:
+        """An array's elements (nested lists flattened), each with its path (``tags[0][1]``).
+
+        ``ValidationError`` when the nesting is not rectangular (``[[1, 2], [3]]``, ``[1,
+        [2]]``): PostgreSQL's arrays are, and both drivers' servers refuse others (22P02).
+        """
+        if not isinstance(value, list | tuple):
+            return []
+        shape: list[int] = []  # each depth's length
+        leaves: set[int] = set()  # the depths of the levels holding elements
+        found: list[tuple[object, str]] = []
+
+        def walk(level: list[Any] | tuple[Any, ...], at: str, depth: int) -> None:
+            if depth == len(shape):
+                shape.append(len(level))
+            nested = [isinstance(v, list | tuple) for v in level]
+            if not all(nested):
+                leaves.add(depth)
+            if shape[depth] != len(level) or (any(nested) and depth in leaves) or len(leaves) > 1:
+                raise _bad(f"bad array for {self.key}", path, "sub-arrays must match in size")
+            for i, item in enumerate(level):
+                if isinstance(item, list | tuple):
+                    walk(item, f"{at}[{i}]", depth + 1)
+                else:
+                    found.append((item, f"{at}[{i}]"))
+
+        walk(value, path, 0)
+        return found
 
     def check_number(self, value: object, path: str) -> None:
         """Raise ``ValidationError`` when *value* does not fit the column's number type.
@@ -91,8 +123,17 @@ class ColumnInfo:
         psycopg2 sends it. A float column (double precision) refuses an int or a finite
         ``Decimal`` that no double holds (one past 1.8e308, or a non-zero one that would
         become 0), as PostgreSQL does; SQLite's driver would fail with ``OverflowError``
-        and a dictionary store it. PostgreSQL's SQLSTATE for all of them is 22003.
+        and a dictionary store it. PostgreSQL's SQLSTATE for all of them is 22003. An
+        array's elements each fit its element type.
         """
+        if self.item is None:
+            self._check_scalar_number(value, path)
+            return
+        for item, at in self._items(value, path):
+            self.item.check_number(item, at)
+
+    def _check_scalar_number(self, value: object, path: str) -> None:
+        """:meth:`check_number` of a value that is no array."""
         if self.floating:
             if (type(value) is int or type(value) is Decimal) and not _fits_double(value):
                 detail = f"double precision holds about 4.9e-324 to 1.8e308, got {value!r}"
@@ -160,8 +201,14 @@ class ColumnInfo:
         ``String(40)`` (SQLSTATE 22001), while SQLite and a dictionary would store it;
         every backend checks it here before any I/O, counting characters as PostgreSQL
         does. Or one with a NUL character (U+0000), which PostgreSQL's text cannot hold
-        (asyncpg's server answers 22021, psycopg2 raises a ``ValueError``).
+        (asyncpg's server answers 22021, psycopg2 raises a ``ValueError``). An array's
+        string elements each fit its element type (psycopg2's server cut a longer one to
+        the length, silently).
         """
+        if self.item is not None:
+            for item, at in self._items(value, path):
+                self.item.check_length(item, at)
+            return
         if not isinstance(value, str):
             return
         if self.text and not _storable_text(value):
@@ -183,6 +230,10 @@ class ColumnInfo:
             return
         if self.accepts is not None:
             self._check_type(value, path)
+        if self.item is not None:  # each element a value of the element type
+            for item, at in self._items(value, path):
+                self.item.check_value(item, at)
+            return
         if self.int_range is not None or self.floating:  # a filter or key too (asyncpg)
             self.check_number(value, path)
         elif self.text and type(value) is str and not _storable_text(value):
@@ -245,6 +296,8 @@ def _plain_types(column: ColumnInfo) -> frozenset[type]:
         kinds.discard(str)  # its spelling is checked
     if column.floating:
         kinds -= _EXACT_NUMBERS  # an int or a Decimal must fit a double
+    if column.item is not None:
+        kinds -= {list, tuple}  # each element is checked
     return frozenset((*kinds, type(None)))
 
 

@@ -58,31 +58,8 @@ class ModelFields:
             if len(prop.columns) != 1:  # pragma: no cover - multi-column properties are rare
                 continue
             col = prop.columns[0]
-            impl = getattr(col.type, "impl", col.type)
-            self.columns[prop.key] = ColumnInfo(
-                key=prop.key,
-                column=col,
-                nullable=bool(col.nullable),
-                primary_key=bool(col.primary_key),
-                autoincrement=col is self.table.autoincrement_column,
-                default=col.default,
-                onupdate=col.onupdate,
-                server_default=col.server_default,
-                aware_datetime=isinstance(impl, sa.DateTime) and bool(impl.timezone),
-                accepts=_accepted_types(col.type),
-                length=_length(col.type),
-                choices=_choices(col.type),
-                digits=_digits(col.type),
-                decimal=_decimal(col.type),
-                floating=_floating(col.type),
-                int_range=_int_range(col.type),
-                text=_text(col.type),
-                json=isinstance(impl, sa.JSON),
-                array=isinstance(impl, sa.ARRAY),
-                naive_datetime=isinstance(col.type, sa.DateTime) and not col.type.timezone,
-                naive_time=isinstance(col.type, sa.Time) and not col.type.timezone,
-                binary=isinstance(col.type, sa.LargeBinary | sa.BINARY | sa.VARBINARY),
-                uuid_text=isinstance(col.type, sa.Uuid) and not col.type.as_uuid,
+            self.columns[prop.key] = _column_info(
+                prop.key, col, autoincrement=col is self.table.autoincrement_column
             )
             self._key_of[col] = prop.key
         self.pk: tuple[str, ...] = tuple(self._key_of[c] for c in mapper.primary_key)
@@ -123,7 +100,7 @@ class ModelFields:
         self.bounded: tuple[ColumnInfo, ...] = tuple(
             c
             for c in self.columns.values()
-            if c.text or c.length or c.digits or c.int_range or c.floating
+            if c.text or c.length or c.digits or c.int_range or c.floating or c.item
         )
         """The columns whose stored values have a limit: a string length, a number's size."""
         self._ranged: tuple[tuple[str, int, ColumnInfo], ...] = tuple(
@@ -280,6 +257,42 @@ class ModelFields:
     def not_found(self, ident: object) -> NotFoundError:
         """The documented ``"<Model> id=<repr>"`` error."""
         return NotFoundError(f"{self.name} id={ident!r}")
+
+
+def _column_info(key: str, col: Any, *, autoincrement: bool = False) -> ColumnInfo:
+    """What the rules know of one column: its type's limits, and an array's element type."""
+    import sqlalchemy as sa  # noqa: PLC0415 - only a mapped class gets here
+
+    impl = getattr(col.type, "impl", col.type)
+    item = None
+    if isinstance(impl, sa.ARRAY):  # each element checked as a value of a column of its type
+        item = _column_info(key, sa.Column(key, impl.item_type))
+    return ColumnInfo(
+        key=key,
+        column=col,
+        nullable=bool(col.nullable),
+        primary_key=bool(col.primary_key),
+        autoincrement=autoincrement,
+        default=col.default,
+        onupdate=col.onupdate,
+        server_default=col.server_default,
+        aware_datetime=isinstance(impl, sa.DateTime) and bool(impl.timezone),
+        accepts=_accepted_types(col.type),
+        length=_length(col.type),
+        choices=_choices(col.type),
+        digits=_digits(col.type),
+        decimal=_decimal(col.type),
+        floating=_floating(col.type),
+        int_range=_int_range(col.type),
+        text=_text(col.type),
+        json=isinstance(impl, sa.JSON),
+        array=item is not None,
+        naive_datetime=isinstance(col.type, sa.DateTime) and not col.type.timezone,
+        naive_time=isinstance(col.type, sa.Time) and not col.type.timezone,
+        binary=isinstance(col.type, sa.LargeBinary | sa.BINARY | sa.VARBINARY),
+        uuid_text=isinstance(col.type, sa.Uuid) and not col.type.as_uuid,
+        item=item,
+    )
 
 
 def _checks(table: Any) -> tuple[Any, ...]:
