@@ -15,11 +15,12 @@ from typing import Any
 import httpx
 import pytest
 
+from serpens import _tracing
 from serpens.errors import BackendTimeoutError
 from serpens.http_client import HttpDeadlineError, close_client, get_client, init_client
 from serpens.testing import FaultProxy, serve_asgi
 from serpens_httpx import HttpxHttpClient
-from serpens_httpx._deadline import total_seconds
+from serpens_httpx._deadline import DeadlineAsyncClient, total_seconds
 from tests.serpens_httpx._apps import answering
 
 _TIMEOUT = 0.5
@@ -49,6 +50,15 @@ def trickled(proxy: FaultProxy, server_url: str) -> str:
     """The server's URL through the proxy, answering 10 bytes every 0.2 s (8 s in all)."""
     proxy.trickle(nbytes=10, every=0.2, direction="downstream")
     return proxy.url_for(server_url)
+
+
+@pytest.fixture(name="traced", params=[True, False], ids=["traced", "untraced"])
+def _traced(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> bool:
+    """Both send paths: with opentelemetry (installed here) and as a process without it."""
+    traced: bool = request.param
+    if not traced:
+        monkeypatch.setattr(_tracing, "_installed", False)
+    return traced
 
 
 @pytest.fixture
@@ -104,17 +114,24 @@ async def test_a_per_request_timeout_bounds_a_callers_plain_client(trickled: str
 
 
 async def test_the_shared_client_has_a_total_deadline(
-    shared: httpx.AsyncClient, trickled: str
+    shared: httpx.AsyncClient, trickled: str, traced: bool
 ) -> None:
+    """The shared client's own error names the masked request and its deadline.
+
+    No adapter wraps it here, so its message is the one code catching
+    ``httpx.TimeoutException`` logs: ``METHOD <masked url> exceeded ...``, traced or not.
+    """
     assert get_client() is shared
+    secret_url = trickled.replace("http://", "http://svc:s3cret@") + "/orders?token=t0ken"
     started = time.monotonic()
     with pytest.raises(HttpDeadlineError) as caught:
-        await shared.get(trickled)
+        await shared.get(secret_url)
     assert time.monotonic() - started < _TIMEOUT + _MARGIN
     # both families of handlers catch it
     assert isinstance(caught.value, httpx.TimeoutException)
     assert isinstance(caught.value, BackendTimeoutError)
-    assert "total deadline of 0.5 s" in str(caught.value)
+    masked = trickled.replace("http://", "http://svc:***@") + "/orders?token=***"
+    assert str(caught.value) == f"GET {masked} exceeded its total deadline of 0.5 s"
 
 
 async def test_the_shared_client_recovers_when_the_server_speeds_up(
@@ -131,6 +148,27 @@ async def test_a_fast_answer_is_untouched(proxy: FaultProxy, server_url: str) ->
     async with HttpxHttpClient(timeout=_TIMEOUT) as client:
         response = await client.get(proxy.url_for(server_url))
     assert response.content == _BODY
+
+
+async def test_a_timeout_error_of_the_callers_own_code_is_not_the_deadline(
+    server_url: str,
+) -> None:
+    """A ``TimeoutError`` that the deadline did not cause passes through unchanged.
+
+    A request hook whose own ``asyncio.timeout`` (an auth token fetch, say) ends at once,
+    well within the request's 0.5 s: calling that ``HttpDeadlineError`` would blame a
+    fast server and name a deadline that never passed.
+    """
+
+    async def slow_token(request: httpx.Request) -> None:
+        async with asyncio.timeout(0.01):
+            await asyncio.sleep(5)
+
+    hooks = {"request": [slow_token]}
+    async with DeadlineAsyncClient(timeout=_TIMEOUT, event_hooks=hooks) as client:
+        with pytest.raises(TimeoutError) as caught:
+            await client.get(server_url)
+    assert type(caught.value) is TimeoutError
 
 
 async def test_the_deadline_message_masks_credentials(proxy: FaultProxy, trickled: str) -> None:
