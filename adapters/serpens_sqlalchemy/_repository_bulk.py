@@ -88,8 +88,13 @@ def _copy_plan(
         # gathered, as they are.
         return _CopyPlan(names, columns=[column_values(params, name) for name in given])
     records: list[tuple[object, ...]] = []
-    for i, row in enumerate(params):
-        values = [row[n] for n in given]
+    given_values: Iterable[tuple[object, ...]] = (
+        zip(*(column_values(params, n) for n in given), strict=True)
+        if given
+        else [()] * len(params)
+    )
+    for i, given_row in enumerate(given_values):  # the checks' lists: their floats made exact
+        values = list(given_row)
         values.extend(d.arg(None) if d.is_callable else d.arg for d in fill.values())
         try:
             records.append(tuple(p(v) if p else v for p, v in zip(processors, values, strict=True)))

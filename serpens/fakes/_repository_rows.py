@@ -205,8 +205,8 @@ class RowRules:
             value = row.get(column.key)
             if type(value) is int or type(value) is Decimal:
                 row[column.key] = same_nan(column.stored_number(value))
-            elif type(value) is float:
-                row[column.key] = same_nan(value)
+            elif type(value) is float:  # as its shortest text, as the drivers send it
+                row[column.key] = same_nan(column.stored_number(Decimal(repr(value))))
         for key in self._floats:  # a float, as double precision reads back (the rules
             value = row.get(key)  # refused a number no double holds)
             if type(value) is int or type(value) is Decimal:

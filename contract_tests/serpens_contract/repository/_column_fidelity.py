@@ -247,6 +247,29 @@ class ColumnFidelityCases:
         assert [str(r) for r in ratios] == ["1.01", "-1.01", "2.68", "0.00"]
 
     @requires("exact_decimal")
+    def test_a_float_in_a_numeric_column_reads_back_as_the_decimal_stored(
+        self, db: RepositoryDatabase
+    ) -> None:
+        """A float written to ``Numeric(6, 2)`` reads back as the ``Decimal`` at its scale.
+
+        The drivers send a float as its shortest text, which the column rounds half away
+        from zero: ``1.005`` is stored as ``1.01``, ``2.675`` as ``2.68``. The fake kept
+        the float itself (``1.5``, not ``Decimal("1.50")``), and asyncpg's binary COPY
+        (``bulk_insert``) took the float's exact binary value (``1.00499...``: ``1.00``).
+        """
+        stamps: Any = db.repository(Stamp)
+        stamps.add(Stamp(ratio=1.5))
+        stamps.bulk_insert([{"ratio": 1.005}, {"ratio": -2.675}, {"ratio": 0.001}])
+        db.commit(stamps)
+        ratios = [s.ratio for s in db.repository(Stamp).list(order_by="id")]
+        assert [(type(r), str(r)) for r in ratios] == [
+            (Decimal, "1.50"),
+            (Decimal, "1.01"),
+            (Decimal, "-2.68"),
+            (Decimal, "0.00"),
+        ]
+
+    @requires("exact_decimal")
     def test_an_added_object_keeps_its_values_until_it_is_loaded_again(
         self, db: RepositoryDatabase
     ) -> None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import operator
 from collections.abc import Iterable, Mapping, Sequence
+from decimal import Decimal
 from typing import Any
 
 from serpens._rules.repository._batch import Batch
@@ -108,7 +109,15 @@ class ModelWrites(ModelFields):
                         f"every row of a batch of {self.name} needs the same fields",
                         [FieldError(f"rows[{i}]", f"has {sorted(row)}, expected {sorted(keys)}")],
                     )
-        self._check_batch_lengths(values, self.check_batch_types(values))
+        kinds = self.check_batch_types(values)
+        self._check_batch_lengths(values, kinds)
+        for key, found in kinds.items():
+            column = self.columns[key]
+            if float in found and column.decimal:
+                # as its shortest text, which an INSERT sends and the column rounds: binary
+                # COPY and SQLite would take the float's exact binary value (1.005 is
+                # 1.00499...: stored 1.00 where an INSERT stores 1.01)
+                values[key] = [Decimal(repr(v)) if type(v) is float else v for v in values[key]]
         return Batch(batch, values)
 
     def _check_batch_lengths(

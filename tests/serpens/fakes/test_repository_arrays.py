@@ -5,12 +5,13 @@ SQL adapters refuse it before any I/O too): psycopg2's server cut ``"abcd"`` to
 ``"abc"`` in a ``VARCHAR(3)[]`` and rounded ``1.5`` to ``2`` in an ``INTEGER[]``, silently;
 a NUL in a text element raised psycopg2's bare ``ValueError``; asyncpg raised; the fake
 stored each as given. Nested arrays are rectangular. The fake stores the elements as
-PostgreSQL reads them back (a ``Numeric(6, 2)`` element at its scale, a float
+PostgreSQL reads them back (a ``Numeric(7, 2)`` element at its scale, a float
 element's int as a float, an ``Enum`` element's name as its member).
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import enum
 from collections.abc import Iterator
 from decimal import Decimal
@@ -36,7 +37,7 @@ class Grid(_Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     ints: Mapped[list[Any] | None] = mapped_column(ARRAY(sa.Integer))
     codes: Mapped[list[str] | None] = mapped_column(ARRAY(sa.String(3)))
-    prices: Mapped[list[Decimal] | None] = mapped_column(ARRAY(sa.Numeric(6, 2)))
+    prices: Mapped[list[Decimal] | None] = mapped_column(ARRAY(sa.Numeric(7, 2)))
     weights: Mapped[list[float] | None] = mapped_column(ARRAY(sa.Float))
 
 
@@ -52,10 +53,12 @@ REFUSED: list[dict[str, object]] = [
     {"ints": [[1, 2], [3]]},  # not rectangular
     {"ints": [1, [2]]},
     {"ints": [[1], [[2]]]},
+    {"ints": [[[2]], [1]]},
     {"codes": ["abcd"]},  # psycopg2's server stored "abc"
     {"codes": [5]},
     {"codes": ["a\x00"]},  # psycopg2 raised a bare ValueError
-    {"prices": [Decimal("12345.1")]},  # past NUMERIC(6, 2)
+    {"prices": [Decimal("123456.1")]},  # past NUMERIC(7, 2)
+    {"prices": [99999.995]},  # its text rounds to 100000.00 (its binary value would not)
     {"weights": ["1.5"]},
 ]
 STEPS: list[Step] = [
@@ -101,6 +104,7 @@ class Board(_Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     stages: Mapped[list[Stage] | None] = mapped_column(ARRAY(sa.Enum(Stage, native_enum=False)))
+    times: Mapped[list[dt.datetime] | None] = mapped_column(ARRAY(sa.DateTime(timezone=True)))
 
 
 class TestInMemoryArrays:
@@ -114,6 +118,14 @@ class TestInMemoryArrays:
             repo.add(Grid(id=1, ints=[[1, 2], [3, "x"]]))
         assert [e.path for e in info.value.errors] == ["ints[1][1]"]
         with pytest.raises(ValidationError) as info:
+            repo.add(Grid(id=1, ints=[0, -(2**31), 2**31]))
+        assert [str(e) for e in info.value.errors] == [
+            "ints[2]: INTEGER holds -2^31 to 2^31 - 1, got 2147483648"
+        ]
+        with pytest.raises(ValidationError) as info:
+            repo.add(Grid(id=1, ints=[[1, 2], [3]]))
+        assert [str(e) for e in info.value.errors] == ["ints: sub-arrays must match in size"]
+        with pytest.raises(ValidationError) as info:
             repo.bulk_insert([{"id": 2, "codes": ["a"]}, {"id": 3, "codes": ["b", "long"]}])
         assert [e.path for e in info.value.errors] == ["rows[1].codes[1]"]
         assert repo.count() == 0
@@ -126,3 +138,14 @@ class TestInMemoryArrays:
         assert stored.stages == [Stage.LIVE, Stage.DRAFT, None]
         with pytest.raises(ValidationError):
             repo.add(Board(id=2, stages=["GONE"]))
+
+    def test_aware_datetime_elements_are_stored_in_utc(self) -> None:
+        repo: Any = InMemoryRepository(Board, database=InMemoryDatabase())
+        noon = dt.datetime(2026, 1, 1, 12, tzinfo=dt.timezone(dt.timedelta(hours=2)))
+        repo.add(Board(id=1, times=[noon, None]))
+        repo.commit()
+        stored = InMemoryRepository(Board, database=repo.database).get_or_raise(1).times
+        assert stored == [noon, None]
+        assert stored[0].tzinfo is dt.UTC
+        with pytest.raises(ValidationError):
+            repo.add(Board(id=2, times=[dt.datetime(2026, 1, 1)]))  # noqa: DTZ001 - naive on purpose
