@@ -27,6 +27,17 @@ def engine_for(base: type[DeclarativeBase], postgres_url: str) -> Iterator[sa.En
         engine.dispose()
 
 
+def _outcome(step: Step, repo: Any, unit: Any) -> object:
+    """*step*'s result on *repo*, *unit* committed; or the serpens error's type, rolled back."""
+    try:
+        result = step(repo)
+        unit.commit()
+    except (ConflictError, ValidationError) as exc:
+        unit.rollback()
+        return type(exc)
+    return result
+
+
 def on_both(
     database: InMemoryDatabase, engine: sa.Engine, model: type[Any], step: Step
 ) -> list[object]:
@@ -35,21 +46,12 @@ def on_both(
     Each side's outcome is its result, or the type of the serpens error it raised (and
     that unit of work is rolled back).
     """
-    outcomes: list[object] = []
     fake: Any = InMemoryRepository(model, database=database)
     with Session(engine) as session:
-        sides: list[tuple[Any, Any]] = [
-            (fake, fake),
-            (SQLAlchemyRepository(session, model), session),
+        return [
+            _outcome(step, fake, fake),
+            _outcome(step, SQLAlchemyRepository(session, model), session),
         ]
-        for repo, unit in sides:
-            try:
-                outcomes.append(step(repo))
-                unit.commit()
-            except (ConflictError, ValidationError) as exc:
-                outcomes.append(type(exc))
-                unit.rollback()
-    return outcomes
 
 
 def assert_alike(engine: sa.Engine, model: type[Any], steps: list[Step]) -> list[list[object]]:
@@ -70,12 +72,7 @@ def on_fake(model: type[Any], steps: list[Step]) -> list[object]:
     outcomes: list[object] = []
     for step in steps:
         repo: Any = InMemoryRepository(model, database=database)
-        try:
-            outcomes.append(step(repo))
-            repo.commit()
-        except (ConflictError, ValidationError) as exc:
-            outcomes.append(type(exc))
-            repo.rollback()
+        outcomes.append(_outcome(step, repo, repo))
     return outcomes
 
 
