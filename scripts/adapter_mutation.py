@@ -161,7 +161,9 @@ def _verdict(
             args[at] = f"({args[at]}) and ({names})"
         else:
             args += ["-k", names]
-    env = dict(os.environ, PYTHONPATH=str(tree), PYTHONDONTWRITEBYTECODE="1")
+    # the mutant's copy first; a PYTHONPATH already set (a checkout tried apart) after it
+    path = os.pathsep.join(p for p in (str(tree), os.environ.get("PYTHONPATH", "")) if p)
+    env = dict(os.environ, PYTHONPATH=path, PYTHONDONTWRITEBYTECODE="1")
     try:
         done = subprocess.run(  # noqa: S603 - our own interpreter and arguments
             [sys.executable, "-m", "pytest", "-x", "-q",

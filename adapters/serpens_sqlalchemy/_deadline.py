@@ -62,10 +62,15 @@ def connection_socket(dbapi_connection: Any) -> int | None:
 
 # The deadline of the current transaction of a DBAPI connection (by id), when a session
 # set its own statement_timeout (``db_session(statement_timeout_ms=...)``); until it ends,
-# or the deadline cuts the connection. The entry holds the connection itself: while it
-# lives no other connection can take its id (the drivers' connections take no weak
-# reference), so a connection lost otherwise mid-transaction never lends its deadline.
+# the deadline cuts the connection, or the pool closes or invalidates it (a connection
+# reset mid-transaction). The entry holds the connection itself: while it lives no other
+# connection can take its id (the drivers' connections take no weak reference).
 _overrides: dict[int, tuple[Any, float]] = {}
+
+
+def _forget(dbapi_connection: Any, *_args: object) -> None:
+    """Drop a connection's deadline when its pool closes or invalidates it (a pool event)."""
+    _overrides.pop(id(dbapi_connection), None)
 
 
 def override_transaction(dbapi_connection: Any, seconds: float) -> None:
@@ -166,6 +171,8 @@ def bound_round_trips(engine: sa.Engine, *, statement_s: float, ping_s: float) -
     """
     dialect: Any = engine.dialect
     setattr(dialect, _DIALECT_DEADLINE, statement_s)
+    for event in ("close", "invalidate", "close_detached"):  # a lost connection's entry
+        sa.event.listen(engine.pool, event, _forget)
     # wrapped at 0 too: an unbounded call goes straight through, an overridden one is bounded
     for name in ("do_execute", "do_executemany", "do_execute_no_params"):
         setattr(dialect, name, _bounded(getattr(dialect, name), statement_s, _cursor_connection))

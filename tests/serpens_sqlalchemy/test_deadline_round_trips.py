@@ -99,6 +99,24 @@ def test_a_connection_cut_by_its_transactions_deadline_leaves_no_deadline_behind
     assert id(dbapi) not in _overrides
 
 
+def test_a_connection_reset_mid_transaction_leaves_no_deadline_behind(
+    engine: sa.Engine, proxy: FaultProxy
+) -> None:
+    """A connection lost otherwise than by the deadline is forgotten when the pool drops it.
+
+    Kept, each reset inside a transaction with its own deadline left one dead connection
+    in the table for good: a long-running worker on a flaky network grew it without end.
+    """
+    with engine.connect() as conn:
+        dbapi = conn.connection.dbapi_connection
+        override_transaction(dbapi, OWN_S)
+        with proxy.reset(), pytest.raises(sa.exc.OperationalError):  # healed after
+            conn.exec_driver_sql("SELECT 2")
+    assert id(dbapi) not in _overrides
+    with engine.connect() as conn:  # the pool opens a new connection, with its own id
+        assert conn.exec_driver_sql("SELECT 1").scalar_one() == 1
+
+
 @pytest.mark.parametrize("end", ["commit", "rollback"])
 def test_the_engines_deadline_comes_back_when_the_transaction_ends(
     engine: sa.Engine, proxy: FaultProxy, end: str

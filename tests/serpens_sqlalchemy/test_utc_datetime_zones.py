@@ -4,8 +4,9 @@ The contract suites write and read on PostgreSQL sessions and processes set to U
 where storing a naive UTC wall clock, labelling an offset value "UTC" without
 converting, or converting to the local zone all look right. Here the PostgreSQL session
 runs in ``Asia/Kolkata`` (+05:30) and the process's local zone is UTC-03:00, so each of
-those slips moves the stored or returned instant. Real servers: PostgreSQL (psycopg2,
-asyncpg) and a SQLite file.
+those slips moves the stored or returned instant. MySQL, which has no zones either, is
+checked by the SQL rendered for it. Real servers: PostgreSQL (psycopg2, asyncpg) and a
+SQLite file.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+from sqlalchemy.dialects import mysql
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from serpens_sqlalchemy import UTCDateTime, configure_sqlite
@@ -100,6 +102,19 @@ def test_a_utc_datetime_round_trips_the_instant_in_utc_outside_utc_zones(
         assert stored == UTC_WALL_CLOCK
     finally:
         table.drop(engine)
+
+
+def test_a_value_rendered_inline_for_mysql_is_the_naive_utc_wall_clock() -> None:
+    """A backend without zones gets the naive UTC wall clock, also in inline SQL.
+
+    SQLAlchemy's SQLite type and MySQL's drivers drop the zone of a bound value; a value
+    rendered into the SQL text (``literal_binds``: Alembic's offline ``--sql``) would
+    keep it (``'... 08:00:00+00:00'``), which MySQL 5.7 refuses and 8.0 converts to the
+    session's zone. No MySQL server here: the rendered SQL is the check.
+    """
+    statement = _table().insert().values(id=1, at=WRITTEN)
+    sql = statement.compile(dialect=mysql.dialect(), compile_kwargs={"literal_binds": True})
+    assert f"'{UTC_WALL_CLOCK}'" in str(sql)
 
 
 @pytest.fixture(name="async_engine")
