@@ -75,10 +75,10 @@ class RowRules:
         """Every unique set but the primary key: column tuples, then partial and expression
         indexes (:mod:`~serpens.fakes._repository_computed`)."""
         self.checks = computed_checks(info)
+        """The table's ``CHECK`` constraints (:mod:`~serpens.fakes._repository_computed`)."""
         self.references = () if tables is None else foreign_keys(info, tables)
         """The foreign keys a written row is checked against (:mod:`~serpens.fakes.
         _repository_references`), none when the database does not enforce them."""
-        """The table's ``CHECK`` constraints (:mod:`~serpens.fakes._repository_computed`)."""
         self.autoincrement = next((k for k, c in info.columns.items() if c.autoincrement), None)
         self.key_start, self.key_step = _key_sequence(info, self.autoincrement)
         """The generated keys' first value and step (``Identity``'s or ``Sequence``'s)."""
