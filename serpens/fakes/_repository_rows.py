@@ -260,21 +260,25 @@ class RowRules:
             row[self.info.version] = 1
         return row
 
-    def _check_candidate(self, values: Row) -> None:
+    def _check_candidate(self, work: RowStore, values: Row) -> None:
         """Check the row an upsert's INSERT proposes, though it conflicts with a stored one.
 
         PostgreSQL and SQLite check NOT NULL and ``CHECK`` constraints on the proposed row
         before they look for the conflict, so an upsert that would update a stored row
-        still fails on a value its INSERT lacks or breaks.
+        still fails on a value its INSERT lacks or breaks. PostgreSQL builds that row's
+        generated key first: the sequence moves on though no row is inserted.
         """
+        key = None
+        if self.autoincrement is not None and values.get(self.autoincrement) is None:
+            key = self.key_start + (work.next_id() - 1) * self.key_step
         self._check_not_null(
             [k for k in self._given_not_null if k in values and values[k] is None]
             + [k for k in self._required if k not in values]
         )
         if self.checks:
             row = self._filled(values, none_is_default=False)
-            if self.autoincrement is not None and row[self.autoincrement] is None:
-                row[self.autoincrement] = self.key_start  # stands for the sequence's next key
+            if key is not None and self.autoincrement is not None:
+                row[self.autoincrement] = key
             self._normalise(row)
 
     def _store_update(self, work: RowStore, old: Row, changes: Row) -> Row:
@@ -321,7 +325,7 @@ class RowRules:
         existing = self.find(work, tuple(target), values)
         if existing is None:
             return self.insert(work, values, none_is_default=False)
-        self._check_candidate(values)
+        self._check_candidate(work, values)
         if fields is None:
             return existing
         return self._store_update(work, existing, {k: values[k] for k in fields})

@@ -187,6 +187,27 @@ class ColumnFidelityCases:
         ]
 
     @requires("sequence_keys")
+    def test_an_upsert_that_conflicts_still_takes_a_key_from_the_sequence(
+        self, db: RepositoryDatabase
+    ) -> None:
+        """An upsert's proposed row takes its generated key before the conflict is found.
+
+        On PostgreSQL each upsert of a row without a key evaluates the key's default
+        (``nextval``) for the row its ``INSERT`` proposes, so the sequence moves on though
+        the conflict updates, or leaves alone, the stored row: after ``a``, two upserts of
+        ``a`` and an ``upsert_many`` of ``a`` and ``b``, the next product gets ``a``'s key
+        plus 5. The fake handed out keys only for rows it inserted (plus 2).
+        """
+        products: Any = db.repository(Product)
+        first = products.add(Product(sku="a")).id
+        products.upsert({"sku": "a", "name": "x"}, conflict_on=["sku"], update_fields=["name"])
+        products.upsert({"sku": "a"}, conflict_on=["sku"])
+        products.upsert_many([{"sku": "a"}, {"sku": "b"}], conflict_on=["sku"])
+        db.commit(products)
+        assert products.get_by(sku="b").id == first + 4
+        assert db.repository(Product).add(Product(sku="c")).id == first + 5
+
+    @requires("sequence_keys")
     def test_a_generated_key_may_collide_with_an_explicit_one_as_on_postgresql(
         self, products: Any
     ) -> None:
