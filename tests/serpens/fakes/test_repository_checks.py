@@ -70,6 +70,7 @@ class Coupon(_Base):
     __tablename__ = "fake_checked_coupons"
     __table_args__ = (
         sa.CheckConstraint("percent IS NULL OR amount IS NULL", name="fake_checked_one_off"),
+        sa.CheckConstraint("id <> 2", name="fake_checked_not_two"),  # sees generated keys
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -79,8 +80,11 @@ class Coupon(_Base):
 
 
 COUPON_STEPS: list[Step] = [
-    lambda r: r.add(Coupon(code="a")).percent,
-    lambda r: (  # proposed: no id (the key the sequence gives), percent NULL as given
+    lambda r: r.add(Coupon(code="a")).percent,  # key 1
+    lambda r: (  # proposed with key 2, which its check refuses, though it would update
+        r.upsert({"code": "a", "amount": None}, conflict_on=["code"], update_fields=[]).id
+    ),
+    lambda r: (  # proposed: key 3, percent NULL as given (not its default)
         r.upsert(
             {"code": "a", "percent": None, "amount": 5},
             conflict_on=["code"],
@@ -89,7 +93,7 @@ COUPON_STEPS: list[Step] = [
     ),
     lambda r: r.upsert({"code": "a", "amount": 6}, conflict_on=["code"]).amount,  # percent 10
 ]
-COUPON_OUTCOMES = [10, 5, ValidationError]
+COUPON_OUTCOMES = [10, ValidationError, 5, ValidationError]
 
 
 @pytest.fixture
