@@ -13,6 +13,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
+from serpens import _tracing
 from serpens.errors import mask_url
 from serpens.testing import (
     FaultProxy,
@@ -125,6 +126,21 @@ _MARKERS = {
     "pubsub_emulator": "pubsub",
     "pubsub_emulator_host": "pubsub",
 }
+
+
+@pytest.fixture(name="traced", params=[True, False], ids=["traced", "untraced"])
+def _traced(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> bool:
+    """Both paths of a traced client: with opentelemetry (installed here) and without it."""
+    traced: bool = request.param
+    if not traced:
+        monkeypatch.setattr(_tracing, "_installed", False)
+    return traced
+
+
+@pytest.fixture(name="untraced")
+def _untraced(monkeypatch: pytest.MonkeyPatch) -> None:
+    """This process as one without opentelemetry: traced calls take their plain path."""
+    monkeypatch.setattr(_tracing, "_installed", False)
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

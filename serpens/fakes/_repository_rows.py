@@ -203,10 +203,8 @@ class RowRules:
     def _numbers_as_read_back(self, row: Row) -> None:
         for column in self._decimals:  # a Decimal, at the column's scale
             value = row.get(column.key)
-            if type(value) is int or type(value) is Decimal:
+            if type(value) is int or type(value) is Decimal or type(value) is float:
                 row[column.key] = same_nan(column.stored_number(value))
-            elif type(value) is float:  # as its shortest text, as the drivers send it
-                row[column.key] = same_nan(column.stored_number(Decimal(repr(value))))
         for key in self._floats:  # a float, as double precision reads back (the rules
             value = row.get(key)  # refused a number no double holds)
             if type(value) is int or type(value) is Decimal:

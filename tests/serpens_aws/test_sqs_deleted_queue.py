@@ -15,7 +15,6 @@ from typing import Any
 import boto3
 import pytest
 
-from serpens import _tracing
 from serpens.errors import NotFoundError
 from serpens_aws import SQSQueue
 
@@ -25,15 +24,6 @@ pytestmark = pytest.mark.aws
 @pytest.fixture(name="sqs_client")
 def _sqs_client(moto_endpoint: str) -> Any:
     return boto3.client("sqs", endpoint_url=moto_endpoint)
-
-
-@pytest.fixture(name="traced", params=[True, False], ids=["traced", "untraced"])
-def _traced(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> bool:
-    """Both send paths: with opentelemetry (installed here) and as a process without it."""
-    traced: bool = request.param
-    if not traced:
-        monkeypatch.setattr(_tracing, "_installed", False)
-    return traced
 
 
 def test_each_call_on_a_deleted_queue_is_not_found_naming_the_queue(

@@ -17,7 +17,7 @@ import boto3
 import pytest
 from botocore.exceptions import ClientError
 
-from serpens import _tracing, sqs
+from serpens import sqs
 from serpens.testing import FaultProxy
 from serpens_aws import AsyncSQSQueue, SQSQueue
 from serpens_aws._queue import _receipt_refused
@@ -95,12 +95,6 @@ def test_the_async_queue_exposes_its_url_and_kind(sqs_client: Any) -> None:
     )
     assert (AsyncSQSQueue(fifo, sqs_client).queue_url, AsyncSQSQueue(fifo).fifo) == (fifo, True)
     assert AsyncSQSQueue(fifo, sqs_client).client is sqs_client
-
-
-@pytest.fixture(name="untraced")
-def _untraced(monkeypatch: pytest.MonkeyPatch) -> None:
-    """This process as one without opentelemetry: the sends take their plain path."""
-    monkeypatch.setattr(_tracing, "_installed", False)
 
 
 @pytest.mark.usefixtures("untraced")

@@ -15,7 +15,6 @@ from typing import Any
 import httpx
 import pytest
 
-from serpens import _tracing
 from serpens.errors import BackendTimeoutError
 from serpens.http_client import HttpDeadlineError, close_client, get_client, init_client
 from serpens.testing import FaultProxy, serve_asgi
@@ -50,15 +49,6 @@ def trickled(proxy: FaultProxy, server_url: str) -> str:
     """The server's URL through the proxy, answering 10 bytes every 0.2 s (8 s in all)."""
     proxy.trickle(nbytes=10, every=0.2, direction="downstream")
     return proxy.url_for(server_url)
-
-
-@pytest.fixture(name="traced", params=[True, False], ids=["traced", "untraced"])
-def _traced(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> bool:
-    """Both send paths: with opentelemetry (installed here) and as a process without it."""
-    traced: bool = request.param
-    if not traced:
-        monkeypatch.setattr(_tracing, "_installed", False)
-    return traced
 
 
 @pytest.fixture

@@ -19,7 +19,6 @@ from collections.abc import Iterator
 
 import pytest
 
-from serpens import _tracing
 from serpens._rules.publisher import prepare
 from serpens.errors import BackendUnavailableError, NotFoundError
 from serpens.pubsub import AsyncPublisher, publish_message
@@ -80,12 +79,6 @@ async def test_ordered_and_unordered_publishes_share_one_channel_that_close_rele
     assert sorted((m.data, m.ordering_key, m.message_id) for m in got) == sorted(
         [(b"plain", "", plain), (b"ordered", "k", ordered), (b"plain again", "", again)]
     )
-
-
-@pytest.fixture(name="untraced")
-def _untraced(monkeypatch: pytest.MonkeyPatch) -> None:
-    """This process as one without opentelemetry: publishes take their plain path."""
-    monkeypatch.setattr(_tracing, "_installed", False)
 
 
 @pytest.mark.usefixtures("untraced")

@@ -23,6 +23,7 @@ from serpens._rules.repository._values import (
     _UNITS,
     _UUID_DETAIL,
     _UUID_TEXT,
+    _as_decimal,
     _bad,
     _fits_double,
     _storable_text,
@@ -150,7 +151,7 @@ class ColumnInfo:
         if self.digits is None or type(value) not in _NUMBERS:
             return
         precision, scale = self.digits
-        number = Decimal(repr(value)) if type(value) is float else Decimal(value)  # type: ignore[arg-type]
+        number = _as_decimal(value)  # type: ignore[arg-type]
         if number.is_nan():
             return
         room = precision - scale
@@ -167,14 +168,16 @@ class ColumnInfo:
             return
         raise _bad(f"numeric field overflow for {self.key}", path, detail)
 
-    def stored_number(self, value: Decimal | int) -> Decimal:
+    def stored_number(self, value: Decimal | float) -> Decimal:
         """*value* as the column stores it: a ``Decimal`` rounded to its scale, if it has one.
+
+        A float counts as its shortest text, as the drivers send it (:func:`_as_decimal`).
 
         Without one (``Numeric()``), as PostgreSQL's ``numeric`` keeps it: its digits at
         the scale written, never an exponent above the units (``Decimal("1E+3")`` reads
         back as ``Decimal("1000")``, ``Decimal("1.10")`` as itself).
         """
-        number = Decimal(value)
+        number = _as_decimal(value)
         if number.is_finite():
             if self.digits is not None:
                 number = round_to_scale(number, *self.digits)
@@ -190,7 +193,7 @@ class ColumnInfo:
         if self.choices is not None:
             return self.choices.get(value, value)
         if self.digits is not None and type(value) in _NUMBERS:
-            number = Decimal(repr(value)) if type(value) is float else Decimal(value)  # type: ignore[arg-type]
+            number = _as_decimal(value)  # type: ignore[arg-type]
             return self.stored_number(number) if number.is_finite() else value
         return value
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import operator
 from collections.abc import Iterable, Mapping
-from decimal import Decimal
 from typing import Any
 
 from serpens._rules.repository._column_types import (
@@ -29,6 +28,7 @@ from serpens._rules.repository._values import (
     _EXACT_NUMBERS,
     _JSON_COMPARED,
     _NAN_TYPES,
+    _as_decimal,
     _bad,
     _storable_text,
     as_array,
@@ -233,7 +233,7 @@ class ModelFields:
             if column.choices is not None:
                 out[key] = column.choices[value]
             elif column.decimal and type(value) is float:
-                out[key] = Decimal(repr(value))
+                out[key] = _as_decimal(value)
             elif column.floating and type(value) in _EXACT_NUMBERS:
                 out[key] = float(value)  # type: ignore[arg-type]
             out[key] = same_nan(out[key])

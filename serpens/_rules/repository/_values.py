@@ -21,6 +21,15 @@ _UNITS = Decimal(1)
 _EXACT_NUMBERS = frozenset((int, Decimal))
 
 
+def _as_decimal(value: float | Decimal) -> Decimal:
+    """*value* as the ``Decimal`` a driver sends for it: a float by its shortest text.
+
+    ``1.005`` is ``Decimal("1.005")``, which ``Numeric(6, 2)`` rounds to ``1.01`` (its
+    exact binary value, ``1.00499...``, would round to ``1.00``).
+    """
+    return Decimal(repr(value)) if type(value) is float else Decimal(value)
+
+
 def _fits_double(value: int | Decimal) -> bool:
     """Whether a double holds *value* (an infinite or NaN ``Decimal`` too, as PostgreSQL's does).
 

@@ -10,13 +10,12 @@ from __future__ import annotations
 
 import operator
 from collections.abc import Iterable, Mapping, Sequence
-from decimal import Decimal
 from typing import Any
 
 from serpens._rules.repository._batch import Batch
 from serpens._rules.repository._columns import ColumnInfo
 from serpens._rules.repository._fields import ModelFields
-from serpens._rules.repository._values import _bad, _storable_text, hashable
+from serpens._rules.repository._values import _as_decimal, _bad, _storable_text, hashable
 from serpens.errors import FieldError, ValidationError
 
 
@@ -117,7 +116,7 @@ class ModelWrites(ModelFields):
                 # as its shortest text, which an INSERT sends and the column rounds: binary
                 # COPY and SQLite would take the float's exact binary value (1.005 is
                 # 1.00499...: stored 1.00 where an INSERT stores 1.01)
-                values[key] = [Decimal(repr(v)) if type(v) is float else v for v in values[key]]
+                values[key] = [_as_decimal(v) if type(v) is float else v for v in values[key]]
         return Batch(batch, values)
 
     def _check_batch_lengths(
