@@ -117,11 +117,10 @@ def _array_as_read_back(item: Any, value: object) -> object:  # noqa: PLR0911 - 
         return None
     if item.choices is not None:
         return item.choices[value]
-    if type(value) is int or type(value) is Decimal:
-        if item.decimal:
-            return item.stored_number(value)
-        if item.floating:
-            return float(value)
+    if item.decimal and (type(value) is int or type(value) is Decimal or type(value) is float):
+        return item.stored_number(value)  # a float too: its text, at the scale
+    if item.floating and (type(value) is int or type(value) is Decimal):
+        return float(value)
     if item.aware_datetime and isinstance(value, dt.datetime):
         return value.astimezone(dt.UTC)
     return value

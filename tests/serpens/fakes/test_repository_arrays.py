@@ -63,7 +63,7 @@ REFUSED: list[dict[str, object]] = [
 ]
 STEPS: list[Step] = [
     *(_add(i, **values) for i, values in enumerate(REFUSED, start=100)),
-    _add(1, ints=[[1, None], [3, 4]], codes=["abc", None], prices=[Decimal("1.005"), 2]),
+    _add(1, ints=[[1, None], [3, 4]], codes=["abc", None], prices=[Decimal("1.005"), 2, 2.675]),
     _add(2, weights=[1, Decimal("0.5")], ints=[]),
     lambda r: r.get_or_raise(1).prices,
     lambda r: r.get_or_raise(2).weights,
@@ -75,7 +75,7 @@ OUTCOMES: list[object] = [
     *[ValidationError] * len(REFUSED),
     1,
     2,
-    [Decimal("1.01"), Decimal("2.00")],
+    [Decimal("1.01"), Decimal("2.00"), Decimal("2.68")],  # a float element by its text
     [1.0, 0.5],
     1,
     ValidationError,
