@@ -55,6 +55,7 @@ STANDALONE = [
     "repository_async.py",
     "repository_basic.py",
     "repository_fake.py",
+    "repository_fake_constraints.py",
     "repository_fake_transactions.py",
     "schema_basic.py",
     "sqs_handler.py",
