@@ -299,7 +299,13 @@ class RepositoryBase(Generic[T]):
                 self._info.check_row(sa.inspect(obj).dict)
 
     def _insert_values(self, values: Mapping[str, object]) -> dict[str, object]:
-        row = dict(values)
+        columns = self._info.columns
+        # a float in a Numeric column as the Decimal of its shortest text, as the batches
+        # send it: asyncpg would send its binary value (1.005 is 1.00499...: stored 1.00)
+        row = {
+            k: columns[k].stored_number(v) if type(v) is float and columns[k].decimal else v
+            for k, v in values.items()
+        }
         if self._info.version is not None and row.get(self._info.version) is None:
             row[self._info.version] = 1
         return row
@@ -338,7 +344,10 @@ class RepositoryBase(Generic[T]):
         target, fields = self._info.upsert_args(values, conflict_on, update_fields)
         insert = _dialect_insert(dialect, self.model).values(self._insert_values(values))
         stmt = self._on_conflict(insert, target, fields).returning(self.model)
-        again = self.query.where(*(self._col(k) == values[k] for k in target))
+        # the stored row by its key as the column stores it (an Enum's name is its member,
+        # a number is rounded to the column's scale, a NaN is the one NaN)
+        keys = self._info.columns
+        again = self.query.where(*(self._col(k) == keys[k].stored_key(values[k]) for k in target))
         return stmt, again.execution_options(populate_existing=True)
 
     def _rows(self, rows: Iterable[Mapping[str, object]]) -> Batch:

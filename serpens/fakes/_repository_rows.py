@@ -222,8 +222,14 @@ class RowRules:
                 raise duplicate(self.info, unique, row)
 
     def find(self, work: RowStore, target: tuple[str, ...], values: Row) -> Row | None:
-        """The stored row whose *target* columns equal those of *values*, if any."""
-        wanted = tuple(values[k] for k in target)
+        """The stored row whose *target* columns equal those of *values*, if any.
+
+        Compared as the columns store them, as PostgreSQL compares the row it would insert:
+        an ``Enum`` name finds its member, ``1.005`` the ``1.01`` of a ``Numeric(6, 2)``,
+        a NaN the stored NaN.
+        """
+        columns = self.info.columns
+        wanted = tuple(columns[k].stored_key(values[k]) for k in target)
         if target == self.info.pk:
             found: Row | None = work.rows.get(wanted)
             return found

@@ -18,6 +18,7 @@ import pytest
 from serpens.errors import ValidationError
 from serpens_contract._repository_databases import RepositoryDatabase
 from serpens_contract._repository_models import Color, Kind, Product, Shelf, Stamp
+from serpens_contract.capabilities import requires
 from serpens_contract.repository._shared import UTC_MINUS_3, _flush_refuses_then_stores
 
 
@@ -305,6 +306,56 @@ class ColumnRangeCases:
             ("GREEN", Decimal("1.01")),
             ("RED", Decimal("1.01")),
             ("RED", Decimal("1.02")),
+        ]
+
+    def test_an_upsert_finds_the_row_whose_enum_key_it_names(self, db: RepositoryDatabase) -> None:
+        """An upsert's conflict value finds the stored row holding it as its column stores it.
+
+        ``"RED"`` finds the row holding ``Color.RED``: PostgreSQL and SQLite update or keep
+        that row (SQLAlchemy sends the member's name either way). The fake compared the
+        name with the member it stores, found no row, and its insert then failed with
+        ``ConflictError``.
+        """
+        shelves: Any = db.repository(Shelf)
+        stored = shelves.add(Shelf(color=Color.RED, width=Decimal("1.01")))
+        db.commit(shelves)
+        shelves = db.repository(Shelf)
+        key = {"color": "RED", "width": Decimal("1.01")}
+        assert shelves.upsert(key, conflict_on=["color", "width"]).id == stored.id
+        assert shelves.upsert_many([key], conflict_on=["color", "width"]) == 1
+        assert shelves.count() == 1
+
+    @requires("exact_decimal")
+    def test_an_upsert_finds_the_row_whose_numeric_key_its_value_rounds_to(
+        self, db: RepositoryDatabase
+    ) -> None:
+        """``1.005`` finds the row holding ``1.01`` in ``Numeric(6, 2)``, as PostgreSQL rounds.
+
+        PostgreSQL rounds the proposed row's value to the column's scale before it looks
+        for the conflict, and updates the stored row; the fake looked for the value as
+        given, found nothing and failed its insert with ``ConflictError``.
+        """
+        kinds: Any = db.repository(Kind)
+        kinds.add(Kind(tally=Decimal("1.01"), memo="old"))
+        db.commit(kinds)
+        kinds = db.repository(Kind)
+        for given, memo in ((1.005, "float"), (Decimal("1.005"), "decimal")):
+            kinds.upsert(
+                {"tally": given, "memo": memo}, conflict_on=["tally"], update_fields=["memo"]
+            )
+            db.commit(kinds)
+            assert [(k.tally, k.memo) for k in db.repository(Kind).list()] == [
+                (Decimal("1.01"), memo)
+            ]
+            kinds = db.repository(Kind)
+        rows = [{"tally": 1.005, "memo": "many"}]
+        assert kinds.upsert_many(rows, conflict_on=["tally"], update_fields=["memo"]) == 1
+        db.commit(kinds)
+        kinds = db.repository(Kind)
+        kept = kinds.upsert({"tally": Decimal("1.005"), "memo": "kept"}, conflict_on=["tally"])
+        assert (kept.tally, kept.memo) == (Decimal("1.01"), "many")  # DO NOTHING: the row read
+        assert [(k.tally, k.memo) for k in db.repository(Kind).list()] == [
+            (Decimal("1.01"), "many")
         ]
 
     def test_an_aware_datetime_whose_instant_is_past_year_9999_is_a_validation_error(

@@ -8,6 +8,7 @@ rows before any I/O. Mixed into ``RepositoryContract``.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -184,6 +185,59 @@ class UpsertAndBulkInsertCases:
         mine = [{"left": "a", "right": "b", "code": "c", "label": "l"}]
         assert pairs.upsert_many(mine, conflict_on=["left", "right"]) == 1
         assert mine == [{"left": "a", "right": "b", "code": "c", "label": "l"}]  # untouched
+
+    def test_upsert_many_inserts_every_row_whose_conflict_key_holds_a_null(
+        self, db: RepositoryDatabase
+    ) -> None:
+        """A NULL never conflicts: each row whose conflict key holds one is a new row.
+
+        PostgreSQL and SQLite insert every row of ``INSERT ... ON CONFLICT`` whose key holds
+        a NULL (a plain unique constraint lets NULLs repeat), in a key of one column or of
+        several, as ``upsert`` of one such row does. The batch check took two of them for
+        one key given twice and refused the batch, on every backend.
+        """
+        kinds: Any = db.repository(Kind)
+        nulls = [{"tally": None, "memo": "a"}, {"tally": None, "memo": "b"}]
+        for fields in (None, ["memo"]):
+            assert kinds.upsert_many(nulls, conflict_on=["tally"], update_fields=fields) == 2
+        assert sorted(k.memo for k in kinds.list(tally=None)) == ["a", "a", "b", "b"]
+        db.commit(kinds)  # SQLite has one writer at a time
+        pairs: Any = db.repository(Pair)
+        rows = [
+            {"left": "a", "right": "1", "code": "c", "label": None},
+            {"left": "b", "right": "2", "code": "c", "label": None},
+        ]
+        assert pairs.upsert_many(rows, conflict_on=["code", "label"]) == 2
+        assert sorted(p.left for p in pairs.list(code="c")) == ["a", "b"]
+
+    def test_a_primary_key_given_as_none_is_a_validation_error(
+        self, db: RepositoryDatabase, products: Any
+    ) -> None:
+        """A row dict whose primary key value is ``None`` is refused, before any I/O.
+
+        PostgreSQL refuses the explicit NULL (SQLSTATE 23502) where SQLite generated an
+        ``INTEGER PRIMARY KEY`` (and stored a NULL in a text key column) and the fake
+        generated a key: the same write stored a row on one backend and failed on the
+        other. Leaving the field out gives a generated key everywhere.
+        """
+        writes: dict[str, Callable[[Any], object]] = {
+            "id": lambda r: r.upsert({"id": None, "sku": "a"}, conflict_on=["id"]),
+            "rows[1].id": lambda r: r.bulk_insert(
+                [{"id": 7, "sku": "a"}, {"id": None, "sku": "b"}]
+            ),
+            "rows[0].id": lambda r: r.upsert_many([{"id": None, "sku": "a"}], conflict_on=["sku"]),
+        }
+        for path, write in writes.items():
+            with pytest.raises(ValidationError) as info:
+                write(products)
+            assert [e.path for e in info.value.errors] == [path]
+        assert products.count() == 0
+        pairs: Any = db.repository(Pair)
+        with pytest.raises(ValidationError) as info:
+            pairs.bulk_insert([{"left": "a", "right": None, "code": "c", "label": "l"}])
+        assert [e.path for e in info.value.errors] == ["rows[0].right"]
+        assert products.bulk_insert([{"sku": "a"}]) == 1  # left out: generated
+        assert products.count() == 1
 
     def test_upsert_with_no_update_fields_inserts_or_leaves_the_row_alone(
         self, products: Any

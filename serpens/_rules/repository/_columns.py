@@ -23,6 +23,8 @@ from serpens._rules.repository._values import (
     _UNITS,
     _UUID_DETAIL,
     _UUID_TEXT,
+    DECIMAL_NAN,
+    FLOAT_NAN,
     _as_decimal,
     _bad,
     _fits_double,
@@ -188,13 +190,24 @@ class ColumnInfo:
     def stored_key(self, value: object) -> object:
         """*value* as the column stores it, for comparing keys.
 
-        An ``Enum`` name is its member; a number in ``Numeric(p, s)`` is rounded to the scale.
+        An ``Enum`` name is its member; a number in ``Numeric(p, s)`` is rounded to the
+        scale. A NaN is the one NaN of the column's kind (:data:`DECIMAL_NAN` in a
+        ``Numeric``, :data:`FLOAT_NAN` in a ``Float``): PostgreSQL holds NaN equal to NaN,
+        so two rows keyed NaN have one key.
         """
         if self.choices is not None:
             return self.choices.get(value, value)
-        if self.digits is not None and type(value) in _NUMBERS:
+        kind = type(value)
+        if kind not in _NUMBERS:
+            return value
+        if self.digits is not None or self.decimal:
             number = _as_decimal(value)  # type: ignore[arg-type]
-            return self.stored_number(number) if number.is_finite() else value
+            if number.is_finite():
+                return self.stored_number(number)
+            return DECIMAL_NAN if number.is_nan() else number
+        if self.floating:
+            nan = value != value if kind is float else kind is Decimal and value.is_nan()  # type: ignore[attr-defined]  # noqa: PLR0124
+            return FLOAT_NAN if nan else value
         return value
 
     def check_length(self, value: object, path: str) -> None:

@@ -57,6 +57,9 @@ class ModelWrites(ModelFields):
         """
         target = self.conflict_target(conflict_on)
         self.check_fields(values, "value")
+        for key in self.pk:
+            if key in values and values[key] is None:
+                raise _null_key(self.name, key)
         self.check_row(values)
         missing = [k for k in target if k not in values]
         if missing:
@@ -109,15 +112,31 @@ class ModelWrites(ModelFields):
                         [FieldError(f"rows[{i}]", f"has {sorted(row)}, expected {sorted(keys)}")],
                     )
         kinds = self.check_batch_types(values)
+        for key in self.pk:  # the types found, or a walk for a column of unknown type
+            if key in values and _NONE in kinds.get(key, map(type, values[key])):
+                raise _null_key(self.name, f"rows[{values[key].index(None)}].{key}")
         self._check_batch_lengths(values, kinds)
-        for key, found in kinds.items():
-            column = self.columns[key]
-            if float in found and column.decimal:
-                # as its shortest text, which an INSERT sends and the column rounds: binary
-                # COPY and SQLite would take the float's exact binary value (1.005 is
-                # 1.00499...: stored 1.00 where an INSERT stores 1.01)
-                values[key] = [_as_decimal(v) if type(v) is float else v for v in values[key]]
-        return Batch(batch, values)
+        return self._decimal_floats(Batch(batch, values), kinds)
+
+    def _decimal_floats(self, batch: Batch, kinds: Mapping[str, set[type]]) -> Batch:
+        """*batch* with each float of a ``Numeric`` column as the ``Decimal`` of its text.
+
+        As its shortest text, which an INSERT sends and the column rounds: binary COPY,
+        asyncpg and SQLite would take the float's exact binary value (1.005 is 1.00499...:
+        stored 1.00 where an INSERT stores 1.01). The rows hold them too, in new dicts
+        (the caller's stay as given), for the paths that read rows.
+        """
+        values = dict(batch.columns)
+        exact = {
+            key: [_as_decimal(v) if type(v) is float else v for v in values[key]]
+            for key, found in kinds.items()
+            if float in found and self.columns[key].decimal
+        }
+        if not exact:
+            return batch
+        values.update(exact)
+        rows = [row | {k: v[i] for k, v in exact.items()} for i, row in enumerate(batch)]
+        return Batch(rows, values)
 
     def _check_batch_lengths(
         self, values: Mapping[str, list[object]], kinds: Mapping[str, set[type]]
@@ -183,9 +202,11 @@ class ModelWrites(ModelFields):
         columns = [batch.columns[k] for k in target]
         keys: list[object] = columns[0] if len(columns) == 1 else list(zip(*columns, strict=True))
         stored = [self.columns[k] for k in target]
-        if any(c.choices is not None or c.digits is not None for c in stored):
+        if any(
+            c.choices is not None or c.digits is not None or c.decimal or c.floating for c in stored
+        ):
             # compared as the columns store them: "RED" is Color.RED, 1.001 is 1.00 in
-            # Numeric(6, 2) (PostgreSQL would update one row twice, SQLSTATE 21000)
+            # Numeric(6, 2), NaN is NaN (PostgreSQL would update one row twice, SQLSTATE 21000)
             if len(stored) == 1:
                 keys = list(map(stored[0].stored_key, keys))
             else:
@@ -193,6 +214,7 @@ class ModelWrites(ModelFields):
                     tuple(c.stored_key(v) for c, v in zip(stored, key, strict=True))  # type: ignore[call-overload]
                     for key in keys
                 ]
+        given = keys
         try:
             distinct = len(set(keys))
         except TypeError:  # a list or a dict (an ARRAY or PickleType key): its stand-in
@@ -201,6 +223,8 @@ class ModelWrites(ModelFields):
         if distinct != len(keys):
             seen: dict[object, int] = {}
             for i, key in enumerate(keys):
+                if _holds_null(given[i]):
+                    continue  # NULLs never conflict: a plain unique constraint lets them repeat
                 if key in seen:
                     raise ValidationError(
                         f"upsert_many of {self.name} got one conflict key twice",
@@ -210,6 +234,24 @@ class ModelWrites(ModelFields):
         return batch, target, fields
 
 
+def _null_key(name: str, path: str) -> ValidationError:
+    """A primary key value given as ``None``: PostgreSQL refuses the row (SQLSTATE 23502).
+
+    SQLite would generate an ``INTEGER PRIMARY KEY`` (or store a NULL in any other key
+    column) and the fake would generate one: every backend refuses it, before any I/O.
+    """
+    return ValidationError(
+        f"a row of {name} gives its primary key as None",
+        [FieldError(path, "must not be null: leave the field out for a generated key")],
+    )
+
+
+def _holds_null(key: object) -> bool:
+    """Whether a conflict key (a value, or a tuple of several columns' values) holds a NULL."""
+    return key is None or (type(key) is tuple and None in key)
+
+
+_NONE = type(None)
 _STR_OR_NONE = frozenset((str, type(None)))
 _INT_OR_NONE = frozenset((int, type(None)))
 _FLOAT_OR_NONE = frozenset((float, type(None)))
