@@ -45,6 +45,11 @@ def _add(i: int, **values: object) -> Step:
     return lambda r: r.add(Grid(id=i, **values)).id
 
 
+def _types(value: object) -> object:
+    """The type name of each element of a (nested) array, in its shape."""
+    return [_types(v) for v in value] if isinstance(value, list) else type(value).__name__
+
+
 REFUSED: list[dict[str, object]] = [
     {"ints": ["x"]},
     {"ints": [1.5]},  # psycopg2's server stored 2
@@ -70,6 +75,7 @@ STEPS: list[Step] = [
     lambda r: r.get_by(ints=[[1, None], [3, 4]]).id,
     lambda r: r.get_by(ints=["x"]),
     lambda r: r.count(codes=("abc", None)),
+    lambda r: [_types(r.get_or_raise(1).ints), _types(r.get_or_raise(2).weights)],
 ]
 OUTCOMES: list[object] = [
     *[ValidationError] * len(REFUSED),
@@ -80,6 +86,7 @@ OUTCOMES: list[object] = [
     1,
     ValidationError,
     1,
+    [[["int", "NoneType"], ["int", "int"]], ["float", "float"]],  # each element's type
 ]
 
 
