@@ -16,6 +16,7 @@ from serpens.fakes._repository import (
     AsyncInMemoryRepository,
     InMemoryDatabase,
     InMemoryRepository,
+    InMemorySession,
 )
 
 __all__ = [
@@ -32,6 +33,7 @@ __all__ = [
     "InMemoryRepository",
     "InMemoryResponse",
     "InMemorySecretStore",
+    "InMemorySession",
     "PublishedMessage",
     "RecordedRequest",
 ]

@@ -32,9 +32,10 @@ from serpens.fakes._repository_database import InMemoryDatabase
 from serpens.fakes._repository_index import order_key
 from serpens.fakes._repository_outage import RepositoryOutage
 from serpens.fakes._repository_session import RepositorySession
+from serpens.fakes._repository_unit import InMemorySession
 from serpens.ports import CursorPage, OrderBy, Page
 
-__all__ = ["AsyncInMemoryRepository", "InMemoryDatabase", "InMemoryRepository"]
+__all__ = ["AsyncInMemoryRepository", "InMemoryDatabase", "InMemoryRepository", "InMemorySession"]
 
 T = TypeVar("T")
 
@@ -45,7 +46,10 @@ class InMemoryRepository(RepositoryOutage, RepositorySession[T]):
     Subclass with ``model = X`` or pass the model. Every repository is its own unit of
     work (a session) on *database*: its flushed writes are visible to itself at once and
     to other repositories only after :meth:`commit`; :meth:`rollback` and :meth:`close`
-    discard them, as PostgreSQL does with an uncommitted transaction.
+    discard them, as PostgreSQL does with an uncommitted transaction. Opened with
+    ``session=`` (an :class:`~serpens.fakes.InMemorySession`), it shares that unit of work
+    with the session's other repositories instead: their writes commit together, and its
+    ``commit``, ``rollback`` and ``close`` act on the whole session.
     """
 
     model: type[Any]
@@ -141,6 +145,9 @@ class InMemoryRepository(RepositoryOutage, RepositorySession[T]):
         key, unique values or (with ``version_id_col``) a newer version raises
         ``ConflictError``; the unit of work is then rolled back, like a failed transaction.
         """
+        if self._unit is not None:
+            self._unit.commit()
+            return
         self._flush()
         try:
             self._rows.publish()
@@ -154,14 +161,17 @@ class InMemoryRepository(RepositoryOutage, RepositorySession[T]):
         Objects this unit of work inserted are forgotten; the others are refreshed from
         the committed rows (a ``Session`` expires them and reloads on access).
         """
-        self._discard(forget=False)
+        if self._unit is not None:
+            self._unit.rollback()
+        else:
+            self._discard(forget=False)
 
     def close(self) -> None:
         """Roll back and forget every object, as ``session.close()`` does; reusable after."""
-        self._discard(forget=True)
-        self._identity.clear()
-        self._keys.clear()
-        self._snapshot.clear()
+        if self._unit is not None:
+            self._unit.close()
+        else:
+            self._forget_all()
 
     # -- writes --------------------------------------------------------------------------
     def add(self, obj: T, *, flush: bool = True) -> T:
@@ -234,10 +244,16 @@ class AsyncInMemoryRepository(RepositoryOutage, Generic[T]):
     model: type[Any]
 
     def __init__(
-        self, model: type[T] | None = None, *, database: InMemoryDatabase | None = None
+        self,
+        model: type[T] | None = None,
+        *,
+        database: InMemoryDatabase | None = None,
+        session: InMemorySession | None = None,
     ) -> None:
         sync_model = model if model is not None else getattr(type(self), "model", None)
-        self._sync_repo: InMemoryRepository[T] = InMemoryRepository(sync_model, database=database)
+        self._sync_repo: InMemoryRepository[T] = InMemoryRepository(
+            sync_model, database=database, session=session
+        )
         self.model = self._sync_repo.model
         self.database = self._sync_repo.database
 

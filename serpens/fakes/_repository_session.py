@@ -22,6 +22,7 @@ from serpens.errors import ConfigurationError, FieldError, ValidationError
 from serpens.fakes._repository_database import InMemoryDatabase
 from serpens.fakes._repository_index import OrderKey, order_key
 from serpens.fakes._repository_rows import PLAIN_TYPES, copy_value
+from serpens.fakes._repository_unit import InMemorySession
 from serpens.fakes._repository_work import PendingRows
 
 __all__ = ["RepositorySession"]
@@ -59,6 +60,27 @@ class _Dirty:
         self._fast_discard: Callable[[object], None] = self._modified.discard
 
 
+_STATE = ("_rows", "_identity", "_keys", "_snapshot", "_pending", "_dirty", "_dirty_ref")
+"""The unit-of-work state two repositories of one model in one session share."""
+
+
+def _database(database: object, session: object, owner: str) -> InMemoryDatabase:
+    """The database repository class *owner* works on: *database*, *session*'s, or a new one."""
+    if session is not None:
+        if not isinstance(session, InMemorySession):
+            raise ConfigurationError(
+                f"{owner}(session=...) needs an InMemorySession, not a {type(session).__name__}"
+            )
+        if database is not None and database is not session.database:
+            raise ConfigurationError(f"{owner}: database= and session= name different databases")
+        return session.database
+    if database is not None and not isinstance(database, InMemoryDatabase):
+        raise ConfigurationError(
+            f"{owner}(database=...) needs an InMemoryDatabase, not a {type(database).__name__}"
+        )
+    return database or InMemoryDatabase()
+
+
 class RepositorySession(Generic[T]):
     """One unit of work of :class:`~serpens.fakes.InMemoryRepository` (see the module).
 
@@ -69,7 +91,11 @@ class RepositorySession(Generic[T]):
     model: type[Any]
 
     def __init__(
-        self, model: type[T] | None = None, *, database: InMemoryDatabase | None = None
+        self,
+        model: type[T] | None = None,
+        *,
+        database: InMemoryDatabase | None = None,
+        session: InMemorySession | None = None,
     ) -> None:
         if model is not None and not isinstance(model, type):
             # InMemoryRepository(sess): code written for the adapter, a session passed in.
@@ -77,23 +103,24 @@ class RepositorySession(Generic[T]):
                 f"{type(self).__name__} takes the model class (and database=), not a "
                 f"{type(model).__name__}: the fake needs no session"
             )
-        if database is not None and not isinstance(database, InMemoryDatabase):
-            raise ConfigurationError(
-                f"{type(self).__name__}(database=...) needs an InMemoryDatabase, "
-                f"not a {type(database).__name__}"
-            )
         if model is not None:
             self.model = model
         elif getattr(type(self), "model", None) is None:
             raise ConfigurationError(
                 f"{type(self).__name__} needs a model: set `model = X` or pass model=X"
             )
-        database = self.database = database or InMemoryDatabase()
+        database = self.database = _database(database, session, type(self).__name__)
         self._instance_state = _instance_state()
         info = self._info = model_info(self.model)
         self._manager = info.mapper.class_manager
         self._pk = info.pk
         self._rules = database.rules(info)
+        self._unit = session
+        shared = None if session is None else session.member(self.model)
+        if shared is not None:  # one state per model in a session, as in one Session
+            for name in _STATE:
+                setattr(self, name, getattr(shared, name))
+            return
         self._rows = PendingRows(database.table(info.table), info, self._rules.uniques)
         # Strong, unlike a Session's weak identity map (which keeps only referenced or
         # modified objects): the fake never forgets an object, so a test holding no
@@ -104,6 +131,8 @@ class RepositorySession(Generic[T]):
         self._pending: dict[int, T] = {}  # id() -> object added without flush
         self._dirty = _Dirty()
         self._dirty_ref = weakref.ref(self._dirty)
+        if session is not None:
+            session.join(self)
 
     # -- identity ------------------------------------------------------------------------
     def _state(self, obj: T) -> Row:
@@ -215,6 +244,13 @@ class RepositorySession(Generic[T]):
         return order_key(terms, self._rules.ranks)
 
     # -- the unit of work ----------------------------------------------------------------
+    def _forget_all(self) -> None:
+        """:meth:`close`: roll back and forget every object."""
+        self._discard(forget=True)
+        self._identity.clear()
+        self._keys.clear()
+        self._snapshot.clear()
+
     def _discard(self, *, forget: bool) -> None:
         """:meth:`rollback`, in one pass over the objects; *forget* detaches every one."""
         self._rows.discard()

@@ -309,38 +309,48 @@ class PendingRows:
         are applied over the newer row, as a plain ``UPDATE`` does under READ COMMITTED.
         """
         with self.base.lock:  # check and write as one step: no other commit between
-            base, info = self.base, self.info
-            final: list[tuple[Key, Row]] = []
-            for pk, row in self.writes.items():
-                origin = self.origins[pk]
-                current = base.rows.get(pk)
-                if current is not origin:
-                    if origin is None:
-                        raise ConflictError(f"duplicate key: {info.name} id={pk!r} exists")
-                    if current is None or info.version is not None:
-                        raise ConflictError(
-                            f"stale version: {info.name} id={pk!r} changed meanwhile"
-                        )
-                    changes = {k: v for k, v in row.items() if v != origin[k]}
-                    row = {**current, **changes}  # noqa: PLW2901 - the row to store
-                final.append((pk, row))
-            for unique in self.uniques:
-                committed = base.index(unique)
-                seen: dict[Key, Key] = {}
-                for pk, row in final:
-                    values = unique_key(row, unique)
-                    if values is None:
-                        continue
-                    holder = committed.get(values)
-                    clash = values in seen or (
-                        holder is not None and holder != pk and holder not in self.writes
-                    )
-                    if clash:
-                        raise duplicate(info, unique, row)
-                    seen[values] = pk
-            for pk, row in final:
-                base.write(pk, row)
+            self.apply(self.prepare())
         self.discard()
+
+    def prepare(self) -> list[tuple[Key, Row]]:
+        """The rows :meth:`publish` writes, checked against the committed rows.
+
+        ``ConflictError`` as :meth:`publish` says. The caller holds ``base.lock`` until it
+        has applied them (:meth:`apply`), so no other commit comes between.
+        """
+        base, info = self.base, self.info
+        final: list[tuple[Key, Row]] = []
+        for pk, row in self.writes.items():
+            origin = self.origins[pk]
+            current = base.rows.get(pk)
+            if current is not origin:
+                if origin is None:
+                    raise ConflictError(f"duplicate key: {info.name} id={pk!r} exists")
+                if current is None or info.version is not None:
+                    raise ConflictError(f"stale version: {info.name} id={pk!r} changed meanwhile")
+                changes = {k: v for k, v in row.items() if v != origin[k]}
+                row = {**current, **changes}  # noqa: PLW2901 - the row to store
+            final.append((pk, row))
+        for unique in self.uniques:
+            committed = base.index(unique)
+            seen: dict[Key, Key] = {}
+            for pk, row in final:
+                values = unique_key(row, unique)
+                if values is None:
+                    continue
+                holder = committed.get(values)
+                clash = values in seen or (
+                    holder is not None and holder != pk and holder not in self.writes
+                )
+                if clash:
+                    raise duplicate(info, unique, row)
+                seen[values] = pk
+        return final
+
+    def apply(self, final: list[tuple[Key, Row]]) -> None:
+        """Write the rows :meth:`prepare` checked (under ``base.lock``)."""
+        for pk, row in final:
+            self.base.write(pk, row)
 
     def discard(self) -> None:
         """Forget every pending row."""

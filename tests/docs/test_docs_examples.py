@@ -56,6 +56,7 @@ STANDALONE = [
     "repository_basic.py",
     "repository_fake.py",
     "repository_fake_constraints.py",
+    "repository_fake_sessions.py",
     "repository_fake_transactions.py",
     "schema_basic.py",
     "sqs_handler.py",
