@@ -6,6 +6,12 @@ written row, the SQL a table declares (compiled for SQLite):
 - ``CHECK`` constraints (:class:`ComputedCheck`): ``CheckConstraint("price >= 0")``
   refuses a negative price with ``ValidationError``, as PostgreSQL's 23514 does; a NULL
   (unknown) result passes, as in SQL.
+- Attributes a SQL expression computes (:class:`ComputedAttribute`):
+  ``column_property(price * quantity)`` is set on each written row, as a database
+  computes it on each read. One SQLite cannot compute from the row alone (a subquery
+  over another table) is a ``ConfigurationError``, unless it is ``deferred`` (not loaded
+  by a repository's query; on an object the fake built, reading it raises
+  SQLAlchemy's ``DetachedInstanceError``, loudly).
 - Partial and expression unique indexes (:class:`ComputedUnique`):
   ``Index("ux_live_email", "email", unique=True, postgresql_where=text("NOT deleted"))``
   (the soft-delete pattern) holds only the rows its predicate selects, and
@@ -35,7 +41,14 @@ from typing import Any
 from serpens._rules.repository import ModelInfo, hashable
 from serpens.errors import ConfigurationError, ValidationError
 
-__all__ = ["ComputedCheck", "ComputedUnique", "computed_checks", "computed_uniques"]
+__all__ = [
+    "ComputedAttribute",
+    "ComputedCheck",
+    "ComputedUnique",
+    "computed_attributes",
+    "computed_checks",
+    "computed_uniques",
+]
 
 Row = dict[str, object]
 
@@ -43,6 +56,15 @@ Row = dict[str, object]
 def computed_uniques(info: ModelInfo) -> tuple[ComputedUnique, ...]:
     """One :class:`ComputedUnique` per partial or expression unique index of *info*'s table."""
     return tuple(ComputedUnique(info, index) for index in info.computed_unique_indexes)
+
+
+def computed_attributes(info: ModelInfo) -> tuple[ComputedAttribute, ...]:
+    """One :class:`ComputedAttribute` per loaded SQL-expression attribute of *info*."""
+    return tuple(
+        ComputedAttribute(info, key, expression)
+        for key, expression in info.expressions.items()
+        if not info.mapper.column_attrs[key].deferred
+    )
 
 
 def computed_checks(info: ModelInfo) -> tuple[ComputedCheck, ...]:
@@ -132,6 +154,30 @@ class ComputedUnique:
     def given(self, row: Row) -> tuple[object, ...]:
         """The row's values of the columns this index names, for a conflict's message."""
         return tuple(row[key] for key in self._named)
+
+
+class ComputedAttribute:
+    """An attribute a SQL expression computes from its row (``column_property(a * 2)``)."""
+
+    __slots__ = ("_process", "_select", "key")
+
+    def __init__(self, info: ModelInfo, key: str, expression: Any) -> None:
+        from sqlalchemy.dialects import sqlite  # noqa: PLC0415 - the fake repository needs it
+
+        self.key = key
+        element = getattr(expression, "element", expression)  # the label's expression
+        what = f"attribute {info.name}.{key}"
+        hint = (
+            "give it SQL SQLite computes from the row alone, or declare it "
+            "column_property(..., deferred=True) and cover it against the database"
+        )
+        self._select = _RowSql(info, [_compiled(element)], what, hint)
+        self._process = element.type.result_processor(sqlite.dialect(), None)
+
+    def value(self, row: Row) -> object:
+        """The attribute's value for *row*, as the database would read it back."""
+        (value,) = self._select.run(row)
+        return value if self._process is None or value is None else self._process(value)
 
 
 class ComputedCheck:

@@ -20,7 +20,11 @@ from serpens._rules.repository import (
     same_nan,
 )
 from serpens.errors import ConfigurationError, ConflictError, FieldError, ValidationError
-from serpens.fakes._repository_computed import computed_checks, computed_uniques
+from serpens.fakes._repository_computed import (
+    computed_attributes,
+    computed_checks,
+    computed_uniques,
+)
 from serpens.fakes._repository_defaults import _evaluator
 from serpens.fakes._repository_index import Rank, Unique, duplicate, lookup, unique_key
 from serpens.fakes._repository_references import foreign_keys
@@ -75,6 +79,7 @@ class RowRules:
         """Every unique set but the primary key: column tuples, then partial and expression
         indexes (:mod:`~serpens.fakes._repository_computed`)."""
         self.checks = computed_checks(info)
+        self.computed = computed_attributes(info)
         """The table's ``CHECK`` constraints (:mod:`~serpens.fakes._repository_computed`)."""
         self.references = () if tables is None else foreign_keys(info, tables)
         """The foreign keys a written row is checked against (:mod:`~serpens.fakes.
@@ -153,6 +158,8 @@ class RowRules:
         self._check_not_null([k for k in self._not_null if row.get(k) is None])
         for check in self.checks:  # after NOT NULL, before unique: PostgreSQL's order
             check.check(row)
+        for computed in self.computed:  # what a read would compute: column_property(a * 2)
+            row[computed.key] = computed.value(row)
         return row
 
     def _check_not_null(self, missing: list[str]) -> None:

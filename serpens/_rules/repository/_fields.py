@@ -54,14 +54,10 @@ class ModelFields:
         self.table = mapper.local_table
         self.columns: dict[str, ColumnInfo] = {}
         self._key_of: dict[Any, str] = {}
-        for prop in mapper.column_attrs:
-            if len(prop.columns) != 1:  # pragma: no cover - multi-column properties are rare
-                continue
-            col = prop.columns[0]
-            self.columns[prop.key] = _column_info(
-                prop.key, col, autoincrement=col is self.table.autoincrement_column
-            )
-            self._key_of[col] = prop.key
+        self.expressions: dict[str, Any] = {}
+        """The attributes a SQL expression computes on each read (``column_property(a * 2)``,
+        ``query_expression()``): never written, and no column of the table."""
+        self._map_columns(mapper)
         self.pk: tuple[str, ...] = tuple(self._key_of[c] for c in mapper.primary_key)
         uniques: list[tuple[str, ...]] = [self.pk]
         uniques.extend(  # on mapped columns: one no attribute maps is never written here
@@ -141,6 +137,22 @@ class ModelFields:
     def key_of(self, column: Any) -> str | None:
         """Return the attribute key mapped to *column*, or ``None``."""
         return self._key_of.get(column)
+
+    def _map_columns(self, mapper: Any) -> None:
+        """Fill :attr:`columns` (and the column-to-key map) from *mapper*'s column attributes."""
+        import sqlalchemy as sa  # noqa: PLC0415 - only a mapped class gets here
+
+        for prop in mapper.column_attrs:
+            if len(prop.columns) != 1:  # pragma: no cover - multi-column properties are rare
+                continue
+            col = prop.columns[0]
+            if not isinstance(col, sa.Column):  # a SQL expression, computed on each read
+                self.expressions[prop.key] = col
+                continue
+            self.columns[prop.key] = _column_info(
+                prop.key, col, autoincrement=col is self.table.autoincrement_column
+            )
+            self._key_of[col] = prop.key
 
     def check_fields(self, names: Iterable[str], what: str) -> None:
         """Raise ``ValidationError`` naming every name in *names* that is not a column."""

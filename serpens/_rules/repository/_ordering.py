@@ -72,6 +72,13 @@ class ModelOrdering(ModelFields):
                 return OrderTerm(found, descending)
         if not (hasattr(item, "__clause_element__") or hasattr(item, "compile")):
             raise _bad(f"bad order_by for {self.name}", "order_by", f"cannot order by {item!r}")
+        if _is_relationship(element):  # SQL would compare the join's columns, or fail
+            raise _bad(
+                f"bad order_by for {self.name}",
+                "order_by",
+                f"cannot order by the relationship {element.class_.__name__}.{element.key}: "
+                "order by its columns",
+            )
         return RawOrder(item)
 
     def seek_terms(self, order_by: object) -> list[OrderTerm]:
@@ -116,3 +123,10 @@ class ModelOrdering(ModelFields):
             given = set(names)
             found = self._within[names] = tuple(u for u in self.unique_sets if given.issuperset(u))
         return found
+
+
+def _is_relationship(element: object) -> bool:
+    """Whether *element* is a relationship attribute (``Order.lines``): no value to sort by."""
+    from sqlalchemy.orm import RelationshipProperty  # noqa: PLC0415 - lazy SDK import
+
+    return isinstance(getattr(element, "property", None), RelationshipProperty)
