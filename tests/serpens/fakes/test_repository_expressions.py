@@ -116,21 +116,6 @@ def test_expression_attributes_read_alike_beside_postgresql(engine: sa.Engine) -
     assert [fake for fake, _ in outcomes] == OUTCOMES
 
 
-def test_expression_attributes_on_the_fake_alone() -> None:
-    assert on_fake(Item, STEPS) == OUTCOMES
-
-
-def test_an_order_over_a_relationship_names_it_on_every_backend() -> None:
-    engine = sa.create_engine("sqlite://")
-    _Base.metadata.create_all(engine)
-    with Session(engine) as session:
-        for repo in (InMemoryRepository(Line), SQLAlchemyRepository(session, Line)):
-            for order in (Line.item, Item.lines, [Line.id, Line.item]):
-                with pytest.raises(ValidationError, match=r"relationship (Line\.item|Item\.lines)"):
-                    repo.list(order_by=order)
-    engine.dispose()
-
-
 class _Other(DeclarativeBase):
     pass
 
@@ -171,13 +156,30 @@ class Crate(_Other):
     )
 
 
-def test_an_attribute_the_fake_cannot_compute_is_a_configuration_error() -> None:
-    with pytest.raises(ConfigurationError, match=r"(?s)Basket\.entries.*deferred=True"):
-        InMemoryRepository(Basket)
+class TestInMemoryExpressions:
+    """What runs without a server (the SQL adapter's half on SQLite)."""
 
+    def test_expression_attributes_on_the_fake_alone(self) -> None:
+        assert on_fake(Item, STEPS) == OUTCOMES
 
-def test_a_deferred_attribute_is_left_to_the_database() -> None:
-    crates: Any = InMemoryRepository(Crate)
-    crates.add(Crate(id=1))
-    crates.commit()
-    assert InMemoryRepository(Crate, database=crates.database).count() == 1
+    def test_an_order_over_a_relationship_names_it_on_every_backend(self) -> None:
+        engine = sa.create_engine("sqlite://")
+        _Base.metadata.create_all(engine)
+        with Session(engine) as session:
+            for repo in (InMemoryRepository(Line), SQLAlchemyRepository(session, Line)):
+                for order in (Line.item, Item.lines, [Line.id, Line.item]):
+                    with pytest.raises(
+                        ValidationError, match=r"relationship (Line\.item|Item\.lines)"
+                    ):
+                        repo.list(order_by=order)
+        engine.dispose()
+
+    def test_an_attribute_the_fake_cannot_compute_is_a_configuration_error(self) -> None:
+        with pytest.raises(ConfigurationError, match=r"(?s)Basket\.entries.*deferred=True"):
+            InMemoryRepository(Basket)
+
+    def test_a_deferred_attribute_is_left_to_the_database(self) -> None:
+        crates: Any = InMemoryRepository(Crate)
+        crates.add(Crate(id=1))
+        crates.commit()
+        assert InMemoryRepository(Crate, database=crates.database).count() == 1

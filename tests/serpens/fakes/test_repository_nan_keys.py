@@ -88,19 +88,19 @@ def test_nan_keys_compare_as_postgresql_compares_them(engine: sa.Engine) -> None
     assert [fake for fake, _ in outcomes] == OUTCOMES
 
 
-def test_nan_keys_on_the_fake_alone() -> None:
-    assert on_fake(Dial, STEPS) == OUTCOMES
+class TestInMemoryNanKeys:
+    def test_nan_keys_on_the_fake_alone(self) -> None:
+        assert on_fake(Dial, STEPS) == OUTCOMES
 
-
-def test_a_batch_naming_a_nan_key_twice_names_the_second_row() -> None:
-    dials: Any = InMemoryRepository(Dial)
-    with pytest.raises(ValidationError) as info:
-        dials.upsert_many(
-            [
-                {"id": 1, "tally": Decimal("NaN")},
-                {"id": 2, "tally": 1.5},
-                {"id": 3, "tally": math.nan},
-            ],
-            conflict_on=["tally"],
-        )
-    assert [e.path for e in info.value.errors] == ["rows[2]"]
+    def test_a_batch_naming_a_nan_key_twice_names_the_second_row(self) -> None:
+        dials: Any = InMemoryRepository(Dial)
+        with pytest.raises(ValidationError) as info:
+            dials.upsert_many(
+                [
+                    {"id": 1, "tally": Decimal("NaN")},
+                    {"id": 2, "tally": 1.5},
+                    {"id": 3, "tally": math.nan},
+                ],
+                conflict_on=["tally"],
+            )
+        assert [e.path for e in info.value.errors] == ["rows[2]"]

@@ -51,18 +51,19 @@ class Tag(_Base):
     loose: Mapped[str] = mapped_column(_Loose, nullable=False)
 
 
-@pytest.mark.parametrize("column", ["code", "-code", "loose", "-loose"])
-def test_a_walk_over_a_column_of_unknown_python_type(column: str) -> None:
-    tags: Any = InMemoryRepository(Tag)
-    tags.bulk_add([Tag(code=f"c{4 - i}", loose=f"l{i}") for i in range(5)])
-    walked: list[int] = []
-    cursor = None
-    while True:
-        page = tags.seek(after=cursor, limit=2, order_by=column)
-        walked += [tag.id for tag in page.items]
-        cursor = page.next_cursor
-        if cursor is None:
-            break
-    expected = [tag.id for tag in tags.list(order_by=column)]
-    assert walked == expected
-    assert sorted(walked) == [1, 2, 3, 4, 5]
+class TestInMemorySeekTypes:
+    @pytest.mark.parametrize("column", ["code", "-code", "loose", "-loose"])
+    def test_a_walk_over_a_column_of_unknown_python_type(self, column: str) -> None:
+        tags: Any = InMemoryRepository(Tag)
+        tags.bulk_add([Tag(code=f"c{4 - i}", loose=f"l{i}") for i in range(5)])
+        walked: list[int] = []
+        cursor = None
+        while True:
+            page = tags.seek(after=cursor, limit=2, order_by=column)
+            walked += [tag.id for tag in page.items]
+            cursor = page.next_cursor
+            if cursor is None:
+                break
+        expected = [tag.id for tag in tags.list(order_by=column)]
+        assert walked == expected
+        assert sorted(walked) == [1, 2, 3, 4, 5]

@@ -196,25 +196,24 @@ class TestInMemorySession:
 
         assert asyncio.run(scenario()) == (1, 1)
 
+    def test_sessions_racing_on_threads_commit_all_or_nothing(self) -> None:
+        """Of sessions committing one unique value on several threads, one wins, whole."""
+        database = InMemoryDatabase()
+        barrier = threading.Barrier(4)
 
-def test_sessions_racing_on_threads_commit_all_or_nothing() -> None:
-    """Of sessions committing one unique value on several threads, one wins, whole."""
-    database = InMemoryDatabase()
-    barrier = threading.Barrier(4)
+        def attempt(i: int) -> bool:
+            session = InMemorySession(database)
+            order = InMemoryRepository(Order, session=session).add(Order(ref="same"))
+            InMemoryRepository(Line, session=session).add(Line(order_id=order.id, sku=f"s{i}"))
+            barrier.wait()
+            try:
+                session.commit()
+            except ConflictError:
+                return False
+            return True
 
-    def attempt(i: int) -> bool:
-        session = InMemorySession(database)
-        order = InMemoryRepository(Order, session=session).add(Order(ref="same"))
-        InMemoryRepository(Line, session=session).add(Line(order_id=order.id, sku=f"s{i}"))
-        barrier.wait()
-        try:
-            session.commit()
-        except ConflictError:
-            return False
-        return True
-
-    with ThreadPoolExecutor(4) as pool:
-        won = list(pool.map(attempt, range(4)))
-    assert won.count(True) == 1
-    stored = InMemoryRepository(Line, database=database).list()
-    assert [line.sku for line in stored] == [f"s{won.index(True)}"]
+        with ThreadPoolExecutor(4) as pool:
+            won = list(pool.map(attempt, range(4)))
+        assert won.count(True) == 1
+        stored = InMemoryRepository(Line, database=database).list()
+        assert [line.sku for line in stored] == [f"s{won.index(True)}"]
