@@ -104,3 +104,22 @@ class TestInMemoryNanKeys:
                 conflict_on=["tally"],
             )
         assert [e.path for e in info.value.errors] == ["rows[2]"]
+
+    def test_a_null_key_does_not_hide_a_key_given_twice_after_it(self) -> None:
+        dials: Any = InMemoryRepository(Dial)
+        with pytest.raises(ValidationError) as info:
+            dials.upsert_many(
+                [{"id": 1, "tally": None}, {"id": 2, "tally": 1}, {"id": 3, "tally": Decimal(1)}],
+                conflict_on=["tally"],
+            )
+        assert [e.path for e in info.value.errors] == ["rows[2]"]
+
+    def test_an_unbounded_numeric_keeps_every_digit_of_a_large_number(self) -> None:
+        """``Decimal("-7E+30")`` reads back with its 31 digits, as PostgreSQL writes it out."""
+        dials: Any = InMemoryRepository(Dial)
+        dials.bulk_insert(
+            [{"id": 1, "amount": Decimal("-7E+30")}, {"id": 2, "amount": Decimal("1E+1")}]
+        )
+        dials.commit()
+        stored = InMemoryRepository(Dial, database=dials.database).list(order_by="id")
+        assert [str(d.amount) for d in stored] == ["-7" + "0" * 30, "10"]
