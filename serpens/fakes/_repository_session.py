@@ -100,8 +100,8 @@ class RepositorySession(Generic[T]):
         if model is not None and not isinstance(model, type):
             # InMemoryRepository(sess): code written for the adapter, a session passed in.
             raise ConfigurationError(
-                f"{type(self).__name__} takes the model class (and database=), not a "
-                f"{type(model).__name__}: the fake needs no session"
+                f"{type(self).__name__} takes the model class (and database= or session=), "
+                f"not a {type(model).__name__}: the fake needs no SQLAlchemy session"
             )
         if model is not None:
             self.model = model

@@ -187,9 +187,9 @@ class TestAsyncRepository:
 class TestFakes:
     def test_a_fake_given_a_session_says_it_needs_none(self, engines: Engines) -> None:
         with Session(engines.sync) as sess:
-            with pytest.raises(ConfigurationError, match="the fake needs no session"):
+            with pytest.raises(ConfigurationError, match="the fake needs no SQLAlchemy session"):
                 InMemoryRepository(sess)  # type: ignore[arg-type]
-            with pytest.raises(ConfigurationError, match="the fake needs no session"):
+            with pytest.raises(ConfigurationError, match="the fake needs no SQLAlchemy session"):
                 AsyncInMemoryRepository(sess)  # type: ignore[arg-type]
             with pytest.raises(ConfigurationError, match="needs an InMemoryDatabase"):
                 InMemoryRepository(Gadget, database=sess)  # type: ignore[arg-type]

@@ -91,8 +91,8 @@ REPOSITORY_CONSTRUCTION_CASES = [
         lambda: InMemoryRepository(_untyped("session")),
         ConfigurationError,
         (
-            "InMemoryRepository takes the model class (and database=), not a str: "
-            "the fake needs no session"
+            "InMemoryRepository takes the model class (and database= or session=), not a "
+            "str: the fake needs no SQLAlchemy session"
         ),
         [],
         id="repository-given-a-session",
