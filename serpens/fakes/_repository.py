@@ -167,7 +167,11 @@ class InMemoryRepository(RepositoryOutage, RepositorySession[T]):
             self._discard(forget=False)
 
     def close(self) -> None:
-        """Roll back and forget every object, as ``session.close()`` does; reusable after."""
+        """Roll back and forget every object, as ``session.close()`` does; reusable after.
+
+        The objects are detached with the values they hold (a change not flushed too), as
+        the objects ``Session.close()`` expunges are.
+        """
         if self._unit is not None:
             self._unit.close()
         else:

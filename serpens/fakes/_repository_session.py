@@ -273,10 +273,10 @@ class RepositorySession(Generic[T]):
                 self._keys.pop(state, None)
                 del self._identity[key], snapshot[key]
                 continue
-            if snapshot[key] is not row or state in changed:
-                self._sync(obj, row, refresh=True)
-            if forget:
+            if forget:  # detached, as Session.close() expunges: its values stay as they are
                 state._instance_dict = _no_identity_map  # noqa: SLF001
+            elif snapshot[key] is not row or state in changed:
+                self._sync(obj, row, refresh=True)
         changed.clear()
 
     # -- writes --------------------------------------------------------------------------

@@ -42,7 +42,7 @@ class Dial(_Base):
 
 
 def _twice(column: str, first: object, second: object, fields: list[str] | None) -> Step:
-    rows = [{"id": 1, column: first}, {"id": 2, column: second}]
+    rows = [{"id": 1, column: first, "hits": 1}, {"id": 2, column: second, "hits": 2}]
     return lambda repo: repo.upsert_many(rows, conflict_on=[column], update_fields=fields)
 
 
@@ -64,6 +64,13 @@ STEPS: list[Step] = [
     ),
     lambda repo: [(d.id, d.hits, str(d.amount)) for d in repo.list(order_by="id")],
     lambda repo: repo.count(ratio=float("nan")),
+    lambda repo: repo.upsert_many(  # an int and a Decimal in a float column: two keys
+        [{"id": 10, "ratio": 2}, {"id": 11, "ratio": Decimal("2.5")}], conflict_on=["ratio"]
+    ),
+    lambda repo: repo.upsert_many(  # infinity is no NaN
+        [{"id": 12, "amount": Decimal("Infinity")}, {"id": 13, "amount": Decimal("NaN")}],
+        conflict_on=["amount"],
+    ),
 ]
 OUTCOMES: list[object] = [
     ValidationError,
@@ -75,6 +82,8 @@ OUTCOMES: list[object] = [
     1,
     [(3, 9, "10"), (4, 0, "None")],
     1,
+    2,
+    2,
 ]
 
 

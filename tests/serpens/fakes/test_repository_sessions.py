@@ -71,6 +71,7 @@ def _steps(open_repo: Opener, committed: Counter) -> list[object]:
     lines.add(Line(order_id=more.id, sku="y"))
     orders.rollback()  # the session's rollback: both writes go
     out.append((orders.count(), lines.count(), committed()))
+    out.append(orders.get(order.id) is order)  # a committed object stays in the identity map
     with pytest.raises(ConflictError):
         orders.add(Order(ref="a"))  # a duplicate at the write, the session still usable
     lines.add(Line(order_id=order.id, sku="z"))
@@ -80,12 +81,22 @@ def _steps(open_repo: Opener, committed: Counter) -> list[object]:
     out.append(twin.get(order.id) is orders.get(order.id) is order)
     twin.add(Order(ref="c"))
     out.append(orders.count())
+    order.ref = "zz"  # changed, not flushed
     lines.close()  # the session's close: the order added through the twin goes too
-    out.append(committed())
+    out.append((committed(), order.ref))  # a closed session's objects keep their values
     return out
 
 
-EXPECTED: list[object] = [(1, 1, (0, 0)), (1, 1), (1, 1, (1, 1)), (1, 2), True, 2, (1, 2)]
+EXPECTED: list[object] = [
+    (1, 1, (0, 0)),
+    (1, 1),
+    (1, 1, (1, 1)),
+    True,
+    (1, 2),
+    True,
+    2,
+    ((1, 2), "zz"),
+]
 
 
 @pytest.fixture
@@ -162,9 +173,11 @@ class TestInMemorySession:
         assert InMemoryRepository(Order, session=session).database is session.database
         with pytest.raises(ConfigurationError, match="different databases"):
             InMemoryRepository(Order, database=InMemoryDatabase(), session=session)
-        with pytest.raises(ConfigurationError, match="needs an InMemorySession"):
+        with pytest.raises(ConfigurationError, match="needs an InMemorySession, not a InMemoryD"):
             InMemoryRepository(Order, session=InMemoryDatabase())  # type: ignore[arg-type]
         assert repr(session) == "<InMemorySession of Order>"
+        InMemoryRepository(Line, session=session)
+        assert repr(session) == "<InMemorySession of Order, Line>"
         assert repr(InMemorySession()) == "<InMemorySession of no model yet>"
 
     def test_an_outage_reaches_the_session(self) -> None:
@@ -217,3 +230,21 @@ class TestInMemorySession:
         assert won.count(True) == 1
         stored = InMemoryRepository(Line, database=database).list()
         assert [line.sku for line in stored] == [f"s{won.index(True)}"]
+
+    def test_a_commit_holds_every_table_of_the_session_until_it_is_written(self) -> None:
+        """No other commit lands on any of the session's tables while it is checked and written."""
+        database = InMemoryDatabase()
+        session = InMemorySession(database)
+        order = InMemoryRepository(Order, session=session).add(Order(ref="a"))
+        InMemoryRepository(Line, session=session).add(Line(order_id=order.id, sku="x"))
+        for i, table in enumerate((Order.__table__, Line.__table__)):
+            held = database.table(table).lock
+            with held:  # another commit on that table is under way
+                committing = threading.Thread(target=session.commit)
+                committing.start()
+                committing.join(0.1)
+                assert committing.is_alive()  # it waits for that table too
+            committing.join()
+            session = InMemorySession(database)
+            order = InMemoryRepository(Order, session=session).add(Order(ref=f"b{i}"))
+            InMemoryRepository(Line, session=session).add(Line(order_id=order.id, sku="y"))
