@@ -69,9 +69,10 @@ def _steps(open_repo: Opener, committed: Counter) -> list[object]:
     out.append(committed())
     more = orders.add(Order(ref="b"))
     lines.add(Line(order_id=more.id, sku="y"))
-    orders.rollback()  # the session's rollback: both writes go
+    order.ref = "q"  # changed, not flushed
+    orders.rollback()  # the session's rollback: both writes go, and the change
     out.append((orders.count(), lines.count(), committed()))
-    out.append(orders.get(order.id) is order)  # a committed object stays in the identity map
+    out.append((orders.get(order.id) is order, order.ref))  # kept, and refreshed
     with pytest.raises(ConflictError):
         orders.add(Order(ref="a"))  # a duplicate at the write, the session still usable
     lines.add(Line(order_id=order.id, sku="z"))
@@ -91,7 +92,7 @@ EXPECTED: list[object] = [
     (1, 1, (0, 0)),
     (1, 1),
     (1, 1, (1, 1)),
-    True,
+    (True, "a"),
     (1, 2),
     True,
     2,
@@ -235,16 +236,21 @@ class TestInMemorySession:
         """No other commit lands on any of the session's tables while it is checked and written."""
         database = InMemoryDatabase()
         session = InMemorySession(database)
+        lines = InMemoryRepository(Line, session=session)  # the first of the session's tables
         order = InMemoryRepository(Order, session=session).add(Order(ref="a"))
-        InMemoryRepository(Line, session=session).add(Line(order_id=order.id, sku="x"))
-        for i, table in enumerate((Order.__table__, Line.__table__)):
-            held = database.table(table).lock
-            with held:  # another commit on that table is under way
+        lines.add(Line(order_id=order.id, sku="x"))
+        tables = [database.table(Order.__table__), database.table(Line.__table__)]
+        for i, held in enumerate(tables):
+            before = [len(t.rows) for t in tables]
+            with held.lock:  # another commit on that table is under way
                 committing = threading.Thread(target=session.commit)
                 committing.start()
                 committing.join(0.1)
-                assert committing.is_alive()  # it waits for that table too
+                assert committing.is_alive()  # it waits for that table too,
+                assert [len(t.rows) for t in tables] == before  # before it writes any
             committing.join()
+            assert [len(t.rows) for t in tables] == [n + 1 for n in before]
             session = InMemorySession(database)
+            lines = InMemoryRepository(Line, session=session)
             order = InMemoryRepository(Order, session=session).add(Order(ref=f"b{i}"))
-            InMemoryRepository(Line, session=session).add(Line(order_id=order.id, sku="y"))
+            lines.add(Line(order_id=order.id, sku="y"))

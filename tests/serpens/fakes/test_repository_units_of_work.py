@@ -363,3 +363,13 @@ class TestInMemoryRepositoryUnitOfWorkDetails:
         stored = InMemoryRepository(Kind, database=repo.database).get(kind.id)
         assert stored is not None
         assert stored.flag is True
+
+
+def test_a_rollback_undoes_a_change_not_flushed() -> None:
+    """The changed object is refreshed from its committed row, and stays the one instance."""
+    db = _stored(["s0", "s1"])
+    repo = InMemoryRepository(Product, database=db)
+    loaded = repo.get_by(sku="s0")
+    loaded.name = "changed"
+    repo.rollback()
+    assert (loaded.name, repo.get_by(sku="s0") is loaded) == ("stored", True)
