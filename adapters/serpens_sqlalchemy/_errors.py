@@ -110,13 +110,20 @@ def _timed_out(_exc: Any, orig: BaseException) -> SerpensError | None:
 
 
 def _raw_driver_error(exc: Exception) -> SerpensError | None:
-    """Raw driver errors (asyncpg's COPY) carry a SQLSTATE but no SQLAlchemy wrapper."""
+    """Raw driver errors (asyncpg's COPY and unnest) carry a SQLSTATE but no SQLAlchemy wrapper.
+
+    A SQLSTATE no table maps (a missing table: ``42P01``) is a :class:`BackendError`, as
+    :func:`_dbapi` makes it behind SQLAlchemy; an exception with no code is not the
+    database's and propagates unchanged.
+    """
     timed_out = _timed_out(exc, exc)
     if timed_out is not None:
         return timed_out
     code = _code(exc)
-    raw = sqlstate_error(code)
-    return None if raw is None else raw(f"[{code}] {_described(exc)}")
+    if code is None:
+        return None
+    raw = sqlstate_error(code) or BackendError
+    return raw(f"[{code}] {_described(exc)}")
 
 
 def _connect_timed_out(_exc: Any, orig: BaseException) -> SerpensError | None:
