@@ -137,6 +137,7 @@ def test_the_suite_catches_every_mutant(pytester: pytest.Pytester) -> None:
 
 
 ADAPTER_SUITE = """
+import asyncio
 import os
 import socket
 
@@ -197,6 +198,22 @@ class KeepsNoDroppedCancel(AsyncRedisCache):
         self._execute = client.execute_command
 
 
+class RaisesTheCancelBeingHandled(AsyncRedisCache):
+    # a dropped cancel counted from zero, not from the cancels asked before the command:
+    # a task cleaning up after its own cancel cannot reach Redis
+    def __init__(self, client, **kwargs):
+        super().__init__(client, **kwargs)
+        execute = self._execute
+
+        async def counted_from_zero(*args):
+            reply = await execute(*args)
+            if asyncio.current_task().cancelling():
+                raise asyncio.CancelledError
+            return reply
+
+        self._execute = counted_from_zero
+
+
 def _open(mutant, url):
     return lambda namespace: mutant.from_url(url, prefix=f"mutant:{namespace}", fail_open=True)
 
@@ -223,6 +240,7 @@ TestStoredNullIsAHit = _suite(StoredNullIsAHit)
 TestGenuineAsync = _suite(AsyncRedisCache, AsyncCacheContract)
 TestOneFlightForAllKeys = _suite(OneFlightForAllKeys, AsyncCacheContract)
 TestKeepsNoDroppedCancel = _suite(KeepsNoDroppedCancel, AsyncCacheContract)
+TestRaisesTheCancelBeingHandled = _suite(RaisesTheCancelBeingHandled, AsyncCacheContract)
 """
 
 ADAPTER_MUST_FAIL = {
@@ -233,6 +251,9 @@ ADAPTER_MUST_FAIL = {
     "TestOneFlightForAllKeys": {
         "test_concurrent_misses_on_different_keys_fill_each_key",
         "test_an_unreachable_backend_fills_each_key_with_its_own_factory",
+    },
+    "TestRaisesTheCancelBeingHandled": {
+        "test_a_task_handling_its_own_cancel_can_still_use_the_cache"
     },
 }
 if sys.version_info < (3, 12):  # Python 3.12's wait_for keeps every cancel

@@ -282,6 +282,45 @@ class AsyncCacheContract(_CacheTests, CacheOutageCases, ContractSuite):
         # a fill outlives its cancelled callers: this call joins the last one, or fills
         assert cache.runner.run(target.get_or_set("k", factory, ttl=60)) == "filled"
 
+    def test_a_task_handling_its_own_cancel_can_still_use_the_cache(
+        self, cache: AsyncCacheView
+    ) -> None:
+        """Calls a cancelled task makes while it cleans up answer as they would otherwise.
+
+        A task often tidies up before it ends (``except CancelledError: await
+        cache.delete(key); raise``), and meanwhile counts the cancel it handles
+        (``Task.cancelling()`` is 1). Only a cancel asked while a call runs ends that
+        call: a backend that raised again for the one being handled fails every cleanup.
+        """
+        target = cache.target
+
+        async def factory() -> JSONValue:
+            return "filled"
+
+        async def scenario() -> list[Any]:
+            started = asyncio.Event()
+            replies: list[Any] = []
+
+            async def worker() -> None:
+                started.set()
+                try:
+                    await asyncio.sleep(10)
+                except asyncio.CancelledError:
+                    await target.set("k", "value", ttl=60)
+                    replies.append(await target.get("k"))
+                    replies.append(await target.delete("k"))
+                    replies.append(await target.get_or_set("k", factory, ttl=60))
+                    raise
+
+            task = asyncio.create_task(worker())
+            await started.wait()
+            task.cancel()
+            await asyncio.gather(task, return_exceptions=True)
+            assert task.cancelled()  # the cleanup re-raised its cancel
+            return replies
+
+        assert cache.runner.run(scenario()) == ["value", True, "filled"]
+
     def test_cancelling_the_first_caller_does_not_cancel_the_fill(
         self, cache: AsyncCacheView
     ) -> None:
