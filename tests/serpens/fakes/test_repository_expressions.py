@@ -127,18 +127,23 @@ class Entry(_Other):
     basket_id: Mapped[int] = mapped_column(sa.ForeignKey("fake_expression_baskets.id"))
 
 
+def _entries_of(key: Any) -> Any:
+    """The number of entries whose ``basket_id`` is *key*: a subquery over another table."""
+    return (
+        sa.select(sa.func.count(Entry.id))
+        .where(Entry.basket_id == key)
+        .correlate_except(Entry)
+        .scalar_subquery()
+    )
+
+
 class Basket(_Other):
     """Its count comes from another table: no row of its own holds it."""
 
     __tablename__ = "fake_expression_baskets"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    entries: Mapped[int] = column_property(
-        sa.select(sa.func.count(Entry.id))
-        .where(Entry.basket_id == id)  # noqa: A003 - the column declared above
-        .correlate_except(Entry)
-        .scalar_subquery()
-    )
+    entries: Mapped[int] = column_property(_entries_of(id))  # noqa: A003 - the column above
 
 
 class Crate(_Other):
@@ -147,13 +152,7 @@ class Crate(_Other):
     __tablename__ = "fake_expression_crates"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    entries: Mapped[int] = column_property(
-        sa.select(sa.func.count(Entry.id))
-        .where(Entry.basket_id == id)  # noqa: A003 - the column declared above
-        .correlate_except(Entry)
-        .scalar_subquery(),
-        deferred=True,
-    )
+    entries: Mapped[int] = column_property(_entries_of(id), deferred=True)  # noqa: A003
 
 
 class TestInMemoryExpressions:
