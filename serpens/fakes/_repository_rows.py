@@ -79,8 +79,9 @@ class RowRules:
         """Every unique set but the primary key: column tuples, then partial and expression
         indexes (:mod:`~serpens.fakes._repository_computed`)."""
         self.checks = computed_checks(info)
-        self.computed = computed_attributes(info)
         """The table's ``CHECK`` constraints (:mod:`~serpens.fakes._repository_computed`)."""
+        self.computed = computed_attributes(info)
+        """The attributes a SQL expression computes, set on each written row."""
         self.references = () if tables is None else foreign_keys(info, tables)
         """The foreign keys a written row is checked against (:mod:`~serpens.fakes.
         _repository_references`), none when the database does not enforce them."""
