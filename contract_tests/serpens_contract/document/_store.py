@@ -43,10 +43,15 @@ class DocumentStoreCapabilities:
         atomic_conditional_put: ``put(if_absent=True)`` checks and writes as one step, so
             of threads racing to create one item exactly one wins (DynamoDB and the fake;
             moto's threaded server checks and writes without a lock, and lets two win).
+        queries_beside_writes: a query running beside puts and deletes of its partition
+            on other threads never fails (DynamoDB and the fake; moto's threaded server
+            walks a partition another request is changing and now and then answers 500,
+            its own ``RuntimeError: dictionary changed size during iteration``).
     """
 
     exact_item_size: bool = True
     atomic_conditional_put: bool = True
+    queries_beside_writes: bool = True
 
 
 register_capability(
@@ -60,6 +65,12 @@ register_capability(
     "atomic_conditional_put",
     lambda c: c.atomic_conditional_put,
     "put(if_absent=True) checks and writes as one step: one of racing creators wins",
+)
+register_capability(
+    "document",
+    "queries_beside_writes",
+    lambda c: c.queries_beside_writes,
+    "a query beside puts and deletes of its partition on other threads never fails",
 )
 
 

@@ -47,6 +47,7 @@ class _DocumentThreadCases:
         for key, won in winners.items():
             assert store.get(people, {"id": key}) == {"id": key, "by": won[0]}
 
+    @requires("queries_beside_writes")
     def test_queries_while_other_threads_write_see_whole_items(self, tables: Any) -> None:
         """A query running beside puts and deletes of its partition never fails."""
         store, _, events = tables
