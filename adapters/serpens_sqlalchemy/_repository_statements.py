@@ -299,13 +299,7 @@ class RepositoryBase(Generic[T]):
                 self._info.check_row(sa.inspect(obj).dict)
 
     def _insert_values(self, values: Mapping[str, object]) -> dict[str, object]:
-        columns = self._info.columns
-        # a float in a Numeric column as the Decimal of its shortest text, as the batches
-        # send it: asyncpg would send its binary value (1.005 is 1.00499...: stored 1.00)
-        row = {
-            k: columns[k].stored_number(v) if type(v) is float and columns[k].decimal else v
-            for k, v in values.items()
-        }
+        row = self._info.decimal_floats(values)  # as a batch sends them
         if self._info.version is not None and row.get(self._info.version) is None:
             row[self._info.version] = 1
         return row

@@ -126,17 +126,27 @@ class ModelWrites(ModelFields):
         stored 1.00 where an INSERT stores 1.01). The rows hold them too, in new dicts
         (the caller's stay as given), for the paths that read rows.
         """
-        values = dict(batch.columns)
         exact = {
-            key: [_as_decimal(v) if type(v) is float else v for v in values[key]]
+            key: [_as_decimal(v) if type(v) is float else v for v in batch.columns[key]]
             for key, found in kinds.items()
             if float in found and self.columns[key].decimal
         }
         if not exact:
             return batch
-        values.update(exact)
         rows = [row | {k: v[i] for k, v in exact.items()} for i, row in enumerate(batch)]
-        return Batch(rows, values)
+        return Batch(rows, {**batch.columns, **exact})
+
+    def decimal_floats(self, values: Mapping[str, object]) -> dict[str, object]:
+        """One row's *values*, each float of a ``Numeric`` column as the ``Decimal`` of its text.
+
+        What :meth:`batch` does for a batch's rows, for one row a SQL adapter writes itself
+        (``upsert``): asyncpg would send a float's exact binary value.
+        """
+        columns = self.columns
+        return {
+            k: _as_decimal(v) if type(v) is float and columns[k].decimal else v
+            for k, v in values.items()
+        }
 
     def _check_batch_lengths(
         self, values: Mapping[str, list[object]], kinds: Mapping[str, set[type]]
