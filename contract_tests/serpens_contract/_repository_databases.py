@@ -1,7 +1,9 @@
 """Databases that serve the Repository contract's tables: the fake's and SQLAlchemy's.
 
 A :class:`RepositoryDatabase` opens repositories, each in a unit of work of its own, on one
-isolated database holding the tables of :mod:`serpens_contract._repository_models`.
+isolated database holding the tables of :mod:`serpens_contract._repository_models`. A
+:class:`SharedUnitDatabase` also opens several repositories in one unit of work, as a
+service hands one session to the repositories of several models.
 """
 
 from __future__ import annotations
@@ -15,12 +17,23 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 from sqlalchemy.orm import Session
 
-from serpens.fakes import AsyncInMemoryRepository, InMemoryDatabase, InMemoryRepository
+from serpens.fakes import (
+    AsyncInMemoryRepository,
+    InMemoryDatabase,
+    InMemoryRepository,
+    InMemorySession,
+)
 from serpens.ports import Repository
 from serpens_contract.runner import SyncDriver
 from serpens_sqlalchemy import AsyncSQLAlchemyRepository, SQLAlchemyRepository
 
-__all__ = ["FakeDatabase", "RepositoryDatabase", "SQLAlchemyDatabase", "contract_schema"]
+__all__ = [
+    "FakeDatabase",
+    "RepositoryDatabase",
+    "SQLAlchemyDatabase",
+    "SharedUnitDatabase",
+    "contract_schema",
+]
 
 M = TypeVar("M")
 
@@ -49,6 +62,23 @@ class RepositoryDatabase(Protocol):
         ...
 
 
+class SharedUnitDatabase(RepositoryDatabase, Protocol):
+    """A :class:`RepositoryDatabase` that also opens repositories sharing one unit of work.
+
+    Needed by the cases that require the ``shared_units_of_work`` capability; a third-party
+    database without the method leaves that capability off and those cases are skipped.
+    """
+
+    def repositories(self, *models: type[Any]) -> tuple[Repository[Any], ...]:
+        """Repositories of *models*, in order, sharing one new unit of work (one session).
+
+        :meth:`~RepositoryDatabase.commit`, :meth:`~RepositoryDatabase.rollback` and
+        :meth:`~RepositoryDatabase.close_unit_of_work` of any of them act on that unit of
+        work, as each would call the one ``Session`` they share. A model may be given twice.
+        """
+        ...
+
+
 class FakeDatabase:
     """:class:`RepositoryDatabase` over the in-memory fake (sync, or async via SyncDriver)."""
 
@@ -72,6 +102,19 @@ class FakeDatabase:
         target = make(model, database=self.database)
         self._opened.append(target)
         return SyncDriver(target, self.runner)
+
+    def repositories(self, *models: type[Any]) -> tuple[Repository[Any], ...]:
+        """Repositories of *models* over one :class:`~serpens.fakes.InMemorySession`."""
+        session = InMemorySession(self.database)
+        if self.runner is None:
+            make = self.factory or InMemoryRepository
+            opened = [make(model, session=session) for model in models]
+            self._opened.extend(opened)
+            return tuple(opened)
+        make = self.factory or AsyncInMemoryRepository
+        targets = [make(model, session=session) for model in models]
+        self._opened.extend(targets)
+        return tuple(SyncDriver(target, self.runner) for target in targets)
 
     def commit(self, repository: Repository[Any]) -> None:
         self._end(repository, "commit")
@@ -120,14 +163,20 @@ class SQLAlchemyDatabase:
         self._sessions: list[Session | AsyncSession] = []
 
     def repository(self, model: type[M]) -> Repository[M]:
+        (repository,) = self.repositories(model)
+        return repository
+
+    def repositories(self, *models: type[Any]) -> tuple[Repository[Any], ...]:
+        """Repositories of *models* over one new session."""
         if isinstance(self.engine, AsyncEngine):
             assert self.runner is not None, "an async engine needs its asyncio.Runner"
             sess = AsyncSession(self.engine, autoflush=False, expire_on_commit=False)
             self._sessions.append(sess)
-            return SyncDriver(AsyncSQLAlchemyRepository(sess, model), self.runner)
+            runner = self.runner
+            return tuple(SyncDriver(AsyncSQLAlchemyRepository(sess, m), runner) for m in models)
         sync = Session(self.engine, autoflush=False, expire_on_commit=False)
         self._sessions.append(sync)
-        return SQLAlchemyRepository(sync, model)
+        return tuple(SQLAlchemyRepository(sync, model) for model in models)
 
     def _end(self, repository: Repository[Any], how: str) -> None:
         target: Any = repository.target if isinstance(repository, SyncDriver) else repository

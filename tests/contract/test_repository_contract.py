@@ -49,7 +49,11 @@ def _driver_url(url: str, driver: str) -> str:
 
 ALL_OUTAGES = frozenset({"unreachable", "frozen", "reset"})
 FAKE = RepositoryCapabilities(
-    outages=ALL_OUTAGES, outage_deadline_s=0.0, exact_decimal=True, sequence_keys=True
+    outages=ALL_OUTAGES,
+    outage_deadline_s=0.0,
+    exact_decimal=True,
+    sequence_keys=True,
+    shared_units_of_work=True,
 )
 # The engines' bounds: statements 1 s on the server, 2 s on the client; ping 0.5 s;
 # connect 2 s (libpq's minimum). The worst call: a late ping, then a connect timing out.
@@ -62,8 +66,13 @@ PG_SETTINGS = DatabaseSettings(
     idle_in_tx_timeout_ms=3000,  # the server ends the sessions of connections a fault cut
 )
 PG = RepositoryCapabilities(
-    outages=ALL_OUTAGES, outage_deadline_s=2.5, exact_decimal=True, sequence_keys=True
+    outages=ALL_OUTAGES,
+    outage_deadline_s=2.5,
+    exact_decimal=True,
+    sequence_keys=True,
+    shared_units_of_work=True,
 )
+SQLITE = RepositoryCapabilities(shared_units_of_work=True)
 
 
 def _fake_outage(db: RepositoryDatabase) -> Outage:
@@ -117,7 +126,7 @@ class TestAsyncInMemoryRepository(RepositoryContract):
 
 
 class TestSQLiteRepository(RepositoryContract):
-    capabilities = RepositoryCapabilities(threads=True)
+    capabilities = dataclasses.replace(SQLITE, threads=True)
 
     @pytest.fixture
     def open_repository_database(self, tmp_path: Path) -> Iterator[OpenDatabase]:
@@ -137,6 +146,8 @@ class TestSQLiteRepository(RepositoryContract):
 
 
 class TestAiosqliteRepository(RepositoryContract):
+    capabilities = SQLITE
+
     @pytest.fixture
     def open_repository_database(
         self, tmp_path: Path, runner: asyncio.Runner

@@ -2,7 +2,8 @@
 
 Each mutant is the in-memory fake with one deliberate bug (several are the bugs other
 libraries' fakes actually shipped). The suite runs against it in a pytester sandbox, and
-the tests that pin the broken behaviour must fail, the differential test included.
+the tests that pin the broken behaviour must fail, the differential test included. The
+SQLAlchemy adapter's mutants are in `test_repository_adapter_mutants.py`.
 """
 
 import pytest
@@ -12,11 +13,13 @@ import pytest
 from serpens.fakes import InMemoryRepository
 from serpens.ports import Page
 from serpens_contract import RepositoryContract
-from serpens_contract.repository import FakeDatabase
+from serpens_contract.repository import FakeDatabase, RepositoryCapabilities
 """
 
 FOOTER = """
 class Test_{name}(RepositoryContract):
+    capabilities = RepositoryCapabilities(shared_units_of_work=True)
+
     @pytest.fixture
     def open_repository_database(self):
         return lambda: FakeDatabase(factory={name})
@@ -124,6 +127,31 @@ class {name}(InMemoryRepository):
             "test_an_uncommitted_write_is_invisible_to_other_units_of_work",
             "test_an_uncommitted_update_shows_the_old_row_to_other_units_of_work",
         ],
+    ),
+    "a_shared_commit_publishes_only_its_own_model": (
+        """
+class {name}(InMemoryRepository):
+    def commit(self):  # as if the repository had a unit of work of its own
+        self._flush()
+        self._rows.publish()
+""",
+        ["test_a_commit_from_any_repository_of_the_unit_publishes_all_of_its_writes"],
+    ),
+    "a_shared_rollback_discards_only_its_own_model": (
+        """
+class {name}(InMemoryRepository):
+    def rollback(self):
+        self._discard(forget=False)
+""",
+        ["test_a_rollback_from_any_repository_of_the_unit_discards_all_of_its_writes"],
+    ),
+    "a_shared_close_ends_only_its_own_model": (
+        """
+class {name}(InMemoryRepository):
+    def close(self):
+        self._forget_all()
+""",
+        ["test_closing_from_any_repository_of_the_unit_ends_all_of_it"],
     ),
     "rollback_keeps_the_writes": (
         """
@@ -289,95 +317,3 @@ def test_the_suite_catches_every_mutant(pytester: pytest.Pytester) -> None:
     for name, (_, must_fail) in MUTANTS.items():
         missed = [test for test in must_fail if (name, test) not in failed]
         assert not missed, f"mutant {name} slipped through {missed}"
-
-
-ADAPTER_SUITE = """
-import asyncio
-import uuid
-
-import pytest
-from sqlalchemy.ext.asyncio import AsyncSession, create_async_engine
-
-from serpens_contract import RepositoryContract
-from serpens_contract import SyncDriver
-from serpens_contract.repository import ContractBase, SQLAlchemyDatabase
-from serpens_sqlalchemy import AsyncSQLAlchemyRepository, configure_sqlite
-from serpens_sqlalchemy._async_repository import _FirstWrite
-
-
-class RollsBackWhatItLoaded(AsyncSQLAlchemyRepository):
-    # a write outside a transaction is a "first write" even when the session holds
-    # objects: its failure rolls the session back whole and expires them
-    def _atomic(self):
-        return _FirstWrite(self.sess) if not self.sess.in_transaction() else self._savepoint()
-
-
-def _cell(repository_class):
-    class Database(SQLAlchemyDatabase):
-        def repository(self, model):
-            sess = AsyncSession(self.engine, autoflush=False, expire_on_commit=False)
-            self._sessions.append(sess)
-            return SyncDriver(repository_class(sess, model), self.runner)
-
-    class Cell(RepositoryContract):
-        @pytest.fixture
-        def open_repository_database(self, tmp_path):
-            opened = []
-            runner = asyncio.Runner()
-
-            async def create(engine):
-                async with engine.begin() as conn:
-                    await conn.run_sync(ContractBase.metadata.create_all)
-
-            def open_database():
-                path = tmp_path / f"{uuid.uuid4().hex}.db"
-                engine = create_async_engine(f"sqlite+aiosqlite:///{path}")
-                configure_sqlite(engine)
-                runner.run(create(engine))
-                opened.append(Database(engine, runner))
-                return opened[-1]
-
-            yield open_database
-            for db in opened:
-                db.close()
-                runner.run(db.engine.dispose())
-            runner.close()
-
-    return Cell
-
-
-TestGenuine = _cell(AsyncSQLAlchemyRepository)
-TestRollsBackWhatItLoaded = _cell(RollsBackWhatItLoaded)
-"""
-
-ADAPTER_MUST_FAIL = {
-    "TestRollsBackWhatItLoaded": {
-        "test_a_conflict_right_after_a_commit_leaves_the_loaded_objects_loaded"
-    },
-}
-
-
-@pytest.mark.usefixtures("mutant_settings")
-def test_the_suite_catches_every_adapter_mutant(pytester: pytest.Pytester) -> None:
-    """Mutants of the SQLAlchemy adapter, on aiosqlite (no server to start).
-
-    In a subprocess: SQLAlchemy's mapped classes do not survive a second in-process
-    sandbox of the same models.
-    """
-    pytester.makeini("[pytest]\nasyncio_default_fixture_loop_scope = function\n")
-    pytester.makepyfile(test_adapter_mutants=ADAPTER_SUITE)
-    wanted = " or ".join(sorted({test for tests in ADAPTER_MUST_FAIL.values() for test in tests}))
-    result = pytester.runpytest_subprocess(
-        "-p", "no:cacheprovider", "-q", "-rfE", "-k", f"conflict or {wanted}"
-    )  # fmt: skip
-    failed: dict[str, set[str]] = {}
-    for line in result.outlines:
-        node = line.split()[1] if line.startswith(("FAILED ", "ERROR ")) else ""
-        if node.count("::") == 2:  # file::class::test
-            _, cls, test = node.split("::")
-            failed.setdefault(cls, set()).add(test.split("[")[0])
-    assert result.parseoutcomes().get("passed"), "the sandbox ran nothing"
-    assert "TestGenuine" not in failed, failed.get("TestGenuine")  # the suite is sound
-    for mutant, tests in ADAPTER_MUST_FAIL.items():
-        missed = tests - failed.get(mutant, set())
-        assert not missed, f"{mutant} slipped through {sorted(missed)}"

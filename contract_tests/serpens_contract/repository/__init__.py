@@ -20,6 +20,7 @@ except ModuleNotFoundError as exc:  # pragma: no cover - depends on the environm
 from serpens_contract._repository_databases import (
     FakeDatabase,
     RepositoryDatabase,
+    SharedUnitDatabase,
     SQLAlchemyDatabase,
     contract_schema,
 )
@@ -46,6 +47,7 @@ from serpens_contract.repository import (
     _object_writes,
     _ordering,
     _outages,
+    _shared_units,
     _threads,
     _upserts,
 )
@@ -77,6 +79,7 @@ __all__ = [
     "RepositoryContract",
     "RepositoryDatabase",
     "SQLAlchemyDatabase",
+    "SharedUnitDatabase",
     "Shelf",
     "Stamp",
     "contract_schema",
@@ -88,6 +91,7 @@ __all__ = [
 class RepositoryContract(
     _outages.RepositoryOutageCases,
     _threads.ThreadCases,
+    _shared_units.SharedUnitOfWorkCases,
     _object_writes.ObjectWriteAndTransactionCases,
     _upserts.UpsertAndBulkInsertCases,
     _ordering.OrderingAndPagingCases,

@@ -50,6 +50,11 @@ class RepositoryCapabilities:
             at once over one database (one engine; one ``InMemoryDatabase``), as a
             threaded server's workers run them. Off for async repositories, bound to
             their event loop, and by default.
+        shared_units_of_work: the database opens repositories of several models in one
+            unit of work (:class:`~serpens_contract.repository.SharedUnitDatabase`'s
+            ``repositories``), as a service hands one ``Session`` to several repositories:
+            they see each other's writes at once, and a commit, rollback or close from any
+            of them acts on them all. Off by default (a database without the method).
     """
 
     outages: frozenset[str] = field(default_factory=frozenset)
@@ -57,6 +62,7 @@ class RepositoryCapabilities:
     exact_decimal: bool = False
     sequence_keys: bool = False
     threads: bool = False
+    shared_units_of_work: bool = False
 
 
 def _has_outage(fault: str) -> Callable[[Any], bool]:
@@ -93,4 +99,10 @@ register_capability(
     "threads",
     lambda capabilities: capabilities.threads,
     "units of work run on several threads at once over one database (synchronous)",
+)
+register_capability(
+    "repository",
+    "shared_units_of_work",
+    lambda capabilities: capabilities.shared_units_of_work,
+    "repositories of several models share one unit of work (one session)",
 )
