@@ -12,7 +12,10 @@ import threading
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 
-__all__ = ["on_threads"]
+__all__ = ["BARRIER_TIMEOUT_S", "on_threads", "starting_line"]
+
+BARRIER_TIMEOUT_S = 60.0
+"""How long a racer waits at a :func:`starting_line` for the others before it breaks."""
 
 
 @contextmanager
@@ -42,3 +45,12 @@ def on_threads(works: Sequence[Callable[[], object]]) -> list[Exception]:
         for thread in threads:
             thread.join()
     return errors
+
+
+def starting_line(parties: int) -> threading.Barrier:
+    """A barrier for *parties* racers that breaks after :data:`BARRIER_TIMEOUT_S`.
+
+    A racer that fails leaves its loop and never comes back to the barrier: the others
+    then raise ``BrokenBarrierError`` and the case fails, instead of waiting forever.
+    """
+    return threading.Barrier(parties, timeout=BARRIER_TIMEOUT_S)

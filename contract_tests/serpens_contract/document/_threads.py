@@ -8,12 +8,11 @@ writes lets two of them win.
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable
 from typing import Any
 
 from serpens.errors import ConflictError
-from serpens_contract._threads import on_threads
+from serpens_contract._threads import on_threads, starting_line
 from serpens_contract.capabilities import requires
 
 RACERS = 4
@@ -28,7 +27,7 @@ class _DocumentThreadCases:
         """``put(if_absent=True)`` is atomic: one racer stores its item, the others conflict."""
         store, people, _ = tables
         winners: dict[str, list[int]] = {f"race-{n}": [] for n in range(ROUNDS)}
-        barrier = threading.Barrier(RACERS)
+        barrier = starting_line(RACERS)
 
         def racer(me: int) -> Callable[[], None]:
             def race() -> None:

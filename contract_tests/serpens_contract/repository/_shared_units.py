@@ -5,11 +5,14 @@ One theme of :class:`~serpens_contract.repository.RepositoryContract` (capabilit
 its lines, or of a row and its outbox message, and commits them together. Repositories in
 one unit of work see each other's writes at once and nobody else does before the commit;
 a commit, rollback or close from any of them acts on them all; two repositories of one
-model hold one instance per key; a refused write leaves the shared unit usable.
+model hold one instance per key; a refused write leaves the shared unit usable. On
+threads (capability ``threads`` too), of shared units racing for one unique value the
+winner's rows are stored together and nothing of a loser's.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any, cast
 
 import pytest
@@ -17,7 +20,11 @@ import pytest
 from serpens.errors import ConflictError
 from serpens_contract._repository_databases import RepositoryDatabase, SharedUnitDatabase
 from serpens_contract._repository_models import Product, Review
+from serpens_contract._threads import on_threads, starting_line
 from serpens_contract.capabilities import requires
+
+THREADS = 4
+ROUNDS = 8
 
 
 def _shared(db: RepositoryDatabase, *models: type[Any]) -> tuple[Any, ...]:
@@ -135,3 +142,41 @@ class SharedUnitOfWorkCases:
         assert products.get(added.id) is added
         db.commit(twin)
         assert _committed(db) == (2, 0)
+
+    @requires("shared_units_of_work", "threads")
+    def test_of_shared_units_racing_for_one_unique_value_the_winner_commits_whole(
+        self, db: RepositoryDatabase
+    ) -> None:
+        """Units of work writing a review, a product and its review race for one ``sku``.
+
+        Exactly one commits each round, its three rows together; a loser, refused at its
+        write or at its commit, stores nothing, not even the review written before.
+        """
+        winners: list[list[int]] = [[] for _ in range(ROUNDS)]
+        barrier = starting_line(THREADS)
+
+        def racer(me: int) -> Callable[[], None]:
+            def race() -> None:
+                for round_, won in enumerate(winners):
+                    reviews, products = _shared(db, Review, Product)
+                    mark = round_ * 10 + me
+                    barrier.wait()
+                    try:
+                        reviews.add(Review(stars=mark))  # written before the clash
+                        product = products.add(Product(sku=f"race-{round_}"))
+                        reviews.add(Review(product_id=product.id, stars=mark))
+                        db.commit(reviews)
+                        won.append(me)
+                    except ConflictError:
+                        db.rollback(products)
+                    finally:
+                        db.close_unit_of_work(products)
+
+            return race
+
+        assert on_threads([racer(me) for me in range(THREADS)]) == []
+        assert [len(won) for won in winners] == [1] * ROUNDS
+        reader: Any = db.repository(Review)
+        stored = sorted(r.stars for r in reader.list(limit=1000))
+        assert stored == sorted(2 * [r * 10 + won[0] for r, won in enumerate(winners)])
+        assert db.repository(Product).count() == ROUNDS

@@ -9,14 +9,13 @@ unique value cannot both win, as a database's unique index decides.
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable
 from typing import Any
 
 from serpens.errors import ConflictError
 from serpens_contract._repository_databases import RepositoryDatabase
 from serpens_contract._repository_models import Product
-from serpens_contract._threads import on_threads
+from serpens_contract._threads import on_threads, starting_line
 from serpens_contract.capabilities import requires
 
 THREADS = 4
@@ -49,7 +48,7 @@ class ThreadCases:
         Each round, every thread adds a row without a flush and all commit together, so
         the keys are generated at the same moment.
         """
-        barrier = threading.Barrier(THREADS)
+        barrier = starting_line(THREADS)
 
         def writer(n: int) -> Callable[[], None]:
             def write() -> None:
@@ -77,7 +76,7 @@ class ThreadCases:
     ) -> None:
         """Units of work racing to commit one ``sku``: one stores its row, the others conflict."""
         winners: dict[str, list[int]] = {f"race-{r}": [] for r in range(ROUNDS)}
-        barrier = threading.Barrier(THREADS)
+        barrier = starting_line(THREADS)
 
         def racer(me: int) -> Callable[[], None]:
             def race() -> None:
