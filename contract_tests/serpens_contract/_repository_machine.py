@@ -1,28 +1,44 @@
 """Hypothesis state machine: an implementation must answer every call like the fake.
 
 Rows are compared as normalised dicts (datetimes in UTC) without the autoincrement key,
-whose values legitimately differ (PostgreSQL sequences burn numbers on conflicts).
+whose values legitimately differ (PostgreSQL sequences burn numbers on conflicts). The
+calls include the unit of work's ends (commit, rollback, close) and reads of what another
+unit of work sees; with ``shared=True`` the products' repository shares its unit of work
+with a reviews' one, whose rows refer to products (compared by the product's ``sku``).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
-from typing import Any
+from typing import Any, cast
 
 try:
     from hypothesis import strategies as st
-    from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule
+    from hypothesis.stateful import (
+        RuleBasedStateMachine,
+        initialize,
+        invariant,
+        precondition,
+        rule,
+    )
 except ModuleNotFoundError as exc:  # pragma: no cover - depends on the environment
     from serpens.errors import MissingExtraError
 
     raise MissingExtraError("hypothesis", "contract") from exc
 
-from serpens_contract._repository_databases import FakeDatabase, RepositoryDatabase
-from serpens_contract._repository_models import Product
+from serpens_contract._repository_databases import (
+    FakeDatabase,
+    RepositoryDatabase,
+    SharedUnitDatabase,
+)
+from serpens_contract._repository_models import Product, Review
 from serpens_contract.differential import observe
 
 __all__ = ["RepositoryMachine"]
+
+
+_MODELS = (Product, Review)
 
 
 class _Keeper:
@@ -36,15 +52,15 @@ class _Keeper:
         method = getattr(self._repo, name)
 
         def call(*args: Any, **kwargs: Any) -> Any:
-            self._kept.extend(a for a in args if isinstance(a, Product))
+            self._kept.extend(a for a in args if isinstance(a, _MODELS))
             self._kept.extend(a for arg in args if isinstance(arg, list) for a in arg)
             result = method(*args, **kwargs)
-            if isinstance(result, Product):
+            if isinstance(result, _MODELS):
                 self._kept.append(result)
             for attr in ("items",):
                 self._kept.extend(getattr(result, attr, ()))
             if isinstance(result, list | tuple):
-                self._kept.extend(r for r in result if isinstance(r, Product))
+                self._kept.extend(r for r in result if isinstance(r, _MODELS))
             return result
 
         return call
@@ -75,6 +91,7 @@ _BATCHES = st.one_of(
 _ORDERS = st.sampled_from([None, "price", "-price", "name", "-name", ["name", "-price"], "-sku"])
 _FILTERS = st.sampled_from([{}, {"name": None}, {"name": "x"}, {"price": 1}, {"price": None}])
 _UPDATES = st.sampled_from([None, ["name"], ["name", "price"]])
+_ENDS = st.sampled_from(["commit", "rollback", "close_unit_of_work"])
 
 
 def row(obj: Any) -> dict[str, Any] | None:
@@ -99,18 +116,30 @@ def _fields(values: dict[str, Any]) -> dict[str, Any]:
 class RepositoryMachine(RuleBasedStateMachine):
     """Drives the fake and one implementation with the same random calls."""
 
-    def __init__(self, open_database: Callable[[], RepositoryDatabase]) -> None:
+    def __init__(
+        self, open_database: Callable[[], RepositoryDatabase], *, shared: bool = False
+    ) -> None:
         super().__init__()
-        self.model = FakeDatabase().repository(Product)
+        self.shared = shared
+        self.fake_database = FakeDatabase()
         self.database = open_database()
-        self.impl = self.database.repository(Product)
+        self.model, self.model_reviews = self._open(self.fake_database)
+        self.impl, self.impl_reviews = self._open(self.database)
         # Keep every object: a Session forgets unreferenced objects, the fake does not.
         self.kept_model: list[Any] = []
         self.kept_impl: list[Any] = []
 
+    def _open(self, database: RepositoryDatabase) -> tuple[Any, Any]:
+        """The products' repository, and the reviews' in its unit of work when shared."""
+        if self.shared:
+            products, reviews = cast("SharedUnitDatabase", database).repositories(Product, Review)
+            return products, reviews
+        return database.repository(Product), None
+
     def teardown(self) -> None:
         """End the implementation's units of work (returns pooled connections)."""
         self.database.close()
+        self.fake_database.close()
 
     @staticmethod
     def _keep(call: Callable[[Any], Any], kept: list[Any]) -> Callable[[Any], Any]:
@@ -123,6 +152,34 @@ class RepositoryMachine(RuleBasedStateMachine):
     def _both(self, name: str, call: Callable[[Any], Any]) -> None:
         expected = observe(self._keep(call, self.kept_model), self.model)
         actual = observe(self._keep(call, self.kept_impl), self.impl)
+        assert actual == expected, f"{name}: {actual} != fake {expected}"
+
+    def _both_units(
+        self,
+        name: str,
+        call: Callable[[RepositoryDatabase, Any, Any], Any],
+        *,
+        keep: bool = True,
+    ) -> None:
+        """*call* with each side's database and its products' and reviews' repositories.
+
+        With *keep*, behind proxies keeping every object they hand out; without, as they
+        are (the database's ``commit(repository)`` and its kin take the repository itself).
+        """
+        sides = (
+            (self.fake_database, self.model, self.model_reviews, self.kept_model),
+            (self.database, self.impl, self.impl_reviews, self.kept_impl),
+        )
+        outcomes = []
+        for database, products, reviews, kept in sides:
+            repos = (products, reviews)
+            if keep:
+                repos = (
+                    _Keeper(products, kept),
+                    None if reviews is None else _Keeper(reviews, kept),
+                )
+            outcomes.append(observe(call, database, *repos))
+        expected, actual = outcomes
         assert actual == expected, f"{name}: {actual} != fake {expected}"
 
     @initialize(
@@ -235,3 +292,65 @@ class RepositoryMachine(RuleBasedStateMachine):
     @rule(filters=_FILTERS)
     def count_and_exists(self, filters: dict[str, Any]) -> None:
         self._both(f"count({filters})", lambda r: (r.count(**filters), r.exists(**filters)))
+
+    # -- the unit of work ----------------------------------------------------------------
+    @rule(how=_ENDS, through_reviews=st.booleans())
+    def end(self, how: str, through_reviews: bool) -> None:
+        """Commit, roll back or close the unit of work, from either of its repositories."""
+
+        def call(database: RepositoryDatabase, products: Any, reviews: Any) -> None:
+            getattr(database, how)(reviews if through_reviews and self.shared else products)
+
+        self._both_units(how, call, keep=False)
+
+    @rule()
+    def committed(self) -> None:
+        """What a new unit of work sees: the committed products (and reviews), in order."""
+
+        def call(database: RepositoryDatabase, _products: Any, _reviews: Any) -> Any:
+            other: Any = database.repository(Product)
+            try:
+                seen = [row(o) for o in other.list(order_by="sku")]
+                skus = {o.id: o.sku for o in other.list()}
+            finally:
+                database.close_unit_of_work(other)
+            if not self.shared:
+                return seen
+            theirs: Any = database.repository(Review)
+            try:
+                return seen, _review_rows(theirs.list(), skus)
+            finally:
+                database.close_unit_of_work(theirs)
+
+        self._both_units("committed", call)
+
+    @precondition(lambda self: self.shared)
+    @rule(sku=st.one_of(st.none(), _SKUS), stars=st.integers(1, 5))
+    def add_review(self, sku: str | None, stars: int) -> None:
+        """A review of the product with *sku* in the unit of work (of none if it has none)."""
+
+        def call(_database: RepositoryDatabase, products: Any, reviews: Any) -> Any:
+            target = None if sku is None else products.get_by(sku=sku)
+            ident = None if target is None else target.id
+            review = reviews.add(Review(product_id=ident, stars=stars))
+            return review.stars, None if target is None else target.sku
+
+        self._both_units(f"add_review({sku}, {stars})", call)
+
+    @precondition(lambda self: self.shared)
+    @rule()
+    def reviews_seen(self) -> None:
+        """The reviews the unit of work sees, each with its product's ``sku``."""
+
+        def call(_database: RepositoryDatabase, products: Any, reviews: Any) -> Any:
+            skus = {o.id: o.sku for o in products.list()}
+            return _review_rows(reviews.list(), skus)
+
+        self._both_units("reviews_seen", call)
+
+
+def _review_rows(rows: Any, skus: dict[Any, str]) -> list[tuple[int, str | None]]:
+    return sorted(
+        ((r.stars, skus[r.product_id] if r.product_id is not None else None) for r in rows),
+        key=lambda pair: (pair[0], pair[1] or ""),
+    )

@@ -67,7 +67,7 @@ class InMemoryRepository(RepositoryOutage, RepositorySession[T]):
     def get(self, ident: object) -> T | None:
         """Return the row with primary key *ident*, or ``None``."""
         key = self._info.ident(ident)
-        if key in self._identity:
+        if key in self._identity and key not in self._expired:
             return self._identity[key]
         row = self._rows.get(key)
         return None if row is None else self._load(row)
@@ -159,7 +159,9 @@ class InMemoryRepository(RepositoryOutage, RepositorySession[T]):
         """Discard every uncommitted write, as ``session.rollback()`` does.
 
         Objects this unit of work inserted are forgotten; the others are refreshed from
-        the committed rows (a ``Session`` expires them and reloads on access).
+        the committed rows and expired, as a ``Session`` expires them: the next read that
+        returns one, or a flush writing it, loads its row as it is then (values set on it
+        since the rollback are kept).
         """
         if self._unit is not None:
             self._unit.rollback()

@@ -60,7 +60,16 @@ class _Dirty:
         self._fast_discard: Callable[[object], None] = self._modified.discard
 
 
-_STATE = ("_rows", "_identity", "_keys", "_snapshot", "_pending", "_dirty", "_dirty_ref")
+_STATE = (
+    "_rows",
+    "_identity",
+    "_keys",
+    "_snapshot",
+    "_pending",
+    "_dirty",
+    "_dirty_ref",
+    "_expired",
+)
 """The unit-of-work state two repositories of one model in one session share."""
 
 
@@ -131,6 +140,9 @@ class RepositorySession(Generic[T]):
         self._pending: dict[int, T] = {}  # id() -> object added without flush
         self._dirty = _Dirty()
         self._dirty_ref = weakref.ref(self._dirty)
+        # Keys of the objects a rollback expired, as a Session's rollback expires every
+        # object: the next read of each loads what it has not been set since (below).
+        self._expired: set[tuple[object, ...]] = set()
         if session is not None:
             session.join(self)
 
@@ -149,6 +161,8 @@ class RepositorySession(Generic[T]):
                 if key not in current or current[key] != copied:
                     current[key] = copied
         ident = self._rules.pk(row)
+        if self._expired:
+            self._expired.discard(ident)  # loaded whole, or written (a flush loads it first)
         # The object now equals *row* column by column (written back, or the input the row
         # was built from), so the row serves as the snapshot dirty checks compare against.
         # *row* is the stored row itself: stored rows are replaced, never changed in place,
@@ -177,7 +191,9 @@ class RepositorySession(Generic[T]):
         ident = (row[pk[0]],) if len(pk) == 1 else tuple(row[k] for k in pk)
         existing = self._identity.get(ident)
         if existing is not None:
-            return self._sync(existing, row, refresh=True) if refresh else existing
+            if refresh:
+                return self._sync(existing, row, refresh=True)
+            return self._reload(ident, existing, row) if ident in self._expired else existing
         # A new instance, as SQLAlchemy's loading builds one (the steps of the manager's
         # new_instance, keeping the state): values straight into the instance dict
         # (immutable ones shared, others copied), a fresh unmodified state.
@@ -198,6 +214,24 @@ class RepositorySession(Generic[T]):
         self._keys[state] = ident
         return obj
 
+    def _reload(self, ident: tuple[object, ...], obj: T, row: Row) -> T:
+        """An expired object read again: what has not been set since takes *row*'s values.
+
+        As a ``Session`` loads an expired object's unloaded attributes, by a query that
+        returns it, by ``get`` or before a flush writes it: values set after the rollback
+        stay, and are written by the next flush against *row*, the current row.
+        """
+        self._expired.discard(ident)
+        assigned = self._instance_state(obj).committed_state
+        current = obj.__dict__
+        for key, value in row.items():
+            if key not in assigned:
+                copied = value if type(value) in PLAIN_TYPES else copy_value(value)
+                if key not in current or current[key] != copied:
+                    current[key] = copied
+        self._snapshot[ident] = row
+        return obj
+
     def _load_many(self, rows: Sequence[Row]) -> builtins.list[T]:
         """:meth:`_load` for a window of rows: the same steps, with the lookups hoisted.
 
@@ -213,11 +247,15 @@ class RepositorySession(Generic[T]):
         pk = self._pk
         single = pk[0] if len(pk) == 1 else None
         share = not self._rules.mutable_values
+        expired = self._expired
         out: builtins.list[T] = []
         for row in rows:
             ident = (row[single],) if single is not None else tuple(row[k] for k in pk)
             obj = identity.get(ident)
-            if obj is None:
+            if obj is not None:
+                if expired and ident in expired:
+                    self._reload(ident, obj, row)
+            else:
                 obj = cls.__new__(cls)
                 state = make_state(obj, manager)
                 set_state(obj, state)
@@ -250,9 +288,15 @@ class RepositorySession(Generic[T]):
         self._identity.clear()
         self._keys.clear()
         self._snapshot.clear()
+        self._expired.clear()
 
     def _discard(self, *, forget: bool) -> None:
-        """:meth:`rollback`, in one pass over the objects; *forget* detaches every one."""
+        """:meth:`rollback`, in one pass over the objects; *forget* detaches every one.
+
+        A rollback refreshes the objects from the committed rows (what reading one right
+        after would load) and marks every one expired: a row written since (by
+        ``upsert_many``, or another unit of work's commit) is loaded by the next read.
+        """
         self._rows.discard()
         self._pending.clear()
         changed = self._dirty._modified  # noqa: SLF001 - changed but not flushed
@@ -263,6 +307,8 @@ class RepositorySession(Generic[T]):
             # nothing to refresh (checked at C speed: close() after reads). Forgotten
             # objects keep their dirty hook; a flush drops a state it holds no key for
             # ("no longer ours"), and a collected object leaves the set by itself.
+            if not forget:
+                self._expired.update(self._identity)
             return
         state_of = self._instance_state
         for key, obj in builtins.list(self._identity.items()):
@@ -278,8 +324,23 @@ class RepositorySession(Generic[T]):
             elif snapshot[key] is not row or state in changed:
                 self._sync(obj, row, refresh=True)
         changed.clear()
+        if not forget:
+            self._expired.update(self._identity)
 
     # -- writes --------------------------------------------------------------------------
+    def _held(self, instance: Any) -> tuple[tuple[object, ...], T] | None:
+        """The key and object of a changed *instance* state, if this unit of work holds it.
+
+        An expired object is loaded first, as a ``Session`` loads one to write it.
+        """
+        key = self._keys.get(instance)
+        held = None if key is None else self._identity.get(key)
+        if key is None or held is None or held is not instance.obj():
+            return None
+        if key in self._expired:
+            self._reload(key, held, self._rows.get(key) or self._snapshot[key])
+        return key, held
+
     def _flush(self, extra: Sequence[T] = ()) -> None:
         """Write pending objects and dirty loaded objects atomically (all or nothing)."""
         work = self._rows
@@ -288,12 +349,11 @@ class RepositorySession(Generic[T]):
         dirty = self._dirty._modified  # noqa: SLF001 - states changed since loading
         with work.atomic():
             for instance in builtins.list(dirty):
-                key = self._keys.get(instance)
-                held = None if key is None else self._identity.get(key)
-                if key is None or held is None or held is not instance.obj():
+                found = self._held(instance)
+                if found is None:
                     dirty.discard(instance)  # no longer ours
                     continue
-                obj = held
+                key, obj = found
                 before = self._snapshot[key]
                 # only the attributes set since loading, as SQLAlchemy writes them: a list
                 # changed in place (no Mutable type, no flag_modified) is not written

@@ -130,10 +130,16 @@ class RepositoryContract(
 
     # -- differential --------------------------------------------------------------------
     def test_differential_against_fake(self, open_repository_database: OpenDatabase) -> None:
-        """Random add/bulk_add/upsert/get/list/paginate/count sequences answer like the fake."""
+        """Random calls answer like the fake's, the unit of work's ends and other units' reads too.
+
+        Adds, bulk adds, upserts, bulk inserts, flushes, reads and pages, commits, rollbacks
+        and closes; with ``shared_units_of_work``, reviews written in the products' unit of
+        work as well.
+        """
+        shared = self.capabilities.shared_units_of_work
 
         class Machine(RepositoryMachine):
             def __init__(self) -> None:
-                super().__init__(open_repository_database)
+                super().__init__(open_repository_database, shared=shared)
 
         run_state_machine_as_test(Machine, settings=hypothesis_settings())

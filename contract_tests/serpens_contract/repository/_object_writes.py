@@ -230,6 +230,61 @@ class ObjectWriteAndTransactionCases:
         theirs: Any = db.repository(Product)
         assert (theirs.get_by(sku="a").name, theirs.get_by(sku="b").name) == ("after", "old")
 
+    def test_a_rollback_expires_the_loaded_objects_so_later_writes_show(
+        self, db: RepositoryDatabase
+    ) -> None:
+        """After a rollback each loaded object reads the row as it is when read again.
+
+        A ``Session``'s rollback expires every object: a row written since (here by
+        ``upsert_many``, which loads no object) shows at the next read of it, and a value
+        set on an expired object stays and is written against the current row's version.
+        """
+        mine: Any = db.repository(Product)
+        mine.bulk_insert([{"sku": "a"}, {"sku": "c"}])
+        db.commit(mine)
+        a, c = mine.list(order_by="sku")
+        a_id = a.id  # read before the rollback: an async session loads nothing on access
+        db.rollback(mine)
+        changes = [{"sku": "a", "name": "n", "price": 5}, {"sku": "c", "name": None, "price": 7}]
+        mine.upsert_many(changes, conflict_on=["sku"], update_fields=["name", "price"])
+        assert mine.get(a_id) is a
+        assert (a.name, a.price, a.version) == ("n", 5, 2)
+        c.name = "set"  # on an expired object: kept by the next read, which loads the rest
+        rows = [(o.sku, o.name, o.price, o.version) for o in mine.list(order_by="sku")]
+        assert rows == [("a", "n", 5, 2), ("c", "set", 7, 2)]
+        mine.flush()
+        assert (c.name, c.price, c.version) == ("set", 7, 3)
+        db.commit(mine)
+        theirs: Any = db.repository(Product)
+        got = theirs.get_by(sku="c")
+        assert (got.name, got.price, got.version) == ("set", 7, 3)
+
+    def test_a_flush_after_a_rollback_writes_against_the_current_row(
+        self, db: RepositoryDatabase
+    ) -> None:
+        """A value set on an expired object is written over the row another unit committed."""
+        mine: Any = db.repository(Product)
+        mine.add(Product(sku="a", name="old", price=1))
+        db.commit(mine)
+        db.rollback(mine)
+        theirs: Any = db.repository(Product)
+        theirs.upsert({"sku": "a", "name": "theirs"}, conflict_on=["sku"], update_fields=["name"])
+        db.commit(theirs)
+        db.close_unit_of_work(theirs)
+        obj = mine.get_by(sku="a")  # the same object, loaded again: their name shows
+        assert (obj.name, obj.version) == ("theirs", 2)
+        db.rollback(mine)
+        db.commit(db.repository(Product))  # nothing: a commit of an empty unit of work
+        later: Any = db.repository(Product)
+        later.upsert({"sku": "a", "price": 2}, conflict_on=["sku"], update_fields=["price"])
+        db.commit(later)
+        db.close_unit_of_work(later)
+        obj.stock = 4  # set on the expired object, then written without a read between
+        mine.flush()
+        db.commit(mine)
+        got: Any = db.repository(Product).get_by(sku="a")
+        assert (got.name, got.price, got.stock, got.version) == ("theirs", 2, 4, 4)
+
     def test_closing_without_commit_discards_uncommitted_writes(
         self, db: RepositoryDatabase
     ) -> None:
