@@ -149,6 +149,9 @@ _BY_TYPE: tuple[tuple[_Types, _Types, _Factory], ...] = (
     # A type's bind processor rejected a value (e.g. a naive datetime): bad input.
     (sa.exc.StatementError, (ValueError, TypeError), lambda _e, o: ValidationError(_described(o))),
     (StaleDataError, BaseException, lambda e, _o: ConflictError(f"stale version: {_message(e)}")),
+    # a call on a session whose flush failed (its message quotes the failed statement's
+    # parameters, so none of it is repeated)
+    (sa.exc.PendingRollbackError, BaseException, lambda _e, _o: ConflictError(_MUST_ROLL_BACK)),
     (
         sa.exc.TimeoutError,
         BaseException,
@@ -174,6 +177,11 @@ _BY_TYPE: tuple[tuple[_Types, _Types, _Factory], ...] = (
         lambda _e, o: ValidationError(_described(o)),
     ),
     (sa.exc.DBAPIError, BaseException, _dbapi),
+)
+
+
+_MUST_ROLL_BACK = (
+    "the unit of work must be rolled back before it is used again: a flush in it failed"
 )
 
 

@@ -87,9 +87,16 @@ class SQLAlchemyRepository(RepositoryBase[T], Generic[T]):
         Both end the same way (the failed write is gone, earlier work is kept), and
         the second saves the SAVEPOINT and RELEASE round trips. A session bound to a
         ``Connection`` always takes the savepoint: the caller's transaction is not ours.
+
+        Opening the savepoint flushes what the session holds unflushed first, outside it:
+        this model's new and changed objects are checked first, as :meth:`flush` checks
+        them (a value the driver or the server would take as it is must not be written
+        unchecked by a write that came after it).
         """
-        first = untouched(self.sess, self._info.mapper)
-        return _FirstWrite(self.sess) if first else self._savepoint()
+        if untouched(self.sess, self._info.mapper):
+            return _FirstWrite(self.sess)
+        self._check_pending([*self.sess.new, *self.sess.dirty])
+        return self._savepoint()
 
     @contextmanager
     def _savepoint(self) -> Iterator[None]:

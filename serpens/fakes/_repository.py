@@ -32,7 +32,7 @@ from serpens.fakes._repository_database import InMemoryDatabase
 from serpens.fakes._repository_index import order_key
 from serpens.fakes._repository_outage import RepositoryOutage
 from serpens.fakes._repository_session import RepositorySession
-from serpens.fakes._repository_unit import InMemorySession
+from serpens.fakes._repository_unit import InMemorySession, flush_first, flush_or_fail
 from serpens.ports import CursorPage, OrderBy, Page
 
 __all__ = ["AsyncInMemoryRepository", "InMemoryDatabase", "InMemoryRepository", "InMemorySession"]
@@ -67,6 +67,7 @@ class InMemoryRepository(RepositoryOutage, RepositorySession[T]):
     def get(self, ident: object) -> T | None:
         """Return the row with primary key *ident*, or ``None``."""
         key = self._info.ident(ident)
+        self._failure.check()
         if key in self._identity and key not in self._expired:
             return self._identity[key]
         row = self._rows.get(key)
@@ -85,6 +86,7 @@ class InMemoryRepository(RepositoryOutage, RepositorySession[T]):
         Filters naming a whole unique constraint are answered from its index.
         """
         checked = self._info.filters(filters)
+        self._failure.check()
         found = self._rows.find_unique(checked)
         if found is False:
             rows = self._rows.window(self._order(None), checked, limit=1)
@@ -97,7 +99,9 @@ class InMemoryRepository(RepositoryOutage, RepositorySession[T]):
 
     def count(self, **filters: object) -> int:
         """Number of rows matching *filters*."""
-        return self._rows.count(self._info.filters(filters))
+        checked = self._info.filters(filters)
+        self._failure.check()
+        return self._rows.count(checked)
 
     def list(
         self,
@@ -110,6 +114,7 @@ class InMemoryRepository(RepositoryOutage, RepositorySession[T]):
         """Rows matching *filters* in ``order_by`` order (primary key breaks ties)."""
         self._info.check_window(limit, offset)
         checked = self._info.filters(filters)
+        self._failure.check()
         rows = self._rows.window(self._order(order_by), checked, offset=offset or 0, limit=limit)
         return self._load_many(rows)
 
@@ -117,6 +122,7 @@ class InMemoryRepository(RepositoryOutage, RepositorySession[T]):
         """Page *page* of all rows with the true total."""
         self._info.check_page(page, size, self.max_page_size)
         order = self._order(order_by)
+        self._failure.check()
         rows = self._rows.window(order, {}, offset=(page - 1) * size, limit=size)
         items = self._load_many(rows)
         return Page(items=items, total=self._rows.count({}), page=page, size=size)
@@ -130,6 +136,7 @@ class InMemoryRepository(RepositoryOutage, RepositorySession[T]):
         test = None
         if after is not None:
             test = self._rules.after(self._info.decode_cursor(after, terms), terms)
+        self._failure.check()
         rows = self._rows.window(order_key(terms), {}, limit=limit + 1, after=test)
         items = self._load_many(rows[:limit])
         more = len(rows) > limit
@@ -148,7 +155,8 @@ class InMemoryRepository(RepositoryOutage, RepositorySession[T]):
         if self._unit is not None:
             self._unit.commit()
             return
-        self._flush()
+        self._failure.check()
+        flush_or_fail(self)
         try:
             self._rows.publish()
         except ConflictError:
@@ -187,7 +195,10 @@ class InMemoryRepository(RepositoryOutage, RepositorySession[T]):
             if not tracked:
                 self._pending[id(obj)] = obj
             return obj
-        self._flush(() if tracked else [obj])
+        self._failure.check()
+        flush_first(self)  # a failure there fails the unit of work; one of obj's does not
+        if not tracked:
+            self._flush([obj])
         return obj
 
     def bulk_add(self, objs: Iterable[T], *, flush: bool = True) -> builtins.list[T]:
@@ -201,12 +212,20 @@ class InMemoryRepository(RepositoryOutage, RepositorySession[T]):
         if not flush:
             self._pending.update((id(obj), obj) for obj in fresh)
             return batch
+        self._failure.check()
+        flush_first(self)
         self._flush(fresh)
         return batch
 
     def flush(self) -> None:
-        """Write pending objects and changes; a stale version raises ``ConflictError``."""
-        self._flush()
+        """Write pending objects and changes; a stale version raises ``ConflictError``.
+
+        A ``ConflictError`` here fails the unit of work, as a failed flush fails a
+        ``Session``: its uncommitted writes are rolled back at once and every other call
+        raises ``ConflictError`` until :meth:`rollback` or :meth:`close`.
+        """
+        self._failure.check()
+        flush_or_fail(self)
 
     def upsert(
         self,
@@ -217,6 +236,8 @@ class InMemoryRepository(RepositoryOutage, RepositorySession[T]):
     ) -> T:
         """Insert *values* or, on a conflict on *conflict_on*, update *update_fields*."""
         target, fields = self._info.upsert_args(values, conflict_on, update_fields)
+        self._failure.check()
+        flush_first(self)
         with self._rows.atomic():
             row = self._rules.upsert(self._rows, dict(values), target, fields)
         return self._load(row, refresh=True)
@@ -230,6 +251,10 @@ class InMemoryRepository(RepositoryOutage, RepositorySession[T]):
     ) -> int:
         """:meth:`upsert` every row atomically; return the number of input rows."""
         batch, target, fields = self._info.upsert_many_args(rows, conflict_on, update_fields)
+        if not batch:
+            return 0
+        self._failure.check()
+        flush_first(self)
         with self._rows.atomic():
             for values in batch:
                 self._rules.upsert(self._rows, values, target, fields)
@@ -238,6 +263,10 @@ class InMemoryRepository(RepositoryOutage, RepositorySession[T]):
     def bulk_insert(self, rows: Iterable[Mapping[str, object]]) -> int:
         """Insert row dicts atomically without building objects; return the count."""
         batch = self._info.batch(rows)
+        if not batch:
+            return 0
+        self._failure.check()
+        flush_first(self)
         with self._rows.atomic():
             for values in batch:
                 self._rules.insert(self._rows, values, none_is_default=False)

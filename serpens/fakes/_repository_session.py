@@ -22,7 +22,7 @@ from serpens.errors import ConfigurationError, FieldError, ValidationError
 from serpens.fakes._repository_database import InMemoryDatabase
 from serpens.fakes._repository_index import OrderKey, order_key
 from serpens.fakes._repository_rows import PLAIN_TYPES, copy_value
-from serpens.fakes._repository_unit import InMemorySession
+from serpens.fakes._repository_unit import FlushFailure, InMemorySession, database_for
 from serpens.fakes._repository_work import PendingRows
 
 __all__ = ["RepositorySession"]
@@ -73,23 +73,6 @@ _STATE = (
 """The unit-of-work state two repositories of one model in one session share."""
 
 
-def _database(database: object, session: object, owner: str) -> InMemoryDatabase:
-    """The database repository class *owner* works on: *database*, *session*'s, or a new one."""
-    if session is not None:
-        if not isinstance(session, InMemorySession):
-            raise ConfigurationError(
-                f"{owner}(session=...) needs an InMemorySession, not a {type(session).__name__}"
-            )
-        if database is not None and database is not session.database:
-            raise ConfigurationError(f"{owner}: database= and session= name different databases")
-        return session.database
-    if database is not None and not isinstance(database, InMemoryDatabase):
-        raise ConfigurationError(
-            f"{owner}(database=...) needs an InMemoryDatabase, not a {type(database).__name__}"
-        )
-    return database or InMemoryDatabase()
-
-
 class RepositorySession(Generic[T]):
     """One unit of work of :class:`~serpens.fakes.InMemoryRepository` (see the module).
 
@@ -118,13 +101,14 @@ class RepositorySession(Generic[T]):
             raise ConfigurationError(
                 f"{type(self).__name__} needs a model: set `model = X` or pass model=X"
             )
-        database = self.database = _database(database, session, type(self).__name__)
+        database = self.database = database_for(database, session, type(self).__name__)
         self._instance_state = _instance_state()
         info = self._info = model_info(self.model)
         self._manager = info.mapper.class_manager
         self._pk = info.pk
         self._rules = database.rules(info)
         self._unit = session
+        self._failure = FlushFailure() if session is None else session.failure
         shared = None if session is None else session.member(self.model)
         if shared is not None:  # one state per model in a session, as in one Session
             for name in _STATE:
@@ -299,6 +283,7 @@ class RepositorySession(Generic[T]):
         """
         self._rows.discard()
         self._pending.clear()
+        self._failure.failed = False
         changed = self._dirty._modified  # noqa: SLF001 - changed but not flushed
         stored = self._rows.base.rows
         snapshot = self._snapshot

@@ -16,11 +16,40 @@ from collections.abc import Sequence
 from types import TracebackType
 from typing import Any, Protocol, Self
 
-from serpens.errors import ConflictError
+from serpens.errors import ConfigurationError, ConflictError
 from serpens.fakes._repository_database import InMemoryDatabase
 from serpens.fakes._repository_work import PendingRows
 
-__all__ = ["InMemorySession", "publish_together"]
+__all__ = [
+    "FlushFailure",
+    "InMemorySession",
+    "database_for",
+    "flush_first",
+    "flush_or_fail",
+    "publish_together",
+]
+
+
+class FlushFailure:
+    """Whether a unit of work's flush failed: it must be rolled back before any other call.
+
+    A ``Session`` whose flush fails (a duplicate, a stale version, a missing reference)
+    rolls its transaction back and refuses every call but ``rollback()`` and ``close()``
+    until then, and the SQL adapters raise ``ConflictError`` for such a call. The
+    repositories of one :class:`InMemorySession` share one, as they share the ``Session``.
+    """
+
+    __slots__ = ("failed",)
+
+    def __init__(self) -> None:
+        self.failed = False
+
+    def check(self) -> None:
+        """Raise ``ConflictError`` if a flush failed since the last rollback or close."""
+        if self.failed:
+            raise ConflictError(
+                "the unit of work must be rolled back before it is used again: a flush in it failed"
+            )
 
 
 class _Member(Protocol):
@@ -68,6 +97,7 @@ class InMemorySession:
 
     def __init__(self, database: InMemoryDatabase | None = None) -> None:
         self.database = database if database is not None else InMemoryDatabase()
+        self.failure = FlushFailure()
         self._members: dict[type[Any], _Member] = {}
 
     def __repr__(self) -> str:
@@ -89,6 +119,10 @@ class InMemorySession:
         """The unit-of-work state this session keeps for *model*, if a repository opened it."""
         return self._members.get(model)
 
+    def members(self) -> list[Any]:
+        """The unit-of-work state of each model a repository opened in this session."""
+        return list(self._members.values())
+
     def join(self, member: _Member) -> None:
         """Keep *member*, the first repository of its model opened in this session."""
         self._members[member.model] = member
@@ -101,9 +135,15 @@ class InMemorySession:
         session is then rolled back, like a failed transaction, and nothing is published.
         """
         self.database._check_outage()  # noqa: SLF001 - the database's own switch
+        self.failure.check()
         members = list(self._members.values())
-        for member in members:
-            member._flush()  # noqa: SLF001 - the session's own repositories
+        try:
+            for member in members:
+                member._flush()  # noqa: SLF001 - the session's own repositories
+        except ConflictError:
+            self.rollback()
+            self.failure.failed = True
+            raise
         try:
             publish_together([member._rows for member in members])  # noqa: SLF001
         except ConflictError:
@@ -121,3 +161,52 @@ class InMemorySession:
         self.database._check_outage()  # noqa: SLF001
         for member in self._members.values():
             member._forget_all()  # noqa: SLF001
+
+
+def database_for(database: object, session: object, owner: str) -> InMemoryDatabase:
+    """The database repository class *owner* works on: *database*, *session*'s, or a new one."""
+    if session is not None:
+        if not isinstance(session, InMemorySession):
+            raise ConfigurationError(
+                f"{owner}(session=...) needs an InMemorySession, not a {type(session).__name__}"
+            )
+        if database is not None and database is not session.database:
+            raise ConfigurationError(f"{owner}: database= and session= name different databases")
+        return session.database
+    if database is not None and not isinstance(database, InMemoryDatabase):
+        raise ConfigurationError(
+            f"{owner}(database=...) needs an InMemoryDatabase, not a {type(database).__name__}"
+        )
+    return database or InMemoryDatabase()
+
+
+def flush_or_fail(repo: Any) -> None:
+    """Flush every model of *repo*'s unit of work; a ``ConflictError`` fails it, as in SQL.
+
+    A ``Session`` whose flush fails rolls its transaction back at once (what was flushed
+    before goes, objects added since are forgotten) and refuses every call until
+    ``rollback()`` or ``close()``: :class:`FlushFailure` holds that.
+    """
+    unit: InMemorySession | None = repo._unit  # noqa: SLF001 - the fake's own state
+    try:
+        for member in [repo] if unit is None else unit.members():
+            member._flush()  # noqa: SLF001
+    except ConflictError:
+        if unit is not None:
+            unit.rollback()
+        else:
+            repo._discard(forget=False)  # noqa: SLF001
+        repo._failure.failed = True  # noqa: SLF001
+        raise
+
+
+def flush_first(repo: Any) -> None:
+    """Flush what is pending before a write, as the savepoint a ``Session`` opens does.
+
+    Every model's, in a shared session; a failure there is a failed flush of the unit of
+    work (:func:`flush_or_fail`), where a failure of the write's own row is not.
+    """
+    unit: InMemorySession | None = repo._unit  # noqa: SLF001
+    members = [repo] if unit is None else unit.members()
+    if any(m._pending or m._dirty._modified for m in members):  # noqa: SLF001
+        flush_or_fail(repo)

@@ -121,7 +121,10 @@ class Repository(Protocol[T]):
     - Filters: equality only; ``field=None`` matches NULL. An unknown field name raises
       :class:`serpens.errors.ValidationError` before any I/O.
     - Errors: a duplicate key raises :class:`serpens.errors.ConflictError` and leaves the
-      unit of work usable; a statement timeout raises
+      unit of work usable. A failed flush is the exception, as in SQLAlchemy: ``flush()``,
+      or a write's flush of what was pending before it, that conflicts rolls the unit of
+      work back, and every call but a rollback or close raises ``ConflictError`` until
+      then. Every write flushes what is pending first. A statement timeout raises
       :class:`serpens.errors.BackendTimeoutError`; an unreachable database raises
       :class:`serpens.errors.BackendUnavailableError`.
     - Limits: a string longer than its column's ``String(n)``/``VARCHAR(n)`` (counted in

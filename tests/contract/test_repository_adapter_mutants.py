@@ -18,6 +18,7 @@ from serpens_contract import SyncDriver
 from serpens_contract.repository import ContractBase, SQLAlchemyDatabase
 from serpens_sqlalchemy import AsyncSQLAlchemyRepository, configure_sqlite
 from serpens_sqlalchemy._async_repository import _FirstWrite
+from serpens_sqlalchemy._repository_statements import untouched
 
 
 class RollsBackWhatItLoaded(AsyncSQLAlchemyRepository):
@@ -25,6 +26,15 @@ class RollsBackWhatItLoaded(AsyncSQLAlchemyRepository):
     # objects: its failure rolls the session back whole and expires them
     def _atomic(self):
         return _FirstWrite(self.sess) if not self.sess.in_transaction() else self._savepoint()
+
+
+class FlushesPendingUnchecked(AsyncSQLAlchemyRepository):
+    # the savepoint of a write flushes what is pending first: unchecked, a wrong value
+    # set on a loaded object reaches the driver (SQLite stores it)
+    def _atomic(self):
+        if untouched(self.sess, self._info.mapper):
+            return _FirstWrite(self.sess)
+        return self._savepoint()
 
 
 def _cell(repository_class):
@@ -63,12 +73,14 @@ def _cell(repository_class):
 
 TestGenuine = _cell(AsyncSQLAlchemyRepository)
 TestRollsBackWhatItLoaded = _cell(RollsBackWhatItLoaded)
+TestFlushesPendingUnchecked = _cell(FlushesPendingUnchecked)
 """
 
 ADAPTER_MUST_FAIL = {
     "TestRollsBackWhatItLoaded": {
         "test_a_conflict_right_after_a_commit_leaves_the_loaded_objects_loaded"
     },
+    "TestFlushesPendingUnchecked": {"test_a_write_checks_the_changed_objects_it_flushes_first"},
 }
 
 

@@ -153,6 +153,27 @@ class {name}(InMemoryRepository):
 """,
         ["test_of_shared_units_racing_for_one_unique_value_the_winner_commits_whole"],
     ),
+    "a_failed_flush_leaves_the_unit_usable": (
+        """
+class {name}(InMemoryRepository):
+    def flush(self):  # what the fake did: a failed flush went on as if nothing failed
+        self._flush()
+""",
+        ["test_a_failed_flush_must_be_rolled_back_before_anything_else"],
+    ),
+    "an_upsert_leaves_what_is_pending": (
+        """
+class {name}(InMemoryRepository):
+    def upsert(self, values, *, conflict_on, update_fields=None):
+        pending = dict(self._pending)
+        self._pending.clear()
+        try:
+            return super().upsert(values, conflict_on=conflict_on, update_fields=update_fields)
+        finally:
+            self._pending.update(pending)
+""",
+        ["test_a_write_flushes_what_is_pending_first"],
+    ),
     "a_rollback_expires_nothing": (
         """
 class {name}(InMemoryRepository):

@@ -49,6 +49,7 @@ from serpens_contract.repository import (
     _outages,
     _shared_units,
     _threads,
+    _units_of_work,
     _upserts,
 )
 from serpens_contract.repository._capabilities import (
@@ -92,7 +93,8 @@ class RepositoryContract(
     _outages.RepositoryOutageCases,
     _threads.ThreadCases,
     _shared_units.SharedUnitOfWorkCases,
-    _object_writes.ObjectWriteAndTransactionCases,
+    _units_of_work.UnitOfWorkCases,
+    _object_writes.ObjectWriteCases,
     _upserts.UpsertAndBulkInsertCases,
     _ordering.OrderingAndPagingCases,
     _column_fidelity.ColumnFidelityCases,

@@ -1,9 +1,8 @@
-"""Object-write and unit-of-work cases of the Repository suite.
+"""Object-write cases of the Repository suite.
 
 Writes through objects are type-checked and flushed with a version bump; a stale version
-is a conflict; each unit of work is a transaction: uncommitted writes are invisible to
-others, commit publishes them, rollback and closing discard them. Mixed into
-``RepositoryContract``.
+is a conflict; datetimes round-trip as UTC. The unit of work's own cases are in
+:mod:`serpens_contract.repository._units_of_work`. Mixed into ``RepositoryContract``.
 """
 
 from __future__ import annotations
@@ -25,8 +24,8 @@ from serpens_contract.repository._shared import (
 )
 
 
-class ObjectWriteAndTransactionCases:
-    """Cases on writes through objects and on units of work (transactions)."""
+class ObjectWriteCases:
+    """Cases on writes through objects."""
 
     # -- writes through objects ----------------------------------------------------------
     def test_a_flush_writes_the_attributes_set_and_keeps_them_as_set(
@@ -159,165 +158,3 @@ class ObjectWriteAndTransactionCases:
         assert got.seen_at.hour == 15
         with pytest.raises(ValidationError):
             db.repository(Product).add(Product(sku="b", seen_at=dt.datetime(2024, 1, 1)))  # noqa: DTZ001
-
-    # -- units of work (transactions) ---------------------------------------------------
-    def test_an_uncommitted_write_is_invisible_to_other_units_of_work(
-        self, db: RepositoryDatabase
-    ) -> None:
-        mine: Any = db.repository(Product)
-        obj = mine.add(Product(sku="a"))
-        mine.bulk_insert([{"sku": "b"}])
-        assert (mine.get(obj.id), _skus(mine.list(order_by="sku"))) == (obj, ["a", "b"])
-        theirs: Any = db.repository(Product)
-        assert theirs.get(obj.id) is None
-        assert theirs.get_by(sku="a") is None
-        assert (theirs.count(), theirs.exists(), list(theirs.list())) == (0, False, [])
-        assert theirs.paginate(size=10).total == 0
-        assert list(theirs.seek(limit=10).items) == []
-        db.close_unit_of_work(theirs)
-
-    def test_commit_publishes_every_write_of_the_unit_of_work(self, db: RepositoryDatabase) -> None:
-        mine: Any = db.repository(Product)
-        mine.bulk_add([Product(sku="a", name="x"), Product(sku="b")])
-        mine.upsert({"sku": "c", "price": 3}, conflict_on=["sku"])
-        db.commit(mine)
-        theirs: Any = db.repository(Product)
-        assert _skus(theirs.list(order_by="sku")) == ["a", "b", "c"]
-        assert (theirs.get_by(sku="a").name, theirs.get_by(sku="c").price) == ("x", 3)
-        assert theirs.count() == 3
-
-    def test_rollback_discards_uncommitted_writes(self, db: RepositoryDatabase) -> None:
-        mine: Any = db.repository(Product)
-        mine.add(Product(sku="kept"))
-        db.commit(mine)
-        mine.add(Product(sku="gone"))
-        mine.bulk_insert([{"sku": "gone2"}])
-        mine.upsert({"sku": "kept", "name": "changed"}, conflict_on=["sku"], update_fields=["name"])
-        db.rollback(mine)
-        assert mine.get_by(sku="gone") is None
-        assert _skus(mine.list(order_by="sku")) == ["kept"]
-        assert mine.get_by(sku="kept").name is None
-        mine.add(Product(sku="gone"))  # still usable, and the key is free again
-        db.commit(mine)
-        theirs: Any = db.repository(Product)
-        assert _skus(theirs.list(order_by="sku")) == ["gone", "kept"]
-        assert theirs.get_by(sku="kept").name is None
-
-    def test_rollback_refreshes_every_loaded_object_and_keeps_tracking_it(
-        self, db: RepositoryDatabase
-    ) -> None:
-        """A rollback refreshes every loaded object and keeps it in the unit of work.
-
-        Objects loaded before it show the committed row, whatever the order they joined
-        the unit of work in, and a change made after it is written by the next commit.
-        """
-        setup: Any = db.repository(Product)
-        setup.bulk_add([Product(sku="a", name="old"), Product(sku="b", name="old")])
-        db.commit(setup)
-        db.close_unit_of_work(setup)
-        mine: Any = db.repository(Product)
-        mine.add(Product(sku="new"))  # joined first; the rollback drops it
-        a, b = mine.get_by(sku="a"), mine.get_by(sku="b")
-        a.name = b.name = "changed"
-        mine.flush()
-        db.rollback(mine)
-        # read back through the repository: an async session loads nothing on attribute access
-        assert (mine.get_by(sku="a"), mine.get_by(sku="b")) == (a, b)
-        assert (a.name, b.name) == ("old", "old")
-        assert mine.get_by(sku="new") is None
-        a.name = "after"
-        db.commit(mine)
-        theirs: Any = db.repository(Product)
-        assert (theirs.get_by(sku="a").name, theirs.get_by(sku="b").name) == ("after", "old")
-
-    def test_a_rollback_expires_the_loaded_objects_so_later_writes_show(
-        self, db: RepositoryDatabase
-    ) -> None:
-        """After a rollback each loaded object reads the row as it is when read again.
-
-        A ``Session``'s rollback expires every object: a row written since (here by
-        ``upsert_many``, which loads no object) shows at the next read of it, and a value
-        set on an expired object stays and is written against the current row's version.
-        """
-        mine: Any = db.repository(Product)
-        mine.bulk_insert([{"sku": "a"}, {"sku": "c"}])
-        db.commit(mine)
-        a, c = mine.list(order_by="sku")
-        a_id = a.id  # read before the rollback: an async session loads nothing on access
-        db.rollback(mine)
-        changes = [{"sku": "a", "name": "n", "price": 5}, {"sku": "c", "name": None, "price": 7}]
-        mine.upsert_many(changes, conflict_on=["sku"], update_fields=["name", "price"])
-        assert mine.get(a_id) is a
-        assert (a.name, a.price, a.version) == ("n", 5, 2)
-        c.name = "set"  # on an expired object: kept by the next read, which loads the rest
-        rows = [(o.sku, o.name, o.price, o.version) for o in mine.list(order_by="sku")]
-        assert rows == [("a", "n", 5, 2), ("c", "set", 7, 2)]
-        mine.flush()
-        assert (c.name, c.price, c.version) == ("set", 7, 3)
-        db.commit(mine)
-        theirs: Any = db.repository(Product)
-        got = theirs.get_by(sku="c")
-        assert (got.name, got.price, got.version) == ("set", 7, 3)
-
-    def test_a_flush_after_a_rollback_writes_against_the_current_row(
-        self, db: RepositoryDatabase
-    ) -> None:
-        """A value set on an expired object is written over the row another unit committed."""
-        mine: Any = db.repository(Product)
-        mine.add(Product(sku="a", name="old", price=1))
-        db.commit(mine)
-        db.rollback(mine)
-        theirs: Any = db.repository(Product)
-        theirs.upsert({"sku": "a", "name": "theirs"}, conflict_on=["sku"], update_fields=["name"])
-        db.commit(theirs)
-        db.close_unit_of_work(theirs)
-        obj = mine.get_by(sku="a")  # the same object, loaded again: their name shows
-        assert (obj.name, obj.version) == ("theirs", 2)
-        db.rollback(mine)
-        db.commit(db.repository(Product))  # nothing: a commit of an empty unit of work
-        later: Any = db.repository(Product)
-        later.upsert({"sku": "a", "price": 2}, conflict_on=["sku"], update_fields=["price"])
-        db.commit(later)
-        db.close_unit_of_work(later)
-        obj.stock = 4  # set on the expired object, then written without a read between
-        mine.flush()
-        db.commit(mine)
-        got: Any = db.repository(Product).get_by(sku="a")
-        assert (got.name, got.price, got.stock, got.version) == ("theirs", 2, 4, 4)
-
-    def test_closing_without_commit_discards_uncommitted_writes(
-        self, db: RepositoryDatabase
-    ) -> None:
-        mine: Any = db.repository(Product)
-        mine.add(Product(sku="a"))
-        mine.bulk_insert([{"sku": "b"}])
-        db.close_unit_of_work(mine)
-        theirs: Any = db.repository(Product)
-        assert theirs.count() == 0
-        theirs.add(Product(sku="a"))  # the key is free
-        db.commit(theirs)
-        assert _skus(db.repository(Product).list()) == ["a"]
-
-    def test_an_uncommitted_update_shows_the_old_row_to_other_units_of_work(
-        self, db: RepositoryDatabase
-    ) -> None:
-        setup: Any = db.repository(Product)
-        setup.add(Product(sku="a", name="old", price=1))
-        db.commit(setup)
-        db.close_unit_of_work(setup)
-        mine: Any = db.repository(Product)
-        row = mine.get_by(sku="a")
-        row.name = "new"
-        mine.flush()
-        mine.upsert({"sku": "a", "price": 2}, conflict_on=["sku"], update_fields=["price"])
-        assert (mine.get_by(sku="a").name, mine.count(name="new")) == ("new", 1)
-        theirs: Any = db.repository(Product)
-        seen = theirs.get_by(sku="a")
-        assert (seen.name, seen.price, seen.version) == ("old", 1, 1)
-        assert (theirs.count(name="new"), theirs.count(name="old")) == (0, 1)
-        assert [r.name for r in theirs.list(order_by="-price")] == ["old"]
-        db.close_unit_of_work(theirs)
-        db.commit(mine)
-        fresh: Any = db.repository(Product)
-        got = fresh.get_by(sku="a")
-        assert (got.name, got.price, got.version) == ("new", 2, 3)

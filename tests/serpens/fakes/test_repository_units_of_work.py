@@ -353,12 +353,18 @@ class TestInMemoryRepositoryUnitOfWorkDetails:
         assert str(kind.tally) == "1.5"
 
     def test_an_upsert_leaves_the_object_it_refreshes_clean(self) -> None:
-        """A later flush does not visit it (a ``Session`` reloads it as unmodified)."""
+        """A later flush does not visit it (a ``Session`` reloads it as unmodified).
+
+        The change made before the upsert is flushed first (as the savepoint a
+        ``Session`` opens for the upsert flushes it), then overwritten by the upsert.
+        """
         repo = InMemoryRepository(Kind)
         kind = repo.add(Kind(flag=True))
-        kind.flag = 1  # type: ignore[assignment]  # equal to the stored True: left as set
+        kind.flag = False
         repo.upsert({"id": kind.id, "flag": True}, conflict_on=["id"], update_fields=["flag"])
-        repo.flush()  # visiting it would refuse the int
+        assert kind.flag is True
+        assert not repo._dirty._modified  # nothing left for a flush to visit
+        repo.flush()
         repo.commit()
         stored = InMemoryRepository(Kind, database=repo.database).get(kind.id)
         assert stored is not None
