@@ -15,8 +15,9 @@ from typing import Any, Generic, TypeVar
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from serpens.errors import ConflictError
 from serpens.ports import CursorPage, OrderBy, Page
-from serpens_sqlalchemy._errors import translate, translate_errors
+from serpens_sqlalchemy._errors import MUST_ROLL_BACK, translate, translate_errors
 from serpens_sqlalchemy._repository_bulk import acopy_records, aexecute_many
 from serpens_sqlalchemy._repository_statements import RepositoryBase, untouched
 from serpens_sqlalchemy._tracing import traced_methods
@@ -94,6 +95,14 @@ class AsyncSQLAlchemyRepository(RepositoryBase[T], Generic[T]):
             return _FirstWrite(self.sess)
         self._check_pending([*self.sess.new, *self.sess.dirty])
         return self._savepoint()
+
+    def _check_active(self) -> None:
+        """Refuse to add to a session whose flush failed, as every other call does.
+
+        ``Session.add`` would take the object and warn at the rollback that discards it.
+        """
+        if not self.sess.is_active:
+            raise ConflictError(MUST_ROLL_BACK)
 
     @asynccontextmanager
     async def _savepoint(self) -> AsyncIterator[None]:
@@ -177,6 +186,7 @@ class AsyncSQLAlchemyRepository(RepositoryBase[T], Generic[T]):
     async def add(self, obj: T, *, flush: bool = True) -> T:
         """Add *obj*; with ``flush`` write it now inside a savepoint."""
         if not flush:
+            self._check_active()
             self.sess.add(self._new(obj))
             return obj
         async with self._atomic():
@@ -191,6 +201,7 @@ class AsyncSQLAlchemyRepository(RepositoryBase[T], Generic[T]):
         """
         batch = builtins.list(objs)
         if not flush:
+            self._check_active()
             self.sess.add_all([self._new(obj) for obj in batch])
             return batch
         async with self._atomic():

@@ -29,7 +29,7 @@ from serpens.errors import (
 )
 from serpens_sqlalchemy._deadline import CONNECT_TIMED_OUT, TIMED_OUT
 
-__all__ = ["sqlstate_error", "translate", "translate_errors"]
+__all__ = ["MUST_ROLL_BACK", "sqlstate_error", "translate", "translate_errors"]
 
 _EXACT: dict[str, type[SerpensError]] = {
     "23505": ConflictError,  # unique_violation
@@ -151,7 +151,7 @@ _BY_TYPE: tuple[tuple[_Types, _Types, _Factory], ...] = (
     (StaleDataError, BaseException, lambda e, _o: ConflictError(f"stale version: {_message(e)}")),
     # a call on a session whose flush failed (its message quotes the failed statement's
     # parameters, so none of it is repeated)
-    (sa.exc.PendingRollbackError, BaseException, lambda _e, _o: ConflictError(_MUST_ROLL_BACK)),
+    (sa.exc.PendingRollbackError, BaseException, lambda _e, _o: ConflictError(MUST_ROLL_BACK)),
     (
         sa.exc.TimeoutError,
         BaseException,
@@ -180,9 +180,10 @@ _BY_TYPE: tuple[tuple[_Types, _Types, _Factory], ...] = (
 )
 
 
-_MUST_ROLL_BACK = (
+MUST_ROLL_BACK = (
     "the unit of work must be rolled back before it is used again: a flush in it failed"
 )
+"""What a call on a session whose flush failed raises (``ConflictError``), as the fake does."""
 
 
 def translate(exc: BaseException) -> SerpensError | None:

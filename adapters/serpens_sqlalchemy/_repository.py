@@ -18,8 +18,9 @@ from typing import Any, Generic, TypeVar
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from serpens.errors import ConflictError
 from serpens.ports import CursorPage, OrderBy, Page
-from serpens_sqlalchemy._errors import translate, translate_errors
+from serpens_sqlalchemy._errors import MUST_ROLL_BACK, translate, translate_errors
 from serpens_sqlalchemy._repository_bulk import copy_records, execute_many
 from serpens_sqlalchemy._repository_statements import RepositoryBase, untouched
 from serpens_sqlalchemy._tracing import traced_methods
@@ -97,6 +98,14 @@ class SQLAlchemyRepository(RepositoryBase[T], Generic[T]):
             return _FirstWrite(self.sess)
         self._check_pending([*self.sess.new, *self.sess.dirty])
         return self._savepoint()
+
+    def _check_active(self) -> None:
+        """Refuse to add to a session whose flush failed, as every other call does.
+
+        ``Session.add`` would take the object and warn at the rollback that discards it.
+        """
+        if not self.sess.is_active:
+            raise ConflictError(MUST_ROLL_BACK)
 
     @contextmanager
     def _savepoint(self) -> Iterator[None]:
@@ -180,6 +189,7 @@ class SQLAlchemyRepository(RepositoryBase[T], Generic[T]):
     def add(self, obj: T, *, flush: bool = True) -> T:
         """Add *obj*; with ``flush`` write it now inside a savepoint."""
         if not flush:
+            self._check_active()
             self.sess.add(self._new(obj))
             return obj
         with self._atomic():
@@ -194,6 +204,7 @@ class SQLAlchemyRepository(RepositoryBase[T], Generic[T]):
         """
         batch = builtins.list(objs)
         if not flush:
+            self._check_active()
             self.sess.add_all([self._new(obj) for obj in batch])
             return batch
         with self._atomic():

@@ -25,7 +25,7 @@ from serpens.fakes import (
 )
 from serpens.ports import Repository
 from serpens_contract.runner import SyncDriver
-from serpens_sqlalchemy import AsyncSQLAlchemyRepository, SQLAlchemyRepository
+from serpens_sqlalchemy import AsyncSQLAlchemyRepository, SQLAlchemyRepository, translate_errors
 
 __all__ = [
     "FakeDatabase",
@@ -179,12 +179,14 @@ class SQLAlchemyDatabase:
         return tuple(SQLAlchemyRepository(sync, model) for model in models)
 
     def _end(self, repository: Repository[Any], how: str) -> None:
+        """Call the session's *how*; its failures are serpens errors, as ``db_session``'s."""
         target: Any = repository.target if isinstance(repository, SyncDriver) else repository
-        if isinstance(target.sess, AsyncSession):
-            assert self.runner is not None
-            self.runner.run(getattr(target.sess, how)())
-        else:
-            getattr(target.sess, how)()
+        with translate_errors():
+            if isinstance(target.sess, AsyncSession):
+                assert self.runner is not None
+                self.runner.run(getattr(target.sess, how)())
+            else:
+                getattr(target.sess, how)()
 
     def commit(self, repository: Repository[Any]) -> None:
         self._end(repository, "commit")

@@ -216,6 +216,30 @@ class RepositoryMachine(RuleBasedStateMachine):
             lambda r: [row(o) for o in r.bulk_add([Product(**_fields(v)) for v in batch])],
         )
 
+    @rule(values=_VALUES)
+    def add_pending(self, values: dict[str, Any]) -> None:
+        """``add(obj, flush=False)``: written by the next flush, write or commit."""
+        self._both(
+            f"add_pending({values})",
+            lambda r: r.add(Product(**_fields(values)), flush=False) and None,
+        )
+
+    @rule()
+    def flush(self) -> None:
+        self._both("flush()", lambda r: r.flush())
+
+    @rule(sku=_SKUS, price=_PRICES)
+    def change_loaded(self, sku: str, price: int | None) -> None:
+        """Set a loaded object's price without a flush."""
+
+        def call(r: Any) -> Any:
+            obj = r.get_by(sku=sku)
+            if obj is not None:
+                obj.price = price
+            return row(obj)
+
+        self._both(f"change_loaded({sku}, {price})", call)
+
     @rule(values=_VALUES, update_fields=_UPDATES)
     def upsert(self, values: dict[str, Any], update_fields: list[str] | None) -> None:
         self._both(

@@ -32,7 +32,12 @@ from serpens.fakes._repository_database import InMemoryDatabase
 from serpens.fakes._repository_index import order_key
 from serpens.fakes._repository_outage import RepositoryOutage
 from serpens.fakes._repository_session import RepositorySession
-from serpens.fakes._repository_unit import InMemorySession, flush_first, flush_or_fail
+from serpens.fakes._repository_unit import (
+    InMemorySession,
+    flush_first,
+    flush_or_fail,
+    has_pending,
+)
 from serpens.ports import CursorPage, OrderBy, Page
 
 __all__ = ["AsyncInMemoryRepository", "InMemoryDatabase", "InMemoryRepository", "InMemorySession"]
@@ -192,6 +197,7 @@ class InMemoryRepository(RepositoryOutage, RepositorySession[T]):
         """Add *obj*; with ``flush`` write it now (all or nothing)."""
         tracked = self._tracked(obj)
         if not flush:
+            self._failure.check()
             if not tracked:
                 self._pending[id(obj)] = obj
             return obj
@@ -210,6 +216,7 @@ class InMemoryRepository(RepositoryOutage, RepositorySession[T]):
         # an object given twice is one row, as in a Session (dict keeps the first's place)
         fresh = builtins.list({id(o): o for o in batch if not self._tracked(o)}.values())
         if not flush:
+            self._failure.check()
             self._pending.update((id(obj), obj) for obj in fresh)
             return batch
         self._failure.check()
@@ -224,6 +231,8 @@ class InMemoryRepository(RepositoryOutage, RepositorySession[T]):
         ``Session``: its uncommitted writes are rolled back at once and every other call
         raises ``ConflictError`` until :meth:`rollback` or :meth:`close`.
         """
+        if self._failure.failed and not has_pending(self):
+            return  # a Session whose flush failed flushes nothing, and asks nothing, then
         self._failure.check()
         flush_or_fail(self)
 

@@ -353,6 +353,9 @@ class RepositorySession(Generic[T]):
                 if state != before:
                     row = self._rules.update(work, before, state)
                     updates.append((obj, row, before, set(assigned)))
+                else:  # nothing to write, and clean all the same, as after a Session's flush
+                    instance.modified = False  # (else its next change would go unseen)
+                    assigned.clear()
             inserted = [
                 (obj, self._rules.insert(work, self._state(obj), none_is_default=True))
                 for obj in new

@@ -26,6 +26,7 @@ __all__ = [
     "database_for",
     "flush_first",
     "flush_or_fail",
+    "has_pending",
     "publish_together",
 ]
 
@@ -206,7 +207,12 @@ def flush_first(repo: Any) -> None:
     Every model's, in a shared session; a failure there is a failed flush of the unit of
     work (:func:`flush_or_fail`), where a failure of the write's own row is not.
     """
-    unit: InMemorySession | None = repo._unit  # noqa: SLF001
-    members = [repo] if unit is None else unit.members()
-    if any(m._pending or m._dirty._modified for m in members):  # noqa: SLF001
+    if has_pending(repo):
         flush_or_fail(repo)
+
+
+def has_pending(repo: Any) -> bool:
+    """Whether *repo*'s unit of work holds objects added or changed and not flushed."""
+    unit: InMemorySession | None = repo._unit  # noqa: SLF001 - the fake's own state
+    members = [repo] if unit is None else unit.members()
+    return any(m._pending or m._dirty._modified for m in members)  # noqa: SLF001
