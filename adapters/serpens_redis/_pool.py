@@ -107,6 +107,16 @@ class _AsyncBoundedPool(aioredis.BlockingConnectionPool):
         waiters = getattr(self._condition, "_waiters", None)  # asyncio.Condition's deque
         return waiters is not None and not waiters
 
+    def _lock_free(self) -> bool:
+        """Whether the pool's lock is taken at once: nobody holds it or queues for it.
+
+        A release closing a connection (one marked for reconnect) holds it across an
+        ``await``. A caller queued behind it could find the free connection taken by the
+        caller before it, and the plain pool raises ``MaxConnectionsError`` where the
+        blocking pool waits.
+        """
+        return not self._lock.locked() and not getattr(self._lock, "_waiters", None)
+
     async def get_connection(self, *args: Any, **kwargs: Any) -> Any:
         """A connection: at once when one is free and nobody waits, else as the pool does."""
         if (
@@ -114,6 +124,7 @@ class _AsyncBoundedPool(aioredis.BlockingConnectionPool):
             and not kwargs
             and not getattr(self, "_in_maintenance", True)
             and self._nobody_waits()
+            and self._lock_free()
             and self.can_get_connection()
         ):
             # no await between the check and the take: the bound holds
