@@ -143,6 +143,35 @@ class SharedUnitOfWorkCases:
         db.commit(twin)
         assert _committed(db) == (2, 0)
 
+    @requires("shared_units_of_work")
+    def test_a_write_flushes_every_models_pending_objects_first(
+        self, db: RepositoryDatabase
+    ) -> None:
+        """A write through one repository flushes what the others hold pending first.
+
+        As one ``Session``'s savepoint does; a failure there, or at the commit, fails the
+        whole unit of work until it is rolled back.
+        """
+        products, reviews = _shared(db, Product, Review)
+        product = products.add(Product(sku="a"))
+        reviews.add(Review(product_id=product.id, stars=3), flush=False)
+        products.upsert({"sku": "b"}, conflict_on=["sku"])
+        assert reviews.count() == 1  # written by the products' upsert
+        db.commit(products)
+        reviews.add(Review(product_id=product.id + 1000), flush=False)  # refers to nothing
+        with pytest.raises(ConflictError):
+            products.add(Product(sku="c"))
+        with pytest.raises(ConflictError, match="rolled back"):
+            products.count()
+        db.rollback(reviews)
+        products.add(Product(sku="a"), flush=False)  # a duplicate, found at the commit
+        with pytest.raises(ConflictError):
+            db.commit(reviews)
+        with pytest.raises(ConflictError, match="rolled back"):
+            reviews.count()
+        db.rollback(products)
+        assert _committed(db) == (2, 1)
+
     @requires("shared_units_of_work", "threads")
     def test_of_shared_units_racing_for_one_unique_value_the_winner_commits_whole(
         self, db: RepositoryDatabase

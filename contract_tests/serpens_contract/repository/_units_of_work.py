@@ -105,20 +105,29 @@ class UnitOfWorkCases:
         db.commit(mine)
         a, c = mine.list(order_by="sku")
         a_id = a.id  # read before the rollback: an async session loads nothing on access
+        c.name = "unflushed"  # a change the rollback takes back
         db.rollback(mine)
         changes = [{"sku": "a", "name": "n", "price": 5}, {"sku": "c", "name": None, "price": 7}]
         mine.upsert_many(changes, conflict_on=["sku"], update_fields=["name", "price"])
         assert mine.get(a_id) is a
         assert (a.name, a.price, a.version) == ("n", 5, 2)
+        # loaded again now, so no longer expired: a later write does not show in it
+        mine.upsert_many([{"sku": "a", "price": 6}], conflict_on=["sku"], update_fields=["price"])
+        assert (mine.get(a_id).price, mine.get_by(sku="a").price, a.version) == (5, 5, 2)
         c.name = "set"  # on an expired object: kept by the next read, which loads the rest
         rows = [(o.sku, o.name, o.price, o.version) for o in mine.list(order_by="sku")]
         assert rows == [("a", "n", 5, 2), ("c", "set", 7, 2)]
         mine.flush()
         assert (c.name, c.price, c.version) == ("set", 7, 3)
+        refreshed = mine.upsert(
+            {"sku": "c", "stock": 1}, conflict_on=["sku"], update_fields=["stock"]
+        )
+        mine.upsert_many([{"sku": "c", "price": 8}], conflict_on=["sku"], update_fields=["price"])
+        assert (refreshed is c, mine.get_by(sku="c").price) == (True, 7)  # loaded by the upsert
         db.commit(mine)
         theirs: Any = db.repository(Product)
         got = theirs.get_by(sku="c")
-        assert (got.name, got.price, got.version) == ("set", 7, 3)
+        assert (got.name, got.price, got.stock, got.version) == ("set", 8, 1, 5)
 
     def test_a_flush_after_a_rollback_writes_against_the_current_row(
         self, db: RepositoryDatabase
@@ -158,7 +167,7 @@ class UnitOfWorkCases:
         nothing had failed.
         """
         repo: Any = db.repository(Product)
-        repo.add(Product(sku="a"))
+        kept = repo.add(Product(sku="a"))
         db.commit(repo)
         repo.add(Product(sku="b"))  # flushed: rolled back with the failed flush
         repo.add(Product(sku="a"), flush=False)
@@ -183,6 +192,7 @@ class UnitOfWorkCases:
                 call(repo)
         db.rollback(repo)
         assert _skus(repo.list(order_by="sku")) == ["a"]
+        assert repo.get_by(sku="a") is kept  # still in the unit of work, not detached
         repo.add(Product(sku="c"))
         db.commit(repo)
         assert _skus(db.repository(Product).list(order_by="sku")) == ["a", "c"]

@@ -379,3 +379,52 @@ def test_a_rollback_undoes_a_change_not_flushed() -> None:
     loaded.name = "changed"
     repo.rollback()
     assert (loaded.name, repo.get_by(sku="s0") is loaded) == ("stored", True)
+
+
+class TestInMemoryFailedFlushAndExpiry:
+    """What only the fake shows of a failed flush and of expired objects.
+
+    A ``Session`` warns (``SAWarning``) when an object is changed after its flush failed,
+    and loads an expired attribute on access, which the fake cannot: these run on the
+    fake alone, next to the contract cases every backend passes.
+    """
+
+    def test_a_failed_unit_flushes_nothing_and_refuses_a_change(self) -> None:
+        repo = InMemoryRepository(Product, database=_stored(["s0"]))
+        loaded = repo.get_by(sku="s0")
+        repo.add(Product(sku="s0"), flush=False)
+        with pytest.raises(ConflictError):
+            repo.flush()
+        repo.flush()  # nothing to write: a failed Session's flush asks nothing either
+        loaded.name = "changed"
+        with pytest.raises(ConflictError, match="rolled back"):
+            repo.flush()
+        repo.rollback()
+        assert (repo.get_by(sku="s0") is loaded, loaded.name) == (True, "stored")
+
+    def test_a_rollback_refreshes_every_object_after_one_it_forgets(self) -> None:
+        """An object added in the unit of work comes first; the loaded one after it too."""
+        repo = InMemoryRepository(Product, database=_stored(["s0"]))
+        repo.add(Product(sku="new"))
+        loaded = repo.get_by(sku="s0")
+        loaded.name = "changed"
+        repo.flush()
+        repo.rollback()
+        assert loaded.name == "stored"  # read straight, without a query that reloads it
+
+    def test_an_expired_objects_mutable_value_is_loaded_as_a_copy(self) -> None:
+        db = InMemoryDatabase()
+        repo = InMemoryRepository(Kind, database=db)
+        kind = repo.add(Kind(tags=["a"]))
+        repo.commit()
+        repo.rollback()
+        repo.upsert_many(
+            [{"id": kind.id, "tags": ["b"]}], conflict_on=["id"], update_fields=["tags"]
+        )
+        assert repo.get(kind.id) is kind
+        assert kind.tags == ["b"]
+        kind.tags.append("z")  # changed in place, not flagged: nothing is written
+        repo.commit()
+        stored = InMemoryRepository(Kind, database=db).get(kind.id)
+        assert stored is not None
+        assert stored.tags == ["b"]
