@@ -201,7 +201,6 @@ class InMemoryRepository(RepositoryOutage, RepositorySession[T]):
             if not tracked:
                 self._pending[id(obj)] = obj
             return obj
-        self._failure.check()
         flush_first(self)  # a failure there fails the unit of work; one of obj's does not
         if not tracked:
             self._flush([obj])
@@ -219,7 +218,6 @@ class InMemoryRepository(RepositoryOutage, RepositorySession[T]):
             self._failure.check()
             self._pending.update((id(obj), obj) for obj in fresh)
             return batch
-        self._failure.check()
         flush_first(self)
         self._flush(fresh)
         return batch
@@ -245,7 +243,6 @@ class InMemoryRepository(RepositoryOutage, RepositorySession[T]):
     ) -> T:
         """Insert *values* or, on a conflict on *conflict_on*, update *update_fields*."""
         target, fields = self._info.upsert_args(values, conflict_on, update_fields)
-        self._failure.check()
         flush_first(self)
         with self._rows.atomic():
             row = self._rules.upsert(self._rows, dict(values), target, fields)
@@ -262,7 +259,6 @@ class InMemoryRepository(RepositoryOutage, RepositorySession[T]):
         batch, target, fields = self._info.upsert_many_args(rows, conflict_on, update_fields)
         if not batch:
             return 0
-        self._failure.check()
         flush_first(self)
         with self._rows.atomic():
             for values in batch:
@@ -274,7 +270,6 @@ class InMemoryRepository(RepositoryOutage, RepositorySession[T]):
         batch = self._info.batch(rows)
         if not batch:
             return 0
-        self._failure.check()
         flush_first(self)
         with self._rows.atomic():
             for values in batch:

@@ -193,20 +193,19 @@ def flush_or_fail(repo: Any) -> None:
         for member in [repo] if unit is None else unit.members():
             member._flush()  # noqa: SLF001
     except ConflictError:
-        if unit is not None:
-            unit.rollback()
-        else:
-            repo._discard(forget=False)  # noqa: SLF001
+        repo.rollback()  # the repository's own: the whole session's, when it shares one
         repo._failure.failed = True  # noqa: SLF001
         raise
 
 
 def flush_first(repo: Any) -> None:
-    """Flush what is pending before a write, as the savepoint a ``Session`` opens does.
+    """Before a write: refuse it in a failed unit of work, then flush what is pending.
 
-    Every model's, in a shared session; a failure there is a failed flush of the unit of
-    work (:func:`flush_or_fail`), where a failure of the write's own row is not.
+    As the savepoint a ``Session`` opens for the write flushes it first: every model's, in
+    a shared session. A failure there is a failed flush of the unit of work
+    (:func:`flush_or_fail`), where a failure of the write's own row is not.
     """
+    repo._failure.check()  # noqa: SLF001
     if has_pending(repo):
         flush_or_fail(repo)
 
