@@ -16,9 +16,7 @@ import importlib.util
 import os
 import shutil
 import stat
-import subprocess
 from pathlib import Path
-from typing import Any
 
 from serpens.testing._binaries import (
     cannot_start,
@@ -40,6 +38,7 @@ from serpens.testing._process import (
     log_tail,
     make_scratch_dir,
     remove_tree,
+    run_as,
     unprivileged_user,
 )
 
@@ -138,20 +137,14 @@ class PostgresServer(UrlServerHandle):
 
     def _run(self, program: str, *args: str) -> None:
         assert self.bindir is not None  # noqa: S101
-        kwargs: dict[str, Any] = {}
-        if self._user is not None:
-            kwargs = {"user": self._user.pw_uid, "group": self._user.pw_gid, "extra_groups": []}
         binary = self.bindir / program
         try:
-            result = subprocess.run(  # noqa: S603 - fixed binaries from a known directory
+            result = run_as(
+                self._user,
                 [str(binary), *args],
-                capture_output=True,
-                text=True,
-                check=False,
                 cwd=self._base,
                 env={"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "LC_ALL": "C", "TZ": "UTC"},
                 timeout=_START_TIMEOUT_S + 10,
-                **kwargs,
             )
         except (PermissionError, FileNotFoundError) as exc:
             user = self._user.pw_name if self._user is not None else None

@@ -11,9 +11,11 @@ import pwd
 import shutil
 import signal
 import subprocess
+import sys
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from serpens.testing._binaries import cannot_start
 from serpens.testing._common import TierUnavailableError, wait_until
@@ -23,12 +25,30 @@ __all__ = [
     "make_scratch_dir",
     "process_exited",
     "remove_tree",
+    "run_as",
     "stop_process",
     "unprivileged_user",
     "wait_for_process",
 ]
 
 _LOG_TAIL_CHARS = 1500
+
+# Run by a fresh interpreter: drop to uid/gid with no supplementary groups, then exec. An
+# OSError (exec refused, privileges not dropped) goes back to the caller on stderr, marked.
+_EXEC_FAILED = "serpens: exec failed: "
+_EXEC_FAILED_STATUS = 127
+_AS_USER = f"""
+import os, sys
+uid, gid, argv = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3:]
+try:
+    os.setgroups([])
+    os.setgid(gid)
+    os.setuid(uid)
+    os.execv(argv[0], argv)
+except OSError as exc:
+    sys.stderr.write(f"{_EXEC_FAILED}{{exc.errno}} {{exc.strerror}}")
+    sys.exit({_EXEC_FAILED_STATUS})
+"""
 
 
 def process_exited(process: subprocess.Popen[bytes] | None) -> bool:
@@ -105,6 +125,34 @@ def unprivileged_user() -> pwd.struct_passwd | None:
         with contextlib.suppress(KeyError):
             return pwd.getpwnam(name)
     raise TierUnavailableError("running as root and neither user 'postgres' nor 'nobody' exists")
+
+
+def run_as(
+    user: pwd.struct_passwd | None, command: list[str], **options: Any
+) -> subprocess.CompletedProcess[str]:
+    """Run *command* to its end as *user* (this user when None); output captured as text.
+
+    Raises the ``OSError`` (``PermissionError``, ``FileNotFoundError``...) of an exec the OS
+    refused, as ``subprocess.run`` does. *options* go to ``subprocess.run``.
+
+    Why not ``subprocess.run(user=...)``: to change user, CPython forks instead of vforking,
+    and a fork runs every ``pthread_atfork`` handler of this process. gRPC (loaded by the
+    Pub/Sub adapter) has such handlers, and its poller can crash the child before it execs:
+    a SIGSEGV in a few of every thousand starts while a Pub/Sub client is busy. So a fresh
+    interpreter, spawned with vfork (no fork handlers), drops the privileges and execs.
+    """
+    argv = command
+    if user is not None:
+        argv = [sys.executable, "-I", "-S", "-c", _AS_USER, str(user.pw_uid), str(user.pw_gid)]
+        argv += command
+    result = subprocess.run(  # noqa: S603 - the caller's command, or our interpreter running it
+        argv, capture_output=True, text=True, check=False, **options
+    )
+    failed = result.returncode == _EXEC_FAILED_STATUS and result.stderr.startswith(_EXEC_FAILED)
+    if user is not None and failed:
+        number, _, message = result.stderr.removeprefix(_EXEC_FAILED).partition(" ")
+        raise OSError(int(number), message, command[0])  # the errno's own subclass
+    return result
 
 
 def make_scratch_dir(prefix: str, owner: pwd.struct_passwd | None = None) -> Path:
