@@ -286,17 +286,19 @@ class RepositoryBase(Generic[T]):
         return obj
 
     def _check_pending(self, pending: Iterable[object]) -> None:
-        """Check the values of this model's new and changed objects before a flush.
+        """Check the values of the new and changed objects a flush would write, before it.
 
         Drivers and servers disagree on a value of the wrong type or a string over its
         ``String(n)`` (PostgreSQL rejects it, SQLite stores it, a failed flush leaves the
         session needing a rollback): the shared rule rejects it first, on every backend,
-        with the attribute as the error's path, and the unit of work stays usable.
+        with the attribute as the error's path, and the unit of work stays usable. Every
+        model's objects, as the flush writes them all: a service's repositories often share
+        one session.
         """
-        model = self._info.model
+        own = self._info
         for obj in pending:
-            if isinstance(obj, model):
-                self._info.check_row(sa.inspect(obj).dict)
+            info = own if isinstance(obj, own.model) else model_info(type(obj))
+            info.check_row(sa.inspect(obj).dict)
 
     def _insert_values(self, values: Mapping[str, object]) -> dict[str, object]:
         row = self._info.decimal_floats(values)  # as a batch sends them

@@ -161,7 +161,7 @@ class InMemoryRepository(RepositoryOutage, RepositorySession[T]):
             self._unit.commit()
             return
         self._failure.check()
-        flush_or_fail(self)
+        flush_or_fail(self, checked=False)  # a commit flushes unchecked
         try:
             self._rows.publish()
         except ConflictError:

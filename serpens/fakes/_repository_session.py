@@ -326,6 +326,32 @@ class RepositorySession(Generic[T]):
             self._reload(key, held, self._rows.get(key) or self._snapshot[key])
         return key, held
 
+    def _written(self, instance: Any, key: tuple[object, ...], obj: T) -> Row:
+        """The row a flush writes for a changed loaded object.
+
+        Only the attributes set since loading, as SQLAlchemy writes them: a list changed in
+        place (no Mutable type, no flag_modified) is not written.
+        """
+        before = self._snapshot[key]
+        assigned = instance.committed_state
+        values = obj.__dict__
+        return {k: values.get(k) if k in assigned else before[k] for k in self._info.columns}
+
+    def _check_changed(self) -> None:
+        """Check the values of the new and changed objects a flush would write, before it.
+
+        As the SQL adapters check them before a flush (``check_row``): such a refusal
+        writes nothing and leaves the unit of work usable, where a flush the database
+        refuses fails it.
+        """
+        check = self._rules.info.check_row
+        for obj in self._pending.values():
+            check(self._state(obj))
+        for instance in self._dirty._modified:  # noqa: SLF001 - states changed since loading
+            found = self._held(instance)
+            if found is not None:
+                check(self._written(instance, *found))
+
     def _flush(self, extra: Sequence[T] = ()) -> None:
         """Write pending objects and dirty loaded objects atomically (all or nothing)."""
         work = self._rows
@@ -340,13 +366,8 @@ class RepositorySession(Generic[T]):
                     continue
                 key, obj = found
                 before = self._snapshot[key]
-                # only the attributes set since loading, as SQLAlchemy writes them: a list
-                # changed in place (no Mutable type, no flag_modified) is not written
                 assigned = instance.committed_state
-                values = obj.__dict__
-                state = {
-                    k: values.get(k) if k in assigned else before[k] for k in self._info.columns
-                }
+                state = self._written(instance, key, obj)
                 # every attribute, as the SQL adapter checks every object a flush visits:
                 # the update below writes only values unequal to the row (True == 1 is not)
                 self._rules.info.check_row(state)

@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from types import TracebackType
 from typing import Any, Protocol, Self
 
-from serpens.errors import ConfigurationError, ConflictError
+from serpens.errors import ConfigurationError, ConflictError, ValidationError
 from serpens.fakes._repository_database import InMemoryDatabase
 from serpens.fakes._repository_work import PendingRows
 
@@ -60,6 +60,7 @@ class _Member(Protocol):
     _rows: PendingRows
 
     def _flush(self) -> None: ...
+    def _check_changed(self) -> None: ...
     def _discard(self, *, forget: bool) -> None: ...
     def _forget_all(self) -> None: ...
 
@@ -138,13 +139,8 @@ class InMemorySession:
         self.database._check_outage()  # noqa: SLF001 - the database's own switch
         self.failure.check()
         members = list(self._members.values())
-        try:
-            for member in members:
-                member._flush()  # noqa: SLF001 - the session's own repositories
-        except ConflictError:
-            self.rollback()
-            self.failure.failed = True
-            raise
+        if members:
+            flush_or_fail(members[0], checked=False)  # one member's flush flushes them all
         try:
             publish_together([member._rows for member in members])  # noqa: SLF001
         except ConflictError:
@@ -181,18 +177,26 @@ def database_for(database: object, session: object, owner: str) -> InMemoryDatab
     return database or InMemoryDatabase()
 
 
-def flush_or_fail(repo: Any) -> None:
-    """Flush every model of *repo*'s unit of work; a ``ConflictError`` fails it, as in SQL.
+def flush_or_fail(repo: Any, *, checked: bool = True) -> None:
+    """Flush every model of *repo*'s unit of work; a failure there fails it, as in SQL.
 
-    A ``Session`` whose flush fails rolls its transaction back at once (what was flushed
-    before goes, objects added since are forgotten) and refuses every call until
-    ``rollback()`` or ``close()``: :class:`FlushFailure` holds that.
+    A ``Session`` whose flush fails (a duplicate, a missing reference, a ``CHECK`` or NOT
+    NULL constraint) rolls its transaction back at once (what was flushed before goes,
+    objects added since are forgotten) and refuses every call until ``rollback()`` or
+    ``close()``: :class:`FlushFailure` holds that. When *checked*, the values the SQL
+    adapters check before they flush (a wrong type, a string over its length) are checked
+    first, every model's, and a refusal there leaves the unit of work as it was; a
+    ``Session``'s commit flushes unchecked.
     """
     unit: InMemorySession | None = repo._unit  # noqa: SLF001 - the fake's own state
+    members = [repo] if unit is None else unit.members()
+    if checked:
+        for member in members:
+            member._check_changed()  # noqa: SLF001
     try:
-        for member in [repo] if unit is None else unit.members():
+        for member in members:
             member._flush()  # noqa: SLF001
-    except ConflictError:
+    except (ConflictError, ValidationError):
         repo.rollback()  # the repository's own: the whole session's, when it shares one
         repo._failure.failed = True  # noqa: SLF001
         raise

@@ -5,7 +5,8 @@ One theme of :class:`~serpens_contract.repository.RepositoryContract` (capabilit
 its lines, or of a row and its outbox message, and commits them together. Repositories in
 one unit of work see each other's writes at once and nobody else does before the commit;
 a commit, rollback or close from any of them acts on them all; two repositories of one
-model hold one instance per key; a refused write leaves the shared unit usable. On
+model hold one instance per key; a refused write leaves the shared unit usable, a value
+serpens refuses on any model's object is refused before a write through another's. On
 threads (capability ``threads`` too), of shared units racing for one unique value the
 winner's rows are stored together and nothing of a loser's.
 """
@@ -17,7 +18,7 @@ from typing import Any, cast
 
 import pytest
 
-from serpens.errors import ConflictError
+from serpens.errors import ConflictError, ValidationError
 from serpens_contract._repository_databases import RepositoryDatabase, SharedUnitDatabase
 from serpens_contract._repository_models import Product, Review
 from serpens_contract._threads import on_threads, starting_line
@@ -171,6 +172,37 @@ class SharedUnitOfWorkCases:
             reviews.count()
         db.rollback(products)
         assert _committed(db) == (2, 1)
+
+    @requires("shared_units_of_work")
+    def test_a_write_checks_every_models_changed_objects_first(
+        self, db: RepositoryDatabase
+    ) -> None:
+        """A wrong value on one model's object is refused by a write through another's.
+
+        As through its own (see the units-of-work cases): the write would flush it first,
+        and psycopg2 let the server cast ``"12"`` into the integer column. Nothing is
+        written and the unit of work stays usable; a NOT NULL the database refuses in
+        that flush fails it.
+        """
+        products, reviews = _shared(db, Product, Review)
+        product = products.add(Product(sku="a"))
+        product.price = "12"
+        with pytest.raises(ValidationError) as info:
+            reviews.add(Review(product_id=product.id))
+        assert [e.path for e in info.value.errors] == ["price"]
+        assert reviews.count() == 0
+        product.price = 12
+        reviews.add(Review(product_id=product.id))
+        db.commit(reviews)
+        product.sku = None  # NOT NULL: refused by the database, in the flush
+        with pytest.raises(ValidationError):
+            reviews.add(Review(product_id=product.id))
+        with pytest.raises(ConflictError, match="rolled back"):
+            reviews.count()
+        db.rollback(products)
+        assert _committed(db) == (1, 1)
+        stored: Any = db.repository(Product)
+        assert [(p.sku, p.price) for p in stored.list()] == [("a", 12)]
 
     @requires("shared_units_of_work", "threads")
     def test_of_shared_units_racing_for_one_unique_value_the_winner_commits_whole(

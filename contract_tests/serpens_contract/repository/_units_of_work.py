@@ -2,7 +2,8 @@
 
 Uncommitted writes are invisible to others, commit publishes them, rollback and closing
 discard them; a rollback expires the loaded objects; a write flushes what is pending
-first, and a failed flush leaves the unit refusing every call until it is rolled back.
+first, and a failed flush (a conflict, a `CHECK` or NOT NULL the database refuses) leaves
+the unit refusing every call until it is rolled back.
 Mixed into ``RepositoryContract``.
 """
 
@@ -15,7 +16,7 @@ import pytest
 
 from serpens.errors import ConflictError, ValidationError
 from serpens_contract._repository_databases import RepositoryDatabase
-from serpens_contract._repository_models import Product
+from serpens_contract._repository_models import Account, Product
 from serpens_contract.repository._shared import _skus
 
 
@@ -198,6 +199,53 @@ class UnitOfWorkCases:
         db.commit(repo)
         stored = db.repository(Product).list(order_by="sku")
         assert [(p.sku, p.name) for p in stored] == [("a", "after"), ("c", None)]
+
+    def test_a_flush_the_database_refuses_fails_the_unit_of_work(
+        self, db: RepositoryDatabase
+    ) -> None:
+        """A ``CHECK`` or NOT NULL refusal in a flush fails the unit of work, as a conflict does.
+
+        The database refuses the row inside the flush (PostgreSQL's 23514 and 23502, SQLite's
+        constraint errors), whether ``flush()`` or a later write flushes it, and the
+        ``Session`` must then be rolled back. A value serpens refuses before any flush (a
+        string over its length) writes nothing and leaves the unit usable. The fake refused
+        both and went on.
+        """
+        setup: Any = db.repository(Account)
+        key = setup.add(Account(email="a@x")).id
+        db.commit(setup)
+        db.close_unit_of_work(setup)
+        refusals: list[Callable[[Any], object]] = [
+            lambda r: setattr(r.get_or_raise(key), "handle", "admin"),  # a column's CHECK
+            lambda r: setattr(r.get_or_raise(key), "email", None),  # NOT NULL
+            lambda r: r.add(Account(email="zz"), flush=False),  # the table's CHECK
+            lambda r: r.add(Account(email=None), flush=False),
+        ]
+        flushes: list[Callable[[Any], object]] = [
+            lambda r: r.flush(),
+            lambda r: r.add(Account(email="b@x")),
+            lambda r: r.bulk_insert([{"email": "c@x"}]),
+        ]
+        for refusal in refusals:
+            for flush in flushes:
+                repo: Any = db.repository(Account)
+                refusal(repo)
+                with pytest.raises(ValidationError):
+                    flush(repo)
+                with pytest.raises(ConflictError, match="rolled back"):
+                    repo.count()
+                db.rollback(repo)
+                assert repo.count() == 1
+                db.close_unit_of_work(repo)
+        repo = db.repository(Account)
+        repo.get_or_raise(key).email = "x" * 41  # over its String(40): checked before
+        repo.add(Account(email="d@x"), flush=False).email = "y" * 41
+        with pytest.raises(ValidationError):
+            repo.flush()
+        assert repo.count() == 1
+        db.rollback(repo)
+        stored = db.repository(Account).list()
+        assert [(a.email, a.handle) for a in stored] == [("a@x", None)]
 
     def test_a_write_flushes_what_is_pending_first(self, db: RepositoryDatabase) -> None:
         """Every write flushes the objects added without a flush before it writes its own.

@@ -23,7 +23,7 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-from serpens.errors import ConfigurationError, ValidationError
+from serpens.errors import ConfigurationError, ConflictError, ValidationError
 from serpens.fakes import InMemoryDatabase, InMemoryRepository
 from tests.serpens.fakes._beside_postgresql import Step, assert_alike, engine_for, on_fake
 
@@ -232,11 +232,18 @@ class TestInMemoryChecks:
         assert [o.id for o in repo.list()] == [3]
 
     def test_a_changed_object_is_checked_at_its_flush(self) -> None:
+        """Refused by the database in the flush: the unit of work must be rolled back."""
         repo: Any = InMemoryRepository(Offer, database=InMemoryDatabase())
         offer = repo.add(Offer(id=1, stage=Stage.LIVE, price=Decimal(2), active=True))
+        repo.commit()
         offer.price = None
         with pytest.raises(ValidationError, match="fake_checked_live_priced"):
             repo.flush()
+        with pytest.raises(ConflictError, match="rolled back"):
+            repo.get(1)
+        repo.rollback()
+        assert repo.get_or_raise(1) is offer
+        assert offer.price == Decimal(2)
         offer.price = Decimal(3)
         repo.flush()
         assert repo.get_or_raise(1).price == Decimal(3)
