@@ -240,6 +240,22 @@ class RepositoryMachine(RuleBasedStateMachine):
 
         self._both(f"change_loaded({sku}, {price})", call)
 
+    @rule(sku=_SKUS)
+    def null_loaded_sku(self, sku: str) -> None:
+        """Set a loaded object's NOT NULL ``sku`` to ``None``, without a flush.
+
+        The database refuses the row in whatever flushes it next (a flush, a write, the
+        commit), and the unit of work fails until it is rolled back.
+        """
+
+        def call(r: Any) -> Any:
+            obj = r.get_by(sku=sku)
+            if obj is not None:
+                obj.sku = None
+            return row(obj)
+
+        self._both(f"null_loaded_sku({sku})", call)
+
     @rule(values=_VALUES, update_fields=_UPDATES)
     def upsert(self, values: dict[str, Any], update_fields: list[str] | None) -> None:
         self._both(

@@ -11,15 +11,15 @@ and discards them on rollback. The port's public methods stay on the repository
 from __future__ import annotations
 
 import builtins
-import functools
 import operator
 import weakref
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from typing import Any, Generic, TypeVar
 
 from serpens._rules.repository import RawOrder, model_info
 from serpens.errors import ConfigurationError, FieldError, ValidationError
 from serpens.fakes._repository_database import InMemoryDatabase
+from serpens.fakes._repository_dirty import Dirty, instance_state, no_identity_map
 from serpens.fakes._repository_index import OrderKey, order_key
 from serpens.fakes._repository_rows import PLAIN_TYPES, copy_value
 from serpens.fakes._repository_unit import FlushFailure, InMemorySession, database_for
@@ -29,35 +29,6 @@ __all__ = ["RepositorySession"]
 
 T = TypeVar("T")
 Row = dict[str, object]
-
-
-def _no_identity_map() -> None:
-    """The ``_instance_dict`` of an object in no identity map (SQLAlchemy's default)."""
-
-
-@functools.cache
-def _instance_state() -> Callable[[object], Any]:
-    """SQLAlchemy's ``instance_state``, imported once, on the first repository built."""
-    from sqlalchemy.orm.attributes import instance_state  # noqa: PLC0415 - lazy SDK import
-
-    return instance_state
-
-
-class _Dirty:
-    """Stands in for a ``Session``'s identity map in SQLAlchemy's dirty tracking.
-
-    SQLAlchemy's attribute events add the state of every object changed after loading to
-    ``_modified``, so a flush visits only changed objects instead of walking every loaded
-    one (which made loading then adding n objects quadratic).
-    """
-
-    __slots__ = ("__weakref__", "_fast_discard", "_modified")
-
-    def __init__(self) -> None:
-        self._modified: set[Any] = set()
-        # Called by SQLAlchemy when a tracked object is garbage collected: the set's own
-        # (C-level) method, as no Python frame is needed for each object collected.
-        self._fast_discard: Callable[[object], None] = self._modified.discard
 
 
 _STATE = (
@@ -102,7 +73,7 @@ class RepositorySession(Generic[T]):
                 f"{type(self).__name__} needs a model: set `model = X` or pass model=X"
             )
         database = self.database = database_for(database, session, type(self).__name__)
-        self._instance_state = _instance_state()
+        self._instance_state = instance_state()
         info = self._info = model_info(self.model)
         self._manager = info.mapper.class_manager
         self._pk = info.pk
@@ -122,7 +93,7 @@ class RepositorySession(Generic[T]):
         self._keys: dict[Any, tuple[object, ...]] = {}  # InstanceState -> key
         self._snapshot: dict[tuple[object, ...], Row] = {}
         self._pending: dict[int, T] = {}  # id() -> object added without flush
-        self._dirty = _Dirty()
+        self._dirty = Dirty()
         self._dirty_ref = weakref.ref(self._dirty)
         # Keys of the objects a rollback expired, as a Session's rollback expires every
         # object: the next read of each loads what it has not been set since (below).
@@ -300,12 +271,12 @@ class RepositorySession(Generic[T]):
             row = stored.get(key)
             state = state_of(obj)
             if row is None:
-                state._instance_dict = _no_identity_map  # noqa: SLF001
+                state._instance_dict = no_identity_map  # noqa: SLF001
                 self._keys.pop(state, None)
                 del self._identity[key], snapshot[key]
                 continue
             if forget:  # detached, as Session.close() expunges: its values stay as they are
-                state._instance_dict = _no_identity_map  # noqa: SLF001
+                state._instance_dict = no_identity_map  # noqa: SLF001
             elif snapshot[key] is not row or state in changed:
                 self._sync(obj, row, refresh=True)
         changed.clear()
@@ -337,6 +308,18 @@ class RepositorySession(Generic[T]):
         values = obj.__dict__
         return {k: values.get(k) if k in assigned else before[k] for k in self._info.columns}
 
+    def _in_key_order(self, states: set[Any]) -> builtins.list[Any]:
+        """Changed objects' *states* in primary-key order, as a ``Session`` writes updates.
+
+        So which of several refused objects a flush reports (a stale version before a NOT
+        NULL of a later row) is the same on every run, and the backends' own.
+        """
+        keys = self._keys
+        try:
+            return sorted(states, key=lambda state: keys.get(state, ()))
+        except TypeError:  # key values of types that do not compare
+            return builtins.list(states)
+
     def _check_changed(self) -> None:
         """Check the values of the new and changed objects a flush would write, before it.
 
@@ -347,7 +330,7 @@ class RepositorySession(Generic[T]):
         check = self._rules.info.check_row
         for obj in self._pending.values():
             check(self._state(obj))
-        for instance in self._dirty._modified:  # noqa: SLF001 - states changed since loading
+        for instance in self._in_key_order(self._dirty._modified):  # noqa: SLF001
             found = self._held(instance)
             if found is not None:
                 check(self._written(instance, *found))
@@ -359,7 +342,7 @@ class RepositorySession(Generic[T]):
         updates: builtins.list[tuple[T, Row, Row, set[str]]] = []
         dirty = self._dirty._modified  # noqa: SLF001 - states changed since loading
         with work.atomic():
-            for instance in builtins.list(dirty):
+            for instance in self._in_key_order(dirty):
                 found = self._held(instance)
                 if found is None:
                     dirty.discard(instance)  # no longer ours

@@ -247,6 +247,40 @@ class UnitOfWorkCases:
         stored = db.repository(Account).list()
         assert [(a.email, a.handle) for a in stored] == [("a@x", None)]
 
+    def test_a_flush_writes_changed_objects_in_primary_key_order(
+        self, db: RepositoryDatabase
+    ) -> None:
+        """Of several refused changed objects, the first by primary key decides the error.
+
+        A ``Session`` writes a model's updates in primary-key order, so a stale version
+        (``ConflictError``) in the first row wins over NULLs in NOT NULL columns after it
+        (``ValidationError``), and the other way round. The fake wrote them in no fixed
+        order and reported either from run to run.
+        """
+        setup: Any = db.repository(Product)
+        setup.bulk_add([Product(sku=f"s{i}") for i in range(6)])
+        db.commit(setup)
+        db.close_unit_of_work(setup)
+        for stale_first in (True, False):
+            mine: Any = db.repository(Product)
+            loaded = mine.list(order_by="id")
+            db.commit(mine)  # ends its transaction (SQLite's readers lock writers out)
+            stale = {loaded[0].id} if stale_first else {p.id for p in loaded[1:]}
+            theirs: Any = db.repository(Product)
+            for key in stale:
+                theirs.get_or_raise(key).name = "theirs"
+            db.commit(theirs)
+            db.close_unit_of_work(theirs)
+            for obj in loaded:
+                if obj.id in stale:
+                    obj.name = "mine"
+                else:
+                    obj.sku = None
+            with pytest.raises(ConflictError if stale_first else ValidationError):
+                mine.flush()
+            db.rollback(mine)
+            db.close_unit_of_work(mine)
+
     def test_a_write_flushes_what_is_pending_first(self, db: RepositoryDatabase) -> None:
         """Every write flushes the objects added without a flush before it writes its own.
 

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import pytest
 
-from serpens.errors import ConflictError
-from serpens.fakes import InMemoryDatabase, InMemoryRepository
+from serpens.errors import ConflictError, ValidationError
+from serpens.fakes import InMemoryDatabase, InMemoryRepository, InMemorySession
 from serpens_contract.repository import Kind, Product
 from tests.serpens.fakes.test_repository_units_of_work import _stored
 
@@ -66,3 +66,28 @@ class TestInMemoryFailedFlushAndExpiry:
         again = repo.upsert({"sku": "s0", "price": 1}, conflict_on=["sku"], update_fields=["price"])
         repo.upsert_many([{"sku": "s0", "price": 2}], conflict_on=["sku"], update_fields=["price"])
         assert (again is loaded, repo.get_by(sku="s0") is loaded, loaded.price) == (True, True, 1)
+
+    @pytest.mark.parametrize("shared", [False, True])
+    def test_a_commit_flushes_unchecked_and_any_refusal_fails_the_unit(self, shared: bool) -> None:
+        """A wrong-typed value refused at the commit fails the unit of work, as on asyncpg.
+
+        ``session.commit()`` flushes without the adapters' check first: asyncpg refuses the
+        value and the session must be rolled back (psycopg2 lets the server cast ``"12"``,
+        SQLite stores it, so no contract case can hold it). ``flush()`` checks it first and
+        leaves the unit usable.
+        """
+        database = _stored(["s0"])
+        session = InMemorySession(database) if shared else None
+        repo = InMemoryRepository(Product, database=database, session=session)
+        loaded = repo.get_by(sku="s0")
+        assert loaded is not None
+        loaded.price = "12"  # type: ignore[assignment]
+        with pytest.raises(ValidationError, match="price"):
+            repo.flush()
+        assert repo.count() == 1  # checked before the flush: usable
+        with pytest.raises(ValidationError, match="price"):
+            repo.commit()
+        with pytest.raises(ConflictError, match="rolled back"):
+            repo.count()
+        repo.rollback()
+        assert loaded.price is None
