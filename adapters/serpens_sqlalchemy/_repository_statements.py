@@ -8,7 +8,14 @@ from typing import Any, ClassVar, Generic, TypeVar
 import sqlalchemy as sa
 from sqlalchemy.sql.dml import Insert
 
-from serpens._rules.repository import Batch, ModelInfo, OrderTerm, RawOrder, model_info
+from serpens._rules.repository import (
+    Batch,
+    ModelInfo,
+    OrderTerm,
+    RawOrder,
+    model_info,
+    supported_model_info,
+)
 from serpens.errors import ConfigurationError
 
 __all__ = ["SUPPORTED_DIALECTS", "RepositoryBase", "check_dialect", "untouched"]
@@ -297,8 +304,9 @@ class RepositoryBase(Generic[T]):
         """
         own = self._info
         for obj in pending:
-            info = own if isinstance(obj, own.model) else model_info(type(obj))
-            info.check_row(sa.inspect(obj).dict)
+            info = own if isinstance(obj, own.model) else supported_model_info(type(obj))
+            if info is not None:
+                info.check_row(sa.inspect(obj).dict)
 
     def _insert_values(self, values: Mapping[str, object]) -> dict[str, object]:
         row = self._info.decimal_floats(values)  # as a batch sends them

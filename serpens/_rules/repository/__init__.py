@@ -16,7 +16,7 @@ parts of :class:`ModelInfo`: :mod:`._fields`, :mod:`._pages`, :mod:`._ordering` 
 from serpens._rules.repository._batch import Batch, column_values
 from serpens._rules.repository._columns import ColumnInfo
 from serpens._rules.repository._model import _CACHE as _CACHE
-from serpens._rules.repository._model import ModelInfo, model_info
+from serpens._rules.repository._model import ModelInfo, model_info, supported_model_info
 from serpens._rules.repository._pages import MAX_CURSOR_LENGTH as MAX_CURSOR_LENGTH
 from serpens._rules.repository._pages import MAX_PAGE_SIZE as MAX_PAGE_SIZE
 from serpens._rules.repository._terms import OrderTerm, RawOrder
@@ -48,4 +48,5 @@ __all__ = [
     "is_sql_expression",
     "model_info",
     "same_nan",
+    "supported_model_info",
 ]

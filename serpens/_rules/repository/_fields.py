@@ -35,7 +35,7 @@ from serpens._rules.repository._values import (
     is_sql_expression,
     same_nan,
 )
-from serpens.errors import FieldError, NotFoundError, ValidationError
+from serpens.errors import ConfigurationError, FieldError, NotFoundError, ValidationError
 
 
 class ModelFields:
@@ -58,6 +58,13 @@ class ModelFields:
         """The attributes a SQL expression computes on each read (``column_property(a * 2)``,
         ``query_expression()``): never written, and no column of the table."""
         self._map_columns(mapper)
+        if any(c not in self._key_of for c in mapper.primary_key):
+            # joined-table inheritance: the key's attribute maps a column of each table
+            raise ConfigurationError(
+                f"{self.name} maps its primary key over several tables (joined-table "
+                "inheritance), which serpens' repositories do not support: map each table on a "
+                "class of its own, or use single-table inheritance"
+            )
         self.pk: tuple[str, ...] = tuple(self._key_of[c] for c in mapper.primary_key)
         uniques: list[tuple[str, ...]] = [self.pk]
         uniques.extend(  # on mapped columns: one no attribute maps is never written here
