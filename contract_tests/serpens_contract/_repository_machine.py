@@ -228,33 +228,31 @@ class RepositoryMachine(RuleBasedStateMachine):
     def flush(self) -> None:
         self._both("flush()", lambda r: r.flush())
 
-    @rule(sku=_SKUS, price=_PRICES)
-    def change_loaded(self, sku: str, price: int | None) -> None:
-        """Set a loaded object's price without a flush."""
+    def _set_loaded(self, name: str, sku: str, attribute: str, value: object) -> None:
+        """Set *attribute* of the loaded object of *sku* to *value*, without a flush."""
 
         def call(r: Any) -> Any:
             obj = r.get_by(sku=sku)
             if obj is not None:
-                obj.price = price
+                setattr(obj, attribute, value)
             return row(obj)
 
-        self._both(f"change_loaded({sku}, {price})", call)
+        self._both(name, call)
+
+    @rule(sku=_SKUS, price=_PRICES)
+    def change_loaded(self, sku: str, price: int | None) -> None:
+        """Set a loaded object's price without a flush."""
+        self._set_loaded(f"change_loaded({sku}, {price})", sku, "price", price)
 
     @rule(sku=_SKUS)
     def null_loaded_sku(self, sku: str) -> None:
         """Set a loaded object's NOT NULL ``sku`` to ``None``, without a flush.
 
-        The database refuses the row in whatever flushes it next (a flush, a write, the
-        commit), and the unit of work fails until it is rolled back.
+        Whatever flushes it next fails the unit of work; of several refused rows, the
+        first by key decides, or a NULL in a run of same-column updates (one executemany)
+        wins over a stale row of that run, whose count comes after it.
         """
-
-        def call(r: Any) -> Any:
-            obj = r.get_by(sku=sku)
-            if obj is not None:
-                obj.sku = None
-            return row(obj)
-
-        self._both(f"null_loaded_sku({sku})", call)
+        self._set_loaded(f"null_loaded_sku({sku})", sku, "sku", None)
 
     @rule(values=_VALUES, update_fields=_UPDATES)
     def upsert(self, values: dict[str, Any], update_fields: list[str] | None) -> None:

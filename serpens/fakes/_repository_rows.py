@@ -311,15 +311,23 @@ class RowRules:
         work.write(own, row)
         return row
 
-    def update(self, work: RowStore, before: Row, state: Row) -> Row:
-        """Write an object's changed attributes, checking its version is still current."""
+    def stale(self, work: RowStore, before: Row) -> ConflictError | None:
+        """The error for an object whose row is gone or has a newer version, else ``None``."""
         own = self.pk(before)
         stored = work.rows.get(own)
         version = self.info.version
         if stored is None or (version is not None and stored[version] != before[version]):
-            raise ConflictError(f"stale version: {self.info.name} id={own!r} changed meanwhile")
+            return ConflictError(f"stale version: {self.info.name} id={own!r} changed meanwhile")
+        return None
+
+    def update(self, work: RowStore, before: Row, state: Row) -> Row:
+        """Write an object's changed attributes, checking its version is still current."""
+        error = self.stale(work, before)
+        if error is not None:
+            raise error
+        version = self.info.version
         changes = {k: v for k, v in state.items() if v != before[k] and k != version}
-        return self._store_update(work, stored, changes)
+        return self._store_update(work, work.rows[self.pk(before)], changes)
 
     def upsert(
         self,

@@ -1,11 +1,9 @@
 """The unit of work under the in-memory repository: its state, identity map and flush.
 
-:class:`RepositorySession` is the private half of
-:class:`~serpens.fakes.InMemoryRepository`, what a ``Session`` does for the SQL adapter:
-it keeps one instance per key (the identity map), hooks SQLAlchemy's dirty tracking so a
-flush visits only changed objects, writes pending and changed objects all or nothing,
-and discards them on rollback. The port's public methods stay on the repository
-(``serpens.fakes._repository``), whose outage switch guards each of them.
+:class:`RepositorySession` is the private half of :class:`~serpens.fakes.InMemoryRepository`,
+what a ``Session`` does for the SQL adapter: one instance per key (the identity map), a flush
+of the changed objects only, all or nothing, discarded on rollback. The port's methods stay
+on the repository (``serpens.fakes._repository``), whose outage switch guards each of them.
 """
 
 from __future__ import annotations
@@ -17,7 +15,7 @@ from collections.abc import Sequence
 from typing import Any, Generic, TypeVar
 
 from serpens._rules.repository import RawOrder, model_info
-from serpens.errors import ConfigurationError, FieldError, ValidationError
+from serpens.errors import ConfigurationError, ConflictError, FieldError, ValidationError
 from serpens.fakes._repository_database import InMemoryDatabase
 from serpens.fakes._repository_dirty import Dirty, instance_state, no_identity_map
 from serpens.fakes._repository_index import OrderKey, order_key
@@ -298,22 +296,14 @@ class RepositorySession(Generic[T]):
         return key, held
 
     def _written(self, instance: Any, key: tuple[object, ...], obj: T) -> Row:
-        """The row a flush writes for a changed loaded object.
-
-        Only the attributes set since loading, as SQLAlchemy writes them: a list changed in
-        place (no Mutable type, no flag_modified) is not written.
-        """
+        """The row a flush writes: attributes set since loading, not lists changed in place."""
         before = self._snapshot[key]
         assigned = instance.committed_state
         values = obj.__dict__
         return {k: values.get(k) if k in assigned else before[k] for k in self._info.columns}
 
     def _in_key_order(self, states: set[Any]) -> builtins.list[Any]:
-        """Changed objects' *states* in primary-key order, as a ``Session`` writes updates.
-
-        So which of several refused objects a flush reports (a stale version before a NOT
-        NULL of a later row) is the same on every run, and the backends' own.
-        """
+        """Changed objects' *states* in primary-key order, as a ``Session`` writes updates."""
         keys = self._keys
         try:
             return sorted(states, key=lambda state: keys.get(state, ()))
@@ -335,36 +325,63 @@ class RepositorySession(Generic[T]):
             if found is not None:
                 check(self._written(instance, *found))
 
+    def _changes(self) -> builtins.list[tuple[T, Row, Row, set[str]]]:
+        """Each changed object (``obj, before, state, assigned``) in key order, checked whole.
+
+        One set back to its row is clean again, as after a ``Session``'s flush.
+        """
+        dirty = self._dirty._modified  # noqa: SLF001 - states changed since loading
+        changes = []
+        for instance in self._in_key_order(dirty):
+            found = self._held(instance)
+            if found is None:
+                dirty.discard(instance)  # no longer ours
+                continue
+            key, obj = found
+            state = self._written(instance, key, obj)
+            self._rules.info.check_row(state)
+            if state != self._snapshot[key]:  # only values unequal to the row (True == 1 is not)
+                changes.append((obj, self._snapshot[key], state, set(instance.committed_state)))
+            else:
+                instance.modified = False
+                instance.committed_state.clear()
+        return changes
+
+    def _update(self, work: PendingRows) -> builtins.list[tuple[T, Row, Row, set[str]]]:
+        """Write changed rows as a ``Session`` does: stale ones count after each executemany.
+
+        It writes a run of updates of the same columns in one executemany, and counts the
+        rows matched after it: a database's refusal of a later row of the run comes first.
+        """
+        updates = []
+        columns: frozenset[str] | None = None
+        stale: ConflictError | None = None
+        for obj, before, state, assigned in self._changes():
+            changed = frozenset(k for k, v in state.items() if v != before[k])
+            if changed != columns:  # the next executemany: the last one's count first
+                if stale is not None:
+                    raise stale
+                columns = changed
+            error = self._rules.stale(work, before)
+            if error is not None:
+                stale = error if stale is None else stale
+                continue
+            updates.append((obj, self._rules.update(work, before, state), before, assigned))
+        if stale is not None:
+            raise stale
+        return updates
+
     def _flush(self, extra: Sequence[T] = ()) -> None:
         """Write pending objects and dirty loaded objects atomically (all or nothing)."""
         work = self._rows
         new = [*self._pending.values(), *extra]
-        updates: builtins.list[tuple[T, Row, Row, set[str]]] = []
-        dirty = self._dirty._modified  # noqa: SLF001 - states changed since loading
         with work.atomic():
-            for instance in self._in_key_order(dirty):
-                found = self._held(instance)
-                if found is None:
-                    dirty.discard(instance)  # no longer ours
-                    continue
-                key, obj = found
-                before = self._snapshot[key]
-                assigned = instance.committed_state
-                state = self._written(instance, key, obj)
-                # every attribute, as the SQL adapter checks every object a flush visits:
-                # the update below writes only values unequal to the row (True == 1 is not)
-                self._rules.info.check_row(state)
-                if state != before:
-                    row = self._rules.update(work, before, state)
-                    updates.append((obj, row, before, set(assigned)))
-                else:  # nothing to write, and clean all the same, as after a Session's flush
-                    instance.modified = False  # (else its next change would go unseen)
-                    assigned.clear()
+            updates = self._update(work)
             inserted = [
                 (obj, self._rules.insert(work, self._state(obj), none_is_default=True))
                 for obj in new
             ]
-        dirty.clear()
+        self._dirty._modified.clear()  # noqa: SLF001
         self._pending.clear()
         for obj, row, before, assigned in updates:
             # a Session's flush sets only what the database generated (the version, an

@@ -254,29 +254,31 @@ class UnitOfWorkCases:
 
         A ``Session`` writes a model's updates in primary-key order, so a stale version
         (``ConflictError``) in the first row wins over NULLs in NOT NULL columns after it
-        (``ValidationError``), and the other way round. The fake wrote them in no fixed
-        order and reported either from run to run.
+        (``ValidationError``), and the other way round. A run of updates of the same
+        columns is one executemany whose matched rows are counted after it: there a NULL
+        in a later row wins over a stale first one. The fake wrote them in no fixed order.
         """
         setup: Any = db.repository(Product)
         setup.bulk_add([Product(sku=f"s{i}") for i in range(6)])
         db.commit(setup)
         db.close_unit_of_work(setup)
-        for stale_first in (True, False):
+        cases = [  # the stale rows, what the stale rows change, the error
+            ({0}, "name", ConflictError),
+            ({1, 2, 3, 4, 5}, "name", ValidationError),
+            ({0}, "sku", ValidationError),  # one executemany of sku for all six
+        ]
+        for n, (stale, column, error) in enumerate(cases):
             mine: Any = db.repository(Product)
             loaded = mine.list(order_by="id")
             db.commit(mine)  # ends its transaction (SQLite's readers lock writers out)
-            stale = {loaded[0].id} if stale_first else {p.id for p in loaded[1:]}
             theirs: Any = db.repository(Product)
-            for key in stale:
-                theirs.get_or_raise(key).name = "theirs"
+            for i in stale:
+                theirs.get_or_raise(loaded[i].id).name = f"theirs{n}"  # a new version
             db.commit(theirs)
             db.close_unit_of_work(theirs)
-            for obj in loaded:
-                if obj.id in stale:
-                    obj.name = "mine"
-                else:
-                    obj.sku = None
-            with pytest.raises(ConflictError if stale_first else ValidationError):
+            for i, obj in enumerate(loaded):
+                setattr(obj, column if i in stale else "sku", f"m{i}" if i in stale else None)
+            with pytest.raises(error):
                 mine.flush()
             db.rollback(mine)
             db.close_unit_of_work(mine)
