@@ -321,12 +321,11 @@ class RowRules:
         return None
 
     def update(self, work: RowStore, before: Row, state: Row) -> Row:
-        """Write an object's changed attributes, checking its version is still current."""
-        error = self.stale(work, before)
-        if error is not None:
-            raise error
-        version = self.info.version
-        changes = {k: v for k, v in state.items() if v != before[k] and k != version}
+        """Write an object's changed attributes, its row found current (:meth:`stale`).
+
+        The version is the stored one plus one, whatever the object holds.
+        """
+        changes = {k: v for k, v in state.items() if v != before[k]}
         return self._store_update(work, work.rows[self.pk(before)], changes)
 
     def upsert(

@@ -122,9 +122,12 @@ class Repository(Protocol[T]):
       :class:`serpens.errors.ValidationError` before any I/O.
     - Errors: a duplicate key raises :class:`serpens.errors.ConflictError` and leaves the
       unit of work usable. A failed flush is the exception, as in SQLAlchemy: ``flush()``,
-      or a write's flush of what was pending before it, that conflicts rolls the unit of
-      work back, and every call but a rollback or close raises ``ConflictError`` until
-      then. Every write flushes what is pending first. A statement timeout raises
+      or a write's flush of what was pending before it, that the database refuses (a
+      conflict, a ``CHECK`` or NOT NULL constraint) rolls the unit of work back, and every
+      call but a rollback or close raises ``ConflictError`` until then; values checked
+      before the flush (types, lengths, every model's) leave it usable. Of several refused
+      objects, the first in the order a ``Session`` writes them decides the error. Every
+      write checks and flushes what is pending first. A statement timeout raises
       :class:`serpens.errors.BackendTimeoutError`; an unreachable database raises
       :class:`serpens.errors.BackendUnavailableError`.
     - Limits: a string longer than its column's ``String(n)``/``VARCHAR(n)`` (counted in
