@@ -87,9 +87,9 @@ class AsyncSQLAlchemyRepository(RepositoryBase[T], Generic[T]):
         ``Connection`` always takes the savepoint: the caller's transaction is not ours.
 
         Opening the savepoint flushes what the session holds unflushed first, outside it:
-        this model's new and changed objects are checked first, as :meth:`flush` checks
-        them (a value the driver or the server would take as it is must not be written
-        unchecked by a write that came after it).
+        the session's new and changed objects, of every model, are checked first, as
+        :meth:`flush` checks them (a value the driver or the server would take as it is
+        must not be written unchecked by a write that came after it).
         """
         if untouched(self.sess, self._info.mapper):
             return _FirstWrite(self.sess)
