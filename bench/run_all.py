@@ -46,6 +46,7 @@ MODULES = (
     "messaging",
     "http",
     "rate_limit",
+    "idempotency",
     "outage",
     "lambda",
     "schema",

@@ -10,6 +10,9 @@ common ones also derive from the matching builtin, so ``except LookupError`` or
     │   └── NotInitializedError (+RuntimeError)  used before init/bind or after close
     ├── NotFoundError (+LookupError)    alias NotFound; the requested item does not exist
     ├── ConflictError                   a uniqueness or concurrency conflict
+    │   ├── InProgressError             an idempotency key is being worked on elsewhere
+    │   ├── KeyReusedError              an idempotency key came with another payload
+    │   └── LeaseLostError              an idempotency claim's lease ended first
     ├── ValidationError (+ValueError)   input failed validation; carries field paths
     ├── SerializationError (+ValueError)  a value cannot be encoded or decoded
     ├── HTTPStatusError                 an HTTP response carried an error status
@@ -34,6 +37,9 @@ __all__ = [
     "ConflictError",
     "FieldError",
     "HTTPStatusError",
+    "InProgressError",
+    "KeyReusedError",
+    "LeaseLostError",
     "MissingExtraError",
     "NotFound",
     "NotFoundError",
@@ -85,6 +91,34 @@ NotFound = NotFoundError
 
 class ConflictError(SerpensError):
     """A write conflicts with existing state (duplicate key, stale version, taken lock)."""
+
+
+class InProgressError(ConflictError):
+    """An idempotency key is claimed by a call still within its lease: try again later.
+
+    Attributes:
+        retry_after: seconds until that lease ends, as the store saw it (0 or more);
+            a claim after then takes the key over unless the call completed first.
+    """
+
+    def __init__(self, message: str, *, retry_after: float) -> None:
+        self.retry_after = retry_after
+        super().__init__(message)
+
+
+class KeyReusedError(ConflictError):
+    """An idempotency key came with another fingerprint than the call that first claimed it.
+
+    The key was reused for a different request: replaying the first call's result would
+    answer the wrong request, and running the new one would break the key's promise.
+    """
+
+
+class LeaseLostError(ConflictError):
+    """An idempotency claim's lease ended (or a newer claim took the key) before it completed.
+
+    Nothing was stored: another call may be doing the same work, under its own claim.
+    """
 
 
 @dataclass(frozen=True, slots=True)

@@ -4,9 +4,12 @@
 ``Repository``/``AsyncRepository`` are the same classes under their earlier names.
 Without ``serpens[postgres]`` (or ``serpens[sqlite]``) importing it names the extra.
 
-The repositories and the queue load on first use: ``serpens.database`` imports
-``UTCDateTime`` from here, and a service that only binds sessions does not pay for them
-at cold start.
+PostgreSQL also backs a queue (``PostgresQueue``/``AsyncPostgresQueue``) and an
+idempotency store (``AsyncPostgresIdempotencyStore``), each in a table of its own.
+
+The repositories, the queues and the idempotency store load on first use:
+``serpens.database`` imports ``UTCDateTime`` from here, and a service that only binds
+sessions does not pay for them at cold start.
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ from serpens_sqlalchemy._types import UTCDateTime, configure_sqlite  # noqa: E40
 if TYPE_CHECKING:
     from serpens_sqlalchemy._async_queue import AsyncPostgresQueue
     from serpens_sqlalchemy._async_repository import AsyncSQLAlchemyRepository
+    from serpens_sqlalchemy._idempotency import AsyncPostgresIdempotencyStore
     from serpens_sqlalchemy._queue import PostgresQueue
     from serpens_sqlalchemy._repository import SQLAlchemyRepository
 
@@ -31,6 +35,7 @@ if TYPE_CHECKING:
     Repository = SQLAlchemyRepository
 
 __all__ = [
+    "AsyncPostgresIdempotencyStore",
     "AsyncPostgresQueue",
     "AsyncRepository",
     "AsyncSQLAlchemyRepository",
@@ -45,6 +50,7 @@ __all__ = [
 
 # public name -> (module, class); the earlier names are aliases of the same classes
 _LAZY: dict[str, tuple[str, str]] = {
+    "AsyncPostgresIdempotencyStore": ("_idempotency", "AsyncPostgresIdempotencyStore"),
     "AsyncPostgresQueue": ("_async_queue", "AsyncPostgresQueue"),
     "AsyncRepository": ("_async_repository", "AsyncSQLAlchemyRepository"),
     "AsyncSQLAlchemyRepository": ("_async_repository", "AsyncSQLAlchemyRepository"),
@@ -55,7 +61,7 @@ _LAZY: dict[str, tuple[str, str]] = {
 
 
 def __getattr__(name: str) -> Any:
-    """Import the repositories and the queue on first access."""
+    """Import the repositories, the queues and the idempotency store on first access."""
     if name in _LAZY:
         module, attr = _LAZY[name]
         value = getattr(importlib.import_module(f"serpens_sqlalchemy.{module}"), attr)

@@ -29,6 +29,7 @@ if TYPE_CHECKING:
     from serpens_contract.cache import AsyncCacheContract, CacheCapabilities, CacheContract
     from serpens_contract.document import DocumentStoreCapabilities, DocumentStoreContract
     from serpens_contract.http import HttpClientCapabilities, HttpClientContract, HttpTarget
+    from serpens_contract.idempotency import IdempotencyCapabilities, IdempotencyContract
     from serpens_contract.parameters import (
         FakeParameterRig,
         FakeSecretRig,
@@ -67,6 +68,8 @@ __all__ = [
     "HttpClientCapabilities",
     "HttpClientContract",
     "HttpTarget",
+    "IdempotencyCapabilities",
+    "IdempotencyContract",
     "Outcome",
     "ParameterKind",
     "ParameterRig",
@@ -113,6 +116,8 @@ _LAZY: dict[str, str] = {
     "HttpClientCapabilities": "http",
     "HttpClientContract": "http",
     "HttpTarget": "http",
+    "IdempotencyCapabilities": "idempotency",
+    "IdempotencyContract": "idempotency",
     "RateLimitCapabilities": "rate_limit",
     "RateLimitContract": "rate_limit",
     "FakeParameterRig": "parameters",

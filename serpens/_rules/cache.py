@@ -81,11 +81,11 @@ def _check(value: Any, path: str) -> None:  # noqa: C901 - one branch per JSON t
         return
     if isinstance(value, _API_TYPES):
         if isinstance(value, Decimal) and not value.is_finite():
-            raise SerializationError(f"cannot cache {path}: {value!r} is not valid JSON")
+            raise SerializationError(f"cannot {path}: {value!r} is not valid JSON")
         return
     if isinstance(value, float):
         if not math.isfinite(value):
-            raise SerializationError(f"cannot cache {path}: {value!r} is not valid JSON")
+            raise SerializationError(f"cannot {path}: {value!r} is not valid JSON")
         return
     if isinstance(value, list | tuple):
         for index, item in enumerate(value):
@@ -95,13 +95,13 @@ def _check(value: Any, path: str) -> None:  # noqa: C901 - one branch per JSON t
         for key, item in value.items():
             if not isinstance(key, str):
                 raise SerializationError(
-                    f"cannot cache {path}: dict key {key!r} has type {type(key).__name__}; "
+                    f"cannot {path}: dict key {key!r} has type {type(key).__name__}; "
                     "JSON object keys must be str"
                 )
             _check(item, f"{path}[{key!r}]")
         return
     raise SerializationError(
-        f"cannot cache {path}: type {type(value).__name__} is not a JSON value "
+        f"cannot {path}: type {type(value).__name__} is not a JSON value "
         "(use None, bool, int, float, str, list, tuple, dict with str keys, "
         "or Decimal, date, datetime, UUID: stored in their JSON form)"
     )
@@ -125,7 +125,7 @@ def _valid(value: Any) -> bool:  # noqa: PLR0911 - one early return per JSON typ
                 return False
         return True
     try:
-        _check(value, "value")
+        _check(value, "cache value")
     except SerializationError:
         return False
     return True
@@ -201,8 +201,11 @@ _FAST_DUMPS = json.JSONEncoder(
 ).encode
 
 
-def encode(value: object, *, key: str | None = None) -> str:
+def encode(value: object, *, key: str | None = None, subject: str | None = None) -> str:
     """Return the compact JSON text of *value*.
+
+    A refusal's message names what could not be done: ``cache the value of <key>`` by
+    default, *subject* instead when given (``store the result of ...``).
 
     The usual value (plain JSON, dicts with ``str`` keys) is checked by a walk over its
     containers in C (:func:`_str_keyed`) and encoded at once; the encoder rejects a
@@ -223,16 +226,16 @@ def encode(value: object, *, key: str | None = None) -> str:
                 pass  # not JSON: the thorough check below raises with the path
         if not _valid(value):
             # raises, naming the offending path (built only now: the happy path stays cheap)
-            _check(value, _where(key))
+            _check(value, subject or _where(key))
     except RecursionError:  # from the recursive checks: a cycle, or nesting past the limit
         raise SerializationError(
-            f"cannot cache {_where(key)}: it contains itself or nests too deeply for JSON"
+            f"cannot {subject or _where(key)}: it contains itself or nests too deeply for JSON"
         ) from None
     return _DUMPS(value)
 
 
 def _where(key: str | None) -> str:
-    return "value" if key is None else f"the value of {key!r}"
+    return "cache value" if key is None else f"cache the value of {key!r}"
 
 
 def decode(text: str | bytes) -> JSONValue:

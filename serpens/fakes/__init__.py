@@ -9,6 +9,7 @@ from serpens.fakes._cache import AsyncInMemoryCache, InMemoryCache
 from serpens.fakes._document import InMemoryDocumentStore
 from serpens.fakes._http import InMemoryHttpClient
 from serpens.fakes._http_types import InMemoryResponse, RecordedRequest
+from serpens.fakes._idempotency import InMemoryIdempotencyStore
 from serpens.fakes._parameters import InMemoryParameterStore, InMemorySecretStore
 from serpens.fakes._publisher import InMemoryPublisher, PublishedMessage
 from serpens.fakes._queue import AsyncInMemoryQueue, InMemoryQueue
@@ -27,6 +28,7 @@ __all__ = [
     "InMemoryDatabase",
     "InMemoryDocumentStore",
     "InMemoryHttpClient",
+    "InMemoryIdempotencyStore",
     "InMemoryParameterStore",
     "InMemoryPublisher",
     "InMemoryQueue",

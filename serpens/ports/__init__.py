@@ -8,6 +8,7 @@ this package needs no SDK.
 from serpens.ports._cache import AsyncCache, Cache, JSONValue
 from serpens.ports._document import DocumentStore, Item, KeyValue
 from serpens.ports._http import HttpClient, HttpResponse
+from serpens.ports._idempotency import Claim, IdempotencyStore, Replay
 from serpens.ports._parameters import ParameterStore, SecretStore
 from serpens.ports._publisher import Payload, Publisher
 from serpens.ports._queue import AsyncQueue, Message, Queue
@@ -19,10 +20,12 @@ __all__ = [
     "AsyncQueue",
     "AsyncRepository",
     "Cache",
+    "Claim",
     "CursorPage",
     "DocumentStore",
     "HttpClient",
     "HttpResponse",
+    "IdempotencyStore",
     "Item",
     "JSONValue",
     "KeyValue",
@@ -34,6 +37,7 @@ __all__ = [
     "Publisher",
     "Queue",
     "RateLimit",
+    "Replay",
     "Repository",
     "SecretStore",
 ]

@@ -37,6 +37,7 @@ STANDALONE = [
     "fastapi_fakes.py",
     "http_fake.py",
     "http_shared_transport.py",
+    "idempotency_fake.py",
     "index_cache.py",
     "lambda_async.py",
     "lambda_cors.py",

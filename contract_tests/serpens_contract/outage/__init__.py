@@ -26,7 +26,11 @@ Each call is made on a watched thread (or under ``asyncio.wait_for`` for async p
 so an implementation that blocks past its deadline fails the test instead of hanging it.
 """
 
-from serpens_contract.outage._async_cases import HttpOutageCases, RateLimitOutageCases
+from serpens_contract.outage._async_cases import (
+    HttpOutageCases,
+    IdempotencyOutageCases,
+    RateLimitOutageCases,
+)
 from serpens_contract.outage._declarations import (
     ALL_KINDS,
     OUTAGE_KINDS,
@@ -55,6 +59,7 @@ __all__ = [
     "DocumentOutageCases",
     "FakeOutages",
     "HttpOutageCases",
+    "IdempotencyOutageCases",
     "OutageCapabilities",
     "OutageHook",
     "OutageKind",

@@ -1,4 +1,4 @@
-"""Outage cases of the async-only ports: ``HttpOutageCases`` and ``RateLimitOutageCases``.
+"""Outage cases of the async-only ports: HTTP, rate limits and idempotency.
 
 Each call runs under ``asyncio.wait_for``, so one that blocks past its deadline fails the
 test; requests and acquires raise the outage's serpens error in time, then succeed again.
@@ -6,12 +6,15 @@ test; requests and acquires raise the outage's serpens error in time, then succe
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable
 from typing import Any
 
+from serpens.errors import InProgressError, LeaseLostError
+from serpens.ports import Claim, Replay
 from serpens_contract.capabilities import requires
 from serpens_contract.outage._declarations import OutageHook, OutageKind, _OutageCases
-from serpens_contract.outage._probe import _araises, _arecovers
+from serpens_contract.outage._probe import _araises, _arecovers, _ns
 
 # ---------------------------------------------------------------------------- http
 
@@ -115,3 +118,76 @@ class RateLimitOutageCases(_OutageCases):
     ) -> None:
         """Acquire raises BackendUnavailableError in time; then it grants again."""
         await self._strict(make, outage, "reset")
+
+
+# --------------------------------------------------------------------- idempotency
+
+
+class IdempotencyOutageCases(_OutageCases):
+    """Outage cases of ``IdempotencyContract`` (fixture ``open_idempotency_store``).
+
+    A call whose answer the outage lost may have taken effect (a trickled answer reaches
+    the server whole): afterwards each call made in the outage must have taken effect
+    whole or not at all.
+    """
+
+    async def _strict(
+        self, open_store: Callable[[str], Any], outage: OutageHook, kind: OutageKind
+    ) -> None:
+        capabilities = self.outage_capabilities
+        store = open_store(_ns())
+        held = await store.claim("held", lease=60)
+        freed = await store.claim("freed", lease=60)
+        with outage(kind):
+            await _araises("claim", store.claim("new", lease=60), kind, capabilities)
+            await _araises("complete", store.complete(held, 1, ttl=60), kind, capabilities)
+            await _araises("release", store.release(freed), kind, capabilities)
+
+        async def claimed() -> bool:
+            return isinstance(await store.claim(f"after-{_ns()}", lease=60), Claim)
+
+        await _arecovers(claimed, capabilities, "claim")
+        try:  # the complete took effect whole, or not at all
+            await store.complete(held, 2, ttl=60)
+        except LeaseLostError:
+            assert await store.claim("held", lease=60) == Replay("held", 1)
+        else:
+            assert await store.claim("held", lease=60) == Replay("held", 2)
+        try:
+            again = await store.claim("freed", lease=60)
+        except InProgressError:  # the release did not land: the first claim still holds
+            assert await store.release(freed) is True
+        else:
+            assert isinstance(again, Claim)
+            assert again.token > freed.token
+        # the claim landed with its answer lost (the key waits for its lease), or it did not
+        with contextlib.suppress(InProgressError):
+            assert isinstance(await store.claim("new", lease=60), Claim)
+
+    @requires("strict_outage", "outage_refused")
+    async def test_a_refused_backend_raises_unavailable_in_time(
+        self, open_idempotency_store: Callable[[str], Any], outage: OutageHook
+    ) -> None:
+        """Calls raise BackendUnavailableError in time; then they work again."""
+        await self._strict(open_idempotency_store, outage, "refused")
+
+    @requires("strict_outage", "outage_frozen")
+    async def test_a_frozen_backend_raises_timeout_in_time(
+        self, open_idempotency_store: Callable[[str], Any], outage: OutageHook
+    ) -> None:
+        """Calls raise BackendTimeoutError at their deadline; then they work again."""
+        await self._strict(open_idempotency_store, outage, "frozen")
+
+    @requires("strict_outage", "outage_reset")
+    async def test_a_reset_backend_raises_unavailable_in_time(
+        self, open_idempotency_store: Callable[[str], Any], outage: OutageHook
+    ) -> None:
+        """Calls raise BackendUnavailableError in time; then they work again."""
+        await self._strict(open_idempotency_store, outage, "reset")
+
+    @requires("strict_outage", "outage_trickled")
+    async def test_a_trickling_backend_raises_timeout_by_the_deadline(
+        self, open_idempotency_store: Callable[[str], Any], outage: OutageHook
+    ) -> None:
+        """Calls raise BackendTimeoutError by their deadline, answers lost; then they work."""
+        await self._strict(open_idempotency_store, outage, "trickled")

@@ -92,6 +92,7 @@ _CONTRACTS = (
     "rate_limit",
     "parameters",
     "secrets",
+    "idempotency",
 )
 for _contract in _CONTRACTS:
     register_capability(
