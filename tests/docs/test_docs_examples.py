@@ -38,6 +38,7 @@ STANDALONE = [
     "http_fake.py",
     "http_shared_transport.py",
     "idempotency_fake.py",
+    "idempotency_sqs.py",
     "index_cache.py",
     "lambda_async.py",
     "lambda_cors.py",
