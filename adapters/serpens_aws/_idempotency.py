@@ -54,6 +54,7 @@ from serpens._rules.idempotency import (
 )
 from serpens._rules.text import has_utf8
 from serpens.errors import (
+    BackendError,
     BackendUnavailableError,
     ConfigurationError,
     FieldError,
@@ -101,14 +102,24 @@ def _expires(until: int) -> dict[str, str]:
     return {"N": str(math.ceil(until / 1_000_000) + _EXPIRES_AFTER)}
 
 
-def _record(item: Mapping[str, Any]) -> Record:
-    """The record an item holds (an item without one reads as long free, token 0)."""
+def _record(key: str, item: Mapping[str, Any]) -> Record:
+    """The record an item written by a store holds (``result`` only once it is done).
+
+    Raises:
+        BackendError: no item came back with a refused claim: the endpoint ignores
+            ``ReturnValuesOnConditionCheckFailure`` (DynamoDB and moto honour it).
+    """
+    if not item:
+        raise BackendError(
+            f"idempotency key {key!r}: the endpoint refused the claim without returning the "
+            "item that refused it (ReturnValuesOnConditionCheckFailure is not supported)"
+        )
     return Record(
-        fingerprint=item.get("fingerprint", {}).get("S", ""),
-        token=int(item.get("token", {}).get("N", "0")),
-        done=bool(item.get("done", {}).get("BOOL", False)),
-        until=int(item.get("until", {}).get("N", "0")),
-        result=item.get("result", {}).get("S", ""),
+        fingerprint=item["fingerprint"]["S"],
+        token=int(item["token"]["N"]),
+        done=item["done"]["BOOL"],
+        until=int(item["until"]["N"]),
+        result=item["result"]["S"] if "result" in item else "",
     )
 
 
@@ -250,7 +261,7 @@ class DynamoDBIdempotencyStore:
                 )
                 if old is None:
                     return Claim(key, token, lease_ms / 1_000)
-                seen = _record(old)
+                seen = _record(key, old)
                 live = decide(seen, key, fingerprint, now)
                 if live is not None:
                     return Replay(key, read_result(live.result))
