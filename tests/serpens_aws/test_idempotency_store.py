@@ -10,6 +10,7 @@ process's clock. All on moto's server, the calls recorded through botocore's eve
 from __future__ import annotations
 
 import math
+import socket
 import time
 import uuid
 from typing import Any
@@ -18,7 +19,14 @@ import boto3
 import pytest
 from botocore.config import Config
 
-from serpens.errors import ConfigurationError, InProgressError, NotFoundError, ValidationError
+from serpens.errors import (
+    BackendUnavailableError,
+    ConfigurationError,
+    InProgressError,
+    NotFoundError,
+    SerializationError,
+    ValidationError,
+)
 from serpens.ports import Claim, Replay
 from serpens_aws import DynamoDBIdempotencyStore
 
@@ -197,3 +205,61 @@ def test_the_built_client_has_bounded_deadlines_and_the_options_merged() -> None
     ).client
     assert _timeouts(merged) == (2, 1)
     assert merged.meta.region_name == "eu-west-1"
+
+
+@pytest.mark.parametrize("namespace", ["", "x" * 1024, "a\x00b", "\udc80", 7])
+def test_a_namespace_is_one_to_1023_utf8_bytes_without_hash_or_nul(namespace: Any) -> None:
+    """``pk`` is ``"<namespace>#<key>"`` of at most 2,048 bytes, with a 1,024-byte key."""
+    with pytest.raises(ValidationError) as raised:
+        DynamoDBIdempotencyStore(namespace=namespace)
+    assert str(raised.value) == (
+        "invalid idempotency store: namespace: must be 1 to 1,023 UTF-8 bytes without '#' or NUL"
+    )
+    assert [e.path for e in raised.value.errors] == ["namespace"]
+
+
+def test_namespaces_of_one_and_of_1023_bytes_are_taken() -> None:
+    assert DynamoDBIdempotencyStore(namespace="n").namespace == "n"
+    longest = "é" * 511 + "x"
+    assert DynamoDBIdempotencyStore(namespace=longest).namespace == longest
+
+
+@pytest.mark.parametrize("option", [{"region_name": "eu-west-1"}, {"config": Config()}])
+def test_a_client_given_takes_no_options_for_a_built_one(option: dict[str, Any]) -> None:
+    with pytest.raises(ConfigurationError, match="apply to the client the store builds"):
+        DynamoDBIdempotencyStore(boto3.client("dynamodb", region_name="us-east-1"), **option)
+
+
+def _closed_endpoint() -> str:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return f"http://127.0.0.1:{probe.getsockname()[1]}"
+
+
+async def test_an_outage_names_the_key_and_the_table_or_the_table_alone() -> None:
+    store = DynamoDBIdempotencyStore(
+        table="records",
+        endpoint_url=_closed_endpoint(),
+        config=Config(connect_timeout=0.5, retries={"total_max_attempts": 1}),
+    )
+    calls = {
+        "claim": store.claim("k-7", lease=30),
+        "complete": store.complete(Claim("k-7", 1, 30.0), 1, ttl=30),
+        "release": store.release(Claim("k-7", 1, 30.0)),
+    }
+    for name, call in calls.items():
+        with pytest.raises(BackendUnavailableError) as raised:
+            await call
+        assert "idempotency key 'k-7' in DynamoDB table 'records'" in str(raised.value), name
+    with pytest.raises(BackendUnavailableError) as raised:
+        await store.create_table()
+    assert str(raised.value) == "AWS is unreachable (DynamoDB table 'records')"
+
+
+async def test_a_result_that_is_not_json_names_the_key(table: str) -> None:
+    store = DynamoDBIdempotencyStore(table=table)
+    claim = await store.claim("order-8", lease=30)
+    assert isinstance(claim, Claim)
+    with pytest.raises(SerializationError, match="idempotency key 'order-8'"):
+        await store.complete(claim, {1, 2}, ttl=30)  # type: ignore[arg-type]
+    assert await store.release(claim) is True

@@ -1,11 +1,10 @@
-"""``AsyncPostgresIdempotencyStore`` beyond the contract: its table, a claim's race, purge.
+"""``AsyncPostgresIdempotencyStore`` beyond the contract: its table, its results, purge.
 
 The contract (``tests/contract/test_idempotency_sql_contract.py``) pins the port's
 semantics; these tests pin what only this adapter has: the table made on the first call
-that misses it and shared by every namespace, the claim that meets a record committed
-after its statement's snapshot (forced here with a transaction held open), the result
-kept as the very JSON text given, :meth:`purge`, and the checks made before any I/O.
-Real PostgreSQL (asyncpg), no mocks.
+that misses it and shared by every namespace, the result kept as the very JSON text
+given, :meth:`purge`, and the checks made before any I/O (races, deadlines and outages:
+``test_idempotency_races.py``). Real PostgreSQL (asyncpg), no mocks.
 """
 
 from __future__ import annotations
@@ -13,7 +12,6 @@ from __future__ import annotations
 import asyncio
 import time
 import uuid
-from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
@@ -21,40 +19,20 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from serpens.errors import (
-    BackendTimeoutError,
     BackendUnavailableError,
     ConfigurationError,
-    InProgressError,
     LeaseLostError,
     SerializationError,
     ValidationError,
 )
 from serpens.ports import Claim, JSONValue, Replay
-from serpens.testing import FaultProxy, PostgresServer
 from serpens_sqlalchemy import AsyncPostgresIdempotencyStore
-from serpens_sqlalchemy._idempotency_statements import NOW
-
-_CLOSED = "postgresql+asyncpg://serpens:s3cret@127.0.0.1:1/nothing"  # nothing listens on 1
-
-
-def _asyncpg(postgres_url: str) -> str:
-    return "postgresql+asyncpg://" + postgres_url.split("://", 1)[1]
-
-
-@pytest.fixture(name="engine")
-async def _engine(postgres_url: str) -> AsyncIterator[AsyncEngine]:
-    engine = create_async_engine(_asyncpg(postgres_url))
-    yield engine
-    await engine.dispose()
-
-
-@pytest.fixture(name="table")
-async def _table(engine: AsyncEngine) -> AsyncIterator[str]:
-    """A table name of this test's own (not created), dropped after."""
-    name = f"idem_{uuid.uuid4().hex[:10]}"
-    yield name
-    async with engine.begin() as conn:
-        await conn.execute(sa.text(f"DROP TABLE IF EXISTS {name}"))
+from tests.serpens_sqlalchemy._idempotency_support import (  # noqa: F401 - fixtures
+    _CLOSED,
+    _claim,
+    _engine,
+    _table,
+)
 
 
 async def _tables(engine: AsyncEngine, table: str) -> int:
@@ -105,76 +83,6 @@ async def test_concurrent_first_calls_make_the_table_once(engine: AsyncEngine, t
     claims = await asyncio.gather(*(store.claim("k", lease=60) for store in stores))
     assert all(isinstance(claim, Claim) for claim in claims)
     assert await _tables(engine, table) == 1
-
-
-async def _claim(store: AsyncPostgresIdempotencyStore, key: str, **options: Any) -> Claim:
-    claim = await store.claim(key, **{"lease": 60.0, **options})
-    assert isinstance(claim, Claim)
-    return claim
-
-
-async def _await_lock_wait(engine: AsyncEngine, table: str, claiming: asyncio.Task[Any]) -> None:
-    """Return once a statement on *table* waits for a row lock (the held transaction's)."""
-    query = sa.text(
-        "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'"
-        " AND query LIKE :q AND pid <> pg_backend_pid()"
-    )
-    # autocommit: a transaction keeps its first snapshot of pg_stat_activity
-    async with engine.connect() as conn:
-        await conn.execution_options(isolation_level="AUTOCOMMIT")
-        for _ in range(250):
-            if claiming.done():
-                pytest.fail(f"the claim ended without waiting: {claiming.exception()!r}")
-            if (await conn.execute(query, {"q": f"%INSERT INTO {table}%"})).scalar_one():
-                return
-            await asyncio.sleep(0.02)
-    pytest.fail("the claim never waited for the held row")
-
-
-@pytest.mark.parametrize("isolation", [None, "REPEATABLE READ", "SERIALIZABLE"])
-@pytest.mark.parametrize(
-    ("held", "expected"),
-    [("claimed", InProgressError), ("completed", Replay), ("rolled back", Claim)],
-)
-async def test_a_claim_meeting_a_record_committed_after_its_snapshot_decides_on_it(
-    postgres_url: str, table: str, isolation: str | None, held: str, expected: type[object]
-) -> None:
-    """The claim's statement waits for a transaction holding a new record of its key.
-
-    When that commits, the statement neither takes the key nor sees the record (its
-    snapshot is older): the claim runs again and decides on the committed record,
-    whatever isolation level the engine defaults to. When it rolls back, the first
-    statement takes the key.
-    """
-    options = {} if isolation is None else {"isolation_level": isolation}
-    engine = create_async_engine(_asyncpg(postgres_url), **options)
-    statements: list[str] = []
-    sa.event.listen(engine.sync_engine, "before_cursor_execute", lambda *a: statements.append(a[2]))
-    store = AsyncPostgresIdempotencyStore(engine, "ns", table=table)
-    try:
-        await store.create_table()
-        done, result = (True, "7") if held == "completed" else (False, None)
-        async with engine.connect() as holder:
-            await holder.execute(
-                sa.text(
-                    f"INSERT INTO {table} VALUES ('ns', 'k', '', 1, :done, {NOW} + 60000000,"
-                    " :result)"
-                ),
-                {"done": done, "result": result},
-            )
-            claiming = asyncio.create_task(store.claim("k", lease=60))
-            await _await_lock_wait(engine, table, claiming)
-            await (holder.rollback() if held == "rolled back" else holder.commit())
-        (outcome,) = await asyncio.gather(claiming, return_exceptions=True)
-    finally:
-        await engine.dispose()
-    assert isinstance(outcome, expected), outcome
-    if isinstance(outcome, Replay):
-        assert outcome == Replay("k", 7)
-    if isinstance(outcome, InProgressError):
-        assert 59 < outcome.retry_after <= 60
-    claims = [s for s in statements if "taken AS (INSERT" in s]
-    assert len(claims) == (1 if held == "rolled back" else 2)
 
 
 async def test_a_result_is_kept_as_the_json_text_given(engine: AsyncEngine, table: str) -> None:
@@ -276,28 +184,43 @@ async def test_arguments_are_checked_before_any_io_and_no_password_shows() -> No
         await engine.dispose()
 
 
-@pytest.mark.parametrize("fault", ["freeze", "trickle"])
-async def test_a_statement_on_a_warm_connection_ends_at_the_deadline(
-    postgres_server: PostgresServer, postgres_url: str, table: str, fault: str
-) -> None:
-    """A pooled connection whose server stops answering is cut at the store's deadline.
+def test_a_namespace_of_256_utf8_bytes_is_taken_and_one_more_refused() -> None:
+    engine = create_async_engine(_CLOSED)
+    assert AsyncPostgresIdempotencyStore(engine, "é" * 128).namespace == "é" * 128
+    with pytest.raises(ValidationError, match="at most 256 UTF-8 bytes"):
+        AsyncPostgresIdempotencyStore(engine, "é" * 128 + "x")
 
-    The call after it opens a new connection, bounded by the driver's connect timeout.
-    """
-    with FaultProxy(upstream=(postgres_server.host, postgres_server.port)) as proxy:
-        url = _asyncpg(proxy.url_for(postgres_url))
-        engine = create_async_engine(url, pool_size=1, connect_args={"timeout": 1})
-        store = AsyncPostgresIdempotencyStore(engine, "ns", table=table, deadline=0.5)
-        try:
-            held = await _claim(store, "held")  # the pool's one connection is open now
-            down = proxy.freeze() if fault == "freeze" else proxy.trickle(1, 0.05)
-            with down:
-                calls = (store.claim("new", lease=60), store.complete(held, 1, ttl=60))
-                for call, most in zip(calls, (0.5, 1.0), strict=True):
-                    started = time.monotonic()
-                    with pytest.raises(BackendTimeoutError):
-                        await call
-                    assert time.monotonic() - started < most + 0.5
-            assert await store.release(held) is True  # it works again; nothing was completed
-        finally:
-            await engine.dispose()
+
+def test_a_refused_engine_is_named(tmp_path: Any) -> None:
+    with pytest.raises(ConfigurationError, match="it was given a str"):
+        AsyncPostgresIdempotencyStore("postgresql://u@127.0.0.1:1/db")  # type: ignore[arg-type]
+    sqlite = create_async_engine(f"sqlite+aiosqlite:///{tmp_path / 'x.db'}")
+    with pytest.raises(ConfigurationError, match="this engine is 'sqlite'"):
+        AsyncPostgresIdempotencyStore(sqlite)
+
+
+async def test_purge_takes_at_most_a_thousand_by_default_and_one_at_least(
+    engine: AsyncEngine, table: str
+) -> None:
+    store = AsyncPostgresIdempotencyStore(engine, "ns", table=table)
+    await store.create_table()
+    async with engine.begin() as conn:  # 1,002 records that ended long ago
+        await conn.execute(
+            sa.text(
+                f"INSERT INTO {table} (namespace, key, fingerprint, token, done, until)"
+                " SELECT 'ns', 'k' || n, '', n, false, 0 FROM generate_series(1, 1002) AS n"
+            )
+        )
+    assert await store.purge() == 1000
+    assert await store.purge(limit=1) == 1
+    assert await store.purge() == 1
+    with pytest.raises(ValidationError, match="limit must be an int >= 1, got 0"):
+        await store.purge(limit=0)
+
+
+async def test_a_result_that_is_not_json_names_the_key(engine: AsyncEngine, table: str) -> None:
+    store = AsyncPostgresIdempotencyStore(engine, "ns", table=table)
+    claim = await _claim(store, "order-8")
+    with pytest.raises(SerializationError, match="idempotency key 'order-8'"):
+        await store.complete(claim, {1, 2}, ttl=60)  # type: ignore[arg-type]
+    assert await store.release(claim) is True
