@@ -28,7 +28,7 @@ from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
 
 from serpens._config import env_float, env_str
-from serpens._rules.cache import ttl_is_off
+from serpens._rules.cache import is_plain_json, ttl_is_off
 from serpens.cache._keys import KeyBuilder, claim_bucket
 from serpens.cache._redis_decoration import _fill_options, _uncached, redis_cached_key
 from serpens.cache._redis_pool import (
@@ -244,8 +244,8 @@ def _as_29_json(value: Any) -> JSONValue:
     ``{"1": "a"}``), so the ``redis_*`` names keep that; the ``Cache`` objects keep their
     strict encoder. Plain JSON scalars are returned as they are.
     """
-    if value is None or type(value) in _PLAIN:
-        return value  # type: ignore[no-any-return]
+    if value is None or type(value) in _PLAIN or is_plain_json(value):
+        return value  # type: ignore[no-any-return]  # json.dumps then loads gives it back equal
     try:
         text = json.dumps(value, default=str)
     except ValueError:  # a value that contains itself (2.9.0 raised this ValueError)
