@@ -49,7 +49,6 @@ __all__ = [
     "check_ttl",
     "decode",
     "encode",
-    "is_plain_json",
     "to_wire",
     "ttl_is_off",
 ]
@@ -130,31 +129,6 @@ def _valid(value: Any) -> bool:  # noqa: PLR0911 - one early return per JSON typ
     except SerializationError:
         return False
     return True
-
-
-def is_plain_json(value: Any) -> bool:
-    """Whether *value* is JSON as ``json`` writes it back unchanged: nothing to convert.
-
-    Exact ``str``, ``int``, ``bool``, ``None`` and finite ``float`` leaves in exact
-    lists, tuples and ``str``-keyed dicts; no subclass, ``Decimal``, date or other value
-    an encoder would have to turn into JSON first, and no non-``str`` key.
-    """
-    kind = type(value)
-    if kind in _LEAF_TYPES:
-        return True
-    if kind is float:
-        return math.isfinite(value)
-    try:
-        if kind is list or kind is tuple:
-            return all(type(item) in _LEAF_TYPES or is_plain_json(item) for item in value)
-        if kind is dict:
-            return all(
-                type(key) is str and (type(item) in _LEAF_TYPES or is_plain_json(item))
-                for key, item in value.items()
-            )
-    except RecursionError:  # it contains itself, or nests past the recursion limit
-        return False
-    return False
 
 
 _KNOWN_TYPES = frozenset({str, int, float, bool, type(None), list, tuple, dict, Decimal, date})

@@ -28,7 +28,8 @@ from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
 
 from serpens._config import env_float, env_str
-from serpens._rules.cache import is_plain_json, ttl_is_off
+from serpens._rules.cache import ttl_is_off
+from serpens._rules.plain_json import is_plain_json
 from serpens.cache._keys import KeyBuilder, claim_bucket
 from serpens.cache._redis_decoration import _fill_options, _uncached, redis_cached_key
 from serpens.cache._redis_pool import (

@@ -18,7 +18,7 @@ from typing import Any
 
 import pytest
 
-from serpens._rules.cache import is_plain_json
+from serpens._rules.plain_json import is_plain_json
 
 
 class Color(enum.Enum):
