@@ -154,7 +154,17 @@ async def test_a_strict_adapter_raises_a_timeout_error_while_redis_stalls(
         with pytest.raises(BackendTimeoutError, match="Redis timed out"):
             await cache.get("k")
         await asyncio.sleep(0.4)
-        assert await cache.get("k") == 1
+        # then it answers again; on a loaded machine a reconnect may still miss its 0.1 s
+        # socket timeout once or twice, so allow it a few seconds
+        give_up = time.monotonic() + 3.0
+        while True:
+            try:
+                assert await cache.get("k") == 1
+                break
+            except BackendTimeoutError:
+                if time.monotonic() > give_up:
+                    raise
+                await asyncio.sleep(0.05)
     finally:
         await admin.aclose()
         await cache.aclose()
