@@ -35,12 +35,16 @@ from serpens._rules.idempotency import (
     read_result,
 )
 from serpens._rules.text import has_utf8
-from serpens.errors import BackendError, ConfigurationError, ValidationError
+from serpens.errors import BackendError, ValidationError
 from serpens.ports import Claim, JSONValue, Replay
 from serpens_sqlalchemy._connect import open_apart
 from serpens_sqlalchemy._deadline import override_transaction
 from serpens_sqlalchemy._idempotency_statements import IdempotencyStatements
-from serpens_sqlalchemy._queue_statements import bound_engine, translate_queue_errors
+from serpens_sqlalchemy._queue_statements import (
+    bound_engine,
+    check_async_engine,
+    translate_queue_errors,
+)
 
 __all__ = ["AsyncPostgresIdempotencyStore"]
 
@@ -50,22 +54,6 @@ stays well below PostgreSQL's limit (about 2,700 bytes)."""
 _UNDEFINED_TABLE = "42P01"
 _TOKENS = range(-(2**63), 2**63)
 """The tokens a ``bigint`` holds: a claim with any other was never issued, so holds nothing."""
-
-
-def _check_engine(engine: object) -> AsyncEngine:
-    """Return *engine* if it is an ``AsyncEngine`` on PostgreSQL, else raise (no I/O)."""
-    if not isinstance(engine, AsyncEngine):
-        raise ConfigurationError(
-            "AsyncPostgresIdempotencyStore needs a sqlalchemy AsyncEngine on PostgreSQL "
-            f"(asyncpg); it was given a {type(engine).__name__}"
-        )
-    if engine.dialect.name != "postgresql":
-        raise ConfigurationError(
-            "AsyncPostgresIdempotencyStore needs a PostgreSQL engine (it relies on INSERT "
-            f"... ON CONFLICT and clock_timestamp()); this engine is {engine.dialect.name!r}: "
-            "use InMemoryIdempotencyStore in tests"
-        )
-    return engine
 
 
 def _check_namespace(namespace: object) -> str:
@@ -127,7 +115,13 @@ class AsyncPostgresIdempotencyStore:
     ) -> None:
         self.namespace = _check_namespace(namespace)
         self._sql = IdempotencyStatements(table)
-        engine = _check_engine(engine)
+        engine = check_async_engine(
+            engine,
+            user="AsyncPostgresIdempotencyStore",
+            relies_on="INSERT ... ON CONFLICT and clock_timestamp()",
+            sync_twin=None,
+            fake="InMemoryIdempotencyStore",
+        )
         bound_engine(engine.sync_engine, deadline)
         open_apart(engine.sync_engine)  # a cancel never lands inside asyncpg's connect
         self._deadline = deadline

@@ -15,7 +15,7 @@ import json
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from datetime import UTC
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Engine, Row, TextClause, text
 from sqlalchemy.exc import DBAPIError, OperationalError, SQLAlchemyError
@@ -37,6 +37,9 @@ from serpens_sqlalchemy._deadline import (
     has_deadlines,
 )
 from serpens_sqlalchemy._queue_ddl import QueueSchema
+
+if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncEngine
 
 __all__ = [
     "DEFAULT_DEADLINE_SECONDS",
@@ -90,21 +93,34 @@ def check_engine(engine: object) -> None:
     raise ConfigurationError(f"PostgresQueue needs a sqlalchemy Engine on PostgreSQL; {hint}")
 
 
-def check_async_engine(engine: object) -> None:
-    """Refuse anything but an ``AsyncEngine`` on PostgreSQL (no I/O)."""
+def check_async_engine(
+    engine: object,
+    *,
+    user: str = "AsyncPostgresQueue",
+    relies_on: str = "FOR UPDATE SKIP LOCKED",
+    sync_twin: str | None = "PostgresQueue",
+    fake: str = "AsyncInMemoryQueue",
+) -> AsyncEngine:
+    """Return *engine* if it is an ``AsyncEngine`` on PostgreSQL, else refuse it (no I/O).
+
+    The messages name the class that refused it (*user*), what it needs PostgreSQL for
+    (*relies_on*), its sync twin if it has one, and the fake to test with instead.
+    """
     # not at the top: the sync queue imports this module, and has no use for asyncio's API
     from sqlalchemy.ext.asyncio import AsyncEngine  # noqa: PLC0415
 
     if not isinstance(engine, AsyncEngine):
+        twin = "" if sync_twin is None else f": use {sync_twin} with a sync Engine"
         raise ConfigurationError(
-            "AsyncPostgresQueue needs a sqlalchemy AsyncEngine on PostgreSQL (asyncpg); "
-            f"it was given a {type(engine).__name__}: use PostgresQueue with a sync Engine"
+            f"{user} needs a sqlalchemy AsyncEngine on PostgreSQL (asyncpg); "
+            f"it was given a {type(engine).__name__}{twin}"
         )
     if engine.dialect.name != "postgresql":
         raise ConfigurationError(
-            "AsyncPostgresQueue needs a PostgreSQL engine (it relies on FOR UPDATE SKIP "
-            f"LOCKED); this engine is {engine.dialect.name!r}: use AsyncInMemoryQueue in tests"
+            f"{user} needs a PostgreSQL engine (it relies on {relies_on}); "
+            f"this engine is {engine.dialect.name!r}: use {fake} in tests"
         )
+    return engine
 
 
 def bound_engine(engine: Engine, deadline: float | None) -> None:

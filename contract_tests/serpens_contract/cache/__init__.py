@@ -23,11 +23,12 @@ reached: fail-open caches miss and never raise, strict ones raise
 # (_CacheTests) into the two suites, _contract (CacheContract) and _async
 # (AsyncCacheContract). Everything the single module exported is importable from here.
 
+from serpens_contract._clock import ManualClock
 from serpens_contract.cache._async import AsyncCacheContract
 from serpens_contract.cache._async import AsyncCacheMaker as AsyncCacheMaker
 from serpens_contract.cache._capabilities import CacheCapabilities
 from serpens_contract.cache._contract import CacheContract
-from serpens_contract.cache._support import AsyncCacheView, ManualClock
+from serpens_contract.cache._support import AsyncCacheView
 from serpens_contract.cache._support import CacheMaker as CacheMaker
 from serpens_contract.cache._support import _containing_itself as _containing_itself
 from serpens_contract.cache._support import _nested as _nested

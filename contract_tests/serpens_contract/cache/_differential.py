@@ -27,8 +27,9 @@ except ModuleNotFoundError as exc:  # pragma: no cover - depends on the environm
 
 from serpens.fakes import InMemoryCache
 from serpens.ports import Cache, JSONValue
+from serpens_contract._clock import ManualClock
 from serpens_contract.cache._capabilities import CacheCapabilities
-from serpens_contract.cache._support import CacheMaker, ManualClock, _namespace, _Unserialisable
+from serpens_contract.cache._support import CacheMaker, _namespace, _Unserialisable
 from serpens_contract.differential import observe
 from serpens_contract.settings import hypothesis_settings
 

@@ -13,8 +13,9 @@ from collections.abc import Callable
 import pytest
 
 from serpens.ports import Cache, JSONValue
+from serpens_contract._clock import ManualClock
 from serpens_contract.cache._capabilities import CacheCapabilities
-from serpens_contract.cache._support import ManualClock, _namespace
+from serpens_contract.cache._support import _namespace
 from serpens_contract.capabilities import requires
 
 

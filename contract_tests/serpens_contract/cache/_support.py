@@ -1,8 +1,8 @@
 """What the cache cases are built from, shared by every case mixin and both suites.
 
-:class:`ManualClock` (the ``clock`` fixture), :class:`AsyncCacheView` (an async cache
-seen through the sync port, so the example tests are written once), fresh namespaces,
-the values no cache may store, and the disposal of every cache a test opened.
+:class:`AsyncCacheView` (an async cache seen through the sync port, so the example tests
+are written once), fresh namespaces, the values no cache may store, and the disposal of
+every cache a test opened. The ``clock`` fixture's class is ``serpens_contract._clock``'s.
 """
 
 from __future__ import annotations
@@ -13,20 +13,6 @@ from collections.abc import Callable
 from typing import Any
 
 from serpens.ports import AsyncCache, Cache, JSONValue
-
-
-class ManualClock:
-    """A monotonic clock that moves only when told to."""
-
-    def __init__(self, start: float = 1000.0) -> None:
-        self.now = start
-
-    def __call__(self) -> float:
-        return self.now
-
-    def advance(self, seconds: float) -> None:
-        """Move time forward by *seconds*."""
-        self.now += seconds
 
 
 class AsyncCacheView:

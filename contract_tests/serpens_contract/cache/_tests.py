@@ -10,10 +10,11 @@ from __future__ import annotations
 import pytest
 
 from serpens.ports import Cache
+from serpens_contract._clock import ManualClock
 from serpens_contract.cache._differential import _CacheDifferentialCases
 from serpens_contract.cache._expiry import _CacheExpiryCases
 from serpens_contract.cache._operations import _CacheOperationCases
-from serpens_contract.cache._support import CacheMaker, ManualClock, _namespace
+from serpens_contract.cache._support import CacheMaker, _namespace
 from serpens_contract.cache._unreachable import _CacheUnreachableCases
 from serpens_contract.cache._values import _CacheValueCases
 

@@ -37,8 +37,8 @@ class _IdempotencyCases:
 
     @pytest.fixture
     def clock(self) -> ManualClock:
-        """The clock a store declaring ``clock="injected"`` must read."""
-        return ManualClock()
+        """The clock a store declaring ``clock="injected"`` must read (seconds since the epoch)."""
+        return ManualClock(1_800_000_000.0)
 
     @pytest.fixture
     def namespace(self) -> str:

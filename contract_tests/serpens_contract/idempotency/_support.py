@@ -14,6 +14,7 @@ from typing import Literal
 # Imported first: the outage cases register a "strict_outage" of every port.
 import serpens_contract.outage  # noqa: F401
 from serpens.ports import IdempotencyStore
+from serpens_contract._clock import ManualClock
 from serpens_contract.capabilities import register_capability
 
 __all__ = ["IdempotencyCapabilities", "ManualClock", "StoreMaker"]
@@ -54,20 +55,6 @@ register_capability(
     lambda c: c.atomic_claims,
     "of concurrent claims of one free key exactly one wins",
 )
-
-
-class ManualClock:
-    """Seconds since the epoch that move only when told to."""
-
-    def __init__(self, start: float = 1_800_000_000.0) -> None:
-        self.now = start
-
-    def __call__(self) -> float:
-        return self.now
-
-    def advance(self, seconds: float) -> None:
-        """Move time forward by *seconds*."""
-        self.now += seconds
 
 
 def _key() -> str:
