@@ -28,6 +28,8 @@ if TYPE_CHECKING:
     from serpens_sqlalchemy._async_queue import AsyncPostgresQueue
     from serpens_sqlalchemy._async_repository import AsyncSQLAlchemyRepository
     from serpens_sqlalchemy._idempotency import AsyncPostgresIdempotencyStore
+    from serpens_sqlalchemy._outbox import SQLAlchemyOutbox
+    from serpens_sqlalchemy._outbox_store import AsyncPostgresOutboxStore
     from serpens_sqlalchemy._queue import PostgresQueue
     from serpens_sqlalchemy._repository import SQLAlchemyRepository
 
@@ -36,11 +38,13 @@ if TYPE_CHECKING:
 
 __all__ = [
     "AsyncPostgresIdempotencyStore",
+    "AsyncPostgresOutboxStore",
     "AsyncPostgresQueue",
     "AsyncRepository",
     "AsyncSQLAlchemyRepository",
     "PostgresQueue",
     "Repository",
+    "SQLAlchemyOutbox",
     "SQLAlchemyRepository",
     "UTCDateTime",
     "configure_sqlite",
@@ -51,17 +55,19 @@ __all__ = [
 # public name -> (module, class); the earlier names are aliases of the same classes
 _LAZY: dict[str, tuple[str, str]] = {
     "AsyncPostgresIdempotencyStore": ("_idempotency", "AsyncPostgresIdempotencyStore"),
+    "AsyncPostgresOutboxStore": ("_outbox_store", "AsyncPostgresOutboxStore"),
     "AsyncPostgresQueue": ("_async_queue", "AsyncPostgresQueue"),
     "AsyncRepository": ("_async_repository", "AsyncSQLAlchemyRepository"),
     "AsyncSQLAlchemyRepository": ("_async_repository", "AsyncSQLAlchemyRepository"),
     "PostgresQueue": ("_queue", "PostgresQueue"),
     "Repository": ("_repository", "SQLAlchemyRepository"),
+    "SQLAlchemyOutbox": ("_outbox", "SQLAlchemyOutbox"),
     "SQLAlchemyRepository": ("_repository", "SQLAlchemyRepository"),
 }
 
 
 def __getattr__(name: str) -> Any:
-    """Import the repositories, the queues and the idempotency store on first access."""
+    """Import the repositories, the queues, the idempotency and outbox stores on first access."""
     if name in _LAZY:
         module, attr = _LAZY[name]
         value = getattr(importlib.import_module(f"serpens_sqlalchemy.{module}"), attr)

@@ -30,6 +30,7 @@ if TYPE_CHECKING:
     from serpens_contract.document import DocumentStoreCapabilities, DocumentStoreContract
     from serpens_contract.http import HttpClientCapabilities, HttpClientContract, HttpTarget
     from serpens_contract.idempotency import IdempotencyCapabilities, IdempotencyContract
+    from serpens_contract.outbox import OutboxCapabilities, OutboxContract, OutboxUnit
     from serpens_contract.parameters import (
         FakeParameterRig,
         FakeSecretRig,
@@ -70,6 +71,9 @@ __all__ = [
     "HttpTarget",
     "IdempotencyCapabilities",
     "IdempotencyContract",
+    "OutboxCapabilities",
+    "OutboxContract",
+    "OutboxUnit",
     "Outcome",
     "ParameterKind",
     "ParameterRig",
@@ -118,6 +122,9 @@ _LAZY: dict[str, str] = {
     "HttpTarget": "http",
     "IdempotencyCapabilities": "idempotency",
     "IdempotencyContract": "idempotency",
+    "OutboxCapabilities": "outbox",
+    "OutboxContract": "outbox",
+    "OutboxUnit": "outbox",
     "RateLimitCapabilities": "rate_limit",
     "RateLimitContract": "rate_limit",
     "FakeParameterRig": "parameters",

@@ -9,10 +9,10 @@ server's clock. Times are whole microseconds, on the store's clock.
 from __future__ import annotations
 
 import json
-import math
 from dataclasses import dataclass
 
 from serpens._rules.cache import encode, to_wire
+from serpens._rules.seconds import whole_millis
 from serpens._rules.text import has_utf8
 from serpens.errors import (
     FieldError,
@@ -84,14 +84,7 @@ def _text(value: object, field: str, *, most: int, least: int) -> FieldError | N
 
 
 def _millis(value: object, field: str) -> int | FieldError:
-    if (
-        isinstance(value, bool)
-        or not isinstance(value, int | float)
-        or not math.isfinite(value)
-        or not 0 < value <= MAX_SECONDS
-    ):
-        return FieldError(field, f"must be > 0 and at most {MAX_SECONDS:,} seconds, got {value!r}")
-    return math.ceil(value * 1000)
+    return whole_millis(value, field, most=MAX_SECONDS, zero=False)
 
 
 def _raise(what: str, errors: list[FieldError]) -> None:

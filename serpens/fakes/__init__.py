@@ -5,6 +5,8 @@ and raises the same serpens errors as the production adapters. ``fake.outage()``
 simulates an unreachable backend (see ``docs/testing.md``).
 """
 
+from typing import TYPE_CHECKING, Any
+
 from serpens.fakes._cache import AsyncInMemoryCache, InMemoryCache
 from serpens.fakes._document import InMemoryDocumentStore
 from serpens.fakes._http import InMemoryHttpClient
@@ -20,6 +22,9 @@ from serpens.fakes._repository import (
     InMemorySession,
 )
 
+if TYPE_CHECKING:
+    from serpens.fakes._outbox import InMemoryOutbox, InMemoryOutboxStore
+
 __all__ = [
     "AsyncInMemoryCache",
     "AsyncInMemoryQueue",
@@ -29,6 +34,8 @@ __all__ = [
     "InMemoryDocumentStore",
     "InMemoryHttpClient",
     "InMemoryIdempotencyStore",
+    "InMemoryOutbox",
+    "InMemoryOutboxStore",
     "InMemoryParameterStore",
     "InMemoryPublisher",
     "InMemoryQueue",
@@ -39,3 +46,14 @@ __all__ = [
     "PublishedMessage",
     "RecordedRequest",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    """Import the outbox fakes on first access: their table needs SQLAlchemy."""
+    if name in {"InMemoryOutbox", "InMemoryOutboxStore"}:
+        from serpens.fakes import _outbox  # noqa: PLC0415
+
+        value = getattr(_outbox, name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

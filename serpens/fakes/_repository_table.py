@@ -123,6 +123,23 @@ class TableRows:
         self.rows[pk] = row
         self._reindex(pk, row)
 
+    def remove(self, pk: tuple[object, ...]) -> None:
+        """Delete the row under *pk*, if any, keeping the indexes current.
+
+        The repository port deletes nothing; the in-memory outbox store deletes the
+        messages it delivered, as the SQL store does.
+        """
+        with self.lock:
+            old = self.rows.get(pk)
+            if old is None:
+                return
+            for unique, index in self._indexes.items():
+                values = unique_key(old, unique)
+                if values is not None and index.get(values) == pk:
+                    del index[values]
+            self._unindex(pk, old)
+            del self.rows[pk]
+
     def _unindex(self, pk: tuple[object, ...], old: Row) -> None:
         """Drop *old* from the secondary indexes (it is still stored under *pk*)."""
         for ordered in self._ordered.values():

@@ -9,6 +9,7 @@ from serpens.ports._cache import AsyncCache, Cache, JSONValue
 from serpens.ports._document import DocumentStore, Item, KeyValue
 from serpens.ports._http import HttpClient, HttpResponse
 from serpens.ports._idempotency import Claim, IdempotencyStore, Replay
+from serpens.ports._outbox import Outbox, OutboxMessage, OutboxStore
 from serpens.ports._parameters import ParameterStore, SecretStore
 from serpens.ports._publisher import Payload, Publisher
 from serpens.ports._queue import AsyncQueue, Message, Queue
@@ -31,6 +32,9 @@ __all__ = [
     "KeyValue",
     "Message",
     "OrderBy",
+    "Outbox",
+    "OutboxMessage",
+    "OutboxStore",
     "Page",
     "ParameterStore",
     "Payload",

@@ -45,6 +45,7 @@ STANDALONE = [
     "lambda_handler.py",
     "lambda_pydantic.py",
     "otel_tracing.py",
+    "outbox_fake.py",
     "parameters_deadline.py",
     "parameters_fake.py",
     "pubsub_29_shapes.py",

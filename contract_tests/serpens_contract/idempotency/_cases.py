@@ -253,7 +253,7 @@ class _IdempotencyCases:
             with pytest.raises(ValidationError) as raised:
                 await store.claim(bad_key, lease=60)  # type: ignore[arg-type]
             assert [e.path for e in raised.value.errors] == ["key"], bad_key
-        for bad in (0, -1, float("nan"), float("inf"), True, "5", 366 * 86400 + 0.5):
+        for bad in (0, -1, float("nan"), float("inf"), True, "5", 366 * 86400 + 0.5, 10**400):
             with pytest.raises(ValidationError) as raised:
                 await store.claim(_key(), lease=bad)  # type: ignore[arg-type]
             assert [e.path for e in raised.value.errors] == ["lease"], bad
@@ -263,6 +263,8 @@ class _IdempotencyCases:
         assert [e.path for e in raised.value.errors] == ["fingerprint", "lease"]
         longest = await self._claim(store, "é" * 512, fingerprint="f" * 256, lease=366 * 86400)
         assert await store.release(longest)
+        exact = await self._claim(store, _key(), lease=2.007)  # 2.007 * 1000 is 2007.0000000000002
+        assert exact.lease == 2.007
         shortest = await self._claim(store, "k", lease=60)  # one byte
         await store.complete(shortest, 1, ttl=60)
         assert await store.release(shortest) is False
@@ -278,7 +280,7 @@ class _IdempotencyCases:
         with pytest.raises(ValidationError) as raised:
             await store.complete(claim, "x" * (256 * 1024 - 1), ttl=60)  # 2 more for the quotes
         assert [e.path for e in raised.value.errors] == ["result"]
-        for bad in (0, float("nan"), None, 366 * 86400 + 1):
+        for bad in (0, float("nan"), None, 366 * 86400 + 1, 10**400):
             with pytest.raises(ValidationError) as raised:
                 await store.complete(claim, 1, ttl=bad)  # type: ignore[arg-type]
             assert [e.path for e in raised.value.errors] == ["ttl"]

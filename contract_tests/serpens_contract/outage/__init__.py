@@ -29,6 +29,7 @@ so an implementation that blocks past its deadline fails the test instead of han
 from serpens_contract.outage._async_cases import (
     HttpOutageCases,
     IdempotencyOutageCases,
+    OutboxOutageCases,
     RateLimitOutageCases,
 )
 from serpens_contract.outage._declarations import (
@@ -63,6 +64,7 @@ __all__ = [
     "OutageCapabilities",
     "OutageHook",
     "OutageKind",
+    "OutboxOutageCases",
     "ParametersOutageCases",
     "PublisherOutageCases",
     "QueueOutageCases",

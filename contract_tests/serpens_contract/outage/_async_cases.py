@@ -1,4 +1,4 @@
-"""Outage cases of the async-only ports: HTTP, rate limits and idempotency.
+"""Outage cases of the async-only ports: HTTP, rate limits, idempotency and the outbox.
 
 Each call runs under ``asyncio.wait_for``, so one that blocks past its deadline fails the
 test; requests and acquires raise the outage's serpens error in time, then succeed again.
@@ -7,6 +7,7 @@ test; requests and acquires raise the outage's serpens error in time, then succe
 from __future__ import annotations
 
 import contextlib
+import inspect
 from collections.abc import Callable
 from typing import Any
 
@@ -15,6 +16,8 @@ from serpens.ports import Claim, Replay
 from serpens_contract.capabilities import requires
 from serpens_contract.outage._declarations import OutageHook, OutageKind, _OutageCases
 from serpens_contract.outage._probe import _araises, _arecovers, _ns
+
+_TOPIC = "projects/contract/topics/outage"
 
 # ---------------------------------------------------------------------------- http
 
@@ -191,3 +194,92 @@ class IdempotencyOutageCases(_OutageCases):
     ) -> None:
         """Calls raise BackendTimeoutError by their deadline, answers lost; then they work."""
         await self._strict(open_idempotency_store, outage, "trickled")
+
+
+# -------------------------------------------------------------------------- outbox
+
+
+class OutboxOutageCases(_OutageCases):
+    """Outage cases of ``OutboxContract`` (fixtures ``open_outbox_unit``, ``open_outbox_store``).
+
+    The store's backend is down: every call raises in time, and afterwards each
+    settlement made in the outage took effect whole or not at all (a trickled answer
+    reaches the server whole), and no message was lost.
+    """
+
+    async def _strict(
+        self,
+        open_unit: Callable[[], Any],
+        open_store: Callable[[], Any],
+        outage: OutageHook,
+        kind: OutageKind,
+    ) -> None:
+        capabilities = self.outage_capabilities
+        store = open_store()
+        async with open_unit() as work:
+            for payload in ("delivered", "retried", "new"):
+                work.outbox.put(_TOPIC, payload)
+            done = work.commit()
+            if inspect.isawaitable(done):
+                await done
+        delivered, retried = await store.claim(limit=2, lease=60)
+        with outage(kind):
+            await _araises("claim", store.claim(lease=60), kind, capabilities)
+            await _araises("delivered", store.delivered(delivered), kind, capabilities)
+            await _araises("retry", store.retry(retried, after=0), kind, capabilities)
+            await _araises("pending", store.pending(), kind, capabilities)
+
+        async def counted() -> bool:
+            return isinstance(await store.pending(), int)
+
+        await _arecovers(counted, capabilities, "pending")
+        # each settlement landed whole (its claim is gone) or not at all (it still holds)
+        with contextlib.suppress(LeaseLostError):
+            await store.delivered(delivered)
+        with contextlib.suppress(LeaseLostError):
+            await store.retry(retried, after=0)
+        # "new" was claimed with its answer lost (held for a minute), or not claimed
+        payloads = {message.payload for message in await store.claim(lease=60)}
+        assert b"retried" in payloads, f"a retried message must be due again, got {payloads}"
+        assert payloads <= {b"retried", b"new"}, f"a delivered message came back: {payloads}"
+        assert await store.pending() == 2, "a message was lost or delivered twice"
+
+    @requires("strict_outage", "outage_refused")
+    async def test_a_refused_backend_raises_unavailable_in_time(
+        self,
+        open_outbox_unit: Callable[[], Any],
+        open_outbox_store: Callable[[], Any],
+        outage: OutageHook,
+    ) -> None:
+        """Store calls raise BackendUnavailableError in time; then they work again."""
+        await self._strict(open_outbox_unit, open_outbox_store, outage, "refused")
+
+    @requires("strict_outage", "outage_frozen")
+    async def test_a_frozen_backend_raises_timeout_in_time(
+        self,
+        open_outbox_unit: Callable[[], Any],
+        open_outbox_store: Callable[[], Any],
+        outage: OutageHook,
+    ) -> None:
+        """Store calls raise BackendTimeoutError at their deadline; then they work again."""
+        await self._strict(open_outbox_unit, open_outbox_store, outage, "frozen")
+
+    @requires("strict_outage", "outage_reset")
+    async def test_a_reset_backend_raises_unavailable_in_time(
+        self,
+        open_outbox_unit: Callable[[], Any],
+        open_outbox_store: Callable[[], Any],
+        outage: OutageHook,
+    ) -> None:
+        """Store calls raise BackendUnavailableError in time; then they work again."""
+        await self._strict(open_outbox_unit, open_outbox_store, outage, "reset")
+
+    @requires("strict_outage", "outage_trickled")
+    async def test_a_trickling_backend_raises_timeout_by_the_deadline(
+        self,
+        open_outbox_unit: Callable[[], Any],
+        open_outbox_store: Callable[[], Any],
+        outage: OutageHook,
+    ) -> None:
+        """Store calls raise BackendTimeoutError by their deadline; then they work again."""
+        await self._strict(open_outbox_unit, open_outbox_store, outage, "trickled")

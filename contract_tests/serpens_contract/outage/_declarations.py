@@ -93,6 +93,7 @@ _CONTRACTS = (
     "parameters",
     "secrets",
     "idempotency",
+    "outbox",
 )
 for _contract in _CONTRACTS:
     register_capability(

@@ -19,6 +19,7 @@ NAMES = [
     "database_fastapi.py",
     "database_recipes.py",
     "postgres_queue.py",
+    "outbox_postgres.py",
     "database_lambda.py",
 ]
 RUNNER = """

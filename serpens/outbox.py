@@ -1,0 +1,256 @@
+"""Relay committed outbox messages to a publisher: at least once, in order per ordering key.
+
+The transactional outbox in three parts: a service stages a message in the unit of work
+that changes its rows (:class:`~serpens.ports.Outbox`: ``InMemoryOutbox`` in unit
+tests, ``serpens_sqlalchemy.SQLAlchemyOutbox`` in production), so the message commits
+with the rows or not at all; a relay claims the committed messages from an
+:class:`~serpens.ports.OutboxStore` and publishes them with a
+:class:`~serpens.ports.Publisher`::
+
+    async with AsyncSession(engine) as session:
+        orders = AsyncSQLAlchemyRepository(Order, session)
+        order = await orders.add(Order(total=42))
+        SQLAlchemyOutbox(session).put(topic, {"order": order.id}, ordering_key=str(order.id))
+        await session.commit()
+
+    # in the relay's task or process
+    await run_relay(AsyncPostgresOutboxStore(engine), publisher)
+
+:func:`relay` does one round: claim, publish concurrently, then delete each published
+message and give each failed one a delay that doubles with its attempts.
+:func:`run_relay` repeats rounds until stopped. A message is published at least once:
+a relay that crashes after publishing, or whose lease ends first, leaves it to be
+claimed and published again, so consumers must tolerate a repeat (its ``key`` is the
+same each time). Of one ordering key a message is published only after the one before
+it was delivered, so a failing message holds its key back until it succeeds.
+
+``OutboxRecord`` (the table ``serpens_outbox``) and ``outbox_metadata`` are here for
+migrations: add ``outbox_metadata`` to Alembic's ``target_metadata``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import math
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from serpens._rules.publisher import encode_attributes
+from serpens.errors import BackendError, LeaseLostError, ValidationError
+from serpens.ports import OutboxMessage, OutboxStore, Publisher
+
+if TYPE_CHECKING:
+    from serpens._rules.outbox import OutboxRecord, outbox_metadata
+
+__all__ = [
+    "OutboxRecord",
+    "RelayReport",
+    "outbox_metadata",
+    "relay",
+    "retry_delay",
+    "run_relay",
+]
+
+logger = logging.getLogger("serpens.outbox")
+
+_MOST_DOUBLINGS = 64
+"""Doublings past which the delay stops growing (2**64 s is past any ``max_backoff``)."""
+
+
+@dataclass(frozen=True, slots=True)
+class RelayReport:
+    """What one :func:`relay` round did with the messages it claimed.
+
+    Attributes:
+        delivered: published and deleted from the outbox.
+        retried: not published (the publisher raised); due again after their delay.
+        lost: settled after their lease ended (another claim may hold them): published
+            or not, they will be published again.
+    """
+
+    delivered: int = 0
+    retried: int = 0
+    lost: int = 0
+
+    @property
+    def claimed(self) -> int:
+        """How many messages the round claimed."""
+        return self.delivered + self.retried + self.lost
+
+
+def _check_backoff(backoff: object, max_backoff: object) -> tuple[float, float]:
+    for name, value in (("backoff", backoff), ("max_backoff", max_backoff)):
+        if (
+            isinstance(value, bool)
+            or not isinstance(value, int | float)
+            or not math.isfinite(value)
+            or value < 0
+        ):
+            raise ValidationError(f"{name} must be a finite number of seconds >= 0, got {value!r}")
+    if max_backoff < backoff:  # type: ignore[operator]
+        raise ValidationError(
+            f"max_backoff ({max_backoff!r}) must be at least backoff ({backoff!r})"
+        )
+    return float(backoff), float(max_backoff)  # type: ignore[arg-type]
+
+
+def retry_delay(attempts: int, *, backoff: float = 1.0, max_backoff: float = 300.0) -> float:
+    """The delay before a message that failed its *attempts*-th publish is due again.
+
+    ``backoff`` seconds after the first failure, doubling with each one after it, at most
+    ``max_backoff``: 1, 2, 4, ... 256, 300, 300 seconds by default.
+    """
+    doublings = min(max(attempts - 1, 0), _MOST_DOUBLINGS)
+    return float(min(max_backoff, backoff * 2.0**doublings))
+
+
+def _check_key_attribute(name: object) -> str | None:
+    """Return *name* if it is ``None`` or an attribute name Pub/Sub takes."""
+    if name is not None:
+        encode_attributes({name: "0" * 32})  # type: ignore[dict-item]
+    return name  # type: ignore[return-value]
+
+
+async def _publish(
+    publisher: Publisher, message: OutboxMessage, key_attribute: str | None
+) -> Exception | None:
+    """Publish *message*; the exception the publisher raised, if it did."""
+    attributes = message.attributes
+    if key_attribute is not None:
+        attributes = {**attributes, key_attribute: message.key}
+    try:
+        await publisher.publish(
+            message.topic,
+            message.payload,
+            attributes=attributes,
+            ordering_key=message.ordering_key,
+        )
+    except Exception as exc:  # noqa: BLE001 - any publisher failure is a retry, never a loss
+        return exc
+    return None
+
+
+async def _settle(
+    store: OutboxStore, message: OutboxMessage, failure: Exception | None, delay: float
+) -> str:
+    """Delete a published *message*, or give a failed one its delay; what became of it."""
+    try:
+        if failure is None:
+            await store.delivered(message)
+            return "delivered"
+        logger.warning(
+            "outbox message %s (%s) to %s failed attempt %d: %s: %s; due again in %.3g s",
+            message.id,
+            message.key,
+            message.topic,
+            message.attempts,
+            type(failure).__name__,
+            failure,
+            delay,
+        )
+        await store.retry(message, after=delay)
+    except LeaseLostError:
+        logger.warning(
+            "outbox message %s (%s) to %s was settled after its lease of %.3g s ended: "
+            "it will be published again",
+            message.id,
+            message.key,
+            message.topic,
+            message.lease,
+        )
+        return "lost"
+    return "retried"
+
+
+async def relay(
+    store: OutboxStore,
+    publisher: Publisher,
+    *,
+    limit: int = 100,
+    lease: float = 30.0,
+    backoff: float = 1.0,
+    max_backoff: float = 300.0,
+    key_attribute: str | None = None,
+) -> RelayReport:
+    """Claim up to *limit* due messages, publish them, and settle each claim.
+
+    The messages are published concurrently (a claim holds at most one message of each
+    ordering key, so no key's order is at stake), then settled one by one: a published
+    message is deleted, a failed one is due again after :func:`retry_delay` of its
+    attempts. *lease* must cover the publishes: a claim settled after its lease ended
+    counts as ``lost`` and its message is published again. With *key_attribute*, each
+    message carries its outbox key in that attribute (``"outbox-key"``, say): the same
+    on every publish of the message, so consumers can drop repeats by it.
+
+    Raises:
+        ValidationError: a bad ``limit``, ``lease``, ``backoff``, ``max_backoff`` or
+            ``key_attribute`` (not a name Pub/Sub takes).
+        BackendError: the store could not be reached: claimed messages not yet settled
+            are claimed again when their lease ends.
+    """
+    backoff, max_backoff = _check_backoff(backoff, max_backoff)
+    key_attribute = _check_key_attribute(key_attribute)
+    messages = await store.claim(limit=limit, lease=lease)
+    failures = await asyncio.gather(*(_publish(publisher, m, key_attribute) for m in messages))
+    counts = {"delivered": 0, "retried": 0, "lost": 0}
+    for message, failure in zip(messages, failures, strict=True):
+        delay = retry_delay(message.attempts, backoff=backoff, max_backoff=max_backoff)
+        counts[await _settle(store, message, failure, delay)] += 1
+    return RelayReport(**counts)
+
+
+async def run_relay(
+    store: OutboxStore,
+    publisher: Publisher,
+    *,
+    poll: float = 1.0,
+    stop: asyncio.Event | None = None,
+    limit: int = 100,
+    lease: float = 30.0,
+    backoff: float = 1.0,
+    max_backoff: float = 300.0,
+    key_attribute: str | None = None,
+) -> None:
+    """Relay rounds until *stop* is set (or the task is cancelled).
+
+    A round that claimed fewer than *limit* messages drained the outbox: the next one
+    waits *poll* seconds (or until *stop*). A round the store failed (``BackendError``)
+    is logged and tried again after *poll* seconds; nothing is lost. The other
+    arguments are :func:`relay`'s.
+    """
+    if isinstance(poll, bool) or not isinstance(poll, int | float) or not 0 < poll < math.inf:
+        raise ValidationError(f"poll must be a finite number of seconds > 0, got {poll!r}")
+    _check_backoff(backoff, max_backoff)
+    _check_key_attribute(key_attribute)
+    stop = stop if stop is not None else asyncio.Event()
+    while not stop.is_set():
+        try:
+            report = await relay(
+                store,
+                publisher,
+                limit=limit,
+                lease=lease,
+                backoff=backoff,
+                max_backoff=max_backoff,
+                key_attribute=key_attribute,
+            )
+        except BackendError as exc:
+            logger.warning("outbox relay round failed: %s: %s", type(exc).__name__, exc)
+        else:
+            if report.claimed == limit:
+                continue  # more may be due: no wait
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), poll)
+
+
+def __getattr__(name: str) -> Any:
+    """``OutboxRecord`` and ``outbox_metadata`` on first access: they need SQLAlchemy."""
+    if name in {"OutboxRecord", "outbox_metadata"}:
+        from serpens._rules import outbox  # noqa: PLC0415
+
+        value = getattr(outbox, name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
