@@ -47,6 +47,7 @@ MODULES = (
     "http",
     "rate_limit",
     "idempotency",
+    "outbox",
     "outage",
     "lambda",
     "schema",

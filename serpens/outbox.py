@@ -16,8 +16,8 @@ with the rows or not at all; a relay claims the committed messages from an
     # in the relay's task or process
     await run_relay(AsyncPostgresOutboxStore(engine), publisher)
 
-:func:`relay` does one round: claim, publish concurrently, then delete each published
-message and give each failed one a delay that doubles with its attempts.
+:func:`relay` does one round: claim, publish concurrently, then delete the published
+messages (one call) and give each failed one a delay that doubles with its attempts.
 :func:`run_relay` repeats rounds until stopped. A message is published at least once:
 a relay that crashes after publishing, or whose lease ends first, leaves it to be
 claimed and published again, so consumers must tolerate a repeat (its ``key`` is the
@@ -38,7 +38,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from serpens._rules.publisher import encode_attributes
-from serpens.errors import BackendError, LeaseLostError, ValidationError
+from serpens.errors import BackendError, FieldError, LeaseLostError, ValidationError
 from serpens.ports import OutboxMessage, OutboxStore, Publisher
 
 if TYPE_CHECKING:
@@ -80,20 +80,42 @@ class RelayReport:
         return self.delivered + self.retried + self.lost
 
 
-def _check_backoff(backoff: object, max_backoff: object) -> tuple[float, float]:
-    for name, value in (("backoff", backoff), ("max_backoff", max_backoff)):
-        if (
-            isinstance(value, bool)
-            or not isinstance(value, int | float)
-            or not math.isfinite(value)
-            or value < 0
-        ):
-            raise ValidationError(f"{name} must be a finite number of seconds >= 0, got {value!r}")
-    if max_backoff < backoff:  # type: ignore[operator]
-        raise ValidationError(
-            f"max_backoff ({max_backoff!r}) must be at least backoff ({backoff!r})"
+def _seconds_error(name: str, value: object, *, zero: bool) -> FieldError | None:
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, int | float)
+        or not math.isfinite(value)
+        or not (value >= 0 if zero else value > 0)
+    ):
+        least = ">= 0" if zero else "> 0"
+        return FieldError(name, f"must be a finite number of seconds {least}, got {value!r}")
+    return None
+
+
+def _check_relay(
+    backoff: object, max_backoff: object, key_attribute: object, poll: object = 1.0
+) -> tuple[float, float, str | None]:
+    """Check the relay's own arguments; ``ValidationError`` naming every bad one."""
+    errors = [
+        error
+        for error in (
+            _seconds_error("backoff", backoff, zero=True),
+            _seconds_error("max_backoff", max_backoff, zero=True),
+            _seconds_error("poll", poll, zero=False),
         )
-    return float(backoff), float(max_backoff)  # type: ignore[arg-type]
+        if error is not None
+    ]
+    if not errors and max_backoff < backoff:  # type: ignore[operator]
+        errors.append(FieldError("max_backoff", f"must be at least backoff ({backoff!r})"))
+    if key_attribute is not None:
+        try:
+            encode_attributes({key_attribute: "0" * 32})  # type: ignore[dict-item]
+        except ValidationError as exc:
+            reason = exc.errors[0].message if exc.errors else str(exc)
+            errors.append(FieldError("key_attribute", reason))
+    if errors:
+        raise ValidationError("invalid outbox relay", errors)
+    return float(backoff), float(max_backoff), key_attribute  # type: ignore[arg-type, return-value]
 
 
 def retry_delay(attempts: int, *, backoff: float = 1.0, max_backoff: float = 300.0) -> float:
@@ -104,13 +126,6 @@ def retry_delay(attempts: int, *, backoff: float = 1.0, max_backoff: float = 300
     """
     doublings = min(max(attempts - 1, 0), _MOST_DOUBLINGS)
     return float(min(max_backoff, backoff * 2.0**doublings))
-
-
-def _check_key_attribute(name: object) -> str | None:
-    """Return *name* if it is ``None`` or an attribute name Pub/Sub takes."""
-    if name is not None:
-        encode_attributes({name: "0" * 32})  # type: ignore[dict-item]
-    return name  # type: ignore[return-value]
 
 
 async def _publish(
@@ -132,36 +147,37 @@ async def _publish(
     return None
 
 
-async def _settle(
-    store: OutboxStore, message: OutboxMessage, failure: Exception | None, delay: float
-) -> str:
-    """Delete a published *message*, or give a failed one its delay; what became of it."""
+def _log_lost(message: OutboxMessage) -> None:
+    logger.warning(
+        "outbox message %s (%s) to %s was settled after its lease of %.3g s ended: "
+        "it will be published again",
+        message.id,
+        message.key,
+        message.topic,
+        message.lease,
+    )
+
+
+async def _retry(
+    store: OutboxStore, message: OutboxMessage, failure: Exception, delay: float
+) -> bool:
+    """Give a message whose publish failed its delay; whether its claim still held."""
+    logger.warning(
+        "outbox message %s (%s) to %s failed attempt %d: %s: %s; due again in %.3g s",
+        message.id,
+        message.key,
+        message.topic,
+        message.attempts,
+        type(failure).__name__,
+        failure,
+        delay,
+    )
     try:
-        if failure is None:
-            await store.delivered(message)
-            return "delivered"
-        logger.warning(
-            "outbox message %s (%s) to %s failed attempt %d: %s: %s; due again in %.3g s",
-            message.id,
-            message.key,
-            message.topic,
-            message.attempts,
-            type(failure).__name__,
-            failure,
-            delay,
-        )
         await store.retry(message, after=delay)
     except LeaseLostError:
-        logger.warning(
-            "outbox message %s (%s) to %s was settled after its lease of %.3g s ended: "
-            "it will be published again",
-            message.id,
-            message.key,
-            message.topic,
-            message.lease,
-        )
-        return "lost"
-    return "retried"
+        _log_lost(message)
+        return False
+    return True
 
 
 async def relay(
@@ -177,12 +193,13 @@ async def relay(
     """Claim up to *limit* due messages, publish them, and settle each claim.
 
     The messages are published concurrently (a claim holds at most one message of each
-    ordering key, so no key's order is at stake), then settled one by one: a published
-    message is deleted, a failed one is due again after :func:`retry_delay` of its
-    attempts. *lease* must cover the publishes: a claim settled after its lease ended
-    counts as ``lost`` and its message is published again. With *key_attribute*, each
-    message carries its outbox key in that attribute (``"outbox-key"``, say): the same
-    on every publish of the message, so consumers can drop repeats by it.
+    ordering key, so no key's order is at stake), then settled: the published ones
+    deleted in one call (``delivered_many``), each failed one due again after
+    :func:`retry_delay` of its attempts. *lease* must cover the publishes: a claim
+    settled after its lease ended counts as ``lost`` and its message is published
+    again. With *key_attribute*, each message carries its outbox key in that attribute
+    (``"outbox-key"``, say): the same on every publish of the message, so consumers can
+    drop repeats by it.
 
     Raises:
         ValidationError: a bad ``limit``, ``lease``, ``backoff``, ``max_backoff`` or
@@ -190,15 +207,22 @@ async def relay(
         BackendError: the store could not be reached: claimed messages not yet settled
             are claimed again when their lease ends.
     """
-    backoff, max_backoff = _check_backoff(backoff, max_backoff)
-    key_attribute = _check_key_attribute(key_attribute)
+    backoff, max_backoff, key_attribute = _check_relay(backoff, max_backoff, key_attribute)
     messages = await store.claim(limit=limit, lease=lease)
     failures = await asyncio.gather(*(_publish(publisher, m, key_attribute) for m in messages))
-    counts = {"delivered": 0, "retried": 0, "lost": 0}
+    published = [m for m, failure in zip(messages, failures, strict=True) if failure is None]
+    late = list(await store.delivered_many(published)) if published else []
+    for message in late:
+        _log_lost(message)
+    retried = lost = 0
     for message, failure in zip(messages, failures, strict=True):
-        delay = retry_delay(message.attempts, backoff=backoff, max_backoff=max_backoff)
-        counts[await _settle(store, message, failure, delay)] += 1
-    return RelayReport(**counts)
+        if failure is not None:
+            delay = retry_delay(message.attempts, backoff=backoff, max_backoff=max_backoff)
+            if await _retry(store, message, failure, delay):
+                retried += 1
+            else:
+                lost += 1
+    return RelayReport(delivered=len(published) - len(late), retried=retried, lost=lost + len(late))
 
 
 async def run_relay(
@@ -220,10 +244,7 @@ async def run_relay(
     is logged and tried again after *poll* seconds; nothing is lost. The other
     arguments are :func:`relay`'s.
     """
-    if isinstance(poll, bool) or not isinstance(poll, int | float) or not 0 < poll < math.inf:
-        raise ValidationError(f"poll must be a finite number of seconds > 0, got {poll!r}")
-    _check_backoff(backoff, max_backoff)
-    _check_key_attribute(key_attribute)
+    _check_relay(backoff, max_backoff, key_attribute, poll)
     stop = stop if stop is not None else asyncio.Event()
     while not stop.is_set():
         try:

@@ -42,8 +42,10 @@ from sqlalchemy import (
     literal_column,
     or_,
     select,
+    tuple_,
     update,
 )
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.exc import ProgrammingError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
@@ -53,6 +55,7 @@ from serpens._rules.outbox import (
     check_lease,
     check_limit,
     check_message,
+    check_messages,
     lease_lost,
     message_of,
     outbox_metadata,
@@ -129,6 +132,22 @@ _HOLDS = (_c.id == _ID, _c.token == _TOKEN, _c.hidden_until > _clock.c.now)
 _CLAIM = _claim_statement()
 _DELIVERED = delete(_TABLE).where(*_HOLDS).returning(_c.id)
 """Deletes the message while the claim holds; a row when it did."""
+_BIGINT_ARRAY = ARRAY(BigInteger)
+_CLAIMS = (
+    func.unnest(bindparam("ids", type_=_BIGINT_ARRAY), bindparam("tokens", type_=_BIGINT_ARRAY))
+    .table_valued("id", "token")
+    .render_derived()
+)
+_DELIVERED_MANY = (
+    delete(_TABLE)
+    .where(
+        tuple_(_c.id, _c.token).in_(select(_CLAIMS.c.id, _CLAIMS.c.token)),
+        _c.hidden_until > _clock.c.now,
+    )
+    .returning(_c.id, _c.token)
+)
+"""Deletes each claim of ``:ids`` and ``:tokens`` (two arrays, a statement of one text
+whatever their length) that holds; a row for each."""
 _RETRY = (
     update(_TABLE)
     .where(*_HOLDS)
@@ -258,6 +277,23 @@ class AsyncPostgresOutboxStore:
         message = check_message(message)
         if not await self._settle(_DELIVERED, message, {}):
             raise lease_lost(message)
+
+    async def delivered_many(self, messages: Sequence[OutboxMessage]) -> Sequence[OutboxMessage]:
+        """See :meth:`serpens.ports.OutboxStore.delivered_many`.
+
+        One statement: a ``DELETE`` of the rows whose ``(id, token)`` is one of the
+        claims' and whose lease has not ended, returning what it deleted.
+        """
+        checked = check_messages(messages)
+        claims = sorted(
+            {(m.id, m.token) for m in checked if m.id in _BIGINTS and m.token in _BIGINTS}
+        )
+        if not claims:
+            return checked
+        params = {"ids": [ident for ident, _ in claims], "tokens": [token for _, token in claims]}
+        rows = await self._run(_DELIVERED_MANY, params, "outbox deliveries")
+        held = {(row.id, row.token) for row in rows}
+        return [m for m in checked if (m.id, m.token) not in held]
 
     async def retry(self, message: OutboxMessage, *, after: float = 0.0) -> None:
         """See :meth:`serpens.ports.OutboxStore.retry`."""

@@ -34,6 +34,7 @@ __all__ = [
     "check_lease",
     "check_limit",
     "check_message",
+    "check_messages",
     "due",
     "holds",
     "lease_lost",
@@ -147,6 +148,22 @@ def check_message(message: object) -> OutboxMessage:
     return message
 
 
+def check_messages(messages: object) -> list[OutboxMessage]:
+    """Return *messages* as a list if it is a sequence of at most :data:`MAX_LIMIT` messages.
+
+    Raises:
+        ValidationError: not a list or tuple, too many, or one not an :class:`OutboxMessage`.
+    """
+    if not isinstance(messages, list | tuple) or len(messages) > MAX_LIMIT:
+        raise _invalid(
+            "messages",
+            f"must be a list or tuple of at most {MAX_LIMIT:,} OutboxMessages, got "
+            f"{type(messages).__name__}"
+            + (f" of {len(messages):,}" if isinstance(messages, list | tuple) else ""),
+        )
+    return [check_message(message) for message in messages]
+
+
 def due(records: Iterable[OutboxRecord], now: int, limit: int) -> list[OutboxRecord]:
     """The records a claim at *now* takes, of *records* given in ``id`` order.
 
@@ -182,7 +199,7 @@ def message_of(row: OutboxRecord | Any, lease_ms: int) -> OutboxMessage:
         key=row.key,
         topic=row.topic,
         payload=bytes(row.payload),
-        attributes=json.loads(row.attributes),
+        attributes={} if row.attributes == "{}" else json.loads(row.attributes),
         ordering_key=row.ordering_key or None,
         attempts=row.attempts,
         token=row.token,

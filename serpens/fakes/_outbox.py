@@ -20,6 +20,7 @@ from serpens._rules.outbox import (
     check_lease,
     check_limit,
     check_message,
+    check_messages,
     due,
     holds,
     lease_lost,
@@ -137,6 +138,20 @@ class InMemoryOutboxStore(OutageSwitch):
             if record is None or not holds(record, message, self._now()):
                 raise lease_lost(message)
             self.database.table(OutboxRecord.__table__).remove((message.id,))
+
+    async def delivered_many(self, messages: Sequence[OutboxMessage]) -> Sequence[OutboxMessage]:
+        """See :meth:`serpens.ports.OutboxStore.delivered_many`."""
+        checked = check_messages(messages)
+        if not checked:
+            return []
+        with self._lock:
+            rows = self._rows()
+            now = self._now()
+            held = {(m.id, m.token) for m in checked if holds(rows.get(m.id), m, now)}
+            table = self.database.table(OutboxRecord.__table__)
+            for ident, _token in held:
+                table.remove((ident,))
+        return [m for m in checked if (m.id, m.token) not in held]
 
     async def retry(self, message: OutboxMessage, *, after: float = 0.0) -> None:
         """See :meth:`serpens.ports.OutboxStore.retry`."""

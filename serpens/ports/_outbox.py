@@ -86,11 +86,17 @@ class OutboxStore(Protocol):
       ends the claim and makes the message due again *after* seconds (0: at once).
       Either raises :class:`serpens.errors.LeaseLostError` and changes nothing when the
       claim no longer holds: the message was, or will be, claimed again.
+    - ``delivered_many(messages)`` is ``delivered`` of up to 1,000 messages in one call
+      (a relay's round settles in one round trip): it deletes each message whose claim
+      holds and returns, in the order given, those whose claim did not (nothing changed
+      for them) instead of raising. A message given twice is deleted once; an empty
+      sequence does nothing.
     - ``pending()`` counts the committed messages not yet delivered, claimed or not.
     - ``limit`` is an ``int`` from 1 to 1,000; ``lease`` a finite number of seconds
       above 0 and ``after`` one from 0, both at most 366 days and rounded up to whole
       milliseconds; anything else raises :class:`serpens.errors.ValidationError` before
-      any I/O, as does a ``message`` that is not an :class:`OutboxMessage`.
+      any I/O, as does a ``message`` that is not an :class:`OutboxMessage` (or
+      ``messages`` that are not a sequence of at most 1,000 of them).
     - An unreachable backend raises :class:`serpens.errors.BackendUnavailableError`, or
       :class:`serpens.errors.BackendTimeoutError` past the store's deadline; a call that
       raised either took effect whole or not at all.
@@ -102,6 +108,10 @@ class OutboxStore(Protocol):
 
     async def delivered(self, message: OutboxMessage) -> None:
         """Delete *message*, published, while its claim holds."""
+        ...
+
+    async def delivered_many(self, messages: Sequence[OutboxMessage]) -> Sequence[OutboxMessage]:
+        """Delete each of *messages* whose claim holds; return those whose claim did not."""
         ...
 
     async def retry(self, message: OutboxMessage, *, after: float = 0.0) -> None:

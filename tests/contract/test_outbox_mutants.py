@@ -84,6 +84,15 @@ class LapsedLeaseSettles(InMemoryOutboxStore):
             self.database.table(rules.OutboxRecord.__table__).remove((message.id,))
 
 
+class ManyDeletesEveryOne(InMemoryOutboxStore):
+    # delivered_many deletes whatever it is given, held or not
+    async def delivered_many(self, messages):
+        with self._lock:
+            for message in rules.check_messages(messages):
+                self.database.table(rules.OutboxRecord.__table__).remove((message.id,))
+        return []
+
+
 class RetryKeepsTheClaim(InMemoryOutboxStore):
     # retry moves the message's time but keeps its token: the old claim still settles
     async def retry(self, message, *, after=0.0):
@@ -155,6 +164,7 @@ for _store in [
     KeylessHeldBack,
     OneOverTheLimit,
     LapsedLeaseSettles,
+    ManyDeletesEveryOne,
     RetryKeepsTheClaim,
     DelayIgnored,
     LeaseEndsLate,
@@ -173,6 +183,7 @@ FAKE_MUST_FAIL = {
     },
     "TestOneOverTheLimit": {"test_claims_take_the_lowest_ids_first_up_to_the_limit"},
     "TestLapsedLeaseSettles": {"test_a_lapsed_lease_is_claimed_again_and_its_claim_is_lost"},
+    "TestManyDeletesEveryOne": {"test_delivered_many_deletes_every_message_whose_claim_holds"},
     "TestRetryKeepsTheClaim": {"test_a_settled_claim_cannot_be_settled_again"},
     "TestDelayIgnored": {
         "test_a_retry_waits_its_delay",
@@ -223,6 +234,19 @@ class RetryKeepsTheToken(AsyncPostgresOutboxStore):
         )
         if not await self._settle(statement, message, {"after": s.check_after(after)}):
             raise lease_lost(message)
+
+
+class ManyLeaseUnchecked(AsyncPostgresOutboxStore):
+    # delivered_many's DELETE checks id and token only: a lapsed claim deletes its message
+    async def delivered_many(self, messages):
+        statement = (
+            delete(s._TABLE)
+            .where(sa.tuple_(s._c.id, s._c.token).in_(sa.bindparam("claims", expanding=True)))
+            .returning(s._c.id, s._c.token)
+        )
+        claims = sorted({(m.id, m.token) for m in messages})
+        held = {(r.id, r.token) for r in await self._run(statement, {"claims": claims}, "x")}
+        return [m for m in messages if (m.id, m.token) not in held]
 
 
 class ClaimsUndue(AsyncPostgresOutboxStore):
@@ -288,11 +312,13 @@ def _cell(store_class):
 TestGenuine = _cell(AsyncPostgresOutboxStore)
 TestLeaseUnchecked = _cell(LeaseUnchecked)
 TestRetryKeepsTheToken = _cell(RetryKeepsTheToken)
+TestManyLeaseUnchecked = _cell(ManyLeaseUnchecked)
 TestClaimsUndue = _cell(ClaimsUndue)
 """
 POSTGRES_MUST_FAIL = {
     "TestLeaseUnchecked": {"test_a_lapsed_lease_is_claimed_again_and_its_claim_is_lost"},
     "TestRetryKeepsTheToken": {"test_a_settled_claim_cannot_be_settled_again"},
+    "TestManyLeaseUnchecked": {"test_delivered_many_deletes_every_message_whose_claim_holds"},
     "TestClaimsUndue": {
         "test_claims_take_the_lowest_ids_first_up_to_the_limit",
         "test_a_retry_waits_its_delay",

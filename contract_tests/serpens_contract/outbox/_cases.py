@@ -242,6 +242,29 @@ class _OutboxCases:
         assert await store.claim() == []
         assert await store.pending() == 1
 
+    async def test_delivered_many_deletes_every_message_whose_claim_holds(
+        self,
+        open_outbox_unit: UnitMaker,
+        store: OutboxStore,
+        unit: float,
+        elapse: Callable[[float], Awaitable[None]],
+    ) -> None:
+        """One call: the held ones deleted, the others returned in the order given."""
+        await self._commit(open_outbox_unit, {"payload": "lapsed"})
+        [lapsed] = await store.claim(lease=unit)
+        await elapse(unit * 1.5)
+        assert list(await store.delivered_many([lapsed])) == [lapsed]
+        await store.retry((await store.claim())[0], after=60 * unit)  # out of the way
+        await self._commit(open_outbox_unit, {"payload": "a"}, {"payload": "b"}, {"payload": "c"})
+        a, b, c = await store.claim()
+        await store.retry(b, after=60 * unit)  # b's claim ended
+        stale = OutboxMessage(c.id, c.key, TOPIC, b"c", token=c.token - 1)
+        assert list(await store.delivered_many([stale, a, b, c, a])) == [stale, b]
+        assert await store.pending() == 2  # b waits out its delay, as does "lapsed"
+        assert list(await store.delivered_many((a, c))) == [a, c]  # deleted: nothing holds
+        assert list(await store.delivered_many([])) == []
+        assert await store.claim() == []
+
     async def test_a_retry_waits_its_delay(
         self,
         open_outbox_unit: UnitMaker,
@@ -327,6 +350,10 @@ class _OutboxCases:
             with pytest.raises(ValidationError) as raised:
                 await store.retry(message, after=after)  # type: ignore[arg-type]
             assert "after" in str(raised.value)
+        for not_messages in (None, iter([message]), message, [message] * 1001, [message, "m"]):
+            with pytest.raises(ValidationError) as raised:
+                await store.delivered_many(not_messages)  # type: ignore[arg-type]
+            assert "message" in str(raised.value)
         foreign: list[Any] = [None, "message", {"id": 1}, OutboxMessage(1.0, "k", TOPIC, b"x")]  # type: ignore[arg-type]
         for not_a_claim in foreign:
             with pytest.raises(ValidationError) as raised:

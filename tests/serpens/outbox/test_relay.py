@@ -150,6 +150,22 @@ async def test_a_publish_slower_than_the_lease_is_lost_and_published_again(
     assert [m.data for m in publisher.published] == [b"slow", b"slow"]  # at least once
 
 
+async def test_a_failure_slower_than_the_lease_is_lost_not_retried(
+    database: InMemoryDatabase, store: InMemoryOutboxStore, clock: ManualClock
+) -> None:
+    """Its retry comes too late: the message is due again when the lease ends anyway."""
+    _commit(database, (TOPIC, "slow and failing", None), (TOPIC, "fine", None))
+
+    async def slow_then_fail() -> None:
+        clock.advance(5.0)
+        raise TimeoutError
+
+    publisher = InMemoryPublisher()
+    report = await relay(store, _Hooked(publisher, slow_then_fail), lease=5)
+    assert report == RelayReport(lost=2)
+    assert await relay(store, publisher) == RelayReport(delivered=2)  # due at once
+
+
 async def test_a_key_attribute_carries_the_outbox_key_on_every_publish(
     database: InMemoryDatabase, store: InMemoryOutboxStore, clock: ManualClock
 ) -> None:
