@@ -321,3 +321,27 @@ def test_only_an_async_postgres_engine_is_taken(tmp_path: Any) -> None:
     for deadline in (0, -1.0):
         with pytest.raises(ValidationError):
             AsyncPostgresOutboxStore(create_async_engine(_CLOSED), deadline=deadline)
+
+
+async def test_delivered_many_settles_a_round_in_one_statement(
+    engine: AsyncEngine, store: AsyncPostgresOutboxStore
+) -> None:
+    """One ``DELETE`` whatever the number of claims; claims no bigint holds cost no I/O."""
+    await _stage(engine, *(("events", None) for _ in range(250)))
+    claimed = list(await store.claim(limit=250))
+    forged = OutboxMessage(claimed[0].id, claimed[0].key, "t", b"", token=2**63)
+    statements: list[str] = []
+
+    def count(*args: Any) -> None:
+        statements.append(args[2])
+
+    sa.event.listen(engine.sync_engine, "before_cursor_execute", count)
+    try:
+        assert list(await store.delivered_many([forged])) == [forged]  # no I/O
+        assert statements == []
+        assert list(await store.delivered_many([*claimed, forged, claimed[0]])) == [forged]
+        assert len(statements) == 1
+        assert statements[0].lstrip().startswith(("WITH", "DELETE"))
+    finally:
+        sa.event.remove(engine.sync_engine, "before_cursor_execute", count)
+    assert await store.pending() == 0

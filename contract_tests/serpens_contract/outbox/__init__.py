@@ -18,6 +18,7 @@ from typing import ClassVar
 from serpens_contract._suite import ContractSuite
 from serpens_contract.outage import OutboxOutageCases
 from serpens_contract.outbox._cases import _OutboxCases
+from serpens_contract.outbox._differential import _OutboxDifferentialCases
 from serpens_contract.outbox._support import (
     TOPIC,
     ManualClock,
@@ -40,7 +41,7 @@ __all__ = [
 ]
 
 
-class OutboxContract(_OutboxCases, OutboxOutageCases, ContractSuite):
+class OutboxContract(_OutboxCases, _OutboxDifferentialCases, OutboxOutageCases, ContractSuite):
     """Every outbox (an Outbox writer with its OutboxStore) must pass these tests."""
 
     contract = "outbox"
