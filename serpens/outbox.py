@@ -93,15 +93,15 @@ def _seconds_error(name: str, value: object, *, zero: bool) -> FieldError | None
 
 
 def _check_relay(
-    backoff: object, max_backoff: object, key_attribute: object, poll: object = 1.0
+    backoff: object, max_backoff: object, key_attribute: object, poll: object = None
 ) -> tuple[float, float, str | None]:
-    """Check the relay's own arguments; ``ValidationError`` naming every bad one."""
+    """Check the relay's own arguments (*poll* too, unless ``None``); name every bad one."""
     errors = [
         error
         for error in (
             _seconds_error("backoff", backoff, zero=True),
             _seconds_error("max_backoff", max_backoff, zero=True),
-            _seconds_error("poll", poll, zero=False),
+            None if poll is None else _seconds_error("poll", poll, zero=False),
         )
         if error is not None
     ]
@@ -110,9 +110,8 @@ def _check_relay(
     if key_attribute is not None:
         try:
             encode_attributes({key_attribute: "0" * 32})  # type: ignore[dict-item]
-        except ValidationError as exc:
-            reason = exc.errors[0].message if exc.errors else str(exc)
-            errors.append(FieldError("key_attribute", reason))
+        except ValidationError as exc:  # its field errors name the attribute's key
+            errors += [FieldError("key_attribute", error.message) for error in exc.errors]
     if errors:
         raise ValidationError("invalid outbox relay", errors)
     return float(backoff), float(max_backoff), key_attribute  # type: ignore[arg-type, return-value]

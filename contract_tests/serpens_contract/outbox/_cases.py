@@ -136,14 +136,22 @@ class _OutboxCases:
     ) -> None:
         keys = await self._commit(open_outbox_unit, *({"payload": f"m{i}"} for i in range(5)))
         first = await store.claim(limit=2)
-        rest = await store.claim(limit=10)
+        rest = await store.claim()  # 100 for 30 s by default
         assert self._payloads(first) == [b"m0", b"m1"]
         assert self._payloads(rest) == [b"m2", b"m3", b"m4"]
+        assert {m.lease for m in rest} == {30.0}
         assert [m.key for m in (*first, *rest)] == keys
         ids = [m.id for m in (*first, *rest)]
         assert ids == sorted(ids)
         assert len(set(ids)) == 5
         assert await store.claim() == []  # every one is held
+
+    async def test_a_claim_takes_100_messages_by_default(
+        self, open_outbox_unit: UnitMaker, store: OutboxStore
+    ) -> None:
+        await self._commit(open_outbox_unit, *({"payload": f"m{i:03}"} for i in range(101)))
+        assert len(await store.claim()) == 100
+        assert self._payloads(await store.claim()) == [b"m100"]
 
     async def test_units_committed_one_after_another_keep_their_order(
         self, open_outbox_unit: UnitMaker, store: OutboxStore
@@ -173,7 +181,7 @@ class _OutboxCases:
         assert self._payloads(claimed) == [b"a1", b"b1", b"n1", b"n2"]
         a1 = claimed[0]
         assert await store.claim() == []  # a2 waits for a1, even unclaimed
-        await store.retry(a1, after=0)
+        await store.retry(a1)  # due again at once by default
         [again] = await store.claim()
         assert (again.payload, again.attempts) == (b"a1", 2)  # a failed first stays first
         assert again.token > a1.token
@@ -227,13 +235,13 @@ class _OutboxCases:
         assert await store.pending() == 0
 
     async def test_a_settled_claim_cannot_be_settled_again(
-        self, open_outbox_unit: UnitMaker, store: OutboxStore, unit: float
+        self, open_outbox_unit: UnitMaker, store: OutboxStore
     ) -> None:
         """A retry ends its claim at once, though the message waits out its delay."""
         await self._commit(open_outbox_unit, {"payload": "d"}, {"payload": "r"})
         delivered, retried = await store.claim()
         await store.delivered(delivered)
-        await store.retry(retried, after=60 * unit)
+        await store.retry(retried, after=_YEAR)  # the longest delay
         for message in (delivered, retried):
             with pytest.raises(LeaseLostError):
                 await store.delivered(message)
@@ -354,6 +362,7 @@ class _OutboxCases:
             with pytest.raises(ValidationError) as raised:
                 await store.delivered_many(not_messages)  # type: ignore[arg-type]
             assert "message" in str(raised.value)
+        assert len(await store.delivered_many([message] * 1000)) == 1000  # none holds
         foreign: list[Any] = [None, "message", {"id": 1}, OutboxMessage(1.0, "k", TOPIC, b"x")]  # type: ignore[arg-type]
         for not_a_claim in foreign:
             with pytest.raises(ValidationError) as raised:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import sys
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
@@ -71,14 +72,15 @@ async def test_the_messages_are_rows_of_the_outbox_table() -> None:
     """A test may read what its code staged, as it would query ``serpens_outbox``."""
     db = InMemoryDatabase()
     with InMemorySession(db) as session:
-        key = InMemoryOutbox(session).put(TOPIC, "x", attributes={"a": "1"}, ordering_key="k")
+        attributes = {"a": "1", "é": "ü"}
+        key = InMemoryOutbox(session).put(TOPIC, "x", attributes=attributes, ordering_key="k")
         session.commit()
     [row] = InMemoryRepository(OutboxRecord, database=db).list()
     assert (row.key, row.topic, row.payload, row.attributes, row.ordering_key) == (
         key,
         TOPIC,
         b"x",
-        '{"a":"1"}',
+        '{"a":"1","é":"ü"}',  # compact UTF-8 JSON, readable in the table
         "k",
     )
     assert (row.attempts, row.token, row.hidden_until) == (0, 0, 0)
@@ -112,9 +114,29 @@ def test_stores_on_threads_never_claim_one_message_twice() -> None:
             ids.extend(m.id for m in batch)
         return ids
 
-    with ThreadPoolExecutor(4) as pool:
-        claimed = [i for ids in pool.map(lambda _: claim_all(), range(4)) for i in ids]
+    interval = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)  # threads switch often: a race has its chances
+    try:
+        with ThreadPoolExecutor(4) as pool:
+            claimed = [i for ids in pool.map(lambda _: claim_all(), range(4)) for i in ids]
+    finally:
+        sys.setswitchinterval(interval)
     assert sorted(claimed) == list(range(1, 401))
+
+
+async def test_a_delivered_message_frees_its_key() -> None:
+    """The row is gone with its unique key: the key may be stored again."""
+    db = InMemoryDatabase()
+    store = InMemoryOutboxStore(db)
+    with InMemorySession(db) as session:
+        key = InMemoryOutbox(session).put(TOPIC, "x")
+        session.commit()
+    await store.delivered((await store.claim())[0])
+    rows = InMemoryRepository(OutboxRecord, database=db)
+    assert rows.get_by(key=key) is None
+    rows.add(OutboxRecord(key=key, topic=TOPIC, payload=b"again"))
+    rows.commit()
+    assert [m.payload for m in await store.claim()] == [b"again"]
 
 
 def test_reprs_name_the_database() -> None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Mapping
 
@@ -73,12 +72,6 @@ def _commit(database: InMemoryDatabase, *messages: tuple[str, str, str | None]) 
     return keys
 
 
-async def _published(publisher: InMemoryPublisher, count: int) -> None:
-    """Return once *count* messages were published (the relay runs in another task)."""
-    while len(publisher.published) < count:  # noqa: ASYNC110 - the fake has no event to wait on
-        await asyncio.sleep(0.01)
-
-
 async def test_a_round_publishes_what_was_committed_and_deletes_it(
     database: InMemoryDatabase, store: InMemoryOutboxStore
 ) -> None:
@@ -117,6 +110,24 @@ async def test_a_failed_publish_is_retried_after_a_doubling_delay_and_holds_its_
     assert await relay(store, publisher) == RelayReport(delivered=1)  # r1, attempt 3
     assert await relay(store, publisher) == RelayReport(delivered=1)  # then o1
     assert [m.data for m in publisher.published] == [b"free", b"r1", b"o1"]
+
+
+async def test_each_failure_of_a_round_is_counted_and_delayed_by_the_given_backoff(
+    database: InMemoryDatabase, store: InMemoryOutboxStore, clock: ManualClock
+) -> None:
+    _commit(database, (OTHER, "x", None), (OTHER, "y", None), (TOPIC, "z", None))
+    publisher = InMemoryPublisher(topics=[TOPIC])
+    report = await relay(store, publisher, backoff=0.5, max_backoff=0.75)
+    assert report == RelayReport(delivered=1, retried=2)
+    clock.advance(0.499)
+    assert await relay(store, publisher) == RelayReport()
+    clock.advance(0.001)
+    assert await relay(store, publisher, backoff=0.5, max_backoff=0.75) == RelayReport(retried=2)
+    clock.advance(0.749)  # the second failure: 1 s, capped at 0.75 s
+    assert await relay(store, publisher) == RelayReport()
+    clock.advance(0.001)
+    assert await relay(store, publisher, backoff=0, max_backoff=0) == RelayReport(retried=2)
+    assert await relay(store, publisher) == RelayReport(retried=2)  # no delay: due at once
 
 
 async def test_any_exception_of_the_publisher_is_a_retry_never_a_loss(
@@ -187,11 +198,57 @@ async def test_failures_are_logged_with_the_key_never_the_payload(
 ) -> None:
     [key] = _commit(database, (OTHER, "card 4111 1111 1111 1111", None))
     with caplog.at_level(logging.WARNING, logger="serpens.outbox"):
-        await relay(store, InMemoryPublisher(topics=[TOPIC]))
+        await relay(store, InMemoryPublisher(topics=[TOPIC]), backoff=2.5)
     [record] = caplog.records
-    assert key in record.getMessage()
-    assert "NotFoundError" in record.getMessage()
-    assert "4111" not in record.getMessage()
+    assert record.getMessage() == (
+        f"outbox message 1 ({key}) to {OTHER} failed attempt 1: NotFoundError: "
+        f"topic {OTHER} does not exist; due again in 2.5 s"
+    )
+
+
+async def test_a_lost_claim_is_logged_with_its_lease(
+    database: InMemoryDatabase,
+    store: InMemoryOutboxStore,
+    clock: ManualClock,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    [key] = _commit(database, (TOPIC, "slow", None))
+
+    async def slow() -> None:
+        clock.advance(5.0)
+
+    with caplog.at_level(logging.WARNING, logger="serpens.outbox"):
+        await relay(store, _Hooked(InMemoryPublisher(), slow), lease=5)
+    assert [r.getMessage() for r in caplog.records] == [
+        (
+            f"outbox message 1 ({key}) to {TOPIC} was settled after its lease of 5 s ended: "
+            "it will be published again"
+        )
+    ]
+
+
+async def test_the_defaults_claim_100_for_30_s_and_back_off_from_1_s_to_300_s(
+    database: InMemoryDatabase, store: InMemoryOutboxStore, clock: ManualClock
+) -> None:
+    _commit(database, *((TOPIC, f"m{i}", None) for i in range(101)))
+    publisher = InMemoryPublisher()
+    assert await relay(store, publisher) == RelayReport(delivered=100)
+    assert await relay(store, publisher) == RelayReport(delivered=1)
+
+    async def thirty_seconds() -> None:
+        clock.advance(30.0)
+
+    _commit(database, (TOPIC, "slow", None))
+    assert await relay(store, _Hooked(publisher, thirty_seconds)) == RelayReport(lost=1)
+
+    _commit(database, (OTHER, "failing", None))
+    failing = InMemoryPublisher(topics=[TOPIC])
+    assert await relay(store, failing) == RelayReport(delivered=1, retried=1)  # "slow" again
+    for delay in (1, 2, 4, 8, 16, 32, 64, 128, 256, 300, 300):  # then the cap
+        clock.advance(delay - 0.001)
+        assert (await relay(store, failing)).claimed == 0
+        clock.advance(0.001)
+        assert await relay(store, failing) == RelayReport(retried=1)
 
 
 async def test_a_store_outage_raises_and_loses_nothing(
@@ -203,36 +260,6 @@ async def test_a_store_outage_raises_and_loses_nothing(
         await relay(store, publisher)
     assert publisher.published == []
     assert await relay(store, publisher) == RelayReport(delivered=1)
-
-
-async def test_run_relay_drains_waits_survives_an_outage_and_stops(
-    database: InMemoryDatabase,
-) -> None:
-    store = InMemoryOutboxStore(database)  # the real clock: run_relay really waits
-    publisher = InMemoryPublisher()
-    stop = asyncio.Event()
-    _commit(database, *((TOPIC, f"m{i}", "k") for i in range(3)))
-    store.start_outage()
-    task = asyncio.create_task(run_relay(store, publisher, poll=0.02, stop=stop, limit=2))
-    await asyncio.sleep(0.1)
-    assert publisher.published == []  # every round failed, logged
-    store.end_outage()
-    async with asyncio.timeout(5):
-        await _published(publisher, 3)
-        _commit(database, (TOPIC, "later", "k"))
-        await _published(publisher, 4)
-        stop.set()
-        await task
-    assert [m.data for m in publisher.published] == [b"m0", b"m1", b"m2", b"later"]
-    assert await store.pending() == 0
-
-
-async def test_run_relay_is_cancelled_cleanly(database: InMemoryDatabase) -> None:
-    task = asyncio.create_task(run_relay(InMemoryOutboxStore(database), InMemoryPublisher()))
-    await asyncio.sleep(0.05)
-    task.cancel()
-    with pytest.raises(asyncio.CancelledError):
-        await task
 
 
 def test_retry_delay_doubles_from_backoff_up_to_the_cap() -> None:
@@ -274,6 +301,7 @@ async def test_bad_arguments_are_refused_before_any_claim(
 
 def test_the_table_is_exported_for_migrations() -> None:
     assert serpens.outbox.OutboxRecord.__tablename__ == "serpens_outbox"
+    assert serpens.outbox.OutboxRecord is serpens.outbox.OutboxRecord  # kept once imported
     assert "serpens_outbox" in serpens.outbox.outbox_metadata.tables
     with pytest.raises(AttributeError, match="nothing"):
         _ = serpens.outbox.nothing

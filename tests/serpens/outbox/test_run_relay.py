@@ -1,0 +1,140 @@
+"""serpens.outbox.run_relay on the fakes: rounds until stopped, each with relay's options."""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+import logging
+from collections.abc import Mapping
+
+import pytest
+
+from serpens._rules.outbox import OutboxRecord
+from serpens.fakes import (
+    InMemoryDatabase,
+    InMemoryOutbox,
+    InMemoryOutboxStore,
+    InMemoryPublisher,
+    InMemoryRepository,
+    InMemorySession,
+)
+from serpens.outbox import run_relay
+from serpens.ports import Payload
+from serpens_contract.outbox import ManualClock
+
+TOPIC = "projects/shop/topics/orders"
+
+
+def _commit(database: InMemoryDatabase, *payloads: str, key: str | None = None) -> None:
+    with InMemorySession(database) as session:
+        outbox = InMemoryOutbox(session)
+        for payload in payloads:
+            outbox.put(TOPIC, payload, ordering_key=key)
+        session.commit()
+
+
+async def _published(publisher: InMemoryPublisher, count: int) -> None:
+    """Return once *count* messages were published (the relay runs in another task)."""
+    while len(publisher.published) < count:  # noqa: ASYNC110 - the fake has no event to wait on
+        await asyncio.sleep(0.01)
+
+
+def _rows(database: InMemoryDatabase) -> dict[bytes, OutboxRecord]:
+    return {r.payload: r for r in InMemoryRepository(OutboxRecord, database=database).list()}
+
+
+async def test_run_relay_drains_waits_survives_an_outage_and_stops(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    database = InMemoryDatabase()
+    store = InMemoryOutboxStore(database)  # the real clock: run_relay really waits
+    publisher = InMemoryPublisher()
+    stop = asyncio.Event()
+    _commit(database, "m0", "m1", "m2")  # no ordering key: a round of 2, then one of 1
+    store.start_outage()
+    with caplog.at_level(logging.WARNING, logger="serpens.outbox"):
+        task = asyncio.create_task(run_relay(store, publisher, poll=0.02, stop=stop, limit=2))
+        await asyncio.sleep(0.1)
+    assert publisher.published == []  # every round failed, logged
+    assert caplog.records[0].getMessage() == (
+        "outbox relay round failed: BackendUnavailableError: "
+        "InMemoryOutboxStore: simulated outage, the backend is unreachable"
+    )
+    store.end_outage()
+    async with asyncio.timeout(5):
+        await _published(publisher, 3)
+        _commit(database, "later")
+        await _published(publisher, 4)
+        stop.set()
+        await task
+    assert sorted(m.data for m in publisher.published) == [b"later", b"m0", b"m1", b"m2"]
+    assert await store.pending() == 0
+
+
+async def test_run_relay_is_cancelled_cleanly() -> None:
+    task = asyncio.create_task(
+        run_relay(InMemoryOutboxStore(InMemoryDatabase()), InMemoryPublisher())
+    )
+    await asyncio.sleep(0.05)
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+
+
+async def test_each_round_takes_run_relays_options() -> None:
+    """limit, lease, backoff, max_backoff and key_attribute reach every round."""
+    database = InMemoryDatabase()
+    clock = ManualClock(1_800_000_000.0)
+    store = InMemoryOutboxStore(database, clock=clock)
+    publisher = InMemoryPublisher()
+    seen: dict[str, object] = {}
+    failures = 2
+
+    class Watching:
+        """Publishes with *publisher*; the first message fails twice, the others go."""
+
+        async def publish(
+            self,
+            topic: str,
+            payload: Payload,
+            *,
+            attributes: Mapping[str, str] | None = None,
+            ordering_key: str | None = None,
+        ) -> str:
+            nonlocal failures
+            held = [r for r in _rows(database).values() if r.hidden_until > round(clock() * 1000)]
+            seen.setdefault("held at the first publish", len(held))
+            seen.setdefault("lease", held[0].hidden_until - round(clock() * 1000))
+            if payload == b"first" and failures:
+                failures -= 1
+                raise RuntimeError("down")
+            return await publisher.publish(
+                topic, payload, attributes=attributes, ordering_key=ordering_key
+            )
+
+        async def close(self) -> None:
+            await publisher.close()
+
+    _commit(database, "first", "second", "third")
+    stop = asyncio.Event()
+    options = {"limit": 1, "lease": 7, "backoff": 3, "max_backoff": 4, "key_attribute": "key"}
+    task = asyncio.create_task(run_relay(store, Watching(), poll=0.01, stop=stop, **options))  # type: ignore[arg-type]
+    async with asyncio.timeout(5):
+        await _published(publisher, 2)
+        first = _rows(database)[b"first"]
+        assert first.hidden_until - round(clock() * 1000) == 3000  # backoff
+        clock.advance(3)
+        while _rows(database)[b"first"].attempts < 2:  # noqa: ASYNC110 - the fake's rows
+            await asyncio.sleep(0.01)
+        assert _rows(database)[b"first"].hidden_until - round(clock() * 1000) == 4000  # the cap
+        clock.advance(4)
+        await _published(publisher, 3)
+        stop.set()
+        await task
+    assert seen == {"held at the first publish": 1, "lease": 7000}
+    assert all(m.attributes["key"] for m in publisher.published)
+    assert await store.pending() == 0
+
+
+def test_run_relay_waits_a_second_between_drained_rounds_by_default() -> None:
+    assert inspect.signature(run_relay).parameters["poll"].default == 1.0
