@@ -300,8 +300,10 @@ async def test_bad_arguments_are_refused_before_any_claim(
 
 
 def test_the_table_is_exported_for_migrations() -> None:
-    assert serpens.outbox.OutboxRecord.__tablename__ == "serpens_outbox"
-    assert serpens.outbox.OutboxRecord is serpens.outbox.OutboxRecord  # kept once imported
-    assert "serpens_outbox" in serpens.outbox.outbox_metadata.tables
+    """Imported on first access (they need SQLAlchemy), then kept as module attributes."""
+    record, metadata = serpens.outbox.OutboxRecord, serpens.outbox.outbox_metadata
+    assert (serpens.outbox.OutboxRecord, serpens.outbox.outbox_metadata) == (record, metadata)
+    assert record.__tablename__ == "serpens_outbox"
+    assert "serpens_outbox" in metadata.tables
     with pytest.raises(AttributeError, match="nothing"):
         _ = serpens.outbox.nothing

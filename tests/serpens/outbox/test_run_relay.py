@@ -138,3 +138,52 @@ async def test_each_round_takes_run_relays_options() -> None:
 
 def test_run_relay_waits_a_second_between_drained_rounds_by_default() -> None:
     assert inspect.signature(run_relay).parameters["poll"].default == 1.0
+
+
+async def test_by_default_rounds_claim_100_for_30_s_and_back_off_from_1_s_to_300_s() -> None:
+    database = InMemoryDatabase()
+    clock = ManualClock(1_800_000_000.0)
+    store = InMemoryOutboxStore(database, clock=clock)
+    publisher = InMemoryPublisher(topics=[TOPIC])
+    held: list[int] = []
+
+    class Watching:
+        """Publishes with *publisher*, noting how many messages the round holds and how long."""
+
+        async def publish(
+            self,
+            topic: str,
+            payload: Payload,
+            *,
+            attributes: Mapping[str, str] | None = None,
+            ordering_key: str | None = None,
+        ) -> str:
+            now = round(clock() * 1000)
+            if not held:
+                claimed = [r for r in _rows(database).values() if r.attempts]
+                held.extend([len(claimed), *{r.hidden_until - now for r in claimed}])
+            return await publisher.publish(
+                topic, payload, attributes=attributes, ordering_key=ordering_key
+            )
+
+        async def close(self) -> None:
+            await publisher.close()
+
+    _commit(database, *(f"m{i:03}" for i in range(101)))
+    with InMemorySession(database) as session:  # a topic that does not exist: fails
+        InMemoryOutbox(session).put("projects/shop/topics/gone", "failing")
+        session.commit()
+    stop = asyncio.Event()
+    task = asyncio.create_task(run_relay(store, Watching(), poll=0.01, stop=stop))
+    async with asyncio.timeout(10):
+        await _published(publisher, 101)
+        for attempt, delay in enumerate((1, 2, 4, 8, 16, 32, 64, 128, 256, 300, 300), 1):
+            while _rows(database)[b"failing"].attempts < attempt:  # noqa: ASYNC110
+                await asyncio.sleep(0.005)
+            await asyncio.sleep(0.02)  # its retry lands
+            failing = _rows(database)[b"failing"]
+            assert failing.hidden_until - round(clock() * 1000) == delay * 1000, attempt
+            clock.advance(delay)
+        stop.set()
+        await task
+    assert held == [100, 30_000]  # 100 claimed at once (of 102), each for 30 s

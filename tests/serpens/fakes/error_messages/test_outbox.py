@@ -144,6 +144,17 @@ OUTBOX_CASES = [
         id="relay-key-attribute-reserved",
     ),
     pytest.param(
+        lambda: relay(_store(), InMemoryPublisher(), backoff=-1, key_attribute=""),
+        ValidationError,
+        "invalid outbox relay: backoff: must be a finite number of seconds >= 0, got -1; "
+        "key_attribute: keys are non-empty str not starting 'goog'",
+        [
+            ("backoff", "must be a finite number of seconds >= 0, got -1"),
+            ("key_attribute", "keys are non-empty str not starting 'goog'"),
+        ],
+        id="relay-every-bad-argument-named",
+    ),
+    pytest.param(
         lambda: run_relay(_store(), InMemoryPublisher(), poll=0),
         ValidationError,
         "invalid outbox relay: poll: must be a finite number of seconds > 0, got 0",
