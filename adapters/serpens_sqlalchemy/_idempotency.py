@@ -16,13 +16,11 @@ PostgreSQL queue's (``_deadline.py``, ``_queue_statements.py``, ``_connect.py``)
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from typing import Any
 
 from sqlalchemy import Row, TextClause
 from sqlalchemy.exc import ProgrammingError
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from serpens._rules.idempotency import (
     Record,
@@ -38,20 +36,19 @@ from serpens._rules.text import has_utf8
 from serpens.errors import BackendError, ValidationError
 from serpens.ports import Claim, JSONValue, Replay
 from serpens_sqlalchemy._connect import open_apart
-from serpens_sqlalchemy._deadline import override_transaction
 from serpens_sqlalchemy._idempotency_statements import IdempotencyStatements
 from serpens_sqlalchemy._queue_statements import (
     bound_engine,
     check_async_engine,
     translate_queue_errors,
 )
+from serpens_sqlalchemy._stores import begin_within, undefined_table
 
 __all__ = ["AsyncPostgresIdempotencyStore"]
 
 MAX_NAMESPACE_BYTES = 256
 """Longest namespace, in UTF-8 bytes: with a 1,024-byte key, a primary key's index entry
 stays well below PostgreSQL's limit (about 2,700 bytes)."""
-_UNDEFINED_TABLE = "42P01"
 _TOKENS = range(-(2**63), 2**63)
 """The tokens a ``bigint`` holds: a claim with any other was never issued, so holds nothing."""
 
@@ -69,10 +66,6 @@ def _check_namespace(namespace: object) -> str:
             f"NUL or lone surrogates, got {namespace!r}"
         )
     return namespace
-
-
-def _undefined_table(exc: ProgrammingError) -> bool:
-    return getattr(exc.orig, "pgcode", None) == _UNDEFINED_TABLE
 
 
 class AsyncPostgresIdempotencyStore:
@@ -135,15 +128,6 @@ class AsyncPostgresIdempotencyStore:
     def __repr__(self) -> str:
         return f"AsyncPostgresIdempotencyStore({self.namespace!r}, table={self.table!r})"
 
-    @asynccontextmanager
-    async def _begin(self, engine: AsyncEngine) -> AsyncIterator[AsyncConnection]:
-        """A transaction (autocommit on ``self._autocommit``) bounded by this store's deadline."""
-        async with engine.begin() as conn:
-            if self._deadline is not None:
-                raw = await conn.get_raw_connection()
-                override_transaction(raw.dbapi_connection, self._deadline)
-            yield conn
-
     async def create_table(self) -> None:
         """Create the table if it does not exist (idempotent; calls take turns on a lock).
 
@@ -152,7 +136,7 @@ class AsyncPostgresIdempotencyStore:
         existing table it runs no DDL and takes no lock on the table.
         """
         with translate_queue_errors(f"idempotency table {self.table!r}"):
-            async with self._begin(self._engine) as conn:
+            async with begin_within(self._engine, self._deadline) as conn:
                 await conn.execute(self._sql.lock)
                 if not (await conn.execute(self._sql.exists)).scalar_one():
                     await conn.execute(self._sql.create)
@@ -164,13 +148,13 @@ class AsyncPostgresIdempotencyStore:
         """
         with translate_queue_errors(f"idempotency key {params['key']!r}"):
             try:
-                async with self._begin(self._autocommit) as conn:
+                async with begin_within(self._autocommit, self._deadline) as conn:
                     return (await conn.execute(statement, params)).first()
             except ProgrammingError as exc:
-                if not _undefined_table(exc):
+                if not undefined_table(exc):
                     raise
             await self.create_table()
-            async with self._begin(self._autocommit) as conn:
+            async with begin_within(self._autocommit, self._deadline) as conn:
                 return (await conn.execute(statement, params)).first()
 
     async def _claim_raced(self, params: dict[str, Any]) -> Row[Any]:
@@ -181,7 +165,7 @@ class AsyncPostgresIdempotencyStore:
         sees that record, which nobody can change while it is locked.
         """
         with translate_queue_errors(f"idempotency key {params['key']!r}"):
-            async with self._begin(self._engine) as conn:
+            async with begin_within(self._engine, self._deadline) as conn:
                 for _ in range(2):
                     row = (await conn.execute(self._sql.claim, params)).one()
                     if row.taken is not None or row.fingerprint is not None:
@@ -241,10 +225,10 @@ class AsyncPostgresIdempotencyStore:
             raise ValidationError(f"limit must be an int >= 1, got {limit!r}")
         with translate_queue_errors(f"idempotency namespace {self.namespace!r}"):
             try:
-                async with self._begin(self._autocommit) as conn:
+                async with begin_within(self._autocommit, self._deadline) as conn:
                     params = {"ns": self.namespace, "n": limit}
                     return (await conn.execute(self._sql.purge, params)).rowcount
             except ProgrammingError as exc:
-                if not _undefined_table(exc):
+                if not undefined_table(exc):
                     raise
         return 0  # no table: no records

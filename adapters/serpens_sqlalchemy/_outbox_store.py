@@ -21,8 +21,7 @@ PostgreSQL queue's (``_deadline.py``, ``_queue_statements.py``, ``_connect.py``)
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Sequence
-from contextlib import asynccontextmanager
+from collections.abc import Sequence
 from typing import Any
 from typing import cast as typing_cast
 
@@ -47,7 +46,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.exc import ProgrammingError
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from serpens._rules.outbox import (
     OutboxRecord,
@@ -62,16 +61,15 @@ from serpens._rules.outbox import (
 )
 from serpens.ports import OutboxMessage
 from serpens_sqlalchemy._connect import open_apart
-from serpens_sqlalchemy._deadline import override_transaction
 from serpens_sqlalchemy._queue_statements import (
     bound_engine,
     check_async_engine,
     translate_queue_errors,
 )
+from serpens_sqlalchemy._stores import begin_within, undefined_table
 
 __all__ = ["AsyncPostgresOutboxStore"]
 
-_UNDEFINED_TABLE = "42P01"
 _BIGINTS = range(-(2**63), 2**63)
 """The ids and tokens a ``bigint`` holds: a message with any other was never claimed here."""
 
@@ -171,10 +169,6 @@ def _create(conn: Connection) -> None:
     outbox_metadata.create_all(conn, checkfirst=True)
 
 
-def _undefined_table(exc: ProgrammingError) -> bool:
-    return getattr(exc.orig, "pgcode", None) == _UNDEFINED_TABLE
-
-
 class AsyncPostgresOutboxStore:
     """An :class:`~serpens.ports.OutboxStore` on the ``serpens_outbox`` table (asyncpg).
 
@@ -221,15 +215,6 @@ class AsyncPostgresOutboxStore:
     def __repr__(self) -> str:
         return f"AsyncPostgresOutboxStore(table={self.table!r})"
 
-    @asynccontextmanager
-    async def _begin(self, engine: AsyncEngine) -> AsyncIterator[AsyncConnection]:
-        """A transaction (autocommit on ``self._autocommit``) bounded by this store's deadline."""
-        async with engine.begin() as conn:
-            if self._deadline is not None:
-                raw = await conn.get_raw_connection()
-                override_transaction(raw.dbapi_connection, self._deadline)
-            yield conn
-
     async def create_table(self) -> None:
         """Create the table and its index if they do not exist (idempotent).
 
@@ -240,7 +225,7 @@ class AsyncPostgresOutboxStore:
         the catalog.
         """
         with translate_queue_errors(f"outbox table {self.table!r}"):
-            async with self._begin(self._engine) as conn:
+            async with begin_within(self._engine, self._deadline) as conn:
                 await conn.run_sync(_create)
 
     async def _run(
@@ -252,13 +237,13 @@ class AsyncPostgresOutboxStore:
         """
         with translate_queue_errors(what):
             try:
-                async with self._begin(self._autocommit) as conn:
+                async with begin_within(self._autocommit, self._deadline) as conn:
                     return (await conn.execute(statement, params)).all()
             except ProgrammingError as exc:
-                if not _undefined_table(exc):
+                if not undefined_table(exc):
                     raise
             await self.create_table()
-            async with self._begin(self._autocommit) as conn:
+            async with begin_within(self._autocommit, self._deadline) as conn:
                 return (await conn.execute(statement, params)).all()
 
     async def claim(self, *, limit: int = 100, lease: float = 30.0) -> Sequence[OutboxMessage]:

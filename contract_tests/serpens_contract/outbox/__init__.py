@@ -19,6 +19,7 @@ from serpens_contract._suite import ContractSuite
 from serpens_contract.outage import OutboxOutageCases
 from serpens_contract.outbox._cases import _OutboxCases
 from serpens_contract.outbox._differential import _OutboxDifferentialCases
+from serpens_contract.outbox._limits import _OutboxLimitCases
 from serpens_contract.outbox._support import (
     TOPIC,
     ManualClock,
@@ -41,7 +42,13 @@ __all__ = [
 ]
 
 
-class OutboxContract(_OutboxCases, _OutboxDifferentialCases, OutboxOutageCases, ContractSuite):
+class OutboxContract(
+    _OutboxCases,
+    _OutboxLimitCases,
+    _OutboxDifferentialCases,
+    OutboxOutageCases,
+    ContractSuite,
+):
     """Every outbox (an Outbox writer with its OutboxStore) must pass these tests."""
 
     contract = "outbox"

@@ -1,15 +1,14 @@
-"""The outbox suite's example cases: commits, rollbacks, claims, order, leases, limits."""
+"""The outbox suite's example cases: commits, rollbacks, claims, order, leases and delays."""
 
 from __future__ import annotations
 
 import asyncio
-import math
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any, ClassVar
 
 import pytest
 
-from serpens.errors import LeaseLostError, SerializationError, ValidationError
+from serpens.errors import LeaseLostError
 from serpens.ports import OutboxMessage, OutboxStore
 from serpens_contract.capabilities import requires
 from serpens_contract.outbox._support import (
@@ -18,6 +17,7 @@ from serpens_contract.outbox._support import (
     OutboxCapabilities,
     StoreMaker,
     UnitMaker,
+    commit_messages,
     settle,
 )
 
@@ -65,11 +65,7 @@ class _OutboxCases:
 
     @staticmethod
     async def _commit(open_unit: UnitMaker, *messages: dict[str, Any]) -> list[str]:
-        """Put *messages* (``put``'s keyword arguments) in one unit of work and commit it."""
-        async with open_unit() as work:
-            keys = [work.outbox.put(**{"topic": TOPIC, **message}) for message in messages]
-            await settle(work.commit())
-        return keys
+        return await commit_messages(open_unit, *messages)
 
     @staticmethod
     def _payloads(messages: Sequence[OutboxMessage]) -> list[bytes]:
@@ -145,6 +141,17 @@ class _OutboxCases:
         assert ids == sorted(ids)
         assert len(set(ids)) == 5
         assert await store.claim() == []  # every one is held
+
+    async def test_a_retried_message_keeps_its_place(
+        self, open_outbox_unit: UnitMaker, store: OutboxStore
+    ) -> None:
+        """Lowest id first, whatever was written since: a retry does not send it to the back."""
+        await self._commit(open_outbox_unit, *({"payload": f"m{i}"} for i in range(4)))
+        for attempt in (1, 2, 3):
+            [first] = await store.claim(limit=1)
+            assert (first.payload, first.attempts) == (b"m0", attempt)
+            await store.retry(first)
+        assert self._payloads(await store.claim(limit=2)) == [b"m0", b"m1"]
 
     async def test_a_claim_takes_100_messages_by_default(
         self, open_outbox_unit: UnitMaker, store: OutboxStore
@@ -317,76 +324,3 @@ class _OutboxCases:
         ids = [m.id for batch in batches for m in batch]
         assert len(ids) == len(set(ids)) == 40
         assert await stores[0].claim() == []
-
-    async def test_put_checks_the_message_as_a_publish_does(
-        self, open_outbox_unit: UnitMaker, store: OutboxStore
-    ) -> None:
-        """A bad message raises before anything is staged; the unit of work stays usable."""
-        async with open_outbox_unit() as work:
-            put = work.outbox.put
-            bad: list[tuple[str, object, dict[str, Any]]] = [
-                ("orders", "no project", {}),
-                ("projects/p/topics/x", "topic name too short", {}),
-                (TOPIC, b"", {}),
-                (TOPIC, "x", {"ordering_key": ""}),
-                (TOPIC, "x", {"attributes": {"": "empty name"}}),
-                (TOPIC, "x", {"attributes": {"a": "v" * 1025}}),
-                (TOPIC, "x", {"attributes": {f"k{i}": "v" for i in range(101)}}),
-            ]
-            for topic, payload, options in bad:
-                with pytest.raises(ValidationError):
-                    put(topic, payload, **options)  # type: ignore[arg-type]
-            with pytest.raises(SerializationError):
-                put(TOPIC, {"not json": object()})
-            put(TOPIC, "the one good message")
-            await settle(work.commit())
-        assert self._payloads(await store.claim()) == [b"the one good message"]
-
-    async def test_store_arguments_are_checked(self, store: OutboxStore) -> None:
-        """Limits and durations outside their ranges, or a foreign message, are refused."""
-        for limit in (0, 1001, 1.0, True, "1", None):
-            with pytest.raises(ValidationError) as raised:
-                await store.claim(limit=limit)  # type: ignore[arg-type]
-            assert "limit" in str(raised.value)
-        for lease in (0, -1, math.nan, math.inf, _YEAR + 1, 10**400, "1", True, None):
-            with pytest.raises(ValidationError) as raised:
-                await store.claim(lease=lease)  # type: ignore[arg-type]
-            assert "lease" in str(raised.value)
-        assert await store.claim(limit=1000, lease=_YEAR) == []  # the bounds themselves
-        message = OutboxMessage(1, "0" * 32, TOPIC, b"x")
-        for after in (-0.001, math.nan, math.inf, _YEAR + 1, 10**400, "0", None, False):
-            with pytest.raises(ValidationError) as raised:
-                await store.retry(message, after=after)  # type: ignore[arg-type]
-            assert "after" in str(raised.value)
-        for not_messages in (None, iter([message]), message, [message] * 1001, [message, "m"]):
-            with pytest.raises(ValidationError) as raised:
-                await store.delivered_many(not_messages)  # type: ignore[arg-type]
-            assert "message" in str(raised.value)
-        assert len(await store.delivered_many([message] * 1000)) == 1000  # none holds
-        foreign: list[Any] = [None, "message", {"id": 1}, OutboxMessage(1.0, "k", TOPIC, b"x")]  # type: ignore[arg-type]
-        for not_a_claim in foreign:
-            with pytest.raises(ValidationError) as raised:
-                await store.delivered(not_a_claim)
-            assert "message" in str(raised.value)
-            with pytest.raises(ValidationError) as raised:
-                await store.retry(not_a_claim, after=0)
-            assert "message" in str(raised.value)
-
-    async def test_a_message_never_claimed_cannot_be_settled(
-        self, open_outbox_unit: UnitMaker, store: OutboxStore
-    ) -> None:
-        """A made-up claim (an unknown id, or a token the store never issued) holds nothing."""
-        await self._commit(open_outbox_unit, {"payload": "m"})
-        [message] = await store.claim()
-        made_up = (
-            OutboxMessage(message.id + 10_000, message.key, TOPIC, b"m", token=message.token),
-            OutboxMessage(message.id, message.key, TOPIC, b"m", token=message.token + 1),
-            OutboxMessage(message.id, message.key, TOPIC, b"m", token=message.token - 1),
-        )
-        for claim in made_up:
-            with pytest.raises(LeaseLostError):
-                await store.delivered(claim)
-            with pytest.raises(LeaseLostError):
-                await store.retry(claim, after=0)
-        await store.delivered(message)  # the real claim still holds
-        assert await store.pending() == 0

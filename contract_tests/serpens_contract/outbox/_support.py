@@ -10,7 +10,7 @@ import inspect
 from collections.abc import Awaitable, Callable
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 # Imported first: the outage cases register a "strict_outage" of every port.
 import serpens_contract.outage  # noqa: F401
@@ -25,6 +25,7 @@ __all__ = [
     "OutboxUnit",
     "StoreMaker",
     "UnitMaker",
+    "commit_messages",
     "settle",
 ]
 
@@ -57,6 +58,14 @@ async def settle(result: Awaitable[None] | None) -> None:
     """Await *result* when a unit's method returned an awaitable (async sessions)."""
     if inspect.isawaitable(result):
         await result
+
+
+async def commit_messages(open_unit: UnitMaker, *messages: dict[str, Any]) -> list[str]:
+    """Put *messages* (``put``'s keyword arguments) in one unit of work, commit it: the keys."""
+    async with open_unit() as work:
+        keys = [work.outbox.put(**{"topic": TOPIC, **message}) for message in messages]
+        await settle(work.commit())
+    return keys
 
 
 @dataclass(frozen=True)

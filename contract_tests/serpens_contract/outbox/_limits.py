@@ -1,0 +1,91 @@
+"""The outbox suite's limits: what ``put`` and the store refuse, and claims never issued."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import pytest
+
+from serpens.errors import LeaseLostError, SerializationError, ValidationError
+from serpens.ports import OutboxMessage, OutboxStore
+from serpens_contract.outbox._support import TOPIC, UnitMaker, commit_messages, settle
+
+_YEAR = 366 * 86_400
+
+
+class _OutboxLimitCases:
+    """The cases of ``OutboxContract`` on bad input (fixtures from its example cases)."""
+
+    async def test_put_checks_the_message_as_a_publish_does(
+        self, open_outbox_unit: UnitMaker, store: OutboxStore
+    ) -> None:
+        """A bad message raises before anything is staged; the unit of work stays usable."""
+        async with open_outbox_unit() as work:
+            put = work.outbox.put
+            bad: list[tuple[str, object, dict[str, Any]]] = [
+                ("orders", "no project", {}),
+                ("projects/p/topics/x", "topic name too short", {}),
+                (TOPIC, b"", {}),
+                (TOPIC, "x", {"ordering_key": ""}),
+                (TOPIC, "x", {"attributes": {"": "empty name"}}),
+                (TOPIC, "x", {"attributes": {"a": "v" * 1025}}),
+                (TOPIC, "x", {"attributes": {f"k{i}": "v" for i in range(101)}}),
+            ]
+            for topic, payload, options in bad:
+                with pytest.raises(ValidationError):
+                    put(topic, payload, **options)  # type: ignore[arg-type]
+            with pytest.raises(SerializationError):
+                put(TOPIC, {"not json": object()})
+            put(TOPIC, "the one good message")
+            await settle(work.commit())
+        assert [m.payload for m in await store.claim()] == [b"the one good message"]
+
+    async def test_store_arguments_are_checked(self, store: OutboxStore) -> None:
+        """Limits and durations outside their ranges, or a foreign message, are refused."""
+        for limit in (0, 1001, 1.0, True, "1", None):
+            with pytest.raises(ValidationError) as raised:
+                await store.claim(limit=limit)  # type: ignore[arg-type]
+            assert "limit" in str(raised.value)
+        for lease in (0, -1, math.nan, math.inf, _YEAR + 1, 10**400, "1", True, None):
+            with pytest.raises(ValidationError) as raised:
+                await store.claim(lease=lease)  # type: ignore[arg-type]
+            assert "lease" in str(raised.value)
+        assert await store.claim(limit=1000, lease=_YEAR) == []  # the bounds themselves
+        message = OutboxMessage(1, "0" * 32, TOPIC, b"x")
+        for after in (-0.001, math.nan, math.inf, _YEAR + 1, 10**400, "0", None, False):
+            with pytest.raises(ValidationError) as raised:
+                await store.retry(message, after=after)  # type: ignore[arg-type]
+            assert "after" in str(raised.value)
+        for not_messages in (None, iter([message]), message, [message] * 1001, [message, "m"]):
+            with pytest.raises(ValidationError) as raised:
+                await store.delivered_many(not_messages)  # type: ignore[arg-type]
+            assert "message" in str(raised.value)
+        assert len(await store.delivered_many([message] * 1000)) == 1000  # none holds
+        foreign: list[Any] = [None, "message", {"id": 1}, OutboxMessage(1.0, "k", TOPIC, b"x")]  # type: ignore[arg-type]
+        for not_a_claim in foreign:
+            with pytest.raises(ValidationError) as raised:
+                await store.delivered(not_a_claim)
+            assert "message" in str(raised.value)
+            with pytest.raises(ValidationError) as raised:
+                await store.retry(not_a_claim, after=0)
+            assert "message" in str(raised.value)
+
+    async def test_a_message_never_claimed_cannot_be_settled(
+        self, open_outbox_unit: UnitMaker, store: OutboxStore
+    ) -> None:
+        """A made-up claim (an unknown id, or a token the store never issued) holds nothing."""
+        await commit_messages(open_outbox_unit, {"payload": "m"})
+        [message] = await store.claim()
+        made_up = (
+            OutboxMessage(message.id + 10_000, message.key, TOPIC, b"m", token=message.token),
+            OutboxMessage(message.id, message.key, TOPIC, b"m", token=message.token + 1),
+            OutboxMessage(message.id, message.key, TOPIC, b"m", token=message.token - 1),
+        )
+        for claim in made_up:
+            with pytest.raises(LeaseLostError):
+                await store.delivered(claim)
+            with pytest.raises(LeaseLostError):
+                await store.retry(claim, after=0)
+        await store.delivered(message)  # the real claim still holds
+        assert await store.pending() == 0
