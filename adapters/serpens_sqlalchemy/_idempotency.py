@@ -35,14 +35,11 @@ from serpens._rules.idempotency import (
 from serpens._rules.text import has_utf8
 from serpens.errors import BackendError, ValidationError
 from serpens.ports import Claim, JSONValue, Replay
-from serpens_sqlalchemy._connect import open_apart
 from serpens_sqlalchemy._idempotency_statements import IdempotencyStatements
 from serpens_sqlalchemy._queue_statements import (
-    bound_engine,
-    check_async_engine,
     translate_queue_errors,
 )
-from serpens_sqlalchemy._stores import begin_within, undefined_table
+from serpens_sqlalchemy._stores import TableStore, begin_within, undefined_table
 
 __all__ = ["AsyncPostgresIdempotencyStore"]
 
@@ -68,7 +65,7 @@ def _check_namespace(namespace: object) -> str:
     return namespace
 
 
-class AsyncPostgresIdempotencyStore:
+class AsyncPostgresIdempotencyStore(TableStore):
     """An :class:`~serpens.ports.IdempotencyStore` kept in a PostgreSQL table (asyncpg).
 
     PostgreSQL only (SQLite has neither data-modifying CTEs nor ``clock_timestamp()``):
@@ -108,21 +105,12 @@ class AsyncPostgresIdempotencyStore:
     ) -> None:
         self.namespace = _check_namespace(namespace)
         self._sql = IdempotencyStatements(table)
-        engine = check_async_engine(
+        self._bind(
             engine,
-            user="AsyncPostgresIdempotencyStore",
+            deadline,
             relies_on="INSERT ... ON CONFLICT and clock_timestamp()",
-            sync_twin=None,
             fake="InMemoryIdempotencyStore",
-        )
-        bound_engine(engine.sync_engine, deadline)
-        open_apart(engine.sync_engine)  # a cancel never lands inside asyncpg's connect
-        self._deadline = deadline
-        # claims read committed rows in a second statement of their transaction (not a
-        # REPEATABLE READ snapshot, whatever the engine's default); single statements
-        # need no transaction round trips
-        self._engine = engine.execution_options(isolation_level="READ COMMITTED")
-        self._autocommit = engine.execution_options(isolation_level="AUTOCOMMIT")
+        )  # a raced claim reads committed rows in its second statement (read committed)
         self.table = self._sql.table
 
     def __repr__(self) -> str:
@@ -142,20 +130,9 @@ class AsyncPostgresIdempotencyStore:
                     await conn.execute(self._sql.create)
 
     async def _run(self, statement: TextClause, params: dict[str, Any]) -> Row[Any] | None:
-        """Run one statement in autocommit: its row, if it returned one.
-
-        A missing table is created once (:meth:`create_table`) and the statement run again.
-        """
-        with translate_queue_errors(f"idempotency key {params['key']!r}"):
-            try:
-                async with begin_within(self._autocommit, self._deadline) as conn:
-                    return (await conn.execute(statement, params)).first()
-            except ProgrammingError as exc:
-                if not undefined_table(exc):
-                    raise
-            await self.create_table()
-            async with begin_within(self._autocommit, self._deadline) as conn:
-                return (await conn.execute(statement, params)).first()
+        """Run one statement in autocommit (:meth:`_rows`): its row, if it returned one."""
+        rows = await self._rows(statement, params, f"idempotency key {params['key']!r}")
+        return rows[0] if rows else None
 
     async def _claim_raced(self, params: dict[str, Any]) -> Row[Any]:
         """Claim again after a race, in a transaction that decides by its second statement.

@@ -30,7 +30,6 @@ from sqlalchemy import (
     Connection,
     Executable,
     Integer,
-    Row,
     Table,
     bindparam,
     cast,
@@ -45,7 +44,6 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.dialects.postgresql import ARRAY
-from sqlalchemy.exc import ProgrammingError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from serpens._rules.outbox import (
@@ -60,13 +58,10 @@ from serpens._rules.outbox import (
     outbox_metadata,
 )
 from serpens.ports import OutboxMessage
-from serpens_sqlalchemy._connect import open_apart
 from serpens_sqlalchemy._queue_statements import (
-    bound_engine,
-    check_async_engine,
     translate_queue_errors,
 )
-from serpens_sqlalchemy._stores import begin_within, undefined_table
+from serpens_sqlalchemy._stores import TableStore, begin_within
 
 __all__ = ["AsyncPostgresOutboxStore"]
 
@@ -169,7 +164,7 @@ def _create(conn: Connection) -> None:
     outbox_metadata.create_all(conn, checkfirst=True)
 
 
-class AsyncPostgresOutboxStore:
+class AsyncPostgresOutboxStore(TableStore):
     """An :class:`~serpens.ports.OutboxStore` on the ``serpens_outbox`` table (asyncpg).
 
     PostgreSQL only (SQLite has neither ``FOR UPDATE SKIP LOCKED`` nor
@@ -197,19 +192,12 @@ class AsyncPostgresOutboxStore:
     """
 
     def __init__(self, engine: AsyncEngine, *, deadline: float | None = None) -> None:
-        engine = check_async_engine(
+        self._bind(
             engine,
-            user="AsyncPostgresOutboxStore",
+            deadline,
             relies_on="FOR UPDATE SKIP LOCKED and clock_timestamp()",
-            sync_twin=None,
             fake="InMemoryOutboxStore",
         )
-        bound_engine(engine.sync_engine, deadline)
-        open_apart(engine.sync_engine)  # a cancel never lands inside asyncpg's connect
-        self._deadline = deadline
-        # create_table's DDL runs in a transaction; single statements need none
-        self._engine = engine.execution_options(isolation_level="READ COMMITTED")
-        self._autocommit = engine.execution_options(isolation_level="AUTOCOMMIT")
         self.table = _TABLE.name
 
     def __repr__(self) -> str:
@@ -228,24 +216,6 @@ class AsyncPostgresOutboxStore:
             async with begin_within(self._engine, self._deadline) as conn:
                 await conn.run_sync(_create)
 
-    async def _run(
-        self, statement: Executable, params: dict[str, Any], what: str
-    ) -> Sequence[Row[Any]]:
-        """Run one statement in autocommit: its rows.
-
-        A missing table is created once (:meth:`create_table`) and the statement run again.
-        """
-        with translate_queue_errors(what):
-            try:
-                async with begin_within(self._autocommit, self._deadline) as conn:
-                    return (await conn.execute(statement, params)).all()
-            except ProgrammingError as exc:
-                if not undefined_table(exc):
-                    raise
-            await self.create_table()
-            async with begin_within(self._autocommit, self._deadline) as conn:
-                return (await conn.execute(statement, params)).all()
-
     async def claim(self, *, limit: int = 100, lease: float = 30.0) -> Sequence[OutboxMessage]:
         """See :meth:`serpens.ports.OutboxStore.claim`.
 
@@ -254,7 +224,7 @@ class AsyncPostgresOutboxStore:
         """
         limit = check_limit(limit)
         lease_ms = check_lease(lease)
-        rows = await self._run(_CLAIM, {"limit": limit, "lease": lease_ms}, "outbox claim")
+        rows = await self._rows(_CLAIM, {"limit": limit, "lease": lease_ms}, "outbox claim")
         return [message_of(row, lease_ms) for row in sorted(rows, key=lambda row: row.id)]
 
     async def delivered(self, message: OutboxMessage) -> None:
@@ -276,7 +246,7 @@ class AsyncPostgresOutboxStore:
         if not claims:
             return checked
         params = {"ids": [ident for ident, _ in claims], "tokens": [token for _, token in claims]}
-        rows = await self._run(_DELIVERED_MANY, params, "outbox deliveries")
+        rows = await self._rows(_DELIVERED_MANY, params, "outbox deliveries")
         held = {(row.id, row.token) for row in rows}
         return [m for m in checked if (m.id, m.token) not in held]
 
@@ -298,9 +268,9 @@ class AsyncPostgresOutboxStore:
             return False
         params = {"message_id": message.id, "held_token": message.token, **params}
         what = f"outbox message {message.id} ({message.key!r})"
-        return bool(await self._run(statement, params, what))
+        return bool(await self._rows(statement, params, what))
 
     async def pending(self) -> int:
         """See :meth:`serpens.ports.OutboxStore.pending`."""
-        rows = await self._run(_PENDING, {}, "outbox count")
+        rows = await self._rows(_PENDING, {}, "outbox count")
         return int(rows[0][0])

@@ -11,8 +11,6 @@ from __future__ import annotations
 import asyncio
 import math
 import time
-import uuid
-from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
@@ -29,39 +27,14 @@ from serpens.errors import (
 )
 from serpens.ports import OutboxMessage
 from serpens_sqlalchemy._outbox_store import AsyncPostgresOutboxStore
-from tests.serpens_sqlalchemy._idempotency_support import _CLOSED, _asyncpg
+from tests.serpens_sqlalchemy._idempotency_support import _CLOSED
+from tests.serpens_sqlalchemy._outbox_support import _engine, _in, _schema  # noqa: F401 - fixtures
 
 Staged = tuple[str, str | None]  # a topic's short name and an ordering key
 
 
 def _topic(name: str) -> str:
     return f"projects/demo/topics/{name}"
-
-
-@pytest.fixture(name="schema")
-async def _schema(postgres_url: str) -> AsyncIterator[str]:
-    """A schema of this test's own, dropped (with the outbox in it) after."""
-    name = f"outbox_{uuid.uuid4().hex[:12]}"
-    admin = create_async_engine(_asyncpg(postgres_url))
-    async with admin.begin() as conn:
-        await conn.execute(sa.text(f"CREATE SCHEMA {name}"))
-    yield name
-    async with admin.begin() as conn:
-        await conn.execute(sa.text(f"DROP SCHEMA {name} CASCADE"))
-    await admin.dispose()
-
-
-def _in(schema: str, postgres_url: str) -> tuple[AsyncEngine, AsyncEngine]:
-    """A new engine (to dispose of) and its view that keeps the outbox in *schema*."""
-    base = create_async_engine(_asyncpg(postgres_url))
-    return base, base.execution_options(schema_translate_map={None: schema})
-
-
-@pytest.fixture(name="engine")
-async def _engine(postgres_url: str, schema: str) -> AsyncIterator[AsyncEngine]:
-    base, engine = _in(schema, postgres_url)
-    yield engine
-    await base.dispose()
 
 
 @pytest.fixture(name="store")

@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import time
-import uuid
-from collections.abc import AsyncIterator
 
 import pytest
 import sqlalchemy as sa
@@ -21,25 +19,7 @@ from serpens.errors import BackendTimeoutError, BackendUnavailableError, Configu
 from serpens.ports import OutboxMessage
 from serpens_sqlalchemy._outbox_store import AsyncPostgresOutboxStore
 from tests.serpens_sqlalchemy._idempotency_support import _CLOSED, _asyncpg
-
-
-@pytest.fixture(name="schema")
-async def _schema(postgres_url: str) -> AsyncIterator[str]:
-    name = f"outbox_{uuid.uuid4().hex[:12]}"
-    admin = create_async_engine(_asyncpg(postgres_url))
-    async with admin.begin() as conn:
-        await conn.execute(sa.text(f"CREATE SCHEMA {name}"))
-    yield name
-    async with admin.begin() as conn:
-        await conn.execute(sa.text(f"DROP SCHEMA {name} CASCADE"))
-    await admin.dispose()
-
-
-@pytest.fixture(name="engine")
-async def _engine(postgres_url: str, schema: str) -> AsyncIterator[AsyncEngine]:
-    base = create_async_engine(_asyncpg(postgres_url))
-    yield base.execution_options(schema_translate_map={None: schema})
-    await base.dispose()
+from tests.serpens_sqlalchemy._outbox_support import _engine, _schema  # noqa: F401 - fixtures
 
 
 async def test_each_call_names_what_it_was_doing_when_the_server_is_gone() -> None:

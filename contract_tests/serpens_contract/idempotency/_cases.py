@@ -17,6 +17,7 @@ from serpens.errors import (
     ValidationError,
 )
 from serpens.ports import Claim, IdempotencyStore, JSONValue, Replay
+from serpens_contract._clock import TimedCases
 from serpens_contract.capabilities import requires
 from serpens_contract.idempotency._support import (
     IdempotencyCapabilities,
@@ -26,7 +27,7 @@ from serpens_contract.idempotency._support import (
 )
 
 
-class _IdempotencyCases:
+class _IdempotencyCases(TimedCases):
     """The example cases of ``IdempotencyContract``, with the fixtures they share."""
 
     capabilities: ClassVar[IdempotencyCapabilities]
@@ -36,34 +37,12 @@ class _IdempotencyCases:
         pytest.fail("override `open_idempotency_store`: return a callable namespace -> store")
 
     @pytest.fixture
-    def clock(self) -> ManualClock:
-        """The clock a store declaring ``clock="injected"`` must read (seconds since the epoch)."""
-        return ManualClock(1_800_000_000.0)
-
-    @pytest.fixture
     def namespace(self) -> str:
         return f"i{uuid.uuid4().hex[:12]}"
 
     @pytest.fixture
     def store(self, open_idempotency_store: StoreMaker, namespace: str) -> IdempotencyStore:
         return open_idempotency_store(namespace)
-
-    @pytest.fixture
-    def unit(self) -> float:
-        """A short lease or TTL: 1 s of the injected clock, else the declared time unit."""
-        return 1.0 if self.capabilities.clock == "injected" else self.capabilities.time_unit
-
-    @pytest.fixture
-    def elapse(self, clock: ManualClock) -> Callable[[float], Awaitable[None]]:
-        """Let *seconds* pass: the injected clock advances, real time is slept."""
-
-        async def elapse(seconds: float) -> None:
-            if self.capabilities.clock == "injected":
-                clock.advance(seconds)
-            else:
-                await asyncio.sleep(seconds)
-
-        return elapse
 
     @staticmethod
     async def _claim(store: IdempotencyStore, key: str, **options: Any) -> Claim:

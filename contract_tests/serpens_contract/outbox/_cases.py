@@ -10,6 +10,7 @@ import pytest
 
 from serpens.errors import LeaseLostError
 from serpens.ports import OutboxMessage, OutboxStore
+from serpens_contract._clock import TimedCases
 from serpens_contract.capabilities import requires
 from serpens_contract.outbox._support import (
     TOPIC,
@@ -24,7 +25,7 @@ from serpens_contract.outbox._support import (
 _YEAR = 366 * 86_400
 
 
-class _OutboxCases:
+class _OutboxCases(TimedCases):
     """The example cases of ``OutboxContract``, with the fixtures they share."""
 
     capabilities: ClassVar[OutboxCapabilities]
@@ -38,30 +39,8 @@ class _OutboxCases:
         pytest.fail("override `open_outbox_store`: return a callable opening a store")
 
     @pytest.fixture
-    def clock(self) -> ManualClock:
-        """The clock a store declaring ``clock="injected"`` must read (seconds since the epoch)."""
-        return ManualClock(1_800_000_000.0)
-
-    @pytest.fixture
     def store(self, open_outbox_store: StoreMaker) -> OutboxStore:
         return open_outbox_store()
-
-    @pytest.fixture
-    def unit(self) -> float:
-        """A short lease or delay: 1 s of the injected clock, else the declared time unit."""
-        return 1.0 if self.capabilities.clock == "injected" else self.capabilities.time_unit
-
-    @pytest.fixture
-    def elapse(self, clock: ManualClock) -> Callable[[float], Awaitable[None]]:
-        """Let *seconds* pass: the injected clock advances, real time is slept."""
-
-        async def elapse(seconds: float) -> None:
-            if self.capabilities.clock == "injected":
-                clock.advance(seconds)
-            else:
-                await asyncio.sleep(seconds)
-
-        return elapse
 
     @staticmethod
     async def _commit(open_unit: UnitMaker, *messages: dict[str, Any]) -> list[str]:
