@@ -37,6 +37,7 @@ from orders_service.upstream import create_pricing_app  # noqa: E402
 from serpens import database, sqs  # noqa: E402
 from serpens.database import Base  # noqa: E402
 from serpens.errors import mask_url  # noqa: E402
+from serpens.outbox import outbox_metadata  # noqa: E402
 from serpens.testing import (  # noqa: E402
     ServerHandle,
     serve_asgi,
@@ -132,22 +133,22 @@ def provision(stack: ExitStack, env: dict[str, str]) -> tuple[Any, str]:
     database.bind(env["DATABASE_URL"])  # the consumer's (sync) engine; also creates tables
     stack.callback(database.dispose)
     Base.metadata.create_all(database.get_engine())
-    say("  table orders")
+    outbox_metadata.create_all(database.get_engine())  # the order events, until relayed
+    say("  tables orders, serpens_outbox")
     return subscriber, subscription
 
 
 def place_orders(api: httpx.Client) -> list[dict[str, Any]]:
-    say("[3/6] Placing orders (POST /orders)")
+    say("[3/6] Placing orders (POST /orders, each with an Idempotency-Key)")
     orders = []
     for customer, sku, quantity, pay_now in [
         ("ana", "tea", 2, True),
         ("ben", "kettle", 1, True),
         ("cleo", "tea", 3, False),
     ]:
-        response = api.post(
-            "/orders",
-            json={"customer": customer, "sku": sku, "quantity": quantity, "pay_now": pay_now},
-        )
+        new = {"customer": customer, "sku": sku, "quantity": quantity, "pay_now": pay_now}
+        key = {"Idempotency-Key": f"checkout-{uuid.uuid4()}"}  # the client's, one per order
+        response = api.post("/orders", json=new, headers=key)
         expect(response.status_code == 201, f"POST /orders answered {response.status_code}")
         body = response.json()
         order = body["order"]
@@ -158,6 +159,10 @@ def place_orders(api: httpx.Client) -> list[dict[str, Any]]:
             f"  {order['status']:<16}  price from {source}"
         )
         orders.append(order)
+        if customer == "ana":  # say the client timed out: it sends the same request again
+            retry = api.post("/orders", json=new, headers=key)
+            expect(retry.json() == body, "the retried POST placed another order")
+            say(f"  order {order['id']} again: ana's retry, same key, answered from the first")
     return orders
 
 
@@ -175,7 +180,7 @@ def look_up_products(api: httpx.Client) -> None:
 
 
 def read_events(subscriber: Any, subscription: str, count: int) -> None:
-    say("[5/6] Order-created events (Pub/Sub subscription)")
+    say("[5/6] Order-created events (relayed from the outbox to a Pub/Sub subscription)")
     received: list[Any] = []
     deadline = time.monotonic() + 15
     while len(received) < count and time.monotonic() < deadline:
@@ -190,7 +195,8 @@ def read_events(subscriber: Any, subscription: str, count: int) -> None:
         event = json.loads(item.message.data)
         say(
             f"  {item.message.attributes['event']}  order {event['id']}"
-            f" ({event['customer']}, {event['status']})  message id {item.message.message_id}"
+            f" ({event['customer']}, {event['status']})"
+            f"  event id {item.message.attributes['event-id'][:8]}"
         )
 
 

@@ -3,30 +3,37 @@
 Everything else in the service is typed against ports (``serpens.ports``) and receives
 its implementations from here. ``Settings.adapters`` decides which:
 
-========== ======================================= ==========================================
-port       ``memory`` (serpens.fakes)              ``production``
-========== ======================================= ==========================================
-orders     ``AsyncInMemoryRepository``             ``serpens.database.AsyncRepository``
-                                                   (``async_bind``, ``async_db_session``)
-HTTP       ``InMemoryHttpClient`` + pricing app    ``HttpxHttpClient`` over ``init_client()``
-cache      ``AsyncInMemoryCache``                  ``AsyncRedisCache.from_url(REDIS_URL)``
-publisher  ``InMemoryPublisher``                   ``PubSubPublisher`` over ``AsyncPublisher``
-queue      ``AsyncInMemoryQueue``                  ``AsyncSQSQueue``
-========== ======================================= ==========================================
+=========== ======================================= =========================================
+port        ``memory`` (serpens.fakes)              ``production``
+=========== ======================================= =========================================
+orders      ``AsyncInMemoryRepository``             ``serpens.database.AsyncRepository``
+                                                    (``async_bind``, ``async_db_session``)
+outbox      ``InMemoryOutbox`` (the unit of work's  ``SQLAlchemyOutbox`` (the unit of work's
+            session), ``InMemoryOutboxStore``       session), ``AsyncPostgresOutboxStore``
+idempotency ``InMemoryIdempotencyStore``            ``AsyncPostgresIdempotencyStore``
+HTTP        ``InMemoryHttpClient`` + pricing app    ``HttpxHttpClient`` over ``init_client()``
+cache       ``AsyncInMemoryCache``                  ``AsyncRedisCache.from_url(REDIS_URL)``
+publisher   ``InMemoryPublisher``                   ``PubSubPublisher`` over ``AsyncPublisher``
+queue       ``AsyncInMemoryQueue``                  ``AsyncSQSQueue``
+=========== ======================================= =========================================
+
+While a container is open, a task relays the outbox to the publisher
+(:func:`serpens.outbox.run_relay`); closing the container stops it first.
 """
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass, field
 
 from fastapi import FastAPI
 
-from orders_service.messaging import FulfilmentRequests, OrderEvents
+from orders_service.messaging import EVENT_ID, FulfilmentRequests, OrderEvents
 from orders_service.models import Order
 from orders_service.pricing import Catalog, PricingClient
-from orders_service.service import AsyncUnitOfWork, OrderService, UnitOfWork
+from orders_service.service import AsyncUnitOfWork, OrderService, UnitOfWork, Work
 from orders_service.settings import Settings
 from orders_service.upstream import create_pricing_app
 from serpens.fakes import (
@@ -35,10 +42,23 @@ from serpens.fakes import (
     AsyncInMemoryRepository,
     InMemoryDatabase,
     InMemoryHttpClient,
+    InMemoryIdempotencyStore,
+    InMemoryOutbox,
+    InMemoryOutboxStore,
     InMemoryPublisher,
     InMemoryRepository,
+    InMemorySession,
 )
-from serpens.ports import AsyncCache, AsyncQueue, AsyncRepository, HttpClient, Publisher, Repository
+from serpens.outbox import run_relay
+from serpens.ports import (
+    AsyncCache,
+    AsyncQueue,
+    HttpClient,
+    IdempotencyStore,
+    OutboxStore,
+    Publisher,
+    Repository,
+)
 
 __all__ = ["Container", "Memory", "bind_worker", "open_container"]
 
@@ -48,19 +68,21 @@ class Container:
     """The service's ports, wired, and the use cases built on them."""
 
     settings: Settings
-    orders: AsyncUnitOfWork
+    work: AsyncUnitOfWork
     http: HttpClient
     cache: AsyncCache
     publisher: Publisher
     queue: AsyncQueue
+    outbox: OutboxStore
+    idempotency: IdempotencyStore
     service: OrderService = field(init=False)
 
     def __post_init__(self) -> None:
         pricing = PricingClient(self.http, self.settings.pricing_url)
         service = OrderService(
-            orders=self.orders,
+            work=self.work,
             catalog=Catalog(pricing, self.cache, ttl=self.settings.product_cache_ttl),
-            events=OrderEvents(self.publisher, self.settings.orders_topic),
+            events=OrderEvents(self.settings.orders_topic),
             fulfilment=FulfilmentRequests(self.queue),
         )
         object.__setattr__(self, "service", service)
@@ -74,26 +96,32 @@ class Memory:
     cache: AsyncInMemoryCache = field(default_factory=AsyncInMemoryCache)
     publisher: InMemoryPublisher = field(default_factory=InMemoryPublisher)
     queue: AsyncInMemoryQueue = field(default_factory=AsyncInMemoryQueue)
+    idempotency: InMemoryIdempotencyStore = field(default_factory=InMemoryIdempotencyStore)
     pricing_app: FastAPI = field(default_factory=create_pricing_app)
     pricing_origin: str = "http://pricing.local"  # where the fake serves the pricing app
+    outbox: InMemoryOutboxStore = field(init=False)  # the relay's side of the database's outbox
 
-    def orders(self) -> AsyncUnitOfWork:
+    def __post_init__(self) -> None:
+        self.outbox = InMemoryOutboxStore(self.database)
+
+    def work(self) -> AsyncUnitOfWork:
         """A unit of work on the shared in-memory database, as ``async_db_session``:
         committed on success, rolled back on error, always closed."""
 
         @asynccontextmanager
-        async def unit_of_work() -> AsyncIterator[AsyncRepository[Order]]:
-            orders = AsyncInMemoryRepository(Order, database=self.database)
+        async def unit_of_work() -> AsyncIterator[Work]:
+            session = InMemorySession(self.database)
+            orders = AsyncInMemoryRepository(Order, session=session)
             try:
-                yield orders
-                await orders.commit()
+                yield Work(orders, InMemoryOutbox(session))
+                await orders.commit()  # the session's: the orders and the outbox's rows
             finally:
                 await orders.close()  # after a commit: nothing left to discard
 
         return unit_of_work
 
     def sync_orders(self) -> UnitOfWork:
-        """The synchronous twin of :meth:`orders`, for the consumer."""
+        """The synchronous orders repository for one unit of work, for the consumer."""
 
         @contextmanager
         def unit_of_work() -> Iterator[Repository[Order]]:
@@ -119,17 +147,47 @@ async def open_container(
     """
     if settings.adapters == "memory":
         fakes = memory or Memory()
-        yield Container(
+        container = Container(
             settings=settings,
-            orders=fakes.orders(),
+            work=fakes.work(),
             http=InMemoryHttpClient(app=fakes.pricing_app, base_url=fakes.pricing_origin),
             cache=fakes.cache,
             publisher=fakes.publisher,
             queue=fakes.queue,
+            outbox=fakes.outbox,
+            idempotency=fakes.idempotency,
         )
+        async with _relaying(container):
+            yield container
         return
-    async with _production(settings) as container:
+    async with _production(settings) as container, _relaying(container):
         yield container
+
+
+@asynccontextmanager
+async def _relaying(container: Container) -> AsyncIterator[None]:
+    """Relay the outbox to the publisher in a task until the block ends.
+
+    Any number of processes may relay one outbox (claims never overlap), so every
+    replica of the API runs one. A message staged when the block ends waits in the
+    outbox for the next relay.
+    """
+    stop = asyncio.Event()
+    relay = asyncio.create_task(
+        run_relay(
+            container.outbox,
+            container.publisher,
+            poll=container.settings.outbox_poll_seconds,
+            stop=stop,
+            key_attribute=EVENT_ID,
+        ),
+        name="orders outbox relay",
+    )
+    try:
+        yield
+    finally:
+        stop.set()
+        await relay
 
 
 @asynccontextmanager
@@ -142,25 +200,32 @@ async def _production(settings: Settings) -> AsyncIterator[Container]:
     from serpens_httpx import HttpxHttpClient  # noqa: PLC0415
     from serpens_pubsub import PubSubPublisher  # noqa: PLC0415
     from serpens_redis import AsyncRedisCache  # noqa: PLC0415
+    from serpens_sqlalchemy import (  # noqa: PLC0415
+        AsyncPostgresIdempotencyStore,
+        AsyncPostgresOutboxStore,
+        SQLAlchemyOutbox,
+    )
 
-    database.async_bind(settings.database_url)
+    engine = database.async_bind(settings.database_url)
     shared_http = await init_client()
     cache = AsyncRedisCache.from_url(settings.redis_url, prefix="orders")  # fails open
     publisher = AsyncPublisher()
 
     @asynccontextmanager
-    async def orders() -> AsyncIterator[AsyncRepository[Order]]:
+    async def work() -> AsyncIterator[Work]:
         async with database.async_db_session() as session:
-            yield database.AsyncRepository(session, Order)
+            yield Work(database.AsyncRepository(session, Order), SQLAlchemyOutbox(session))
 
     try:
         yield Container(
             settings=settings,
-            orders=orders,
+            work=work,
             http=HttpxHttpClient(shared_http),  # serpens errors; leaves the shared client open
             cache=cache,
             publisher=PubSubPublisher(publisher),  # shares the process's publisher
             queue=AsyncSQSQueue(settings.fulfilment_queue_url),
+            outbox=AsyncPostgresOutboxStore(engine),  # the outbox table: a migration's
+            idempotency=AsyncPostgresIdempotencyStore(engine, "orders"),  # table made on use
         )
     finally:
         await publisher.aclose()

@@ -5,31 +5,35 @@ from __future__ import annotations
 import json
 
 from orders_service.models import Order
-from serpens.ports import AsyncQueue, Publisher
+from serpens.ports import AsyncQueue, Outbox
 
 __all__ = ["FulfilmentRequests", "OrderEvents"]
 
 ORDER_CREATED = "order.created"
+EVENT_ID = "event-id"
+"""The attribute the relay adds to each event: its outbox key, the same on every publish."""
 
 
 class OrderEvents:
-    """Publishes order events to one Pub/Sub topic through the ``Publisher`` port.
+    """Order events for one Pub/Sub topic, staged in the outbox of the order's unit of work.
+
+    The relay (:func:`serpens.outbox.run_relay`, started by the composition root)
+    publishes them once their unit of work committed, at least once, with the
+    ``event-id`` attribute subscribers drop repeats by.
 
     Args:
-        publisher: the publisher port (Pub/Sub in production, in memory in unit tests).
         topic: the full topic id, ``projects/<project>/topics/<name>``.
     """
 
-    def __init__(self, publisher: Publisher, topic: str) -> None:
-        self._publisher = publisher
+    def __init__(self, topic: str) -> None:
         self._topic = topic
 
-    async def order_created(self, order: Order) -> str:
-        """Publish the order-created event and return its message id.
+    def order_created(self, outbox: Outbox, order: Order) -> str:
+        """Stage the order-created event of *order* (flushed: it has its id); return its id.
 
         The order id is the ordering key, so later events of one order follow this one.
         """
-        return await self._publisher.publish(
+        return outbox.put(
             self._topic,
             order.to_dict(),
             attributes={"event": ORDER_CREATED},

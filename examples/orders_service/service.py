@@ -10,7 +10,7 @@ from orders_service.messaging import FulfilmentRequests, OrderEvents
 from orders_service.models import Order, OrderStatus
 from orders_service.pricing import Catalog
 from serpens.errors import FieldError, ValidationError
-from serpens.ports import AsyncRepository, Repository
+from serpens.ports import AsyncRepository, Outbox, Repository
 
 __all__ = [
     "AsyncUnitOfWork",
@@ -18,11 +18,21 @@ __all__ = [
     "OrderService",
     "PlacedOrder",
     "UnitOfWork",
+    "Work",
     "fulfil",
 ]
 
-AsyncUnitOfWork = Callable[[], AbstractAsyncContextManager[AsyncRepository[Order]]]
-"""Opens the orders repository for one unit of work: committed on success, else rolled back."""
+
+@dataclass(frozen=True, slots=True)
+class Work:
+    """One unit of work: the orders and the outbox, in one transaction."""
+
+    orders: AsyncRepository[Order]
+    outbox: Outbox
+
+
+AsyncUnitOfWork = Callable[[], AbstractAsyncContextManager[Work]]
+"""Opens one unit of work: committed on success, else rolled back."""
 
 UnitOfWork = Callable[[], AbstractContextManager[Repository[Order]]]
 """The synchronous twin of :data:`AsyncUnitOfWork`, for the Lambda consumer."""
@@ -42,21 +52,21 @@ class OrderService:
     """Places, pays and reads orders.
 
     Args:
-        orders: opens the orders repository for one unit of work.
+        work: opens one unit of work (orders and outbox).
         catalog: product lookups (cached pricing service).
-        events: publishes order events.
+        events: stages order events in the outbox.
         fulfilment: asks the warehouse to fulfil orders.
     """
 
     def __init__(
         self,
         *,
-        orders: AsyncUnitOfWork,
+        work: AsyncUnitOfWork,
         catalog: Catalog,
         events: OrderEvents,
         fulfilment: FulfilmentRequests,
     ) -> None:
-        self._orders = orders
+        self._work = work
         self.catalog = catalog
         self._events = events
         self._fulfilment = fulfilment
@@ -85,12 +95,14 @@ class OrderService:
             total_cents=price * quantity,
             status=OrderStatus.PAID if pay_now else OrderStatus.AWAITING_PAYMENT,
         )
-        async with self._orders() as orders:
-            await orders.add(order)
-        # Sent after the commit, so nobody hears of an order that was rolled back. A crash
-        # right here would lose both messages: where that matters, write them to an
-        # outbox table in the same transaction and relay them from there.
-        event_id = await self._events.order_created(order)
+        async with self._work() as work:
+            await work.orders.add(order)
+            # In the order's transaction: the event commits with the order or not at all,
+            # and the relay publishes it once committed, even after a crash right here.
+            event_id = self._events.order_created(work.outbox, order)
+        # After the commit, so the warehouse never hears of an order that was rolled back.
+        # A crash right here loses the request: a sweep of paid orders not yet fulfilled
+        # (or the warehouse reading the order events) is what would make up for it.
         fulfilment_id = await self._fulfilment.request(order)
         return PlacedOrder(order, lookup.cached, event_id, fulfilment_id)
 
@@ -100,17 +112,17 @@ class OrderService:
         Raises:
             NotFoundError: there is no order *order_id*.
         """
-        async with self._orders() as orders:
-            order = await orders.get_or_raise(order_id)
+        async with self._work() as work:
+            order = await work.orders.get_or_raise(order_id)
             if order.status == OrderStatus.AWAITING_PAYMENT:
                 order.status = OrderStatus.PAID
-                await orders.flush()
+                await work.orders.flush()
             return order
 
     async def get(self, order_id: int) -> Order:
         """Return order *order_id*; ``NotFoundError`` when there is none."""
-        async with self._orders() as orders:
-            return await orders.get_or_raise(order_id)
+        async with self._work() as work:
+            return await work.orders.get_or_raise(order_id)
 
 
 class AwaitingPaymentError(Exception):

@@ -14,6 +14,7 @@ __all__ = [
     "FULFILMENT_QUEUE_URL",
     "ORDERS_ADAPTERS",
     "ORDERS_TOPIC",
+    "OUTBOX_POLL_SECONDS",
     "PAYMENT_RETRY_SECONDS",
     "PRICING_URL",
     "PRODUCT_CACHE_TTL",
@@ -32,6 +33,8 @@ FULFILMENT_QUEUE_URL = "FULFILMENT_QUEUE_URL"
 PRODUCT_CACHE_TTL = "PRODUCT_CACHE_TTL"
 PAYMENT_RETRY_SECONDS = "PAYMENT_RETRY_SECONDS"
 """How long the consumer waits before retrying the fulfilment of an unpaid order."""
+OUTBOX_POLL_SECONDS = "OUTBOX_POLL_SECONDS"
+"""How long the outbox relay waits, once the outbox is drained, before it looks again."""
 
 Adapters = Literal["memory", "production"]
 
@@ -56,6 +59,7 @@ class Settings:
     fulfilment_queue_url: str = _MEMORY_QUEUE_URL
     product_cache_ttl: float = 300.0
     payment_retry_seconds: int = 60
+    outbox_poll_seconds: float = 1.0
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] = os.environ) -> Settings:
@@ -65,12 +69,14 @@ class Settings:
             raise ConfigurationError(f"{ORDERS_ADAPTERS} must be 'memory' or 'production'")
         ttl = _number(environ, PRODUCT_CACHE_TTL, 300.0, minimum=0.001)
         retry = int(_number(environ, PAYMENT_RETRY_SECONDS, 60, minimum=0))
+        poll = _number(environ, OUTBOX_POLL_SECONDS, 1.0, minimum=0.01)
         if adapters == "memory":
             return cls(
                 adapters="memory",
                 pricing_url=environ.get(PRICING_URL, _MEMORY_PRICING_URL),
                 product_cache_ttl=ttl,
                 payment_retry_seconds=retry,
+                outbox_poll_seconds=poll,
             )
         return cls(
             adapters="production",
@@ -81,6 +87,7 @@ class Settings:
             fulfilment_queue_url=_required(environ, FULFILMENT_QUEUE_URL),
             product_cache_ttl=ttl,
             payment_retry_seconds=retry,
+            outbox_poll_seconds=poll,
         )
 
 

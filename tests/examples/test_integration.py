@@ -7,6 +7,7 @@ moto's SQS and the pricing stand-in served by uvicorn: the same scenario as
 
 from __future__ import annotations
 
+import asyncio
 import json
 import uuid
 from collections.abc import AsyncIterator, Iterator
@@ -16,6 +17,7 @@ import boto3
 import httpx
 import pytest
 import redis
+import sqlalchemy as sa
 from fastapi import FastAPI
 from google.cloud import pubsub_v1
 
@@ -25,6 +27,7 @@ from orders_service.container import bind_worker
 from orders_service.settings import Settings
 from serpens import database
 from serpens.database import Base
+from serpens.outbox import outbox_metadata
 from serpens.testing import serve_asgi
 from serpens.testing.sqs_events import poll_once
 
@@ -54,6 +57,7 @@ def _settings(
                 "ORDERS_TOPIC": topic,
                 "FULFILMENT_QUEUE_URL": queue_url,
                 "PAYMENT_RETRY_SECONDS": "0",
+                "OUTBOX_POLL_SECONDS": "0.05",
             }
         )
     sqs.delete_queue(QueueUrl=queue_url)
@@ -73,6 +77,7 @@ def _worker(settings: Settings) -> Iterator[Any]:
     """The consumer's Lambda handler; its sync engine also creates the tables."""
     orders = bind_worker(settings)
     Base.metadata.create_all(database.get_engine())
+    outbox_metadata.create_all(database.get_engine())  # what the service's migration does
     yield make_handler(orders, retry_seconds=settings.payment_retry_seconds)
     database.dispose()
 
@@ -90,7 +95,12 @@ async def _statuses(api: httpx.AsyncClient, *ids: int) -> list[str]:
     return [(await api.get(f"/orders/{i}")).json()["status"] for i in ids]
 
 
-def _pull(subscriber: tuple[Any, str], count: int) -> list[Any]:
+async def _pull(subscriber: tuple[Any, str], count: int) -> list[Any]:
+    """Pull *count* messages; in a thread, so the API's relay task runs meanwhile."""
+    return await asyncio.to_thread(_pull_blocking, subscriber, count)
+
+
+def _pull_blocking(subscriber: tuple[Any, str], count: int) -> list[Any]:
     client, subscription = subscriber
     received: list[Any] = []
     for _ in range(10):
@@ -118,10 +128,14 @@ async def test_orders_flow_through_every_production_adapter(
     assert [paid.json()["price_cached"], later.json()["price_cached"]] == [False, True]
     assert pricing_app.state.lookups == ["tea"]  # the second price came from Redis
 
-    events = _pull(subscriber, 2)
+    events = await _pull(subscriber, 2)  # relayed from the outbox by the API's relay task
     assert sorted(json.loads(m.data)["customer"] for m in events) == ["ana", "cleo"]
     assert {m.attributes["event"] for m in events} == {"order.created"}
-    assert {m.message_id for m in events} == {paid.json()["event_id"], later.json()["event_id"]}
+    assert {m.attributes["event-id"] for m in events} == {
+        paid.json()["event_id"],
+        later.json()["event_id"],
+    }
+    assert {m.ordering_key for m in events} == {"order-1", "order-2"}
 
     sqs = boto3.client("sqs")
     failed = poll_once(worker, sqs, settings.fulfilment_queue_url)
@@ -148,3 +162,24 @@ async def test_product_cache_lives_in_redis(
         assert json.loads(stored) == first["product"]
         client.delete("orders:product:kettle")
     assert pricing_app.state.lookups == ["kettle"]
+
+
+async def test_a_retried_post_places_one_order(
+    api: httpx.AsyncClient, settings: Settings, subscriber: tuple[Any, str]
+) -> None:
+    new = {"customer": "ana", "sku": "mug", "quantity": 1}
+    headers = {"Idempotency-Key": "checkout-1"}
+
+    first = await api.post("/orders", json=new, headers=headers)
+    retry = await api.post("/orders", json=new, headers=headers)
+    changed = await api.post("/orders", json={**new, "quantity": 2}, headers=headers)
+
+    assert (first.status_code, retry.status_code, changed.status_code) == (201, 201, 422)
+    assert retry.json() == first.json()
+    assert (await api.get("/orders/2")).status_code == 404
+    assert [m.attributes["event-id"] for m in await _pull(subscriber, 1)] == [
+        first.json()["event_id"]
+    ]
+    with database.db_session() as session:  # the key's record, in the service's database
+        stored = session.execute(sa.text("SELECT namespace, key FROM serpens_idempotency")).all()
+    assert [tuple(row) for row in stored] == [("orders", "checkout-1")]

@@ -35,8 +35,11 @@ def test_run_drives_the_scenario_and_exits_cleanly(
     assert result.stderr == ""
     out = result.stdout
     assert "PostgreSQL  from DATABASE_URL" in out
+    assert "order 1 again: ana's retry, same key, answered from the first" in out
+    assert "order 4" not in out  # the retry placed nothing
     assert "mug    cache hit" in out
     assert out.count("order.created  order") == 3
+    assert out.count("event id ") == 3
     assert "order 3 delivery 1: reported in batchItemFailures" in out
     assert "order 3 delivery 2: done" in out
     assert "order 1 fulfilled, order 2 fulfilled, order 3 fulfilled" in out

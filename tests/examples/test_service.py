@@ -2,20 +2,25 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 
 import pytest
 
 from orders_service.container import Memory, open_container
+from orders_service.messaging import EVENT_ID, OrderEvents
 from orders_service.models import Order, OrderStatus
 from orders_service.service import AwaitingPaymentError, fulfil
 from orders_service.settings import Settings
-from serpens.errors import NotFoundError, ValidationError
+from serpens.errors import BackendUnavailableError, NotFoundError, ValidationError
 from serpens.fakes import InMemoryRepository
+from serpens.outbox import RelayReport, relay
 
 
 class TestPlace:
-    async def test_prices_stores_announces_and_requests_fulfilment(self, memory: Memory) -> None:
+    async def test_prices_stores_stages_the_event_and_requests_fulfilment(
+        self, memory: Memory
+    ) -> None:
         async with open_container(Settings(), memory=memory) as container:
             placed = await container.service.place(
                 customer="ana", sku="tea", quantity=2, pay_now=True
@@ -23,12 +28,56 @@ class TestPlace:
             stored = await container.service.get(placed.order.id)
 
         assert (stored.total_cents, stored.status) == (900, OrderStatus.PAID)
-        (event,) = memory.publisher.published
-        assert event.message_id == placed.event_id
-        assert event.json() == stored.to_dict()
-        assert event.attributes == {"event": "order.created"}
-        assert event.ordering_key == f"order-{stored.id}"
         assert memory.queue.pending_bodies() == [json.dumps({"order_id": stored.id})]
+        # The event was committed with the order, into the outbox; a relay publishes it.
+        assert await memory.outbox.pending() == 1
+        report = await relay(memory.outbox, memory.publisher, key_attribute=EVENT_ID)
+        assert report == RelayReport(delivered=1)
+        (event,) = memory.publisher.published
+        assert event.json() == stored.to_dict()
+        assert event.attributes == {"event": "order.created", "event-id": placed.event_id}
+        assert event.ordering_key == f"order-{stored.id}"
+        assert await memory.outbox.pending() == 0
+
+    async def test_the_container_relays_the_outbox_while_open(self, memory: Memory) -> None:
+        async with open_container(Settings(outbox_poll_seconds=0.01), memory=memory) as container:
+            placed = await container.service.place(
+                customer="ana", sku="tea", quantity=1, pay_now=True
+            )
+            for _ in range(500):  # the relay looks every 10 ms
+                if memory.publisher.published:
+                    break
+                await asyncio.sleep(0.01)
+
+        (event,) = memory.publisher.published
+        assert event.attributes["event-id"] == placed.event_id
+        assert await memory.outbox.pending() == 0
+
+    async def test_a_unit_of_work_rolled_back_drops_its_event(self, memory: Memory) -> None:
+        events = OrderEvents(Settings().orders_topic)
+        order = Order(customer="a", sku="tea", quantity=1, unit_price_cents=1, total_cents=1)
+
+        async def place_then_fail() -> None:
+            async with memory.work()() as work:
+                await work.orders.add(order)
+                events.order_created(work.outbox, order)
+                raise RuntimeError("after staging")
+
+        with pytest.raises(RuntimeError, match="after staging"):
+            await place_then_fail()
+
+        assert await memory.outbox.pending() == 0
+        assert InMemoryRepository(Order, database=memory.database).count() == 0
+
+    async def test_the_database_down_fails_the_order_and_stages_nothing(
+        self, memory: Memory
+    ) -> None:
+        async with open_container(Settings(), memory=memory) as container:
+            with memory.database.outage(), pytest.raises(BackendUnavailableError):
+                await container.service.place(customer="ana", sku="tea", quantity=1, pay_now=True)
+
+        assert await memory.outbox.pending() == 0
+        assert memory.queue.pending_bodies() == []
 
     async def test_second_order_of_a_product_is_priced_from_the_cache(self, memory: Memory) -> None:
         async with open_container(Settings(), memory=memory) as container:
@@ -46,7 +95,7 @@ class TestPlace:
                 await container.service.place(customer=" ", sku="tea", quantity=0, pay_now=True)
 
         assert [e.path for e in caught.value.errors] == ["quantity", "customer"]
-        assert memory.publisher.published == []
+        assert await memory.outbox.pending() == 0
         assert memory.queue.pending_bodies() == []
 
     async def test_unknown_product_is_not_found_and_not_cached(self, memory: Memory) -> None:
@@ -55,7 +104,7 @@ class TestPlace:
                 await container.service.place(customer="a", sku="nope", quantity=1, pay_now=True)
 
         assert memory.cache.keys() == []
-        assert memory.publisher.published == []
+        assert await memory.outbox.pending() == 0
 
 
 class TestPay:

@@ -17,11 +17,21 @@ PRODUCTION = {
 
 
 def test_production_is_the_default_and_reads_every_variable() -> None:
-    settings = Settings.from_env({**PRODUCTION, "PAYMENT_RETRY_SECONDS": "5"})
+    settings = Settings.from_env(
+        {**PRODUCTION, "PAYMENT_RETRY_SECONDS": "5", "OUTBOX_POLL_SECONDS": "0.25"}
+    )
 
     assert settings.adapters == "production"
     assert settings.database_url == PRODUCTION["DATABASE_URL"]
     assert settings.payment_retry_seconds == 5
+    assert settings.outbox_poll_seconds == 0.25
+
+
+def test_the_relay_looks_every_second_by_default() -> None:
+    assert Settings.from_env(PRODUCTION).outbox_poll_seconds == 1.0
+    assert Settings.from_env({"ORDERS_ADAPTERS": "memory", "OUTBOX_POLL_SECONDS": "2"}) == Settings(
+        outbox_poll_seconds=2.0
+    )
 
 
 @pytest.mark.parametrize("missing", sorted(PRODUCTION), ids=str)
@@ -43,6 +53,8 @@ def test_memory_needs_no_variables() -> None:
         pytest.param("PRODUCT_CACHE_TTL", "soon", id="ttl-not-a-number"),
         pytest.param("PRODUCT_CACHE_TTL", "0", id="ttl-zero"),
         pytest.param("PAYMENT_RETRY_SECONDS", "-1", id="retry-negative"),
+        pytest.param("OUTBOX_POLL_SECONDS", "0", id="poll-zero"),
+        pytest.param("OUTBOX_POLL_SECONDS", "nan", id="poll-nan"),
     ],
 )
 def test_malformed_values_are_configuration_errors(name: str, value: str) -> None:
