@@ -31,7 +31,6 @@ migrations: add ``outbox_metadata`` to Alembic's ``target_metadata``.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import math
 from dataclasses import dataclass
@@ -230,6 +229,7 @@ async def run_relay(
     *,
     poll: float = 1.0,
     stop: asyncio.Event | None = None,
+    wake: asyncio.Event | None = None,
     limit: int = 100,
     lease: float = 30.0,
     backoff: float = 1.0,
@@ -239,13 +239,18 @@ async def run_relay(
     """Relay rounds until *stop* is set (or the task is cancelled).
 
     A round that claimed fewer than *limit* messages drained the outbox: the next one
-    waits *poll* seconds (or until *stop*). A round the store failed (``BackendError``)
-    is logged and tried again after *poll* seconds; nothing is lost. The other
-    arguments are :func:`relay`'s.
+    waits *poll* seconds, or until *stop* or *wake* is set. Set *wake* after committing a
+    unit of work that staged messages, and they go out at once rather than at the next
+    poll; each round clears it as it starts, so a *wake* set during a round brings
+    another round straight after it. A round the store failed (``BackendError``) is
+    logged and tried again after *poll* seconds; nothing is lost. The other arguments
+    are :func:`relay`'s.
     """
     _check_relay(backoff, max_backoff, key_attribute, poll)
     stop = stop if stop is not None else asyncio.Event()
     while not stop.is_set():
+        if wake is not None:
+            wake.clear()
         try:
             report = await relay(
                 store,
@@ -258,11 +263,21 @@ async def run_relay(
             )
         except BackendError as exc:
             logger.warning("outbox relay round failed: %s: %s", type(exc).__name__, exc)
+            await _pause(poll, stop)  # a wake does not hurry a round after a failed one
         else:
-            if report.claimed == limit:
-                continue  # more may be due: no wait
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(stop.wait(), poll)
+            if report.claimed < limit:  # else more may be due: no wait
+                await _pause(poll, stop, wake)
+
+
+async def _pause(poll: float, stop: asyncio.Event, wake: asyncio.Event | None = None) -> None:
+    """Wait *poll* seconds, or less if *stop* (or *wake*) is set meanwhile."""
+    events = [stop] if wake is None else [stop, wake]
+    waits = [asyncio.ensure_future(event.wait()) for event in events]
+    try:
+        await asyncio.wait(waits, timeout=poll, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for waiting in waits:
+            waiting.cancel()
 
 
 def __getattr__(name: str) -> Any:

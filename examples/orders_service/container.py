@@ -18,13 +18,14 @@ queue       ``AsyncInMemoryQueue``                  ``AsyncSQSQueue``
 =========== ======================================= =========================================
 
 While a container is open, a task relays the outbox to the publisher
-(:func:`serpens.outbox.run_relay`); closing the container stops it first.
+(:func:`serpens.outbox.run_relay`), woken as soon as a unit of work that staged a message
+commits; closing the container stops it first.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Iterator, Mapping
 from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass, field
 
@@ -55,7 +56,9 @@ from serpens.ports import (
     AsyncQueue,
     HttpClient,
     IdempotencyStore,
+    Outbox,
     OutboxStore,
+    Payload,
     Publisher,
     Repository,
 )
@@ -145,11 +148,12 @@ async def open_container(
     ``init_client``, one ``AsyncRedisCache`` and one ``AsyncPublisher`` per process, each closed
     on shutdown. *memory* lets a test share fakes between the app and the consumer.
     """
+    wake = asyncio.Event()  # set once a unit of work that staged a message committed
     if settings.adapters == "memory":
         fakes = memory or Memory()
         container = Container(
             settings=settings,
-            work=fakes.work(),
+            work=_waking(fakes.work(), wake),
             http=InMemoryHttpClient(app=fakes.pricing_app, base_url=fakes.pricing_origin),
             cache=fakes.cache,
             publisher=fakes.publisher,
@@ -157,20 +161,55 @@ async def open_container(
             outbox=fakes.outbox,
             idempotency=fakes.idempotency,
         )
-        async with _relaying(container):
+        async with _relaying(container, wake):
             yield container
         return
-    async with _production(settings) as container, _relaying(container):
+    async with _production(settings, wake) as container, _relaying(container, wake):
         yield container
 
 
+class _Staging:
+    """An :class:`~serpens.ports.Outbox` that notes whether a message was staged."""
+
+    def __init__(self, outbox: Outbox) -> None:
+        self._outbox = outbox
+        self.staged = False
+
+    def put(
+        self,
+        topic: str,
+        payload: Payload,
+        *,
+        attributes: Mapping[str, str] | None = None,
+        ordering_key: str | None = None,
+    ) -> str:
+        key = self._outbox.put(topic, payload, attributes=attributes, ordering_key=ordering_key)
+        self.staged = True
+        return key
+
+
+def _waking(open_work: AsyncUnitOfWork, wake: asyncio.Event) -> AsyncUnitOfWork:
+    """*open_work*, setting *wake* after a unit of work that staged a message committed."""
+
+    @asynccontextmanager
+    async def unit_of_work() -> AsyncIterator[Work]:
+        async with open_work() as work:
+            outbox = _Staging(work.outbox)
+            yield Work(work.orders, outbox)
+        if outbox.staged:  # committed: the relay publishes it now, not at its next poll
+            wake.set()
+
+    return unit_of_work
+
+
 @asynccontextmanager
-async def _relaying(container: Container) -> AsyncIterator[None]:
+async def _relaying(container: Container, wake: asyncio.Event) -> AsyncIterator[None]:
     """Relay the outbox to the publisher in a task until the block ends.
 
     Any number of processes may relay one outbox (claims never overlap), so every
-    replica of the API runs one. A message staged when the block ends waits in the
-    outbox for the next relay.
+    replica of the API runs one: each publishes its own commits at once (*wake*) and
+    looks for the others' every ``outbox_poll_seconds``. A message staged when the
+    block ends waits in the outbox for the next relay.
     """
     stop = asyncio.Event()
     relay = asyncio.create_task(
@@ -179,6 +218,7 @@ async def _relaying(container: Container) -> AsyncIterator[None]:
             container.publisher,
             poll=container.settings.outbox_poll_seconds,
             stop=stop,
+            wake=wake,
             key_attribute=EVENT_ID,
         ),
         name="orders outbox relay",
@@ -191,7 +231,7 @@ async def _relaying(container: Container) -> AsyncIterator[None]:
 
 
 @asynccontextmanager
-async def _production(settings: Settings) -> AsyncIterator[Container]:
+async def _production(settings: Settings, wake: asyncio.Event) -> AsyncIterator[Container]:
     # Imported here: the memory wiring (unit tests) never loads an SDK client library.
     from serpens import database  # noqa: PLC0415
     from serpens.http_client import close_client, init_client  # noqa: PLC0415
@@ -219,7 +259,7 @@ async def _production(settings: Settings) -> AsyncIterator[Container]:
     try:
         yield Container(
             settings=settings,
-            work=work,
+            work=_waking(work, wake),
             http=HttpxHttpClient(shared_http),  # serpens errors; leaves the shared client open
             cache=cache,
             publisher=PubSubPublisher(publisher),  # shares the process's publisher

@@ -34,7 +34,7 @@ PRODUCT_CACHE_TTL = "PRODUCT_CACHE_TTL"
 PAYMENT_RETRY_SECONDS = "PAYMENT_RETRY_SECONDS"
 """How long the consumer waits before retrying the fulfilment of an unpaid order."""
 OUTBOX_POLL_SECONDS = "OUTBOX_POLL_SECONDS"
-"""How long the outbox relay waits, once the outbox is drained, before it looks again."""
+"""How often the outbox relay looks for events it was not woken for (committed elsewhere)."""
 
 Adapters = Literal["memory", "production"]
 

@@ -8,50 +8,59 @@ import json
 import pytest
 
 from orders_service.container import Memory, open_container
-from orders_service.messaging import EVENT_ID, OrderEvents
+from orders_service.messaging import OrderEvents
 from orders_service.models import Order, OrderStatus
 from orders_service.service import AwaitingPaymentError, fulfil
 from orders_service.settings import Settings
 from serpens.errors import BackendUnavailableError, NotFoundError, ValidationError
 from serpens.fakes import InMemoryRepository
-from serpens.outbox import RelayReport, relay
+
+
+async def _published(memory: Memory, count: int) -> None:
+    """Return once *count* events were published (the container's relay task runs apart)."""
+    while len(memory.publisher.published) < count:  # noqa: ASYNC110 - the fake has no event
+        await asyncio.sleep(0.01)
 
 
 class TestPlace:
-    async def test_prices_stores_stages_the_event_and_requests_fulfilment(
-        self, memory: Memory
-    ) -> None:
+    async def test_prices_stores_announces_and_requests_fulfilment(self, memory: Memory) -> None:
         async with open_container(Settings(), memory=memory) as container:
             placed = await container.service.place(
                 customer="ana", sku="tea", quantity=2, pay_now=True
             )
             stored = await container.service.get(placed.order.id)
+            await _published(memory, 1)
 
         assert (stored.total_cents, stored.status) == (900, OrderStatus.PAID)
         assert memory.queue.pending_bodies() == [json.dumps({"order_id": stored.id})]
-        # The event was committed with the order, into the outbox; a relay publishes it.
-        assert await memory.outbox.pending() == 1
-        report = await relay(memory.outbox, memory.publisher, key_attribute=EVENT_ID)
-        assert report == RelayReport(delivered=1)
-        (event,) = memory.publisher.published
+        (event,) = memory.publisher.published  # relayed from the outbox
         assert event.json() == stored.to_dict()
         assert event.attributes == {"event": "order.created", "event-id": placed.event_id}
         assert event.ordering_key == f"order-{stored.id}"
         assert await memory.outbox.pending() == 0
 
-    async def test_the_container_relays_the_outbox_while_open(self, memory: Memory) -> None:
-        async with open_container(Settings(outbox_poll_seconds=0.01), memory=memory) as container:
-            placed = await container.service.place(
-                customer="ana", sku="tea", quantity=1, pay_now=True
-            )
-            for _ in range(500):  # the relay looks every 10 ms
-                if memory.publisher.published:
-                    break
-                await asyncio.sleep(0.01)
+    async def test_the_commit_wakes_the_relay(self, memory: Memory) -> None:
+        async with open_container(Settings(outbox_poll_seconds=60), memory=memory) as container:
+            await asyncio.sleep(0.05)  # the relay's first round: nothing yet, a minute's wait
+            await container.service.place(customer="ana", sku="tea", quantity=1, pay_now=True)
+            async with asyncio.timeout(5):  # woken: it does not wait out its minute
+                await _published(memory, 1)
+            await container.service.pay(1)  # a unit of work that staged nothing
+            await asyncio.sleep(0.05)
 
-        (event,) = memory.publisher.published
-        assert event.attributes["event-id"] == placed.event_id
-        assert await memory.outbox.pending() == 0
+        assert len(memory.publisher.published) == 1
+
+    async def test_the_relay_finds_what_another_process_committed(self, memory: Memory) -> None:
+        events = OrderEvents(Settings().orders_topic)
+        order = Order(customer="a", sku="tea", quantity=1, unit_price_cents=1, total_cents=1)
+        async with open_container(Settings(outbox_poll_seconds=0.01), memory=memory):
+            async with memory.work()() as work:  # not the container's: nobody wakes the relay
+                await work.orders.add(order)
+                event_id = events.order_created(work.outbox, order)
+            async with asyncio.timeout(5):
+                await _published(memory, 1)  # its next poll
+
+        assert memory.publisher.published[0].attributes["event-id"] == event_id
 
     async def test_a_unit_of_work_rolled_back_drops_its_event(self, memory: Memory) -> None:
         events = OrderEvents(Settings().orders_topic)

@@ -187,3 +187,81 @@ async def test_by_default_rounds_claim_100_for_30_s_and_back_off_from_1_s_to_300
         stop.set()
         await task
     assert held == [100, 30_000]  # 100 claimed at once (of 102), each for 30 s
+
+
+async def test_a_wake_starts_the_next_round_at_once() -> None:
+    database = InMemoryDatabase()
+    store = InMemoryOutboxStore(database)
+    publisher = InMemoryPublisher()
+    stop, wake = asyncio.Event(), asyncio.Event()
+    task = asyncio.create_task(run_relay(store, publisher, poll=60, stop=stop, wake=wake))
+    await asyncio.sleep(0.05)  # the first round found nothing: the relay waits its poll
+    _commit(database, "m0")
+    await asyncio.sleep(0.1)
+    assert publisher.published == []  # not woken: it waits out the minute
+
+    async with asyncio.timeout(5):
+        wake.set()
+        await _published(publisher, 1)
+        _commit(database, "m1")
+        wake.set()
+        await _published(publisher, 2)
+        stop.set()  # a minute's poll does not hold the stop back
+        await task
+    assert not wake.is_set()  # each round cleared it
+
+
+async def test_a_wake_during_a_round_brings_another_round() -> None:
+    database = InMemoryDatabase()
+    store = InMemoryOutboxStore(database)
+    publisher = InMemoryPublisher()
+    stop, wake = asyncio.Event(), asyncio.Event()
+
+    class CommittingMore:
+        """Publishes with *publisher*; the first publish commits another message meanwhile."""
+
+        async def publish(
+            self,
+            topic: str,
+            payload: Payload,
+            *,
+            attributes: Mapping[str, str] | None = None,
+            ordering_key: str | None = None,
+        ) -> str:
+            if payload == b"first":
+                _commit(database, "second")
+                wake.set()  # after the round's claim: only another round takes it
+            return await publisher.publish(
+                topic, payload, attributes=attributes, ordering_key=ordering_key
+            )
+
+        async def close(self) -> None:
+            await publisher.close()
+
+    _commit(database, "first")
+    task = asyncio.create_task(run_relay(store, CommittingMore(), poll=60, stop=stop, wake=wake))
+    async with asyncio.timeout(5):
+        await _published(publisher, 2)
+        stop.set()
+        await task
+    assert [m.data for m in publisher.published] == [b"first", b"second"]
+
+
+async def test_a_wake_does_not_hurry_the_round_after_a_failed_one(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    store = InMemoryOutboxStore(InMemoryDatabase())
+    stop, wake = asyncio.Event(), asyncio.Event()
+    store.start_outage()
+    with caplog.at_level(logging.WARNING, logger="serpens.outbox"):
+        task = asyncio.create_task(
+            run_relay(store, InMemoryPublisher(), poll=60, stop=stop, wake=wake)
+        )
+        await asyncio.sleep(0.05)
+        for _ in range(5):
+            wake.set()
+            await asyncio.sleep(0.01)
+        stop.set()
+        async with asyncio.timeout(5):
+            await task
+    assert len(caplog.records) == 1  # one failed round, then the poll's wait
