@@ -21,6 +21,7 @@ unless ``override=True`` (2.9 did, so a stray ``.env`` beat the real configurati
 
 from __future__ import annotations
 
+import logging
 import os
 import shlex
 from pathlib import Path
@@ -97,12 +98,18 @@ def load_dotenv(filename: str | os.PathLike[str] = ".env", *, override: bool = F
 
     Blank lines and ``#`` comments are skipped, an ``export`` prefix is allowed, values
     may be quoted as in a shell, and ``A=b=c`` sets ``A`` to ``b=c``. A variable already
-    in the environment is kept unless *override*.
+    in the environment is kept unless *override*. A file that is not UTF-8 text loads
+    nothing (a warning on the ``serpens.envvars`` logger), as serpens 2.9 ignored it.
     """
     path = Path(filename)
     if not path.is_file():
         return
-    for line in path.read_text(encoding="utf-8").splitlines():
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        logging.getLogger(__name__).warning("%s is not UTF-8 text: nothing loaded", path)
+        return
+    for line in text.splitlines():
         stripped = line.strip()
         if not stripped or stripped.startswith("#"):
             continue

@@ -120,6 +120,16 @@ def _connect(  # noqa: PLR0917 - private: redis_init's settings, passed on as th
     return _State(url, max_connections, pool_timeout, options, cache, client, loop)
 
 
+class _URLNotSetError(ConfigurationError, KeyError):
+    """No URL given and ``REDIS_URL`` unset: also the ``KeyError`` serpens 2.9 raised.
+
+    2.9 read ``os.environ["REDIS_URL"]``, so ``except KeyError`` written for it keeps
+    catching this.
+    """
+
+    __str__ = BaseException.__str__  # the message as written, not KeyError's repr of it
+
+
 async def redis_init(
     url: object = None,
     *,
@@ -153,7 +163,7 @@ async def redis_init(
     global _state  # noqa: PLW0603 - the documented process-wide singleton
     target = str(url) if url else env_str(REDIS_URL)
     if not target:
-        raise ConfigurationError(f"{REDIS_URL} is not set and redis_init() got no url")
+        raise _URLNotSetError(f"{REDIS_URL} is not set and redis_init() got no url")
     key_prefix = prefix if prefix is not None else env_str(CACHE_PREFIX, DEFAULT_PREFIX)
     if not key_prefix:
         raise ConfigurationError(f"{CACHE_PREFIX} must not be empty")
