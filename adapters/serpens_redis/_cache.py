@@ -14,7 +14,15 @@ from typing import Any, TypeVar
 
 import redis
 
-from serpens._rules.cache import Flight, check_key, check_ttl, decode, encode, to_wire
+from serpens._rules.cache import (
+    Flight,
+    check_key,
+    check_ttl,
+    decode,
+    encode,
+    to_wire,
+    ttl_millis,
+)
 from serpens.errors import SerializationError
 from serpens.ports import JSONValue
 from serpens_redis._errors import OUTAGE, translate
@@ -227,7 +235,7 @@ class RedisCache:
         return None if text is None else decode(text)  # each caller decodes its own copy
 
     def _millis(self, ttl: float | None) -> int:
-        return max(1, round(check_ttl(ttl, self.default_ttl) * 1000))
+        return ttl_millis(check_ttl(ttl, self.default_ttl))
 
     def _hit(self, full: str, raw: object, cache_none: bool, *, warn: bool = True) -> str | None:
         """The stored text if *raw* (a GET's answer) is a hit for this call, else ``None``.

@@ -312,6 +312,15 @@ def check_ttl(ttl: float | None, default: float) -> float:
     return float(value)
 
 
+def ttl_millis(seconds: float) -> int:
+    """A checked TTL (:func:`check_ttl`) in whole milliseconds, as Redis keeps it.
+
+    Rounded to the nearest millisecond, and at least one: ``PSET``'s expiry is an integer
+    of milliseconds, and a TTL under half of one is still a TTL, never "expire at once".
+    """
+    return max(1, round(seconds * 1000))
+
+
 def ttl_is_off(ttl: object) -> bool:
     """Whether *ttl* is ``0``: serpens 2.9's decorators then stored nothing that could hit.
 

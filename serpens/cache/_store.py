@@ -16,7 +16,15 @@ from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Hashable
 from typing import Any, Final
 
-from serpens._rules.cache import AsyncFlight, Flight, check_key, check_ttl, decode, encode
+from serpens._rules.cache import (
+    AsyncFlight,
+    Flight,
+    check_key,
+    check_ttl,
+    decode,
+    encode,
+    ttl_millis,
+)
 from serpens.errors import ValidationError
 from serpens.ports import JSONValue
 
@@ -140,9 +148,12 @@ class _LocalBase:
         return None if text is MISS else decode(text)
 
     def _set(self, key: str, value: JSONValue, ttl: float | None) -> None:
+        self._store.set(key, encode(value, key=key), self._seconds(key, ttl))
+
+    def _seconds(self, key: str, ttl: float | None) -> float:
+        """Check *key*, then *ttl*: kept in whole milliseconds, as the Redis caches keep it."""
         check_key(key)
-        seconds = check_ttl(ttl, self._default_ttl)
-        self._store.set(key, encode(value, key=key), seconds)
+        return ttl_millis(check_ttl(ttl, self._default_ttl)) / 1000
 
     def _store_result(self, key: str, value: JSONValue, ttl: float) -> str | None:
         """Store a factory's result (never ``None``); return its JSON text."""
@@ -203,7 +214,7 @@ class LocalCache(_LocalBase):
         self, key: str, factory: Callable[[], JSONValue], *, ttl: float | None = None
     ) -> JSONValue:
         """See :meth:`serpens.ports.Cache.get_or_set`."""
-        seconds = check_ttl(ttl, self._default_ttl)
+        seconds = self._seconds(key, ttl)
         hit = self._get(key)
         if hit is not None:
             return hit
@@ -252,7 +263,7 @@ class AsyncLocalCache(_LocalBase):
         self, key: str, factory: Callable[[], Awaitable[JSONValue]], *, ttl: float | None = None
     ) -> JSONValue:
         """See :meth:`serpens.ports.AsyncCache.get_or_set`."""
-        seconds = check_ttl(ttl, self._default_ttl)
+        seconds = self._seconds(key, ttl)
         hit = self._get(key)
         if hit is not None:
             return hit

@@ -6,7 +6,7 @@ import threading
 import time
 from collections.abc import Awaitable, Callable
 
-from serpens._rules.cache import AsyncFlight, check_key, check_ttl, decode, encode
+from serpens._rules.cache import AsyncFlight, check_key, check_ttl, decode, encode, ttl_millis
 from serpens.fakes._outage import OutageSwitch
 from serpens.ports import JSONValue
 
@@ -85,6 +85,10 @@ class InMemoryCache(OutageSwitch):
                 del self._entries[key]
         return None
 
+    def _seconds(self, ttl: float | None) -> float:
+        """*ttl* checked and kept in whole milliseconds, as the Redis caches keep it."""
+        return ttl_millis(check_ttl(ttl, self._default_ttl)) / 1000
+
     def _store(self, key: str, text: str, seconds: float) -> None:
         expires = self._clock() + seconds
         with self._lock:
@@ -93,7 +97,7 @@ class InMemoryCache(OutageSwitch):
     def set(self, key: str, value: JSONValue, *, ttl: float | None = None) -> None:
         """See :meth:`serpens.ports.Cache.set`."""
         check_key(key)
-        seconds = check_ttl(ttl, self._default_ttl)
+        seconds = self._seconds(ttl)
         text = encode(value, key=key)
         if self._down():
             return
@@ -112,7 +116,8 @@ class InMemoryCache(OutageSwitch):
         self, key: str, factory: Callable[[], JSONValue], *, ttl: float | None = None
     ) -> JSONValue:
         """See :meth:`serpens.ports.Cache.get_or_set`."""
-        seconds = check_ttl(ttl, self._default_ttl)
+        check_key(key)  # first, as the Redis caches check it
+        seconds = self._seconds(ttl)
         hit = self.get(key)
         if hit is not None:
             return hit
@@ -190,7 +195,8 @@ class AsyncInMemoryCache(OutageSwitch):
     ) -> JSONValue:
         """See :meth:`serpens.ports.AsyncCache.get_or_set`."""
         store = self._sync
-        seconds = check_ttl(ttl, store._default_ttl)  # noqa: SLF001 - the twin's own setting
+        check_key(key)  # first, as the Redis caches check it
+        seconds = store._seconds(ttl)  # noqa: SLF001 - the twin's own setting
         hit = store.get(key)
         if hit is not None:
             return hit

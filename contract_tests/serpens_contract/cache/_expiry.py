@@ -45,6 +45,22 @@ class _CacheExpiryCases:
         assert cache.delete("k") is False
 
     @requires("injected_clock")
+    def test_a_ttl_counts_in_whole_milliseconds(self, cache: Cache, clock: ManualClock) -> None:
+        """A TTL is kept to the nearest millisecond, and is at least one, as Redis keeps it.
+
+        So ``ttl=1e-9`` keeps the entry for 1 ms (never "expire at once") and 1.5 ms for 2.
+        """
+        cache.set("tiny", 1, ttl=1e-9)
+        cache.set("half", 1, ttl=0.0015)
+        cache.get_or_set("filled", lambda: 1, ttl=0.0004)
+        clock.advance(0.0009)
+        assert [cache.get(k) for k in ("tiny", "half", "filled")] == [1, 1, 1]
+        clock.advance(0.0002)  # 1.1 ms
+        assert [cache.get(k) for k in ("tiny", "half", "filled")] == [None, 1, None]
+        clock.advance(0.001)  # 2.1 ms
+        assert cache.get("half") is None
+
+    @requires("injected_clock")
     def test_set_restarts_the_ttl(self, cache: Cache, clock: ManualClock) -> None:
         cache.set("k", 1, ttl=5)
         clock.advance(4)

@@ -62,6 +62,16 @@ class _CacheOperationCases:
             with pytest.raises(ValidationError):
                 cache.delete(key)
 
+    def test_a_bad_key_is_named_before_a_bad_ttl(self, cache: Cache) -> None:
+        """Of a call with both wrong, the key is the field its ``ValidationError`` names."""
+        for call in (
+            lambda: cache.set("", 1, ttl=0),
+            lambda: cache.get_or_set("", lambda: 1, ttl=0),
+        ):
+            with pytest.raises(ValidationError) as caught:
+                call()
+            assert [e.path for e in caught.value.errors] == ["key"]
+
     def test_the_longest_ttl_keeps_the_entry(self, cache: Cache) -> None:
         """A TTL of exactly 2^62 milliseconds is accepted."""
         cache.set("k", 1, ttl=2**62 / 1000)
