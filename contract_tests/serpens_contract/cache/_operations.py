@@ -7,6 +7,7 @@ and ``clear`` empties only its own namespace.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -64,10 +65,11 @@ class _CacheOperationCases:
 
     def test_a_bad_key_is_named_before_a_bad_ttl(self, cache: Cache) -> None:
         """Of a call with both wrong, the key is the field its ``ValidationError`` names."""
-        for call in (
+        calls: list[Callable[[], object]] = [
             lambda: cache.set("", 1, ttl=0),
             lambda: cache.get_or_set("", lambda: 1, ttl=0),
-        ):
+        ]
+        for call in calls:
             with pytest.raises(ValidationError) as caught:
                 call()
             assert [e.path for e in caught.value.errors] == ["key"]
