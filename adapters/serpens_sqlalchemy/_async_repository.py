@@ -227,7 +227,9 @@ class AsyncSQLAlchemyRepository(RepositoryBase[T], Generic[T]):
             opts = {"populate_existing": True}
             obj: T | None = (await self.sess.scalars(stmt, execution_options=opts)).first()
             if obj is None:  # DO NOTHING hit an existing row: read it in the same transaction
-                obj = (await self.sess.scalars(again)).one()
+                obj = (await self.sess.scalars(again)).first()
+            if obj is None:  # the row is another class's (single-table inheritance)
+                raise self._info.foreign_row(conflict_on, values)
         return obj
 
     async def upsert_many(
@@ -245,10 +247,16 @@ class AsyncSQLAlchemyRepository(RepositoryBase[T], Generic[T]):
         otherwise (and on SQLite).
         """
         batch = builtins.list(rows)
-        stmt, params = self._upsert_many_stmt(self._dialect(), batch, conflict_on, update_fields)
+        stmt, params, checks = self._upsert_many_stmt(
+            self._dialect(), batch, conflict_on, update_fields
+        )
         if not params:
             return 0
         async with self._atomic():
+            for check in checks:  # a conflict key of another class's row: not updated
+                found = (await self.sess.execute(check)).first()
+                if found is not None:
+                    raise self._info.foreign_row(conflict_on, dict(found._mapping))  # noqa: SLF001
             conn = await self.sess.connection()
             if not await aexecute_many(conn, stmt, params):
                 await self.sess.execute(stmt, params)

@@ -230,7 +230,9 @@ class SQLAlchemyRepository(RepositoryBase[T], Generic[T]):
             opts = {"populate_existing": True}
             obj: T | None = self.sess.scalars(stmt, execution_options=opts).first()
             if obj is None:  # DO NOTHING hit an existing row: read it in the same transaction
-                obj = self.sess.scalars(again).one()
+                obj = self.sess.scalars(again).first()
+            if obj is None:  # the row is another class's (single-table inheritance)
+                raise self._info.foreign_row(conflict_on, values)
         return obj
 
     def upsert_many(
@@ -248,10 +250,16 @@ class SQLAlchemyRepository(RepositoryBase[T], Generic[T]):
         otherwise (and on SQLite).
         """
         batch = builtins.list(rows)
-        stmt, params = self._upsert_many_stmt(self._dialect(), batch, conflict_on, update_fields)
+        stmt, params, checks = self._upsert_many_stmt(
+            self._dialect(), batch, conflict_on, update_fields
+        )
         if not params:
             return 0
         with self._atomic():
+            for check in checks:  # a conflict key of another class's row: not updated
+                found = self.sess.execute(check).first()
+                if found is not None:
+                    raise self._info.foreign_row(conflict_on, dict(found._mapping))  # noqa: SLF001
             conn = self.sess.connection()
             if not execute_many(conn, stmt, params):
                 self.sess.execute(stmt, params)

@@ -24,7 +24,7 @@ from typing import Any, Final
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from serpens._rules.repository import column_values
+from serpens._rules.repository import DefaultContext, column_values
 from serpens.errors import FieldError, ValidationError
 from serpens_sqlalchemy._deadline import bound_driver_call
 from serpens_sqlalchemy._repository_executemany import aexecute_many, execute_many, on_driver
@@ -95,7 +95,11 @@ def _copy_plan(
     )
     for i, given_row in enumerate(given_values):  # the checks' lists: their floats made exact
         values = list(given_row)
-        values.extend(d.arg(None) if d.is_callable else d.arg for d in fill.values())
+        for default in fill.values():
+            if default.is_callable:  # it gets the row so far, as SQLAlchemy's context holds it
+                values.append(default.arg(DefaultContext(dict(zip(names, values, strict=False)))))
+            else:
+                values.append(default.arg)
         try:
             records.append(tuple(p(v) if p else v for p, v in zip(processors, values, strict=True)))
         except (TypeError, ValueError):

@@ -17,6 +17,7 @@ from serpens._rules.repository import (
     supported_model_info,
 )
 from serpens.errors import ConfigurationError
+from serpens_sqlalchemy._repository_sessions import _describe
 
 __all__ = ["SUPPORTED_DIALECTS", "RepositoryBase", "check_dialect", "untouched"]
 
@@ -68,37 +69,6 @@ def untouched(session: Any, mapper: Any = None) -> bool:
         return False
     bind = sync.bind if mapper is None else sync.get_bind(mapper)
     return not isinstance(bind, sa.Connection)
-
-
-def _describe(value: object) -> str:
-    """Name what a caller passed instead of a session, for the error message."""
-    from sqlalchemy.ext.asyncio import (  # noqa: PLC0415 - the error path only
-        AsyncConnection,
-        AsyncEngine,
-        AsyncSession,
-        async_scoped_session,
-        async_sessionmaker,
-    )
-    from sqlalchemy.orm import Session, scoped_session, sessionmaker  # noqa: PLC0415
-
-    kinds: tuple[tuple[type[Any], str], ...] = (
-        (async_scoped_session, "an async_scoped_session"),
-        (scoped_session, "a scoped_session"),
-        (AsyncSession, "an AsyncSession"),
-        (Session, "a Session"),
-        (async_sessionmaker, "a session factory (async_sessionmaker)"),
-        (sessionmaker, "a session factory (sessionmaker)"),
-        (AsyncEngine, "an AsyncEngine"),
-        (sa.Engine, "an Engine"),
-        (AsyncConnection, "an AsyncConnection"),
-        (sa.Connection, "a Connection"),
-    )
-    for kind, text in kinds:
-        if isinstance(value, kind):
-            return text
-    if isinstance(value, type):
-        return f"the class {value.__name__} (not a session)"
-    return f"a {type(value).__name__}"
 
 
 # Default (primary key) ORDER BY clauses per model; SQL expressions are immutable.
@@ -219,11 +189,11 @@ class RepositoryBase(Generic[T]):
         return self._filtered(filters).order_by(*self._order(None)).limit(1)
 
     def _count_stmt(self, filters: Mapping[str, object]) -> sa.Select[Any]:
-        table = self._info.table
-        return sa.select(sa.func.count()).select_from(table).where(*self._where(filters))
+        # the model, not its table: a single-table subclass counts its own rows only
+        return sa.select(sa.func.count()).select_from(self.model).where(*self._where(filters))
 
     def _exists_stmt(self, filters: Mapping[str, object]) -> sa.Select[Any]:
-        inner = sa.select(sa.literal(1)).select_from(self._info.table).where(*self._where(filters))
+        inner = sa.select(sa.literal(1)).select_from(self.model).where(*self._where(filters))
         return sa.select(inner.exists())
 
     def _list_stmt(
@@ -336,7 +306,35 @@ class RepositoryBase(Generic[T]):
         if self._info.version is not None:
             version = self._col(self._info.version)
             set_[version.name] = version + 1
-        return insert.on_conflict_do_update(index_elements=index, set_=set_)
+        return insert.on_conflict_do_update(index_elements=index, set_=set_, where=self._own_rows())
+
+    def _own_rows(self) -> Any:
+        """A single-table subclass's rows (``None``: every row): another class's is not updated."""
+        kinds = self._info.inheritance
+        if kinds is None or kinds.identities is None:
+            return None
+        column = self._col(kinds.key)  # no IN: constant binds keep the executemany fast paths
+        return sa.or_(*(column == identity for identity in kinds.identities))
+
+    def _foreign_rows(self, target: Sequence[str], rows: Sequence[Mapping[str, object]]) -> Any:
+        """Statements finding a row of *rows*' conflict keys that belongs to another class."""
+        own = self._own_rows()
+        if own is None:
+            return []
+        columns = self._info.columns
+        names = [self._col(k).name for k in target]
+        keys: list[Any] = [
+            tuple(columns[k].stored_key(r[n]) for k, n in zip(target, names, strict=True))
+            for r in rows
+        ]
+        key = self._col(target[0]) if len(target) == 1 else sa.tuple_(*map(self._col, target))
+        if len(target) == 1:
+            keys = [k[0] for k in keys]
+        found = sa.select(*(self._col(k) for k in target)).select_from(self._info.table)
+        return [
+            found.where(key.in_(keys[i : i + 500]), sa.not_(own)).limit(1)
+            for i in range(0, len(keys), 500)
+        ]
 
     def _upsert_stmt(
         self,
@@ -346,6 +344,7 @@ class RepositoryBase(Generic[T]):
         update_fields: Sequence[str] | None,
     ) -> tuple[Insert, sa.Select[Any]]:
         target, fields = self._info.upsert_args(values, conflict_on, update_fields)
+        values = self._info.identified(values)
         insert = _dialect_insert(dialect, self.model).values(self._insert_values(values))
         stmt = self._on_conflict(insert, target, fields).returning(self.model)
         # the stored row by its key as the column stores it (an Enum's name is its member,
@@ -389,9 +388,12 @@ class RepositoryBase(Generic[T]):
         rows: list[Mapping[str, object]],
         conflict_on: Sequence[str],
         update_fields: Sequence[str] | None,
-    ) -> tuple[Any, list[dict[str, object]]]:
+    ) -> tuple[Any, list[dict[str, object]], list[Any]]:
+        """The statement, its rows, and the checks that none conflicts with another class's row."""
         batch, target, fields = self._info.upsert_many_args(rows, conflict_on, update_fields)
         if not batch:
-            return None, []
+            return None, [], []
         insert = _dialect_insert(dialect, self._info.table)
-        return self._on_conflict(insert, target, fields), self._column_rows(batch)
+        params = self._column_rows(batch)
+        checks = self._foreign_rows(target, params)
+        return self._on_conflict(insert, target, fields), params, checks

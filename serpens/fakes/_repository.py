@@ -73,10 +73,12 @@ class InMemoryRepository(RepositoryOutage, RepositorySession[T]):
         """Return the row with primary key *ident*, or ``None``."""
         key = self._info.ident(ident)
         self._failure.check()
-        if key in self._identity and key not in self._expired:
-            return self._identity[key]
+        held = self._identity.get(key)  # a Session's get: not an object of another class
+        if held is not None and key not in self._expired:
+            return held if isinstance(held, self.model) else None
         row = self._rows.get(key)
-        return None if row is None else self._load(row)
+        own = row is not None and (self._kind is None or self._kind.sees(row[self._kind.key]))
+        return self._load(row) if own else None  # type: ignore[arg-type]
 
     def get_or_raise(self, ident: object) -> T:
         """Return the row with key *ident*; raise ``NotFound`` ("<Model> id=<repr>")."""
@@ -93,10 +95,13 @@ class InMemoryRepository(RepositoryOutage, RepositorySession[T]):
         checked = self._info.filters(filters)
         self._failure.check()
         found = self._rows.find_unique(checked)
+        kind = self._kind
         if found is False:
-            rows = self._rows.window(self._order(None), checked, limit=1)
+            rows = self._rows.window(self._order(None), checked, limit=1, kind=kind)
             found = rows[0] if rows else None
-        return None if found is None or found is True else self._load(found)
+        if found is None or found is True or (kind and not kind.sees(found[kind.key])):
+            return None  # none, or a unique row of another class (single-table inheritance)
+        return self._load(found)
 
     def exists(self, **filters: object) -> bool:
         """Whether any row matches."""
@@ -106,7 +111,7 @@ class InMemoryRepository(RepositoryOutage, RepositorySession[T]):
         """Number of rows matching *filters*."""
         checked = self._info.filters(filters)
         self._failure.check()
-        return self._rows.count(checked)
+        return self._rows.count(checked, self._kind)
 
     def list(
         self,
@@ -120,7 +125,8 @@ class InMemoryRepository(RepositoryOutage, RepositorySession[T]):
         self._info.check_window(limit, offset)
         checked = self._info.filters(filters)
         self._failure.check()
-        rows = self._rows.window(self._order(order_by), checked, offset=offset or 0, limit=limit)
+        order = self._order(order_by)
+        rows = self._rows.window(order, checked, offset=offset or 0, limit=limit, kind=self._kind)
         return self._load_many(rows)
 
     def paginate(self, *, page: int = 1, size: int = 20, order_by: OrderBy = None) -> Page[T]:
@@ -128,9 +134,9 @@ class InMemoryRepository(RepositoryOutage, RepositorySession[T]):
         self._info.check_page(page, size, self.max_page_size)
         order = self._order(order_by)
         self._failure.check()
-        rows = self._rows.window(order, {}, offset=(page - 1) * size, limit=size)
+        rows = self._rows.window(order, {}, offset=(page - 1) * size, limit=size, kind=self._kind)
         items = self._load_many(rows)
-        return Page(items=items, total=self._rows.count({}), page=page, size=size)
+        return Page(items=items, total=self._rows.count({}, self._kind), page=page, size=size)
 
     def seek(
         self, *, after: str | None = None, limit: int = 50, order_by: OrderBy = None
@@ -142,7 +148,7 @@ class InMemoryRepository(RepositoryOutage, RepositorySession[T]):
         if after is not None:
             test = self._rules.after(self._info.decode_cursor(after, terms), terms)
         self._failure.check()
-        rows = self._rows.window(order_key(terms), {}, limit=limit + 1, after=test)
+        rows = self._rows.window(order_key(terms), {}, limit=limit + 1, after=test, kind=self._kind)
         items = self._load_many(rows[:limit])
         more = len(rows) > limit
         next_cursor = self._info.encode_cursor(terms, rows[limit - 1]) if more else None
@@ -244,8 +250,9 @@ class InMemoryRepository(RepositoryOutage, RepositorySession[T]):
         """Insert *values* or, on a conflict on *conflict_on*, update *update_fields*."""
         target, fields = self._info.upsert_args(values, conflict_on, update_fields)
         flush_first(self)
+        row = dict(self._info.identified(values))  # single-table inheritance: its identity
         with self._rows.atomic():
-            row = self._rules.upsert(self._rows, dict(values), target, fields)
+            row = self._rules.upsert(self._rows, row, target, fields)
         return self._load(row, refresh=True)
 
     def upsert_many(

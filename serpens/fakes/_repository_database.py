@@ -14,6 +14,7 @@ from typing import Any
 
 from serpens._rules.repository import ModelInfo
 from serpens.fakes._outage import OutageSwitch
+from serpens.fakes._repository_relations import watch
 from serpens.fakes._repository_rows import RowRules, TableRows
 
 __all__ = ["InMemoryDatabase"]
@@ -58,4 +59,5 @@ class InMemoryDatabase(OutageSwitch):
         if rules is None:
             tables = self.table if self.foreign_keys else None
             rules = self._rules[info.model] = RowRules(info, self.clock, tables)
+            watch(info.mapper)  # which side each relationship change comes from
         return rules

@@ -14,16 +14,18 @@ from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
-from serpens._rules.repository import ModelInfo
+from serpens._rules.repository import DefaultContext, ModelInfo
 from serpens.errors import ConfigurationError
 from serpens.fakes._repository_values import copy_value
 
-__all__: list[str] = []  # private: RowRules imports _evaluator
+__all__: list[str] = []  # private: RowRules imports _evaluator and _key_sequence
 
 _NOW_NAMES = {"now", "current_timestamp", "localtimestamp", "now()", "current_timestamp()"}
 
 
-def _evaluator(info: ModelInfo, key: str, default: Any, clock: Callable[[], dt.datetime]) -> Any:
+def _evaluator(
+    info: ModelInfo, key: str, default: Any, clock: Callable[[], dt.datetime]
+) -> Callable[[dict[str, object]], object] | None:
     """A zero-argument callable for a column default, or ``None`` when there is none.
 
     Python-side defaults are called or copied; of server defaults, ``now()`` (by any of
@@ -37,9 +39,14 @@ def _evaluator(info: ModelInfo, key: str, default: Any, clock: Callable[[], dt.d
         return None  # the autoincrement counter stands in for sequences
     if getattr(default, "is_scalar", False):
         value = default.arg
-        return lambda: copy_value(value)
+        return lambda _row: copy_value(value)
     if getattr(default, "is_callable", False):
-        return lambda: default.arg(None)
+        # SQLAlchemy hands it the INSERT's context (a zero-argument default is wrapped to
+        # ignore it): ours holds the row, by column key, for get_current_parameters()
+        names = {k: c.column.key for k, c in info.columns.items()}
+        return lambda row: default.arg(
+            DefaultContext({names[k]: v for k, v in row.items() if k in names})
+        )
     arg = getattr(default, "arg", None)
     if isinstance(arg, str):  # server_default="new": the literal itself, SQL-quoted by DDL
         literal: Any = _literal(info, key, arg)
@@ -49,9 +56,9 @@ def _evaluator(info: ModelInfo, key: str, default: Any, clock: Callable[[], dt.d
         name = getattr(arg, "name", None)
         sql = (name if isinstance(name, str) and name else str(arg)).strip()
         if sql.lower() in _NOW_NAMES:
-            return clock
+            return lambda _row: clock()
         literal = _sql_literal(info, key, sql)
-    return lambda: literal
+    return lambda _row: literal
 
 
 def _sql_literal(info: ModelInfo, key: str, sql: str) -> object:
@@ -95,3 +102,20 @@ def _cannot_emulate(info: ModelInfo, key: str, default: object) -> Configuration
         f"the in-memory repository cannot emulate the default of {info.name}.{key} "
         f"({default!r}); use a Python-side default, now() or a literal"
     )
+
+
+def _key_sequence(info: ModelInfo, key: str | None) -> tuple[int, int]:
+    """``(start, increment)`` of the sequence generating column *key* (``(1, 1)`` if none).
+
+    ``Identity(start=100, increment=10)`` and ``Sequence("s", start=1000)`` start and step
+    there on PostgreSQL.
+    """
+    if key is None:
+        return 1, 1
+    column = info.columns[key].column
+    source = column.identity
+    if source is None and getattr(column.default, "is_sequence", False):
+        source = column.default
+    start = getattr(source, "start", None)
+    step = getattr(source, "increment", None)
+    return (1 if start is None else int(start)), (1 if step is None else int(step))

@@ -248,3 +248,11 @@ def order_key(terms: Sequence[Any], ranks: Mapping[str, Rank] | None = None) -> 
     if not ranks:
         return tuple((t.key, t.descending, None) for t in terms)
     return tuple((t.key, t.descending, ranks.get(t.key)) for t in terms)
+
+
+def sort_rows(rows: list[Row], order: OrderKey) -> list[Row]:
+    """*rows* in *order*: one stable C sort per term, last term first."""
+    out = list(rows)
+    for key, descending, rank in reversed(order):
+        out.sort(key=row_sort_key(key, rank), reverse=descending)
+    return out

@@ -25,7 +25,7 @@ from serpens.fakes._repository_computed import (
     computed_checks,
     computed_uniques,
 )
-from serpens.fakes._repository_defaults import _evaluator
+from serpens.fakes._repository_defaults import _evaluator, _key_sequence
 from serpens.fakes._repository_index import Rank, Unique, duplicate, lookup, unique_key
 from serpens.fakes._repository_references import foreign_keys
 from serpens.fakes._repository_table import RowStore, TableRows
@@ -132,7 +132,27 @@ class RowRules:
         keys = self.info.pk
         return (row[keys[0]],) if len(keys) == 1 else tuple(row[k] for k in keys)
 
-    def _normalise(self, row: Row) -> Row:
+    def _normalise(self, row: Row, keys: RowStore | None = None) -> Row:
+        """Check and convert *row* as stored; with *keys*, give it a generated key.
+
+        The key comes after the checks the SQL adapters make before any I/O (a value
+        they refuse never reaches PostgreSQL, whose sequence moves only for a row it
+        builds) and before the database's own constraints (NOT NULL, ``CHECK``, unique:
+        a row PostgreSQL refuses has used its key up).
+        """
+        self._checked(row)
+        if keys is not None and self.autoincrement is not None:
+            row[self.autoincrement] = self.key_start + (keys.next_id() - 1) * self.key_step
+        self._as_read_back(row)
+        self._check_not_null([k for k in self._not_null if row.get(k) is None])
+        for check in self.checks:  # after NOT NULL, before unique: PostgreSQL's order
+            check.check(row)
+        for computed in self.computed:  # what a read would compute: column_property(a * 2)
+            row[computed.key] = computed.value(row)
+        return row
+
+    def _checked(self, row: Row) -> None:
+        """Check *row*'s values as the SQL adapters do before any I/O; convert them as stored."""
         self.info.check_row(row)  # types, zones and lengths, as the SQL adapter checks them
         self._as_stored(row)
         aware = self._aware
@@ -155,13 +175,6 @@ class RowRules:
                 self.mutable_values = True
                 if key not in self._json_keys:  # a JSON value is a new object already
                     row[key] = copy_value(value)
-        self._as_read_back(row)
-        self._check_not_null([k for k in self._not_null if row.get(k) is None])
-        for check in self.checks:  # after NOT NULL, before unique: PostgreSQL's order
-            check.check(row)
-        for computed in self.computed:  # what a read would compute: column_property(a * 2)
-            row[computed.key] = computed.value(row)
-        return row
 
     def _check_not_null(self, missing: list[str]) -> None:
         if missing:
@@ -247,11 +260,10 @@ class RowRules:
     def insert(self, work: RowStore, values: Row, *, none_is_default: bool) -> Row:
         """Build the full row for *values*, check it and store it in *work*."""
         row = self._filled(values, none_is_default=none_is_default)
-        if self.autoincrement is not None and row[self.autoincrement] is None:
-            # PostgreSQL's sequence: explicit keys do not advance it, so a generated key
-            # may collide with one (ConflictError below); a failed insert still uses it up
-            row[self.autoincrement] = self.key_start + (work.next_id() - 1) * self.key_step
-        row = self._normalise(row)
+        # PostgreSQL's sequence: explicit keys do not advance it, so a generated key may
+        # collide with one (ConflictError below); a row the database refuses uses it up
+        generated = self.autoincrement is not None and row[self.autoincrement] is None
+        row = self._normalise(row, work if generated else None)
         ident = self.pk(row)
         if ident in work.rows:
             raise ConflictError(f"duplicate key: {self.info.name} id={ident!r} exists")
@@ -267,7 +279,7 @@ class RowRules:
         row.update(values)  # a None left out would be None all the same
         for key, default in self.defaults.items():
             if key not in values or (none_is_default and values[key] is None):
-                row[key] = default()
+                row[key] = default(row)
         if self.info.version is not None and row[self.info.version] is None:
             row[self.info.version] = 1
         return row
@@ -298,7 +310,7 @@ class RowRules:
         row.update(changes)
         for key, onupdate in self.onupdates.items():
             if key not in changes:
-                row[key] = onupdate()
+                row[key] = onupdate(row)
         if self.info.version is not None:
             row[self.info.version] = int(old[self.info.version]) + 1  # type: ignore[call-overload]
         row = self._normalise(row)
@@ -345,6 +357,7 @@ class RowRules:
         if existing is None:
             return self.insert(work, values, none_is_default=False)
         self._check_candidate(work, values)
+        self.info.check_family(existing, target)  # another class's row: neither updated nor read
         if fields is None:
             return existing
         return self._store_update(work, existing, {k: values[k] for k in fields})
@@ -380,20 +393,3 @@ class RowRules:
             return False
 
         return test
-
-
-def _key_sequence(info: ModelInfo, key: str | None) -> tuple[int, int]:
-    """``(start, increment)`` of the sequence generating column *key* (``(1, 1)`` if none).
-
-    ``Identity(start=100, increment=10)`` and ``Sequence("s", start=1000)`` start and step
-    there on PostgreSQL.
-    """
-    if key is None:
-        return 1, 1
-    column = info.columns[key].column
-    source = column.identity
-    if source is None and getattr(column.default, "is_sequence", False):
-        source = column.default
-    start = getattr(source, "start", None)
-    step = getattr(source, "increment", None)
-    return (1 if start is None else int(start)), (1 if step is None else int(step))

@@ -16,9 +16,11 @@ from typing import Any, Generic, TypeVar
 
 from serpens._rules.repository import RawOrder, model_info
 from serpens.errors import ConfigurationError, ConflictError, FieldError, ValidationError
+from serpens.fakes._repository_cascade import write_new
 from serpens.fakes._repository_database import InMemoryDatabase
 from serpens.fakes._repository_dirty import Dirty, instance_state, no_identity_map
 from serpens.fakes._repository_index import OrderKey, order_key
+from serpens.fakes._repository_kinds import kinds_of
 from serpens.fakes._repository_rows import PLAIN_TYPES, copy_value
 from serpens.fakes._repository_unit import FlushFailure, InMemorySession, database_for
 from serpens.fakes._repository_work import PendingRows
@@ -78,15 +80,20 @@ class RepositorySession(Generic[T]):
         self._rules = database.rules(info)
         self._unit = session
         self._failure = FlushFailure() if session is None else session.failure
-        shared = None if session is None else session.member(self.model)
+        base, base_rules = info, self._rules
+        self._kind = self._managers = None  # the common case: a model of its own
+        if info.inheritance is not None:  # single-table: one identity map per hierarchy
+            self._kind, self._managers = kinds_of(info)
+            base = model_info(info.mapper.base_mapper.class_)
+            base_rules = database.rules(base)
+        shared = None if session is None else session.member(base.model)
         if shared is not None:  # one state per model in a session, as in one Session
             for name in _STATE:
                 setattr(self, name, getattr(shared, name))
             return
-        self._rows = PendingRows(database.table(info.table), info, self._rules.uniques)
-        # Strong, unlike a Session's weak identity map (which keeps only referenced or
-        # modified objects): the fake never forgets an object, so a test holding no
-        # reference may see an older state here than on a real session.
+        self._rows = PendingRows(database.table(info.table), base, base_rules.uniques)
+        # Strong, unlike a Session's weak identity map: the fake never forgets an object, so
+        # a test holding no reference may see an older state here than on a real session.
         self._identity: dict[tuple[object, ...], T] = {}
         self._keys: dict[Any, tuple[object, ...]] = {}  # InstanceState -> key
         self._snapshot: dict[tuple[object, ...], Row] = {}
@@ -97,7 +104,7 @@ class RepositorySession(Generic[T]):
         # object: the next read of each loads what it has not been set since (below).
         self._expired: set[tuple[object, ...]] = set()
         if session is not None:
-            session.join(self)
+            session.join(self, base.model)
 
     # -- identity ------------------------------------------------------------------------
     def _state(self, obj: T) -> Row:
@@ -147,25 +154,7 @@ class RepositorySession(Generic[T]):
             if refresh:
                 return self._sync(existing, row, refresh=True)
             return self._reload(ident, existing, row) if ident in self._expired else existing
-        # A new instance, as SQLAlchemy's loading builds one (the steps of the manager's
-        # new_instance, keeping the state): values straight into the instance dict
-        # (immutable ones shared, others copied), a fresh unmodified state.
-        manager = self._manager
-        cls = manager.class_
-        obj: T = cls.__new__(cls)
-        state = manager._state_constructor(obj, manager)  # noqa: SLF001 - as new_instance()
-        manager._state_setter(obj, state)  # noqa: SLF001
-        if self._rules.mutable_values:
-            obj.__dict__.update(
-                {k: v if type(v) in PLAIN_TYPES else copy_value(v) for k, v in row.items()}
-            )
-        else:
-            obj.__dict__.update(row)
-        state._instance_dict = self._dirty_ref  # noqa: SLF001 - SQLAlchemy's dirty hook
-        self._snapshot[ident] = row
-        self._identity[ident] = obj
-        self._keys[state] = ident
-        return obj
+        return self._load_many((row,))[0]  # a new instance, as SQLAlchemy's loading builds one
 
     def _reload(self, ident: tuple[object, ...], obj: T, row: Row) -> T:
         """An expired object read again: what has not been set since takes *row*'s values.
@@ -192,8 +181,11 @@ class RepositorySession(Generic[T]):
         half of it), so the per-row work around it stays minimal here.
         """
         identity, snapshot, keys = self._identity, self._snapshot, self._keys
-        manager = self._manager
+        manager: Any = self._manager
+        own = manager
         cls = manager.class_
+        managers = self._managers
+        kind: Any = None if self._info.inheritance is None else self._info.inheritance.key
         make_state = manager._state_constructor  # noqa: SLF001 - what new_instance() calls
         set_state = manager._state_setter  # noqa: SLF001
         dirty_ref = self._dirty_ref
@@ -209,6 +201,9 @@ class RepositorySession(Generic[T]):
                 if expired and ident in expired:
                     self._reload(ident, obj, row)
             else:
+                if managers is not None:  # the class the row's discriminator names
+                    manager = managers.get(row[kind], own)
+                    cls = manager.class_
                 obj = cls.__new__(cls)
                 state = make_state(obj, manager)
                 set_state(obj, state)
@@ -371,10 +366,16 @@ class RepositorySession(Generic[T]):
             raise stale
         return updates
 
-    def _flush(self, extra: Sequence[T] = ()) -> None:
+    def _flush(self, extra: Sequence[T] = (), *, plain: bool = False) -> None:
         """Write pending objects and dirty loaded objects atomically (all or nothing)."""
+        if extra and not plain and write_new(self, extra):
+            return  # written with what their relationships reach (_repository_cascade)
         work = self._rows
         new = [*self._pending.values(), *extra]
+        if len(new) > 1:  # the SQL adapters check every row first: no key for a refused batch
+            check = self._rules.info.check_row
+            for obj in new:
+                check(self._state(obj))
         with work.atomic():
             updates = self._update(work)
             inserted = [

@@ -18,6 +18,7 @@ from typing import Any, Protocol, Self
 
 from serpens.errors import ConfigurationError, ConflictError, ValidationError
 from serpens.fakes._repository_database import InMemoryDatabase
+from serpens.fakes._repository_relations import follow
 from serpens.fakes._repository_work import PendingRows
 
 __all__ = [
@@ -125,9 +126,9 @@ class InMemorySession:
         """The unit-of-work state of each model a repository opened in this session."""
         return list(self._members.values())
 
-    def join(self, member: _Member) -> None:
-        """Keep *member*, the first repository of its model opened in this session."""
-        self._members[member.model] = member
+    def join(self, member: _Member, family: type[Any] | None = None) -> None:
+        """Keep *member*, the first repository of its model (hierarchy) in this session."""
+        self._members[member.model if family is None else family] = member
 
     def commit(self) -> None:
         """Flush every repository of the session, then publish all their writes at once.
@@ -189,12 +190,15 @@ def flush_or_fail(repo: Any, *, checked: bool = True) -> None:
     ``Session``'s commit flushes unchecked.
     """
     unit: InMemorySession | None = repo._unit  # noqa: SLF001 - the fake's own state
+    plan = follow(repo)  # relationships: refused, or new related objects made pending
     members = [repo] if unit is None else unit.members()
     if checked:
         for member in members:
             member._check_changed()  # noqa: SLF001
     try:
-        for member in members:
+        for member in members if plan is None else plan.order(members):
+            if plan is not None:
+                plan.sync(member)  # foreign keys from the objects written before
             member._flush()  # noqa: SLF001
     except (ConflictError, ValidationError):
         repo.rollback()  # the repository's own: the whole session's, when it shares one

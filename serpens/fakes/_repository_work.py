@@ -24,7 +24,7 @@ from serpens.fakes._repository_index import (
     duplicate,
     lookup,
     precedes,
-    row_sort_key,
+    sort_rows,
     unique_key,
 )
 from serpens.fakes._repository_rows import TableRows
@@ -33,10 +33,13 @@ __all__ = ["PendingRows"]
 
 Row = dict[str, object]
 Key = tuple[object, ...]
-_ABSENT: Any = object()
 # Below this many committed rows a filtered ordered read sorts its matches; above it, when
 # the matches are a large share of the table, it walks the ordered index instead.
 _WALK_MIN_ROWS = 256
+
+
+def _own(row: Row, kind: Any) -> bool:  # a single-table subclass's row (kind: Inheritance)
+    return kind is None or bool(kind.sees(row[kind.key]))
 
 
 def _matches(row: Row, filters: Mapping[str, object]) -> bool:
@@ -213,18 +216,24 @@ class PendingRows:
             committed = (rows[pk] for pk in bucket if pk not in writes)
         return itertools.chain(committed, writes.values())
 
-    def matching(self, filters: Mapping[str, object]) -> list[Row]:
-        """Every row matching *filters*, in no particular order."""
+    def matching(self, filters: Mapping[str, object], kind: Any = None) -> list[Row]:
+        """Every row matching *filters* (and *kind*: :func:`_own`), in no particular order."""
         with self.base.lock:  # another thread's commit whole or not at all
+            if kind is not None:
+                return [
+                    r for r in self._candidates(filters) if _matches(r, filters) and _own(r, kind)
+                ]
             if not filters:
                 if not self.writes:
                     return list(self.base.rows.values())
                 return list(self._candidates(filters))
             return [r for r in self._candidates(filters) if _matches(r, filters)]
 
-    def count(self, filters: Mapping[str, object]) -> int:
+    def count(self, filters: Mapping[str, object], kind: Any = None) -> int:
         """How many rows match *filters* (no sorting, one index bucket when filtered)."""
         with self.base.lock:  # another thread's commit whole or not at all
+            if kind is not None:
+                return len(self.matching(filters, kind))
             base = self.base
             if not filters:
                 if not self.writes:
@@ -245,6 +254,7 @@ class PendingRows:
         offset: int = 0,
         limit: int | None = None,
         after: Callable[[Row], bool] | None = None,
+        kind: Any = None,
     ) -> list[Row]:
         """Rows matching *filters* (and *after*, monotone along *order*), in *order*, windowed."""
         with self.base.lock:  # another thread's commit whole or not at all
@@ -253,8 +263,8 @@ class PendingRows:
             offset = min(offset, sys.maxsize)
             stop = None if limit is None else min(offset + limit, sys.maxsize)
             base = self.base
-            if filters:
-                found = self.matching(filters)
+            if filters or kind is not None:
+                found = self.matching(filters, kind)
                 if after is not None:
                     found = [r for r in found if after(r)]
                 walk = (
@@ -263,17 +273,17 @@ class PendingRows:
                     and len(found) * 4 > len(base.rows)
                 )
                 if not walk:
-                    return _sort(found, order)[offset:stop]
+                    return sort_rows(found, order)[offset:stop]
             index = base.ordered(order)
             rows = base.rows
             start = 0 if after is None else index.first_true(rows, after)
-            if not self.writes and not filters:
+            if not self.writes and not filters and kind is None:
                 keys = index.keys
                 first = start + offset
                 return [rows[k] for k in keys[first : None if stop is None else start + stop]]
             merged = self._merged(index.keys, start, order, after)
-            if filters:
-                merged = (r for r in merged if _matches(r, filters))
+            if filters or kind is not None:
+                merged = (r for r in merged if _matches(r, filters) and _own(r, kind))
             return list(itertools.islice(merged, offset, stop))
 
     def _merged(
@@ -287,7 +297,7 @@ class PendingRows:
         writes = self.writes
         rows = self.base.rows
         mine = [r for r in writes.values() if after is None or after(r)]
-        mine = _sort(mine, order)
+        mine = sort_rows(mine, order)
         at = 0
         for pk in itertools.islice(keys, start, None):
             if pk in writes:
@@ -361,14 +371,6 @@ class PendingRows:
         self.origins.clear()
         self._indexes.clear()
         self._views.clear()
-
-
-def _sort(rows: list[Row], order: OrderKey) -> list[Row]:
-    """*rows* in *order*: one stable C sort per term, last term first."""
-    out = list(rows)
-    for key, descending, rank in reversed(order):
-        out.sort(key=row_sort_key(key, rank), reverse=descending)
-    return out
 
 
 class _Atomic:

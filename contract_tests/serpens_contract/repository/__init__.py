@@ -44,9 +44,11 @@ from serpens_contract.repository import (
     _column_values,
     _conflicts,
     _identity,
+    _inheritance,
     _object_writes,
     _ordering,
     _outages,
+    _relationships,
     _shared_units,
     _threads,
     _units_of_work,
@@ -91,7 +93,9 @@ __all__ = [
 # MRO order, so the suite's tests run identity and keys first, outages last, as written.
 class RepositoryContract(
     _outages.RepositoryOutageCases,
+    _inheritance.InheritanceCases,
     _threads.ThreadCases,
+    _relationships.RelationshipCases,
     _shared_units.SharedUnitOfWorkCases,
     _units_of_work.UnitOfWorkCases,
     _object_writes.ObjectWriteCases,

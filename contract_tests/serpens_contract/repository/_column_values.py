@@ -18,6 +18,7 @@ import pytest
 from serpens.errors import ValidationError
 from serpens_contract._repository_databases import RepositoryDatabase
 from serpens_contract._repository_models import Color, Kind, Product
+from serpens_contract._repository_models_defaults import Slug
 from serpens_contract.repository._shared import UTC_MINUS_3, _flush_refuses_then_stores
 
 
@@ -214,3 +215,27 @@ class ColumnValueCases:
         assert products.count() == 0
         obj = products.add(Product(sku="a", name="ok"))
         _flush_refuses_then_stores(products, obj, "name", f"o{bad}k", "fine")
+
+    def test_a_default_reads_its_rows_values_on_every_write_path(
+        self, db: RepositoryDatabase
+    ) -> None:
+        """A default taking SQLAlchemy's context sees its row's values, however it is written.
+
+        ``default=lambda ctx: ctx.get_current_parameters()["title"].lower()``: each write
+        path stores the row's own slug, where a path that computes defaults itself (the
+        fake, ``bulk_insert``'s COPY) once raised a bare ``AttributeError``.
+        """
+        slugs = db.repository(Slug)
+        assert slugs.add(Slug(title="Added")).slug == "added"
+        assert [s.slug for s in slugs.bulk_add([Slug(title="B1"), Slug(title="B2")])] == [
+            "b1",
+            "b2",
+        ]
+        assert slugs.upsert({"title": "Upserted"}, conflict_on=["title"]).slug == "upserted"
+        assert slugs.upsert_many([{"title": "Many"}], conflict_on=["title"]) == 1
+        assert slugs.bulk_insert([{"title": "Bulk1"}, {"title": "Bulk2"}]) == 2
+        db.commit(slugs)
+        stored = sorted((s.title, s.slug) for s in db.repository(Slug).list())
+        assert stored == sorted(
+            (t, t.lower()) for t in ("Added", "B1", "B2", "Upserted", "Many", "Bulk1", "Bulk2")
+        )

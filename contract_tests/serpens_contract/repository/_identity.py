@@ -7,6 +7,7 @@ units of work. Mixed into ``RepositoryContract``.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -29,6 +30,22 @@ class IdentityAndKeyCases:
         assert (obj.stock, obj.version) == (0, 1)
         second = products.add(Product(sku="b"))
         assert second.id > obj.id
+
+    def test_a_write_refused_before_any_io_uses_no_generated_key(self, products: Any) -> None:
+        """The checks run before the database builds a row: its sequence does not move."""
+        first = products.add(Product(sku="a")).id
+        refused: list[Callable[[], object]] = [
+            lambda: products.add(Product(sku="x" * 41)),  # over String(40)
+            lambda: products.add(Product(sku="b", price="3")),  # a str for an Integer
+            lambda: products.bulk_add([Product(sku="c"), Product(sku="y" * 41)]),
+            lambda: products.bulk_insert([{"sku": "d"}, {"sku": "z" * 41}]),
+            lambda: products.upsert({"sku": "w" * 41}, conflict_on=["sku"]),
+        ]
+        for write in refused:
+            with pytest.raises(ValidationError):
+                write()
+        assert products.add(Product(sku="e")).id == first + 1
+        assert [p.sku for p in products.list(order_by="id")] == ["a", "e"]
 
     def test_reads_return_one_instance_per_key_within_a_unit_of_work(
         self, db: RepositoryDatabase, products: Any

@@ -15,6 +15,7 @@ parts of :class:`ModelInfo`: :mod:`._fields`, :mod:`._pages`, :mod:`._ordering` 
 
 from serpens._rules.repository._batch import Batch, column_values
 from serpens._rules.repository._columns import ColumnInfo
+from serpens._rules.repository._context import DefaultContext
 from serpens._rules.repository._model import _CACHE as _CACHE
 from serpens._rules.repository._model import ModelInfo, model_info, supported_model_info
 from serpens._rules.repository._pages import MAX_CURSOR_LENGTH as MAX_CURSOR_LENGTH
@@ -37,6 +38,7 @@ __all__ = [
     "FLOAT_NAN",
     "Batch",
     "ColumnInfo",
+    "DefaultContext",
     "ModelInfo",
     "OrderTerm",
     "RawOrder",

@@ -14,12 +14,12 @@ from typing import Any
 
 from serpens._rules.repository._batch import Batch
 from serpens._rules.repository._columns import ColumnInfo
-from serpens._rules.repository._fields import ModelFields
+from serpens._rules.repository._inheritance import ModelInheritance
 from serpens._rules.repository._values import _as_decimal, _bad, _storable_text, hashable
 from serpens.errors import FieldError, ValidationError
 
 
-class ModelWrites(ModelFields):
+class ModelWrites(ModelInheritance):
     """The upsert and batch checks of one mapped class."""
 
     # -- writes --------------------------------------------------------------------------
@@ -74,6 +74,7 @@ class ModelWrites(ModelFields):
         self.check_fields(update_fields, "update field")
         if not update_fields:
             return target, None
+        self.check_update_fields(update_fields)
         absent = [f for f in update_fields if f not in values]
         if absent:
             raise ValidationError(
@@ -116,7 +117,7 @@ class ModelWrites(ModelFields):
             if key in values and _NONE in kinds.get(key, map(type, values[key])):
                 raise _null_key(self.name, f"rows[{values[key].index(None)}].{key}")
         self._check_batch_lengths(values, kinds)
-        return self._decimal_floats(Batch(batch, values), kinds)
+        return self.identified_batch(self._decimal_floats(Batch(batch, values), kinds))
 
     def _decimal_floats(self, batch: Batch, kinds: Mapping[str, set[type]]) -> Batch:
         """*batch* with each float of a ``Numeric`` column as the ``Decimal`` of its text.

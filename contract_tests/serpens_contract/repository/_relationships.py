@@ -1,0 +1,124 @@
+"""Repository cases of relationships written in one shared unit of work.
+
+One theme of :class:`~serpens_contract.repository.RepositoryContract` (capability
+``shared_units_of_work``): a ``Session``'s flush writes what relationships hold. An
+object whose many-to-one relationship holds another gets its foreign key from it; a new
+object held that way is stored first (the default ``save-update`` cascade), through the
+unit of work's repository of its model or without one; objects appended to a stored
+object's one-to-many collection are stored with their foreign key set. What an
+implementation cannot write as a ``Session`` does (many-to-many, a removal from a
+collection) it may refuse with a ``ValidationError`` whose path names the relationship,
+before it writes anything: never a different result.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, cast
+
+from serpens.errors import ValidationError
+from serpens_contract._repository_databases import RepositoryDatabase, SharedUnitDatabase
+from serpens_contract._repository_models_relations import Author, Book, Player, Tag, Team
+from serpens_contract.capabilities import requires
+
+
+def _shared(db: RepositoryDatabase, *models: type[Any]) -> tuple[Any, ...]:
+    return cast("SharedUnitDatabase", db).repositories(*models)
+
+
+def _refused(call: Callable[[], object]) -> list[str] | None:
+    """The paths of the ``ValidationError`` *call* raises, or ``None`` when it writes."""
+    try:
+        call()
+    except ValidationError as error:
+        return [e.path for e in error.errors]
+    return None
+
+
+def _committed(db: RepositoryDatabase, model: type[Any], **filters: object) -> int:
+    """How many rows of *model* matching *filters* another unit of work sees."""
+    repo: Any = db.repository(model)
+    seen = int(repo.count(**filters))
+    db.close_unit_of_work(repo)
+    return seen
+
+
+class RelationshipCases:
+    """Cases on relationships between models whose repositories share one unit of work."""
+
+    @requires("shared_units_of_work")
+    def test_a_many_to_one_relationship_to_a_stored_object_sets_the_foreign_key(
+        self, db: RepositoryDatabase
+    ) -> None:
+        authors, books = _shared(db, Author, Book)
+        author = authors.add(Author(name="a"))
+        book = books.add(Book(title="t", author=author))
+        assert book.author_id == author.id
+        later = Book(title="u")
+        books.add(later, flush=False)
+        later.author = author  # set while pending: written by the next flush
+        books.flush()
+        assert later.author_id == author.id
+        assert books.count(author_id=author.id) == 2
+        db.commit(books)
+        assert _committed(db, Book, author_id=author.id) == 2
+
+    @requires("shared_units_of_work")
+    def test_a_new_object_a_many_to_one_relationship_holds_is_stored_first(
+        self, db: RepositoryDatabase
+    ) -> None:
+        authors, books = _shared(db, Author, Book)
+        book = books.add(Book(title="t", author=Author(name="n")))
+        stored = authors.get_by(name="n")
+        assert stored is not None
+        assert book.author_id == stored.id
+        db.commit(books)
+        assert (_committed(db, Author), _committed(db, Book, author_id=stored.id)) == (1, 1)
+        (alone,) = _shared(db, Book)  # no repository of Author in this unit of work
+        alone.add(Book(title="v", author=Author(name="m")))
+        db.commit(alone)
+        assert (_committed(db, Author), _committed(db, Book)) == (2, 2)
+
+    @requires("shared_units_of_work")
+    def test_objects_in_a_one_to_many_collection_are_stored_with_the_foreign_key(
+        self, db: RepositoryDatabase
+    ) -> None:
+        teams, players = _shared(db, Team, Player)
+        # players=[] loads the collection: appending to an unloaded one would query for it
+        team = teams.add(Team(name="t", players=[]))
+        team.players.append(Player(name="p"))
+        teams.flush()
+        assert players.count(team_id=team.id) == 1
+        other = teams.add(Team(name="u", players=[Player(name="q"), Player(name="r")]))
+        assert sorted(p.team_id for p in other.players) == [other.id, other.id]
+        db.commit(players)
+        assert _committed(db, Player, team_id=other.id) == 2
+        assert _committed(db, Player) == 3
+
+    @requires("shared_units_of_work")
+    def test_a_many_to_many_relationship_is_written_or_refused_before_any_write(
+        self, db: RepositoryDatabase
+    ) -> None:
+        books, tags = _shared(db, Book, Tag)
+        refused = _refused(lambda: books.add(Book(title="t", tags=[Tag(name="x")])))
+        if refused is not None:
+            assert refused == ["tags"]
+            assert (books.count(), tags.count()) == (0, 0)  # nothing written, unit usable
+        else:
+            assert (books.count(), tags.count()) == (1, 1)
+
+    @requires("shared_units_of_work")
+    def test_a_removal_from_a_collection_is_written_or_refused_before_any_write(
+        self, db: RepositoryDatabase
+    ) -> None:
+        teams, players = _shared(db, Team, Player)
+        player = Player(name="p")
+        team = teams.add(Team(name="t", players=[player]))
+        db.commit(teams)
+        team.players.remove(player)
+        refused = _refused(teams.flush)
+        if refused is not None:
+            assert refused == ["players"]
+            assert players.count(team_id=team.id) == 1  # nothing written, unit usable
+        else:
+            assert players.count(team_id=None) == 1  # a Session sets the foreign key to NULL

@@ -1,0 +1,216 @@
+"""The exact wording of the in-memory repository's refusals of relationships it cannot write.
+
+A flush writes what relationships hold, as a ``Session``'s does; what the fake cannot write
+as exactly is refused before anything is written, naming the model, the relationship and
+what to do instead (:mod:`serpens.fakes._repository_relations`).
+
+See ``_error_cases`` for what the golden table pins and how its texts were taken.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pytest
+import sqlalchemy as sa
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+from serpens.errors import ValidationError
+from serpens.fakes import InMemoryRepository, InMemorySession
+from serpens_contract._repository_models_relations import Author, Book, Player, Tag, Team
+from tests.serpens.fakes.error_messages._error_cases import _observed
+
+
+class _Base(DeclarativeBase):
+    pass
+
+
+class _Node(_Base):
+    """A self-referencing many-to-one, and one written by a second UPDATE."""
+
+    __tablename__ = "error_messages_nodes"
+
+    id: Mapped[int] = mapped_column(sa.Integer, primary_key=True)
+    up_id: Mapped[int | None] = mapped_column(sa.ForeignKey("error_messages_nodes.id"))
+    up: Mapped[_Node | None] = relationship(remote_side="_Node.id", foreign_keys=[up_id])
+    late_id: Mapped[int | None] = mapped_column(sa.ForeignKey("error_messages_nodes.id"))
+    late: Mapped[_Node | None] = relationship(
+        remote_side="_Node.id", foreign_keys=[late_id], post_update=True
+    )
+
+
+def _tagged() -> None:
+    books, _ = _unit(Book, Tag)
+    books.add(Book(title="t", tags=[Tag(name="x")]))
+
+
+def _removed() -> None:
+    teams, _ = _unit(Team, Player)
+    player = Player(name="p")
+    team = teams.add(Team(name="t", players=[player]))
+    team.players.remove(player)
+    teams.flush()
+
+
+def _post_update() -> None:
+    nodes = InMemoryRepository(_Node)
+    first = nodes.add(_Node(id=1))
+    nodes.add(_Node(id=2, late=first))
+
+
+def _same_flush() -> None:
+    nodes = InMemoryRepository(_Node)
+    nodes.add(_Node(id=2, up=_Node(id=1)))
+
+
+def _alone() -> None:
+    InMemoryRepository(Book).add(Book(title="t", author=Author(name="a")))
+
+
+def _other_unit() -> None:
+    authors, _ = _unit(Author, Book)
+    author = authors.add(Author(name="a"))
+    _, books = _unit(Author, Book)
+    books.add(Book(title="t", author=author))
+
+
+def _detached() -> None:
+    authors, books = _unit(Author, Book)
+    author = authors.add(Author(name="a"))
+    authors.commit()
+    authors.close()
+    books.add(Book(title="t", author=author))
+
+
+def _unit(*models: type[object]) -> tuple[InMemoryRepository[object], ...]:
+    session = InMemorySession()
+    return tuple(InMemoryRepository(model, session=session) for model in models)
+
+
+_GOLDEN: list[tuple[str, Callable[[], object], str, list[tuple[str, str]]]] = [
+    (
+        "tagged",
+        _tagged,
+        (
+            "the in-memory repository cannot write Book.tags: a many-to-many "
+            "relationship (secondary=): tags: write the association rows through a "
+            "repository of a model mapping them"
+        ),
+        [
+            (
+                "tags",
+                ("write the association rows through a repository of a model mapping them"),
+            ),
+        ],
+    ),
+    (
+        "removed",
+        _removed,
+        (
+            "the in-memory repository cannot write Team.players: an object was "
+            "removed from it (a Session sets its foreign key to NULL, or deletes it"
+            " with delete-orphan): players: set the foreign key of the removed "
+            "object, or delete it, through its repository"
+        ),
+        [
+            (
+                "players",
+                ("set the foreign key of the removed object, or delete it, through its repository"),
+            ),
+        ],
+    ),
+    (
+        "post_update",
+        _post_update,
+        (
+            "the in-memory repository cannot write _Node.late: a relationship "
+            "written by a second UPDATE (post_update=True): late: store both "
+            "objects, then set the foreign-key columns"
+        ),
+        [
+            (
+                "late",
+                "store both objects, then set the foreign-key columns",
+            ),
+        ],
+    ),
+    (
+        "same_flush",
+        _same_flush,
+        (
+            "the in-memory repository cannot write _Node.up: it holds a new _Node "
+            "written in the same flush as the _Node, and the fake writes one "
+            "model's rows in one step: up: add the referenced object first (a flush"
+            " of its own), then this one"
+        ),
+        [
+            (
+                "up",
+                "add the referenced object first (a flush of its own), then this one",
+            ),
+        ],
+    ),
+    (
+        "alone",
+        _alone,
+        (
+            "the in-memory repository cannot write Book.author: storing the new "
+            "Author it holds needs a repository of Author in the same unit of work:"
+            " author: open the repositories with one InMemorySession (session=), or"
+            " add it first and set the foreign key"
+        ),
+        [
+            (
+                "author",
+                (
+                    "open the repositories with one InMemorySession (session=), or add it "
+                    "first and set the foreign key"
+                ),
+            ),
+        ],
+    ),
+    (
+        "other_unit",
+        _other_unit,
+        (
+            "the in-memory repository cannot write Book.author: it holds a related "
+            "Author another unit of work holds: author: read the Author through a "
+            "repository of this unit of work (one InMemorySession)"
+        ),
+        [
+            (
+                "author",
+                ("read the Author through a repository of this unit of work (one InMemorySession)"),
+            ),
+        ],
+    ),
+    (
+        "detached",
+        _detached,
+        (
+            "the in-memory repository cannot write Book.author: it holds a related "
+            "Author this unit of work does not hold, with the key of a stored row "
+            "(id)=(1,): author: read the Author through a repository of this unit "
+            "of work, or set the foreign key"
+        ),
+        [
+            (
+                "author",
+                (
+                    "read the Author through a repository of this unit of work, or set the "
+                    "foreign key"
+                ),
+            ),
+        ],
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("call", "message", "fields"), [g[1:] for g in _GOLDEN], ids=[g[0] for g in _GOLDEN]
+)
+async def test_relationship_refusal_wording(
+    call: Callable[[], object], message: str, fields: list[tuple[str, str]]
+) -> None:
+    """The flush raises exactly a ``ValidationError`` reading exactly *message*."""
+    assert await _observed(call) == (ValidationError, message, fields)
