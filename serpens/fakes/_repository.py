@@ -92,7 +92,7 @@ class InMemoryRepository(RepositoryOutage, RepositorySession[T]):
 
         Filters naming a whole unique constraint are answered from its index.
         """
-        checked = self._info.filters(filters)
+        checked = self._info.filters(filters, json_null=False)
         self._failure.check()
         found = self._rows.find_unique(checked)
         kind = self._kind
@@ -109,7 +109,7 @@ class InMemoryRepository(RepositoryOutage, RepositorySession[T]):
 
     def count(self, **filters: object) -> int:
         """Number of rows matching *filters*."""
-        checked = self._info.filters(filters)
+        checked = self._info.filters(filters, json_null=False)
         self._failure.check()
         return self._rows.count(checked, self._kind)
 
@@ -123,7 +123,7 @@ class InMemoryRepository(RepositoryOutage, RepositorySession[T]):
     ) -> Sequence[T]:
         """Rows matching *filters* in ``order_by`` order (primary key breaks ties)."""
         self._info.check_window(limit, offset)
-        checked = self._info.filters(filters)
+        checked = self._info.filters(filters, json_null=False)
         self._failure.check()
         order = self._order(order_by)
         rows = self._rows.window(order, checked, offset=offset or 0, limit=limit, kind=self._kind)

@@ -30,7 +30,7 @@ from serpens_contract.outage import (
 )
 from serpens_redis import AsyncRedisCache, PoolSettings, RedisCache
 
-INJECTED = CacheCapabilities(clock="injected", ttl_resolution=0.0, api_values=True)
+INJECTED = CacheCapabilities(clock="injected", ttl_resolution=0.001, api_values=True)
 REDIS = CacheCapabilities(clock="real", ttl_resolution=0.001, outage="strict", api_values=True)
 FAIL_OPEN_REDIS = CacheCapabilities(
     clock="real", ttl_resolution=0.001, outage="fail_open", api_values=True
@@ -150,7 +150,7 @@ class TestAsyncLocalCache(AsyncCacheContract):
 class TestRealClockLocalCache(CacheContract):
     """The in-process cache on its own monotonic clock: the real-time tests apply."""
 
-    capabilities = CacheCapabilities(clock="real", ttl_resolution=0.0, api_values=True)
+    capabilities = CacheCapabilities(clock="real", ttl_resolution=0.001, api_values=True)
 
     @pytest.fixture
     def open_cache(self) -> Callable[[str], LocalCache]:

@@ -22,7 +22,7 @@ from serpens_redis._pool import async_executor, plain_async_client
 
 pytestmark = pytest.mark.redis
 
-BLOCK = 1.0
+BLOCK = 3.0  # long beside a loaded machine's scheduling: a cancel that waited for it is late
 """Seconds a ``BLPOP`` of an empty list holds its reply back: the reply comes this late."""
 
 

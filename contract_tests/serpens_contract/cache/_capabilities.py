@@ -24,7 +24,9 @@ class CacheCapabilities:
         clock: ``"injected"`` when the cache reads time from the suite's ``clock``
             fixture; ``"real"`` when time is the server's or the process's own.
         ttl_resolution: the smallest TTL step in seconds the cache honours
-            (Redis ``PX``: 0.001; a store with whole-second TTLs: 1.0).
+            (Redis ``PX``: 0.001; a store with whole-second TTLs: 1.0; 0.0: exact). With
+            0.001 and an injected clock, the suite checks TTLs are kept to the nearest
+            millisecond, at least one, as Redis keeps them.
         outage: what the cache does when its backend is unreachable: ``"fail_open"``
             (misses, no-ops, never raises) or ``"strict"`` (typed backend errors);
             ``None`` (in-process caches) runs no outage test. Declaring it requires the
@@ -45,6 +47,13 @@ register_capability(
     "injected_clock",
     lambda c: c.clock == "injected",
     "expiry follows the suite's ManualClock (boundaries tested without sleeping)",
+)
+register_capability(
+    "cache",
+    "millisecond_ttl",
+    lambda c: c.clock == "injected" and c.ttl_resolution == 0.001,
+    "TTLs are kept in whole milliseconds, to the nearest and at least one, as Redis keeps "
+    "them (tested on the suite's clock)",
 )
 register_capability(
     "cache",

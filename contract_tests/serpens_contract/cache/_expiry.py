@@ -44,7 +44,7 @@ class _CacheExpiryCases:
         assert cache.get("k") is None
         assert cache.delete("k") is False
 
-    @requires("injected_clock")
+    @requires("millisecond_ttl")
     def test_a_ttl_counts_in_whole_milliseconds(self, cache: Cache, clock: ManualClock) -> None:
         """A TTL is kept to the nearest millisecond, and is at least one, as Redis keeps it.
 

@@ -64,7 +64,11 @@ class _CacheOperationCases:
                 cache.delete(key)
 
     def test_a_bad_key_is_named_before_a_bad_ttl(self, cache: Cache) -> None:
-        """Of a call with both wrong, the key is the field its ``ValidationError`` names."""
+        """Of a call with both wrong, the key is the first field its ``ValidationError`` names.
+
+        (An implementation whose errors name no field passes: the port promises the error,
+        not its fields; serpens' caches name the key, as the Redis caches always did.)
+        """
         calls: list[Callable[[], object]] = [
             lambda: cache.set("", 1, ttl=0),
             lambda: cache.get_or_set("", lambda: 1, ttl=0),
@@ -72,7 +76,8 @@ class _CacheOperationCases:
         for call in calls:
             with pytest.raises(ValidationError) as caught:
                 call()
-            assert [e.path for e in caught.value.errors] == ["key"]
+            named = [e.path for e in caught.value.errors]
+            assert not named or named[0] == "key", named
 
     def test_the_longest_ttl_keeps_the_entry(self, cache: Cache) -> None:
         """A TTL of exactly 2^62 milliseconds is accepted."""

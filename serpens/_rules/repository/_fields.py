@@ -126,6 +126,9 @@ class ModelFields:
         }
         """Per column, the exact value types :meth:`ColumnInfo.check_value` accepts as they
         are (``None`` included): a filter or key of one of them needs no further check."""
+        self._json_nulls = frozenset(  # JSON columns where None writes JSON's null
+            c.key for c in self.columns.values() if c.json and not c.column.type.none_as_null
+        )
         self._plain_filters: dict[str, frozenset[type]] = {
             c.key: self._plain[c.key] - {float} if c.decimal else self._plain[c.key]
             for c in self.columns.values()
@@ -225,8 +228,14 @@ class ModelFields:
                 return False
         return True
 
-    def filters(self, filters: Mapping[str, object]) -> dict[str, object]:
+    def filters(
+        self, filters: Mapping[str, object], *, json_null: bool = True
+    ) -> dict[str, object]:
         """Validate equality filters (``None`` means IS NULL) and return them as a dict.
+
+        Without *json_null* (the in-memory fake, which stores JSON's ``null`` and SQL NULL
+        alike), ``None`` for a ``JSON`` column that writes ``None`` as JSON's ``null`` is
+        refused: ``IS NULL`` finds only the SQL NULLs there, which the fake cannot tell.
 
         An ``Enum`` column's value comes back as what it stands for (``"RED"`` as
         ``Color.RED``), and a number as the column's kind: a ``Decimal`` of a float's
@@ -235,6 +244,8 @@ class ModelFields:
         for a ``Float`` column (``Decimal("0.1")`` is the double ``0.1`` there, as on
         PostgreSQL). So every backend compares the same thing.
         """
+        if not json_null and self._json_nulls:
+            self._refuse_json_null(filters)
         if self._as_given(filters):
             return dict(filters)  # known columns, values of their own types: nothing to map
         self.check_fields(filters, "filter")
@@ -257,6 +268,16 @@ class ModelFields:
                 out[key] = float(value)  # type: ignore[arg-type]
             out[key] = same_nan(out[key])
         return out
+
+    def _refuse_json_null(self, filters: Mapping[str, object]) -> None:
+        for key in self._json_nulls:
+            if key in filters and filters[key] is None:
+                raise _bad(
+                    f"the in-memory repository of {self.name} cannot filter {key} on None",
+                    key,
+                    "None writes JSON's null there, which SQL's IS NULL does not find; the "
+                    "fake stores both as None: declare the column JSON(none_as_null=True)",
+                )
 
     def ident(self, ident: object) -> tuple[object, ...]:
         """Return the primary-key tuple for *ident* (a scalar, or a tuple for composite keys)."""

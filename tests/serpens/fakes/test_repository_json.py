@@ -26,7 +26,7 @@ class Doc(_Base):
     __tablename__ = "docs"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    body: Mapped[object] = mapped_column(sa.JSON, nullable=True)
+    body: Mapped[object] = mapped_column(sa.JSON(none_as_null=True), nullable=True)  # None: NULL
 
 
 @pytest.mark.parametrize("value", [math.nan, [math.inf], {"a": -math.inf}])
