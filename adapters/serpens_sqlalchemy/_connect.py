@@ -14,7 +14,9 @@ open each new connection in a task of its own, which the caller awaits through
 ``asyncio.shield``: a cancelled caller ends in ``CancelledError`` at once and never waits
 for the connect, which goes on in the background, bounded by asyncpg's connect
 ``timeout``, and whose connection, if it opens, is terminated (it never ran a statement).
-The cost is one task per new connection, none per checkout or statement.
+The cost is one task per new connection, none per checkout or statement. The same hook
+lets a cancelled caller go before the connection the cancel invalidated is closed, which
+on a frozen server takes asyncpg's graceful close 2 s (``serpens_sqlalchemy/_terminate.py``).
 
 What runs after the connect (SQLAlchemy's connect events: the dialect's JSON codecs, the
 first connection's ``initialize``, serpens' own ``SET``) stays in the caller's task, where
@@ -30,6 +32,8 @@ from typing import Any
 
 from sqlalchemy import Engine, event
 
+from serpens_sqlalchemy._terminate import close_at_once
+
 __all__ = ["open_apart"]
 
 _OPENING: set[asyncio.Future[Any]] = set()
@@ -41,8 +45,11 @@ def open_apart(engine: Engine) -> None:
 
     Pass an ``AsyncEngine``'s ``sync_engine``. Any other driver's engine is left as it is,
     and so is an engine made with ``async_creator`` (SQLAlchemy calls that creator itself,
-    without the ``do_connect`` event this hooks).
+    without the ``do_connect`` event this hooks). A cancelled caller does not wait for the
+    close of the connection its cancel invalidated either
+    (:func:`~serpens_sqlalchemy._terminate.close_at_once`), whatever the creator.
     """
+    close_at_once(engine)
     if engine.dialect.driver == "asyncpg" and not event.contains(
         engine, "do_connect", _connect_apart
     ):
