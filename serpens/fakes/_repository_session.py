@@ -154,15 +154,27 @@ class RepositorySession(Generic[T]):
             if refresh:
                 return self._sync(existing, row, refresh=True)
             return self._reload(ident, existing, row) if ident in self._expired else existing
-        return self._load_many((row,))[0]  # a new instance, as SQLAlchemy's loading builds one
+        if self._managers is not None:  # single-table inheritance: the row's own class
+            return self._load_many((row,))[0]
+        manager = self._manager  # a new instance, as the manager's new_instance() builds one
+        obj: T = manager.class_.__new__(manager.class_)
+        state = manager._state_constructor(obj, manager)  # noqa: SLF001
+        manager._state_setter(obj, state)  # noqa: SLF001
+        if self._rules.mutable_values:
+            obj.__dict__.update(
+                {k: v if type(v) in PLAIN_TYPES else copy_value(v) for k, v in row.items()}
+            )
+        else:
+            obj.__dict__.update(row)
+        state._instance_dict = self._dirty_ref  # noqa: SLF001 - SQLAlchemy's dirty hook
+        self._snapshot[ident] = row
+        self._identity[ident] = obj
+        self._keys[state] = ident
+        return obj
 
     def _reload(self, ident: tuple[object, ...], obj: T, row: Row) -> T:
-        """An expired object read again: what has not been set since takes *row*'s values.
-
-        As a ``Session`` loads an expired object's unloaded attributes, by a query that
-        returns it, by ``get`` or before a flush writes it: values set after the rollback
-        stay, and are written by the next flush against *row*, the current row.
-        """
+        """An expired object read again, as a ``Session`` loads one (a read, ``get``, a flush)."""
+        # what was not set since the rollback takes the row's values; the rest is flushed
         self._expired.discard(ident)
         assigned = self._instance_state(obj).committed_state
         current = obj.__dict__
@@ -175,11 +187,7 @@ class RepositorySession(Generic[T]):
         return obj
 
     def _load_many(self, rows: Sequence[Row]) -> builtins.list[T]:
-        """:meth:`_load` for a window of rows: the same steps, with the lookups hoisted.
-
-        Listing is bound by building instances (SQLAlchemy's ``new_instance`` is about
-        half of it), so the per-row work around it stays minimal here.
-        """
+        """:meth:`_load` for a window of rows, the lookups hoisted (listing is bound by this)."""
         identity, snapshot, keys = self._identity, self._snapshot, self._keys
         manager: Any = self._manager
         own = manager
@@ -239,12 +247,8 @@ class RepositorySession(Generic[T]):
         self._expired.clear()
 
     def _discard(self, *, forget: bool) -> None:
-        """:meth:`rollback`, in one pass over the objects; *forget* detaches every one.
-
-        A rollback refreshes the objects from the committed rows (what reading one right
-        after would load) and marks every one expired: a row written since (by
-        ``upsert_many``, or another unit of work's commit) is loaded by the next read.
-        """
+        """:meth:`rollback` in one pass over the objects; *forget* detaches every one."""
+        # each is refreshed from its committed row and expired: one written since loads next
         self._rows.discard()
         self._pending.clear()
         self._failure.failed = False
@@ -278,10 +282,7 @@ class RepositorySession(Generic[T]):
 
     # -- writes --------------------------------------------------------------------------
     def _held(self, instance: Any) -> tuple[tuple[object, ...], T] | None:
-        """The key and object of a changed *instance* state, if this unit of work holds it.
-
-        An expired object is loaded first, as a ``Session`` loads one to write it.
-        """
+        """The key and object of a changed *instance* held here (an expired one loaded first)."""
         key = self._keys.get(instance)
         held = None if key is None else self._identity.get(key)
         if key is None or held is None or held is not instance.obj():
@@ -306,12 +307,8 @@ class RepositorySession(Generic[T]):
             return builtins.list(states)
 
     def _check_changed(self) -> None:
-        """Check the values of the new and changed objects a flush would write, before it.
-
-        As the SQL adapters check them before a flush (``check_row``): such a refusal
-        writes nothing and leaves the unit of work usable, where a flush the database
-        refuses fails it.
-        """
+        """Check what a flush would write first, as the SQL adapters do (``check_row``)."""
+        # such a refusal writes nothing and the unit of work stays usable (a refused flush fails)
         check = self._rules.info.check_row
         for obj in self._pending.values():
             check(self._state(obj))
