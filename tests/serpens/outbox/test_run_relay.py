@@ -268,3 +268,18 @@ async def test_a_wake_does_not_hurry_the_round_after_a_failed_one(
         async with asyncio.timeout(5):
             await task
     assert len(caplog.records) == 1  # one failed round, then the poll's wait
+
+
+async def test_a_round_that_claimed_its_limit_is_followed_at_once() -> None:
+    """More may be due after a full round: the next starts without waiting out the poll."""
+    database = InMemoryDatabase()
+    store = InMemoryOutboxStore(database)
+    publisher = InMemoryPublisher()
+    _commit(database, "m0", "m1", "m2")
+    stop = asyncio.Event()
+    task = asyncio.create_task(run_relay(store, publisher, poll=60, stop=stop, limit=1))
+    async with asyncio.timeout(5):  # three rounds of one, then a minute's poll
+        await _published(publisher, 3)
+        stop.set()
+        await task
+    assert sorted(m.data for m in publisher.published) == [b"m0", b"m1", b"m2"]
