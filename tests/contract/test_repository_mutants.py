@@ -9,7 +9,6 @@ SQLAlchemy adapter's mutants are in `test_repository_adapter_mutants.py`.
 import pytest
 
 import serpens_contract._threads
-import serpens_contract.repository._shared_units
 
 HEADER = """
 import pytest
@@ -351,9 +350,6 @@ def test_the_suite_catches_every_mutant(
     line until it breaks: a shorter wait than a real run's keeps the sandbox quick.
     """
     monkeypatch.setattr(serpens_contract._threads, "BARRIER_TIMEOUT_S", 5.0)
-    # A mutant that publishes a shared unit's tables one at a time shows only when a loser
-    # flushed before the winner's commit: more rounds, so a busy machine still meets one.
-    monkeypatch.setattr(serpens_contract.repository._shared_units, "ROUNDS", 32)
     pytester.makeini("[pytest]\nasyncio_default_fixture_loop_scope = function\n")
     control = "\nclass genuine(InMemoryRepository):\n    pass\n" + FOOTER
     source = (

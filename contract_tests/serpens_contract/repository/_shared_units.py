@@ -13,6 +13,7 @@ winner's rows are stored together and nothing of a loser's.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from typing import Any, cast
 
@@ -26,6 +27,8 @@ from serpens_contract.capabilities import requires
 
 THREADS = 4
 ROUNDS = 8
+PAUSE_S = 0.002
+"""How long a racer works between writing its product and committing, as a service would."""
 
 
 def _shared(db: RepositoryDatabase, *models: type[Any]) -> tuple[Any, ...]:
@@ -211,7 +214,10 @@ class SharedUnitOfWorkCases:
         """Units of work writing a review, a product and its review race for one ``sku``.
 
         Exactly one commits each round, its three rows together; a loser, refused at its
-        write or at its commit, stores nothing, not even the review written before.
+        write or at its commit, stores nothing, not even the review written before. Each
+        racer pauses after writing its product, so the others write theirs before the
+        first commit on an implementation that lets them (the in-memory one finds the
+        clash at the commit; PostgreSQL holds the others' writes until then).
         """
         winners: list[list[int]] = [[] for _ in range(ROUNDS)]
         barrier = starting_line(THREADS)
@@ -225,6 +231,7 @@ class SharedUnitOfWorkCases:
                     try:
                         reviews.add(Review(stars=mark))  # written before the clash
                         product = products.add(Product(sku=f"race-{round_}"))
+                        time.sleep(PAUSE_S)
                         reviews.add(Review(product_id=product.id, stars=mark))
                         db.commit(reviews)
                         won.append(me)
