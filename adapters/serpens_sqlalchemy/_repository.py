@@ -194,6 +194,7 @@ class SQLAlchemyRepository(RepositoryBase[T], Generic[T]):
             return obj
         with self._atomic():
             self.sess.add(self._new(obj))
+            self._check_reached([obj])
         return obj
 
     def bulk_add(self, objs: Iterable[T], *, flush: bool = True) -> builtins.list[T]:
@@ -209,7 +210,18 @@ class SQLAlchemyRepository(RepositoryBase[T], Generic[T]):
             return batch
         with self._atomic():
             self.sess.add_all([self._new(obj) for obj in batch])
+            self._check_reached(batch)
         return batch
+
+    def _check_reached(self, added: Sequence[object]) -> None:
+        """Check the new objects that *added*'s relationships brought into the session.
+
+        ``Session.add`` takes the new objects a relationship holds along (an author given
+        to a book, players in a team's collection): their values are checked as the added
+        objects' are, so SQLite does not store a string PostgreSQL refuses.
+        """
+        ids = {id(obj) for obj in added}
+        self._check_pending([obj for obj in self.sess.new if id(obj) not in ids])
 
     def flush(self) -> None:
         """Write pending objects and changes; a stale version raises ``ConflictError``."""

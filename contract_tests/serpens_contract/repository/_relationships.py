@@ -5,7 +5,9 @@ One theme of :class:`~serpens_contract.repository.RepositoryContract` (capabilit
 object whose many-to-one relationship holds another gets its foreign key from it; a new
 object held that way is stored first (the default ``save-update`` cascade), through the
 unit of work's repository of its model or without one; objects appended to a stored
-object's one-to-many collection are stored with their foreign key set. What an
+object's one-to-many collection are stored with their foreign key set. An add whose
+relationships reach a refused object (a duplicate, a value over its column's limit)
+writes none of it and leaves the unit usable, as its savepoint does. What an
 implementation cannot write as a ``Session`` does (many-to-many, a removal from a
 collection) it may refuse with a ``ValidationError`` whose path names the relationship,
 before it writes anything: never a different result.
@@ -16,7 +18,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, cast
 
-from serpens.errors import ValidationError
+import pytest
+
+from serpens.errors import ConflictError, ValidationError
 from serpens_contract._repository_databases import RepositoryDatabase, SharedUnitDatabase
 from serpens_contract._repository_models_relations import Author, Book, Player, Tag, Team
 from serpens_contract.capabilities import requires
@@ -122,3 +126,37 @@ class RelationshipCases:
             assert players.count(team_id=team.id) == 1  # nothing written, unit usable
         else:
             assert players.count(team_id=None) == 1  # a Session sets the foreign key to NULL
+
+    @requires("shared_units_of_work")
+    def test_an_add_whose_cascade_fails_writes_none_of_it_and_the_unit_goes_on(
+        self, db: RepositoryDatabase
+    ) -> None:
+        """A refused object a relationship reaches refuses the whole ``add``, nothing else.
+
+        As a ``Session`` writes the add in a savepoint: the author held by the book is a
+        duplicate (or too long a value), so neither is stored; what the unit wrote before
+        stays, and the book, given a stored author, is then added and committed.
+        """
+        authors, books, teams, players = _shared(db, Author, Book, Team, Player)
+        taken = authors.add(Author(name="taken"))
+        teams.add(Team(name="t", players=[Player(name="p")]))
+        db.commit(authors)
+        kept = books.add(Book(title="kept", author=taken))
+        book = Book(title="b", author=Author(name="taken"))
+        with pytest.raises(ConflictError):
+            books.add(book)
+        with pytest.raises(ValidationError):
+            books.add(Book(title="c", author=Author(name="x" * 41)))
+        with pytest.raises(ConflictError):
+            teams.add(Team(name="t", players=[Player(name="q")]))
+        with pytest.raises(ValidationError):
+            teams.bulk_add([Team(name="u"), Team(name="v", players=[Player(name="y" * 41)])])
+        assert (authors.count(), books.count()) == (1, 1)
+        assert (teams.count(), players.count()) == (1, 1)
+        assert books.get(kept.id) is kept
+        book.author = taken
+        books.add(book)
+        assert book.author_id == taken.id
+        db.commit(books)
+        assert (_committed(db, Author), _committed(db, Book, author_id=taken.id)) == (1, 2)
+        assert (_committed(db, Team), _committed(db, Player)) == (1, 1)
