@@ -1,0 +1,131 @@
+"""Relationships with a backref: the in-memory repository writes what a ``Session`` writes.
+
+A ``Session`` (SQLAlchemy 2.0) stores an object appended to a collection, or set on a
+many-to-one, of an object it holds only when the change was made on that side: the echo a
+backref (``back_populates``) makes on the other side cascades nothing, and the flush warns
+that the object is not in the session. The same steps run on the fake and on the
+SQLAlchemy repositories sharing one ``Session`` on SQLite; the rows stored and the
+warnings must be the same.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, relationship
+
+from serpens.fakes import InMemoryRepository, InMemorySession
+from serpens_sqlalchemy import SQLAlchemyRepository
+
+
+class _Base(DeclarativeBase):
+    pass
+
+
+class Parent(_Base):
+    """Holds its children in a collection, with a backref to it on each child."""
+
+    __tablename__ = "backref_parents"
+
+    id: Mapped[int] = mapped_column(sa.Integer, primary_key=True, autoincrement=True)
+    name: Mapped[str] = mapped_column(sa.String(20), nullable=False)
+    children: Mapped[list[Child]] = relationship(back_populates="parent")
+
+
+class Child(_Base):
+    """Refers to its parent by a many-to-one with a backref to the parent's collection."""
+
+    __tablename__ = "backref_children"
+
+    id: Mapped[int] = mapped_column(sa.Integer, primary_key=True, autoincrement=True)
+    name: Mapped[str] = mapped_column(sa.String(20), nullable=False)
+    parent_id: Mapped[int | None] = mapped_column(sa.ForeignKey("backref_parents.id"))
+    parent: Mapped[Parent | None] = relationship(back_populates="children")
+
+
+Repos = tuple[Any, Any]
+Steps = Callable[[Any, Any], None]
+
+
+def _appended_to_a_held_parent(parents: Any, _children: Any) -> None:
+    parent = parents.add(Parent(name="p", children=[]))
+    parent.children.append(Child(name="c"))  # on the parent's side: stored with it
+    parents.flush()
+
+
+def _parent_set_on_a_new_child(parents: Any, _children: Any) -> None:
+    parent = parents.add(Parent(name="p", children=[]))
+    Child(name="c").parent = parent  # the parent's collection gets it by the backref only
+    parents.flush()
+
+
+def _new_parent_set_on_an_added_child(_parents: Any, children: Any) -> None:
+    children.add(Child(name="c", parent=Parent(name="q")))  # on the child's side: stored first
+
+
+def _held_child_appended_to_a_new_parent(_parents: Any, children: Any) -> None:
+    child = children.add(Child(name="c"))
+    Parent(name="r").children.append(child)  # the child's parent is set by the backref only
+    children.flush()
+
+
+def _held_objects_on_both_sides(parents: Any, children: Any) -> None:
+    parent = parents.add(Parent(name="p", children=[]))
+    child = children.add(Child(name="c"))
+    parent.children.append(child)  # a held child appended on the parent's side
+    children.flush()
+    other = parents.add(Parent(name="s", children=[]))
+    children.add(Child(name="d", parent=other))  # a new child set on the child's side
+
+
+STEPS: dict[str, Steps] = {
+    "appended to a held parent": _appended_to_a_held_parent,
+    "parent set on a new child": _parent_set_on_a_new_child,
+    "new parent set on an added child": _new_parent_set_on_an_added_child,
+    "held child appended to a new parent": _held_child_appended_to_a_new_parent,
+    "held objects on both sides": _held_objects_on_both_sides,
+}
+
+
+@pytest.fixture(name="engine")
+def _engine() -> Iterator[sa.Engine]:
+    engine = sa.create_engine("sqlite://")
+    _Base.metadata.create_all(engine)
+    yield engine
+    engine.dispose()
+
+
+def _run(
+    steps: Steps, parents: Any, children: Any
+) -> tuple[list[tuple[str, str | None]], list[str]]:
+    """The children stored (name, parent's name) after *steps*, and the warnings given."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        steps(parents, children)
+        children.flush()
+    names = {p.id: p.name for p in parents.list(limit=100)}
+    stored = sorted((c.name, names.get(c.parent_id)) for c in children.list(limit=100))
+    return stored, sorted(
+        str(w.message) for w in caught if issubclass(w.category, sa.exc.SAWarning)
+    )
+
+
+@pytest.mark.parametrize("name", list(STEPS))
+def test_the_fake_writes_along_a_backref_what_a_session_writes(
+    name: str, engine: sa.Engine
+) -> None:
+    with Session(engine) as sess:
+        real = _run(
+            STEPS[name], SQLAlchemyRepository(sess, Parent), SQLAlchemyRepository(sess, Child)
+        )
+    unit = InMemorySession()
+    fake = _run(
+        STEPS[name],
+        InMemoryRepository(Parent, session=unit),
+        InMemoryRepository(Child, session=unit),
+    )
+    assert fake == real
