@@ -17,6 +17,7 @@ from serpens._rules.repository import (
     supported_model_info,
 )
 from serpens.errors import ConfigurationError
+from serpens_sqlalchemy._repository_flush import flushed_values
 from serpens_sqlalchemy._repository_sessions import _describe
 
 __all__ = ["SUPPORTED_DIALECTS", "RepositoryBase", "check_dialect", "untouched"]
@@ -263,25 +264,24 @@ class RepositoryBase(Generic[T]):
         return obj
 
     def _check_pending(self, pending: Iterable[object]) -> None:
-        """Check the values of the new and changed objects a flush would write, before it.
+        """Check what a flush would write, before it: new objects whole, loaded ones' changes.
 
         Drivers and servers disagree on a value of the wrong type or a string over its
         ``String(n)`` (PostgreSQL rejects it, SQLite stores it, a failed flush leaves the
         session needing a rollback): the shared rule rejects it first, on every backend,
         with the attribute as the error's path, and the unit of work stays usable. Every
-        model's objects, as the flush writes them all: a service's repositories often share
-        one session.
+        model's objects, as the flush writes them all (repositories often share a session);
+        of a loaded one only its changes (:func:`flushed_values`: SQLite reads zones naive).
         """
         own = self._info
         for obj in pending:
             info = own if isinstance(obj, own.model) else supported_model_info(type(obj))
             if info is not None:
-                info.check_row(sa.inspect(obj).dict)
+                info.check_row(flushed_values(obj))
 
     def _insert_values(self, values: Mapping[str, object]) -> dict[str, object]:
         row = self._info.decimal_floats(values)  # as a batch sends them
-        if self._info.version is not None and row.get(self._info.version) is None:
-            row[self._info.version] = 1
+        self._info.versions.fill(row)  # the generator's first version, when not given
         return row
 
     def _on_conflict(
@@ -303,8 +303,8 @@ class RepositoryBase(Generic[T]):
                 continue
             arg = onupdate.arg
             set_[info.column.name] = arg(None) if onupdate.is_callable else arg
-        if self._info.version is not None:
-            version = self._col(self._info.version)
+        if self._info.versions.counter:  # a custom generator's upsert_args refused
+            version = self._col(self._info.version)  # type: ignore[arg-type]
             set_[version.name] = version + 1
         return insert.on_conflict_do_update(index_elements=index, set_=set_, where=self._own_rows())
 
@@ -368,14 +368,14 @@ class RepositoryBase(Generic[T]):
             return batch
         names = {k: self._col(k).name for k in batch[0]}
         rename = any(k != name for k, name in names.items())
-        version = self._col(self._info.version).name if self._info.version else None
+        version = self._col(v).name if (v := self._info.versions.filled) is not None else None
         if not rename and (version is None or all(r.get(version) is not None for r in batch)):
             return batch
         out = []
         for row in batch:
             new = {names[k]: v for k, v in row.items()} if rename else dict(row)
             if version is not None and new.get(version) is None:
-                new[version] = 1
+                new[version] = self._info.versions.first()  # one call per row, as a Session
             out.append(new)
         columns = {names[k]: values for k, values in batch.columns.items()}
         if version is not None:

@@ -119,7 +119,7 @@ class RowRules:
         self._naive_times = tuple(k for k, c in info.columns.items() if c.naive_time)
         self._binaries = tuple(k for k, c in info.columns.items() if c.binary)
         self._not_null = tuple(k for k, c in info.columns.items() if not c.nullable)
-        filled = (self.autoincrement, info.version)  # None there: a key, the first version
+        filled = (self.autoincrement, info.versions.filled)  # None: a key, the first version
         self._given_not_null = tuple(k for k in self._not_null if k not in filled)
         self._required = tuple(k for k in self._given_not_null if k not in self.defaults)
         """The NOT NULL columns an INSERT must be given a value for (nothing fills them)."""
@@ -274,14 +274,17 @@ class RowRules:
         return row
 
     def _filled(self, values: Row, *, none_is_default: bool) -> Row:
-        """*values* with every column: defaults for those left out, the first version."""
+        """*values* with every column: defaults for those left out, the first version.
+
+        An object's insert (*none_is_default*) gets the generator's first version whatever
+        it holds, as a ``Session`` writes it; a row dict's version is kept when given.
+        """
         row: Row = dict.fromkeys(self.info.columns)
         row.update(values)  # a None left out would be None all the same
         for key, default in self.defaults.items():
             if key not in values or (none_is_default and values[key] is None):
                 row[key] = default(row)
-        if self.info.version is not None and row[self.info.version] is None:
-            row[self.info.version] = 1
+        self.info.versions.fill(row, replace=none_is_default)
         return row
 
     def _check_candidate(self, work: RowStore, values: Row) -> None:
@@ -305,14 +308,13 @@ class RowRules:
                 row[self.autoincrement] = key
             self._normalise(row)
 
-    def _store_update(self, work: RowStore, old: Row, changes: Row) -> Row:
+    def _store_update(self, work: RowStore, old: Row, changes: Row, mine: Row | None = None) -> Row:
         row = dict(old)
         row.update(changes)
         for key, onupdate in self.onupdates.items():
             if key not in changes:
                 row[key] = onupdate(row)
-        if self.info.version is not None:
-            row[self.info.version] = int(old[self.info.version]) + 1  # type: ignore[call-overload]
+        self.info.versions.bump(row, old, mine or ())  # mine: set on the object, kept
         row = self._normalise(row)
         own = self.pk(old)
         if self.pk(row) != own:
@@ -335,10 +337,11 @@ class RowRules:
     def update(self, work: RowStore, before: Row, state: Row) -> Row:
         """Write an object's changed attributes, its row found current (:meth:`stale`).
 
-        The version is the stored one plus one, whatever the object holds.
+        The version is the generator's next one, or the one set on the object (as a
+        ``Session`` writes it; with ``version_id_generator=False``, the one it holds).
         """
         changes = {k: v for k, v in state.items() if v != before[k]}
-        return self._store_update(work, work.rows[self.pk(before)], changes)
+        return self._store_update(work, work.rows[self.pk(before)], changes, changes)
 
     def upsert(
         self,

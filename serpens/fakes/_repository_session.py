@@ -389,9 +389,10 @@ class RepositorySession(Generic[T]):
                 if name not in assigned and value != before[name]:
                     current[name] = value if type(value) in PLAIN_TYPES else copy_value(value)
             self._sync(obj, row, refresh=False)
+        version = self._rules.info.versions.filled  # a Session writes it over the object's
         for obj, row in inserted:
             current = obj.__dict__  # instrumented attributes keep their values here
             for name, value in row.items():
-                if current.get(name) is None:  # generated values, as a flush sets them
+                if current.get(name) is None or name == version:  # generated, as flushed
                     current[name] = value if type(value) in PLAIN_TYPES else copy_value(value)
             self._sync(obj, row, refresh=False)

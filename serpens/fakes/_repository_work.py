@@ -336,7 +336,7 @@ class PendingRows:
             if current is not origin:
                 if origin is None:
                     raise ConflictError(f"duplicate key: {info.name} id={pk!r} exists")
-                if current is None or info.version is not None:
+                if current is None or info.versions.moved(current, origin):
                     raise ConflictError(f"stale version: {info.name} id={pk!r} changed meanwhile")
                 changes = {k: v for k, v in row.items() if v != origin[k]}
                 row = {**current, **changes}  # noqa: PLW2901 - the row to store

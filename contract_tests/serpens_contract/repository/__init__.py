@@ -53,6 +53,7 @@ from serpens_contract.repository import (
     _threads,
     _units_of_work,
     _upserts,
+    _version_generators,
 )
 from serpens_contract.repository._capabilities import (
     OUTAGE_MARGIN_S,
@@ -93,6 +94,7 @@ __all__ = [
 # MRO order, so the suite's tests run identity and keys first, outages last, as written.
 class RepositoryContract(
     _outages.RepositoryOutageCases,
+    _version_generators.VersionGeneratorCases,
     _inheritance.InheritanceCases,
     _threads.ThreadCases,
     _relationships.RelationshipCases,

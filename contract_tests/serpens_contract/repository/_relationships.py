@@ -160,3 +160,44 @@ class RelationshipCases:
         db.commit(books)
         assert (_committed(db, Author), _committed(db, Book, author_id=taken.id)) == (1, 2)
         assert (_committed(db, Team), _committed(db, Player)) == (1, 1)
+
+    @requires("shared_units_of_work")
+    def test_a_changed_or_cleared_many_to_one_rewrites_the_foreign_key(
+        self, db: RepositoryDatabase
+    ) -> None:
+        """Moving a stored object to another related one, or to none, writes its foreign key.
+
+        The repositories are opened referring model first, so the model referred to must
+        still be written first when a new object of it comes along.
+        """
+        books, authors = _shared(db, Book, Author)
+        first, second = authors.add(Author(name="a")), authors.add(Author(name="b"))
+        book = books.add(Book(title="t", author=first))
+        db.commit(books)
+        book.author = second
+        books.flush()
+        assert book.author_id == second.id
+        assert books.count(author_id=second.id) == 1
+        book.author = None
+        books.flush()
+        assert book.author_id is None
+        db.commit(books)
+        assert _committed(db, Book, author_id=None) == 1
+        books.add(Book(title="u", author=Author(name="c")))  # the new author stored first
+        db.commit(books)
+        assert (_committed(db, Author), _committed(db, Book)) == (3, 2)
+
+    @requires("shared_units_of_work")
+    def test_one_flush_writes_the_foreign_keys_of_several_relationships(
+        self, db: RepositoryDatabase
+    ) -> None:
+        """Objects added unflushed along two relationships get their keys in the next flush."""
+        books, authors, teams, players = _shared(db, Book, Author, Team, Player)
+        books.add(Book(title="t", author=Author(name="a")), flush=False)
+        teams.add(Team(name="t", players=[Player(name="p"), Player(name="q")]), flush=False)
+        books.flush()
+        team = teams.get_by(name="t")
+        author = authors.get_by(name="a")
+        assert (books.count(author_id=author.id), players.count(team_id=team.id)) == (1, 2)
+        db.commit(players)
+        assert (_committed(db, Book, author_id=author.id), _committed(db, Player)) == (1, 2)

@@ -35,6 +35,7 @@ from serpens._rules.repository._values import (
     is_sql_expression,
     same_nan,
 )
+from serpens._rules.repository._versions import VersionRule
 from serpens.errors import ConfigurationError, FieldError, NotFoundError, ValidationError
 
 
@@ -138,10 +139,9 @@ class ModelFields:
         self._pk_range = self.columns[self.pk[0]].int_range if len(self.pk) == 1 else None
         self._orders: dict[str | None, tuple[OrderTerm | RawOrder, ...]] = {}  # order_by -> terms
         self._seeks: dict[str | None, tuple[OrderTerm, ...]] = {}  # order_by -> seek terms
-        version_col = mapper.version_id_col
-        self.version: str | None = (
-            self._key_of.get(version_col) if version_col is not None else None
-        )
+        # the version column, and how it is filled and bumped (``version_id_generator``)
+        self.versions = VersionRule(mapper, self._key_of.get(mapper.version_id_col), self.name)
+        self.version: str | None = self.versions.key
 
     # -- names ---------------------------------------------------------------------------
     def key_of(self, column: Any) -> str | None:

@@ -75,6 +75,7 @@ class ModelWrites(ModelInheritance):
         if not update_fields:
             return target, None
         self.check_update_fields(update_fields)
+        self.versions.check_upsert(update_fields)
         absent = [f for f in update_fields if f not in values]
         if absent:
             raise ValidationError(
