@@ -10,9 +10,16 @@ from typing import Any, Self
 import httpx
 
 from serpens import _tracing
-from serpens._rules.http import HttpVerbs, check_request, compact_json
+from serpens._rules.http import (
+    HttpVerbs,
+    check_body,
+    check_request,
+    check_timeout,
+    compact_json,
+)
 from serpens.errors import HTTPStatusError, SerializationError, mask_url
 from serpens.ports._http import Headers, Params
+from serpens_httpx._checks import check_open, check_port, check_url
 from serpens_httpx._deadline import DeadlineAsyncClient, run_within, total_seconds
 from serpens_httpx._errors import translate_errors
 from serpens_httpx._logging import mask_request_logs
@@ -137,13 +144,17 @@ class HttpxHttpClient(HttpVerbs[HttpxResponse]):
 
         The whole request must end within its timeout (a total deadline, not per read).
         """
+        client = self._client
+        check_open(client, method, url)
         check_request(method, headers, params)
-        if json is not None and content is None:  # httpx's bytes, serpens' error for non-JSON
+        check_body(content, json)
+        check_url(method, url)
+        deadline = total_seconds(client.timeout if timeout is None else timeout)
+        check_timeout(deadline, lambda: f"{method.upper()} {mask_url(url)}")
+        if json is not None:  # httpx's bytes, serpens' error for non-JSON
             content = compact_json(json)
             if not any(name.lower() == "content-type" for name in headers or {}):
                 headers = {**(headers or {}), "Content-Type": "application/json"}
-        client = self._client
-        deadline = total_seconds(client.timeout if timeout is None else timeout)
         with translate_errors(method, url):
             request = client.build_request(
                 method,
@@ -153,6 +164,7 @@ class HttpxHttpClient(HttpVerbs[HttpxResponse]):
                 headers=headers,
                 timeout=httpx.USE_CLIENT_DEFAULT if timeout is None else timeout,
             )
+            check_port(method, request)
 
             def send() -> Awaitable[httpx.Response]:
                 return run_within(

@@ -18,6 +18,11 @@ Routes (any method unless noted):
 - ``/scope``: 200 JSON of the request's transport as the server saw it: ASGI and HTTP
   versions, scheme, raw path and query (latin-1), root path, client address, header names.
 - ``/chunks``: 200 ``onetwothree``, sent as three body messages.
+- ``/encoded/<form>``: 200 :data:`ENCODED_JSON` under a ``Content-Encoding`` (see
+  :data:`ENCODINGS`): ``gzip``, ``deflate``, ``raw-deflate`` (no zlib header),
+  ``stacked`` (deflate then gzip), ``split`` (the same in two header lines), ``upper``
+  (``GZIP``), ``identity``, ``unknown`` (gzip bytes labelled ``x-unknown``), ``broken``
+  (``gzip`` that is not).
 - ``/silent``: returns without sending anything (a server answers 500).
 - ``/crash``: raises before responding (a server answers 500).
 - ``/crash-midway``: starts a 200 response of 100 bytes, sends 3, then raises (a server
@@ -28,13 +33,15 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gzip
 import json
+import zlib
 from collections.abc import Awaitable, Callable, MutableMapping
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qsl
 
-__all__ = ["scenario_app"]
+__all__ = ["ENCODED_JSON", "ENCODINGS", "scenario_app"]
 
 _JSON = "application/json"
 Scope = MutableMapping[str, Any]
@@ -107,6 +114,36 @@ async def _chunks(call: _Call) -> None:
     for part in (b"one", b"two"):
         await call.send({"type": "http.response.body", "body": part, "more_body": True})
     await call.send({"type": "http.response.body", "body": b"three"})
+
+
+ENCODED_JSON = json.dumps({"data": "x" * 200, "text": "ç"}).encode()
+"""The document ``/encoded/<form>`` sends, before its content coding."""
+
+
+def _raw_deflate(body: bytes) -> bytes:
+    compressor = zlib.compressobj(wbits=-zlib.MAX_WBITS)
+    return compressor.compress(body) + compressor.flush()
+
+
+ENCODINGS: dict[str, tuple[list[str], bytes]] = {
+    "gzip": (["gzip"], gzip.compress(ENCODED_JSON)),
+    "deflate": (["deflate"], zlib.compress(ENCODED_JSON)),
+    "raw-deflate": (["deflate"], _raw_deflate(ENCODED_JSON)),
+    "stacked": (["deflate, gzip"], gzip.compress(zlib.compress(ENCODED_JSON))),
+    "split": (["deflate", "gzip"], gzip.compress(zlib.compress(ENCODED_JSON))),
+    "upper": (["GZIP"], gzip.compress(ENCODED_JSON)),
+    "identity": (["identity"], ENCODED_JSON),
+    "unknown": (["x-unknown"], gzip.compress(ENCODED_JSON)),
+    "broken": (["gzip"], b"this is not gzip"),
+}
+"""``/encoded/<form>``: its ``Content-Encoding`` header lines and body."""
+
+
+async def _encoded(call: _Call) -> None:
+    codings, body = ENCODINGS[call.parts[1]]
+    await _respond(
+        call.send, 200, body, [("Content-Encoding", c) for c in codings], content_type=_JSON
+    )
 
 
 async def _silent(_call: _Call) -> None:
@@ -203,6 +240,7 @@ _ROUTES: dict[str, Callable[[_Call], Awaitable[None]]] = {
     "not-json": lambda c: _respond(c.send, 200, b"{not json", content_type=_JSON),
     "scope": lambda c: _respond(c.send, 200, _transport(c.scope), content_type=_JSON),
     "chunks": _chunks,
+    "encoded": _encoded,
     "silent": _silent,
     "crash": _crash,
     "crash-midway": _crash_midway,

@@ -9,21 +9,24 @@ the port's.
 from __future__ import annotations
 
 import json as jsonlib
+import math
 import re
 from abc import ABC, abstractmethod
+from collections.abc import Callable
 from typing import Any, Generic, TypeVar
 
 from serpens._rules.text import has_utf8
-from serpens.errors import FieldError, SerializationError, ValidationError
+from serpens.errors import BackendTimeoutError, FieldError, SerializationError, ValidationError
 from serpens.ports._http import Headers, HttpResponse, Params
 
-__all__ = ["HttpVerbs", "check_request", "compact_json"]
+__all__ = ["HttpVerbs", "check_body", "check_request", "check_timeout", "compact_json"]
 
 _TOKEN = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
 """RFC 9110's token: what a method or a header name is made of."""
-_FIELD_VALUE = re.compile(r"[\t\x20-\x7e]*")
+_FIELD_VALUE = re.compile(r"(?:[\x21-\x7e](?:[\t\x20-\x7e]*[\x21-\x7e])?)?")
 """What httpx sends as a header value: ASCII (it encodes ``str`` values as ASCII), with
-no control character but tab: a CR or LF would split the header (h11 refuses them)."""
+no control character but tab (a CR or LF would split the header), and no space or tab
+first or last (RFC 9110's field-value; h11 refuses all of these before sending)."""
 
 
 def check_request(method: object, headers: Headers, params: Params) -> None:
@@ -31,7 +34,8 @@ def check_request(method: object, headers: Headers, params: Params) -> None:
 
     A method or a header name that is not an RFC 9110 token, a header value with a
     character other than tab and printable ASCII (a CR or LF would inject a header; httpx
-    encodes values as ASCII), or a query value with no UTF-8 form (a lone surrogate).
+    encodes values as ASCII) or starting or ending with a space or tab, or a query value
+    with no UTF-8 form (a lone surrogate).
     httpx failed on these with its ``LocalProtocolError`` (which read as an unreachable
     server) or a bare ``UnicodeEncodeError``, and the fake sent them.
 
@@ -54,6 +58,37 @@ def check_request(method: object, headers: Headers, params: Params) -> None:
         if not has_utf8(key) or (isinstance(given, str) and not has_utf8(given)):
             detail = "no UTF-8 form (a lone surrogate)"
             raise _invalid("invalid query parameter", f"params[{key!r}]", detail)
+
+
+def check_body(content: object, json: object) -> None:
+    """Refuse ``content=`` and ``json=`` given together: which one to send is ambiguous.
+
+    httpx sent ``content`` and dropped ``json``, the fake the reverse.
+
+    Raises:
+        ValidationError: naming ``content``.
+    """
+    if content is not None and json is not None:
+        raise _invalid("ambiguous request body", "content", "give content= or json=, not both")
+
+
+def check_timeout(seconds: float | None, where: Callable[[], str]) -> None:
+    """Refuse a request whose deadline (*seconds*, ``None`` for none) cannot be met.
+
+    Zero or less means the deadline has already passed (a remaining budget used up):
+    :class:`BackendTimeoutError`, before any I/O, as httpx's zero timeouts fail at once.
+    NaN is no duration at all. *where* builds the masked ``METHOD url`` on demand.
+
+    Raises:
+        BackendTimeoutError: *seconds* is zero or negative.
+        ValidationError: *seconds* is NaN.
+    """
+    if seconds is None:
+        return
+    if math.isnan(seconds):
+        raise _invalid("invalid timeout", "timeout", "not a number of seconds: nan")
+    if seconds <= 0:
+        raise BackendTimeoutError(f"{where()} timed out: its timeout ({seconds:g} s) is not > 0")
 
 
 def compact_json(value: Any) -> bytes:

@@ -23,8 +23,7 @@ ASGIApp = Callable[
 
 async def call_asgi(app: ASGIApp, request: RecordedRequest) -> InMemoryResponse:
     """Serve *request* with the ASGI *app* in this event loop and collect its response."""
-    parts = urlsplit(request.url)
-    host, _, port = parts.netloc.partition(":")
+    parts = urlsplit(request.url)  # an ASCII URL the fake built (see _http_url)
     scope: dict[str, Any] = {
         "type": "http",
         "asgi": {"version": "3.0", "spec_version": "2.3"},
@@ -38,7 +37,7 @@ async def call_asgi(app: ASGIApp, request: RecordedRequest) -> InMemoryResponse:
         "headers": [
             (k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in request.headers.raw()
         ],
-        "server": (host, int(port or (443 if parts.scheme == "https" else 80))),
+        "server": (parts.hostname, parts.port or (443 if parts.scheme == "https" else 80)),
         "client": ("127.0.0.1", 50000),
     }
     state: dict[str, Any] = {"sent": False, "body": []}  # status and headers: on start

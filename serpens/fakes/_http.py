@@ -13,14 +13,18 @@ import copy
 import inspect
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any, Self
-from urllib.parse import quote, urlencode, urljoin, urlsplit, urlunsplit
 
-from serpens._rules.http import HttpVerbs, check_request, compact_json
+from serpens._rules.http import (
+    HttpVerbs,
+    check_body,
+    check_request,
+    check_timeout,
+    compact_json,
+)
 from serpens.errors import (
     BackendError,
     BackendTimeoutError,
     BackendUnavailableError,
-    ValidationError,
     mask_url,
 )
 from serpens.fakes._asgi import ASGIApp, call_asgi
@@ -28,13 +32,14 @@ from serpens.fakes._http_types import (
     CaseInsensitiveHeaders,
     InMemoryResponse,
     RecordedRequest,
+    decode_content,
 )
+from serpens.fakes._http_url import Target, join_url, parse_url, redirect_url
 from serpens.fakes._outage import OutageSwitch
 from serpens.ports._http import Headers, Params
 
 __all__ = ["DEFAULT_HEADERS", "Handler", "InMemoryHttpClient"]
 
-_PATH_SAFE = "/%:@!$&'()*+,;=-._~"
 _REDIRECTS = frozenset({301, 302, 303, 307, 308})
 DEFAULT_HEADERS: tuple[tuple[str, str], ...] = (
     ("accept", "*/*"),
@@ -43,67 +48,28 @@ DEFAULT_HEADERS: tuple[tuple[str, str], ...] = (
     ("user-agent", "serpens-inmemory-http"),
 )
 """Sent with every request unless the caller gives the same header (as httpx does)."""
-_DEFAULT_PORTS = {"http": "80", "https": "443"}
-
-
-def _origin(url: str) -> tuple[str, str, str]:
-    parts = urlsplit(url)
-    host, _, port = parts.netloc.rpartition("@")[2].partition(":")
-    return parts.scheme, host.lower(), port or _DEFAULT_PORTS.get(parts.scheme, "")
 
 
 def _redirect_headers(
-    headers: list[tuple[str, str]], old: str, new: str, *, to_get: bool
+    headers: list[tuple[str, str]], before: Target, after: Target, *, to_get: bool
 ) -> list[tuple[str, str]]:
     """The headers of a redirect hop, as httpx builds them.
 
     ``Authorization`` is dropped when the redirect leaves the origin (except a plain
-    upgrade from http to https on the same host); ``Cookie`` always; ``Content-Length``
-    when the hop became a GET.
+    upgrade from http to https on the same host), and ``Host`` then names the new one;
+    ``Cookie`` always goes; ``Content-Length`` when the hop became a GET.
     """
-    before, after = _origin(old), _origin(new)
-    upgrade = before[0] == "http" and after[:2] == ("https", before[1]) and before[2] == "80"
-    upgrade = upgrade and after[2] == "443"
+    old, new = before.origin, after.origin
+    upgrade = old[0] == "http" and new[:2] == ("https", old[1]) and old[2] == 80  # noqa: PLR2004
+    upgrade = upgrade and new[2] == 443  # noqa: PLR2004
     dropped = {"cookie"} | ({"content-length"} if to_get else set())
-    if before != after and not upgrade:
-        dropped.add("authorization")
-    return [(k, v) for k, v in headers if k.lower() not in dropped]
+    if old != new:
+        dropped |= {"host"} if upgrade else {"authorization", "host"}
+    kept = [(k, v) for k, v in headers if k.lower() not in dropped]
+    return [("host", after.host), *kept] if old != new else kept
 
 
 Handler = Callable[[RecordedRequest], "InMemoryResponse | Awaitable[InMemoryResponse]"]
-
-
-def _remove_dot_segments(path: str) -> str:
-    """Resolve ``.`` and ``..`` segments the way httpx does before sending."""
-    if "." not in path:
-        return path
-    output: list[str] = []
-    for segment in path.split("/"):
-        if segment == "..":
-            if len(output) > 1:
-                output.pop()
-        elif segment != ".":
-            output.append(segment)
-    return "/".join(output) or "/"
-
-
-def _query_value(value: str | float | bool | None) -> str:
-    if value is True:
-        return "true"
-    if value is False:
-        return "false"
-    return "" if value is None else str(value)
-
-
-def _check_url(method: str, url: str) -> None:
-    """An absolute ``http``/``https`` URL naming a host, else ``ValidationError``.
-
-    httpx refuses anything else before any I/O (``UnsupportedProtocol``), redirect
-    targets included, and the adapter raises ``ValidationError`` for it.
-    """
-    parts = urlsplit(url)
-    if parts.scheme not in {"http", "https"} or not parts.hostname:
-        raise ValidationError(f"{method.upper()} {mask_url(url)}: invalid URL")
 
 
 class InMemoryHttpClient(OutageSwitch, HttpVerbs[InMemoryResponse]):
@@ -120,9 +86,10 @@ class InMemoryHttpClient(OutageSwitch, HttpVerbs[InMemoryResponse]):
             to test redirects that leave the origin.
 
     As through httpx and a real server: every request carries :data:`DEFAULT_HEADERS`
-    unless the caller sets the same header; a ``HEAD`` response has no body; a followed
-    redirect that leaves the origin drops ``Authorization``, and every redirect drops
-    ``Cookie``.
+    and a ``Host`` unless the caller sets the same header; the URL is percent-encoded as
+    httpx encodes it and its credentials sent as ``Authorization: Basic``; a ``HEAD``
+    response has no body; a ``gzip`` or ``deflate`` body is decoded; a followed redirect
+    that leaves the origin drops ``Authorization``, and every redirect drops ``Cookie``.
     """
 
     def __init__(
@@ -139,7 +106,7 @@ class InMemoryHttpClient(OutageSwitch, HttpVerbs[InMemoryResponse]):
             raise TypeError("pass exactly one of handler= or app=")
         self._handler, self._app = handler, app
         self._base_url = base_url.rstrip("/") + "/"
-        self._origins = {_origin(url) for url in [self._base_url, *other_origins]}
+        self._origins = {parse_url("GET", url).origin for url in [self._base_url, *other_origins]}
         self._timeout = timeout
         self._max_redirects = max_redirects
         self._requests: list[RecordedRequest] = []
@@ -149,16 +116,6 @@ class InMemoryHttpClient(OutageSwitch, HttpVerbs[InMemoryResponse]):
     def requests(self) -> list[RecordedRequest]:
         """Every request received so far (redirect hops included), oldest first."""
         return list(self._requests)
-
-    def _url(self, url: str, params: Params) -> str:
-        if not urlsplit(url).scheme:
-            url = self._base_url + url.lstrip("/")
-        parts = urlsplit(url)
-        parts = parts._replace(path=quote(_remove_dot_segments(parts.path), safe=_PATH_SAFE))
-        if params is not None:  # params replace the URL's query, as httpx does
-            query = urlencode([(k, _query_value(v)) for k, v in params.items()])
-            parts = parts._replace(query=query)
-        return urlunsplit(parts)
 
     async def request(
         self,
@@ -176,23 +133,28 @@ class InMemoryHttpClient(OutageSwitch, HttpVerbs[InMemoryResponse]):
         if self._closed:
             raise BackendUnavailableError("the HTTP client is closed")
         check_request(method, headers, params)
-        full = self._url(url, params)
-        _check_url(method, full)
-        self._check_outage()
-        given = list((headers or {}).items())
-        names = {name.lower() for name, _ in given}
-        pairs = [(k, v) for k, v in DEFAULT_HEADERS if k not in names] + given
+        check_body(content, json)
+        target = parse_url(method, join_url(method, self._base_url, url), params)
+        limit = self._timeout if timeout is None else timeout
+        check_timeout(limit, lambda: f"{method.upper()} {mask_url(target.url)}")
         body = content or b""
         if json is not None:
             body = compact_json(json)
-            if "content-type" not in names:  # a caller's own type wins, as in httpx
-                pairs.append(("content-type", "application/json"))
-        limit = self._timeout if timeout is None else timeout
+        self._check_outage()
+        given = list((headers or {}).items())
+        names = {name.lower() for name, _ in given}
+        pairs = [] if "host" in names else [("host", target.host)]  # a caller's Host wins
+        pairs += [(k, v) for k, v in DEFAULT_HEADERS if k not in names] + given
+        if target.authorization is not None:  # httpx's BasicAuth replaces the caller's
+            pairs = [(k, v) for k, v in pairs if k.lower() != "authorization"]
+            pairs.append(("authorization", target.authorization))
+        if json is not None and "content-type" not in names:  # a caller's type wins
+            pairs.append(("content-type", "application/json"))
         try:
             async with asyncio.timeout(limit):
-                return await self._send(method.upper(), full, pairs, body, follow_redirects)
+                return await self._send(method.upper(), target.url, pairs, body, follow_redirects)
         except TimeoutError as exc:
-            raise BackendTimeoutError(f"{method.upper()} {mask_url(full)} timed out") from exc
+            raise BackendTimeoutError(f"{method.upper()} {mask_url(target.url)} timed out") from exc
 
     async def _send(
         self,
@@ -207,8 +169,8 @@ class InMemoryHttpClient(OutageSwitch, HttpVerbs[InMemoryResponse]):
             location = response.headers.get("location")
             if not follow or response.status_code not in _REDIRECTS or location is None:
                 return response
-            target = urljoin(url, location)
-            _check_url(method, target)
+            before = parse_url(method, url)
+            after = parse_url(method, redirect_url(method, url, location))
             code = response.status_code
             # as httpx (and browsers): 302 and 303 make anything but HEAD a GET, 301 a POST
             became_get = method not in {"GET", "HEAD"} and (
@@ -216,20 +178,19 @@ class InMemoryHttpClient(OutageSwitch, HttpVerbs[InMemoryResponse]):
             )
             if became_get:
                 method, body = "GET", b""
-            headers = _redirect_headers(headers, url, target, to_get=became_get)
-            url = target
+            headers = _redirect_headers(headers, before, after, to_get=became_get)
+            url = after.url
         raise BackendError(f"more than {self._max_redirects} redirects from {mask_url(url)}")
 
     async def _dispatch(
         self, method: str, url: str, headers: list[tuple[str, str]], body: bytes
     ) -> InMemoryResponse:
-        parts = urlsplit(url)
-        if _origin(url) not in self._origins:
+        if parse_url(method, url).origin not in self._origins:
             raise BackendUnavailableError(f"connection refused: {mask_url(url)}")
-        sent = [("host", parts.netloc)]
+        hosts = [(k, v) for k, v in headers if k.lower() == "host"]
+        sent = hosts + [(k, v) for k, v in headers if k.lower() != "host"]
         if body or method in {"POST", "PUT", "PATCH"}:
-            sent.append(("content-length", str(len(body))))
-        sent += headers
+            sent.insert(len(hosts), ("content-length", str(len(body))))
         recorded = RecordedRequest(method, url, CaseInsensitiveHeaders(sent), body)
         self._requests.append(recorded)
         if self._handler is not None:
@@ -239,9 +200,12 @@ class InMemoryHttpClient(OutageSwitch, HttpVerbs[InMemoryResponse]):
         else:
             assert self._app is not None  # noqa: S101 - checked in __init__
             response = await call_asgi(self._app, recorded)
-        if method == "HEAD":  # a server sends no body for HEAD, whatever the app wrote
+        # a server sends no body for HEAD, whatever the app wrote; httpx decodes the rest
+        content = b"" if method == "HEAD" else response.content
+        content = decode_content(response.headers, content, f"{method} {mask_url(url)}")
+        if content != response.content:
             response = copy.copy(response)
-            response.content = b""
+            response.content = content
         return response
 
     async def aclose(self) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json as jsonlib
+import zlib
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -11,7 +12,10 @@ from urllib.parse import unquote, urlsplit
 from serpens._rules.http import compact_json
 from serpens.errors import HTTPStatusError, SerializationError, mask_url
 
-__all__ = ["CaseInsensitiveHeaders", "InMemoryResponse", "RecordedRequest"]
+__all__ = ["CaseInsensitiveHeaders", "InMemoryResponse", "RecordedRequest", "decode_content"]
+
+_SECRET_HEADERS = frozenset({"authorization", "proxy-authorization"})
+"""Header values a repr shows as ``[secure]``, as httpx's ``Headers`` repr does."""
 
 
 class CaseInsensitiveHeaders(Mapping[str, str]):
@@ -42,7 +46,8 @@ class CaseInsensitiveHeaders(Mapping[str, str]):
         return list(self._items)
 
     def __repr__(self) -> str:
-        return f"CaseInsensitiveHeaders({self._items!r})"
+        shown = [(k, "[secure]" if k.lower() in _SECRET_HEADERS else v) for k, v in self._items]
+        return f"CaseInsensitiveHeaders({shown!r})"
 
 
 @dataclass(frozen=True)
@@ -67,6 +72,51 @@ class RecordedRequest:
     def json(self) -> Any:
         """The body parsed as JSON."""
         return jsonlib.loads(self.content)
+
+    def __repr__(self) -> str:
+        # the URL's password and secret query values, and Authorization, never show
+        return (
+            f"RecordedRequest(method={self.method!r}, url={mask_url(self.url)!r},"
+            f" headers={self.headers!r}, content={self.content!r})"
+        )
+
+
+def _inflate(body: bytes, encoding: str) -> bytes:
+    """*body* decoded from one content coding, as httpx's decoders do (``zlib.error``)."""
+    if encoding == "gzip":
+        gzip = zlib.decompressobj(zlib.MAX_WBITS | 16)
+        return gzip.decompress(body) + gzip.flush()
+    deflate = zlib.decompressobj()
+    try:
+        inflated = deflate.decompress(body)
+    except zlib.error:  # httpx retries a raw deflate stream (no zlib header) once
+        deflate = zlib.decompressobj(-zlib.MAX_WBITS)
+        inflated = deflate.decompress(body)
+    return inflated + deflate.flush()
+
+
+def decode_content(headers: CaseInsensitiveHeaders, body: bytes, where: str) -> bytes:
+    """*body* decoded by its ``Content-Encoding`` as httpx returns it.
+
+    httpx (without its brotli and zstd extras, which also add ``br`` and ``zstd`` to its
+    ``Accept-Encoding``) decodes ``gzip`` and ``deflate``, the last coding listed first,
+    and leaves ``identity`` and unknown codings alone.
+
+    Raises:
+        SerializationError: the body is not in the coding it claims (httpx's
+            ``DecodingError``); *where* (``METHOD url``, masked) starts the message.
+    """
+    codings = [
+        name.strip().lower()
+        for value in headers.get_list("content-encoding")
+        for name in value.split(",")
+    ]
+    try:
+        for coding in reversed([name for name in codings if name in {"gzip", "deflate"}]):
+            body = _inflate(body, coding)
+    except zlib.error as exc:
+        raise SerializationError(f"{where}: the response body could not be decoded") from exc
+    return body
 
 
 def _charset(content_type: str | None) -> str:

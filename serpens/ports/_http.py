@@ -57,10 +57,19 @@ class HttpClient(Protocol):
     - ``params`` are form-encoded into the query string (spaces as ``+``, ``True`` as
       ``true``, ``None`` as an empty value) and replace any query already in *url*;
       ``json`` sends compact UTF-8 JSON with ``Content-Type: application/json``;
-      ``content`` sends raw bytes with no content type.
+      ``content`` sends raw bytes with no content type (both together: ambiguous,
+      :class:`~serpens.errors.ValidationError`).
+    - Raw text in *url* is percent-encoded as httpx does (WHATWG sets: spaces, non-ASCII
+      and ``"<>`` in the query, ``{}`` and a backtick too in the path; ``%xx`` kept).
+      Credentials in it (``http://user:pass@host``) are sent percent-decoded as
+      ``Authorization: Basic``, replacing a caller's, never in ``Host``.
     - Every request carries httpx's default headers (``Accept: */*``,
-      ``Accept-Encoding`` with ``gzip``, ``Connection: keep-alive``, a ``User-Agent``)
-      unless the caller sets the same header, which then replaces it.
+      ``Accept-Encoding`` with ``gzip``, ``Connection: keep-alive``, a ``User-Agent``,
+      the ``Host``) unless the caller sets the same header, which then replaces it.
+    - A response body in ``gzip`` or ``deflate`` (its ``Content-Encoding``, codings
+      stacked or in any case) is decoded; other codings are left as sent, the headers
+      kept as received. A body that is not in its coding is
+      :class:`~serpens.errors.SerializationError` from the request itself.
     - A ``HEAD`` response has no body (``content`` is ``b""``), whatever the server app
       wrote.
     - Redirects are not followed unless ``follow_redirects=True``; followed 301/302/303
@@ -70,7 +79,8 @@ class HttpClient(Protocol):
       ``Cookie``. At most 20 redirects are followed (httpx's default).
     - A body-less ``POST``, ``PUT`` or ``PATCH`` sends ``Content-Length: 0``.
     - A method or header name that is not an RFC 9110 token, a header value holding
-      anything but tab and printable ASCII (a CR or LF would inject a header), or query
+      anything but tab and printable ASCII (a CR or LF would inject a header) or starting
+      or ending with a space or tab, a NaN ``timeout``, or query
       text with no UTF-8 form raises :class:`~serpens.errors.ValidationError`, and a
       ``json`` body that is not JSON :class:`~serpens.errors.SerializationError`, before
       any I/O (through the serpens adapter and the fake).
@@ -78,14 +88,18 @@ class HttpClient(Protocol):
       for 2xx and raises for anything else (like httpx).
     - Response headers are case-insensitive; repeated values join with ``", "``.
     - ``timeout`` is seconds for this request; omitted, the client's default applies.
+      Zero or less is a deadline already passed: :class:`~serpens.errors.BackendTimeoutError`
+      before any I/O.
     - Through the serpens adapter and the fake, failures are serpens errors: a timeout
       is :class:`~serpens.errors.BackendTimeoutError`, a refused or dropped connection
       :class:`~serpens.errors.BackendUnavailableError`, a redirect loop
       :class:`~serpens.errors.BackendError`, ``raise_for_status()``
       :class:`~serpens.errors.HTTPStatusError` (URL masked), ``json()`` of a non-JSON
       body :class:`~serpens.errors.SerializationError`, a URL (or a followed redirect's
-      target) whose scheme is not ``http`` or ``https`` or that names no host
-      :class:`~serpens.errors.ValidationError`, before any I/O. A bare ``httpx.AsyncClient``
+      target) whose scheme is not ``http`` or ``https``, that names no host, has a host
+      but no scheme (``//host/x``) or a port above 65535
+      :class:`~serpens.errors.ValidationError`, before any I/O, and a request after
+      ``aclose()`` :class:`~serpens.errors.BackendUnavailableError`. A bare ``httpx.AsyncClient``
       also satisfies this protocol but raises httpx's own exceptions.
     """
 
@@ -157,5 +171,5 @@ class HttpClient(Protocol):
         ...
 
     async def aclose(self) -> None:
-        """Close pooled connections; the client cannot be used afterwards."""
+        """Close pooled connections; a later request raises ``BackendUnavailableError``."""
         ...

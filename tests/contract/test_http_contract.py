@@ -45,7 +45,9 @@ HTTP_KINDS: frozenset[OutageKind] = ALL_KINDS | {"trickled"}
 
 
 class TestInMemoryHttpClient(HttpClientContract):
-    outage_capabilities = OutageCapabilities(kinds=HTTP_KINDS, deadline=0.0)
+    # the outage cases pass timeout=deadline per request; zero would be a deadline already
+    # passed (BackendTimeoutError before any I/O, as through httpx)
+    outage_capabilities = OutageCapabilities(kinds=HTTP_KINDS, deadline=0.2)
 
     @pytest.fixture
     def http_target(self, fake_outages: FakeOutages) -> HttpTarget:
@@ -196,6 +198,35 @@ class RefusesBadUrls(InMemoryHttpClient):
         return await super().request(method, url, **kwargs)
 
 
+class IgnoresUrlCredentials(InMemoryHttpClient):
+    # credentials in the URL dropped instead of sent as Authorization: Basic
+    async def request(self, method, url, **kwargs):
+        scheme, sep, rest = url.partition("://")
+        if sep and "@" in rest.split("/", 1)[0]:
+            url = scheme + sep + rest.split("@", 1)[1]
+        return await super().request(method, url, **kwargs)
+
+
+class AnswersUnderAPassedDeadline(InMemoryHttpClient):
+    # timeout=0 served (the fake's old behaviour) instead of timing out at once
+    async def request(self, method, url, *, timeout=None, **kwargs):
+        if timeout is not None and timeout <= 0:
+            timeout = 5
+        return await super().request(method, url, timeout=timeout, **kwargs)
+
+
+class TestIgnoresUrlCredentials(HttpClientContract):
+    @pytest.fixture
+    def http_target(self):
+        return target(IgnoresUrlCredentials)
+
+
+class TestAnswersUnderAPassedDeadline(HttpClientContract):
+    @pytest.fixture
+    def http_target(self):
+        return target(AnswersUnderAPassedDeadline)
+
+
 class TestFollowsByDefault(HttpClientContract):
     @pytest.fixture
     def http_target(self):
@@ -284,6 +315,8 @@ def test_the_suite_catches_each_mutant_fake(
         "TestNoDefaultHeaders",
         "TestKeepsAuthorization",
         "TestRefusesBadUrls",
+        "TestIgnoresUrlCredentials",
+        "TestAnswersUnderAPassedDeadline",
     }
 
 

@@ -1,11 +1,21 @@
-"""HttpxHttpClient beyond the contract: owning a client, its own, content types, bad URLs."""
+"""HttpxHttpClient beyond the contract: owning a client, its own, content types, bad URLs.
+
+Also what the contract's adapter cell (no ``base_url``) cannot show: URLs httpx would
+resolve against a base URL, and a closed client the caller owns.
+"""
 
 from __future__ import annotations
 
 import httpx
 import pytest
+from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.middleware.gzip import GZipMiddleware
+from starlette.responses import JSONResponse
+from starlette.routing import Route
 
-from serpens.errors import BackendTimeoutError, ValidationError
+from serpens.errors import BackendTimeoutError, BackendUnavailableError, ValidationError
+from serpens.fakes import InMemoryHttpClient
 from serpens.http_client import close_client, get_client, init_client
 from serpens.testing import serve_asgi
 from serpens_contract.http import scenario_app
@@ -76,3 +86,49 @@ async def test_an_invalid_url_is_a_validation_error(url: str) -> None:
     async with HttpxHttpClient(timeout=1) as adapter:
         with pytest.raises(ValidationError):
             await adapter.get(url)
+
+
+@pytest.mark.parametrize(
+    "url", ["http:///echo", "//echo", "//other.example/echo", "mailto:a@b", "http://u@/echo"]
+)
+async def test_a_url_with_a_scheme_or_host_but_not_both_is_refused_despite_a_base_url(
+    url: str,
+) -> None:
+    """httpx reads these as relative and sent them to the base URL's host: refused instead."""
+    with serve_asgi(scenario_app) as base_url:
+        async with HttpxHttpClient(base_url=base_url, timeout=5) as adapter:
+            with pytest.raises(ValidationError):
+                await adapter.get(url)
+            assert (await adapter.get("/status/200")).status_code == 200
+
+
+async def test_a_port_above_65535_is_a_validation_error_not_an_exception_group() -> None:
+    async with HttpxHttpClient(base_url="http://127.0.0.1:99999", timeout=1) as adapter:
+        with pytest.raises(ValidationError):
+            await adapter.get("/x")
+        with pytest.raises(ValidationError):
+            await adapter.get("http://127.0.0.1:70000/x")
+
+
+async def test_a_callers_client_closed_by_the_caller_is_backend_unavailable() -> None:
+    """httpx raised a bare ``RuntimeError`` for a closed client; the port's error instead."""
+    raw = httpx.AsyncClient()
+    adapter = HttpxHttpClient(raw)
+    await raw.aclose()
+    with pytest.raises(BackendUnavailableError, match="closed"):
+        await adapter.get("http://127.0.0.1:1/x?token=s3cret")
+
+
+async def test_a_gzip_middleware_answer_is_decoded() -> None:
+    """The audit's case: Starlette's ``GZipMiddleware`` compresses; the body reads as JSON."""
+    app = Starlette(
+        routes=[Route("/big", lambda _: JSONResponse({"data": "x" * 2000}))],
+        middleware=[Middleware(GZipMiddleware, minimum_size=500)],
+    )
+    fake = InMemoryHttpClient(app=app, base_url="http://testserver")
+    with serve_asgi(app, lifespan="off") as base_url:
+        async with HttpxHttpClient(base_url=base_url, timeout=5) as adapter:
+            for client in (fake, adapter):
+                response = await client.get("/big")
+                assert response.headers["content-encoding"] == "gzip"
+                assert response.json() == {"data": "x" * 2000}

@@ -7,7 +7,7 @@ an adapter. Override ``http_target`` to return an :class:`HttpTarget`.
 
 # The suite, split by theme into private modules of at most 400 lines: _target
 # (HttpTarget, HttpClientCapabilities), _base (the echo reader every case mixin uses),
-# the case mixins _requests, _responses, _redirects, _failures and _differential (with
+# the case mixins _requests, _responses, _redirects, _wire, _failures and _differential (with
 # its request strategies), joined in _contract (HttpClientContract). Everything the
 # single module exported is importable from here.
 

@@ -19,14 +19,16 @@ from serpens_contract.http._redirects import _HttpRedirectCases
 from serpens_contract.http._requests import _HttpRequestCases
 from serpens_contract.http._responses import _HttpResponseCases
 from serpens_contract.http._target import HttpClientCapabilities, HttpTarget
+from serpens_contract.http._wire import _HttpWireCases
 from serpens_contract.outage import HttpOutageCases
 
 
 # pytest collects a class's bases last-first: listed so that the tests run in the order
-# requests, responses, redirects, failures, differential.
+# requests, responses, redirects, wire, failures, differential.
 class HttpClientContract(
     _HttpDifferentialCases,
     _HttpFailureCases,
+    _HttpWireCases,
     _HttpRedirectCases,
     _HttpResponseCases,
     _HttpRequestCases,

@@ -49,9 +49,21 @@ class _HttpFailureCases(_HttpCases):
     ) -> None:
         """``ftp:``, ``mailto:``, ``http:///path``, a redirect there: ValidationError.
 
-        httpx sends nothing to such a URL, so no connection error can stand for it.
+        httpx sends nothing to such a URL, so no connection error can stand for it. So are
+        a network-path reference (``//host/x``, which httpx sent to the base URL's ``/``),
+        a port above 65535 (a raw ``ExceptionGroup`` from httpx) and a broken IPv6 literal.
         """
-        for bad in ("ftp://localhost/echo", "mailto:someone@example.com", "http:///echo"):
+        bad_urls = (
+            "ftp://localhost/echo",
+            "mailto:someone@example.com",
+            "http:///echo",
+            "//echo",
+            "//localhost/echo",
+            "http://127.0.0.1:99999/echo",
+            "http://[::1/echo",
+            "http://localhost/a\x01b",
+        )
+        for bad in bad_urls:
             with pytest.raises(ValidationError):
                 await client.get(bad)
         with pytest.raises(ValidationError) as info:  # the URL in the message is masked
@@ -71,6 +83,8 @@ class _HttpFailureCases(_HttpCases):
             ),
             pytest.param("GET", {"headers": {"X-A": "a\x00"}}, "headers['X-A']", id="nul-value"),
             pytest.param("GET", {"headers": {"X-A": "ação"}}, "headers['X-A']", id="non-ascii"),
+            pytest.param("GET", {"headers": {"X-A": " a "}}, "headers['X-A']", id="padded"),
+            pytest.param("GET", {"headers": {"X-A": "a\t"}}, "headers['X-A']", id="tab-last"),
             pytest.param("GET", {"headers": {"X A": "v"}}, "headers", id="name-with-space"),
             pytest.param("GET", {"headers": {"": "v"}}, "headers", id="empty-name"),
             pytest.param("GE T", {}, "method", id="method-not-a-token"),
@@ -78,6 +92,10 @@ class _HttpFailureCases(_HttpCases):
             pytest.param("POST", {"json": {"a": float("nan")}}, None, id="json-nan"),
             pytest.param("POST", {"json": {"a": {1, 2}}}, None, id="json-set"),
             pytest.param("POST", {"json": ["\udfff"]}, None, id="json-surrogate"),
+            pytest.param(
+                "POST", {"json": {"a": 1}, "content": b"x"}, "content", id="json-and-content"
+            ),
+            pytest.param("GET", {"timeout": float("nan")}, "timeout", id="nan-timeout"),
         ],
     )
     async def test_a_request_no_client_may_send_is_refused_before_any_io(
@@ -91,8 +109,10 @@ class _HttpFailureCases(_HttpCases):
         """A request no HTTP/1.1 client may send as given is refused before any I/O.
 
         Header names and methods are RFC 9110 tokens; header values tab and printable
-        ASCII (a CR or LF would inject a header; httpx encodes values as ASCII); query
-        text has a UTF-8 form: else a ``ValidationError`` naming the field. A JSON body is
+        ASCII (a CR or LF would inject a header; httpx encodes values as ASCII), with no
+        space or tab first or last (h11 refuses them); query text has a UTF-8 form; one
+        body, ``content`` or ``json``; a timeout a number: else a ``ValidationError``
+        naming the field. A JSON body is
         JSON: else a ``SerializationError``. httpx failed on these with
         ``LocalProtocolError`` (read as an unreachable server), ``UnicodeEncodeError``,
         ``ValueError`` or ``TypeError``; the fake sent the headers.
@@ -106,6 +126,34 @@ class _HttpFailureCases(_HttpCases):
             assert [error.path for error in raised.value.errors] == [path]
         sent = await self._echo(await client.get(url("/echo"), headers={"X-A": "a\tb c"}))
         assert sent["headers"]["x-a"] == "a\tb c"
+
+    @pytest.mark.parametrize("seconds", [0, -1, -0.5])
+    async def test_a_timeout_of_zero_or_less_has_passed_before_any_io(
+        self, client: HttpClient, url: Any, seconds: float
+    ) -> None:
+        """A deadline already passed (a used-up budget): ``BackendTimeoutError`` at once.
+
+        The fake answered such a request; httpx failed it, connecting or not.
+        """
+        with pytest.raises(BackendTimeoutError):
+            await client.get(url("/echo?token=s3cret"), timeout=seconds)
+        assert (await client.get(url("/status/200"), timeout=5)).status_code == 200
+
+    async def test_a_closed_client_is_backend_unavailable(
+        self, http_target: HttpTarget, url: Any
+    ) -> None:
+        """After ``aclose()`` a request raises :class:`BackendUnavailableError`, before any I/O.
+
+        httpx raised a bare ``RuntimeError``. Closing again is harmless.
+        """
+        client = http_target.make_client()
+        assert (await client.get(url("/status/200"))).status_code == 200
+        await client.aclose()
+        with pytest.raises(BackendUnavailableError):
+            await client.get(url("/status/200"))
+        with pytest.raises(BackendUnavailableError):
+            await client.post(url("/echo"), json={"a": 1})
+        await client.aclose()
 
     async def test_a_slow_answer_is_a_backend_timeout_error(
         self, client: HttpClient, url: Any

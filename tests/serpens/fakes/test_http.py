@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 from typing import Any
 
 import pytest
@@ -76,3 +77,36 @@ def test_exactly_one_of_handler_and_app_is_required() -> None:
         InMemoryHttpClient()
     with pytest.raises(TypeError):
         InMemoryHttpClient(lambda request: InMemoryResponse(), app=lambda *a: None)  # type: ignore[arg-type,return-value]
+
+
+async def test_url_credentials_become_basic_auth_and_never_show_in_a_repr() -> None:
+    """As httpx: ``Authorization: Basic``, a Host without them, reprs masked (``[secure]``)."""
+    client = InMemoryHttpClient(lambda request: InMemoryResponse(), base_url="http://api.test")
+    await client.get("http://u:s3cret@API.test:80/x?token=t0ken")
+    (recorded,) = client.requests
+    assert recorded.headers["host"] == "api.test"
+    assert recorded.headers["authorization"] == "Basic dTpzM2NyZXQ="
+    assert recorded.url == "http://u:s3cret@api.test/x?token=t0ken"  # as httpx's request.url
+    shown = repr(recorded)
+    assert "s3cret" not in shown
+    assert "t0ken" not in shown
+    assert "dTpzM2NyZXQ=" not in shown
+    assert "[secure]" in shown
+
+
+async def test_a_handlers_encoded_response_is_decoded_like_a_servers() -> None:
+    """A handler stands for the server: its ``Content-Encoding`` is undone as httpx would."""
+    packed = InMemoryResponse(content=gzip.compress(b"hello"), headers={"Content-Encoding": "gzip"})
+    client = InMemoryHttpClient(lambda request: packed)
+    response = await client.get("/")
+    assert (response.content, response.text) == (b"hello", "hello")
+    assert response.headers["content-encoding"] == "gzip"
+    broken = InMemoryResponse(content=b"nope", headers={"Content-Encoding": "deflate"})
+    with pytest.raises(SerializationError):
+        await InMemoryHttpClient(lambda request: broken).get("/?token=s3cret")
+
+
+async def test_an_ipv6_origin_is_served_with_its_host_and_port() -> None:
+    client = InMemoryHttpClient(lambda request: InMemoryResponse(), base_url="http://[::1]:8080")
+    await client.get("/x")
+    assert client.requests[0].headers["host"] == "[::1]:8080"
