@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 import boto3
 from botocore.config import Config
 
-from serpens._rules.parameters import check_names, check_secret_id
+from serpens._rules.parameters import check_names, check_secret_id, parameter_key
 from serpens.errors import ConfigurationError, NotFoundError, ValidationError
 from serpens_aws._deadline import bound
 from serpens_aws._errors import translate_errors
@@ -109,8 +109,10 @@ class SSMParameterStore:
             batch = unique[start : start + _BATCH]
             with translate_errors(f"SSM parameters {batch}", _SSM_CODES):
                 answer = self.client.get_parameters(Names=batch, WithDecryption=decrypt)
-            found.update({p["Name"]: p["Value"] for p in answer["Parameters"]})
-        return {name: found[name] for name in unique if name in found}
+            # keyed by identity: SSM answers ``/plain`` with the ``plain`` it created
+            found.update({parameter_key(p["Name"]): p["Value"] for p in answer["Parameters"]})
+        keys = {name: parameter_key(name) for name in unique}
+        return {name: found[key] for name, key in keys.items() if key in found}
 
     def get_parameters_by_path(
         self, path: str, *, recursive: bool = True, decrypt: bool = True

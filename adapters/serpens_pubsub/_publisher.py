@@ -18,11 +18,20 @@ from google.api_core import exceptions as gexc
 from google.api_core import retry as gretry
 from google.auth import exceptions as auth_exceptions
 from google.cloud import pubsub_v1
+from google.cloud.pubsub_v1.publisher.exceptions import MessageTooLargeError
 
 from serpens import _tracing
 from serpens._apm import async_publish_span
-from serpens._rules.publisher import AttributeValue, OutgoingMessage, prepare, publish_timeout
-from serpens.errors import ConfigurationError, NotInitializedError
+from serpens._rules.publisher import (
+    MAX_ATTRIBUTES,
+    MAX_REQUEST_BYTES,
+    AttributeValue,
+    OutgoingMessage,
+    prepare,
+    publish_timeout,
+    request_size,
+)
+from serpens.errors import ConfigurationError, FieldError, NotInitializedError, ValidationError
 from serpens.ports import Payload
 from serpens_pubsub._errors import translate_errors
 
@@ -105,7 +114,7 @@ class PublisherClients:
                 "messaging.destination.name": message.topic,
             },
         ):
-            attributes = _tracing.inject(dict(message.attributes))
+            attributes = _traced(message)
             return self._submit(client, message, attributes, ordered, timeout)
 
     def _submit(
@@ -137,6 +146,8 @@ class PublisherClients:
                     timeout=timeout,
                     **attributes,
                 )
+        except MessageTooLargeError as exc:  # prepare() checked the size: a safety net
+            raise ValidationError("message too large", [FieldError("payload", str(exc))]) from exc
         except RuntimeError as exc:  # the SDK's "Cannot publish on a stopped publisher."
             raise NotInitializedError("the publisher is closed; create a new one") from exc
         with self._lock:
@@ -183,6 +194,20 @@ class PublisherClients:
         concurrent.futures.wait(pending, timeout=self.timeout if timeout is None else timeout)
         if clients:
             clients[0].transport.close()
+
+
+def _traced(message: OutgoingMessage) -> Mapping[str, str]:
+    """*message*'s attributes plus the trace context, unless that breaks Pub/Sub's limits.
+
+    ``prepare`` accepted the message as the fake does; a ``traceparent`` pushing it past
+    100 attributes or the 10 MB request would make Pub/Sub refuse it, so such a message
+    is sent without trace context rather than refused.
+    """
+    attributes = _tracing.inject(dict(message.attributes))
+    size = request_size(message.topic, message.data, attributes, message.ordering_key)
+    if len(attributes) > MAX_ATTRIBUTES or size > MAX_REQUEST_BYTES:
+        return message.attributes
+    return attributes
 
 
 def _new_client() -> pubsub_v1.PublisherClient:

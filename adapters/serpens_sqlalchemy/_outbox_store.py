@@ -53,6 +53,7 @@ from serpens._rules.outbox import (
     check_limit,
     check_message,
     check_messages,
+    claimable,
     lease_lost,
     message_of,
     outbox_metadata,
@@ -65,8 +66,6 @@ from serpens_sqlalchemy._stores import TableStore, begin_within
 
 __all__ = ["AsyncPostgresOutboxStore"]
 
-_BIGINTS = range(-(2**63), 2**63)
-"""The ids and tokens a ``bigint`` holds: a message with any other was never claimed here."""
 
 _TABLE = typing_cast("Table", OutboxRecord.__table__)
 _c = _TABLE.c
@@ -240,9 +239,7 @@ class AsyncPostgresOutboxStore(TableStore):
         claims' and whose lease has not ended, returning what it deleted.
         """
         checked = check_messages(messages)
-        claims = sorted(
-            {(m.id, m.token) for m in checked if m.id in _BIGINTS and m.token in _BIGINTS}
-        )
+        claims = sorted({(m.id, m.token) for m in checked if claimable(m)})
         if not claims:
             return checked
         params = {"ids": [ident for ident, _ in claims], "tokens": [token for _, token in claims]}
@@ -264,7 +261,7 @@ class AsyncPostgresOutboxStore(TableStore):
 
         An id or token no ``bigint`` holds was never issued, so its claim holds nothing.
         """
-        if message.id not in _BIGINTS or message.token not in _BIGINTS:
+        if not claimable(message):
             return False
         params = {"message_id": message.id, "held_token": message.token, **params}
         what = f"outbox message {message.id} ({message.key!r})"

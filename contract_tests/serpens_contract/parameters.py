@@ -269,6 +269,26 @@ class ParameterStoreContract(ParametersOutageCases, ContractSuite):
     def test_an_empty_path_result_is_not_an_error(self, rig: ParameterRig, base: str) -> None:
         assert rig.store.get_parameters_by_path(f"{base}/nothing") == {}
 
+    def test_a_top_level_name_is_found_with_or_without_its_leading_slash(
+        self, rig: ParameterRig, base: str
+    ) -> None:
+        """``plain`` and ``/plain`` are one parameter; each name asked for is answered.
+
+        SSM answers ``/plain`` with the ``plain`` it created: an adapter filtering the
+        answer by the names it sent would drop it. The path ``/`` holds top-level names.
+        """
+        plain, slashed = f"{base[1:]}-plain", f"{base}-top"
+        rig.put(plain, "flat")
+        rig.put(slashed, "top")
+        asked = [f"/{plain}", plain, slashed[1:]]
+        assert rig.store.get_parameters(asked) == {
+            f"/{plain}": "flat",
+            plain: "flat",
+            slashed[1:]: "top",
+        }
+        top = rig.store.get_parameters_by_path("/", recursive=False)
+        assert (top.get(plain), top.get(slashed)) == ("flat", "top")
+
     def test_a_relative_path_is_a_validation_error(self, rig: ParameterRig, base: str) -> None:
         with pytest.raises(ValidationError):
             rig.store.get_parameters_by_path(base.lstrip("/"))
@@ -314,6 +334,11 @@ class SecretStoreContract(SecretsOutageCases, ContractSuite):
         )
         assert re.fullmatch(shape, arn), arn
         assert rig.store.get_secret(arn) == "v1"
+
+    def test_a_secret_is_found_by_its_partial_arn(self, rig: SecretRig, base: str) -> None:
+        """The ARN without ``-`` and its 6 random characters names the secret too."""
+        arn = rig.put(f"{base}/partial", "v1")
+        assert rig.store.get_secret(arn[:-7]) == "v1"
 
     def test_the_current_value_is_returned_after_an_update(self, rig: SecretRig, base: str) -> None:
         first = rig.put(f"{base}/rotated", "v1")

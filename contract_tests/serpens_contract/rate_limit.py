@@ -239,6 +239,22 @@ class RateLimitContract(RateLimitOutageCases, ContractSuite):
         await limiter.acquire()
         assert time.monotonic() - start < 0.1 + _SLACK  # the timed-out call took nothing
 
+    @pytest.mark.parametrize("timeout", [0, -1, 1e-6], ids=["zero", "negative", "tiny"])
+    async def test_a_free_slot_is_taken_whatever_the_timeout(
+        self, make: Callable[..., RateLimit], timeout: float
+    ) -> None:
+        """Pins: the timeout bounds the wait, not the first try (0, < 0, < a round trip).
+
+        Without a free slot such a timeout gives up at once, and takes nothing.
+        """
+        limiter = make(10, burst=1)  # one call every 100 ms
+        await limiter.acquire(timeout=timeout)
+        with pytest.raises(TimeoutError):
+            await limiter.acquire(timeout=timeout)
+        start = time.monotonic()
+        await limiter.acquire()
+        assert time.monotonic() - start < 0.1 + _SLACK  # the refused call took nothing
+
     async def test_async_with_acquires_a_slot(self, make: Callable[..., RateLimit]) -> None:
         limiter = make(10, burst=1)
         start = time.monotonic()

@@ -27,6 +27,7 @@ from serpens.errors import FieldError, LeaseLostError, ValidationError  # noqa: 
 from serpens.ports import OutboxMessage, Payload  # noqa: E402
 
 __all__ = [
+    "BIGINTS",
     "MAX_LIMIT",
     "MAX_SECONDS",
     "OutboxRecord",
@@ -35,6 +36,7 @@ __all__ = [
     "check_limit",
     "check_message",
     "check_messages",
+    "claimable",
     "due",
     "holds",
     "lease_lost",
@@ -48,6 +50,8 @@ MAX_LIMIT = 1000
 """Most messages one claim returns."""
 MAX_SECONDS = 366 * 86_400
 """Longest lease or retry delay: 366 days."""
+BIGINTS = range(-(2**63), 2**63)
+"""The ids and tokens a ``bigint`` column holds: no claim was ever issued with others."""
 
 outbox_metadata = MetaData()
 """The metadata of the outbox table: add it to Alembic's ``target_metadata``."""
@@ -93,10 +97,15 @@ def stage(
     """The record :meth:`serpens.ports.Outbox.put` stages, checked as a publish is.
 
     Raises:
-        ValidationError: a malformed topic, attribute or ordering key, or an empty message.
+        ValidationError: a malformed topic, attribute or ordering key (a NUL in the key
+            included, which the outbox's text column cannot hold), or an empty message.
         SerializationError: a payload that cannot be encoded.
     """
     message = prepare(topic, payload, attributes, ordering_key)
+    if "\x00" in message.ordering_key:
+        # the key is a text column (indexed, compared by claims): PostgreSQL's text
+        # cannot hold NUL, so refuse here rather than at the flush, after other writes
+        raise _invalid("ordering_key", "the outbox cannot store a NUL character in a key")
     return OutboxRecord(
         key=uuid.uuid4().hex,
         topic=message.topic,
@@ -146,6 +155,15 @@ def check_message(message: object) -> OutboxMessage:
     ):
         raise _invalid("message", f"must be an OutboxMessage a store claimed, got {message!r}")
     return message
+
+
+def claimable(message: OutboxMessage) -> bool:
+    """Whether a store could have issued *message*'s claim: id and token fit a ``bigint``.
+
+    A claim outside that range never held, so settling it is a lost lease (or, in
+    ``delivered_many``, a message returned), never a database error.
+    """
+    return message.id in BIGINTS and message.token in BIGINTS
 
 
 def check_messages(messages: object) -> list[OutboxMessage]:

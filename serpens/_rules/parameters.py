@@ -11,7 +11,7 @@ from collections.abc import Sequence
 
 from serpens.errors import FieldError, ValidationError
 
-__all__ = ["MAX_NAME_LENGTH", "check_names", "check_secret_id"]
+__all__ = ["MAX_NAME_LENGTH", "check_names", "check_secret_id", "parameter_key"]
 
 MAX_NAME_LENGTH = 2048
 """The longest parameter name (``GetParameters``) and secret id (``GetSecretValue``)."""
@@ -48,3 +48,15 @@ def check_secret_id(secret_id: str) -> None:
             "invalid secret id",
             [FieldError("secret_id", f"must be a str of 1 to {MAX_NAME_LENGTH} characters")],
         )
+
+
+def parameter_key(name: str) -> str:
+    """The identity of parameter *name*: a top-level name with or without its leading ``/``.
+
+    ``plain`` and ``/plain`` are one parameter: both have the ARN
+    ``...:parameter/plain`` (AWS drops a name's leading ``/`` in its ARN), and moto,
+    the reference the contract runs the adapter on, answers a ``GetParameters`` for
+    either with the name as it was created. Deeper names (``/app/x``) are their own key.
+    """
+    rest = name.removeprefix("/")
+    return rest if rest and "/" not in rest else name

@@ -24,6 +24,7 @@ from serpens.ports import Payload
 __all__ = [
     "DEFAULT_PUBLISH_TIMEOUT",
     "MAX_ATTRIBUTES",
+    "MAX_REQUEST_BYTES",
     "AttributeValue",
     "OutgoingMessage",
     "encode_attributes",
@@ -31,6 +32,7 @@ __all__ = [
     "encode_payload",
     "prepare",
     "publish_timeout",
+    "request_size",
     "validate_topic",
 ]
 
@@ -45,6 +47,13 @@ MAX_ATTRIBUTES = 100
 _MAX_KEY_BYTES = 256
 _MAX_VALUE_BYTES = 1024
 _MAX_ORDERING_KEY_BYTES = 1024
+MAX_REQUEST_BYTES = 10_000_000
+"""Pub/Sub's limit on a publish request (topic, data, attributes and ordering key, serialized).
+
+google-cloud-pubsub refuses a message whose one-message ``PublishRequest`` is larger
+(``MessageTooLargeError``, its ``_SERVER_PUBLISH_MAX_BYTES``); :func:`request_size`
+computes the same number without the SDK, so the fake refuses exactly what the adapter does.
+"""
 # google-cloud-pubsub's Client.publish(topic, data, ordering_key, retry, timeout, **attrs)
 # cannot carry attributes named like its own parameters.
 _RESERVED_KEYS = frozenset({"data", "ordering_key", "retry", "self", "timeout", "topic"})
@@ -223,6 +232,32 @@ def encode_attributes(attributes: Mapping[str, object] | None) -> dict[str, str]
     return encoded
 
 
+def _varint_len(value: int) -> int:
+    """Bytes of *value* as a protobuf varint."""
+    return max(1, (value.bit_length() + 6) // 7)
+
+
+def _field_len(size: int) -> int:
+    """Bytes of one length-delimited protobuf field of *size* bytes (1-byte tag)."""
+    return 1 + _varint_len(size) + size
+
+
+def request_size(topic: str, data: bytes, attributes: Mapping[str, str], ordering_key: str) -> int:
+    """Serialized bytes of the ``PublishRequest`` carrying this one message.
+
+    Mirrors protobuf's encoding of ``PublishRequest{topic, messages: [PubsubMessage{data,
+    attributes, ordering_key}]}``: empty ``data``/``ordering_key`` are omitted, and every
+    map entry carries its key and value, even an empty value.
+    """
+    message = _field_len(len(data)) if data else 0
+    for key, value in attributes.items():
+        entry = _field_len(len(key.encode())) + _field_len(len(value.encode()))
+        message += _field_len(entry)
+    if ordering_key:
+        message += _field_len(len(ordering_key.encode()))
+    return _field_len(len(topic.encode())) + _field_len(message)
+
+
 def prepare(
     topic: str,
     payload: Payload,
@@ -232,7 +267,9 @@ def prepare(
     """Validate and encode one message, or raise before any network call.
 
     A message needs a non-empty payload or at least one attribute (Pub/Sub rejects
-    empty messages); the ordering key, when given, is a non-empty str of at most 1024 bytes.
+    empty messages); the ordering key, when given, is a non-empty str of at most 1024 bytes;
+    the serialized publish request may not exceed :data:`MAX_REQUEST_BYTES` (10 MB, data,
+    attributes and ordering key together), which Pub/Sub and its SDK refuse.
     """
     validate_topic(topic)
     data = encode_payload(payload)
@@ -249,5 +286,13 @@ def prepare(
             "invalid ordering key",
             "ordering_key",
             "a non-empty str of at most 1024 UTF-8 bytes (no lone surrogate), or None",
+        )
+    size = request_size(topic, data, attrs, ordering_key or "")
+    if size > MAX_REQUEST_BYTES:
+        raise _invalid(
+            "message too large",
+            "payload",
+            f"the publish request would be {size} bytes; Pub/Sub accepts at most "
+            f"{MAX_REQUEST_BYTES} (data, attributes and ordering key together)",
         )
     return OutgoingMessage(topic, data, attrs, ordering_key or "")

@@ -102,20 +102,27 @@ class FifoLimiter:
         await self._wait_in_line(timeout)
 
     async def _wait_in_line(self, timeout: float | None) -> None:
-        if timeout is None:
-            await self._queue()
-            return
-        async with asyncio.timeout(timeout):
-            await self._queue()
+        """Queue for a slot; *timeout* bounds the waiting, never the first try at the head.
 
-    async def _queue(self) -> None:
-        turn: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        A caller first in line always makes one attempt, so a slot free now is taken
+        even with a timeout of 0, a negative one or one shorter than a Redis round trip
+        (as the in-process limiter takes it without awaiting anything). Waiting behind
+        others, sleeping until a slot frees up and later attempts are bounded.
+        """
+        loop = asyncio.get_running_loop()
+        deadline = None if timeout is None else loop.time() + max(timeout, 0.0)
+        turn: asyncio.Future[None] = loop.create_future()
         self._waiters.append(turn)
         try:
             if self._waiters[0] is not turn:
-                await turn
-            while (delay := await self._attempt()) > 0.0:
-                await self._sleep(delay)
+                async with asyncio.timeout_at(deadline):
+                    await turn
+            delay = await self._attempt()
+            if delay > 0.0:
+                async with asyncio.timeout_at(deadline):
+                    await self._sleep(delay)
+                    while (delay := await self._attempt()) > 0.0:
+                        await self._sleep(delay)
         finally:
             self._leave(turn)
 

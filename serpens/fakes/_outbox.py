@@ -21,6 +21,7 @@ from serpens._rules.outbox import (
     check_limit,
     check_message,
     check_messages,
+    claimable,
     due,
     holds,
     lease_lost,
@@ -134,7 +135,7 @@ class InMemoryOutboxStore(OutageSwitch):
         check_message(message)
         with self._lock:
             rows = self._rows()
-            record = rows.get(message.id)
+            record = rows.get(message.id) if claimable(message) else None
             if record is None or not holds(record, message, self._now()):
                 raise lease_lost(message)
             self.database.table(OutboxRecord.__table__).remove((message.id,))
@@ -147,7 +148,9 @@ class InMemoryOutboxStore(OutageSwitch):
         with self._lock:
             rows = self._rows()
             now = self._now()
-            held = {(m.id, m.token) for m in checked if holds(rows.get(m.id), m, now)}
+            held = {
+                (m.id, m.token) for m in checked if claimable(m) and holds(rows.get(m.id), m, now)
+            }
             table = self.database.table(OutboxRecord.__table__)
             for ident, _token in held:
                 table.remove((ident,))
@@ -159,7 +162,7 @@ class InMemoryOutboxStore(OutageSwitch):
         after_ms = check_after(after)
         with self._lock:
             rows = self._rows()
-            record = rows.get(message.id)
+            record = rows.get(message.id) if claimable(message) else None
             now = self._now()
             if record is None or not holds(record, message, now):
                 raise lease_lost(message)

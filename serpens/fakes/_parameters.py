@@ -7,7 +7,7 @@ import hashlib
 import secrets
 from collections.abc import Mapping, Sequence
 
-from serpens._rules.parameters import check_names, check_secret_id
+from serpens._rules.parameters import check_names, check_secret_id, parameter_key
 from serpens.errors import NotFoundError, ValidationError
 from serpens.fakes._outage import OutageSwitch
 
@@ -31,10 +31,13 @@ class InMemoryParameterStore(OutageSwitch):
 
     ``put(name, value, secure=True)`` stores a ``SecureString``: read with
     ``decrypt=False`` it comes back as opaque ciphertext, never the value, as on SSM.
+    A top-level name is one parameter with or without its leading ``/`` (``plain`` is
+    ``/plain``), keeps the name it was created with, and is under the path ``/``.
     """
 
     def __init__(self, parameters: Mapping[str, str] | None = None) -> None:
         self._values: dict[str, str] = {}
+        self._names: dict[str, str] = {}  # parameter_key -> the name it was created with
         self._secure: set[str] = set()
         for name, value in (parameters or {}).items():
             self.put(name, value)
@@ -43,6 +46,7 @@ class InMemoryParameterStore(OutageSwitch):
         """Create or overwrite parameter *name* (a ``SecureString`` when *secure*)."""
         if not name or not isinstance(value, str) or not value:
             raise ValidationError(f"parameter {name!r} needs a non-empty name and string value")
+        name = self._names.setdefault(parameter_key(name), name)
         self._values[name] = value
         if secure:
             self._secure.add(name)
@@ -57,7 +61,8 @@ class InMemoryParameterStore(OutageSwitch):
         """See :meth:`serpens.ports.ParameterStore.get_parameters`."""
         unique = check_names(names)
         self._check_outage()
-        return {name: self._read(name, decrypt) for name in unique if name in self._values}
+        stored = {name: self._names.get(parameter_key(name)) for name in unique}
+        return {name: self._read(own, decrypt) for name, own in stored.items() if own is not None}
 
     def get_parameters_by_path(
         self, path: str, *, recursive: bool = True, decrypt: bool = True
@@ -65,11 +70,12 @@ class InMemoryParameterStore(OutageSwitch):
         """See :meth:`serpens.ports.ParameterStore.get_parameters_by_path`."""
         prefix = _check_path(path)
         self._check_outage()
-        return {
-            name: self._read(name, decrypt)
-            for name in sorted(self._values)
-            if name.startswith(prefix) and (recursive or "/" not in name[len(prefix) :])
-        }
+        found: dict[str, str] = {}
+        for name in sorted(self._values):
+            full = name if name.startswith("/") else f"/{name}"  # ``plain`` is under ``/``
+            if full.startswith(prefix) and (recursive or "/" not in full[len(prefix) :]):
+                found[name] = self._read(name, decrypt)
+        return found
 
 
 class InMemorySecretStore(OutageSwitch):
@@ -106,7 +112,12 @@ class InMemorySecretStore(OutageSwitch):
         """See :meth:`serpens.ports.SecretStore.get_secret`."""
         check_secret_id(secret_id)
         self._check_outage()
+        name = self._arns.get(secret_id, secret_id)
+        if name not in self._values and secret_id.startswith(self._prefix):
+            # a partial ARN (no "-" and 6 random characters): Secrets Manager finds the
+            # secret by the name it ends with
+            name = secret_id[len(self._prefix) :]
         try:
-            return self._values[self._arns.get(secret_id, secret_id)]
+            return self._values[name]
         except KeyError:
             raise NotFoundError(f"secret {secret_id!r} does not exist") from None

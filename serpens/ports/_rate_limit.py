@@ -16,7 +16,9 @@ class RateLimit(Protocol):
 
     - ``acquire()`` returns once the caller may make one call; it never raises for being
       throttled, it waits. With ``timeout`` it raises ``TimeoutError`` when no slot came
-      in time, and the slot is not consumed.
+      in time, and the slot is not consumed. The timeout bounds the wait, not the first
+      try: a slot free now is taken even with ``timeout=0`` (or less, or less than a
+      round trip to a shared backend).
     - Waiters are served in arrival order within one process; a waiter that is
       cancelled (or times out) does not consume a slot.
     - ``async with limiter:`` is ``await limiter.acquire()``.

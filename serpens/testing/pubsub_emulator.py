@@ -37,6 +37,14 @@ _PB = SimpleNamespace(
     PubsubMessage=gapic.PubsubMessage.pb(),
     ReceivedMessage=gapic.ReceivedMessage.pb(),
 )
+# gRPC's default 4 MiB receive limit would refuse publishes Pub/Sub accepts (10 MB per
+# request, serpens._rules.publisher.MAX_REQUEST_BYTES); the service answers requests up to
+# 10 MiB, so accept that much plus framing, and send pulls of any size as Pub/Sub does.
+_GRPC_OPTIONS = [
+    ("grpc.so_reuseport", 0),
+    ("grpc.max_receive_message_length", 10 * 1024 * 1024 + 64 * 1024),
+    ("grpc.max_send_message_length", -1),
+]
 _STREAM_POLL = 0.2  # seconds between checks of a streaming pull for stop or new leases
 _MAX_PULL_WAIT = 30.0  # a pull without deadline waits at most this long for a message
 
@@ -248,7 +256,7 @@ class InProcessPubSubEmulator:
                 max_workers=self._max_workers, thread_name_prefix="pubsub-emulator"
             ),
             handlers=_handlers(_Servicer(self._broker, self._stopping)),
-            options=[("grpc.so_reuseport", 0)],
+            options=_GRPC_OPTIONS,
         )
         port = server.add_insecure_port(f"{self._host}:{self._port}")
         if port == 0:

@@ -136,6 +136,30 @@ class Mutant(InMemorySecretStore):
         SECRETS,
         ["test_a_secret_is_found_by_its_arn_too"],
     ),
+    "partial_arns_not_found": (
+        # the fake before it resolved an ARN without its random suffix
+        """
+class Mutant(InMemorySecretStore):
+    def get_secret(self, secret_id):
+        if secret_id.startswith("arn:") and secret_id not in self._arns:
+            from serpens.errors import NotFoundError
+            raise NotFoundError(f"secret {secret_id!r} does not exist")
+        return super().get_secret(secret_id)
+""",
+        SECRETS,
+        ["test_a_secret_is_found_by_its_partial_arn"],
+    ),
+    "top_level_names_by_exact_spelling": (
+        # the adapter that filtered SSM's answer by the names it sent: "/plain" -> {}
+        """
+class Mutant(InMemoryParameterStore):
+    def get_parameters(self, names, *, decrypt=True):
+        found = super().get_parameters(names, decrypt=decrypt)
+        return {name: value for name, value in found.items() if name in self._values}
+""",
+        PARAMETERS,
+        ["test_a_top_level_name_is_found_with_or_without_its_leading_slash"],
+    ),
     "binary_secrets_decoded": (
         """
 class Mutant(InMemorySecretStore):
@@ -239,4 +263,4 @@ def test_the_genuine_fakes_pass(pytester: pytest.Pytester) -> None:
     )
     pytester.makeini(INI)
     pytester.makepyfile(test_genuine=HEADER + genuine)
-    pytester.runpytest("-p", "no:cacheprovider", "-q").assert_outcomes(passed=26)
+    pytester.runpytest("-p", "no:cacheprovider", "-q").assert_outcomes(passed=28)

@@ -17,6 +17,7 @@ from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanE
 from opentelemetry.trace import SpanKind
 
 from serpens import _tracing, api, sqs
+from serpens._rules.publisher import MAX_REQUEST_BYTES, request_size
 from serpens.pubsub import AsyncPublisher
 from serpens_aws import SQSQueue
 from serpens_contract import EmulatorRig
@@ -205,3 +206,26 @@ def test_failed_records_are_logged_with_message_and_trace_ids(
     assert inside.trace_id == f"{producer.context.trace_id:032x}"  # type: ignore[attr-defined]
     failure = next(r for r in caplog.records if "failed" in r.getMessage())
     assert failure.message_id == message_id  # type: ignore[attr-defined]
+
+
+async def test_a_traced_publish_at_pubsubs_limits_goes_out_without_trace_context(
+    spans: InMemorySpanExporter, rig: EmulatorRig
+) -> None:
+    """A message the fake accepts is not refused because ``traceparent`` would not fit.
+
+    At exactly 10 MB (or 100 attributes) the trace context would push the request past
+    Pub/Sub's limits; the SDK would raise its own ``MessageTooLargeError``.
+    """
+    topic = f"projects/serpens-test/topics/t{uuid.uuid4().hex[:12]}"
+    rig.create_topic(topic)
+    size = MAX_REQUEST_BYTES - request_size(topic, b"", {}, "")
+    while request_size(topic, b"x" * size, {}, "") > MAX_REQUEST_BYTES:
+        size -= 1  # the data field's tag and length, the message's longer length
+    assert request_size(topic, b"x" * size, {}, "") == MAX_REQUEST_BYTES
+    full = {f"k{i}": "v" for i in range(100)}
+    async with AsyncPublisher(timeout=5) as publisher:
+        await publisher.publish(topic, b"x" * size)
+        await publisher.publish(topic, "many", attributes=full)
+    big, many = rig.read(topic, 2)
+    assert (len(big.data), big.attributes) == (size, {})
+    assert (many.data, many.attributes) == (b"many", full)

@@ -28,6 +28,7 @@ class _OutboxLimitCases:
                 ("projects/p/topics/x", "topic name too short", {}),
                 (TOPIC, b"", {}),
                 (TOPIC, "x", {"ordering_key": ""}),
+                (TOPIC, "x", {"ordering_key": "a\x00b"}),  # no text column holds a NUL
                 (TOPIC, "x", {"attributes": {"": "empty name"}}),
                 (TOPIC, "x", {"attributes": {"a": "v" * 1025}}),
                 (TOPIC, "x", {"attributes": {f"k{i}": "v" for i in range(101)}}),
@@ -82,10 +83,16 @@ class _OutboxLimitCases:
             OutboxMessage(message.id, message.key, TOPIC, b"m", token=message.token + 1),
             OutboxMessage(message.id, message.key, TOPIC, b"m", token=message.token - 1),
         )
-        for claim in made_up:
+        beyond_bigint = (  # ids and tokens no bigint holds: never issued, not a bad argument
+            OutboxMessage(2**63, message.key, TOPIC, b"m", token=message.token),
+            OutboxMessage(-(2**63) - 1, message.key, TOPIC, b"m", token=message.token),
+            OutboxMessage(message.id, message.key, TOPIC, b"m", token=2**63),
+        )
+        for claim in (*made_up, *beyond_bigint):
             with pytest.raises(LeaseLostError):
                 await store.delivered(claim)
             with pytest.raises(LeaseLostError):
                 await store.retry(claim, after=0)
+        assert await store.delivered_many(beyond_bigint) == list(beyond_bigint)
         await store.delivered(message)  # the real claim still holds
         assert await store.pending() == 0

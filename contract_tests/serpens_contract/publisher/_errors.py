@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 
+from serpens._rules.publisher import MAX_REQUEST_BYTES, request_size
 from serpens.errors import ConfigurationError, NotFoundError, ValidationError
 from serpens.ports import Payload
 from serpens_contract.publisher._session import _BAD_TOPICS, _Session
@@ -107,6 +108,45 @@ class _PublisherErrorCases:
         assert [error.path for error in raised.value.errors] == [path]
         session.publisher.publish(topic, "valid")
         assert [m.data for m in session.rig.read(topic, 1)] == [b"valid"]
+
+    @pytest.mark.parametrize(
+        ("size", "attributes"),
+        [
+            pytest.param(10_000_001, {}, id="payload-over-10-MB"),
+            pytest.param(
+                9_950_000, {f"k{i}": "v" * 1024 for i in range(100)}, id="payload-plus-attributes"
+            ),
+        ],
+    )
+    def test_a_message_over_pubsubs_size_limit_is_a_validation_error(
+        self, session: _Session, size: int, attributes: dict[str, str]
+    ) -> None:
+        """Pins: Pub/Sub's 10 MB request limit (data, attributes, key) is checked before I/O.
+
+        The SDK would raise its own ``MessageTooLargeError`` (a ValueError) and a fake
+        without the rule would accept: both refuse with ValidationError on ``payload``.
+        """
+        topic = session.topic()
+        with pytest.raises(ValidationError) as raised:
+            session.publisher.publish(topic, b"x" * size, attributes=attributes)
+        assert [error.path for error in raised.value.errors] == ["payload"]
+        assert session.rig.read(topic, 0) == []
+
+    def test_a_message_of_exactly_the_size_limit_is_delivered(self, session: _Session) -> None:
+        """Pins: the largest request Pub/Sub accepts is published and delivered whole."""
+        topic = session.topic()
+        attributes, key = {"k": "v" * 1024}, "order"
+        size = MAX_REQUEST_BYTES - request_size(topic, b"", attributes, key)
+        while request_size(topic, b"x" * size, attributes, key) > MAX_REQUEST_BYTES:
+            size -= 1  # the data field's own tag and length take a few bytes
+        assert request_size(topic, b"x" * size, attributes, key) == MAX_REQUEST_BYTES
+        session.publisher.publish(topic, b"x" * size, attributes=attributes, ordering_key=key)
+        [got] = session.rig.read(topic, 1)
+        assert (len(got.data), got.attributes, got.ordering_key) == (size, attributes, key)
+        with pytest.raises(ValidationError):
+            session.publisher.publish(
+                topic, b"x" * (size + 1), attributes=attributes, ordering_key=key
+            )
 
     def test_publishing_after_close_is_a_configuration_error(self, session: _Session) -> None:
         """Pins: close(): later publishes raise."""

@@ -7,11 +7,12 @@ reads the fake's record. Both give :class:`Received` messages.
 
 from __future__ import annotations
 
+import os
 import time
 import warnings
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, Protocol
 
 from serpens.fakes import InMemoryPublisher
 from serpens.ports import Publisher
@@ -76,6 +77,24 @@ class FakeRig:
         """Nothing to release."""
 
 
+def _subscriber(pubsub_v1: Any) -> Any:
+    """A SubscriberClient that can pull a 10 MB message from the emulator.
+
+    With ``PUBSUB_EMULATOR_HOST`` the SDK opens a bare ``grpc.insecure_channel``, whose
+    4 MiB receive limit refuses a pull Pub/Sub itself serves; the channel given here has
+    the unlimited receive size of the SDK's production channel.
+    """
+    import grpc  # noqa: PLC0415 - suites import SDKs lazily
+    from google.pubsub_v1.services.subscriber.transports import (  # noqa: PLC0415
+        SubscriberGrpcTransport,
+    )
+
+    channel = grpc.insecure_channel(
+        os.environ["PUBSUB_EMULATOR_HOST"], options=[("grpc.max_receive_message_length", -1)]
+    )
+    return pubsub_v1.SubscriberClient(transport=SubscriberGrpcTransport(channel=channel))
+
+
 class EmulatorRig:
     """A rig that reads back through ordered subscriptions on a Pub/Sub emulator.
 
@@ -88,7 +107,7 @@ class EmulatorRig:
 
         self.publisher = publisher
         self._admin = pubsub_v1.PublisherClient()
-        self._subscriber = pubsub_v1.SubscriberClient()
+        self._subscriber = _subscriber(pubsub_v1)
         self._subscriptions: dict[str, str] = {}
         self._wait = wait
 

@@ -39,6 +39,33 @@ class _Node(_Base):
     )
 
 
+class _Left(_Base):
+    """Refers to a :class:`_Right`, which refers to a :class:`_Left`: models in a cycle."""
+
+    __tablename__ = "error_messages_lefts"
+
+    id: Mapped[int] = mapped_column(sa.Integer, primary_key=True)
+    right_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("error_messages_rights.id", use_alter=True)
+    )
+    right: Mapped[_Right | None] = relationship(foreign_keys=[right_id])
+
+
+class _Right(_Base):
+    __tablename__ = "error_messages_rights"
+
+    id: Mapped[int] = mapped_column(sa.Integer, primary_key=True)
+    left_id: Mapped[int | None] = mapped_column(sa.ForeignKey("error_messages_lefts.id"))
+    left: Mapped[_Left | None] = relationship(foreign_keys=[left_id])
+
+
+def _cycle() -> None:
+    lefts, rights = _unit(_Left, _Right)
+    lefts.add(_Left(id=1, right=_Right(id=10)), flush=False)
+    rights.add(_Right(id=11, left=_Left(id=2)), flush=False)
+    lefts.flush()
+
+
 def _tagged() -> None:
     books, _ = _unit(Book, Tag)
     books.add(Book(title="t", tags=[Tag(name="x")]))
@@ -88,6 +115,15 @@ def _unit(*models: type[object]) -> tuple[InMemoryRepository[object], ...]:
 
 
 _GOLDEN: list[tuple[str, Callable[[], object], str, list[tuple[str, str]]]] = [
+    (
+        "cycle",
+        _cycle,
+        (
+            "the in-memory repository cannot write _Left.right: new related objects of "
+            "models that refer to each other: right: add the objects of one model first"
+        ),
+        [("right", "add the objects of one model first")],
+    ),
     (
         "tagged",
         _tagged,
