@@ -29,9 +29,9 @@ def write_new(repo: Any, objs: Sequence[object]) -> bool:
     if plan is None:
         return False
     ids = {id(obj) for obj in objs}
-    if not plan.cascaded and all(
-        id(dest) in ids and (src is None or id(src) not in plan.new) for dest, _, src in plan.syncs
-    ):
+    # Nothing new reached, only foreign keys of the added objects to set (many-to-one to
+    # stored objects; the unit's pending objects were flushed before): written alone.
+    if not plan.cascaded and all(id(dest) in ids for dest, _, _ in plan.syncs):
         plan.sync(repo if repo._unit is None else plan.member(repo.model))  # noqa: SLF001
         repo._flush(objs, plain=True)  # noqa: SLF001
         return True

@@ -201,3 +201,24 @@ class RelationshipCases:
         assert (books.count(author_id=author.id), players.count(team_id=team.id)) == (1, 2)
         db.commit(players)
         assert (_committed(db, Book, author_id=author.id), _committed(db, Player)) == (1, 2)
+
+    @requires("shared_units_of_work")
+    def test_an_add_referring_to_unflushed_objects_writes_them_first(
+        self, db: RepositoryDatabase
+    ) -> None:
+        """An add flushes the whole unit of work: objects added with ``flush=False`` first.
+
+        So a book given an author added unflushed, or a team holding a player added
+        unflushed, gets its keys from them at once, as a ``Session``'s flush writes them.
+        """
+        authors, books, teams, players = _shared(db, Author, Book, Team, Player)
+        author = authors.add(Author(name="a"), flush=False)
+        book = books.add(Book(title="t", author=author))
+        assert author.id is not None
+        assert book.author_id == author.id
+        player = players.add(Player(name="p"), flush=False)
+        team = teams.add(Team(name="t", players=[player]))
+        assert player.team_id == team.id
+        db.commit(books)
+        assert _committed(db, Book, author_id=author.id) == 1
+        assert _committed(db, Player, team_id=team.id) == 1
