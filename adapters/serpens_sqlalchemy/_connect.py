@@ -32,6 +32,7 @@ from typing import Any
 
 from sqlalchemy import Engine, event
 
+from serpens_sqlalchemy._ping import keep_ping_cancel
 from serpens_sqlalchemy._terminate import close_at_once
 
 __all__ = ["open_apart"]
@@ -47,9 +48,12 @@ def open_apart(engine: Engine) -> None:
     and so is an engine made with ``async_creator`` (SQLAlchemy calls that creator itself,
     without the ``do_connect`` event this hooks). A cancelled caller does not wait for the
     close of the connection its cancel invalidated either
-    (:func:`~serpens_sqlalchemy._terminate.close_at_once`), whatever the creator.
+    (:func:`~serpens_sqlalchemy._terminate.close_at_once`), whatever the creator, and a
+    cancel that lands in the pool's pre-ping is not lost to a reconnect
+    (:func:`~serpens_sqlalchemy._ping.keep_ping_cancel`).
     """
     close_at_once(engine)
+    keep_ping_cancel(engine)
     if engine.dialect.driver == "asyncpg" and not event.contains(
         engine, "do_connect", _connect_apart
     ):
