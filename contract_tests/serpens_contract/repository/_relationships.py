@@ -184,8 +184,11 @@ class RelationshipCases:
         db.commit(books)
         assert _committed(db, Book, author_id=None) == 1
         books.add(Book(title="u", author=Author(name="c")))  # the new author stored first
+        book.author = Author(name="d")  # a new one set on a stored book: stored with it
+        books.flush()
+        assert book.author_id == authors.get_by(name="d").id
         db.commit(books)
-        assert (_committed(db, Author), _committed(db, Book)) == (3, 2)
+        assert (_committed(db, Author), _committed(db, Book)) == (4, 2)
 
     @requires("shared_units_of_work")
     def test_one_flush_writes_the_foreign_keys_of_several_relationships(

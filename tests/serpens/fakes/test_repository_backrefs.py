@@ -27,12 +27,17 @@ class _Base(DeclarativeBase):
 
 
 class Parent(_Base):
-    """Holds its children in a collection, with a backref to it on each child."""
+    """Holds its children in a collection, with a backref to it on each child.
+
+    A read-only view of the same children comes first: a flush writes nothing along it,
+    and the collection after it is still written.
+    """
 
     __tablename__ = "backref_parents"
 
     id: Mapped[int] = mapped_column(sa.Integer, primary_key=True, autoincrement=True)
     name: Mapped[str] = mapped_column(sa.String(20), nullable=False)
+    seen: Mapped[list[Child]] = relationship(viewonly=True)
     children: Mapped[list[Child]] = relationship(back_populates="parent")
 
 

@@ -59,6 +59,29 @@ class _Right(_Base):
     left: Mapped[_Left | None] = relationship(foreign_keys=[left_id])
 
 
+class _Club(_Base):
+    __tablename__ = "error_messages_clubs"
+
+    id: Mapped[int] = mapped_column(sa.Integer, primary_key=True)
+
+
+class _Seat(_Base):
+    """Its foreign key to a :class:`_Club` is part of its primary key."""
+
+    __tablename__ = "error_messages_seats"
+
+    club_id: Mapped[int] = mapped_column(sa.ForeignKey("error_messages_clubs.id"), primary_key=True)
+    number: Mapped[int] = mapped_column(sa.Integer, primary_key=True)
+    club: Mapped[_Club | None] = relationship()
+
+
+def _key_cleared() -> None:
+    clubs, seats = _unit(_Club, _Seat)
+    seat = seats.add(_Seat(club=clubs.add(_Club(id=1)), number=1))
+    seat.club = None  # a Session would blank out a primary-key column
+    seats.flush()
+
+
 def _cycle() -> None:
     lefts, rights = _unit(_Left, _Right)
     lefts.add(_Left(id=1, right=_Right(id=10)), flush=False)
@@ -115,6 +138,15 @@ def _unit(*models: type[object]) -> tuple[InMemoryRepository[object], ...]:
 
 
 _GOLDEN: list[tuple[str, Callable[[], object], str, list[tuple[str, str]]]] = [
+    (
+        "key_cleared",
+        _key_cleared,
+        (
+            "the in-memory repository cannot write _Seat.club: it was cleared, and its "
+            "foreign key is the primary key: club: set the foreign-key columns instead"
+        ),
+        [("club", "set the foreign-key columns instead")],
+    ),
     (
         "cycle",
         _cycle,
