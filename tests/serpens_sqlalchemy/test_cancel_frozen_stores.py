@@ -20,10 +20,10 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 import pytest
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
-from sqlalchemy.pool import NullPool
 
 from serpens.testing import FaultProxy, PostgresServer
 from serpens_sqlalchemy import AsyncPostgresIdempotencyStore, AsyncPostgresQueue
+from tests._postgres_probes import backends, eventually
 
 DEADLINE_S = 0.5
 BUDGET_S = 1.2  # the deadline and a margin; the graceful close alone took 2 s
@@ -62,28 +62,6 @@ def _table(postgres_url: str) -> Iterator[str]:
     admin.dispose()
 
 
-def _backends(postgres_url: str, app: str) -> int:
-    """How many server backends the connections named *app* hold (straight, not proxied)."""
-    admin = sa.create_engine(
-        "postgresql+psycopg2://" + postgres_url.split("://", 1)[1], poolclass=NullPool
-    )
-    try:
-        with admin.connect() as conn:
-            query = sa.text("SELECT count(*) FROM pg_stat_activity WHERE application_name = :a")
-            return int(conn.execute(query, {"a": app}).scalar_one())
-    finally:
-        admin.dispose()
-
-
-async def _eventually(check: Callable[[], bool], seconds: float = 5.0) -> bool:
-    end = time.monotonic() + seconds
-    while not check():
-        if time.monotonic() > end:
-            return False
-        await asyncio.sleep(0.05)
-    return True
-
-
 async def _cancelled_when_frozen(
     call: Callable[[], Awaitable[object]],
     label: str,
@@ -110,8 +88,8 @@ async def _cancelled_when_frozen(
     assert engine.pool.checkedout() == 0  # type: ignore[attr-defined]
     # the cancelled connection's socket is closed (the proxy's link with it ends) and its
     # backend ends: only the pooled connection of the last call is left
-    assert await _eventually(lambda: proxy.stats().open == 1), proxy.stats()
-    assert await _eventually(lambda: _backends(postgres_url, app) == 1)
+    assert await eventually(lambda: proxy.stats().open == 1), proxy.stats()
+    assert await eventually(lambda: backends(postgres_url, app) == 1)
 
 
 async def test_a_cancelled_claim_ends_at_its_deadline(

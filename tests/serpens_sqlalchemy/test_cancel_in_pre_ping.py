@@ -25,14 +25,13 @@ from collections.abc import AsyncIterator, Callable, Iterator
 from typing import Any
 
 import pytest
-import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
-from sqlalchemy.pool import NullPool
 
 from serpens.outbox import run_relay
 from serpens.testing import FaultProxy, PostgresServer
 from serpens_sqlalchemy import AsyncPostgresOutboxStore
 from serpens_sqlalchemy._ping import _keeping_cancel
+from tests._postgres_probes import backends, eventually
 from tests.serpens_sqlalchemy._outbox_support import _schema  # noqa: F401 - fixture
 
 PING_DEADLINE_S = 1.0  # the store's deadline: the engine's pings get it too
@@ -68,35 +67,13 @@ async def _engine(
     await base.dispose()
 
 
-def _backends(postgres_url: str, app: str) -> int:
-    """How many server backends the connections named *app* hold (straight, not proxied)."""
-    admin = sa.create_engine(
-        "postgresql+psycopg2://" + postgres_url.split("://", 1)[1], poolclass=NullPool
-    )
-    try:
-        with admin.connect() as conn:
-            query = sa.text("SELECT count(*) FROM pg_stat_activity WHERE application_name = :a")
-            return int(conn.execute(query, {"a": app}).scalar_one())
-    finally:
-        admin.dispose()
-
-
-async def _eventually(check: Callable[[], bool], seconds: float = 5.0) -> bool:
-    end = time.monotonic() + seconds
-    while not check():
-        if time.monotonic() > end:
-            return False
-        await asyncio.sleep(0.02)
-    return True
-
-
 async def _cancelled_in_the_ping(call: asyncio.Task[object], proxy: FaultProxy, sent: int) -> float:
     """Cancel *call* once the ping's ``BEGIN`` is answered; how long the cancel took.
 
     *sent* is the proxy's count of bytes to the client before the ping.
     """
     # the ping's BEGIN is answered: its ';' is on its way, and gets no answer in time
-    assert await _eventually(lambda: proxy.stats().bytes_to_client == sent + BEGIN_ANSWER)
+    assert await eventually(lambda: proxy.stats().bytes_to_client == sent + BEGIN_ANSWER)
     await asyncio.sleep(0.1)
     started = time.monotonic()
     call.cancel()
@@ -127,8 +104,8 @@ async def _nothing_left(
     assert await store.pending() == 0  # the next call works, on a new connection
     assert engine.pool.checkedout() == 0  # type: ignore[attr-defined]
     # the links the trickle held end once their slice's wait does
-    assert await _eventually(lambda: proxy.stats().open == 1, TRICKLE_S + 5), proxy.stats()
-    assert await _eventually(lambda: _backends(postgres_url, app) == 1)
+    assert await eventually(lambda: proxy.stats().open == 1, TRICKLE_S + 5), proxy.stats()
+    assert await eventually(lambda: backends(postgres_url, app) == 1)
 
 
 async def test_a_cancel_in_the_pre_ping_ends_the_call_cancelled(
@@ -167,7 +144,7 @@ async def test_a_relay_cancelled_in_the_pre_ping_ends(
     )
     # its first round claimed nothing: it waits for the poll, its connection in the pool
     pool: Any = engine.pool
-    assert await _eventually(
+    assert await eventually(
         lambda: proxy.stats().bytes_to_client > before and pool.checkedin() == 1
     )
     await asyncio.sleep(0.1)

@@ -19,12 +19,11 @@ import uuid
 from collections.abc import Awaitable, Callable, Iterator
 
 import pytest
-from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
-from sqlalchemy.pool import NullPool
+from sqlalchemy import text
 
 from serpens import database
 from serpens.testing import FaultProxy, PostgresServer
+from tests._postgres_probes import backends, eventually
 
 DEADLINE_S = 0.5
 BUDGET_S = 1.2  # the deadline and a margin; the graceful close alone took 2 s
@@ -45,28 +44,6 @@ def _app(monkeypatch: pytest.MonkeyPatch) -> str:
     monkeypatch.setenv("DB_STATEMENT_TIMEOUT_MS", str(CLIENT_TIMEOUT_MS))
     monkeypatch.setenv("DB_CLIENT_TIMEOUT_MS", str(CLIENT_TIMEOUT_MS))
     return name
-
-
-def _backends(pg_url: str, app: str) -> int:
-    """How many server backends the connections named *app* hold (straight, not proxied)."""
-    admin = create_engine(
-        make_url(pg_url).set(drivername="postgresql+psycopg2"), poolclass=NullPool
-    )
-    try:
-        with admin.connect() as conn:
-            query = text("SELECT count(*) FROM pg_stat_activity WHERE application_name = :a")
-            return int(conn.execute(query, {"a": app}).scalar_one())
-    finally:
-        admin.dispose()
-
-
-async def _eventually(check: Callable[[], bool], seconds: float = 5.0) -> bool:
-    end = time.monotonic() + seconds
-    while not check():
-        if time.monotonic() > end:
-            return False
-        await asyncio.sleep(0.05)
-    return True
 
 
 async def _frozen_second_statement(proxy: FaultProxy) -> None:
@@ -93,8 +70,8 @@ async def _cleanly_after(proxy: FaultProxy, pg_url: str, app: str) -> None:
     assert engine.pool.checkedout() == 0  # type: ignore[attr-defined]
     # the cancelled connection's socket is closed (the proxy's link with it ends) and its
     # backend ends: only the pooled connection of the last call is left
-    assert await _eventually(lambda: proxy.stats().open == 1), proxy.stats()
-    assert await _eventually(lambda: _backends(pg_url, app) == 1)
+    assert await eventually(lambda: proxy.stats().open == 1), proxy.stats()
+    assert await eventually(lambda: backends(pg_url, app) == 1)
 
 
 Variant = Callable[[FaultProxy], Awaitable[None]]
@@ -122,7 +99,7 @@ async def test_a_timeout_ends_a_frozen_statement_at_its_deadline(
 async def test_a_cancelled_task_ends_at_once(proxy: FaultProxy, pg_url: str, app: str) -> None:
     database.async_bind(proxy.url_for(pg_url))
     task = asyncio.ensure_future(_frozen_second_statement(proxy))
-    assert await _eventually(lambda: proxy.stats().bytes_to_client > 0)  # connected
+    assert await eventually(lambda: proxy.stats().bytes_to_client > 0)  # connected
     await asyncio.sleep(0.3)  # frozen, the second statement waiting
     started = time.monotonic()
     task.cancel()
@@ -144,7 +121,7 @@ async def test_a_timeout_that_does_not_fire_leaves_the_connection_pooled(
             assert (await session.execute(text("SELECT 1"))).scalar_one() == 1
     assert proxy.stats().accepted == 1
     assert engine.pool.checkedout() == 0  # type: ignore[attr-defined]
-    assert _backends(pg_url, app) == 1
+    assert backends(pg_url, app) == 1
 
 
 async def test_a_cancelled_statement_stops_on_a_healthy_server(pg_url: str, app: str) -> None:
@@ -156,4 +133,4 @@ async def test_a_cancelled_statement_stops_on_a_healthy_server(pg_url: str, app:
             await session.execute(text("SELECT pg_sleep(20)"))
     assert time.monotonic() - started < BUDGET_S
     # not running to its end (20 s) nor to statement_timeout (10 s): the backend ends
-    assert await _eventually(lambda: _backends(pg_url, app) == 0, seconds=3.0)
+    assert await eventually(lambda: backends(pg_url, app) == 0, seconds=3.0)
