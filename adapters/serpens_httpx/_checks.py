@@ -18,6 +18,7 @@ from serpens.errors import BackendUnavailableError, ValidationError, mask_url
 __all__ = ["check_open", "check_port", "check_url"]
 
 _MAX_PORT = 65535
+_SCHEMES = ("http://", "https://")
 
 
 def _where(method: str, url: str) -> str:
@@ -37,6 +38,8 @@ def check_url(method: str, url: str) -> None:
         ValidationError: *url* is unparsable, or has a scheme or a host but not both
             (the message masks the URL).
     """
+    if _plainly_whole(url):
+        return  # parsing it again costs 10 to 15 us of a request; build_request checks the rest
     try:
         given = httpx.URL(url)
     except httpx.InvalidURL as exc:
@@ -44,6 +47,19 @@ def check_url(method: str, url: str) -> None:
     partial = bool(given.scheme or given.userinfo or given.netloc) or url.startswith("//")
     if given.is_relative_url and partial:
         raise ValidationError(f"{_where(method, url)}: invalid URL")
+
+
+def _plainly_whole(url: str) -> bool:
+    """Whether *url* is plainly a path (``/x``) or an absolute http(s) URL with a host."""
+    if url[:1] == "/":
+        return url[1:2] != "/"
+    for scheme in _SCHEMES:
+        if url.startswith(scheme):
+            rest = url[len(scheme) :]
+            ends = [i for i in (rest.find("/"), rest.find("?"), rest.find("#")) if i >= 0]
+            host = rest[: min(ends, default=len(rest))].rpartition("@")[2]
+            return host[:1] not in ("", ":")
+    return False
 
 
 def check_port(method: str, request: httpx.Request) -> None:
