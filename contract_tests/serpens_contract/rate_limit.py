@@ -239,6 +239,16 @@ class RateLimitContract(RateLimitOutageCases, ContractSuite):
         await limiter.acquire()
         assert time.monotonic() - start < 0.1 + _SLACK  # the timed-out call took nothing
 
+    async def test_a_timeout_longer_than_the_wait_is_met(
+        self, make: Callable[..., RateLimit]
+    ) -> None:
+        """Behind another caller, then until a slot frees: both within a 1 s timeout."""
+        limiter = make(10, burst=1)  # one call every 100 ms
+        await limiter.acquire()
+        start = time.monotonic()
+        await asyncio.gather(limiter.acquire(timeout=1.0), limiter.acquire(timeout=1.0))
+        assert 0.2 - 0.01 <= time.monotonic() - start < 0.2 + 3 * _SLACK
+
     @pytest.mark.parametrize("timeout", [0, -1, 1e-6], ids=["zero", "negative", "tiny"])
     async def test_a_free_slot_is_taken_whatever_the_timeout(
         self, make: Callable[..., RateLimit], timeout: float
@@ -303,6 +313,31 @@ class RateLimitContract(RateLimitOutageCases, ContractSuite):
         # A shared quota would make the second caller wait 0.5 s; half of that leaves room
         # for a loaded machine without blurring the difference.
         assert time.monotonic() - start < 0.25
+
+    @requires("shared_quota")
+    async def test_callers_of_limiters_sharing_a_name_never_exceed_the_quota_together(
+        self, make: Callable[..., RateLimit]
+    ) -> None:
+        """As processes sharing a quota: a slot another limiter took is waited for again.
+
+        A waiter whose slot was taken by the other limiter while it slept finds none
+        free when it tries again: it must sleep again, never go on without a slot.
+        """
+        rate, burst = 50.0, 2
+        limiters = [make(rate, burst=burst, name="together") for _ in range(2)]
+        grants: list[float] = []
+        deadline = time.monotonic() + 0.4
+
+        async def worker(limiter: RateLimit) -> None:
+            while time.monotonic() < deadline:
+                await limiter.acquire()
+                grants.append(time.monotonic())
+
+        await asyncio.gather(*(worker(limiters[n % 2]) for n in range(6)))
+        grants.sort()
+        for i in range(len(grants)):
+            for j in range(i, len(grants)):
+                assert j - i + 1 <= burst + rate * (grants[j] - grants[i]) + 1
 
     @requires("shared_quota")
     async def test_limiters_with_the_same_name_share_one_quota(

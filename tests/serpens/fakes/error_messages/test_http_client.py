@@ -1,7 +1,7 @@
 """The exact wording of the in-memory HTTP client's errors.
 
-A closed client, refused connections, headers, methods, redirects, timeouts, bodies and
-responses.
+A closed client, refused connections, headers, methods, redirects, timeouts (a NaN one, a
+spent one), bodies (content= with json=) and responses.
 
 See ``_error_cases`` for what the golden table pins and how its texts were taken.
 """
@@ -9,6 +9,7 @@ See ``_error_cases`` for what the golden table pins and how its texts were taken
 from __future__ import annotations
 
 import asyncio
+import math
 from collections.abc import Callable
 
 import pytest
@@ -122,6 +123,27 @@ HTTP_CASES = [
         "GET http://testserver/slow?password=*** timed out",
         [],
         id="http-request-timed-out",
+    ),
+    pytest.param(
+        lambda: InMemoryHttpClient(_ok).post("/x", content=b"a", json={"a": 1}),
+        ValidationError,
+        "ambiguous request body: content: give content= or json=, not both",
+        [("content", "give content= or json=, not both")],
+        id="http-content-and-json",
+    ),
+    pytest.param(
+        lambda: InMemoryHttpClient(_ok).get("/x", timeout=math.nan),
+        ValidationError,
+        "invalid timeout: timeout: not a number of seconds: nan",
+        [("timeout", "not a number of seconds: nan")],
+        id="http-timeout-nan",
+    ),
+    pytest.param(
+        lambda: InMemoryHttpClient(_ok).get("/x?password=p", timeout=0),
+        BackendTimeoutError,
+        "GET http://testserver/x?password=*** timed out: its timeout (0 s) is not > 0",
+        [],
+        id="http-timeout-spent",
     ),
     pytest.param(
         lambda: InMemoryHttpClient(_ok).post("/items", json={"at": object()}),
