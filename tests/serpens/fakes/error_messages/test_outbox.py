@@ -1,6 +1,7 @@
 """The exact wording of the in-memory outbox store's errors, and of the relay's.
 
-Limits, leases, delays, claims, a lost claim, the relay's own arguments and an outage.
+A staged message's ordering key, limits, leases, delays, claims, a lost claim, the relay's
+own arguments and an outage.
 
 See ``_error_cases`` for what the golden table pins and how its texts were taken.
 """
@@ -17,7 +18,13 @@ from serpens.errors import (
     LeaseLostError,
     ValidationError,
 )
-from serpens.fakes import InMemoryDatabase, InMemoryOutboxStore, InMemoryPublisher
+from serpens.fakes import (
+    InMemoryDatabase,
+    InMemoryOutbox,
+    InMemoryOutboxStore,
+    InMemoryPublisher,
+    InMemorySession,
+)
 from serpens.outbox import relay, run_relay
 from serpens.ports import OutboxMessage
 from tests.serpens.fakes.error_messages._error_cases import _down, _observed, _untyped
@@ -33,6 +40,16 @@ def _store() -> InMemoryOutboxStore:
 
 
 OUTBOX_CASES = [
+    pytest.param(
+        lambda: InMemoryOutbox(InMemorySession()).put(
+            "projects/p/topics/abc", "x", ordering_key="a\x00b"
+        ),
+        ValidationError,
+        "invalid outbox ordering_key: ordering_key: the outbox cannot store a NUL character"
+        " in a key",
+        [("ordering_key", "the outbox cannot store a NUL character in a key")],
+        id="put-ordering-key-with-nul",
+    ),
     pytest.param(
         lambda: _store().claim(limit=0),
         ValidationError,

@@ -17,6 +17,7 @@ import sqlalchemy as sa
 from serpens.errors import ConflictError, ValidationError
 from serpens.fakes import InMemoryDatabase, InMemoryRepository
 from serpens_contract._repository_models import Product
+from serpens_contract._repository_models_versions import Ticket
 from tests.serpens.fakes.error_messages._error_cases import (
     _observed,
     _pairs,
@@ -86,8 +87,23 @@ def _changed_primary_key() -> None:
     repo.flush()
 
 
+_GENERATED = (
+    "Ticket.version comes from a custom version_id_generator, Python that ON CONFLICT DO"
+    " UPDATE cannot run per row: upsert with update_fields=None (insert or do nothing) and"
+    " update the object itself (get, change, flush) so the Session makes its version"
+)
+
 REPOSITORY_WRITE_CASES = [
     # upsert_args and conflict_target
+    pytest.param(
+        lambda: InMemoryRepository(Ticket).upsert(
+            {"id": 1, "name": "x"}, conflict_on=["id"], update_fields=["name"]
+        ),
+        ValidationError,
+        f"an updating upsert of Ticket cannot make its next version: update_fields: {_GENERATED}",
+        [("update_fields", _GENERATED)],
+        id="repository-upsert-update-with-a-version-generator",
+    ),
     pytest.param(
         lambda: _products().upsert({"name": "x"}, conflict_on=["sku"]),
         ValidationError,
