@@ -194,8 +194,14 @@ class RelationshipCases:
     def test_one_flush_writes_the_foreign_keys_of_several_relationships(
         self, db: RepositoryDatabase
     ) -> None:
-        """Objects added unflushed along two relationships get their keys in the next flush."""
-        books, authors, teams, players = _shared(db, Book, Author, Team, Player)
+        """Objects added unflushed along two relationships get their keys in the next flush.
+
+        A second repository of a model in the unit writes relationships as the first does.
+        """
+        books, authors, teams, players, more = _shared(db, Book, Author, Team, Player, Book)
+        stored = authors.add(Author(name="s"))
+        later = more.add(Book(title="s", author=stored))  # through the second one of Book
+        assert later.author_id == stored.id
         books.add(Book(title="t", author=Author(name="a")), flush=False)
         teams.add(Team(name="t", players=[Player(name="p"), Player(name="q")]), flush=False)
         books.flush()
@@ -204,6 +210,7 @@ class RelationshipCases:
         assert (books.count(author_id=author.id), players.count(team_id=team.id)) == (1, 2)
         db.commit(players)
         assert (_committed(db, Book, author_id=author.id), _committed(db, Player)) == (1, 2)
+        assert _committed(db, Book, author_id=stored.id) == 1
 
     @requires("shared_units_of_work")
     def test_an_add_referring_to_unflushed_objects_writes_them_first(
