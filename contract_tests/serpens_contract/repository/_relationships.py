@@ -87,7 +87,7 @@ class RelationshipCases:
     def test_objects_in_a_one_to_many_collection_are_stored_with_the_foreign_key(
         self, db: RepositoryDatabase
     ) -> None:
-        teams, players = _shared(db, Team, Player)
+        players, teams = _shared(db, Player, Team)  # the collection's model opened first
         # players=[] loads the collection: appending to an unloaded one would query for it
         team = teams.add(Team(name="t", players=[]))
         team.players.append(Player(name="p"))
