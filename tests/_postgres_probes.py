@@ -1,20 +1,31 @@
-"""What the fault tests ask the test PostgreSQL directly, past the proxy they break.
+"""The fault tests' PostgreSQL helpers: the proxy they break, and what they ask past it.
 
-A cancelled or cut connection must leave nothing behind on the server: these count the
-backends a test's connections hold (named by ``application_name``) over a connection of
-their own, and wait for a condition to come true within a bound.
+``proxy`` (import ``_proxy`` into a test module) is a :class:`~serpens.testing.FaultProxy`
+in front of the session's PostgreSQL, for one test. A cancelled or cut connection must
+leave nothing behind on the server: :func:`backends` counts the backends a test's
+connections hold (named by ``application_name``) over a connection of its own, and
+:func:`eventually` waits for a condition to come true within a bound.
 """
 
 from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 
+import pytest
 import sqlalchemy as sa
 from sqlalchemy.pool import NullPool
 
+from serpens.testing import FaultProxy, PostgresServer
+
 __all__ = ["backends", "eventually"]
+
+
+@pytest.fixture(name="proxy")
+def _proxy(postgres_server: PostgresServer) -> Iterator[FaultProxy]:
+    with FaultProxy(upstream=(postgres_server.host, postgres_server.port)) as proxy:
+        yield proxy
 
 
 def backends(postgres_url: str, app: str) -> int:

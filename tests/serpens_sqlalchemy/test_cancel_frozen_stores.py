@@ -21,19 +21,13 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
-from serpens.testing import FaultProxy, PostgresServer
+from serpens.testing import FaultProxy
 from serpens_sqlalchemy import AsyncPostgresIdempotencyStore, AsyncPostgresQueue
-from tests._postgres_probes import backends, eventually
+from tests._postgres_probes import _proxy, backends, eventually  # noqa: F401 - _proxy: fixture
 
 DEADLINE_S = 0.5
 BUDGET_S = 1.2  # the deadline and a margin; the graceful close alone took 2 s
 STORE_DEADLINE_S = 10.0  # far off: only the cancel can end the call in time
-
-
-@pytest.fixture(name="proxy")
-def _proxy(postgres_server: PostgresServer) -> Iterator[FaultProxy]:
-    with FaultProxy(upstream=(postgres_server.host, postgres_server.port)) as proxy:
-        yield proxy
 
 
 @pytest.fixture(name="app")

@@ -21,29 +21,23 @@ from __future__ import annotations
 import asyncio
 import time
 import uuid
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from serpens.outbox import run_relay
-from serpens.testing import FaultProxy, PostgresServer
+from serpens.testing import FaultProxy
 from serpens_sqlalchemy import AsyncPostgresOutboxStore
 from serpens_sqlalchemy._ping import _keeping_cancel
-from tests._postgres_probes import backends, eventually
+from tests._postgres_probes import _proxy, backends, eventually  # noqa: F401 - _proxy: fixture
 from tests.serpens_sqlalchemy._outbox_support import _schema  # noqa: F401 - fixture
 
 PING_DEADLINE_S = 1.0  # the store's deadline: the engine's pings get it too
 BUDGET_S = PING_DEADLINE_S + 1.0  # without the fix: asyncpg's 60 s connect, then more
 BEGIN_ANSWER = 17  # bytes: CommandComplete 'BEGIN' (11) and ReadyForQuery (6)
 TRICKLE_S = 3.0  # between slices: past the ping's deadline (a heal does not cut it short)
-
-
-@pytest.fixture(name="proxy")
-def _proxy(postgres_server: PostgresServer) -> Iterator[FaultProxy]:
-    with FaultProxy(upstream=(postgres_server.host, postgres_server.port)) as proxy:
-        yield proxy
 
 
 @pytest.fixture(name="app")

@@ -16,24 +16,18 @@ from __future__ import annotations
 import asyncio
 import time
 import uuid
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Callable
 
 import pytest
 from sqlalchemy import text
 
 from serpens import database
-from serpens.testing import FaultProxy, PostgresServer
-from tests._postgres_probes import backends, eventually
+from serpens.testing import FaultProxy
+from tests._postgres_probes import _proxy, backends, eventually  # noqa: F401 - _proxy: fixture
 
 DEADLINE_S = 0.5
 BUDGET_S = 1.2  # the deadline and a margin; the graceful close alone took 2 s
 CLIENT_TIMEOUT_MS = 10_000  # far off: only the cancel can end the call in time
-
-
-@pytest.fixture(name="proxy")
-def _proxy(postgres_server: PostgresServer) -> Iterator[FaultProxy]:
-    with FaultProxy(upstream=(postgres_server.host, postgres_server.port)) as proxy:
-        yield proxy
 
 
 @pytest.fixture(name="app")

@@ -12,7 +12,7 @@ held) and from a warm pool (the bounded pre-ping, then a bounded reconnect).
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 
 import pytest
 from sqlalchemy import Engine, Integer, String, create_engine, event, text
@@ -22,8 +22,9 @@ from sqlalchemy.pool import NullPool
 
 from serpens import database
 from serpens.errors import BackendTimeoutError, BackendUnavailableError
-from serpens.testing import FaultProxy, PostgresServer
+from serpens.testing import FaultProxy
 from serpens_sqlalchemy import AsyncSQLAlchemyRepository, SQLAlchemyRepository
+from tests._postgres_probes import _proxy  # noqa: F401 - fixture
 
 STATEMENT_TIMEOUT_S = 1.0
 CLIENT_GRACE_S = 1.0  # DB_CLIENT_TIMEOUT_MS = statement timeout + this
@@ -46,12 +47,6 @@ class Gadget(Base):
     __tablename__ = "deadline_gadgets"
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     name: Mapped[str] = mapped_column(String(40))
-
-
-@pytest.fixture(name="proxy")
-def _proxy(postgres_server: PostgresServer) -> Iterator[FaultProxy]:
-    with FaultProxy(upstream=(postgres_server.host, postgres_server.port)) as proxy:
-        yield proxy
 
 
 @pytest.fixture(name="proxied_url")
