@@ -27,6 +27,8 @@ from typing import Any
 
 from sqlalchemy import Engine
 
+from serpens_sqlalchemy._terminate import cancelled_task
+
 __all__ = ["keep_ping_cancel"]
 
 _INSTALLED = "serpens_keep_ping_cancel"
@@ -53,7 +55,7 @@ def _keeping_cancel(ping: Callable[[Any], bool]) -> Callable[[Any], bool]:
         try:
             return ping(dbapi_connection)
         except Exception as exc:
-            if _replaced_cancel(exc) and _being_cancelled():
+            if _replaced_cancel(exc) and cancelled_task() is not None:
                 raise asyncio.CancelledError from exc
             raise
 
@@ -70,12 +72,3 @@ def _replaced_cancel(exc: BaseException) -> bool:
             return True
         seen = seen.__cause__ or seen.__context__
     return False
-
-
-def _being_cancelled() -> bool:
-    """Whether the running task is being cancelled (a cancel it has not taken back)."""
-    try:
-        task = asyncio.current_task()
-    except RuntimeError:  # no running loop
-        return False
-    return task is not None and task.cancelling() > 0

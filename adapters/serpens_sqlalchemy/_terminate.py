@@ -27,7 +27,7 @@ from typing import Any
 
 from sqlalchemy import Engine
 
-__all__ = ["close_at_once"]
+__all__ = ["cancelled_task", "close_at_once"]
 
 _INSTALLED = "serpens_close_at_once"
 
@@ -57,7 +57,7 @@ def _terminate(graceful: Callable[[Any], None]) -> Callable[[Any], None]:
             graceful(dbapi_connection)
         elif _closed(dbapi_connection):
             force()
-        elif (task := _cancelled_task()) is not None:
+        elif (task := cancelled_task()) is not None:
             closing = task.get_loop().create_task(_close_apart(close, force))
             _CLOSING.add(closing)
             closing.add_done_callback(_CLOSING.discard)
@@ -78,7 +78,7 @@ async def _close_apart(close: Callable[[], Any], force: Callable[[], None]) -> N
         force()
 
 
-def _cancelled_task() -> asyncio.Task[Any] | None:
+def cancelled_task() -> asyncio.Task[Any] | None:
     """The running task if it is being cancelled (a cancel it has not taken back)."""
     try:
         task = asyncio.current_task()
