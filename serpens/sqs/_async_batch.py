@@ -119,13 +119,29 @@ class _AsyncBatch:
         self.stop: BaseException | None = None  # the first error that stopped the batch
 
     def _halt(self, exc: BaseException) -> None:
+        """Stop the batch: report every unit not started, cancel the other workers.
+
+        Draining the shared iterator here ends each worker's loop at its next unit, so
+        the record worker's hot path needs no check of its own (a worker whose processor
+        swallowed the cancel finds nothing left).
+        """
         if self.stop is not None:
             return
         self.stop = exc
+        self._drain()
         current = asyncio.current_task()
         for task in self.workers:
             if task is not current:
                 task.cancel()
+
+    def _drain(self) -> None:
+        """Report every unit not started yet as failed."""
+        failed = self.failed
+        for unit in self.pending:
+            if isinstance(unit, int):
+                failed.append(unit)
+            else:
+                failed.extend(unit)
 
     def _interrupted(self, raw: Mapping[str, Any], exc: BaseException) -> bool:
         """Handle a worker's BaseException; return whether the worker must re-raise it."""
@@ -155,10 +171,7 @@ class _AsyncBatch:
         token = set_tags((None, None)) if restore else None
         index, raw = -1, cast("Mapping[str, Any]", {})  # bound before the first await
         try:
-            for index in cast("Iterator[int]", self.pending):
-                if self.stop is not None:  # not started: reported with the rest
-                    failed.append(index)
-                    return
+            for index in cast("Iterator[int]", self.pending):  # drained when the batch halts
                 raw = records[index]
                 set_tags((None, raw["messageId"]))  # Record.message_id, without the frame
                 record = Record(raw)
@@ -221,12 +234,8 @@ class _AsyncBatch:
             except BaseException:  # this call itself was cancelled or interrupted
                 await _cancel_and_wait(workers)  # so are the workers, and awaited
                 raise
+        self._drain()
         failed = self.failed
-        for unit in self.pending:  # never started
-            if isinstance(unit, int):
-                failed.append(unit)
-            else:
-                failed.extend(unit)
         if self.stop is not None and not isinstance(self.stop, asyncio.CancelledError):
             raise self.stop
         return batch_response(self.records, sorted(set(failed)) if failed else failed)

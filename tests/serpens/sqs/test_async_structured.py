@@ -9,6 +9,7 @@ process-wide loop starts clean.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from typing import Any
 
 import pytest
@@ -120,6 +121,25 @@ def test_records_done_before_the_stop_stay_acknowledged() -> None:
 
     assert sorted(done) == ["b0", "b1", "b2"]
     assert _ids(response) == ["m3", "m4", "m5"]  # the cancelled record and the rest
+    assert not _batch_tasks()
+
+
+def test_a_sibling_that_swallows_its_cancel_starts_no_new_record() -> None:
+    started: list[str] = []
+
+    @sqs.async_handler(max_concurrency=2)
+    async def process(record: sqs.Record) -> None:
+        started.append(record.raw_body)
+        if record.raw_body == "b1":
+            await asyncio.sleep(0.005)
+            raise asyncio.CancelledError
+        with contextlib.suppress(asyncio.CancelledError):  # ends normally when cancelled
+            await asyncio.sleep(0.05)
+
+    response = process(_event(6), None)
+
+    assert started == ["b0", "b1"]  # b0's worker went on to find nothing left
+    assert _ids(response) == [f"m{i}" for i in range(1, 6)]  # b0 done: acknowledged
     assert not _batch_tasks()
 
 
