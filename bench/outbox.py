@@ -60,7 +60,9 @@ WITH clock AS (SELECT floor(extract(epoch FROM clock_timestamp()) * 1000)::bigin
 picked AS (
     SELECT o.id FROM serpens_outbox o, clock
     WHERE o.hidden_until <= clock.now AND (o.ordering_key = '' OR NOT EXISTS (
-        SELECT 1 FROM serpens_outbox e WHERE e.ordering_key = o.ordering_key AND e.id < o.id))
+        SELECT 1 FROM serpens_outbox e WHERE e.ordering_key = o.ordering_key AND e.id < o.id)
+        AND NOT EXISTS (SELECT 1 FROM serpens_outbox h
+            WHERE h.ordering_key = o.ordering_key AND h.hidden_until > clock.now))
     ORDER BY o.id LIMIT $1 FOR UPDATE OF o SKIP LOCKED
 )
 UPDATE serpens_outbox o

@@ -85,18 +85,24 @@ def _claim_statement() -> Executable:
     """Claim up to ``:limit`` due heads for ``:lease`` ms; returns the claimed rows.
 
     A row is a candidate when it has no ordering key, or no row of its key has a lower id
-    (delivered rows are deleted, so that row is the lowest not delivered); it is taken
-    when due. Rows another claim holds locked are skipped, not waited for, and do not
-    count toward the limit; a row another claim changed since this statement's snapshot
-    is checked again on its new version (read committed), whose ``hidden_until`` is then
-    in the future. A snapshot that still sees a row delivered meanwhile only holds its
-    key back until the next claim.
+    (delivered rows are deleted, so that row is the lowest not delivered) and none is
+    held (a lease or a retry's delay not over: a unit of work that committed after a
+    higher id of its key was claimed waits for that claim); it is taken when due. Rows
+    another claim holds locked are skipped, not waited for, and do not count toward the
+    limit; a row another claim changed since this statement's snapshot is checked again
+    on its new version (read committed), whose ``hidden_until`` is then in the future. A
+    snapshot that still sees a row delivered meanwhile only holds its key back until the
+    next claim.
     """
     row = _TABLE.alias("o")
     earlier = _TABLE.alias("earlier")
+    held = _TABLE.alias("held")
     head = or_(
         row.c.ordering_key == "",
-        ~exists().where(earlier.c.ordering_key == row.c.ordering_key, earlier.c.id < row.c.id),
+        ~exists().where(earlier.c.ordering_key == row.c.ordering_key, earlier.c.id < row.c.id)
+        & ~exists().where(
+            held.c.ordering_key == row.c.ordering_key, held.c.hidden_until > _clock.c.now
+        ),
     )
     picked = (
         select(row.c.id, _clock.c.now)

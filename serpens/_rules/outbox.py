@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from serpens._extras import require
@@ -182,14 +182,18 @@ def check_messages(messages: object) -> list[OutboxMessage]:
     return [check_message(message) for message in messages]
 
 
-def due(records: Iterable[OutboxRecord], now: int, limit: int) -> list[OutboxRecord]:
+def due(records: Sequence[OutboxRecord], now: int, limit: int) -> list[OutboxRecord]:
     """The records a claim at *now* takes, of *records* given in ``id`` order.
 
     Of each ordering key only the first record (the lowest ``id`` not delivered) is a
-    candidate; a candidate is taken when it is due (``hidden_until <= now``).
+    candidate, and only while no record of its key is held (``hidden_until > now``: a
+    claim's lease or a retry's delay): a unit of work that committed after a higher
+    ``id`` of its key was claimed waits for that claim, so a key never has two messages
+    in flight. A candidate is taken when it is due (``hidden_until <= now``).
     """
     taken: list[OutboxRecord] = []
-    heads: set[str] = set()
+    # keys held back whole: a held record of the key, or (below) its head seen already
+    heads = {r.ordering_key for r in records if r.ordering_key and r.hidden_until > now}
     for record in records:
         if record.ordering_key:
             if record.ordering_key in heads:

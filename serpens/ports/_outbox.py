@@ -78,9 +78,12 @@ class OutboxStore(Protocol):
       returned again by a later ``claim``, with ``attempts`` + 1 and a greater ``token``
       (at-least-once: a relay that crashed after publishing publishes it again).
     - Order: of the messages with one ``ordering_key``, only the lowest ``id`` not yet
-      delivered can be claimed, and only while no claim of it holds and it is due: a
-      message that failed holds back the rest of its key until it is delivered.
-      Messages without an ordering key are not held back by any other.
+      delivered can be claimed, and only while it is due and no message of its key is
+      held (claimed with its lease not over, or waiting for a retry's delay): a message
+      that failed holds back the rest of its key until it is delivered, and a key never
+      has two messages in flight, even when a unit of work with a lower ``id`` commits
+      after a higher one was claimed (that one is claimed after). Messages without an
+      ordering key are not held back by any other.
     - ``delivered(message)`` deletes the message while its claim holds (its lease has
       not ended and no ``retry`` or later claim settled it); ``retry(message, after=)``
       ends the claim and makes the message due again *after* seconds (0: at once).

@@ -8,7 +8,14 @@ from contextlib import asynccontextmanager
 
 import pytest
 
-from serpens.fakes import InMemoryDatabase, InMemoryOutbox, InMemoryOutboxStore, InMemorySession
+from serpens.fakes import (
+    InMemoryDatabase,
+    InMemoryOutbox,
+    InMemoryOutboxStore,
+    InMemoryRepository,
+    InMemorySession,
+)
+from serpens.outbox import OutboxRecord
 from serpens.ports import OutboxStore
 from serpens_contract.outage import ALL_KINDS, FakeOutages, OutageCapabilities, OutageHook
 from serpens_contract.outbox import (
@@ -36,7 +43,11 @@ class _FakeCell(OutboxContract):
         @asynccontextmanager
         async def open_unit() -> AsyncIterator[OutboxUnit]:
             with InMemorySession(database) as session:
-                yield OutboxUnit(InMemoryOutbox(session), session.commit, session.rollback)
+                # a repository of the outbox's rows on the session flushes what it staged
+                rows = InMemoryRepository(OutboxRecord, session=session)
+                yield OutboxUnit(
+                    InMemoryOutbox(session), session.commit, session.rollback, rows.flush
+                )
 
         return open_unit
 

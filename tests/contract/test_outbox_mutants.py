@@ -25,7 +25,13 @@ from contextlib import asynccontextmanager
 
 import pytest
 import serpens._rules.outbox as rules
-from serpens.fakes import InMemoryDatabase, InMemoryOutbox, InMemoryOutboxStore, InMemorySession
+from serpens.fakes import (
+    InMemoryDatabase,
+    InMemoryOutbox,
+    InMemoryOutboxStore,
+    InMemoryRepository,
+    InMemorySession,
+)
 from serpens_contract.outbox import OutboxCapabilities, OutboxContract, OutboxUnit
 
 
@@ -64,6 +70,21 @@ class KeylessHeldBack(_Chooser):
             if r.ordering_key in seen:
                 continue
             seen.add(r.ordering_key)
+            if r.hidden_until <= now:
+                picked.append(r)
+        return picked[:limit]
+
+
+class HeldKeyClaimedAgain(_Chooser):
+    # only each key's lowest id counts: a lower id committed after a higher one of its
+    # key was claimed is claimed too, two messages of one key in flight
+    def choose(self, records, now, limit):
+        seen, picked = set(), []
+        for r in records:
+            if r.ordering_key:
+                if r.ordering_key in seen:
+                    continue
+                seen.add(r.ordering_key)
             if r.hidden_until <= now:
                 picked.append(r)
         return picked[:limit]
@@ -148,7 +169,10 @@ def _cell(store_class):
             @asynccontextmanager
             async def open_unit():
                 with InMemorySession(database) as session:
-                    yield OutboxUnit(InMemoryOutbox(session), session.commit, session.rollback)
+                    rows = InMemoryRepository(rules.OutboxRecord, session=session)
+                    yield OutboxUnit(
+                        InMemoryOutbox(session), session.commit, session.rollback, rows.flush
+                    )
 
             return open_unit
 
@@ -163,6 +187,7 @@ for _store in [
     Genuine,
     OrderingKeysIgnored,
     KeylessHeldBack,
+    HeldKeyClaimedAgain,
     OneOverTheLimit,
     LapsedLeaseSettles,
     ManyDeletesEveryOne,
@@ -183,6 +208,9 @@ FAKE_MUST_FAIL = {
         "test_claims_take_the_lowest_ids_first_up_to_the_limit",
         "test_an_ordering_key_holds_back_the_rest_until_its_first_is_delivered",
         "test_differential_against_fake",
+    },
+    "TestHeldKeyClaimedAgain": {
+        "test_a_key_never_has_two_messages_in_flight_when_units_commit_out_of_order",
     },
     "TestOneOverTheLimit": {
         "test_claims_take_the_lowest_ids_first_up_to_the_limit",
@@ -280,6 +308,37 @@ class ClaimsUndue(AsyncPostgresOutboxStore):
         return [s.message_of(r, lease_ms) for r in sorted(rows, key=lambda r: r.id)]
 
 
+class HeldKeyClaimedAgainOnPostgres(AsyncPostgresOutboxStore):
+    # the claim's head test forgets the held rows of the key: two of one key in flight
+    async def claim(self, *, limit=100, lease=30.0):
+        lease_ms = s.check_lease(lease)
+        row, earlier = s._TABLE.alias("o"), s._TABLE.alias("earlier")
+        head = sa.or_(
+            row.c.ordering_key == "",
+            ~sa.exists().where(
+                earlier.c.ordering_key == row.c.ordering_key, earlier.c.id < row.c.id
+            ),
+        )
+        picked = (
+            sa.select(row.c.id, s._clock.c.now)
+            .where(row.c.hidden_until <= s._clock.c.now, head)
+            .order_by(row.c.id)
+            .limit(limit)
+            .with_for_update(skip_locked=True, of=row)
+            .cte("picked")
+        )
+        t = s._TABLE
+        statement = (
+            update(t)
+            .where(t.c.id == picked.c.id)
+            .values(attempts=t.c.attempts + 1, token=t.c.token + 1,
+                    hidden_until=picked.c.now + lease_ms)
+            .returning(*t.c)
+        )
+        rows = await self._run(statement, {}, "claim")
+        return [s.message_of(r, lease_ms) for r in sorted(rows, key=lambda r: r.id)]
+
+
 def _cell(store_class):
     class Cell(OutboxContract):
         @pytest.fixture
@@ -315,7 +374,9 @@ def _cell(store_class):
             @asynccontextmanager
             async def open_unit():
                 async with AsyncSession(placed) as session:
-                    yield OutboxUnit(SQLAlchemyOutbox(session), session.commit, session.rollback)
+                    yield OutboxUnit(
+                        SQLAlchemyOutbox(session), session.commit, session.rollback, session.flush
+                    )
 
             yield open_unit
             await engine.dispose()
@@ -328,6 +389,7 @@ TestLeaseUnchecked = _cell(LeaseUnchecked)
 TestRetryKeepsTheToken = _cell(RetryKeepsTheToken)
 TestManyLeaseUnchecked = _cell(ManyLeaseUnchecked)
 TestClaimsUndue = _cell(ClaimsUndue)
+TestHeldKeyClaimedAgainOnPostgres = _cell(HeldKeyClaimedAgainOnPostgres)
 """
 POSTGRES_MUST_FAIL = {
     "TestLeaseUnchecked": {"test_a_lapsed_lease_is_claimed_again_and_its_claim_is_lost"},
@@ -336,6 +398,9 @@ POSTGRES_MUST_FAIL = {
     "TestClaimsUndue": {
         "test_claims_take_the_lowest_ids_first_up_to_the_limit",
         "test_a_retry_waits_its_delay",
+    },
+    "TestHeldKeyClaimedAgainOnPostgres": {
+        "test_a_key_never_has_two_messages_in_flight_when_units_commit_out_of_order",
     },
 }
 

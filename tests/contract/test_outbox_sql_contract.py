@@ -95,7 +95,9 @@ class TestSQLAlchemyOutboxInAnAsyncSession(_PostgresCell):
         @asynccontextmanager
         async def open_unit() -> AsyncIterator[OutboxUnit]:
             async with AsyncSession(placed) as session:
-                yield OutboxUnit(SQLAlchemyOutbox(session), session.commit, session.rollback)
+                yield OutboxUnit(
+                    SQLAlchemyOutbox(session), session.commit, session.rollback, session.flush
+                )
 
         yield open_unit
         await engine.dispose()
@@ -113,6 +115,8 @@ class TestSQLAlchemyOutboxInASession(_PostgresCell):
         @asynccontextmanager
         async def open_unit() -> AsyncIterator[OutboxUnit]:
             with Session(placed) as session:
-                yield OutboxUnit(SQLAlchemyOutbox(session), session.commit, session.rollback)
+                yield OutboxUnit(
+                    SQLAlchemyOutbox(session), session.commit, session.rollback, session.flush
+                )
 
         return open_unit

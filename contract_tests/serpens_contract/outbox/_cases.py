@@ -174,6 +174,35 @@ class _OutboxCases(TimedCases):
         await store.delivered(again)
         assert self._payloads(await store.claim()) == [b"a2"]
 
+    async def test_a_key_never_has_two_messages_in_flight_when_units_commit_out_of_order(
+        self, open_outbox_unit: UnitMaker, store: OutboxStore
+    ) -> None:
+        """A lower id committed after a higher one of its key was claimed waits for it.
+
+        A service's unit of work takes its message's id when it flushes, often long before
+        it commits; another unit may stage, commit and have its message of the same key
+        claimed meanwhile. Claiming the lower id then would put two messages of one key
+        in flight at once, their publishes racing.
+        """
+        async with open_outbox_unit() as early:
+            if early.flush is None:
+                pytest.skip("the cell's units cannot flush before they commit")
+            early.outbox.put(TOPIC, "early", ordering_key="k")
+            await settle(early.flush())  # takes its id now, commits below
+            await self._commit(open_outbox_unit, {"payload": "late", "ordering_key": "k"})
+            [late] = await store.claim()
+            await settle(early.commit())
+        assert late.payload == b"late"
+        assert await store.claim() == []  # "late" is in flight: "early" waits for it
+        await store.retry(late)  # due again at once: "early", the lower id, goes first
+        [first] = await store.claim()
+        assert (first.payload, first.attempts) == (b"early", 1)
+        assert first.id < late.id
+        assert await store.claim() == []  # and "late" waits for it in turn
+        await store.delivered(first)
+        [again] = await store.claim()
+        assert (again.payload, again.attempts) == (b"late", 2)
+
     async def test_an_ordering_key_is_not_held_back_by_another_key(
         self, open_outbox_unit: UnitMaker, store: OutboxStore, unit: float
     ) -> None:

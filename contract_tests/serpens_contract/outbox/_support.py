@@ -39,12 +39,15 @@ class OutboxUnit:
 
     ``commit`` and ``rollback`` are the unit's own (a ``Session``'s methods, an
     ``AsyncSession``'s, an ``InMemorySession``'s): sync or async, the suite awaits
-    what they return.
+    what they return. ``flush`` writes the staged messages without committing (a
+    ``Session``'s ``flush``; on the fake, a repository's of ``OutboxRecord`` on the
+    session), so they take their ids; ``None`` skips the cases that need it.
     """
 
     outbox: Outbox
     commit: Callable[[], Awaitable[None] | None]
     rollback: Callable[[], Awaitable[None] | None]
+    flush: Callable[[], Awaitable[None] | None] | None = None
 
 
 UnitMaker = Callable[[], AbstractAsyncContextManager[OutboxUnit]]
