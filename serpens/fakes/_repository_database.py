@@ -14,6 +14,7 @@ from typing import Any
 
 from serpens._rules.repository import ModelInfo
 from serpens.fakes._outage import OutageSwitch
+from serpens.fakes._repository_hierarchy import row_rules
 from serpens.fakes._repository_relations import watch
 from serpens.fakes._repository_rows import RowRules, TableRows
 
@@ -54,10 +55,14 @@ class InMemoryDatabase(OutageSwitch):
         return rows
 
     def rules(self, info: ModelInfo) -> RowRules:
-        """The (cached) row rules of one model on this database's clock."""
+        """The (cached) row rules of one model on this database's clock.
+
+        Over its whole table for a class of a single-table hierarchy whose subclasses map
+        columns of their own (:mod:`~serpens.fakes._repository_hierarchy`).
+        """
         rules = self._rules.get(info.model)
         if rules is None:
             tables = self.table if self.foreign_keys else None
-            rules = self._rules[info.model] = RowRules(info, self.clock, tables)
+            rules = self._rules[info.model] = row_rules(info, self.clock, tables)
             watch(info.mapper)  # which side each relationship change comes from
         return rules

@@ -11,7 +11,6 @@ from __future__ import annotations
 from typing import Any
 
 from serpens._rules.repository import ModelInfo, model_info
-from serpens.errors import ConfigurationError
 
 __all__ = ["kinds_of"]
 
@@ -21,15 +20,11 @@ def kinds_of(info: ModelInfo) -> tuple[Any, dict[object, Any] | None]:
 
     *kind* is the subclass's ``Inheritance`` its reads filter by (``None`` for the base,
     which sees every row); *managers* each identity's class manager. A hierarchy whose
-    subclasses map columns of their own is refused: its rows would hold different columns.
+    subclasses map columns of their own stores whole rows
+    (:mod:`~serpens.fakes._repository_hierarchy`).
     """
     kinds = info.inheritance
     if kinds is None:
         return None, None
-    if not kinds.uniform:
-        raise ConfigurationError(
-            f"the in-memory repository of {info.name} cannot emulate a single-table "
-            "hierarchy whose subclasses map columns of their own"
-        )
     managers = {i: model_info(cls).mapper.class_manager for i, cls in kinds.classes.items()}
     return (None if kinds.identities is None else kinds), managers

@@ -19,8 +19,10 @@ from serpens.errors import ConfigurationError, ConflictError, FieldError, Valida
 from serpens.fakes._repository_cascade import write_new
 from serpens.fakes._repository_database import InMemoryDatabase
 from serpens.fakes._repository_dirty import Dirty, instance_state, no_identity_map
+from serpens.fakes._repository_hierarchy import row_view
 from serpens.fakes._repository_index import OrderKey, order_key
 from serpens.fakes._repository_kinds import kinds_of
+from serpens.fakes._repository_loading import load_many
 from serpens.fakes._repository_rows import PLAIN_TYPES, copy_value
 from serpens.fakes._repository_unit import FlushFailure, InMemorySession, database_for
 from serpens.fakes._repository_work import PendingRows
@@ -82,6 +84,7 @@ class RepositorySession(Generic[T]):
         self._failure = FlushFailure() if session is None else session.failure
         base, base_rules = info, self._rules
         self._kind = self._managers = None  # the common case: a model of its own
+        self._view = row_view(info)  # None but for a hierarchy whose subclasses add columns
         if info.inheritance is not None:  # single-table: one identity map per hierarchy
             self._kind, self._managers = kinds_of(info)
             base = model_info(info.mapper.base_mapper.class_)
@@ -91,7 +94,7 @@ class RepositorySession(Generic[T]):
             for name in _STATE:
                 setattr(self, name, getattr(shared, name))
             return
-        self._rows = PendingRows(database.table(info.table), base, base_rules.uniques)
+        self._rows = PendingRows(database.table(info.table), base_rules.info, base_rules.uniques)
         # Strong, unlike a Session's weak identity map: the fake never forgets an object, so
         # a test holding no reference may see an older state here than on a real session.
         self._identity: dict[tuple[object, ...], T] = {}
@@ -107,11 +110,18 @@ class RepositorySession(Generic[T]):
             session.join(self, base.model)
 
     # -- identity ------------------------------------------------------------------------
+    def _columns(self, obj: T) -> Any:
+        """The column keys *obj* holds: its own class's, in a hierarchy of several."""
+        return self._info.columns if self._view is None else model_info(type(obj)).columns
+
     def _state(self, obj: T) -> Row:
         values = obj.__dict__  # instrumented attributes keep their values here
-        return {k: values.get(k) for k in self._info.columns}
+        columns = self._info.columns if self._view is None else self._columns(obj)
+        return {k: values.get(k) for k in columns}
 
     def _sync(self, obj: T, row: Row, *, refresh: bool) -> T:
+        if self._view is not None:  # its class's columns only, as a Session loads them
+            row = self._view(type(obj), row)
         if refresh:
             # Straight into the instance dict, as SQLAlchemy's own loading does: loading a
             # row fires no attribute events.
@@ -139,6 +149,10 @@ class RepositorySession(Generic[T]):
         self._identity[ident] = obj
         self._keys[state] = ident
         return obj
+
+    def _shown(self, obj: T, row: Row) -> Row:
+        """*row* as *obj* holds it (:func:`~._repository_hierarchy.row_view`)."""
+        return row if self._view is None else self._view(type(obj), row)
 
     def _tracked(self, obj: T) -> bool:
         values = obj.__dict__
@@ -176,6 +190,7 @@ class RepositorySession(Generic[T]):
         """An expired object read again, as a ``Session`` loads one (a read, ``get``, a flush)."""
         # what was not set since the rollback takes the row's values; the rest is flushed
         self._expired.discard(ident)
+        row = self._shown(obj, row)
         assigned = self._instance_state(obj).committed_state
         current = obj.__dict__
         for key, value in row.items():
@@ -187,46 +202,8 @@ class RepositorySession(Generic[T]):
         return obj
 
     def _load_many(self, rows: Sequence[Row]) -> builtins.list[T]:
-        """:meth:`_load` for a window of rows, the lookups hoisted (listing is bound by this)."""
-        identity, snapshot, keys = self._identity, self._snapshot, self._keys
-        manager: Any = self._manager
-        own = manager
-        cls = manager.class_
-        managers = self._managers
-        kind: Any = None if self._info.inheritance is None else self._info.inheritance.key
-        make_state = manager._state_constructor  # noqa: SLF001 - what new_instance() calls
-        set_state = manager._state_setter  # noqa: SLF001
-        dirty_ref = self._dirty_ref
-        pk = self._pk
-        single = pk[0] if len(pk) == 1 else None
-        share = not self._rules.mutable_values
-        expired = self._expired
-        out: builtins.list[T] = []
-        for row in rows:
-            ident = (row[single],) if single is not None else tuple(row[k] for k in pk)
-            obj = identity.get(ident)
-            if obj is not None:
-                if expired and ident in expired:
-                    self._reload(ident, obj, row)
-            else:
-                if managers is not None:  # the class the row's discriminator names
-                    manager = managers.get(row[kind], own)
-                    cls = manager.class_
-                obj = cls.__new__(cls)
-                state = make_state(obj, manager)
-                set_state(obj, state)
-                if share:
-                    obj.__dict__.update(row)
-                else:
-                    obj.__dict__.update(
-                        {k: v if type(v) in PLAIN_TYPES else copy_value(v) for k, v in row.items()}
-                    )
-                state._instance_dict = dirty_ref  # noqa: SLF001 - SQLAlchemy's dirty hook
-                snapshot[ident] = row
-                identity[ident] = obj
-                keys[state] = ident
-            out.append(obj)
-        return out
+        """:meth:`_load` for a window of rows (:func:`~._repository_loading.load_many`)."""
+        return load_many(self, rows)
 
     def _order(self, order_by: object) -> OrderKey:
         terms = self._info.order(order_by)
@@ -296,7 +273,7 @@ class RepositorySession(Generic[T]):
         before = self._snapshot[key]
         assigned = instance.committed_state
         values = obj.__dict__
-        return {k: values.get(k) if k in assigned else before[k] for k in self._info.columns}
+        return {k: values.get(k) if k in assigned else before[k] for k in self._columns(obj)}
 
     def _in_key_order(self, states: set[Any]) -> builtins.list[Any]:
         """Changed objects' *states* in primary-key order, as a ``Session`` writes updates."""
@@ -385,14 +362,14 @@ class RepositorySession(Generic[T]):
             # a Session's flush sets only what the database generated (the version, an
             # onupdate value) and keeps the values set on the object as they were set
             current = obj.__dict__
-            for name, value in row.items():
+            for name, value in self._shown(obj, row).items():
                 if name not in assigned and value != before[name]:
                     current[name] = value if type(value) in PLAIN_TYPES else copy_value(value)
             self._sync(obj, row, refresh=False)
         version = self._rules.info.versions.filled  # a Session writes it over the object's
         for obj, row in inserted:
             current = obj.__dict__  # instrumented attributes keep their values here
-            for name, value in row.items():
+            for name, value in self._shown(obj, row).items():
                 if current.get(name) is None or name == version:  # generated, as flushed
                     current[name] = value if type(value) in PLAIN_TYPES else copy_value(value)
             self._sync(obj, row, refresh=False)

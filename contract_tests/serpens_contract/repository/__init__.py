@@ -43,6 +43,7 @@ from serpens_contract.repository import (
     _column_ranges,
     _column_values,
     _conflicts,
+    _hierarchy_columns,
     _identity,
     _inheritance,
     _object_writes,
@@ -95,6 +96,7 @@ __all__ = [
 class RepositoryContract(
     _outages.RepositoryOutageCases,
     _version_generators.VersionGeneratorCases,
+    _hierarchy_columns.HierarchyColumnCases,
     _inheritance.InheritanceCases,
     _threads.ThreadCases,
     _relationships.RelationshipCases,
