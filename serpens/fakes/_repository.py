@@ -32,12 +32,7 @@ from serpens.fakes._repository_database import InMemoryDatabase
 from serpens.fakes._repository_index import order_key
 from serpens.fakes._repository_outage import RepositoryOutage
 from serpens.fakes._repository_session import RepositorySession
-from serpens.fakes._repository_unit import (
-    InMemorySession,
-    flush_first,
-    flush_or_fail,
-    has_pending,
-)
+from serpens.fakes._repository_unit import InMemorySession, flush_first, flush_or_fail, has_pending
 from serpens.ports import CursorPage, OrderBy, Page
 
 __all__ = ["AsyncInMemoryRepository", "InMemoryDatabase", "InMemoryRepository", "InMemorySession"]
@@ -72,10 +67,12 @@ class InMemoryRepository(RepositoryOutage, RepositorySession[T]):
     def get(self, ident: object) -> T | None:
         """Return the row with primary key *ident*, or ``None``."""
         key = self._info.ident(ident)
-        self._failure.check()
         held = self._identity.get(key)  # a Session's get: not an object of another class
         if held is not None and key not in self._expired:
+            if self._failure.failed:  # else no statement: a Session's get begins nothing
+                self._failure.check()
             return held if isinstance(held, self.model) else None
+        self._failure.check()
         row = self._rows.get(key)
         own = row is not None and (self._kind is None or self._kind.sees(row[self._kind.key]))
         return self._load(row) if own else None  # type: ignore[arg-type]
@@ -173,6 +170,7 @@ class InMemoryRepository(RepositoryOutage, RepositorySession[T]):
         except ConflictError:
             self.rollback()
             raise
+        self._failure.begun = False
 
     def rollback(self) -> None:
         """Discard every uncommitted write, as ``session.rollback()`` does.
@@ -300,6 +298,7 @@ class AsyncInMemoryRepository(RepositoryOutage, Generic[T]):
         self._sync_repo: InMemoryRepository[T] = InMemoryRepository(
             sync_model, database=database, session=session
         )
+        self._sync_repo._loads_on_access = False  # noqa: SLF001 - AsyncSession: MissingGreenlet
         self.model = self._sync_repo.model
         self.database = self._sync_repo.database
 

@@ -65,6 +65,8 @@ def _save(members: Sequence[Any], objs: Iterable[object]) -> list[tuple[Any, Any
         state = instance_state()(obj)
         out.append((obj.__dict__, dict(obj.__dict__)))
         out.append((state.committed_state, dict(state.committed_state)))
+        if "callables" in state.__dict__:  # loader callables of an async repository's
+            out.append((state.callables, dict(state.callables)))
         out.append((state, (state.modified, state._instance_dict)))  # noqa: SLF001
     return out
 

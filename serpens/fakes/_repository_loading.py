@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from serpens.fakes._repository_unloaded import fill_in, unload, unloaded_keys
 from serpens.fakes._repository_values import PLAIN_TYPES, copy_value
 
 __all__ = ["load_many"]
@@ -36,6 +37,8 @@ def load_many(repo: Any, rows: Sequence[Row]) -> list[Any]:
     single = pk[0] if len(pk) == 1 else None
     share = not repo._rules.mutable_values  # noqa: SLF001
     expired = repo._expired  # noqa: SLF001
+    # an async repository of a class whose subclasses add columns leaves theirs unloaded
+    partial = None if view is None or repo._loads_on_access else unloaded_keys(own.class_)  # noqa: SLF001
     out: list[Any] = []
     for row in rows:
         ident = (row[single],) if single is not None else tuple(row[k] for k in pk)
@@ -43,6 +46,10 @@ def load_many(repo: Any, rows: Sequence[Row]) -> list[Any]:
         if obj is not None:
             if expired and ident in expired:
                 repo._reload(ident, obj, row)  # noqa: SLF001
+                if partial is not None:  # a read loads its class's columns only
+                    unload(obj, partial(type(obj)), keep_set=True)
+            elif partial is not None:
+                fill_in(obj, row, partial(None))
         else:
             if managers is not None:  # the class the row's discriminator names
                 manager = managers.get(row[kind], own)
@@ -59,6 +66,8 @@ def load_many(repo: Any, rows: Sequence[Row]) -> list[Any]:
                     {k: v if type(v) in PLAIN_TYPES else copy_value(v) for k, v in row.items()}
                 )
             state._instance_dict = dirty_ref  # noqa: SLF001 - SQLAlchemy's dirty hook
+            if partial is not None:
+                unload(obj, partial(cls))
             snapshot[ident] = row
             identity[ident] = obj
             keys[state] = ident

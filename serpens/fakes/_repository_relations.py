@@ -33,6 +33,7 @@ from typing import Any
 from serpens._rules.repository import model_info
 from serpens.errors import FieldError, ValidationError
 from serpens.fakes._repository_dirty import instance_state
+from serpens.fakes._repository_unloaded import reveal
 
 __all__ = ["Plan", "follow", "watch"]
 
@@ -170,9 +171,18 @@ class Plan:
             if self.member(type(dest)) is not member:
                 continue
             for one, many in rel.pairs:
+                if src is not None and one not in src.__dict__:
+                    self._load(src)  # expired, in an async unit of work: a flush loads it
                 value = None if src is None else src.__dict__.get(one)
                 if dest.__dict__.get(many) != value or many not in dest.__dict__:
                     setattr(dest, many, value)
+
+    def _load(self, obj: object) -> None:
+        """Load *obj* if it is an expired object of this unit of work, as a flush does."""
+        member = self.member(type(obj))
+        if member is not None:
+            member._held(instance_state()(obj))  # noqa: SLF001 - an expired one, loaded
+            reveal(member, obj)  # a subclass's columns a read of its base class left unloaded
 
     def order(self, members: Sequence[Any]) -> list[Any]:
         """*members* with those holding related objects written in this flush first."""
@@ -222,6 +232,7 @@ def follow(repo: Any, extra: Sequence[object] = ()) -> Plan | None:
         member = plan.member(type(item))
         if member is None:  # a Session stores it without a repository of its model
             member = type(repo)(model, session=unit)
+            member._loads_on_access = repo._loads_on_access  # noqa: SLF001
         member._pending[id(item)] = item  # noqa: SLF001
     return plan
 

@@ -25,6 +25,7 @@ from serpens.fakes._repository_kinds import kinds_of
 from serpens.fakes._repository_loading import load_many
 from serpens.fakes._repository_rows import PLAIN_TYPES, copy_value
 from serpens.fakes._repository_unit import FlushFailure, InMemorySession, database_for
+from serpens.fakes._repository_unloaded import expire_all, loaded, show_all
 from serpens.fakes._repository_work import PendingRows
 
 __all__ = ["RepositorySession"]
@@ -54,6 +55,7 @@ class RepositorySession(Generic[T]):
     """
 
     model: type[Any]
+    _loads_on_access = True  # False for the async fake (:mod:`._repository_unloaded`)
 
     def __init__(
         self,
@@ -130,6 +132,7 @@ class RepositorySession(Generic[T]):
                 copied = value if type(value) in PLAIN_TYPES else copy_value(value)
                 if key not in current or current[key] != copied:
                     current[key] = copied
+            loaded(self._instance_state(obj))  # an async repository's: its values are back
         ident = self._rules.pk(row)
         if self._expired:
             self._expired.discard(ident)  # loaded whole, or written (a flush loads it first)
@@ -158,7 +161,13 @@ class RepositorySession(Generic[T]):
         values = obj.__dict__
         pk = self._info.pk
         key = (values.get(pk[0]),) if len(pk) == 1 else tuple(values.get(k) for k in pk)
-        return self._identity.get(key) is obj or id(obj) in self._pending
+        if self._identity.get(key) is obj or id(obj) in self._pending:
+            return True
+        # an expired object of an async repository holds no key now: known by its state
+        if not self._expired or pk[0] in values:
+            return False
+        held = self._keys.get(self._instance_state(obj))
+        return held is not None and self._identity.get(held) is obj
 
     def _load(self, row: Row, *, refresh: bool = False) -> T:
         pk = self._pk
@@ -167,7 +176,8 @@ class RepositorySession(Generic[T]):
         if existing is not None:
             if refresh:
                 return self._sync(existing, row, refresh=True)
-            return self._reload(ident, existing, row) if ident in self._expired else existing
+            if self._view is None:  # else the columns it loads depend on the class (below)
+                return self._reload(ident, existing, row) if ident in self._expired else existing
         if self._managers is not None:  # single-table inheritance: the row's own class
             return self._load_many((row,))[0]
         manager = self._manager  # a new instance, as the manager's new_instance() builds one
@@ -191,13 +201,15 @@ class RepositorySession(Generic[T]):
         # what was not set since the rollback takes the row's values; the rest is flushed
         self._expired.discard(ident)
         row = self._shown(obj, row)
-        assigned = self._instance_state(obj).committed_state
+        state = self._instance_state(obj)
+        assigned = state.committed_state
         current = obj.__dict__
         for key, value in row.items():
             if key not in assigned:
                 copied = value if type(value) in PLAIN_TYPES else copy_value(value)
                 if key not in current or current[key] != copied:
                     current[key] = copied
+        loaded(state)  # an async repository's: its values are back
         self._snapshot[ident] = row
         return obj
 
@@ -217,7 +229,10 @@ class RepositorySession(Generic[T]):
     # -- the unit of work ----------------------------------------------------------------
     def _forget_all(self) -> None:
         """:meth:`close`: roll back and forget every object."""
+        if (self._expired or self._view) and not self._loads_on_access:
+            show_all(self)  # detached with their values, as the sync repository's are
         self._discard(forget=True)
+        self._failure.begun = False
         self._identity.clear()
         self._keys.clear()
         self._snapshot.clear()
@@ -228,8 +243,9 @@ class RepositorySession(Generic[T]):
         # each is refreshed from its committed row and expired: one written since loads next
         self._rows.discard()
         self._pending.clear()
-        self._failure.failed = False
         changed = self._dirty._modified  # noqa: SLF001 - changed but not flushed
+        failure = self._failure  # a transaction in progress (else a Session's rollback passes)
+        begun, failure.failed, failure.begun = failure.begun or bool(changed), False, False
         stored = self._rows.base.rows
         snapshot = self._snapshot
         if not changed and all(map(operator.is_, map(stored.get, snapshot), snapshot.values())):
@@ -238,7 +254,7 @@ class RepositorySession(Generic[T]):
             # objects keep their dirty hook; a flush drops a state it holds no key for
             # ("no longer ours"), and a collected object leaves the set by itself.
             if not forget:
-                self._expired.update(self._identity)
+                expire_all(self, begun=begun)
             return
         state_of = self._instance_state
         for key, obj in builtins.list(self._identity.items()):
@@ -255,7 +271,7 @@ class RepositorySession(Generic[T]):
                 self._sync(obj, row, refresh=True)
         changed.clear()
         if not forget:
-            self._expired.update(self._identity)
+            expire_all(self, begun=begun)
 
     # -- writes --------------------------------------------------------------------------
     def _held(self, instance: Any) -> tuple[tuple[object, ...], T] | None:

@@ -41,17 +41,26 @@ class FlushFailure:
     repositories of one :class:`InMemorySession` share one, as they share the ``Session``.
     """
 
-    __slots__ = ("failed",)
+    __slots__ = ("begun", "failed")
 
     def __init__(self) -> None:
         self.failed = False
+        self.begun = False
+        """Whether the unit of work's transaction is in progress, as a ``Session`` begins one
+        at its first statement (or change of an object) after a commit, rollback or close:
+        a rollback without one is a pass-through, which expires nothing (the async fake's
+        objects stay loaded, :mod:`serpens.fakes._repository_unloaded`)."""
 
     def check(self) -> None:
-        """Raise ``ConflictError`` if a flush failed since the last rollback or close."""
+        """Raise ``ConflictError`` if a flush failed since the last rollback or close.
+
+        Called by every call a ``Session`` runs a statement for, it begins the transaction.
+        """
         if self.failed:
             raise ConflictError(
                 "the unit of work must be rolled back before it is used again: a flush in it failed"
             )
+        self.begun = True
 
 
 class _Member(Protocol):
@@ -59,6 +68,7 @@ class _Member(Protocol):
 
     model: type[Any]
     _rows: PendingRows
+    _dirty: Any
 
     def _flush(self) -> None: ...
     def _check_changed(self) -> None: ...
@@ -147,11 +157,15 @@ class InMemorySession:
         except ConflictError:
             self.rollback()
             raise
+        self.failure.begun = False
 
     def rollback(self) -> None:
         """Discard every uncommitted write of every repository of the session."""
         self.database._check_outage()  # noqa: SLF001
+        failure = self.failure  # in progress, for every member (each one's discard ends it)
+        begun = failure.begun or any(m._dirty._modified for m in self._members.values())  # noqa: SLF001
         for member in self._members.values():
+            failure.begun = begun
             member._discard(forget=False)  # noqa: SLF001
 
     def close(self) -> None:

@@ -53,6 +53,7 @@ from serpens_contract.repository import (
     _shared_units,
     _threads,
     _units_of_work,
+    _unloaded_reads,
     _upserts,
     _version_generators,
 )
@@ -101,6 +102,7 @@ class RepositoryContract(
     _threads.ThreadCases,
     _relationships.RelationshipCases,
     _shared_units.SharedUnitOfWorkCases,
+    _unloaded_reads.UnloadedReadCases,
     _units_of_work.UnitOfWorkCases,
     _object_writes.ObjectWriteCases,
     _upserts.UpsertAndBulkInsertCases,
