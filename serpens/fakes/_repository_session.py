@@ -86,7 +86,8 @@ class RepositorySession(Generic[T]):
         self._failure = FlushFailure() if session is None else session.failure
         base, base_rules = info, self._rules
         self._kind = self._managers = None  # the common case: a model of its own
-        self._view = row_view(info)  # None but for a hierarchy whose subclasses add columns
+        # None but for a hierarchy whose subclasses add columns
+        self._view = None if info.inheritance is None else row_view(info)
         if info.inheritance is not None:  # single-table: one identity map per hierarchy
             self._kind, self._managers = kinds_of(info)
             base = model_info(info.mapper.base_mapper.class_)
