@@ -18,6 +18,11 @@ Survivors sorted by hand (equivalent mutants, with the reason) are in
 
 The run is niced and uses one worker unless ``--workers N`` says otherwise. Mutants that
 ``mypy --strict`` rejects are caught by the type checker (CI runs it) and never run.
+
+``--adapter redis`` (or ``httpx``, scripts/mutation_adapters.toml) on each command mutates
+a production adapter against its contract cells on the real servers the tests start. mutmut
+names a module by its path, so that run is in a staging project, ``mutants-adapters/
+mutmut-<adapter>/`` (ignored by git; see ``_stage``), with its own ``mutants/``.
 """
 
 from __future__ import annotations
@@ -29,6 +34,7 @@ import difflib
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
 import tomllib
@@ -37,35 +43,22 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 PACKAGES = {"fakes": "serpens.fakes", "rules": "serpens._rules"}
+# per adapter: its package, the modules mutated and the tests driving them (see the file)
+ADAPTERS: dict[str, dict[str, Any]] = tomllib.loads(
+    (ROOT / "scripts" / "mutation_adapters.toml").read_text(encoding="utf-8")
+)
 # mutmut's exit codes per mutant (mutmut.stats.status_by_exit_code), in report columns
-STATUS = {
-    1: "killed",
-    3: "killed",
-    0: "survived",
-    5: "no tests",
-    33: "no tests",
-    34: "skipped",
-    36: "timeout",
-    37: "type check",
-    -24: "timeout",
-    24: "timeout",
-    152: "timeout",
+STATUS: dict[int | None, str] = {
+    1: "killed", 3: "killed", 0: "survived", 5: "no tests", 33: "no tests", 34: "skipped",
+    36: "timeout", 37: "type check", -24: "timeout", 24: "timeout", 152: "timeout",
     255: "other",  # the runner itself raised: no verdict, never counted as caught
     None: "not checked",
-}
+}  # fmt: skip
 # what --survivors re-checks: survivors, mutants no test reached, those reset by a change,
 # and timeouts (a loaded machine can time out a mutant that a quiet one would judge)
 RECHECK = {"survived", "no tests", "not checked", "other", "timeout"}
-COLUMNS = [
-    "total",
-    "killed",
-    "timeout",
-    "type check",
-    "survived",
-    "no tests",
-    "not checked",
-    "other",
-]
+COLUMNS = ["total", "killed", "timeout", "type check", "survived", "no tests", "not checked",
+           "other"]  # fmt: skip
 
 
 def _say(line: str = "") -> None:
@@ -74,8 +67,8 @@ def _say(line: str = "") -> None:
 
 def _environment() -> dict[str, str]:
     env = dict(os.environ)
-    # the mutated serpens comes from mutants/ (mutmut puts it first on sys.path); the
-    # adapters and the contract suites are the work tree's own, unmutated
+    # the mutated code comes from mutants/ (mutmut puts it first on sys.path); the rest
+    # (serpens or the adapters, the contract suites) is the work tree's own, unmutated
     env["PYTHONPATH"] = os.pathsep.join([str(ROOT / "adapters"), str(ROOT / "contract_tests")])
     # mypy (mutmut's type check) from the environment running this script
     env["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), env.get("PATH", "")])
@@ -84,15 +77,64 @@ def _environment() -> dict[str, str]:
     return env
 
 
-def _results() -> dict[str, int | None]:
+def _project(adapter: str | None) -> Path:
+    """Where mutmut runs: the work tree, or the adapter's staging project."""
+    return ROOT / "mutants-adapters" / f"mutmut-{adapter}" if adapter else ROOT
+
+
+def _mutated(adapter: str | None = None) -> Path:
+    """The mutated package in mutmut's ``mutants/``."""
+    return _project(adapter) / "mutants" / (ADAPTERS[adapter]["package"] if adapter else "serpens")
+
+
+def _stage(adapter: str) -> Path:
+    """Build (or refresh) *adapter*'s staging project, where mutmut sees it at the top.
+
+    Its package copied (``serpens_redis/...``, imported as the tests import it), ``tests``
+    linked to the work tree's, and pyproject.toml with this one's pytest and mypy settings
+    and a ``[tool.mutmut]`` from this one's runner settings and the adapter's selection.
+    """
+    spec, project = ADAPTERS[adapter], _project(adapter)
+    package = spec["package"]
+    shutil.copytree(
+        ROOT / "adapters" / package,
+        project / package,
+        dirs_exist_ok=True,  # copy2 keeps mtimes: mutmut redoes only the changed modules
+        ignore=shutil.ignore_patterns("__pycache__"),
+    )
+    if not (project / "tests").exists():
+        (project / "tests").symlink_to(ROOT / "tests")  # mutmut copies it into mutants/
+    base = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["tool"]["mutmut"]
+    settings = {
+        "source_paths": [f"{package}/"],
+        "only_mutate": [f"{package}/{module}.py" for module in spec["modules"]],
+        **{key: base[key] for key in ("process_isolation", "forkserver_warmup")},
+        "pytest_add_cli_args": base["pytest_add_cli_args"],
+        "pytest_add_cli_args_test_selection": [*spec["tests"], "-k", spec["select"]],
+        "type_check_command": [*base["type_check_command"][:1], package,
+                               *base["type_check_command"][2:]],
+        "use_git_change_detection": False,
+    }  # fmt: skip
+    text = (ROOT / "pyproject.toml").read_text(encoding="utf-8")
+    # the work tree's pytest and mypy settings; its [tool.mutmut] replaced by the adapter's
+    text = re.sub(r"(?ms)^\[tool\.mutmut\]$.*?(?=^\[)", "", text)
+    text = text.replace('mypy_path = ["adapters", ', "mypy_path = [")  # no second copy
+    mutmut = "\n".join(f"{key} = {json.dumps(value)}" for key, value in settings.items())
+    (project / "pyproject.toml").write_text(f"{text}\n[tool.mutmut]\n{mutmut}\n", "utf-8")
+    return project
+
+
+def _results(adapter: str | None = None) -> dict[str, int | None]:
     """Exit code per mutant name, from mutmut's files under mutants/."""
     codes: dict[str, int | None] = {}
-    for meta in sorted((ROOT / "mutants" / "serpens").rglob("*.py.meta")):
+    for meta in sorted(_mutated(adapter).rglob("*.py.meta")):
         codes.update(json.loads(meta.read_text(encoding="utf-8"))["exit_code_by_key"])
     return codes
 
 
 def _package(name: str) -> str:
+    if name.startswith("serpens_"):  # an adapter's: its module
+        return name.split(".")[1]
     return next((short for short, dotted in PACKAGES.items() if name.startswith(dotted)), "?")
 
 
@@ -100,10 +142,10 @@ _MESSAGE_CALL = re.compile(r"raise |Error\(|_invalid|_bad\(|FieldError\(")
 _CODEC = re.compile(r"\b(?:utf-8|ascii|latin-1)\b", re.IGNORECASE)
 
 
-def _diffs() -> dict[str, tuple[list[str], list[str]]]:
+def _diffs(adapter: str | None = None) -> dict[str, tuple[list[str], list[str]]]:
     """Removed and added lines of every survivor and unreached mutant, from mutants/."""
     out: dict[str, tuple[list[str], list[str]]] = {}
-    for meta in sorted((ROOT / "mutants" / "serpens").rglob("*.py.meta")):
+    for meta in sorted(_mutated(adapter).rglob("*.py.meta")):
         codes = json.loads(meta.read_text(encoding="utf-8"))["exit_code_by_key"]
         names = [n for n, c in codes.items() if STATUS.get(c) in {"survived", "no tests"}]
         if not names:
@@ -191,14 +233,16 @@ def _earlier(path: Path, codes: dict[str, int | None]) -> tuple[str, dict[str, t
     return intro.rstrip() + "\n", kept
 
 
-def survivors_markdown(path: Path, *, keep_unchecked: bool = False) -> int:
+def survivors_markdown(
+    path: Path, *, keep_unchecked: bool = False, adapter: str | None = None
+) -> int:
     """Write every survivor and unreached mutant, sorted into categories, to *path*.
 
     With *keep_unchecked*, mutants of functions this run did not check keep their lines
     from *path*, and so does its intro; the verdicts apply to every line.
     """
-    codes = _results()
-    diffs = _diffs()
+    codes = _results(adapter)
+    diffs = _diffs(adapter)
     verdicts = _verdicts()
     intro, kept = _earlier(path, codes) if keep_unchecked else ("", {})
     groups: dict[str, list[str]] = collections.defaultdict(list)
@@ -243,20 +287,30 @@ def survivors_markdown(path: Path, *, keep_unchecked: bool = False) -> int:
     return 0
 
 
-def run(package: str | None, *, survivors: bool, globs: list[str], workers: int) -> int:
+def run(
+    package: str | None,
+    *,
+    survivors: bool,
+    globs: list[str],
+    workers: int,
+    adapter: str | None = None,
+) -> int:
     """Run mutmut over *globs*, *package* (all when ``None``), or the survivors only."""
     names: list[str] = list(globs)
+    project = _stage(adapter) if adapter else ROOT
     if survivors:
         names += [
             name
-            for name, code in _results().items()
+            for name, code in _results(adapter).items()
             if STATUS.get(code) in RECHECK and (package is None or _package(name) == package)
         ]
         if not names:
             _say("no survivors to re-check")
             return 0
     elif package is not None:
-        names.append(f"{PACKAGES[package]}*")
+        names.append(
+            f"{ADAPTERS[adapter]['package']}.{package}*" if adapter else f"{PACKAGES[package]}*"
+        )
     command = [
         "nice",
         "-n",
@@ -268,12 +322,12 @@ def run(package: str | None, *, survivors: bool, globs: list[str], workers: int)
         "--max-children",
         str(workers),
     ]
-    return subprocess.call([*command, *names], cwd=ROOT, env=_environment())  # noqa: S603
+    return subprocess.call([*command, *names], cwd=project, env=_environment())  # noqa: S603
 
 
-def report(*, list_survivors: bool) -> int:
-    """Print the counts per package, the score, and optionally every survivor."""
-    codes = _results()
+def report(*, list_survivors: bool, adapter: str | None = None) -> int:
+    """Print the counts per package (an adapter's: per module), the score, the survivors."""
+    codes = _results(adapter)
     if not codes:
         _say("no results under mutants/: run `python scripts/mutation.py run` first")
         return 1
@@ -285,7 +339,7 @@ def report(*, list_survivors: bool) -> int:
             counts[key]["total"] += 1
     _say("| package | " + " | ".join(COLUMNS) + " | score |")
     _say("|---" * (len(COLUMNS) + 2) + "|")
-    for key in [*PACKAGES, "all"]:
+    for key in [*(ADAPTERS[adapter]["modules"] if adapter else PACKAGES), "all"]:
         row = counts[key]
         checked = row["total"] - row["not checked"]
         caught = row["killed"] + row["timeout"] + row["type check"]
@@ -306,7 +360,7 @@ def main() -> int:
     commands = parser.add_subparsers(dest="command", required=True)
     run_parser = commands.add_parser("run", help="run mutmut (niced)")
     run_parser.add_argument("--workers", type=int, default=1, help="mutants run at once")
-    run_parser.add_argument("--package", choices=sorted(PACKAGES))
+    run_parser.add_argument("--package", help="rules or fakes; with --adapter, a module")
     run_parser.add_argument(
         "--survivors", action="store_true", help="re-check survivors and unreached mutants only"
     )
@@ -320,12 +374,25 @@ def main() -> int:
         action="store_true",
         help="keep the file's lines of functions this run did not check",
     )
+    for sub in (run_parser, report_parser, survivors_parser):
+        sub.add_argument("--adapter", choices=sorted(ADAPTERS), help="mutate this adapter")
     args = parser.parse_args()
     if args.command == "survivors":
-        return survivors_markdown(args.path, keep_unchecked=args.keep_unchecked)
+        return survivors_markdown(
+            args.path, keep_unchecked=args.keep_unchecked, adapter=args.adapter
+        )
     if args.command == "run":
-        return run(args.package, survivors=args.survivors, globs=args.globs, workers=args.workers)
-    return report(list_survivors=args.survivors)
+        known = ADAPTERS[args.adapter]["modules"] if args.adapter else PACKAGES
+        if args.package is not None and args.package not in known:
+            parser.error(f"--package: one of {', '.join(sorted(known))}")
+        return run(
+            args.package,
+            survivors=args.survivors,
+            globs=args.globs,
+            workers=args.workers,
+            adapter=args.adapter,
+        )
+    return report(list_survivors=args.survivors, adapter=args.adapter)
 
 
 if __name__ == "__main__":

@@ -89,12 +89,31 @@ async def test_an_invalid_url_is_a_validation_error(url: str) -> None:
 
 
 @pytest.mark.parametrize(
-    "url", ["http:///echo", "//echo", "//other.example/echo", "mailto:a@b", "http://u@/echo"]
+    "url",
+    [
+        "http:///echo",
+        "http:///echo/deeper",
+        "//echo",
+        "///echo",
+        "//other.example/echo",
+        "mailto:a@b",
+        "http://u@/echo",
+        "http://:80/echo",
+        "http://u@v@/echo",
+        "http://?q=a?b",
+        "http://#f#g",
+    ],
 )
 async def test_a_url_with_a_scheme_or_host_but_not_both_is_refused_despite_a_base_url(
     url: str,
 ) -> None:
-    """httpx reads these as relative and sent them to the base URL's host: refused instead."""
+    """httpx reads these as relative and sent them to the base URL's host: refused instead.
+
+    So are a deeper path, a port, a query or a fragment with no host before them, and a
+    third slash (adapters that looked for the host's end at the last ``/``, ``?`` or
+    ``#``, for the host after the first ``@``, took a lone port for a host, or ``///x``
+    for a path, survived).
+    """
     with serve_asgi(scenario_app) as base_url:
         async with HttpxHttpClient(base_url=base_url, timeout=5) as adapter:
             with pytest.raises(ValidationError):

@@ -34,6 +34,20 @@ def test_a_value_set_without_a_ttl_lives_300_seconds_under_the_serpens_prefix(
         client.delete(f"serpens:{key}")
 
 
+def test_from_url_keeps_a_value_under_the_serpens_prefix_by_default(
+    client: redis.Redis, redis_url: str
+) -> None:
+    """``from_url`` has the constructor's default prefix (a mutated one survived the cells)."""
+    cache = RedisCache.from_url(redis_url)
+    key = f"defaults-{uuid.uuid4().hex}"
+    try:
+        cache.set(key, {"a": 1})
+        assert client.get(f"serpens:{key}") == b'{"a":1}'
+    finally:
+        cache.close()
+        client.delete(f"serpens:{key}")
+
+
 def test_close_leaves_a_client_the_cache_was_given_connected(client: redis.Redis) -> None:
     """The same server connection answers after ``close`` (redis-py would reconnect)."""
     before = client.client_id()

@@ -8,7 +8,9 @@ never the password.
 
 from __future__ import annotations
 
+import asyncio
 import socket
+import time
 import uuid
 from collections.abc import AsyncIterator
 
@@ -97,3 +99,41 @@ async def test_a_result_that_is_not_json_names_the_key(client: aioredis.Redis) -
     with pytest.raises(SerializationError, match="idempotency key 'order-8'"):
         await store.complete(claim, {1, 2}, ttl=60)  # type: ignore[arg-type]
     assert await store.release(claim) is True
+
+
+async def test_records_live_under_serpens_idempotency_by_default(
+    client: aioredis.Redis, redis_url: str
+) -> None:
+    """Without a ``prefix`` the record of key ``k`` is ``serpens:idempotency:k``.
+
+    A deployed service's records keep their names across releases only if the default
+    does; both constructors share it (a mutated default of either survived the cell,
+    which always passes a prefix).
+    """
+    key = f"default-prefix-{uuid.uuid4().hex}"
+    owned = RedisIdempotencyStore.from_url(redis_url)
+    try:
+        for store in (RedisIdempotencyStore(client), owned):
+            assert isinstance(await store.claim(key, lease=60), Claim)
+            assert await client.exists(f"serpens:idempotency:{key}") == 1
+            await client.delete(f"serpens:idempotency:{key}")
+    finally:
+        await owned.aclose()
+
+
+async def test_aclose_closes_the_connections_of_a_store_from_url(
+    client: aioredis.Redis, redis_url: str
+) -> None:
+    """A store built by ``from_url`` owns its pool: ``aclose`` closes its connections.
+
+    The server soon lists none of them (a store that did not own its pool, a mutant that
+    survived the cell, would leave them open until garbage collection).
+    """
+    store = RedisIdempotencyStore.from_url(redis_url)
+    await store.claim(f"owned-{uuid.uuid4().hex}", lease=1)
+    own_id = await store.client.client_id()
+    await store.aclose()
+    deadline = time.monotonic() + 5.0
+    while await client.client_list(client_id=[own_id]):
+        assert time.monotonic() < deadline, "the store's connection is still open"
+        await asyncio.sleep(0.01)

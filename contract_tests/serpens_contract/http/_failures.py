@@ -182,6 +182,18 @@ class _HttpFailureCases(_HttpCases):
         finally:
             await client.aclose()
 
+    async def test_port_65535_is_a_port_and_65536_is_not(self, client: HttpClient) -> None:
+        """The highest TCP port makes a valid URL; one above it does not.
+
+        Nothing listens on 65535 here (it is above Linux's ephemeral ports), so that
+        request is a refused connection, not a ValidationError; 65536 is refused before
+        any I/O (an adapter refusing 65535 too survived).
+        """
+        with pytest.raises(BackendUnavailableError):
+            await client.get("http://127.0.0.1:65535/echo", timeout=2)
+        with pytest.raises(ValidationError):
+            await client.get("http://127.0.0.1:65536/echo", timeout=2)
+
     async def test_a_refused_connection_is_backend_unavailable(
         self, client: HttpClient, http_target: HttpTarget
     ) -> None:
