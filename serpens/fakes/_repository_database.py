@@ -44,6 +44,7 @@ class InMemoryDatabase(OutageSwitch):
         self.foreign_keys = foreign_keys
         self._tables: dict[object, TableRows] = {}
         self._rules: dict[type[Any], RowRules] = {}
+        self._mutable: dict[object, list[bool]] = {}  # per table: RowRules.mutable
         self._lock = threading.Lock()  # two threads' first use of a table make one
 
     def table(self, table: object) -> TableRows:
@@ -64,5 +65,7 @@ class InMemoryDatabase(OutageSwitch):
         if rules is None:
             tables = self.table if self.foreign_keys else None
             rules = self._rules[info.model] = row_rules(info, self.clock, tables)
+            # a hierarchy's classes write one table: a list one stored makes every load copy
+            rules.mutable = self._mutable.setdefault(info.table, rules.mutable)
             watch(info.mapper)  # which side each relationship change comes from
         return rules

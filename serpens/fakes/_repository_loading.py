@@ -35,7 +35,7 @@ def load_many(repo: Any, rows: Sequence[Row]) -> list[Any]:
     dirty_ref = repo._dirty_ref  # noqa: SLF001
     pk = repo._pk  # noqa: SLF001
     single = pk[0] if len(pk) == 1 else None
-    share = not repo._rules.mutable_values  # noqa: SLF001
+    share = not repo._rules.mutable[0]  # noqa: SLF001
     expired = repo._expired  # noqa: SLF001
     # an async repository of a class whose subclasses add columns leaves theirs unloaded
     partial = None if view is None or repo._loads_on_access else unloaded_keys(own.class_)  # noqa: SLF001

@@ -123,9 +123,9 @@ class RowRules:
         self._given_not_null = tuple(k for k in self._not_null if k not in filled)
         self._required = tuple(k for k in self._given_not_null if k not in self.defaults)
         """The NOT NULL columns an INSERT must be given a value for (nothing fills them)."""
-        self.mutable_values = False
-        """Whether a mutable value (a list, a dict) was ever stored: until then, loading
-        shares every stored value with the objects it builds instead of copying."""
+        self.mutable = [False]
+        """Whether the table ever stored a mutable value (a list, a dict): until then, loads
+        share stored values instead of copying. One flag per table (``InMemoryDatabase``)."""
 
     def pk(self, row: Row) -> tuple[object, ...]:
         """The primary-key tuple of *row*."""
@@ -172,7 +172,7 @@ class RowRules:
                     )
                 row[key] = value.astimezone(dt.UTC)
             elif not isinstance(value, _IMMUTABLE):
-                self.mutable_values = True
+                self.mutable[0] = True
                 if key not in self._json_keys:  # a JSON value is a new object already
                     row[key] = copy_value(value)
 

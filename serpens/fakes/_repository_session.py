@@ -185,7 +185,7 @@ class RepositorySession(Generic[T]):
         obj: T = manager.class_.__new__(manager.class_)
         state = manager._state_constructor(obj, manager)  # noqa: SLF001
         manager._state_setter(obj, state)  # noqa: SLF001
-        if self._rules.mutable_values:
+        if self._rules.mutable[0]:
             obj.__dict__.update(
                 {k: v if type(v) in PLAIN_TYPES else copy_value(v) for k, v in row.items()}
             )
