@@ -134,6 +134,6 @@ async def test_aclose_closes_the_connections_of_a_store_from_url(
     own_id = await store.client.client_id()
     await store.aclose()
     deadline = time.monotonic() + 5.0
-    while await client.client_list(client_id=[own_id]):
+    while await client.client_list(client_id=[str(own_id)]):
         assert time.monotonic() < deadline, "the store's connection is still open"
         await asyncio.sleep(0.01)
