@@ -143,11 +143,16 @@ def _ranked(value: object, rank: Callable[[Any], Any]) -> object:
 class OrderedIndex:
     """Primary keys of one table in one total order, kept sorted on every write."""
 
-    __slots__ = ("keys", "order")
+    __slots__ = ("firsts", "keys", "order")
 
     def __init__(self, rows: Mapping[Key, Row], order: OrderKey) -> None:
         self.order = order
         self.keys = sorted_keys(rows, order)
+        first, _, rank = order[0]
+        # each key's first-term value, as compared: a search step reads no row but on a tie
+        self.firsts: list[Any] = [
+            rows[k][first] if rank is None else _ranked(rows[k][first], rank) for k in self.keys
+        ]
 
     def position(self, rows: Mapping[Key, Row], row: Row) -> int:
         """The first position whose row does not sort before *row* (binary search).
@@ -155,22 +160,22 @@ class OrderedIndex:
         The first term is compared inline (it decides almost every step); only ties on
         it go through :func:`precedes` for the remaining terms.
         """
-        keys = self.keys
+        keys, firsts = self.keys, self.firsts
         (first, descending, rank), rest = self.order[0], self.order[1:]
         mine: Any = row[first] if rank is None else _ranked(row[first], rank)
         lo, hi = 0, len(keys)
         while lo < hi:
             mid = (lo + hi) // 2
-            other = rows[keys[mid]]
-            theirs: Any = other[first] if rank is None else _ranked(other[first], rank)
+            theirs: Any = firsts[mid]
             if theirs == mine:
-                before = precedes(other, row, rest)
+                before = precedes(rows[keys[mid]], row, rest)
             elif theirs is None:
                 before = descending
             elif mine is None:
                 before = not descending
             elif theirs != theirs or mine != mine:  # noqa: PLR0124 - a NaN (see precedes)
                 both = theirs != theirs and mine != mine  # noqa: PLR0124
+                other = rows[keys[mid]]
                 before = precedes(other, row, rest) if both else (mine != mine) != descending  # noqa: PLR0124
             else:
                 before = bool(theirs > mine) if descending else bool(theirs < mine)
@@ -195,14 +200,16 @@ class OrderedIndex:
     def remove(self, rows: Mapping[Key, Row], pk: Key, row: Row) -> None:
         """Drop *pk*, whose stored row is still *row* in *rows*."""
         at = self.position(rows, row)
-        if at < len(self.keys) and self.keys[at] == pk:
-            del self.keys[at]
-        else:  # pragma: no cover - defensive: the index and the rows disagree
-            self.keys.remove(pk)
+        if not (at < len(self.keys) and self.keys[at] == pk):  # pragma: no cover - defensive
+            at = self.keys.index(pk)  # the index and the rows disagree
+        del self.keys[at], self.firsts[at]
 
     def insert(self, rows: Mapping[Key, Row], pk: Key, row: Row) -> None:
         """Add *pk* for *row* at its sorted position."""
-        self.keys.insert(self.position(rows, row), pk)
+        at = self.position(rows, row)
+        first, _, rank = self.order[0]
+        self.keys.insert(at, pk)
+        self.firsts.insert(at, row[first] if rank is None else _ranked(row[first], rank))
 
 
 class EqualityIndex:
