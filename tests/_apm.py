@@ -17,6 +17,8 @@ import elasticapm
 import elasticapm.base
 from elasticapm.utils.module_import import import_string
 
+from tests.serpens.api.apm_transport import memory_client
+
 __all__ = ["APM_SPAN_NOISE", "RecordedApm", "instrumented", "recorded_apm"]
 
 APM_SPAN_NOISE = frozenset(
@@ -47,15 +49,7 @@ class RecordedApm:
 @contextlib.contextmanager
 def recorded_apm() -> Iterator[RecordedApm]:
     """A configured elastic-apm Client (the process's), closed and forgotten afterwards."""
-    client = elasticapm.Client(
-        service_name="serpens-tests",
-        server_url="http://127.0.0.1:9",
-        transport_class="tests.serpens.api.apm_transport.MemoryTransport",
-        central_config=False,
-        cloud_provider="none",
-        metrics_interval="0ms",
-        disable_log_record_factory=True,
-        include_process_args=False,
+    client = memory_client(
         instrument=False,
         breakdown_metrics=False,
         skip_server_info=True,

@@ -1,9 +1,10 @@
-"""An elastic-apm transport that keeps events in memory instead of sending them."""
+"""An elastic-apm transport that keeps events in memory, and a real Client that uses it."""
 
 from __future__ import annotations
 
 from typing import Any
 
+import elasticapm
 from elasticapm.transport.base import Transport
 
 
@@ -22,3 +23,21 @@ class MemoryTransport(Transport):  # type: ignore[misc]
 
     def close(self) -> None:
         pass
+
+
+def memory_client(**options: Any) -> elasticapm.Client:
+    """A real elastic-apm ``Client`` (the process's) that sends nothing: its events stay here.
+
+    *options* are further ``Client`` settings; the ones every test needs are set here.
+    """
+    return elasticapm.Client(
+        service_name="serpens-tests",
+        server_url="http://127.0.0.1:9",
+        transport_class="tests.serpens.api.apm_transport.MemoryTransport",
+        metrics_interval="0ms",
+        central_config=False,
+        cloud_provider="none",
+        disable_log_record_factory=True,
+        include_process_args=False,
+        **options,
+    )

@@ -10,21 +10,12 @@ import pytest
 
 from serpens import api
 from serpens.errors import NotFoundError
+from tests.serpens.api.apm_transport import memory_client
 from tests.serpens.api.events import http_event
 
 
 def _client(**options: object) -> elasticapm.Client:
-    return elasticapm.Client(
-        service_name="serpens-tests",
-        server_url="http://127.0.0.1:9",
-        transport_class="tests.serpens.api.apm_transport.MemoryTransport",
-        metrics_interval="0ms",
-        central_config=False,
-        cloud_provider="none",
-        disable_log_record_factory=True,
-        include_process_args=False,
-        **options,
-    )
+    return memory_client(**options)
 
 
 @pytest.fixture(name="apm_events")

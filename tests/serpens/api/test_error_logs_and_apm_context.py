@@ -20,6 +20,7 @@ import elasticapm.base
 import pytest
 
 from serpens import api
+from tests.serpens.api.apm_transport import memory_client
 from tests.serpens.api.events import http_event
 
 
@@ -48,17 +49,7 @@ def test_details_without_a_json_form_leave_the_message_alone() -> None:
 @pytest.fixture(name="client")
 def _client(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
     monkeypatch.delenv("ELASTIC_APM_CAPTURE_BODY", raising=False)
-    client = elasticapm.Client(
-        service_name="serpens-tests",
-        server_url="http://127.0.0.1:9",
-        transport_class="tests.serpens.api.apm_transport.MemoryTransport",
-        metrics_interval="0ms",
-        central_config=False,
-        cloud_provider="none",
-        disable_log_record_factory=True,
-        include_process_args=False,
-        capture_body="all",
-    )
+    client = memory_client(capture_body="all")
     yield client
     client.close()
     elasticapm.base.CLIENT_SINGLETON = None
