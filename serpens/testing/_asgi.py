@@ -14,6 +14,10 @@ from serpens.testing._common import LOOPBACK, wait_until
 __all__ = ["serve_asgi"]
 
 _START_TIMEOUT_S = 10.0
+# h11 checks its 16 KiB head limit only on a head that is still incomplete, so uvicorn's
+# default answered a long URL 200 or 400 depending on how TCP split it; a limit above
+# httpx's longest URL (64 KiB) makes every request httpx can send read whole.
+_MAX_REQUEST_HEAD = 1024 * 1024
 
 
 @contextmanager
@@ -24,6 +28,8 @@ def serve_asgi(
 
     The server runs in a daemon thread with its own event loop, so sync and async tests
     can both call it over real HTTP. Leaving the block stops it and waits for the thread.
+    A request head up to 1 MiB is read whole however TCP splits it (uvicorn's default
+    refused a head over 16 KiB only when it arrived in pieces).
 
     Args:
         app: any ASGI application (starlette, FastAPI, a bare callable).
@@ -39,7 +45,13 @@ def serve_asgi(
     """
     uvicorn = require("uvicorn", "test")
     config = uvicorn.Config(
-        app, host=LOOPBACK, port=0, lifespan=lifespan, log_level="warning", access_log=False
+        app,
+        host=LOOPBACK,
+        port=0,
+        lifespan=lifespan,
+        log_level="warning",
+        access_log=False,
+        h11_max_incomplete_event_size=_MAX_REQUEST_HEAD,
     )
     server = uvicorn.Server(config)
     failure: list[BaseException] = []

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import contextlib
+import socket
+import time
 import urllib.request
 from collections.abc import AsyncIterator
 
@@ -60,3 +62,20 @@ def test_app_that_fails_at_startup_is_a_clear_error() -> None:
         serve_asgi(app, lifespan="on"),
     ):
         pass  # pragma: no cover
+
+
+def test_a_long_request_head_split_across_reads_is_served() -> None:
+    """A 64 KiB URL (httpx's longest) arriving in two TCP reads is answered, not a 400."""
+    app = Starlette(routes=[Route("/hello", _echo)], lifespan=_lifespan)
+    head = b"GET /hello?q=" + b"a" * 65536 + b" HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
+    with serve_asgi(app) as base_url:
+        port = int(base_url.rsplit(":", 1)[1])
+        with socket.create_connection(("127.0.0.1", port), timeout=5) as sock:
+            sock.sendall(head[:20000])
+            time.sleep(0.2)  # the server reads the first part alone
+            sock.sendall(head[20000:])
+            answer = b""
+            while chunk := sock.recv(65536):
+                answer += chunk
+    assert answer.startswith(b"HTTP/1.1 200 OK\r\n")
+    assert answer.endswith(b'{"path":"/hello","started":true}')
