@@ -6,7 +6,10 @@ columns the other classes' rows leave to their defaults or ``NULL`` in the one t
 ``CHECK`` constraint, ``Truck.wheels`` is NOT NULL with a default (every row gets one),
 ``Truck.load`` a server default. ``Deposit``'s subclass ``Savings`` adds ``rate``, NOT
 NULL without a default: PostgreSQL and SQLite refuse every row of another class, which
-leaves it empty. On ``ContractBase``, so the contract's schema holds the tables.
+leaves it empty. ``Parcel``, keyed by text (its table has no generated key) and
+versioned, has a foreign key to ``Product``; its subclass ``Courier`` adds a nullable
+integer, a foreign key to ``Vehicle`` and a ``JSON`` list. On ``ContractBase``, so the
+contract's schema holds the tables.
 """
 
 from __future__ import annotations
@@ -16,7 +19,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from serpens_contract._repository_models import ContractBase
 
-__all__ = ["Car", "Deposit", "Savings", "Truck", "Vehicle"]
+__all__ = ["Car", "Courier", "Deposit", "Parcel", "Savings", "Truck", "Vehicle"]
 
 
 class Vehicle(ContractBase):
@@ -71,3 +74,30 @@ class Savings(Deposit):
     rate: Mapped[int] = mapped_column(sa.Integer)
 
     __mapper_args__ = {"polymorphic_identity": "savings"}  # noqa: RUF012
+
+
+class Parcel(ContractBase):
+    """A base keyed by text (no column generates keys), versioned, with a foreign key."""
+
+    __tablename__ = "contract_parcels"
+
+    code: Mapped[str] = mapped_column(sa.String(20), primary_key=True)
+    kind: Mapped[str] = mapped_column(sa.String(20), nullable=False)
+    product_id: Mapped[int | None] = mapped_column(sa.ForeignKey("contract_products.id"))
+    version: Mapped[int] = mapped_column(sa.Integer, nullable=False)
+
+    __mapper_args__ = {  # noqa: RUF012
+        "polymorphic_on": kind,
+        "polymorphic_identity": "parcel",
+        "version_id_col": version,
+    }
+
+
+class Courier(Parcel):
+    """A subclass adding a nullable integer, a foreign key to a hierarchy and a JSON list."""
+
+    stops: Mapped[int | None] = mapped_column(sa.Integer)
+    vehicle_id: Mapped[int | None] = mapped_column(sa.ForeignKey("contract_vehicles.id"))
+    route: Mapped[list[str] | None] = mapped_column(sa.JSON)
+
+    __mapper_args__ = {"polymorphic_identity": "courier"}  # noqa: RUF012

@@ -44,6 +44,7 @@ from serpens_contract.repository import (
     _column_values,
     _conflicts,
     _hierarchy_columns,
+    _hierarchy_rows,
     _identity,
     _inheritance,
     _object_writes,
@@ -97,6 +98,7 @@ __all__ = [
 class RepositoryContract(
     _outages.RepositoryOutageCases,
     _version_generators.VersionGeneratorCases,
+    _hierarchy_rows.HierarchyRowCases,
     _hierarchy_columns.HierarchyColumnCases,
     _inheritance.InheritanceCases,
     _threads.ThreadCases,

@@ -27,7 +27,7 @@ import pytest
 from sqlalchemy import exc
 
 from serpens_contract._repository_databases import RepositoryDatabase
-from serpens_contract._repository_models import Product
+from serpens_contract._repository_models import Kind, Product
 from serpens_contract._repository_models_hierarchy import Car, Vehicle
 from serpens_contract.capabilities import requires
 from serpens_contract.runner import SyncDriver
@@ -132,6 +132,32 @@ class UnloadedReadCases:
         assert (c.name, c.price, c.version) == ("theirs", 10, 2)
         assert mine.get(ids[0]) is a
         assert (a.sku, a.name, a.price, a.stock) == ("a", "a-name", 10, 3)
+
+    def test_an_object_listed_again_after_a_rollback_is_loaded_once(
+        self, db: RepositoryDatabase
+    ) -> None:
+        """The read that loads an expired object leaves it loaded: the next read keeps it.
+
+        A ``Session`` refreshes an expired object from the row a query returns, and after
+        that the identity map's object answers queries as it is: a list changed in place
+        (plain ``JSON`` sees no such change) stays changed, and is never written.
+        """
+        kinds: Any = db.repository(Kind)
+        ident = kinds.add(Kind(tags=["a"])).id
+        db.commit(kinds)
+        db.close_unit_of_work(kinds)
+        mine: Any = db.repository(Kind)
+        (kind,) = mine.list()
+        kind.tags = ["b"]
+        mine.flush()
+        db.rollback(mine)
+        assert mine.list() == [kind]  # loaded again, from the row as it is
+        assert kind.tags == ["a"]
+        kind.tags.append("in place")
+        assert mine.list() == [kind]
+        assert kind.tags == ["a", "in place"]  # loaded already: the object as it is
+        db.commit(mine)
+        assert db.repository(Kind).get_or_raise(ident).tags == ["a"]
 
     def test_a_value_set_after_a_rollback_is_written_and_nothing_else_changes(
         self, db: RepositoryDatabase
