@@ -45,6 +45,8 @@ class InMemoryDatabase(OutageSwitch):
         self._tables: dict[object, TableRows] = {}
         self._rules: dict[type[Any], RowRules] = {}
         self._mutable: dict[object, list[bool]] = {}  # per table: RowRules.mutable
+        # per model: what its repositories share (serpens.fakes._repository_opening)
+        self._openings: dict[type[Any], Any] = {}
         self._lock = threading.Lock()  # two threads' first use of a table make one
 
     def table(self, table: object) -> TableRows:

@@ -11,19 +11,18 @@ from __future__ import annotations
 import builtins
 import operator
 import weakref
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any, Generic, TypeVar
 
-from serpens._rules.repository import RawOrder, model_info
+from serpens._rules.repository import ModelInfo, RawOrder, model_info
 from serpens.errors import ConfigurationError, ConflictError, FieldError, ValidationError
 from serpens.fakes._repository_cascade import write_new
 from serpens.fakes._repository_database import InMemoryDatabase
-from serpens.fakes._repository_dirty import Dirty, instance_state, no_identity_map
-from serpens.fakes._repository_hierarchy import row_view
+from serpens.fakes._repository_dirty import Dirty, no_identity_map
 from serpens.fakes._repository_index import OrderKey, order_key
-from serpens.fakes._repository_kinds import kinds_of
 from serpens.fakes._repository_loading import load_many
-from serpens.fakes._repository_rows import PLAIN_TYPES, copy_value
+from serpens.fakes._repository_opening import opening
+from serpens.fakes._repository_rows import PLAIN_TYPES, RowRules, copy_value
 from serpens.fakes._repository_unit import FlushFailure, InMemorySession, database_for
 from serpens.fakes._repository_unloaded import expire_all, loaded, show_all
 from serpens.fakes._repository_work import PendingRows
@@ -55,6 +54,16 @@ class RepositorySession(Generic[T]):
     """
 
     model: type[Any]
+    database: InMemoryDatabase
+    # set from the model's Opening (serpens.fakes._repository_opening), in one step
+    _instance_state: Callable[[object], Any]
+    _info: ModelInfo
+    _manager: Any  # the model's ClassManager
+    _pk: tuple[str, ...]
+    _rules: RowRules
+    _kind: Any  # the subclass's Inheritance in a single-table hierarchy, else None
+    _managers: dict[object, Any] | None
+    _view: Callable[[type[Any], Row], Row] | None
     _loads_on_access = True  # False for the async fake (:mod:`._repository_unloaded`)
 
     def __init__(
@@ -76,28 +85,17 @@ class RepositorySession(Generic[T]):
             raise ConfigurationError(
                 f"{type(self).__name__} needs a model: set `model = X` or pass model=X"
             )
-        database = self.database = database_for(database, session, type(self).__name__)
-        self._instance_state = instance_state()
-        info = self._info = model_info(self.model)
-        self._manager = info.mapper.class_manager
-        self._pk = info.pk
-        self._rules = database.rules(info)
+        fixed = opening(database_for(database, session, type(self).__name__), self.model)
+        self.database, self._instance_state, self._info, self._manager = fixed.head
+        self._pk, self._rules, self._kind, self._managers, self._view = fixed.tail
         self._unit = session
         self._failure = FlushFailure() if session is None else session.failure
-        base, base_rules = info, self._rules
-        self._kind = self._managers = None  # the common case: a model of its own
-        # None but for a hierarchy whose subclasses add columns
-        self._view = None if info.inheritance is None else row_view(info)
-        if info.inheritance is not None:  # single-table: one identity map per hierarchy
-            self._kind, self._managers = kinds_of(info)
-            base = model_info(info.mapper.base_mapper.class_)
-            base_rules = database.rules(base)
-        shared = None if session is None else session.member(base.model)
+        shared = None if session is None else session.member(fixed.base_model)
         if shared is not None:  # one state per model in a session, as in one Session
             for name in _STATE:
                 setattr(self, name, getattr(shared, name))
             return
-        self._rows = PendingRows(database.table(info.table), base_rules.info, base_rules.uniques)
+        self._rows = PendingRows(fixed.table, fixed.base_info, fixed.base_uniques)
         # Strong, unlike a Session's weak identity map: the fake never forgets an object, so
         # a test holding no reference may see an older state here than on a real session.
         self._identity: dict[tuple[object, ...], T] = {}
@@ -110,7 +108,7 @@ class RepositorySession(Generic[T]):
         # object: the next read of each loads what it has not been set since (below).
         self._expired: set[tuple[object, ...]] = set()
         if session is not None:
-            session.join(self, base.model)
+            session.join(self, fixed.base_model)
 
     # -- identity ------------------------------------------------------------------------
     def _columns(self, obj: T) -> Any:
