@@ -61,11 +61,16 @@ def build_message_attributes(attributes: Mapping[str, Any] | None) -> dict[str, 
 
 
 def _queue(queue_url: str) -> SQSQueue:
-    """One SQSQueue (so one boto3 client) per URL, endpoint and region of this process."""
+    """One SQSQueue (so one boto3 client) per URL, endpoint and region of this process.
+
+    The region is ``AWS_DEFAULT_REGION``, the one boto3's client reads (``AWS_REGION``,
+    which Lambda sets too, is not: keyed by it, a changed default region kept the old
+    client).
+    """
     key = (
         queue_url,
         env_str("AWS_ENDPOINT_URL_SQS") or env_str("AWS_ENDPOINT_URL"),
-        env_str("AWS_REGION") or env_str("AWS_DEFAULT_REGION"),
+        env_str("AWS_DEFAULT_REGION"),
     )
     with _lock:
         queue = _queues.get(key)

@@ -68,3 +68,16 @@ def test_a_new_default_region_looks_for_the_queue_there(
     monkeypatch.setenv("AWS_DEFAULT_REGION", "eu-west-1")
     with pytest.raises(NotFoundError):
         sqs.publish_message(queue_url, "in eu-west-1")
+
+
+@pytest.mark.usefixtures("direct")
+def test_the_default_region_decides_even_beside_aws_region(
+    queue_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``AWS_REGION`` (set in Lambda) is no region boto3's client reads: the key ignores it."""
+    monkeypatch.setenv("AWS_REGION", "us-east-1")
+    sqs.publish_message(queue_url, "in us-east-1")
+
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "eu-west-1")  # AWS_REGION still us-east-1
+    with pytest.raises(NotFoundError):
+        sqs.publish_message(queue_url, "in eu-west-1")
