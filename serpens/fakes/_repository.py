@@ -178,7 +178,8 @@ class InMemoryRepository(RepositoryOutage, RepositorySession[T]):
         Objects this unit of work inserted are forgotten; the others are refreshed from
         the committed rows and expired, as a ``Session`` expires them: the next read that
         returns one, or a flush writing it, loads its row as it is then (values set on it
-        since the rollback are kept).
+        since the rollback are kept). With no transaction in progress (no statement or
+        change since a commit) it passes through, as a ``Session``'s does.
         """
         if self._unit is not None:
             self._unit.rollback()

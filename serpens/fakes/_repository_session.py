@@ -245,6 +245,8 @@ class RepositorySession(Generic[T]):
         changed = self._dirty._modified  # noqa: SLF001 - changed but not flushed
         failure = self._failure  # a transaction in progress (else a Session's rollback passes)
         begun, failure.failed, failure.begun = failure.begun or bool(changed), False, False
+        if not begun and not forget:  # passed through: nothing expired, nothing refreshed
+            return
         stored = self._rows.base.rows
         snapshot = self._snapshot
         if not changed and all(map(operator.is_, map(stored.get, snapshot), snapshot.values())):
@@ -253,7 +255,7 @@ class RepositorySession(Generic[T]):
             # objects keep their dirty hook; a flush drops a state it holds no key for
             # ("no longer ours"), and a collected object leaves the set by itself.
             if not forget:
-                expire_all(self, begun=begun)
+                expire_all(self)
             return
         state_of = self._instance_state
         for key, obj in builtins.list(self._identity.items()):
@@ -270,7 +272,7 @@ class RepositorySession(Generic[T]):
                 self._sync(obj, row, refresh=True)
         changed.clear()
         if not forget:
-            expire_all(self, begun=begun)
+            expire_all(self)
 
     # -- writes --------------------------------------------------------------------------
     def _held(self, instance: Any) -> tuple[tuple[object, ...], T] | None:

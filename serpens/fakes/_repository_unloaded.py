@@ -157,16 +157,16 @@ def loaded(state: Any) -> None:
             del callables[key]
 
 
-def expire_all(repo: Any, *, begun: bool) -> None:
+def expire_all(repo: Any) -> None:
     """Expire every object *repo* holds, as a rollback does: each loads its row when read.
 
-    When *begun* (a transaction was in progress: a ``Session`` whose transaction is not
-    begun passes a rollback through, expiring nothing), an async repository's objects
-    are unloaded too.
+    Called for a rollback that ends a transaction in progress only: a ``Session`` whose
+    transaction is not begun passes a rollback through, expiring nothing. An async
+    repository's objects are unloaded too.
     """
     identity = repo._identity  # noqa: SLF001 - the fake's own state
     repo._expired.update(identity)  # noqa: SLF001
-    if begun and not repo._loads_on_access:  # noqa: SLF001 - AsyncSession: no lazy load
+    if not repo._loads_on_access:  # noqa: SLF001 - AsyncSession: no lazy load
         snapshot = repo._snapshot  # noqa: SLF001
         for ident, obj in identity.items():
             unload(obj, snapshot[ident])

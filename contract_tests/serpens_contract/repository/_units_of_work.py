@@ -137,6 +137,7 @@ class UnitOfWorkCases:
         mine: Any = db.repository(Product)
         mine.add(Product(sku="a", name="old", price=1))
         db.commit(mine)
+        assert mine.count() == 1  # a statement: the rollback below ends a transaction
         db.rollback(mine)
         theirs: Any = db.repository(Product)
         theirs.upsert({"sku": "a", "name": "theirs"}, conflict_on=["sku"], update_fields=["name"])

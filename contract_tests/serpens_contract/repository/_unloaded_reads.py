@@ -219,6 +219,30 @@ class UnloadedReadCases:
             assert mine.get(ident) is product
             assert (product.sku, product.name, product.version) == ("a", "n", 1)
 
+    def test_a_pass_through_rollback_leaves_the_objects_as_they_are(
+        self, db: RepositoryDatabase
+    ) -> None:
+        """A rollback with no transaction in progress refreshes nothing on a later read.
+
+        It expires nothing, so a read that returns an object the identity map holds keeps
+        the object as it is, as a ``Session`` does for every object not expired: another
+        unit of work's commit since, which the read's query does see, does not show.
+        """
+        with _failed_loads(db):
+            mine: Any = db.repository(Product)
+            product = mine.add(Product(sku="a", name="n"))
+            ident = product.id
+            db.commit(mine)
+            db.rollback(mine)  # after a commit, before any statement: a pass-through
+            theirs: Any = db.repository(Product)
+            theirs.get(ident).name = "theirs"
+            db.commit(theirs)
+            db.close_unit_of_work(theirs)
+            assert mine.list() == [product]
+            assert mine.get_by(sku="a") is product
+            assert (product.name, product.version) == ("n", 1)
+            assert mine.count(name="theirs") == 1  # the query saw the commit
+
     def test_a_subclass_column_read_through_the_base_repository_is_unloaded(
         self, db: RepositoryDatabase
     ) -> None:

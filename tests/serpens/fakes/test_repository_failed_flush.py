@@ -46,6 +46,7 @@ class TestInMemoryFailedFlushAndExpiry:
         repo = InMemoryRepository(Kind, database=db)
         kind = repo.add(Kind(tags=["a"]))
         repo.commit()
+        assert repo.count() == 1  # a statement: the rollback ends a transaction, expiring
         repo.rollback()
         repo.upsert_many(
             [{"id": kind.id, "tags": ["b"]}], conflict_on=["id"], update_fields=["tags"]
