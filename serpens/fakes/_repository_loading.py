@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from serpens.fakes._repository_loaders import Unloaded
 from serpens.fakes._repository_unloaded import fill_in, unload, unloaded_keys
 from serpens.fakes._repository_values import PLAIN_TYPES, copy_value
 
@@ -39,6 +40,7 @@ def load_many(repo: Any, rows: Sequence[Row]) -> list[Any]:
     expired = repo._expired  # noqa: SLF001
     # an async repository of a class whose subclasses add columns leaves theirs unloaded
     partial = None if view is None or repo._loads_on_access else unloaded_keys(own.class_)  # noqa: SLF001
+    loader: Any = None if partial is None else Unloaded(repo)
     out: list[Any] = []
     for row in rows:
         ident = (row[single],) if single is not None else tuple(row[k] for k in pk)
@@ -47,7 +49,7 @@ def load_many(repo: Any, rows: Sequence[Row]) -> list[Any]:
             if expired and ident in expired:
                 repo._reload(ident, obj, row)  # noqa: SLF001
                 if partial is not None:  # a read loads its class's columns only
-                    unload(obj, partial(type(obj)), keep_set=True)
+                    unload(obj, partial(type(obj)), loader, keep_set=True)
             elif partial is not None:
                 fill_in(obj, row, partial(None))
         else:
@@ -67,7 +69,7 @@ def load_many(repo: Any, rows: Sequence[Row]) -> list[Any]:
                 )
             state._instance_dict = dirty_ref  # noqa: SLF001 - SQLAlchemy's dirty hook
             if partial is not None:
-                unload(obj, partial(cls))
+                unload(obj, partial(cls), loader)
             snapshot[ident] = row
             identity[ident] = obj
             keys[state] = ident

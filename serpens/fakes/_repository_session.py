@@ -24,7 +24,7 @@ from serpens.fakes._repository_loading import load_many
 from serpens.fakes._repository_opening import opening
 from serpens.fakes._repository_rows import PLAIN_TYPES, RowRules, copy_value
 from serpens.fakes._repository_unit import FlushFailure, InMemorySession, database_for
-from serpens.fakes._repository_unloaded import expire_all, loaded, show_all
+from serpens.fakes._repository_unloaded import detach_all, expire_all, loaded
 from serpens.fakes._repository_work import PendingRows
 
 __all__ = ["RepositorySession"]
@@ -228,8 +228,8 @@ class RepositorySession(Generic[T]):
     # -- the unit of work ----------------------------------------------------------------
     def _forget_all(self) -> None:
         """:meth:`close`: roll back and forget every object."""
-        if (self._expired or self._view) and not self._loads_on_access:
-            show_all(self)  # detached with their values, as the sync repository's are
+        if self._expired or self._view:
+            detach_all(self)  # what is still unloaded cannot be loaded once detached
         self._discard(forget=True)
         self._failure.begun = False
         self._identity.clear()

@@ -1,19 +1,18 @@
-"""Attributes the async in-memory repository leaves unloaded, as an ``AsyncSession`` does.
+"""Columns the in-memory repository leaves unloaded, as a ``Session`` does.
 
 A ``Session``'s rollback expires every object it holds (when a transaction is in
 progress: after a commit with no statement since, it is a pass-through): the next read of
 an attribute loads the row. A sync ``Session`` runs that load; an ``AsyncSession`` cannot
-(no IO outside an ``await``) and SQLAlchemy raises ``MissingGreenlet`` instead. The async
-fake does the same: :func:`expire_all` takes its expired objects' column values out of
-their instance dicts and registers, for each, a per-instance loader callable
-(``InstanceState.callables``, which SQLAlchemy calls for a key missing from the instance
-dict: no other object, and no real session, is affected) raising SQLAlchemy's own
-``MissingGreenlet``. Whatever loads an object again (a read returning it, ``get``, a
-flush writing it, an upsert) writes the values back and then calls :func:`loaded`, which
-drops the callables; an attribute set meanwhile is an ordinary set, written by the next
-flush as on a ``Session``. :func:`show_all` puts the values back on the objects a
-``close()`` detaches, which keep what they hold, so no object the fake no longer holds
-ever lacks a value.
+(no IO outside an ``await``) and SQLAlchemy raises ``MissingGreenlet`` instead. The fakes
+do the same: :func:`expire_all` takes the expired objects' column values out of their
+instance dicts and registers, for each, a per-instance loader callable
+(:mod:`~._repository_loaders`): the sync fake's loads the row, the async fake's raises
+SQLAlchemy's own ``MissingGreenlet``. Whatever loads an object again (a read returning
+it, ``get``, a flush writing it, an upsert, a sync read of a column) writes the values
+back and then calls :func:`loaded`, which drops the callables; an attribute set meanwhile
+is an ordinary set, written by the next flush as on a ``Session``. ``close()`` detaches
+the objects as they are: :func:`detach_all` makes every column still unloaded raise
+``DetachedInstanceError``, as SQLAlchemy does for a detached object's expired columns.
 
 A read through a single-table hierarchy's base class selects the base's columns: a
 ``Session`` leaves a subclass's own unloaded. The async fake's reads
@@ -21,7 +20,7 @@ A read through a single-table hierarchy's base class selects the base's columns:
 :func:`unloaded_keys`; a read through the subclass's repository fills them in
 (:func:`fill_in`), a flush writes them from the row the object was loaded from, and
 whatever must read one (a foreign key copied from it) puts them back first
-(:func:`reveal`).
+(:func:`reveal`). (The sync fake loads them with the read.)
 """
 
 from __future__ import annotations
@@ -31,59 +30,24 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from serpens.fakes._repository_dirty import instance_state
+from serpens.fakes._repository_loaders import DETACHED, Loader, Unloaded
 from serpens.fakes._repository_values import PLAIN_TYPES, copy_value
 
 Row = dict[str, object]
 
 __all__ = [
+    "detach_all",
     "expire_all",
     "fill_in",
     "loaded",
-    "missing_greenlet",
     "reveal",
-    "show_all",
     "unload",
     "unloaded_keys",
 ]
 
 
-@functools.cache
-def _message() -> str:
-    """SQLAlchemy's own message for IO attempted outside ``greenlet_spawn``."""
-    from sqlalchemy import exc  # noqa: PLC0415 - lazy SDK import
-    from sqlalchemy.util import concurrency  # noqa: PLC0415
-
-    async def nothing() -> None:
-        """Never run: SQLAlchemy refuses to await it outside a greenlet."""
-
-    pending = nothing()
-    try:
-        concurrency.await_only(pending)
-    except exc.MissingGreenlet as error:
-        return str(error.args[0])
-    finally:
-        pending.close()
-    return "greenlet_spawn has not been called; can't call await_only() here."  # pragma: no cover
-
-
-def missing_greenlet() -> Exception:
-    """The ``sqlalchemy.exc.MissingGreenlet`` an ``AsyncSession``'s lazy load raises."""
-    from sqlalchemy import exc  # noqa: PLC0415 - lazy SDK import
-
-    return exc.MissingGreenlet(_message())
-
-
-def _load_on_access(state: Any, passive: Any) -> Any:  # noqa: ARG001 - the callable signature
-    """The loader callable of an unloaded attribute: a load an ``AsyncSession`` cannot run."""
-    from sqlalchemy.orm import base  # noqa: PLC0415 - lazy SDK import
-
-    if not passive & base.SQL_OK:  # a look that may not load (history, inspection)
-        return base.PASSIVE_NO_RESULT
-    raise missing_greenlet()
-
-
-def unload(obj: object, keys: Iterable[str], *, keep_set: bool = False) -> None:
-    """Take *keys* out of *obj*'s instance dict; reading one raises ``MissingGreenlet``.
+def unload(obj: object, keys: Iterable[str], loader: Loader, *, keep_set: bool = False) -> None:
+    """Take *keys* out of *obj*'s instance dict; reading one calls *loader*.
 
     With *keep_set*, the keys set since the object was loaded stay (a read loads around them).
     """
@@ -96,7 +60,7 @@ def unload(obj: object, keys: Iterable[str], *, keep_set: bool = False) -> None:
     for key in keys:
         if key not in assigned:
             values.pop(key, None)
-            callables[key] = _load_on_access
+            callables[key] = loader
 
 
 def unloaded_keys(model: type[Any]) -> Callable[[type[Any] | None], tuple[str, ...]]:
@@ -134,7 +98,7 @@ def fill_in(obj: object, row: Row, keys: Iterable[str]) -> None:
         return
     values = obj.__dict__
     for key in keys:
-        if callables.get(key) is _load_on_access:
+        if isinstance(callables.get(key), Loader):
             del callables[key]
             if key not in values:
                 value = row[key]
@@ -153,7 +117,7 @@ def loaded(state: Any) -> None:
     """Drop the callables :func:`unload` registered on *state*: its values are back."""
     callables = state.callables
     if callables:
-        for key in [k for k, call in callables.items() if call is _load_on_access]:
+        for key in [k for k, call in callables.items() if isinstance(call, Loader)]:
             del callables[key]
 
 
@@ -161,23 +125,31 @@ def expire_all(repo: Any) -> None:
     """Expire every object *repo* holds, as a rollback does: each loads its row when read.
 
     Called for a rollback that ends a transaction in progress only: a ``Session`` whose
-    transaction is not begun passes a rollback through, expiring nothing. An async
-    repository's objects are unloaded too.
+    transaction is not begun passes a rollback through, expiring nothing. Each object's
+    columns are unloaded: a sync repository loads the row on the next read of one, an
+    async one raises ``MissingGreenlet`` (:class:`~._repository_loaders.Unloaded`).
     """
     identity = repo._identity  # noqa: SLF001 - the fake's own state
     repo._expired.update(identity)  # noqa: SLF001
-    if not repo._loads_on_access:  # noqa: SLF001 - AsyncSession: no lazy load
-        snapshot = repo._snapshot  # noqa: SLF001
-        for ident, obj in identity.items():
-            unload(obj, snapshot[ident])
+    loader = Unloaded(repo)
+    snapshot = repo._snapshot  # noqa: SLF001
+    for ident, obj in identity.items():
+        unload(obj, snapshot[ident], loader)
 
 
-def show_all(repo: Any) -> None:
-    """Put the unloaded values back on every object of *repo* (before a close)."""
-    identity, snapshot = repo._identity, repo._snapshot  # noqa: SLF001 - the fake's own state
+def detach_all(repo: Any) -> None:
+    """Before a close: every column still unloaded raises ``DetachedInstanceError`` when read.
+
+    ``close()`` detaches the objects as they are, and a detached object's expired or
+    unloaded column cannot be loaded, on a sync session or an async one.
+    """
+    identity = repo._identity  # noqa: SLF001 - the fake's own state
     # expired objects only, unless a read may have left a subclass's columns unloaded
     idents = repo._expired if repo._view is None else list(identity)  # noqa: SLF001
     for ident in idents:
         obj = identity.get(ident)
         if obj is not None:
-            fill_in(obj, snapshot[ident], list(instance_state()(obj).callables))
+            callables = instance_state()(obj).callables
+            for key, call in list(callables.items()):
+                if isinstance(call, Loader):
+                    callables[key] = DETACHED

@@ -179,6 +179,11 @@ class {name}(InMemoryRepository):
 class {name}(InMemoryRepository):
     def _discard(self, *, forget):  # refreshed at the rollback, then never loaded again
         super()._discard(forget=forget)
+        from sqlalchemy import inspect
+        from serpens.fakes._repository_unloaded import fill_in
+        for ident in self._expired:
+            obj = self._identity[ident]
+            fill_in(obj, self._snapshot[ident], list(inspect(obj).callables))
         self._expired.clear()
 """,
         [

@@ -9,7 +9,9 @@ load, an async one cannot (no IO outside an ``await``) and SQLAlchemy raises
 repository for its columns), the object answers on every backend; a value set on it
 meanwhile is written by the next commit, and the columns not set keep their stored
 values (no NULL written anywhere). A rollback with no transaction in progress expires
-nothing. An async cell is one whose repositories the database drives through
+nothing. Once the unit of work is closed, an expired column cannot be loaded
+(``DetachedInstanceError``), and after a failed flush its load is refused
+(``PendingRollbackError``), on a sync session and an async one alike. An async cell is one whose repositories the database drives through
 :class:`~serpens_contract.SyncDriver`. Mixed into ``RepositoryContract``.
 """
 
@@ -25,7 +27,9 @@ from typing import Any
 
 import pytest
 from sqlalchemy import exc
+from sqlalchemy.orm import exc as orm_exc
 
+from serpens.errors import ConflictError
 from serpens_contract._repository_databases import RepositoryDatabase
 from serpens_contract._repository_models import Kind, Product
 from serpens_contract._repository_models_hierarchy import Car, Vehicle
@@ -45,6 +49,12 @@ def _missing_greenlet(read: Callable[[], object]) -> None:
     error = caught.value
     cause = getattr(error, "orig", None)
     assert isinstance(error, exc.MissingGreenlet) or isinstance(cause, exc.MissingGreenlet), error
+
+
+def _detached(read: Callable[[], object]) -> None:
+    """*read* raises ``DetachedInstanceError``: a load an object out of its session needs."""
+    with pytest.raises(orm_exc.DetachedInstanceError, match="is not bound to a Session"):
+        read()
 
 
 @contextlib.contextmanager
@@ -242,6 +252,59 @@ class UnloadedReadCases:
             assert mine.get_by(sku="a") is product
             assert (product.name, product.version) == ("n", 1)
             assert mine.count(name="theirs") == 1  # the query saw the commit
+
+    def test_what_a_rollback_expired_is_refused_once_the_unit_is_closed(
+        self, db: RepositoryDatabase
+    ) -> None:
+        """An expired column read after ``close()`` raises ``DetachedInstanceError``.
+
+        ``close()`` detaches the objects as they are; loading an expired column needs the
+        session, so SQLAlchemy refuses the read (an async session too: the refusal comes
+        before any IO). What was loaded again before the close (a sync session's read of
+        an attribute) or set since the rollback stays readable.
+        """
+        with _failed_loads(db):
+            _committed(db, "a", "b")
+            mine: Any = db.repository(Product)
+            a, b = mine.list(order_by="sku")
+            db.rollback(mine)  # the list began a transaction: both are expired
+            if not _on_async(mine):
+                assert a.name == "a-name"  # a sync session loads the row on access
+            b.price = 5  # set: not loaded
+            db.close_unit_of_work(mine)
+            if _on_async(mine):
+                _detached(lambda: a.name)
+            else:
+                assert (a.name, a.price, a.version) == ("a-name", 10, 1)
+            assert b.price == 5
+            for key in ("name", "stock", "id", "version"):
+                _detached(functools.partial(getattr, b, key))
+            _detached(lambda: b.name)  # still: a refused load loads nothing
+
+    def test_an_expired_column_read_after_a_failed_flush_is_refused(
+        self, db: RepositoryDatabase
+    ) -> None:
+        """SQLAlchemy's ``PendingRollbackError``: a load is a statement of a failed unit.
+
+        A ``Session`` whose flush failed refuses every statement until ``rollback()``,
+        the load of an expired column too (an ``AsyncSession`` as well: it refuses before
+        any IO). The port's calls raise ``ConflictError`` there; an attribute read is no
+        port call and raises SQLAlchemy's own error.
+        """
+        with _failed_loads(db):
+            _committed(db, "a")
+            mine: Any = db.repository(Product)
+            a = mine.get_by(sku="a")
+            db.rollback(mine)
+            mine.add(Product(sku="b"))
+            mine.add(Product(sku="b"), flush=False)
+            with pytest.raises(ConflictError):
+                mine.flush()
+            with pytest.raises(exc.PendingRollbackError, match=r"first issue Session\.rollback"):
+                a.name  # noqa: B018
+            db.rollback(mine)
+            assert mine.get_by(sku="a") is a
+            assert (a.sku, a.name, a.version) == ("a", "a-name", 1)
 
     def test_a_subclass_column_read_through_the_base_repository_is_unloaded(
         self, db: RepositoryDatabase
