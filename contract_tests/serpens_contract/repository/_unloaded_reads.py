@@ -11,8 +11,9 @@ meanwhile is written by the next commit, and the columns not set keep their stor
 values (no NULL written anywhere). A rollback with no transaction in progress expires
 nothing. Once the unit of work is closed, an expired column cannot be loaded
 (``DetachedInstanceError``), and after a failed flush its load is refused
-(``PendingRollbackError``), on a sync session and an async one alike. An async cell is one whose repositories the database drives through
-:class:`~serpens_contract.SyncDriver`. Mixed into ``RepositoryContract``.
+(``PendingRollbackError``), on a sync session and an async one alike. An async cell is
+one whose repositories the database drives through :class:`~serpens_contract.SyncDriver`.
+Mixed into ``RepositoryContract``.
 """
 
 from __future__ import annotations
