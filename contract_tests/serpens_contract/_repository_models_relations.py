@@ -5,7 +5,9 @@ backref puts an object it does not hold into a collection of one it holds, and t
 contract's cases write only what every backend writes without a warning. :class:`Book`
 refers to :class:`Author` by a many-to-one relationship and is tagged through an
 association table (many-to-many); :class:`Team` holds its :class:`Player` rows in a
-one-to-many collection.
+one-to-many collection. :class:`Craft` is a single-table hierarchy whose base declares no
+relationship: :class:`Tug` declares its many-to-one to a :class:`Pilot`, and
+:class:`SeaTug` inherits it.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from serpens_contract._repository_models import ContractBase
 
-__all__ = ["Author", "Book", "Player", "Tag", "Team"]
+__all__ = ["Author", "Book", "Craft", "Pilot", "Player", "SeaTug", "Tag", "Team", "Tug"]
 
 
 class Author(ContractBase):
@@ -74,3 +76,39 @@ class Player(ContractBase):
     id: Mapped[int] = mapped_column(sa.Integer, primary_key=True, autoincrement=True)
     name: Mapped[str] = mapped_column(sa.String(40), nullable=False)
     team_id: Mapped[int | None] = mapped_column(sa.ForeignKey("contract_teams.id"))
+
+
+class Pilot(ContractBase):
+    """Referred to by :class:`Tug` (many-to-one, no collection back)."""
+
+    __tablename__ = "contract_pilots"
+
+    id: Mapped[int] = mapped_column(sa.Integer, primary_key=True, autoincrement=True)
+    name: Mapped[str] = mapped_column(sa.String(40), unique=True, nullable=False)
+
+
+class Craft(ContractBase):
+    """The base of a single-table hierarchy, with no relationship of its own."""
+
+    __tablename__ = "contract_crafts"
+
+    id: Mapped[int] = mapped_column(sa.Integer, primary_key=True, autoincrement=True)
+    name: Mapped[str] = mapped_column(sa.String(40), nullable=False)
+    kind: Mapped[str] = mapped_column(sa.String(10), nullable=False)
+
+    __mapper_args__ = {"polymorphic_on": kind, "polymorphic_identity": "craft"}  # noqa: RUF012
+
+
+class Tug(Craft):
+    """Declares a many-to-one to its :class:`Pilot`: the base :class:`Craft` has none."""
+
+    pilot_id: Mapped[int | None] = mapped_column(sa.ForeignKey("contract_pilots.id"))
+    pilot: Mapped[Pilot | None] = relationship()
+
+    __mapper_args__ = {"polymorphic_identity": "tug"}  # noqa: RUF012
+
+
+class SeaTug(Tug):
+    """Inherits :attr:`Tug.pilot`, declared on its parent class."""
+
+    __mapper_args__ = {"polymorphic_identity": "seatug"}  # noqa: RUF012

@@ -243,12 +243,24 @@ def _related(members: Sequence[Any], extra: Sequence[object]) -> bool:
     Loops, not ``any()`` over generators: every flush asks, most models have none.
     """
     for member in members:
-        if relations(member.model):
+        if relations(member.model) or _below(member.model):
             return True
     for obj in extra:  # noqa: SIM110 - a loop: no generator on the flush's fast path
         if relations(type(obj)):
             return True
     return False
+
+
+def _below(model: type[Any]) -> bool:
+    """Whether a class mapped below *model* declares a relationship a flush writes.
+
+    A unit of work may hold a subclass's object through its base's repository, and a
+    ``Session`` writes the relationships of each object's own class.
+    """
+    mapper = model_info(model).mapper
+    if not mapper._inheriting_mappers:  # noqa: SLF001 - no subclass: the flush's fast path
+        return False
+    return any(relations(m.class_) for m in mapper.self_and_descendants)
 
 
 def _written(plan: Plan, members: Sequence[Any], extra: Sequence[object]) -> list[Any]:

@@ -3,20 +3,27 @@
 Every insert path stores the generator's first version and every object update its next
 one, as a ``Session``'s flush makes them; an updating upsert, whose SQL cannot call a
 Python generator per row, is refused by name before any write; a stale version is still a
-conflict. With ``version_id_generator=False`` the application's versions are written as
-set. Mixed into ``RepositoryContract``.
+conflict. A generator may be any callable, not only a function. With
+``version_id_generator=False`` the application's versions are written as set, and a
+committed update that left the version as it was makes no other unit's write stale.
+Mixed into ``RepositoryContract``.
 """
 
 from __future__ import annotations
 
 import re
+import threading
 from typing import Any
 
 import pytest
 
-from serpens.errors import ConflictError, ValidationError
+from serpens.errors import BackendTimeoutError, ConflictError, ValidationError
 from serpens_contract._repository_databases import RepositoryDatabase
-from serpens_contract._repository_models_versions import Ledger, Tally, Ticket
+from serpens_contract._repository_models_versions import Ledger, Revision, Tally, Ticket
+from serpens_contract.capabilities import requires
+
+WAIT_S = 0.5
+"""How long a unit of work gets to finish a write before the one holding the row commits."""
 
 _TAG = re.compile(r"[0-9a-f]{32}")
 """A :func:`~serpens_contract._repository_models_versions.new_tag` version."""
@@ -113,6 +120,33 @@ class VersionGeneratorCases:
         with pytest.raises(ConflictError):
             mine.flush()
 
+    def test_a_generator_that_is_no_function_versions_each_row_and_each_update(
+        self, db: RepositoryDatabase
+    ) -> None:
+        """A bound method of a built-in (no ``__code__``, no ``__module__``) makes the versions.
+
+        A ``Session`` calls any ``version_id_generator`` it is given: ``generator(None)``
+        for a new row, ``generator(current)`` for an update; it is no counter, so an
+        updating upsert is refused as for any custom generator.
+        """
+        revisions: Any = db.repository(Revision)
+        obj = revisions.add(Revision(code="a"))
+        assert revisions.bulk_insert([{"code": "b"}]) == 1
+        assert obj.version == "None+"
+        obj.name = "x"
+        revisions.flush()
+        assert obj.version == "None++"
+        with pytest.raises(ValidationError):
+            revisions.upsert(
+                {"code": "b", "name": "y"}, conflict_on=["code"], update_fields=["name"]
+            )
+        db.commit(revisions)
+        stored = db.repository(Revision).list(order_by="code")
+        assert [(r.code, r.name, r.version) for r in stored] == [
+            ("a", "x", "None++"),
+            ("b", None, "None+"),
+        ]
+
     # -- version_id_generator=False ------------------------------------------------------
     def test_application_versions_are_written_as_set(self, db: RepositoryDatabase) -> None:
         """No version is made: an update keeps the one read unless the object sets another."""
@@ -158,3 +192,51 @@ class VersionGeneratorCases:
         obj.name = "mine"
         with pytest.raises(ConflictError):
             mine.flush()
+
+    @requires("threads")
+    def test_an_update_keeping_an_application_version_makes_no_other_write_stale(
+        self, db: RepositoryDatabase
+    ) -> None:
+        """Two units of work update other columns of one row at once: both changes are stored.
+
+        With ``version_id_generator=False`` an update that sets no version leaves it as it
+        was, so the other unit's ``UPDATE ... WHERE version = <read>`` still finds the
+        row: on PostgreSQL it waits for the row lock of the unit that flushed first, then
+        writes once that one committed. The first committer's row is never lost; the
+        other's change is stored beside it, unless the database gives up waiting for the
+        lock (SQLite locks the whole database while one unit holds a write).
+        """
+        setup: Any = db.repository(Ledger)
+        row_id = setup.add(Ledger(code="a", name="n", version=1)).id
+        db.commit(setup)
+        db.close_unit_of_work(setup)
+        first: Any = db.repository(Ledger)
+        other: Any = db.repository(Ledger)
+        theirs = other.get_or_raise(row_id)  # read before the first unit's write
+        first.get_or_raise(row_id).name = "first"
+        first.flush()
+        raised: list[Exception] = []
+
+        def write_other() -> None:
+            try:
+                theirs.code = "b"
+                other.flush()  # waits for the first unit's row lock where there is one
+                db.commit(other)
+            except Exception as exc:  # noqa: BLE001 - reported by the test thread
+                raised.append(exc)
+
+        thread = threading.Thread(target=write_other)
+        thread.start()
+        thread.join(WAIT_S)  # an implementation without row locks is done by now
+        try:
+            db.commit(first)
+        finally:
+            thread.join()
+            db.close_unit_of_work(first)
+            db.close_unit_of_work(other)
+        stored = db.repository(Ledger).get_or_raise(row_id)
+        if raised:
+            assert [type(e) for e in raised] == [BackendTimeoutError], raised
+            assert (stored.code, stored.name, stored.version) == ("a", "first", 1)
+        else:
+            assert (stored.code, stored.name, stored.version) == ("b", "first", 1)

@@ -75,6 +75,58 @@ class _Seat(_Base):
     club: Mapped[_Club | None] = relationship()
 
 
+class _Hub(_Base):
+    """Keyed by two columns."""
+
+    __tablename__ = "error_messages_hubs"
+
+    region: Mapped[str] = mapped_column(sa.String(8), primary_key=True)
+    number: Mapped[int] = mapped_column(sa.Integer, primary_key=True)
+
+
+_HUB_KEY = ["error_messages_hubs.region", "error_messages_hubs.number"]
+
+
+class _Rim(_Base):
+    """Refers to a :class:`_Hub` by both columns of its key."""
+
+    __tablename__ = "error_messages_rims"
+    __table_args__ = (sa.ForeignKeyConstraint(["hub_region", "hub_number"], _HUB_KEY),)
+
+    id: Mapped[int] = mapped_column(sa.Integer, primary_key=True)
+    hub_region: Mapped[str | None] = mapped_column(sa.String(8))
+    hub_number: Mapped[int | None] = mapped_column(sa.Integer)
+    hub: Mapped[_Hub | None] = relationship()
+
+
+class _Spoke(_Base):
+    """Refers to a :class:`_Hub` by two columns, one of which no attribute maps."""
+
+    __table__ = sa.Table(
+        "error_messages_spokes",
+        _Base.metadata,
+        sa.Column("id", sa.Integer, primary_key=True),
+        sa.Column("hub_region", sa.String(8)),
+        sa.Column("hub_number", sa.Integer),
+        sa.ForeignKeyConstraint(["hub_region", "hub_number"], _HUB_KEY),
+    )
+    __mapper_args__ = {"exclude_properties": ["hub_number"]}  # noqa: RUF012
+    hub = relationship(_Hub)
+
+
+def _unmapped_pair() -> None:
+    hubs, spokes = _unit(_Hub, _Spoke)
+    spokes.add(_Spoke(id=1, hub=hubs.add(_Hub(region="eu", number=7))))
+
+
+def _detached_composite() -> None:
+    hubs, rims = _unit(_Hub, _Rim)
+    hub = hubs.add(_Hub(region="eu", number=7))
+    hubs.commit()
+    hubs.close()
+    rims.add(_Rim(id=1, hub=hub))
+
+
 def _key_cleared() -> None:
     clubs, seats = _unit(_Club, _Seat)
     seat = seats.add(_Seat(club=clubs.add(_Club(id=1)), number=1))
@@ -274,11 +326,44 @@ _GOLDEN: list[tuple[str, Callable[[], object], str, list[tuple[str, str]]]] = [
 ]
 
 
+_GOLDEN += [
+    (
+        "unmapped_pair",
+        _unmapped_pair,
+        (
+            "the in-memory repository cannot write _Spoke.hub: a relationship whose join "
+            "pairs no mapped columns: hub: set the foreign-key columns instead"
+        ),
+        [("hub", "set the foreign-key columns instead")],
+    ),
+    (
+        "detached_composite",
+        _detached_composite,
+        (
+            "the in-memory repository cannot write _Rim.hub: it holds a related _Hub this "
+            "unit of work does not hold, with the key of a stored row (region, number)="
+            "('eu', 7): hub: read the _Hub through a repository of this unit of work, or "
+            "set the foreign key"
+        ),
+        [
+            (
+                "hub",
+                "read the _Hub through a repository of this unit of work, or set the foreign key",
+            )
+        ],
+    ),
+]
+
+
 @pytest.mark.parametrize(
     ("call", "message", "fields"), [g[1:] for g in _GOLDEN], ids=[g[0] for g in _GOLDEN]
 )
 async def test_relationship_refusal_wording(
     call: Callable[[], object], message: str, fields: list[tuple[str, str]]
 ) -> None:
-    """The flush raises exactly a ``ValidationError`` reading exactly *message*."""
+    """The flush raises exactly a ``ValidationError`` reading exactly *message*.
+
+    A join pairing a column no attribute maps (one of two, or all) is refused as having
+    no mapped columns; a detached object's stored key is named column by column.
+    """
     assert await _observed(call) == (ValidationError, message, fields)
