@@ -1,19 +1,20 @@
-"""The loader callables the in-memory repository registers for columns it left unloaded.
+"""The loader callable the in-memory repository registers for the columns it left unloaded.
 
 SQLAlchemy calls ``InstanceState.callables[key](state, passive)`` for a key missing from
 an object's instance dict, so a loader registered there acts for that one object only:
-no other object, and no real session, is affected. A ``Session`` answers such a read as
-the fake's loaders do (:mod:`~._repository_unloaded` registers them):
+no other object, and no real session, is affected. :class:`Unloaded` answers such a read
+as a ``Session`` does (:mod:`~._repository_unloaded` registers it):
 
-- :class:`Unloaded`, while the unit of work holds the object: a sync ``Session`` loads
-  the row as it is then (its own writes included), every column not set since at once;
-  an ``AsyncSession`` cannot load outside an ``await`` and SQLAlchemy raises
-  ``MissingGreenlet``; after a failed flush either refuses with ``PendingRollbackError``.
-- :data:`DETACHED`, after ``close()``: no session can load it, and SQLAlchemy raises
-  ``DetachedInstanceError`` (an ``AsyncSession``'s objects too: before any IO).
+- while the unit of work holds the object, a sync ``Session`` loads the row as it is then
+  (its own writes included), every column not set since at once; an ``AsyncSession``
+  cannot load outside an ``await`` and SQLAlchemy raises ``MissingGreenlet``; after a
+  failed flush either refuses with ``PendingRollbackError``;
+- once the unit of work no longer holds it (``close()``, or its repository dropped
+  unclosed), no session can load it: SQLAlchemy raises ``DetachedInstanceError`` (for an
+  ``AsyncSession``'s objects too: before any IO).
 
-Each answers a look that may not load (history, inspection) with "no result", as
-SQLAlchemy's own loaders do.
+A look that may not load (history, inspection) gets "no result", as from SQLAlchemy's
+own loaders.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ import functools
 import weakref
 from typing import Any
 
-__all__ = ["DETACHED", "Loader", "Unloaded", "missing_greenlet"]
+__all__ = ["Unloaded", "missing_greenlet"]
 
 
 @functools.cache
@@ -51,40 +52,18 @@ def missing_greenlet() -> Exception:
     return exc.MissingGreenlet(_greenlet_message())
 
 
-class Loader:
-    """A loader callable of the fake's (the type every one of them has)."""
+def _detached(state: Any) -> Exception:
+    """SQLAlchemy's ``DetachedInstanceError`` for a load of *state*'s object."""
+    from sqlalchemy.orm import exc, util  # noqa: PLC0415 - lazy SDK import
 
-    __slots__ = ()
-
-    def __call__(self, state: Any, passive: Any) -> Any:
-        from sqlalchemy.orm import base  # noqa: PLC0415 - lazy SDK import
-
-        if not passive & base.SQL_OK:  # a look that may not load (history, inspection)
-            return base.PASSIVE_NO_RESULT
-        return self.load(state)
-
-    def load(self, state: Any) -> Any:
-        """Answer a read of an unloaded column of *state*'s object."""
-        raise NotImplementedError
+    return exc.DetachedInstanceError(
+        f"Instance {util.state_str(state)} is not bound to a Session; "
+        "attribute refresh operation cannot proceed"
+    )
 
 
-class _Detached(Loader):
-    __slots__ = ()
-
-    def load(self, state: Any) -> Any:
-        from sqlalchemy.orm import exc, util  # noqa: PLC0415 - lazy SDK import
-
-        raise exc.DetachedInstanceError(
-            f"Instance {util.state_str(state)} is not bound to a Session; "
-            "attribute refresh operation cannot proceed"
-        )
-
-
-DETACHED: Loader = _Detached()
-
-
-class Unloaded(Loader):
-    """The loader of a column *repo* left unloaded, while *repo* holds the object.
+class Unloaded:
+    """The loader callable of a column *repo* left unloaded (the type of every one).
 
     A unit of work whose flush failed refuses the load as a ``Session`` does
     (``PendingRollbackError``, an ``AsyncSession`` too: before any IO); else an async
@@ -97,15 +76,17 @@ class Unloaded(Loader):
     def __init__(self, repo: Any) -> None:
         self._repo = weakref.ref(repo)  # the objects' callables must not keep it alive
 
-    def load(self, state: Any) -> Any:
+    def __call__(self, state: Any, passive: Any) -> Any:
         from sqlalchemy import exc  # noqa: PLC0415 - lazy SDK import
         from sqlalchemy.orm import base  # noqa: PLC0415
 
+        if not passive & base.SQL_OK:  # a look that may not load (history, inspection)
+            return base.PASSIVE_NO_RESULT
         repo: Any = self._repo()
         obj = state.obj()
         ident = None if repo is None else repo._keys.get(state)  # noqa: SLF001
         if ident is None or repo._identity.get(ident) is not obj:  # noqa: SLF001
-            return DETACHED.load(state)  # its repository dropped unclosed: no session
+            raise _detached(state)  # closed, or its repository dropped unclosed: no session
         failure = repo._failure  # noqa: SLF001
         if failure.failed:
             raise exc.PendingRollbackError(_PENDING_ROLLBACK, code="7s2a")

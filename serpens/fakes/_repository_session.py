@@ -24,7 +24,7 @@ from serpens.fakes._repository_loading import load_many
 from serpens.fakes._repository_opening import opening
 from serpens.fakes._repository_rows import PLAIN_TYPES, RowRules, copy_value
 from serpens.fakes._repository_unit import FlushFailure, InMemorySession, database_for
-from serpens.fakes._repository_unloaded import detach_all, expire_all, loaded
+from serpens.fakes._repository_unloaded import expire_all, loaded
 from serpens.fakes._repository_work import PendingRows
 
 __all__ = ["RepositorySession"]
@@ -228,8 +228,6 @@ class RepositorySession(Generic[T]):
     # -- the unit of work ----------------------------------------------------------------
     def _forget_all(self) -> None:
         """:meth:`close`: roll back and forget every object."""
-        if self._expired or self._view:
-            detach_all(self)  # what is still unloaded cannot be loaded once detached
         self._discard(forget=True)
         self._failure.begun = False
         self._identity.clear()
@@ -268,8 +266,8 @@ class RepositorySession(Generic[T]):
                 continue
             if forget:  # detached, as Session.close() expunges: its values stay as they are
                 state._instance_dict = no_identity_map  # noqa: SLF001
-            elif snapshot[key] is not row or state in changed:
-                self._sync(obj, row, refresh=True)
+            elif snapshot[key] is not row or state in changed:  # unloaded below: no values
+                self._sync(obj, row, refresh=False)
         changed.clear()
         if not forget:
             expire_all(self)

@@ -11,7 +11,7 @@ SQLAlchemy's own ``MissingGreenlet``. Whatever loads an object again (a read ret
 it, ``get``, a flush writing it, an upsert, a sync read of a column) writes the values
 back and then calls :func:`loaded`, which drops the callables; an attribute set meanwhile
 is an ordinary set, written by the next flush as on a ``Session``. ``close()`` detaches
-the objects as they are: :func:`detach_all` makes every column still unloaded raise
+the objects as they are: a loader finds its object no longer held and raises
 ``DetachedInstanceError``, as SQLAlchemy does for a detached object's expired columns.
 
 A read through a single-table hierarchy's base class selects the base's columns: a
@@ -30,13 +30,12 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from serpens.fakes._repository_dirty import instance_state
-from serpens.fakes._repository_loaders import DETACHED, Loader, Unloaded
+from serpens.fakes._repository_loaders import Unloaded
 from serpens.fakes._repository_values import PLAIN_TYPES, copy_value
 
 Row = dict[str, object]
 
 __all__ = [
-    "detach_all",
     "expire_all",
     "fill_in",
     "loaded",
@@ -46,7 +45,7 @@ __all__ = [
 ]
 
 
-def unload(obj: object, keys: Iterable[str], loader: Loader, *, keep_set: bool = False) -> None:
+def unload(obj: object, keys: Iterable[str], loader: Unloaded, *, keep_set: bool = False) -> None:
     """Take *keys* out of *obj*'s instance dict; reading one calls *loader*.
 
     With *keep_set*, the keys set since the object was loaded stay (a read loads around them).
@@ -98,7 +97,7 @@ def fill_in(obj: object, row: Row, keys: Iterable[str]) -> None:
         return
     values = obj.__dict__
     for key in keys:
-        if isinstance(callables.get(key), Loader):
+        if isinstance(callables.get(key), Unloaded):
             del callables[key]
             if key not in values:
                 value = row[key]
@@ -117,7 +116,7 @@ def loaded(state: Any) -> None:
     """Drop the callables :func:`unload` registered on *state*: its values are back."""
     callables = state.callables
     if callables:
-        for key in [k for k, call in callables.items() if isinstance(call, Loader)]:
+        for key in [k for k, call in callables.items() if isinstance(call, Unloaded)]:
             del callables[key]
 
 
@@ -135,21 +134,3 @@ def expire_all(repo: Any) -> None:
     snapshot = repo._snapshot  # noqa: SLF001
     for ident, obj in identity.items():
         unload(obj, snapshot[ident], loader)
-
-
-def detach_all(repo: Any) -> None:
-    """Before a close: every column still unloaded raises ``DetachedInstanceError`` when read.
-
-    ``close()`` detaches the objects as they are, and a detached object's expired or
-    unloaded column cannot be loaded, on a sync session or an async one.
-    """
-    identity = repo._identity  # noqa: SLF001 - the fake's own state
-    # expired objects only, unless a read may have left a subclass's columns unloaded
-    idents = repo._expired if repo._view is None else list(identity)  # noqa: SLF001
-    for ident in idents:
-        obj = identity.get(ident)
-        if obj is not None:
-            callables = instance_state()(obj).callables
-            for key, call in list(callables.items()):
-                if isinstance(call, Loader):
-                    callables[key] = DETACHED
