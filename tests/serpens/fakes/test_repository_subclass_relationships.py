@@ -10,27 +10,16 @@ sharing one ``Session`` on SQLite; the rows stored must be the same.
 from __future__ import annotations
 
 import warnings
-from collections.abc import Iterator
 from typing import Any
 
-import pytest
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from serpens.fakes import InMemoryRepository, InMemorySession
-from serpens_contract._repository_models import ContractBase
 from serpens_contract._repository_models_relations import Craft, Pilot, Tug
 from serpens_sqlalchemy import SQLAlchemyRepository
 
 Stored = tuple[list[tuple[str, str | None]], list[str]]
-
-
-@pytest.fixture(name="engine")
-def _engine() -> Iterator[sa.Engine]:
-    engine = sa.create_engine("sqlite://")
-    ContractBase.metadata.create_all(engine)
-    yield engine
-    engine.dispose()
 
 
 def _pilot_set_on_a_held_tug(crafts: Any, pilots: Any) -> Stored:
@@ -45,7 +34,9 @@ def _pilot_set_on_a_held_tug(crafts: Any, pilots: Any) -> Stored:
     return stored, [str(w.message) for w in caught]
 
 
-def test_a_pilot_set_on_a_held_tug_is_stored_as_a_session_stores_it(engine: sa.Engine) -> None:
+def test_a_pilot_set_on_a_held_tug_is_stored_as_a_session_stores_it(
+    contract_engine: sa.Engine,
+) -> None:
     """The new pilot and the tug's ``pilot_id`` are stored, as a ``Session``'s flush does.
 
     SQLAlchemy cascades ``save-update`` along ``Tug.pilot`` when it is set on a tug the
@@ -53,7 +44,7 @@ def test_a_pilot_set_on_a_held_tug_is_stored_as_a_session_stores_it(engine: sa.E
     does the fake, with repositories of ``Craft`` and ``Pilot`` (neither declares a
     relationship: it skipped the tug's own and warned of nothing).
     """
-    with Session(engine) as sess:
+    with Session(contract_engine) as sess:
         real = _pilot_set_on_a_held_tug(
             SQLAlchemyRepository(sess, Craft), SQLAlchemyRepository(sess, Pilot)
         )

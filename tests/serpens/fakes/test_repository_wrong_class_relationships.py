@@ -8,7 +8,7 @@ fake must store nothing either (it may refuse with an error of its own).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -17,20 +17,11 @@ from sqlalchemy.orm import Session
 
 from serpens.errors import ConflictError, ValidationError
 from serpens.fakes import InMemoryRepository, InMemorySession
-from serpens_contract._repository_models import ContractBase
 from serpens_contract._repository_models_relations import Author, Book, Player, Team
 from serpens_sqlalchemy import SQLAlchemyRepository
 
 Open = Callable[[type[Any]], Any]
 MODELS = (Author, Book, Team, Player)
-
-
-@pytest.fixture(name="engine")
-def _engine() -> Iterator[sa.Engine]:
-    engine = sa.create_engine("sqlite://")
-    ContractBase.metadata.create_all(engine)
-    yield engine
-    engine.dispose()
 
 
 def _player_as_an_author(repository: Open) -> None:
@@ -63,7 +54,7 @@ def _stored(repository: Open, steps: Callable[[Open], None]) -> tuple[bool, list
     "steps", [_player_as_an_author, _author_among_players], ids=["many-to-one", "one-to-many"]
 )
 def test_a_stray_object_in_a_relationship_is_stored_by_neither(
-    steps: Callable[[Open], None], engine: sa.Engine
+    steps: Callable[[Open], None], contract_engine: sa.Engine
 ) -> None:
     """The add fails and no row is stored, as in a ``Session`` (``AssertionError``).
 
@@ -72,7 +63,7 @@ def test_a_stray_object_in_a_relationship_is_stored_by_neither(
     the fake stores the stray ``Player`` as an ``Author`` row (the book referring to it),
     and the stray ``Author`` as a ``Player`` row of the team, without an error.
     """
-    with Session(engine) as sess:
+    with Session(contract_engine) as sess:
         real = _stored(lambda model: SQLAlchemyRepository(sess, model), steps)
     assert real == (True, [0, 0, 0, 0])
     unit = InMemorySession()
