@@ -13,10 +13,10 @@ What it cannot write as exactly is refused with a ``ValidationError`` naming the
 the relationship and what to do instead, when a relationship holds a value a ``Session``
 would write: many-to-many (``secondary=``), ``post_update``, a join without plain column
 pairs, an object removed from a collection, a related object of the same model written in
-the same flush, one held by another unit of work. A related object no unit of work
-holds that a ``Session`` would not store (reached only through a backref, or without
-``save-update``) is not written along the relationship, with the ``SAWarning`` a
-``Session`` gives.
+the same flush, one held by another unit of work. An object of another model is refused
+with the ``AssertionError`` a ``Session``'s cascade raises. A related object no unit of
+work holds that a ``Session`` would not store (reached only through a backref, or
+without ``save-update``) is not written along it, with the ``SAWarning`` it gives.
 
 A ``Session`` stores an object appended to a collection (or set on a relationship) of an
 object it holds only when the change was made on that side, not through a backref:
@@ -37,9 +37,8 @@ from serpens.fakes._repository_unloaded import reveal
 
 __all__ = ["Plan", "follow", "watch"]
 
-_MARK = "serpens.fakes.forward"
-"""Key of an object's ``InstanceState.info``: the ``(relationship, id(owner))`` pairs it
-was set on or appended to from the owner's side."""
+# Key of an object's InstanceState.info: the (relationship, id(owner)) pairs it was set on
+_MARK = "serpens.fakes.forward"  # or appended to from the owner's side
 
 _SET_KEYS = "set the foreign-key columns instead"
 
@@ -291,6 +290,8 @@ def _follow_one(plan: Plan, obj: object, new: bool, rel: Relation) -> Iterable[t
     if _cleared(plan, obj, rel, history, added):
         return
     for item in added:
+        if rel.save_update and not isinstance(item, rel.target):
+            raise _stray(obj, rel, item)
         fresh = _status(plan, obj, new, rel, item)
         if fresh is None:
             continue
@@ -309,6 +310,14 @@ def _follow_one(plan: Plan, obj: object, new: bool, rel: Relation) -> Iterable[t
                 )
             plan.first.add((one, many))
         yield item, fresh
+
+
+def _stray(obj: object, rel: Relation, item: object) -> AssertionError:
+    """What a ``Session``'s ``save-update`` cascade raises (type, words) for another model's."""
+    parent = model_info(type(obj)).mapper.relationships[rel.key].parent.class_
+    return AssertionError(
+        f"Attribute '{rel.key}' on class '{parent}' doesn't handle objects of type '{type(item)}'"
+    )
 
 
 def _cleared(plan: Plan, obj: object, rel: Relation, history: Any, added: list[Any]) -> bool:
