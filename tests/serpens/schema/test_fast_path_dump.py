@@ -13,7 +13,6 @@ import dataclasses
 import json
 import subprocess
 import sys
-from collections.abc import Callable
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
@@ -38,27 +37,7 @@ from tests.serpens.schema._fast_path_inputs import (
     zones,
 )
 from tests.serpens.schema._fast_path_models import Color, Line, Perm, Point, Size, Stamp, Wide
-
-
-def same_json(a: Any, b: Any) -> bool:
-    """Whether two JSON-native values are identical (1, 1.0 and True differ; key order counts)."""
-    if type(a) is not type(b):
-        return False
-    if isinstance(a, dict):
-        return list(a) == list(b) and all(same_json(a[k], b[k]) for k in a)
-    if isinstance(a, list):
-        return len(a) == len(b) and all(same_json(x, y) for x, y in zip(a, b, strict=True))
-    if isinstance(a, float):
-        return repr(a) == repr(b)
-    return bool(a == b)
-
-
-def dump_outcome(call: Callable[[], Any]) -> tuple[Any, ...]:
-    try:
-        return ("ok", call())
-    except Exception as exc:
-        return ("error", type(exc), str(exc))
-
+from tests.serpens.schema._schema_helpers import dump_outcome, same_json
 
 VALUES = st.one_of(
     EXOTIC,

@@ -18,7 +18,6 @@ import enum
 import subprocess
 import sys
 import uuid
-from collections.abc import Callable
 from datetime import UTC, date, datetime, time
 from decimal import Decimal
 from typing import Any
@@ -27,6 +26,7 @@ import pytest
 
 from serpens._json import to_jsonable
 from serpens.schema import Schema
+from tests.serpens.schema._schema_helpers import dump_outcome, same_json
 
 NAN = float("nan")
 
@@ -69,32 +69,12 @@ class Unresolved:
     ref: Missing  # type: ignore[name-defined]  # noqa: F821 - never defined: no type hints
 
 
-def same_json(a: Any, b: Any) -> bool:
-    """Whether two JSON-native values are identical (1, 1.0 and True differ)."""
-    if type(a) is not type(b):
-        return False
-    if isinstance(a, dict):
-        return list(a) == list(b) and all(same_json(a[k], b[k]) for k in a)
-    if isinstance(a, list):
-        return len(a) == len(b) and all(same_json(x, y) for x, y in zip(a, b, strict=True))
-    if isinstance(a, float):
-        return repr(a) == repr(b)
-    return bool(a == b)
-
-
-def outcome(call: Callable[[], Any]) -> tuple[Any, ...]:
-    try:
-        return ("ok", call())
-    except Exception as exc:
-        return ("error", type(exc), str(exc))
-
-
 def assert_dumps_as_encoder(instance: Any) -> None:
     """``dump`` (each spelling) gives the generic encoder's data or error."""
-    reference = outcome(lambda: to_jsonable(instance))
+    reference = dump_outcome(lambda: to_jsonable(instance))
     for dumped in (
-        outcome(instance.dump),
-        outcome(lambda: Schema.dump([instance], many=True)[0]),
+        dump_outcome(instance.dump),
+        dump_outcome(lambda: Schema.dump([instance], many=True)[0]),
     ):
         assert dumped[0] == reference[0], (dumped, reference)
         if dumped[0] == "ok":
