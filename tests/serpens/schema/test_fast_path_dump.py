@@ -133,15 +133,23 @@ from serpens.schema._dump import _builtins
 class Stamp(Schema):
     at: datetime
     ref: uuid.UUID
+    naive: datetime
 
-at, ref = datetime(2024, 5, 1, 12, 30, tzinfo=UTC), uuid.uuid4()
-assert Stamp(at, ref).dump() == {"at": at.isoformat(), "ref": str(ref)}
+@dataclass
+class Outer(Schema):
+    stamp: Stamp
+
+at, ref, naive = datetime(2024, 5, 1, 12, 30, tzinfo=UTC), uuid.uuid4(), datetime(2024, 5, 1)
+want = {"at": at.isoformat(), "ref": str(ref), "naive": naive.isoformat()}
+assert Stamp(at, ref, naive).dump() == want
+assert Outer(Stamp(at, ref, naive)).dump() == {"stamp": want}  # inlined in the parent too
 assert _builtins() is None
 print("ok")
 """
 
 
 def test_without_msgspec_the_standard_library_formats() -> None:
+    """Without msgspec, datetimes and UUIDs (inlined too) are ``isoformat()`` and ``str()``."""
     done = subprocess.run(
         [sys.executable, "-c", _WITHOUT_MSGSPEC], capture_output=True, text=True, check=False
     )

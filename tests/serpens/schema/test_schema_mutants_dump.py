@@ -15,8 +15,6 @@ from __future__ import annotations
 
 import dataclasses
 import enum
-import subprocess
-import sys
 import uuid
 from datetime import UTC, date, datetime, time
 from decimal import Decimal
@@ -231,42 +229,3 @@ def test_dump_many_encodes_items_that_are_no_dataclass() -> None:
         5,
         {"name": "t", "kids": []},
     ]
-
-
-_WITHOUT_MSGSPEC = """
-import importlib.abc, sys, uuid
-from dataclasses import dataclass
-from datetime import UTC, datetime
-
-class Blocker(importlib.abc.MetaPathFinder):
-    def find_spec(self, fullname, path=None, target=None):
-        if fullname.split(".")[0] == "msgspec":
-            raise ModuleNotFoundError(f"No module named {fullname!r}", name=fullname)
-
-sys.meta_path.insert(0, Blocker())
-from serpens.schema import Schema
-
-@dataclass
-class Stamp(Schema):
-    at: datetime
-    ref: uuid.UUID
-    naive: datetime
-
-@dataclass
-class Outer(Schema):
-    stamp: Stamp
-
-at, ref, naive = datetime(2024, 5, 1, 12, 30, tzinfo=UTC), uuid.uuid4(), datetime(2024, 5, 1)
-want = {"at": at.isoformat(), "ref": str(ref), "naive": naive.isoformat()}
-assert Stamp(at, ref, naive).dump() == want
-assert Outer(Stamp(at, ref, naive)).dump() == {"stamp": want}
-print("ok")
-"""
-
-
-def test_without_msgspec_datetimes_and_uuids_have_the_standard_text() -> None:
-    """Without msgspec, inlined datetimes and UUIDs are ``isoformat()`` and ``str()``."""
-    done = subprocess.run(
-        [sys.executable, "-c", _WITHOUT_MSGSPEC], capture_output=True, text=True, check=False
-    )
-    assert done.stdout.strip() == "ok", done.stderr
