@@ -5,6 +5,11 @@ create and close a loop each time, and clients bound to the first loop (httpx,
 redis.asyncio, async SQLAlchemy engines created at cold start) would break on the next
 warm invocation. :func:`run` instead runs every coroutine on one loop that lives as long
 as the process.
+
+The loop is one per thread that calls a handler: the Lambda runtime calls from one thread,
+so in Lambda that is one loop for the process; a threaded local server or a test's thread
+pool gets a loop per thread instead of two threads sharing one loop (which asyncio
+refuses). A thread's loop is closed when the thread ends.
 """
 
 from __future__ import annotations
@@ -12,38 +17,51 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import threading
+import weakref
 from collections.abc import Coroutine
 from typing import Any, TypeVar
 
-__all__ = ["get_loop", "run"]
+__all__ = ["get_loop", "loop_running", "run"]
 
 T = TypeVar("T")
 
-_lock = threading.Lock()
-_loop: asyncio.AbstractEventLoop | None = None
+
+class _Owner:
+    """Holds one thread's loop; when the thread ends, it is collected and the loop closed."""
+
+    def __init__(self) -> None:
+        self.loop = asyncio.new_event_loop()
+        weakref.finalize(self, self.loop.close)
+
+
+_threads = threading.local()
 
 
 def get_loop() -> asyncio.AbstractEventLoop:
-    """Return the process-wide handler loop, creating it on first use (or after a close)."""
-    global _loop  # noqa: PLW0603 - one loop per process is the point of this module
-    with _lock:
-        if _loop is None or _loop.is_closed():
-            _loop = asyncio.new_event_loop()
-        return _loop
+    """Return this thread's handler loop, creating it on first use (or after a close)."""
+    owner: _Owner | None = getattr(_threads, "owner", None)
+    if owner is None or owner.loop.is_closed():
+        owner = _threads.owner = _Owner()
+    return owner.loop
+
+
+def loop_running() -> bool:
+    """Whether this thread is running an event loop (an async test, an ASGI server)."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return False
+    return True
 
 
 def run(coro: Coroutine[Any, Any, T]) -> T:
-    """Run *coro* to completion on the process-wide loop and return its result.
+    """Run *coro* to completion on this thread's handler loop and return its result.
 
     Raises:
         RuntimeError: when called from a thread that is already running an event loop
             (await the coroutine there instead); the coroutine is closed, not leaked.
     """
-    try:
-        asyncio.get_running_loop()
-    except RuntimeError:
-        pass
-    else:
+    if loop_running():
         coro.close()
         raise RuntimeError(
             "an async Lambda handler was called from inside a running event loop; "

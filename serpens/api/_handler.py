@@ -30,7 +30,7 @@ class LambdaHandler:
 
     def __init__(self, func: SyncFunc, cors: Cors) -> None:
         if inspect.iscoroutinefunction(func):
-            raise TypeError(f"{func.__qualname__} is async: decorate it with @api.async_handler")
+            raise TypeError(f"{_name(func)} is async: decorate it with @api.async_handler")
         self._func = func
         self._cors = cors
         functools.update_wrapper(self, func)
@@ -54,6 +54,31 @@ class LambdaHandler:
             return error_response(as_validation_error(exc), request, self._cors)
 
 
+def _name(func: object) -> str:
+    return getattr(func, "__qualname__", None) or repr(func)
+
+
+def _plainly_sync(func: object) -> bool:
+    """Whether *func* is a ``def`` function that cannot give an awaitable.
+
+    serpens 2.9 awaited whatever the handler returned, so a callable object with an async
+    ``__call__``, a ``functools.partial`` of a coroutine function and a sync decorator
+    (``functools.wraps``) around one stay accepted; only a plain ``def`` is refused.
+    """
+    return (
+        inspect.isfunction(func)
+        and not inspect.iscoroutinefunction(func)
+        and not inspect.iscoroutinefunction(inspect.unwrap(func))
+    )
+
+
+async def _awaited(func: AsyncFunc, request: Request) -> Any:
+    result = func(request)
+    if not inspect.isawaitable(result):
+        raise TypeError(f"{_name(func)} returned {type(result).__name__}, not an awaitable")
+    return await result
+
+
 class AsyncLambdaHandler:
     """The entry point ``@api.async_handler`` returns.
 
@@ -65,8 +90,11 @@ class AsyncLambdaHandler:
     """
 
     def __init__(self, func: AsyncFunc, cors: Cors) -> None:
-        if not inspect.iscoroutinefunction(func):
-            raise TypeError(f"{func.__qualname__} is not async: decorate it with @api.handler")
+        if _plainly_sync(func):
+            raise TypeError(
+                f"{_name(func)} is not async: decorate it with @api.handler (a sync "
+                "decorator around an async handler keeps it async with functools.wraps)"
+            )
         self._func = func
         self._cors = cors
         functools.update_wrapper(self, func)
@@ -80,13 +108,9 @@ class AsyncLambdaHandler:
         same coroutine under a precise type.
         """
         # Imported here so a sync-only Lambda never pays for importing asyncio at cold start.
-        import asyncio  # noqa: PLC0415
-
         from serpens import _lambda_loop  # noqa: PLC0415
 
-        try:
-            asyncio.get_running_loop()
-        except RuntimeError:  # no running loop in this thread: the Lambda runtime's call
+        if not _lambda_loop.loop_running():  # the Lambda runtime's call
             return _lambda_loop.run(self.invoke(event, context))
         # serpens 2.9 returned a coroutine function, and its tests await the call.
         return cast("dict[str, Any]", self.invoke(event, context))
@@ -104,7 +128,7 @@ class AsyncLambdaHandler:
             request = Request(event, context)
             if is_preflight(request, self._cors):
                 return preflight_response(request, self._cors)
-            result = await self._func(request)
+            result = await _awaited(self._func, request)
             return build_response(result, request, self._cors)
         except Exception as exc:  # noqa: BLE001 - every failure becomes an error response
             return error_response(as_validation_error(exc), request, self._cors)
