@@ -21,7 +21,7 @@ from collections.abc import Iterable, Sequence
 from decimal import Decimal
 from pathlib import Path
 from types import TracebackType
-from typing import IO, TYPE_CHECKING, Any, Self
+from typing import IO, TYPE_CHECKING, Any, Self, cast
 
 from serpens.errors import ValidationError
 
@@ -41,6 +41,13 @@ _SNIFF_BYTES = 64 * 1024
 _SNIFF_DELIMITERS = ",;\t|"
 _FALLBACK_ENCODING = "iso-8859-1"
 _CHUNK = 1024 * 1024
+# UTF-32's marks first: UTF-32-LE's begins with UTF-16-LE's.
+_WIDE_BOMS = (
+    (codecs.BOM_UTF32_LE, "utf-32"),
+    (codecs.BOM_UTF32_BE, "utf-32"),
+    (codecs.BOM_UTF16_LE, "utf-16"),
+    (codecs.BOM_UTF16_BE, "utf-16"),
+)
 
 Dialect = str | csv.Dialect | type[csv.Dialect]
 """A registered dialect name (``"excel"``, ``"excel-tab"``, ``"unix"``) or a Dialect."""
@@ -77,12 +84,18 @@ def _sniff_dialect(sample: str, delimiter: str) -> Any:
 def _detect_encoding(path: Path) -> str:
     """``utf-8-sig`` when the whole file is UTF-8 (BOM or not), else ISO-8859-1.
 
-    The file is scanned in chunks with an incremental decoder, so memory stays bounded
-    and a non-UTF-8 byte anywhere (not only in the first buffer) is noticed.
+    A UTF-16 or UTF-32 byte-order mark (Excel's "Unicode text") names its encoding. The
+    file is scanned in chunks with an incremental decoder, so memory stays bounded and a
+    non-UTF-8 byte anywhere (not only in the first buffer) is noticed.
     """
     decoder = codecs.getincrementaldecoder("utf-8")()
     try:
         with path.open("rb") as raw:
+            head = raw.read(4)
+            for mark, encoding in _WIDE_BOMS:
+                if head.startswith(mark):
+                    return encoding
+            raw.seek(0)
             while chunk := raw.read(_CHUNK):
                 decoder.decode(chunk)
             decoder.decode(b"", final=True)
@@ -144,6 +157,7 @@ class CsvReader(_OwnedFile, _DictReader):
         encoding: str | None = None,
     ) -> None:
         path = Path(path)
+        self._exhausted = False
         self.encoding = encoding or _detect_encoding(path)
         _OwnedFile.__init__(self, path, "r", self.encoding)
         dialect: Any = csv.excel
@@ -167,6 +181,8 @@ class CsvReader(_OwnedFile, _DictReader):
     @property
     def fieldnames(self) -> Sequence[str] | None:
         """The header row (read on first access), or None for an empty file."""
+        if self._exhausted:  # read to the end: the header is known, the file closed
+            return cast("Sequence[str] | None", vars(self).get("_fieldnames"))
         try:
             return super().fieldnames
         except UnicodeDecodeError as exc:
@@ -187,6 +203,7 @@ class CsvReader(_OwnedFile, _DictReader):
         try:
             return super().__next__()
         except StopIteration:
+            self._exhausted = True
             self.close()
             raise
         except UnicodeDecodeError as exc:
@@ -201,9 +218,10 @@ class CsvReader(_OwnedFile, _DictReader):
 class CsvWriter(_OwnedFile):
     """CSV writer over a file it owns: usable with ``with`` or plainly.
 
-    The file is flushed and closed by ``close()``, on leaving a ``with`` block, or when
-    the writer is garbage-collected or the interpreter exits, so the spec's plain
-    ``w = open_csv_writer(...); w.writerow(...)`` never loses rows.
+    Every row is in the file when ``writerow``/``writerows`` returns, so the spec's plain
+    ``w = open_csv_writer(...); w.writerow(...)`` never loses rows and the file can be
+    read (or uploaded) at once. The file is closed by ``close()``, on leaving a ``with``
+    block, or when the writer is garbage-collected or the interpreter exits.
     """
 
     def __init__(
@@ -233,12 +251,20 @@ class CsvWriter(_OwnedFile):
 
     def writerow(self, row: Iterable[object]) -> Any:
         """Write one row; return what ``csv.writer.writerow`` does (characters written)."""
-        return self._writer.writerow([escape_formula(v) for v in row] if self._escape else row)
+        written = self._write(row)
+        self._file.flush()
+        return written
 
     def writerows(self, rows: Iterable[Iterable[object]]) -> None:
-        """Write every row of *rows*."""
-        for row in rows:
-            self.writerow(row)
+        """Write every row of *rows* (flushed once, at the end)."""
+        try:
+            for row in rows:
+                self._write(row)
+        finally:
+            self._file.flush()
+
+    def _write(self, row: Iterable[object]) -> Any:
+        return self._writer.writerow([escape_formula(v) for v in row] if self._escape else row)
 
     def flush(self) -> None:
         """Flush buffered rows to the file."""
@@ -264,8 +290,9 @@ def open_csv_reader(
         delimiter: the field separator; given, no sniffing happens.
         sniff: detect the dialect (delimiter ``;`` ``,`` tab ``|``, quoting) from the
             first 64 KiB; a single-column file falls back to ``,``.
-        encoding: ``None`` reads UTF-8 with or without a byte-order mark and falls back
-            to ISO-8859-1 when the file is not UTF-8 anywhere; or name one.
+        encoding: ``None`` reads UTF-8 with or without a byte-order mark, UTF-16 or
+            UTF-32 when the file starts with their byte-order mark, and falls back to
+            ISO-8859-1 when the file is not UTF-8 anywhere; or name one.
 
     Raises:
         ValidationError: the file is not valid text in the given *encoding*, or not
