@@ -16,7 +16,13 @@ from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
 from typing import Any, cast
 
 from serpens import _tracing
-from serpens.sqs._failure import RetryLater, propagates, report_failure, report_propagated
+from serpens.sqs._failure import (
+    RetryLater,
+    dict_signal_fails,
+    propagates,
+    report_failure,
+    report_propagated,
+)
 from serpens.sqs._record import BatchResponse, Record, batch_response, event_records, is_fifo
 
 __all__ = ["run_async"]
@@ -50,8 +56,7 @@ async def _one_async(
             await _report(raw, exc)
             return False
         if result is not None and isinstance(result, dict) and "messageId" in result:
-            logger.info("SQS message %s failed (legacy dict signal)", raw.get("messageId"))
-            return False
+            return not dict_signal_fails(raw, propagate)
         return True
     finally:
         _tracing.untag_log(token)
@@ -184,8 +189,12 @@ class _AsyncBatch:
                     failed.append(index)
                     await _report(raw, exc)
                     continue
-                if result is not None and isinstance(result, dict) and "messageId" in result:
-                    logger.info("SQS message %s failed (legacy dict signal)", raw.get("messageId"))
+                if (
+                    result is not None
+                    and isinstance(result, dict)
+                    and "messageId" in result
+                    and dict_signal_fails(raw, propagate)
+                ):
                     failed.append(index)
         except BaseException as exc:
             failed.append(index)

@@ -25,6 +25,7 @@ from serpens.sentry import FilteredEvent
 __all__ = [
     "INVOCATION_ENDS",
     "RetryLater",
+    "dict_signal_fails",
     "get_cloud_provider",
     "invocation_ends",
     "propagates",
@@ -68,6 +69,24 @@ def get_cloud_provider() -> str:
 def propagates() -> bool:
     """Whether failures propagate: ``CLOUD_PROVIDER`` (read per call) is set and not aws."""
     return get_cloud_provider().strip().lower() not in {"", "aws"}
+
+
+def dict_signal_fails(raw: Mapping[str, Any], propagate: bool) -> bool:
+    """Whether a processor's returned ``{"messageId": ...}`` fails its record.
+
+    As in serpens 2.9 it does on AWS; outside AWS (*propagate*), where there is no partial
+    batch response, 2.9 ignored it and the record counts as processed, so it does here.
+    """
+    if propagate:
+        logger.info(
+            "SQS message %s: a returned dict with 'messageId' fails a record only on AWS; "
+            "ignored on %s",
+            raw.get("messageId"),
+            get_cloud_provider(),
+        )
+        return False
+    logger.info("SQS message %s failed (legacy dict signal)", raw.get("messageId"))
+    return True
 
 
 def invocation_ends(context: Any) -> float | None:

@@ -13,7 +13,12 @@ import logging
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from serpens.sqs._failure import propagates, report_failure, report_propagated
+from serpens.sqs._failure import (
+    dict_signal_fails,
+    propagates,
+    report_failure,
+    report_propagated,
+)
 from serpens.sqs._record import BatchResponse, Record, batch_response, event_records, is_fifo
 
 __all__ = ["run_sync"]
@@ -21,14 +26,14 @@ __all__ = ["run_sync"]
 logger = logging.getLogger("serpens.sqs")
 
 
-def _signals_failure(raw: Mapping[str, Any], result: object) -> bool:
+def _signals_failure(raw: Mapping[str, Any], result: object, propagate: bool) -> bool:
     """Whether a sync processor's return value fails its record.
 
-    Any ``dict`` (an ``OrderedDict`` too) with a ``"messageId"`` key does, as in serpens 2.9.
+    Any ``dict`` (an ``OrderedDict`` too) with a ``"messageId"`` key does on AWS, as in
+    serpens 2.9 (:func:`~serpens.sqs._failure.dict_signal_fails`).
     """
     if isinstance(result, dict) and "messageId" in result:
-        logger.info("SQS message %s failed (legacy dict signal)", raw.get("messageId"))
-        return True
+        return dict_signal_fails(raw, propagate)
     if inspect.isawaitable(result):  # never count an unawaited coroutine as done
         if inspect.iscoroutine(result):
             result.close()
@@ -66,7 +71,7 @@ def run_sync(
                 raise
             report_failure(raw, exc)
         else:
-            if result is None or not _signals_failure(raw, result):
+            if result is None or not _signals_failure(raw, result, propagate):
                 continue
         failed.append(index)
         if fifo:

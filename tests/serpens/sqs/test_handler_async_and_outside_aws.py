@@ -182,3 +182,37 @@ class TestOutsideAws:
     def test_success_returns_none_outside_aws(self, monkeypatch: pytest.MonkeyPatch) -> None:
         monkeypatch.setenv("CLOUD_PROVIDER", "gcp")
         assert sqs.handler(lambda record: None)(sqs_event(sqs_record("x")), None) is None
+
+
+def _dict_signal(record: sqs.Record) -> dict[str, str]:
+    return {"messageId": record.message_id}
+
+
+async def _async_dict_signal(record: sqs.Record) -> dict[str, str]:
+    return _dict_signal(record)
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        pytest.param(lambda: sqs.handler(_dict_signal), id="handler"),
+        pytest.param(lambda: sqs.handler(_async_dict_signal), id="handler-async-def"),
+        pytest.param(lambda: sqs.async_handler(_async_dict_signal), id="async_handler"),
+        pytest.param(
+            lambda: sqs.async_handler(max_concurrency=1)(_async_dict_signal), id="one-worker"
+        ),
+    ],
+)
+@pytest.mark.parametrize("arn", [None, FIFO_ARN], ids=["standard", "fifo"])
+def test_the_dict_signal_fails_nothing_outside_aws_as_in_2_9(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture, make: Any, arn: str | None
+) -> None:
+    """serpens 2.9 honoured a returned ``{"messageId": ...}`` only on AWS."""
+    fifo = {"queue_arn": arn, "group_id": "g"} if arn else {}
+    records = [sqs_record("x", message_id=f"m{i}", **fifo) for i in (1, 2)]  # type: ignore[arg-type]
+    monkeypatch.setenv("CLOUD_PROVIDER", "gcp")
+    with caplog.at_level(logging.INFO, "serpens.sqs"):
+        assert make()(sqs_event(*records), None) is None
+    assert "fails a record only on AWS; ignored on gcp" in caplog.text
+    monkeypatch.setenv("CLOUD_PROVIDER", "aws")
+    assert _ids(make()(sqs_event(*records), None)) == ["m1", "m2"]
