@@ -80,7 +80,7 @@ class RepositoryBase(Generic[T]):
     """Everything but I/O: validation and statement building for one mapped model."""
 
     model: type[Any]
-    max_page_size: ClassVar[int] = 1000
+    max_page_size: ClassVar[int | None] = None
 
     def __init__(self, model: type[T] | None) -> None:
         if model is not None:

@@ -54,7 +54,7 @@ class InMemoryRepository(RepositoryOutage, RepositorySession[T]):
 
     model: type[Any]
     database: InMemoryDatabase
-    max_page_size: ClassVar[int] = 1000
+    max_page_size: ClassVar[int | None] = None
 
     # -- reads ---------------------------------------------------------------------------
     @property

@@ -173,8 +173,9 @@ class Repository(Protocol[T]):
         """Return page *page* (1-based) of *size* rows (20 by default, as in serpens 2.9).
 
         ``total`` comes from a separate count, so a page past the end has no items but the
-        real total; ``pages = ceil(total/size)`` (0 rows: 0 pages). ``page < 1`` or a size
-        outside ``1..1000`` raises ``ValidationError``.
+        real total; ``pages = ceil(total/size)`` (0 rows: 0 pages). ``page < 1``, ``size < 1``
+        or ``page * size >= 2**63`` raises ``ValidationError``; as in serpens 2.9 the size
+        has no upper bound unless the repository class sets ``max_page_size``.
         """
         ...
 

@@ -133,11 +133,26 @@ class OrderingAndPagingCases:
         assert (_skus(rows), total) == (["e"], 5)
         past = products.paginate(page=9, size=2)
         assert (list(past.items), past.total, past.pages) == ([], 5, 3)
-        for bad in ({"page": 0}, {"size": 0}, {"size": 1001}):
+        for bad in ({"page": 0}, {"size": 0}, {"size": -1}, {"size": 2.5}, {"page": True}):
             with pytest.raises(ValidationError):
                 products.paginate(**bad)
         smallest, largest = products.paginate(size=1), products.paginate(size=1000)
         assert (len(smallest.items), smallest.pages, len(largest.items)) == (1, 5, 5)
+
+    def test_paginate_size_has_no_upper_bound_as_in_2_9(self, products: Any) -> None:
+        """A size of 5,000 is one page (2.9 exports paged so); ``page * size`` is a bigint."""
+        self._seed(products)
+        export = products.paginate(size=5000)
+        assert (_skus(export.items), export.total, export.pages) == (
+            ["a", "b", "c", "d", "e"],
+            5,
+            1,
+        )
+        huge = products.paginate(size=2**63 - 1)
+        assert (len(huge.items), huge.pages) == (5, 1)
+        for bad in ({"size": 2**63}, {"page": 2**62, "size": 2}, {"page": 2, "size": 2**62}):
+            with pytest.raises(ValidationError, match="2\\*\\*63"):
+                products.paginate(**bad)
 
     def test_seek_walks_every_row_once_even_with_inserts_in_between(self, products: Any) -> None:
         self._seed(products)

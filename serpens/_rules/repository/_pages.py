@@ -25,8 +25,8 @@ from serpens._rules.repository._values import _bad, _is_int
 from serpens.errors import ValidationError
 
 MAX_PAGE_SIZE = 1000
+"""Largest ``limit`` accepted by ``seek`` when the repository sets no ``max_page_size``."""
 _BIGINT = 2**63
-"""Largest ``size`` accepted by ``paginate`` and ``limit`` accepted by ``seek``."""
 
 
 class ModelPages(ModelFields):
@@ -49,16 +49,24 @@ class ModelPages(ModelFields):
                 raise _bad("bad list window", name, f"must be below 2**63, got {value!r}")
 
     @staticmethod
-    def check_page(page: int, size: int, max_size: int = MAX_PAGE_SIZE) -> None:
-        """``page >= 1`` and ``1 <= size <= max_size``."""
+    def check_page(page: int, size: int, max_size: int | None = None) -> None:
+        """``page >= 1``, ``size >= 1`` (and ``<= max_size`` when one is set).
+
+        serpens 2.9 bounded neither, so neither is by default; ``page * size`` must stay
+        below ``2**63``, as PostgreSQL's ``bigint`` ``LIMIT`` and ``OFFSET`` must.
+        """
         if not _is_int(page) or page < 1:
             raise _bad("bad page", "page", f"must be an integer >= 1, got {page!r}")
-        if not _is_int(size) or not 1 <= size <= max_size:
-            raise _bad("bad page size", "size", f"must be in 1..{max_size}, got {size!r}")
+        if not _is_int(size) or size < 1 or (max_size is not None and size > max_size):
+            bounds = "an integer >= 1" if max_size is None else f"in 1..{max_size}"
+            raise _bad("bad page size", "size", f"must be {bounds}, got {size!r}")
+        if page * size >= _BIGINT:
+            raise _bad("bad page", "page", f"page * size must be below 2**63, got {page} * {size}")
 
     @staticmethod
-    def check_limit(limit: int, max_size: int = MAX_PAGE_SIZE) -> None:
-        """``1 <= limit <= max_size``: the page of a ``seek``."""
+    def check_limit(limit: int, max_size: int | None = None) -> None:
+        """``1 <= limit <= max_size`` (:data:`MAX_PAGE_SIZE` when unset): a ``seek``'s page."""
+        max_size = MAX_PAGE_SIZE if max_size is None else max_size
         if not _is_int(limit) or not 1 <= limit <= max_size:
             raise _bad("bad page size", "limit", f"must be in 1..{max_size}, got {limit!r}")
 
