@@ -12,10 +12,10 @@ import httpx
 from serpens import _tracing
 from serpens._rules.http import (
     HttpVerbs,
-    check_body,
     check_request,
     check_timeout,
-    compact_json,
+    request_body,
+    request_timeout,
 )
 from serpens.errors import HTTPStatusError, SerializationError, mask_url
 from serpens.ports._http import Headers, Params
@@ -146,22 +146,24 @@ class HttpxHttpClient(HttpVerbs[HttpxResponse]):
         """
         client = self._client
         check_open(client, method, url)
-        check_request(method, headers, params)
-        check_body(content, json)
+        outgoing = check_request(method, headers, params, content, json)
         check_url(method, url)
+        timeout = request_timeout(timeout)
         deadline = total_seconds(client.timeout if timeout is None else timeout)
         check_timeout(deadline, lambda: f"{method.upper()} {mask_url(url)}")
-        if json is not None:  # httpx's bytes, serpens' error for non-JSON
-            content = compact_json(json)
-            if not any(name.lower() == "content-type" for name in headers or {}):
-                headers = {**(headers or {}), "Content-Type": "application/json"}
+        # what httpx sends, from the checked parts only: httpx would take a bytearray as an
+        # iterable (a sync stream an AsyncClient refuses), a list's repr as a query value
+        body = request_body(outgoing, json)
+        sent = outgoing.headers
+        if json is not None and not any(name.lower() == "content-type" for name, _ in sent):
+            sent = [*sent, ("Content-Type", "application/json")]
         with translate_errors(method, url):
             request = client.build_request(
                 method,
                 url,
-                content=content,
-                params=params,
-                headers=headers,
+                content=body,
+                params=outgoing.query,
+                headers=sent,
                 timeout=httpx.USE_CLIENT_DEFAULT if timeout is None else timeout,
             )
             check_port(method, request)

@@ -16,10 +16,10 @@ from typing import Any, Self
 
 from serpens._rules.http import (
     HttpVerbs,
-    check_body,
     check_request,
     check_timeout,
-    compact_json,
+    request_body,
+    request_timeout,
 )
 from serpens.errors import (
     BackendError,
@@ -132,16 +132,14 @@ class InMemoryHttpClient(OutageSwitch, HttpVerbs[InMemoryResponse]):
         """Send a request to the app and return its response (see ``HttpClient``)."""
         if self._closed:
             raise BackendUnavailableError("the HTTP client is closed")
-        check_request(method, headers, params)
-        check_body(content, json)
-        target = parse_url(method, join_url(method, self._base_url, url), params)
+        outgoing = check_request(method, headers, params, content, json)
+        target = parse_url(method, join_url(method, self._base_url, url), outgoing.query)
+        timeout = request_timeout(timeout)
         limit = self._timeout if timeout is None else timeout
         check_timeout(limit, lambda: f"{method.upper()} {mask_url(target.url)}")
-        body = content or b""
-        if json is not None:
-            body = compact_json(json)
+        body = request_body(outgoing, json) or b""
         self._check_outage()
-        given = list((headers or {}).items())
+        given = outgoing.headers
         names = {name.lower() for name, _ in given}
         pairs = [] if "host" in names else [("host", target.host)]  # a caller's Host wins
         pairs += [(k, v) for k, v in DEFAULT_HEADERS if k not in names] + given
@@ -189,7 +187,8 @@ class InMemoryHttpClient(OutageSwitch, HttpVerbs[InMemoryResponse]):
             raise BackendUnavailableError(f"connection refused: {mask_url(url)}")
         hosts = [(k, v) for k, v in headers if k.lower() == "host"]
         sent = hosts + [(k, v) for k, v in headers if k.lower() != "host"]
-        if body or method in {"POST", "PUT", "PATCH"}:
+        given = any(k.lower() == "content-length" for k, _ in headers)  # the caller's wins
+        if not given and (body or method in {"POST", "PUT", "PATCH"}):
             sent.insert(len(hosts), ("content-length", str(len(body))))
         recorded = RecordedRequest(method, url, CaseInsensitiveHeaders(sent), body)
         self._requests.append(recorded)

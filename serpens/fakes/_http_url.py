@@ -12,13 +12,13 @@ from __future__ import annotations
 
 import base64
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from urllib.parse import unquote, urlencode, urljoin, urlsplit, urlunsplit
 
 from serpens.errors import BackendUnavailableError, ValidationError, mask_url
-from serpens.ports._http import Params
 
-__all__ = ["Target", "join_url", "parse_url", "query_value", "redirect_url"]
+__all__ = ["Target", "join_url", "parse_url", "redirect_url"]
 
 _PERCENT = re.compile("%[A-Fa-f0-9]{2}")
 _UNRESERVED = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~"
@@ -58,15 +58,6 @@ def _remove_dot_segments(path: str) -> str:
     return "/".join(output) or "/"
 
 
-def query_value(value: str | float | bool | None) -> str:
-    """A ``params`` value as httpx writes it: ``true``/``false``, ``None`` as empty."""
-    if value is True:
-        return "true"
-    if value is False:
-        return "false"
-    return "" if value is None else str(value)
-
-
 @dataclass(frozen=True)
 class Target:
     """A request URL as httpx sends it.
@@ -88,8 +79,8 @@ def _invalid(method: str, url: str) -> ValidationError:
     return ValidationError(f"{method.upper()} {mask_url(url)}: invalid URL")
 
 
-def parse_url(method: str, url: str, params: Params = None) -> Target:
-    """The absolute ``http``/``https`` *url* as sent, *params* replacing its query.
+def parse_url(method: str, url: str, query: Sequence[tuple[str, str]] | None = None) -> Target:
+    """The absolute ``http``/``https`` *url* as sent, *query* pairs replacing its query.
 
     Raises:
         ValidationError: a URL httpx refuses (non-printable ASCII, too long, a bad port
@@ -114,11 +105,9 @@ def parse_url(method: str, url: str, params: Params = None) -> Target:
     netloc = shown if port in {None, default} else f"{shown}:{port}"
     userinfo, at, _ = parts.netloc.rpartition("@")
     path = quote(_remove_dot_segments(parts.path), _PATH_SAFE) or "/"
-    if params is not None:  # params replace the URL's query, as httpx does
-        query = urlencode([(k, query_value(v)) for k, v in params.items()])
-    else:
-        query = quote(parts.query, _QUERY_SAFE)
-    full = urlunsplit((scheme, f"{userinfo}{at}{netloc}", path, query, parts.fragment))
+    # params (checked and written out by serpens._rules.http) replace the URL's query
+    sent = quote(parts.query, _QUERY_SAFE) if query is None else urlencode(query)
+    full = urlunsplit((scheme, f"{userinfo}{at}{netloc}", path, sent, parts.fragment))
     authorization = None
     user, _, password = userinfo.partition(":")
     if user or password:  # httpx's BasicAuth from the URL's credentials

@@ -55,17 +55,21 @@ class HttpClient(Protocol):
     Shared semantics (pinned by ``serpens_contract.HttpClientContract``):
 
     - ``params`` are form-encoded into the query string (spaces as ``+``, ``True`` as
-      ``true``, ``None`` as an empty value) and replace any query already in *url*;
+      ``true``, ``None`` as an empty value; a list or tuple value repeats its name once
+      per item, none for an empty one) and replace any query already in *url*;
       ``json`` sends compact UTF-8 JSON with ``Content-Type: application/json``;
-      ``content`` sends raw bytes with no content type (both together: ambiguous,
-      :class:`~serpens.errors.ValidationError`).
+      ``content`` sends raw bytes with no content type: ``bytes``, a ``bytearray`` or
+      ``memoryview`` as its bytes, a ``str`` as UTF-8 (as httpx) (both together:
+      ambiguous, :class:`~serpens.errors.ValidationError`).
     - Raw text in *url* is percent-encoded as httpx does (WHATWG sets: spaces, non-ASCII
       and ``"<>`` in the query, ``{}`` and a backtick too in the path; ``%xx`` kept).
       Credentials in it (``http://user:pass@host``) are sent percent-decoded as
       ``Authorization: Basic``, replacing a caller's, never in ``Host``.
     - Every request carries httpx's default headers (``Accept: */*``,
       ``Accept-Encoding`` with ``gzip``, ``Connection: keep-alive``, a ``User-Agent``,
-      the ``Host``) unless the caller sets the same header, which then replaces it.
+      the ``Host``, a body's ``Content-Length``) unless the caller sets the same header,
+      which then replaces it (one header is sent). Header names and values are ``str``
+      or ``bytes`` (sent as the same ASCII text).
     - A response body in ``gzip`` or ``deflate`` (its ``Content-Encoding``, codings
       stacked or in any case) is decoded; other codings are left as sent, the headers
       kept as received. A body that is not in its coding is
@@ -80,16 +84,22 @@ class HttpClient(Protocol):
     - A body-less ``POST``, ``PUT`` or ``PATCH`` sends ``Content-Length: 0``.
     - A method or header name that is not an RFC 9110 token, a header value holding
       anything but tab and printable ASCII (a CR or LF would inject a header) or starting
-      or ending with a space or tab, a NaN ``timeout``, or query
-      text with no UTF-8 form raises :class:`~serpens.errors.ValidationError`, and a
-      ``json`` body that is not JSON :class:`~serpens.errors.SerializationError`, before
-      any I/O (through the serpens adapter and the fake).
+      or ending with a space or tab, query text with no UTF-8 form, or an argument of a
+      type the port does not take (``headers`` or ``params`` not a mapping, a header
+      name or value not ``str`` or ``bytes``, a ``params`` name not ``str`` or value not
+      ``str``, ``int``, ``float``, ``bool``, ``None`` or a list or tuple of them, a
+      ``content`` not ``bytes``, ``bytearray``, ``memoryview`` or ``str``, a ``timeout``
+      not an ``int`` or ``float``, or NaN), or a caller's ``Content-Length`` given
+      twice or other than the body's length in decimal digits, raises
+      :class:`~serpens.errors.ValidationError` naming the argument (never its value),
+      and a ``json`` body that is not JSON :class:`~serpens.errors.SerializationError`,
+      before any I/O (through the serpens adapter and the fake).
     - Any status is returned, not raised; ``raise_for_status()`` returns the response
       for 2xx and raises for anything else (like httpx).
     - Response headers are case-insensitive; repeated values join with ``", "``.
-    - ``timeout`` is seconds for this request; omitted, the client's default applies.
-      Zero or less is a deadline already passed: :class:`~serpens.errors.BackendTimeoutError`
-      before any I/O.
+    - ``timeout`` is seconds for this request (an ``int`` or ``float``; ``math.inf`` is
+      no deadline); omitted, the client's default applies. Zero or less is a deadline
+      already passed: :class:`~serpens.errors.BackendTimeoutError` before any I/O.
     - Through the serpens adapter and the fake, failures are serpens errors: a timeout
       is :class:`~serpens.errors.BackendTimeoutError`, a refused or dropped connection
       :class:`~serpens.errors.BackendUnavailableError`, a redirect loop

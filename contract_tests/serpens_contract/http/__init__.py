@@ -7,9 +7,9 @@ an adapter. Override ``http_target`` to return an :class:`HttpTarget`.
 
 # The suite, split by theme into private modules of at most 400 lines: _target
 # (HttpTarget, HttpClientCapabilities), _base (the echo reader every case mixin uses),
-# the case mixins _requests, _responses, _redirects, _wire, _failures and _differential (with
-# its request strategies), joined in _contract (HttpClientContract). Everything the
-# single module exported is importable from here.
+# the case mixins _requests, _inputs, _responses, _redirects, _wire, _failures and
+# _differential (with its request strategies), joined in _contract (HttpClientContract).
+# Everything the single module exported is importable from here.
 
 from serpens_contract._http_app import scenario_app
 from serpens_contract.http._contract import HttpClientContract

@@ -15,6 +15,7 @@ from serpens.ports import HttpClient
 from serpens_contract._suite import ContractSuite
 from serpens_contract.http._differential import _HttpDifferentialCases
 from serpens_contract.http._failures import _HttpFailureCases
+from serpens_contract.http._inputs import _HttpInputCases
 from serpens_contract.http._redirects import _HttpRedirectCases
 from serpens_contract.http._requests import _HttpRequestCases
 from serpens_contract.http._responses import _HttpResponseCases
@@ -24,13 +25,14 @@ from serpens_contract.outage import HttpOutageCases
 
 
 # pytest collects a class's bases last-first: listed so that the tests run in the order
-# requests, responses, redirects, wire, failures, differential.
+# requests, inputs, responses, redirects, wire, failures, differential.
 class HttpClientContract(
     _HttpDifferentialCases,
     _HttpFailureCases,
     _HttpWireCases,
     _HttpRedirectCases,
     _HttpResponseCases,
+    _HttpInputCases,
     _HttpRequestCases,
     HttpOutageCases,
     ContractSuite,

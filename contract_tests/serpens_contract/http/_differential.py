@@ -32,6 +32,10 @@ _JSON = st.recursive(
     max_leaves=8,
 )
 
+_PARAM = st.none() | st.booleans() | st.integers(-999, 999) | st.text(max_size=8)
+_VALUE = st.text(st.sampled_from("abcXYZ0189-_=/+"), min_size=1, max_size=12)
+"""A header value: ``str`` or, mapped, ``bytes`` (both sent as the same ASCII text)."""
+
 
 @st.composite
 def _requests(draw: st.DrawFn) -> dict[str, Any]:
@@ -43,14 +47,14 @@ def _requests(draw: st.DrawFn) -> dict[str, Any]:
             st.none()
             | st.dictionaries(
                 st.text(st.sampled_from("abcdef_"), min_size=1, max_size=4),
-                st.none() | st.booleans() | st.integers(-999, 999) | st.text(max_size=8),
+                _PARAM | st.lists(_PARAM, max_size=3) | st.tuples(_PARAM, _PARAM),
                 max_size=4,
             )
         ),
         "headers": draw(
             st.dictionaries(
                 st.text(st.sampled_from("abcdefgh"), min_size=1, max_size=6).map("x-".__add__),
-                st.text(st.sampled_from("abcXYZ0189-_=/+"), min_size=1, max_size=12),
+                _VALUE | _VALUE.map(str.encode),
                 max_size=3,
             )
         ),
@@ -60,7 +64,11 @@ def _requests(draw: st.DrawFn) -> dict[str, Any]:
         if body == "json":
             request["json"] = draw(_JSON.filter(lambda value: value is not None))
         elif body == "content":
-            request["content"] = draw(st.binary(max_size=64))
+            request["content"] = draw(
+                st.binary(max_size=64)
+                | st.binary(max_size=64).map(bytearray)
+                | st.text(max_size=16)
+            )
     return request
 
 
