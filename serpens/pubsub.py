@@ -63,10 +63,10 @@ _UNSET: Any = object()  # publish() got no payload (or no data=) argument
 
 
 def _split_endpoint(topic: str) -> tuple[str, str | None]:
-    """Split serpens 2.9's ``projects/P/topics/T:endpoint`` into the topic and the endpoint.
+    """Split serpens 2.9's ``projects/p/topics/t:endpoint`` into the topic and the endpoint.
 
     Topic names cannot contain ``:``, so only a ``:`` after ``/topics/`` starts the
-    suffix; a domain-scoped project (``projects/example.com:p/topics/T``) is kept whole.
+    suffix; a domain-scoped project (``projects/example.com:p/topics/t``) is kept whole.
     Returns ``(topic, None)`` when there is no suffix.
     """
     head, sep, name = topic.rpartition(_TOPICS) if isinstance(topic, str) else ("", "", "")
@@ -151,7 +151,7 @@ class AsyncPublisher:
         *,
         data: Any = _UNSET,
     ) -> str:
-        """Publish *payload* to *topic* (``projects/P/topics/T``) and return the message id.
+        """Publish *payload* to *topic* (``projects/p/topics/t``) and return the message id.
 
         serpens 2.9's signature keeps working: ``publish(topic, data, ordering_key,
         attributes)``, positional or keyword (``data=`` is another name for *payload*).

@@ -17,6 +17,7 @@ from datetime import date, datetime
 from decimal import Decimal
 
 from serpens._config import env_float
+from serpens._rules.queue import exact_decimal
 from serpens._rules.text import has_utf8
 from serpens.errors import ConfigurationError, FieldError, SerializationError, ValidationError
 from serpens.ports import Payload
@@ -37,7 +38,7 @@ __all__ = [
 ]
 
 AttributeValue = str | int | float | bool
-"""Attribute values accepted on publish; non-str values are converted (bools to true/false)."""
+"""Attribute values accepted on publish; non-str values are converted (see encode_attributes)."""
 
 DEFAULT_PUBLISH_TIMEOUT = 60.0
 """Seconds a publish may take, retries included (``PUBSUB_PUBLISH_TIMEOUT`` overrides)."""
@@ -59,9 +60,13 @@ computes the same number without the SDK, so the fake refuses exactly what the a
 _RESERVED_KEYS = frozenset({"data", "ordering_key", "retry", "self", "timeout", "topic"})
 
 # Google's resource-name rules: the topic starts with a letter, is 3-255 characters of
-# letters, digits and ``-_.~+%``, and does not start with ``goog``. The project is
-# anything without ``/`` or whitespace (``example.com:my-project`` included).
-_TOPIC = re.compile(r"projects/([^/\s]+)/topics/([A-Za-z][A-Za-z0-9\-_.~+%]{2,254})")
+# letters, digits and ``-_.~+%``, and does not start with ``goog``.
+_TOPIC = re.compile(r"projects/([^/]+)/topics/([A-Za-z][A-Za-z0-9\-_.~+%]{2,254})")
+# A project is a project id (lowercase ASCII letters, digits and hyphens), a
+# domain-scoped id (``example.com:my-project``: dots and a colon too) or a project
+# number (digits): nothing else names a Google Cloud project. The 6-30 length of a real
+# id is not enforced, since emulators and local tests use short names such as ``demo``.
+_PROJECT = re.compile(r"[a-z0-9][a-z0-9.:\-]*")
 
 
 def publish_timeout(timeout: float | None) -> float:
@@ -98,6 +103,12 @@ def _invalid_attribute(key: object, reason: str) -> ValidationError:
 def validate_topic(topic: object) -> str:
     """Return *topic* if it is a full id ``projects/<project>/topics/<name>``.
 
+    The name follows Pub/Sub's rules (3-255 ASCII letters, digits and ``-_.~+%``,
+    starting with a letter, not with ``goog``); the project is spelt as Google Cloud
+    spells one: lowercase ASCII letters, digits and ``-``, with ``.`` and ``:`` for a
+    domain-scoped project (``example.com:my-project``). So no NUL, control character,
+    lone surrogate, space or other non-ASCII character reaches a database or the SDK.
+
     Raises:
         ValidationError: the id is not a string, is a short name, or breaks Google's
             naming rules; the message shows the expected shape.
@@ -111,6 +122,15 @@ def validate_topic(topic: object) -> str:
             "topic",
             f"{topic!r} is not a full topic id 'projects/<project>/topics/<name>' "
             "(name: 3-255 of letters, digits, -_.~+%, starting with a letter, not 'goog')",
+        )
+    if _PROJECT.fullmatch(match[1]) is None:
+        # a NUL, control character, lone surrogate or space reached a driver or the SDK
+        # as a bare ValueError or UnicodeEncodeError: no project is spelt with one
+        raise _invalid(
+            "invalid topic",
+            "topic",
+            f"{topic!r}: the project {match[1]!r} is not a Google Cloud project (lowercase "
+            "ASCII letters, digits and '-', with '.' and ':' for a domain-scoped project)",
         )
     return topic
 
@@ -174,12 +194,26 @@ def encode_payload(payload: Payload) -> bytes:
     )
 
 
+def _number_text(key: str, value: float | Decimal) -> str:
+    """A number attribute in decimal form, never with an exponent (as a Queue sends one)."""
+    number = exact_decimal(value)
+    if not number.is_finite():
+        raise _invalid_attribute(key, "NaN and infinity have no decimal form")
+    # the form's length bounds, before building it: Decimal("1E+99999999") is 100 MB of 0s
+    exponent = int(number.as_tuple().exponent)
+    if number.adjusted() >= _MAX_VALUE_BYTES or exponent < -_MAX_VALUE_BYTES:
+        raise _invalid_attribute(key, f"longer than {_MAX_VALUE_BYTES} bytes in decimal form")
+    return format(number, "f")
+
+
 def _attribute_value(key: str, value: object) -> str:
     if isinstance(value, str):
         text = value
     elif isinstance(value, bool):
         text = "true" if value else "false"
-    elif isinstance(value, int | float | Decimal | uuid.UUID):
+    elif isinstance(value, int | float | Decimal):
+        text = _number_text(key, value)
+    elif isinstance(value, uuid.UUID):
         text = str(value)
     else:
         raise _invalid_attribute(
@@ -195,8 +229,12 @@ def _attribute_value(key: str, value: object) -> str:
 def encode_attributes(attributes: Mapping[str, object] | None) -> dict[str, str]:
     """Return a new dict of string attributes; the caller's mapping is never mutated.
 
-    ``str`` values are kept, ``bool`` becomes ``"true"``/``"false"``, and ``int``,
-    ``float``, ``Decimal`` and ``UUID`` become ``str(value)``. Any other value (``None``,
+    ``str`` values are kept, ``bool`` becomes ``"true"``/``"false"``, ``int``, ``float``
+    and ``Decimal`` their decimal form, never with an exponent (``1e20`` is
+    ``"100000000000000000000"``, ``1e-7`` is ``"0.0000001"``, ``Decimal("1E+2")`` is
+    ``"100"``, a float its shortest ``repr`` exactly, a Decimal's digits kept:
+    ``Decimal("1.10")`` is ``"1.10"``), and ``UUID`` its canonical form. NaN and
+    infinities, which have no decimal form, and any other value (``None``,
     bytes, containers) is a :class:`ValidationError` naming the attribute, as are empty
     keys, keys starting with ``goog``, keys the SDK's ``publish()`` reserves (``data``,
     ``ordering_key``, ``retry``, ``self``, ``timeout``, ``topic``), over-long keys or

@@ -29,6 +29,7 @@ __all__ = [
     "check_visibility",
     "check_visibility_change",
     "dedup_key",
+    "exact_decimal",
     "message_size",
     "number_text",
     "string_attributes",
@@ -98,6 +99,16 @@ _SMALLEST_NUMBER = Decimal("1E-128")
 _LARGEST_NUMBER = Decimal("1E+126")
 
 
+def exact_decimal(value: float | Decimal) -> Decimal:
+    """*value* as the Decimal its text shows; a float is its shortest ``repr``, exactly.
+
+    ``Decimal(1e-7)`` would be the float's binary value (``9.99999999999999954748...E-8``);
+    this is ``Decimal("1E-7")``, whose decimal form is ``0.0000001``. Shared with the
+    publisher's rules, which spell number attributes the same way.
+    """
+    return Decimal(float.__repr__(value)) if isinstance(value, float) else Decimal(value)
+
+
 def number_text(name: str, value: float | Decimal) -> str:
     """Return the text a Number attribute *value* is sent as: decimal form, no exponent.
 
@@ -106,7 +117,7 @@ def number_text(name: str, value: float | Decimal) -> str:
     limits hold: finite, at most 38 significant digits (leading and trailing zeros do not
     count) and 0 or of magnitude 1E-128 to 1E+126; anything else is a ValidationError.
     """
-    number = Decimal(float.__repr__(value)) if isinstance(value, float) else Decimal(value)
+    number = exact_decimal(value)
     if not number.is_finite():
         raise ValidationError(f"attribute {name!r}: NaN and infinity are not numbers SQS takes")
     if number:

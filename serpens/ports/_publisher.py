@@ -16,7 +16,9 @@ class Publisher(Protocol):
 
     Shared semantics (pinned by ``serpens_contract.PublisherContract``):
 
-    - ``topic`` is the full id ``projects/<project>/topics/<name>``; a malformed id raises
+    - ``topic`` is the full id ``projects/<project>/topics/<name>``; a malformed id (the
+      project not spelt as Google Cloud spells one: lowercase ASCII letters, digits,
+      ``-``, ``.`` and ``:``; so any NUL, control character or lone surrogate) raises
       :class:`serpens.errors.ValidationError` before any network call.
     - Delivery is at-least-once; the returned id is unique per published message.
     - The payload is sent as bytes unchanged, a str as UTF-8, a mapping as compact JSON
@@ -25,7 +27,9 @@ class Publisher(Protocol):
     - Attributes are strings; the caller's mappings are never mutated. Implementations
       may accept other values and send them with fixed spellings: ``True``/``False`` as
       ``"true"``/``"false"`` (the JSON literals, as subscription filters compare them),
-      numbers in decimal form, UUIDs canonical. Pub/Sub's limits apply: at most 100
+      numbers in decimal form, never with an exponent (``1e20`` as
+      ``"100000000000000000000"``, ``1e-7`` as ``"0.0000001"``; NaN and infinities are a
+      :class:`serpens.errors.ValidationError`), UUIDs canonical. Pub/Sub's limits apply: at most 100
       attributes, keys of 1-256 bytes, values of at most 1024 bytes, an ordering key of
       at most 1024 bytes. An empty message (no payload, no attributes), an invalid
       attribute or an empty ordering key raises

@@ -42,6 +42,39 @@ class _OutboxLimitCases:
             await settle(work.commit())
         assert [m.payload for m in await store.claim()] == [b"the one good message"]
 
+    async def test_put_refuses_text_no_topic_or_database_holds_before_staging(
+        self, open_outbox_unit: UnitMaker, store: OutboxStore
+    ) -> None:
+        """Text no topic or database holds is refused by ``put`` itself, before staging.
+
+        A NUL, control character or lone surrogate in a topic's project, a lone surrogate
+        in an attribute, and a number with no decimal form. PostgreSQL took the NUL topic
+        at ``put`` and failed the whole unit at its commit with a bare ``ValueError``; a
+        lone surrogate leaked ``UnicodeEncodeError``.
+        """
+        async with open_outbox_unit() as work:
+            put = work.outbox.put
+            bad: list[tuple[str, dict[str, Any]]] = [
+                ("projects/a\x00b/topics/orders", {}),
+                ("projects/a\x07b/topics/orders", {}),
+                ("projects/a\ud800b/topics/orders", {}),
+                (TOPIC, {"attributes": {"k": "\udfff"}}),
+                (TOPIC, {"attributes": {"\ud800": "v"}}),
+                (TOPIC, {"attributes": {"n": math.nan}}),
+                (TOPIC, {"attributes": {"n": math.inf}}),
+            ]
+            for topic, options in bad:
+                with pytest.raises(ValidationError):
+                    put(topic, "x", **options)
+            numbers: Any = {"n": 1e20, "m": 1e-7}  # sent in decimal form, as a publish does
+            put(TOPIC, "good", attributes=numbers)
+            await settle(work.commit())
+        [message] = await store.claim()
+        assert (message.payload, message.attributes) == (
+            b"good",
+            {"n": "100000000000000000000", "m": "0.0000001"},
+        )
+
     async def test_store_arguments_are_checked(self, store: OutboxStore) -> None:
         """Limits and durations outside their ranges, or a foreign message, are refused."""
         for limit in (0, 1001, 1.0, True, "1", None):

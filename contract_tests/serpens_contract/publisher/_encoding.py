@@ -99,7 +99,8 @@ class _PublisherEncodingCases:
         Booleans are spelled as the JSON literals ``true``/``false`` (what a JSON payload,
         an HTTP query parameter and a Pub/Sub subscription filter such as
         ``attributes.flag = "true"`` all use), not Python's ``True``; numbers in decimal
-        form, Decimals with their digits kept, UUIDs in canonical lower-case form.
+        form (never with an exponent: ``str(1e20)`` would be ``"1e+20"``), Decimals with
+        their digits kept, UUIDs in canonical lower-case form.
         """
         topic = session.topic()
         attributes: dict[str, Any] = {
@@ -109,6 +110,10 @@ class _PublisherEncodingCases:
             "neg": -3,
             "big": 10**20,
             "x": 2.5,
+            "big-float": 1e20,
+            "small-float": 1e-7,
+            "exponent": Decimal("1E+2"),
+            "negative-exponent": Decimal("-2.5E-3"),
             "amount": Decimal("1.10"),
             "id": uuid.UUID("12345678-1234-5678-1234-56781234abcd"),
         }
@@ -121,9 +126,36 @@ class _PublisherEncodingCases:
             "neg": "-3",
             "big": "100000000000000000000",
             "x": "2.5",
+            "big-float": "100000000000000000000",
+            "small-float": "0.0000001",
+            "exponent": "100",
+            "negative-exponent": "-0.0025",
             "amount": "1.10",
             "id": "12345678-1234-5678-1234-56781234abcd",
         }
+
+    @pytest.mark.parametrize(
+        "number",
+        [
+            pytest.param(float("nan"), id="nan"),
+            pytest.param(float("-inf"), id="infinity"),
+            pytest.param(Decimal("NaN"), id="decimal-nan"),
+            pytest.param(Decimal("Infinity"), id="decimal-infinity"),
+            pytest.param(Decimal("1E+2000"), id="decimal-form-over-1024-bytes"),
+        ],
+    )
+    def test_a_number_with_no_decimal_form_is_a_validation_error(
+        self, session: _Session, number: float | Decimal
+    ) -> None:
+        """Pins: numbers in decimal form; NaN and infinities are a ValidationError.
+
+        They were sent as ``"nan"`` and ``"inf"``, though a payload holding them is refused.
+        """
+        topic = session.topic()
+        with pytest.raises(ValidationError) as raised:
+            session.publisher.publish(topic, "x", attributes={"n": number})
+        assert [error.path for error in raised.value.errors] == ["attributes['n']"]
+        assert session.rig.read(topic, 0) == []
 
     def test_a_mapping_payload_has_fixed_wire_bytes(self, session: _Session) -> None:
         """Golden bytes for the JSON extensions: ISO 8601, UUIDs and Decimals as strings."""

@@ -54,4 +54,12 @@ _BAD_TOPICS = [
     pytest.param("projects/p/topics/orders/extra", id="trailing-segment"),
     pytest.param("projects//topics/orders", id="empty-project"),
     pytest.param("projects/p/topics/or ders", id="space"),
+    # the project as Google Cloud spells one: these reached the SDK, the emulator and the
+    # outbox's database as bare UnicodeEncodeError and ValueError, or published
+    pytest.param("projects/a\x00b/topics/orders", id="nul-in-project"),
+    pytest.param("projects/a\x01b/topics/orders", id="control-character-in-project"),
+    pytest.param("projects/a\ud800b/topics/orders", id="lone-surrogate-in-project"),
+    pytest.param("projects/\u00e9/topics/orders", id="non-ascii-project"),
+    pytest.param("projects/a b/topics/orders", id="space-in-project"),
+    pytest.param("projects/My-Project/topics/orders", id="uppercase-project"),
 ]

@@ -47,6 +47,22 @@ class TestValidateTopic:
     def test_a_project_with_several_colons_is_not_a_crash(self) -> None:
         assert validate_topic("projects/a:b:c/topics/orders")
 
+    @pytest.mark.parametrize(
+        "project",
+        ["a\x00b", "a\x01b", "a\tb", "a\ud800b", "\u00e9", "My-Project", "a_b", "a b"],
+    )
+    def test_a_project_google_cloud_cannot_spell_is_refused(self, project: str) -> None:
+        """NUL and lone surrogates reached psycopg2 and the SDK as bare errors."""
+        with pytest.raises(ValidationError, match="project") as raised:
+            validate_topic(f"projects/{project}/topics/orders")
+        assert [error.path for error in raised.value.errors] == ["topic"]
+
+    @pytest.mark.parametrize("project", ["demo", "123456789012", "p-1", "example.com:my-proj"])
+    def test_project_ids_numbers_and_domain_scoped_projects_are_accepted(
+        self, project: str
+    ) -> None:
+        assert validate_topic(f"projects/{project}/topics/orders")
+
 
 class TestEncodePayload:
     def test_a_mapping_is_compact_json_with_utf8_kept(self) -> None:
@@ -107,6 +123,46 @@ class TestEncodeAttributes:
             "d": "2.0",
         }
         assert attributes == snapshot
+
+    def test_numbers_are_in_decimal_form_never_with_an_exponent(self) -> None:
+        """As the Queue port sends a number: ``str()`` gave ``1e+20`` and ``1E+2``."""
+        attributes = {
+            "big": 1e20,
+            "small": 1e-7,
+            "huge-int": 10**30,
+            "exp": Decimal("1E+2"),
+            "neg-exp": Decimal("-2.5E-3"),
+            "kept": Decimal("1.10"),
+            "float": 0.1,
+        }
+        assert encode_attributes(attributes) == {
+            "big": "100000000000000000000",
+            "small": "0.0000001",
+            "huge-int": "1" + "0" * 30,
+            "exp": "100",
+            "neg-exp": "-0.0025",
+            "kept": "1.10",
+            "float": "0.1",
+        }
+
+    @pytest.mark.parametrize(
+        "number",
+        [
+            float("nan"),
+            float("inf"),
+            -float("inf"),
+            Decimal("NaN"),
+            Decimal("sNaN"),
+            Decimal("-Infinity"),
+            Decimal("1E+99999999"),  # refused before a 100 MB string is built
+            Decimal("1E-1025"),
+            pytest.param(10**5000, id="int-of-5001-digits"),  # str() raises past 4300
+        ],
+    )
+    def test_a_number_with_no_decimal_form_in_1024_bytes_is_refused(self, number: object) -> None:
+        with pytest.raises(ValidationError) as raised:
+            encode_attributes({"n": number})
+        assert [error.path for error in raised.value.errors] == ["attributes['n']"]
 
     @pytest.mark.parametrize(
         "attributes",
