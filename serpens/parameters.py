@@ -19,6 +19,7 @@ from contextlib import AbstractContextManager
 from typing import TYPE_CHECKING, Any, Literal
 
 from serpens._extras import aws_not_found
+from serpens._rules.parameters import check_names, check_path
 from serpens._slot import Slot
 from serpens.cache import cached, clear_cache
 from serpens.errors import NotFoundError, SerializationError
@@ -135,12 +136,15 @@ def get_many(
     """Return ``{name: value}`` for every name, fetched in batches of ten.
 
     Raises:
+        ValidationError: *names* is not a collection of names (``None``, one str) or a
+            name is not a str of 1 to 2,048 characters, before the cache or any I/O.
         NotFoundError: one or more parameters do not exist (the message lists them).
     """
+    unique = check_names(names)  # also reads a generator once
     if force_fetch:
         _forget()
-    found = _fetch_many(tuple(dict.fromkeys(names)), decrypt)
-    return {name: _transformed(name, found[name], transform) for name in names}
+    found = _fetch_many(tuple(unique), decrypt)
+    return {name: _transformed(name, found[name], transform) for name in unique}
 
 
 def get_by_path(
@@ -151,7 +155,12 @@ def get_by_path(
     transform: Literal["json"] | None = None,
     force_fetch: bool = False,
 ) -> dict[str, Any]:
-    """Return ``{full name: value}`` for the parameters under *path* (may be empty)."""
+    """Return ``{full name: value}`` for the parameters under *path* (may be empty).
+
+    Raises:
+        ValidationError: *path* is not a str starting with ``/``, before the cache or I/O.
+    """
+    check_path(path)
     if force_fetch:
         _forget()
     found = _fetch_path(path, recursive, decrypt)

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 import boto3
 from botocore.config import Config
 
-from serpens._rules.parameters import check_names, check_secret_id, parameter_key
+from serpens._rules.parameters import check_names, check_path, check_secret_id, parameter_key
 from serpens.errors import ConfigurationError, NotFoundError, ValidationError
 from serpens_aws._deadline import bound
 from serpens_aws._errors import translate_errors
@@ -118,8 +118,7 @@ class SSMParameterStore:
         self, path: str, *, recursive: bool = True, decrypt: bool = True
     ) -> dict[str, str]:
         """See :meth:`serpens.ports.ParameterStore.get_parameters_by_path`."""
-        if not path.startswith("/"):
-            raise ValidationError(f"parameter path {path!r} must start with '/'")
+        check_path(path)
         found: dict[str, str] = {}
         with translate_errors(f"SSM path {path!r}", _SSM_CODES):
             paginator = self.client.get_paginator("get_parameters_by_path")

@@ -166,10 +166,13 @@ class ParameterStoreContract(ParametersOutageCases, ContractSuite):
         with pytest.raises(ValidationError) as caught:
             rig.store.get_parameters([f"{base}/ok", "", "n" * 2049, f"{base}/ok"])
         assert [e.path for e in caught.value.errors] == ["names[1]", "names[2]"]
-        with pytest.raises(ValidationError):
-            rig.store.get_parameters(f"{base}/ok")
+        for not_names in (f"{base}/ok", None, 42, {f"{base}/ok": 1}):  # TypeError before
+            with pytest.raises(ValidationError):
+                rig.store.get_parameters(not_names)  # type: ignore[arg-type]
         longest = "/" + "n" * 2047
         assert rig.store.get_parameters([longest, f"{base}/ok"]) == {f"{base}/ok": "v"}
+        once = (n for n in [f"{base}/ok"])  # any iterable, read once
+        assert rig.store.get_parameters(once) == {f"{base}/ok": "v"}  # type: ignore[arg-type]
 
     def test_more_names_than_one_ssm_call_takes_are_all_returned(
         self, rig: ParameterRig, base: str
@@ -290,8 +293,13 @@ class ParameterStoreContract(ParametersOutageCases, ContractSuite):
         assert (top.get(plain), top.get(slashed)) == ("flat", "top")
 
     def test_a_relative_path_is_a_validation_error(self, rig: ParameterRig, base: str) -> None:
-        with pytest.raises(ValidationError):
-            rig.store.get_parameters_by_path(base.lstrip("/"))
+        """A path is a str of at most 2,048 characters starting with ``/``.
+
+        ``None`` raised AttributeError; botocore refuses a longer path before sending.
+        """
+        for path in (base.lstrip("/"), None, 42, b"/app", "/" + "p" * 2048):
+            with pytest.raises(ValidationError):
+                rig.store.get_parameters_by_path(path)  # type: ignore[arg-type]
 
 
 class SecretStoreContract(SecretsOutageCases, ContractSuite):

@@ -153,8 +153,12 @@ def string_attributes(attributes: Mapping[str, AttributeValue] | None) -> dict[s
 
     Names follow SQS's rules (see ``_check_attribute_name``); numbers are in decimal form
     (see :func:`number_text`). ``bool`` is rejected rather than silently sent as a number
-    or as ``"True"``.
+    or as ``"True"``; *attributes* that are not a mapping (a list of pairs) are refused.
     """
+    if attributes is not None and not isinstance(attributes, Mapping):
+        raise ValidationError(
+            f"attributes must be a mapping of names to values, got {type(attributes).__name__}"
+        )
     out: dict[str, str] = {}
     for name, value in (attributes or {}).items():
         _check_attribute_name(name)

@@ -7,17 +7,18 @@ import hashlib
 import secrets
 from collections.abc import Mapping, Sequence
 
-from serpens._rules.parameters import check_names, check_secret_id, parameter_key
+from serpens._rules.parameters import check_names, check_path, check_secret_id, parameter_key
 from serpens.errors import NotFoundError, ValidationError
 from serpens.fakes._outage import OutageSwitch
 
 __all__ = ["InMemoryParameterStore", "InMemorySecretStore"]
 
+_MAX_SECRET_LENGTH = 65_536
+"""``SecretString`` and ``SecretBinary``: 1 to 65,536 (botocore's CreateSecret model)."""
+
 
 def _check_path(path: str) -> str:
-    if not path.startswith("/"):
-        raise ValidationError(f"parameter path {path!r} must start with '/'")
-    return path.rstrip("/") + "/"
+    return check_path(path).rstrip("/") + "/"
 
 
 def _ciphertext(name: str, value: str) -> str:
@@ -102,6 +103,12 @@ class InMemorySecretStore(OutageSwitch):
         """Create or overwrite the secret *secret_id*; return its ARN."""
         if not isinstance(value, str | bytes):
             raise ValidationError(f"secret {secret_id!r} needs a str or bytes value")
+        if not 1 <= len(value) <= _MAX_SECRET_LENGTH:
+            # Secrets Manager (botocore, before sending) takes 1 to 65,536 of either
+            raise ValidationError(
+                f"secret {secret_id!r} needs a value of 1 to {_MAX_SECRET_LENGTH:,} "
+                f"{'characters' if isinstance(value, str) else 'bytes'}, got {len(value):,}"
+            )
         name = self._arns.get(secret_id, secret_id)
         if name not in self._values:
             self._arns[f"{self._prefix}{name}-{secrets.token_hex(3)}"] = name

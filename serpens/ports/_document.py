@@ -45,8 +45,9 @@ class DocumentStore(Protocol):
       ``int`` or ``bytes``: ``create_table``'s ``partition_type`` and ``sort_type``,
       ``str`` by default; ``int`` sort keys order numerically); a string or binary
       partition key is at most 2048 bytes, a sort key at most 1024.
-    - An item whose key attributes are missing raises ``ValidationError``, and so does an
-      empty table name; a table that does not exist raises
+    - An item whose key attributes are missing raises ``ValidationError``, and so do an
+      item or key that is not a mapping (``None``, a list of pairs) and an empty table
+      name; a table that does not exist raises
       :class:`serpens.errors.NotFoundError`; an unreachable service raises
       :class:`serpens.errors.BackendUnavailableError`.
     - ``create_table`` (on the fake and the DynamoDB store, not part of this protocol)

@@ -29,7 +29,8 @@ class ParameterStore(Protocol):
         ``decrypt`` decrypts ``SecureString`` values (otherwise their ciphertext returns).
         A name that is not a str of 1 to 2,048 characters raises
         :class:`serpens.errors.ValidationError` with a ``FieldError`` at ``names[i]``
-        for each, and a bare ``str`` for *names* is refused, before any I/O.
+        for each, and *names* that are not a collection of names (a bare ``str``,
+        ``None``, a mapping) are refused, before any I/O; any iterable is read once.
         """
         ...
 
@@ -39,7 +40,9 @@ class ParameterStore(Protocol):
         """Return ``{full name: value}`` for the parameters under *path*, sorted by name.
 
         Without ``recursive`` only the direct children of *path* are returned. An empty
-        result is not an error.
+        result is not an error. A *path* that is not a str of at most 2,048 characters
+        starting with ``/`` (``None`` included) raises
+        :class:`serpens.errors.ValidationError` before any I/O.
         """
         ...
 

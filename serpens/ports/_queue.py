@@ -69,7 +69,8 @@ class Queue(Protocol):
       and ``delay_seconds`` are ``int``: ``1.5``, ``10.0`` and ``True`` are refused, as
       botocore refuses a float), a non-empty body and string attribute values of the
       characters SQS takes (tab, newline, carriage return and Unicode from U+0020,
-      without surrogates, U+FFFE and U+FFFF), at most 10 attributes (names of 1-256
+      without surrogates, U+FFFE and U+FFFF), attributes as a mapping (a list of pairs
+      is refused), at most 10 attributes (names of 1-256
       ASCII letters, digits, ``_``, ``-`` or ``.``, no ``.`` first, last or twice in a
       row, no ``AWS.``/``Amazon.`` prefix in any case; values non-empty), and a message
       of at most 262,144 bytes, where the size is the UTF-8 bytes of the body plus, per

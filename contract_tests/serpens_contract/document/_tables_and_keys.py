@@ -94,6 +94,23 @@ class _DocumentTableAndKeyCases:
         with pytest.raises(ValidationError):
             store.get(people, {"id": "1", "name": "Ana"})
 
+    @pytest.mark.parametrize(
+        "not_a_mapping",
+        [
+            pytest.param(None, id="none"),
+            pytest.param([("id", "1")], id="list-of-pairs"),
+            pytest.param("id=1", id="str"),
+        ],
+    )
+    def test_an_item_or_key_that_is_not_a_mapping_is_a_validation_error(
+        self, tables: Any, not_a_mapping: object
+    ) -> None:
+        """``put(t, None)`` and ``get(t, None)`` raised a bare TypeError everywhere."""
+        store, people, _ = tables
+        for call in (store.put, store.get, store.delete):
+            with pytest.raises(ValidationError, match="mapping"):
+                call(people, not_a_mapping)
+
     def test_a_sort_key_over_1024_bytes_is_a_validation_error(self, tables: Any) -> None:
         store, _, events = tables
         with pytest.raises(ValidationError):

@@ -56,6 +56,12 @@ class _QueueLimitCases:
             pytest.param("receive", {"max_messages": 10.0}, id="integral-float-messages"),
             pytest.param("receive", {"max_messages": 2.5}, id="float-messages"),
             pytest.param("receive", {"max_messages": True}, id="bool-messages"),
+            # a list of pairs raised AttributeError (no .items()) on every implementation
+            pytest.param(
+                "send", {"body": "x", "attributes": [("a", "b")]}, id="attributes-as-pairs"
+            ),
+            pytest.param("send", {"body": "x", "attributes": "a=b"}, id="attributes-as-str"),
+            pytest.param("send", {"body": "x", "attributes": []}, id="attributes-as-empty-list"),
         ],
     )
     def test_invalid_arguments_are_validation_errors(

@@ -81,7 +81,7 @@ def _check_key_number(name: str, value: int | Decimal) -> None:
 
 
 def stored_key(
-    values: Mapping[str, object],
+    values: object,
     partition_key: str,
     sort_key: str | None,
     *,
@@ -93,9 +93,15 @@ def stored_key(
     *types* maps key attribute names to their declared types (checked when given).
 
     Raises:
-        ValidationError: a key attribute is missing, invalid or of the wrong type, or
-            (*exact*) *values* holds other attributes too.
+        ValidationError: *values* is not a mapping (``None``, a list of pairs), a key
+            attribute is missing, invalid or of the wrong type, or (*exact*) *values*
+            holds other attributes too.
     """
+    if not isinstance(values, Mapping):
+        what = "a key" if exact else "an item"
+        raise ValidationError(
+            f"{what} must be a mapping of attribute names to values, got {type(values).__name__}"
+        )
     names = [partition_key] + ([sort_key] if sort_key else [])
     for name in names:
         if name not in values:
