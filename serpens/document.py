@@ -18,7 +18,10 @@ its field (another writer's ``"abc"`` or ``1.5`` in an ``int`` field) is a
 :class:`serpens.errors.ValidationError` naming the field and the types, never the value.
 All documents share one store per process: a :class:`serpens_aws.DynamoDBDocumentStore`
 created on first use, or the store given to :func:`set_store` / :func:`use_store` (an
-:class:`serpens.fakes.InMemoryDocumentStore` in unit tests).
+:class:`serpens.fakes.InMemoryDocumentStore` in unit tests). A missing table raises
+``serpens_aws.TableNotFoundError``, a :class:`serpens.errors.NotFoundError` that is also
+botocore's ``ClientError`` (code ``ResourceNotFoundException``), which serpens 2.9 let
+through, so ``except ClientError`` still catches it.
 """
 
 from __future__ import annotations
@@ -29,14 +32,15 @@ import threading
 import types
 import typing
 import uuid
-from collections.abc import Mapping
-from contextlib import AbstractContextManager
+from collections.abc import Iterator, Mapping
+from contextlib import AbstractContextManager, contextmanager
 from datetime import date, datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, ClassVar, Self
 
+from serpens._extras import aws_not_found
 from serpens._slot import Slot
-from serpens.errors import ConfigurationError, ValidationError
+from serpens.errors import ConfigurationError, NotFoundError, ValidationError
 from serpens.schema import Schema
 
 if TYPE_CHECKING:
@@ -68,6 +72,23 @@ def set_store(store: DocumentStore | None) -> None:
 def use_store(store: DocumentStore) -> AbstractContextManager[DocumentStore]:
     """Use *store* inside the ``with`` block, then restore the previous store."""
     return _store.use(store)
+
+
+@contextmanager
+def _missing_table_as_in_29() -> Iterator[None]:
+    """A missing table as ``serpens_aws.TableNotFoundError``, also botocore's ``ClientError``.
+
+    serpens 2.9 called boto3's ``Table`` directly, so a missing table was a ``ClientError``
+    (``ResourceNotFoundException``) its callers caught; from any store, the in-memory one
+    included, it is still one (a plain ``NotFoundError`` without ``serpens[aws]``).
+    """
+    try:
+        yield
+    except NotFoundError as exc:  # the port's only NotFoundError: the table is missing
+        error = aws_not_found("TableNotFoundError", exc, str(exc))
+        if error is exc:
+            raise
+        raise error from exc
 
 
 class BaseDocument(Schema):
@@ -146,7 +167,8 @@ class BaseDocument(Schema):
         With ``if_absent=True`` an existing item is kept and
         :class:`serpens.errors.ConflictError` is raised instead.
         """
-        get_store().put(self._table(), self.to_item(), if_absent=if_absent)
+        with _missing_table_as_in_29():
+            get_store().put(self._table(), self.to_item(), if_absent=if_absent)
         return self
 
     def delete(self) -> bool:
@@ -154,12 +176,14 @@ class BaseDocument(Schema):
         key = {
             name: typing.cast("KeyValue", _dump(getattr(self, name))) for name in self._key_names()
         }
-        return get_store().delete(self._table(), key)
+        with _missing_table_as_in_29():
+            return get_store().delete(self._table(), key)
 
     @classmethod
     def get_by_key(cls, key: Mapping[str, KeyValue]) -> Self | None:
         """Return the document stored under *key* (every key attribute), or ``None``."""
-        item = get_store().get(cls._table(), key)
+        with _missing_table_as_in_29():
+            item = get_store().get(cls._table(), key)
         return None if item is None else cls.from_item(item)
 
     @classmethod
@@ -172,9 +196,10 @@ class BaseDocument(Schema):
         limit: int | None = None,
     ) -> list[Self]:
         """Return the documents of one partition, ordered by sort key."""
-        items = get_store().query(
-            cls._table(), partition, sort_prefix=sort_prefix, descending=descending, limit=limit
-        )
+        with _missing_table_as_in_29():
+            items = get_store().query(
+                cls._table(), partition, sort_prefix=sort_prefix, descending=descending, limit=limit
+            )
         return [cls.from_item(item) for item in items]
 
     @classmethod

@@ -1,6 +1,7 @@
 """serpens adapters for AWS (boto3); importing it without `serpens[aws]` names the extra.
 
-- :class:`DynamoDBDocumentStore`: the ``DocumentStore`` port over DynamoDB tables.
+- :class:`DynamoDBDocumentStore`: the ``DocumentStore`` port over DynamoDB tables (a
+  missing table is a :class:`TableNotFoundError`, also botocore's ``ClientError``).
 - :class:`DynamoDBIdempotencyStore`: the ``IdempotencyStore`` port, one conditional
   write per call in one DynamoDB table.
 - :class:`SQSQueue` / :class:`AsyncSQSQueue`: the ``Queue`` / ``AsyncQueue`` ports over
@@ -17,7 +18,11 @@ require("boto3", "aws")
 # ruff: noqa: E402 - the imports below come after the extra check
 from serpens_aws._document import DynamoDBDocumentStore
 from serpens_aws._idempotency import DynamoDBIdempotencyStore
-from serpens_aws._not_found import ParameterNotFoundError, SecretNotFoundError
+from serpens_aws._not_found import (
+    ParameterNotFoundError,
+    SecretNotFoundError,
+    TableNotFoundError,
+)
 from serpens_aws._parameters import SecretsManagerStore, SSMParameterStore
 from serpens_aws._queue import AsyncSQSQueue, SQSQueue, sqs_message_attributes
 
@@ -30,5 +35,6 @@ __all__ = [
     "SSMParameterStore",
     "SecretNotFoundError",
     "SecretsManagerStore",
+    "TableNotFoundError",
     "sqs_message_attributes",
 ]

@@ -27,13 +27,13 @@ from serpens._rules.document import (
 from serpens.errors import (
     BackendUnavailableError,
     ConflictError,
-    NotFoundError,
     SerpensError,
     ValidationError,
 )
 from serpens.ports import Item, KeyValue
 from serpens_aws._deadline import bound
 from serpens_aws._errors import translate_errors
+from serpens_aws._not_found import TableNotFoundError
 
 if TYPE_CHECKING:
     from types_boto3_dynamodb import DynamoDBClient
@@ -44,7 +44,8 @@ _Schema = tuple[str, str | None, dict[str, KeyType]]
 _TYPES_BY_CODE: dict[str, KeyType] = {code: kind for kind, code in KEY_TYPES.items()}
 
 _CODES: dict[str, type[SerpensError]] = {
-    "ResourceNotFoundException": NotFoundError,
+    # also botocore's ClientError, which serpens 2.9's BaseDocument let through
+    "ResourceNotFoundException": TableNotFoundError,
     "ConditionalCheckFailedException": ConflictError,
     "TransactionConflictException": ConflictError,
     "ResourceInUseException": ConflictError,

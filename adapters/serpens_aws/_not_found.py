@@ -1,12 +1,13 @@
-"""Missing secrets and parameters as both serpens and botocore errors, as serpens 2.9 raised.
+"""Missing secrets, parameters and tables as both serpens and botocore errors, as 2.9 raised.
 
-serpens 2.9's ``secrets_manager.get`` and ``parameters.get`` let botocore's
-``ClientError`` through, so services wrote ``except ClientError as e:`` and read
+serpens 2.9's ``secrets_manager.get``, ``parameters.get`` and ``BaseDocument`` (which
+called boto3's DynamoDB ``Table`` directly) let botocore's ``ClientError`` through, so
+services wrote ``except ClientError as e:`` and read
 ``e.response["Error"]["Code"]``. These classes are :class:`~serpens.errors.NotFoundError`
 subclasses that are also ``ClientError``, carrying AWS's answer (or, when the store
 never asked AWS, the answer its ``GetSecretValue``/``GetParameter`` would have given),
-so both ``except`` clauses catch them. Messages name the secret or parameter, never a
-value.
+so both ``except`` clauses catch them. Messages name the secret, parameter or table,
+never a value.
 """
 
 from __future__ import annotations
@@ -18,7 +19,12 @@ from botocore.exceptions import ClientError
 
 from serpens.errors import NotFoundError
 
-__all__ = ["AWSNotFoundError", "ParameterNotFoundError", "SecretNotFoundError"]
+__all__ = [
+    "AWSNotFoundError",
+    "ParameterNotFoundError",
+    "SecretNotFoundError",
+    "TableNotFoundError",
+]
 
 
 class AWSNotFoundError(NotFoundError, ClientError):
@@ -67,3 +73,16 @@ class ParameterNotFoundError(AWSNotFoundError):
 
     CODE = "ParameterNotFound"
     OPERATION = "GetParameter"
+
+
+class TableNotFoundError(AWSNotFoundError):
+    """A DynamoDB table that does not exist: ``ResourceNotFoundException``.
+
+    serpens 2.9's ``BaseDocument.save()``/``get_by_key()`` raised botocore's
+    ``ClientError`` with this code (from ``PutItem``/``GetItem``); the store's answer now
+    comes from the request that found the table missing (often ``DescribeTable``).
+    """
+
+    CODE = "ResourceNotFoundException"
+    OPERATION = "DescribeTable"
+    AWS_MESSAGE = "Requested resource not found"

@@ -12,9 +12,10 @@ import uuid
 from typing import Any
 
 import pytest
+from botocore.exceptions import ClientError
 
 from serpens.errors import NotFoundError, ValidationError
-from serpens_aws import DynamoDBDocumentStore
+from serpens_aws import DynamoDBDocumentStore, TableNotFoundError
 
 pytestmark = pytest.mark.usefixtures("moto_endpoint")
 
@@ -51,6 +52,31 @@ def test_key_types_read_from_the_table_are_enforced(table: str, key: dict[str, o
 def test_a_table_that_does_not_exist_is_not_found() -> None:
     with pytest.raises(NotFoundError, match="does not exist"):
         DynamoDBDocumentStore().get(f"t{uuid.uuid4().hex[:12]}", {"id": "x"})
+
+
+@pytest.mark.parametrize("known", [False, True], ids=["never-described", "deleted-since"])
+def test_a_missing_table_is_also_botocores_client_error(known: bool) -> None:
+    """Also the ``ClientError`` (``ResourceNotFoundException``) serpens 2.9 let through.
+
+    Whether the store learns it from ``DescribeTable`` or, for a table it knew and that
+    was deleted since, from the item request itself.
+    """
+    name, store = f"t{uuid.uuid4().hex[:12]}", DynamoDBDocumentStore()
+    if known:
+        store.create_table(name, "id")
+        store.client.delete_table(TableName=name)
+    calls = (
+        lambda: store.get(name, {"id": "x"}),
+        lambda: store.put(name, {"id": "x"}),
+        lambda: store.delete(name, {"id": "x"}),
+        lambda: store.query(name, "x"),
+    )
+    for call in calls:
+        with pytest.raises(ClientError) as raised:
+            call()
+        assert raised.value.response["Error"]["Code"] == "ResourceNotFoundException"
+        assert isinstance(raised.value, TableNotFoundError)
+        assert str(raised.value) == f"table {name!r} does not exist"
 
 
 def test_a_built_client_works_in_the_region_it_is_given() -> None:
