@@ -286,6 +286,10 @@ def build_async_engine(
 
         poolclass = LoopBoundAsyncPool
     options = engine_options(url, settings, poolclass=poolclass)
+    if poolclass is None:  # in-memory SQLite: its one connection holds the whole database
+        from serpens_sqlalchemy._pool import SharedConnectionAsyncPool  # noqa: PLC0415
+
+        options.update(poolclass=SharedConnectionAsyncPool, pool_timeout=settings.pool_timeout)
     if url.get_driver_name() == "asyncpg":
         url, _ = asyncpg_query(url, shown_url(url))  # now in options["connect_args"]
     engine = create_async_engine(_without_query_secrets(url, options), **options)

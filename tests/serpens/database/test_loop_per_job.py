@@ -80,3 +80,48 @@ def test_every_job_on_its_own_loop_succeeds(url: str) -> None:
         if url.startswith("postgres"):
             asyncio.run(engine.dispose(close=False))
         gc.collect()
+
+
+@pytest.mark.filterwarnings(
+    "ignore:unclosed:ResourceWarning", "ignore::pytest.PytestUnraisableExceptionWarning"
+)
+@pytest.mark.parametrize("kind", ["asyncpg", "aiosqlite", "memory"])
+def test_jobs_whose_sessions_wait_for_a_connection_succeed_on_every_loop(
+    kind: str, tmp_path: Path, request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """One connection, three sessions at once, per job: the later two wait for it.
+
+    The pool's queue used to bind to the first loop that waited on it, so the second
+    job's waits raised ``RuntimeError("... is bound to a different event loop")``.
+    """
+    monkeypatch.setenv("DB_POOL_SIZE", "1")
+    monkeypatch.setenv("DB_MAX_OVERFLOW", "0")
+    urls = {"aiosqlite": f"sqlite:///{tmp_path / 'wait.db'}", "memory": "sqlite:///:memory:"}
+    url = urls.get(kind) or str(request.getfixturevalue("fresh_pg_url"))
+    engine = database.async_bind(url)
+
+    async def create() -> None:
+        async with engine.begin() as conn:
+            await conn.run_sync(_Base.metadata.create_all)
+
+    async def add(number: int) -> None:
+        async with database.async_db_session() as session:
+            await AsyncSQLAlchemyRepository(session, Job).add(Job(id=number, name=f"j{number}"))
+            await asyncio.sleep(0.02)  # hold the connection while the others wait
+
+    async def job(first: int) -> None:
+        await asyncio.gather(*(add(first + n) for n in range(3)))
+
+    async def stored() -> list[int]:
+        async with database.async_db_session() as session:
+            return sorted((await session.scalars(select(Job.id))).all())
+
+    try:
+        asyncio.run(create())
+        for first in (10, 20, 30):
+            asyncio.run(job(first))
+        assert asyncio.run(stored()) == [10, 11, 12, 20, 21, 22, 30, 31, 32]
+    finally:
+        if kind == "asyncpg":
+            asyncio.run(engine.dispose(close=False))
+        gc.collect()
