@@ -183,7 +183,11 @@ _HOST = re.compile(
 # Keys whose value is a secret, as a URL query parameter or a libpq keyword: any key
 # ending in one of these words (sslpassword, client_secret, x-api-key, auth_token, ...).
 _HIDDEN_KEYS = r"[A-Za-z0-9_.\-]*(?:password|passwd|pwd|secret|token|api[_-]?key|access[_-]?key)"
-_QUERY_SECRET = re.compile(rf"(?P<key>[?&;]{_HIDDEN_KEYS}=)[^&#;\s]*", re.IGNORECASE)
+# In a query also a signed URL's signature and credential (S3 presigned ``X-Amz-Signature``,
+# ``X-Amz-Credential``; Azure SAS ``sig``) and Google's API ``key``: each is a bearer
+# credential. Only as a whole name for the short ones (``monkey=`` is no key).
+_QUERY_HIDDEN = rf"(?:{_HIDDEN_KEYS}|[A-Za-z0-9_.\-]*(?:signature|credential)|key|sig)"
+_QUERY_SECRET = re.compile(rf"(?P<key>[?&;]{_QUERY_HIDDEN}=)[^&#;\s]*", re.IGNORECASE)
 # libpq keyword/value DSN: ``host=db password='p w' sslpassword=x``; a value is a single
 # quoted string (backslash escapes) or runs to the next whitespace.
 _KEYWORD_SECRET = re.compile(

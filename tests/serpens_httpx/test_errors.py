@@ -71,6 +71,17 @@ async def test_a_redirect_loop_is_a_backend_error_naming_the_request(base_url: s
     assert isinstance(info.value.__cause__, httpx.TooManyRedirects)
 
 
+async def test_a_presigned_urls_signature_and_key_never_reach_the_error(base_url: str) -> None:
+    """S3's ``X-Amz-Signature``/``X-Amz-Credential``, Azure's ``sig`` and Google's ``key``."""
+    query = "X-Amz-Credential=AKIAS3CRET&X-Amz-Signature=S1GS3CRET&sig=SASS3CRET&key=AIzaS3CRET"
+    async with HttpxHttpClient(timeout=5) as client:
+        with pytest.raises(BackendError) as info:
+            await client.get(f"{base_url}/loop?{query}", follow_redirects=True)
+    masked = "X-Amz-Credential=***&X-Amz-Signature=***&sig=***&key=***"
+    assert str(info.value) == f"GET {base_url}/loop?{masked}: too many redirects"
+    assert "S3CRET" not in repr(info.value)
+
+
 async def test_an_invalid_url_is_a_validation_error_naming_the_masked_url() -> None:
     async with HttpxHttpClient(timeout=1) as client:
         with pytest.raises(ValidationError) as info:

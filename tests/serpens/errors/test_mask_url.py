@@ -40,6 +40,17 @@ CASES = [
     ),
     ("https://h/x?access_token=S3cr3t#frag", "https://h/x?access_token=***#frag"),
     ("https://h/x?PASSWORD=S3cr3t", "https://h/x?PASSWORD=***"),
+    # signed URLs (S3 presigned, Azure SAS) and Google's API key: bearer credentials
+    (
+        "https://b.s3.amazonaws.com/o?X-Amz-Credential=S3cr3t&X-Amz-Signature=S3cr3t&v=1",
+        "https://b.s3.amazonaws.com/o?X-Amz-Credential=***&X-Amz-Signature=***&v=1",
+    ),
+    (
+        "https://a.blob.core.windows.net/c?sv=2024&sig=S3cr3t",
+        "https://a.blob.core.windows.net/c?sv=2024&sig=***",
+    ),
+    ("https://maps.googleapis.com/x?key=S3cr3t&q=1", "https://maps.googleapis.com/x?key=***&q=1"),
+    ("https://h/x?Signature=S3cr3t", "https://h/x?Signature=***"),
     # libpq keyword DSNs
     (
         "host=db port=5432 user=app password=S3cr3t dbname=app",
@@ -67,6 +78,8 @@ UNCHANGED = [
     "https://example.com/?q=password",
     "host=db port=5432 dbname=app",
     "password authentication failed for user app",
+    "https://example.com/?monkey=1&keys=2&signal=3",
+    "postgresql://db/app?sslkey=/k.pem",
 ]
 
 
