@@ -215,9 +215,15 @@ def _attribute_value(key: str, value: object) -> str:
         text = _number_text(key, value)
     elif isinstance(value, uuid.UUID):
         text = str(value)
+    elif isinstance(value, bytes):  # the SDK decodes bytes as UTF-8; serpens 2.9 passed them
+        try:
+            text = value.decode("utf-8")
+        except UnicodeDecodeError:
+            raise _invalid_attribute(key, "bytes that are not UTF-8 text") from None
     else:
         raise _invalid_attribute(
-            key, f"expected str, int, float, bool, Decimal or UUID, got {type(value).__name__}"
+            key,
+            f"expected str, bytes, int, float, bool, Decimal or UUID, got {type(value).__name__}",
         )
     if not has_utf8(text):
         raise _invalid_attribute(key, "the value has no UTF-8 form (a lone surrogate)")
@@ -229,13 +235,14 @@ def _attribute_value(key: str, value: object) -> str:
 def encode_attributes(attributes: Mapping[str, object] | None) -> dict[str, str]:
     """Return a new dict of string attributes; the caller's mapping is never mutated.
 
-    ``str`` values are kept, ``bool`` becomes ``"true"``/``"false"``, ``int``, ``float``
-    and ``Decimal`` their decimal form, never with an exponent (``1e20`` is
+    ``str`` values are kept, ``bytes`` decoded as UTF-8 (as the SDK decodes them),
+    ``bool`` becomes ``"true"``/``"false"``, ``int``, ``float`` and ``Decimal`` their
+    decimal form, never with an exponent (``1e20`` is
     ``"100000000000000000000"``, ``1e-7`` is ``"0.0000001"``, ``Decimal("1E+2")`` is
     ``"100"``, a float its shortest ``repr`` exactly, a Decimal's digits kept:
     ``Decimal("1.10")`` is ``"1.10"``), and ``UUID`` its canonical form. NaN and
-    infinities, which have no decimal form, and any other value (``None``,
-    bytes, containers) is a :class:`ValidationError` naming the attribute, as are empty
+    infinities, which have no decimal form, bytes that are not UTF-8 and any other value
+    (``None``, containers) is a :class:`ValidationError` naming the attribute, as are empty
     keys, keys starting with ``goog``, keys the SDK's ``publish()`` reserves (``data``,
     ``ordering_key``, ``retry``, ``self``, ``timeout``, ``topic``), over-long keys or
     values and more than 100 attributes.

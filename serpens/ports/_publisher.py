@@ -27,7 +27,7 @@ class Publisher(Protocol):
     - Attributes are strings; the caller's mappings are never mutated. Implementations
       may accept other values and send them with fixed spellings: ``True``/``False`` as
       ``"true"``/``"false"`` (the JSON literals, as subscription filters compare them),
-      numbers in decimal form, never with an exponent (``1e20`` as
+      UTF-8 ``bytes`` as their text, numbers in decimal form, never with an exponent (``1e20`` as
       ``"100000000000000000000"``, ``1e-7`` as ``"0.0000001"``; NaN and infinities are a
       :class:`serpens.errors.ValidationError`), UUIDs canonical. Pub/Sub's limits apply: at most 100
       attributes, keys of 1-256 bytes, values of at most 1024 bytes, an ordering key of

@@ -42,13 +42,16 @@ class TestPubSub:
         pubsub.publish_message_batch(
             name, [{"body": {"id": 3}, "attributes": {"kind": "batch"}}, {"body": "four"}], ""
         )
-        got = {m.data: (dict(m.attributes), m.ordering_key) for m in pull(5)}
+        # 2.9 handed attributes to the SDK, which takes bytes values as UTF-8 text
+        pubsub.publish_message(name, "five", attributes={"kind": "ação".encode()})
+        got = {m.data: (dict(m.attributes), m.ordering_key) for m in pull(6)}
         assert got == {
             b'{"id":1}': ({"kind": "created"}, "order-1"),
             b"plain": ({}, ""),
             b'{"id":2}': ({"endpoint": "webhook"}, ""),
             b'{"id":3}': ({"kind": "batch"}, ""),
             b"four": ({}, ""),
+            b"five": ({"kind": "ação"}, ""),
         }
 
     async def test_async_publisher_default_key(self, topic: tuple[str, Any]) -> None:

@@ -116,6 +116,7 @@ class _PublisherEncodingCases:
             "negative-exponent": Decimal("-2.5E-3"),
             "amount": Decimal("1.10"),
             "id": uuid.UUID("12345678-1234-5678-1234-56781234abcd"),
+            "raw": "ação".encode(),
         }
         session.publisher.publish(topic, b"", attributes=attributes)
         (got,) = session.rig.read(topic, 1)
@@ -132,6 +133,7 @@ class _PublisherEncodingCases:
             "negative-exponent": "-0.0025",
             "amount": "1.10",
             "id": "12345678-1234-5678-1234-56781234abcd",
+            "raw": "ação",
         }
 
     @pytest.mark.parametrize(

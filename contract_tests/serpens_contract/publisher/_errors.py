@@ -57,7 +57,10 @@ class _PublisherErrorCases:
             pytest.param(b"", {}, "payload", id="empty-message"),
             pytest.param("x", {"attributes": {"k": None}}, "attributes['k']", id="none-attribute"),
             pytest.param(
-                "x", {"attributes": {"k": b"bytes"}}, "attributes['k']", id="bytes-attribute"
+                "x",
+                {"attributes": {"k": b"\xff"}},
+                "attributes['k']",
+                id="non-utf8-bytes-attribute",
             ),
             pytest.param(
                 "x", {"attributes": {"": "v"}}, "attributes['']", id="empty-attribute-key"

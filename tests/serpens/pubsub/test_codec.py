@@ -168,7 +168,7 @@ class TestEncodeAttributes:
         "attributes",
         [
             {"k": None},
-            {"k": b"bytes"},
+            {"k": b"\xff not utf-8"},
             {"k": ["list"]},
             {"": "v"},
             {"goog-x": "v"},
@@ -198,3 +198,8 @@ class TestPrepare:
     def test_no_ordering_key_is_the_empty_wire_value(self) -> None:
         assert prepare(TOPIC, "x").ordering_key == ""
         assert prepare(TOPIC, "x", ordering_key="k").ordering_key == "k"
+
+
+def test_bytes_attribute_values_are_their_utf8_text_as_the_sdk_sends_them() -> None:
+    """serpens 2.9 handed bytes to google-cloud-pubsub, which decodes them as UTF-8."""
+    assert encode_attributes({"k": "ação".encode(), "e": b""}) == {"k": "ação", "e": ""}
