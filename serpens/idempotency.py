@@ -52,7 +52,7 @@ def fingerprint_of(payload: object) -> str:
         text = json.dumps(
             payload, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
         )
-    except (TypeError, ValueError) as exc:
+    except (TypeError, ValueError, RecursionError) as exc:  # nested past the recursion limit
         raise SerializationError(f"cannot fingerprint the payload: {exc}") from exc
     return "sha256:" + hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
 

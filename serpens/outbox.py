@@ -32,10 +32,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import math
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from serpens._rules.outbox import MAX_SECONDS
 from serpens._rules.publisher import encode_attributes
 from serpens.errors import BackendError, FieldError, LeaseLostError, ValidationError
 from serpens.ports import OutboxMessage, OutboxStore, Publisher
@@ -80,14 +80,20 @@ class RelayReport:
 
 
 def _seconds_error(name: str, value: object, *, zero: bool) -> FieldError | None:
+    """A number of seconds, at most the stores' longest delay (a retry's ``after``).
+
+    Compared before any conversion, so NaN, infinities and ints too large for a float
+    are refused, not an ``OverflowError``.
+    """
     if (
         isinstance(value, bool)
         or not isinstance(value, int | float)
-        or not math.isfinite(value)
-        or not (value >= 0 if zero else value > 0)
+        or not ((value >= 0 if zero else value > 0) and value <= MAX_SECONDS)
     ):
         least = ">= 0" if zero else "> 0"
-        return FieldError(name, f"must be a finite number of seconds {least}, got {value!r}")
+        return FieldError(
+            name, f"must be a number of seconds {least} and at most {MAX_SECONDS:,}, got {value!r}"
+        )
     return None
 
 

@@ -169,15 +169,18 @@ def claimable(message: OutboxMessage) -> bool:
 def check_messages(messages: object) -> list[OutboxMessage]:
     """Return *messages* as a list if it is a sequence of at most :data:`MAX_LIMIT` messages.
 
+    Any :class:`~collections.abc.Sequence` but text (a list, a tuple, a ``deque``), as
+    the port types it; an iterator could be read only once, so it is refused.
+
     Raises:
-        ValidationError: not a list or tuple, too many, or one not an :class:`OutboxMessage`.
+        ValidationError: not a sequence, too many, or one not an :class:`OutboxMessage`.
     """
-    if not isinstance(messages, list | tuple) or len(messages) > MAX_LIMIT:
+    sequence = isinstance(messages, Sequence) and not isinstance(messages, str | bytes)
+    if not sequence or isinstance(messages, OutboxMessage) or len(messages) > MAX_LIMIT:
         raise _invalid(
             "messages",
-            f"must be a list or tuple of at most {MAX_LIMIT:,} OutboxMessages, got "
-            f"{type(messages).__name__}"
-            + (f" of {len(messages):,}" if isinstance(messages, list | tuple) else ""),
+            f"must be a sequence of at most {MAX_LIMIT:,} OutboxMessages, got "
+            f"{type(messages).__name__}" + (f" of {len(messages):,}" if sequence else ""),
         )
     return [check_message(message) for message in messages]
 

@@ -205,7 +205,10 @@ def test_fingerprints_are_canonical_json_hashes() -> None:
     assert fingerprint_of({"a": 1}) != fingerprint_of({"a": 2})
     assert fingerprint_of("\ud800").startswith("sha256:")
     assert len(fingerprint_of(None)) == len("sha256:") + 64
-    for bad in (object(), float("nan"), {1, 2}):
+    nested: list[object] = []
+    for _ in range(5000):  # past the recursion limit: no bare RecursionError
+        nested = [nested]
+    for bad in (object(), float("nan"), {1, 2}, nested):
         with pytest.raises(SerializationError):
             fingerprint_of(bad)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import collections
 import math
 from typing import Any
 
@@ -91,11 +92,14 @@ class _OutboxLimitCases:
             with pytest.raises(ValidationError) as raised:
                 await store.retry(message, after=after)  # type: ignore[arg-type]
             assert "after" in str(raised.value)
-        for not_messages in (None, iter([message]), message, [message] * 1001, [message, "m"]):
+        bad_messages = (None, iter([message]), message, "m", [message] * 1001, [message, "m"])
+        for not_messages in bad_messages:
             with pytest.raises(ValidationError) as raised:
                 await store.delivered_many(not_messages)  # type: ignore[arg-type]
             assert "message" in str(raised.value)
         assert len(await store.delivered_many([message] * 1000)) == 1000  # none holds
+        # any Sequence, as the port types it
+        assert list(await store.delivered_many(collections.deque([message]))) == [message]
         foreign: list[Any] = [None, "message", {"id": 1}, OutboxMessage(1.0, "k", TOPIC, b"x")]  # type: ignore[arg-type]
         for not_a_claim in foreign:
             with pytest.raises(ValidationError) as raised:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Mapping
 
@@ -307,3 +308,32 @@ def test_the_table_is_exported_for_migrations() -> None:
     assert "serpens_outbox" in metadata.tables
     with pytest.raises(AttributeError, match="nothing"):
         _ = serpens.outbox.nothing
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        pytest.param("backoff", 400 * 86_400, id="backoff-over-366-days"),
+        pytest.param("max_backoff", 400 * 86_400, id="max-backoff-over-366-days"),
+        pytest.param("backoff", 10**400, id="backoff-too-large-for-a-float"),
+        pytest.param("max_backoff", 10**400, id="max-backoff-too-large-for-a-float"),
+    ],
+)
+async def test_a_delay_no_store_takes_is_refused_before_the_round_claims(
+    database: InMemoryDatabase, store: InMemoryOutboxStore, name: str, value: int
+) -> None:
+    """A retry's ``after`` is at most 366 days: a longer backoff failed mid-round before."""
+    _commit(database, (TOPIC, "a1", None))
+    options = {"backoff": 1.0, "max_backoff": 10**9 if name == "backoff" else 1.0, name: value}
+    with pytest.raises(ValidationError, match=name):
+        await relay(store, InMemoryPublisher(), **options)
+    assert len(await store.claim()) == 1  # nothing claimed, nothing held
+
+
+@pytest.mark.parametrize("poll", [10**400, 400 * 86_400], ids=["huge-int", "over-366-days"])
+async def test_a_poll_interval_no_sleep_takes_is_refused(
+    store: InMemoryOutboxStore, poll: int
+) -> None:
+    with pytest.raises(ValidationError, match="poll"):
+        async with asyncio.timeout(5):  # a regression would sleep, not raise
+            await run_relay(store, InMemoryPublisher(), poll=poll)

@@ -31,7 +31,7 @@ from tests.serpens.fakes.error_messages._error_cases import _down, _observed, _u
 
 _SECONDS = "and at most 31,622,400 seconds, got"
 _ONE = OutboxMessage(1, "k" * 32, "projects/p/topics/abc", b"x", token=1)
-_LIST = "must be a list or tuple of at most 1,000 OutboxMessages, got"
+_LIST = "must be a sequence of at most 1,000 OutboxMessages, got"
 _NOT_A_CLAIM = "must be an OutboxMessage a store claimed, got"
 
 
@@ -138,11 +138,12 @@ OUTBOX_CASES = [
     pytest.param(
         lambda: relay(_store(), InMemoryPublisher(), backoff=-1, max_backoff=float("inf")),
         ValidationError,
-        "invalid outbox relay: backoff: must be a finite number of seconds >= 0, got -1; "
-        "max_backoff: must be a finite number of seconds >= 0, got inf",
+        "invalid outbox relay: backoff: must be a number of seconds >= 0 and at most "
+        "31,622,400, got -1; "
+        "max_backoff: must be a number of seconds >= 0 and at most 31,622,400, got inf",
         [
-            ("backoff", "must be a finite number of seconds >= 0, got -1"),
-            ("max_backoff", "must be a finite number of seconds >= 0, got inf"),
+            ("backoff", "must be a number of seconds >= 0 and at most 31,622,400, got -1"),
+            ("max_backoff", "must be a number of seconds >= 0 and at most 31,622,400, got inf"),
         ],
         id="relay-backoffs",
     ),
@@ -163,10 +164,11 @@ OUTBOX_CASES = [
     pytest.param(
         lambda: relay(_store(), InMemoryPublisher(), backoff=-1, key_attribute=""),
         ValidationError,
-        "invalid outbox relay: backoff: must be a finite number of seconds >= 0, got -1; "
+        "invalid outbox relay: backoff: must be a number of seconds >= 0 and at most "
+        "31,622,400, got -1; "
         "key_attribute: keys are non-empty str not starting 'goog'",
         [
-            ("backoff", "must be a finite number of seconds >= 0, got -1"),
+            ("backoff", "must be a number of seconds >= 0 and at most 31,622,400, got -1"),
             ("key_attribute", "keys are non-empty str not starting 'goog'"),
         ],
         id="relay-every-bad-argument-named",
@@ -174,8 +176,8 @@ OUTBOX_CASES = [
     pytest.param(
         lambda: run_relay(_store(), InMemoryPublisher(), poll=0),
         ValidationError,
-        "invalid outbox relay: poll: must be a finite number of seconds > 0, got 0",
-        [("poll", "must be a finite number of seconds > 0, got 0")],
+        "invalid outbox relay: poll: must be a number of seconds > 0 and at most 31,622,400, got 0",
+        [("poll", "must be a number of seconds > 0 and at most 31,622,400, got 0")],
         id="run-relay-poll-zero",
     ),
 ]
