@@ -175,14 +175,18 @@ def check_messages(messages: object) -> list[OutboxMessage]:
     Raises:
         ValidationError: not a sequence, too many, or one not an :class:`OutboxMessage`.
     """
-    sequence = isinstance(messages, Sequence) and not isinstance(messages, str | bytes)
-    if not sequence or isinstance(messages, OutboxMessage) or len(messages) > MAX_LIMIT:
-        raise _invalid(
-            "messages",
-            f"must be a sequence of at most {MAX_LIMIT:,} OutboxMessages, got "
-            f"{type(messages).__name__}" + (f" of {len(messages):,}" if sequence else ""),
-        )
-    return [check_message(message) for message in messages]
+    if (
+        isinstance(messages, Sequence)
+        and not isinstance(messages, str | bytes | OutboxMessage)
+        and len(messages) <= MAX_LIMIT
+    ):
+        return [check_message(message) for message in messages]
+    size = f" of {len(messages):,}" if isinstance(messages, Sequence) else ""
+    raise _invalid(
+        "messages",
+        f"must be a sequence of at most {MAX_LIMIT:,} OutboxMessages, got "
+        f"{type(messages).__name__}{size}",
+    )
 
 
 def due(records: Sequence[OutboxRecord], now: int, limit: int) -> list[OutboxRecord]:
