@@ -43,15 +43,20 @@ class LambdaHandler:
         return self._handle(event, context)
 
     def _handle(self, event: Mapping[str, Any], context: Any) -> dict[str, Any]:
-        request = None
+        request = token = None
         try:
             request = Request(event, context)
+            # serpens' log records name the request, as the 500 body does, traced or not
+            token = _tracing.tag_log(request_id=request.request_id)
             if is_preflight(request, self._cors):
                 return preflight_response(request, self._cors)
             result = self._func(request)
             return build_response(result, request, self._cors)
         except Exception as exc:  # noqa: BLE001 - every failure becomes an error response
             return error_response(as_validation_error(exc), request, self._cors)
+        finally:
+            if token is not None:
+                _tracing.untag_log(token)
 
 
 def _name(func: object) -> str:
@@ -123,15 +128,19 @@ class AsyncLambdaHandler:
         return await self._handle(event, context)
 
     async def _handle(self, event: Mapping[str, Any], context: Any) -> dict[str, Any]:
-        request = None
+        request = token = None
         try:
             request = Request(event, context)
+            token = _tracing.tag_log(request_id=request.request_id)
             if is_preflight(request, self._cors):
                 return preflight_response(request, self._cors)
             result = await _awaited(self._func, request)
             return build_response(result, request, self._cors)
         except Exception as exc:  # noqa: BLE001 - every failure becomes an error response
             return error_response(as_validation_error(exc), request, self._cors)
+        finally:
+            if token is not None:
+                _tracing.untag_log(token)
 
 
 @contextlib.contextmanager
