@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import importlib.util
 from collections.abc import Mapping
-from typing import ClassVar
+from typing import Any, ClassVar
 
 import pytest
 
@@ -31,6 +32,16 @@ class ContractSuite:
     capabilities: ClassVar[object] = None
     known_divergences: ClassVar[Mapping[str, str]] = {}
     backend: ClassVar[str] = "in-process"
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        # Defining a suite (importing it) needs the whole extra: its ``async`` cases
+        # would otherwise each fail with pytest's "async def functions are not natively
+        # supported", naming nothing to install.
+        super().__init_subclass__(**kwargs)
+        if importlib.util.find_spec("pytest_asyncio") is None:
+            from serpens.errors import MissingExtraError  # noqa: PLC0415 - only when failing
+
+            raise MissingExtraError("pytest-asyncio", "contract")
 
     @pytest.fixture(autouse=True)
     def _contract_backend_in_report(self, contract_backend: str) -> str:

@@ -5,6 +5,9 @@ from __future__ import annotations
 import os
 from typing import Any
 
+from serpens._config import env_bool, env_int, env_str
+from serpens.errors import ConfigurationError
+
 __all__ = ["hypothesis_settings"]
 
 # (max_examples, stateful_step_count) per profile.
@@ -12,10 +15,10 @@ _PROFILES = {"dev": (25, 25), "ci": (30, 20), "nightly": (500, 100)}
 
 
 def _profile() -> str:
-    explicit = os.environ.get("SERPENS_CONTRACT_PROFILE")
+    explicit = env_str("SERPENS_CONTRACT_PROFILE")
     if explicit:
         if explicit not in _PROFILES:
-            raise ValueError(
+            raise ConfigurationError(
                 f"SERPENS_CONTRACT_PROFILE must be one of {sorted(_PROFILES)}, got {explicit!r}"
             )
         return explicit
@@ -40,8 +43,8 @@ def hypothesis_settings(**overrides: Any) -> Any:
 
     profile = _profile()
     examples, steps = _PROFILES[profile]
-    examples = int(os.environ.get("SERPENS_CONTRACT_EXAMPLES", examples))
-    steps = int(os.environ.get("SERPENS_CONTRACT_STEPS", steps))
+    examples = env_int("SERPENS_CONTRACT_EXAMPLES", examples, minimum=1)
+    steps = env_int("SERPENS_CONTRACT_STEPS", steps, minimum=1)
     options: dict[str, Any] = {
         "max_examples": examples,
         "stateful_step_count": steps,
@@ -51,7 +54,7 @@ def hypothesis_settings(**overrides: Any) -> Any:
     }
     if profile == "ci":
         options["database"] = None
-    if os.environ.get("SERPENS_CONTRACT_SHRINK", "1") == "0":  # find failures, skip explaining
+    if not env_bool("SERPENS_CONTRACT_SHRINK", default=True):  # find failures, skip explaining
         options["phases"] = [p for p in hypothesis.Phase if p is not hypothesis.Phase.shrink]
     options.update(overrides)
     return hypothesis.settings(**options)

@@ -125,7 +125,9 @@ class DatabaseSettings:
             echo=env_bool("DB_ECHO", default=False, env=env),
             timeout_mode=TimeoutMode.parse(env_str("DB_TIMEOUT_MODE", "startup", env) or ""),
             connect_timeout=env_int("DB_CONNECT_TIMEOUT", 5, env, minimum=1),
-            search_path=validate_search_path(search_path) if search_path else None,
+            search_path=(
+                validate_search_path(search_path, "DB_SEARCH_PATH") if search_path else None
+            ),
             on_lambda=on_lambda,
             client_timeout_ms=env_int("DB_CLIENT_TIMEOUT_MS", client_default, env, minimum=0),
             ping_timeout_ms=env_int("DB_PING_TIMEOUT_MS", 2000, env, minimum=0),
@@ -140,18 +142,19 @@ class DatabaseSettings:
         }
 
 
-def validate_search_path(value: str) -> str:
+def validate_search_path(value: str, source: str = "search_path") -> str:
     """Return *value* (``"a,b"``) with each schema quoted, or raise ConfigurationError.
 
     Schema names become double-quoted identifiers so ``search_path`` can never carry
-    anything but names into ``options``/``SET``.
+    anything but names into ``options``/``SET``. The error names *source*: the
+    ``search_path=`` argument, or the variable ``DB_SEARCH_PATH``.
     """
     names = [part.strip() for part in value.split(",") if part.strip()]
     if not names:
-        raise ConfigurationError("search_path must name at least one schema")
+        raise ConfigurationError(f"{source} must name at least one schema")
     for name in names:
         if "\x00" in name or len(name.encode()) > _APP_NAME_MAX_BYTES:
-            raise ConfigurationError(f"invalid schema name in search_path: {name!r}")
+            raise ConfigurationError(f"invalid schema name in {source}: {name!r}")
     return ",".join(quote_identifier(name) for name in names)
 
 

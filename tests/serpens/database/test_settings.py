@@ -108,6 +108,11 @@ class TestDatabaseSettings:
         settings = DatabaseSettings.from_env({"DB_SEARCH_PATH": 'app, "odd; DROP'})
         assert settings.search_path == '"app","""odd; DROP"'
 
+    @pytest.mark.parametrize("raw", [",", " , ,", "app,a\x00b", "x" * 64])
+    def test_a_malformed_search_path_names_the_variable(self, raw: str) -> None:
+        with pytest.raises(ConfigurationError, match="DB_SEARCH_PATH"):
+            DatabaseSettings.from_env({"DB_SEARCH_PATH": raw})
+
 
 class TestUrlNormalisation:
     @pytest.mark.parametrize(
