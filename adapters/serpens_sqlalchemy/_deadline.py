@@ -7,13 +7,15 @@ proxy), the query never arrives and the driver waits forever, as does
 dead peer, not a middlebox that acknowledges and never answers.
 
 :func:`bound_round_trips` wraps the round trips of one engine's dialect (execute,
-executemany, commit, rollback, ping) with a deadline kept by one watchdog thread per
-process. When a deadline passes, the watchdog shuts the connection's socket down: the
-blocked driver call (psycopg2's ``poll()`` or asyncpg's protocol on its event loop) sees
-the connection closed at once, SQLAlchemy invalidates it (the pool never hands it out
-again), and the error is marked so that :func:`~serpens_sqlalchemy._errors.translate`
-raises :class:`~serpens.errors.BackendTimeoutError`. A call that ends in time costs a
-heap push and a lock; no thread starts per call.
+executemany, commit, rollback, ping, and each fetch of a server-side cursor:
+``stream_results``, ``yield_per``, ``AsyncSession.stream``) with a deadline kept by one
+watchdog thread per process. When a deadline passes, the watchdog shuts the connection's
+socket down: the blocked driver call (psycopg2's ``poll()`` or asyncpg's protocol on its
+event loop) sees the connection closed at once, SQLAlchemy invalidates it (the pool
+never hands it out again), and the error is marked so that
+:func:`~serpens_sqlalchemy._errors.translate` raises
+:class:`~serpens.errors.BackendTimeoutError`. A call that ends in time costs a heap push
+and a lock; no thread starts per call.
 """
 
 from __future__ import annotations
@@ -127,20 +129,67 @@ def _first(args: tuple[Any, ...]) -> Any:
     return args[0]
 
 
+# A server-side cursor's fetches and its close: each is a round trip (psycopg2's named
+# cursor sends FETCH, MOVE, CLOSE; asyncpg's cursor a portal execute) that no ``do_*``
+# method of the dialect sees.
+_CURSOR_ROUND_TRIPS: Final = ("close", "fetchall", "fetchmany", "fetchone", "scroll")
+
+
+class _BoundedCursor:
+    """A server-side cursor whose round trips are bounded as the dialect's calls are.
+
+    Everything else (``execute``, ``description``, attributes set on it) goes to the
+    driver's cursor: the dialect's bounded ``do_execute`` runs the statement itself.
+    """
+
+    __slots__ = ("_serpens_cursor", *_CURSOR_ROUND_TRIPS)
+
+    def __init__(self, cursor: Any, seconds: float) -> None:
+        object.__setattr__(self, "_serpens_cursor", cursor)
+        connection = _cursor_connection((cursor,))
+
+        def its_connection(_args: tuple[Any, ...]) -> Any:
+            return connection
+
+        for name in _CURSOR_ROUND_TRIPS:
+            call = getattr(cursor, name, None)
+            if call is not None:  # asyncpg's adapted cursor cannot scroll
+                object.__setattr__(self, name, _bounded(call, seconds, its_connection))
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(object.__getattribute__(self, "_serpens_cursor"), name)
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        setattr(object.__getattribute__(self, "_serpens_cursor"), name, value)
+
+
+def _bound_server_side_cursors(dialect: Any, seconds: float) -> None:
+    """Give *dialect*'s execution contexts server-side cursors bounded by *seconds*."""
+    context_class = dialect.execution_ctx_cls
+
+    class BoundedExecutionContext(context_class):  # type: ignore[misc, valid-type]
+        def create_server_side_cursor(self) -> Any:
+            return _BoundedCursor(super().create_server_side_cursor(), seconds)
+
+    BoundedExecutionContext.__name__ = f"Bounded{context_class.__name__}"
+    BoundedExecutionContext.__qualname__ = BoundedExecutionContext.__name__
+    dialect.execution_ctx_cls = BoundedExecutionContext
+
+
 _DIALECT_DEADLINE = "serpens_deadline_s"
 
 
 @contextlib.contextmanager
 def bound_driver_call(
-    dialect: sa.Dialect, dbapi_connection: Any, driver_connection: Any
+    dialect: sa.Dialect, dbapi_connection: Any, driver_connection: Any, *, otherwise: float = 0.0
 ) -> Iterator[None]:
     """Bound a call made on the driver itself (asyncpg COPY, ``unnest``), as statements are.
 
-    The deadline is the engine's (see :func:`bound_round_trips`, none when unbounded) or
-    the transaction's own (:func:`override_transaction`).
+    The deadline is the engine's (see :func:`bound_round_trips`) or the transaction's own
+    (:func:`override_transaction`); when neither sets one, *otherwise* (``0``: unbounded).
     """
     seconds = float(getattr(dialect, _DIALECT_DEADLINE, 0.0))
-    seconds = _deadline(id(dbapi_connection), seconds)
+    seconds = _deadline(id(dbapi_connection), seconds) or otherwise
     fd = connection_socket(driver_connection) if seconds > 0 else None
     if fd is None:
         yield
@@ -163,7 +212,7 @@ def has_deadlines(engine: sa.Engine) -> bool:
 
 
 def bound_round_trips(engine: sa.Engine, *, statement_s: float, ping_s: float) -> None:
-    """Bound *engine*'s statements, commits and rollbacks to *statement_s*, pings to *ping_s*.
+    """Bound *engine*'s statements, fetches, commits, rollbacks to *statement_s*, pings to *ping_s*.
 
     ``0`` leaves that kind of call unbounded, except in a transaction that sets its own
     deadline (:func:`override_transaction`: a queue's ``deadline``, a session's
@@ -179,5 +228,6 @@ def bound_round_trips(engine: sa.Engine, *, statement_s: float, ping_s: float) -
     for name in ("do_commit", "do_rollback"):
         bounded = _bounded(getattr(dialect, name), statement_s, _first, ends_transaction=True)
         setattr(dialect, name, bounded)
+    _bound_server_side_cursors(dialect, statement_s)  # FETCH round trips: no do_* method
     if ping_s > 0:
         dialect.do_ping = _bounded(dialect.do_ping, ping_s, _first)
