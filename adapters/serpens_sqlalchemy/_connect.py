@@ -15,8 +15,9 @@ open each new connection in a task of its own, which the caller awaits through
 for the connect, which goes on in the background, bounded by asyncpg's connect
 ``timeout``, and whose connection, if it opens, is terminated (it never ran a statement).
 The cost is one task per new connection, none per checkout or statement. The same hook
-lets a cancelled caller go before the connection the cancel invalidated is closed, which
-on a frozen server takes asyncpg's graceful close 2 s (``serpens_sqlalchemy/_terminate.py``).
+lets a caller go before a connection the pool dropped (a cancel or an error invalidated
+it, or it is past ``pool_recycle``) is closed, which on a frozen server takes asyncpg's
+graceful close 2 s, and bounds a plain close (``serpens_sqlalchemy/_terminate.py``).
 
 What runs after the connect (SQLAlchemy's connect events: the dialect's JSON codecs, the
 first connection's ``initialize``, serpens' own ``SET``) stays in the caller's task, where
@@ -46,10 +47,10 @@ def open_apart(engine: Engine) -> None:
 
     Pass an ``AsyncEngine``'s ``sync_engine``. Any other driver's engine is left as it is,
     and so is an engine made with ``async_creator`` (SQLAlchemy calls that creator itself,
-    without the ``do_connect`` event this hooks). A cancelled caller does not wait for the
-    close of the connection its cancel invalidated either
-    (:func:`~serpens_sqlalchemy._terminate.close_at_once`), whatever the creator, and a
-    cancel that lands in the pool's pre-ping is not lost to a reconnect
+    without the ``do_connect`` event this hooks). Whatever the creator, a caller does not
+    wait for the close of a connection the pool dropped, and a plain close is bounded
+    (:func:`~serpens_sqlalchemy._terminate.close_at_once`); a cancel that lands in the
+    pool's pre-ping is not lost to a reconnect
     (:func:`~serpens_sqlalchemy._ping.keep_ping_cancel`).
     """
     close_at_once(engine)

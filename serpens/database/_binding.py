@@ -216,6 +216,9 @@ async def async_dispose() -> None:
     Also waits for the disposal of engines an earlier :func:`async_bind` replaced on this
     loop, still closing their connections: once it returns, no connection of theirs is
     left to finish after the loop closes (aiosqlite's worker threads would report it).
+    On asyncpg each close is bounded like a statement (``DB_CLIENT_TIMEOUT_MS``, 2 s when
+    unset), then forced, and the connections close together: a frozen server costs one
+    bound, not one per idle connection.
     """
     with _lock:
         engine, _engines.asynchronous = _engines.asynchronous, None
@@ -226,3 +229,6 @@ async def async_dispose() -> None:
     pending = [task for task in _pending_disposals if task.get_loop() is loop]
     if pending:
         await asyncio.gather(*pending, return_exceptions=True)
+    from serpens_sqlalchemy._terminate import closes_settled  # noqa: PLC0415 - adapter glue
+
+    await closes_settled()  # asyncpg closes run apart (bounded): none is left behind
