@@ -17,16 +17,31 @@ URLs are normalised as :mod:`serpens.database` does (``postgres://``,
 ``postgresql+psycopg2://`` and ``postgresql+asyncpg://`` all mean yoyo's psycopg2
 ``postgresql://``). Migrations are applied under yoyo's lock, so two concurrent runs do
 not apply the same migration twice.
+
+Connecting to PostgreSQL is bounded as for :mod:`serpens.database.alembic`:
+``DB_CONNECT_TIMEOUT``, TCP keepalives and ``tcp_user_timeout``
+(``DB_CLIENT_TIMEOUT_MS``) go to libpq, unless the URL sets them; a server that refuses,
+cannot be reached or does not answer in time raises :class:`BackendUnavailableError` /
+:class:`BackendTimeoutError` (an outage), not :class:`ConfigurationError`. Statements
+get no timeout: a migration's DDL legitimately runs long.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlencode
 
 from serpens._config import env_str
 from serpens._extras import require
-from serpens.errors import ConfigurationError, NotFoundError, mask_url
+from serpens.errors import (
+    BackendError,
+    BackendTimeoutError,
+    BackendUnavailableError,
+    ConfigurationError,
+    NotFoundError,
+    mask_url,
+)
 
 __all__ = ["MIGRATIONS_PATH", "migrate", "migrate_handler", "pending", "rollback"]
 
@@ -59,16 +74,64 @@ def _folder(path: str | Path | None) -> str:
     return str(folder)
 
 
+def _bounded(url: str) -> str:
+    """*url* with libpq's connect bound and keepalives (:mod:`serpens.database`'s, see below).
+
+    yoyo hands a URL's query parameters to ``psycopg2.connect``; a parameter the URL sets
+    itself wins. Only ``postgresql://`` (psycopg2) URLs change.
+    """
+    if not url.startswith("postgresql://"):
+        return url
+    from sqlalchemy.engine import make_url  # noqa: PLC0415 - with serpens.database's rules
+    from sqlalchemy.exc import ArgumentError  # noqa: PLC0415
+
+    from serpens.database._engine import migration_connect_args  # noqa: PLC0415
+    from serpens.database._settings import DatabaseSettings  # noqa: PLC0415
+
+    try:
+        args = migration_connect_args(make_url(url), DatabaseSettings.from_env())
+    except ArgumentError:  # yoyo reports a URL it cannot read either
+        return url
+    query = urlencode({name: str(value) for name, value in args.items()})
+    if not query:
+        return url
+    return f"{url}{'&' if '?' in url else '?'}{query}"
+
+
+def _unreachable(exc: Exception, shown: str) -> BackendError | None:
+    """The outage a failed connect to PostgreSQL is (psycopg2's ``OperationalError``), if any.
+
+    A refused, unreachable or frozen server is an outage, as a session reports it: a
+    passed ``connect_timeout`` is :class:`BackendTimeoutError`, anything else
+    :class:`BackendUnavailableError`. libpq's messages name the host, never the password.
+    """
+    driver_error = any(
+        cls.__name__ == "OperationalError" and cls.__module__.split(".")[0] == "psycopg2"
+        for cls in type(exc).__mro__
+    )
+    if not driver_error:
+        return None
+    detail = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+    message = f"cannot open {shown} for migrations: {detail}"
+    if "timeout expired" in detail:
+        return BackendTimeoutError(message)
+    return BackendUnavailableError(message)
+
+
 def _open(database_url: str | None, path: str | Path | None) -> tuple[Any, Any]:
     require("yoyo", "migrations-yoyo")
     import yoyo  # noqa: PLC0415 - needs serpens[migrations-yoyo]
 
     folder = _folder(path)
+    url = _yoyo_url(database_url)
     try:
-        backend = yoyo.get_backend(_yoyo_url(database_url))
+        backend = yoyo.get_backend(_bounded(url))
     except Exception as exc:  # yoyo raises plain errors; never show the password
+        outage = _unreachable(exc, mask_url(url))
+        if outage is not None:
+            raise outage from exc
         raise ConfigurationError(
-            f"cannot open {mask_url(_yoyo_url(database_url))} for migrations: {type(exc).__name__}"
+            f"cannot open {mask_url(url)} for migrations: {type(exc).__name__}"
         ) from exc
     return backend, yoyo.read_migrations(folder)
 
@@ -90,7 +153,9 @@ def migrate(database_url: str | None = None, path: str | Path | None = None) -> 
     propagates.
 
     Raises:
-        ConfigurationError: no URL, or the database cannot be opened.
+        ConfigurationError: no URL, or a URL the database cannot be opened with.
+        BackendUnavailableError: PostgreSQL refused or cannot be reached.
+        BackendTimeoutError: PostgreSQL did not answer within ``DB_CONNECT_TIMEOUT``.
         NotFoundError: the migrations folder does not exist.
         MissingExtraError: ``serpens[migrations-yoyo]`` is not installed.
     """

@@ -25,6 +25,7 @@ pooler silently dropped them.
 
 from __future__ import annotations
 
+import dataclasses
 import socket
 from typing import Any
 
@@ -44,6 +45,7 @@ __all__ = [
     "build_sync_engine",
     "engine_options",
     "install_sqlite_listeners",
+    "migration_connect_args",
 ]
 
 _KEEPALIVES = {"keepalives_idle": 30, "keepalives_interval": 10, "keepalives_count": 3}
@@ -104,6 +106,21 @@ def _connect_args(url: URL, settings: DatabaseSettings) -> dict[str, Any]:
         theirs = url.query.get("options")
         args["options"] = f"{theirs} {ours}" if isinstance(theirs, str) else ours
     return args
+
+
+def migration_connect_args(url: URL, settings: DatabaseSettings) -> dict[str, Any]:
+    """The libpq arguments of a migration run: a bounded connect, a dead peer detected.
+
+    ``connect_timeout`` (``DB_CONNECT_TIMEOUT``), keepalives, ``tcp_user_timeout``
+    (``DB_CLIENT_TIMEOUT_MS``) and ``application_name``, the URL's own values winning; no
+    ``statement_timeout``, ``lock_timeout`` or ``search_path``, and no client-side deadline
+    per statement: a migration's DDL legitimately runs long, and its runners never applied
+    them (serpens 2.9 neither). Empty for anything but a libpq PostgreSQL URL.
+    """
+    if not is_postgres(url) or url.get_driver_name() == "asyncpg":
+        return {}
+    relaxed = dataclasses.replace(settings, timeout_mode=TimeoutMode.OFF, search_path=None)
+    return _connect_args(url, relaxed)
 
 
 def _asyncpg_args(url: URL, settings: DatabaseSettings, gucs: dict[str, str]) -> dict[str, Any]:

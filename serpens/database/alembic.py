@@ -14,6 +14,15 @@ already runs one (pytest-asyncio, an async Lambda handler), the work moves to a
 worker thread. On PostgreSQL an advisory lock serialises concurrent runs (two
 Lambdas deploying at once).
 
+Connecting is bounded as :mod:`serpens.database` bounds it: ``DB_CONNECT_TIMEOUT``
+(libpq's ``connect_timeout``), TCP keepalives and ``tcp_user_timeout``
+(``DB_CLIENT_TIMEOUT_MS``), so an unreachable or frozen server fails the run instead of
+hanging it (before, ``psycopg2.connect`` waited for the operating system, minutes). The
+statements are not: no ``statement_timeout``, ``lock_timeout`` or client-side deadline
+is applied, as a migration's DDL (an index build, a table rewrite) legitimately runs
+long, and waiting for the advisory lock of another run is the point of it. Set a
+timeout of your own in a migration that needs one (``SET LOCAL lock_timeout = ...``).
+
 The URL comes from, in order: the ``url=`` argument, a ``connection`` placed in
 ``config.attributes`` by the caller, ``sqlalchemy.url`` in the Alembic config (or
 ``config.attributes["sqlalchemy.url"]``), then ``DATABASE_URL``.
@@ -46,6 +55,8 @@ from sqlalchemy.engine import URL  # noqa: E402
 from sqlalchemy.pool import NullPool  # noqa: E402
 from sqlalchemy.types import TypeDecorator  # noqa: E402
 
+from serpens.database._engine import migration_connect_args  # noqa: E402
+from serpens.database._settings import DatabaseSettings  # noqa: E402
 from serpens.database._url import normalize_url, resolve_url  # noqa: E402
 from serpens.errors import ConfigurationError  # noqa: E402
 
@@ -174,7 +185,9 @@ def run_migrations(
         return
 
     def online() -> None:
-        engine = create_engine(sync_url, poolclass=NullPool)
+        # a bounded connect, no statement timeouts: see the module docstring
+        connect_args = migration_connect_args(sync_url, DatabaseSettings.from_env())
+        engine = create_engine(sync_url, poolclass=NullPool, connect_args=connect_args)
         try:
             with engine.connect() as connection:
                 _migrate_online(connection, target_metadata, options)

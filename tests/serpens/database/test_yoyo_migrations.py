@@ -11,7 +11,7 @@ from sqlalchemy.pool import NullPool
 
 from serpens import migrations
 from serpens.database._url import normalize_url
-from serpens.errors import ConfigurationError, NotFoundError
+from serpens.errors import BackendUnavailableError, ConfigurationError, NotFoundError
 from tests._examples import EXAMPLES, run_example
 
 
@@ -91,9 +91,12 @@ def test_configuration_errors_are_clear(tmp_path: Path, monkeypatch: pytest.Monk
         migrations.migrate(path=tmp_path / "migrations")
     with pytest.raises(NotFoundError, match="nowhere"):
         migrations.migrate("postgresql://u:secret@127.0.0.1:1/db", tmp_path / "nowhere")
-    with pytest.raises(ConfigurationError) as raised:
-        migrations.migrate("postgresql://u:secret@127.0.0.1:1/db", tmp_path / "migrations")
+    with pytest.raises(ConfigurationError) as raised:  # a malformed URL
+        migrations.migrate("postgresql://u:secret@127.0.0.1:nan/db", tmp_path / "migrations")
     assert "secret" not in str(raised.value)
+    with pytest.raises(BackendUnavailableError) as refused:  # an outage, not configuration
+        migrations.migrate("postgresql://u:secret@127.0.0.1:1/db", tmp_path / "migrations")
+    assert "secret" not in str(refused.value)
 
 
 def test_the_documented_example_runs(fresh_pg_url: str, tmp_path: Path) -> None:
