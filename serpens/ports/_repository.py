@@ -174,8 +174,9 @@ class Repository(Protocol[T]):
 
         ``total`` comes from a separate count, so a page past the end has no items but the
         real total; ``pages = ceil(total/size)`` (0 rows: 0 pages). ``page < 1``, ``size < 1``
-        or ``page * size >= 2**63`` raises ``ValidationError``; as in serpens 2.9 the size
-        has no upper bound unless the repository class sets ``max_page_size``.
+        or ``size >= 2**63`` (PostgreSQL's ``bigint`` ``LIMIT``) raises ``ValidationError``;
+        as in serpens 2.9 the size has no other bound unless the repository class sets
+        ``max_page_size``.
         """
         ...
 

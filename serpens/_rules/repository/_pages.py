@@ -50,18 +50,17 @@ class ModelPages(ModelFields):
 
     @staticmethod
     def check_page(page: int, size: int, max_size: int | None = None) -> None:
-        """``page >= 1``, ``size >= 1`` (and ``<= max_size`` when one is set).
+        """``page >= 1``; ``1 <= size < 2**63`` (and ``<= max_size`` when one is set).
 
-        serpens 2.9 bounded neither, so neither is by default; ``page * size`` must stay
-        below ``2**63``, as PostgreSQL's ``bigint`` ``LIMIT`` and ``OFFSET`` must.
+        serpens 2.9 bounded neither; the size is PostgreSQL's ``bigint`` ``LIMIT``. A page
+        past the end, however far, is empty with the true total (no ``OFFSET`` is sent).
         """
         if not _is_int(page) or page < 1:
             raise _bad("bad page", "page", f"must be an integer >= 1, got {page!r}")
-        if not _is_int(size) or size < 1 or (max_size is not None and size > max_size):
-            bounds = "an integer >= 1" if max_size is None else f"in 1..{max_size}"
+        largest = _BIGINT - 1 if max_size is None else max_size
+        if not _is_int(size) or not 1 <= size <= largest:
+            bounds = "an integer >= 1, below 2**63" if max_size is None else f"in 1..{max_size}"
             raise _bad("bad page size", "size", f"must be {bounds}, got {size!r}")
-        if page * size >= _BIGINT:
-            raise _bad("bad page", "page", f"page * size must be below 2**63, got {page} * {size}")
 
     @staticmethod
     def check_limit(limit: int, max_size: int | None = None) -> None:
