@@ -35,8 +35,8 @@ import logging
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from serpens._rules.outbox import MAX_SECONDS
 from serpens._rules.publisher import encode_attributes
+from serpens._rules.seconds import LONGEST_DELAY as MAX_SECONDS
 from serpens.errors import BackendError, FieldError, LeaseLostError, ValidationError
 from serpens.ports import OutboxMessage, OutboxStore, Publisher
 

@@ -22,7 +22,7 @@ from sqlalchemy import BigInteger, Index, Integer, LargeBinary, MetaData, String
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column  # noqa: E402
 
 from serpens._rules.publisher import prepare  # noqa: E402
-from serpens._rules.seconds import whole_millis  # noqa: E402
+from serpens._rules.seconds import LONGEST_DELAY, whole_millis  # noqa: E402
 from serpens.errors import FieldError, LeaseLostError, ValidationError  # noqa: E402
 from serpens.ports import OutboxMessage, Payload  # noqa: E402
 
@@ -48,7 +48,7 @@ __all__ = [
 
 MAX_LIMIT = 1000
 """Most messages one claim returns."""
-MAX_SECONDS = 366 * 86_400
+MAX_SECONDS = LONGEST_DELAY
 """Longest lease or retry delay: 366 days."""
 BIGINTS = range(-(2**63), 2**63)
 """The ids and tokens a ``bigint`` column holds: no claim was ever issued with others."""

@@ -6,7 +6,10 @@ import math
 
 from serpens.errors import FieldError
 
-__all__ = ["whole_millis"]
+__all__ = ["LONGEST_DELAY", "whole_millis"]
+
+LONGEST_DELAY = 366 * 86_400
+"""Longest lease or retry delay an outbox store takes, in seconds: 366 days."""
 
 _NOISE_DIGITS = 6
 """Decimals of a millisecond kept before rounding up: ``2.007 * 1000`` is
