@@ -22,7 +22,12 @@ __all__ = ["RedisRateLimiter"]
 
 # KEYS[1]: the quota key. ARGV[1]: emission interval (µs), ARGV[2]: burst tolerance (µs).
 # Returns 0 when a slot was taken, else the microseconds until one may be free.
+# Both the wait and the key's TTL are capped at 2^53 (exact in a double; as milliseconds,
+# about 285,000 years, far within Redis' expiry range), and the TTL is written with '%d':
+# Lua prints a number of 1e14 or more in exponent form, which Redis refuses as an integer,
+# and an interval the limiter accepts (per_seconds up to float's range) makes one larger.
 _ACQUIRE = """
+local cap = 9007199254740992
 local now_parts = redis.call('TIME')
 local now = tonumber(now_parts[1]) * 1000000 + tonumber(now_parts[2])
 local interval = tonumber(ARGV[1])
@@ -31,11 +36,11 @@ local tat = tonumber(redis.call('GET', KEYS[1])) or now
 if tat < now then tat = now end
 local allowed_at = tat - tolerance
 if now < allowed_at then
-  return math.max(1, math.ceil(allowed_at - now))
+  return math.min(cap, math.max(1, math.ceil(allowed_at - now)))
 end
 local new_tat = tat + interval
-local ttl_ms = math.ceil((new_tat - now) / 1000) + 1
-redis.call('SET', KEYS[1], string.format('%.3f', new_tat), 'PX', ttl_ms)
+local ttl_ms = math.min(cap, math.ceil((new_tat - now) / 1000) + 1)
+redis.call('SET', KEYS[1], string.format('%.3f', new_tat), 'PX', string.format('%d', ttl_ms))
 return 0
 """
 

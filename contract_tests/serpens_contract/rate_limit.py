@@ -115,6 +115,23 @@ class RateLimitContract(RateLimitOutageCases, ContractSuite):
             open_rate_limiter(f"invalid-{uuid.uuid4().hex[:12]}", rate, per_seconds, burst)  # type: ignore[arg-type]
         assert [error.path for error in caught.value.errors] == fields
 
+    @pytest.mark.parametrize("per_seconds", [1e11, 1e14, 1e18, 1e300])
+    async def test_any_finite_window_works_however_long(
+        self, make: Callable[..., RateLimit], per_seconds: float
+    ) -> None:
+        """A window the limiter accepts works: the first call is served, the next one waits.
+
+        Redis refused a key expiry of 1e14 ms or more as Lua wrote it (exponent form).
+        """
+        limiter = make(1, per_seconds=per_seconds)
+        await limiter.acquire(timeout=1.0)
+        start = time.monotonic()
+        with pytest.raises(TimeoutError):
+            async with asyncio.timeout(2.0):  # bounds a limiter that ignores its timeout
+                await limiter.acquire(timeout=0.05)
+        assert time.monotonic() - start < 1.0  # its own timeout, not the bound
+        await limiter.stop()
+
     @pytest.mark.parametrize(("rate", "burst"), [(3.7, 3), (0.5, 1), (1.5, 1)])
     async def test_the_burst_defaults_to_the_whole_rate_and_at_least_one(
         self, make: Callable[..., RateLimit], rate: float, burst: int
