@@ -24,7 +24,7 @@ from serpens._rules.cache import (
 )
 from serpens.errors import SerializationError
 from serpens.ports import JSONValue
-from serpens_redis._errors import OUTAGE, translate
+from serpens_redis._errors import FAIL_OPEN, translate
 from serpens_redis._failopen import FailOpen, guard_for, logger
 from serpens_redis._lock_keeper import AsyncLockKeeper
 from serpens_redis._pool import PoolSettings, async_executor, async_pool, plain_async_client
@@ -41,6 +41,14 @@ return 0
 _EXTEND_LOCK = """
 if redis.call("get", KEYS[1]) == ARGV[1] then return redis.call("pexpire", KEYS[1], ARGV[2]) end
 return 0
+"""
+
+
+_LOCK_SUFFIX = b"\xfflock"
+"""Ends a fill lock's key: byte 0xFF is never in UTF-8, and every cache key is UTF-8 text.
+
+So ``<prefix>:<key>`` followed by it is no cache key under any prefix (a user key
+``"k\x00lock"`` once named ``k``'s lock), while ``clear`` (``<prefix>:*``) still matches it.
 """
 
 
@@ -63,9 +71,11 @@ class AsyncRedisCache:
     its own ``execute_command``.
 
     With ``fail_open=True`` (the default, as for the ``serpens.cache`` functions and
-    decorators, so a cache object and ``redis_*`` behave alike) an unreachable Redis
-    never raises: reads miss, writes and
-    deletes do nothing, ``get_or_set`` calls the factory; a circuit breaker skips Redis
+    decorators, so a cache object and ``redis_*`` behave alike) a Redis error never
+    raises, as in serpens 2.9: on an outage or a command Redis refuses (``WRONGTYPE``: the
+    key holds another type; an ACL's ``NOPERM``) reads miss, writes and
+    deletes do nothing, ``get_or_set`` calls the factory (storing nothing), and a warning
+    is logged; only outages count towards a circuit breaker that skips Redis
     for a short cool-down after repeated failures and warnings are rate-limited. One
     ``get_or_set`` waits for at most one failed command: after a timeout or a refused
     connection it calls the factory and stores nothing, so a frozen Redis costs one
@@ -74,11 +84,16 @@ class AsyncRedisCache:
     open the breaker, so reads keep hitting while the cache is full. With
     ``fail_open=False`` (strict, the port's behaviour for backends that are not
     documented as fail-open) outages raise
-    :class:`~serpens.errors.BackendUnavailableError` / ``BackendTimeoutError``.
+    :class:`~serpens.errors.BackendUnavailableError` / ``BackendTimeoutError`` and a
+    refused command :class:`~serpens.errors.BackendError` (never a redis-py error).
 
     Args:
         client: a ``redis.asyncio.Redis`` (bytes responses); see :meth:`from_url`.
-        prefix: namespace of every key; :meth:`clear` removes exactly this namespace.
+        prefix: namespace of every key: Redis key ``"<prefix>:<key>"``, serpens 2.9's
+            layout. Prefixes that nest share keys: key ``"sub:x"`` under ``"p"`` is key
+            ``"x"`` under ``"p:sub"``, and :meth:`clear` (every key starting
+            ``"<prefix>:"``) empties ``"p:sub"`` too. Caches meant to be apart need
+            prefixes neither of which is the other followed by ``:``.
         default_ttl: seconds used when ``ttl`` is ``None``.
         fail_open: serve misses instead of raising while Redis is unreachable
             (default); ``False`` raises typed backend errors instead.
@@ -134,6 +149,10 @@ class AsyncRedisCache:
         """The Redis key of cache key *key*."""
         return f"{self.prefix}:{check_key(key)}"
 
+    def lock_key(self, key: str) -> bytes:
+        """The Redis key of *key*'s fill lock: :meth:`key`'s UTF-8, then byte 0xFF, ``lock``."""
+        return self.key(key).encode() + _LOCK_SUFFIX
+
     async def _call(self, call: Callable[..., Awaitable[T]], *args: Any, operation: str = "") -> T:
         """Return ``await call(*args)``; under fail-open ``_FAILED`` instead of raising.
 
@@ -143,13 +162,13 @@ class AsyncRedisCache:
         if guard is None:
             try:
                 return await call(*args)
-            except OUTAGE as exc:
+            except FAIL_OPEN as exc:  # typed: Backend(Unavailable|Timeout)Error, BackendError
                 raise translate(exc) from exc
         if not guard.allow():
             return _FAILED  # type: ignore[no-any-return]
         try:
             result = await call(*args)
-        except OUTAGE as exc:
+        except FAIL_OPEN as exc:  # an outage, or a command Redis refused (WRONGTYPE)
             guard.failed(operation or str(args[0]), exc)
             return _FAILED  # type: ignore[no-any-return]
         guard.succeeded()
@@ -187,7 +206,11 @@ class AsyncRedisCache:
         return removed is not _FAILED and bool(removed)
 
     async def clear(self) -> None:
-        """See :meth:`serpens.ports.AsyncCache.clear`: SCAN + UNLINK of ``<prefix>:*``."""
+        """See :meth:`serpens.ports.AsyncCache.clear`: SCAN + UNLINK of ``<prefix>:*``.
+
+        That is every key under this prefix, those of a cache whose prefix nests in this
+        one (``"<prefix>:sub"``) included.
+        """
 
         async def unlink_all() -> None:
             batch: list[Any] = []
@@ -263,7 +286,7 @@ class AsyncRedisCache:
         is not JSON only when it is not the one last read (a wait over a foreign entry
         logs one warning, not one a poll).
         """
-        lock, token = f"{full}\x00lock", uuid.uuid4().hex
+        lock, token = full.encode() + _LOCK_SUFFIX, uuid.uuid4().hex
         deadline = time.monotonic() + self._lock_ms / 1000 * 5
         delay = 0.005
         while True:  # the caller has just missed: try for the lock first
@@ -296,7 +319,7 @@ class AsyncRedisCache:
         millis: int,
         cache_none: bool,
         *,
-        lock: str,
+        lock: bytes,
         token: str,
     ) -> str | None:
         # Read again under the lock: a holder stores before it releases, so a lock won
@@ -321,7 +344,7 @@ class AsyncRedisCache:
             if reachable:  # after a failed SET the release would only wait for a timeout too
                 await self._call(self._execute, "EVAL", _RELEASE_LOCK, 1, lock, token)
 
-    async def _renew_lock(self, lock: str, token: str) -> bool:
+    async def _renew_lock(self, lock: bytes, token: str) -> bool:
         """Extend *lock* if it is still ours; whether it is (``False`` also on an outage)."""
         renewed = await self._call(
             self._execute, "EVAL", _EXTEND_LOCK, 1, lock, token, self._lock_ms

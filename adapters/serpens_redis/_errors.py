@@ -19,7 +19,7 @@ from serpens.errors import (
     mask_url,
 )
 
-__all__ = ["OUTAGE", "WRITE_REJECTED", "translate", "translate_errors"]
+__all__ = ["FAIL_OPEN", "OUTAGE", "WRITE_REJECTED", "translate", "translate_errors"]
 
 OUTAGE: tuple[type[Exception], ...] = (
     redis.exceptions.ConnectionError,  # refused, reset, auth, LOADING, max clients
@@ -30,9 +30,19 @@ OUTAGE: tuple[type[Exception], ...] = (
     redis.exceptions.TryAgainError,
     OSError,
 )
-"""Errors meaning "Redis is unreachable or cannot take writes": fail-open catches these.
+"""Errors meaning "Redis is unreachable or cannot take writes": they open a breaker.
 
-Other Redis errors (a wrong command, ``WRONGTYPE``) are programming errors and propagate.
+A strict cache raises them as :class:`~serpens.errors.BackendUnavailableError` (or
+``BackendTimeoutError``). Other Redis errors (a command Redis refused: ``WRONGTYPE``,
+an ACL's ``NOPERM``) mean Redis answered: they never open a fail-open breaker.
+"""
+
+FAIL_OPEN: tuple[type[Exception], ...] = (redis.exceptions.RedisError, OSError)
+"""Errors a fail-open cache turns into a miss or a no-op: every Redis and socket error.
+
+serpens 2.9's Redis cache caught ``RedisError`` (an outage, or a command Redis refused,
+such as ``WRONGTYPE`` on a key another service wrote), and its documentation promises
+that reads miss, writes do nothing and the wrapped function is called on any of them.
 """
 
 WRITE_REJECTED: tuple[type[Exception], ...] = (
@@ -78,8 +88,7 @@ def translate_errors(
 
     Args:
         context: see :func:`translate`.
-        catch: the errors translated; by default every Redis and socket error (the fail-open
-            paths pass :data:`OUTAGE`, so programming errors propagate unchanged).
+        catch: the errors translated; by default every Redis and socket error.
     """
     try:
         yield

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
+import redis
 from redis import asyncio as aioredis
 from redis.asyncio.client import Pipeline
 from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
 
 from serpens_redis._cancels import keeping_cancels
-from serpens_redis._errors import OUTAGE
+from serpens_redis._errors import FAIL_OPEN, OUTAGE
 from serpens_redis._failopen import FailOpen, guard_for
 
 __all__ = ["OUTAGE_REPLIES", "FailOpenPipeline", "FailOpenRedis"]
@@ -32,11 +33,16 @@ class FailOpenRedis(aioredis.Redis):
     """A drop-in ``redis.asyncio.Redis`` whose commands fail open.
 
     Every command (``get``, ``set``, ``delete``, ``incr``, ``hgetall``, ... all go through
-    ``execute_command``) returns ``None`` instead of raising when Redis is unreachable
-    or times out (``delete``, ``unlink``, ``exists`` and ``touch`` return ``0``),
-    logging rate-limited warnings; a circuit breaker skips Redis for a short cool-down
-    after repeated failures. Pipelines answer the same per queued command. Programming
-    errors (``ResponseError`` such as ``WRONGTYPE``) still raise.
+    ``execute_command``) returns ``None`` instead of raising a ``RedisError``, as serpens
+    2.9's ``redis_pool`` client did (``delete``, ``unlink``, ``exists`` and ``touch``
+    return ``0``): when Redis is unreachable or times out, and when it refuses the
+    command (``WRONGTYPE``, an ACL's ``NOPERM``), logging rate-limited warnings; a
+    circuit breaker skips Redis for a short cool-down after repeated outages (a refused
+    command does not count). ``NoScriptError`` still raises: redis-py's ``Script``
+    loads its script on it. Pipelines answer the same per queued command when Redis is
+    unreachable; a command error in a pipeline raises as in redis-py (the other commands
+    ran, so replies standing for all of them would hide their effects; pass
+    ``raise_on_error=False`` to get each error in its command's place).
     Pub/Sub and blocking commands are not covered: use a plain client for those. A
     cancelled command ends in ``CancelledError`` even where redis-py drops the cancel
     (see :mod:`serpens_redis._cancels`).
@@ -52,13 +58,15 @@ class FailOpenRedis(aioredis.Redis):
         return client
 
     async def execute_command(self, *args: Any, **options: Any) -> Any:
-        """Run one command; ``None`` when Redis is unreachable."""
+        """Run one command; its outage reply (``None``, or ``0``) on a Redis error."""
         guard = self.serpens_guard
         if not guard.allow():
             return _outage_reply(args)
         try:
             result = await keeping_cancels(super().execute_command, *args, **options)
-        except OUTAGE as exc:
+        except redis.exceptions.NoScriptError:
+            raise  # redis-py's Script answers it by loading the script
+        except FAIL_OPEN as exc:
             guard.failed(str(args[0]) if args else "command", exc)
             return _outage_reply(args)
         guard.succeeded()

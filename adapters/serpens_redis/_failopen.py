@@ -7,7 +7,8 @@ caller probes, and a success closes the breaker again. Under an outage the first
 failure logs a warning at once and later ones are summarised at most once per
 ``warn_interval``, with the count of calls that bypassed the cache meanwhile. Writes
 that Redis rejects while it answers (out of memory, read-only replica) are warned about
-but never open the breaker: reads still work.
+but never open the breaker: reads still work. Neither do command errors (``WRONGTYPE``
+on one key, an ACL's ``NOPERM``): Redis answered, so only that call serves a miss.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from redis import asyncio as aioredis
 
 from serpens import _tracing
 from serpens.errors import mask_url
-from serpens_redis._errors import WRITE_REJECTED
+from serpens_redis._errors import OUTAGE, WRITE_REJECTED
 from serpens_redis._pool import describe
 
 __all__ = ["FailOpen", "guard_for", "logger"]
@@ -93,13 +94,14 @@ class FailOpen:
     def failed(self, operation: str, error: BaseException) -> None:
         """Record a failed call and log (or count) the warning.
 
-        A write that Redis rejected while answering (:data:`WRITE_REJECTED`: out of
-        memory, read-only replica) is logged but does not count towards opening the
-        breaker: reads still work and must keep hitting.
+        Only an outage (:data:`~serpens_redis._errors.OUTAGE`) counts towards opening
+        the breaker. A write that Redis rejected while answering (:data:`WRITE_REJECTED`:
+        out of memory, read-only replica) or a command it refused (``WRONGTYPE``,
+        ``NOPERM``) is logged but not counted: other calls still work and must keep hitting.
         """
         now = self._clock()
         with self._lock:
-            if not isinstance(error, WRITE_REJECTED):
+            if isinstance(error, OUTAGE) and not isinstance(error, WRITE_REJECTED):
                 self._failures += 1
                 if self._failures >= self.threshold:
                     self._open_until = now + self.cooldown

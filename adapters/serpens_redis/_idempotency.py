@@ -1,6 +1,6 @@
 """``RedisIdempotencyStore``: the :class:`serpens.ports.IdempotencyStore` port in Redis.
 
-Each record is a hash under ``"<prefix>:<key>"`` (fields ``f`` fingerprint, ``t`` token,
+Each record is a hash under ``"<prefix>#<key>"`` (fields ``f`` fingerprint, ``t`` token,
 ``d`` done, ``u`` until in microseconds, ``r`` result) that expires with its lease or
 TTL. Every call is one Lua script, so a decision and its write are atomic, timed by the
 server's ``TIME``: client clocks do not matter. The decisions are those of
@@ -23,6 +23,8 @@ from serpens._rules.idempotency import (
     lease_lost,
     read_result,
 )
+from serpens._rules.text import has_utf8
+from serpens.errors import FieldError, ValidationError
 from serpens.ports import Claim, JSONValue, Replay
 from serpens_redis._errors import translate_errors
 from serpens_redis._pool import PoolSettings, async_pool, plain_async_client
@@ -88,8 +90,27 @@ return 1
 )
 
 
+def _check_prefix(prefix: object) -> str:
+    """Return *prefix* if it is a non-empty str without ``#`` that has a UTF-8 form.
+
+    Raises:
+        ValidationError: it is not; ``#`` ends the prefix in a record's name.
+    """
+    if isinstance(prefix, str) and prefix and "#" not in prefix and has_utf8(prefix):
+        return prefix
+    raise ValidationError(
+        "invalid idempotency store prefix",
+        [FieldError("prefix", f"must be a non-empty str without '#', got {prefix!r}")],
+    )
+
+
 class RedisIdempotencyStore:
-    """An :class:`~serpens.ports.IdempotencyStore` kept in Redis under ``"<prefix>:<key>"``.
+    """An :class:`~serpens.ports.IdempotencyStore` kept in Redis under ``"<prefix>#<key>"``.
+
+    The prefix holds no ``#``, so a record's name splits into prefix and key one way only
+    and stores with other prefixes never meet, however they nest: with ``:`` as the
+    separator, key ``"sub:x"`` under prefix ``"p"`` was key ``"x"`` under ``"p:sub"``.
+    (The DynamoDB store names its items ``"<namespace>#<key>"`` by the same rule.)
 
     Strict: an unreachable Redis raises :class:`~serpens.errors.BackendUnavailableError`
     or :class:`~serpens.errors.BackendTimeoutError` (never fail-open: a missed record
@@ -98,7 +119,8 @@ class RedisIdempotencyStore:
 
     Args:
         client: a ``redis.asyncio.Redis`` (bytes responses); see :meth:`from_url`.
-        prefix: namespace of every key: stores with another prefix never meet.
+        prefix: namespace of every key, 1 or more characters without ``#`` (default
+            ``"serpens:idempotency"``): stores with another prefix never meet.
         owns_client: close the client and its pool in :meth:`aclose`.
     """
 
@@ -110,7 +132,7 @@ class RedisIdempotencyStore:
         owns_client: bool = False,
     ) -> None:
         self.client = client
-        self.prefix = prefix
+        self.prefix = _check_prefix(prefix)
         self._owns = owns_client
         self._claim = client.register_script(_CLAIM)
         self._complete = client.register_script(_COMPLETE)
@@ -135,7 +157,7 @@ class RedisIdempotencyStore:
 
     async def _run(self, script: Any, key: str, *args: str | int) -> Any:
         with translate_errors(context=f"idempotency key {key!r}"):
-            return await script(keys=[f"{self.prefix}:{key}"], args=list(args))
+            return await script(keys=[f"{self.prefix}#{key}"], args=list(args))
 
     async def claim(self, key: str, *, lease: float, fingerprint: str = "") -> Claim | Replay:
         """See :meth:`serpens.ports.IdempotencyStore.claim`."""

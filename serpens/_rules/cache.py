@@ -1,14 +1,11 @@
 """Rules of the Cache port shared by the in-process caches, the fake and the Redis adapter.
 
 - Strict JSON encoding (:func:`encode`, :func:`decode`), so types round-trip alike in
-  every cache. Python's :mod:`json` silently turns ``{1: "a"}`` into ``{"1": "a"}`` and
-  accepts ``NaN``; both would make Redis answer differently from the in-memory caches.
-  ``Decimal``, ``date``, ``datetime`` and ``UUID`` are accepted and stored in the JSON
-  form the API gives them (:mod:`serpens._json`: ISO 8601, ``str``, an exact number or a
-  string), so they read back in that form, not as the original type.
-  :func:`encode` checks the value first and raises
-  :class:`~serpens.errors.SerializationError` naming the offending path, so nothing
-  half-valid is ever stored. :func:`check_key` and :func:`check_ttl` validate arguments.
+  every cache (Python's :mod:`json` turns ``{1: "a"}`` into ``{"1": "a"}`` and accepts
+  ``NaN``). ``Decimal``, ``date``, ``datetime`` and ``UUID`` are stored, and read back,
+  in the JSON form the API gives them (:mod:`serpens._json`). :func:`encode` refuses
+  with :class:`~serpens.errors.SerializationError` naming the offending path, so
+  nothing half-valid is ever stored. :func:`check_key` and :func:`check_ttl` validate.
 - Single flight: concurrent misses on one key run the factory once.
   :class:`AsyncFlight` runs the fill in its own task and every caller awaits it through
   :func:`asyncio.shield`, so cancelling the first caller (a client that disconnected)
@@ -16,9 +13,8 @@
   loop, so a process that runs several loops (tests, Lambda) never awaits across loops.
   :class:`Flight` is the blocking twin: one lock per key; waiters re-check the store.
 
-The async and sync helpers have the same method names, so the sync Redis cache is a
-mechanical rewrite of the async one (``scripts/unasync.py``). The renewal of Redis'
-cross-process fill lock is the Redis adapter's own (``serpens_redis._lock_keeper``).
+The async and sync helpers share method names: the sync Redis cache is generated
+(``scripts/unasync.py``). Renewing Redis' fill lock is ``serpens_redis._lock_keeper``'s.
 """
 
 from __future__ import annotations
@@ -27,6 +23,7 @@ import asyncio
 import gc
 import json
 import math
+import sys
 import threading
 import uuid
 import weakref
@@ -192,12 +189,13 @@ def _fast_form(value: object) -> object:
     raise TypeError(type(value).__name__)  # the thorough path names the offending path
 
 
+# check_circular off: the walk ended within _MAX_DEPTH levels, so there is no cycle
 _FAST_DUMPS = json.JSONEncoder(
     ensure_ascii=False,
     allow_nan=False,
     separators=(",", ":"),
     default=_fast_form,
-    check_circular=False,  # the walk ended within _MAX_DEPTH levels: no cycle to look for
+    check_circular=False,
 ).encode
 
 
@@ -214,7 +212,8 @@ def encode(value: object, *, key: str | None = None, subject: str | None = None)
 
     Raises:
         SerializationError: *value* (or something inside it, named by its path) is not
-            a finite JSON value or has a non-str dict key, or it contains itself.
+            a finite JSON value or has a non-str dict key, contains itself, or holds an
+            int longer than Python turns into text (``sys.get_int_max_str_digits()``).
     """
     try:
         if type(value) in _CONTAINER_TYPES and len(value) <= _SMALL and _valid(value):  # type: ignore[arg-type]
@@ -227,11 +226,18 @@ def encode(value: object, *, key: str | None = None, subject: str | None = None)
         if not _valid(value):
             # raises, naming the offending path (built only now: the happy path stays cheap)
             _check(value, subject or _where(key))
+        return _DUMPS(value)
+    except SerializationError:  # a ValueError too: the check's own refusal, as it is
+        raise
     except RecursionError:  # from the recursive checks: a cycle, or nesting past the limit
         raise SerializationError(
             f"cannot {subject or _where(key)}: it contains itself or nests too deeply for JSON"
         ) from None
-    return _DUMPS(value)
+    except ValueError:  # of a checked value, only an int over Python's int-to-text limit
+        raise SerializationError(
+            f"cannot {subject or _where(key)}: an int in it has more than "
+            f"{sys.get_int_max_str_digits()} digits (sys.set_int_max_str_digits)"
+        ) from None
 
 
 def _where(key: str | None) -> str:
@@ -271,15 +277,12 @@ def check_key(key: object) -> str:
             are bytes: redis-py failed with a bare ``UnicodeEncodeError``).
     """
     if not isinstance(key, str) or not key:
-        raise ValidationError(
-            "invalid cache key", [FieldError("key", f"must be a non-empty str, got {key!r}")]
-        )
-    if not has_utf8(key):
-        raise ValidationError(
-            "invalid cache key",
-            [FieldError("key", f"must have a UTF-8 form (no lone surrogate), got {key!r}")],
-        )
-    return key
+        problem = "must be a non-empty str"
+    elif not has_utf8(key):
+        problem = "must have a UTF-8 form (no lone surrogate)"
+    else:
+        return key
+    raise ValidationError("invalid cache key", [FieldError("key", f"{problem}, got {key!r}")])
 
 
 MAX_TTL = 2**62 / 1000
@@ -294,22 +297,19 @@ def check_ttl(ttl: float | None, default: float) -> float:
         ValidationError: the TTL is not a positive finite number, or is over
             :data:`MAX_TTL` (Redis answered a bare ``ResponseError``).
     """
-    value = default if ttl is None else ttl
-    if (
-        isinstance(value, bool)
-        or not isinstance(value, int | float)
-        or not math.isfinite(value)
-        or value <= 0
-    ):
-        raise ValidationError(
-            "invalid cache TTL", [FieldError("ttl", f"must be > 0 seconds, got {value!r}")]
-        )
-    if value > MAX_TTL:
-        raise ValidationError(
-            "invalid cache TTL",
-            [FieldError("ttl", f"must be at most 2^62 ms ({MAX_TTL:.4g} seconds), got {value!r}")],
-        )
-    return float(value)
+    value: object = default if ttl is None else ttl
+    # an int is compared as it is: math.isfinite overflows past float's range (10**400)
+    positive = isinstance(value, int) and value > 0
+    positive |= isinstance(value, float) and math.isfinite(value) and value > 0
+    if isinstance(value, bool) or not positive:
+        problem = "must be > 0 seconds"
+    elif value > MAX_TTL:  # type: ignore[operator]  # a positive int or float
+        problem = f"must be at most 2^62 ms ({MAX_TTL:.4g} seconds)"
+    else:
+        return float(value)  # type: ignore[arg-type]  # a positive int or float
+    long_int = isinstance(value, int) and value.bit_length() > 1024  # noqa: PLR2004
+    shown = f"an int of {value.bit_length()} bits" if long_int else repr(value)  # type: ignore[attr-defined]
+    raise ValidationError("invalid cache TTL", [FieldError("ttl", f"{problem}, got {shown}")])
 
 
 def ttl_millis(seconds: float) -> int:
@@ -324,9 +324,8 @@ def ttl_millis(seconds: float) -> int:
 def ttl_is_off(ttl: object) -> bool:
     """Whether *ttl* is ``0``: serpens 2.9's decorators then stored nothing that could hit.
 
-    The 2.9 toolkit (``cached``, ``acached``, ``redis_cached``, ``redis_set``,
-    ``redis_cached_get_or_set``) keeps that meaning, so a TTL read from configuration
-    can turn caching off; the ports still refuse a TTL that is not positive.
+    The 2.9 toolkit (``cached``, ``acached``, ``redis_*``) keeps that meaning, so a TTL
+    read from configuration can turn caching off; the ports refuse a TTL that is not positive.
     """
     return type(ttl) in {int, float} and ttl == 0
 

@@ -36,17 +36,28 @@ MISS: Final = object()
 Clock = Callable[[], float]
 
 
+def _monotonic() -> float:
+    """``time.monotonic()``, looked up at each call: the default clock of the stores.
+
+    serpens 2.9 called ``time.monotonic()`` at each lookup, so a test could expire an
+    entry with ``unittest.mock.patch("time.monotonic", ...)``; a reference to the
+    function taken once would ignore such a patch.
+    """
+    return time.monotonic()
+
+
 class TTLStore:
     """A dict of entries that expire, safe to share between threads.
 
     Args:
-        clock: seconds from a monotonic source; ``time.monotonic`` unless injected.
+        clock: seconds from a monotonic source; ``time.monotonic()`` (looked up at each
+            call, so a patched ``time.monotonic`` applies) unless injected.
         max_entries: optional bound; when exceeded, the least recently used entries go
             first (a read or a write makes an entry the most recently used).
     """
 
-    def __init__(self, *, clock: Clock = time.monotonic, max_entries: int | None = None) -> None:
-        self._clock = clock
+    def __init__(self, *, clock: Clock | None = None, max_entries: int | None = None) -> None:
+        self._clock = _monotonic if clock is None else clock
         self._max: int | None = None
         self.bound(max_entries)
         self._entries: OrderedDict[Hashable, tuple[Any, float, int]] = OrderedDict()
@@ -137,7 +148,7 @@ class _LocalBase:
         self,
         *,
         default_ttl: float = 300.0,
-        clock: Clock = time.monotonic,
+        clock: Clock | None = None,
         max_entries: int | None = None,
     ) -> None:
         self._default_ttl = check_ttl(default_ttl, default_ttl)
@@ -184,7 +195,8 @@ class LocalCache(_LocalBase):
 
     Args:
         default_ttl: seconds used when ``ttl`` is ``None``.
-        clock: monotonic seconds; inject one to test expiry without sleeping.
+        clock: monotonic seconds (default ``time.monotonic()``, looked up at each call);
+            inject one to test expiry without sleeping.
         max_entries: optional bound on entries; the least recently used go first.
     """
 
@@ -192,7 +204,7 @@ class LocalCache(_LocalBase):
         self,
         *,
         default_ttl: float = 300.0,
-        clock: Clock = time.monotonic,
+        clock: Clock | None = None,
         max_entries: int | None = None,
     ) -> None:
         super().__init__(default_ttl=default_ttl, clock=clock, max_entries=max_entries)
@@ -241,7 +253,7 @@ class AsyncLocalCache(_LocalBase):
         self,
         *,
         default_ttl: float = 300.0,
-        clock: Clock = time.monotonic,
+        clock: Clock | None = None,
         max_entries: int | None = None,
     ) -> None:
         super().__init__(default_ttl=default_ttl, clock=clock, max_entries=max_entries)

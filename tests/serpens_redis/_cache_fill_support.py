@@ -44,8 +44,8 @@ FROZEN_TIMEOUT = 0.5  # the socket timeout of a cache whose answers come LATE
 TIMEOUT = 0.3  # the socket timeout of a cache that meets a frozen Redis: its whole budget
 
 
-def lock_key(cache: RedisCache, key: str) -> str:
-    return f"{cache.key(key)}\x00lock"
+def lock_key(cache: RedisCache, key: str) -> bytes:
+    return cache.lock_key(key)
 
 
 def keys_under(client: redis.Redis, prefix: str) -> list[bytes]:

@@ -29,8 +29,8 @@ from tests.serpens_redis._cache_fill_support import DEADLINE, LOCK_TTL, OTHER, P
 pytestmark = pytest.mark.redis
 
 
-def _lock(cache: AsyncRedisCache) -> str:
-    return f"{cache.key('k')}\x00lock"
+def _lock(cache: AsyncRedisCache) -> bytes:
+    return cache.lock_key("k")
 
 
 @pytest.mark.parametrize(

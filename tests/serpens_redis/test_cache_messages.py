@@ -75,7 +75,7 @@ def test_a_waiter_polling_a_foreign_entry_warns_once_per_entry_naming_its_key(
     stops waiting and stores its value.
     """
     cache = RedisCache(client, prefix=f"cache-messages-{uuid.uuid4().hex}", lock_ttl=0.1)
-    full, lock = cache.key("k"), f"{cache.key('k')}\x00lock"
+    full, lock = cache.key("k"), cache.lock_key("k")
     client.set(full, b"\xff written by another client")
     client.set(lock, b"another process", px=60_000)
     rewrite = threading.Timer(0.2, client.set, (full, b"\xfe written again"))
@@ -98,7 +98,7 @@ async def test_an_async_waiter_polling_a_foreign_entry_warns_once_per_entry(
     """The async cache's wait (the source of the sync one) logs each foreign entry once."""
     own = aioredis.Redis.from_url(redis_url)
     cache = AsyncRedisCache(own, prefix=f"cache-messages-{uuid.uuid4().hex}", lock_ttl=0.1)
-    full, lock = cache.key("k"), f"{cache.key('k')}\x00lock"
+    full, lock = cache.key("k"), cache.lock_key("k")
     client.set(full, b"\xff written by another client")
     client.set(lock, b"another process", px=60_000)
 

@@ -1,10 +1,12 @@
 """``FailOpenRedis`` over a real Redis behind a FaultProxy: replies, retries, breaker, logs.
 
 While Redis answers, the client is redis-py's: values, pipelines as transactions and
-``WRONGTYPE`` errors come through unchanged. While the proxy resets every connection,
-each command answers its outage reply (``0`` for the counting commands, ``None`` for the
-rest, given in any case), after one attempt (no retries), and the guard it shares logs
-which command failed and why; an open breaker answers the same without connecting.
+a pipeline's ``WRONGTYPE`` errors come through unchanged (a single refused command
+answers its outage reply, as serpens 2.9's client did on every ``RedisError``). While
+the proxy resets every connection, each command answers its outage reply (``0`` for the
+counting commands, ``None`` for the rest, given in any case), after one attempt (no
+retries), and the guard it shares logs which command failed and why; an open breaker
+answers the same without connecting.
 """
 
 from __future__ import annotations
@@ -87,9 +89,9 @@ async def test_while_redis_answers_commands_and_pipelines_are_redis_pys(
     await client.zadd(f"{key}:z", {"a": 1.5})
     assert await client.zrange(f"{key}:z", 0, -1, withscores=True) == [(b"a", 1.5)]  # options
     assert await client.delete(f"{key}:z") == 1
-    with pytest.raises(redis.exceptions.ResponseError, match="WRONGTYPE"):
-        await client.lpush(key, "x")  # a programming error still raises
-    failing = client.pipeline(transaction=False)
+    assert await client.lpush(key, "x") is None  # refused (WRONGTYPE): a no-op, as in 2.9
+    assert await client.get(key) == b"v"
+    failing = client.pipeline(transaction=False)  # a pipeline's command error still raises
     failing.lpush(key, "x")
     failing.get(key)
     with pytest.raises(redis.exceptions.ResponseError, match="WRONGTYPE"):

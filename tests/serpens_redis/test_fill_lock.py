@@ -36,8 +36,8 @@ HOLD = 3 * LOCK_TTL  # the holder's factory outlives three unrenewed locks
 DEADLINE = 10.0  # generous bound on anything that should happen at once
 
 
-def _lock(cache: RedisCache | AsyncRedisCache, key: str) -> str:
-    return f"{cache.key(key)}\x00lock"
+def _lock(cache: RedisCache | AsyncRedisCache, key: str) -> bytes:
+    return cache.lock_key(key)
 
 
 def _renewed_since(client: redis.Redis, lock: str, token: bytes) -> bool:

@@ -17,7 +17,12 @@ from collections.abc import AsyncIterator
 import pytest
 import redis.asyncio as aioredis
 
-from serpens.errors import BackendUnavailableError, InProgressError, SerializationError
+from serpens.errors import (
+    BackendUnavailableError,
+    InProgressError,
+    SerializationError,
+    ValidationError,
+)
 from serpens.ports import Claim, Replay
 from serpens_redis import RedisIdempotencyStore
 
@@ -65,7 +70,7 @@ async def test_a_record_is_one_hash_expiring_with_its_lease_then_its_ttl(
     store = RedisIdempotencyStore(client, prefix=prefix)
     claim = await store.claim("k", lease=30, fingerprint="f")
     assert isinstance(claim, Claim)
-    name = f"{prefix}:k"
+    name = f"{prefix}#k"
     record = await client.hgetall(name)
     assert record[b"f"] == b"f"
     assert record[b"t"] == str(claim.token).encode()
@@ -104,7 +109,7 @@ async def test_a_result_that_is_not_json_names_the_key(client: aioredis.Redis) -
 async def test_records_live_under_serpens_idempotency_by_default(
     client: aioredis.Redis, redis_url: str
 ) -> None:
-    """Without a ``prefix`` the record of key ``k`` is ``serpens:idempotency:k``.
+    """Without a ``prefix`` the record of key ``k`` is ``serpens:idempotency#k``.
 
     A deployed service's records keep their names across releases only if the default
     does; both constructors share it (a mutated default of either survived the cell,
@@ -115,8 +120,8 @@ async def test_records_live_under_serpens_idempotency_by_default(
     try:
         for store in (RedisIdempotencyStore(client), owned):
             assert isinstance(await store.claim(key, lease=60), Claim)
-            assert await client.exists(f"serpens:idempotency:{key}") == 1
-            await client.delete(f"serpens:idempotency:{key}")
+            assert await client.exists(f"serpens:idempotency#{key}") == 1
+            await client.delete(f"serpens:idempotency#{key}")
     finally:
         await owned.aclose()
 
@@ -137,3 +142,27 @@ async def test_aclose_closes_the_connections_of_a_store_from_url(
     while await client.client_list(client_id=[str(own_id)]):
         assert time.monotonic() < deadline, "the store's connection is still open"
         await asyncio.sleep(0.01)
+
+
+@pytest.mark.parametrize("prefix", ["", "a#b", "#", "\udc80", None, b"p"])
+def test_a_prefix_that_could_meet_another_store_is_refused(
+    client: aioredis.Redis, prefix: object
+) -> None:
+    """``#`` ends the prefix in a record's name: a prefix holding one could share records.
+
+    Store ``"a"``'s key ``"b#c"`` would be store ``"a#b"``'s key ``"c"``.
+    """
+    with pytest.raises(ValidationError) as raised:
+        RedisIdempotencyStore(client, prefix=prefix)  # type: ignore[arg-type]
+    assert [e.path for e in raised.value.errors] == ["prefix"]
+
+
+async def test_prefixes_nested_by_a_colon_never_meet(client: aioredis.Redis) -> None:
+    """Key ``"sub:x"`` of prefix ``"p"`` is not key ``"x"`` of prefix ``"p:sub"``."""
+    prefix = _prefix()
+    outer = RedisIdempotencyStore(client, prefix=prefix)
+    inner = RedisIdempotencyStore(client, prefix=f"{prefix}:sub")
+    held = await outer.claim("sub:x", lease=60)
+    assert isinstance(held, Claim)
+    assert isinstance(await inner.claim("x", lease=60), Claim)  # not InProgressError
+    assert await outer.release(held) is True

@@ -21,13 +21,19 @@ class _CacheOperationCases:
     """TTL and key validation, ``get_or_set``, returned copies and ``clear``."""
 
     @pytest.mark.parametrize(
-        "ttl", [0, -1, float("nan"), float("inf"), True, "60", 2**62 / 1000 * 1.01]
+        "ttl",
+        [
+            *(0, -1, float("nan"), float("inf"), True, "60", 2**62 / 1000 * 1.01),
+            pytest.param(10**400, id="int-past-float-range"),
+            pytest.param(-(10**400), id="negative-int-past-float-range"),
+        ],
     )
     def test_a_non_positive_ttl_is_a_validation_error(self, cache: Cache, ttl: float) -> None:
         """``ttl <= 0``, not finite, or not a number (``True`` and ``"60"`` too) raises.
 
         So does one past 2^62 milliseconds (about 146 million years): Redis refuses an
-        expiry that, added to its clock, passes 2^63 - 1 milliseconds.
+        expiry that, added to its clock, passes 2^63 - 1 milliseconds; an int past
+        float's range (``10**400``) included.
         """
         with pytest.raises(ValidationError):
             cache.set("k", 1, ttl=ttl)

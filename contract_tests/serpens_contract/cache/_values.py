@@ -177,6 +177,8 @@ class _CacheValueCases:
             pytest.param(_containing_itself(1), id="cycle-small"),
             pytest.param(_containing_itself(40), id="cycle-large"),
             pytest.param(_nested(100_000), id="too-deep"),
+            pytest.param(10**5000, id="int-over-python-s-text-limit"),
+            pytest.param({"n": [*range(10), -(10**5000)]}, id="int-over-the-limit-deep"),
         ],
     )
     def test_a_non_json_value_raises_and_stores_nothing(self, cache: Cache, value: Any) -> None:

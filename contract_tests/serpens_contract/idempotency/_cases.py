@@ -225,6 +225,21 @@ class _IdempotencyCases(TimedCases):
         await two.complete(claim, 2, ttl=60)
         assert await one.claim(key, lease=60, fingerprint="x") == Replay(key, 1)
 
+    async def test_a_namespace_nested_in_another_is_apart_from_it(
+        self, open_idempotency_store: StoreMaker
+    ) -> None:
+        """Key ``"sub:k"`` of namespace ``n`` is not key ``"k"`` of namespace ``n:sub``."""
+        outer_name = f"n{uuid.uuid4().hex[:12]}"
+        outer = open_idempotency_store(outer_name)
+        inner = open_idempotency_store(f"{outer_name}:sub")
+        key = _key()
+        held = await self._claim(outer, f"sub:{key}")
+        claim = await self._claim(inner, key)  # not InProgressError: a key of its own
+        await inner.complete(claim, "inner", ttl=60)
+        await outer.complete(held, "outer", ttl=60)
+        assert await inner.claim(key, lease=60) == Replay(key, "inner")
+        assert await outer.claim(f"sub:{key}", lease=60) == Replay(f"sub:{key}", "outer")
+
     async def test_bad_claim_arguments_are_named_and_claim_nothing(
         self, store: IdempotencyStore
     ) -> None:
@@ -254,8 +269,10 @@ class _IdempotencyCases(TimedCases):
     ) -> None:
         key = _key()
         claim = await self._claim(store, key)
-        with pytest.raises(SerializationError):
-            await store.complete(claim, {"when": object()}, ttl=60)  # type: ignore[dict-item]
+        # an int longer than Python turns into text (4300 digits) has no JSON form either
+        for unencodable in ({"when": object()}, 10**5000, [1, {"n": -(10**5000)}]):
+            with pytest.raises(SerializationError):
+                await store.complete(claim, unencodable, ttl=60)  # type: ignore[arg-type]
         with pytest.raises(ValidationError) as raised:
             await store.complete(claim, "x" * (256 * 1024 - 1), ttl=60)  # 2 more for the quotes
         assert [e.path for e in raised.value.errors] == ["result"]

@@ -190,7 +190,7 @@ def test_a_sync_holder_keeps_its_fill_lock_alive_past_lock_ttl(redis_url: str, p
         thread.join()
         assert calls == ["holder"]
         assert results == {"holder": "held", "waiter": "held"}
-        assert holder.client.exists(f"{prefix}:hot\x00lock") == 0  # released after the fill
+        assert holder.client.exists(holder.lock_key("hot")) == 0  # released after the fill
     finally:
         thread.join()
         holder.close()
@@ -269,7 +269,7 @@ async def test_a_lock_won_after_another_fill_reads_its_value(
             await raw.set(cache.key("hot"), '"the other fill"')
             assert await asyncio.wait_for(call, 10) == "the other fill"
         assert calls == []
-        assert not await raw.exists(f"{cache.key('hot')}\x00lock")  # released
+        assert not await raw.exists(cache.lock_key("hot"))  # released
     finally:
         await cache.aclose()
 
