@@ -34,6 +34,7 @@ import uuid
 from collections.abc import Callable, Hashable
 from typing import Any
 
+from serpens import _tracing
 from serpens._rules.text import has_utf8
 
 __all__ = ["HASHED", "MAX_READABLE_KEY", "KeyBuilder", "claim_bucket", "is_method"]
@@ -53,6 +54,7 @@ _MAX_INT_BITS = 700  # over 200 decimal digits: hashed anyway, and str() would b
 _BUCKETS: dict[str, str] = {}  # bucket -> the first function keyed under it, for claim_bucket
 
 logger = logging.getLogger("serpens.cache")
+logger.addFilter(_tracing.LOG_FIELDS)  # request_id, message_id, trace_id on every record
 
 
 def is_method(func: Callable[..., Any]) -> bool:

@@ -27,6 +27,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
 
+from serpens import _tracing
 from serpens._config import env_float, env_str
 from serpens._rules.cache import ttl_is_off
 from serpens._rules.plain_json import is_plain_json
@@ -74,6 +75,7 @@ DEFAULT_PREFIX = "serpens"
 DEFAULT_TTL = 300.0
 
 logger = logging.getLogger("serpens.cache")  # the fail-open warnings of serpens_redis use it too
+logger.addFilter(_tracing.LOG_FIELDS)  # request_id, message_id, trace_id on every record
 
 
 @dataclass(repr=False)
