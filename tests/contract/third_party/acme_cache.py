@@ -82,7 +82,7 @@ class AcmeCache:
         seconds = self._default_ttl if ttl is None else ttl
         if isinstance(seconds, bool) or not isinstance(seconds, int | float):
             raise ValidationError(f"ttl must be a number of seconds, got {ttl!r}")
-        if not (math.isfinite(seconds) and 0 < seconds <= _MAX_TTL):
+        if not 0 < seconds <= _MAX_TTL:  # false for NaN; exact for ints too large for a float
             raise ValidationError(f"ttl must be a positive number of seconds, got {ttl!r}")
         return seconds
 
@@ -110,12 +110,15 @@ class AcmeCache:
         expires = self._clock() + self._ttl(ttl)
         try:
             _check_json(value)
+            text = json.dumps(value)
         except RecursionError:  # a value that contains itself, or nests past the limit
             raise SerializationError("acme cannot cache value: it nests too deeply") from None
+        except ValueError as exc:  # an int past Python's 4,300-digit text limit
+            raise SerializationError(f"acme cannot cache value: {exc}") from None
         with self._sql() as db:
             db.execute(
                 "INSERT OR REPLACE INTO acme_cache VALUES (?, ?, ?, ?)",
-                (self._namespace, self._key(key), json.dumps(value), expires),
+                (self._namespace, self._key(key), text, expires),
             )
 
     def delete(self, key: str) -> bool:
