@@ -26,7 +26,9 @@ class Cache(Protocol):
     - A miss returns ``None``; a stored JSON ``null`` is indistinguishable from a miss.
     - Keys are non-empty strings with a UTF-8 form, so no lone surrogate (else
       :class:`serpens.errors.ValidationError`); a value's strings may hold one;
-      ``clear()`` removes only this cache's namespace.
+      ``clear()`` removes only this cache's namespace. (The Redis cache's namespace is
+      a key prefix, ``<prefix>:``, as in serpens 2.9: prefixes that nest, ``p`` and
+      ``p:sub``, share keys; give caches prefixes that do not nest.)
     - Reads return fresh copies: mutating a returned value never changes the cache.
     - Backend outages raise :class:`serpens.errors.BackendUnavailableError` or
       :class:`serpens.errors.BackendTimeoutError`, unless the implementation is
