@@ -210,18 +210,22 @@ class RedisCache:
         """See :meth:`serpens.ports.Cache.clear`: SCAN + UNLINK of ``<prefix>:*``.
 
         That is every key under this prefix, those of a cache whose prefix nests in this
-        one (``"<prefix>:sub"``) included.
+        one (``"<prefix>:sub"``) included. Each SCAN and UNLINK goes through the command
+        path, so each round trip ends by the socket timeout as any other command does.
         """
 
-        def unlink_all() -> None:
+        def unlink_all() -> None:  # each SCAN and UNLINK a bounded command
+            match, cursor = f"{_escape_glob(self.prefix)}:*", b"0"
             batch: list[Any] = []
-            for name in self.client.scan_iter(match=f"{_escape_glob(self.prefix)}:*", count=500):
-                batch.append(name)
-                if len(batch) >= 500:  # noqa: PLR2004 - one round trip per SCAN page
-                    self.client.unlink(*batch)
-                    batch.clear()
-            if batch:
-                self.client.unlink(*batch)
+            while True:
+                cursor, names = self._execute("SCAN", cursor, "MATCH", match, "COUNT", 500)
+                batch.extend(names)
+                done = int(cursor) == 0
+                if batch and (done or len(batch) >= 500):  # noqa: PLR2004 - a SCAN page
+                    self._execute("UNLINK", *batch)
+                    batch = []
+                if done:
+                    return
 
         self._call(unlink_all, operation="SCAN")
 

@@ -303,31 +303,21 @@ def sync_executor(client: redis.Redis) -> Callable[..., Any]:
     reply; here each command of a plain pooled client must end within the connection's
     ``socket_timeout`` as a whole (the process's :mod:`serpens._watchdog` shuts a late
     command's socket down and the command raises ``redis.TimeoutError``), so a
-    trickling server cannot hold it longer. A client of another kind keeps its own
-    timeouts.
+    trickling server cannot hold it longer. A command that opens a connection first
+    waits for its handshake, each reply of which must arrive whole within
+    ``socket_timeout`` too: the executor bounds the handshakes of the connections the
+    client's pool opens from then on (see :func:`_bound_handshakes`). A client of another
+    kind keeps its own timeouts.
     """
     if type(client) is not redis.Redis or client.connection is not None:
         return client.execute_command
     pool = client.connection_pool
+    _bound_handshakes(pool)
 
     def execute(*args: Any) -> Any:
-        conn = pool.get_connection()
+        conn = pool.get_connection()  # a new connection's handshake: see _bound_handshakes
         try:
-            limit = conn.socket_timeout
-            sock: Any = conn._sock  # noqa: SLF001 - connected by get_connection()
-            # the whole command, not each read; disarmed on every way out, before release
-            armed = watchdog.arm(sock, limit) if limit and sock is not None else None
-            try:
-                conn.send_command(*args)  # type: ignore[no-untyped-call]
-                reply = conn.read_response()
-            except BaseException as exc:
-                cut = armed is not None and watchdog.disarm(armed)  # disarm first, always
-                if cut and isinstance(exc, redis.ConnectionError | OSError):
-                    raise redis.TimeoutError(f"no whole reply within {limit:g} s") from exc
-                raise
-            if armed is not None:
-                watchdog.disarm(armed)
-            return reply
+            return _within_deadline(conn, conn.send_command, conn.read_response, *args)
         finally:
             pool.release(conn)
 
@@ -341,3 +331,62 @@ def sync_executor(client: redis.Redis) -> Callable[..., Any]:
             return execute(*args)
 
     return traced
+
+
+def _within_deadline(
+    conn: Any, send: Callable[..., Any] | None, read: Callable[..., Any], *args: Any
+) -> Any:
+    """``send(*args)`` (when given), then ``read()``, ending by ``conn.socket_timeout`` as a whole.
+
+    The watchdog shuts the socket down at the deadline; a read that fails because of it
+    raises ``redis.TimeoutError``. Disarmed on every way out.
+    """
+    limit = conn.socket_timeout
+    sock: Any = conn._sock  # noqa: SLF001 - connected by get_connection() / connect()
+    armed = watchdog.arm(sock, limit) if limit and sock is not None else None
+    try:
+        if send is not None:
+            send(*args)
+        reply = read()
+    except BaseException as exc:
+        cut = armed is not None and watchdog.disarm(armed)  # disarm first, always
+        if cut and isinstance(exc, redis.ConnectionError | OSError):
+            raise redis.TimeoutError(f"no whole reply within {limit:g} s") from exc
+        raise
+    if armed is not None:
+        watchdog.disarm(armed)
+    return reply
+
+
+def _bound_handshakes(pool: redis.ConnectionPool) -> None:
+    """Make the handshake of each connection *pool* opens from now on end by its deadlines.
+
+    A new connection's first command waits for the handshake first (``HELLO``, then
+    ``CLIENT SETINFO``/``SELECT``...), whose replies redis-py bounds read by read: a
+    trickling link held a sync cache's first command 16 s past a 0.5 s
+    ``socket_timeout``. Each handshake reply must now arrive whole within
+    ``socket_timeout``, as under redis-py's asyncio client, else the command raises
+    ``redis.TimeoutError``. A ``redis_connect_func`` of the pool's own runs, bounded so.
+    """
+    kwargs = pool.connection_kwargs
+    own = kwargs.get("redis_connect_func")
+    if isinstance(own, functools.partial) and own.func is _bounded_handshake:
+        return  # bounded already (another executor over the same pool)
+    kwargs["redis_connect_func"] = functools.partial(_bounded_handshake, own)
+
+
+def _bounded_handshake(own: Callable[[Any], Any] | None, conn: Any) -> None:
+    """Run *conn*'s handshake (*own*, else ``on_connect``), each reply within the deadline."""
+    read = conn.read_response
+
+    def bounded_read(*args: Any, **kwargs: Any) -> Any:
+        return _within_deadline(conn, None, functools.partial(read, *args, **kwargs))
+
+    conn.read_response = bounded_read  # shadows the class's method for the handshake only
+    try:
+        if own is None:
+            conn.on_connect()
+        else:
+            own(conn)
+    finally:
+        del conn.read_response

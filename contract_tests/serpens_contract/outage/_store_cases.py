@@ -112,17 +112,26 @@ class CacheOutageCases(_OutageCases):
 
         Strict: it raises BackendTimeoutError; fail-open: it misses. Each read gets data
         well within a read timeout, so only a deadline on the whole call ends it. The
-        entry reads whole again once the backend is back.
+        call the deadline cut leaves no connection to reuse: the next ``get`` opens one,
+        whose handshake trickles too, and ends by the same deadline; so does ``clear``
+        (every round trip of its scan). The entry reads whole again once the backend is
+        back.
         """
         capabilities = self.outage_capabilities
         cache = make_cache(_ns())
         big = "x" * 2000  # 100 s at one byte every 50 ms
         cache.set("big", big)
         with _down(outage, "trickled", capabilities) as probe:
-            if capabilities.mode == "fail_open":
-                assert probe.returns("get", lambda: cache.get("big")) is None
-            else:
-                probe.raises("get", lambda: cache.get("big"))
+            calls = (
+                ("get", lambda: cache.get("big")),
+                ("get on a new connection", lambda: cache.get("missing")),
+                ("clear", cache.clear),
+            )
+            for label, call in calls:
+                if capabilities.mode == "fail_open":
+                    assert probe.returns(label, call) is None
+                else:
+                    probe.raises(label, call)
         _recovers(lambda: cache.get("big") == big, capabilities, "get of the large entry")
 
 
