@@ -152,9 +152,14 @@ PUBLISHER_CASES = [
         ValidationError,
         (
             "invalid attributes: attributes['k']: "
-            "expected str, int, float, bool, Decimal or UUID, got NoneType"
+            "expected str, bytes, int, float, bool, Decimal or UUID, got NoneType"
         ),
-        [("attributes['k']", "expected str, int, float, bool, Decimal or UUID, got NoneType")],
+        [
+            (
+                "attributes['k']",
+                "expected str, bytes, int, float, bool, Decimal or UUID, got NoneType",
+            )
+        ],
         id="publisher-attribute-value-wrong-type",
     ),
     pytest.param(
