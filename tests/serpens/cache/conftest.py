@@ -7,6 +7,7 @@ import uuid
 from collections.abc import AsyncIterator, Iterator
 
 import pytest
+import redis.asyncio as aioredis
 
 from serpens.cache import _redis, _shared, redis_close
 from serpens.errors import BackendUnavailableError
@@ -49,3 +50,11 @@ async def _reset_cache_singletons(monkeypatch: pytest.MonkeyPatch) -> AsyncItera
     yield
     await redis_close()
     assert _redis._state is None
+
+
+@pytest.fixture
+async def raw(redis_url: str) -> AsyncIterator[aioredis.Redis]:
+    """A plain redis-py client on the suite's Redis, to set up and inspect keys."""
+    client = aioredis.Redis.from_url(redis_url)
+    yield client
+    await client.aclose()

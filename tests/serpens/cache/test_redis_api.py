@@ -14,7 +14,6 @@ import subprocess
 import sys
 import time
 import uuid
-from collections.abc import AsyncIterator
 from decimal import Decimal
 
 import pytest
@@ -35,13 +34,6 @@ from serpens.errors import SerializationError, ValidationError
 from serpens.testing import RedisServer
 
 pytestmark = pytest.mark.redis
-
-
-@pytest.fixture
-async def raw(redis_url: str) -> AsyncIterator[aioredis.Redis]:
-    client = aioredis.Redis.from_url(redis_url)
-    yield client
-    await client.aclose()
 
 
 async def _keys(raw: aioredis.Redis, prefix: str) -> list[bytes]:

@@ -31,13 +31,6 @@ pytestmark = pytest.mark.redis
 
 
 @pytest.fixture
-async def raw(redis_url: str) -> AsyncIterator[aioredis.Redis]:
-    client = aioredis.Redis.from_url(redis_url)
-    yield client
-    await client.aclose()
-
-
-@pytest.fixture
 def warnings(caplog: pytest.LogCaptureFixture) -> Callable[[], list[str]]:
     caplog.set_level(logging.WARNING, logger="serpens.cache")
     return lambda: [r.getMessage() for r in caplog.records if r.name == "serpens.cache"]

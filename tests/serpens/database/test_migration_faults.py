@@ -12,7 +12,6 @@ runs past ``DB_STATEMENT_TIMEOUT_MS`` and ``DB_CLIENT_TIMEOUT_MS`` still complet
 from __future__ import annotations
 
 import io
-import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -28,6 +27,7 @@ from serpens import migrations
 from serpens.errors import BackendTimeoutError, BackendUnavailableError, ConfigurationError
 from serpens.testing import FaultProxy
 from tests._postgres_probes import _proxy  # noqa: F401 - fixture
+from tests.serpens.database._bounded import in_thread
 
 CONNECT_S = 1
 BUDGET_S = CONNECT_S + 1.5  # libpq's timer, the first import of yoyo, a shared runner
@@ -97,22 +97,7 @@ def _config(directory: Path, url: str) -> Config:
 
 
 def _in_thread(call: Callable[[], Any]) -> tuple[float, BaseException | None]:
-    """Run *call*; its time and error. A call still blocked after HANG_S fails the test."""
-    outcome: dict[str, Any] = {}
-
-    def run() -> None:
-        started = time.monotonic()
-        try:
-            call()
-        except BaseException as exc:
-            outcome["error"] = exc
-        outcome["elapsed"] = time.monotonic() - started
-
-    worker = threading.Thread(target=run, daemon=True)
-    worker.start()
-    worker.join(HANG_S)
-    assert not worker.is_alive(), f"the migration run still blocked after {HANG_S} s"
-    return outcome["elapsed"], outcome.get("error")
+    return in_thread(call, HANG_S, "the migration run")
 
 
 def _with_password(url: str) -> str:

@@ -12,7 +12,6 @@ total, than the deadline is not cut: the deadline is per fetch.
 from __future__ import annotations
 
 import asyncio
-import threading
 import time
 from collections.abc import Callable
 from typing import Any
@@ -25,6 +24,7 @@ from serpens.errors import BackendTimeoutError
 from serpens.testing import FaultProxy
 from serpens_sqlalchemy import translate_errors
 from tests._postgres_probes import _proxy  # noqa: F401 - fixture
+from tests.serpens.database._bounded import in_thread
 
 DEADLINE_S = 0.5
 BUDGET_S = DEADLINE_S + 1.0  # scheduling on a shared 2-core runner; unbounded: forever
@@ -42,22 +42,7 @@ def _proxied_url(proxy: FaultProxy, pg_url: str, monkeypatch: pytest.MonkeyPatch
 
 
 def _in_thread(call: Callable[[], Any]) -> tuple[float, BaseException | None]:
-    """Run *call*; its time and error. A call still blocked after HANG_S fails the test."""
-    outcome: dict[str, Any] = {}
-
-    def run() -> None:
-        started = time.monotonic()
-        try:
-            call()
-        except BaseException as exc:
-            outcome["error"] = exc
-        outcome["elapsed"] = time.monotonic() - started
-
-    worker = threading.Thread(target=run, daemon=True)
-    worker.start()
-    worker.join(HANG_S)
-    assert not worker.is_alive(), f"a streamed fetch still blocked after {HANG_S} s"
-    return outcome["elapsed"], outcome.get("error")
+    return in_thread(call, HANG_S, "a streamed fetch")
 
 
 def test_psycopg2_a_frozen_stream_ends_at_the_deadline(proxy: FaultProxy, proxied_url: str) -> None:
