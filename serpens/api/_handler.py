@@ -77,11 +77,11 @@ def _plainly_sync(func: object) -> bool:
     )
 
 
-async def _awaited(func: AsyncFunc, request: Request) -> Any:
-    result = func(request)
+def _awaitable(func: AsyncFunc, result: object) -> Awaitable[Any]:
+    """*result* of calling *func*, checked to be awaitable (no coroutine of its own)."""
     if not inspect.isawaitable(result):
         raise TypeError(f"{_name(func)} returned {type(result).__name__}, not an awaitable")
-    return await result
+    return result
 
 
 class AsyncLambdaHandler:
@@ -134,7 +134,7 @@ class AsyncLambdaHandler:
             token = _tracing.tag_log(request_id=request.request_id)
             if is_preflight(request, self._cors):
                 return preflight_response(request, self._cors)
-            result = await _awaited(self._func, request)
+            result = await _awaitable(self._func, self._func(request))
             return build_response(result, request, self._cors)
         except Exception as exc:  # noqa: BLE001 - every failure becomes an error response
             return error_response(as_validation_error(exc), request, self._cors)
