@@ -40,7 +40,8 @@ def resolve(value: str) -> Any:
     """Return what *value* refers to (a parameter, a secret or one of its keys), else *value*.
 
     Raises:
-        ConfigurationError: the reference names nothing (``secrets://`` alone).
+        ConfigurationError: the reference names nothing (``parameters://`` or
+            ``secrets://`` alone, or ``secrets://?KEY``).
         NotFoundError: the parameter or secret (or the secret's key) does not exist.
     """
     if value.startswith(PARAMETERS_SCHEME):
@@ -51,10 +52,10 @@ def resolve(value: str) -> Any:
 
         return parameters.get(name)
     if value.startswith(SECRETS_SCHEME):
-        secret_id, _, key = value[len(SECRETS_SCHEME) :].rpartition("?")
-        if not secret_id:  # no "?": rpartition put everything in key
+        secret_id, question, key = value[len(SECRETS_SCHEME) :].rpartition("?")
+        if not question:  # no "?": rpartition put everything in key
             secret_id, key = key, ""
-        if not secret_id:
+        if not secret_id:  # "secrets://" or "secrets://?KEY": no secret named
             raise ConfigurationError("a secrets:// reference must name a secret")
         from serpens import secrets_manager  # noqa: PLC0415 - needs serpens[aws] only when used
 
