@@ -4,7 +4,8 @@ SQS answers ``SendMessageBatch`` with a ``Failed`` list: ``SenderFault`` true fo
 entry it refuses (moto does this for a 1000-second delay), false for one it failed on
 its own side, which the helper resends for a few rounds. moto never fails an entry on
 its side, so those cases run against a local HTTP server that answers each
-``SendMessageBatch`` with SQS's documented JSON for a partial failure.
+``SendMessageBatch`` with SQS's JSON for a partial failure, which leaves out an empty
+``Successful`` or ``Failed`` list (the API reference calls both required; SQS omits them).
 """
 
 from __future__ import annotations
@@ -46,6 +47,9 @@ class _Handler(SQSHandler):
                         ).hexdigest(),
                     }
                 )
+        # SQS's JSON protocol leaves an empty list out: no ``Failed`` when every entry
+        # went, no ``Successful`` when none did (botocore adds neither back)
+        answer = {name: entries for name, entries in answer.items() if entries}
         self.answer(200, answer, x_amzn_RequestId=f"r{len(self.server.requests)}")
 
 
