@@ -18,7 +18,7 @@ from typing import Any
 
 import pytest
 
-from serpens.cache._keys import KeyBuilder, claim_bucket
+from serpens.cache._keys import HASHED, KeyBuilder, claim_bucket
 
 
 class Color(enum.Enum):
@@ -105,3 +105,10 @@ def test_a_bucket_clash_warning_names_the_bucket_and_both_functions(
         "the same or a nested bucket, and readable keys do not name the function, so calls "
         "with equal arguments share entries in one cache; give each function its own bucket"
     )
+
+
+def test_an_int_too_long_for_text_makes_the_call_bypass_the_cache() -> None:
+    # str() refuses ints over 4,300 digits; such an argument is not keyed, never an error
+    huge = 10**5000
+    assert KEYS.redis("b", (huge,), {}) is None
+    assert KEYS.redis("b", (2**699,), {}) == f"b:{HASHED}{KEYS.portable((2**699,), {})}"
