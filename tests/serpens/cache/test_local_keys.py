@@ -79,3 +79,23 @@ async def test_async_keys_freeze_the_same_way() -> None:
         assert len(calls) == 5
     finally:
         clear_acache("local-keys-async")
+
+
+def test_cached_keeps_self_in_the_key_unless_skip_self() -> None:
+    class Repo:
+        def __init__(self, tenant: str) -> None:
+            self.tenant = tenant
+
+        @cached("local-keys-self", 60)
+        def get(self, ident: int) -> str:
+            return f"{self.tenant}:{ident}"
+
+        @cached("local-keys-self", 60, skip_self=True)
+        def shared(self, ident: int) -> str:
+            return f"{self.tenant}:{ident}"
+
+    try:
+        assert [Repo("a").get(1), Repo("b").get(1)] == ["a:1", "b:1"]  # each instance its own
+        assert [Repo("a").shared(1), Repo("b").shared(1)] == ["a:1", "a:1"]
+    finally:
+        clear_cache("local-keys-self")
