@@ -23,6 +23,7 @@ from serpens_contract.outage import (
 )
 from serpens_httpx import HttpxHttpClient, HttpxResponse
 from serpens_httpx._errors import translate_errors
+from tests.contract._first_failure import first_failure_conftest
 
 
 @pytest.fixture(name="scenario_server", scope="module")
@@ -302,7 +303,8 @@ def test_the_suite_catches_each_mutant_fake(
         "[pytest]\nasyncio_mode = auto\nasyncio_default_fixture_loop_scope = function\n"
     )
     pytester.makepyfile(test_mutants=MUTANTS)
-    reprec = pytester.inline_run("-p", "no:cacheprovider", "-q")
+    pytester.makeconftest(first_failure_conftest("TestGenuineFake"))
+    reprec = pytester.inline_run("-p", "no:cacheprovider", "-p", "no:randomly", "-q")
     failed = {report.nodeid.split("::")[1] for report in reprec.getfailures()}
     assert failed == {
         "TestFollowsByDefault",
