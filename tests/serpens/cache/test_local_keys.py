@@ -8,11 +8,13 @@ calls would get one result.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 
 import pytest
 
 from serpens.cache import acached, cached, clear_acache, clear_cache
+from serpens.cache._decorators import _ASYNC
 
 
 def _echo(bucket: str) -> tuple[Callable[..., str], list[str]]:
@@ -99,3 +101,67 @@ def test_cached_keeps_self_in_the_key_unless_skip_self() -> None:
         assert [Repo("a").shared(1), Repo("b").shared(1)] == ["a:1", "a:1"]
     finally:
         clear_cache("local-keys-self")
+
+
+async def test_acached_keeps_the_first_argument_of_a_static_method() -> None:
+    calls: list[int] = []
+
+    class Rates:
+        @staticmethod
+        @acached("local-keys-static", 60)
+        async def of(ident: int) -> int:
+            calls.append(ident)
+            return ident * 10
+
+        @staticmethod
+        @acached("local-keys-static", 60)
+        async def none() -> int:  # no parameter at all: not a method either
+            calls.append(0)
+            return 0
+
+    try:
+        assert [await Rates.of(1), await Rates.of(2), await Rates.of(1)] == [10, 20, 10]
+        assert [await Rates.none(), await Rates.none()] == [0, 0]
+        assert calls == [1, 2, 0]
+    finally:
+        clear_acache("local-keys-static")
+
+
+async def test_acached_defaults_live_300_seconds_and_skip_none(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    now = [1000.0]
+    monkeypatch.setattr(time, "monotonic", lambda: now[0])  # the stores read it per call
+    calls: list[str] = []
+
+    @acached("local-keys-defaults")
+    async def find(name: str) -> str | None:
+        calls.append(name)
+        return None if name == "missing" else name
+
+    try:
+        assert [await find("missing"), await find("missing")] == [None, None]
+        await find("a")
+        now[0] = 1299.999
+        await find("a")
+        now[0] = 1300.0
+        await find("a")
+        assert calls == ["missing", "missing", "a", "a"]
+    finally:
+        clear_acache("local-keys-defaults")
+
+
+def test_acached_takes_its_maxsize_and_refuses_a_sync_function() -> None:
+    @acached("local-keys-bounded", 60, maxsize=3)
+    async def bounded() -> None: ...
+
+    assert _ASYNC["local-keys-bounded"].max_entries == 3
+
+    def sync() -> None: ...
+
+    with pytest.raises(TypeError) as caught:
+        acached("local-keys-bounded", 60)(sync)  # type: ignore[arg-type]
+    assert str(caught.value) == (
+        "@acached is for async functions; use @cached for "
+        "test_acached_takes_its_maxsize_and_refuses_a_sync_function.<locals>.sync"
+    )
