@@ -264,3 +264,7 @@ class TestLifecycle:
 
     def test_repr_shows_the_limits(self) -> None:
         assert repr(RateLimiter(20, 1.0)) == "RateLimiter(rate=20, per_seconds=1, burst=20)"
+
+    def test_the_rate_is_per_second_by_default(self) -> None:
+        limiter = RateLimiter(2.5)
+        assert (limiter.rate, limiter.per_seconds, limiter.burst) == (2.5, 1.0, 2)
