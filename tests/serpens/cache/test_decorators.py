@@ -367,9 +367,14 @@ class TestBounds:
     def test_invalid_bounds_are_typed_errors(self, monkeypatch: pytest.MonkeyPatch) -> None:
         with pytest.raises(ValidationError, match="maxsize"):
             cached("bad-bound", 60, maxsize=-1)
+        with pytest.raises(ValidationError, match="maxsize"):
+            cached("bad-bound", 60, maxsize="3")  # type: ignore[arg-type]
         monkeypatch.setenv("CACHE_MAXSIZE", "many")
         with pytest.raises(ConfigurationError, match="CACHE_MAXSIZE"):
             cached("bad-env", 60)
+        monkeypatch.setenv("CACHE_MAXSIZE", "-1")  # the variable's fault, not the call's
+        with pytest.raises(ConfigurationError, match="CACHE_MAXSIZE"):
+            acached("bad-env", 60)
 
     def test_a_shared_bucket_keeps_the_smallest_bound(self) -> None:
         @cached("shared-bound", 60, maxsize=50)
