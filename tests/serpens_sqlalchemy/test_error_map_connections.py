@@ -211,6 +211,8 @@ def test_a_statement_past_the_client_deadline_is_a_timeout_naming_the_deadline(
             with pg_proxy.freeze(), pytest.raises(BackendTimeoutError) as info:
                 repo.count()
         assert "0.5 s" in str(info.value)
+        # and what became of the connection: the transaction it held is gone with it
+        assert str(info.value).endswith("(client-side deadline); the connection was dropped")
     finally:
         engine.dispose()
 

@@ -144,3 +144,20 @@ def test_a_stop_the_deadline_marked_is_not_turned_into_a_timeout(
     with pytest.raises(stop) as info, translate_errors():
         raise marked
     assert info.value is marked
+
+
+def test_a_driver_refusal_without_an_error_code_is_a_backend_error_with_no_code_label() -> None:
+    """A DBAPI error with no code (sqlite3's own check of the bindings) is a BackendError.
+
+    Its message is the driver's type and first line, with no ``[code]`` label: there is no
+    code to name, and the label of an error that has one (``[42P01] ...``) must not turn
+    into ``[None]`` or anything else for the ones that do not.
+    """
+    engine = sa.create_engine("sqlite://")
+    try:
+        with engine.connect() as conn, pytest.raises(BackendError) as info, translate_errors():
+            conn.exec_driver_sql("SELECT ?, ?", (1,))
+    finally:
+        engine.dispose()
+    assert not isinstance(info.value, BackendUnavailableError | BackendTimeoutError)
+    assert str(info.value).startswith("ProgrammingError: Incorrect number of bindings")
