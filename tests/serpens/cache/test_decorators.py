@@ -390,5 +390,10 @@ class TestBounds:
                 left(n)
                 right(n)
             assert len(_SYNC["shared-bound"]) == 50
+            cached("shared-bound", 60, maxsize=10)(left)  # a smaller bound applies at once
+            assert (_SYNC["shared-bound"].max_entries, len(_SYNC["shared-bound"])) == (10, 10)
         finally:
             clear_cache("shared-bound")
+        cached("unbounded-first", 60, maxsize=0)(left)
+        cached("unbounded-first", 60, maxsize=5)(right)
+        assert _SYNC["unbounded-first"].max_entries == 5

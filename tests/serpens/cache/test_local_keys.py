@@ -54,6 +54,19 @@ def test_unequal_frozen_arguments_get_their_own_entries(first: object, second: o
         clear_cache("local-keys-distinct")
 
 
+def test_keyword_arguments_are_part_of_the_key() -> None:
+    echo, calls = _echo("local-keys-keywords")
+    try:
+        assert [echo("x", flag=1), echo("x", flag=2), echo("x", flag=1)] == [
+            "str:'x':1",
+            "str:'x':2",
+            "str:'x':1",
+        ]
+        assert len(calls) == 2
+    finally:
+        clear_cache("local-keys-keywords")
+
+
 def test_equal_frozen_arguments_share_one_entry() -> None:
     echo, calls = _echo("local-keys-equal")
     try:
