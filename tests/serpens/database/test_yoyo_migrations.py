@@ -7,11 +7,17 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import create_engine, inspect, text
+from sqlalchemy.engine import make_url
 from sqlalchemy.pool import NullPool
 
 from serpens import migrations
 from serpens.database._url import normalize_url
-from serpens.errors import BackendUnavailableError, ConfigurationError, NotFoundError
+from serpens.errors import (
+    BackendError,
+    BackendUnavailableError,
+    ConfigurationError,
+    NotFoundError,
+)
 from tests._examples import EXAMPLES, run_example
 
 
@@ -97,6 +103,18 @@ def test_configuration_errors_are_clear(tmp_path: Path, monkeypatch: pytest.Monk
     with pytest.raises(BackendUnavailableError) as refused:  # an outage, not configuration
         migrations.migrate("postgresql://u:secret@127.0.0.1:1/db", tmp_path / "migrations")
     assert "secret" not in str(refused.value)
+
+
+def test_a_url_libpq_refuses_is_configuration_not_an_outage(
+    fresh_pg_url: str, folder: Path
+) -> None:
+    # psycopg2 raises ProgrammingError ("invalid dsn"), not OperationalError: no outage
+    url = make_url(fresh_pg_url).set(password="s3cr3t-pw")
+    with pytest.raises(ConfigurationError) as caught:
+        migrations.pending(f"{url.render_as_string(hide_password=False)}?bogus=1", folder)
+    assert not isinstance(caught.value, BackendError)
+    shown = url.render_as_string(hide_password=True)
+    assert str(caught.value) == f"cannot open {shown}?bogus=1 for migrations: ProgrammingError"
 
 
 def test_the_documented_example_runs(fresh_pg_url: str, tmp_path: Path) -> None:
