@@ -178,3 +178,21 @@ def test_acached_takes_its_maxsize_and_refuses_a_sync_function() -> None:
         "@acached is for async functions; use @cached for "
         "test_acached_takes_its_maxsize_and_refuses_a_sync_function.<locals>.sync"
     )
+
+
+async def test_a_method_key_drops_self_only() -> None:
+    class Repo:
+        @acached("local-keys-method-args", 60)
+        async def get(self, ident: int, *, flag: int = 0) -> str:
+            return f"{ident}:{flag}"
+
+    try:
+        repo = Repo()
+        assert [await repo.get(1), await repo.get(2), await repo.get(2, flag=1)] == [
+            "1:0",
+            "2:0",
+            "2:1",
+        ]
+        assert [await Repo().get(1), await Repo().get(ident=2)] == ["1:0", "2:0"]
+    finally:
+        clear_acache("local-keys-method-args")
