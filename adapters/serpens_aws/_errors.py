@@ -89,9 +89,21 @@ def _not_configured(exc: BaseException, what: str, *_: object) -> SerpensError:
     return ConfigurationError(f"AWS is not configured for {what}: {exc}")
 
 
+# botocore's report lines: 'Invalid type for parameter Names[0], value: ...' and
+# 'Missing required parameter in Entries[0]: "Id"' ('in input' at the top level)
+_PARAMETER: Final = re.compile(r'parameter (?:in (\S+): "([^"]+)"|(\S+?),? )')
+
+
+def _parameter(found: re.Match[str]) -> str:
+    where, field, name = found.groups()
+    if field is None:
+        return str(name)
+    return field if where == "input" else f"{where}.{field}"
+
+
 def _refused_before_sending(exc: BaseException, what: str, *_: object) -> SerpensError:
     # botocore's report quotes the values it refused: name the parameters only
-    names = sorted(set(re.findall(r"parameter (\S+?),? ", str(exc))))
+    names = sorted({_parameter(found) for found in _PARAMETER.finditer(str(exc))})
     return ValidationError(f"invalid request for {what}: {', '.join(names) or 'parameters'}")
 
 

@@ -20,6 +20,7 @@ from typing import Any
 import boto3
 import pytest
 from botocore.config import Config
+from botocore.exceptions import ParamValidationError
 
 from serpens.errors import (
     BackendError,
@@ -35,6 +36,7 @@ from serpens_aws import (
     SQSQueue,
     SSMParameterStore,
 )
+from serpens_aws._errors import translate
 from tests.serpens_aws._local_sqs import LocalSQS, SQSHandler, serving
 
 #: text AWS's error message carries, standing for a value it echoes: never repeated
@@ -256,3 +258,25 @@ def test_values_botocore_refuses_are_a_validation_error_naming_the_parameters_on
     assert "/app" in str(info.value)
     assert ECHOED not in str(info.value)
     assert ECHOED not in repr(info.value)
+
+
+def test_a_missing_or_unknown_parameter_is_named_by_itself(closed_port: int) -> None:
+    """botocore says "Missing required parameter in input: "Names"": the name is Names.
+
+    (Not the word after "parameter": the adapters build their requests, so only a bug of
+    theirs sends one, and its error must still say which parameter.)
+    """
+    client = _client("ssm", f"http://127.0.0.1:{closed_port}")
+    requests: dict[str, Callable[[], object]] = {
+        "Names": client.get_parameters,
+        "Bogus": lambda: client.get_parameters(Names=["a"], Bogus=f"{ECHOED}"),
+        "ParameterFilters[0].Key": lambda: client.get_parameters_by_path(
+            Path="/app", ParameterFilters=[{"Values": ["x"]}]
+        ),
+    }
+    for name, request in requests.items():
+        with pytest.raises(ParamValidationError) as info:
+            request()
+        error = translate(info.value, "SSM parameters", {})
+        assert isinstance(error, ValidationError)
+        assert str(error) == f"invalid request for SSM parameters: {name}"
