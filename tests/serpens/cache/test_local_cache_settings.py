@@ -14,6 +14,7 @@ from collections.abc import Awaitable, Callable
 import pytest
 
 from serpens.cache import AsyncLocalCache, LocalCache
+from serpens.cache._store import TTLStore
 from serpens.errors import SerializationError
 
 
@@ -137,3 +138,12 @@ async def test_concurrent_async_fills_of_two_keys_keep_their_own_results() -> No
         cache.get_or_set("a", factory("a")), cache.get_or_set("b", factory("b"))
     ) == ["a", "b"]
     assert [await cache.get("a"), await cache.get("b")] == ["a", "b"]
+
+
+def test_a_write_evicts_an_entry_whose_expiry_is_now() -> None:
+    clock = Clock()
+    store = TTLStore(clock=clock)
+    store.set("a", 1, 10.0)
+    clock.now = 10.0  # "a" is expired from this instant on (a read already misses)
+    store.set("b", 2, 10.0)
+    assert len(store) == 1
