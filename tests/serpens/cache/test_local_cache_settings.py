@@ -15,7 +15,7 @@ import pytest
 
 from serpens.cache import AsyncLocalCache, LocalCache
 from serpens.cache._store import TTLStore
-from serpens.errors import SerializationError
+from serpens.errors import SerializationError, ValidationError
 
 
 class Clock:
@@ -147,3 +147,25 @@ def test_a_write_evicts_an_entry_whose_expiry_is_now() -> None:
     clock.now = 10.0  # "a" is expired from this instant on (a read already misses)
     store.set("b", 2, 10.0)
     assert len(store) == 1
+
+
+def test_entries_outlive_the_compaction_of_the_expiry_heap() -> None:
+    clock = Clock()
+    clock.now = 1000.0
+    store = TTLStore(clock=clock)
+    store.set("live", 1, 100.0)
+    for value in range(200):  # overwritten rows pile up in the heap until it is rebuilt
+        store.set("hot", value, 100.0)
+    store.set("other", 2, 100.0)
+    assert [store.get("live"), store.get("hot"), store.get("other")] == [1, 199, 2]
+    clock.now = 1100.0
+    store.set("late", 3, 100.0)
+    assert len(store) == 1
+
+
+@pytest.mark.parametrize("bad", [True, "3", 0, 1.5])
+def test_a_bound_that_is_not_a_positive_int_is_refused(bad: object) -> None:
+    with pytest.raises(ValidationError, match="max_entries must be an int of at least 1"):
+        TTLStore(max_entries=bad)  # type: ignore[arg-type]
+    with pytest.raises(ValidationError, match="max_entries"):
+        LocalCache(max_entries=bad)  # type: ignore[arg-type]
