@@ -83,6 +83,13 @@ async def test_the_async_cache_takes_its_settings_and_a_call_s_ttl() -> None:
     assert [await cache.get("own"), await cache.get("filled")] == [None, None]
 
 
+def test_a_bound_of_one_entry_keeps_the_last_one() -> None:
+    cache = LocalCache(max_entries=1)
+    cache.set("a", 1)
+    cache.set("b", 2)
+    assert [cache.get("a"), cache.get("b"), len(cache)] == [None, 2, 1]
+
+
 def test_max_entries_evicts_the_least_recently_used() -> None:
     cache = LocalCache(max_entries=2)
     cache.set("a", 1)
