@@ -38,8 +38,18 @@ async def test_redis_cached_runs_on_the_fake_without_redis() -> None:
 
 
 def test_cache_none_needs_a_cache_that_can_store_none() -> None:
-    with pytest.raises(ValidationError, match="cache_none"):
+    with pytest.raises(ValidationError) as caught:
         redis_cached("b", cache=AsyncInMemoryCache(), cache_none=True)
+    assert str(caught.value).startswith(
+        "cache_none=True needs a cache whose get_or_set takes cache_none; "
+        "AsyncInMemoryCache does not"
+    )
+
+    class Opaque(AsyncInMemoryCache):
+        get_or_set = max  # type: ignore[assignment]  # no signature to read: not assumed
+
+    with pytest.raises(ValidationError, match="Opaque does not"):
+        redis_cached("b", cache=Opaque(), cache_none=True)
 
 
 @pytest.mark.redis
