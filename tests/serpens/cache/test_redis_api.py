@@ -257,7 +257,7 @@ async def test_redis_cached_key_invalidates_one_entry(redis_url: str, prefix: st
     await repo.plan(7)
     assert await redis_get(redis_cached_key(_TenantRepo.plan, repo, 7) or "") == "acme:7"
     assert redis_cached_key(product, {1: "a", "b": 2}) is None  # unkeyable: bypassed
-    with pytest.raises(ValidationError, match="not decorated with @redis_cached"):
+    with pytest.raises(ValidationError, match=r"^_value is not decorated with @redis_cached$"):
         redis_cached_key(_value, 1)
 
 
