@@ -16,6 +16,7 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
+from sqlalchemy.engine import make_url
 from sqlalchemy.orm import DeclarativeBase
 
 from tests.serpens.database._bounded import in_thread
@@ -170,3 +171,37 @@ class TestWaits:
         message = str(caught.value)
         assert message.startswith(f"serpens.testgres could not start {backend} for the tests")
         assert message.endswith(f"pass uri=/set {variable}.")
+
+
+class TestStartedServers:
+    """No URL given: setup() starts the servers through serpens.testing (here its env tier)."""
+
+    def test_a_started_postgres_is_owned_and_may_be_truncated(
+        self, setup: Setup, fresh_pg_url: str, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        class Model(DeclarativeBase):
+            pass
+
+        monkeypatch.setenv("SERPENS_TEST_POSTGRES_TIER", "env")
+        monkeypatch.setenv("TEST_POSTGRES_URL", fresh_pg_url)
+        handle = setup(Model)
+        assert handle.owned is True
+        assert handle.url == os.environ["DATABASE_URL"]
+        assert make_url(handle.url).database == make_url(fresh_pg_url).database
+        handle.truncate()  # its own server: no opt-in needed
+
+    def test_a_started_redis_is_exported(
+        self,
+        setup: Setup,
+        fresh_pg_url: str,
+        redis_url: str,
+        monkeypatch: pytest.MonkeyPatch,
+    ) -> None:
+        class Model(DeclarativeBase):
+            pass
+
+        monkeypatch.setenv("SERPENS_TEST_REDIS_TIER", "env")
+        monkeypatch.setenv("TEST_REDIS_URL", redis_url)
+        handle = setup(Model, uri=fresh_pg_url, redis_mode=True)
+        assert handle.redis_url == os.environ["REDIS_URL"]
+        assert make_url(handle.redis_url).port == make_url(redis_url).port
