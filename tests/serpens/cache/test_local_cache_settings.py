@@ -14,7 +14,7 @@ from collections.abc import Awaitable, Callable
 import pytest
 
 from serpens.cache import AsyncLocalCache, LocalCache
-from serpens.cache._store import TTLStore
+from serpens.cache._store import MISS, TTLStore
 from serpens.errors import SerializationError, ValidationError
 
 
@@ -176,3 +176,12 @@ def test_a_bound_that_is_not_a_positive_int_is_refused(bad: object) -> None:
         TTLStore(max_entries=bad)  # type: ignore[arg-type]
     with pytest.raises(ValidationError, match="max_entries"):
         LocalCache(max_entries=bad)  # type: ignore[arg-type]
+
+
+def test_a_read_evicts_the_expired_entry_it_finds() -> None:
+    clock = Clock()
+    store = TTLStore(clock=clock)
+    store.set("a", 1, 10.0)
+    clock.now = 10.0
+    assert store.get("a") is MISS
+    assert len(store) == 0
