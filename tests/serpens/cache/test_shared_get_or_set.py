@@ -1,0 +1,21 @@
+"""``cached_get_or_set`` with Redis initialised: the call's TTL reaches the entry."""
+
+from __future__ import annotations
+
+from redis import asyncio as aioredis
+
+from serpens.cache import cached_get_or_set, redis_init
+
+
+async def test_the_call_s_ttl_is_the_entry_s_not_cache_ttl(
+    redis_url: str, prefix: str, raw: aioredis.Redis
+) -> None:
+    await redis_init(redis_url, prefix=prefix, ttl=600)
+
+    async def token() -> str:
+        return "t0k3n"
+
+    assert await cached_get_or_set("token", 5, token) == "t0k3n"
+    assert 0 < await raw.pttl(f"{prefix}:token") <= 5_000
+    assert await cached_get_or_set("plain", None, token) == "t0k3n"  # None: CACHE_TTL's
+    assert 595_000 < await raw.pttl(f"{prefix}:plain") <= 600_000
