@@ -19,3 +19,15 @@ async def test_the_call_s_ttl_is_the_entry_s_not_cache_ttl(
     assert 0 < await raw.pttl(f"{prefix}:token") <= 5_000
     assert await cached_get_or_set("plain", None, token) == "t0k3n"  # None: CACHE_TTL's
     assert 595_000 < await raw.pttl(f"{prefix}:plain") <= 600_000
+
+
+async def test_the_factory_gets_the_call_s_arguments(
+    redis_url: str, prefix: str, raw: aioredis.Redis
+) -> None:
+    def join(first: str, second: str, *, sep: str) -> str:
+        return f"{first}{sep}{second}"
+
+    assert await cached_get_or_set("local", 60, join, "a", "b", sep="-") == "a-b"  # in memory
+    await redis_init(redis_url, prefix=prefix)
+    assert await cached_get_or_set("joined", 60, join, "a", "b", sep="+") == "a+b"
+    assert await raw.get(f"{prefix}:joined") == b'"a+b"'
