@@ -1,7 +1,10 @@
-"""``cached_get_or_set`` with Redis initialised: the call's TTL reaches the entry."""
+"""``cached_get_or_set``, on Redis or in memory: the call's TTL and arguments reach the entry."""
 
 from __future__ import annotations
 
+import time
+
+import pytest
 from redis import asyncio as aioredis
 
 from serpens.cache import cached_get_or_set, redis_init
@@ -31,3 +34,19 @@ async def test_the_factory_gets_the_call_s_arguments(
     await redis_init(redis_url, prefix=prefix)
     assert await cached_get_or_set("joined", 60, join, "a", "b", sep="+") == "a+b"
     assert await raw.get(f"{prefix}:joined") == b'"a+b"'
+
+
+async def test_without_redis_the_call_s_ttl_is_the_entry_s(monkeypatch: pytest.MonkeyPatch) -> None:
+    now = [1000.0]
+    monkeypatch.setattr(time, "monotonic", lambda: now[0])  # the local store reads it per call
+    calls: list[int] = []
+
+    def fill() -> int:
+        calls.append(1)
+        return len(calls)
+
+    assert await cached_get_or_set("short", 5, fill) == 1
+    now[0] = 1004.999
+    assert await cached_get_or_set("short", 5, fill) == 1
+    now[0] = 1005.0
+    assert await cached_get_or_set("short", 5, fill) == 2
