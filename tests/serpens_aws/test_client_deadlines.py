@@ -51,6 +51,7 @@ def test_a_frozen_endpoint_ends_the_document_stores_call_at_its_read_timeout(
     monkeypatch.setenv("AWS_MAX_ATTEMPTS", "1")
     store = DynamoDBDocumentStore(endpoint_url=frozen_moto, region_name="us-east-1")
     started = time.monotonic()
-    with pytest.raises(BackendTimeoutError):
+    with pytest.raises(BackendTimeoutError) as info:
         store.get("orders", {"id": "1"})
     assert 4.5 < time.monotonic() - started < 8.0  # one 5 s read, not botocore's 60 s
+    assert str(info.value) == "AWS timed out on DynamoDB table 'orders'"  # which table
