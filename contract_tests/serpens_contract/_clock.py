@@ -18,7 +18,7 @@ import asyncio
 import time
 from collections.abc import Awaitable, Callable
 from types import TracebackType
-from typing import ClassVar, Literal, Protocol, Self
+from typing import ClassVar, Literal, NoReturn, Protocol, Self
 
 import pytest
 
@@ -86,7 +86,7 @@ def _windows(unit: float, real: bool) -> list[Window]:
     return [Window(unit * 2**run, real=real) for run in range(TRIES if real else 1)]
 
 
-def _too_slow(windows: list[Window], last: _TooSlowError) -> None:
+def _too_slow(windows: list[Window], last: _TooSlowError) -> NoReturn:
     units = ", ".join(f"{window.unit:g} s" for window in windows)
     pytest.fail(f"every run was too slow to judge (units {units}): {last.__cause__!r}")
 
