@@ -42,6 +42,7 @@ from serpens.cache._redis_pool import (
 )
 from serpens.errors import (
     ConfigurationError,
+    MissingExtraError,
     NotInitializedError,
     SerializationError,
     mask_url,
@@ -190,6 +191,8 @@ async def redis_init(
         _state = _connect(
             target, str(key_prefix), float(seconds), max_connections, pool_timeout, options
         )
+    except MissingExtraError:
+        raise  # the SDK is not installed: nothing is wrong with the URL
     except ConfigurationError as exc:
         where = "the url given to redis_init()" if url else REDIS_URL
         raise ConfigurationError(f"{where} is invalid: {exc}") from exc
