@@ -15,6 +15,7 @@ import elasticapm
 import pytest
 
 from serpens import api, sqs
+from serpens._apm import capture_failure
 from serpens.errors import NotFoundError
 from serpens.testing.sqs_events import sqs_event, sqs_record
 from tests._apm import RecordedApm, recorded_apm
@@ -102,3 +103,51 @@ def test_a_result_the_application_set_is_kept(apm: RecordedApm) -> None:
 
     transaction = _in_transaction(apm, lambda: fails(http_event(), None))
     assert transaction["result"] == "custom"
+
+
+def test_the_application_s_result_and_outcome_of_a_failed_record_are_kept(
+    apm: RecordedApm,
+) -> None:
+    @sqs.handler
+    def process(record: sqs.Record) -> None:
+        elasticapm.set_transaction_result("custom")
+        elasticapm.set_transaction_outcome("success")
+        raise ValueError("cannot process")
+
+    transaction = _in_transaction(apm, lambda: process(sqs_event(sqs_record("x")), None))
+    assert len(_errors(apm)) == 1
+    assert (transaction["result"], transaction["outcome"]) == ("custom", "success")
+
+
+def test_an_outcome_the_application_set_before_a_500_is_kept(apm: RecordedApm) -> None:
+    @api.handler
+    def fails(request: api.Request) -> None:
+        elasticapm.set_transaction_outcome("success")
+        raise RuntimeError("boom")
+
+    transaction = _in_transaction(apm, lambda: fails(http_event(), None))
+    assert transaction["outcome"] == "success"
+
+
+def test_a_handled_failure_is_captured_and_leaves_the_transaction_result(
+    apm: RecordedApm,
+) -> None:
+    error = ValueError("expected")
+    transaction = _in_transaction(apm, lambda: capture_failure(error, handled=True))
+    (captured,) = _errors(apm)
+    assert captured["exception"]["handled"] is True
+    assert "failure" not in (transaction["result"], transaction["outcome"])
+
+
+def test_a_failure_captured_after_its_except_block_is_still_that_failure(
+    apm: RecordedApm,
+) -> None:
+    try:
+        raise ValueError("cannot process")
+    except ValueError as exc:
+        error = exc
+    transaction = _in_transaction(apm, lambda: capture_failure(error))
+    (captured,) = _errors(apm)
+    assert captured["exception"]["type"] == "ValueError"
+    assert captured["exception"]["message"] == "ValueError: cannot process"
+    assert transaction["result"] == "failure"
