@@ -124,11 +124,7 @@ def _connect(  # noqa: PLR0917 - private: redis_init's settings, passed on as th
 
 
 class _URLNotSetError(ConfigurationError, KeyError):
-    """No URL given and ``REDIS_URL`` unset: also the ``KeyError`` serpens 2.9 raised.
-
-    2.9 read ``os.environ["REDIS_URL"]``, so ``except KeyError`` written for it keeps
-    catching this.
-    """
+    """No URL and ``REDIS_URL`` unset; a ``KeyError`` too, as 2.9's ``os.environ`` read raised."""
 
     __str__ = BaseException.__str__  # the message as written, not KeyError's repr of it
 
