@@ -2,29 +2,13 @@
 
 from __future__ import annotations
 
-import asyncio
-import time
-from collections.abc import Awaitable
-from typing import Any
-
 import pytest
 from redis import asyncio as aioredis
 
 from serpens.cache import _redis, redis_get, redis_get_client, redis_init
+from tests.serpens.cache._full_pool import with_the_pool_full
 
 pytestmark = pytest.mark.redis
-
-
-async def _with_the_pool_full(pool: Any, call: Awaitable[object]) -> tuple[object, float]:
-    """What *call* answers while every connection of *pool* is held, and how long it took."""
-    held = [await pool.get_connection() for _ in range(pool.max_connections)]
-    try:
-        began = time.monotonic()
-        answer = await asyncio.wait_for(call, timeout=5)
-        return answer, time.monotonic() - began
-    finally:
-        for connection in held:
-            await pool.release(connection)
 
 
 async def test_a_cache_read_waits_pool_timeout_for_a_connection_then_misses(
@@ -35,7 +19,7 @@ async def test_a_cache_read_waits_pool_timeout_for_a_connection_then_misses(
     assert await redis_get("k") == 1
     assert _redis._state is not None
     pool = _redis._state.cache.client.connection_pool
-    answer, waited = await _with_the_pool_full(pool, redis_get("k"))
+    answer, waited = await with_the_pool_full(pool, redis_get("k"))
     assert answer is None  # fail-open: a miss, not an error
     assert 0.25 <= waited < 1.5  # the 0.3 s given, not the default 2 s
 
@@ -47,7 +31,7 @@ async def test_the_client_of_redis_init_waits_the_same_pool_timeout(
     await raw.set(f"{prefix}:k", "v", ex=30)
     client = redis_get_client()
     assert await client.get(f"{prefix}:k") == "v"
-    answer, waited = await _with_the_pool_full(client.connection_pool, client.get(f"{prefix}:k"))
+    answer, waited = await with_the_pool_full(client.connection_pool, client.get(f"{prefix}:k"))
     assert answer is None
     assert 0.25 <= waited < 1.5
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import sys
 import time
 
@@ -11,25 +10,9 @@ from redis import asyncio as aioredis
 
 from serpens.cache import RedisPool, redis_init, redis_pool
 from serpens.errors import MissingExtraError
+from tests.serpens.cache._full_pool import with_the_pool_full
 
 pytestmark = pytest.mark.redis
-
-
-async def _wait_with_the_pool_full(dependency: RedisPool, key: str) -> tuple[object, float]:
-    """The answer of a ``GET`` made while the pool's every connection is held, and its wait."""
-    client = dependency.client()
-    pool = client.connection_pool
-    held = [
-        await pool.get_connection()  # type: ignore[no-untyped-call]
-        for _ in range(pool.max_connections)
-    ]
-    try:
-        began = time.monotonic()
-        answer = await asyncio.wait_for(client.get(key), timeout=5)
-        return answer, time.monotonic() - began
-    finally:
-        for connection in held:
-            await pool.release(connection)
 
 
 async def test_a_redis_pool_caller_waits_pool_timeout_for_its_single_connection(
@@ -40,7 +23,8 @@ async def test_a_redis_pool_caller_waits_pool_timeout_for_its_single_connection(
     dependency = redis_pool(redis_url, max_connections=1, pool_timeout=0.3)
     try:
         assert dependency.client().connection_pool.max_connections == 1
-        answer, waited = await _wait_with_the_pool_full(dependency, key)
+        client = dependency.client()
+        answer, waited = await with_the_pool_full(client.connection_pool, client.get(key))
     finally:
         await dependency.aclose()
     # the one connection is held: the caller waits 0.3 s, not the default 2 s, then the
