@@ -188,7 +188,9 @@ class TestSQSQueue:
         got = await queue.receive(wait_seconds=1)  # a 1 s long poll on an empty queue
         task.cancel()
         assert list(got) == []
-        assert ticks >= 20
+        # a blocked loop runs the ticker not once before the poll returns; a free one up to
+        # 100 times, fewer when a busy machine starves this process (8 seen at a load of 8)
+        assert ticks >= 3
 
 
 @pytest.fixture(name="engine", scope="module")
