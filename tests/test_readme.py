@@ -23,7 +23,7 @@ def test_readme_has_one_line_main_and_test_commands() -> None:
         assert command.startswith("python3 -m venv .venv && ")
         assert "pip install -q -U pip" in command  # a current pip resolves much faster
     assert 'install -q -e ".[test]"' in test
-    assert test.endswith("-m pytest -n 6")  # pytest-xdist: the suite mostly waits
+    assert test.endswith("-m pytest -n 6 --dist worksteal")  # pytest-xdist: the suite mostly waits
 
 
 def test_ci_runs_the_readme_test_command() -> None:

@@ -10,6 +10,7 @@ from typing import Any, ClassVar
 import pytest
 
 from serpens.errors import (
+    BackendTimeoutError,
     InProgressError,
     KeyReusedError,
     LeaseLostError,
@@ -17,7 +18,7 @@ from serpens.errors import (
     ValidationError,
 )
 from serpens.ports import Claim, IdempotencyStore, JSONValue, Replay
-from serpens_contract._clock import TimedCases, Window
+from serpens_contract._clock import TRIES, TimedCases, Window
 from serpens_contract.capabilities import requires
 from serpens_contract.idempotency._support import (
     IdempotencyCapabilities,
@@ -210,15 +211,26 @@ class _IdempotencyCases(TimedCases):
     async def test_concurrent_claims_of_one_key_give_one_claim(
         self, open_idempotency_store: StoreMaker, namespace: str
     ) -> None:
-        """Two stores on one namespace (two processes): one claim in all, the rest wait."""
+        """Two stores on one namespace (two processes): one claim in all, the rest wait.
+
+        Twelve connections open at once: a machine busy enough to stall one past the
+        store's deadline leaves that run unable to say who waited, so it runs again on a new
+        key, up to :data:`TRIES` times. Two claims fail the run they happen in.
+        """
         stores = [open_idempotency_store(namespace), open_idempotency_store(namespace)]
-        key = _key()
-        outcomes = await asyncio.gather(
-            *(stores[i % 2].claim(key, lease=60) for i in range(12)), return_exceptions=True
-        )
-        claims = [o for o in outcomes if isinstance(o, Claim)]
+        for _ in range(TRIES):
+            key = _key()
+            outcomes = await asyncio.gather(
+                *(stores[i % 2].claim(key, lease=60) for i in range(12)), return_exceptions=True
+            )
+            claims = [o for o in outcomes if isinstance(o, Claim)]
+            assert len(claims) <= 1, outcomes
+            if not any(isinstance(o, BackendTimeoutError) for o in outcomes):
+                break
+        else:
+            pytest.fail(f"every run had a claim past the store's deadline: {outcomes}")
         assert len(claims) == 1, outcomes
-        assert all(isinstance(o, InProgressError) for o in outcomes if o is not claims[0])
+        assert all(isinstance(o, InProgressError) for o in outcomes if o is not claims[0]), outcomes
         await stores[1].complete(claims[0], "one", ttl=60)
         assert await stores[0].claim(key, lease=60) == Replay(key, "one")
 
