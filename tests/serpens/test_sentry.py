@@ -11,9 +11,8 @@ import importlib
 import json
 import logging
 import os
-import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +21,7 @@ import pytest
 from serpens import sentry
 from serpens.errors import SerpensError
 from tests._examples import EXAMPLES, run_example
+from tests.serpens._ingest import dsn, ingest
 
 _SERVICE = """
 import sentry_sdk
@@ -84,13 +84,9 @@ class _Ingest(BaseHTTPRequestHandler):
 
 @pytest.fixture(name="ingest")
 def _ingest() -> Iterator[tuple[str, list[dict[str, Any]]]]:
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _Ingest)
-    server.events = []  # type: ignore[attr-defined]
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://public@127.0.0.1:{server.server_port}/1", server.events  # type: ignore[attr-defined]
-    server.shutdown()
-    server.server_close()
+    with ingest(_Ingest) as server:
+        server.events = []  # type: ignore[attr-defined]
+        yield dsn(server), server.events  # type: ignore[attr-defined]
 
 
 def _env(**values: str) -> dict[str, str]:

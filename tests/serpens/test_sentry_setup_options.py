@@ -10,16 +10,16 @@ from ``DEBUG``'s values, and :func:`serpens.sentry.before_send` as the hook. And
 from __future__ import annotations
 
 import sys
-import threading
 import time
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 
 import pytest
 
 from serpens import sentry
 from serpens.errors import MissingExtraError
+from tests.serpens._ingest import dsn, ingest
 
 sentry_sdk = pytest.importorskip("sentry_sdk")
 
@@ -44,13 +44,9 @@ class _SlowIngest(BaseHTTPRequestHandler):
 
 @pytest.fixture(name="ingest")
 def _ingest() -> Iterator[tuple[str, list[str]]]:
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _SlowIngest)
-    server.received = []  # type: ignore[attr-defined]
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://public@127.0.0.1:{server.server_port}/1", server.received  # type: ignore[attr-defined]
-    server.shutdown()
-    server.server_close()
+    with ingest(_SlowIngest) as server:
+        server.received = []  # type: ignore[attr-defined]
+        yield dsn(server), server.received  # type: ignore[attr-defined]
 
 
 @pytest.fixture(name="sdk_options")
