@@ -50,9 +50,10 @@ register_capability(
 
 # Scheduling slack on a busy machine, in seconds.
 _SLACK = 0.06
-# A burst's calls, admitted without waiting, on a busy machine: half the 500 ms interval
-# the burst cases use, so a call made to wait a whole interval still fails them.
-_AT_ONCE = 0.25
+# A burst's call is admitted without waiting: each has this timeout, short of the 500 ms
+# interval the burst cases use, so a call made to wait for a slot raises TimeoutError. The
+# margin is per call (one round trip on a busy machine), not shared by the whole burst.
+_AT_ONCE = 0.4
 _NAN, _INF = float("nan"), float("inf")
 # (rate, per_seconds, burst) -> the fields a ValidationError names, in that order
 _INVALID_LIMITS = [
@@ -96,10 +97,8 @@ class RateLimitContract(RateLimitOutageCases, ContractSuite):
 
     async def test_a_burst_is_admitted_at_once(self, make: Callable[..., RateLimit]) -> None:
         limiter = make(2, burst=5)  # one call every 500 ms after the burst
-        start = time.monotonic()
         for _ in range(5):
-            await limiter.acquire()
-        assert time.monotonic() - start < _AT_ONCE
+            await limiter.acquire(timeout=_AT_ONCE)
 
     @pytest.mark.parametrize(("rate", "per_seconds", "burst", "fields"), _INVALID_LIMITS)
     async def test_invalid_limits_raise_a_validation_error_naming_each_field(
@@ -139,8 +138,7 @@ class RateLimitContract(RateLimitOutageCases, ContractSuite):
         limiter = make(rate, per_seconds=rate / 2)  # one call every 500 ms after the burst
         start = time.monotonic()
         for _ in range(burst):
-            await limiter.acquire()
-        assert time.monotonic() - start < _AT_ONCE
+            await limiter.acquire(timeout=_AT_ONCE)
         await limiter.acquire()
         assert time.monotonic() - start >= 0.5 - 0.01
 
