@@ -4,7 +4,6 @@ from collections.abc import Callable
 
 import boto3
 import pytest
-from botocore.config import Config
 
 from serpens.fakes import InMemoryDocumentStore
 from serpens.testing import FaultProxy
@@ -17,6 +16,7 @@ from serpens_contract.outage import (
     OutageHook,
     proxy_outage,
 )
+from tests.contract._moto_deadlines import MOTO_CONFIG, moto_outage
 
 # every fault, a trickling server too: each call ends by its deadline, not by each read's
 KINDS = ALL_KINDS | {"trickled"}
@@ -44,16 +44,15 @@ class TestDynamoDBDocumentStore(DocumentStoreContract):
     capabilities = DocumentStoreCapabilities(
         exact_item_size=False, atomic_conditional_put=False, queries_beside_writes=False
     )
-    # boto3 through a FaultProxy: 0.5 s connect, 2 s read (moto on a loaded machine), one
-    # attempt; 1 s margin: a frozen put once ended at 2.50 s with four workers on two cores.
-    outage_capabilities = OutageCapabilities(kinds=KINDS, deadline=2.0, margin=1.0)
+    # boto3 through a FaultProxy, with the deadlines of tests/contract/_moto_deadlines.py
+    outage_capabilities = moto_outage(KINDS)
 
     @pytest.fixture
     def open_document_store(self, moto_proxy: FaultProxy) -> Callable[[str], DynamoDBDocumentStore]:
         client = boto3.client(
             "dynamodb",
             endpoint_url=f"http://{moto_proxy.host}:{moto_proxy.port}",
-            config=Config(connect_timeout=0.5, read_timeout=2.0, retries={"total_max_attempts": 1}),
+            config=MOTO_CONFIG,
         )
         store = DynamoDBDocumentStore(client)  # one client for the whole test; tables namespaced
         return lambda namespace: store

@@ -13,19 +13,17 @@ import uuid
 from collections.abc import Callable
 
 import pytest
-from botocore.config import Config
 
 from serpens.ports import IdempotencyStore
 from serpens.testing import FaultProxy
 from serpens_aws import DynamoDBIdempotencyStore
 from serpens_contract.idempotency import IdempotencyContract
-from serpens_contract.outage import ALL_KINDS, OutageCapabilities, OutageHook, proxy_outage
+from serpens_contract.outage import ALL_KINDS, OutageHook, proxy_outage
+from tests.contract._moto_deadlines import MOTO_CONFIG, moto_outage
 
 # every fault, a trickling server too: each call ends by its deadline, not by each read's;
-# the stores' own clients through a FaultProxy: 0.5 s connect, 2 s read (moto on a loaded
-# machine), one attempt
-AWS_OUTAGE = OutageCapabilities(kinds=ALL_KINDS | {"trickled"}, deadline=2.0, margin=1.0)
-AWS_CONFIG = Config(connect_timeout=0.5, read_timeout=2.0, retries={"total_max_attempts": 1})
+# the stores' own clients through a FaultProxy, with the deadlines of _moto_deadlines.py
+AWS_OUTAGE = moto_outage(ALL_KINDS | {"trickled"})
 
 
 @pytest.fixture(scope="module")
@@ -50,7 +48,7 @@ class TestDynamoDBIdempotencyStore(IdempotencyContract):
                 table=idempotency_table,
                 namespace=namespace,
                 endpoint_url=f"http://{moto_proxy.host}:{moto_proxy.port}",
-                config=AWS_CONFIG,
+                config=MOTO_CONFIG,
             )
 
         return open_store

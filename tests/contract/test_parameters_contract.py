@@ -12,7 +12,6 @@ from typing import Any, ClassVar
 
 import boto3
 import pytest
-from botocore.config import Config
 
 from serpens.fakes import InMemoryParameterStore, InMemorySecretStore
 from serpens.ports import ParameterStore, SecretStore
@@ -35,14 +34,13 @@ from serpens_contract.outage import (
     OutageHook,
     proxy_outage,
 )
+from tests.contract._moto_deadlines import MOTO_CONFIG, moto_outage
 
 # every fault, a trickling server too: each read ends by its deadline, not by each read's
 KINDS = ALL_KINDS | {"trickled"}
 FAKE_OUTAGE = OutageCapabilities(kinds=KINDS, deadline=0.0)
-# the adapters' own client through a FaultProxy: 0.5 s connect, 2 s read (moto on a loaded
-# machine), one attempt
-AWS_OUTAGE = OutageCapabilities(kinds=KINDS, deadline=2.0, margin=1.0)
-AWS_CONFIG = Config(connect_timeout=0.5, read_timeout=2.0, retries={"total_max_attempts": 1})
+# the adapters' own client through a FaultProxy, with the deadlines of _moto_deadlines.py
+AWS_OUTAGE = moto_outage(KINDS)
 
 
 class SSMRig:
@@ -101,7 +99,7 @@ class TestSSMParameterStore(ParameterStoreContract):
     def open_parameter_store(
         self, moto_endpoint: str, moto_proxy: FaultProxy
     ) -> Callable[[str], ParameterRig]:
-        store = SSMParameterStore(endpoint_url=_proxied(moto_proxy), config=AWS_CONFIG)
+        store = SSMParameterStore(endpoint_url=_proxied(moto_proxy), config=MOTO_CONFIG)
         client = boto3.client("ssm", endpoint_url=moto_endpoint)
         return lambda namespace: SSMRig(store, client)
 
@@ -130,7 +128,7 @@ class TestSecretsManagerStore(SecretStoreContract):
     def open_secret_store(
         self, moto_endpoint: str, moto_proxy: FaultProxy
     ) -> Callable[[str], SecretRig]:
-        store = SecretsManagerStore(endpoint_url=_proxied(moto_proxy), config=AWS_CONFIG)
+        store = SecretsManagerStore(endpoint_url=_proxied(moto_proxy), config=MOTO_CONFIG)
         client = boto3.client("secretsmanager", endpoint_url=moto_endpoint)
         return lambda namespace: SecretsManagerRig(store, client)
 

@@ -8,7 +8,6 @@ from typing import Any, ClassVar
 
 import boto3
 import pytest
-from botocore.config import Config
 from sqlalchemy import Engine, create_engine
 from sqlalchemy.ext.asyncio import create_async_engine
 from sqlalchemy.pool import NullPool
@@ -26,13 +25,13 @@ from serpens_contract.outage import (
     proxy_outage,
 )
 from serpens_sqlalchemy import AsyncPostgresQueue, PostgresQueue
+from tests.contract._moto_deadlines import MOTO_CONFIG, moto_outage
 
 # every fault, a trickling server too: a receive ends by its deadline, not by each read's
 KINDS: frozenset[OutageKind] = ALL_KINDS | {"trickled"}
 FAKE_OUTAGE = OutageCapabilities(kinds=KINDS, deadline=0.0)
-# boto3 through a FaultProxy: 0.5 s connect, 2 s read (moto on a loaded machine), one attempt.
-SQS_OUTAGE = OutageCapabilities(kinds=KINDS, deadline=2.0, margin=1.0)
-SQS_CONFIG = Config(connect_timeout=0.5, read_timeout=2.0, retries={"total_max_attempts": 1})
+# boto3 through a FaultProxy, with the deadlines of tests/contract/_moto_deadlines.py
+SQS_OUTAGE = moto_outage(KINDS)
 
 
 class ManualClock:
@@ -161,7 +160,7 @@ def _create(client: Any, namespace: str, fifo: bool, *, content_based: bool = Fa
 def _sqs_client(moto_proxy: FaultProxy) -> Any:
     """A boto3 SQS client through the fault proxy in front of moto."""
     url = f"http://{moto_proxy.host}:{moto_proxy.port}"
-    return boto3.client("sqs", endpoint_url=url, config=SQS_CONFIG)
+    return boto3.client("sqs", endpoint_url=url, config=MOTO_CONFIG)
 
 
 @pytest.mark.aws
