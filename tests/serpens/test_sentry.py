@@ -42,7 +42,7 @@ def process(record):
 event = sqs_event(sqs_record("filtered", message_id="m1"), sqs_record("boom", message_id="m2"))
 print(process(event, None))
 sentry_sdk.capture_exception(sentry.FilteredEvent("captured directly"))
-sentry_sdk.flush(timeout=5)
+sentry_sdk.flush(timeout=30)  # returns once the queue is empty; a loaded machine is slow
 """
 
 _WITHOUT_SENTRY_SDK = """

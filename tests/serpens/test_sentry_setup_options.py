@@ -24,7 +24,7 @@ from tests.serpens._ingest import dsn, ingest
 sentry_sdk = pytest.importorskip("sentry_sdk")
 
 _VARIABLES = ("SENTRY_DSN", "SENTRY_ENVIRONMENT", "ENVIRONMENT", "SENTRY_RELEASE", "RELEASE")
-_ANSWER_DELAY = 0.3
+_ANSWER_DELAY = 0.1
 """Seconds the ingest endpoint waits before it answers, so a send takes that long."""
 
 
