@@ -9,6 +9,7 @@ from ``DEBUG``'s values, and :func:`serpens.sentry.before_send` as the hook. And
 
 from __future__ import annotations
 
+import socket
 import sys
 import time
 from collections.abc import Iterator
@@ -148,3 +149,22 @@ def test_logger_exception_waits_for_the_captured_events_to_leave(
     sentry.logger_exception(RuntimeError("failed"))
     # both messages and the logged error's event (the SDK's logging integration) have left
     assert len(received) == 3
+
+
+def test_logger_exception_gives_up_on_a_frozen_endpoint_after_two_seconds(
+    sdk_options: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A Lambda's last call must not hang on Sentry: the flush ends in its 2 s (2.9's bound).
+
+    The endpoint takes the connection (the kernel's backlog) and the request, and never
+    answers, so the event never leaves and only the bound ends the wait.
+    """
+    with socket.create_server(("127.0.0.1", 0), backlog=16) as frozen:
+        monkeypatch.setenv("SENTRY_DSN", f"http://public@127.0.0.1:{frozen.getsockname()[1]}/1")
+        sentry.setup()
+        sdk_options.update(_options())
+        began = time.monotonic()
+        sentry.logger_exception(RuntimeError("failed"))
+        elapsed = time.monotonic() - began
+    # the bound, with room for a loaded machine's late wake-up, and not a second more
+    assert 1.9 <= elapsed < 2.9
