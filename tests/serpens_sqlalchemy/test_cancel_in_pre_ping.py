@@ -182,3 +182,38 @@ async def test_only_a_cancel_the_ping_lost_is_raised_again() -> None:
     await asyncio.wait({task})
     assert task.cancelled()
     assert raised == [asyncio.CancelledError, RuntimeError]
+
+
+def _ping_failing_deep(depth: int) -> Callable[[object], bool]:
+    """A ping whose error has *depth* errors behind it, none of them a ``CancelledError``."""
+
+    def ping(_connection: object) -> bool:
+        error: BaseException = OSError("reset")
+        for level in range(depth):
+            outer = RuntimeError(f"level {level}")
+            outer.__cause__ = error
+            error = outer
+        raise error
+
+    return ping
+
+
+async def test_a_long_chain_without_a_cancel_is_raised_as_it_is() -> None:
+    """However many errors stand behind a ping's error, none a cancel: nothing is replaced."""
+    raised: list[type[BaseException]] = []
+    pings = [_keeping_cancel(_ping_failing_deep(depth)) for depth in (1, 7, 8, 9, 20)]
+
+    async def cancelled() -> None:
+        this = asyncio.current_task()
+        assert this is not None
+        this.cancel()
+        for ping in pings:
+            try:
+                ping(None)
+            except BaseException as exc:  # what each ping raised is the point
+                raised.append(type(exc))
+
+    task = asyncio.create_task(cancelled())
+    await asyncio.wait({task})
+    assert task.cancelled()
+    assert raised == [RuntimeError] * len(pings)

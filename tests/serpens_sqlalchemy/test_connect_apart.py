@@ -139,3 +139,22 @@ def test_the_creator_is_wrapped_once_and_a_given_one_kept() -> None:
     _connect_apart(None, None, (), given)
     assert isinstance(given["async_creator_fn"], _Apart)
     assert given["async_creator_fn"]._connect is connect
+
+
+async def test_a_connect_cancelled_after_its_caller_left_logs_nothing() -> None:
+    """The loop's shutdown cancels the connect a cancelled caller left going: no error."""
+    errors = _errors(asyncio.get_running_loop())
+    connect = _Connect()
+    caller = asyncio.ensure_future(_Apart(connect)())
+    await _settle()
+    caller.cancel()
+    await asyncio.gather(caller, return_exceptions=True)
+    (opening,) = _OPENING
+    opening.cancel()  # as asyncio.run does with the tasks left at its end
+    await asyncio.gather(opening, return_exceptions=True)
+    await _settle()
+    assert caller.cancelled()
+    assert opening.cancelled()
+    assert connect.made == []
+    assert errors == []
+    assert not _OPENING
