@@ -17,7 +17,19 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from serpens import database
 
-URL = "sqlite+aiosqlite:///:memory:"
+# Every spelling of an in-memory database: SQLite's own name, no path, and the URI
+# filenames (``uri=true``) of an unnamed and of a named in-memory database
+URLS = [
+    "sqlite+aiosqlite:///:memory:",
+    "sqlite+aiosqlite://",
+    "sqlite+aiosqlite:///file::memory:?uri=true",
+    "sqlite+aiosqlite:///file:notes?mode=memory&uri=true",
+]
+
+
+@pytest.fixture(params=URLS)
+def url(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
 
 
 class _Base(DeclarativeBase):
@@ -35,13 +47,13 @@ async def _notes() -> list[str]:
         return list((await session.scalars(select(Note.text).order_by(Note.id))).all())
 
 
-async def _create() -> None:
-    async with database.async_bind(URL).begin() as conn:
+async def _create(url: str) -> None:
+    async with database.async_bind(url).begin() as conn:
         await conn.run_sync(_Base.metadata.create_all)
 
 
-async def test_a_failing_session_never_undoes_another_sessions_work() -> None:
-    await _create()
+async def test_a_failing_session_never_undoes_another_sessions_work(url: str) -> None:
+    await _create(url)
     flushed = asyncio.Event()
     order: list[str] = []
 
@@ -69,8 +81,8 @@ async def test_a_failing_session_never_undoes_another_sessions_work() -> None:
     assert await _notes() == ["kept"]
 
 
-async def test_concurrent_writers_all_commit() -> None:
-    await _create()
+async def test_concurrent_writers_all_commit(url: str) -> None:
+    await _create(url)
 
     async def write(number: int) -> None:
         async with database.async_db_session() as session:
@@ -83,11 +95,11 @@ async def test_concurrent_writers_all_commit() -> None:
 
 
 async def test_a_session_opened_inside_another_times_out_and_loses_nothing(
-    monkeypatch: pytest.MonkeyPatch,
+    monkeypatch: pytest.MonkeyPatch, url: str
 ) -> None:
     """It waits for a connection the outer session holds: a pool timeout, not a lost row."""
     monkeypatch.setenv("DB_POOL_TIMEOUT", "0.3")
-    await _create()
+    await _create(url)
     async with database.async_db_session() as outer:
         outer.add(Note(id=1, text="outer"))
         await outer.flush()
