@@ -55,6 +55,17 @@ class TestKeywordDsn:
         assert SECRET not in _text_of(caught.value)
         assert "host=db.internal" in str(caught.value)  # still says which setting is wrong
 
+    # a URL that does not parse is a bad URL, even with an "=" in its query; text that is
+    # no URL and has no "=" is no keyword DSN either
+    @pytest.mark.parametrize(
+        "raw", [f"postgresql://app:{SECRET}@db:port/app?sslmode=require", "db.internal"]
+    )
+    def test_a_malformed_url_is_not_taken_for_a_keyword_dsn(self, raw: str) -> None:
+        with pytest.raises(ConfigurationError, match="invalid database URL") as caught:
+            database.bind(raw)
+        assert "keyword DSN" not in str(caught.value)
+        assert SECRET not in _text_of(caught.value)
+
 
 class TestPasswordsThatNeedEscaping:
     @pytest.mark.parametrize("password", [f"{SECRET}@x", f"a@{SECRET}", f"{SECRET}@ b/c"])
