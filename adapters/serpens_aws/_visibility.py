@@ -41,11 +41,17 @@ def _client(region: str) -> Any:
         return client
 
 
-def queue_url_from_arn(arn: str, endpoint_url: str) -> str:
-    """Return the queue URL of ``arn:aws:sqs:REGION:ACCOUNT:NAME`` at *endpoint_url*."""
+def _arn_fields(arn: str) -> list[str]:
+    """The six fields of ``arn:aws:sqs:REGION:ACCOUNT:NAME``, or a ValidationError."""
     parts = arn.split(":")
     if len(parts) != 6 or parts[0] != "arn" or parts[2] != "sqs":  # noqa: PLR2004 - ARN fields
         raise ValidationError(f"not an SQS queue ARN: {arn!r}")
+    return parts
+
+
+def queue_url_from_arn(arn: str, endpoint_url: str) -> str:
+    """Return the queue URL of ``arn:aws:sqs:REGION:ACCOUNT:NAME`` at *endpoint_url*."""
+    parts = _arn_fields(arn)
     return f"{endpoint_url.rstrip('/')}/{parts[4]}/{parts[5]}"
 
 
@@ -60,7 +66,10 @@ def change_visibility(
     1 s more). botocore's errors pass through: the caller logs them.
     """
     arn = record.get("eventSourceARN") or ""
-    region = record.get("awsRegion") or (arn.split(":")[3] if arn.count(":") == 5 else "")  # noqa: PLR2004 - ARN fields
+    # refused before a client is built (without awsRegion, for the region "": botocore's
+    # "Invalid endpoint: https://sqs..amazonaws.com", naming neither record nor ARN)
+    fields = _arn_fields(arn)
+    region = record.get("awsRegion") or fields[3]
     client = _client(region)
     with one_call(limit):
         client.change_message_visibility(
