@@ -53,3 +53,9 @@ def test_a_record_without_a_queue_arn_is_refused_before_a_client_is_built(
         _visibility.change_visibility(record, 30)
     assert str(raised.value) == f"not an SQS queue ARN: {named}"
     assert no_clients == {}
+
+
+@pytest.mark.parametrize("endpoint", ["http://LOCALSTACK.BOX", "http://LOCALSTACK.BOX/"])
+def test_the_queue_url_keeps_the_endpoint_as_it_is_but_its_last_slash(endpoint: str) -> None:
+    url = _visibility.queue_url_from_arn("arn:aws:sqs:eu-west-1:123:orders", endpoint)
+    assert url == "http://LOCALSTACK.BOX/123/orders"
