@@ -123,6 +123,7 @@ class TestUrlNormalisation:
             ("postgresql+asyncpg://u@h/db", "postgresql+psycopg2", "postgresql+asyncpg"),
             ("postgresql+psycopg2://u@h/db", "postgresql+psycopg2", "postgresql+asyncpg"),
             ("postgresql+psycopg://u@h/db", "postgresql+psycopg", "postgresql+psycopg"),
+            ("postgres+psycopg://u@h/db", "postgresql+psycopg", "postgresql+psycopg"),
             ("sqlite://", "sqlite+pysqlite", "sqlite+aiosqlite"),
             ("sqlite+aiosqlite:///x.db", "sqlite+pysqlite", "sqlite+aiosqlite"),
             ("mysql+pymysql://u@h/db", "mysql+pymysql", "mysql+pymysql"),
