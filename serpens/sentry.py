@@ -61,7 +61,8 @@ def setup() -> None:
     ``environment`` comes from ``SENTRY_ENVIRONMENT``, then ``ENVIRONMENT`` (default
     ``development``); ``release`` from ``SENTRY_RELEASE``, then ``RELEASE`` (default
     ``app@0.0.0``); ``debug`` is on when ``DEBUG`` is ``yes``, ``true`` or ``1``; events of
-    a :class:`FilteredEvent` are dropped (:func:`before_send`).
+    a :class:`FilteredEvent` are dropped (:func:`before_send`). Records logged at ``ERROR``
+    and above are sent as events, with sentry-sdk 2 and 3 alike.
 
     Raises:
         MissingExtraError: ``SENTRY_DSN`` is set and ``sentry_sdk`` is not installed
@@ -71,12 +72,17 @@ def setup() -> None:
     if dsn is None:
         return
     sentry_sdk = require("sentry_sdk", "sentry")
+    from sentry_sdk.integrations.logging import LoggingIntegration  # noqa: PLC0415 - the extra
+
     sentry_sdk.init(
         dsn=dsn,
         environment=env_str("SENTRY_ENVIRONMENT") or env_str("ENVIRONMENT") or "development",
         release=env_str("SENTRY_RELEASE") or env_str("RELEASE") or "app@0.0.0",
         debug=(env_str("DEBUG") or "").strip().lower() in _DEBUG_ON,
         before_send=before_send,
+        # A logged error is an event, as it was with 2.9: sentry-sdk 2.x did it by default,
+        # 3.0 does not (its logging integration's event_level is None); stated for both.
+        integrations=[LoggingIntegration(level=logging.INFO, event_level=logging.ERROR)],
     )
     logger.info("Sentry's SDK initialized")
 

@@ -6,8 +6,6 @@ sends its envelopes to a small HTTP server of this test: the DSN points at loopb
 
 from __future__ import annotations
 
-import gzip
-import importlib
 import json
 import logging
 import os
@@ -21,7 +19,7 @@ import pytest
 from serpens import sentry
 from serpens.errors import SerpensError
 from tests._examples import EXAMPLES, run_example
-from tests.serpens._ingest import dsn, ingest
+from tests.serpens._ingest import dsn, envelope_items, ingest
 
 _SERVICE = """
 import sentry_sdk
@@ -66,14 +64,8 @@ class _Ingest(BaseHTTPRequestHandler):
 
     def do_POST(self) -> None:
         body = self.rfile.read(int(self.headers["Content-Length"]))
-        encoding = self.headers.get("Content-Encoding")
-        if encoding == "gzip":
-            body = gzip.decompress(body)
-        elif encoding == "br":  # sentry_sdk picks brotli when it is installed
-            body = importlib.import_module("brotli").decompress(body)
-        lines = body.split(b"\n")
-        for header, payload in zip(lines[1::2], lines[2::2], strict=False):
-            if header and json.loads(header).get("type") == "event":
+        for kind, payload in envelope_items(self.headers.get("Content-Encoding"), body):
+            if kind == "event":
                 self.server.events.append(json.loads(payload))  # type: ignore[attr-defined]
         self.send_response(200)
         self.end_headers()

@@ -20,7 +20,7 @@ import pytest
 
 from serpens import sentry
 from serpens.errors import MissingExtraError
-from tests.serpens._ingest import dsn, ingest
+from tests.serpens._ingest import dsn, envelope_items, ingest
 
 sentry_sdk = pytest.importorskip("sentry_sdk")
 
@@ -30,11 +30,13 @@ _ANSWER_DELAY = 0.1
 
 
 class _SlowIngest(BaseHTTPRequestHandler):
-    """Sentry's envelope endpoint: counts the envelopes, then answers after a delay."""
+    """Sentry's envelope endpoint: counts the events, then answers after a delay."""
 
     def do_POST(self) -> None:
-        self.rfile.read(int(self.headers["Content-Length"]))
-        self.server.received.append(self.path)  # type: ignore[attr-defined]
+        body = self.rfile.read(int(self.headers["Content-Length"]))
+        for kind, _ in envelope_items(self.headers.get("Content-Encoding"), body):
+            if kind == "event":
+                self.server.received.append(kind)  # type: ignore[attr-defined]
         time.sleep(_ANSWER_DELAY)
         self.send_response(200)
         self.end_headers()
