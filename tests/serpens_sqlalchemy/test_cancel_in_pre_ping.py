@@ -161,18 +161,17 @@ def _ping_failing(replaced_a_cancel: bool) -> Callable[[object], bool]:
     return ping
 
 
-async def test_only_a_cancel_the_ping_lost_is_raised_again() -> None:
-    """Not cancelled, or an error that replaced no cancel: the ping fails as before."""
-    replaced, plain = _keeping_cancel(_ping_failing(True)), _keeping_cancel(_ping_failing(False))
-    with pytest.raises(RuntimeError):
-        replaced(None)  # the task is not being cancelled: a disconnect, as before
+async def _raised_while_cancelled(
+    pings: list[Callable[[object], bool]],
+) -> list[type[BaseException]]:
+    """What each ping raises in a task that is being cancelled (the task ends cancelled)."""
     raised: list[type[BaseException]] = []
 
     async def cancelled() -> None:
         this = asyncio.current_task()
         assert this is not None
         this.cancel()
-        for ping in (replaced, plain):
+        for ping in pings:
             try:
                 ping(None)
             except BaseException as exc:  # what each ping raised is the point
@@ -181,6 +180,15 @@ async def test_only_a_cancel_the_ping_lost_is_raised_again() -> None:
     task = asyncio.create_task(cancelled())
     await asyncio.wait({task})
     assert task.cancelled()
+    return raised
+
+
+async def test_only_a_cancel_the_ping_lost_is_raised_again() -> None:
+    """Not cancelled, or an error that replaced no cancel: the ping fails as before."""
+    replaced, plain = _keeping_cancel(_ping_failing(True)), _keeping_cancel(_ping_failing(False))
+    with pytest.raises(RuntimeError):
+        replaced(None)  # the task is not being cancelled: a disconnect, as before
+    raised = await _raised_while_cancelled([replaced, plain])
     assert raised == [asyncio.CancelledError, RuntimeError]
 
 
@@ -200,20 +208,5 @@ def _ping_failing_deep(depth: int) -> Callable[[object], bool]:
 
 async def test_a_long_chain_without_a_cancel_is_raised_as_it_is() -> None:
     """However many errors stand behind a ping's error, none a cancel: nothing is replaced."""
-    raised: list[type[BaseException]] = []
     pings = [_keeping_cancel(_ping_failing_deep(depth)) for depth in (1, 7, 8, 9, 20)]
-
-    async def cancelled() -> None:
-        this = asyncio.current_task()
-        assert this is not None
-        this.cancel()
-        for ping in pings:
-            try:
-                ping(None)
-            except BaseException as exc:  # what each ping raised is the point
-                raised.append(type(exc))
-
-    task = asyncio.create_task(cancelled())
-    await asyncio.wait({task})
-    assert task.cancelled()
-    assert raised == [RuntimeError] * len(pings)
+    assert await _raised_while_cancelled(pings) == [RuntimeError] * len(pings)
