@@ -5,23 +5,18 @@ from __future__ import annotations
 import gzip
 import importlib
 import json
-import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+from tests._serving import serving
 
 
 @contextmanager
 def ingest(handler: type[BaseHTTPRequestHandler]) -> Iterator[ThreadingHTTPServer]:
     """Serve *handler* on a free loopback port until the block ends."""
-    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
+    with serving(ThreadingHTTPServer(("127.0.0.1", 0), handler)) as server:
         yield server
-    finally:
-        server.shutdown()
-        server.server_close()
 
 
 def dsn(server: ThreadingHTTPServer) -> str:

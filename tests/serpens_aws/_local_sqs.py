@@ -10,18 +10,15 @@ from __future__ import annotations
 
 import http.server
 import json
-import socketserver
-import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
-from typing import Any, TypeVar
+from typing import Any
 
 import boto3
 from botocore.config import Config
 
 from serpens_aws import SQSQueue
+from tests._serving import serving
 
-ServerT = TypeVar("ServerT", bound=socketserver.BaseServer)
+__all__ = ["LocalSQS", "SQSHandler", "serving"]
 
 
 class SQSHandler(http.server.BaseHTTPRequestHandler):
@@ -68,16 +65,3 @@ class LocalSQS(http.server.ThreadingHTTPServer):
             config=Config(retries={"total_max_attempts": 1}),
         )
         return SQSQueue(f"{url}/000000000000/orders", client)
-
-
-@contextmanager
-def serving(server: ServerT) -> Iterator[ServerT]:
-    """Serve *server* on a thread until the block ends, then stop and close it."""
-    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
-    thread.start()
-    try:
-        yield server
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(5)
