@@ -21,7 +21,7 @@ except ModuleNotFoundError as exc:  # pragma: no cover - depends on the environm
 
 from serpens_contract._suite import ContractSuite
 from serpens_contract.capabilities import Capability, register_capability, requires
-from serpens_contract.differential import Outcome, observe, serpens_error_class
+from serpens_contract.differential import Outcome, again_when_stalled, observe, serpens_error_class
 from serpens_contract.runner import SyncDriver
 from serpens_contract.settings import hypothesis_settings
 
@@ -92,6 +92,7 @@ __all__ = [
     "SecretStoreCapabilities",
     "SecretStoreContract",
     "SyncDriver",
+    "again_when_stalled",
     "hypothesis_settings",
     "observe",
     "register_capability",

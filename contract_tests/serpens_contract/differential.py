@@ -1,14 +1,35 @@
-"""Helpers for differential tests: compare an implementation with the fake by outcome."""
+"""Helpers for differential tests: compare an implementation with the fake by outcome.
+
+A store call that ends in :class:`~serpens.errors.BackendTimeoutError` gave no answer to
+compare: its deadline passed (the machine stalled the call, another process held the
+cores). :func:`observe` lets that error through, and :func:`again_when_stalled` runs the
+whole differential test again from scratch, up to :data:`STALLED_RUNS` times; it fails
+when every run stalled, so a store that hangs on every run still fails, and a store that
+answers wrongly in time fails the run it answers in.
+"""
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 from serpens import errors
 
-__all__ = ["Outcome", "observe", "serpens_error_class"]
+__all__ = [
+    "STALLED_RUNS",
+    "Outcome",
+    "again_when_stalled",
+    "observe",
+    "serpens_error_class",
+    "stalled",
+]
+
+STALLED_RUNS = 3
+"""Runs of a differential test that a deadline passing stops, before it fails."""
+
+_log = logging.getLogger("serpens_contract")
 
 _PUBLIC_ERRORS: tuple[type[errors.SerpensError], ...] = tuple(
     obj
@@ -41,9 +62,44 @@ def observe(func: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Outcome:
     """Call *func* and capture its result or its serpens error.
 
     Exceptions that are not serpens errors propagate: an SDK exception crossing a port
-    is itself a contract violation and should fail loudly with its own traceback.
+    is itself a contract violation and should fail loudly with its own traceback. So does
+    ``BackendTimeoutError``: a deadline passing is no answer to compare with the fake's,
+    and :func:`again_when_stalled` runs the test again.
     """
     try:
         return Outcome(value=func(*args, **kwargs))
+    except errors.BackendTimeoutError:
+        raise
     except errors.SerpensError as exc:
         return Outcome(error=serpens_error_class(exc))
+
+
+def stalled(error: BaseException) -> bool:
+    """Whether *error* is a deadline passing, alone or in a group.
+
+    Hypothesis reports a failure it could not replay (the call did not stall again) as a
+    group (``FlakyFailure``) of the errors it saw; one of them a deadline passing makes
+    the run inconclusive, since the next run repeats whatever else went wrong.
+    """
+    if isinstance(error, errors.BackendTimeoutError):
+        return True
+    if isinstance(error, BaseExceptionGroup):
+        return any(stalled(inner) for inner in error.exceptions)
+    return False
+
+
+def again_when_stalled(run: Callable[[], None], *, runs: int = STALLED_RUNS) -> None:
+    """Call *run* (a whole differential test); call it again while a deadline stops it.
+
+    A run that fails otherwise fails at once, and the last run's error is raised as it
+    is: at most *runs* runs, each from scratch (a new state machine, new examples).
+    """
+    for attempt in range(1, runs + 1):
+        try:
+            run()
+        except Exception as error:
+            if attempt == runs or not stalled(error):
+                raise
+            _log.warning("run %d of %d stalled, running again: %r", attempt, runs, error)
+        else:
+            return

@@ -30,7 +30,7 @@ from serpens.ports import Cache, JSONValue
 from serpens_contract._clock import ManualClock
 from serpens_contract.cache._capabilities import CacheCapabilities
 from serpens_contract.cache._support import CacheMaker, _namespace, _Unserialisable
-from serpens_contract.differential import observe
+from serpens_contract.differential import again_when_stalled, observe
 from serpens_contract.settings import hypothesis_settings
 
 _KEYS = st.sampled_from(["a", "b", "c"])
@@ -135,4 +135,6 @@ class _CacheDifferentialCases:
             def __init__(self) -> None:
                 super().__init__(make_cache, clock if injected else None)
 
-        run_state_machine_as_test(Machine, settings=hypothesis_settings())
+        again_when_stalled(
+            lambda: run_state_machine_as_test(Machine, settings=hypothesis_settings())
+        )

@@ -23,7 +23,7 @@ except ModuleNotFoundError as exc:  # pragma: no cover - depends on the environm
 
 from serpens.errors import ConflictError
 from serpens.ports import Item
-from serpens_contract.differential import observe
+from serpens_contract.differential import again_when_stalled, observe
 from serpens_contract.document._store import StoreFactory
 from serpens_contract.settings import hypothesis_settings
 
@@ -158,4 +158,6 @@ class _DocumentDifferentialCases:
             def __init__(self) -> None:
                 super().__init__(open_document_store)
 
-        run_state_machine_as_test(Machine, settings=hypothesis_settings())
+        again_when_stalled(
+            lambda: run_state_machine_as_test(Machine, settings=hypothesis_settings())
+        )

@@ -20,6 +20,7 @@ except ModuleNotFoundError as exc:  # pragma: no cover - depends on the environm
 
 from serpens.fakes import InMemoryHttpClient
 from serpens_contract._http_app import scenario_app
+from serpens_contract.differential import again_when_stalled
 from serpens_contract.http._target import HttpTarget
 from serpens_contract.settings import hypothesis_settings
 
@@ -108,6 +109,6 @@ class _HttpDifferentialCases:
                 assert actual == expected
 
             try:
-                check()
+                again_when_stalled(check)
             finally:
                 runner.run(client.aclose())

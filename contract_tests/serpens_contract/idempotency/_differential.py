@@ -29,7 +29,7 @@ except ModuleNotFoundError as exc:  # pragma: no cover - depends on the environm
 
 from serpens.fakes import InMemoryIdempotencyStore
 from serpens.ports import Claim, IdempotencyStore, JSONValue, Replay
-from serpens_contract.differential import Outcome, observe
+from serpens_contract.differential import Outcome, again_when_stalled, observe
 from serpens_contract.idempotency._support import IdempotencyCapabilities, ManualClock
 from serpens_contract.settings import hypothesis_settings
 
@@ -157,4 +157,6 @@ class _IdempotencyDifferentialCases:
             def __init__(self) -> None:
                 super().__init__(open_idempotency_store, shared)
 
-        run_state_machine_as_test(Machine, settings=hypothesis_settings())
+        again_when_stalled(
+            lambda: run_state_machine_as_test(Machine, settings=hypothesis_settings())
+        )

@@ -30,7 +30,7 @@ except ModuleNotFoundError as exc:  # pragma: no cover - depends on the environm
 
 from serpens.fakes import InMemoryDatabase, InMemoryOutbox, InMemoryOutboxStore, InMemorySession
 from serpens.ports import OutboxMessage, OutboxStore
-from serpens_contract.differential import Outcome, observe
+from serpens_contract.differential import Outcome, again_when_stalled, observe
 from serpens_contract.outbox._support import (
     TOPIC,
     ManualClock,
@@ -191,4 +191,6 @@ class _OutboxDifferentialCases:
             def __init__(self) -> None:
                 super().__init__(open_outbox_unit, open_outbox_store, shared)
 
-        run_state_machine_as_test(Machine, settings=hypothesis_settings())
+        again_when_stalled(
+            lambda: run_state_machine_as_test(Machine, settings=hypothesis_settings())
+        )

@@ -28,7 +28,7 @@ except ModuleNotFoundError as exc:  # pragma: no cover - depends on the environm
 
 from serpens.errors import NotFoundError, SerpensError, ValidationError
 from serpens.ports import Payload
-from serpens_contract.differential import observe
+from serpens_contract.differential import again_when_stalled, observe
 from serpens_contract.publisher._rigs import PublisherRig, Received, RigFactory
 from serpens_contract.publisher._session import PROJECT
 from serpens_contract.settings import hypothesis_settings
@@ -217,4 +217,6 @@ class _PublisherDifferentialCases:
             def __init__(self) -> None:
                 super().__init__(open_publisher)
 
-        run_state_machine_as_test(Machine, settings=hypothesis_settings())
+        again_when_stalled(
+            lambda: run_state_machine_as_test(Machine, settings=hypothesis_settings())
+        )

@@ -26,6 +26,7 @@ except ModuleNotFoundError as exc:  # pragma: no cover - depends on the environm
     raise MissingExtraError("hypothesis", "contract") from exc
 
 from serpens.ports import Message, Queue
+from serpens_contract.differential import again_when_stalled
 from serpens_contract.queue._capabilities import QueueCapabilities
 from serpens_contract.queue._support import QueueFactory
 from serpens_contract.settings import hypothesis_settings
@@ -240,4 +241,6 @@ class _QueueDifferentialCases:
             def __init__(self) -> None:
                 super().__init__(open_queue, capabilities, advance_clock)
 
-        run_state_machine_as_test(Machine, settings=hypothesis_settings())
+        again_when_stalled(
+            lambda: run_state_machine_as_test(Machine, settings=hypothesis_settings())
+        )

@@ -36,6 +36,7 @@ from serpens_contract._repository_models import (
 )
 from serpens_contract._repository_models import Tone as Tone
 from serpens_contract._suite import ContractSuite
+from serpens_contract.differential import again_when_stalled
 
 # The example cases live in one mixin per theme, in this package's private modules.
 from serpens_contract.repository import (
@@ -158,4 +159,6 @@ class RepositoryContract(
             def __init__(self) -> None:
                 super().__init__(open_repository_database, shared=shared)
 
-        run_state_machine_as_test(Machine, settings=hypothesis_settings())
+        again_when_stalled(
+            lambda: run_state_machine_as_test(Machine, settings=hypothesis_settings())
+        )
