@@ -61,7 +61,7 @@ def _sdk_options(monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, Any]]:
     yield options
     client = sentry_sdk.get_client()
     client.close(timeout=0)
-    sentry_sdk.get_global_scope().set_client(None)
+    sentry_sdk.Scope.get_global_scope().set_client(None)  # sentry-sdk 2.0 has no shortcut
 
 
 def _options() -> dict[str, Any]:
