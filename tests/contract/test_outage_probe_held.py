@@ -1,5 +1,7 @@
 """The outage probe on a held machine: time the process was stopped is not the call's.
 
+And a recovery poll that runs past its budget once is polled again, not a failure.
+
 A helper process stops this one for real (``SIGSTOP``, then ``SIGCONT``), as two busy cores
 hold a CI run's workers. A call whose deadline fires then, and which takes a moment to
 end (closing its connection), must pass; a call that never ends must still fail, after
@@ -21,7 +23,7 @@ import pytest
 
 from serpens.errors import BackendTimeoutError
 from serpens_contract.outage import OutageCapabilities
-from serpens_contract.outage._probe import MOST_HELD, _araises, _Probe
+from serpens_contract.outage._probe import MOST_HELD, _araises, _arecovers, _Probe
 
 pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="needs SIGSTOP")
 
@@ -137,3 +139,39 @@ def test_an_async_blocked_call_fails_and_is_cancelled() -> None:
     started = time.monotonic()
     asyncio.run(run())
     assert BUDGET <= time.monotonic() - started < BUDGET + 0.5
+
+
+def test_an_async_recovery_poll_that_times_out_once_polls_again() -> None:
+    polls = 0
+
+    async def check() -> bool:
+        nonlocal polls
+        polls += 1
+        if polls == 1:
+            await asyncio.sleep(30)  # one poll that never answers: a stalled first call
+        return True
+
+    capabilities = OutageCapabilities(mode="strict", deadline=0.2, margin=0.1, recovery=3.0)
+    asyncio.run(_arecovers(check, capabilities, "the cache"))
+    assert polls == 2
+
+
+def test_an_async_recovery_poll_that_always_times_out_fails_naming_the_timeout() -> None:
+    async def check() -> bool:
+        await asyncio.sleep(30)
+        return True
+
+    capabilities = OutageCapabilities(mode="strict", deadline=0.2, margin=0.1, recovery=1.0)
+    with pytest.raises(pytest.fail.Exception, match="within 1 s; last error TimeoutError"):
+        asyncio.run(_arecovers(check, capabilities, "the cache"))
+
+
+def test_an_async_recovery_check_raising_a_timeout_of_its_own_fails_at_once() -> None:
+    async def check() -> bool:
+        raise TimeoutError("an SDK's, not translated")
+
+    capabilities = OutageCapabilities(mode="strict", deadline=0.2, margin=0.1, recovery=5.0)
+    started = time.monotonic()
+    with pytest.raises(TimeoutError, match="an SDK's"):
+        asyncio.run(_arecovers(check, capabilities, "the cache"))
+    assert time.monotonic() - started < 1.0
