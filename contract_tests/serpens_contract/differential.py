@@ -75,16 +75,27 @@ def observe(func: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Outcome:
 
 
 def stalled(error: BaseException) -> bool:
-    """Whether *error* is a deadline passing, alone or in a group.
+    """Whether *error* is a deadline passing, or came of one.
 
     Hypothesis reports a failure it could not replay (the call did not stall again) as a
-    group (``FlakyFailure``) of the errors it saw; one of them a deadline passing makes
-    the run inconclusive, since the next run repeats whatever else went wrong.
+    group (``FlakyFailure``) of the errors it saw, or raises its own error (such as
+    ``FlakyStrategyDefinition``, the replay drawing more data than the stalled run) while
+    handling the stall. Either way the run is inconclusive: the next run repeats whatever
+    else went wrong. So the error, its group members and the errors it was raised from or
+    while handling are searched.
     """
-    if isinstance(error, errors.BackendTimeoutError):
-        return True
-    if isinstance(error, BaseExceptionGroup):
-        return any(stalled(inner) for inner in error.exceptions)
+    seen: set[int] = set()
+    pending = [error]
+    while pending:
+        current = pending.pop()
+        if id(current) in seen:
+            continue
+        seen.add(id(current))
+        if isinstance(current, errors.BackendTimeoutError):
+            return True
+        if isinstance(current, BaseExceptionGroup):
+            pending.extend(current.exceptions)
+        pending.extend(e for e in (current.__cause__, current.__context__) if e is not None)
     return False
 
 

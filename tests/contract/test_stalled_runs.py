@@ -13,6 +13,7 @@ from typing import Any
 
 import hypothesis
 import pytest
+from hypothesis.errors import FlakyStrategyDefinition
 from hypothesis.stateful import RuleBasedStateMachine, rule, run_state_machine_as_test
 
 from serpens.errors import BackendTimeoutError, BackendUnavailableError, ConflictError
@@ -104,6 +105,27 @@ def test_observe_lets_a_deadline_through_and_captures_other_serpens_errors() -> 
     assert observe(conflict) == Outcome(error=ConflictError)
     with pytest.raises(BackendTimeoutError):
         observe(lambda: (_ for _ in ()).throw(_stall("late")))
+
+
+def _flaky_while_handling_a_stall() -> None:
+    try:
+        raise _stall("outbox count")
+    except BackendTimeoutError:
+        raise FlakyStrategyDefinition("the second run stopped drawing earlier") from None
+
+
+def test_an_error_raised_while_handling_a_stall_is_a_stall() -> None:
+    """As in CI: Hypothesis' FlakyStrategyDefinition, raised while handling the stall."""
+    with pytest.raises(FlakyStrategyDefinition) as handled:
+        _flaky_while_handling_a_stall()
+    assert handled.value.__cause__ is None
+    assert stalled(handled.value)  # through __context__: `from None` hides it, it is there
+    with pytest.raises(AssertionError) as caused:
+        raise AssertionError("differs") from ValueError("a cause, no stall")
+    assert not stalled(caused.value)
+    looped = RuntimeError("loop")
+    looped.__context__ = ExceptionGroup("g", [looped])
+    assert not stalled(looped)
 
 
 def test_a_group_with_a_deadline_in_it_is_a_stall_and_one_without_is_not() -> None:
