@@ -3,7 +3,7 @@
 ``_Probe`` runs each sync call on a thread it can give up on, so a call that blocks past
 its deadline fails the test instead of hanging the run; ``_down`` takes the backend down
 for a block; ``_recovers`` polls until the implementation works again. ``_araises`` and
-``_arecovers`` do the same for async ports.
+``_arecovers`` do the same for async ports, each call a task (:func:`_within`).
 
 Time the machine held the whole process (two cores under a CI run's workers; a stopped
 process) is not the call's to spend: its own deadline's timer fires as late as the wait
@@ -186,22 +186,45 @@ def _recovers(check: Callable[[], bool], capabilities: OutageCapabilities, what:
     pytest.fail(f"{what} did not recover within {capabilities.recovery:g} s{detail}")
 
 
+class _BlockedError(Exception):
+    """An async call still running when its budget (and the time held) was spent."""
+
+    def __init__(self, budget: _Budget) -> None:
+        super().__init__("still running when its budget was spent")
+        self.budget = budget
+
+
+async def _within(call: Awaitable[Any], capabilities: OutageCapabilities) -> Any:
+    """*call*'s value, run as a task for its budget and the time the process was held.
+
+    A call still running then is cancelled (as ``asyncio.wait_for`` would) and
+    :class:`_BlockedError` raised; what the call raises itself is raised as it is.
+    """
+    task = asyncio.ensure_future(call)
+    done: set[asyncio.Future[Any]] = set()
+    with _Budget(capabilities.budget) as budget:
+        while not done and (left := budget.left()) > 0:
+            done, _ = await asyncio.wait({task}, timeout=left)
+    if not done:
+        task.cancel()
+        await asyncio.wait({task}, timeout=capabilities.budget)
+        raise _BlockedError(budget)
+    return task.result()
+
+
 async def _arecovers(
     check: Callable[[], Awaitable[bool]], capabilities: OutageCapabilities, what: str
 ) -> None:
     deadline = time.monotonic() + capabilities.recovery
     last: BaseException | None = None
     while time.monotonic() < deadline:
-        started = time.monotonic()
         try:
-            if await asyncio.wait_for(check(), capabilities.budget):
+            if await _within(check(), capabilities):
                 return
         except BackendError as exc:
             last = exc
-        except TimeoutError as exc:
-            if time.monotonic() - started < capabilities.budget:
-                raise  # the check's own: an SDK's error crossing the port, not a slow poll
-            last = exc  # one slow poll (a held machine): poll again
+        except _BlockedError:  # one slow poll (a held machine): poll again
+            last = TimeoutError(f"a poll did not end within {capabilities.budget:g} s")
         await asyncio.sleep(0.05)
     detail = f"; last error {type(last).__name__}: {last}" if last else ""
     pytest.fail(f"{what} did not recover within {capabilities.recovery:g} s{detail}")
@@ -211,17 +234,11 @@ async def _araises(
     label: str, call: Awaitable[Any], kind: OutageKind, capabilities: OutageCapabilities
 ) -> float:
     """*call* must raise this kind's serpens error within the budget; the time it took."""
-    task = asyncio.ensure_future(call)
-    done: set[asyncio.Future[Any]] = set()
-    with _Budget(capabilities.budget) as budget:
-        while not done and (left := budget.left()) > 0:
-            done, _ = await asyncio.wait({task}, timeout=left)
-    if not done:  # the call itself never ended: cancelled, as wait_for would
-        task.cancel()
-        await asyncio.wait({task}, timeout=capabilities.budget)
-        pytest.fail(_blocked(label, kind, capabilities, budget))
+    started = time.monotonic()
     try:
-        value = task.result()
+        value = await _within(call, capabilities)
+    except _BlockedError as blocked:
+        pytest.fail(_blocked(label, kind, capabilities, blocked.budget))
     except BackendError as exc:
         expected = _expected(kind)
         if not isinstance(exc, expected):
@@ -229,7 +246,7 @@ async def _araises(
                 f"{label} during a {kind} outage raised {type(exc).__name__}: {exc}; "
                 f"expected {expected.__name__}"
             ) from exc
-        return budget.elapsed()
+        return time.monotonic() - started
     pytest.fail(f"{label} during a {kind} outage returned {value!r}, not an error")
 
 
