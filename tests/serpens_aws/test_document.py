@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
-from serpens.errors import NotFoundError, ValidationError
+from serpens.errors import ConflictError, NotFoundError, ValidationError
 from serpens_aws import DynamoDBDocumentStore, TableNotFoundError
 
 pytestmark = pytest.mark.usefixtures("moto_endpoint")
@@ -47,6 +47,27 @@ def test_a_store_reads_the_key_schema_of_a_table_it_did_not_create(table: str) -
 def test_key_types_read_from_the_table_are_enforced(table: str, key: dict[str, object]) -> None:
     with pytest.raises(ValidationError):
         DynamoDBDocumentStore().get(table, key)  # type: ignore[arg-type]
+
+
+def test_the_key_schema_is_read_once_per_table(table: str) -> None:
+    reader = DynamoDBDocumentStore()
+    described: list[str] = []
+
+    def record(params: dict[str, Any], **_: object) -> None:
+        described.append(params["TableName"])
+
+    reader.client.meta.events.register("provide-client-params.dynamodb.DescribeTable", record)
+    reader.get(table, {"user": 7, "at": 10})
+    reader.put(table, {"user": 8, "at": 1})
+    assert [item["v"] for item in reader.query(table, 7)] == ["two", "ten"]
+    assert reader.delete(table, {"user": 8, "at": 1}) is True
+    assert described == [table]
+
+
+def test_a_conditional_put_of_a_taken_key_says_so_naming_the_table(table: str) -> None:
+    with pytest.raises(ConflictError) as raised:
+        DynamoDBDocumentStore().put(table, {"user": 7, "at": 10}, if_absent=True)
+    assert str(raised.value) == f"an item with that key already exists in {table!r}"
 
 
 def test_a_table_that_does_not_exist_is_not_found() -> None:

@@ -89,6 +89,20 @@ async def test_an_item_holds_the_record_under_namespace_and_key(table: str) -> N
     assert int(done["expires"]["N"]) == math.ceil(int(done["until"]["N"]) / 1e6) + 3600
 
 
+async def test_a_completed_record_is_kept_for_its_ttl_from_completion(table: str) -> None:
+    """``until`` of a done record is the completion's time plus the ttl, in µs."""
+    store = DynamoDBIdempotencyStore(table=table)
+    claim = await store.claim("k", lease=30)
+    assert isinstance(claim, Claim)
+    before = time.time_ns() // 1000
+    await store.complete(claim, {"id": 7}, ttl=86_400)  # a day: a wrong unit shows by seconds
+    after = time.time_ns() // 1000
+    item = boto3.client("dynamodb").get_item(
+        TableName=table, Key={"pk": {"S": "default#k"}}, ConsistentRead=True
+    )["Item"]
+    assert before + 86_400_000_000 <= int(item["until"]["N"]) <= after + 86_400_000_000
+
+
 async def test_every_call_is_one_conditional_write_and_reads_nothing(table: str) -> None:
     """Decisions are made by DynamoDB's conditions, never by a read that could be stale."""
     client = boto3.client("dynamodb")
@@ -191,6 +205,15 @@ def test_bad_options_are_refused_at_construction(
         options["client"] = boto3.client("dynamodb")
     with pytest.raises(error):
         DynamoDBIdempotencyStore(**options)
+
+
+def test_the_default_table_and_namespace_are_pinned() -> None:
+    """Records live under these names: a changed default would orphan every stored one."""
+    store = DynamoDBIdempotencyStore()
+    assert (store.table, store.namespace) == ("serpens-idempotency", "default")
+    assert (
+        repr(store) == "DynamoDBIdempotencyStore(table='serpens-idempotency', namespace='default')"
+    )
 
 
 def _timeouts(client: Any) -> tuple[object, ...]:

@@ -282,6 +282,28 @@ async def test_a_call_past_its_deadline_raises_in_time(
         await base.dispose()
 
 
+async def test_create_table_waits_for_another_creator_at_most_its_deadline(
+    schema: str, engine: AsyncEngine
+) -> None:
+    """The store's own deadline bounds ``create_table`` too, on an engine that has a
+    longer one (7 s, installed by the first store on it)."""
+    AsyncPostgresOutboxStore(engine)  # gives the engine its deadlines: 7 s
+    quick = AsyncPostgresOutboxStore(engine, deadline=0.5)
+    async with engine.connect() as creator:  # another creator, holding the schema's turn
+        await creator.execute(
+            sa.text("SELECT pg_advisory_lock(hashtext(:name))"),
+            {"name": f"{schema}.serpens_outbox"},
+        )
+        started = time.monotonic()
+        with pytest.raises(BackendTimeoutError, match=r"did not answer within 0\.5 s"):
+            await quick.create_table()
+        assert time.monotonic() - started < 3.0
+        await creator.execute(sa.text("SELECT pg_advisory_unlock_all()"))
+        await creator.commit()
+    await quick.create_table()  # its turn now
+    assert await _exists(engine, schema) == (True, True)
+
+
 def test_only_an_async_postgres_engine_is_taken(tmp_path: Any) -> None:
     sqlite = create_async_engine(f"sqlite+aiosqlite:///{tmp_path / 'x.db'}")
     with pytest.raises(ConfigurationError, match="this engine is 'sqlite'"):

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 import psycopg2
 import pytest
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine, event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.pool import NullPool
@@ -147,6 +148,56 @@ class TestTimeouts:
             }
             with pytest.raises(ConfigurationError, match="DB_TIMEOUT_MODE=set"):
                 _verify_timeouts(raw, expected, TimeoutMode.STARTUP)
+        finally:
+            raw.close()
+
+    def test_an_engine_checks_its_first_connection(self, pg_url: str) -> None:
+        """A ``connect`` hook run before serpens' changes one timeout, as a pooler's
+        connect query would: the engine refuses the connection, naming it."""
+        engine = database.bind(pg_url)
+
+        def like_a_pooler(dbapi_connection: Any, _record: object) -> None:
+            with dbapi_connection.cursor() as cursor:
+                cursor.execute("SET lock_timeout = 0")
+            dbapi_connection.commit()
+
+        event.listen(engine, "connect", like_a_pooler, insert=True)
+        with pytest.raises(ConfigurationError, match=r"lock_timeout='0' \(expected 2000\)"):
+            engine.connect().close()
+        event.remove(engine, "connect", like_a_pooler)
+        with engine.connect() as connection:  # checked again, as none passed yet
+            assert connection.exec_driver_sql("SHOW lock_timeout").scalar_one() == "2s"
+
+    def test_the_report_names_each_wrong_value_and_the_hint_of_the_mode(self, pg_url: str) -> None:
+        url = make_url(pg_url)
+        raw = psycopg2.connect(host=url.host, port=url.port, user=url.username, dbname=url.database)
+        try:
+            with raw.cursor() as cursor:  # what a pooler that lost two of the SETs leaves
+                cursor.execute("SET statement_timeout = 5000")
+                cursor.execute("SET lock_timeout = 0")
+                cursor.execute("SET idle_in_transaction_session_timeout = 3000")
+            raw.commit()
+            expected = {
+                "statement_timeout": "5000",
+                "lock_timeout": "2000",
+                "idle_in_transaction_session_timeout": "10000",
+            }
+            named = (
+                "PostgreSQL did not apply the configured timeouts: "
+                "idle_in_transaction_session_timeout='3000' (expected 10000), "
+                "lock_timeout='0' (expected 2000); "
+            )
+            with pytest.raises(ConfigurationError) as in_set_mode:
+                _verify_timeouts(raw, expected, TimeoutMode.SET)
+            assert str(in_set_mode.value) == (
+                named + "the SET statements did not take effect; check the pooler's mode"
+            )
+            with pytest.raises(ConfigurationError) as at_startup:
+                _verify_timeouts(raw, expected, TimeoutMode.STARTUP)
+            assert str(at_startup.value) == (
+                named + "a connection pooler may drop startup options; set DB_TIMEOUT_MODE=set"
+            )
+            _verify_timeouts(raw, {"statement_timeout": "5000"}, TimeoutMode.SET)  # all applied
         finally:
             raw.close()
 

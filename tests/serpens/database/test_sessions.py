@@ -9,9 +9,9 @@ from typing import Annotated
 import httpx
 import pytest
 from fastapi import Depends, FastAPI
-from sqlalchemy import Integer, String, select, text
+from sqlalchemy import Integer, String, create_engine, select, text
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession, create_async_engine
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
 
 from serpens import database
@@ -127,6 +127,24 @@ class TestUnbound:
         with pytest.raises(ConfigurationError, match=r"async_bind\(\)"):
             get_async_engine()
 
+    def test_a_session_given_its_own_engine_opens_before_bind(self, sqlite_url: str) -> None:
+        engine = create_engine(sqlite_url)
+        try:
+            with SessionLocal(bind=engine) as session:
+                assert session.execute(text("select 1")).scalar() == 1
+        finally:
+            engine.dispose()
+
+    async def test_an_async_session_given_its_own_engine_opens_before_async_bind(
+        self, tmp_path: Path
+    ) -> None:
+        engine = create_async_engine(f"sqlite+aiosqlite:///{tmp_path / 'own.db'}")
+        try:
+            async with AsyncSessionLocal(bind=engine) as session:
+                assert (await session.execute(text("select 1"))).scalar() == 1
+        finally:
+            await engine.dispose()
+
     def test_dispose_unbinds_again(self, sqlite_url: str) -> None:
         bind(sqlite_url)
         SessionLocal().close()
@@ -205,6 +223,20 @@ class TestAsyncSessions:
         await async_dispose()
         # it waited for the replaced engine's disposal too: nothing of it outlives the loop
         assert not [t for t in _sessions._pending_disposals if not t.done()]
+
+    async def test_async_dispose_waits_for_a_replaced_engine_still_closing(
+        self, async_db: str
+    ) -> None:
+        first = get_async_engine()
+        async with first.connect() as one, first.connect() as other:  # two to close later
+            await one.exec_driver_sql("select 1")
+            await other.exec_driver_sql("select 1")
+        async_bind(async_db)
+        disposals = set(_sessions._pending_disposals)
+        assert disposals
+        assert not any(task.done() for task in disposals)  # it has not started yet
+        await async_dispose()
+        assert all(task.done() for task in disposals)
 
 
 class TestSQLiteFlavours:

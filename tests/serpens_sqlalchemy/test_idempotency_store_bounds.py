@@ -1,0 +1,106 @@
+"""The PostgreSQL idempotency store's bounds: a result's TTL and its calls' own deadlines.
+
+A completed record holds its result for *ttl* from the completion, read from the table
+against the server's clock before and after the call. ``create_table`` and ``purge``
+wait for what another session holds (the creators' advisory lock, a lock on the table)
+at most the store's own deadline, on an engine whose deadline is longer (7 s, given by
+the first store on it). Real server: PostgreSQL (asyncpg).
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+
+import pytest
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+
+from serpens.errors import BackendTimeoutError
+from serpens_sqlalchemy import AsyncPostgresIdempotencyStore
+from tests.serpens_sqlalchemy._idempotency_support import (  # noqa: F401 - fixtures
+    _asyncpg,
+    _claim,
+    _engine,
+    _table,
+)
+
+_NOW = sa.text("SELECT (extract(epoch FROM clock_timestamp()) * 1000000)::bigint")
+
+
+def _namespace() -> str:
+    return f"ns-{uuid.uuid4().hex[:8]}"
+
+
+async def test_a_result_is_kept_for_its_ttl_from_the_completion(
+    engine: AsyncEngine, table: str
+) -> None:
+    store = AsyncPostgresIdempotencyStore(engine, _namespace(), table=table)
+    claim = await _claim(store, "k")
+    async with engine.connect() as conn:
+        before = (await conn.execute(_NOW)).scalar_one()
+        await store.complete(claim, {"id": 7}, ttl=86_400)  # a day: a wrong unit shows by seconds
+        after = (await conn.execute(_NOW)).scalar_one()
+        query = sa.text(f"SELECT done, until FROM {table} WHERE namespace = :ns AND key = 'k'")
+        row = (await conn.execute(query, {"ns": store.namespace})).one()
+    assert row.done is True
+    assert before + 86_400_000_000 <= row.until <= after + 86_400_000_000
+
+
+async def test_create_table_waits_for_another_creator_at_most_its_deadline(
+    engine: AsyncEngine, table: str
+) -> None:
+    AsyncPostgresIdempotencyStore(engine, _namespace(), table=table)  # the engine's 7 s
+    quick = AsyncPostgresIdempotencyStore(engine, _namespace(), table=table, deadline=0.5)
+    async with engine.connect() as creator:  # another creator, holding the table's turn
+        await creator.execute(sa.text("SELECT pg_advisory_lock(hashtext(:t))"), {"t": table})
+        started = time.monotonic()
+        with pytest.raises(BackendTimeoutError, match=r"within 0\.5 s"):
+            await quick.create_table()
+        assert time.monotonic() - started < 3.0
+        await creator.execute(sa.text("SELECT pg_advisory_unlock_all()"))
+        await creator.commit()
+    await quick.create_table()  # its turn now
+    await _claim(quick, "k")
+
+
+async def test_purge_waits_for_a_locked_table_at_most_its_deadline(
+    engine: AsyncEngine, table: str
+) -> None:
+    store = AsyncPostgresIdempotencyStore(engine, _namespace(), table=table)  # the engine's 7 s
+    await store.create_table()
+    quick = AsyncPostgresIdempotencyStore(engine, store.namespace, table=table, deadline=0.5)
+    async with engine.connect() as other, other.begin():
+        await other.execute(sa.text(f"LOCK TABLE {table} IN ACCESS EXCLUSIVE MODE"))
+        started = time.monotonic()
+        with pytest.raises(BackendTimeoutError, match=r"within 0\.5 s"):
+            await quick.purge()
+        assert time.monotonic() - started < 3.0
+    assert await quick.purge() == 0  # the lock is gone
+
+
+async def test_create_table_on_an_existing_table_needs_no_right_to_create(
+    engine: AsyncEngine, table: str, postgres_url: str
+) -> None:
+    """A service's role that may not create tables may still call ``create_table`` once
+    the table exists (made at deploy time): it reads the catalog and runs no DDL."""
+    await AsyncPostgresIdempotencyStore(engine, _namespace(), table=table).create_table()
+    role = f"svc_{uuid.uuid4().hex[:8]}"
+    async with engine.begin() as conn:
+        await conn.execute(sa.text(f"CREATE ROLE {role} LOGIN"))
+        await conn.execute(sa.text(f"REVOKE CREATE ON SCHEMA public FROM {role}"))
+        await conn.execute(sa.text(f"GRANT SELECT, INSERT, UPDATE, DELETE ON {table} TO {role}"))
+    url = sa.make_url(_asyncpg(postgres_url)).set(username=role, password=None)
+    service = create_async_engine(url)
+    try:
+        async with service.connect() as conn:  # the role really may not create a table
+            with pytest.raises(sa.exc.ProgrammingError, match="permission denied"):
+                await conn.execute(sa.text(f"CREATE TABLE {table}_x (id int)"))
+        store = AsyncPostgresIdempotencyStore(service, _namespace(), table=table)
+        await store.create_table()
+        await _claim(store, "k")
+    finally:
+        await service.dispose()
+        async with engine.begin() as conn:
+            await conn.execute(sa.text(f"REVOKE ALL ON {table} FROM {role}"))
+            await conn.execute(sa.text(f"DROP ROLE {role}"))
