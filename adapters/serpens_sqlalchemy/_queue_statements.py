@@ -141,10 +141,13 @@ def bound_engine(engine: Engine, deadline: float | None) -> None:
 
 
 def _timed_out(exc: BaseException) -> float | None:
-    """The client-side deadline that ended *exc* (or the error it replaced), if one did.
+    """The client-side deadline that ended *exc*, if one did.
 
-    A pooled connection's pre-ping that hit its deadline is replaced by a reconnect; when
-    that fails too, the ping's error is the reconnect's context.
+    The deadline is marked on the driver's error, which SQLAlchemy's error holds as
+    ``orig`` (and as its cause); the errors it was raised from or while handling are
+    looked at too, a few links down. A pre-ping past its deadline is not among them:
+    SQLAlchemy drops the ping's error before it reconnects, so a reconnect that fails
+    too is reported by its own error (libpq's ``connect_timeout``).
     """
     seen: BaseException | None = exc
     for _ in range(8):
@@ -198,7 +201,8 @@ def translate_queue_errors(what: str) -> Iterator[None]:
 
 
 def _attributes(value: Any) -> dict[str, Any]:
-    # psycopg2 decodes jsonb into a dict; asyncpg hands over its text
+    # psycopg2 decodes jsonb into a dict, and so does SQLAlchemy's asyncpg dialect (the
+    # jsonb codec it sets on each connection); text from any other path is parsed
     return dict(json.loads(value) if isinstance(value, str) else value)
 
 

@@ -35,6 +35,7 @@ from serpens.errors import (
 )
 from serpens_contract.repository import ContractBase, Pair, Product, contract_schema
 from serpens_sqlalchemy import AsyncRepository, Repository, configure_sqlite
+from tests.serpens_sqlalchemy._column_types import Code, Percent
 from tests.serpens_sqlalchemy._engines import contract_tables_schema
 
 #: the value written twice: no error message may quote it
@@ -271,32 +272,6 @@ def test_a_trigger_refusing_a_row_is_a_validation_error_with_its_reason(tmp_path
         assert "qty must not be negative" in str(info.value)
     finally:
         engine.dispose()
-
-
-class Percent(sa.types.TypeDecorator[int]):
-    """A caller's column type that refuses out-of-range values with its own ValidationError."""
-
-    impl = sa.Integer
-    cache_ok = True
-
-    def process_bind_param(self, value: int | None, dialect: sa.Dialect) -> int | None:
-        """Refuse a value outside 0..100, naming the field."""
-        if value is not None and not 0 <= value <= 100:
-            raise ValidationError("a percentage is 0 to 100", [FieldError("share", "too large")])
-        return value
-
-
-class Code(sa.types.TypeDecorator[str]):
-    """A caller's column type whose bind processor raises a plain ValueError."""
-
-    impl = sa.String
-    cache_ok = True
-
-    def process_bind_param(self, value: str | None, dialect: sa.Dialect) -> str | None:
-        """Refuse anything but upper-case letters."""
-        if value is not None and not value.isupper():
-            raise ValueError("a code is upper-case letters")
-        return value
 
 
 class Typed(_GuardedBase):

@@ -11,6 +11,7 @@ held) and from a warm pool (the bounded pre-ping, then a bounded reconnect).
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable
 
@@ -182,6 +183,8 @@ def test_psycopg2_fast_paths_end_within_the_deadline(
 ) -> None:
     """psycopg2's COPY (``copy_expert``, on the driver) and unnest upsert are bounded too."""
     database.bind(proxied_url)
+    reasons: list[BaseException | None] = []
+    event.listen(database.get_engine().pool, "invalidate", lambda *a: reasons.append(a[2]))
     with database.SessionLocal() as held:
         repo = SQLAlchemyRepository(held, Gadget)
         assert repo.get(1) is not None  # a transaction open: the write takes a savepoint
@@ -200,6 +203,9 @@ def test_psycopg2_fast_paths_end_within_the_deadline(
         _report("psycopg2", "freeze", write, elapsed, BackendTimeoutError())
         assert proxy.fault == "freeze"  # frozen by the savepoint: the write itself timed out
         assert elapsed < STATEMENT_TIMEOUT_S + CLIENT_GRACE_S + MARGIN_S
+        # the cut connection is invalidated with the driver's error as the reason, which
+        # SQLAlchemy logs and hands to the pool's listeners
+        assert [type(reason).__name__ for reason in reasons] == ["OperationalError"], reasons
     proxy.heal()
 
 
@@ -228,3 +234,32 @@ async def test_asyncpg_driver_fast_paths_end_within_the_deadline(
         assert proxy.fault == "freeze"
         assert elapsed < STATEMENT_TIMEOUT_S + CLIENT_GRACE_S + MARGIN_S
     proxy.heal()
+
+
+def test_a_sessions_longer_deadline_holds_for_psycopg2s_copy(
+    proxied_url: str, pg_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """COPY (``copy_expert``, on the driver) keeps ``db_session``'s own deadline too.
+
+    Another session holds a lock that COPY waits for 2.5 s, past the engine's 2 s client
+    deadline; the session allows 4 s (and the client 6 s), so the COPY completes.
+    """
+    monkeypatch.setenv("DB_LOCK_TIMEOUT_MS", "10000")  # the wait is the test, not a refusal
+    database.bind(proxied_url)
+    locker = create_engine(make_url(pg_url).set(drivername="postgresql+psycopg2"))
+    rows = [{"id": i, "name": f"g{i}"} for i in range(10, 20)]
+    try:
+        with locker.connect() as other:
+            other.execute(text("LOCK TABLE deadline_gadgets IN SHARE MODE"))  # COPY must wait
+            release = threading.Timer(2.5, other.rollback)
+            release.start()
+            with database.db_session(statement_timeout_ms=4000) as session:
+                started = time.monotonic()
+                assert SQLAlchemyRepository(session, Gadget).bulk_insert(rows) == len(rows)
+                waited = time.monotonic() - started
+            release.join()
+    finally:
+        locker.dispose()
+    assert waited >= 2.0  # past the engine's deadline
+    with database.SessionLocal() as session:
+        assert SQLAlchemyRepository(session, Gadget).count() == 2 + len(rows)
