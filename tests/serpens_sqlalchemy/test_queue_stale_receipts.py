@@ -24,22 +24,20 @@ from serpens_sqlalchemy import AsyncPostgresQueue, PostgresQueue
 pytestmark = pytest.mark.postgres
 
 
-@pytest.fixture(name="table")
-def _table(postgres_url: str) -> Iterator[str]:
-    """A queue table of this test's own (its dedup table beside it), dropped afterwards."""
-    table = f"stale_{uuid.uuid4().hex[:8]}"
-    yield table
-    engine = sa.create_engine("postgresql+psycopg2://" + postgres_url.split("://", 1)[1])
-    with engine.begin() as conn:
-        conn.exec_driver_sql(f"DROP TABLE IF EXISTS {table}, {table}_dedup")
-    engine.dispose()
-
-
 @pytest.fixture(name="engine")
 def _engine(postgres_url: str) -> Iterator[sa.Engine]:
     engine = sa.create_engine("postgresql+psycopg2://" + postgres_url.split("://", 1)[1])
     yield engine
     engine.dispose()
+
+
+@pytest.fixture(name="table")
+def _table(engine: sa.Engine) -> Iterator[str]:
+    """A queue table of this test's own (its dedup table beside it), dropped afterwards."""
+    table = f"stale_{uuid.uuid4().hex[:8]}"
+    yield table
+    with engine.begin() as conn:
+        conn.exec_driver_sql(f"DROP TABLE IF EXISTS {table}, {table}_dedup")
 
 
 @pytest.fixture(name="async_engine")
