@@ -13,9 +13,12 @@ Subclass :class:`BaseDocument` in a ``@dataclass`` and name the table::
 
 Reads convert values back to the field types (DynamoDB returns every number as
 ``Decimal``; an ``int`` or ``float`` field gets an ``int`` or ``float`` back), so a
-document loaded from the table equals the one saved; a stored value that does not fit
-its field (another writer's ``"abc"`` or ``1.5`` in an ``int`` field) is a
-:class:`serpens.errors.ValidationError` naming the field and the types, never the value.
+document loaded from the table equals the one saved. One exception: a union field that
+takes ``str`` keeps a stored string as the ``str`` (``date | str`` saved as a ``date``
+reads back as ``"2024-05-17"``), since a value already of one of the options is kept
+as it is. A stored value that does not fit its field (another writer's ``"abc"`` or
+``1.5`` in an ``int`` field) is a :class:`serpens.errors.ValidationError` naming the
+field and the types, never the value.
 All documents share one store per process: a :class:`serpens_aws.DynamoDBDocumentStore`
 created on first use, or the store given to :func:`set_store` / :func:`use_store` (an
 :class:`serpens.fakes.InMemoryDocumentStore` in unit tests). A missing table raises

@@ -39,7 +39,7 @@ class TestDatabaseUrlReferences:
     def test_bind_reads_database_url_from_a_key_of_a_json_secret(
         self, moto_endpoint: str, postgres_url: str, unbound: None, monkeypatch: pytest.MonkeyPatch
     ) -> None:
-        from sqlalchemy import text  # noqa: PLC0415
+        from sqlalchemy import make_url, text  # noqa: PLC0415
 
         from serpens.database import bind, db_session  # noqa: PLC0415
 
@@ -48,7 +48,7 @@ class TestDatabaseUrlReferences:
             Name=secret, SecretString=json.dumps({"url": postgres_url, "user": "postgres"})
         )
         monkeypatch.setenv("DATABASE_URL", f"secrets://{secret}?url")
-        assert bind().url.database == "postgres"
+        assert bind().url.database == make_url(postgres_url).database  # the key's URL, whole
         with db_session() as session:
             assert session.execute(text("select 1")).scalar() == 1
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import logging
 import uuid
 from collections.abc import AsyncIterator
@@ -177,8 +178,36 @@ async def test_a_call_past_its_lease_stores_nothing(
 
 def test_leases_and_ttls_are_checked_when_decorating(store: InMemoryIdempotencyStore) -> None:
     for options in ({"lease": 0}, {"ttl": float("nan")}, {"lease": 366 * 86400 + 1}):
-        with pytest.raises(ValidationError):
+        with pytest.raises(ValidationError) as raised:
             idempotent(store, key=lambda: "k", **options)
+        (name,) = options
+        assert [error.path for error in raised.value.errors] == [name]  # names the option
+
+
+async def test_the_default_lease_is_a_minute_and_the_default_ttl_an_hour(
+    store: InMemoryIdempotencyStore, clock: ManualClock
+) -> None:
+    entered, leave = asyncio.Event(), asyncio.Event()
+    calls = Calls()
+
+    @idempotent(store, key=lambda: "k")
+    async def work() -> int:
+        calls.count += 1
+        entered.set()
+        await leave.wait()
+        return calls.count
+
+    first = asyncio.ensure_future(work())
+    await entered.wait()
+    with pytest.raises(InProgressError) as raised:
+        await work()
+    assert raised.value.retry_after == 60
+    leave.set()
+    assert await first == 1
+    clock.advance(3599.5)
+    assert await work() == 1  # replayed for an hour
+    clock.advance(0.5)
+    assert await work() == 2  # then run again
 
 
 async def test_a_release_the_backend_refuses_is_logged_and_the_error_kept(
@@ -196,6 +225,7 @@ async def test_a_release_the_backend_refuses_is_logged_and_the_error_kept(
         await work()
     store.end_outage()
     assert "could not release idempotency key 'k-secret-free'" in caplog.text
+    assert "(BackendUnavailableError)" in caplog.text  # what refused it, by its type
     with pytest.raises(InProgressError):  # the key waits for its lease
         await work()
 
@@ -205,11 +235,17 @@ def test_fingerprints_are_canonical_json_hashes() -> None:
     assert fingerprint_of({"a": 1}) != fingerprint_of({"a": 2})
     assert fingerprint_of("\ud800").startswith("sha256:")
     assert len(fingerprint_of(None)) == len("sha256:") + 64
+    # the stored form: compact, sorted, UTF-8 (a changed form would refuse every retry of
+    # a key claimed before an upgrade as a reused key)
+    canonical = '{"a":"é","b":[1,2.5]}'.encode()
+    assert fingerprint_of({"b": [1, 2.5], "a": "é"}) == (
+        "sha256:" + hashlib.sha256(canonical).hexdigest()
+    )
     nested: list[object] = []
     for _ in range(5000):  # past the recursion limit: no bare RecursionError
         nested = [nested]
     for bad in (object(), float("nan"), {1, 2}, nested):
-        with pytest.raises(SerializationError):
+        with pytest.raises(SerializationError, match="cannot fingerprint the payload"):
             fingerprint_of(bad)
 
 

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import time
-from collections.abc import AsyncIterator, Awaitable
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Awaitable, Iterator
+from contextlib import asynccontextmanager, contextmanager
+from typing import Any
 
 import pytest
 import sqlalchemy as sa
@@ -12,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from serpens.errors import BackendTimeoutError
 
-__all__ = ["advisory_lock_held", "gives_up_in_time"]
+__all__ = ["advisory_lock_held", "gives_up_in_time", "locked_before_the_second"]
 
 
 @asynccontextmanager
@@ -34,3 +35,33 @@ async def gives_up_in_time(call: Awaitable[object], match: str, *, most: float) 
     with pytest.raises(BackendTimeoutError, match=match):
         await call
     assert time.monotonic() - started < most
+
+
+@contextmanager
+def locked_before_the_second(
+    engine: AsyncEngine, postgres_url: str, marker: str, lock: str
+) -> Iterator[list[str]]:
+    """Another session runs *lock* just before *engine*'s second statement holding *marker*.
+
+    A real ``before_cursor_execute`` hook; the other session (psycopg2) keeps its lock
+    until the block ends, when it rolls back. Yields the statements holding *marker*.
+    """
+    locker = sa.create_engine("postgresql+psycopg2://" + postgres_url.split("://", 1)[1])
+    seen: list[str] = []
+    held: list[sa.Connection] = []
+
+    def lock_before_the_second(*args: Any) -> None:
+        if marker in args[2]:
+            seen.append(args[2])
+            if len(seen) == 2:
+                held.append(locker.connect())
+                held[0].execute(sa.text(lock))
+
+    sa.event.listen(engine.sync_engine, "before_cursor_execute", lock_before_the_second)
+    try:
+        yield seen
+    finally:
+        sa.event.remove(engine.sync_engine, "before_cursor_execute", lock_before_the_second)
+        for conn in held:
+            conn.close()  # rolls the lock back
+        locker.dispose()

@@ -33,7 +33,7 @@ from tests.serpens_sqlalchemy._idempotency_support import (  # noqa: F401 - fixt
     _engine,
     _table,
 )
-from tests.serpens_sqlalchemy._lock_support import gives_up_in_time
+from tests.serpens_sqlalchemy._lock_support import gives_up_in_time, locked_before_the_second
 
 
 async def _await_lock_wait(engine: AsyncEngine, table: str, claiming: asyncio.Task[Any]) -> None:
@@ -223,35 +223,25 @@ async def test_a_raced_claim_waits_for_a_locked_record_at_most_the_stores_deadli
     statements.
     """
     engine = create_async_engine(_asyncpg(postgres_url))
-    locker = sa.create_engine("postgresql+psycopg2://" + postgres_url.split("://", 1)[1])
-    claims: list[str] = []
-    held: list[sa.Connection] = []
-
-    def lock_before_the_second_claim(*args: Any) -> None:
-        if "taken AS (INSERT" in args[2]:
-            claims.append(args[2])
-            if len(claims) == 2:  # the raced claim's first statement
-                held.append(locker.connect())
-                held[0].execute(sa.text(f"SELECT 1 FROM {table} WHERE key = 'k' FOR UPDATE"))
-
     AsyncPostgresIdempotencyStore(engine, "ns", table=table)  # the engine's 7 s
     store = AsyncPostgresIdempotencyStore(engine, "ns", table=table, deadline=0.5)
     try:
         await store.create_table()
-        sa.event.listen(engine.sync_engine, "before_cursor_execute", lock_before_the_second_claim)
-        async with engine.connect() as holder:
-            await holder.execute(
-                sa.text(f"INSERT INTO {table} VALUES ('ns', 'k', '', 1, false, {NOW} + 60000000)")
-            )
-            claiming = asyncio.create_task(
-                gives_up_in_time(store.claim("k", lease=60), r"within 0\.5 s", most=3.0)
-            )
-            await _await_lock_wait(engine, table, claiming)
-            await holder.commit()
-        await claiming
+        record = f"SELECT 1 FROM {table} WHERE key = 'k' FOR UPDATE"
+        # the raced claim's first statement is the second claim statement
+        with locked_before_the_second(engine, postgres_url, "taken AS (INSERT", record) as claims:
+            async with engine.connect() as holder:
+                await holder.execute(
+                    sa.text(
+                        f"INSERT INTO {table} VALUES ('ns', 'k', '', 1, false, {NOW} + 60000000)"
+                    )
+                )
+                claiming = asyncio.create_task(
+                    gives_up_in_time(store.claim("k", lease=60), r"within 0\.5 s", most=3.0)
+                )
+                await _await_lock_wait(engine, table, claiming)
+                await holder.commit()
+            await claiming
     finally:
-        for conn in held:
-            conn.close()  # rolls the lock back
         await engine.dispose()
-        locker.dispose()
     assert len(claims) == 2  # the claim raced, met the lock and gave up

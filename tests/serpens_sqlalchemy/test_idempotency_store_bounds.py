@@ -1,10 +1,11 @@
 """The PostgreSQL idempotency store's bounds: a result's TTL and its calls' own deadlines.
 
 A completed record holds its result for *ttl* from the completion, read from the table
-against the server's clock before and after the call. ``create_table`` and ``purge``
-wait for what another session holds (the creators' advisory lock, a lock on the table)
-at most the store's own deadline, on an engine whose deadline is longer (7 s, given by
-the first store on it). Real server: PostgreSQL (asyncpg).
+against the server's clock before and after the call. ``create_table``, ``purge`` and
+a call run again after it created its missing table wait for what another session holds
+(the creators' advisory lock, a lock on the table) at most the store's own deadline, on an
+engine whose deadline is longer (7 s, given by the first store on it). Real server:
+PostgreSQL (asyncpg).
 """
 
 from __future__ import annotations
@@ -22,7 +23,11 @@ from tests.serpens_sqlalchemy._idempotency_support import (  # noqa: F401 - fixt
     _engine,
     _table,
 )
-from tests.serpens_sqlalchemy._lock_support import advisory_lock_held, gives_up_in_time
+from tests.serpens_sqlalchemy._lock_support import (
+    advisory_lock_held,
+    gives_up_in_time,
+    locked_before_the_second,
+)
 
 _NOW = sa.text("SELECT (extract(epoch FROM clock_timestamp()) * 1000000)::bigint")
 
@@ -67,6 +72,24 @@ async def test_purge_waits_for_a_locked_table_at_most_its_deadline(
         await other.execute(sa.text(f"LOCK TABLE {table} IN ACCESS EXCLUSIVE MODE"))
         await gives_up_in_time(quick.purge(), r"within 0\.5 s", most=3.0)
     assert await quick.purge() == 0  # the lock is gone
+
+
+async def test_a_call_run_again_after_creating_its_table_keeps_its_deadline(
+    postgres_url: str, engine: AsyncEngine, table: str
+) -> None:
+    """A claim that found its table missing creates it and runs again on the store's deadline.
+
+    Between the creation and the second run, another session locks the new table: the
+    second run gives up at the store's 0.5 s, not at the engine's 7 s.
+    """
+    AsyncPostgresIdempotencyStore(engine, _namespace(), table=table)  # the engine's 7 s
+    quick = AsyncPostgresIdempotencyStore(engine, _namespace(), table=table, deadline=0.5)
+    # missing, created, run again: the second claim statement meets the lock
+    lock = f"LOCK TABLE {table} IN ACCESS EXCLUSIVE MODE"
+    with locked_before_the_second(engine, postgres_url, "taken AS (INSERT", lock) as claims:
+        await gives_up_in_time(quick.claim("k", lease=60), r"within 0\.5 s", most=3.0)
+    assert len(claims) == 2
+    await _claim(quick, "k")  # the lock is gone
 
 
 async def test_create_table_on_an_existing_table_needs_no_right_to_create(

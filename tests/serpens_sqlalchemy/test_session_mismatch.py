@@ -117,6 +117,7 @@ class TestSyncRepository:
             (lambda e: e.sync, "an Engine"),
             (lambda e: e.asynchronous, "an AsyncEngine"),
             (lambda e: None, "a NoneType"),
+            (lambda e: "sqlite://", "a str"),  # a URL where the session goes
             (lambda e: Gadget, "the class Gadget"),
         ],
     )

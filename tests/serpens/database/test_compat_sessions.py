@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Integer, String, select, text
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from serpens import database
@@ -118,13 +119,29 @@ class TestStatementTimeoutOverride:
         assert self._timeout(value) == "5s"  # never "0" (disabled)
 
     @pytest.mark.parametrize(
-        ("value", "shown"), [("300", "300ms"), (" 1200 ", "1200ms"), (450, "450ms")]
+        ("value", "shown"),
+        [
+            ("300", "300ms"),
+            (" 1200 ", "1200ms"),
+            (450, "450ms"),
+            ("250.9", "250ms"),
+            (99.9, "99ms"),
+        ],
     )
     def test_positive_numbers_and_numeric_strings_apply(
         self, fresh_pg_url: str, value: object, shown: str
     ) -> None:
         database.bind(fresh_pg_url)
         assert self._timeout(value) == shown
+
+    def test_one_millisecond_is_a_timeout_not_the_default(self, fresh_pg_url: str) -> None:
+        database.bind(fresh_pg_url)
+        with database.db_session(statement_timeout_ms=1) as session:
+            try:
+                shown = str(session.execute(text("SHOW statement_timeout")).scalar_one())
+            except DBAPIError as exc:  # cancelled within the millisecond: applied all the same
+                shown = "1ms" if getattr(exc.orig, "pgcode", None) == "57014" else repr(exc)
+        assert shown == "1ms"
 
     async def test_async_zero_keeps_the_default_and_a_string_applies(
         self, fresh_pg_url: str

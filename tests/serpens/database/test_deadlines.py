@@ -18,6 +18,7 @@ from collections.abc import Callable
 import pytest
 from sqlalchemy import Engine, Integer, String, create_engine, event, text
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.pool import NullPool
 
@@ -162,6 +163,37 @@ def test_a_session_allowed_a_longer_statement_timeout_keeps_it(
         elapsed = time.monotonic() - started
     proxy.heal()
     assert elapsed < STATEMENT_TIMEOUT_S + CLIENT_GRACE_S + MARGIN_S / 2
+
+
+def test_a_session_with_its_own_statement_timeout_gives_up_on_a_frozen_server(
+    proxy: FaultProxy, proxied_url: str
+) -> None:
+    """A session's own timeout bounds its round trips too: that timeout plus 2 s.
+
+    ``db_session(statement_timeout_ms=100)`` on a frozen server gives up after about 2.1 s,
+    never later and never unbounded (the engine's own client deadline is 2 s here). A
+    timer heals the proxy after 8 s, so a call left unbounded ends, and fails the test.
+    """
+    database.bind(proxied_url)
+    healer = threading.Timer(8.0, proxy.heal)
+
+    def frozen_call() -> None:
+        with database.db_session(statement_timeout_ms=100) as session:
+            session.execute(text("SELECT 1"))  # the transaction began: SET LOCAL, its deadline
+            proxy.freeze()
+            healer.start()
+            session.execute(text("SELECT 1"))
+
+    started = time.monotonic()
+    try:
+        with pytest.raises(OperationalError) as cut:  # a raw session's error, as in 2.9
+            frozen_call()
+    finally:
+        healer.cancel()
+        proxy.heal()
+    elapsed = time.monotonic() - started
+    assert cut.value.connection_invalidated  # cut by the client-side deadline
+    assert 2.0 <= elapsed < 0.1 + 2.0 + MARGIN_S / 2
 
 
 def _freeze_after_savepoint(engine: Engine, proxy: FaultProxy) -> None:

@@ -47,12 +47,13 @@ class TestInitClient:
         client = await init_client()
         assert client.timeout == httpx.Timeout(30.0)
 
+    @pytest.mark.parametrize("seconds", [2.5, 0.5])  # under a second is a timeout too
     async def test_timeout_comes_from_the_environment_at_init(
-        self, monkeypatch: pytest.MonkeyPatch
+        self, monkeypatch: pytest.MonkeyPatch, seconds: float
     ) -> None:
-        monkeypatch.setenv("HTTP_CLIENT_TIMEOUT", "2.5")
+        monkeypatch.setenv("HTTP_CLIENT_TIMEOUT", str(seconds))
         client = await init_client()
-        assert client.timeout == httpx.Timeout(2.5)
+        assert client.timeout == httpx.Timeout(seconds)
 
     async def test_an_explicit_timeout_wins_over_the_environment(
         self, monkeypatch: pytest.MonkeyPatch

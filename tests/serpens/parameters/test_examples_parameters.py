@@ -1,7 +1,8 @@
 """docs/parameters.md's AWS example, against a moto server of its own.
 
 The example creates fixed names (``/orders/...``), so it gets a private server rather
-than the session's shared one.
+than the session's shared one: an in-process one even where ``TEST_AWS_ENDPOINT_URL``
+names a server, which a second run would find holding those names already.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ EXAMPLE = Path(__file__).resolve().parents[3] / "docs" / "examples" / "parameter
 
 @pytest.mark.aws
 def test_parameters_aws_example_runs(tmp_path: Path) -> None:
-    with start_moto() as server:
+    with start_moto("inproc") as server:
         env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
         env.update(
             AWS_ENDPOINT_URL=server.url,
