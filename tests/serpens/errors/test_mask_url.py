@@ -62,11 +62,28 @@ CASES = [
     ("host=db password = S3cr3t dbname=app", "host=db password = *** dbname=app"),
     ("host=db sslpassword=S3cr3t sslkey=/k.pem", "host=db sslpassword=*** sslkey=/k.pem"),
     ("host=db\tpassword=S3cr3t", "host=db\tpassword=***"),
-    # two URLs in one text
+    # two URLs in one text, and three
     (
         "from postgres://u:S3cr3t@h/db to redis://:S3cr3t@r:6379",
         "from postgres://u:***@h/db to redis://:***@r:6379",
     ),
+    (
+        "a=postgres://u:S3cr3t@h/db b=redis://:S3cr3t@r:6379 c=amqp://q:S3cr3t@m/v",
+        "a=postgres://u:***@h/db b=redis://:***@r:6379 c=amqp://q:***@m/v",
+    ),
+    # a text opening with "://", or with a scheme of one letter or after digits
+    ("://x then postgres://u:S3cr3t@h/db", "://x then postgres://u:***@h/db"),
+    ("x://u:S3cr3t@h", "x://u:***@h"),
+    ("42redis://:S3cr3t@r:6379", "42redis://:***@r:6379"),
+    ("url:redis://:S3cr3t@r", "url:redis://:***@r"),
+    # a user name with capitals; an "@" after the host, in a query that is no host
+    ("postgresql://Xavier:S3cr3t@db/app", "postgresql://Xavier:***@db/app"),
+    ("postgresql://app:S3cr3t@db/app?to=a@b c", "postgresql://app:***@db/app?to=a@b c"),
+    ("postgresql://app:S3cr3t@db/app?to=a@ b", "postgresql://app:***@db/app?to=a@ b"),
+    # the userinfo ends at the last "@" followed by a host, the end of the text counting as
+    # an empty one; with no host after any "@", at the last "@"
+    ("postgresql://app:S3cr3t@db/x@", "postgresql://app:***@"),
+    ("postgresql://app:S3cr3t@x@ host", "postgresql://app:***@ host"),
 ]
 
 UNCHANGED = [
@@ -121,6 +138,8 @@ def test_a_malformed_url_still_hides_its_password(raw: str) -> None:
         "https://api.example.com:443/users?email=a@b.com",
         "http://127.0.0.1:8080/x/y?to=ops@example.com&n=1",
         "http://h:80?who=a@b",
+        "https://api.example.com:443/users?emails=a@b.com,c@d.com",
+        "http://h:80/find?from=a@b.com?to=c@d.com",
     ],
 )
 def test_an_at_sign_in_the_query_after_a_port_is_no_password(raw: str) -> None:
