@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
 
 import pytest
@@ -16,6 +17,7 @@ from serpens.errors import (
     BackendError,
     BackendUnavailableError,
     ConfigurationError,
+    MissingExtraError,
     NotFoundError,
 )
 from tests._examples import EXAMPLES, run_example
@@ -103,6 +105,28 @@ def test_configuration_errors_are_clear(tmp_path: Path, monkeypatch: pytest.Monk
     with pytest.raises(BackendUnavailableError) as refused:  # an outage, not configuration
         migrations.migrate("postgresql://u:secret@127.0.0.1:1/db", tmp_path / "migrations")
     assert "secret" not in str(refused.value)
+
+
+def test_the_folder_defaults_to_migrations_and_a_query_may_hold_a_url(
+    fresh_pg_url: str, folder: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("MIGRATIONS_PATH", raising=False)
+    monkeypatch.chdir(folder.parent)  # ./migrations, as a service's working directory has
+    # SQLAlchemy's driver name, turned into yoyo's, and "://" twice
+    driver = fresh_pg_url.replace("postgresql://", "postgresql+psycopg2://", 1)
+    url = f"{driver}?application_name=https://orders.example.com"
+    assert migrations.pending(url) == ["0001.create-users", "0002.add-email"]
+
+
+def test_a_url_without_a_scheme_or_without_yoyo_is_a_configuration_error(
+    folder: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with pytest.raises(ConfigurationError, match=r"^invalid database URL: app-db$"):
+        migrations.pending("app-db", folder)
+    monkeypatch.setitem(sys.modules, "yoyo", None)  # serpens[migrations-yoyo] not installed
+    with pytest.raises(MissingExtraError) as missing:
+        migrations.pending("postgresql://u@127.0.0.1:1/db", folder)
+    assert missing.value.extra == "migrations-yoyo"
 
 
 def test_a_url_libpq_refuses_is_configuration_not_an_outage(
