@@ -11,8 +11,7 @@ and asyncpg.
 
 from __future__ import annotations
 
-import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 
 import pytest
 import sqlalchemy as sa
@@ -20,24 +19,9 @@ from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from serpens.errors import NotFoundError
 from serpens_sqlalchemy import AsyncPostgresQueue, PostgresQueue
+from tests.serpens_sqlalchemy._queue_support import _engine, _table  # noqa: F401 - fixtures
 
 pytestmark = pytest.mark.postgres
-
-
-@pytest.fixture(name="engine")
-def _engine(postgres_url: str) -> Iterator[sa.Engine]:
-    engine = sa.create_engine("postgresql+psycopg2://" + postgres_url.split("://", 1)[1])
-    yield engine
-    engine.dispose()
-
-
-@pytest.fixture(name="table")
-def _table(engine: sa.Engine) -> Iterator[str]:
-    """A queue table of this test's own (its dedup table beside it), dropped afterwards."""
-    table = f"stale_{uuid.uuid4().hex[:8]}"
-    yield table
-    with engine.begin() as conn:
-        conn.exec_driver_sql(f"DROP TABLE IF EXISTS {table}, {table}_dedup")
 
 
 @pytest.fixture(name="async_engine")

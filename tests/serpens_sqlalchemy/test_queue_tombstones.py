@@ -11,32 +11,14 @@ that the key a real ack writes is refused as a ``dedup_id``. Real PostgreSQL, ps
 
 from __future__ import annotations
 
-import uuid
-from collections.abc import Iterator
-
 import pytest
 import sqlalchemy as sa
 
 from serpens.errors import ValidationError
 from serpens_sqlalchemy import PostgresQueue
+from tests.serpens_sqlalchemy._queue_support import _engine, _table  # noqa: F401 - fixtures
 
 pytestmark = pytest.mark.postgres
-
-
-@pytest.fixture(name="engine")
-def _engine(postgres_url: str) -> Iterator[sa.Engine]:
-    engine = sa.create_engine(postgres_url.replace("postgresql://", "postgresql+psycopg2://", 1))
-    yield engine
-    engine.dispose()
-
-
-@pytest.fixture(name="table")
-def _table(engine: sa.Engine) -> Iterator[str]:
-    """A queue table of this test's own (its dedup table beside it), dropped afterwards."""
-    table = f"tombstones_{uuid.uuid4().hex[:8]}"
-    yield table
-    with engine.begin() as conn:
-        conn.exec_driver_sql(f"DROP TABLE IF EXISTS {table}, {table}_dedup")
 
 
 @pytest.fixture(name="queue")
