@@ -228,10 +228,13 @@ def _postgres_engine(postgres_url: str, postgres_proxy: FaultProxy) -> Iterator[
 
 @pytest.mark.postgres
 class TestPostgresQueue(QueueContract):
-    # PostgresQueue(deadline=1.0) bounds every round trip on the client (psycopg2 has no
-    # read timeout), connect_timeout the connect. The worst call on a frozen server: the
-    # pool's pre-ping times out (1 s), then the reconnect does (1 s with libpq 17; libpq 16
-    # and older, as psycopg2-binary 2.9.9 bundles, raise a connect_timeout under 2 s to 2 s).
+    # The engine's deadline (1 s, set by the setup queue) bounds the pool's pre-ping on the
+    # client (psycopg2 has no read timeout), each queue's (2 s) its transactions' statements
+    # and commit, connect_timeout the connect. The worst call on a frozen server: the pre-ping
+    # times out (1 s), then the reconnect does (1 s with libpq 17; libpq 16 and older, as
+    # psycopg2-binary 2.9.9 bundles, raise a connect_timeout under 2 s to 2 s); frozen inside
+    # a transaction, its statement's 2 s. A 1 s transaction deadline cut a healthy receive's
+    # COMMIT in CI (the fresh-machine step's installs and servers beside it on two cores).
     capabilities: ClassVar[QueueCapabilities] = CONTENT_BASED
     outage_capabilities = OutageCapabilities(kinds=KINDS, deadline=3.0)
 
@@ -242,7 +245,7 @@ class TestPostgresQueue(QueueContract):
     @pytest.fixture
     def open_queue(self, postgres_engine: Engine) -> Callable[[str, bool], PostgresQueue]:
         return lambda namespace, fifo: PostgresQueue(
-            postgres_engine, f"{namespace}-{uuid.uuid4().hex[:8]}", fifo=fifo, deadline=1.0
+            postgres_engine, f"{namespace}-{uuid.uuid4().hex[:8]}", fifo=fifo, deadline=2.0
         )
 
     @pytest.fixture
@@ -252,7 +255,7 @@ class TestPostgresQueue(QueueContract):
             f"{namespace}-{uuid.uuid4().hex[:8]}",
             fifo=True,
             content_based_dedup=True,
-            deadline=1.0,
+            deadline=2.0,
         )
 
 
