@@ -321,7 +321,8 @@ class RepositoryMachine(RuleBasedStateMachine):
     def seek(self, limit: int, order_by: Any) -> None:
         def call(r: Any) -> Any:
             pages = [r.seek(limit=limit, order_by=order_by)]
-            while pages[-1].next_cursor is not None:
+            most = r.count() + 1  # pages a walk can take: a runaway walk ends, and differs
+            while pages[-1].next_cursor is not None and len(pages) <= most:
                 pages.append(r.seek(after=pages[-1].next_cursor, limit=limit, order_by=order_by))
             return [[row(o) for o in p.items] for p in pages]
 

@@ -39,7 +39,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, Literal
 
@@ -243,6 +243,20 @@ def assert_single_head(config_or_dir: Config | str | Path) -> str:
     return heads[0]
 
 
+def _one_step_below(revision: str, down: str | Sequence[str] | None) -> str:
+    """The ``downgrade`` target that undoes *revision* alone, whatever else is applied.
+
+    ``revision@-1`` steps down *revision*'s own branch (a plain ``down_revision`` would
+    take a sibling head applied earlier down with it); a merge steps down to one of its
+    parents, which leaves them all applied.
+    """
+    if down is None:
+        return "base"
+    if isinstance(down, str):
+        return f"{revision}@-1"
+    return down[0]
+
+
 def stairway(config_or_dir: Config | str | Path, url: str | URL | None = None) -> list[str]:
     """Walk every revision up, down and up again; return the revisions in order.
 
@@ -250,6 +264,10 @@ def stairway(config_or_dir: Config | str | Path, url: str | URL | None = None) -
     step, ``upgrade`` again. A downgrade that forgets to drop something, or an
     upgrade that cannot run twice, fails here instead of in production. The
     database ends at head.
+
+    Branches and merges are walked too: the step down undoes that revision only (not
+    a sibling branch's head applied before it), and a merge revision steps down to its
+    parents (Alembic's ``-1`` from a merge is an ambiguous walk).
 
     Args:
         config_or_dir: an Alembic ``Config``, the path of an ``alembic.ini``, or the
@@ -262,9 +280,7 @@ def stairway(config_or_dir: Config | str | Path, url: str | URL | None = None) -
     done: list[str] = []
     for revision in revisions:
         command.upgrade(config, revision.revision)
-        down = revision.down_revision
-        target = "base" if down is None else ("-1" if not isinstance(down, str) else down)
-        command.downgrade(config, target)
+        command.downgrade(config, _one_step_below(revision.revision, revision.down_revision))
         command.upgrade(config, revision.revision)
         done.append(revision.revision)
     return done

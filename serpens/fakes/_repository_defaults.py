@@ -30,13 +30,22 @@ def _evaluator(
 
     Python-side defaults are called or copied; of server defaults, ``now()`` (by any of
     its SQL names) reads the fake's clock and a literal (``server_default="new"``,
-    ``text("0")``, ``sa.true()``) becomes the value the column reads back. Anything else
-    is a ``ConfigurationError``: the fake never guesses what a server would compute.
+    ``text("0")``, ``sa.true()``) becomes the value the column reads back; the generated
+    key's ``Sequence`` or ``Identity`` is its counter's. Anything else (a sequence on
+    another column too) is a ``ConfigurationError``: the fake never guesses what a
+    server would compute.
     """
     if default is None:
         return None
     if getattr(default, "is_sequence", False) or getattr(default, "is_identity", False):
-        return None  # the autoincrement counter stands in for sequences
+        if info.columns[key].autoincrement:
+            return None  # the autoincrement counter stands in for its sequence
+        raise ConfigurationError(
+            f"the in-memory repository cannot emulate the sequence of {info.name}.{key} "
+            f"({default!r}): on a column other than the generated key PostgreSQL writes "
+            "its next value and SQLite NULL; use a Python-side default, or test it on a "
+            "database"
+        )
     if getattr(default, "is_scalar", False):
         value = default.arg
         return lambda _row: copy_value(value)

@@ -114,3 +114,58 @@ def test_a_url_object_reaches_alembic_with_its_password(fresh_pg_url: str) -> No
     url = make_url(fresh_pg_url).set(password="pw-s3cret")  # trust auth ignores it
     assert stairway(config, url) == ["0001", "0002", "0003"]
     assert config.attributes["sqlalchemy.url"] == url.render_as_string(hide_password=False)
+
+
+_DRIFTED_ENV = """
+from sqlalchemy import Column, ForeignKey, Integer, MetaData, String, Table
+
+from serpens.database import UTCDateTime
+from serpens.database.alembic import run_migrations
+
+metadata = MetaData()
+Table(
+    "users",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("name", String(50), nullable=False),  # the migrations made String(100)
+    Column("email", String(200), nullable=True),
+    Column("seen_at", UTCDateTime(), nullable=True),  # no migration adds it
+)
+Table(
+    "orders",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("user_id", Integer, ForeignKey("users.id"), nullable=False),
+)
+
+run_migrations(target_metadata=metadata)
+"""
+
+
+def test_autogenerate_by_default_compares_types_in_the_default_schema_with_plain_types(
+    fresh_pg_url: str, tmp_path: Path
+) -> None:
+    """The defaults of ``run_migrations``: ``compare_type`` on, ``include_schemas`` off,
+    serpens' ``render_item``: a changed length is a change, another schema's table is not
+    this app's, and a ``UTCDateTime`` column renders as ``sa.DateTime(timezone=True)``."""
+    directory = tmp_path / "migrations"
+    shutil.copytree(MIGRATIONS, directory)
+    (directory / "env.py").write_text(_DRIFTED_ENV)
+    config = _config(fresh_pg_url, directory)
+    command.upgrade(config, "head")
+    admin = _admin(fresh_pg_url)
+    try:
+        with admin.begin() as connection:
+            connection.exec_driver_sql("CREATE SCHEMA elsewhere")
+            connection.exec_driver_sql("CREATE TABLE elsewhere.stray (id integer)")
+        script = command.revision(config, message="drift", autogenerate=True)
+    finally:
+        admin.dispose()
+    assert script is not None
+    assert not isinstance(script, list)
+    generated = Path(script.path).read_text()
+    assert "existing_type=sa.VARCHAR(length=100)" in generated
+    assert "type_=sa.String(length=50)" in generated
+    assert "sa.Column('seen_at', sa.DateTime(timezone=True), nullable=True)" in generated
+    assert "serpens" not in generated
+    assert "stray" not in generated

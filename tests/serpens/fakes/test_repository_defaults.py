@@ -94,10 +94,14 @@ class TestInMemoryRepositoryDefaults:
             pytest.param(sa.Column(sa.String(10), server_default=sa.text("'x")), id="one-quote"),
             pytest.param(sa.Column(sa.Integer, sa.Computed("id + 1")), id="computed"),
             pytest.param(sa.Column(sa.Integer, server_default=sa.FetchedValue()), id="fetched"),
+            # PostgreSQL writes the sequence's next value, SQLite NULL: no value to copy
+            pytest.param(sa.Column(sa.Integer, sa.Sequence("odd_x")), id="sequence"),
+            pytest.param(sa.Column(sa.Integer, onupdate=sa.Sequence("odd_x")), id="on-update"),
+            pytest.param(sa.Column(sa.Integer, sa.Identity()), id="identity"),
         ],
     )
     def test_a_default_it_cannot_emulate_fails_at_construction(self, column: Any) -> None:
-        with pytest.raises(ConfigurationError):
+        with pytest.raises(ConfigurationError, match=r"Odd\.x"):
             InMemoryRepository(_model(column))
 
     @pytest.mark.parametrize(
