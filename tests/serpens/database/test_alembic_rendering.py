@@ -1,5 +1,6 @@
-"""serpens.database.alembic in the test's own process: batch rendering, a connection the
-caller gives, a failure inside a running event loop, and the stairway over a merge.
+"""serpens.database.alembic in the test's own process: autogenerate's defaults, batch
+rendering, a connection the caller gives, a failure inside a running event loop, offline
+SQL, and the stairway over a merge.
 
 Autogenerate renders batch operations on SQLite, and elsewhere when ``render_as_batch``
 asks, both by URL and through a connection the caller places in
@@ -31,6 +32,7 @@ MIGRATIONS = Path(__file__).parent / "migrations"
 _ENV = """
 from sqlalchemy import Column, ForeignKey, Integer, MetaData, String, Table
 
+from serpens.database import UTCDateTime
 from serpens.database.alembic import run_migrations
 
 metadata = MetaData()
@@ -38,9 +40,10 @@ Table(
     "users",
     metadata,
     Column("id", Integer, primary_key=True),
-    Column("name", String(100), nullable=False),
+    Column("name", String(50), nullable=False),  # the migrations made String(100)
     Column("email", String(200), nullable=True),
-    Column("nickname", String(20), nullable=True),  # no migration adds it
+    Column("nickname", String(20), nullable=True),  # no migration adds these two
+    Column("seen_at", UTCDateTime(), nullable=True),
 )
 Table(
     "orders",
@@ -62,7 +65,7 @@ def _config(directory: Path, url: str | None = None) -> Config:
 
 
 def _migrations(tmp_path: Path, options: str = "") -> Path:
-    """The sample migrations under *tmp_path*, their env.py's models one column ahead."""
+    """The sample migrations under *tmp_path*, their env.py's models ahead of them."""
     directory = tmp_path / "migrations"
     shutil.copytree(MIGRATIONS, directory)
     (directory / "env.py").write_text(_ENV.format(options=options))
@@ -105,6 +108,31 @@ def test_postgresql_renders_batch_operations_when_asked(
     rendered = _drift_rendered(url.render_as_string(hide_password=False), directory, given=given)
     assert ("batch_op.add_column(sa.Column('nickname'" in rendered) is batch
     assert ("op.add_column('users', sa.Column('nickname'" in rendered) is not batch
+
+
+@pytest.mark.postgres
+def test_autogenerate_by_default_compares_types_in_the_default_schema_with_plain_types(
+    fresh_pg_url: str, tmp_path: Path
+) -> None:
+    """The defaults of ``run_migrations``: ``compare_type`` on, ``include_schemas`` off,
+    serpens' ``render_item``: a changed length is a change, another schema's table is not
+    this app's, and a ``UTCDateTime`` column renders as ``sa.DateTime(timezone=True)``."""
+    url = make_url(fresh_pg_url).set(drivername="postgresql+psycopg2")
+    admin = create_engine(url, poolclass=NullPool)
+    try:
+        with admin.begin() as connection:
+            connection.exec_driver_sql("CREATE SCHEMA elsewhere")
+            connection.exec_driver_sql("CREATE TABLE elsewhere.stray (id integer)")
+    finally:
+        admin.dispose()
+    rendered = _drift_rendered(
+        url.render_as_string(hide_password=False), _migrations(tmp_path), given=False
+    )
+    assert "existing_type=sa.VARCHAR(length=100)" in rendered
+    assert "type_=sa.String(length=50)" in rendered
+    assert "sa.Column('seen_at', sa.DateTime(timezone=True), nullable=True)" in rendered
+    assert "serpens" not in rendered
+    assert "stray" not in rendered
 
 
 @pytest.mark.postgres
