@@ -287,11 +287,13 @@ class TestCreateTableOnALiveQueue:
         self, engine: Engine, table: str
     ) -> None:
         queue = PostgresQueue(engine, "jobs", table=table, deadline=1.0)
+        # the healthy calls get more: a loaded machine's COMMIT can take a second
+        worker = PostgresQueue(engine, "jobs", table=table, deadline=5.0)
         with engine.connect() as busy, busy.begin():  # a send and an ack, not yet committed
             busy.exec_driver_sql(f"LOCK TABLE {table}, {table}_dedup IN ROW EXCLUSIVE MODE")
             queue.create_table()  # an ALTER TABLE would wait past the 1 s deadline
-            queue.send("meanwhile")
-        (message,) = queue.receive(visibility_timeout=60)
+            worker.send("meanwhile")
+        (message,) = worker.receive(visibility_timeout=60)
         assert message.body == "meanwhile"
 
     async def test_the_async_queue_creates_its_tables_then_adds_nothing(
@@ -304,11 +306,12 @@ class TestCreateTableOnALiveQueue:
         try:
             await AsyncPostgresQueue(async_engine, "jobs", table=table, deadline=5.0).create_table()
             queue = AsyncPostgresQueue(async_engine, "jobs", table=table, deadline=1.0)
+            worker = AsyncPostgresQueue(async_engine, "jobs", table=table, deadline=5.0)
             with engine.connect() as busy, busy.begin():  # a send in flight, not committed
                 busy.exec_driver_sql(f"LOCK TABLE {table}, {table}_dedup IN ROW EXCLUSIVE MODE")
                 await queue.create_table()
-            await queue.send("work")
-            (message,) = await queue.receive(visibility_timeout=60)
+            await worker.send("work")
+            (message,) = await worker.receive(visibility_timeout=60)
             assert message.body == "work"
         finally:
             await async_engine.dispose()
