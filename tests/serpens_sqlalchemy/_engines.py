@@ -2,7 +2,8 @@
 
 Several modules here run one test on both sync drivers; each parametrizes an engine
 fixture over ``["psycopg2", "sqlite"]`` and yields from :func:`engine_with_tables`. The
-async fixtures (asyncpg, or aiosqlite) iterate :func:`async_engine_with_tables`.
+async fixtures (asyncpg, or aiosqlite) iterate :func:`async_engine_with_tables`. Tests of
+what a repository sends record it with :func:`sent_statements`.
 """
 
 from __future__ import annotations
@@ -50,6 +51,21 @@ async def async_engine_with_tables(
     async with engine.begin() as conn:
         await conn.run_sync(metadata.drop_all)
     await engine.dispose()
+
+
+def sent_statements(engine: sa.Engine) -> list[str]:
+    """The SQL *engine* sends from now on, one string per cursor execution.
+
+    For an ``AsyncEngine`` pass its ``sync_engine``: asyncpg's and aiosqlite's statements
+    pass through it too.
+    """
+    sent: list[str] = []
+
+    def record(*args: object) -> None:
+        sent.append(str(args[2]))
+
+    sa.event.listen(engine, "before_cursor_execute", record)
+    return sent
 
 
 def contract_tables_schema(postgres_url: str) -> Iterator[str]:

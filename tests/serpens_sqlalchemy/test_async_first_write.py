@@ -20,7 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from serpens_sqlalchemy import AsyncSQLAlchemyRepository
-from tests.serpens_sqlalchemy._engines import async_engine_with_tables
+from tests.serpens_sqlalchemy._engines import async_engine_with_tables, sent_statements
 
 
 class _Base(DeclarativeBase):
@@ -57,12 +57,7 @@ async def _engine(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterat
 async def test_a_first_write_skips_the_savepoint_and_later_writes_use_one(
     engine: AsyncEngine,
 ) -> None:
-    statements: list[str] = []
-
-    def record(*args: object) -> None:
-        statements.append(str(args[2]))
-
-    sa.event.listen(engine.sync_engine, "before_cursor_execute", record)
+    statements = sent_statements(engine.sync_engine)
     async with AsyncSession(engine, autoflush=False, expire_on_commit=False) as sess:
         repo = AsyncSQLAlchemyRepository(sess, Note)
         await repo.add(Note(text="a"))

@@ -10,6 +10,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
 from serpens.errors import ConfigurationError, ConflictError, ValidationError
 from serpens.fakes import InMemoryDatabase, InMemoryRepository
 from serpens_sqlalchemy import Repository, configure_sqlite
+from tests.serpens_sqlalchemy._engines import sent_statements
 
 NOON = dt.datetime(2024, 1, 1, 12, tzinfo=dt.UTC)
 
@@ -137,21 +138,13 @@ def test_terms_after_a_sql_expression_still_order(sess: Session) -> None:
     assert [s.name for s in ordered] == ["a", "B", "b", "C"]
 
 
-def _record(engine: sa.Engine, statements: list[str]) -> None:
-    def record(*args: object) -> None:
-        statements.append(str(args[2]))
-
-    sa.event.listen(engine, "before_cursor_execute", record)
-
-
 def test_a_first_write_skips_the_savepoint_and_later_writes_use_one(postgres_url: str) -> None:
     """The first write of a fresh session needs no savepoint: rolling back loses nothing."""
     engine = sa.create_engine(postgres_url.replace("postgresql://", "postgresql+psycopg2://"))
     with engine.begin() as conn:
         conn.exec_driver_sql("DROP TABLE IF EXISTS stamped")
         Base.metadata.create_all(conn, tables=[Stamped.__table__])  # type: ignore[list-item]
-    statements: list[str] = []
-    _record(engine, statements)
+    statements = sent_statements(engine)
     try:
         with Session(engine, autoflush=False, expire_on_commit=False) as fresh:
             first = Repository(fresh, Stamped).add(Stamped(name="a"))

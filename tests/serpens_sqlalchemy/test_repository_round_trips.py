@@ -26,7 +26,11 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
 from serpens.errors import ConflictError
 from serpens.fakes import InMemoryRepository, InMemorySession
 from serpens_sqlalchemy import AsyncRepository, Repository
-from tests.serpens_sqlalchemy._engines import async_engine_with_tables, engine_with_tables
+from tests.serpens_sqlalchemy._engines import (
+    async_engine_with_tables,
+    engine_with_tables,
+    sent_statements,
+)
 
 
 class _Base(DeclarativeBase):
@@ -93,17 +97,6 @@ def _pg_engine(postgres_url: str) -> Iterator[sa.Engine]:
     yield from _own_schema(postgres_url)
 
 
-def _statements(engine: sa.Engine) -> list[str]:
-    """The SQL *engine* sends from now on, one string per cursor execution."""
-    sent: list[str] = []
-
-    def record(*args: Any) -> None:
-        sent.append(str(args[2]))
-
-    sa.event.listen(engine, "before_cursor_execute", record)
-    return sent
-
-
 def _rows_read(engine: sa.Engine) -> list[int]:
     """How many rows each ``SELECT`` *engine* runs from now on returns (psycopg2's count)."""
     counts: list[int] = []
@@ -145,7 +138,7 @@ async def test_a_page_past_the_end_is_the_count_alone(tmp_path: Path) -> None:
         async with AsyncSession(engine) as sess:
             repo = AsyncRepository(sess, Row)
             await repo.bulk_insert([{"name": f"n{i}"} for i in range(5)])
-            sent = _statements(engine.sync_engine)
+            sent = sent_statements(engine.sync_engine)
             past = await repo.paginate(page=2, size=5)
             assert (past.items, past.total) == ([], 5)
             assert len(sent) == 1
@@ -158,7 +151,7 @@ def test_an_upsert_returns_its_row_from_its_own_statement(engine: sa.Engine) -> 
     """``INSERT ... ON CONFLICT ... RETURNING``: no ``SELECT`` after it, inserting or updating."""
     with Session(engine, expire_on_commit=False) as sess:
         repo = Repository(sess, Row)
-        sent = _statements(engine)
+        sent = sent_statements(engine)
         first = repo.upsert(
             {"name": "a", "note": "x"}, conflict_on=["name"], update_fields=["note"]
         )
@@ -215,7 +208,7 @@ def test_upsert_many_finds_another_class_row_by_its_whole_composite_key(
     with Session(engine) as sess:
         captains = Repository(sess, Captain)
         _composite_key_upserts(Repository(sess, Member), captains)
-        sent = _statements(engine)
+        sent = sent_statements(engine)
         rows = [{"team": "t", "name": f"n{i}", "note": None} for i in range(600)]
         assert (
             captains.upsert_many(rows, conflict_on=["team", "name"], update_fields=["note"]) == 600
