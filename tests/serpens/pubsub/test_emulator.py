@@ -5,7 +5,6 @@ from __future__ import annotations
 import queue
 import threading
 import time
-import uuid
 from collections.abc import Iterator
 from typing import Any
 
@@ -14,31 +13,7 @@ from google.api_core import exceptions as gexc
 from google.cloud import pubsub_v1
 
 from serpens.testing.pubsub_emulator import InProcessPubSubEmulator
-
-PROJECT = "projects/serpens-test"
-
-
-class Clients:
-    def __init__(self) -> None:
-        self.publisher = pubsub_v1.PublisherClient()
-        self.subscriber = pubsub_v1.SubscriberClient()
-
-    def topic_and_subscription(self, *, ordered: bool = False) -> tuple[str, str]:
-        name = f"t{uuid.uuid4().hex[:12]}"
-        topic, subscription = f"{PROJECT}/topics/{name}", f"{PROJECT}/subscriptions/{name}"
-        self.publisher.create_topic(name=topic)
-        self.subscriber.create_subscription(
-            request={"name": subscription, "topic": topic, "enable_message_ordering": ordered}
-        )
-        return topic, subscription
-
-    def pull(self, subscription: str, max_messages: int = 10, *, timeout: float = 2) -> Any:
-        """Pull, waiting up to *timeout* for a message (an empty answer then)."""
-        return self.subscriber.pull(
-            request={"subscription": subscription, "max_messages": max_messages},
-            timeout=timeout,
-            retry=None,
-        ).received_messages
+from tests.serpens.pubsub._clients import PROJECT, Clients
 
 
 @pytest.fixture(name="clients")
@@ -198,6 +173,80 @@ class TestDelivery:
         outbox.put(None)
         responses.cancel()
 
+    def test_streaming_pull_redelivers_what_the_stream_nacks(self, clients: Clients) -> None:
+        topic, subscription = clients.topic_and_subscription()
+        for data in (b"again", b"kept"):
+            clients.publisher.publish(topic, data).result(timeout=5)
+        outbox: queue.Queue[Any] = queue.Queue()
+        outbox.put(
+            pubsub_v1.types.StreamingPullRequest(
+                subscription=subscription, stream_ack_deadline_seconds=60
+            )
+        )
+        responses = clients.subscriber.streaming_pull(requests=iter(outbox.get, None))
+        first = {m.message.data: m.ack_id for m in next(responses).received_messages}
+        assert set(first) == {b"again", b"kept"}
+        # a deadline of 0 for one, 30 s more for the other, in one request of the stream
+        outbox.put(
+            pubsub_v1.types.StreamingPullRequest(
+                modify_deadline_ack_ids=[first[b"again"], first[b"kept"]],
+                modify_deadline_seconds=[0, 30],
+            )
+        )
+        (redelivered,) = next(responses).received_messages
+        assert redelivered.message.data == b"again"
+        assert redelivered.ack_id != first[b"again"]
+        outbox.put(None)
+        responses.cancel()
+
+    def test_a_streams_flow_control_counts_its_own_messages_only(self, clients: Clients) -> None:
+        topic, subscription = clients.topic_and_subscription()
+        for i in range(4):
+            clients.publisher.publish(topic, f"m{i}".encode()).result(timeout=5)
+        (held,) = clients.pull(subscription, 1)  # leased by a unary pull, not the stream
+        assert held.message.data == b"m0"
+        request = pubsub_v1.types.StreamingPullRequest(
+            subscription=subscription, stream_ack_deadline_seconds=30, max_outstanding_messages=2
+        )
+        responses = clients.subscriber.streaming_pull(requests=iter([request]))
+        assert [m.message.data for m in next(responses).received_messages] == [b"m1", b"m2"]
+        responses.cancel()
+
+    def test_a_publish_past_grpcs_default_4_mib_is_accepted(self, clients: Clients) -> None:
+        # gRPC refuses messages over 4 MiB unless told otherwise; Pub/Sub takes 10 MB (the
+        # client's own 4 MiB receive limit keeps it from pulling this one back)
+        topic, _ = clients.topic_and_subscription()
+        message_id = clients.publisher.publish(topic, b"x" * (9 * 1024 * 1024)).result(timeout=10)
+        assert message_id.isdigit()
+
+    def test_a_stream_of_one_outstanding_message_gets_one(self, clients: Clients) -> None:
+        topic, subscription = clients.topic_and_subscription()
+        for data in (b"one", b"two"):
+            clients.publisher.publish(topic, data).result(timeout=5)
+        request = pubsub_v1.types.StreamingPullRequest(
+            subscription=subscription, stream_ack_deadline_seconds=30, max_outstanding_messages=1
+        )
+        responses = clients.subscriber.streaming_pull(requests=iter([request]), timeout=5)
+        assert [m.message.data for m in next(responses).received_messages] == [b"one"]
+        responses.cancel()
+
+    def test_a_cancelled_stream_takes_no_more_messages(self, clients: Clients) -> None:
+        topic, subscription = clients.topic_and_subscription()
+        outbox: queue.Queue[Any] = queue.Queue()
+        outbox.put(
+            pubsub_v1.types.StreamingPullRequest(
+                subscription=subscription, stream_ack_deadline_seconds=60
+            )
+        )
+        responses = clients.subscriber.streaming_pull(requests=iter(outbox.get, None))
+        clients.publisher.publish(topic, b"taken").result(timeout=5)
+        assert [m.message.data for m in next(responses).received_messages] == [b"taken"]
+        responses.cancel()
+        outbox.put(None)
+        time.sleep(1.0)  # the stream's loop looks every 0.2 s whether its client is there
+        clients.publisher.publish(topic, b"free").result(timeout=5)
+        assert [m.message.data for m in clients.pull(subscription)] == [b"free"]
+
 
 class TestLifecycle:
     def test_stop_and_start_keep_the_port_and_the_state(
@@ -211,6 +260,7 @@ class TestLifecycle:
             clients.publisher.publish(topic, b"kept").result(timeout=5)
             emulator.stop()
             assert not emulator.running
+            assert repr(emulator) == f"InProcessPubSubEmulator({host!r}, stopped)"
             assert emulator.start() == host
             assert repr(emulator) == f"InProcessPubSubEmulator({host!r}, running)"
             assert [m.message.data for m in clients.pull(subscription)] == [b"kept"]

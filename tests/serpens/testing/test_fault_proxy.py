@@ -17,82 +17,16 @@ import redis.asyncio as aioredis
 
 from serpens.errors import BackendUnavailableError, ValidationError
 from serpens.testing import Fault, FaultProxy, PostgresServer, RedisServer
+from tests.serpens.testing._echo import EchoServer, roundtrip
 
 _MIB = 1024 * 1024
-
-
-class _EchoServer:
-    """A raw TCP echo server on 127.0.0.1 (one thread per connection)."""
-
-    def __init__(self) -> None:
-        self.sock = socket.create_server(("127.0.0.1", 0))
-        self.address: tuple[str, int] = self.sock.getsockname()
-        self._threads: list[threading.Thread] = []
-        self._conns: list[socket.socket] = []
-        self._accepter = threading.Thread(target=self._accept, daemon=True)
-        self._accepter.start()
-
-    def _accept(self) -> None:
-        while True:
-            try:
-                conn, _ = self.sock.accept()
-            except OSError:
-                return
-            self._conns.append(conn)
-            thread = threading.Thread(target=self._echo, args=(conn,), daemon=True)
-            self._threads.append(thread)
-            thread.start()
-
-    @staticmethod
-    def _echo(conn: socket.socket) -> None:
-        try:
-            while data := conn.recv(65536):
-                if data.startswith(b"BIG"):
-                    conn.sendall(b"x" * int(data[3:]))
-                else:
-                    conn.sendall(data)
-        except OSError:
-            pass
-
-    def close(self) -> None:
-        self.sock.shutdown(socket.SHUT_RDWR)
-        self.sock.close()
-        self._accepter.join(2)
-        for conn in self._conns:
-            conn.close()
-        for thread in self._threads:
-            thread.join(2)
-
-
-@pytest.fixture
-def echo() -> Iterator[_EchoServer]:
-    server = _EchoServer()
-    yield server
-    server.close()
-
-
-@pytest.fixture
-def proxy(echo: _EchoServer) -> Iterator[FaultProxy]:
-    with FaultProxy(upstream=echo.address) as proxy:
-        yield proxy
-
-
-@pytest.fixture
-def client(proxy: FaultProxy) -> Iterator[socket.socket]:
-    with socket.create_connection(proxy.address, timeout=1) as sock:
-        yield sock
-
-
-def _roundtrip(sock: socket.socket, data: bytes = b"ping") -> bytes:
-    sock.sendall(data)
-    return sock.recv(65536)
 
 
 def test_it_passes_through_and_counts(proxy: FaultProxy, client: socket.socket) -> None:
     assert proxy.host == "127.0.0.1"
     assert proxy.port > 0
     assert proxy.address == ("127.0.0.1", proxy.port)
-    assert _roundtrip(client, b"hello") == b"hello"
+    assert roundtrip(client, b"hello") == b"hello"
     stats = proxy.stats()
     assert (stats.accepted, stats.open) == (1, 1)
     assert (stats.bytes_to_upstream, stats.bytes_to_client) == (5, 5)
@@ -100,15 +34,15 @@ def test_it_passes_through_and_counts(proxy: FaultProxy, client: socket.socket) 
 
 
 def test_latency_delays_each_direction(proxy: FaultProxy, client: socket.socket) -> None:
-    assert _roundtrip(client) == b"ping"  # warm: the link exists
+    assert roundtrip(client) == b"ping"  # warm: the link exists
     proxy.latency(150)
     started = time.monotonic()
-    assert _roundtrip(client) == b"ping"
+    assert roundtrip(client) == b"ping"
     elapsed = time.monotonic() - started
     assert 0.29 <= elapsed < 0.6  # 150 ms up + 150 ms down
     proxy.heal()
     started = time.monotonic()
-    assert _roundtrip(client) == b"ping"
+    assert roundtrip(client) == b"ping"
     assert time.monotonic() - started < 0.1
 
 
@@ -129,7 +63,7 @@ def test_trickle_makes_a_large_response_take_its_time(
 def test_freeze_times_a_read_out_and_keeps_the_connection_open(
     proxy: FaultProxy, client: socket.socket
 ) -> None:
-    assert _roundtrip(client) == b"ping"
+    assert roundtrip(client) == b"ping"
     with proxy.freeze():
         client.settimeout(0.3)
         client.sendall(b"held")
@@ -154,20 +88,20 @@ def test_blackhole_swallows_data_silently(proxy: FaultProxy, client: socket.sock
     assert proxy.stats().swallowed == 4
     proxy.heal()
     client.settimeout(1)
-    assert _roundtrip(client, b"after") == b"after"
+    assert roundtrip(client, b"after") == b"after"
 
 
 def test_reset_resets_open_and_new_connections(proxy: FaultProxy, client: socket.socket) -> None:
-    assert _roundtrip(client) == b"ping"
+    assert roundtrip(client) == b"ping"
     proxy.reset()
     with pytest.raises(ConnectionResetError):
-        _roundtrip(client)
+        roundtrip(client)
     # at connect or at the first round trip
     with pytest.raises(ConnectionResetError), socket.create_connection(proxy.address, 1) as fresh:
-        _roundtrip(fresh)
+        roundtrip(fresh)
     proxy.heal()
     with socket.create_connection(proxy.address, timeout=1) as healed:
-        assert _roundtrip(healed) == b"ping"
+        assert roundtrip(healed) == b"ping"
     assert proxy.stats().resets >= 2
 
 
@@ -179,7 +113,7 @@ def test_refuse_stops_listening_then_listens_again_on_the_same_port(
         socket.create_connection(proxy.address, timeout=1)
     assert proxy.port == port
     with socket.create_connection(proxy.address, timeout=1) as sock:
-        assert _roundtrip(sock) == b"ping"
+        assert roundtrip(sock) == b"ping"
 
 
 def test_a_dead_upstream_resets_the_client() -> None:
@@ -189,13 +123,13 @@ def test_a_dead_upstream_resets_the_client() -> None:
     # The reset can reach the client while its connect is still returning: both count.
     with FaultProxy(upstream=address) as proxy, pytest.raises(ConnectionError):  # noqa: SIM117
         with socket.create_connection(proxy.address, timeout=1) as sock:
-            _roundtrip(sock)
+            roundtrip(sock)
 
 
-def test_stop_closes_connections_and_the_port(echo: _EchoServer) -> None:
+def test_stop_closes_connections_and_the_port(echo: EchoServer) -> None:
     proxy = FaultProxy(upstream=echo.address).start()
     with socket.create_connection(proxy.address, timeout=1) as sock:
-        assert _roundtrip(sock) == b"ping"
+        assert roundtrip(sock) == b"ping"
         threads = threading.active_count()
         started = time.monotonic()
         proxy.stop()
@@ -222,7 +156,12 @@ def test_url_for_swaps_host_and_port_and_reprs_hide_credentials(proxy: FaultProx
 
 @pytest.mark.parametrize(
     ("upstream", "kwargs"),
-    [(("127.0.0.1", 0), {}), (("", 80), {}), (("127.0.0.1", 80), {"max_connections": 0})],
+    [
+        (("127.0.0.1", 0), {}),
+        (("127.0.0.1", 65536), {}),
+        (("", 80), {}),
+        (("127.0.0.1", 80), {"max_connections": 0}),
+    ],
 )
 def test_bad_arguments_are_validation_errors(
     upstream: tuple[str, int], kwargs: dict[str, int]
@@ -231,17 +170,24 @@ def test_bad_arguments_are_validation_errors(
         FaultProxy(upstream=upstream, **kwargs)
 
 
-def test_connections_beyond_the_bound_are_reset(echo: _EchoServer) -> None:
+def test_every_tcp_port_is_a_valid_upstream_and_the_port_is_0_until_started() -> None:
+    for port in (1, 65535):
+        proxy = FaultProxy(upstream=("127.0.0.1", port), max_connections=1)
+        assert (proxy.upstream, proxy.port, proxy.running) == (("127.0.0.1", port), 0, False)
+    assert FaultProxy(upstream=("127.0.0.1", 80)).max_connections == 128  # docs/testing.md
+
+
+def test_connections_beyond_the_bound_are_reset(echo: EchoServer) -> None:
     with (
         FaultProxy(upstream=echo.address, max_connections=1) as proxy,
         socket.create_connection(proxy.address, timeout=1) as first,
     ):
-        assert _roundtrip(first) == b"ping"
+        assert roundtrip(first) == b"ping"
         with (
             pytest.raises(ConnectionResetError),
             socket.create_connection(proxy.address, 1) as second,
         ):
-            _roundtrip(second)
+            roundtrip(second)
 
 
 # -- real servers: Redis with redis-py, PostgreSQL with psycopg2 ---------------------------
@@ -351,10 +297,10 @@ async def test_async_clients_time_out_while_the_event_loop_keeps_running(
 
 
 def test_latency_can_slow_one_direction_only(proxy: FaultProxy, client: socket.socket) -> None:
-    assert _roundtrip(client) == b"ping"
+    assert roundtrip(client) == b"ping"
     with proxy.latency(200, direction="downstream"):
         started = time.monotonic()
-        assert _roundtrip(client) == b"ping"
+        assert roundtrip(client) == b"ping"
         assert 0.19 <= time.monotonic() - started < 0.35  # one 200 ms leg, not two
     with pytest.raises(ValidationError):
         proxy.latency(10, direction="sideways")  # type: ignore[arg-type]
