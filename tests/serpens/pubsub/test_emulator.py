@@ -27,6 +27,27 @@ def _clients(
     clients.publisher.transport.close()
 
 
+def _open_stream(
+    clients: Clients, subscription: str, *, max_outstanding_messages: int
+) -> tuple[Any, queue.Queue[Any]]:
+    """A streaming pull whose requests stay open until ``None`` is put on the queue.
+
+    A stream whose request iterator ends is half-closed by the client, and the emulator
+    then ends it, sometimes before its first response (with older grpcio): a test
+    reading responses keeps its requests open.
+    """
+    outbox: queue.Queue[Any] = queue.Queue()
+    outbox.put(
+        pubsub_v1.types.StreamingPullRequest(
+            subscription=subscription,
+            stream_ack_deadline_seconds=30,
+            max_outstanding_messages=max_outstanding_messages,
+        )
+    )
+    responses = clients.subscriber.streaming_pull(requests=iter(outbox.get, None), timeout=10)
+    return responses, outbox
+
+
 class TestStatusCodes:
     def test_topics_exist_once(self, clients: Clients) -> None:
         topic, _ = clients.topic_and_subscription()
@@ -205,11 +226,9 @@ class TestDelivery:
             clients.publisher.publish(topic, f"m{i}".encode()).result(timeout=5)
         (held,) = clients.pull(subscription, 1)  # leased by a unary pull, not the stream
         assert held.message.data == b"m0"
-        request = pubsub_v1.types.StreamingPullRequest(
-            subscription=subscription, stream_ack_deadline_seconds=30, max_outstanding_messages=2
-        )
-        responses = clients.subscriber.streaming_pull(requests=iter([request]))
+        responses, outbox = _open_stream(clients, subscription, max_outstanding_messages=2)
         assert [m.message.data for m in next(responses).received_messages] == [b"m1", b"m2"]
+        outbox.put(None)
         responses.cancel()
 
     def test_a_publish_past_grpcs_default_4_mib_is_accepted(self, clients: Clients) -> None:
@@ -223,11 +242,9 @@ class TestDelivery:
         topic, subscription = clients.topic_and_subscription()
         for data in (b"one", b"two"):
             clients.publisher.publish(topic, data).result(timeout=5)
-        request = pubsub_v1.types.StreamingPullRequest(
-            subscription=subscription, stream_ack_deadline_seconds=30, max_outstanding_messages=1
-        )
-        responses = clients.subscriber.streaming_pull(requests=iter([request]), timeout=5)
+        responses, outbox = _open_stream(clients, subscription, max_outstanding_messages=1)
         assert [m.message.data for m in next(responses).received_messages] == [b"one"]
+        outbox.put(None)
         responses.cancel()
 
     def test_a_cancelled_stream_takes_no_more_messages(self, clients: Clients) -> None:
