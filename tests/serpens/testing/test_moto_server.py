@@ -7,6 +7,7 @@ unique names and check membership, never that the account is empty.
 
 from __future__ import annotations
 
+import logging
 import os
 import uuid
 from typing import Any
@@ -88,3 +89,17 @@ def test_bad_forced_tier(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("SERPENS_TEST_AWS_TIER", "local")
     with pytest.raises(ConfigurationError, match="aws supports: env, inproc"):
         start_moto()
+
+
+def test_the_server_logs_no_line_per_request() -> None:
+    root = logging.getLogger().level
+    with start_moto("inproc"):
+        assert logging.getLogger("werkzeug").level == logging.ERROR  # werkzeug's access log
+        assert logging.getLogger().level == root  # and nothing else changed
+
+
+def test_the_tier_argument_forces_that_tier(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("TEST_AWS_ENDPOINT_URL", raising=False)
+    monkeypatch.delenv("SERPENS_TEST_AWS_TIER", raising=False)
+    with pytest.raises(BackendUnavailableError, match=r"\(tier=env\); tried:\n  - env: "):
+        start_moto("env")  # never the in-process server instead

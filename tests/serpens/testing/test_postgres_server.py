@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 import subprocess
 import sys
 import textwrap
@@ -13,7 +14,7 @@ import pytest
 
 from serpens.errors import BackendUnavailableError, ConfigurationError
 from serpens.testing import PostgresServer, start_postgres
-from serpens.testing._common import port_is_open
+from serpens.testing._common import port_is_open, start_on_free_port
 
 
 def _select(url: str, sql: str = "SELECT 1") -> object:
@@ -46,6 +47,34 @@ def test_cluster_runs_on_dev_shm_without_durability(server: PostgresServer) -> N
     assert str(server.data_dir).startswith("/dev/shm/")
     for setting in ("fsync", "synchronous_commit", "full_page_writes"):
         assert _select(server.url, f"SHOW {setting}") == "off"
+
+
+def test_the_cluster_is_utf8_in_the_c_locale_on_utc_in_its_own_directory(
+    server: PostgresServer,
+) -> None:
+    assert _select(server.url, "SHOW server_encoding") == "UTF8"
+    assert _select(server.url, "SHOW TimeZone") == "UTC"  # initdb ran with TZ=UTC
+    collation = "SELECT datcollate || ' ' || datctype FROM pg_database WHERE datname = 'postgres'"
+    assert _select(server.url, collation) == "C C"
+    assert server.data_dir is not None
+    assert _select(server.url, "SHOW data_directory") == str(server.data_dir)
+    assert server.data_dir.name == "data"
+    assert server.data_dir.parent.name.startswith("serpens-pg-")
+    assert "database system is ready" in (server.data_dir.parent / "postgres.log").read_text()
+
+
+def test_a_port_taken_before_the_server_binds_it_moves_the_server(server: PostgresServer) -> None:
+    """What ``start_postgres`` does when another process takes the port first.
+
+    The server's own log says "could not bind": the harness reads it and starts on another
+    port, with the same cluster.
+    """
+    moved = PostgresServer(server.tier, bindir=server.bindir)
+    with socket.create_server(("127.0.0.1", 0)) as taken:
+        moved._move_to(taken.getsockname()[1])
+        with start_on_free_port(moved, "could not bind", moved._move_to):
+            assert moved.port != taken.getsockname()[1]
+            assert _select(moved.url) == 1
 
 
 def test_embedded_tier_uses_the_wheel_binaries() -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -10,7 +11,17 @@ import redis
 
 from serpens.errors import BackendUnavailableError, ConfigurationError
 from serpens.testing import RedisServer, start_redis
-from serpens.testing._common import port_is_open
+from serpens.testing._common import port_is_open, start_on_free_port
+
+# no snapshots, no append-only file, in the foreground, on loopback, warnings only
+_SETTINGS = {
+    "save": "",
+    "appendonly": "no",
+    "daemonize": "no",
+    "protected-mode": "no",
+    "bind": "127.0.0.1",
+    "loglevel": "warning",
+}
 
 
 def _client(url: str) -> redis.Redis:
@@ -30,9 +41,32 @@ def test_forced_tier_starts_and_answers_ping(server: RedisServer) -> None:
         assert client.ping() is True
         version = client.info("server")["redis_version"]
         assert int(version.split(".")[0]) >= 6
-        assert client.config_get("save") == {"save": ""}
+        config = client.config_get("*")
+        assert {name: config[name] for name in _SETTINGS} == _SETTINGS
+        directory = Path(config["dir"])  # a scratch directory of its own, with its log
+        assert directory.name.startswith("serpens-redis-")
+        assert config["logfile"] == str(directory / "redis.log")
+        assert (directory / "redis.log").is_file()
     finally:
         client.close()
+
+
+def test_a_port_taken_before_the_server_binds_it_moves_the_server(server: RedisServer) -> None:
+    """What ``start_redis`` does when another process takes the port first.
+
+    redis-server logs "Address already in use" and exits: the harness reads its log and
+    starts it on another port.
+    """
+    moved = RedisServer(server.tier, executable=server.executable)
+    with socket.create_server(("127.0.0.1", 0)) as taken:
+        moved._move_to(taken.getsockname()[1])  # the port another process took
+        with start_on_free_port(moved, "Address already in use", moved._move_to):
+            assert moved.port != taken.getsockname()[1]
+            client = _client(moved.url)
+            try:
+                assert client.ping() is True
+            finally:
+                client.close()
 
 
 def test_stop_closes_the_port_and_start_reuses_it(server: RedisServer) -> None:
