@@ -18,7 +18,13 @@ from serpens.ports import AsyncCache, Cache, JSONValue
 from serpens_contract._cancels import cancels_not_honoured
 from serpens_contract._suite import ContractSuite
 from serpens_contract.cache._capabilities import CacheCapabilities
-from serpens_contract.cache._support import AsyncCacheView, CacheMaker, _dispose, _namespace
+from serpens_contract.cache._support import (
+    AsyncCacheView,
+    CacheMaker,
+    OpenedCaches,
+    _dispose,
+    _namespace,
+)
 from serpens_contract.cache._tests import _CacheTests
 from serpens_contract.capabilities import requires
 from serpens_contract.outage import CacheOutageCases
@@ -50,19 +56,15 @@ class AsyncCacheContract(_CacheTests, CacheOutageCases, ContractSuite):
     @pytest.fixture
     def make_cache(
         self, open_async_cache: AsyncCacheMaker, runner: asyncio.Runner
-    ) -> Iterator[CacheMaker]:
-        opened: list[AsyncCacheView] = []
-
+    ) -> Iterator[OpenedCaches]:
         async def create(namespace: str) -> AsyncCache:
             return open_async_cache(namespace)
 
-        def make(namespace: str) -> Cache:
-            opened.append(view := AsyncCacheView(runner.run(create(namespace)), runner))
-            return view
-
-        yield make
-        for view in opened:
-            _dispose(view)
+        opened = OpenedCaches(
+            lambda namespace: AsyncCacheView(runner.run(create(namespace)), runner)
+        )
+        yield opened
+        opened.dispose_all()
 
     @pytest.fixture
     def open_async_cache_with_default_ttl(

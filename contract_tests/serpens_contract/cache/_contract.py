@@ -15,7 +15,7 @@ import pytest
 from serpens.ports import Cache
 from serpens_contract._suite import ContractSuite
 from serpens_contract.cache._capabilities import CacheCapabilities
-from serpens_contract.cache._support import CacheMaker, _dispose
+from serpens_contract.cache._support import CacheMaker, OpenedCaches, _dispose
 from serpens_contract.cache._tests import _CacheTests
 from serpens_contract.cache._threads import _CacheThreadCases
 from serpens_contract.outage import CacheOutageCases
@@ -35,16 +35,10 @@ class CacheContract(_CacheThreadCases, _CacheTests, CacheOutageCases, ContractSu
         pytest.fail("override `open_cache`: return a callable namespace -> Cache")
 
     @pytest.fixture
-    def make_cache(self, open_cache: CacheMaker) -> Iterator[CacheMaker]:
-        opened: list[Cache] = []
-
-        def make(namespace: str) -> Cache:
-            opened.append(cache := open_cache(namespace))
-            return cache
-
-        yield make
-        for cache in opened:
-            _dispose(cache)
+    def make_cache(self, open_cache: CacheMaker) -> Iterator[OpenedCaches]:
+        opened = OpenedCaches(open_cache)
+        yield opened
+        opened.dispose_all()
 
     @pytest.fixture
     def open_cache_with_default_ttl(self) -> Callable[[str, float], Cache] | None:

@@ -64,6 +64,7 @@ class _CacheMachine(RuleBasedStateMachine):
         super().__init__()
         self.clock = clock
         self.model = InMemoryCache(clock=clock or time.monotonic)
+        self.make = make
         self.impl = make(_namespace())
 
     def _both(self, call: Callable[[Cache], Any]) -> Any:
@@ -120,7 +121,11 @@ class _CacheMachine(RuleBasedStateMachine):
             self._both(lambda c, key=key: c.get(key))  # type: ignore[misc]
 
     def teardown(self) -> None:
-        self.impl.clear()
+        dispose = getattr(self.make, "dispose", None)
+        if dispose is None:  # a make_cache of the suite's own: it disposes at the test's end
+            self.impl.clear()
+        else:  # cleared and closed now: one example's connections open at a time
+            dispose(self.impl)
 
 
 class _CacheDifferentialCases:

@@ -98,3 +98,35 @@ def _dispose(cache: Any) -> None:
     close = getattr(cache, "close", None)
     if close is not None:
         close()
+
+
+class OpenedCaches:
+    """The ``make_cache`` of a test: opens caches and disposes of each exactly once.
+
+    Disposing clears a cache, then closes it if it has ``close`` (an async cache's view
+    closes it with ``aclose``). The differential test disposes of each example's cache
+    when the example ends (:meth:`dispose`), so a run of hundreds of examples holds one
+    cache's connections at a time, not every example's: kept open until the test ended,
+    they ran into a server's or a proxy's connection limit, which failed a correct cache.
+    The test's end disposes of the rest (:meth:`dispose_all`).
+    """
+
+    def __init__(self, open_one: Callable[[str], Cache]) -> None:
+        self._open = open_one
+        self._opened: list[Cache] = []
+
+    def __call__(self, namespace: str) -> Cache:
+        cache = self._open(namespace)
+        self._opened.append(cache)
+        return cache
+
+    def dispose(self, cache: Cache) -> None:
+        """Clear and close *cache* now; the test's end leaves it alone."""
+        self._opened = [c for c in self._opened if c is not cache]
+        _dispose(cache)
+
+    def dispose_all(self) -> None:
+        """Clear and close every cache not disposed of yet."""
+        opened, self._opened = self._opened, []
+        for cache in opened:
+            _dispose(cache)
