@@ -122,7 +122,7 @@ class _CacheMachine(RuleBasedStateMachine):
 
     def teardown(self) -> None:
         dispose = getattr(self.make, "dispose", None)
-        if dispose is None:  # a make_cache of the suite's own: it disposes at the test's end
+        if dispose is None:  # a make_cache a suite overrides: disposes at the test's end
             self.impl.clear()
         else:  # cleared and closed now: one example's connections open at a time
             dispose(self.impl)
