@@ -237,11 +237,13 @@ async def test_a_dead_lock_holder_is_taken_over(
 
 
 # A fill that ends while another caller's miss is on its way back: that caller wins the
-# lock once it is free, and must read the fill's value instead of computing its own. Its
-# answers come back 300 ms late (its requests reach Redis at once); the other fill lands
-# 450 ms in, after that caller's miss and before it asks for the lock.
-LATE = 300
-OTHER_FILL_AT = 0.45
+# lock, and must read the fill's value under it instead of computing its own. Its answers
+# come back 500 ms late (its requests reach Redis at once): its miss is read at once, its
+# lock is taken 0.5 s in and its read under the lock reaches Redis 1 s in. The other fill
+# lands 0.5 s in, half a second from either edge: with 300 ms answers and the fill 450 ms
+# in (150 ms before that read), a loaded CI machine once let the read go first.
+LATE = 500
+OTHER_FILL_AT = 0.5
 
 
 @pytest.fixture
