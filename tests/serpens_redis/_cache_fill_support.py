@@ -19,10 +19,12 @@ from serpens_redis import PoolSettings, RedisCache
 
 __all__ = [
     "DEADLINE",
+    "FILL_LATE",
     "FROZEN_TIMEOUT",
     "LATE",
     "LOCK_TTL",
     "OTHER",
+    "OTHER_FILL_AT",
     "PATIENT",
     "PROMPT",
     "STORE_AT",
@@ -40,6 +42,11 @@ STORE_AT = 0.65  # the holder's value lands once the waiter polls every 50 ms
 PROMPT = 0.25  # a poll every 50 ms serves the value well within this
 PATIENT = PoolSettings(connect_timeout=5.0, socket_timeout=5.0)
 LATE = 300  # milliseconds each answer takes through the proxy, where one does
+# A lock won just after another caller's fill: answers this late (milliseconds), and the
+# other fill landing this far in (seconds), half a second from either edge of its window:
+# the caller's miss, read at once, and its read under the lock, two late answers in.
+FILL_LATE = 500
+OTHER_FILL_AT = 0.5
 FROZEN_TIMEOUT = 0.5  # the socket timeout of a cache whose answers come LATE
 TIMEOUT = 0.3  # the socket timeout of a cache that meets a frozen Redis: its whole budget
 

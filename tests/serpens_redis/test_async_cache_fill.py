@@ -20,7 +20,7 @@ import redis
 from serpens.ports import JSONValue
 from serpens.testing import FaultProxy, RedisServer
 from serpens_redis import AsyncRedisCache
-from tests.serpens_redis._cache_fill_support import LATE, PATIENT, keys_under
+from tests.serpens_redis._cache_fill_support import FILL_LATE, OTHER_FILL_AT, PATIENT, keys_under
 
 pytestmark = pytest.mark.redis
 
@@ -49,9 +49,9 @@ async def test_a_lock_won_after_another_fill_serves_its_value_and_is_released(
 ) -> None:
     """The caller that wins the lock and finds the other fill's value lets the lock go.
 
-    Its answers come back 300 ms late (its requests reach Redis at once): its miss is
-    read at 0 s, its lock taken at 0.3 s, the other fill lands at 0.45 s, and its read
-    under the lock at 0.6 s finds it (a ``null`` too, for a caller caching ``None``).
+    Its answers come back 500 ms late (its requests reach Redis at once): its miss is
+    read at 0 s, its lock taken at 0.5 s as the other fill lands, and its read under the
+    lock at 1 s finds it (a ``null`` too, for a caller caching ``None``).
     Nothing but that entry is left in Redis: the lock was released, not left to expire.
     """
     cache = AsyncRedisCache.from_url(
@@ -65,11 +65,11 @@ async def test_a_lock_won_after_another_fill_serves_its_value_and_is_released(
 
     try:
         await cache.get("warm")  # the connection is open before the answers slow down
-        with late_answers.latency(LATE, direction="downstream"):
+        with late_answers.latency(FILL_LATE, direction="downstream"):
             call = asyncio.create_task(
                 cache.get_or_set("k", factory, ttl=60, cache_none=entry.cache_none)
             )
-            await asyncio.sleep(0.45)
+            await asyncio.sleep(OTHER_FILL_AT)
             client.set(cache.key("k"), entry.stored, px=60_000)
             assert await asyncio.wait_for(call, 10.0) == entry.expected
     finally:

@@ -31,9 +31,11 @@ from serpens.testing import FaultProxy, RedisServer
 from serpens_redis import RedisCache
 from tests.serpens_redis._cache_fill_support import (
     DEADLINE,
+    FILL_LATE,
     LATE,
     LOCK_TTL,
     OTHER,
+    OTHER_FILL_AT,
     PATIENT,
     PROMPT,
     STORE_AT,
@@ -226,9 +228,9 @@ def test_a_lock_won_after_another_fill_serves_its_value_and_is_released(
 ) -> None:
     """The caller that wins the lock and finds the other fill's value lets the lock go.
 
-    Its answers come back 300 ms late (its requests reach Redis at once): its miss is
-    read at 0 s, its lock taken at 0.3 s, the other fill lands at 0.45 s, and its read
-    under the lock at 0.6 s finds it (a ``null`` too, for a caller caching ``None``).
+    Its answers come back 500 ms late (its requests reach Redis at once): its miss is
+    read at 0 s, its lock taken at 0.5 s as the other fill lands, and its read under the
+    lock at 1 s finds it (a ``null`` too, for a caller caching ``None``).
     Nothing but that entry is left in Redis.
     """
     cache = RedisCache.from_url(late_answers.url_for(redis_url), prefix=prefix, pool=PATIENT)
@@ -240,9 +242,9 @@ def test_a_lock_won_after_another_fill_serves_its_value_and_is_released(
 
     try:
         cache.get("warm")  # the connection is open before the answers slow down
-        with late_answers.latency(LATE, direction="downstream"):
+        with late_answers.latency(FILL_LATE, direction="downstream"):
             call = Call(cache, factory, cache_none=entry.cache_none)
-            time.sleep(0.45)
+            time.sleep(OTHER_FILL_AT)
             client.set(cache.key("k"), entry.stored, px=60_000)
             assert call.result() == entry.expected
     finally:
