@@ -44,7 +44,9 @@ PATIENT = PoolSettings(connect_timeout=5.0, socket_timeout=5.0)
 LATE = 300  # milliseconds each answer takes through the proxy, where one does
 # A lock won just after another caller's fill: answers this late (milliseconds), and the
 # other fill landing this far in (seconds), half a second from either edge of its window:
-# the caller's miss, read at once, and its read under the lock, two late answers in.
+# the caller's miss, read at once, and its read under the lock, two late answers in. With
+# 300 ms answers and the fill 450 ms in (150 ms before that read), a loaded CI machine
+# once let the read go first. tests/serpens/cache/test_stampede.py uses them too.
 FILL_LATE = 500
 OTHER_FILL_AT = 0.5
 FROZEN_TIMEOUT = 0.5  # the socket timeout of a cache whose answers come LATE

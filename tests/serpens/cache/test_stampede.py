@@ -16,6 +16,7 @@ from redis import asyncio as aioredis
 from serpens.cache import redis_cached_get_or_set, redis_init
 from serpens.testing import FaultProxy, RedisServer
 from serpens_redis import AsyncRedisCache, PoolSettings, RedisCache
+from tests.serpens_redis._cache_fill_support import FILL_LATE, OTHER_FILL_AT
 
 pytestmark = pytest.mark.redis
 
@@ -238,12 +239,8 @@ async def test_a_dead_lock_holder_is_taken_over(
 
 # A fill that ends while another caller's miss is on its way back: that caller wins the
 # lock, and must read the fill's value under it instead of computing its own. Its answers
-# come back 500 ms late (its requests reach Redis at once): its miss is read at once, its
-# lock is taken 0.5 s in and its read under the lock reaches Redis 1 s in. The other fill
-# lands 0.5 s in, half a second from either edge: with 300 ms answers and the fill 450 ms
-# in (150 ms before that read), a loaded CI machine once let the read go first.
-LATE = 500
-OTHER_FILL_AT = 0.5
+# come back FILL_LATE late and the other fill lands OTHER_FILL_AT in, the window the Redis
+# caches' own fill tests use (tests/serpens_redis/_cache_fill_support.py says why).
 
 
 @pytest.fixture
@@ -265,7 +262,7 @@ async def test_a_lock_won_after_another_fill_reads_its_value(
 
     try:
         await cache.get("warm")  # the connection is open before the answers slow down
-        with late_answers.latency(LATE, direction="downstream"):
+        with late_answers.latency(FILL_LATE, direction="downstream"):
             call = asyncio.create_task(cache.get_or_set("hot", factory, ttl=60))
             await asyncio.sleep(OTHER_FILL_AT)
             await raw.set(cache.key("hot"), '"the other fill"')
@@ -293,7 +290,7 @@ def test_a_sync_lock_won_after_another_fill_reads_its_value(
 
     try:
         cache.get("warm")
-        with late_answers.latency(LATE, direction="downstream"):
+        with late_answers.latency(FILL_LATE, direction="downstream"):
             call = threading.Thread(
                 target=lambda: result.append(cache.get_or_set("hot", factory, ttl=60))
             )
